@@ -1,0 +1,48 @@
+"""Who and where a worker is: injected into every activity class.
+
+Activities report where they ran from this context (cloud, region,
+jurisdiction, host, accelerator), so stage records come from the worker
+that did the work, not from what the workflow hoped.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from activities.storage.base import ObjectStore, open_store
+from contracts.placement import RanOn, WorkerProfile
+
+
+@dataclass
+class WorkerContext:
+    """A worker's identity, its store, and its limits.
+
+    Attributes:
+        profile: the worker profile it was started with.
+        host: host name reported in stage records.
+        ingest_rate_limit: bytes/s cap for pulling from sources (protects
+            hospital source systems); None for no cap.
+    """
+
+    profile: WorkerProfile
+    host: str = field(default_factory=socket.gethostname)
+    ingest_rate_limit: float | None = None
+
+    @property
+    def worker_id(self) -> str:
+        """Unique id of this worker process."""
+        return f"{self.profile.name}@{self.host}:{os.getpid()}"
+
+    @cached_property
+    def store(self) -> ObjectStore:
+        """This worker's bucket (release artifacts are written here)."""
+        return open_store(self.profile.store_uri)
+
+    def ran_on(self, accelerator: str = "cpu", task_queue: str = "") -> RanOn:
+        """The record of this worker for a stage result."""
+        return RanOn(cloud=self.profile.cloud.value, region=self.profile.region,
+                     jurisdiction=self.profile.jurisdiction, host=self.host,
+                     worker_id=self.worker_id, accelerator=accelerator, task_queue=task_queue)

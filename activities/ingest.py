@@ -1,0 +1,48 @@
+"""Ingest: pull the release's inputs into the placed worker's store.
+
+Streams each source into write-once storage, computing SHA-256 and size on
+the way (constant memory). Re-running after a lost worker is safe: the same
+content under the same key is a no-op.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+from temporalio import activity
+
+from activities.boundary import translate_errors
+from activities.context import WorkerContext
+from activities.progress import heartbeating, throttled
+from activities.sources import open_source
+from contracts.release import ActivityName, ArtifactRef, IngestInput, IngestResult
+
+
+def artifact_key(release_id: str, name: str, source_uri: str) -> str:
+    """Storage key of an ingested input: keeps the source's file extension."""
+    suffix = PurePosixPath(urlsplit(source_uri).path).suffix.lower()
+    suffix = suffix if suffix.isascii() and len(suffix) <= 10 else ""
+    return f"releases/{release_id}/inputs/{name}{suffix}"
+
+
+class IngestActivities:
+    """Ingest activities bound to one worker context."""
+
+    def __init__(self, ctx: WorkerContext) -> None:
+        self.ctx = ctx
+
+    @activity.defn(name=ActivityName.INGEST)
+    @translate_errors
+    def ingest(self, inp: IngestInput) -> IngestResult:
+        """Fetch every source of ``inp`` into this worker's store."""
+        artifacts = []
+        for src in inp.sources:
+            key = artifact_key(inp.release_id, src.name, src.uri)
+            chunks = throttled(open_source(src.uri), self.ctx.ingest_rate_limit)
+            info = self.ctx.store.put(key, heartbeating(chunks, f"ingest {src.name}"))
+            artifacts.append(ArtifactRef(name=src.name, bucket_uri=self.ctx.store.bucket_uri,
+                                         key=key, sha256=info.sha256,
+                                         size=info.size))
+        queue = activity.info().task_queue if activity.in_activity() else ""
+        return IngestResult(artifacts=tuple(artifacts), ran_on=self.ctx.ran_on(task_queue=queue))

@@ -1,0 +1,160 @@
+"""The ``ObjectStore`` protocol and the registry of adapters by URI scheme.
+
+A store is opened from a *bucket URI* (``file:///srv/bucket``,
+``s3://bucket/prefix``, ``gs://bucket``, ``azblob://container``) and addresses
+objects by a relative key. Release artifacts are **write-once**: putting the
+same content again is a no-op, different content under an existing key raises
+``AlreadyExists``. Every put computes SHA-256 while streaming and stores it
+with the object; every get verifies it while streaming and raises
+``IntegrityError`` at the end of a mismatching stream.
+
+Adding a cloud is one module with ``@register("scheme")`` plus an import line
+in ``_ADAPTER_MODULES``; its SDK import is guarded so that a missing extra
+says which one to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict
+
+from contracts.errors import InvalidInput
+
+#: Default chunk size for streaming reads and writes.
+CHUNK_SIZE = 8 * 1024 * 1024
+
+
+class ObjectInfo(BaseModel):
+    """What a store knows about one object (never its content)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    uri: str
+    key: str
+    size: int
+    sha256: str
+
+
+@runtime_checkable
+class ObjectStore(Protocol):
+    """Streaming, write-once object storage bound to one bucket."""
+
+    bucket_uri: str
+
+    def put(self, key: str, chunks: Iterable[bytes]) -> ObjectInfo:
+        """Stream ``chunks`` into ``key`` atomically (readers never see a partial object).
+
+        Raises:
+            AlreadyExists: ``key`` holds different content.
+            ProviderUnavailable: the provider does not answer.
+        """
+        ...
+
+    def get(self, key: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        """Stream the object's content, verifying its SHA-256 at the end.
+
+        Raises:
+            NotFound: no such object.
+            IntegrityError: content does not match the digest stored at put time.
+        """
+        ...
+
+    def head(self, key: str) -> ObjectInfo:
+        """Size and digest of an object (``NotFound`` if absent)."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` exists."""
+        ...
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Objects whose key starts with ``prefix``, in key order."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove an object (no error if absent)."""
+        ...
+
+    def create_if_absent(self, key: str, data: bytes) -> bool:
+        """Conditional create: write ``data`` only if ``key`` does not exist.
+
+        Returns:
+            True if this call created the object, False if it already existed
+            (whatever its content): the primitive behind race-free appends.
+        """
+        ...
+
+    def uri_for(self, key: str) -> str:
+        """The absolute URI of ``key`` in this store."""
+        ...
+
+
+StoreFactory = Callable[[str], ObjectStore]
+
+_REGISTRY: dict[str, StoreFactory] = {}
+
+#: scheme -> (module implementing it, pip extra that provides its SDK)
+_ADAPTER_MODULES: dict[str, tuple[str, str | None]] = {
+    "file": ("activities.storage.local", None),
+    "s3": ("activities.storage.s3", "aws"),
+    "gs": ("activities.storage.gcs", "gcp"),
+    "azblob": ("activities.storage.azure", "azure"),
+}
+
+
+def register(scheme: str) -> Callable[[type], type]:
+    """Class decorator registering an adapter for a URI scheme.
+
+    The class must accept the bucket URI as its only required constructor argument.
+    """
+
+    def decorate(cls: type) -> type:
+        _REGISTRY[scheme] = cls
+        return cls
+
+    return decorate
+
+
+def split_object_uri(uri: str) -> tuple[str, str]:
+    """Split an object URI into (bucket URI, key) at the last path component.
+
+    >>> split_object_uri("s3://b/releases/x/model.onnx")
+    ('s3://b/releases/x', 'model.onnx')
+    """
+    parts = urlsplit(uri)
+    if not parts.scheme:
+        raise InvalidInput(f"'{uri}' is not a URI (expected scheme://...)")
+    head, _, key = uri.rpartition("/")
+    if not key:
+        raise InvalidInput(f"'{uri}' names no object (ends with '/')")
+    return head, key
+
+
+def open_store(bucket_uri: str) -> ObjectStore:
+    """Open the store for ``bucket_uri`` through the adapter of its scheme.
+
+    Raises:
+        InvalidInput: unknown scheme, or the adapter's SDK is not installed
+            (the message names the extra to install).
+    """
+    scheme = urlsplit(bucket_uri).scheme
+    if scheme not in _REGISTRY:
+        module = _ADAPTER_MODULES.get(scheme)
+        if module is None:
+            known = ", ".join(sorted(_ADAPTER_MODULES))
+            raise InvalidInput(f"unknown storage scheme '{scheme}://' in '{bucket_uri}' "
+                               f"(known: {known})")
+        importlib.import_module(module[0])
+    return _REGISTRY[scheme](bucket_uri)
+
+
+def require_sdk(module: str, extra: str) -> object:
+    """Import an optional vendor SDK, or explain which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise InvalidInput(f"{module} is not installed: install medpipe[{extra}]") from e

@@ -1,0 +1,197 @@
+"""``file://`` adapter: a local directory as a bucket (the embedded default).
+
+Layout under the bucket root::
+
+    <key>                         object content (hard-linked in place: atomic)
+    .medpipe/meta/<key>.json      size and SHA-256, written before the content appears
+    .medpipe/tmp/                 uploads in progress (same filesystem, so link is atomic)
+    .medpipe/locks/               per-key flock files serialising write-once checks
+
+A bucket root that does not exist is reported as ``ProviderUnavailable``:
+for a local directory the "provider" is the mount, and a missing mount is
+the local equivalent of a cloud outage (a step fails over elsewhere).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from activities.storage.base import CHUNK_SIZE, ObjectInfo, register
+from contracts.errors import (
+    AlreadyExists,
+    IntegrityError,
+    InvalidInput,
+    NotFound,
+    ProviderUnavailable,
+)
+
+_META = ".medpipe"
+
+
+def _check_key(key: str) -> str:
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) \
+            or parts[0] == _META:
+        raise InvalidInput(f"invalid object key '{key}'")
+    return key
+
+
+@register("file")
+class LocalStore:
+    """Write-once object store over a local directory."""
+
+    def __init__(self, bucket_uri: str) -> None:
+        parts = urlsplit(bucket_uri)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise InvalidInput(f"'{bucket_uri}' is not a local file:// URI")
+        self.bucket_uri = bucket_uri.rstrip("/")
+        self.root = Path(unquote(parts.path))
+
+    # -- helpers -----------------------------------------------------------
+    def _ensure_reachable(self) -> None:
+        if not self.root.is_dir():
+            raise ProviderUnavailable(
+                f"local bucket {self.bucket_uri} is not reachable (directory missing or unmounted)")
+
+    def _meta_path(self, key: str) -> Path:
+        return self.root / _META / "meta" / f"{key}.json"
+
+    @contextlib.contextmanager
+    def _lock(self, key: str) -> Iterator[None]:
+        lock_dir = self.root / _META / "locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256(key.encode()).hexdigest()
+        with open(lock_dir / name, "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def uri_for(self, key: str) -> str:
+        return f"{self.bucket_uri}/{_check_key(key)}"
+
+    # -- protocol ----------------------------------------------------------
+    def put(self, key: str, chunks: Iterable[bytes]) -> ObjectInfo:
+        _check_key(key)
+        self._ensure_reachable()
+        tmp_dir = self.root / _META / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        tmp = tmp_dir / uuid.uuid4().hex
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with open(tmp, "wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            info = ObjectInfo(uri=self.uri_for(key), key=key, size=size,
+                              sha256=digest.hexdigest())
+            self._commit(key, tmp, info)
+            return info
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _commit(self, key: str, tmp: Path, info: ObjectInfo) -> None:
+        target = self.root / key
+        with self._lock(key):
+            if target.exists():
+                existing = self.head(key)
+                if existing.sha256 != info.sha256:
+                    raise AlreadyExists(
+                        f"{info.uri} already exists with different content "
+                        f"(sha256 {existing.sha256[:12]}…, new {info.sha256[:12]}…); "
+                        "release artifacts are write-once")
+                return
+            meta = self._meta_path(key)
+            meta.parent.mkdir(parents=True, exist_ok=True)
+            meta_tmp = meta.with_suffix(f".{uuid.uuid4().hex}.tmp")
+            meta_tmp.write_text(json.dumps({"size": info.size, "sha256": info.sha256}))
+            os.replace(meta_tmp, meta)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(tmp, target)
+
+    def head(self, key: str) -> ObjectInfo:
+        _check_key(key)
+        self._ensure_reachable()
+        target = self.root / key
+        if not target.is_file():
+            raise NotFound(f"{self.uri_for(key)} does not exist")
+        try:
+            meta = json.loads(self._meta_path(key).read_text())
+        except (OSError, ValueError) as e:
+            raise IntegrityError(f"{self.uri_for(key)} has no readable digest record") from e
+        return ObjectInfo(uri=self.uri_for(key), key=key, size=int(meta["size"]),
+                          sha256=str(meta["sha256"]))
+
+    def exists(self, key: str) -> bool:
+        _check_key(key)
+        self._ensure_reachable()
+        return (self.root / key).is_file()
+
+    def get(self, key: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        info = self.head(key)
+        return self._stream(info, chunk_size)
+
+    def _stream(self, info: ObjectInfo, chunk_size: int) -> Iterator[bytes]:
+        digest = hashlib.sha256()
+        size = 0
+        with open(self.root / info.key, "rb") as fh:
+            while chunk := fh.read(chunk_size):
+                digest.update(chunk)
+                size += len(chunk)
+                yield chunk
+        if size != info.size or digest.hexdigest() != info.sha256:
+            raise IntegrityError(
+                f"{info.uri} changed after it was written (expected sha256 "
+                f"{info.sha256[:12]}…, {info.size} bytes; read {digest.hexdigest()[:12]}…, "
+                f"{size} bytes)")
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        self._ensure_reachable()
+        found: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            rel_dir = os.path.relpath(dirpath, self.root)
+            if rel_dir == ".":
+                dirnames[:] = [d for d in dirnames if d != _META]
+                rel_dir = ""
+            for name in filenames:
+                key = f"{rel_dir}/{name}" if rel_dir else name
+                if key.startswith(prefix):
+                    found.append(key)
+        for key in sorted(found):
+            yield self.head(key)
+
+    def delete(self, key: str) -> None:
+        _check_key(key)
+        self._ensure_reachable()
+        with self._lock(key):
+            (self.root / key).unlink(missing_ok=True)
+            self._meta_path(key).unlink(missing_ok=True)
+
+    def create_if_absent(self, key: str, data: bytes) -> bool:
+        _check_key(key)
+        self._ensure_reachable()
+        with self._lock(key):
+            if (self.root / key).exists():
+                return False
+        try:
+            self.put(key, [data])
+        except AlreadyExists:
+            return False
+        return True
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket directory (development stacks only)."""
+        self.root.mkdir(parents=True, exist_ok=True)

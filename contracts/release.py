@@ -1,0 +1,274 @@
+"""Contracts of a release: the request, per-stage inputs/results, and status.
+
+Workflows carry references (URIs, digests, sizes) and figures, never patient
+data: every model here is safe to appear (encrypted) in Temporal history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.placement import Fleet, RanOn, ResidencyPolicy
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+
+
+class Stage(StrEnum):
+    """Stages of a release, in order."""
+
+    INGEST = "ingest"
+    PSEUDONYMIZE = "pseudonymize"
+    VALIDATE = "validate"
+    EVALUATE = "evaluate"
+    SIGN = "sign"
+    DEPLOY = "deploy"
+
+
+class ReleaseState(StrEnum):
+    """Where a release stands (mirrored in the ``MedpipeState`` search attribute)."""
+
+    RUNNING = "running"
+    WAITING = "waiting-for-placement"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class PlacementTimeouts(BaseModel):
+    """How quickly a step is moved to another worker, and how a stuck release waits.
+
+    Attributes:
+        schedule_to_start_s: no worker picked the step up on a queue within this.
+        heartbeat_s: the worker running the step stopped heartbeating for this long.
+        start_to_close_s: upper bound on one attempt of a step.
+        transient_attempts: attempts on the same worker for a retryable error.
+        wait_initial_s / wait_max_s: backoff when no compliant worker answers.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    schedule_to_start_s: float = Field(default=5.0, gt=0)
+    heartbeat_s: float = Field(default=5.0, gt=0)
+    start_to_close_s: float = Field(default=1800.0, gt=0)
+    transient_attempts: int = Field(default=3, ge=1)
+    wait_initial_s: float = Field(default=5.0, gt=0)
+    wait_max_s: float = Field(default=120.0, gt=0)
+
+
+class ModelThresholds(BaseModel):
+    """Quality gates for the evaluate stage."""
+
+    model_config = ConfigDict(frozen=True)
+
+    min_auroc: float = Field(default=0.0, ge=0, le=1)
+    max_calibration_error: float = Field(default=1.0, ge=0, le=1)
+
+
+class ReleaseRequest(BaseModel):
+    """What an MLOps engineer asks for with ``medpipe release``.
+
+    The CLI fills ``fleet`` from the deployment's configuration so the
+    workflow's placement stays a pure function of its input.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str = Field(pattern=NAME_PATTERN)
+    version: str = Field(pattern=NAME_PATTERN)
+    model_uri: str = Field(min_length=1)
+    data_uri: str = Field(min_length=1)
+    policy_uri: str | None = None
+    label_column: str = "label"
+    residency: ResidencyPolicy = ResidencyPolicy()
+    thresholds: ModelThresholds = ModelThresholds()
+    requested_by: str = "unknown"
+    fleet: Fleet
+    timeouts: PlacementTimeouts = PlacementTimeouts()
+    prefer_gpu: bool = True
+
+    @property
+    def release_id(self) -> str:
+        """Workflow id: one workflow per model version."""
+        return release_id(self.model, self.version)
+
+
+def release_id(model: str, version: str) -> str:
+    """The workflow id of the release of ``model`` at ``version``."""
+    return f"release-{model}-{version}"
+
+
+class ArtifactRef(BaseModel):
+    """A stored artifact: where it is and what it is (never its content)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    bucket_uri: str
+    key: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+
+    @property
+    def uri(self) -> str:
+        """Absolute URI of the artifact."""
+        return f"{self.bucket_uri.rstrip('/')}/{self.key}"
+
+
+class SourceSpec(BaseModel):
+    """One input to fetch at ingest."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9_.-]+$")
+    uri: str
+
+
+class IngestInput(BaseModel):
+    """Fetch the release's inputs into the placed worker's store."""
+
+    model_config = ConfigDict(frozen=True)
+
+    release_id: str
+    sources: tuple[SourceSpec, ...]
+
+
+class IngestResult(BaseModel):
+    """The stored copies, with digests computed while streaming."""
+
+    model_config = ConfigDict(frozen=True)
+
+    artifacts: tuple[ArtifactRef, ...]
+    ran_on: RanOn
+
+    def artifact(self, name: str) -> ArtifactRef:
+        """The artifact called ``name``."""
+        for a in self.artifacts:
+            if a.name == name:
+                return a
+        raise KeyError(name)
+
+
+class EvaluateInput(BaseModel):
+    """Score held-out rows with the candidate model."""
+
+    model_config = ConfigDict(frozen=True)
+
+    release_id: str
+    model: ArtifactRef
+    dataset: ArtifactRef
+    label_column: str = "label"
+    require_accelerator: bool = False
+
+
+class ModelMetrics(BaseModel):
+    """Quality and speed of a model on held-out rows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rows: int
+    auroc: float
+    accuracy: float
+    calibration_error: float
+    latency_ms_per_1k_rows: float
+
+
+class EvaluateResult(BaseModel):
+    """Metrics plus the execution provider that produced them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    metrics: ModelMetrics
+    execution_provider: str
+    ran_on: RanOn
+
+
+class FailoverCause(StrEnum):
+    """Why a step moved to another worker."""
+
+    NO_WORKER = "no-worker"
+    WORKER_LOST = "worker-lost"
+    PROVIDER_UNAVAILABLE = "provider-unavailable"
+    ACCELERATOR_UNAVAILABLE = "accelerator-unavailable"
+
+
+class Failover(BaseModel):
+    """One move of a step from a queue to the next candidate."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stage: Stage
+    from_queue: str
+    to_queue: str | None
+    cause: FailoverCause
+    detail: str = ""
+    seconds: float
+    at: datetime
+
+
+class StageOutcome(StrEnum):
+    """How a stage ended."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    RUNNING = "running"
+    WAITING = "waiting"
+
+
+class StageResult(BaseModel):
+    """One stage's record: where it ran, how long, what moved it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stage: Stage
+    outcome: StageOutcome
+    ran_on: RanOn | None = None
+    started_at: datetime | None = None
+    seconds: float = 0.0
+    attempts: int = 0
+    failovers: tuple[Failover, ...] = ()
+    degraded: str | None = None
+    detail: str = ""
+
+
+class WaitingInfo(BaseModel):
+    """Why a release is waiting for placement, and until when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stage: Stage
+    reason: str
+    since: datetime
+    next_try_at: datetime
+    rounds: int
+
+
+class ReleaseStatus(BaseModel):
+    """Answer of the ``status`` query and result of ``ReleaseWorkflow``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    release_id: str
+    model: str
+    version: str
+    state: ReleaseState
+    current_stage: Stage | None = None
+    stages: tuple[StageResult, ...] = ()
+    waiting: WaitingInfo | None = None
+    ingest: IngestResult | None = None
+    evaluation: EvaluateResult | None = None
+    error: str | None = None
+    error_type: str | None = None
+
+    @property
+    def failovers(self) -> list[Failover]:
+        """Every failover of every stage, in order."""
+        return [f for s in self.stages for f in s.failovers]
+
+
+class ActivityName(StrEnum):
+    """Registered activity names (workflows call activities by name, never by import)."""
+
+    INGEST = "medpipe.ingest"
+    EVALUATE = "medpipe.evaluate"

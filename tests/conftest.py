@@ -1,0 +1,37 @@
+"""Session fixtures: a real Temporal dev server, a client, and the sample data."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+
+from tests.temporal_server import TemporalDevServer
+from workers.client import data_converter
+
+
+@pytest.fixture(scope="session")
+def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TemporalDevServer]:
+    """One dev server for the session (SQLite file, custom search attributes)."""
+    root = tmp_path_factory.mktemp("temporal")
+    server = TemporalDevServer(root / "temporal.db", root / "temporal.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def client(temporal_server: TemporalDevServer) -> AsyncIterator[Client]:
+    """A client with the converter every medpipe process uses."""
+    yield await Client.connect(temporal_server.address, data_converter=data_converter())
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The generated sample cohort and models (small: fast tests)."""
+    from workers.sample import write_sample
+
+    return write_sample(tmp_path_factory.mktemp("sample"), patients=400, visits=3)

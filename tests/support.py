@@ -1,0 +1,122 @@
+"""Helpers shared by the Temporal-backed tests: fleets, in-process workers, releases."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHandle
+
+from activities.context import WorkerContext
+from activities.storage.local import LocalStore
+from contracts.placement import Cloud, Fleet, WorkerProfile
+from contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus
+from workers.worker import build_workers
+
+#: Short timeouts so failover tests take seconds.
+FAST = PlacementTimeouts(schedule_to_start_s=1.5, heartbeat_s=1.5, start_to_close_s=120,
+                         transient_attempts=2, wait_initial_s=0.5, wait_max_s=1.0)
+
+
+def make_fleet(root: Path, prefix: str | None = None,
+               missing: Iterable[str] = ()) -> Fleet:
+    """The four default profiles with buckets under ``root`` and a unique queue prefix.
+
+    Profiles named in ``missing`` get a bucket directory that does not exist
+    (their storage "provider" is down).
+    """
+    prefix = prefix or f"t{uuid.uuid4().hex[:10]}"
+    specs = [
+        (Cloud.AWS, "us-east-1", "US", ()),
+        (Cloud.GCP, "europe-west3", "EU-DE", ()),
+        (Cloud.AZURE, "eastus", "US", ()),
+        (Cloud.ONPREM, "gpu-01", "US", ("cuda",)),
+    ]
+    profiles = []
+    for cloud, region, jur, acc in specs:
+        name = f"{cloud.value}-{region}"
+        bucket = root / "buckets" / name
+        if f"{cloud.value}/{region}" not in missing:
+            LocalStore(bucket.as_uri()).ensure_bucket()
+        profiles.append(WorkerProfile(cloud=cloud, region=region, jurisdiction=jur,
+                                      accelerators=acc, store_uri=bucket.as_uri()))
+    return Fleet(profiles=tuple(profiles), queue_prefix=prefix)
+
+
+@contextlib.asynccontextmanager
+async def running_workers(client: Client, fleet: Fleet, profiles: Iterable[str],
+                          control: bool = True,
+                          ingest_rate_limit: float | None = None) -> AsyncIterator[None]:
+    """Run in-process workers for ``profiles`` (plus one control worker) while inside."""
+    workers = []
+    first = True
+    for name in profiles:
+        ctx = WorkerContext(profile=fleet.find(name), ingest_rate_limit=ingest_rate_limit)
+        workers += build_workers(client, ctx, fleet, control=control and first)
+        first = False
+    if control and first:  # no activity profile given: a control-only worker
+        from temporalio.worker import Worker
+
+        from workers.worker import WORKFLOWS, workflow_runner
+        workers.append(Worker(client, task_queue=fleet.control_queue, workflows=WORKFLOWS,
+                              workflow_runner=workflow_runner()))
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    try:
+        yield
+    finally:
+        for w in workers:
+            await w.shutdown()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def make_request(fleet: Fleet, sample: dict[str, Path], **overrides: object) -> ReleaseRequest:
+    """A release request for the sample model and cohort."""
+    fields: dict[str, object] = {
+        "model": "risk", "version": f"v{uuid.uuid4().hex[:8]}",
+        "model_uri": sample["model"].as_uri(), "data_uri": sample["dataset"].as_uri(),
+        "fleet": fleet, "timeouts": FAST, "requested_by": "pytest",
+    }
+    fields.update(overrides)
+    return ReleaseRequest.model_validate(fields)
+
+
+async def start(client: Client, request: ReleaseRequest) -> WorkflowHandle[object, ReleaseStatus]:
+    """Start a release the way the CLI does."""
+    from workers.cli import start_release
+
+    return await start_release(client, request)
+
+
+async def status_of(handle: WorkflowHandle[object, object]) -> ReleaseStatus:
+    """The ``status`` query."""
+    return await handle.query("status", result_type=ReleaseStatus)
+
+
+async def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> None:  # type: ignore[no-untyped-def]
+    """Poll an async predicate until true, failing the test on timeout."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if await predicate():
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(interval)
+
+
+def worker_process(address: str, fleet_file: Path, profile: str, log: Path,
+                   *extra: str) -> subprocess.Popen[bytes]:
+    """A real ``medpipe worker`` process (for kill tests)."""
+    env = {**os.environ, "MEDPIPE_CONFIG": str(fleet_file),
+           "MEDPIPE_TEMPORAL_ADDRESS": address}
+    out = open(log, "ab")
+    proc = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker", "--profile", profile,
+                             *extra], stdout=out, stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True)
+    out.close()
+    return proc

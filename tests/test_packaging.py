@@ -1,0 +1,48 @@
+"""Deployment files: the compose file against the Compose Specification, configs load."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workers.config import load_config
+
+ROOT = Path(__file__).parent.parent
+
+
+def check_compose(path: Path) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("check-jsonschema") or str(Path(sys.executable).parent / "check-jsonschema")
+    return subprocess.run([exe, "--builtin-schema", "vendor.compose-spec", str(path)],
+                          capture_output=True, text=True)
+
+
+def test_compose_file_matches_the_compose_specification() -> None:
+    result = check_compose(ROOT / "docker-compose.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_check_rejects_an_invalid_file(tmp_path: Path) -> None:
+    bad = tmp_path / "compose.yml"
+    bad.write_text("services:\n  temporal:\n    ports: 7233\n    restart: sometimes\n")
+    assert check_compose(bad).returncode != 0
+
+
+def test_compose_fleet_config_loads_four_profiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = load_config(str(ROOT / "deploy" / "fleet.compose.yaml"))
+    assert [p.name for p in cfg.fleet.profiles] == [
+        "aws/us-east-1", "gcp/europe-west3", "azure/eastus", "onprem/gpu-01"]
+    assert cfg.temporal_address == "temporal:7233"
+
+
+def test_compose_runs_one_worker_per_profile() -> None:
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    cfg = load_config(str(ROOT / "deploy" / "fleet.compose.yaml"))
+    commands = [s.get("command") for s in compose["services"].values() if s.get("command")]
+    for profile in cfg.fleet.profiles:
+        assert ["worker", "--profile", profile.name] in commands

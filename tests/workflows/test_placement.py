@@ -1,0 +1,105 @@
+"""Unit tests of the pure placement rules (no server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from contracts.placement import (
+    Cloud,
+    ComputeKind,
+    DataClass,
+    Fleet,
+    ResidencyPolicy,
+    WorkerProfile,
+    jurisdiction_allowed,
+)
+from contracts.release import Stage
+from workflows.placement import StageSpec, candidates, forbidden_profiles, next_wait_seconds
+from tests.support import make_fleet
+
+INGEST = StageSpec(stage=Stage.INGEST, data_class=DataClass.IDENTIFIABLE)
+EVALUATE = StageSpec(stage=Stage.EVALUATE, data_class=DataClass.IDENTIFIABLE, wants_gpu=True)
+
+
+@pytest.fixture()
+def fleet(tmp_path: Path) -> Fleet:
+    return make_fleet(tmp_path, prefix="medpipe")
+
+
+def test_us_release_never_lists_the_eu_worker(fleet: Fleet) -> None:
+    queues = [c.queue for c in candidates(INGEST, fleet, ResidencyPolicy())]
+    assert queues == ["medpipe.aws.us-east-1.cpu", "medpipe.azure.eastus.cpu",
+                      "medpipe.onprem.gpu-01.cpu"]
+
+
+def test_eu_release_lists_only_the_eu_worker(fleet: Fleet) -> None:
+    eu = ResidencyPolicy(allowed_jurisdictions=("EU",))
+    assert [c.queue for c in candidates(INGEST, fleet, eu)] == ["medpipe.gcp.europe-west3.cpu"]
+    assert forbidden_profiles(INGEST, fleet, eu) == ["aws/us-east-1", "azure/eastus",
+                                                     "onprem/gpu-01"]
+
+
+def test_gpu_first_then_cpu_degradation(fleet: Fleet) -> None:
+    cands = candidates(EVALUATE, fleet, ResidencyPolicy())
+    assert cands[0].kind is ComputeKind.GPU and cands[0].queue == "medpipe.onprem.gpu-01.gpu"
+    assert all(c.kind is ComputeKind.CPU for c in cands[1:])
+
+
+def test_locality_preference_moves_data_cloud_first(fleet: Fleet) -> None:
+    cands = candidates(INGEST, fleet, ResidencyPolicy(), prefer_cloud="azure")
+    assert cands[0].profile.cloud is Cloud.AZURE
+
+
+def test_pseudonymized_data_may_travel_only_if_policy_says_so(fleet: Fleet) -> None:
+    spec = StageSpec(stage=Stage.EVALUATE, data_class=DataClass.PSEUDONYMIZED)
+    strict = ResidencyPolicy(allowed_jurisdictions=("US",))
+    loose = ResidencyPolicy(allowed_jurisdictions=("US",), pseudonymized_anywhere=True)
+    assert "gcp" not in {c.profile.cloud.value for c in candidates(spec, fleet, strict)}
+    assert "gcp" in {c.profile.cloud.value for c in candidates(spec, fleet, loose)}
+
+
+def test_no_compliant_worker_gives_no_candidates(fleet: Fleet) -> None:
+    assert candidates(INGEST, fleet, ResidencyPolicy(allowed_jurisdictions=("JP",))) == []
+
+
+def test_jurisdiction_prefix_rules() -> None:
+    assert jurisdiction_allowed("US-CA", ("US",))
+    assert not jurisdiction_allowed("US", ("US-CA",))
+    assert not jurisdiction_allowed("USX", ("US",))
+    assert jurisdiction_allowed("EU-DE", ("EU",))
+    assert jurisdiction_allowed("JP", ("*",))
+
+
+def test_backoff_grows_and_caps() -> None:
+    assert [next_wait_seconds(r, 1, 5) for r in (1, 2, 3, 4)] == [1, 2, 4, 5]
+
+
+def test_empty_residency_policy_is_refused() -> None:
+    with pytest.raises(ValueError):
+        ResidencyPolicy(allowed_jurisdictions=())
+
+
+JURS = st.sampled_from(["US", "US-CA", "US-NY", "EU-DE", "EU-FR", "GB", "JP"])
+
+
+@given(profiles=st.lists(st.tuples(st.sampled_from(list(Cloud)), JURS, st.booleans()),
+                         min_size=1, max_size=8),
+       allowed=st.lists(st.sampled_from(["US", "EU", "US-CA", "GB"]), min_size=1, max_size=3),
+       wants_gpu=st.booleans())
+def test_identifiable_data_never_placed_outside_allowed(profiles, allowed, wants_gpu) -> None:  # type: ignore[no-untyped-def]
+    fleet = Fleet(profiles=tuple(
+        WorkerProfile(cloud=c, region=f"r{i}", jurisdiction=j,
+                      accelerators=("cuda",) if g else ())
+        for i, (c, j, g) in enumerate(profiles)))
+    residency = ResidencyPolicy(allowed_jurisdictions=tuple(allowed))
+    spec = StageSpec(stage=Stage.EVALUATE, data_class=DataClass.IDENTIFIABLE,
+                     wants_gpu=wants_gpu)
+    cands = candidates(spec, fleet, residency)
+    for c in cands:
+        assert jurisdiction_allowed(c.profile.jurisdiction, tuple(allowed))
+    expected_cpu = sum(1 for _, j, _ in profiles if jurisdiction_allowed(j, tuple(allowed)))
+    assert sum(1 for c in cands if c.kind is ComputeKind.CPU) == expected_cpu

@@ -1,0 +1,230 @@
+"""ReleaseWorkflow on a real Temporal dev server, with real workers.
+
+Covers a full release, each failover cause, GPU→CPU degradation, residency
+waiting, idempotent submission and bad inputs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import pytest
+import yaml
+from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+
+from contracts.placement import ResidencyPolicy
+from contracts.release import (
+    FailoverCause,
+    ReleaseState,
+    ReleaseStatus,
+    Stage,
+    StageOutcome,
+)
+from tests.support import (
+    make_fleet,
+    make_request,
+    running_workers,
+    start,
+    status_of,
+    wait_until,
+    worker_process,
+)
+from tests.temporal_server import TemporalDevServer
+
+pytestmark = pytest.mark.asyncio
+
+
+def stage(status: ReleaseStatus, name: Stage):  # type: ignore[no-untyped-def]
+    return next(s for s in status.stages if s.stage is name)
+
+
+async def test_full_release_records_placement_and_metrics(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    fleet = make_fleet(tmp_path)
+    async with running_workers(client, fleet, ["aws/us-east-1", "azure/eastus"]):
+        handle = await start(client, make_request(fleet, sample))
+        result = await handle.result()
+    status = result
+    assert status.state is ReleaseState.SUCCEEDED
+    ingest = stage(status, Stage.INGEST)
+    assert ingest.outcome is StageOutcome.SUCCEEDED and ingest.ran_on.cloud == "aws"
+    model = status.ingest.artifact("model")
+    assert model.size == sample["model"].stat().st_size
+    import hashlib
+    assert model.sha256 == hashlib.sha256(sample["model"].read_bytes()).hexdigest()
+    assert (tmp_path / "buckets" / "aws-us-east-1" / model.key).read_bytes() == \
+        sample["model"].read_bytes()
+    m = status.evaluation.metrics
+    assert 0.6 < m.auroc <= 1.0 and m.rows > 0 and 0 <= m.calibration_error < 0.2
+    # the GPU profile's worker is not running: evaluate failed over (no worker) to CPU
+    ev = stage(status, Stage.EVALUATE)
+    assert ev.degraded and ev.ran_on.accelerator == "cpu"
+    assert ev.failovers[0].cause is FailoverCause.NO_WORKER
+    assert ev.failovers[0].from_queue.endswith(".gpu")
+    assert status.evaluation.execution_provider == "CPUExecutionProvider"
+
+
+async def test_no_worker_on_first_queue_fails_over(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    fleet = make_fleet(tmp_path)
+    async with running_workers(client, fleet, ["azure/eastus"]):
+        status = await (await start(client, make_request(fleet, sample))).result()
+    ingest = stage(status, Stage.INGEST)
+    assert ingest.ran_on.cloud == "azure"
+    fo = ingest.failovers[0]
+    assert fo.cause is FailoverCause.NO_WORKER
+    assert fo.from_queue.endswith("aws.us-east-1.cpu") and fo.to_queue.endswith("azure.eastus.cpu")
+    assert 1.4 <= fo.seconds < 5
+
+
+async def test_provider_unavailable_fails_over(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    fleet = make_fleet(tmp_path, missing=["aws/us-east-1"])
+    async with running_workers(client, fleet, ["aws/us-east-1", "azure/eastus"]):
+        status = await (await start(client, make_request(fleet, sample))).result()
+    ingest = stage(status, Stage.INGEST)
+    assert ingest.ran_on.cloud == "azure"
+    assert ingest.failovers[0].cause is FailoverCause.PROVIDER_UNAVAILABLE
+    assert "not reachable" in ingest.failovers[0].detail
+    assert ingest.failovers[0].seconds < 1.0
+
+
+async def test_gpu_worker_without_cuda_degrades_to_cpu(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    fleet = make_fleet(tmp_path)
+    async with running_workers(client, fleet, ["onprem/gpu-01", "aws/us-east-1"]):
+        status = await (await start(client, make_request(fleet, sample))).result()
+    ev = stage(status, Stage.EVALUATE)
+    assert ev.failovers[0].cause is FailoverCause.ACCELERATOR_UNAVAILABLE
+    assert "CUDA" in ev.failovers[0].detail
+    assert ev.degraded and status.evaluation.ran_on.accelerator == "cpu"
+
+
+async def test_eu_only_release_waits_for_an_eu_worker(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    fleet = make_fleet(tmp_path)
+    request = make_request(fleet, sample,
+                           residency=ResidencyPolicy(allowed_jurisdictions=("EU",)))
+    async with running_workers(client, fleet, ["aws/us-east-1", "azure/eastus"]):
+        handle = await start(client, request)
+
+        async def waiting() -> bool:
+            st = await status_of(handle)
+            return st.state is ReleaseState.WAITING
+
+        await wait_until(waiting, timeout=30)
+        st = await status_of(handle)
+        assert st.waiting and "aws/us-east-1" in st.waiting.reason
+        desc = await handle.describe()
+        attrs = {p.key.name: p.value for p in desc.typed_search_attributes}
+        assert attrs["MedpipeWaiting"] is True and attrs["MedpipeState"] == "waiting-for-placement"
+        # nothing of the release was written to a US bucket
+        assert not list((tmp_path / "buckets" / "aws-us-east-1").glob("releases/*"))
+        async with running_workers(client, fleet, ["gcp/europe-west3"], control=False):
+            status = await handle.result()
+    assert status.state is ReleaseState.SUCCEEDED
+    assert {s.ran_on.jurisdiction for s in status.stages} == {"EU-DE"}
+    desc = await handle.describe()
+    attrs = {p.key.name: p.value for p in desc.typed_search_attributes}
+    assert attrs["MedpipeWaiting"] is False and attrs["MedpipeState"] == "succeeded"
+
+
+async def test_resubmitting_a_release_is_idempotent(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    fleet = make_fleet(tmp_path)
+    request = make_request(fleet, sample)
+    async with running_workers(client, fleet, ["aws/us-east-1"]):
+        first = await start(client, request)
+        second = await start(client, request)
+        assert (await first.describe()).run_id == (await second.describe()).run_id
+        await first.result()
+        third = await start(client, request)
+        assert (await third.describe()).run_id == (await first.describe()).run_id
+    ingested = list((tmp_path / "buckets" / "aws-us-east-1" / "releases").iterdir())
+    assert [p.name for p in ingested] == [request.release_id]
+
+
+async def _failure(client: Client, tmp_path: Path, sample: dict[str, Path],
+                   **overrides: object) -> tuple[ApplicationError, ReleaseStatus]:
+    fleet = make_fleet(tmp_path)
+    async with running_workers(client, fleet, ["aws/us-east-1"]):
+        handle = await start(client, make_request(fleet, sample, **overrides))
+        with pytest.raises(WorkflowFailureError) as info:
+            await handle.result()
+        status = await status_of(handle)
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError)
+    return cause, status
+
+
+async def test_missing_source_fails_clearly_without_retrying(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    missing = (tmp_path / "nope.csv").as_uri()
+    cause, status = await _failure(client, tmp_path, sample, data_uri=missing)
+    assert cause.type == "NotFound" and "nope.csv does not exist" in str(cause)
+    assert status.state is ReleaseState.FAILED and status.stages[0].attempts == 1
+
+
+async def test_invalid_model_fails_clearly(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"this is not onnx")
+    cause, status = await _failure(client, tmp_path, sample, model_uri=bad.as_uri())
+    assert cause.type == "InvalidModel" and "not a loadable ONNX model" in str(cause)
+    assert stage(status, Stage.EVALUATE).outcome is StageOutcome.FAILED
+
+
+async def test_dataset_not_matching_the_model_fails_clearly(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    other = tmp_path / "other.csv"
+    other.write_text("a,b,label,split\n1,2,0,test\n3,4,1,test\n")
+    cause, _ = await _failure(client, tmp_path, sample, data_uri=other.as_uri())
+    assert cause.type == "DatasetMismatch" and "age" in str(cause)
+
+
+async def test_model_gate_blocks_a_weak_model(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    cause, status = await _failure(client, tmp_path, sample,
+                                   thresholds={"min_auroc": 0.99})
+    assert cause.type == "ModelGateFailed" and "AUROC" in str(cause)
+    assert status.evaluation is not None  # the figures are kept for the report
+
+
+async def test_sigkilled_worker_mid_ingest_fails_over(
+        client: Client, temporal_server: TemporalDevServer, tmp_path: Path,
+        sample: dict[str, Path]) -> None:
+    fleet = make_fleet(tmp_path)
+    fleet_file = tmp_path / "fleet.yaml"
+    fleet_file.write_text(yaml.safe_dump({"fleet": fleet.model_dump(mode="json")}))
+    big = tmp_path / "big.csv"
+    big.write_bytes(sample["dataset"].read_bytes() * 8)
+    # a real worker process, throttled so ingest takes long enough to be killed mid-way
+    proc = worker_process(temporal_server.address, fleet_file, "aws/us-east-1",
+                          tmp_path / "aws.log", "--no-control", "--ingest-rate-limit", "400000")
+    try:
+        async with running_workers(client, fleet, ["azure/eastus"]):
+            handle = await start(client, make_request(fleet, sample, data_uri=big.as_uri()))
+
+            async def ingest_started_on_aws() -> bool:
+                desc = await handle.describe()
+                return any(p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+                           and "aws" in p.last_worker_identity
+                           for p in desc.raw_description.pending_activities)
+
+            await wait_until(ingest_started_on_aws, timeout=30)
+            await asyncio.sleep(0.5)
+            os.killpg(proc.pid, signal.SIGKILL)
+            status = await handle.result()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    ingest = stage(status, Stage.INGEST)
+    assert ingest.ran_on.cloud == "azure"
+    assert ingest.failovers[0].cause is FailoverCause.WORKER_LOST
+    assert status.ingest.artifact("dataset").size == big.stat().st_size

@@ -1,0 +1,68 @@
+"""Connecting to Temporal: address, TLS/mTLS, data converter, in one place.
+
+Every process (CLI, workers, tests, benchmarks) connects through ``connect``
+so they agree on the converter; when the encryption codec is configured it is
+added here, and nothing else changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+from temporalio.service import RPCError, TLSConfig
+
+from contracts.errors import InvalidInput, ProviderUnavailable
+from workers.config import StackConfig
+from workers.config import TLSConfig as TLSSettings
+
+
+def _read(path: str | None, what: str) -> bytes | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise InvalidInput(f"cannot read TLS {what} {path}: {e.strerror}") from e
+
+
+def tls_config(settings: TLSSettings) -> TLSConfig | bool:
+    """Temporal ``TLSConfig`` from settings (False when TLS is off)."""
+    if not settings.enabled:
+        return False
+    if bool(settings.cert) != bool(settings.key):
+        raise InvalidInput("--tls-cert and --tls-key go together (mutual TLS needs both)")
+    return TLSConfig(
+        server_root_ca_cert=_read(settings.ca, "CA certificate"),
+        client_cert=_read(settings.cert, "client certificate"),
+        client_private_key=_read(settings.key, "client key"),
+        domain=settings.server_name,
+    )
+
+
+def data_converter() -> DataConverter:
+    """The converter shared by every process (pydantic; encryption codec when configured)."""
+    return pydantic_data_converter
+
+
+async def connect(config: StackConfig, converter: DataConverter | None = None) -> Client:
+    """Connect to the configured Temporal frontend.
+
+    Raises:
+        ProviderUnavailable: the server does not answer; the message says how
+            to start the local one.
+    """
+    try:
+        return await Client.connect(
+            config.temporal_address, namespace=config.namespace,
+            data_converter=converter or data_converter(), tls=tls_config(config.tls))
+    except RPCError as e:
+        raise ProviderUnavailable(
+            f"Temporal at {config.temporal_address} refused the connection: {e.message}") from e
+    except RuntimeError as e:
+        why = "connection refused" if "refused" in str(e).lower() else str(e)[:200]
+        raise ProviderUnavailable(
+            f"cannot reach Temporal at {config.temporal_address} ({why}); start the local "
+            "stack with `medpipe dev up` or set MEDPIPE_TEMPORAL_ADDRESS") from e

@@ -1,0 +1,84 @@
+"""A worker process for one profile (``medpipe worker --profile aws/us-east-1``).
+
+It polls the activity queues its profile implies (CPU, plus GPU when the
+profile has accelerators) and the shared control queue for workflow tasks,
+so orchestration survives the loss of any one worker process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import signal
+from collections.abc import Callable
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.context import WorkerContext
+from activities.evaluate import EvaluateActivities
+from activities.ingest import IngestActivities
+from contracts.placement import Fleet, WorkerProfile
+from workers.client import connect
+from workers.config import StackConfig
+from workflows.release import ReleaseWorkflow
+
+log = logging.getLogger("medpipe.worker")
+
+WORKFLOWS: list[type] = [ReleaseWorkflow]
+
+
+def activities_for(ctx: WorkerContext) -> list[Callable[..., Any]]:
+    """Every activity a worker of this context runs (one line per concern)."""
+    return [
+        IngestActivities(ctx).ingest,
+        EvaluateActivities(ctx).evaluate,
+    ]
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """Sandbox that passes our immutable contracts and pydantic through (faster, same types)."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules("pydantic", "contracts"))
+
+
+def build_workers(client: Client, ctx: WorkerContext, fleet: Fleet, *, control: bool = True,
+                  max_concurrent_activities: int = 4) -> list[Worker]:
+    """Temporal workers for one profile: one per activity queue, plus control."""
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=max_concurrent_activities * 2)
+    acts = activities_for(ctx)
+    workers = [
+        Worker(client, task_queue=queue, activities=acts, activity_executor=executor,
+               max_concurrent_activities=max_concurrent_activities, identity=ctx.worker_id)
+        for queue in ctx.profile.queues(fleet.queue_prefix)
+    ]
+    if control:
+        workers.append(Worker(client, task_queue=fleet.control_queue, workflows=WORKFLOWS,
+                              workflow_runner=workflow_runner(),
+                              identity=f"{ctx.worker_id}/control"))
+    return workers
+
+
+async def run_worker(config: StackConfig, profile: WorkerProfile, *,
+                     ingest_rate_limit: float | None = None, control: bool = True) -> None:
+    """Run until SIGINT/SIGTERM, then drain gracefully."""
+    client = await connect(config)
+    ctx = WorkerContext(profile=profile, ingest_rate_limit=ingest_rate_limit)
+    workers = build_workers(client, ctx, config.fleet, control=control)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker %s polling %s", ctx.worker_id,
+             ", ".join(w.task_queue for w in workers))
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    stopped = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
+    for w in workers:
+        await w.shutdown()
+    for t in done:
+        if t is not stopped and t.exception():
+            raise t.exception()  # type: ignore[misc]

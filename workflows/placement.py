@@ -1,0 +1,74 @@
+"""Pure placement: the ordered candidate queues for a stage.
+
+No I/O and no Temporal calls here, so the rules that keep identifiable data
+inside its allowed jurisdictions are unit-tested exhaustively and reused
+unchanged by the workflow.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from contracts.placement import (
+    Candidate,
+    ComputeKind,
+    DataClass,
+    Fleet,
+    ResidencyPolicy,
+)
+from contracts.release import Stage
+
+
+class StageSpec(BaseModel):
+    """What a stage needs from a worker.
+
+    Attributes:
+        stage: which stage.
+        data_class: sensitivity of the data it touches (drives residency).
+        wants_gpu: try accelerator queues first, then degrade to CPU.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    stage: Stage
+    data_class: DataClass
+    wants_gpu: bool = False
+
+
+def candidates(
+    spec: StageSpec,
+    fleet: Fleet,
+    residency: ResidencyPolicy,
+    prefer_cloud: str | None = None,
+) -> list[Candidate]:
+    """Ordered places where ``spec`` may run.
+
+    Order: GPU queues first when the stage wants one (then every CPU queue,
+    which is the degradation path); within a kind, the profile on
+    ``prefer_cloud`` (data locality) first, then fleet order. Profiles whose
+    jurisdiction the residency policy forbids for this data class are never
+    returned.
+
+    Returns:
+        The candidates, possibly empty (the workflow then waits, never widens).
+    """
+    compliant = [p for p in fleet.profiles if residency.allows(p.jurisdiction, spec.data_class)]
+    compliant.sort(key=lambda p: 0 if prefer_cloud and p.cloud.value == prefer_cloud else 1)
+    ordered: list[Candidate] = []
+    pre = fleet.queue_prefix
+    if spec.wants_gpu:
+        ordered += [Candidate(profile=p, kind=ComputeKind.GPU, queue_prefix=pre)
+                    for p in compliant if p.has_gpu]
+    ordered += [Candidate(profile=p, kind=ComputeKind.CPU, queue_prefix=pre) for p in compliant]
+    return ordered
+
+
+def next_wait_seconds(rounds: int, initial: float, maximum: float) -> float:
+    """Backoff before retrying all candidates again after ``rounds`` failed rounds."""
+    return float(min(maximum, initial * (2 ** max(0, rounds - 1))))
+
+
+def forbidden_profiles(spec: StageSpec, fleet: Fleet, residency: ResidencyPolicy) -> list[str]:
+    """Names of the profiles residency excludes for this stage (for status messages)."""
+    return [p.name for p in fleet.profiles
+            if not residency.allows(p.jurisdiction, spec.data_class)]

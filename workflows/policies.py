@@ -1,0 +1,38 @@
+"""Per-stage needs and Temporal timeouts, in one place.
+
+Retries: every activity runs with ``maximum_attempts=1`` and the workflow
+retries or fails over itself (``workflows.stage_runner``). Temporal cannot
+retry an activity on another task queue, and a server-side retry after a
+heartbeat timeout would wait on the dead worker's queue for a whole
+schedule-to-start timeout before we could move it; owning the loop keeps
+every attempt visible in history and failover as fast as detection.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy
+
+from contracts.placement import DataClass
+from contracts.release import PlacementTimeouts, Stage
+from workflows.placement import StageSpec
+
+#: One attempt per scheduled activity; the stage runner decides what comes next.
+SINGLE_ATTEMPT = RetryPolicy(maximum_attempts=1)
+
+#: Before pseudonymization exists in the chain, every stage sees identifiable data.
+STAGE_SPECS: dict[Stage, StageSpec] = {
+    Stage.INGEST: StageSpec(stage=Stage.INGEST, data_class=DataClass.IDENTIFIABLE),
+    Stage.EVALUATE: StageSpec(stage=Stage.EVALUATE, data_class=DataClass.IDENTIFIABLE,
+                              wants_gpu=True),
+}
+
+
+def activity_timeouts(t: PlacementTimeouts) -> dict[str, timedelta]:
+    """Keyword arguments for ``workflow.execute_activity`` from a timeouts contract."""
+    return {
+        "schedule_to_start_timeout": timedelta(seconds=t.schedule_to_start_s),
+        "heartbeat_timeout": timedelta(seconds=t.heartbeat_s),
+        "start_to_close_timeout": timedelta(seconds=t.start_to_close_s),
+    }

@@ -1,0 +1,147 @@
+"""ReleaseWorkflow: one durable workflow per model version.
+
+Stages are calls to ``StageRunner.run``: adding a stage is adding a call and
+a ``StageSpec``, not restructuring. The workflow carries references and
+figures only; its state is exposed through the ``status`` query and through
+search attributes (for the Web UI and ``medpipe list``).
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+from contracts.errors import ErrorType
+from contracts.placement import Candidate, ComputeKind
+from contracts.release import (
+    ActivityName,
+    EvaluateInput,
+    EvaluateResult,
+    Failover,
+    IngestInput,
+    IngestResult,
+    ReleaseRequest,
+    ReleaseState,
+    ReleaseStatus,
+    SourceSpec,
+    Stage,
+    WaitingInfo,
+)
+from workflows import search_attributes as sa
+from workflows.policies import STAGE_SPECS
+from workflows.stage_runner import StageFailed, StageRunner
+
+
+@workflow.defn(name="ReleaseWorkflow")
+class ReleaseWorkflow:
+    """Ingest → evaluate (→ pseudonymize, validate, sign, canary as they land)."""
+
+    def __init__(self) -> None:
+        self._request: ReleaseRequest | None = None
+        self._state = ReleaseState.RUNNING
+        self._stage: Stage | None = None
+        self._waiting: WaitingInfo | None = None
+        self._runner: StageRunner | None = None
+        self._ingest: IngestResult | None = None
+        self._evaluation: EvaluateResult | None = None
+        self._error: str | None = None
+        self._error_type: str | None = None
+
+    # -- StageObserver -------------------------------------------------------
+    def on_attempt(self, stage: Stage, candidate: Candidate) -> None:
+        self._stage = stage
+        workflow.upsert_search_attributes([
+            sa.STAGE.value_set(stage.value),
+            sa.CLOUD.value_set(candidate.profile.cloud.value),
+        ])
+
+    def on_waiting(self, info: WaitingInfo | None) -> None:
+        self._waiting = info
+        self._state = ReleaseState.WAITING if info else ReleaseState.RUNNING
+        workflow.upsert_search_attributes([
+            sa.WAITING.value_set(info is not None),
+            sa.STATE.value_set(self._state.value),
+        ])
+        if info:
+            workflow.logger.warning("release waiting for placement: %s", info.reason)
+
+    def on_failover(self, failover: Failover) -> None:
+        workflow.logger.warning(
+            "failover of %s from %s to %s: %s (%.2fs)", failover.stage.value,
+            failover.from_queue, failover.to_queue or "(none left)", failover.cause.value,
+            failover.seconds)
+
+    # -- run -----------------------------------------------------------------
+    @workflow.run
+    async def run(self, request: ReleaseRequest) -> ReleaseStatus:
+        """Run the release; return its final status (raise if a stage failed)."""
+        self._request = request
+        runner = StageRunner(fleet=request.fleet, residency=request.residency,
+                             timeouts=request.timeouts, observer=self)
+        self._runner = runner
+        workflow.upsert_search_attributes([
+            sa.MODEL.value_set(request.model),
+            sa.VERSION.value_set(request.version),
+            sa.STATE.value_set(ReleaseState.RUNNING.value),
+            sa.WAITING.value_set(False),
+        ])
+        try:
+            await self._run_stages(request, runner)
+        except StageFailed as e:
+            self._fail(e.error_type, f"{e.stage.value} failed: {e.message}")
+            raise ApplicationError(self._error or "", type=e.error_type,
+                                   non_retryable=True) from None
+        self._state = ReleaseState.SUCCEEDED
+        workflow.upsert_search_attributes([sa.STATE.value_set(self._state.value)])
+        return self.status()
+
+    async def _run_stages(self, request: ReleaseRequest, runner: StageRunner) -> None:
+        rid = request.release_id
+        ingest, _ = await runner.run(
+            STAGE_SPECS[Stage.INGEST], ActivityName.INGEST,
+            lambda c: IngestInput(release_id=rid, sources=(
+                SourceSpec(name="model", uri=request.model_uri),
+                SourceSpec(name="dataset", uri=request.data_uri))),
+            IngestResult)
+        self._ingest = ingest
+
+        evaluation, _ = await runner.run(
+            STAGE_SPECS[Stage.EVALUATE], ActivityName.EVALUATE,
+            lambda c: EvaluateInput(
+                release_id=rid, model=ingest.artifact("model"),
+                dataset=ingest.artifact("dataset"), label_column=request.label_column,
+                require_accelerator=c.kind is ComputeKind.GPU),
+            EvaluateResult, prefer_cloud=ingest.ran_on.cloud)
+        self._evaluation = evaluation
+        self._check_thresholds(request, evaluation)
+
+    def _check_thresholds(self, request: ReleaseRequest, evaluation: EvaluateResult) -> None:
+        m, t = evaluation.metrics, request.thresholds
+        problems = []
+        if m.auroc < t.min_auroc:
+            problems.append(f"AUROC {m.auroc:.4f} < minimum {t.min_auroc:.4f}")
+        if m.calibration_error > t.max_calibration_error:
+            problems.append(f"calibration error {m.calibration_error:.4f} > maximum "
+                            f"{t.max_calibration_error:.4f}")
+        if problems:
+            self._fail(ErrorType.MODEL_GATE_FAILED, "model gate: " + "; ".join(problems))
+            raise ApplicationError(self._error or "", type=ErrorType.MODEL_GATE_FAILED,
+                                   non_retryable=True)
+
+    def _fail(self, error_type: str, message: str) -> None:
+        self._state = ReleaseState.FAILED
+        self._error, self._error_type = message, error_type
+        workflow.upsert_search_attributes([sa.STATE.value_set(self._state.value)])
+
+    # -- queries ---------------------------------------------------------------
+    @workflow.query
+    def status(self) -> ReleaseStatus:
+        """Stages, placements, failovers and waiting state, for CLI and UI."""
+        req = self._request
+        return ReleaseStatus(
+            release_id=workflow.info().workflow_id,
+            model=req.model if req else "", version=req.version if req else "",
+            state=self._state, current_stage=self._stage,
+            stages=tuple(self._runner.records) if self._runner else (),
+            waiting=self._waiting, ingest=self._ingest, evaluation=self._evaluation,
+            error=self._error, error_type=self._error_type)
