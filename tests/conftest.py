@@ -9,8 +9,8 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 
-from tests.temporal_server import TemporalDevServer
 from workers.client import data_converter
+from workers.devserver import TemporalDevServer
 
 
 @pytest.fixture(scope="session")

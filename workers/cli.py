@@ -13,7 +13,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,10 +24,11 @@ from rich.live import Live
 from rich.table import Table
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import Client, WorkflowHandle
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from activities.sources import local_path
 from contracts.errors import InvalidInput, MedpipeError
 from contracts.placement import ResidencyPolicy
 from contracts.release import (
@@ -38,7 +39,6 @@ from contracts.release import (
     StageOutcome,
     release_id,
 )
-from activities.sources import local_path
 from workers.client import connect
 from workers.config import StackConfig, load_config, medpipe_home
 
@@ -47,7 +47,7 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 
-def run_async(fn: Callable[..., Awaitable[T]]) -> Callable[..., T]:
+def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
     """Run an async click command, turning domain errors into one clear line."""
 
     @wraps(fn)
@@ -241,8 +241,9 @@ def status_footer(status: ReleaseStatus) -> str:
     """Lines under the table: waiting reason, metrics, error."""
     lines = []
     if status.waiting:
-        lines.append(f"[yellow]waiting:[/yellow] {status.waiting.reason} "
-                     f"(round {status.waiting.rounds}, next try {status.waiting.next_try_at:%H:%M:%S})")
+        w = status.waiting
+        lines.append(f"[yellow]waiting:[/yellow] {w.reason} "
+                     f"(round {w.rounds}, next try {w.next_try_at:%H:%M:%S})")
     if status.evaluation:
         m = status.evaluation.metrics
         lines.append(f"evaluation: AUROC {m.auroc:.4f}, accuracy {m.accuracy:.4f}, "

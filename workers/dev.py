@@ -38,7 +38,8 @@ def temporal_binary() -> str:
     return found
 
 
-def temporal_command(config: StackConfig, db_file: Path, extra: list[str] | None = None) -> list[str]:
+def temporal_command(config: StackConfig, db_file: Path,
+                     extra: list[str] | None = None) -> list[str]:
     """Command line of the Temporal dev server for this configuration."""
     host, _, port = config.temporal_address.rpartition(":")
     ui_port = int(port) + 1000

@@ -10,6 +10,7 @@ every attempt visible in history and failover as fast as detection.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio.common import RetryPolicy
@@ -29,10 +30,18 @@ STAGE_SPECS: dict[Stage, StageSpec] = {
 }
 
 
-def activity_timeouts(t: PlacementTimeouts) -> dict[str, timedelta]:
-    """Keyword arguments for ``workflow.execute_activity`` from a timeouts contract."""
-    return {
-        "schedule_to_start_timeout": timedelta(seconds=t.schedule_to_start_s),
-        "heartbeat_timeout": timedelta(seconds=t.heartbeat_s),
-        "start_to_close_timeout": timedelta(seconds=t.start_to_close_s),
-    }
+@dataclass(frozen=True)
+class ActivityTimeouts:
+    """The three timeouts every placed activity is scheduled with."""
+
+    schedule_to_start: timedelta
+    heartbeat: timedelta
+    start_to_close: timedelta
+
+
+def activity_timeouts(t: PlacementTimeouts) -> ActivityTimeouts:
+    """Temporal timeouts for ``workflow.execute_activity`` from a timeouts contract."""
+    return ActivityTimeouts(
+        schedule_to_start=timedelta(seconds=t.schedule_to_start_s),
+        heartbeat=timedelta(seconds=t.heartbeat_s),
+        start_to_close=timedelta(seconds=t.start_to_close_s))

@@ -105,8 +105,11 @@ class ReleaseWorkflow:
             IngestResult)
         self._ingest = ingest
 
+        evaluate_spec = STAGE_SPECS[Stage.EVALUATE]
+        if not request.prefer_gpu:
+            evaluate_spec = evaluate_spec.model_copy(update={"wants_gpu": False})
         evaluation, _ = await runner.run(
-            STAGE_SPECS[Stage.EVALUATE], ActivityName.EVALUATE,
+            evaluate_spec, ActivityName.EVALUATE,
             lambda c: EvaluateInput(
                 release_id=rid, model=ingest.artifact("model"),
                 dataset=ingest.artifact("dataset"), label_column=request.label_column,

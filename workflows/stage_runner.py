@@ -39,7 +39,7 @@ from contracts.release import (
     WaitingInfo,
 )
 from workflows.placement import StageSpec, candidates, forbidden_profiles, next_wait_seconds
-from workflows.policies import SINGLE_ATTEMPT, activity_timeouts
+from workflows.policies import SINGLE_ATTEMPT, ActivityTimeouts, activity_timeouts
 
 R = TypeVar("R")
 
@@ -105,7 +105,7 @@ class StageRunner:
     async def run(
         self,
         spec: StageSpec,
-        activity: Callable[..., Any],
+        activity: str,
         make_input: Callable[[Candidate], Any],
         result_type: type[R],
         prefer_cloud: str | None = None,
@@ -114,7 +114,7 @@ class StageRunner:
 
         Args:
             spec: the stage's needs (data class, GPU preference).
-            activity: the activity function (or method) to execute.
+            activity: the registered name of the activity to execute.
             make_input: builds the activity input for a candidate (e.g. to ask
                 a GPU queue to insist on its accelerator).
             result_type: the activity's result model.
@@ -128,6 +128,7 @@ class StageRunner:
         attempts = 0
         rounds = 0
         waiting_since: datetime | None = None
+        t: ActivityTimeouts = activity_timeouts(self.timeouts)
         while True:
             cands = candidates(spec, self.fleet, self.residency, prefer_cloud)
             for index, cand in enumerate(cands):
@@ -144,7 +145,9 @@ class StageRunner:
                             result_type=result_type,
                             retry_policy=SINGLE_ATTEMPT,
                             summary=f"{spec.stage.value} on {cand.queue}",
-                            **activity_timeouts(self.timeouts),
+                            schedule_to_start_timeout=t.schedule_to_start,
+                            heartbeat_timeout=t.heartbeat,
+                            start_to_close_timeout=t.start_to_close,
                         )
                     except ActivityError as e:
                         cause, detail = classify(e)

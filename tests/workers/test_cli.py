@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.temporal_server import free_port
+from workers.devserver import free_port
 
 
 def medpipe(*args: str, env: dict[str, str] | None = None,

@@ -12,8 +12,8 @@ from temporalio.worker import Replayer
 
 from contracts.release import ReleaseState, Stage
 from tests.support import make_fleet, make_request, running_workers, start, status_of, wait_until
-from tests.temporal_server import TemporalDevServer
 from workers.client import data_converter
+from workers.devserver import TemporalDevServer
 from workers.worker import WORKFLOWS, workflow_runner
 
 pytestmark = pytest.mark.asyncio

@@ -18,8 +18,8 @@ from contracts.placement import (
     jurisdiction_allowed,
 )
 from contracts.release import Stage
-from workflows.placement import StageSpec, candidates, forbidden_profiles, next_wait_seconds
 from tests.support import make_fleet
+from workflows.placement import StageSpec, candidates, forbidden_profiles, next_wait_seconds
 
 INGEST = StageSpec(stage=Stage.INGEST, data_class=DataClass.IDENTIFIABLE)
 EVALUATE = StageSpec(stage=Stage.EVALUATE, data_class=DataClass.IDENTIFIABLE, wants_gpu=True)

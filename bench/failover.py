@@ -1,0 +1,132 @@
+"""Failover speed: seconds from a failure to the stage completing elsewhere.
+
+Causes (10 trials each by default): no worker on the first candidate's queue,
+the worker SIGKILLed mid-activity, and a non-retryable ``ProviderUnavailable``.
+Prints median and max per cause against the goals:
+no worker ≤ schedule-to-start + 0.5 s; SIGKILL ≤ heartbeat timeout + 0.5 s;
+ProviderUnavailable ≤ 0.5 s. Run: ``./run bench failover``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from _stack import BenchStack, wait_for_pollers
+from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.client import Client
+
+from contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus, Stage
+from workers.cli import start_release
+from workers.client import data_converter
+from workers.sample import write_sample
+
+S2S, HB = 2.0, 2.0
+VERBOSE = False
+TIMEOUTS = PlacementTimeouts(schedule_to_start_s=S2S, heartbeat_s=HB, start_to_close_s=300)
+
+
+def ingest_completed_at(status: ReleaseStatus) -> float:
+    rec = next(s for s in status.stages if s.stage is Stage.INGEST)
+    assert rec.started_at is not None
+    return rec.started_at.timestamp() + rec.seconds
+
+
+def req(fleet, sample: dict[str, Path], data: Path | None = None) -> ReleaseRequest:  # type: ignore[no-untyped-def]
+    return ReleaseRequest(model="failover", version=f"v{uuid.uuid4().hex[:10]}",
+                          model_uri=sample["model"].as_uri(),
+                          data_uri=(data or sample["dataset"]).as_uri(),
+                          fleet=fleet, prefer_gpu=False, timeouts=TIMEOUTS)
+
+
+async def trial_no_worker(client: Client, stack: BenchStack, fleet, sample) -> float:  # type: ignore[no-untyped-def]
+    status = await (await start_release(client, req(fleet, sample))).result()
+    rec = next(s for s in status.stages if s.stage is Stage.INGEST)
+    assert rec.failovers and rec.failovers[0].cause.value == "no-worker"
+    # the failure exists from the moment the step is scheduled
+    return rec.seconds
+
+
+async def trial_provider(client: Client, stack: BenchStack, fleet, sample) -> float:  # type: ignore[no-untyped-def]
+    status = await (await start_release(client, req(fleet, sample))).result()
+    rec = next(s for s in status.stages if s.stage is Stage.INGEST)
+    assert rec.failovers and rec.failovers[0].cause.value == "provider-unavailable"
+    return rec.seconds
+
+
+async def trial_sigkill(client: Client, stack: BenchStack, fleet, sample, big: Path) -> float:  # type: ignore[no-untyped-def]
+    proc = stack.worker(fleet, "aws/us-east-1", "--no-control", "--ingest-rate-limit", "2000000")
+    await wait_for_pollers(client, [f"{fleet.queue_prefix}.aws.us-east-1.cpu"])
+    handle = await start_release(client, req(fleet, sample, big))
+    while True:
+        desc = await handle.describe()
+        if any(p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+               and "aws" in p.last_worker_identity
+               for p in desc.raw_description.pending_activities):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3 + (uuid.uuid4().int % 1000) / 1000)  # kill at a random phase
+    killed_at = time.time()
+    stack.kill(proc)
+    status = await handle.result()
+    rec = next(s for s in status.stages if s.stage is Stage.INGEST)
+    assert rec.failovers and rec.failovers[0].cause.value == "worker-lost", rec.failovers
+    fo = rec.failovers[0]
+    if VERBOSE:
+        print(f"  kill->detected {fo.at.timestamp() - killed_at:.2f} s, detected->done "
+              f"{ingest_completed_at(status) - fo.at.timestamp():.2f} s")
+    return ingest_completed_at(status) - killed_at
+
+
+def summary(name: str, values: list[float], goal: float) -> None:
+    med, mx = statistics.median(values), max(values)
+    verdict = "OK" if mx <= goal else "over goal"
+    print(f"{name:22} median {med:5.2f} s   max {mx:5.2f} s   goal <= {goal:.2f} s   {verdict}")
+
+
+async def main(trials: int) -> None:
+    out = Path(tempfile.mkdtemp(prefix="medpipe-fo-"))
+    sample = write_sample(out, patients=300, visits=3)
+    big = out / "big.csv"
+    big.write_bytes(sample["dataset"].read_bytes() * 60)  # ~13 MB: ~6 s at 2 MB/s
+    print(f"schedule-to-start timeout {S2S} s, heartbeat timeout {HB} s, {trials} trials each")
+    with BenchStack() as stack:
+        client = await Client.connect(stack.server.address, data_converter=data_converter())
+
+        fleet = stack.fleet()  # no aws worker at all: first candidate has nobody polling
+        stack.worker(fleet, "azure/eastus")
+        await wait_for_pollers(client, [fleet.control_queue,
+                                        f"{fleet.queue_prefix}.azure.eastus.cpu"])
+        no_worker = [await trial_no_worker(client, stack, fleet, sample) for _ in range(trials)]
+
+        fleet_p = stack.fleet(missing=("aws/us-east-1",))
+        stack.worker(fleet_p, "aws/us-east-1")
+        stack.worker(fleet_p, "azure/eastus")
+        await wait_for_pollers(client, [fleet_p.control_queue,
+                                        f"{fleet_p.queue_prefix}.aws.us-east-1.cpu",
+                                        f"{fleet_p.queue_prefix}.azure.eastus.cpu"])
+        provider = [await trial_provider(client, stack, fleet_p, sample) for _ in range(trials)]
+
+        fleet_k = stack.fleet()
+        stack.worker(fleet_k, "azure/eastus")
+        await wait_for_pollers(client, [fleet_k.control_queue,
+                                        f"{fleet_k.queue_prefix}.azure.eastus.cpu"])
+        kills = [await trial_sigkill(client, stack, fleet_k, sample, big) for _ in range(trials)]
+
+    summary("no worker", no_worker, S2S + 0.5)
+    summary("worker SIGKILLed", kills, HB + 0.5)
+    summary("ProviderUnavailable", provider, 0.5)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--trials", type=int, default=10)
+    ap.add_argument("--verbose", action="store_true")
+    a = ap.parse_args()
+    VERBOSE = a.verbose
+    asyncio.run(main(a.trials))

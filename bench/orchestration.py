@@ -1,0 +1,111 @@
+"""Orchestration overhead of a release on the local stack.
+
+Prints: the reference release's wall time vs the sum of the same activities
+run directly in one process (ratio, goal ≤ 1.10), the per-stage
+orchestration overhead in ms, and 20 concurrent releases' total wall time and
+releases/min.
+
+Reference release: 100k-row cohort, ~5 MB model. Run: ``./run bench orchestration``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from _stack import BenchStack, wait_for_pollers
+from temporalio.client import Client
+
+from activities.context import WorkerContext
+from activities.evaluate import EvaluateActivities
+from activities.ingest import IngestActivities
+from contracts.release import (
+    EvaluateInput,
+    IngestInput,
+    PlacementTimeouts,
+    ReleaseRequest,
+    SourceSpec,
+)
+from workers.cli import start_release
+from workers.client import data_converter
+from workers.sample import write_sample
+
+
+def reference_inputs(rows: int) -> dict[str, Path]:
+    out = Path(tempfile.mkdtemp(prefix="medpipe-ref-"))
+    paths = write_sample(out, patients=rows // 3, visits=3, hidden=1100)
+    return paths
+
+
+def direct_run(fleet, sample: dict[str, Path]) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """The same two activities called directly, one process, no Temporal."""
+    ctx = WorkerContext(profile=fleet.find("aws/us-east-1"))
+    rid = f"release-direct-{uuid.uuid4().hex[:8]}"
+    t0 = time.perf_counter()
+    ingest = IngestActivities(ctx).ingest(IngestInput(release_id=rid, sources=(
+        SourceSpec(name="model", uri=sample["model"].as_uri()),
+        SourceSpec(name="dataset", uri=sample["dataset"].as_uri()))))
+    t1 = time.perf_counter()
+    EvaluateActivities(ctx).evaluate(EvaluateInput(
+        release_id=rid, model=ingest.artifact("model"), dataset=ingest.artifact("dataset")))
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t1
+
+
+def request(fleet, sample: dict[str, Path]) -> ReleaseRequest:  # type: ignore[no-untyped-def]
+    return ReleaseRequest(model="bench", version=f"v{uuid.uuid4().hex[:10]}",
+                          model_uri=sample["model"].as_uri(), data_uri=sample["dataset"].as_uri(),
+                          fleet=fleet, prefer_gpu=False,
+                          timeouts=PlacementTimeouts(schedule_to_start_s=10, heartbeat_s=10))
+
+
+async def main(rows: int, trials: int, concurrent: int) -> None:
+    sample = reference_inputs(rows)
+    print(f"reference release: {rows:,} rows ({sample['dataset'].stat().st_size / 1e6:.1f} MB CSV),"
+          f" model {sample['model'].stat().st_size / 1e6:.1f} MB")
+    with BenchStack() as stack:
+        fleet = stack.fleet()
+        stack.worker(fleet, "aws/us-east-1")
+        stack.worker(fleet, "azure/eastus")
+        client = await Client.connect(stack.server.address, data_converter=data_converter())
+        await wait_for_pollers(client, [fleet.control_queue,
+                                        f"{fleet.queue_prefix}.aws.us-east-1.cpu"])
+        # warm-up (imports, onnxruntime session caches)
+        await (await start_release(client, request(fleet, sample))).result()
+        direct_run(fleet, sample)
+
+        walls, directs, per_stage = [], [], []
+        for _ in range(trials):
+            di, de = direct_run(fleet, sample)
+            t0 = time.perf_counter()
+            await (await start_release(client, request(fleet, sample))).result()
+            wall = time.perf_counter() - t0
+            walls.append(wall)
+            directs.append(di + de)
+            per_stage.append((wall - (di + de)) / 2 * 1000)
+        wall, direct = statistics.median(walls), statistics.median(directs)
+        print(f"single release (median of {trials}): wall {wall:.3f} s, direct activities "
+              f"{direct:.3f} s, ratio {wall / direct:.3f} (goal <= 1.10)")
+        print(f"orchestration overhead per stage: {statistics.median(per_stage):.1f} ms "
+              f"(min {min(per_stage):.1f}, max {max(per_stage):.1f})")
+
+        t0 = time.perf_counter()
+        handles = [await start_release(client, request(fleet, sample)) for _ in range(concurrent)]
+        await asyncio.gather(*(h.result() for h in handles))
+        total = time.perf_counter() - t0
+        print(f"{concurrent} concurrent releases: total {total:.2f} s, "
+              f"{concurrent / total * 60:.1f} releases/min (2 workers, 2 cores)")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--trials", type=int, default=5)
+    ap.add_argument("--concurrent", type=int, default=20)
+    args = ap.parse_args()
+    asyncio.run(main(args.rows, args.trials, args.concurrent))
