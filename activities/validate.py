@@ -1,0 +1,259 @@
+"""Validate: data expectations (great-expectations) and residual identifiers.
+
+The suite comes from the release's policy (``DataSuiteSpec``) or, when the
+policy names none, is inferred from the dataset's schema. Every text column
+is also checked for SSN / phone / e-mail patterns, and every cell, word and
+word pair against the keyed digests of the original identifiers. Results are
+aggregated over streamed chunks (constant memory) and reported as counts
+only: great-expectations runs with ``partial_unexpected_count: 0`` so no
+failing value is ever copied into a report.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from activities.residual import RESIDUAL_PATTERNS, DigestSet
+from contracts.errors import InvalidInput
+from contracts.validate import (
+    CheckKind,
+    CheckResult,
+    ColumnRule,
+    ColumnType,
+    DataSuiteSpec,
+    ValidationReport,
+)
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+log = logging.getLogger("medpipe.validate")
+
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0,
+                 "include_unexpected_rows": False}
+CHUNK_ROWS = 250_000
+
+
+def infer_suite(schema: pa.Schema) -> DataSuiteSpec:
+    """A conservative suite from a schema: types and non-null numeric columns."""
+    rules: dict[str, ColumnRule] = {}
+    for f in schema:
+        if pa.types.is_integer(f.type):
+            rules[f.name] = ColumnRule(type=ColumnType.INTEGER, nullable=False)
+        elif pa.types.is_floating(f.type):
+            rules[f.name] = ColumnRule(type=ColumnType.FLOAT, nullable=False)
+        else:
+            rules[f.name] = ColumnRule(type=ColumnType.STRING, free_text=True)
+    return DataSuiteSpec(columns=rules)
+
+
+@dataclass
+class _Expectation:
+    kind: CheckKind
+    column: str | None
+    rule: str
+    gx: Any
+
+
+def _expectations(spec: DataSuiteSpec, text_columns: list[str]) -> list[_Expectation]:
+    import great_expectations.expectations as gxe
+
+    out: list[_Expectation] = []
+    for name, r in spec.columns.items():
+        if not r.nullable:
+            out.append(_Expectation(CheckKind.DATA, name, "not null",
+                                    gxe.ExpectColumnValuesToNotBeNull(column=name)))
+        if r.type in (ColumnType.INTEGER, ColumnType.FLOAT):
+            kinds = ["int", "int64", "Int64"] if r.type is ColumnType.INTEGER else \
+                ["float", "float64", "int64", "Float64"]
+            out.append(_Expectation(CheckKind.SCHEMA, name, f"type {r.type.value}",
+                                    gxe.ExpectColumnValuesToBeInTypeList(column=name,
+                                                                         type_list=kinds)))
+        if r.min is not None or r.max is not None:
+            out.append(_Expectation(CheckKind.DATA, name, _range_rule(r.min, r.max),
+                                    gxe.ExpectColumnValuesToBeBetween(
+                                        column=name, min_value=r.min, max_value=r.max)))
+        if r.allowed is not None:
+            out.append(_Expectation(CheckKind.DATA, name, f"in {len(r.allowed)} allowed values",
+                                    gxe.ExpectColumnValuesToBeInSet(column=name,
+                                                                    value_set=list(r.allowed))))
+        if r.regex:
+            out.append(_Expectation(CheckKind.DATA, name, "matches its format",
+                                    gxe.ExpectColumnValuesToMatchRegex(column=name,
+                                                                       regex=r.regex)))
+    for name in text_columns:
+        for label, pattern in RESIDUAL_PATTERNS.items():
+            out.append(_Expectation(CheckKind.RESIDUAL_IDENTIFIER, name, f"no {label} pattern",
+                                    gxe.ExpectColumnValuesToNotMatchRegex(column=name,
+                                                                          regex=pattern)))
+    return out
+
+
+def _range_rule(lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f"between {lo:g} and {hi:g}"
+    return f"at least {lo:g}" if lo is not None else f"at most {hi:g}"
+
+
+@dataclass
+class _Tally:
+    element_count: int = 0
+    unexpected_count: int = 0
+    success: bool = True
+
+
+@dataclass
+class SuiteRunner:
+    """Runs one suite over chunks of a dataset with an ephemeral GX context."""
+
+    spec: DataSuiteSpec
+    text_columns: list[str]
+    expectations: list[_Expectation] = field(init=False)
+    tallies: list[_Tally] = field(init=False)
+
+    def __post_init__(self) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(
+            globally=False, metric_calculations=False)
+        self.expectations = _expectations(self.spec, self.text_columns)
+        self.tallies = [_Tally() for _ in self.expectations]
+        source = self.context.data_sources.add_pandas("medpipe")
+        batch = source.add_dataframe_asset("dataset").add_batch_definition_whole_dataframe("all")
+        suite = self.context.suites.add(gx.ExpectationSuite(name="medpipe-suite"))
+        for e in self.expectations:
+            suite.add_expectation(e.gx)
+        self.validation = self.context.validation_definitions.add(
+            gx.ValidationDefinition(name="medpipe-validation", data=batch, suite=suite))
+
+    def run_chunk(self, frame: pd.DataFrame) -> None:
+        """Validate one chunk and add its counts."""
+        if not self.expectations:
+            return
+        result = self.validation.run(batch_parameters={"dataframe": frame},
+                                     result_format=RESULT_FORMAT)
+        by_id = {r.expectation_config.id if r.expectation_config else None: r
+                 for r in result.results}
+        for e, tally in zip(self.expectations, self.tallies, strict=True):
+            r = by_id[e.gx.id]
+            tally.element_count += int(r.result.get("element_count", len(frame)) or 0)
+            tally.unexpected_count += int(r.result.get("unexpected_count", 0) or 0)
+            tally.success = tally.success and bool(r.success)
+
+    def results(self) -> list[CheckResult]:
+        """Aggregated checks (counts only)."""
+        return [CheckResult(kind=e.kind, column=e.column, rule=e.rule, success=t.success,
+                            element_count=t.element_count, unexpected_count=t.unexpected_count)
+                for e, t in zip(self.expectations, self.tallies, strict=True)]
+
+
+class _ChunkReader(io.RawIOBase):
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._buf:
+            try:
+                self._buf = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
+def csv_batches(chunks: Iterator[bytes], rows: int = CHUNK_ROWS) -> Iterator[pa.RecordBatch]:
+    """Stream a CSV as record batches of about ``rows`` rows."""
+    try:
+        reader = pacsv.open_csv(io.BufferedReader(_ChunkReader(chunks), 1 << 20),
+                                read_options=pacsv.ReadOptions(block_size=16 << 20))
+        pending: list[pa.RecordBatch] = []
+        count = 0
+        for batch in reader:
+            pending.append(batch)
+            count += batch.num_rows
+            if count >= rows:
+                yield from pa.Table.from_batches(pending).combine_chunks().to_batches()
+                pending, count = [], 0
+        if pending:
+            yield from pa.Table.from_batches(pending).combine_chunks().to_batches()
+    except pa.ArrowInvalid as e:
+        raise InvalidInput(f"dataset is not readable CSV: {str(e)[:200]}") from e
+
+
+def validate_batches(batches: Iterator[pa.RecordBatch], spec: DataSuiteSpec | None,
+                     digests: DigestSet | None) -> ValidationReport:
+    """Run the suite and the residual-identifier checks over streamed batches."""
+    runner: SuiteRunner | None = None
+    schema_checks: list[CheckResult] = []
+    rows = 0
+    residual_counts: dict[str, list[int]] = {}
+    unique_seen: dict[str, set[int]] = {}
+    unique_dupes: dict[str, int] = {}
+    for batch in batches:
+        if runner is None:
+            spec = spec or infer_suite(batch.schema)
+            schema_checks = _schema_checks(spec, batch.schema)
+            text_cols = [f.name for f in batch.schema
+                         if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+                         and f.name in spec.columns]
+            present = DataSuiteSpec(columns={k: v for k, v in spec.columns.items()
+                                             if k in batch.schema.names})
+            runner = SuiteRunner(spec=present, text_columns=text_cols)
+            unique_seen = {n: set() for n, r in spec.columns.items() if r.unique}
+            unique_dupes = dict.fromkeys(unique_seen, 0)
+            residual_counts = {n: [0, 0] for n in text_cols}
+        frame = batch.to_pandas()
+        runner.run_chunk(frame)
+        rows += len(frame)
+        for name, seen in unique_seen.items():
+            if name in frame:
+                for h in pd.util.hash_pandas_object(frame[name], index=False).to_numpy():
+                    if int(h) in seen:
+                        unique_dupes[name] += 1
+                    else:
+                        seen.add(int(h))
+        if digests is not None:
+            for name, tally in residual_counts.items():
+                mask = digests.rows_matching(frame[name].to_numpy())
+                tally[0] += len(mask)
+                tally[1] += int(np.count_nonzero(mask))
+    if runner is None:
+        raise InvalidInput("dataset has no rows to validate")
+    checks = schema_checks + runner.results()
+    checks += [CheckResult(kind=CheckKind.DATA, column=n, rule="unique", success=d == 0,
+                           element_count=rows, unexpected_count=d)
+               for n, d in unique_dupes.items()]
+    if digests is not None:
+        checks += [CheckResult(kind=CheckKind.RESIDUAL_IDENTIFIER, column=n,
+                               rule="no original identifier value", success=c[1] == 0,
+                               element_count=c[0], unexpected_count=c[1])
+                   for n, c in residual_counts.items()]
+    return ValidationReport(rows=rows, checks=tuple(checks))
+
+
+def _schema_checks(spec: DataSuiteSpec, schema: pa.Schema) -> list[CheckResult]:
+    names = set(schema.names)
+    checks = [CheckResult(kind=CheckKind.SCHEMA, column=c, rule="column present",
+                          success=c in names) for c in spec.columns]
+    if not spec.allow_extra_columns:
+        extra = sorted(names - set(spec.columns))
+        checks += [CheckResult(kind=CheckKind.SCHEMA, column=c, rule="column expected by policy",
+                               success=False) for c in extra]
+    return checks

@@ -1,0 +1,104 @@
+"""The validate stage's engine: great-expectations suites and residual identifiers."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pytest
+
+from activities.residual import DigestSet
+from activities.validate import csv_batches, validate_batches
+from contracts.validate import CheckKind, ColumnRule, ColumnType, DataSuiteSpec
+
+KEY = b"k" * 32
+
+SUITE = DataSuiteSpec(columns={
+    "patient": ColumnRule(type=ColumnType.STRING, nullable=False, regex=r"^P-[0-9a-f]{16}$"),
+    "age": ColumnRule(type=ColumnType.INTEGER, nullable=False, min=0, max=90),
+    "sex": ColumnRule(allowed=("F", "M", "U")),
+    "visit": ColumnRule(unique=True),
+    "notes": ColumnRule(type=ColumnType.STRING, free_text=True),
+})
+
+
+def table(rows: list[dict[str, object]]) -> list[pa.RecordBatch]:
+    return pa.Table.from_pylist(rows).to_batches()
+
+
+def clean_rows(n: int = 50) -> list[dict[str, object]]:
+    return [{"patient": f"P-{i:016x}", "age": 20 + i % 60, "sex": "FMU"[i % 3], "visit": i,
+             "notes": f"[NAME] seen on [DATE], stable, HbA1c {5 + i % 4}.1"} for i in range(n)]
+
+
+def test_a_clean_dataset_passes_every_check() -> None:
+    report = validate_batches(iter(table(clean_rows())), SUITE,
+                              DigestSet.from_values(KEY, ["Ada Okafor", "MRN0100001"]))
+    assert report.rows == 50
+    assert report.failures == [], report.summary()
+    kinds = {c.kind for c in report.checks}
+    assert kinds == {CheckKind.SCHEMA, CheckKind.DATA, CheckKind.RESIDUAL_IDENTIFIER}
+
+
+def test_a_planted_ssn_blocks_with_column_and_count_but_no_value() -> None:
+    rows = clean_rows()
+    rows[7]["notes"] = "call back re SSN 123-45-6789"
+    report = validate_batches(iter(table(rows)), SUITE, None)
+    failed = report.residual_failures
+    assert [(c.column, c.rule, c.unexpected_count) for c in failed] == [
+        ("notes", "no ssn pattern", 1)]
+    assert "123-45-6789" not in report.model_dump_json()
+    assert "notes: no ssn pattern (1 of 50 rows)" in report.summary()
+
+
+def test_an_original_identifier_surviving_anywhere_is_found_by_digest() -> None:
+    rows = clean_rows()
+    rows[3]["notes"] = "discussed with ada okafor today"
+    rows[9]["notes"] = "ref mrn0100001"
+    digests = DigestSet.from_values(KEY, ["Ada Okafor", "MRN0100001"])
+    report = validate_batches(iter(table(rows)), SUITE, digests)
+    failed = [c for c in report.residual_failures if c.rule == "no original identifier value"]
+    assert [(c.column, c.unexpected_count) for c in failed] == [("notes", 2)]
+    dumped = report.model_dump_json().lower()
+    assert "okafor" not in dumped and "mrn0100001" not in dumped
+
+
+def test_data_rules_count_violations() -> None:
+    rows = clean_rows()
+    rows[0]["age"] = 130
+    rows[1]["sex"] = "X"
+    rows[2]["visit"] = 3
+    rows[4]["patient"] = "not-a-token"
+    report = validate_batches(iter(table(rows)), SUITE, None)
+    got = {(c.column, c.rule): c.unexpected_count for c in report.failures}
+    assert got == {("age", "between 0 and 90"): 1, ("sex", "in 3 allowed values"): 1,
+                   ("visit", "unique"): 1, ("patient", "matches its format"): 1}
+
+
+def test_unexpected_and_missing_columns_are_schema_failures() -> None:
+    rows = [{k: v for k, v in r.items() if k != "sex"} | {"ssn": "x"} for r in clean_rows(5)]
+    report = validate_batches(iter(table(rows)), SUITE, None)
+    got = {(c.column, c.rule) for c in report.failures}
+    assert ("sex", "column present") in got and ("ssn", "column expected by policy") in got
+
+
+def test_counts_aggregate_over_chunks() -> None:
+    rows = clean_rows(90)
+    rows[5]["age"] = -1
+    rows[80]["age"] = -2
+    batches = pa.Table.from_pylist(rows).to_batches(max_chunksize=30)
+    report = validate_batches(iter(batches), SUITE, None)
+    age = next(c for c in report.failures if c.column == "age")
+    assert (age.element_count, age.unexpected_count) == (90, 2)
+
+
+def test_csv_reader_rejects_garbage_clearly() -> None:
+    from contracts.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="not readable CSV"):
+        list(csv_batches(iter([b"a,b\n1,2,3,4\n\x00\x01"])))
+
+
+def test_report_is_plain_json() -> None:
+    report = validate_batches(iter(table(clean_rows(5))), SUITE, None)
+    assert json.loads(report.model_dump_json())["rows"] == 5
