@@ -166,19 +166,26 @@ class EvaluateActivities:
     def evaluate(self, inp: EvaluateInput) -> EvaluateResult:
         """Score the held-out rows of ``inp.dataset`` with ``inp.model``."""
         providers = choose_providers(inp.require_accelerator, self.ctx.profile.has_gpu)
-        model_bytes = b"".join(read_artifact(inp.model))
-        model = load_model(model_bytes, providers, "model")
-        labels, scores, seconds = score_dataset(model, read_artifact(inp.dataset),
-                                                inp.label_column)
-        metrics = ModelMetrics(
-            rows=int(labels.size), auroc=auroc(labels, scores),
-            accuracy=accuracy(labels, scores),
-            calibration_error=expected_calibration_error(labels, scores),
-            latency_ms_per_1k_rows=(seconds * 1000.0 / max(labels.size, 1)) * 1000.0)
+        model = load_model(b"".join(read_artifact(inp.model)), providers, "model")
+        metrics = _metrics(*score_dataset(model, read_artifact(inp.dataset), inp.label_column))
+        baseline_metrics = None
+        if inp.baseline is not None:
+            baseline = load_model(b"".join(read_artifact(inp.baseline)), providers,
+                                  "model in service")
+            baseline_metrics = _metrics(*score_dataset(baseline, read_artifact(inp.dataset),
+                                                       inp.label_column))
         accel = "cuda" if model.provider == CUDA else "cpu"
         queue = activity.info().task_queue if activity.in_activity() else ""
         return EvaluateResult(metrics=metrics, execution_provider=model.provider,
+                              baseline_metrics=baseline_metrics,
                               ran_on=self.ctx.ran_on(accelerator=accel, task_queue=queue))
+
+
+def _metrics(labels: np.ndarray, scores: np.ndarray, seconds: float) -> ModelMetrics:
+    return ModelMetrics(
+        rows=int(labels.size), auroc=auroc(labels, scores), accuracy=accuracy(labels, scores),
+        calibration_error=expected_calibration_error(labels, scores),
+        latency_ms_per_1k_rows=(seconds * 1000.0 / max(labels.size, 1)) * 1000.0)
 
 
 def score_dataset(model: LoadedModel, chunks: Iterator[bytes],

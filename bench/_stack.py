@@ -52,7 +52,9 @@ class BenchStack:
                 LocalStore(bucket.as_uri()).ensure_bucket()
             profiles.append(WorkerProfile(cloud=cloud, region=region, jurisdiction=jur,
                                           accelerators=acc, store_uri=bucket.as_uri()))
-        return Fleet(profiles=tuple(profiles), queue_prefix=prefix)
+        registry = self.dir / prefix / "registry"
+        LocalStore(registry.as_uri()).ensure_bucket()
+        return Fleet(profiles=tuple(profiles), queue_prefix=prefix, registry_uri=registry.as_uri())
 
     def worker(self, fleet: Fleet, profile: str, *extra: str) -> subprocess.Popen[bytes]:
         """Start a real ``medpipe worker`` process for ``profile``."""

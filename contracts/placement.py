@@ -133,11 +133,14 @@ class ResidencyPolicy(BaseModel):
 
 
 class Fleet(BaseModel):
-    """The worker profiles a deployment has (the candidates placement chooses from)."""
+    """A deployment: its worker profiles (the candidates placement chooses from),
+    its queue prefix, and the bucket holding its registry of models in service
+    (references and metrics only, never patient data)."""
 
     model_config = ConfigDict(frozen=True)
 
     profiles: tuple[WorkerProfile, ...]
+    registry_uri: str = ""
     queue_prefix: str = Field(default=DEFAULT_QUEUE_PREFIX, pattern=r"^[a-z0-9][a-z0-9_-]*$")
 
     @property

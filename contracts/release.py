@@ -64,6 +64,8 @@ class ModelThresholds(BaseModel):
 
     min_auroc: float = Field(default=0.0, ge=0, le=1)
     max_calibration_error: float = Field(default=1.0, ge=0, le=1)
+    max_auroc_drop: float = Field(default=0.02, ge=0, le=1,
+                                  description="tolerated AUROC regression vs the model in service")
 
 
 class ReleaseRequest(BaseModel):
@@ -160,6 +162,7 @@ class EvaluateInput(BaseModel):
     dataset: ArtifactRef
     label_column: str = "label"
     require_accelerator: bool = False
+    baseline: ArtifactRef | None = None
 
 
 class ModelMetrics(BaseModel):
@@ -182,6 +185,19 @@ class EvaluateResult(BaseModel):
     metrics: ModelMetrics
     execution_provider: str
     ran_on: RanOn
+    baseline_metrics: ModelMetrics | None = None
+
+
+class ModelGateVerdict(BaseModel):
+    """The model gate's decision with the figures it was made on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    passed: bool
+    reasons: tuple[str, ...] = ()
+    candidate: ModelMetrics
+    baseline: ModelMetrics | None = None
+    baseline_version: str | None = None
 
 
 class FailoverCause(StrEnum):
@@ -258,6 +274,7 @@ class ReleaseStatus(BaseModel):
     waiting: WaitingInfo | None = None
     ingest: IngestResult | None = None
     evaluation: EvaluateResult | None = None
+    gate: ModelGateVerdict | None = None
     error: str | None = None
     error_type: str | None = None
 
@@ -272,3 +289,5 @@ class ActivityName(StrEnum):
 
     INGEST = "medpipe.ingest"
     EVALUATE = "medpipe.evaluate"
+    REGISTRY_LOOKUP = "medpipe.registry.lookup"
+    REGISTRY_RECORD = "medpipe.registry.record"

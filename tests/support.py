@@ -46,7 +46,9 @@ def make_fleet(root: Path, prefix: str | None = None,
             LocalStore(bucket.as_uri()).ensure_bucket()
         profiles.append(WorkerProfile(cloud=cloud, region=region, jurisdiction=jur,
                                       accelerators=acc, store_uri=bucket.as_uri()))
-    return Fleet(profiles=tuple(profiles), queue_prefix=prefix)
+    registry = root / "buckets" / "registry"
+    LocalStore(registry.as_uri()).ensure_bucket()
+    return Fleet(profiles=tuple(profiles), queue_prefix=prefix, registry_uri=registry.as_uri())
 
 
 @contextlib.asynccontextmanager
@@ -61,11 +63,10 @@ async def running_workers(client: Client, fleet: Fleet, profiles: Iterable[str],
         workers += build_workers(client, ctx, fleet, control=control and first)
         first = False
     if control and first:  # no activity profile given: a control-only worker
-        from temporalio.worker import Worker
+        from workers.worker import control_worker
 
-        from workers.worker import WORKFLOWS, workflow_runner
-        workers.append(Worker(client, task_queue=fleet.control_queue, workflows=WORKFLOWS,
-                              workflow_runner=workflow_runner()))
+        workers.append(control_worker(client, fleet,
+                                      WorkerContext(profile=fleet.profiles[0])))
     tasks = [asyncio.create_task(w.run()) for w in workers]
     try:
         yield

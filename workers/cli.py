@@ -249,6 +249,14 @@ def status_footer(status: ReleaseStatus) -> str:
         lines.append(f"evaluation: AUROC {m.auroc:.4f}, accuracy {m.accuracy:.4f}, "
                      f"calibration error {m.calibration_error:.4f} on {m.rows} held-out rows "
                      f"({status.evaluation.execution_provider})")
+    if status.gate and status.gate.baseline:
+        b = status.gate.baseline
+        lines.append(f"in service ({status.gate.baseline_version}) on the same rows: AUROC "
+                     f"{b.auroc:.4f}, calibration error {b.calibration_error:.4f}")
+    if status.gate:
+        verdict = "[green]passed[/green]" if status.gate.passed else "[red]failed[/red]"
+        lines.append(f"model gate: {verdict}" + (f" — {'; '.join(status.gate.reasons)}"
+                                                 if status.gate.reasons else ""))
     if status.error:
         lines.append(f"[red]failed:[/red] {status.error}")
     return "\n".join(lines)

@@ -57,7 +57,7 @@ def default_fleet(home: Path) -> Fleet:
     def bucket(name: str) -> str:
         return (home / "buckets" / name).as_uri()
 
-    return Fleet(profiles=(
+    return Fleet(registry_uri=bucket("registry"), profiles=(
         WorkerProfile(cloud=Cloud.AWS, region="us-east-1", jurisdiction="US",
                       store_uri=bucket("aws-us-east-1")),
         WorkerProfile(cloud=Cloud.GCP, region="europe-west3", jurisdiction="EU-DE",

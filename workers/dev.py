@@ -109,8 +109,9 @@ def stack_children(config: StackConfig, home: Path) -> list[Child]:
 
 def ensure_local_buckets(config: StackConfig) -> None:
     """Create the directory "buckets" of file:// profiles (dev stack only)."""
-    for profile in config.fleet.profiles:
-        store = open_store(profile.store_uri) if profile.store_uri.startswith("file://") else None
+    uris = [p.store_uri for p in config.fleet.profiles] + [config.fleet.registry_uri]
+    for uri in uris:
+        store = open_store(uri) if uri.startswith("file://") else None
         if store is not None and hasattr(store, "ensure_bucket"):
             store.ensure_bucket()
 

@@ -21,6 +21,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.context import WorkerContext
 from activities.evaluate import EvaluateActivities
 from activities.ingest import IngestActivities
+from activities.registry import RegistryActivities
 from contracts.placement import Fleet, WorkerProfile
 from workers.client import connect
 from workers.config import StackConfig
@@ -56,10 +57,23 @@ def build_workers(client: Client, ctx: WorkerContext, fleet: Fleet, *, control: 
         for queue in ctx.profile.queues(fleet.queue_prefix)
     ]
     if control:
-        workers.append(Worker(client, task_queue=fleet.control_queue, workflows=WORKFLOWS,
-                              workflow_runner=workflow_runner(),
-                              identity=f"{ctx.worker_id}/control"))
+        workers.append(control_worker(client, fleet, ctx, executor))
     return workers
+
+
+def control_activities(ctx: WorkerContext) -> list[Callable[..., Any]]:
+    """Short steps run as local activities next to the workflows (no patient data)."""
+    registry = RegistryActivities(ctx)
+    return [registry.lookup, registry.record]
+
+
+def control_worker(client: Client, fleet: Fleet, ctx: WorkerContext,
+                   executor: concurrent.futures.Executor | None = None) -> Worker:
+    """The workflow worker on the fleet's control queue (with its local activities)."""
+    return Worker(client, task_queue=fleet.control_queue, workflows=WORKFLOWS,
+                  activities=control_activities(ctx),
+                  activity_executor=executor or concurrent.futures.ThreadPoolExecutor(4),
+                  workflow_runner=workflow_runner(), identity=f"{ctx.worker_id}/control")
 
 
 async def run_worker(config: StackConfig, profile: WorkerProfile, *,

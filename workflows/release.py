@@ -8,18 +8,30 @@ search attributes (for the Web UI and ``medpipe list``).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from contracts.errors import ErrorType
 from contracts.placement import Candidate, ComputeKind
+from contracts.registry import (
+    InServiceModel,
+    LookupInServiceInput,
+    LookupInServiceResult,
+    RecordInServiceInput,
+    RecordInServiceResult,
+)
 from contracts.release import (
     ActivityName,
+    ArtifactRef,
     EvaluateInput,
     EvaluateResult,
     Failover,
     IngestInput,
     IngestResult,
+    ModelGateVerdict,
     ReleaseRequest,
     ReleaseState,
     ReleaseStatus,
@@ -28,8 +40,12 @@ from contracts.release import (
     WaitingInfo,
 )
 from workflows import search_attributes as sa
+from workflows.gate import model_gate
 from workflows.policies import STAGE_SPECS
 from workflows.stage_runner import StageFailed, StageRunner
+
+#: Registry lookups are quick and idempotent: a few retries, then the release fails visibly.
+REGISTRY_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=1))
 
 
 @workflow.defn(name="ReleaseWorkflow")
@@ -44,6 +60,7 @@ class ReleaseWorkflow:
         self._runner: StageRunner | None = None
         self._ingest: IngestResult | None = None
         self._evaluation: EvaluateResult | None = None
+        self._gate: ModelGateVerdict | None = None
         self._error: str | None = None
         self._error_type: str | None = None
 
@@ -108,28 +125,49 @@ class ReleaseWorkflow:
         evaluate_spec = STAGE_SPECS[Stage.EVALUATE]
         if not request.prefer_gpu:
             evaluate_spec = evaluate_spec.model_copy(update={"wants_gpu": False})
+        in_service = await self._in_service(request)
+        model = ingest.artifact("model")
+        baseline = in_service.artifact if in_service and in_service.artifact.sha256 != \
+            model.sha256 else None
         evaluation, _ = await runner.run(
             evaluate_spec, ActivityName.EVALUATE,
             lambda c: EvaluateInput(
-                release_id=rid, model=ingest.artifact("model"),
-                dataset=ingest.artifact("dataset"), label_column=request.label_column,
+                release_id=rid, model=model, dataset=ingest.artifact("dataset"),
+                label_column=request.label_column, baseline=baseline,
                 require_accelerator=c.kind is ComputeKind.GPU),
             EvaluateResult, prefer_cloud=ingest.ran_on.cloud)
         self._evaluation = evaluation
-        self._check_thresholds(request, evaluation)
-
-    def _check_thresholds(self, request: ReleaseRequest, evaluation: EvaluateResult) -> None:
-        m, t = evaluation.metrics, request.thresholds
-        problems = []
-        if m.auroc < t.min_auroc:
-            problems.append(f"AUROC {m.auroc:.4f} < minimum {t.min_auroc:.4f}")
-        if m.calibration_error > t.max_calibration_error:
-            problems.append(f"calibration error {m.calibration_error:.4f} > maximum "
-                            f"{t.max_calibration_error:.4f}")
-        if problems:
-            self._fail(ErrorType.MODEL_GATE_FAILED, "model gate: " + "; ".join(problems))
+        self._gate = model_gate(request.thresholds, evaluation.metrics,
+                                evaluation.baseline_metrics,
+                                in_service.version if in_service and baseline else None)
+        if not self._gate.passed:
+            self._fail(ErrorType.MODEL_GATE_FAILED, "model gate: " + "; ".join(self._gate.reasons))
             raise ApplicationError(self._error or "", type=ErrorType.MODEL_GATE_FAILED,
                                    non_retryable=True)
+        await self._put_in_service(request, model, evaluation)
+
+    async def _in_service(self, request: ReleaseRequest) -> InServiceModel | None:
+        """The model now in service under this name (a short local activity)."""
+        result = await workflow.execute_local_activity(
+            ActivityName.REGISTRY_LOOKUP,
+            LookupInServiceInput(registry_uri=request.fleet.registry_uri, model=request.model),
+            result_type=LookupInServiceResult, start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=REGISTRY_RETRY, summary=f"in-service lookup for {request.model}")
+        return result.current
+
+    async def _put_in_service(self, request: ReleaseRequest, model: ArtifactRef,
+                              evaluation: EvaluateResult) -> None:
+        """Record this version as the model in service (the canary will take this over)."""
+        if not request.fleet.registry_uri:
+            return
+        entry = InServiceModel(model=request.model, version=request.version,
+                               release_id=request.release_id, artifact=model,
+                               metrics=evaluation.metrics, since=workflow.now())
+        await workflow.execute_local_activity(
+            ActivityName.REGISTRY_RECORD,
+            RecordInServiceInput(registry_uri=request.fleet.registry_uri, entry=entry),
+            result_type=RecordInServiceResult, start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=REGISTRY_RETRY, summary=f"{request.model} {request.version} in service")
 
     def _fail(self, error_type: str, message: str) -> None:
         self._state = ReleaseState.FAILED
@@ -147,4 +185,5 @@ class ReleaseWorkflow:
             state=self._state, current_stage=self._stage,
             stages=tuple(self._runner.records) if self._runner else (),
             waiting=self._waiting, ingest=self._ingest, evaluation=self._evaluation,
+            gate=self._gate,
             error=self._error, error_type=self._error_type)
