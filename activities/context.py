@@ -12,6 +12,7 @@ import socket
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from activities.sources import SourceTLS
 from activities.storage.base import ObjectStore, open_store
 from contracts.placement import RanOn, WorkerProfile
 
@@ -25,11 +26,13 @@ class WorkerContext:
         host: host name reported in stage records.
         ingest_rate_limit: bytes/s cap for pulling from sources (protects
             hospital source systems); None for no cap.
+        source_tls: mutual-TLS settings for ``https://`` sources.
     """
 
     profile: WorkerProfile
     host: str = field(default_factory=socket.gethostname)
     ingest_rate_limit: float | None = None
+    source_tls: SourceTLS = field(default_factory=SourceTLS)
 
     @property
     def worker_id(self) -> str:

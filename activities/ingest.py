@@ -39,7 +39,8 @@ class IngestActivities:
         artifacts = []
         for src in inp.sources:
             key = artifact_key(inp.release_id, src.name, src.uri)
-            chunks = throttled(open_source(src.uri), self.ctx.ingest_rate_limit)
+            chunks = throttled(open_source(src.uri, self.ctx.source_tls),
+                               self.ctx.ingest_rate_limit)
             info = self.ctx.store.put(key, heartbeating(chunks, f"ingest {src.name}"))
             artifacts.append(ArtifactRef(name=src.name, bucket_uri=self.ctx.store.bucket_uri,
                                          key=key, sha256=info.sha256,

@@ -14,6 +14,7 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowHandle
 
 from activities.context import WorkerContext
+from activities.sources import SourceTLS
 from activities.storage.local import LocalStore
 from contracts.placement import Cloud, Fleet, WorkerProfile
 from contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus
@@ -54,12 +55,14 @@ def make_fleet(root: Path, prefix: str | None = None,
 @contextlib.asynccontextmanager
 async def running_workers(client: Client, fleet: Fleet, profiles: Iterable[str],
                           control: bool = True,
-                          ingest_rate_limit: float | None = None) -> AsyncIterator[None]:
+                          ingest_rate_limit: float | None = None,
+                          source_tls: SourceTLS | None = None) -> AsyncIterator[None]:
     """Run in-process workers for ``profiles`` (plus one control worker) while inside."""
     workers = []
     first = True
     for name in profiles:
-        ctx = WorkerContext(profile=fleet.find(name), ingest_rate_limit=ingest_rate_limit)
+        ctx = WorkerContext(profile=fleet.find(name), ingest_rate_limit=ingest_rate_limit,
+                            source_tls=source_tls or SourceTLS())
         workers += build_workers(client, ctx, fleet, control=control and first)
         first = False
     if control and first:  # no activity profile given: a control-only worker

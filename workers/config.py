@@ -44,6 +44,7 @@ class StackConfig(BaseModel):
     home: str = ".medpipe"
     fleet: Fleet
     tls: TLSConfig = TLSConfig()
+    source_tls: TLSConfig = TLSConfig()
 
 
 def medpipe_home() -> Path:

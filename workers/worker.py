@@ -22,6 +22,7 @@ from activities.context import WorkerContext
 from activities.evaluate import EvaluateActivities
 from activities.ingest import IngestActivities
 from activities.registry import RegistryActivities
+from activities.sources import SourceTLS
 from contracts.placement import Fleet, WorkerProfile
 from workers.client import connect
 from workers.config import StackConfig
@@ -80,7 +81,10 @@ async def run_worker(config: StackConfig, profile: WorkerProfile, *,
                      ingest_rate_limit: float | None = None, control: bool = True) -> None:
     """Run until SIGINT/SIGTERM, then drain gracefully."""
     client = await connect(config)
-    ctx = WorkerContext(profile=profile, ingest_rate_limit=ingest_rate_limit)
+    src = config.source_tls
+    ctx = WorkerContext(profile=profile, ingest_rate_limit=ingest_rate_limit,
+                        source_tls=SourceTLS(ca=src.ca, cert=src.cert, key=src.key,
+                                             server_name=src.server_name))
     workers = build_workers(client, ctx, config.fleet, control=control)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
