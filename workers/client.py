@@ -12,9 +12,9 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
-from temporalio.service import RPCError, TLSConfig
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
-from contracts.errors import InvalidInput, ProviderUnavailable
+from contracts.errors import AccessDenied, InvalidInput, ProviderUnavailable, TLSError
 from workers.config import StackConfig
 from workers.config import TLSConfig as TLSSettings
 
@@ -47,6 +47,13 @@ def data_converter() -> DataConverter:
     return pydantic_data_converter
 
 
+def _unauthenticated(config: StackConfig) -> AccessDenied:
+    hint = ("pass --tls-cert and --tls-key (or MEDPIPE_TLS_CERT/KEY)" if not config.tls.cert
+            else f"it does not accept the certificate {config.tls.cert}")
+    return AccessDenied(f"Temporal at {config.temporal_address} requires a valid client "
+                        f"certificate (mutual TLS): {hint}")
+
+
 async def connect(config: StackConfig, converter: DataConverter | None = None) -> Client:
     """Connect to the configured Temporal frontend.
 
@@ -59,10 +66,18 @@ async def connect(config: StackConfig, converter: DataConverter | None = None) -
             config.temporal_address, namespace=config.namespace,
             data_converter=converter or data_converter(), tls=tls_config(config.tls))
     except RPCError as e:
+        if e.status == RPCStatusCode.UNAUTHENTICATED:
+            raise _unauthenticated(config) from e
         raise ProviderUnavailable(
             f"Temporal at {config.temporal_address} refused the connection: {e.message}") from e
     except RuntimeError as e:
-        why = "connection refused" if "refused" in str(e).lower() else str(e)[:200]
+        text = str(e)
+        if "Unauthenticated" in text:
+            raise _unauthenticated(config) from e
+        if any(s in text.lower() for s in ("certificate", "handshake", "tls", "invalidcontent")):
+            raise TLSError(f"TLS with Temporal at {config.temporal_address} failed: "
+                           f"{text[:300]}") from e
+        why = "connection refused" if "refused" in text.lower() else text[:200]
         raise ProviderUnavailable(
             f"cannot reach Temporal at {config.temporal_address} ({why}); start the local "
             "stack with `medpipe dev up` or set MEDPIPE_TEMPORAL_ADDRESS") from e

@@ -52,7 +52,8 @@ class CertificateAuthority:
         self.cert, self.key, self.files = cert, key, files
 
     @classmethod
-    def create(cls, out: Path, name: str = "medpipe-dev-ca", days: int = 365) -> CertificateAuthority:
+    def create(cls, out: Path, name: str = "medpipe-dev-ca",
+               days: int = 365) -> CertificateAuthority:
         """A new self-signed CA written to ``out/<name>.crt|key``."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
