@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from temporalio.exceptions import ApplicationError
 
-from contracts.errors import ErrorType, MedpipeError
+from contracts.errors import ErrorType, InputUnavailable, MedpipeError
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("medpipe.activities")
@@ -29,6 +29,9 @@ def to_application_error(error: BaseException) -> ApplicationError:
     """
     if isinstance(error, ApplicationError):
         return error
+    if isinstance(error, InputUnavailable):
+        return ApplicationError(error.message, error.bucket_uri, type=error.error_type,
+                                non_retryable=True)
     if isinstance(error, MedpipeError):
         return ApplicationError(error.message, type=error.error_type,
                                 non_retryable=not error.retryable)

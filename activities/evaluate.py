@@ -21,21 +21,19 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from temporalio import activity
 
+from activities.artifacts import read_artifact
 from activities.boundary import translate_errors
 from activities.context import WorkerContext
 from activities.metrics import accuracy, auroc, expected_calibration_error
 from activities.progress import heartbeat
-from activities.storage.base import open_store
 from contracts.errors import (
     AcceleratorUnavailable,
     DatasetMismatch,
-    IntegrityError,
     InvalidInput,
     InvalidModel,
 )
 from contracts.release import (
     ActivityName,
-    ArtifactRef,
     EvaluateInput,
     EvaluateResult,
     ModelMetrics,
@@ -83,16 +81,6 @@ class _ChunkReader(io.RawIOBase):
         b[:n] = self._buf[:n]
         self._buf = self._buf[n:]
         return n
-
-
-def read_artifact(ref: ArtifactRef) -> Iterator[bytes]:
-    """Stream an artifact, checking it is the one the workflow recorded."""
-    store = open_store(ref.bucket_uri)
-    info = store.head(ref.key)
-    if info.sha256 != ref.sha256:
-        raise IntegrityError(f"{ref.uri} is not the artifact recorded at ingest "
-                             f"(sha256 {info.sha256[:12]}… != {ref.sha256[:12]}…)")
-    return store.get(ref.key)
 
 
 @dataclass

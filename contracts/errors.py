@@ -23,6 +23,7 @@ class ErrorType(StrEnum):
     INTEGRITY = "IntegrityError"
     PROVIDER_UNAVAILABLE = "ProviderUnavailable"
     ACCELERATOR_UNAVAILABLE = "AcceleratorUnavailable"
+    INPUT_UNAVAILABLE = "InputUnavailable"
     KEY_ERROR = "KeyError"
     KEY_UNAVAILABLE = "KeyUnavailable"
     RESIDENCY_VIOLATION = "ResidencyViolation"
@@ -111,6 +112,23 @@ class AcceleratorUnavailable(MedpipeError):
     """The accelerator a step was placed for is missing or failed."""
 
     error_type = ErrorType.ACCELERATOR_UNAVAILABLE
+
+
+class InputUnavailable(MedpipeError):
+    """A step's input sits in a store that does not answer.
+
+    No other worker can read it either, so the workflow does not fail over
+    the step: it re-ingests the inputs onto another compliant cloud first.
+
+    Attributes:
+        bucket_uri: the store that did not answer.
+    """
+
+    error_type = ErrorType.INPUT_UNAVAILABLE
+
+    def __init__(self, message: str, bucket_uri: str) -> None:
+        super().__init__(message)
+        self.bucket_uri = bucket_uri
 
 
 class KeyProviderError(MedpipeError):

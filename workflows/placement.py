@@ -40,6 +40,7 @@ def candidates(
     fleet: Fleet,
     residency: ResidencyPolicy,
     prefer_cloud: str | None = None,
+    exclude: frozenset[str] = frozenset(),
 ) -> list[Candidate]:
     """Ordered places where ``spec`` may run.
 
@@ -47,12 +48,13 @@ def candidates(
     which is the degradation path); within a kind, the profile on
     ``prefer_cloud`` (data locality) first, then fleet order. Profiles whose
     jurisdiction the residency policy forbids for this data class are never
-    returned.
+    returned; nor are profiles in ``exclude`` (e.g. whose store is down).
 
     Returns:
         The candidates, possibly empty (the workflow then waits, never widens).
     """
-    compliant = [p for p in fleet.profiles if residency.allows(p.jurisdiction, spec.data_class)]
+    compliant = [p for p in fleet.profiles if residency.allows(p.jurisdiction, spec.data_class)
+                 and p.name not in exclude]
     compliant.sort(key=lambda p: 0 if prefer_cloud and p.cloud.value == prefer_cloud else 1)
     ordered: list[Candidate] = []
     pre = fleet.queue_prefix
@@ -66,6 +68,14 @@ def candidates(
 def next_wait_seconds(rounds: int, initial: float, maximum: float) -> float:
     """Backoff before retrying all candidates again after ``rounds`` failed rounds."""
     return float(min(maximum, initial * (2 ** max(0, rounds - 1))))
+
+
+def profile_of_store(fleet: Fleet, bucket_uri: str) -> str | None:
+    """Name of the profile whose bucket is ``bucket_uri`` (None if no profile owns it)."""
+    for p in fleet.profiles:
+        if p.store_uri.rstrip("/") == bucket_uri.rstrip("/"):
+            return p.name
+    return None
 
 
 def forbidden_profiles(spec: StageSpec, fleet: Fleet, residency: ResidencyPolicy) -> list[str]:

@@ -8,7 +8,9 @@ search attributes (for the Web UI and ``medpipe list``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -29,6 +31,7 @@ from contracts.release import (
     EvaluateInput,
     EvaluateResult,
     Failover,
+    FailoverCause,
     IngestInput,
     IngestResult,
     ModelGateVerdict,
@@ -41,8 +44,11 @@ from contracts.release import (
 )
 from workflows import search_attributes as sa
 from workflows.gate import model_gate
+from workflows.placement import StageSpec, profile_of_store
 from workflows.policies import STAGE_SPECS
-from workflows.stage_runner import StageFailed, StageRunner
+from workflows.stage_runner import InputsUnavailable, StageFailed, StageRunner
+
+R = TypeVar("R")
 
 #: Registry lookups are quick and idempotent: a few retries, then the release fails visibly.
 REGISTRY_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=1))
@@ -112,30 +118,68 @@ class ReleaseWorkflow:
         workflow.upsert_search_attributes([sa.STATE.value_set(self._state.value)])
         return self.status()
 
-    async def _run_stages(self, request: ReleaseRequest, runner: StageRunner) -> None:
+    async def _ingest_inputs(self, request: ReleaseRequest, runner: StageRunner,
+                             exclude: frozenset[str] = frozenset(),
+                             detail: str = "") -> IngestResult:
         rid = request.release_id
         ingest, _ = await runner.run(
             STAGE_SPECS[Stage.INGEST], ActivityName.INGEST,
             lambda c: IngestInput(release_id=rid, sources=(
                 SourceSpec(name="model", uri=request.model_uri),
                 SourceSpec(name="dataset", uri=request.data_uri))),
-            IngestResult)
+            IngestResult, exclude=exclude, detail=detail)
         self._ingest = ingest
+        return ingest
+
+    async def _run_on_inputs(self, request: ReleaseRequest, runner: StageRunner,
+                             spec: StageSpec, activity: str,
+                             make_input: Callable[[Candidate, IngestResult], Any],
+                             result_type: type[R]) -> R:
+        """Run a stage that reads the ingested inputs; if their store goes down,
+        re-ingest them on another compliant cloud and run the stage again."""
+        dead: set[str] = set()
+        carried: tuple[Failover, ...] = ()
+        while True:
+            ingest = self._ingest
+            assert ingest is not None
+            try:
+                result, _ = await runner.run(
+                    spec, activity, lambda c, inputs=ingest: make_input(c, inputs), result_type,
+                    prefer_cloud=ingest.ran_on.cloud, carried=carried)
+                return result
+            except InputsUnavailable as e:
+                profile = profile_of_store(request.fleet, e.bucket_uri)
+                if profile:
+                    dead.add(profile)
+                fo = Failover(stage=e.stage, from_queue=e.queue, to_queue=None,
+                              cause=FailoverCause.PROVIDER_UNAVAILABLE,
+                              detail=f"input store down, re-ingesting: {e.message}"[:300],
+                              seconds=e.seconds, at=workflow.now())
+                self.on_failover(fo)
+                carried = (*e.failovers, fo)
+                await self._ingest_inputs(
+                    request, runner, exclude=frozenset(dead),
+                    detail=f"re-ingested: {profile or e.bucket_uri} storage did not answer")
+
+    async def _run_stages(self, request: ReleaseRequest, runner: StageRunner) -> None:
+        rid = request.release_id
+        ingest = await self._ingest_inputs(request, runner)
 
         evaluate_spec = STAGE_SPECS[Stage.EVALUATE]
         if not request.prefer_gpu:
             evaluate_spec = evaluate_spec.model_copy(update={"wants_gpu": False})
         in_service = await self._in_service(request)
-        model = ingest.artifact("model")
+        model_sha = ingest.artifact("model").sha256
         baseline = in_service.artifact if in_service and in_service.artifact.sha256 != \
-            model.sha256 else None
-        evaluation, _ = await runner.run(
-            evaluate_spec, ActivityName.EVALUATE,
-            lambda c: EvaluateInput(
-                release_id=rid, model=model, dataset=ingest.artifact("dataset"),
-                label_column=request.label_column, baseline=baseline,
-                require_accelerator=c.kind is ComputeKind.GPU),
-            EvaluateResult, prefer_cloud=ingest.ran_on.cloud)
+            model_sha else None
+        evaluation = await self._run_on_inputs(
+            request, runner, evaluate_spec, ActivityName.EVALUATE,
+            lambda c, inputs: EvaluateInput(
+                release_id=rid, model=inputs.artifact("model"),
+                dataset=inputs.artifact("dataset"), label_column=request.label_column,
+                baseline=baseline, require_accelerator=c.kind is ComputeKind.GPU),
+            EvaluateResult)
+        model = (self._ingest or ingest).artifact("model")
         self._evaluation = evaluation
         self._gate = model_gate(request.thresholds, evaluation.metrics,
                                 evaluation.baseline_metrics,

@@ -64,6 +64,18 @@ class StageFailed(Exception):
     record: StageResult
 
 
+@dataclass
+class InputsUnavailable(Exception):
+    """A stage's inputs sit in a store that does not answer (re-ingest, then retry)."""
+
+    stage: Stage
+    queue: str
+    message: str
+    bucket_uri: str
+    seconds: float
+    failovers: tuple[Failover, ...]
+
+
 def classify(error: ActivityError) -> tuple[FailoverCause | None, str]:
     """Whether an activity failure should move the step elsewhere, and why.
 
@@ -109,6 +121,9 @@ class StageRunner:
         make_input: Callable[[Candidate], Any],
         result_type: type[R],
         prefer_cloud: str | None = None,
+        exclude: frozenset[str] = frozenset(),
+        carried: tuple[Failover, ...] = (),
+        detail: str = "",
     ) -> tuple[R, StageResult]:
         """Run ``activity`` for ``spec`` on the first candidate that completes it.
 
@@ -119,18 +134,21 @@ class StageRunner:
                 a GPU queue to insist on its accelerator).
             result_type: the activity's result model.
             prefer_cloud: cloud to try first (where the data already is).
+            exclude: profile names not to use (their store is down).
+            carried: failovers of an earlier try of this stage to keep on its record.
+            detail: note kept on the stage record (e.g. why it ran again).
 
         Raises:
             StageFailed: a non-placement, non-retryable error.
         """
         started = workflow.now()
-        failovers: list[Failover] = []
+        failovers: list[Failover] = list(carried)
         attempts = 0
         rounds = 0
         waiting_since: datetime | None = None
         t: ActivityTimeouts = activity_timeouts(self.timeouts)
         while True:
-            cands = candidates(spec, self.fleet, self.residency, prefer_cloud)
+            cands = candidates(spec, self.fleet, self.residency, prefer_cloud, exclude)
             for index, cand in enumerate(cands):
                 transient = 0
                 while True:
@@ -167,6 +185,14 @@ class StageRunner:
                             transient += 1
                             await workflow.sleep(timedelta(seconds=min(2.0 ** transient, 30.0)))
                             continue
+                        error_type = (app.type or ErrorType.TRANSIENT) if app \
+                            else ErrorType.TRANSIENT
+                        if error_type == ErrorType.INPUT_UNAVAILABLE and app is not None:
+                            raise InputsUnavailable(
+                                stage=spec.stage, queue=cand.queue, message=app.message,
+                                bucket_uri=str(app.details[0]) if app.details else "",
+                                seconds=(workflow.now() - attempt_start).total_seconds(),
+                                failovers=tuple(failovers)) from e
                         record = self._record(spec, StageOutcome.FAILED, None, started,
                                               attempts, failovers, None,
                                               app.message if app else str(e))
@@ -183,7 +209,7 @@ class StageRunner:
                     if spec.wants_gpu and cand.kind is ComputeKind.CPU:
                         degraded = "gpu->cpu: no GPU worker completed the step"
                     record = self._record(spec, StageOutcome.SUCCEEDED, ran_on, started,
-                                          attempts, failovers, degraded, "")
+                                          attempts, failovers, degraded, detail)
                     return result, record
             rounds += 1
             now = workflow.now()

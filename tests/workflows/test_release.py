@@ -228,3 +228,46 @@ async def test_sigkilled_worker_mid_ingest_fails_over(
     assert ingest.ran_on.cloud == "azure"
     assert ingest.failovers[0].cause is FailoverCause.WORKER_LOST
     assert status.ingest.artifact("dataset").size == big.stat().st_size
+
+
+async def test_input_store_down_mid_release_reingests_on_another_cloud(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    """The aws bucket disappears after ingest: evaluate cannot read its inputs anywhere,
+    so the workflow re-ingests them onto azure and evaluates there."""
+    fleet = make_fleet(tmp_path)
+    aws_bucket = tmp_path / "buckets" / "aws-us-east-1"
+    async with running_workers(client, fleet, ["aws/us-east-1", "azure/eastus"]):
+        handle = await start(client, make_request(fleet, sample))
+
+        async def evaluating() -> bool:  # the GPU queue has no worker: ~1.5 s window
+            return (await status_of(handle)).current_stage is Stage.EVALUATE
+
+        await wait_until(evaluating, timeout=30, interval=0.05)
+        aws_bucket.rename(tmp_path / "aws-bucket-unmounted")
+        status = await handle.result()
+    ingests = [s for s in status.stages if s.stage is Stage.INGEST]
+    assert [s.ran_on.cloud for s in ingests] == ["aws", "azure"]
+    assert "re-ingested: aws/us-east-1 storage did not answer" in ingests[1].detail
+    ev = stage(status, Stage.EVALUATE)
+    assert ev.outcome is StageOutcome.SUCCEEDED and ev.ran_on.cloud == "azure"
+    causes = [f.cause for f in ev.failovers]
+    assert FailoverCause.PROVIDER_UNAVAILABLE in causes
+    assert any("input store down" in f.detail for f in ev.failovers)
+    assert status.ingest.artifact("dataset").bucket_uri.endswith("azure-eastus")
+
+
+async def test_all_compliant_stores_down_waits_then_resumes(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    fleet = make_fleet(tmp_path, missing=["aws/us-east-1", "azure/eastus", "onprem/gpu-01"])
+    async with running_workers(client, fleet, ["aws/us-east-1", "azure/eastus"]):
+        handle = await start(client, make_request(fleet, sample))
+
+        async def waiting() -> bool:
+            return (await status_of(handle)).state is ReleaseState.WAITING
+
+        await wait_until(waiting, timeout=30)
+        (tmp_path / "buckets" / "azure-eastus").mkdir(parents=True)  # the provider returns
+        status = await handle.result()
+    ingest = stage(status, Stage.INGEST)
+    assert ingest.ran_on.cloud == "azure"
+    assert {f.cause for f in ingest.failovers} >= {FailoverCause.PROVIDER_UNAVAILABLE}

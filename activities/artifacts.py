@@ -1,0 +1,43 @@
+"""Reading release artifacts back, checked against what the workflow recorded.
+
+Every stage reads its inputs through ``read_artifact``: it checks the stored
+digest is the one recorded at ingest, streams with end-to-end verification,
+and reports an unreachable store as ``InputUnavailable`` (so the workflow
+re-ingests elsewhere instead of moving the step between workers that all
+read the same dead store).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from activities.storage.base import open_store
+from contracts.errors import InputUnavailable, IntegrityError, ProviderUnavailable
+from contracts.release import ArtifactRef
+
+
+def read_artifact(ref: ArtifactRef) -> Iterator[bytes]:
+    """Stream an artifact's stored bytes after checking it is the recorded one.
+
+    Raises:
+        InputUnavailable: the artifact's store does not answer.
+        IntegrityError: the stored object is not the one recorded at ingest.
+    """
+    try:
+        store = open_store(ref.bucket_uri)
+        info = store.head(ref.key)
+    except ProviderUnavailable as e:
+        raise InputUnavailable(f"input {ref.name} is in {ref.bucket_uri}, which does not answer: "
+                               f"{e.message}", ref.bucket_uri) from e
+    if info.sha256 != ref.sha256:
+        raise IntegrityError(f"{ref.uri} is not the artifact recorded at ingest "
+                             f"(sha256 {info.sha256[:12]}… != {ref.sha256[:12]}…)")
+    return _guarded(store.get(ref.key), ref)
+
+
+def _guarded(chunks: Iterator[bytes], ref: ArtifactRef) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    except ProviderUnavailable as e:
+        raise InputUnavailable(f"input {ref.name} became unreadable in {ref.bucket_uri}: "
+                               f"{e.message}", ref.bucket_uri) from e
