@@ -11,8 +11,12 @@ import os
 import socket
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from activities.sources import SourceTLS
+
+if TYPE_CHECKING:
+    from activities.deploy import GatewayTLS
 from activities.storage.base import ObjectStore, open_store
 from contracts.placement import RanOn, WorkerProfile
 
@@ -27,12 +31,14 @@ class WorkerContext:
         ingest_rate_limit: bytes/s cap for pulling from sources (protects
             hospital source systems); None for no cap.
         source_tls: mutual-TLS settings for ``https://`` sources.
+        gateway_tls: client certificate for the gateways' admin API.
     """
 
     profile: WorkerProfile
     host: str = field(default_factory=socket.gethostname)
     ingest_rate_limit: float | None = None
     source_tls: SourceTLS = field(default_factory=SourceTLS)
+    gateway_tls: GatewayTLS | None = None
 
     @property
     def worker_id(self) -> str:

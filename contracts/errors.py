@@ -34,6 +34,7 @@ class ErrorType(StrEnum):
     SIGNATURE_INVALID = "SignatureInvalid"
     LEDGER_TAMPERED = "LedgerTampered"
     DEPLOY_FAILED = "DeployFailed"
+    ROLLED_BACK = "RolledBack"
     TRANSIENT = "Transient"
 
 

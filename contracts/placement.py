@@ -132,6 +132,17 @@ class ResidencyPolicy(BaseModel):
         return jurisdiction_allowed(jurisdiction, self.allowed_jurisdictions)
 
 
+class GatewayTarget(BaseModel):
+    """One inference gateway models are deployed to (one per cloud profile)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    admin_url: str
+    public_url: str = ""
+    cloud: str = ""
+
+
 class Fleet(BaseModel):
     """A deployment: its worker profiles (the candidates placement chooses from),
     its queue prefix, and the bucket holding its registry of models in service
@@ -141,6 +152,7 @@ class Fleet(BaseModel):
 
     profiles: tuple[WorkerProfile, ...]
     registry_uri: str = ""
+    gateways: tuple[GatewayTarget, ...] = ()
     queue_prefix: str = Field(default=DEFAULT_QUEUE_PREFIX, pattern=r"^[a-z0-9][a-z0-9_-]*$")
 
     @property

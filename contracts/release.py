@@ -11,7 +11,11 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.artifacts import ArtifactRef
+from contracts.canary import CanaryPlan, CanaryStatus
 from contracts.placement import Fleet, RanOn, ResidencyPolicy
+
+__all__ = ["ArtifactRef"]
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
 
@@ -89,6 +93,8 @@ class ReleaseRequest(BaseModel):
     fleet: Fleet
     timeouts: PlacementTimeouts = PlacementTimeouts()
     prefer_gpu: bool = True
+    deploy: bool = True
+    canary: CanaryPlan = CanaryPlan()
 
     @property
     def release_id(self) -> str:
@@ -99,23 +105,6 @@ class ReleaseRequest(BaseModel):
 def release_id(model: str, version: str) -> str:
     """The workflow id of the release of ``model`` at ``version``."""
     return f"release-{model}-{version}"
-
-
-class ArtifactRef(BaseModel):
-    """A stored artifact: where it is and what it is (never its content)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    bucket_uri: str
-    key: str
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    size: int = Field(ge=0)
-
-    @property
-    def uri(self) -> str:
-        """Absolute URI of the artifact."""
-        return f"{self.bucket_uri.rstrip('/')}/{self.key}"
 
 
 class SourceSpec(BaseModel):
@@ -275,6 +264,7 @@ class ReleaseStatus(BaseModel):
     ingest: IngestResult | None = None
     evaluation: EvaluateResult | None = None
     gate: ModelGateVerdict | None = None
+    canary: CanaryStatus | None = None
     error: str | None = None
     error_type: str | None = None
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowHandle
 
 from activities.context import WorkerContext
+from activities.deploy import GatewayTLS
 from activities.sources import SourceTLS
 from activities.storage.local import LocalStore
 from contracts.placement import Cloud, Fleet, WorkerProfile
@@ -56,20 +57,22 @@ def make_fleet(root: Path, prefix: str | None = None,
 async def running_workers(client: Client, fleet: Fleet, profiles: Iterable[str],
                           control: bool = True,
                           ingest_rate_limit: float | None = None,
-                          source_tls: SourceTLS | None = None) -> AsyncIterator[None]:
+                          source_tls: SourceTLS | None = None,
+                          gateway_tls: GatewayTLS | None = None) -> AsyncIterator[None]:
     """Run in-process workers for ``profiles`` (plus one control worker) while inside."""
     workers = []
     first = True
     for name in profiles:
         ctx = WorkerContext(profile=fleet.find(name), ingest_rate_limit=ingest_rate_limit,
-                            source_tls=source_tls or SourceTLS())
+                            source_tls=source_tls or SourceTLS(), gateway_tls=gateway_tls)
         workers += build_workers(client, ctx, fleet, control=control and first)
         first = False
     if control and first:  # no activity profile given: a control-only worker
         from workers.worker import control_worker
 
         workers.append(control_worker(client, fleet,
-                                      WorkerContext(profile=fleet.profiles[0])))
+                                      WorkerContext(profile=fleet.profiles[0],
+                                                    gateway_tls=gateway_tls)))
     tasks = [asyncio.create_task(w.run()) for w in workers]
     try:
         yield

@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.context import WorkerContext
+from activities.deploy import DeployActivities
 from activities.evaluate import EvaluateActivities
 from activities.ingest import IngestActivities
 from activities.registry import RegistryActivities
@@ -26,11 +27,12 @@ from activities.sources import SourceTLS
 from contracts.placement import Fleet, WorkerProfile
 from workers.client import connect
 from workers.config import StackConfig
+from workflows.canary import CanaryWorkflow
 from workflows.release import ReleaseWorkflow
 
 log = logging.getLogger("medpipe.worker")
 
-WORKFLOWS: list[type] = [ReleaseWorkflow]
+WORKFLOWS: list[type] = [ReleaseWorkflow, CanaryWorkflow]
 
 
 def activities_for(ctx: WorkerContext) -> list[Callable[..., Any]]:
@@ -65,7 +67,8 @@ def build_workers(client: Client, ctx: WorkerContext, fleet: Fleet, *, control: 
 def control_activities(ctx: WorkerContext) -> list[Callable[..., Any]]:
     """Short steps run as local activities next to the workflows (no patient data)."""
     registry = RegistryActivities(ctx)
-    return [registry.lookup, registry.record]
+    deploy = DeployActivities(ctx, ctx.gateway_tls)
+    return [registry.lookup, registry.record, deploy.call]
 
 
 def control_worker(client: Client, fleet: Fleet, ctx: WorkerContext,

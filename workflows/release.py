@@ -8,6 +8,7 @@ search attributes (for the Web UI and ``medpipe list``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -15,7 +16,9 @@ from typing import Any, TypeVar
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
+from contracts.canary import CanaryInput, CanaryState, CanaryStatus, canary_id
 from contracts.errors import ErrorType
 from contracts.placement import Candidate, ComputeKind
 from contracts.registry import (
@@ -40,6 +43,8 @@ from contracts.release import (
     ReleaseStatus,
     SourceSpec,
     Stage,
+    StageOutcome,
+    StageResult,
     WaitingInfo,
 )
 from workflows import search_attributes as sa
@@ -49,6 +54,11 @@ from workflows.policies import STAGE_SPECS
 from workflows.stage_runner import InputsUnavailable, StageFailed, StageRunner
 
 R = TypeVar("R")
+
+def _bind_inputs(make_input: Callable[[Candidate, IngestResult], Any], inputs: IngestResult,
+                 candidate: Candidate) -> Any:
+    return make_input(candidate, inputs)
+
 
 #: Registry lookups are quick and idempotent: a few retries, then the release fails visibly.
 REGISTRY_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=1))
@@ -67,6 +77,7 @@ class ReleaseWorkflow:
         self._ingest: IngestResult | None = None
         self._evaluation: EvaluateResult | None = None
         self._gate: ModelGateVerdict | None = None
+        self._canary_status: CanaryStatus | None = None
         self._error: str | None = None
         self._error_type: str | None = None
 
@@ -142,9 +153,10 @@ class ReleaseWorkflow:
         while True:
             ingest = self._ingest
             assert ingest is not None
+            bound = functools.partial(_bind_inputs, make_input, ingest)
             try:
                 result, _ = await runner.run(
-                    spec, activity, lambda c, inputs=ingest: make_input(c, inputs), result_type,
+                    spec, activity, bound, result_type,
                     prefer_cloud=ingest.ran_on.cloud, carried=carried)
                 return result
             except InputsUnavailable as e:
@@ -188,7 +200,49 @@ class ReleaseWorkflow:
             self._fail(ErrorType.MODEL_GATE_FAILED, "model gate: " + "; ".join(self._gate.reasons))
             raise ApplicationError(self._error or "", type=ErrorType.MODEL_GATE_FAILED,
                                    non_retryable=True)
+        if request.deploy and request.fleet.gateways:
+            await self._canary(request, model)
         await self._put_in_service(request, model, evaluation)
+
+    async def _canary(self, request: ReleaseRequest, model: ArtifactRef) -> None:
+        """Run the canary as a child; return when it promoted, fail if it rolled back."""
+        self._stage = Stage.DEPLOY
+        workflow.upsert_search_attributes([sa.STAGE.value_set(Stage.DEPLOY.value)])
+        started = workflow.now()
+        child = await workflow.start_child_workflow(
+            "CanaryWorkflow",
+            CanaryInput(release_id=request.release_id, model=request.model,
+                        version=request.version, artifact=model,
+                        targets=request.fleet.gateways, plan=request.canary,
+                        activity_queue=request.fleet.control_queue,
+                        parent_workflow_id=workflow.info().workflow_id),
+            id=canary_id(request.release_id), task_queue=request.fleet.control_queue,
+            result_type=CanaryStatus, parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=f"Canary {request.model} {request.version}")
+        await workflow.wait_condition(lambda: self._canary_status is not None or child.done())
+        if self._canary_status is None:
+            self._canary_status = await child
+        settled = self._canary_status
+        promoted = settled.state is CanaryState.PROMOTED
+        record = StageResult(
+            stage=Stage.DEPLOY, outcome=StageOutcome.SUCCEEDED if promoted
+            else StageOutcome.FAILED, started_at=started,
+            seconds=(workflow.now() - started).total_seconds(), attempts=1,
+            detail=("initial deployment" if settled.initial_deploy else
+                    f"promoted on {len(request.fleet.gateways)} gateway(s)") if promoted
+            else f"{settled.state.value}: {settled.rollback_cause or ''}"[:500])
+        assert self._runner is not None
+        self._runner.records.append(record)
+        if not promoted:
+            self._fail(ErrorType.ROLLED_BACK,
+                       f"canary {settled.state.value}: {settled.rollback_cause or 'no cause'}")
+            raise ApplicationError(self._error or "", type=ErrorType.ROLLED_BACK,
+                                   non_retryable=True)
+
+    @workflow.signal(name="canary-settled")
+    def canary_settled(self, status: CanaryStatus) -> None:
+        """The canary child promoted or rolled back (it may stay open to guard)."""
+        self._canary_status = status
 
     async def _in_service(self, request: ReleaseRequest) -> InServiceModel | None:
         """The model now in service under this name (a short local activity)."""
@@ -229,5 +283,5 @@ class ReleaseWorkflow:
             state=self._state, current_stage=self._stage,
             stages=tuple(self._runner.records) if self._runner else (),
             waiting=self._waiting, ingest=self._ingest, evaluation=self._evaluation,
-            gate=self._gate,
+            gate=self._gate, canary=self._canary_status,
             error=self._error, error_type=self._error_type)

@@ -1,0 +1,119 @@
+"""Real inference gateways (in-thread uvicorn servers) and OIP traffic for canary tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import random
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from activities.deploy import GatewayTLS
+from contracts.placement import GatewayTarget
+from workers.gateway import AdminTLS, Gateway, GatewayServer
+from workers.gateway.loader import ModelLoader
+from workers.pki import CertificateAuthority
+from workers.sample import FEATURES
+
+
+@dataclass
+class GatewayPKI:
+    """Admin mTLS material: server certs for gateways, a client cert for workers."""
+
+    server: AdminTLS
+    client: GatewayTLS
+
+    @classmethod
+    def create(cls, out: Path) -> GatewayPKI:
+        ca = CertificateAuthority.create(out, "gateway-ca")
+        server = ca.issue(out, "gateway", "gateway", server=True)
+        client = ca.issue(out, "deployer", "medpipe-deployer", server=False)
+        return cls(server=AdminTLS(cert=server.cert, key=server.key, client_ca=ca.files.cert),
+                   client=GatewayTLS(ca=str(ca.files.cert), cert=str(client.cert),
+                                     key=str(client.key)))
+
+
+class GatewayProcess:
+    """One gateway (both ports) serving from a background thread; restartable."""
+
+    def __init__(self, name: str, model: str, tls: AdminTLS, cache: Path) -> None:
+        self.name, self.model, self.tls, self.cache = name, model, tls, cache
+        self.server: GatewayServer | None = None
+        self.port = 0
+        self.admin_port = 0
+
+    def start(self) -> None:
+        gateway = Gateway(self.model, ModelLoader(self.cache))
+        self.server = GatewayServer(gateway, "127.0.0.1", self.port, self.admin_port, self.tls)
+        self.port, self.admin_port = self.server.port, self.server.admin_port
+        self.server.start_in_thread()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.join()
+            self.server = None
+
+    @property
+    def target(self) -> GatewayTarget:
+        return GatewayTarget(name=self.name, admin_url=f"https://127.0.0.1:{self.admin_port}",
+                             public_url=f"http://127.0.0.1:{self.port}")
+
+    @property
+    def gateway(self) -> Gateway:
+        assert self.server is not None
+        return self.server.gateway
+
+
+@contextlib.contextmanager
+def gateways(names: list[str], model: str, pki: GatewayPKI, root: Path
+             ) -> Iterator[list[GatewayProcess]]:
+    """Start one gateway per name; stop them all afterwards."""
+    procs = [GatewayProcess(n, model, pki.server, root / n) for n in names]
+    for p in procs:
+        p.start()
+    try:
+        yield procs
+    finally:
+        for p in procs:
+            p.stop()
+
+
+def feature_rows(dataset: Path, limit: int = 500) -> list[list[float]]:
+    """Feature vectors from the sample cohort (for OIP requests)."""
+    with open(dataset, newline="") as fh:
+        reader = csv.DictReader(fh)
+        return [[float(r[f]) for f in FEATURES] for _, r in zip(range(limit), reader,
+                                                                 strict=False)]
+
+
+@contextlib.asynccontextmanager
+async def traffic(urls: list[str], model: str, rows: list[list[float]],
+                  rate: float = 80.0) -> AsyncIterator[dict[str, int]]:
+    """Send OIP infer requests to every URL at about ``rate`` requests/s each."""
+    counts = {"ok": 0, "failed": 0}
+    stop = asyncio.Event()
+
+    async def loop(url: str) -> None:
+        async with httpx.AsyncClient(timeout=5.0) as http:
+            rnd = random.Random(url)
+            while not stop.is_set():
+                batch = [rows[rnd.randrange(len(rows))]]
+                body = {"inputs": [{"name": "features", "shape": [1, len(FEATURES)],
+                                    "datatype": "FP32", "data": batch[0]}]}
+                try:
+                    r = await http.post(f"{url}/v2/models/{model}/infer", json=body)
+                    counts["ok" if r.status_code == 200 else "failed"] += 1
+                except httpx.HTTPError:
+                    counts["failed"] += 1
+                await asyncio.sleep(1.0 / rate)
+
+    tasks = [asyncio.create_task(loop(u)) for u in urls]
+    try:
+        yield counts
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)

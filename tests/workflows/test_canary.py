@@ -1,0 +1,245 @@
+"""Canary deployment on real gateways: promote, automatic rollback, rollback by a person."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
+
+from contracts.canary import (
+    CanaryPlan,
+    CanaryRollbackResult,
+    CanaryState,
+    CanaryStatus,
+    RollbackRequest,
+    Verdict,
+    canary_id,
+)
+from contracts.placement import Fleet
+from contracts.release import ReleaseRequest, ReleaseState, Stage
+from tests.gateways import GatewayPKI, GatewayProcess, feature_rows, gateways, traffic
+from tests.support import make_fleet, make_request, running_workers, start, wait_until
+from workers.sample import FEATURES, build_model
+
+pytestmark = pytest.mark.asyncio
+FAST = CanaryPlan(steps=(50, 100), bake_s=1.0, min_requests=5, max_extensions=2, guard_s=0)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> GatewayPKI:
+    return GatewayPKI.create(tmp_path_factory.mktemp("gw-pki"))
+
+
+@pytest.fixture()
+def gws(pki: GatewayPKI, tmp_path: Path) -> Iterator[list[GatewayProcess]]:
+    with gateways(["gw-aws", "gw-azure"], "risk", pki, tmp_path / "gw") as procs:
+        yield procs
+
+
+def fleet_with(tmp_path: Path, gws: list[GatewayProcess]) -> Fleet:
+    return make_fleet(tmp_path).model_copy(update={"gateways": tuple(g.target for g in gws)})
+
+
+def inverted_model(tmp_path: Path) -> Path:
+    path = tmp_path / "inverted.onnx"
+    onnx.save(build_model(np.full(5, 50.0), np.full(5, 10.0), -np.ones(5), 0.0, FEATURES),
+              path)
+    return path
+
+
+async def release(client: Client, request: ReleaseRequest) -> object:
+    return await (await start(client, request)).result()
+
+
+def canary_handle(client: Client, request: ReleaseRequest):  # type: ignore[no-untyped-def]
+    return client.get_workflow_handle(canary_id(request.release_id), result_type=CanaryStatus)
+
+
+async def test_first_release_is_an_initial_deployment_then_a_canary_promotes(
+        client: Client, tmp_path: Path, sample: dict[str, Path], pki: GatewayPKI,
+        gws: list[GatewayProcess]) -> None:
+    fleet = fleet_with(tmp_path, gws)
+    rows = feature_rows(sample["dataset"])
+    v1 = make_request(fleet, sample, canary=FAST)
+    v2 = make_request(fleet, sample, canary=FAST, model_uri=sample["model_v2"].as_uri(),
+                      thresholds={"max_auroc_drop": 0.5})
+    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=pki.client):
+        first = await release(client, v1)
+        assert first.canary.initial_deploy and first.canary.state is CanaryState.PROMOTED
+        assert all(g.gateway.stable.version == v1.version for g in gws)
+        async with traffic([g.target.public_url for g in gws], "risk", rows) as sent:
+            second = await release(client, v2)
+    assert second.state is ReleaseState.SUCCEEDED
+    assert second.canary.state is CanaryState.PROMOTED and not second.canary.initial_deploy
+    weights = [a.weight for a in second.canary.analyses if a.verdict is Verdict.CONTINUE]
+    assert weights == [50, 100]
+    assert all(f.canary_requests >= 5 for a in second.canary.analyses for f in a.figures)
+    for g in gws:
+        assert g.gateway.stable.version == v2.version
+        assert g.gateway.previous.version == v1.version
+    deploy = next(s for s in second.stages if s.stage is Stage.DEPLOY)
+    assert "promoted on 2 gateway(s)" in deploy.detail
+    assert sent["ok"] > 0 and sent["failed"] == 0
+
+
+async def test_a_model_that_shifts_predictions_is_rolled_back_automatically(
+        client: Client, tmp_path: Path, sample: dict[str, Path], pki: GatewayPKI,
+        gws: list[GatewayProcess]) -> None:
+    fleet = fleet_with(tmp_path, gws)
+    rows = feature_rows(sample["dataset"])
+    v1 = make_request(fleet, sample, canary=FAST)
+    bad = make_request(fleet, sample, canary=FAST, model_uri=inverted_model(tmp_path).as_uri(),
+                       thresholds={"max_auroc_drop": 1.0})
+    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=pki.client):
+        await release(client, v1)
+        async with traffic([g.target.public_url for g in gws], "risk", rows):
+            with pytest.raises(WorkflowFailureError) as info:
+                await release(client, bad)
+        status = await canary_handle(client, bad).result()
+    assert "RolledBack" in repr(info.value.cause) or "rolled-back" in str(info.value.cause)
+    assert status.state is CanaryState.ROLLED_BACK
+    assert status.rollback_cause and "PSI" in status.rollback_cause
+    assert status.analyses[-1].verdict is Verdict.ROLLBACK
+    for g in gws:
+        assert g.gateway.stable.version == v1.version
+        assert g.gateway.canary is None and g.gateway.weight == 0
+
+
+async def test_rollback_update_interrupts_a_bake_and_returns_after_weight_zero(
+        client: Client, tmp_path: Path, sample: dict[str, Path], pki: GatewayPKI,
+        gws: list[GatewayProcess]) -> None:
+    fleet = fleet_with(tmp_path, gws)
+    v1 = make_request(fleet, sample, canary=FAST)
+    slow = CanaryPlan(steps=(10, 100), bake_s=300, min_requests=0, guard_s=0)
+    v2 = make_request(fleet, sample, canary=slow, model_uri=sample["model_v2"].as_uri(),
+                      thresholds={"max_auroc_drop": 0.5})
+    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=pki.client):
+        await release(client, v1)
+        parent = await start(client, v2)
+        handle = canary_handle(client, v2)
+
+        async def baking() -> bool:
+            try:
+                st = await handle.query("status", result_type=CanaryStatus)
+            except Exception:
+                return False
+            return st.state is CanaryState.BAKING
+
+        await wait_until(baking, timeout=60)
+        assert all(g.gateway.weight == 10 for g in gws)
+        with pytest.raises(WorkflowUpdateFailedError):  # validated: a reason is required
+            await handle.execute_update("rollback", {"reason": " ", "incident": "INC-1"},
+                                        result_type=CanaryRollbackResult)
+        t0 = time.monotonic()
+        result = await handle.execute_update(
+            "rollback", RollbackRequest(reason="sepsis alerts spiking", incident="INC-123",
+                                        requested_by="oncall"),
+            result_type=CanaryRollbackResult)
+        elapsed = time.monotonic() - t0
+        assert result.state is CanaryState.ROLLED_BACK
+        assert result.canary_weights == {"gw-aws": 0, "gw-azure": 0}
+        # confirmed before returning: the gateways already serve 0 % canary
+        assert all(g.gateway.weight == 0 and g.gateway.canary is None for g in gws)
+        assert elapsed < 5.0
+        with pytest.raises(WorkflowFailureError):
+            await parent.result()
+    status = await handle.result()
+    assert status.rollback.incident == "INC-123" and "oncall" in status.rollback_cause
+
+
+async def test_rollback_after_promotion_restores_the_previous_stable(
+        client: Client, tmp_path: Path, sample: dict[str, Path], pki: GatewayPKI,
+        gws: list[GatewayProcess]) -> None:
+    fleet = fleet_with(tmp_path, gws)
+    rows = feature_rows(sample["dataset"])
+    v1 = make_request(fleet, sample, canary=FAST)
+    guarded = FAST.model_copy(update={"guard_s": 120.0})
+    v2 = make_request(fleet, sample, canary=guarded, model_uri=sample["model_v2"].as_uri(),
+                      thresholds={"max_auroc_drop": 0.5})
+    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=pki.client):
+        await release(client, v1)
+        async with traffic([g.target.public_url for g in gws], "risk", rows):
+            status = await release(client, v2)
+        assert status.canary.state is CanaryState.PROMOTED
+        assert all(g.gateway.stable.version == v2.version for g in gws)
+        result = await canary_handle(client, v2).execute_update(
+            "rollback", RollbackRequest(reason="late finding", incident="INC-9"),
+            result_type=CanaryRollbackResult)
+    assert result.state is CanaryState.ROLLED_BACK and result.restored_previous
+    assert all(g.gateway.stable.version == v1.version for g in gws)
+
+
+async def test_pause_holds_the_step_and_resume_continues(
+        client: Client, tmp_path: Path, sample: dict[str, Path], pki: GatewayPKI,
+        gws: list[GatewayProcess]) -> None:
+    fleet = fleet_with(tmp_path, gws)
+    rows = feature_rows(sample["dataset"])
+    v1 = make_request(fleet, sample, canary=FAST)
+    plan = CanaryPlan(steps=(20, 100), bake_s=2.0, min_requests=3, guard_s=0)
+    v2 = make_request(fleet, sample, canary=plan, model_uri=sample["model_v2"].as_uri(),
+                      thresholds={"max_auroc_drop": 0.5})
+    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=pki.client):
+        await release(client, v1)
+        async with traffic([g.target.public_url for g in gws], "risk", rows):
+            parent = await start(client, v2)
+            handle = canary_handle(client, v2)
+
+            async def baking() -> bool:
+                try:
+                    st = await handle.query("status", result_type=CanaryStatus)
+                except Exception:
+                    return False
+                return st.state is CanaryState.BAKING
+
+            await wait_until(baking, timeout=60)
+            paused = await handle.execute_update("pause", "oncall", result_type=CanaryStatus)
+            assert paused.pause_reason == "paused by oncall"
+            await asyncio.sleep(3.0)  # longer than the bake: nothing may advance
+            st = await handle.query("status", result_type=CanaryStatus)
+            assert st.state is CanaryState.PAUSED and st.weight == 20
+            with pytest.raises(WorkflowUpdateFailedError):
+                await handle.execute_update("pause", "again", result_type=CanaryStatus)
+            await handle.execute_update("resume", "oncall", result_type=CanaryStatus)
+            status = await parent.result()
+    assert status.canary.state is CanaryState.PROMOTED
+
+
+async def test_a_gateway_down_mid_canary_is_reported_and_retried(
+        client: Client, tmp_path: Path, sample: dict[str, Path], pki: GatewayPKI,
+        gws: list[GatewayProcess]) -> None:
+    fleet = fleet_with(tmp_path, gws)
+    v1 = make_request(fleet, sample, canary=FAST)
+    plan = CanaryPlan(steps=(10, 100), bake_s=1.5, min_requests=0, guard_s=0)
+    v2 = make_request(fleet, sample, canary=plan, model_uri=sample["model_v2"].as_uri(),
+                      thresholds={"max_auroc_drop": 0.5})
+    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=pki.client):
+        await release(client, v1)
+        parent = await start(client, v2)
+        handle = canary_handle(client, v2)
+
+        async def baking() -> bool:
+            try:
+                st = await handle.query("status", result_type=CanaryStatus)
+            except Exception:
+                return False
+            return st.state is CanaryState.BAKING
+
+        await wait_until(baking, timeout=60)
+        gws[1].stop()  # the azure gateway dies mid-bake
+
+        async def reported() -> bool:
+            st = await handle.query("status", result_type=CanaryStatus)
+            return any(p.gateway == "gw-azure" and p.attempts >= 2 for p in st.problems)
+
+        await wait_until(reported, timeout=30)
+        st = await handle.query("status", result_type=CanaryStatus)
+        assert st.state is not CanaryState.PROMOTED  # never promoted without every gateway
+        gws[1].start()  # it comes back (empty: a fresh process)
+        with pytest.raises(WorkflowFailureError):  # the canary cannot load on an empty
+            await asyncio.wait_for(parent.result(), timeout=60)  # stable; it is rolled back

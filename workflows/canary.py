@@ -1,0 +1,343 @@
+"""CanaryWorkflow: step traffic to a new model, analyse each step, promote or roll back.
+
+Runs as a child of ReleaseWorkflow, on every target gateway at once. Each
+step sets the canary weight everywhere, resets the gateways' metric windows,
+bakes (``workflow.wait_condition`` with a timeout, so a rollback, pause or
+promote interrupts it at once), and analyses canary vs stable on the same
+traffic (``workflows.analysis``). Any failed check rolls back everywhere.
+
+Incident responders roll back with the ``rollback`` Update (validated; it
+returns only when every gateway reports canary weight 0) or the
+``rollback-signal`` Signal (fire and forget). After promotion the workflow
+stays open for ``plan.guard_s``: a rollback then restores the previous
+stable at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from contracts.canary import (
+    CanaryInput,
+    CanaryRollbackResult,
+    CanaryState,
+    CanaryStatus,
+    GatewayCallInput,
+    GatewayCallResult,
+    GatewayProblem,
+    GatewayTarget,
+    RollbackRequest,
+    StepAnalysis,
+    Verdict,
+)
+from contracts.deploy import GatewayStatus
+from contracts.errors import ErrorType
+from workflows.analysis import analyse, figures
+from workflows.policies import SINGLE_ATTEMPT
+
+GATEWAY_CALL = "medpipe.gateway.call"
+RETRYABLE = {ErrorType.TRANSIENT.value, None, ""}
+
+
+class _Interrupted(Exception):
+    """A rollback was requested while a step's gateway calls were in flight."""
+
+
+@workflow.defn(name="CanaryWorkflow")
+class CanaryWorkflow:
+    """Canary rollout of one model version to every target gateway."""
+
+    def __init__(self) -> None:
+        self._inp: CanaryInput | None = None
+        self._state = CanaryState.LOADING
+        self._weight = 0
+        self._step_index = -1
+        self._analyses: list[StepAnalysis] = []
+        self._rollback: RollbackRequest | None = None
+        self._rollback_cause: str | None = None
+        self._paused = False
+        self._pause_reason: str | None = None
+        self._promote_now = False
+        self._problems: dict[tuple[str, str], GatewayProblem] = {}
+        self._initial = False
+        self._canary_targets: list[GatewayTarget] = []
+        self._confirmed: dict[str, int] = {}
+        self._restored_previous = False
+
+    # -- helpers ---------------------------------------------------------------------
+    @property
+    def _abort(self) -> bool:
+        return self._rollback is not None
+
+    async def _call(self, target: GatewayTarget, operation: str,
+                    body: dict[str, object] | None = None) -> GatewayCallResult:
+        """One admin call, retried visibly while the gateway does not answer."""
+        assert self._inp is not None
+        attempts = 0
+        since = workflow.now()
+        while True:
+            attempts += 1
+            try:
+                result = await workflow.execute_activity(
+                    GATEWAY_CALL,
+                    GatewayCallInput(target=target, operation=operation, body=body or {}),
+                    task_queue=self._inp.activity_queue, result_type=GatewayCallResult,
+                    start_to_close_timeout=timedelta(seconds=20),
+                    retry_policy=SINGLE_ATTEMPT, summary=f"{operation} on {target.name}")
+                self._problems.pop((target.name, operation), None)
+                return result
+            except ActivityError as e:
+                cause = e.cause
+                etype = cause.type if isinstance(cause, ApplicationError) else None
+                if isinstance(cause, ApplicationError) and cause.non_retryable \
+                        and etype not in RETRYABLE:
+                    raise ApplicationError(cause.message, type=etype,
+                                           non_retryable=True) from None
+                message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+                self._problems[(target.name, operation)] = GatewayProblem(
+                    gateway=target.name, operation=operation, message=message[:300],
+                    since=since, attempts=attempts)
+                workflow.logger.warning("gateway %s: %s failed (attempt %d): %s",
+                                        target.name, operation, attempts, message)
+                await workflow.sleep(timedelta(seconds=min(0.5 * 2 ** (attempts - 1), 10.0)))
+
+    async def _all(self, targets: list[GatewayTarget], operation: str,
+                   body: dict[str, object] | None = None) -> list[GatewayCallResult]:
+        return list(await asyncio.gather(*(self._call(t, operation, body) for t in targets)))
+
+    async def _interruptible(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Run ``coro`` unless a rollback arrives first (then cancel it)."""
+        task = asyncio.ensure_future(coro)
+        await workflow.wait_condition(lambda: task.done() or self._abort)
+        if task.done():
+            return task.result()
+        task.cancel()
+        raise _Interrupted()
+
+    # -- run -------------------------------------------------------------------------
+    @workflow.run
+    async def run(self, inp: CanaryInput) -> CanaryStatus:
+        """Deploy, step, analyse; promote or roll back."""
+        self._inp = inp
+        try:
+            await self._interruptible(self._load(inp))
+            if not self._canary_targets:
+                self._state = CanaryState.PROMOTED
+                await self._notify_parent()
+                return self.status()
+            outcome = await self._steps(inp)
+            if outcome == "promote":
+                self._state = CanaryState.PROMOTING
+                await self._interruptible(self._all(self._canary_targets, "promote",
+                                                    {"version": inp.version}))
+                self._weight = 100
+                self._state = CanaryState.PROMOTED
+                await self._notify_parent()
+                await self._guard(inp)
+                if not self._abort:
+                    return self.status()
+        except _Interrupted:
+            pass
+        await self._do_rollback(inp)
+        await self._notify_parent()
+        return self.status()
+
+    async def _load(self, inp: CanaryInput) -> None:
+        statuses = await self._all(list(inp.targets), "status")
+        initial = [t for t, s in zip(inp.targets, statuses, strict=True)
+                   if s.status is None or s.status.stable is None]
+        self._canary_targets = [t for t in inp.targets if t not in initial]
+        self._initial = bool(initial) and not self._canary_targets
+        body = {"name": inp.model, "version": inp.version, "model_uri": inp.artifact.uri,
+                "sha256": inp.artifact.sha256,
+                "bundle_uri": inp.bundle.uri if inp.bundle else None}
+        await asyncio.gather(
+            self._all(initial, "load", {**body, "slot": "stable"}),
+            self._all(self._canary_targets, "load", {**body, "slot": "canary"}))
+
+    async def _steps(self, inp: CanaryInput) -> str:
+        for index, weight in enumerate(inp.plan.steps):
+            self._step_index = index
+            await self._interruptible(self._all(self._canary_targets, "weight",
+                                                {"weight": weight}))
+            self._weight = weight
+            extensions = 0
+            while True:
+                await self._interruptible(self._all(self._canary_targets, "metrics-reset"))
+                self._state = CanaryState.BAKING
+                baked = await self._bake(inp.plan.bake_s)
+                if baked != "done":
+                    return baked
+                results = await self._interruptible(self._all(self._canary_targets,
+                                                              "metrics"))
+                figs = [figures(t.name, r.metrics) for t, r in
+                        zip(self._canary_targets, results, strict=True) if r.metrics]
+                verdict = analyse(inp.plan, weight, figs, extensions).model_copy(
+                    update={"at": workflow.now()})
+                self._analyses.append(verdict)
+                if verdict.verdict is Verdict.ROLLBACK:
+                    self._rollback = RollbackRequest(reason="automatic: " + "; ".join(
+                        verdict.reasons), requested_by="canary-analysis")
+                    self._rollback_cause = "analysis: " + "; ".join(verdict.reasons)
+                    return "abort"
+                if verdict.verdict is Verdict.EXTEND:
+                    extensions += 1
+                    continue
+                if verdict.verdict is Verdict.PAUSE:
+                    self._paused, self._pause_reason = True, verdict.reasons[0]
+                    extensions = 0
+                    continue  # _bake waits while paused
+                break
+        return "promote"
+
+    async def _bake(self, seconds: float) -> str:
+        deadline = workflow.now() + timedelta(seconds=seconds)
+        while True:
+            if self._abort:
+                return "abort"
+            if self._promote_now:
+                return "promote"
+            if self._paused:
+                self._state = CanaryState.PAUSED
+                await workflow.wait_condition(
+                    lambda: not self._paused or self._abort or self._promote_now)
+                if self._abort or self._promote_now:
+                    continue
+                self._state = CanaryState.BAKING
+                self._pause_reason = None
+                await self._interruptible(self._all(self._canary_targets, "metrics-reset"))
+                deadline = workflow.now() + timedelta(seconds=seconds)
+            remaining = (deadline - workflow.now()).total_seconds()
+            if remaining <= 0:
+                return "done"
+            try:
+                await workflow.wait_condition(
+                    lambda: self._abort or self._promote_now or self._paused,
+                    timeout=timedelta(seconds=remaining))
+            except TimeoutError:
+                return "done"
+
+    async def _guard(self, inp: CanaryInput) -> None:
+        if inp.plan.guard_s <= 0:
+            return
+        try:
+            await workflow.wait_condition(lambda: self._abort,
+                                          timeout=timedelta(seconds=inp.plan.guard_s))
+        except TimeoutError:
+            return
+
+    async def _do_rollback(self, inp: CanaryInput) -> None:
+        self._state = CanaryState.ROLLING_BACK
+        reason = self._rollback.reason if self._rollback else "rollback"
+        targets = self._canary_targets or list(inp.targets)
+        results = await self._all(targets, "rollback",
+                                  {"version": inp.version, "reason": reason[:500]})
+        self._restored_previous = any(r.action == "restored_previous" for r in results)
+        confirmed = {t.name: self._served_weight(r.status, inp.version)
+                     for t, r in zip(targets, results, strict=True)}
+        if any(w != 0 for w in confirmed.values()):  # confirm from a fresh status read
+            statuses = await self._all(targets, "status")
+            confirmed = {t.name: self._served_weight(r.status, inp.version)
+                         for t, r in zip(targets, statuses, strict=True)}
+        self._confirmed = confirmed
+        self._weight = 0
+        self._state = (CanaryState.ROLLED_BACK if all(w == 0 for w in confirmed.values())
+                       else CanaryState.FAILED)
+
+    @staticmethod
+    def _served_weight(status: GatewayStatus | None, version: str) -> int:
+        """Percent of traffic the gateway still sends to ``version``."""
+        if status is None:
+            return 100
+        if status.stable is not None and status.stable.version == version:
+            return 100 - (status.canary_weight if status.canary else 0)
+        if status.canary is not None and status.canary.version == version:
+            return status.canary_weight
+        return 0
+
+    async def _notify_parent(self) -> None:
+        assert self._inp is not None
+        if self._inp.parent_workflow_id:
+            parent = workflow.get_external_workflow_handle(self._inp.parent_workflow_id)
+            try:
+                await parent.signal("canary-settled", self.status())
+            except ApplicationError:  # the parent has ended: nothing to tell
+                pass
+
+    # -- handlers --------------------------------------------------------------------
+    @workflow.update
+    async def rollback(self, request: RollbackRequest) -> CanaryRollbackResult:
+        """Roll back now; return once every gateway confirms the canary serves 0 %."""
+        if self._rollback is None:
+            self._rollback = request
+            self._rollback_cause = (f"requested by {request.requested_by}"
+                                    + (f" ({request.incident})" if request.incident else "")
+                                    + f": {request.reason}")
+        await workflow.wait_condition(
+            lambda: self._state in (CanaryState.ROLLED_BACK, CanaryState.FAILED))
+        return CanaryRollbackResult(state=self._state, canary_weights=dict(self._confirmed),
+                                    restored_previous=self._restored_previous)
+
+    @rollback.validator
+    def _validate_rollback(self, request: RollbackRequest) -> None:
+        if not request.reason.strip():
+            raise ValueError("a rollback needs a reason")
+        if self._state is CanaryState.FAILED:
+            raise ValueError("this canary failed; there is nothing left to roll back")
+
+    @workflow.signal(name="rollback-signal")
+    def rollback_signal(self, request: RollbackRequest) -> None:
+        """Fire-and-forget rollback (same effect as the Update)."""
+        if self._rollback is None:
+            self._rollback = request
+            self._rollback_cause = f"signalled by {request.requested_by}: {request.reason}"
+
+    @workflow.update
+    def pause(self, who: str) -> CanaryStatus:
+        """Hold the current step (traffic stays where it is) until resumed."""
+        self._paused = True
+        self._pause_reason = f"paused by {who}"
+        return self.status()
+
+    @pause.validator
+    def _validate_pause(self, who: str) -> None:
+        if self._state not in (CanaryState.LOADING, CanaryState.BAKING):
+            raise ValueError(f"cannot pause a canary that is {self._state.value}")
+
+    @workflow.update
+    def resume(self, who: str) -> CanaryStatus:
+        """Continue a paused canary (the step bakes again from the start)."""
+        self._paused = False
+        return self.status()
+
+    @resume.validator
+    def _validate_resume(self, who: str) -> None:
+        if not self._paused:
+            raise ValueError("the canary is not paused")
+
+    @workflow.update
+    def promote(self, who: str) -> CanaryStatus:
+        """Skip the remaining steps and promote now (on-call decision)."""
+        self._promote_now = True
+        return self.status()
+
+    @promote.validator
+    def _validate_promote(self, who: str) -> None:
+        if self._state not in (CanaryState.BAKING, CanaryState.PAUSED, CanaryState.LOADING):
+            raise ValueError(f"cannot promote a canary that is {self._state.value}")
+
+    @workflow.query
+    def status(self) -> CanaryStatus:
+        """State, weight, every analysis with its figures, problems, rollback cause."""
+        return CanaryStatus(
+            release_id=self._inp.release_id if self._inp else "", state=self._state,
+            weight=self._weight, step_index=self._step_index, analyses=tuple(self._analyses),
+            rollback=self._rollback, rollback_cause=self._rollback_cause,
+            problems=tuple(self._problems.values()), initial_deploy=self._initial,
+            pause_reason=self._pause_reason if self._paused else None)
