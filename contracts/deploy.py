@@ -1,0 +1,186 @@
+"""Deployment contracts: what the inference gateway's admin API accepts and reports.
+
+The canary workflow and the deploy activities speak to the gateway only through
+these frozen models (JSON over the mTLS admin port), so the gateway can be
+restarted, replaced or run elsewhere without either side importing the other.
+Pure helpers here (``population_stability_index``) are deterministic and safe to
+call from workflow code.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Number of fixed-width prediction bins over [0, 1] in ``SlotMetrics``.
+PREDICTION_BINS = 20
+
+
+class Slot(StrEnum):
+    """Where a model sits in the gateway."""
+
+    STABLE = "stable"
+    CANARY = "canary"
+    #: The stable model replaced by the last promotion, kept for a fast rollback.
+    PREVIOUS = "previous"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LoadModelRequest(_Frozen):
+    """Load a model file into a slot (``POST /admin/models``).
+
+    Attributes:
+        slot: ``stable`` or ``canary`` (loading into ``canary`` resets its weight to 0,
+            so a new canary never receives traffic before the workflow asks for it).
+        name: model name; must be the name the gateway serves.
+        version: the release's model version (reported on every prediction).
+        model_uri: local path, ``file://`` URI or any object-store URI medpipe knows.
+        sha256: expected hex digest of the model file; a mismatch refuses the load.
+        bundle_uri: optional OMS signature bundle, handed to the configured verifier.
+    """
+
+    slot: Literal[Slot.STABLE, Slot.CANARY]
+    name: str = Field(min_length=1, max_length=200)
+    version: str = Field(min_length=1, max_length=200)
+    model_uri: str = Field(min_length=1)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    bundle_uri: str | None = None
+
+
+class SetWeightRequest(_Frozen):
+    """Share of requests (percent, 0–100) routed to the canary (``PUT /admin/weight``)."""
+
+    weight: int = Field(ge=0, le=100)
+
+
+class PromoteRequest(_Frozen):
+    """Make the canary the stable model (``POST /admin/promote``).
+
+    Attributes:
+        version: if given, the canary must hold this version; promoting a version
+            that is already stable is a no-op, so a retried call is harmless.
+    """
+
+    version: str | None = None
+
+
+class GatewayRollbackRequest(_Frozen):
+    """Take a canary (or a promotion) back (``POST /admin/rollback``).
+
+    Attributes:
+        version: if given, roll back only that version: unload it if it is the
+            canary, or restore ``previous`` if it was promoted to stable; if no slot
+            holds it the call is a no-op (already rolled back), so retries are harmless.
+        reason: free text for the log (no patient data).
+    """
+
+    version: str | None = None
+    reason: str = Field(default="", max_length=500)
+
+
+class TensorInfo(_Frozen):
+    """One model input or output as the OIP metadata endpoint describes it."""
+
+    name: str
+    datatype: str
+    shape: list[int]
+
+
+class SlotMetrics(_Frozen):
+    """Aggregate figures for one slot over the current analysis window.
+
+    Attributes:
+        requests: inference requests routed to the slot.
+        errors: requests that failed (client and server errors).
+        server_errors: requests the model failed to run (5xx).
+        latency_p50_ms: median server-side latency over the recent samples.
+        latency_p99_ms: 99th percentile of the same samples.
+        prediction_bins: ``PREDICTION_BINS + 1`` bin edges over [0, 1].
+        prediction_counts: rows whose first output score fell in each bin.
+        window_started_at: when the window was last reset.
+    """
+
+    requests: int = 0
+    errors: int = 0
+    server_errors: int = 0
+    latency_p50_ms: float | None = None
+    latency_p99_ms: float | None = None
+    prediction_bins: list[float] = Field(default_factory=list)
+    prediction_counts: list[int] = Field(default_factory=list)
+    window_started_at: datetime | None = None
+
+    @property
+    def error_rate(self) -> float:
+        """Errors over requests (0 when there were none)."""
+        return self.errors / self.requests if self.requests else 0.0
+
+
+class GatewayMetrics(_Frozen):
+    """Per-slot window figures, as read by the canary analysis."""
+
+    stable: SlotMetrics
+    canary: SlotMetrics
+
+
+class SlotStatus(_Frozen):
+    """The model held by one slot."""
+
+    slot: Slot
+    name: str
+    version: str
+    sha256: str
+    provider: str
+    loaded_at: datetime
+    inputs: list[TensorInfo]
+    outputs: list[TensorInfo]
+    signature_verified: bool = False
+
+
+class GatewayStatus(_Frozen):
+    """Everything ``GET /admin/status`` reports."""
+
+    model_name: str
+    ready: bool
+    canary_weight: int
+    providers: list[str]
+    stable: SlotStatus | None = None
+    canary: SlotStatus | None = None
+    previous: SlotStatus | None = None
+    metrics: GatewayMetrics | None = None
+
+
+class RollbackResult(_Frozen):
+    """What a rollback did, and the state it left."""
+
+    action: Literal["unloaded_canary", "restored_previous", "none"]
+    status: GatewayStatus
+
+
+def population_stability_index(expected: list[int], actual: list[int],
+                               epsilon: float = 1e-4) -> float:
+    """PSI between two histograms over the same bins (e.g. stable vs canary predictions).
+
+    Empty bins get ``epsilon`` probability so the log stays finite; the usual reading
+    is < 0.1 no shift, 0.1–0.25 moderate, > 0.25 major.
+
+    Raises:
+        ValueError: the histograms have different numbers of bins.
+    """
+    if len(expected) != len(actual):
+        raise ValueError(f"histograms differ in bins ({len(expected)} vs {len(actual)})")
+    total_e, total_a = sum(expected), sum(actual)
+    if total_e == 0 or total_a == 0:
+        return 0.0
+    psi = 0.0
+    for e, a in zip(expected, actual, strict=True):
+        pe = max(e / total_e, epsilon)
+        pa = max(a / total_a, epsilon)
+        psi += (pa - pe) * math.log(pa / pe)
+    return psi

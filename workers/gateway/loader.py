@@ -1,0 +1,182 @@
+"""Fetch, verify and open a model: nothing serves until its digest and signature check out.
+
+The file is copied into the gateway's private cache while hashing (so the bytes
+that were verified are the bytes onnxruntime opens, whatever happens to the
+source afterwards), compared with the digest in the request, handed to the
+``ModelVerifier``, and only then opened in an onnxruntime session with explicit
+providers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import numpy as np
+import onnxruntime as ort
+
+from contracts.deploy import LoadModelRequest, Slot, SlotStatus, TensorInfo
+from contracts.errors import InvalidInput, InvalidModel, NotFound, SignatureInvalid
+from workers.gateway.oip import OIP_TO_NUMPY, ONNX_TO_OIP, InputSpec, onnx_dims
+from workers.gateway.verify import DigestOnlyVerifier, ModelVerifier
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 8 * 1024 * 1024
+
+
+def choose_providers() -> list[str]:
+    """CUDA first when this onnxruntime build has it, CPU always (explicit, never implied)."""
+    available = ort.get_available_providers()
+    providers = ["CUDAExecutionProvider"] if "CUDAExecutionProvider" in available else []
+    return providers + ["CPUExecutionProvider"]
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """An open session plus the identity and signature it was loaded with."""
+
+    name: str
+    version: str
+    sha256: str
+    provider: str
+    session: ort.InferenceSession
+    inputs: dict[str, InputSpec]
+    outputs: list[TensorInfo]
+    output_names: list[str]
+    signature_verified: bool
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def run(self, output_names: list[str] | None,
+            feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """Run the session (thread-safe: onnxruntime sessions allow concurrent runs)."""
+        return self.session.run(output_names, feeds)
+
+    def status(self, slot: Slot) -> SlotStatus:
+        """Public description of this model in ``slot``."""
+        return SlotStatus(slot=slot, name=self.name, version=self.version, sha256=self.sha256,
+                          provider=self.provider, loaded_at=self.loaded_at,
+                          inputs=[s.info() for s in self.inputs.values()],
+                          outputs=self.outputs, signature_verified=self.signature_verified)
+
+
+class ModelLoader:
+    """Turns a ``LoadModelRequest`` into a verified ``LoadedModel`` (blocking: call off-loop)."""
+
+    def __init__(self, cache_dir: Path, providers: list[str] | None = None,
+                 verifier: ModelVerifier | None = None, require_signature: bool = False,
+                 intra_op_threads: int = 1) -> None:
+        """Args:
+        cache_dir: private directory for verified model copies.
+        providers: onnxruntime providers (default: ``choose_providers()``).
+        verifier: signature verifier (default: digest check only).
+        require_signature: refuse models without a bundle verified by a real verifier.
+        intra_op_threads: threads per ``run``; 1 suits many small concurrent requests.
+        """
+        self.cache_dir = cache_dir
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self.providers = providers or choose_providers()
+        self.verifier: ModelVerifier = verifier or DigestOnlyVerifier()
+        self.require_signature = require_signature
+        self.intra_op_threads = intra_op_threads
+
+    def load(self, req: LoadModelRequest) -> LoadedModel:
+        """Fetch, digest-check, verify and open the model of ``req``.
+
+        Raises:
+            InvalidInput: the URI scheme is unknown.
+            NotFound: the model or bundle does not exist.
+            SignatureInvalid: digest mismatch, or the signature is missing or invalid.
+            InvalidModel: the file is not a loadable ONNX model.
+        """
+        model_path, digest = self._fetch(req.model_uri, "model.onnx")
+        try:
+            if digest != req.sha256:
+                raise SignatureInvalid(
+                    f"model {req.name} {req.version}: file digest sha256:{digest[:16]}… does "
+                    f"not match the expected sha256:{req.sha256[:16]}…")
+            bundle_path = self._fetch(req.bundle_uri, "bundle.json")[0] if req.bundle_uri else None
+            signed = self._verify(req, model_path, bundle_path)
+            return self._open(req, model_path, signed)
+        finally:
+            model_path.unlink(missing_ok=True)
+
+    def _verify(self, req: LoadModelRequest, model_path: Path, bundle_path: Path | None) -> bool:
+        real_verifier = not isinstance(self.verifier, DigestOnlyVerifier)
+        try:
+            if self.require_signature and (bundle_path is None or not real_verifier):
+                raise SignatureInvalid(
+                    f"model {req.name} {req.version} refused: this gateway requires signed "
+                    + ("models and none was given" if real_verifier
+                       else "models but has no signature verifier configured"))
+            self.verifier.verify(model_path, bundle_path)
+        finally:
+            if bundle_path is not None:
+                bundle_path.unlink(missing_ok=True)
+        return real_verifier and bundle_path is not None
+
+    def _open(self, req: LoadModelRequest, path: Path, signed: bool) -> LoadedModel:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.intra_op_threads
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            session = ort.InferenceSession(str(path), sess_options=options,
+                                           providers=self.providers)
+        except Exception as e:  # onnxruntime raises several private exception types
+            raise InvalidModel(f"model {req.name} {req.version} is not a loadable ONNX model: "
+                               f"{str(e)[:300]}") from None
+        inputs = {}
+        for i in session.get_inputs():
+            datatype = ONNX_TO_OIP.get(i.type, i.type)
+            inputs[i.name] = InputSpec(i.name, datatype, OIP_TO_NUMPY.get(datatype),
+                                       onnx_dims(i.shape))
+        outputs = [InputSpec(o.name, ONNX_TO_OIP.get(o.type, o.type), None,
+                             onnx_dims(o.shape)).info() for o in session.get_outputs()]
+        provider = session.get_providers()[0]
+        log.info("opened model %s %s on %s", req.name, req.version, provider)
+        return LoadedModel(name=req.name, version=req.version, sha256=req.sha256,
+                           provider=provider, session=session, inputs=inputs, outputs=outputs,
+                           output_names=[o.name for o in outputs], signature_verified=signed)
+
+    def _fetch(self, uri: str, suffix: str) -> tuple[Path, str]:
+        """Copy ``uri`` into the cache while hashing it; returns (copy, hex digest)."""
+        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, suffix="." + suffix)
+        path = Path(tmp)
+        digest = hashlib.sha256()
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in _read(uri):
+                    digest.update(chunk)
+                    out.write(chunk)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return path, digest.hexdigest()
+
+
+def _read(uri: str) -> Iterator[bytes]:
+    """Stream a local path, a ``file://`` URI or an object-store URI."""
+    parts = urlsplit(uri)
+    if parts.scheme in ("", "file"):
+        local = Path(unquote(parts.path) if parts.scheme else uri)
+        try:
+            with local.open("rb") as f:
+                while chunk := f.read(_CHUNK):
+                    yield chunk
+        except FileNotFoundError:
+            raise NotFound(f"no file at {uri}") from None
+        except IsADirectoryError:
+            raise InvalidInput(f"{uri} is a directory, not a model file") from None
+        return
+    from activities.storage.base import open_store, split_object_uri
+
+    bucket, key = split_object_uri(uri)
+    yield from open_store(bucket).get(key)

@@ -1,0 +1,170 @@
+"""Per-slot request statistics, exposed to Prometheus and to the canary analysis.
+
+One accumulator per slot feeds two views: cumulative counters and histograms for
+``/metrics`` (monotonic, as Prometheus requires) and a resettable *window* (counts,
+recent latencies, prediction histogram over fixed bins of [0, 1]) that a canary
+step reads and resets so it analyses only its own bake. Everything is recorded on
+the event-loop thread, so no locks are needed; a custom collector renders the
+cumulative view at scrape time, keeping the per-request cost to a few
+microseconds.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import numpy as np
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from contracts.deploy import PREDICTION_BINS, SlotMetrics
+
+#: Latency histogram buckets (seconds).
+LATENCY_BUCKETS: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                      0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: Edges of the fixed prediction bins over [0, 1].
+PREDICTION_EDGES: tuple[float, ...] = tuple(i / PREDICTION_BINS for i in range(PREDICTION_BINS + 1))
+#: How many recent latencies the window keeps for its percentiles.
+LATENCY_SAMPLES = 10_000
+
+
+class SlotStats:
+    """Counters, histograms and the analysis window of one slot."""
+
+    def __init__(self, samples: int = LATENCY_SAMPLES) -> None:
+        self.requests = 0
+        self.errors: dict[str, int] = {"client": 0, "server": 0}
+        self.latency_counts = [0] * (len(LATENCY_BUCKETS) + 1)
+        self.latency_sum = 0.0
+        self.prediction_counts = np.zeros(PREDICTION_BINS, dtype=np.int64)
+        self.prediction_sum = 0.0
+        self._samples = samples
+        self.reset_window()
+
+    def reset_window(self) -> None:
+        """Start a new analysis window (cumulative Prometheus figures are untouched)."""
+        self.w_requests = 0
+        self.w_errors = 0
+        self.w_server_errors = 0
+        self.w_latencies = [0.0] * self._samples
+        self.w_pos = 0
+        self.w_filled = 0
+        self.w_predictions = np.zeros(PREDICTION_BINS, dtype=np.int64)
+        self.w_started = datetime.now(UTC)
+
+    def _latency(self, seconds: float) -> None:
+        self.latency_counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        self.latency_sum += seconds
+        self.w_latencies[self.w_pos] = seconds
+        self.w_pos = (self.w_pos + 1) % self._samples
+        if self.w_filled < self._samples:
+            self.w_filled += 1
+
+    def observe(self, seconds: float, scores: np.ndarray | None) -> None:
+        """Record a successful request and the scores it produced."""
+        self.requests += 1
+        self.w_requests += 1
+        self._latency(seconds)
+        if scores is None or scores.size == 0:
+            return
+        if scores.size == 1:
+            value = float(scores[0])
+            if value != value:  # NaN: not a prediction we can bin
+                return
+            index = min(max(int(value * PREDICTION_BINS), 0), PREDICTION_BINS - 1)
+            self.prediction_counts[index] += 1
+            self.w_predictions[index] += 1
+            self.prediction_sum += value
+            return
+        finite = scores[np.isfinite(scores)]
+        index = np.clip((finite * PREDICTION_BINS).astype(np.int64), 0, PREDICTION_BINS - 1)
+        counts = np.bincount(index, minlength=PREDICTION_BINS)
+        self.prediction_counts += counts
+        self.w_predictions += counts
+        self.prediction_sum += float(finite.sum())
+
+    def error(self, kind: str, seconds: float) -> None:
+        """Record a failed request (``kind``: ``client`` or ``server``)."""
+        self.requests += 1
+        self.w_requests += 1
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+        self.w_errors += 1
+        if kind == "server":
+            self.w_server_errors += 1
+        self._latency(seconds)
+
+    def window(self) -> SlotMetrics:
+        """The analysis window's figures."""
+        p50 = p99 = None
+        if self.w_filled:
+            recent = np.asarray(self.w_latencies[: self.w_filled]) * 1000.0
+            p50, p99 = (float(v) for v in np.percentile(recent, [50, 99]))
+        return SlotMetrics(
+            requests=self.w_requests, errors=self.w_errors, server_errors=self.w_server_errors,
+            latency_p50_ms=p50, latency_p99_ms=p99, prediction_bins=list(PREDICTION_EDGES),
+            prediction_counts=[int(c) for c in self.w_predictions],
+            window_started_at=self.w_started)
+
+
+class GatewayCollector(Collector):
+    """Renders every slot's cumulative figures in the Prometheus exposition format."""
+
+    def __init__(self, stats: dict[str, SlotStats], weight: Callable[[], int],
+                 models: Callable[[], list[tuple[str, str, str, str]]]) -> None:
+        """Args:
+        stats: slot name -> its accumulator (``none`` for requests refused before routing).
+        weight: current canary weight.
+        models: ``(slot, name, version, provider)`` for every loaded slot.
+        """
+        self._stats = stats
+        self._weight = weight
+        self._models = models
+
+    def collect(self) -> Iterator[Metric]:
+        """Build the metric families from the accumulators (called at scrape time)."""
+        requests = CounterMetricFamily("medpipe_gateway_requests", "Inference requests by slot",
+                                       labels=["slot"])
+        errors = CounterMetricFamily("medpipe_gateway_errors", "Failed inference requests",
+                                     labels=["slot", "kind"])
+        latency = HistogramMetricFamily("medpipe_gateway_request_latency_seconds",
+                                        "Server-side inference latency", labels=["slot"])
+        predictions = HistogramMetricFamily("medpipe_gateway_prediction",
+                                            "First output score per row", labels=["slot"])
+        for slot, s in self._stats.items():
+            requests.add_metric([slot], s.requests)
+            for kind, n in s.errors.items():
+                errors.add_metric([slot, kind], n)
+            if slot == "none":
+                continue
+            latency.add_metric([slot], _cumulative(LATENCY_BUCKETS, s.latency_counts),
+                               s.latency_sum)
+            predictions.add_metric([slot], _cumulative(PREDICTION_EDGES[1:],
+                                                       [int(c) for c in s.prediction_counts] + [0]),
+                                   s.prediction_sum)
+        weight = GaugeMetricFamily("medpipe_gateway_canary_weight",
+                                   "Percent of requests routed to the canary")
+        weight.add_metric([], self._weight())
+        info = GaugeMetricFamily("medpipe_gateway_model_info", "Model loaded in each slot",
+                                 labels=["slot", "name", "version", "provider"])
+        for model in self._models():
+            info.add_metric(list(model), 1)
+        yield from (requests, errors, latency, predictions, weight, info)
+
+
+def _cumulative(bounds: tuple[float, ...], counts: list[int]) -> list[tuple[str, float]]:
+    """Per-bucket counts (last one: overflow) -> cumulative ``le`` buckets ending at +Inf."""
+    out: list[tuple[str, float]] = []
+    total = 0
+    for bound, count in zip(bounds, counts, strict=False):
+        total += count
+        out.append((repr(float(bound)), total))
+    total += counts[len(bounds)] if len(counts) > len(bounds) else 0
+    out.append(("+Inf", total))
+    return out

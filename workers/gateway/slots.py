@@ -1,0 +1,224 @@
+"""The gateway's state: which model is in which slot, the canary weight, and routing.
+
+Slot changes (load, promote, rollback, unload) are serialised by one asyncio lock
+and applied by swapping references on the event-loop thread, so an in-flight
+request always finishes on the model it was routed to and a failed load leaves
+every slot as it was. Routing is one ``random()`` per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from random import random
+from typing import Literal
+
+from starlette.concurrency import run_in_threadpool
+
+from contracts.deploy import (
+    GatewayMetrics,
+    GatewayRollbackRequest,
+    GatewayStatus,
+    LoadModelRequest,
+    PromoteRequest,
+    RollbackResult,
+    Slot,
+    SlotStatus,
+)
+from contracts.errors import DeployFailed, InvalidInput
+from workers.gateway.loader import LoadedModel, ModelLoader
+from workers.gateway.metrics import GatewayCollector, SlotStats
+
+log = logging.getLogger(__name__)
+
+RollbackAction = Literal["unloaded_canary", "restored_previous", "none"]
+
+
+class Gateway:
+    """Slots, weight and per-slot statistics of one served model name."""
+
+    def __init__(self, model_name: str, loader: ModelLoader) -> None:
+        """Args:
+        model_name: the OIP model name this gateway serves (both slots serve it).
+        loader: fetches and verifies models.
+        """
+        self.model_name = model_name
+        self.loader = loader
+        self.stable: LoadedModel | None = None
+        self.canary: LoadedModel | None = None
+        self.previous: LoadedModel | None = None
+        self.weight = 0
+        self.stats: dict[str, SlotStats] = {
+            Slot.STABLE: SlotStats(), Slot.CANARY: SlotStats(), "none": SlotStats(samples=1)}
+        self._lock = asyncio.Lock()
+
+    # -- routing -----------------------------------------------------------------------
+    def route(self, pin: str | None = None) -> tuple[str, LoadedModel | None]:
+        """Pick the slot for one request: canary with probability weight/100, else stable.
+
+        Args:
+            pin: ``stable`` or ``canary`` to bypass the weights (tests, shadow checks).
+
+        Raises:
+            InvalidInput: ``pin`` names no serving slot.
+        """
+        if pin is not None:
+            if pin == Slot.CANARY:
+                return Slot.CANARY, self.canary
+            if pin == Slot.STABLE:
+                return Slot.STABLE, self.stable
+            raise InvalidInput("x-medpipe-slot must be 'stable' or 'canary'")
+        canary = self.canary
+        if canary is not None and self.weight and random() * 100.0 < self.weight:
+            return Slot.CANARY, canary
+        return Slot.STABLE, self.stable
+
+    def by_version(self, version: str) -> tuple[str, LoadedModel] | None:
+        """The serving slot holding ``version``, if any."""
+        for slot, model in ((Slot.STABLE, self.stable), (Slot.CANARY, self.canary)):
+            if model is not None and model.version == version:
+                return slot, model
+        return None
+
+    @property
+    def ready(self) -> bool:
+        """Ready to serve when a stable model is loaded."""
+        return self.stable is not None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def load(self, req: LoadModelRequest) -> GatewayStatus:
+        """Load a verified model into a slot; the slot changes only if everything passed.
+
+        Loading into ``canary`` sets the weight to 0. Loading into ``stable`` keeps the
+        replaced model as ``previous``. Loading the same version and digest again is a
+        no-op, so a retried activity is harmless.
+
+        Raises:
+            InvalidInput: the request names another model.
+            SignatureInvalid, InvalidModel, NotFound: see ``ModelLoader.load``.
+        """
+        if req.name != self.model_name:
+            raise InvalidInput(f"this gateway serves model '{self.model_name}', "
+                               f"not '{req.name[:100]}'")
+        async with self._lock:
+            current = self.canary if req.slot == Slot.CANARY else self.stable
+            if current is not None and (current.version, current.sha256) == (req.version,
+                                                                             req.sha256):
+                return self.status()
+            model = await run_in_threadpool(self.loader.load, req)
+            if req.slot == Slot.CANARY:
+                self.weight = 0
+                self.canary = model
+                self.stats[Slot.CANARY].reset_window()
+            else:
+                if self.stable is not None:
+                    self.previous = self.stable
+                self.stable = model
+                self.stats[Slot.STABLE].reset_window()
+            log.info("loaded %s %s into %s", req.name, req.version, req.slot)
+            return self.status()
+
+    async def set_weight(self, weight: int) -> GatewayStatus:
+        """Route ``weight`` percent of requests to the canary.
+
+        Raises:
+            DeployFailed: a positive weight without a canary loaded.
+        """
+        async with self._lock:
+            if weight and self.canary is None:
+                raise DeployFailed("no canary is loaded: load one before giving it traffic")
+            self.weight = weight
+            return self.status()
+
+    async def promote(self, req: PromoteRequest) -> GatewayStatus:
+        """Make the canary stable; the old stable is kept as ``previous``.
+
+        Raises:
+            DeployFailed: no canary, or the canary is not the requested version.
+        """
+        async with self._lock:
+            if req.version is not None and self.stable is not None \
+                    and self.stable.version == req.version and self.canary is None:
+                return self.status()  # already promoted: a retry
+            canary = self.canary
+            if canary is None:
+                raise DeployFailed("no canary is loaded: nothing to promote")
+            if req.version is not None and canary.version != req.version:
+                raise DeployFailed(f"canary holds version {canary.version}, not {req.version}")
+            self.previous, self.stable, self.canary, self.weight = self.stable, canary, None, 0
+            for slot in (Slot.STABLE, Slot.CANARY):
+                self.stats[slot].reset_window()
+            log.info("promoted %s %s to stable", canary.name, canary.version)
+            return self.status()
+
+    async def rollback(self, req: GatewayRollbackRequest) -> RollbackResult:
+        """Take traffic back to the model in service before the canary.
+
+        With a canary loaded: weight 0, then unload it. Without one but after a
+        promotion: restore ``previous`` as stable. ``version`` narrows this to one
+        release; anything else is a no-op (already rolled back).
+        """
+        async with self._lock:
+            canary, stable = self.canary, self.stable
+            action: RollbackAction = "none"
+            if canary is not None and req.version in (None, canary.version):
+                self.weight = 0
+                self.canary = None
+                self.stats[Slot.CANARY].reset_window()
+                action = "unloaded_canary"
+            elif (canary is None and self.previous is not None and stable is not None
+                  and req.version in (None, stable.version)):
+                self.stable, self.previous = self.previous, None
+                self.stats[Slot.STABLE].reset_window()
+                action = "restored_previous"
+            log.warning("rollback of %s: %s (%s)", req.version or "current canary", action,
+                        req.reason[:200])
+            return RollbackResult(action=action, status=self.status())
+
+    async def unload(self, slot: str) -> GatewayStatus:
+        """Drop the model in ``slot`` (unloading the canary also sets its weight to 0).
+
+        Raises:
+            InvalidInput: unknown slot name.
+        """
+        async with self._lock:
+            if slot == Slot.CANARY:
+                self.weight = 0
+                self.canary = None
+            elif slot == Slot.STABLE:
+                self.stable = None
+            elif slot == Slot.PREVIOUS:
+                self.previous = None
+            else:
+                raise InvalidInput(f"unknown slot '{slot[:50]}' (stable, canary, previous)")
+            return self.status()
+
+    # -- reporting ---------------------------------------------------------------------------
+    def metrics(self, reset: bool = False) -> GatewayMetrics:
+        """Window figures per serving slot; ``reset`` starts new windows atomically."""
+        figures = GatewayMetrics(stable=self.stats[Slot.STABLE].window(),
+                                 canary=self.stats[Slot.CANARY].window())
+        if reset:
+            self.stats[Slot.STABLE].reset_window()
+            self.stats[Slot.CANARY].reset_window()
+        return figures
+
+    def status(self) -> GatewayStatus:
+        """Slots, weight, providers and window figures."""
+        def st(slot: Slot, model: LoadedModel | None) -> SlotStatus | None:
+            return model.status(slot) if model is not None else None
+
+        return GatewayStatus(
+            model_name=self.model_name, ready=self.ready, canary_weight=self.weight,
+            providers=self.loader.providers, stable=st(Slot.STABLE, self.stable),
+            canary=st(Slot.CANARY, self.canary), previous=st(Slot.PREVIOUS, self.previous),
+            metrics=self.metrics())
+
+    def collector(self) -> GatewayCollector:
+        """A Prometheus collector over this gateway's statistics."""
+        def models() -> list[tuple[str, str, str, str]]:
+            return [(slot, m.name, m.version, m.provider)
+                    for slot, m in ((Slot.STABLE, self.stable), (Slot.CANARY, self.canary),
+                                    (Slot.PREVIOUS, self.previous)) if m is not None]
+
+        return GatewayCollector(self.stats, lambda: self.weight, models)
