@@ -21,11 +21,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from temporalio import activity
 
-from activities.artifacts import read_artifact
 from activities.boundary import translate_errors
 from activities.context import WorkerContext
 from activities.metrics import accuracy, auroc, expected_calibration_error
 from activities.progress import heartbeat
+from activities.sealed import open_plain
 from contracts.errors import (
     AcceleratorUnavailable,
     DatasetMismatch,
@@ -154,13 +154,13 @@ class EvaluateActivities:
     def evaluate(self, inp: EvaluateInput) -> EvaluateResult:
         """Score the held-out rows of ``inp.dataset`` with ``inp.model``."""
         providers = choose_providers(inp.require_accelerator, self.ctx.profile.has_gpu)
-        model = load_model(b"".join(read_artifact(inp.model)), providers, "model")
-        metrics = _metrics(*score_dataset(model, read_artifact(inp.dataset), inp.label_column))
+        model = load_model(b"".join(open_plain(inp.model)), providers, "model")
+        metrics = _metrics(*score_dataset(model, open_plain(inp.dataset), inp.label_column))
         baseline_metrics = None
         if inp.baseline is not None:
-            baseline = load_model(b"".join(read_artifact(inp.baseline)), providers,
+            baseline = load_model(b"".join(open_plain(inp.baseline)), providers,
                                   "model in service")
-            baseline_metrics = _metrics(*score_dataset(baseline, read_artifact(inp.dataset),
+            baseline_metrics = _metrics(*score_dataset(baseline, open_plain(inp.dataset),
                                                        inp.label_column))
         accel = "cuda" if model.provider == CUDA else "cpu"
         queue = activity.info().task_queue if activity.in_activity() else ""

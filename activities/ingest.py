@@ -1,8 +1,9 @@
 """Ingest: pull the release's inputs into the placed worker's store.
 
-Streams each source into write-once storage, computing SHA-256 and size on
-the way (constant memory). Re-running after a lost worker is safe: the same
-content under the same key is a no-op.
+Streams each source straight into envelope encryption and write-once
+storage (plaintext never touches disk), computing SHA-256 and size of the
+clear content on the way (constant memory). Re-running after a lost worker
+is safe: the same content under the same key is a no-op.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from temporalio import activity
 from activities.boundary import translate_errors
 from activities.context import WorkerContext
 from activities.progress import heartbeating, throttled
+from activities.sealed import store_sealed
 from activities.sources import open_source
-from contracts.release import ActivityName, ArtifactRef, IngestInput, IngestResult
+from contracts.release import ActivityName, IngestInput, IngestResult
 
 
 def artifact_key(release_id: str, name: str, source_uri: str) -> str:
@@ -41,9 +43,9 @@ class IngestActivities:
             key = artifact_key(inp.release_id, src.name, src.uri)
             chunks = throttled(open_source(src.uri, self.ctx.source_tls),
                                self.ctx.ingest_rate_limit)
-            info = self.ctx.store.put(key, heartbeating(chunks, f"ingest {src.name}"))
-            artifacts.append(ArtifactRef(name=src.name, bucket_uri=self.ctx.store.bucket_uri,
-                                         key=key, sha256=info.sha256,
-                                         size=info.size))
+            artifacts.append(store_sealed(self.ctx.store, key,
+                                          heartbeating(chunks, f"ingest {src.name}"),
+                                          name=src.name, release_id=inp.release_id,
+                                          keys=inp.keys))
         queue = activity.info().task_queue if activity.in_activity() else ""
         return IngestResult(artifacts=tuple(artifacts), ran_on=self.ctx.ran_on(task_queue=queue))

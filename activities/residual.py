@@ -15,12 +15,27 @@ from collections.abc import Iterable
 
 import numpy as np
 
-#: Patterns that must not appear in any text column after pseudonymization.
-RESIDUAL_PATTERNS: dict[str, str] = {
-    "ssn": r"\b\d{3}-\d{2}-\d{4}\b",
-    "phone": r"(?:\(\d{3}\)\s?|\b\d{3}[-.\s])\d{3}[-.\s]\d{4}\b",
+#: Patterns of identifiers in free text, in the order the scrubber applies them
+#: (``activities.pseudonymize.scrub``), each replaced by ``[LABEL]``. They are
+#: written for both Python ``re`` (pandas, great-expectations) and RE2 (Arrow
+#: compute, used by the scrubber): ASCII classes only, no look-around, so that
+#: both engines agree on what is an identifier.
+SCRUB_PATTERNS: dict[str, str] = {
     "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
+    "url": r"\b(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)[^ \t\r\n<>\"']+",
+    "ip": r"\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b",
+    "ssn": r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b",
+    "phone": r"(?:\+?1[-. ]?)?(?:\([0-9]{3}\) ?|\b[0-9]{3}[-. ])[0-9]{3}[-. ][0-9]{4}\b",
+    "date": (r"\b(?:[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[0-9]{1,2}[-/.][0-9]{1,2}[-/.]"
+             r"(?:[0-9]{4}|[0-9]{2})|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
+             r"[a-z]*\.? [0-9]{1,2}(?:st|nd|rd|th)?,? [0-9]{4})\b"),
+    "mrn": (r"\b(?:MRN|MR|Acct|ACCT)[#: ]*[A-Za-z0-9-]*[0-9]{3,}[A-Za-z0-9-]*"
+            r"|\b[A-Z]{2,5}-?[0-9]{5,}\b|\b[0-9]{7,}\b"),
 }
+
+#: Patterns that must not appear in any text column after pseudonymization
+#: (the same expressions the scrubber removes).
+RESIDUAL_PATTERNS: dict[str, str] = {k: SCRUB_PATTERNS[k] for k in ("ssn", "phone", "email")}
 
 _WORD = re.compile(r"[A-Za-z0-9@._+-]{2,}")
 DIGEST_BYTES = 16
@@ -42,12 +57,23 @@ def keyed_digest(key: bytes, value: str) -> bytes:
 
 
 def candidate_strings(text: str) -> Iterable[str]:
-    """The cell itself, each word, and each adjacent word pair (full names)."""
+    """The cell itself, each word, and each adjacent word pair (full names).
+
+    Words are also tried without leading/trailing punctuation, so "Okafor."
+    at the end of a sentence is still found as "Okafor".
+    """
     yield text
     words = _WORD.findall(text)
     yield from words
+    trimmed = [w.strip("._+-") for w in words]
+    for w, t in zip(words, trimmed, strict=True):
+        if t != w and len(t) >= 2:
+            yield t
     for a, b in zip(words, words[1:], strict=False):
         yield f"{a} {b}"
+    for a, b, ua, ub in zip(trimmed, trimmed[1:], words, words[1:], strict=False):
+        if (a, b) != (ua, ub):
+            yield f"{a} {b}"
 
 
 class DigestSet:

@@ -11,9 +11,11 @@ failing value is ever copied into a report.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,19 +24,29 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from temporalio import activity
 
+from activities.boundary import translate_errors
+from activities.context import WorkerContext
+from activities.progress import heartbeating
 from activities.residual import RESIDUAL_PATTERNS, DigestSet
+from activities.sealed import open_plain, store_sealed
+from contracts.crypto import KeySettings
 from contracts.errors import InvalidInput
+from contracts.release import ActivityName
 from contracts.validate import (
     CheckKind,
     CheckResult,
     ColumnRule,
     ColumnType,
     DataSuiteSpec,
+    ValidateInput,
+    ValidateResult,
     ValidationReport,
 )
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
 log = logging.getLogger("medpipe.validate")
 
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0,
@@ -257,3 +269,62 @@ def _schema_checks(spec: DataSuiteSpec, schema: pa.Schema) -> list[CheckResult]:
         checks += [CheckResult(kind=CheckKind.SCHEMA, column=c, rule="column expected by policy",
                                success=False) for c in extra]
     return checks
+
+
+def _preload_gx(done: threading.Event) -> None:
+    try:
+        import great_expectations  # noqa: F401  (its import alone takes seconds)
+    finally:
+        done.set()
+
+
+class ValidateActivities:
+    """The validate stage bound to one worker context.
+
+    great-expectations takes seconds to import: the first activity imports
+    it on a helper thread and heartbeats while it waits (a silent import
+    would look like a dead worker and trigger a failover).
+    """
+
+    def __init__(self, ctx: WorkerContext) -> None:
+        self.ctx = ctx
+        self._gx_ready = threading.Event()
+        self._gx_started = threading.Lock()
+        self._gx_thread: threading.Thread | None = None
+
+    def _wait_for_gx(self) -> None:
+        with self._gx_started:
+            if self._gx_thread is None:
+                self._gx_thread = threading.Thread(target=_preload_gx, args=(self._gx_ready,),
+                                                   daemon=True, name="medpipe-gx-import")
+                self._gx_thread.start()
+        while not self._gx_ready.wait(0.5):
+            if activity.in_activity():
+                activity.heartbeat("loading great-expectations")
+
+    @activity.defn(name=ActivityName.VALIDATE)
+    @translate_errors
+    def validate(self, inp: ValidateInput) -> ValidateResult:
+        """Run data expectations and residual-identifier checks; store the counts-only report.
+
+        The verdict is the workflow's: the result says how many checks failed
+        (and which column, which rule, how many rows) so that history shows it.
+        """
+        self._wait_for_gx()
+        digests = None
+        if inp.identifier_digests is not None:
+            blob = b"".join(open_plain(inp.identifier_digests))
+            digests = DigestSet.from_bytes(blob[:32], blob[32:])
+        batches = csv_batches(heartbeating(open_plain(inp.dataset), "validate"))
+        report = validate_batches(batches, inp.suite, digests)
+        body = report.model_dump_json(indent=2).encode()
+        ref = store_sealed(self.ctx.store, f"releases/{inp.release_id}/reports/validate-"
+                           f"{hashlib.sha256(body).hexdigest()[:12]}.json", [body],
+                           name="validation-report", release_id=inp.release_id,
+                           keys=KeySettings())
+        queue = activity.info().task_queue if activity.in_activity() else ""
+        return ValidateResult(report=ref, rows=report.rows, checks=len(report.checks),
+                              failed=len(report.failures),
+                              residual_failed=len(report.residual_failures),
+                              summary=report.summary()[:2000],
+                              ran_on=self.ctx.ran_on(task_queue=queue))

@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 from activities.storage.local import LocalStore  # noqa: E402
 from contracts.placement import Cloud, Fleet, WorkerProfile  # noqa: E402
 from workers.devserver import TemporalDevServer  # noqa: E402
+from workers.keysetup import ensure_keys, local_keys  # noqa: E402
 
 
 class BenchStack:
@@ -52,15 +53,22 @@ class BenchStack:
                 LocalStore(bucket.as_uri()).ensure_bucket()
             profiles.append(WorkerProfile(cloud=cloud, region=region, jurisdiction=jur,
                                           accelerators=acc, store_uri=bucket.as_uri()))
-        registry = self.dir / prefix / "registry"
-        LocalStore(registry.as_uri()).ensure_bucket()
-        return Fleet(profiles=tuple(profiles), queue_prefix=prefix, registry_uri=registry.as_uri())
+        buckets = {}
+        for name in ("registry", "vault", "ledger"):
+            buckets[name] = (self.dir / prefix / name).as_uri()
+            LocalStore(buckets[name]).ensure_bucket()
+        keys = local_keys(self.dir / prefix / "keys")
+        ensure_keys(keys, codec_kek_id=None)
+        return Fleet(profiles=tuple(profiles), queue_prefix=prefix,
+                     registry_uri=buckets["registry"], vault_uri=buckets["vault"],
+                     ledger_uri=buckets["ledger"], keys=keys)
 
     def worker(self, fleet: Fleet, profile: str, *extra: str) -> subprocess.Popen[bytes]:
         """Start a real ``medpipe worker`` process for ``profile``."""
         cfg = self.dir / f"{fleet.queue_prefix}.yaml"
         if not cfg.exists():
-            cfg.write_text(yaml.safe_dump({"fleet": fleet.model_dump(mode="json")}))
+            cfg.write_text(yaml.safe_dump({"fleet": fleet.model_dump(mode="json"),
+                                           "payload_codec": False}))
         env = {**os.environ, "MEDPIPE_CONFIG": str(cfg),
                "MEDPIPE_TEMPORAL_ADDRESS": self.server.address, "PYTHONPATH": str(ROOT)}
         log = open(self.dir / f"worker-{len(self.procs)}.log", "ab")

@@ -29,7 +29,9 @@ class CanaryPlan(BaseModel):
         max_error_rate: absolute canary error rate that triggers a rollback.
         max_error_rate_increase: tolerated error-rate excess over stable.
         max_latency_ratio: canary p99 over stable p99 that triggers a rollback
-            (when also more than ``min_latency_delta_ms`` slower).
+            (when also more than ``min_latency_delta_ms`` slower), judged only
+            once both slots served ``min_latency_samples`` requests in the step
+            (below that a p99 is the single slowest request: noise, not signal).
         max_psi: population stability index of canary vs stable predictions.
         guard_s: after promotion, how long a rollback may still restore the
             previous stable at once.
@@ -45,6 +47,7 @@ class CanaryPlan(BaseModel):
     max_error_rate_increase: float = Field(default=0.01, ge=0, le=1)
     max_latency_ratio: float = Field(default=2.0, gt=1)
     min_latency_delta_ms: float = Field(default=5.0, ge=0)
+    min_latency_samples: int = Field(default=100, ge=1)
     max_psi: float = Field(default=0.25, gt=0)
     guard_s: float = Field(default=600.0, ge=0)
 

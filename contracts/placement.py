@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contracts.crypto import KeySettings
+
 #: Default prefix of every task queue; a deployment (or a test) may choose its own
 #: so that several environments can share one Temporal namespace.
 DEFAULT_QUEUE_PREFIX = "medpipe"
@@ -141,6 +143,7 @@ class GatewayTarget(BaseModel):
     admin_url: str
     public_url: str = ""
     cloud: str = ""
+    model: str = Field(default="", description="the model name it serves ('' = any)")
 
 
 class Fleet(BaseModel):
@@ -153,6 +156,10 @@ class Fleet(BaseModel):
     profiles: tuple[WorkerProfile, ...]
     registry_uri: str = ""
     gateways: tuple[GatewayTarget, ...] = ()
+    keys: KeySettings = KeySettings()
+    vault_uri: str = Field(default="", description="bucket of the pseudonymization vault "
+                           "(identifiers: keep it in the home jurisdiction)")
+    ledger_uri: str = Field(default="", description="bucket of the provenance ledger")
     queue_prefix: str = Field(default=DEFAULT_QUEUE_PREFIX, pattern=r"^[a-z0-9][a-z0-9_-]*$")
 
     @property

@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.artifacts import ArtifactRef
 from contracts.canary import CanaryPlan, CanaryStatus
+from contracts.crypto import KeySettings
 from contracts.placement import Fleet, RanOn, ResidencyPolicy
+from contracts.pseudonymize import PseudonymizeReport
 
 __all__ = ["ArtifactRef"]
 
@@ -123,6 +125,7 @@ class IngestInput(BaseModel):
 
     release_id: str
     sources: tuple[SourceSpec, ...]
+    keys: KeySettings = KeySettings()
 
 
 class IngestResult(BaseModel):
@@ -249,6 +252,31 @@ class WaitingInfo(BaseModel):
     rounds: int
 
 
+class ValidationSummary(BaseModel):
+    """The validate stage's figures for history and ``medpipe watch`` (counts only)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rows: int
+    checks: int
+    failed: int
+    residual_failed: int = 0
+    summary: str = ""
+    report_uri: str = ""
+
+
+class SignatureSummary(BaseModel):
+    """What was signed, where the bundle and provenance are, and by which key."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model_uri: str
+    model_sha256: str
+    bundle_uri: str
+    provenance_uri: str
+    key_fingerprint: str
+
+
 class ReleaseStatus(BaseModel):
     """Answer of the ``status`` query and result of ``ReleaseWorkflow``."""
 
@@ -262,7 +290,10 @@ class ReleaseStatus(BaseModel):
     stages: tuple[StageResult, ...] = ()
     waiting: WaitingInfo | None = None
     ingest: IngestResult | None = None
+    pseudonymization: PseudonymizeReport | None = None
+    validation: ValidationSummary | None = None
     evaluation: EvaluateResult | None = None
+    signature: SignatureSummary | None = None
     gate: ModelGateVerdict | None = None
     canary: CanaryStatus | None = None
     error: str | None = None
@@ -278,6 +309,10 @@ class ActivityName(StrEnum):
     """Registered activity names (workflows call activities by name, never by import)."""
 
     INGEST = "medpipe.ingest"
+    PSEUDONYMIZE = "medpipe.pseudonymize"
+    VALIDATE = "medpipe.validate"
     EVALUATE = "medpipe.evaluate"
+    SIGN = "medpipe.sign"
+    LEDGER_APPEND = "medpipe.ledger.append"
     REGISTRY_LOOKUP = "medpipe.registry.lookup"
     REGISTRY_RECORD = "medpipe.registry.record"

@@ -114,4 +114,6 @@ class ValidateResult(BaseModel):
     rows: int
     checks: int
     failed: int
+    residual_failed: int = 0
+    summary: str = Field(default="", description="failed checks: column, rule, row counts")
     ran_on: RanOn

@@ -19,6 +19,7 @@ from activities.sources import SourceTLS
 from activities.storage.local import LocalStore
 from contracts.placement import Cloud, Fleet, WorkerProfile
 from contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus
+from workers.keysetup import ensure_keys, local_keys
 from workers.worker import build_workers
 
 #: Short timeouts so failover tests take seconds.
@@ -48,9 +49,14 @@ def make_fleet(root: Path, prefix: str | None = None,
             LocalStore(bucket.as_uri()).ensure_bucket()
         profiles.append(WorkerProfile(cloud=cloud, region=region, jurisdiction=jur,
                                       accelerators=acc, store_uri=bucket.as_uri()))
-    registry = root / "buckets" / "registry"
-    LocalStore(registry.as_uri()).ensure_bucket()
-    return Fleet(profiles=tuple(profiles), queue_prefix=prefix, registry_uri=registry.as_uri())
+    buckets = {}
+    for name in ("registry", "vault", "ledger"):
+        buckets[name] = (root / "buckets" / name).as_uri()
+        LocalStore(buckets[name]).ensure_bucket()
+    keys = local_keys(root / "keys")
+    ensure_keys(keys, codec_kek_id=None)
+    return Fleet(profiles=tuple(profiles), queue_prefix=prefix, registry_uri=buckets["registry"],
+                 vault_uri=buckets["vault"], ledger_uri=buckets["ledger"], keys=keys)
 
 
 @contextlib.asynccontextmanager

@@ -29,6 +29,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from activities.sources import local_path
+from contracts.canary import CanaryPlan, CanaryStatus, canary_id
 from contracts.errors import InvalidInput, MedpipeError
 from contracts.placement import ResidencyPolicy
 from contracts.release import (
@@ -39,6 +40,7 @@ from contracts.release import (
     StageOutcome,
     release_id,
 )
+from workers import cli_canary, cli_codec, cli_keys, cli_pseudo, cli_sign
 from workers.client import connect
 from workers.config import StackConfig, load_config, medpipe_home
 
@@ -146,12 +148,18 @@ def ui_link(cfg: StackConfig, workflow_id: str) -> str:
 @click.option("--label", "label_column", default="label", show_default=True)
 @click.option("--min-auroc", type=float, default=0.0, show_default=True)
 @click.option("--max-calibration-error", type=float, default=1.0, show_default=True)
+@click.option("--canary-steps", default="5,25,50,100", show_default=True,
+              help="Canary weights in percent, comma-separated.")
+@click.option("--canary-bake", type=float, default=30.0, show_default=True,
+              help="Seconds each canary step serves traffic before it is analysed.")
+@click.option("--no-deploy", is_flag=True, help="Stop after the model gate (no canary).")
 @click.option("--wait", is_flag=True, help="Follow the release until it ends.")
 @click.pass_obj
 @run_async
 async def release(cfg: StackConfig, model_path: str, data_path: str, policy_path: str | None,
                   name: str | None, version: str | None, allowed: tuple[str, ...],
                   label_column: str, min_auroc: float, max_calibration_error: float,
+                  canary_steps: str, canary_bake: float, no_deploy: bool,
                   wait: bool) -> None:
     """Start the release of one model version (idempotent: same version, same workflow)."""
     model_file = _check_local_input(model_path, "model")
@@ -170,7 +178,9 @@ async def release(cfg: StackConfig, model_path: str, data_path: str, policy_path
             residency=ResidencyPolicy(allowed_jurisdictions=allowed),
             thresholds=ModelThresholds(min_auroc=min_auroc,
                                        max_calibration_error=max_calibration_error),
-            requested_by=getpass.getuser(), fleet=cfg.fleet)
+            requested_by=getpass.getuser(), fleet=cfg.fleet, deploy=not no_deploy,
+            canary=CanaryPlan(steps=tuple(int(x) for x in canary_steps.split(",") if x.strip()),
+                              bake_s=canary_bake))
     except ValueError as e:
         raise InvalidInput(f"invalid release request: {e}") from e
     client = await connect(cfg)
@@ -257,6 +267,12 @@ def status_footer(status: ReleaseStatus) -> str:
         verdict = "[green]passed[/green]" if status.gate.passed else "[red]failed[/red]"
         lines.append(f"model gate: {verdict}" + (f" — {'; '.join(status.gate.reasons)}"
                                                  if status.gate.reasons else ""))
+    if status.canary:
+        c = status.canary
+        steps = ", ".join(f"{a.weight}% {a.verdict.value}" for a in c.analyses) or "no steps"
+        what = "initial deployment" if c.initial_deploy else steps
+        lines.append(f"canary: {c.state.value} ({what})"
+                     + (f" — {c.rollback_cause}" if c.rollback_cause else ""))
     if status.error:
         lines.append(f"[red]failed:[/red] {status.error}")
     return "\n".join(lines)
@@ -270,14 +286,37 @@ async def watch_release(client: Client, workflow_id: str, interval: float = 0.5)
         while True:
             desc = await handle.describe()
             status = await query_status(handle)
-            live.update(status_table(status))
+            live.update(await _live_view(client, status))
             if desc.status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
                 break
             await asyncio.sleep(interval)
+    if not console.is_terminal:
+        console.print()  # a captured Live view does not end its last line
     footer = status_footer(status)
     if footer:
         console.print(footer)
     return status.state is ReleaseState.SUCCEEDED
+
+
+async def _live_view(client: Client, status: ReleaseStatus) -> Any:
+    """The stage table, plus the canary's step table while the deploy stage runs."""
+    from rich.console import Group
+
+    canary = status.canary
+    if canary is None and status.current_stage is not None \
+            and status.current_stage.value == "deploy":
+        try:
+            canary = await client.get_workflow_handle(canary_id(status.release_id)).query(
+                "status", result_type=CanaryStatus)
+        except RPCError:
+            canary = None
+    if canary is None:
+        return status_table(status)
+    parts: list[Any] = [status_table(status), cli_canary.canary_table(canary)]
+    footer = cli_canary.canary_footer(canary)
+    if footer:
+        parts.append(footer)
+    return Group(*parts)
 
 
 @main.command()
@@ -343,6 +382,20 @@ async def list_releases(cfg: StackConfig, model: str | None, stage: str | None,
         count += 1
     console.print(table)
     console.print(f"{count} release(s)")
+
+
+# -- on-call: canary control, traffic, the gateway process ---------------------------------
+for _command in cli_canary.COMMANDS:
+    main.add_command(_command)
+# keys (BYOK/BYOHSM), the Web UI's codec server, signatures, evidence and the ledger
+main.add_command(cli_keys.keys)
+main.add_command(cli_codec.codec_server)
+main.add_command(cli_codec.codec_rotate)
+for _command in cli_sign.COMMANDS:
+    main.add_command(_command)
+# for data stewards: preview a policy, draft one, re-identify (with the key)
+for _command in cli_pseudo.COMMANDS:
+    main.add_command(_command)
 
 
 # -- sample data ----------------------------------------------------------------------

@@ -42,9 +42,21 @@ def tls_config(settings: TLSSettings) -> TLSConfig | bool:
     )
 
 
-def data_converter() -> DataConverter:
-    """The converter shared by every process (pydantic; encryption codec when configured)."""
-    return pydantic_data_converter
+def data_converter(config: StackConfig | None = None) -> DataConverter:
+    """The converter shared by every process: pydantic, plus the encryption codec
+    (payloads and failure messages sealed) when the deployment has a key provider."""
+    if config is None or not config.codec_enabled:
+        return pydantic_data_converter
+    from workers.codec import KEYRING_FILE, make_data_converter, open_codec
+    from workers.keysetup import CODEC_KEK_ID
+
+    if not (Path(config.home) / KEYRING_FILE).exists():
+        raise InvalidInput(
+            f"the payload-encryption keyring {Path(config.home) / KEYRING_FILE} does not exist: "
+            "`medpipe dev up` creates it for the local stack; elsewhere copy it from the "
+            "deployment (its keys are wrapped by the customer's key provider)")
+    return make_data_converter(open_codec(Path(config.home), config.fleet.keys.key_uri,
+                                          CODEC_KEK_ID))
 
 
 def _unauthenticated(config: StackConfig) -> AccessDenied:
@@ -62,9 +74,20 @@ async def connect(config: StackConfig, converter: DataConverter | None = None) -
             to start the local one.
     """
     try:
+        converter = converter or data_converter(config)
+    except InvalidInput:
+        # Say what is wrong with the connection first (unreachable, certificate, TLS);
+        # only a server that answers makes the missing keyring the problem.
+        await _connect(config, pydantic_data_converter)
+        raise
+    return await _connect(config, converter)
+
+
+async def _connect(config: StackConfig, converter: DataConverter) -> Client:
+    try:
         return await Client.connect(
             config.temporal_address, namespace=config.namespace,
-            data_converter=converter or data_converter(), tls=tls_config(config.tls))
+            data_converter=converter, tls=tls_config(config.tls))
     except RPCError as e:
         if e.status == RPCStatusCode.UNAUTHENTICATED:
             raise _unauthenticated(config) from e

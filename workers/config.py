@@ -13,8 +13,14 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from contracts.crypto import KeySettings
 from contracts.errors import InvalidInput
-from contracts.placement import Cloud, Fleet, WorkerProfile
+from contracts.placement import Cloud, Fleet, GatewayTarget, WorkerProfile
+
+#: The model name the local stack's gateways serve (the demo releases it).
+DEMO_MODEL = "risk-model"
+#: Public ports of the local gateways are BASE+1.., admin (mTLS) ports BASE+101..
+DEFAULT_GATEWAY_BASE_PORT = 8600
 
 
 class TLSConfig(BaseModel):
@@ -45,6 +51,26 @@ class StackConfig(BaseModel):
     fleet: Fleet
     tls: TLSConfig = TLSConfig()
     source_tls: TLSConfig = TLSConfig()
+    gateway_tls: TLSConfig = TLSConfig()
+    gateway_base_port: int = DEFAULT_GATEWAY_BASE_PORT
+    gateway_model: str = DEMO_MODEL
+    payload_codec: bool = True
+    codec_port: int = 8081
+
+    @property
+    def codec_enabled(self) -> bool:
+        """Whether Temporal payloads are encrypted (needs the fleet's key provider)."""
+        return self.payload_codec and self.fleet.keys.enabled
+
+    @property
+    def public_key_path(self) -> Path:
+        """Where ``dev up`` exports the signing key's public half (gateways, auditors)."""
+        return Path(self.home) / "keys" / "signing.pub.pem"
+
+    @property
+    def gateway_pki_dir(self) -> Path:
+        """Where ``dev up`` keeps the gateways' admin PKI (CA, server and deployer certs)."""
+        return Path(self.home) / "pki" / "gateway"
 
 
 def medpipe_home() -> Path:
@@ -52,13 +78,24 @@ def medpipe_home() -> Path:
     return Path(os.environ.get("MEDPIPE_HOME", ".medpipe")).resolve()
 
 
-def default_fleet(home: Path) -> Fleet:
-    """The four profiles of the embedded default, each with a local bucket."""
+def local_gateways(profiles: tuple[WorkerProfile, ...], base_port: int,
+                   model: str) -> tuple[GatewayTarget, ...]:
+    """One gateway per profile of the local stack, on fixed loopback ports."""
+    return tuple(GatewayTarget(name=f"gw-{p.cloud.value}-{p.region}", cloud=p.cloud.value,
+                               model=model,
+                               admin_url=f"https://127.0.0.1:{base_port + 101 + i}",
+                               public_url=f"http://127.0.0.1:{base_port + 1 + i}")
+                 for i, p in enumerate(profiles))
+
+
+def default_fleet(home: Path, gateway_base_port: int = DEFAULT_GATEWAY_BASE_PORT,
+                  gateway_model: str = DEMO_MODEL) -> Fleet:
+    """The four profiles of the embedded default, each with a local bucket and a gateway."""
 
     def bucket(name: str) -> str:
         return (home / "buckets" / name).as_uri()
 
-    return Fleet(registry_uri=bucket("registry"), profiles=(
+    profiles = (
         WorkerProfile(cloud=Cloud.AWS, region="us-east-1", jurisdiction="US",
                       store_uri=bucket("aws-us-east-1")),
         WorkerProfile(cloud=Cloud.GCP, region="europe-west3", jurisdiction="EU-DE",
@@ -67,7 +104,12 @@ def default_fleet(home: Path) -> Fleet:
                       store_uri=bucket("azure-eastus")),
         WorkerProfile(cloud=Cloud.ONPREM, region="gpu-01", jurisdiction="US",
                       accelerators=("cuda",), store_uri=bucket("onprem-gpu-01")),
-    ))
+    )
+    keyring = home / "keys" / "keyring.json"
+    return Fleet(registry_uri=bucket("registry"), profiles=profiles,
+                 vault_uri=bucket("vault"), ledger_uri=bucket("ledger"),
+                 keys=KeySettings(key_uri=f"local://{keyring}"),
+                 gateways=local_gateways(profiles, gateway_base_port, gateway_model))
 
 
 def load_config(path: str | None = None) -> StackConfig:
@@ -85,7 +127,13 @@ def load_config(path: str | None = None) -> StackConfig:
         except (OSError, yaml.YAMLError) as e:
             raise InvalidInput(f"cannot read configuration {path}: {e}") from e
     data.setdefault("home", str(home))
-    data.setdefault("fleet", default_fleet(home).model_dump())
+    base = int(data.get("gateway_base_port") or DEFAULT_GATEWAY_BASE_PORT)  # type: ignore[call-overload]
+    model = str(data.get("gateway_model") or DEMO_MODEL)
+    data.setdefault("fleet", default_fleet(home, base, model).model_dump())
+    pki = home / "pki" / "gateway"
+    data.setdefault("gateway_tls", {"ca": str(pki / "gateway-ca.crt"),
+                                    "cert": str(pki / "deployer.crt"),
+                                    "key": str(pki / "deployer.key")})
     env_map = {"MEDPIPE_TEMPORAL_ADDRESS": "temporal_address",
                "MEDPIPE_NAMESPACE": "namespace", "MEDPIPE_UI_URL": "ui_url"}
     for env, field in env_map.items():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -19,9 +20,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from activities.storage.base import open_store
 from workers.config import StackConfig
+from workers.pki import CertificateAuthority
 from workflows.search_attributes import DEFINITIONS
 
 STATE_FILE = "stack.json"
@@ -40,6 +43,15 @@ def temporal_binary() -> str:
 
 def temporal_command(config: StackConfig, db_file: Path,
                      extra: list[str] | None = None) -> list[str]:
+    """Command line of the Temporal dev server (UI decoding through our codec server)."""
+    extra = list(extra or [])
+    if config.codec_enabled:
+        extra += ["--ui-codec-endpoint", f"http://127.0.0.1:{config.codec_port}"]
+    return _temporal_command(config, db_file, extra)
+
+
+def _temporal_command(config: StackConfig, db_file: Path,
+                      extra: list[str] | None = None) -> list[str]:
     """Command line of the Temporal dev server for this configuration."""
     host, _, port = config.temporal_address.rpartition(":")
     ui_port = int(port) + 1000
@@ -94,8 +106,89 @@ class Child:
         self.started = time.time()
 
 
+def ensure_gateway_pki(config: StackConfig) -> Path:
+    """The local gateways' admin PKI: a CA, a server certificate, the deployer's client cert.
+
+    Generated once under ``$MEDPIPE_HOME/pki/gateway``; workers present the
+    deployer certificate (``gateway_tls`` in the configuration) to the
+    gateways' admin API, which accepts only certificates from this CA.
+    """
+    out = config.gateway_pki_dir
+    if not (out / "deployer.crt").exists():
+        ca = CertificateAuthority.create(out, "gateway-ca")
+        ca.issue(out, "gateway", "medpipe-gateway", server=True)
+        ca.issue(out, "deployer", "medpipe-deployer", server=False)
+    return out
+
+
+def local_gateway_commands(config: StackConfig) -> dict[str, list[str]]:
+    """Command lines of the fleet's gateways that live on this machine (loopback URLs)."""
+    pki = config.gateway_pki_dir
+    commands: dict[str, list[str]] = {}
+    for g in config.fleet.gateways:
+        admin, public = urlsplit(g.admin_url), urlsplit(g.public_url)
+        if admin.hostname not in ("127.0.0.1", "localhost") or not public.port or not g.model:
+            continue
+        commands[g.name] = [sys.executable, "-m", "workers.cli", "gateway",
+                            "--port", str(public.port), "--admin-port", str(admin.port),
+                            "--tls-cert", str(pki / "gateway.crt"),
+                            "--tls-key", str(pki / "gateway.key"),
+                            "--client-ca", str(pki / "gateway-ca.crt"),
+                            "--model-name", g.model]
+        if config.fleet.keys.enabled:  # gateways load only models signed by our key
+            commands[g.name] += ["--trusted-key", str(config.public_key_path)]
+    return commands
+
+
+def prepare_security(config: StackConfig) -> None:
+    """Local keys, the public signing key, the codec keyring and the codec token.
+
+    Only for a ``local://`` keyring: customers' KMS/HSM keys are created by them.
+    """
+    keys = config.fleet.keys
+    if not keys.key_uri.startswith("local://"):
+        return
+    from workers.codec import open_codec
+    from workers.keysetup import CODEC_KEK_ID, ensure_keys, export_public_key
+
+    Path(keys.key_uri.removeprefix("local://")).parent.mkdir(parents=True, exist_ok=True,
+                                                             mode=0o700)
+    ensure_keys(keys)
+    export_public_key(keys, config.public_key_path)
+    if config.codec_enabled:
+        open_codec(Path(config.home), keys.key_uri, CODEC_KEK_ID)
+        token = codec_token_path(config)
+        if not token.exists():
+            fd = os.open(token, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(32))
+
+
+def codec_token_path(config: StackConfig) -> Path:
+    """The bearer token on-call staff give the Web UI's codec settings (0600)."""
+    return Path(config.home) / "codec-token"
+
+
+def codec_server_child(config: StackConfig, logs: Path) -> Child | None:
+    """The codec server the Web UI decodes payloads through (authorized staff only)."""
+    if not config.codec_enabled:
+        return None
+    from workers.keysetup import CODEC_KEK_ID
+
+    token = codec_token_path(config)
+    return Child("codec-server", [sys.executable, "-m", "workers.cli", "codec-server",
+                                  "--port", str(config.codec_port), "--ui-origin",
+                                  config.ui_url.rstrip("/"), "--key-uri",
+                                  config.fleet.keys.key_uri, "--kek", CODEC_KEK_ID,
+                                  "--keyring", config.home],
+                 logs / "codec-server.log",
+                 env={"MEDPIPE_HOME": config.home,
+                      "MEDPIPE_CODEC_TOKEN": token.read_text().strip() if token.exists()
+                      else ""})
+
+
 def stack_children(config: StackConfig, home: Path) -> list[Child]:
-    """The processes of the local stack: Temporal first, then one worker per profile."""
+    """The processes of the local stack: Temporal first, then workers and gateways."""
     logs = home / "logs"
     children = [Child("temporal", temporal_command(config, home / "temporal.db"),
                       logs / "temporal.log")]
@@ -104,12 +197,19 @@ def stack_children(config: StackConfig, home: Path) -> list[Child]:
         children.append(Child(name, [sys.executable, "-m", "workers.cli", "worker",
                                      "--profile", profile.name], logs / f"{name}.log",
                               env={"MEDPIPE_HOME": str(home)}))
+    for name, cmd in local_gateway_commands(config).items():
+        children.append(Child(name, cmd, logs / f"{name}.log", env={"MEDPIPE_HOME": str(home)}))
+    codec = codec_server_child(config, logs)
+    if codec is not None:
+        children.append(codec)
     return children
 
 
 def ensure_local_buckets(config: StackConfig) -> None:
     """Create the directory "buckets" of file:// profiles (dev stack only)."""
-    uris = [p.store_uri for p in config.fleet.profiles] + [config.fleet.registry_uri]
+    fleet = config.fleet
+    uris = [p.store_uri for p in fleet.profiles] + [u for u in (
+        fleet.registry_uri, fleet.vault_uri, fleet.ledger_uri) if u]
     for uri in uris:
         store = open_store(uri) if uri.startswith("file://") else None
         if store is not None and hasattr(store, "ensure_bucket"):
@@ -150,6 +250,9 @@ def supervise(config: StackConfig, home: Path) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     ensure_local_buckets(config)
+    prepare_security(config)
+    if local_gateway_commands(config):
+        ensure_gateway_pki(config)
     children = stack_children(config, home)
     temporal, workers = children[0], children[1:]
     temporal.start()
@@ -229,7 +332,7 @@ def up(config: StackConfig, home: Path, wait_s: float = 90.0) -> dict:
     while time.monotonic() < deadline:
         state = read_state(home)
         if state and all(c["running"] for c in state["children"].values()) \
-                and len(state["children"]) == 1 + len(config.fleet.profiles) \
+                and len(state["children"]) == len(stack_children(config, home)) \
                 and port_open(config.temporal_address):
             return state
         time.sleep(0.25)

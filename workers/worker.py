@@ -19,11 +19,14 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.context import WorkerContext
-from activities.deploy import DeployActivities
+from activities.deploy import DeployActivities, GatewayTLS
 from activities.evaluate import EvaluateActivities
 from activities.ingest import IngestActivities
+from activities.pseudonymize.activity import PseudonymizeActivities
 from activities.registry import RegistryActivities
+from activities.sign import SignActivities
 from activities.sources import SourceTLS
+from activities.validate import ValidateActivities
 from contracts.placement import Fleet, WorkerProfile
 from workers.client import connect
 from workers.config import StackConfig
@@ -37,9 +40,14 @@ WORKFLOWS: list[type] = [ReleaseWorkflow, CanaryWorkflow]
 
 def activities_for(ctx: WorkerContext) -> list[Callable[..., Any]]:
     """Every activity a worker of this context runs (one line per concern)."""
+    sign = SignActivities(ctx)
     return [
         IngestActivities(ctx).ingest,
+        PseudonymizeActivities(ctx).pseudonymize,
+        ValidateActivities(ctx).validate,
         EvaluateActivities(ctx).evaluate,
+        sign.sign,
+        sign.ledger_append,
     ]
 
 
@@ -68,7 +76,7 @@ def control_activities(ctx: WorkerContext) -> list[Callable[..., Any]]:
     """Short steps run as local activities next to the workflows (no patient data)."""
     registry = RegistryActivities(ctx)
     deploy = DeployActivities(ctx, ctx.gateway_tls)
-    return [registry.lookup, registry.record, deploy.call]
+    return [registry.lookup, registry.record, deploy.call, SignActivities(ctx).ledger_append]
 
 
 def control_worker(client: Client, fleet: Fleet, ctx: WorkerContext,
@@ -84,10 +92,12 @@ async def run_worker(config: StackConfig, profile: WorkerProfile, *,
                      ingest_rate_limit: float | None = None, control: bool = True) -> None:
     """Run until SIGINT/SIGTERM, then drain gracefully."""
     client = await connect(config)
-    src = config.source_tls
+    src, gw = config.source_tls, config.gateway_tls
     ctx = WorkerContext(profile=profile, ingest_rate_limit=ingest_rate_limit,
                         source_tls=SourceTLS(ca=src.ca, cert=src.cert, key=src.key,
-                                             server_name=src.server_name))
+                                             server_name=src.server_name),
+                        gateway_tls=GatewayTLS(ca=gw.ca, cert=gw.cert, key=gw.key)
+                        if gw.enabled else None)
     workers = build_workers(client, ctx, config.fleet, control=control)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -73,6 +73,7 @@ def analyse(plan: CanaryPlan, weight: int, per_gateway: list[GatewayFigures],
             reasons.append(f"{f.gateway}: canary error rate {f.canary_error_rate:.3f} "
                            f"(stable {f.stable_error_rate:.3f}, limit {plan.max_error_rate:.3f})")
         if f.canary_p99_ms is not None and f.stable_p99_ms is not None \
+                and min(f.canary_requests, f.stable_requests) >= plan.min_latency_samples \
                 and f.canary_p99_ms > f.stable_p99_ms * plan.max_latency_ratio \
                 and f.canary_p99_ms - f.stable_p99_ms > plan.min_latency_delta_ms:
             reasons.append(f"{f.gateway}: canary p99 {f.canary_p99_ms:.1f} ms vs stable "

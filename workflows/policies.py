@@ -22,11 +22,18 @@ from workflows.placement import StageSpec
 #: One attempt per scheduled activity; the stage runner decides what comes next.
 SINGLE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 
-#: Before pseudonymization exists in the chain, every stage sees identifiable data.
+#: Ingest and pseudonymize handle identifiable data; validation compares against
+#: (digests of) identifiers, so it stays home too; evaluation sees only
+#: pseudonymized rows (and may leave the home jurisdiction if the residency
+#: policy allows it); signing sees only the model.
 STAGE_SPECS: dict[Stage, StageSpec] = {
     Stage.INGEST: StageSpec(stage=Stage.INGEST, data_class=DataClass.IDENTIFIABLE),
-    Stage.EVALUATE: StageSpec(stage=Stage.EVALUATE, data_class=DataClass.IDENTIFIABLE,
+    Stage.PSEUDONYMIZE: StageSpec(stage=Stage.PSEUDONYMIZE,
+                                  data_class=DataClass.IDENTIFIABLE),
+    Stage.VALIDATE: StageSpec(stage=Stage.VALIDATE, data_class=DataClass.IDENTIFIABLE),
+    Stage.EVALUATE: StageSpec(stage=Stage.EVALUATE, data_class=DataClass.PSEUDONYMIZED,
                               wants_gpu=True),
+    Stage.SIGN: StageSpec(stage=Stage.SIGN, data_class=DataClass.NONE),
 }
 
 

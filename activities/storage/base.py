@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol, runtime_checkable
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
@@ -124,14 +124,17 @@ def split_object_uri(uri: str) -> tuple[str, str]:
 
     >>> split_object_uri("s3://b/releases/x/model.onnx")
     ('s3://b/releases/x', 'model.onnx')
+    >>> split_object_uri("s3://b/model.onnx?endpoint=http://127.0.0.1:9000")
+    ('s3://b?endpoint=http://127.0.0.1:9000', 'model.onnx')
     """
     parts = urlsplit(uri)
     if not parts.scheme:
         raise InvalidInput(f"'{uri}' is not a URI (expected scheme://...)")
-    head, _, key = uri.rpartition("/")
+    # The query (e.g. ``?endpoint=...``) belongs to the bucket, not to the key.
+    head, _, key = parts.path.rpartition("/")
     if not key:
         raise InvalidInput(f"'{uri}' names no object (ends with '/')")
-    return head, key
+    return urlunsplit((parts.scheme, parts.netloc, head, parts.query, "")), key
 
 
 def open_store(bucket_uri: str) -> ObjectStore:

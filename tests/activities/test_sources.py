@@ -178,5 +178,5 @@ async def test_a_release_ingests_over_mutual_tls(client, tmp_path: Path,  # type
         server.shutdown()
         server.server_close()
     dataset = status.ingest.artifact("dataset")
-    assert dataset.sha256 == hashlib.sha256(sample["dataset"].read_bytes()).hexdigest()
+    assert dataset.content_sha256 == hashlib.sha256(sample["dataset"].read_bytes()).hexdigest()
     assert status.evaluation.metrics.rows > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -56,34 +57,100 @@ def test_sample_writes_a_cohort_and_models(tmp_path: Path) -> None:
     assert (tmp_path / "model.onnx").stat().st_size > 0
 
 
-def test_dev_stack_up_release_status_down(tmp_path: Path, sample: dict[str, Path]) -> None:
-    """The README's first command in miniature, on its own ports and state dir."""
+def _free_gateway_base() -> int:
+    """A base port whose gateway ports (base+1..4, base+101..104) are all free."""
+    import socket
+
+    for _ in range(50):
+        base = free_port() // 10 * 10 % 50000 + 10000
+        ports = [base + i for i in (1, 2, 3, 4, 101, 102, 103, 104)]
+        try:
+            socks = []
+            for p in ports:
+                s = socket.socket()
+                s.bind(("127.0.0.1", p))
+                socks.append(s)
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+        return base
+    raise RuntimeError("no free gateway ports")
+
+
+def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path,
+                                                    sample: dict[str, Path]) -> None:
+    """The README's first command in miniature, on its own ports and state dir:
+    a first release deploys to the stack's four gateways, a second one is rolled
+    back by ``medpipe rollback`` in the middle of its canary while ``medpipe
+    traffic`` feeds it."""
     port = free_port()
     home = tmp_path / "home"
     config = tmp_path / "medpipe.yaml"
     config.write_text(yaml.safe_dump({"temporal_address": f"127.0.0.1:{port}",
-                                      "ui_url": f"http://127.0.0.1:{port + 1000}"}))
+                                      "ui_url": f"http://127.0.0.1:{port + 1000}",
+                                      "codec_port": free_port(),
+                                      "gateway_base_port": _free_gateway_base()}))
     env = {"MEDPIPE_HOME": str(home), "MEDPIPE_CONFIG": str(config)}
+    traffic = None
     try:
         up = medpipe("dev", "up", env=env)
         assert up.returncode == 0, up.stdout + up.stderr
         st = medpipe("dev", "status", env=env)
-        assert st.returncode == 0 and st.stdout.count("running") >= 5, st.stdout
+        assert st.returncode == 0 and st.stdout.count("running") >= 10, st.stdout
+        assert "codec-server" in st.stdout
+        assert "gw-aws-us-east-1" in st.stdout and "gw-onprem-gpu-01" in st.stdout
         rel = medpipe("release", "--model", str(sample["model"]), "--data",
-                      str(sample["dataset"]), "--name", "risk", "--version", "cli1", "--wait",
-                      env=env)
+                      str(sample["dataset"]), "--name", "risk-model", "--version", "cli1",
+                      "--wait", env=env)
         assert rel.returncode == 0, rel.stdout + rel.stderr
-        assert "release-risk-cli1" in rel.stdout and "succeeded" in rel.stdout
-        assert f"http://127.0.0.1:{port + 1000}/namespaces/default/workflows/release-risk-cli1" \
-            in rel.stdout
-        status = medpipe("status", "release-risk-cli1", "--json", env=env)
+        assert "release-risk-model-cli1" in rel.stdout and "succeeded" in rel.stdout
+        assert "canary: promoted (initial deployment)" in rel.stdout, rel.stdout
+        assert f"http://127.0.0.1:{port + 1000}/namespaces/default/workflows/" \
+               "release-risk-model-cli1" in rel.stdout
+        status = medpipe("status", "release-risk-model-cli1", "--json", env=env)
         assert '"state": "succeeded"' in status.stdout
-        listed = medpipe("list", "--model", "risk", env=env)
-        assert "release-risk-cli1" in listed.stdout
+        listed = medpipe("list", "--model", "risk-model", env=env)
+        assert "release-risk-model-cli1" in listed.stdout
+
+        # Nothing to roll back yet for a release that was never deployed.
+        none = medpipe("rollback", "risk-model-nope", "--reason", "test", env=env)
+        assert none.returncode == 2 and "no canary for release release-risk-model-nope" \
+            in none.stderr
+        # The second version's canary, fed by `medpipe traffic`, rolled back by a person.
+        traffic = subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "traffic", "--rate", "20", "--data",
+             str(sample["dataset"])], env={**os.environ, **env}, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        rel2 = medpipe("release", "--model", str(sample["model_v2"]), "--data",
+                       str(sample["dataset"]), "--name", "risk-model", "--version", "cli2",
+                       "--canary-bake", "60", env=env)
+        assert rel2.returncode == 0, rel2.stdout + rel2.stderr
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            can = medpipe("canary", "risk-model-cli2", env=env)
+            if "baking" in can.stdout:
+                break
+            time.sleep(0.5)
+        assert "baking" in can.stdout, can.stdout + can.stderr
+        no_reason = medpipe("rollback", "risk-model-cli2", "--reason", "  ", env=env)
+        assert no_reason.returncode == 2 and "needs a reason" in no_reason.stderr
+        rb = medpipe("rollback", "risk-model-cli2", "--reason", "sepsis alerts doubled",
+                     "--incident", "INC-123", env=env)
+        assert rb.returncode == 0, rb.stdout + rb.stderr
+        assert "rolled back" in rb.stdout and "gw-gcp-europe-west3 0 %" in rb.stdout
+        watched = medpipe("watch", "release-risk-model-cli2", env=env)
+        assert watched.returncode == 1 and "INC-123" in watched.stdout, watched.stdout
+        assert "sepsis alerts doubled" in watched.stdout
         logs = medpipe("dev", "logs", env=env)
         assert "temporal" in logs.stdout
     finally:
+        if traffic is not None:
+            traffic.terminate()
+            out, _ = traffic.communicate(timeout=10)
         down = medpipe("dev", "down", env=env)
+    assert "ok" in out  # the traffic command reports what it sent
     assert down.returncode == 0 and "stopped" in down.stdout
     gone = medpipe("dev", "status", env=env)
     assert gone.returncode == 1 and "no local stack" in gone.stdout

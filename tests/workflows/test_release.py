@@ -54,11 +54,20 @@ async def test_full_release_records_placement_and_metrics(
     ingest = stage(status, Stage.INGEST)
     assert ingest.outcome is StageOutcome.SUCCEEDED and ingest.ran_on.cloud == "aws"
     model = status.ingest.artifact("model")
-    assert model.size == sample["model"].stat().st_size
     import hashlib
-    assert model.sha256 == hashlib.sha256(sample["model"].read_bytes()).hexdigest()
-    assert (tmp_path / "buckets" / "aws-us-east-1" / model.key).read_bytes() == \
-        sample["model"].read_bytes()
+    clear = sample["model"].read_bytes()
+    assert model.content_sha256 == hashlib.sha256(clear).hexdigest()
+    stored = (tmp_path / "buckets" / "aws-us-east-1" / model.key).read_bytes()
+    assert model.sha256 == hashlib.sha256(stored).hexdigest()  # the stored digest is checked
+    # envelope-encrypted at rest: a header and per-segment tags around unreadable bytes
+    assert stored[:4] != clear[:4] and clear[16:48] not in stored and model.size > len(clear)
+    assert model.encryption and model.encryption.key_uri == fleet.keys.key_uri
+    # everything downstream saw the pseudonymized dataset only
+    pz = stage(status, Stage.PSEUDONYMIZE)
+    assert pz.outcome is StageOutcome.SUCCEEDED and pz.ran_on.jurisdiction == "US"
+    assert status.pseudonymization and status.pseudonymization.records > 0
+    assert status.validation and status.validation.failed == 0 and status.validation.rows > 0
+    assert status.signature and status.signature.bundle_uri.endswith("model.onnx.sig")
     m = status.evaluation.metrics
     assert 0.6 < m.auroc <= 1.0 and m.rows > 0 and 0 <= m.calibration_error < 0.2
     # the GPU profile's worker is not running: evaluate failed over (no worker) to CPU
@@ -182,9 +191,51 @@ async def test_invalid_model_fails_clearly(
 async def test_dataset_not_matching_the_model_fails_clearly(
         client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
     other = tmp_path / "other.csv"
-    other.write_text("a,b,label,split\n1,2,0,test\n3,4,1,test\n")
-    cause, _ = await _failure(client, tmp_path, sample, data_uri=other.as_uri())
+    other.write_text("id,a,b,label,split\nP1,1,2,0,test\nP2,3,4,1,test\n")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("format: tabular\npatient_id: id\nfields:\n  id: {action: token}\n"
+                      "  a: {action: keep}\n  b: {action: keep}\n  label: {action: keep}\n"
+                      "  split: {action: keep}\n")
+    cause, _ = await _failure(client, tmp_path, sample, data_uri=other.as_uri(),
+                              policy_uri=policy.as_uri())
     assert cause.type == "DatasetMismatch" and "age" in str(cause)
+
+
+async def test_columns_the_policy_does_not_cover_are_refused_before_anything_reads_them(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    other = tmp_path / "other.csv"
+    other.write_text("a,b,label,split\n1,2,0,test\n3,4,1,test\n")
+    cause, status = await _failure(client, tmp_path, sample, data_uri=other.as_uri())
+    assert cause.type == "InvalidInput" and "not covered by the policy" in str(cause)
+    assert "a, b" in str(cause)
+    assert status.current_stage is Stage.PSEUDONYMIZE and status.evaluation is None
+
+
+async def test_an_identifier_left_in_free_text_blocks_the_release(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    """A careless policy keeps the notes column; one planted SSN must stop the release."""
+    import csv
+    rows = list(csv.DictReader(sample["dataset"].open()))
+    for r in rows:
+        r["notes"] = "stable, follow up in three months"
+    rows[3]["notes"] = "called back, SSN 123-45-6789 confirmed"
+    planted = tmp_path / "planted.csv"
+    with planted.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    policy = tmp_path / "careless.yaml"
+    from activities.pseudonymize.policy import default_policy
+    careless = default_policy().model_dump(mode="json")
+    careless["fields"]["notes"] = {"action": "keep"}
+    policy.write_text(yaml.safe_dump(careless))
+    cause, status = await _failure(client, tmp_path, sample, data_uri=planted.as_uri(),
+                                   policy_uri=policy.as_uri())
+    assert cause.type == "IdentifiersFound", cause
+    assert "notes: no ssn pattern (1 of" in str(cause)
+    assert "123-45-6789" not in str(cause)  # the report counts, it never quotes
+    assert status.validation and status.validation.residual_failed >= 1
+    assert status.evaluation is None and status.signature is None
 
 
 async def test_model_gate_blocks_a_weak_model(
@@ -200,13 +251,21 @@ async def test_sigkilled_worker_mid_ingest_fails_over(
         sample: dict[str, Path]) -> None:
     fleet = make_fleet(tmp_path)
     fleet_file = tmp_path / "fleet.yaml"
-    fleet_file.write_text(yaml.safe_dump({"fleet": fleet.model_dump(mode="json")}))
+    fleet_file.write_text(yaml.safe_dump({"fleet": fleet.model_dump(mode="json"),
+                                          "payload_codec": False}))
     big = tmp_path / "big.csv"
-    big.write_bytes(sample["dataset"].read_bytes() * 8)
+    header, _, body = sample["dataset"].read_bytes().partition(b"\n")
+    big.write_bytes(header + b"\n" + body * 8)
     # a real worker process, throttled so ingest takes long enough to be killed mid-way
     proc = worker_process(temporal_server.address, fleet_file, "aws/us-east-1",
                           tmp_path / "aws.log", "--no-control", "--ingest-rate-limit", "400000")
+
+    async def polling() -> bool:
+        log = tmp_path / "aws.log"
+        return log.exists() and "polling" in log.read_text()
+
     try:
+        await wait_until(polling, timeout=30)
         async with running_workers(client, fleet, ["azure/eastus"]):
             handle = await start(client, make_request(fleet, sample, data_uri=big.as_uri()))
 
@@ -227,7 +286,9 @@ async def test_sigkilled_worker_mid_ingest_fails_over(
     ingest = stage(status, Stage.INGEST)
     assert ingest.ran_on.cloud == "azure"
     assert ingest.failovers[0].cause is FailoverCause.WORKER_LOST
-    assert status.ingest.artifact("dataset").size == big.stat().st_size
+    import hashlib
+    assert status.ingest.artifact("dataset").content_sha256 == \
+        hashlib.sha256(big.read_bytes()).hexdigest()
 
 
 async def test_input_store_down_mid_release_reingests_on_another_cloud(

@@ -141,6 +141,7 @@ class ModelLoader:
         outputs = [InputSpec(o.name, ONNX_TO_OIP.get(o.type, o.type), None,
                              onnx_dims(o.shape)).info() for o in session.get_outputs()]
         provider = session.get_providers()[0]
+        _warm_up(session, inputs)
         log.info("opened model %s %s on %s", req.name, req.version, provider)
         return LoadedModel(name=req.name, version=req.version, sha256=req.sha256,
                            provider=provider, session=session, inputs=inputs, outputs=outputs,
@@ -160,6 +161,22 @@ class ModelLoader:
             path.unlink(missing_ok=True)
             raise
         return path, digest.hexdigest()
+
+
+def _warm_up(session: ort.InferenceSession, inputs: dict[str, InputSpec], runs: int = 3) -> None:
+    """Run a few inferences on zeros so the first real requests do not pay for
+    lazy initialisation (it would show up as a canary latency regression)."""
+    feeds = {}
+    for spec in inputs.values():
+        if spec.dtype is None:
+            return
+        shape = tuple(d if d is not None and d > 0 else 1 for d in spec.shape)
+        feeds[spec.name] = np.zeros(shape, dtype=spec.dtype)
+    try:
+        for _ in range(runs):
+            session.run(None, feeds)
+    except Exception as e:  # a model that cannot run zeros still loads; requests will tell
+        log.info("warm-up skipped: %s", str(e)[:200])
 
 
 def _read(uri: str) -> Iterator[bytes]:

@@ -100,7 +100,9 @@ class GatewayServer:
         self.admin_port = self._sockets[1].getsockname()[1]
         ssl_ctx = server_ssl_context(tls.cert, tls.key, tls.client_ca, require_client_cert=True)
         common: dict[str, Any] = {"http": http, "log_level": log_level, "access_log": False,
-                                  "lifespan": "off", "server_header": False}
+                                  "lifespan": "off", "server_header": False,
+                                  # idle keep-alive clients must not hold a shutdown open
+                                  "timeout_graceful_shutdown": 2}
         public_app = build_app(gateway, inline_max_elements, allow_pin)
         self._public = _Server(uvicorn.Config(public_app, **common))
         self._admin = _Server(uvicorn.Config(

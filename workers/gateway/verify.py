@@ -37,3 +37,28 @@ class DigestOnlyVerifier:
     def verify(self, model_path: Path, bundle_path: Path | None) -> None:
         """Accept: the digest was already checked by the loader."""
         return None
+
+
+class OMSVerifier:
+    """Verifies OpenSSF model-signing bundles against the keys this gateway trusts.
+
+    The same check as the deployment gate (``activities.signing.oms.verify_model``):
+    unsigned, tampered, untrusted-key, revoked-key and other-model bundles are
+    refused with a message naming which.
+    """
+
+    def __init__(self, trusted_keys: list[Path], revoked: tuple[str, ...] = ()) -> None:
+        if not trusted_keys:
+            raise ValueError("a signature verifier needs at least one trusted public key")
+        self.trusted = [p.read_bytes() for p in trusted_keys]
+        self.revoked = revoked
+
+    def verify(self, model_path: Path, bundle_path: Path | None) -> None:
+        """Refuse a model without a bundle, or whose bundle does not verify."""
+        from activities.signing.oms import verify_model
+        from contracts.errors import SignatureInvalid
+
+        if bundle_path is None:
+            raise SignatureInvalid(f"unsigned model: {model_path.name} came without a "
+                                   "signature bundle and this gateway requires one")
+        verify_model(model_path, bundle_path, self.trusted, self.revoked)

@@ -1,0 +1,11 @@
+"""Key providers: one protocol, one backend per URI scheme (see ``base``)."""
+
+from activities.keys.base import (
+    KeyProvider,
+    WrappedKey,
+    open_provider,
+    register,
+    shared_provider,
+)
+
+__all__ = ["KeyProvider", "WrappedKey", "open_provider", "register", "shared_provider"]

@@ -1,0 +1,410 @@
+"""The provenance ledger: append-only, hash-chained, signed, in object storage.
+
+Layout in the ledger's store (``prefix`` defaults to ``ledger``)::
+
+    ledger/<seq:012d>.json         one entry per object, written with create_if_absent
+    ledger-index/<sha256(key)>.json  idempotency key -> seq (a lookup aid, not the authority)
+    ledger-head/<seq:012d>.json    signed head checkpoints (optionally in another store)
+
+**No forks.** An entry is written only with ``create_if_absent`` at
+``seq = head + 1``; of two writers racing for the same seq exactly one wins,
+the other re-reads the head and tries again on top of it. Each entry holds
+the previous entry's hash and the SHA-256 of its own canonical JSON
+(``entry_hash``), signed through the key provider.
+
+**Idempotent appends.** An activity may die after its entry was written but
+before it returned, and be retried. Before writing entry N+1, a writer makes
+sure entry N has its index object (the writer of N may have died before
+writing it). So once entry H is the head, every entry before H is indexed,
+and "is key K already in the chain?" is answered exactly by: the head's key
+is K, or ``ledger-index/<K>`` exists. The retry then returns the existing
+entry instead of appending a duplicate.
+
+**Tamper evidence.** ``verify`` recomputes every hash, checks every
+signature against the caller's trusted public keys, the seq of every object
+against its name, every link, and names the entry at fault: edited (content
+or hash), deleted (a gap), reordered (seq/name or link mismatch), forged
+(untrusted key). *Truncation* (deleting the last entries) leaves no gap, so
+each append also writes a signed checkpoint "head is seq N with hash H";
+``verify`` refuses a chain shorter than its newest checkpoint. An attacker
+who can delete both the tail and its checkpoints in the same bucket defeats
+that, so: put checkpoints in a second store (``checkpoint_store``, another
+account/cloud or an object-lock bucket), and/or pass a head you learnt
+elsewhere (``expected_head``: evidence bundles and ``ledger verify`` print
+it). With both entries and checkpoints in a WORM bucket nothing can be
+deleted at all; the chain still detects what the storage admin could do.
+
+Entries carry digests, names and figures: callers must never put patient
+data in a payload (payloads are size-limited JSON and stored in the clear).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+
+from activities.keys.base import KeyProvider
+from activities.signing.dsse import ProviderKey, TrustedKeys
+from activities.storage.base import ObjectStore
+from contracts.errors import (
+    IntegrityError,
+    InvalidInput,
+    LedgerTampered,
+    NotFound,
+    Transient,
+)
+from contracts.provenance import LedgerCheckpoint, LedgerEntry, LedgerReport
+
+GENESIS = "0" * 64
+MAX_PAYLOAD_BYTES = 64 * 1024
+_ENTRY_DOMAIN = b"medpipe-ledger-entry/v1\x00"
+_HEAD_DOMAIN = b"medpipe-ledger-head/v1\x00"
+_KIND = re.compile(r"^[a-z][a-z0-9-]{0,47}$")
+_SEQ_NAME = re.compile(r"^(\d{12})\.json$")
+
+
+def canonical(doc: Mapping[str, Any]) -> bytes:
+    """Canonical JSON: sorted keys, no spaces, ASCII (stable across writers)."""
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+
+def entry_digest(body: Mapping[str, Any]) -> str:
+    """The hash of an entry: every field except ``entry_hash`` and ``signature``."""
+    fields = {k: v for k, v in body.items() if k not in ("entry_hash", "signature")}
+    return hashlib.sha256(_ENTRY_DOMAIN + canonical(fields)).hexdigest()
+
+
+def checkpoint_digest(body: Mapping[str, Any]) -> bytes:
+    """The signed digest of a head checkpoint (domain-separated from entries)."""
+    fields = {k: v for k, v in body.items() if k != "signature"}
+    return hashlib.sha256(_HEAD_DOMAIN + canonical(fields)).digest()
+
+
+def _check_signature(key: ec.EllipticCurvePublicKey, signature_b64: str, digest: bytes) -> bool:
+    try:
+        key.verify(base64.b64decode(signature_b64, validate=True), digest,
+                   ec.ECDSA(Prehashed(hashes.SHA256())))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def verify_chain(items: Iterable[tuple[str, Mapping[str, Any] | Exception]], trust: TrustedKeys,
+                 *, start_prev: str | None = GENESIS, start_seq: int = 0,
+                 checkpoint: Mapping[str, Any] | None = None,
+                 expected_head: tuple[int, str] | None = None) -> LedgerReport:
+    """Check a run of entries (in seq order) and name the first one at fault.
+
+    Args:
+        items: (object key, parsed entry or the error reading it).
+        trust: public keys allowed to sign entries and checkpoints.
+        start_prev: prev hash of the first entry (None: an excerpt, not checked).
+        start_seq: seq of the first entry.
+        checkpoint: the newest signed head checkpoint, if any.
+        expected_head: a (seq, entry hash) the chain must contain, learnt elsewhere.
+
+    Raises:
+        LedgerTampered: naming the entry and what is wrong with it.
+    """
+    prev = start_prev
+    want = start_seq
+    hashes_by_seq: dict[int, str] = {}
+    per_key: dict[str, int] = {}
+    last: tuple[int, str] | None = None
+    for key, doc in items:
+        m = _SEQ_NAME.match(key.rsplit("/", 1)[-1])
+        if m is None:
+            raise LedgerTampered(f"unexpected object {key} among the ledger entries")
+        seq = int(m.group(1))
+        if isinstance(doc, Exception):
+            raise LedgerTampered(f"entry {seq} ({key}) was edited: {doc}")
+        if seq > want:
+            gap = f"{want}" if seq == want + 1 else f"{want}..{seq - 1}"
+            raise LedgerTampered(f"entry {gap} missing (deleted): the chain jumps from entry "
+                                 f"{want - 1} to entry {seq}")
+        if doc.get("seq") != seq:
+            raise LedgerTampered(f"entry at {key} claims seq {doc.get('seq')}: entries were "
+                                 "reordered or moved")
+        if entry_digest(doc) != doc.get("entry_hash"):
+            raise LedgerTampered(f"entry {seq} ({key}) was edited: its content does not match "
+                                 "its hash")
+        fp = str(doc.get("key_fingerprint", ""))
+        pub = trust.keys.get(fp)
+        if pub is None:
+            raise LedgerTampered(f"entry {seq} is signed by key {fp[:16]}…, which is not "
+                                 "trusted (forged or re-signed entry)")
+        if fp in trust.revoked:
+            raise LedgerTampered(f"entry {seq} is signed by revoked key {fp[:16]}…")
+        if not _check_signature(pub, str(doc.get("signature", "")),
+                                bytes.fromhex(doc["entry_hash"])):
+            raise LedgerTampered(f"entry {seq} ({key}) has a signature that does not verify: "
+                                 "edited and re-hashed")
+        if prev is not None and doc.get("prev_hash") != prev:
+            raise LedgerTampered(f"entry {seq} does not follow entry {seq - 1} (prev hash "
+                                 "mismatch): entries were reordered, replaced or removed")
+        try:
+            LedgerEntry.model_validate(doc)
+        except ValueError as e:
+            raise LedgerTampered(f"entry {seq} is not a valid ledger entry ({e})") from e
+        prev = doc["entry_hash"]
+        hashes_by_seq[seq] = prev
+        per_key[fp] = per_key.get(fp, 0) + 1
+        last = (seq, prev)
+        want = seq + 1
+    cp_seq = None
+    for label, anchor in (("signed checkpoint", _checkpoint_anchor(checkpoint, trust)),
+                          ("expected head", expected_head)):
+        if anchor is None:
+            continue
+        a_seq, a_hash = anchor
+        if last is None or a_seq > last[0]:
+            end = "is empty" if last is None else f"ends at entry {last[0]}"
+            first = 0 if last is None else last[0] + 1
+            raise LedgerTampered(f"ledger truncated: the {label} records entry {a_seq} "
+                                 f"(hash {a_hash[:12]}…) but the chain {end}: entries "
+                                 f"{first}..{a_seq} were deleted")
+        if a_seq in hashes_by_seq and hashes_by_seq[a_seq] != a_hash:
+            raise LedgerTampered(f"entry {a_seq} differs from the {label}: the chain was "
+                                 "rewritten")
+        if label == "signed checkpoint":
+            cp_seq = a_seq
+    return LedgerReport(entries=len(hashes_by_seq), head_seq=last[0] if last else None,
+                        head_hash=last[1] if last else None, checkpoint_seq=cp_seq,
+                        keys=per_key)
+
+
+def _checkpoint_anchor(cp: Mapping[str, Any] | None,
+                       trust: TrustedKeys) -> tuple[int, str] | None:
+    if cp is None:
+        return None
+    fp = str(cp.get("key_fingerprint", ""))
+    pub = trust.keys.get(fp)
+    if pub is None or not _check_signature(pub, str(cp.get("signature", "")),
+                                           checkpoint_digest(cp)):
+        raise LedgerTampered(f"head checkpoint {cp.get('seq')} is not signed by a trusted key "
+                             "(forged checkpoint)")
+    try:
+        LedgerCheckpoint.model_validate(cp)
+    except ValueError as e:
+        raise LedgerTampered(f"head checkpoint {cp.get('seq')} is malformed ({e})") from e
+    return int(cp["seq"]), str(cp["entry_hash"])
+
+
+class Ledger:
+    """Append-only provenance ledger over an ``ObjectStore``.
+
+    Args:
+        store: where entries (and, by default, checkpoints) live.
+        provider / key_id: the signing key (None for a read-only ledger).
+        checkpoint_store: a separate store for head checkpoints (see module doc).
+        prefix: object key prefix of this ledger.
+    """
+
+    def __init__(self, store: ObjectStore, provider: KeyProvider | None = None,
+                 key_id: str | None = None, *, checkpoint_store: ObjectStore | None = None,
+                 prefix: str = "ledger", max_attempts: int = 10_000) -> None:
+        self.store = store
+        self.checkpoints = checkpoint_store or store
+        self.provider = provider
+        self.key_id = key_id
+        self.prefix = prefix.strip("/")
+        self.max_attempts = max_attempts
+        self._key: ProviderKey | None = None
+        self._head_cache: dict[str, Any] | None = None
+
+    # -- object names --------------------------------------------------------
+    def entry_key(self, seq: int) -> str:
+        """Object key of entry ``seq``."""
+        return f"{self.prefix}/{seq:012d}.json"
+
+    def _index_key(self, idempotency_key: str) -> str:
+        return f"{self.prefix}-index/{hashlib.sha256(idempotency_key.encode()).hexdigest()}.json"
+
+    def _checkpoint_key(self, seq: int) -> str:
+        return f"{self.prefix}-head/{seq:012d}.json"
+
+    # -- reading ---------------------------------------------------------------
+    def _read(self, store: ObjectStore, key: str) -> dict[str, Any] | None:
+        try:
+            raw = b"".join(store.get(key))
+        except NotFound:
+            return None
+        doc = json.loads(raw)
+        if not isinstance(doc, dict):
+            raise IntegrityError(f"{key} is not a JSON object")
+        return doc
+
+    def _seqs(self) -> list[int]:
+        out = []
+        for info in self.store.list(f"{self.prefix}/"):
+            m = _SEQ_NAME.match(info.key[len(self.prefix) + 1:])
+            if m:
+                out.append(int(m.group(1)))
+        return sorted(out)
+
+    def _head(self) -> dict[str, Any] | None:
+        """The current head entry: cached, then probed forward (one read per newer entry)."""
+        head = self._head_cache
+        if head is None:
+            seqs = self._seqs()
+            if seqs:
+                head = self._read(self.store, self.entry_key(seqs[-1]))
+        while True:
+            nxt = self._read(self.store, self.entry_key(head["seq"] + 1 if head else 0))
+            if nxt is None:
+                break
+            head = nxt
+        self._head_cache = head
+        return head
+
+    def _find(self, idempotency_key: str, head: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The entry already appended with ``idempotency_key`` (head read first: see doc)."""
+        if head is None:
+            return None
+        if head.get("idempotency_key") == idempotency_key:
+            return head
+        index = self._read(self.store, self._index_key(idempotency_key))
+        if index is None:
+            return None
+        entry = self._read(self.store, self.entry_key(int(index["seq"])))
+        if entry is None or entry.get("idempotency_key") != idempotency_key:
+            raise LedgerTampered(f"idempotency index of a key points at entry {index['seq']}, "
+                                 "which does not carry that key")
+        return entry
+
+    def _ensure_index(self, entry: Mapping[str, Any]) -> None:
+        body = canonical({"idempotency_key": entry["idempotency_key"], "seq": entry["seq"],
+                          "entry_hash": entry["entry_hash"]})
+        self.store.create_if_absent(self._index_key(entry["idempotency_key"]), body)
+
+    # -- appending -------------------------------------------------------------
+    def _signing_key(self) -> ProviderKey:
+        if self.provider is None or self.key_id is None:
+            raise InvalidInput("this ledger was opened read-only (no key provider / key id)")
+        if self._key is None:
+            self._key = ProviderKey.open(self.provider, self.key_id)
+        return self._key
+
+    def _sign(self, digest: bytes) -> str:
+        return base64.b64encode(self._signing_key().sign_digest(digest)).decode()
+
+    def append(self, kind: str, release_id: str, payload: Mapping[str, Any],
+               idempotency_key: str) -> LedgerEntry:
+        """Append an entry, or return the one already appended with ``idempotency_key``.
+
+        Raises:
+            InvalidInput: bad kind, empty key, payload not JSON or too large.
+            Transient: could not win a seq after ``max_attempts`` (extreme contention).
+        """
+        if not _KIND.match(kind):
+            raise InvalidInput(f"ledger entry kind {kind!r} must be a lower-case slug")
+        if not idempotency_key or len(idempotency_key) > 512:
+            raise InvalidInput("ledger idempotency key must be 1..512 characters")
+        try:
+            payload_doc = json.loads(canonical(payload))
+        except (TypeError, ValueError) as e:
+            raise InvalidInput(f"ledger payload is not JSON-serializable ({e})") from e
+        if len(canonical(payload_doc)) > MAX_PAYLOAD_BYTES:
+            raise InvalidInput(f"ledger payload over {MAX_PAYLOAD_BYTES} bytes: store the "
+                               "document elsewhere and record its digest")
+        key = self._signing_key()
+        for _ in range(self.max_attempts):
+            head = self._head()
+            found = self._find(idempotency_key, head)
+            if found is not None:
+                return LedgerEntry.model_validate(found)
+            if head is not None:
+                self._ensure_index(head)
+            body: dict[str, Any] = {
+                "v": 1, "seq": head["seq"] + 1 if head else 0, "kind": kind,
+                "release_id": release_id, "payload": payload_doc,
+                "idempotency_key": idempotency_key,
+                "at": datetime.now(UTC).isoformat(),
+                "prev_hash": head["entry_hash"] if head else GENESIS,
+                "key_id": key.key_id, "key_fingerprint": key.fingerprint,
+            }
+            body["entry_hash"] = entry_digest(body)
+            body["signature"] = self._sign(bytes.fromhex(body["entry_hash"]))
+            if self.store.create_if_absent(self.entry_key(body["seq"]), canonical(body)):
+                self._head_cache = body
+                self._ensure_index(body)
+                self._write_checkpoint(body)
+                return LedgerEntry.model_validate(body)
+        raise Transient(f"ledger append did not win a seq in {self.max_attempts} attempts")
+
+    def _write_checkpoint(self, entry: Mapping[str, Any]) -> None:
+        key = self._signing_key()
+        cp: dict[str, Any] = {"seq": entry["seq"], "entry_hash": entry["entry_hash"],
+                              "at": datetime.now(UTC).isoformat(), "key_id": key.key_id,
+                              "key_fingerprint": key.fingerprint}
+        cp["signature"] = self._sign(checkpoint_digest(cp))
+        self.checkpoints.create_if_absent(self._checkpoint_key(entry["seq"]), canonical(cp))
+
+    # -- reading and verifying -----------------------------------------------
+    def latest_checkpoint(self) -> dict[str, Any] | None:
+        """The newest head checkpoint object (unverified)."""
+        keys = [i.key for i in self.checkpoints.list(f"{self.prefix}-head/")]
+        return self._read(self.checkpoints, max(keys)) if keys else None
+
+    def _raw_entries(self) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
+        for info in self.store.list(f"{self.prefix}/"):
+            try:
+                doc = self._read(self.store, info.key)
+            except (IntegrityError, ValueError) as e:
+                yield info.key, e
+                continue
+            if doc is not None:
+                yield info.key, doc
+
+    def verify(self, trusted_public_keys: Iterable[bytes | str], revoked: Iterable[str] = (),
+               *, expected_head: tuple[int, str] | None = None) -> LedgerReport:
+        """Verify the whole chain (see module doc).
+
+        Raises:
+            LedgerTampered: naming the entry that was edited, deleted,
+                reordered, forged, or the truncation.
+        """
+        trust = TrustedKeys(trusted_public_keys, revoked)
+        try:
+            checkpoint = self.latest_checkpoint()  # read before entries: see module doc
+        except (IntegrityError, ValueError) as e:
+            raise LedgerTampered(f"the newest head checkpoint was edited ({e})") from e
+        return verify_chain(self._raw_entries(), trust, checkpoint=checkpoint,
+                            expected_head=expected_head)
+
+    def entries(self, release_id: str | None = None) -> list[LedgerEntry]:
+        """Entries in seq order (optionally one release's), parsed but not verified."""
+        out = []
+        for _key, doc in self._raw_entries():
+            if isinstance(doc, Exception):
+                raise LedgerTampered(f"ledger entry {_key} was edited: {doc}")
+            if release_id is None or doc.get("release_id") == release_id:
+                out.append(LedgerEntry.model_validate(doc))
+        return out
+
+    def excerpt(self, release_id: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Raw entries from the release's first entry to the head, plus the newest checkpoint.
+
+        Entries of other releases in that range are included (they hold no
+        patient data) so the excerpt is a contiguous, checkable piece of chain.
+        """
+        checkpoint = self.latest_checkpoint()
+        raw = [(k, d) for k, d in self._raw_entries()]
+        for k, d in raw:
+            if isinstance(d, Exception):
+                raise LedgerTampered(f"ledger entry {k} was edited: {d}")
+        docs = [d for _, d in raw if isinstance(d, dict)]
+        first = next((i for i, d in enumerate(docs) if d.get("release_id") == release_id), None)
+        if first is None:
+            raise NotFound(f"no ledger entry for release {release_id!r}")
+        return docs[first:], checkpoint

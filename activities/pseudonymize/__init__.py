@@ -1,0 +1,39 @@
+"""Pseudonymization: patient identifiers replaced before anything else sees the data.
+
+Public API (see ``run.py``): ``pseudonymize_file``, ``pseudonymize_stream``,
+``Pseudonymizer`` (``stream``, ``report``, ``identifier_values``,
+``identifier_digests``); tokens and the vault in ``tokens.py``; policies in
+``policy.py``.
+"""
+
+from __future__ import annotations
+
+from activities.pseudonymize.policy import (
+    default_fhir_policy,
+    default_policy,
+    load_policy,
+    parse_policy,
+)
+from activities.pseudonymize.run import (
+    FORMATS,
+    Pseudonymizer,
+    detect_format,
+    pseudonymize_file,
+    pseudonymize_stream,
+)
+from activities.pseudonymize.tokens import FileVaultStore, HmacTokenizer, Vault
+
+__all__ = [
+    "FORMATS",
+    "FileVaultStore",
+    "HmacTokenizer",
+    "Pseudonymizer",
+    "Vault",
+    "default_fhir_policy",
+    "default_policy",
+    "detect_format",
+    "load_policy",
+    "parse_policy",
+    "pseudonymize_file",
+    "pseudonymize_stream",
+]

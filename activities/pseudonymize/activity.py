@@ -1,0 +1,133 @@
+"""The pseudonymize stage: decrypt → pseudonymize → encrypt, without plaintext on disk.
+
+The token vault lives in the fleet's vault bucket (home jurisdiction) as
+versioned, envelope-encrypted objects: ``vault/v<n>.sealed``, each written
+with a conditional create, so two releases updating it at once cannot
+lose each other's tokens (the loser retries on the new version). The HMAC
+token key is a data key wrapped by the customer's key, kept beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+
+from temporalio import activity
+
+from activities.boundary import translate_errors
+from activities.context import WorkerContext
+from activities.envelope import decrypt_bytes, encrypt_bytes
+from activities.keys import WrappedKey, shared_provider
+from activities.progress import heartbeating
+from activities.pseudonymize.policy import default_fhir_policy, default_policy, parse_policy
+from activities.pseudonymize.run import Pseudonymizer, detect_format
+from activities.pseudonymize.tokens import Vault
+from activities.sealed import open_plain, store_sealed
+from activities.sources import open_source
+from activities.storage.base import ObjectStore, open_store
+from contracts.crypto import KeySettings
+from contracts.errors import InvalidInput, Transient
+from contracts.pseudonymize import Policy
+from contracts.release import ActivityName
+from contracts.stages import PseudonymizeInput, PseudonymizeResult
+
+_VERSION = re.compile(r"^vault/v(\d{12})\.sealed$")
+_CONTEXT = {"purpose": "pseudonymization-vault"}
+
+
+class SealedVaultStore:
+    """Load/save callables for ``Vault``: versioned, sealed, conditionally created."""
+
+    def __init__(self, store: ObjectStore, keys: KeySettings) -> None:
+        if not keys.enabled:
+            raise InvalidInput("the pseudonymization vault holds identifiers: configure a key "
+                               "provider (fleet.keys.key_uri) to seal it")
+        self.store, self.keys = store, keys
+        self.provider = shared_provider(keys.key_uri)
+        self.version = 0
+
+    def load(self) -> bytes | None:
+        """The newest vault version, decrypted (None when there is none yet)."""
+        versions = [int(m.group(1)) for o in self.store.list("vault/")
+                    if (m := _VERSION.match(o.key))]
+        if not versions:
+            return None
+        self.version = max(versions)
+        key = f"vault/v{self.version:012d}.sealed"
+        return decrypt_bytes(b"".join(self.store.get(key)), object_id=key,
+                             provider=self.provider, context=_CONTEXT)
+
+    def save(self, data: bytes) -> None:
+        """Write the next version; refuse (retryably) if another release got there first."""
+        key = f"vault/v{self.version + 1:012d}.sealed"
+        blob = encrypt_bytes(data, object_id=key, provider=self.provider,
+                             key_id=self.keys.data_key_id, context=_CONTEXT)
+        if not self.store.create_if_absent(key, blob):
+            raise Transient("the token vault was updated by another release meanwhile; "
+                            "retrying on the new version")
+        self.version += 1
+
+    def hmac_key(self) -> bytes:
+        """The HMAC token key: created once, wrapped by the customer's key."""
+        key = "vault/hmac-token-key.wrapped.json"
+        if not self.store.exists(key):
+            _clear, wrapped = self.provider.new_data_key(self.keys.data_key_id,
+                                                         {"purpose": "hmac-token-key"})
+            self.store.create_if_absent(key, wrapped.model_dump_json().encode())
+        wrapped = WrappedKey.model_validate_json(b"".join(self.store.get(key)))
+        return self.provider.unwrap(wrapped, {"purpose": "hmac-token-key"})
+
+
+def load_policy_from(uri: str | None, fmt: str, ctx: WorkerContext) -> Policy:
+    """The release's policy (YAML at ``uri``), or the default for the data's format."""
+    if uri is None:
+        return default_fhir_policy() if fmt in ("ndjson", "bundle") else default_policy()
+    try:
+        text = b"".join(open_source(uri, ctx.source_tls)).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InvalidInput(f"policy {uri} is not UTF-8 text") from e
+    return parse_policy(text, source=uri)
+
+
+class PseudonymizeActivities:
+    """The pseudonymize activity bound to one worker context."""
+
+    def __init__(self, ctx: WorkerContext) -> None:
+        self.ctx = ctx
+
+    @activity.defn(name=ActivityName.PSEUDONYMIZE)
+    @translate_errors
+    def pseudonymize(self, inp: PseudonymizeInput) -> PseudonymizeResult:
+        """Pseudonymize the ingested dataset into this worker's store (sealed)."""
+        fmt = detect_format(inp.dataset.key)
+        policy = load_policy_from(inp.policy_uri, fmt, self.ctx)
+        vault_store = SealedVaultStore(open_store(inp.vault_uri), inp.keys)
+        modes = {m.value for m in policy.modes() | {policy.token_mode}}
+        run = Pseudonymizer(policy, Vault(vault_store.load, vault_store.save),
+                            vault_store.hmac_key() if "hmac" in modes else None,
+                            source=inp.dataset.name)
+        suffix = inp.dataset.key.rpartition(".")[2]
+        out_key = f"releases/{inp.release_id}/pseudonymized/{inp.dataset.name}.{suffix}"
+        chunks = run.stream(heartbeating(open_plain(inp.dataset), "pseudonymize"), fmt)
+        dataset = store_sealed(self.ctx.store, out_key, chunks, name="dataset",
+                               release_id=inp.release_id, keys=inp.keys)
+        assert run.report is not None
+        report_json = run.report.model_dump_json(indent=2).encode()
+        report_ref = store_sealed(
+            self.ctx.store, f"releases/{inp.release_id}/reports/pseudonymize-"
+            f"{hashlib.sha256(report_json).hexdigest()[:12]}.json", [report_json],
+            name="pseudonymize-report", release_id=inp.release_id, keys=KeySettings())
+        digest_key = secrets.token_bytes(32)
+        digests = run.identifier_digests(digest_key)
+        digests_ref = store_sealed(
+            self.ctx.store, f"releases/{inp.release_id}/pseudonymized/identifier-digests-"
+            f"{secrets.token_hex(6)}.bin", [digest_key + digests.to_bytes()],
+            name="identifier-digests", release_id=inp.release_id, keys=inp.keys)
+        policy_sha = hashlib.sha256(json.dumps(policy.model_dump(mode="json"),
+                                               sort_keys=True).encode()).hexdigest()
+        queue = activity.info().task_queue if activity.in_activity() else ""
+        return PseudonymizeResult(dataset=dataset, report=run.report, report_ref=report_ref,
+                                  policy_sha256=policy_sha, identifier_digests=digests_ref,
+                                  ran_on=self.ctx.ran_on(task_queue=queue))

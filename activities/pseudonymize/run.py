@@ -1,0 +1,241 @@
+"""Run a policy over a dataset: bytes in, bytes out, a counts-only report.
+
+``Pseudonymizer.stream`` goes chunk by chunk (decrypt → pseudonymize →
+encrypt without plaintext on disk); ``pseudonymize_file`` writes a temp file
+beside the destination and renames it only when the whole run succeeded,
+and saves the vault just before that rename: a failed run leaves neither a
+partial output nor a changed vault.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from activities.pseudonymize import streams
+from activities.pseudonymize.fhir import FhirJob
+from activities.pseudonymize.state import RunState
+from activities.pseudonymize.tabular import TabularJob, string_columns
+from activities.pseudonymize.tokens import Tokenizer, Vault, tokenizers
+from activities.residual import DigestSet
+from contracts.errors import InvalidInput
+from contracts.pseudonymize import Policy, PseudonymizeReport, TokenMode
+
+Format = Literal["csv", "parquet", "ndjson", "bundle"]
+FORMATS: tuple[str, ...] = ("csv", "parquet", "ndjson", "bundle")
+_SUFFIX = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".ndjson": "ndjson",
+           ".jsonl": "ndjson", ".json": "bundle"}
+READ_BYTES = 1 << 20
+
+
+def detect_format(name: str | os.PathLike[str]) -> str:
+    """The format from a file name's suffix (``.csv``, ``.parquet``, ``.ndjson``, ``.json``)."""
+    suffixes = Path(name).suffixes
+    for s in reversed(suffixes):
+        if s.lower() in _SUFFIX:
+            return _SUFFIX[s.lower()]
+    raise InvalidInput(f"{name}: cannot tell the format from the name; pass one of "
+                       f"{', '.join(FORMATS)}")
+
+
+def read_chunks(f: BinaryIO, size: int = READ_BYTES) -> Iterator[bytes]:
+    """Byte chunks of an open binary file."""
+    while chunk := f.read(size):
+        yield chunk
+
+
+class Pseudonymizer:
+    """One run of a policy over one dataset.
+
+    Args:
+        policy: what to do with each column/element.
+        vault: the token vault (default: a throwaway in-memory vault).
+        hmac_key: the key for ``hmac`` tokens (required when the policy uses them).
+        source: the dataset's name in error messages.
+    """
+
+    def __init__(self, policy: Policy, vault: Vault | None = None,
+                 hmac_key: bytes | None = None, source: str = "dataset") -> None:
+        self.policy = policy
+        self.vault = vault
+        self.source = source
+        self.tokenizers: dict[TokenMode, Tokenizer] = tokenizers(
+            policy.modes() | {policy.token_mode}, vault, hmac_key)
+        self.state = RunState(format="")
+        self.report: PseudonymizeReport | None = None
+
+    def _new_tokens(self) -> int:
+        return sum(t.new_tokens for t in self.tokenizers.values() if isinstance(t, Vault))
+
+    def _check_format(self, fmt: str) -> None:
+        if fmt not in FORMATS:
+            raise InvalidInput(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+        fhir = fmt in ("ndjson", "bundle")
+        if fhir != (self.policy.format == "fhir"):
+            raise InvalidInput(f"{self.source}: a {self.policy.format} policy cannot apply to "
+                               f"{fmt} data")
+
+    def stream(self, chunks: Iterable[bytes], fmt: str, *,
+               commit_vault: bool = True) -> Iterator[bytes]:
+        """Pseudonymized output bytes, chunk by chunk.
+
+        The vault is committed (when ``commit_vault``) after all input was
+        processed and before the last output chunk is yielded; ``report`` is
+        set then too.
+        """
+        self._check_format(fmt)
+        self.state = RunState(format=fmt)
+        if fmt in ("csv", "parquet"):
+            body = self._tabular(chunks, fmt)
+        else:
+            body = self._fhir(chunks, fmt)
+        pending: bytes | None = None
+        for out in body:
+            if pending:
+                yield pending
+            pending = out
+        if self.state.records == 0 and fmt in ("csv", "parquet") and pending is None:
+            raise InvalidInput(f"{self.source}: no rows")
+        if commit_vault and self.vault is not None:
+            self.vault.commit()
+        self.report = self.state.report(self._new_tokens(), self.policy.modes())
+        if pending:
+            yield pending
+
+    def _tabular(self, chunks: Iterable[bytes], fmt: str) -> Iterator[bytes]:
+        job = TabularJob(self.policy, self._toks(), self.state, self.source)
+        if fmt == "csv":
+            batches = streams.csv_batches(chunks, self.source, string_columns(self.policy))
+        else:
+            batches = streams.parquet_stream_batches(chunks, self.source)
+        yield from self._write_tabular(job, batches, fmt)
+
+    def tabular_batches(self, batches: Iterable[pa.RecordBatch], fmt: str) -> Iterator[bytes]:
+        """Output bytes from already-decoded record batches (Parquet files by row group)."""
+        self._check_format(fmt)
+        self.state = RunState(format=fmt)
+        job = TabularJob(self.policy, self._toks(), self.state, self.source)
+        yield from self._write_tabular(job, batches, fmt)
+        self.report = self.state.report(self._new_tokens(), self.policy.modes())
+
+    def _write_tabular(self, job: TabularJob, batches: Iterable[pa.RecordBatch],
+                       fmt: str) -> Iterator[bytes]:
+        sink = streams.Drain()
+        writer: pacsv.CSVWriter | pq.ParquetWriter | None = None
+        schema: pa.Schema | None = None
+        row0 = 0
+        for batch in batches:
+            out = job.process(batch, row0)
+            row0 += batch.num_rows
+            if writer is None:
+                schema = out.schema
+                writer = pacsv.CSVWriter(sink, schema) if fmt == "csv" else \
+                    pq.ParquetWriter(sink, schema, compression="zstd")
+            elif out.schema != schema:
+                assert schema is not None
+                try:
+                    out = out.cast(schema)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    raise InvalidInput(f"{self.source}, after data row {row0}: column types "
+                                       "changed between chunks") from None
+            writer.write_batch(out) if fmt == "csv" else writer.write_batch(out)
+            data = sink.take()
+            if data:
+                yield data
+        if writer is not None:
+            writer.close()
+        data = sink.take()
+        if data:
+            yield data
+
+    def _fhir(self, chunks: Iterable[bytes], fmt: str) -> Iterator[bytes]:
+        job = FhirJob(self.policy, self._toks(), self.state, self.source)
+        if fmt == "bundle":
+            doc = streams.json_document(chunks, self.source)
+            yield streams.dump_json(job.document(doc, self.source)) + b"\n"
+            return
+        buf: list[bytes] = []
+        size = 0
+        for line, doc in streams.ndjson_lines(chunks, self.source):
+            out = streams.dump_json(job.document(doc, f"{self.source}, line {line}")) + b"\n"
+            buf.append(out)
+            size += len(out)
+            if size >= READ_BYTES:
+                yield b"".join(buf)
+                buf, size = [], 0
+        if buf:
+            yield b"".join(buf)
+
+    def _toks(self) -> dict[TokenMode, Tokenizer]:
+        return self.tokenizers
+
+    def identifier_values(self) -> frozenset[str]:
+        """The original identifier values this run replaced (stay in this process)."""
+        return frozenset(self.state.identifiers)
+
+    def identifier_digests(self, key: bytes) -> DigestSet:
+        """Keyed digests of those values, for the validate stage's residual check."""
+        return self.state.digests(key)
+
+
+def pseudonymize_stream(chunks: Iterable[bytes], policy: Policy, fmt: str, *,
+                        vault: Vault | None = None, hmac_key: bytes | None = None,
+                        source: str = "dataset") -> tuple[Pseudonymizer, Iterator[bytes]]:
+    """Stream variant: returns the run (for ``report`` afterwards) and its output chunks."""
+    run = Pseudonymizer(policy, vault, hmac_key, source)
+    return run, run.stream(chunks, fmt)
+
+
+def pseudonymize_file(src: Path | BinaryIO, dst: Path, policy: Policy, *,
+                      vault: Vault | None = None, hmac_key: bytes | None = None,
+                      fmt: str | None = None,
+                      run: Pseudonymizer | None = None) -> PseudonymizeReport:
+    """Pseudonymize a file (or an open binary stream) into ``dst``, atomically.
+
+    Nothing is written at ``dst`` unless the whole run succeeds; the vault is
+    saved only then.
+
+    Raises:
+        InvalidInput: the input does not match the policy or is malformed.
+    """
+    name = str(src) if isinstance(src, Path) else getattr(src, "name", "stream")
+    fmt = fmt or detect_format(name if isinstance(src, Path) else dst)
+    run = run or Pseudonymizer(policy, vault, hmac_key, source=Path(str(name)).name)
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if isinstance(src, Path):
+                if not src.is_file():
+                    raise InvalidInput(f"{src}: no such file")
+                if fmt == "parquet":
+                    batches = streams.parquet_batches(str(src), run.source)
+                    for chunk in run.tabular_batches(batches, fmt):
+                        out.write(chunk)
+                    if run.state.records == 0:
+                        raise InvalidInput(f"{run.source}: no rows")
+                else:
+                    with open(src, "rb") as f:
+                        for chunk in run.stream(read_chunks(f), fmt, commit_vault=False):
+                            out.write(chunk)
+            else:
+                for chunk in run.stream(read_chunks(src), fmt, commit_vault=False):
+                    out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if run.vault is not None:
+            run.vault.commit()
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    assert run.report is not None
+    return run.report

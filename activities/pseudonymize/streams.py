@@ -1,0 +1,216 @@
+"""Byte streams in and out: chunked readers for CSV, Parquet, NDJSON and Bundles.
+
+Input arrives as an iterator of byte chunks (decrypted on the fly by the
+caller) and output leaves the same way, so no plaintext touches the disk.
+CSV and NDJSON stream in constant memory; Parquet needs its footer, so a
+Parquet *stream* is buffered in memory (a Parquet *file* is read by row
+groups); a Bundle is one JSON document and is read whole.
+
+Errors name the source, the line or row, and the column; never a value.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from contracts.errors import InvalidInput
+
+CHUNK_ROWS = 131_072
+
+
+class Utf8Checked:
+    """Passes byte chunks through, refusing invalid UTF-8 with its line number."""
+
+    def __init__(self, chunks: Iterable[bytes], source: str) -> None:
+        self._chunks = iter(chunks)
+        self._source = source
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self.lines = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            if not chunk:
+                continue
+            try:
+                self._decoder.decode(chunk)
+            except UnicodeDecodeError as e:
+                line = self.lines + chunk[:e.start].count(b"\n") + 1
+                raise InvalidInput(f"{self._source}, line {line}: not UTF-8 text "
+                                   "(re-encode the file as UTF-8)") from None
+            self.lines += chunk.count(b"\n")
+            yield chunk
+        try:
+            self._decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{self._source}, line {self.lines + 1}: not UTF-8 text "
+                               "(truncated character at the end)") from None
+
+
+class ChunkReader(io.RawIOBase):
+    """A read-only file over an iterator of byte chunks."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._buf = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not len(self._buf):
+            try:
+                self._buf = memoryview(next(self._chunks))
+            except StopIteration:
+                return 0
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
+class Drain:
+    """A write-only sink whose bytes are taken out as they come (streamed output)."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: Any) -> int:
+        b = bytes(data)
+        self._parts.append(b)
+        return len(b)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        out = b"".join(self._parts)
+        self._parts = []
+        return out
+
+
+_CSV_COLUMN = re.compile(r"In CSV column #(\d+)")
+_CSV_COUNTS = re.compile(r"Expected (\d+) columns, got (\d+)")
+
+
+def _csv_error(e: pa.ArrowInvalid, source: str, names: list[str], rows_done: int) -> InvalidInput:
+    """A CSV error without the offending value (Arrow quotes it)."""
+    msg = str(e)
+    where = f"{source}, after data row {rows_done}"
+    m = _CSV_COLUMN.search(msg)
+    if m:
+        i = int(m.group(1))
+        col = names[i] if i < len(names) else f"#{i}"
+        kind = "invalid UTF-8" if "UTF8" in msg else "a value of another type than the " \
+            "rows before"
+        return InvalidInput(f"{where}, column {col!r}: {kind}")
+    m = _CSV_COUNTS.search(msg)
+    if m:
+        return InvalidInput(f"{where}: malformed CSV row ({m.group(2)} fields where the header "
+                            f"has {m.group(1)})")
+    return InvalidInput(f"{where}: malformed CSV ({msg.split(':')[0][:80]})")
+
+
+def csv_batches(chunks: Iterable[bytes], source: str, text_columns: list[str],
+                rows: int = CHUNK_ROWS) -> Iterator[pa.RecordBatch]:
+    """Record batches of about ``rows`` rows from CSV bytes (UTF-8, header row)."""
+    checked = Utf8Checked(chunks, source)
+    names: list[str] = []
+    done = 0
+    try:
+        reader = pacsv.open_csv(
+            io.BufferedReader(ChunkReader(checked), 1 << 20),
+            read_options=pacsv.ReadOptions(block_size=8 << 20),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(text_columns, pa.string()),
+                strings_can_be_null=True))
+        names = reader.schema.names
+        pending: list[pa.RecordBatch] = []
+        count = 0
+        for batch in reader:
+            pending.append(batch)
+            count += batch.num_rows
+            if count >= rows:
+                yield from _merged(pending)
+                done += count
+                pending, count = [], 0
+        if pending:
+            yield from _merged(pending)
+    except pa.ArrowInvalid as e:
+        if str(e).startswith("Empty CSV file"):
+            raise InvalidInput(f"{source}: empty CSV file (no header row)") from None
+        raise _csv_error(e, source, names, done) from None
+
+
+def _merged(batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()
+
+
+def parquet_batches(src: Any, source: str, rows: int = CHUNK_ROWS) -> Iterator[pa.RecordBatch]:
+    """Record batches from a Parquet file path/file object."""
+    try:
+        pf = pq.ParquetFile(src)
+        yield from pf.iter_batches(batch_size=rows)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise InvalidInput(f"{source}: not a readable Parquet file "
+                           f"({type(e).__name__})") from None
+
+
+def parquet_stream_batches(chunks: Iterable[bytes], source: str,
+                           rows: int = CHUNK_ROWS) -> Iterator[pa.RecordBatch]:
+    """Parquet from byte chunks (buffered in memory: the footer comes last)."""
+    data = b"".join(chunks)
+    yield from parquet_batches(pa.BufferReader(data), source, rows)
+
+
+def ndjson_lines(chunks: Iterable[bytes], source: str) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON) for each non-blank line."""
+    tail = b""
+    line_no = 0
+    for chunk in chunks:
+        data = tail + chunk
+        lines = data.split(b"\n")
+        tail = lines.pop()
+        for raw in lines:
+            line_no += 1
+            if raw.strip():
+                yield line_no, _json_line(raw, source, line_no)
+    if tail.strip():
+        yield line_no + 1, _json_line(tail, source, line_no + 1)
+
+
+def _json_line(raw: bytes, source: str, line: int) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{source}, line {line}: not UTF-8 text") from None
+    except json.JSONDecodeError as e:
+        raise InvalidInput(f"{source}, line {line}: not JSON ({e.msg} at column "
+                           f"{e.colno})") from None
+
+
+def json_document(chunks: Iterable[bytes], source: str) -> Any:
+    """One JSON document (a Bundle)."""
+    raw = b"".join(chunks)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise InvalidInput(f"{source}, line {line}: not UTF-8 text") from None
+    except json.JSONDecodeError as e:
+        raise InvalidInput(f"{source}, line {e.lineno}: not JSON ({e.msg} at column "
+                           f"{e.colno})") from None
+
+
+def dump_json(doc: Any) -> bytes:
+    """Compact UTF-8 JSON."""
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,0 +1,237 @@
+"""Tokens for identifiers, and the per-patient date-shift offset.
+
+Two modes:
+
+* ``vault`` (default): a token is random (``secrets``), not derived from the
+  identifier, so it reveals nothing without the vault (HIPAA 45 CFR
+  164.514(c): a re-identification code must not be derived from the
+  individual's information). The identifier↔token map lives in the vault,
+  which the caller keeps sealed (envelope-encrypted); the same identifier gets
+  the same token in every dataset and release that uses the vault, and
+  ``reidentify`` needs the vault, hence the key.
+* ``hmac``: a token is a keyed HMAC-SHA256 of the identifier (truncated,
+  prefixed). It needs no state, so independent sites holding the same key
+  link records, but it *is* derived from the identifier: use it only for
+  linkage under Expert Determination, with the key kept in the KMS/HSM.
+
+The vault is loaded and saved through two injected callables so the caller
+decides where it lives and how it is sealed; ``FileVaultStore`` is the
+local implementation (atomic temp file + rename). A run saves the vault only
+after it succeeded, so a failed run never damages the existing vault.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from contracts.errors import InvalidInput, KeyProviderError, NotFound
+from contracts.pseudonymize import TokenMode
+
+VAULT_FORMAT = "medpipe-vault/1"
+VAULT_PREFIX = "pt_"
+HMAC_PREFIX = "ph_"
+_TOKEN_BYTES = 10  # 80 bits: collisions are negligible and still checked for
+_HMAC_CHARS = 26  # 130 bits of the HMAC, base32
+
+
+def _b32(data: bytes) -> str:
+    return base64.b32encode(data).decode().rstrip("=").lower()
+
+
+class Tokenizer:
+    """Maps identifiers to tokens and tokens to date-shift offsets."""
+
+    mode: TokenMode
+    new_tokens: int = 0
+
+    def tokens(self, values: Sequence[str]) -> list[str]:
+        """Tokens of distinct identifier values (same order)."""
+        raise NotImplementedError
+
+    def offset_days(self, tokens: Sequence[str], max_days: int) -> np.ndarray:
+        """Per-patient date-shift offsets in [-max_days, max_days] \\ {0}.
+
+        A keyed PRF of the patient's token: the same patient always moves by
+        the same amount (intervals are kept), patients move differently.
+        """
+        key = self._shift_key()
+        out = np.empty(len(tokens), dtype=np.int64)
+        span = 2 * max_days
+        for i, t in enumerate(tokens):
+            d = hashlib.blake2b(t.encode(), key=key, digest_size=8, person=b"datesh").digest()
+            v = int.from_bytes(d, "big") % span - max_days
+            out[i] = v + 1 if v >= 0 else v
+        return out
+
+    def _shift_key(self) -> bytes:
+        raise NotImplementedError
+
+
+class HmacTokenizer(Tokenizer):
+    """Keyed HMAC-SHA256 tokens (for linkage under Expert Determination)."""
+
+    mode = TokenMode.HMAC
+
+    def __init__(self, key: bytes | None) -> None:
+        if not key or len(key) < 16:
+            raise KeyProviderError("hmac token mode needs a key of at least 16 bytes "
+                                   "(from the key provider or --hmac-key-file)")
+        self._key = bytes(key)
+        self._seen: set[str] = set()
+
+    def token(self, value: str) -> str:
+        """The token of one identifier."""
+        mac = hmac.new(self._key, value.encode(), hashlib.sha256).digest()
+        return HMAC_PREFIX + _b32(mac)[:_HMAC_CHARS]
+
+    def tokens(self, values: Sequence[str]) -> list[str]:
+        return [self.token(v) for v in values]
+
+    def _shift_key(self) -> bytes:
+        return hmac.new(self._key, b"medpipe date shift", hashlib.sha256).digest()
+
+
+class Vault(Tokenizer):
+    """Random tokens and their map, persisted through injected callables.
+
+    Args:
+        load: returns the serialized vault, or None when there is none yet.
+        save: stores the serialized vault atomically (called by ``commit``).
+    """
+
+    mode = TokenMode.VAULT
+
+    def __init__(self, load: Callable[[], bytes | None], save: Callable[[bytes], None]) -> None:
+        self._save = save
+        blob = load()
+        if blob is None:
+            self._secret = secrets.token_bytes(32)
+            self._by_id: dict[str, str] = {}
+            self._dirty = True
+        else:
+            self._secret, self._by_id = _parse(blob)
+            self._dirty = False
+        self._by_token = {t: i for i, t in self._by_id.items()}
+        self.new_tokens = 0
+
+    @classmethod
+    def in_memory(cls) -> Vault:
+        """A fresh vault that is never persisted (tests, dry runs)."""
+        return cls(lambda: None, lambda _b: None)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def token(self, value: str) -> str:
+        """The token of one identifier, minting a random one the first time."""
+        t = self._by_id.get(value)
+        if t is None:
+            t = VAULT_PREFIX + _b32(secrets.token_bytes(_TOKEN_BYTES))
+            while t in self._by_token:  # pragma: no cover - 2^-80
+                t = VAULT_PREFIX + _b32(secrets.token_bytes(_TOKEN_BYTES))
+            self._by_id[value] = t
+            self._by_token[t] = value
+            self.new_tokens += 1
+            self._dirty = True
+        return t
+
+    def tokens(self, values: Sequence[str]) -> list[str]:
+        get = self._by_id.get
+        return [get(v) or self.token(v) for v in values]
+
+    def reidentify(self, token: str) -> str:
+        """The identifier behind a token.
+
+        Raises:
+            NotFound: this vault never issued that token.
+        """
+        try:
+            return self._by_token[token]
+        except KeyError:
+            raise NotFound("token not issued by this vault") from None
+
+    def _shift_key(self) -> bytes:
+        return self._secret
+
+    def to_bytes(self) -> bytes:
+        """The serialized vault (identifiers in clear: the caller seals it)."""
+        return json.dumps({"format": VAULT_FORMAT, "secret": self._secret.hex(),
+                           "tokens": self._by_id}, separators=(",", ":")).encode()
+
+    def commit(self) -> None:
+        """Save the vault if it changed. Call only after a run succeeded."""
+        if self._dirty:
+            self._save(self.to_bytes())
+            self._dirty = False
+
+
+def _parse(blob: bytes) -> tuple[bytes, dict[str, str]]:
+    try:
+        doc = json.loads(blob)
+        if doc.get("format") != VAULT_FORMAT:
+            raise ValueError("unknown format")
+        secret = bytes.fromhex(doc["secret"])
+        tokens = doc["tokens"]
+        if len(secret) != 32 or not isinstance(tokens, dict):
+            raise ValueError("bad fields")
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise InvalidInput(f"token vault is not a {VAULT_FORMAT} document ({e})") from None
+    return secret, {str(k): str(v) for k, v in tokens.items()}
+
+
+class FileVaultStore:
+    """A vault file on local disk: load, and atomic save via temp file + rename.
+
+    For development and the CLI; the worker seals the vault with envelope
+    encryption in object storage instead.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def load(self) -> bytes | None:
+        """The vault's bytes, or None when the file does not exist yet."""
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def save(self, data: bytes) -> None:
+        """Replace the file atomically (a crash leaves the old or the new vault)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def open(self) -> Vault:
+        """A vault backed by this file."""
+        return Vault(self.load, self.save)
+
+
+def tokenizers(modes: set[TokenMode], vault: Vault | None,
+               hmac_key: bytes | None) -> dict[TokenMode, Tokenizer]:
+    """The tokenizers a policy needs; a missing vault means an in-memory one."""
+    out: dict[TokenMode, Tokenizer] = {}
+    if TokenMode.VAULT in modes or hmac_key is None:
+        out[TokenMode.VAULT] = vault if vault is not None else Vault.in_memory()
+    if TokenMode.HMAC in modes:
+        out[TokenMode.HMAC] = HmacTokenizer(hmac_key)
+    return out

@@ -1,0 +1,1 @@
+"""Model signatures (OMS), SLSA provenance and release evidence, keys in a KeyProvider."""

@@ -1,0 +1,329 @@
+"""``azblob://container[/prefix]`` adapter (azure-storage-blob).
+
+Configuration, in order:
+
+1. ``?endpoint=ACCOUNT_URL`` on the bucket URI (e.g. Azurite's
+   ``http://127.0.0.1:PORT/devstoreaccount1``), credential as in 3;
+2. else ``AZURE_STORAGE_CONNECTION_STRING`` (endpoint and key together);
+3. else ``AZURE_STORAGE_ACCOUNT_URL`` or ``AZURE_STORAGE_ACCOUNT`` (the public
+   endpoint of that account), with credential: ``AZURE_STORAGE_KEY`` (the Azure
+   CLI's name), else the key of the connection string, else Azurite's
+   published development key for its ``devstoreaccount1`` account, else
+   ``DefaultAzureCredential`` when azure-identity is installed, else anonymous.
+
+Unlike S3 and GCS, Azure takes an object's metadata when the upload is
+*committed*: blocks are staged as they stream in and ``Put Block List`` commits
+them with the SHA-256 and ``If-None-Match: *`` (the conditional create that
+makes the key write-once). Uncommitted blocks are invisible to readers and
+discarded by the service, so a failed upload leaves nothing to clean up.
+
+SDK retries are off and timeouts short: Temporal owns retries.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import importlib
+import os
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from activities.storage.base import CHUNK_SIZE, ObjectInfo, register, require_sdk
+from activities.storage.cloud import (
+    PART_SIZE,
+    Digest,
+    digest_from_metadata,
+    parse_bucket_uri,
+    parts_of,
+    verify_stream,
+)
+from contracts.errors import (
+    AccessDenied,
+    AlreadyExists,
+    InvalidInput,
+    MedpipeError,
+    NotFound,
+    ProviderUnavailable,
+)
+
+blob_sdk: Any = require_sdk("azure.storage.blob", "azure")
+azexc: Any = require_sdk("azure.core.exceptions", "azure")
+azcore: Any = require_sdk("azure.core", "azure")
+
+#: Metadata field holding the content's SHA-256 (Azure names must be C# identifiers).
+SHA256_FIELD = "medpipe_sha256"
+#: Azurite's development account and its published key (not a secret: the
+#: emulator accepts it by design; see Microsoft's Azurite documentation).
+DEV_ACCOUNT = "devstoreaccount1"
+DEV_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr"
+           "/KBHBeksoGMGw==")
+_CLIENT_OPTIONS: dict[str, Any] = {
+    "retry_total": 0, "connection_timeout": 3, "read_timeout": 30,
+    "max_single_put_size": PART_SIZE, "max_block_size": PART_SIZE,
+    "max_single_get_size": CHUNK_SIZE, "max_chunk_get_size": CHUNK_SIZE,
+}
+_EXISTS_CODES = {"BlobAlreadyExists", "ConditionNotMet", "InvalidBlockList"}
+
+
+def _parse_connection_string(conn: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for item in conn.split(";"):
+        if "=" in item:
+            k, _, v = item.partition("=")
+            fields[k.strip()] = v.strip()
+    return fields
+
+
+def _account_of(account_url: str) -> str:
+    """Account name from a path-style (emulator) or host-style (Azure) account URL."""
+    parts = urlsplit(account_url)
+    host = parts.hostname or ""
+    first_path = parts.path.strip("/").split("/", 1)[0]
+    if host in ("127.0.0.1", "localhost", "::1") or host.replace(".", "").isdigit():
+        return first_path
+    return host.split(".", 1)[0]
+
+
+def _credential(account_url: str) -> Any:
+    account = os.environ.get("AZURE_STORAGE_ACCOUNT") or _account_of(account_url)
+    key = os.environ.get("AZURE_STORAGE_KEY")
+    conn = _parse_connection_string(os.environ.get("AZURE_STORAGE_CONNECTION_STRING", ""))
+    if not key and conn.get("AccountKey") and conn.get("AccountName", account) == account:
+        key = conn["AccountKey"]
+    if not key and account == DEV_ACCOUNT:
+        key = DEV_KEY
+    if key:
+        return {"account_name": account, "account_key": key}
+    try:
+        identity = importlib.import_module("azure.identity")
+    except ImportError:
+        return None
+    return identity.DefaultAzureCredential()
+
+
+def make_service_client(endpoint: str | None = None) -> Any:
+    """A BlobServiceClient per the configuration order in the module docstring."""
+    conn = os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
+    if endpoint is None and conn:
+        return blob_sdk.BlobServiceClient.from_connection_string(conn, **_CLIENT_OPTIONS)
+    account_url = endpoint or os.environ.get("AZURE_STORAGE_ACCOUNT_URL")
+    if not account_url and os.environ.get("AZURE_STORAGE_ACCOUNT"):
+        account_url = f"https://{os.environ['AZURE_STORAGE_ACCOUNT']}.blob.core.windows.net"
+    if not account_url:
+        raise InvalidInput("no Azure Blob endpoint: add ?endpoint=ACCOUNT_URL to the bucket URI "
+                           "or set AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_ACCOUNT")
+    return blob_sdk.BlobServiceClient(account_url, credential=_credential(account_url),
+                                      **_CLIENT_OPTIONS)
+
+
+def _code(e: Exception) -> str:
+    return str(getattr(e, "error_code", "") or "")
+
+
+def _status(e: Exception) -> int:
+    return int(getattr(e, "status_code", 0) or 0)
+
+
+@register("azblob")
+class AzureBlobStore:
+    """Write-once, streaming object store over one Azure Blob container (and optional prefix)."""
+
+    def __init__(self, bucket_uri: str) -> None:
+        self.loc = parse_bucket_uri(bucket_uri, "azblob", allowed=("endpoint",))
+        self.bucket_uri = self.loc.bucket_uri
+        try:
+            self.service = make_service_client(self.loc.params.get("endpoint") or None)
+        except ValueError as e:
+            raise InvalidInput(f"Azure Blob configuration for {bucket_uri} is invalid: {e}") from e
+        self.container = self.service.get_container_client(self.loc.bucket)
+
+    # -- errors ------------------------------------------------------------
+    def _translate(self, e: Exception, what: str) -> MedpipeError:
+        if isinstance(e, MedpipeError):
+            return e
+        code, status = _code(e), _status(e)
+        if isinstance(e, azexc.ClientAuthenticationError) or status in (401, 403):
+            return AccessDenied(f"Azure Blob refused access to {what} ({code or status})")
+        if isinstance(e, azexc.ServiceRequestError | azexc.ServiceResponseError):
+            return ProviderUnavailable(f"Azure Blob endpoint for {self.bucket_uri} does not "
+                                       f"answer ({type(e).__name__})")
+        if code == "ContainerNotFound":
+            return NotFound(f"Azure container '{self.loc.bucket}' does not exist "
+                            f"({self.bucket_uri})")
+        if isinstance(e, azexc.ResourceNotFoundError) or status == 404:
+            return NotFound(f"{what} does not exist")
+        if isinstance(e, azexc.HttpResponseError):
+            if status == 429 or status >= 500:
+                return ProviderUnavailable(f"Azure Blob is unavailable for {what} "
+                                           f"({code or status})")
+            return InvalidInput(f"Azure Blob rejected the request for {what} ({code or status})")
+        if isinstance(e, azexc.AzureError):
+            return ProviderUnavailable(f"Azure Blob request for {what} failed ({type(e).__name__})")
+        raise e
+
+    @contextlib.contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except MedpipeError:
+            raise
+        except Exception as e:
+            if isinstance(e, azexc.AzureError):
+                raise self._translate(e, what) from e
+            raise
+
+    def _props_or_none(self, key: str) -> Any:
+        blob = self.container.get_blob_client(self.loc.name_for(key))
+        try:
+            return blob.get_blob_properties()
+        except azexc.ResourceNotFoundError as e:
+            # A HEAD has no body: ask the container to tell "no blob" from "no container".
+            if _code(e) not in ("BlobNotFound", "ContainerNotFound"):
+                self._check_container()
+            elif _code(e) == "ContainerNotFound":
+                raise self._translate(e, self.uri_for(key)) from e
+            return None
+        except azexc.AzureError as e:
+            raise self._translate(e, self.uri_for(key)) from e
+
+    def _check_container(self) -> None:
+        with self._errors(f"Azure container '{self.loc.bucket}'"):
+            present = self.container.exists()
+        if not present:
+            raise NotFound(f"Azure container '{self.loc.bucket}' does not exist "
+                           f"({self.bucket_uri})")
+
+    # -- protocol ----------------------------------------------------------
+    def uri_for(self, key: str) -> str:
+        return self.loc.uri_for(key)
+
+    def head(self, key: str) -> ObjectInfo:
+        props = self._props_or_none(key)
+        if props is None:
+            raise NotFound(f"{self.uri_for(key)} does not exist")
+        uri = self.uri_for(key)
+        return ObjectInfo(uri=uri, key=key, size=int(props.size),
+                          sha256=digest_from_metadata(uri, props.metadata, SHA256_FIELD))
+
+    def exists(self, key: str) -> bool:
+        return self._props_or_none(key) is not None
+
+    def get(self, key: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        uri = self.uri_for(key)
+        blob = self.container.get_blob_client(self.loc.name_for(key))
+        with self._errors(uri):
+            # The first request goes out now (NotFound is raised here, not mid-stream);
+            # later chunks are pinned to its ETag by the SDK.
+            downloader = blob.download_blob(max_concurrency=1)
+        props = downloader.properties
+        info = ObjectInfo(uri=uri, key=key, size=int(props.size),
+                          sha256=digest_from_metadata(uri, props.metadata, SHA256_FIELD))
+        return self._stream(downloader, info)
+
+    def _stream(self, downloader: Any, info: ObjectInfo) -> Iterator[bytes]:
+        with self._errors(info.uri):
+            yield from verify_stream(downloader.chunks(), info)
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        with self._errors(self.bucket_uri):
+            for props in self.container.list_blobs(
+                    name_starts_with=self.loc.list_prefix + prefix, include=["metadata"]):
+                if self.loc.is_reserved(props.name):
+                    continue
+                key = self.loc.key_of(props.name)
+                uri = self.uri_for(key)
+                yield ObjectInfo(uri=uri, key=key, size=int(props.size),
+                                 sha256=digest_from_metadata(uri, props.metadata, SHA256_FIELD))
+
+    def delete(self, key: str) -> None:
+        blob = self.container.get_blob_client(self.loc.name_for(key))
+        try:
+            with self._errors(self.uri_for(key)):
+                blob.delete_blob(delete_snapshots="include")
+        except NotFound as e:
+            if "container" in e.message:
+                raise
+
+    def create_if_absent(self, key: str, data: bytes) -> bool:
+        digest = Digest()
+        digest.update(data)
+        return self._create(key, data, digest)
+
+    def put(self, key: str, chunks: Iterable[bytes]) -> ObjectInfo:
+        uri = self.uri_for(key)
+        digest = Digest()
+        parts = parts_of(digest.update(c) for c in chunks)
+        first = next(parts)
+        second = next(parts, None)
+        if second is None:
+            if self._create(key, first, digest):
+                return ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
+            return self._same_or_conflict(key, digest)
+        if self._commit_blocks(key, _chain(first, second, parts), digest):
+            return ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
+        return self._same_or_conflict(key, digest)
+
+    # -- upload helpers ----------------------------------------------------
+    def _create(self, key: str, data: bytes, digest: Digest) -> bool:
+        """Single-request conditional create; False if the key already exists."""
+        blob = self.container.get_blob_client(self.loc.name_for(key))
+        try:
+            blob.upload_blob(data, overwrite=False, metadata={SHA256_FIELD: digest.hexdigest()},
+                             max_concurrency=1)
+        except azexc.AzureError as e:
+            if isinstance(e, azexc.ResourceExistsError) or _code(e) in _EXISTS_CODES:
+                return False
+            raise self._translate(e, self.uri_for(key)) from e
+        return True
+
+    def _commit_blocks(self, key: str, parts: Iterable[bytes], digest: Digest) -> bool:
+        """Stage ``parts`` as blocks, then commit them with the digest if the key is absent.
+
+        Block ids are unique to this upload, so concurrent writers of one key
+        never mix blocks; a commit by one discards the other's uncommitted
+        blocks, and the other then sees the key as existing.
+        """
+        uri = self.uri_for(key)
+        blob = self.container.get_blob_client(self.loc.name_for(key))
+        token = uuid.uuid4().hex
+        block_ids: list[str] = []
+        with self._errors(uri):
+            for index, part in enumerate(parts):
+                block_id = base64.b64encode(f"{token}-{index:08d}".encode()).decode()
+                blob.stage_block(block_id, part, length=len(part))
+                block_ids.append(block_id)
+        try:
+            blob.commit_block_list([blob_sdk.BlobBlock(block_id=b) for b in block_ids],
+                                   metadata={SHA256_FIELD: digest.hexdigest()},
+                                   match_condition=azcore.MatchConditions.IfMissing)
+        except azexc.AzureError as e:
+            if isinstance(e, azexc.ResourceExistsError | azexc.ResourceModifiedError) \
+                    or _code(e) in _EXISTS_CODES:
+                return False
+            raise self._translate(e, uri) from e
+        return True
+
+    def _same_or_conflict(self, key: str, digest: Digest) -> ObjectInfo:
+        existing = self.head(key)
+        if existing.sha256 != digest.hexdigest():
+            raise AlreadyExists(
+                f"{existing.uri} already exists with different content "
+                f"(sha256 {existing.sha256[:12]}…, new {digest.hexdigest()[:12]}…); "
+                "release artifacts are write-once")
+        return existing
+
+    def ensure_bucket(self) -> None:
+        """Create the container if missing (development stacks and tests only)."""
+        with self._errors(f"Azure container '{self.loc.bucket}'"):
+            if not self.container.exists():
+                with contextlib.suppress(azexc.ResourceExistsError):
+                    self.container.create_container()
+
+
+def _chain(first: bytes, second: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield second
+    yield from rest

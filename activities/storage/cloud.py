@@ -1,0 +1,189 @@
+"""Pieces shared by the cloud adapters (``s3``, ``gs``, ``azblob``).
+
+Kept apart from ``base`` (the protocol) so the three adapters agree on the
+things a reader of any of them relies on: which keys are valid (the same rule
+as the ``file://`` adapter), how a bucket URI with a prefix and query
+parameters maps to object names and back to URIs, how uploads are cut into
+parts, and how a download is verified against the SHA-256 stored at put time.
+
+A bucket URI looks like ``scheme://bucket[/prefix][?endpoint=URL&...]``. The
+query is kept verbatim in ``bucket_uri`` and in every object URI (after the
+key), so an ``ArtifactRef`` handed to another worker process reaches the same
+endpoint; credentials never go in a URI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+from activities.storage.base import ObjectInfo
+from contracts.errors import IntegrityError, InvalidInput
+
+#: Upload part size. Objects up to this size go up in one request (buffered:
+#: memory stays bounded by one part); larger ones are streamed part by part.
+PART_SIZE = 8 * 1024 * 1024
+
+#: Reserved first key component (the same as the ``file://`` adapter's):
+#: uploads in progress are staged under it and listings never show it.
+RESERVED = ".medpipe"
+
+
+def check_key(key: str) -> str:
+    """Reject keys the ``file://`` adapter rejects, so every store accepts the same keys."""
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) \
+            or parts[0] == RESERVED:
+        raise InvalidInput(f"invalid object key '{key}'")
+    return key
+
+
+@dataclass(frozen=True)
+class BucketLocation:
+    """A parsed bucket URI.
+
+    Attributes:
+        scheme: URI scheme (``s3``, ``gs``, ``azblob``).
+        bucket: bucket or container name.
+        prefix: object-name prefix without leading/trailing ``/`` (may be empty).
+        query: the raw query string (kept verbatim in URIs).
+        params: the query parameters, one value each.
+    """
+
+    scheme: str
+    bucket: str
+    prefix: str
+    query: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def bucket_uri(self) -> str:
+        """Canonical bucket URI (no trailing ``/``; query kept)."""
+        path = f"/{self.prefix}" if self.prefix else ""
+        query = f"?{self.query}" if self.query else ""
+        return f"{self.scheme}://{self.bucket}{path}{query}"
+
+    def name_for(self, key: str) -> str:
+        """Provider object name of ``key`` (prefix applied)."""
+        check_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def key_of(self, name: str) -> str:
+        """Inverse of ``name_for`` for names listed under the prefix."""
+        return name[len(self.prefix) + 1:] if self.prefix else name
+
+    @property
+    def list_prefix(self) -> str:
+        """Provider name prefix of every object in this store."""
+        return f"{self.prefix}/" if self.prefix else ""
+
+    def staging_name(self, token: str) -> str:
+        """Provider name for an upload in progress (never a valid key, never listed)."""
+        return f"{self.list_prefix}{RESERVED}/staging/{token}"
+
+    def uri_for(self, key: str) -> str:
+        """Absolute URI of ``key`` (query after the key, so ``split_object_uri`` inverts it)."""
+        path = f"/{self.prefix}" if self.prefix else ""
+        query = f"?{self.query}" if self.query else ""
+        return f"{self.scheme}://{self.bucket}{path}/{check_key(key)}{query}"
+
+    def is_reserved(self, name: str) -> bool:
+        """Whether a listed provider name is medpipe's own (staging) rather than an object."""
+        return self.key_of(name).split("/", 1)[0] == RESERVED
+
+
+def parse_bucket_uri(bucket_uri: str, scheme: str, allowed: Iterable[str]) -> BucketLocation:
+    """Parse ``scheme://bucket[/prefix][?k=v...]``.
+
+    Raises:
+        InvalidInput: wrong scheme, no bucket name, a repeated or unknown query parameter.
+    """
+    parts = urlsplit(bucket_uri)
+    if parts.scheme != scheme or not parts.netloc:
+        raise InvalidInput(f"'{bucket_uri}' is not a {scheme}://bucket[/prefix] URI")
+    prefix = parts.path.strip("/")
+    if prefix and any(p in ("", ".", "..") for p in prefix.split("/")):
+        raise InvalidInput(f"invalid prefix '{prefix}' in '{bucket_uri}'")
+    raw = parse_qs(parts.query, keep_blank_values=True, strict_parsing=False)
+    allowed_set = set(allowed)
+    unknown = sorted(set(raw) - allowed_set)
+    if unknown:
+        raise InvalidInput(f"unknown parameter(s) {', '.join(unknown)} in '{bucket_uri}' "
+                           f"(known: {', '.join(sorted(allowed_set)) or 'none'})")
+    repeated = sorted(k for k, v in raw.items() if len(v) != 1)
+    if repeated:
+        raise InvalidInput(f"parameter(s) {', '.join(repeated)} repeated in '{bucket_uri}'")
+    params = {k: v[0] for k, v in raw.items()}
+    return BucketLocation(scheme=scheme, bucket=parts.netloc, prefix=prefix,
+                          query=parts.query, params=params)
+
+
+def parts_of(chunks: Iterable[bytes], part_size: int = PART_SIZE) -> Iterator[bytes]:
+    """Re-cut a stream of arbitrary chunks into parts of exactly ``part_size`` (last shorter).
+
+    Yields at least one part (possibly empty), so an empty object is still one upload.
+    Holds at most one part plus one incoming chunk in memory.
+    """
+    buf = bytearray()
+    emitted = False
+    for chunk in chunks:
+        view = memoryview(chunk)
+        while view:
+            take = min(part_size - len(buf), len(view))
+            buf += view[:take]
+            view = view[take:]
+            if len(buf) == part_size:
+                yield bytes(buf)
+                buf.clear()
+                emitted = True
+    if buf or not emitted:
+        yield bytes(buf)
+
+
+class Digest:
+    """SHA-256 and byte count of a stream, updated as parts pass through."""
+
+    def __init__(self) -> None:
+        self._h = hashlib.sha256()
+        self.size = 0
+
+    def update(self, data: bytes) -> bytes:
+        """Account for ``data`` and hand it back (so it can wrap a generator expression)."""
+        self._h.update(data)
+        self.size += len(data)
+        return data
+
+    def hexdigest(self) -> str:
+        """The SHA-256 so far, hex-encoded."""
+        return self._h.hexdigest()
+
+
+def verify_stream(chunks: Iterable[bytes], info: ObjectInfo) -> Iterator[bytes]:
+    """Pass ``chunks`` through, raising ``IntegrityError`` at the end if they do not match ``info``.
+
+    The caller wraps provider errors; this only checks content.
+    """
+    digest = Digest()
+    for chunk in chunks:
+        if chunk:
+            yield digest.update(chunk)
+    got = digest.hexdigest()
+    if digest.size != info.size or got != info.sha256:
+        raise IntegrityError(
+            f"{info.uri} changed after it was written (expected sha256 "
+            f"{info.sha256[:12]}…, {info.size} bytes; read {got[:12]}…, {digest.size} bytes)")
+
+
+def digest_from_metadata(uri: str, metadata: dict[str, str] | None, field_name: str) -> str:
+    """The SHA-256 an adapter stored with an object, or ``IntegrityError`` if missing/garbled.
+
+    An object without it was not written through medpipe (or was overwritten
+    behind its back): it cannot be trusted, so it is an integrity failure,
+    exactly as a missing digest record is for the ``file://`` adapter.
+    """
+    value = (metadata or {}).get(field_name, "")
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise IntegrityError(f"{uri} has no readable digest record")
+    return value

@@ -1,0 +1,144 @@
+"""Shared by the benchmarks: real inference gateways as ``medpipe gateway`` processes.
+
+One gateway per cloud profile of a fleet, each a separate process started the
+way ``medpipe dev up`` starts them (``python -m workers.cli gateway``), with
+the admin port behind mutual TLS from a throwaway PKI. The benchmark reads
+every gateway's admin status itself, over mTLS, so it can check what the
+workflow reports against what the gateways actually serve.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from activities.deploy import GatewayTLS  # noqa: E402
+from contracts.deploy import GatewayStatus  # noqa: E402
+from contracts.placement import Fleet, GatewayTarget  # noqa: E402
+from workers.pki import CertificateAuthority  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class AdminPKI:
+    """A gateway CA, the gateways' server certificate and the deployer's client certificate."""
+
+    ca: Path
+    server_cert: Path
+    server_key: Path
+    client: GatewayTLS
+
+    @classmethod
+    def create(cls, out: Path) -> AdminPKI:
+        ca = CertificateAuthority.create(out, "gateway-ca")
+        server = ca.issue(out, "gateway", "medpipe-gateway", server=True)
+        client = ca.issue(out, "deployer", "medpipe-deployer", server=False)
+        return cls(ca=ca.files.cert, server_cert=server.cert, server_key=server.key,
+                   client=GatewayTLS(ca=str(ca.files.cert), cert=str(client.cert),
+                                     key=str(client.key)))
+
+    def config(self) -> dict[str, str]:
+        """The ``gateway_tls`` section of a medpipe configuration file."""
+        return {"ca": str(self.client.ca), "cert": str(self.client.cert),
+                "key": str(self.client.key)}
+
+
+class LocalGateways:
+    """One ``medpipe gateway`` process per profile of ``fleet`` while inside ``with``."""
+
+    def __init__(self, root: Path, fleet: Fleet, model: str) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.root = root
+        self.model = model
+        self.pki = AdminPKI.create(root / "pki")
+        self.targets = tuple(
+            GatewayTarget(name=f"gw-{p.cloud.value}-{p.region}", cloud=p.cloud.value,
+                          model=model, admin_url=f"https://127.0.0.1:{_free_port()}",
+                          public_url=f"http://127.0.0.1:{_free_port()}")
+            for p in fleet.profiles)
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self._http: httpx.AsyncClient | None = None
+
+    def _command(self, target: GatewayTarget) -> list[str]:
+        admin_port = target.admin_url.rsplit(":", 1)[1]
+        port = target.public_url.rsplit(":", 1)[1]
+        return [sys.executable, "-m", "workers.cli", "gateway", "--port", port,
+                "--admin-port", admin_port, "--tls-cert", str(self.pki.server_cert),
+                "--tls-key", str(self.pki.server_key), "--client-ca", str(self.pki.ca),
+                "--model-name", self.model]
+
+    async def __aenter__(self) -> LocalGateways:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        for target in self.targets:
+            log = open(self.root / f"{target.name}.log", "ab")
+            self.procs.append(subprocess.Popen(
+                self._command(target), stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, env=env, cwd=ROOT, start_new_session=True))
+            log.close()
+        self._http = httpx.AsyncClient(verify=self.pki.client.context(), timeout=5.0)
+        try:
+            await self._wait_ready()
+        except BaseException:
+            await self.__aexit__()
+            raise
+        return self
+
+    async def _wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        for target, proc in zip(self.targets, self.procs, strict=True):
+            while True:
+                try:
+                    await self.status(target)
+                    break
+                except (httpx.HTTPError, OSError):
+                    pass
+                if proc.poll() is not None:
+                    raise RuntimeError(f"gateway {target.name} exited with {proc.returncode}; "
+                                       f"see {self.root / (target.name + '.log')}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"gateway {target.name} did not answer in {timeout} s")
+                await asyncio.sleep(0.1)
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    async def status(self, target: GatewayTarget) -> GatewayStatus:
+        """``GET /admin/status`` of one gateway, over mutual TLS."""
+        assert self._http is not None
+        resp = await self._http.get(target.admin_url + "/admin/status")
+        resp.raise_for_status()
+        return GatewayStatus.model_validate_json(resp.content)
+
+    async def statuses(self) -> dict[str, GatewayStatus]:
+        """Every gateway's admin status, read concurrently."""
+        results = await asyncio.gather(*(self.status(t) for t in self.targets))
+        return {t.name: s for t, s in zip(self.targets, results, strict=True)}

@@ -1,0 +1,323 @@
+"""Payload codec, codec keyring rotation, a real workflow's history, and the codec server."""
+
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import temporalio.api.history.v1
+from click.testing import CliRunner
+from temporalio import activity, workflow
+from temporalio.api.common.v1 import Payload, Payloads
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from activities.keys.base import KeyProvider, open_provider
+from activities.tlsutil import client_ssl_context, make_test_pki
+from contracts.errors import IntegrityError, InvalidInput, KeyProviderError
+from workers.cli_codec import codec_rotate, codec_server
+from workers.codec import ENCODING, KEY_ID_METADATA, KEYRING_FILE, EncryptionCodec
+from workers.codec import make_data_converter as make_converter
+from workers.codec_server import CodecServer, ServerTLS, payloads_json
+from workers.devserver import TemporalDevServer
+
+MARKER = "PATIENT-MRN-7731-SMITH"
+UI = "http://127.0.0.1:8233"
+TOKEN = "staff-token-" + "x" * 20
+
+
+@pytest.fixture
+def provider(tmp_path: Path) -> KeyProvider:
+    p = open_provider(f"local://{tmp_path}/kek/keyring.json")
+    p.create_key("codec-kek")
+    return p
+
+
+@pytest.fixture
+def codec(tmp_path: Path, provider: KeyProvider) -> EncryptionCodec:
+    return EncryptionCodec.open(tmp_path / "home", provider, "codec-kek")
+
+
+def payload(text: str) -> Payload:
+    return Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(text).encode())
+
+
+# ----------------------------------------------------------------- codec
+
+
+async def test_round_trip_hides_data_and_metadata(codec: EncryptionCodec) -> None:
+    original = [payload(MARKER), payload("second")]
+    sealed = await codec.encode(original)
+    assert all(p.metadata["encoding"] == ENCODING for p in sealed)
+    assert all(p.metadata[KEY_ID_METADATA] == codec.current_key_id.encode() for p in sealed)
+    assert all(MARKER.encode() not in p.SerializeToString() for p in sealed)
+    assert b"json/plain" not in sealed[0].SerializeToString()
+    assert await codec.decode(sealed) == original
+
+
+async def test_unencrypted_payloads_pass_through_decode(codec: EncryptionCodec) -> None:
+    plain = payload("legacy")
+    assert await codec.decode([plain]) == [plain]
+
+
+async def test_keyring_file_is_private_and_holds_no_clear_key(
+        codec: EncryptionCodec, tmp_path: Path) -> None:
+    path = tmp_path / "home" / KEYRING_FILE
+    assert path.stat().st_mode & 0o777 == 0o600
+    data = json.loads(path.read_text())
+    entry = data["keys"][codec.current_key_id]
+    assert entry["key_id"].startswith("codec-kek#v")
+    # the wrapped blob is longer than a bare 32-byte key (nonce + tag)
+    assert len(base64.b64decode(entry["wrapped"])) > 32
+
+
+def test_too_open_keyring_is_refused(codec: EncryptionCodec, tmp_path: Path,
+                                     provider: KeyProvider) -> None:
+    path = tmp_path / "home" / KEYRING_FILE
+    path.chmod(0o644)
+    with pytest.raises(InvalidInput, match="must be 0600"):
+        EncryptionCodec.open(tmp_path / "home", provider, "codec-kek")
+
+
+async def test_rotation_keeps_old_payloads_decodable(codec: EncryptionCodec, tmp_path: Path,
+                                                     provider: KeyProvider) -> None:
+    old_id = codec.current_key_id
+    old = await codec.encode([payload("before rotation")])
+    new_id = codec.rotate()
+    assert new_id != old_id and codec.current_key_id == new_id
+    new = await codec.encode([payload("after rotation")])
+    assert new[0].metadata[KEY_ID_METADATA] == new_id.encode()
+    assert await codec.decode(old + new) == [payload("before rotation"), payload("after rotation")]
+    # a fresh process reading the same keyring decodes both
+    reopened = EncryptionCodec.open(tmp_path / "home", provider, "codec-kek")
+    assert reopened.current_key_id == new_id
+    assert await reopened.decode(old + new) == [payload("before rotation"),
+                                                payload("after rotation")]
+
+
+async def test_another_process_rotation_is_picked_up(codec: EncryptionCodec, tmp_path: Path,
+                                                     provider: KeyProvider) -> None:
+    other = EncryptionCodec.open(tmp_path / "home", provider, "codec-kek")
+    other.rotate()
+    sealed = await other.encode([payload("from the other process")])
+    assert await codec.decode(sealed) == [payload("from the other process")]
+
+
+async def test_tampered_payload_fails(codec: EncryptionCodec) -> None:
+    sealed = (await codec.encode([payload(MARKER)]))[0]
+    data = bytearray(sealed.data)
+    data[20] ^= 1
+    damaged = Payload(metadata=dict(sealed.metadata), data=bytes(data))
+    with pytest.raises(IntegrityError, match="fails authentication"):
+        await codec.decode([damaged])
+
+
+async def test_unknown_codec_key(codec: EncryptionCodec, tmp_path: Path) -> None:
+    sealed = (await codec.encode([payload("x")]))[0]
+    relabelled = Payload(metadata={"encoding": ENCODING, KEY_ID_METADATA: b"ck9-nope"},
+                         data=sealed.data)
+    with pytest.raises(KeyProviderError, match="'ck9-nope'"):
+        await codec.decode([relabelled])
+
+
+def test_destroyed_kek_stops_the_codec(codec: EncryptionCodec, tmp_path: Path,
+                                       provider: KeyProvider) -> None:
+    provider.destroy("codec-kek")
+    with pytest.raises(KeyProviderError, match="destroyed"):
+        EncryptionCodec.open(tmp_path / "home", provider, "codec-kek")
+
+
+# ----------------------------------------------------------------- Temporal
+
+
+@activity.defn(name="codec_test_echo")
+async def echo(text: str) -> str:
+    return f"seen {text}"
+
+
+@workflow.defn(name="CodecTestWorkflow")
+class CodecTestWorkflow:
+    @workflow.run
+    async def run(self, text: str, fail: bool) -> str:
+        out = await workflow.execute_activity(echo, text,
+                                              start_to_close_timeout=timedelta(seconds=30))
+        if fail:
+            raise ApplicationError(f"refused record {text}", non_retryable=True)
+        return out
+
+
+async def _run(server: TemporalDevServer, converter: object, fail: bool) -> tuple[bytes, str]:
+    """Run the workflow with ``converter``; the exported history (binary + JSON) and result."""
+    client = await Client.connect(server.address, data_converter=converter)  # type: ignore[arg-type]
+    queue = f"codec-{uuid.uuid4().hex[:8]}"
+    result = ""
+    async with Worker(client, task_queue=queue, workflows=[CodecTestWorkflow],
+                      activities=[echo], workflow_runner=UnsandboxedWorkflowRunner()):
+        handle = await client.start_workflow(CodecTestWorkflow.run, args=[MARKER, fail],
+                                             id=f"codec-{uuid.uuid4().hex}", task_queue=queue)
+        if fail:
+            with pytest.raises(WorkflowFailureError) as info:
+                await handle.result()
+            cause = info.value.cause
+            assert isinstance(cause, ApplicationError)
+            result = cause.message  # decoded again by the client's codec
+        else:
+            result = await handle.result()
+        history = await handle.fetch_history()
+    raw = temporalio.api.history.v1.History(events=history.events).SerializeToString()
+    return raw + history.to_json().encode(), result
+
+
+@pytest.mark.parametrize("fail", [False, True], ids=["result", "failure"])
+async def test_workflow_history_has_no_patient_data(
+        temporal_server: TemporalDevServer, codec: EncryptionCodec, fail: bool) -> None:
+    exported, result = await _run(temporal_server, make_converter(codec), fail)
+    assert MARKER in result  # the client still reads it, through the codec
+    assert MARKER.encode() not in exported
+    assert base64.b64encode(MARKER.encode()[:15]) not in exported
+
+
+async def test_without_the_codec_the_marker_is_in_history(
+        temporal_server: TemporalDevServer) -> None:
+    """Control: the check above can fail (plain converter leaks the marker)."""
+    exported, _ = await _run(temporal_server, pydantic_data_converter, fail=True)
+    assert MARKER.encode() in exported
+
+
+# ----------------------------------------------------------------- codec server
+
+
+@pytest.fixture
+def server(codec: EncryptionCodec):
+    with CodecServer(codec, token=TOKEN, ui_origins=[UI]) as s:
+        yield s
+
+
+async def _sealed_body(codec: EncryptionCodec) -> str:
+    return payloads_json(Payloads(payloads=await codec.encode([payload(MARKER)])))
+
+
+async def test_codec_server_decodes_for_the_token(server: CodecServer,
+                                                  codec: EncryptionCodec) -> None:
+    body = await _sealed_body(codec)
+    r = httpx.post(f"{server.url}/decode", content=body,
+                   headers={"Authorization": f"Bearer {TOKEN}", "X-Namespace": "default",
+                            "Content-Type": "application/json", "Origin": UI})
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == UI
+    assert r.headers["access-control-allow-credentials"] == "true"
+    (item,) = r.json()["payloads"]
+    # proto3 JSON: data and metadata values are base64
+    assert base64.b64decode(item["metadata"]["encoding"]) == b"json/plain"
+    assert json.loads(base64.b64decode(item["data"])) == MARKER
+
+
+async def test_codec_server_encode_then_decode_by_namespace_path(server: CodecServer) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    plain = payloads_json(Payloads(payloads=[payload("via the CLI")]))
+    enc = httpx.post(f"{server.url}/default/encode", content=plain, headers=auth)
+    assert enc.status_code == 200
+    assert base64.b64decode(enc.json()["payloads"][0]["metadata"]["encoding"]) == ENCODING
+    dec = httpx.post(f"{server.url}/default/decode", content=enc.text, headers=auth)
+    assert json.loads(base64.b64decode(dec.json()["payloads"][0]["data"])) == "via the CLI"
+
+
+async def test_codec_server_refuses_without_or_with_wrong_token(
+        server: CodecServer, codec: EncryptionCodec) -> None:
+    body = await _sealed_body(codec)
+    none = httpx.post(f"{server.url}/decode", content=body)
+    assert none.status_code == 401
+    assert none.headers["www-authenticate"].startswith("Bearer")
+    wrong = httpx.post(f"{server.url}/decode", content=body,
+                       headers={"Authorization": f"Bearer {TOKEN[:-1]}y"})
+    assert wrong.status_code == 403
+    for r in (none, wrong):
+        assert MARKER not in r.text
+
+
+def test_codec_server_bad_body(server: CodecServer) -> None:
+    r = httpx.post(f"{server.url}/decode", content=b"{not json",
+                   headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 400
+
+
+def test_cors_preflight_only_for_the_ui_origin(server: CodecServer) -> None:
+    asks = {"Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type,x-namespace"}
+    ok = httpx.options(f"{server.url}/decode", headers={"Origin": UI, **asks})
+    assert ok.status_code == 200
+    assert ok.headers["access-control-allow-origin"] == UI
+    assert ok.headers["access-control-allow-credentials"] == "true"
+    allowed = ok.headers["access-control-allow-headers"].lower()
+    assert "authorization" in allowed and "x-namespace" in allowed
+    evil = httpx.options(f"{server.url}/decode",
+                         headers={"Origin": "http://evil.example", **asks})
+    assert evil.status_code != 200
+    assert "access-control-allow-origin" not in evil.headers
+    post = httpx.post(f"{server.url}/decode", content=b'{"payloads": []}',
+                      headers={"Origin": "http://evil.example",
+                               "Authorization": f"Bearer {TOKEN}"})
+    assert "access-control-allow-origin" not in post.headers
+
+
+def test_namespace_restriction(codec: EncryptionCodec) -> None:
+    with CodecServer(codec, token=TOKEN, namespaces={"medpipe"}) as s:
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        body = b'{"payloads": []}'
+        ok = httpx.post(f"{s.url}/decode", content=body, headers={**auth,
+                                                                  "X-Namespace": "medpipe"})
+        assert ok.status_code == 200
+        other = httpx.post(f"{s.url}/decode", content=body, headers={**auth,
+                                                                     "X-Namespace": "other"})
+        assert other.status_code == 403
+
+
+def test_no_token_and_no_mtls_is_refused(codec: EncryptionCodec) -> None:
+    with pytest.raises(InvalidInput, match="bearer token or mutual TLS"):
+        CodecServer(codec, token=None)
+
+
+async def test_codec_server_over_mtls(codec: EncryptionCodec, tmp_path: Path) -> None:
+    pki = make_test_pki(tmp_path / "pki")
+    tls = ServerTLS(pki.server_cert, pki.server_key, pki.ca_cert)
+    body = await _sealed_body(codec)
+    with CodecServer(codec, token=None, tls=tls) as s:
+        staff = client_ssl_context(pki.ca_cert, pki.client_cert, pki.client_key)
+        r = httpx.post(f"{s.url}/decode", content=body, verify=staff)
+        assert r.status_code == 200
+        assert json.loads(base64.b64decode(r.json()["payloads"][0]["data"])) == MARKER
+        for ctx in (client_ssl_context(pki.ca_cert),
+                    client_ssl_context(pki.ca_cert, pki.other_client_cert,
+                                       pki.other_client_key)):
+            with pytest.raises((httpx.ConnectError, httpx.ReadError,
+                                httpx.RemoteProtocolError, ssl.SSLError)):
+                httpx.post(f"{s.url}/decode", content=body, verify=ctx)
+
+
+# ----------------------------------------------------------------- CLI
+
+
+def test_cli_codec_server_requires_credentials(tmp_path: Path, provider: KeyProvider) -> None:
+    result = CliRunner().invoke(codec_server, [
+        "--key-uri", f"local://{tmp_path}/kek/keyring.json", "--kek", "codec-kek",
+        "--keyring", str(tmp_path / "home"), "--token-env", "MEDPIPE_TEST_UNSET_TOKEN"],
+        env={"MEDPIPE_TEST_UNSET_TOKEN": ""})
+    assert result.exit_code != 0
+    assert "never decrypts for anonymous callers" in result.output
+
+
+def test_cli_codec_rotate(tmp_path: Path, codec: EncryptionCodec) -> None:
+    result = CliRunner().invoke(codec_rotate, [
+        "--key-uri", f"local://{tmp_path}/kek/keyring.json", "--kek", "codec-kek",
+        "--keyring", str(tmp_path / "home" / KEYRING_FILE)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "home" / KEYRING_FILE).read_text())
+    assert len(data["keys"]) == 2 and data["current"] != codec.current_key_id

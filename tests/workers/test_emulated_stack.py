@@ -1,0 +1,172 @@
+"""The emulated storage of the local stack, started exactly as ``dev up`` would.
+
+The emulator processes come from ``workers.emulators.emulator_children`` (the
+command lines the supervisor runs), the profiles from ``emulated_profiles``
+over the default fleet; every emulated profile's store must then take and
+give back an object, and what the GCS and Azure emulators hold must survive
+their restart (their data lives under the stack's home).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from activities.storage.base import open_store
+from contracts.placement import Cloud, WorkerProfile
+from workers.config import default_fleet
+from workers.emulators import (
+    EmulatorPorts,
+    emulated_profiles,
+    emulated_worker_env,
+    emulator_children,
+    ensure_emulated_buckets,
+)
+
+
+def _free_base_port() -> int:
+    """A base port with the two ports after it free too (a block for the three emulators)."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = int(s.getsockname()[1])
+        if base + 2 > 65535:
+            continue
+        ok = True
+        for port in (base, base + 1, base + 2):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    ok = False
+        if ok:
+            return base
+    raise RuntimeError("no block of three free ports")
+
+
+class Stack:
+    """The emulator children, as processes this test owns (and always stops)."""
+
+    def __init__(self, home: Path, ports: EmulatorPorts) -> None:
+        self.home, self.ports = home, ports
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.children = {name: (cmd, env) for name, cmd, env in emulator_children(home, ports)}
+
+    def start(self, name: str) -> None:
+        cmd, env = self.children[name]
+        log = open(self.home / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
+        try:
+            self.procs[name] = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log,
+                                                stderr=subprocess.STDOUT,
+                                                stdin=subprocess.DEVNULL,
+                                                start_new_session=True)
+        finally:
+            log.close()
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)  # its own session: node/python and any helpers
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+
+@pytest.fixture
+def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    for name, value in emulated_worker_env().items():  # what worker processes get
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE",
+                 "STORAGE_EMULATOR_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    s = Stack(tmp_path / "home", EmulatorPorts.from_base(_free_base_port()))
+    try:
+        for name in s.children:
+            s.start(name)
+        yield s
+    finally:
+        s.stop_all()
+
+
+def _profiles(home: Path, ports: EmulatorPorts) -> tuple[WorkerProfile, ...]:
+    return emulated_profiles(default_fleet(home).profiles, ports)
+
+
+def test_children_are_named_and_keep_data_under_home(tmp_path: Path) -> None:
+    ports = EmulatorPorts.from_base(19000)
+    assert (ports.s3, ports.gcs, ports.azure) == (19000, 19001, 19002)
+    children = emulator_children(tmp_path, ports)
+    assert [name for name, _, _ in children] == ["emulator-s3", "emulator-gcs",
+                                                 "emulator-azure"]
+    cmds = {name: cmd for name, cmd, _ in children}
+    envs = {name: env for name, _, env in children}
+    assert "19000" in cmds["emulator-s3"] and "19001" in cmds["emulator-gcs"] \
+        and "19002" in cmds["emulator-azure"]
+    assert all("127.0.0.1" in cmd for cmd in cmds.values())  # loopback only
+    assert Path(envs["emulator-gcs"]["STORAGE_BASE"]).is_relative_to(tmp_path)
+    assert "--in-memory" not in cmds["emulator-gcs"]
+    location = Path(cmds["emulator-azure"][cmds["emulator-azure"].index("--location") + 1])
+    assert location.is_relative_to(tmp_path) and location.is_dir()
+
+
+def test_emulated_profiles_point_clouds_at_their_emulator(tmp_path: Path) -> None:
+    ports = EmulatorPorts.from_base(19000)
+    base = default_fleet(tmp_path).profiles
+    profiles = {p.cloud: p for p in _profiles(tmp_path, ports)}
+    assert profiles[Cloud.AWS].store_uri.startswith("s3://")
+    assert profiles[Cloud.AWS].store_uri.endswith("?endpoint=http://127.0.0.1:19000")
+    assert profiles[Cloud.GCP].store_uri.startswith("gs://")
+    assert profiles[Cloud.GCP].store_uri.endswith("?endpoint=http://127.0.0.1:19001")
+    assert profiles[Cloud.AZURE].store_uri.startswith("azblob://")
+    assert profiles[Cloud.AZURE].store_uri.endswith(
+        "?endpoint=http://127.0.0.1:19002/devstoreaccount1")
+    onprem = next(p for p in base if p.cloud is Cloud.ONPREM)
+    assert profiles[Cloud.ONPREM] == onprem  # stays on its local directory
+    # everything but the store is the profile it was (queues, residency, accelerators)
+    for before in base:
+        after = profiles[before.cloud]
+        assert after.model_dump(exclude={"store_uri"}) == before.model_dump(exclude={"store_uri"})
+
+
+def test_ensure_buckets_says_which_emulator_is_not_answering(tmp_path: Path) -> None:
+    profiles = _profiles(tmp_path, EmulatorPorts.from_base(_free_base_port()))
+    with pytest.raises(TimeoutError, match="aws storage emulator at http://127.0.0.1:"):
+        ensure_emulated_buckets(profiles, wait_s=0.3)
+
+
+def test_emulated_stack_round_trips_an_object_per_cloud(stack: Stack) -> None:
+    profiles = _profiles(stack.home, stack.ports)
+    ensure_emulated_buckets(profiles)
+    ensure_emulated_buckets(profiles)  # idempotent: existing buckets are kept
+    payload = os.urandom(4096)
+    emulated = [p for p in profiles if p.cloud is not Cloud.ONPREM]
+    for p in emulated:
+        store = open_store(p.store_uri)
+        info = store.put(f"smoke/{p.cloud.value}.bin", [payload[:1000], payload[1000:]])
+        assert info.size == len(payload)
+        assert b"".join(store.get(f"smoke/{p.cloud.value}.bin")) == payload
+        assert [i.key for i in store.list("smoke/")] == [f"smoke/{p.cloud.value}.bin"]
+
+    # GCS and Azure keep their data under home: a restart of the stack loses nothing
+    for name in ("emulator-gcs", "emulator-azure"):
+        stack.stop(name)
+        stack.start(name)
+    ensure_emulated_buckets(profiles)
+    for p in emulated:
+        if p.cloud is Cloud.AWS:
+            continue  # moto is in memory: its bucket is re-created, empty
+        store = open_store(p.store_uri)
+        assert b"".join(store.get(f"smoke/{p.cloud.value}.bin")) == payload

@@ -1,0 +1,63 @@
+"""Canary step analysis (pure): each limit rolls back, thin traffic extends then pauses."""
+
+from __future__ import annotations
+
+from contracts.canary import CanaryPlan, GatewayFigures, Verdict
+from workflows.analysis import analyse, psi_noise_floor, smoothed_psi
+
+PLAN = CanaryPlan(min_requests=30, min_latency_samples=100, max_psi=0.25)
+
+
+def figs(**kw: object) -> GatewayFigures:
+    base: dict[str, object] = dict(gateway="gw-a", canary_requests=400, stable_requests=400,
+                                   canary_error_rate=0.0, stable_error_rate=0.0,
+                                   canary_p99_ms=4.0, stable_p99_ms=4.0, psi=0.01,
+                                   psi_noise=0.05)
+    return GatewayFigures.model_validate({**base, **kw})
+
+
+def test_healthy_step_continues() -> None:
+    assert analyse(PLAN, 25, [figs()], 0).verdict is Verdict.CONTINUE
+
+
+def test_error_rate_above_limit_rolls_back_and_names_the_gateway() -> None:
+    a = analyse(PLAN, 25, [figs(), figs(gateway="gw-b", canary_error_rate=0.05)], 0)
+    assert a.verdict is Verdict.ROLLBACK
+    assert a.reasons == ("gw-b: canary error rate 0.050 (stable 0.000, limit 0.020)",)
+
+
+def test_latency_regression_rolls_back_once_there_are_enough_samples() -> None:
+    a = analyse(PLAN, 50, [figs(canary_p99_ms=30.0, stable_p99_ms=4.0)], 0)
+    assert a.verdict is Verdict.ROLLBACK and "p99 30.0 ms vs stable 4.0 ms" in a.reasons[0]
+
+
+def test_a_p99_from_few_requests_is_not_judged() -> None:
+    """With 53 requests the p99 is the slowest one: noise, not a regression."""
+    a = analyse(PLAN, 10, [figs(canary_requests=53, canary_p99_ms=29.3, stable_p99_ms=4.5)], 0)
+    assert a.verdict is Verdict.CONTINUE
+
+
+def test_small_latency_excess_under_the_delta_is_tolerated() -> None:
+    a = analyse(PLAN, 50, [figs(canary_p99_ms=3.0, stable_p99_ms=1.0)], 0)
+    assert a.verdict is Verdict.CONTINUE  # ×3 but only 2 ms slower (< 5 ms)
+
+
+def test_prediction_shift_beyond_limit_and_allowance_rolls_back() -> None:
+    assert analyse(PLAN, 50, [figs(psi=0.29, psi_noise=0.05)], 0).verdict is Verdict.CONTINUE
+    a = analyse(PLAN, 50, [figs(psi=0.31, psi_noise=0.05)], 0)
+    assert a.verdict is Verdict.ROLLBACK and "PSI 0.310" in a.reasons[0]
+
+
+def test_thin_traffic_extends_then_pauses() -> None:
+    thin = [figs(canary_requests=10)]
+    assert analyse(PLAN, 5, thin, 0).verdict is Verdict.EXTEND
+    paused = analyse(PLAN, 5, thin, PLAN.max_extensions)
+    assert paused.verdict is Verdict.PAUSE and "too little canary traffic on gw-a" \
+        in paused.reasons[0]
+
+
+def test_psi_is_zero_for_identical_and_large_for_disjoint_distributions() -> None:
+    same = [10, 20, 30, 40]
+    assert smoothed_psi(same, same) == 0.0
+    assert smoothed_psi([100, 0, 0, 0], [0, 0, 0, 100]) > 3.0
+    assert psi_noise_floor(10, 1000, 1000) < psi_noise_floor(10, 50, 50)

@@ -1,0 +1,133 @@
+"""No patient data in Temporal: a release over a dataset carrying unique marker
+identifiers leaves none of them (and no dataset row) in the exported history,
+in the stores, or in failure messages; the same release without the codec shows
+why the codec is needed."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowFailureError
+
+from contracts.release import ReleaseState
+from tests.support import make_fleet, make_request, running_workers, start
+from workers.codec import make_data_converter, open_codec
+from workers.dev import temporal_binary
+from workers.devserver import TemporalDevServer
+from workers.keysetup import CODEC_KEK_ID, ensure_keys
+
+pytestmark = pytest.mark.asyncio
+
+
+def marked_dataset(sample: dict[str, Path], out: Path) -> tuple[Path, list[str]]:
+    """The sample cohort with unique, greppable identifiers in every identifying column."""
+    rows = list(csv.DictReader(sample["dataset"].open()))
+    tag = uuid.uuid4().hex[:6].upper()
+    markers = []
+    for i, r in enumerate(rows):
+        r["name"] = f"Zq{tag}Name{i}"
+        r["email"] = f"zq{tag.lower()}{i}@marker.example"
+        r["patient_id"] = f"MRNZQ{tag}{i // 3:05d}"
+        r["notes"] = f"seen by dr. x; callback for Zq{tag}Name{i} re MRNZQ{tag}{i // 3:05d}"
+        markers += [r["name"], r["email"], r["patient_id"]]
+    path = out / "marked.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path, markers
+
+
+def _decoded(node: object, out: list[str]) -> None:
+    """Collect base64 payload fields (``data``, metadata values) as text."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if isinstance(v, str) and (k == "data" or k in ("encoding", "encryption-key-id")):
+                try:
+                    out.append(base64.b64decode(v).decode("utf-8", "replace"))
+                except ValueError:
+                    pass
+            else:
+                _decoded(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _decoded(v, out)
+
+
+def history_json(server: TemporalDevServer, workflow_id: str) -> str:
+    """The exported history as text, with every payload's base64 decoded beside it
+    (so a payload in clear is found, not hidden by its encoding)."""
+    out = subprocess.run([temporal_binary(), "workflow", "show", "--address", server.address,
+                          "--workflow-id", workflow_id, "--output", "json"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    decoded: list[str] = []
+    _decoded(json.loads(out.stdout), decoded)
+    return out.stdout + "\n" + "\n".join(decoded)
+
+
+async def test_release_history_holds_no_marker_identifier(
+        temporal_server: TemporalDevServer, tmp_path: Path, sample: dict[str, Path]) -> None:
+    fleet = make_fleet(tmp_path)
+    ensure_keys(fleet.keys)  # with the codec key
+    codec = open_codec(tmp_path, fleet.keys.key_uri, CODEC_KEK_ID)
+    client = await Client.connect(temporal_server.address,
+                                  data_converter=make_data_converter(codec))
+    data, markers = marked_dataset(sample, tmp_path)
+    request = make_request(fleet, sample, data_uri=data.as_uri())
+    async with running_workers(client, fleet, ["aws/us-east-1"]):
+        status = await (await start(client, request)).result()
+    assert status.state is ReleaseState.SUCCEEDED  # decoded through the codec
+    history = history_json(temporal_server, request.release_id)
+    assert "binary/encrypted" in history
+    leaked = [m for m in markers if m in history or m.lower() in history.lower()]
+    assert not leaked, leaked[:5]
+    first_row = sample["dataset"].read_text().splitlines()[1]
+    assert first_row not in history and "hba1c" not in history  # no row, no column name
+    # nor in any store: the stored dataset and its pseudonymized copy are sealed
+    for f in (tmp_path / "buckets").rglob("*"):
+        if f.is_file():
+            blob = f.read_bytes()
+            assert not any(m.encode() in blob for m in markers[:30]), f
+
+
+async def test_failure_messages_are_sealed_too(
+        temporal_server: TemporalDevServer, tmp_path: Path, sample: dict[str, Path]) -> None:
+    fleet = make_fleet(tmp_path)
+    ensure_keys(fleet.keys)
+    codec = open_codec(tmp_path, fleet.keys.key_uri, CODEC_KEK_ID)
+    client = await Client.connect(temporal_server.address,
+                                  data_converter=make_data_converter(codec))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("secret_column_zqx,label\n1,0\n")
+    request = make_request(fleet, sample, data_uri=bad.as_uri())
+    async with running_workers(client, fleet, ["aws/us-east-1"]):
+        with pytest.raises(WorkflowFailureError) as info:
+            await (await start(client, request)).result()
+    assert "secret_column_zqx" in str(info.value.cause)  # the client with the key reads it
+    assert "secret_column_zqx" not in history_json(temporal_server, request.release_id)
+
+
+async def test_without_the_codec_the_markers_would_be_in_history(
+        temporal_server: TemporalDevServer, client: Client, tmp_path: Path,
+        sample: dict[str, Path]) -> None:
+    """Control: the checks above can fail (clear payloads and messages are found)."""
+    fleet = make_fleet(tmp_path)
+    async with running_workers(client, fleet, ["aws/us-east-1"]):
+        ok = make_request(fleet, sample)
+        await (await start(client, ok)).result()
+    assert ok.data_uri in history_json(temporal_server, ok.release_id)  # a clear payload
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("secret_column_zqx,label\n1,0\n")
+    request = make_request(fleet, sample, data_uri=bad.as_uri())
+    async with running_workers(client, fleet, ["aws/us-east-1"]):
+        with pytest.raises(WorkflowFailureError):
+            await (await start(client, request)).result()
+    assert "secret_column_zqx" in history_json(temporal_server, request.release_id)

@@ -1,0 +1,351 @@
+"""On-call commands for a running canary: rollback, pause, resume, promote; traffic; gateway.
+
+Incident responders act on a *release* (``risk-model-v2`` or
+``release-risk-model-v2``); the command addresses that release's
+CanaryWorkflow. ``rollback`` is a Temporal Update: it returns only when
+every gateway reports the canary at 0 % (``--signal`` sends the
+fire-and-forget Signal instead). Refusals (no reason, nothing to roll back,
+no canary for that release) come back as one clear line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import getpass
+import random
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+from rich.console import Console
+from rich.table import Table
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from contracts.canary import (
+    CanaryRollbackResult,
+    CanaryState,
+    CanaryStatus,
+    RollbackRequest,
+    canary_id,
+)
+from contracts.errors import InvalidInput, MedpipeError, NotFound
+from workers.client import connect
+from workers.config import StackConfig
+
+console = Console()
+err = Console(stderr=True)
+
+
+def release_id_of(value: str) -> str:
+    """Accept ``risk-model-v2``, ``release-risk-model-v2`` or ``canary-risk-model-v2``."""
+    value = value.strip()
+    if value.startswith("canary-"):
+        return "release-" + value.removeprefix("canary-")
+    return value if value.startswith("release-") else f"release-{value}"
+
+
+def _who(requested_by: str | None) -> str:
+    return requested_by or getpass.getuser()
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    sys.exit(2)
+
+
+def _update_refusal(e: WorkflowUpdateFailedError) -> str:
+    cause = e.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.__cause__
+    return cause.message if isinstance(cause, ApplicationError) else str(e.cause or e)
+
+
+async def canary_handle(client: Client, release: str) -> WorkflowHandle[Any, Any]:
+    """The CanaryWorkflow of ``release``; NotFound with a clear message when there is none."""
+    wid = canary_id(release_id_of(release))
+    handle = client.get_workflow_handle(wid)
+    try:
+        await handle.describe()
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise NotFound(f"no canary for release {release_id_of(release)} (looked for "
+                           f"workflow {wid}): was it deployed?") from None
+        raise
+    return handle
+
+
+def canary_table(status: CanaryStatus) -> Table:
+    """Every step's verdict with its figures, per gateway."""
+    table = Table(title=f"canary {status.release_id}: {status.state.value}, "
+                        f"weight {status.weight} %")
+    for col in ("step", "verdict", "gateway", "requests c/s", "errors c/s", "p99 ms c/s", "PSI"):
+        table.add_column(col, no_wrap=col == "gateway")
+    for a in status.analyses:
+        for f in a.figures or ():
+            p99 = (f"{f.canary_p99_ms:.1f}" if f.canary_p99_ms is not None else "-") + "/" + \
+                  (f"{f.stable_p99_ms:.1f}" if f.stable_p99_ms is not None else "-")
+            table.add_row(f"{a.weight} %", a.verdict.value, f.gateway,
+                          f"{f.canary_requests}/{f.stable_requests}",
+                          f"{f.canary_error_rate:.3f}/{f.stable_error_rate:.3f}", p99,
+                          f"{f.psi:.3f}")
+        if not a.figures:
+            table.add_row(f"{a.weight} %", a.verdict.value, "-", "-", "-", "-", "-")
+    return table
+
+
+def canary_footer(status: CanaryStatus) -> str:
+    """Problems, pause reason and rollback cause under the table."""
+    lines = [f"{a.weight} % {a.verdict.value}: {'; '.join(a.reasons)}"
+             for a in status.analyses if a.reasons]
+    lines += [f"[yellow]gateway {p.gateway}[/yellow]: {p.operation} failing since "
+              f"{p.since:%H:%M:%S} ({p.attempts} attempts): {p.message}" for p in status.problems]
+    if status.pause_reason:
+        lines.append(f"[yellow]paused:[/yellow] {status.pause_reason}")
+    if status.rollback_cause:
+        lines.append(f"[red]rollback:[/red] {status.rollback_cause}")
+    return "\n".join(lines)
+
+
+def _run(coro: Any) -> Any:
+    try:
+        return asyncio.run(coro)
+    except MedpipeError as e:
+        _fail(e.message)
+    except RPCError as e:
+        _fail(f"Temporal refused the request: {e.message}")
+
+
+@click.command()
+@click.argument("release")
+@click.option("--reason", required=True, help="Why (recorded with the rollback).")
+@click.option("--incident", default="", help="Incident id, e.g. INC-123.")
+@click.option("--by", "requested_by", default=None, help="Who (default: your user name).")
+@click.option("--signal", "as_signal", is_flag=True,
+              help="Fire and forget (Signal) instead of waiting for confirmation (Update).")
+@click.pass_obj
+def rollback(cfg: StackConfig, release: str, reason: str, incident: str,
+             requested_by: str | None, as_signal: bool) -> None:
+    """Roll a release's canary back everywhere; returns when every gateway serves 0 % canary."""
+    try:
+        request = RollbackRequest(reason=reason, incident=incident,
+                                  requested_by=_who(requested_by))
+    except ValueError:
+        _fail("a rollback needs a reason (--reason \"...\")")
+        return
+
+    async def go() -> None:
+        client = await connect(cfg)
+        handle = await canary_handle(client, release)
+        started = time.perf_counter()
+        if as_signal:
+            await handle.signal("rollback-signal", request)
+            console.print(f"rollback signalled to {handle.id}; follow with "
+                          f"[bold]medpipe watch {release_id_of(release)}[/bold]")
+            return
+        try:
+            result: CanaryRollbackResult = await handle.execute_update(
+                "rollback", request, result_type=CanaryRollbackResult)
+        except WorkflowUpdateFailedError as e:
+            _fail(f"rollback refused: {_update_refusal(e)}")
+            return
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND:
+                _fail(f"{handle.id} has already ended: nothing left to roll back")
+            raise
+        seconds = time.perf_counter() - started
+        weights = ", ".join(f"{g} {w} %" for g, w in sorted(result.canary_weights.items()))
+        if result.state is CanaryState.ROLLED_BACK:
+            what = "previous stable restored" if result.restored_previous else "canary at 0 %"
+            console.print(f"[green]rolled back[/green] in {seconds:.2f}s: {what} on every "
+                          f"gateway ({weights})")
+        else:
+            _fail(f"rollback did not complete ({result.state.value}): {weights}")
+
+    _run(go())
+
+
+def _control(update: str, past: str) -> Any:
+    @click.command(name=update)
+    @click.argument("release")
+    @click.option("--by", "requested_by", default=None, help="Who (default: your user name).")
+    @click.pass_obj
+    def command(cfg: StackConfig, release: str, requested_by: str | None) -> None:
+        async def go() -> None:
+            client = await connect(cfg)
+            handle = await canary_handle(client, release)
+            try:
+                status: CanaryStatus = await handle.execute_update(
+                    update, _who(requested_by), result_type=CanaryStatus)
+            except WorkflowUpdateFailedError as e:
+                _fail(f"{update} refused: {_update_refusal(e)}")
+                return
+            console.print(f"{handle.id} {past}: {status.state.value}, weight {status.weight} %")
+
+        _run(go())
+
+    return command
+
+
+pause = _control("pause", "paused")
+pause.help = "Hold the canary at its current weight until resumed."
+resume = _control("resume", "resumed")
+resume.help = "Continue a paused canary (the current step bakes again)."
+promote = _control("promote", "promoting")
+promote.help = "Skip the remaining steps and promote now (on-call decision)."
+
+
+@click.command()
+@click.argument("release")
+@click.pass_obj
+def canary(cfg: StackConfig, release: str) -> None:
+    """Show a canary's state and every step's verdict with its figures."""
+
+    async def go() -> None:
+        client = await connect(cfg)
+        handle = await canary_handle(client, release)
+        status = await handle.query("status", result_type=CanaryStatus)
+        console.print(canary_table(status))
+        footer = canary_footer(status)
+        if footer:
+            console.print(footer)
+
+    _run(go())
+
+
+# -- traffic ----------------------------------------------------------------------------
+def feature_rows(dataset: Path, features: list[str], limit: int = 2000) -> list[list[float]]:
+    """Feature vectors from a CSV dataset (only the model's feature columns are read)."""
+    try:
+        with open(dataset, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            missing = [f for f in features if f not in (reader.fieldnames or [])]
+            if missing:
+                raise InvalidInput(f"{dataset} lacks feature column(s) {', '.join(missing)}")
+            return [[float(r[f]) for f in features]
+                    for _, r in zip(range(limit), reader, strict=False)]
+    except OSError as e:
+        raise InvalidInput(f"cannot read {dataset}: {e.strerror}") from e
+    except ValueError as e:
+        raise InvalidInput(f"{dataset}: a feature value is not a number ({e})") from e
+
+
+async def send_traffic(urls: list[str], model: str, rows: list[list[float]], rate: float,
+                       duration: float | None, counts: dict[str, int],
+                       stop: asyncio.Event | None = None) -> None:
+    """Send OIP v2 infer requests to every URL at ``rate`` requests/s each."""
+    stop = stop or asyncio.Event()
+    deadline = time.monotonic() + duration if duration else None
+
+    async def one(url: str) -> None:
+        rnd = random.Random(url)
+        interval = 1.0 / rate
+        next_at = time.monotonic()
+        async with httpx.AsyncClient(timeout=5.0) as http:
+            while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+                row = rows[rnd.randrange(len(rows))]
+                body = {"inputs": [{"name": "features", "shape": [1, len(row)],
+                                    "datatype": "FP32", "data": row}]}
+                try:
+                    r = await http.post(f"{url}/v2/models/{model}/infer", json=body)
+                    counts["ok" if r.status_code == 200 else "failed"] += 1
+                except httpx.HTTPError:
+                    counts["unreachable"] += 1
+                next_at += interval
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+    await asyncio.gather(*(one(u) for u in urls))
+
+
+@click.command()
+@click.option("--rate", type=float, default=20.0, show_default=True,
+              help="Requests per second to each gateway.")
+@click.option("--duration", type=float, default=None, help="Seconds (default: until Ctrl-C).")
+@click.option("--data", "data_path", default=None,
+              help="Validation CSV (default: the sample cohort under $MEDPIPE_HOME).")
+@click.option("--model", default=None, help="Model name (default: each gateway's model).")
+@click.option("--gateway", "urls", multiple=True,
+              help="Public gateway URL (repeatable; default: every gateway of the fleet).")
+@click.pass_obj
+def traffic(cfg: StackConfig, rate: float, duration: float | None, data_path: str | None,
+            model: str | None, urls: tuple[str, ...]) -> None:
+    """Send Open Inference Protocol requests built from validation data (for canaries)."""
+    from workers.sample import FEATURES
+
+    if rate <= 0:
+        _fail("--rate must be positive")
+    data = Path(data_path) if data_path else Path(cfg.home) / "sample" / "cohort.csv"
+    targets = [(u, model) for u in urls] if urls else \
+        [(g.public_url, model or g.model) for g in cfg.fleet.gateways if g.public_url]
+    if not targets:
+        _fail("no gateway to send to: pass --gateway URL or configure fleet.gateways")
+    if any(not m for _, m in targets):
+        _fail("which model? pass --model NAME")
+    try:
+        rows = feature_rows(data, list(FEATURES))
+    except MedpipeError as e:
+        _fail(e.message)
+        return
+    if not rows:
+        _fail(f"{data} has no rows")
+    counts = {"ok": 0, "failed": 0, "unreachable": 0}
+    console.print(f"sending {rate:g} req/s to {len(targets)} gateway(s); Ctrl-C to stop")
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        by_model: dict[str, list[str]] = {}
+        for url, m in targets:
+            by_model.setdefault(str(m), []).append(url.rstrip("/"))
+        await asyncio.gather(*(send_traffic(u, m, rows, rate, duration, counts, stop)
+                               for m, u in by_model.items()))
+
+    asyncio.run(go())
+    console.print(f"sent: {counts['ok']} ok, {counts['failed']} refused, "
+                  f"{counts['unreachable']} unreachable")
+
+
+# -- the gateway process -----------------------------------------------------------------
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8080, show_default=True,
+              help="Public OIP v2 REST + /metrics port.")
+@click.option("--admin-port", type=int, default=8443, show_default=True,
+              help="Admin API port (TLS 1.3, client certificate required).")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), required=True,
+              help="Admin server certificate (PEM).")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), required=True)
+@click.option("--client-ca", type=click.Path(exists=True, dir_okay=False), required=True,
+              help="CA whose client certificates may use the admin API.")
+@click.option("--model-name", required=True, help="The model name served under /v2/models/.")
+@click.option("--require-signature", is_flag=True,
+              help="Refuse models without a verified signature bundle.")
+@click.option("--trusted-key", "trusted_keys", multiple=True,
+              type=click.Path(exists=True, dir_okay=False),
+              help="Public key (PEM) trusted to sign models (repeatable); implies "
+                   "--require-signature.")
+@click.option("--threads", type=int, default=1, show_default=True)
+@click.option("--log-level", default="warning", show_default=True)
+def gateway(host: str, port: int, admin_port: int, tls_cert: str, tls_key: str,
+            client_ca: str, model_name: str, require_signature: bool,
+            trusted_keys: tuple[str, ...], threads: int, log_level: str) -> None:
+    """Run the inference gateway (OIP v2, weighted stable/canary slots, mTLS admin API)."""
+    from workers.gateway.server import AdminTLS, serve
+    from workers.gateway.verify import OMSVerifier
+
+    verifier = OMSVerifier([Path(k) for k in trusted_keys]) if trusted_keys else None
+    serve(host, port, admin_port,
+          AdminTLS(cert=Path(tls_cert), key=Path(tls_key), client_ca=Path(client_ca)),
+          model_name, verifier=verifier, require_signature=require_signature or bool(verifier),
+          intra_op_threads=threads, log_level=log_level)
+
+
+COMMANDS = [rollback, pause, resume, promote, canary, traffic, gateway]

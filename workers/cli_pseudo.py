@@ -1,0 +1,117 @@
+"""``medpipe pseudonymize``, ``medpipe policy init`` and ``medpipe reidentify``.
+
+Local commands (no Temporal): pseudonymize a file with a policy and a vault
+file, draft a policy from a dataset, and look a token up in a vault. They
+print counts, never values — except ``reidentify``, whose purpose is to
+return one identifier to an authorized person (the lead records it in the
+ledger).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from activities.pseudonymize import (
+    FileVaultStore,
+    default_fhir_policy,
+    default_policy,
+    detect_format,
+    load_policy,
+    pseudonymize_file,
+)
+from activities.pseudonymize.draft import draft_policy
+from contracts.errors import MedpipeError
+
+T = TypeVar("T")
+
+
+def _clean_errors(fn: Callable[..., T]) -> Callable[..., T]:
+    """Domain errors become one line on stderr and exit code 2."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except MedpipeError as e:
+            click.echo(f"error: {e.message}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def _read_key(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    data = path.read_bytes().strip()
+    try:
+        return bytes.fromhex(data.decode())
+    except (UnicodeDecodeError, ValueError):
+        return data
+
+
+@click.command("pseudonymize")
+@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("dst", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--policy", "policy_path", type=click.Path(exists=True, path_type=Path),
+              default=None, help="Policy YAML (default: the bundled cohort or FHIR policy).")
+@click.option("--vault", "vault_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Vault file (created if absent; keep it sealed).")
+@click.option("--hmac-key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Key for hmac tokens (hex or raw bytes).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "ndjson", "bundle"]),
+              default=None, help="Input format (default: from the file name).")
+@_clean_errors
+def pseudonymize_cmd(src: Path, dst: Path, policy_path: Path | None, vault_path: Path | None,
+                     hmac_key_file: Path | None, fmt: str | None) -> None:
+    """Pseudonymize SRC into DST and print the report (counts only)."""
+    fmt = fmt or detect_format(src)
+    if policy_path is not None:
+        policy = load_policy(policy_path)
+    else:
+        policy = default_fhir_policy() if fmt in ("ndjson", "bundle") else default_policy()
+    vault = FileVaultStore(vault_path).open() if vault_path else None
+    if vault is None:
+        click.echo("warning: no --vault: tokens cannot be re-identified or reused", err=True)
+    report = pseudonymize_file(src, dst, policy, vault=vault,
+                               hmac_key=_read_key(hmac_key_file), fmt=fmt)
+    click.echo(report.model_dump_json(indent=2))
+
+
+@click.group("policy")
+def policy_group() -> None:
+    """Pseudonymization policies."""
+
+
+@policy_group.command("init")
+@click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the draft here (default: print it).")
+@_clean_errors
+def policy_init(data: Path, out: Path | None) -> None:
+    """Draft a policy YAML from DATA's columns, marking likely identifiers."""
+    text = draft_policy(data, detect_format(data))
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        click.echo(f"draft policy written to {out}: review it before use")
+
+
+@click.command("reidentify")
+@click.argument("token")
+@click.option("--vault", "vault_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_clean_errors
+def reidentify_cmd(token: str, vault_path: Path) -> None:
+    """Print the identifier behind TOKEN (needs the vault)."""
+    click.echo(FileVaultStore(vault_path).open().reidentify(token))
+
+
+#: Commands for ``workers.cli.main`` (register each with ``main.add_command``).
+COMMANDS: tuple[click.Command, ...] = (pseudonymize_cmd, policy_group, reidentify_cmd)

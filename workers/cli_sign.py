@@ -1,0 +1,185 @@
+"""``medpipe verify | evidence | ledger``: check signed models, releases and the ledger offline.
+
+Nothing here needs Temporal: a model, its bundle and a public key are
+enough (``verify``), an evidence directory and a public key for a release
+(``verify --evidence``), the ledger's bucket for the ledger. Refusals are one
+line naming the case, with exit status 1 (2 for bad usage), never a traceback.
+
+Register with ``for command in cli_sign.COMMANDS: cli.add_command(command)``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from contracts.errors import (
+    IntegrityError,
+    InvalidInput,
+    LedgerTampered,
+    MedpipeError,
+    SignatureInvalid,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _one_line_errors(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (SignatureInvalid, LedgerTampered, IntegrityError) as e:
+            click.echo(f"REFUSED: {e.message}", err=True)
+            sys.exit(1)
+        except MedpipeError as e:
+            click.echo(f"error: {e.message}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _read_keys(paths: tuple[str, ...]) -> list[bytes]:
+    keys = []
+    for p in paths:
+        path = Path(p)
+        if not path.is_file():
+            raise InvalidInput(f"public key file {p} does not exist")
+        keys.append(path.read_bytes())
+    return keys
+
+
+def _revoked(values: tuple[str, ...]) -> set[str]:
+    """Fingerprints given directly or as files (one per line, '#' comments)."""
+    out: set[str] = set()
+    for v in values:
+        path = Path(v)
+        lines = path.read_text().splitlines() if path.is_file() else [v]
+        out |= {ln.split("#")[0].strip().lower() for ln in lines if ln.split("#")[0].strip()}
+    return out
+
+
+@click.command("verify")
+@click.argument("model", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--bundle", "bundle", type=click.Path(path_type=Path),
+              help="OMS signature bundle of MODEL (default: MODEL.sig).")
+@click.option("--key", "keys", multiple=True, type=click.Path(),
+              help="Trusted public key (PEM); repeat for several.")
+@click.option("--revoked", multiple=True,
+              help="Revoked key fingerprint, or a file of them; repeatable.")
+@click.option("--evidence", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Check a release evidence directory (and MODEL against it, if given).")
+@click.option("--expect", multiple=True, help="Identity the bundle must carry, e.g. "
+                                               "release_id=release-sepsis-3.")
+@_one_line_errors
+def verify_command(model: Path | None, bundle: Path | None, keys: tuple[str, ...],
+                   revoked: tuple[str, ...], evidence: Path | None,
+                   expect: tuple[str, ...]) -> None:
+    """Verify a signed MODEL, or a release's evidence directory, offline."""
+    from activities.signing.evidence import verify_evidence
+    from activities.signing.oms import verify_model
+
+    trusted = _read_keys(keys)
+    if evidence is not None:
+        if not trusted:
+            raise InvalidInput("--evidence needs at least one --key: the keys inside the "
+                               "evidence cannot vouch for themselves")
+        summary = verify_evidence(evidence, trusted, _revoked(revoked), model)
+        click.echo(json.dumps({"verified": True, **summary}, indent=2))
+        return
+    if model is None:
+        raise InvalidInput("give a MODEL to verify, or --evidence DIR")
+    if not trusted:
+        raise InvalidInput("give at least one trusted public key with --key")
+    expected = dict(e.split("=", 1) for e in expect if "=" in e)
+    verified = verify_model(model, bundle or Path(f"{model}.sig"), trusted, _revoked(revoked),
+                            expected=expected or None)
+    click.echo(f"OK: {verified.model_name} ({len(verified.resources)} file(s), root sha256 "
+               f"{verified.root_digest}) signed by key {verified.key_fingerprint[:16]}…")
+
+
+def _ledger(store: str, checkpoint_store: str | None = None, key_uri: str | None = None,
+            key_id: str | None = None) -> Any:
+    from activities.keys.base import open_provider
+    from activities.ledger import Ledger
+    from activities.storage.base import open_store
+
+    provider = open_provider(key_uri) if key_uri else None
+    return Ledger(open_store(store), provider, key_id,
+                  checkpoint_store=open_store(checkpoint_store) if checkpoint_store else None)
+
+
+@click.command("evidence")
+@click.argument("release")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--store", required=True, help="Bucket URI of the provenance ledger.")
+@click.option("--checkpoint-store", help="Bucket URI of the ledger's head checkpoints.")
+@click.option("--key", "keys", multiple=True, type=click.Path(),
+              help="Public key (PEM) to include in the evidence.")
+@click.option("--key-uri", help="Key provider URI, to include the signing key's public key.")
+@click.option("--key-id", help="Signing key id in --key-uri.")
+@_one_line_errors
+def evidence_command(release: str, out_dir: Path, store: str, checkpoint_store: str | None,
+                     keys: tuple[str, ...], key_uri: str | None, key_id: str | None) -> None:
+    """Write the evidence of RELEASE (signature, provenance, reports, ledger) to a directory."""
+    from activities.signing.evidence import write_evidence
+
+    public = _read_keys(keys)
+    if key_uri and key_id:
+        from activities.keys.base import open_provider
+
+        public.append(open_provider(key_uri).public_key_pem(key_id))
+    index = write_evidence(_ledger(store, checkpoint_store), release, out_dir, public)
+    click.echo(f"wrote {len(index['files']) + 1} files to {out_dir} (ledger head "
+               f"{index['head']['seq']}:{index['head']['entry_hash']})")
+
+
+@click.group("ledger")
+def ledger_group() -> None:
+    """Inspect and verify the provenance ledger."""
+
+
+@ledger_group.command("verify")
+@click.option("--store", required=True, help="Bucket URI of the ledger.")
+@click.option("--checkpoint-store", help="Bucket URI of the head checkpoints, if separate.")
+@click.option("--key", "keys", multiple=True, required=True, type=click.Path(),
+              help="Trusted public key (PEM); repeatable (old keys after a rotation too).")
+@click.option("--expect-head", help="SEQ:HASH the chain must contain (from evidence or a "
+                                    "previous verify).")
+@_one_line_errors
+def ledger_verify(store: str, checkpoint_store: str | None, keys: tuple[str, ...],
+                  expect_head: str | None) -> None:
+    """Verify every entry, link, signature and the head checkpoint."""
+    anchor = None
+    if expect_head:
+        seq, _, digest = expect_head.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise InvalidInput("--expect-head must be SEQ:SHA256HEX")
+        anchor = (int(seq), digest.lower())
+    report = _ledger(store, checkpoint_store).verify(_read_keys(keys), expected_head=anchor)
+    click.echo(f"OK: {report.entries} entries, head {report.head_seq}:{report.head_hash}, "
+               f"checkpoint {report.checkpoint_seq}")
+
+
+@ledger_group.command("show")
+@click.option("--store", required=True, help="Bucket URI of the ledger.")
+@click.option("--release", "release_id", help="Only this release's entries.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@_one_line_errors
+def ledger_show(store: str, release_id: str | None, as_json: bool) -> None:
+    """List ledger entries (unverified: run ``ledger verify`` to check them)."""
+    for e in _ledger(store).entries(release_id):
+        if as_json:
+            click.echo(e.model_dump_json())
+        else:
+            click.echo(f"{e.seq:6d}  {e.at:%Y-%m-%d %H:%M:%S}  {e.kind:16s} {e.release_id:28s} "
+                       f"{json.dumps(e.payload, sort_keys=True)[:80]}")
+
+
+COMMANDS: list[click.Command] = [verify_command, evidence_command, ledger_group]
