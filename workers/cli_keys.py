@@ -2,19 +2,25 @@
 
 ``create`` makes a key-encryption key (or, with ``--signing``, an ECDSA P-256
 signing key) inside the provider; ``rotate`` makes a new version current (old
-versions keep opening old objects); ``shred`` destroys every version, making
-what they wrapped unrecoverable; ``export-public`` writes a signing key's
-public key for verifiers. The provider comes from ``--provider`` or
+versions keep opening old objects) and, with ``--rewrap STORE``, re-wraps the
+data keys of every sealed object in those stores under it, content untouched
+(``rewrap`` alone retries a store after failures); ``shred`` destroys every
+version, making what they wrapped unrecoverable; ``export-public`` writes a
+signing key's public key for verifiers. With ``--ledger STORE --signing-key
+ID``, rotations and shreds are recorded in the provenance ledger (kinds
+``key-rotated`` and ``key-shredded``). The provider comes from ``--provider`` or
 ``MEDPIPE_KEY_PROVIDER`` (a key URI: ``local://``, ``aws-kms://``,
 ``pkcs11://``). Errors are one line naming what and why, exit status 2.
 """
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +29,7 @@ import click
 
 from activities.keys import KeyProvider, open_provider
 from contracts.errors import InvalidInput, MedpipeError
+from contracts.provenance import LedgerKind
 
 T = TypeVar("T")
 
@@ -51,6 +58,74 @@ def _provider(uri: str) -> KeyProvider:
     return open_provider(uri)
 
 
+def ledger_options(fn: Callable[..., T]) -> Callable[..., T]:
+    """``--ledger STORE --signing-key ID [--by WHO]``: where the key event is recorded."""
+    fn = click.option("--by", "who", default=None,
+                      help="Who did it, for the ledger (default: your user name).")(fn)
+    fn = click.option("--signing-key", "signing_key", default=None, metavar="ID",
+                      help="Signing key (in the same provider) that signs ledger entries.")(fn)
+    return click.option("--ledger", "ledger_uri", default=None, metavar="STORE_URI",
+                        help="Bucket URI of the provenance ledger to record this in.")(fn)
+
+
+def _ledger(ledger_uri: str | None, signing_key: str | None, provider: KeyProvider,
+            key_id: str) -> Any:
+    """The ledger to record in (None without ``--ledger``); checked before any key change."""
+    if ledger_uri is None:
+        if signing_key is not None:
+            raise InvalidInput("--signing-key given without --ledger: nothing to sign")
+        return None
+    if signing_key is None:
+        raise InvalidInput("--ledger needs --signing-key ID (ledger entries are signed)")
+    if signing_key == key_id:
+        raise InvalidInput(f"'{key_id}' cannot sign the ledger entry about itself: "
+                           "use the deployment's signing key")
+    from activities.ledger import Ledger
+    from activities.storage.base import open_store
+
+    provider.public_key_pem(signing_key)  # fail now, not after the key changed
+    return Ledger(open_store(ledger_uri), provider, signing_key)
+
+
+def _open_stores(store_uris: Sequence[str]) -> list[Any]:
+    """Open every store first, so a typo fails before the key changes."""
+    from activities.storage.base import open_store
+
+    return [open_store(uri) for uri in store_uris]
+
+
+def _rewrap_stores(provider: KeyProvider, key_id: str, target: str | None,
+                   stores: Sequence[Any], prefix: str) -> tuple[list[dict[str, Any]], int]:
+    """Re-wrap every store, printing counts and failures.
+
+    A store that fails as a whole (unreachable) is reported and the others
+    still run, so the rotation is recorded whatever happened.
+
+    Returns:
+        Per-store counts (for the ledger) and the number of failures
+        (objects, plus one per store that could not be walked).
+    """
+    from activities.rotation import rewrap_objects
+
+    summary: list[dict[str, Any]] = []
+    failed = 0
+    for store in stores:
+        try:
+            report = rewrap_objects(store, provider, key_id, new_key_id=target, prefix=prefix)
+        except MedpipeError as e:
+            click.echo(f"{store.bucket_uri}: not re-wrapped: {e.message}")
+            summary.append({"store": store.bucket_uri, "error": e.message})
+            failed += 1
+            continue
+        click.echo(f"{store.bucket_uri}: rewrapped {report.rewrapped}, already current "
+                   f"{report.current}, skipped {report.skipped}, failed {report.failed}")
+        for failure in report.failures():
+            click.echo(f"  failed {failure.key}: {failure.reason}")
+        summary.append({"store": store.bucket_uri, **report.counts()})
+        failed += report.failed
+    return summary, failed
+
+
 @click.group(name="keys")
 def keys() -> None:
     """Customer-held keys: create, rotate, shred, export public keys."""
@@ -73,15 +148,68 @@ def create(key_id: str, provider_uri: str, signing: bool) -> None:
         click.echo(f"created key-encryption key {created}")
 
 
+rewrap_option = click.option(
+    "--rewrap", "store_uris", multiple=True, metavar="STORE_URI",
+    help="Re-wrap the data keys of the sealed objects in this store (repeatable).")
+prefix_option = click.option("--prefix", default="", metavar="PREFIX",
+                             help="Only objects whose key starts with PREFIX.")
+
+
 @keys.command()
 @click.argument("key_id")
 @provider_option
+@rewrap_option
+@prefix_option
+@ledger_options
 @clear_errors
-def rotate(key_id: str, provider_uri: str) -> None:
-    """Make a new version of KEY_ID current; old versions still unwrap old objects."""
-    version = _provider(provider_uri).rotate(key_id)
+def rotate(key_id: str, provider_uri: str, store_uris: tuple[str, ...], prefix: str,
+           ledger_uri: str | None, signing_key: str | None, who: str | None) -> None:
+    """Make a new version of KEY_ID current and re-wrap stored objects under it.
+
+    Content is never re-encrypted: only each object's wrapped data key
+    changes. Objects that fail (reported with the reason) are left as they
+    were and still need the old version: do not shred it before they are fixed.
+    Exit status 1 when any object failed.
+    """
+    provider = _provider(provider_uri)
+    ledger = _ledger(ledger_uri, signing_key, provider, key_id)
+    stores = _open_stores(store_uris)
+    version = provider.rotate(key_id)
     click.echo(f"rotated {key_id}: current version is {version}")
-    click.echo("stored objects keep their old wrapping until re-wrapped")
+    summary, failed = _rewrap_stores(provider, key_id, version, stores, prefix)
+    if not stores:
+        click.echo("stored objects keep their old wrapping until re-wrapped (--rewrap STORE)")
+    if ledger is not None:
+        entry = ledger.append(
+            LedgerKind.KEY_ROTATED.value, "-",
+            {"key_id": key_id, "new_version": version, "by": who or getpass.getuser(),
+             "at": datetime.now(UTC).isoformat(timespec="seconds"),
+             "stores": summary},
+            f"key-rotated/{key_id}/{version}")
+        click.echo(f"recorded key-rotated in the ledger (entry {entry.seq})")
+    if failed:
+        click.echo(f"{failed} object(s) not re-wrapped: fix them and run 'medpipe keys rewrap' "
+                   "before shredding old versions", err=True)
+        sys.exit(1)
+
+
+@keys.command()
+@click.argument("key_id")
+@provider_option
+@click.option("--store", "store_uris", multiple=True, required=True, metavar="STORE_URI",
+              help="Store whose sealed objects to re-wrap (repeatable).")
+@prefix_option
+@clear_errors
+def rewrap(key_id: str, provider_uri: str, store_uris: tuple[str, ...], prefix: str) -> None:
+    """Re-wrap objects still on an older version of KEY_ID under its current version.
+
+    Idempotent: objects already current are counted, not rewritten. Exit
+    status 1 when any object failed.
+    """
+    provider = _provider(provider_uri)
+    _summary, failed = _rewrap_stores(provider, key_id, None, _open_stores(store_uris), prefix)
+    if failed:
+        sys.exit(1)
 
 
 @keys.command()
@@ -89,14 +217,30 @@ def rotate(key_id: str, provider_uri: str) -> None:
 @provider_option
 @click.option("--yes", is_flag=True, help="Confirm: everything KEY_ID wrapped becomes "
               "unrecoverable.")
+@ledger_options
 @clear_errors
-def shred(key_id: str, provider_uri: str, yes: bool) -> None:
-    """Destroy every version of KEY_ID (crypto-shredding). Irreversible."""
+def shred(key_id: str, provider_uri: str, yes: bool, ledger_uri: str | None,
+          signing_key: str | None, who: str | None) -> None:
+    """Destroy every version of KEY_ID (crypto-shredding). Irreversible.
+
+    The key is destroyed first and recorded after, so the ledger never claims
+    a shred that did not happen; re-running after a failed record is safe
+    (destroying is idempotent, and so is the entry).
+    """
     if not yes:
         raise InvalidInput(f"refusing to shred '{key_id}' without --yes: every object it "
                            "protects becomes unrecoverable")
-    _provider(provider_uri).destroy(key_id)
+    provider = _provider(provider_uri)
+    ledger = _ledger(ledger_uri, signing_key, provider, key_id)
+    provider.destroy(key_id)
     click.echo(f"shredded {key_id}: what it wrapped is unrecoverable")
+    if ledger is not None:
+        entry = ledger.append(
+            LedgerKind.KEY_SHREDDED.value, "-",
+            {"key_id": key_id, "by": who or getpass.getuser(),
+             "at": datetime.now(UTC).isoformat(timespec="seconds")},
+            f"key-shredded/{key_id}")
+        click.echo(f"recorded key-shredded in the ledger (entry {entry.seq})")
 
 
 @keys.command(name="export-public")

@@ -10,6 +10,7 @@ ledger).
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -26,7 +27,7 @@ from activities.pseudonymize import (
     pseudonymize_file,
 )
 from activities.pseudonymize.draft import draft_policy
-from contracts.errors import MedpipeError
+from contracts.errors import InvalidInput, MedpipeError
 
 T = TypeVar("T")
 
@@ -105,12 +106,45 @@ def policy_init(data: Path, out: Path | None) -> None:
 
 @click.command("reidentify")
 @click.argument("token")
-@click.option("--vault", "vault_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--reason", required=True, help="Why (recorded in the provenance ledger).")
+@click.option("--vault", "vault_path", default=None,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A local vault file (policy previews); default: the deployment's sealed "
+                   "vault (fleet.vault_uri), opened with the customer's key.")
+@click.option("--by", "requested_by", default=None, help="Who (default: your user name).")
+@click.pass_obj
 @_clean_errors
-def reidentify_cmd(token: str, vault_path: Path) -> None:
-    """Print the identifier behind TOKEN (needs the vault)."""
-    click.echo(FileVaultStore(vault_path).open().reidentify(token))
+def reidentify_cmd(cfg: Any, token: str, reason: str, vault_path: Path | None,
+                   requested_by: str | None) -> None:
+    """Print the identifier behind TOKEN (needs the vault's key); every use is recorded."""
+    import getpass
+    import hashlib
+
+    if not reason.strip():
+        raise InvalidInput("re-identification needs a reason (--reason \"...\")")
+    who = requested_by or getpass.getuser()
+    if vault_path is not None:
+        click.echo(FileVaultStore(vault_path).open().reidentify(token))
+        return
+    from activities.keys import shared_provider
+    from activities.ledger import Ledger
+    from activities.pseudonymize.activity import SealedVaultStore
+    from activities.pseudonymize.tokens import Vault
+    from activities.storage.base import open_store
+
+    fleet = cfg.fleet
+    if not fleet.vault_uri or not fleet.ledger_uri:
+        raise InvalidInput("no sealed vault and ledger configured (fleet.vault_uri, "
+                           "fleet.ledger_uri); pass --vault FILE for a local preview vault")
+    sealed = SealedVaultStore(open_store(fleet.vault_uri), fleet.keys)
+    identifier = Vault(sealed.load, sealed.save).reidentify(token)
+    Ledger(open_store(fleet.ledger_uri), shared_provider(fleet.keys.key_uri),
+           fleet.keys.signing_key_id).append(
+        "reidentified", "-", {"token_sha256": hashlib.sha256(token.encode()).hexdigest(),
+                              "requested_by": who, "reason": reason.strip()[:500]},
+        f"reidentified/{who}/{hashlib.sha256((token + reason).encode()).hexdigest()[:16]}"
+        f"/{time.time_ns()}")
+    click.echo(identifier)
 
 
 #: Commands for ``workers.cli.main`` (register each with ``main.add_command``).

@@ -104,6 +104,30 @@ def verify_command(model: Path | None, bundle: Path | None, keys: tuple[str, ...
                f"{verified.root_digest}) signed by key {verified.key_fingerprint[:16]}…")
 
 
+def _deployment() -> Any:
+    """The ``medpipe`` configuration when run under the main command (else None)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.find_root().obj if ctx is not None else None
+
+
+def _store_or_default(store: str | None) -> str:
+    if store:
+        return store
+    cfg = _deployment()
+    if cfg is not None and getattr(cfg.fleet, "ledger_uri", ""):
+        return str(cfg.fleet.ledger_uri)
+    raise InvalidInput("which ledger? pass --store BUCKET_URI (or configure fleet.ledger_uri)")
+
+
+def _keys_or_default(keys: tuple[str, ...]) -> tuple[str, ...]:
+    if keys:
+        return keys
+    cfg = _deployment()
+    if cfg is not None and Path(cfg.public_key_path).exists():
+        return (str(cfg.public_key_path),)
+    raise InvalidInput("which keys are trusted? pass --key PUBLIC.pem")
+
+
 def _ledger(store: str, checkpoint_store: str | None = None, key_uri: str | None = None,
             key_id: str | None = None) -> Any:
     from activities.keys.base import open_provider
@@ -118,18 +142,25 @@ def _ledger(store: str, checkpoint_store: str | None = None, key_uri: str | None
 @click.command("evidence")
 @click.argument("release")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path))
-@click.option("--store", required=True, help="Bucket URI of the provenance ledger.")
+@click.option("--store", default=None,
+              help="Bucket URI of the provenance ledger (default: the deployment's).")
 @click.option("--checkpoint-store", help="Bucket URI of the ledger's head checkpoints.")
 @click.option("--key", "keys", multiple=True, type=click.Path(),
               help="Public key (PEM) to include in the evidence.")
 @click.option("--key-uri", help="Key provider URI, to include the signing key's public key.")
 @click.option("--key-id", help="Signing key id in --key-uri.")
 @_one_line_errors
-def evidence_command(release: str, out_dir: Path, store: str, checkpoint_store: str | None,
-                     keys: tuple[str, ...], key_uri: str | None, key_id: str | None) -> None:
+def evidence_command(release: str, out_dir: Path, store: str | None,
+                     checkpoint_store: str | None, keys: tuple[str, ...], key_uri: str | None,
+                     key_id: str | None) -> None:
     """Write the evidence of RELEASE (signature, provenance, reports, ledger) to a directory."""
     from activities.signing.evidence import write_evidence
 
+    store = _store_or_default(store)
+    cfg = _deployment()
+    if not keys and not key_uri and cfg is not None and Path(cfg.public_key_path).exists():
+        keys = (str(cfg.public_key_path),)
+    release = release if release.startswith("release-") else f"release-{release}"
     public = _read_keys(keys)
     if key_uri and key_id:
         from activities.keys.base import open_provider
@@ -146,16 +177,17 @@ def ledger_group() -> None:
 
 
 @ledger_group.command("verify")
-@click.option("--store", required=True, help="Bucket URI of the ledger.")
+@click.option("--store", default=None, help="Bucket URI of the ledger (default: the deployment's).")
 @click.option("--checkpoint-store", help="Bucket URI of the head checkpoints, if separate.")
-@click.option("--key", "keys", multiple=True, required=True, type=click.Path(),
+@click.option("--key", "keys", multiple=True, type=click.Path(),
               help="Trusted public key (PEM); repeatable (old keys after a rotation too).")
 @click.option("--expect-head", help="SEQ:HASH the chain must contain (from evidence or a "
                                     "previous verify).")
 @_one_line_errors
-def ledger_verify(store: str, checkpoint_store: str | None, keys: tuple[str, ...],
+def ledger_verify(store: str | None, checkpoint_store: str | None, keys: tuple[str, ...],
                   expect_head: str | None) -> None:
     """Verify every entry, link, signature and the head checkpoint."""
+    store, keys = _store_or_default(store), _keys_or_default(keys)
     anchor = None
     if expect_head:
         seq, _, digest = expect_head.partition(":")
@@ -168,13 +200,15 @@ def ledger_verify(store: str, checkpoint_store: str | None, keys: tuple[str, ...
 
 
 @ledger_group.command("show")
-@click.option("--store", required=True, help="Bucket URI of the ledger.")
+@click.option("--store", default=None, help="Bucket URI of the ledger (default: the deployment's).")
 @click.option("--release", "release_id", help="Only this release's entries.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @_one_line_errors
-def ledger_show(store: str, release_id: str | None, as_json: bool) -> None:
+def ledger_show(store: str | None, release_id: str | None, as_json: bool) -> None:
     """List ledger entries (unverified: run ``ledger verify`` to check them)."""
-    for e in _ledger(store).entries(release_id):
+    if release_id and not release_id.startswith("release-"):
+        release_id = f"release-{release_id}"
+    for e in _ledger(_store_or_default(store)).entries(release_id):
         if as_json:
             click.echo(e.model_dump_json())
         else:

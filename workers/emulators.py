@@ -159,7 +159,7 @@ def emulator_children(home: Path, ports: EmulatorPorts | None = None
         d.mkdir(parents=True, exist_ok=True)
     return [
         ("emulator-s3", moto_command(ports.s3), {}),
-        ("emulator-gcs", gcs_command(ports.gcs, persistent=False), gcs_env(gcs_dir)),
+        ("emulator-gcs", gcs_command(ports.gcs), gcs_env(gcs_dir)),
         ("emulator-azure", azurite_command(ports.azure, azurite_dir), {}),
     ]
 

@@ -83,13 +83,22 @@ class CanaryWorkflow:
         since = workflow.now()
         while True:
             attempts += 1
+            call = GatewayCallInput(target=target, operation=operation, body=body or {})
             try:
-                result = await workflow.execute_activity(
-                    GATEWAY_CALL,
-                    GatewayCallInput(target=target, operation=operation, body=body or {}),
-                    task_queue=self._inp.activity_queue, result_type=GatewayCallResult,
-                    start_to_close_timeout=timedelta(seconds=20),
-                    retry_policy=SINGLE_ATTEMPT, summary=f"{operation} on {target.name}")
+                if operation == "rollback" and \
+                        self._inp.activity_queue == workflow.info().task_queue:
+                    # On the workflow's own worker a local activity answers within the same
+                    # workflow task: a rollback confirms in ~40 ms instead of ~100 ms.
+                    result = await workflow.execute_local_activity(
+                        GATEWAY_CALL, call, result_type=GatewayCallResult,
+                        start_to_close_timeout=timedelta(seconds=20),
+                        retry_policy=SINGLE_ATTEMPT, summary=f"{operation} on {target.name}")
+                else:
+                    result = await workflow.execute_activity(
+                        GATEWAY_CALL, call, task_queue=self._inp.activity_queue,
+                        result_type=GatewayCallResult,
+                        start_to_close_timeout=timedelta(seconds=20),
+                        retry_policy=SINGLE_ATTEMPT, summary=f"{operation} on {target.name}")
                 self._problems.pop((target.name, operation), None)
                 return result
             except ActivityError as e:

@@ -6,7 +6,9 @@ objects by a relative key. Release artifacts are **write-once**: putting the
 same content again is a no-op, different content under an existing key raises
 ``AlreadyExists``. Every put computes SHA-256 while streaming and stores it
 with the object; every get verifies it while streaming and raises
-``IntegrityError`` at the end of a mismatching stream.
+``IntegrityError`` at the end of a mismatching stream. The single exception
+to write-once is ``replace_if_match``, a compare-and-swap reserved for key
+rotation (same plaintext, new envelope header).
 
 Adding a cloud is one module with ``@register("scheme")`` plus an import line
 in ``_ADAPTER_MODULES``; its SDK import is guarded so that a missing extra
@@ -85,6 +87,27 @@ class ObjectStore(Protocol):
         Returns:
             True if this call created the object, False if it already existed
             (whatever its content): the primitive behind race-free appends.
+        """
+        ...
+
+    def replace_if_match(self, key: str, chunks: Iterable[bytes],
+                         expected_sha256: str) -> ObjectInfo:
+        """Atomically replace ``key`` only if its stored SHA-256 is still ``expected_sha256``.
+
+        The one sanctioned exception to write-once, and it exists for **key
+        rotation only** (``activities.rotation``): an envelope's header is
+        replaced by one whose data key is re-wrapped under a new key version,
+        while the content segments, and so the plaintext, stay byte for byte
+        the same. Nothing else may call it. The compare-and-swap makes a
+        concurrent writer (another rotation) lose cleanly instead of one
+        overwriting the other; readers see the old object or the new one,
+        never a mixture.
+
+        Raises:
+            NotFound: no such object (replacing never creates).
+            AlreadyExists: the object changed since ``expected_sha256`` was read
+                (a conflict: re-read and retry); nothing was written.
+            ProviderUnavailable: the provider does not answer.
         """
         ...
 

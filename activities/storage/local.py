@@ -4,6 +4,7 @@ Layout under the bucket root::
 
     <key>                         object content (hard-linked in place: atomic)
     .medpipe/meta/<key>.json      size and SHA-256, written before the content appears
+    .medpipe/meta/<key>.json.pending  the new record while ``replace_if_match`` swaps content
     .medpipe/tmp/                 uploads in progress (same filesystem, so link is atomic)
     .medpipe/locks/               per-key flock files serialising write-once checks
 
@@ -64,6 +65,42 @@ class LocalStore:
     def _meta_path(self, key: str) -> Path:
         return self.root / _META / "meta" / f"{key}.json"
 
+    def _pending_path(self, key: str) -> Path:
+        return self.root / _META / "meta" / f"{key}.json.pending"
+
+    def _spool(self, chunks: Iterable[bytes]) -> tuple[Path, int, str]:
+        """Write ``chunks`` to a fresh temporary file (fsynced): (path, size, sha256)."""
+        tmp_dir = self.root / _META / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        tmp = tmp_dir / uuid.uuid4().hex
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with open(tmp, "wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return tmp, size, digest.hexdigest()
+
+    def _file_digest(self, key: str) -> tuple[int, str]:
+        digest = hashlib.sha256()
+        size = 0
+        with open(self.root / key, "rb") as fh:
+            while chunk := fh.read(CHUNK_SIZE):
+                digest.update(chunk)
+                size += len(chunk)
+        return size, digest.hexdigest()
+
+    def _read_record(self, path: Path) -> tuple[int, str]:
+        meta = json.loads(path.read_text())
+        return int(meta["size"]), str(meta["sha256"])
+
     @contextlib.contextmanager
     def _lock(self, key: str) -> Iterator[None]:
         lock_dir = self.root / _META / "locks"
@@ -83,21 +120,9 @@ class LocalStore:
     def put(self, key: str, chunks: Iterable[bytes]) -> ObjectInfo:
         _check_key(key)
         self._ensure_reachable()
-        tmp_dir = self.root / _META / "tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        tmp = tmp_dir / uuid.uuid4().hex
-        digest = hashlib.sha256()
-        size = 0
+        tmp, size, sha256 = self._spool(chunks)
         try:
-            with open(tmp, "wb") as out:
-                for chunk in chunks:
-                    digest.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            info = ObjectInfo(uri=self.uri_for(key), key=key, size=size,
-                              sha256=digest.hexdigest())
+            info = ObjectInfo(uri=self.uri_for(key), key=key, size=size, sha256=sha256)
             self._commit(key, tmp, info)
             return info
         finally:
@@ -129,11 +154,28 @@ class LocalStore:
         if not target.is_file():
             raise NotFound(f"{self.uri_for(key)} does not exist")
         try:
-            meta = json.loads(self._meta_path(key).read_text())
-        except (OSError, ValueError) as e:
+            size, sha256 = self._read_record(self._meta_path(key))
+        except (OSError, ValueError, KeyError) as e:
             raise IntegrityError(f"{self.uri_for(key)} has no readable digest record") from e
-        return ObjectInfo(uri=self.uri_for(key), key=key, size=int(meta["size"]),
-                          sha256=str(meta["sha256"]))
+        if self._pending_path(key).exists():
+            size, sha256 = self._settled_record(key, size, sha256)
+        return ObjectInfo(uri=self.uri_for(key), key=key, size=size, sha256=sha256)
+
+    def _settled_record(self, key: str, size: int, sha256: str) -> tuple[int, str]:
+        """The record matching the content while a replacement is pending (or was interrupted).
+
+        ``replace_if_match`` renames the new content into place, then the
+        pending record over the old one; a reader in between (or after a crash
+        there) hashes the content to tell which record is true. Read-only: only
+        ``replace_if_match`` settles the files, under the key's lock.
+        """
+        try:
+            pending = self._read_record(self._pending_path(key))
+        except (OSError, ValueError, KeyError):
+            return size, sha256
+        if pending[1] == sha256:
+            return size, sha256
+        return pending if self._file_digest(key) == pending else (size, sha256)
 
     def exists(self, key: str) -> bool:
         _check_key(key)
@@ -179,6 +221,68 @@ class LocalStore:
         with self._lock(key):
             (self.root / key).unlink(missing_ok=True)
             self._meta_path(key).unlink(missing_ok=True)
+            self._pending_path(key).unlink(missing_ok=True)
+
+    def replace_if_match(self, key: str, chunks: Iterable[bytes],
+                         expected_sha256: str) -> ObjectInfo:
+        """Swap ``key``'s content if its digest is still ``expected_sha256`` (key rotation only).
+
+        The new content is spooled first (outside the lock, so a slow stream
+        does not hold it), then, under the key's lock: compare,
+        write the pending record, rename the content into place, rename the
+        pending record over the old one. A crash between the two renames
+        leaves a pending record that ``head`` consults and the next
+        replacement settles, so the object never reads as corrupted.
+        """
+        _check_key(key)
+        self._ensure_reachable()
+        if not (self.root / key).is_file():
+            raise NotFound(f"{self.uri_for(key)} does not exist (replace never creates)")
+        tmp, size, sha256 = self._spool(chunks)
+        info = ObjectInfo(uri=self.uri_for(key), key=key, size=size, sha256=sha256)
+        try:
+            with self._lock(key):
+                if not (self.root / key).is_file():
+                    raise NotFound(f"{info.uri} was deleted meanwhile (replace never creates)")
+                current = self._settle(key)
+                if current != expected_sha256:
+                    raise AlreadyExists(
+                        f"{info.uri} changed since it was read (expected sha256 "
+                        f"{expected_sha256[:12]}…, found {current[:12]}…): not replaced; "
+                        "re-read it and retry")
+                pending = self._pending_path(key)
+                staged = pending.with_name(f"{pending.name}.{uuid.uuid4().hex}.tmp")
+                staged.write_text(json.dumps({"size": size, "sha256": sha256}))
+                os.replace(staged, pending)
+                os.replace(tmp, self.root / key)
+                os.replace(pending, self._meta_path(key))
+                self._fsync_dir(self.root / key)
+                self._fsync_dir(pending)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return info
+
+    def _settle(self, key: str) -> str:
+        """Under the key's lock: finish or drop an interrupted replacement; the true digest."""
+        meta = self._meta_path(key)
+        pending = self._pending_path(key)
+        size, sha256 = self._read_record(meta)
+        if not pending.exists():
+            return sha256
+        _size, true_sha = self._settled_record(key, size, sha256)
+        if true_sha != sha256:
+            os.replace(pending, meta)
+        else:
+            pending.unlink(missing_ok=True)
+        return true_sha
+
+    @staticmethod
+    def _fsync_dir(path: Path) -> None:
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def create_if_absent(self, key: str, data: bytes) -> bool:
         _check_key(key)

@@ -113,6 +113,17 @@ def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path,
         assert '"state": "succeeded"' in status.stdout
         listed = medpipe("list", "--model", "risk-model", env=env)
         assert "release-risk-model-cli1" in listed.stdout
+        # auditors: the evidence pack of the release verifies as a whole, and offline
+        ev = medpipe("evidence", "risk-model-cli1", "-o", str(tmp_path / "evidence"), env=env)
+        assert ev.returncode == 0, ev.stdout + ev.stderr
+        checked = medpipe("verify", "--evidence", str(tmp_path / "evidence"), "--key",
+                          str(home / "keys" / "signing.pub.pem"), env=env)
+        assert checked.returncode == 0 and '"verified": true' in checked.stdout, checked.stderr
+        chain = medpipe("ledger", "verify", env=env)
+        assert chain.returncode == 0 and "OK" in chain.stdout, chain.stdout + chain.stderr
+        shown = medpipe("ledger", "show", "--release", "risk-model-cli1", env=env)
+        for kind in ("release-started", "stage-completed", "signed", "deployed"):
+            assert kind in shown.stdout, shown.stdout
 
         # Nothing to roll back yet for a release that was never deployed.
         none = medpipe("rollback", "risk-model-nope", "--reason", "test", env=env)
@@ -143,6 +154,8 @@ def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path,
         watched = medpipe("watch", "release-risk-model-cli2", env=env)
         assert watched.returncode == 1 and "INC-123" in watched.stdout, watched.stdout
         assert "sepsis alerts doubled" in watched.stdout
+        rolled = medpipe("ledger", "show", "--release", "risk-model-cli2", env=env)
+        assert "rolled-back" in rolled.stdout and "INC-123" in rolled.stdout, rolled.stdout
         logs = medpipe("dev", "logs", env=env)
         assert "temporal" in logs.stdout
     finally:

@@ -332,3 +332,37 @@ async def test_all_compliant_stores_down_waits_then_resumes(
     ingest = stage(status, Stage.INGEST)
     assert ingest.ran_on.cloud == "azure"
     assert {f.cause for f in ingest.failovers} >= {FailoverCause.PROVIDER_UNAVAILABLE}
+
+
+async def test_reidentification_needs_the_key_and_every_use_is_in_the_ledger(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    import csv
+    import json
+
+    from click.testing import CliRunner
+
+    from activities.ledger import Ledger
+    from activities.pseudonymize.activity import SealedVaultStore
+    from activities.storage.base import open_store
+    from workers.cli_pseudo import reidentify_cmd
+    from workers.config import StackConfig
+
+    fleet = make_fleet(tmp_path)
+    async with running_workers(client, fleet, ["aws/us-east-1"]):
+        await (await start(client, make_request(fleet, sample))).result()
+    patient = next(csv.DictReader(sample["dataset"].open()))["patient_id"]
+    raw = SealedVaultStore(open_store(fleet.vault_uri), fleet.keys).load()
+    assert raw is not None and patient.encode() in raw  # sealed at rest, readable with the key
+    vault_file = next((tmp_path / "buckets" / "vault").rglob("v*.sealed")).read_bytes()
+    assert patient.encode() not in vault_file
+    token = json.loads(raw)["tokens"][patient]
+    cfg = StackConfig(fleet=fleet, home=str(tmp_path))
+    run = CliRunner().invoke(reidentify_cmd, [token, "--reason", "adverse event follow-up",
+                                              "--by", "dr-who"], obj=cfg)
+    assert run.exit_code == 0 and run.output.strip() == patient, run.output
+    entries = [e for e in Ledger(open_store(fleet.ledger_uri)).entries()
+               if e.kind == "reidentified"]
+    assert len(entries) == 1 and entries[0].payload["requested_by"] == "dr-who"
+    assert patient not in json.dumps(entries[0].payload)  # the ledger never holds the identifier
+    no_reason = CliRunner().invoke(reidentify_cmd, [token, "--reason", " "], obj=cfg)
+    assert no_reason.exit_code != 0 and "needs a reason" in no_reason.output

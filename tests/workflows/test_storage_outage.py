@@ -223,9 +223,44 @@ async def test_no_compliant_store_answers_release_waits_until_one_returns(
     refused = {f.from_queue.split(".", 1)[1] for f in reingest.failovers
                if f.cause is FailoverCause.PROVIDER_UNAVAILABLE}
     assert {"azure.eastus.cpu", "onprem.gpu-01.cpu"} <= refused
+    if MEASURE:
+        print("\nre-ingest failovers:", *(f"{f.from_queue}: {f.cause.value} {f.seconds:.2f}s "
+                                         f"{f.detail[:50]}" for f in reingest.failovers),
+              f"re-ingest took {reingest.seconds:.1f}s", sep="\n  ")
     assert any(azure_uri.split("?")[0] in f.detail for f in reingest.failovers)
+    history = await failed_activity_types(handle)
+    assert ErrorType.INPUT_UNAVAILABLE in history and ErrorType.PROVIDER_UNAVAILABLE in history
     assert stage(status, Stage.EVALUATE).ran_on.cloud == "azure"  # type: ignore[union-attr]
     assert status.ingest is not None and status.ingest.artifact("dataset").bucket_uri == azure_uri
     attrs = {p.key.name: p.value for p in (await handle.describe()).typed_search_attributes}
     assert attrs["MedpipeWaiting"] is False and attrs["MedpipeState"] == "succeeded"
     assert list(open_store(store_of(fleet, "gcp/europe-west3")).list()) == []
+
+
+async def test_zz_frozen_probe(
+        client: Client, tmp_path: Path, sample: dict[str, Path], clouds: Clouds) -> None:
+    import signal as _sig
+    import time as _t
+    fleet = emulated_fleet(tmp_path, clouds)
+    async with running_workers(client, fleet, US_WORKERS):
+        handle = await start(client, make_request(fleet, sample))
+        await ingested_on(handle, "aws")
+        os.kill(clouds.moto.proc.pid, _sig.SIGSTOP)
+        t0 = _t.monotonic()
+        try:
+            for _ in range(60):
+                await asyncio.sleep(1)
+                st = await status_of(handle)
+                print(round(_t.monotonic() - t0), st.state.value, st.current_stage,
+                      [(s.stage.value, s.ran_on.cloud if s.ran_on else None) for s in st.stages],
+                      st.waiting.reason[:60] if st.waiting else "", flush=True)
+                if st.state is not ReleaseState.RUNNING and st.state is not ReleaseState.WAITING:
+                    break
+        finally:
+            os.kill(clouds.moto.proc.pid, _sig.SIGCONT)
+        desc = await handle.describe()
+        print(desc.status)
+        status = await handle.result()
+        for s in status.stages:
+            print(s.stage.value, s.ran_on.cloud if s.ran_on else None,
+                  [(f.from_queue, f.cause.value, round(f.seconds, 1), f.detail[:40]) for f in s.failovers])

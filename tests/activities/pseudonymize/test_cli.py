@@ -20,9 +20,9 @@ def test_pseudonymize_then_reidentify(cohort_csv: Path, tmp_path: Path) -> None:
     assert report["records"] == 180 and report["new_tokens"] == 60
     token = pacsv.read_csv(out).column("patient_id")[0].as_py()
     original = pacsv.read_csv(cohort_csv).column("patient_id")[0].as_py()
-    res = runner.invoke(reidentify_cmd, [token, "--vault", str(vault)])
+    res = runner.invoke(reidentify_cmd, [token, "--vault", str(vault), "--reason", "audit"])
     assert res.exit_code == 0 and res.output.strip() == original
-    res = runner.invoke(reidentify_cmd, ["pt_unknown", "--vault", str(vault)])
+    res = runner.invoke(reidentify_cmd, ["pt_unknown", "--vault", str(vault), "--reason", "x"])
     assert res.exit_code == 2 and "not issued" in res.output
 
 
