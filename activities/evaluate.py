@@ -24,7 +24,7 @@ from temporalio import activity
 from activities.boundary import translate_errors
 from activities.context import WorkerContext
 from activities.metrics import accuracy, auroc, expected_calibration_error
-from activities.progress import heartbeat
+from activities.progress import heartbeat, keeps_alive
 from activities.sealed import open_plain
 from contracts.errors import (
     AcceleratorUnavailable,
@@ -151,6 +151,7 @@ class EvaluateActivities:
 
     @activity.defn(name=ActivityName.EVALUATE)
     @translate_errors
+    @keeps_alive("evaluate")
     def evaluate(self, inp: EvaluateInput) -> EvaluateResult:
         """Score the held-out rows of ``inp.dataset`` with ``inp.model``."""
         providers = choose_providers(inp.require_accelerator, self.ctx.profile.has_gpu)

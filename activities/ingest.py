@@ -15,7 +15,7 @@ from temporalio import activity
 
 from activities.boundary import translate_errors
 from activities.context import WorkerContext
-from activities.progress import heartbeating, throttled
+from activities.progress import heartbeating, keeps_alive, throttled
 from activities.sealed import store_sealed
 from activities.sources import open_source
 from contracts.release import ActivityName, IngestInput, IngestResult
@@ -36,6 +36,7 @@ class IngestActivities:
 
     @activity.defn(name=ActivityName.INGEST)
     @translate_errors
+    @keeps_alive("ingest")
     def ingest(self, inp: IngestInput) -> IngestResult:
         """Fetch every source of ``inp`` into this worker's store."""
         artifacts = []

@@ -256,11 +256,12 @@ def rewrap_objects(store: ObjectStore, provider: KeyProvider, key_id: str,
                    new_key_id: str | None = None, prefix: str = "",
                    context_for: Callable[[str], Mapping[str, str] | None] = context_for_key,
                    on_outcome: Callable[[RewrapOutcome], None] | None = None) -> RewrapReport:
-    """Re-wrap the data key of every envelope under ``prefix`` that an older version of
-    ``key_id`` wraps, under the current version of ``new_key_id`` (default: ``key_id``).
+    """Re-wrap the data keys of the envelopes under ``prefix`` that old versions of ``key_id`` wrap.
 
-    Content segments are not read into memory nor changed; each object is
-    streamed through ``rewrap_stream`` into ``replace_if_match``.
+    The target is the current version of ``new_key_id`` (default: ``key_id``).
+    Each object is streamed through ``rewrap_stream`` into
+    ``replace_if_match`` in constant memory; its content segments pass
+    through unchanged and are never decrypted.
 
     Args:
         store: the store to walk.

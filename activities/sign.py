@@ -21,6 +21,7 @@ from activities.boundary import translate_errors
 from activities.context import WorkerContext
 from activities.keys import shared_provider
 from activities.ledger import Ledger
+from activities.progress import keeps_alive
 from activities.sealed import open_plain
 from activities.signing.evidence import signed_entry_payload
 from activities.signing.oms import sign_model, verify_model
@@ -58,6 +59,7 @@ class SignActivities:
 
     @activity.defn(name=ActivityName.SIGN)
     @translate_errors
+    @keeps_alive("sign")
     def sign(self, inp: SignInput) -> SignResult:
         """Sign the model and the provenance with the customer's signing key."""
         if not inp.keys.enabled:

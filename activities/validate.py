@@ -28,7 +28,7 @@ from temporalio import activity
 
 from activities.boundary import translate_errors
 from activities.context import WorkerContext
-from activities.progress import heartbeating
+from activities.progress import heartbeating, keeps_alive
 from activities.residual import RESIDUAL_PATTERNS, DigestSet
 from activities.sealed import open_plain, store_sealed
 from contracts.crypto import KeySettings
@@ -304,6 +304,7 @@ class ValidateActivities:
 
     @activity.defn(name=ActivityName.VALIDATE)
     @translate_errors
+    @keeps_alive("validate")
     def validate(self, inp: ValidateInput) -> ValidateResult:
         """Run data expectations and residual-identifier checks; store the counts-only report.
 

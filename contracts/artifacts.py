@@ -36,4 +36,5 @@ class ArtifactRef(BaseModel):
     @property
     def uri(self) -> str:
         """Absolute URI of the artifact."""
-        return f"{self.bucket_uri.rstrip('/')}/{self.key}"
+        base, sep, query = self.bucket_uri.partition("?")
+        return f"{base.rstrip('/')}/{self.key}" + (f"?{query}" if sep else "")

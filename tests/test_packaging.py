@@ -46,3 +46,16 @@ def test_compose_runs_one_worker_per_profile() -> None:
     commands = [s.get("command") for s in compose["services"].values() if s.get("command")]
     for profile in cfg.fleet.profiles:
         assert ["worker", "--profile", profile.name] in commands
+
+
+def test_code_is_ruff_and_mypy_clean() -> None:
+    """The conventions of DESIGN §6, enforced: lint and types of the shipped code."""
+    root = Path(__file__).resolve().parents[1]
+    bin_dir = Path(sys.executable).parent
+    ruff = subprocess.run([str(bin_dir / "ruff"), "check", "contracts", "workflows",
+                           "activities", "workers", "bench"], cwd=root, capture_output=True,
+                          text=True)
+    assert ruff.returncode == 0, ruff.stdout[-3000:]
+    mypy = subprocess.run([str(bin_dir / "mypy"), "contracts", "workflows", "activities",
+                           "workers"], cwd=root, capture_output=True, text=True)
+    assert mypy.returncode == 0, mypy.stdout[-3000:]

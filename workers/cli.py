@@ -11,6 +11,7 @@ import asyncio
 import getpass
 import hashlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Coroutine
@@ -448,19 +449,50 @@ def dev() -> None:
 
 
 @dev.command(name="up")
-@click.pass_obj
-def dev_up(cfg: StackConfig) -> None:
+@click.option("--storage", type=click.Choice(["local", "emulated"]), default=None,
+              help="local: directory buckets (default); emulated: the AWS, GCP and Azure "
+                   "profiles on moto (S3), gcp-storage-emulator and Azurite.")
+@click.pass_context
+def dev_up(ctx: click.Context, storage: str | None) -> None:
     """Start the local stack (no-op if it already runs)."""
     from workers import dev as stack
+    from workers.config import STORAGE_MODE_FILE
 
+    cfg: StackConfig = ctx.obj
     home = medpipe_home()
+    if storage and storage != cfg.storage:
+        state = stack.read_state(home)
+        if state and stack.supervisor_alive(state):
+            err.print(f"[red]error:[/red] the local stack runs with {cfg.storage} storage; "
+                      "`medpipe dev down` first")
+            sys.exit(2)
+        home.mkdir(parents=True, exist_ok=True)
+        (home / STORAGE_MODE_FILE).write_text(storage)
+        os.environ["MEDPIPE_STORAGE"] = storage
+        cfg = load_config(ctx.find_root().params.get("config_path"))
     try:
         state = stack.up(cfg, home)
     except TimeoutError as e:
         err.print(f"[red]error:[/red] {e}")
         sys.exit(1)
-    console.print(f"local stack up ({len(state['children'])} processes); state in {home}")
+    console.print(f"local stack up ({len(state['children'])} processes, {cfg.storage} storage);"
+                  f" state in {home}")
     console.print(f"  Temporal: {cfg.temporal_address}   Web UI: {cfg.ui_url}")
+
+
+@dev.command(name="init")
+@click.pass_obj
+def dev_init(cfg: StackConfig) -> None:
+    """Create the deployment's local state without starting anything: buckets, keys (local
+    keyring), the exported public signing key, codec keyring and token, gateway admin PKI.
+    (Containers run this once before the services start.)"""
+    from workers import dev as stack
+
+    stack.ensure_local_buckets(cfg, all_schemes=True)
+    stack.prepare_security(cfg)
+    if cfg.fleet.gateways:
+        stack.ensure_gateway_pki(cfg)
+    console.print(f"initialised {cfg.home}: keys, codec keyring, gateway PKI")
 
 
 @dev.command(name="down")

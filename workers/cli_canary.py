@@ -61,7 +61,7 @@ def _fail(message: str) -> None:
 
 
 def _update_refusal(e: WorkflowUpdateFailedError) -> str:
-    cause = e.cause
+    cause: BaseException | None = e.cause
     while cause is not None and not isinstance(cause, ApplicationError):
         cause = cause.__cause__
     return cause.message if isinstance(cause, ApplicationError) else str(e.cause or e)
@@ -332,16 +332,19 @@ def traffic(cfg: StackConfig, rate: float, duration: float | None, data_path: st
               type=click.Path(exists=True, dir_okay=False),
               help="Public key (PEM) trusted to sign models (repeatable); implies "
                    "--require-signature.")
+@click.option("--revoked", multiple=True,
+              help="Fingerprint (sha256 of the public key PEM) of a key no longer trusted.")
 @click.option("--threads", type=int, default=1, show_default=True)
 @click.option("--log-level", default="warning", show_default=True)
 def gateway(host: str, port: int, admin_port: int, tls_cert: str, tls_key: str,
             client_ca: str, model_name: str, require_signature: bool,
-            trusted_keys: tuple[str, ...], threads: int, log_level: str) -> None:
+            trusted_keys: tuple[str, ...], revoked: tuple[str, ...], threads: int,
+            log_level: str) -> None:
     """Run the inference gateway (OIP v2, weighted stable/canary slots, mTLS admin API)."""
     from workers.gateway.server import AdminTLS, serve
     from workers.gateway.verify import OMSVerifier
 
-    verifier = OMSVerifier([Path(k) for k in trusted_keys]) if trusted_keys else None
+    verifier = OMSVerifier([Path(k) for k in trusted_keys], revoked) if trusted_keys else None
     serve(host, port, admin_port,
           AdminTLS(cert=Path(tls_cert), key=Path(tls_key), client_ca=Path(client_ca)),
           model_name, verifier=verifier, require_signature=require_signature or bool(verifier),

@@ -114,8 +114,9 @@ def _store_or_default(store: str | None) -> str:
     if store:
         return store
     cfg = _deployment()
-    if cfg is not None and getattr(cfg.fleet, "ledger_uri", ""):
-        return str(cfg.fleet.ledger_uri)
+    ledger_uri = str(getattr(cfg.fleet, "ledger_uri", "") or "") if cfg is not None else ""
+    if ledger_uri:
+        return ledger_uri
     raise InvalidInput("which ledger? pass --store BUCKET_URI (or configure fleet.ledger_uri)")
 
 

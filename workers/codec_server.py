@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import uvicorn
 from google.protobuf import json_format
@@ -41,7 +42,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from temporalio.api.common.v1 import Payloads
 
@@ -60,6 +61,12 @@ class ServerTLS:
     cert: Path
     key: Path
     client_ca: Path | None = None
+
+
+SESSION_COOKIE = "medpipe_codec_session"
+LOGIN_FORM = ("<!doctype html><title>medpipe codec server</title><form method=post>"
+              "<label>Codec token <input name=token type=password autofocus></label>"
+              "<button>Log in</button></form>")
 
 
 def _error(status: int, message: str, *, bearer: bool = False) -> JSONResponse:
@@ -85,13 +92,21 @@ def build_app(codec: EncryptionCodec, *, token: str | None, ui_origins: list[str
         raise InvalidInput("the codec server needs a bearer token or mutual TLS: it decrypts "
                            "patient-adjacent data and must not answer anonymous requests")
     expected = f"Bearer {token}".encode() if token else None
+    # A browser session for the Web UI: the UI cannot add an Authorization header, but
+    # with "include cross-origin credentials" it sends this same-site, HttpOnly cookie.
+    session = hmac.new((token or "").encode(), b"medpipe codec session", "sha256").hexdigest()
 
     def authorize(request: Request) -> Response | None:
         if expected is not None:
             given = request.headers.get("authorization")
-            if not given:
-                return _error(401, "credentials required (Authorization: Bearer …)", bearer=True)
-            if not hmac.compare_digest(given.encode(), expected):
+            cookie = request.cookies.get(SESSION_COOKIE)
+            if not given and cookie:
+                if not hmac.compare_digest(cookie.encode(), session.encode()):
+                    return _error(403, "session refused: log in again at /login")
+            elif not given:
+                return _error(401, "credentials required (Authorization: Bearer …, or log in "
+                                   "at /login for the Web UI)", bearer=True)
+            elif not hmac.compare_digest(given.encode(), expected):
                 return _error(403, "credentials refused")
         if namespaces is not None:
             namespace = request.path_params.get("namespace") or request.headers.get("x-namespace")
@@ -126,7 +141,28 @@ def build_app(codec: EncryptionCodec, *, token: str | None, ui_origins: list[str
     async def decode(request: Request) -> Response:
         return await handle(request, encode=False)
 
-    routes = [Route("/encode", encode, methods=["POST"]),
+    async def login_form(request: Request) -> Response:
+        return HTMLResponse(LOGIN_FORM, headers={"Cache-Control": "no-store"})
+
+    async def login(request: Request) -> Response:
+        if expected is None:
+            return _error(404, "this codec server authenticates by client certificate only")
+        form = parse_qs((await request.body())[:4096].decode("utf-8", "replace"))
+        given = (form.get("token") or [""])[0].strip()
+        if not given:
+            return _error(401, "token required")
+        if not hmac.compare_digest(f"Bearer {given}".encode(), expected):
+            return _error(403, "credentials refused")
+        response = HTMLResponse("<p>Logged in: the Web UI can now decode payloads (enable "
+                                "<em>Include cross-origin credentials</em> in its codec "
+                                "settings).</p>", headers={"Cache-Control": "no-store"})
+        response.set_cookie(SESSION_COOKIE, session, max_age=8 * 3600, httponly=True,
+                            samesite="strict", secure=request.url.scheme == "https")
+        return response
+
+    routes = [Route("/login", login_form, methods=["GET"]),
+              Route("/login", login, methods=["POST"]),
+              Route("/encode", encode, methods=["POST"]),
               Route("/decode", decode, methods=["POST"]),
               Route("/{namespace}/encode", encode, methods=["POST"]),
               Route("/{namespace}/decode", decode, methods=["POST"])]

@@ -11,12 +11,14 @@ import os
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contracts.crypto import KeySettings
 from contracts.errors import InvalidInput
 from contracts.placement import Cloud, Fleet, GatewayTarget, WorkerProfile
 
+#: Where the local stack records its storage mode, so every command agrees with it.
+STORAGE_MODE_FILE = "storage-mode"
 #: The model name the local stack's gateways serve (the demo releases it).
 DEMO_MODEL = "risk-model"
 #: Public ports of the local gateways are BASE+1.., admin (mTLS) ports BASE+101..
@@ -56,6 +58,10 @@ class StackConfig(BaseModel):
     gateway_model: str = DEMO_MODEL
     payload_codec: bool = True
     codec_port: int = 8081
+    storage: str = Field(default="local", pattern="^(local|emulated)$",
+                         description="local: directory buckets; emulated: the AWS/GCP/Azure "
+                                     "profiles on moto, gcp-storage-emulator and Azurite")
+    emulator_base_port: int = 8900
 
     @property
     def codec_enabled(self) -> bool:
@@ -129,7 +135,20 @@ def load_config(path: str | None = None) -> StackConfig:
     data.setdefault("home", str(home))
     base = int(data.get("gateway_base_port") or DEFAULT_GATEWAY_BASE_PORT)  # type: ignore[call-overload]
     model = str(data.get("gateway_model") or DEMO_MODEL)
-    data.setdefault("fleet", default_fleet(home, base, model).model_dump())
+    mode_file = home / STORAGE_MODE_FILE  # written by `medpipe dev up --storage …`
+    if os.environ.get("MEDPIPE_STORAGE"):
+        data["storage"] = os.environ["MEDPIPE_STORAGE"]
+    elif "storage" not in data and mode_file.exists():
+        data["storage"] = mode_file.read_text().strip()
+    if "fleet" not in data:
+        fleet = default_fleet(home, base, model)
+        if data.get("storage") == "emulated":
+            from workers.emulators import EmulatorPorts, emulated_profiles
+
+            ports = EmulatorPorts.from_base(int(data.get("emulator_base_port") or 8900))  # type: ignore[call-overload]
+            fleet = fleet.model_copy(update={"profiles": emulated_profiles(fleet.profiles,
+                                                                             ports)})
+        data["fleet"] = fleet.model_dump()
     pki = home / "pki" / "gateway"
     data.setdefault("gateway_tls", {"ca": str(pki / "gateway-ca.crt"),
                                     "cert": str(pki / "deployer.crt"),

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from activities.storage.base import open_store
+from contracts.errors import MedpipeError
 from workers.config import StackConfig
 from workers.pki import CertificateAuthority
 from workflows.search_attributes import DEFINITIONS
@@ -115,8 +116,11 @@ def ensure_gateway_pki(config: StackConfig) -> Path:
     """
     out = config.gateway_pki_dir
     if not (out / "deployer.crt").exists():
+        names = ("localhost", *sorted({h for g in config.fleet.gateways
+                                       if (h := urlsplit(g.admin_url).hostname)
+                                       and not h.replace(".", "").isdigit()}))
         ca = CertificateAuthority.create(out, "gateway-ca")
-        ca.issue(out, "gateway", "medpipe-gateway", server=True)
+        ca.issue(out, "gateway", "medpipe-gateway", server=True, names=names)
         ca.issue(out, "deployer", "medpipe-deployer", server=False)
     return out
 
@@ -192,11 +196,19 @@ def stack_children(config: StackConfig, home: Path) -> list[Child]:
     logs = home / "logs"
     children = [Child("temporal", temporal_command(config, home / "temporal.db"),
                       logs / "temporal.log")]
+    worker_env = {"MEDPIPE_HOME": str(home), "MEDPIPE_STORAGE": config.storage}
+    if config.storage == "emulated":
+        from workers.emulators import EmulatorPorts, emulated_worker_env, emulator_children
+
+        ports = EmulatorPorts.from_base(config.emulator_base_port)
+        for name, cmd, env in emulator_children(home, ports):
+            children.append(Child(name, cmd, logs / f"{name}.log", env=env))
+        worker_env.update(emulated_worker_env())
     for profile in config.fleet.profiles:
         name = f"worker-{profile.cloud.value}-{profile.region}"
         children.append(Child(name, [sys.executable, "-m", "workers.cli", "worker",
                                      "--profile", profile.name], logs / f"{name}.log",
-                              env={"MEDPIPE_HOME": str(home)}))
+                              env=worker_env))
     for name, cmd in local_gateway_commands(config).items():
         children.append(Child(name, cmd, logs / f"{name}.log", env={"MEDPIPE_HOME": str(home)}))
     codec = codec_server_child(config, logs)
@@ -205,14 +217,16 @@ def stack_children(config: StackConfig, home: Path) -> list[Child]:
     return children
 
 
-def ensure_local_buckets(config: StackConfig) -> None:
-    """Create the directory "buckets" of file:// profiles (dev stack only)."""
+def ensure_local_buckets(config: StackConfig, all_schemes: bool = False) -> None:
+    """Create the buckets of every profile and of the registry, vault and ledger (idempotent)."""
     fleet = config.fleet
     uris = [p.store_uri for p in fleet.profiles] + [u for u in (
         fleet.registry_uri, fleet.vault_uri, fleet.ledger_uri) if u]
     for uri in uris:
-        store = open_store(uri) if uri.startswith("file://") else None
-        if store is not None and hasattr(store, "ensure_bucket"):
+        if not (all_schemes or uri.startswith("file://")):
+            continue  # emulated buckets are made once their emulators answer
+        store = open_store(uri)
+        if hasattr(store, "ensure_bucket"):
             store.ensure_bucket()
 
 
@@ -254,9 +268,21 @@ def supervise(config: StackConfig, home: Path) -> None:
     if local_gateway_commands(config):
         ensure_gateway_pki(config)
     children = stack_children(config, home)
-    temporal, workers = children[0], children[1:]
+    temporal, rest = children[0], children[1:]
+    emulators = [c for c in rest if c.name.startswith("emulator-")]
+    workers = [c for c in rest if c not in emulators]
     temporal.start()
+    for c in emulators:
+        c.start()
     write_state(home, children)
+    if emulators:
+        from workers.emulators import emulated_worker_env, ensure_emulated_buckets
+
+        os.environ.update(emulated_worker_env())  # this process creates the buckets
+        try:
+            ensure_emulated_buckets(config.fleet.profiles)
+        except (TimeoutError, MedpipeError) as e:
+            print(f"emulated buckets not ready: {e}", flush=True)
     if not wait_for_port(config.temporal_address, 60):
         print("temporal dev server did not open its port; see logs/temporal.log", flush=True)
     for c in workers:
@@ -277,6 +303,13 @@ def supervise(config: StackConfig, home: Path) -> None:
                     c.next_start = 0.0
                     c.start()
                     changed = True
+                    if c.name == "emulator-s3":  # moto keeps nothing: buckets again
+                        from workers.emulators import ensure_emulated_buckets
+
+                        try:
+                            ensure_emulated_buckets(config.fleet.profiles)
+                        except (TimeoutError, MedpipeError) as e:
+                            print(f"{e}", flush=True)
         if changed:
             write_state(home, children)
     for c in reversed(children):

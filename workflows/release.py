@@ -254,23 +254,25 @@ class ReleaseWorkflow:
     async def _sign(self, request: ReleaseRequest, runner: StageRunner,
                     evaluation: EvaluateResult) -> SignResult:
         """Sign the model and the release's provenance with the customer's key."""
-        assert self._prepared is not None and self._pseudonymization is not None
-        prepared, pseudo = self._prepared, self._pseudonymization
-        stages = tuple(p for r in runner.records
-                       if (p := StagePlacement.from_stage_result(r)) is not None)
         m = evaluation.metrics
-        sign_input = SignInput(
-            release_id=request.release_id, model_name=request.model, version=request.version,
-            model=prepared.model, keys=request.fleet.keys,
-            request=request.model_dump(mode="json", exclude={"fleet"}),
-            datasets=(prepared.raw_dataset, prepared.dataset),
-            policy_sha256=pseudo.policy_sha256, reports=tuple(self._reports),
-            metrics={"auroc": m.auroc, "accuracy": m.accuracy,
-                     "calibration_error": m.calibration_error, "rows": float(m.rows)},
-            stages=stages, ledger_uri=request.fleet.ledger_uri)
-        result, _ = await runner.run(STAGE_SPECS[Stage.SIGN], ActivityName.SIGN,
-                                     lambda c: sign_input, SignResult,
-                                     prefer_cloud=prepared.cloud)
+
+        def sign_input(c: Candidate, p: Prepared) -> SignInput:
+            assert self._pseudonymization is not None
+            pseudo = self._pseudonymization
+            stages = tuple(sp for r in runner.records
+                           if (sp := StagePlacement.from_stage_result(r)) is not None)
+            return SignInput(
+                release_id=request.release_id, model_name=request.model,
+                version=request.version, model=p.model, keys=request.fleet.keys,
+                request=request.model_dump(mode="json", exclude={"fleet"}),
+                datasets=(p.raw_dataset, p.dataset), policy_sha256=pseudo.policy_sha256,
+                reports=tuple(self._reports),
+                metrics={"auroc": m.auroc, "accuracy": m.accuracy,
+                         "calibration_error": m.calibration_error, "rows": float(m.rows)},
+                stages=stages, ledger_uri=request.fleet.ledger_uri)
+
+        result = await self._run_on_inputs(request, runner, STAGE_SPECS[Stage.SIGN],
+                                           ActivityName.SIGN, sign_input, SignResult)
         self._signature = SignatureSummary(
             model_uri=result.model.uri, model_sha256=result.model.sha256,
             bundle_uri=result.bundle.uri, provenance_uri=result.provenance.uri,

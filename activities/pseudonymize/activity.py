@@ -20,7 +20,7 @@ from activities.boundary import translate_errors
 from activities.context import WorkerContext
 from activities.envelope import decrypt_bytes, encrypt_bytes
 from activities.keys import WrappedKey, shared_provider
-from activities.progress import heartbeating
+from activities.progress import heartbeating, keeps_alive
 from activities.pseudonymize.policy import default_fhir_policy, default_policy, parse_policy
 from activities.pseudonymize.run import Pseudonymizer, detect_format
 from activities.pseudonymize.tokens import Vault
@@ -99,6 +99,7 @@ class PseudonymizeActivities:
 
     @activity.defn(name=ActivityName.PSEUDONYMIZE)
     @translate_errors
+    @keeps_alive("pseudonymize")
     def pseudonymize(self, inp: PseudonymizeInput) -> PseudonymizeResult:
         """Pseudonymize the ingested dataset into this worker's store (sealed)."""
         fmt = detect_format(inp.dataset.key)

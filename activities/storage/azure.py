@@ -38,6 +38,7 @@ from activities.storage.cloud import (
     digest_from_metadata,
     parse_bucket_uri,
     parts_of,
+    replace_conflict,
     verify_stream,
 )
 from contracts.errors import (
@@ -279,8 +280,12 @@ class AzureBlobStore:
             raise self._translate(e, self.uri_for(key)) from e
         return True
 
-    def _commit_blocks(self, key: str, parts: Iterable[bytes], digest: Digest) -> bool:
+    def _commit_blocks(self, key: str, parts: Iterable[bytes], digest: Digest,
+                       condition: dict[str, Any] | None = None) -> bool:
         """Stage ``parts`` as blocks, then commit them with the digest if the key is absent.
+
+        ``condition`` replaces "if absent" (``etag`` + ``match_condition``, for
+        ``replace_if_match``); False when the service refuses it.
 
         Block ids are unique to this upload, so concurrent writers of one key
         never mix blocks; a commit by one discards the other's uncommitted
@@ -298,10 +303,10 @@ class AzureBlobStore:
         try:
             blob.commit_block_list([blob_sdk.BlobBlock(block_id=b) for b in block_ids],
                                    metadata={SHA256_FIELD: digest.hexdigest()},
-                                   match_condition=azcore.MatchConditions.IfMissing)
+                                   **(condition or {
+                                       "match_condition": azcore.MatchConditions.IfMissing}))
         except azexc.AzureError as e:
-            if isinstance(e, azexc.ResourceExistsError | azexc.ResourceModifiedError) \
-                    or _code(e) in _EXISTS_CODES:
+            if _refused(e) or (condition is not None and _status(e) == 404):
                 return False
             raise self._translate(e, uri) from e
         return True
@@ -315,12 +320,60 @@ class AzureBlobStore:
                 "release artifacts are write-once")
         return existing
 
+    # -- key rotation's compare-and-swap ---------------------------------------
+    def replace_if_match(self, key: str, chunks: Iterable[bytes],
+                         expected_sha256: str) -> ObjectInfo:
+        """Replace ``key`` if its digest is still ``expected_sha256`` (key rotation only).
+
+        The upload (``Put Blob``, or ``Put Block List`` for staged blocks) is
+        conditioned on the ETag whose digest was checked (``If-Match``), so a
+        concurrent change makes it fail instead of being overwritten.
+        """
+        uri = self.uri_for(key)
+        props = self._props_or_none(key)
+        if props is None:
+            raise NotFound(f"{uri} does not exist (replace never creates)")
+        found = digest_from_metadata(uri, props.metadata, SHA256_FIELD)
+        if found != expected_sha256:
+            raise replace_conflict(uri, expected_sha256, found)
+        condition = {"etag": props.etag, "match_condition": azcore.MatchConditions.IfNotModified}
+        digest = Digest()
+        parts = parts_of(digest.update(c) for c in chunks)
+        first = next(parts)
+        second = next(parts, None)
+        if second is None:
+            blob = self.container.get_blob_client(self.loc.name_for(key))
+            try:
+                blob.upload_blob(first, overwrite=True, max_concurrency=1,
+                                 metadata={SHA256_FIELD: digest.hexdigest()}, **condition)
+            except azexc.AzureError as e:
+                if _refused(e):
+                    raise self._lost(key, expected_sha256) from e
+                raise self._translate(e, uri) from e
+        elif not self._commit_blocks(key, _chain(first, second, parts), digest, condition):
+            raise self._lost(key, expected_sha256)
+        return ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
+
+    def _lost(self, key: str, expected_sha256: str) -> MedpipeError:
+        """Why a conditional replacement was refused: deleted, or changed meanwhile."""
+        try:
+            found = self.head(key).sha256
+        except NotFound as e:
+            return NotFound(f"{e.message} (deleted during the replacement)")
+        return replace_conflict(self.uri_for(key), expected_sha256, found)
+
     def ensure_bucket(self) -> None:
         """Create the container if missing (development stacks and tests only)."""
         with self._errors(f"Azure container '{self.loc.bucket}'"):
             if not self.container.exists():
                 with contextlib.suppress(azexc.ResourceExistsError):
                     self.container.create_container()
+
+
+def _refused(e: Exception) -> bool:
+    """A conditional write refused: the blob exists (create) or changed (replace)."""
+    return isinstance(e, azexc.ResourceExistsError | azexc.ResourceModifiedError) \
+        or _code(e) in _EXISTS_CODES or _status(e) == 412
 
 
 def _chain(first: bytes, second: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:

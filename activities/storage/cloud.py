@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from activities.storage.base import ObjectInfo
-from contracts.errors import IntegrityError, InvalidInput
+from contracts.errors import AlreadyExists, IntegrityError, InvalidInput
 
 #: Upload part size. Objects up to this size go up in one request (buffered:
 #: memory stays bounded by one part); larger ones are streamed part by part.
@@ -174,6 +174,13 @@ def verify_stream(chunks: Iterable[bytes], info: ObjectInfo) -> Iterator[bytes]:
         raise IntegrityError(
             f"{info.uri} changed after it was written (expected sha256 "
             f"{info.sha256[:12]}…, {info.size} bytes; read {got[:12]}…, {digest.size} bytes)")
+
+
+def replace_conflict(uri: str, expected_sha256: str, found_sha256: str) -> AlreadyExists:
+    """The error of a ``replace_if_match`` whose object is no longer the one expected."""
+    return AlreadyExists(
+        f"{uri} changed since it was read (expected sha256 {expected_sha256[:12]}…, found "
+        f"{found_sha256[:12]}…): not replaced; re-read it and retry")
 
 
 def digest_from_metadata(uri: str, metadata: dict[str, str] | None, field_name: str) -> str:

@@ -31,7 +31,7 @@ import contextlib
 import io
 import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +42,7 @@ from activities.storage.cloud import (
     digest_from_metadata,
     parse_bucket_uri,
     parts_of,
+    replace_conflict,
     verify_stream,
 )
 from contracts.errors import (
@@ -295,6 +296,69 @@ class GcsStore:
                 f"(sha256 {existing.sha256[:12]}…, new {digest.hexdigest()[:12]}…); "
                 "release artifacts are write-once")
         return existing
+
+    # -- key rotation's compare-and-swap ---------------------------------------
+    def replace_if_match(self, key: str, chunks: Iterable[bytes],
+                         expected_sha256: str) -> ObjectInfo:
+        """Replace ``key`` if its digest is still ``expected_sha256`` (key rotation only).
+
+        The write (one-request upload, or ``compose`` from a staged upload) is
+        conditioned on the generation whose digest was checked
+        (``ifGenerationMatch``). The emulator ignores preconditions, so the
+        digest and generation are re-checked just before the write: atomic on
+        real GCS, check-then-write on the emulator.
+        """
+        uri = self.uri_for(key)
+        generation = self._expect(key, expected_sha256)
+        digest = Digest()
+        parts = parts_of(digest.update(c) for c in chunks)
+        first = next(parts)
+        second = next(parts, None)
+        if second is None:
+            info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
+            self._expect(key, expected_sha256, generation)
+            blob = self._final_blob(key, info.sha256)
+            self._conditionally(key, expected_sha256, lambda: blob.upload_from_string(
+                first, content_type=_CONTENT_TYPE, if_generation_match=generation,
+                retry=None, timeout=TIMEOUT))
+            return info
+        staging = self.bucket.blob(self.loc.staging_name(uuid.uuid4().hex), chunk_size=PART_SIZE)
+        try:
+            self._upload_staging(staging, _chain(first, second, parts), uri)
+            info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
+            self._expect(key, expected_sha256, generation)
+            final = self._final_blob(key, info.sha256)
+            self._conditionally(key, expected_sha256, lambda: final.compose(
+                [staging], if_generation_match=generation, retry=None, timeout=TIMEOUT))
+            return info
+        finally:
+            with contextlib.suppress(Exception):
+                staging.delete(retry=None, timeout=TIMEOUT)
+
+    def _expect(self, key: str, expected_sha256: str, generation: int | None = None) -> int:
+        """The generation of ``key`` if it still holds ``expected_sha256`` (and ``generation``)."""
+        blob = self._blob_or_none(key)
+        if blob is None:
+            raise NotFound(f"{self.uri_for(key)} does not exist (replace never creates)")
+        found = self._info(key, blob).sha256
+        if found != expected_sha256 or (generation is not None
+                                        and blob.generation != generation):
+            raise replace_conflict(self.uri_for(key), expected_sha256, found)
+        return int(blob.generation)
+
+    def _conditionally(self, key: str, expected_sha256: str, write: Callable[[], object]) -> None:
+        """Run a conditional write; a refused precondition is a conflict (or NotFound)."""
+        try:
+            with self._errors(self.uri_for(key)):
+                write()
+        except InvalidInput as e:
+            if _status(e.__cause__ or e) != 412:
+                raise
+            try:
+                found = self.head(key).sha256
+            except NotFound as gone:
+                raise NotFound(f"{gone.message} (deleted during the replacement)") from e
+            raise replace_conflict(self.uri_for(key), expected_sha256, found) from e
 
     def ensure_bucket(self) -> None:
         """Create the bucket if missing (development stacks and tests only)."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from activities.storage.base import CHUNK_SIZE, ObjectInfo, register, require_sdk
@@ -33,6 +33,7 @@ from activities.storage.cloud import (
     digest_from_metadata,
     parse_bucket_uri,
     parts_of,
+    replace_conflict,
     verify_stream,
 )
 from contracts.errors import (
@@ -294,8 +295,14 @@ class S3Store:
                                                    UploadId=upload_id)
             raise
 
-    def _copy_conditionally(self, staging: str, name: str, info: ObjectInfo) -> bool:
-        """Server-side copy ``staging`` → ``name`` with the digest; False if ``name`` exists."""
+    def _copy_conditionally(self, staging: str, name: str, info: ObjectInfo,
+                            condition: dict[str, str] | None = None,
+                            precheck: Callable[[], object] | None = None) -> bool:
+        """Server-side copy ``staging`` → ``name`` with the digest; False if refused.
+
+        ``condition`` is the completion's precondition (default ``If-None-Match: *``,
+        refused when ``name`` exists); ``precheck`` runs just before completing.
+        """
         with self._errors(info.uri):
             upload_id = self.client.create_multipart_upload(
                 Bucket=self.bucket, Key=name, Metadata={SHA256_FIELD: info.sha256})["UploadId"]
@@ -310,10 +317,12 @@ class S3Store:
                         CopySourceRange=f"bytes={start}-{end}")
                     done.append({"PartNumber": number,
                                  "ETag": resp["CopyPartResult"]["ETag"]})
+            if precheck is not None:
+                precheck()
             try:
                 self.client.complete_multipart_upload(
                     Bucket=self.bucket, Key=name, UploadId=upload_id,
-                    MultipartUpload={"Parts": done}, IfNoneMatch="*")
+                    MultipartUpload={"Parts": done}, **(condition or {"IfNoneMatch": "*"}))
             except botocore_exc.ClientError as e:
                 if _refused_condition(e):
                     self._abort(name, upload_id)
@@ -329,6 +338,68 @@ class S3Store:
     def _abort(self, name: str, upload_id: str) -> None:
         with contextlib.suppress(Exception):
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=name, UploadId=upload_id)
+
+    # -- key rotation's compare-and-swap ---------------------------------------
+    def replace_if_match(self, key: str, chunks: Iterable[bytes],
+                         expected_sha256: str) -> ObjectInfo:
+        """Replace ``key`` if its digest is still ``expected_sha256`` (key rotation only).
+
+        The digest is checked on a ``HeadObject`` whose ETag then conditions
+        the write (``If-Match``): the ``PutObject`` of a one-part object, or
+        the ``CompleteMultipartUpload`` of the server-side copy of a larger
+        one. moto (5.2) enforces ``If-Match`` on ``PutObject`` only, so the
+        ETag is also re-checked just before completing a multipart replacement.
+        """
+        uri = self.uri_for(key)
+        name = self.loc.name_for(key)
+        etag = self._expect(key, expected_sha256)
+        digest = Digest()
+        parts = parts_of(digest.update(c) for c in chunks)
+        first = next(parts)
+        second = next(parts, None)
+        if second is None:
+            info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=name, Body=first,
+                                       Metadata={SHA256_FIELD: info.sha256}, IfMatch=etag)
+            except botocore_exc.ClientError as e:
+                if _refused_condition(e) or _code(e) in _KEY_MISSING or _status(e) == 404:
+                    raise self._lost(key, expected_sha256) from e
+                raise self._translate(e, uri) from e
+            except botocore_exc.BotoCoreError as e:
+                raise self._translate(e, uri) from e
+            return info
+        staging = self.loc.staging_name(uuid.uuid4().hex)
+        try:
+            self._multipart(staging, _chain(first, second, parts), {}, uri)
+            info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
+            if not self._copy_conditionally(
+                    staging, name, info, condition={"IfMatch": etag},
+                    precheck=lambda: self._expect(key, expected_sha256, etag)):
+                raise self._lost(key, expected_sha256)
+            return info
+        finally:
+            with contextlib.suppress(Exception):
+                self.client.delete_object(Bucket=self.bucket, Key=staging)
+
+    def _expect(self, key: str, expected_sha256: str, etag: str | None = None) -> str:
+        """The ETag of ``key`` if it still holds ``expected_sha256`` (and ``etag``, if given)."""
+        uri = self.uri_for(key)
+        resp = self._head_raw(key)
+        if resp is None:
+            raise NotFound(f"{uri} does not exist (replace never creates)")
+        found = digest_from_metadata(uri, resp.get("Metadata"), SHA256_FIELD)
+        if found != expected_sha256 or (etag is not None and resp["ETag"] != etag):
+            raise replace_conflict(uri, expected_sha256, found)
+        return str(resp["ETag"])
+
+    def _lost(self, key: str, expected_sha256: str) -> MedpipeError:
+        """Why a conditional replacement was refused: deleted, or changed meanwhile."""
+        try:
+            found = self.head(key).sha256
+        except NotFound as e:
+            return NotFound(f"{e.message} (deleted during the replacement)")
+        return replace_conflict(self.uri_for(key), expected_sha256, found)
 
     def ensure_bucket(self) -> None:
         """Create the bucket if missing (development stacks and tests only)."""

@@ -243,6 +243,26 @@ async def test_codec_server_refuses_without_or_with_wrong_token(
         assert MARKER not in r.text
 
 
+async def test_web_ui_session_after_login_and_only_with_the_right_token(
+        server: CodecServer, codec: EncryptionCodec) -> None:
+    """The Web UI cannot send a bearer header: staff log in once, the UI sends the cookie."""
+    body = await _sealed_body(codec)
+    assert "<form" in httpx.get(f"{server.url}/login").text
+    refused = httpx.post(f"{server.url}/login", data={"token": "guess"})
+    assert refused.status_code == 403 and "set-cookie" not in refused.headers
+    with httpx.Client(base_url=server.url) as browser:
+        ok = browser.post("/login", data={"token": TOKEN})
+        assert ok.status_code == 200
+        cookie = ok.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and TOKEN not in cookie
+        r = browser.post("/decode", content=body, headers={"Origin": UI})
+        assert r.status_code == 200 and r.headers["access-control-allow-credentials"] == "true"
+        assert json.loads(base64.b64decode(r.json()["payloads"][0]["data"])) == MARKER
+    forged = httpx.post(f"{server.url}/decode", content=body,
+                        cookies={"medpipe_codec_session": "0" * 64})
+    assert forged.status_code == 403 and MARKER not in forged.text
+
+
 def test_codec_server_bad_body(server: CodecServer) -> None:
     r = httpx.post(f"{server.url}/decode", content=b"{not json",
                    headers={"Authorization": f"Bearer {TOKEN}"})

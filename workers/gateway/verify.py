@@ -9,6 +9,10 @@ to require signatures, in which case an unsigned model is refused.
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -61,4 +65,22 @@ class OMSVerifier:
         if bundle_path is None:
             raise SignatureInvalid(f"unsigned model: {model_path.name} came without a "
                                    "signature bundle and this gateway requires one")
-        verify_model(model_path, bundle_path, self.trusted, self.revoked)
+        # The loader keeps a private copy under a temporary name; OMS manifests name
+        # files, so verify the copy under the name the bundle was made for.
+        with tempfile.TemporaryDirectory(prefix="medpipe-verify-") as tmp:
+            named = Path(tmp) / _signed_name(bundle_path, model_path.name)
+            os.link(model_path, named)
+            verify_model(named, bundle_path, self.trusted, self.revoked)
+
+
+def _signed_name(bundle_path: Path, default: str) -> str:
+    """The model file name a bundle's statement names (``default`` if unreadable:
+    verification then reports the malformed bundle itself)."""
+    try:
+        doc = json.loads(bundle_path.read_bytes())
+        statement = json.loads(base64.b64decode(doc["dsseEnvelope"]["payload"]))
+        name = str(statement["subject"][0]["name"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return default
+    name = Path(name).name
+    return name if name and name not in (".", "..") else default

@@ -366,3 +366,57 @@ def test_large_object_streams_in_constant_memory(backend: Backend) -> None:
     # Bounded by a few parts, far below the object size.
     assert put_mem.peak_delta < 48 * MiB, put_mem.peak_delta
     assert get_mem.peak_delta < 48 * MiB, get_mem.peak_delta
+
+
+# -- replace_if_match (key rotation's compare-and-swap) ------------------------------
+@pytest.mark.parametrize("size", [11, PART_SIZE + 7])
+def test_replace_if_match_swaps_only_the_expected_object(backend: Backend, size: int) -> None:
+    old, new = os.urandom(size), os.urandom(size)
+    first = backend.store.put("sealed/o", pieces(old))
+
+    info = backend.store.replace_if_match("sealed/o", pieces(new), first.sha256)
+
+    assert (info.key, info.size, info.sha256) == ("sealed/o", size, sha(new))
+    assert backend.store.head("sealed/o") == info
+    assert read(backend.store, "sealed/o") == new
+    assert [i.sha256 for i in backend.store.list()] == [sha(new)]
+    with pytest.raises(AlreadyExists, match="changed since it was read"):
+        backend.store.replace_if_match("sealed/o", [old], first.sha256)  # stale digest
+    assert read(backend.store, "sealed/o") == new
+    names = backend.raw_names()
+    assert not any("staging" in n or n.startswith("upload:") for n in names), names
+
+
+def test_replace_if_match_never_creates(backend: Backend) -> None:
+    with pytest.raises(NotFound):
+        backend.store.replace_if_match("absent", [b"x"], sha(b""))
+    assert not backend.store.exists("absent")
+
+
+@pytest.mark.parametrize("size", [1000, PART_SIZE * 2 + 3])
+def test_replace_if_match_loses_to_a_change_made_while_it_streams(
+        backend: Backend, size: int) -> None:
+    old = os.urandom(size)
+    first = backend.store.put("sealed/o", pieces(old))
+    theirs = os.urandom(size)
+    other = open_store(backend.store.bucket_uri)  # another worker, same bucket
+
+    def ours() -> Iterator[bytes]:
+        yield os.urandom(size // 2)
+        other.replace_if_match("sealed/o", pieces(theirs), first.sha256)  # it commits first
+        yield os.urandom(size - size // 2)
+
+    with pytest.raises(AlreadyExists, match="changed since it was read"):
+        backend.store.replace_if_match("sealed/o", ours(), first.sha256)
+    assert read(backend.store, "sealed/o") == theirs
+    assert backend.store.head("sealed/o").sha256 == sha(theirs)
+
+
+def test_failed_replace_does_not_damage_the_object(backend: Backend) -> None:
+    data = os.urandom(PART_SIZE + 1)
+    first = backend.store.put("kept", [data])
+    for size in (100, PART_SIZE * 2):
+        with pytest.raises(Boom):
+            backend.store.replace_if_match("kept", failing(os.urandom(size), after=size - 1),
+                                           first.sha256)
+    assert read(backend.store, "kept") == data and backend.store.head("kept") == first
