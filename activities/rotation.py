@@ -53,7 +53,7 @@ HEADER_PEEK = 16 * 1024
 #: Chunk size for the peek (small: most objects are skipped after a few bytes).
 _PEEK_CHUNK = 64 * 1024
 _RELEASE_KEY = re.compile(r"^releases/([^/]+)/")
-_VAULT_KEY = re.compile(r"^vault/v\d+\.sealed$")
+_VAULT_KEY = re.compile(r"^vault/(v\d+|hmac-token-key)\.sealed$")
 _PROBE_CONTEXT = {"purpose": "medpipe-key-rotation-probe"}
 
 Status = Literal["rewrapped", "current", "skipped", "failed"]

@@ -19,7 +19,7 @@ from temporalio import activity
 from activities.boundary import translate_errors
 from activities.context import WorkerContext
 from activities.envelope import decrypt_bytes, encrypt_bytes
-from activities.keys import WrappedKey, shared_provider
+from activities.keys import shared_provider
 from activities.progress import heartbeating, keeps_alive
 from activities.pseudonymize.policy import default_fhir_policy, default_policy, parse_policy
 from activities.pseudonymize.run import Pseudonymizer, detect_format
@@ -35,6 +35,8 @@ from contracts.stages import PseudonymizeInput, PseudonymizeResult
 
 _VERSION = re.compile(r"^vault/v(\d{12})\.sealed$")
 _CONTEXT = {"purpose": "pseudonymization-vault"}
+#: The HMAC token key, sealed like a vault version (``activities.rotation`` re-wraps both).
+HMAC_KEY_OBJECT = "vault/hmac-token-key.sealed"
 
 
 class SealedVaultStore:
@@ -70,14 +72,15 @@ class SealedVaultStore:
         self.version += 1
 
     def hmac_key(self) -> bytes:
-        """The HMAC token key: created once, wrapped by the customer's key."""
-        key = "vault/hmac-token-key.wrapped.json"
+        """The HMAC token key: created once, sealed under the customer's key like the vault
+        (so key rotation re-wraps it with the rest)."""
+        key = HMAC_KEY_OBJECT
         if not self.store.exists(key):
-            _clear, wrapped = self.provider.new_data_key(self.keys.data_key_id,
-                                                         {"purpose": "hmac-token-key"})
-            self.store.create_if_absent(key, wrapped.model_dump_json().encode())
-        wrapped = WrappedKey.model_validate_json(b"".join(self.store.get(key)))
-        return self.provider.unwrap(wrapped, {"purpose": "hmac-token-key"})
+            blob = encrypt_bytes(secrets.token_bytes(32), object_id=key, provider=self.provider,
+                                 key_id=self.keys.data_key_id, context=_CONTEXT)
+            self.store.create_if_absent(key, blob)  # a concurrent creator's key wins
+        return decrypt_bytes(b"".join(self.store.get(key)), object_id=key,
+                             provider=self.provider, context=_CONTEXT)
 
 
 def load_policy_from(uri: str | None, fmt: str, ctx: WorkerContext) -> Policy:

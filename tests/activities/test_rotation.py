@@ -448,3 +448,25 @@ def test_rewrap_over_an_s3_store(tmp_path: Path, local_keys: tuple[str, KeyProvi
         assert new.wrapped.key_id == v2 and after[new.length:] == before[ref.key][old.length:]
         assert plain(refreshed(ref, store)) == content
     assert rewrap_objects(store, provider, "data").counts()["current"] == 2
+
+
+def test_refs_recorded_before_a_rotation_still_open_and_content_is_checked(
+        tmp_path: Path) -> None:
+    """A release's ArtifactRefs name the stored digest of their time; after a re-wrap the
+    stored bytes differ, the content does not: they open, checked against content_sha256."""
+    key_uri = f"local://{tmp_path}/keyring.json"
+    provider = shared_provider(key_uri)
+    name = kek(provider)
+    sealed = Sealed(local_store(tmp_path / "bucket"), key_uri, name)
+    provider.rotate(name)
+    assert rewrap_objects(sealed.store, provider, name).counts()["rewrapped"] == 3
+    for label, ref in sealed.refs.items():
+        assert sealed.store.head(ref.key).sha256 != ref.sha256  # the header changed
+        assert plain(ref) == sealed.plain[label]  # the old ref still opens
+    lying = sealed.refs["small"].model_copy(update={"content_sha256": "0" * 64})
+    with pytest.raises(IntegrityError, match="decrypts to content other than"):
+        plain(lying)
+    clear_ref = ArtifactRef(name="m", bucket_uri=sealed.store.bucket_uri, key="models/m.onnx",
+                            sha256="1" * 64, size=1)
+    with pytest.raises(IntegrityError, match="not the artifact recorded"):
+        plain(clear_ref)  # a clear artifact's stored digest is still binding
