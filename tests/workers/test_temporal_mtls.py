@@ -13,8 +13,10 @@ import pytest
 from contracts.errors import AccessDenied
 from tests.support import make_fleet, make_request, running_workers, start
 from workers.client import connect
+from workers.codec import open_codec
 from workers.config import StackConfig, TLSConfig
 from workers.devserver import TemporalDevServer, free_port
+from workers.keysetup import CODEC_KEK_ID, ensure_keys
 from workers.pki import CertificateAuthority
 from workers.tlsproxy import MTLSProxy
 
@@ -51,7 +53,10 @@ def config(proxy: MTLSProxy, pki: dict[str, object], cert: str | None, tmp: Path
         files = pki[cert]
         tls = tls.model_copy(update={"cert": str(files.cert),  # type: ignore[attr-defined]
                                      "key": str(files.key)})  # type: ignore[attr-defined]
-    return StackConfig(temporal_address=proxy.address, tls=tls, fleet=make_fleet(tmp))
+    fleet = make_fleet(tmp)
+    ensure_keys(fleet.keys)  # the deployment's codec key too: payloads sealed through the proxy
+    open_codec(tmp, fleet.keys.key_uri, CODEC_KEK_ID)
+    return StackConfig(temporal_address=proxy.address, tls=tls, fleet=fleet, home=str(tmp))
 
 
 async def test_worker_with_the_right_certificate_completes_a_release(
