@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 from temporalio import activity
 
 from activities.boundary import translate_errors
+from activities.chunkio import ChunkReader
 from activities.context import WorkerContext
 from activities.metrics import accuracy, auroc, expected_calibration_error
 from activities.progress import heartbeat, keeps_alive
@@ -59,28 +60,6 @@ def choose_providers(require_accelerator: bool, profile_has_gpu: bool) -> list[s
     if (require_accelerator or profile_has_gpu) and CUDA in available:
         return [CUDA, CPU]
     return [CPU]
-
-
-class _ChunkReader(io.RawIOBase):
-    """A read-only file object over an iterator of byte chunks (for pyarrow)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buf = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._buf:
-            try:
-                self._buf = next(self._chunks)
-            except StopIteration:
-                return 0
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
 
 
 @dataclass
@@ -185,7 +164,7 @@ def score_dataset(model: LoadedModel, chunks: Iterator[bytes],
         (labels, scores, seconds spent in inference) over held-out rows.
     """
     try:
-        reader = pacsv.open_csv(io.BufferedReader(_ChunkReader(chunks), 1 << 20),
+        reader = pacsv.open_csv(io.BufferedReader(ChunkReader(chunks), 1 << 20),
                                 read_options=pacsv.ReadOptions(block_size=4 << 20))
     except pa.ArrowInvalid as e:
         raise InvalidInput(f"dataset is not readable CSV: {str(e)[:200]}") from e

@@ -27,6 +27,7 @@ import pyarrow.csv as pacsv
 from temporalio import activity
 
 from activities.boundary import translate_errors
+from activities.chunkio import ChunkReader
 from activities.context import WorkerContext
 from activities.progress import heartbeating, keeps_alive
 from activities.residual import RESIDUAL_PATTERNS, DigestSet
@@ -170,30 +171,10 @@ class SuiteRunner:
                 for e, t in zip(self.expectations, self.tallies, strict=True)]
 
 
-class _ChunkReader(io.RawIOBase):
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buf = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        while not self._buf:
-            try:
-                self._buf = next(self._chunks)
-            except StopIteration:
-                return 0
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
-
-
 def csv_batches(chunks: Iterator[bytes], rows: int = CHUNK_ROWS) -> Iterator[pa.RecordBatch]:
     """Stream a CSV as record batches of about ``rows`` rows."""
     try:
-        reader = pacsv.open_csv(io.BufferedReader(_ChunkReader(chunks), 1 << 20),
+        reader = pacsv.open_csv(io.BufferedReader(ChunkReader(chunks), 1 << 20),
                                 read_options=pacsv.ReadOptions(block_size=16 << 20))
         pending: list[pa.RecordBatch] = []
         count = 0

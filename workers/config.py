@@ -150,9 +150,10 @@ def load_config(path: str | None = None) -> StackConfig:
                                                                              ports)})
         data["fleet"] = fleet.model_dump()
     pki = home / "pki" / "gateway"
-    data.setdefault("gateway_tls", {"ca": str(pki / "gateway-ca.crt"),
-                                    "cert": str(pki / "deployer.crt"),
-                                    "key": str(pki / "deployer.key")})
+    if (pki / "deployer.crt").exists():  # made by `medpipe dev up` / `dev init`
+        data.setdefault("gateway_tls", {"ca": str(pki / "gateway-ca.crt"),
+                                        "cert": str(pki / "deployer.crt"),
+                                        "key": str(pki / "deployer.key")})
     env_map = {"MEDPIPE_TEMPORAL_ADDRESS": "temporal_address",
                "MEDPIPE_NAMESPACE": "namespace", "MEDPIPE_UI_URL": "ui_url"}
     for env, field in env_map.items():

@@ -217,9 +217,11 @@ class StageRunner:
             wait = next_wait_seconds(rounds, self.timeouts.wait_initial_s,
                                      self.timeouts.wait_max_s)
             excluded = forbidden_profiles(spec, self.fleet, self.residency)
-            reason = (f"no compliant worker answered for {spec.stage.value} "
+            last = failovers[-1] if failovers else None
+            reason = (f"no compliant worker completed {spec.stage.value} "
                       f"(allowed: {', '.join(self.residency.allowed_jurisdictions)}"
                       + (f"; excluded by residency: {', '.join(excluded)}" if excluded else "")
+                      + (f"; last: {last.cause.value} on {last.from_queue}" if last else "")
                       + ")")
             self.observer.on_waiting(WaitingInfo(
                 stage=spec.stage, reason=reason, since=waiting_since,

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from activities.chunkio import ChunkReader
 from contracts.errors import InvalidInput
 
 CHUNK_ROWS = 131_072
@@ -53,28 +54,6 @@ class Utf8Checked:
         except UnicodeDecodeError:
             raise InvalidInput(f"{self._source}, line {self.lines + 1}: not UTF-8 text "
                                "(truncated character at the end)") from None
-
-
-class ChunkReader(io.RawIOBase):
-    """A read-only file over an iterator of byte chunks."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self._buf = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        while not len(self._buf):
-            try:
-                self._buf = memoryview(next(self._chunks))
-            except StopIteration:
-                return 0
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
 
 
 class Drain:
