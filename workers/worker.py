@@ -58,8 +58,15 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 
 def build_workers(client: Client, ctx: WorkerContext, fleet: Fleet, *, control: bool = True,
-                  max_concurrent_activities: int = 4) -> list[Worker]:
-    """Temporal workers for one profile: one per activity queue, plus control."""
+                  max_concurrent_activities: int = 16) -> list[Worker]:
+    """Temporal workers for one profile: one per activity queue, plus control.
+
+    ``max_concurrent_activities`` is generous on purpose: a schedule-to-start
+    timeout is how placement notices a queue nobody polls, so a live worker
+    must take tasks promptly even when busy (its activities then share the
+    CPU, heartbeating); with a small cap, a burst of releases made busy workers
+    look absent and moved steps needlessly.
+    """
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=max_concurrent_activities * 2)
     acts = activities_for(ctx)
     workers = [

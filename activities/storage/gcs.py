@@ -30,6 +30,8 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -92,6 +94,10 @@ def _status(e: BaseException) -> int:
         return code
     response = getattr(e, "response", None)
     return int(getattr(response, "status_code", 0) or 0)
+
+
+class _Abandoned(Exception):
+    """The reader stopped early: end the download quietly."""
 
 
 @register("gs")
@@ -184,13 +190,53 @@ class GcsStore:
         return verify_stream(self._ranges(blob, info, chunk_size), info)
 
     def _ranges(self, blob: Any, info: ObjectInfo, chunk_size: int) -> Iterator[bytes]:
-        """Ranged reads of one generation: constant memory, and a replaced object fails."""
+        """One streaming download of one generation, handed over through a small bounded
+        queue: constant memory, one request (ranged reads cost a round trip each), and a
+        replaced object fails (the generation is pinned)."""
         pinned = self.bucket.blob(blob.name, generation=blob.generation)
-        with self._errors(info.uri):
-            for start in range(0, info.size, chunk_size):
-                end = min(start + chunk_size, info.size) - 1
-                yield pinned.download_as_bytes(start=start, end=end, raw_download=True,
-                                               checksum=None, retry=None, timeout=TIMEOUT)
+        pipe: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=4)
+        stop = threading.Event()
+
+        class _Pipe(io.RawIOBase):
+            def writable(self) -> bool:
+                return True
+
+            def write(self, b: Any) -> int:
+                data = bytes(b)
+                while not stop.is_set():
+                    try:
+                        pipe.put(data, timeout=0.5)
+                        return len(data)
+                    except queue.Full:
+                        continue
+                raise _Abandoned()
+
+        def download() -> None:
+            try:
+                with self._errors(info.uri):
+                    sink = io.BufferedWriter(_Pipe(), buffer_size=chunk_size)
+                    pinned.download_to_file(sink, raw_download=True, checksum=None, retry=None,
+                                            timeout=TIMEOUT)
+                    sink.flush()
+                pipe.put(None)
+            except _Abandoned:
+                return
+            except BaseException as e:  # handed to the reader, raised there
+                pipe.put(e)
+
+        worker = threading.Thread(target=download, name="gcs-download", daemon=True)
+        worker.start()
+        try:
+            while True:
+                item = pipe.get()
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            worker.join(timeout=5)
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         with self._errors(self.bucket_uri):
