@@ -31,19 +31,25 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from activities.storage.base import CHUNK_SIZE, ObjectInfo, register, require_sdk
+from activities.storage.base import (
+    CHUNK_SIZE,
+    ObjectInfo,
+    refused_replacement,
+    register,
+    replace_conflict,
+    require_sdk,
+    write_once,
+)
 from activities.storage.cloud import (
     PART_SIZE,
     Digest,
     digest_from_metadata,
     parse_bucket_uri,
     parts_of,
-    replace_conflict,
     verify_stream,
 )
 from contracts.errors import (
     AccessDenied,
-    AlreadyExists,
     InvalidInput,
     MedpipeError,
     NotFound,
@@ -262,10 +268,10 @@ class AzureBlobStore:
         if second is None:
             if self._create(key, first, digest):
                 return ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
-            return self._same_or_conflict(key, digest)
+            return write_once(self.head(key), digest.hexdigest())
         if self._commit_blocks(key, _chain(first, second, parts), digest):
             return ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
-        return self._same_or_conflict(key, digest)
+        return write_once(self.head(key), digest.hexdigest())
 
     # -- upload helpers ----------------------------------------------------
     def _create(self, key: str, data: bytes, digest: Digest) -> bool:
@@ -311,15 +317,6 @@ class AzureBlobStore:
             raise self._translate(e, uri) from e
         return True
 
-    def _same_or_conflict(self, key: str, digest: Digest) -> ObjectInfo:
-        existing = self.head(key)
-        if existing.sha256 != digest.hexdigest():
-            raise AlreadyExists(
-                f"{existing.uri} already exists with different content "
-                f"(sha256 {existing.sha256[:12]}…, new {digest.hexdigest()[:12]}…); "
-                "release artifacts are write-once")
-        return existing
-
     # -- key rotation's compare-and-swap ---------------------------------------
     def replace_if_match(self, key: str, chunks: Iterable[bytes],
                          expected_sha256: str) -> ObjectInfo:
@@ -348,19 +345,11 @@ class AzureBlobStore:
                                  metadata={SHA256_FIELD: digest.hexdigest()}, **condition)
             except azexc.AzureError as e:
                 if _refused(e):
-                    raise self._lost(key, expected_sha256) from e
+                    raise refused_replacement(self, key, expected_sha256) from e
                 raise self._translate(e, uri) from e
         elif not self._commit_blocks(key, _chain(first, second, parts), digest, condition):
-            raise self._lost(key, expected_sha256)
+            raise refused_replacement(self, key, expected_sha256)
         return ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
-
-    def _lost(self, key: str, expected_sha256: str) -> MedpipeError:
-        """Why a conditional replacement was refused: deleted, or changed meanwhile."""
-        try:
-            found = self.head(key).sha256
-        except NotFound as e:
-            return NotFound(f"{e.message} (deleted during the replacement)")
-        return replace_conflict(self.uri_for(key), expected_sha256, found)
 
     def ensure_bucket(self) -> None:
         """Create the container if missing (development stacks and tests only)."""

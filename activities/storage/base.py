@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from contracts.errors import InvalidInput
+from contracts.errors import AlreadyExists, InvalidInput, MedpipeError, NotFound
 
 #: Default chunk size for streaming reads and writes.
 CHUNK_SIZE = 8 * 1024 * 1024
@@ -114,6 +114,46 @@ class ObjectStore(Protocol):
     def uri_for(self, key: str) -> str:
         """The absolute URI of ``key`` in this store."""
         ...
+
+
+#: Key prefix reserved for the adapters' own bookkeeping (metadata, staging, locks).
+RESERVED_PREFIX = ".medpipe"
+
+
+def check_key(key: str) -> str:
+    """Reject keys no store accepts (empty, absolute, ``.``/``..``, the reserved prefix)."""
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) \
+            or parts[0] == RESERVED_PREFIX:
+        raise InvalidInput(f"invalid object key '{key}'")
+    return key
+
+
+def write_once(existing: ObjectInfo, new_sha256: str) -> ObjectInfo:
+    """Write-once rule for a key that already holds ``existing``: the same content is a
+    no-op (returns it), different content is refused."""
+    if existing.sha256 != new_sha256:
+        raise AlreadyExists(
+            f"{existing.uri} already exists with different content "
+            f"(sha256 {existing.sha256[:12]}…, new {new_sha256[:12]}…); "
+            "release artifacts are write-once")
+    return existing
+
+
+def replace_conflict(uri: str, expected_sha256: str, found_sha256: str) -> AlreadyExists:
+    """The error of a ``replace_if_match`` whose object is no longer the one expected."""
+    return AlreadyExists(
+        f"{uri} changed since it was read (expected sha256 {expected_sha256[:12]}…, found "
+        f"{found_sha256[:12]}…): not replaced; re-read it and retry")
+
+
+def refused_replacement(store: ObjectStore, key: str, expected_sha256: str) -> MedpipeError:
+    """Why a conditional replacement was refused: the object was deleted, or changed."""
+    try:
+        found = store.head(key).sha256
+    except NotFound as e:
+        return NotFound(f"{e.message} (deleted during the replacement)")
+    return replace_conflict(store.uri_for(key), expected_sha256, found)
 
 
 StoreFactory = Callable[[str], ObjectStore]

@@ -19,25 +19,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-from activities.storage.base import ObjectInfo
-from contracts.errors import AlreadyExists, IntegrityError, InvalidInput
+from activities.storage.base import RESERVED_PREFIX, ObjectInfo, check_key
+from contracts.errors import IntegrityError, InvalidInput
 
 #: Upload part size. Objects up to this size go up in one request (buffered:
 #: memory stays bounded by one part); larger ones are streamed part by part.
 PART_SIZE = 8 * 1024 * 1024
 
-#: Reserved first key component (the same as the ``file://`` adapter's):
-#: uploads in progress are staged under it and listings never show it.
-RESERVED = ".medpipe"
-
-
-def check_key(key: str) -> str:
-    """Reject keys the ``file://`` adapter rejects, so every store accepts the same keys."""
-    parts = key.split("/")
-    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) \
-            or parts[0] == RESERVED:
-        raise InvalidInput(f"invalid object key '{key}'")
-    return key
+#: Uploads in progress are staged under the reserved key prefix; listings never show it.
+RESERVED = RESERVED_PREFIX
 
 
 @dataclass(frozen=True)
@@ -174,13 +164,6 @@ def verify_stream(chunks: Iterable[bytes], info: ObjectInfo) -> Iterator[bytes]:
         raise IntegrityError(
             f"{info.uri} changed after it was written (expected sha256 "
             f"{info.sha256[:12]}…, {info.size} bytes; read {got[:12]}…, {digest.size} bytes)")
-
-
-def replace_conflict(uri: str, expected_sha256: str, found_sha256: str) -> AlreadyExists:
-    """The error of a ``replace_if_match`` whose object is no longer the one expected."""
-    return AlreadyExists(
-        f"{uri} changed since it was read (expected sha256 {expected_sha256[:12]}…, found "
-        f"{found_sha256[:12]}…): not replaced; re-read it and retry")
 
 
 def digest_from_metadata(uri: str, metadata: dict[str, str] | None, field_name: str) -> str:

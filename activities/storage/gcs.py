@@ -37,19 +37,25 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from activities.storage.base import CHUNK_SIZE, ObjectInfo, register, require_sdk
+from activities.storage.base import (
+    CHUNK_SIZE,
+    ObjectInfo,
+    refused_replacement,
+    register,
+    replace_conflict,
+    require_sdk,
+    write_once,
+)
 from activities.storage.cloud import (
     PART_SIZE,
     Digest,
     digest_from_metadata,
     parse_bucket_uri,
     parts_of,
-    replace_conflict,
     verify_stream,
 )
 from contracts.errors import (
     AccessDenied,
-    AlreadyExists,
     InvalidInput,
     MedpipeError,
     NotFound,
@@ -271,14 +277,14 @@ class GcsStore:
         if second is None:  # one part: a single conditional upload
             if not self.exists(key) and self._create(key, first, digest):
                 return ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
-            return self._same_or_conflict(key, digest)
+            return write_once(self.head(key), digest.hexdigest())
         staging = self.bucket.blob(self.loc.staging_name(uuid.uuid4().hex), chunk_size=PART_SIZE)
         try:
             self._upload_staging(staging, _chain(first, second, parts), uri)
             info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
             if not self.exists(key) and self._compose(staging, key, info):
                 return info
-            return self._same_or_conflict(key, digest)
+            return write_once(self.head(key), digest.hexdigest())
         finally:
             with contextlib.suppress(Exception):
                 staging.delete(retry=None, timeout=TIMEOUT)
@@ -332,16 +338,6 @@ class GcsStore:
                 return False
             raise
         return True
-
-    def _same_or_conflict(self, key: str, digest: Digest) -> ObjectInfo:
-        """After a refused create: no-op if identical, else AlreadyExists."""
-        existing = self.head(key)
-        if existing.sha256 != digest.hexdigest():
-            raise AlreadyExists(
-                f"{existing.uri} already exists with different content "
-                f"(sha256 {existing.sha256[:12]}…, new {digest.hexdigest()[:12]}…); "
-                "release artifacts are write-once")
-        return existing
 
     # -- key rotation's compare-and-swap ---------------------------------------
     def replace_if_match(self, key: str, chunks: Iterable[bytes],
@@ -400,11 +396,7 @@ class GcsStore:
         except InvalidInput as e:
             if _status(e.__cause__ or e) != 412:
                 raise
-            try:
-                found = self.head(key).sha256
-            except NotFound as gone:
-                raise NotFound(f"{gone.message} (deleted during the replacement)") from e
-            raise replace_conflict(self.uri_for(key), expected_sha256, found) from e
+            raise refused_replacement(self, key, expected_sha256) from e
 
     def ensure_bucket(self) -> None:
         """Create the bucket if missing (development stacks and tests only)."""

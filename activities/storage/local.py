@@ -25,7 +25,15 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from activities.storage.base import CHUNK_SIZE, ObjectInfo, register
+from activities.storage.base import (
+    CHUNK_SIZE,
+    RESERVED_PREFIX,
+    ObjectInfo,
+    check_key,
+    register,
+    replace_conflict,
+    write_once,
+)
 from contracts.errors import (
     AlreadyExists,
     IntegrityError,
@@ -34,15 +42,7 @@ from contracts.errors import (
     ProviderUnavailable,
 )
 
-_META = ".medpipe"
-
-
-def _check_key(key: str) -> str:
-    parts = key.split("/")
-    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) \
-            or parts[0] == _META:
-        raise InvalidInput(f"invalid object key '{key}'")
-    return key
+_META = RESERVED_PREFIX
 
 
 @register("file")
@@ -114,11 +114,11 @@ class LocalStore:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def uri_for(self, key: str) -> str:
-        return f"{self.bucket_uri}/{_check_key(key)}"
+        return f"{self.bucket_uri}/{check_key(key)}"
 
     # -- protocol ----------------------------------------------------------
     def put(self, key: str, chunks: Iterable[bytes]) -> ObjectInfo:
-        _check_key(key)
+        check_key(key)
         self._ensure_reachable()
         tmp, size, sha256 = self._spool(chunks)
         try:
@@ -132,12 +132,7 @@ class LocalStore:
         target = self.root / key
         with self._lock(key):
             if target.exists():
-                existing = self.head(key)
-                if existing.sha256 != info.sha256:
-                    raise AlreadyExists(
-                        f"{info.uri} already exists with different content "
-                        f"(sha256 {existing.sha256[:12]}…, new {info.sha256[:12]}…); "
-                        "release artifacts are write-once")
+                write_once(self.head(key), info.sha256)
                 return
             meta = self._meta_path(key)
             meta.parent.mkdir(parents=True, exist_ok=True)
@@ -148,7 +143,7 @@ class LocalStore:
             os.link(tmp, target)
 
     def head(self, key: str) -> ObjectInfo:
-        _check_key(key)
+        check_key(key)
         self._ensure_reachable()
         target = self.root / key
         if not target.is_file():
@@ -178,7 +173,7 @@ class LocalStore:
         return pending if self._file_digest(key) == pending else (size, sha256)
 
     def exists(self, key: str) -> bool:
-        _check_key(key)
+        check_key(key)
         self._ensure_reachable()
         return (self.root / key).is_file()
 
@@ -216,7 +211,7 @@ class LocalStore:
             yield self.head(key)
 
     def delete(self, key: str) -> None:
-        _check_key(key)
+        check_key(key)
         self._ensure_reachable()
         with self._lock(key):
             (self.root / key).unlink(missing_ok=True)
@@ -234,7 +229,7 @@ class LocalStore:
         leaves a pending record that ``head`` consults and the next
         replacement settles, so the object never reads as corrupted.
         """
-        _check_key(key)
+        check_key(key)
         self._ensure_reachable()
         if not (self.root / key).is_file():
             raise NotFound(f"{self.uri_for(key)} does not exist (replace never creates)")
@@ -246,10 +241,7 @@ class LocalStore:
                     raise NotFound(f"{info.uri} was deleted meanwhile (replace never creates)")
                 current = self._settle(key)
                 if current != expected_sha256:
-                    raise AlreadyExists(
-                        f"{info.uri} changed since it was read (expected sha256 "
-                        f"{expected_sha256[:12]}…, found {current[:12]}…): not replaced; "
-                        "re-read it and retry")
+                    raise replace_conflict(info.uri, expected_sha256, current)
                 pending = self._pending_path(key)
                 staged = pending.with_name(f"{pending.name}.{uuid.uuid4().hex}.tmp")
                 staged.write_text(json.dumps({"size": size, "sha256": sha256}))
@@ -285,7 +277,7 @@ class LocalStore:
             os.close(fd)
 
     def create_if_absent(self, key: str, data: bytes) -> bool:
-        _check_key(key)
+        check_key(key)
         self._ensure_reachable()
         with self._lock(key):
             if (self.root / key).exists():

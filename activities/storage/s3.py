@@ -27,18 +27,24 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from activities.storage.base import CHUNK_SIZE, ObjectInfo, register, require_sdk
+from activities.storage.base import (
+    CHUNK_SIZE,
+    ObjectInfo,
+    refused_replacement,
+    register,
+    replace_conflict,
+    require_sdk,
+    write_once,
+)
 from activities.storage.cloud import (
     Digest,
     digest_from_metadata,
     parse_bucket_uri,
     parts_of,
-    replace_conflict,
     verify_stream,
 )
 from contracts.errors import (
     AccessDenied,
-    AlreadyExists,
     InvalidInput,
     MedpipeError,
     NotFound,
@@ -234,14 +240,14 @@ class S3Store:
         second = next(parts, None)
         if second is None:  # one part: a single conditional PutObject
             created = self._create(key, first, digest)
-            return created or self._same_or_conflict(key, digest)
+            return created or write_once(self.head(key), digest.hexdigest())
         staging = self.loc.staging_name(uuid.uuid4().hex)
         try:
             self._multipart(staging, _chain(first, second, parts), {}, uri)
             info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
             if self._copy_conditionally(staging, name, info):
                 return info
-            return self._same_or_conflict(key, digest)
+            return write_once(self.head(key), digest.hexdigest())
         finally:
             with contextlib.suppress(Exception):
                 self.client.delete_object(Bucket=self.bucket, Key=staging)
@@ -261,16 +267,6 @@ class S3Store:
         except botocore_exc.BotoCoreError as e:
             raise self._translate(e, uri) from e
         return info
-
-    def _same_or_conflict(self, key: str, digest: Digest) -> ObjectInfo:
-        """After a refused conditional create: no-op if identical, else AlreadyExists."""
-        existing = self.head(key)
-        if existing.sha256 != digest.hexdigest():
-            raise AlreadyExists(
-                f"{existing.uri} already exists with different content "
-                f"(sha256 {existing.sha256[:12]}…, new {digest.hexdigest()[:12]}…); "
-                "release artifacts are write-once")
-        return existing
 
     def _multipart(self, name: str, parts: Iterable[bytes], metadata: dict[str, str],
                    what: str) -> None:
@@ -364,7 +360,7 @@ class S3Store:
                                        Metadata={SHA256_FIELD: info.sha256}, IfMatch=etag)
             except botocore_exc.ClientError as e:
                 if _refused_condition(e) or _code(e) in _KEY_MISSING or _status(e) == 404:
-                    raise self._lost(key, expected_sha256) from e
+                    raise refused_replacement(self, key, expected_sha256) from e
                 raise self._translate(e, uri) from e
             except botocore_exc.BotoCoreError as e:
                 raise self._translate(e, uri) from e
@@ -376,7 +372,7 @@ class S3Store:
             if not self._copy_conditionally(
                     staging, name, info, condition={"IfMatch": etag},
                     precheck=lambda: self._expect(key, expected_sha256, etag)):
-                raise self._lost(key, expected_sha256)
+                raise refused_replacement(self, key, expected_sha256)
             return info
         finally:
             with contextlib.suppress(Exception):
@@ -392,14 +388,6 @@ class S3Store:
         if found != expected_sha256 or (etag is not None and resp["ETag"] != etag):
             raise replace_conflict(uri, expected_sha256, found)
         return str(resp["ETag"])
-
-    def _lost(self, key: str, expected_sha256: str) -> MedpipeError:
-        """Why a conditional replacement was refused: deleted, or changed meanwhile."""
-        try:
-            found = self.head(key).sha256
-        except NotFound as e:
-            return NotFound(f"{e.message} (deleted during the replacement)")
-        return replace_conflict(self.uri_for(key), expected_sha256, found)
 
     def ensure_bucket(self) -> None:
         """Create the bucket if missing (development stacks and tests only)."""
