@@ -21,7 +21,6 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +29,7 @@ import click
 from activities.keys import KeyProvider, open_provider
 from contracts.errors import InvalidInput, MedpipeError
 from contracts.provenance import LedgerKind
+from workers.cli_errors import clear_errors
 
 T = TypeVar("T")
 
@@ -38,20 +38,6 @@ provider_option = click.option(
     metavar="URI",
     help="Key provider URI: local:///path/keyring.json, aws-kms://REGION[?endpoint=URL] or "
          "pkcs11:///path/module.so?token=LABEL&pin-env=VAR.")
-
-
-def clear_errors(fn: Callable[..., T]) -> Callable[..., T]:
-    """Print domain errors as one line on stderr and exit 2, never a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        try:
-            return fn(*args, **kwargs)
-        except MedpipeError as e:
-            click.echo(f"error: {e.message}", err=True)
-            sys.exit(2)
-
-    return wrapper
 
 
 def _provider(uri: str) -> KeyProvider:

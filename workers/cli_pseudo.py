@@ -9,12 +9,9 @@ ledger).
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -27,23 +24,8 @@ from activities.pseudonymize import (
     pseudonymize_file,
 )
 from activities.pseudonymize.draft import draft_policy
-from contracts.errors import InvalidInput, MedpipeError
-
-T = TypeVar("T")
-
-
-def _clean_errors(fn: Callable[..., T]) -> Callable[..., T]:
-    """Domain errors become one line on stderr and exit code 2."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        try:
-            return fn(*args, **kwargs)
-        except MedpipeError as e:
-            click.echo(f"error: {e.message}", err=True)
-            sys.exit(2)
-
-    return wrapper
+from contracts.errors import InvalidInput
+from workers.cli_errors import clear_errors
 
 
 def _read_key(path: Path | None) -> bytes | None:
@@ -67,7 +49,7 @@ def _read_key(path: Path | None) -> bytes | None:
               default=None, help="Key for hmac tokens (hex or raw bytes).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "ndjson", "bundle"]),
               default=None, help="Input format (default: from the file name).")
-@_clean_errors
+@clear_errors
 def pseudonymize_cmd(src: Path, dst: Path, policy_path: Path | None, vault_path: Path | None,
                      hmac_key_file: Path | None, fmt: str | None) -> None:
     """Pseudonymize SRC into DST and print the report (counts only)."""
@@ -93,7 +75,7 @@ def policy_group() -> None:
 @click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the draft here (default: print it).")
-@_clean_errors
+@clear_errors
 def policy_init(data: Path, out: Path | None) -> None:
     """Draft a policy YAML from DATA's columns, marking likely identifiers."""
     text = draft_policy(data, detect_format(data))
@@ -113,7 +95,7 @@ def policy_init(data: Path, out: Path | None) -> None:
                    "vault (fleet.vault_uri), opened with the customer's key.")
 @click.option("--by", "requested_by", default=None, help="Who (default: your user name).")
 @click.pass_obj
-@_clean_errors
+@clear_errors
 def reidentify_cmd(cfg: Any, token: str, reason: str, vault_path: Path | None,
                    requested_by: str | None) -> None:
     """Print the identifier behind TOKEN (needs the vault's key); every use is recorded."""
