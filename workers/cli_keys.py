@@ -16,9 +16,7 @@ ID``, rotations and shreds are recorded in the provenance ledger (kinds
 from __future__ import annotations
 
 import getpass
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Any, TypeVar
 
 import click
 
+from activities.atomicfile import write_atomically
 from activities.keys import KeyProvider, open_provider
 from contracts.errors import InvalidInput, MedpipeError
 from contracts.provenance import LedgerKind
@@ -246,9 +245,5 @@ def export_public(key_id: str, provider_uri: str, out_path: Path | None) -> None
                            "another path")
     if not out_path.parent.is_dir():
         raise InvalidInput(f"directory {out_path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", dir=out_path.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-    os.chmod(tmp, 0o644)  # a public key: readable by verifiers
-    os.replace(tmp, out_path)
+    write_atomically(out_path, pem, mode=0o644)  # a public key: readable by verifiers
     click.echo(f"wrote public key of {key_id} to {out_path}")

@@ -29,7 +29,6 @@ import json
 import os
 import secrets
 import stat
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -46,6 +45,7 @@ from temporalio.converter import (
     PayloadCodec,
 )
 
+from activities.atomicfile import write_atomically
 from activities.keys.base import KeyProvider, WrappedKey
 from contracts.errors import IntegrityError, InvalidInput, KeyProviderError
 
@@ -200,18 +200,7 @@ class CodecKeyring:
 
     def _write(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                json.dump(data, fh, indent=1, sort_keys=True)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_atomically(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -34,7 +34,6 @@ import fcntl
 import json
 import os
 import stat
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -48,6 +47,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from activities.atomicfile import write_atomically
 from activities.keys.base import (
     WrappedKey,
     canonical_context,
@@ -142,24 +142,7 @@ class LocalKeyProvider:
                 os.close(fd)
 
     def _write(self, data: dict[str, Any]) -> None:
-        blob = json.dumps(data, indent=1, sort_keys=True).encode()
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        dfd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        write_atomically(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
 
     # -- lookups -----------------------------------------------------------
     def _entry(self, data: dict[str, Any], name: str, kind: str) -> dict[str, Any]:

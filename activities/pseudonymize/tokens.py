@@ -26,14 +26,13 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from activities.atomicfile import write_atomically
 from contracts.errors import InvalidInput, KeyProviderError, NotFound
 from contracts.pseudonymize import TokenMode
 
@@ -209,17 +208,7 @@ class FileVaultStore:
     def save(self, data: bytes) -> None:
         """Replace the file atomically (a crash leaves the old or the new vault)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, data)
 
     def open(self) -> Vault:
         """A vault backed by this file."""
