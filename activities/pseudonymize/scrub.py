@@ -147,7 +147,37 @@ def scrub_column(col: pa.Array, identifiers: Sequence[tuple[Sequence[object], Pl
             cache[row] = needles
         if needles:
             texts[i] = scrub_known(t, needles, counts, ordered=True)
+    # Then every identifier of the chunk's other records (a note naming another
+    # patient of the same dataset): one word lookup per word, names first-longest
+    # already handled above for the record itself.
+    others: dict[str, str] = {}
+    for needles in cache.values():
+        for value, mark in needles:
+            if _WORD.fullmatch(value):
+                others.setdefault(value, mark)
+    if others:
+        for i, t in enumerate(texts):
+            if t is not None:
+                texts[i] = _scrub_words(t, others, counts)
     return pa.array(texts, type=col.type)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _scrub_words(text: str, marks: dict[str, str], counts: Counter[str]) -> str:
+    """Replace whole words that are (lower-cased) keys of ``marks``."""
+    if marks.keys().isdisjoint(_WORD.findall(text.lower())):
+        return text  # the common case: nothing to replace, no per-word callback
+
+    def sub(m: re.Match[str]) -> str:
+        mark = marks.get(m.group().lower())
+        if mark is None:
+            return m.group()
+        counts[mark[1:-1]] += 1
+        return mark
+
+    return _WORD.sub(sub, text)
 
 
 def scrub_text(text: str, needles: Sequence[tuple[str, str]], counts: Counter[str]) -> str:
