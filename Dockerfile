@@ -8,6 +8,7 @@ COPY contracts ./contracts
 COPY workflows ./workflows
 COPY activities ./activities
 COPY workers ./workers
+COPY medpipe ./medpipe
 RUN pip install ".[all]"
 USER medpipe
 ENTRYPOINT ["medpipe"]

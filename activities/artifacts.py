@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from activities.storage.base import open_store
-from contracts.errors import InputUnavailable, IntegrityError, ProviderUnavailable
-from contracts.release import ArtifactRef
+from medpipe.activities.storage.base import open_store
+from medpipe.contracts.errors import InputUnavailable, IntegrityError, ProviderUnavailable
+from medpipe.contracts.release import ArtifactRef
 
 
 def read_artifact(ref: ArtifactRef, *, rewrapped_ok: bool = False) -> Iterator[bytes]:

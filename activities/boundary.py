@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from temporalio.exceptions import ApplicationError
 
-from contracts.errors import ErrorType, InputUnavailable, MedpipeError
+from medpipe.contracts.errors import ErrorType, InputUnavailable, MedpipeError
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("medpipe.activities")

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from activities.sources import SourceTLS
+from medpipe.activities.sources import SourceTLS
 
 if TYPE_CHECKING:
-    from activities.deploy import GatewayTLS
-from activities.storage.base import ObjectStore, open_store
-from contracts.placement import RanOn, WorkerProfile
+    from medpipe.activities.deploy import GatewayTLS
+from medpipe.activities.storage.base import ObjectStore, open_store
+from medpipe.contracts.placement import RanOn, WorkerProfile
 
 
 @dataclass

@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 from temporalio import activity
 
-from activities.boundary import translate_errors
-from activities.context import WorkerContext
-from contracts.canary import GatewayCallInput, GatewayCallResult
-from contracts.deploy import GatewayMetrics, GatewayStatus, RollbackResult
-from contracts.errors import DeployFailed, InvalidInput, SignatureInvalid, Transient
+from medpipe.activities.boundary import translate_errors
+from medpipe.activities.context import WorkerContext
+from medpipe.contracts.canary import GatewayCallInput, GatewayCallResult
+from medpipe.contracts.deploy import GatewayMetrics, GatewayStatus, RollbackResult
+from medpipe.contracts.errors import DeployFailed, InvalidInput, SignatureInvalid, Transient
 
 GATEWAY_CALL = "medpipe.gateway.call"
 

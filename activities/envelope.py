@@ -34,8 +34,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict
 
-from activities.keys.base import KeyProvider, WrappedKey
-from contracts.errors import IntegrityError, InvalidInput, KeyProviderError
+from medpipe.activities.keys.base import KeyProvider, WrappedKey
+from medpipe.contracts.errors import IntegrityError, InvalidInput, KeyProviderError
 
 MAGIC = b"MPEV"
 FORMAT_VERSION = 1

@@ -21,19 +21,19 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from temporalio import activity
 
-from activities.boundary import translate_errors
-from activities.chunkio import ChunkReader
-from activities.context import WorkerContext
-from activities.metrics import accuracy, auroc, expected_calibration_error
-from activities.progress import heartbeat, keeps_alive
-from activities.sealed import open_plain
-from contracts.errors import (
+from medpipe.activities.boundary import translate_errors
+from medpipe.activities.chunkio import ChunkReader
+from medpipe.activities.context import WorkerContext
+from medpipe.activities.metrics import accuracy, auroc, expected_calibration_error
+from medpipe.activities.progress import heartbeat, keeps_alive
+from medpipe.activities.sealed import open_plain
+from medpipe.contracts.errors import (
     AcceleratorUnavailable,
     DatasetMismatch,
     InvalidInput,
     InvalidModel,
 )
-from contracts.release import (
+from medpipe.contracts.release import (
     ActivityName,
     EvaluateInput,
     EvaluateResult,

@@ -13,12 +13,12 @@ from urllib.parse import urlsplit
 
 from temporalio import activity
 
-from activities.boundary import translate_errors
-from activities.context import WorkerContext
-from activities.progress import heartbeating, keeps_alive, throttled
-from activities.sealed import store_sealed
-from activities.sources import open_source
-from contracts.release import ActivityName, IngestInput, IngestResult
+from medpipe.activities.boundary import translate_errors
+from medpipe.activities.context import WorkerContext
+from medpipe.activities.progress import heartbeating, keeps_alive, throttled
+from medpipe.activities.sealed import store_sealed
+from medpipe.activities.sources import open_source
+from medpipe.contracts.release import ActivityName, IngestInput, IngestResult
 
 
 def artifact_key(release_id: str, name: str, source_uri: str) -> str:

@@ -53,17 +53,17 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from activities.keys.base import KeyProvider
-from activities.signing.dsse import ProviderKey, TrustedKeys
-from activities.storage.base import ObjectStore
-from contracts.errors import (
+from medpipe.activities.keys.base import KeyProvider
+from medpipe.activities.signing.dsse import ProviderKey, TrustedKeys
+from medpipe.activities.storage.base import ObjectStore
+from medpipe.contracts.errors import (
     IntegrityError,
     InvalidInput,
     LedgerTampered,
     NotFound,
     Transient,
 )
-from contracts.provenance import LedgerCheckpoint, LedgerEntry, LedgerReport
+from medpipe.contracts.provenance import LedgerCheckpoint, LedgerEntry, LedgerReport
 
 GENESIS = "0" * 64
 MAX_PAYLOAD_BYTES = 64 * 1024

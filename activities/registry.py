@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.boundary import translate_errors
-from activities.context import WorkerContext
-from activities.storage.base import ObjectStore, open_store
-from contracts.errors import InvalidInput, Transient
-from contracts.registry import (
+from medpipe.activities.boundary import translate_errors
+from medpipe.activities.context import WorkerContext
+from medpipe.activities.storage.base import ObjectStore, open_store
+from medpipe.contracts.errors import InvalidInput, Transient
+from medpipe.contracts.registry import (
     InServiceModel,
     LookupInServiceInput,
     LookupInServiceResult,
     RecordInServiceInput,
     RecordInServiceResult,
 )
-from contracts.release import ActivityName
+from medpipe.contracts.release import ActivityName
 
 SEQ_WIDTH = 8
 

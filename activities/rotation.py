@@ -37,16 +37,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from activities.envelope import (
+from medpipe.activities.envelope import (
     CONTEXT_OBJECT_KEY,
     MAGIC,
     EnvelopeHeader,
     read_header,
     rewrap_stream,
 )
-from activities.keys.base import KeyProvider, split_version
-from activities.storage.base import ObjectInfo, ObjectStore
-from contracts.errors import AlreadyExists, InvalidInput, MedpipeError, NotFound
+from medpipe.activities.keys.base import KeyProvider, split_version
+from medpipe.activities.storage.base import ObjectInfo, ObjectStore
+from medpipe.contracts.errors import AlreadyExists, InvalidInput, MedpipeError, NotFound
 
 #: Bytes read to parse a header: more than the largest header the format allows.
 HEADER_PEEK = 16 * 1024

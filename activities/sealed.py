@@ -18,13 +18,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 
-from activities.artifacts import read_artifact
-from activities.envelope import decrypt_stream, encrypt_stream
-from activities.keys import shared_provider
-from activities.storage.base import ObjectStore
-from contracts.artifacts import ArtifactRef
-from contracts.crypto import EncryptionRef, KeySettings
-from contracts.errors import AlreadyExists, IntegrityError
+from medpipe.activities.artifacts import read_artifact
+from medpipe.activities.envelope import decrypt_stream, encrypt_stream
+from medpipe.activities.keys import shared_provider
+from medpipe.activities.storage.base import ObjectStore
+from medpipe.contracts.artifacts import ArtifactRef
+from medpipe.contracts.crypto import EncryptionRef, KeySettings
+from medpipe.contracts.errors import AlreadyExists, IntegrityError
 
 
 class _Digesting:

@@ -17,21 +17,21 @@ from pathlib import Path
 
 from temporalio import activity
 
-from activities.boundary import translate_errors
-from activities.context import WorkerContext
-from activities.keys import shared_provider
-from activities.ledger import Ledger
-from activities.progress import keeps_alive
-from activities.sealed import open_plain
-from activities.signing.evidence import signed_entry_payload
-from activities.signing.oms import sign_model, verify_model
-from activities.signing.provenance import sign_provenance
-from activities.storage.base import ObjectStore, open_store
-from contracts.artifacts import ArtifactRef
-from contracts.errors import IntegrityError, InvalidInput
-from contracts.provenance import ArtifactDigest, LedgerKind, ProvenanceInput
-from contracts.release import ActivityName
-from contracts.stages import LedgerAppendInput, LedgerAppendResult, SignInput, SignResult
+from medpipe.activities.boundary import translate_errors
+from medpipe.activities.context import WorkerContext
+from medpipe.activities.keys import shared_provider
+from medpipe.activities.ledger import Ledger
+from medpipe.activities.progress import keeps_alive
+from medpipe.activities.sealed import open_plain
+from medpipe.activities.signing.evidence import signed_entry_payload
+from medpipe.activities.signing.oms import sign_model, verify_model
+from medpipe.activities.signing.provenance import sign_provenance
+from medpipe.activities.storage.base import ObjectStore, open_store
+from medpipe.contracts.artifacts import ArtifactRef
+from medpipe.contracts.errors import IntegrityError, InvalidInput
+from medpipe.contracts.provenance import ArtifactDigest, LedgerKind, ProvenanceInput
+from medpipe.contracts.release import ActivityName
+from medpipe.contracts.stages import LedgerAppendInput, LedgerAppendResult, SignInput, SignResult
 
 
 def _file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from contracts.errors import AccessDenied, InvalidInput, NotFound, TLSError, Transient
+from medpipe.contracts.errors import AccessDenied, InvalidInput, NotFound, TLSError, Transient
 
 CHUNK = 4 * 1024 * 1024
 

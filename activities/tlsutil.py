@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from contracts.errors import TLSError
+from medpipe.contracts.errors import TLSError
 
 _VALIDITY = dt.timedelta(days=7)
 

@@ -26,16 +26,16 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from temporalio import activity
 
-from activities.boundary import translate_errors
-from activities.chunkio import ChunkReader
-from activities.context import WorkerContext
-from activities.progress import heartbeating, keeps_alive
-from activities.residual import RESIDUAL_PATTERNS, DigestSet
-from activities.sealed import open_plain, store_sealed
-from contracts.crypto import KeySettings
-from contracts.errors import InvalidInput
-from contracts.release import ActivityName
-from contracts.validate import (
+from medpipe.activities.boundary import translate_errors
+from medpipe.activities.chunkio import ChunkReader
+from medpipe.activities.context import WorkerContext
+from medpipe.activities.progress import heartbeating, keeps_alive
+from medpipe.activities.residual import RESIDUAL_PATTERNS, DigestSet
+from medpipe.activities.sealed import open_plain, store_sealed
+from medpipe.contracts.crypto import KeySettings
+from medpipe.contracts.errors import InvalidInput
+from medpipe.contracts.release import ActivityName
+from medpipe.contracts.validate import (
     CheckKind,
     CheckResult,
     ColumnRule,

@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from activities.deploy import GatewayTLS  # noqa: E402
-from contracts.deploy import GatewayStatus  # noqa: E402
-from contracts.placement import Fleet, GatewayTarget  # noqa: E402
-from workers.pki import CertificateAuthority  # noqa: E402
+from medpipe.activities.deploy import GatewayTLS  # noqa: E402
+from medpipe.contracts.deploy import GatewayStatus  # noqa: E402
+from medpipe.contracts.placement import Fleet, GatewayTarget  # noqa: E402
+from medpipe.workers.pki import CertificateAuthority  # noqa: E402
 
 
 def _free_port() -> int:
@@ -80,7 +80,7 @@ class LocalGateways:
     def _command(self, target: GatewayTarget) -> list[str]:
         admin_port = target.admin_url.rsplit(":", 1)[1]
         port = target.public_url.rsplit(":", 1)[1]
-        return [sys.executable, "-m", "workers.cli", "gateway", "--port", port,
+        return [sys.executable, "-m", "medpipe", "gateway", "--port", port,
                 "--admin-port", admin_port, "--tls-cert", str(self.pki.server_cert),
                 "--tls-key", str(self.pki.server_key), "--client-ca", str(self.pki.ca),
                 "--model-name", self.model]

@@ -15,10 +15,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from activities.storage.local import LocalStore  # noqa: E402
-from contracts.placement import Cloud, Fleet, WorkerProfile  # noqa: E402
-from workers.devserver import TemporalDevServer  # noqa: E402
-from workers.keysetup import ensure_keys, local_keys  # noqa: E402
+from medpipe.activities.storage.local import LocalStore  # noqa: E402
+from medpipe.contracts.placement import Cloud, Fleet, WorkerProfile  # noqa: E402
+from medpipe.workers.devserver import TemporalDevServer  # noqa: E402
+from medpipe.workers.keysetup import ensure_keys, local_keys  # noqa: E402
 
 
 class BenchStack:
@@ -72,7 +72,7 @@ class BenchStack:
         env = {**os.environ, "MEDPIPE_CONFIG": str(cfg),
                "MEDPIPE_TEMPORAL_ADDRESS": self.server.address, "PYTHONPATH": str(ROOT)}
         log = open(self.dir / f"worker-{len(self.procs)}.log", "ab")
-        proc = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker", "--profile",
+        proc = subprocess.Popen([sys.executable, "-m", "medpipe", "worker", "--profile",
                                  profile, *extra], stdout=log, stderr=subprocess.STDOUT,
                                 env=env, start_new_session=True, cwd=ROOT)
         log.close()

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from activities.envelope import decrypt_stream, encrypt_stream  # noqa: E402
-from activities.keys.base import KeyProvider, open_provider  # noqa: E402
+from medpipe.activities.envelope import decrypt_stream, encrypt_stream  # noqa: E402
+from medpipe.activities.keys.base import KeyProvider, open_provider  # noqa: E402
 
 MIB = 1 << 20
 CTX = {"release": "bench"}

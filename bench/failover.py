@@ -21,10 +21,10 @@ from _stack import BenchStack, wait_for_pollers
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client
 
-from contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus, Stage
-from workers.cli import start_release
-from workers.client import data_converter
-from workers.sample import write_sample
+from medpipe.contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus, Stage
+from medpipe.workers.cli import start_release
+from medpipe.workers.client import data_converter
+from medpipe.workers.sample import write_sample
 
 S2S, HB = 2.0, 2.0
 VERBOSE = False

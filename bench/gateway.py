@@ -150,11 +150,11 @@ class Gateway:
     """A gateway process (``python -m workers.gateway``) for the duration of a ``with``."""
 
     def __init__(self, tmp: Path, model: Path, digest: str, http: str, loop: str) -> None:
-        from activities.tlsutil import make_test_pki
+        from medpipe.activities.tlsutil import make_test_pki
 
         pki = make_test_pki(tmp / "pki")
         self.port, admin = _free_port(), _free_port()
-        self.cmd = [sys.executable, "-m", "workers.gateway", "--port", str(self.port),
+        self.cmd = [sys.executable, "-m", "medpipe.workers.gateway", "--port", str(self.port),
                     "--admin-port", str(admin), "--tls-cert", str(pki.server_cert),
                     "--tls-key", str(pki.server_key), "--client-ca", str(pki.ca_cert),
                     "--model-name", MODEL, "--model", str(model), "--model-sha256", digest,
@@ -203,7 +203,7 @@ def main() -> None:
 
     import onnx
 
-    from workers.sample import build_model
+    from medpipe.workers.sample import build_model
 
     rng = np.random.default_rng(0)
     mean = np.array([60, 6.5, 120, 130, 28], dtype=np.float64)

@@ -21,24 +21,24 @@ from pathlib import Path
 from _stack import BenchStack, wait_for_pollers
 from temporalio.client import Client
 
-from activities.context import WorkerContext
-from activities.evaluate import EvaluateActivities
-from activities.ingest import IngestActivities
-from activities.pseudonymize.activity import PseudonymizeActivities
-from activities.sign import SignActivities
-from activities.validate import ValidateActivities
-from contracts.release import (
+from medpipe.activities.context import WorkerContext
+from medpipe.activities.evaluate import EvaluateActivities
+from medpipe.activities.ingest import IngestActivities
+from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
+from medpipe.activities.sign import SignActivities
+from medpipe.activities.validate import ValidateActivities
+from medpipe.contracts.release import (
     EvaluateInput,
     IngestInput,
     PlacementTimeouts,
     ReleaseRequest,
     SourceSpec,
 )
-from contracts.stages import LedgerAppendInput, PseudonymizeInput, SignInput
-from contracts.validate import ValidateInput
-from workers.cli import start_release
-from workers.client import data_converter
-from workers.sample import write_sample
+from medpipe.contracts.stages import LedgerAppendInput, PseudonymizeInput, SignInput
+from medpipe.contracts.validate import ValidateInput
+from medpipe.workers.cli import start_release
+from medpipe.workers.client import data_converter
+from medpipe.workers.sample import write_sample
 
 
 def reference_inputs(rows: int) -> dict[str, Path]:

@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
-from contracts.pseudonymize import FieldRule, Policy  # noqa: E402
+from medpipe.contracts.pseudonymize import FieldRule, Policy  # noqa: E402
 
 FIRST = np.array(["Ada", "Ben", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines",
                   "Jonas", "Kemi", "Liam", "Maya", "Noor", "Oscar", "Priya"])
@@ -94,9 +94,9 @@ def policy(with_notes: bool) -> Policy:
 
 
 def run_once(src: Path, dst: Path, with_notes: bool) -> tuple[float, int]:
-    from activities.pseudonymize import Vault
-    from activities.pseudonymize.run import Pseudonymizer
-    from activities.pseudonymize.streams import parquet_batches
+    from medpipe.activities.pseudonymize import Vault
+    from medpipe.activities.pseudonymize.run import Pseudonymizer
+    from medpipe.activities.pseudonymize.streams import parquet_batches
 
     one_core()
     run = Pseudonymizer(policy(with_notes), Vault.in_memory(), source=src.name)
@@ -149,7 +149,7 @@ def main() -> None:
                                  check=True)
             fig = json.loads(res.stdout.strip().splitlines()[-1])
             print(f"peak RSS {fig['rows']:>9,} rows: {fig['peak_rss_mib']} MiB")
-        from activities.validate import validate_batches
+        from medpipe.activities.validate import validate_batches
 
         t0 = time.perf_counter()
         report = validate_batches(pq.ParquetFile(tmp / "o2.parquet").iter_batches(250_000),

@@ -44,8 +44,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
-from contracts.artifacts import ArtifactRef
-from contracts.canary import (
+from medpipe.contracts.artifacts import ArtifactRef
+from medpipe.contracts.canary import (
     CanaryInput,
     CanaryPlan,
     CanaryRollbackResult,
@@ -54,10 +54,10 @@ from contracts.canary import (
     RollbackRequest,
     canary_id,
 )
-from contracts.placement import Fleet
-from workers.client import connect
-from workers.config import DEMO_MODEL, load_config
-from workers.sample import write_sample
+from medpipe.contracts.placement import Fleet
+from medpipe.workers.client import connect
+from medpipe.workers.config import DEMO_MODEL, load_config
+from medpipe.workers.sample import write_sample
 
 GOAL_P99_S = 0.5
 CANARY_WEIGHT = 10
@@ -224,7 +224,7 @@ async def cli_trial(client: Client, fleet: Fleet, gws: LocalGateways, n: int,
         await expect_canary(gws, version)
         t0 = time.perf_counter()
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "workers.cli", "rollback", release.removeprefix("release-"),
+            sys.executable, "-m", "medpipe", "rollback", release.removeprefix("release-"),
             "--reason", "bench: simulated incident", "--incident", f"INC-C{n:03d}",
             "--by", "bench", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
             cwd=ROOT)
@@ -299,7 +299,7 @@ def report(trials: list[Trial], gateways: int, cli: list[tuple[float, float] | s
 def start_traffic(stack: BenchStack, gws: LocalGateways, dataset: Path, rate: float,
                   env: dict[str, str]) -> subprocess.Popen[bytes]:
     """``medpipe traffic`` against every gateway (its own process), until SIGINT."""
-    cmd = [sys.executable, "-m", "workers.cli", "traffic", "--rate", str(rate),
+    cmd = [sys.executable, "-m", "medpipe", "traffic", "--rate", str(rate),
            "--model", DEMO_MODEL, "--data", str(dataset)]
     for t in gws.targets:
         cmd += ["--gateway", t.public_url]

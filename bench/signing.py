@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from activities.keys import open_provider  # noqa: E402
-from activities.ledger import Ledger  # noqa: E402
-from activities.signing.oms import sign_model, verify_model  # noqa: E402
-from activities.storage.base import open_store  # noqa: E402
+from medpipe.activities.keys import open_provider  # noqa: E402
+from medpipe.activities.ledger import Ledger  # noqa: E402
+from medpipe.activities.signing.oms import sign_model, verify_model  # noqa: E402
+from medpipe.activities.storage.base import open_store  # noqa: E402
 
 
 def write_model(path: Path, size: int) -> None:

@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from activities.storage.base import open_store  # noqa: E402
-from activities.storage.cloud import PART_SIZE, parts_of  # noqa: E402
+from medpipe.activities.storage.base import open_store  # noqa: E402
+from medpipe.activities.storage.cloud import PART_SIZE, parts_of  # noqa: E402
 from tests.emulators import Azurite, GcsEmulator, MotoS3  # noqa: E402
 
 MiB = 1024 * 1024
@@ -113,7 +113,7 @@ def raw_file(root: Path) -> tuple[Callable[[str, int], None], Callable[[str], in
 
 
 def raw_s3(emu: MotoS3) -> tuple[Callable[[str, int], None], Callable[[str], int]]:
-    from activities.storage.s3 import make_client
+    from medpipe.activities.storage.s3 import make_client
 
     s3 = make_client(emu.endpoint)
 

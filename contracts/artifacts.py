@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.crypto import EncryptionRef
+from medpipe.contracts.crypto import EncryptionRef
 
 
 class ArtifactRef(BaseModel):

@@ -11,9 +11,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from contracts.artifacts import ArtifactRef
-from contracts.deploy import GatewayMetrics, GatewayStatus
-from contracts.placement import GatewayTarget, RanOn
+from medpipe.contracts.artifacts import ArtifactRef
+from medpipe.contracts.deploy import GatewayMetrics, GatewayStatus
+from medpipe.contracts.placement import GatewayTarget, RanOn
 
 __all__ = ["GatewayTarget"]
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from contracts.crypto import KeySettings
+from medpipe.contracts.crypto import KeySettings
 
 #: Default prefix of every task queue; a deployment (or a test) may choose its own
 #: so that several environments can share one Temporal namespace.

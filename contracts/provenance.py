@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.placement import RanOn
-from contracts.release import StageResult
+from medpipe.contracts.placement import RanOn
+from medpipe.contracts.release import StageResult
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 

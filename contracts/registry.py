@@ -10,8 +10,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.placement import RanOn
-from contracts.release import ArtifactRef, ModelMetrics
+from medpipe.contracts.placement import RanOn
+from medpipe.contracts.release import ArtifactRef, ModelMetrics
 
 
 class InServiceModel(BaseModel):

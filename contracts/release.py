@@ -11,11 +11,11 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.artifacts import ArtifactRef
-from contracts.canary import CanaryPlan, CanaryStatus
-from contracts.crypto import KeySettings
-from contracts.placement import Fleet, RanOn, ResidencyPolicy
-from contracts.pseudonymize import PseudonymizeReport
+from medpipe.contracts.artifacts import ArtifactRef
+from medpipe.contracts.canary import CanaryPlan, CanaryStatus
+from medpipe.contracts.crypto import KeySettings
+from medpipe.contracts.placement import Fleet, RanOn, ResidencyPolicy
+from medpipe.contracts.pseudonymize import PseudonymizeReport
 
 __all__ = ["ArtifactRef"]
 

@@ -10,11 +10,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.artifacts import ArtifactRef
-from contracts.crypto import KeySettings
-from contracts.placement import RanOn
-from contracts.provenance import StagePlacement
-from contracts.pseudonymize import PseudonymizeReport
+from medpipe.contracts.artifacts import ArtifactRef
+from medpipe.contracts.crypto import KeySettings
+from medpipe.contracts.placement import RanOn
+from medpipe.contracts.provenance import StagePlacement
+from medpipe.contracts.pseudonymize import PseudonymizeReport
 
 
 class PseudonymizeInput(BaseModel):

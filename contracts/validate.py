@@ -10,8 +10,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.placement import RanOn
-from contracts.release import ArtifactRef
+from medpipe.contracts.placement import RanOn
+from medpipe.contracts.release import ArtifactRef
 
 
 class ColumnType(StrEnum):

@@ -9,8 +9,8 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 
-from workers.client import data_converter
-from workers.devserver import TemporalDevServer
+from medpipe.workers.client import data_converter
+from medpipe.workers.devserver import TemporalDevServer
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +32,6 @@ async def client(temporal_server: TemporalDevServer) -> AsyncIterator[Client]:
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The generated sample cohort and models (small: fast tests)."""
-    from workers.sample import write_sample
+    from medpipe.workers.sample import write_sample
 
     return write_sample(tmp_path_factory.mktemp("sample"), patients=400, visits=3)

@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from workers import emulators as cmdlines
-from workers.emulators import AZURITE_ACCOUNT, AZURITE_KEY
+from medpipe.workers import emulators as cmdlines
+from medpipe.workers.emulators import AZURITE_ACCOUNT, AZURITE_KEY
 
 __all__ = ["AZURITE_ACCOUNT", "AZURITE_KEY", "Azurite", "EmulatorProcess", "GcsEmulator",
            "MotoS3", "free_port"]

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import httpx
 
-from activities.deploy import GatewayTLS
-from contracts.placement import GatewayTarget
-from workers.gateway import AdminTLS, Gateway, GatewayServer
-from workers.gateway.loader import ModelLoader
-from workers.pki import CertificateAuthority
-from workers.sample import FEATURES
+from medpipe.activities.deploy import GatewayTLS
+from medpipe.contracts.placement import GatewayTarget
+from medpipe.workers.gateway import AdminTLS, Gateway, GatewayServer
+from medpipe.workers.gateway.loader import ModelLoader
+from medpipe.workers.pki import CertificateAuthority
+from medpipe.workers.sample import FEATURES
 
 
 @dataclass

@@ -13,14 +13,14 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
 
-from activities.context import WorkerContext
-from activities.deploy import GatewayTLS
-from activities.sources import SourceTLS
-from activities.storage.local import LocalStore
-from contracts.placement import Cloud, Fleet, WorkerProfile
-from contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus
-from workers.keysetup import ensure_keys, local_keys
-from workers.worker import build_workers
+from medpipe.activities.context import WorkerContext
+from medpipe.activities.deploy import GatewayTLS
+from medpipe.activities.sources import SourceTLS
+from medpipe.activities.storage.local import LocalStore
+from medpipe.contracts.placement import Cloud, Fleet, WorkerProfile
+from medpipe.contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus
+from medpipe.workers.keysetup import ensure_keys, local_keys
+from medpipe.workers.worker import build_workers
 
 #: Short timeouts so failover tests take seconds.
 FAST = PlacementTimeouts(schedule_to_start_s=1.5, heartbeat_s=1.5, start_to_close_s=120,
@@ -74,7 +74,7 @@ async def running_workers(client: Client, fleet: Fleet, profiles: Iterable[str],
         workers += build_workers(client, ctx, fleet, control=control and first)
         first = False
     if control and first:  # no activity profile given: a control-only worker
-        from workers.worker import control_worker
+        from medpipe.workers.worker import control_worker
 
         workers.append(control_worker(client, fleet,
                                       WorkerContext(profile=fleet.profiles[0],
@@ -101,7 +101,7 @@ def make_request(fleet: Fleet, sample: dict[str, Path], **overrides: object) -> 
 
 async def start(client: Client, request: ReleaseRequest) -> WorkflowHandle[object, ReleaseStatus]:
     """Start a release the way the CLI does."""
-    from workers.cli import start_release
+    from medpipe.workers.cli import start_release
 
     return await start_release(client, request)
 
@@ -128,7 +128,7 @@ def worker_process(address: str, fleet_file: Path, profile: str, log: Path,
     env = {**os.environ, "MEDPIPE_CONFIG": str(fleet_file),
            "MEDPIPE_TEMPORAL_ADDRESS": address}
     out = open(log, "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker", "--profile", profile,
+    proc = subprocess.Popen([sys.executable, "-m", "medpipe", "worker", "--profile", profile,
                              *extra], stdout=out, stderr=subprocess.STDOUT, env=env,
                             start_new_session=True)
     out.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.config import load_config
+from medpipe.workers.config import load_config
 
 ROOT = Path(__file__).parent.parent
 
@@ -56,6 +56,6 @@ def test_code_is_ruff_and_mypy_clean() -> None:
                            "activities", "workers", "bench"], cwd=root, capture_output=True,
                           text=True)
     assert ruff.returncode == 0, ruff.stdout[-3000:]
-    mypy = subprocess.run([str(bin_dir / "mypy"), "contracts", "workflows", "activities",
-                           "workers"], cwd=root, capture_output=True, text=True)
+    mypy = subprocess.run([str(bin_dir / "mypy"), "medpipe"], cwd=root, capture_output=True,
+                          text=True)
     assert mypy.returncode == 0, mypy.stdout[-3000:]

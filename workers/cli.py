@@ -29,11 +29,11 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from activities.sources import local_path
-from contracts.canary import CanaryPlan, CanaryStatus, canary_id
-from contracts.errors import InvalidInput, MedpipeError
-from contracts.placement import ResidencyPolicy
-from contracts.release import (
+from medpipe.activities.sources import local_path
+from medpipe.contracts.canary import CanaryPlan, CanaryStatus, canary_id
+from medpipe.contracts.errors import InvalidInput, MedpipeError
+from medpipe.contracts.placement import ResidencyPolicy
+from medpipe.contracts.release import (
     ModelThresholds,
     ReleaseRequest,
     ReleaseState,
@@ -41,9 +41,9 @@ from contracts.release import (
     StageOutcome,
     release_id,
 )
-from workers import cli_canary, cli_codec, cli_keys, cli_pseudo, cli_sign
-from workers.client import connect
-from workers.config import StackConfig, load_config, medpipe_home
+from medpipe.workers import cli_canary, cli_codec, cli_keys, cli_pseudo, cli_sign
+from medpipe.workers.client import connect
+from medpipe.workers.config import StackConfig, load_config, medpipe_home
 
 console = Console()
 err = Console(stderr=True)
@@ -407,7 +407,7 @@ for _command in cli_pseudo.COMMANDS:
 @click.option("--seed", default=7, show_default=True)
 def sample(out_dir: str, patients: int, visits: int, seed: int) -> None:
     """Write a synthetic patient cohort and logistic-regression ONNX models."""
-    from workers.sample import write_sample
+    from medpipe.workers.sample import write_sample
 
     paths = write_sample(Path(out_dir), patients=patients, visits=visits, seed=seed)
     for name, path in paths.items():
@@ -426,7 +426,7 @@ def worker(cfg: StackConfig, profile_name: str, ingest_rate_limit: float | None,
     """Run a worker for one profile of the fleet."""
     import logging
 
-    from workers.worker import run_worker
+    from medpipe.workers.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
@@ -455,8 +455,8 @@ def dev() -> None:
 @click.pass_context
 def dev_up(ctx: click.Context, storage: str | None) -> None:
     """Start the local stack (no-op if it already runs)."""
-    from workers import dev as stack
-    from workers.config import STORAGE_MODE_FILE
+    from medpipe.workers import dev as stack
+    from medpipe.workers.config import STORAGE_MODE_FILE
 
     cfg: StackConfig = ctx.obj
     home = medpipe_home()
@@ -486,7 +486,7 @@ def dev_init(cfg: StackConfig) -> None:
     """Create the deployment's local state without starting anything: buckets, keys (local
     keyring), the exported public signing key, codec keyring and token, gateway admin PKI.
     (Containers run this once before the services start.)"""
-    from workers import dev as stack
+    from medpipe.workers import dev as stack
 
     stack.ensure_local_buckets(cfg, all_schemes=True)
     stack.prepare_security(cfg)
@@ -498,7 +498,7 @@ def dev_init(cfg: StackConfig) -> None:
 @dev.command(name="down")
 def dev_down() -> None:
     """Stop the local stack started by `dev up` (and nothing else)."""
-    from workers import dev as stack
+    from medpipe.workers import dev as stack
 
     console.print("stopped" if stack.down(medpipe_home()) else "no local stack was running")
 
@@ -507,7 +507,7 @@ def dev_down() -> None:
 @click.pass_obj
 def dev_status(cfg: StackConfig) -> None:
     """Show each process of the local stack."""
-    from workers import dev as stack
+    from medpipe.workers import dev as stack
 
     home = medpipe_home()
     state = stack.read_state(home)
@@ -557,7 +557,7 @@ def dev_logs(process: str | None, lines: int, follow: bool) -> None:
 @click.pass_obj
 def dev_supervise(cfg: StackConfig) -> None:
     """(internal) Run the stack supervisor in the foreground."""
-    from workers import dev as stack
+    from medpipe.workers import dev as stack
 
     stack.supervise(cfg, medpipe_home())
 

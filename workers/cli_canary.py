@@ -28,16 +28,16 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from contracts.canary import (
+from medpipe.contracts.canary import (
     CanaryRollbackResult,
     CanaryState,
     CanaryStatus,
     RollbackRequest,
     canary_id,
 )
-from contracts.errors import InvalidInput, MedpipeError, NotFound
-from workers.client import connect
-from workers.config import StackConfig
+from medpipe.contracts.errors import InvalidInput, MedpipeError, NotFound
+from medpipe.workers.client import connect
+from medpipe.workers.config import StackConfig
 
 console = Console()
 err = Console(stderr=True)
@@ -276,7 +276,7 @@ async def send_traffic(urls: list[str], model: str, rows: list[list[float]], rat
 def traffic(cfg: StackConfig, rate: float, duration: float | None, data_path: str | None,
             model: str | None, urls: tuple[str, ...]) -> None:
     """Send Open Inference Protocol requests built from validation data (for canaries)."""
-    from workers.sample import FEATURES
+    from medpipe.workers.sample import FEATURES
 
     if rate <= 0:
         _fail("--rate must be positive")
@@ -341,8 +341,8 @@ def gateway(host: str, port: int, admin_port: int, tls_cert: str, tls_key: str,
             trusted_keys: tuple[str, ...], revoked: tuple[str, ...], threads: int,
             log_level: str) -> None:
     """Run the inference gateway (OIP v2, weighted stable/canary slots, mTLS admin API)."""
-    from workers.gateway.server import AdminTLS, serve
-    from workers.gateway.verify import OMSVerifier
+    from medpipe.workers.gateway.server import AdminTLS, serve
+    from medpipe.workers.gateway.verify import OMSVerifier
 
     verifier = OMSVerifier([Path(k) for k in trusted_keys], revoked) if trusted_keys else None
     serve(host, port, admin_port,

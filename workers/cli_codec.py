@@ -13,13 +13,13 @@ from pathlib import Path
 
 import click
 
-from workers.codec import KEYRING_FILE, EncryptionCodec
-from workers.codec_server import DEFAULT_UI_ORIGIN, CodecServer, ServerTLS
-from workers.config import medpipe_home
+from medpipe.workers.codec import KEYRING_FILE, EncryptionCodec
+from medpipe.workers.codec_server import DEFAULT_UI_ORIGIN, CodecServer, ServerTLS
+from medpipe.workers.config import medpipe_home
 
 
 def _codec(key_uri: str, kek: str, keyring: str | None) -> EncryptionCodec:
-    from activities.keys.base import open_provider
+    from medpipe.activities.keys.base import open_provider
 
     directory = Path(keyring) if keyring else medpipe_home()
     if directory.name == KEYRING_FILE:

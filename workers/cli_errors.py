@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from contracts.errors import MedpipeError
+from medpipe.contracts.errors import MedpipeError
 
 T = TypeVar("T")
 

@@ -24,11 +24,11 @@ from typing import Any, TypeVar
 
 import click
 
-from activities.atomicfile import write_atomically
-from activities.keys import KeyProvider, open_provider
-from contracts.errors import InvalidInput, MedpipeError
-from contracts.provenance import LedgerKind
-from workers.cli_errors import clear_errors
+from medpipe.activities.atomicfile import write_atomically
+from medpipe.activities.keys import KeyProvider, open_provider
+from medpipe.contracts.errors import InvalidInput, MedpipeError
+from medpipe.contracts.provenance import LedgerKind
+from medpipe.workers.cli_errors import clear_errors
 
 T = TypeVar("T")
 
@@ -65,8 +65,8 @@ def _ledger(ledger_uri: str | None, signing_key: str | None, provider: KeyProvid
     if signing_key == key_id:
         raise InvalidInput(f"'{key_id}' cannot sign the ledger entry about itself: "
                            "use the deployment's signing key")
-    from activities.ledger import Ledger
-    from activities.storage.base import open_store
+    from medpipe.activities.ledger import Ledger
+    from medpipe.activities.storage.base import open_store
 
     provider.public_key_pem(signing_key)  # fail now, not after the key changed
     return Ledger(open_store(ledger_uri), provider, signing_key)
@@ -74,7 +74,7 @@ def _ledger(ledger_uri: str | None, signing_key: str | None, provider: KeyProvid
 
 def _open_stores(store_uris: Sequence[str]) -> list[Any]:
     """Open every store first, so a typo fails before the key changes."""
-    from activities.storage.base import open_store
+    from medpipe.activities.storage.base import open_store
 
     return [open_store(uri) for uri in store_uris]
 
@@ -90,7 +90,7 @@ def _rewrap_stores(provider: KeyProvider, key_id: str, target: str | None,
         Per-store counts (for the ledger) and the number of failures
         (objects, plus one per store that could not be walked).
     """
-    from activities.rotation import rewrap_objects
+    from medpipe.activities.rotation import rewrap_objects
 
     summary: list[dict[str, Any]] = []
     failed = 0

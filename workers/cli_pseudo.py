@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from activities.pseudonymize import (
+from medpipe.activities.pseudonymize import (
     FileVaultStore,
     default_fhir_policy,
     default_policy,
@@ -23,9 +23,9 @@ from activities.pseudonymize import (
     load_policy,
     pseudonymize_file,
 )
-from activities.pseudonymize.draft import draft_policy
-from contracts.errors import InvalidInput
-from workers.cli_errors import clear_errors
+from medpipe.activities.pseudonymize.draft import draft_policy
+from medpipe.contracts.errors import InvalidInput
+from medpipe.workers.cli_errors import clear_errors
 
 
 def _read_key(path: Path | None) -> bytes | None:
@@ -108,11 +108,11 @@ def reidentify_cmd(cfg: Any, token: str, reason: str, vault_path: Path | None,
     if vault_path is not None:
         click.echo(FileVaultStore(vault_path).open().reidentify(token))
         return
-    from activities.keys import shared_provider
-    from activities.ledger import Ledger
-    from activities.pseudonymize.activity import SealedVaultStore
-    from activities.pseudonymize.tokens import Vault
-    from activities.storage.base import open_store
+    from medpipe.activities.keys import shared_provider
+    from medpipe.activities.ledger import Ledger
+    from medpipe.activities.pseudonymize.activity import SealedVaultStore
+    from medpipe.activities.pseudonymize.tokens import Vault
+    from medpipe.activities.storage.base import open_store
 
     fleet = cfg.fleet
     if not fleet.vault_uri or not fleet.ledger_uri:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
-from contracts.errors import (
+from medpipe.contracts.errors import (
     IntegrityError,
     InvalidInput,
     LedgerTampered,
@@ -82,8 +82,8 @@ def verify_command(model: Path | None, bundle: Path | None, keys: tuple[str, ...
                    revoked: tuple[str, ...], evidence: Path | None,
                    expect: tuple[str, ...]) -> None:
     """Verify a signed MODEL, or a release's evidence directory, offline."""
-    from activities.signing.evidence import verify_evidence
-    from activities.signing.oms import verify_model
+    from medpipe.activities.signing.evidence import verify_evidence
+    from medpipe.activities.signing.oms import verify_model
 
     trusted = _read_keys(keys)
     if evidence is not None:
@@ -131,9 +131,9 @@ def _keys_or_default(keys: tuple[str, ...]) -> tuple[str, ...]:
 
 def _ledger(store: str, checkpoint_store: str | None = None, key_uri: str | None = None,
             key_id: str | None = None) -> Any:
-    from activities.keys.base import open_provider
-    from activities.ledger import Ledger
-    from activities.storage.base import open_store
+    from medpipe.activities.keys.base import open_provider
+    from medpipe.activities.ledger import Ledger
+    from medpipe.activities.storage.base import open_store
 
     provider = open_provider(key_uri) if key_uri else None
     return Ledger(open_store(store), provider, key_id,
@@ -155,7 +155,7 @@ def evidence_command(release: str, out_dir: Path, store: str | None,
                      checkpoint_store: str | None, keys: tuple[str, ...], key_uri: str | None,
                      key_id: str | None) -> None:
     """Write the evidence of RELEASE (signature, provenance, reports, ledger) to a directory."""
-    from activities.signing.evidence import write_evidence
+    from medpipe.activities.signing.evidence import write_evidence
 
     store = _store_or_default(store)
     cfg = _deployment()
@@ -164,7 +164,7 @@ def evidence_command(release: str, out_dir: Path, store: str | None,
     release = release if release.startswith("release-") else f"release-{release}"
     public = _read_keys(keys)
     if key_uri and key_id:
-        from activities.keys.base import open_provider
+        from medpipe.activities.keys.base import open_provider
 
         public.append(open_provider(key_uri).public_key_pem(key_id))
     index = write_evidence(_ledger(store, checkpoint_store), release, out_dir, public)

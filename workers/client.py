@@ -14,9 +14,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
-from contracts.errors import AccessDenied, InvalidInput, ProviderUnavailable, TLSError
-from workers.config import StackConfig
-from workers.config import TLSConfig as TLSSettings
+from medpipe.contracts.errors import AccessDenied, InvalidInput, ProviderUnavailable, TLSError
+from medpipe.workers.config import StackConfig
+from medpipe.workers.config import TLSConfig as TLSSettings
 
 
 def _read(path: str | None, what: str) -> bytes | None:
@@ -47,8 +47,8 @@ def data_converter(config: StackConfig | None = None) -> DataConverter:
     (payloads and failure messages sealed) when the deployment has a key provider."""
     if config is None or not config.codec_enabled:
         return pydantic_data_converter
-    from workers.codec import KEYRING_FILE, make_data_converter, open_codec
-    from workers.keysetup import CODEC_KEK_ID
+    from medpipe.workers.codec import KEYRING_FILE, make_data_converter, open_codec
+    from medpipe.workers.keysetup import CODEC_KEK_ID
 
     if not (Path(config.home) / KEYRING_FILE).exists():
         raise InvalidInput(

@@ -45,9 +45,9 @@ from temporalio.converter import (
     PayloadCodec,
 )
 
-from activities.atomicfile import write_atomically
-from activities.keys.base import KeyProvider, WrappedKey
-from contracts.errors import IntegrityError, InvalidInput, KeyProviderError
+from medpipe.activities.atomicfile import write_atomically
+from medpipe.activities.keys.base import KeyProvider, WrappedKey
+from medpipe.contracts.errors import IntegrityError, InvalidInput, KeyProviderError
 
 ENCODING = b"binary/encrypted"
 KEY_ID_METADATA = "encryption-key-id"
@@ -267,6 +267,6 @@ def make_data_converter(codec: PayloadCodec) -> DataConverter:
 
 def open_codec(home: Path, key_uri: str, kek_id: str) -> EncryptionCodec:
     """The codec for ``$MEDPIPE_HOME`` (``home/codec-keys.json``), keys wrapped by ``kek_id``."""
-    from activities.keys.base import open_provider
+    from medpipe.activities.keys.base import open_provider
 
     return EncryptionCodec.open(home, open_provider(key_uri), kek_id)

@@ -46,9 +46,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from temporalio.api.common.v1 import Payloads
 
-from activities.tlsutil import server_ssl_context
-from contracts.errors import InvalidInput, MedpipeError
-from workers.codec import EncryptionCodec
+from medpipe.activities.tlsutil import server_ssl_context
+from medpipe.contracts.errors import InvalidInput, MedpipeError
+from medpipe.workers.codec import EncryptionCodec
 
 MAX_BODY = 16 * 1024 * 1024
 DEFAULT_UI_ORIGIN = "http://127.0.0.1:8233"

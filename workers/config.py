@@ -13,9 +13,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from contracts.crypto import KeySettings
-from contracts.errors import InvalidInput
-from contracts.placement import Cloud, Fleet, GatewayTarget, WorkerProfile
+from medpipe.contracts.crypto import KeySettings
+from medpipe.contracts.errors import InvalidInput
+from medpipe.contracts.placement import Cloud, Fleet, GatewayTarget, WorkerProfile
 
 #: Where the local stack records its storage mode, so every command agrees with it.
 STORAGE_MODE_FILE = "storage-mode"
@@ -143,7 +143,7 @@ def load_config(path: str | None = None) -> StackConfig:
     if "fleet" not in data:
         fleet = default_fleet(home, base, model)
         if data.get("storage") == "emulated":
-            from workers.emulators import EmulatorPorts, emulated_profiles
+            from medpipe.workers.emulators import EmulatorPorts, emulated_profiles
 
             ports = EmulatorPorts.from_base(int(data.get("emulator_base_port") or 8900))  # type: ignore[call-overload]
             fleet = fleet.model_copy(update={"profiles": emulated_profiles(fleet.profiles,

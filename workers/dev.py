@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from activities.storage.base import open_store
-from contracts.errors import MedpipeError
-from workers.config import StackConfig
-from workers.pki import CertificateAuthority
-from workflows.search_attributes import DEFINITIONS
+from medpipe.activities.storage.base import open_store
+from medpipe.contracts.errors import MedpipeError
+from medpipe.workers.config import StackConfig
+from medpipe.workers.pki import CertificateAuthority
+from medpipe.workflows.search_attributes import DEFINITIONS
 
 STATE_FILE = "stack.json"
 
@@ -133,7 +133,7 @@ def local_gateway_commands(config: StackConfig) -> dict[str, list[str]]:
         admin, public = urlsplit(g.admin_url), urlsplit(g.public_url)
         if admin.hostname not in ("127.0.0.1", "localhost") or not public.port or not g.model:
             continue
-        commands[g.name] = [sys.executable, "-m", "workers.cli", "gateway",
+        commands[g.name] = [sys.executable, "-m", "medpipe", "gateway",
                             "--port", str(public.port), "--admin-port", str(admin.port),
                             "--tls-cert", str(pki / "gateway.crt"),
                             "--tls-key", str(pki / "gateway.key"),
@@ -152,8 +152,8 @@ def prepare_security(config: StackConfig) -> None:
     keys = config.fleet.keys
     if not keys.key_uri.startswith("local://"):
         return
-    from workers.codec import open_codec
-    from workers.keysetup import CODEC_KEK_ID, ensure_keys, export_public_key
+    from medpipe.workers.codec import open_codec
+    from medpipe.workers.keysetup import CODEC_KEK_ID, ensure_keys, export_public_key
 
     Path(keys.key_uri.removeprefix("local://")).parent.mkdir(parents=True, exist_ok=True,
                                                              mode=0o700)
@@ -177,10 +177,10 @@ def codec_server_child(config: StackConfig, logs: Path) -> Child | None:
     """The codec server the Web UI decodes payloads through (authorized staff only)."""
     if not config.codec_enabled:
         return None
-    from workers.keysetup import CODEC_KEK_ID
+    from medpipe.workers.keysetup import CODEC_KEK_ID
 
     token = codec_token_path(config)
-    return Child("codec-server", [sys.executable, "-m", "workers.cli", "codec-server",
+    return Child("codec-server", [sys.executable, "-m", "medpipe", "codec-server",
                                   "--port", str(config.codec_port), "--ui-origin",
                                   config.ui_url.rstrip("/"), "--key-uri",
                                   config.fleet.keys.key_uri, "--kek", CODEC_KEK_ID,
@@ -198,7 +198,7 @@ def stack_children(config: StackConfig, home: Path) -> list[Child]:
                       logs / "temporal.log")]
     worker_env = {"MEDPIPE_HOME": str(home), "MEDPIPE_STORAGE": config.storage}
     if config.storage == "emulated":
-        from workers.emulators import EmulatorPorts, emulated_worker_env, emulator_children
+        from medpipe.workers.emulators import EmulatorPorts, emulated_worker_env, emulator_children
 
         ports = EmulatorPorts.from_base(config.emulator_base_port)
         for name, cmd, env in emulator_children(home, ports):
@@ -206,7 +206,7 @@ def stack_children(config: StackConfig, home: Path) -> list[Child]:
         worker_env.update(emulated_worker_env())
     for profile in config.fleet.profiles:
         name = f"worker-{profile.cloud.value}-{profile.region}"
-        children.append(Child(name, [sys.executable, "-m", "workers.cli", "worker",
+        children.append(Child(name, [sys.executable, "-m", "medpipe", "worker",
                                      "--profile", profile.name], logs / f"{name}.log",
                               env=worker_env))
     for name, cmd in local_gateway_commands(config).items():
@@ -276,7 +276,7 @@ def supervise(config: StackConfig, home: Path) -> None:
         c.start()
     write_state(home, children)
     if emulators:
-        from workers.emulators import emulated_worker_env, ensure_emulated_buckets
+        from medpipe.workers.emulators import emulated_worker_env, ensure_emulated_buckets
 
         os.environ.update(emulated_worker_env())  # this process creates the buckets
         try:
@@ -304,7 +304,7 @@ def supervise(config: StackConfig, home: Path) -> None:
                     c.start()
                     changed = True
                     if c.name == "emulator-s3":  # moto keeps nothing: buckets again
-                        from workers.emulators import ensure_emulated_buckets
+                        from medpipe.workers.emulators import ensure_emulated_buckets
 
                         try:
                             ensure_emulated_buckets(config.fleet.profiles)
@@ -357,7 +357,7 @@ def up(config: StackConfig, home: Path, wait_s: float = 90.0) -> dict:
     if state and supervisor_alive(state):
         return state
     log = open(home / "supervisor.log", "ab")
-    subprocess.Popen([sys.executable, "-m", "workers.cli", "dev", "supervise"],
+    subprocess.Popen([sys.executable, "-m", "medpipe", "dev", "supervise"],
                      stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                      env={**os.environ, "MEDPIPE_HOME": str(home)}, start_new_session=True)
     log.close()

@@ -13,8 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from workers.dev import temporal_binary
-from workflows.search_attributes import DEFINITIONS
+from medpipe.workers.dev import temporal_binary
+from medpipe.workflows.search_attributes import DEFINITIONS
 
 
 def free_port() -> int:

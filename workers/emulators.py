@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from contracts.placement import Cloud, WorkerProfile
+from medpipe.contracts.placement import Cloud, WorkerProfile
 
 ROOT = Path(__file__).resolve().parents[1]
 LOOPBACK = "127.0.0.1"
@@ -221,7 +221,7 @@ def ensure_emulated_buckets(profiles: tuple[WorkerProfile, ...], wait_s: float =
     Raises:
         TimeoutError: an emulator did not answer within ``wait_s``.
     """
-    from activities.storage.base import open_store
+    from medpipe.activities.storage.base import open_store
 
     deadline = time.monotonic() + wait_s
     for p in profiles:

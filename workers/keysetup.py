@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from activities.keys import shared_provider
-from contracts.crypto import KeySettings
-from contracts.errors import AlreadyExists
+from medpipe.activities.keys import shared_provider
+from medpipe.contracts.crypto import KeySettings
+from medpipe.contracts.errors import AlreadyExists
 
 #: The key-encryption key behind Temporal payload encryption (codec keyring).
 CODEC_KEK_ID = "medpipe-codec"

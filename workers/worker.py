@@ -18,20 +18,20 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.context import WorkerContext
-from activities.deploy import DeployActivities, GatewayTLS
-from activities.evaluate import EvaluateActivities
-from activities.ingest import IngestActivities
-from activities.pseudonymize.activity import PseudonymizeActivities
-from activities.registry import RegistryActivities
-from activities.sign import SignActivities
-from activities.sources import SourceTLS
-from activities.validate import ValidateActivities
-from contracts.placement import Fleet, WorkerProfile
-from workers.client import connect
-from workers.config import StackConfig
-from workflows.canary import CanaryWorkflow
-from workflows.release import ReleaseWorkflow
+from medpipe.activities.context import WorkerContext
+from medpipe.activities.deploy import DeployActivities, GatewayTLS
+from medpipe.activities.evaluate import EvaluateActivities
+from medpipe.activities.ingest import IngestActivities
+from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
+from medpipe.activities.registry import RegistryActivities
+from medpipe.activities.sign import SignActivities
+from medpipe.activities.sources import SourceTLS
+from medpipe.activities.validate import ValidateActivities
+from medpipe.contracts.placement import Fleet, WorkerProfile
+from medpipe.workers.client import connect
+from medpipe.workers.config import StackConfig
+from medpipe.workflows.canary import CanaryWorkflow
+from medpipe.workflows.release import ReleaseWorkflow
 
 log = logging.getLogger("medpipe.worker")
 
@@ -54,7 +54,8 @@ def activities_for(ctx: WorkerContext) -> list[Callable[..., Any]]:
 def workflow_runner() -> SandboxedWorkflowRunner:
     """Sandbox that passes our immutable contracts and pydantic through (faster, same types)."""
     return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules("pydantic", "contracts"))
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            "pydantic", "medpipe.contracts"))
 
 
 def build_workers(client: Client, ctx: WorkerContext, fleet: Fleet, *, control: bool = True,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from contracts.canary import CanaryPlan, GatewayFigures, StepAnalysis, Verdict
-from contracts.deploy import GatewayMetrics
+from medpipe.contracts.canary import CanaryPlan, GatewayFigures, StepAnalysis, Verdict
+from medpipe.contracts.deploy import GatewayMetrics
 
 #: Prediction histograms are merged down to this many bins before comparing.
 PSI_BINS = 10

@@ -23,7 +23,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from contracts.canary import (
+from medpipe.contracts.canary import (
     CanaryInput,
     CanaryRollbackResult,
     CanaryState,
@@ -36,10 +36,10 @@ from contracts.canary import (
     StepAnalysis,
     Verdict,
 )
-from contracts.deploy import GatewayStatus
-from contracts.errors import ErrorType
-from workflows.analysis import analyse, figures
-from workflows.policies import SINGLE_ATTEMPT
+from medpipe.contracts.deploy import GatewayStatus
+from medpipe.contracts.errors import ErrorType
+from medpipe.workflows.analysis import analyse, figures
+from medpipe.workflows.policies import SINGLE_ATTEMPT
 
 GATEWAY_CALL = "medpipe.gateway.call"
 RETRYABLE = {ErrorType.TRANSIENT.value, None, ""}

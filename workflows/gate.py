@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from contracts.release import ModelGateVerdict, ModelMetrics, ModelThresholds
+from medpipe.contracts.release import ModelGateVerdict, ModelMetrics, ModelThresholds
 
 
 def model_gate(thresholds: ModelThresholds, candidate: ModelMetrics,

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from contracts.placement import (
+from medpipe.contracts.placement import (
     Candidate,
     ComputeKind,
     DataClass,
     Fleet,
     ResidencyPolicy,
 )
-from contracts.release import Stage
+from medpipe.contracts.release import Stage
 
 
 class StageSpec(BaseModel):

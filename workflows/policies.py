@@ -15,9 +15,9 @@ from datetime import timedelta
 
 from temporalio.common import RetryPolicy
 
-from contracts.placement import DataClass
-from contracts.release import PlacementTimeouts, Stage
-from workflows.placement import StageSpec
+from medpipe.contracts.placement import DataClass
+from medpipe.contracts.release import PlacementTimeouts, Stage
+from medpipe.workflows.placement import StageSpec
 
 #: One attempt per scheduled activity; the stage runner decides what comes next.
 SINGLE_ATTEMPT = RetryPolicy(maximum_attempts=1)

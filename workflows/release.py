@@ -19,18 +19,18 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
-from contracts.canary import CanaryInput, CanaryState, CanaryStatus, canary_id
-from contracts.errors import ErrorType
-from contracts.placement import Candidate, ComputeKind, GatewayTarget
-from contracts.provenance import StagePlacement
-from contracts.registry import (
+from medpipe.contracts.canary import CanaryInput, CanaryState, CanaryStatus, canary_id
+from medpipe.contracts.errors import ErrorType
+from medpipe.contracts.placement import Candidate, ComputeKind, GatewayTarget
+from medpipe.contracts.provenance import StagePlacement
+from medpipe.contracts.registry import (
     InServiceModel,
     LookupInServiceInput,
     LookupInServiceResult,
     RecordInServiceInput,
     RecordInServiceResult,
 )
-from contracts.release import (
+from medpipe.contracts.release import (
     ActivityName,
     ArtifactRef,
     EvaluateInput,
@@ -51,7 +51,7 @@ from contracts.release import (
     ValidationSummary,
     WaitingInfo,
 )
-from contracts.stages import (
+from medpipe.contracts.stages import (
     LedgerAppendInput,
     LedgerAppendResult,
     PseudonymizeInput,
@@ -59,12 +59,12 @@ from contracts.stages import (
     SignInput,
     SignResult,
 )
-from contracts.validate import ValidateInput, ValidateResult
-from workflows import search_attributes as sa
-from workflows.gate import model_gate
-from workflows.placement import StageSpec, profile_of_store
-from workflows.policies import STAGE_SPECS
-from workflows.stage_runner import InputsUnavailable, StageFailed, StageRunner
+from medpipe.contracts.validate import ValidateInput, ValidateResult
+from medpipe.workflows import search_attributes as sa
+from medpipe.workflows.gate import model_gate
+from medpipe.workflows.placement import StageSpec, profile_of_store
+from medpipe.workflows.policies import STAGE_SPECS
+from medpipe.workflows.stage_runner import InputsUnavailable, StageFailed, StageRunner
 
 R = TypeVar("R")
 

@@ -27,9 +27,9 @@ from temporalio.exceptions import (
     TimeoutType,
 )
 
-from contracts.errors import FAILOVER_ERROR_TYPES, ErrorType
-from contracts.placement import Candidate, ComputeKind, Fleet, RanOn, ResidencyPolicy
-from contracts.release import (
+from medpipe.contracts.errors import FAILOVER_ERROR_TYPES, ErrorType
+from medpipe.contracts.placement import Candidate, ComputeKind, Fleet, RanOn, ResidencyPolicy
+from medpipe.contracts.release import (
     Failover,
     FailoverCause,
     PlacementTimeouts,
@@ -38,8 +38,8 @@ from contracts.release import (
     StageResult,
     WaitingInfo,
 )
-from workflows.placement import StageSpec, candidates, forbidden_profiles, next_wait_seconds
-from workflows.policies import SINGLE_ATTEMPT, ActivityTimeouts, activity_timeouts
+from medpipe.workflows.placement import StageSpec, candidates, forbidden_profiles, next_wait_seconds
+from medpipe.workflows.policies import SINGLE_ATTEMPT, ActivityTimeouts, activity_timeouts
 
 R = TypeVar("R")
 

@@ -1,6 +1,6 @@
 """Key providers: one protocol, one backend per URI scheme (see ``base``)."""
 
-from activities.keys.base import (
+from medpipe.activities.keys.base import (
     KeyProvider,
     WrappedKey,
     open_provider,

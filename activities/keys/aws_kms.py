@@ -29,8 +29,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from activities.keys.base import WrappedKey, check_key_name, register
-from contracts.errors import AlreadyExists, InvalidInput, KeyProviderError, KeyUnavailable
+from medpipe.activities.keys.base import WrappedKey, check_key_name, register
+from medpipe.contracts.errors import AlreadyExists, InvalidInput, KeyProviderError, KeyUnavailable
 
 try:
     import boto3

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from contracts.errors import InvalidInput
+from medpipe.contracts.errors import InvalidInput
 
 
 class WrappedKey(BaseModel):
@@ -122,9 +122,9 @@ _REGISTRY: dict[str, ProviderFactory] = {}
 
 #: scheme -> (module implementing it, pip extra that provides its SDK)
 _BACKEND_MODULES: dict[str, tuple[str, str | None]] = {
-    "local": ("activities.keys.local", None),
-    "aws-kms": ("activities.keys.aws_kms", "aws"),
-    "pkcs11": ("activities.keys.pkcs11", "hsm"),
+    "local": ("medpipe.activities.keys.local", None),
+    "aws-kms": ("medpipe.activities.keys.aws_kms", "aws"),
+    "pkcs11": ("medpipe.activities.keys.pkcs11", "hsm"),
 }
 
 

@@ -47,15 +47,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from activities.atomicfile import write_atomically
-from activities.keys.base import (
+from medpipe.activities.atomicfile import write_atomically
+from medpipe.activities.keys.base import (
     WrappedKey,
     canonical_context,
     check_key_name,
     register,
     split_version,
 )
-from contracts.errors import AlreadyExists, InvalidInput, KeyProviderError
+from medpipe.contracts.errors import AlreadyExists, InvalidInput, KeyProviderError
 
 _FORMAT = 1
 _KEK = "aes-256"

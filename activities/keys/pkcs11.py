@@ -53,14 +53,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from activities.keys.base import (
+from medpipe.activities.keys.base import (
     WrappedKey,
     canonical_context,
     check_key_name,
     register,
     split_version,
 )
-from contracts.errors import AlreadyExists, InvalidInput, KeyProviderError, KeyUnavailable
+from medpipe.contracts.errors import AlreadyExists, InvalidInput, KeyProviderError, KeyUnavailable
 
 try:
     import pkcs11

@@ -8,20 +8,20 @@ Public API (see ``run.py``): ``pseudonymize_file``, ``pseudonymize_stream``,
 
 from __future__ import annotations
 
-from activities.pseudonymize.policy import (
+from medpipe.activities.pseudonymize.policy import (
     default_fhir_policy,
     default_policy,
     load_policy,
     parse_policy,
 )
-from activities.pseudonymize.run import (
+from medpipe.activities.pseudonymize.run import (
     FORMATS,
     Pseudonymizer,
     detect_format,
     pseudonymize_file,
     pseudonymize_stream,
 )
-from activities.pseudonymize.tokens import FileVaultStore, HmacTokenizer, Vault
+from medpipe.activities.pseudonymize.tokens import FileVaultStore, HmacTokenizer, Vault
 
 __all__ = [
     "FORMATS",

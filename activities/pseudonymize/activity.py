@@ -16,22 +16,22 @@ import secrets
 
 from temporalio import activity
 
-from activities.boundary import translate_errors
-from activities.context import WorkerContext
-from activities.envelope import decrypt_bytes, encrypt_bytes
-from activities.keys import shared_provider
-from activities.progress import heartbeating, keeps_alive
-from activities.pseudonymize.policy import default_fhir_policy, default_policy, parse_policy
-from activities.pseudonymize.run import Pseudonymizer, detect_format
-from activities.pseudonymize.tokens import Vault
-from activities.sealed import open_plain, store_sealed
-from activities.sources import open_source
-from activities.storage.base import ObjectStore, open_store
-from contracts.crypto import KeySettings
-from contracts.errors import InvalidInput, Transient
-from contracts.pseudonymize import Policy
-from contracts.release import ActivityName
-from contracts.stages import PseudonymizeInput, PseudonymizeResult
+from medpipe.activities.boundary import translate_errors
+from medpipe.activities.context import WorkerContext
+from medpipe.activities.envelope import decrypt_bytes, encrypt_bytes
+from medpipe.activities.keys import shared_provider
+from medpipe.activities.progress import heartbeating, keeps_alive
+from medpipe.activities.pseudonymize.policy import default_fhir_policy, default_policy, parse_policy
+from medpipe.activities.pseudonymize.run import Pseudonymizer, detect_format
+from medpipe.activities.pseudonymize.tokens import Vault
+from medpipe.activities.sealed import open_plain, store_sealed
+from medpipe.activities.sources import open_source
+from medpipe.activities.storage.base import ObjectStore, open_store
+from medpipe.contracts.crypto import KeySettings
+from medpipe.contracts.errors import InvalidInput, Transient
+from medpipe.contracts.pseudonymize import Policy
+from medpipe.contracts.release import ActivityName
+from medpipe.contracts.stages import PseudonymizeInput, PseudonymizeResult
 
 _VERSION = re.compile(r"^vault/v(\d{12})\.sealed$")
 _CONTEXT = {"purpose": "pseudonymization-vault"}

@@ -14,9 +14,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from activities.pseudonymize import streams
-from activities.residual import SCRUB_PATTERNS
-from contracts.errors import InvalidInput
+from medpipe.activities.pseudonymize import streams
+from medpipe.activities.residual import SCRUB_PATTERNS
+from medpipe.contracts.errors import InvalidInput
 
 SAMPLE_ROWS = 2000
 _BY_NAME: list[tuple[str, str, str]] = [

@@ -24,13 +24,13 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from activities.pseudonymize.generalize import AGE_CAP, restricted_zip3
-from activities.pseudonymize.policy import fhir_rule
-from activities.pseudonymize.scrub import record_needles, scrub_text
-from activities.pseudonymize.state import RunState
-from activities.pseudonymize.tokens import Tokenizer
-from contracts.errors import InvalidInput
-from contracts.pseudonymize import (
+from medpipe.activities.pseudonymize.generalize import AGE_CAP, restricted_zip3
+from medpipe.activities.pseudonymize.policy import fhir_rule
+from medpipe.activities.pseudonymize.scrub import record_needles, scrub_text
+from medpipe.activities.pseudonymize.state import RunState
+from medpipe.activities.pseudonymize.tokens import Tokenizer
+from medpipe.contracts.errors import InvalidInput
+from medpipe.contracts.pseudonymize import (
     Action,
     FieldRule,
     GeneralizeKind,

@@ -16,8 +16,8 @@ from importlib import resources
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from activities.pseudonymize.dates import as_dates
-from contracts.errors import InvalidInput
+from medpipe.activities.pseudonymize.dates import as_dates
+from medpipe.contracts.errors import InvalidInput
 
 AGE_CAP = 89
 _ZIP = r"^[0-9]{5}(-?[0-9]{4})?$"
@@ -26,7 +26,8 @@ _ZIP = r"^[0-9]{5}(-?[0-9]{4})?$"
 @cache
 def restricted_zip3() -> frozenset[str]:
     """Three-digit ZIP prefixes that must be reported as ``000``."""
-    text = resources.files("activities.pseudonymize").joinpath("zip3_restricted.txt").read_text()
+    package = resources.files("medpipe.activities.pseudonymize")
+    text = package.joinpath("zip3_restricted.txt").read_text()
     return frozenset(line.strip() for line in text.splitlines()
                      if line.strip() and not line.startswith("#"))
 

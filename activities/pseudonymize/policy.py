@@ -14,8 +14,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from contracts.errors import InvalidInput
-from contracts.pseudonymize import FieldRule, Policy
+from medpipe.contracts.errors import InvalidInput
+from medpipe.contracts.pseudonymize import FieldRule, Policy
 
 
 def parse_policy(text: str, source: str = "policy") -> Policy:
@@ -48,7 +48,7 @@ def load_policy(path: Path) -> Policy:
 
 
 def _bundled(name: str) -> Policy:
-    text = resources.files("activities.pseudonymize").joinpath(name).read_text()
+    text = resources.files("medpipe.activities.pseudonymize").joinpath(name).read_text()
     return parse_policy(text, name)
 
 

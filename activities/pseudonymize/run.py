@@ -19,14 +19,14 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from activities.pseudonymize import streams
-from activities.pseudonymize.fhir import FhirJob
-from activities.pseudonymize.state import RunState
-from activities.pseudonymize.tabular import TabularJob, string_columns
-from activities.pseudonymize.tokens import Tokenizer, Vault, tokenizers
-from activities.residual import DigestSet
-from contracts.errors import InvalidInput
-from contracts.pseudonymize import Policy, PseudonymizeReport, TokenMode
+from medpipe.activities.pseudonymize import streams
+from medpipe.activities.pseudonymize.fhir import FhirJob
+from medpipe.activities.pseudonymize.state import RunState
+from medpipe.activities.pseudonymize.tabular import TabularJob, string_columns
+from medpipe.activities.pseudonymize.tokens import Tokenizer, Vault, tokenizers
+from medpipe.activities.residual import DigestSet
+from medpipe.contracts.errors import InvalidInput
+from medpipe.contracts.pseudonymize import Policy, PseudonymizeReport, TokenMode
 
 Format = Literal["csv", "parquet", "ndjson", "bundle"]
 FORMATS: tuple[str, ...] = ("csv", "parquet", "ndjson", "bundle")

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from activities.residual import SCRUB_PATTERNS
-from contracts.pseudonymize import Placeholder
+from medpipe.activities.residual import SCRUB_PATTERNS
+from medpipe.contracts.pseudonymize import Placeholder
 
 _PLACEHOLDER = {label: f"[{label.upper()}]" for label in SCRUB_PATTERNS}
 #: Texts without any of these cannot match any pattern (fast path).

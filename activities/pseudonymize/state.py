@@ -10,9 +10,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from activities.pseudonymize.scrub import name_parts
-from activities.residual import DigestSet
-from contracts.pseudonymize import Action, FieldReport, Placeholder, PseudonymizeReport, TokenMode
+from medpipe.activities.pseudonymize.scrub import name_parts
+from medpipe.activities.residual import DigestSet
+from medpipe.contracts.pseudonymize import (
+    Action,
+    FieldReport,
+    Placeholder,
+    PseudonymizeReport,
+    TokenMode,
+)
 
 
 @dataclass

@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from activities.chunkio import ChunkReader
-from contracts.errors import InvalidInput
+from medpipe.activities.chunkio import ChunkReader
+from medpipe.contracts.errors import InvalidInput
 
 CHUNK_ROWS = 131_072
 

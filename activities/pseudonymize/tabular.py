@@ -12,13 +12,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from activities.pseudonymize import dates, generalize
-from activities.pseudonymize.policy import check_columns
-from activities.pseudonymize.scrub import scrub_column
-from activities.pseudonymize.state import RunState
-from activities.pseudonymize.tokens import Tokenizer
-from contracts.errors import InvalidInput
-from contracts.pseudonymize import Action, FieldRule, GeneralizeKind, Policy, TokenMode
+from medpipe.activities.pseudonymize import dates, generalize
+from medpipe.activities.pseudonymize.policy import check_columns
+from medpipe.activities.pseudonymize.scrub import scrub_column
+from medpipe.activities.pseudonymize.state import RunState
+from medpipe.activities.pseudonymize.tokens import Tokenizer
+from medpipe.contracts.errors import InvalidInput
+from medpipe.contracts.pseudonymize import Action, FieldRule, GeneralizeKind, Policy, TokenMode
 
 _GENERALIZE = {GeneralizeKind.ZIP3: generalize.zip3, GeneralizeKind.AGE: generalize.age,
                GeneralizeKind.YEAR: generalize.year}

@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from activities.atomicfile import write_atomically
-from contracts.errors import InvalidInput, KeyProviderError, NotFound
-from contracts.pseudonymize import TokenMode
+from medpipe.activities.atomicfile import write_atomically
+from medpipe.contracts.errors import InvalidInput, KeyProviderError, NotFound
+from medpipe.contracts.pseudonymize import TokenMode
 
 VAULT_FORMAT = "medpipe-vault/1"
 VAULT_PREFIX = "pt_"

@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from activities.keys.base import KeyProvider
-from contracts.errors import InvalidInput, KeyProviderError, SignatureInvalid
-from contracts.provenance import SignatureRefusal
+from medpipe.activities.keys.base import KeyProvider
+from medpipe.contracts.errors import InvalidInput, KeyProviderError, SignatureInvalid
+from medpipe.contracts.provenance import SignatureRefusal
 
 #: Sigstore bundle media type written by ``model_signing`` for key-based signing.
 BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"

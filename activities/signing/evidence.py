@@ -25,14 +25,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from activities.ledger import Ledger, verify_chain
-from activities.signing.dsse import TrustedKeys, key_fingerprint, open_statement
-from activities.signing.oms import OMS_PREDICATE_TYPE, verify_model
-from activities.signing.provenance import verify_provenance
-from activities.storage.base import open_store
-from contracts.artifacts import ArtifactRef
-from contracts.errors import IntegrityError, InvalidInput, NotFound
-from contracts.provenance import LedgerReport
+from medpipe.activities.ledger import Ledger, verify_chain
+from medpipe.activities.signing.dsse import TrustedKeys, key_fingerprint, open_statement
+from medpipe.activities.signing.oms import OMS_PREDICATE_TYPE, verify_model
+from medpipe.activities.signing.provenance import verify_provenance
+from medpipe.activities.storage.base import open_store
+from medpipe.contracts.artifacts import ArtifactRef
+from medpipe.contracts.errors import IntegrityError, InvalidInput, NotFound
+from medpipe.contracts.provenance import LedgerReport
 
 
 def signed_entry_payload(model: ArtifactRef, bundle: ArtifactRef, provenance: ArtifactRef,

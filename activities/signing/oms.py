@@ -37,8 +37,8 @@ from model_signing._signing import sign_sigstore_pb as ms_sigstore_pb
 from model_signing._signing import signing as ms_signing
 from sigstore_models.bundle import v1 as bundle_pb
 
-from activities.keys.base import KeyProvider
-from activities.signing.dsse import (
+from medpipe.activities.keys.base import KeyProvider
+from medpipe.activities.signing.dsse import (
     IN_TOTO_PAYLOAD_TYPE,
     ProviderKey,
     SignatureRefused,
@@ -47,8 +47,13 @@ from activities.signing.dsse import (
     open_envelope,
     parse_bundle,
 )
-from contracts.errors import InvalidInput, NotFound
-from contracts.provenance import ResourceDigest, SignatureRefusal, SignedModel, VerifiedModel
+from medpipe.contracts.errors import InvalidInput, NotFound
+from medpipe.contracts.provenance import (
+    ResourceDigest,
+    SignatureRefusal,
+    SignedModel,
+    VerifiedModel,
+)
 
 #: Predicate type of an OMS model signature.
 OMS_PREDICATE_TYPE = "https://model_signing/signature/v1.0"

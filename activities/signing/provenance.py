@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from activities.keys.base import KeyProvider
-from activities.signing.dsse import (
+from medpipe.activities.keys.base import KeyProvider
+from medpipe.activities.signing.dsse import (
     STATEMENT_TYPE,
     ProviderKey,
     SignatureRefused,
@@ -34,7 +34,7 @@ from activities.signing.dsse import (
     open_statement,
     sign_statement,
 )
-from contracts.provenance import (
+from medpipe.contracts.provenance import (
     ArtifactDigest,
     ProvenanceInput,
     SignatureRefusal,

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from contracts.errors import AlreadyExists, InvalidInput, MedpipeError, NotFound
+from medpipe.contracts.errors import AlreadyExists, InvalidInput, MedpipeError, NotFound
 
 #: Default chunk size for streaming reads and writes.
 CHUNK_SIZE = 8 * 1024 * 1024
@@ -162,10 +162,10 @@ _REGISTRY: dict[str, StoreFactory] = {}
 
 #: scheme -> (module implementing it, pip extra that provides its SDK)
 _ADAPTER_MODULES: dict[str, tuple[str, str | None]] = {
-    "file": ("activities.storage.local", None),
-    "s3": ("activities.storage.s3", "aws"),
-    "gs": ("activities.storage.gcs", "gcp"),
-    "azblob": ("activities.storage.azure", "azure"),
+    "file": ("medpipe.activities.storage.local", None),
+    "s3": ("medpipe.activities.storage.s3", "aws"),
+    "gs": ("medpipe.activities.storage.gcs", "gcp"),
+    "azblob": ("medpipe.activities.storage.azure", "azure"),
 }
 
 

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-from activities.storage.base import RESERVED_PREFIX, ObjectInfo, check_key
-from contracts.errors import IntegrityError, InvalidInput
+from medpipe.activities.storage.base import RESERVED_PREFIX, ObjectInfo, check_key
+from medpipe.contracts.errors import IntegrityError, InvalidInput
 
 #: Upload part size. Objects up to this size go up in one request (buffered:
 #: memory stays bounded by one part); larger ones are streamed part by part.

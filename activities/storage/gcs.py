@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from activities.storage.base import (
+from medpipe.activities.storage.base import (
     CHUNK_SIZE,
     ObjectInfo,
     refused_replacement,
@@ -46,7 +46,7 @@ from activities.storage.base import (
     require_sdk,
     write_once,
 )
-from activities.storage.cloud import (
+from medpipe.activities.storage.cloud import (
     PART_SIZE,
     Digest,
     digest_from_metadata,
@@ -54,7 +54,7 @@ from activities.storage.cloud import (
     parts_of,
     verify_stream,
 )
-from contracts.errors import (
+from medpipe.contracts.errors import (
     AccessDenied,
     InvalidInput,
     MedpipeError,

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from activities.storage.base import (
+from medpipe.activities.storage.base import (
     CHUNK_SIZE,
     RESERVED_PREFIX,
     ObjectInfo,
@@ -34,7 +34,7 @@ from activities.storage.base import (
     replace_conflict,
     write_once,
 )
-from contracts.errors import (
+from medpipe.contracts.errors import (
     AlreadyExists,
     IntegrityError,
     InvalidInput,

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from activities.storage.base import (
+from medpipe.activities.storage.base import (
     CHUNK_SIZE,
     ObjectInfo,
     refused_replacement,
@@ -36,14 +36,14 @@ from activities.storage.base import (
     require_sdk,
     write_once,
 )
-from activities.storage.cloud import (
+from medpipe.activities.storage.cloud import (
     Digest,
     digest_from_metadata,
     parse_bucket_uri,
     parts_of,
     verify_stream,
 )
-from contracts.errors import (
+from medpipe.contracts.errors import (
     AccessDenied,
     InvalidInput,
     MedpipeError,

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from activities import envelope
-from activities.envelope import (
+from medpipe.activities import envelope
+from medpipe.activities.envelope import (
     decrypt_bytes,
     decrypt_stream,
     encrypt_bytes,
@@ -27,8 +27,8 @@ from activities.envelope import (
     rewrap_header,
     rewrap_stream,
 )
-from activities.keys.base import WrappedKey, open_provider
-from contracts.errors import IntegrityError, InvalidInput, KeyProviderError
+from medpipe.activities.keys.base import WrappedKey, open_provider
+from medpipe.contracts.errors import IntegrityError, InvalidInput, KeyProviderError
 from tests.keyfixtures import hsm_dir, hsm_token, kms_endpoint, kms_key_uri
 
 __all__ = ["hsm_dir", "hsm_token", "kms_endpoint"]  # re-exported fixtures

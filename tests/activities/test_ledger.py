@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from activities.keys import open_provider
-from activities.ledger import Ledger
-from activities.storage.base import open_store
-from activities.storage.local import LocalStore
-from contracts.errors import InvalidInput, LedgerTampered
+from medpipe.activities.keys import open_provider
+from medpipe.activities.ledger import Ledger
+from medpipe.activities.storage.base import open_store
+from medpipe.activities.storage.local import LocalStore
+from medpipe.contracts.errors import InvalidInput, LedgerTampered
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,7 +107,7 @@ def test_edit_with_new_digest_record_is_named(tmp_path: Path,
 
 
 def test_rehashed_edit_fails_signature(tmp_path: Path, keyring: tuple[str, str, bytes]) -> None:
-    from activities.ledger import entry_digest
+    from medpipe.activities.ledger import entry_digest
 
     ledger = make_ledger(tmp_path, keyring)
     fill(ledger, 3)
@@ -217,9 +217,9 @@ def test_concurrent_appends_from_threads(tmp_path: Path, keyring: tuple[str, str
 CHILD = """
 import os, signal, sys
 sys.path.insert(0, {root!r})
-from activities.keys import open_provider
-from activities.ledger import Ledger
-from activities.storage.base import open_store
+from medpipe.activities.keys import open_provider
+from medpipe.activities.ledger import Ledger
+from medpipe.activities.storage.base import open_store
 store = open_store({store!r})
 mode, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 if mode == "die-after-write":

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from activities.envelope import (
+from medpipe.activities.envelope import (
     _MAX_HEADER,
     DEFAULT_SEGMENT_SIZE,
     decrypt_bytes,
@@ -24,17 +24,17 @@ from activities.envelope import (
     read_header,
     rewrap_stream,
 )
-from activities.keys import KeyProvider, open_provider, shared_provider
-from activities.ledger import Ledger
-from activities.rotation import HEADER_PEEK, context_for_key, rewrap_objects
-from activities.sealed import open_plain, store_sealed
-from activities.storage.base import CHUNK_SIZE, ObjectInfo, ObjectStore, open_store
-from activities.storage.local import LocalStore
-from contracts.artifacts import ArtifactRef
-from contracts.crypto import KeySettings
-from contracts.errors import AlreadyExists, IntegrityError, KeyProviderError, NotFound
+from medpipe.activities.keys import KeyProvider, open_provider, shared_provider
+from medpipe.activities.ledger import Ledger
+from medpipe.activities.rotation import HEADER_PEEK, context_for_key, rewrap_objects
+from medpipe.activities.sealed import open_plain, store_sealed
+from medpipe.activities.storage.base import CHUNK_SIZE, ObjectInfo, ObjectStore, open_store
+from medpipe.activities.storage.local import LocalStore
+from medpipe.contracts.artifacts import ArtifactRef
+from medpipe.contracts.crypto import KeySettings
+from medpipe.contracts.errors import AlreadyExists, IntegrityError, KeyProviderError, NotFound
+from medpipe.workers.cli_keys import keys
 from tests.keyfixtures import hsm_dir, hsm_token, kms_endpoint, kms_key_uri  # noqa: F401
-from workers.cli_keys import keys
 
 VAULT_KEY = "vault/v000000000001.sealed"
 VAULT_CONTEXT = {"purpose": "pseudonymization-vault"}

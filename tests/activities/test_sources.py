@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from activities.sources import SourceTLS, open_source
-from contracts.errors import AccessDenied, InvalidInput, NotFound, TLSError
-from workers.pki import CertificateAuthority
+from medpipe.activities.sources import SourceTLS, open_source
+from medpipe.contracts.errors import AccessDenied, InvalidInput, NotFound, TLSError
+from medpipe.workers.pki import CertificateAuthority
 
 PAYLOAD = bytes(range(256)) * 40_000  # ~10 MB
 

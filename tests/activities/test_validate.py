@@ -7,9 +7,9 @@ import json
 import pyarrow as pa
 import pytest
 
-from activities.residual import DigestSet
-from activities.validate import csv_batches, validate_batches
-from contracts.validate import CheckKind, ColumnRule, ColumnType, DataSuiteSpec
+from medpipe.activities.residual import DigestSet
+from medpipe.activities.validate import csv_batches, validate_batches
+from medpipe.contracts.validate import CheckKind, ColumnRule, ColumnType, DataSuiteSpec
 
 KEY = b"k" * 32
 
@@ -93,7 +93,7 @@ def test_counts_aggregate_over_chunks() -> None:
 
 
 def test_csv_reader_rejects_garbage_clearly() -> None:
-    from contracts.errors import InvalidInput
+    from medpipe.contracts.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="not readable CSV"):
         list(csv_batches(iter([b"a,b\n1,2,3,4\n\x00\x01"])))

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from workers.devserver import free_port
+from medpipe.workers.devserver import free_port
 
 
 def medpipe(*args: str, env: dict[str, str] | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "workers.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "medpipe", *args], capture_output=True,
                           text=True, timeout=timeout, env={**os.environ, "COLUMNS": "200",
                                                            **(env or {})})
 
@@ -131,7 +131,7 @@ def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path,
             in none.stderr
         # The second version's canary, fed by `medpipe traffic`, rolled back by a person.
         traffic = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "traffic", "--rate", "20", "--data",
+            [sys.executable, "-m", "medpipe", "traffic", "--rate", "20", "--data",
              str(sample["dataset"])], env={**os.environ, **env}, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
         rel2 = medpipe("release", "--model", str(sample["model_v2"]), "--data",

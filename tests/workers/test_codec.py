@@ -20,14 +20,14 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from activities.keys.base import KeyProvider, open_provider
-from activities.tlsutil import client_ssl_context, make_test_pki
-from contracts.errors import IntegrityError, InvalidInput, KeyProviderError
-from workers.cli_codec import codec_rotate, codec_server
-from workers.codec import ENCODING, KEY_ID_METADATA, KEYRING_FILE, EncryptionCodec
-from workers.codec import make_data_converter as make_converter
-from workers.codec_server import CodecServer, ServerTLS, payloads_json
-from workers.devserver import TemporalDevServer
+from medpipe.activities.keys.base import KeyProvider, open_provider
+from medpipe.activities.tlsutil import client_ssl_context, make_test_pki
+from medpipe.contracts.errors import IntegrityError, InvalidInput, KeyProviderError
+from medpipe.workers.cli_codec import codec_rotate, codec_server
+from medpipe.workers.codec import ENCODING, KEY_ID_METADATA, KEYRING_FILE, EncryptionCodec
+from medpipe.workers.codec import make_data_converter as make_converter
+from medpipe.workers.codec_server import CodecServer, ServerTLS, payloads_json
+from medpipe.workers.devserver import TemporalDevServer
 
 MARKER = "PATIENT-MRN-7731-SMITH"
 UI = "http://127.0.0.1:8233"

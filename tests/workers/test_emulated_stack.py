@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from activities.storage.base import open_store
-from contracts.placement import Cloud, WorkerProfile
-from workers.config import default_fleet
-from workers.emulators import (
+from medpipe.activities.storage.base import open_store
+from medpipe.contracts.placement import Cloud, WorkerProfile
+from medpipe.workers.config import default_fleet
+from medpipe.workers.emulators import (
     EmulatorPorts,
     emulated_profiles,
     emulated_worker_env,

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from contracts.errors import AccessDenied
+from medpipe.contracts.errors import AccessDenied
+from medpipe.workers.client import connect
+from medpipe.workers.codec import open_codec
+from medpipe.workers.config import StackConfig, TLSConfig
+from medpipe.workers.devserver import TemporalDevServer, free_port
+from medpipe.workers.keysetup import CODEC_KEK_ID, ensure_keys
+from medpipe.workers.pki import CertificateAuthority
+from medpipe.workers.tlsproxy import MTLSProxy
 from tests.support import make_fleet, make_request, running_workers, start
-from workers.client import connect
-from workers.codec import open_codec
-from workers.config import StackConfig, TLSConfig
-from workers.devserver import TemporalDevServer, free_port
-from workers.keysetup import CODEC_KEK_ID, ensure_keys
-from workers.pki import CertificateAuthority
-from workers.tlsproxy import MTLSProxy
 
 pytestmark = pytest.mark.asyncio
 
@@ -85,7 +85,7 @@ async def test_client_with_a_certificate_from_another_ca_is_refused(
 async def test_cli_without_a_certificate_says_what_is_missing(
         proxy: MTLSProxy, pki: dict[str, object], sample: dict[str, Path]) -> None:
     ca: CertificateAuthority = pki["ca"]  # type: ignore[assignment]
-    r = subprocess.run([sys.executable, "-m", "workers.cli", "--address", proxy.address,
+    r = subprocess.run([sys.executable, "-m", "medpipe", "--address", proxy.address,
                         "--tls-ca", str(ca.files.cert), "--tls-server-name", "localhost",
                         "release", "--model", str(sample["model"]), "--data",
                         str(sample["dataset"])], capture_output=True, text=True, timeout=60,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contracts.canary import CanaryPlan, GatewayFigures, Verdict
-from workflows.analysis import analyse, psi_noise_floor, smoothed_psi
+from medpipe.contracts.canary import CanaryPlan, GatewayFigures, Verdict
+from medpipe.workflows.analysis import analyse, psi_noise_floor, smoothed_psi
 
 PLAN = CanaryPlan(min_requests=30, min_latency_samples=100, max_psi=0.25)
 

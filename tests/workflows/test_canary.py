@@ -12,7 +12,7 @@ import onnx
 import pytest
 from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
 
-from contracts.canary import (
+from medpipe.contracts.canary import (
     CanaryPlan,
     CanaryRollbackResult,
     CanaryState,
@@ -21,11 +21,11 @@ from contracts.canary import (
     Verdict,
     canary_id,
 )
-from contracts.placement import Fleet
-from contracts.release import ReleaseRequest, ReleaseState, Stage
+from medpipe.contracts.placement import Fleet
+from medpipe.contracts.release import ReleaseRequest, ReleaseState, Stage
+from medpipe.workers.sample import FEATURES, build_model
 from tests.gateways import GatewayPKI, GatewayProcess, feature_rows, gateways, traffic
 from tests.support import make_fleet, make_request, running_workers, start, wait_until
-from workers.sample import FEATURES, build_model
 
 pytestmark = pytest.mark.asyncio
 FAST = CanaryPlan(steps=(50, 100), bake_s=1.0, min_requests=5, max_extensions=2, guard_s=0)

@@ -10,11 +10,11 @@ import pytest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
-from contracts.release import ReleaseState, Stage
+from medpipe.contracts.release import ReleaseState, Stage
+from medpipe.workers.client import data_converter
+from medpipe.workers.devserver import TemporalDevServer
+from medpipe.workers.worker import WORKFLOWS, workflow_runner
 from tests.support import make_fleet, make_request, running_workers, start, status_of, wait_until
-from workers.client import data_converter
-from workers.devserver import TemporalDevServer
-from workers.worker import WORKFLOWS, workflow_runner
 
 pytestmark = pytest.mark.asyncio
 RECORDED = Path(__file__).parent.parent / "data" / "release_history.json"

@@ -10,10 +10,10 @@ import onnx
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
-from contracts.release import ModelMetrics, ModelThresholds
+from medpipe.contracts.release import ModelMetrics, ModelThresholds
+from medpipe.workers.sample import FEATURES, build_model
+from medpipe.workflows.gate import model_gate
 from tests.support import make_fleet, make_request, running_workers, start, status_of
-from workers.sample import FEATURES, build_model
-from workflows.gate import model_gate
 
 
 def metrics(auroc: float, ece: float = 0.05) -> ModelMetrics:

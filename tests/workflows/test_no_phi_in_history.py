@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
-from contracts.release import ReleaseState
+from medpipe.contracts.release import ReleaseState
+from medpipe.workers.codec import make_data_converter, open_codec
+from medpipe.workers.dev import temporal_binary
+from medpipe.workers.devserver import TemporalDevServer
+from medpipe.workers.keysetup import CODEC_KEK_ID, ensure_keys
 from tests.support import make_fleet, make_request, running_workers, start
-from workers.codec import make_data_converter, open_codec
-from workers.dev import temporal_binary
-from workers.devserver import TemporalDevServer
-from workers.keysetup import CODEC_KEK_ID, ensure_keys
 
 pytestmark = pytest.mark.asyncio
 

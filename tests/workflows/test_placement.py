@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.placement import (
+from medpipe.contracts.placement import (
     Cloud,
     ComputeKind,
     DataClass,
@@ -17,9 +17,9 @@ from contracts.placement import (
     WorkerProfile,
     jurisdiction_allowed,
 )
-from contracts.release import Stage
+from medpipe.contracts.release import Stage
+from medpipe.workflows.placement import StageSpec, candidates, forbidden_profiles, next_wait_seconds
 from tests.support import make_fleet
-from workflows.placement import StageSpec, candidates, forbidden_profiles, next_wait_seconds
 
 INGEST = StageSpec(stage=Stage.INGEST, data_class=DataClass.IDENTIFIABLE)
 EVALUATE = StageSpec(stage=Stage.EVALUATE, data_class=DataClass.IDENTIFIABLE, wants_gpu=True)

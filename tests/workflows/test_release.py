@@ -17,14 +17,15 @@ from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
-from contracts.placement import ResidencyPolicy
-from contracts.release import (
+from medpipe.contracts.placement import ResidencyPolicy
+from medpipe.contracts.release import (
     FailoverCause,
     ReleaseState,
     ReleaseStatus,
     Stage,
     StageOutcome,
 )
+from medpipe.workers.devserver import TemporalDevServer
 from tests.support import (
     make_fleet,
     make_request,
@@ -34,7 +35,6 @@ from tests.support import (
     wait_until,
     worker_process,
 )
-from workers.devserver import TemporalDevServer
 
 pytestmark = pytest.mark.asyncio
 
@@ -225,7 +225,7 @@ async def test_an_identifier_left_in_free_text_blocks_the_release(
         w.writeheader()
         w.writerows(rows)
     policy = tmp_path / "careless.yaml"
-    from activities.pseudonymize.policy import default_policy
+    from medpipe.activities.pseudonymize.policy import default_policy
     careless = default_policy().model_dump(mode="json")
     careless["fields"]["notes"] = {"action": "keep"}
     policy.write_text(yaml.safe_dump(careless))
@@ -341,11 +341,11 @@ async def test_reidentification_needs_the_key_and_every_use_is_in_the_ledger(
 
     from click.testing import CliRunner
 
-    from activities.ledger import Ledger
-    from activities.pseudonymize.activity import SealedVaultStore
-    from activities.storage.base import open_store
-    from workers.cli_pseudo import reidentify_cmd
-    from workers.config import StackConfig
+    from medpipe.activities.ledger import Ledger
+    from medpipe.activities.pseudonymize.activity import SealedVaultStore
+    from medpipe.activities.storage.base import open_store
+    from medpipe.workers.cli_pseudo import reidentify_cmd
+    from medpipe.workers.config import StackConfig
 
     fleet = make_fleet(tmp_path)
     async with running_workers(client, fleet, ["aws/us-east-1"]):

@@ -22,19 +22,19 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
-from activities.storage.base import open_store
-from contracts.errors import ErrorType
-from contracts.placement import Cloud, Fleet
-from contracts.release import (
+from medpipe.activities.storage.base import open_store
+from medpipe.contracts.errors import ErrorType
+from medpipe.contracts.placement import Cloud, Fleet
+from medpipe.contracts.release import (
     FailoverCause,
     ReleaseState,
     ReleaseStatus,
     Stage,
     StageOutcome,
 )
+from medpipe.workers.emulators import bucket_name
 from tests.emulators import Azurite, EmulatorProcess, GcsEmulator, MotoS3
 from tests.support import make_fleet, make_request, running_workers, start, status_of, wait_until
-from workers.emulators import bucket_name
 
 pytestmark = pytest.mark.asyncio
 

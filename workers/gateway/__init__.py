@@ -4,8 +4,8 @@
 ``python -m workers.gateway`` runs it from the command line.
 """
 
-from workers.gateway.server import AdminTLS, GatewayServer, serve
-from workers.gateway.slots import Gateway
-from workers.gateway.verify import DigestOnlyVerifier, ModelVerifier
+from medpipe.workers.gateway.server import AdminTLS, GatewayServer, serve
+from medpipe.workers.gateway.slots import Gateway
+from medpipe.workers.gateway.verify import DigestOnlyVerifier, ModelVerifier
 
 __all__ = ["AdminTLS", "DigestOnlyVerifier", "Gateway", "GatewayServer", "ModelVerifier", "serve"]

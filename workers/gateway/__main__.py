@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from contracts.deploy import LoadModelRequest, Slot
-from workers.gateway.server import AdminTLS, serve
+from medpipe.contracts.deploy import LoadModelRequest, Slot
+from medpipe.workers.gateway.server import AdminTLS, serve
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,13 +18,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from contracts.deploy import (
+from medpipe.contracts.deploy import (
     GatewayRollbackRequest,
     LoadModelRequest,
     PromoteRequest,
     SetWeightRequest,
 )
-from contracts.errors import (
+from medpipe.contracts.errors import (
     DeployFailed,
     IntegrityError,
     InvalidInput,
@@ -33,7 +33,7 @@ from contracts.errors import (
     NotFound,
     SignatureInvalid,
 )
-from workers.gateway.slots import Gateway
+from medpipe.workers.gateway.slots import Gateway
 
 log = logging.getLogger(__name__)
 

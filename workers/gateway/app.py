@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from contracts.errors import InvalidInput
-from workers.gateway.loader import LoadedModel
-from workers.gateway.oip import decode_request, encode_response, error_body, first_scores
-from workers.gateway.oip import parse_json as parse_body
-from workers.gateway.slots import Gateway
+from medpipe.contracts.errors import InvalidInput
+from medpipe.workers.gateway.loader import LoadedModel
+from medpipe.workers.gateway.oip import decode_request, encode_response, error_body, first_scores
+from medpipe.workers.gateway.oip import parse_json as parse_body
+from medpipe.workers.gateway.slots import Gateway
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 import onnxruntime as ort
 
-from contracts.deploy import LoadModelRequest, Slot, SlotStatus, TensorInfo
-from contracts.errors import InvalidInput, InvalidModel, NotFound, SignatureInvalid
-from workers.gateway.oip import OIP_TO_NUMPY, ONNX_TO_OIP, InputSpec, onnx_dims
-from workers.gateway.verify import DigestOnlyVerifier, ModelVerifier
+from medpipe.contracts.deploy import LoadModelRequest, Slot, SlotStatus, TensorInfo
+from medpipe.contracts.errors import InvalidInput, InvalidModel, NotFound, SignatureInvalid
+from medpipe.workers.gateway.oip import OIP_TO_NUMPY, ONNX_TO_OIP, InputSpec, onnx_dims
+from medpipe.workers.gateway.verify import DigestOnlyVerifier, ModelVerifier
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ def _read(uri: str) -> Iterator[bytes]:
         except IsADirectoryError:
             raise InvalidInput(f"{uri} is a directory, not a model file") from None
         return
-    from activities.storage.base import open_store, split_object_uri
+    from medpipe.activities.storage.base import open_store, split_object_uri
 
     bucket, key = split_object_uri(uri)
     yield from open_store(bucket).get(key)

@@ -24,7 +24,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from contracts.deploy import PREDICTION_BINS, SlotMetrics
+from medpipe.contracts.deploy import PREDICTION_BINS, SlotMetrics
 
 #: Latency histogram buckets (seconds).
 LATENCY_BUCKETS: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,

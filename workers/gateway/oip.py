@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from contracts.deploy import TensorInfo
-from contracts.errors import InvalidInput
+from medpipe.contracts.deploy import TensorInfo
+from medpipe.contracts.errors import InvalidInput
 
 #: OIP datatype -> numpy dtype (BYTES is not supported by this gateway).
 OIP_TO_NUMPY: dict[str, np.dtype[Any]] = {

@@ -24,13 +24,13 @@ from typing import Any
 
 import uvicorn
 
-from activities.tlsutil import server_ssl_context
-from contracts.deploy import LoadModelRequest
-from workers.gateway.admin import build_admin_app
-from workers.gateway.app import INLINE_MAX_ELEMENTS, build_app
-from workers.gateway.loader import ModelLoader
-from workers.gateway.slots import Gateway
-from workers.gateway.verify import ModelVerifier
+from medpipe.activities.tlsutil import server_ssl_context
+from medpipe.contracts.deploy import LoadModelRequest
+from medpipe.workers.gateway.admin import build_admin_app
+from medpipe.workers.gateway.app import INLINE_MAX_ELEMENTS, build_app
+from medpipe.workers.gateway.loader import ModelLoader
+from medpipe.workers.gateway.slots import Gateway
+from medpipe.workers.gateway.verify import ModelVerifier
 
 log = logging.getLogger(__name__)
 

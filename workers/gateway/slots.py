@@ -15,7 +15,7 @@ from typing import Literal
 
 from starlette.concurrency import run_in_threadpool
 
-from contracts.deploy import (
+from medpipe.contracts.deploy import (
     GatewayMetrics,
     GatewayRollbackRequest,
     GatewayStatus,
@@ -25,9 +25,9 @@ from contracts.deploy import (
     Slot,
     SlotStatus,
 )
-from contracts.errors import DeployFailed, InvalidInput
-from workers.gateway.loader import LoadedModel, ModelLoader
-from workers.gateway.metrics import GatewayCollector, SlotStats
+from medpipe.contracts.errors import DeployFailed, InvalidInput
+from medpipe.workers.gateway.loader import LoadedModel, ModelLoader
+from medpipe.workers.gateway.metrics import GatewayCollector, SlotStats
 
 log = logging.getLogger(__name__)
 

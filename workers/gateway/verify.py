@@ -59,8 +59,8 @@ class OMSVerifier:
 
     def verify(self, model_path: Path, bundle_path: Path | None) -> None:
         """Refuse a model without a bundle, or whose bundle does not verify."""
-        from activities.signing.oms import verify_model
-        from contracts.errors import SignatureInvalid
+        from medpipe.activities.signing.oms import verify_model
+        from medpipe.contracts.errors import SignatureInvalid
 
         if bundle_path is None:
             raise SignatureInvalid(f"unsigned model: {model_path.name} came without a "

@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from activities.keys import open_provider
-from contracts.errors import KeyProviderError
+from medpipe.activities.keys import open_provider
+from medpipe.contracts.errors import KeyProviderError
+from medpipe.workers.cli_keys import keys
 from tests.keyfixtures import softhsm_token
-from workers.cli_keys import keys
 
 CTX = {"object": "o"}
 

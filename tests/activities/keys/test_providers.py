@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
-from activities.keys import KeyProvider, WrappedKey, open_provider
-from contracts.errors import (
+from medpipe.activities.keys import KeyProvider, WrappedKey, open_provider
+from medpipe.contracts.errors import (
     AlreadyExists,
     InvalidInput,
     KeyProviderError,
@@ -371,7 +371,7 @@ def test_malformed_key_ids_refused(tmp_path: Path, key_id: str) -> None:
 
 
 def test_shared_provider_is_opened_once(tmp_path: Path) -> None:
-    from activities.keys import shared_provider
+    from medpipe.activities.keys import shared_provider
 
     uri = f"local://{tmp_path}/keyring.json"
     assert shared_provider(uri) is shared_provider(uri)

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-from workers.sample import make_cohort
+from medpipe.workers.sample import make_cohort
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow.csv as pacsv
 from click.testing import CliRunner
 
-from workers.cli_pseudo import policy_group, pseudonymize_cmd, reidentify_cmd
+from medpipe.workers.cli_pseudo import policy_group, pseudonymize_cmd, reidentify_cmd
 
 
 def test_pseudonymize_then_reidentify(cohort_csv: Path, tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from activities.pseudonymize import Vault, default_fhir_policy, pseudonymize_file
-from contracts.errors import InvalidInput
+from medpipe.activities.pseudonymize import Vault, default_fhir_policy, pseudonymize_file
+from medpipe.contracts.errors import InvalidInput
 
 PATIENT = {"resourceType": "Patient", "id": "p123",
            "identifier": [{"system": "http://hosp.example/mrn", "value": "MRN0100042"}],
@@ -122,6 +122,6 @@ def test_not_fhir_is_refused(tmp_path: Path, content: str, match: str) -> None:
 
 
 def test_wrong_policy_kind_is_refused(tmp_path: Path) -> None:
-    from activities.pseudonymize import default_policy
+    from medpipe.activities.pseudonymize import default_policy
     with pytest.raises(InvalidInput, match="tabular policy cannot apply to ndjson"):
         pseudonymize_file(ndjson(tmp_path, RESOURCES), tmp_path / "o.ndjson", default_policy())

@@ -12,10 +12,10 @@ import pyarrow.csv as pacsv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from activities.pseudonymize import Vault, default_policy, pseudonymize_file
-from activities.pseudonymize.scrub import scrub_column, scrub_text
-from activities.residual import RESIDUAL_PATTERNS, DigestSet
-from contracts.pseudonymize import Placeholder
+from medpipe.activities.pseudonymize import Vault, default_policy, pseudonymize_file
+from medpipe.activities.pseudonymize.scrub import scrub_column, scrub_text
+from medpipe.activities.residual import RESIDUAL_PATTERNS, DigestSet
+from medpipe.contracts.pseudonymize import Placeholder
 
 
 def test_every_placeholder_type() -> None:

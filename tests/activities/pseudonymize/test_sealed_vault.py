@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from activities.pseudonymize.activity import HMAC_KEY_OBJECT, SealedVaultStore
-from activities.pseudonymize.tokens import Vault
-from activities.storage.local import LocalStore
-from contracts.crypto import KeySettings
-from contracts.errors import InvalidInput, Transient
-from workers.keysetup import ensure_keys, local_keys
+from medpipe.activities.pseudonymize.activity import HMAC_KEY_OBJECT, SealedVaultStore
+from medpipe.activities.pseudonymize.tokens import Vault
+from medpipe.activities.storage.local import LocalStore
+from medpipe.contracts.crypto import KeySettings
+from medpipe.contracts.errors import InvalidInput, Transient
+from medpipe.workers.keysetup import ensure_keys, local_keys
 
 
 @pytest.fixture

@@ -10,15 +10,15 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from activities.pseudonymize import (
+from medpipe.activities.pseudonymize import (
     FileVaultStore,
     Vault,
     default_policy,
     parse_policy,
     pseudonymize_file,
 )
-from activities.residual import RESIDUAL_PATTERNS
-from contracts.errors import InvalidInput
+from medpipe.activities.residual import RESIDUAL_PATTERNS
+from medpipe.contracts.errors import InvalidInput
 
 IDENT_COLUMNS = ("patient_id", "name", "ssn", "phone", "email")
 
@@ -214,7 +214,7 @@ def test_parquet_chunks_and_output(cohort: pa.Table, tmp_path: Path) -> None:
 
 
 def test_streaming_variant_commits_vault_at_end(cohort_csv: Path) -> None:
-    from activities.pseudonymize import pseudonymize_stream
+    from medpipe.activities.pseudonymize import pseudonymize_stream
     saved: list[bytes] = []
     vault = Vault(lambda: None, saved.append)
     data = cohort_csv.read_bytes()

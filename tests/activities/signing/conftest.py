@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from activities.keys import KeyProvider, open_provider
+from medpipe.activities.keys import KeyProvider, open_provider
 from tests.keyfixtures import hsm_dir, hsm_token, kms_endpoint, kms_key_uri  # noqa: F401
 
 

@@ -8,15 +8,15 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from activities.ledger import Ledger
-from activities.signing.evidence import signed_entry_payload
-from activities.signing.oms import sign_model
-from activities.signing.provenance import sign_provenance
-from activities.storage.base import open_store
-from contracts.artifacts import ArtifactRef
-from contracts.provenance import ArtifactDigest, ProvenanceInput
+from medpipe.activities.ledger import Ledger
+from medpipe.activities.signing.evidence import signed_entry_payload
+from medpipe.activities.signing.oms import sign_model
+from medpipe.activities.signing.provenance import sign_provenance
+from medpipe.activities.storage.base import open_store
+from medpipe.contracts.artifacts import ArtifactRef
+from medpipe.contracts.provenance import ArtifactDigest, ProvenanceInput
+from medpipe.workers.cli_sign import evidence_command, ledger_group, verify_command
 from tests.activities.signing.conftest import SigningKey
-from workers.cli_sign import evidence_command, ledger_group, verify_command
 
 RELEASE = "release-sepsis-3"
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from activities.signing.dsse import SignatureRefused, key_fingerprint
-from activities.signing.oms import sign_model, verify_model
-from contracts.errors import SignatureInvalid
-from contracts.provenance import SignatureRefusal
+from medpipe.activities.signing.dsse import SignatureRefused, key_fingerprint
+from medpipe.activities.signing.oms import sign_model, verify_model
+from medpipe.contracts.errors import SignatureInvalid
+from medpipe.contracts.provenance import SignatureRefusal
 from tests.activities.signing.conftest import SigningKey
 
 
@@ -165,7 +165,7 @@ def test_malformed_bundles(signing_key: SigningKey, tmp_path: Path) -> None:
 
 
 def test_statement_of_another_type_is_malformed(signing_key: SigningKey, tmp_path: Path) -> None:
-    from activities.signing.dsse import ProviderKey, sign_statement
+    from medpipe.activities.signing.dsse import ProviderKey, sign_statement
 
     model = make_model(tmp_path)
     bundle = tmp_path / "m.sig"

@@ -9,22 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from activities.signing.dsse import SignatureRefused, key_fingerprint
-from activities.signing.oms import sign_model
-from activities.signing.provenance import (
+from medpipe.activities.signing.dsse import SignatureRefused, key_fingerprint
+from medpipe.activities.signing.oms import sign_model
+from medpipe.activities.signing.provenance import (
     SLSA_PREDICATE_TYPE,
     build_statement,
     sign_provenance,
     verify_provenance,
 )
-from contracts.placement import RanOn
-from contracts.provenance import (
+from medpipe.contracts.placement import RanOn
+from medpipe.contracts.provenance import (
     ArtifactDigest,
     ProvenanceInput,
     SignatureRefusal,
     StagePlacement,
 )
-from contracts.release import Stage, StageOutcome, StageResult
+from medpipe.contracts.release import Stage, StageOutcome, StageResult
 from tests.activities.signing.conftest import SigningKey
 
 MODEL_SHA = "a1" * 32

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from activities.storage.base import ObjectStore, open_store
-from activities.storage.local import LocalStore
+from medpipe.activities.storage.base import ObjectStore, open_store
+from medpipe.activities.storage.local import LocalStore
 from tests.emulators import AZURITE_ACCOUNT, Azurite, EmulatorProcess, GcsEmulator, MotoS3
 
 BUCKET = "medpipe-contract"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from activities.storage.base import ObjectStore, open_store, require_sdk, split_object_uri
-from activities.storage.cloud import PART_SIZE
-from contracts.errors import (
+from medpipe.activities.storage.base import ObjectStore, open_store, require_sdk, split_object_uri
+from medpipe.activities.storage.cloud import PART_SIZE
+from medpipe.contracts.errors import (
     AccessDenied,
     AlreadyExists,
     IntegrityError,

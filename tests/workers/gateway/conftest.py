@@ -13,11 +13,11 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from activities.tlsutil import TestPKI, client_ssl_context, make_test_pki
-from contracts.deploy import Slot
-from workers.gateway.loader import ModelLoader
-from workers.gateway.server import AdminTLS, GatewayServer
-from workers.gateway.slots import Gateway
+from medpipe.activities.tlsutil import TestPKI, client_ssl_context, make_test_pki
+from medpipe.contracts.deploy import Slot
+from medpipe.workers.gateway.loader import ModelLoader
+from medpipe.workers.gateway.server import AdminTLS, GatewayServer
+from medpipe.workers.gateway.slots import Gateway
 
 FEATURES = 4
 MODEL_NAME = "readmission"

@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from activities.tlsutil import TestPKI, client_ssl_context
-from contracts.deploy import GatewayStatus, RollbackResult
-from contracts.errors import SignatureInvalid
+from medpipe.activities.tlsutil import TestPKI, client_ssl_context
+from medpipe.contracts.deploy import GatewayStatus, RollbackResult
+from medpipe.contracts.errors import SignatureInvalid
+from medpipe.workers.gateway.loader import ModelLoader
+from medpipe.workers.gateway.server import AdminTLS, GatewayServer
+from medpipe.workers.gateway.slots import Gateway
 from tests.workers.gateway.conftest import MODEL_NAME, Models, infer_body
-from workers.gateway.loader import ModelLoader
-from workers.gateway.server import AdminTLS, GatewayServer
-from workers.gateway.slots import Gateway
 
 ROW = [[0.3, -0.2, 0.8, 0.1]]
 
@@ -195,7 +195,7 @@ def test_verifier_hook_refuses_unsigned_and_bad_bundles(
 
 
 def test_require_signature_without_real_verifier_refuses(tmp_path: Path, models: Models) -> None:
-    from contracts.deploy import LoadModelRequest
+    from medpipe.contracts.deploy import LoadModelRequest
 
     loader = ModelLoader(tmp_path / "cache", require_signature=True)
     bundle = tmp_path / "b.sig"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from activities.tlsutil import TestPKI, client_ssl_context
+from medpipe.activities.tlsutil import TestPKI, client_ssl_context
 from tests.workers.gateway.conftest import MODEL_NAME, Models, infer_body
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -26,7 +26,7 @@ def _free_port() -> int:
 
 def test_module_entry_point_serves_and_stops(pki: TestPKI, models: Models) -> None:
     port, admin_port = _free_port(), _free_port()
-    cmd = [sys.executable, "-m", "workers.gateway", "--port", str(port),
+    cmd = [sys.executable, "-m", "medpipe.workers.gateway", "--port", str(port),
            "--admin-port", str(admin_port), "--tls-cert", str(pki.server_cert),
            "--tls-key", str(pki.server_key), "--client-ca", str(pki.ca_cert),
            "--model-name", MODEL_NAME, "--model", str(models.stable.path),

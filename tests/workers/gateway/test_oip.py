@@ -12,11 +12,11 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from activities.tlsutil import TestPKI, client_ssl_context
+from medpipe.activities.tlsutil import TestPKI, client_ssl_context
+from medpipe.workers.gateway.loader import ModelLoader
+from medpipe.workers.gateway.server import AdminTLS, GatewayServer
+from medpipe.workers.gateway.slots import Gateway
 from tests.workers.gateway.conftest import FEATURES, MODEL_NAME, Models, infer_body
-from workers.gateway.loader import ModelLoader
-from workers.gateway.server import AdminTLS, GatewayServer
-from workers.gateway.slots import Gateway
 
 ROWS = [[0.1, 0.2, 0.3, 0.4], [1.0, -1.0, 2.0, 0.5], [0.0, 0.0, 0.0, 0.0]]
 

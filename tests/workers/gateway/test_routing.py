@@ -7,12 +7,12 @@ from pathlib import Path
 
 import httpx
 
-from activities.tlsutil import TestPKI, client_ssl_context
-from contracts.deploy import GatewayMetrics, population_stability_index
+from medpipe.activities.tlsutil import TestPKI, client_ssl_context
+from medpipe.contracts.deploy import GatewayMetrics, population_stability_index
+from medpipe.workers.gateway.loader import ModelLoader
+from medpipe.workers.gateway.server import AdminTLS, GatewayServer
+from medpipe.workers.gateway.slots import Gateway
 from tests.workers.gateway.conftest import MODEL_NAME, Models, infer_body
-from workers.gateway.loader import ModelLoader
-from workers.gateway.server import AdminTLS, GatewayServer
-from workers.gateway.slots import Gateway
 
 ROW = [[0.3, -0.2, 0.8, 0.1]]
 

@@ -10,15 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from activities.keys import open_provider
-from activities.signing.dsse import key_fingerprint
-from activities.signing.oms import sign_model
-from activities.tlsutil import TestPKI, client_ssl_context
+from medpipe.activities.keys import open_provider
+from medpipe.activities.signing.dsse import key_fingerprint
+from medpipe.activities.signing.oms import sign_model
+from medpipe.activities.tlsutil import TestPKI, client_ssl_context
+from medpipe.workers.gateway.loader import ModelLoader
+from medpipe.workers.gateway.server import AdminTLS, GatewayServer
+from medpipe.workers.gateway.slots import Gateway
+from medpipe.workers.gateway.verify import OMSVerifier
 from tests.workers.gateway.conftest import MODEL_NAME, Models
-from workers.gateway.loader import ModelLoader
-from workers.gateway.server import AdminTLS, GatewayServer
-from workers.gateway.slots import Gateway
-from workers.gateway.verify import OMSVerifier
 
 
 @pytest.fixture

@@ -1,0 +1,5 @@
+"""``python -m medpipe``: the same command as the ``medpipe`` console script."""
+
+from medpipe.workers.cli import main
+
+main()
