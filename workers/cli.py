@@ -41,6 +41,7 @@ from medpipe.contracts.release import (
     StageOutcome,
     release_id,
 )
+from medpipe.contracts.summary import Summary
 from medpipe.workers import cli_canary, cli_codec, cli_keys, cli_pseudo, cli_sign
 from medpipe.workers.client import connect
 from medpipe.workers.config import StackConfig, load_config, medpipe_home
@@ -215,9 +216,10 @@ async def _start(client: Client, request: ReleaseRequest,
         task_queue=request.fleet.control_queue, result_type=ReleaseStatus,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-        static_summary=f"Release {request.model} {request.version}",
-        static_details=(f"Model **{request.model}** version **{request.version}**, requested by "
-                        f"{request.requested_by}. Identifiable data allowed in: {allowed}."),
+        static_summary=Summary(f"Release {request.model} {request.version}"),
+        static_details=Summary(f"Model **{request.model}** version **{request.version}**, "
+                               f"requested by {request.requested_by}. Identifiable data "
+                               f"allowed in: {allowed}."),
         search_attributes=None)
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import click
 
+from medpipe.contracts.errors import InvalidInput
 from medpipe.workers.codec import KEYRING_FILE, EncryptionCodec
-from medpipe.workers.codec_server import DEFAULT_UI_ORIGIN, CodecServer, ServerTLS
+from medpipe.workers.codec_server import AUDIT_FILE, DEFAULT_UI_ORIGIN, CodecServer, ServerTLS
 from medpipe.workers.config import medpipe_home
 
 
@@ -49,30 +50,56 @@ _keyring = click.option("--keyring", envvar="MEDPIPE_CODEC_KEYRING", default=Non
 @click.option("--tls-key", default=None, help="Server key (PEM).")
 @click.option("--client-ca", default=None,
               help="CA of staff client certificates: require mutual TLS.")
+@click.option("--oidc-issuer", envvar="MEDPIPE_CODEC_OIDC_ISSUER", default=None,
+              help="Accept OIDC access tokens from this issuer (the Web UI's passAccessToken).")
+@click.option("--oidc-audience", envvar="MEDPIPE_CODEC_OIDC_AUDIENCE", default=None,
+              help="The 'aud' those access tokens must carry.")
+@click.option("--oidc-ca", default=None, help="CA bundle for the issuer's HTTPS (PEM).")
+@click.option("--audit-log", default=None,
+              help=f"JSON-lines audit log of every decode (default: $MEDPIPE_HOME/{AUDIT_FILE}).")
+@click.option("--session-hours", type=float, default=8.0, show_default=True,
+              help="How long a /login session lasts.")
 @_key_uri
 @_kek
 @_keyring
 def codec_server(host: str, port: int, token_env: str, ui_origins: tuple[str, ...],
                  namespaces: tuple[str, ...], tls_cert: str | None, tls_key: str | None,
-                 client_ca: str | None, key_uri: str, kek: str, keyring: str | None) -> None:
+                 client_ca: str | None, oidc_issuer: str | None, oidc_audience: str | None,
+                 oidc_ca: str | None, audit_log: str | None, session_hours: float,
+                 key_uri: str, kek: str, keyring: str | None) -> None:
     """Serve /encode and /decode for the Temporal Web UI (authorized staff only)."""
+    from medpipe.workers.oidc import OIDCSettings
+
     token = os.environ.get(token_env) or None
+    if bool(oidc_issuer) != bool(oidc_audience):
+        raise click.UsageError("--oidc-issuer and --oidc-audience go together")
+    oidc = OIDCSettings(oidc_issuer, oidc_audience, ca=oidc_ca) \
+        if oidc_issuer and oidc_audience else None
     if bool(tls_cert) != bool(tls_key):
         raise click.UsageError("--tls-cert and --tls-key go together")
     if client_ca and not tls_cert:
         raise click.UsageError("--client-ca needs --tls-cert/--tls-key (mutual TLS)")
-    if not token and not client_ca:
-        raise click.UsageError(f"set the bearer token in ${token_env} or require client "
+    if not token and not client_ca and not oidc:
+        raise click.UsageError(f"set the bearer token in ${token_env}, trust an OIDC issuer "
+                               "(--oidc-issuer/--oidc-audience) or require client "
                                "certificates with --client-ca: the codec server never "
                                "decrypts for anonymous callers")
     tls = (ServerTLS(Path(tls_cert), Path(tls_key), Path(client_ca) if client_ca else None)
            if tls_cert and tls_key else None)
-    server = CodecServer(_codec(key_uri, kek, keyring), token=token, ui_origins=list(ui_origins),
-                         host=host, port=port, tls=tls,
-                         namespaces=set(namespaces) if namespaces else None)
+    try:
+        server = CodecServer(_codec(key_uri, kek, keyring), token=token,
+                             ui_origins=list(ui_origins), host=host, port=port, tls=tls,
+                             namespaces=set(namespaces) if namespaces else None, oidc=oidc,
+                             audit_log=Path(audit_log) if audit_log else None,
+                             session_ttl_s=session_hours * 3600)
+    except InvalidInput as e:
+        raise click.UsageError(e.message) from None
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror}") from None
+    ways = [w for w, on in (("token", token), ("OIDC " + (oidc_issuer or ""), oidc),
+                            ("client certificate", client_ca)) if on]
     click.echo(f"codec server on {server.url} (CORS: {', '.join(ui_origins)}; "
-               f"auth: {'token' if token else ''}{' + ' if token and client_ca else ''}"
-               f"{'client certificate' if client_ca else ''})")
+               f"auth: {' / '.join(ways)}; audit: {server.audit.path})")
     try:
         server.serve()
     except KeyboardInterrupt:

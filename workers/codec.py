@@ -17,6 +17,12 @@ before 2^32 payloads per key) keeps nonce collisions out of reach.
 The associated data of every sealed payload is its key id, so moving a
 payload under another key id fails authentication instead of decrypting to
 garbage.
+
+One exception to "every payload": UI summaries. ``SummaryPayloadConverter``
+marks the payload of a ``contracts.summary.Summary`` (model, version, stage,
+placement: never patient data, by construction) and the codec leaves a
+marked payload in clear if it is a short JSON string, so on-call staff read
+summaries without the codec server. Anything else marked is sealed anyway.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticPayloadConverter, pydantic_data_converter
 from temporalio.converter import (
     DataConverter,
     DefaultFailureConverterWithEncodedAttributes,
@@ -48,6 +54,7 @@ from temporalio.converter import (
 from medpipe.activities.atomicfile import write_atomically
 from medpipe.activities.keys.base import KeyProvider, WrappedKey
 from medpipe.contracts.errors import IntegrityError, InvalidInput, KeyProviderError
+from medpipe.contracts.summary import CLEAR_METADATA, MAX_SUMMARY_CHARS, is_summary
 
 ENCODING = b"binary/encrypted"
 KEY_ID_METADATA = "encryption-key-id"
@@ -59,6 +66,26 @@ _PURPOSE = "temporal-payload-codec"
 
 def _context(codec_key_id: str) -> dict[str, str]:
     return {"purpose": _PURPOSE, "codec_key": codec_key_id}
+
+
+class SummaryPayloadConverter(PydanticPayloadConverter):
+    """The pydantic payload converter, marking the payloads of UI summaries as clear."""
+
+    def to_payloads(self, values: Sequence[Any]) -> list[Payload]:
+        payloads = super().to_payloads(values)
+        for value, p in zip(values, payloads, strict=True):
+            if is_summary(value):
+                p.metadata[CLEAR_METADATA] = b"1"
+        return payloads
+
+
+def is_clear_summary(payload: Payload) -> bool:
+    """Whether the codec leaves ``payload`` in clear: a marked, short JSON string."""
+    return (payload.metadata.get(CLEAR_METADATA) == b"1"
+            and payload.metadata.get("encoding") == b"json/plain"
+            and payload.data[:1] == b'"'
+            and len(payload.data) <= 6 * MAX_SUMMARY_CHARS + 2
+            and len(payload.metadata) == 2)
 
 
 class EncryptionCodec(PayloadCodec):
@@ -120,7 +147,12 @@ class EncryptionCodec(PayloadCodec):
             self._current = current
 
     def encode_one(self, payload: Payload) -> Payload:
-        """Seal one payload (the whole serialized payload, metadata included)."""
+        """Seal one payload (the whole serialized payload, metadata included).
+
+        A UI summary (``is_clear_summary``) is returned as it is.
+        """
+        if is_clear_summary(payload):
+            return payload
         key_id = self._current
         aead = self._ciphers[key_id]
         nonce = os.urandom(_NONCE)
@@ -143,8 +175,11 @@ class EncryptionCodec(PayloadCodec):
             self._reload()
             aead = self._ciphers.get(key_id)
         if aead is None:
-            raise KeyProviderError(f"payload sealed with codec key '{key_id}', which is not in "
-                                   f"the codec keyring (known: {', '.join(self.key_ids)})")
+            raise KeyProviderError(
+                f"payload sealed with codec key '{key_id}', which is not in this process's "
+                f"codec keyring (known: {', '.join(self.key_ids)}): it was written by a "
+                "process with another keyring (another stack on the same Temporal address, "
+                "or a replaced keyring)")
         blob = payload.data
         try:
             clear = aead.decrypt(blob[:_NONCE], blob[_NONCE:], key_id.encode())
@@ -258,10 +293,12 @@ def make_data_converter(codec: PayloadCodec) -> DataConverter:
 
     ``DefaultFailureConverterWithEncodedAttributes`` moves failure messages and
     stack traces into an encoded payload, so error text (which may quote data)
-    is sealed like everything else.
+    is sealed like everything else; ``SummaryPayloadConverter`` marks UI
+    summaries, which the codec leaves in clear.
     """
     return dataclasses.replace(
         pydantic_data_converter, payload_codec=codec,
+        payload_converter_class=SummaryPayloadConverter,
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
 
 

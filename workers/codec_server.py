@@ -4,37 +4,45 @@ Implements Temporal's remote codec protocol: ``POST /encode`` and
 ``POST /decode`` (also under ``/{namespace}/…`` for the CLI's endpoint
 templating) take and return proto3 JSON ``{"payloads": [...]}``, where the
 payload data and every metadata value are base64. The UI sends the namespace
-in ``X-Namespace``.
+in ``X-Namespace`` (and nothing naming the workflow: the audit log takes the
+workflow id from the UI page in ``Referer`` when the browser sends it).
 
-Who may decode:
+Who may decode (``codec_access``):
 
-- with a bearer token configured, every request needs
-  ``Authorization: Bearer <token>`` (compared in constant time): no
-  credentials answer 401, wrong ones 403;
-- served over mutual TLS (a client CA given), the TLS handshake already
-  refuses clients without a certificate from that CA; a token, if also
-  configured, is then a second factor;
-- with neither, the server refuses to start: it would decrypt for anyone.
+- ``Authorization: Bearer <static token>`` (constant-time compare), for the
+  local stack and scripts;
+- ``Authorization: Bearer <OIDC access token>`` as the Web UI forwards it
+  with ``passAccessToken`` (validated against the issuer's JWKS, see
+  ``workers/oidc.py``);
+- a session cookie from ``/login`` (random per login, expiring, revoked by
+  ``/logout``), accepted only with an ``Origin`` that is the UI's or ours;
+- served over mutual TLS, the handshake already refuses clients without a
+  certificate from the client CA.
 
-CORS is answered only for the configured UI origin, with credentials allowed
-(the UI's "include cross-origin credentials" setting) and ``Authorization``
-and ``X-Namespace`` among the allowed headers; other origins get no CORS
-headers, so browsers there cannot read the answers. Access logs are off.
+With none of these configured the server refuses to start. A request with
+*no* credentials to ``/decode`` is answered 200 with every sealed payload
+replaced by a short note saying where to log in (the Web UI then shows that
+note instead of a "Codec Server could not connect" banner; it treats any
+fetch error as a broken codec server); wrong credentials are refused (403).
+
+Bodies are limited before they are read (``Content-Length`` first, then the
+stream is counted), CORS answers only the configured UI origins (``*`` is
+refused), access logs are off, and every decode is written to the audit log
+before its answer leaves (``workers/codec_audit.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import uvicorn
 from google.protobuf import json_format
@@ -42,16 +50,30 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from temporalio.api.common.v1 import Payloads
+from temporalio.api.common.v1 import Payload, Payloads
 
 from medpipe.activities.tlsutil import server_ssl_context
 from medpipe.contracts.errors import InvalidInput, MedpipeError
-from medpipe.workers.codec import EncryptionCodec
+from medpipe.workers.codec import ENCODING, KEY_ID_METADATA, EncryptionCodec
+from medpipe.workers.codec_access import SESSION_COOKIE, Access, Anonymous, Principal, Refused
+from medpipe.workers.codec_audit import AuditLog, AuditRecord
+from medpipe.workers.codec_sessions import SessionStore
+from medpipe.workers.config import medpipe_home
+from medpipe.workers.oidc import OIDCSettings
 
+AUDIT_FILE = "codec-audit.jsonl"
 MAX_BODY = 16 * 1024 * 1024
+MAX_LOGIN_BODY = 4096
 DEFAULT_UI_ORIGIN = "http://127.0.0.1:8233"
+LOGIN_REQUIRED_HEADER = "X-Medpipe-Codec"
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+_WORKFLOW_PAGE = re.compile(r"/namespaces/([^/?#]+)/workflows/([^/?#]+)")
+
+
+class _TooLarge(Exception):
+    pass
 
 
 @dataclass(frozen=True)
@@ -63,10 +85,38 @@ class ServerTLS:
     client_ca: Path | None = None
 
 
-SESSION_COOKIE = "medpipe_codec_session"
-LOGIN_FORM = ("<!doctype html><title>medpipe codec server</title><form method=post>"
-              "<label>Codec token <input name=token type=password autofocus></label>"
-              "<button>Log in</button></form>")
+def check_ui_origins(origins: list[str]) -> list[str]:
+    """The UI origins, each ``scheme://host[:port]``; ``*`` and ``null`` are refused.
+
+    Raises:
+        InvalidInput: a wildcard, ``null``, a path or an empty list.
+    """
+    if not origins:
+        raise InvalidInput("give the Temporal Web UI origin (--ui-origin http://host:port)")
+    for origin in origins:
+        if not _ORIGIN.match(origin):
+            raise InvalidInput(f"UI origin {origin!r} refused: give an exact origin such as "
+                               "https://temporal-ui.hospital.example (no '*', no path) — the "
+                               "codec server answers with credentials, so any origin allowed "
+                               "could read decrypted payloads")
+    return [o.rstrip("/") for o in origins]
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The request body, refused (``_TooLarge``) as soon as it would exceed ``limit``.
+
+    ``Content-Length`` is checked before anything is read; a chunked body is
+    counted as it streams, so a huge body never sits in memory.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise _TooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _TooLarge
+    return bytes(body)
 
 
 def _error(status: int, message: str, *, bearer: bool = False) -> JSONResponse:
@@ -74,66 +124,114 @@ def _error(status: int, message: str, *, bearer: bool = False) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-def build_app(codec: EncryptionCodec, *, token: str | None, ui_origins: list[str],
-              mtls: bool = False, namespaces: set[str] | None = None) -> Starlette:
+def _json(message: Payloads, headers: dict[str, str] | None = None) -> Response:
+    return Response(json_format.MessageToJson(message, indent=None),
+                    media_type="application/json",
+                    headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+def login_note(payload: Payload, login_url: str, why: str) -> Payload:
+    """What the UI shows instead of a sealed payload before login (clear, no data)."""
+    if payload.metadata.get("encoding") != ENCODING:
+        return payload
+    key = payload.metadata.get(KEY_ID_METADATA, b"?").decode("utf-8", "replace")
+    text = f"[encrypted with codec key {key}: {why} — log in at {login_url} to read it]"
+    return Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(text).encode())
+
+
+def _workflow_of(request: Request) -> str | None:
+    found = _WORKFLOW_PAGE.search(request.headers.get("referer", ""))
+    return found.group(2) if found else None
+
+
+def _key_ids(payloads: list[Payload]) -> list[str]:
+    return sorted({p.metadata[KEY_ID_METADATA].decode("utf-8", "replace")
+                   for p in payloads if KEY_ID_METADATA in p.metadata})
+
+
+def _login_page(logged_in: bool, ui_origin: str, message: str = "") -> str:
+    form = ("<form method=post action=logout><button>Log out</button></form>" if logged_in else
+            "<form method=post action=login><label>Codec token <input name=token "
+            "type=password autofocus></label> <button>Log in</button></form>")
+    return ("<!doctype html><meta charset=utf-8><title>medpipe codec server</title>"
+            f"<h1>medpipe codec server</h1><p>{message}</p>{form}"
+            f"<p><a href=\"{ui_origin}\">Temporal Web UI</a></p>")
+
+
+def build_app(codec: EncryptionCodec, *, access: Access, ui_origins: list[str],
+              audit: AuditLog, namespaces: set[str] | None = None) -> Starlette:
     """The ASGI app (tests can drive it directly; ``CodecServer`` serves it).
 
     Args:
         codec: the payload codec with the codec keys.
-        token: bearer token staff must send (None: rely on mTLS alone).
-        ui_origins: origins allowed by CORS (the Temporal UI's).
-        mtls: whether the server runs behind mutual TLS.
-        namespaces: if given, only these ``X-Namespace`` values are served.
+        access: how staff authenticate (token, OIDC, sessions, mTLS).
+        ui_origins: origins allowed by CORS and for cookie-authenticated requests.
+        audit: where every decode is recorded.
+        namespaces: if given, only these namespaces are served.
 
     Raises:
-        InvalidInput: neither a token nor mTLS: the server would decrypt for anyone.
+        InvalidInput: no way to authenticate, or a wildcard UI origin.
     """
-    if not token and not mtls:
-        raise InvalidInput("the codec server needs a bearer token or mutual TLS: it decrypts "
-                           "patient-adjacent data and must not answer anonymous requests")
-    expected = f"Bearer {token}".encode() if token else None
-    # A browser session for the Web UI: the UI cannot add an Authorization header, but
-    # with "include cross-origin credentials" it sends this same-site, HttpOnly cookie.
-    session = hmac.new((token or "").encode(), b"medpipe codec session", "sha256").hexdigest()
+    origins = check_ui_origins(ui_origins)
+    access.check_configured()
 
-    def authorize(request: Request) -> Response | None:
-        if expected is not None:
-            given = request.headers.get("authorization")
-            cookie = request.cookies.get(SESSION_COOKIE)
-            if not given and cookie:
-                if not hmac.compare_digest(cookie.encode(), session.encode()):
-                    return _error(403, "session refused: log in again at /login")
-            elif not given:
-                return _error(401, "credentials required (Authorization: Bearer …, or log in "
-                                   "at /login for the Web UI)", bearer=True)
-            elif not hmac.compare_digest(given.encode(), expected):
-                return _error(403, "credentials refused")
-        if namespaces is not None:
-            namespace = request.path_params.get("namespace") or request.headers.get("x-namespace")
-            if namespace not in namespaces:
-                return _error(403, f"namespace '{namespace}' is not served here")
-        return None
+    def own_origin(request: Request) -> str:
+        return f"{request.url.scheme}://{request.url.netloc}"
+
+    def origin_allowed(request: Request) -> bool:
+        origin = request.headers.get("origin")
+        return origin is not None and origin in (*origins, own_origin(request))
+
+    def record(request: Request, operation: str, outcome: str, who: Principal | None,
+               payloads: list[Payload] | None = None, namespace: str | None = None) -> None:
+        audit.write(AuditRecord(
+            operation=operation, outcome=outcome,
+            principal=who.who if who else "anonymous", auth=who.auth if who else "none",
+            namespace=namespace, workflow_id=_workflow_of(request),
+            payloads=len(payloads or []), key_ids=_key_ids(payloads or []),
+            remote=request.client.host if request.client else None))
 
     async def handle(request: Request, encode: bool) -> Response:
-        refused = authorize(request)
-        if refused is not None:
-            return refused
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        operation = "encode" if encode else "decode"
+        namespace = request.path_params.get("namespace") or request.headers.get("x-namespace")
+        who = await access.authenticate(request, origin_allowed(request))
+        if isinstance(who, Refused):
+            record(request, operation, f"refused: {who.reason}", None, namespace=namespace)
+            return _error(who.status, who.reason, bearer=who.status == 401)
+        if namespaces is not None and namespace not in namespaces:
+            record(request, operation, "refused: namespace", who if isinstance(
+                who, Principal) else None, namespace=namespace)
+            return _error(403, f"namespace '{namespace}' is not served here")
+        try:
+            body = await read_limited(request, MAX_BODY)
+        except _TooLarge:
             return _error(413, f"request larger than {MAX_BODY} bytes")
         message = Payloads()
         try:
             json_format.Parse(body, message, ignore_unknown_fields=True)
         except (json_format.ParseError, ValueError, UnicodeDecodeError):
             return _error(400, 'body must be proto3 JSON {"payloads": [...]}')
+        payloads = list(message.payloads)
+        if isinstance(who, Anonymous):
+            if encode:
+                record(request, operation, "refused: no credentials", None, payloads, namespace)
+                return _error(401, "credentials required (Authorization: Bearer …, or log in "
+                                   "at /login)", bearer=True)
+            record(request, operation, f"login required: {who.reason}", None, payloads,
+                   namespace)
+            login = f"{own_origin(request)}/login"
+            notes = [login_note(p, login, who.reason) for p in payloads]
+            return _json(Payloads(payloads=notes), {LOGIN_REQUIRED_HEADER: "login-required"})
         try:
-            out = await (codec.encode(message.payloads) if encode
-                         else codec.decode(message.payloads))
+            out = await (codec.encode(payloads) if encode else codec.decode(payloads))
         except MedpipeError as e:
+            record(request, operation, f"failed: {type(e).__name__}", who, payloads, namespace)
             return _error(422, e.message)
-        text = json_format.MessageToJson(Payloads(payloads=out), indent=None)
-        return Response(text, media_type="application/json",
-                        headers={"Cache-Control": "no-store"})
+        try:
+            record(request, operation, "ok", who, payloads, namespace)
+        except OSError:
+            return _error(503, "the decode could not be recorded in the audit log: refused")
+        return _json(Payloads(payloads=out))
 
     async def encode(request: Request) -> Response:
         return await handle(request, encode=True)
@@ -142,34 +240,56 @@ def build_app(codec: EncryptionCodec, *, token: str | None, ui_origins: list[str
         return await handle(request, encode=False)
 
     async def login_form(request: Request) -> Response:
-        return HTMLResponse(LOGIN_FORM, headers={"Cache-Control": "no-store"})
+        logged_in = access.session_of(request) is not None
+        text = ("Logged in: the Web UI decodes payloads." if logged_in
+                else "Log in to read decrypted payloads in the Temporal Web UI.")
+        return HTMLResponse(_login_page(logged_in, origins[0], text),
+                            headers={"Cache-Control": "no-store"})
 
     async def login(request: Request) -> Response:
-        if expected is None:
-            return _error(404, "this codec server authenticates by client certificate only")
-        form = parse_qs((await request.body())[:4096].decode("utf-8", "replace"))
-        given = (form.get("token") or [""])[0].strip()
-        if not given:
-            return _error(401, "token required")
-        if not hmac.compare_digest(f"Bearer {given}".encode(), expected):
+        if access.token is None:
+            return _error(404, "this codec server takes OIDC access tokens or client "
+                               "certificates, not a login form")
+        if request.headers.get("origin") is not None and not origin_allowed(request):
+            return _error(403, "login from another site refused")
+        try:
+            body = await read_limited(request, MAX_LOGIN_BODY)
+        except _TooLarge:
+            return _error(413, f"login form larger than {MAX_LOGIN_BODY} bytes")
+        session_id = access.login(body)
+        if session_id is None:
+            record(request, "login", "refused", None)
             return _error(403, "credentials refused")
-        response = HTMLResponse("<p>Logged in: the Web UI can now decode payloads (enable "
-                                "<em>Include cross-origin credentials</em> in its codec "
-                                "settings).</p>", headers={"Cache-Control": "no-store"})
-        response.set_cookie(SESSION_COOKIE, session, max_age=8 * 3600, httponly=True,
-                            samesite="strict", secure=request.url.scheme == "https")
+        record(request, "login", "ok", Principal("static-token", "session"))
+        # Back to the UI (a fixed, configured origin: no open redirect).
+        response = RedirectResponse(origins[0], status_code=303,
+                                    headers={"Cache-Control": "no-store"})
+        response.set_cookie(SESSION_COOKIE, session_id, max_age=max(1, int(access.sessions.ttl_s)),
+                            httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
+        return response
+
+    async def logout(request: Request) -> Response:
+        if not origin_allowed(request):
+            return _error(403, "logout must come from the UI or this server (Origin)")
+        revoked = access.logout(request)
+        record(request, "logout", "ok" if revoked else "no session", None)
+        response = HTMLResponse(_login_page(False, origins[0], "Logged out."),
+                                headers={"Cache-Control": "no-store"})
+        response.delete_cookie(SESSION_COOKIE)
         return response
 
     routes = [Route("/login", login_form, methods=["GET"]),
               Route("/login", login, methods=["POST"]),
+              Route("/logout", logout, methods=["POST"]),
               Route("/encode", encode, methods=["POST"]),
               Route("/decode", decode, methods=["POST"]),
               Route("/{namespace}/encode", encode, methods=["POST"]),
               Route("/{namespace}/decode", decode, methods=["POST"])]
-    middleware = [Middleware(CORSMiddleware, allow_origins=ui_origins,
+    middleware = [Middleware(CORSMiddleware, allow_origins=origins,
                              allow_methods=["POST"], allow_credentials=True,
                              allow_headers=["Authorization", "Content-Type", "X-Namespace"],
-                             max_age=600)]
+                             expose_headers=[LOGIN_REQUIRED_HEADER], max_age=600)]
     return Starlette(routes=routes, middleware=middleware)
 
 
@@ -186,10 +306,22 @@ class CodecServer:
 
     def __init__(self, codec: EncryptionCodec, *, token: str | None,
                  ui_origins: list[str] | None = None, host: str = "127.0.0.1", port: int = 0,
-                 tls: ServerTLS | None = None, namespaces: set[str] | None = None) -> None:
+                 tls: ServerTLS | None = None, namespaces: set[str] | None = None,
+                 oidc: OIDCSettings | None = None, audit_log: Path | None = None,
+                 session_ttl_s: float | None = None) -> None:
+        """Args (beyond ``build_app``'s):
+        token: the static bearer token (None: OIDC and/or mTLS only).
+        oidc: the issuer and audience of accepted OIDC access tokens.
+        audit_log: the JSON-lines audit file (default ``$MEDPIPE_HOME/codec-audit.jsonl``).
+        session_ttl_s: how long a login lasts (default 8 h).
+        """
         mtls = tls is not None and tls.client_ca is not None
-        app = build_app(codec, token=token, ui_origins=ui_origins or [DEFAULT_UI_ORIGIN],
-                        mtls=mtls, namespaces=namespaces)
+        sessions = SessionStore(session_ttl_s) if session_ttl_s else SessionStore()
+        access = Access(token=token, oidc=oidc, mtls=mtls, sessions=sessions)
+        self.audit = AuditLog(audit_log or medpipe_home() / AUDIT_FILE)
+        app = build_app(codec, access=access, ui_origins=ui_origins or [DEFAULT_UI_ORIGIN],
+                        audit=self.audit, namespaces=namespaces)
+        self.access = access
         self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))

@@ -38,6 +38,7 @@ from medpipe.contracts.canary import (
 )
 from medpipe.contracts.deploy import GatewayStatus
 from medpipe.contracts.errors import ErrorType
+from medpipe.contracts.summary import Summary
 from medpipe.workflows.analysis import analyse, figures
 from medpipe.workflows.policies import SINGLE_ATTEMPT
 
@@ -92,13 +93,15 @@ class CanaryWorkflow:
                     result = await workflow.execute_local_activity(
                         GATEWAY_CALL, call, result_type=GatewayCallResult,
                         start_to_close_timeout=timedelta(seconds=20),
-                        retry_policy=SINGLE_ATTEMPT, summary=f"{operation} on {target.name}")
+                        retry_policy=SINGLE_ATTEMPT,
+                        summary=Summary(f"{operation} on {target.name}"))
                 else:
                     result = await workflow.execute_activity(
                         GATEWAY_CALL, call, task_queue=self._inp.activity_queue,
                         result_type=GatewayCallResult,
                         start_to_close_timeout=timedelta(seconds=20),
-                        retry_policy=SINGLE_ATTEMPT, summary=f"{operation} on {target.name}")
+                        retry_policy=SINGLE_ATTEMPT,
+                        summary=Summary(f"{operation} on {target.name}"))
                 self._problems.pop((target.name, operation), None)
                 return result
             except ActivityError as e:

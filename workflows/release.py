@@ -59,6 +59,7 @@ from medpipe.contracts.stages import (
     SignInput,
     SignResult,
 )
+from medpipe.contracts.summary import Summary
 from medpipe.contracts.validate import ValidateInput, ValidateResult
 from medpipe.workflows import search_attributes as sa
 from medpipe.workflows.gate import model_gate
@@ -291,7 +292,7 @@ class ReleaseWorkflow:
                               release_id=request.release_id, payload=payload,
                               idempotency_key=f"{request.release_id}/{key}"),
             result_type=LedgerAppendResult, start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=REGISTRY_RETRY, summary=f"ledger: {kind}")
+            retry_policy=REGISTRY_RETRY, summary=Summary(f"ledger: {kind}"))
 
     async def _run_stages(self, request: ReleaseRequest, runner: StageRunner) -> None:
         rid = request.release_id
@@ -361,7 +362,7 @@ class ReleaseWorkflow:
                         parent_workflow_id=workflow.info().workflow_id),
             id=canary_id(request.release_id), task_queue=request.fleet.control_queue,
             result_type=CanaryStatus, parent_close_policy=ParentClosePolicy.ABANDON,
-            static_summary=f"Canary {request.model} {request.version}")
+            static_summary=Summary(f"Canary {request.model} {request.version}"))
         await workflow.wait_condition(lambda: self._canary_status is not None or child.done())
         if self._canary_status is None:
             self._canary_status = await child
@@ -400,7 +401,7 @@ class ReleaseWorkflow:
             ActivityName.REGISTRY_LOOKUP,
             LookupInServiceInput(registry_uri=request.fleet.registry_uri, model=request.model),
             result_type=LookupInServiceResult, start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=REGISTRY_RETRY, summary=f"in-service lookup for {request.model}")
+            retry_policy=REGISTRY_RETRY, summary=Summary(f"in-service lookup for {request.model}"))
         return result.current
 
     async def _put_in_service(self, request: ReleaseRequest, model: ArtifactRef,
@@ -415,7 +416,8 @@ class ReleaseWorkflow:
             ActivityName.REGISTRY_RECORD,
             RecordInServiceInput(registry_uri=request.fleet.registry_uri, entry=entry),
             result_type=RecordInServiceResult, start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=REGISTRY_RETRY, summary=f"{request.model} {request.version} in service")
+            retry_policy=REGISTRY_RETRY,
+            summary=Summary(f"{request.model} {request.version} in service"))
 
     def _block(self, error_type: str, message: str) -> NoReturn:
         """Fail the release on a verdict (not a broken step): non-retryable, visible."""

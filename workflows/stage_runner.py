@@ -38,6 +38,7 @@ from medpipe.contracts.release import (
     StageResult,
     WaitingInfo,
 )
+from medpipe.contracts.summary import Summary
 from medpipe.workflows.placement import StageSpec, candidates, forbidden_profiles, next_wait_seconds
 from medpipe.workflows.policies import SINGLE_ATTEMPT, ActivityTimeouts, activity_timeouts
 
@@ -162,7 +163,7 @@ class StageRunner:
                             task_queue=cand.queue,
                             result_type=result_type,
                             retry_policy=SINGLE_ATTEMPT,
-                            summary=f"{spec.stage.value} on {cand.queue}",
+                            summary=Summary(f"{spec.stage.value} on {cand.queue}"),
                             schedule_to_start_timeout=t.schedule_to_start,
                             heartbeat_timeout=t.heartbeat,
                             start_to_close_timeout=t.start_to_close,

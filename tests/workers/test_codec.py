@@ -196,8 +196,9 @@ async def test_without_the_codec_the_marker_is_in_history(
 
 
 @pytest.fixture
-def server(codec: EncryptionCodec):
-    with CodecServer(codec, token=TOKEN, ui_origins=[UI]) as s:
+def server(codec: EncryptionCodec, tmp_path: Path):
+    with CodecServer(codec, token=TOKEN, ui_origins=[UI],
+                     audit_log=tmp_path / "audit.jsonl") as s:
         yield s
 
 
@@ -233,9 +234,15 @@ async def test_codec_server_encode_then_decode_by_namespace_path(server: CodecSe
 async def test_codec_server_refuses_without_or_with_wrong_token(
         server: CodecServer, codec: EncryptionCodec) -> None:
     body = await _sealed_body(codec)
+    # No credentials: the payloads come back as a note saying where to log in (the UI's
+    # first view), never decoded; encoding without credentials is refused outright.
     none = httpx.post(f"{server.url}/decode", content=body)
-    assert none.status_code == 401
-    assert none.headers["www-authenticate"].startswith("Bearer")
+    assert none.status_code == 200 and none.headers["x-medpipe-codec"] == "login-required"
+    (note,) = none.json()["payloads"]
+    assert f"{server.url}/login" in json.loads(base64.b64decode(note["data"]))
+    unauth = httpx.post(f"{server.url}/encode", content=body)
+    assert unauth.status_code == 401
+    assert unauth.headers["www-authenticate"].startswith("Bearer")
     wrong = httpx.post(f"{server.url}/decode", content=body,
                        headers={"Authorization": f"Bearer {TOKEN[:-1]}y"})
     assert wrong.status_code == 403
@@ -252,15 +259,15 @@ async def test_web_ui_session_after_login_and_only_with_the_right_token(
     assert refused.status_code == 403 and "set-cookie" not in refused.headers
     with httpx.Client(base_url=server.url) as browser:
         ok = browser.post("/login", data={"token": TOKEN})
-        assert ok.status_code == 200
+        assert ok.status_code == 303 and ok.headers["location"] == UI
         cookie = ok.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=strict" in cookie and TOKEN not in cookie
         r = browser.post("/decode", content=body, headers={"Origin": UI})
         assert r.status_code == 200 and r.headers["access-control-allow-credentials"] == "true"
         assert json.loads(base64.b64decode(r.json()["payloads"][0]["data"])) == MARKER
-    forged = httpx.post(f"{server.url}/decode", content=body,
+    forged = httpx.post(f"{server.url}/decode", content=body, headers={"Origin": UI},
                         cookies={"medpipe_codec_session": "0" * 64})
-    assert forged.status_code == 403 and MARKER not in forged.text
+    assert forged.headers["x-medpipe-codec"] == "login-required" and MARKER not in forged.text
 
 
 def test_codec_server_bad_body(server: CodecServer) -> None:
@@ -288,8 +295,9 @@ def test_cors_preflight_only_for_the_ui_origin(server: CodecServer) -> None:
     assert "access-control-allow-origin" not in post.headers
 
 
-def test_namespace_restriction(codec: EncryptionCodec) -> None:
-    with CodecServer(codec, token=TOKEN, namespaces={"medpipe"}) as s:
+def test_namespace_restriction(codec: EncryptionCodec, tmp_path: Path) -> None:
+    with CodecServer(codec, token=TOKEN, namespaces={"medpipe"},
+                     audit_log=tmp_path / "audit.jsonl") as s:
         auth = {"Authorization": f"Bearer {TOKEN}"}
         body = b'{"payloads": []}'
         ok = httpx.post(f"{s.url}/decode", content=body, headers={**auth,
@@ -300,16 +308,16 @@ def test_namespace_restriction(codec: EncryptionCodec) -> None:
         assert other.status_code == 403
 
 
-def test_no_token_and_no_mtls_is_refused(codec: EncryptionCodec) -> None:
-    with pytest.raises(InvalidInput, match="bearer token or mutual TLS"):
-        CodecServer(codec, token=None)
+def test_no_token_and_no_mtls_is_refused(codec: EncryptionCodec, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="bearer token, an OIDC issuer or mutual TLS"):
+        CodecServer(codec, token=None, audit_log=tmp_path / "audit.jsonl")
 
 
 async def test_codec_server_over_mtls(codec: EncryptionCodec, tmp_path: Path) -> None:
     pki = make_test_pki(tmp_path / "pki")
     tls = ServerTLS(pki.server_cert, pki.server_key, pki.ca_cert)
     body = await _sealed_body(codec)
-    with CodecServer(codec, token=None, tls=tls) as s:
+    with CodecServer(codec, token=None, tls=tls, audit_log=tmp_path / "audit.jsonl") as s:
         staff = client_ssl_context(pki.ca_cert, pki.client_cert, pki.client_key)
         r = httpx.post(f"{s.url}/decode", content=body, verify=staff)
         assert r.status_code == 200
