@@ -15,6 +15,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,6 +46,7 @@ from medpipe.contracts.summary import Summary
 from medpipe.workers import cli_canary, cli_codec, cli_keys, cli_pseudo, cli_sign
 from medpipe.workers.client import connect
 from medpipe.workers.config import StackConfig, load_config, medpipe_home
+from medpipe.workers.undecodable import raise_if_undecodable
 
 console = Console()
 err = Console(stderr=True)
@@ -229,6 +231,20 @@ async def query_status(handle: WorkflowHandle[Any, Any]) -> ReleaseStatus:
     return await handle.query("status", result_type=ReleaseStatus)
 
 
+async def first_status(client: Client, handle: WorkflowHandle[Any, Any]) -> ReleaseStatus:
+    """The first ``status`` of a release; if it does not come, say why when codec keys differ.
+
+    A query waits for the workflow's first task; workers that cannot decode the
+    input fail that task forever, so the query would end in a bare timeout.
+    """
+    try:
+        return await handle.query("status", result_type=ReleaseStatus,
+                                  rpc_timeout=timedelta(seconds=20))
+    except RPCError:
+        await raise_if_undecodable(client, handle.id)
+        raise
+
+
 def status_table(status: ReleaseStatus) -> Table:
     """Per-stage table: where each stage ran, how long, how it ended, what moved it."""
     table = Table(title=f"{status.release_id} — {status.state.value}")
@@ -284,7 +300,7 @@ def status_footer(status: ReleaseStatus) -> str:
 async def watch_release(client: Client, workflow_id: str, interval: float = 0.5) -> bool:
     """Follow a release live until it ends; return whether it succeeded."""
     handle = client.get_workflow_handle(workflow_id)
-    status = await query_status(handle)
+    status = await first_status(client, handle)
     with Live(status_table(status), console=console, refresh_per_second=4) as live:
         while True:
             desc = await handle.describe()

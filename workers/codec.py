@@ -21,7 +21,8 @@ garbage.
 One exception to "every payload": UI summaries. ``SummaryPayloadConverter``
 marks the payload of a ``contracts.summary.Summary`` (model, version, stage,
 placement: never patient data, by construction) and the codec leaves a
-marked payload in clear if it is a short JSON string, so on-call staff read
+marked payload in clear if it is a short JSON string (dropping the marker, so
+it is a plain ``json/plain`` string in history), so on-call staff read
 summaries without the codec server. Anything else marked is sealed anyway.
 """
 
@@ -149,10 +150,11 @@ class EncryptionCodec(PayloadCodec):
     def encode_one(self, payload: Payload) -> Payload:
         """Seal one payload (the whole serialized payload, metadata included).
 
-        A UI summary (``is_clear_summary``) is returned as it is.
+        A UI summary (``is_clear_summary``) is returned unsealed, without the
+        marker, so the UI and ``temporal workflow describe`` show it as text.
         """
         if is_clear_summary(payload):
-            return payload
+            return Payload(metadata={"encoding": b"json/plain"}, data=payload.data)
         key_id = self._current
         aead = self._ciphers[key_id]
         nonce = os.urandom(_NONCE)
