@@ -488,8 +488,13 @@ def dev_up(ctx: click.Context, storage: str | None) -> None:
         (home / STORAGE_MODE_FILE).write_text(storage)
         os.environ["MEDPIPE_STORAGE"] = storage
         cfg = load_config(ctx.find_root().params.get("config_path"))
+    from medpipe.workers.devports import PortsInUse
+
     try:
         state = stack.up(cfg, home)
+    except PortsInUse as e:
+        err.print(f"[red]error:[/red] {e.message}")
+        sys.exit(1)
     except TimeoutError as e:
         err.print(f"[red]error:[/red] {e}")
         sys.exit(1)
@@ -535,14 +540,21 @@ def dev_status(cfg: StackConfig) -> None:
     table = Table(title=f"local stack ({home})")
     for col in ("process", "pid", "state", "restarts", "up for"):
         table.add_column(col)
+    colors = {"running": "green", "restarted": "yellow", "dead": "red", "crash-looping": "red"}
+    unhealthy = []
     for name, c in state["children"].items():
-        alive = stack.pid_alive(c["pid"])
-        table.add_row(name, str(c["pid"]), "[green]running[/green]" if alive else "[red]dead[/red]",
+        health = stack.child_health(c)
+        if health in ("dead", "crash-looping"):
+            unhealthy.append(f"{name} ({health}, last exit {c.get('last_exit')}; {c['log']})")
+        table.add_row(name, str(c["pid"]), f"[{colors[health]}]{health}[/{colors[health]}]",
                       str(c["restarts"]), f"{time.time() - c['started']:.0f}s")
     console.print(table)
     console.print(f"Temporal {cfg.temporal_address}: "
                   f"{'reachable' if stack.port_open(cfg.temporal_address) else 'NOT reachable'}"
                   f" · Web UI {cfg.ui_url}")
+    if unhealthy:
+        err.print("[red]not healthy:[/red] " + "; ".join(unhealthy))
+        sys.exit(1)
 
 
 @dev.command(name="logs")

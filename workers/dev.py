@@ -29,6 +29,9 @@ from medpipe.workers.pki import CertificateAuthority
 from medpipe.workflows.search_attributes import DEFINITIONS
 
 STATE_FILE = "stack.json"
+#: Exits within this window that make a child "crash-looping" (with ``CRASH_LOOP_EXITS``).
+CRASH_WINDOW_S = 300.0
+CRASH_LOOP_EXITS = 2
 
 
 def temporal_binary() -> str:
@@ -96,6 +99,14 @@ class Child:
     started: float = 0.0
     next_start: float = 0.0
     env: dict[str, str] = field(default_factory=dict)
+    exits: list[float] = field(default_factory=list)
+    last_exit: int | None = None
+
+    def record_exit(self, code: int) -> None:
+        """Remember an exit (for ``dev status``'s crash-loop detection)."""
+        now = time.time()
+        self.last_exit = code
+        self.exits = [t for t in self.exits if now - t < CRASH_WINDOW_S] + [now]
 
     def start(self) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
@@ -237,7 +248,8 @@ def write_state(home: Path, children: list[Child]) -> None:
         "supervisor_cmd": _cmdline(os.getpid()),
         "children": {c.name: {"pid": c.proc.pid if c.proc else None, "cmd": c.cmd,
                               "log": str(c.log), "restarts": c.restarts,
-                              "started": c.started,
+                              "started": c.started, "exits": c.exits,
+                              "last_exit": c.last_exit,
                               "running": bool(c.proc and c.proc.poll() is None)}
                      for c in children},
     }
@@ -296,6 +308,8 @@ def supervise(config: StackConfig, home: Path) -> None:
                 if c.next_start == 0.0:
                     backoff = min(30.0, 1.0 * 2 ** min(c.restarts, 5))
                     c.next_start = time.time() + backoff
+                    c.record_exit(c.proc.returncode)
+                    changed = True
                     print(f"{c.name} exited with {c.proc.returncode}; restarting in "
                           f"{backoff:.0f}s", flush=True)
                 elif time.time() >= c.next_start:
@@ -350,12 +364,39 @@ def pid_alive(pid: int | None) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def child_health(child: dict, now: float | None = None) -> str:
+    """``running``, ``restarted``, ``dead`` or ``crash-looping`` for a recorded child."""
+    now = time.time() if now is None else now
+    recent = [t for t in child.get("exits") or [] if now - t < CRASH_WINDOW_S]
+    if len(recent) >= CRASH_LOOP_EXITS:
+        return "crash-looping"
+    if not pid_alive(child.get("pid")):
+        return "dead"
+    return "restarted" if recent else "running"
+
+
+def _log_tail(path: str, lines: int = 5) -> str:
+    try:
+        return " | ".join(Path(path).read_text(errors="replace").strip().splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
 def up(config: StackConfig, home: Path, wait_s: float = 90.0) -> dict:
-    """Start the supervisor (if not running) and wait until every child runs."""
+    """Start the supervisor (if not running) and wait until every child runs.
+
+    Raises:
+        PortsInUse: a port of the stack is taken (named, with its owner).
+        TimeoutError: the children did not all run in ``wait_s``, or one
+            crash-loops (named, with the end of its log).
+    """
+    from medpipe.workers.devports import check_ports_free
+
     home.mkdir(parents=True, exist_ok=True)
     state = read_state(home)
     if state and supervisor_alive(state):
         return state
+    check_ports_free(config, local_gateway_commands(config))
     log = open(home / "supervisor.log", "ab")
     subprocess.Popen([sys.executable, "-m", "medpipe", "dev", "supervise"],
                      stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -364,7 +405,14 @@ def up(config: StackConfig, home: Path, wait_s: float = 90.0) -> dict:
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         state = read_state(home)
-        if state and all(c["running"] for c in state["children"].values()) \
+        looping = [(n, c) for n, c in (state or {}).get("children", {}).items()
+                   if child_health(c) == "crash-looping"]
+        if looping:
+            name, child = looping[0]
+            raise TimeoutError(f"the local stack did not come up: {name} is crash-looping "
+                               f"(exit code {child.get('last_exit')}; {child['log']}: "
+                               f"{_log_tail(child['log'])}); `medpipe dev down` stops the rest")
+        if state and all(pid_alive(c["pid"]) for c in state["children"].values()) \
                 and len(state["children"]) == len(stack_children(config, home)) \
                 and port_open(config.temporal_address):
             return state
