@@ -501,6 +501,9 @@ def dev_up(ctx: click.Context, storage: str | None) -> None:
     console.print(f"local stack up ({len(state['children'])} processes, {cfg.storage} storage);"
                   f" state in {home}")
     console.print(f"  Temporal: {cfg.temporal_address}   Web UI: {cfg.ui_url}")
+    if cfg.codec_enabled:
+        console.print(f"  Web UI with decoded payloads: {stack.one_url(cfg)} (log in once with "
+                      f"the token in {stack.codec_token_path(cfg)})")
 
 
 @dev.command(name="init")

@@ -57,6 +57,9 @@ _keyring = click.option("--keyring", envvar="MEDPIPE_CODEC_KEYRING", default=Non
 @click.option("--oidc-ca", default=None, help="CA bundle for the issuer's HTTPS (PEM).")
 @click.option("--audit-log", default=None,
               help=f"JSON-lines audit log of every decode (default: $MEDPIPE_HOME/{AUDIT_FILE}).")
+@click.option("--ui-upstream", default=None,
+              help="Serve this Temporal Web UI (http://host:port) at / of the codec server, "
+                   "the codec endpoint then under /codec: one origin, one login.")
 @click.option("--session-hours", type=float, default=8.0, show_default=True,
               help="How long a /login session lasts.")
 @_key_uri
@@ -65,7 +68,8 @@ _keyring = click.option("--keyring", envvar="MEDPIPE_CODEC_KEYRING", default=Non
 def codec_server(host: str, port: int, token_env: str, ui_origins: tuple[str, ...],
                  namespaces: tuple[str, ...], tls_cert: str | None, tls_key: str | None,
                  client_ca: str | None, oidc_issuer: str | None, oidc_audience: str | None,
-                 oidc_ca: str | None, audit_log: str | None, session_hours: float,
+                 oidc_ca: str | None, audit_log: str | None, ui_upstream: str | None,
+                 session_hours: float,
                  key_uri: str, kek: str, keyring: str | None) -> None:
     """Serve /encode and /decode for the Temporal Web UI (authorized staff only)."""
     from medpipe.workers.oidc import OIDCSettings
@@ -91,7 +95,7 @@ def codec_server(host: str, port: int, token_env: str, ui_origins: tuple[str, ..
                              ui_origins=list(ui_origins), host=host, port=port, tls=tls,
                              namespaces=set(namespaces) if namespaces else None, oidc=oidc,
                              audit_log=Path(audit_log) if audit_log else None,
-                             session_ttl_s=session_hours * 3600)
+                             session_ttl_s=session_hours * 3600, ui_upstream=ui_upstream)
     except InvalidInput as e:
         raise click.UsageError(e.message) from None
     except OSError as e:

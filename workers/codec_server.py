@@ -51,7 +51,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from temporalio.api.common.v1 import Payload, Payloads
 
 from medpipe.activities.tlsutil import server_ssl_context
@@ -64,6 +64,8 @@ from medpipe.workers.config import medpipe_home
 from medpipe.workers.oidc import OIDCSettings
 
 AUDIT_FILE = "codec-audit.jsonl"
+#: Where the codec endpoint lives when the server also serves the Web UI.
+CODEC_PREFIX = "/codec"
 MAX_BODY = 16 * 1024 * 1024
 MAX_LOGIN_BODY = 4096
 DEFAULT_UI_ORIGIN = "http://127.0.0.1:8233"
@@ -159,7 +161,8 @@ def _login_page(logged_in: bool, ui_origin: str, message: str = "") -> str:
 
 
 def build_app(codec: EncryptionCodec, *, access: Access, ui_origins: list[str],
-              audit: AuditLog, namespaces: set[str] | None = None) -> Starlette:
+              audit: AuditLog, namespaces: set[str] | None = None, prefix: str = "",
+              after_login: str | None = None) -> Starlette:
     """The ASGI app (tests can drive it directly; ``CodecServer`` serves it).
 
     Args:
@@ -168,12 +171,15 @@ def build_app(codec: EncryptionCodec, *, access: Access, ui_origins: list[str],
         ui_origins: origins allowed by CORS and for cookie-authenticated requests.
         audit: where every decode is recorded.
         namespaces: if given, only these namespaces are served.
+        prefix: the path the app is mounted under (for the login address it gives).
+        after_login: where ``/login`` sends the browser (default: the first UI origin).
 
     Raises:
         InvalidInput: no way to authenticate, or a wildcard UI origin.
     """
     origins = check_ui_origins(ui_origins)
     access.check_configured()
+    ui_home = after_login or origins[0]
 
     def own_origin(request: Request) -> str:
         return f"{request.url.scheme}://{request.url.netloc}"
@@ -219,7 +225,7 @@ def build_app(codec: EncryptionCodec, *, access: Access, ui_origins: list[str],
                                    "at /login)", bearer=True)
             record(request, operation, f"login required: {who.reason}", None, payloads,
                    namespace)
-            login = f"{own_origin(request)}/login"
+            login = f"{own_origin(request)}{prefix}/login"
             notes = [login_note(p, login, who.reason) for p in payloads]
             return _json(Payloads(payloads=notes), {LOGIN_REQUIRED_HEADER: "login-required"})
         try:
@@ -243,7 +249,7 @@ def build_app(codec: EncryptionCodec, *, access: Access, ui_origins: list[str],
         logged_in = access.session_of(request) is not None
         text = ("Logged in: the Web UI decodes payloads." if logged_in
                 else "Log in to read decrypted payloads in the Temporal Web UI.")
-        return HTMLResponse(_login_page(logged_in, origins[0], text),
+        return HTMLResponse(_login_page(logged_in, ui_home, text),
                             headers={"Cache-Control": "no-store"})
 
     async def login(request: Request) -> Response:
@@ -262,7 +268,7 @@ def build_app(codec: EncryptionCodec, *, access: Access, ui_origins: list[str],
             return _error(403, "credentials refused")
         record(request, "login", "ok", Principal("static-token", "session"))
         # Back to the UI (a fixed, configured origin: no open redirect).
-        response = RedirectResponse(origins[0], status_code=303,
+        response = RedirectResponse(ui_home, status_code=303,
                                     headers={"Cache-Control": "no-store"})
         response.set_cookie(SESSION_COOKIE, session_id, max_age=max(1, int(access.sessions.ttl_s)),
                             httponly=True, samesite="strict",
@@ -274,7 +280,7 @@ def build_app(codec: EncryptionCodec, *, access: Access, ui_origins: list[str],
             return _error(403, "logout must come from the UI or this server (Origin)")
         revoked = access.logout(request)
         record(request, "logout", "ok" if revoked else "no session", None)
-        response = HTMLResponse(_login_page(False, origins[0], "Logged out."),
+        response = HTMLResponse(_login_page(False, ui_home, "Logged out."),
                                 headers={"Cache-Control": "no-store"})
         response.delete_cookie(SESSION_COOKIE)
         return response
@@ -308,19 +314,30 @@ class CodecServer:
                  ui_origins: list[str] | None = None, host: str = "127.0.0.1", port: int = 0,
                  tls: ServerTLS | None = None, namespaces: set[str] | None = None,
                  oidc: OIDCSettings | None = None, audit_log: Path | None = None,
-                 session_ttl_s: float | None = None) -> None:
+                 session_ttl_s: float | None = None, ui_upstream: str | None = None) -> None:
         """Args (beyond ``build_app``'s):
         token: the static bearer token (None: OIDC and/or mTLS only).
         oidc: the issuer and audience of accepted OIDC access tokens.
         audit_log: the JSON-lines audit file (default ``$MEDPIPE_HOME/codec-audit.jsonl``).
         session_ttl_s: how long a login lasts (default 8 h).
+        ui_upstream: the Temporal UI to serve at ``/`` (see ``workers/ui_proxy.py``);
+            the codec endpoint then lives under ``/codec``.
         """
         mtls = tls is not None and tls.client_ca is not None
         sessions = SessionStore(session_ttl_s) if session_ttl_s else SessionStore()
         access = Access(token=token, oidc=oidc, mtls=mtls, sessions=sessions)
         self.audit = AuditLog(audit_log or medpipe_home() / AUDIT_FILE)
-        app = build_app(codec, access=access, ui_origins=ui_origins or [DEFAULT_UI_ORIGIN],
-                        audit=self.audit, namespaces=namespaces)
+        origins = ui_origins or [DEFAULT_UI_ORIGIN]
+        app = build_app(codec, access=access, ui_origins=origins, audit=self.audit,
+                        namespaces=namespaces, prefix=CODEC_PREFIX if ui_upstream else "",
+                        after_login="/" if ui_upstream else None)
+        if ui_upstream:
+            from medpipe.workers.ui_proxy import UIProxy
+
+            app = Starlette(routes=[Mount(CODEC_PREFIX, app),
+                                    Route("/{path:path}", UIProxy(ui_upstream).handle,
+                                          methods=["GET", "HEAD", "POST", "PUT", "PATCH",
+                                                   "DELETE", "OPTIONS"])])
         self.access = access
         self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

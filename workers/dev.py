@@ -50,8 +50,20 @@ def temporal_command(config: StackConfig, db_file: Path,
     """Command line of the Temporal dev server (UI decoding through our codec server)."""
     extra = list(extra or [])
     if config.codec_enabled:
-        extra += ["--ui-codec-endpoint", f"http://127.0.0.1:{config.codec_port}"]
+        extra += ["--ui-codec-endpoint", codec_endpoint(config)]
     return _temporal_command(config, db_file, extra)
+
+
+def codec_endpoint(config: StackConfig) -> str:
+    """The UI's codec endpoint: the codec server, which also serves the UI at its ``/``."""
+    from medpipe.workers.codec_server import CODEC_PREFIX
+
+    return f"{one_url(config)}{CODEC_PREFIX.lstrip('/')}"
+
+
+def one_url(config: StackConfig) -> str:
+    """Where on-call opens the Web UI and logs in once to read payloads (codec server's origin)."""
+    return f"http://127.0.0.1:{config.codec_port}/"
 
 
 def _temporal_command(config: StackConfig, db_file: Path,
@@ -193,6 +205,7 @@ def codec_server_child(config: StackConfig, logs: Path) -> Child | None:
     token = codec_token_path(config)
     return Child("codec-server", [sys.executable, "-m", "medpipe", "codec-server",
                                   "--port", str(config.codec_port), "--ui-origin",
+                                  config.ui_url.rstrip("/"), "--ui-upstream",
                                   config.ui_url.rstrip("/"), "--key-uri",
                                   config.fleet.keys.key_uri, "--kek", CODEC_KEK_ID,
                                   "--keyring", config.home],
