@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from medpipe.contracts.errors import InvalidInput
+from medpipe.activities.ledger import Ledger
+from medpipe.contracts.errors import InvalidInput, MedpipeError
 from medpipe.workers.codec import KEYRING_FILE, EncryptionCodec
 from medpipe.workers.codec_server import AUDIT_FILE, DEFAULT_UI_ORIGIN, CodecServer, ServerTLS
 from medpipe.workers.config import medpipe_home
@@ -26,6 +27,15 @@ def _codec(key_uri: str, kek: str, keyring: str | None) -> EncryptionCodec:
     if directory.name == KEYRING_FILE:
         directory = directory.parent
     return EncryptionCodec.open(directory, open_provider(key_uri), kek)
+
+
+def _ledger(ledger_uri: str | None, key_uri: str, signing_key: str) -> Ledger | None:
+    if not ledger_uri:
+        return None
+    from medpipe.activities.keys.base import open_provider
+    from medpipe.activities.storage.base import open_store
+
+    return Ledger(open_store(ledger_uri), open_provider(key_uri), signing_key)
 
 
 _key_uri = click.option("--key-uri", envvar="MEDPIPE_CODEC_KEY_URI", required=True,
@@ -60,6 +70,10 @@ _keyring = click.option("--keyring", envvar="MEDPIPE_CODEC_KEYRING", default=Non
 @click.option("--ui-upstream", default=None,
               help="Serve this Temporal Web UI (http://host:port) at / of the codec server, "
                    "the codec endpoint then under /codec: one origin, one login.")
+@click.option("--ledger-uri", envvar="MEDPIPE_LEDGER_URI", default=None,
+              help="Also append the audit records to this provenance ledger (batched).")
+@click.option("--signing-key", default="medpipe-signing", show_default=True,
+              help="Ledger signing key id in the --key-uri provider.")
 @click.option("--session-hours", type=float, default=8.0, show_default=True,
               help="How long a /login session lasts.")
 @_key_uri
@@ -69,7 +83,7 @@ def codec_server(host: str, port: int, token_env: str, ui_origins: tuple[str, ..
                  namespaces: tuple[str, ...], tls_cert: str | None, tls_key: str | None,
                  client_ca: str | None, oidc_issuer: str | None, oidc_audience: str | None,
                  oidc_ca: str | None, audit_log: str | None, ui_upstream: str | None,
-                 session_hours: float,
+                 ledger_uri: str | None, signing_key: str, session_hours: float,
                  key_uri: str, kek: str, keyring: str | None) -> None:
     """Serve /encode and /decode for the Temporal Web UI (authorized staff only)."""
     from medpipe.workers.oidc import OIDCSettings
@@ -95,15 +109,19 @@ def codec_server(host: str, port: int, token_env: str, ui_origins: tuple[str, ..
                              ui_origins=list(ui_origins), host=host, port=port, tls=tls,
                              namespaces=set(namespaces) if namespaces else None, oidc=oidc,
                              audit_log=Path(audit_log) if audit_log else None,
-                             session_ttl_s=session_hours * 3600, ui_upstream=ui_upstream)
+                             session_ttl_s=session_hours * 3600, ui_upstream=ui_upstream,
+                             ledger=_ledger(ledger_uri, key_uri, signing_key))
     except InvalidInput as e:
         raise click.UsageError(e.message) from None
+    except MedpipeError as e:
+        raise click.ClickException(e.message) from None
     except OSError as e:
         raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror}") from None
     ways = [w for w, on in (("token", token), ("OIDC " + (oidc_issuer or ""), oidc),
                             ("client certificate", client_ca)) if on]
     click.echo(f"codec server on {server.url} (CORS: {', '.join(ui_origins)}; "
-               f"auth: {' / '.join(ways)}; audit: {server.audit.path})")
+               f"auth: {' / '.join(ways)}; audit: {server.audit.path}"
+               f"{' + ledger ' + ledger_uri if ledger_uri else ''})")
     try:
         server.serve()
     except KeyboardInterrupt:

@@ -54,11 +54,14 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from temporalio.api.common.v1 import Payload, Payloads
 
+from medpipe.activities.ledger import Ledger
 from medpipe.activities.tlsutil import server_ssl_context
-from medpipe.contracts.errors import InvalidInput, MedpipeError
+from medpipe.contracts.errors import MedpipeError
 from medpipe.workers.codec import ENCODING, KEY_ID_METADATA, EncryptionCodec
 from medpipe.workers.codec_access import SESSION_COOKIE, Access, Anonymous, Principal, Refused
 from medpipe.workers.codec_audit import AuditLog, AuditRecord
+from medpipe.workers.codec_http import TooLarge, check_ui_origins, read_limited
+from medpipe.workers.codec_ledger import AuditExporter
 from medpipe.workers.codec_sessions import SessionStore
 from medpipe.workers.config import medpipe_home
 from medpipe.workers.oidc import OIDCSettings
@@ -70,12 +73,7 @@ MAX_BODY = 16 * 1024 * 1024
 MAX_LOGIN_BODY = 4096
 DEFAULT_UI_ORIGIN = "http://127.0.0.1:8233"
 LOGIN_REQUIRED_HEADER = "X-Medpipe-Codec"
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 _WORKFLOW_PAGE = re.compile(r"/namespaces/([^/?#]+)/workflows/([^/?#]+)")
-
-
-class _TooLarge(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -85,40 +83,6 @@ class ServerTLS:
     cert: Path
     key: Path
     client_ca: Path | None = None
-
-
-def check_ui_origins(origins: list[str]) -> list[str]:
-    """The UI origins, each ``scheme://host[:port]``; ``*`` and ``null`` are refused.
-
-    Raises:
-        InvalidInput: a wildcard, ``null``, a path or an empty list.
-    """
-    if not origins:
-        raise InvalidInput("give the Temporal Web UI origin (--ui-origin http://host:port)")
-    for origin in origins:
-        if not _ORIGIN.match(origin):
-            raise InvalidInput(f"UI origin {origin!r} refused: give an exact origin such as "
-                               "https://temporal-ui.hospital.example (no '*', no path) — the "
-                               "codec server answers with credentials, so any origin allowed "
-                               "could read decrypted payloads")
-    return [o.rstrip("/") for o in origins]
-
-
-async def read_limited(request: Request, limit: int) -> bytes:
-    """The request body, refused (``_TooLarge``) as soon as it would exceed ``limit``.
-
-    ``Content-Length`` is checked before anything is read; a chunked body is
-    counted as it streams, so a huge body never sits in memory.
-    """
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise _TooLarge
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise _TooLarge
-    return bytes(body)
 
 
 def _error(status: int, message: str, *, bearer: bool = False) -> JSONResponse:
@@ -210,7 +174,7 @@ def build_app(codec: EncryptionCodec, *, access: Access, ui_origins: list[str],
             return _error(403, f"namespace '{namespace}' is not served here")
         try:
             body = await read_limited(request, MAX_BODY)
-        except _TooLarge:
+        except TooLarge:
             return _error(413, f"request larger than {MAX_BODY} bytes")
         message = Payloads()
         try:
@@ -260,7 +224,7 @@ def build_app(codec: EncryptionCodec, *, access: Access, ui_origins: list[str],
             return _error(403, "login from another site refused")
         try:
             body = await read_limited(request, MAX_LOGIN_BODY)
-        except _TooLarge:
+        except TooLarge:
             return _error(413, f"login form larger than {MAX_LOGIN_BODY} bytes")
         session_id = access.login(body)
         if session_id is None:
@@ -314,7 +278,8 @@ class CodecServer:
                  ui_origins: list[str] | None = None, host: str = "127.0.0.1", port: int = 0,
                  tls: ServerTLS | None = None, namespaces: set[str] | None = None,
                  oidc: OIDCSettings | None = None, audit_log: Path | None = None,
-                 session_ttl_s: float | None = None, ui_upstream: str | None = None) -> None:
+                 session_ttl_s: float | None = None, ui_upstream: str | None = None,
+                 ledger: Ledger | None = None, export_interval_s: float = 30.0) -> None:
         """Args (beyond ``build_app``'s):
         token: the static bearer token (None: OIDC and/or mTLS only).
         oidc: the issuer and audience of accepted OIDC access tokens.
@@ -322,11 +287,14 @@ class CodecServer:
         session_ttl_s: how long a login lasts (default 8 h).
         ui_upstream: the Temporal UI to serve at ``/`` (see ``workers/ui_proxy.py``);
             the codec endpoint then lives under ``/codec``.
+        ledger: the fleet's ledger, where audit records are appended in batches.
         """
         mtls = tls is not None and tls.client_ca is not None
         sessions = SessionStore(session_ttl_s) if session_ttl_s else SessionStore()
         access = Access(token=token, oidc=oidc, mtls=mtls, sessions=sessions)
         self.audit = AuditLog(audit_log or medpipe_home() / AUDIT_FILE)
+        self.exporter = (AuditExporter(self.audit.path, ledger, interval_s=export_interval_s)
+                         if ledger is not None else None)
         origins = ui_origins or [DEFAULT_UI_ORIGIN]
         app = build_app(codec, access=access, ui_origins=origins, audit=self.audit,
                         namespaces=namespaces, prefix=CODEC_PREFIX if ui_upstream else "",
@@ -363,7 +331,13 @@ class CodecServer:
 
     def serve(self) -> None:
         """Serve in this thread until ``stop()`` (or Ctrl-C when run from the CLI)."""
-        asyncio.run(self._server.serve(sockets=[self._socket]))
+        if self.exporter is not None:
+            self.exporter.start()
+        try:
+            asyncio.run(self._server.serve(sockets=[self._socket]))
+        finally:
+            if self.exporter is not None:
+                self.exporter.stop()
 
     def start_in_thread(self, timeout: float = 10.0) -> CodecServer:
         """Serve from a daemon thread; returns once the server accepts connections."""
@@ -380,7 +354,7 @@ class CodecServer:
         """Ask the server to finish and wait for its thread."""
         self._server.should_exit = True
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=40)
         with contextlib.suppress(OSError):
             self._socket.close()
 

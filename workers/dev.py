@@ -208,7 +208,10 @@ def codec_server_child(config: StackConfig, logs: Path) -> Child | None:
                                   config.ui_url.rstrip("/"), "--ui-upstream",
                                   config.ui_url.rstrip("/"), "--key-uri",
                                   config.fleet.keys.key_uri, "--kek", CODEC_KEK_ID,
-                                  "--keyring", config.home],
+                                  "--keyring", config.home,
+                                  *(["--ledger-uri", config.fleet.ledger_uri, "--signing-key",
+                                     config.fleet.keys.signing_key_id]
+                                    if config.fleet.ledger_uri.startswith("file://") else [])],
                  logs / "codec-server.log",
                  env={"MEDPIPE_HOME": config.home,
                       "MEDPIPE_CODEC_TOKEN": token.read_text().strip() if token.exists()

@@ -335,3 +335,37 @@ async def test_oidc_access_tokens_from_the_issuer(issuer: _Issuer, codec: Encryp
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert audit[0]["principal"] == "oncall@hospital.example" and audit[0]["auth"] == "oidc"
     assert issuer.token() not in json.dumps(audit)
+
+
+# ----------------------------------------------------------------- ledger
+
+
+async def test_audit_records_reach_the_ledger_once(codec: EncryptionCodec,
+                                                   tmp_path: Path) -> None:
+    from medpipe.activities.ledger import Ledger
+    from medpipe.activities.storage.base import open_store
+    from medpipe.workers.codec_ledger import KIND, AuditExporter
+
+    uri = f"local://{tmp_path}/ledger-keys/keyring.json"
+    signer = open_provider(uri)
+    key_id = signer.create_signing_key("ledger")
+    (tmp_path / "ledger").mkdir()
+    ledger = Ledger(open_store(f"file://{tmp_path}/ledger"), signer, key_id)
+    body = await _sealed_body(codec)
+    audit = tmp_path / "audit.jsonl"
+    with CodecServer(codec, token=TOKEN, ui_origins=[UI], audit_log=audit, ledger=ledger,
+                     export_interval_s=3600) as s:
+        for _ in range(3):
+            httpx.post(f"{s.url}/decode", content=body,
+                       headers={"Authorization": f"Bearer {TOKEN}", "Referer": WORKFLOW_PAGE})
+    # stop() exported what was left; a second exporter (a restart) adds nothing twice.
+    assert AuditExporter(audit, ledger).export_once() == 0
+    (entry,) = [e for e in ledger.entries() if e.kind == KIND]
+    records = entry.payload["records"]
+    assert [r["workflow_id"] for r in records] == ["release-risk-v3"] * 3
+    assert ledger.verify([signer.public_key_pem(key_id)]).entries == 1
+    assert MARKER not in json.dumps(entry.payload) and TOKEN not in json.dumps(entry.payload)
+    # An exporter that died after appending but before saving its offset appends nothing new.
+    (tmp_path / "audit.jsonl.exported").unlink()
+    assert AuditExporter(audit, ledger).export_once() == 3
+    assert len([e for e in ledger.entries() if e.kind == KIND]) == 1
