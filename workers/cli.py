@@ -361,7 +361,7 @@ def _normalize_id(value: str) -> str:
 async def status(cfg: StackConfig, workflow_id: str, as_json: bool) -> None:
     """Show a release's stages, placements and failovers."""
     client = await connect(cfg)
-    st = await query_status(client.get_workflow_handle(_normalize_id(workflow_id)))
+    st = await first_status(client, client.get_workflow_handle(_normalize_id(workflow_id)))
     if as_json:
         click.echo(st.model_dump_json(indent=2))
         return

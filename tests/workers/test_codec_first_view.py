@@ -160,3 +160,41 @@ async def test_only_marked_short_strings_stay_clear(tmp_path: Path) -> None:
                       data=b'"raw"')]
     for payload in await codec.encode(forged):
         assert payload.metadata["encoding"] == ENCODING
+
+
+async def test_cli_names_the_codec_key_instead_of_timing_out(
+        temporal_server: TemporalDevServer, tmp_path: Path) -> None:
+    """`medpipe status` from a home whose codec keyring differs from the workers'."""
+    import os
+    import sys
+
+    from medpipe.workers.codec import open_codec
+    from medpipe.workers.keysetup import CODEC_KEK_ID
+
+    homes = {name: tmp_path / name for name in ("cli", "workers")}
+    for home in homes.values():
+        init = subprocess.run([sys.executable, "-m", "medpipe", "dev", "init"],
+                              capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "MEDPIPE_HOME": str(home)})
+        assert init.returncode == 0, init.stderr
+    codecs = {name: open_codec(home, f"local://{home}/keys/keyring.json", CODEC_KEK_ID)
+              for name, home in homes.items()}
+    cli = await Client.connect(temporal_server.address,
+                               data_converter=make_data_converter(codecs["cli"]))
+    workers = await Client.connect(temporal_server.address,
+                                   data_converter=make_data_converter(codecs["workers"]))
+    queue, wid = f"keys-{uuid.uuid4().hex[:8]}", f"release-keys-{uuid.uuid4().hex[:8]}"
+    async with Worker(workers, task_queue=queue, workflows=[SummaryTestWorkflow],
+                      activities=[echo], workflow_runner=SandboxedWorkflowRunner()):
+        handle = await cli.start_workflow(SummaryTestWorkflow.run, MARKER, id=wid,
+                                          task_queue=queue)
+        shown = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "medpipe", "--address",
+                             temporal_server.address, "status", wid],
+            capture_output=True, text=True, timeout=120,
+            env={**os.environ, "MEDPIPE_HOME": str(homes["cli"]), "COLUMNS": "300"})
+        await handle.terminate()
+    message = " ".join(shown.stderr.split())
+    assert shown.returncode != 0 and "Traceback" not in shown.stderr
+    assert f"'{codecs['workers'].current_key_id}'" in message, message
+    assert "different codec keyrings" in message and "Timeout" not in message
