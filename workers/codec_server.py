@@ -162,6 +162,12 @@ def build_app(codec: EncryptionCodec, *, access: Access, ui_origins: list[str],
             remote=request.client.host if request.client else None))
 
     async def handle(request: Request, encode: bool) -> Response:
+        try:
+            return await _handle(request, encode)
+        except OSError:  # the audit log cannot be written: answer nothing (fail closed)
+            return _error(503, "the request could not be recorded in the audit log: refused")
+
+    async def _handle(request: Request, encode: bool) -> Response:
         operation = "encode" if encode else "decode"
         namespace = request.path_params.get("namespace") or request.headers.get("x-namespace")
         who = await access.authenticate(request, origin_allowed(request))
@@ -197,10 +203,7 @@ def build_app(codec: EncryptionCodec, *, access: Access, ui_origins: list[str],
         except MedpipeError as e:
             record(request, operation, f"failed: {type(e).__name__}", who, payloads, namespace)
             return _error(422, e.message)
-        try:
-            record(request, operation, "ok", who, payloads, namespace)
-        except OSError:
-            return _error(503, "the decode could not be recorded in the audit log: refused")
+        record(request, operation, "ok", who, payloads, namespace)
         return _json(Payloads(payloads=out))
 
     async def encode(request: Request) -> Response:
@@ -227,10 +230,15 @@ def build_app(codec: EncryptionCodec, *, access: Access, ui_origins: list[str],
         except TooLarge:
             return _error(413, f"login form larger than {MAX_LOGIN_BODY} bytes")
         session_id = access.login(body)
-        if session_id is None:
-            record(request, "login", "refused", None)
-            return _error(403, "credentials refused")
-        record(request, "login", "ok", Principal("static-token", "session"))
+        try:
+            if session_id is None:
+                record(request, "login", "refused", None)
+                return _error(403, "credentials refused")
+            record(request, "login", "ok", Principal("static-token", "session"))
+        except OSError:
+            if session_id is not None:
+                access.sessions.revoke(session_id)
+            return _error(503, "the login could not be recorded in the audit log: refused")
         # Back to the UI (a fixed, configured origin: no open redirect).
         response = RedirectResponse(ui_home, status_code=303,
                                     headers={"Cache-Control": "no-store"})
@@ -243,7 +251,8 @@ def build_app(codec: EncryptionCodec, *, access: Access, ui_origins: list[str],
         if not origin_allowed(request):
             return _error(403, "logout must come from the UI or this server (Origin)")
         revoked = access.logout(request)
-        record(request, "logout", "ok" if revoked else "no session", None)
+        with contextlib.suppress(OSError):  # the session is revoked either way
+            record(request, "logout", "ok" if revoked else "no session", None)
         response = HTMLResponse(_login_page(False, ui_home, "Logged out."),
                                 headers={"Cache-Control": "no-store"})
         response.delete_cookie(SESSION_COOKIE)

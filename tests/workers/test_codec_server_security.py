@@ -369,3 +369,18 @@ async def test_audit_records_reach_the_ledger_once(codec: EncryptionCodec,
     (tmp_path / "audit.jsonl.exported").unlink()
     assert AuditExporter(audit, ledger).export_once() == 3
     assert len([e for e in ledger.entries() if e.kind == KIND]) == 1
+
+
+async def test_no_decode_when_the_audit_log_cannot_be_written(server: CodecServer,
+                                                              codec: EncryptionCodec,
+                                                              tmp_path: Path) -> None:
+    body = await _sealed_body(codec)
+    audit = tmp_path / "audit.jsonl"
+    audit.unlink()
+    audit.mkdir()  # any write now fails
+    r = httpx.post(f"{server.url}/decode", content=body,
+                   headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 503 and "audit log" in r.json()["error"] and MARKER not in r.text
+    login = httpx.post(f"{server.url}/login", data={"token": TOKEN})
+    assert login.status_code == 503 and "set-cookie" not in login.headers
+    assert len(server.access.sessions) == 0
