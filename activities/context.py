@@ -11,13 +11,9 @@ import os
 import socket
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
 
-from medpipe.activities.sources import SourceTLS
-
-if TYPE_CHECKING:
-    from medpipe.activities.deploy import GatewayTLS
 from medpipe.activities.storage.base import ObjectStore, open_store
+from medpipe.activities.tls import TLSSettings
 from medpipe.contracts.placement import RanOn, WorkerProfile
 
 
@@ -37,8 +33,8 @@ class WorkerContext:
     profile: WorkerProfile
     host: str = field(default_factory=socket.gethostname)
     ingest_rate_limit: float | None = None
-    source_tls: SourceTLS = field(default_factory=SourceTLS)
-    gateway_tls: GatewayTLS | None = None
+    source_tls: TLSSettings = field(default_factory=TLSSettings)
+    gateway_tls: TLSSettings | None = None
 
     @property
     def worker_id(self) -> str:

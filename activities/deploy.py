@@ -11,7 +11,6 @@ the gateway's own message.
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -19,6 +18,7 @@ from temporalio import activity
 
 from medpipe.activities.boundary import translate_errors
 from medpipe.activities.context import WorkerContext
+from medpipe.activities.tls import TLSSettings, client_context
 from medpipe.contracts.canary import GatewayCallInput, GatewayCallResult
 from medpipe.contracts.deploy import GatewayMetrics, GatewayStatus, RollbackResult
 from medpipe.contracts.errors import DeployFailed, InvalidInput, SignatureInvalid, Transient
@@ -38,30 +38,14 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class GatewayTLS:
-    """The admin client's certificate, key and the CA pinned for gateways."""
-
-    ca: str | None = None
-    cert: str | None = None
-    key: str | None = None
-
-    def context(self) -> ssl.SSLContext | bool:
-        """TLS 1.3 client context for https admin URLs."""
-        if not self.ca:
-            return True
-        ctx = ssl.create_default_context(cafile=self.ca)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-        if self.cert and self.key:
-            ctx.load_cert_chain(self.cert, self.key)
-        return ctx
-
-
 class GatewayAdmin:
     """A small client of one gateway's admin API."""
 
-    def __init__(self, tls: GatewayTLS, timeout: float = 10.0) -> None:
-        self._client = httpx.Client(verify=tls.context(), timeout=timeout)
+    def __init__(self, tls: TLSSettings, timeout: float = 10.0) -> None:
+        verify: ssl.SSLContext | bool = True  # no CA configured: plain-http admin URLs (tests)
+        if tls.ca:
+            verify = client_context(tls, setting="gateway_tls", purpose="gateway admin APIs")
+        self._client = httpx.Client(verify=verify, timeout=timeout)
 
     def call(self, inp: GatewayCallInput) -> GatewayCallResult:
         """Run one admin operation and parse the answer."""
@@ -109,9 +93,9 @@ def _message(resp: httpx.Response) -> str:
 class DeployActivities:
     """Gateway admin activities (no patient data: model references and figures)."""
 
-    def __init__(self, ctx: WorkerContext, tls: GatewayTLS | None = None) -> None:
+    def __init__(self, ctx: WorkerContext, tls: TLSSettings | None = None) -> None:
         self.ctx = ctx
-        self.admin = GatewayAdmin(tls or GatewayTLS())
+        self.admin = GatewayAdmin(tls or TLSSettings())
 
     @activity.defn(name=GATEWAY_CALL)
     @translate_errors

@@ -13,44 +13,22 @@ import http.client
 import os
 import ssl
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from medpipe.activities.schemes import SchemeRegistry
+from medpipe.activities.tls import TLSSettings, client_context
 from medpipe.contracts.errors import AccessDenied, InvalidInput, NotFound, TLSError, Transient
 
 CHUNK = 4 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class SourceTLS:
-    """Client-side TLS for ``https://`` sources.
-
-    Attributes:
-        ca: PEM file of the CA pinned for sources (required for https).
-        cert / key: the worker's client certificate and key (mutual TLS).
-        server_name: expected name in the server certificate, when it differs
-            from the URI's host.
-    """
-
-    ca: str | None = None
-    cert: str | None = None
-    key: str | None = None
-    server_name: str | None = None
-
-
-SourceOpener = Callable[[str, SourceTLS], Iterator[bytes]]
-_OPENERS: dict[str, SourceOpener] = {}
-
-
-def register_source(scheme: str) -> Callable[[SourceOpener], SourceOpener]:
-    """Register an opener for a source URI scheme."""
-
-    def decorate(fn: SourceOpener) -> SourceOpener:
-        _OPENERS[scheme] = fn
-        return fn
-
-    return decorate
+SourceOpener = Callable[[str, TLSSettings], Iterator[bytes]]
+#: scheme -> the module implementing it (both are here; a new one is one module more)
+OPENERS: SchemeRegistry[SourceOpener] = SchemeRegistry(
+    "unsupported source scheme",
+    {"file": "medpipe.activities.sources", "https": "medpipe.activities.sources"},
+    default_scheme="file")
 
 
 def local_path(uri: str) -> Path:
@@ -63,8 +41,8 @@ def local_path(uri: str) -> Path:
     return Path(unquote(parts.path))
 
 
-@register_source("file")
-def open_file(uri: str, tls: SourceTLS) -> Iterator[bytes]:
+@OPENERS.register("file")
+def open_file(uri: str, tls: TLSSettings) -> Iterator[bytes]:
     """Stream a local file."""
     path = local_path(uri)
     if not path.exists():
@@ -83,25 +61,6 @@ def _read_chunks(path: Path) -> Iterator[bytes]:
 
 
 # -- https with mutual TLS ----------------------------------------------------------
-def client_context(tls: SourceTLS, uri: str) -> ssl.SSLContext:
-    """TLS 1.3-only client context with the pinned CA and the client certificate."""
-    if not tls.ca:
-        raise TLSError(f"no CA is pinned for https sources; configure source_tls.ca to fetch {uri}")
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-    ctx.check_hostname = True
-    ctx.verify_mode = ssl.CERT_REQUIRED
-    try:
-        ctx.load_verify_locations(cafile=tls.ca)
-        if tls.cert or tls.key:
-            if not (tls.cert and tls.key):
-                raise TLSError("source_tls needs both a client certificate and its key")
-            ctx.load_cert_chain(tls.cert, tls.key)
-    except (OSError, ssl.SSLError) as e:
-        raise TLSError(f"cannot load TLS material for sources: {e}") from e
-    return ctx
-
-
 def explain_tls_failure(error: BaseException, host: str, has_client_cert: bool) -> str:
     """A sentence saying which side refused the TLS session and why."""
     text = str(error)
@@ -132,13 +91,13 @@ def explain_tls_failure(error: BaseException, host: str, has_client_cert: bool) 
     return f"TLS with {host} failed: {text[:200]}"
 
 
-@register_source("https")
-def open_https(uri: str, tls: SourceTLS) -> Iterator[bytes]:
+@OPENERS.register("https")
+def open_https(uri: str, tls: TLSSettings) -> Iterator[bytes]:
     """Stream an ``https://`` source over mutual TLS (TLS 1.3 only, pinned CA)."""
     parts = urlsplit(uri)
     if not parts.hostname:
         raise InvalidInput(f"'{uri}' has no host")
-    ctx = client_context(tls, uri)
+    ctx = client_context(tls, setting="source_tls", purpose=f"https sources (fetching {uri})")
     host = parts.hostname
     conn = http.client.HTTPSConnection(host, parts.port or 443, context=ctx, timeout=30)
     if tls.server_name:
@@ -198,11 +157,6 @@ def _stream_response(conn: http.client.HTTPSConnection, resp: http.client.HTTPRe
         conn.close()
 
 
-def open_source(uri: str, tls: SourceTLS | None = None) -> Iterator[bytes]:
+def open_source(uri: str, tls: TLSSettings | None = None) -> Iterator[bytes]:
     """Stream the content of a source URI through the opener of its scheme."""
-    scheme = urlsplit(uri).scheme or "file"
-    opener = _OPENERS.get(scheme)
-    if opener is None:
-        raise InvalidInput(f"unsupported source scheme '{scheme}://' in '{uri}' "
-                           f"(supported: {', '.join(sorted(_OPENERS))})")
-    return opener(uri, tls or SourceTLS())
+    return OPENERS.backend(uri)(uri, tls or TLSSettings())

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from medpipe.activities.deploy import GatewayTLS  # noqa: E402
+from medpipe.activities.tls import TLSSettings  # noqa: E402
 from medpipe.contracts.deploy import GatewayStatus  # noqa: E402
 from medpipe.contracts.placement import Fleet, GatewayTarget  # noqa: E402
 from medpipe.workers.pki import CertificateAuthority  # noqa: E402
@@ -44,7 +44,7 @@ class AdminPKI:
     ca: Path
     server_cert: Path
     server_key: Path
-    client: GatewayTLS
+    client: TLSSettings
 
     @classmethod
     def create(cls, out: Path) -> AdminPKI:
@@ -52,7 +52,7 @@ class AdminPKI:
         server = ca.issue(out, "gateway", "medpipe-gateway", server=True)
         client = ca.issue(out, "deployer", "medpipe-deployer", server=False)
         return cls(ca=ca.files.cert, server_cert=server.cert, server_key=server.key,
-                   client=GatewayTLS(ca=str(ca.files.cert), cert=str(client.cert),
+                   client=TLSSettings(ca=str(ca.files.cert), cert=str(client.cert),
                                      key=str(client.key)))
 
     def config(self) -> dict[str, str]:

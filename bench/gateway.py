@@ -150,7 +150,7 @@ class Gateway:
     """A gateway process (``python -m workers.gateway``) for the duration of a ``with``."""
 
     def __init__(self, tmp: Path, model: Path, digest: str, http: str, loop: str) -> None:
-        from medpipe.activities.tlsutil import make_test_pki
+        from medpipe.workers.pki import make_test_pki
 
         pki = make_test_pki(tmp / "pki")
         self.port, admin = _free_port(), _free_port()

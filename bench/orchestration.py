@@ -25,7 +25,7 @@ from medpipe.activities.context import WorkerContext
 from medpipe.activities.evaluate import EvaluateActivities
 from medpipe.activities.ingest import IngestActivities
 from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
-from medpipe.activities.sign import SignActivities
+from medpipe.activities.signing.sign import SignActivities
 from medpipe.activities.validate import ValidateActivities
 from medpipe.contracts.release import (
     EvaluateInput,

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from medpipe.activities.keys import open_provider  # noqa: E402
-from medpipe.activities.ledger import Ledger  # noqa: E402
+from medpipe.activities.signing.ledger import Ledger  # noqa: E402
 from medpipe.activities.signing.oms import sign_model, verify_model  # noqa: E402
 from medpipe.activities.storage.base import open_store  # noqa: E402
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from medpipe.activities.deploy import GatewayTLS
+from medpipe.activities.tls import TLSSettings
 from medpipe.contracts.placement import GatewayTarget
 from medpipe.workers.gateway import AdminTLS, Gateway, GatewayServer
 from medpipe.workers.gateway.loader import ModelLoader
@@ -25,7 +25,7 @@ class GatewayPKI:
     """Admin mTLS material: server certs for gateways, a client cert for workers."""
 
     server: AdminTLS
-    client: GatewayTLS
+    client: TLSSettings
 
     @classmethod
     def create(cls, out: Path) -> GatewayPKI:
@@ -33,7 +33,7 @@ class GatewayPKI:
         server = ca.issue(out, "gateway", "gateway", server=True)
         client = ca.issue(out, "deployer", "medpipe-deployer", server=False)
         return cls(server=AdminTLS(cert=server.cert, key=server.key, client_ca=ca.files.cert),
-                   client=GatewayTLS(ca=str(ca.files.cert), cert=str(client.cert),
+                   client=TLSSettings(ca=str(ca.files.cert), cert=str(client.cert),
                                      key=str(client.key)))
 
 

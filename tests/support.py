@@ -14,9 +14,8 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowHandle
 
 from medpipe.activities.context import WorkerContext
-from medpipe.activities.deploy import GatewayTLS
-from medpipe.activities.sources import SourceTLS
 from medpipe.activities.storage.local import LocalStore
+from medpipe.activities.tls import TLSSettings
 from medpipe.contracts.placement import Cloud, Fleet, WorkerProfile
 from medpipe.contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus
 from medpipe.workers.keysetup import ensure_keys, local_keys
@@ -63,14 +62,14 @@ def make_fleet(root: Path, prefix: str | None = None,
 async def running_workers(client: Client, fleet: Fleet, profiles: Iterable[str],
                           control: bool = True,
                           ingest_rate_limit: float | None = None,
-                          source_tls: SourceTLS | None = None,
-                          gateway_tls: GatewayTLS | None = None) -> AsyncIterator[None]:
+                          source_tls: TLSSettings | None = None,
+                          gateway_tls: TLSSettings | None = None) -> AsyncIterator[None]:
     """Run in-process workers for ``profiles`` (plus one control worker) while inside."""
     workers = []
     first = True
     for name in profiles:
         ctx = WorkerContext(profile=fleet.find(name), ingest_rate_limit=ingest_rate_limit,
-                            source_tls=source_tls or SourceTLS(), gateway_tls=gateway_tls)
+                            source_tls=source_tls or TLSSettings(), gateway_tls=gateway_tls)
         workers += build_workers(client, ctx, fleet, control=control and first)
         first = False
     if control and first:  # no activity profile given: a control-only worker

@@ -65,7 +65,7 @@ def _ledger(ledger_uri: str | None, signing_key: str | None, provider: KeyProvid
     if signing_key == key_id:
         raise InvalidInput(f"'{key_id}' cannot sign the ledger entry about itself: "
                            "use the deployment's signing key")
-    from medpipe.activities.ledger import Ledger
+    from medpipe.activities.signing.ledger import Ledger
     from medpipe.activities.storage.base import open_store
 
     provider.public_key_pem(signing_key)  # fail now, not after the key changed

@@ -109,9 +109,9 @@ def reidentify_cmd(cfg: Any, token: str, reason: str, vault_path: Path | None,
         click.echo(FileVaultStore(vault_path).open().reidentify(token))
         return
     from medpipe.activities.keys import shared_provider
-    from medpipe.activities.ledger import Ledger
     from medpipe.activities.pseudonymize.activity import SealedVaultStore
     from medpipe.activities.pseudonymize.tokens import Vault
+    from medpipe.activities.signing.ledger import Ledger
     from medpipe.activities.storage.base import open_store
 
     fleet = cfg.fleet

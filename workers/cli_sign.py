@@ -132,7 +132,7 @@ def _keys_or_default(keys: tuple[str, ...]) -> tuple[str, ...]:
 def _ledger(store: str, checkpoint_store: str | None = None, key_uri: str | None = None,
             key_id: str | None = None) -> Any:
     from medpipe.activities.keys.base import open_provider
-    from medpipe.activities.ledger import Ledger
+    from medpipe.activities.signing.ledger import Ledger
     from medpipe.activities.storage.base import open_store
 
     provider = open_provider(key_uri) if key_uri else None

@@ -14,12 +14,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
+from medpipe.activities.tls import TLSSettings
 from medpipe.contracts.errors import AccessDenied, InvalidInput, ProviderUnavailable, TLSError
 from medpipe.workers.config import StackConfig
-from medpipe.workers.config import TLSConfig as TLSSettings
 
 
-def _read(path: str | None, what: str) -> bytes | None:
+def _read(path: Path | None, what: str) -> bytes | None:
     if not path:
         return None
     try:

@@ -54,8 +54,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from temporalio.api.common.v1 import Payload, Payloads
 
-from medpipe.activities.ledger import Ledger
-from medpipe.activities.tlsutil import server_ssl_context
+from medpipe.activities.signing.ledger import Ledger
+from medpipe.activities.tls import server_context
 from medpipe.contracts.errors import MedpipeError
 from medpipe.workers.codec import ENCODING, KEY_ID_METADATA, EncryptionCodec
 from medpipe.workers.codec_access import SESSION_COOKIE, Access, Anonymous, Principal, Refused
@@ -326,7 +326,7 @@ class CodecServer:
         options: dict[str, object] = {"log_level": "warning", "access_log": False,
                                       "lifespan": "off", "server_header": False}
         if tls is not None:
-            ctx = server_ssl_context(tls.cert, tls.key, tls.client_ca,
+            ctx = server_context(tls.cert, tls.key, tls.client_ca,
                                      require_client_cert=tls.client_ca is not None)
             options["ssl_context_factory"] = lambda _config, _default: ctx
         self._server = _QuietServer(uvicorn.Config(app, **options))  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from medpipe.activities.tls import TLSSettings
 from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.placement import Cloud, Fleet, GatewayTarget, WorkerProfile
@@ -25,22 +26,6 @@ DEMO_MODEL = "risk-model"
 DEFAULT_GATEWAY_BASE_PORT = 8600
 
 
-class TLSConfig(BaseModel):
-    """Client TLS towards the Temporal frontend (mutual TLS when cert+key are set)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    cert: str | None = None
-    key: str | None = None
-    ca: str | None = None
-    server_name: str | None = None
-
-    @property
-    def enabled(self) -> bool:
-        """Whether any TLS setting was given."""
-        return any((self.cert, self.key, self.ca, self.server_name))
-
-
 class StackConfig(BaseModel):
     """Everything a process needs to join a medpipe deployment."""
 
@@ -51,9 +36,9 @@ class StackConfig(BaseModel):
     ui_url: str = "http://127.0.0.1:8233"
     home: str = ".medpipe"
     fleet: Fleet
-    tls: TLSConfig = TLSConfig()
-    source_tls: TLSConfig = TLSConfig()
-    gateway_tls: TLSConfig = TLSConfig()
+    tls: TLSSettings = TLSSettings()
+    source_tls: TLSSettings = TLSSettings()
+    gateway_tls: TLSSettings = TLSSettings()
     gateway_base_port: int = DEFAULT_GATEWAY_BASE_PORT
     gateway_model: str = DEMO_MODEL
     payload_codec: bool = True

@@ -1,9 +1,13 @@
 """A small private PKI for the local stack and the tests.
 
-Generates a CA, server certificates (SAN: 127.0.0.1, localhost and any
-names given) and client certificates, as PEM files. Real deployments bring
-their own PKI; this exists so that mutual TLS is on from the first command,
-not bolted on later.
+Generates a CA (EC P-256), server certificates (SAN: ``localhost``, ``127.0.0.1``
+and any names given) and client certificates, as PEM files. Real deployments
+bring their own PKI; this exists so that every mutual-TLS path is on from the
+first command and exercised for real in the tests, not bolted on later.
+
+Private keys are written through ``write_atomically`` at mode 0600: the mode is
+set before the first byte, so a key is never readable by others, not even for
+an instant, and a crash never leaves half a key.
 """
 
 from __future__ import annotations
@@ -12,11 +16,18 @@ import datetime as dt
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from medpipe.activities.atomicfile import write_atomically
+from medpipe.activities.tls import TLSSettings
+
+#: Mode of every private key file written here.
+KEY_MODE = 0o600
 
 
 @dataclass(frozen=True)
@@ -36,11 +47,10 @@ def _write(out: Path, stem: str, cert: x509.Certificate, key: ec.EllipticCurvePr
            ) -> CertFiles:
     out.mkdir(parents=True, exist_ok=True)
     cert_path, key_path = out / f"{stem}.crt", out / f"{stem}.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    key_path.chmod(0o600)
+    write_atomically(key_path, key.private_bytes(serialization.Encoding.PEM,
+                                                 serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption()), mode=KEY_MODE)
+    write_atomically(cert_path, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
     return CertFiles(cert_path, key_path)
 
 
@@ -54,7 +64,8 @@ class CertificateAuthority:
     @classmethod
     def create(cls, out: Path, name: str = "medpipe-dev-ca",
                days: int = 365) -> CertificateAuthority:
-        """A new self-signed CA written to ``out/<name>.crt|key``."""
+        """A new self-signed CA, allowed to sign end-entity certificates only,
+        written to ``out/<name>.crt|key``."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
         cert = (x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
@@ -67,13 +78,16 @@ class CertificateAuthority:
                                              key_encipherment=False, data_encipherment=False,
                                              key_agreement=False, encipher_only=False,
                                              decipher_only=False), critical=True)
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                               critical=False)
                 .sign(key, hashes.SHA256()))
         return cls(cert, key, _write(out, name, cert, key))
 
     def issue(self, out: Path, stem: str, common_name: str, *, server: bool,
               names: tuple[str, ...] = ("localhost",),
               ips: tuple[str, ...] = ("127.0.0.1",), days: int = 90) -> CertFiles:
-        """Issue a server (SANs) or client (clientAuth) certificate."""
+        """Issue a server (serverAuth, SANs ``names`` and ``ips``) or client (clientAuth)
+        certificate, written to ``out/<stem>.crt|key``."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
         usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
@@ -84,10 +98,57 @@ class CertificateAuthority:
                    .not_valid_after(now + dt.timedelta(days=days))
                    .add_extension(x509.BasicConstraints(ca=False, path_length=None),
                                   critical=True)
-                   .add_extension(x509.ExtendedKeyUsage([usage]), critical=False))
+                   .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                       self.key.public_key()), critical=False))
         if server:
             sans: list[x509.GeneralName] = [x509.DNSName(n) for n in names]
             sans += [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
             builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
         cert = builder.sign(self.key, hashes.SHA256())
         return _write(out, stem, cert, key)
+
+
+@dataclass(frozen=True)
+class TestPKI:
+    """Paths of the PEM files written by ``make_test_pki``."""
+
+    __test__ = False  # not a pytest test class despite the name
+
+    directory: Path
+    ca_cert: Path
+    server_cert: Path
+    server_key: Path
+    client_cert: Path
+    client_key: Path
+    other_ca_cert: Path
+    other_client_cert: Path
+    other_client_key: Path
+
+    def client_settings(self, client: Literal["ours", "foreign", "none"] = "ours"
+                        ) -> TLSSettings:
+        """Client TLS settings pinning this CA, with our client certificate, the unrelated
+        CA's, or none."""
+        if client == "none":
+            return TLSSettings(ca=self.ca_cert)
+        if client == "foreign":
+            return TLSSettings(ca=self.ca_cert, cert=self.other_client_cert,
+                               key=self.other_client_key)
+        return TLSSettings(ca=self.ca_cert, cert=self.client_cert, key=self.client_key)
+
+
+def make_test_pki(directory: Path, client_name: str = "medpipe-admin") -> TestPKI:
+    """Write a CA with a server (``127.0.0.1``/``localhost``) and a client certificate,
+    and an unrelated CA whose client certificate (same name) must be refused.
+
+    Args:
+        directory: where the PEM files go (created if missing; keys are mode 0600).
+        client_name: CN of both client certificates.
+    """
+    ca = CertificateAuthority.create(directory, "ca", days=7)
+    other_ca = CertificateAuthority.create(directory, "other-ca", days=7)
+    server = ca.issue(directory, "server", "medpipe gateway", server=True, days=7)
+    client = ca.issue(directory, "client", client_name, server=False, days=7)
+    other = other_ca.issue(directory, "other-client", client_name, server=False, days=7)
+    return TestPKI(directory, ca.files.cert, server.cert, server.key, client.cert, client.key,
+                   other_ca.files.cert, other.cert, other.key)

@@ -19,13 +19,12 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from medpipe.activities.context import WorkerContext
-from medpipe.activities.deploy import DeployActivities, GatewayTLS
+from medpipe.activities.deploy import DeployActivities
 from medpipe.activities.evaluate import EvaluateActivities
 from medpipe.activities.ingest import IngestActivities
 from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
 from medpipe.activities.registry import RegistryActivities
-from medpipe.activities.sign import SignActivities
-from medpipe.activities.sources import SourceTLS
+from medpipe.activities.signing.sign import SignActivities
 from medpipe.activities.validate import ValidateActivities
 from medpipe.contracts.placement import Fleet, WorkerProfile
 from medpipe.workers.client import connect
@@ -100,12 +99,9 @@ async def run_worker(config: StackConfig, profile: WorkerProfile, *,
                      ingest_rate_limit: float | None = None, control: bool = True) -> None:
     """Run until SIGINT/SIGTERM, then drain gracefully."""
     client = await connect(config)
-    src, gw = config.source_tls, config.gateway_tls
     ctx = WorkerContext(profile=profile, ingest_rate_limit=ingest_rate_limit,
-                        source_tls=SourceTLS(ca=src.ca, cert=src.cert, key=src.key,
-                                             server_name=src.server_name),
-                        gateway_tls=GatewayTLS(ca=gw.ca, cert=gw.cert, key=gw.key)
-                        if gw.enabled else None)
+                        source_tls=config.source_tls,
+                        gateway_tls=config.gateway_tls if config.gateway_tls.enabled else None)
     workers = build_workers(client, ctx, config.fleet, control=control)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

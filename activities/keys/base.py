@@ -10,21 +10,20 @@ data keys to wrap and digests to sign. Backends are opened from a *key URI*:
 
 Keys inside a provider are addressed by a *key id* (alias, ARN or label).
 Adding a backend is one module with ``@register("scheme")`` plus an entry in
-``_BACKEND_MODULES``; its SDK import is guarded so that a missing extra says
-which one to install.
+``PROVIDERS`` (the shared ``SchemeRegistry``, which imports it on first use); its
+SDK import is guarded so that a missing extra says which one to install.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import threading
 from collections.abc import Callable, Mapping
 from typing import Protocol, runtime_checkable
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
+from medpipe.activities.schemes import SchemeRegistry
 from medpipe.contracts.errors import InvalidInput
 
 
@@ -118,27 +117,15 @@ class KeyProvider(Protocol):
 
 ProviderFactory = Callable[[str], KeyProvider]
 
-_REGISTRY: dict[str, ProviderFactory] = {}
-
-#: scheme -> (module implementing it, pip extra that provides its SDK)
-_BACKEND_MODULES: dict[str, tuple[str, str | None]] = {
-    "local": ("medpipe.activities.keys.local", None),
-    "aws-kms": ("medpipe.activities.keys.aws_kms", "aws"),
-    "pkcs11": ("medpipe.activities.keys.pkcs11", "hsm"),
-}
-
-
-def register(scheme: str) -> Callable[[type], type]:
-    """Class decorator registering a key backend for a URI scheme.
-
-    The class must accept the key URI as its only required constructor argument.
-    """
-
-    def decorate(cls: type) -> type:
-        _REGISTRY[scheme] = cls
-        return cls
-
-    return decorate
+#: scheme -> the module implementing it (its SDK comes with a pip extra: aws, hsm)
+PROVIDERS: SchemeRegistry[ProviderFactory] = SchemeRegistry("unknown key provider", {
+    "local": "medpipe.activities.keys.local",
+    "aws-kms": "medpipe.activities.keys.aws_kms",
+    "pkcs11": "medpipe.activities.keys.pkcs11",
+})
+#: Class decorator registering a key backend for a URI scheme; the class must accept
+#: the key URI as its only required constructor argument.
+register = PROVIDERS.register
 
 
 def open_provider(key_uri: str) -> KeyProvider:
@@ -147,15 +134,7 @@ def open_provider(key_uri: str) -> KeyProvider:
     Raises:
         InvalidInput: unknown scheme, or the backend's SDK is not installed.
     """
-    scheme = urlsplit(key_uri).scheme
-    if scheme not in _REGISTRY:
-        module = _BACKEND_MODULES.get(scheme)
-        if module is None:
-            known = ", ".join(sorted(_BACKEND_MODULES))
-            raise InvalidInput(f"unknown key provider '{scheme}://' in '{key_uri}' "
-                               f"(known: {known})")
-        importlib.import_module(module[0])
-    return _REGISTRY[scheme](key_uri)
+    return PROVIDERS.backend(key_uri)(key_uri)
 
 
 # -- helpers shared by the backends ------------------------------------------

@@ -31,13 +31,13 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from medpipe.activities.schemes import require_sdk
 from medpipe.activities.storage.base import (
     CHUNK_SIZE,
     ObjectInfo,
     refused_replacement,
     register,
     replace_conflict,
-    require_sdk,
     write_once,
 )
 from medpipe.activities.storage.cloud import (

@@ -10,20 +10,20 @@ with the object; every get verifies it while streaming and raises
 to write-once is ``replace_if_match``, a compare-and-swap reserved for key
 rotation (same plaintext, new envelope header).
 
-Adding a cloud is one module with ``@register("scheme")`` plus an import line
-in ``_ADAPTER_MODULES``; its SDK import is guarded so that a missing extra
-says which one to install.
+Adding a cloud is one module with ``@register("scheme")`` plus its line in
+``STORES`` (the shared ``SchemeRegistry``, which imports it on first use); its SDK
+import is guarded (``require_sdk``) so that a missing extra says which one to install.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
+from medpipe.activities.schemes import SchemeRegistry
 from medpipe.contracts.errors import AlreadyExists, InvalidInput, MedpipeError, NotFound
 
 #: Default chunk size for streaming reads and writes.
@@ -158,28 +158,16 @@ def refused_replacement(store: ObjectStore, key: str, expected_sha256: str) -> M
 
 StoreFactory = Callable[[str], ObjectStore]
 
-_REGISTRY: dict[str, StoreFactory] = {}
-
-#: scheme -> (module implementing it, pip extra that provides its SDK)
-_ADAPTER_MODULES: dict[str, tuple[str, str | None]] = {
-    "file": ("medpipe.activities.storage.local", None),
-    "s3": ("medpipe.activities.storage.s3", "aws"),
-    "gs": ("medpipe.activities.storage.gcs", "gcp"),
-    "azblob": ("medpipe.activities.storage.azure", "azure"),
-}
-
-
-def register(scheme: str) -> Callable[[type], type]:
-    """Class decorator registering an adapter for a URI scheme.
-
-    The class must accept the bucket URI as its only required constructor argument.
-    """
-
-    def decorate(cls: type) -> type:
-        _REGISTRY[scheme] = cls
-        return cls
-
-    return decorate
+#: scheme -> the module implementing it (its SDK comes with a pip extra: aws, gcp, azure)
+STORES: SchemeRegistry[StoreFactory] = SchemeRegistry("unknown storage scheme", {
+    "file": "medpipe.activities.storage.local",
+    "s3": "medpipe.activities.storage.s3",
+    "gs": "medpipe.activities.storage.gcs",
+    "azblob": "medpipe.activities.storage.azure",
+})
+#: Class decorator registering an adapter for a URI scheme; the class must accept the
+#: bucket URI as its only required constructor argument.
+register = STORES.register
 
 
 def split_object_uri(uri: str) -> tuple[str, str]:
@@ -207,20 +195,4 @@ def open_store(bucket_uri: str) -> ObjectStore:
         InvalidInput: unknown scheme, or the adapter's SDK is not installed
             (the message names the extra to install).
     """
-    scheme = urlsplit(bucket_uri).scheme
-    if scheme not in _REGISTRY:
-        module = _ADAPTER_MODULES.get(scheme)
-        if module is None:
-            known = ", ".join(sorted(_ADAPTER_MODULES))
-            raise InvalidInput(f"unknown storage scheme '{scheme}://' in '{bucket_uri}' "
-                               f"(known: {known})")
-        importlib.import_module(module[0])
-    return _REGISTRY[scheme](bucket_uri)
-
-
-def require_sdk(module: str, extra: str) -> object:
-    """Import an optional vendor SDK, or explain which extra installs it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as e:
-        raise InvalidInput(f"{module} is not installed: install medpipe[{extra}]") from e
+    return STORES.backend(bucket_uri)(bucket_uri)

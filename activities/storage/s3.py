@@ -27,13 +27,13 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from medpipe.activities.schemes import require_sdk
 from medpipe.activities.storage.base import (
     CHUNK_SIZE,
     ObjectInfo,
     refused_replacement,
     register,
     replace_conflict,
-    require_sdk,
     write_once,
 )
 from medpipe.activities.storage.cloud import (

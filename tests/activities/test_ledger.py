@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from medpipe.activities.keys import open_provider
-from medpipe.activities.ledger import Ledger
+from medpipe.activities.signing.ledger import Ledger
 from medpipe.activities.storage.base import open_store
 from medpipe.activities.storage.local import LocalStore
 from medpipe.contracts.errors import InvalidInput, LedgerTampered
@@ -107,7 +107,7 @@ def test_edit_with_new_digest_record_is_named(tmp_path: Path,
 
 
 def test_rehashed_edit_fails_signature(tmp_path: Path, keyring: tuple[str, str, bytes]) -> None:
-    from medpipe.activities.ledger import entry_digest
+    from medpipe.activities.signing.ledger import entry_digest
 
     ledger = make_ledger(tmp_path, keyring)
     fill(ledger, 3)
@@ -218,7 +218,7 @@ CHILD = """
 import os, signal, sys
 sys.path.insert(0, {root!r})
 from medpipe.activities.keys import open_provider
-from medpipe.activities.ledger import Ledger
+from medpipe.activities.signing.ledger import Ledger
 from medpipe.activities.storage.base import open_store
 store = open_store({store!r})
 mode, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])

@@ -25,9 +25,9 @@ from medpipe.activities.envelope import (
     rewrap_stream,
 )
 from medpipe.activities.keys import KeyProvider, open_provider, shared_provider
-from medpipe.activities.ledger import Ledger
 from medpipe.activities.rotation import HEADER_PEEK, context_for_key, rewrap_objects
 from medpipe.activities.sealed import open_plain, store_sealed
+from medpipe.activities.signing.ledger import Ledger
 from medpipe.activities.storage.base import CHUNK_SIZE, ObjectInfo, ObjectStore, open_store
 from medpipe.activities.storage.local import LocalStore
 from medpipe.contracts.artifacts import ArtifactRef

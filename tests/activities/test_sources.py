@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from medpipe.activities.sources import SourceTLS, open_source
+from medpipe.activities.sources import open_source
+from medpipe.activities.tls import TLSSettings
 from medpipe.contracts.errors import AccessDenied, InvalidInput, NotFound, TLSError
 from medpipe.workers.pki import CertificateAuthority
 
@@ -78,12 +79,12 @@ def https(pki: dict[str, object]) -> Iterator[str]:
     yield from serve(pki)
 
 
-def tls_for(pki: dict[str, object], client: str | None = "client") -> SourceTLS:
+def tls_for(pki: dict[str, object], client: str | None = "client") -> TLSSettings:
     ca: CertificateAuthority = pki["ca"]  # type: ignore[assignment]
     if client is None:
-        return SourceTLS(ca=str(ca.files.cert))
+        return TLSSettings(ca=str(ca.files.cert))
     files = pki[client]
-    return SourceTLS(ca=str(ca.files.cert), cert=str(files.cert),  # type: ignore[attr-defined]
+    return TLSSettings(ca=str(ca.files.cert), cert=str(files.cert),  # type: ignore[attr-defined]
                      key=str(files.key))  # type: ignore[attr-defined]
 
 
@@ -119,14 +120,14 @@ def test_a_server_certificate_for_another_name_is_refused(pki: dict[str, object]
 def test_a_server_from_an_unpinned_ca_is_refused(https: str, pki: dict[str, object],
                                                  tmp_path: Path) -> None:
     other = CertificateAuthority.create(tmp_path, "unpinned")
-    tls = SourceTLS(ca=str(other.files.cert), cert=tls_for(pki).cert, key=tls_for(pki).key)
+    tls = TLSSettings(ca=str(other.files.cert), cert=tls_for(pki).cert, key=tls_for(pki).key)
     with pytest.raises(TLSError, match="not signed by the pinned CA"):
         list(open_source(f"{https}/cohort.csv", tls))
 
 
 def test_no_pinned_ca_is_refused_before_connecting() -> None:
     with pytest.raises(TLSError, match="no CA is pinned"):
-        list(open_source("https://127.0.0.1:1/x", SourceTLS()))
+        list(open_source("https://127.0.0.1:1/x", TLSSettings()))
 
 
 def test_http_errors_are_typed(https: str, pki: dict[str, object]) -> None:

@@ -21,13 +21,14 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from medpipe.activities.keys.base import KeyProvider, open_provider
-from medpipe.activities.tlsutil import client_ssl_context, make_test_pki
+from medpipe.activities.tls import client_context
 from medpipe.contracts.errors import IntegrityError, InvalidInput, KeyProviderError
 from medpipe.workers.cli_codec import codec_rotate, codec_server
 from medpipe.workers.codec import ENCODING, KEY_ID_METADATA, KEYRING_FILE, EncryptionCodec
 from medpipe.workers.codec import make_data_converter as make_converter
 from medpipe.workers.codec_server import CodecServer, ServerTLS, payloads_json
 from medpipe.workers.devserver import TemporalDevServer
+from medpipe.workers.pki import make_test_pki
 
 MARKER = "PATIENT-MRN-7731-SMITH"
 UI = "http://127.0.0.1:8233"
@@ -318,13 +319,12 @@ async def test_codec_server_over_mtls(codec: EncryptionCodec, tmp_path: Path) ->
     tls = ServerTLS(pki.server_cert, pki.server_key, pki.ca_cert)
     body = await _sealed_body(codec)
     with CodecServer(codec, token=None, tls=tls, audit_log=tmp_path / "audit.jsonl") as s:
-        staff = client_ssl_context(pki.ca_cert, pki.client_cert, pki.client_key)
+        staff = client_context(pki.client_settings())
         r = httpx.post(f"{s.url}/decode", content=body, verify=staff)
         assert r.status_code == 200
         assert json.loads(base64.b64decode(r.json()["payloads"][0]["data"])) == MARKER
-        for ctx in (client_ssl_context(pki.ca_cert),
-                    client_ssl_context(pki.ca_cert, pki.other_client_cert,
-                                       pki.other_client_key)):
+        for ctx in (client_context(pki.client_settings("none")),
+                    client_context(pki.client_settings("foreign"))):
             with pytest.raises((httpx.ConnectError, httpx.ReadError,
                                 httpx.RemoteProtocolError, ssl.SSLError)):
                 httpx.post(f"{s.url}/decode", content=body, verify=ctx)

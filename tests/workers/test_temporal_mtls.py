@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from medpipe.activities.tls import TLSSettings
 from medpipe.contracts.errors import AccessDenied
 from medpipe.workers.client import connect
 from medpipe.workers.codec import open_codec
-from medpipe.workers.config import StackConfig, TLSConfig
+from medpipe.workers.config import StackConfig
 from medpipe.workers.devserver import TemporalDevServer, free_port
 from medpipe.workers.keysetup import CODEC_KEK_ID, ensure_keys
 from medpipe.workers.pki import CertificateAuthority
@@ -48,7 +49,7 @@ def proxy(temporal_server: TemporalDevServer, pki: dict[str, object],
 
 def config(proxy: MTLSProxy, pki: dict[str, object], cert: str | None, tmp: Path) -> StackConfig:
     ca: CertificateAuthority = pki["ca"]  # type: ignore[assignment]
-    tls = TLSConfig(ca=str(ca.files.cert), server_name="localhost")
+    tls = TLSSettings(ca=str(ca.files.cert), server_name="localhost")
     if cert:
         files = pki[cert]
         tls = tls.model_copy(update={"cert": str(files.cert),  # type: ignore[attr-defined]

@@ -341,8 +341,8 @@ async def test_reidentification_needs_the_key_and_every_use_is_in_the_ledger(
 
     from click.testing import CliRunner
 
-    from medpipe.activities.ledger import Ledger
     from medpipe.activities.pseudonymize.activity import SealedVaultStore
+    from medpipe.activities.signing.ledger import Ledger
     from medpipe.activities.storage.base import open_store
     from medpipe.workers.cli_pseudo import reidentify_cmd
     from medpipe.workers.config import StackConfig

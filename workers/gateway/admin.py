@@ -79,7 +79,7 @@ def _handler(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request]
 
 
 def build_admin_app(gateway: Gateway) -> Starlette:
-    """The admin ASGI app over ``gateway`` (serve it behind ``server_ssl_context``)."""
+    """The admin ASGI app over ``gateway`` (serve it behind ``tls.server_context``)."""
 
     async def status(request: Request) -> Response:
         return _json(gateway.status())

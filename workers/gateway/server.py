@@ -24,7 +24,7 @@ from typing import Any
 
 import uvicorn
 
-from medpipe.activities.tlsutil import server_ssl_context
+from medpipe.activities.tls import server_context
 from medpipe.contracts.deploy import LoadModelRequest
 from medpipe.workers.gateway.admin import build_admin_app
 from medpipe.workers.gateway.app import INLINE_MAX_ELEMENTS, build_app
@@ -98,7 +98,7 @@ class GatewayServer:
         self.host = host
         self.port = self._sockets[0].getsockname()[1]
         self.admin_port = self._sockets[1].getsockname()[1]
-        ssl_ctx = server_ssl_context(tls.cert, tls.key, tls.client_ca, require_client_cert=True)
+        ssl_ctx = server_context(tls.cert, tls.key, tls.client_ca, require_client_cert=True)
         common: dict[str, Any] = {"http": http, "log_level": log_level, "access_log": False,
                                   "lifespan": "off", "server_header": False,
                                   # idle keep-alive clients must not hold a shutdown open

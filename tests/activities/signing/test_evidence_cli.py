@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from medpipe.activities.ledger import Ledger
 from medpipe.activities.signing.evidence import signed_entry_payload
+from medpipe.activities.signing.ledger import Ledger
 from medpipe.activities.signing.oms import sign_model
 from medpipe.activities.signing.provenance import sign_provenance
 from medpipe.activities.storage.base import open_store

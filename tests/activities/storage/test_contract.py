@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from medpipe.activities.storage.base import ObjectStore, open_store, require_sdk, split_object_uri
+from medpipe.activities.schemes import require_sdk
+from medpipe.activities.storage.base import ObjectStore, open_store, split_object_uri
 from medpipe.activities.storage.cloud import PART_SIZE
 from medpipe.contracts.errors import (
     AccessDenied,

@@ -13,11 +13,12 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from medpipe.activities.tlsutil import TestPKI, client_ssl_context, make_test_pki
+from medpipe.activities.tls import client_context
 from medpipe.contracts.deploy import Slot
 from medpipe.workers.gateway.loader import ModelLoader
 from medpipe.workers.gateway.server import AdminTLS, GatewayServer
 from medpipe.workers.gateway.slots import Gateway
+from medpipe.workers.pki import TestPKI, make_test_pki
 
 FEATURES = 4
 MODEL_NAME = "readmission"
@@ -108,7 +109,7 @@ def public(server: GatewayServer) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def admin(server: GatewayServer, pki: TestPKI) -> Iterator[httpx.Client]:
-    ctx = client_ssl_context(pki.ca_cert, pki.client_cert, pki.client_key)
+    ctx = client_context(pki.client_settings())
     with httpx.Client(base_url=server.admin_url, verify=ctx, timeout=30) as c:
         yield c
 

@@ -9,12 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from medpipe.activities.tlsutil import TestPKI, client_ssl_context
+from medpipe.activities.tls import client_context
 from medpipe.contracts.deploy import GatewayStatus, RollbackResult
 from medpipe.contracts.errors import SignatureInvalid
 from medpipe.workers.gateway.loader import ModelLoader
 from medpipe.workers.gateway.server import AdminTLS, GatewayServer
 from medpipe.workers.gateway.slots import Gateway
+from medpipe.workers.pki import TestPKI
 from tests.workers.gateway.conftest import MODEL_NAME, Models, infer_body
 
 ROW = [[0.3, -0.2, 0.8, 0.1]]
@@ -34,11 +35,11 @@ def _refused(server: GatewayServer, ctx: ssl.SSLContext) -> None:
 
 
 def test_admin_refuses_client_without_certificate(server: GatewayServer, pki: TestPKI) -> None:
-    _refused(server, client_ssl_context(pki.ca_cert))
+    _refused(server, client_context(pki.client_settings("none")))
 
 
 def test_admin_refuses_certificate_from_another_ca(server: GatewayServer, pki: TestPKI) -> None:
-    _refused(server, client_ssl_context(pki.ca_cert, pki.other_client_cert, pki.other_client_key))
+    _refused(server, client_context(pki.client_settings("foreign")))
 
 
 def test_admin_refuses_tls_1_2(server: GatewayServer, pki: TestPKI) -> None:
@@ -170,7 +171,7 @@ def signed_admin(tmp_path: Path, pki: TestPKI, models: Models
     srv = GatewayServer(Gateway(MODEL_NAME, loader), "127.0.0.1", 0, 0,
                         AdminTLS(pki.server_cert, pki.server_key, pki.ca_cert))
     srv.start_in_thread()
-    ctx = client_ssl_context(pki.ca_cert, pki.client_cert, pki.client_key)
+    ctx = client_context(pki.client_settings())
     with httpx.Client(base_url=srv.admin_url, verify=ctx, timeout=30) as c:
         yield c, verifier
     srv.join()

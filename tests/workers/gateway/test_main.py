@@ -12,7 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from medpipe.activities.tlsutil import TestPKI, client_ssl_context
+from medpipe.activities.tls import client_context
+from medpipe.workers.pki import TestPKI
 from tests.workers.gateway.conftest import MODEL_NAME, Models, infer_body
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -48,7 +49,7 @@ def test_module_entry_point_serves_and_stops(pki: TestPKI, models: Models) -> No
         r = httpx.post(f"http://127.0.0.1:{port}/v2/models/{MODEL_NAME}/infer",
                        json=infer_body([[1, 2, 3, 4]]))
         assert r.status_code == 200 and r.json()["model_version"] == "1"
-        ctx = client_ssl_context(pki.ca_cert, pki.client_cert, pki.client_key)
+        ctx = client_context(pki.client_settings())
         status = httpx.get(f"https://127.0.0.1:{admin_port}/admin/status", verify=ctx).json()
         assert status["stable"]["sha256"] == models.stable.sha256
         proc.send_signal(signal.SIGTERM)

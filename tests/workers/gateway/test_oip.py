@@ -12,10 +12,11 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from medpipe.activities.tlsutil import TestPKI, client_ssl_context
+from medpipe.activities.tls import client_context
 from medpipe.workers.gateway.loader import ModelLoader
 from medpipe.workers.gateway.server import AdminTLS, GatewayServer
 from medpipe.workers.gateway.slots import Gateway
+from medpipe.workers.pki import TestPKI
 from tests.workers.gateway.conftest import FEATURES, MODEL_NAME, Models, infer_body
 
 ROWS = [[0.1, 0.2, 0.3, 0.4], [1.0, -1.0, 2.0, 0.5], [0.0, 0.0, 0.0, 0.0]]
@@ -142,7 +143,7 @@ def test_plain_asyncio_h11_has_no_nagle_stall(tmp_path: Path, pki: TestPKI,
                         AdminTLS(pki.server_cert, pki.server_key, pki.ca_cert), http="h11")
     srv.start_in_thread(loop="asyncio")
     try:
-        ctx = client_ssl_context(pki.ca_cert, pki.client_cert, pki.client_key)
+        ctx = client_context(pki.client_settings())
         r = httpx.post(f"{srv.admin_url}/admin/models", json=models.stable.request(), verify=ctx)
         assert r.status_code == 200, r.text
         conn = http.client.HTTPConnection("127.0.0.1", srv.port)

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import httpx
 
-from medpipe.activities.tlsutil import TestPKI, client_ssl_context
+from medpipe.activities.tls import client_context
 from medpipe.contracts.deploy import GatewayMetrics, population_stability_index
 from medpipe.workers.gateway.loader import ModelLoader
 from medpipe.workers.gateway.server import AdminTLS, GatewayServer
 from medpipe.workers.gateway.slots import Gateway
+from medpipe.workers.pki import TestPKI
 from tests.workers.gateway.conftest import MODEL_NAME, Models, infer_body
 
 ROW = [[0.3, -0.2, 0.8, 0.1]]
@@ -82,7 +83,7 @@ def test_pin_header_ignored_when_disabled(tmp_path: Path, pki: TestPKI, models: 
                         AdminTLS(pki.server_cert, pki.server_key, pki.ca_cert), allow_pin=False)
     srv.start_in_thread()
     try:
-        ctx = client_ssl_context(pki.ca_cert, pki.client_cert, pki.client_key)
+        ctx = client_context(pki.client_settings())
         with httpx.Client(base_url=srv.admin_url, verify=ctx) as admin:
             assert admin.post("/admin/models", json=models.stable.request()).status_code == 200
             assert admin.post("/admin/models",

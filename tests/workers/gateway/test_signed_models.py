@@ -13,11 +13,12 @@ import pytest
 from medpipe.activities.keys import open_provider
 from medpipe.activities.signing.dsse import key_fingerprint
 from medpipe.activities.signing.oms import sign_model
-from medpipe.activities.tlsutil import TestPKI, client_ssl_context
+from medpipe.activities.tls import client_context
 from medpipe.workers.gateway.loader import ModelLoader
 from medpipe.workers.gateway.server import AdminTLS, GatewayServer
 from medpipe.workers.gateway.slots import Gateway
 from medpipe.workers.gateway.verify import OMSVerifier
+from medpipe.workers.pki import TestPKI
 from tests.workers.gateway.conftest import MODEL_NAME, Models
 
 
@@ -58,7 +59,7 @@ def gateway(tmp_path: Path, pki: TestPKI, trusted: list[Path],
 @pytest.fixture
 def admin(tmp_path: Path, pki: TestPKI, keys: dict[str, Path]) -> Iterator[httpx.Client]:
     srv = gateway(tmp_path, pki, [keys["ours"]])
-    ctx = client_ssl_context(pki.ca_cert, pki.client_cert, pki.client_key)
+    ctx = client_context(pki.client_settings())
     with httpx.Client(base_url=srv.admin_url, verify=ctx, timeout=30) as c:
         yield c
     srv.join()
@@ -103,7 +104,7 @@ def test_each_refusal_says_which_case_it_is(admin: httpx.Client, models: Models,
 def test_a_revoked_key_is_refused(tmp_path: Path, pki: TestPKI, models: Models,
                                   keys: dict[str, Path]) -> None:
     srv = gateway(tmp_path, pki, [keys["ours"]], (key_fingerprint(keys["ours"].read_bytes()),))
-    ctx = client_ssl_context(pki.ca_cert, pki.client_cert, pki.client_key)
+    ctx = client_context(pki.client_settings())
     try:
         with httpx.Client(base_url=srv.admin_url, verify=ctx, timeout=30) as c:
             model, bundle = signed_copy(models, tmp_path, keys, "ours", "revoked")

@@ -20,10 +20,10 @@ from temporalio import activity
 from medpipe.activities.boundary import translate_errors
 from medpipe.activities.context import WorkerContext
 from medpipe.activities.keys import shared_provider
-from medpipe.activities.ledger import Ledger
 from medpipe.activities.progress import keeps_alive
 from medpipe.activities.sealed import open_plain
 from medpipe.activities.signing.evidence import signed_entry_payload
+from medpipe.activities.signing.ledger import Ledger
 from medpipe.activities.signing.oms import sign_model, verify_model
 from medpipe.activities.signing.provenance import sign_provenance
 from medpipe.activities.storage.base import ObjectStore, open_store
