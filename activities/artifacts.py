@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from medpipe.activities.storage.base import open_store
+from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.errors import InputUnavailable, IntegrityError, ProviderUnavailable
-from medpipe.contracts.release import ArtifactRef
 
 
 def read_artifact(ref: ArtifactRef, *, rewrapped_ok: bool = False) -> Iterator[bytes]:

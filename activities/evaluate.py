@@ -33,12 +33,8 @@ from medpipe.contracts.errors import (
     InvalidInput,
     InvalidModel,
 )
-from medpipe.contracts.release import (
-    ActivityName,
-    EvaluateInput,
-    EvaluateResult,
-    ModelMetrics,
-)
+from medpipe.contracts.evaluate import EvaluateInput, EvaluateResult, ModelMetrics
+from medpipe.contracts.release import ActivityName
 
 #: Values of a ``split`` column that mark held-out rows.
 HOLDOUT_SPLITS = ("test", "holdout", "validation")

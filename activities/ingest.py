@@ -18,7 +18,8 @@ from medpipe.activities.context import WorkerContext
 from medpipe.activities.progress import heartbeating, keeps_alive, throttled
 from medpipe.activities.sealed import store_sealed
 from medpipe.activities.sources import open_source
-from medpipe.contracts.release import ActivityName, IngestInput, IngestResult
+from medpipe.contracts.ingest import IngestInput, IngestResult
+from medpipe.contracts.release import ActivityName
 
 
 def artifact_key(release_id: str, name: str, source_uri: str) -> str:

@@ -27,14 +27,12 @@ from medpipe.activities.ingest import IngestActivities
 from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
 from medpipe.activities.signing.sign import SignActivities
 from medpipe.activities.validate import ValidateActivities
-from medpipe.contracts.release import (
-    EvaluateInput,
-    IngestInput,
-    PlacementTimeouts,
-    ReleaseRequest,
-    SourceSpec,
-)
-from medpipe.contracts.stages import LedgerAppendInput, PseudonymizeInput, SignInput
+from medpipe.contracts.evaluate import EvaluateInput
+from medpipe.contracts.ingest import IngestInput, SourceSpec
+from medpipe.contracts.ledger import LedgerAppendInput
+from medpipe.contracts.pseudonymize import PseudonymizeInput
+from medpipe.contracts.release import PlacementTimeouts, ReleaseRequest
+from medpipe.contracts.sign import SignInput
 from medpipe.contracts.validate import ValidateInput
 from medpipe.workers.cli import start_release
 from medpipe.workers.client import data_converter

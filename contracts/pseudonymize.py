@@ -15,6 +15,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from medpipe.contracts.artifacts import ArtifactRef
+from medpipe.contracts.crypto import KeySettings
+from medpipe.contracts.placement import RanOn
+
 
 class Action(StrEnum):
     """What happens to one column or element."""
@@ -166,3 +170,33 @@ class PseudonymizeReport(BaseModel):
             if f.field == name:
                 return f
         raise KeyError(name)
+
+
+class PseudonymizeInput(BaseModel):
+    """Replace identifiers in the ingested dataset before anything else reads it.
+
+    Attributes:
+        policy_uri: the policy (YAML; ``file://`` or ``https://``); None = the default.
+        vault_uri: bucket of the token vault (identifiers: home jurisdiction only).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    release_id: str
+    dataset: ArtifactRef
+    policy_uri: str | None = None
+    keys: KeySettings = KeySettings()
+    vault_uri: str
+
+
+class PseudonymizeResult(BaseModel):
+    """The pseudonymized dataset, the report (counts only) and the residual-check digests."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dataset: ArtifactRef
+    report: PseudonymizeReport
+    report_ref: ArtifactRef
+    policy_sha256: str
+    identifier_digests: ArtifactRef
+    ran_on: RanOn

@@ -10,8 +10,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from medpipe.contracts.artifacts import ArtifactRef
+from medpipe.contracts.evaluate import ModelMetrics
 from medpipe.contracts.placement import RanOn
-from medpipe.contracts.release import ArtifactRef, ModelMetrics
 
 
 class InServiceModel(BaseModel):

@@ -1,4 +1,7 @@
-"""Contracts of a release: the request, per-stage inputs/results, and status.
+"""Contracts of a release: the request, where each stage ran, and the status.
+
+Each stage's activity input and result are in the stage's own module (``ingest``,
+``pseudonymize``, ``validate``, ``evaluate``, ``sign``, ``ledger``).
 
 Workflows carry references (URIs, digests, sizes) and figures, never patient
 data: every model here is safe to appear (encrypted) in Temporal history.
@@ -11,13 +14,11 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.canary import CanaryPlan, CanaryStatus
-from medpipe.contracts.crypto import KeySettings
+from medpipe.contracts.evaluate import EvaluateResult, ModelGateVerdict
+from medpipe.contracts.ingest import IngestResult
 from medpipe.contracts.placement import Fleet, RanOn, ResidencyPolicy
 from medpipe.contracts.pseudonymize import PseudonymizeReport
-
-__all__ = ["ArtifactRef"]
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
 
@@ -107,89 +108,6 @@ class ReleaseRequest(BaseModel):
 def release_id(model: str, version: str) -> str:
     """The workflow id of the release of ``model`` at ``version``."""
     return f"release-{model}-{version}"
-
-
-class SourceSpec(BaseModel):
-    """One input to fetch at ingest."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str = Field(pattern=r"^[a-z0-9_.-]+$")
-    uri: str
-
-
-class IngestInput(BaseModel):
-    """Fetch the release's inputs into the placed worker's store."""
-
-    model_config = ConfigDict(frozen=True)
-
-    release_id: str
-    sources: tuple[SourceSpec, ...]
-    keys: KeySettings = KeySettings()
-
-
-class IngestResult(BaseModel):
-    """The stored copies, with digests computed while streaming."""
-
-    model_config = ConfigDict(frozen=True)
-
-    artifacts: tuple[ArtifactRef, ...]
-    ran_on: RanOn
-
-    def artifact(self, name: str) -> ArtifactRef:
-        """The artifact called ``name``."""
-        for a in self.artifacts:
-            if a.name == name:
-                return a
-        raise KeyError(name)
-
-
-class EvaluateInput(BaseModel):
-    """Score held-out rows with the candidate model."""
-
-    model_config = ConfigDict(frozen=True)
-
-    release_id: str
-    model: ArtifactRef
-    dataset: ArtifactRef
-    label_column: str = "label"
-    require_accelerator: bool = False
-    baseline: ArtifactRef | None = None
-
-
-class ModelMetrics(BaseModel):
-    """Quality and speed of a model on held-out rows."""
-
-    model_config = ConfigDict(frozen=True)
-
-    rows: int
-    auroc: float
-    accuracy: float
-    calibration_error: float
-    latency_ms_per_1k_rows: float
-
-
-class EvaluateResult(BaseModel):
-    """Metrics plus the execution provider that produced them."""
-
-    model_config = ConfigDict(frozen=True)
-
-    metrics: ModelMetrics
-    execution_provider: str
-    ran_on: RanOn
-    baseline_metrics: ModelMetrics | None = None
-
-
-class ModelGateVerdict(BaseModel):
-    """The model gate's decision with the figures it was made on."""
-
-    model_config = ConfigDict(frozen=True)
-
-    passed: bool
-    reasons: tuple[str, ...] = ()
-    candidate: ModelMetrics
-    baseline: ModelMetrics | None = None
-    baseline_version: str | None = None
 
 
 class FailoverCause(StrEnum):

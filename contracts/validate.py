@@ -10,8 +10,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.placement import RanOn
-from medpipe.contracts.release import ArtifactRef
 
 
 class ColumnType(StrEnum):

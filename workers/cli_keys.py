@@ -27,7 +27,7 @@ import click
 from medpipe.activities.atomicfile import write_atomically
 from medpipe.activities.keys import KeyProvider, open_provider
 from medpipe.contracts.errors import InvalidInput, MedpipeError
-from medpipe.contracts.provenance import LedgerKind
+from medpipe.contracts.ledger import LedgerKind
 from medpipe.workers.cli_errors import clear_errors
 
 T = TypeVar("T")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from medpipe.contracts.release import ModelGateVerdict, ModelMetrics, ModelThresholds
+from medpipe.contracts.evaluate import ModelGateVerdict, ModelMetrics
+from medpipe.contracts.release import ModelThresholds
 
 
 def model_gate(thresholds: ModelThresholds, candidate: ModelMetrics,

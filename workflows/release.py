@@ -19,10 +19,15 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
+from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.canary import CanaryInput, CanaryState, CanaryStatus, canary_id
 from medpipe.contracts.errors import ErrorType
+from medpipe.contracts.evaluate import EvaluateInput, EvaluateResult, ModelGateVerdict
+from medpipe.contracts.ingest import IngestInput, IngestResult, SourceSpec
+from medpipe.contracts.ledger import LedgerAppendInput, LedgerAppendResult
 from medpipe.contracts.placement import Candidate, ComputeKind, GatewayTarget
 from medpipe.contracts.provenance import StagePlacement
+from medpipe.contracts.pseudonymize import PseudonymizeInput, PseudonymizeResult
 from medpipe.contracts.registry import (
     InServiceModel,
     LookupInServiceInput,
@@ -32,33 +37,19 @@ from medpipe.contracts.registry import (
 )
 from medpipe.contracts.release import (
     ActivityName,
-    ArtifactRef,
-    EvaluateInput,
-    EvaluateResult,
     Failover,
     FailoverCause,
-    IngestInput,
-    IngestResult,
-    ModelGateVerdict,
     ReleaseRequest,
     ReleaseState,
     ReleaseStatus,
     SignatureSummary,
-    SourceSpec,
     Stage,
     StageOutcome,
     StageResult,
     ValidationSummary,
     WaitingInfo,
 )
-from medpipe.contracts.stages import (
-    LedgerAppendInput,
-    LedgerAppendResult,
-    PseudonymizeInput,
-    PseudonymizeResult,
-    SignInput,
-    SignResult,
-)
+from medpipe.contracts.sign import SignInput, SignResult
 from medpipe.contracts.summary import Summary
 from medpipe.contracts.validate import ValidateInput, ValidateResult
 from medpipe.workflows import search_attributes as sa

@@ -32,7 +32,7 @@ from medpipe.activities.signing.provenance import verify_provenance
 from medpipe.activities.storage.base import open_store
 from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.errors import IntegrityError, InvalidInput, NotFound
-from medpipe.contracts.provenance import LedgerReport
+from medpipe.contracts.ledger import LedgerReport
 
 
 def signed_entry_payload(model: ArtifactRef, bundle: ArtifactRef, provenance: ArtifactRef,

@@ -63,7 +63,7 @@ from medpipe.contracts.errors import (
     NotFound,
     Transient,
 )
-from medpipe.contracts.provenance import LedgerCheckpoint, LedgerEntry, LedgerReport
+from medpipe.contracts.ledger import LedgerCheckpoint, LedgerEntry, LedgerReport
 
 GENESIS = "0" * 64
 MAX_PAYLOAD_BYTES = 64 * 1024

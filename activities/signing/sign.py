@@ -29,9 +29,10 @@ from medpipe.activities.signing.provenance import sign_provenance
 from medpipe.activities.storage.base import ObjectStore, open_store
 from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.errors import IntegrityError, InvalidInput
-from medpipe.contracts.provenance import ArtifactDigest, LedgerKind, ProvenanceInput
+from medpipe.contracts.ledger import LedgerAppendInput, LedgerAppendResult, LedgerKind
+from medpipe.contracts.provenance import ArtifactDigest, ProvenanceInput
 from medpipe.contracts.release import ActivityName
-from medpipe.contracts.stages import LedgerAppendInput, LedgerAppendResult, SignInput, SignResult
+from medpipe.contracts.sign import SignInput, SignResult
 
 
 def _file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:

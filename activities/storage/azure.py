@@ -38,18 +38,16 @@ from medpipe.activities.storage.base import (
     refused_replacement,
     register,
     replace_conflict,
-    write_once,
 )
 from medpipe.activities.storage.cloud import (
     PART_SIZE,
+    CloudStore,
     Digest,
     digest_from_metadata,
-    parse_bucket_uri,
-    parts_of,
+    split_parts,
     verify_stream,
 )
 from medpipe.contracts.errors import (
-    AccessDenied,
     InvalidInput,
     MedpipeError,
     NotFound,
@@ -135,12 +133,16 @@ def _status(e: Exception) -> int:
 
 
 @register("azblob")
-class AzureBlobStore:
+class AzureBlobStore(CloudStore):
     """Write-once, streaming object store over one Azure Blob container (and optional prefix)."""
 
+    SCHEME = "azblob"
+    VENDOR = "Azure Blob"
+    PARAMETERS = ("endpoint",)
+    VENDOR_ERRORS = (azexc.AzureError,)
+
     def __init__(self, bucket_uri: str) -> None:
-        self.loc = parse_bucket_uri(bucket_uri, "azblob", allowed=("endpoint",))
-        self.bucket_uri = self.loc.bucket_uri
+        super().__init__(bucket_uri)
         try:
             self.service = make_service_client(self.loc.params.get("endpoint") or None)
         except ValueError as e:
@@ -153,34 +155,19 @@ class AzureBlobStore:
             return e
         code, status = _code(e), _status(e)
         if isinstance(e, azexc.ClientAuthenticationError) or status in (401, 403):
-            return AccessDenied(f"Azure Blob refused access to {what} ({code or status})")
+            return self._refusal(what, 403, code or str(status))
         if isinstance(e, azexc.ServiceRequestError | azexc.ServiceResponseError):
             return ProviderUnavailable(f"Azure Blob endpoint for {self.bucket_uri} does not "
                                        f"answer ({type(e).__name__})")
         if code == "ContainerNotFound":
             return NotFound(f"Azure container '{self.loc.bucket}' does not exist "
                             f"({self.bucket_uri})")
-        if isinstance(e, azexc.ResourceNotFoundError) or status == 404:
-            return NotFound(f"{what} does not exist")
-        if isinstance(e, azexc.HttpResponseError):
-            if status == 429 or status >= 500:
-                return ProviderUnavailable(f"Azure Blob is unavailable for {what} "
-                                           f"({code or status})")
-            return InvalidInput(f"Azure Blob rejected the request for {what} ({code or status})")
+        if isinstance(e, azexc.ResourceNotFoundError | azexc.HttpResponseError):
+            return self._refusal(what, 404 if isinstance(e, azexc.ResourceNotFoundError)
+                                 else status, code)
         if isinstance(e, azexc.AzureError):
             return ProviderUnavailable(f"Azure Blob request for {what} failed ({type(e).__name__})")
         raise e
-
-    @contextlib.contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except MedpipeError:
-            raise
-        except Exception as e:
-            if isinstance(e, azexc.AzureError):
-                raise self._translate(e, what) from e
-            raise
 
     def _props_or_none(self, key: str) -> Any:
         blob = self.container.get_blob_client(self.loc.name_for(key))
@@ -204,9 +191,6 @@ class AzureBlobStore:
                            f"({self.bucket_uri})")
 
     # -- protocol ----------------------------------------------------------
-    def uri_for(self, key: str) -> str:
-        return self.loc.uri_for(key)
-
     def head(self, key: str) -> ObjectInfo:
         props = self._props_or_none(key)
         if props is None:
@@ -254,28 +238,9 @@ class AzureBlobStore:
             if "container" in e.message:
                 raise
 
-    def create_if_absent(self, key: str, data: bytes) -> bool:
-        digest = Digest()
-        digest.update(data)
-        return self._create(key, data, digest)
-
-    def put(self, key: str, chunks: Iterable[bytes]) -> ObjectInfo:
-        uri = self.uri_for(key)
-        digest = Digest()
-        parts = parts_of(digest.update(c) for c in chunks)
-        first = next(parts)
-        second = next(parts, None)
-        if second is None:
-            if self._create(key, first, digest):
-                return ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
-            return write_once(self.head(key), digest.hexdigest())
-        if self._commit_blocks(key, _chain(first, second, parts), digest):
-            return ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
-        return write_once(self.head(key), digest.hexdigest())
-
     # -- upload helpers ----------------------------------------------------
-    def _create(self, key: str, data: bytes, digest: Digest) -> bool:
-        """Single-request conditional create; False if the key already exists."""
+    def _create_one(self, key: str, data: bytes, digest: Digest) -> bool:
+        """A single ``Put Blob`` that refuses an existing blob."""
         blob = self.container.get_blob_client(self.loc.name_for(key))
         try:
             blob.upload_blob(data, overwrite=False, metadata={SHA256_FIELD: digest.hexdigest()},
@@ -285,6 +250,10 @@ class AzureBlobStore:
                 return False
             raise self._translate(e, self.uri_for(key)) from e
         return True
+
+    def _create_staged(self, key: str, parts: Iterable[bytes], digest: Digest) -> bool:
+        """Blocks staged as they stream, committed with the digest if the blob is absent."""
+        return self._commit_blocks(key, parts, digest)
 
     def _commit_blocks(self, key: str, parts: Iterable[bytes], digest: Digest,
                        condition: dict[str, Any] | None = None) -> bool:
@@ -334,11 +303,8 @@ class AzureBlobStore:
         if found != expected_sha256:
             raise replace_conflict(uri, expected_sha256, found)
         condition = {"etag": props.etag, "match_condition": azcore.MatchConditions.IfNotModified}
-        digest = Digest()
-        parts = parts_of(digest.update(c) for c in chunks)
-        first = next(parts)
-        second = next(parts, None)
-        if second is None:
+        digest, first, parts = split_parts(chunks)
+        if parts is None:
             blob = self.container.get_blob_client(self.loc.name_for(key))
             try:
                 blob.upload_blob(first, overwrite=True, max_concurrency=1,
@@ -347,7 +313,7 @@ class AzureBlobStore:
                 if _refused(e):
                     raise refused_replacement(self, key, expected_sha256) from e
                 raise self._translate(e, uri) from e
-        elif not self._commit_blocks(key, _chain(first, second, parts), digest, condition):
+        elif not self._commit_blocks(key, parts, digest, condition):
             raise refused_replacement(self, key, expected_sha256)
         return ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
 
@@ -364,8 +330,3 @@ def _refused(e: Exception) -> bool:
     return isinstance(e, azexc.ResourceExistsError | azexc.ResourceModifiedError) \
         or _code(e) in _EXISTS_CODES or _status(e) == 412
 
-
-def _chain(first: bytes, second: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield second
-    yield from rest

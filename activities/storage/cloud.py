@@ -1,10 +1,13 @@
-"""Pieces shared by the cloud adapters (``s3``, ``gs``, ``azblob``).
+"""The base of the cloud adapters (``s3``, ``gs``, ``azblob``) and the pieces they share.
 
 Kept apart from ``base`` (the protocol) so the three adapters agree on the
 things a reader of any of them relies on: which keys are valid (the same rule
 as the ``file://`` adapter), how a bucket URI with a prefix and query
 parameters maps to object names and back to URIs, how uploads are cut into
-parts, and how a download is verified against the SHA-256 stored at put time.
+parts, how a download is verified against the SHA-256 stored at put time, and
+how a put goes (``CloudStore.put``: one request for one part, a staged upload
+for more, the write-once rule when the key exists). An adapter supplies its
+vendor's calls and the translation of its vendor's errors.
 
 A bucket URI looks like ``scheme://bucket[/prefix][?endpoint=URL&...]``. The
 query is kept verbatim in ``bucket_uri`` and in every object URI (after the
@@ -14,13 +17,24 @@ endpoint; credentials never go in a URI.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from medpipe.activities.storage.base import RESERVED_PREFIX, ObjectInfo, check_key
-from medpipe.contracts.errors import IntegrityError, InvalidInput
+from medpipe.activities.storage.base import RESERVED_PREFIX, ObjectInfo, check_key, write_once
+from medpipe.contracts.errors import (
+    AccessDenied,
+    IntegrityError,
+    InvalidInput,
+    MedpipeError,
+    NotFound,
+    ProviderUnavailable,
+)
 
 #: Upload part size. Objects up to this size go up in one request (buffered:
 #: memory stays bounded by one part); larger ones are streamed part by part.
@@ -132,6 +146,22 @@ def parts_of(chunks: Iterable[bytes], part_size: int = PART_SIZE) -> Iterator[by
         yield bytes(buf)
 
 
+def split_parts(chunks: Iterable[bytes]) -> tuple[Digest, bytes, Iterator[bytes] | None]:
+    """Cut ``chunks`` into parts, digesting them as they pass.
+
+    Returns the digest (complete once the parts are consumed), the first part, and
+    None when that part is the whole object, else an iterator over every part (the
+    first included) for a staged upload.
+    """
+    digest = Digest()
+    parts = parts_of(digest.update(c) for c in chunks)
+    first = next(parts)
+    second = next(parts, None)
+    if second is None:
+        return digest, first, None
+    return digest, first, itertools.chain((first, second), parts)
+
+
 class Digest:
     """SHA-256 and byte count of a stream, updated as parts pass through."""
 
@@ -177,3 +207,91 @@ def digest_from_metadata(uri: str, metadata: dict[str, str] | None, field_name: 
     if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
         raise IntegrityError(f"{uri} has no readable digest record")
     return value
+
+
+class CloudStore(ABC):
+    """What the S3, GCS and Azure adapters share: the bucket URI, error translation at one
+    edge, and the write-once ``put``.
+
+    Subclasses set ``SCHEME``, ``PARAMETERS`` (query parameters their bucket URIs accept)
+    and ``VENDOR_ERRORS`` (the SDK's exception roots, translated by ``_errors``), and
+    implement the vendor calls below.
+    """
+
+    SCHEME: ClassVar[str]
+    #: The service's name in messages ("S3").
+    VENDOR: ClassVar[str]
+    PARAMETERS: ClassVar[tuple[str, ...]] = ()
+    VENDOR_ERRORS: ClassVar[tuple[type[Exception], ...]] = ()
+
+    def __init__(self, bucket_uri: str) -> None:
+        self.loc = parse_bucket_uri(bucket_uri, self.SCHEME, allowed=self.PARAMETERS)
+        self.bucket_uri = self.loc.bucket_uri
+
+    # -- errors ------------------------------------------------------------
+    @abstractmethod
+    def _translate(self, e: Exception, what: str) -> MedpipeError:
+        """Map a vendor error to the domain tree; ``what`` names the object or bucket."""
+
+    def _refusal(self, what: str, status: int, code: str = "") -> MedpipeError:
+        """The domain error of an HTTP refusal, mapped alike for every cloud: 404 is
+        ``NotFound``, 401/403 ``AccessDenied``, 429 and 5xx ``ProviderUnavailable`` (retry
+        later), anything else ``InvalidInput`` (retrying will not help)."""
+        shown = code or status
+        if status == 404:
+            return NotFound(f"{what} does not exist")
+        if status in (401, 403):
+            return AccessDenied(f"{self.VENDOR} refused access to {what} ({shown})")
+        if status == 429 or status >= 500:
+            return ProviderUnavailable(f"{self.VENDOR} is unavailable for {what} ({shown})")
+        return InvalidInput(f"{self.VENDOR} rejected the request for {what} ({shown})")
+
+    @contextlib.contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        """Translate the vendor errors raised inside the block (domain errors pass)."""
+        try:
+            yield
+        except MedpipeError:
+            raise
+        except self.VENDOR_ERRORS as e:
+            raise self._translate(e, what) from e
+
+    # -- vendor calls ------------------------------------------------------
+    @abstractmethod
+    def head(self, key: str) -> ObjectInfo:
+        """The stored object's size and SHA-256 (``NotFound`` if absent)."""
+
+    @abstractmethod
+    def _create_one(self, key: str, data: bytes, digest: Digest) -> bool:
+        """Create ``key`` holding ``data`` in one request, if absent; False if it exists."""
+
+    @abstractmethod
+    def _create_staged(self, key: str, parts: Iterable[bytes], digest: Digest) -> bool:
+        """Create ``key`` from ``parts`` (more than one), if absent; False if it exists.
+
+        ``digest`` is complete only once ``parts`` is consumed: the vendor's commit, which
+        records it, comes after the upload.
+        """
+
+    # -- protocol ----------------------------------------------------------
+    def uri_for(self, key: str) -> str:
+        """Absolute URI of ``key`` (query kept)."""
+        return self.loc.uri_for(key)
+
+    def create_if_absent(self, key: str, data: bytes) -> bool:
+        """Create a small object if the key is free; False if it exists."""
+        digest = Digest()
+        digest.update(data)
+        return self._create_one(key, data, digest)
+
+    def put(self, key: str, chunks: Iterable[bytes]) -> ObjectInfo:
+        """Stream ``chunks`` to ``key``, write-once (the same content again is a no-op)."""
+        digest, first, parts = split_parts(chunks)
+        if parts is None:
+            created = self._create_one(key, first, digest)
+        else:
+            created = self._create_staged(key, parts, digest)
+        if not created:
+            return write_once(self.head(key), digest.hexdigest())
+        return ObjectInfo(uri=self.uri_for(key), key=key, size=digest.size,
+                          sha256=digest.hexdigest())

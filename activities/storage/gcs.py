@@ -44,14 +44,13 @@ from medpipe.activities.storage.base import (
     refused_replacement,
     register,
     replace_conflict,
-    write_once,
 )
 from medpipe.activities.storage.cloud import (
     PART_SIZE,
+    CloudStore,
     Digest,
     digest_from_metadata,
-    parse_bucket_uri,
-    parts_of,
+    split_parts,
     verify_stream,
 )
 from medpipe.contracts.errors import (
@@ -107,12 +106,18 @@ class _Abandoned(Exception):
 
 
 @register("gs")
-class GcsStore:
+class GcsStore(CloudStore):
     """Write-once, streaming object store over one GCS bucket (and optional prefix)."""
 
+    SCHEME = "gs"
+    VENDOR = "GCS"
+    PARAMETERS = ("endpoint", "project")
+    #: google-cloud-storage raises from google.api_core, google.auth, requests and the
+    #: standard library: every error is looked at (``_translate`` re-raises the unknown).
+    VENDOR_ERRORS = (Exception,)
+
     def __init__(self, bucket_uri: str) -> None:
-        self.loc = parse_bucket_uri(bucket_uri, "gs", allowed=("endpoint", "project"))
-        self.bucket_uri = self.loc.bucket_uri
+        super().__init__(bucket_uri)
         try:
             self.client = make_client(self.loc.params.get("endpoint") or None,
                                       self.loc.params.get("project") or None)
@@ -134,23 +139,8 @@ class GcsStore:
                                        f"({type(e).__name__})")
         status = _status(e)
         if isinstance(e, gexc.GoogleAPICallError | resumable_common.InvalidResponse):
-            if status == 404:
-                return NotFound(f"{what} does not exist")
-            if status in (401, 403):
-                return AccessDenied(f"GCS refused access to {what} ({status})")
-            if status == 429 or status >= 500:
-                return ProviderUnavailable(f"GCS is unavailable for {what} ({status})")
-            return InvalidInput(f"GCS rejected the request for {what} ({status})")
+            return self._refusal(what, status)
         raise e
-
-    @contextlib.contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except MedpipeError:
-            raise
-        except Exception as e:
-            raise self._translate(e, what) from e
 
     def _bucket_missing(self) -> NotFound:
         return NotFound(f"GCS bucket '{self.loc.bucket}' does not exist ({self.bucket_uri})")
@@ -176,9 +166,6 @@ class GcsStore:
                           sha256=digest_from_metadata(uri, blob.metadata, SHA256_FIELD))
 
     # -- protocol ----------------------------------------------------------
-    def uri_for(self, key: str) -> str:
-        return self.loc.uri_for(key)
-
     def head(self, key: str) -> ObjectInfo:
         blob = self._blob_or_none(key)
         if blob is None:
@@ -261,35 +248,24 @@ class GcsStore:
         except NotFound:
             self._check_bucket()
 
-    def create_if_absent(self, key: str, data: bytes) -> bool:
-        if self.exists(key):
-            return False
-        digest = Digest()
-        digest.update(data)
-        return self._create(key, data, digest)
+    # -- upload helpers ----------------------------------------------------
+    def _create_one(self, key: str, data: bytes, digest: Digest) -> bool:
+        """A single upload with ``ifGenerationMatch=0`` (after an existence check: the
+        emulator ignores preconditions)."""
+        return not self.exists(key) and self._create(key, data, digest)
 
-    def put(self, key: str, chunks: Iterable[bytes]) -> ObjectInfo:
+    def _create_staged(self, key: str, parts: Iterable[bytes], digest: Digest) -> bool:
+        """A resumable upload to a staging name, then ``compose`` with ``ifGenerationMatch=0``."""
         uri = self.uri_for(key)
-        digest = Digest()
-        parts = parts_of(digest.update(c) for c in chunks)
-        first = next(parts)
-        second = next(parts, None)
-        if second is None:  # one part: a single conditional upload
-            if not self.exists(key) and self._create(key, first, digest):
-                return ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
-            return write_once(self.head(key), digest.hexdigest())
         staging = self.bucket.blob(self.loc.staging_name(uuid.uuid4().hex), chunk_size=PART_SIZE)
         try:
-            self._upload_staging(staging, _chain(first, second, parts), uri)
+            self._upload_staging(staging, parts, uri)
             info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
-            if not self.exists(key) and self._compose(staging, key, info):
-                return info
-            return write_once(self.head(key), digest.hexdigest())
+            return not self.exists(key) and self._compose(staging, key, info)
         finally:
             with contextlib.suppress(Exception):
                 staging.delete(retry=None, timeout=TIMEOUT)
 
-    # -- upload helpers ----------------------------------------------------
     def _final_blob(self, key: str, sha256: str) -> Any:
         blob = self.bucket.blob(self.loc.name_for(key))
         blob.metadata = {SHA256_FIELD: sha256}
@@ -352,11 +328,8 @@ class GcsStore:
         """
         uri = self.uri_for(key)
         generation = self._expect(key, expected_sha256)
-        digest = Digest()
-        parts = parts_of(digest.update(c) for c in chunks)
-        first = next(parts)
-        second = next(parts, None)
-        if second is None:
+        digest, first, parts = split_parts(chunks)
+        if parts is None:
             info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
             self._expect(key, expected_sha256, generation)
             blob = self._final_blob(key, info.sha256)
@@ -366,7 +339,7 @@ class GcsStore:
             return info
         staging = self.bucket.blob(self.loc.staging_name(uuid.uuid4().hex), chunk_size=PART_SIZE)
         try:
-            self._upload_staging(staging, _chain(first, second, parts), uri)
+            self._upload_staging(staging, parts, uri)
             info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
             self._expect(key, expected_sha256, generation)
             final = self._final_blob(key, info.sha256)
@@ -443,8 +416,3 @@ class _PartsReader(io.RawIOBase):
         b[:len(data)] = data
         return len(data)
 
-
-def _chain(first: bytes, second: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield second
-    yield from rest

@@ -34,18 +34,16 @@ from medpipe.activities.storage.base import (
     refused_replacement,
     register,
     replace_conflict,
-    write_once,
 )
 from medpipe.activities.storage.cloud import (
+    CloudStore,
     Digest,
     digest_from_metadata,
-    parse_bucket_uri,
-    parts_of,
+    split_parts,
     verify_stream,
 )
 from medpipe.contracts.errors import (
     AccessDenied,
-    InvalidInput,
     MedpipeError,
     NotFound,
     ProviderUnavailable,
@@ -92,12 +90,16 @@ def _status(e: Exception) -> int:
 
 
 @register("s3")
-class S3Store:
+class S3Store(CloudStore):
     """Write-once, streaming object store over one S3 bucket (and optional prefix)."""
 
+    SCHEME = "s3"
+    VENDOR = "S3"
+    PARAMETERS = ("endpoint", "region")
+    VENDOR_ERRORS = (botocore_exc.BotoCoreError, botocore_exc.ClientError)
+
     def __init__(self, bucket_uri: str) -> None:
-        self.loc = parse_bucket_uri(bucket_uri, "s3", allowed=("endpoint", "region"))
-        self.bucket_uri = self.loc.bucket_uri
+        super().__init__(bucket_uri)
         self.bucket = self.loc.bucket
         self.client = make_client(self.loc.params.get("endpoint") or None,
                                   self.loc.params.get("region") or None)
@@ -117,23 +119,16 @@ class S3Store:
             code, status = _code(e), _status(e)
             if code in _BUCKET_MISSING:
                 return NotFound(f"S3 bucket '{self.bucket}' does not exist ({self.bucket_uri})")
-            if code in _KEY_MISSING or status == 404:
-                return NotFound(f"{what} does not exist")
-            if code in _DENIED or status in (401, 403):
-                return AccessDenied(f"S3 refused access to {what} ({code or status})")
-            if code in _UNAVAILABLE or status >= 500:
-                return ProviderUnavailable(f"S3 is unavailable for {what} ({code or status})")
-            return InvalidInput(f"S3 rejected the request for {what} ({code or status})")
+            if code in _KEY_MISSING:
+                status = 404
+            elif status not in (401, 403, 404) and code in _DENIED:
+                status = 403
+            elif status not in (401, 403, 404) and code in _UNAVAILABLE:
+                status = 503
+            return self._refusal(what, status, code)
         if isinstance(e, botocore_exc.BotoCoreError):
             return ProviderUnavailable(f"S3 request for {what} failed ({type(e).__name__})")
         raise e
-
-    @contextlib.contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except (botocore_exc.BotoCoreError, botocore_exc.ClientError) as e:
-            raise self._translate(e, what) from e
 
     def _head_raw(self, key: str) -> dict[str, Any] | None:
         """``HeadObject``; None if the object is absent, NotFound if the bucket is.
@@ -166,9 +161,6 @@ class S3Store:
             raise self._translate(e, f"S3 bucket '{self.bucket}'") from e
 
     # -- protocol ----------------------------------------------------------
-    def uri_for(self, key: str) -> str:
-        return self.loc.uri_for(key)
-
     def head(self, key: str) -> ObjectInfo:
         uri = self.uri_for(key)
         resp = self._head_raw(key)
@@ -226,47 +218,32 @@ class S3Store:
         with self._errors(self.uri_for(key)):
             self.client.delete_object(Bucket=self.bucket, Key=name)
 
-    def create_if_absent(self, key: str, data: bytes) -> bool:
-        digest = Digest()
-        digest.update(data)
-        return self._create(key, data, digest) is not None
-
-    def put(self, key: str, chunks: Iterable[bytes]) -> ObjectInfo:
-        name = self.loc.name_for(key)
-        uri = self.uri_for(key)
-        digest = Digest()
-        parts = parts_of(digest.update(c) for c in chunks)
-        first = next(parts)
-        second = next(parts, None)
-        if second is None:  # one part: a single conditional PutObject
-            created = self._create(key, first, digest)
-            return created or write_once(self.head(key), digest.hexdigest())
-        staging = self.loc.staging_name(uuid.uuid4().hex)
-        try:
-            self._multipart(staging, _chain(first, second, parts), {}, uri)
-            info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
-            if self._copy_conditionally(staging, name, info):
-                return info
-            return write_once(self.head(key), digest.hexdigest())
-        finally:
-            with contextlib.suppress(Exception):
-                self.client.delete_object(Bucket=self.bucket, Key=staging)
-
     # -- upload helpers ----------------------------------------------------
-    def _create(self, key: str, data: bytes, digest: Digest) -> ObjectInfo | None:
-        """Single-request conditional create; None if the key already exists."""
+    def _create_one(self, key: str, data: bytes, digest: Digest) -> bool:
+        """A single conditional ``PutObject`` (``If-None-Match: *``)."""
         uri = self.uri_for(key)
-        info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
         try:
             self.client.put_object(Bucket=self.bucket, Key=self.loc.name_for(key), Body=data,
-                                   Metadata={SHA256_FIELD: info.sha256}, IfNoneMatch="*")
+                                   Metadata={SHA256_FIELD: digest.hexdigest()}, IfNoneMatch="*")
         except botocore_exc.ClientError as e:
             if _refused_condition(e):
-                return None
+                return False
             raise self._translate(e, uri) from e
         except botocore_exc.BotoCoreError as e:
             raise self._translate(e, uri) from e
-        return info
+        return True
+
+    def _create_staged(self, key: str, parts: Iterable[bytes], digest: Digest) -> bool:
+        """A multipart upload to a staging name, then its conditional server-side copy."""
+        uri = self.uri_for(key)
+        staging = self.loc.staging_name(uuid.uuid4().hex)
+        try:
+            self._multipart(staging, parts, {}, uri)
+            info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
+            return self._copy_conditionally(staging, self.loc.name_for(key), info)
+        finally:
+            with contextlib.suppress(Exception):
+                self.client.delete_object(Bucket=self.bucket, Key=staging)
 
     def _multipart(self, name: str, parts: Iterable[bytes], metadata: dict[str, str],
                    what: str) -> None:
@@ -349,11 +326,8 @@ class S3Store:
         uri = self.uri_for(key)
         name = self.loc.name_for(key)
         etag = self._expect(key, expected_sha256)
-        digest = Digest()
-        parts = parts_of(digest.update(c) for c in chunks)
-        first = next(parts)
-        second = next(parts, None)
-        if second is None:
+        digest, first, parts = split_parts(chunks)
+        if parts is None:
             info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
             try:
                 self.client.put_object(Bucket=self.bucket, Key=name, Body=first,
@@ -367,7 +341,7 @@ class S3Store:
             return info
         staging = self.loc.staging_name(uuid.uuid4().hex)
         try:
-            self._multipart(staging, _chain(first, second, parts), {}, uri)
+            self._multipart(staging, parts, {}, uri)
             info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
             if not self._copy_conditionally(
                     staging, name, info, condition={"IfMatch": etag},
@@ -404,10 +378,5 @@ def _refused_condition(e: Exception) -> bool:
     """A conditional write refused because the key exists (or a racing write holds it)."""
     return _code(e) in _PRECONDITION or _status(e) in (409, 412)
 
-
-def _chain(first: bytes, second: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield second
-    yield from rest
 
 

@@ -10,7 +10,8 @@ import onnx
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
-from medpipe.contracts.release import ModelMetrics, ModelThresholds
+from medpipe.contracts.evaluate import ModelMetrics
+from medpipe.contracts.release import ModelThresholds
 from medpipe.workers.sample import FEATURES, build_model
 from medpipe.workflows.gate import model_gate
 from tests.support import make_fleet, make_request, running_workers, start, status_of
