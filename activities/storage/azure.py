@@ -35,16 +35,13 @@ from medpipe.activities.schemes import require_sdk
 from medpipe.activities.storage.base import (
     CHUNK_SIZE,
     ObjectInfo,
-    refused_replacement,
     register,
-    replace_conflict,
 )
 from medpipe.activities.storage.cloud import (
     PART_SIZE,
     CloudStore,
     Digest,
-    digest_from_metadata,
-    split_parts,
+    Version,
     verify_stream,
 )
 from medpipe.contracts.errors import (
@@ -137,6 +134,7 @@ class AzureBlobStore(CloudStore):
     """Write-once, streaming object store over one Azure Blob container (and optional prefix)."""
 
     SCHEME = "azblob"
+    DIGEST_FIELD = SHA256_FIELD
     VENDOR = "Azure Blob"
     PARAMETERS = ("endpoint",)
     VENDOR_ERRORS = (azexc.AzureError,)
@@ -197,7 +195,7 @@ class AzureBlobStore(CloudStore):
             raise NotFound(f"{self.uri_for(key)} does not exist")
         uri = self.uri_for(key)
         return ObjectInfo(uri=uri, key=key, size=int(props.size),
-                          sha256=digest_from_metadata(uri, props.metadata, SHA256_FIELD))
+                          sha256=self._stored_sha256(uri, props.metadata))
 
     def exists(self, key: str) -> bool:
         return self._props_or_none(key) is not None
@@ -211,7 +209,7 @@ class AzureBlobStore(CloudStore):
             downloader = blob.download_blob(max_concurrency=1)
         props = downloader.properties
         info = ObjectInfo(uri=uri, key=key, size=int(props.size),
-                          sha256=digest_from_metadata(uri, props.metadata, SHA256_FIELD))
+                          sha256=self._stored_sha256(uri, props.metadata))
         return self._stream(downloader, info)
 
     def _stream(self, downloader: Any, info: ObjectInfo) -> Iterator[bytes]:
@@ -227,7 +225,7 @@ class AzureBlobStore(CloudStore):
                 key = self.loc.key_of(props.name)
                 uri = self.uri_for(key)
                 yield ObjectInfo(uri=uri, key=key, size=int(props.size),
-                                 sha256=digest_from_metadata(uri, props.metadata, SHA256_FIELD))
+                                 sha256=self._stored_sha256(uri, props.metadata))
 
     def delete(self, key: str) -> None:
         blob = self.container.get_blob_client(self.loc.name_for(key))
@@ -286,36 +284,30 @@ class AzureBlobStore(CloudStore):
             raise self._translate(e, uri) from e
         return True
 
-    # -- key rotation's compare-and-swap ---------------------------------------
-    def replace_if_match(self, key: str, chunks: Iterable[bytes],
-                         expected_sha256: str) -> ObjectInfo:
-        """Replace ``key`` if its digest is still ``expected_sha256`` (key rotation only).
-
-        The upload (``Put Blob``, or ``Put Block List`` for staged blocks) is
-        conditioned on the ETag whose digest was checked (``If-Match``), so a
-        concurrent change makes it fail instead of being overwritten.
-        """
-        uri = self.uri_for(key)
+    # -- key rotation's compare-and-swap (``CloudStore.replace_if_match``) -------
+    def _version(self, key: str) -> tuple[str, Version] | None:
         props = self._props_or_none(key)
         if props is None:
-            raise NotFound(f"{uri} does not exist (replace never creates)")
-        found = digest_from_metadata(uri, props.metadata, SHA256_FIELD)
-        if found != expected_sha256:
-            raise replace_conflict(uri, expected_sha256, found)
-        condition = {"etag": props.etag, "match_condition": azcore.MatchConditions.IfNotModified}
-        digest, first, parts = split_parts(chunks)
-        if parts is None:
-            blob = self.container.get_blob_client(self.loc.name_for(key))
-            try:
-                blob.upload_blob(first, overwrite=True, max_concurrency=1,
-                                 metadata={SHA256_FIELD: digest.hexdigest()}, **condition)
-            except azexc.AzureError as e:
-                if _refused(e):
-                    raise refused_replacement(self, key, expected_sha256) from e
-                raise self._translate(e, uri) from e
-        elif not self._commit_blocks(key, parts, digest, condition):
-            raise refused_replacement(self, key, expected_sha256)
-        return ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
+            return None
+        return self._stored_sha256(self.uri_for(key), props.metadata), str(props.etag)
+
+    def _replace_one(self, key: str, data: bytes, digest: Digest, expected_sha256: str,
+                     version: Version) -> bool:
+        """A ``Put Blob`` with ``If-Match`` the ETag whose digest was checked."""
+        blob = self.container.get_blob_client(self.loc.name_for(key))
+        try:
+            blob.upload_blob(data, overwrite=True, max_concurrency=1,
+                             metadata={SHA256_FIELD: digest.hexdigest()}, **_if_match(version))
+        except azexc.AzureError as e:
+            if _refused(e):
+                return False
+            raise self._translate(e, self.uri_for(key)) from e
+        return True
+
+    def _replace_staged(self, key: str, parts: Iterable[bytes], digest: Digest,
+                        expected_sha256: str, version: Version) -> bool:
+        """Staged blocks committed by a ``Put Block List`` with ``If-Match`` the ETag."""
+        return self._commit_blocks(key, parts, digest, _if_match(version))
 
     def ensure_bucket(self) -> None:
         """Create the container if missing (development stacks and tests only)."""
@@ -323,6 +315,11 @@ class AzureBlobStore(CloudStore):
             if not self.container.exists():
                 with contextlib.suppress(azexc.ResourceExistsError):
                     self.container.create_container()
+
+
+def _if_match(etag: Version) -> dict[str, Any]:
+    """The SDK's condition "only if the blob is still at ``etag``"."""
+    return {"etag": etag, "match_condition": azcore.MatchConditions.IfNotModified}
 
 
 def _refused(e: Exception) -> bool:

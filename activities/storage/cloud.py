@@ -26,7 +26,15 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from medpipe.activities.storage.base import RESERVED_PREFIX, ObjectInfo, check_key, write_once
+from medpipe.activities.storage.base import (
+    CHUNK_SIZE,
+    RESERVED_PREFIX,
+    ObjectInfo,
+    check_key,
+    refused_replacement,
+    replace_conflict,
+    write_once,
+)
 from medpipe.contracts.errors import (
     AccessDenied,
     IntegrityError,
@@ -42,6 +50,10 @@ PART_SIZE = 8 * 1024 * 1024
 
 #: Uploads in progress are staged under the reserved key prefix; listings never show it.
 RESERVED = RESERVED_PREFIX
+
+#: A provider's version of an object, which conditions a replacement (S3 and Azure ETag,
+#: GCS generation).
+Version = str | int
 
 
 @dataclass(frozen=True)
@@ -213,12 +225,14 @@ class CloudStore(ABC):
     """What the S3, GCS and Azure adapters share: the bucket URI, error translation at one
     edge, and the write-once ``put``.
 
-    Subclasses set ``SCHEME``, ``PARAMETERS`` (query parameters their bucket URIs accept)
-    and ``VENDOR_ERRORS`` (the SDK's exception roots, translated by ``_errors``), and
-    implement the vendor calls below.
+    Subclasses set ``SCHEME``, ``PARAMETERS`` (query parameters their bucket URIs accept),
+    ``DIGEST_FIELD`` and ``VENDOR_ERRORS`` (the SDK's exception roots, translated by
+    ``_errors``), and implement the vendor calls below.
     """
 
     SCHEME: ClassVar[str]
+    #: Object metadata field holding the content's SHA-256, written at put time.
+    DIGEST_FIELD: ClassVar[str]
     #: The service's name in messages ("S3").
     VENDOR: ClassVar[str]
     PARAMETERS: ClassVar[tuple[str, ...]] = ()
@@ -262,6 +276,38 @@ class CloudStore(ABC):
         """The stored object's size and SHA-256 (``NotFound`` if absent)."""
 
     @abstractmethod
+    def get(self, key: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        """Stream the object, verified against its stored SHA-256."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` holds an object."""
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every object whose key starts with ``prefix``."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Delete ``key`` (absent is fine)."""
+
+    @abstractmethod
+    def _version(self, key: str) -> tuple[str, Version] | None:
+        """The stored SHA-256 of ``key`` and the provider's version of it; None if absent."""
+
+    @abstractmethod
+    def _replace_one(self, key: str, data: bytes, digest: Digest, expected_sha256: str,
+                     version: Version) -> bool:
+        """Overwrite ``key`` with ``data`` in one request if it is still at ``version``;
+        False if the provider refuses the condition."""
+
+    @abstractmethod
+    def _replace_staged(self, key: str, parts: Iterable[bytes], digest: Digest,
+                        expected_sha256: str, version: Version) -> bool:
+        """Overwrite ``key`` with ``parts`` if it is still at ``version``; False if the
+        provider refuses the condition."""
+
+    @abstractmethod
     def _create_one(self, key: str, data: bytes, digest: Digest) -> bool:
         """Create ``key`` holding ``data`` in one request, if absent; False if it exists."""
 
@@ -283,6 +329,46 @@ class CloudStore(ABC):
         digest = Digest()
         digest.update(data)
         return self._create_one(key, data, digest)
+
+    def _stored_sha256(self, uri: str, metadata: dict[str, str] | None) -> str:
+        """The SHA-256 recorded in an object's metadata (``IntegrityError`` if absent)."""
+        return digest_from_metadata(uri, metadata, self.DIGEST_FIELD)
+
+    def _expect(self, key: str, expected_sha256: str, version: Version | None = None
+                ) -> Version:
+        """The version of ``key`` if it still holds ``expected_sha256`` (and is still at
+        ``version``, if given).
+
+        Raises:
+            NotFound: ``key`` does not exist (a replacement never creates).
+            AlreadyExists: ``key`` changed since it was read.
+        """
+        uri = self.uri_for(key)
+        found = self._version(key)
+        if found is None:
+            raise NotFound(f"{uri} does not exist (replace never creates)")
+        sha256, current = found
+        if sha256 != expected_sha256 or (version is not None and current != version):
+            raise replace_conflict(uri, expected_sha256, sha256)
+        return current
+
+    def replace_if_match(self, key: str, chunks: Iterable[bytes],
+                         expected_sha256: str) -> ObjectInfo:
+        """Replace ``key`` if its digest is still ``expected_sha256`` (key rotation only).
+
+        The write is conditioned on the provider's version of the object whose digest
+        was checked, so a concurrent change makes it fail instead of being overwritten.
+        """
+        version = self._expect(key, expected_sha256)
+        digest, first, parts = split_parts(chunks)
+        if parts is None:
+            replaced = self._replace_one(key, first, digest, expected_sha256, version)
+        else:
+            replaced = self._replace_staged(key, parts, digest, expected_sha256, version)
+        if not replaced:
+            raise refused_replacement(self, key, expected_sha256)
+        return ObjectInfo(uri=self.uri_for(key), key=key, size=digest.size,
+                          sha256=digest.hexdigest())
 
     def put(self, key: str, chunks: Iterable[bytes]) -> ObjectInfo:
         """Stream ``chunks`` to ``key``, write-once (the same content again is a no-op)."""

@@ -41,16 +41,13 @@ from medpipe.activities.schemes import require_sdk
 from medpipe.activities.storage.base import (
     CHUNK_SIZE,
     ObjectInfo,
-    refused_replacement,
     register,
-    replace_conflict,
 )
 from medpipe.activities.storage.cloud import (
     PART_SIZE,
     CloudStore,
     Digest,
-    digest_from_metadata,
-    split_parts,
+    Version,
     verify_stream,
 )
 from medpipe.contracts.errors import (
@@ -110,6 +107,7 @@ class GcsStore(CloudStore):
     """Write-once, streaming object store over one GCS bucket (and optional prefix)."""
 
     SCHEME = "gs"
+    DIGEST_FIELD = SHA256_FIELD
     VENDOR = "GCS"
     PARAMETERS = ("endpoint", "project")
     #: google-cloud-storage raises from google.api_core, google.auth, requests and the
@@ -163,7 +161,7 @@ class GcsStore(CloudStore):
     def _info(self, key: str, blob: Any) -> ObjectInfo:
         uri = self.uri_for(key)
         return ObjectInfo(uri=uri, key=key, size=int(blob.size or 0),
-                          sha256=digest_from_metadata(uri, blob.metadata, SHA256_FIELD))
+                          sha256=self._stored_sha256(uri, blob.metadata))
 
     # -- protocol ----------------------------------------------------------
     def head(self, key: str) -> ObjectInfo:
@@ -315,61 +313,48 @@ class GcsStore(CloudStore):
             raise
         return True
 
-    # -- key rotation's compare-and-swap ---------------------------------------
-    def replace_if_match(self, key: str, chunks: Iterable[bytes],
-                         expected_sha256: str) -> ObjectInfo:
-        """Replace ``key`` if its digest is still ``expected_sha256`` (key rotation only).
+    # -- key rotation's compare-and-swap (``CloudStore.replace_if_match``) -------
+    def _replace_one(self, key: str, data: bytes, digest: Digest, expected_sha256: str,
+                     version: Version) -> bool:
+        """One upload with ``ifGenerationMatch`` the generation whose digest was checked
+        (re-checked just before: the emulator ignores preconditions)."""
+        self._expect(key, expected_sha256, version)
+        blob = self._final_blob(key, digest.hexdigest())
+        return self._conditionally(key, lambda: blob.upload_from_string(
+            data, content_type=_CONTENT_TYPE, if_generation_match=version,
+            retry=None, timeout=TIMEOUT))
 
-        The write (one-request upload, or ``compose`` from a staged upload) is
-        conditioned on the generation whose digest was checked
-        (``ifGenerationMatch``). The emulator ignores preconditions, so the
-        digest and generation are re-checked just before the write: atomic on
-        real GCS, check-then-write on the emulator.
-        """
-        uri = self.uri_for(key)
-        generation = self._expect(key, expected_sha256)
-        digest, first, parts = split_parts(chunks)
-        if parts is None:
-            info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
-            self._expect(key, expected_sha256, generation)
-            blob = self._final_blob(key, info.sha256)
-            self._conditionally(key, expected_sha256, lambda: blob.upload_from_string(
-                first, content_type=_CONTENT_TYPE, if_generation_match=generation,
-                retry=None, timeout=TIMEOUT))
-            return info
+    def _replace_staged(self, key: str, parts: Iterable[bytes], digest: Digest,
+                        expected_sha256: str, version: Version) -> bool:
+        """A staged upload, then ``compose`` with ``ifGenerationMatch`` (re-checked just
+        before: the emulator ignores preconditions)."""
         staging = self.bucket.blob(self.loc.staging_name(uuid.uuid4().hex), chunk_size=PART_SIZE)
         try:
-            self._upload_staging(staging, parts, uri)
-            info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
-            self._expect(key, expected_sha256, generation)
-            final = self._final_blob(key, info.sha256)
-            self._conditionally(key, expected_sha256, lambda: final.compose(
-                [staging], if_generation_match=generation, retry=None, timeout=TIMEOUT))
-            return info
+            self._upload_staging(staging, parts, self.uri_for(key))
+            self._expect(key, expected_sha256, version)
+            final = self._final_blob(key, digest.hexdigest())
+            return self._conditionally(key, lambda: final.compose(
+                [staging], if_generation_match=version, retry=None, timeout=TIMEOUT))
         finally:
             with contextlib.suppress(Exception):
                 staging.delete(retry=None, timeout=TIMEOUT)
 
-    def _expect(self, key: str, expected_sha256: str, generation: int | None = None) -> int:
-        """The generation of ``key`` if it still holds ``expected_sha256`` (and ``generation``)."""
+    def _version(self, key: str) -> tuple[str, Version] | None:
         blob = self._blob_or_none(key)
         if blob is None:
-            raise NotFound(f"{self.uri_for(key)} does not exist (replace never creates)")
-        found = self._info(key, blob).sha256
-        if found != expected_sha256 or (generation is not None
-                                        and blob.generation != generation):
-            raise replace_conflict(self.uri_for(key), expected_sha256, found)
-        return int(blob.generation)
+            return None
+        return self._info(key, blob).sha256, int(blob.generation)
 
-    def _conditionally(self, key: str, expected_sha256: str, write: Callable[[], object]) -> None:
-        """Run a conditional write; a refused precondition is a conflict (or NotFound)."""
+    def _conditionally(self, key: str, write: Callable[[], object]) -> bool:
+        """Run a conditional write; False if its precondition was refused."""
         try:
             with self._errors(self.uri_for(key)):
                 write()
         except InvalidInput as e:
             if _status(e.__cause__ or e) != 412:
                 raise
-            raise refused_replacement(self, key, expected_sha256) from e
+            return False
+        return True
 
     def ensure_bucket(self) -> None:
         """Create the bucket if missing (development stacks and tests only)."""

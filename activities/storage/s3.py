@@ -31,15 +31,12 @@ from medpipe.activities.schemes import require_sdk
 from medpipe.activities.storage.base import (
     CHUNK_SIZE,
     ObjectInfo,
-    refused_replacement,
     register,
-    replace_conflict,
 )
 from medpipe.activities.storage.cloud import (
     CloudStore,
     Digest,
-    digest_from_metadata,
-    split_parts,
+    Version,
     verify_stream,
 )
 from medpipe.contracts.errors import (
@@ -94,6 +91,7 @@ class S3Store(CloudStore):
     """Write-once, streaming object store over one S3 bucket (and optional prefix)."""
 
     SCHEME = "s3"
+    DIGEST_FIELD = SHA256_FIELD
     VENDOR = "S3"
     PARAMETERS = ("endpoint", "region")
     VENDOR_ERRORS = (botocore_exc.BotoCoreError, botocore_exc.ClientError)
@@ -167,7 +165,7 @@ class S3Store(CloudStore):
         if resp is None:
             raise NotFound(f"{uri} does not exist")
         return ObjectInfo(uri=uri, key=key, size=int(resp["ContentLength"]),
-                          sha256=digest_from_metadata(uri, resp.get("Metadata"), SHA256_FIELD))
+                          sha256=self._stored_sha256(uri, resp.get("Metadata")))
 
     def exists(self, key: str) -> bool:
         return self._head_raw(key) is not None
@@ -186,8 +184,7 @@ class S3Store(CloudStore):
         body = resp["Body"]
         try:
             info = ObjectInfo(uri=uri, key=key, size=int(resp["ContentLength"]),
-                              sha256=digest_from_metadata(uri, resp.get("Metadata"),
-                                                          SHA256_FIELD))
+                              sha256=self._stored_sha256(uri, resp.get("Metadata")))
         except MedpipeError:
             body.close()
             raise
@@ -312,56 +309,45 @@ class S3Store(CloudStore):
         with contextlib.suppress(Exception):
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=name, UploadId=upload_id)
 
-    # -- key rotation's compare-and-swap ---------------------------------------
-    def replace_if_match(self, key: str, chunks: Iterable[bytes],
-                         expected_sha256: str) -> ObjectInfo:
-        """Replace ``key`` if its digest is still ``expected_sha256`` (key rotation only).
+    # -- key rotation's compare-and-swap (``CloudStore.replace_if_match``) -------
+    def _replace_one(self, key: str, data: bytes, digest: Digest, expected_sha256: str,
+                     version: Version) -> bool:
+        """A ``PutObject`` with ``If-Match`` the ETag whose digest was checked."""
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self.loc.name_for(key), Body=data,
+                                   Metadata={SHA256_FIELD: digest.hexdigest()}, IfMatch=version)
+        except botocore_exc.ClientError as e:
+            if _refused_condition(e) or _code(e) in _KEY_MISSING or _status(e) == 404:
+                return False
+            raise self._translate(e, self.uri_for(key)) from e
+        except botocore_exc.BotoCoreError as e:
+            raise self._translate(e, self.uri_for(key)) from e
+        return True
 
-        The digest is checked on a ``HeadObject`` whose ETag then conditions
-        the write (``If-Match``): the ``PutObject`` of a one-part object, or
-        the ``CompleteMultipartUpload`` of the server-side copy of a larger
-        one. moto (5.2) enforces ``If-Match`` on ``PutObject`` only, so the
-        ETag is also re-checked just before completing a multipart replacement.
+    def _replace_staged(self, key: str, parts: Iterable[bytes], digest: Digest,
+                        expected_sha256: str, version: Version) -> bool:
+        """The server-side copy of a staged upload, completed with ``If-Match`` the ETag.
+
+        moto (5.2) enforces ``If-Match`` on ``PutObject`` only, so the ETag is also
+        re-checked just before completing.
         """
         uri = self.uri_for(key)
-        name = self.loc.name_for(key)
-        etag = self._expect(key, expected_sha256)
-        digest, first, parts = split_parts(chunks)
-        if parts is None:
-            info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
-            try:
-                self.client.put_object(Bucket=self.bucket, Key=name, Body=first,
-                                       Metadata={SHA256_FIELD: info.sha256}, IfMatch=etag)
-            except botocore_exc.ClientError as e:
-                if _refused_condition(e) or _code(e) in _KEY_MISSING or _status(e) == 404:
-                    raise refused_replacement(self, key, expected_sha256) from e
-                raise self._translate(e, uri) from e
-            except botocore_exc.BotoCoreError as e:
-                raise self._translate(e, uri) from e
-            return info
         staging = self.loc.staging_name(uuid.uuid4().hex)
         try:
             self._multipart(staging, parts, {}, uri)
             info = ObjectInfo(uri=uri, key=key, size=digest.size, sha256=digest.hexdigest())
-            if not self._copy_conditionally(
-                    staging, name, info, condition={"IfMatch": etag},
-                    precheck=lambda: self._expect(key, expected_sha256, etag)):
-                raise refused_replacement(self, key, expected_sha256)
-            return info
+            return self._copy_conditionally(
+                staging, self.loc.name_for(key), info, condition={"IfMatch": str(version)},
+                precheck=lambda: self._expect(key, expected_sha256, version))
         finally:
             with contextlib.suppress(Exception):
                 self.client.delete_object(Bucket=self.bucket, Key=staging)
 
-    def _expect(self, key: str, expected_sha256: str, etag: str | None = None) -> str:
-        """The ETag of ``key`` if it still holds ``expected_sha256`` (and ``etag``, if given)."""
-        uri = self.uri_for(key)
+    def _version(self, key: str) -> tuple[str, Version] | None:
         resp = self._head_raw(key)
         if resp is None:
-            raise NotFound(f"{uri} does not exist (replace never creates)")
-        found = digest_from_metadata(uri, resp.get("Metadata"), SHA256_FIELD)
-        if found != expected_sha256 or (etag is not None and resp["ETag"] != etag):
-            raise replace_conflict(uri, expected_sha256, found)
-        return str(resp["ETag"])
+            return None
+        return self._stored_sha256(self.uri_for(key), resp.get("Metadata")), str(resp["ETag"])
 
     def ensure_bucket(self) -> None:
         """Create the bucket if missing (development stacks and tests only)."""
