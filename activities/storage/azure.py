@@ -32,24 +32,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from medpipe.activities.schemes import require_sdk
-from medpipe.activities.storage.base import (
-    CHUNK_SIZE,
-    ObjectInfo,
-    register,
-)
-from medpipe.activities.storage.cloud import (
-    PART_SIZE,
-    CloudStore,
-    Digest,
-    Version,
-    verify_stream,
-)
-from medpipe.contracts.errors import (
-    InvalidInput,
-    MedpipeError,
-    NotFound,
-    ProviderUnavailable,
-)
+from medpipe.activities.storage.base import CHUNK_SIZE, ObjectInfo, register
+from medpipe.activities.storage.cloud import PART_SIZE, CloudStore, Digest, Version, verify_stream
+from medpipe.contracts.errors import InvalidInput, MedpipeError, NotFound, ProviderUnavailable
 
 blob_sdk: Any = require_sdk("azure.storage.blob", "azure")
 azexc: Any = require_sdk("azure.core.exceptions", "azure")

@@ -38,18 +38,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from medpipe.activities.schemes import require_sdk
-from medpipe.activities.storage.base import (
-    CHUNK_SIZE,
-    ObjectInfo,
-    register,
-)
-from medpipe.activities.storage.cloud import (
-    PART_SIZE,
-    CloudStore,
-    Digest,
-    Version,
-    verify_stream,
-)
+from medpipe.activities.storage.base import CHUNK_SIZE, ObjectInfo, register
+from medpipe.activities.storage.cloud import PART_SIZE, CloudStore, Digest, Version, verify_stream
 from medpipe.contracts.errors import (
     AccessDenied,
     InvalidInput,
@@ -110,8 +100,7 @@ class GcsStore(CloudStore):
     DIGEST_FIELD = SHA256_FIELD
     VENDOR = "GCS"
     PARAMETERS = ("endpoint", "project")
-    #: google-cloud-storage raises from google.api_core, google.auth, requests and the
-    #: standard library: every error is looked at (``_translate`` re-raises the unknown).
+    #: The SDK raises from api_core, auth, requests and the stdlib: ``_translate`` sorts them.
     VENDOR_ERRORS = (Exception,)
 
     def __init__(self, bucket_uri: str) -> None:
@@ -140,15 +129,12 @@ class GcsStore(CloudStore):
             return self._refusal(what, status)
         raise e
 
-    def _bucket_missing(self) -> NotFound:
-        return NotFound(f"GCS bucket '{self.loc.bucket}' does not exist ({self.bucket_uri})")
-
     def _check_bucket(self) -> None:
         """Raise NotFound naming the bucket if it is the bucket, not the object, that is missing."""
         with self._errors(f"GCS bucket '{self.loc.bucket}'"):
             present = self.bucket.exists(retry=None, timeout=TIMEOUT)
         if not present:
-            raise self._bucket_missing()
+            raise NotFound(f"GCS bucket '{self.loc.bucket}' does not exist ({self.bucket_uri})")
 
     def _blob_or_none(self, key: str) -> Any:
         name = self.loc.name_for(key)

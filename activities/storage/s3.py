@@ -28,23 +28,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from medpipe.activities.schemes import require_sdk
-from medpipe.activities.storage.base import (
-    CHUNK_SIZE,
-    ObjectInfo,
-    register,
-)
-from medpipe.activities.storage.cloud import (
-    CloudStore,
-    Digest,
-    Version,
-    verify_stream,
-)
-from medpipe.contracts.errors import (
-    AccessDenied,
-    MedpipeError,
-    NotFound,
-    ProviderUnavailable,
-)
+from medpipe.activities.storage.base import CHUNK_SIZE, ObjectInfo, register
+from medpipe.activities.storage.cloud import CloudStore, Digest, Version, verify_stream
+from medpipe.contracts.errors import AccessDenied, MedpipeError, NotFound, ProviderUnavailable
 
 boto3: Any = require_sdk("boto3", "aws")
 botocore_config: Any = require_sdk("botocore.config", "aws")
