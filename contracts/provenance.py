@@ -1,4 +1,4 @@
-"""Contracts of signing, provenance and the ledger.
+"""Contracts of signing and provenance (the ledger's are in ``contracts.ledger``).
 
 Everything here is digests, URIs, names and figures: safe in Temporal history
 and in evidence handed to auditors. Patient data never appears in any field.
