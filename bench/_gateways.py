@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -25,40 +24,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from medpipe.activities.tls import TLSSettings  # noqa: E402
+from medpipe.activities.tls import client_context  # noqa: E402
 from medpipe.contracts.deploy import GatewayStatus  # noqa: E402
 from medpipe.contracts.placement import Fleet, GatewayTarget  # noqa: E402
-from medpipe.workers.pki import CertificateAuthority  # noqa: E402
+from medpipe.workers.pki import GatewayPKI  # noqa: E402
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class AdminPKI:
-    """A gateway CA, the gateways' server certificate and the deployer's client certificate."""
-
-    ca: Path
-    server_cert: Path
-    server_key: Path
-    client: TLSSettings
-
-    @classmethod
-    def create(cls, out: Path) -> AdminPKI:
-        ca = CertificateAuthority.create(out, "gateway-ca")
-        server = ca.issue(out, "gateway", "medpipe-gateway", server=True)
-        client = ca.issue(out, "deployer", "medpipe-deployer", server=False)
-        return cls(ca=ca.files.cert, server_cert=server.cert, server_key=server.key,
-                   client=TLSSettings(ca=str(ca.files.cert), cert=str(client.cert),
-                                     key=str(client.key)))
-
-    def config(self) -> dict[str, str]:
-        """The ``gateway_tls`` section of a medpipe configuration file."""
-        return {"ca": str(self.client.ca), "cert": str(self.client.cert),
-                "key": str(self.client.key)}
 
 
 class LocalGateways:
@@ -68,7 +43,7 @@ class LocalGateways:
         root.mkdir(parents=True, exist_ok=True)
         self.root = root
         self.model = model
-        self.pki = AdminPKI.create(root / "pki")
+        self.pki = GatewayPKI.create(root / "pki")
         self.targets = tuple(
             GatewayTarget(name=f"gw-{p.cloud.value}-{p.region}", cloud=p.cloud.value,
                           model=model, admin_url=f"https://127.0.0.1:{_free_port()}",
@@ -81,8 +56,8 @@ class LocalGateways:
         admin_port = target.admin_url.rsplit(":", 1)[1]
         port = target.public_url.rsplit(":", 1)[1]
         return [sys.executable, "-m", "medpipe", "gateway", "--port", port,
-                "--admin-port", admin_port, "--tls-cert", str(self.pki.server_cert),
-                "--tls-key", str(self.pki.server_key), "--client-ca", str(self.pki.ca),
+                "--admin-port", admin_port, "--tls-cert", str(self.pki.server.cert),
+                "--tls-key", str(self.pki.server.key), "--client-ca", str(self.pki.ca),
                 "--model-name", self.model]
 
     async def __aenter__(self) -> LocalGateways:
@@ -93,7 +68,9 @@ class LocalGateways:
                 self._command(target), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, env=env, cwd=ROOT, start_new_session=True))
             log.close()
-        self._http = httpx.AsyncClient(verify=self.pki.client.context(), timeout=5.0)
+        admin_tls = client_context(self.pki.deployer_tls, setting="gateway_tls",
+                                   purpose="gateway admin APIs")
+        self._http = httpx.AsyncClient(verify=admin_tls, timeout=5.0)
         try:
             await self._wait_ready()
         except BaseException:

@@ -341,7 +341,8 @@ async def main(args: argparse.Namespace) -> bool:
             cfg_path = stack.dir / f"{fleet.queue_prefix}.yaml"
             cfg_path.write_text(yaml.safe_dump({
                 "temporal_address": stack.server.address, "home": str(stack.dir / "home"),
-                "fleet": fleet.model_dump(mode="json"), "gateway_tls": gws.pki.config(),
+                "fleet": fleet.model_dump(mode="json"),
+                "gateway_tls": gws.pki.deployer_tls.model_dump(mode="json"),
                 "payload_codec": False}))
             env = {**os.environ, "MEDPIPE_CONFIG": str(cfg_path),
                    "MEDPIPE_TEMPORAL_ADDRESS": stack.server.address, "PYTHONPATH": str(ROOT)}

@@ -16,7 +16,7 @@ from medpipe.activities.tls import TLSSettings
 from medpipe.contracts.placement import GatewayTarget
 from medpipe.workers.gateway import AdminTLS, Gateway, GatewayServer
 from medpipe.workers.gateway.loader import ModelLoader
-from medpipe.workers.pki import CertificateAuthority
+from medpipe.workers.pki import GatewayPKI as AdminPKI
 from medpipe.workers.sample import FEATURES
 
 
@@ -29,12 +29,9 @@ class GatewayPKI:
 
     @classmethod
     def create(cls, out: Path) -> GatewayPKI:
-        ca = CertificateAuthority.create(out, "gateway-ca")
-        server = ca.issue(out, "gateway", "gateway", server=True)
-        client = ca.issue(out, "deployer", "medpipe-deployer", server=False)
-        return cls(server=AdminTLS(cert=server.cert, key=server.key, client_ca=ca.files.cert),
-                   client=TLSSettings(ca=str(ca.files.cert), cert=str(client.cert),
-                                     key=str(client.key)))
+        pki = AdminPKI.create(out)
+        return cls(server=AdminTLS(cert=pki.server.cert, key=pki.server.key, client_ca=pki.ca),
+                   client=pki.deployer_tls)
 
 
 class GatewayProcess:

@@ -17,6 +17,7 @@ from medpipe.activities.tls import TLSSettings
 from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.placement import Cloud, Fleet, GatewayTarget, WorkerProfile
+from medpipe.workers.pki import GatewayPKI
 
 #: Where the local stack records its storage mode, so every command agrees with it.
 STORAGE_MODE_FILE = "storage-mode"
@@ -134,11 +135,9 @@ def load_config(path: str | None = None) -> StackConfig:
             fleet = fleet.model_copy(update={"profiles": emulated_profiles(fleet.profiles,
                                                                              ports)})
         data["fleet"] = fleet.model_dump()
-    pki = home / "pki" / "gateway"
-    if (pki / "deployer.crt").exists():  # made by `medpipe dev up` / `dev init`
-        data.setdefault("gateway_tls", {"ca": str(pki / "gateway-ca.crt"),
-                                        "cert": str(pki / "deployer.crt"),
-                                        "key": str(pki / "deployer.key")})
+    pki = GatewayPKI.at(home / "pki" / "gateway")
+    if pki.deployer.cert.exists():  # made by `medpipe dev up` / `dev init`
+        data.setdefault("gateway_tls", pki.deployer_tls.model_dump(mode="json"))
     env_map = {"MEDPIPE_TEMPORAL_ADDRESS": "temporal_address",
                "MEDPIPE_NAMESPACE": "namespace", "MEDPIPE_UI_URL": "ui_url"}
     for env, field in env_map.items():

@@ -26,7 +26,7 @@ from medpipe.contracts.errors import MedpipeError
 from medpipe.workers.config import StackConfig
 from medpipe.workers.devhealth import CRASH_WINDOW_S, child_health, log_tail, pid_alive
 from medpipe.workers.devports import check_ports_free, port_open, wait_for_port
-from medpipe.workers.pki import CertificateAuthority
+from medpipe.workers.pki import GatewayPKI
 from medpipe.workflows.search_attributes import DEFINITIONS
 
 STATE_FILE = "stack.json"
@@ -114,19 +114,17 @@ def ensure_gateway_pki(config: StackConfig) -> Path:
     gateways' admin API, which accepts only certificates from this CA.
     """
     out = config.gateway_pki_dir
-    if not (out / "deployer.crt").exists():
+    if not GatewayPKI.at(out).deployer.cert.exists():
         names = ("localhost", *sorted({h for g in config.fleet.gateways
                                        if (h := urlsplit(g.admin_url).hostname)
                                        and not h.replace(".", "").isdigit()}))
-        ca = CertificateAuthority.create(out, "gateway-ca")
-        ca.issue(out, "gateway", "medpipe-gateway", server=True, names=names)
-        ca.issue(out, "deployer", "medpipe-deployer", server=False)
+        GatewayPKI.create(out, names)
     return out
 
 
 def local_gateway_commands(config: StackConfig) -> dict[str, list[str]]:
     """Command lines of the fleet's gateways that live on this machine (loopback URLs)."""
-    pki = config.gateway_pki_dir
+    pki = GatewayPKI.at(config.gateway_pki_dir)
     commands: dict[str, list[str]] = {}
     for g in config.fleet.gateways:
         admin, public = urlsplit(g.admin_url), urlsplit(g.public_url)
@@ -134,9 +132,8 @@ def local_gateway_commands(config: StackConfig) -> dict[str, list[str]]:
             continue
         commands[g.name] = [sys.executable, "-m", "medpipe", "gateway",
                             "--port", str(public.port), "--admin-port", str(admin.port),
-                            "--tls-cert", str(pki / "gateway.crt"),
-                            "--tls-key", str(pki / "gateway.key"),
-                            "--client-ca", str(pki / "gateway-ca.crt"),
+                            "--tls-cert", str(pki.server.cert),
+                            "--tls-key", str(pki.server.key), "--client-ca", str(pki.ca),
                             "--model-name", g.model]
         if config.fleet.keys.enabled:  # gateways load only models signed by our key
             commands[g.name] += ["--trusted-key", str(config.public_key_path)]

@@ -110,6 +110,35 @@ class CertificateAuthority:
 
 
 @dataclass(frozen=True)
+class GatewayPKI:
+    """The gateways' admin API mutual TLS: a CA, the gateways' server certificate and the
+    deployer's client certificate (presented by workers)."""
+
+    ca: Path
+    server: CertFiles
+    deployer: CertFiles
+
+    @classmethod
+    def create(cls, out: Path, names: tuple[str, ...] = ("localhost",)) -> GatewayPKI:
+        """Mint the three into ``out`` (``gateway-ca``, ``gateway``, ``deployer``)."""
+        ca = CertificateAuthority.create(out, "gateway-ca")
+        server = ca.issue(out, "gateway", "medpipe-gateway", server=True, names=names)
+        deployer = ca.issue(out, "deployer", "medpipe-deployer", server=False)
+        return cls(ca.files.cert, server, deployer)
+
+    @classmethod
+    def at(cls, out: Path) -> GatewayPKI:
+        """The files ``create`` writes into ``out`` (whether or not they exist yet)."""
+        return cls(out / "gateway-ca.crt", CertFiles(out / "gateway.crt", out / "gateway.key"),
+                   CertFiles(out / "deployer.crt", out / "deployer.key"))
+
+    @property
+    def deployer_tls(self) -> TLSSettings:
+        """The deployer's client settings (``gateway_tls`` in the configuration)."""
+        return TLSSettings(ca=self.ca, cert=self.deployer.cert, key=self.deployer.key)
+
+
+@dataclass(frozen=True)
 class TestPKI:
     """Paths of the PEM files written by ``make_test_pki``."""
 
