@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from medpipe.activities.ledger import Ledger
+from medpipe.activities.signing.ledger import Ledger
 from medpipe.contracts.errors import InvalidInput, MedpipeError
 from medpipe.workers.codec import KEYRING_FILE, EncryptionCodec
 from medpipe.workers.codec_server import AUDIT_FILE, DEFAULT_UI_ORIGIN, CodecServer, ServerTLS

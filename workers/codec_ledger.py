@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 
 from medpipe.activities.atomicfile import write_atomically
-from medpipe.activities.ledger import Ledger
+from medpipe.activities.signing.ledger import Ledger
 from medpipe.contracts.errors import MedpipeError
 
 KIND = "codec-access"

@@ -342,7 +342,7 @@ async def test_oidc_access_tokens_from_the_issuer(issuer: _Issuer, codec: Encryp
 
 async def test_audit_records_reach_the_ledger_once(codec: EncryptionCodec,
                                                    tmp_path: Path) -> None:
-    from medpipe.activities.ledger import Ledger
+    from medpipe.activities.signing.ledger import Ledger
     from medpipe.activities.storage.base import open_store
     from medpipe.workers.codec_ledger import KIND, AuditExporter
 
