@@ -1,7 +1,7 @@
 """Shared by the benchmarks: real inference gateways as ``medpipe gateway`` processes.
 
 One gateway per cloud profile of a fleet, each a separate process started the
-way ``medpipe dev up`` starts them (``python -m workers.cli gateway``), with
+way ``medpipe dev up`` starts them (``python -m medpipe gateway``), with
 the admin port behind mutual TLS from a throwaway PKI. The benchmark reads
 every gateway's admin status itself, over mTLS, so it can check what the
 workflow reports against what the gateways actually serve.

@@ -22,8 +22,8 @@ from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client
 
 from medpipe.contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus, Stage
-from medpipe.workers.cli import start_release
 from medpipe.workers.client import data_converter
+from medpipe.workers.releases import start_release
 from medpipe.workers.sample import write_sample
 
 S2S, HB = 2.0, 2.0

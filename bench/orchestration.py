@@ -34,8 +34,8 @@ from medpipe.contracts.pseudonymize import PseudonymizeInput
 from medpipe.contracts.release import PlacementTimeouts, ReleaseRequest
 from medpipe.contracts.sign import SignInput
 from medpipe.contracts.validate import ValidateInput
-from medpipe.workers.cli import start_release
 from medpipe.workers.client import data_converter
+from medpipe.workers.releases import start_release
 from medpipe.workers.sample import write_sample
 
 

@@ -17,10 +17,7 @@ from __future__ import annotations
 def __getattr__(name: str) -> str:
     """``medpipe.__version__``, read from the installed distribution when asked for."""
     if name == "__version__":
-        from importlib import metadata
+        from medpipe.revision import version
 
-        try:
-            return metadata.version("medpipe")
-        except metadata.PackageNotFoundError:  # a source tree that was never installed
-            return "0+unknown"
+        return version()
     raise AttributeError(name)

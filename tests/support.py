@@ -100,7 +100,7 @@ def make_request(fleet: Fleet, sample: dict[str, Path], **overrides: object) -> 
 
 async def start(client: Client, request: ReleaseRequest) -> WorkflowHandle[object, ReleaseStatus]:
     """Start a release the way the CLI does."""
-    from medpipe.workers.cli import start_release
+    from medpipe.workers.releases import start_release
 
     return await start_release(client, request)
 

@@ -15,7 +15,6 @@ import csv
 import getpass
 import random
 import signal
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ from typing import Any
 import click
 import httpx
 from rich.console import Console
-from rich.table import Table
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -35,12 +33,14 @@ from medpipe.contracts.canary import (
     RollbackRequest,
     canary_id,
 )
-from medpipe.contracts.errors import InvalidInput, MedpipeError, NotFound
+from medpipe.contracts.errors import InvalidInput, NotFound
+from medpipe.workers.cli_errors import clear_errors, fail, run
+from medpipe.workers.cli_render import canary_footer, canary_table
 from medpipe.workers.client import connect
 from medpipe.workers.config import StackConfig
+from medpipe.workers.extras import require_extras
 
 console = Console()
-err = Console(stderr=True)
 
 
 def release_id_of(value: str) -> str:
@@ -53,11 +53,6 @@ def release_id_of(value: str) -> str:
 
 def _who(requested_by: str | None) -> str:
     return requested_by or getpass.getuser()
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}")
-    sys.exit(2)
 
 
 def _update_refusal(e: WorkflowUpdateFailedError) -> str:
@@ -81,47 +76,6 @@ async def canary_handle(client: Client, release: str) -> WorkflowHandle[Any, Any
     return handle
 
 
-def canary_table(status: CanaryStatus) -> Table:
-    """Every step's verdict with its figures, per gateway."""
-    table = Table(title=f"canary {status.release_id}: {status.state.value}, "
-                        f"weight {status.weight} %")
-    for col in ("step", "verdict", "gateway", "requests c/s", "errors c/s", "p99 ms c/s", "PSI"):
-        table.add_column(col, no_wrap=col == "gateway")
-    for a in status.analyses:
-        for f in a.figures or ():
-            p99 = (f"{f.canary_p99_ms:.1f}" if f.canary_p99_ms is not None else "-") + "/" + \
-                  (f"{f.stable_p99_ms:.1f}" if f.stable_p99_ms is not None else "-")
-            table.add_row(f"{a.weight} %", a.verdict.value, f.gateway,
-                          f"{f.canary_requests}/{f.stable_requests}",
-                          f"{f.canary_error_rate:.3f}/{f.stable_error_rate:.3f}", p99,
-                          f"{f.psi:.3f}")
-        if not a.figures:
-            table.add_row(f"{a.weight} %", a.verdict.value, "-", "-", "-", "-", "-")
-    return table
-
-
-def canary_footer(status: CanaryStatus) -> str:
-    """Problems, pause reason and rollback cause under the table."""
-    lines = [f"{a.weight} % {a.verdict.value}: {'; '.join(a.reasons)}"
-             for a in status.analyses if a.reasons]
-    lines += [f"[yellow]gateway {p.gateway}[/yellow]: {p.operation} failing since "
-              f"{p.since:%H:%M:%S} ({p.attempts} attempts): {p.message}" for p in status.problems]
-    if status.pause_reason:
-        lines.append(f"[yellow]paused:[/yellow] {status.pause_reason}")
-    if status.rollback_cause:
-        lines.append(f"[red]rollback:[/red] {status.rollback_cause}")
-    return "\n".join(lines)
-
-
-def _run(coro: Any) -> Any:
-    try:
-        return asyncio.run(coro)
-    except MedpipeError as e:
-        _fail(e.message)
-    except RPCError as e:
-        _fail(f"Temporal refused the request: {e.message}")
-
-
 @click.command()
 @click.argument("release")
 @click.option("--reason", required=True, help="Why (recorded with the rollback).")
@@ -130,6 +84,7 @@ def _run(coro: Any) -> Any:
 @click.option("--signal", "as_signal", is_flag=True,
               help="Fire and forget (Signal) instead of waiting for confirmation (Update).")
 @click.pass_obj
+@clear_errors
 def rollback(cfg: StackConfig, release: str, reason: str, incident: str,
              requested_by: str | None, as_signal: bool) -> None:
     """Roll a release's canary back everywhere; returns when every gateway serves 0 % canary."""
@@ -137,8 +92,7 @@ def rollback(cfg: StackConfig, release: str, reason: str, incident: str,
         request = RollbackRequest(reason=reason, incident=incident,
                                   requested_by=_who(requested_by))
     except ValueError:
-        _fail("a rollback needs a reason (--reason \"...\")")
-        return
+        fail("a rollback needs a reason (--reason \"...\")")
 
     async def go() -> None:
         client = await connect(cfg)
@@ -153,11 +107,10 @@ def rollback(cfg: StackConfig, release: str, reason: str, incident: str,
             result: CanaryRollbackResult = await handle.execute_update(
                 "rollback", request, result_type=CanaryRollbackResult)
         except WorkflowUpdateFailedError as e:
-            _fail(f"rollback refused: {_update_refusal(e)}")
-            return
+            fail(f"rollback refused: {_update_refusal(e)}")
         except RPCError as e:
             if e.status == RPCStatusCode.NOT_FOUND:
-                _fail(f"{handle.id} has already ended: nothing left to roll back")
+                fail(f"{handle.id} has already ended: nothing left to roll back")
             raise
         seconds = time.perf_counter() - started
         weights = ", ".join(f"{g} {w} %" for g, w in sorted(result.canary_weights.items()))
@@ -166,9 +119,9 @@ def rollback(cfg: StackConfig, release: str, reason: str, incident: str,
             console.print(f"[green]rolled back[/green] in {seconds:.2f}s: {what} on every "
                           f"gateway ({weights})")
         else:
-            _fail(f"rollback did not complete ({result.state.value}): {weights}")
+            fail(f"rollback did not complete ({result.state.value}): {weights}")
 
-    _run(go())
+    run(go())
 
 
 def _control(update: str, past: str) -> Any:
@@ -176,6 +129,7 @@ def _control(update: str, past: str) -> Any:
     @click.argument("release")
     @click.option("--by", "requested_by", default=None, help="Who (default: your user name).")
     @click.pass_obj
+    @clear_errors
     def command(cfg: StackConfig, release: str, requested_by: str | None) -> None:
         async def go() -> None:
             client = await connect(cfg)
@@ -184,11 +138,10 @@ def _control(update: str, past: str) -> Any:
                 status: CanaryStatus = await handle.execute_update(
                     update, _who(requested_by), result_type=CanaryStatus)
             except WorkflowUpdateFailedError as e:
-                _fail(f"{update} refused: {_update_refusal(e)}")
-                return
+                fail(f"{update} refused: {_update_refusal(e)}")
             console.print(f"{handle.id} {past}: {status.state.value}, weight {status.weight} %")
 
-        _run(go())
+        run(go())
 
     return command
 
@@ -204,6 +157,7 @@ promote.help = "Skip the remaining steps and promote now (on-call decision)."
 @click.command()
 @click.argument("release")
 @click.pass_obj
+@clear_errors
 def canary(cfg: StackConfig, release: str) -> None:
     """Show a canary's state and every step's verdict with its figures."""
 
@@ -216,7 +170,7 @@ def canary(cfg: StackConfig, release: str) -> None:
         if footer:
             console.print(footer)
 
-    _run(go())
+    run(go())
 
 
 # -- traffic ----------------------------------------------------------------------------
@@ -273,27 +227,24 @@ async def send_traffic(urls: list[str], model: str, rows: list[list[float]], rat
 @click.option("--gateway", "urls", multiple=True,
               help="Public gateway URL (repeatable; default: every gateway of the fleet).")
 @click.pass_obj
+@clear_errors
 def traffic(cfg: StackConfig, rate: float, duration: float | None, data_path: str | None,
             model: str | None, urls: tuple[str, ...]) -> None:
     """Send Open Inference Protocol requests built from validation data (for canaries)."""
     from medpipe.workers.sample import FEATURES
 
     if rate <= 0:
-        _fail("--rate must be positive")
+        fail("--rate must be positive")
     data = Path(data_path) if data_path else Path(cfg.home) / "sample" / "cohort.csv"
     targets = [(u, model) for u in urls] if urls else \
         [(g.public_url, model or g.model) for g in cfg.fleet.gateways if g.public_url]
     if not targets:
-        _fail("no gateway to send to: pass --gateway URL or configure fleet.gateways")
+        fail("no gateway to send to: pass --gateway URL or configure fleet.gateways")
     if any(not m for _, m in targets):
-        _fail("which model? pass --model NAME")
-    try:
-        rows = feature_rows(data, list(FEATURES))
-    except MedpipeError as e:
-        _fail(e.message)
-        return
+        fail("which model? pass --model NAME")
+    rows = feature_rows(data, list(FEATURES))
     if not rows:
-        _fail(f"{data} has no rows")
+        fail(f"{data} has no rows")
     counts = {"ok": 0, "failed": 0, "unreachable": 0}
     console.print(f"sending {rate:g} req/s to {len(targets)} gateway(s); Ctrl-C to stop")
 
@@ -336,11 +287,13 @@ def traffic(cfg: StackConfig, rate: float, duration: float | None, data_path: st
               help="Fingerprint (sha256 of the public key PEM) of a key no longer trusted.")
 @click.option("--threads", type=int, default=1, show_default=True)
 @click.option("--log-level", default="warning", show_default=True)
+@clear_errors
 def gateway(host: str, port: int, admin_port: int, tls_cert: str, tls_key: str,
             client_ca: str, model_name: str, require_signature: bool,
             trusted_keys: tuple[str, ...], revoked: tuple[str, ...], threads: int,
             log_level: str) -> None:
     """Run the inference gateway (OIP v2, weighted stable/canary slots, mTLS admin API)."""
+    require_extras("the gateway", "gateway", *(("sign",) if trusted_keys else ()))
     from medpipe.workers.gateway.server import AdminTLS, serve
     from medpipe.workers.gateway.verify import OMSVerifier
 

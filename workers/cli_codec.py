@@ -15,6 +15,7 @@ import click
 
 from medpipe.activities.signing.ledger import Ledger
 from medpipe.contracts.errors import InvalidInput, MedpipeError
+from medpipe.workers.cli_errors import clear_errors
 from medpipe.workers.codec import KEYRING_FILE, EncryptionCodec
 from medpipe.workers.codec_server import AUDIT_FILE, DEFAULT_UI_ORIGIN, CodecServer, ServerTLS
 from medpipe.workers.config import medpipe_home
@@ -79,6 +80,7 @@ _keyring = click.option("--keyring", envvar="MEDPIPE_CODEC_KEYRING", default=Non
 @_key_uri
 @_kek
 @_keyring
+@clear_errors
 def codec_server(host: str, port: int, token_env: str, ui_origins: tuple[str, ...],
                  namespaces: tuple[str, ...], tls_cert: str | None, tls_key: str | None,
                  client_ca: str | None, oidc_issuer: str | None, oidc_audience: str | None,
@@ -132,6 +134,7 @@ def codec_server(host: str, port: int, token_env: str, ui_origins: tuple[str, ..
 @_key_uri
 @_kek
 @_keyring
+@clear_errors
 def codec_rotate(key_uri: str, kek: str, keyring: str | None) -> None:
     """Add a new current codec key; payloads sealed under older keys still decode."""
     codec = _codec(key_uri, kek, keyring)

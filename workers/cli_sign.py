@@ -10,39 +10,16 @@ Register with ``for command in cli_sign.COMMANDS: cli.add_command(command)``.
 
 from __future__ import annotations
 
-import functools
 import json
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from medpipe.contracts.errors import (
-    IntegrityError,
     InvalidInput,
-    LedgerTampered,
-    MedpipeError,
-    SignatureInvalid,
 )
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _one_line_errors(fn: F) -> F:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (SignatureInvalid, LedgerTampered, IntegrityError) as e:
-            click.echo(f"REFUSED: {e.message}", err=True)
-            sys.exit(1)
-        except MedpipeError as e:
-            click.echo(f"error: {e.message}", err=True)
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
+from medpipe.workers.cli_errors import clear_errors
 
 
 def _read_keys(paths: tuple[str, ...]) -> list[bytes]:
@@ -77,7 +54,7 @@ def _revoked(values: tuple[str, ...]) -> set[str]:
               help="Check a release evidence directory (and MODEL against it, if given).")
 @click.option("--expect", multiple=True, help="Identity the bundle must carry, e.g. "
                                                "release_id=release-sepsis-3.")
-@_one_line_errors
+@clear_errors
 def verify_command(model: Path | None, bundle: Path | None, keys: tuple[str, ...],
                    revoked: tuple[str, ...], evidence: Path | None,
                    expect: tuple[str, ...]) -> None:
@@ -150,7 +127,7 @@ def _ledger(store: str, checkpoint_store: str | None = None, key_uri: str | None
               help="Public key (PEM) to include in the evidence.")
 @click.option("--key-uri", help="Key provider URI, to include the signing key's public key.")
 @click.option("--key-id", help="Signing key id in --key-uri.")
-@_one_line_errors
+@clear_errors
 def evidence_command(release: str, out_dir: Path, store: str | None,
                      checkpoint_store: str | None, keys: tuple[str, ...], key_uri: str | None,
                      key_id: str | None) -> None:
@@ -184,7 +161,7 @@ def ledger_group() -> None:
               help="Trusted public key (PEM); repeatable (old keys after a rotation too).")
 @click.option("--expect-head", help="SEQ:HASH the chain must contain (from evidence or a "
                                     "previous verify).")
-@_one_line_errors
+@clear_errors
 def ledger_verify(store: str | None, checkpoint_store: str | None, keys: tuple[str, ...],
                   expect_head: str | None) -> None:
     """Verify every entry, link, signature and the head checkpoint."""
@@ -204,7 +181,7 @@ def ledger_verify(store: str | None, checkpoint_store: str | None, keys: tuple[s
 @click.option("--store", default=None, help="Bucket URI of the ledger (default: the deployment's).")
 @click.option("--release", "release_id", help="Only this release's entries.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@_one_line_errors
+@clear_errors
 def ledger_show(store: str | None, release_id: str | None, as_json: bool) -> None:
     """List ledger entries (unverified: run ``ledger verify`` to check them)."""
     if release_id and not release_id.startswith("release-"):

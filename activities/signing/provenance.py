@@ -17,9 +17,7 @@ allows extension fields; verifiers ignore what they do not know).
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -40,11 +38,10 @@ from medpipe.contracts.provenance import (
     SignatureRefusal,
     VerifiedProvenance,
 )
+from medpipe.revision import code_revision
 
 SLSA_PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://medpipe/release/v1"
-#: Environment variable naming the code revision when there is no git checkout.
-REVISION_ENV = "MEDPIPE_CODE_REVISION"
 
 _SENSITIVE_KEY = re.compile(r"secret|passw|token|credential|api[_-]?key|private|pin$|"
                             r"^pin|auth|cookie|session", re.IGNORECASE)
@@ -75,21 +72,6 @@ def sanitize(value: Any) -> Any:
     if isinstance(value, str) and "://" in value:
         return _clean_uri(value)
     return value
-
-
-def code_revision(repo: Path | None = None) -> str | None:
-    """The pipeline's code revision: ``MEDPIPE_CODE_REVISION``, else ``git rev-parse HEAD``."""
-    env = os.environ.get(REVISION_ENV)
-    if env:
-        return env.strip()
-    where = repo or Path(__file__).resolve().parents[2]
-    try:
-        out = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    rev = out.stdout.strip()
-    return rev if re.fullmatch(r"[0-9a-f]{40,64}", rev) else None
 
 
 def _descriptor(a: ArtifactDigest, **extra: Any) -> dict[str, Any]:

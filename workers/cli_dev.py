@@ -1,0 +1,164 @@
+"""``medpipe dev``: the one-command local stack, for developers and the demo.
+
+Temporal dev server + UI, one worker per profile, the inference gateways and
+the codec server, supervised in the background (``workers/dev.py`` does the
+work; this module is its command line). Kept apart from the release commands
+because its audience is whoever runs the stack, not whoever releases models.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from medpipe.workers.cli_errors import clear_errors, fail
+from medpipe.workers.config import StackConfig, load_config, medpipe_home
+from medpipe.workers.extras import require_extras
+
+#: What the stack's processes import beyond the base: workers sign and validate,
+#: gateways export Prometheus metrics.
+STACK_EXTRAS = ("sign", "validate", "gateway")
+#: With ``--storage emulated`` the workers also talk to S3, GCS and Azure Blob.
+EMULATED_EXTRAS = ("aws", "gcp", "azure")
+console = Console()
+
+
+@click.group()
+def dev() -> None:
+    """The local stack: Temporal dev server + UI and one worker per profile."""
+
+
+@dev.command(name="up")
+@click.option("--storage", type=click.Choice(["local", "emulated"]), default=None,
+              help="local: directory buckets (default); emulated: the AWS, GCP and Azure "
+                   "profiles on moto (S3), gcp-storage-emulator and Azurite.")
+@click.pass_context
+@clear_errors
+def dev_up(ctx: click.Context, storage: str | None) -> None:
+    """Start the local stack (no-op if it already runs)."""
+    from medpipe.workers import dev as stack
+    from medpipe.workers.config import STORAGE_MODE_FILE
+
+    cfg: StackConfig = ctx.obj
+    clouds = EMULATED_EXTRAS if (storage or cfg.storage) == "emulated" else ()
+    require_extras("the local stack (its workers and gateways)", *STACK_EXTRAS, *clouds)
+    home = medpipe_home()
+    if storage and storage != cfg.storage:
+        state = stack.read_state(home)
+        if state and stack.supervisor_alive(state):
+            fail(f"the local stack runs with {cfg.storage} storage; `medpipe dev down` first")
+        home.mkdir(parents=True, exist_ok=True)
+        (home / STORAGE_MODE_FILE).write_text(storage)
+        os.environ["MEDPIPE_STORAGE"] = storage
+        cfg = load_config(ctx.find_root().params.get("config_path"))
+    from medpipe.workers.devports import PortsInUse
+
+    try:
+        state = stack.up(cfg, home)
+    except PortsInUse as e:
+        fail(e.message, code=1)
+    except TimeoutError as e:
+        fail(str(e), code=1)
+    console.print(f"local stack up ({len(state['children'])} processes, {cfg.storage} storage);"
+                  f" state in {home}")
+    console.print(f"  Temporal: {cfg.temporal_address}   Web UI: {cfg.ui_url}")
+    if cfg.codec_enabled:
+        console.print(f"  Web UI with decoded payloads: {stack.one_url(cfg)} (log in once with "
+                      f"the token in {stack.codec_token_path(cfg)})")
+
+
+@dev.command(name="init")
+@click.pass_obj
+@clear_errors
+def dev_init(cfg: StackConfig) -> None:
+    """Create the deployment's local state without starting anything: buckets, keys (local
+    keyring), the exported public signing key, codec keyring and token, gateway admin PKI.
+    (Containers run this once before the services start.)"""
+    from medpipe.workers import dev as stack
+
+    stack.ensure_local_buckets(cfg, all_schemes=True)
+    stack.prepare_security(cfg)
+    if cfg.fleet.gateways:
+        stack.ensure_gateway_pki(cfg)
+    console.print(f"initialised {cfg.home}: keys, codec keyring, gateway PKI")
+
+
+@dev.command(name="down")
+@clear_errors
+def dev_down() -> None:
+    """Stop the local stack started by `dev up` (and nothing else)."""
+    from medpipe.workers import dev as stack
+
+    console.print("stopped" if stack.down(medpipe_home()) else "no local stack was running")
+
+
+@dev.command(name="status")
+@click.pass_obj
+@clear_errors
+def dev_status(cfg: StackConfig) -> None:
+    """Show each process of the local stack."""
+    from medpipe.workers import dev as stack
+
+    home = medpipe_home()
+    state = stack.read_state(home)
+    if not state or not stack.supervisor_alive(state):
+        console.print("no local stack is running (start it with `medpipe dev up`)")
+        sys.exit(1)
+    table = Table(title=f"local stack ({home})")
+    for col in ("process", "pid", "state", "restarts", "up for"):
+        table.add_column(col)
+    colors = {"running": "green", "restarted": "yellow", "dead": "red", "crash-looping": "red"}
+    unhealthy = []
+    for name, c in state["children"].items():
+        health = stack.child_health(c)
+        if health in ("dead", "crash-looping"):
+            unhealthy.append(f"{name} ({health}, last exit {c.get('last_exit')}; {c['log']})")
+        table.add_row(name, str(c["pid"]), f"[{colors[health]}]{health}[/{colors[health]}]",
+                      str(c["restarts"]), f"{time.time() - c['started']:.0f}s")
+    console.print(table)
+    console.print(f"Temporal {cfg.temporal_address}: "
+                  f"{'reachable' if stack.port_open(cfg.temporal_address) else 'NOT reachable'}"
+                  f" · Web UI {cfg.ui_url}")
+    if unhealthy:
+        fail("not healthy: " + "; ".join(unhealthy), code=1)
+
+
+@dev.command(name="logs")
+@click.argument("process", required=False)
+@click.option("-n", "lines", default=40, show_default=True)
+@click.option("-f", "follow", is_flag=True, help="Keep printing new lines.")
+@clear_errors
+def dev_logs(process: str | None, lines: int, follow: bool) -> None:
+    """Print the logs of one process (or list them)."""
+    logs = medpipe_home() / "logs"
+    if not process:
+        for p in sorted(logs.glob("*.log")):
+            console.print(p.stem)
+        return
+    path = logs / f"{process}.log"
+    if not path.exists():
+        fail(f"no log for '{process}' in {logs}")
+    with open(path, "rb") as fh:
+        tail = fh.read().decode(errors="replace").splitlines()[-lines:]
+        click.echo("\n".join(tail))
+        while follow:
+            line = fh.readline()
+            if line:
+                click.echo(line.decode(errors="replace"), nl=False)
+            else:
+                time.sleep(0.3)
+
+
+@dev.command(name="supervise", hidden=True)
+@click.pass_obj
+@clear_errors
+def dev_supervise(cfg: StackConfig) -> None:
+    """(internal) Run the stack supervisor in the foreground."""
+    from medpipe.workers import dev as stack
+
+    stack.supervise(cfg, medpipe_home())

@@ -1,0 +1,127 @@
+"""How the ``medpipe`` commands draw releases and canaries: rich tables and the lines under them.
+
+Pure functions of the status contracts, so the live view (``watch``), the
+one-shot views (``status``, ``canary``, ``list``) and any future front end
+draw the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from temporalio.client import WorkflowExecution
+
+from medpipe.contracts.canary import CanaryStatus
+from medpipe.contracts.release import ReleaseState, ReleaseStatus, StageOutcome
+
+
+def status_table(status: ReleaseStatus) -> Table:
+    """Per-stage table: where each stage ran, how long, how it ended, what moved it."""
+    table = Table(title=f"{status.release_id} — {status.state.value}")
+    for col in ("stage", "cloud/region/host", "accelerator", "seconds", "outcome", "failovers"):
+        table.add_column(col)
+    for s in status.stages:
+        where = f"{s.ran_on.cloud}/{s.ran_on.region}/{s.ran_on.host}" if s.ran_on else "-"
+        accel = (s.ran_on.accelerator if s.ran_on else "-") + (" (degraded)" if s.degraded else "")
+        fos = "; ".join(f"{f.from_queue}→{f.to_queue or 'none'} ({f.cause.value}, "
+                        f"{f.seconds:.1f}s)" for f in s.failovers) or "-"
+        color = "green" if s.outcome is StageOutcome.SUCCEEDED else "red"
+        table.add_row(s.stage.value, where, accel, f"{s.seconds:.2f}",
+                      f"[{color}]{s.outcome.value}[/{color}]", fos)
+    if status.current_stage and status.state in (ReleaseState.RUNNING, ReleaseState.WAITING) \
+            and status.current_stage not in {s.stage for s in status.stages}:
+        table.add_row(status.current_stage.value, "-", "-", "-",
+                      "[yellow]waiting[/yellow]" if status.waiting else "[yellow]running[/yellow]",
+                      "-")
+    return table
+
+
+def status_footer(status: ReleaseStatus) -> str:
+    """Lines under the table: waiting reason, metrics, error."""
+    lines = []
+    if status.waiting:
+        w = status.waiting
+        lines.append(f"[yellow]waiting:[/yellow] {w.reason} "
+                     f"(round {w.rounds}, next try {w.next_try_at:%H:%M:%S})")
+    if status.evaluation:
+        m = status.evaluation.metrics
+        lines.append(f"evaluation: AUROC {m.auroc:.4f}, accuracy {m.accuracy:.4f}, "
+                     f"calibration error {m.calibration_error:.4f} on {m.rows} held-out rows "
+                     f"({status.evaluation.execution_provider})")
+    if status.gate and status.gate.baseline:
+        b = status.gate.baseline
+        lines.append(f"in service ({status.gate.baseline_version}) on the same rows: AUROC "
+                     f"{b.auroc:.4f}, calibration error {b.calibration_error:.4f}")
+    if status.gate:
+        verdict = "[green]passed[/green]" if status.gate.passed else "[red]failed[/red]"
+        lines.append(f"model gate: {verdict}" + (f" — {'; '.join(status.gate.reasons)}"
+                                                 if status.gate.reasons else ""))
+    if status.canary:
+        c = status.canary
+        steps = ", ".join(f"{a.weight}% {a.verdict.value}" for a in c.analyses) or "no steps"
+        what = "initial deployment" if c.initial_deploy else steps
+        lines.append(f"canary: {c.state.value} ({what})"
+                     + (f" — {c.rollback_cause}" if c.rollback_cause else ""))
+    if status.error:
+        lines.append(f"[red]failed:[/red] {status.error}")
+    return "\n".join(lines)
+
+
+def canary_table(status: CanaryStatus) -> Table:
+    """Every step's verdict with its figures, per gateway."""
+    table = Table(title=f"canary {status.release_id}: {status.state.value}, "
+                        f"weight {status.weight} %")
+    for col in ("step", "verdict", "gateway", "requests c/s", "errors c/s", "p99 ms c/s", "PSI"):
+        table.add_column(col, no_wrap=col == "gateway")
+    for a in status.analyses:
+        for f in a.figures or ():
+            p99 = (f"{f.canary_p99_ms:.1f}" if f.canary_p99_ms is not None else "-") + "/" + \
+                  (f"{f.stable_p99_ms:.1f}" if f.stable_p99_ms is not None else "-")
+            table.add_row(f"{a.weight} %", a.verdict.value, f.gateway,
+                          f"{f.canary_requests}/{f.stable_requests}",
+                          f"{f.canary_error_rate:.3f}/{f.stable_error_rate:.3f}", p99,
+                          f"{f.psi:.3f}")
+        if not a.figures:
+            table.add_row(f"{a.weight} %", a.verdict.value, "-", "-", "-", "-", "-")
+    return table
+
+
+def canary_footer(status: CanaryStatus) -> str:
+    """Problems, pause reason and rollback cause under the table."""
+    lines = [f"{a.weight} % {a.verdict.value}: {'; '.join(a.reasons)}"
+             for a in status.analyses if a.reasons]
+    lines += [f"[yellow]gateway {p.gateway}[/yellow]: {p.operation} failing since "
+              f"{p.since:%H:%M:%S} ({p.attempts} attempts): {p.message}" for p in status.problems]
+    if status.pause_reason:
+        lines.append(f"[yellow]paused:[/yellow] {status.pause_reason}")
+    if status.rollback_cause:
+        lines.append(f"[red]rollback:[/red] {status.rollback_cause}")
+    return "\n".join(lines)
+
+
+def release_view(status: ReleaseStatus, canary: CanaryStatus | None) -> Any:
+    """The stage table, plus the canary's step table and footer when there is a canary."""
+    if canary is None:
+        return status_table(status)
+    parts: list[Any] = [status_table(status), canary_table(canary)]
+    footer = canary_footer(canary)
+    if footer:
+        parts.append(footer)
+    return Group(*parts)
+
+
+def releases_table(releases: Iterable[WorkflowExecution]) -> Table:
+    """One row per release, from its search attributes (no payload is decoded)."""
+    table = Table()
+    for col in ("release", "model", "version", "stage", "cloud", "state", "started"):
+        table.add_column(col)
+    for wf in releases:
+        get = {p.key.name: p.value for p in wf.typed_search_attributes}
+        table.add_row(wf.id, str(get.get("MedpipeModel", "")), str(get.get("MedpipeVersion", "")),
+                      str(get.get("MedpipeStage", "")), str(get.get("MedpipeCloud", "")),
+                      str(get.get("MedpipeState", "")),
+                      f"{wf.start_time:%Y-%m-%d %H:%M:%S}" if wf.start_time else "")
+    return table

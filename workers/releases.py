@@ -1,0 +1,109 @@
+"""The client API of releases: start one, read its status, follow it, list them.
+
+What the ``medpipe`` commands, the tests and the benchmarks share; it speaks
+in contracts and prints nothing (rendering is ``workers/cli_render.py``).
+Every function takes a connected ``Client`` (``workers.client.connect``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecution, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from medpipe.contracts.canary import CanaryStatus, canary_id
+from medpipe.contracts.release import ReleaseRequest, ReleaseStatus, release_id
+from medpipe.contracts.summary import Summary
+from medpipe.workers.undecodable import raise_if_undecodable
+
+__all__ = ["start_release", "query_status", "first_status", "canary_status", "follow_release",
+           "list_releases", "release_query", "release_id"]
+
+
+async def start_release(client: Client, request: ReleaseRequest) -> WorkflowHandle[Any, Any]:
+    """Start (or attach to) the workflow of ``request``.
+
+    Re-submitting a running or succeeded release attaches to it; a failed one
+    may be released again.
+    """
+    allowed = ", ".join(request.residency.allowed_jurisdictions)
+    try:
+        return await client.start_workflow(
+            "ReleaseWorkflow", request, id=request.release_id,
+            task_queue=request.fleet.control_queue, result_type=ReleaseStatus,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            static_summary=Summary(f"Release {request.model} {request.version}"),
+            static_details=Summary(f"Model **{request.model}** version **{request.version}**, "
+                                   f"requested by {request.requested_by}. Identifiable data "
+                                   f"allowed in: {allowed}."),
+            search_attributes=None)
+    except WorkflowAlreadyStartedError:
+        # Closed and not failed: this version was already released; attach to it.
+        return client.get_workflow_handle(request.release_id, result_type=ReleaseStatus)
+
+
+async def query_status(handle: WorkflowHandle[Any, Any]) -> ReleaseStatus:
+    """The release's ``status`` query."""
+    return await handle.query("status", result_type=ReleaseStatus)
+
+
+async def first_status(client: Client, handle: WorkflowHandle[Any, Any]) -> ReleaseStatus:
+    """The first ``status`` of a release; if it does not come, say why when codec keys differ.
+
+    A query waits for the workflow's first task; workers that cannot decode the
+    input fail that task forever, so the query would end in a bare timeout.
+    """
+    try:
+        return await handle.query("status", result_type=ReleaseStatus,
+                                  rpc_timeout=timedelta(seconds=20))
+    except RPCError:
+        await raise_if_undecodable(client, handle.id)
+        raise
+
+
+async def canary_status(client: Client, release: str) -> CanaryStatus | None:
+    """The status of ``release``'s CanaryWorkflow, None while it has none."""
+    try:
+        return await client.get_workflow_handle(canary_id(release)).query(
+            "status", result_type=CanaryStatus)
+    except RPCError:
+        return None
+
+
+async def follow_release(client: Client, workflow_id: str,
+                         interval: float = 0.5) -> AsyncIterator[tuple[ReleaseStatus, bool]]:
+    """Yield ``(status, running)`` every ``interval`` seconds until the workflow closes
+    (the last one yielded has ``running`` False)."""
+    handle = client.get_workflow_handle(workflow_id)
+    while True:
+        desc = await handle.describe()
+        status = await query_status(handle)
+        running = desc.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+        yield status, running
+        if not running:
+            return
+        await asyncio.sleep(interval)
+
+
+def release_query(model: str | None = None, stage: str | None = None,
+                  state: str | None = None) -> str:
+    """The visibility query of releases, filtered through search attributes."""
+    clauses = ["WorkflowType = 'ReleaseWorkflow'"]
+    for attr, value in (("MedpipeModel", model), ("MedpipeStage", stage),
+                        ("MedpipeState", state)):
+        if value:
+            clauses.append(f"{attr} = '{value.replace(chr(39), '')}'")
+    return " AND ".join(clauses)
+
+
+async def list_releases(client: Client, query: str, limit: int) -> list[WorkflowExecution]:
+    """The releases matching ``query`` (see ``release_query``), newest first."""
+    return [wf async for wf in client.list_workflows(query, limit=limit)]
