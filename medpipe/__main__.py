@@ -1,5 +1,6 @@
 """``python -m medpipe``: the same command as the ``medpipe`` console script."""
 
-from medpipe.workers.cli import main
+from medpipe.workers.cli import run
 
-main()
+run()
+

@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import getpass
 import hashlib
+import logging
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -39,7 +41,7 @@ from medpipe.workers.cli_render import (
     status_footer,
     status_table,
 )
-from medpipe.workers.client import connect
+from medpipe.workers.client import connect, temporal_client_used
 from medpipe.workers.config import StackConfig, load_config
 from medpipe.workers.extras import require_extras
 from medpipe.workers.releases import (
@@ -281,8 +283,6 @@ def sample(out_dir: str, patients: int, visits: int, seed: int) -> None:
 def worker(cfg: StackConfig, profile_name: str, ingest_rate_limit: float | None,
            no_control: bool) -> None:
     """Run a worker for one profile of the fleet."""
-    import logging
-
     try:
         profile = cfg.fleet.find(profile_name)
     except KeyError as e:
@@ -311,7 +311,38 @@ for _command in cli_pseudo.COMMANDS:
 # for whoever runs the local stack
 main.add_command(cli_dev.dev)
 
-__all__ = ["main", "watch_release"]
+
+
+def run() -> NoReturn:
+    """The console script: ``main``, then exit without interpreter teardown once a Temporal
+    client was used.
+
+    The SDK's Rust threads may still release the GIL while CPython finalizes, which aborts the
+    process (SIGABRT, "PyGILState_Release: thread state … must be current when releasing";
+    temporalio/sdk-python#300): a refusal printed with exit status 2 would end as a crash,
+    about one run in three here. Output and logs are flushed first; nothing else of medpipe
+    relies on teardown (no atexit handlers).
+    """
+    try:
+        main()
+        code: int = 0
+    except SystemExit as e:
+        if not temporal_client_used():
+            raise
+        if e.code is None or isinstance(e.code, int):
+            code = e.code or 0
+        else:
+            print(e.code, file=sys.stderr)
+            code = 1
+    if not temporal_client_used():
+        sys.exit(code)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+__all__ = ["main", "run", "watch_release"]
 
 if __name__ == "__main__":
-    main()
+    run()

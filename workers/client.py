@@ -7,6 +7,7 @@ added here, and nothing else changes.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from temporalio.client import Client
@@ -17,6 +18,9 @@ from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 from medpipe.activities.tls import TLSSettings
 from medpipe.contracts.errors import AccessDenied, InvalidInput, ProviderUnavailable, TLSError
 from medpipe.workers.config import StackConfig
+
+#: Set once a Temporal client is created here: its Rust threads outlive it (see ``cli.run``).
+_CLIENT_USED = threading.Event()
 
 
 def _read(path: Path | None, what: str) -> bytes | None:
@@ -83,7 +87,13 @@ async def connect(config: StackConfig, converter: DataConverter | None = None) -
     return await _connect(config, converter)
 
 
+def temporal_client_used() -> bool:
+    """Whether this process has started a Temporal client (see ``workers.cli.run``)."""
+    return _CLIENT_USED.is_set()
+
+
 async def _connect(config: StackConfig, converter: DataConverter) -> Client:
+    _CLIENT_USED.set()
     try:
         return await Client.connect(
             config.temporal_address, namespace=config.namespace,

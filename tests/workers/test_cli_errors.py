@@ -104,3 +104,19 @@ def test_the_extras_table_matches_pyproject() -> None:
                                 f"({owner}, in {spec.extras_of(owner)}) maps to {extra}")
     assert not problems, "\n".join(problems)
     assert set(EXTRA_OF_MODULE.values()) <= set(spec.extras)
+
+
+def test_a_refusal_after_a_temporal_client_is_never_a_crash() -> None:
+    """temporalio/sdk-python#300: the SDK's threads could abort interpreter teardown (SIGABRT,
+    about one run in three here) after the one-line refusal; ``cli.run`` exits without it."""
+    import subprocess
+    import sys
+
+    from medpipe.workers.devserver import free_port
+
+    for _ in range(8):
+        r = subprocess.run([sys.executable, "-m", "medpipe", "--address",
+                            f"127.0.0.1:{free_port()}", "list"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2, r.stderr[-2000:]
+        assert "cannot reach Temporal" in r.stderr and "Fatal Python error" not in r.stderr
