@@ -204,6 +204,14 @@ def test_version_names_the_revision_recorded_at_build(base_env: BaseEnv) -> None
     told = base_env.run("medpipe", "--version", env={REVISION_ENV: "c0ffee" * 6})
     assert f"(revision {'c0ffee' * 6})" in told.stdout
 
+    # An installed copy inside some other git repository does not report that repository's
+    # commit (a virtualenv inside a project checkout is common).
+    git = ["git", "-C", str(base_env.root), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git[:3], "init", "-q"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "unrelated"], check=True)
+    inside = base_env.run("medpipe", "--version")
+    assert inside.stdout.strip() == f"medpipe 0.1.0 (revision {BUILT_REVISION})"
+
 
 def test_version_in_a_checkout_is_its_git_revision() -> None:
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,

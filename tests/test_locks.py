@@ -132,6 +132,7 @@ def test_run_and_the_dockerfile_install_the_locks() -> None:
     run = (ROOT / "run").read_text()
     assert 'pip" install -q --require-hashes -r "$lock"' in run
     assert 'pip" install -q --no-deps -e .' in run
+    assert 'stamp="$VENV/.medpipe-$1-$(cat "$lock" ' in run  # a changed lock reinstalls
     docker = (ROOT / "Dockerfile").read_text()
     assert "pip install --require-hashes -r requirements/all.txt" in docker
     assert "pip install --no-deps ." in docker
