@@ -28,6 +28,19 @@ EMULATED_EXTRAS = ("aws", "gcp", "azure")
 console = Console()
 
 
+def _require_emulators() -> None:
+    """Refuse before anything starts when an emulator binary is missing (the supervisor
+    would otherwise restart a process that cannot exist, forever)."""
+    from medpipe.workers import emulators
+
+    try:
+        emulators.moto_executable()
+        emulators.gcs_executable()
+        emulators.azurite_executable()
+    except FileNotFoundError as e:
+        fail(str(e))
+
+
 @click.group()
 def dev() -> None:
     """The local stack: Temporal dev server + UI and one worker per profile."""
@@ -45,8 +58,11 @@ def dev_up(ctx: click.Context, storage: str | None) -> None:
     from medpipe.workers.config import STORAGE_MODE_FILE
 
     cfg: StackConfig = ctx.obj
-    clouds = EMULATED_EXTRAS if (storage or cfg.storage) == "emulated" else ()
-    require_extras("the local stack (its workers and gateways)", *STACK_EXTRAS, *clouds)
+    emulated = (storage or cfg.storage) == "emulated"
+    require_extras("the local stack (its workers and gateways)", *STACK_EXTRAS,
+                   *(EMULATED_EXTRAS if emulated else ()))
+    if emulated:
+        _require_emulators()
     home = medpipe_home()
     if storage and storage != cfg.storage:
         state = stack.read_state(home)

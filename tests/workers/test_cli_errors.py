@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import pytest
@@ -120,3 +121,22 @@ def test_a_refusal_after_a_temporal_client_is_never_a_crash() -> None:
                            capture_output=True, text=True, timeout=60)
         assert r.returncode == 2, r.stderr[-2000:]
         assert "cannot reach Temporal" in r.stderr and "Fatal Python error" not in r.stderr
+
+
+def test_dev_up_without_an_emulator_refuses_before_starting_anything(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from medpipe.workers import dev, emulators
+
+    def must_not_start(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("dev up started the stack without its emulators")
+
+    monkeypatch.setattr(dev, "up", must_not_start)
+    home = tmp_path / "home"
+    monkeypatch.setenv("MEDPIPE_HOME", str(home))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.delenv("MEDPIPE_AZURITE_BLOB", raising=False)
+    monkeypatch.setattr(emulators, "ROOT", tmp_path / "no-checkout")
+    result = CliRunner().invoke(main, ["dev", "up", "--storage", "emulated"])
+    assert result.exit_code == 2, result.output
+    assert "azurite-blob is missing" in result.output and "Traceback" not in result.output
+    assert not home.exists()
