@@ -161,6 +161,14 @@ class Fleet(BaseModel):
                            "(identifiers: keep it in the home jurisdiction)")
     ledger_uri: str = Field(default="", description="bucket of the provenance ledger")
     queue_prefix: str = Field(default=DEFAULT_QUEUE_PREFIX, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    insecure_dev: bool = Field(default=False, description=(
+        "run without a key provider: artifacts in clear, no payload codec, no ledger. "
+        "Development only; said loudly in logs, the UI summary and the provenance"))
+
+    @property
+    def unprotected(self) -> bool:
+        """Whether identifiable data would be stored in clear (no key provider)."""
+        return not self.keys.enabled
 
     @property
     def control_queue(self) -> str:

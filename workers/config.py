@@ -7,17 +7,20 @@ profiles whose "buckets" are local directories.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from medpipe.activities.tls import TLSSettings
 from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.placement import Cloud, Fleet, GatewayTarget, WorkerProfile
 from medpipe.workers.pki import GatewayPKI
+
+log = logging.getLogger("medpipe.config")
 
 #: Where the local stack records its storage mode, so every command agrees with it.
 STORAGE_MODE_FILE = "storage-mode"
@@ -48,6 +51,18 @@ class StackConfig(BaseModel):
                          description="local: directory buckets; emulated: the AWS/GCP/Azure "
                                      "profiles on moto, gcp-storage-emulator and Azurite")
     emulator_base_port: int = 8900
+
+    @model_validator(mode="after")
+    def _fail_closed(self) -> StackConfig:
+        """Every fleet's stages handle identifiable data (ingest, pseudonymize): without a
+        key provider they would store it in clear, so refuse unless told it is a dev fleet."""
+        if self.fleet.unprotected and not self.fleet.insecure_dev:
+            raise ValueError(
+                "the fleet has no key provider (fleet.keys.key_uri): its stages handle "
+                "identifiable data, which would be stored in clear with no payload codec and "
+                "no ledger. Configure fleet.keys.key_uri (local://, aws-kms://, pkcs11://), "
+                "or set fleet.insecure_dev: true for a development fleet")
+        return self
 
     @property
     def codec_enabled(self) -> bool:
@@ -150,6 +165,10 @@ def load_config(path: str | None = None) -> StackConfig:
             tls[part] = value
     data["tls"] = tls
     try:
-        return StackConfig.model_validate(data)
+        config = StackConfig.model_validate(data)
     except ValidationError as e:
         raise InvalidInput(f"invalid configuration{' ' + path if path else ''}: {e}") from e
+    if config.fleet.unprotected:
+        log.warning("INSECURE DEV FLEET: no key provider (fleet.keys.key_uri); identifiable "
+                    "data is stored in clear, payloads are not encrypted, no ledger is kept")
+    return config

@@ -40,7 +40,9 @@ async def start_release(client: Client, request: ReleaseRequest) -> WorkflowHand
             task_queue=request.fleet.control_queue, result_type=ReleaseStatus,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            static_summary=Summary(f"Release {request.model} {request.version}"),
+            static_summary=Summary(("INSECURE DEV FLEET (no key provider): "
+                                    if request.fleet.unprotected else "")
+                                   + f"Release {request.model} {request.version}"),
             static_details=Summary(f"Model **{request.model}** version **{request.version}**, "
                                    f"requested by {request.requested_by}. Identifiable data "
                                    f"allowed in: {allowed}."),

@@ -107,6 +107,9 @@ async def run_worker(config: StackConfig, profile: WorkerProfile, *,
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if config.fleet.unprotected:
+        log.warning("INSECURE DEV FLEET (fleet.insecure_dev): no key provider; identifiable "
+                    "data handled by this worker is stored in clear")
     log.info("worker %s polling %s", ctx.worker_id,
              ", ".join(w.task_queue for w in workers))
     tasks = [asyncio.create_task(w.run()) for w in workers]

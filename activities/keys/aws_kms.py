@@ -1,7 +1,17 @@
 """``aws-kms://`` key provider: AWS KMS (moto's server in tests).
 
-``aws-kms://REGION`` (optionally ``?endpoint=http://127.0.0.1:PORT``);
-credentials come from the usual boto3 chain (env, profile, instance role).
+``aws-kms://REGION`` (optionally ``?endpoint=http://127.0.0.1:PORT`` and
+``&allow=KEY,KEY``); credentials come from the usual boto3 chain (env, profile,
+instance role).
+
+Which keys may unwrap. An envelope's header names the key that wrapped its data
+key, and whoever can write a bucket writes headers: unwrapping with whatever key
+the header names would let anyone who owns a KMS key forge envelopes (a new
+``vault/vN.sealed``) that pass every check. So ``unwrap`` and ``rewrap`` accept
+only keys the fleet configuration lists: ``allow=`` names ARNs, ``alias/…`` or
+medpipe key ids (a medpipe key id allows every version medpipe created for it).
+Without ``allow=`` only keys medpipe created in the caller's account (tagged
+``medpipe:key-id``) are accepted. Any other key is refused by its ARN.
 
 Names and versions. A medpipe key id ``kek-a`` is the KMS alias
 ``alias/kek-a`` (ids that already start with ``alias/`` or ``arn:``, or a bare
@@ -76,12 +86,15 @@ class AwsKmsProvider:
     def __init__(self, key_uri: str) -> None:
         parts = urlsplit(key_uri)
         query = parse_qs(parts.query)
-        unknown = set(query) - {"endpoint"}
+        unknown = set(query) - {"endpoint", "allow"}
         if parts.scheme != "aws-kms" or not parts.netloc or parts.path not in ("", "/") \
                 or unknown:
             raise InvalidInput(f"'{key_uri}' is not an AWS KMS key URI: expected "
-                               "aws-kms://REGION[?endpoint=URL]")
+                               "aws-kms://REGION[?endpoint=URL][&allow=KEY,KEY]")
         self.region = parts.netloc
+        self.allow = tuple(check_key_name(k.strip()) for v in query.get("allow", [])
+                           for k in v.split(",") if k.strip())
+        self._allowed_arns: frozenset[str] = frozenset()
         self.endpoint = query.get("endpoint", [None])[0]
         self.where = f"AWS KMS {self.region}" + (f" at {self.endpoint}" if self.endpoint else "")
         config = Config(
@@ -228,8 +241,48 @@ class AwsKmsProvider:
             raise KeyProviderError(f"wrapped key comes from provider '{wrapped.provider}', "
                                    f"not '{self.scheme}'")
 
+    def _resolve_allowed(self) -> frozenset[str]:
+        arns: set[str] = set()
+        for name in self.allow:
+            if name.startswith("arn:") and ":key/" in name:
+                arns.add(name)
+                continue
+            try:
+                arns.add(self._describe(name)["Arn"])
+            except KeyProviderError:
+                pass  # a listed alias that does not exist (yet): allows nothing
+            if not _is_literal_kms_id(name):
+                arns.update(self._versions_of(name))
+        return frozenset(arns)
+
+    def _check_allowed(self, key_id: str) -> None:
+        """Refuse a wrapping key the fleet configuration does not list (by its ARN).
+
+        Raises:
+            KeyProviderError: naming the key and the configured list.
+        """
+        if self.allow:
+            if key_id in self._allowed_arns:
+                return
+            self._allowed_arns = self._resolve_allowed()  # a rotation may have added one
+            if key_id in self._allowed_arns:
+                return
+            listed = ", ".join(self.allow)
+        else:
+            arn = self._describe(key_id)["Arn"]
+            try:
+                if self._tags(arn).get(_TAG_ID):
+                    return
+            except KeyProviderError:
+                pass  # tags we may not read: not a key of ours
+            listed = "keys medpipe created in this account (no allow= in the key URI)"
+        raise KeyProviderError(f"KMS key '{key_id}' is not one the fleet configuration lists "
+                               f"({listed}): refusing to unwrap with it (an envelope whose "
+                               "header names another key is forged or from another fleet)")
+
     def unwrap(self, wrapped: WrappedKey, context: Mapping[str, str]) -> bytes:
         self._check_origin(wrapped)
+        self._check_allowed(wrapped.key_id)
         meta = self._usable(wrapped.key_id, "ENCRYPT_DECRYPT")
         out = self._call("Decrypt", wrapped.key_id, self._client.decrypt,
                          CiphertextBlob=wrapped.wrapped, KeyId=meta["Arn"],
@@ -240,6 +293,7 @@ class AwsKmsProvider:
     def rewrap(self, wrapped: WrappedKey, context: Mapping[str, str],
                new_key_id: str | None = None) -> WrappedKey:
         self._check_origin(wrapped)
+        self._check_allowed(wrapped.key_id)
         source = self._usable(wrapped.key_id, "ENCRYPT_DECRYPT")
         if new_key_id is None:
             name = self._tags(source["Arn"]).get(_TAG_ID)

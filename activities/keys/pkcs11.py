@@ -1,7 +1,9 @@
 """``pkcs11://`` key provider: any PKCS#11 HSM (SoftHSM2 in tests).
 
 ``pkcs11:///path/to/module.so?token=LABEL&pin-env=VAR`` (or ``pin-file=/path``,
-a file readable by its owner only). The user PIN never appears in the URI,
+a file readable by its owner only), optionally ``&allow=NAME,NAME``: the key
+names (labels without ``#vN``) that may unwrap; an envelope whose header names
+another key in the token is refused by name. The user PIN never appears in the URI,
 in logs or in error messages. The token is found by *label*: slot ids change
 whenever tokens are added or removed.
 
@@ -173,7 +175,7 @@ class Pkcs11Provider:
         if "pin" in query or "pin-value" in query:
             raise InvalidInput("a PKCS#11 key URI must not carry the PIN: use pin-env= or "
                                "pin-file=")
-        unknown = set(query) - {"token", "pin-env", "pin-file"}
+        unknown = set(query) - {"token", "pin-env", "pin-file", "allow"}
         if unknown or not query.get("token") or ("pin-env" in query) == ("pin-file" in query):
             raise InvalidInput(f"PKCS#11 key URI for module {module_path} needs token= and "
                                f"exactly one of pin-env=/pin-file=: {usage}")
@@ -181,6 +183,8 @@ class Pkcs11Provider:
             raise KeyProviderError(f"PKCS#11 module {module_path} does not exist")
         self.module_path = module_path
         self.token_label = query["token"]
+        self.allow = frozenset(check_key_name(k.strip())
+                               for k in query.get("allow", "").split(",") if k.strip())
         self._pin_env = query.get("pin-env")
         self._pin_file = query.get("pin-file")
         # A URI without the PIN's source: safe to log.
@@ -310,8 +314,13 @@ class Pkcs11Provider:
         if wrapped.provider != self.scheme:
             raise KeyProviderError(f"wrapped key comes from provider '{wrapped.provider}', "
                                    f"not '{self.scheme}'")
-        if split_version(wrapped.key_id)[1] is None:
+        name, version = split_version(wrapped.key_id)
+        if version is None:
             raise KeyProviderError(f"wrapped key names no key version ('{wrapped.key_id}')")
+        if self.allow and name not in self.allow:
+            raise KeyProviderError(
+                f"key '{name}' in token '{self.token_label}' is not one the fleet configuration "
+                f"lists ({', '.join(sorted(self.allow))}): refusing to unwrap with it")
         versioned, kek = self._kek(session, wrapped.key_id)
         refused = KeyProviderError(
             f"wrapped key does not unwrap with '{versioned}': wrong encryption context (moved "

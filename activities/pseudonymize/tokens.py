@@ -26,7 +26,9 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -199,9 +201,23 @@ class FileVaultStore:
         self.path = Path(path)
 
     def load(self) -> bytes | None:
-        """The vault's bytes, or None when the file does not exist yet."""
+        """The vault's bytes, or None when the file does not exist yet.
+
+        The file maps tokens back to identifiers, in clear: like the local
+        keyring, it is refused when anyone but its owner may read it.
+
+        Raises:
+            KeyProviderError: the file is group- or world-accessible.
+        """
         try:
-            return self.path.read_bytes()
+            with self.path.open("rb") as f:
+                mode = os.fstat(f.fileno()).st_mode
+                if mode & 0o077:
+                    raise KeyProviderError(
+                        f"vault file {self.path} has mode {stat.S_IMODE(mode):04o}: it maps "
+                        f"tokens to identifiers and must be readable by its owner only "
+                        f"(chmod 600 {self.path})")
+                return f.read()
         except FileNotFoundError:
             return None
 

@@ -84,6 +84,16 @@ def _descriptor(a: ArtifactDigest, **extra: Any) -> dict[str, Any]:
     return d
 
 
+def _internal(inp: ProvenanceInput) -> dict[str, Any]:
+    """The release id, and a loud mark when the fleet ran without a key provider."""
+    out: dict[str, Any] = {"releaseId": inp.release_id}
+    fleet = inp.request.get("fleet") or {}
+    if fleet.get("insecure_dev") or not (fleet.get("keys") or {}).get("key_uri", True):
+        out["insecureDev"] = ("no key provider: identifiable data was stored in clear "
+                              "(fleet.insecure_dev)")
+    return out
+
+
 def build_statement(inp: ProvenanceInput) -> dict[str, Any]:
     """The in-toto Statement v1 with the SLSA provenance v1 predicate of ``inp``."""
     deps = [_descriptor(inp.model, annotations={"role": "model"})]
@@ -116,7 +126,7 @@ def build_statement(inp: ProvenanceInput) -> dict[str, Any]:
             "buildDefinition": {
                 "buildType": BUILD_TYPE,
                 "externalParameters": sanitize(inp.request),
-                "internalParameters": {"releaseId": inp.release_id},
+                "internalParameters": _internal(inp),
                 "resolvedDependencies": deps,
             },
             "runDetails": {

@@ -47,3 +47,19 @@ def test_bad_input_is_one_line_error(tmp_path: Path) -> None:
     res = CliRunner().invoke(pseudonymize_cmd, [str(src), str(tmp_path / "y.csv")])
     assert res.exit_code == 2
     assert "not covered by the policy" in res.output and "Traceback" not in res.output
+
+
+def test_vault_file_readable_by_others_is_refused(cohort_csv: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out, vault = tmp_path / "o.csv", tmp_path / "vault.json"
+    res = runner.invoke(pseudonymize_cmd, [str(cohort_csv), str(out), "--vault", str(vault)])
+    assert res.exit_code == 0, res.output
+    assert vault.stat().st_mode & 0o777 == 0o600  # written owner-only
+    token = pacsv.read_csv(out).column("patient_id")[0].as_py()
+    for mode in (0o640, 0o604):
+        vault.chmod(mode)
+        res = runner.invoke(reidentify_cmd, [token, "--vault", str(vault), "--reason", "audit"])
+        assert res.exit_code != 0 and f"has mode {mode:04o}" in res.output, res.output
+        assert "chmod 600" in res.output and "Traceback" not in res.output
+        res = runner.invoke(pseudonymize_cmd, [str(cohort_csv), str(out), "--vault", str(vault)])
+        assert res.exit_code != 0 and "readable by its owner only" in res.output
