@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import _procs  # noqa: E402
+
 from medpipe.activities.tls import client_context  # noqa: E402
 from medpipe.contracts.deploy import GatewayStatus  # noqa: E402
 from medpipe.contracts.placement import Fleet, GatewayTarget  # noqa: E402
@@ -64,9 +66,9 @@ class LocalGateways:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         for target in self.targets:
             log = open(self.root / f"{target.name}.log", "ab")
-            self.procs.append(subprocess.Popen(
+            self.procs.append(_procs.spawn(
                 self._command(target), stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, env=env, cwd=ROOT, start_new_session=True))
+                stdin=subprocess.DEVNULL, env=env, cwd=ROOT))
             log.close()
         admin_tls = client_context(self.pki.deployer_tls, setting="gateway_tls",
                                    purpose="gateway admin APIs")
@@ -102,11 +104,7 @@ class LocalGateways:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
         for proc in self.procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            _procs.stop_group(proc.pid, grace=10)
 
     async def status(self, target: GatewayTarget) -> GatewayStatus:
         """``GET /admin/status`` of one gateway, over mutual TLS."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -15,6 +14,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import _procs  # noqa: E402
+
 from medpipe.activities.storage.local import LocalStore  # noqa: E402
 from medpipe.contracts.placement import Cloud, Fleet, WorkerProfile  # noqa: E402
 from medpipe.workers.devserver import TemporalDevServer  # noqa: E402
@@ -22,7 +23,11 @@ from medpipe.workers.keysetup import ensure_keys, local_keys  # noqa: E402
 
 
 class BenchStack:
-    """A Temporal dev server, a fleet with local buckets, and worker processes on demand."""
+    """A Temporal dev server, a fleet with local buckets, and worker processes on demand.
+
+    Every process it starts is tracked by ``_procs``: stopped when the ``with`` block
+    ends, and also at exit or on SIGTERM/SIGINT should the bench be killed from outside.
+    """
 
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="medpipe-bench-"))
@@ -30,14 +35,13 @@ class BenchStack:
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def __enter__(self) -> BenchStack:
+        _procs.at_stop(self.server.stop)  # before start: a signal while it starts stops it
         self.server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         for p in self.procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
+            _procs.stop_group(p.pid, grace=0)
         self.server.stop()
 
     def fleet(self, missing: tuple[str, ...] = ()) -> Fleet:
@@ -72,22 +76,25 @@ class BenchStack:
         env = {**os.environ, "MEDPIPE_CONFIG": str(cfg),
                "MEDPIPE_TEMPORAL_ADDRESS": self.server.address, "PYTHONPATH": str(ROOT)}
         log = open(self.dir / f"worker-{len(self.procs)}.log", "ab")
-        proc = subprocess.Popen([sys.executable, "-m", "medpipe", "worker", "--profile",
-                                 profile, *extra], stdout=log, stderr=subprocess.STDOUT,
-                                env=env, start_new_session=True, cwd=ROOT)
+        proc = _procs.spawn([sys.executable, "-m", "medpipe", "worker", "--profile",
+                             profile, *extra], stdout=log, stderr=subprocess.STDOUT,
+                            env=env, cwd=ROOT)
         log.close()
         self.procs.append(proc)
         return proc
 
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
-        """SIGKILL a worker process."""
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        """SIGKILL a worker process (and its process group)."""
+        _procs.kill(proc)
 
 
-def wait_for_pollers(client, queues: list[str], timeout: float = 60.0):  # type: ignore[no-untyped-def]
-    """Wait until every queue has a poller (workers are up)."""
+def wait_for_pollers(client, queues: list[str], timeout: float = 60.0,  # type: ignore[no-untyped-def]
+                     pid: int | None = None):
+    """Wait until every queue has a poller (workers are up).
+
+    Temporal lists a dead worker's pollers for about a minute: with ``pid``, only a
+    poller whose identity ends in ``:PID`` (``WorkerContext.worker_id``) counts.
+    """
     import asyncio
 
     from temporalio.api.enums.v1 import TaskQueueType
@@ -100,7 +107,8 @@ def wait_for_pollers(client, queues: list[str], timeout: float = 60.0):  # type:
                     else TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)
             resp = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
                 namespace=client.namespace, task_queue=TaskQueue(name=q), task_queue_type=kind))
-            if not resp.pollers:
+            if not any(pid is None or p.identity.split("/")[0].endswith(f":{pid}")
+                       for p in resp.pollers):
                 return False
         return True
 
@@ -112,3 +120,22 @@ def wait_for_pollers(client, queues: list[str], timeout: float = 60.0):  # type:
             await asyncio.sleep(0.2)
 
     return loop()
+
+
+async def connect(address: str, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+    """A client of the bench's dev server, retried until its frontend reports healthy
+    (the port answers before the frontend does; on a loaded machine, seconds before)."""
+    import asyncio
+
+    from temporalio.client import Client
+
+    from medpipe.workers.client import data_converter
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            return await Client.connect(address, data_converter=data_converter())
+        except RuntimeError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)

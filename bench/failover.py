@@ -5,6 +5,10 @@ the worker SIGKILLed mid-activity, and a non-retryable ``ProviderUnavailable``.
 Prints median and max per cause against the goals:
 no worker ≤ schedule-to-start + 0.5 s; SIGKILL ≤ heartbeat timeout + 0.5 s;
 ProviderUnavailable ≤ 0.5 s. Run: ``./run bench failover``.
+
+Every trial has a deadline (``--trial-deadline``): a trial that does not end is
+reported as timed out, and every process the bench started is stopped on exit,
+error, SIGTERM and SIGINT (``_procs``).
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ import time
 import uuid
 from pathlib import Path
 
-from _stack import BenchStack, wait_for_pollers
+from _procs import trials as run_trials
+from _stack import BenchStack, connect, wait_for_pollers
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client
 
 from medpipe.contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus, Stage
-from medpipe.workers.client import data_converter
 from medpipe.workers.releases import start_release
 from medpipe.workers.sample import write_sample
 
@@ -72,19 +76,28 @@ async def trial_provider(client: Client, stack: BenchStack, fleet, sample) -> fl
 
 async def trial_sigkill(client: Client, stack: BenchStack, fleet, sample, big: Path) -> float:  # type: ignore[no-untyped-def]
     proc = stack.worker(fleet, "aws/us-east-1", "--no-control", "--ingest-rate-limit", "2000000")
-    await wait_for_pollers(client, [f"{fleet.queue_prefix}.aws.us-east-1.cpu"])
-    handle = await start_release(client, req(fleet, sample, big))
-    while True:
-        desc = await handle.describe()
-        if any(p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
-               and "aws" in p.last_worker_identity
-               for p in desc.raw_description.pending_activities):
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.3 + (uuid.uuid4().int % 1000) / 1000)  # kill at a random phase
-    killed_at = time.time()
-    stack.kill(proc)
-    status = await ingest_done(handle)
+    try:
+        # this process's poller, not the one a killed predecessor left listed
+        await wait_for_pollers(client, [f"{fleet.queue_prefix}.aws.us-east-1.cpu"],
+                               pid=proc.pid)
+        handle = await start_release(client, req(fleet, sample, big))
+        while True:
+            desc = await handle.describe()
+            if any(p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+                   and p.last_worker_identity.endswith(f":{proc.pid}")
+                   for p in desc.raw_description.pending_activities):
+                break
+            status = await handle.query("status", result_type=ReleaseStatus)
+            if any(s.stage is Stage.INGEST for s in status.stages):
+                await handle.terminate("bench/failover: ingest ran elsewhere")
+                raise RuntimeError("ingest ran without the aws worker: trial void")
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3 + (uuid.uuid4().int % 1000) / 1000)  # kill at a random phase
+        killed_at = time.time()
+        stack.kill(proc)
+        status = await ingest_done(handle)
+    finally:
+        stack.kill(proc)
     rec = next(s for s in status.stages if s.stage is Stage.INGEST)
     assert rec.failovers and rec.failovers[0].cause.value == "worker-lost", rec.failovers
     fo = rec.failovers[0]
@@ -94,27 +107,35 @@ async def trial_sigkill(client: Client, stack: BenchStack, fleet, sample, big: P
     return ingest_completed_at(status) - killed_at
 
 
-def summary(name: str, values: list[float], goal: float) -> None:
+def summary(name: str, values: list[float], timed_out: int, failed: int, goal: float) -> None:
+    late = (f"   {timed_out} trial(s) TIMED OUT" if timed_out else "") \
+        + (f"   {failed} trial(s) FAILED" if failed else "")
+    if not values:
+        print(f"{name:22} no trial ended{late}")
+        return
     med, mx = statistics.median(values), max(values)
-    verdict = "OK" if mx <= goal else "over goal"
-    print(f"{name:22} median {med:5.2f} s   max {mx:5.2f} s   goal <= {goal:.2f} s   {verdict}")
+    verdict = "OK" if mx <= goal and not (timed_out or failed) else "over goal"
+    print(f"{name:22} median {med:5.2f} s   max {mx:5.2f} s   goal <= {goal:.2f} s   "
+          f"{verdict}{late}")
 
 
-async def main(trials: int) -> None:
+async def main(trials: int, deadline: float) -> None:
     out = Path(tempfile.mkdtemp(prefix="medpipe-fo-"))
     sample = write_sample(out, patients=300, visits=3)
     big = out / "big.csv"
     header, _, body = sample["dataset"].read_bytes().partition(b"\n")
     big.write_bytes(header + b"\n" + body * 60)  # ~13 MB: ~6 s at 2 MB/s
-    print(f"schedule-to-start timeout {S2S} s, heartbeat timeout {HB} s, {trials} trials each")
+    print(f"schedule-to-start timeout {S2S} s, heartbeat timeout {HB} s, {trials} trials each, "
+          f"{deadline:.0f} s deadline per trial", flush=True)
     with BenchStack() as stack:
-        client = await Client.connect(stack.server.address, data_converter=data_converter())
+        client = await connect(stack.server.address)
 
         fleet = stack.fleet()  # no aws worker at all: first candidate has nobody polling
         stack.worker(fleet, "azure/eastus")
         await wait_for_pollers(client, [fleet.control_queue,
                                         f"{fleet.queue_prefix}.azure.eastus.cpu"])
-        no_worker = [await trial_no_worker(client, stack, fleet, sample) for _ in range(trials)]
+        no_worker = await run_trials(lambda: trial_no_worker(client, stack, fleet, sample),
+                                     trials, deadline, "no worker")
 
         fleet_p = stack.fleet(missing=("aws/us-east-1",))
         stack.worker(fleet_p, "aws/us-east-1")
@@ -122,23 +143,27 @@ async def main(trials: int) -> None:
         await wait_for_pollers(client, [fleet_p.control_queue,
                                         f"{fleet_p.queue_prefix}.aws.us-east-1.cpu",
                                         f"{fleet_p.queue_prefix}.azure.eastus.cpu"])
-        provider = [await trial_provider(client, stack, fleet_p, sample) for _ in range(trials)]
+        provider = await run_trials(lambda: trial_provider(client, stack, fleet_p, sample),
+                                    trials, deadline, "ProviderUnavailable")
 
         fleet_k = stack.fleet()
         stack.worker(fleet_k, "azure/eastus")
         await wait_for_pollers(client, [fleet_k.control_queue,
                                         f"{fleet_k.queue_prefix}.azure.eastus.cpu"])
-        kills = [await trial_sigkill(client, stack, fleet_k, sample, big) for _ in range(trials)]
+        kills = await run_trials(lambda: trial_sigkill(client, stack, fleet_k, sample, big),
+                                 trials, deadline, "worker SIGKILLed")
 
-    summary("no worker", no_worker, S2S + 0.5)
-    summary("worker SIGKILLed", kills, HB + 0.5)
-    summary("ProviderUnavailable", provider, 0.5)
+    summary("no worker", *no_worker, S2S + 0.5)
+    summary("worker SIGKILLed", *kills, HB + 0.5)
+    summary("ProviderUnavailable", *provider, 0.5)
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--trials", type=int, default=10)
+    ap.add_argument("--trial-deadline", type=float, default=90.0,
+                    help="seconds before a trial is reported as timed out")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
     VERBOSE = a.verbose
-    asyncio.run(main(a.trials))
+    asyncio.run(main(a.trials, a.trial_deadline))

@@ -19,7 +19,6 @@ import hashlib
 import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import _procs  # noqa: E402
 import numpy as np  # noqa: E402
 
 MODEL = "risk"
@@ -162,7 +162,7 @@ class Gateway:
 
     def __enter__(self) -> Gateway:
         env = os.environ | {"PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=env)
+        self.proc = _procs.spawn(self.cmd, cwd=ROOT, env=env)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -177,11 +177,7 @@ class Gateway:
             time.sleep(0.1)
 
     def __exit__(self, *exc: object) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        _procs.stop_group(self.proc.pid, grace=15)
 
 
 def _available(module: str) -> bool:

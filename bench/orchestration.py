@@ -18,7 +18,8 @@ import time
 import uuid
 from pathlib import Path
 
-from _stack import BenchStack, wait_for_pollers
+from _procs import TrialTimedOut, run_trial
+from _stack import BenchStack, connect, wait_for_pollers
 from temporalio.client import Client
 
 from medpipe.activities.context import WorkerContext
@@ -34,7 +35,6 @@ from medpipe.contracts.pseudonymize import PseudonymizeInput
 from medpipe.contracts.release import PlacementTimeouts, ReleaseRequest
 from medpipe.contracts.sign import SignInput
 from medpipe.contracts.validate import ValidateInput
-from medpipe.workers.client import data_converter
 from medpipe.workers.releases import start_release
 from medpipe.workers.sample import write_sample
 
@@ -84,40 +84,65 @@ def request(fleet, sample: dict[str, Path]) -> ReleaseRequest:  # type: ignore[n
                           timeouts=PlacementTimeouts(schedule_to_start_s=10, heartbeat_s=10))
 
 
-async def main(rows: int, trials: int, concurrent: int) -> None:
+async def release_seconds(client: Client, fleet, sample: dict[str, Path]) -> float:  # type: ignore[no-untyped-def]
+    """Seconds for one release, start to result."""
+    t0 = time.perf_counter()
+    await (await start_release(client, request(fleet, sample))).result()
+    return time.perf_counter() - t0
+
+
+async def main(rows: int, trials: int, concurrent: int, deadline: float) -> None:
     sample = reference_inputs(rows)
     print(f"reference release: {rows:,} rows ({sample['dataset'].stat().st_size / 1e6:.1f} MB CSV),"
-          f" model {sample['model'].stat().st_size / 1e6:.1f} MB")
+          f" model {sample['model'].stat().st_size / 1e6:.1f} MB; {deadline:.0f} s deadline "
+          "per trial", flush=True)
     with BenchStack() as stack:
         fleet = stack.fleet()
         stack.worker(fleet, "aws/us-east-1")
         stack.worker(fleet, "azure/eastus")
-        client = await Client.connect(stack.server.address, data_converter=data_converter())
+        client = await connect(stack.server.address)
         await wait_for_pollers(client, [fleet.control_queue,
                                         f"{fleet.queue_prefix}.aws.us-east-1.cpu"])
         # warm-up (imports, onnxruntime session caches)
-        await (await start_release(client, request(fleet, sample))).result()
+        await run_trial(release_seconds(client, fleet, sample), deadline, "warm-up release")
         direct_run(fleet, sample)
 
-        walls, directs, per_stage = [], [], []
-        for _ in range(trials):
+        walls, directs, per_stage, timed_out = [], [], [], 0
+        for i in range(trials):
             direct, stages = direct_run(fleet, sample)
-            t0 = time.perf_counter()
-            await (await start_release(client, request(fleet, sample))).result()
-            wall = time.perf_counter() - t0
+            try:
+                wall = await run_trial(release_seconds(client, fleet, sample), deadline,
+                                       f"release trial {i + 1}")
+            except TrialTimedOut as e:
+                timed_out += 1
+                print(f"  TIMED OUT {e}", flush=True)
+                continue
             walls.append(wall)
             directs.append(direct)
             per_stage.append((wall - direct) / stages * 1000)
-        wall, direct = statistics.median(walls), statistics.median(directs)
-        print(f"single release (median of {trials}): wall {wall:.3f} s, direct activities "
-              f"{direct:.3f} s, ratio {wall / direct:.3f} (goal <= 1.10)")
-        print(f"orchestration overhead per stage: {statistics.median(per_stage):.1f} ms "
-              f"(min {min(per_stage):.1f}, max {max(per_stage):.1f})")
+        late = f"; {timed_out} trial(s) TIMED OUT" if timed_out else ""
+        if walls:
+            wall, direct = statistics.median(walls), statistics.median(directs)
+            print(f"single release (median of {len(walls)}): wall {wall:.3f} s, direct "
+                  f"activities {direct:.3f} s, ratio {wall / direct:.3f} (goal <= 1.10){late}")
+            print(f"orchestration overhead per stage: {statistics.median(per_stage):.1f} ms "
+                  f"(min {min(per_stage):.1f}, max {max(per_stage):.1f})")
+        else:
+            print(f"single release: no trial ended{late}")
 
-        t0 = time.perf_counter()
-        handles = [await start_release(client, request(fleet, sample)) for _ in range(concurrent)]
-        await asyncio.gather(*(h.result() for h in handles))
-        total = time.perf_counter() - t0
+        async def burst() -> float:
+            t0 = time.perf_counter()
+            handles = [await start_release(client, request(fleet, sample))
+                       for _ in range(concurrent)]
+            await asyncio.gather(*(h.result() for h in handles))
+            return time.perf_counter() - t0
+
+        try:
+            total = await run_trial(burst(), deadline * max(1, concurrent // 2),
+                                    f"{concurrent} concurrent releases")
+        except TrialTimedOut as e:
+            print(f"{concurrent} concurrent releases: TIMED OUT ({e})")
+            return
         print(f"{concurrent} concurrent releases: total {total:.2f} s, "
               f"{concurrent / total * 60:.1f} releases/min (2 workers, 2 cores)")
 
@@ -127,5 +152,7 @@ if __name__ == "__main__":
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--trials", type=int, default=5)
     ap.add_argument("--concurrent", type=int, default=20)
+    ap.add_argument("--trial-deadline", type=float, default=300.0,
+                    help="seconds before a release is reported as timed out")
     args = ap.parse_args()
-    asyncio.run(main(args.rows, args.trials, args.concurrent))
+    asyncio.run(main(args.rows, args.trials, args.concurrent, args.trial_deadline))

@@ -36,6 +36,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import _procs
 import numpy as np
 import yaml
 from _gateways import LocalGateways
@@ -304,8 +305,7 @@ def start_traffic(stack: BenchStack, gws: LocalGateways, dataset: Path, rate: fl
     for t in gws.targets:
         cmd += ["--gateway", t.public_url]
     log = open(stack.dir / "traffic.log", "wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
-                            start_new_session=True)
+    proc = _procs.spawn(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     log.close()
     stack.procs.append(proc)  # killed by the stack on the way out if still running
     return proc

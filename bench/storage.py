@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import _procs  # noqa: E402
+
 from medpipe.activities.storage.base import open_store  # noqa: E402
 from medpipe.activities.storage.cloud import PART_SIZE, parts_of  # noqa: E402
 from tests.emulators import Azurite, GcsEmulator, MotoS3  # noqa: E402
@@ -244,6 +246,8 @@ def main() -> None:
         work = Path(tmp)
         moto, gcs, azurite = MotoS3(work / "moto"), GcsEmulator(work / "gcs"), Azurite(work / "az")
         emulators = [moto, gcs, azurite]
+        for emu in emulators:
+            _procs.at_stop(emu.stop)  # stopped on SIGTERM/SIGINT too
         try:
             for emu in emulators:
                 emu.start()

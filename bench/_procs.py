@@ -1,0 +1,169 @@
+"""Every process a bench starts is stopped: at exit, on error, on SIGTERM and SIGINT.
+
+Benches start servers in their own sessions (``start_new_session=True``) so that a
+bench can SIGKILL a worker and everything it started at once; the price is that such
+a process is not killed with its parent. This module keeps the process groups a bench
+started, and stops them all from ``atexit``, from ``finally`` blocks, and from
+SIGTERM/SIGINT handlers (which then end the bench with 128 + the signal number).
+
+Per-trial deadlines live here too (``run_trial``): a trial that does not end in
+time is reported as timed out, never waited for forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_GROUPS: dict[int, subprocess.Popen[Any] | None] = {}
+_STOPPERS: list[Callable[[], None]] = []
+_installed = False
+
+
+def _alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_group(pgid: int, grace: float = 3.0) -> None:
+    """SIGTERM process group ``pgid``, SIGKILL it after ``grace`` seconds; forget it."""
+    proc = _GROUPS.pop(pgid, None)
+    _signal_group(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is None:
+            time.sleep(0.05)
+            continue
+        if not _alive(pgid):
+            break
+        time.sleep(0.05)
+    _signal_group(pgid, signal.SIGKILL)
+    if proc is not None:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - uninterruptible sleep
+            pass
+
+
+def stop_all(grace: float = 3.0) -> None:
+    """Stop every process group a bench started, then run the ``at_stop`` callbacks
+    (idempotent)."""
+    for pgid in list(_GROUPS):
+        stop_group(pgid, grace)
+    while _STOPPERS:
+        stopper = _STOPPERS.pop()
+        try:
+            stopper()
+        except Exception as e:  # noqa: BLE001 - keep stopping the others
+            print(f"bench cleanup: {type(e).__name__}: {e}", file=sys.stderr)
+
+
+def at_stop(stopper: Callable[[], None]) -> None:
+    """Call ``stopper`` (idempotent, e.g. a server's ``stop``) when the bench stops.
+
+    For processes started by code that owns its ``Popen`` (the Temporal dev server,
+    the storage emulators): register before starting them, so that a signal arriving
+    while they start still stops them.
+    """
+    install()
+    _STOPPERS.append(stopper)
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C does not interrupt the cleanup
+    stop_all()
+    print(f"bench stopped by {signal.Signals(signum).name}: every process it started is "
+          "stopped", file=sys.stderr, flush=True)
+    raise SystemExit(128 + signum)
+
+
+def install() -> None:
+    """Stop every started process at exit and on SIGTERM/SIGINT (called on first use)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    atexit.register(stop_all)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _on_signal)
+
+
+def adopt(proc: subprocess.Popen[Any]) -> subprocess.Popen[Any]:
+    """Track ``proc`` (started with ``start_new_session=True``) as a process group to stop."""
+    install()
+    _GROUPS[proc.pid] = proc
+    return proc
+
+
+def spawn(argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
+    """``subprocess.Popen`` in a new session, tracked so that it is stopped with the bench."""
+    install()
+    kwargs["start_new_session"] = True
+    return adopt(subprocess.Popen(list(argv), **kwargs))
+
+
+def kill(proc: subprocess.Popen[Any], sig: int = signal.SIGKILL) -> None:
+    """Send ``sig`` to ``proc``'s process group now (a trial's deliberate kill); forget it."""
+    _signal_group(proc.pid, sig)
+    _GROUPS.pop(proc.pid, None)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+class TrialTimedOut(Exception):
+    """A trial did not end within its deadline."""
+
+
+async def run_trial(aw: Awaitable[T], deadline_s: float, what: str) -> T:
+    """Await one trial, cancelling it after ``deadline_s`` seconds.
+
+    Raises:
+        TrialTimedOut: naming the trial and its deadline.
+    """
+    try:
+        return await asyncio.wait_for(aw, timeout=deadline_s)
+    except TimeoutError as e:
+        raise TrialTimedOut(f"{what}: no result within {deadline_s:.0f} s") from e
+
+
+async def trials(make: Any, n: int, deadline_s: float,
+                 what: str) -> tuple[list[Any], int, int]:
+    """Run ``n`` trials one after the other (``make()`` returns each trial's awaitable).
+
+    Returns the values of the trials that ended, the number that timed out and the
+    number that failed (each one printed as such, with its reason); the bench goes on.
+    """
+    values: list[Any] = []
+    timed_out = failed = 0
+    for i in range(n):
+        try:
+            values.append(await run_trial(make(), deadline_s, f"{what} trial {i + 1}"))
+        except TrialTimedOut as e:
+            timed_out += 1
+            print(f"  TIMED OUT {e}", flush=True)
+        except (RuntimeError, AssertionError) as e:
+            failed += 1
+            print(f"  FAILED {what} trial {i + 1}: {e}", flush=True)
+    return values, timed_out, failed

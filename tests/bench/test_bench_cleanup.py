@@ -1,0 +1,112 @@
+"""A bench killed from outside leaves nothing running (issue 16).
+
+The benches start their servers and workers in new sessions, so these processes
+are not in the bench's process group and are not killed with it. The test finds
+them by scanning ``/proc`` for the bench's descendants while it runs (orphans are
+re-parented once the bench is gone, so they must be collected before), then
+signals the bench alone and checks each one is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _stat(pid: int) -> tuple[int, str, str] | None:
+    """(parent pid, state, start time) of ``pid``, or None when it does not exist."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = raw[raw.rindex(")") + 2:].split()
+    return int(fields[1]), fields[0], fields[19]
+
+
+def _descendants(root: int) -> dict[int, str]:
+    """Every live descendant of ``root``: pid -> start time (pid reuse proof)."""
+    parents: dict[int, tuple[int, str]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            st = _stat(int(entry))
+            if st is not None:
+                parents[int(entry)] = (st[0], st[2])
+    out: dict[int, str] = {}
+    frontier = [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, started) in parents.items():
+            if ppid == parent and pid not in out:
+                out[pid] = started
+                frontier.append(pid)
+    return out
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _still_running(pid: int, started: str) -> bool:
+    st = _stat(pid)
+    return st is not None and st[2] == started and st[1] != "Z"
+
+
+def _run_and_signal(argv: list[str], sig: int, ready: int, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MEDPIPE_HOME": str(tmp_path / "home"),
+           "TMPDIR": str(tmp_path)}
+    log = open(tmp_path / "bench.log", "wb")
+    bench = subprocess.Popen([sys.executable, *argv], cwd=ROOT / "bench", env=env,
+                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    seen: dict[int, str] = {}
+    try:
+        deadline = time.monotonic() + 120
+        # Wait until it runs its dev server and `ready` workers (medpipe worker processes).
+        while time.monotonic() < deadline and bench.poll() is None:
+            seen.update(_descendants(bench.pid))
+            workers = [p for p in seen if " worker " in _cmdline(p)]
+            if any("temporal" in _cmdline(p) for p in seen) and len(workers) >= ready:
+                break
+            time.sleep(0.2)
+        assert bench.poll() is None, (tmp_path / "bench.log").read_text()
+        time.sleep(1.0)  # let whatever it was starting start, and collect it too
+        seen.update(_descendants(bench.pid))
+        bench.send_signal(sig)  # the bench alone, not its group: as `kill PID` would
+        bench.wait(timeout=60)
+    finally:
+        if bench.poll() is None:
+            os.killpg(bench.pid, signal.SIGKILL)
+            bench.wait()
+        log.close()
+    assert bench.returncode == 128 + sig, (tmp_path / "bench.log").read_text()
+    left = {p: _cmdline(p) for p, started in seen.items() if _still_running(p, started)}
+    for pid in left:  # do not leak them into the machine either
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    assert not left, f"processes left after {signal.Signals(sig).name}: {left}"
+    assert "every process it started is stopped" in (tmp_path / "bench.log").read_text()
+
+
+@pytest.mark.slow
+def test_failover_bench_sigterm_leaves_nothing(tmp_path: Path) -> None:
+    _run_and_signal(["failover.py", "--trials", "1", "--trial-deadline", "60"],
+                    signal.SIGTERM, ready=1, tmp_path=tmp_path)
+
+
+@pytest.mark.slow
+def test_orchestration_bench_sigint_leaves_nothing(tmp_path: Path) -> None:
+    _run_and_signal(["orchestration.py", "--rows", "3000", "--trials", "1",
+                     "--concurrent", "2", "--trial-deadline", "60"],
+                    signal.SIGINT, ready=2, tmp_path=tmp_path)
