@@ -3,9 +3,11 @@
 Configuration is the SDK's own, so a real project works by configuration
 alone: Application Default Credentials and ``GOOGLE_CLOUD_PROJECT``; with
 ``STORAGE_EMULATOR_HOST`` set the SDK talks to that emulator anonymously. A
-bucket URI may also carry ``?endpoint=URL`` (and ``project=``): a loopback
-endpoint is treated like an emulator (anonymous credentials), any other
-endpoint keeps ADC.
+bucket URI may also carry ``?endpoint=URL`` (and ``project=``); an endpoint is
+an emulator (anonymous credentials) only when the URI says so with
+``emulator=1`` — configuration, not the hostname, decides: in a compose stack
+the emulator is ``http://gcs:9023``, and a loopback endpoint may be a real
+proxy that needs credentials. Any other endpoint keeps ADC.
 
 Why uploads are staged: GCS fixes an object's metadata when an upload starts,
 but the SHA-256 is only known at its end. Objects up to one part (8 MiB) go
@@ -35,7 +37,6 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from medpipe.activities.schemes import require_sdk
 from medpipe.activities.storage.base import CHUNK_SIZE, ObjectInfo, register
@@ -62,19 +63,32 @@ TIMEOUT = (3.0, 30.0)
 _CONTENT_TYPE = "application/octet-stream"
 
 
-def _loopback(endpoint: str) -> bool:
-    return (urlsplit(endpoint).hostname or "") in ("127.0.0.1", "localhost", "::1")
+def emulator_flag(value: str | None) -> bool:
+    """The ``emulator=`` parameter of a bucket URI (absent: not an emulator).
+
+    Raises:
+        InvalidInput: a value other than 1/0/true/false.
+    """
+    if value is None or value == "":
+        return False
+    flag = {"1": True, "true": True, "0": False, "false": False}.get(value.lower())
+    if flag is None:
+        raise InvalidInput(f"emulator={value!r} in a gs:// bucket URI: use emulator=1 or "
+                           "emulator=0")
+    return flag
 
 
-def make_client(endpoint: str | None = None, project: str | None = None) -> Any:
-    """A storage client: ``endpoint`` from the URI, else the SDK's own env rules."""
+def make_client(endpoint: str | None = None, project: str | None = None,
+                emulator: bool = False) -> Any:
+    """A storage client: ``endpoint`` from the URI, else the SDK's own env rules;
+    anonymous only when the configuration says the endpoint is an emulator."""
     if endpoint is None:
         if os.environ.get("STORAGE_EMULATOR_HOST"):
             return storage.Client(project=project or os.environ.get("GOOGLE_CLOUD_PROJECT")
                                   or "medpipe-local")
         return storage.Client(project=project)
     options = {"api_endpoint": endpoint}
-    if _loopback(endpoint):
+    if emulator:
         return storage.Client(project=project or "medpipe-local",
                               credentials=gcreds.AnonymousCredentials(), client_options=options)
     return storage.Client(project=project, client_options=options)
@@ -99,7 +113,7 @@ class GcsStore(CloudStore):
     SCHEME = "gs"
     DIGEST_FIELD = SHA256_FIELD
     VENDOR = "GCS"
-    PARAMETERS = ("endpoint", "project")
+    PARAMETERS = ("endpoint", "project", "emulator")
     #: The SDK raises from api_core, auth, requests and the stdlib: ``_translate`` sorts them.
     VENDOR_ERRORS = (Exception,)
 
@@ -107,7 +121,8 @@ class GcsStore(CloudStore):
         super().__init__(bucket_uri)
         try:
             self.client = make_client(self.loc.params.get("endpoint") or None,
-                                      self.loc.params.get("project") or None)
+                                      self.loc.params.get("project") or None,
+                                      emulator_flag(self.loc.params.get("emulator")))
         except Exception as e:
             raise self._translate(e, bucket_uri) from e
         self.bucket = self.client.bucket(self.loc.bucket)

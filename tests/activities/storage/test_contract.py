@@ -421,3 +421,28 @@ def test_failed_replace_does_not_damage_the_object(backend: Backend) -> None:
             backend.store.replace_if_match("kept", failing(os.urandom(size), after=size - 1),
                                            first.sha256)
     assert read(backend.store, "kept") == data and backend.store.head("kept") == first
+
+
+def test_gcs_emulator_is_said_by_configuration_not_hostname(
+        gcs: GcsEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``emulator=1`` makes an endpoint anonymous (a compose host name such as ``gcs``);
+    a loopback endpoint without it keeps Application Default Credentials."""
+    from google.auth.credentials import AnonymousCredentials
+
+    from medpipe.activities.storage.gcs import make_client
+
+    compose = make_client("http://gcs:9023", emulator=True)  # no request is made
+    assert isinstance(compose._credentials, AnonymousCredentials)
+    uri = gcs.bucket_uri(BUCKET, "flag")
+    assert "emulator=1" in uri
+    assert open_store(uri).put("k", [b"anonymous"]).size == 9
+    for var in ("GOOGLE_APPLICATION_CREDENTIALS", "STORAGE_EMULATOR_HOST",
+                "CLOUDSDK_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")  # no metadata server either
+    monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:9")
+    with pytest.raises(AccessDenied, match="no usable Google credentials"):
+        open_store(uri.replace("&emulator=1", ""))
+    with pytest.raises(InvalidInput, match="emulator=1 or emulator=0"):
+        open_store(uri.replace("emulator=1", "emulator=yes"))
