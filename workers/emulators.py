@@ -134,9 +134,10 @@ def azurite_account_url(port: int, host: str = LOOPBACK) -> str:
 
 def emulated_bucket_uri(scheme: str, bucket: str, service_url: str, prefix: str = "") -> str:
     """``scheme://bucket[/prefix]?endpoint=URL``: the URI carries the endpoint, never a secret
-    (``gs://`` also ``&emulator=1``: the GCS adapter goes anonymous only when told so)."""
+    (``gs://`` and ``azblob://`` also ``&emulator=1``: the adapters treat an endpoint as an
+    emulator only when told so)."""
     path = f"/{prefix}" if prefix else ""
-    flag = "&emulator=1" if scheme == "gs" else ""
+    flag = "&emulator=1" if scheme in ("gs", "azblob") else ""
     return f"{scheme}://{bucket}{path}?endpoint={service_url}{flag}"
 
 

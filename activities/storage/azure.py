@@ -3,7 +3,10 @@
 Configuration, in order:
 
 1. ``?endpoint=ACCOUNT_URL`` on the bucket URI (e.g. Azurite's
-   ``http://127.0.0.1:PORT/devstoreaccount1``), credential as in 3;
+   ``http://127.0.0.1:PORT/devstoreaccount1``), credential as in 3. Add
+   ``&emulator=1`` for an emulator under a host name (``http://azurite:10000/
+   devstoreaccount1`` in compose): the URL is then path-style (account in the
+   path), as it is for loopback and IP hosts, rather than ``ACCOUNT.blob…``;
 2. else ``AZURE_STORAGE_CONNECTION_STRING`` (endpoint and key together);
 3. else ``AZURE_STORAGE_ACCOUNT_URL`` or ``AZURE_STORAGE_ACCOUNT`` (the public
    endpoint of that account), with credential: ``AZURE_STORAGE_KEY`` (the Azure
@@ -33,7 +36,14 @@ from urllib.parse import urlsplit
 
 from medpipe.activities.schemes import require_sdk
 from medpipe.activities.storage.base import CHUNK_SIZE, ObjectInfo, register
-from medpipe.activities.storage.cloud import PART_SIZE, CloudStore, Digest, Version, verify_stream
+from medpipe.activities.storage.cloud import (
+    PART_SIZE,
+    CloudStore,
+    Digest,
+    Version,
+    emulator_flag,
+    verify_stream,
+)
 from medpipe.contracts.errors import InvalidInput, MedpipeError, NotFound, ProviderUnavailable
 
 blob_sdk: Any = require_sdk("azure.storage.blob", "azure")
@@ -64,18 +74,19 @@ def _parse_connection_string(conn: str) -> dict[str, str]:
     return fields
 
 
-def _account_of(account_url: str) -> str:
+def _account_of(account_url: str, emulator: bool = False) -> str:
     """Account name from a path-style (emulator) or host-style (Azure) account URL."""
     parts = urlsplit(account_url)
     host = parts.hostname or ""
     first_path = parts.path.strip("/").split("/", 1)[0]
-    if host in ("127.0.0.1", "localhost", "::1") or host.replace(".", "").isdigit():
+    if emulator or host in ("127.0.0.1", "localhost", "::1") \
+            or host.replace(".", "").isdigit():
         return first_path
     return host.split(".", 1)[0]
 
 
-def _credential(account_url: str) -> Any:
-    account = os.environ.get("AZURE_STORAGE_ACCOUNT") or _account_of(account_url)
+def _credential(account_url: str, emulator: bool = False) -> Any:
+    account = os.environ.get("AZURE_STORAGE_ACCOUNT") or _account_of(account_url, emulator)
     key = os.environ.get("AZURE_STORAGE_KEY")
     conn = _parse_connection_string(os.environ.get("AZURE_STORAGE_CONNECTION_STRING", ""))
     if not key and conn.get("AccountKey") and conn.get("AccountName", account) == account:
@@ -91,7 +102,7 @@ def _credential(account_url: str) -> Any:
     return identity.DefaultAzureCredential()
 
 
-def make_service_client(endpoint: str | None = None) -> Any:
+def make_service_client(endpoint: str | None = None, emulator: bool = False) -> Any:
     """A BlobServiceClient per the configuration order in the module docstring."""
     conn = os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
     if endpoint is None and conn:
@@ -102,7 +113,8 @@ def make_service_client(endpoint: str | None = None) -> Any:
     if not account_url:
         raise InvalidInput("no Azure Blob endpoint: add ?endpoint=ACCOUNT_URL to the bucket URI "
                            "or set AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_ACCOUNT")
-    return blob_sdk.BlobServiceClient(account_url, credential=_credential(account_url),
+    return blob_sdk.BlobServiceClient(account_url,
+                                      credential=_credential(account_url, emulator),
                                       **_CLIENT_OPTIONS)
 
 
@@ -121,13 +133,14 @@ class AzureBlobStore(CloudStore):
     SCHEME = "azblob"
     DIGEST_FIELD = SHA256_FIELD
     VENDOR = "Azure Blob"
-    PARAMETERS = ("endpoint",)
+    PARAMETERS = ("endpoint", "emulator")
     VENDOR_ERRORS = (azexc.AzureError,)
 
     def __init__(self, bucket_uri: str) -> None:
         super().__init__(bucket_uri)
         try:
-            self.service = make_service_client(self.loc.params.get("endpoint") or None)
+            self.service = make_service_client(self.loc.params.get("endpoint") or None,
+                                               emulator_flag(self.loc.params.get("emulator")))
         except ValueError as e:
             raise InvalidInput(f"Azure Blob configuration for {bucket_uri} is invalid: {e}") from e
         self.container = self.service.get_container_client(self.loc.bucket)

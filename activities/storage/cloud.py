@@ -221,6 +221,21 @@ def digest_from_metadata(uri: str, metadata: dict[str, str] | None, field_name: 
     return value
 
 
+def emulator_flag(value: str | None) -> bool:
+    """The ``emulator=`` parameter of a bucket URI (absent: not an emulator).
+
+    Raises:
+        InvalidInput: a value other than 1/0/true/false.
+    """
+    if value is None or value == "":
+        return False
+    flag = {"1": True, "true": True, "0": False, "false": False}.get(value.lower())
+    if flag is None:
+        raise InvalidInput(f"emulator={value!r} in a bucket URI: use emulator=1 or "
+                           "emulator=0")
+    return flag
+
+
 class CloudStore(ABC):
     """What the S3, GCS and Azure adapters share: the bucket URI, error translation at one
     edge, and the write-once ``put``.

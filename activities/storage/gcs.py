@@ -40,7 +40,14 @@ from typing import Any
 
 from medpipe.activities.schemes import require_sdk
 from medpipe.activities.storage.base import CHUNK_SIZE, ObjectInfo, register
-from medpipe.activities.storage.cloud import PART_SIZE, CloudStore, Digest, Version, verify_stream
+from medpipe.activities.storage.cloud import (
+    PART_SIZE,
+    CloudStore,
+    Digest,
+    Version,
+    emulator_flag,
+    verify_stream,
+)
 from medpipe.contracts.errors import (
     AccessDenied,
     InvalidInput,
@@ -61,21 +68,6 @@ SHA256_FIELD = "medpipe-sha256"
 #: (connect, read) timeout of every request, seconds.
 TIMEOUT = (3.0, 30.0)
 _CONTENT_TYPE = "application/octet-stream"
-
-
-def emulator_flag(value: str | None) -> bool:
-    """The ``emulator=`` parameter of a bucket URI (absent: not an emulator).
-
-    Raises:
-        InvalidInput: a value other than 1/0/true/false.
-    """
-    if value is None or value == "":
-        return False
-    flag = {"1": True, "true": True, "0": False, "false": False}.get(value.lower())
-    if flag is None:
-        raise InvalidInput(f"emulator={value!r} in a gs:// bucket URI: use emulator=1 or "
-                           "emulator=0")
-    return flag
 
 
 def make_client(endpoint: str | None = None, project: str | None = None,

@@ -129,10 +129,10 @@ def test_emulated_profiles_point_clouds_at_their_emulator(tmp_path: Path) -> Non
     assert profiles[Cloud.AWS].store_uri.startswith("s3://")
     assert profiles[Cloud.AWS].store_uri.endswith("?endpoint=http://127.0.0.1:19000")
     assert profiles[Cloud.GCP].store_uri.startswith("gs://")
-    assert profiles[Cloud.GCP].store_uri.endswith("?endpoint=http://127.0.0.1:19001")
+    assert profiles[Cloud.GCP].store_uri.endswith("?endpoint=http://127.0.0.1:19001&emulator=1")
     assert profiles[Cloud.AZURE].store_uri.startswith("azblob://")
     assert profiles[Cloud.AZURE].store_uri.endswith(
-        "?endpoint=http://127.0.0.1:19002/devstoreaccount1")
+        "?endpoint=http://127.0.0.1:19002/devstoreaccount1&emulator=1")
     onprem = next(p for p in base if p.cloud is Cloud.ONPREM)
     assert profiles[Cloud.ONPREM] == onprem  # stays on its local directory
     # everything but the store is the profile it was (queues, residency, accelerators)

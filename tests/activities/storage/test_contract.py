@@ -446,3 +446,15 @@ def test_gcs_emulator_is_said_by_configuration_not_hostname(
         open_store(uri.replace("&emulator=1", ""))
     with pytest.raises(InvalidInput, match="emulator=1 or emulator=0"):
         open_store(uri.replace("emulator=1", "emulator=yes"))
+
+
+def test_azure_emulator_under_a_host_name_is_path_style(azurite: Azurite) -> None:
+    """``http://azurite:10000/devstoreaccount1`` (compose) with ``emulator=1``: the account
+    is in the path and takes Azurite's development key; without it, the host is the account."""
+    from medpipe.activities.storage.azure import make_service_client
+
+    compose = make_service_client("http://azurite:10000/devstoreaccount1", emulator=True)
+    assert compose.credential.account_name == "devstoreaccount1"  # no request is made
+    assert compose.url.startswith("http://azurite:10000/devstoreaccount1")
+    assert "emulator=1" in azurite.bucket_uri(BUCKET)
+    assert open_store(azurite.bucket_uri(BUCKET, "flag")).put("k", [b"dev key"]).size == 7
