@@ -29,6 +29,7 @@ from temporalio import activity
 from medpipe.activities.boundary import translate_errors
 from medpipe.activities.chunkio import ChunkReader
 from medpipe.activities.context import WorkerContext
+from medpipe.activities.digestkey import open_digest_key
 from medpipe.activities.progress import heartbeating, keeps_alive
 from medpipe.activities.residual import RESIDUAL_PATTERNS, DigestSet
 from medpipe.activities.sealed import open_plain, store_sealed
@@ -295,8 +296,11 @@ class ValidateActivities:
         self._wait_for_gx()
         digests = None
         if inp.identifier_digests is not None:
-            blob = b"".join(open_plain(inp.identifier_digests))
-            digests = DigestSet.from_bytes(blob[:32], blob[32:])
+            ref = inp.identifier_digests
+            enc = ref.encryption
+            key, body = open_digest_key(b"".join(open_plain(ref)),
+                                        enc.key_uri if enc else "", inp.release_id)
+            digests = DigestSet.from_bytes(key, body)
         batches = csv_batches(heartbeating(open_plain(inp.dataset), "validate"))
         report = validate_batches(batches, inp.suite, digests)
         body = report.model_dump_json(indent=2).encode()

@@ -18,6 +18,7 @@ from temporalio import activity
 
 from medpipe.activities.boundary import translate_errors
 from medpipe.activities.context import WorkerContext
+from medpipe.activities.digestkey import seal_digest_key
 from medpipe.activities.envelope import decrypt_bytes, encrypt_bytes
 from medpipe.activities.keys import shared_provider
 from medpipe.activities.progress import heartbeating, keeps_alive
@@ -122,11 +123,11 @@ class PseudonymizeActivities:
             self.ctx.store, f"releases/{inp.release_id}/reports/pseudonymize-"
             f"{hashlib.sha256(report_json).hexdigest()[:12]}.json", [report_json],
             name="pseudonymize-report", release_id=inp.release_id, keys=KeySettings())
-        digest_key = secrets.token_bytes(32)
+        digest_key, key_header = seal_digest_key(inp.keys, inp.release_id)  # key not stored
         digests = run.identifier_digests(digest_key)
         digests_ref = store_sealed(
             self.ctx.store, f"releases/{inp.release_id}/pseudonymized/identifier-digests-"
-            f"{secrets.token_hex(6)}.bin", [digest_key + digests.to_bytes()],
+            f"{secrets.token_hex(6)}.bin", [key_header + digests.to_bytes()],
             name="identifier-digests", release_id=inp.release_id, keys=inp.keys)
         policy_sha = hashlib.sha256(json.dumps(policy.model_dump(mode="json"),
                                                sort_keys=True).encode()).hexdigest()
