@@ -143,9 +143,12 @@ async def run_trial(aw: Awaitable[T], deadline_s: float, what: str) -> T:
         TrialTimedOut: naming the trial and its deadline.
     """
     try:
-        return await asyncio.wait_for(aw, timeout=deadline_s)
+        async with asyncio.timeout(deadline_s) as scope:
+            return await aw
     except TimeoutError as e:
-        raise TrialTimedOut(f"{what}: no result within {deadline_s:.0f} s") from e
+        if scope.expired():
+            raise TrialTimedOut(f"{what}: no result within {deadline_s:.0f} s") from e
+        raise RuntimeError(f"{what}: {e or 'timed out inside the trial'}") from e
 
 
 async def trials(make: Any, n: int, deadline_s: float,

@@ -107,7 +107,7 @@ def wait_for_pollers(client, queues: list[str], timeout: float = 60.0,  # type: 
                     else TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)
             resp = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
                 namespace=client.namespace, task_queue=TaskQueue(name=q), task_queue_type=kind))
-            if not any(pid is None or p.identity.split("/")[0].endswith(f":{pid}")
+            if not any(pid is None or p.identity.removesuffix("/control").endswith(f":{pid}")
                        for p in resp.pollers):
                 return False
         return True
