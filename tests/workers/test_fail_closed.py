@@ -14,11 +14,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from temporalio.client import Client
 
 from medpipe.activities.signing.provenance import build_statement
+from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.provenance import ArtifactDigest, ProvenanceInput
+from medpipe.workers.cli import start_release
 from medpipe.workers.config import load_config
+from medpipe.workers.dev import temporal_binary
+from medpipe.workers.devserver import TemporalDevServer
+from tests.support import make_fleet, make_request
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,3 +76,23 @@ def test_provenance_of_an_insecure_fleet_says_so() -> None:
     assert "insecureDev" not in secure["predicate"]["buildDefinition"]["internalParameters"]
     assert "in clear" in insecure["predicate"]["buildDefinition"]["internalParameters"][
         "insecureDev"]
+
+
+async def test_release_summary_of_an_insecure_fleet_says_so(
+        client: Client, temporal_server: TemporalDevServer, tmp_path: Path,
+        sample: dict[str, Path]) -> None:
+    """On-call staff see it in the UI: the release's static summary is marked."""
+    fleet = make_fleet(tmp_path).model_copy(update={"keys": KeySettings(),
+                                                    "insecure_dev": True})
+    insecure = await start_release(client, make_request(fleet, sample))
+    secure = await start_release(client, make_request(make_fleet(tmp_path / "s"), sample))
+    try:
+        for handle, marked in ((insecure, True), (secure, False)):
+            text = subprocess.run([temporal_binary(), "workflow", "describe", "-w", handle.id,
+                                   "--address", temporal_server.address],
+                                  capture_output=True, text=True, timeout=60).stdout
+            assert "StaticSummary" in text, text
+            assert ("INSECURE DEV FLEET" in text) is marked, text
+    finally:
+        for handle in (insecure, secure):
+            await handle.terminate("test over")
