@@ -20,10 +20,10 @@ from medpipe.activities.signing.provenance import build_statement
 from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.provenance import ArtifactDigest, ProvenanceInput
-from medpipe.workers.cli import start_release
 from medpipe.workers.config import load_config
 from medpipe.workers.dev import temporal_binary
 from medpipe.workers.devserver import TemporalDevServer
+from medpipe.workers.releases import start_release
 from tests.support import make_fleet, make_request
 
 ROOT = Path(__file__).resolve().parents[2]
