@@ -1,5 +1,10 @@
 """Evaluate: score held-out rows with the candidate model in onnxruntime.
 
+The model is read as its converter wrote it: inputs bound to dataset columns
+(``model_inputs``), the output for the declared task recognised by type and
+name (``model_io``), figures per task (``task_metrics``). The candidate and
+the model in service are scored in one pass over the same rows.
+
 Runs on a GPU queue when one answers (CUDA execution provider) and on CPU
 otherwise; the result names the provider actually used. A GPU-placed step on
 a host without a usable CUDA provider raises ``AcceleratorUnavailable`` so
@@ -9,31 +14,32 @@ running on the wrong hardware.
 
 from __future__ import annotations
 
-import io
-import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pyarrow as pa
-import pyarrow.csv as pacsv
 from temporalio import activity
 
 from medpipe.activities.boundary import translate_errors
-from medpipe.activities.chunkio import ChunkReader
 from medpipe.activities.context import WorkerContext
-from medpipe.activities.metrics import accuracy, auroc, expected_calibration_error
+from medpipe.activities.datasets import TabularStream, tabular_format
+from medpipe.activities.model_inputs import InputBinding, bind_inputs, feeds, text_columns
+from medpipe.activities.model_io import ModelSignature, choose_output, read_signature
 from medpipe.activities.progress import heartbeat, keeps_alive
 from medpipe.activities.sealed import open_plain
-from medpipe.contracts.errors import (
-    AcceleratorUnavailable,
-    DatasetMismatch,
-    InvalidInput,
-    InvalidModel,
+from medpipe.activities.task_metrics import Scorer, scorer_for
+from medpipe.contracts.errors import AcceleratorUnavailable, DatasetMismatch, InvalidModel
+from medpipe.contracts.evaluate import (
+    EvaluateInput,
+    EvaluateResult,
+    EvaluationSpec,
+    ModelMetrics,
+    OutputChoice,
 )
-from medpipe.contracts.evaluate import EvaluateInput, EvaluateResult, ModelMetrics
 from medpipe.contracts.release import ActivityName
 
 #: Values of a ``split`` column that mark held-out rows.
@@ -60,62 +66,53 @@ def choose_providers(require_accelerator: bool, profile_has_gpu: bool) -> list[s
 
 @dataclass
 class LoadedModel:
-    """An onnxruntime session plus what it expects."""
+    """An onnxruntime session, its signature and the output read for the task."""
 
     session: ort.InferenceSession
-    input_name: str
-    features: list[str] | None
-    n_features: int | None
+    signature: ModelSignature
+    output: OutputChoice
     provider: str
+    name: str
 
 
-def load_model(data: bytes, providers: list[str], name: str) -> LoadedModel:
-    """Open an ONNX model; refuse anything that is not one with a clear message."""
+def load_model(data: bytes, providers: list[str], name: str,
+               spec: EvaluationSpec | None = None) -> LoadedModel:
+    """Open an ONNX model and choose its output; refuse anything unusable with a clear message."""
+    spec = spec or EvaluationSpec()
     try:
+        proto = onnx.load_model_from_string(data)
         session = ort.InferenceSession(data, providers=providers)
-    except Exception as e:  # onnxruntime raises several private exception types
+    except Exception as e:  # onnx/onnxruntime raise several private exception types
         raise InvalidModel(f"{name} is not a loadable ONNX model: "
                            f"{type(e).__name__}: {str(e)[:200]}") from e
-    inputs = session.get_inputs()
-    if len(inputs) != 1:
-        raise InvalidModel(f"{name} has {len(inputs)} inputs; medpipe evaluates models with "
-                           "one 2-D feature tensor")
-    shape = inputs[0].shape
-    if len(shape) != 2:
-        raise InvalidModel(f"{name} input '{inputs[0].name}' has shape {shape}; expected "
-                           "[batch, features]")
-    meta = session.get_modelmeta().custom_metadata_map
-    features = None
-    if "medpipe.features" in meta:
+    sig = read_signature(session, proto, name)
+    choice = choose_output(sig, spec.task, spec.score_output)
+    return LoadedModel(session=session, signature=sig, output=choice,
+                       provider=session.get_providers()[0], name=name)
+
+
+@dataclass
+class _Run:
+    """One model being scored: its column bindings, scorer and inference time."""
+
+    model: LoadedModel
+    bindings: list[InputBinding]
+    scorer: Scorer
+    seconds: float = 0.0
+
+    def score(self, batch: pa.RecordBatch, labels: pa.Array) -> None:
+        x = feeds(self.bindings, batch)
+        t0 = time.perf_counter()
         try:
-            features = [str(f) for f in json.loads(meta["medpipe.features"])]
-        except ValueError as e:
-            raise InvalidModel(f"{name} has malformed medpipe.features metadata") from e
-    n = shape[1] if isinstance(shape[1], int) else None
-    return LoadedModel(session=session, input_name=inputs[0].name, features=features,
-                       n_features=n, provider=session.get_providers()[0])
+            out = self.model.session.run([self.model.output.output], x)[0]
+        except Exception as e:
+            raise DatasetMismatch(f"{self.model.name} refused the dataset's rows: "
+                                  f"{type(e).__name__}: {str(e)[:200]}") from e
+        self.seconds += time.perf_counter() - t0
+        self.scorer.add(labels, out)
 
-
-def _feature_columns(model: LoadedModel, schema: pa.Schema, label: str) -> list[str]:
-    names = list(schema.names)
-    if model.features is not None:
-        missing = [f for f in model.features if f not in names]
-        if missing:
-            raise DatasetMismatch(f"dataset lacks the model's input columns: {', '.join(missing)}")
-        return model.features
-    numeric = [f.name for f in schema if f.name != label
-               and (pa.types.is_integer(f.type) or pa.types.is_floating(f.type))]
-    if model.n_features is not None and len(numeric) != model.n_features:
-        raise DatasetMismatch(f"model expects {model.n_features} features but the dataset has "
-                              f"{len(numeric)} numeric columns and the model names none")
-    return numeric
-
-
-def _scores(output: np.ndarray) -> np.ndarray:
-    out = np.asarray(output)
-    if out.ndim == 2 and out.shape[1] == 2:
-        return out[:, 1].astype(np.float64)
-    return out.reshape(-1).astype(np.float64)
+    def metrics(self) -> ModelMetrics:
+        return self.scorer.metrics(self.seconds)
 
 
 class EvaluateActivities:
@@ -128,81 +125,58 @@ class EvaluateActivities:
     @translate_errors
     @keeps_alive("evaluate")
     def evaluate(self, inp: EvaluateInput) -> EvaluateResult:
-        """Score the held-out rows of ``inp.dataset`` with ``inp.model``."""
+        """Score the held-out rows of ``inp.dataset`` with ``inp.model`` (and the baseline)."""
         providers = choose_providers(inp.require_accelerator, self.ctx.profile.has_gpu)
-        model = load_model(b"".join(open_plain(inp.model)), providers, "model")
-        metrics = _metrics(*score_dataset(model, open_plain(inp.dataset), inp.label_column))
-        baseline_metrics = None
+        model = load_model(b"".join(open_plain(inp.model)), providers, "model", inp.spec)
+        baseline = None
         if inp.baseline is not None:
             baseline = load_model(b"".join(open_plain(inp.baseline)), providers,
-                                  "model in service")
-            baseline_metrics = _metrics(*score_dataset(baseline, open_plain(inp.dataset),
-                                                       inp.label_column))
+                                  "model in service", inp.spec)
+        models = [model] + ([baseline] if baseline else [])
+        runs = score_dataset(models, open_plain(inp.dataset), tabular_format(inp.dataset.key),
+                             inp.label_column, inp.spec)
         accel = "cuda" if model.provider == CUDA else "cpu"
         queue = activity.info().task_queue if activity.in_activity() else ""
-        return EvaluateResult(metrics=metrics, execution_provider=model.provider,
-                              baseline_metrics=baseline_metrics,
-                              ran_on=self.ctx.ran_on(accelerator=accel, task_queue=queue))
+        return EvaluateResult(
+            metrics=runs[0].metrics(), execution_provider=model.provider,
+            baseline_metrics=runs[1].metrics() if baseline else None,
+            output=model.output, baseline_output=baseline.output if baseline else None,
+            features=tuple(c for b in runs[0].bindings for c in b.columns),
+            ran_on=self.ctx.ran_on(accelerator=accel, task_queue=queue))
 
 
-def _metrics(labels: np.ndarray, scores: np.ndarray, seconds: float) -> ModelMetrics:
-    return ModelMetrics(
-        rows=int(labels.size), auroc=auroc(labels, scores), accuracy=accuracy(labels, scores),
-        calibration_error=expected_calibration_error(labels, scores),
-        latency_ms_per_1k_rows=(seconds * 1000.0 / max(labels.size, 1)) * 1000.0)
+def _holdout(batch: pa.RecordBatch) -> pa.RecordBatch:
+    if "split" not in batch.schema.names:
+        return batch
+    split = batch.column("split").to_numpy(zero_copy_only=False)
+    return batch.filter(pa.array(np.isin(split, HOLDOUT_SPLITS)))
 
 
-def score_dataset(model: LoadedModel, chunks: Iterator[bytes],
-                  label: str) -> tuple[np.ndarray, np.ndarray, float]:
-    """Stream a CSV dataset in batches through the model.
+def score_dataset(models: list[LoadedModel], chunks: Iterable[bytes], fmt: str, label: str,
+                  spec: EvaluationSpec) -> list[_Run]:
+    """Stream a CSV or Parquet dataset in batches through every model, on the same rows.
 
     Returns:
-        (labels, scores, seconds spent in inference) over held-out rows.
+        One scored run per model, in order.
     """
-    try:
-        reader = pacsv.open_csv(io.BufferedReader(ChunkReader(chunks), 1 << 20),
-                                read_options=pacsv.ReadOptions(block_size=4 << 20))
-    except pa.ArrowInvalid as e:
-        raise InvalidInput(f"dataset is not readable CSV: {str(e)[:200]}") from e
-    schema = reader.schema
-    if label not in schema.names:
-        raise DatasetMismatch(f"dataset has no label column '{label}'")
-    features = _feature_columns(model, schema, label)
-    has_split = "split" in schema.names
-    all_labels: list[np.ndarray] = []
-    all_scores: list[np.ndarray] = []
-    infer_s = 0.0
-    rows = 0
-    try:
-        for batch in reader:
-            if has_split:
-                split = batch.column("split").to_numpy(zero_copy_only=False)
-                mask = np.isin(split, HOLDOUT_SPLITS)
-                if not mask.any():
-                    continue
-                batch = batch.filter(pa.array(mask))
-            try:
-                x = np.column_stack([
-                    batch.column(f).to_numpy(zero_copy_only=False).astype(np.float32)
-                    for f in features])
-                y = batch.column(label).to_numpy(zero_copy_only=False).astype(np.int64)
-            except (ValueError, TypeError, pa.ArrowInvalid) as e:
-                raise DatasetMismatch(
-                    f"dataset columns {', '.join(features)} / '{label}' are not numeric") from e
-            t0 = time.perf_counter()
-            try:
-                out = model.session.run(None, {model.input_name: x})[0]
-            except Exception as e:
-                raise DatasetMismatch(f"model refused the dataset's rows: "
-                                      f"{type(e).__name__}: {str(e)[:200]}") from e
-            infer_s += time.perf_counter() - t0
-            all_labels.append(y)
-            all_scores.append(_scores(out))
-            rows += len(y)
+    text = set().union(*(text_columns(m.signature, spec) for m in models))
+    with TabularStream(chunks, fmt, text) as data:
+        if label not in data.schema.names:
+            raise DatasetMismatch(f"dataset has no label column '{label}'")
+        runs = [_Run(m, bind_inputs(m.signature, spec, data.schema, label),
+                     scorer_for(spec.task, m.output, spec.positive_class, label, m.name))
+                for m in models]
+        rows = 0
+        for batch in data.batches():
+            batch = _holdout(batch)
+            if not batch.num_rows:
+                continue
+            labels = batch.column(label)
+            for run in runs:
+                run.score(batch, labels)
+            rows += batch.num_rows
             heartbeat(f"evaluate: {rows} rows")
-    except pa.ArrowInvalid as e:
-        raise InvalidInput(f"dataset is not readable CSV: {str(e)[:200]}") from e
-    if not all_labels:
+    if not rows:
         raise DatasetMismatch("dataset has no held-out rows (split in "
                               f"{', '.join(HOLDOUT_SPLITS)}) to evaluate on")
-    return np.concatenate(all_labels), np.concatenate(all_scores), infer_s
+    return runs

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
 
-def auroc(labels: NDArray[np.int_], scores: NDArray[np.floating]) -> float:
+def auroc(labels: NDArray[Any], scores: NDArray[np.floating]) -> float:
     """Area under the ROC curve (Mann-Whitney U, ties averaged).
 
     Returns NaN when only one class is present (AUROC is undefined there).
@@ -27,7 +29,7 @@ def auroc(labels: NDArray[np.int_], scores: NDArray[np.floating]) -> float:
     return float(u / (pos * neg))
 
 
-def accuracy(labels: NDArray[np.int_], scores: NDArray[np.floating],
+def accuracy(labels: NDArray[Any], scores: NDArray[np.floating],
              threshold: float = 0.5) -> float:
     """Share of rows whose thresholded score equals the label."""
     if labels.size == 0:
@@ -35,7 +37,7 @@ def accuracy(labels: NDArray[np.int_], scores: NDArray[np.floating],
     return float(np.mean((np.asarray(scores) >= threshold) == np.asarray(labels).astype(bool)))
 
 
-def expected_calibration_error(labels: NDArray[np.int_], scores: NDArray[np.floating],
+def expected_calibration_error(labels: NDArray[Any], scores: NDArray[np.floating],
                                bins: int = 10) -> float:
     """Expected calibration error over equal-width probability bins."""
     scores = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
@@ -50,3 +52,31 @@ def expected_calibration_error(labels: NDArray[np.int_], scores: NDArray[np.floa
         if n:
             total += n * abs(float(scores[mask].mean()) - float(labels[mask].mean()))
     return total / scores.size
+
+
+def top_label_calibration_error(labels: NDArray[Any], probs: NDArray[np.floating],
+                                bins: int = 10) -> float:
+    """Multiclass (top-label) ECE: confidence of the predicted class vs its accuracy."""
+    if labels.size == 0:
+        return float("nan")
+    conf = probs.max(axis=1)
+    correct = (probs.argmax(axis=1) == labels).astype(np.int64)
+    return expected_calibration_error(correct, conf, bins)
+
+
+def one_vs_rest_auroc(labels: NDArray[Any], probs: NDArray[np.floating]
+                      ) -> tuple[float, float]:
+    """(macro, prevalence-weighted) AUROC one-vs-rest over classes present in ``labels``.
+
+    A class absent from the rows has no AUROC and is left out of both means;
+    both are NaN when fewer than two classes are present.
+    """
+    per, weights = [], []
+    for k in range(probs.shape[1]):
+        a = auroc(labels == k, probs[:, k])
+        if not np.isnan(a):
+            per.append(a)
+            weights.append(int(np.count_nonzero(labels == k)))
+    if not per:
+        return float("nan"), float("nan")
+    return float(np.mean(per)), float(np.average(per, weights=weights))

@@ -73,7 +73,7 @@ def direct_run(fleet, sample: dict[str, Path]) -> tuple[float, int]:  # type: ig
         release_id=rid, model_name="bench", version="direct", model=ingest.artifact("model"),
         keys=fleet.keys, request={}, datasets=(ingest.artifact("dataset"), pseudo.dataset),
         policy_sha256=pseudo.policy_sha256, reports=(pseudo.report_ref,),
-        metrics={"auroc": m.auroc}, ledger_uri=fleet.ledger_uri))
+        metrics=m.figures(), ledger_uri=fleet.ledger_uri))
     return time.perf_counter() - t0, 5
 
 

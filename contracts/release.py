@@ -15,7 +15,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from medpipe.contracts.canary import CanaryPlan, CanaryStatus
-from medpipe.contracts.evaluate import EvaluateResult, ModelGateVerdict
+from medpipe.contracts.evaluate import EvaluateResult, EvaluationSpec, ModelGateVerdict
 from medpipe.contracts.ingest import IngestResult
 from medpipe.contracts.placement import Fleet, RanOn, ResidencyPolicy
 from medpipe.contracts.pseudonymize import PseudonymizeReport
@@ -65,14 +65,26 @@ class PlacementTimeouts(BaseModel):
 
 
 class ModelThresholds(BaseModel):
-    """Quality gates for the evaluate stage."""
+    """Quality gates for the evaluate stage, per task.
 
-    model_config = ConfigDict(frozen=True)
+    Binary and multiclass use the AUROC (macro one-vs-rest for multiclass),
+    accuracy and calibration limits; regression uses MAE, RMSE and R². Against
+    the model in service, classifiers may lose at most ``max_auroc_drop`` AUROC
+    and regressors may raise their RMSE by at most ``max_rmse_increase`` (relative).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     min_auroc: float = Field(default=0.0, ge=0, le=1)
     max_calibration_error: float = Field(default=1.0, ge=0, le=1)
     max_auroc_drop: float = Field(default=0.02, ge=0, le=1,
                                   description="tolerated AUROC regression vs the model in service")
+    min_accuracy: float = Field(default=0.0, ge=0, le=1)
+    max_mae: float | None = Field(default=None, ge=0)
+    max_rmse: float | None = Field(default=None, ge=0)
+    min_r2: float | None = Field(default=None, le=1)
+    max_rmse_increase: float = Field(default=0.05, ge=0, description=(
+        "tolerated relative RMSE increase vs the model in service (regression)"))
 
 
 class ReleaseRequest(BaseModel):
@@ -98,6 +110,7 @@ class ReleaseRequest(BaseModel):
     prefer_gpu: bool = True
     deploy: bool = True
     canary: CanaryPlan = CanaryPlan()
+    evaluation: EvaluationSpec = EvaluationSpec()
 
     @property
     def release_id(self) -> str:

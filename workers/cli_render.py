@@ -47,14 +47,13 @@ def status_footer(status: ReleaseStatus) -> str:
         lines.append(f"[yellow]waiting:[/yellow] {w.reason} "
                      f"(round {w.rounds}, next try {w.next_try_at:%H:%M:%S})")
     if status.evaluation:
-        m = status.evaluation.metrics
-        lines.append(f"evaluation: AUROC {m.auroc:.4f}, accuracy {m.accuracy:.4f}, "
-                     f"calibration error {m.calibration_error:.4f} on {m.rows} held-out rows "
-                     f"({status.evaluation.execution_provider})")
+        ev = status.evaluation
+        read = f", read from output {ev.output.output} ({ev.output.kind.value})" \
+            if ev.output else ""
+        lines.append(f"evaluation: {ev.metrics.summary()} ({ev.execution_provider}{read})")
     if status.gate and status.gate.baseline:
-        b = status.gate.baseline
-        lines.append(f"in service ({status.gate.baseline_version}) on the same rows: AUROC "
-                     f"{b.auroc:.4f}, calibration error {b.calibration_error:.4f}")
+        lines.append(f"in service ({status.gate.baseline_version}) on the same rows: "
+                     f"{status.gate.baseline.summary()}")
     if status.gate:
         verdict = "[green]passed[/green]" if status.gate.passed else "[red]failed[/red]"
         lines.append(f"model gate: {verdict}" + (f" — {'; '.join(status.gate.reasons)}"

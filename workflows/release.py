@@ -259,8 +259,7 @@ class ReleaseWorkflow:
                 request=request.model_dump(mode="json", exclude={"fleet"}),
                 datasets=(p.raw_dataset, p.dataset), policy_sha256=pseudo.policy_sha256,
                 reports=tuple(self._reports),
-                metrics={"auroc": m.auroc, "accuracy": m.accuracy,
-                         "calibration_error": m.calibration_error, "rows": float(m.rows)},
+                metrics=m.figures(),
                 stages=stages, ledger_uri=request.fleet.ledger_uri)
 
         result = await self._run_on_inputs(request, runner, STAGE_SPECS[Stage.SIGN],
@@ -314,7 +313,7 @@ class ReleaseWorkflow:
             request, runner, evaluate_spec, ActivityName.EVALUATE,
             lambda c, p: EvaluateInput(
                 release_id=rid, model=p.model, dataset=p.dataset,
-                label_column=request.label_column,
+                label_column=request.label_column, spec=request.evaluation,
                 baseline=baseline, require_accelerator=c.kind is ComputeKind.GPU),
             EvaluateResult)
         assert self._prepared is not None

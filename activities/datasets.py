@@ -1,0 +1,88 @@
+"""Read a stored tabular dataset (CSV or Parquet) as a stream of record batches.
+
+Shared by validate and evaluate so both read every format the pseudonymize
+stage writes. The format comes from the artifact's name (``.csv``,
+``.parquet``/``.pq``). CSV streams as it is decrypted; Parquet goes through a
+sealed spool (its footer comes last) and is then read by row groups, so
+memory stays flat in the number of rows either way.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from medpipe.activities.chunkio import ChunkReader
+from medpipe.activities.spool import SealedSpool
+from medpipe.contracts.errors import InvalidInput
+
+BATCH_ROWS = 65_536
+
+
+def tabular_format(name: str) -> str:
+    """``csv`` or ``parquet`` from an artifact key or file name."""
+    low = name.lower()
+    if low.endswith((".parquet", ".pq")):
+        return "parquet"
+    if low.endswith(".csv") or "." not in low.rpartition("/")[2]:
+        return "csv"
+    raise InvalidInput(f"{name.rpartition('/')[2]}: a tabular dataset must be CSV or Parquet "
+                       "(.csv, .parquet)")
+
+
+class TabularStream:
+    """The schema and batches of one dataset; close it to drop its spool."""
+
+    def __init__(self, chunks: Iterable[bytes], fmt: str, text_columns: Iterable[str] = (),
+                 rows: int = BATCH_ROWS) -> None:
+        self.fmt = fmt
+        self._spool: SealedSpool | None = None
+        if fmt == "parquet":
+            self._spool = SealedSpool(chunks)
+            try:
+                self._parquet = pq.ParquetFile(self._spool)
+            except (pa.ArrowInvalid, OSError) as e:
+                self.close()
+                raise InvalidInput(f"dataset is not readable Parquet ({type(e).__name__})") \
+                    from None
+            self.schema: pa.Schema = self._parquet.schema_arrow
+            self._rows = rows
+        elif fmt == "csv":
+            try:
+                self._csv = pacsv.open_csv(
+                    io.BufferedReader(ChunkReader(chunks), 1 << 20),
+                    read_options=pacsv.ReadOptions(block_size=4 << 20),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types=dict.fromkeys(text_columns, pa.string())))
+            except pa.ArrowInvalid as e:
+                raise InvalidInput(f"dataset is not readable CSV: {str(e)[:200]}") from None
+            self.schema = self._csv.schema
+        else:
+            raise InvalidInput(f"unknown tabular format {fmt!r}; csv or parquet")
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """Record batches in file order."""
+        try:
+            if self.fmt == "parquet":
+                yield from self._parquet.iter_batches(batch_size=self._rows)
+            else:
+                yield from self._csv
+        except pa.ArrowInvalid as e:
+            raise InvalidInput(f"dataset is not readable {self.fmt}: "
+                               f"{str(e).split(':')[0][:120]}") from None
+
+    def close(self) -> None:
+        """Drop the spool (if any)."""
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+
+    def __enter__(self) -> TabularStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
