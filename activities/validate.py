@@ -29,6 +29,7 @@ from temporalio import activity
 from medpipe.activities.boundary import translate_errors
 from medpipe.activities.chunkio import ChunkReader
 from medpipe.activities.context import WorkerContext
+from medpipe.activities.datasets import TabularStream, tabular_format
 from medpipe.activities.digestkey import open_digest_key
 from medpipe.activities.progress import heartbeating, keeps_alive
 from medpipe.activities.residual import RESIDUAL_PATTERNS, DigestSet
@@ -301,8 +302,12 @@ class ValidateActivities:
             key, body = open_digest_key(b"".join(open_plain(ref)),
                                         enc.key_uri if enc else "", inp.release_id)
             digests = DigestSet.from_bytes(key, body)
-        batches = csv_batches(heartbeating(open_plain(inp.dataset), "validate"))
-        report = validate_batches(batches, inp.suite, digests)
+        chunks = heartbeating(open_plain(inp.dataset), "validate")
+        if tabular_format(inp.dataset.key) == "parquet":
+            with TabularStream(chunks, "parquet", rows=CHUNK_ROWS) as data:
+                report = validate_batches(data.batches(), inp.suite, digests)
+        else:
+            report = validate_batches(csv_batches(chunks), inp.suite, digests)
         body = report.model_dump_json(indent=2).encode()
         ref = store_sealed(self.ctx.store, f"releases/{inp.release_id}/reports/validate-"
                            f"{hashlib.sha256(body).hexdigest()[:12]}.json", [body],

@@ -32,6 +32,7 @@ fields:
   smoothness: {action: keep}
   concavity: {action: keep}
   diagnosis: {action: keep}
+  malignant: {action: keep}
   grade: {action: keep}
   size_mm: {action: keep}
   split: {action: keep}
@@ -52,7 +53,8 @@ def make_table(rows: int = 600, seed: int = 3) -> pa.Table:
         "zip": np.array(ZIPS)[rng.integers(0, len(ZIPS), rows)],
         "age": age.astype(np.int64)}
     cols.update({n: x[:, i].round(4) for i, n in enumerate(LABS)})
-    cols.update({"diagnosis": diagnosis, "grade": grade, "size_mm": size.round(3),
+    cols.update({"diagnosis": diagnosis, "malignant": (z > 0).astype(np.int64),
+                 "grade": grade, "size_mm": size.round(3),
                  "split": np.where(np.arange(rows) % 3 == 0, "test", "train")})
     return pa.table(cols)
 
