@@ -14,7 +14,6 @@ traceback.
 from __future__ import annotations
 
 import asyncio
-import getpass
 import hashlib
 import logging
 import os
@@ -28,12 +27,18 @@ from rich.live import Live
 from temporalio.client import Client
 
 from medpipe.activities.sources import local_path
-from medpipe.contracts.canary import CanaryPlan
 from medpipe.contracts.errors import InvalidInput, MedpipeError
-from medpipe.contracts.placement import ResidencyPolicy
-from medpipe.contracts.release import ModelThresholds, ReleaseRequest, ReleaseState
+from medpipe.contracts.release import ReleaseState
 from medpipe.revision import version_line
-from medpipe.workers import cli_canary, cli_codec, cli_dev, cli_keys, cli_pseudo, cli_sign
+from medpipe.workers import (
+    cli_canary,
+    cli_codec,
+    cli_dev,
+    cli_keys,
+    cli_pseudo,
+    cli_sign,
+    cli_spec,
+)
 from medpipe.workers.cli_errors import clear_errors, fail, report, run_async
 from medpipe.workers.cli_render import (
     release_view,
@@ -136,52 +141,16 @@ def ui_link(cfg: StackConfig, workflow_id: str) -> str:
 
 
 @main.command()
-@click.option("--model", "model_path", required=True, help="ONNX model (path or URI).")
-@click.option("--data", "data_path", required=True, help="Dataset CSV (path or URI).")
-@click.option("--policy", "policy_path", default=None, help="Pseudonymization policy (YAML).")
-@click.option("--name", default=None, help="Model name (default: the model file's stem).")
-@click.option("--version", "version", default=None,
-              help="Model version (default: first 12 hex digits of the model's SHA-256).")
-@click.option("--allow", "allowed", multiple=True, default=("US",), show_default=True,
-              help="Jurisdiction allowed for identifiable data (repeatable, e.g. US, EU-DE).")
-@click.option("--label", "label_column", default="label", show_default=True)
-@click.option("--min-auroc", type=float, default=0.0, show_default=True)
-@click.option("--max-calibration-error", type=float, default=1.0, show_default=True)
-@click.option("--canary-steps", default="5,25,50,100", show_default=True,
-              help="Canary weights in percent, comma-separated.")
-@click.option("--canary-bake", type=float, default=30.0, show_default=True,
-              help="Seconds each canary step serves traffic before it is analysed.")
-@click.option("--no-deploy", is_flag=True, help="Stop after the model gate (no canary).")
+@cli_spec.release_options
 @click.option("--wait", is_flag=True, help="Follow the release until it ends.")
 @click.pass_obj
 @run_async
-async def release(cfg: StackConfig, model_path: str, data_path: str, policy_path: str | None,
-                  name: str | None, version: str | None, allowed: tuple[str, ...],
-                  label_column: str, min_auroc: float, max_calibration_error: float,
-                  canary_steps: str, canary_bake: float, no_deploy: bool,
-                  wait: bool) -> None:
+async def release(cfg: StackConfig, spec_path: str | None, wait: bool, **flags: Any) -> None:
     """Start the release of one model version (idempotent: same version, same workflow)."""
-    model_file = _check_local_input(model_path, "model")
-    _check_local_input(data_path, "dataset")
-    if policy_path:
-        _check_local_input(policy_path, "policy")
-    if model_file is not None:
+    spec = cli_spec.load_spec(spec_path, flags)
+    if spec.model and (model_file := _check_local_input(spec.model, "model")) is not None:
         _check_onnx(model_file)
-    name = name or (model_file.stem if model_file else "model").lower().replace("_", "-")
-    version = version or (_model_digest(model_file)[:12] if model_file else "latest")
-    try:
-        request = ReleaseRequest(
-            model=name, version=version, model_uri=_to_uri(model_path),
-            data_uri=_to_uri(data_path), policy_uri=_to_uri(policy_path) if policy_path else None,
-            label_column=label_column,
-            residency=ResidencyPolicy(allowed_jurisdictions=allowed),
-            thresholds=ModelThresholds(min_auroc=min_auroc,
-                                       max_calibration_error=max_calibration_error),
-            requested_by=getpass.getuser(), fleet=cfg.fleet, deploy=not no_deploy,
-            canary=CanaryPlan(steps=tuple(int(x) for x in canary_steps.split(",") if x.strip()),
-                              bake_s=canary_bake))
-    except ValueError as e:
-        raise InvalidInput(f"invalid release request: {e}") from e
+    request = cli_spec.build_request(cfg, spec, _model_digest)
     client = await connect(cfg)
     handle = await start_release(client, request)
     console.print(f"release [bold]{handle.id}[/bold] started")
@@ -301,6 +270,7 @@ for _command in cli_canary.COMMANDS:
     main.add_command(_command)
 # keys (BYOK/BYOHSM), the Web UI's codec server, signatures, evidence and the ledger
 main.add_command(cli_keys.keys)
+main.add_command(cli_spec.spec_group)
 main.add_command(cli_codec.codec_server)
 main.add_command(cli_codec.codec_rotate)
 for _command in cli_sign.COMMANDS:

@@ -1,0 +1,134 @@
+"""``medpipe spec init`` and ``medpipe release --spec``: drafts, flags over the file, refusals.
+
+Every refusal here happens before a workflow starts: the Temporal address is
+a closed port, so reaching it would print "cannot reach Temporal" instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from medpipe.activities.pseudonymize.policy import parse_policy
+from medpipe.contracts.spec import parse_spec
+from medpipe.workers.devserver import free_port
+from tests import byom
+from tests.workers.test_cli import medpipe
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("byom")
+    table = byom.make_table(300).rename_columns(
+        ["patient_id", "zip", "age", "radius", "mean_texture", "smoothness", "concavity",
+         "diagnosis", "malignant", "grade", "size_mm", "split"])
+    return {"root": root, "data": byom.write_table(table, root / "cohort.parquet"),
+            "csv": byom.write_table(table, root / "cohort.csv"),
+            "model": byom.save(byom.skl_logistic(byom.make_table(300)), root / "model.onnx"),
+            "net": byom.save(byom.two_input_network(byom.make_table(300)), root / "net.onnx"),
+            "tree": byom.save(byom.label_only(byom.make_table(300)), root / "tree.onnx")}
+
+
+NOWHERE = ("--address", "127.0.0.1:1")
+
+
+def write_spec(root: Path, name: str, **fields: object) -> Path:
+    path = root / name
+    path.write_text(yaml.safe_dump(fields))
+    return path
+
+
+def test_spec_init_drafts_features_by_type_and_a_consistent_policy(
+        files: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "release.yaml"
+    r = medpipe("spec", "init", str(files["model"]), str(files["data"]), "--label",
+                "diagnosis", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    spec = parse_spec(out.read_text())
+    policy = parse_policy((tmp_path / "policy.yaml").read_text())
+    assert spec.task.value == "binary" and spec.label == "diagnosis"
+    assert spec.positive_class == "malignant" and spec.score_output == "output_probability"
+    # by type: numeric mean_texture is a feature; identifiers, ZIP, text never are
+    assert "mean_texture" in spec.features and "age" in spec.features
+    assert not {"patient_id", "zip", "diagnosis", "split"} & set(spec.features)
+    # the drafted spec and policy are checked against each other: every feature is either
+    # kept/generalized by the policy, or the draft says which one is not
+    bad = [f for f in spec.features if policy.fields[f].action.value not in
+           ("keep", "generalize")]
+    for f in bad:
+        assert f"'{f}'" in out.read_text() and "review" in r.stdout
+    assert spec.model and Path(spec.model).name == "model.onnx"
+
+
+def test_spec_init_refuses_to_overwrite(files: dict[str, Path], tmp_path: Path) -> None:
+    (tmp_path / "release.yaml").write_text("x")
+    r = medpipe("spec", "init", str(files["model"]), str(files["data"]), "--label",
+                "diagnosis", "-o", str(tmp_path / "release.yaml"))
+    assert r.returncode == 2 and "exists" in r.stderr and "Traceback" not in r.stderr
+    assert (tmp_path / "release.yaml").read_text() == "x"
+
+
+@pytest.mark.parametrize("fields,expected", [
+    ({"task": "ordinal"}, "field 'task': Input should be 'binary', 'multiclass' or "
+                          "'regression'"),
+    ({"thresholds": {"min_auroc": 1.5}}, "field 'thresholds.min_auroc': Input should be less "
+                                         "than or equal to 1"),
+    ({"featurs": ["a"]}, "field 'featurs': Extra inputs are not permitted"),
+    ({"task": "regression", "positive_class": "x"}, "positive_class applies to binary tasks"),
+])
+def test_bad_spec_fields_are_refused_naming_field_and_reason(
+        files: dict[str, Path], fields: dict[str, object], expected: str) -> None:
+    spec = write_spec(files["root"], "bad.yaml", model="model.onnx", data="cohort.parquet",
+                      **fields)
+    r = medpipe(*NOWHERE, "release", "--spec", str(spec))
+    assert r.returncode == 2 and expected in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and "cannot reach Temporal" not in r.stderr
+
+
+@pytest.mark.parametrize("fields,flags,expected", [
+    ({"label": "diagnosis", "features": ["radius", "mean_texture", "smoothness", "missing"]},
+     (), "dataset lacks column 'missing'"),
+    ({"label": "diagnosis"}, ("--model", "tree.onnx"),
+     "no output usable for a binary task; expected class probabilities"),
+    ({"label": "grade", "task": "regression", "inputs": {"vitals": ["age"],
+                                                         "labs": ["radius"]}},
+     ("--model", "net.onnx"), "regression label column 'grade' is not numeric"),
+    ({"label": "nope"}, (), "has no label column 'nope'"),
+])
+def test_spec_that_cannot_work_is_refused_before_the_workflow(
+        files: dict[str, Path], fields: dict[str, object], flags: tuple[str, ...],
+        expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(files["root"])
+    spec = write_spec(files["root"], "s.yaml", model="model.onnx", data="cohort.parquet",
+                      **fields)
+    r = medpipe(*NOWHERE, "release", "--spec", str(spec), *flags)
+    assert r.returncode == 2 and expected in r.stderr, r.stderr
+    assert "cannot reach Temporal" not in r.stderr
+
+
+def test_a_good_spec_gets_as_far_as_temporal_and_flags_win(
+        files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(files["root"])
+    spec = write_spec(files["root"], "ok.yaml", model="model.onnx", data="cohort.csv",
+                      label="diagnosis", features=["radius", "mean_texture", "smoothness",
+                                                   "missing"])
+    # the file's features name a missing column; the flag replaces them
+    r = medpipe("--address", f"127.0.0.1:{free_port()}", "release", "--spec", str(spec),
+                "--features", "radius,mean_texture,smoothness,concavity",
+                "--positive-class", "malignant")
+    assert r.returncode == 2 and "cannot reach Temporal" in r.stderr, r.stderr
+
+
+def test_policy_removing_a_feature_is_refused(files: dict[str, Path],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(files["root"])
+    policy = files["root"] / "strict.yaml"
+    policy.write_text(byom.POLICY.replace("texture: {action: keep}",
+                                          "mean_texture: {action: scrub}"))
+    spec = write_spec(files["root"], "p.yaml", model="model.onnx", data="cohort.csv",
+                      label="diagnosis", policy="strict.yaml",
+                      features=["radius", "mean_texture", "smoothness", "concavity"])
+    r = medpipe(*NOWHERE, "release", "--spec", str(spec))
+    assert r.returncode == 2 and "'mean_texture' (scrub)" in r.stderr, r.stderr
