@@ -67,8 +67,13 @@ class TabularStream:
     def batches(self) -> Iterator[pa.RecordBatch]:
         """Record batches in file order."""
         try:
-            if self.fmt == "parquet":
-                yield from self._parquet.iter_batches(batch_size=self._rows)
+            if self.fmt == "parquet":  # a row group at a time (measured: less memory)
+                pf = self._parquet
+                for i in range(pf.num_row_groups):
+                    if pf.metadata.row_group(i).num_rows <= 4 * self._rows:
+                        yield from pf.read_row_group(i).to_batches(max_chunksize=self._rows)
+                    else:  # a large group: stream it in batches
+                        yield from pf.iter_batches(batch_size=self._rows, row_groups=[i])
             else:
                 yield from self._csv
         except pa.ArrowInvalid as e:

@@ -76,12 +76,17 @@ class LoadedModel:
 
 
 def load_model(data: bytes, providers: list[str], name: str,
-               spec: EvaluationSpec | None = None) -> LoadedModel:
-    """Open an ONNX model and choose its output; refuse anything unusable with a clear message."""
+               spec: EvaluationSpec | None = None, threads: int = 0) -> LoadedModel:
+    """Open an ONNX model and choose its output; refuse anything unusable with a clear message.
+
+    ``threads`` caps onnxruntime's intra-op threads (0: its default, one per core).
+    """
     spec = spec or EvaluationSpec()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
     try:
         proto = onnx.load_model_from_string(data)
-        session = ort.InferenceSession(data, providers=providers)
+        session = ort.InferenceSession(data, options, providers=providers)
     except Exception as e:  # onnx/onnxruntime raise several private exception types
         raise InvalidModel(f"{name} is not a loadable ONNX model: "
                            f"{type(e).__name__}: {str(e)[:200]}") from e
