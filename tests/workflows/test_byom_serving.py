@@ -2,8 +2,10 @@
 
 The release's canary child deploys it (first release: initial deployment) on
 a real gateway; an OIP v2 request with the model's own input name gets the
-probabilities back. Scope: loading and answering; per-task canary analysis
-is not covered here.
+outputs back, and the gateway's prediction distribution (what the canary
+analysis compares) holds the probability of the positive class, not the label
+skl2onnx puts first. Per-task canary analysis (multiclass, regression) is not
+covered here.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 from temporalio.client import Client
 
 from medpipe.contracts.canary import CanaryPlan, CanaryState
+from medpipe.contracts.deploy import Slot
 from medpipe.contracts.evaluate import EvaluationSpec
 from medpipe.contracts.release import ReleaseState
 from tests import byom
@@ -63,4 +66,14 @@ async def test_skl2onnx_model_is_deployed_and_answers_oip(
         r = await http.post(f"{gws[0].target.public_url}/v2/models/tumour/infer", json=body)
     assert r.status_code == 200, r.text
     names = [o["name"] for o in r.json()["outputs"]]
-    assert "output_label" in names or "label" in names
+    assert names[0] == ("output_label" if zipmap else "label")  # the label comes first
+    # the prediction distribution (canary analysis) reads the probabilities, not the label
+    import numpy as np
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    probs = session.run(None, {"X": np.array([body["inputs"][0]["data"]], np.float32)})[1]
+    p_malignant = probs[0]["malignant"] if zipmap else probs[0][1]
+    stable = gws[0].gateway.stats[Slot.STABLE]
+    assert stable.prediction_sum == pytest.approx(float(p_malignant), abs=1e-5)
+    assert 0.0 < stable.prediction_sum < 1.0

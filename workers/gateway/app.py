@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from medpipe.contracts.errors import InvalidInput
 from medpipe.workers.gateway.loader import LoadedModel
-from medpipe.workers.gateway.oip import decode_request, encode_response, error_body, first_scores
+from medpipe.workers.gateway.oip import decode_request, encode_response, error_body
 from medpipe.workers.gateway.oip import parse_json as parse_body
 from medpipe.workers.gateway.slots import Gateway
 
@@ -140,7 +140,7 @@ def build_app(gateway: Gateway, inline_max_elements: int = INLINE_MAX_ELEMENTS,
             return _error(500, f"model {model.version} failed to run the request ({kind})")
         names = req.output_names or model.output_names
         body = encode_response(name_, model.version, req.request_id, slot, names, arrays)
-        scores = first_scores(arrays[0]) if names[0] == model.output_names[0] else None
+        scores = model.scores(names, arrays)
         stats.observe(perf_counter() - started, scores)
         return Response(body, media_type=_JSON, headers={SLOT_HEADER: slot})
 

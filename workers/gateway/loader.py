@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import numpy as np
@@ -24,7 +25,13 @@ import onnxruntime as ort
 
 from medpipe.contracts.deploy import LoadModelRequest, Slot, SlotStatus, TensorInfo
 from medpipe.contracts.errors import InvalidInput, InvalidModel, NotFound, SignatureInvalid
-from medpipe.workers.gateway.oip import OIP_TO_NUMPY, ONNX_TO_OIP, InputSpec, onnx_dims
+from medpipe.workers.gateway.oip import (
+    OIP_TO_NUMPY,
+    ONNX_TO_OIP,
+    InputSpec,
+    first_scores,
+    onnx_dims,
+)
 from medpipe.workers.gateway.verify import DigestOnlyVerifier, ModelVerifier
 
 log = logging.getLogger(__name__)
@@ -53,6 +60,24 @@ class LoadedModel:
     output_names: list[str]
     signature_verified: bool
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    score_output: str | None = None
+
+    def scores(self, names: list[str], arrays: list[Any]) -> np.ndarray | None:
+        """Per-row scores for the prediction distribution, from the score output.
+
+        Converters put the predicted label first (skl2onnx, onnxmltools): the
+        distribution is read from the probabilities / ZipMap / score output
+        instead, when the request returned it; None otherwise.
+        """
+        name = self.score_output or self.output_names[0]
+        if name not in names:
+            return None
+        out = arrays[names.index(name)]
+        if isinstance(out, list):  # ZipMap: one {class: probability} per row
+            if not out or not isinstance(out[0], dict):
+                return None
+            out = np.array([list(d.values()) for d in out], dtype=np.float64)
+        return first_scores(out)
 
     def run(self, output_names: list[str] | None,
             feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
@@ -141,11 +166,13 @@ class ModelLoader:
         outputs = [InputSpec(o.name, ONNX_TO_OIP.get(o.type, o.type), None,
                              onnx_dims(o.shape)).info() for o in session.get_outputs()]
         provider = session.get_providers()[0]
+        score_output = _score_output(session)
         _warm_up(session, inputs)
         log.info("opened model %s %s on %s", req.name, req.version, provider)
         return LoadedModel(name=req.name, version=req.version, sha256=req.sha256,
                            provider=provider, session=session, inputs=inputs, outputs=outputs,
-                           output_names=[o.name for o in outputs], signature_verified=signed)
+                           output_names=[o.name for o in outputs], signature_verified=signed,
+                           score_output=score_output)
 
     def _fetch(self, uri: str, suffix: str) -> tuple[Path, str]:
         """Copy ``uri`` into the cache while hashing it; returns (copy, hex digest)."""
@@ -161,6 +188,19 @@ class ModelLoader:
             path.unlink(missing_ok=True)
             raise
         return path, digest.hexdigest()
+
+
+def _score_output(session: ort.InferenceSession) -> str | None:
+    """The output holding probabilities or scores (never a label), recognised by type."""
+    from medpipe.activities.model_io import OutputKind
+    from medpipe.activities.model_io import TensorInfo as OutputInfo
+
+    outs = [OutputInfo(o.name, str(o.type), tuple(d if isinstance(d, int) else None
+                                                  for d in (o.shape or ())))
+            for o in session.get_outputs()]
+    order = (OutputKind.PROBABILITIES, OutputKind.ZIPMAP, OutputKind.SCORE)
+    ranked = sorted((o for o in outs if o.kind() in order), key=lambda o: order.index(o.kind()))
+    return ranked[0].name if ranked else None
 
 
 def _warm_up(session: ort.InferenceSession, inputs: dict[str, InputSpec], runs: int = 3) -> None:
