@@ -150,6 +150,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     for p in list(_children):
         p.kill()
         p.wait()
+    print("stopped: every process it started is stopped", flush=True)
     sys.exit(128 + signum)
 
 
