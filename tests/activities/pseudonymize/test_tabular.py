@@ -60,7 +60,7 @@ def test_date_shift_is_per_patient_and_keeps_intervals(cohort: pa.Table, cohort_
     offsets: dict[str, set[int]] = {}
     tokens = result.column("patient_id").to_pylist()
     for i, tok in enumerate(tokens):
-        for col in ("birth_date", "encounter_date"):
+        for col in ("encounter_date",):
             before = date.fromisoformat(cohort.column(col)[i].as_py())
             after = date.fromisoformat(result.column(col)[i].as_py())
             offsets.setdefault(tok, set()).add((after - before).days)
@@ -68,6 +68,21 @@ def test_date_shift_is_per_patient_and_keeps_intervals(cohort: pa.Table, cohort_
     values = [next(iter(s)) for s in offsets.values()]
     assert all(0 < abs(v) <= 180 for v in values)
     assert len(set(values)) > 10  # patients move differently
+
+
+def test_birth_date_does_not_undo_the_age_top_coding(cohort: pa.Table, cohort_csv: Path,
+                                                     tmp_path: Path) -> None:
+    """Default cohort policy: birth year only, and none past 89 (a 95-year-old is not
+    "born in 1929" next to an age of 90+)."""
+    out = tmp_path / "out.csv"
+    run_csv(cohort_csv, out, Vault.in_memory())
+    result = pacsv.read_csv(out)
+    this_year = date.today().year
+    for before, after in zip(cohort.column("birth_date").to_pylist(),
+                             result.column("birth_date").to_pylist(), strict=True):
+        born = int(before[:4])
+        assert after == (None if this_year - born > 89 else born)
+    assert all(a is None or a <= 90 for a in result.column("age").to_pylist())
 
 
 def test_same_vault_gives_same_tokens_across_datasets(cohort: pa.Table, tmp_path: Path) -> None:
