@@ -175,6 +175,10 @@ class FhirJob:
         """The token of one value."""
         return self.tokenizer(rule).tokens([value])[0]
 
+    def resource_id(self, rtype: str, rid: str, rule: FieldRule | None = None) -> str:
+        """The token standing for a resource id (FHIR ids allow no ``_``)."""
+        return self.token(f"{rtype}/{rid}", rule).replace("_", "-")
+
     def _reference(self, ref: str, rule: FieldRule | None = None, absolute: bool = False) -> str:
         if ref.startswith("#") or re.fullmatch(r"[A-Z][A-Za-z]+", ref):
             return ref  # contained resource; a type alone (transaction request url)
@@ -184,7 +188,7 @@ class FhirJob:
             return f"{m.group(1)}?identifier={system}{self.token(m.group(3), rule)}"
         m = _REF.match(ref)
         if m:
-            rel = f"{m.group(1)}/{self.token(f'{m.group(1)}/{m.group(2)}', rule)}"
+            rel = f"{m.group(1)}/{self.resource_id(m.group(1), m.group(2), rule)}"
             return _BASE + rel if absolute or "://" in ref else rel
         return "urn:medpipe:" + self.token(ref, rule)
 
@@ -218,7 +222,7 @@ class FhirJob:
             if key == "id":
                 if not isinstance(value, str):
                     raise InvalidInput(f"{where}: id is not a string")
-                return self.token(f"{rtype}/{value}", rule), True
+                return self.resource_id(rtype, value, rule), True
             return fv.tokenize(self, value, rule, where), True
         if a is Action.DATE_SHIFT:
             days = self.offset(patient, where)

@@ -41,7 +41,7 @@ CODE_KEYS = frozenset({
     "source", "versionId", "lastUpdated", "instantiatesCanonical", "instantiatesUri",
     "severity", "criticality", "category", "clinicalStatus", "verificationStatus",
     "udiCarrier", "uri", "div", "encoding", "ifNoneExist", "etag", "outcome", "location",
-    "relation", "search", "request", "response", "sequence", "base", "timezone"})
+    "relation", "search", "request", "response", "sequence", "base", "timezone", "reference"})
 
 
 def complex_type(key: str, value: dict[str, Any]) -> str | None:
