@@ -21,6 +21,7 @@ import pyarrow as pa
 from medpipe.activities.pseudonymize import streams
 from medpipe.activities.pseudonymize.fhir_types import string_type
 from medpipe.activities.residual import DigestSet, looks_free_text, scan
+from medpipe.contracts.errors import IdentifiersFound
 from medpipe.contracts.validate import CheckKind, CheckResult
 
 _TAG = re.compile(r"<[^>]*>")
@@ -42,6 +43,19 @@ class ResidualTally:
         if found:
             self.hits[where] += 1
             self.kinds.setdefault(where, Counter()).update(found)
+
+    def summary(self) -> str:
+        """Where identifiers were found, by type, with counts (never values)."""
+        return "; ".join(
+            f"{w}: {', '.join(f'{k} {c}' for k, c in sorted(self.kinds[w].items()))} "
+            f"({self.hits[w]} of {self.values[w]} values)"
+            for w in self.values if self.hits[w])
+
+    def require_clean(self, source: str) -> None:
+        """Raise ``IdentifiersFound`` (counts only) when anything was found."""
+        if self.found:
+            raise IdentifiersFound(f"{source}: identifiers left after pseudonymization — "
+                                   f"{self.summary()}")
 
     @property
     def found(self) -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable
 from itertools import accumulate
+from typing import Any
 
 from medpipe.activities.deid.normalize import TOKEN, fold, lower
 from medpipe.contracts.pseudonymize import Placeholder
@@ -93,7 +94,7 @@ class KeyIndex:
         return find_runs(low, self.starts, self.width, self.keys.get)
 
 
-def find_runs(low: str, starts: Collection[str], width: int,
+def find_runs(low: str, starts: Collection[Any], width: int,
               lookup: Callable[[str], Placeholder | None],
               mapper: Callable[[str], object] | None = None) -> list[Span]:
     """Spans of token runs whose joined key ``lookup`` knows (longest run first).
@@ -104,7 +105,10 @@ def find_runs(low: str, starts: Collection[str], width: int,
     parts = _SPLIT.split(low)
     toks = parts[1::2]
     mapped: list[object] = toks if mapper is None else [mapper(t) for t in toks]
-    if starts.isdisjoint(mapped):  # type: ignore[attr-defined]
+    if isinstance(starts, set | frozenset):
+        if starts.isdisjoint(mapped):  # the common case, at C speed
+            return []
+    elif not any(t in starts for t in mapped):
         return []
     pos = list(accumulate(map(len, parts), initial=0))
     out: list[Span] = []

@@ -28,7 +28,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from medpipe.activities.pseudonymize import fhir_values as fv
-from medpipe.activities.pseudonymize.fhir_types import complex_type, string_type
 from medpipe.activities.pseudonymize.policy import fhir_rule
 from medpipe.activities.pseudonymize.scrub import scrub_text
 from medpipe.activities.pseudonymize.state import RunState
@@ -155,8 +154,8 @@ class FhirJob:
         for link in _PATIENT_LINKS:
             ref = res.get(link)
             if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
-                r = ref["reference"]
-                r = self._alias.get(r, r)
+                r: str = ref["reference"]
+                r = self._alias.get(r) or r
                 m = _REF.match(r)
                 if m and m.group(1) == "Patient":
                     return f"Patient/{m.group(2)}"

@@ -100,12 +100,12 @@ class TypedWalk:
             url = v.get("url")
             if isinstance(url, str) and url.endswith(_NAME_EXTENSIONS):
                 return DROPPED
-            out = {}
+            kept = {}
             for k, x in v.items():
                 n = self.value(k, x)
                 if n is not DROPPED:
-                    out[k] = n
-            return out if out else DROPPED
+                    kept[k] = n
+            return kept if kept else DROPPED
         if isinstance(v, str):
             st = string_type(key, v)
             return v if st is None else self.typed(st, key, v)

@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from medpipe.activities.pseudonymize import streams
 from medpipe.activities.deid.index import KeyIndex
+from medpipe.activities.pseudonymize import streams
 from medpipe.activities.pseudonymize.fhir import FhirJob, learn_fhir
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tabular import TabularJob, string_columns

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from faker import Faker
-from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
 
 from medpipe.activities.pseudonymize import Vault, default_fhir_policy, pseudonymize_file
 from medpipe.activities.residual import DigestSet
