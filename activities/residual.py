@@ -2,7 +2,7 @@
 
 The pseudonymize stage indexes every identifier value it replaced by key
 (``activities.deid.index``) and hands over keyed digests (keyed BLAKE2b
-under a throwaway key) of those keys and of their first tokens. Here an
+under a throwaway key) of those keys and of their token prefixes. Here an
 output text is folded and split exactly as the scrubber does it, each token
 run's key is digested the same way and looked up: an original identifier
 that survived anywhere, however it is written, is found, and no identifier is
@@ -40,11 +40,11 @@ def keyed_digest(key: bytes, value: str) -> bytes:
 class DigestSet:
     """Keyed digests of original identifier keys, and the key to compute more."""
 
-    def __init__(self, key: bytes, digests: Iterable[bytes], starts: Iterable[bytes] = (),
+    def __init__(self, key: bytes, digests: Iterable[bytes], prefixes: Iterable[bytes] = (),
                  width: int = 1) -> None:
         self._key = key
         self._digests = frozenset(digests)
-        self._starts = frozenset(starts)
+        self._prefixes = frozenset(prefixes)
         self._width = width
 
     def __len__(self) -> int:
@@ -54,7 +54,7 @@ class DigestSet:
     def from_index(cls, key: bytes, index: KeyIndex) -> DigestSet:
         """Digest the keys of an index (used by pseudonymization)."""
         return cls(key, {keyed_digest(key, k) for k in index.keys},
-                   {keyed_digest(key, s) for s in index.starts}, index.width)
+                   {keyed_digest(key, s) for s in index.prefixes}, index.width)
 
     @classmethod
     def from_values(cls, key: bytes, values: Iterable[str],
@@ -67,7 +67,7 @@ class DigestSet:
     def to_bytes(self) -> bytes:
         """Serialized digests (sorted, fixed width); the key is never serialized."""
         return (_MAGIC + struct.pack(">BI", self._width, len(self._digests))
-                + b"".join(sorted(self._digests)) + b"".join(sorted(self._starts)))
+                + b"".join(sorted(self._digests)) + b"".join(sorted(self._prefixes)))
 
     @classmethod
     def from_bytes(cls, key: bytes, blob: bytes) -> DigestSet:
@@ -86,7 +86,7 @@ class DigestSet:
 
     def find(self, low: str) -> list[Span]:
         """Spans of a folded, lower-case text holding an original identifier."""
-        return find_runs(low, self._starts, self._width,
+        return find_runs(low, self._prefixes, self._width,
                          lambda k: Placeholder.ID if self._digest(k) in self._digests else None,
                          self._digest)
 

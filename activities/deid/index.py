@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable
-from itertools import accumulate
 from typing import Any
 
 from medpipe.activities.deid.normalize import TOKEN, fold, lower
@@ -29,7 +28,7 @@ from medpipe.contracts.pseudonymize import Placeholder
 MAX_TOKENS = 6
 #: Longest separator between tokens of one identifier (``", "``, ``" - "``).
 MAX_SEP = 3
-_SPLIT = re.compile(r"([^\W_]+)")
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+")  # TOKEN on lower-case ASCII, several times faster
 _PARTS = re.compile(r"[\s\-/,]+")
 
 Span = tuple[int, int, Placeholder]
@@ -62,12 +61,19 @@ def value_keys(value: str, kind: Placeholder) -> list[tuple[str, ...]]:
 
 
 class KeyIndex:
-    """Known identifier values by key, with their placeholders."""
+    """Known identifier values by key, with their placeholders.
+
+    ``prefixes`` holds every token-boundary prefix of every indexed run
+    (``o``, ``obrien`` for ``O'Brien``; ``anne``, ``annemarie``, ...): a
+    window starts only at a token that is one, and grows only while it is
+    one, so a text costs one set test per token plus a few lookups.
+    """
 
     def __init__(self) -> None:
         self.keys: dict[str, Placeholder] = {}
-        self.starts: set[str] = set()
+        self.prefixes: set[str] = set()
         self.width = 1
+        self._seen: set[tuple[str, Placeholder]] = set()
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -79,54 +85,73 @@ class KeyIndex:
             old = self.keys.get(k)
             if old is None or (kind is Placeholder.NAME and old is not Placeholder.NAME):
                 self.keys[k] = kind
-            self.starts.add(run[0])
-            self.starts.add(k)  # written as one word ("AnneMarie", "OBrien")
+            acc = ""
+            for t in run:
+                acc += t
+                self.prefixes.add(acc)
+            self.prefixes.add(k)  # also written as one word ("AnneMarie", "OBrien")
             self.width = max(self.width, len(run))
 
     def add_all(self, values: Iterable[object], kind: Placeholder) -> None:
-        """Index many values (None and blanks skipped)."""
+        """Index many values (None, blanks and values already indexed skipped)."""
+        seen = self._seen
         for v in values:
-            if v is not None and (s := str(v).strip()):
+            if v is not None and (s := str(v).strip()) and (s, kind) not in seen:
+                seen.add((s, kind))
                 self.add(s, kind)
 
     def find(self, low: str) -> list[Span]:
         """Spans of ``low`` (folded, lower-case) holding a known value."""
-        return find_runs(low, self.starts, self.width, self.keys.get)
+        return find_runs(low, self.prefixes, self.width, self.keys.get)
 
 
-def find_runs(low: str, starts: Collection[Any], width: int,
+def find_runs(low: str, prefixes: Collection[Any], width: int,
               lookup: Callable[[str], Placeholder | None],
               mapper: Callable[[str], object] | None = None) -> list[Span]:
     """Spans of token runs whose joined key ``lookup`` knows (longest run first).
 
-    ``mapper`` maps a token before the ``starts`` test (the residual check
-    passes its keyed digest: it holds digests, not values).
+    ``mapper`` maps a token run before the ``prefixes`` test (the residual
+    check passes its keyed digest: it holds digests, not values).
     """
-    parts = _SPLIT.split(low)
-    toks = parts[1::2]
-    mapped: list[object] = toks if mapper is None else [mapper(t) for t in toks]
-    if isinstance(starts, set | frozenset):
-        if starts.isdisjoint(mapped):  # the common case, at C speed
+    toks = (_ASCII_TOKEN if low.isascii() else TOKEN).findall(low)
+    mapped: list[Any] = toks if mapper is None else [mapper(t) for t in toks]
+    if isinstance(prefixes, set | frozenset):
+        if prefixes.isdisjoint(mapped):  # the common case, at C speed
             return []
-    elif not any(t in starts for t in mapped):
+    hits = [i for i, t in enumerate(mapped) if t in prefixes]
+    if not hits:
         return []
-    pos = list(accumulate(map(len, parts), initial=0))
+    pos: list[int] = []  # start of each token, found lazily (tokens are in order)
+
+    def start(i: int) -> int:
+        while len(pos) <= i:
+            t = toks[len(pos)]
+            pos.append(low.find(t, pos[-1] + len(toks[len(pos) - 1]) if pos else 0))
+        return pos[i]
+
     out: list[Span] = []
-    n, k = len(toks), 0
-    while k < n:
-        if mapped[k] not in starts:
-            k += 1
+    n, done = len(toks), 0
+    for k in hits:
+        if k < done:
             continue
-        top = k + 1
-        while top < n and top - k < width and len(parts[2 * top]) <= MAX_SEP \
-                and "\n" not in parts[2 * top]:
-            top += 1
-        for j in range(top, k, -1):
-            ph = lookup("".join(toks[k:j]))
-            if ph is not None:
-                out.append((pos[2 * k + 1], pos[2 * j], ph))
-                k = j
+        acc = toks[k]
+        ph = lookup(acc)
+        best = (k + 1, ph) if ph is not None else None
+        j = k + 1
+        while j < n and j - k < width:
+            end = start(j - 1) + len(toks[j - 1])
+            sep = start(j) - end
+            if sep > MAX_SEP or "\n" in low[end:end + sep]:
                 break
-        else:
-            k += 1
+            acc += toks[j]
+            j += 1
+            if (acc if mapper is None else mapper(acc)) not in prefixes:
+                break
+            ph = lookup(acc)
+            if ph is not None:
+                best = (j, ph)
+        if best is not None:
+            last = best[0] - 1
+            out.append((start(k), start(last) + len(toks[last]), best[1]))
+            done = best[0]
     return out

@@ -29,22 +29,29 @@ from medpipe.activities.deid.normalize import fold, lower
 from medpipe.contracts.pseudonymize import Placeholder
 
 _CAP = r"[A-Z][A-Za-z'-]*[a-z][A-Za-z'-]*|[A-Z]{2,}[A-Za-z'-]*"
-_TITLE = (r"\b(?i:dr|mr|mrs|ms|mx|miss|prof|professor|doctor|nurse|rn|np|pa-c|rev|sr|fr"
-          r"|signed by|electronically signed by|attending|resident|pcp|physician|provider"
-          r"|seen by|referred by|dictated by|cc)\b\.?:?\s+"
-          r"(?:(?i:dr|mr|mrs|ms|prof|doctor)\b\.?\s+)?")
-_RELATION = (r"\b(?i:son|daughter|wife|husband|mother|father|mom|dad|brother|sister|sibling"
-             r"|partner|spouse|friend|neighbou?r|caregiver|aunt|uncle|cousin|grandson"
-             r"|granddaughter|grandmother|grandfather|niece|nephew|fiancee?|named|called"
-             r"|goes by|visitor|guardian)\b,?\s+")
+_TITLES = (r"dr|mr|mrs|ms|mx|miss|prof|professor|doctor|nurse|rn|np|pa-c|rev|sr|fr"
+           r"|signed by|electronically signed by|attending|resident|pcp|physician|provider"
+           r"|seen by|referred by|dictated by|cc")
+_RELATIONS = (r"son|daughter|wife|husband|mother|father|mom|dad|brother|sister|sibling"
+              r"|partner|spouse|friend|neighbou?r|caregiver|aunt|uncle|cousin|grandson"
+              r"|granddaughter|grandmother|grandfather|niece|nephew|fiancee?|named|called"
+              r"|goes by|visitor|guardian")
+_THEN_TITLE = r"(?:(?i:dr|mr|mrs|ms|prof|doctor)\b\.?\s+)?"
+_TITLE = r"\b(?i:" + _TITLES + r")\b\.?:?\s+" + _THEN_TITLE
+_RELATION = r"\b(?i:" + _RELATIONS + r")\b,?\s+"
 TITLED = re.compile(_TITLE + r"((?:" + _CAP + r")(?:\s+(?:[A-Z]\.\s+)?(?:" + _CAP + r")){0,2})")
 RELATED = re.compile(_RELATION + r"((?:" + _CAP + r")(?:\s+(?:" + _CAP + r"))?)")
+#: A dictionary name right before or after a name already replaced ("[NAME] Felipe").
+BESIDE = re.compile(r"\[NAME\][\s,]+(" + _CAP + r")|\b(" + _CAP + r")\s+\[NAME\]")
 PAIR = re.compile(r"\b(" + _CAP + r")\s+(?:[A-Z]\.\s+)?(" + _CAP + r")\b")
+#: A superset of the texts any rule here can match, for RE2 (Arrow) prefiltering.
+CANDIDATE = (r"\b[A-Z][A-Za-z'-]*\s+(?:[A-Z]\.\s+)?[A-Z][A-Za-z'-]*[a-z]"
+             r"|\b[A-Z]{2,}[A-Za-z'-]*\s+(?:[A-Z]\.\s+)?[A-Z]{2,}"
+             r"|\b(?i:" + _TITLES + "|" + _RELATIONS + r")\b[.:,]*\s+" + _THEN_TITLE + "[A-Z]"
+             r"|\[NAME\][\s,]+[A-Z]|[A-Z][A-Za-z'-]+\s+\[NAME\]")
 _NOT_NAMES = frozenset({"dr", "mr", "mrs", "ms", "mx", "miss", "prof", "professor", "doctor",
                         "nurse", "the", "patient", "team", "service", "clinic", "department",
                         "unit", "er", "ed", "icu", "on", "at", "for"})
-#: Texts without any of these letters in a row cannot hold a cue or a pair.
-CANDIDATE = r"[A-Z][A-Za-z'-]+\s+[A-Z]"
 
 
 @lru_cache(maxsize=1)
@@ -71,6 +78,10 @@ def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
         words = m.group(1).split()
         if any(_word_key(w) in given or _word_key(w) in family for w in words):
             out.append((m.start(1), m.end(1), Placeholder.NAME))
+    for m in BESIDE.finditer(folded):
+        g = 1 if m.group(1) else 2
+        if _word_key(m.group(g)) in given or _word_key(m.group(g)) in family:
+            out.append((m.start(g), m.end(g), Placeholder.NAME))
     for m in PAIR.finditer(folded):
         if _word_key(m.group(1)) in given and _word_key(m.group(2)) in family:
             out.append((m.start(), m.end(), Placeholder.NAME))

@@ -23,7 +23,7 @@ _AGE = r"(?:9[0-9]|1[01][0-9])"
 _TLD = (r"(?:com|org|net|edu|gov|mil|int|io|info|biz|health|care|clinic|hospital|us|uk|de|fr"
         r"|ca|au|nl|ch|se|no|it|es|eu|co|me|app|ly)")
 _STATES = (r"A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]"
-           r"|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY]")
+           r"|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY]|PR|GU|VI|AS|MP|FM|MH|PW|A[AEP]")
 
 #: (label, pattern, placeholder), in the order they are applied.
 PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (

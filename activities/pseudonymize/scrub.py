@@ -11,7 +11,8 @@ Two steps per column of texts:
    copy when folding changed it; every identifier value of *every* record of
    the dataset (``KeyIndex``, filled by a first pass over the input) is
    looked up however it is spaced or punctuated; names no column lists are
-   found by cue and dictionary. The spans are replaced in the original text.
+   found by cue and dictionary (on the texts an RE2 prefilter selects, after
+   the known values are out). The spans are replaced in the original text.
 
 The residual check (``activities.residual``) calls the same ``find`` on the
 output: what the scrubber removes is exactly what the check looks for.
@@ -26,6 +27,7 @@ import pyarrow.compute as pc
 
 from medpipe.activities.deid import detect
 from medpipe.activities.deid.index import KeyIndex
+from medpipe.activities.deid.names import CANDIDATE as NAME_CANDIDATE
 from medpipe.activities.deid.patterns import CANDIDATE, PATTERNS, re2
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -43,7 +45,9 @@ def scrub_patterns(col: pa.Array, counts: Counter[str]) -> pa.Array:
         return col
     if not pc.any(pc.match_substring_regex(col, CANDIDATE)).as_py():
         return col
-    before = {v: pc.sum(pc.count_substring(col, m)).as_py() or 0 for v, m in _MARKS.items()}
+    bracket = pc.any(pc.match_substring(col, "[")).as_py()
+    before = {v: (pc.sum(pc.count_substring(col, m)).as_py() or 0) if bracket else 0
+              for v, m in _MARKS.items()}
     for _, pattern, ph in PATTERNS:
         col = pc.replace_substring_regex(col, re2(pattern), detect.mark(ph))
     for v, m in _MARKS.items():
@@ -64,13 +68,24 @@ def scrub_column(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) ->
     col = scrub_patterns(col, counts)
     known = index.find if index is not None and len(index) else None
     texts = col.to_pylist()
-    for i, t in enumerate(texts):
-        if t is None:
-            continue
-        spans = detect.find(t, known, patterns=not t.isascii())
-        if spans:
-            texts[i] = detect.replace(t, spans, counts)
-    return pa.array(texts, type=col.type)
+    if known is not None or not pc.all(pc.fill_null(pc.string_is_ascii(col), True)).as_py():
+        for i, t in enumerate(texts):
+            if t is None:
+                continue
+            spans = detect.find(t, known, patterns=not t.isascii(), names=False)
+            if spans:
+                texts[i] = detect.replace(t, spans, counts)
+        col = pa.array(texts, type=col.type)
+    # names no column lists, on what is left (vectorised prefilter: few texts qualify)
+    maybe = pc.fill_null(pc.match_substring_regex(col, NAME_CANDIDATE), False)
+    if pc.any(maybe).as_py():
+        texts = col.to_pylist()
+        for i in pc.indices_nonzero(maybe).to_pylist():
+            spans = detect.find(texts[i], None, patterns=False)
+            if spans:
+                texts[i] = detect.replace(texts[i], spans, counts)
+        col = pa.array(texts, type=col.type)
+    return col
 
 
 def scrub_text(text: str, index: KeyIndex | None, counts: Counter[str]) -> str:
