@@ -107,7 +107,8 @@ TUNED: dict[str, list[Form]] = {
         lambda r, p: (_plain(p["name"]), f"Seen with {_plain(p['name'])}."),
         lambda r, p: (p["family"].replace("'", "’"), f"Mrs {p['family'].replace(chr(39), '’')} "
                                                      f"called."),
-        lambda r, p: (p["family"].replace("'", ""), f"Note for {p['family'].replace(chr(39), '')}."),
+        lambda r, p: (p["family"].replace("'", ""),
+                      f"Note for {p['family'].replace(chr(39), '')}."),
         lambda r, p: (p["given"].replace("-", " "),
                       f"{p['given'].replace('-', ' ')} is well."),
         lambda r, p: (p["doctor"], f"Seen by Dr. {p['doctor']} in clinic."),
