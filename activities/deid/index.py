@@ -114,6 +114,7 @@ def find_runs(low: str, prefixes: Collection[Any], width: int,
     check passes its keyed digest: it holds digests, not values).
     """
     toks = (_ASCII_TOKEN if low.isascii() else TOKEN).findall(low)
+    n = len(toks)
     mapped: list[Any] = toks if mapper is None else [mapper(t) for t in toks]
     if isinstance(prefixes, set | frozenset):
         if prefixes.isdisjoint(mapped):  # the common case, at C speed
@@ -121,16 +122,10 @@ def find_runs(low: str, prefixes: Collection[Any], width: int,
     hits = [i for i, t in enumerate(mapped) if t in prefixes]
     if not hits:
         return []
-    pos: list[int] = []  # start of each token, found lazily (tokens are in order)
-
-    def start(i: int) -> int:
-        while len(pos) <= i:
-            t = toks[len(pos)]
-            pos.append(low.find(t, pos[-1] + len(toks[len(pos) - 1]) if pos else 0))
-        return pos[i]
-
+    rx = _ASCII_TOKEN if low.isascii() else TOKEN
+    spans = [m.span() for m in rx.finditer(low)]  # only texts with a candidate get here
     out: list[Span] = []
-    n, done = len(toks), 0
+    done = 0
     for k in hits:
         if k < done:
             continue
@@ -139,9 +134,8 @@ def find_runs(low: str, prefixes: Collection[Any], width: int,
         best = (k + 1, ph) if ph is not None else None
         j = k + 1
         while j < n and j - k < width:
-            end = start(j - 1) + len(toks[j - 1])
-            sep = start(j) - end
-            if sep > MAX_SEP or "\n" in low[end:end + sep]:
+            end, nxt = spans[j - 1][1], spans[j][0]
+            if nxt - end > MAX_SEP or "\n" in low[end:nxt]:
                 break
             acc += toks[j]
             j += 1
@@ -151,7 +145,6 @@ def find_runs(low: str, prefixes: Collection[Any], width: int,
             if ph is not None:
                 best = (j, ph)
         if best is not None:
-            last = best[0] - 1
-            out.append((start(k), start(last) + len(toks[last]), best[1]))
+            out.append((spans[k][0], spans[best[0] - 1][1], best[1]))
             done = best[0]
     return out

@@ -28,7 +28,7 @@ from importlib import resources
 from medpipe.activities.deid.normalize import fold, lower
 from medpipe.contracts.pseudonymize import Placeholder
 
-_CAP = r"[A-Z][A-Za-z'-]*[a-z][A-Za-z'-]*|[A-Z]{2,}[A-Za-z'-]*"
+_CAP = r"[A-Z][A-Za-z'-]+"
 _TITLES = (r"dr|mr|mrs|ms|mx|miss|prof|professor|doctor|nurse|rn|np|pa-c|rev|sr|fr"
            r"|signed by|electronically signed by|attending|resident|pcp|physician|provider"
            r"|seen by|referred by|dictated by|cc")

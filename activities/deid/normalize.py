@@ -34,10 +34,20 @@ def fold_char(c: str) -> str:
 def fold(text: str) -> tuple[str, list[int] | None]:
     """(folded text, offset of each folded character in ``text``).
 
-    The offsets are ``None`` when the text folds to itself (ASCII).
+    The offsets are ``None`` when every character folds to exactly one
+    character (ASCII text, accented letters, apostrophe and dash variants):
+    positions are then the same in both texts.
     """
     if text.isascii():
         return text, None
+    table: dict[int, str] = {}
+    same_length = True
+    for c in set(text):  # a handful of distinct non-ASCII characters per text
+        if c >= "\x80":
+            f = table[ord(c)] = fold_char(c)
+            same_length = same_length and len(f) == 1
+    if same_length:  # é → e, ’ → ': one character for one, offsets unchanged
+        return text.translate(table), None
     out: list[str] = []
     offsets: list[int] = []
     for i, c in enumerate(text):
@@ -72,3 +82,12 @@ def tokens(value: str) -> list[str]:
 def key(value: str) -> str:
     """Matching key of a value: its folded tokens joined (``O’Brien`` → ``obrien``)."""
     return "".join(tokens(value))
+
+
+def folds_to_letters(text: str) -> bool:
+    """Whether folding changes only letters (accents): patterns need not run again.
+
+    The scrubber's patterns (digits, separators, month names) then match the
+    folded text exactly where they match the original.
+    """
+    return all(fold_char(c).isalpha() for c in set(text) if c >= "\x80")

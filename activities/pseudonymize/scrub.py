@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from medpipe.activities.deid import detect
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.deid.names import CANDIDATE as NAME_CANDIDATE
+from medpipe.activities.deid.normalize import folds_to_letters
 from medpipe.activities.deid.patterns import CANDIDATE, PATTERNS, re2
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -72,7 +73,8 @@ def scrub_column(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) ->
         for i, t in enumerate(texts):
             if t is None:
                 continue
-            spans = detect.find(t, known, patterns=not t.isascii(), names=False)
+            patterns = not t.isascii() and not folds_to_letters(t)
+            spans = detect.find(t, known, patterns=patterns, names=False)
             if spans:
                 texts[i] = detect.replace(t, spans, counts)
         col = pa.array(texts, type=col.type)
