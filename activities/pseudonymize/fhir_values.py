@@ -150,18 +150,17 @@ class TypedWalk:
 # -- actions ------------------------------------------------------------------------------
 
 def scrub_value(job: FhirJob, key: str, value: Json) -> Json:
-    """Scrub every free text in a value (narrative XHTML: text nodes only)."""
+    """Scrub every free text in a value; codes, URIs and ids inside it are kept, and
+    narrative XHTML is scrubbed in its text nodes only (the markup stays valid)."""
     if isinstance(value, str):
         if key == "div":
             return "".join(p if p.startswith("<") else job.scrub(p)
                            for p in _TAG.split(value))
-        return job.scrub(value)
+        return job.scrub(value) if string_type(key, value) is not None else value
     if isinstance(value, list):
         return [scrub_value(job, key, v) for v in value]
     if isinstance(value, dict):
-        return {k: scrub_value(job, k, v) if k == "div" or string_type(k, v if isinstance(
-            v, str) else "x") is not None or not isinstance(v, str) else v
-            for k, v in value.items()}
+        return {k: scrub_value(job, k, v) for k, v in value.items()}
     return value
 
 
