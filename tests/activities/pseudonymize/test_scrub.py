@@ -115,7 +115,8 @@ _word = st.text(alphabet=_letters, min_size=3, max_size=9).map(str.capitalize).f
                                 "wrote", "date", "train", "phone", "email", "age", "call"})
 _part = st.one_of(_word, st.builds(lambda a, b: f"{a}-{b}", _word, _word),
                   st.builds(lambda a, b: f"{a[0]}'{b}", _word, _word))
-_full = st.builds(lambda g, f: f"{g} {f}", _part, _part)
+_full = st.one_of(st.builds(lambda g, f: f"{g} {f}", _part, _part),
+                  st.builds(lambda g, m, f: f"{g} {m} {f}", _part, _part, _part))
 
 
 def _forms(name: str) -> list[str]:
