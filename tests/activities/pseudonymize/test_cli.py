@@ -109,3 +109,26 @@ def test_policy_init_drafts_from_content_and_marks_what_it_is_unsure_of(tmp_path
     assert "action: drop" in lines["c3"] and "SSN" in lines["c3"] and "review" in lines["c3"]
     assert "date_shift" in lines["visit_date"] and "review" not in lines["visit_date"]
     assert "Garcia" not in "".join(lines.values())
+
+
+def test_fhir_bundle_passes_the_command_residual_check(tmp_path: Path) -> None:
+    """A Synthea-shaped transaction with the default policy: clean output, exit 0; the same
+    check on the input finds identifiers (so it can fail)."""
+    from faker import Faker
+
+    from medpipe.activities.residual import DigestSet
+    from medpipe.activities.residual_scan import scan_dataset
+
+    from .synthea_like import person, transaction
+
+    fake = Faker("en_US")
+    Faker.seed(5)
+    bundle, secrets = transaction(fake, person(fake), person(fake))
+    src, out = tmp_path / "b.json", tmp_path / "o.json"
+    src.write_text(json.dumps(bundle))
+    res = CliRunner().invoke(pseudonymize_cmd, [str(src), str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.exists() and json.loads(res.output.split("\n", 1)[1])["records"] == 13
+    digests = DigestSet.from_values(b"k" * 32, secrets[:2])
+    assert scan_dataset([src.read_bytes()], "bundle", digests).found > 0
+    assert scan_dataset([out.read_bytes()], "bundle", digests).found == 0
