@@ -43,7 +43,12 @@ def value_keys(value: str, kind: Placeholder) -> list[tuple[str, ...]]:
     are not indexed (they would match everywhere).
     """
     folded = lower(fold(value)[0])
-    if kind is Placeholder.NAME:
+    words = folded.split()
+    if folded.isascii() and all(w.isalnum() for w in words):  # fast path: plain words
+        runs = [tuple(words[i:j]) for i in range(len(words))
+                for j in range(i + 1, min(len(words), i + 4) + 1)] \
+            if kind is Placeholder.NAME else [tuple(words)]
+    elif kind is Placeholder.NAME:
         parts = [TOKEN.findall(p) for p in _PARTS.split(folded)]
         parts = [p for p in parts if p]
         runs = [tuple(t for p in parts[i:j] for t in p)
