@@ -46,6 +46,7 @@ class DigestSet:
         self._digests = frozenset(digests)
         self._prefixes = frozenset(prefixes)
         self._width = width
+        self._cache: dict[str, bytes] = {}
 
     def __len__(self) -> int:
         return len(self._digests)
@@ -82,7 +83,14 @@ class DigestSet:
         return cls(key, items[:n], items[n:], width)
 
     def _digest(self, value: str) -> bytes:
-        return keyed_digest(self._key, value)
+        # A text repeats its words: each distinct one is digested once (a speed cache
+        # only; emptied when large, which changes no result).
+        d = self._cache.get(value)
+        if d is None:
+            if len(self._cache) > 1_000_000:
+                self._cache.clear()
+            d = self._cache[value] = keyed_digest(self._key, value)
+        return d
 
     def find(self, low: str) -> list[Span]:
         """Spans of a folded, lower-case text holding an original identifier."""

@@ -16,11 +16,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from medpipe.activities.deid import detect
+from medpipe.activities.deid.names import CANDIDATE as NAME_CANDIDATE
+from medpipe.activities.deid.normalize import folds_to_letters
+from medpipe.activities.deid.patterns import PATTERNS, re2
 from medpipe.activities.pseudonymize import streams
 from medpipe.activities.pseudonymize.fhir_types import string_type
-from medpipe.activities.residual import DigestSet, looks_free_text, scan
+from medpipe.activities.residual import DigestSet, scan
 from medpipe.contracts.errors import IdentifiersFound
 from medpipe.contracts.validate import CheckKind, CheckResult
 
@@ -76,13 +82,44 @@ class ResidualTally:
 
 
 def scan_batch(batch: pa.RecordBatch, digests: DigestSet | None, tally: ResidualTally) -> None:
-    """Check every text cell of a record batch."""
+    """Check every text cell of a record batch.
+
+    The patterns run vectorised (RE2, the scrubber's own pass) on the free-text
+    cells; names (on the cells the scrubber's prefilter selects), folded
+    non-ASCII text and known values are checked per cell, by the same code.
+    """
     for name, col in zip(batch.schema.names, batch.columns, strict=True):
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             continue
-        for v in col.to_pylist():
-            if v is not None:
-                tally.add(name, v, digests, looks_free_text(v))
+        valid = pc.is_valid(col)
+        free = pc.and_(valid, pc.match_substring_regex(pc.utf8_trim_whitespace(col), " "))
+        free = pc.fill_null(free, False)
+        hit = np.zeros(len(col), dtype=bool)
+        kinds: Counter[str] = Counter()
+        for _, pattern, ph in PATTERNS:
+            m = pc.fill_null(pc.and_(free, pc.match_substring_regex(col, re2(pattern))), False)
+            mask = m.to_numpy(zero_copy_only=False)
+            if mask.any():
+                kinds[ph.value] += int(mask.sum())
+                hit |= mask
+        texts = col.to_pylist()
+        cue = pc.fill_null(pc.and_(free, pc.match_substring_regex(col, NAME_CANDIDATE)), False)
+        special = pc.or_(cue, pc.and_(free, pc.invert(pc.string_is_ascii(col))))
+        special_rows = set(pc.indices_nonzero(pc.fill_null(special, False)).to_pylist())
+        for i, v in enumerate(texts):
+            if v is None:
+                continue
+            patterns = i in special_rows and not v.isascii() and not folds_to_letters(v)
+            spans = detect.find(v, digests.find if digests is not None else None,
+                                patterns=patterns, names=i in special_rows)
+            if spans:
+                hit[i] = True
+                kinds.update(ph.value for _, _, ph in spans)
+        n = len(col) - col.null_count
+        tally.values[name] += n
+        tally.hits[name] += int(hit.sum())
+        if kinds:
+            tally.kinds.setdefault(name, Counter()).update(kinds)
 
 
 def scan_fhir(doc: Any, digests: DigestSet | None, tally: ResidualTally,
