@@ -210,6 +210,7 @@ class Pseudonymizer:
 
     def identifier_values(self) -> frozenset[str]:
         """The keys of the identifier values this run replaced (stay in this process)."""
+        self.state.flush()
         return frozenset(self.index.keys)
 
     def identifier_digests(self, key: bytes) -> DigestSet:

@@ -41,9 +41,22 @@ class RunState:
         self.values[name] += values
         self.changed[name] += changed
 
+    pending: dict[Placeholder, set[str]] = field(default_factory=dict)
+
     def add_identifiers(self, values: list[object], kind: Placeholder) -> None:
         """Remember original identifier values (names also by their parts)."""
         self.index.add_all(values, kind)
+
+    def defer_identifiers(self, values: list[object], kind: Placeholder) -> None:
+        """Remember values to index only when asked (no free text to scrub meanwhile)."""
+        self.pending.setdefault(kind, set()).update(
+            s for v in values if v is not None and (s := str(v).strip()))
+
+    def flush(self) -> None:
+        """Index the deferred values."""
+        for kind, values in self.pending.items():
+            self.index.add_all(values, kind)
+        self.pending.clear()
 
     def report(self, new_tokens: int, modes: set[TokenMode]) -> PseudonymizeReport:
         """The counts-only report."""
@@ -56,4 +69,5 @@ class RunState:
 
     def digests(self, key: bytes) -> DigestSet:
         """Keyed digests of every replaced identifier (for the residual check)."""
+        self.flush()
         return DigestSet.from_index(key, self.index)

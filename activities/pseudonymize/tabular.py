@@ -55,6 +55,8 @@ def learn(policy: Policy, batches: Iterable[pa.RecordBatch], state: RunState) ->
     The notes of row 1 are then scrubbed of a patient who first appears in
     row 1,000,000 (no identifier survives because of where it sits).
     """
+    if not any(r.action is Action.SCRUB for r in policy.fields.values()):
+        return  # no free text: the values are indexed at the end, for the residual check
     idcols = [(n, r) for n, r in policy.fields.items() if identifying(r)]
     for batch in batches:
         for n, r in idcols:
@@ -115,8 +117,10 @@ class TabularJob:
             self.state.patients.update(
                 str(v) for v in pc.unique(pcol).to_pylist() if v is not None)
         idcols = [(n, r) for n, r in fields.items() if identifying(r)]
+        scrubs = any(r.action is Action.SCRUB for r in fields.values())
+        add = self.state.add_identifiers if scrubs else self.state.defer_identifiers
         for n, r in idcols:
-            self.state.add_identifiers(pc.unique(batch.column(n)).to_pylist(), r.placeholder)
+            add(pc.unique(batch.column(n)).to_pylist(), r.placeholder)
         names, arrays = [], []
         for name in batch.schema.names:
             rule = fields[name]

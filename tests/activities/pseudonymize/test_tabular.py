@@ -264,3 +264,20 @@ def test_a_patient_first_seen_in_a_later_chunk_is_scrubbed_from_earlier_notes(
     out = pq.read_table(dst).column("notes").to_pylist()
     assert out[0] == "met [NAME] in the corridor", out[0]
     assert last not in " ".join(v for v in out if v)
+
+
+def test_without_free_text_the_identifiers_still_reach_the_residual_check(
+        cohort: pa.Table, tmp_path: Path) -> None:
+    from medpipe.activities.pseudonymize.run import Pseudonymizer
+    from medpipe.contracts.pseudonymize import Policy
+
+    fields = {k: v for k, v in default_policy().fields.items() if k != "notes"}
+    policy = Policy(patient_id="patient_id", fields=fields)
+    src, dst = tmp_path / "c.parquet", tmp_path / "c.out.parquet"
+    pq.write_table(cohort.drop(["notes"]), src)
+    run = Pseudonymizer(policy, Vault.in_memory())
+    pseudonymize_file(src, dst, policy, run=run)
+    name = cohort.column("name")[0].as_py()
+    digests = run.identifier_digests(b"k" * 32)
+    assert digests.rows_matching([f"note about {name.upper()}"]).all()
+    assert not digests.rows_matching(["nothing identifying"]).any()
