@@ -1,115 +1,127 @@
 """Residual-identifier detection without identifiers in the clear.
 
-The pseudonymize stage records a keyed digest (keyed BLAKE2b under a key from
-the key provider) of every original identifier value it replaced. Here we
-digest every cell, word and word pair of the output the same way and count
-matches: an original identifier that survived anywhere is found, and no
-identifier is ever stored or compared in clear.
+The pseudonymize stage indexes every identifier value it replaced by key
+(``activities.deid.index``) and hands over keyed digests (keyed BLAKE2b
+under a throwaway key) of those keys and of their token prefixes. Here an
+output text is folded and split exactly as the scrubber does it, each token
+run's key is digested the same way and looked up: an original identifier
+that survived anywhere, however it is written, is found, and no identifier is
+ever stored or compared in clear. Free text is also checked against the
+scrubber's own patterns and name cues (``activities.deid.detect.find``).
+Results are counts only.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
+import struct
+from collections import Counter
 from collections.abc import Iterable
 
 import numpy as np
 
-#: Patterns of identifiers in free text, in the order the scrubber applies them
-#: (``activities.pseudonymize.scrub``), each replaced by ``[LABEL]``. They are
-#: written for both Python ``re`` (pandas, great-expectations) and RE2 (Arrow
-#: compute, used by the scrubber): ASCII classes only, no look-around, so that
-#: both engines agree on what is an identifier.
-SCRUB_PATTERNS: dict[str, str] = {
-    "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
-    "url": r"\b(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)[^ \t\r\n<>\"']+",
-    "ip": r"\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b",
-    "ssn": r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b",
-    "phone": r"(?:\+?1[-. ]?)?(?:\([0-9]{3}\) ?|\b[0-9]{3}[-. ])[0-9]{3}[-. ][0-9]{4}\b",
-    "date": (r"\b(?:[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[0-9]{1,2}[-/.][0-9]{1,2}[-/.]"
-             r"(?:[0-9]{4}|[0-9]{2})|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
-             r"[a-z]*\.? [0-9]{1,2}(?:st|nd|rd|th)?,? [0-9]{4})\b"),
-    "mrn": (r"\b(?:MRN|MR|Acct|ACCT)[#: ]*[A-Za-z0-9-]*[0-9]{3,}[A-Za-z0-9-]*"
-            r"|\b[A-Z]{2,5}-?[0-9]{5,}\b|\b[0-9]{7,}\b"),
-}
+from medpipe.activities.deid import detect
+from medpipe.activities.deid.index import KeyIndex, Span, find_runs
+from medpipe.activities.deid.patterns import PATTERNS
+from medpipe.contracts.pseudonymize import Placeholder
 
-#: Patterns that must not appear in any text column after pseudonymization
-#: (the same expressions the scrubber removes).
-RESIDUAL_PATTERNS: dict[str, str] = {k: SCRUB_PATTERNS[k] for k in ("ssn", "phone", "email")}
-
-_WORD = re.compile(r"[A-Za-z0-9@._+-]{2,}")
+#: Patterns great-expectations checks on every text column (Python ``re``).
+RESIDUAL_PATTERNS: dict[str, str] = {label: "(?i)" + p for label, p, _ in PATTERNS
+                                     if label in ("ssn", "phone", "email")}
 DIGEST_BYTES = 16
-
-
-def normalize(value: str) -> str:
-    """Canonical form of an identifier for digesting (case and spacing folded)."""
-    return " ".join(value.strip().lower().split())
+_MAGIC = b"MPD2"
 
 
 def keyed_digest(key: bytes, value: str) -> bytes:
-    """Keyed BLAKE2b (a PRF; 128-bit) of a normalized value.
-
-    BLAKE2b in keyed mode is a MAC by design and several times cheaper per
-    call than HMAC-SHA256, which matters at one call per word of free text.
-    """
-    return hashlib.blake2b(normalize(value).encode(), key=key[:64],
-                           digest_size=DIGEST_BYTES).digest()
-
-
-def candidate_strings(text: str) -> Iterable[str]:
-    """The cell itself, each word, and each adjacent word pair (full names).
-
-    Words are also tried without leading/trailing punctuation, so "Okafor."
-    at the end of a sentence is still found as "Okafor".
-    """
-    yield text
-    words = _WORD.findall(text)
-    yield from words
-    trimmed = [w.strip("._+-") for w in words]
-    for w, t in zip(words, trimmed, strict=True):
-        if t != w and len(t) >= 2:
-            yield t
-    for a, b in zip(words, words[1:], strict=False):
-        yield f"{a} {b}"
-    for a, b, ua, ub in zip(trimmed, trimmed[1:], words, words[1:], strict=False):
-        if (a, b) != (ua, ub):
-            yield f"{a} {b}"
+    """Keyed BLAKE2b (a PRF; 128-bit) of an index key (already folded)."""
+    return hashlib.blake2b(value.encode(), key=key[:64], digest_size=DIGEST_BYTES).digest()
 
 
 class DigestSet:
-    """Keyed digests of original identifiers, and the key to compute more."""
+    """Keyed digests of original identifier keys, and the key to compute more."""
 
-    def __init__(self, key: bytes, digests: Iterable[bytes]) -> None:
+    def __init__(self, key: bytes, digests: Iterable[bytes], prefixes: Iterable[bytes] = (),
+                 width: int = 1) -> None:
         self._key = key
         self._digests = frozenset(digests)
+        self._prefixes = frozenset(prefixes)
+        self._width = width
+        self._cache: dict[str, bytes] = {}
 
     def __len__(self) -> int:
         return len(self._digests)
 
     @classmethod
-    def from_values(cls, key: bytes, values: Iterable[str]) -> DigestSet:
-        """Digest original identifier values (used by pseudonymization and tests)."""
-        return cls(key, {keyed_digest(key, v) for v in values if v and v.strip()})
+    def from_index(cls, key: bytes, index: KeyIndex) -> DigestSet:
+        """Digest the keys of an index (used by pseudonymization)."""
+        return cls(key, {keyed_digest(key, k) for k in index.keys},
+                   {keyed_digest(key, s) for s in index.prefixes}, index.width)
+
+    @classmethod
+    def from_values(cls, key: bytes, values: Iterable[str],
+                    kind: Placeholder = Placeholder.ID) -> DigestSet:
+        """Digest original identifier values (tests, small callers)."""
+        index = KeyIndex()
+        index.add_all(values, kind)
+        return cls.from_index(key, index)
 
     def to_bytes(self) -> bytes:
         """Serialized digests (sorted, fixed width); the key is never serialized."""
-        return b"".join(sorted(self._digests))
+        return (_MAGIC + struct.pack(">BI", self._width, len(self._digests))
+                + b"".join(sorted(self._digests)) + b"".join(sorted(self._prefixes)))
 
     @classmethod
     def from_bytes(cls, key: bytes, blob: bytes) -> DigestSet:
         """Inverse of ``to_bytes``."""
-        if len(blob) % DIGEST_BYTES:
-            raise ValueError("identifier digest blob has a partial record")
-        return cls(key, {blob[i:i + DIGEST_BYTES] for i in range(0, len(blob), DIGEST_BYTES)})
+        if not blob.startswith(_MAGIC) or (len(blob) - 9) % DIGEST_BYTES:
+            raise ValueError("identifier digest blob is not a digest set (or is truncated)")
+        width, n = struct.unpack(">BI", blob[4:9])
+        body = blob[9:]
+        items = [body[i:i + DIGEST_BYTES] for i in range(0, len(body), DIGEST_BYTES)]
+        if n > len(items):
+            raise ValueError("identifier digest blob is truncated")
+        return cls(key, items[:n], items[n:], width)
+
+    def _digest(self, value: str) -> bytes:
+        # A text repeats its words: each distinct one is digested once (a speed cache
+        # only; emptied when large, which changes no result).
+        d = self._cache.get(value)
+        if d is None:
+            if len(self._cache) > 1_000_000:
+                self._cache.clear()
+            d = self._cache[value] = keyed_digest(self._key, value)
+        return d
+
+    def find(self, low: str) -> list[Span]:
+        """Spans of a folded, lower-case text holding an original identifier."""
+        return find_runs(low, self._prefixes, self._width,
+                         lambda k: Placeholder.ID if self._digest(k) in self._digests else None,
+                         self._digest)
 
     def rows_matching(self, values: Iterable[object]) -> np.ndarray:
         """Boolean mask: which values contain an original identifier."""
-        out = []
-        for v in values:
-            if v is None or (isinstance(v, float) and np.isnan(v)):
-                out.append(False)
-                continue
-            text = str(v)
-            out.append(any(keyed_digest(self._key, s) in self._digests
-                           for s in candidate_strings(text)))
-        return np.asarray(out, dtype=bool)
+        return np.asarray([bool(scan(v, self, free_text=False)) for v in values], dtype=bool)
+
+
+def scan(value: object, digests: DigestSet | None, *, free_text: bool) -> Counter[str]:
+    """What identifiers a value still holds, by placeholder type (counts only).
+
+    Free text is searched like the scrubber searches it (patterns, name cues,
+    known values); other values (tokens, shifted dates, codes) only for known
+    identifier values.
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return Counter()
+    text = str(value)
+    spans = detect.find(text, digests.find if digests is not None else None,
+                        patterns=free_text, names=free_text)
+    return Counter(ph.value for _, _, ph in spans)
+
+
+def looks_free_text(value: object) -> bool:
+    """A value worth the pattern checks: text with a space (notes, names, addresses).
+
+    Tokens, shifted ISO dates, codes and numbers have none; searching them for
+    date or number patterns would only find what the policy meant to keep.
+    """
+    return isinstance(value, str) and (" " in value.strip())

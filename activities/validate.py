@@ -1,12 +1,15 @@
 """Validate: data expectations (great-expectations) and residual identifiers.
 
 The suite comes from the release's policy (``DataSuiteSpec``) or, when the
-policy names none, is inferred from the dataset's schema. Every text column
-is also checked for SSN / phone / e-mail patterns, and every cell, word and
-word pair against the keyed digests of the original identifiers. Results are
-aggregated over streamed chunks (constant memory) and reported as counts
-only: great-expectations runs with ``partial_unexpected_count: 0`` so no
-failing value is ever copied into a report.
+policy names none, is inferred from the dataset's schema. Every text is then checked for
+residual identifiers exactly as the scrubber looks for them
+(``activities.residual_scan``: patterns, name cues and the keyed digests of
+every original identifier, however it is written). CSV, Parquet, FHIR NDJSON
+and Bundles are read; FHIR has the residual checks only (its structure was
+checked by the pseudonymizer). Results are aggregated over streamed chunks
+(constant memory) and reported as counts only: great-expectations runs with
+``partial_unexpected_count: 0`` so no failing value is ever copied into a
+report.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -32,7 +34,9 @@ from medpipe.activities.context import WorkerContext
 from medpipe.activities.datasets import TabularStream, tabular_format
 from medpipe.activities.digestkey import open_digest_key
 from medpipe.activities.progress import heartbeating, keeps_alive
-from medpipe.activities.residual import RESIDUAL_PATTERNS, DigestSet
+from medpipe.activities.pseudonymize.run import detect_format
+from medpipe.activities.residual import DigestSet
+from medpipe.activities.residual_scan import ResidualTally, scan_batch, scan_dataset
 from medpipe.activities.sealed import open_plain, store_sealed
 from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.errors import InvalidInput
@@ -104,11 +108,6 @@ def _expectations(spec: DataSuiteSpec, text_columns: list[str]) -> list[_Expecta
             out.append(_Expectation(CheckKind.DATA, name, "matches its format",
                                     gxe.ExpectColumnValuesToMatchRegex(column=name,
                                                                        regex=r.regex)))
-    for name in text_columns:
-        for label, pattern in RESIDUAL_PATTERNS.items():
-            out.append(_Expectation(CheckKind.RESIDUAL_IDENTIFIER, name, f"no {label} pattern",
-                                    gxe.ExpectColumnValuesToNotMatchRegex(column=name,
-                                                                          regex=pattern)))
     return out
 
 
@@ -198,7 +197,7 @@ def validate_batches(batches: Iterator[pa.RecordBatch], spec: DataSuiteSpec | No
     runner: SuiteRunner | None = None
     schema_checks: list[CheckResult] = []
     rows = 0
-    residual_counts: dict[str, list[int]] = {}
+    tally = ResidualTally()
     unique_seen: dict[str, set[int]] = {}
     unique_dupes: dict[str, int] = {}
     for batch in batches:
@@ -213,7 +212,6 @@ def validate_batches(batches: Iterator[pa.RecordBatch], spec: DataSuiteSpec | No
             runner = SuiteRunner(spec=present, text_columns=text_cols)
             unique_seen = {n: set() for n, r in spec.columns.items() if r.unique}
             unique_dupes = dict.fromkeys(unique_seen, 0)
-            residual_counts = {n: [0, 0] for n in text_cols}
         frame = batch.to_pandas()
         runner.run_chunk(frame)
         rows += len(frame)
@@ -224,23 +222,33 @@ def validate_batches(batches: Iterator[pa.RecordBatch], spec: DataSuiteSpec | No
                         unique_dupes[name] += 1
                     else:
                         seen.add(int(h))
-        if digests is not None:
-            for name, tally in residual_counts.items():
-                mask = digests.rows_matching(frame[name].to_numpy())
-                tally[0] += len(mask)
-                tally[1] += int(np.count_nonzero(mask))
+        scan_batch(batch, digests, tally)
     if runner is None:
         raise InvalidInput("dataset has no rows to validate")
     checks = schema_checks + runner.results()
     checks += [CheckResult(kind=CheckKind.DATA, column=n, rule="unique", success=d == 0,
                            element_count=rows, unexpected_count=d)
                for n, d in unique_dupes.items()]
-    if digests is not None:
-        checks += [CheckResult(kind=CheckKind.RESIDUAL_IDENTIFIER, column=n,
-                               rule="no original identifier value", success=c[1] == 0,
-                               element_count=c[0], unexpected_count=c[1])
-                   for n, c in residual_counts.items()]
+    checks += tally.checks()
     return ValidationReport(rows=rows, checks=tuple(checks))
+
+
+def validate_fhir(chunks: Iterator[bytes], fmt: str,
+                  digests: DigestSet | None) -> ValidationReport:
+    """Residual checks over FHIR output (NDJSON or a Bundle), per ``Type.element``."""
+    resources = 0
+
+    def counted(cs: Iterator[bytes]) -> Iterator[bytes]:
+        nonlocal resources
+        for c in cs:
+            resources += c.count(b'"resourceType"')
+            yield c
+
+    tally = scan_dataset(counted(chunks), fmt, digests)
+    if not tally.values:
+        raise InvalidInput("dataset has no FHIR text to validate")
+    return ValidationReport(rows=resources, checks=tuple(tally.checks()),
+                            engine="medpipe-residual")
 
 
 def _schema_checks(spec: DataSuiteSpec, schema: pa.Schema) -> list[CheckResult]:
@@ -302,8 +310,11 @@ class ValidateActivities:
             key, body = open_digest_key(b"".join(open_plain(ref)),
                                         enc.key_uri if enc else "", inp.release_id)
             digests = DigestSet.from_bytes(key, body)
+        fmt = detect_format(inp.dataset.key)
         chunks = heartbeating(open_plain(inp.dataset), "validate")
-        if tabular_format(inp.dataset.key) == "parquet":
+        if fmt in ("ndjson", "bundle"):
+            report = validate_fhir(chunks, fmt, digests)
+        elif tabular_format(inp.dataset.key) == "parquet":
             with TabularStream(chunks, "parquet", rows=CHUNK_ROWS) as data:
                 report = validate_batches(data.batches(), inp.suite, digests)
         else:

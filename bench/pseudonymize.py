@@ -105,6 +105,9 @@ def run_once(src: Path, dst: Path, with_notes: bool) -> tuple[float, int]:
     batches = (b for b in pq.ParquetFile(src).iter_batches(131_072, columns=cols)) \
         if cols else parquet_batches(str(src), src.name)
     t0 = time.perf_counter()
+    # first pass, as the CLI and the activity do: every patient's identifiers indexed
+    ids = [n for n, r in run.policy.fields.items() if r.is_identifier or r.action == "drop"]
+    run.learn_batches(pq.ParquetFile(src).iter_batches(131_072, columns=ids))
     with open(dst, "wb") as f:
         for chunk in run.tabular_batches(batches, "parquet"):
             f.write(chunk)

@@ -49,6 +49,7 @@ class GeneralizeKind(StrEnum):
     ZIP3 = "zip3"
     AGE = "age"
     YEAR = "year"
+    BIRTH_YEAR = "birth_year"
 
 
 class Placeholder(StrEnum):
@@ -63,6 +64,13 @@ class Placeholder(StrEnum):
     DATE = "DATE"
     NAME = "NAME"
     ID = "ID"
+    ADDRESS = "ADDRESS"
+    AGE = "AGE>89"
+
+
+#: FHIR data types a policy gives rules for (``Policy.types``).
+FHIR_TYPES = ("HumanName", "Address", "ContactPoint", "Identifier", "Reference", "date",
+              "Attachment", "Narrative", "Annotation", "string")
 
 
 class FieldRule(BaseModel):
@@ -89,7 +97,7 @@ class FieldRule(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> FieldRule:
         if self.action is Action.GENERALIZE and self.kind is None:
-            raise ValueError("generalize needs a kind (zip3, age or year)")
+            raise ValueError("generalize needs a kind (zip3, age, year or birth_year)")
         if self.action is not Action.GENERALIZE and self.kind is not None:
             raise ValueError(f"kind applies to generalize only, not {self.action.value}")
         if self.action is not Action.TOKEN and self.mode is not None:
@@ -113,7 +121,12 @@ class Policy(BaseModel):
         token_mode: default token mode.
         date_shift_days: dates move by a per-patient offset in
             [-date_shift_days, +date_shift_days], never 0.
-        fields: the rule per column or element path.
+        fields: the rule per column or element path (FHIR: overrides ``types``).
+        types: FHIR only: the rule per data type (``HumanName``, ``Address``,
+            ``ContactPoint``, ``Identifier``, ``Reference``, ``date``,
+            ``Attachment``, ``Narrative``, ``Annotation``, ``string``), applied
+            wherever the type occurs in any resource. When given, every one of
+            them needs a rule (fail closed).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -123,9 +136,20 @@ class Policy(BaseModel):
     token_mode: TokenMode = TokenMode.VAULT
     date_shift_days: int = Field(default=180, ge=1, le=3650)
     fields: dict[str, FieldRule]
+    types: dict[str, FieldRule] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _patient_key(self) -> Policy:
+        if self.types:
+            if self.format != "fhir":
+                raise ValueError("types apply to FHIR policies only")
+            unknown = sorted(set(self.types) - set(FHIR_TYPES))
+            missing = [t for t in FHIR_TYPES if t not in self.types]
+            if unknown:
+                raise ValueError(f"unknown FHIR data types: {', '.join(unknown)}")
+            if missing:
+                raise ValueError(f"types needs a rule for every data type; missing: "
+                                 f"{', '.join(missing)}")
         if self.format == "tabular":
             shifts = any(r.action is Action.DATE_SHIFT for r in self.fields.values())
             if shifts and not self.patient_id:

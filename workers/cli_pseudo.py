@@ -9,6 +9,7 @@ ledger).
 
 from __future__ import annotations
 
+import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from medpipe.activities.pseudonymize import (
     pseudonymize_file,
 )
 from medpipe.activities.pseudonymize.draft import draft_policy
+from medpipe.activities.pseudonymize.run import Pseudonymizer, read_chunks
+from medpipe.activities.residual_scan import scan_dataset
 from medpipe.contracts.errors import InvalidInput
 from medpipe.workers.cli_errors import clear_errors
 
@@ -61,8 +64,16 @@ def pseudonymize_cmd(src: Path, dst: Path, policy_path: Path | None, vault_path:
     vault = FileVaultStore(vault_path).open() if vault_path else None
     if vault is None:
         click.echo("warning: no --vault: tokens cannot be re-identified or reused", err=True)
-    report = pseudonymize_file(src, dst, policy, vault=vault,
-                               hmac_key=_read_key(hmac_key_file), fmt=fmt)
+    run = Pseudonymizer(policy, vault, _read_key(hmac_key_file), source=src.name)
+    report = pseudonymize_file(src, dst, policy, fmt=fmt, run=run)
+    # The same residual check as the validate stage: an identifier left anywhere in
+    # the output fails the command and the output is removed (counts only, no values).
+    with open(dst, "rb") as f:
+        tally = scan_dataset(read_chunks(f), fmt, run.identifier_digests(
+            secrets.token_bytes(32)), source=dst.name)
+    if tally.found:
+        dst.unlink()
+        tally.require_clean(f"{dst.name} (removed)")
     click.echo(report.model_dump_json(indent=2))
 
 

@@ -1,9 +1,11 @@
 """Pseudonymization: patient identifiers replaced before anything else sees the data.
 
 Public API (see ``run.py``): ``pseudonymize_file``, ``pseudonymize_stream``,
-``Pseudonymizer`` (``stream``, ``report``, ``identifier_values``,
+``Pseudonymizer`` (``learn`` — the first pass indexing every patient's
+identifiers —, ``stream``, ``report``, ``identifier_values``,
 ``identifier_digests``); tokens and the vault in ``tokens.py``; policies in
-``policy.py``.
+``policy.py``. Text matching (folding, patterns, names, the key index) lives in
+``activities.deid`` and is shared with the residual check.
 """
 
 from __future__ import annotations

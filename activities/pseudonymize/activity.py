@@ -114,6 +114,8 @@ class PseudonymizeActivities:
                             source=inp.dataset.name)
         suffix = inp.dataset.key.rpartition(".")[2]
         out_key = f"releases/{inp.release_id}/pseudonymized/{inp.dataset.name}.{suffix}"
+        # first pass: every patient's identifiers, so no note keeps one because of file order
+        run.learn(heartbeating(open_plain(inp.dataset), "pseudonymize: indexing"), fmt)
         chunks = run.stream(heartbeating(open_plain(inp.dataset), "pseudonymize"), fmt)
         dataset = store_sealed(self.ctx.store, out_key, chunks, name="dataset",
                                release_id=inp.release_id, keys=inp.keys)

@@ -1,50 +1,53 @@
 """Pseudonymize FHIR R4 resources (NDJSON bulk export, or Bundles).
 
-Each top-level element of a resource is handled by its policy rule
-(``Type.element``, then ``*.element``); an element no rule names is refused.
+Rules come from the policy in two forms:
 
-* ``token``: ids, Identifiers (``value``) and References. ``Patient/123``
-  becomes ``Patient/<token>`` everywhere (the Patient's own ``id`` gets the
-  same token), so references still resolve; ``display`` texts are dropped.
-* ``date_shift``: every date in the element moves by the patient's offset
-  (the patient is the resource itself, or its ``subject``/``patient``).
-* ``generalize``: ``zip3`` on Addresses (state, country, 3-digit ZIP kept),
-  ``year`` on dates, ``age`` on numbers.
-* ``scrub``: every text in the element (``text.div`` narrative included).
+* by **data type** (``types``: HumanName, Address, ContactPoint, Identifier,
+  Reference, date, Attachment, Narrative, Annotation, string), applied
+  wherever that type occurs in any resource type (``fhir_types`` recognizes
+  them); this is how the bundled default covers every resource of a US Core /
+  Synthea export;
+* by **path** (``fields``: ``Type.element`` or ``*.element``), which
+  override the type rules for a top-level element. A policy without type
+  rules must name every element (fail closed).
 
-Values of identifying elements of a Patient (identifier, name, telecom) are
-remembered per patient and scrubbed from that patient's other resources'
-texts: in NDJSON when the Patient came first, in a Bundle always.
+References (``Patient/123``, ``urn:uuid:…``, absolute URLs, conditional
+``Type?identifier=sys|value``) and ``fullUrl``s are tokenized the same way
+everywhere, so they still resolve inside the output. Dates move by one
+offset per patient (the Patient itself, or its ``subject``/``patient``/
+``beneficiary``), resolving ``urn:uuid`` fullUrls inside a Bundle. Every
+name, telecom, identifier and address of every resource is indexed first
+(a Bundle in memory, NDJSON by a first pass: ``learn_fhir``) and looked up
+in every free text.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import date, timedelta
+from collections.abc import Iterable
 from typing import Any
 
-from medpipe.activities.pseudonymize.generalize import AGE_CAP, restricted_zip3
+from medpipe.activities.pseudonymize import fhir_values as fv
 from medpipe.activities.pseudonymize.policy import fhir_rule
-from medpipe.activities.pseudonymize.scrub import record_needles, scrub_text
+from medpipe.activities.pseudonymize.scrub import scrub_text
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tokens import Tokenizer
 from medpipe.contracts.errors import InvalidInput
-from medpipe.contracts.pseudonymize import (
-    Action,
-    FieldRule,
-    GeneralizeKind,
-    Placeholder,
-    Policy,
-    TokenMode,
-)
+from medpipe.contracts.pseudonymize import Action, FieldRule, Policy, TokenMode
 
-_DATE = re.compile(r"^([0-9]{4})(-([0-9]{2})(-([0-9]{2})([T ].*)?)?)?$")
 _REF = re.compile(r"^(?:.*/)?([A-Z][A-Za-z]+)/([A-Za-z0-9.\-_]{1,64})(/_history/.*)?$")
+_CONDITIONAL = re.compile(r"^([A-Z][A-Za-z]+)\?identifier=(?:([^|&]*)\|)?([^&]+)$")
 _PATIENT_LINKS = ("subject", "patient", "beneficiary")
-_ADDRESS_KEEP = ("use", "type", "state", "country")
+_BASE = "https://medpipe.invalid/fhir/"
 
 Json = Any
+
+
+def learn_fhir(policy: Policy, docs: Iterable[Json], state: RunState) -> None:
+    """First pass: index the identifying values of every resource (Bundles included)."""
+    for doc in docs:
+        if isinstance(doc, dict):
+            fv.index_values(doc, state)
 
 
 class FhirJob:
@@ -56,7 +59,7 @@ class FhirJob:
         self.tokenizers = tokenizers
         self.state = state
         self.source = source
-        self._needles: dict[str, list[tuple[str, str]]] = {}
+        self._alias: dict[str, str] = {}
 
     # -- entry points -------------------------------------------------------------------
 
@@ -64,135 +67,151 @@ class FhirJob:
         """A resource or a Bundle of resources."""
         if not isinstance(doc, dict) or not isinstance(doc.get("resourceType"), str):
             raise InvalidInput(f"{where}: not a FHIR resource (a JSON object with resourceType)")
+        fv.index_values(doc, self.state)  # NDJSON without a first pass: index while streaming
         if doc["resourceType"] == "Bundle":
             return self.bundle(doc, where)
         return self.resource(doc, where)
 
     def bundle(self, doc: dict[str, Json], where: str) -> dict[str, Json]:
-        """A Bundle: Patients' identifiers first, then every entry in order."""
+        """A Bundle (transaction, batch, collection, searchset, ...): entry by entry."""
         entries = doc.get("entry", [])
         if not isinstance(entries, list):
             raise InvalidInput(f"{where}: Bundle.entry is not a list")
         for i, e in enumerate(entries):
             res = e.get("resource") if isinstance(e, dict) else None
-            if isinstance(res, dict) and res.get("resourceType") == "Patient":
-                self._remember_patient(res, f"{where}, entry {i}")
+            if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
+                raise InvalidInput(f"{where}, entry {i}: a Bundle entry without a resource")
+            own = _own_key(res, e.get("fullUrl"))
+            if own:
+                for alias in (e.get("fullUrl"), _typed_id(res)):
+                    if isinstance(alias, str):
+                        self._alias[alias] = own
         out_entries = []
         for i, e in enumerate(entries):
             at = f"{where}, entry {i}"
-            if not isinstance(e, dict) or not isinstance(e.get("resource"), dict):
-                raise InvalidInput(f"{at}: a Bundle entry without a resource")
-            new: dict[str, Json] = {"resource": self.document(e["resource"], at)}
-            if isinstance(e.get("fullUrl"), str):
-                new["fullUrl"] = self._reference(e["fullUrl"])
-            for k in ("search", "response"):
-                if k in e:
-                    new[k] = e[k]
+            full = e.get("fullUrl") if isinstance(e.get("fullUrl"), str) else None
+            new: dict[str, Json] = {}
+            if full:
+                new["fullUrl"] = self._reference(full, absolute=True)
+            new["resource"] = self.resource(e["resource"], at, full)
+            if isinstance(e.get("search"), dict):
+                new["search"] = {k: v for k, v in e["search"].items() if k in ("mode", "score")}
             if isinstance(e.get("request"), dict):
-                req = dict(e["request"])
+                req = {k: v for k, v in e["request"].items() if k in ("method", "url")}
                 if isinstance(req.get("url"), str):
                     req["url"] = self._reference(req["url"])
                 new["request"] = req
+            if isinstance(e.get("response"), dict):
+                new["response"] = {k: v for k, v in e["response"].items() if k == "status"}
             out_entries.append(new)
-        out = {k: v for k, v in doc.items() if k in ("resourceType", "type", "total", "link")}
-        out.pop("link", None)
+        out = {k: v for k, v in doc.items() if k in ("resourceType", "type", "total")}
         out["entry"] = out_entries
         return out
 
-    def resource(self, res: dict[str, Json], where: str) -> dict[str, Json]:
+    def resource(self, res: dict[str, Json], where: str, full_url: str | None = None
+                 ) -> dict[str, Json]:
         """One resource (not a Bundle)."""
         rtype = res["resourceType"]
         if not re.fullmatch(r"[A-Z][A-Za-z]+", rtype):
             raise InvalidInput(f"{where}: resourceType is not a FHIR type name")
-        patient = self._patient_key(res, where)
-        if rtype == "Patient":
-            self._remember_patient(res, where)
-        needles = list(self._needles.get(patient or "", []))
-        needles += self._own_needles(res, rtype)
+        if rtype == "Bundle":
+            return self.bundle(res, where)
+        patient = self._patient_key(res, full_url, where)
         out: dict[str, Json] = {"resourceType": rtype}
         for key, value in res.items():
             if key == "resourceType":
                 continue
             path = f"{rtype}.{key}"
             rule = fhir_rule(self.policy, rtype, key)
-            if rule is None:
+            at = f"{where}, {path}"
+            if rule is not None:
+                name = path if path in self.policy.fields else f"*.{key}"
+                new, changed = self._apply(rule, rtype, key, value, patient, at)
+                self.state.count(name, rule.action, 1, int(changed))
+                if rule.action is not Action.DROP and new is not None:
+                    out[key] = new
+            elif self.policy.types:
+                new = fv.TypedWalk(self, patient, at).value(key, value)
+                if new is not fv.DROPPED:
+                    out[key] = new
+            else:
                 raise InvalidInput(f"{where}: element {path} is not covered by the policy "
                                    "(add a rule, e.g. '{action: keep}', if it is safe)")
-            name = path if path in self.policy.fields else f"*.{key}"
-            new, changed = self._apply(rule, rtype, key, value, patient, needles,
-                                       f"{where}, {path}")
-            self.state.count(name, rule.action, 1, int(changed))
-            if rule.action is not Action.DROP:
-                out[key] = new
         self.state.records += 1
-        if patient:
+        if rtype == "Patient" and patient:
             self.state.patients.add(patient)
         return out
 
     # -- patients -----------------------------------------------------------------------
 
-    def _patient_key(self, res: dict[str, Json], where: str) -> str | None:
+    def _patient_key(self, res: dict[str, Json], full_url: str | None, where: str) -> str | None:
+        """The key of the patient whose date offset applies (None: not a patient's)."""
         if res["resourceType"] == "Patient":
-            pid = res.get("id")
-            if not isinstance(pid, str) or not pid:
-                raise InvalidInput(f"{where}: Patient without an id")
-            return f"Patient/{pid}"
+            key = _own_key(res, full_url)
+            if key is None:
+                raise InvalidInput(f"{where}: Patient without an id or a fullUrl")
+            return key
         for link in _PATIENT_LINKS:
             ref = res.get(link)
             if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
-                m = _REF.match(ref["reference"])
+                r: str = ref["reference"]
+                r = self._alias.get(r) or r
+                m = _REF.match(r)
                 if m and m.group(1) == "Patient":
                     return f"Patient/{m.group(2)}"
-        return None
+                if r.startswith("urn:"):
+                    return r
+        return _own_key(res, full_url)
 
-    def _remember_patient(self, res: dict[str, Json], where: str) -> None:
-        key = self._patient_key(res, where)
-        assert key is not None
-        needles = self._own_needles(res, "Patient")
-        self._needles[key] = needles
+    # -- tokens -------------------------------------------------------------------------
 
-    def _own_needles(self, res: dict[str, Json], rtype: str) -> list[tuple[str, str]]:
-        """Values of the resource's identifying elements, with their placeholders."""
-        pairs: list[tuple[str | None, Placeholder]] = []
-        for key, value in res.items():
-            rule = fhir_rule(self.policy, rtype, key)
-            if rule is None or not rule.is_identifier or key == "id":
-                continue
-            texts = _identifying_texts(key, value)
-            kind = rule.placeholder
-            pairs += [(t, kind) for t in texts]
-            self.state.add_identifiers(list(texts), kind)
-        return record_needles(pairs)
+    def tokenizer(self, rule: FieldRule | None = None) -> Tokenizer:
+        """The tokenizer of a rule (default: the policy's mode)."""
+        mode = (rule.mode if rule is not None else None) or self.policy.token_mode
+        return self.tokenizers[mode]
 
-    # -- actions ------------------------------------------------------------------------
+    def token(self, value: str, rule: FieldRule | None = None) -> str:
+        """The token of one value."""
+        return self.tokenizer(rule).tokens([value])[0]
 
-    def _tokenizer(self, rule: FieldRule) -> Tokenizer:
-        return self.tokenizers[rule.mode or self.policy.token_mode]
+    def resource_id(self, rtype: str, rid: str, rule: FieldRule | None = None) -> str:
+        """The token standing for a resource id (FHIR ids allow no ``_``)."""
+        return self.token(f"{rtype}/{rid}", rule).replace("_", "-")
 
-    def _token(self, value: str, rule: FieldRule | None = None) -> str:
-        tok = self.tokenizers[self.policy.token_mode] if rule is None else self._tokenizer(rule)
-        return tok.tokens([value])[0]
-
-    def _reference(self, ref: str, rule: FieldRule | None = None) -> str:
+    def _reference(self, ref: str, rule: FieldRule | None = None, absolute: bool = False) -> str:
+        if ref.startswith("#") or re.fullmatch(r"[A-Z][A-Za-z]+", ref):
+            return ref  # contained resource; a type alone (transaction request url)
+        m = _CONDITIONAL.match(ref)
+        if m:
+            system = f"{m.group(2)}|" if m.group(2) is not None else ""
+            return f"{m.group(1)}?identifier={system}{self.token(m.group(3), rule)}"
         m = _REF.match(ref)
         if m:
-            return f"{m.group(1)}/{self._token(f'{m.group(1)}/{m.group(2)}', rule)}"
-        if ref.startswith("urn:uuid:") or ref.startswith("urn:oid:"):
-            return "urn:medpipe:" + self._token(ref, rule)
-        if ref.startswith("#"):
-            return ref  # contained resource
-        return "urn:medpipe:" + self._token(ref, rule)
+            rel = f"{m.group(1)}/{self.resource_id(m.group(1), m.group(2), rule)}"
+            return _BASE + rel if absolute or "://" in ref else rel
+        return "urn:medpipe:" + self.token(ref, rule)
 
-    def _offset(self, patient: str | None, where: str) -> int:
+    def reference(self, ref: str, rule: FieldRule | None = None) -> str:
+        """A reference, tokenized consistently with ids and fullUrls."""
+        return self._reference(ref, rule)
+
+    def offset(self, patient: str | None, where: str) -> int:
+        """The date offset (days) of a patient."""
         if patient is None:
             raise InvalidInput(f"{where}: dates to shift but no patient (subject/patient "
                                "reference), so no shift applies")
-        tok = self.tokenizers[self.policy.token_mode]
+        tok = self.tokenizer()
         token = tok.tokens([patient])[0]
         return int(tok.offset_days([token], self.policy.date_shift_days)[0])
 
+    def scrub(self, text: str) -> str:
+        """Scrub one free text with every known identifier of the dataset."""
+        return scrub_text(text, self.state.index, self.state.placeholders)
+
+    # -- path rules ---------------------------------------------------------------------
+
     def _apply(self, rule: FieldRule, rtype: str, key: str, value: Json, patient: str | None,
-               needles: list[tuple[str, str]], where: str) -> tuple[Json, bool]:
+               where: str) -> tuple[Json, bool]:
         a = rule.action
         if a is Action.KEEP:
             return value, False
@@ -202,118 +221,29 @@ class FhirJob:
             if key == "id":
                 if not isinstance(value, str):
                     raise InvalidInput(f"{where}: id is not a string")
-                return self._token(f"{rtype}/{value}", rule), True
-            return self._tokenize(value, rule, where), True
+                return self.resource_id(rtype, value, rule), True
+            return fv.tokenize(self, value, rule, where), True
         if a is Action.DATE_SHIFT:
-            days = self._offset(patient, where)
-            return _map_dates(value, lambda s: _shift_date(s, days, where)), True
+            days = self.offset(patient, where)
+            return fv.map_dates(value, lambda s: fv.shift_date(s, days, where)), True
         if a is Action.GENERALIZE:
             assert rule.kind is not None
-            return _generalize(value, rule.kind, where), True
-        # SCRUB
-        before = value
-        after = _map_strings(value, lambda s: scrub_text(s, needles, self.state.placeholders))
-        return after, after != before
-
-    def _tokenize(self, value: Json, rule: FieldRule, where: str, top: bool = True) -> Json:
-        """Tokenize ids, Identifier values and References; drop ``display`` texts."""
-        if isinstance(value, list):
-            return [self._tokenize(v, rule, where, top) for v in value]
-        if isinstance(value, str):
-            return self._token(value, rule) if top else value
-        if not isinstance(value, dict):
-            if top:
-                raise InvalidInput(f"{where}: cannot tokenize a {type(value).__name__}")
-            return value
-        out: dict[str, Json] = {}
-        for k, v in value.items():
-            if k == "display":
-                continue  # often the patient's or clinician's name
-            if k == "reference" and isinstance(v, str):
-                out[k] = self._reference(v, rule)
-            elif k == "value" and isinstance(v, str) and _looks_identifier(value):
-                out[k] = self._token(v, rule)
-            elif k == "assigner":
-                continue
-            else:
-                out[k] = self._tokenize(v, rule, where, top=False)
-        return out
+            return fv.generalize(value, rule.kind, where), True
+        after = fv.scrub_value(self, key, value)
+        return after, after != value
 
 
-def _looks_identifier(d: dict[str, Json]) -> bool:
-    return set(d) <= {"system", "value", "use", "type", "period", "assigner"}
+def _typed_id(res: dict[str, Json]) -> str | None:
+    rid = res.get("id")
+    return f"{res['resourceType']}/{rid}" if isinstance(rid, str) and rid else None
 
 
-def _identifying_texts(key: str, value: Json) -> list[str]:
-    """Texts of an identifying element: identifier values, names (whole and parts)."""
-    out: list[str] = []
-    items = value if isinstance(value, list) else [value]
-    for item in items:
-        if isinstance(item, str):
-            out.append(item)
-        elif isinstance(item, dict):
-            if isinstance(item.get("value"), str):
-                out.append(item["value"])
-            given = [g for g in item.get("given", []) if isinstance(g, str)]
-            family = item.get("family") if isinstance(item.get("family"), str) else None
-            if given or family:
-                out.append(" ".join(given + ([family] if family else [])))
-            if isinstance(item.get("text"), str) and key != "identifier":
-                out.append(item["text"])
-    return out
-
-
-def _map_strings(value: Json, fn: Callable[[str], str]) -> Json:
-    if isinstance(value, str):
-        return fn(value)
-    if isinstance(value, list):
-        return [_map_strings(v, fn) for v in value]
-    if isinstance(value, dict):
-        return {k: _map_strings(v, fn) for k, v in value.items()}
-    return value
-
-
-def _map_dates(value: Json, fn: Callable[[str], str]) -> Json:
-    return _map_strings(value, lambda s: fn(s) if _DATE.match(s) else s)
-
-
-def _shift_date(s: str, days: int, where: str) -> str:
-    m = _DATE.match(s)
-    assert m
-    y, mo, d, rest = m.group(1), m.group(3), m.group(5), m.group(6) or ""
-    try:
-        if mo is None:
-            return y  # a year alone is kept (Safe Harbor allows the year)
-        if d is None:
-            moved = date(int(y), int(mo), 15) + timedelta(days=days)
-            return f"{moved.year:04d}-{moved.month:02d}"
-        moved = date(int(y), int(mo), int(d)) + timedelta(days=days)
-    except ValueError:
-        raise InvalidInput(f"{where}: a value is not a calendar date") from None
-    return moved.isoformat() + rest
-
-
-def _generalize(value: Json, kind: GeneralizeKind, where: str) -> Json:
-    if isinstance(value, list):
-        return [_generalize(v, kind, where) for v in value]
-    if kind is GeneralizeKind.ZIP3:
-        if not isinstance(value, dict):
-            raise InvalidInput(f"{where}: zip3 applies to Address elements")
-        out = {k: value[k] for k in _ADDRESS_KEEP if k in value}
-        pc = value.get("postalCode")
-        if isinstance(pc, str):
-            if not re.fullmatch(r"[0-9]{5}(-?[0-9]{4})?", pc.strip()):
-                raise InvalidInput(f"{where}: postalCode is not a ZIP code")
-            area = pc.strip()[:3]
-            out["postalCode"] = "000" if area in restricted_zip3() else area
-        return out
-    if kind is GeneralizeKind.YEAR:
-        if isinstance(value, str) and _DATE.match(value):
-            return value[:4]
-        return _map_dates(value, lambda s: s[:4])
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return min(value, AGE_CAP + 1)
-    if isinstance(value, dict) and isinstance(value.get("value"), int | float):
-        return {**value, "value": min(value["value"], AGE_CAP + 1)}
-    raise InvalidInput(f"{where}: age applies to numbers")
-
+def _own_key(res: dict[str, Json], full_url: object) -> str | None:
+    """A resource's canonical key: ``Type/id``, else its fullUrl."""
+    typed = _typed_id(res)
+    if typed:
+        return typed
+    if isinstance(full_url, str) and full_url:
+        m = _REF.match(full_url)
+        return f"{m.group(1)}/{m.group(2)}" if m else full_url
+    return None

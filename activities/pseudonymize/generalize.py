@@ -6,10 +6,15 @@
   column keeps its type (models read ages as numbers) and is top-coded at 90,
   meaning "90 or older".
 * ``year``: a date becomes its year.
+* ``birth_year``: a birth date becomes its year, top-coded like ages: for
+  people over 89 today it is the year of someone who is 90 now, meaning "90
+  or older" (a true year of birth would undo the age top-coding: a
+  95-year-old "born in 1929"). The column stays an integer without nulls.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from importlib import resources
 
@@ -73,3 +78,15 @@ def age(col: pa.Array, where: str, row0: int) -> pa.Array:
 def year(col: pa.Array, where: str, row0: int) -> pa.Array:
     """Dates (or ISO date strings) → their year (int32)."""
     return pc.cast(pc.year(as_dates(col, where, row0)), pa.int32())
+
+
+def over_89(birth_year: int, today: date | None = None) -> bool:
+    """Whether someone born that year may be over 89 now (conservative: the year only)."""
+    return (today or date.today()).year - birth_year > AGE_CAP
+
+
+def birth_year(col: pa.Array, where: str, row0: int) -> pa.Array:
+    """Birth dates → their year (int32), top-coded at "90 or older" (Safe Harbor)."""
+    years = pc.cast(pc.year(as_dates(col, where, row0)), pa.int32())
+    cap = date.today().year - AGE_CAP - 1
+    return pc.if_else(pc.less(years, cap), pa.scalar(cap, pa.int32()), years)

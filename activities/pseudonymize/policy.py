@@ -2,8 +2,7 @@
 
 Two defaults ship with the package: ``cohort_policy.yaml`` (the sample
 cohort's columns, a template for longitudinal tables) and
-``fhir_policy.yaml`` (FHIR R4 Patient, Encounter, Observation, Condition,
-MedicationRequest).
+``fhir_policy.yaml`` (FHIR R4, every resource type: rules by data type).
 """
 
 from __future__ import annotations
@@ -58,7 +57,7 @@ def default_policy() -> Policy:
 
 
 def default_fhir_policy() -> Policy:
-    """The policy for FHIR R4 resources."""
+    """The policy for FHIR R4 resources (rules by data type, every resource type)."""
     return _bundled("fhir_policy.yaml")
 
 

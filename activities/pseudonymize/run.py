@@ -19,10 +19,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.pseudonymize import streams
-from medpipe.activities.pseudonymize.fhir import FhirJob
+from medpipe.activities.pseudonymize.fhir import FhirJob, learn_fhir
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tabular import TabularJob, string_columns
+from medpipe.activities.pseudonymize.tabular import learn as learn_tabular
 from medpipe.activities.pseudonymize.tokens import Tokenizer, Vault, tokenizers
 from medpipe.activities.residual import DigestSet
 from medpipe.contracts.errors import InvalidInput
@@ -68,8 +70,10 @@ class Pseudonymizer:
         self.source = source
         self.tokenizers: dict[TokenMode, Tokenizer] = tokenizers(
             policy.modes() | {policy.token_mode}, vault, hmac_key)
-        self.state = RunState(format="")
+        self.index = KeyIndex()
+        self.state = RunState(format="", index=self.index)
         self.report: PseudonymizeReport | None = None
+        self.learned = False
 
     def _new_tokens(self) -> int:
         return sum(t.new_tokens for t in self.tokenizers.values() if isinstance(t, Vault))
@@ -91,7 +95,7 @@ class Pseudonymizer:
         set then too.
         """
         self._check_format(fmt)
-        self.state = RunState(format=fmt)
+        self.state = RunState(format=fmt, index=self.index)
         if fmt in ("csv", "parquet"):
             body = self._tabular(chunks, fmt)
         else:
@@ -120,7 +124,7 @@ class Pseudonymizer:
     def tabular_batches(self, batches: Iterable[pa.RecordBatch], fmt: str) -> Iterator[bytes]:
         """Output bytes from already-decoded record batches (Parquet files by row group)."""
         self._check_format(fmt)
-        self.state = RunState(format=fmt)
+        self.state = RunState(format=fmt, index=self.index)
         job = TabularJob(self.policy, self._toks(), self.state, self.source)
         yield from self._write_tabular(job, batches, fmt)
         self.report = self.state.report(self._new_tokens(), self.policy.modes())
@@ -176,9 +180,38 @@ class Pseudonymizer:
     def _toks(self) -> dict[TokenMode, Tokenizer]:
         return self.tokenizers
 
+    def learn(self, chunks: Iterable[bytes], fmt: str) -> None:
+        """First pass over the input: index every identifier of every record.
+
+        Call it with a second reading of the same input before ``stream``:
+        every note is then scrubbed of every patient's identifiers, whatever
+        their order in the file. Without it the index grows while streaming
+        (identifiers seen later are not scrubbed from earlier notes; the
+        residual check would catch them).
+        """
+        self._check_format(fmt)
+        state = RunState(format=fmt, index=self.index)
+        if fmt == "csv":
+            learn_tabular(self.policy, streams.csv_batches(chunks, self.source,
+                                                           string_columns(self.policy)), state)
+        elif fmt == "parquet":
+            learn_tabular(self.policy, streams.parquet_stream_batches(chunks, self.source), state)
+        elif fmt == "bundle":
+            learn_fhir(self.policy, [streams.json_document(chunks, self.source)], state)
+        else:
+            learn_fhir(self.policy, (doc for _, doc in streams.ndjson_lines(chunks, self.source)),
+                       state)
+        self.learned = True
+
+    def learn_batches(self, batches: Iterable[pa.RecordBatch]) -> None:
+        """``learn`` from decoded record batches (a Parquet file by row groups)."""
+        learn_tabular(self.policy, batches, RunState(format="parquet", index=self.index))
+        self.learned = True
+
     def identifier_values(self) -> frozenset[str]:
-        """The original identifier values this run replaced (stay in this process)."""
-        return frozenset(self.state.identifiers)
+        """The keys of the identifier values this run replaced (stay in this process)."""
+        self.state.flush()
+        return frozenset(self.index.keys)
 
     def identifier_digests(self, key: bytes) -> DigestSet:
         """Keyed digests of those values, for the validate stage's residual check."""
@@ -217,12 +250,15 @@ def pseudonymize_file(src: Path | BinaryIO, dst: Path, policy: Policy, *,
                 if not src.is_file():
                     raise InvalidInput(f"{src}: no such file")
                 if fmt == "parquet":
+                    run.learn_batches(streams.parquet_batches(str(src), run.source))
                     batches = streams.parquet_batches(str(src), run.source)
                     for chunk in run.tabular_batches(batches, fmt):
                         out.write(chunk)
                     if run.state.records == 0:
                         raise InvalidInput(f"{run.source}: no rows")
                 else:
+                    with open(src, "rb") as f:
+                        run.learn(read_chunks(f), fmt)
                     with open(src, "rb") as f:
                         for chunk in run.stream(read_chunks(f), fmt, commit_vault=False):
                             out.write(chunk)

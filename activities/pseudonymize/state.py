@@ -1,7 +1,8 @@
 """What a run accumulates: counts for the report, and the identifiers it replaced.
 
 Counts only leave through ``report()``. The identifier values stay in this
-process: the caller digests them (``identifier_digests``) for the residual
+process, in a ``KeyIndex`` (every patient's values, looked up in every
+note); the caller digests its keys (``identifier_digests``) for the residual
 check of the validate stage and drops them.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from medpipe.activities.pseudonymize.scrub import name_parts
+from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.residual import DigestSet
 from medpipe.contracts.pseudonymize import (
     Action,
@@ -32,7 +33,7 @@ class RunState:
     actions: dict[str, Action] = field(default_factory=dict)
     placeholders: Counter[str] = field(default_factory=Counter)
     patients: set[str] = field(default_factory=set)
-    identifiers: set[str] = field(default_factory=set)
+    index: KeyIndex = field(default_factory=KeyIndex)
 
     def count(self, name: str, action: Action, values: int, changed: int) -> None:
         """Add one column's/element's figures."""
@@ -40,18 +41,22 @@ class RunState:
         self.values[name] += values
         self.changed[name] += changed
 
+    pending: dict[Placeholder, set[str]] = field(default_factory=dict)
+
     def add_identifiers(self, values: list[object], kind: Placeholder) -> None:
         """Remember original identifier values (names also by their parts)."""
-        for v in values:
-            if v is None:
-                continue
-            s = str(v).strip()
-            if not s:
-                continue
-            if kind is Placeholder.NAME:
-                self.identifiers.update(name_parts(s))
-            else:
-                self.identifiers.add(s)
+        self.index.add_all(values, kind)
+
+    def defer_identifiers(self, values: list[object], kind: Placeholder) -> None:
+        """Remember values to index only when asked (no free text to scrub meanwhile)."""
+        self.pending.setdefault(kind, set()).update(
+            s for v in values if v is not None and (s := str(v).strip()))
+
+    def flush(self) -> None:
+        """Index the deferred values."""
+        for kind, values in self.pending.items():
+            self.index.add_all(values, kind)
+        self.pending.clear()
 
     def report(self, new_tokens: int, modes: set[TokenMode]) -> PseudonymizeReport:
         """The counts-only report."""
@@ -64,4 +69,5 @@ class RunState:
 
     def digests(self, key: bytes) -> DigestSet:
         """Keyed digests of every replaced identifier (for the residual check)."""
-        return DigestSet.from_values(key, self.identifiers)
+        self.flush()
+        return DigestSet.from_index(key, self.index)

@@ -3,10 +3,12 @@
 Tokens: each chunk's distinct ids are mapped once through the tokenizer and
 taken back per row. Date shifts: one offset per distinct patient, taken per
 row as a numpy array. Generalization and pattern scrubbing: Arrow compute.
-Only the per-row identifier scrub of free text is a Python loop.
+Only the per-text lookup of known identifiers and names is a Python loop.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +23,8 @@ from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.pseudonymize import Action, FieldRule, GeneralizeKind, Policy, TokenMode
 
 _GENERALIZE = {GeneralizeKind.ZIP3: generalize.zip3, GeneralizeKind.AGE: generalize.age,
-               GeneralizeKind.YEAR: generalize.year}
+               GeneralizeKind.YEAR: generalize.year,
+               GeneralizeKind.BIRTH_YEAR: generalize.birth_year}
 
 
 def string_columns(policy: Policy) -> list[str]:
@@ -38,6 +41,27 @@ def _as_text(col: pa.Array, where: str) -> pa.Array:
         return pc.cast(col, pa.string())
     raise InvalidInput(f"{where}: expected identifiers (text or integers), the column is "
                        f"{col.type}")
+
+
+def identifying(rule: FieldRule) -> bool:
+    """Whether a column's values are looked up in notes: identifiers, and every
+    dropped column (a dropped street address or city must not stay in a note)."""
+    return rule.is_identifier or rule.action is Action.DROP
+
+
+def learn(policy: Policy, batches: Iterable[pa.RecordBatch], state: RunState) -> None:
+    """First pass: index every identifier column's values of the whole dataset.
+
+    The notes of row 1 are then scrubbed of a patient who first appears in
+    row 1,000,000 (no identifier survives because of where it sits).
+    """
+    if not any(r.action is Action.SCRUB for r in policy.fields.values()):
+        return  # no free text: the values are indexed at the end, for the residual check
+    idcols = [(n, r) for n, r in policy.fields.items() if identifying(r)]
+    for batch in batches:
+        for n, r in idcols:
+            if n in batch.schema.names:
+                state.add_identifiers(pc.unique(batch.column(n)).to_pylist(), r.placeholder)
 
 
 class TabularJob:
@@ -92,10 +116,11 @@ class TabularJob:
             pcol = batch.column(self.policy.patient_id)
             self.state.patients.update(
                 str(v) for v in pc.unique(pcol).to_pylist() if v is not None)
-        idcols = [(n, r) for n, r in fields.items() if r.is_identifier]
+        idcols = [(n, r) for n, r in fields.items() if identifying(r)]
+        scrubs = any(r.action is Action.SCRUB for r in fields.values())
+        add = self.state.add_identifiers if scrubs else self.state.defer_identifiers
         for n, r in idcols:
-            self.state.add_identifiers(pc.unique(batch.column(n)).to_pylist(), r.placeholder)
-        scrub_ids = None
+            add(pc.unique(batch.column(n)).to_pylist(), r.placeholder)
         names, arrays = [], []
         for name in batch.schema.names:
             rule = fields[name]
@@ -119,10 +144,8 @@ class TabularJob:
                 out = _GENERALIZE[rule.kind](col, where, row0)
                 changed = _changed(col, out, rule.kind)
             else:  # SCRUB
-                if scrub_ids is None:
-                    scrub_ids = [(batch.column(n).to_pylist(), r.placeholder) for n, r in idcols]
                 text = _as_text(col, where)
-                out = scrub_column(text, scrub_ids, self.state.placeholders)
+                out = scrub_column(text, self.state.index, self.state.placeholders)
                 changed = int(pc.sum(pc.fill_null(pc.not_equal(text, out), False)).as_py() or 0)
             self.state.count(name, rule.action, nonnull, changed)
             names.append(name)

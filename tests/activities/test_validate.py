@@ -9,6 +9,7 @@ import pytest
 
 from medpipe.activities.residual import DigestSet
 from medpipe.activities.validate import csv_batches, validate_batches
+from medpipe.contracts.pseudonymize import Placeholder
 from medpipe.contracts.validate import CheckKind, ColumnRule, ColumnType, DataSuiteSpec
 
 KEY = b"k" * 32
@@ -45,20 +46,21 @@ def test_a_planted_ssn_blocks_with_column_and_count_but_no_value() -> None:
     rows[7]["notes"] = "call back re SSN 123-45-6789"
     report = validate_batches(iter(table(rows)), SUITE, None)
     failed = report.residual_failures
-    assert [(c.column, c.rule, c.unexpected_count) for c in failed] == [
-        ("notes", "no ssn pattern", 1)]
+    assert [(c.column, c.rule.endswith("found: SSN 1"), c.unexpected_count) for c in failed] == [
+        ("notes", True, 1)]
     assert "123-45-6789" not in report.model_dump_json()
-    assert "notes: no ssn pattern (1 of 50 rows)" in report.summary()
+    assert "found: SSN 1 (1 of 50 rows)" in report.summary()
 
 
 def test_an_original_identifier_surviving_anywhere_is_found_by_digest() -> None:
     rows = clean_rows()
     rows[3]["notes"] = "discussed with ada okafor today"
-    rows[9]["notes"] = "ref mrn0100001"
-    digests = DigestSet.from_values(KEY, ["Ada Okafor", "MRN0100001"])
+    rows[5]["notes"] = "discussed with OKAFOR, Ada today"
+    rows[9]["notes"] = "ref mrn 0100001"
+    digests = DigestSet.from_values(KEY, ["Ada Okafor", "MRN0100001"], Placeholder.NAME)
     report = validate_batches(iter(table(rows)), SUITE, digests)
-    failed = [c for c in report.residual_failures if c.rule == "no original identifier value"]
-    assert [(c.column, c.unexpected_count) for c in failed] == [("notes", 2)]
+    failed = report.residual_failures
+    assert [(c.column, c.unexpected_count) for c in failed] == [("notes", 3)]
     dumped = report.model_dump_json().lower()
     assert "okafor" not in dumped and "mrn0100001" not in dumped
 
@@ -102,3 +104,18 @@ def test_csv_reader_rejects_garbage_clearly() -> None:
 def test_report_is_plain_json() -> None:
     report = validate_batches(iter(table(clean_rows(5))), SUITE, None)
     assert json.loads(report.model_dump_json())["rows"] == 5
+
+
+def test_fhir_output_is_checked_by_type() -> None:
+    from medpipe.activities.validate import validate_fhir
+
+    digests = DigestSet.from_values(KEY, ["Ada Okafor"], Placeholder.NAME)
+    clean = (b'{"resourceType":"Observation","id":"o1","effectiveDateTime":"2023-01-05",'
+             b'"note":[{"text":"[NAME] stable"}],"code":{"coding":[{"code":"12345678"}]}}\n')
+    report = validate_fhir(iter([clean]), "ndjson", digests)
+    assert report.failures == [] and report.rows == 1
+    leaked = clean.replace(b"[NAME] stable", b"Okafor, Ada called 555-0100")
+    report = validate_fhir(iter([leaked]), "ndjson", digests)
+    assert [(c.column, c.unexpected_count) for c in report.residual_failures] == [
+        ("Observation.note", 1)]
+    assert "okafor" not in report.model_dump_json().lower()

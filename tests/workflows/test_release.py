@@ -232,7 +232,7 @@ async def test_an_identifier_left_in_free_text_blocks_the_release(
     cause, status = await _failure(client, tmp_path, sample, data_uri=planted.as_uri(),
                                    policy_uri=policy.as_uri())
     assert cause.type == "IdentifiersFound", cause
-    assert "notes: no ssn pattern (1 of" in str(cause)
+    assert "notes: no identifier left" in str(cause) and "found: SSN 1 (1 of" in str(cause)
     assert "123-45-6789" not in str(cause)  # the report counts, it never quotes
     assert status.validation and status.validation.residual_failed >= 1
     assert status.evaluation is None and status.signature is None

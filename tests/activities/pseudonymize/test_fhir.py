@@ -10,6 +10,7 @@ import pytest
 
 from medpipe.activities.pseudonymize import Vault, default_fhir_policy, pseudonymize_file
 from medpipe.contracts.errors import InvalidInput
+from medpipe.contracts.pseudonymize import FieldRule, Policy
 
 PATIENT = {"resourceType": "Patient", "id": "p123",
            "identifier": [{"system": "http://hosp.example/mrn", "value": "MRN0100042"}],
@@ -57,7 +58,7 @@ def test_ndjson_resources(tmp_path: Path) -> None:
     docs = [json.loads(line) for line in text.splitlines()]
     patient, enc, obs, cond, med = docs
     token = patient["id"]
-    assert token.startswith("pt_")
+    assert token.startswith("pt-")  # FHIR ids allow letters, digits, "-" and "."
     for r in (enc, obs, cond, med):
         assert r["subject"] == {"reference": f"Patient/{token}"}
     assert obs["encounter"]["reference"] == f"Encounter/{enc['id']}"
@@ -67,7 +68,8 @@ def test_ndjson_resources(tmp_path: Path) -> None:
     assert "[NAME]" in patient["text"]["div"] and "[MRN]" in patient["text"]["div"]
     assert obs["note"][0]["text"] == "[NAME] called from [PHONE] about results"
     # one offset for every date of the patient
-    pairs = [("1950-04-02", patient["birthDate"]), ("2023-01-12", enc["period"]["end"]),
+    assert patient["birthDate"] == "1950"  # year only (and none past 89)
+    pairs = [("2023-01-12", enc["period"]["end"]),
              ("2023-01-11", obs["effectiveDateTime"]), ("2022-12-01", cond["onsetDateTime"]),
              ("2023-01-12", med["authoredOn"])]
     shifts = {(date.fromisoformat(b) - date.fromisoformat(a)).days for a, b in pairs}
@@ -92,17 +94,26 @@ def test_bundle_matches_ndjson_tokens_with_one_vault(tmp_path: Path) -> None:
     by_type = {e["resource"]["resourceType"]: e for e in out["entry"]}
     nd = [json.loads(x) for x in (tmp_path / "n.out.ndjson").read_text().splitlines()]
     assert by_type["Patient"]["resource"]["id"] == nd[0]["id"]
-    assert by_type["Patient"]["fullUrl"] == f"Patient/{nd[0]['id']}"
+    assert by_type["Patient"]["fullUrl"] == f"https://medpipe.invalid/fhir/Patient/{nd[0]['id']}"
     # the Patient came last in the bundle, and its name is still scrubbed from the note
     assert by_type["Observation"]["resource"]["note"][0]["text"].startswith("[NAME]")
 
 
-def test_unknown_element_is_refused(tmp_path: Path) -> None:
+def test_unknown_element_is_refused_by_a_path_only_policy(tmp_path: Path) -> None:
+    paths = Policy(format="fhir", fields={
+        k: v for k, v in default_fhir_policy().fields.items()} | {
+        f"*.{e}": FieldRule(action="keep") for e in (
+            "status", "code", "valueQuantity", "identifier", "name", "telecom", "address",
+            "gender")} | {"*.subject": FieldRule(action="token"),
+                          "*.encounter": FieldRule(action="token"),
+                          "*.effectiveDateTime": FieldRule(action="date_shift"),
+                          "*.text": FieldRule(action="scrub"),
+                          "*.note": FieldRule(action="scrub")})
     odd = dict(OBSERVATION, extension=[{"url": "x", "valueString": "MRN0100042"}])
     out = tmp_path / "o.ndjson"
     with pytest.raises(InvalidInput, match=r"line 2: element Observation.extension is not "
                                            r"covered"):
-        pseudonymize_file(ndjson(tmp_path, [PATIENT, odd]), out, default_fhir_policy())
+        pseudonymize_file(ndjson(tmp_path, [PATIENT, odd]), out, paths)
     assert not out.exists()
 
 
@@ -110,7 +121,7 @@ def test_unknown_element_is_refused(tmp_path: Path) -> None:
     ('{"resourceType": "Patient", "id": "a"}\n[1, 2]\n', "line 2: not a FHIR resource"),
     ('{"resourceType": "Patient", "id": "a"}\n{"resource\n', "line 2: not JSON"),
     ('{"hello": "world"}\n', "line 1: not a FHIR resource"),
-    ('{"resourceType": "Observation", "id": "o", "effectiveDateTime": "2020-01-01"}\n',
+    ('{"resourceType": "Observation", "effectiveDateTime": "2020-01-01"}\n',
      "line 1, Observation.effectiveDateTime: dates to shift but no patient"),
 ])
 def test_not_fhir_is_refused(tmp_path: Path, content: str, match: str) -> None:

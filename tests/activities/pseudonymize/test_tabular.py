@@ -60,7 +60,7 @@ def test_date_shift_is_per_patient_and_keeps_intervals(cohort: pa.Table, cohort_
     offsets: dict[str, set[int]] = {}
     tokens = result.column("patient_id").to_pylist()
     for i, tok in enumerate(tokens):
-        for col in ("birth_date", "encounter_date"):
+        for col in ("encounter_date",):
             before = date.fromisoformat(cohort.column(col)[i].as_py())
             after = date.fromisoformat(result.column(col)[i].as_py())
             offsets.setdefault(tok, set()).add((after - before).days)
@@ -68,6 +68,24 @@ def test_date_shift_is_per_patient_and_keeps_intervals(cohort: pa.Table, cohort_
     values = [next(iter(s)) for s in offsets.values()]
     assert all(0 < abs(v) <= 180 for v in values)
     assert len(set(values)) > 10  # patients move differently
+
+
+def test_birth_date_does_not_undo_the_age_top_coding(cohort: pa.Table, cohort_csv: Path,
+                                                     tmp_path: Path) -> None:
+    """Default cohort policy: birth year only, top-coded like the age (a 95-year-old is
+    not "born in 1929" next to an age of 90+)."""
+    out = tmp_path / "out.csv"
+    run_csv(cohort_csv, out, Vault.in_memory())
+    result = pacsv.read_csv(out)
+    cap = date.today().year - 90
+    capped = 0
+    for before, after in zip(cohort.column("birth_date").to_pylist(),
+                             result.column("birth_date").to_pylist(), strict=True):
+        born = int(before[:4])
+        assert after == max(born, cap)
+        capped += born < cap
+    assert capped > 0  # the cohort has people over 89: the rule was exercised
+    assert all(a is None or a <= 90 for a in result.column("age").to_pylist())
 
 
 def test_same_vault_gives_same_tokens_across_datasets(cohort: pa.Table, tmp_path: Path) -> None:
@@ -225,3 +243,41 @@ def test_streaming_variant_commits_vault_at_end(cohort_csv: Path) -> None:
     assert body.startswith(b'"patient_id"')
     digests = run.identifier_digests(b"k" * 32)
     assert len(digests) >= 60 * 5
+
+
+def test_a_patient_first_seen_in_a_later_chunk_is_scrubbed_from_earlier_notes(
+        cohort: pa.Table, tmp_path: Path) -> None:
+    """Row groups of 10 rows: the first note names the last row's patient (multi-word,
+    written with another hyphenation) — found by the first pass, not by position."""
+    n = len(cohort)
+    names = cohort.column("name").to_pylist()
+    last = names[-1]
+    names[-1] = "Zelda-Mae Quigley Santos"
+    notes = cohort.column("notes").to_pylist()
+    notes[0] = "met zelda mae QUIGLEY-SANTOS in the corridor"
+    t = cohort.set_column(cohort.schema.get_field_index("name"), "name", pa.array(names))
+    t = t.set_column(t.schema.get_field_index("notes"), "notes", pa.array(notes))
+    src, dst = tmp_path / "c.parquet", tmp_path / "c.out.parquet"
+    pq.write_table(t, src, row_group_size=10)
+    assert pq.ParquetFile(src).num_row_groups == -(-n // 10)
+    pseudonymize_file(src, dst, default_policy(), vault=Vault.in_memory())
+    out = pq.read_table(dst).column("notes").to_pylist()
+    assert out[0] == "met [NAME] in the corridor", out[0]
+    assert last not in " ".join(v for v in out if v)
+
+
+def test_without_free_text_the_identifiers_still_reach_the_residual_check(
+        cohort: pa.Table, tmp_path: Path) -> None:
+    from medpipe.activities.pseudonymize.run import Pseudonymizer
+    from medpipe.contracts.pseudonymize import Policy
+
+    fields = {k: v for k, v in default_policy().fields.items() if k != "notes"}
+    policy = Policy(patient_id="patient_id", fields=fields)
+    src, dst = tmp_path / "c.parquet", tmp_path / "c.out.parquet"
+    pq.write_table(cohort.drop(["notes"]), src)
+    run = Pseudonymizer(policy, Vault.in_memory())
+    pseudonymize_file(src, dst, policy, run=run)
+    name = cohort.column("name")[0].as_py()
+    digests = run.identifier_digests(b"k" * 32)
+    assert digests.rows_matching([f"note about {name.upper()}"]).all()
+    assert not digests.rows_matching(["nothing identifying"]).any()

@@ -1,0 +1,74 @@
+"""Find identifiers in one text: patterns, known values and names, merged.
+
+``find`` folds the text once (``normalize.fold``), runs the patterns, the
+name cues and a known-value lookup on the folded copy, merges overlapping
+spans and maps them back to the original text. ``replace`` puts the
+placeholders in. The scrubber and the residual check both call ``find``: what
+one removes is what the other looks for.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+from medpipe.activities.deid.index import Span
+from medpipe.activities.deid.names import find_names
+from medpipe.activities.deid.normalize import fold, lower, to_original
+from medpipe.activities.deid.patterns import COMPILED
+from medpipe.contracts.pseudonymize import Placeholder
+
+#: Looks known identifier values up in a folded, lower-case text.
+KnownFinder = Callable[[str], list[Span]]
+
+
+def mark(p: Placeholder) -> str:
+    """The text that stands for a value of that type (``[NAME]``)."""
+    return f"[{p.value}]"
+
+
+def merge(spans: list[Span]) -> list[Span]:
+    """Non-overlapping spans: overlapping ones become their union (first kind wins)."""
+    out: list[Span] = []
+    for s, e, ph in sorted(spans, key=lambda x: (x[0], -x[1])):
+        if out and s < out[-1][1]:
+            ps, pe, pph = out[-1]
+            out[-1] = (ps, max(pe, e), pph)
+        else:
+            out.append((s, e, ph))
+    return out
+
+
+def find(text: str, known: KnownFinder | None = None, *, patterns: bool = True,
+         names: bool = True) -> list[Span]:
+    """Identifier spans in ``text`` (original coordinates), merged and sorted."""
+    folded, offsets = fold(text)
+    found: list[Span] = []
+    if patterns:
+        for _, rx, ph in COMPILED:
+            found += [(m.start(), m.end(), ph) for m in rx.finditer(folded)]
+    if names:
+        found += find_names(folded)
+    if known is not None:
+        found += known(lower(folded))
+    found = [sp for sp in found if sp[1] > sp[0]]
+    if not found:
+        return []
+    merged = merge(found)
+    if offsets is None:
+        return merged
+    return merge([(*to_original(s, e, offsets, len(text)), ph) for s, e, ph in merged])
+
+
+def replace(text: str, spans: list[Span], counts: Counter[str] | None = None) -> str:
+    """``text`` with each span replaced by its placeholder (spans from ``find``)."""
+    parts: list[str] = []
+    last = 0
+    for s, e, ph in spans:
+        parts.append(text[last:s])
+        parts.append(mark(ph))
+        last = e
+        if counts is not None:
+            counts[ph.value] += 1
+    parts.append(text[last:])
+    return "".join(parts)

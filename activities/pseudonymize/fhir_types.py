@@ -1,0 +1,82 @@
+"""FHIR R4 data types recognized by shape, so rules apply in every resource type.
+
+A FHIR JSON element does not carry its type; the structure definitions do.
+Rather than ship the ~150 resource definitions, an element is typed by the
+members the R4 data types require or allow (``HumanName`` has ``family``/
+``given``, ``Address`` has ``line``/``city``/``postalCode``, a
+``ContactPoint`` has a ``system`` among phone|fax|email|pager|url|sms|other,
+a ``Reference`` has ``reference``, ...) and primitives by the key and the
+lexical form (``date``/``dateTime``/``instant`` by the R4 regular
+expression; codes, URIs and ids by their element names). What is neither a
+known complex type nor a code is a free string. This is deliberately
+conservative: a shape that could be a name or an identifier is treated as one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from medpipe.contracts.pseudonymize import FHIR_TYPES as TYPES
+
+__all__ = ["CODE_KEYS", "DATE", "TYPES", "complex_type", "string_type"]
+
+#: The type names a policy's ``types`` may give rules for.
+
+#: R4 date / dateTime / instant (lexical form).
+DATE = re.compile(r"^([0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01])"
+                  r"(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$")
+_CONTACT_SYSTEMS = {"phone", "fax", "email", "pager", "url", "sms", "other"}
+_IDENTIFIER_KEYS = {"id", "extension", "use", "type", "system", "value", "period", "assigner"}
+_ATTACHMENT_KEYS = {"id", "extension", "contentType", "language", "data", "url", "size",
+                    "hash", "title", "creation"}
+_ANNOTATION_KEYS = {"id", "extension", "authorReference", "authorString", "time", "text"}
+_REFERENCE_KEYS = {"id", "extension", "reference", "type", "identifier", "display"}
+#: Elements whose strings are codes, URIs, ids or other non-narrative primitives.
+CODE_KEYS = frozenset({
+    "resourceType", "id", "system", "code", "version", "url", "status", "use", "language",
+    "contentType", "unit", "gender", "intent", "priority", "mode", "kind", "profile", "method",
+    "comparator", "fullUrl", "type", "valueCode", "valueUri", "valueUrl", "valueCanonical",
+    "valueId", "valueOid", "valueUuid", "valueBoolean", "implicitRules", "security", "tag",
+    "source", "versionId", "lastUpdated", "instantiatesCanonical", "instantiatesUri",
+    "severity", "criticality", "category", "clinicalStatus", "verificationStatus",
+    "udiCarrier", "uri", "div", "encoding", "ifNoneExist", "etag", "outcome", "location",
+    "relation", "search", "request", "response", "sequence", "base", "timezone", "reference"})
+
+
+def complex_type(key: str, value: dict[str, Any]) -> str | None:
+    """The R4 data type of a JSON object, when it is one the rules know."""
+    keys = value.keys()
+    if key == "text" and "div" in keys:
+        return "Narrative"
+    if isinstance(value.get("reference"), str) or (
+            keys <= _REFERENCE_KEYS and ("display" in keys or "identifier" in keys)
+            and "system" not in keys and "code" not in keys):
+        return "Reference"
+    if keys & {"family", "given", "prefix", "suffix"} or (
+            key in ("name", "alias") and isinstance(value.get("text"), str) and "coding"
+            not in keys):
+        return "HumanName"
+    if keys & {"line", "city", "postalCode", "district"}:
+        return "Address"
+    if value.get("system") in _CONTACT_SYSTEMS and "code" not in keys and (
+            key in ("telecom", "contact") or keys <= {"id", "extension", "system", "value",
+                                                      "use", "rank", "period"}):
+        return "ContactPoint"
+    if isinstance(value.get("value"), str) and keys <= _IDENTIFIER_KEYS:
+        return "Identifier"
+    if keys & {"data", "contentType"} and keys <= _ATTACHMENT_KEYS:
+        return "Attachment"
+    if isinstance(value.get("text"), str) and keys <= _ANNOTATION_KEYS and (
+            keys & {"authorString", "authorReference", "time"} or key == "note"):
+        return "Annotation"
+    return None
+
+
+def string_type(key: str, value: str) -> str | None:
+    """``date`` for a date/dateTime/instant, None for a code/URI/id, else ``string``."""
+    if key in CODE_KEYS:
+        return None
+    if DATE.match(value):
+        return "date"
+    return "string"

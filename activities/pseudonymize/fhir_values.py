@@ -1,0 +1,271 @@
+"""Value-level FHIR rules: the typed walk, tokens, dates, generalization, scrubbing.
+
+``TypedWalk`` visits one top-level element of a resource and applies the
+policy's type rule to every ``HumanName``, ``Address``, ``ContactPoint``,
+``Identifier``, ``Reference``, date, ``Attachment``, ``Narrative``,
+``Annotation`` and free string in it, at any depth (backbone elements,
+extensions, contained resources). ``index_values`` finds the identifying
+values of a resource the same way, for the dataset-wide index.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from medpipe.activities.pseudonymize.fhir_types import DATE, complex_type, string_type
+from medpipe.activities.pseudonymize.generalize import AGE_CAP, restricted_zip3
+from medpipe.activities.pseudonymize.state import RunState
+from medpipe.contracts.errors import InvalidInput
+from medpipe.contracts.pseudonymize import Action, FieldRule, GeneralizeKind, Placeholder
+
+if TYPE_CHECKING:
+    from medpipe.activities.pseudonymize.fhir import FhirJob
+
+Json = Any
+DROPPED: Any = object()
+_ADDRESS_KEEP = ("use", "type", "state", "country")
+_TAG = re.compile(r"(<[^>]*>)")
+_NAME_EXTENSIONS = ("mothersMaidenName", "patient-mothersMaidenName")
+
+
+# -- the dataset-wide index ---------------------------------------------------------------
+
+def index_values(doc: Json, state: RunState, key: str = "") -> None:
+    """Index the names, telecoms, identifiers and addresses found anywhere in ``doc``."""
+    if isinstance(doc, list):
+        for d in doc:
+            index_values(d, state, key)
+        return
+    if not isinstance(doc, dict):
+        return
+    t = complex_type(key, doc)
+    if t == "HumanName":
+        given = [g for g in doc.get("given", []) if isinstance(g, str)]
+        fam = doc.get("family") if isinstance(doc.get("family"), str) else None
+        state.add_identifiers([" ".join(given + ([fam] if fam else []))], Placeholder.NAME)
+        if isinstance(doc.get("text"), str):
+            state.add_identifiers([doc["text"]], Placeholder.NAME)
+        return
+    if t == "ContactPoint":
+        kind = Placeholder.EMAIL if doc.get("system") == "email" else Placeholder.PHONE
+        state.add_identifiers([doc.get("value")], kind)
+        return
+    if t == "Identifier":
+        state.add_identifiers([doc.get("value")], Placeholder.ID)
+    if t == "Address":
+        lines = [x for x in doc.get("line", []) if isinstance(x, str)]
+        state.add_identifiers(lines + [doc.get("city"), doc.get("district")],
+                              Placeholder.ADDRESS)
+        return
+    url = doc.get("url")
+    if isinstance(url, str) and url.endswith(_NAME_EXTENSIONS):
+        state.add_identifiers([doc.get("valueString")], Placeholder.NAME)
+    for k, v in doc.items():
+        if isinstance(v, dict | list):
+            index_values(v, state, k)
+
+
+# -- the typed walk -----------------------------------------------------------------------
+
+class TypedWalk:
+    """Applies the policy's type rules to one top-level element of a resource."""
+
+    def __init__(self, job: FhirJob, patient: str | None, where: str) -> None:
+        self.job = job
+        self.patient = patient
+        self.where = where
+        self._days: int | None = None
+
+    def days(self) -> int:
+        if self._days is None:
+            self._days = self.job.offset(self.patient, self.where)
+        return self._days
+
+    def value(self, key: str, v: Json) -> Json:
+        """The element's new value, or ``DROPPED``."""
+        if isinstance(v, list):
+            out = [x for x in (self.value(key, i) for i in v) if x is not DROPPED]
+            return out if out else DROPPED
+        if isinstance(v, dict):
+            if isinstance(v.get("resourceType"), str):  # a contained resource
+                return self.job.resource(v, self.where)
+            t = complex_type(key, v)
+            if t is not None:
+                return self.typed(t, key, v)
+            url = v.get("url")
+            if isinstance(url, str) and url.endswith(_NAME_EXTENSIONS):
+                return DROPPED
+            kept = {}
+            for k, x in v.items():
+                n = self.value(k, x)
+                if n is not DROPPED:
+                    kept[k] = n
+            return kept if kept else DROPPED
+        if isinstance(v, str):
+            st = string_type(key, v)
+            return v if st is None else self.typed(st, key, v)
+        return v
+
+    def rule(self, t: str) -> FieldRule:
+        rule = self.job.policy.types.get(t)
+        if rule is None:
+            raise InvalidInput(f"{self.where}: a {t} element has no rule in the policy's "
+                               "types (add one, e.g. '{action: drop}')")
+        return rule
+
+    def typed(self, t: str, key: str, v: Json) -> Json:
+        rule = self.rule(t)
+        a = rule.action
+        out: Json
+        if a is Action.KEEP:
+            out = v
+        elif a is Action.DROP:
+            out = DROPPED
+        elif a is Action.TOKEN:
+            out = tokenize(self.job, v, rule, self.where)
+        elif a is Action.DATE_SHIFT:
+            out = map_dates(v, lambda s: shift_date(s, self.days(), self.where))
+        elif a is Action.GENERALIZE:
+            assert rule.kind is not None
+            out = generalize(v, rule.kind, self.where)
+            out = DROPPED if out is None else out
+        elif t == "Annotation":
+            out = {k: x for k, x in ((k, self.value(k, x)) for k, x in v.items()
+                                     if k != "authorString" and k != "text")
+                   if x is not DROPPED}
+            out["text"] = self.job.scrub(v["text"])
+        elif t == "Attachment":
+            out = scrub_attachment(self.job, v)
+        else:
+            out = scrub_value(self.job, key, v)
+        self.job.state.count(f"@{t}", a, 1, int(out is DROPPED or out != v))
+        return out
+
+
+# -- actions ------------------------------------------------------------------------------
+
+def scrub_value(job: FhirJob, key: str, value: Json) -> Json:
+    """Scrub every free text in a value; codes, URIs and ids inside it are kept, and
+    narrative XHTML is scrubbed in its text nodes only (the markup stays valid)."""
+    if isinstance(value, str):
+        if key == "div":
+            return "".join(p if p.startswith("<") else job.scrub(p)
+                           for p in _TAG.split(value))
+        return job.scrub(value) if string_type(key, value) is not None else value
+    if isinstance(value, list):
+        return [scrub_value(job, key, v) for v in value]
+    if isinstance(value, dict):
+        return {k: scrub_value(job, k, v) for k, v in value.items()}
+    return value
+
+
+def scrub_attachment(job: FhirJob, att: dict[str, Json]) -> Json:
+    """Text attachments are decoded, scrubbed and re-encoded; other content is dropped."""
+    out = {k: v for k, v in att.items() if k in ("contentType", "language")}
+    if isinstance(att.get("title"), str):
+        out["title"] = job.scrub(att["title"])
+    data, ctype = att.get("data"), str(att.get("contentType", ""))
+    if isinstance(data, str) and ctype.startswith("text/"):
+        try:
+            text = base64.b64decode(data, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return out  # not decodable text: dropped rather than kept unscrubbed
+        out["data"] = base64.b64encode(job.scrub(text).encode()).decode()
+    return out
+
+
+def tokenize(job: FhirJob, value: Json, rule: FieldRule, where: str, top: bool = True) -> Json:
+    """Tokenize ids, Identifier values and References; drop ``display`` texts."""
+    if isinstance(value, list):
+        return [tokenize(job, v, rule, where, top) for v in value]
+    if isinstance(value, str):
+        return job.token(value, rule) if top else value
+    if not isinstance(value, dict):
+        if top:
+            raise InvalidInput(f"{where}: cannot tokenize a {type(value).__name__}")
+        return value
+    out: dict[str, Json] = {}
+    for k, v in value.items():
+        if k in ("display", "assigner"):
+            continue  # often the patient's or clinician's name
+        if k == "reference" and isinstance(v, str):
+            out[k] = job.reference(v, rule)
+        elif k == "value" and isinstance(v, str) and _looks_identifier(value):
+            out[k] = job.token(v, rule)
+        else:
+            out[k] = tokenize(job, v, rule, where, top=False)
+    return out
+
+
+def _looks_identifier(d: dict[str, Json]) -> bool:
+    return set(d) <= {"id", "extension", "system", "value", "use", "type", "period",
+                      "assigner"}
+
+
+def map_strings(value: Json, fn: Callable[[str], str]) -> Json:
+    """Apply ``fn`` to every string in a JSON value."""
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, list):
+        return [map_strings(v, fn) for v in value]
+    if isinstance(value, dict):
+        return {k: map_strings(v, fn) for k, v in value.items()}
+    return value
+
+
+def map_dates(value: Json, fn: Callable[[str], str]) -> Json:
+    """Apply ``fn`` to every date/dateTime/instant string in a JSON value."""
+    return map_strings(value, lambda s: fn(s) if DATE.match(s) else s)
+
+
+def shift_date(s: str, days: int, where: str) -> str:
+    """A date/dateTime moved by ``days`` (a year alone is kept)."""
+    m = DATE.match(s)
+    assert m
+    y, mo, d = m.group(1), m.group(3), m.group(5)
+    rest = s[10:] if d is not None else ""
+    try:
+        if mo is None:
+            return y
+        if d is None:
+            moved = date(int(y), int(mo), 15) + timedelta(days=days)
+            return f"{moved.year:04d}-{moved.month:02d}"
+        moved = date(int(y), int(mo), int(d)) + timedelta(days=days)
+    except ValueError:
+        raise InvalidInput(f"{where}: a value is not a calendar date") from None
+    return moved.isoformat() + rest
+
+
+def generalize(value: Json, kind: GeneralizeKind, where: str) -> Json:
+    """zip3 on Addresses, year (or birth year, None past 89) on dates, age caps."""
+    if isinstance(value, list):
+        return [generalize(v, kind, where) for v in value]
+    if kind is GeneralizeKind.ZIP3:
+        if not isinstance(value, dict):
+            raise InvalidInput(f"{where}: zip3 applies to Address elements")
+        out = {k: value[k] for k in _ADDRESS_KEEP if k in value}
+        pc = value.get("postalCode")
+        if isinstance(pc, str):
+            if not re.fullmatch(r"[0-9]{5}(-?[0-9]{4})?", pc.strip()):
+                raise InvalidInput(f"{where}: postalCode is not a ZIP code")
+            area = pc.strip()[:3]
+            out["postalCode"] = "000" if area in restricted_zip3() else area
+        return out
+    if kind in (GeneralizeKind.YEAR, GeneralizeKind.BIRTH_YEAR):
+        from medpipe.activities.pseudonymize.generalize import over_89
+
+        if isinstance(value, str) and DATE.match(value):
+            if kind is GeneralizeKind.BIRTH_YEAR and over_89(int(value[:4])):
+                return None
+            return value[:4]
+        return map_dates(value, lambda s: s[:4])
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return min(value, AGE_CAP + 1)
+    if isinstance(value, dict) and isinstance(value.get("value"), int | float):
+        return {**value, "value": min(value["value"], AGE_CAP + 1)}
+    raise InvalidInput(f"{where}: age applies to numbers")

@@ -1,0 +1,248 @@
+"""The labelled corpus of ``bench/deid.py``: identities and notes with planted PHI.
+
+Each note is clinical filler interleaved with PHI slots; a slot writes one
+identifier of the record (or a person no column lists) in one of several
+forms, and records its span and Safe Harbor category. ``TUNED`` forms are
+the ones the scrubber was written against; ``HELD_OUT`` forms were written
+apart and are never used while tuning.
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+LOCALES = ("en_US", "en_IE", "fr_FR", "es_ES", "de_DE", "it_IT", "pt_BR", "nl_NL")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+FILLER = (
+    "Patient reports feeling better since the last visit.",
+    "HbA1c 7.2, BP 128/82, weight stable; metformin 500 mg twice daily.",
+    "Type 2 diabetes with mild neuropathy; no history of Parkinson disease.",
+    "Follow up in 3 months with fasting labs and a foot exam.",
+    "Denies chest pain, dyspnea or palpitations. Appetite good.",
+    "Take 2 tablets by mouth at night; reduce if dizzy.",
+    "Grace period for the prescription refill explained.",
+    "Mild edema of both ankles, improved with elevation.",
+    "Discussed diet, exercise and smoking cessation at length.",
+    "Eye exam due next year; referral placed to ophthalmology.",
+)
+
+
+@dataclass
+class Span:
+    """One planted identifier: where, what and which category."""
+
+    text: str
+    category: str
+
+
+@dataclass
+class Note:
+    """A note, its planted spans, its record and its template set."""
+
+    text: str
+    identity: dict[str, str]
+    template_set: str
+    spans: list[Span] = field(default_factory=list)
+
+
+def _plain(s: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+
+
+def _syllable_name(rng: random.Random) -> str:
+    """A made-up name no dictionary holds (held-out: tests the cues alone)."""
+    parts = ["ka", "zu", "mi", "tro", "vel", "quen", "dor", "ix", "ba", "lo", "fen", "rud"]
+    return "".join(rng.choice(parts) for _ in range(3)).capitalize()
+
+
+def make_identities(n: int, seed: int) -> list[dict[str, str]]:
+    """``n`` identities from Faker over eight locales, US addresses."""
+    from faker import Faker
+
+    fakers = [Faker(loc) for loc in LOCALES]
+    us = Faker("en_US")
+    for i, f in enumerate(fakers):
+        f.seed_instance(seed * 100 + i)
+    us.seed_instance(seed)
+    out = []
+    for i in range(n):
+        f = fakers[i % len(fakers)]
+        given, family = f.first_name(), f.last_name()
+        if i % 11 == 0:
+            family = f"O'{family}" if "'" not in family else family
+        if i % 13 == 0:
+            given = f"{given}-{f.first_name()}"
+        out.append({
+            "given": given, "family": family, "name": f"{given} {family}",
+            "mrn": f"MRN{us.random_number(7, True)}", "ssn": us.ssn(),
+            "phone": us.numerify("(###) ###-####"), "email": us.email(),
+            "street": us.street_address(), "city": us.city(), "zip": us.zipcode(),
+            "state": us.state_abbr(), "doctor": us.last_name(),
+            "relative": f.first_name(), "other_person": _syllable_name(us.random)})
+    return out
+
+
+Form = Callable[[random.Random, dict[str, str]], tuple[str, str]]
+
+
+def _date(rng: random.Random) -> tuple[int, int, int]:
+    return rng.randint(1950, 2024), rng.randint(1, 12), rng.randint(1, 28)
+
+
+def _ord(d: int) -> str:
+    return f"{d}{'th' if 10 < d % 100 < 14 else {1: 'st', 2: 'nd', 3: 'rd'}.get(d % 10, 'th')}"
+
+
+TUNED: dict[str, list[Form]] = {
+    "NAME": [
+        lambda r, p: (p["name"], f"{p['name']} was seen today."),
+        lambda r, p: (p["name"].upper(), f"{p['name'].upper()} was seen today."),
+        lambda r, p: (p["family"], f"Spoke with {p['family']} about the plan."),
+        lambda r, p: (p["given"].lower(), f"{p['given'].lower()} agrees."),
+        lambda r, p: (_plain(p["name"]), f"Seen with {_plain(p['name'])}."),
+        lambda r, p: (p["family"].replace("'", "’"), f"Mrs {p['family'].replace(chr(39), '’')} "
+                                                     f"called."),
+        lambda r, p: (p["family"].replace("'", ""),
+                      f"Note for {p['family'].replace(chr(39), '')}."),
+        lambda r, p: (p["given"].replace("-", " "),
+                      f"{p['given'].replace('-', ' ')} is well."),
+        lambda r, p: (p["doctor"], f"Seen by Dr. {p['doctor']} in clinic."),
+        lambda r, p: (p["relative"], f"His daughter {p['relative']} drove him."),
+    ],
+    "GEO": [
+        lambda r, p: (p["street"], f"Lives at {p['street']}."),
+        lambda r, p: (p["city"], f"Moved to {p['city']} last year."),
+        lambda r, p: (f"{p['state']} {p['zip']}", f"Mail to {p['state']} {p['zip']}."),
+    ],
+    "DATE": [
+        lambda r, p: (lambda y, m, d: (f"{y}-{m:02d}-{d:02d}", f"Admitted {y}-{m:02d}-{d:02d}."))(
+            *_date(r)),
+        lambda r, p: (lambda y, m, d: (f"{m}/{d}/{y}", f"Seen {m}/{d}/{y}."))(*_date(r)),
+        lambda r, p: (lambda y, m, d: (f"{MONTHS[m - 1]} {d}, {y}", f"On {MONTHS[m - 1]} {d}, "
+                                                                    f"{y} labs drawn."))(*_date(r)),
+        lambda r, p: (lambda y, m, d: (f"{d} {MONTHS[m - 1].upper()} {y}", f"Since {d} "
+                                       f"{MONTHS[m - 1].upper()} {y} stable."))(*_date(r)),
+        lambda r, p: (lambda y, m, d: (f"{MONTHS[m - 1]} {_ord(d)}", f"Back on {MONTHS[m - 1]} "
+                                       f"{_ord(d)}."))(*_date(r)),
+        lambda r, p: (lambda y, m, d: (f"{MONTHS[m - 1].lower()} {y}", f"Worse since "
+                                       f"{MONTHS[m - 1].lower()} {y}."))(*_date(r)),
+        lambda r, p: (lambda y, m, d: (f"{m}/{d}", f"Recheck {m}/{d}."))(*_date(r)),
+    ],
+    "PHONE": [
+        lambda r, p: (p["phone"], f"Call {p['phone']} if worse."),
+        lambda r, p: (p["phone"][6:], f"Local number {p['phone'][6:]} works."),
+        lambda r, p: ("+44 20 7946 0958", "Daughter abroad: +44 20 7946 0958."),
+        lambda r, p: ("+1" + "".join(c for c in p["phone"] if c.isdigit()),
+                      f"Text +1{''.join(c for c in p['phone'] if c.isdigit())}."),
+    ],
+    "EMAIL": [lambda r, p: (p["email"], f"Results sent to {p['email']}.")],
+    "SSN": [
+        lambda r, p: (p["ssn"], f"SSN {p['ssn']} on file."),
+        lambda r, p: (p["ssn"].replace("-", " "), f"SSN {p['ssn'].replace('-', ' ')} on file."),
+        lambda r, p: (p["ssn"].replace("-", "."), f"Social {p['ssn'].replace('-', '.')} given."),
+    ],
+    "MRN": [
+        lambda r, p: (p["mrn"], f"Chart {p['mrn']} reviewed."),
+        lambda r, p: (f"mrn {p['mrn'][3:]}", f"Ref mrn {p['mrn'][3:]}."),
+        lambda r, p: (f"Mrn#{p['mrn'][3:]}", f"Ref Mrn#{p['mrn'][3:]}."),
+        lambda r, p: (f"medical record number {p['mrn'][3:]}", f"Per medical record number "
+                                                                f"{p['mrn'][3:]}."),
+        lambda r, p: (f"pt id {p['mrn'][5:]}", f"Use pt id {p['mrn'][5:]}."),
+    ],
+    "URL": [
+        lambda r, p: ("https://portal.example.org/p/8812", "See https://portal.example.org/p/8812."),
+        lambda r, p: ("mychart.example.com/u/4471", "Uploaded to mychart.example.com/u/4471 ."),
+    ],
+    "IP": [
+        lambda r, p: ("10.20.30.40", "Device at 10.20.30.40 paired."),
+        lambda r, p: ("fe80::1ff:fe23:4567:890a", "Monitor fe80::1ff:fe23:4567:890a online."),
+    ],
+    "AGE": [
+        lambda r, p: (lambda a: (f"{a}-year-old", f"A {a}-year-old seen."))(r.randint(90, 104)),
+        lambda r, p: (lambda a: (f"{a} yo", f"{a} yo with falls."))(r.randint(90, 104)),
+    ],
+}
+
+HELD_OUT: dict[str, list[Form]] = {
+    "NAME": [
+        lambda r, p: (f"{p['family']}, {p['given']}", f"Pt: {p['family']}, {p['given']}."),
+        lambda r, p: (f"{p['given'][0]}. {p['family']}", f"Signed {p['given'][0]}. "
+                                                         f"{p['family']}."),
+        lambda r, p: (p["family"].upper(), f"{p['family'].upper()}'S wife present."),
+        lambda r, p: (p["doctor"].upper(), f"PER DR {p['doctor'].upper()} OK."),
+        lambda r, p: (p["other_person"], f"Neighbor {p['other_person']} checks on her."),
+        lambda r, p: (p["other_person"], f"Seen with nurse {p['other_person']}."),
+    ],
+    "GEO": [
+        lambda r, p: (f"Apt 4B, {p['street']}", f"Address: Apt 4B, {p['street']}."),
+        lambda r, p: (p["city"].upper(), f"FROM {p['city'].upper()}."),
+    ],
+    "DATE": [
+        lambda r, p: (lambda y, m, d: (f"{d:02d}-{MONTHS[m - 1][:3]}-{y}",
+                                       f"DOB {d:02d}-{MONTHS[m - 1][:3]}-{y}."))(*_date(r)),
+        lambda r, p: (lambda y, m, d: (f"{MONTHS[m - 1][:3]}. {_ord(d)}, {y}",
+                                       f"Seen {MONTHS[m - 1][:3]}. {_ord(d)}, {y}."))(*_date(r)),
+        lambda r, p: (lambda y, m, d: (f"the {_ord(d)} of {MONTHS[m - 1]}",
+                                       f"Due the {_ord(d)} of {MONTHS[m - 1]}."))(*_date(r)),
+        lambda r, p: (lambda y, m, d: (f"{d}.{m}.{y}", f"Surgery {d}.{m}.{y}."))(*_date(r)),
+        lambda r, p: (lambda y, m, d: (f"{y}/{m}/{d}", f"Since {y}/{m}/{d}."))(*_date(r)),
+    ],
+    "PHONE": [
+        lambda r, p: (lambda dg: (f"{dg[:3]}.{dg[3:6]}.{dg[6:]}",
+                                  f"Tel {dg[:3]}.{dg[3:6]}.{dg[6:]}."))(
+            "".join(c for c in p["phone"] if c.isdigit())),
+        lambda r, p: (lambda dg: (f"1-{dg[:3]}-{dg[3:6]}-{dg[6:]}",
+                                  f"Cell 1-{dg[:3]}-{dg[3:6]}-{dg[6:]}."))(
+            "".join(c for c in p["phone"] if c.isdigit())),
+        lambda r, p: (lambda dg: (f"({dg[:3]}){dg[3:6]}-{dg[6:]} x23",
+                                  f"Office ({dg[:3]}){dg[3:6]}-{dg[6:]} x23."))(
+            "".join(c for c in p["phone"] if c.isdigit())),
+    ],
+    "EMAIL": [lambda r, p: (p["email"].upper(), f"EMAIL {p['email'].upper()} CONFIRMED.")],
+    "SSN": [
+        lambda r, p: (p["ssn"].replace("-", ""), f"SSN#{p['ssn'].replace('-', '')}."),
+        lambda r, p: (p["ssn"], f"soc sec: {p['ssn']}."),
+    ],
+    "MRN": [
+        lambda r, p: (f"MR# {p['mrn'][3:]}", f"See MR# {p['mrn'][3:]}."),
+        lambda r, p: (f"acct no. {p['mrn'][4:]}", f"Billing acct no. {p['mrn'][4:]}."),
+    ],
+    "URL": [lambda r, p: ("http://10.1.2.3:8080/notes", "Notes at http://10.1.2.3:8080/notes.")],
+    "IP": [lambda r, p: ("2001:db8::7", "Gateway 2001:db8::7 logged.")],
+    "AGE": [
+        lambda r, p: (lambda a: (f"{a} y/o", f"{a} y/o female."))(r.randint(90, 104)),
+        lambda r, p: (lambda a: (f"age: {a}", f"Age: {a}."))(r.randint(90, 104)),
+        lambda r, p: ("in her 90s", "Active, in her 90s."),
+    ],
+}
+
+
+def make_note(rng: random.Random, people: list[dict[str, str]], template_set: str,
+              owner: int) -> Note:
+    """One note of ``people[owner % len(people)]``: filler and 4-7 PHI slots.
+
+    Every identity owns notes (callers make at least ``len(people)`` notes), so
+    "another patient" named in a note is a patient of the same dataset.
+    """
+    forms = TUNED if template_set == "tuned" else HELD_OUT
+    p = people[owner % len(people)]
+    note = Note(text="", identity=p, template_set=template_set)
+    parts: list[str] = []
+    for _ in range(rng.randint(4, 7)):
+        if rng.random() < 0.6:
+            parts.append(rng.choice(FILLER))
+        cat = rng.choice(sorted(forms))
+        value, sentence = rng.choice(forms[cat])(rng, p)
+        if rng.random() < 0.15:  # another patient of the dataset, named in this note
+            other: dict[str, Any] = rng.choice(people)
+            value, sentence = other["name"], f"Shares a room with {other['name']}."
+            cat = "NAME"
+        parts.append(sentence)
+        note.spans.append(Span(value, cat))
+    note.text = " ".join(parts)
+    return note

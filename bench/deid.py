@@ -1,0 +1,196 @@
+"""De-identification quality and speed on a generated, labelled corpus of notes.
+
+Generates identities (Faker, eight locales: apostrophes, accents, hyphenated and
+multi-word names) and a table of records whose notes plant PHI in many written
+forms, each planted span labelled with its HIPAA Safe Harbor category. Two
+template sets: ``tuned`` (the forms the scrubber was written against) and
+``held-out`` (forms written apart and never used while tuning: other
+separators, abbreviations, obfuscations, names no column or dictionary holds).
+Runs the real pipeline (``Pseudonymizer``: first pass, policy, scrubber) and
+prints:
+
+* recall per category and template set: a planted span counts as caught when
+  none of its distinctive tokens survives in that note's output;
+* precision: PHI tokens removed over all tokens removed (placeholders put
+  over non-PHI words are the false positives);
+* throughput with notes on one core (rows/s, goal >= 50,000).
+
+Every trial has a deadline; the bench starts no process and ends by itself
+(SIGTERM/SIGINT stop it cleanly). Usage:
+``.venv/bin/python bench/deid.py [--notes 4000] [--rows 200000] [--seed 1]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+
+from bench._deid_corpus import FILLER, Note, make_identities, make_note  # noqa: E402
+from medpipe.contracts.pseudonymize import FieldRule, Policy  # noqa: E402
+
+_TOKEN = re.compile(r"[^\W_]+")
+_PLACEHOLDER = re.compile(r"\[[A-Z>0-9 +]+\]")
+
+
+class TrialTimeout(Exception):
+    """A trial ran past its deadline."""
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise ``TrialTimeout`` in the block after ``seconds`` (SIGALRM)."""
+    def fire(*_: Any) -> None:
+        raise TrialTimeout(f"trial exceeded {seconds:.0f} s")
+
+    old = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def policy() -> Policy:
+    """The records' policy: street and city are dropped without ``identifier: true``."""
+    r = FieldRule
+    return Policy(patient_id="patient_id", fields={
+        "patient_id": r(action="token", placeholder="MRN"),
+        "name": r(action="drop", identifier=True, placeholder="NAME"),
+        "ssn": r(action="drop", identifier=True, placeholder="SSN"),
+        "phone": r(action="drop", identifier=True, placeholder="PHONE"),
+        "email": r(action="drop", identifier=True, placeholder="EMAIL"),
+        "street": r(action="drop"), "city": r(action="drop"),
+        "zip": r(action="generalize", kind="zip3"),
+        "encounter_date": r(action="date_shift"),
+        "notes": r(action="scrub")})
+
+
+def table(notes: list[Note]) -> pa.Table:
+    ids = [n.identity for n in notes]
+    return pa.table({
+        "patient_id": [i["mrn"] for i in ids], "name": [i["name"] for i in ids],
+        "ssn": [i["ssn"] for i in ids], "phone": [i["phone"] for i in ids],
+        "email": [i["email"] for i in ids], "street": [i["street"] for i in ids],
+        "city": [i["city"] for i in ids], "zip": [i["zip"] for i in ids],
+        "encounter_date": ["2023-05-04"] * len(ids), "notes": [n.text for n in notes]})
+
+
+def pseudonymize(t: pa.Table, path: Path) -> tuple[pa.Table, float]:
+    """Run the pipeline (first pass + stream) on one core; (output, seconds)."""
+    from medpipe.activities.pseudonymize import Vault
+    from medpipe.activities.pseudonymize.run import Pseudonymizer
+
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+    pq.write_table(t, path, row_group_size=131_072)
+    out = path.with_suffix(".out.parquet")
+    run = Pseudonymizer(policy(), Vault.in_memory(), source=path.name)
+    t0 = time.perf_counter()
+    run.learn_batches(pq.ParquetFile(path).iter_batches(131_072))
+    with open(out, "wb") as f:
+        for chunk in run.tabular_batches(pq.ParquetFile(path).iter_batches(131_072),
+                                         "parquet"):
+            f.write(chunk)
+    return pq.read_table(out), time.perf_counter() - t0
+
+
+def tokens(text: str) -> list[str]:
+    return [t.lower() for t in _TOKEN.findall(text)]
+
+
+def score(notes: list[Note], outputs: list[str]) -> tuple[dict[tuple[str, str], list[int]],
+                                                           int, int]:
+    """(caught/planted per (set, category), PHI tokens removed, non-PHI tokens removed)."""
+    recall: dict[tuple[str, str], list[int]] = {}
+    tp = fp = 0
+    filler_words = {t for s in FILLER for t in tokens(s)}
+    for note, out in zip(notes, outputs, strict=True):
+        left = Counter(tokens(_PLACEHOLDER.sub(" ", out)))
+        rest = note.text
+        for span in note.spans:
+            rest = rest.replace(span.text, " ")
+        context = set(tokens(rest))  # words of the note outside any planted span
+        phi_tokens: Counter[str] = Counter()
+        for span in note.spans:
+            distinctive = [t for t in tokens(span.text) if t not in filler_words
+                           and t not in context
+                           and not (span.category == "DATE" and re.fullmatch(r"\d{4}", t))
+                           and len(t) >= 2]
+            phi_tokens.update(tokens(span.text))
+            leaked = any(left[t] for t in distinctive)
+            tally = recall.setdefault((note.template_set, span.category), [0, 0])
+            tally[0] += 0 if leaked else 1
+            tally[1] += 1
+        before = Counter(tokens(note.text))
+        for t, n in before.items():
+            removed = max(0, n - left[t])
+            phi = min(removed, phi_tokens[t])
+            tp += phi
+            fp += removed - phi
+    return recall, tp, fp
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--notes", type=int, default=4000, help="labelled notes for quality")
+    ap.add_argument("--rows", type=int, default=200_000, help="rows for throughput")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--trial-seconds", type=float, default=300.0)
+    args = ap.parse_args()
+
+    def stop(signum: int, _: Any) -> None:
+        raise SystemExit(f"stopped by signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory() as d, deadline(args.trial_seconds):
+        people = make_identities(max(100, args.notes // 8), args.seed)
+        notes = [make_note(rng, people, "held-out" if i % 3 == 0 else "tuned", i)
+                 for i in range(args.notes)]
+        out, _ = pseudonymize(table(notes), Path(d) / "quality.parquet")
+        recall, tp, fp = score(notes, out.column("notes").to_pylist())
+    print(f"labelled corpus: {len(notes):,} notes, {len(people):,} identities, "
+          f"{sum(len(n.spans) for n in notes):,} planted PHI spans")
+    print(f"{'category':<10} {'tuned':>16} {'held-out':>16}")
+    for cat in sorted({c for _, c in recall}):
+        cells = []
+        for s in ("tuned", "held-out"):
+            c, n = recall.get((s, cat), [0, 0])
+            cells.append(f"{100 * c / n:6.2f}% ({c}/{n})" if n else "-")
+        print(f"{cat:<10} {cells[0]:>16} {cells[1]:>16}")
+    total_c = sum(v[0] for v in recall.values())
+    total_n = sum(v[1] for v in recall.values())
+    print(f"recall overall: {100 * total_c / total_n:.2f}% (goal >= 99% in every category)")
+    print(f"precision: {100 * tp / max(1, tp + fp):.2f}% ({tp:,} PHI tokens removed, {fp:,} "
+          f"non-PHI tokens removed; goal >= 90%)")
+    with tempfile.TemporaryDirectory() as d, deadline(args.trial_seconds):
+        t = table([make_note(rng, people, "tuned" if i % 2 else "held-out", i)
+                   for i in range(min(args.rows, 20_000))])
+        reps = -(-args.rows // len(t))
+        big = pa.concat_tables([t] * reps).slice(0, args.rows)
+        _, seconds = pseudonymize(big, Path(d) / "speed.parquet")
+    print(f"throughput with notes, one core: {args.rows / seconds:,.0f} rows/s "
+          f"({args.rows:,} rows in {seconds:.2f} s, first pass included; goal >= 50,000)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""FHIR by data type: Synthea-shaped transactions, collections, NDJSON out of order.
+
+Outputs are validated as FHIR R4 with ``fhir.resources.R4B`` and their
+references must resolve inside the output.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faker import Faker
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
+
+from medpipe.activities.pseudonymize import Vault, default_fhir_policy, pseudonymize_file
+from medpipe.activities.residual import DigestSet
+from medpipe.activities.residual_scan import scan_dataset
+
+from .synthea_like import person, transaction
+
+
+def _strings(doc: Any) -> list[str]:
+    if isinstance(doc, str):
+        return [doc]
+    if isinstance(doc, list):
+        return [s for d in doc for s in _strings(d)]
+    if isinstance(doc, dict):
+        return [s for d in doc.values() for s in _strings(d)]
+    return []
+
+
+def _decoded(doc: Any) -> str:
+    """The output as text, with base64 attachments decoded (notes hide there)."""
+    texts = _strings(doc)
+    for s in list(texts):
+        if len(s) > 40 and re.fullmatch(r"[A-Za-z0-9+/=]+", s):
+            texts.append(base64.b64decode(s).decode("utf-8", "replace"))
+    return "\n".join(texts)
+
+
+def assert_clean(doc: Any, secrets: list[str]) -> None:
+    text = _decoded(doc).lower()
+    for s in secrets:
+        assert not re.search(rf"(?<!\w){re.escape(s.lower())}(?!\w)", text), s
+
+
+def assert_references_resolve(bundle: dict[str, Any]) -> None:
+    full = {e["fullUrl"] for e in bundle["entry"] if "fullUrl" in e}
+    typed = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle["entry"]
+             if "id" in e["resource"]}
+    idents = {(i.get("system"), i.get("value")) for e in bundle["entry"]
+              for i in e["resource"].get("identifier", [])}
+    for s in re.findall(r'"reference":\s*"([^"]+)"', json.dumps(bundle)):
+        if "?identifier=" in s:
+            system, _, value = s.split("?identifier=")[1].rpartition("|")
+            assert (system, value) in idents, s
+        else:
+            assert s in full or s in typed, s
+
+
+def run_bundle(tmp_path: Path, bundle: dict[str, Any], name: str = "b.json") -> dict[str, Any]:
+    src, dst = tmp_path / name, tmp_path / f"out-{name}"
+    src.write_text(json.dumps(bundle))
+    pseudonymize_file(src, dst, default_fhir_policy(), vault=Vault.in_memory())
+    return json.loads(dst.read_text())
+
+
+@pytest.mark.parametrize("with_ids", [False, True], ids=["urn-uuid-only", "ids-too"])
+def test_synthea_transaction_validates_and_holds_no_identifier(tmp_path: Path,
+                                                                with_ids: bool) -> None:
+    fake = Faker("en_US")
+    Faker.seed(7)
+    p, other = person(fake), person(fake)
+    bundle, secrets = transaction(fake, p, other, with_ids=with_ids)
+    out = run_bundle(tmp_path, bundle)
+    Bundle.model_validate(out)  # FHIR R4 (R4B models), every entry by its own type
+    for e in out["entry"]:
+        get_fhir_model_class(e["resource"]["resourceType"]).model_validate(e["resource"])
+    assert_clean(out, secrets + [p["city"]])
+    assert_references_resolve(out)
+    types = [e["resource"]["resourceType"] for e in out["entry"]]
+    assert types == [e["resource"]["resourceType"] for e in bundle["entry"]]
+    by = {e["resource"]["resourceType"]: e["resource"] for e in out["entry"]}
+    assert "name" not in by["Practitioner"] and "telecom" not in by["Patient"]
+    assert by["Patient"]["address"] == [{"state": p["state"], "country": "US",
+                                        "postalCode": by["Patient"]["address"][0]["postalCode"]}]
+    assert by["Patient"]["birthDate"] == p["birth"][:4]
+    note = base64.b64decode(by["DocumentReference"]["content"][0]["attachment"]["data"]).decode()
+    assert "[NAME]" in note and "[MRN]" in note and "[PHONE]" in note
+    assert by["Observation"]["note"][0]["text"].startswith("Discussed with [NAME]")
+    assert "authorString" not in by["Observation"]["note"][0]
+    # one date offset for every resource of the patient (urn:uuid subjects resolved)
+    assert by["Encounter"]["period"]["start"][10:] == "T08:00:00-05:00"
+    days = {by["Encounter"]["period"]["start"][:10], by["Observation"]["effectiveDateTime"][:10],
+            by["Procedure"]["performedPeriod"]["start"][:10],
+            by["Immunization"]["occurrenceDateTime"][:10], by["Claim"]["created"]}
+    assert len(days) == 1 and days != {"2023-01-10"}
+
+
+def test_collection_and_searchset_bundles(tmp_path: Path) -> None:
+    fake = Faker("en_GB")
+    Faker.seed(3)
+    p, other = person(fake), person(fake)
+    bundle, secrets = transaction(fake, p, other, with_ids=True)
+    for kind in ("collection", "searchset", "batch"):
+        b = dict(bundle, type=kind)
+        if kind != "batch":
+            b["entry"] = [{k: v for k, v in e.items() if k != "request"} for e in bundle["entry"]]
+            if kind == "searchset":
+                b["entry"] = [dict(e, search={"mode": "match"}) for e in b["entry"]]
+                b["total"] = len(b["entry"])
+        out = run_bundle(tmp_path, b, f"{kind}.json")
+        Bundle.model_validate(out)
+        assert_clean(out, secrets)
+        assert_references_resolve(out)
+
+
+def test_ndjson_out_of_order_two_passes(tmp_path: Path) -> None:
+    """Resources before their Patient, and notes naming a patient who appears later."""
+    fake = Faker("es_ES")
+    Faker.seed(11)
+    p1, p2 = person(fake), person(fake)
+    b1, s1 = transaction(fake, p1, p2, with_ids=True)
+    b2, s2 = transaction(fake, p2, p1, with_ids=True)
+    resources = [e["resource"] for e in b1["entry"] + b2["entry"]]
+    for r in resources:  # NDJSON references are Type/id
+        text = json.dumps(r)
+        for e in b1["entry"] + b2["entry"]:
+            text = text.replace(e["fullUrl"], f"{e['resource']['resourceType']}/"
+                                              f"{e['resource']['id']}")
+        r.clear()
+        r.update(json.loads(text))
+    resources.reverse()  # every Patient now comes after its resources
+    src, dst = tmp_path / "in.ndjson", tmp_path / "out.ndjson"
+    src.write_text("\n".join(json.dumps(r) for r in resources) + "\n")
+    report = pseudonymize_file(src, dst, default_fhir_policy(), vault=Vault.in_memory())
+    docs = [json.loads(x) for x in dst.read_text().splitlines()]
+    for d in docs:
+        get_fhir_model_class(d["resourceType"]).model_validate(d)
+    assert_clean(docs, s1 + s2)
+    ids = {f"{d['resourceType']}/{d['id']}" for d in docs}
+    for ref in re.findall(r'"reference":\s*"([^"?]+)"', dst.read_text()):
+        assert ref in ids, ref
+    assert report.patients == 2
+    key = b"k" * 32
+    digests = DigestSet.from_values(key, [p1["family"], p2["family"], p1["mrn"], p2["phone"]])
+    tally = scan_dataset([dst.read_bytes()], "ndjson", digests)
+    assert tally.found == 0, tally.kinds
+    assert sum(tally.values.values()) > 100
+    # and the check can fail: the input is full of them
+    assert scan_dataset([src.read_bytes()], "ndjson", digests).found > 10
