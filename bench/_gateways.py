@@ -41,10 +41,19 @@ def _free_port() -> int:
 class LocalGateways:
     """One ``medpipe gateway`` process per profile of ``fleet`` while inside ``with``."""
 
-    def __init__(self, root: Path, fleet: Fleet, model: str) -> None:
+    def __init__(self, root: Path, fleet: Fleet, model: str,
+                 model_roots: tuple[Path, ...] = ()) -> None:
+        """Args:
+        root: folder for the PKI and the gateways' logs.
+        fleet: one gateway per profile; the profiles' stores are model roots.
+        model: the model name the gateways serve.
+        model_roots: further folders models may be loaded from (a bench's sample).
+        """
         root.mkdir(parents=True, exist_ok=True)
         self.root = root
         self.model = model
+        self.fleet = fleet
+        self.model_roots = model_roots
         self.pki = GatewayPKI.create(root / "pki")
         self.targets = tuple(
             GatewayTarget(name=f"gw-{p.cloud.value}-{p.region}", cloud=p.cloud.value,
@@ -57,10 +66,13 @@ class LocalGateways:
     def _command(self, target: GatewayTarget) -> list[str]:
         admin_port = target.admin_url.rsplit(":", 1)[1]
         port = target.public_url.rsplit(":", 1)[1]
+        roots = [arg for r in [p.store_uri for p in self.fleet.profiles if p.store_uri]
+                 + [str(m) for m in self.model_roots] for arg in ("--model-root", r)]
+        # these benches measure rollback and failover, not signatures: unsigned allowed
         return [sys.executable, "-m", "medpipe", "gateway", "--port", port,
                 "--admin-port", admin_port, "--tls-cert", str(self.pki.server.cert),
                 "--tls-key", str(self.pki.server.key), "--client-ca", str(self.pki.ca),
-                "--model-name", self.model]
+                "--model-name", self.model, "--allow-unsigned", *roots]
 
     async def __aenter__(self) -> LocalGateways:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -336,7 +336,8 @@ async def main(args: argparse.Namespace) -> bool:
     confirmed = False
     with BenchStack() as stack:
         base = stack.fleet()
-        async with LocalGateways(stack.dir / "gateways", base, DEMO_MODEL) as gws:
+        async with LocalGateways(stack.dir / "gateways", base, DEMO_MODEL,
+                                 model_roots=(out / "sample",)) as gws:
             fleet = base.model_copy(update={"gateways": gws.targets})
             cfg_path = stack.dir / f"{fleet.queue_prefix}.yaml"
             cfg_path.write_text(yaml.safe_dump({

@@ -43,7 +43,10 @@ class LoadModelRequest(_Frozen):
         version: the release's model version (reported on every prediction).
         model_uri: local path, ``file://`` URI or any object-store URI medpipe knows.
         sha256: expected hex digest of the model file; a mismatch refuses the load.
-        bundle_uri: optional OMS signature bundle, handed to the configured verifier.
+        bundle_uri: OMS signature bundle, handed to the configured verifier (a gateway
+            refuses a model without one unless it runs with ``--allow-unsigned``).
+        release_id: the release this model comes from; when given, the bundle must have
+            been signed for this release (model and version are always checked).
     """
 
     slot: Literal[Slot.STABLE, Slot.CANARY]
@@ -52,6 +55,7 @@ class LoadModelRequest(_Frozen):
     model_uri: str = Field(min_length=1)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     bundle_uri: str | None = None
+    release_id: str | None = Field(default=None, max_length=200)
 
 
 class SetWeightRequest(_Frozen):
@@ -154,6 +158,44 @@ class GatewayStatus(_Frozen):
     canary: SlotStatus | None = None
     previous: SlotStatus | None = None
     metrics: GatewayMetrics | None = None
+    allow_unsigned: bool = False
+    out_of_service: dict[str, str] = Field(default_factory=dict)
+
+
+class ServingState(_Frozen):
+    """What a gateway was last told to serve, recorded durably by the gateway itself.
+
+    Written after every change the admin API makes (load, weight, promote, rollback,
+    unload) and after a revocation takes a model out; read at start, when each
+    model is fetched and verified again before the gateway reports ready.
+
+    Attributes:
+        model_name: the model the gateway serves.
+        stable / canary / previous: the load request of each slot's model.
+        canary_weight: percent of requests routed to the canary.
+        updated_at: when this state was written.
+    """
+
+    model_name: str
+    stable: LoadModelRequest | None = None
+    canary: LoadModelRequest | None = None
+    previous: LoadModelRequest | None = None
+    canary_weight: int = Field(default=0, ge=0, le=100)
+    updated_at: datetime | None = None
+
+
+class TrustReloadResult(_Frozen):
+    """What ``POST /admin/trust/reload`` (or SIGHUP) left in force.
+
+    Attributes:
+        trusted: fingerprints of the keys now trusted.
+        revoked: fingerprints now revoked.
+        taken_out: slots whose model lost its signer's trust and was unloaded, with why.
+    """
+
+    trusted: list[str]
+    revoked: list[str]
+    taken_out: dict[str, str] = Field(default_factory=dict)
 
 
 class RollbackResult(_Frozen):

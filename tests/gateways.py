@@ -37,14 +37,19 @@ class GatewayPKI:
 class GatewayProcess:
     """One gateway (both ports) serving from a background thread; restartable."""
 
-    def __init__(self, name: str, model: str, tls: AdminTLS, cache: Path) -> None:
+    def __init__(self, name: str, model: str, tls: AdminTLS, cache: Path,
+                 model_roots: tuple[Path, ...] = ()) -> None:
         self.name, self.model, self.tls, self.cache = name, model, tls, cache
+        self.model_roots = model_roots
         self.server: GatewayServer | None = None
         self.port = 0
         self.admin_port = 0
 
     def start(self) -> None:
-        gateway = Gateway(self.model, ModelLoader(self.cache))
+        # The fleet's signing key is made after the gateways start; these gateways test
+        # canary mechanics, signatures are tested in tests/workers/gateway.
+        gateway = Gateway(self.model, ModelLoader(self.cache, model_roots=self.model_roots,
+                                                  allow_unsigned=True))
         self.server = GatewayServer(gateway, "127.0.0.1", self.port, self.admin_port, self.tls)
         self.port, self.admin_port = self.server.port, self.server.admin_port
         self.server.start_in_thread()
@@ -68,8 +73,11 @@ class GatewayProcess:
 @contextlib.contextmanager
 def gateways(names: list[str], model: str, pki: GatewayPKI, root: Path
              ) -> Iterator[list[GatewayProcess]]:
-    """Start one gateway per name; stop them all afterwards."""
-    procs = [GatewayProcess(n, model, pki.server, root / n) for n in names]
+    """Start one gateway per name; stop them all afterwards.
+
+    Models load from anywhere under ``root``'s parent (the test's temporary directory).
+    """
+    procs = [GatewayProcess(n, model, pki.server, root / n, (root.parent,)) for n in names]
     for p in procs:
         p.start()
     try:

@@ -265,43 +265,19 @@ def traffic(cfg: StackConfig, rate: float, duration: float | None, data_path: st
 
 
 # -- the gateway process -----------------------------------------------------------------
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8080, show_default=True,
-              help="Public OIP v2 REST + /metrics port.")
-@click.option("--admin-port", type=int, default=8443, show_default=True,
-              help="Admin API port (TLS 1.3, client certificate required).")
-@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), required=True,
-              help="Admin server certificate (PEM).")
-@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), required=True)
-@click.option("--client-ca", type=click.Path(exists=True, dir_okay=False), required=True,
-              help="CA whose client certificates may use the admin API.")
-@click.option("--model-name", required=True, help="The model name served under /v2/models/.")
-@click.option("--require-signature", is_flag=True,
-              help="Refuse models without a verified signature bundle.")
-@click.option("--trusted-key", "trusted_keys", multiple=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="Public key (PEM) trusted to sign models (repeatable); implies "
-                   "--require-signature.")
-@click.option("--revoked", multiple=True,
-              help="Fingerprint (sha256 of the public key PEM) of a key no longer trusted.")
-@click.option("--threads", type=int, default=1, show_default=True)
-@click.option("--log-level", default="warning", show_default=True)
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+               add_help_option=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @clear_errors
-def gateway(host: str, port: int, admin_port: int, tls_cert: str, tls_key: str,
-            client_ca: str, model_name: str, require_signature: bool,
-            trusted_keys: tuple[str, ...], revoked: tuple[str, ...], threads: int,
-            log_level: str) -> None:
-    """Run the inference gateway (OIP v2, weighted stable/canary slots, mTLS admin API)."""
-    require_extras("the gateway", "gateway", *(("sign",) if trusted_keys else ()))
-    from medpipe.workers.gateway.server import AdminTLS, serve
-    from medpipe.workers.gateway.verify import OMSVerifier
+def gateway(args: tuple[str, ...]) -> None:
+    """Run the inference gateway (OIP v2, stable/canary slots, mTLS admin API); --help lists
+    its options (the gateway's own parser: ``python -m medpipe.workers.gateway``)."""
+    if "--help" not in args and "-h" not in args:
+        require_extras("the gateway", "gateway",
+                       *(("sign",) if any(a.startswith("--trusted-key") for a in args) else ()))
+    from medpipe.workers.gateway.__main__ import main as gateway_main
 
-    verifier = OMSVerifier([Path(k) for k in trusted_keys], revoked) if trusted_keys else None
-    serve(host, port, admin_port,
-          AdminTLS(cert=Path(tls_cert), key=Path(tls_key), client_ca=Path(client_ca)),
-          model_name, verifier=verifier, require_signature=require_signature or bool(verifier),
-          intra_op_threads=threads, log_level=log_level)
+    gateway_main(list(args), prog="medpipe gateway")
 
 
 COMMANDS = [rollback, pause, resume, promote, canary, traffic, gateway]

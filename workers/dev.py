@@ -135,8 +135,15 @@ def local_gateway_commands(config: StackConfig) -> dict[str, list[str]]:
                             "--tls-cert", str(pki.server.cert),
                             "--tls-key", str(pki.server.key), "--client-ca", str(pki.ca),
                             "--model-name", g.model]
+        # what it serves survives a crash or `dev down`/`up` (models verified again)
+        commands[g.name] += ["--state-file",
+                             str(Path(config.home) / "gateways" / f"{g.name}.state.json")]
+        for root in sorted({p.store_uri for p in config.fleet.profiles if p.store_uri}):
+            commands[g.name] += ["--model-root", root]  # release artifacts, nothing else
         if config.fleet.keys.enabled:  # gateways load only models signed by our key
             commands[g.name] += ["--trusted-key", str(config.public_key_path)]
+        else:  # said loudly by the gateway, in its log and its /v2 metadata
+            commands[g.name] += ["--allow-unsigned"]
     return commands
 
 

@@ -168,7 +168,8 @@ class CanaryWorkflow:
         self._initial = bool(initial) and not self._canary_targets
         body = {"name": inp.model, "version": inp.version, "model_uri": inp.artifact.uri,
                 "sha256": inp.artifact.sha256,
-                "bundle_uri": inp.bundle.uri if inp.bundle else None}
+                "bundle_uri": inp.bundle.uri if inp.bundle else None,
+                "release_id": inp.release_id}
         await asyncio.gather(
             self._all(initial, "load", {**body, "slot": "stable"}),
             self._all(self._canary_targets, "load", {**body, "slot": "canary"}))

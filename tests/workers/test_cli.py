@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -88,10 +89,11 @@ def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path,
     port = free_port()
     home = tmp_path / "home"
     config = tmp_path / "medpipe.yaml"
+    gateway_base = _free_gateway_base()
     config.write_text(yaml.safe_dump({"temporal_address": f"127.0.0.1:{port}",
                                       "ui_url": f"http://127.0.0.1:{port + 1000}",
                                       "codec_port": free_port(),
-                                      "gateway_base_port": _free_gateway_base()}))
+                                      "gateway_base_port": gateway_base}))
     env = {"MEDPIPE_HOME": str(home), "MEDPIPE_CONFIG": str(config)}
     traffic = None
     try:
@@ -167,6 +169,31 @@ def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path,
     assert down.returncode == 0 and "stopped" in down.stdout
     gone = medpipe("dev", "status", env=env)
     assert gone.returncode == 1 and "no local stack" in gone.stdout
+    # A full stack restart is not an outage: every gateway serves the in-service model
+    # (cli1, after cli2's rollback) again without a release, its signature verified again.
+    try:
+        up = medpipe("dev", "up", env=env)
+        assert up.returncode == 0, up.stdout + up.stderr
+        for i in range(4):
+            url = f"http://127.0.0.1:{gateway_base + 1 + i}/v2/models/risk-model"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    meta = httpx.get(url, timeout=2)
+                    if meta.status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, f"gateway {i} never served risk-model"
+                time.sleep(0.2)
+            assert meta.json()["versions"] == ["cli1"], meta.text
+            width = meta.json()["inputs"][0]["shape"][1]
+            r = httpx.post(url + "/infer", json={"inputs": [{
+                "name": meta.json()["inputs"][0]["name"], "shape": [1, width],
+                "datatype": "FP32", "data": [0.5] * width}]})
+            assert r.status_code == 200 and r.json()["model_version"] == "cli1", r.text
+    finally:
+        medpipe("dev", "down", env=env)
 
 
 @pytest.mark.parametrize("profile", ["mars/olympus"])

@@ -1,9 +1,9 @@
 """The admin port (served only over mutual TLS): load, weight, promote, rollback, status.
 
 Bodies are the frozen contracts of ``contracts.deploy``; a body that does not
-validate is 422, a refused signature or digest 403, an unloadable model or bad
-reference 400, an operation the current slots do not allow 409. A failed
-operation never changes the slots.
+validate is 422, a refused signature or digest 403, a model outside the
+configured roots 403, an unloadable model or bad reference 400, an operation the
+current slots do not allow 409. A failed operation never changes the slots.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from medpipe.contracts.deploy import (
     SetWeightRequest,
 )
 from medpipe.contracts.errors import (
+    AccessDenied,
     DeployFailed,
     IntegrityError,
     InvalidInput,
@@ -40,8 +41,8 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 _STATUS: list[tuple[type[MedpipeError], int]] = [
-    (SignatureInvalid, 403), (IntegrityError, 403), (InvalidModel, 400), (InvalidInput, 400),
-    (NotFound, 400), (DeployFailed, 409),
+    (SignatureInvalid, 403), (IntegrityError, 403), (AccessDenied, 403), (InvalidModel, 400),
+    (InvalidInput, 400), (NotFound, 400), (DeployFailed, 409),
 ]
 
 
@@ -100,6 +101,9 @@ def build_admin_app(gateway: Gateway) -> Starlette:
         req = await _body(request, GatewayRollbackRequest, empty_ok=True)
         return _json(await gateway.rollback(req))
 
+    async def reload_trust(request: Request) -> Response:
+        return _json(await gateway.reload_trust())
+
     async def metrics(request: Request) -> Response:
         return _json(gateway.metrics())
 
@@ -113,6 +117,7 @@ def build_admin_app(gateway: Gateway) -> Starlette:
         Route("/admin/weight", _handler(weight), methods=["PUT"]),
         Route("/admin/promote", _handler(promote), methods=["POST"]),
         Route("/admin/rollback", _handler(rollback), methods=["POST"]),
+        Route("/admin/trust/reload", _handler(reload_trust), methods=["POST"]),
         Route("/admin/metrics", _handler(metrics)),
         Route("/admin/metrics/reset", _handler(reset), methods=["POST"]),
     ]

@@ -1,10 +1,14 @@
 """Fetch, verify and open a model: nothing serves until its digest and signature check out.
 
-The file is copied into the gateway's private cache while hashing (so the bytes
-that were verified are the bytes onnxruntime opens, whatever happens to the
-source afterwards), compared with the digest in the request, handed to the
-``ModelVerifier``, and only then opened in an onnxruntime session with explicit
-providers.
+A model is read only from the configured roots (local directories or object-store
+URI prefixes; ``--model-root``), so the admin port cannot be used to open any file
+the process can read. The file is copied into the gateway's private cache while
+hashing (so the bytes that were verified are the bytes onnxruntime opens,
+whatever happens to the source afterwards), compared with the digest in the
+request, verified by the ``ModelVerifier`` against its signature bundle and the
+identity the admin asked for, and only then opened in an onnxruntime session with
+explicit providers. Without a verifier or a bundle nothing loads, unless the
+gateway was started with ``allow_unsigned`` (development only, said loudly).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,15 +28,16 @@ import numpy as np
 import onnxruntime as ort
 
 from medpipe.contracts.deploy import LoadModelRequest, Slot, SlotStatus, TensorInfo
-from medpipe.contracts.errors import InvalidInput, InvalidModel, NotFound, SignatureInvalid
-from medpipe.workers.gateway.oip import (
-    OIP_TO_NUMPY,
-    ONNX_TO_OIP,
-    InputSpec,
-    first_scores,
-    onnx_dims,
+from medpipe.contracts.errors import (
+    AccessDenied,
+    InvalidInput,
+    InvalidModel,
+    NotFound,
+    SignatureInvalid,
 )
-from medpipe.workers.gateway.verify import DigestOnlyVerifier, ModelVerifier
+from medpipe.workers.gateway.oip import first_scores
+from medpipe.workers.gateway.tensors import OIP_TO_NUMPY, ONNX_TO_OIP, InputSpec, onnx_dims
+from medpipe.workers.gateway.verify import ModelVerifier
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +64,9 @@ class LoadedModel:
     outputs: list[TensorInfo]
     output_names: list[str]
     signature_verified: bool
+    key_fingerprint: str | None = None
+    #: the request it was loaded with (recorded in the serving state, replayed at start)
+    source: LoadModelRequest | None = None
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     score_output: str | None = None
 
@@ -96,20 +104,22 @@ class ModelLoader:
     """Turns a ``LoadModelRequest`` into a verified ``LoadedModel`` (blocking: call off-loop)."""
 
     def __init__(self, cache_dir: Path, providers: list[str] | None = None,
-                 verifier: ModelVerifier | None = None, require_signature: bool = False,
-                 intra_op_threads: int = 1) -> None:
+                 verifier: ModelVerifier | None = None, *, model_roots: Sequence[str | Path] = (),
+                 allow_unsigned: bool = False, intra_op_threads: int = 1) -> None:
         """Args:
         cache_dir: private directory for verified model copies.
         providers: onnxruntime providers (default: ``choose_providers()``).
-        verifier: signature verifier (default: digest check only).
-        require_signature: refuse models without a bundle verified by a real verifier.
+        verifier: signature verifier; without one only ``allow_unsigned`` loads anything.
+        model_roots: directories and object-store URI prefixes models may come from.
+        allow_unsigned: load models without a verified signature (development only).
         intra_op_threads: threads per ``run``; 1 suits many small concurrent requests.
         """
         self.cache_dir = cache_dir
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self.providers = providers or choose_providers()
-        self.verifier: ModelVerifier = verifier or DigestOnlyVerifier()
-        self.require_signature = require_signature
+        self.verifier = verifier
+        self.roots = ModelRoots(model_roots)
+        self.allow_unsigned = allow_unsigned
         self.intra_op_threads = intra_op_threads
 
     def load(self, req: LoadModelRequest) -> LoadedModel:
@@ -117,10 +127,15 @@ class ModelLoader:
 
         Raises:
             InvalidInput: the URI scheme is unknown.
+            AccessDenied: the model or bundle lies outside the configured roots.
             NotFound: the model or bundle does not exist.
-            SignatureInvalid: digest mismatch, or the signature is missing or invalid.
+            SignatureInvalid: digest mismatch, the signature is missing or invalid, or
+                it was made for another model, version or release.
             InvalidModel: the file is not a loadable ONNX model.
         """
+        self.roots.check(req.model_uri, "model")
+        if req.bundle_uri:
+            self.roots.check(req.bundle_uri, "signature bundle")
         model_path, digest = self._fetch(req.model_uri, "model.onnx")
         try:
             if digest != req.sha256:
@@ -128,26 +143,33 @@ class ModelLoader:
                     f"model {req.name} {req.version}: file digest sha256:{digest[:16]}… does "
                     f"not match the expected sha256:{req.sha256[:16]}…")
             bundle_path = self._fetch(req.bundle_uri, "bundle.json")[0] if req.bundle_uri else None
-            signed = self._verify(req, model_path, bundle_path)
-            return self._open(req, model_path, signed)
+            fingerprint = self._verify(req, model_path, bundle_path)
+            return self._open(req, model_path, fingerprint)
         finally:
             model_path.unlink(missing_ok=True)
 
-    def _verify(self, req: LoadModelRequest, model_path: Path, bundle_path: Path | None) -> bool:
-        real_verifier = not isinstance(self.verifier, DigestOnlyVerifier)
+    def _verify(self, req: LoadModelRequest, model_path: Path,
+                bundle_path: Path | None) -> str | None:
+        """The signing key's fingerprint, or ``None`` for an unsigned model we may load."""
         try:
-            if self.require_signature and (bundle_path is None or not real_verifier):
+            if self.verifier is None or bundle_path is None:
+                if self.allow_unsigned:
+                    log.warning("LOADING UNSIGNED MODEL %s %s: this gateway runs with "
+                                "--allow-unsigned (development only)", req.name, req.version)
+                    return None
                 raise SignatureInvalid(
                     f"model {req.name} {req.version} refused: this gateway requires signed "
-                    + ("models and none was given" if real_verifier
-                       else "models but has no signature verifier configured"))
-            self.verifier.verify(model_path, bundle_path)
+                    + ("models and none was given" if self.verifier is not None
+                       else "models but has no trusted key configured (--trusted-key)"))
+            expected = {"model": req.name, "version": req.version}
+            if req.release_id is not None:
+                expected["release_id"] = req.release_id
+            return self.verifier.verify(model_path, bundle_path, expected)
         finally:
             if bundle_path is not None:
                 bundle_path.unlink(missing_ok=True)
-        return real_verifier and bundle_path is not None
 
-    def _open(self, req: LoadModelRequest, path: Path, signed: bool) -> LoadedModel:
+    def _open(self, req: LoadModelRequest, path: Path, fingerprint: str | None) -> LoadedModel:
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.intra_op_threads
         options.inter_op_num_threads = 1
@@ -171,7 +193,9 @@ class ModelLoader:
         log.info("opened model %s %s on %s", req.name, req.version, provider)
         return LoadedModel(name=req.name, version=req.version, sha256=req.sha256,
                            provider=provider, session=session, inputs=inputs, outputs=outputs,
-                           output_names=[o.name for o in outputs], signature_verified=signed,
+                           output_names=[o.name for o in outputs],
+                           signature_verified=fingerprint is not None,
+                           key_fingerprint=fingerprint, source=req,
                            score_output=score_output)
 
     def _fetch(self, uri: str, suffix: str) -> tuple[Path, str]:
@@ -203,6 +227,48 @@ def _score_output(session: ort.InferenceSession) -> str | None:
     return ranked[0].name if ranked else None
 
 
+class ModelRoots:
+    """Where models may be read from: local directories and object-store URI prefixes.
+
+    An object-store root matches on scheme, bucket and key prefix (a query string,
+    such as an emulator endpoint, is not part of the match).
+    """
+
+    def __init__(self, roots: Sequence[str | Path]) -> None:
+        self.dirs: list[Path] = []
+        self.prefixes: list[tuple[str, str, str]] = []
+        for root in roots:
+            text = str(root)
+            parts = urlsplit(text)
+            if parts.scheme in ("", "file"):
+                self.dirs.append(Path(unquote(parts.path) if parts.scheme else text).resolve())
+            else:
+                self.prefixes.append((parts.scheme, parts.netloc,
+                                      parts.path.rstrip("/") + "/"))
+
+    def check(self, uri: str, what: str) -> None:
+        """Refuse ``uri`` unless it lies under a configured root.
+
+        Raises:
+            AccessDenied: no root configured, or ``uri`` is outside every root.
+        """
+        if not self.dirs and not self.prefixes:
+            raise AccessDenied(f"{what} {uri[:200]} refused: this gateway has no model root "
+                               "configured (--model-root)")
+        parts = urlsplit(uri)
+        if parts.scheme in ("", "file"):
+            local = Path(unquote(parts.path) if parts.scheme else uri).resolve()
+            if any(local.is_relative_to(d) for d in self.dirs):
+                return
+        elif ".." not in parts.path.split("/") and any(
+                (parts.scheme, parts.netloc) == (scheme, netloc)
+                and parts.path.startswith(path) for scheme, netloc, path in self.prefixes):
+            return
+        roots = [str(d) for d in self.dirs] + [f"{s}://{n}{p}" for s, n, p in self.prefixes]
+        raise AccessDenied(f"{what} {uri[:200]} is outside the gateway's model roots "
+                           f"({', '.join(roots)})")
+
+
 def _warm_up(session: ort.InferenceSession, inputs: dict[str, InputSpec], runs: int = 3) -> None:
     """Run a few inferences on zeros so the first real requests do not pay for
     lazy initialisation (it would show up as a canary latency regression)."""
@@ -211,7 +277,8 @@ def _warm_up(session: ort.InferenceSession, inputs: dict[str, InputSpec], runs: 
         if spec.dtype is None:
             return
         shape = tuple(d if d is not None and d > 0 else 1 for d in spec.shape)
-        feeds[spec.name] = np.zeros(shape, dtype=spec.dtype)
+        feeds[spec.name] = (np.full(shape, "", dtype=object) if spec.datatype == "BYTES"
+                            else np.zeros(shape, dtype=spec.dtype))
     try:
         for _ in range(runs):
             session.run(None, feeds)
@@ -232,6 +299,8 @@ def _read(uri: str) -> Iterator[bytes]:
             raise NotFound(f"no file at {uri}") from None
         except IsADirectoryError:
             raise InvalidInput(f"{uri} is a directory, not a model file") from None
+        except OSError as e:  # permissions, I/O errors: the load fails, the gateway lives on
+            raise NotFound(f"cannot read {uri}: {e.strerror}") from None
         return
     from medpipe.activities.storage.base import open_store, split_object_uri
 

@@ -7,6 +7,11 @@ step reads and resets so it analyses only its own bake. Everything is recorded o
 the event-loop thread, so no locks are needed; a custom collector renders the
 cumulative view at scrape time, keeping the per-request cost to a few
 microseconds.
+
+Names follow the Prometheus naming guide: counters end in ``_total``, durations
+are in seconds (``_seconds``), shares are ratios in [0, 1] (``_ratio``), a
+dimensionless model score is ``_score``, and the process and Python collectors
+(``process_*``, ``python_*``) are exported beside ours.
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import numpy as np
+from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
     HistogramMetricFamily,
     Metric,
 )
-from prometheus_client.registry import Collector
+from prometheus_client.registry import Collector, CollectorRegistry
 
 from medpipe.contracts.deploy import PREDICTION_BINS, SlotMetrics
 
@@ -113,19 +119,31 @@ class SlotStats:
             window_started_at=self.w_started)
 
 
+def register_process_collectors(registry: CollectorRegistry) -> None:
+    """Add the default process, platform and GC collectors to ``registry``."""
+    for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+        registry.register(collector)
+
+
 class GatewayCollector(Collector):
     """Renders every slot's cumulative figures in the Prometheus exposition format."""
 
     def __init__(self, stats: dict[str, SlotStats], weight: Callable[[], int],
-                 models: Callable[[], list[tuple[str, str, str, str]]]) -> None:
+                 models: Callable[[], list[tuple[str, str, str, str]]],
+                 out_of_service: Callable[[], list[str]] = list,
+                 allow_unsigned: bool = False) -> None:
         """Args:
         stats: slot name -> its accumulator (``none`` for requests refused before routing).
-        weight: current canary weight.
+        weight: current canary weight (percent; exported as a ratio).
         models: ``(slot, name, version, provider)`` for every loaded slot.
+        out_of_service: slots whose model was taken out of service (revoked signer).
+        allow_unsigned: the gateway loads unsigned models (exported so it can alert).
         """
         self._stats = stats
         self._weight = weight
         self._models = models
+        self._out_of_service = out_of_service
+        self._allow_unsigned = allow_unsigned
 
     def collect(self) -> Iterator[Metric]:
         """Build the metric families from the accumulators (called at scrape time)."""
@@ -135,7 +153,7 @@ class GatewayCollector(Collector):
                                      labels=["slot", "kind"])
         latency = HistogramMetricFamily("medpipe_gateway_request_latency_seconds",
                                         "Server-side inference latency", labels=["slot"])
-        predictions = HistogramMetricFamily("medpipe_gateway_prediction",
+        predictions = HistogramMetricFamily("medpipe_gateway_prediction_score",
                                             "First output score per row", labels=["slot"])
         for slot, s in self._stats.items():
             requests.add_metric([slot], s.requests)
@@ -148,14 +166,22 @@ class GatewayCollector(Collector):
             predictions.add_metric([slot], _cumulative(PREDICTION_EDGES[1:],
                                                        [int(c) for c in s.prediction_counts] + [0]),
                                    s.prediction_sum)
-        weight = GaugeMetricFamily("medpipe_gateway_canary_weight",
-                                   "Percent of requests routed to the canary")
-        weight.add_metric([], self._weight())
+        weight = GaugeMetricFamily("medpipe_gateway_canary_weight_ratio",
+                                   "Share of requests routed to the canary (0-1)")
+        weight.add_metric([], self._weight() / 100.0)
+        out = GaugeMetricFamily("medpipe_gateway_slot_out_of_service",
+                                "1 for a slot whose model was taken out of service",
+                                labels=["slot"])
+        for slot in self._out_of_service():
+            out.add_metric([slot], 1)
+        unsigned = GaugeMetricFamily("medpipe_gateway_unsigned_models_allowed",
+                                     "1 when the gateway runs with --allow-unsigned")
+        unsigned.add_metric([], 1 if self._allow_unsigned else 0)
         info = GaugeMetricFamily("medpipe_gateway_model_info", "Model loaded in each slot",
                                  labels=["slot", "name", "version", "provider"])
         for model in self._models():
             info.add_metric(list(model), 1)
-        yield from (requests, errors, latency, predictions, weight, info)
+        yield from (requests, errors, latency, predictions, weight, info, out, unsigned)
 
 
 def _cumulative(bounds: tuple[float, ...], counts: list[int]) -> list[tuple[str, float]]:

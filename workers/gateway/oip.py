@@ -1,152 +1,101 @@
-"""Open Inference Protocol (KServe v2) REST codec: JSON tensors <-> numpy arrays.
+"""Open Inference Protocol (KServe v2) REST framing: requests and responses.
 
-Pure functions with no I/O, so every rule a client can break is checked here and
-reported as ``InvalidInput`` with a message naming the input and what the model
-expects (never the values: requests may carry patient features).
+A request is a JSON object, optionally followed by binary tensor data (the
+binary tensor data extension: the ``Inference-Header-Content-Length`` header
+says where the JSON ends; each binary input carries
+``parameters.binary_data_size`` and the data follow in input order). Outputs
+come back as JSON ``data`` or, when the request asks (``binary_data`` on an
+output, or ``binary_data_output`` for all), as binary data after the JSON
+header. Pure functions: every rule a client can break is an ``InvalidInput``
+naming what is wrong (never the values).
 """
 
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from medpipe.contracts.deploy import TensorInfo
 from medpipe.contracts.errors import InvalidInput
+from medpipe.workers.gateway.tensors import (
+    InputSpec,
+    check_tensor_header,
+    from_binary,
+    from_json,
+    oip_datatype,
+    parse_shape,
+    to_binary,
+    to_json_data,
+)
 
-#: OIP datatype -> numpy dtype (BYTES is not supported by this gateway).
-OIP_TO_NUMPY: dict[str, np.dtype[Any]] = {
-    "BOOL": np.dtype(np.bool_),
-    "UINT8": np.dtype(np.uint8),
-    "UINT16": np.dtype(np.uint16),
-    "UINT32": np.dtype(np.uint32),
-    "UINT64": np.dtype(np.uint64),
-    "INT8": np.dtype(np.int8),
-    "INT16": np.dtype(np.int16),
-    "INT32": np.dtype(np.int32),
-    "INT64": np.dtype(np.int64),
-    "FP16": np.dtype(np.float16),
-    "FP32": np.dtype(np.float32),
-    "FP64": np.dtype(np.float64),
-}
-NUMPY_TO_OIP: dict[np.dtype[Any], str] = {v: k for k, v in OIP_TO_NUMPY.items()}
-
-#: onnxruntime type string -> OIP datatype.
-ONNX_TO_OIP: dict[str, str] = {
-    "tensor(bool)": "BOOL",
-    "tensor(uint8)": "UINT8",
-    "tensor(uint16)": "UINT16",
-    "tensor(uint32)": "UINT32",
-    "tensor(uint64)": "UINT64",
-    "tensor(int8)": "INT8",
-    "tensor(int16)": "INT16",
-    "tensor(int32)": "INT32",
-    "tensor(int64)": "INT64",
-    "tensor(float16)": "FP16",
-    "tensor(float)": "FP32",
-    "tensor(double)": "FP64",
-    "tensor(string)": "BYTES",
-}
-
-
-@dataclass(frozen=True)
-class InputSpec:
-    """What one model input accepts; ``None`` dimensions are dynamic."""
-
-    name: str
-    datatype: str
-    dtype: np.dtype[Any] | None
-    shape: tuple[int | None, ...]
-
-    def info(self) -> TensorInfo:
-        """Metadata form (dynamic dimensions as -1, as OIP clients expect)."""
-        return TensorInfo(name=self.name, datatype=self.datatype,
-                          shape=[-1 if d is None else d for d in self.shape])
+#: OIP extensions this gateway implements (server metadata lists them).
+EXTENSIONS = ("binary_tensor_data", "parameters")
+_SCALAR = (bool, int, float, str)
 
 
 @dataclass(frozen=True)
 class DecodedRequest:
-    """A validated inference request."""
+    """A validated inference request.
+
+    Attributes:
+        request_id: the client's ``id``, echoed in the response.
+        feeds: input name -> array, ready for onnxruntime.
+        output_names: requested outputs in order (``None``: all).
+        binary_outputs: names of outputs to return as binary tensor data.
+        elements: total input elements (decides inline vs thread-pool execution).
+        timeout_s: the client's ``parameters.timeout`` (microseconds in OIP), if any.
+    """
 
     request_id: str | None
     feeds: dict[str, np.ndarray]
     output_names: list[str] | None
-    elements: int
+    binary_outputs: frozenset[str] = field(default_factory=frozenset)
+    elements: int = 0
+    timeout_s: float | None = None
 
 
-def onnx_dims(shape: list[Any]) -> tuple[int | None, ...]:
-    """onnxruntime reports dynamic dims as strings or None; normalise them to None."""
-    return tuple(d if isinstance(d, int) and d >= 0 else None for d in shape)
+def _parameters(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, _SCALAR) for v in value.values()):
+        raise InvalidInput(f"{where} 'parameters' must be an object of booleans, numbers or "
+                           "strings")
+    return value
 
 
-def parse_json(body: bytes) -> Any:
-    """Decode a request body, refusing anything that is not JSON."""
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise InvalidInput(f"request body is not valid JSON ({type(e).__name__} at "
-                           f"position {getattr(e, 'pos', '?')})") from None
+def _flag(params: dict[str, Any], key: str, where: str) -> bool | None:
+    value = params.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise InvalidInput(f"{where} parameter '{key}' must be true or false")
+    return value
 
 
-def _shape(value: Any, name: str) -> tuple[int, ...]:
-    if not isinstance(value, list) or not all(
-            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in value):
-        raise InvalidInput(f"input '{name}': 'shape' must be a list of non-negative integers")
-    return tuple(value)
-
-
-def _check_shape(spec: InputSpec, shape: tuple[int, ...]) -> None:
-    if len(shape) != len(spec.shape) or any(
-            want is not None and want != got for want, got in zip(spec.shape, shape, strict=False)):
-        expected = [-1 if d is None else d for d in spec.shape]
-        raise InvalidInput(f"input '{spec.name}' has shape {list(shape)}, model expects "
-                           f"{expected} (-1: any size)")
-
-
-def _tensor(spec: InputSpec, item: dict[str, Any]) -> np.ndarray:
-    shape = _shape(item.get("shape"), spec.name)
-    datatype = item.get("datatype")
-    if datatype != spec.datatype:
-        raise InvalidInput(f"input '{spec.name}' has datatype {datatype!r}, model expects "
-                           f"{spec.datatype}")
-    if spec.dtype is None:
-        raise InvalidInput(f"input '{spec.name}': datatype {spec.datatype} is not supported "
-                           "by this gateway")
-    _check_shape(spec, shape)
-    data = item.get("data")
-    if not isinstance(data, list):
-        raise InvalidInput(f"input '{spec.name}': 'data' must be a JSON array")
-    try:
-        array = np.asarray(data, dtype=spec.dtype)
-    except (ValueError, TypeError, OverflowError):
-        raise InvalidInput(f"input '{spec.name}': 'data' holds values that are not "
-                           f"{spec.datatype}") from None
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        raise InvalidInput(f"input '{spec.name}': 'data' holds null or non-finite values")
-    if array.size != math.prod(shape):
-        raise InvalidInput(f"input '{spec.name}': 'data' has {array.size} elements, shape "
-                           f"{list(shape)} needs {math.prod(shape)}")
-    return array.reshape(shape)
-
-
-def decode_request(payload: Any, inputs: dict[str, InputSpec],
+def decode_request(payload: Any, binary: memoryview | None, inputs: dict[str, InputSpec],
                    outputs: list[str]) -> DecodedRequest:
     """Validate an OIP inference request against a model's signature.
 
+    Args:
+        payload: the parsed JSON header.
+        binary: the bytes after the JSON header (binary tensor data), if any.
+        inputs: the model's inputs by name.
+        outputs: the model's output names.
+
     Raises:
         InvalidInput: wrong structure, unknown/missing/duplicate input, wrong datatype,
-            shape or element count, or an unknown requested output.
+            shape or element count, binary sizes that do not add up, unknown output.
     """
     if not isinstance(payload, dict):
         raise InvalidInput("request body must be a JSON object with an 'inputs' array")
     items = payload.get("inputs")
     if not isinstance(items, list) or not items:
         raise InvalidInput("request needs a non-empty 'inputs' array")
+    params = _parameters(payload.get("parameters"), "request")
     feeds: dict[str, np.ndarray] = {}
     elements = 0
+    offset = 0
+    size = len(binary) if binary is not None else 0
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise InvalidInput("each input must be an object with a string 'name'")
@@ -157,51 +106,108 @@ def decode_request(payload: Any, inputs: dict[str, InputSpec],
                                f"{', '.join(sorted(inputs))})")
         if name in feeds:
             raise InvalidInput(f"input '{name}' is given twice")
-        feeds[name] = _tensor(spec, item)
+        shape = parse_shape(item.get("shape"), name)
+        check_tensor_header(spec, item.get("datatype"), shape)
+        in_params = _parameters(item.get("parameters"), f"input '{name}'")
+        nbytes = in_params.get("binary_data_size")
+        if nbytes is None:
+            feeds[name] = from_json(spec, shape, item.get("data"))
+        else:
+            if isinstance(nbytes, bool) or not isinstance(nbytes, int) or nbytes < 0:
+                raise InvalidInput(f"input '{name}': binary_data_size must be a non-negative "
+                                   "integer")
+            if "data" in item:
+                raise InvalidInput(f"input '{name}' has both 'data' and binary_data_size")
+            if binary is None or offset + nbytes > size:
+                raise InvalidInput(f"input '{name}': binary_data_size {nbytes} runs past the "
+                                   f"{size - offset} bytes of binary data left "
+                                   "(Inference-Header-Content-Length wrong?)")
+            feeds[name] = from_binary(spec, shape, binary[offset:offset + nbytes])
+            offset += nbytes
         elements += feeds[name].size
+    if offset != size:
+        raise InvalidInput(f"{size - offset} bytes of binary data are not claimed by any "
+                           "input's binary_data_size")
     missing = sorted(set(inputs) - set(feeds))
     if missing:
         raise InvalidInput(f"request lacks input(s) {', '.join(missing)}")
-    output_names = _requested_outputs(payload.get("outputs"), outputs)
     request_id = payload.get("id")
     if request_id is not None and not isinstance(request_id, str):
         raise InvalidInput("'id' must be a string")
-    return DecodedRequest(request_id, feeds, output_names, elements)
+    all_binary = bool(_flag(params, "binary_data_output", "request"))
+    names, binary_outputs = _requested_outputs(payload.get("outputs"), outputs, all_binary)
+    return DecodedRequest(request_id, feeds, names, binary_outputs, elements,
+                          _timeout(params))
 
 
-def _requested_outputs(value: Any, outputs: list[str]) -> list[str] | None:
+def _timeout(params: dict[str, Any]) -> float | None:
+    value = params.get("timeout")
     if value is None:
         return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise InvalidInput("request parameter 'timeout' must be a positive number of "
+                           "microseconds")
+    return float(value) / 1e6
+
+
+def _requested_outputs(value: Any, outputs: list[str],
+                       all_binary: bool) -> tuple[list[str] | None, frozenset[str]]:
+    if value is None:
+        return None, frozenset(outputs if all_binary else ())
     if not isinstance(value, list) or not all(
             isinstance(o, dict) and isinstance(o.get("name"), str) for o in value):
         raise InvalidInput("'outputs' must be an array of objects with a string 'name'")
-    names = [o["name"] for o in value]
-    unknown = [n for n in names if n not in outputs]
-    if unknown:
-        raise InvalidInput(f"model has no output '{unknown[0][:100]}' (outputs: "
-                           f"{', '.join(outputs)})")
-    return names or None
+    names: list[str] = []
+    binary: set[str] = set()
+    for o in value:
+        name = o["name"]
+        if name not in outputs:
+            raise InvalidInput(f"model has no output '{name[:100]}' (outputs: "
+                               f"{', '.join(outputs)})")
+        if name in names:
+            raise InvalidInput(f"output '{name}' is requested twice")
+        params = _parameters(o.get("parameters"), f"output '{name}'")
+        if "classification" in params:
+            raise InvalidInput(f"output '{name}': the classification extension is not "
+                               "supported by this gateway")
+        flag = _flag(params, "binary_data", f"output '{name}'")
+        if flag or (flag is None and all_binary):
+            binary.add(name)
+        names.append(name)
+    return names or None, frozenset(binary if names else (outputs if all_binary else ()))
 
 
-def encode_output(name: str, array: np.ndarray) -> dict[str, Any]:
-    """One OIP output tensor (row-major flattened data)."""
-    array = np.asarray(array)
-    datatype = NUMPY_TO_OIP.get(array.dtype, "BYTES")
-    data = array.ravel().tolist()
-    if datatype == "BYTES":
-        data = [v.decode() if isinstance(v, bytes) else str(v) for v in data]
-    return {"name": name, "datatype": datatype, "shape": list(array.shape), "data": data}
+def encode_response(model_name: str, version: str, request_id: str | None,
+                    parameters: dict[str, Any], names: list[str], arrays: list[np.ndarray],
+                    binary_outputs: frozenset[str] = frozenset()) -> tuple[bytes, int | None]:
+    """The response body and, when any output is binary, the JSON header's length.
 
-
-def encode_response(model_name: str, version: str, request_id: str | None, slot: str,
-                    names: list[str], arrays: list[np.ndarray]) -> bytes:
-    """The response body, with the serving slot and version in ``parameters``."""
+    Returns:
+        ``(body, header_length)``: ``header_length`` goes in the
+        ``Inference-Header-Content-Length`` response header (``None``: all JSON).
+    """
     body: dict[str, Any] = {"model_name": model_name, "model_version": version}
     if request_id is not None:
         body["id"] = request_id
-    body["parameters"] = {"slot": slot, "model_version": version}
-    body["outputs"] = [encode_output(n, a) for n, a in zip(names, arrays, strict=True)]
-    return json.dumps(body, separators=(",", ":")).encode()
+    body["parameters"] = parameters
+    out: list[dict[str, Any]] = []
+    blobs: list[bytes] = []
+    for name, array in zip(names, arrays, strict=True):
+        array = np.asarray(array)
+        tensor: dict[str, Any] = {"name": name, "datatype": oip_datatype(array),
+                                  "shape": list(array.shape)}
+        if name in binary_outputs:
+            blob = to_binary(array)
+            tensor["parameters"] = {"binary_data_size": len(blob)}
+            blobs.append(blob)
+        else:
+            tensor["data"] = to_json_data(array)
+        out.append(tensor)
+    body["outputs"] = out
+    header = json.dumps(body, separators=(",", ":")).encode()
+    if not blobs:
+        return header, None
+    return b"".join([header, *blobs]), len(header)
 
 
 def error_body(message: str) -> bytes:

@@ -4,13 +4,14 @@ Both uvicorn servers share one event loop and one ``Gateway``, so an admin chang
 (weight, promotion, rollback) applies to the very next request without any
 cross-process coordination. Sockets are bound before serving so that port 0
 yields a known free port (tests), and signals are handled here once for both
-servers.
+servers: SIGINT/SIGTERM stop, SIGHUP re-reads the trusted keys and revocations.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import socket
@@ -28,8 +29,11 @@ from medpipe.activities.tls import server_context
 from medpipe.contracts.deploy import LoadModelRequest
 from medpipe.workers.gateway.admin import build_admin_app
 from medpipe.workers.gateway.app import INLINE_MAX_ELEMENTS, build_app
+from medpipe.workers.gateway.limits import Limits
 from medpipe.workers.gateway.loader import ModelLoader
+from medpipe.workers.gateway.protocol import http_protocol
 from medpipe.workers.gateway.slots import Gateway
+from medpipe.workers.gateway.state import ServingStateFile
 from medpipe.workers.gateway.verify import ModelVerifier
 
 log = logging.getLogger(__name__)
@@ -81,7 +85,8 @@ class GatewayServer:
 
     def __init__(self, gateway: Gateway, host: str, port: int, admin_port: int, tls: AdminTLS,
                  http: str = "auto", log_level: str = "warning",
-                 inline_max_elements: int = INLINE_MAX_ELEMENTS, allow_pin: bool = True) -> None:
+                 inline_max_elements: int = INLINE_MAX_ELEMENTS, allow_pin: bool = False,
+                 limits: Limits | None = None) -> None:
         """Args:
         gateway: the slots to serve.
         host: interface for both ports.
@@ -92,6 +97,7 @@ class GatewayServer:
         log_level: uvicorn log level (access logs are always off: no request data in logs).
         inline_max_elements: larger requests run in the thread pool.
         allow_pin: honour the ``x-medpipe-slot`` request header that pins a slot.
+        limits: body size, JSON shape and time bounds on public requests.
         """
         self.gateway = gateway
         self._sockets = (_bind(host, port), _bind(host, admin_port))
@@ -103,8 +109,9 @@ class GatewayServer:
                                   "lifespan": "off", "server_header": False,
                                   # idle keep-alive clients must not hold a shutdown open
                                   "timeout_graceful_shutdown": 2}
-        public_app = build_app(gateway, inline_max_elements, allow_pin)
-        self._public = _Server(uvicorn.Config(public_app, **common))
+        public_app = build_app(gateway, inline_max_elements, allow_pin, limits)
+        self._public = _Server(uvicorn.Config(public_app, **(common | {
+            "http": http_protocol(http)})))
         self._admin = _Server(uvicorn.Config(
             build_admin_app(gateway), ssl_context_factory=lambda _config, _default: ssl_ctx,
             **common))
@@ -122,10 +129,23 @@ class GatewayServer:
         return f"https://{self.host}:{self.admin_port}"
 
     async def serve(self, initial: LoadModelRequest | None = None) -> None:
-        """Serve both ports until ``stop()``; load ``initial`` into its slot first."""
+        """Serve both ports until ``stop()``.
+
+        Before accepting a connection: restore the recorded serving state (every model
+        verified again), then load ``initial`` if no stable model was restored.
+        """
         self._loop = asyncio.get_running_loop()
-        if initial is not None:
+        started = time.monotonic()
+        await self.gateway.restore()
+        if initial is not None and self.gateway.stable is None:
             await self.gateway.load(initial)
+        # Everything alive now (modules, sessions) lives as long as the process: keep it
+        # out of the cyclic collector's scans, which would otherwise stall requests.
+        gc.collect()
+        gc.freeze()
+        log.warning("gateway ready to serve after %.2f s (stable: %s)",
+                    time.monotonic() - started,
+                    self.gateway.stable.version if self.gateway.stable else "none")
         await asyncio.gather(self._public.serve(sockets=[self._sockets[0]]),
                              self._admin.serve(sockets=[self._sockets[1]]))
 
@@ -145,7 +165,20 @@ class GatewayServer:
             event_loop = runner.get_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 event_loop.add_signal_handler(sig, self.stop)
+            event_loop.add_signal_handler(signal.SIGHUP, self._reload_soon, event_loop)
             runner.run(self.serve(initial))
+
+    def _reload_soon(self, loop: asyncio.AbstractEventLoop) -> None:
+        """SIGHUP: re-read trust on the loop; a failure is logged, the old trust stays."""
+        async def reload() -> None:
+            try:
+                result = await self.gateway.reload_trust()
+                if result.taken_out:
+                    log.error("SIGHUP trust reload took out of service: %s", result.taken_out)
+            except Exception as e:  # a signal handler has no caller to report to
+                log.error("SIGHUP trust reload failed, previous trust kept: %s", e)
+
+        loop.create_task(reload())
 
     def start_in_thread(self, timeout: float = 15.0, loop: str = "auto") -> None:
         """Serve from a daemon thread and return once both ports accept (tests, benches)."""
@@ -178,9 +211,11 @@ class GatewayServer:
 
 def serve(host: str, port: int, admin_port: int, tls: AdminTLS, model_name: str, *,
           initial: LoadModelRequest | None = None, verifier: ModelVerifier | None = None,
-          require_signature: bool = False, providers: list[str] | None = None,
-          cache_dir: Path | None = None, intra_op_threads: int = 1, http: str = "auto",
-          loop: str = "auto", log_level: str = "warning", allow_pin: bool = True) -> None:
+          allow_unsigned: bool = False, model_roots: tuple[str, ...] = (),
+          providers: list[str] | None = None, cache_dir: Path | None = None,
+          intra_op_threads: int = 1, http: str = "auto", loop: str = "auto",
+          log_level: str = "warning", allow_pin: bool = False,
+          limits: Limits | None = None, state_file: Path | None = None) -> None:
     """Run the inference gateway until SIGINT/SIGTERM (the ``medpipe gateway`` command).
 
     Args:
@@ -190,8 +225,9 @@ def serve(host: str, port: int, admin_port: int, tls: AdminTLS, model_name: str,
         tls: admin TLS material.
         model_name: the model name served under ``/v2/models/{name}``.
         initial: optionally load this model (into its slot) before serving.
-        verifier: signature verifier (default: digest check only).
-        require_signature: refuse models without a verified signature bundle.
+        verifier: signature verifier; without one only ``allow_unsigned`` loads models.
+        allow_unsigned: load models without a verified signature (development only).
+        model_roots: directories and object-store URI prefixes models may be read from.
         providers: onnxruntime providers (default: CUDA when available, then CPU).
         cache_dir: where verified model copies go (default: a temporary directory).
         intra_op_threads: onnxruntime threads per inference call.
@@ -199,15 +235,24 @@ def serve(host: str, port: int, admin_port: int, tls: AdminTLS, model_name: str,
         loop: event loop (``auto`` uses uvloop when installed, ``asyncio``, ``uvloop``).
         log_level: log level for the gateway and uvicorn.
         allow_pin: honour the ``x-medpipe-slot`` header that pins a request to a slot.
+        limits: body size, JSON shape and time bounds on public requests.
+        state_file: where the serving state is recorded and restored from at start.
     """
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
+    if allow_unsigned:
+        log.warning("=" * 72)
+        log.warning("THIS GATEWAY LOADS UNSIGNED MODELS (--allow-unsigned): development only; "
+                    "never expose it to clinical traffic")
+        log.warning("=" * 72)
     with tempfile.TemporaryDirectory(prefix="medpipe-gateway-") as tmp:
         loader = ModelLoader(cache_dir or Path(tmp), providers=providers, verifier=verifier,
-                             require_signature=require_signature,
+                             model_roots=model_roots, allow_unsigned=allow_unsigned,
                              intra_op_threads=intra_op_threads)
-        server = GatewayServer(Gateway(model_name, loader), host, port, admin_port, tls,
-                               http=http, log_level=log_level, allow_pin=allow_pin)
+        state = ServingStateFile(state_file) if state_file is not None else None
+        server = GatewayServer(Gateway(model_name, loader, state), host, port, admin_port, tls,
+                               http=http, log_level=log_level, allow_pin=allow_pin,
+                               limits=limits)
         log.info("gateway for %s on %s (admin mTLS on %s), providers %s", model_name,
                  server.url, server.admin_url, loader.providers)
         server.run(initial, loop=loop)

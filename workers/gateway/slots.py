@@ -3,13 +3,16 @@
 Slot changes (load, promote, rollback, unload) are serialised by one asyncio lock
 and applied by swapping references on the event-loop thread, so an in-flight
 request always finishes on the model it was routed to and a failed load leaves
-every slot as it was. Routing is one ``random()`` per request.
+every slot as it was. Every change is recorded in the serving state (when the
+gateway has one) and ``restore()`` replays it at start. Routing is one
+``random()`` per request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from random import random
 from typing import Literal
 
@@ -22,12 +25,15 @@ from medpipe.contracts.deploy import (
     LoadModelRequest,
     PromoteRequest,
     RollbackResult,
+    ServingState,
     Slot,
     SlotStatus,
+    TrustReloadResult,
 )
-from medpipe.contracts.errors import DeployFailed, InvalidInput
+from medpipe.contracts.errors import DeployFailed, InvalidInput, InvalidModel, MedpipeError
 from medpipe.workers.gateway.loader import LoadedModel, ModelLoader
 from medpipe.workers.gateway.metrics import GatewayCollector, SlotStats
+from medpipe.workers.gateway.state import ServingStateFile
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +43,12 @@ RollbackAction = Literal["unloaded_canary", "restored_previous", "none"]
 class Gateway:
     """Slots, weight and per-slot statistics of one served model name."""
 
-    def __init__(self, model_name: str, loader: ModelLoader) -> None:
+    def __init__(self, model_name: str, loader: ModelLoader,
+                 state: ServingStateFile | None = None) -> None:
         """Args:
         model_name: the OIP model name this gateway serves (both slots serve it).
         loader: fetches and verifies models.
+        state: where every change is recorded, and read back by ``restore()``.
         """
         self.model_name = model_name
         self.loader = loader
@@ -50,6 +58,9 @@ class Gateway:
         self.weight = 0
         self.stats: dict[str, SlotStats] = {
             Slot.STABLE: SlotStats(), Slot.CANARY: SlotStats(), "none": SlotStats(samples=1)}
+        #: slot -> why its model was taken out of service (e.g. its signer was revoked)
+        self.out_of_service: dict[str, str] = {}
+        self._state = state
         self._lock = asyncio.Lock()
 
     # -- routing -----------------------------------------------------------------------
@@ -79,6 +90,15 @@ class Gateway:
             if model is not None and model.version == version:
                 return slot, model
         return None
+
+    def unavailable(self, slot: str) -> str:
+        """Why ``slot`` cannot answer (the 503 message)."""
+        reason = self.out_of_service.get(slot)
+        if reason is not None:
+            return reason
+        if slot == Slot.STABLE:
+            return f"model '{self.model_name}' has no stable version loaded"
+        return f"no model loaded in slot {slot}"
 
     @property
     def ready(self) -> bool:
@@ -115,7 +135,9 @@ class Gateway:
                     self.previous = self.stable
                 self.stable = model
                 self.stats[Slot.STABLE].reset_window()
+            self.out_of_service.pop(req.slot, None)
             log.info("loaded %s %s into %s", req.name, req.version, req.slot)
+            await self._persist()
             return self.status()
 
     async def set_weight(self, weight: int) -> GatewayStatus:
@@ -128,6 +150,7 @@ class Gateway:
             if weight and self.canary is None:
                 raise DeployFailed("no canary is loaded: load one before giving it traffic")
             self.weight = weight
+            await self._persist()
             return self.status()
 
     async def promote(self, req: PromoteRequest) -> GatewayStatus:
@@ -146,9 +169,11 @@ class Gateway:
             if req.version is not None and canary.version != req.version:
                 raise DeployFailed(f"canary holds version {canary.version}, not {req.version}")
             self.previous, self.stable, self.canary, self.weight = self.stable, canary, None, 0
+            self.out_of_service.pop(Slot.STABLE, None)
             for slot in (Slot.STABLE, Slot.CANARY):
                 self.stats[slot].reset_window()
             log.info("promoted %s %s to stable", canary.name, canary.version)
+            await self._persist()
             return self.status()
 
     async def rollback(self, req: GatewayRollbackRequest) -> RollbackResult:
@@ -169,10 +194,12 @@ class Gateway:
             elif (canary is None and self.previous is not None and stable is not None
                   and req.version in (None, stable.version)):
                 self.stable, self.previous = self.previous, None
+                self.out_of_service.pop(Slot.STABLE, None)
                 self.stats[Slot.STABLE].reset_window()
                 action = "restored_previous"
             log.warning("rollback of %s: %s (%s)", req.version or "current canary", action,
                         req.reason[:200])
+            await self._persist()
             return RollbackResult(action=action, status=self.status())
 
     async def unload(self, slot: str) -> GatewayStatus:
@@ -191,7 +218,116 @@ class Gateway:
                 self.previous = None
             else:
                 raise InvalidInput(f"unknown slot '{slot[:50]}' (stable, canary, previous)")
+            await self._persist()
             return self.status()
+
+    async def reload_trust(self) -> TrustReloadResult:
+        """Re-read trusted keys and revocations; unload every model whose signer lost trust.
+
+        A revoked stable leaves the model answering 503 with the reason until a new
+        stable is loaded (no fallback pathway yet); a revoked canary loses its traffic
+        at once; a revoked ``previous`` can no longer be restored by a rollback.
+
+        Raises:
+            InvalidModel: the trust files cannot be read (the old trust stays in force).
+        """
+        verifier = self.loader.verifier
+        if verifier is None:
+            return TrustReloadResult(trusted=[], revoked=[])
+        async with self._lock:
+            try:
+                summary = await run_in_threadpool(verifier.reload)
+            except ValueError as e:
+                raise InvalidModel(f"trust not reloaded: {e}") from None
+            taken: dict[str, str] = {}
+            for slot, model in ((Slot.STABLE, self.stable), (Slot.CANARY, self.canary),
+                                (Slot.PREVIOUS, self.previous)):
+                if model is None or model.key_fingerprint is None:
+                    continue
+                why = verifier.distrust(model.key_fingerprint)
+                if why is None:
+                    continue
+                taken[slot] = (f"model '{model.name}' version {model.version} was taken out "
+                               f"of service: {why}")
+                if slot == Slot.STABLE:
+                    self.stable = None
+                elif slot == Slot.CANARY:
+                    self.canary, self.weight = None, 0
+                else:
+                    self.previous = None
+                log.error("%s (slot %s)", taken[slot], slot)
+            self.out_of_service.update({k: v for k, v in taken.items() if k != Slot.PREVIOUS})
+            log.warning("trust reloaded: %d key(s) trusted, %d revoked", len(summary.trusted),
+                        len(summary.revoked))
+            await self._persist()
+            return TrustReloadResult(trusted=list(summary.trusted),
+                                     revoked=list(summary.revoked), taken_out=taken)
+
+    # -- durable serving state -----------------------------------------------------------
+    def serving_state(self) -> ServingState:
+        """What this gateway serves now, as it is recorded."""
+        def req(model: LoadedModel | None) -> LoadModelRequest | None:
+            return model.source if model is not None else None
+
+        return ServingState(model_name=self.model_name, stable=req(self.stable),
+                            canary=req(self.canary), previous=req(self.previous),
+                            canary_weight=self.weight if self.canary is not None else 0,
+                            updated_at=datetime.now(UTC))
+
+    async def _persist(self) -> None:
+        """Record the current slots (called under the lock, after every change)."""
+        if self._state is None:
+            return
+        try:
+            await run_in_threadpool(self._state.write, self.serving_state())
+        except OSError as e:
+            log.error("serving state not recorded in %s: %s", self._state.path, e.strerror)
+            raise DeployFailed(f"the change is in effect but could not be recorded in "
+                               f"{self._state.path} ({e.strerror}); a restart would lose "
+                               "it: retry") from None
+
+    async def restore(self) -> dict[str, str]:
+        """Load the recorded serving state, verifying every model again.
+
+        A slot whose model no longer loads (file gone, key revoked, signature no
+        longer valid) stays empty and answers 503 with the reason; the others serve.
+
+        Returns:
+            slot -> why it could not be restored (empty when everything was).
+
+        Raises:
+            InvalidInput: the state file is unreadable or names another model.
+        """
+        if self._state is None:
+            return {}
+        state = await run_in_threadpool(self._state.read)
+        if state is None:
+            return {}
+        if state.model_name != self.model_name:
+            raise InvalidInput(f"serving state {self._state.path} is for model "
+                               f"'{state.model_name}', this gateway serves "
+                               f"'{self.model_name}'")
+        problems: dict[str, str] = {}
+        async with self._lock:
+            for slot, req in ((Slot.STABLE, state.stable), (Slot.CANARY, state.canary),
+                              (Slot.PREVIOUS, state.previous)):
+                if req is None:
+                    continue
+                try:
+                    model = await run_in_threadpool(self.loader.load, req)
+                except MedpipeError as e:
+                    problems[slot] = (f"model '{req.name}' version {req.version} could not be "
+                                      f"restored after a restart: {e.message}")
+                    log.error("%s (slot %s)", problems[slot], slot)
+                    continue
+                setattr(self, slot.value, model)
+            self.weight = state.canary_weight if self.canary is not None else 0
+            self.out_of_service.update({k: v for k, v in problems.items()
+                                        if k != Slot.PREVIOUS})
+            log.warning("serving state restored from %s: stable %s, canary %s at %d %%",
+                        self._state.path, _version(self.stable), _version(self.canary),
+                        self.weight)
+        return problems
 
     # -- reporting ---------------------------------------------------------------------------
     def metrics(self, reset: bool = False) -> GatewayMetrics:
@@ -212,7 +348,8 @@ class Gateway:
             model_name=self.model_name, ready=self.ready, canary_weight=self.weight,
             providers=self.loader.providers, stable=st(Slot.STABLE, self.stable),
             canary=st(Slot.CANARY, self.canary), previous=st(Slot.PREVIOUS, self.previous),
-            metrics=self.metrics())
+            metrics=self.metrics(), allow_unsigned=self.loader.allow_unsigned,
+            out_of_service=dict(self.out_of_service))
 
     def collector(self) -> GatewayCollector:
         """A Prometheus collector over this gateway's statistics."""
@@ -221,4 +358,10 @@ class Gateway:
                     for slot, m in ((Slot.STABLE, self.stable), (Slot.CANARY, self.canary),
                                     (Slot.PREVIOUS, self.previous)) if m is not None]
 
-        return GatewayCollector(self.stats, lambda: self.weight, models)
+        return GatewayCollector(self.stats, lambda: self.weight, models,
+                                lambda: sorted(self.out_of_service),
+                                self.loader.allow_unsigned)
+
+
+def _version(model: LoadedModel | None) -> str:
+    return model.version if model is not None else "none"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from medpipe.activities.keys import open_provider
+from medpipe.activities.signing.oms import sign_model
 from medpipe.activities.tls import client_context
 from medpipe.contracts.deploy import Slot
 from medpipe.workers.gateway.loader import ModelLoader
@@ -90,12 +93,18 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPKI:
     return make_test_pki(tmp_path_factory.mktemp("pki"))
 
 
+def unsigned_loader(tmp_path: Path, models: Models, **kwargs: object) -> ModelLoader:
+    """A loader for the unsigned test models (their folder is the only model root)."""
+    return ModelLoader(tmp_path / "cache", model_roots=(models.stable.path.parent,),
+                       allow_unsigned=True, **kwargs)  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def server(tmp_path: Path, pki: TestPKI, models: Models) -> Iterator[GatewayServer]:
-    """A running gateway (stable = v1) on free ports, stopped at teardown."""
-    gateway = Gateway(MODEL_NAME, ModelLoader(tmp_path / "cache"))
+    """A running gateway (unsigned models allowed; slot pinning on) on free ports."""
+    gateway = Gateway(MODEL_NAME, unsigned_loader(tmp_path, models))
     srv = GatewayServer(gateway, "127.0.0.1", 0, 0,
-                        AdminTLS(pki.server_cert, pki.server_key, pki.ca_cert))
+                        AdminTLS(pki.server_cert, pki.server_key, pki.ca_cert), allow_pin=True)
     srv.start_in_thread()
     yield srv
     srv.join()
@@ -127,3 +136,30 @@ def infer_body(rows: list[list[float]], datatype: str = "FP32",
     return {"id": "req-1", "inputs": [{"name": name, "shape": [len(rows), FEATURES],
                                        "datatype": datatype,
                                        "data": [v for r in rows for v in r]}]}
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> dict[str, Path]:
+    """Two signing keys in a local keyring: the one the gateway trusts and a stranger's."""
+    provider = open_provider(f"local://{tmp_path / 'keys' / 'keyring.json'}")
+    out = {}
+    for name in ("ours", "stranger"):
+        provider.create_signing_key(name)
+        out[name] = tmp_path / f"{name}.pub.pem"
+        out[name].write_bytes(provider.public_key_pem(name))
+    out["keyring"] = tmp_path / "keys" / "keyring.json"
+    return out
+
+
+def signed_copy(source: Path, folder: Path, keys: dict[str, Path], key: str,
+                identity: dict[str, str] | None = None) -> tuple[Path, Path]:
+    """A copy of ``source`` as ``folder/model.onnx`` and its OMS bundle, signed by ``key``
+    for ``identity`` (default: model readmission, version 1, release rel-1)."""
+    folder.mkdir(parents=True)
+    model = folder / "model.onnx"
+    shutil.copy(source, model)
+    bundle = folder / "model.onnx.sig"
+    ident = {"model": MODEL_NAME, "version": "1", "release_id": "rel-1"}
+    sign_model(model, bundle, open_provider(f"local://{keys['keyring']}"), key,
+               identity=ident if identity is None else identity)
+    return model, bundle

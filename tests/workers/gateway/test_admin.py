@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import httpx
@@ -11,10 +11,11 @@ import pytest
 
 from medpipe.activities.tls import client_context
 from medpipe.contracts.deploy import GatewayStatus, RollbackResult
-from medpipe.contracts.errors import SignatureInvalid
+from medpipe.contracts.errors import AccessDenied, SignatureInvalid
 from medpipe.workers.gateway.loader import ModelLoader
 from medpipe.workers.gateway.server import AdminTLS, GatewayServer
 from medpipe.workers.gateway.slots import Gateway
+from medpipe.workers.gateway.verify import TrustSummary
 from medpipe.workers.pki import TestPKI
 from tests.workers.gateway.conftest import MODEL_NAME, Models, infer_body
 
@@ -69,7 +70,7 @@ def test_failed_loads_leave_slots_untouched(public: httpx.Client, loaded: httpx.
     r = loaded.post("/admin/models", json=models.garbage.request("stable"))
     assert r.status_code == 400 and "not a loadable ONNX model" in r.json()["error"]
     r = loaded.post("/admin/models", json=models.stable.request(
-        "canary", model_uri=str(tmp_path / "missing.onnx")))
+        "canary", model_uri=str(models.stable.path.parent / "missing.onnx")))
     assert r.status_code == 400 and "no file" in r.json()["error"]
     r = loaded.post("/admin/models", json=models.stable.request(name="other"))
     assert r.status_code == 400 and "serves model 'readmission'" in r.json()["error"]
@@ -146,7 +147,7 @@ def test_promote_without_canary_and_unload(public: httpx.Client, loaded: httpx.C
     assert status["canary"] is None and status["canary_weight"] == 0
     assert loaded.delete("/admin/models/blue").status_code == 400
     assert loaded.delete("/admin/models/stable").json()["ready"] is False
-    assert public.get("/v2/health/ready").status_code == 503
+    assert public.get("/v2/health/ready").status_code == 400
 
 
 # -- signature hook ---------------------------------------------------------------------------
@@ -155,19 +156,27 @@ class BundleMustNameDigest:
 
     def __init__(self, digest: str) -> None:
         self.digest = digest
-        self.calls = 0
+        self.calls: list[dict[str, str]] = []
 
-    def verify(self, model_path: Path, bundle_path: Path | None) -> None:
-        self.calls += 1
-        if bundle_path is None or bundle_path.read_text().strip() != self.digest:
+    def verify(self, model_path: Path, bundle_path: Path, expected: Mapping[str, str]) -> str:
+        self.calls.append(dict(expected))
+        if bundle_path.read_text().strip() != self.digest:
             raise SignatureInvalid("bundle does not cover this model")
+        return "f" * 64
+
+    def distrust(self, fingerprint: str) -> str | None:
+        return None
+
+    def reload(self) -> TrustSummary:
+        return TrustSummary(trusted=("f" * 64,), revoked=())
 
 
 @pytest.fixture
 def signed_admin(tmp_path: Path, pki: TestPKI, models: Models
                  ) -> Iterator[tuple[httpx.Client, BundleMustNameDigest]]:
     verifier = BundleMustNameDigest(models.stable.sha256)
-    loader = ModelLoader(tmp_path / "cache", verifier=verifier, require_signature=True)
+    loader = ModelLoader(tmp_path / "cache", verifier=verifier,
+                         model_roots=(tmp_path, models.stable.path.parent))
     srv = GatewayServer(Gateway(MODEL_NAME, loader), "127.0.0.1", 0, 0,
                         AdminTLS(pki.server_cert, pki.server_key, pki.ca_cert))
     srv.start_in_thread()
@@ -189,22 +198,60 @@ def test_verifier_hook_refuses_unsigned_and_bad_bundles(
     assert r.status_code == 403 and "does not cover" in r.json()["error"]
     good = tmp_path / "good.sig"
     good.write_text(models.stable.sha256)
-    r = admin.post("/admin/models", json=models.stable.request(bundle_uri=str(good)))
+    r = admin.post("/admin/models", json=models.stable.request(bundle_uri=str(good),
+                                                               release_id="rel-7"))
     assert r.status_code == 200, r.text
     assert r.json()["stable"]["signature_verified"] is True
-    assert verifier.calls == 2
+    # the verifier is told what the admin asked to load, to compare with the bundle
+    assert verifier.calls == [{"model": MODEL_NAME, "version": "1"},
+                              {"model": MODEL_NAME, "version": "1", "release_id": "rel-7"}]
 
 
-def test_require_signature_without_real_verifier_refuses(tmp_path: Path, models: Models) -> None:
+def test_no_trusted_key_and_no_allow_unsigned_refuses_everything(tmp_path: Path,
+                                                                 models: Models) -> None:
     from medpipe.contracts.deploy import LoadModelRequest
 
-    loader = ModelLoader(tmp_path / "cache", require_signature=True)
+    loader = ModelLoader(tmp_path / "cache", model_roots=(models.stable.path.parent, tmp_path))
     bundle = tmp_path / "b.sig"
     bundle.write_text("x")
     req = LoadModelRequest.model_validate(models.stable.request(bundle_uri=str(bundle)))
-    with pytest.raises(SignatureInvalid, match="no signature verifier"):
+    with pytest.raises(SignatureInvalid, match="no trusted key configured"):
         loader.load(req)
     assert list((tmp_path / "cache").iterdir()) == []  # verified copies are not left behind
+
+
+def test_models_load_only_from_configured_roots(tmp_path: Path, models: Models) -> None:
+    from medpipe.contracts.deploy import LoadModelRequest
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    inside = tmp_path / "root"
+    inside.mkdir()
+    (inside / "link.onnx").symlink_to(models.stable.path)  # a link out of the root
+    loader = ModelLoader(tmp_path / "cache", model_roots=(inside, "s3://models/prod/"),
+                         allow_unsigned=True)
+    for uri in (str(models.stable.path), str(inside / "link.onnx"),
+                str(inside / ".." / "elsewhere" / "x.onnx"), "s3://models/prod/../dev/m.onnx",
+                "s3://models/production/m.onnx", "file:///etc/passwd"):
+        req = LoadModelRequest.model_validate(models.stable.request(model_uri=uri))
+        with pytest.raises(AccessDenied, match="outside the gateway's model roots"):
+            loader.load(req)
+    for uri in (str(inside / "m.onnx"), (inside / "sub" / "m.onnx").as_uri(),
+                "s3://models/prod/r1/m.onnx", "s3://models/prod/m.onnx?endpoint=127.0.0.1"):
+        loader.roots.check(uri, "model")  # inside: no refusal
+    nowhere = ModelLoader(tmp_path / "cache2", allow_unsigned=True)
+    with pytest.raises(AccessDenied, match="no model root configured"):
+        nowhere.load(LoadModelRequest.model_validate(models.stable.request()))
+
+
+def test_admin_load_outside_roots_is_403(loaded: httpx.Client, tmp_path: Path,
+                                         models: Models) -> None:
+    outside = tmp_path / "outside.onnx"
+    outside.write_bytes(models.stable.path.read_bytes())
+    r = loaded.post("/admin/models", json=models.stable.request(model_uri=str(outside),
+                                                                version="5"))
+    assert r.status_code == 403 and "outside the gateway's model roots" in r.json()["error"]
+    assert loaded.get("/admin/status").json()["stable"]["version"] == "1"
 
 
 def test_model_failure_is_500_and_counted_as_server_error(public: httpx.Client,

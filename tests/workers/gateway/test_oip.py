@@ -13,11 +13,16 @@ import onnxruntime as ort
 import pytest
 
 from medpipe.activities.tls import client_context
-from medpipe.workers.gateway.loader import ModelLoader
 from medpipe.workers.gateway.server import AdminTLS, GatewayServer
 from medpipe.workers.gateway.slots import Gateway
 from medpipe.workers.pki import TestPKI
-from tests.workers.gateway.conftest import FEATURES, MODEL_NAME, Models, infer_body
+from tests.workers.gateway.conftest import (
+    FEATURES,
+    MODEL_NAME,
+    Models,
+    infer_body,
+    unsigned_loader,
+)
 
 ROWS = [[0.1, 0.2, 0.3, 0.4], [1.0, -1.0, 2.0, 0.5], [0.0, 0.0, 0.0, 0.0]]
 
@@ -25,10 +30,10 @@ ROWS = [[0.1, 0.2, 0.3, 0.4], [1.0, -1.0, 2.0, 0.5], [0.0, 0.0, 0.0, 0.0]]
 def test_health_before_any_model_is_loaded(public: httpx.Client) -> None:
     assert public.get("/v2/health/live").status_code == 200
     r = public.get("/v2/health/ready")
-    assert r.status_code == 503 and r.json() == {"ready": False}
-    assert public.get(f"/v2/models/{MODEL_NAME}/ready").status_code == 503
+    assert r.status_code == 400 and r.json() == {"ready": False}  # OIP: 4xx when not ready
+    assert public.get(f"/v2/models/{MODEL_NAME}/ready").status_code == 400
     r = public.post(f"/v2/models/{MODEL_NAME}/infer", json=infer_body(ROWS))
-    assert r.status_code == 503 and "no model" in r.json()["error"]
+    assert r.status_code == 503 and "no stable version loaded" in r.json()["error"]
 
 
 def test_metadata_describes_the_onnx_signature(public: httpx.Client, loaded: httpx.Client) -> None:
@@ -37,7 +42,7 @@ def test_metadata_describes_the_onnx_signature(public: httpx.Client, loaded: htt
     assert r.status_code == 200 and r.json()["ready"] is True
     meta = public.get(f"/v2/models/{MODEL_NAME}").json()
     assert meta["name"] == MODEL_NAME and meta["versions"] == ["1"]
-    assert meta["platform"] == "onnx"
+    assert meta["platform"] == "onnxruntime_onnx"
     assert meta["inputs"] == [{"name": "features", "datatype": "FP32", "shape": [-1, FEATURES]}]
     assert meta["outputs"] == [{"name": "probability", "datatype": "FP32", "shape": [-1, 1]}]
     assert public.get(f"/v2/models/{MODEL_NAME}/versions/1").json()["name"] == MODEL_NAME
@@ -129,16 +134,25 @@ def test_metrics_exposed_per_slot(public: httpx.Client, loaded: httpx.Client) ->
     assert 'medpipe_gateway_requests_total{slot="stable"} 6.0' in text
     assert 'medpipe_gateway_errors_total{kind="client",slot="stable"} 1.0' in text
     assert 'medpipe_gateway_request_latency_seconds_count{slot="stable"} 6.0' in text
-    assert 'medpipe_gateway_prediction_count{slot="stable"} 15.0' in text
-    assert "medpipe_gateway_canary_weight 0.0" in text
+    assert 'medpipe_gateway_prediction_score_count{slot="stable"} 15.0' in text
+    assert "medpipe_gateway_canary_weight_ratio 0.0" in text
     assert 'medpipe_gateway_model_info{name="readmission",provider="CPUExecutionProvider",' \
            'slot="stable",version="1"} 1.0' in text
+    # the default collectors, and names as the Prometheus guide wants them
+    for family in ("process_resident_memory_bytes", "process_cpu_seconds_total",
+                   "python_info", "python_gc_collections_total"):
+        assert f"\n{family}" in text, family
+    names = {line.split("{")[0].split(" ")[0] for line in text.splitlines()
+             if line.startswith("medpipe_")}
+    assert all(n.endswith(("_total", "_seconds_bucket", "_seconds_sum", "_seconds_count",
+                           "_ratio", "_info", "_score_bucket", "_score_sum", "_score_count",
+                           "_out_of_service", "_allowed")) for n in names), names
 
 
 def test_plain_asyncio_h11_has_no_nagle_stall(tmp_path: Path, pki: TestPKI,
                                               models: Models) -> None:
     """Without uvloop/httptools, small responses must not wait on delayed ACKs (~40 ms)."""
-    gateway = Gateway(MODEL_NAME, ModelLoader(tmp_path / "cache"))
+    gateway = Gateway(MODEL_NAME, unsigned_loader(tmp_path, models))
     srv = GatewayServer(gateway, "127.0.0.1", 0, 0,
                         AdminTLS(pki.server_cert, pki.server_key, pki.ca_cert), http="h11")
     srv.start_in_thread(loop="asyncio")

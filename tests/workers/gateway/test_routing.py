@@ -9,11 +9,10 @@ import httpx
 
 from medpipe.activities.tls import client_context
 from medpipe.contracts.deploy import GatewayMetrics, population_stability_index
-from medpipe.workers.gateway.loader import ModelLoader
 from medpipe.workers.gateway.server import AdminTLS, GatewayServer
 from medpipe.workers.gateway.slots import Gateway
 from medpipe.workers.pki import TestPKI
-from tests.workers.gateway.conftest import MODEL_NAME, Models, infer_body
+from tests.workers.gateway.conftest import MODEL_NAME, Models, infer_body, unsigned_loader
 
 ROW = [[0.3, -0.2, 0.8, 0.1]]
 
@@ -79,8 +78,8 @@ def test_psi_of_identical_histograms_is_zero() -> None:
 
 
 def test_pin_header_ignored_when_disabled(tmp_path: Path, pki: TestPKI, models: Models) -> None:
-    srv = GatewayServer(Gateway(MODEL_NAME, ModelLoader(tmp_path / "cache")), "127.0.0.1", 0, 0,
-                        AdminTLS(pki.server_cert, pki.server_key, pki.ca_cert), allow_pin=False)
+    srv = GatewayServer(Gateway(MODEL_NAME, unsigned_loader(tmp_path, models)), "127.0.0.1", 0,
+                        0, AdminTLS(pki.server_cert, pki.server_key, pki.ca_cert))
     srv.start_in_thread()
     try:
         ctx = client_context(pki.client_settings())

@@ -1,0 +1,213 @@
+"""The inference endpoint as a bare ASGI handler: the gateway's hot path.
+
+``POST /v2/models/{name}[/versions/{version}]/infer`` is served here without a
+web framework in between (no router, request or response objects: one dict of
+the few headers it reads, the body from ``receive``, two ``send`` calls), because
+per-request framework overhead would cost more than the inference of a small
+model. The order of work keeps the public port safe: route first (no model, no
+body read), then the body within the size and time limits, then decoding within
+the JSON limits, then the model. Every failure is an OIP error body; no
+exception reaches the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from time import perf_counter
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from medpipe.contracts.errors import InvalidInput
+from medpipe.workers.gateway.limits import (
+    Limits,
+    RequestRefused,
+    accepted_encoding,
+    decode_content,
+    encode_content,
+    parse_json,
+    split_header,
+)
+from medpipe.workers.gateway.loader import LoadedModel
+from medpipe.workers.gateway.oip import decode_request, encode_response, error_body
+from medpipe.workers.gateway.slots import Gateway
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+#: Paths this handler serves: model name, optional version.
+INFER_PATH = re.compile(r"/v2/models/([^/]+)(?:/versions/([^/]+))?/infer")
+SLOT_HEADER = "x-medpipe-slot"
+#: Requests with more input elements than this run in the thread pool; smaller ones
+#: run inline, where a thread hop would cost more than the inference itself.
+INLINE_MAX_ELEMENTS = 4096
+#: Responses smaller than this are sent uncompressed even when the client accepts gzip.
+COMPRESS_MIN_BYTES = 1024
+_WANTED = frozenset({b"content-length", b"content-encoding", b"accept-encoding",
+                     b"inference-header-content-length", SLOT_HEADER.encode()})
+_JSON = b"application/json"
+_BINARY = b"application/octet-stream"
+
+
+class Reply:
+    """A response: status, body and headers (as ASGI wants them)."""
+
+    __slots__ = ("status", "body", "headers")
+
+    def __init__(self, status: int, body: bytes, content_type: bytes = _JSON,
+                 headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        self.status, self.body = status, body
+        self.headers = [(b"content-type", content_type),
+                        (b"content-length", str(len(body)).encode())] + (headers or [])
+
+    @classmethod
+    def error(cls, status: int, message: str, close: bool = False) -> Reply:
+        """An OIP error (``close``: end the connection, e.g. after an unread body)."""
+        return cls(status, error_body(message),
+                   headers=[(b"connection", b"close")] if close else None)
+
+
+class InferEndpoint:
+    """Serves inference requests for ``gateway``'s slots under ``limits``."""
+
+    def __init__(self, gateway: Gateway, limits: Limits, allow_pin: bool = False,
+                 inline_max_elements: int = INLINE_MAX_ELEMENTS) -> None:
+        """Args:
+        gateway: the slots to serve.
+        limits: body size, JSON shape and time bounds per request.
+        allow_pin: honour the ``x-medpipe-slot`` request header.
+        inline_max_elements: larger requests run in the thread pool.
+        """
+        self.gateway = gateway
+        self.limits = limits
+        self.allow_pin = allow_pin
+        self.inline_max_elements = inline_max_elements
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send,
+                       name: str, version: str | None) -> None:
+        """Answer one request (never raises: an unexpected error is a 500 naming its type)."""
+        try:
+            reply = await self._infer(scope, receive, name, version)
+        except Exception as e:
+            log.error("inference request failed unexpectedly: %s", type(e).__name__)
+            reply = Reply.error(500, f"internal error ({type(e).__name__})")
+        await send({"type": "http.response.start", "status": reply.status,
+                    "headers": reply.headers})
+        await send({"type": "http.response.body", "body": reply.body})
+
+    async def _infer(self, scope: Scope, receive: Receive, name: str,
+                     version: str | None) -> Reply:
+        started = perf_counter()
+        gateway = self.gateway
+        if name != gateway.model_name:
+            return Reply.error(404, f"unknown model '{name[:100]}' (this gateway serves "
+                                    f"'{gateway.model_name}')")
+        headers = {k.decode(): v.decode("latin-1") for k, v in scope["headers"] if k in _WANTED}
+        model: LoadedModel | None
+        if version is not None:
+            found = gateway.by_version(version)
+            if found is None:
+                return Reply.error(404, f"model '{name}' has no version '{version[:100]}' "
+                                        "loaded")
+            slot, model = found
+        else:
+            try:
+                slot, model = gateway.route(headers.get(SLOT_HEADER) if self.allow_pin
+                                            else None)
+            except InvalidInput as e:
+                gateway.stats["none"].error("client", perf_counter() - started)
+                return Reply.error(400, e.message)
+        if model is None:
+            return Reply.error(503, gateway.unavailable(slot))
+        stats = gateway.stats[slot]
+        limits = self.limits
+        try:
+            body = await _read_body(receive, headers.get("content-length"), limits)
+            body = decode_content(body, headers.get("content-encoding"), limits.max_body_bytes)
+            header, binary = split_header(body, headers.get("inference-header-content-length"))
+            req = decode_request(parse_json(header, limits), binary, model.inputs,
+                                 model.output_names)
+        except RequestRefused as e:
+            stats.error("client", perf_counter() - started)
+            return Reply.error(e.status, e.message, close=e.status in (408, 413))
+        except InvalidInput as e:
+            stats.error("client", perf_counter() - started)
+            return Reply.error(400, e.message)
+        timeout = min(limits.request_timeout_s, req.timeout_s or limits.request_timeout_s)
+        try:
+            if req.elements > self.inline_max_elements:
+                arrays = await asyncio.wait_for(
+                    run_in_threadpool(model.run, req.output_names, req.feeds), timeout)
+            else:
+                arrays = model.run(req.output_names, req.feeds)
+        except TimeoutError:
+            stats.error("server", perf_counter() - started)
+            return Reply.error(503, f"model {model.version} did not answer within "
+                                    f"{timeout:g} s")
+        except Exception as e:  # onnxruntime's exception types are private
+            kind = type(e).__name__
+            client = kind in ("InvalidArgument", "InvalidArgumentError")
+            stats.error("client" if client else "server", perf_counter() - started)
+            log.warning("model %s %s failed a request: %s", name, model.version, kind)
+            if client:
+                return Reply.error(400, f"model rejected the inputs ({kind})")
+            return Reply.error(500, f"model {model.version} failed to run the request "
+                                    f"({kind})")
+        names = req.output_names or model.output_names
+        out, header_length = encode_response(
+            name, model.version, req.request_id, {"slot": slot, "model_version": model.version},
+            names, arrays, req.binary_outputs)
+        extra = [(SLOT_HEADER.encode(), slot.encode())]
+        if header_length is not None:
+            extra.append((b"inference-header-content-length", str(header_length).encode()))
+        if len(out) >= COMPRESS_MIN_BYTES:
+            coding = accepted_encoding(headers.get("accept-encoding"))
+            if coding is not None:
+                out = encode_content(out, coding)
+                extra.append((b"content-encoding", coding.encode()))
+        scores = model.scores(names, arrays)
+        stats.observe(perf_counter() - started, scores)
+        return Reply(200, out, _BINARY if header_length is not None else _JSON, extra)
+
+
+async def _read_body(receive: Receive, declared: str | None, limits: Limits) -> bytes:
+    """The request body, refused as soon as it is known to be too large or too slow.
+
+    Raises:
+        RequestRefused: 413 (over ``max_body_bytes``: a declared length before reading
+            anything, a chunked body as it arrives), 408 (not received within
+            ``request_timeout_s``), 400 (bad length, client gone).
+    """
+    limit = limits.max_body_bytes
+    if declared is not None:
+        if not declared.isdigit():
+            raise RequestRefused(400, "Content-Length is not a number")
+        if int(declared) > limit:
+            raise RequestRefused(413, f"request body of {int(declared)} bytes exceeds the "
+                                      f"limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    try:
+        async with asyncio.timeout(limits.request_timeout_s):
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise RequestRefused(400, "client disconnected while sending the body")
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise RequestRefused(413, f"request body exceeds the limit of {limit} "
+                                              "bytes")
+                chunks.append(chunk)
+                more = message.get("more_body", False)
+    except TimeoutError:
+        raise RequestRefused(408, f"request body not received within "
+                                  f"{limits.request_timeout_s:g} s") from None
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
