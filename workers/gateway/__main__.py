@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from medpipe.contracts.deploy import LoadModelRequest, Slot
 from medpipe.contracts.errors import MedpipeError
 from medpipe.workers.gateway.limits import Limits
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Help that starts with ``Usage:``, like every other ``medpipe`` command's."""
+
+    def add_usage(self, usage: str | None, actions: Any, groups: Any,
+                  prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "Usage: " if prefix is None else prefix)
+
+
 def build_parser(prog: str = "python -m medpipe.workers.gateway") -> argparse.ArgumentParser:
     """The gateway's options (shared by ``medpipe gateway``)."""
     defaults = Limits()
-    p = argparse.ArgumentParser(prog=prog, description="Run the inference gateway: OIP v2 "
-                                "REST + /metrics, weighted stable/canary slots, mTLS admin API.")
+    p = argparse.ArgumentParser(
+        prog=prog, formatter_class=_Formatter, description="Run the inference gateway: OIP "
+        "v2 REST + /metrics, weighted stable/canary slots, mTLS admin API.")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080, help="public OIP v2 + /metrics port")
     p.add_argument("--admin-port", type=int, default=8443, help="mTLS admin port")
@@ -67,11 +77,11 @@ def build_parser(prog: str = "python -m medpipe.workers.gateway") -> argparse.Ar
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     """Parse arguments and serve until SIGINT/SIGTERM."""
+    p = build_parser(prog) if prog else build_parser()
+    args = p.parse_args(argv)  # before the server's imports: --help needs no extra
     from medpipe.workers.gateway.server import AdminTLS, serve
     from medpipe.workers.gateway.verify import OMSVerifier
 
-    p = build_parser(prog) if prog else build_parser()
-    args = p.parse_args(argv)
     initial = None
     if args.model:
         if not args.model_sha256:

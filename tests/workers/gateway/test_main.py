@@ -137,4 +137,4 @@ def test_medpipe_gateway_command_is_the_same_parser() -> None:
     for option in ("--allow-unsigned", "--model-root", "--revocation-list", "--allow-pin",
                    "--max-body-bytes", "--request-timeout"):
         assert option in done.stdout, option
-    assert done.stdout.startswith("usage: medpipe gateway")
+    assert done.stdout.startswith("Usage: medpipe gateway")
