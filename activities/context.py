@@ -42,12 +42,26 @@ class WorkerContext:
         return f"{self.profile.name}@{self.host}:{os.getpid()}"
 
     @cached_property
+    def sbom(self) -> tuple[str, str]:
+        """(SHA-256, URI) of this runtime's SBOM, stored in this worker's bucket on first use.
+
+        ``medpipe worker`` calls it at start; anything else that builds a
+        context (tests, embedded workers) gets it at its first stage result.
+        """
+        from medpipe.activities.sbom import runtime_sbom, store_sbom
+
+        sbom = runtime_sbom("worker")
+        return sbom.sha256, store_sbom(self.store, sbom)
+
+    @cached_property
     def store(self) -> ObjectStore:
         """This worker's bucket (release artifacts are written here)."""
         return open_store(self.profile.store_uri)
 
     def ran_on(self, accelerator: str = "cpu", task_queue: str = "") -> RanOn:
         """The record of this worker for a stage result."""
+        sbom_sha256, sbom_uri = self.sbom
         return RanOn(cloud=self.profile.cloud.value, region=self.profile.region,
                      jurisdiction=self.profile.jurisdiction, host=self.host,
-                     worker_id=self.worker_id, accelerator=accelerator, task_queue=task_queue)
+                     worker_id=self.worker_id, accelerator=accelerator, task_queue=task_queue,
+                     sbom_sha256=sbom_sha256, sbom_uri=sbom_uri)

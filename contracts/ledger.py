@@ -27,15 +27,27 @@ class LedgerAppendInput(BaseModel):
     release_id: str
     payload: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str
+    checkpoint_uri: str = Field(default="", description="bucket of the head checkpoints "
+                                "(Fleet.ledger_checkpoint_uri); empty: beside the entries")
 
 
 class LedgerAppendResult(BaseModel):
-    """Where the entry landed in the chain."""
+    """Where the entry landed in the chain: also a head anchor kept outside storage.
+
+    A workflow that keeps this result (it is in its history anyway) can later
+    prove the ledger had at least ``seq + 1`` entries with this hash at ``seq``:
+    ``medpipe ledger verify --expect-head SEQ:HASH`` refuses a shorter chain.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     seq: int
     entry_hash: str
+
+    @property
+    def anchor(self) -> str:
+        """``SEQ:HASH``, the form ``ledger verify --expect-head`` takes."""
+        return f"{self.seq}:{self.entry_hash}"
 
 
 class LedgerKind(StrEnum):

@@ -160,6 +160,9 @@ class Fleet(BaseModel):
     vault_uri: str = Field(default="", description="bucket of the pseudonymization vault "
                            "(identifiers: keep it in the home jurisdiction)")
     ledger_uri: str = Field(default="", description="bucket of the provenance ledger")
+    ledger_checkpoint_uri: str = Field(
+        default="", description="bucket of the ledger's signed head checkpoints: another "
+        "store than ledger_uri, so truncating the ledger needs access to both")
     queue_prefix: str = Field(default=DEFAULT_QUEUE_PREFIX, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     insecure_dev: bool = Field(default=False, description=(
         "run without a key provider: artifacts in clear, no payload codec, no ledger. "
@@ -211,3 +214,6 @@ class RanOn(BaseModel):
     worker_id: str = ""
     accelerator: str = "cpu"
     task_queue: str = ""
+    sbom_sha256: str = Field(default="", description="SHA-256 of the CycloneDX SBOM of the "
+                             "worker's runtime (activities/sbom.py)")
+    sbom_uri: str = Field(default="", description="where that SBOM is stored")

@@ -94,13 +94,16 @@ class StagePlacement(BaseModel):
     seconds: float = 0.0
     degraded: str | None = None
     failovers: int = 0
+    sbom_sha256: str = ""
+    sbom_uri: str = ""
 
     @classmethod
     def from_ran_on(cls, stage: str, ran_on: RanOn, **extra: Any) -> StagePlacement:
         """Build from a worker's ``RanOn`` report."""
         return cls(stage=stage, cloud=ran_on.cloud, region=ran_on.region,
                    jurisdiction=ran_on.jurisdiction, host=ran_on.host,
-                   accelerator=ran_on.accelerator, worker_id=ran_on.worker_id, **extra)
+                   accelerator=ran_on.accelerator, worker_id=ran_on.worker_id,
+                   sbom_sha256=ran_on.sbom_sha256, sbom_uri=ran_on.sbom_uri, **extra)
 
     @classmethod
     def from_stage_result(cls, result: StageResult) -> StagePlacement | None:

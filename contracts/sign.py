@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.crypto import KeySettings
+from medpipe.contracts.ledger import LedgerAppendResult
 from medpipe.contracts.placement import RanOn
 from medpipe.contracts.provenance import StagePlacement
 
@@ -29,6 +30,7 @@ class SignInput(BaseModel):
     metrics: dict[str, float] = Field(default_factory=dict)
     stages: tuple[StagePlacement, ...] = ()
     ledger_uri: str = ""
+    ledger_checkpoint_uri: str = ""
 
 
 class SignResult(BaseModel):
@@ -41,3 +43,5 @@ class SignResult(BaseModel):
     provenance: ArtifactRef
     key_fingerprint: str
     ran_on: RanOn
+    ledger_head: LedgerAppendResult | None = Field(
+        default=None, description="the ``signed`` entry: a head anchor to keep outside storage")

@@ -144,7 +144,8 @@ def evidence_command(release: str, out_dir: Path, store: str | None,
         from medpipe.activities.keys.base import open_provider
 
         public.append(open_provider(key_uri).public_key_pem(key_id))
-    index = write_evidence(_ledger(store, checkpoint_store), release, out_dir, public)
+    index = write_evidence(_ledger(store, _checkpoint_store_or_default(checkpoint_store)),
+                           release, out_dir, public)
     click.echo(f"wrote {len(index['files']) + 1} files to {out_dir} (ledger head "
                f"{index['head']['seq']}:{index['head']['entry_hash']})")
 
@@ -154,27 +155,63 @@ def ledger_group() -> None:
     """Inspect and verify the provenance ledger."""
 
 
+def _checkpoint_store_or_default(checkpoint_store: str | None) -> str | None:
+    if checkpoint_store:
+        return checkpoint_store
+    cfg = _deployment()
+    uri = str(getattr(cfg.fleet, "ledger_checkpoint_uri", "") or "") if cfg is not None else ""
+    return uri or None
+
+
+def _anchors(expect_heads: tuple[str, ...],
+             evidence_dirs: tuple[Path, ...]) -> list[tuple[str, tuple[int, str]]]:
+    """Heads learnt outside the ledger's storage: given directly or read from evidence packs."""
+    out: list[tuple[str, tuple[int, str]]] = []
+    for value in expect_heads:
+        seq, _, digest = value.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise InvalidInput(f"--expect-head {value!r} must be SEQ:SHA256HEX")
+        out.append((f"expected head {seq}", (int(seq), digest.lower())))
+    for d in evidence_dirs:
+        try:
+            head = json.loads((d / "evidence.json").read_text())["head"]
+            out.append((f"head recorded in evidence {d}",
+                        (int(head["seq"]), str(head["entry_hash"]).lower())))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise InvalidInput(f"{d} is not an evidence directory with a ledger head "
+                               f"({type(e).__name__}: {e})") from e
+    return out
+
+
 @ledger_group.command("verify")
 @click.option("--store", default=None, help="Bucket URI of the ledger (default: the deployment's).")
-@click.option("--checkpoint-store", help="Bucket URI of the head checkpoints, if separate.")
+@click.option("--checkpoint-store", help="Bucket URI of the head checkpoints (default: the "
+                                         "deployment's fleet.ledger_checkpoint_uri).")
 @click.option("--key", "keys", multiple=True, type=click.Path(),
               help="Trusted public key (PEM); repeatable (old keys after a rotation too).")
-@click.option("--expect-head", help="SEQ:HASH the chain must contain (from evidence or a "
-                                    "previous verify).")
+@click.option("--revoked", multiple=True,
+              help="Revoked signing-key fingerprint, or a file of them; repeatable.")
+@click.option("--expect-head", "expect_heads", multiple=True,
+              help="SEQ:HASH the chain must contain (from evidence, a release's history or a "
+                   "previous verify); repeatable.")
+@click.option("--evidence", "evidence_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="An evidence directory whose recorded head the chain must contain; "
+                   "repeatable.")
+@click.option("--allow-empty", is_flag=True,
+              help="Accept an empty ledger when no checkpoint or anchor names an entry "
+                   "(a deployment that never appended).")
 @clear_errors
 def ledger_verify(store: str | None, checkpoint_store: str | None, keys: tuple[str, ...],
-                  expect_head: str | None) -> None:
-    """Verify every entry, link, signature and the head checkpoint."""
+                  revoked: tuple[str, ...], expect_heads: tuple[str, ...],
+                  evidence_dirs: tuple[Path, ...], allow_empty: bool) -> None:
+    """Verify every entry, link, signature, and that the chain reaches every known head."""
     store, keys = _store_or_default(store), _keys_or_default(keys)
-    anchor = None
-    if expect_head:
-        seq, _, digest = expect_head.partition(":")
-        if not seq.isdigit() or len(digest) != 64:
-            raise InvalidInput("--expect-head must be SEQ:SHA256HEX")
-        anchor = (int(seq), digest.lower())
-    report = _ledger(store, checkpoint_store).verify(_read_keys(keys), expected_head=anchor)
+    anchors = _anchors(expect_heads, evidence_dirs)
+    report = _ledger(store, _checkpoint_store_or_default(checkpoint_store)).verify(
+        _read_keys(keys), _revoked(revoked), anchors=anchors, allow_empty=allow_empty)
     click.echo(f"OK: {report.entries} entries, head {report.head_seq}:{report.head_hash}, "
-               f"checkpoint {report.checkpoint_seq}")
+               f"checkpoint {report.checkpoint_seq}, {len(anchors)} external anchor(s)")
 
 
 @ledger_group.command("show")

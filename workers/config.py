@@ -115,6 +115,7 @@ def default_fleet(home: Path, gateway_base_port: int = DEFAULT_GATEWAY_BASE_PORT
     keyring = home / "keys" / "keyring.json"
     return Fleet(registry_uri=bucket("registry"), profiles=profiles,
                  vault_uri=bucket("vault"), ledger_uri=bucket("ledger"),
+                 ledger_checkpoint_uri=bucket("ledger-checkpoints"),
                  keys=KeySettings(key_uri=f"local://{keyring}"),
                  gateways=local_gateways(profiles, gateway_base_port, gateway_model))
 

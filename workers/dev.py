@@ -228,7 +228,7 @@ def ensure_local_buckets(config: StackConfig, all_schemes: bool = False) -> None
     """Create the buckets of every profile and of the registry, vault and ledger (idempotent)."""
     fleet = config.fleet
     uris = [p.store_uri for p in fleet.profiles] + [u for u in (
-        fleet.registry_uri, fleet.vault_uri, fleet.ledger_uri) if u]
+        fleet.registry_uri, fleet.vault_uri, fleet.ledger_uri, fleet.ledger_checkpoint_uri) if u]
     for uri in uris:
         if not (all_schemes or uri.startswith("file://")):
             continue  # emulated buckets are made once their emulators answer

@@ -260,7 +260,8 @@ class ReleaseWorkflow:
                 datasets=(p.raw_dataset, p.dataset), policy_sha256=pseudo.policy_sha256,
                 reports=tuple(self._reports),
                 metrics=m.figures(),
-                stages=stages, ledger_uri=request.fleet.ledger_uri)
+                stages=stages, ledger_uri=request.fleet.ledger_uri,
+                ledger_checkpoint_uri=request.fleet.ledger_checkpoint_uri)
 
         result = await self._run_on_inputs(request, runner, STAGE_SPECS[Stage.SIGN],
                                            ActivityName.SIGN, sign_input, SignResult)
@@ -280,7 +281,8 @@ class ReleaseWorkflow:
             ActivityName.LEDGER_APPEND,
             LedgerAppendInput(ledger_uri=fleet.ledger_uri, keys=fleet.keys, kind=kind,
                               release_id=request.release_id, payload=payload,
-                              idempotency_key=f"{request.release_id}/{key}"),
+                              idempotency_key=f"{request.release_id}/{key}",
+                              checkpoint_uri=fleet.ledger_checkpoint_uri),
             result_type=LedgerAppendResult, start_to_close_timeout=timedelta(seconds=30),
             retry_policy=REGISTRY_RETRY, summary=Summary(f"ledger: {kind}"))
 

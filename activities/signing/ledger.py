@@ -55,7 +55,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from medpipe.activities.keys.base import KeyProvider
 from medpipe.activities.signing.dsse import ProviderKey, TrustedKeys
-from medpipe.activities.storage.base import ObjectStore
+from medpipe.activities.storage.base import ObjectStore, open_store
 from medpipe.contracts.errors import (
     IntegrityError,
     InvalidInput,
@@ -102,7 +102,9 @@ def _check_signature(key: ec.EllipticCurvePublicKey, signature_b64: str, digest:
 def verify_chain(items: Iterable[tuple[str, Mapping[str, Any] | Exception]], trust: TrustedKeys,
                  *, start_prev: str | None = GENESIS, start_seq: int = 0,
                  checkpoint: Mapping[str, Any] | None = None,
-                 expected_head: tuple[int, str] | None = None) -> LedgerReport:
+                 expected_head: tuple[int, str] | None = None,
+                 anchors: Iterable[tuple[str, tuple[int, str]]] = (),
+                 allow_empty: bool = True) -> LedgerReport:
     """Check a run of entries (in seq order) and name the first one at fault.
 
     Args:
@@ -112,6 +114,10 @@ def verify_chain(items: Iterable[tuple[str, Mapping[str, Any] | Exception]], tru
         start_seq: seq of the first entry.
         checkpoint: the newest signed head checkpoint, if any.
         expected_head: a (seq, entry hash) the chain must contain, learnt elsewhere.
+        anchors: more (label, (seq, entry hash)) heads learnt elsewhere (evidence
+            packs, a previous verify, the release workflow's history).
+        allow_empty: accept a chain with no entry at all when no anchor names one
+            (only a deployment that has never appended may pass this).
 
     Raises:
         LedgerTampered: naming the entry and what is wrong with it.
@@ -162,8 +168,14 @@ def verify_chain(items: Iterable[tuple[str, Mapping[str, Any] | Exception]], tru
         last = (seq, prev)
         want = seq + 1
     cp_seq = None
-    for label, anchor in (("signed checkpoint", _checkpoint_anchor(checkpoint, trust)),
-                          ("expected head", expected_head)):
+    all_anchors = [("signed checkpoint", _checkpoint_anchor(checkpoint, trust)),
+                   ("expected head", expected_head), *anchors]
+    if last is None and not allow_empty and all(a is None for _, a in all_anchors):
+        raise LedgerTampered("the ledger is empty and no checkpoint or anchor was found: a "
+                             "ledger deleted with its checkpoints looks exactly like this; "
+                             "pass an anchor (--expect-head, --evidence) or, for a deployment "
+                             "that never appended, --allow-empty")
+    for label, anchor in all_anchors:
         if anchor is None:
             continue
         a_seq, a_hash = anchor
@@ -352,9 +364,21 @@ class Ledger:
 
     # -- reading and verifying -----------------------------------------------
     def latest_checkpoint(self) -> dict[str, Any] | None:
-        """The newest head checkpoint object (unverified)."""
-        keys = [i.key for i in self.checkpoints.list(f"{self.prefix}-head/")]
-        return self._read(self.checkpoints, max(keys)) if keys else None
+        """The newest head checkpoint object (unverified), from every store that holds some.
+
+        Checkpoints normally live in ``checkpoint_store``; writers that were not told
+        about it (or an older configuration) left theirs beside the entries. The
+        newest of all is the strongest anchor.
+        """
+        newest: tuple[str, ObjectStore] | None = None
+        stores = [self.checkpoints] + ([self.store] if self.store is not self.checkpoints
+                                       else [])
+        for store in stores:
+            keys = [i.key for i in store.list(f"{self.prefix}-head/")
+                    if _SEQ_NAME.match(i.key.rsplit("/", 1)[-1])]
+            if keys and (newest is None or max(keys) > newest[0]):
+                newest = (max(keys), store)
+        return self._read(newest[1], newest[0]) if newest else None
 
     def _raw_entries(self) -> Iterator[tuple[str, dict[str, Any] | Exception]]:
         for info in self.store.list(f"{self.prefix}/"):
@@ -367,8 +391,14 @@ class Ledger:
                 yield info.key, doc
 
     def verify(self, trusted_public_keys: Iterable[bytes | str], revoked: Iterable[str] = (),
-               *, expected_head: tuple[int, str] | None = None) -> LedgerReport:
+               *, expected_head: tuple[int, str] | None = None,
+               anchors: Iterable[tuple[str, tuple[int, str]]] = (),
+               allow_empty: bool = False) -> LedgerReport:
         """Verify the whole chain (see module doc).
+
+        An empty chain is refused unless a deployment says it never appended
+        (``allow_empty``) and no checkpoint or anchor records an entry: deleting
+        every entry and every checkpoint must not verify as "0 entries, OK".
 
         Raises:
             LedgerTampered: naming the entry that was edited, deleted,
@@ -380,7 +410,8 @@ class Ledger:
         except (IntegrityError, ValueError) as e:
             raise LedgerTampered(f"the newest head checkpoint was edited ({e})") from e
         return verify_chain(self._raw_entries(), trust, checkpoint=checkpoint,
-                            expected_head=expected_head)
+                            expected_head=expected_head, anchors=anchors,
+                            allow_empty=allow_empty)
 
     def entries(self, release_id: str | None = None) -> list[LedgerEntry]:
         """Entries in seq order (optionally one release's), parsed but not verified."""
@@ -408,3 +439,10 @@ class Ledger:
         if first is None:
             raise NotFound(f"no ledger entry for release {release_id!r}")
         return docs[first:], checkpoint
+
+
+def open_ledger(ledger_uri: str, checkpoint_uri: str = "", provider: KeyProvider | None = None,
+                key_id: str | None = None) -> Ledger:
+    """The ledger at ``ledger_uri``, its checkpoints at ``checkpoint_uri`` (if given)."""
+    return Ledger(open_store(ledger_uri), provider, key_id,
+                  checkpoint_store=open_store(checkpoint_uri) if checkpoint_uri else None)

@@ -23,10 +23,10 @@ from medpipe.activities.keys import shared_provider
 from medpipe.activities.progress import keeps_alive
 from medpipe.activities.sealed import open_plain
 from medpipe.activities.signing.evidence import signed_entry_payload
-from medpipe.activities.signing.ledger import Ledger
+from medpipe.activities.signing.ledger import open_ledger
 from medpipe.activities.signing.oms import sign_model, verify_model
 from medpipe.activities.signing.provenance import sign_provenance
-from medpipe.activities.storage.base import ObjectStore, open_store
+from medpipe.activities.storage.base import ObjectStore
 from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.errors import IntegrityError, InvalidInput
 from medpipe.contracts.ledger import LedgerAppendInput, LedgerAppendResult, LedgerKind
@@ -114,20 +114,24 @@ class SignActivities:
             prov_ref = ArtifactRef(name="provenance", bucket_uri=store.bucket_uri, key=prov_key,
                                    sha256=info.sha256, size=info.size,
                                    content_sha256=info.sha256)
+        head = None
         if inp.ledger_uri:
-            Ledger(open_store(inp.ledger_uri), provider, inp.keys.signing_key_id).append(
+            entry = open_ledger(inp.ledger_uri, inp.ledger_checkpoint_uri, provider,
+                                inp.keys.signing_key_id).append(
                 LedgerKind.SIGNED, inp.release_id,
                 signed_entry_payload(model_ref, bundle_ref, prov_ref, inp.reports, fingerprint),
                 f"{inp.release_id}/signed")
+            head = LedgerAppendResult(seq=entry.seq, entry_hash=entry.entry_hash)
         queue = activity.info().task_queue if activity.in_activity() else ""
         return SignResult(model=model_ref, bundle=bundle_ref, provenance=prov_ref,
-                          key_fingerprint=fingerprint, ran_on=self.ctx.ran_on(task_queue=queue))
+                          key_fingerprint=fingerprint, ran_on=self.ctx.ran_on(task_queue=queue),
+                          ledger_head=head)
 
     @activity.defn(name=ActivityName.LEDGER_APPEND)
     @translate_errors
     def ledger_append(self, inp: LedgerAppendInput) -> LedgerAppendResult:
         """Append one signed, hash-chained entry (a retry returns the entry already there)."""
-        ledger = Ledger(open_store(inp.ledger_uri), shared_provider(inp.keys.key_uri),
-                        inp.keys.signing_key_id)
+        ledger = open_ledger(inp.ledger_uri, inp.checkpoint_uri,
+                             shared_provider(inp.keys.key_uri), inp.keys.signing_key_id)
         entry = ledger.append(inp.kind, inp.release_id, inp.payload, inp.idempotency_key)
         return LedgerAppendResult(seq=entry.seq, entry_hash=entry.entry_hash)
