@@ -25,8 +25,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from medpipe.activities.signing.chain import verify_chain
 from medpipe.activities.signing.dsse import TrustedKeys, key_fingerprint, open_statement
-from medpipe.activities.signing.ledger import Ledger, verify_chain
+from medpipe.activities.signing.ledger import Ledger
 from medpipe.activities.signing.oms import OMS_PREDICATE_TYPE, verify_model
 from medpipe.activities.signing.provenance import verify_provenance
 from medpipe.activities.storage.base import open_store
