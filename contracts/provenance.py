@@ -144,6 +144,9 @@ class ProvenanceInput(BaseModel):
     reports: tuple[ArtifactDigest, ...] = ()
     metrics: dict[str, float] = {}
     builder_id: str = Field(min_length=1)
+    builder_sbom_sha256: str = Field(default="", description="SBOM digest of the signing "
+                                     "worker's runtime")
+    builder_sbom_uri: str = ""
     stages: tuple[StagePlacement, ...] = ()
     code_revision: str | None = None
     model_signature_sha256: str | None = Field(default=None, pattern=SHA256_PATTERN)

@@ -127,11 +127,13 @@ def _ledger(store: str, checkpoint_store: str | None = None, key_uri: str | None
               help="Public key (PEM) to include in the evidence.")
 @click.option("--key-uri", help="Key provider URI, to include the signing key's public key.")
 @click.option("--key-id", help="Signing key id in --key-uri.")
+@click.option("--no-model", is_flag=True,
+              help="Leave the model out (evidence.json records its URI and digest).")
 @clear_errors
 def evidence_command(release: str, out_dir: Path, store: str | None,
                      checkpoint_store: str | None, keys: tuple[str, ...], key_uri: str | None,
-                     key_id: str | None) -> None:
-    """Write the evidence of RELEASE (signature, provenance, reports, ledger) to a directory."""
+                     key_id: str | None, no_model: bool) -> None:
+    """Write the evidence of RELEASE (model, signature, provenance, SBOMs, DPIA, ledger)."""
     from medpipe.activities.signing.evidence import write_evidence
 
     store = _store_or_default(store)
@@ -145,7 +147,7 @@ def evidence_command(release: str, out_dir: Path, store: str | None,
 
         public.append(open_provider(key_uri).public_key_pem(key_id))
     index = write_evidence(_ledger(store, _checkpoint_store_or_default(checkpoint_store)),
-                           release, out_dir, public)
+                           release, out_dir, public, include_model=not no_model)
     click.echo(f"wrote {len(index['files']) + 1} files to {out_dir} (ledger head "
                f"{index['head']['seq']}:{index['head']['entry_hash']})")
 

@@ -1,61 +1,94 @@
-"""Evidence of a release: everything an auditor needs to check it offline.
+"""Evidence of a release: everything an auditor needs to check it offline, with nothing else.
 
 The ledger is the index. The sign step appends a ``signed`` entry whose
-payload (``signed_entry_payload``) names, by URI and SHA-256, the OMS bundle,
-the provenance bundle and the reports. ``write_evidence`` follows it, fetches
-those objects (checking each digest against the ledger), and writes::
+payload (``signed_entry_payload``) names, by URI and SHA-256, the model, the
+OMS bundle, the provenance bundle, the reports and the runtime SBOMs.
+``write_evidence`` follows it, fetches those objects (checking each digest
+against the ledger), and writes::
 
-    DIR/model.sig               OMS bundle (model_signing verify key accepts it)
+    DIR/model.onnx              the signed model, under the name it was signed with (or, with
+                                include_model=False, its URI and digest in evidence.json)
+    DIR/model.sig               OMS bundle: ``model_signing verify key DIR/model.onnx
+                                --signature DIR/model.sig --public_key DIR/keys/<fp>.pem``
     DIR/provenance.json         signed SLSA provenance (Sigstore bundle, DSSE)
     DIR/reports/<name>          pseudonymization / validation reports (counts only)
+    DIR/sboms/<sha256>.cdx.json CycloneDX SBOM of every worker runtime named in provenance
+    DIR/canary.json             deployment outcome, canary verdict, rollbacks (from the ledger)
+    DIR/dpia.json               DPIA record generated from the release (activities/signing/dpia.py)
     DIR/ledger/entries.jsonl    the chain from the release's first entry to the head
     DIR/ledger/checkpoint.json  the newest signed head checkpoint
+    DIR/ledger/proof.json       inclusion proof: the release's entries, linked to the head
     DIR/keys/<fingerprint>.pem  public keys that signed (informative: trust comes
                                 from the keys the checker passes)
-    DIR/evidence.json           release id, head, and the SHA-256 of every file above
+    DIR/evidence.json           release id, head anchor, and the SHA-256 of every file above
 
-``verify_evidence`` checks all of it against the caller's trusted keys.
+Every file is either signed (bundles, ledger entries), bound by a digest in
+signed material (model, reports, SBOMs), or recomputed from signed material
+at verification (canary, DPIA, proof): editing evidence.json along with a
+file does not help. ``verify_evidence`` names the first file that fails.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from medpipe.activities.sbom import validate_sbom
 from medpipe.activities.signing.chain import verify_chain
+from medpipe.activities.signing.dpia import build_dpia
 from medpipe.activities.signing.dsse import TrustedKeys, key_fingerprint, open_statement
 from medpipe.activities.signing.ledger import Ledger
 from medpipe.activities.signing.oms import OMS_PREDICATE_TYPE, verify_model
 from medpipe.activities.signing.provenance import verify_provenance
 from medpipe.activities.storage.base import open_store
 from medpipe.contracts.artifacts import ArtifactRef
-from medpipe.contracts.errors import IntegrityError, InvalidInput, NotFound
-from medpipe.contracts.ledger import LedgerReport
+from medpipe.contracts.errors import IntegrityError, InvalidInput, MedpipeError, NotFound
+
+PSEUDO_REPORT = "reports/pseudonymize-report"
+_DEPLOY_KINDS = ("deployed", "rolled-back", "canary-verdict", "canary-paused", "drift-alert")
 
 
 def signed_entry_payload(model: ArtifactRef, bundle: ArtifactRef, provenance: ArtifactRef,
-                         reports: Iterable[ArtifactRef] = (),
-                         key_fingerprint: str = "") -> dict[str, Any]:
-    """The payload of the ``signed`` ledger entry (store references and digests only)."""
+                         reports: Iterable[ArtifactRef] = (), key_fingerprint: str = "",
+                         sboms: Iterable[tuple[str, str]] = ()) -> dict[str, Any]:
+    """The payload of the ``signed`` ledger entry (store references and digests only).
+
+    Args:
+        sboms: (sha256, uri) of each runtime SBOM the release ran on.
+    """
     def ref(a: ArtifactRef) -> dict[str, Any]:
         return a.model_dump(mode="json")
 
     return {"model": ref(model), "bundle": ref(bundle), "provenance": ref(provenance),
-            "reports": [ref(r) for r in reports], "key_fingerprint": key_fingerprint}
+            "reports": [ref(r) for r in reports], "key_fingerprint": key_fingerprint,
+            "sboms": [{"sha256": d, "uri": u} for d, u in dict(sboms).items() if d and u]}
 
 
-def _fetch(ref: Mapping[str, Any]) -> bytes:
+def _artifact(ref: Mapping[str, Any]) -> ArtifactRef:
     try:
-        art = ArtifactRef.model_validate(ref)
+        return ArtifactRef.model_validate(ref)
     except ValueError as e:
         raise InvalidInput(f"ledger reference {ref.get('name')!r} is not an artifact "
                            f"reference ({e})") from e
+
+
+def _fetch(ref: Mapping[str, Any]) -> bytes:
+    art = _artifact(ref)
     data = b"".join(open_store(art.bucket_uri).get(art.key))
     if hashlib.sha256(data).hexdigest() != art.sha256:
         raise IntegrityError(f"{art.uri} does not match the digest recorded in the ledger")
+    return data
+
+
+def _fetch_sbom(sha256: str, uri: str) -> bytes:
+    bucket, _, query = uri.partition("?")
+    base, key = bucket.rsplit("/sboms/", 1)
+    data = b"".join(open_store(base + (f"?{query}" if query else "")).get(f"sboms/{key}"))
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise IntegrityError(f"SBOM {uri} does not match the digest the release recorded")
     return data
 
 
@@ -64,21 +97,75 @@ def _safe_name(name: str) -> str:
     return cleaned or "report"
 
 
+def _json(doc: Any) -> bytes:
+    return json.dumps(doc, sort_keys=True, indent=2).encode() + b"\n"
+
+
+def canary_record(release_id: str, entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Deployment outcome, canary verdicts, rollbacks and drift alerts of the release."""
+    events = [{"seq": e["seq"], "kind": e["kind"], "at": e["at"], **e["payload"]}
+              for e in entries if e["release_id"] == release_id and e["kind"] in _DEPLOY_KINDS]
+    return {"release_id": release_id, "events": events,
+            "deployed": any(e["kind"] == "deployed" for e in events),
+            "rolled_back": any(e["kind"] == "rolled-back" for e in events)}
+
+
+def inclusion_proof(release_id: str, entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The release's entries and the hash path from each to the head (the excerpt's links)."""
+    return {"release_id": release_id, "method": "sha256 hash chain: entry[i+1].prev_hash == "
+            "entry[i].entry_hash from each listed entry to the head, every entry signed",
+            "entries": [{"seq": e["seq"], "kind": e["kind"], "entry_hash": e["entry_hash"]}
+                        for e in entries if e["release_id"] == release_id],
+            "path": [e["entry_hash"] for e in entries],
+            "head": {"seq": entries[-1]["seq"], "entry_hash": entries[-1]["entry_hash"]}}
+
+
+def _stream_model(ref: Mapping[str, Any], path: Path) -> str:
+    art = _artifact(ref)
+    digest = hashlib.sha256()
+    with open(path, "wb") as out:
+        for chunk in open_store(art.bucket_uri).get(art.key):
+            digest.update(chunk)
+            out.write(chunk)
+    if digest.hexdigest() != art.sha256:
+        path.unlink()
+        raise IntegrityError(f"{art.uri} does not match the digest recorded in the ledger")
+    return digest.hexdigest()
+
+
 def write_evidence(ledger: Ledger, release_id: str, out_dir: Path,
-                   public_keys: Iterable[bytes] = ()) -> dict[str, Any]:
+                   public_keys: Iterable[bytes] = (), *,
+                   include_model: bool = True) -> dict[str, Any]:
     """Write the evidence directory of ``release_id``; returns its index."""
     entries, checkpoint = ledger.excerpt(release_id)
     signed = [e for e in entries if e["release_id"] == release_id and e["kind"] == "signed"]
     out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes] = {}
+    index: dict[str, Any] = {"release_id": release_id, "signed": bool(signed)}
+    digests: dict[str, str] = {}
     if signed:
         payload = signed[-1]["payload"]
         files["model.sig"] = _fetch(payload["bundle"])
         files["provenance.json"] = _fetch(payload["provenance"])
         for r in payload.get("reports", []):
             files[f"reports/{_safe_name(str(r.get('name')))}"] = _fetch(r)
+        for s in payload.get("sboms", []):
+            files[f"sboms/{s['sha256']}.cdx.json"] = _fetch_sbom(s["sha256"], s["uri"])
+        model = payload["model"]
+        if include_model:  # under the name it was signed with: model_signing checks it
+            signed_name = json.loads(_statement_payload(files["model.sig"]))["subject"][0]["name"]
+            index["model_file"] = _safe_name(str(signed_name))
+            digests[index["model_file"]] = _stream_model(model, out_dir / index["model_file"])
+        else:
+            index["model"] = {"uri": _artifact(model).uri, "sha256": model["sha256"]}
+        statement = json.loads(_statement_payload(files["provenance.json"]))
+        pseudo = files.get(PSEUDO_REPORT)
+        files["dpia.json"] = _json(build_dpia(release_id, statement,
+                                              json.loads(pseudo) if pseudo else None, entries))
+    files["canary.json"] = _json(canary_record(release_id, entries))
     files["ledger/entries.jsonl"] = b"".join(
         json.dumps(e, sort_keys=True).encode() + b"\n" for e in entries)
+    files["ledger/proof.json"] = _json(inclusion_proof(release_id, entries))
     if checkpoint is not None:
         files["ledger/checkpoint.json"] = json.dumps(checkpoint, sort_keys=True).encode()
     for pem in public_keys:
@@ -87,48 +174,116 @@ def write_evidence(ledger: Ledger, release_id: str, out_dir: Path,
         path = out_dir / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    index = {"release_id": release_id, "signed": bool(signed),
-             "head": {"seq": entries[-1]["seq"], "entry_hash": entries[-1]["entry_hash"]},
-             "files": {n: hashlib.sha256(d).hexdigest() for n, d in sorted(files.items())}}
+    digests.update({n: hashlib.sha256(d).hexdigest() for n, d in files.items()})
+    index.update(head={"seq": entries[-1]["seq"], "entry_hash": entries[-1]["entry_hash"]},
+                 files=dict(sorted(digests.items())))
     (out_dir / "evidence.json").write_text(json.dumps(index, indent=2))
     return index
 
 
+def _statement_payload(bundle: bytes) -> bytes:
+    """The (unverified) in-toto statement inside a Sigstore/DSSE bundle."""
+    import base64
+
+    doc = json.loads(bundle)
+    return base64.b64decode(doc["dsseEnvelope"]["payload"])
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _walk(out_dir: Path) -> Iterator[str]:
+    for path in sorted(out_dir.rglob("*")):
+        if path.is_file():
+            yield path.relative_to(out_dir).as_posix()
+
+
+class _Pack:
+    """Reads files of a pack; a refusal names the file."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.dir = out_dir
+
+    def json(self, name: str) -> Any:
+        try:
+            return json.loads((self.dir / name).read_bytes())
+        except (OSError, ValueError) as e:
+            raise IntegrityError(f"evidence file {name} is unreadable ({e})") from e
+
+    def same(self, name: str, expected: bytes) -> None:
+        if (self.dir / name).read_bytes() != expected:
+            raise IntegrityError(f"evidence file {name} does not match what the signed "
+                                 "provenance and ledger say")
+
+
 def verify_evidence(out_dir: Path, trusted_keys: Iterable[bytes], revoked: Iterable[str] = (),
                     model_path: Path | None = None) -> dict[str, Any]:
-    """Check an evidence directory; returns a summary.
+    """Check every file of an evidence directory; returns a summary.
 
     Raises:
-        SignatureRefused / LedgerTampered / IntegrityError: naming what failed.
+        SignatureRefused / LedgerTampered / IntegrityError: naming the file that failed.
     """
-    index_path = out_dir / "evidence.json"
-    if not index_path.is_file():
+    pack = _Pack(out_dir)
+    if not (out_dir / "evidence.json").is_file():
         raise NotFound(f"{out_dir} is not an evidence directory (no evidence.json)")
-    index = json.loads(index_path.read_text())
-    for name, digest in index["files"].items():
+    index = pack.json("evidence.json")
+    listed = index.get("files", {})
+    for name in _walk(out_dir):
+        if name != "evidence.json" and name not in listed:
+            raise IntegrityError(f"evidence file {name} is not listed in evidence.json "
+                                 "(added after the pack was written)")
+    for name, digest in listed.items():
         path = out_dir / name
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+        if not path.is_file() or _hash_file(path) != digest:
             raise IntegrityError(f"evidence file {name} is missing or changed")
     keys = list(trusted_keys)
     trust = TrustedKeys(keys, revoked)
     release_id = index["release_id"]
     lines = (out_dir / "ledger" / "entries.jsonl").read_text().splitlines()
-    entries = [json.loads(line) for line in lines if line.strip()]
-    cp_path = out_dir / "ledger" / "checkpoint.json"
-    checkpoint = json.loads(cp_path.read_text()) if cp_path.is_file() else None
-    report: LedgerReport = verify_chain(
+    try:
+        entries = [json.loads(line) for line in lines if line.strip()]
+    except ValueError as e:
+        raise IntegrityError(f"evidence file ledger/entries.jsonl is unreadable ({e})") from e
+    checkpoint = pack.json("ledger/checkpoint.json") if "ledger/checkpoint.json" in listed \
+        else None
+    head = index.get("head", {})
+    report = verify_chain(
         ((f"{e['seq']:012d}.json", e) for e in entries), trust, start_prev=None,
-        start_seq=entries[0]["seq"] if entries else 0, checkpoint=checkpoint)
+        start_seq=entries[0]["seq"] if entries else 0, checkpoint=checkpoint,
+        anchors=[("head recorded in evidence.json",
+                  (int(head.get("seq", -1)), str(head.get("entry_hash", ""))))])
+    if (report.head_seq, report.head_hash) != (head.get("seq"), head.get("entry_hash")):
+        raise IntegrityError("evidence.json names another ledger head than the excerpt's")
+    pack.same("ledger/proof.json", _json(inclusion_proof(release_id, entries)))
+    pack.same("canary.json", _json(canary_record(release_id, entries)))
     summary: dict[str, Any] = {"release_id": release_id, "ledger_entries": report.entries,
                                "head_seq": report.head_seq, "head_hash": report.head_hash}
     signed = [e for e in entries if e["release_id"] == release_id and e["kind"] == "signed"]
     if not signed:
         summary["signed"] = False
         return summary
-    payload = signed[-1]["payload"]
+    summary.update(_verify_signed(pack, index, signed[-1]["payload"], entries, keys, trust,
+                                  revoked, model_path))
+    summary["files_checked"] = len(listed) + 1
+    return summary
+
+
+def _verify_signed(pack: _Pack, index: Mapping[str, Any], payload: Mapping[str, Any],
+                   entries: list[dict[str, Any]], keys: list[bytes], trust: TrustedKeys,
+                   revoked: Iterable[str], model_path: Path | None) -> dict[str, Any]:
+    out_dir, release_id, listed = pack.dir, index["release_id"], index["files"]
     for name, ref in (("model.sig", payload["bundle"]), ("provenance.json", payload["provenance"])):
-        if hashlib.sha256((out_dir / name).read_bytes()).hexdigest() != ref["sha256"]:
-            raise IntegrityError(f"evidence {name} is not the one recorded in the ledger")
+        if _hash_file(out_dir / name) != ref["sha256"]:
+            raise IntegrityError(f"evidence file {name} is not the one recorded in the ledger")
+    for r in payload.get("reports", []):
+        name = f"reports/{_safe_name(str(r.get('name')))}"
+        if name not in listed or _hash_file(out_dir / name) != r["sha256"]:
+            raise IntegrityError(f"evidence file {name} is not the report the ledger signed")
     bundle = (out_dir / "model.sig").read_bytes()
     statement, fp = open_statement(bundle, trust, "model signature bundle", OMS_PREDICATE_TYPE)
     root = statement["subject"][0]["digest"]["sha256"]
@@ -137,9 +292,39 @@ def verify_evidence(out_dir: Path, trusted_keys: Iterable[bytes], revoked: Itera
                 if b.get("name") == "model-signature"]
     if sig_refs and sig_refs[0]["digest"]["sha256"] != hashlib.sha256(bundle).hexdigest():
         raise IntegrityError("the provenance names another model signature bundle")
-    summary.update(signed=True, model_root_digest=root, model_key=fp,
-                   provenance_key=prov.key_fingerprint)
-    if model_path is not None:
-        verified = verify_model(model_path, out_dir / "model.sig", keys, revoked)
+    sboms = _verify_sboms(pack, prov.statement, listed)
+    pseudo_name = PSEUDO_REPORT if PSEUDO_REPORT in listed else None
+    pack.same("dpia.json", _json(build_dpia(
+        release_id, prov.statement, pack.json(pseudo_name) if pseudo_name else None, entries)))
+    summary: dict[str, Any] = {"signed": True, "model_root_digest": root, "model_key": fp,
+                               "provenance_key": prov.key_fingerprint, "sboms": sboms}
+    model_file = str(index.get("model_file", ""))
+    model = model_path or (out_dir / model_file if model_file in listed else None)
+    if model is not None:
+        verified = verify_model(model, out_dir / "model.sig", keys, revoked)
         summary["model_verified"] = verified.model_name
+    else:
+        recorded = index.get("model", {})
+        if recorded.get("sha256") != payload["model"]["sha256"]:
+            raise IntegrityError("evidence.json names another model than the ledger")
+        summary["model_not_included"] = recorded.get("uri")
     return summary
+
+
+def _verify_sboms(pack: _Pack, statement: Mapping[str, Any],
+                  listed: Mapping[str, str]) -> int:
+    deps = statement["predicate"]["buildDefinition"].get("resolvedDependencies", [])
+    named = {d["digest"]["sha256"] for d in deps
+             if d.get("annotations", {}).get("role") == "runtime-sbom"}
+    present = {n[len("sboms/"):-len(".cdx.json")] for n in listed if n.startswith("sboms/")}
+    for digest in sorted(named - present):
+        raise IntegrityError(f"evidence lacks sboms/{digest}.cdx.json, named in provenance")
+    for digest in sorted(present):
+        name = f"sboms/{digest}.cdx.json"
+        if digest not in named or _hash_file(pack.dir / name) != digest:
+            raise IntegrityError(f"evidence file {name} is not an SBOM the provenance names")
+        try:
+            validate_sbom((pack.dir / name).read_bytes())
+        except MedpipeError as e:
+            raise IntegrityError(f"evidence file {name}: {e.message}") from e
+    return len(present)

@@ -94,6 +94,25 @@ def _internal(inp: ProvenanceInput) -> dict[str, Any]:
     return out
 
 
+def _runtime_sboms(inp: ProvenanceInput) -> list[dict[str, Any]]:
+    """One resolvedDependency per distinct runtime SBOM (stage workers and the signer)."""
+    seen: dict[str, dict[str, Any]] = {}
+    runs = [(s.sbom_sha256, s.sbom_uri, s.stage) for s in inp.stages]
+    runs.append((inp.builder_sbom_sha256, inp.builder_sbom_uri, "sign"))
+    for digest, uri, stage in runs:
+        if not digest:
+            continue
+        entry = seen.setdefault(digest, {
+            "name": f"runtime-sbom-{digest[:12]}", "digest": {"sha256": digest},
+            "mediaType": "application/vnd.cyclonedx+json",
+            "annotations": {"role": "runtime-sbom", "stages": []}})
+        if uri and "uri" not in entry:
+            entry["uri"] = _clean_uri(uri)
+        if stage not in entry["annotations"]["stages"]:
+            entry["annotations"]["stages"].append(stage)
+    return list(seen.values())
+
+
 def build_statement(inp: ProvenanceInput) -> dict[str, Any]:
     """The in-toto Statement v1 with the SLSA provenance v1 predicate of ``inp``."""
     deps = [_descriptor(inp.model, annotations={"role": "model"})]
@@ -101,6 +120,7 @@ def build_statement(inp: ProvenanceInput) -> dict[str, Any]:
     if inp.pseudonymization_policy:
         deps.append(_descriptor(inp.pseudonymization_policy,
                                 annotations={"role": "pseudonymization-policy"}))
+    deps += _runtime_sboms(inp)
     byproducts = [_descriptor(r, annotations={"role": "report"}) for r in inp.reports]
     if inp.model_signature_sha256:
         byproducts.append({"name": "model-signature",

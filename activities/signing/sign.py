@@ -109,6 +109,7 @@ class SignActivities:
                 if inp.policy_sha256 else None,
                 reports=tuple(_digest(r) for r in inp.reports), metrics=inp.metrics,
                 builder_id=self.ctx.worker_id, stages=inp.stages,
+                builder_sbom_sha256=self.ctx.sbom[0], builder_sbom_uri=self.ctx.sbom[1],
                 model_signature_sha256=bundle_sha), provider, inp.keys.signing_key_id)
             info = store.put(prov_key, [statement])
             prov_ref = ArtifactRef(name="provenance", bucket_uri=store.bucket_uri, key=prov_key,
@@ -119,7 +120,9 @@ class SignActivities:
             entry = open_ledger(inp.ledger_uri, inp.ledger_checkpoint_uri, provider,
                                 inp.keys.signing_key_id).append(
                 LedgerKind.SIGNED, inp.release_id,
-                signed_entry_payload(model_ref, bundle_ref, prov_ref, inp.reports, fingerprint),
+                signed_entry_payload(model_ref, bundle_ref, prov_ref, inp.reports, fingerprint,
+                                     sboms=[*((s.sbom_sha256, s.sbom_uri) for s in inp.stages),
+                                            self.ctx.sbom]),
                 f"{inp.release_id}/signed")
             head = LedgerAppendResult(seq=entry.seq, entry_hash=entry.entry_hash)
         queue = activity.info().task_queue if activity.in_activity() else ""

@@ -78,8 +78,12 @@ def build_app(gateway: Gateway, inline_max_elements: int = INLINE_MAX_ELEMENTS,
     name_ = gateway.model_name
     signatures = ("NOT REQUIRED: started with --allow-unsigned (development only)"
                   if gateway.loader.allow_unsigned else "required")
+    from medpipe.activities.sbom import runtime_sbom
+
     server_meta = {"name": "medpipe-gateway", "version": "1", "extensions": list(EXTENSIONS),
-                   "medpipe": {"signatures": signatures, "slot_pinning": allow_pin}}
+                   "medpipe": {"signatures": signatures, "slot_pinning": allow_pin},
+                   # the CycloneDX SBOM of the runtime this gateway serves on (at start)
+                   "sbom_sha256": runtime_sbom("gateway").sha256}
 
     def unknown(name: str) -> Response:
         return _error(404, f"unknown model '{name[:100]}' (this gateway serves '{name_}')")
