@@ -49,13 +49,14 @@ def make_fleet(root: Path, prefix: str | None = None,
         profiles.append(WorkerProfile(cloud=cloud, region=region, jurisdiction=jur,
                                       accelerators=acc, store_uri=bucket.as_uri()))
     buckets = {}
-    for name in ("registry", "vault", "ledger"):
+    for name in ("registry", "vault", "ledger", "ledger-checkpoints"):
         buckets[name] = (root / "buckets" / name).as_uri()
         LocalStore(buckets[name]).ensure_bucket()
     keys = local_keys(root / "keys")
     ensure_keys(keys, codec_kek_id=None)
     return Fleet(profiles=tuple(profiles), queue_prefix=prefix, registry_uri=buckets["registry"],
-                 vault_uri=buckets["vault"], ledger_uri=buckets["ledger"], keys=keys)
+                 vault_uri=buckets["vault"], ledger_uri=buckets["ledger"],
+                 ledger_checkpoint_uri=buckets["ledger-checkpoints"], keys=keys)
 
 
 @contextlib.asynccontextmanager

@@ -136,6 +136,7 @@ def evidence_command(release: str, out_dir: Path, store: str | None,
     """Write the evidence of RELEASE (model, signature, provenance, SBOMs, DPIA, ledger)."""
     from medpipe.activities.signing.evidence import write_evidence
 
+    checkpoint_store = _checkpoint_store_or_default(checkpoint_store, store)
     store = _store_or_default(store)
     cfg = _deployment()
     if not keys and not key_uri and cfg is not None and Path(cfg.public_key_path).exists():
@@ -146,8 +147,8 @@ def evidence_command(release: str, out_dir: Path, store: str | None,
         from medpipe.activities.keys.base import open_provider
 
         public.append(open_provider(key_uri).public_key_pem(key_id))
-    index = write_evidence(_ledger(store, _checkpoint_store_or_default(checkpoint_store)),
-                           release, out_dir, public, include_model=not no_model)
+    index = write_evidence(_ledger(store, checkpoint_store), release, out_dir, public,
+                           include_model=not no_model)
     click.echo(f"wrote {len(index['files']) + 1} files to {out_dir} (ledger head "
                f"{index['head']['seq']}:{index['head']['entry_hash']})")
 
@@ -157,8 +158,10 @@ def ledger_group() -> None:
     """Inspect and verify the provenance ledger."""
 
 
-def _checkpoint_store_or_default(checkpoint_store: str | None) -> str | None:
-    if checkpoint_store:
+def _checkpoint_store_or_default(checkpoint_store: str | None,
+                                 store: str | None) -> str | None:
+    """The checkpoint store given, else the deployment's when its ledger is the one used."""
+    if checkpoint_store or store:
         return checkpoint_store
     cfg = _deployment()
     uri = str(getattr(cfg.fleet, "ledger_checkpoint_uri", "") or "") if cfg is not None else ""
@@ -208,9 +211,10 @@ def ledger_verify(store: str | None, checkpoint_store: str | None, keys: tuple[s
                   revoked: tuple[str, ...], expect_heads: tuple[str, ...],
                   evidence_dirs: tuple[Path, ...], allow_empty: bool) -> None:
     """Verify every entry, link, signature, and that the chain reaches every known head."""
+    checkpoint_store = _checkpoint_store_or_default(checkpoint_store, store)
     store, keys = _store_or_default(store), _keys_or_default(keys)
     anchors = _anchors(expect_heads, evidence_dirs)
-    report = _ledger(store, _checkpoint_store_or_default(checkpoint_store)).verify(
+    report = _ledger(store, checkpoint_store).verify(
         _read_keys(keys), _revoked(revoked), anchors=anchors, allow_empty=allow_empty)
     click.echo(f"OK: {report.entries} entries, head {report.head_seq}:{report.head_hash}, "
                f"checkpoint {report.checkpoint_seq}, {len(anchors)} external anchor(s)")

@@ -125,7 +125,7 @@ def verify_chain(items: Iterable[tuple[str, Mapping[str, Any] | Exception]], tru
         last = (seq, prev)
         want = seq + 1
     cp_seq = None
-    all_anchors = [("signed checkpoint", _checkpoint_anchor(checkpoint, trust)),
+    all_anchors = [("signed checkpoint", checkpoint_anchor(checkpoint, trust)),
                    ("expected head", expected_head), *anchors]
     if last is None and not allow_empty and all(a is None for _, a in all_anchors):
         raise LedgerTampered("the ledger is empty and no checkpoint or anchor was found: a "
@@ -152,8 +152,9 @@ def verify_chain(items: Iterable[tuple[str, Mapping[str, Any] | Exception]], tru
                         keys=per_key)
 
 
-def _checkpoint_anchor(cp: Mapping[str, Any] | None,
-                       trust: TrustedKeys) -> tuple[int, str] | None:
+def checkpoint_anchor(cp: Mapping[str, Any] | None,
+                      trust: TrustedKeys) -> tuple[int, str] | None:
+    """(seq, entry hash) of a signed head checkpoint, after checking its signature."""
     if cp is None:
         return None
     fp = str(cp.get("key_fingerprint", ""))

@@ -33,11 +33,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from medpipe.activities.sbom import validate_sbom
-from medpipe.activities.signing.chain import verify_chain
+from medpipe.activities.signing.chain import checkpoint_anchor, verify_chain
 from medpipe.activities.signing.dpia import build_dpia
 from medpipe.activities.signing.dsse import TrustedKeys, key_fingerprint, open_statement
 from medpipe.activities.signing.ledger import Ledger
@@ -203,6 +204,20 @@ def _walk(out_dir: Path) -> Iterator[str]:
             yield path.relative_to(out_dir).as_posix()
 
 
+@contextmanager
+def _about(name: str) -> Iterator[None]:
+    """Refusals while checking ``name`` say it is that evidence file that failed."""
+    try:
+        yield
+    except MedpipeError as e:
+        if f"evidence file {name}" in e.message:
+            raise
+        raise IntegrityError(f"evidence file {name}: {e.message}") from e
+    except (KeyError, IndexError, TypeError, ValueError) as e:
+        raise IntegrityError(f"evidence file {name} is malformed ({type(e).__name__}: "
+                             f"{e})") from e
+
+
 class _Pack:
     """Reads files of a pack; a refusal names the file."""
 
@@ -244,21 +259,26 @@ def verify_evidence(out_dir: Path, trusted_keys: Iterable[bytes], revoked: Itera
     keys = list(trusted_keys)
     trust = TrustedKeys(keys, revoked)
     release_id = index["release_id"]
-    lines = (out_dir / "ledger" / "entries.jsonl").read_text().splitlines()
-    try:
+    for name in (n for n in listed if n.startswith("keys/")):
+        with _about(name):
+            if key_fingerprint((out_dir / name).read_bytes()) != name[5:-4]:
+                raise IntegrityError(f"evidence file {name} holds another key than its name says")
+    checkpoint = None
+    if "ledger/checkpoint.json" in listed:
+        with _about("ledger/checkpoint.json"):
+            checkpoint = pack.json("ledger/checkpoint.json")
+            checkpoint_anchor(checkpoint, trust)
+    with _about("ledger/entries.jsonl"):
+        lines = (out_dir / "ledger" / "entries.jsonl").read_text().splitlines()
         entries = [json.loads(line) for line in lines if line.strip()]
-    except ValueError as e:
-        raise IntegrityError(f"evidence file ledger/entries.jsonl is unreadable ({e})") from e
-    checkpoint = pack.json("ledger/checkpoint.json") if "ledger/checkpoint.json" in listed \
-        else None
+        report = verify_chain(
+            ((f"{e['seq']:012d}.json", e) for e in entries), trust, start_prev=None,
+            start_seq=entries[0]["seq"] if entries else 0, checkpoint=checkpoint,
+            allow_empty=False)
     head = index.get("head", {})
-    report = verify_chain(
-        ((f"{e['seq']:012d}.json", e) for e in entries), trust, start_prev=None,
-        start_seq=entries[0]["seq"] if entries else 0, checkpoint=checkpoint,
-        anchors=[("head recorded in evidence.json",
-                  (int(head.get("seq", -1)), str(head.get("entry_hash", ""))))])
     if (report.head_seq, report.head_hash) != (head.get("seq"), head.get("entry_hash")):
-        raise IntegrityError("evidence.json names another ledger head than the excerpt's")
+        raise IntegrityError("evidence file evidence.json names another ledger head than the "
+                             "excerpt's")
     pack.same("ledger/proof.json", _json(inclusion_proof(release_id, entries)))
     pack.same("canary.json", _json(canary_record(release_id, entries)))
     summary: dict[str, Any] = {"release_id": release_id, "ledger_entries": report.entries,
@@ -285,13 +305,17 @@ def _verify_signed(pack: _Pack, index: Mapping[str, Any], payload: Mapping[str, 
         if name not in listed or _hash_file(out_dir / name) != r["sha256"]:
             raise IntegrityError(f"evidence file {name} is not the report the ledger signed")
     bundle = (out_dir / "model.sig").read_bytes()
-    statement, fp = open_statement(bundle, trust, "model signature bundle", OMS_PREDICATE_TYPE)
-    root = statement["subject"][0]["digest"]["sha256"]
-    prov = verify_provenance(out_dir / "provenance.json", keys, revoked, release_id=release_id)
-    sig_refs = [b for b in prov.statement["predicate"]["runDetails"].get("byproducts", [])
-                if b.get("name") == "model-signature"]
-    if sig_refs and sig_refs[0]["digest"]["sha256"] != hashlib.sha256(bundle).hexdigest():
-        raise IntegrityError("the provenance names another model signature bundle")
+    with _about("model.sig"):
+        statement, fp = open_statement(bundle, trust, "model signature bundle",
+                                       OMS_PREDICATE_TYPE)
+        root = statement["subject"][0]["digest"]["sha256"]
+    with _about("provenance.json"):
+        prov = verify_provenance(out_dir / "provenance.json", keys, revoked,
+                                 release_id=release_id)
+        sig_refs = [b for b in prov.statement["predicate"]["runDetails"].get("byproducts", [])
+                    if b.get("name") == "model-signature"]
+        if sig_refs and sig_refs[0]["digest"]["sha256"] != hashlib.sha256(bundle).hexdigest():
+            raise IntegrityError("the provenance names another model signature bundle")
     sboms = _verify_sboms(pack, prov.statement, listed)
     pseudo_name = PSEUDO_REPORT if PSEUDO_REPORT in listed else None
     pack.same("dpia.json", _json(build_dpia(
@@ -301,7 +325,8 @@ def _verify_signed(pack: _Pack, index: Mapping[str, Any], payload: Mapping[str, 
     model_file = str(index.get("model_file", ""))
     model = model_path or (out_dir / model_file if model_file in listed else None)
     if model is not None:
-        verified = verify_model(model, out_dir / "model.sig", keys, revoked)
+        with _about(model.name if model_path is None else str(model)):
+            verified = verify_model(model, out_dir / "model.sig", keys, revoked)
         summary["model_verified"] = verified.model_name
     else:
         recorded = index.get("model", {})
