@@ -35,6 +35,7 @@ from medpipe.workers import (
     cli_codec,
     cli_dev,
     cli_keys,
+    cli_offboard,
     cli_pseudo,
     cli_sign,
     cli_spec,
@@ -271,6 +272,7 @@ for _command in cli_canary.COMMANDS:
 # keys (BYOK/BYOHSM), the Web UI's codec server, signatures, evidence and the ledger
 main.add_command(cli_keys.keys)
 main.add_command(cli_spec.spec_group)
+main.add_command(cli_offboard.offboard_command)
 main.add_command(cli_codec.codec_server)
 main.add_command(cli_codec.codec_rotate)
 for _command in cli_sign.COMMANDS:
