@@ -14,6 +14,9 @@ against the ledger), and writes::
     DIR/reports/<name>          pseudonymization / validation reports (counts only)
     DIR/sboms/<sha256>.cdx.json CycloneDX SBOM of every worker runtime named in provenance
     DIR/canary.json             deployment outcome, canary verdict, rollbacks (from the ledger)
+    DIR/offboarding.json        certificates of destruction covering the release, once it was
+                                offboarded (its artifacts are then no longer fetched: they were
+                                returned to the customer and destroyed)
     DIR/dpia.json               DPIA record generated from the release (activities/signing/dpia.py)
     DIR/ledger/entries.jsonl    the chain from the release's first entry to the head
     DIR/ledger/checkpoint.json  the newest signed head checkpoint
@@ -47,6 +50,7 @@ from medpipe.activities.signing.provenance import verify_provenance
 from medpipe.activities.storage.base import open_store
 from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.errors import IntegrityError, InvalidInput, MedpipeError, NotFound
+from medpipe.contracts.ledger import LedgerReport
 
 PSEUDO_REPORT = "reports/pseudonymize-report"
 _DEPLOY_KINDS = ("deployed", "rolled-back", "canary-verdict", "canary-paused", "drift-alert")
@@ -111,6 +115,14 @@ def canary_record(release_id: str, entries: Iterable[Mapping[str, Any]]) -> dict
             "rolled_back": any(e["kind"] == "rolled-back" for e in events)}
 
 
+def offboarding_record(release_id: str,
+                       entries: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The certificate(s) of destruction covering the release, if it was offboarded."""
+    certs = [{"seq": e["seq"], "at": e["at"], **e["payload"]} for e in entries
+             if e["kind"] == "offboarded" and release_id in e["payload"].get("releases", [])]
+    return {"release_id": release_id, "certificates": certs} if certs else None
+
+
 def inclusion_proof(release_id: str, entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The release's entries and the hash path from each to the head (the excerpt's links)."""
     return {"release_id": release_id, "method": "sha256 hash chain: entry[i+1].prev_hash == "
@@ -144,7 +156,11 @@ def write_evidence(ledger: Ledger, release_id: str, out_dir: Path,
     files: dict[str, bytes] = {}
     index: dict[str, Any] = {"release_id": release_id, "signed": bool(signed)}
     digests: dict[str, str] = {}
-    if signed:
+    offboarded = offboarding_record(release_id, entries)
+    if offboarded is not None:  # artifacts returned and destroyed: the certificate instead
+        files["offboarding.json"] = _json(offboarded)
+        index["offboarded"] = True
+    if signed and offboarded is None:
         payload = signed[-1]["payload"]
         files["model.sig"] = _fetch(payload["bundle"])
         files["provenance.json"] = _fetch(payload["provenance"])
@@ -263,18 +279,22 @@ def verify_evidence(out_dir: Path, trusted_keys: Iterable[bytes], revoked: Itera
         with _about(name):
             if key_fingerprint((out_dir / name).read_bytes()) != name[5:-4]:
                 raise IntegrityError(f"evidence file {name} holds another key than its name says")
-    checkpoint = None
+    with _about("ledger/entries.jsonl"):
+        lines = (out_dir / "ledger" / "entries.jsonl").read_text().splitlines()
+        entries = [json.loads(line) for line in lines if line.strip()]
+
+        def chain(checkpoint: Mapping[str, Any] | None = None) -> LedgerReport:
+            return verify_chain(
+                ((f"{e['seq']:012d}.json", e) for e in entries), trust, start_prev=None,
+                start_seq=entries[0]["seq"] if entries else 0, checkpoint=checkpoint,
+                allow_empty=False)
+
+        report = chain()
     if "ledger/checkpoint.json" in listed:
         with _about("ledger/checkpoint.json"):
             checkpoint = pack.json("ledger/checkpoint.json")
             checkpoint_anchor(checkpoint, trust)
-    with _about("ledger/entries.jsonl"):
-        lines = (out_dir / "ledger" / "entries.jsonl").read_text().splitlines()
-        entries = [json.loads(line) for line in lines if line.strip()]
-        report = verify_chain(
-            ((f"{e['seq']:012d}.json", e) for e in entries), trust, start_prev=None,
-            start_seq=entries[0]["seq"] if entries else 0, checkpoint=checkpoint,
-            allow_empty=False)
+            report = chain(checkpoint)
     head = index.get("head", {})
     if (report.head_seq, report.head_hash) != (head.get("seq"), head.get("entry_hash")):
         raise IntegrityError("evidence file evidence.json names another ledger head than the "
@@ -283,6 +303,16 @@ def verify_evidence(out_dir: Path, trusted_keys: Iterable[bytes], revoked: Itera
     pack.same("canary.json", _json(canary_record(release_id, entries)))
     summary: dict[str, Any] = {"release_id": release_id, "ledger_entries": report.entries,
                                "head_seq": report.head_seq, "head_hash": report.head_hash}
+    offboarded = offboarding_record(release_id, entries)
+    if offboarded is not None or "offboarding.json" in listed:
+        if offboarded is None or "offboarding.json" not in listed:
+            raise IntegrityError("evidence file offboarding.json does not match the ledger's "
+                                 "certificates of destruction")
+        pack.same("offboarding.json", _json(offboarded))
+        summary["offboarded"] = [{"seq": c["seq"], "manifest_sha256": c["manifest_sha256"],
+                                  "keys_destroyed": c["keys_destroyed"]}
+                                 for c in offboarded["certificates"]]
+        return summary
     signed = [e for e in entries if e["release_id"] == release_id and e["kind"] == "signed"]
     if not signed:
         summary["signed"] = False

@@ -16,9 +16,11 @@ from click.testing import CliRunner
 from medpipe.activities.keys import shared_provider
 from medpipe.activities.pseudonymize.activity import SealedVaultStore
 from medpipe.activities.sealed import open_plain, store_sealed
+from medpipe.activities.signing.evidence import verify_evidence, write_evidence
 from medpipe.activities.signing.ledger import open_ledger
 from medpipe.activities.storage.base import open_store
 from medpipe.contracts.artifacts import ArtifactRef
+from medpipe.contracts.errors import IntegrityError
 from medpipe.contracts.placement import Fleet
 from medpipe.workers.cli_offboard import offboard_command
 from medpipe.workers.config import StackConfig
@@ -89,6 +91,20 @@ def test_model_offboarding_returns_destroys_and_certifies(tmp_path: Path) -> Non
     assert ledger.verify([pub(fleet)]).entries == 3
     assert json.loads((target / "certificate-of-destruction.json").read_text())[
         "ledger"]["seq"] == entry.seq
+    # the release's evidence now carries the certificate (its artifacts are gone)
+    pack = tmp_path / "pack"
+    write_evidence(ledger, "release-risk-1", pack, [pub(fleet)])
+    summary = verify_evidence(pack, [pub(fleet)])
+    assert summary["offboarded"][0]["seq"] == entry.seq
+    doc = json.loads((pack / "offboarding.json").read_text())
+    doc["certificates"][0]["keys_destroyed"] = ["pretend"]
+    (pack / "offboarding.json").write_text(json.dumps(doc))
+    index = json.loads((pack / "evidence.json").read_text())
+    index["files"]["offboarding.json"] = hashlib.sha256(
+        (pack / "offboarding.json").read_bytes()).hexdigest()
+    (pack / "evidence.json").write_text(json.dumps(index))
+    with pytest.raises(IntegrityError, match="offboarding.json"):
+        verify_evidence(pack, [pub(fleet)])
 
 
 def test_failed_export_deletes_nothing(tmp_path: Path) -> None:
