@@ -37,6 +37,7 @@ from medpipe.workers import (
     cli_keys,
     cli_offboard,
     cli_pseudo,
+    cli_roster,
     cli_sign,
     cli_spec,
 )
@@ -273,6 +274,8 @@ for _command in cli_canary.COMMANDS:
 main.add_command(cli_keys.keys)
 main.add_command(cli_spec.spec_group)
 main.add_command(cli_offboard.offboard_command)
+for _command in cli_roster.COMMANDS:
+    main.add_command(_command)
 main.add_command(cli_codec.codec_server)
 main.add_command(cli_codec.codec_rotate)
 for _command in cli_sign.COMMANDS:
