@@ -7,6 +7,7 @@ that did the work, not from what the workflow hoped.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass, field
@@ -14,7 +15,10 @@ from functools import cached_property
 
 from medpipe.activities.storage.base import ObjectStore, open_store
 from medpipe.activities.tls import TLSSettings
+from medpipe.contracts.errors import MedpipeError
 from medpipe.contracts.placement import RanOn, WorkerProfile
+
+log = logging.getLogger("medpipe.worker")
 
 
 @dataclass
@@ -35,23 +39,33 @@ class WorkerContext:
     ingest_rate_limit: float | None = None
     source_tls: TLSSettings = field(default_factory=TLSSettings)
     gateway_tls: TLSSettings | None = None
+    _sbom_uri: str = field(default="", init=False, repr=False)
 
     @property
     def worker_id(self) -> str:
         """Unique id of this worker process."""
         return f"{self.profile.name}@{self.host}:{os.getpid()}"
 
-    @cached_property
+    @property
     def sbom(self) -> tuple[str, str]:
-        """(SHA-256, URI) of this runtime's SBOM, stored in this worker's bucket on first use.
+        """(SHA-256, URI) of this runtime's SBOM, stored in this worker's bucket once.
 
-        ``medpipe worker`` calls it at start; anything else that builds a
-        context (tests, embedded workers) gets it at its first stage result.
+        ``medpipe worker`` stores it at start; a context built otherwise (tests,
+        embedded workers) at its first stage result. The digest never depends on
+        storage: when the bucket does not answer, the URI is "" (and the store is
+        retried next time) rather than failing a stage, or a registry step on a
+        control worker, over its SBOM. Evidence then refuses the missing SBOM.
         """
         from medpipe.activities.sbom import runtime_sbom, store_sbom
 
         sbom = runtime_sbom("worker")
-        return sbom.sha256, store_sbom(self.store, sbom)
+        if not self._sbom_uri:
+            try:
+                self._sbom_uri = store_sbom(self.store, sbom)
+            except MedpipeError as e:
+                log.warning("SBOM %s not stored yet (%s)", sbom.sha256[:12], e)
+                return sbom.sha256, ""
+        return sbom.sha256, self._sbom_uri
 
     @cached_property
     def store(self) -> ObjectStore:

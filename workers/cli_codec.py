@@ -30,13 +30,14 @@ def _codec(key_uri: str, kek: str, keyring: str | None) -> EncryptionCodec:
     return EncryptionCodec.open(directory, open_provider(key_uri), kek)
 
 
-def _ledger(ledger_uri: str | None, key_uri: str, signing_key: str) -> Ledger | None:
+def _ledger(ledger_uri: str | None, key_uri: str, signing_key: str,
+            checkpoint_uri: str | None = None) -> Ledger | None:
     if not ledger_uri:
         return None
     from medpipe.activities.keys.base import open_provider
-    from medpipe.activities.storage.base import open_store
+    from medpipe.activities.signing.ledger import open_ledger
 
-    return Ledger(open_store(ledger_uri), open_provider(key_uri), signing_key)
+    return open_ledger(ledger_uri, checkpoint_uri or "", open_provider(key_uri), signing_key)
 
 
 _key_uri = click.option("--key-uri", envvar="MEDPIPE_CODEC_KEY_URI", required=True,
@@ -73,6 +74,8 @@ _keyring = click.option("--keyring", envvar="MEDPIPE_CODEC_KEYRING", default=Non
                    "the codec endpoint then under /codec: one origin, one login.")
 @click.option("--ledger-uri", envvar="MEDPIPE_LEDGER_URI", default=None,
               help="Also append the audit records to this provenance ledger (batched).")
+@click.option("--ledger-checkpoint-uri", envvar="MEDPIPE_LEDGER_CHECKPOINT_URI", default=None,
+              help="Bucket of the ledger's head checkpoints (fleet.ledger_checkpoint_uri).")
 @click.option("--signing-key", default="medpipe-signing", show_default=True,
               help="Ledger signing key id in the --key-uri provider.")
 @click.option("--session-hours", type=float, default=8.0, show_default=True,
@@ -85,8 +88,8 @@ def codec_server(host: str, port: int, token_env: str, ui_origins: tuple[str, ..
                  namespaces: tuple[str, ...], tls_cert: str | None, tls_key: str | None,
                  client_ca: str | None, oidc_issuer: str | None, oidc_audience: str | None,
                  oidc_ca: str | None, audit_log: str | None, ui_upstream: str | None,
-                 ledger_uri: str | None, signing_key: str, session_hours: float,
-                 key_uri: str, kek: str, keyring: str | None) -> None:
+                 ledger_uri: str | None, ledger_checkpoint_uri: str | None, signing_key: str,
+                 session_hours: float, key_uri: str, kek: str, keyring: str | None) -> None:
     """Serve /encode and /decode for the Temporal Web UI (authorized staff only)."""
     from medpipe.workers.oidc import OIDCSettings
 
@@ -112,7 +115,8 @@ def codec_server(host: str, port: int, token_env: str, ui_origins: tuple[str, ..
                              namespaces=set(namespaces) if namespaces else None, oidc=oidc,
                              audit_log=Path(audit_log) if audit_log else None,
                              session_ttl_s=session_hours * 3600, ui_upstream=ui_upstream,
-                             ledger=_ledger(ledger_uri, key_uri, signing_key))
+                             ledger=_ledger(ledger_uri, key_uri, signing_key,
+                                            ledger_checkpoint_uri))
     except InvalidInput as e:
         raise click.UsageError(e.message) from None
     except MedpipeError as e:

@@ -190,7 +190,9 @@ def codec_server_child(config: StackConfig, logs: Path) -> Child | None:
                                   config.fleet.keys.key_uri, "--kek", CODEC_KEK_ID,
                                   "--keyring", config.home,
                                   *(["--ledger-uri", config.fleet.ledger_uri, "--signing-key",
-                                     config.fleet.keys.signing_key_id]
+                                     config.fleet.keys.signing_key_id,
+                                     "--ledger-checkpoint-uri",
+                                     config.fleet.ledger_checkpoint_uri]
                                     if config.fleet.ledger_uri.startswith("file://") else [])],
                  logs / "codec-server.log",
                  env={"MEDPIPE_HOME": config.home,

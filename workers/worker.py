@@ -26,7 +26,6 @@ from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
 from medpipe.activities.registry import RegistryActivities
 from medpipe.activities.signing.sign import SignActivities
 from medpipe.activities.validate import ValidateActivities
-from medpipe.contracts.errors import MedpipeError
 from medpipe.contracts.placement import Fleet, WorkerProfile
 from medpipe.workers.client import connect
 from medpipe.workers.config import StackConfig
@@ -103,11 +102,10 @@ async def run_worker(config: StackConfig, profile: WorkerProfile, *,
     ctx = WorkerContext(profile=profile, ingest_rate_limit=ingest_rate_limit,
                         source_tls=config.source_tls,
                         gateway_tls=config.gateway_tls if config.gateway_tls.enabled else None)
-    try:  # the SBOM of this runtime, stored once per digest; stage results name it
-        sbom_sha256, sbom_uri = await asyncio.to_thread(lambda: ctx.sbom)
-        log.info("worker SBOM %s at %s", sbom_sha256, sbom_uri)
-    except MedpipeError as e:  # store unreachable: retried at the first stage result
-        log.warning("worker SBOM not stored yet (%s); will retry with the first stage", e)
+    # the SBOM of this runtime, stored once per digest (retried at the first stage if the
+    # bucket does not answer yet); stage results name it
+    sbom_sha256, sbom_uri = await asyncio.to_thread(lambda: ctx.sbom)
+    log.info("worker SBOM %s at %s", sbom_sha256, sbom_uri or "(not stored yet)")
     workers = build_workers(client, ctx, config.fleet, control=control)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
