@@ -10,8 +10,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 # The volumes mount here: created and owned by the image's user, so that a fresh named
 # volume (which copies the mount point's owner) is writable by uid 10001, not root-owned.
 RUN useradd --create-home --uid 10001 medpipe \
-    && mkdir -p /data/medpipe /data/buckets \
-    && chown 10001:10001 /data/medpipe /data/buckets
+    && mkdir -p /data/medpipe /data/buckets /data/ledger-checkpoints \
+    && chown 10001:10001 /data/medpipe /data/buckets /data/ledger-checkpoints
 WORKDIR /app
 COPY requirements/all.txt ./requirements/all.txt
 RUN pip install --require-hashes -r requirements/all.txt
@@ -24,7 +24,7 @@ COPY activities ./activities
 COPY workers ./workers
 COPY medpipe ./medpipe
 RUN pip install --no-deps .
-VOLUME ["/data/medpipe", "/data/buckets"]
+VOLUME ["/data/medpipe", "/data/buckets", "/data/ledger-checkpoints"]
 ENTRYPOINT ["medpipe"]
 CMD ["worker", "--profile", "aws/us-east-1"]
 
