@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
+import socket
 from pathlib import Path
 
 import httpx
@@ -151,7 +151,9 @@ def test_metrics_exposed_per_slot(public: httpx.Client, loaded: httpx.Client) ->
 
 def test_plain_asyncio_h11_has_no_nagle_stall(tmp_path: Path, pki: TestPKI,
                                               models: Models) -> None:
-    """Without uvloop/httptools, small responses must not wait on delayed ACKs (~40 ms)."""
+    """Without uvloop/httptools, small responses must not wait on delayed ACKs (~40 ms):
+    the accepted connection has TCP_NODELAY, so the response's writes leave at once.
+    (The latency itself is measured by the gateway benchmark, not asserted here.)"""
     gateway = Gateway(MODEL_NAME, unsigned_loader(tmp_path, models))
     srv = GatewayServer(gateway, "127.0.0.1", 0, 0,
                         AdminTLS(pki.server_cert, pki.server_key, pki.ca_cert), http="h11")
@@ -162,15 +164,15 @@ def test_plain_asyncio_h11_has_no_nagle_stall(tmp_path: Path, pki: TestPKI,
         assert r.status_code == 200, r.text
         conn = http.client.HTTPConnection("127.0.0.1", srv.port)
         body = json.dumps(infer_body(ROWS)).encode()
-        took = []
-        for _ in range(30):
-            t0 = time.perf_counter()
+        for _ in range(5):  # one keep-alive connection, as a client reuses it
             conn.request("POST", f"/v2/models/{MODEL_NAME}/infer", body,
                          {"content-type": "application/json"})
             assert conn.getresponse().read()
-            took.append(time.perf_counter() - t0)
+        connections = list(srv._public.server_state.connections)
+        assert len(connections) == 1
+        accepted = connections[0].transport.get_extra_info("socket")
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
         conn.close()
-        assert sorted(took)[15] < 0.02, f"median {sorted(took)[15] * 1000:.1f} ms"
     finally:
         srv.join()
 
