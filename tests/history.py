@@ -32,6 +32,8 @@ class ActivityRun:
     """One scheduling of an activity and what became of it, in history order."""
 
     queue: str
+    scheduled_id: int
+    last_id: int = 0
     events: list[str] = field(default_factory=list)
     failure_type: str | None = None
     timeout: str | None = None
@@ -45,7 +47,8 @@ def activity_runs(events: list[HistoryEvent], activity_type: str) -> list[Activi
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             a = e.activity_task_scheduled_event_attributes
             if a.activity_type.name == activity_type:
-                runs[e.event_id] = ActivityRun(queue=a.task_queue.name)
+                runs[e.event_id] = ActivityRun(queue=a.task_queue.name,
+                                               scheduled_id=e.event_id, last_id=e.event_id)
             continue
         ending = _ENDINGS.get(e.event_type)
         if ending is None:
@@ -55,6 +58,7 @@ def activity_runs(events: list[HistoryEvent], activity_type: str) -> list[Activi
         if run is None:
             continue
         run.events.append(ending[1])
+        run.last_id = e.event_id
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
             run.attempt = attrs.attempt
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
@@ -63,6 +67,12 @@ def activity_runs(events: list[HistoryEvent], activity_type: str) -> list[Activi
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
             run.timeout = TimeoutType.Name(attrs.failure.timeout_failure_info.timeout_type)
     return list(runs.values())
+
+
+def timers_between(events: list[HistoryEvent], first: int, last: int) -> int:
+    """How many timers the workflow started between two event ids (a wait, a backoff)."""
+    return sum(1 for e in events if first < e.event_id < last
+               and e.event_type == EventType.EVENT_TYPE_TIMER_STARTED)
 
 
 async def history_events(handle: WorkflowHandle[Any, Any]) -> list[HistoryEvent]:

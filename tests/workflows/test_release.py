@@ -17,8 +17,9 @@ from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
-from medpipe.contracts.placement import ResidencyPolicy
+from medpipe.contracts.placement import Fleet, ResidencyPolicy
 from medpipe.contracts.release import (
+    ActivityName,
     FailoverCause,
     ReleaseState,
     ReleaseStatus,
@@ -26,7 +27,9 @@ from medpipe.contracts.release import (
     StageOutcome,
 )
 from medpipe.workers.devserver import TemporalDevServer
+from tests.history import activity_runs, history_events, timers_between
 from tests.support import (
+    FAST,
     make_fleet,
     make_request,
     running_workers,
@@ -41,6 +44,11 @@ pytestmark = pytest.mark.asyncio
 
 def stage(status: ReleaseStatus, name: Stage):  # type: ignore[no-untyped-def]
     return next(s for s in status.stages if s.stage is name)
+
+
+def queue(fleet: Fleet, profile: str) -> str:
+    """The CPU activity queue of ``profile``."""
+    return fleet.find(profile).queues(fleet.queue_prefix)[0]
 
 
 async def test_full_release_records_placement_and_metrics(
@@ -82,25 +90,41 @@ async def test_no_worker_on_first_queue_fails_over(
         client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
     fleet = make_fleet(tmp_path)
     async with running_workers(client, fleet, ["azure/eastus"]):
-        status = await (await start(client, make_request(fleet, sample))).result()
+        handle = await start(client, make_request(fleet, sample))
+        status = await handle.result()
+        events = await history_events(handle)
     ingest = stage(status, Stage.INGEST)
     assert ingest.ran_on.cloud == "azure"
     fo = ingest.failovers[0]
     assert fo.cause is FailoverCause.NO_WORKER
-    assert fo.from_queue.endswith("aws.us-east-1.cpu") and fo.to_queue.endswith("azure.eastus.cpu")
-    assert 1.4 <= fo.seconds < 5
+    aws, azure = queue(fleet, "aws/us-east-1"), queue(fleet, "azure/eastus")
+    assert (fo.from_queue, fo.to_queue) == (aws, azure)
+    assert fo.seconds >= FAST.schedule_to_start_s  # it waited for the timeout, not less
+    # in order: never picked up on aws (schedule-to-start timeout), then run on azure
+    runs = activity_runs(events, ActivityName.INGEST)
+    assert [(r.queue, r.events, r.timeout) for r in runs] == [
+        (aws, ["timed out"], "TIMEOUT_TYPE_SCHEDULE_TO_START"),
+        (azure, ["started", "completed"], None)]
 
 
 async def test_provider_unavailable_fails_over(
         client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
     fleet = make_fleet(tmp_path, missing=["aws/us-east-1"])
     async with running_workers(client, fleet, ["aws/us-east-1", "azure/eastus"]):
-        status = await (await start(client, make_request(fleet, sample))).result()
+        handle = await start(client, make_request(fleet, sample))
+        status = await handle.result()
+        events = await history_events(handle)
     ingest = stage(status, Stage.INGEST)
     assert ingest.ran_on.cloud == "azure"
     assert ingest.failovers[0].cause is FailoverCause.PROVIDER_UNAVAILABLE
     assert "not reachable" in ingest.failovers[0].detail
-    assert ingest.failovers[0].seconds < 1.0
+    # at once: one failed attempt on aws (not retried, no timeout waited for), then azure
+    assert ingest.attempts == 2
+    runs = activity_runs(events, ActivityName.INGEST)
+    assert [(r.queue, r.events, r.failure_type) for r in runs] == [
+        (queue(fleet, "aws/us-east-1"), ["started", "failed"], "ProviderUnavailable"),
+        (queue(fleet, "azure/eastus"), ["started", "completed"], None)]
+    assert timers_between(events, runs[0].last_id, runs[1].scheduled_id) == 0  # no backoff
 
 
 async def test_gpu_worker_without_cuda_degrades_to_cpu(

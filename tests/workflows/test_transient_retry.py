@@ -34,7 +34,7 @@ from medpipe.contracts.release import (
     StageOutcome,
 )
 from medpipe.workers.worker import activities_for, control_worker
-from tests.history import activity_runs, history_events
+from tests.history import activity_runs, history_events, timers_between
 from tests.support import FAST, make_fleet, make_request, start, status_of
 
 pytestmark = pytest.mark.asyncio
@@ -104,6 +104,7 @@ async def test_a_transient_error_is_retried_on_the_same_queue(
     assert [(r.queue, r.events, r.failure_type) for r in runs] == [
         (queue, ["started", "failed"], ErrorType.TRANSIENT),
         (queue, ["started", "completed"], None)]
+    assert timers_between(events, runs[0].last_id, runs[1].scheduled_id) == 1  # one backoff
 
 
 async def test_transient_errors_beyond_the_bound_fail_the_stage(
