@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from medpipe.workers.client import data_converter
 from medpipe.workers.devserver import TemporalDevServer
+from tests.gateways import GatewayPKI, GatewayProcess, gateways
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +36,16 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from medpipe.workers.sample import write_sample
 
     return write_sample(tmp_path_factory.mktemp("sample"), patients=400, visits=3)
+
+
+@pytest.fixture(scope="session")
+def gateway_pki(tmp_path_factory: pytest.TempPathFactory) -> GatewayPKI:
+    """Admin mTLS material for the in-process gateways of canary tests."""
+    return GatewayPKI.create(tmp_path_factory.mktemp("gw-pki"))
+
+
+@pytest.fixture()
+def canary_gateways(gateway_pki: GatewayPKI, tmp_path: Path) -> Iterator[list[GatewayProcess]]:
+    """Two real gateways (aws, azure) serving model ``risk``, stopped afterwards."""
+    with gateways(["gw-aws", "gw-azure"], "risk", gateway_pki, tmp_path / "gw") as procs:
+        yield procs

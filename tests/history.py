@@ -75,6 +75,25 @@ def timers_between(events: list[HistoryEvent], first: int, last: int) -> int:
                and e.event_type == EventType.EVENT_TYPE_TIMER_STARTED)
 
 
+def timers(events: list[HistoryEvent]) -> list[tuple[float, str]]:
+    """Every timer the workflow started: (seconds, ``fired`` | ``canceled`` | ``pending``)."""
+    started: dict[int, list[Any]] = {}
+    for e in events:
+        if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+            seconds = e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+            started[e.event_id] = [seconds.total_seconds(), "pending"]
+        elif e.event_type == EventType.EVENT_TYPE_TIMER_FIRED:
+            started[e.timer_fired_event_attributes.started_event_id][1] = "fired"
+        elif e.event_type == EventType.EVENT_TYPE_TIMER_CANCELED:
+            started[e.timer_canceled_event_attributes.started_event_id][1] = "canceled"
+    return [(seconds, outcome) for seconds, outcome in started.values()]
+
+
+def event_types(events: list[HistoryEvent]) -> list[str]:
+    """The events' type names without the prefix, e.g. ``WORKFLOW_EXECUTION_UPDATE_COMPLETED``."""
+    return [EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in events]
+
+
 async def history_events(handle: WorkflowHandle[Any, Any]) -> list[HistoryEvent]:
     """The workflow's history events, oldest first."""
     return list((await handle.fetch_history()).events)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,31 +17,16 @@ from medpipe.contracts.canary import (
     CanaryStatus,
     RollbackRequest,
     Verdict,
-    canary_id,
 )
-from medpipe.contracts.placement import Fleet
-from medpipe.contracts.release import ReleaseRequest, ReleaseState, Stage
+from medpipe.contracts.release import ReleaseState, Stage
 from medpipe.workers.sample import FEATURES, build_model
-from tests.gateways import GatewayPKI, GatewayProcess, feature_rows, gateways, traffic
-from tests.support import make_fleet, make_request, running_workers, start, wait_until
+from tests.canary import canary_handle, fleet_with, release, wait_for_state
+from tests.gateways import GatewayPKI, GatewayProcess, feature_rows, traffic
+from tests.history import event_types, history_events, timers
+from tests.support import make_request, running_workers, start, wait_until
 
 pytestmark = pytest.mark.asyncio
 FAST = CanaryPlan(steps=(50, 100), bake_s=1.0, min_requests=5, max_extensions=2, guard_s=0)
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> GatewayPKI:
-    return GatewayPKI.create(tmp_path_factory.mktemp("gw-pki"))
-
-
-@pytest.fixture()
-def gws(pki: GatewayPKI, tmp_path: Path) -> Iterator[list[GatewayProcess]]:
-    with gateways(["gw-aws", "gw-azure"], "risk", pki, tmp_path / "gw") as procs:
-        yield procs
-
-
-def fleet_with(tmp_path: Path, gws: list[GatewayProcess]) -> Fleet:
-    return make_fleet(tmp_path).model_copy(update={"gateways": tuple(g.target for g in gws)})
 
 
 def inverted_model(tmp_path: Path) -> Path:
@@ -53,23 +36,16 @@ def inverted_model(tmp_path: Path) -> Path:
     return path
 
 
-async def release(client: Client, request: ReleaseRequest) -> object:
-    return await (await start(client, request)).result()
-
-
-def canary_handle(client: Client, request: ReleaseRequest):  # type: ignore[no-untyped-def]
-    return client.get_workflow_handle(canary_id(request.release_id), result_type=CanaryStatus)
-
-
 async def test_first_release_is_an_initial_deployment_then_a_canary_promotes(
-        client: Client, tmp_path: Path, sample: dict[str, Path], pki: GatewayPKI,
-        gws: list[GatewayProcess]) -> None:
+        client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
+        canary_gateways: list[GatewayProcess]) -> None:
+    gws = canary_gateways
     fleet = fleet_with(tmp_path, gws)
     rows = feature_rows(sample["dataset"])
     v1 = make_request(fleet, sample, canary=FAST)
     v2 = make_request(fleet, sample, canary=FAST, model_uri=sample["model_v2"].as_uri(),
                       thresholds={"max_auroc_drop": 0.5})
-    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=pki.client):
+    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
         first = await release(client, v1)
         assert first.canary.initial_deploy and first.canary.state is CanaryState.PROMOTED
         assert all(g.gateway.stable.version == v1.version for g in gws)
@@ -89,14 +65,15 @@ async def test_first_release_is_an_initial_deployment_then_a_canary_promotes(
 
 
 async def test_a_model_that_shifts_predictions_is_rolled_back_automatically(
-        client: Client, tmp_path: Path, sample: dict[str, Path], pki: GatewayPKI,
-        gws: list[GatewayProcess]) -> None:
+        client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
+        canary_gateways: list[GatewayProcess]) -> None:
+    gws = canary_gateways
     fleet = fleet_with(tmp_path, gws)
     rows = feature_rows(sample["dataset"])
     v1 = make_request(fleet, sample, canary=FAST)
     bad = make_request(fleet, sample, canary=FAST, model_uri=inverted_model(tmp_path).as_uri(),
                        thresholds={"max_auroc_drop": 1.0})
-    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=pki.client):
+    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
         await release(client, v1)
         async with traffic([g.target.public_url for g in gws], "risk", rows):
             with pytest.raises(WorkflowFailureError) as info:
@@ -112,57 +89,59 @@ async def test_a_model_that_shifts_predictions_is_rolled_back_automatically(
 
 
 async def test_rollback_update_interrupts_a_bake_and_returns_after_weight_zero(
-        client: Client, tmp_path: Path, sample: dict[str, Path], pki: GatewayPKI,
-        gws: list[GatewayProcess]) -> None:
+        client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
+        canary_gateways: list[GatewayProcess]) -> None:
+    gws = canary_gateways
     fleet = fleet_with(tmp_path, gws)
     v1 = make_request(fleet, sample, canary=FAST)
     slow = CanaryPlan(steps=(10, 100), bake_s=300, min_requests=0, guard_s=0)
     v2 = make_request(fleet, sample, canary=slow, model_uri=sample["model_v2"].as_uri(),
                       thresholds={"max_auroc_drop": 0.5})
-    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=pki.client):
+    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
         await release(client, v1)
         parent = await start(client, v2)
         handle = canary_handle(client, v2)
 
-        async def baking() -> bool:
-            try:
-                st = await handle.query("status", result_type=CanaryStatus)
-            except Exception:
-                return False
-            return st.state is CanaryState.BAKING
-
-        await wait_until(baking, timeout=60)
+        await wait_for_state(handle, CanaryState.BAKING)
         assert all(g.gateway.weight == 10 for g in gws)
         with pytest.raises(WorkflowUpdateFailedError):  # validated: a reason is required
             await handle.execute_update("rollback", {"reason": " ", "incident": "INC-1"},
                                         result_type=CanaryRollbackResult)
-        t0 = time.monotonic()
         result = await handle.execute_update(
             "rollback", RollbackRequest(reason="sepsis alerts spiking", incident="INC-123",
                                         requested_by="oncall"),
             result_type=CanaryRollbackResult)
-        elapsed = time.monotonic() - t0
         assert result.state is CanaryState.ROLLED_BACK
         assert result.canary_weights == {"gw-aws": 0, "gw-azure": 0}
         # confirmed before returning: the gateways already serve 0 % canary
         assert all(g.gateway.weight == 0 and g.gateway.canary is None for g in gws)
-        assert elapsed < 5.0
         with pytest.raises(WorkflowFailureError):
             await parent.result()
     status = await handle.result()
     assert status.rollback.incident == "INC-123" and "oncall" in status.rollback_cause
+    # it interrupted the bake: the 300 s timer was cancelled, never fired, and the update
+    # completed once the rollback's gateway calls had returned
+    events = await history_events(handle)
+    assert (300.0, "canceled") in timers(events)
+    assert not [t for t in timers(events) if t[1] == "fired"]
+    kinds = event_types(events)
+    between = kinds[kinds.index("WORKFLOW_EXECUTION_UPDATE_ACCEPTED"):
+                    kinds.index("WORKFLOW_EXECUTION_UPDATE_COMPLETED")]
+    calls = [k for k in between if k in ("MARKER_RECORDED", "ACTIVITY_TASK_COMPLETED")]
+    assert len(calls) >= len(gws)  # one rollback call per gateway, before the update returned
 
 
 async def test_rollback_after_promotion_restores_the_previous_stable(
-        client: Client, tmp_path: Path, sample: dict[str, Path], pki: GatewayPKI,
-        gws: list[GatewayProcess]) -> None:
+        client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
+        canary_gateways: list[GatewayProcess]) -> None:
+    gws = canary_gateways
     fleet = fleet_with(tmp_path, gws)
     rows = feature_rows(sample["dataset"])
     v1 = make_request(fleet, sample, canary=FAST)
     guarded = FAST.model_copy(update={"guard_s": 120.0})
     v2 = make_request(fleet, sample, canary=guarded, model_uri=sample["model_v2"].as_uri(),
                       thresholds={"max_auroc_drop": 0.5})
-    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=pki.client):
+    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
         await release(client, v1)
         async with traffic([g.target.public_url for g in gws], "risk", rows):
             status = await release(client, v2)
@@ -176,28 +155,22 @@ async def test_rollback_after_promotion_restores_the_previous_stable(
 
 
 async def test_pause_holds_the_step_and_resume_continues(
-        client: Client, tmp_path: Path, sample: dict[str, Path], pki: GatewayPKI,
-        gws: list[GatewayProcess]) -> None:
+        client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
+        canary_gateways: list[GatewayProcess]) -> None:
+    gws = canary_gateways
     fleet = fleet_with(tmp_path, gws)
     rows = feature_rows(sample["dataset"])
     v1 = make_request(fleet, sample, canary=FAST)
     plan = CanaryPlan(steps=(20, 100), bake_s=2.0, min_requests=3, guard_s=0)
     v2 = make_request(fleet, sample, canary=plan, model_uri=sample["model_v2"].as_uri(),
                       thresholds={"max_auroc_drop": 0.5})
-    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=pki.client):
+    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
         await release(client, v1)
         async with traffic([g.target.public_url for g in gws], "risk", rows):
             parent = await start(client, v2)
             handle = canary_handle(client, v2)
 
-            async def baking() -> bool:
-                try:
-                    st = await handle.query("status", result_type=CanaryStatus)
-                except Exception:
-                    return False
-                return st.state is CanaryState.BAKING
-
-            await wait_until(baking, timeout=60)
+            await wait_for_state(handle, CanaryState.BAKING)
             paused = await handle.execute_update("pause", "oncall", result_type=CanaryStatus)
             assert paused.pause_reason == "paused by oncall"
             await asyncio.sleep(3.0)  # longer than the bake: nothing may advance
@@ -211,26 +184,20 @@ async def test_pause_holds_the_step_and_resume_continues(
 
 
 async def test_a_gateway_down_mid_canary_is_reported_and_retried(
-        client: Client, tmp_path: Path, sample: dict[str, Path], pki: GatewayPKI,
-        gws: list[GatewayProcess]) -> None:
+        client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
+        canary_gateways: list[GatewayProcess]) -> None:
+    gws = canary_gateways
     fleet = fleet_with(tmp_path, gws)
     v1 = make_request(fleet, sample, canary=FAST)
     plan = CanaryPlan(steps=(10, 100), bake_s=1.5, min_requests=0, guard_s=0)
     v2 = make_request(fleet, sample, canary=plan, model_uri=sample["model_v2"].as_uri(),
                       thresholds={"max_auroc_drop": 0.5})
-    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=pki.client):
+    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
         await release(client, v1)
         parent = await start(client, v2)
         handle = canary_handle(client, v2)
 
-        async def baking() -> bool:
-            try:
-                st = await handle.query("status", result_type=CanaryStatus)
-            except Exception:
-                return False
-            return st.state is CanaryState.BAKING
-
-        await wait_until(baking, timeout=60)
+        await wait_for_state(handle, CanaryState.BAKING)
         gws[1].stop()  # the azure gateway dies mid-bake
 
         async def reported() -> bool:
