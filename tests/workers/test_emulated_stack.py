@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,3 +171,36 @@ def test_emulated_stack_round_trips_an_object_per_cloud(stack: Stack) -> None:
             continue  # moto is in memory: its bucket is re-created, empty
         store = open_store(p.store_uri)
         assert b"".join(store.get(f"smoke/{p.cloud.value}.bin")) == payload
+
+
+def test_dev_init_creates_the_emulated_buckets_once(stack: Stack, tmp_path: Path) -> None:
+    """`medpipe dev init` on the emulated stack makes each cloud profile's bucket on its
+    emulator; a second run keeps them (and what they hold)."""
+    import sys
+
+    from medpipe.workers.emulators import answers, endpoint
+
+    for port in (stack.ports.s3, stack.ports.gcs, stack.ports.azure):
+        deadline = time.monotonic() + 60
+        while not answers(endpoint(port)):  # init expects its emulators up, as dev up waits
+            assert time.monotonic() < deadline, stack.home
+            time.sleep(0.1)
+    config = tmp_path / "medpipe.yaml"
+    config.write_text(f"emulator_base_port: {stack.ports.s3}\n")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MEDPIPE_")},
+           "MEDPIPE_HOME": str(stack.home), "MEDPIPE_CONFIG": str(config),
+           "MEDPIPE_STORAGE": "emulated"}
+
+    def dev_init() -> None:
+        r = subprocess.run([sys.executable, "-m", "medpipe", "dev", "init"], env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+    dev_init()
+    emulated = [p for p in _profiles(stack.home, stack.ports) if p.cloud is not Cloud.ONPREM]
+    assert {p.store_uri.split("://")[0] for p in emulated} == {"s3", "gs", "azblob"}
+    for p in emulated:  # the bucket exists: it takes an object
+        open_store(p.store_uri).put("kept.txt", [p.cloud.value.encode()])
+    dev_init()
+    for p in emulated:
+        assert b"".join(open_store(p.store_uri).get("kept.txt")) == p.cloud.value.encode()
