@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from medpipe.contracts.canary import CanaryState, CanaryStatus, canary_id
+from medpipe.contracts.canary import CanaryPlan, CanaryState, CanaryStatus, canary_id
 from medpipe.contracts.placement import Fleet
-from medpipe.contracts.release import ReleaseRequest
-from tests.gateways import GatewayProcess
-from tests.support import make_fleet, start, wait_until
+from medpipe.contracts.release import ReleaseRequest, ReleaseStatus
+from tests.gateways import GatewayPKI, GatewayProcess
+from tests.support import make_fleet, make_request, running_workers, start, wait_until
+
+#: The first release of a model: an initial deployment (no canary steps to speak of).
+FIRST = CanaryPlan(steps=(50, 100), bake_s=1.0, min_requests=0, guard_s=0)
 
 
 def fleet_with(tmp_path: Path, gws: list[GatewayProcess]) -> Fleet:
@@ -44,3 +50,32 @@ async def wait_for_state(handle: WorkflowHandle[Any, CanaryStatus], state: Canar
 
     await wait_until(reached, timeout=timeout)
     return seen[-1]
+
+
+@dataclass
+class BakingCanary:
+    """A second version's canary, baking its first step, with the workers running."""
+
+    fleet: Fleet
+    stable: ReleaseRequest
+    candidate: ReleaseRequest
+    parent: WorkflowHandle[Any, ReleaseStatus]
+    handle: WorkflowHandle[Any, CanaryStatus]
+
+
+@contextlib.asynccontextmanager
+async def baking_canary(client: Client, tmp_path: Path, sample: dict[str, Path],
+                        gateway_pki: GatewayPKI, gws: list[GatewayProcess],
+                        plan: CanaryPlan) -> AsyncIterator[BakingCanary]:
+    """Release the sample model to ``gws``, then start its v2 as a canary with ``plan``
+    and return once the first step bakes; the workers run until the block ends."""
+    fleet = fleet_with(tmp_path, gws)
+    v1 = make_request(fleet, sample, canary=FIRST)
+    v2 = make_request(fleet, sample, canary=plan, model_uri=sample["model_v2"].as_uri(),
+                      thresholds={"max_auroc_drop": 0.5})
+    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
+        await release(client, v1)
+        parent = await start(client, v2)
+        handle = canary_handle(client, v2)
+        await wait_for_state(handle, CanaryState.BAKING)
+        yield BakingCanary(fleet, v1, v2, parent, handle)

@@ -14,14 +14,12 @@ from temporalio.client import Client, WorkflowFailureError
 
 from medpipe.contracts.canary import CanaryPlan, CanaryState
 from medpipe.contracts.placement import Fleet
-from medpipe.contracts.release import ReleaseRequest, ReleaseState
+from medpipe.contracts.release import ReleaseState
 from medpipe.workers.devserver import TemporalDevServer
-from tests.canary import canary_handle, fleet_with, release, wait_for_state
+from tests.canary import baking_canary
 from tests.gateways import GatewayPKI, GatewayProcess
-from tests.support import make_request, running_workers, start
 
 pytestmark = pytest.mark.asyncio
-FIRST = CanaryPlan(steps=(50, 100), bake_s=1.0, min_requests=0, guard_s=0)
 #: A command or a result that takes longer than this fails the test instead of hanging it.
 DEADLINE = 90.0
 
@@ -50,32 +48,21 @@ def config_file(tmp_path: Path, fleet: Fleet) -> Path:
     return path
 
 
-def second_version(fleet: Fleet, sample: dict[str, Path], plan: CanaryPlan) -> ReleaseRequest:
-    return make_request(fleet, sample, canary=plan, model_uri=sample["model_v2"].as_uri(),
-                        thresholds={"max_auroc_drop": 0.5})
-
-
 async def test_cli_promote_and_its_refusal(
         client: Client, temporal_server: TemporalDevServer, tmp_path: Path,
         sample: dict[str, Path], gateway_pki: GatewayPKI,
         canary_gateways: list[GatewayProcess]) -> None:
     gws = canary_gateways
-    fleet = fleet_with(tmp_path, gws)
-    config = config_file(tmp_path, fleet)
-    v1 = make_request(fleet, sample, canary=FIRST)
-    v2 = second_version(fleet, sample, CanaryPlan(steps=(10, 50, 100), bake_s=300,
-                                                  min_requests=0, guard_s=120))
-    name = v2.release_id.removeprefix("release-")
-    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
-        await release(client, v1)
-        parent = await start(client, v2)
-        handle = canary_handle(client, v2)
-        await wait_for_state(handle, CanaryState.BAKING)
+    plan = CanaryPlan(steps=(10, 50, 100), bake_s=300, min_requests=0, guard_s=120)
+    async with baking_canary(client, tmp_path, sample, gateway_pki, gws, plan) as canary:
+        config = config_file(tmp_path, canary.fleet)
+        handle, v2 = canary.handle, canary.candidate
+        name = v2.release_id.removeprefix("release-")  # as people type it
         code, out, err = await medpipe(temporal_server, config, "promote", name,
                                        "--by", "dr-oncall")
         assert code == 0, out + err
         assert f"{handle.id} promoting" in out
-        status = await asyncio.wait_for(parent.result(), DEADLINE)  # not the 300 s bake
+        status = await asyncio.wait_for(canary.parent.result(), DEADLINE)  # not the bake
         assert status.state is ReleaseState.SUCCEEDED
         assert status.canary.state is CanaryState.PROMOTED
         assert all(g.gateway.stable.version == v2.version for g in gws)
@@ -90,16 +77,10 @@ async def test_cli_rollback_signal_returns_at_once_and_the_canary_rolls_back(
         sample: dict[str, Path], gateway_pki: GatewayPKI,
         canary_gateways: list[GatewayProcess]) -> None:
     gws = canary_gateways
-    fleet = fleet_with(tmp_path, gws)
-    config = config_file(tmp_path, fleet)
-    v1 = make_request(fleet, sample, canary=FIRST)
-    v2 = second_version(fleet, sample, CanaryPlan(steps=(10, 100), bake_s=300,
-                                                  min_requests=0, guard_s=0))
-    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
-        await release(client, v1)
-        parent = await start(client, v2)
-        handle = canary_handle(client, v2)
-        await wait_for_state(handle, CanaryState.BAKING)
+    plan = CanaryPlan(steps=(10, 100), bake_s=300, min_requests=0, guard_s=0)
+    async with baking_canary(client, tmp_path, sample, gateway_pki, gws, plan) as canary:
+        config = config_file(tmp_path, canary.fleet)
+        handle, v2 = canary.handle, canary.candidate
         code, out, err = await medpipe(
             temporal_server, config, "rollback", v2.release_id, "--reason",
             "alerts doubled", "--incident", "INC-55", "--by", "dr-oncall", "--signal")
@@ -107,7 +88,7 @@ async def test_cli_rollback_signal_returns_at_once_and_the_canary_rolls_back(
         assert f"rollback signalled to {handle.id}" in out
         status = await asyncio.wait_for(handle.result(), DEADLINE)
         with pytest.raises(WorkflowFailureError):
-            await parent.result()
+            await canary.parent.result()
     assert status.state is CanaryState.ROLLED_BACK
     assert status.rollback_cause == "signalled by dr-oncall: alerts doubled"
     assert status.rollback is not None and status.rollback.incident == "INC-55"

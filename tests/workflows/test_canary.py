@@ -20,7 +20,7 @@ from medpipe.contracts.canary import (
 )
 from medpipe.contracts.release import ReleaseState, Stage
 from medpipe.workers.sample import FEATURES, build_model
-from tests.canary import canary_handle, fleet_with, release, wait_for_state
+from tests.canary import baking_canary, canary_handle, fleet_with, release, wait_for_state
 from tests.gateways import GatewayPKI, GatewayProcess, feature_rows, traffic
 from tests.history import event_types, history_events, timers
 from tests.support import make_request, running_workers, start, wait_until
@@ -92,17 +92,9 @@ async def test_rollback_update_interrupts_a_bake_and_returns_after_weight_zero(
         client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
         canary_gateways: list[GatewayProcess]) -> None:
     gws = canary_gateways
-    fleet = fleet_with(tmp_path, gws)
-    v1 = make_request(fleet, sample, canary=FAST)
     slow = CanaryPlan(steps=(10, 100), bake_s=300, min_requests=0, guard_s=0)
-    v2 = make_request(fleet, sample, canary=slow, model_uri=sample["model_v2"].as_uri(),
-                      thresholds={"max_auroc_drop": 0.5})
-    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
-        await release(client, v1)
-        parent = await start(client, v2)
-        handle = canary_handle(client, v2)
-
-        await wait_for_state(handle, CanaryState.BAKING)
+    async with baking_canary(client, tmp_path, sample, gateway_pki, gws, slow) as canary:
+        handle = canary.handle
         assert all(g.gateway.weight == 10 for g in gws)
         with pytest.raises(WorkflowUpdateFailedError):  # validated: a reason is required
             await handle.execute_update("rollback", {"reason": " ", "incident": "INC-1"},
@@ -116,7 +108,7 @@ async def test_rollback_update_interrupts_a_bake_and_returns_after_weight_zero(
         # confirmed before returning: the gateways already serve 0 % canary
         assert all(g.gateway.weight == 0 and g.gateway.canary is None for g in gws)
         with pytest.raises(WorkflowFailureError):
-            await parent.result()
+            await canary.parent.result()
     status = await handle.result()
     assert status.rollback.incident == "INC-123" and "oncall" in status.rollback_cause
     # it interrupted the bake: the 300 s timer was cancelled, never fired, and the update
@@ -187,17 +179,9 @@ async def test_a_gateway_down_mid_canary_is_reported_and_retried(
         client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
         canary_gateways: list[GatewayProcess]) -> None:
     gws = canary_gateways
-    fleet = fleet_with(tmp_path, gws)
-    v1 = make_request(fleet, sample, canary=FAST)
     plan = CanaryPlan(steps=(10, 100), bake_s=1.5, min_requests=0, guard_s=0)
-    v2 = make_request(fleet, sample, canary=plan, model_uri=sample["model_v2"].as_uri(),
-                      thresholds={"max_auroc_drop": 0.5})
-    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
-        await release(client, v1)
-        parent = await start(client, v2)
-        handle = canary_handle(client, v2)
-
-        await wait_for_state(handle, CanaryState.BAKING)
+    async with baking_canary(client, tmp_path, sample, gateway_pki, gws, plan) as canary:
+        handle = canary.handle
         gws[1].stop()  # the azure gateway dies mid-bake
 
         async def reported() -> bool:
@@ -209,4 +193,4 @@ async def test_a_gateway_down_mid_canary_is_reported_and_retried(
         assert st.state is not CanaryState.PROMOTED  # never promoted without every gateway
         gws[1].start()  # it comes back (empty: a fresh process)
         with pytest.raises(WorkflowFailureError):  # the canary cannot load on an empty
-            await asyncio.wait_for(parent.result(), timeout=60)  # stable; it is rolled back
+            await asyncio.wait_for(canary.parent.result(), timeout=60)  # stable; rolled back

@@ -11,34 +11,25 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailed
 
 from medpipe.contracts.canary import CanaryPlan, CanaryState, CanaryStatus, RollbackRequest
 from medpipe.contracts.release import ReleaseState
-from tests.canary import canary_handle, fleet_with, release, wait_for_state
+from tests.canary import baking_canary
 from tests.gateways import GatewayPKI, GatewayProcess
 from tests.history import history_events, timers
-from tests.support import make_request, running_workers, start
 
 pytestmark = pytest.mark.asyncio
 #: A test that waits longer than this for the result is failed, not left hanging.
 DEADLINE = 90.0
-FIRST = CanaryPlan(steps=(50, 100), bake_s=1.0, min_requests=0, guard_s=0)
 
 
 async def test_promote_skips_the_remaining_steps(
         client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
         canary_gateways: list[GatewayProcess]) -> None:
     gws = canary_gateways
-    fleet = fleet_with(tmp_path, gws)
-    v1 = make_request(fleet, sample, canary=FIRST)
     slow = CanaryPlan(steps=(10, 50, 100), bake_s=300, min_requests=0, guard_s=120)
-    v2 = make_request(fleet, sample, canary=slow, model_uri=sample["model_v2"].as_uri(),
-                      thresholds={"max_auroc_drop": 0.5})
-    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
-        await release(client, v1)
-        parent = await start(client, v2)
-        handle = canary_handle(client, v2)
-        baking = await wait_for_state(handle, CanaryState.BAKING)
-        assert baking.weight == 10 and all(g.gateway.weight == 10 for g in gws)
+    async with baking_canary(client, tmp_path, sample, gateway_pki, gws, slow) as canary:
+        handle, v1, v2 = canary.handle, canary.stable, canary.candidate
+        assert all(g.gateway.weight == 10 for g in gws)
         await handle.execute_update("promote", "oncall", result_type=CanaryStatus)
-        status = await asyncio.wait_for(parent.result(), DEADLINE)  # not the 300 s bake
+        status = await asyncio.wait_for(canary.parent.result(), DEADLINE)  # not the bake
         assert status.state is ReleaseState.SUCCEEDED
         assert status.canary.state is CanaryState.PROMOTED
         assert status.canary.analyses == ()  # no step was baked out, none was judged
@@ -57,16 +48,9 @@ async def test_rollback_signal_interrupts_a_bake(
         client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
         canary_gateways: list[GatewayProcess]) -> None:
     gws = canary_gateways
-    fleet = fleet_with(tmp_path, gws)
-    v1 = make_request(fleet, sample, canary=FIRST)
     slow = CanaryPlan(steps=(10, 100), bake_s=300, min_requests=0, guard_s=0)
-    v2 = make_request(fleet, sample, canary=slow, model_uri=sample["model_v2"].as_uri(),
-                      thresholds={"max_auroc_drop": 0.5})
-    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
-        await release(client, v1)
-        parent = await start(client, v2)
-        handle = canary_handle(client, v2)
-        await wait_for_state(handle, CanaryState.BAKING)
+    async with baking_canary(client, tmp_path, sample, gateway_pki, gws, slow) as canary:
+        handle, v1 = canary.handle, canary.stable
         assert all(g.gateway.weight == 10 and g.gateway.canary is not None for g in gws)
         await handle.signal("rollback-signal", RollbackRequest(
             reason="pager: sepsis alerts", incident="INC-7", requested_by="oncall"))
@@ -74,7 +58,7 @@ async def test_rollback_signal_interrupts_a_bake(
             reason="second opinion", requested_by="someone-else"))
         status = await asyncio.wait_for(handle.result(), DEADLINE)  # not the 300 s bake
         with pytest.raises(WorkflowFailureError):
-            await parent.result()
+            await canary.parent.result()
     assert status.state is CanaryState.ROLLED_BACK
     assert status.rollback_cause == "signalled by oncall: pager: sepsis alerts"
     assert status.rollback is not None and status.rollback.incident == "INC-7"
