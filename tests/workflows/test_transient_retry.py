@@ -22,17 +22,10 @@ from temporalio.worker import Worker
 
 from medpipe.activities.context import WorkerContext
 from medpipe.activities.ingest import IngestActivities
-from medpipe.activities.sources import SourceTLS
 from medpipe.contracts.errors import ErrorType
+from medpipe.contracts.ingest import IngestInput, IngestResult
 from medpipe.contracts.placement import Fleet
-from medpipe.contracts.release import (
-    ActivityName,
-    IngestInput,
-    IngestResult,
-    ReleaseState,
-    Stage,
-    StageOutcome,
-)
+from medpipe.contracts.release import ActivityName, ReleaseState, Stage, StageOutcome
 from medpipe.workers.worker import activities_for, control_worker
 from tests.history import activity_runs, history_events, timers_between
 from tests.support import FAST, make_fleet, make_request, start, status_of
@@ -87,7 +80,7 @@ async def workers_with_flaky_ingest(client: Client, fleet: Fleet,
 async def test_a_transient_error_is_retried_on_the_same_queue(
         client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
     fleet = make_fleet(tmp_path)
-    ctx = WorkerContext(profile=fleet.find("aws/us-east-1"), source_tls=SourceTLS())
+    ctx = WorkerContext(profile=fleet.find("aws/us-east-1"))
     flaky = FlakyIngest(ctx, failures=1)
     async with workers_with_flaky_ingest(client, fleet, flaky):
         handle = await start(client, make_request(fleet, sample, timeouts=FAST))
@@ -111,7 +104,7 @@ async def test_transient_errors_beyond_the_bound_fail_the_stage(
         client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
     """The retry is bounded by ``transient_attempts`` (2 here): a third failure is not tried."""
     fleet = make_fleet(tmp_path)
-    ctx = WorkerContext(profile=fleet.find("aws/us-east-1"), source_tls=SourceTLS())
+    ctx = WorkerContext(profile=fleet.find("aws/us-east-1"))
     flaky = FlakyIngest(ctx, failures=5)
     async with workers_with_flaky_ingest(client, fleet, flaky):
         handle = await start(client, make_request(fleet, sample, timeouts=FAST))
