@@ -100,3 +100,19 @@ def test_dev_init_twice_changes_nothing(initialised: tuple[Path, str]) -> None:
     again = dev_init(home)
     assert again.returncode == 0, again.stdout + again.stderr
     assert snapshot(home) == before  # same keys, same certificates, same token
+
+
+def test_dev_init_with_an_emulator_down_names_it_without_a_traceback(tmp_path: Path) -> None:
+    from medpipe.workers.devserver import free_port
+
+    config = tmp_path / "medpipe.yaml"
+    config.write_text(f"emulator_base_port: {free_port()}\n")  # nothing listens there
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDPIPE_")}
+    r = subprocess.run([sys.executable, "-m", "medpipe", "dev", "init"], capture_output=True,
+                       text=True, timeout=120,
+                       env={**env, "MEDPIPE_HOME": str(tmp_path / "home"),
+                            "MEDPIPE_CONFIG": str(config), "MEDPIPE_STORAGE": "emulated",
+                            "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"})
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    assert "does not answer" in r.stderr and "127.0.0.1" in r.stderr, r.stderr
