@@ -4,8 +4,9 @@ Each keeps the sample model's predictions (so only the intended metric moves)
 and passes the release's evaluation (one large batch), but misbehaves on the
 single-row requests the gateway serves:
 
-* ``failing_model``: a run fails for rows whose BMI ends in .3 (about 1 row in
-  10): a data-dependent Reshape the runtime rejects, as a broken export might.
+* ``failing_model``: a run fails for rows whose BMI has an odd tenths digit (about
+  half of them, so even a short bake sees failures): a data-dependent Reshape the
+  runtime rejects, as a broken export might.
 * ``slow_model``: every run multiplies two N×N matrices it builds from the
   input (so nothing can be constant-folded away) and adds zero times the result.
 """
@@ -42,20 +43,21 @@ def _save(model: onnx.ModelProto, out: Path) -> Path:
 
 
 def failing_model(base: Path, out: Path) -> Path:
-    """``base`` with a check that fails single-row runs when BMI's tenths digit is 3."""
+    """``base`` with a check that fails single-row runs when BMI's tenths digit is odd."""
     model = onnx.load(base)
     bmi = FEATURES.index("bmi")
     width = len(FEATURES)
     model.graph.initializer.extend([
-        _const("f_bmi_index", bmi, np.int64), _const("f_ten", 10.0), _const("f_three", 3.0),
+        _const("f_bmi_index", bmi, np.int64), _const("f_ten", 10.0), _const("f_two", 2.0),
+        _const("f_odd", 1.0),
         _const("f_zero_index", 0, np.int64), _const("f_one", 1, np.int64),
         _const("f_width", [width], np.int64), _const("f_any_rows", [-1], np.int64)])
     nodes = [
         helper.make_node("Gather", [_INPUT, "f_bmi_index"], ["f_bmi"], axis=1),
         helper.make_node("Mul", ["f_bmi", "f_ten"], ["f_bmi10"]),
         helper.make_node("Round", ["f_bmi10"], ["f_bmi10r"]),
-        helper.make_node("Mod", ["f_bmi10r", "f_ten"], ["f_tenths"], fmod=1),
-        helper.make_node("Equal", ["f_tenths", "f_three"], ["f_unlucky"]),
+        helper.make_node("Mod", ["f_bmi10r", "f_two"], ["f_parity"], fmod=1),
+        helper.make_node("Equal", ["f_parity", "f_odd"], ["f_unlucky"]),
         helper.make_node("Shape", [_INPUT], ["f_shape"]),
         helper.make_node("Gather", ["f_shape", "f_zero_index"], ["f_rows"], axis=0),
         helper.make_node("Equal", ["f_rows", "f_one"], ["f_single"]),
@@ -73,7 +75,7 @@ def failing_model(base: Path, out: Path) -> Path:
     return _save(model, out)
 
 
-def slow_model(base: Path, out: Path, size: int = 512, products: int = 3) -> Path:
+def slow_model(base: Path, out: Path, size: int = 768, products: int = 3) -> Path:
     """``base`` plus ``products`` dense size×size products per run, contributing 0."""
     model = onnx.load(base)
     model.graph.initializer.extend([
