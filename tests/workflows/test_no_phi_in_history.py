@@ -110,7 +110,7 @@ async def test_without_sealing_the_store_check_finds_the_markers(
     """Control for the store check above: with envelope encryption off, ingest stores the
     dataset in clear (pseudonymization then refuses to keep an unsealed vault), and the
     scan finds every one of its markers there."""
-    fleet = make_fleet(tmp_path).model_copy(update={"keys": KeySettings()})
+    fleet = make_fleet(tmp_path).model_copy(update={"keys": KeySettings(), "insecure_dev": True})
     data, markers = marked_dataset(sample, tmp_path)
     async with running_workers(client, fleet, ["aws/us-east-1"]):
         handle = await start(client, make_request(fleet, sample, data_uri=data.as_uri()))
