@@ -57,7 +57,6 @@ async def test_a_canary_that_fails_requests_is_rolled_back_for_its_error_rate(
     last = status.analyses[-1]
     assert any(f.canary_error_rate > PLAN.max_error_rate and f.stable_error_rate == 0
                for f in last.figures), last.figures
-    assert all("p99" not in r and "PSI" not in r for r in last.reasons), last.reasons
 
 
 async def test_a_slow_canary_is_rolled_back_for_its_p99_latency(
@@ -70,5 +69,4 @@ async def test_a_slow_canary_is_rolled_back_for_its_p99_latency(
     assert any(f.canary_p99_ms is not None and f.stable_p99_ms is not None
                and f.canary_p99_ms > f.stable_p99_ms * PLAN.max_latency_ratio
                for f in last.figures), last.figures
-    assert all(f.canary_error_rate == 0 for f in last.figures)
-    assert all("error rate" not in r and "PSI" not in r for r in last.reasons), last.reasons
+    assert all(f.canary_error_rate == 0 for f in last.figures)  # slow, not failing
