@@ -1,8 +1,9 @@
 """Known values for the model-quality figures (AUROC, accuracy, calibration error).
 
-Expected values are worked out by hand in the comments, or by an independent
+Expected values are worked out by hand in the comments, by an independent
 definition (AUROC as the share of positive/negative pairs ranked correctly,
-ties counting one half), never by calling the code under test twice.
+ties counting one half), or by scikit-learn; never by calling the code under
+test twice.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ import math
 import numpy as np
 import pytest
 
-from medpipe.activities.metrics import accuracy, auroc, expected_calibration_error
+from medpipe.activities.metrics import (
+    accuracy,
+    auroc,
+    expected_calibration_error,
+    one_vs_rest_auroc,
+    top_label_calibration_error,
+)
 
 
 def pairwise_auroc(labels: list[int], scores: list[float]) -> float:
@@ -104,3 +111,48 @@ def test_calibration_error_clips_scores_outside_zero_one_and_is_nan_when_empty()
     # -0.5 → 0 (bin 0, negative: gap 0); 1.5 → 1 (last bin, positive: gap 0)
     assert expected_calibration_error(*arrays([0, 1], [-0.5, 1.5])) == pytest.approx(0.0)
     assert math.isnan(expected_calibration_error(*arrays([], [])))
+
+
+def test_auroc_and_accuracy_agree_with_scikit_learn_on_tied_scores() -> None:
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(7)
+    for size in (5, 40, 500):
+        labels = rng.integers(0, 2, size)
+        labels[:2] = (0, 1)
+        scores = np.round(rng.random(size), 1)
+        assert auroc(labels, scores) == pytest.approx(metrics.roc_auc_score(labels, scores),
+                                                      abs=1e-12)
+        assert accuracy(labels, scores) == pytest.approx(
+            metrics.accuracy_score(labels, scores >= 0.5))
+
+
+def test_one_vs_rest_auroc_known_values_and_an_absent_class() -> None:
+    labels = np.array([0, 0, 0, 1])
+    probs = np.array([[0.8, 0.1, 0.1], [0.6, 0.5, 0.1], [0.3, 0.6, 0.1], [0.1, 0.4, 0.5]])
+    # class 0: positives {.8,.6,.3} all above the negative .1 → 1; class 1: positive .4
+    # above .1 only, below .5 and .6 → 1/3; class 2 is absent from the rows: left out
+    macro, weighted = one_vs_rest_auroc(labels, probs)
+    assert macro == pytest.approx((1 + 1 / 3) / 2)
+    assert weighted == pytest.approx((3 * 1 + 1 * (1 / 3)) / 4)  # weighted by 3 and 1 rows
+    assert all(np.isnan(v) for v in one_vs_rest_auroc(np.array([1, 1]), probs[:2]))
+
+
+def test_one_vs_rest_auroc_agrees_with_scikit_learn() -> None:
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(11)
+    labels = np.concatenate([[0, 1, 2], rng.integers(0, 3, 97)])
+    probs = rng.dirichlet(np.ones(3), size=100)
+    macro, weighted = one_vs_rest_auroc(labels, probs)
+    assert macro == pytest.approx(metrics.roc_auc_score(labels, probs, multi_class="ovr",
+                                                        average="macro"), abs=1e-12)
+    assert weighted == pytest.approx(metrics.roc_auc_score(labels, probs, multi_class="ovr",
+                                                           average="weighted"), abs=1e-12)
+
+
+def test_top_label_calibration_error_known_value() -> None:
+    labels = np.array([0, 0, 2, 1])
+    probs = np.array([[0.7, 0.2, 0.1], [0.3, 0.6, 0.1], [0.2, 0.2, 0.6], [0.5, 0.45, 0.05]])
+    # top labels 0, 1, 2, 0 → correct 1, 0, 1, 0; confidences .7 | .6 .6 | .5 in bins 7|6|5:
+    # |.7 − 1| + 2 × |.6 − ½| + |.5 − 0| = .3 + .2 + .5, over 4 rows
+    assert top_label_calibration_error(labels, probs) == pytest.approx(1.0 / 4)
+    assert np.isnan(top_label_calibration_error(np.array([]), np.empty((0, 3))))
