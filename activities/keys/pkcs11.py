@@ -29,12 +29,7 @@ another context, and any change to the blob fails the unwrap integrity
 check. On unwrap the commitment is recomputed and compared, so a wrapped key
 moved to another object is refused by the provider, like an AAD mismatch.
 
-Threads. Login state in PKCS#11 belongs to the whole process (a second
-``C_Login`` fails, a ``C_Logout`` on any session logs every session out), so
-this module keeps one logged-in session per (module, token) for the whole
-process and serialises every call on it with a lock per module. A token that
-is not found triggers one re-initialisation of the module (SoftHSM only sees
-tokens created after ``C_Initialize`` once re-initialised).
+Threads: see ``pkcs11_session`` (one logged-in session per token per process).
 """
 
 from __future__ import annotations
@@ -44,7 +39,6 @@ import hmac
 import os
 import re
 import stat
-import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,10 +56,10 @@ from medpipe.activities.keys.base import (
     register,
     split_version,
 )
+from medpipe.activities.keys.pkcs11_session import loaded_module
 from medpipe.contracts.errors import AlreadyExists, InvalidInput, KeyProviderError, KeyUnavailable
 
 try:
-    import pkcs11
     from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
     from pkcs11 import exceptions as p11e
 except ImportError as e:  # pragma: no cover - depends on the installed extras
@@ -89,73 +83,6 @@ def _commitment(versioned: str, context: Mapping[str, str]) -> bytes:
     digest = hashlib.sha256(_COMMIT_PREFIX + versioned.encode() + b"\x00"
                             + canonical_context(context)).digest()
     return digest[:_COMMIT_LEN]
-
-
-class _Module:
-    """One loaded PKCS#11 module: its lock and the logged-in session per token."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.lock = threading.RLock()
-        try:
-            self.lib = pkcs11.lib(path)
-        except p11e.PKCS11Error as e:
-            raise KeyUnavailable(f"PKCS#11 module {path} cannot be loaded or initialised "
-                                 f"({type(e).__name__})") from e
-        self.sessions: dict[str, tuple[Any, bytes]] = {}
-
-    def reset(self) -> None:
-        """Forget every session and re-initialise the module (rescans tokens)."""
-        self.sessions.clear()
-        try:
-            self.lib.reinitialize()
-        except p11e.PKCS11Error as e:
-            raise KeyUnavailable(f"PKCS#11 module {self.path} cannot be re-initialised "
-                                 f"({type(e).__name__})") from e
-
-    def session(self, label: str, pin: str) -> Any:
-        """The process's logged-in read/write session on token ``label`` (call under lock)."""
-        pin_hash = hashlib.sha256(pin.encode()).digest()
-        cached = self.sessions.get(label)
-        if cached is not None:
-            if not hmac.compare_digest(cached[1], pin_hash):
-                raise KeyProviderError(f"token '{label}' is already open in this process "
-                                       "with another PIN")
-            return cached[0]
-        try:
-            token = self.lib.get_token(token_label=label)
-        except p11e.NoSuchToken:
-            self.reset()  # the token may have been created after C_Initialize
-            try:
-                token = self.lib.get_token(token_label=label)
-            except p11e.NoSuchToken as e:
-                raise KeyUnavailable(f"no token labelled '{label}' in PKCS#11 module "
-                                     f"{self.path}") from e
-        except p11e.MultipleTokensReturned as e:
-            raise KeyProviderError(f"several tokens are labelled '{label}' in {self.path}: "
-                                   "labels must be unique") from e
-        try:
-            session = token.open(rw=True, user_pin=pin)
-        except (p11e.PinIncorrect, p11e.PinInvalid, p11e.PinLenRange) as e:
-            raise KeyProviderError(f"token '{label}' refused the user PIN") from e
-        except p11e.PinLocked as e:
-            raise KeyProviderError(f"token '{label}': the user PIN is locked") from e
-        except p11e.UserPinNotInitialized as e:
-            raise KeyProviderError(f"token '{label}' has no user PIN set") from e
-        self.sessions[label] = (session, pin_hash)
-        return session
-
-
-_MODULES: dict[str, _Module] = {}
-_MODULES_LOCK = threading.Lock()
-
-
-def _module(path: str) -> _Module:
-    with _MODULES_LOCK:
-        module = _MODULES.get(path)
-        if module is None:
-            module = _MODULES[path] = _Module(path)
-        return module
 
 
 @register("pkcs11")
@@ -212,7 +139,7 @@ class Pkcs11Provider:
 
     def _run(self, what: str, key_id: str, op: Callable[[Any], T]) -> T:
         """Run ``op(session)`` under the module lock; reconnect once if the session died."""
-        module = _module(self.module_path)
+        module = loaded_module(self.module_path)
         pin = self._pin()
         with module.lock:
             for attempt in (1, 2):
