@@ -22,8 +22,7 @@ from medpipe.activities.tls import TLSSettings, client_context
 from medpipe.contracts.canary import GatewayCallInput, GatewayCallResult
 from medpipe.contracts.deploy import GatewayMetrics, GatewayStatus, RollbackResult
 from medpipe.contracts.errors import DeployFailed, InvalidInput, SignatureInvalid, Transient
-
-GATEWAY_CALL = "medpipe.gateway.call"
+from medpipe.contracts.names import ActivityName
 
 #: operation -> (HTTP method, path, what the answer is)
 OPERATIONS: dict[str, tuple[str, str, str]] = {
@@ -97,7 +96,7 @@ class DeployActivities:
         self.ctx = ctx
         self.admin = GatewayAdmin(tls or TLSSettings())
 
-    @activity.defn(name=GATEWAY_CALL)
+    @activity.defn(name=ActivityName.GATEWAY_CALL)
     @translate_errors
     def call(self, inp: GatewayCallInput) -> GatewayCallResult:
         """One admin operation on one gateway."""

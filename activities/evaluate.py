@@ -40,7 +40,7 @@ from medpipe.contracts.evaluate import (
     ModelMetrics,
     OutputChoice,
 )
-from medpipe.contracts.release import ActivityName
+from medpipe.contracts.names import ActivityName
 
 #: Values of a ``split`` column that mark held-out rows.
 HOLDOUT_SPLITS = ("test", "holdout", "validation")

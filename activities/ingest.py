@@ -19,7 +19,7 @@ from medpipe.activities.progress import heartbeating, keeps_alive, throttled
 from medpipe.activities.sealed import store_sealed
 from medpipe.activities.sources import open_source
 from medpipe.contracts.ingest import IngestInput, IngestResult
-from medpipe.contracts.release import ActivityName
+from medpipe.contracts.names import ActivityName
 
 
 def artifact_key(release_id: str, name: str, source_uri: str) -> str:

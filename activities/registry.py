@@ -13,6 +13,7 @@ from medpipe.activities.boundary import translate_errors
 from medpipe.activities.context import WorkerContext
 from medpipe.activities.storage.base import ObjectStore, open_store
 from medpipe.contracts.errors import InvalidInput, Transient
+from medpipe.contracts.names import ActivityName
 from medpipe.contracts.registry import (
     InServiceModel,
     LookupInServiceInput,
@@ -20,7 +21,6 @@ from medpipe.contracts.registry import (
     RecordInServiceInput,
     RecordInServiceResult,
 )
-from medpipe.contracts.release import ActivityName
 
 SEQ_WIDTH = 8
 

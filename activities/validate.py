@@ -40,7 +40,7 @@ from medpipe.activities.residual_scan import ResidualTally, scan_batch, scan_dat
 from medpipe.activities.sealed import open_plain, store_sealed
 from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.errors import InvalidInput
-from medpipe.contracts.release import ActivityName
+from medpipe.contracts.names import ActivityName
 from medpipe.contracts.validate import (
     CheckKind,
     CheckResult,

@@ -26,6 +26,7 @@ from _stack import BenchStack, connect, wait_for_pollers
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client
 
+from medpipe.contracts.names import QueryName
 from medpipe.contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus, Stage
 from medpipe.workers.releases import start_release
 from medpipe.workers.sample import write_sample
@@ -52,7 +53,7 @@ async def ingest_done(handle) -> ReleaseStatus:  # type: ignore[no-untyped-def]
     """Wait until the ingest stage is recorded, then end the release (the figure is taken;
     the later stages are measured by bench/orchestration)."""
     while True:
-        status = await handle.query("status", result_type=ReleaseStatus)
+        status = await handle.query(QueryName.STATUS, result_type=ReleaseStatus)
         if any(s.stage is Stage.INGEST for s in status.stages):
             await handle.terminate("bench/failover: ingest measured")
             return status

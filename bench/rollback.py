@@ -55,6 +55,7 @@ from medpipe.contracts.canary import (
     RollbackRequest,
     canary_id,
 )
+from medpipe.contracts.names import QueryName, SignalName, UpdateName, WorkflowName
 from medpipe.contracts.placement import Fleet
 from medpipe.workers.client import connect
 from medpipe.workers.config import DEMO_MODEL, load_config
@@ -99,7 +100,7 @@ async def start_canary(client: Client, fleet: Fleet, release_id: str, version: s
                       artifact=model, targets=fleet.gateways, plan=PLAN,
                       activity_queue=fleet.control_queue)
     return await client.start_workflow(
-        "CanaryWorkflow", inp, id=canary_id(release_id), task_queue=fleet.control_queue,
+        WorkflowName.CANARY, inp, id=canary_id(release_id), task_queue=fleet.control_queue,
         result_type=CanaryStatus, static_summary=f"bench canary {DEMO_MODEL} {version}")
 
 
@@ -109,7 +110,7 @@ async def wait_for_state(handle: WorkflowHandle[object, CanaryStatus], state: Ca
     deadline = time.monotonic() + timeout
     while True:
         try:
-            st = await handle.query("status", result_type=CanaryStatus)
+            st = await handle.query(QueryName.STATUS, result_type=CanaryStatus)
             if st.state is state:
                 return st
             if st.state in ENDED:
@@ -190,7 +191,7 @@ async def trial(client: Client, fleet: Fleet, gws: LocalGateways, n: int,
         issued = time.time()
         t0 = time.perf_counter()
         answer = await asyncio.wait_for(handle.execute_update(
-            "rollback", request, result_type=CanaryRollbackResult), timeout=30)
+            UpdateName.ROLLBACK, request, result_type=CanaryRollbackResult), timeout=30)
         latency = time.perf_counter() - t0
         returned = time.time()
         names = {t.name for t in fleet.gateways}
@@ -209,7 +210,7 @@ async def trial(client: Client, fleet: Fleet, gws: LocalGateways, n: int,
         result.error = f"{type(e).__name__}: {e}"
         if handle is not None:  # leave no canary baking behind for the next trial
             with contextlib.suppress(Exception):
-                await handle.signal("rollback-signal", RollbackRequest(
+                await handle.signal(SignalName.ROLLBACK, RollbackRequest(
                     reason="bench: failed trial", requested_by="bench"))
     return result
 

@@ -235,15 +235,3 @@ class ReleaseStatus(BaseModel):
         """Every failover of every stage, in order."""
         return [f for s in self.stages for f in s.failovers]
 
-
-class ActivityName(StrEnum):
-    """Registered activity names (workflows call activities by name, never by import)."""
-
-    INGEST = "medpipe.ingest"
-    PSEUDONYMIZE = "medpipe.pseudonymize"
-    VALIDATE = "medpipe.validate"
-    EVALUATE = "medpipe.evaluate"
-    SIGN = "medpipe.sign"
-    LEDGER_APPEND = "medpipe.ledger.append"
-    REGISTRY_LOOKUP = "medpipe.registry.lookup"
-    REGISTRY_RECORD = "medpipe.registry.record"

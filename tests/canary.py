@@ -11,6 +11,7 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 
 from medpipe.contracts.canary import CanaryPlan, CanaryState, CanaryStatus, canary_id
+from medpipe.contracts.names import QueryName
 from medpipe.contracts.placement import Fleet
 from medpipe.contracts.release import ReleaseRequest, ReleaseStatus
 from tests.gateways import GatewayPKI, GatewayProcess
@@ -42,7 +43,7 @@ async def wait_for_state(handle: WorkflowHandle[Any, CanaryStatus], state: Canar
 
     async def reached() -> bool:
         try:
-            st = await handle.query("status", result_type=CanaryStatus)
+            st = await handle.query(QueryName.STATUS, result_type=CanaryStatus)
         except Exception:  # not started yet
             return False
         seen.append(st)

@@ -16,6 +16,7 @@ from temporalio.client import Client, WorkflowHandle
 from medpipe.activities.context import WorkerContext
 from medpipe.activities.storage.local import LocalStore
 from medpipe.activities.tls import TLSSettings
+from medpipe.contracts.names import QueryName
 from medpipe.contracts.placement import Cloud, Fleet, WorkerProfile
 from medpipe.contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus
 from medpipe.workers.keysetup import ensure_keys, local_keys
@@ -108,7 +109,7 @@ async def start(client: Client, request: ReleaseRequest) -> WorkflowHandle[objec
 
 async def status_of(handle: WorkflowHandle[object, object]) -> ReleaseStatus:
     """The ``status`` query."""
-    return await handle.query("status", result_type=ReleaseStatus)
+    return await handle.query(QueryName.STATUS, result_type=ReleaseStatus)
 
 
 async def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> None:  # type: ignore[no-untyped-def]

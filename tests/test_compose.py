@@ -30,9 +30,9 @@ from typing import Any
 import pytest
 import yaml
 
+from medpipe.contracts.names import SEARCH_ATTRIBUTE_TYPES
 from medpipe.workers.dev import temporal_binary
 from medpipe.workers.devserver import free_port
-from medpipe.workflows.search_attributes import DEFINITIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -85,7 +85,7 @@ def test_compose_wiring() -> None:
                 assert cond["condition"] == "service_healthy", f"{name} -> {dep}"
     admin = " ".join(services["temporal-admin-tools"]["command"])
     assert "sleep" not in admin
-    for attr, kind in DEFINITIONS.items():
+    for attr, kind in SEARCH_ATTRIBUTE_TYPES.items():
         assert f"{attr}={kind}" in admin, f"search attribute {attr} not registered"
     for name, svc in _medpipe_services(services).items():
         if svc["command"][0] == "worker":
@@ -284,7 +284,7 @@ def test_compose_services_start_as_host_processes_and_release() -> None:
         listed = subprocess.run([temporal_binary(), "operator", "search-attribute", "list",
                                  "--address", env["TEMPORAL_ADDRESS"]], capture_output=True,
                                 text=True, timeout=30).stdout
-        assert all(attr in listed for attr in DEFINITIONS), listed
+        assert all(attr in listed for attr in SEARCH_ATTRIBUTE_TYPES), listed
 
         # medpipe-init as uid 10001 into the fresh volumes, then everything else.
         stack.run_to_completion("medpipe-init", stack.command("medpipe-init"),

@@ -34,6 +34,7 @@ from medpipe.contracts.canary import (
     canary_id,
 )
 from medpipe.contracts.errors import InvalidInput, NotFound
+from medpipe.contracts.names import QueryName, SignalName, UpdateName
 from medpipe.workers.cli_errors import clear_errors, fail, run
 from medpipe.workers.cli_render import canary_footer, canary_table
 from medpipe.workers.client import connect
@@ -99,13 +100,13 @@ def rollback(cfg: StackConfig, release: str, reason: str, incident: str,
         handle = await canary_handle(client, release)
         started = time.perf_counter()
         if as_signal:
-            await handle.signal("rollback-signal", request)
+            await handle.signal(SignalName.ROLLBACK, request)
             console.print(f"rollback signalled to {handle.id}; follow with "
                           f"[bold]medpipe watch {release_id_of(release)}[/bold]")
             return
         try:
             result: CanaryRollbackResult = await handle.execute_update(
-                "rollback", request, result_type=CanaryRollbackResult)
+                UpdateName.ROLLBACK, request, result_type=CanaryRollbackResult)
         except WorkflowUpdateFailedError as e:
             fail(f"rollback refused: {_update_refusal(e)}")
         except RPCError as e:
@@ -124,8 +125,8 @@ def rollback(cfg: StackConfig, release: str, reason: str, incident: str,
     run(go())
 
 
-def _control(update: str, past: str) -> Any:
-    @click.command(name=update)
+def _control(update: UpdateName, past: str) -> Any:
+    @click.command(name=update.value)
     @click.argument("release")
     @click.option("--by", "requested_by", default=None, help="Who (default: your user name).")
     @click.pass_obj
@@ -146,11 +147,11 @@ def _control(update: str, past: str) -> Any:
     return command
 
 
-pause = _control("pause", "paused")
+pause = _control(UpdateName.PAUSE, "paused")
 pause.help = "Hold the canary at its current weight until resumed."
-resume = _control("resume", "resumed")
+resume = _control(UpdateName.RESUME, "resumed")
 resume.help = "Continue a paused canary (the current step bakes again)."
-promote = _control("promote", "promoting")
+promote = _control(UpdateName.PROMOTE, "promoting")
 promote.help = "Skip the remaining steps and promote now (on-call decision)."
 
 
@@ -164,7 +165,7 @@ def canary(cfg: StackConfig, release: str) -> None:
     async def go() -> None:
         client = await connect(cfg)
         handle = await canary_handle(client, release)
-        status = await handle.query("status", result_type=CanaryStatus)
+        status = await handle.query(QueryName.STATUS, result_type=CanaryStatus)
         console.print(canary_table(status))
         footer = canary_footer(status)
         if footer:

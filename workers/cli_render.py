@@ -15,6 +15,7 @@ from rich.table import Table
 from temporalio.client import WorkflowExecution
 
 from medpipe.contracts.canary import CanaryStatus
+from medpipe.contracts.names import SearchAttr
 from medpipe.contracts.release import ReleaseState, ReleaseStatus, StageOutcome
 
 
@@ -112,6 +113,11 @@ def release_view(status: ReleaseStatus, canary: CanaryStatus | None) -> Any:
     return Group(*parts)
 
 
+#: The search attributes ``medpipe list`` shows, in column order.
+SHOWN = (SearchAttr.MODEL, SearchAttr.VERSION, SearchAttr.STAGE, SearchAttr.CLOUD,
+         SearchAttr.STATE)
+
+
 def releases_table(releases: Iterable[WorkflowExecution]) -> Table:
     """One row per release, from its search attributes (no payload is decoded)."""
     table = Table()
@@ -119,8 +125,6 @@ def releases_table(releases: Iterable[WorkflowExecution]) -> Table:
         table.add_column(col)
     for wf in releases:
         get = {p.key.name: p.value for p in wf.typed_search_attributes}
-        table.add_row(wf.id, str(get.get("MedpipeModel", "")), str(get.get("MedpipeVersion", "")),
-                      str(get.get("MedpipeStage", "")), str(get.get("MedpipeCloud", "")),
-                      str(get.get("MedpipeState", "")),
+        table.add_row(wf.id, *(str(get.get(key.name, "")) for key in SHOWN),
                       f"{wf.start_time:%Y-%m-%d %H:%M:%S}" if wf.start_time else "")
     return table

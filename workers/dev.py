@@ -23,11 +23,11 @@ from urllib.parse import urlsplit
 
 from medpipe.activities.storage.base import open_store
 from medpipe.contracts.errors import MedpipeError
+from medpipe.contracts.names import SEARCH_ATTRIBUTE_TYPES
 from medpipe.workers.config import StackConfig
 from medpipe.workers.devhealth import CRASH_WINDOW_S, child_health, log_tail, pid_alive
 from medpipe.workers.devports import check_ports_free, port_open, wait_for_port
 from medpipe.workers.pki import GatewayPKI
-from medpipe.workflows.search_attributes import DEFINITIONS
 
 STATE_FILE = "stack.json"
 def temporal_binary() -> str:
@@ -70,7 +70,7 @@ def _temporal_command(config: StackConfig, db_file: Path,
     cmd = [temporal_binary(), "server", "start-dev", "--ip", host or "127.0.0.1",
            "--port", port, "--ui-port", str(ui_port), "--db-filename", str(db_file),
            "--namespace", config.namespace, "--log-level", "warn"]
-    for name, kind in DEFINITIONS.items():
+    for name, kind in SEARCH_ATTRIBUTE_TYPES.items():
         cmd += ["--search-attribute", f"{name}={kind}"]
     return cmd + (extra or [])
 

@@ -13,8 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from medpipe.contracts.names import SEARCH_ATTRIBUTE_TYPES
 from medpipe.workers.dev import temporal_binary
-from medpipe.workflows.search_attributes import DEFINITIONS
 
 
 def free_port() -> int:
@@ -52,7 +52,7 @@ class TemporalDevServer:
         cmd = [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1",
                "--port", str(self.port), "--ui-port", str(self.port + 1000), "--headless",
                "--db-filename", str(self.db_file), "--log-level", "error"]
-        for name, kind in DEFINITIONS.items():
+        for name, kind in SEARCH_ATTRIBUTE_TYPES.items():
             cmd += ["--search-attribute", f"{name}={kind}"]
         log = open(self.log_file, "ab")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,

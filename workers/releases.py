@@ -19,6 +19,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from medpipe.contracts.canary import CanaryStatus, canary_id
+from medpipe.contracts.names import QueryName, SearchAttr, WorkflowName
 from medpipe.contracts.release import ReleaseRequest, ReleaseStatus, release_id
 from medpipe.contracts.summary import Summary
 from medpipe.workers.undecodable import raise_if_undecodable
@@ -36,7 +37,7 @@ async def start_release(client: Client, request: ReleaseRequest) -> WorkflowHand
     allowed = ", ".join(request.residency.allowed_jurisdictions)
     try:
         return await client.start_workflow(
-            "ReleaseWorkflow", request, id=request.release_id,
+            WorkflowName.RELEASE, request, id=request.release_id,
             task_queue=request.fleet.control_queue, result_type=ReleaseStatus,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
@@ -54,7 +55,7 @@ async def start_release(client: Client, request: ReleaseRequest) -> WorkflowHand
 
 async def query_status(handle: WorkflowHandle[Any, Any]) -> ReleaseStatus:
     """The release's ``status`` query."""
-    return await handle.query("status", result_type=ReleaseStatus)
+    return await handle.query(QueryName.STATUS, result_type=ReleaseStatus)
 
 
 async def first_status(client: Client, handle: WorkflowHandle[Any, Any]) -> ReleaseStatus:
@@ -64,7 +65,7 @@ async def first_status(client: Client, handle: WorkflowHandle[Any, Any]) -> Rele
     input fail that task forever, so the query would end in a bare timeout.
     """
     try:
-        return await handle.query("status", result_type=ReleaseStatus,
+        return await handle.query(QueryName.STATUS, result_type=ReleaseStatus,
                                   rpc_timeout=timedelta(seconds=20))
     except RPCError:
         await raise_if_undecodable(client, handle.id)
@@ -75,7 +76,7 @@ async def canary_status(client: Client, release: str) -> CanaryStatus | None:
     """The status of ``release``'s CanaryWorkflow, None while it has none."""
     try:
         return await client.get_workflow_handle(canary_id(release)).query(
-            "status", result_type=CanaryStatus)
+            QueryName.STATUS, result_type=CanaryStatus)
     except RPCError:
         return None
 
@@ -98,9 +99,9 @@ async def follow_release(client: Client, workflow_id: str,
 def release_query(model: str | None = None, stage: str | None = None,
                   state: str | None = None) -> str:
     """The visibility query of releases, filtered through search attributes."""
-    clauses = ["WorkflowType = 'ReleaseWorkflow'"]
-    for attr, value in (("MedpipeModel", model), ("MedpipeStage", stage),
-                        ("MedpipeState", state)):
+    clauses = [f"WorkflowType = '{WorkflowName.RELEASE.value}'"]
+    for attr, value in ((SearchAttr.MODEL.name, model), (SearchAttr.STAGE.name, stage),
+                        (SearchAttr.STATE.name, state)):
         if value:
             clauses.append(f"{attr} = '{value.replace(chr(39), '')}'")
     return " AND ".join(clauses)

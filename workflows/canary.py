@@ -38,11 +38,11 @@ from medpipe.contracts.canary import (
 )
 from medpipe.contracts.deploy import GatewayStatus
 from medpipe.contracts.errors import ErrorType
+from medpipe.contracts.names import ActivityName, QueryName, SignalName, UpdateName, WorkflowName
 from medpipe.contracts.summary import Summary
 from medpipe.workflows.analysis import analyse, figures
 from medpipe.workflows.policies import SINGLE_ATTEMPT
 
-GATEWAY_CALL = "medpipe.gateway.call"
 RETRYABLE = {ErrorType.TRANSIENT.value, None, ""}
 
 
@@ -50,7 +50,7 @@ class _Interrupted(Exception):
     """A rollback was requested while a step's gateway calls were in flight."""
 
 
-@workflow.defn(name="CanaryWorkflow")
+@workflow.defn(name=WorkflowName.CANARY)
 class CanaryWorkflow:
     """Canary rollout of one model version to every target gateway."""
 
@@ -85,19 +85,20 @@ class CanaryWorkflow:
         while True:
             attempts += 1
             call = GatewayCallInput(target=target, operation=operation, body=body or {})
+            result: GatewayCallResult
             try:
                 if operation == "rollback" and \
                         self._inp.activity_queue == workflow.info().task_queue:
                     # On the workflow's own worker a local activity answers within the same
                     # workflow task: a rollback confirms in ~40 ms instead of ~100 ms.
                     result = await workflow.execute_local_activity(
-                        GATEWAY_CALL, call, result_type=GatewayCallResult,
+                        ActivityName.GATEWAY_CALL, call, result_type=GatewayCallResult,
                         start_to_close_timeout=timedelta(seconds=20),
                         retry_policy=SINGLE_ATTEMPT,
                         summary=Summary(f"{operation} on {target.name}"))
                 else:
                     result = await workflow.execute_activity(
-                        GATEWAY_CALL, call, task_queue=self._inp.activity_queue,
+                        ActivityName.GATEWAY_CALL, call, task_queue=self._inp.activity_queue,
                         result_type=GatewayCallResult,
                         start_to_close_timeout=timedelta(seconds=20),
                         retry_policy=SINGLE_ATTEMPT,
@@ -279,12 +280,12 @@ class CanaryWorkflow:
         if self._inp.parent_workflow_id:
             parent = workflow.get_external_workflow_handle(self._inp.parent_workflow_id)
             try:
-                await parent.signal("canary-settled", self.status())
+                await parent.signal(SignalName.CANARY_SETTLED, self.status())
             except ApplicationError:  # the parent has ended: nothing to tell
                 pass
 
     # -- handlers --------------------------------------------------------------------
-    @workflow.update
+    @workflow.update(name=UpdateName.ROLLBACK)
     async def rollback(self, request: RollbackRequest) -> CanaryRollbackResult:
         """Roll back now; return once every gateway confirms the canary serves 0 %."""
         if self._rollback is None:
@@ -304,14 +305,14 @@ class CanaryWorkflow:
         if self._state is CanaryState.FAILED:
             raise ValueError("this canary failed; there is nothing left to roll back")
 
-    @workflow.signal(name="rollback-signal")
+    @workflow.signal(name=SignalName.ROLLBACK)
     def rollback_signal(self, request: RollbackRequest) -> None:
         """Fire-and-forget rollback (same effect as the Update)."""
         if self._rollback is None:
             self._rollback = request
             self._rollback_cause = f"signalled by {request.requested_by}: {request.reason}"
 
-    @workflow.update
+    @workflow.update(name=UpdateName.PAUSE)
     def pause(self, who: str) -> CanaryStatus:
         """Hold the current step (traffic stays where it is) until resumed."""
         self._paused = True
@@ -323,7 +324,7 @@ class CanaryWorkflow:
         if self._state not in (CanaryState.LOADING, CanaryState.BAKING):
             raise ValueError(f"cannot pause a canary that is {self._state.value}")
 
-    @workflow.update
+    @workflow.update(name=UpdateName.RESUME)
     def resume(self, who: str) -> CanaryStatus:
         """Continue a paused canary (the step bakes again from the start)."""
         self._paused = False
@@ -334,7 +335,7 @@ class CanaryWorkflow:
         if not self._paused:
             raise ValueError("the canary is not paused")
 
-    @workflow.update
+    @workflow.update(name=UpdateName.PROMOTE)
     def promote(self, who: str) -> CanaryStatus:
         """Skip the remaining steps and promote now (on-call decision)."""
         self._promote_now = True
@@ -345,7 +346,7 @@ class CanaryWorkflow:
         if self._state not in (CanaryState.BAKING, CanaryState.PAUSED, CanaryState.LOADING):
             raise ValueError(f"cannot promote a canary that is {self._state.value}")
 
-    @workflow.query
+    @workflow.query(name=QueryName.STATUS)
     def status(self) -> CanaryStatus:
         """State, weight, every analysis with its figures, problems, rollback cause."""
         return CanaryStatus(

@@ -1,19 +1,19 @@
 """ReleaseWorkflow: one durable workflow per model version.
 
-Stages are calls to ``StageRunner.run``: adding a stage is adding a call and
-a ``StageSpec``, not restructuring. The workflow carries references and
-figures only; its state is exposed through the ``status`` query and through
-search attributes (for the Web UI and ``medpipe list``).
+``_run_stages`` reads like the pipeline: ingest, pseudonymize, validate,
+evaluate (and gate), sign, canary, put in service. Each placed stage is a
+``StageCall`` (its input built as data by ``workflows.stage_inputs``) run by
+``StageRunner``; the release's state is one ``ReleaseProgress``, exposed
+through the ``status`` query and search attributes (for the Web UI and
+``medpipe list``). The workflow carries references and figures only.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NoReturn, TypeVar
 
+from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
@@ -22,12 +22,12 @@ from temporalio.workflow import ParentClosePolicy
 from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.canary import CanaryInput, CanaryState, CanaryStatus, canary_id
 from medpipe.contracts.errors import ErrorType
-from medpipe.contracts.evaluate import EvaluateInput, EvaluateResult, ModelGateVerdict
-from medpipe.contracts.ingest import IngestInput, IngestResult, SourceSpec
+from medpipe.contracts.evaluate import EvaluateResult
+from medpipe.contracts.ingest import IngestResult
 from medpipe.contracts.ledger import LedgerAppendInput, LedgerAppendResult
-from medpipe.contracts.placement import Candidate, ComputeKind, GatewayTarget
-from medpipe.contracts.provenance import StagePlacement
-from medpipe.contracts.pseudonymize import PseudonymizeInput, PseudonymizeResult
+from medpipe.contracts.names import ActivityName, QueryName, SearchAttr, SignalName, WorkflowName
+from medpipe.contracts.placement import Candidate, GatewayTarget
+from medpipe.contracts.pseudonymize import PseudonymizeResult
 from medpipe.contracts.registry import (
     InServiceModel,
     LookupInServiceInput,
@@ -36,7 +36,6 @@ from medpipe.contracts.registry import (
     RecordInServiceResult,
 )
 from medpipe.contracts.release import (
-    ActivityName,
     Failover,
     FailoverCause,
     ReleaseRequest,
@@ -49,149 +48,135 @@ from medpipe.contracts.release import (
     ValidationSummary,
     WaitingInfo,
 )
-from medpipe.contracts.sign import SignInput, SignResult
+from medpipe.contracts.sign import SignResult
 from medpipe.contracts.summary import Summary
-from medpipe.contracts.validate import ValidateInput, ValidateResult
-from medpipe.workflows import search_attributes as sa
+from medpipe.contracts.validate import ValidateResult
+from medpipe.workflows import stage_inputs
 from medpipe.workflows.gate import model_gate
 from medpipe.workflows.placement import StageSpec, profile_of_store
 from medpipe.workflows.policies import STAGE_SPECS
-from medpipe.workflows.stage_runner import InputsUnavailable, StageFailed, StageRunner
+from medpipe.workflows.progress import ReleaseProgress
+from medpipe.workflows.stage_inputs import InputBuilder
+from medpipe.workflows.stage_runner import InputsUnavailable, StageCall, StageFailed, StageRunner
 
-R = TypeVar("R")
-
-@dataclass(frozen=True)
-class Prepared:
-    """The release's stored inputs as later stages read them, and the cloud holding them."""
-
-    model: ArtifactRef
-    raw_dataset: ArtifactRef
-    dataset: ArtifactRef
-    cloud: str
-
-    @classmethod
-    def of(cls, ingest: IngestResult) -> Prepared:
-        dataset = ingest.artifact("dataset")
-        return cls(model=ingest.artifact("model"), raw_dataset=dataset, dataset=dataset,
-                   cloud=ingest.ran_on.cloud)
-
-    def with_dataset(self, dataset: ArtifactRef, cloud: str) -> Prepared:
-        return Prepared(self.model, self.raw_dataset, dataset, cloud)
-
-
-def _bind_inputs(make_input: Callable[[Candidate, Prepared], Any], inputs: Prepared,
-                 candidate: Candidate) -> Any:
-    return make_input(candidate, inputs)
-
+R = TypeVar("R", bound=BaseModel)
 
 #: Registry lookups are quick and idempotent: a few retries, then the release fails visibly.
 REGISTRY_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=1))
 
 
-@workflow.defn(name="ReleaseWorkflow")
+@workflow.defn(name=WorkflowName.RELEASE)
 class ReleaseWorkflow:
-    """Ingest → evaluate (→ pseudonymize, validate, sign, canary as they land)."""
+    """Ingest → pseudonymize → validate → evaluate → sign → canary → in service."""
 
-    def __init__(self) -> None:
-        self._request: ReleaseRequest | None = None
-        self._state = ReleaseState.RUNNING
-        self._stage: Stage | None = None
-        self._waiting: WaitingInfo | None = None
-        self._runner: StageRunner | None = None
-        self._ingest: IngestResult | None = None
-        self._prepared: Prepared | None = None
-        self._pseudonymization: PseudonymizeResult | None = None
-        self._validation: ValidationSummary | None = None
-        self._reports: list[ArtifactRef] = []
-        self._signature: SignatureSummary | None = None
-        self._evaluation: EvaluateResult | None = None
-        self._gate: ModelGateVerdict | None = None
-        self._canary_status: CanaryStatus | None = None
-        self._error: str | None = None
-        self._error_type: str | None = None
+    @workflow.init
+    def __init__(self, request: ReleaseRequest) -> None:
+        self._request = request
+        self._progress = ReleaseProgress()
+        self._runner = StageRunner(fleet=request.fleet, residency=request.residency,
+                                   timeouts=request.timeouts, observer=self)
 
     # -- StageObserver -------------------------------------------------------
     def on_attempt(self, stage: Stage, candidate: Candidate) -> None:
-        self._stage = stage
+        """A stage is tried on ``candidate``: show where in the UI."""
+        self._progress.stage = stage
         workflow.upsert_search_attributes([
-            sa.STAGE.value_set(stage.value),
-            sa.CLOUD.value_set(candidate.profile.cloud.value),
+            SearchAttr.STAGE.value_set(stage.value),
+            SearchAttr.CLOUD.value_set(candidate.profile.cloud.value),
         ])
 
     def on_waiting(self, info: WaitingInfo | None) -> None:
-        self._waiting = info
-        self._state = ReleaseState.WAITING if info else ReleaseState.RUNNING
+        """No compliant worker answers (``info``), or one answered again (None)."""
+        p = self._progress
+        p.waiting = info
+        p.state = ReleaseState.WAITING if info else ReleaseState.RUNNING
         workflow.upsert_search_attributes([
-            sa.WAITING.value_set(info is not None),
-            sa.STATE.value_set(self._state.value),
+            SearchAttr.WAITING.value_set(info is not None),
+            SearchAttr.STATE.value_set(p.state.value),
         ])
         if info:
             workflow.logger.warning("release waiting for placement: %s", info.reason)
 
     def on_failover(self, failover: Failover) -> None:
+        """A step moved to another worker (or found none left)."""
         workflow.logger.warning(
             "failover of %s from %s to %s: %s (%.2fs)", failover.stage.value,
             failover.from_queue, failover.to_queue or "(none left)", failover.cause.value,
             failover.seconds)
 
+    def on_stage_done(self, record: StageResult) -> None:
+        """A stage succeeded or failed: keep its record for status and provenance."""
+        self._progress.stages.append(record)
+
     # -- run -----------------------------------------------------------------
     @workflow.run
     async def run(self, request: ReleaseRequest) -> ReleaseStatus:
         """Run the release; return its final status (raise if a stage failed)."""
-        self._request = request
-        runner = StageRunner(fleet=request.fleet, residency=request.residency,
-                             timeouts=request.timeouts, observer=self)
-        self._runner = runner
         workflow.upsert_search_attributes([
-            sa.MODEL.value_set(request.model),
-            sa.VERSION.value_set(request.version),
-            sa.STATE.value_set(ReleaseState.RUNNING.value),
-            sa.WAITING.value_set(False),
+            SearchAttr.MODEL.value_set(request.model),
+            SearchAttr.VERSION.value_set(request.version),
+            SearchAttr.STATE.value_set(ReleaseState.RUNNING.value),
+            SearchAttr.WAITING.value_set(False),
         ])
+        failed: StageFailed | None = None
         try:
-            await self._run_stages(request, runner)
+            await self._run_stages()
         except StageFailed as e:
-            self._fail(e.error_type, f"{e.stage.value} failed: {e.message}")
-            raise ApplicationError(self._error or "", type=e.error_type,
-                                   non_retryable=True) from None
-        self._state = ReleaseState.SUCCEEDED
-        workflow.upsert_search_attributes([sa.STATE.value_set(self._state.value)])
+            failed = e  # blocked below, outside the handler: no chained cause in history
+        if failed is not None:
+            self._block(failed.error_type, f"{failed.stage.value} failed: {failed.message}")
+        self._progress.state = ReleaseState.SUCCEEDED
+        workflow.upsert_search_attributes(
+            [SearchAttr.STATE.value_set(ReleaseState.SUCCEEDED.value)])
         return self.status()
 
-    async def _ingest_inputs(self, request: ReleaseRequest, runner: StageRunner,
-                             exclude: frozenset[str] = frozenset(),
-                             detail: str = "") -> IngestResult:
-        rid = request.release_id
-        ingest, _ = await runner.run(
-            STAGE_SPECS[Stage.INGEST], ActivityName.INGEST,
-            lambda c: IngestInput(release_id=rid, keys=request.fleet.keys, sources=(
-                SourceSpec(name="model", uri=request.model_uri),
-                SourceSpec(name="dataset", uri=request.data_uri))),
-            IngestResult, exclude=exclude, detail=detail)
-        self._ingest = ingest
-        self._prepared = Prepared.of(ingest)
-        return ingest
+    async def _run_stages(self) -> None:
+        request, p = self._request, self._progress
+        await self._ledger("release-started", {
+            "model": request.model, "version": request.version,
+            "requested_by": request.requested_by,
+            "allowed_jurisdictions": list(request.residency.allowed_jurisdictions)},
+            "release-started")
+        await self._ingest()
+        await self._pseudonymize()
+        p.reports.append(p.pseudonymized.report_ref)
+        await self._ledger("stage-completed", {
+            "stage": "pseudonymize", "dataset_sha256": p.pseudonymized.dataset.sha256,
+            "policy_sha256": p.pseudonymized.policy_sha256,
+            "report_sha256": p.pseudonymized.report_ref.sha256}, "pseudonymize")
+        await self._validate()
+        evaluation = await self._evaluate()
+        model, bundle = p.inputs.model, None
+        if request.fleet.keys.enabled:
+            signed = await self._sign()
+            model, bundle = signed.model, signed.bundle
+        if request.deploy and self._targets():
+            await self._canary(model, bundle)
+        await self._put_in_service(model, evaluation)
 
-    async def _run_on_inputs(self, request: ReleaseRequest, runner: StageRunner,
-                             spec: StageSpec, activity: str,
-                             make_input: Callable[[Candidate, Prepared], Any],
-                             result_type: type[R], *, pseudonymized: bool = True) -> R:
+    # -- placed stages --------------------------------------------------------
+    async def _ingest(self, exclude: frozenset[str] = frozenset(), detail: str = "") -> None:
+        """Fetch the inputs into a compliant store (again, elsewhere, when it died)."""
+        ingest = await self._runner.run(
+            StageCall(STAGE_SPECS[Stage.INGEST], ActivityName.INGEST,
+                      stage_inputs.ingest_input(self._request), IngestResult),
+            exclude=exclude, detail=detail)
+        self._progress.ingested(ingest)
+
+    async def _on_inputs(self, spec: StageSpec, activity: ActivityName, build: InputBuilder,
+                         result_type: type[R], *, pseudonymized: bool = True) -> R:
         """Run a stage that reads the release's stored inputs; if their store goes
         down, re-ingest (and re-pseudonymize) them on another compliant cloud and
-        run the stage again."""
+        run the stage again, keeping the failovers met so far on its record."""
         dead: set[str] = set()
         carried: tuple[Failover, ...] = ()
         while True:
-            prepared = self._prepared
-            assert prepared is not None
-            bound = functools.partial(_bind_inputs, make_input, prepared)
+            call = StageCall(spec, activity, build(self._request, self._progress), result_type)
             try:
-                result, _ = await runner.run(
-                    spec, activity, bound, result_type,
-                    prefer_cloud=prepared.cloud, carried=carried)
-                return result
+                return await self._runner.run(call, prefer_cloud=self._progress.inputs.cloud,
+                                              carried=carried)
             except InputsUnavailable as e:
-                profile = profile_of_store(request.fleet, e.bucket_uri)
+                profile = profile_of_store(self._request.fleet, e.bucket_uri)
                 if profile:
                     dead.add(profile)
                 fo = Failover(stage=e.stage, from_queue=e.queue, to_queue=None,
@@ -200,42 +185,33 @@ class ReleaseWorkflow:
                               seconds=e.seconds, at=workflow.now())
                 self.on_failover(fo)
                 carried = (*e.failovers, fo)
-                await self._ingest_inputs(
-                    request, runner, exclude=frozenset(dead),
+                await self._ingest(
+                    exclude=frozenset(dead),
                     detail=f"re-ingested: {profile or e.bucket_uri} storage did not answer")
                 if pseudonymized:
-                    await self._pseudonymize(request, runner)
+                    await self._pseudonymize()
 
-    async def _pseudonymize(self, request: ReleaseRequest, runner: StageRunner) -> None:
+    async def _pseudonymize(self) -> None:
         """Replace identifiers before any later stage reads the dataset."""
-        fleet = request.fleet
-        if not fleet.vault_uri:
+        if not self._request.fleet.vault_uri:
             self._block(ErrorType.INVALID_INPUT, "pseudonymize: no token vault configured "
                         "(fleet.vault_uri): identifiable data cannot go further")
-        result = await self._run_on_inputs(
-            request, runner, STAGE_SPECS[Stage.PSEUDONYMIZE], ActivityName.PSEUDONYMIZE,
-            lambda c, p: PseudonymizeInput(
-                release_id=request.release_id, dataset=p.raw_dataset,
-                policy_uri=request.policy_uri, keys=fleet.keys, vault_uri=fleet.vault_uri),
-            PseudonymizeResult, pseudonymized=False)
-        assert self._prepared is not None
-        self._prepared = self._prepared.with_dataset(result.dataset, result.ran_on.cloud)
-        self._pseudonymization = result
+        result = await self._on_inputs(
+            STAGE_SPECS[Stage.PSEUDONYMIZE], ActivityName.PSEUDONYMIZE,
+            stage_inputs.pseudonymize_input, PseudonymizeResult, pseudonymized=False)
+        p = self._progress
+        p.prepared = p.inputs.with_dataset(result.dataset, result.ran_on.cloud)
+        p.pseudonymization = result
 
-    async def _validate(self, request: ReleaseRequest, runner: StageRunner) -> None:
+    async def _validate(self) -> None:
         """Data expectations and residual identifiers; either failing blocks the release."""
-        assert self._pseudonymization is not None
-        digests = self._pseudonymization.identifier_digests
-        result = await self._run_on_inputs(
-            request, runner, STAGE_SPECS[Stage.VALIDATE], ActivityName.VALIDATE,
-            lambda c, p: ValidateInput(release_id=request.release_id, dataset=p.dataset,
-                                       identifier_digests=digests),
-            ValidateResult)
-        self._validation = ValidationSummary(
+        result = await self._on_inputs(STAGE_SPECS[Stage.VALIDATE], ActivityName.VALIDATE,
+                                       stage_inputs.validate_input, ValidateResult)
+        self._progress.validation = ValidationSummary(
             rows=result.rows, checks=result.checks, failed=result.failed,
             residual_failed=result.residual_failed, summary=result.summary,
             report_uri=result.report.uri)
-        self._reports.append(result.report)
+        self._progress.reports.append(result.report)
         if result.residual_failed:
             self._block(ErrorType.IDENTIFIERS_FOUND, "validate: residual identifiers in the "
                         f"pseudonymized data, release blocked: {result.summary}")
@@ -243,37 +219,90 @@ class ReleaseWorkflow:
             self._block(ErrorType.VALIDATION_FAILED,
                         f"validate: data expectations failed: {result.summary}")
 
-    async def _sign(self, request: ReleaseRequest, runner: StageRunner,
-                    evaluation: EvaluateResult) -> SignResult:
+    async def _evaluate(self) -> EvaluateResult:
+        """Score the candidate against the model in service; the gate may block."""
+        request, p = self._request, self._progress
+        spec = STAGE_SPECS[Stage.EVALUATE]
+        if not request.prefer_gpu:
+            spec = spec.model_copy(update={"wants_gpu": False})
+        in_service = await self._in_service()
+        assert p.ingest is not None
+        model_sha = p.ingest.artifact("model").plain_sha256
+        p.baseline = in_service.artifact if in_service and \
+            in_service.artifact.plain_sha256 != model_sha else None
+        evaluation = await self._on_inputs(spec, ActivityName.EVALUATE,
+                                           stage_inputs.evaluate_input, EvaluateResult)
+        p.evaluation = evaluation
+        p.gate = model_gate(request.thresholds, evaluation.metrics, evaluation.baseline_metrics,
+                            in_service.version if in_service and p.baseline else None)
+        if not p.gate.passed:
+            self._block(ErrorType.MODEL_GATE_FAILED, "model gate: " + "; ".join(p.gate.reasons))
+        return evaluation
+
+    async def _sign(self) -> SignResult:
         """Sign the model and the release's provenance with the customer's key."""
-        m = evaluation.metrics
-
-        def sign_input(c: Candidate, p: Prepared) -> SignInput:
-            assert self._pseudonymization is not None
-            pseudo = self._pseudonymization
-            stages = tuple(sp for r in runner.records
-                           if (sp := StagePlacement.from_stage_result(r)) is not None)
-            return SignInput(
-                release_id=request.release_id, model_name=request.model,
-                version=request.version, model=p.model, keys=request.fleet.keys,
-                request=request.model_dump(mode="json", exclude={"fleet"}),
-                datasets=(p.raw_dataset, p.dataset), policy_sha256=pseudo.policy_sha256,
-                reports=tuple(self._reports),
-                metrics=m.figures(),
-                stages=stages, ledger_uri=request.fleet.ledger_uri,
-                ledger_checkpoint_uri=request.fleet.ledger_checkpoint_uri)
-
-        result = await self._run_on_inputs(request, runner, STAGE_SPECS[Stage.SIGN],
-                                           ActivityName.SIGN, sign_input, SignResult)
-        self._signature = SignatureSummary(
+        result = await self._on_inputs(STAGE_SPECS[Stage.SIGN], ActivityName.SIGN,
+                                       stage_inputs.sign_input, SignResult)
+        self._progress.signature = SignatureSummary(
             model_uri=result.model.uri, model_sha256=result.model.sha256,
             bundle_uri=result.bundle.uri, provenance_uri=result.provenance.uri,
             key_fingerprint=result.key_fingerprint)
         return result
 
-    async def _ledger(self, request: ReleaseRequest, kind: str, payload: dict[str, Any],
-                      key: str) -> None:
+    # -- deploy ------------------------------------------------------------------
+    def _targets(self) -> tuple[GatewayTarget, ...]:
+        """The fleet's gateways that serve this model (or any model)."""
+        model = self._request.model
+        return tuple(g for g in self._request.fleet.gateways if g.model in ("", model))
+
+    async def _canary(self, model: ArtifactRef, bundle: ArtifactRef | None) -> None:
+        """Run the canary as a child; return when it promoted, fail if it rolled back."""
+        request, p = self._request, self._progress
+        p.stage = Stage.DEPLOY
+        workflow.upsert_search_attributes([SearchAttr.STAGE.value_set(Stage.DEPLOY.value)])
+        started = workflow.now()
+        child = await workflow.start_child_workflow(
+            WorkflowName.CANARY,
+            CanaryInput(release_id=request.release_id, model=request.model,
+                        version=request.version, artifact=model, bundle=bundle,
+                        targets=self._targets(), plan=request.canary,
+                        activity_queue=request.fleet.control_queue,
+                        parent_workflow_id=workflow.info().workflow_id),
+            id=canary_id(request.release_id), task_queue=request.fleet.control_queue,
+            result_type=CanaryStatus, parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=Summary(f"Canary {request.model} {request.version}"))
+        await workflow.wait_condition(lambda: p.canary is not None or child.done())
+        if p.canary is None:
+            p.canary = await child
+        settled = p.canary
+        promoted = settled.state is CanaryState.PROMOTED
+        p.stages.append(StageResult(
+            stage=Stage.DEPLOY, outcome=StageOutcome.SUCCEEDED if promoted
+            else StageOutcome.FAILED, started_at=started,
+            seconds=(workflow.now() - started).total_seconds(), attempts=1,
+            detail=("initial deployment" if settled.initial_deploy else
+                    f"promoted on {len(self._targets())} gateway(s)") if promoted
+            else f"{settled.state.value}: {settled.rollback_cause or ''}"[:500]))
+        await self._ledger("deployed" if promoted else "rolled-back", {
+            "state": settled.state.value, "model_sha256": model.plain_sha256,
+            "gateways": [g.name for g in self._targets()],
+            "cause": (settled.rollback_cause or "")[:300],
+            "requested_by": settled.rollback.requested_by if settled.rollback else "",
+            "incident": settled.rollback.incident if settled.rollback else ""},
+            "deploy")
+        if not promoted:
+            self._block(ErrorType.ROLLED_BACK,
+                        f"canary {settled.state.value}: {settled.rollback_cause or 'no cause'}")
+
+    @workflow.signal(name=SignalName.CANARY_SETTLED)
+    def canary_settled(self, status: CanaryStatus) -> None:
+        """The canary child promoted or rolled back (it may stay open to guard)."""
+        self._progress.canary = status
+
+    # -- short local activities --------------------------------------------------
+    async def _ledger(self, kind: str, payload: dict[str, Any], key: str) -> None:
         """Append to the provenance ledger (a short, idempotent local activity)."""
+        request = self._request
         fleet = request.fleet
         if not fleet.ledger_uri or not fleet.keys.enabled:
             return
@@ -286,119 +315,20 @@ class ReleaseWorkflow:
             result_type=LedgerAppendResult, start_to_close_timeout=timedelta(seconds=30),
             retry_policy=REGISTRY_RETRY, summary=Summary(f"ledger: {kind}"))
 
-    async def _run_stages(self, request: ReleaseRequest, runner: StageRunner) -> None:
-        rid = request.release_id
-        await self._ledger(request, "release-started", {
-            "model": request.model, "version": request.version,
-            "requested_by": request.requested_by,
-            "allowed_jurisdictions": list(request.residency.allowed_jurisdictions)},
-            "release-started")
-        ingest = await self._ingest_inputs(request, runner)
-        self._prepared = Prepared.of(ingest)
-        await self._pseudonymize(request, runner)
-        assert self._pseudonymization is not None
-        self._reports.append(self._pseudonymization.report_ref)
-        await self._ledger(request, "stage-completed", {
-            "stage": "pseudonymize", "dataset_sha256": self._pseudonymization.dataset.sha256,
-            "policy_sha256": self._pseudonymization.policy_sha256,
-            "report_sha256": self._pseudonymization.report_ref.sha256}, "pseudonymize")
-        await self._validate(request, runner)
-
-        evaluate_spec = STAGE_SPECS[Stage.EVALUATE]
-        if not request.prefer_gpu:
-            evaluate_spec = evaluate_spec.model_copy(update={"wants_gpu": False})
-        in_service = await self._in_service(request)
-        model_sha = ingest.artifact("model").plain_sha256
-        baseline = in_service.artifact if in_service and in_service.artifact.plain_sha256 != \
-            model_sha else None
-        evaluation = await self._run_on_inputs(
-            request, runner, evaluate_spec, ActivityName.EVALUATE,
-            lambda c, p: EvaluateInput(
-                release_id=rid, model=p.model, dataset=p.dataset,
-                label_column=request.label_column, spec=request.evaluation,
-                baseline=baseline, require_accelerator=c.kind is ComputeKind.GPU),
-            EvaluateResult)
-        assert self._prepared is not None
-        model = self._prepared.model
-        self._evaluation = evaluation
-        self._gate = model_gate(request.thresholds, evaluation.metrics,
-                                evaluation.baseline_metrics,
-                                in_service.version if in_service and baseline else None)
-        if not self._gate.passed:
-            self._block(ErrorType.MODEL_GATE_FAILED, "model gate: " + "; ".join(self._gate.reasons))
-        bundle: ArtifactRef | None = None
-        if request.fleet.keys.enabled:
-            signed = await self._sign(request, runner, evaluation)
-            model, bundle = signed.model, signed.bundle
-        if request.deploy and self._targets(request):
-            await self._canary(request, model, bundle)
-        await self._put_in_service(request, model, evaluation)
-
-    @staticmethod
-    def _targets(request: ReleaseRequest) -> tuple[GatewayTarget, ...]:
-        """The fleet's gateways that serve this model (or any model)."""
-        return tuple(g for g in request.fleet.gateways if g.model in ("", request.model))
-
-    async def _canary(self, request: ReleaseRequest, model: ArtifactRef,
-                      bundle: ArtifactRef | None) -> None:
-        """Run the canary as a child; return when it promoted, fail if it rolled back."""
-        self._stage = Stage.DEPLOY
-        workflow.upsert_search_attributes([sa.STAGE.value_set(Stage.DEPLOY.value)])
-        started = workflow.now()
-        child = await workflow.start_child_workflow(
-            "CanaryWorkflow",
-            CanaryInput(release_id=request.release_id, model=request.model,
-                        version=request.version, artifact=model, bundle=bundle,
-                        targets=self._targets(request), plan=request.canary,
-                        activity_queue=request.fleet.control_queue,
-                        parent_workflow_id=workflow.info().workflow_id),
-            id=canary_id(request.release_id), task_queue=request.fleet.control_queue,
-            result_type=CanaryStatus, parent_close_policy=ParentClosePolicy.ABANDON,
-            static_summary=Summary(f"Canary {request.model} {request.version}"))
-        await workflow.wait_condition(lambda: self._canary_status is not None or child.done())
-        if self._canary_status is None:
-            self._canary_status = await child
-        settled = self._canary_status
-        promoted = settled.state is CanaryState.PROMOTED
-        record = StageResult(
-            stage=Stage.DEPLOY, outcome=StageOutcome.SUCCEEDED if promoted
-            else StageOutcome.FAILED, started_at=started,
-            seconds=(workflow.now() - started).total_seconds(), attempts=1,
-            detail=("initial deployment" if settled.initial_deploy else
-                    f"promoted on {len(self._targets(request))} gateway(s)") if promoted
-            else f"{settled.state.value}: {settled.rollback_cause or ''}"[:500])
-        assert self._runner is not None
-        self._runner.records.append(record)
-        await self._ledger(request, "deployed" if promoted else "rolled-back", {
-            "state": settled.state.value, "model_sha256": model.plain_sha256,
-            "gateways": [g.name for g in self._targets(request)],
-            "cause": (settled.rollback_cause or "")[:300],
-            "requested_by": settled.rollback.requested_by if settled.rollback else "",
-            "incident": settled.rollback.incident if settled.rollback else ""},
-            "deploy")
-        if not promoted:
-            self._fail(ErrorType.ROLLED_BACK,
-                       f"canary {settled.state.value}: {settled.rollback_cause or 'no cause'}")
-            raise ApplicationError(self._error or "", type=ErrorType.ROLLED_BACK,
-                                   non_retryable=True)
-
-    @workflow.signal(name="canary-settled")
-    def canary_settled(self, status: CanaryStatus) -> None:
-        """The canary child promoted or rolled back (it may stay open to guard)."""
-        self._canary_status = status
-
-    async def _in_service(self, request: ReleaseRequest) -> InServiceModel | None:
+    async def _in_service(self) -> InServiceModel | None:
         """The model now in service under this name (a short local activity)."""
-        result = await workflow.execute_local_activity(
+        request = self._request
+        result: LookupInServiceResult = await workflow.execute_local_activity(
             ActivityName.REGISTRY_LOOKUP,
             LookupInServiceInput(registry_uri=request.fleet.registry_uri, model=request.model),
             result_type=LookupInServiceResult, start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=REGISTRY_RETRY, summary=Summary(f"in-service lookup for {request.model}"))
+            retry_policy=REGISTRY_RETRY,
+            summary=Summary(f"in-service lookup for {request.model}"))
         return result.current
 
-    async def _put_in_service(self, request: ReleaseRequest, model: ArtifactRef,
-                              evaluation: EvaluateResult) -> None:
+    async def _put_in_service(self, model: ArtifactRef, evaluation: EvaluateResult) -> None:
         """Record this version as the model in service (the canary will take this over)."""
+        request = self._request
         if not request.fleet.registry_uri:
             return
         entry = InServiceModel(model=request.model, version=request.version,
@@ -412,28 +342,13 @@ class ReleaseWorkflow:
             summary=Summary(f"{request.model} {request.version} in service"))
 
     def _block(self, error_type: str, message: str) -> NoReturn:
-        """Fail the release on a verdict (not a broken step): non-retryable, visible."""
-        self._fail(error_type, message)
+        """Fail the release (a verdict or a broken stage): non-retryable, visible."""
+        self._progress.fail(error_type, message)
+        workflow.upsert_search_attributes([SearchAttr.STATE.value_set(ReleaseState.FAILED.value)])
         raise ApplicationError(message, type=error_type, non_retryable=True)
 
-    def _fail(self, error_type: str, message: str) -> None:
-        self._state = ReleaseState.FAILED
-        self._error, self._error_type = message, error_type
-        workflow.upsert_search_attributes([sa.STATE.value_set(self._state.value)])
-
     # -- queries ---------------------------------------------------------------
-    @workflow.query
+    @workflow.query(name=QueryName.STATUS)
     def status(self) -> ReleaseStatus:
         """Stages, placements, failovers and waiting state, for CLI and UI."""
-        req = self._request
-        return ReleaseStatus(
-            release_id=workflow.info().workflow_id,
-            model=req.model if req else "", version=req.version if req else "",
-            state=self._state, current_stage=self._stage,
-            stages=tuple(self._runner.records) if self._runner else (),
-            waiting=self._waiting, ingest=self._ingest,
-            pseudonymization=self._pseudonymization.report if self._pseudonymization else None,
-            validation=self._validation, evaluation=self._evaluation,
-            signature=self._signature,
-            gate=self._gate, canary=self._canary_status,
-            error=self._error, error_type=self._error_type)
+        return self._progress.status(workflow.info().workflow_id, self._request)

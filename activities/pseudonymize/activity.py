@@ -30,8 +30,8 @@ from medpipe.activities.sources import open_source
 from medpipe.activities.storage.base import ObjectStore, open_store
 from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.errors import InvalidInput, Transient
+from medpipe.contracts.names import ActivityName
 from medpipe.contracts.pseudonymize import Policy, PseudonymizeInput, PseudonymizeResult
-from medpipe.contracts.release import ActivityName
 
 _VERSION = re.compile(r"^vault/v(\d{12})\.sealed$")
 _CONTEXT = {"purpose": "pseudonymization-vault"}

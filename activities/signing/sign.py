@@ -30,8 +30,8 @@ from medpipe.activities.storage.base import ObjectStore
 from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.errors import IntegrityError, InvalidInput
 from medpipe.contracts.ledger import LedgerAppendInput, LedgerAppendResult, LedgerKind
+from medpipe.contracts.names import ActivityName
 from medpipe.contracts.provenance import ArtifactDigest, ProvenanceInput
-from medpipe.contracts.release import ActivityName
 from medpipe.contracts.sign import SignInput, SignResult
 
 

@@ -139,12 +139,12 @@ def test_destroyed_kek_stops_the_codec(codec: EncryptionCodec, tmp_path: Path,
 # ----------------------------------------------------------------- Temporal
 
 
-@activity.defn(name="codec_test_echo")
+@activity.defn
 async def echo(text: str) -> str:
     return f"seen {text}"
 
 
-@workflow.defn(name="CodecTestWorkflow")
+@workflow.defn
 class CodecTestWorkflow:
     @workflow.run
     async def run(self, text: str, fail: bool) -> str:

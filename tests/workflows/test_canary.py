@@ -18,6 +18,7 @@ from medpipe.contracts.canary import (
     RollbackRequest,
     Verdict,
 )
+from medpipe.contracts.names import QueryName, UpdateName
 from medpipe.contracts.release import ReleaseState, Stage
 from medpipe.workers.sample import FEATURES, build_model
 from tests.canary import baking_canary, canary_handle, fleet_with, release, wait_for_state
@@ -97,10 +98,10 @@ async def test_rollback_update_interrupts_a_bake_and_returns_after_weight_zero(
         handle = canary.handle
         assert all(g.gateway.weight == 10 for g in gws)
         with pytest.raises(WorkflowUpdateFailedError):  # validated: a reason is required
-            await handle.execute_update("rollback", {"reason": " ", "incident": "INC-1"},
+            await handle.execute_update(UpdateName.ROLLBACK, {"reason": " ", "incident": "INC-1"},
                                         result_type=CanaryRollbackResult)
         result = await handle.execute_update(
-            "rollback", RollbackRequest(reason="sepsis alerts spiking", incident="INC-123",
+            UpdateName.ROLLBACK, RollbackRequest(reason="sepsis alerts spiking", incident="INC-123",
                                         requested_by="oncall"),
             result_type=CanaryRollbackResult)
         assert result.state is CanaryState.ROLLED_BACK
@@ -140,7 +141,7 @@ async def test_rollback_after_promotion_restores_the_previous_stable(
         assert status.canary.state is CanaryState.PROMOTED
         assert all(g.gateway.stable.version == v2.version for g in gws)
         result = await canary_handle(client, v2).execute_update(
-            "rollback", RollbackRequest(reason="late finding", incident="INC-9"),
+            UpdateName.ROLLBACK, RollbackRequest(reason="late finding", incident="INC-9"),
             result_type=CanaryRollbackResult)
     assert result.state is CanaryState.ROLLED_BACK and result.restored_previous
     assert all(g.gateway.stable.version == v1.version for g in gws)
@@ -163,14 +164,15 @@ async def test_pause_holds_the_step_and_resume_continues(
             handle = canary_handle(client, v2)
 
             await wait_for_state(handle, CanaryState.BAKING)
-            paused = await handle.execute_update("pause", "oncall", result_type=CanaryStatus)
+            paused = await handle.execute_update(UpdateName.PAUSE, "oncall",
+                                                 result_type=CanaryStatus)
             assert paused.pause_reason == "paused by oncall"
             await asyncio.sleep(3.0)  # longer than the bake: nothing may advance
-            st = await handle.query("status", result_type=CanaryStatus)
+            st = await handle.query(QueryName.STATUS, result_type=CanaryStatus)
             assert st.state is CanaryState.PAUSED and st.weight == 20
             with pytest.raises(WorkflowUpdateFailedError):
-                await handle.execute_update("pause", "again", result_type=CanaryStatus)
-            await handle.execute_update("resume", "oncall", result_type=CanaryStatus)
+                await handle.execute_update(UpdateName.PAUSE, "again", result_type=CanaryStatus)
+            await handle.execute_update(UpdateName.RESUME, "oncall", result_type=CanaryStatus)
             status = await parent.result()
     assert status.canary.state is CanaryState.PROMOTED
 
@@ -185,11 +187,11 @@ async def test_a_gateway_down_mid_canary_is_reported_and_retried(
         gws[1].stop()  # the azure gateway dies mid-bake
 
         async def reported() -> bool:
-            st = await handle.query("status", result_type=CanaryStatus)
+            st = await handle.query(QueryName.STATUS, result_type=CanaryStatus)
             return any(p.gateway == "gw-azure" and p.attempts >= 2 for p in st.problems)
 
         await wait_until(reported, timeout=30)
-        st = await handle.query("status", result_type=CanaryStatus)
+        st = await handle.query(QueryName.STATUS, result_type=CanaryStatus)
         assert st.state is not CanaryState.PROMOTED  # never promoted without every gateway
         gws[1].start()  # it comes back (empty: a fresh process)
         with pytest.raises(WorkflowFailureError):  # the canary cannot load on an empty

@@ -10,6 +10,7 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
 
 from medpipe.contracts.canary import CanaryPlan, CanaryState, CanaryStatus, RollbackRequest
+from medpipe.contracts.names import SignalName, UpdateName
 from medpipe.contracts.release import ReleaseState
 from tests.canary import baking_canary
 from tests.gateways import GatewayPKI, GatewayProcess
@@ -28,7 +29,7 @@ async def test_promote_skips_the_remaining_steps(
     async with baking_canary(client, tmp_path, sample, gateway_pki, gws, slow) as canary:
         handle, v1, v2 = canary.handle, canary.stable, canary.candidate
         assert all(g.gateway.weight == 10 for g in gws)
-        await handle.execute_update("promote", "oncall", result_type=CanaryStatus)
+        await handle.execute_update(UpdateName.PROMOTE, "oncall", result_type=CanaryStatus)
         status = await asyncio.wait_for(canary.parent.result(), DEADLINE)  # not the bake
         assert status.state is ReleaseState.SUCCEEDED
         assert status.canary.state is CanaryState.PROMOTED
@@ -38,7 +39,7 @@ async def test_promote_skips_the_remaining_steps(
             assert g.gateway.previous.version == v1.version
         # promoted and in its guard period: promoting again is refused by the validator
         with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update("promote", "again", result_type=CanaryStatus)
+            await handle.execute_update(UpdateName.PROMOTE, "again", result_type=CanaryStatus)
         assert "cannot promote a canary that is promoted" in str(refused.value.cause)
         await handle.terminate("test over")
     assert (300.0, "canceled") in timers(await history_events(handle))  # bake cut short
@@ -52,9 +53,9 @@ async def test_rollback_signal_interrupts_a_bake(
     async with baking_canary(client, tmp_path, sample, gateway_pki, gws, slow) as canary:
         handle, v1 = canary.handle, canary.stable
         assert all(g.gateway.weight == 10 and g.gateway.canary is not None for g in gws)
-        await handle.signal("rollback-signal", RollbackRequest(
+        await handle.signal(SignalName.ROLLBACK, RollbackRequest(
             reason="pager: sepsis alerts", incident="INC-7", requested_by="oncall"))
-        await handle.signal("rollback-signal", RollbackRequest(  # the first one wins
+        await handle.signal(SignalName.ROLLBACK, RollbackRequest(  # the first one wins
             reason="second opinion", requested_by="someone-else"))
         status = await asyncio.wait_for(handle.result(), DEADLINE)  # not the 300 s bake
         with pytest.raises(WorkflowFailureError):

@@ -17,6 +17,7 @@ from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
+from medpipe.contracts.names import SearchAttr
 from medpipe.contracts.placement import Fleet, ResidencyPolicy
 from medpipe.contracts.release import (
     ActivityName,
@@ -155,7 +156,8 @@ async def test_eu_only_release_waits_for_an_eu_worker(
         assert st.waiting and "aws/us-east-1" in st.waiting.reason
         desc = await handle.describe()
         attrs = {p.key.name: p.value for p in desc.typed_search_attributes}
-        assert attrs["MedpipeWaiting"] is True and attrs["MedpipeState"] == "waiting-for-placement"
+        assert attrs[SearchAttr.WAITING.name] is True
+        assert attrs[SearchAttr.STATE.name] == "waiting-for-placement"
         # nothing of the release was written to a US bucket
         assert not list((tmp_path / "buckets" / "aws-us-east-1").glob("releases/*"))
         async with running_workers(client, fleet, ["gcp/europe-west3"], control=False):
@@ -164,7 +166,7 @@ async def test_eu_only_release_waits_for_an_eu_worker(
     assert {s.ran_on.jurisdiction for s in status.stages} == {"EU-DE"}
     desc = await handle.describe()
     attrs = {p.key.name: p.value for p in desc.typed_search_attributes}
-    assert attrs["MedpipeWaiting"] is False and attrs["MedpipeState"] == "succeeded"
+    assert attrs[SearchAttr.WAITING.name] is False and attrs[SearchAttr.STATE.name] == "succeeded"
 
 
 async def test_resubmitting_a_release_is_idempotent(

@@ -24,6 +24,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from medpipe.activities.storage.base import open_store
 from medpipe.contracts.errors import ErrorType
+from medpipe.contracts.names import SearchAttr
 from medpipe.contracts.placement import Cloud, Fleet
 from medpipe.contracts.release import (
     FailoverCause,
@@ -201,8 +202,8 @@ async def test_no_compliant_store_answers_release_waits_until_one_returns(
         assert st.waiting is not None and st.waiting.stage is Stage.INGEST
         assert "gcp/europe-west3" in st.waiting.reason  # excluded by residency, and says so
         attrs = {p.key.name: p.value for p in (await handle.describe()).typed_search_attributes}
-        assert attrs["MedpipeWaiting"] is True
-        assert attrs["MedpipeState"] == "waiting-for-placement"
+        assert attrs[SearchAttr.WAITING.name] is True
+        assert attrs[SearchAttr.STATE.name] == "waiting-for-placement"
         # it keeps trying the compliant clouds (rounds go up) and never the EU one
         rounds = st.waiting.rounds
 
@@ -223,6 +224,8 @@ async def test_no_compliant_store_answers_release_waits_until_one_returns(
     refused = {f.from_queue.split(".", 1)[1] for f in reingest.failovers
                if f.cause is FailoverCause.PROVIDER_UNAVAILABLE}
     assert {"azure.eastus.cpu", "onprem.gpu-01.cpu"} <= refused
+    # the note saying why ingest ran again survives the failovers of that re-ingest
+    assert reingest.detail == "re-ingested: aws/us-east-1 storage did not answer"
     if MEASURE:
         print("\nre-ingest failovers:", *(f"{f.from_queue}: {f.cause.value} {f.seconds:.2f}s "
                                          f"{f.detail[:50]}" for f in reingest.failovers),
@@ -233,5 +236,5 @@ async def test_no_compliant_store_answers_release_waits_until_one_returns(
     assert stage(status, Stage.EVALUATE).ran_on.cloud == "azure"  # type: ignore[union-attr]
     assert status.ingest is not None and status.ingest.artifact("dataset").bucket_uri == azure_uri
     attrs = {p.key.name: p.value for p in (await handle.describe()).typed_search_attributes}
-    assert attrs["MedpipeWaiting"] is False and attrs["MedpipeState"] == "succeeded"
+    assert attrs[SearchAttr.WAITING.name] is False and attrs[SearchAttr.STATE.name] == "succeeded"
     assert list(open_store(store_of(fleet, "gcp/europe-west3")).list()) == []
