@@ -140,6 +140,11 @@ class CanaryInput(BaseModel):
     plan: CanaryPlan = CanaryPlan()
     activity_queue: str
     parent_workflow_id: str | None = None
+    rollback_locally: bool = Field(
+        default=True, description="roll back through a local activity on the canary's own "
+        "worker (it registers the gateway call too): ~40 ms instead of ~100 ms. Set by the "
+        "starter rather than read from the worker's queue name, so a replay takes the same "
+        "branch as the original run")
 
 
 class GatewayProblem(BaseModel):

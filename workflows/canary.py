@@ -87,8 +87,7 @@ class CanaryWorkflow:
             call = GatewayCallInput(target=target, operation=operation, body=body or {})
             result: GatewayCallResult
             try:
-                if operation == "rollback" and \
-                        self._inp.activity_queue == workflow.info().task_queue:
+                if operation == "rollback" and self._inp.rollback_locally:
                     # On the workflow's own worker a local activity answers within the same
                     # workflow task: a rollback confirms in ~40 ms instead of ~100 ms.
                     result = await workflow.execute_local_activity(

@@ -266,7 +266,7 @@ class ReleaseWorkflow:
             CanaryInput(release_id=request.release_id, model=request.model,
                         version=request.version, artifact=model, bundle=bundle,
                         targets=self._targets(), plan=request.canary,
-                        activity_queue=request.fleet.control_queue,
+                        activity_queue=request.fleet.control_queue, rollback_locally=True,
                         parent_workflow_id=workflow.info().workflow_id),
             id=canary_id(request.release_id), task_queue=request.fleet.control_queue,
             result_type=CanaryStatus, parent_close_policy=ParentClosePolicy.ABANDON,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
@@ -17,7 +17,34 @@ from medpipe.workers.worker import WORKFLOWS, workflow_runner
 from tests.support import make_fleet, make_request, running_workers, start, status_of, wait_until
 
 pytestmark = pytest.mark.asyncio
-RECORDED = Path(__file__).parent.parent / "data" / "release_history.json"
+HISTORIES = Path(__file__).parent.parent / "data" / "histories"
+_E = EventType
+_RELEASE = {_E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, _E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED}
+_DEPLOY = {_E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+           _E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED}
+_ROLLED_BACK = {_E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+                _E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, _E.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED}
+_CANARY = {_E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+           _E.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+           _E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED}
+_UPDATES = {_E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+            _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED}
+#: Every history ``tests/data/record_histories.py`` records (plus one recorded by the
+#: workflow code before its refactor, which must keep replaying), with event types its
+#: path must show.
+RECORDED: dict[str, set[EventType.ValueType]] = {
+    "release-plain-recorded-before-refactor": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT},
+    "release-failover": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT},
+    "release-reingest": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_FAILED},
+    "release-initial-deploy": _RELEASE | _DEPLOY,
+    "canary-initial-deploy": _CANARY,
+    "release-promoted": _RELEASE | _DEPLOY,
+    "canary-promoted": _CANARY | _UPDATES | {_E.EVENT_TYPE_TIMER_FIRED},
+    "release-rolled-back-auto": _ROLLED_BACK,
+    "canary-rolled-back-auto": _CANARY | {_E.EVENT_TYPE_TIMER_FIRED},
+    "release-rolled-back-update": _ROLLED_BACK,
+    "canary-rolled-back-update": _CANARY | _UPDATES,
+}
 
 
 async def test_server_killed_and_restarted_mid_release_completes(
@@ -58,19 +85,32 @@ async def test_replay_of_a_fresh_history_is_deterministic(
         handle = await start(client, make_request(fleet, sample))
         await handle.result()
     history = await handle.fetch_history()
-    replayer = Replayer(workflows=WORKFLOWS, workflow_runner=workflow_runner(),
-                        data_converter=data_converter())
-    result = await replayer.replay_workflow(history)
-    assert result.replay_failure is None
-    if not RECORDED.exists():  # first run records the reference history
-        RECORDED.write_text(json.dumps(history.to_json_dict()))
-
-
-async def test_replay_of_the_recorded_history_is_deterministic() -> None:
-    if not RECORDED.exists():
-        pytest.fail(f"{RECORDED} missing: run the fresh-history replay test to record it")
-    history = WorkflowHistory.from_json("release-recorded", RECORDED.read_text())
-    replayer = Replayer(workflows=WORKFLOWS, workflow_runner=workflow_runner(),
-                        data_converter=data_converter())
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
+
+
+async def test_every_recorded_history_is_present() -> None:
+    """A missing history is a failure, never a reason to record one here: histories are
+    recorded on purpose, with ``tests/data/record_histories.py``."""
+    present = {p.stem for p in HISTORIES.glob("*.json")}
+    missing = sorted(set(RECORDED) - present)
+    assert not missing, (f"recorded histories missing from {HISTORIES}: {missing} "
+                         "(record them with: .venv/bin/python tests/data/record_histories.py)")
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+async def test_recorded_history_replays_on_the_current_code(name: str) -> None:
+    path = HISTORIES / f"{name}.json"
+    if not path.exists():
+        pytest.fail(f"{path} missing: record it with tests/data/record_histories.py")
+    history = WorkflowHistory.from_json(name, path.read_text())
+    events = {e.event_type for e in history.events}
+    # the history still shows the path it was recorded for (a re-record that lost it fails)
+    assert RECORDED[name] <= events, sorted(RECORDED[name] - events)
+    result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
+
+
+def replayer() -> Replayer:
+    return Replayer(workflows=WORKFLOWS, workflow_runner=workflow_runner(),
+                    data_converter=data_converter())
