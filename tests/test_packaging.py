@@ -59,3 +59,16 @@ def test_code_is_ruff_and_mypy_clean() -> None:
     mypy = subprocess.run([str(bin_dir / "mypy"), "medpipe"], cwd=root, capture_output=True,
                           text=True)
     assert mypy.returncode == 0, mypy.stdout[-3000:]
+
+
+def test_contracts_and_workflows_are_mypy_strict_clean() -> None:
+    """The deterministic core and its contracts type-check under ``--strict``."""
+    root = Path(__file__).resolve().parents[1]
+    bin_dir = Path(sys.executable).parent
+    # through the medpipe/ symlinks, so modules get their installed names
+    strict = subprocess.run([str(bin_dir / "mypy"), "--strict", "medpipe/contracts",
+                             "medpipe/workflows"], cwd=root, capture_output=True, text=True)
+    assert strict.returncode == 0, strict.stdout[-3000:]
+    checked = int(strict.stdout.rsplit(" in ", 1)[1].split()[0])  # "... in N source files"
+    assert checked >= len(list((root / "contracts").glob("*.py"))) + \
+        len(list((root / "workflows").glob("*.py")))

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -284,6 +285,8 @@ def main() -> None:
         raise KeyboardInterrupt(f"signal {signum}")  # unwinds through the finally blocks
 
     signal.signal(signal.SIGTERM, stop)
+    # activity failures are the point of some scenarios: their tracebacks are noise here
+    logging.getLogger("temporalio.activity").setLevel(logging.ERROR)
     asyncio.run(record(args.only))
 
 
