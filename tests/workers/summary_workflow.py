@@ -11,12 +11,12 @@ from temporalio import activity, workflow
 from medpipe.contracts.summary import Summary
 
 
-@activity.defn(name="summary_test_echo")
+@activity.defn
 async def echo(text: str) -> str:
     return f"seen {text}"
 
 
-@workflow.defn(name="SummaryTestWorkflow")
+@workflow.defn
 class SummaryTestWorkflow:
     @workflow.run
     async def run(self, text: str) -> str:
