@@ -16,8 +16,9 @@ from temporalio.exceptions import (
 
 from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.errors import ErrorType
+from medpipe.contracts.ingest import IngestResult
 from medpipe.contracts.placement import ComputeKind, DataClass, Fleet, RanOn
-from medpipe.contracts.release import FailoverCause, IngestResult, Stage
+from medpipe.contracts.release import FailoverCause, Stage
 from medpipe.workflows.placement import StageSpec, candidates
 from medpipe.workflows.progress import ReleaseProgress
 from medpipe.workflows.stage_inputs import evaluate_input, ingest_input, validate_input
