@@ -88,7 +88,7 @@ async def trial_sigkill(client: Client, stack: BenchStack, fleet, sample, big: P
                    and p.last_worker_identity.endswith(f":{proc.pid}")
                    for p in desc.raw_description.pending_activities):
                 break
-            status = await handle.query("status", result_type=ReleaseStatus)
+            status = await handle.query(QueryName.STATUS, result_type=ReleaseStatus)
             if any(s.stage is Stage.INGEST for s in status.stages):
                 await handle.terminate("bench/failover: ingest ran elsewhere")
                 raise RuntimeError("ingest ran without the aws worker: trial void")

@@ -145,11 +145,3 @@ def test_names_from_contracts_pass(tmp_path: Path) -> None:
         "@workflow.defn(name=WorkflowName.RELEASE)\nclass W: ...\n")
     assert literal_name_sites(planted, product=True) == []
 
-
-def test_compose_registers_exactly_the_search_attributes_of_contracts() -> None:
-    """docker-compose.yml creates the search attributes itself (a shell line, not Python)."""
-    from medpipe.contracts.names import SEARCH_ATTRIBUTE_TYPES
-
-    compose = (ROOT / "docker-compose.yml").read_text()
-    created = dict(re.findall(r"search-attribute create --name (\w+) --type (\w+)", compose))
-    assert created == SEARCH_ATTRIBUTE_TYPES
