@@ -17,10 +17,9 @@ from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
-from medpipe.contracts.names import SearchAttr
+from medpipe.contracts.names import ActivityName, SearchAttr
 from medpipe.contracts.placement import Fleet, ResidencyPolicy
 from medpipe.contracts.release import (
-    ActivityName,
     FailoverCause,
     ReleaseState,
     ReleaseStatus,

@@ -24,8 +24,9 @@ from medpipe.activities.context import WorkerContext
 from medpipe.activities.ingest import IngestActivities
 from medpipe.contracts.errors import ErrorType
 from medpipe.contracts.ingest import IngestInput, IngestResult
+from medpipe.contracts.names import ActivityName
 from medpipe.contracts.placement import Fleet
-from medpipe.contracts.release import ActivityName, ReleaseState, Stage, StageOutcome
+from medpipe.contracts.release import ReleaseState, Stage, StageOutcome
 from medpipe.workers.worker import activities_for, control_worker
 from tests.history import activity_runs, history_events, timers_between
 from tests.support import FAST, make_fleet, make_request, start, status_of
