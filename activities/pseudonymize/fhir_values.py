@@ -15,22 +15,46 @@ import binascii
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from medpipe.activities.pseudonymize.fhir_types import DATE, complex_type, string_type
 from medpipe.activities.pseudonymize.generalize import AGE_CAP, restricted_zip3
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.contracts.errors import InvalidInput
-from medpipe.contracts.pseudonymize import Action, FieldRule, GeneralizeKind, Placeholder
-
-if TYPE_CHECKING:
-    from medpipe.activities.pseudonymize.fhir import FhirJob
+from medpipe.contracts.pseudonymize import (
+    Action,
+    FieldRule,
+    GeneralizeKind,
+    Placeholder,
+    Policy,
+)
 
 Json = Any
 DROPPED: Any = object()
 _ADDRESS_KEEP = ("use", "type", "state", "country")
 _TAG = re.compile(r"(<[^>]*>)")
 _NAME_EXTENSIONS = ("mothersMaidenName", "patient-mothersMaidenName")
+
+
+class FhirJob(Protocol):
+    """What the value rules need of the job walking a dataset (``fhir.FhirJob``).
+
+    A protocol rather than an import keeps ``fhir`` -> ``fhir_values`` one-way.
+    """
+
+    policy: Policy
+    state: RunState
+
+    def resource(self, res: dict[str, Json], where: str,
+                 full_url: str | None = None) -> Json: ...
+
+    def token(self, value: str, rule: FieldRule | None = None) -> str: ...
+
+    def reference(self, ref: str, rule: FieldRule | None = None) -> str: ...
+
+    def offset(self, patient: str | None, where: str) -> int: ...
+
+    def scrub(self, text: str) -> str: ...
 
 
 # -- the dataset-wide index ---------------------------------------------------------------
