@@ -14,7 +14,6 @@ Everything lives in a temp dir, removed at the end, also on SIGTERM/SIGINT.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import signal
 import subprocess
@@ -26,6 +25,7 @@ from types import FrameType
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._files import write_model  # noqa: E402
 from medpipe.activities.keys import open_provider  # noqa: E402
 from medpipe.activities.sbom import runtime_sbom, store_sbom  # noqa: E402
 from medpipe.activities.signing.evidence import (  # noqa: E402
@@ -48,15 +48,6 @@ def _stop(signum: int, _frame: FrameType | None) -> None:
         if child.poll() is None:
             child.kill()
     raise SystemExit(128 + signum)
-
-
-def write_model(path: Path, size: int) -> None:
-    block = os.urandom(8 * 1024 * 1024)
-    with open(path, "wb") as out:
-        left = size
-        while left > 0:
-            out.write(block[: min(left, len(block))])
-            left -= len(block)
 
 
 def put_file(store_uri: str, key: str, path: Path) -> ArtifactRef:

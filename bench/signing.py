@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import os
 import shutil
 import subprocess
 import sys
@@ -20,19 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._files import write_model  # noqa: E402
 from medpipe.activities.keys import open_provider  # noqa: E402
 from medpipe.activities.signing.ledger import Ledger  # noqa: E402
 from medpipe.activities.signing.oms import sign_model, verify_model  # noqa: E402
 from medpipe.activities.storage.base import open_store  # noqa: E402
-
-
-def write_model(path: Path, size: int) -> None:
-    block = os.urandom(8 * 1024 * 1024)
-    with open(path, "wb") as out:
-        left = size
-        while left > 0:
-            out.write(block[: min(left, len(block))])
-            left -= len(block)
 
 
 def timed(fn: object, *args: object, **kwargs: object) -> float:

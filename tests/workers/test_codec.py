@@ -20,7 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from medpipe.activities.keys.base import KeyProvider, open_provider
+from medpipe.activities.keys.base import KeyProvider
 from medpipe.activities.tls import client_context
 from medpipe.contracts.errors import IntegrityError, InvalidInput, KeyProviderError
 from medpipe.workers.cli_codec import codec_rotate, codec_server
@@ -33,18 +33,6 @@ from medpipe.workers.pki import make_test_pki
 MARKER = "PATIENT-MRN-7731-SMITH"
 UI = "http://127.0.0.1:8233"
 TOKEN = "staff-token-" + "x" * 20
-
-
-@pytest.fixture
-def provider(tmp_path: Path) -> KeyProvider:
-    p = open_provider(f"local://{tmp_path}/kek/keyring.json")
-    p.create_key("codec-kek")
-    return p
-
-
-@pytest.fixture
-def codec(tmp_path: Path, provider: KeyProvider) -> EncryptionCodec:
-    return EncryptionCodec.open(tmp_path / "home", provider, "codec-kek")
 
 
 def payload(text: str) -> Payload:

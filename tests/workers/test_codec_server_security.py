@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from temporalio.api.common.v1 import Payload, Payloads
 
-from medpipe.activities.keys.base import KeyProvider, open_provider
+from medpipe.activities.keys.base import open_provider
 from medpipe.contracts.errors import InvalidInput
 from medpipe.workers.cli_codec import codec_server
 from medpipe.workers.codec import EncryptionCodec
@@ -35,18 +35,6 @@ MARKER = "PATIENT-MRN-7731-SMITH"
 UI = "http://127.0.0.1:8233"
 TOKEN = "staff-token-" + "y" * 20
 WORKFLOW_PAGE = f"{UI}/namespaces/default/workflows/release-risk-v3/run-1/history"
-
-
-@pytest.fixture
-def provider(tmp_path: Path) -> KeyProvider:
-    p = open_provider(f"local://{tmp_path}/kek/keyring.json")
-    p.create_key("codec-kek")
-    return p
-
-
-@pytest.fixture
-def codec(tmp_path: Path, provider: KeyProvider) -> EncryptionCodec:
-    return EncryptionCodec.open(tmp_path / "home", provider, "codec-kek")
 
 
 @pytest.fixture
