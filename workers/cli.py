@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from rich.console import Console
 from rich.live import Live
 from temporalio.client import Client
 
@@ -43,10 +42,14 @@ from medpipe.workers import (
 )
 from medpipe.workers.cli_errors import clear_errors, fail, report, run_async
 from medpipe.workers.cli_render import (
+    make_console,
+    output_option,
+    release_rows,
     release_view,
     releases_table,
     status_footer,
     status_table,
+    to_json,
 )
 from medpipe.workers.client import connect, temporal_client_used
 from medpipe.workers.config import StackConfig, load_config
@@ -62,7 +65,7 @@ from medpipe.workers.releases import (
 
 #: What a worker imports beyond the base: it signs models and validates data.
 WORKER_EXTRAS = ("sign", "validate")
-console = Console()
+console = make_console()
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -195,15 +198,15 @@ async def watch(cfg: StackConfig, workflow_id: str) -> None:
 
 @main.command()
 @click.argument("workflow_id")
-@click.option("--json", "as_json", is_flag=True, help="Print the status contract as JSON.")
+@output_option
 @click.pass_obj
 @run_async
-async def status(cfg: StackConfig, workflow_id: str, as_json: bool) -> None:
+async def status(cfg: StackConfig, workflow_id: str, output: str) -> None:
     """Show a release's stages, placements and failovers."""
     client = await connect(cfg)
     st = await first_status(client, client.get_workflow_handle(workflow_id))
-    if as_json:
-        click.echo(st.model_dump_json(indent=2))
+    if output == "json":
+        click.echo(to_json(st))
         return
     console.print(status_table(st))
     footer = status_footer(st)
@@ -216,13 +219,18 @@ async def status(cfg: StackConfig, workflow_id: str, as_json: bool) -> None:
 @click.option("--stage", default=None)
 @click.option("--state", default=None, type=click.Choice([s.value for s in ReleaseState]))
 @click.option("--limit", default=50, show_default=True)
+@output_option
 @click.pass_obj
 @run_async
 async def list_command(cfg: StackConfig, model: str | None, stage: str | None,
-                       state: str | None, limit: int) -> None:
+                       state: str | None, limit: int, output: str) -> None:
     """List releases, filtered through search attributes."""
     client = await connect(cfg)
     releases = await list_releases(client, release_query(model, stage, state), limit)
+    if output == "json":
+        click.echo(to_json([{**row, "ui": ui_link(cfg, row["release"])}
+                            for row in release_rows(releases)]))
+        return
     console.print(releases_table(releases))
     console.print(f"{len(releases)} release(s)")
 

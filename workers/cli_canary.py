@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import getpass
 import random
 import signal
 import time
@@ -21,7 +20,6 @@ from typing import Any
 
 import click
 import httpx
-from rich.console import Console
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -36,12 +34,19 @@ from medpipe.contracts.canary import (
 from medpipe.contracts.errors import InvalidInput, NotFound
 from medpipe.contracts.names import QueryName, SignalName, UpdateName
 from medpipe.workers.cli_errors import clear_errors, fail, run
-from medpipe.workers.cli_render import canary_footer, canary_table
+from medpipe.workers.cli_render import (
+    canary_footer,
+    canary_table,
+    make_console,
+    output_option,
+    to_json,
+)
 from medpipe.workers.client import connect
 from medpipe.workers.config import StackConfig
 from medpipe.workers.extras import require_extras
+from medpipe.workers.who import current_user
 
-console = Console()
+console = make_console()
 
 
 def release_id_of(value: str) -> str:
@@ -53,7 +58,7 @@ def release_id_of(value: str) -> str:
 
 
 def _who(requested_by: str | None) -> str:
-    return requested_by or getpass.getuser()
+    return requested_by or current_user()
 
 
 def _update_refusal(e: WorkflowUpdateFailedError) -> str:
@@ -157,15 +162,19 @@ promote.help = "Skip the remaining steps and promote now (on-call decision)."
 
 @click.command()
 @click.argument("release")
+@output_option
 @click.pass_obj
 @clear_errors
-def canary(cfg: StackConfig, release: str) -> None:
+def canary(cfg: StackConfig, release: str, output: str) -> None:
     """Show a canary's state and every step's verdict with its figures."""
 
     async def go() -> None:
         client = await connect(cfg)
         handle = await canary_handle(client, release)
         status = await handle.query(QueryName.STATUS, result_type=CanaryStatus)
+        if output == "json":
+            click.echo(to_json(status))
+            return
         console.print(canary_table(status))
         footer = canary_footer(status)
         if footer:

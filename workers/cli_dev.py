@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from medpipe.workers.cli_errors import clear_errors, fail
+from medpipe.workers.cli_errors import EXIT_REFUSED, clear_errors, fail
+from medpipe.workers.cli_render import make_console, output_option, to_json
 from medpipe.workers.config import StackConfig, load_config, medpipe_home
 from medpipe.workers.extras import require_extras
 
@@ -25,7 +27,7 @@ from medpipe.workers.extras import require_extras
 STACK_EXTRAS = ("sign", "validate", "gateway")
 #: With ``--storage emulated`` the workers also talk to S3, GCS and Azure Blob.
 EMULATED_EXTRAS = ("aws", "gcp", "azure")
-console = Console()
+console = make_console()
 
 
 def _require_emulators() -> None:
@@ -88,6 +90,19 @@ def dev_up(ctx: click.Context, storage: str | None) -> None:
                       f"the token in {stack.codec_token_path(cfg)})")
 
 
+def _unwritable(e: PermissionError) -> str:
+    """Say which path could not be written, by whom, and who owns it (a volume, usually)."""
+    path = Path(e.filename) if e.filename else None
+    owner = ""
+    probe = path
+    while probe is not None and not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe is not None and probe.exists():
+        owner = f"; {probe} is owned by uid {probe.stat().st_uid}"
+    return (f"cannot write {path or 'the deployment state'}: permission denied (this process "
+            f"runs as uid {os.getuid()}{owner}); give the volume to this user")
+
+
 @dev.command(name="init")
 @click.pass_obj
 @clear_errors
@@ -97,10 +112,13 @@ def dev_init(cfg: StackConfig) -> None:
     (Containers run this once before the services start.)"""
     from medpipe.workers import dev as stack
 
-    stack.ensure_local_buckets(cfg, all_schemes=True)
-    stack.prepare_security(cfg)
-    if cfg.fleet.gateways:
-        stack.ensure_gateway_pki(cfg)
+    try:
+        stack.ensure_local_buckets(cfg, all_schemes=True)
+        stack.prepare_security(cfg)
+        if cfg.fleet.gateways:
+            stack.ensure_gateway_pki(cfg)
+    except PermissionError as e:
+        fail(_unwritable(e), code=EXIT_REFUSED)
     console.print(f"initialised {cfg.home}: keys, codec keyring, gateway PKI")
 
 
@@ -114,17 +132,24 @@ def dev_down() -> None:
 
 
 @dev.command(name="status")
+@output_option
 @click.pass_obj
 @clear_errors
-def dev_status(cfg: StackConfig) -> None:
+def dev_status(cfg: StackConfig, output: str) -> None:
     """Show each process of the local stack."""
     from medpipe.workers import dev as stack
 
     home = medpipe_home()
     state = stack.read_state(home)
     if not state or not stack.supervisor_alive(state):
-        console.print("no local stack is running (start it with `medpipe dev up`)")
+        if output == "json":
+            click.echo(to_json({"running": False, "home": str(home), "processes": []}))
+        else:
+            console.print("no local stack is running (start it with `medpipe dev up`)")
         sys.exit(1)
+    if output == "json":
+        _status_json(cfg, state, home)
+        return
     table = Table(title=f"local stack ({home})")
     for col in ("process", "pid", "state", "restarts", "up for"):
         table.add_column(col)
@@ -142,6 +167,22 @@ def dev_status(cfg: StackConfig) -> None:
                   f" · Web UI {cfg.ui_url}")
     if unhealthy:
         fail("not healthy: " + "; ".join(unhealthy), code=1)
+
+
+def _status_json(cfg: StackConfig, state: dict[str, Any], home: Path) -> None:
+    """``dev status --output json``: each process with its health; exit 1 when one is not."""
+    from medpipe.workers import dev as stack
+
+    processes = [{"process": name, "pid": c["pid"], "state": stack.child_health(c),
+                  "restarts": c["restarts"], "last_exit": c.get("last_exit"), "log": c["log"],
+                  "up_seconds": round(time.time() - c["started"], 1)}
+                 for name, c in state["children"].items()]
+    click.echo(to_json({"running": True, "home": str(home),
+                        "temporal_address": cfg.temporal_address,
+                        "temporal_reachable": stack.port_open(cfg.temporal_address),
+                        "ui_url": cfg.ui_url, "processes": processes}))
+    if any(p["state"] in ("dead", "crash-looping") for p in processes):
+        sys.exit(1)
 
 
 @dev.command(name="logs")

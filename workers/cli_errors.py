@@ -1,14 +1,21 @@
 """How every ``medpipe`` command reports a refusal: one line on stderr, an exit code, no traceback.
 
 One way for all commands (``tests/workers/test_cli_errors.py`` checks each
-command is wrapped):
+command is wrapped), and one table of exit codes, here only:
 
-- a verification that says no (signature, ledger, digest) prints
-  ``REFUSED: …`` and exits 1;
-- any other domain error, and a request Temporal refuses, print ``error: …``
-  and exit 2;
-- an SDK from an optional extra that is not installed prints which extra to
-  install (``install medpipe[sign]``) and exits 2.
+- 0: the command did what it was asked;
+- 1 (``EXIT_REFUSED``): a refusal or a verdict — a verification that says no
+  (signature, ledger, digest: ``REFUSED: …``), residual identifiers, a failed
+  gate, a request Temporal refuses, and every other domain error;
+- 2 (``EXIT_USAGE``): the invocation is wrong — click's own usage errors,
+  input that does not exist, does not parse or cannot work together
+  (``InvalidInput``, ``InvalidModel``, ``DatasetMismatch``), an option
+  combination a command refuses (``fail``), an optional extra that is not
+  installed (``install medpipe[sign]``);
+- 3 (``EXIT_UNREACHABLE``): infrastructure does not answer — Temporal, an
+  object store or a key service (``ProviderUnavailable``,
+  ``InputUnavailable``, ``KeyUnavailable``, ``Transient``, and an RPC that
+  ends ``UNAVAILABLE`` or ``DEADLINE_EXCEEDED``), so a script can retry.
 
 ``fail`` is for refusals a command decides itself (bad option combinations).
 """
@@ -22,20 +29,57 @@ from functools import wraps
 from typing import Any, NoReturn, TypeVar
 
 import click
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
-from medpipe.contracts.errors import IntegrityError, LedgerTampered, MedpipeError, SignatureInvalid
+from medpipe.contracts.errors import (
+    DatasetMismatch,
+    InputUnavailable,
+    IntegrityError,
+    InvalidInput,
+    InvalidModel,
+    KeyUnavailable,
+    LedgerTampered,
+    MedpipeError,
+    ProviderUnavailable,
+    SignatureInvalid,
+    Transient,
+)
 from medpipe.workers.extras import extra_for, install_hint
 
 T = TypeVar("T")
 #: Attribute set on every wrapped command callback (tests check every command has it).
 MARKER = "__medpipe_clear_errors__"
-#: Exit status of a verification that refused; 2 is every other refusal.
+#: Exit status of a refusal or a negative verdict.
 EXIT_REFUSED = 1
-EXIT_ERROR = 2
+#: Exit status of a wrong invocation (click uses 2 for its own usage errors too).
+EXIT_USAGE = 2
+#: Kept for callers written before the table: a wrong invocation.
+EXIT_ERROR = EXIT_USAGE
+#: Exit status when Temporal, a store or a key service does not answer.
+EXIT_UNREACHABLE = 3
+_UNREACHABLE = (ProviderUnavailable, InputUnavailable, KeyUnavailable, Transient,
+                ConnectionError, TimeoutError)
+#: File-system errors a command reports as one line naming the path (never a traceback).
+_FILE_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError,
+                FileExistsError)
+_CAUGHT = (MedpipeError, RPCError, ModuleNotFoundError, ConnectionError, TimeoutError,
+           *_FILE_ERRORS)
+_RPC_UNREACHABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
 
 
-def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
+def exit_code(e: BaseException) -> int:
+    """The exit status of a refusal ``e`` (the table in this module's docstring)."""
+    if isinstance(e, _UNREACHABLE):
+        return EXIT_UNREACHABLE
+    if isinstance(e, RPCError):
+        return EXIT_UNREACHABLE if e.status in _RPC_UNREACHABLE else EXIT_REFUSED
+    if isinstance(e, InvalidInput | InvalidModel | DatasetMismatch | ModuleNotFoundError
+                  | FileNotFoundError | IsADirectoryError | NotADirectoryError):
+        return EXIT_USAGE
+    return EXIT_REFUSED
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print ``error: message`` on stderr and exit with ``code``."""
     click.echo(f"{click.style('error:', fg='red')} {message}", err=True)
     sys.exit(code)
@@ -56,11 +100,16 @@ def report(e: BaseException) -> NoReturn:
         click.echo(f"{click.style('REFUSED:', fg='red')} {e.message}", err=True)
         sys.exit(EXIT_REFUSED)
     if isinstance(e, MedpipeError):
-        fail(e.message)
+        fail(e.message, exit_code(e))
     if isinstance(e, RPCError):
-        fail(f"Temporal refused the request: {e.message}")
+        fail(f"Temporal refused the request: {e.message}", exit_code(e))
     if isinstance(e, ModuleNotFoundError):
         _missing_module(e)
+    if isinstance(e, _FILE_ERRORS):
+        where = f" {e.filename}" if e.filename else ""
+        fail(f"cannot use{where}: {e.strerror or e}", exit_code(e))
+    if isinstance(e, ConnectionError | TimeoutError):
+        fail(f"a service did not answer: {e}", exit_code(e))
     raise e
 
 
@@ -71,7 +120,7 @@ def clear_errors(fn: Callable[..., T]) -> Callable[..., T]:
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return fn(*args, **kwargs)
-        except (MedpipeError, RPCError, ModuleNotFoundError) as e:
+        except _CAUGHT as e:
             report(e)
 
     setattr(wrapper, MARKER, True)
@@ -82,7 +131,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine, reporting refusals like ``clear_errors``."""
     try:
         return asyncio.run(coro)
-    except (MedpipeError, RPCError, ModuleNotFoundError) as e:
+    except _CAUGHT as e:
         report(e)
 
 

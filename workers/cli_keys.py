@@ -15,7 +15,6 @@ ID``, rotations and shreds are recorded in the provenance ledger (kinds
 
 from __future__ import annotations
 
-import getpass
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from medpipe.activities.keys import KeyProvider, open_provider
 from medpipe.contracts.errors import InvalidInput, MedpipeError
 from medpipe.contracts.ledger import LedgerKind
 from medpipe.workers.cli_errors import clear_errors
+from medpipe.workers.who import current_user
 
 T = TypeVar("T")
 
@@ -167,7 +167,7 @@ def rotate(key_id: str, provider_uri: str, store_uris: tuple[str, ...], prefix: 
     if ledger is not None:
         entry = ledger.append(
             LedgerKind.KEY_ROTATED.value, "-",
-            {"key_id": key_id, "new_version": version, "by": who or getpass.getuser(),
+            {"key_id": key_id, "new_version": version, "by": who or current_user(),
              "at": datetime.now(UTC).isoformat(timespec="seconds"),
              "stores": summary},
             f"key-rotated/{key_id}/{version}")
@@ -222,7 +222,7 @@ def shred(key_id: str, provider_uri: str, yes: bool, ledger_uri: str | None,
     if ledger is not None:
         entry = ledger.append(
             LedgerKind.KEY_SHREDDED.value, "-",
-            {"key_id": key_id, "by": who or getpass.getuser(),
+            {"key_id": key_id, "by": who or current_user(),
              "at": datetime.now(UTC).isoformat(timespec="seconds")},
             f"key-shredded/{key_id}")
         click.echo(f"recorded key-shredded in the ledger (entry {entry.seq})")

@@ -29,6 +29,7 @@ from medpipe.activities.pseudonymize.run import Pseudonymizer, read_chunks
 from medpipe.activities.residual_scan import scan_dataset
 from medpipe.contracts.errors import InvalidInput
 from medpipe.workers.cli_errors import clear_errors
+from medpipe.workers.who import current_user
 
 
 def _read_key(path: Path | None) -> bytes | None:
@@ -110,12 +111,11 @@ def policy_init(data: Path, out: Path | None) -> None:
 def reidentify_cmd(cfg: Any, token: str, reason: str, vault_path: Path | None,
                    requested_by: str | None) -> None:
     """Print the identifier behind TOKEN (needs the vault's key); every use is recorded."""
-    import getpass
     import hashlib
 
     if not reason.strip():
         raise InvalidInput("re-identification needs a reason (--reason \"...\")")
-    who = requested_by or getpass.getuser()
+    who = requested_by or current_user()
     if vault_path is not None:
         click.echo(FileVaultStore(vault_path).open().reidentify(token))
         return

@@ -7,16 +7,66 @@ draw the same thing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
-from rich.console import Group
+import click
+from pydantic import BaseModel
+from rich.console import Console, Group
 from rich.table import Table
 from temporalio.client import WorkflowExecution
 
 from medpipe.contracts.canary import CanaryStatus
 from medpipe.contracts.names import SearchAttr
 from medpipe.contracts.release import ReleaseState, ReleaseStatus, StageOutcome
+
+T = TypeVar("T")
+#: The ``--output`` formats of every command that reads state.
+OUTPUT_FORMATS = ("table", "json")
+
+
+def output_option(fn: Callable[..., T]) -> Callable[..., T]:
+    """``--output json|table`` (and the deprecated ``--json``), passed on as ``output``.
+
+    One option for every command that reads state, so scripts ask the same way everywhere;
+    ``--json`` stays as a hidden alias of ``--output json`` for the commands that had it.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, output: str, as_json: bool, **kwargs: Any) -> T:
+        return fn(*args, output="json" if as_json else output, **kwargs)
+
+    wrapper = click.option("--json", "as_json", is_flag=True, hidden=True,
+                           help="Deprecated: --output json.")(wrapper)
+    return click.option("--output", "output", type=click.Choice(OUTPUT_FORMATS),
+                        default="table", show_default=True,
+                        help="table for people, json (the contract) for scripts.")(wrapper)
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+
+def to_json(value: BaseModel | dict[str, Any] | Iterable[BaseModel | dict[str, Any]]) -> str:
+    """A contract (or a list of them) as JSON: ``model_dump(mode="json")``, indented."""
+    if isinstance(value, BaseModel | dict):
+        return json.dumps(_plain(value), indent=2)
+    return json.dumps([_plain(v) for v in value], indent=2)
+
+
+#: Console width when stdout is not a terminal: wide enough that nothing wraps or is cut.
+PIPE_WIDTH = 10_000
+
+
+def make_console() -> Console:
+    """A console sized by the terminal, or, when stdout is a pipe or a file, one that never wraps
+    or truncates (tables at full width, URLs on one line) so scripts read whole values."""
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=PIPE_WIDTH, soft_wrap=True)
 
 
 def status_table(status: ReleaseStatus) -> Table:
@@ -116,15 +166,28 @@ def release_view(status: ReleaseStatus, canary: CanaryStatus | None) -> Any:
 #: The search attributes ``medpipe list`` shows, in column order.
 SHOWN = (SearchAttr.MODEL, SearchAttr.VERSION, SearchAttr.STAGE, SearchAttr.CLOUD,
          SearchAttr.STATE)
+_RELEASE_COLUMNS = ("release", "model", "version", "stage", "cloud", "state", "started")
+
+
+def release_rows(releases: Iterable[WorkflowExecution]) -> list[dict[str, str]]:
+    """One row per release, from its search attributes (no payload is decoded)."""
+    rows = []
+    for wf in releases:
+        get = {p.key.name: p.value for p in wf.typed_search_attributes}
+        row = {"release": wf.id}
+        row.update({col: str(get.get(key.name, ""))
+                    for col, key in zip(_RELEASE_COLUMNS[1:-1], SHOWN, strict=True)})
+        row["started"] = wf.start_time.isoformat() if wf.start_time else ""
+        rows.append(row)
+    return rows
 
 
 def releases_table(releases: Iterable[WorkflowExecution]) -> Table:
     """One row per release, from its search attributes (no payload is decoded)."""
     table = Table()
-    for col in ("release", "model", "version", "stage", "cloud", "state", "started"):
+    for col in _RELEASE_COLUMNS:
         table.add_column(col)
-    for wf in releases:
-        get = {p.key.name: p.value for p in wf.typed_search_attributes}
-        table.add_row(wf.id, *(str(get.get(key.name, "")) for key in SHOWN),
-                      f"{wf.start_time:%Y-%m-%d %H:%M:%S}" if wf.start_time else "")
+    for row in release_rows(releases):
+        started = row["started"][:19].replace("T", " ")
+        table.add_row(*(row[c] for c in _RELEASE_COLUMNS[:-1]), started)
     return table

@@ -11,7 +11,6 @@ Register with ``for command in cli_roster.COMMANDS: main.add_command(command)``.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import click
 from medpipe.contracts.approval import ApprovalAction, Person, Role, Roster
 from medpipe.contracts.errors import InvalidInput
 from medpipe.workers.cli_errors import clear_errors
+from medpipe.workers.cli_render import output_option, to_json
 from medpipe.workers.cli_sign import _read_keys, _revoked
 
 _ROLES = click.Choice([r.value for r in Role])
@@ -82,12 +82,16 @@ def roster_add(roster: Path, name: str, public_key: str, roles: tuple[str, ...],
 @click.argument("roster", type=click.Path(exists=True, path_type=Path))
 @click.option("--admin-key", "admin_keys", multiple=True, required=True, type=click.Path(),
               help="Pinned administrator public key (PEM); repeatable.")
+@output_option
 @clear_errors
-def roster_verify(roster: Path, admin_keys: tuple[str, ...]) -> None:
+def roster_verify(roster: Path, admin_keys: tuple[str, ...], output: str) -> None:
     """Check ROSTER's signature and list who holds which roles."""
     from medpipe.activities.governance import load_roster
 
     loaded = load_roster(roster, _read_keys(admin_keys))
+    if output == "json":
+        click.echo(to_json(loaded))
+        return
     for p in loaded.people:
         click.echo(f"{p.name}: {', '.join(r.value for r in p.roles)}")
     click.echo(f"OK: {len(loaded.people)} people, {len(loaded.revoked)} revoked key(s)")
@@ -133,10 +137,12 @@ def approvals_group() -> None:
 @click.option("--releaser", help="Who released (cannot approve the promotion).")
 @click.option("--required", default=2, show_default=True, type=click.IntRange(1, 20))
 @click.option("--revoked", multiple=True, help="Revoked key fingerprint or file; repeatable.")
+@output_option
 @clear_errors
 def approvals_check(release: str, statements: tuple[Path, ...], roster: Path,
                     admin_keys: tuple[str, ...], model_sha256: str, action: str,
-                    releaser: str | None, required: int, revoked: tuple[str, ...]) -> None:
+                    releaser: str | None, required: int, revoked: tuple[str, ...],
+                    output: str) -> None:
     """Count distinct entitled approvers of RELEASE; exit 1 with the reasons when too few."""
     from medpipe.activities.governance import check_approvals, load_roster
 
@@ -146,7 +152,13 @@ def approvals_check(release: str, statements: tuple[Path, ...], roster: Path,
                               action=ApprovalAction(action), release_id=release,
                               model_sha256=model_sha256.lower(), releaser=releaser,
                               required=required, revoked=_revoked(revoked))
-    click.echo(json.dumps(verdict.model_dump(mode="json"), indent=2))
+    if output == "json":
+        click.echo(to_json(verdict))
+    else:
+        click.echo(f"approvers: {', '.join(verdict.approvers) or 'none'} "
+                   f"({len(verdict.approvers)} of {required} required)")
+        for refusal in verdict.refusals:
+            click.echo(f"  not counted: {refusal}")
     if not verdict.approved:
         click.echo(f"REFUSED: {len(verdict.approvers)} of {required} approvals "
                    f"({'; '.join(verdict.refusals) or 'no valid statement'})", err=True)

@@ -11,6 +11,7 @@ Register with ``for command in cli_sign.COMMANDS: cli.add_command(command)``.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from medpipe.contracts.errors import (
     InvalidInput,
 )
 from medpipe.workers.cli_errors import clear_errors
+from medpipe.workers.cli_render import output_option, to_json
 
 
 def _read_keys(paths: tuple[str, ...]) -> list[bytes]:
@@ -54,10 +56,11 @@ def _revoked(values: tuple[str, ...]) -> set[str]:
               help="Check a release evidence directory (and MODEL against it, if given).")
 @click.option("--expect", multiple=True, help="Identity the bundle must carry, e.g. "
                                                "release_id=release-sepsis-3.")
+@output_option
 @clear_errors
 def verify_command(model: Path | None, bundle: Path | None, keys: tuple[str, ...],
                    revoked: tuple[str, ...], evidence: Path | None,
-                   expect: tuple[str, ...]) -> None:
+                   expect: tuple[str, ...], output: str) -> None:
     """Verify a signed MODEL, or a release's evidence directory, offline."""
     from medpipe.activities.signing.evidence import verify_evidence
     from medpipe.activities.signing.oms import verify_model
@@ -68,7 +71,12 @@ def verify_command(model: Path | None, bundle: Path | None, keys: tuple[str, ...
             raise InvalidInput("--evidence needs at least one --key: the keys inside the "
                                "evidence cannot vouch for themselves")
         summary = verify_evidence(evidence, trusted, _revoked(revoked), model)
-        click.echo(json.dumps({"verified": True, **summary}, indent=2))
+        if output == "json":
+            click.echo(to_json({"verified": True, **summary}))
+            return
+        click.echo(f"OK: evidence {evidence} verified")
+        for key, value in summary.items():
+            click.echo(f"  {key}: {json.dumps(value, sort_keys=True)}")
         return
     if model is None:
         raise InvalidInput("give a MODEL to verify, or --evidence DIR")
@@ -77,6 +85,9 @@ def verify_command(model: Path | None, bundle: Path | None, keys: tuple[str, ...
     expected = dict(e.split("=", 1) for e in expect if "=" in e)
     verified = verify_model(model, bundle or Path(f"{model}.sig"), trusted, _revoked(revoked),
                             expected=expected or None)
+    if output == "json":
+        click.echo(to_json(verified))
+        return
     click.echo(f"OK: {verified.model_name} ({len(verified.resources)} file(s), root sha256 "
                f"{verified.root_digest}) signed by key {verified.key_fingerprint[:16]}…")
 
@@ -206,16 +217,20 @@ def _anchors(expect_heads: tuple[str, ...],
 @click.option("--allow-empty", is_flag=True,
               help="Accept an empty ledger when no checkpoint or anchor names an entry "
                    "(a deployment that never appended).")
+@output_option
 @clear_errors
 def ledger_verify(store: str | None, checkpoint_store: str | None, keys: tuple[str, ...],
                   revoked: tuple[str, ...], expect_heads: tuple[str, ...],
-                  evidence_dirs: tuple[Path, ...], allow_empty: bool) -> None:
+                  evidence_dirs: tuple[Path, ...], allow_empty: bool, output: str) -> None:
     """Verify every entry, link, signature, and that the chain reaches every known head."""
     checkpoint_store = _checkpoint_store_or_default(checkpoint_store, store)
     store, keys = _store_or_default(store), _keys_or_default(keys)
     anchors = _anchors(expect_heads, evidence_dirs)
     report = _ledger(store, checkpoint_store).verify(
         _read_keys(keys), _revoked(revoked), anchors=anchors, allow_empty=allow_empty)
+    if output == "json":
+        click.echo(to_json(report))
+        return
     click.echo(f"OK: {report.entries} entries, head {report.head_seq}:{report.head_hash}, "
                f"checkpoint {report.checkpoint_seq}, {len(anchors)} external anchor(s)")
 
@@ -223,18 +238,20 @@ def ledger_verify(store: str | None, checkpoint_store: str | None, keys: tuple[s
 @ledger_group.command("show")
 @click.option("--store", default=None, help="Bucket URI of the ledger (default: the deployment's).")
 @click.option("--release", "release_id", help="Only this release's entries.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@output_option
 @clear_errors
-def ledger_show(store: str | None, release_id: str | None, as_json: bool) -> None:
+def ledger_show(store: str | None, release_id: str | None, output: str) -> None:
     """List ledger entries (unverified: run ``ledger verify`` to check them)."""
     if release_id and not release_id.startswith("release-"):
         release_id = f"release-{release_id}"
-    for e in _ledger(_store_or_default(store)).entries(release_id):
-        if as_json:
-            click.echo(e.model_dump_json())
-        else:
-            click.echo(f"{e.seq:6d}  {e.at:%Y-%m-%d %H:%M:%S}  {e.kind:16s} {e.release_id:28s} "
-                       f"{json.dumps(e.payload, sort_keys=True)[:80]}")
+    entries = list(_ledger(_store_or_default(store)).entries(release_id))
+    if output == "json":
+        click.echo(to_json(entries))
+        return
+    cut = 80 if sys.stdout.isatty() else None  # whole payloads in pipes and files
+    for e in entries:
+        click.echo(f"{e.seq:6d}  {e.at:%Y-%m-%d %H:%M:%S}  {e.kind:16s} {e.release_id:28s} "
+                   f"{json.dumps(e.payload, sort_keys=True)[:cut]}")
 
 
 COMMANDS: list[click.Command] = [verify_command, evidence_command, ledger_group]

@@ -8,7 +8,6 @@ refused naming the field and the reason.
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +22,7 @@ from medpipe.contracts.release import ReleaseRequest
 from medpipe.contracts.spec import ReleaseSpec, parse_spec
 from medpipe.workers.cli_errors import clear_errors
 from medpipe.workers.config import StackConfig
+from medpipe.workers.who import current_user
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -156,7 +156,7 @@ def build_request(cfg: StackConfig, spec: ReleaseSpec,
             policy_uri=uri(spec.policy) if spec.policy else None, label_column=spec.label,
             residency=ResidencyPolicy(allowed_jurisdictions=spec.allow),
             thresholds=spec.thresholds, evaluation=spec.evaluation(),
-            requested_by=getpass.getuser(), fleet=cfg.fleet, deploy=spec.deploy,
+            requested_by=current_user(), fleet=cfg.fleet, deploy=spec.deploy,
             canary=CanaryPlan.model_validate(spec.canary.model_dump()))
     except ValueError as e:
         raise InvalidInput(f"invalid release request: {str(e)[:300]}") from e

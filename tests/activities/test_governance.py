@@ -157,7 +157,8 @@ def test_cli_flow(tmp_path: Path, team: dict[str, Someone]) -> None:
     assert r.returncode == 1 and r.stderr.startswith("REFUSED: 1 of 2 approvals")
     assert "alice lacks the role approver" in r.stderr and "Traceback" not in r.stderr
     r = medpipe("approvals", "check", RELEASE, statements[1], "--roster", str(path),
-                "--admin-key", str(admin.pem_path), "--model-sha256", MODEL, "--required", "1")
+                "--admin-key", str(admin.pem_path), "--model-sha256", MODEL, "--required", "1",
+                "--output", "json")
     assert r.returncode == 0 and '"approvers": [\n    "bob"' in r.stdout
     path.write_text(path.read_text().replace("approver", "administrator"))  # forged roster
     r = medpipe("roster", "verify", str(path), "--admin-key", str(admin.pem_path))

@@ -119,7 +119,7 @@ def test_a_refusal_after_a_temporal_client_is_never_a_crash() -> None:
         r = subprocess.run([sys.executable, "-m", "medpipe", "--address",
                             f"127.0.0.1:{free_port()}", "list"],
                            capture_output=True, text=True, timeout=60)
-        assert r.returncode == 2, r.stderr[-2000:]
+        assert r.returncode == 3, r.stderr[-2000:]
         assert "cannot reach Temporal" in r.stderr and "Fatal Python error" not in r.stderr
 
 

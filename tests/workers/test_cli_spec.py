@@ -118,7 +118,7 @@ def test_a_good_spec_gets_as_far_as_temporal_and_flags_win(
     r = medpipe("--address", f"127.0.0.1:{free_port()}", "release", "--spec", str(spec),
                 "--features", "radius,mean_texture,smoothness,concavity",
                 "--positive-class", "malignant")
-    assert r.returncode == 2 and "cannot reach Temporal" in r.stderr, r.stderr
+    assert r.returncode == 3 and "cannot reach Temporal" in r.stderr, r.stderr
 
 
 def test_policy_removing_a_feature_is_refused(files: dict[str, Path],

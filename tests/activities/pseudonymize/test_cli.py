@@ -23,7 +23,7 @@ def test_pseudonymize_then_reidentify(cohort_csv: Path, tmp_path: Path) -> None:
     res = runner.invoke(reidentify_cmd, [token, "--vault", str(vault), "--reason", "audit"])
     assert res.exit_code == 0 and res.output.strip() == original
     res = runner.invoke(reidentify_cmd, ["pt_unknown", "--vault", str(vault), "--reason", "x"])
-    assert res.exit_code == 2 and "not issued" in res.output
+    assert res.exit_code == 1 and "not issued" in res.output
 
 
 def test_policy_init_drafts_a_usable_policy(cohort_csv: Path, tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_residual_identifiers_fail_the_command_with_counts_only(cohort_csv: Path
     path.write_text(yaml.safe_dump(policy))
     out = tmp_path / "o.csv"
     res = CliRunner().invoke(pseudonymize_cmd, [str(cohort_csv), str(out), "--policy", str(path)])
-    assert res.exit_code == 2, res.output
+    assert res.exit_code == 1, res.output
     assert "identifiers left after pseudonymization" in res.output and "notes:" in res.output
     assert "Traceback" not in res.output and not out.exists()
     notes = pacsv.read_csv(cohort_csv).column("notes").to_pylist()
