@@ -20,6 +20,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import quote
 
 import click
 from rich.live import Live
@@ -41,6 +42,7 @@ from medpipe.workers import (
     cli_spec,
 )
 from medpipe.workers.cli_errors import clear_errors, fail, report, run_async
+from medpipe.workers.cli_options import output_path_option
 from medpipe.workers.cli_render import (
     make_console,
     output_option,
@@ -65,6 +67,8 @@ from medpipe.workers.releases import (
 
 #: What a worker imports beyond the base: it signs models and validates data.
 WORKER_EXTRAS = ("sign", "validate")
+#: Shell completion (README): ``eval "$(_MEDPIPE_COMPLETE=bash_source medpipe)"``.
+COMPLETE_VAR = "_MEDPIPE_COMPLETE"
 console = make_console()
 
 
@@ -226,18 +230,21 @@ async def list_command(cfg: StackConfig, model: str | None, stage: str | None,
                        state: str | None, limit: int, output: str) -> None:
     """List releases, filtered through search attributes."""
     client = await connect(cfg)
-    releases = await list_releases(client, release_query(model, stage, state), limit)
+    query = release_query(model, stage, state)
+    releases = await list_releases(client, query, limit)
     if output == "json":
         click.echo(to_json([{**row, "ui": ui_link(cfg, row["release"])}
                             for row in release_rows(releases)]))
         return
     console.print(releases_table(releases))
-    console.print(f"{len(releases)} release(s)")
+    console.print(f"{len(releases)} release(s); UI: {cfg.ui_url}/namespaces/{cfg.namespace}"
+                  f"/workflows?query={quote(query)}")
 
 
 # -- sample data ----------------------------------------------------------------------
 @main.command()
-@click.option("-o", "--out", "out_dir", default="sample", show_default=True)
+@output_path_option("out_dir", default="sample", show_default=True,
+                    help="Directory to write the cohort and models to.")
 @click.option("--patients", default=2000, show_default=True)
 @click.option("--visits", default=3, show_default=True)
 @click.option("--seed", default=7, show_default=True)
@@ -307,7 +314,8 @@ def run() -> NoReturn:
     relies on teardown (no atexit handlers).
     """
     try:
-        main()
+        # One completion variable however it is started (console script or ``python -m``).
+        main(complete_var=COMPLETE_VAR)
         code: int = 0
     except SystemExit as e:
         if not temporal_client_used():

@@ -8,7 +8,7 @@ data keys of every sealed object in those stores under it, content untouched
 version, making what they wrapped unrecoverable; ``export-public`` writes a
 signing key's public key for verifiers. With ``--ledger STORE --signing-key
 ID``, rotations and shreds are recorded in the provenance ledger (kinds
-``key-rotated`` and ``key-shredded``). The provider comes from ``--provider`` or
+``key-rotated`` and ``key-shredded``). The provider comes from ``--key-uri`` or
 ``MEDPIPE_KEY_PROVIDER`` (a key URI: ``local://``, ``aws-kms://``,
 ``pkcs11://``). Errors are one line naming what and why, exit status 2.
 """
@@ -28,13 +28,13 @@ from medpipe.activities.keys import KeyProvider, open_provider
 from medpipe.contracts.errors import InvalidInput, MedpipeError
 from medpipe.contracts.ledger import LedgerKind
 from medpipe.workers.cli_errors import clear_errors
+from medpipe.workers.cli_options import key_uri_option, output_path_option
 from medpipe.workers.who import current_user
 
 T = TypeVar("T")
 
-provider_option = click.option(
-    "--provider", "provider_uri", envvar="MEDPIPE_KEY_PROVIDER", required=True,
-    metavar="URI",
+provider_option = key_uri_option(
+    "provider_uri", envvar="MEDPIPE_KEY_PROVIDER", required=True,
     help="Key provider URI: local:///path/keyring.json, aws-kms://REGION[?endpoint=URL] or "
          "pkcs11:///path/module.so?token=LABEL&pin-env=VAR.")
 
@@ -231,8 +231,8 @@ def shred(key_id: str, provider_uri: str, yes: bool, ledger_uri: str | None,
 @keys.command(name="export-public")
 @click.argument("key_id")
 @provider_option
-@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Write the PEM here (default: standard output).")
+@output_path_option("out_path", type=click.Path(dir_okay=False, path_type=Path),
+                    default=None, help="Write the PEM here (default: standard output).")
 @clear_errors
 def export_public(key_id: str, provider_uri: str, out_path: Path | None) -> None:
     """Print (or write) the public key of signing key KEY_ID, PEM."""

@@ -29,6 +29,7 @@ from medpipe.activities.pseudonymize.run import Pseudonymizer, read_chunks
 from medpipe.activities.residual_scan import scan_dataset
 from medpipe.contracts.errors import InvalidInput
 from medpipe.workers.cli_errors import clear_errors
+from medpipe.workers.cli_options import output_path_option
 from medpipe.workers.who import current_user
 
 
@@ -85,7 +86,7 @@ def policy_group() -> None:
 
 @policy_group.command("init")
 @click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@output_path_option("out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the draft here (default: print it).")
 @clear_errors
 def policy_init(data: Path, out: Path | None) -> None:

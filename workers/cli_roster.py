@@ -19,6 +19,7 @@ import click
 from medpipe.contracts.approval import ApprovalAction, Person, Role, Roster
 from medpipe.contracts.errors import InvalidInput
 from medpipe.workers.cli_errors import clear_errors
+from medpipe.workers.cli_options import output_path_option
 from medpipe.workers.cli_render import output_option, to_json
 from medpipe.workers.cli_sign import _read_keys, _revoked
 
@@ -105,7 +106,7 @@ def roster_verify(roster: Path, admin_keys: tuple[str, ...], output: str) -> Non
 @click.option("--reason", required=True)
 @click.option("--key-uri", required=True, help="Key provider URI of your own key.")
 @click.option("--key-id", required=True, help="Your signing key id.")
-@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path))
+@output_path_option("out", required=True, type=click.Path(path_type=Path))
 @clear_errors
 def approve_command(release: str, model_sha256: str, action: str, by: str, reason: str,
                     key_uri: str, key_id: str, out: Path) -> None:

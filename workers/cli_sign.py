@@ -21,6 +21,7 @@ from medpipe.contracts.errors import (
     InvalidInput,
 )
 from medpipe.workers.cli_errors import clear_errors
+from medpipe.workers.cli_options import AliasedOption, output_path_option, trusted_key_option
 from medpipe.workers.cli_render import output_option, to_json
 
 
@@ -48,8 +49,7 @@ def _revoked(values: tuple[str, ...]) -> set[str]:
 @click.argument("model", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--bundle", "bundle", type=click.Path(path_type=Path),
               help="OMS signature bundle of MODEL (default: MODEL.sig).")
-@click.option("--key", "keys", multiple=True, type=click.Path(),
-              help="Trusted public key (PEM); repeat for several.")
+@trusted_key_option("keys")
 @click.option("--revoked", multiple=True,
               help="Revoked key fingerprint, or a file of them; repeatable.")
 @click.option("--evidence", type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -68,7 +68,7 @@ def verify_command(model: Path | None, bundle: Path | None, keys: tuple[str, ...
     trusted = _read_keys(keys)
     if evidence is not None:
         if not trusted:
-            raise InvalidInput("--evidence needs at least one --key: the keys inside the "
+            raise InvalidInput("--evidence needs at least one --trusted-key: the keys inside the "
                                "evidence cannot vouch for themselves")
         summary = verify_evidence(evidence, trusted, _revoked(revoked), model)
         if output == "json":
@@ -81,7 +81,7 @@ def verify_command(model: Path | None, bundle: Path | None, keys: tuple[str, ...
     if model is None:
         raise InvalidInput("give a MODEL to verify, or --evidence DIR")
     if not trusted:
-        raise InvalidInput("give at least one trusted public key with --key")
+        raise InvalidInput("give at least one trusted public key with --trusted-key")
     expected = dict(e.split("=", 1) for e in expect if "=" in e)
     verified = verify_model(model, bundle or Path(f"{model}.sig"), trusted, _revoked(revoked),
                             expected=expected or None)
@@ -114,7 +114,7 @@ def _keys_or_default(keys: tuple[str, ...]) -> tuple[str, ...]:
     cfg = _deployment()
     if cfg is not None and Path(cfg.public_key_path).exists():
         return (str(cfg.public_key_path),)
-    raise InvalidInput("which keys are trusted? pass --key PUBLIC.pem")
+    raise InvalidInput("which keys are trusted? pass --trusted-key PUBLIC.pem")
 
 
 def _ledger(store: str, checkpoint_store: str | None = None, key_uri: str | None = None,
@@ -130,12 +130,13 @@ def _ledger(store: str, checkpoint_store: str | None = None, key_uri: str | None
 
 @click.command("evidence")
 @click.argument("release")
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path))
+@output_path_option("out_dir", required=True, type=click.Path(path_type=Path))
 @click.option("--store", default=None,
               help="Bucket URI of the provenance ledger (default: the deployment's).")
 @click.option("--checkpoint-store", help="Bucket URI of the ledger's head checkpoints.")
-@click.option("--key", "keys", multiple=True, type=click.Path(),
-              help="Public key (PEM) to include in the evidence.")
+@click.option("--public-key", "--key", "keys", cls=AliasedOption, hidden_aliases=("--key",),
+              multiple=True, type=click.Path(),
+              help="Public key (PEM) to include in the evidence; repeatable.")
 @click.option("--key-uri", help="Key provider URI, to include the signing key's public key.")
 @click.option("--key-id", help="Signing key id in --key-uri.")
 @click.option("--no-model", is_flag=True,
@@ -203,8 +204,7 @@ def _anchors(expect_heads: tuple[str, ...],
 @click.option("--store", default=None, help="Bucket URI of the ledger (default: the deployment's).")
 @click.option("--checkpoint-store", help="Bucket URI of the head checkpoints (default: the "
                                          "deployment's fleet.ledger_checkpoint_uri).")
-@click.option("--key", "keys", multiple=True, type=click.Path(),
-              help="Trusted public key (PEM); repeatable (old keys after a rotation too).")
+@trusted_key_option("keys")
 @click.option("--revoked", multiple=True,
               help="Revoked signing-key fingerprint, or a file of them; repeatable.")
 @click.option("--expect-head", "expect_heads", multiple=True,

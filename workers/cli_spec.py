@@ -21,6 +21,7 @@ from medpipe.contracts.placement import ResidencyPolicy
 from medpipe.contracts.release import ReleaseRequest
 from medpipe.contracts.spec import ReleaseSpec, parse_spec
 from medpipe.workers.cli_errors import clear_errors
+from medpipe.workers.cli_options import output_path_option
 from medpipe.workers.config import StackConfig
 from medpipe.workers.who import current_user
 
@@ -171,8 +172,8 @@ def spec_group() -> None:
 @click.argument("model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--label", default=None, help="Label column (default: guessed by name).")
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("release.yaml"),
-              show_default=True, help="Where to write the spec.")
+@output_path_option("out", type=click.Path(path_type=Path), default=Path("release.yaml"),
+                    show_default=True, help="Where to write the spec.")
 @click.option("--policy-out", type=click.Path(path_type=Path), default=None,
               help="Where to write the drafted policy (default: policy.yaml next to the spec).")
 @clear_errors

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -39,7 +40,7 @@ def test_non_onnx_model_is_refused(tmp_path: Path, sample: dict[str, Path]) -> N
 def test_unreachable_server_says_how_to_start_it(sample: dict[str, Path]) -> None:
     r = medpipe("--address", f"127.0.0.1:{free_port()}", "release", "--model",
                 str(sample["model"]), "--data", str(sample["dataset"]))
-    assert r.returncode == 2
+    assert r.returncode == 3
     assert "cannot reach Temporal" in r.stderr and "medpipe dev up" in r.stderr
 
 
@@ -113,12 +114,22 @@ def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path,
                "release-risk-model-cli1" in rel.stdout
         status = medpipe("status", "release-risk-model-cli1", "--json", env=env)
         assert '"state": "succeeded"' in status.stdout
+        as_json = json.loads(medpipe("status", "release-risk-model-cli1", "--output", "json",
+                                     env=env).stdout)
+        assert as_json["state"] == "succeeded" and as_json["stages"], as_json
         listed = medpipe("list", "--model", "risk-model", env=env)
         assert "release-risk-model-cli1" in listed.stdout
+        rows = json.loads(medpipe("list", "--model", "risk-model", "--output", "json",
+                                  env=env).stdout)
+        assert [r["release"] for r in rows] == ["release-risk-model-cli1"]
+        canary_json = json.loads(medpipe("canary", "risk-model-cli1", "--output", "json",
+                                         env=env).stdout)
+        assert canary_json["release_id"] == "release-risk-model-cli1"
         # auditors: the evidence pack of the release verifies as a whole, and offline
         ev = medpipe("evidence", "risk-model-cli1", "-o", str(tmp_path / "evidence"), env=env)
         assert ev.returncode == 0, ev.stdout + ev.stderr
-        checked = medpipe("verify", "--evidence", str(tmp_path / "evidence"), "--key",
+        checked = medpipe("verify", "--output", "json", "--evidence",
+                          str(tmp_path / "evidence"), "--trusted-key",
                           str(home / "keys" / "signing.pub.pem"), env=env)
         assert checked.returncode == 0 and '"verified": true' in checked.stdout, checked.stderr
         chain = medpipe("ledger", "verify", env=env)

@@ -91,5 +91,5 @@ async def test_cli_without_a_certificate_says_what_is_missing(
                         "release", "--model", str(sample["model"]), "--data",
                         str(sample["dataset"])], capture_output=True, text=True, timeout=60,
                        env={**os.environ, "COLUMNS": "200"})
-    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.returncode == 1, r.stdout + r.stderr
     assert "requires a valid client certificate" in r.stderr and "Traceback" not in r.stderr

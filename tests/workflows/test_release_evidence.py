@@ -107,7 +107,8 @@ async def test_release_evidence_pack(client: Client, tmp_path: Path,
     ev = medpipe("evidence", rid, "-o", str(pack), "--store", fleet.ledger_uri,
                  "--checkpoint-store", fleet.ledger_checkpoint_uri, "--key", str(pub))
     assert ev.returncode == 0, ev.stderr
-    checked = medpipe("verify", "--evidence", str(pack), "--key", str(pub))
+    checked = medpipe("verify", "--evidence", str(pack), "--trusted-key", str(pub),
+                      "--output", "json")
     print(checked.stdout)
     assert checked.returncode == 0, checked.stderr
     summary = json.loads(checked.stdout)

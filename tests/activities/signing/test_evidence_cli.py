@@ -66,7 +66,8 @@ def test_evidence_round_trip_and_refusals(signing_key: SigningKey, other_key: Si
     assert r.exit_code == 0, r.output
     assert (out / "reports" / "validation-report.json").is_file()
 
-    r = runner.invoke(verify_command, ["--evidence", str(out), "--key", str(pub), str(model)])
+    r = runner.invoke(verify_command, ["--evidence", str(out), "--key", str(pub), str(model),
+                                       "--output", "json"])
     assert r.exit_code == 0, r.output
     summary = json.loads(r.output)
     assert summary["signed"] and summary["model_verified"] == "sepsis.onnx"
