@@ -101,7 +101,7 @@ def build_pack(tmp: Path, size: int) -> tuple[Path, Path]:
 def verify_once(pack: Path, pub: Path, deadline: float) -> tuple[float, str]:
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-m", "medpipe", "verify", "--evidence", str(pack),
-                              "--key", str(pub)], stdout=subprocess.PIPE,
+                              "--trusted-key", str(pub)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     _children.append(child)
     try:

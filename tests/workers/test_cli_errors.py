@@ -8,8 +8,16 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from temporalio.service import RPCError, RPCStatusCode
 
-from medpipe.contracts.errors import InvalidInput, SignatureInvalid
+from medpipe.contracts.errors import (
+    IdentifiersFound,
+    InvalidInput,
+    KeyUnavailable,
+    NotFound,
+    ProviderUnavailable,
+    SignatureInvalid,
+)
 from medpipe.workers.cli import main
 from medpipe.workers.cli_errors import MARKER, clear_errors
 from medpipe.workers.extras import EXTRA_OF_MODULE, extra_for, missing_extras, require_extras
@@ -66,6 +74,20 @@ def _command(exc: BaseException) -> click.Command:
      2, "install medpipe[gcp]"),
     (ModuleNotFoundError("No module named 'yaml'", name="yaml"), 2,
      "error: the Python module yaml is missing from this installation: reinstall medpipe"),
+    (ProviderUnavailable("cannot reach Temporal at 127.0.0.1:1"), 3,
+     "error: cannot reach Temporal at 127.0.0.1:1"),
+    (KeyUnavailable("KMS at http://kms:4566 does not answer"), 3, "does not answer"),
+    (RPCError("deadline exceeded", RPCStatusCode.DEADLINE_EXCEEDED, b""), 3,
+     "Temporal refused the request: deadline exceeded"),
+    (RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b""), 1,
+     "Temporal refused the request: workflow not found"),
+    (IdentifiersFound("identifiers left after pseudonymization — notes: SSN 3"), 1,
+     "error: identifiers left"),
+    (NotFound("no canary for release release-x-1"), 1, "error: no canary"),
+    (PermissionError(13, "Permission denied", "/data/medpipe/keys"), 1,
+     "error: cannot use /data/medpipe/keys: Permission denied"),
+    (FileNotFoundError(2, "No such file or directory", "/nowhere/policy.yaml"), 2,
+     "error: cannot use /nowhere/policy.yaml: No such file or directory"),
 ])
 def test_a_refusal_is_one_line_with_its_exit_code(exc: BaseException, code: int,
                                                   line: str) -> None:
