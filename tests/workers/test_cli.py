@@ -140,7 +140,7 @@ def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path,
 
         # Nothing to roll back yet for a release that was never deployed.
         none = medpipe("rollback", "risk-model-nope", "--reason", "test", env=env)
-        assert none.returncode == 2 and "no canary for release release-risk-model-nope" \
+        assert none.returncode == 1 and "no canary for release release-risk-model-nope" \
             in none.stderr
         # The second version's canary, fed by `medpipe traffic`, rolled back by a person.
         traffic = subprocess.Popen(
