@@ -113,6 +113,6 @@ def test_dev_init_with_an_emulator_down_names_it_without_a_traceback(tmp_path: P
                        env={**env, "MEDPIPE_HOME": str(tmp_path / "home"),
                             "MEDPIPE_CONFIG": str(config), "MEDPIPE_STORAGE": "emulated",
                             "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"})
-    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.returncode == 3, r.stdout + r.stderr  # infrastructure unreachable
     assert "Traceback" not in r.stderr
     assert "does not answer" in r.stderr and "127.0.0.1" in r.stderr, r.stderr
