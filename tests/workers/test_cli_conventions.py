@@ -21,8 +21,8 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from medpipe.activities.keys.base import open_provider
 from medpipe.activities.signing.oms import sign_model
+from medpipe.contracts.names import SearchAttr, WorkflowName
 from medpipe.workers.devserver import TemporalDevServer, free_port
-from medpipe.workflows import search_attributes as sa
 
 #: Run as the image's user (a uid with no passwd entry, like containers), reading anywhere as
 #: the compose test does, writing only where that uid may: see tests/test_compose.py.
@@ -114,11 +114,13 @@ async def listed(temporal_server: TemporalDevServer, tmp_path: Path) -> dict[str
     model = f"pipe-{uuid.uuid4().hex[:8]}"
     client = await Client.connect(temporal_server.address)
     handle = await client.start_workflow(
-        "ReleaseWorkflow", id=f"release-{model}-1", task_queue=f"nowhere-{model}",
+        WorkflowName.RELEASE, id=f"release-{model}-1", task_queue=f"nowhere-{model}",
         search_attributes=TypedSearchAttributes([
-            SearchAttributePair(sa.MODEL, model), SearchAttributePair(sa.VERSION, "1"),
-            SearchAttributePair(sa.CLOUD, LONG_CLOUD), SearchAttributePair(sa.STAGE, "ingest"),
-            SearchAttributePair(sa.STATE, "running")]))
+            SearchAttributePair(SearchAttr.MODEL, model),
+            SearchAttributePair(SearchAttr.VERSION, "1"),
+            SearchAttributePair(SearchAttr.CLOUD, LONG_CLOUD),
+            SearchAttributePair(SearchAttr.STAGE, "ingest"),
+            SearchAttributePair(SearchAttr.STATE, "running")]))
     config = tmp_path / "medpipe.yaml"
     config.write_text(yaml.safe_dump({"temporal_address": temporal_server.address,
                                       "ui_url": LONG_UI, "payload_codec": False}))
