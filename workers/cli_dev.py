@@ -111,12 +111,13 @@ def dev_init(cfg: StackConfig) -> None:
     keyring), the exported public signing key, codec keyring and token, gateway admin PKI.
     (Containers run this once before the services start.)"""
     from medpipe.workers import dev as stack
+    from medpipe.workers.devgateways import ensure_gateway_pki
 
     try:
         stack.ensure_local_buckets(cfg, all_schemes=True)
         stack.prepare_security(cfg)
         if cfg.fleet.gateways:
-            stack.ensure_gateway_pki(cfg)
+            ensure_gateway_pki(cfg)
     except PermissionError as e:
         fail(_unwritable(e), code=EXIT_REFUSED)
     console.print(f"initialised {cfg.home}: keys, codec keyring, gateway PKI")
