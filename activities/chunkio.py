@@ -1,14 +1,25 @@
-"""A read-only file object over an iterator of byte chunks.
+"""Chunked I/O: a read-only file object over byte chunks, and a file's streamed digest.
 
 Readers that want a file (pyarrow's CSV/Parquet readers) consume streamed,
-decrypted content through this, so no stage needs the plaintext on disk.
+decrypted content through ``ChunkReader``, so no stage needs the plaintext on disk.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of a local file, read 1 MiB at a time (models can be gigabytes)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class ChunkReader(io.RawIOBase):

@@ -14,7 +14,6 @@ traceback.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 import sys
@@ -26,6 +25,7 @@ import click
 from rich.live import Live
 from temporalio.client import Client
 
+from medpipe.activities.chunkio import file_sha256
 from medpipe.activities.sources import local_path
 from medpipe.contracts.errors import InvalidInput, MedpipeError
 from medpipe.contracts.release import ReleaseState
@@ -112,14 +112,6 @@ def main(ctx: click.Context, config_path: str | None, address: str | None,
 
 
 # -- releases -------------------------------------------------------------------
-def _model_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _check_local_input(uri: str, what: str) -> Path | None:
     if "://" in uri and not uri.startswith("file://"):
         return None
@@ -159,7 +151,7 @@ async def release(cfg: StackConfig, spec_path: str | None, wait: bool, **flags: 
     spec = cli_spec.load_spec(spec_path, flags)
     if spec.model and (model_file := _check_local_input(spec.model, "model")) is not None:
         _check_onnx(model_file)
-    request = cli_spec.build_request(cfg, spec, _model_digest)
+    request = cli_spec.build_request(cfg, spec, file_sha256)
     client = await connect(cfg)
     handle = await start_release(client, request)
     console.print(f"release [bold]{handle.id}[/bold] started")

@@ -40,6 +40,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from medpipe.activities.chunkio import file_sha256
 from medpipe.activities.sbom import validate_sbom
 from medpipe.activities.signing.chain import checkpoint_anchor, verify_chain
 from medpipe.activities.signing.dpia import build_dpia
@@ -206,14 +207,6 @@ def _statement_payload(bundle: bytes) -> bytes:
     return base64.b64decode(doc["dsseEnvelope"]["payload"])
 
 
-def _hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _walk(out_dir: Path) -> Iterator[str]:
     for path in sorted(out_dir.rglob("*")):
         if path.is_file():
@@ -270,7 +263,7 @@ def verify_evidence(out_dir: Path, trusted_keys: Iterable[bytes], revoked: Itera
                                  "(added after the pack was written)")
     for name, digest in listed.items():
         path = out_dir / name
-        if not path.is_file() or _hash_file(path) != digest:
+        if not path.is_file() or file_sha256(path) != digest:
             raise IntegrityError(f"evidence file {name} is missing or changed")
     keys = list(trusted_keys)
     trust = TrustedKeys(keys, revoked)
@@ -328,11 +321,11 @@ def _verify_signed(pack: _Pack, index: Mapping[str, Any], payload: Mapping[str, 
                    revoked: Iterable[str], model_path: Path | None) -> dict[str, Any]:
     out_dir, release_id, listed = pack.dir, index["release_id"], index["files"]
     for name, ref in (("model.sig", payload["bundle"]), ("provenance.json", payload["provenance"])):
-        if _hash_file(out_dir / name) != ref["sha256"]:
+        if file_sha256(out_dir / name) != ref["sha256"]:
             raise IntegrityError(f"evidence file {name} is not the one recorded in the ledger")
     for r in payload.get("reports", []):
         name = f"reports/{_safe_name(str(r.get('name')))}"
-        if name not in listed or _hash_file(out_dir / name) != r["sha256"]:
+        if name not in listed or file_sha256(out_dir / name) != r["sha256"]:
             raise IntegrityError(f"evidence file {name} is not the report the ledger signed")
     bundle = (out_dir / "model.sig").read_bytes()
     with _about("model.sig"):
@@ -376,7 +369,7 @@ def _verify_sboms(pack: _Pack, statement: Mapping[str, Any],
         raise IntegrityError(f"evidence lacks sboms/{digest}.cdx.json, named in provenance")
     for digest in sorted(present):
         name = f"sboms/{digest}.cdx.json"
-        if digest not in named or _hash_file(pack.dir / name) != digest:
+        if digest not in named or file_sha256(pack.dir / name) != digest:
             raise IntegrityError(f"evidence file {name} is not an SBOM the provenance names")
         try:
             validate_sbom((pack.dir / name).read_bytes())
