@@ -125,10 +125,10 @@ def test_unknown_model_and_both_scopes_are_refused(tmp_path: Path) -> None:
     seed(fleet)
     cfg = StackConfig(fleet=fleet, home=str(tmp_path))
     code, out = run(cfg, "--model", "ris", "--to", str(tmp_path / "t"), "--confirm", "--by", "a")
-    assert code == 2 and "no release of model 'ris'" in out
+    assert code == 1 and "no release of model 'ris'" in out  # refused: nothing to offboard
     code, out = run(cfg, "--model", "risk", "--tenant", "acme", "--to", str(tmp_path / "t"),
                     "--confirm", "--by", "a")
-    assert code == 2 and "one --model or one --tenant" in out
+    assert code == 2 and "one --model or one --tenant" in out  # usage
 
 
 def test_tenant_offboarding_shreds_the_data_key(tmp_path: Path) -> None:

@@ -49,13 +49,16 @@ def test_create_rotate_shred_with_local_keyring(tmp_path: Path) -> None:
 
 def test_errors_are_one_clear_line(tmp_path: Path) -> None:
     uri = f"local://{tmp_path}/keyring.json"
-    code, out = run("rotate", "nope", "--provider", uri)
+    code, out = run("rotate", "nope", "--key-uri", uri)
     keyring = tmp_path / "keyring.json"
-    assert code == 2 and out.strip() == f"error: unknown key 'nope' in keyring {keyring}"
-    code, out = run("create", "k", "--provider", "nosuch://x")
+    # the provider refuses (exit 1); a URI nobody can read is a usage error (exit 2)
+    assert code == 1 and out.strip() == f"error: unknown key 'nope' in keyring {keyring}"
+    code, out = run("create", "k", "--key-uri", "nosuch://x")
     assert code == 2 and out.startswith("error: unknown key provider") and "Traceback" not in out
     code, out = run("create", "k")
-    assert code == 2 and "--provider" in out  # click's usage error
+    assert code == 2 and "--key-uri" in out  # click's usage error
+    code, out = run("rotate", "nope", "--provider", uri)  # the old name still works
+    assert code == 1 and "unknown key 'nope'" in out
 
 
 def test_export_public_key_of_hsm_signing_key(tmp_path: Path) -> None:
