@@ -20,23 +20,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from types import FrameType
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+import _procs  # noqa: E402
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 LABS = ["radius", "texture", "smoothness", "concavity"]
-_children: list[subprocess.Popen[bytes]] = []
 
 
 def generate(path: Path, rows: int, seed: int = 5) -> None:
@@ -128,30 +125,18 @@ def _rss(field: str) -> float:
 
 def trial(model: Path, data: Path, root: Path, deadline: float) -> dict[str, float] | None:
     """Run one trial in a child process; None when it missed its deadline or failed."""
-    proc = subprocess.Popen([sys.executable, __file__, "--child", str(model), str(data),
-                             str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _children.append(proc)
+    proc = _procs.spawn([sys.executable, __file__, "--child", str(model), str(data), str(root)],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         out, err = proc.communicate(timeout=deadline)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        _procs.kill(proc)
         print(f"  trial missed its {deadline:.0f}s deadline", flush=True)
         return None
-    finally:
-        _children.remove(proc)
     if proc.returncode != 0:
         print(f"  trial failed: {err.decode()[-400:]}", flush=True)
         return None
     return json.loads(out.decode().strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    for p in list(_children):
-        p.kill()
-        p.wait()
-    print("stopped: every process it started is stopped", flush=True)
-    sys.exit(128 + signum)
 
 
 def main() -> None:
@@ -164,8 +149,7 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    _procs.install()  # every trial's process is stopped on SIGTERM/SIGINT and at exit
     with tempfile.TemporaryDirectory(prefix="medpipe-bench-eval-") as tmp:
         root = Path(tmp)
         paths = models(root)

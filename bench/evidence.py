@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from types import FrameType
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _procs  # noqa: E402
 
 from bench._files import write_model  # noqa: E402
 from medpipe.activities.keys import open_provider  # noqa: E402
@@ -40,14 +39,6 @@ from medpipe.contracts.artifacts import ArtifactRef  # noqa: E402
 from medpipe.contracts.provenance import ArtifactDigest, ProvenanceInput  # noqa: E402
 
 RELEASE = "release-bench-1"
-_children: list[subprocess.Popen[str]] = []
-
-
-def _stop(signum: int, _frame: FrameType | None) -> None:
-    for child in _children:
-        if child.poll() is None:
-            child.kill()
-    raise SystemExit(128 + signum)
 
 
 def put_file(store_uri: str, key: str, path: Path) -> ArtifactRef:
@@ -100,15 +91,13 @@ def build_pack(tmp: Path, size: int) -> tuple[Path, Path]:
 
 def verify_once(pack: Path, pub: Path, deadline: float) -> tuple[float, str]:
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "medpipe", "verify", "--evidence", str(pack),
-                              "--trusted-key", str(pub)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-    _children.append(child)
+    child = _procs.spawn([sys.executable, "-m", "medpipe", "verify", "--evidence", str(pack),
+                          "--trusted-key", str(pub)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
     try:
         out, err = child.communicate(timeout=deadline)
     except subprocess.TimeoutExpired:
-        child.kill()
-        child.communicate()
+        _procs.kill(child)
         raise SystemExit(f"verify --evidence did not finish within {deadline:.0f} s") from None
     if child.returncode != 0:
         raise SystemExit(f"verify --evidence failed: {err.strip()}")
@@ -121,8 +110,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--deadline", type=float, default=600.0, help="seconds per trial")
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    _procs.install()  # the verifier process is stopped on SIGTERM/SIGINT and at exit
     tmp = Path(tempfile.mkdtemp(prefix="medpipe-bench-evidence-"))
     try:
         t0 = time.perf_counter()
