@@ -144,6 +144,11 @@ class GatewayTarget(BaseModel):
     public_url: str = ""
     cloud: str = ""
     model: str = Field(default="", description="the model name it serves ('' = any)")
+    region: str = Field(default="", description="the provider region it runs in")
+    jurisdiction: str = Field(
+        default="", pattern=r"^([A-Z]{2}(-[A-Z0-9]{1,3})?)?$",
+        description="legal jurisdiction of its region ('' = the profile of the same cloud "
+                    "and region says; none: the front sends it non-identifiable requests only)")
 
 
 class Fleet(BaseModel):
@@ -164,6 +169,9 @@ class Fleet(BaseModel):
         default="", description="bucket of the ledger's signed head checkpoints: another "
         "store than ledger_uri, so truncating the ledger needs access to both")
     queue_prefix: str = Field(default=DEFAULT_QUEUE_PREFIX, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    non_identifiable_models: tuple[str, ...] = Field(default=(), description=(
+        "models whose inference inputs are not identifiable: the front routes their "
+        "requests to any region even when the caller states no jurisdiction"))
     insecure_dev: bool = Field(default=False, description=(
         "run without a key provider: artifacts in clear, no payload codec, no ledger. "
         "Development only; said loudly in logs, the UI summary and the provenance"))

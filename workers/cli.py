@@ -34,6 +34,7 @@ from medpipe.workers import (
     cli_canary,
     cli_codec,
     cli_dev,
+    cli_front,
     cli_keys,
     cli_offboard,
     cli_pseudo,
@@ -292,6 +293,7 @@ for _command in cli_pseudo.COMMANDS:
     main.add_command(_command)
 # for whoever runs the local stack
 main.add_command(cli_dev.dev)
+main.add_command(cli_front.front)
 
 
 

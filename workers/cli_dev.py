@@ -85,9 +85,22 @@ def dev_up(ctx: click.Context, storage: str | None) -> None:
     console.print(f"local stack up ({len(state['children'])} processes, {cfg.storage} storage);"
                   f" state in {home}")
     console.print(f"  Temporal: {cfg.temporal_address}   Web UI: {cfg.ui_url}")
+    _print_front(cfg)
     if cfg.codec_enabled:
         console.print(f"  Web UI with decoded payloads: {stack.one_url(cfg)} (log in once with "
                       f"the token in {stack.codec_token_path(cfg)})")
+
+
+def _print_front(cfg: StackConfig) -> None:
+    """Where clinical callers go (or why the front did not start)."""
+    from medpipe.workers.front import wants_front
+
+    if wants_front(cfg):
+        console.print(f"  Front for clinical callers: http://127.0.0.1:{cfg.front_port} "
+                      f"(header Medpipe-Jurisdiction) · stats "
+                      f"http://127.0.0.1:{cfg.front_stats_port}/")
+    elif cfg.front and any(g.public_url for g in cfg.fleet.gateways):
+        console.print("  front not started: HAProxy is not installed (apt-get install haproxy)")
 
 
 def _unwritable(e: PermissionError) -> str:
@@ -104,11 +117,20 @@ def _unwritable(e: PermissionError) -> str:
 
 
 @dev.command(name="init")
+@click.option("--front-bind", default=None, metavar="HOST:PORT",
+              help="also write the front's HAProxy configuration "
+                   "($MEDPIPE_HOME/front/haproxy.cfg), its callers' listener here")
+@click.option("--front-stats-bind", default=None, metavar="HOST:PORT",
+              help="the front's stats page and /metrics")
+@click.option("--front-socket", default=None, metavar="PATH",
+              help="the front's runtime API socket, as the front's container sees it")
 @click.pass_obj
 @clear_errors
-def dev_init(cfg: StackConfig) -> None:
+def dev_init(cfg: StackConfig, front_bind: str | None, front_stats_bind: str | None,
+             front_socket: str | None) -> None:
     """Create the deployment's local state without starting anything: buckets, keys (local
-    keyring), the exported public signing key, codec keyring and token, gateway admin PKI.
+    keyring), the exported public signing key, codec keyring and token, gateway admin PKI,
+    and with --front-bind the front's configuration.
     (Containers run this once before the services start.)"""
     from medpipe.workers import dev as stack
     from medpipe.workers.devgateways import ensure_gateway_pki
@@ -118,9 +140,31 @@ def dev_init(cfg: StackConfig) -> None:
         stack.prepare_security(cfg)
         if cfg.fleet.gateways:
             ensure_gateway_pki(cfg)
+        if front_bind:
+            _write_front(cfg, front_bind, front_stats_bind, front_socket)
     except PermissionError as e:
         fail(_unwritable(e), code=EXIT_REFUSED)
-    console.print(f"initialised {cfg.home}: keys, codec keyring, gateway PKI")
+    console.print(f"initialised {cfg.home}: keys, codec keyring, gateway PKI"
+                  + (", front configuration" if front_bind else ""))
+
+
+def _write_front(cfg: StackConfig, bind: str, stats_bind: str | None,
+                 sock: str | None) -> None:
+    """The front container's configuration (checked here when HAProxy is installed)."""
+    from medpipe.workers.front import front_config_path, haproxy_installed, write_front_config
+    from medpipe.workers.frontconfig import FrontBinding
+
+    def split(value: str, what: str) -> tuple[str, int]:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit():
+            fail(f"{what} must be HOST:PORT, not {value!r}")
+        return host, int(port)
+
+    host, port = split(bind, "--front-bind")
+    s_host, s_port = split(stats_bind, "--front-stats-bind") if stats_bind else ("", 0)
+    write_front_config(cfg.fleet, FrontBinding(host, port, s_host or "127.0.0.1", s_port,
+                                               sock or ""),
+                       front_config_path(cfg), check=haproxy_installed())
 
 
 @dev.command(name="down")

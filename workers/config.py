@@ -26,7 +26,8 @@ log = logging.getLogger("medpipe.config")
 STORAGE_MODE_FILE = "storage-mode"
 #: The model name the local stack's gateways serve (the demo releases it).
 DEMO_MODEL = "risk-model"
-#: Public ports of the local gateways are BASE+1.., admin (mTLS) ports BASE+101..
+#: Public ports of the local gateways are BASE+1.., admin (mTLS) ports BASE+101..;
+#: the front callers use listens on BASE, its stats page on BASE+100.
 DEFAULT_GATEWAY_BASE_PORT = 8600
 
 
@@ -51,6 +52,8 @@ class StackConfig(BaseModel):
                          description="local: directory buckets; emulated: the AWS/GCP/Azure "
                                      "profiles on moto, gcp-storage-emulator and Azurite")
     emulator_base_port: int = 8900
+    front: bool = Field(default=True, description="start the front (HAProxy) clinical "
+                        "callers use in front of the local gateways")
 
     @model_validator(mode="after")
     def _fail_closed(self) -> StackConfig:
@@ -75,6 +78,16 @@ class StackConfig(BaseModel):
         return Path(self.home) / "keys" / "signing.pub.pem"
 
     @property
+    def front_port(self) -> int:
+        """Where clinical callers reach the local gateways through the front."""
+        return self.gateway_base_port
+
+    @property
+    def front_stats_port(self) -> int:
+        """The front's stats page and Prometheus metrics (on-call)."""
+        return self.gateway_base_port + 100
+
+    @property
     def gateway_pki_dir(self) -> Path:
         """Where ``dev up`` keeps the gateways' admin PKI (CA, server and deployer certs)."""
         return Path(self.home) / "pki" / "gateway"
@@ -89,7 +102,7 @@ def local_gateways(profiles: tuple[WorkerProfile, ...], base_port: int,
                    model: str) -> tuple[GatewayTarget, ...]:
     """One gateway per profile of the local stack, on fixed loopback ports."""
     return tuple(GatewayTarget(name=f"gw-{p.cloud.value}-{p.region}", cloud=p.cloud.value,
-                               model=model,
+                               model=model, region=p.region, jurisdiction=p.jurisdiction,
                                admin_url=f"https://127.0.0.1:{base_port + 101 + i}",
                                public_url=f"http://127.0.0.1:{base_port + 1 + i}")
                  for i, p in enumerate(profiles))

@@ -27,6 +27,7 @@ from medpipe.workers.config import StackConfig
 from medpipe.workers.devgateways import ensure_gateway_pki, local_gateway_commands
 from medpipe.workers.devhealth import CRASH_WINDOW_S, child_health, log_tail, pid_alive
 from medpipe.workers.devports import check_ports_free, port_open, wait_for_port
+from medpipe.workers.front import local_front_command, prepare_local_front
 
 STATE_FILE = "stack.json"
 def temporal_binary() -> str:
@@ -181,6 +182,9 @@ def stack_children(config: StackConfig, home: Path) -> list[Child]:
     codec = codec_server_child(config, logs)
     if codec is not None:
         children.append(codec)
+    front = local_front_command(config)  # HAProxy: the one URL clinical callers use
+    if front is not None:
+        children.append(Child("front", front, logs / "front.log"))
     return children
 
 
@@ -235,6 +239,10 @@ def supervise(config: StackConfig, home: Path) -> None:
     prepare_security(config)
     if local_gateway_commands(config):
         ensure_gateway_pki(config)
+    try:
+        prepare_local_front(config)
+    except MedpipeError as e:  # the front then fails to start: `dev up` names it
+        print(f"front configuration not written: {e}", flush=True)
     children = stack_children(config, home)
     temporal, rest = children[0], children[1:]
     emulators = [c for c in rest if c.name.startswith("emulator-")]

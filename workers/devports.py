@@ -35,6 +35,11 @@ def stack_ports(config: StackConfig, gateway_commands: dict[str, list[str]]) -> 
         for flag, what in (("--port", "public"), ("--admin-port", "admin")):
             if flag in cmd:
                 ports[int(cmd[cmd.index(flag) + 1])] = f"gateway {name} ({what})"
+    from medpipe.workers.front import wants_front
+
+    if wants_front(config):
+        ports[config.front_port] = "front (HAProxy) for clinical callers"
+        ports[config.front_stats_port] = "front stats and metrics"
     if config.storage == "emulated":
         from medpipe.workers.emulators import EmulatorPorts
 
