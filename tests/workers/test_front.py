@@ -18,8 +18,13 @@ import pytest
 
 from medpipe.contracts.errors import InvalidInput
 from medpipe.workers.config import default_fleet
-from medpipe.workers.front import FrontProxy, check_config, server_states, set_gateway_state, \
-    write_front_config
+from medpipe.workers.front import (
+    FrontProxy,
+    check_config,
+    server_states,
+    set_gateway_state,
+    write_front_config,
+)
 from medpipe.workers.frontconfig import (
     GATEWAY_HEADER,
     JURISDICTION_HEADER,
