@@ -60,12 +60,13 @@ def test_sample_writes_a_cohort_and_models(tmp_path: Path) -> None:
 
 
 def _free_gateway_base() -> int:
-    """A base port whose gateway ports (base+1..4, base+101..104) are all free."""
+    """A base port whose gateway ports (base+1..4, base+101..104) and the front's
+    (base, base+100) are all free."""
     import socket
 
     for _ in range(50):
         base = free_port() // 10 * 10 % 50000 + 10000
-        ports = [base + i for i in (1, 2, 3, 4, 101, 102, 103, 104)]
+        ports = [base + i for i in (0, 1, 2, 3, 4, 100, 101, 102, 103, 104)]
         try:
             socks = []
             for p in ports:
@@ -203,6 +204,19 @@ def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path,
                 "name": meta.json()["inputs"][0]["name"], "shape": [1, width],
                 "datatype": "FP32", "data": [0.5] * width}]})
             assert r.status_code == 200 and r.json()["model_version"] == "cli1", r.text
+        # callers use the front: US requests reach only US gateways, and are answered
+        front = f"http://127.0.0.1:{gateway_base}/v2/models/risk-model/infer"
+        deadline = time.monotonic() + 30  # until the front's health checks pass (rise 2)
+        while True:
+            via = httpx.post(front, headers={"Medpipe-Jurisdiction": "US"}, timeout=10,
+                             json={"inputs": [{"name": meta.json()["inputs"][0]["name"],
+                                               "shape": [1, width], "datatype": "FP32",
+                                               "data": [0.5] * width}]})
+            if via.status_code != 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert via.status_code == 200 and via.json()["model_version"] == "cli1", via.text
+        assert via.headers["Medpipe-Gateway"] != "gw-gcp-europe-west3"
     finally:
         medpipe("dev", "down", env=env)
 
