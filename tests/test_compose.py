@@ -77,7 +77,7 @@ def test_compose_wiring() -> None:
     search attributes before workers, the fleet's emulators flagged as such."""
     services = _compose()["services"]
     for name in ("temporal", "moto", "gcs", "azurite", "codec-server", "gateway-aws",
-                 "gateway-gcp", "gateway-azure"):
+                 "gateway-gcp", "gateway-azure", "front"):
         assert services[name].get("healthcheck"), f"{name} has no healthcheck"
     for name, svc in services.items():
         for dep, cond in (svc.get("depends_on") or {}).items():
@@ -291,6 +291,17 @@ def test_compose_services_start_as_host_processes_and_release() -> None:
                                 stack.env("medpipe-init"), 120)
         keyring = Path(stack.paths["/data/medpipe"]) / "keys" / "keyring.json"
         assert keyring.stat().st_uid == IMAGE_UID and keyring.stat().st_mode & 0o077 == 0
+        # the front container's HAProxy configuration, from the fleet (haproxy -c on it)
+        front_cfg = Path(stack.paths["/data/medpipe"]) / "front" / "haproxy.cfg"
+        assert f"-f {front_cfg}" in " ".join(stack.rewrite(a) for a in
+                                             stack.services["front"]["command"])
+        if shutil.which("haproxy") or Path("/usr/sbin/haproxy").exists():
+            from medpipe.workers.front import check_config
+
+            check_config(front_cfg)
+        us = front_cfg.read_text().split("backend jur_US\n")[1].split("\nbackend ")[0]
+        assert "gw-aws-us-east-1" in us and "gw-azure-eastus" in us, us
+        assert "gw-gcp-europe-west3" not in us
         long_running = [n for n in mp if n != "medpipe-init"]
         for name in long_running:
             stack.start(name, stack.command(name), stack.env(name))

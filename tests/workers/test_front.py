@@ -15,8 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from medpipe.contracts.errors import InvalidInput
+from medpipe.contracts.placement import Fleet
 from medpipe.workers.config import default_fleet
 from medpipe.workers.front import (
     FrontProxy,
@@ -36,6 +38,7 @@ from medpipe.workers.pki import make_test_pki
 from tests.frontrig import MODEL, GatewayProc, fleet_of, free_port, infer_body
 
 pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
 ROW = [61.0, 6.4, 118.0, 131.0, 27.5]
 INFER = f"/v2/models/{MODEL}/infer"
 
@@ -88,6 +91,21 @@ def test_default_fleet_config_has_one_backend_per_jurisdiction_and_passes_haprox
     assert "gw-gcp-europe-west3" not in us and us.count("server ") == 3
     assert "http-check send meth GET uri /v2/health/ready" in us
     assert "option redispatch" in text and "retry-on conn-failure" in text
+
+
+def test_compose_fleet_config_resolves_gateways_by_name_and_passes_haproxy(
+        tmp_path: Path) -> None:
+    """The compose file's front reaches gateways by service name (Docker's DNS)."""
+    data = yaml.safe_load((ROOT / "deploy" / "fleet.compose.yaml").read_text())
+    fleet = Fleet.model_validate(data["fleet"])
+    out = write_front_config(fleet, FrontBinding("0.0.0.0", 8080, "0.0.0.0", 8404,
+                                                 str(tmp_path / "admin.sock")),
+                             tmp_path / "haproxy.cfg")
+    text = out.read_text()
+    assert "server gw-aws-us-east-1 gateway-aws:8080 check resolvers system" in text
+    assert "parse-resolv-conf" in text
+    us = text.split("backend jur_US\n")[1].split("\nbackend ")[0]
+    assert "gateway-gcp" not in us and "gateway-azure" in us
 
 
 def test_a_gateway_without_jurisdiction_is_in_no_jurisdiction_backend(tmp_path: Path) -> None:
