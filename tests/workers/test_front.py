@@ -37,7 +37,6 @@ from medpipe.workers.frontconfig import (
 from medpipe.workers.pki import make_test_pki
 from tests.frontrig import MODEL, GatewayProc, fleet_of, free_port, infer_body
 
-pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 ROW = [61.0, 6.4, 118.0, 131.0, 27.5]
 INFER = f"/v2/models/{MODEL}/infer"
@@ -140,6 +139,7 @@ def _counts(gws: dict[str, GatewayProc]) -> dict[str, float]:
     return {name: g.requests() for name, g in gws.items()}
 
 
+@pytest.mark.slow
 def test_requests_stay_in_the_callers_jurisdiction(rig: tuple[dict[str, GatewayProc],
                                                               FrontProxy]) -> None:
     gws, front = rig
@@ -170,6 +170,7 @@ def test_requests_stay_in_the_callers_jurisdiction(rig: tuple[dict[str, GatewayP
     assert (after["gw-us-a"] - mid["gw-us-a"]) + (after["gw-us-b"] - mid["gw-us-b"]) == 30
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("headers", "status", "says"), [
     ([], 400, "header is required"),
     ([(JURISDICTION_HEADER, "US"), (JURISDICTION_HEADER, "EU-DE")], 400, "one jurisdiction"),
@@ -187,6 +188,7 @@ def test_a_request_without_one_known_jurisdiction_is_refused(
     assert _counts(gws) == before  # no gateway saw it
 
 
+@pytest.mark.slow
 def test_non_identifiable_models_go_anywhere_without_jurisdiction(
         rig: tuple[dict[str, GatewayProc], FrontProxy], tmp_path: Path) -> None:
     gws, _ = rig
@@ -208,6 +210,7 @@ def test_non_identifiable_models_go_anywhere_without_jurisdiction(
         open_front.stop()
 
 
+@pytest.mark.slow
 def test_drain_takes_a_gateway_out_and_ready_puts_it_back(
         rig: tuple[dict[str, GatewayProc], FrontProxy]) -> None:
     gws, front = rig
@@ -270,6 +273,7 @@ async def _until(check: object, timeout: float, what: str) -> None:
         await asyncio.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_sigkill_of_a_gateway_under_load_fails_no_request_and_traffic_returns(
         rig: tuple[dict[str, GatewayProc], FrontProxy]) -> None:
     gws, front = rig
@@ -301,3 +305,21 @@ def test_sigkill_of_a_gateway_under_load_fails_no_request_and_traffic_returns(
     assert victim.requests() >= 10  # the new process's own counter: it serves again
     assert gws["gw-eu"].requests() == eu_before  # US callers never reached EU-DE
     assert survivor.requests() > 0
+
+
+# -- the local stack -------------------------------------------------------------------
+def test_dev_stack_runs_the_front_and_checks_its_ports(tmp_path: Path) -> None:
+    from medpipe.workers.config import StackConfig
+    from medpipe.workers.dev import stack_children
+    from medpipe.workers.devports import stack_ports
+
+    config = StackConfig(home=str(tmp_path), fleet=default_fleet(tmp_path),
+                         gateway_base_port=18600)
+    ports = stack_ports(config, {})
+    assert ports[18600].startswith("front") and ports[18700].startswith("front stats")
+    front = [c for c in stack_children(config, tmp_path) if c.name == "front"]
+    assert len(front) == 1 and front[0].cmd[-2:] == ["-f", str(tmp_path / "front" /
+                                                                "haproxy.cfg")]
+    off = config.model_copy(update={"front": False})
+    assert 18600 not in stack_ports(off, {})
+    assert "front" not in {c.name for c in stack_children(off, tmp_path)}
