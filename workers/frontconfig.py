@@ -152,7 +152,7 @@ def _json_error(status: int, message: str, condition: str = "") -> str:
             f"string '{body}'" + (f" if {condition}" if condition else ""))
 
 
-def _servers(gateways: list[GatewayTarget], tuning: FrontTuning) -> list[str]:
+def _servers(gateways: list[GatewayTarget]) -> list[str]:
     lines = []
     for g in gateways:
         address, by_name = _server_address(g)
@@ -161,7 +161,7 @@ def _servers(gateways: list[GatewayTarget], tuning: FrontTuning) -> list[str]:
     return lines
 
 
-def _backend(name: str, gateways: list[GatewayTarget], tuning: FrontTuning) -> list[str]:
+def _backend(name: str, gateways: list[GatewayTarget]) -> list[str]:
     return [
         f"backend {name}",
         "    balance roundrobin",
@@ -169,7 +169,7 @@ def _backend(name: str, gateways: list[GatewayTarget], tuning: FrontTuning) -> l
         "    http-check send meth GET uri /v2/health/ready ver HTTP/1.1 hdr Host front",
         "    http-check expect status 200",
         f"    http-response set-header {GATEWAY_HEADER} %[srv_name]",
-        *_servers(gateways, tuning),
+        *_servers(gateways),
         "",
     ]
 
@@ -264,9 +264,9 @@ def render_front_config(fleet: Fleet, binding: FrontBinding,
         lines.append(f"    use_backend {ANY_REGION_BACKEND} if !jur_given non_identifiable")
     lines += ["    default_backend refuse", ""]
     for j, gs in sorted(groups.items()):
-        lines += _backend(_backend_name(j), gs, t)
+        lines += _backend(_backend_name(j), gs)
     if nonid:
-        lines += _backend(ANY_REGION_BACKEND, gateways, t)
+        lines += _backend(ANY_REGION_BACKEND, gateways)
     lines += ["backend refuse",
               "    " + _json_error(403, "the front refuses this request (fail closed)"), ""]
     return "\n".join(lines)
