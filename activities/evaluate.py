@@ -31,7 +31,7 @@ from medpipe.activities.model_inputs import InputBinding, bind_inputs, feeds, te
 from medpipe.activities.model_io import ModelSignature, choose_output, read_signature
 from medpipe.activities.progress import heartbeat, keeps_alive
 from medpipe.activities.sealed import open_plain
-from medpipe.activities.task_metrics import Scorer, scorer_for
+from medpipe.activities.task_metrics import RegressionScorer, Scorer, scorer_for
 from medpipe.contracts.errors import AcceleratorUnavailable, DatasetMismatch, InvalidModel
 from medpipe.contracts.evaluate import (
     EvaluateInput,
@@ -141,12 +141,14 @@ class EvaluateActivities:
         runs = score_dataset(models, open_plain(inp.dataset), tabular_format(inp.dataset.key),
                              inp.label_column, inp.spec)
         accel = "cuda" if model.provider == CUDA else "cpu"
+        scorer = runs[0].scorer
         queue = activity.info().task_queue if activity.in_activity() else ""
         return EvaluateResult(
             metrics=runs[0].metrics(), execution_provider=model.provider,
             baseline_metrics=runs[1].metrics() if baseline else None,
             output=model.output, baseline_output=baseline.output if baseline else None,
             features=tuple(c for b in runs[0].bindings for c in b.columns),
+            prediction_edges=scorer.edges() if isinstance(scorer, RegressionScorer) else (),
             ran_on=self.ctx.ran_on(accelerator=accel, task_queue=queue))
 
 

@@ -24,8 +24,11 @@ from medpipe.activities.metrics import (
 )
 from medpipe.contracts.errors import DatasetMismatch, InvalidModel
 from medpipe.contracts.evaluate import ModelMetrics, OutputChoice, OutputKind, Task
+from medpipe.contracts.prediction import VALUE_BINS
 
 MAX_SHOWN = 5
+#: Regression predictions kept (a uniform sample) to place the gateways' bin edges.
+EDGE_SAMPLE = 20_000
 
 
 def _nan_none(v: float) -> float | None:
@@ -170,13 +173,53 @@ class MulticlassScorer:
             per_class_recall=recall, latency_ms_per_1k_rows=_latency(seconds, y.size))
 
 
+class Reservoir:
+    """A uniform sample of at most ``size`` values of a stream (constant memory).
+
+    Each value draws a random priority from a seeded generator and the ``size``
+    highest priorities are kept, so the sample (and the edges placed on it) is
+    the same for the same rows in the same order.
+    """
+
+    def __init__(self, size: int = EDGE_SAMPLE, seed: int = 0) -> None:
+        self.size = size
+        self._rng = np.random.default_rng(seed)
+        self.values = np.empty(0, np.float64)
+        self._keys = np.empty(0, np.float64)
+
+    def add(self, values: np.ndarray) -> None:
+        """Offer a batch of values to the sample."""
+        values = np.concatenate([self.values, np.asarray(values, np.float64).ravel()])
+        keys = np.concatenate([self._keys, self._rng.random(values.size - self.values.size)])
+        if values.size > self.size:
+            keep = np.argpartition(keys, values.size - self.size)[values.size - self.size:]
+            values, keys = values[keep], keys[keep]
+        self.values, self._keys = values, keys
+
+
+def quantile_edges(values: np.ndarray, bins: int = VALUE_BINS) -> tuple[float, ...]:
+    """Interior quantile edges splitting ``values`` into ``bins`` bins of equal share.
+
+    Rounded to 6 significant digits (they become Prometheus ``le`` labels) and
+    de-duplicated, so a model predicting few distinct values gets fewer edges;
+    empty when fewer than two finite values are given.
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size < 2:
+        return ()
+    quantiles = np.quantile(finite, np.arange(1, bins) / bins)
+    return tuple(sorted({float(f"{q:.6g}") for q in quantiles}))
+
+
 class RegressionScorer:
-    """MAE, RMSE and R² from running sums (constant memory)."""
+    """MAE, RMSE and R² from running sums (constant memory), plus a sample of the
+    predictions for the quantile edges the gateways bin served predictions over."""
 
     def __init__(self, choice: OutputChoice, label: str, model: str) -> None:
         self.choice, self.label, self.model = choice, label, model
         self.n = 0
         self.abs = self.sq = self.y_sum = self.y_sq = 0.0
+        self.sample = Reservoir()
 
     def add(self, labels: pa.Array, out: Any) -> None:
         if not (pa.types.is_integer(labels.type) or pa.types.is_floating(labels.type)):
@@ -186,7 +229,9 @@ class RegressionScorer:
             raise DatasetMismatch(f"label column '{self.label}' has empty values in "
                                   "held-out rows")
         y = labels.to_numpy(zero_copy_only=False).astype(np.float64)
-        e = probabilities(out, self.choice, self.model).astype(np.float64) - y
+        predicted = probabilities(out, self.choice, self.model).astype(np.float64)
+        self.sample.add(predicted)
+        e = predicted - y
         self.n += y.size
         self.abs += float(np.abs(e).sum())
         self.sq += float((e * e).sum())
@@ -202,6 +247,10 @@ class RegressionScorer:
             rows=n, task=Task.REGRESSION, mae=self.abs / n, rmse=float(np.sqrt(self.sq / n)),
             r2=1.0 - self.sq / sst if sst > 0 else None,
             latency_ms_per_1k_rows=_latency(seconds, n))
+
+    def edges(self) -> tuple[float, ...]:
+        """Quantile edges of the predictions seen (``VALUE_BINS`` bins)."""
+        return quantile_edges(self.sample.values)
 
 
 def _latency(seconds: float, rows: int) -> float:

@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.deploy import GatewayMetrics, GatewayStatus
+from medpipe.contracts.evaluate import Task
 from medpipe.contracts.placement import GatewayTarget, RanOn
+from medpipe.contracts.prediction import PredictionProfile
 
 __all__ = ["GatewayTarget"]
 
@@ -32,7 +34,13 @@ class CanaryPlan(BaseModel):
             (when also more than ``min_latency_delta_ms`` slower), judged only
             once both slots served ``min_latency_samples`` requests in the step
             (below that a p99 is the single slowest request: noise, not signal).
-        max_psi: population stability index of canary vs stable predictions.
+        max_psi: population stability index of canary vs stable predictions, per
+            task: positive-class score histogram (binary), predicted-class counts
+            (multiclass), predicted-value histogram (regression); a sampling
+            allowance that shrinks with the sample sizes is added to it.
+        min_shift_samples: multiclass and regression shifts are judged only once
+            both slots returned this many predictions in the step (fewer: the
+            figures are recorded, not judged).
         guard_s: after promotion, how long a rollback may still restore the
             previous stable at once.
     """
@@ -49,6 +57,7 @@ class CanaryPlan(BaseModel):
     min_latency_delta_ms: float = Field(default=5.0, ge=0)
     min_latency_samples: int = Field(default=100, ge=1)
     max_psi: float = Field(default=0.25, gt=0)
+    min_shift_samples: int = Field(default=30, ge=1)
     guard_s: float = Field(default=600.0, ge=0)
 
     @field_validator("steps")
@@ -69,7 +78,14 @@ class Verdict(StrEnum):
 
 
 class GatewayFigures(BaseModel):
-    """One gateway's figures for one step."""
+    """One gateway's figures for one step.
+
+    ``psi`` is the prediction shift of ``task`` measured as ``shift_metric``,
+    ``psi_noise`` its sampling allowance (None: no predictions to compare),
+    ``tv_distance`` the total-variation distance of the same two distributions,
+    ``problem`` why the predictions could not be compared (e.g. the gateway
+    records another task's predictions than the release declares).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -82,6 +98,12 @@ class GatewayFigures(BaseModel):
     stable_p99_ms: float | None
     psi: float
     psi_noise: float | None = None
+    task: Task = Task.BINARY
+    shift_metric: str = "score-histogram PSI"
+    canary_predictions: int = 0
+    stable_predictions: int = 0
+    tv_distance: float | None = None
+    problem: str | None = None
 
 
 class StepAnalysis(BaseModel):
@@ -140,6 +162,10 @@ class CanaryInput(BaseModel):
     plan: CanaryPlan = CanaryPlan()
     activity_queue: str
     parent_workflow_id: str | None = None
+    prediction: PredictionProfile | None = Field(
+        default=None, description="the release's task and prediction bins (classes, value "
+        "edges from its evaluation), handed to every gateway with the model; the analysis "
+        "compares canary and stable predictions for this task. None: binary")
     rollback_locally: bool = Field(
         default=True, description="roll back through a local activity on the canary's own "
         "worker (it registers the gateway call too): ~40 ms instead of ~100 ms. Set by the "

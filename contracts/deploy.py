@@ -16,6 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from medpipe.contracts.evaluate import Task
+from medpipe.contracts.prediction import PredictionProfile
+
 #: Number of fixed-width prediction bins over [0, 1] in ``SlotMetrics``.
 PREDICTION_BINS = 20
 
@@ -47,6 +50,8 @@ class LoadModelRequest(_Frozen):
             refuses a model without one unless it runs with ``--allow-unsigned``).
         release_id: the release this model comes from; when given, the bundle must have
             been signed for this release (model and version are always checked).
+        prediction: how to record this model's predictions (task, classes, value
+            edges); none: a binary positive-class score, as before tasks existed.
     """
 
     slot: Literal[Slot.STABLE, Slot.CANARY]
@@ -56,6 +61,7 @@ class LoadModelRequest(_Frozen):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     bundle_uri: str | None = None
     release_id: str | None = Field(default=None, max_length=200)
+    prediction: PredictionProfile | None = None
 
 
 class SetWeightRequest(_Frozen):
@@ -109,6 +115,13 @@ class SlotMetrics(_Frozen):
         prediction_bins: ``PREDICTION_BINS + 1`` bin edges over [0, 1].
         prediction_counts: rows whose first output score fell in each bin.
         window_started_at: when the window was last reset.
+        task: the task whose predictions the window records (binary: the score bins
+            above; multiclass: ``classes``/``class_counts``; regression:
+            ``value_edges``/``value_counts``). Both slots record on the same bins.
+        classes: predicted-class buckets (the model's classes, then ``(other)``).
+        class_counts: rows predicted as each of ``classes``.
+        value_edges: regression bin edges (``le`` bounds; one more, open, bucket above).
+        value_counts: rows whose predicted value fell in each bucket.
     """
 
     requests: int = 0
@@ -119,6 +132,11 @@ class SlotMetrics(_Frozen):
     prediction_bins: list[float] = Field(default_factory=list)
     prediction_counts: list[int] = Field(default_factory=list)
     window_started_at: datetime | None = None
+    task: Task = Task.BINARY
+    classes: list[str] = Field(default_factory=list)
+    class_counts: list[int] = Field(default_factory=list)
+    value_edges: list[float] = Field(default_factory=list)
+    value_counts: list[int] = Field(default_factory=list)
 
     @property
     def error_rate(self) -> float:

@@ -140,6 +140,9 @@ class EvaluateResult(BaseModel):
     output: OutputChoice | None = None
     baseline_output: OutputChoice | None = None
     features: tuple[str, ...] = ()
+    prediction_edges: tuple[float, ...] = Field(default=(), description=(
+        "regression: quantile edges of the candidate's predictions on the held-out rows; "
+        "the gateways bin served predictions over them for the canary analysis"))
 
 
 class GateCheck(BaseModel):

@@ -113,14 +113,16 @@ def skl_column_transformer(table: pa.Table) -> onnx.ModelProto:
     return to_onnx(pipe, frame[:1], target_opset=17)
 
 
-def lightgbm_multiclass(table: pa.Table) -> onnx.ModelProto:
-    """LightGBM three-class classifier via onnxmltools (ZipMap output)."""
+def lightgbm_multiclass(table: pa.Table, target: str = "grade", trees: int = 30,
+                        seed: int = 0) -> onnx.ModelProto:
+    """LightGBM three-class classifier via onnxmltools (ZipMap output), trained on ``target``."""
     import lightgbm as lgb
     from onnxmltools import convert_lightgbm
     from onnxmltools.convert.common.data_types import FloatTensorType
 
-    x, y = xy(table, LABS, "grade")
-    clf = lgb.LGBMClassifier(n_estimators=30, num_leaves=8, verbose=-1).fit(x, y)
+    x, y = xy(table, LABS, target)
+    clf = lgb.LGBMClassifier(n_estimators=trees, num_leaves=8, verbose=-1,
+                             random_state=seed).fit(x, y)
     return convert_lightgbm(clf, initial_types=[("input", FloatTensorType([None, len(LABS)]))],
                             target_opset=15)
 
@@ -151,11 +153,12 @@ def xgboost_binary(table: pa.Table) -> onnx.ModelProto:
                            target_opset=15)
 
 
-def two_input_network(table: pa.Table) -> onnx.ModelProto:
+def two_input_network(table: pa.Table, offset: float = 0.0) -> onnx.ModelProto:
     """A regression network in torch.onnx.export's shape: named inputs, dynamic batch.
 
     ``vitals`` [batch, 1] (age) and ``labs`` [batch, 4] → ``size`` [batch, 1],
-    weights fitted by least squares so the prediction is good.
+    weights fitted by least squares so the prediction is good (``offset`` is added
+    to every prediction: a miscalibrated model).
     """
     t = train_rows(table)
     labs = np.column_stack([t.column(c).to_numpy() for c in LABS]).astype(np.float64)
@@ -164,7 +167,7 @@ def two_input_network(table: pa.Table) -> onnx.ModelProto:
     w, *_ = np.linalg.lstsq(a, t.column("size_mm").to_numpy(), rcond=None)
     inits = [numpy_helper.from_array(w[:1].reshape(1, 1).astype(np.float32), "fc_vitals.weight"),
              numpy_helper.from_array(w[1:5].reshape(4, 1).astype(np.float32), "fc_labs.weight"),
-             numpy_helper.from_array(w[5:].astype(np.float32), "fc.bias")]
+             numpy_helper.from_array((w[5:] + offset).astype(np.float32), "fc.bias")]
     nodes = [helper.make_node("MatMul", ["vitals", "fc_vitals.weight"], ["/fc_vitals/MatMul"]),
              helper.make_node("MatMul", ["labs", "fc_labs.weight"], ["/fc_labs/MatMul"]),
              helper.make_node("Add", ["/fc_vitals/MatMul", "/fc_labs/MatMul"], ["/Add"]),

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import csv
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,10 +95,19 @@ def feature_rows(dataset: Path, limit: int = 500) -> list[list[float]]:
                                                                  strict=False)]
 
 
+def features_body(row: list[float]) -> dict[str, object]:
+    """An OIP request for the sample model: one row of its ``features`` input."""
+    return {"inputs": [{"name": "features", "shape": [1, len(row)], "datatype": "FP32",
+                        "data": row}]}
+
+
 @contextlib.asynccontextmanager
 async def traffic(urls: list[str], model: str, rows: list[list[float]],
-                  rate: float = 80.0) -> AsyncIterator[dict[str, int]]:
-    """Send OIP infer requests to every URL at about ``rate`` requests/s each."""
+                  rate: float = 80.0,
+                  body: Callable[[list[float]], dict[str, object]] = features_body,
+                  ) -> AsyncIterator[dict[str, int]]:
+    """Send OIP infer requests to every URL at about ``rate`` requests/s each
+    (``body`` turns one row into a request; default: the sample model's)."""
     counts = {"ok": 0, "failed": 0}
     stop = asyncio.Event()
 
@@ -106,11 +115,9 @@ async def traffic(urls: list[str], model: str, rows: list[list[float]],
         async with httpx.AsyncClient(timeout=5.0) as http:
             rnd = random.Random(url)
             while not stop.is_set():
-                batch = [rows[rnd.randrange(len(rows))]]
-                body = {"inputs": [{"name": "features", "shape": [1, len(FEATURES)],
-                                    "datatype": "FP32", "data": batch[0]}]}
+                request = body(rows[rnd.randrange(len(rows))])
                 try:
-                    r = await http.post(f"{url}/v2/models/{model}/infer", json=body)
+                    r = await http.post(f"{url}/v2/models/{model}/infer", json=request)
                     counts["ok" if r.status_code == 200 else "failed"] += 1
                 except httpx.HTTPError:
                     counts["failed"] += 1

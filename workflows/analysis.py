@@ -1,11 +1,21 @@
-"""Canary step analysis: a pure function of the plan and the gateways' figures."""
+"""Canary step analysis: a pure function of the plan and the gateways' figures.
+
+Prediction shift is judged per task on what the gateways record for it:
+binary on the positive-class score histogram, multiclass on predicted-class
+counts (class-distribution shift), regression on the predicted-value
+histogram over the release's quantile edges. Each is a smoothed PSI against
+``plan.max_psi`` plus a sampling allowance, reported with the
+total-variation distance; the verdict names the task and the metric.
+"""
 
 from __future__ import annotations
 
 import math
 
 from medpipe.contracts.canary import CanaryPlan, GatewayFigures, StepAnalysis, Verdict
-from medpipe.contracts.deploy import GatewayMetrics
+from medpipe.contracts.deploy import GatewayMetrics, SlotMetrics
+from medpipe.contracts.evaluate import Task
+from medpipe.contracts.prediction import PredictionProfile
 
 #: Prediction histograms are merged down to this many bins before comparing.
 PSI_BINS = 10
@@ -44,19 +54,73 @@ def psi_noise_floor(bins: int, n_expected: int, n_actual: int) -> float:
     return 2.0 * (bins - 1) * (1.0 / n_expected + 1.0 / n_actual)
 
 
-def figures(gateway: str, m: GatewayMetrics) -> GatewayFigures:
-    """Per-gateway figures from its window metrics (canary vs stable on the same traffic)."""
-    stable = _merge(m.stable.prediction_counts, PSI_BINS)
-    canary = _merge(m.canary.prediction_counts, PSI_BINS)
+def total_variation(expected: list[int], actual: list[int]) -> float:
+    """Half the L1 distance between the two normalised histograms (0 same, 1 disjoint)."""
+    ne, na = sum(expected), sum(actual)
+    if not ne or not na or len(expected) != len(actual):
+        return 0.0
+    return 0.5 * sum(abs(e / ne - a / na) for e, a in zip(expected, actual, strict=True))
+
+
+#: What each task's shift is measured on (named in figures and verdicts).
+SHIFT_METRIC = {Task.BINARY: "score-histogram PSI",
+                Task.MULTICLASS: "class-distribution PSI",
+                Task.REGRESSION: "value-histogram PSI"}
+
+
+def _counts(task: Task, s: SlotMetrics) -> tuple[list[int], tuple[object, ...]]:
+    """A slot's window histogram for ``task`` and the bins it is over."""
+    if task is Task.MULTICLASS:
+        return list(s.class_counts), tuple(s.classes)
+    if task is Task.REGRESSION:
+        return list(s.value_counts), tuple(s.value_edges)
+    return _merge(s.prediction_counts, PSI_BINS), ()
+
+
+def figures(gateway: str, m: GatewayMetrics,
+            prediction: PredictionProfile | None = None) -> GatewayFigures:
+    """Per-gateway figures from its window metrics (canary vs stable on the same traffic).
+
+    Args:
+        gateway: the gateway's name.
+        m: its window metrics.
+        prediction: the release's task and bins (None: binary).
+    """
+    task = prediction.task if prediction is not None else Task.BINARY
+    stable, stable_bins = _counts(task, m.stable)
+    canary, canary_bins = _counts(task, m.canary)
+    problem = None
+    if task is not Task.BINARY and (m.canary.task is not task or m.stable.task is not task):
+        problem = (f"the gateway records {m.canary.task.value} predictions (stable: "
+                   f"{m.stable.task.value}) but the release's task is {task.value}")
+    elif task is not Task.BINARY and (stable_bins != canary_bins or len(stable) != len(canary)):
+        problem = "stable and canary predictions are recorded on different bins"
     psi, floor = 0.0, math.inf
-    if stable and canary and len(stable) == len(canary):
+    if stable and canary and len(stable) == len(canary) and problem is None:
+        # bins empty on both sides (an unused class, an "(other)" nobody predicted) add
+        # no sampling noise; binary keeps its fixed bin count, as before tasks existed
+        used = len(stable) if task is Task.BINARY else \
+            max(2, sum(1 for e, a in zip(stable, canary, strict=True) if e or a))
         psi = smoothed_psi(stable, canary)
-        floor = psi_noise_floor(len(stable), sum(stable), sum(canary))
+        floor = psi_noise_floor(used, sum(stable), sum(canary))
     return GatewayFigures(
         gateway=gateway, canary_requests=m.canary.requests, stable_requests=m.stable.requests,
         canary_error_rate=m.canary.error_rate, stable_error_rate=m.stable.error_rate,
         canary_p99_ms=m.canary.latency_p99_ms, stable_p99_ms=m.stable.latency_p99_ms, psi=psi,
-        psi_noise=floor if math.isfinite(floor) else None)
+        psi_noise=floor if math.isfinite(floor) else None, task=task,
+        shift_metric=SHIFT_METRIC[task], canary_predictions=sum(canary),
+        stable_predictions=sum(stable),
+        tv_distance=total_variation(stable, canary) if problem is None else None,
+        problem=problem)
+
+
+def _judged(plan: CanaryPlan, f: GatewayFigures) -> bool:
+    """Binary relies on its sampling allowance alone (as before tasks existed); the
+    per-task shifts also need ``plan.min_shift_samples`` predictions on each side."""
+    if f.psi_noise is None:
+        return False
+    return f.task is Task.BINARY or \
+        min(f.canary_predictions, f.stable_predictions) >= plan.min_shift_samples
 
 
 def analyse(plan: CanaryPlan, weight: int, per_gateway: list[GatewayFigures],
@@ -78,11 +142,20 @@ def analyse(plan: CanaryPlan, weight: int, per_gateway: list[GatewayFigures],
                 and f.canary_p99_ms - f.stable_p99_ms > plan.min_latency_delta_ms:
             reasons.append(f"{f.gateway}: canary p99 {f.canary_p99_ms:.1f} ms vs stable "
                            f"{f.stable_p99_ms:.1f} ms (limit ×{plan.max_latency_ratio:g})")
-        if f.psi_noise is not None and f.psi > plan.max_psi + f.psi_noise:
-            reasons.append(f"{f.gateway}: prediction shift PSI {f.psi:.3f} > {plan.max_psi:g} "
-                           f"(+{f.psi_noise:.3f} sampling allowance)")
+        if _judged(plan, f) and f.psi_noise is not None \
+                and f.psi > plan.max_psi + f.psi_noise:
+            tv = f" total variation {f.tv_distance:.3f}," if f.tv_distance is not None else ""
+            reasons.append(f"{f.gateway}: {f.task.value} prediction shift, {f.shift_metric} "
+                           f"{f.psi:.3f} > {plan.max_psi:g} (+{f.psi_noise:.3f} sampling "
+                           f"allowance;{tv} {f.canary_predictions} canary vs "
+                           f"{f.stable_predictions} stable predictions)")
     if reasons:
         return StepAnalysis(weight=weight, verdict=Verdict.ROLLBACK, reasons=tuple(reasons),
+                            figures=tuple(per_gateway))
+    mismatched = [f"{f.gateway}: predictions not compared: {f.problem}" for f in per_gateway
+                  if f.problem is not None]
+    if mismatched:  # fail closed: a shift nobody can measure is for a person to judge
+        return StepAnalysis(weight=weight, verdict=Verdict.PAUSE, reasons=tuple(mismatched),
                             figures=tuple(per_gateway))
     thin = [f.gateway for f in per_gateway if f.canary_requests < plan.min_requests]
     if thin:

@@ -166,10 +166,12 @@ class CanaryWorkflow:
                    if s.status is None or s.status.stable is None]
         self._canary_targets = [t for t in inp.targets if t not in initial]
         self._initial = bool(initial) and not self._canary_targets
-        body = {"name": inp.model, "version": inp.version, "model_uri": inp.artifact.uri,
-                "sha256": inp.artifact.sha256,
-                "bundle_uri": inp.bundle.uri if inp.bundle else None,
-                "release_id": inp.release_id}
+        body: dict[str, object] = {
+            "name": inp.model, "version": inp.version, "model_uri": inp.artifact.uri,
+            "sha256": inp.artifact.sha256, "bundle_uri": inp.bundle.uri if inp.bundle else None,
+            "release_id": inp.release_id}
+        if inp.prediction is not None:  # absent, the gateway records binary scores
+            body["prediction"] = inp.prediction.model_dump(mode="json")
         await asyncio.gather(
             self._all(initial, "load", {**body, "slot": "stable"}),
             self._all(self._canary_targets, "load", {**body, "slot": "canary"}))
@@ -189,7 +191,7 @@ class CanaryWorkflow:
                     return baked
                 results = await self._interruptible(self._all(self._canary_targets,
                                                               "metrics"))
-                figs = [figures(t.name, r.metrics) for t, r in
+                figs = [figures(t.name, r.metrics, inp.prediction) for t, r in
                         zip(self._canary_targets, results, strict=True) if r.metrics]
                 verdict = analyse(inp.plan, weight, figs, extensions).model_copy(
                     update={"at": workflow.now()})

@@ -23,6 +23,7 @@ from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.canary import CanaryInput, CanaryState, CanaryStatus, canary_id
 from medpipe.contracts.errors import ErrorType
 from medpipe.contracts.evaluate import EvaluateResult
+from medpipe.contracts.prediction import profile_for
 from medpipe.contracts.ingest import IngestResult
 from medpipe.contracts.ledger import LedgerAppendInput, LedgerAppendResult
 from medpipe.contracts.names import ActivityName, QueryName, SearchAttr, SignalName, WorkflowName
@@ -267,7 +268,8 @@ class ReleaseWorkflow:
                         version=request.version, artifact=model, bundle=bundle,
                         targets=self._targets(), plan=request.canary,
                         activity_queue=request.fleet.control_queue, rollback_locally=True,
-                        parent_workflow_id=workflow.info().workflow_id),
+                        parent_workflow_id=workflow.info().workflow_id,
+                        prediction=profile_for(request.evaluation.task, p.evaluation)),
             id=canary_id(request.release_id), task_queue=request.fleet.control_queue,
             result_type=CanaryStatus, parent_close_policy=ParentClosePolicy.ABANDON,
             static_summary=Summary(f"Canary {request.model} {request.version}"))

@@ -28,6 +28,7 @@ import numpy as np
 import onnxruntime as ort
 
 from medpipe.contracts.deploy import LoadModelRequest, Slot, SlotStatus, TensorInfo
+from medpipe.contracts.prediction import PredictionProfile
 from medpipe.contracts.errors import (
     AccessDenied,
     InvalidInput,
@@ -35,7 +36,7 @@ from medpipe.contracts.errors import (
     NotFound,
     SignatureInvalid,
 )
-from medpipe.workers.gateway.oip import first_scores
+from medpipe.workers.gateway.predictions import Predictions
 from medpipe.workers.gateway.tensors import OIP_TO_NUMPY, ONNX_TO_OIP, InputSpec, onnx_dims
 from medpipe.workers.gateway.verify import ModelVerifier
 
@@ -69,23 +70,30 @@ class LoadedModel:
     source: LoadModelRequest | None = None
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     score_output: str | None = None
+    label_output: str | None = None
+    #: class labels the graph names, in the probability output's order
+    classes: tuple[str, ...] | None = None
 
-    def scores(self, names: list[str], arrays: list[Any]) -> np.ndarray | None:
-        """Per-row scores for the prediction distribution, from the score output.
+    @property
+    def prediction(self) -> PredictionProfile | None:
+        """How the release said to record this model's predictions (None: not said)."""
+        return self.source.prediction if self.source is not None else None
+
+    def scores(self, names: list[str], arrays: list[Any]) -> Predictions | None:
+        """This response's predictions, for the prediction distribution.
 
         Converters put the predicted label first (skl2onnx, onnxmltools): the
         distribution is read from the probabilities / ZipMap / score output
-        instead, when the request returned it; None otherwise.
+        instead (the label output only for a class count without them), when
+        the request returned it; None otherwise.
         """
         name = self.score_output or self.output_names[0]
-        if name not in names:
+        out = arrays[names.index(name)] if name in names else None
+        labels = arrays[names.index(self.label_output)] \
+            if self.label_output is not None and self.label_output in names else None
+        if out is None and labels is None:
             return None
-        out = arrays[names.index(name)]
-        if isinstance(out, list):  # ZipMap: one {class: probability} per row
-            if not out or not isinstance(out[0], dict):
-                return None
-            out = np.array([list(d.values()) for d in out], dtype=np.float64)
-        return first_scores(out)
+        return Predictions(out, labels, self.classes)
 
     def run(self, output_names: list[str] | None,
             feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
@@ -188,7 +196,7 @@ class ModelLoader:
         outputs = [InputSpec(o.name, ONNX_TO_OIP.get(o.type, o.type), None,
                              onnx_dims(o.shape)).info() for o in session.get_outputs()]
         provider = session.get_providers()[0]
-        score_output = _score_output(session)
+        score_output, label_output, classes = _prediction_outputs(session, path)
         _warm_up(session, inputs)
         log.info("opened model %s %s on %s", req.name, req.version, provider)
         return LoadedModel(name=req.name, version=req.version, sha256=req.sha256,
@@ -196,7 +204,8 @@ class ModelLoader:
                            output_names=[o.name for o in outputs],
                            signature_verified=fingerprint is not None,
                            key_fingerprint=fingerprint, source=req,
-                           score_output=score_output)
+                           score_output=score_output, label_output=label_output,
+                           classes=classes)
 
     def _fetch(self, uri: str, suffix: str) -> tuple[Path, str]:
         """Copy ``uri`` into the cache while hashing it; returns (copy, hex digest)."""
@@ -214,9 +223,14 @@ class ModelLoader:
         return path, digest.hexdigest()
 
 
-def _score_output(session: ort.InferenceSession) -> str | None:
-    """The output holding probabilities or scores (never a label), recognised by type."""
-    from medpipe.activities.model_io import OutputKind
+def _prediction_outputs(session: ort.InferenceSession, path: Path
+                        ) -> tuple[str | None, str | None, tuple[str, ...] | None]:
+    """The output holding probabilities or scores (never a label), recognised by type;
+    the predicted-label output; the class labels of a probability tensor (read from
+    the graph: a ZipMap names its classes in every row, a tensor does not)."""
+    import onnx
+
+    from medpipe.activities.model_io import OutputKind, graph_classes
     from medpipe.activities.model_io import TensorInfo as OutputInfo
 
     outs = [OutputInfo(o.name, str(o.type), tuple(d if isinstance(d, int) else None
@@ -224,7 +238,14 @@ def _score_output(session: ort.InferenceSession) -> str | None:
             for o in session.get_outputs()]
     order = (OutputKind.PROBABILITIES, OutputKind.ZIPMAP, OutputKind.SCORE)
     ranked = sorted((o for o in outs if o.kind() in order), key=lambda o: order.index(o.kind()))
-    return ranked[0].name if ranked else None
+    label = next((o.name for o in outs if o.kind() is OutputKind.LABEL), None)
+    classes = None
+    if ranked and ranked[0].kind() is OutputKind.PROBABILITIES:
+        try:
+            classes = graph_classes(onnx.load(str(path), load_external_data=False))
+        except Exception as e:  # the session opened it: a parse problem here is not fatal
+            log.info("class labels not read: %s", str(e)[:200])
+    return (ranked[0].name if ranked else None), label, classes
 
 
 class ModelRoots:

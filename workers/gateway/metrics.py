@@ -2,15 +2,20 @@
 
 One accumulator per slot feeds two views: cumulative counters and histograms for
 ``/metrics`` (monotonic, as Prometheus requires) and a resettable *window* (counts,
-recent latencies, prediction histogram over fixed bins of [0, 1]) that a canary
-step reads and resets so it analyses only its own bake. Everything is recorded on
+recent latencies, predictions) that a canary step reads and resets so it analyses
+only its own bake. Predictions are recorded per task (``configure``): binary as a
+histogram over fixed bins of [0, 1], multiclass as counts per predicted class,
+regression as a histogram over edges fixed at load time (``predictions``); a new
+profile restarts the per-task series, which Prometheus reads as a counter reset. Everything is recorded on
 the event-loop thread, so no locks are needed; a custom collector renders the
 cumulative view at scrape time, keeping the per-request cost to a few
 microseconds.
 
 Names follow the Prometheus naming guide: counters end in ``_total``, durations
 are in seconds (``_seconds``), shares are ratios in [0, 1] (``_ratio``), a
-dimensionless model score is ``_score``, and the process and Python collectors
+dimensionless model score is ``_score``, a regression model's predicted value (in
+the model's own unit, unknown here) is ``_value``, predicted classes are a counter
+with a bounded ``class`` label, and the process and Python collectors
 (``process_*``, ``python_*``) are exported beside ours.
 """
 
@@ -31,6 +36,9 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from medpipe.contracts.deploy import PREDICTION_BINS, SlotMetrics
+from medpipe.contracts.evaluate import Task
+from medpipe.contracts.prediction import PredictionProfile
+from medpipe.workers.gateway.predictions import ClassCounts, Predictions, ValueHistogram
 
 #: Latency histogram buckets (seconds).
 LATENCY_BUCKETS: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -52,6 +60,22 @@ class SlotStats:
         self.prediction_counts = np.zeros(PREDICTION_BINS, dtype=np.int64)
         self.prediction_sum = 0.0
         self._samples = samples
+        self.profile = PredictionProfile()
+        self.classes: ClassCounts | None = None
+        self.values: ValueHistogram | None = None
+        self.reset_window()
+
+    def configure(self, profile: PredictionProfile) -> None:
+        """Record predictions for ``profile``'s task and bins from now on.
+
+        A different profile restarts the multiclass and regression series and the
+        window; the same profile again changes nothing.
+        """
+        if profile == self.profile:
+            return
+        self.profile = profile
+        self.classes = ClassCounts(profile) if profile.task is Task.MULTICLASS else None
+        self.values = ValueHistogram(profile) if profile.task is Task.REGRESSION else None
         self.reset_window()
 
     def reset_window(self) -> None:
@@ -64,6 +88,9 @@ class SlotStats:
         self.w_filled = 0
         self.w_predictions = np.zeros(PREDICTION_BINS, dtype=np.int64)
         self.w_started = datetime.now(UTC)
+        for sketch in (self.classes, self.values):
+            if sketch is not None:
+                sketch.reset_window()
 
     def _latency(self, seconds: float) -> None:
         self.latency_counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
@@ -73,11 +100,27 @@ class SlotStats:
         if self.w_filled < self._samples:
             self.w_filled += 1
 
-    def observe(self, seconds: float, scores: np.ndarray | None) -> None:
-        """Record a successful request and the scores it produced."""
+    def observe(self, seconds: float, predictions: Predictions | None) -> None:
+        """Record a successful request and the predictions it returned."""
         self.requests += 1
         self.w_requests += 1
         self._latency(seconds)
+        if predictions is None:
+            return
+        if self.classes is not None:
+            labels = predictions.labels()
+            if labels:
+                self.classes.add(labels)
+            return
+        if self.values is not None:
+            values = predictions.values()
+            if values is not None:
+                self.values.add(values)
+            return
+        self._scores(predictions.scores())
+
+    def _scores(self, scores: np.ndarray | None) -> None:
+        """Binary: bin positive-class probabilities over [0, 1]."""
         if scores is None or scores.size == 0:
             return
         if scores.size == 1:
@@ -116,7 +159,11 @@ class SlotStats:
             requests=self.w_requests, errors=self.w_errors, server_errors=self.w_server_errors,
             latency_p50_ms=p50, latency_p99_ms=p99, prediction_bins=list(PREDICTION_EDGES),
             prediction_counts=[int(c) for c in self.w_predictions],
-            window_started_at=self.w_started)
+            window_started_at=self.w_started, task=self.profile.task,
+            classes=list(self.classes.bins) if self.classes else [],
+            class_counts=[int(c) for c in self.classes.window] if self.classes else [],
+            value_edges=[float(e) for e in self.values.edges] if self.values else [],
+            value_counts=[int(c) for c in self.values.window] if self.values else [])
 
 
 def register_process_collectors(registry: CollectorRegistry) -> None:
@@ -154,7 +201,14 @@ class GatewayCollector(Collector):
         latency = HistogramMetricFamily("medpipe_gateway_request_latency_seconds",
                                         "Server-side inference latency", labels=["slot"])
         predictions = HistogramMetricFamily("medpipe_gateway_prediction_score",
-                                            "First output score per row", labels=["slot"])
+                                            "Binary: positive-class probability per row",
+                                            labels=["slot"])
+        classes = CounterMetricFamily("medpipe_gateway_predicted_class",
+                                      "Multiclass: rows predicted as each class",
+                                      labels=["slot", "class"])
+        values = HistogramMetricFamily("medpipe_gateway_prediction_value",
+                                       "Regression: predicted value per row (model's unit)",
+                                       labels=["slot"])
         for slot, s in self._stats.items():
             requests.add_metric([slot], s.requests)
             for kind, n in s.errors.items():
@@ -163,9 +217,17 @@ class GatewayCollector(Collector):
                 continue
             latency.add_metric([slot], _cumulative(LATENCY_BUCKETS, s.latency_counts),
                                s.latency_sum)
-            predictions.add_metric([slot], _cumulative(PREDICTION_EDGES[1:],
-                                                       [int(c) for c in s.prediction_counts] + [0]),
-                                   s.prediction_sum)
+            if s.classes is not None:
+                for label, n in zip(s.classes.bins, s.classes.total, strict=True):
+                    classes.add_metric([slot, label], int(n))
+            elif s.values is not None:
+                values.add_metric([slot], _cumulative(tuple(s.values.edges.tolist()),
+                                                      [int(c) for c in s.values.total]),
+                                  s.values.sum)
+            else:
+                predictions.add_metric([slot], _cumulative(
+                    PREDICTION_EDGES[1:], [int(c) for c in s.prediction_counts] + [0]),
+                    s.prediction_sum)
         weight = GaugeMetricFamily("medpipe_gateway_canary_weight_ratio",
                                    "Share of requests routed to the canary (0-1)")
         weight.add_metric([], self._weight() / 100.0)
@@ -181,7 +243,8 @@ class GatewayCollector(Collector):
                                  labels=["slot", "name", "version", "provider"])
         for model in self._models():
             info.add_metric(list(model), 1)
-        yield from (requests, errors, latency, predictions, weight, info, out, unsigned)
+        yield from (requests, errors, latency, predictions, classes, values, weight, info, out,
+                    unsigned)
 
 
 def _cumulative(bounds: tuple[float, ...], counts: list[int]) -> list[tuple[str, float]]:

@@ -31,6 +31,7 @@ from medpipe.contracts.deploy import (
     TrustReloadResult,
 )
 from medpipe.contracts.errors import DeployFailed, InvalidInput, InvalidModel, MedpipeError
+from medpipe.contracts.prediction import PredictionProfile
 from medpipe.workers.gateway.loader import LoadedModel, ModelLoader
 from medpipe.workers.gateway.metrics import GatewayCollector, SlotStats
 from medpipe.workers.gateway.state import ServingStateFile
@@ -274,8 +275,18 @@ class Gateway:
                             canary_weight=self.weight if self.canary is not None else 0,
                             updated_at=datetime.now(UTC))
 
+    def _align_predictions(self) -> None:
+        """Both slots record predictions on one profile, so the canary analysis compares
+        like with like: the canary's when it has one, else the stable model's."""
+        profile = next((m.prediction for m in (self.canary, self.stable)
+                        if m is not None and m.prediction is not None), PredictionProfile())
+        for slot in (Slot.STABLE, Slot.CANARY):
+            self.stats[slot].configure(profile)
+
     async def _persist(self) -> None:
-        """Record the current slots (called under the lock, after every change)."""
+        """Record the current slots (called under the lock, after every change) and
+        align the prediction bins with them."""
+        self._align_predictions()
         if self._state is None:
             return
         try:
@@ -322,6 +333,7 @@ class Gateway:
                     continue
                 setattr(self, slot.value, model)
             self.weight = state.canary_weight if self.canary is not None else 0
+            self._align_predictions()
             self.out_of_service.update({k: v for k, v in problems.items()
                                         if k != Slot.PREVIOUS})
             log.warning("serving state restored from %s: stable %s, canary %s at %d %%",
