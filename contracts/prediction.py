@@ -63,7 +63,8 @@ class PredictionProfile(BaseModel):
     @field_validator("edges")
     @classmethod
     def _increasing(cls, v: tuple[float, ...]) -> tuple[float, ...]:
-        if any(not math.isfinite(e) for e in v) or any(b <= a for a, b in zip(v, v[1:])):
+        if any(not math.isfinite(e) for e in v) or \
+                any(b <= a for a, b in zip(v, v[1:], strict=False)):
             raise ValueError("edges must be finite and strictly increasing")
         return v
 

@@ -23,11 +23,11 @@ from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.canary import CanaryInput, CanaryState, CanaryStatus, canary_id
 from medpipe.contracts.errors import ErrorType
 from medpipe.contracts.evaluate import EvaluateResult
-from medpipe.contracts.prediction import profile_for
 from medpipe.contracts.ingest import IngestResult
 from medpipe.contracts.ledger import LedgerAppendInput, LedgerAppendResult
 from medpipe.contracts.names import ActivityName, QueryName, SearchAttr, SignalName, WorkflowName
 from medpipe.contracts.placement import Candidate, GatewayTarget
+from medpipe.contracts.prediction import profile_for
 from medpipe.contracts.pseudonymize import PseudonymizeResult
 from medpipe.contracts.registry import (
     InServiceModel,

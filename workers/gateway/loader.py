@@ -28,7 +28,6 @@ import numpy as np
 import onnxruntime as ort
 
 from medpipe.contracts.deploy import LoadModelRequest, Slot, SlotStatus, TensorInfo
-from medpipe.contracts.prediction import PredictionProfile
 from medpipe.contracts.errors import (
     AccessDenied,
     InvalidInput,
@@ -36,6 +35,7 @@ from medpipe.contracts.errors import (
     NotFound,
     SignatureInvalid,
 )
+from medpipe.contracts.prediction import PredictionProfile
 from medpipe.workers.gateway.predictions import Predictions
 from medpipe.workers.gateway.tensors import OIP_TO_NUMPY, ONNX_TO_OIP, InputSpec, onnx_dims
 from medpipe.workers.gateway.verify import ModelVerifier

@@ -6,10 +6,10 @@ recent latencies, predictions) that a canary step reads and resets so it analyse
 only its own bake. Predictions are recorded per task (``configure``): binary as a
 histogram over fixed bins of [0, 1], multiclass as counts per predicted class,
 regression as a histogram over edges fixed at load time (``predictions``); a new
-profile restarts the per-task series, which Prometheus reads as a counter reset. Everything is recorded on
-the event-loop thread, so no locks are needed; a custom collector renders the
-cumulative view at scrape time, keeping the per-request cost to a few
-microseconds.
+profile restarts the per-task series, which Prometheus reads as a counter reset.
+Everything is recorded on the event-loop thread, so no locks are needed; a custom
+collector renders the cumulative view at scrape time, keeping the per-request cost
+to a few microseconds.
 
 Names follow the Prometheus naming guide: counters end in ``_total``, durations
 are in seconds (``_seconds``), shares are ratios in [0, 1] (``_ratio``), a
@@ -218,8 +218,8 @@ class GatewayCollector(Collector):
             latency.add_metric([slot], _cumulative(LATENCY_BUCKETS, s.latency_counts),
                                s.latency_sum)
             if s.classes is not None:
-                for label, n in zip(s.classes.bins, s.classes.total, strict=True):
-                    classes.add_metric([slot, label], int(n))
+                for label, count in zip(s.classes.bins, s.classes.total, strict=True):
+                    classes.add_metric([slot, label], int(count))
             elif s.values is not None:
                 values.add_metric([slot], _cumulative(tuple(s.values.edges.tolist()),
                                                       [int(c) for c in s.values.total]),
