@@ -200,15 +200,15 @@ class Reservoir:
 def quantile_edges(values: np.ndarray, bins: int = VALUE_BINS) -> tuple[float, ...]:
     """Interior quantile edges splitting ``values`` into ``bins`` bins of equal share.
 
-    Rounded to 6 significant digits (they become Prometheus ``le`` labels) and
-    de-duplicated, so a model predicting few distinct values gets fewer edges;
-    empty when fewer than two finite values are given.
+    The edges are observed values (``inverted_cdf``, so a model predicting a few
+    distinct values keeps each of them inside one bin), de-duplicated, so such a
+    model gets fewer edges; empty when fewer than two finite values are given.
     """
     finite = values[np.isfinite(values)]
     if finite.size < 2:
         return ()
-    quantiles = np.quantile(finite, np.arange(1, bins) / bins)
-    return tuple(sorted({float(f"{q:.6g}") for q in quantiles}))
+    quantiles = np.quantile(finite, np.arange(1, bins) / bins, method="inverted_cdf")
+    return tuple(sorted({float(q) for q in quantiles}))
 
 
 class RegressionScorer:

@@ -22,7 +22,8 @@ class ReleaseSpec(BaseModel):
     """A release as written in ``release.yaml`` (paths relative to the file).
 
     Attributes:
-        model / data / policy: ONNX model, dataset (CSV or Parquet), pseudonymization policy.
+        model / data / policy: ONNX model, dataset (CSV or Parquet), pseudonymization
+            policy (a path, or the policy itself written inline as a mapping).
         name / version: model name and version (defaults: file stem, model digest).
         label: the label column; task, features, inputs, positive_class,
             score_output: see ``EvaluationSpec``.
@@ -34,7 +35,7 @@ class ReleaseSpec(BaseModel):
 
     model: str | None = None
     data: str | None = None
-    policy: str | None = None
+    policy: str | dict[str, Any] | None = None
     name: str | None = None
     version: str | None = None
     label: str = "label"
@@ -51,6 +52,10 @@ class ReleaseSpec(BaseModel):
     @model_validator(mode="after")
     def _evaluation_consistent(self) -> ReleaseSpec:
         self.evaluation()
+        if isinstance(self.policy, dict) and not self.policy:
+            raise ValueError("policy: an inline policy is a mapping with 'fields' (it is empty)")
+        if isinstance(self.policy, str) and not self.policy.strip():
+            raise ValueError("policy: empty path")
         return self
 
     def evaluation(self) -> EvaluationSpec:

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import yaml
 
 from medpipe.activities.sources import local_path
 from medpipe.contracts.canary import CanaryPlan
 from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.placement import ResidencyPolicy
+from medpipe.contracts.pseudonymize import Policy
 from medpipe.contracts.release import ReleaseRequest
 from medpipe.contracts.spec import ReleaseSpec, parse_spec
 from medpipe.workers.cli_errors import clear_errors
@@ -111,7 +113,8 @@ def load_spec(spec_path: str | None, opts: dict[str, Any]) -> ReleaseSpec:
     files = {}
     for key in ("model", "data", "policy"):
         value = getattr(spec, key)
-        if value and "://" not in value and key not in _overrides(opts):
+        if isinstance(value, str) and value and "://" not in value \
+                and key not in _overrides(opts):
             files[key] = str((base / value).resolve())
     return spec.model_copy(update=files)
 
@@ -125,6 +128,25 @@ def _local(uri: str | None, what: str) -> Path | None:
     return path
 
 
+def _policy(value: str | dict[str, Any] | None) -> tuple[str | None, Policy | None]:
+    """The policy's URI for the request and the parsed policy (to check the data against).
+
+    A path is read here to check it; an inline mapping is checked and sent as a
+    ``data:`` URI (see ``activities.pseudonymize.policy``).
+    """
+    from medpipe.activities.pseudonymize.policy import inline_policy_uri, parse_policy
+
+    if value is None:
+        return None, None
+    if isinstance(value, dict):
+        text = yaml.safe_dump(value, sort_keys=False)
+        source = "release spec field 'policy' (inline)"
+        return inline_policy_uri(text, source), parse_policy(text, source)
+    path = _local(value, "policy")
+    uri = value if "://" in value else Path(value).resolve().as_uri()
+    return uri, parse_policy(path.read_text(encoding="utf-8"), str(path)) if path else None
+
+
 def build_request(cfg: StackConfig, spec: ReleaseSpec,
                   digest: Callable[[Path], str]) -> ReleaseRequest:
     """The workflow's request, after checking the spec against the local model and data.
@@ -132,17 +154,14 @@ def build_request(cfg: StackConfig, spec: ReleaseSpec,
     Raises:
         InvalidInput / InvalidModel / DatasetMismatch: the field or column and why.
     """
-    from medpipe.activities.pseudonymize.policy import parse_policy
     from medpipe.activities.spec_check import check_spec
 
     if not spec.model:
         raise InvalidInput("no model: give --model or model: in the release spec")
     if not spec.data:
         raise InvalidInput("no dataset: give --data or data: in the release spec")
-    model, data, policy_file = (_local(spec.model, "model"), _local(spec.data, "dataset"),
-                                _local(spec.policy, "policy"))
-    policy = parse_policy(policy_file.read_text(encoding="utf-8"), str(policy_file)) \
-        if policy_file else None
+    model, data = _local(spec.model, "model"), _local(spec.data, "dataset")
+    policy_uri, policy = _policy(spec.policy)
     if model is not None:
         check_spec(model, data, spec.evaluation(), spec.label, policy)
     name = spec.name or (model.stem if model else "model").lower().replace("_", "-")
@@ -154,7 +173,7 @@ def build_request(cfg: StackConfig, spec: ReleaseSpec,
     try:
         return ReleaseRequest(
             model=name, version=version, model_uri=uri(spec.model), data_uri=uri(spec.data),
-            policy_uri=uri(spec.policy) if spec.policy else None, label_column=spec.label,
+            policy_uri=policy_uri, label_column=spec.label,
             residency=ResidencyPolicy(allowed_jurisdictions=spec.allow),
             thresholds=spec.thresholds, evaluation=spec.evaluation(),
             requested_by=current_user(), fleet=cfg.fleet, deploy=spec.deploy,

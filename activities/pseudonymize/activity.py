@@ -22,7 +22,12 @@ from medpipe.activities.digestkey import seal_digest_key
 from medpipe.activities.envelope import decrypt_bytes, encrypt_bytes
 from medpipe.activities.keys import shared_provider
 from medpipe.activities.progress import heartbeating, keeps_alive
-from medpipe.activities.pseudonymize.policy import default_fhir_policy, default_policy, parse_policy
+from medpipe.activities.pseudonymize.policy import (
+    default_fhir_policy,
+    default_policy,
+    inline_policy_text,
+    parse_policy,
+)
 from medpipe.activities.pseudonymize.run import Pseudonymizer, detect_format
 from medpipe.activities.pseudonymize.tokens import Vault
 from medpipe.activities.sealed import open_plain, store_sealed
@@ -84,9 +89,13 @@ class SealedVaultStore:
 
 
 def load_policy_from(uri: str | None, fmt: str, ctx: WorkerContext) -> Policy:
-    """The release's policy (YAML at ``uri``), or the default for the data's format."""
+    """The release's policy (YAML at ``uri``, or inline in it), or the default for the
+    data's format."""
     if uri is None:
         return default_fhir_policy() if fmt in ("ndjson", "bundle") else default_policy()
+    inline = inline_policy_text(uri)
+    if inline is not None:
+        return parse_policy(inline, source="inline policy (release spec)")
     try:
         text = b"".join(open_source(uri, ctx.source_tls)).decode("utf-8")
     except UnicodeDecodeError as e:

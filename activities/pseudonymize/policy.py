@@ -3,10 +3,18 @@
 Two defaults ship with the package: ``cohort_policy.yaml`` (the sample
 cohort's columns, a template for longitudinal tables) and
 ``fhir_policy.yaml`` (FHIR R4, every resource type: rules by data type).
+
+A policy written inline in a release spec travels to the pseudonymize worker
+as a ``data:`` URI (YAML, base64) in the request: a policy names columns and
+actions, never patient values, and this scheme is read here only, never by the
+source openers that fetch models and datasets (so no dataset can ride inline
+into workflow history).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from importlib import resources
 from pathlib import Path
 
@@ -35,6 +43,43 @@ def parse_policy(text: str, source: str = "policy") -> Policy:
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
                              for err in e.errors()[:5])
         raise InvalidInput(f"{source}: invalid policy: {problems}") from None
+
+
+#: How an inline policy's URI starts.
+INLINE_PREFIX = "data:application/yaml;base64,"
+#: Largest inline policy (YAML bytes): it rides in the workflow's history.
+MAX_INLINE_POLICY = 64 * 1024
+
+
+def inline_policy_uri(text: str, source: str = "inline policy") -> str:
+    """The ``data:`` URI carrying an inline policy's YAML, after checking it parses.
+
+    Raises:
+        InvalidInput: too large, or not a valid policy (naming ``source`` and the field).
+    """
+    data = text.encode("utf-8")
+    if len(data) > MAX_INLINE_POLICY:
+        raise InvalidInput(f"{source}: {len(data)} bytes; an inline policy is at most "
+                           f"{MAX_INLINE_POLICY} bytes (give a path instead)")
+    parse_policy(text, source)
+    return INLINE_PREFIX + base64.b64encode(data).decode("ascii")
+
+
+def inline_policy_text(uri: str) -> str | None:
+    """The YAML of an inline policy URI (None: ``uri`` is not one).
+
+    Raises:
+        InvalidInput: the URI is inline but not base64 UTF-8 text of a sane size.
+    """
+    if not uri.startswith(INLINE_PREFIX):
+        return None
+    payload = uri[len(INLINE_PREFIX):]
+    if len(payload) > MAX_INLINE_POLICY * 4 // 3 + 4:
+        raise InvalidInput(f"inline policy is over {MAX_INLINE_POLICY} bytes")
+    try:
+        return base64.b64decode(payload, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("inline policy is not base64-encoded UTF-8 YAML") from None
 
 
 def load_policy(path: Path) -> Policy:
