@@ -133,7 +133,7 @@ def canary_table(status: CanaryStatus) -> Table:
             table.add_row(f"{a.weight} %", a.verdict.value, f.gateway,
                           f"{f.canary_requests}/{f.stable_requests}",
                           f"{f.canary_error_rate:.3f}/{f.stable_error_rate:.3f}", p99,
-                          f"{f.psi:.3f}")
+                          f"{f.psi:.3f}" + ("" if f.task == "binary" else f" ({f.shift_metric})"))
         if not a.figures:
             table.add_row(f"{a.weight} %", a.verdict.value, "-", "-", "-", "-", "-")
     return table
