@@ -178,3 +178,30 @@ def test_both_slots_record_on_the_canarys_profile_until_it_goes(
     assert admin.post("/admin/rollback", json={"reason": "test"}).status_code == 200
     m = GatewayMetrics.model_validate(admin.get("/admin/metrics").json())
     assert m.stable.classes == ["high", "low", "mid", OTHER_CLASS]
+
+
+def test_a_restarted_gateway_records_on_the_recorded_profile(tmp_path: Path,
+                                                             table: pa.Table) -> None:
+    import asyncio
+
+    from medpipe.contracts.deploy import LoadModelRequest, Slot
+    from medpipe.contracts.evaluate import Task
+    from medpipe.contracts.prediction import PredictionProfile
+    from medpipe.workers.gateway.state import ServingStateFile
+
+    path = byom.save(byom.two_input_network(table), tmp_path / "net.onnx")
+    profile = PredictionProfile(task=Task.REGRESSION, edges=(18.0, 21.0, 24.0))
+    req = LoadModelRequest(slot=Slot.STABLE, name=NAME, version="1", model_uri=str(path),
+                           sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                           prediction=profile)
+
+    def gateway() -> Gateway:
+        return Gateway(NAME, ModelLoader(tmp_path / "cache", model_roots=(tmp_path,),
+                                         allow_unsigned=True),
+                       ServingStateFile(tmp_path / "serving.json"))
+
+    asyncio.run(gateway().load(req))
+    restarted = gateway()
+    assert asyncio.run(restarted.restore()) == {}
+    window = restarted.metrics().stable
+    assert window.task == "regression" and window.value_edges == [18.0, 21.0, 24.0]
