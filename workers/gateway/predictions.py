@@ -13,6 +13,8 @@ profile (classes beyond it count as ``(other)``).
 
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,12 +108,21 @@ class ValueHistogram:
 
     def __init__(self, profile: PredictionProfile) -> None:
         self.edges = np.asarray(profile.value_edges(), dtype=np.float64)
+        self._bounds = list(profile.value_edges())
         self.total = np.zeros(self.edges.size + 1, dtype=np.int64)
         self.window = np.zeros(self.edges.size + 1, dtype=np.int64)
         self.sum = 0.0
 
     def add(self, values: np.ndarray) -> None:
         """Count the finite values (NaN and ±inf are not predictions we can bin)."""
+        if values.size == 1:  # the usual single-row request: no numpy round trips
+            v = float(values.flat[0])
+            if math.isfinite(v):
+                i = bisect.bisect_left(self._bounds, v)
+                self.total[i] += 1
+                self.window[i] += 1
+                self.sum += v
+            return
         finite = values[np.isfinite(values)]
         if not finite.size:
             return
