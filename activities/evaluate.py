@@ -54,6 +54,11 @@ def choose_providers(require_accelerator: bool, profile_has_gpu: bool) -> list[s
     Raises:
         AcceleratorUnavailable: a GPU was required but CUDA is not usable here.
     """
+    from medpipe.activities.chaos_flags import accelerator_refused
+
+    if require_accelerator and accelerator_refused():
+        raise AcceleratorUnavailable("step placed on a GPU queue but this host's accelerator "
+                                     "is taken away by a chaos exercise (GPU loss)")
     available = ort.get_available_providers()
     if require_accelerator and CUDA not in available:
         raise AcceleratorUnavailable(

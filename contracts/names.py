@@ -33,6 +33,7 @@ class WorkflowName(StrEnum):
 
     RELEASE = "ReleaseWorkflow"
     CANARY = "CanaryWorkflow"
+    CHAOS_EXERCISE = "ChaosExerciseWorkflow"
 
 
 class ActivityName(StrEnum):
@@ -47,6 +48,7 @@ class ActivityName(StrEnum):
     REGISTRY_LOOKUP = "medpipe.registry.lookup"
     REGISTRY_RECORD = "medpipe.registry.record"
     GATEWAY_CALL = "medpipe.gateway.call"
+    CHAOS_EXERCISE = "medpipe.chaos.exercise"
 
 
 class QueryName(StrEnum):

@@ -134,6 +134,13 @@ class ResidencyPolicy(BaseModel):
         return jurisdiction_allowed(jurisdiction, self.allowed_jurisdictions)
 
 
+class Environment(StrEnum):
+    """What a fleet is for: chaos exercises run only on a non-production fleet."""
+
+    PRODUCTION = "production"
+    NON_PRODUCTION = "non-production"
+
+
 class GatewayTarget(BaseModel):
     """One inference gateway models are deployed to (one per cloud profile)."""
 
@@ -172,6 +179,9 @@ class Fleet(BaseModel):
     non_identifiable_models: tuple[str, ...] = Field(default=(), description=(
         "models whose inference inputs are not identifiable: the front routes their "
         "requests to any region even when the caller states no jurisdiction"))
+    environment: Environment = Field(default=Environment.PRODUCTION, description=(
+        "production (default: fail closed) or non-production; chaos exercises kill and "
+        "stop this fleet's processes, so they refuse anything but non-production"))
     insecure_dev: bool = Field(default=False, description=(
         "run without a key provider: artifacts in clear, no payload codec, no ledger. "
         "Development only; said loudly in logs, the UI summary and the provenance"))

@@ -32,6 +32,7 @@ from medpipe.contracts.release import ReleaseState
 from medpipe.revision import version_line
 from medpipe.workers import (
     cli_canary,
+    cli_chaos,
     cli_codec,
     cli_dev,
     cli_front,
@@ -294,6 +295,7 @@ for _command in cli_pseudo.COMMANDS:
 # for whoever runs the local stack
 main.add_command(cli_dev.dev)
 main.add_command(cli_front.front)
+main.add_command(cli_chaos.chaos)
 
 
 

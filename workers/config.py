@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from medpipe.activities.tls import TLSSettings
 from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.errors import InvalidInput
-from medpipe.contracts.placement import Cloud, Fleet, GatewayTarget, WorkerProfile
+from medpipe.contracts.placement import Cloud, Environment, Fleet, GatewayTarget, WorkerProfile
 from medpipe.workers.pki import GatewayPKI
 
 log = logging.getLogger("medpipe.config")
@@ -133,6 +133,14 @@ def default_fleet(home: Path, gateway_base_port: int = DEFAULT_GATEWAY_BASE_PORT
                  gateways=local_gateways(profiles, gateway_base_port, gateway_model))
 
 
+def _environment(value: object) -> Environment:
+    try:
+        return Environment(str(value))
+    except ValueError as e:
+        raise InvalidInput(f"invalid configuration: environment must be "
+                           f"{' or '.join(v.value for v in Environment)}, not {value!r}") from e
+
+
 def load_config(path: str | None = None) -> StackConfig:
     """Load the configuration (explicit path, ``$MEDPIPE_CONFIG``, or the default).
 
@@ -155,15 +163,25 @@ def load_config(path: str | None = None) -> StackConfig:
         data["storage"] = os.environ["MEDPIPE_STORAGE"]
     elif "storage" not in data and mode_file.exists():
         data["storage"] = mode_file.read_text().strip()
+    environment = data.pop("environment", None)  # shorthand for fleet.environment
     if "fleet" not in data:
         fleet = default_fleet(home, base, model)
+        if environment:
+            fleet = fleet.model_copy(update={"environment": _environment(environment)})
         if data.get("storage") == "emulated":
             from medpipe.workers.emulators import EmulatorPorts, emulated_profiles
 
             ports = EmulatorPorts.from_base(int(data.get("emulator_base_port") or 8900))  # type: ignore[call-overload]
             fleet = fleet.model_copy(update={"profiles": emulated_profiles(fleet.profiles,
                                                                              ports)})
+            if fleet.environment is Environment.NON_PRODUCTION:  # chaos: a cuttable S3 path
+                from medpipe.workers.chaos.stackparts import proxied_profiles
+
+                fleet = fleet.model_copy(update={"profiles": proxied_profiles(fleet.profiles,
+                                                                                ports)})
         data["fleet"] = fleet.model_dump()
+    elif environment and isinstance(data["fleet"], dict):
+        data["fleet"].setdefault("environment", environment)
     pki = GatewayPKI.at(home / "pki" / "gateway")
     if pki.deployer.cert.exists():  # made by `medpipe dev up` / `dev init`
         data.setdefault("gateway_tls", pki.deployer_tls.model_dump(mode="json"))

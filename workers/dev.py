@@ -172,6 +172,11 @@ def stack_children(config: StackConfig, home: Path) -> list[Child]:
         for name, cmd, env in emulator_children(home, ports):
             children.append(Child(name, cmd, logs / f"{name}.log", env=env))
         worker_env.update(emulated_worker_env())
+    from medpipe.workers.chaos.stackparts import chaos_children  # non-production only
+
+    for name, cmd in chaos_children(config.fleet.environment, config.emulator_base_port
+                                    if config.storage == "emulated" else None):
+        children.append(Child(name, cmd, logs / f"{name}.log", env=worker_env))
     for profile in config.fleet.profiles:
         name = f"worker-{profile.cloud.value}-{profile.region}"
         children.append(Child(name, [sys.executable, "-m", "medpipe", "worker",

@@ -1,0 +1,114 @@
+"""One chaos scenario of each kind on one real non-production stack, each report a pass.
+
+The stack is ``medpipe dev up --storage emulated`` (Temporal dev server on a
+SQLite file, moto/gcs-emulator/Azurite, the S3 proxy, workers, gateways, the
+chaos runner), started once for the module on its own ports and state dir.
+Each test runs ``medpipe chaos run --scenario S`` as a person would and reads
+the stored report back through ``medpipe chaos report``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from medpipe.workers.devserver import free_port
+from tests.workers.test_cli import _free_gateway_base, medpipe
+
+pytestmark = pytest.mark.timeout(900)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    tmp = tmp_path_factory.mktemp("chaos")
+    port = free_port()
+    base = _free_gateway_base()
+    config = tmp / "medpipe.yaml"
+    config.write_text(yaml.safe_dump({
+        "environment": "non-production", "temporal_address": f"127.0.0.1:{port}",
+        "ui_url": f"http://127.0.0.1:{port + 1000}", "codec_port": free_port(),
+        "gateway_base_port": base, "emulator_base_port": base + 50}))
+    env = {"MEDPIPE_HOME": str(tmp / "home"), "MEDPIPE_CONFIG": str(config)}
+    try:
+        up = medpipe("dev", "up", "--storage", "emulated", env=env, timeout=240)
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield env
+    finally:
+        medpipe("dev", "down", env=env)
+
+
+def _run(env: dict[str, str], scenario: str) -> dict:
+    r = medpipe("chaos", "run", "--scenario", scenario, "--deadline", "240", "--output", "json",
+                env=env, timeout=600)
+    reports = json.loads(r.stdout) if r.stdout.strip().startswith("[") else []
+    assert reports, r.stdout + r.stderr
+    report = reports[0]
+    assert report["scenario"] == scenario
+    assert report["verdict"] == "pass" and r.returncode == 0, json.dumps(report, indent=1)
+    assert report["data_lost"] == 0 and report["artifacts_checked"] > 0
+    assert report["releases_completed"] == report["releases_started"] >= 1
+    assert report["injections"] and report["report_uri"]
+    return report
+
+
+def test_worker_sigkill_mid_stage(stack: dict[str, str]) -> None:
+    report = _run(stack, "worker-kill")
+    assert report["injections"][0]["action"] == "SIGKILL"
+    assert report["injections"][0]["target"].startswith("worker-")
+    assert any("worker-lost" in f for f in report["failovers"]), report["failovers"]
+
+
+def test_gpu_loss(stack: dict[str, str]) -> None:
+    report = _run(stack, "gpu-loss")
+    assert any("evaluate" in f and "accelerator-unavailable" in f
+               for f in report["failovers"]), report["failovers"]
+    assert not (Path(stack["MEDPIPE_HOME"]) / "chaos" / "accelerator-off").exists()
+
+
+def test_network_partition(stack: dict[str, str]) -> None:
+    report = _run(stack, "network-partition")
+    assert [i["action"] for i in report["injections"]] == ["cut", "restore"]
+    assert any("provider-unavailable" in f or "input-unavailable" in f
+               for f in report["failovers"]), report["failovers"]
+
+
+def test_store_stopped(stack: dict[str, str]) -> None:
+    report = _run(stack, "store-stopped")
+    assert [i["action"] for i in report["injections"]] == ["SIGSTOP", "SIGCONT"]
+    assert report["failovers"], report
+
+
+def test_temporal_restart(stack: dict[str, str]) -> None:
+    report = _run(stack, "temporal-restart")
+    assert report["injections"][0]["target"] == "temporal"
+    assert report["failover_s"] is not None
+
+
+def test_gateway_killed_during_canary(stack: dict[str, str]) -> None:
+    report = _run(stack, "gateway-kill")
+    assert report["injections"][0]["target"].startswith("gw-")
+    assert report["requests_sent"] > 0
+
+
+def test_reports_are_stored_in_the_ledger_and_the_schedule_exists(stack: dict[str, str]
+                                                                   ) -> None:
+    shown = medpipe("chaos", "report", "--output", "json", env=stack)
+    assert shown.returncode == 0, shown.stderr
+    scenarios = {r["scenario"] for r in json.loads(shown.stdout)}
+    assert scenarios >= {"worker-kill", "gpu-loss"}, scenarios
+    table = medpipe("chaos", "report", env=stack)
+    assert "worker-kill" in table.stdout and "pass" in table.stdout
+    chain = medpipe("ledger", "verify", env=stack)
+    assert chain.returncode == 0, chain.stdout + chain.stderr
+    sched = medpipe("chaos", "schedule", "--cron", "0 3 * * 1", "--scenario", "gpu-loss",
+                    env=stack)
+    assert sched.returncode == 0 and "created" in sched.stdout, sched.stdout + sched.stderr
+    again = medpipe("chaos", "schedule", "--cron", "0 4 * * 1", "--scenario", "gpu-loss",
+                    env=stack)
+    assert again.returncode == 0 and "replaced" in again.stdout, again.stdout + again.stderr
+    bad = medpipe("chaos", "schedule", "--cron", "tomorrow", "--all", env=stack)
+    assert bad.returncode == 2 and "not a cron expression" in bad.stderr

@@ -1,0 +1,1 @@
+"""Chaos exercises on a non-production fleet (``medpipe chaos run|schedule|report``)."""

@@ -1,0 +1,266 @@
+"""The chaos scenarios: inject one fault into the running stack while a real release runs.
+
+Each scenario returns the figures of its resilience report (the caller judges
+and stores it). Faults go only to children the dev supervisor recorded
+(``StackControl``), and every fault is undone in ``finally``: a stopped
+emulator is continued, a cut proxy restored, the GPU flag removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client
+
+from medpipe.activities.chaos_flags import ACCELERATOR_OFF, flags_dir
+from medpipe.contracts.chaos import Injection, ResilienceGoals, ResilienceReport, Scenario
+from medpipe.contracts.errors import InvalidInput
+from medpipe.contracts.release import ReleaseStatus
+from medpipe.workers.chaos import release_probe as probe
+from medpipe.workers.chaos.stack import StackControl
+from medpipe.workers.chaos.stackparts import PROXY_CHILD
+from medpipe.workers.config import StackConfig
+from medpipe.workers.devports import port_open
+
+
+@dataclass
+class Exercise:
+    """One running exercise: the stack, the client, and what has been injected so far."""
+
+    config: StackConfig
+    home: Path
+    client: Client
+    scenario: Scenario
+    deadline_s: float
+    goals: ResilienceGoals = field(default_factory=ResilienceGoals)
+    exercise_id: str = field(default_factory=lambda: f"chaos-{uuid.uuid4().hex[:12]}")
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    injections: list[Injection] = field(default_factory=list)
+    releases: list[str] = field(default_factory=list)
+    statuses: list[ReleaseStatus | None] = field(default_factory=list)
+
+    @property
+    def control(self) -> StackControl:
+        return StackControl(self.home)
+
+    @property
+    def files(self) -> dict[str, Path]:
+        return probe.sample_files(self.home)
+
+    def inject(self, action: str, target: str, detail: str = "") -> float:
+        """Record an injection (now); its epoch seconds."""
+        now = datetime.now(UTC)
+        self.injections.append(Injection(action=action, target=target, at=now, detail=detail))
+        return now.timestamp()
+
+    def worker_child(self, identity: str) -> str:
+        """The supervised child whose pid ends a worker identity (``…@host:PID``)."""
+        pid = identity.removesuffix("/control").rpartition(":")[2]
+        for name in self.control.names():
+            if name.startswith("worker-") and str(self.control.pid(name)) == pid:
+                return name
+        raise InvalidInput(f"worker {identity} is not a child of the local stack")
+
+    async def release(self, **kwargs: object) -> tuple[ReleaseStatus | None, float | None]:
+        """Run one probe release; (final status, None) — the caller injects around it."""
+        handle = await probe.start(self.client, probe.probe_request(
+            self.config, self.files, self.scenario.value, **kwargs))  # type: ignore[arg-type]
+        self.releases.append(handle.id)
+        return await probe.wait_done(handle, self.deadline_s), None
+
+    def report(self, status: ReleaseStatus | None, injected_at: float | None, *,
+               failover_s: float | None = None, sent: int = 0, failed: int = 0,
+               failures: tuple[str, ...] = ()) -> ResilienceReport:
+        """The exercise's figures (not yet judged)."""
+        self.statuses.append(status)
+        checked = lost = 0
+        notes = list(failures)
+        described: list[str] = []
+        if status is not None and probe.completed(status):
+            checked, lost, why = probe.read_back(status)
+            notes += why
+            measured, described = probe.failover_after(status, injected_at or 0.0)
+            failover_s = failover_s if failover_s is not None else measured
+        elif status is not None:
+            notes.append(f"release ended {status.state.value}: {(status.error or '')[:200]}")
+        else:
+            notes.append(f"release did not end within {self.deadline_s:.0f} s")
+        return ResilienceReport(
+            scenario=self.scenario, exercise_id=self.exercise_id, started_at=self.started_at,
+            finished_at=datetime.now(UTC), fleet_prefix=self.config.fleet.queue_prefix,
+            release_ids=tuple(self.releases), injections=tuple(self.injections),
+            failover_s=None if failover_s is None else round(failover_s, 2),
+            failovers=tuple(described), releases_started=len(self.releases),
+            releases_completed=sum(probe.completed(s) for s in self.statuses),
+            requests_sent=sent, requests_failed=failed, artifacts_checked=checked,
+            data_lost=lost, goals=self.goals, failures=tuple(notes))
+
+
+async def worker_kill(ex: Exercise) -> ResilienceReport:
+    """SIGKILL the worker running a stage of the release, mid-stage."""
+    handle = await probe.start(ex.client, probe.probe_request(
+        ex.config, ex.files, ex.scenario.value, big=True))
+    ex.releases.append(handle.id)
+    identity = await probe.running_on(handle, 60.0, "@")
+    injected_at = None
+    if identity:
+        name = ex.worker_child(identity)
+        pid = ex.control.signal(name, signal.SIGKILL)
+        injected_at = ex.inject("SIGKILL", name, f"pid {pid}, mid-stage ({identity})")
+    return ex.report(await probe.wait_done(handle, ex.deadline_s), injected_at,
+                     failures=() if identity else ("no stage ran long enough to be killed",))
+
+
+async def store_stopped(ex: Exercise) -> ResilienceReport:
+    """Stop (SIGSTOP) the S3 emulator for the whole release; continue it afterwards."""
+    target = "emulator-s3"
+    if target not in ex.control.names():
+        raise InvalidInput("store-stopped needs the emulated stack (`medpipe dev up --storage "
+                           "emulated`): the local stack has no emulator-s3")
+    pid = ex.control.signal(target, signal.SIGSTOP)
+    injected_at = ex.inject("SIGSTOP", target, f"pid {pid}: the AWS store stops answering")
+    try:
+        status, _ = await ex.release()
+    finally:
+        ex.control.signal(target, signal.SIGCONT)
+        ex.inject("SIGCONT", target, "store answers again")
+    return ex.report(status, injected_at)
+
+
+async def gpu_loss(ex: Exercise) -> ResilienceReport:
+    """The GPU worker refuses its accelerator; the evaluation must move (GPU → CPU)."""
+    flag = flags_dir(ex.home) / ACCELERATOR_OFF
+    flag.parent.mkdir(parents=True, exist_ok=True)
+    flag.write_text("set by a chaos exercise\n")
+    injected_at = ex.inject("accelerator-off", str(flag), "GPU workers refuse GPU steps")
+    try:
+        status, _ = await ex.release(prefer_gpu=True)
+    finally:
+        flag.unlink(missing_ok=True)
+        ex.inject("accelerator-on", str(flag), "flag removed")
+    failures: tuple[str, ...] = ()
+    if status is not None and status.evaluation is not None and not any(
+            fo.cause.value == "accelerator-unavailable"
+            for s in status.stages for fo in s.failovers):
+        failures = ("the evaluation did not fail over from a GPU queue",)
+    return ex.report(status, injected_at, failures=failures)
+
+
+async def temporal_restart(ex: Exercise) -> ResilienceReport:
+    """SIGKILL the Temporal dev server mid-release; the supervisor restarts it on its db file."""
+    handle = await probe.start(ex.client, probe.probe_request(
+        ex.config, ex.files, ex.scenario.value, big=True))
+    ex.releases.append(handle.id)
+    await probe.running_on(handle, 60.0, "@")
+    pid = ex.control.signal("temporal", signal.SIGKILL)
+    injected_at = ex.inject("SIGKILL", "temporal", f"pid {pid}, mid-release")
+    back = await asyncio.to_thread(ex.control.wait_replaced, "temporal", pid, 60.0)
+    while not port_open(ex.config.temporal_address):
+        await asyncio.sleep(0.1)
+    recovered = time.time() - injected_at
+    ex.inject("restarted", "temporal", f"pid {back} answers after {recovered:.1f} s")
+    return ex.report(await probe.wait_done(handle, ex.deadline_s), injected_at,
+                     failover_s=recovered)
+
+
+async def gateway_kill(ex: Exercise) -> ResilienceReport:
+    """SIGKILL a regional gateway during a canary that serves traffic."""
+    gateways = [g for g in ex.config.fleet.gateways if g.public_url and g.name in
+                ex.control.names()]
+    if not gateways:
+        raise InvalidInput("gateway-kill needs the local stack's gateways")
+    model = ex.config.gateway_model
+    urls = [g.public_url.rstrip("/") for g in gateways]
+    if not await _serving(urls[0], model):  # a canary needs a stable to compare with
+        base, _ = await ex.release(deploy=True, model=model)
+        if not probe.completed(base):
+            return ex.report(base, None, failures=("the first (stable) release failed",))
+    from medpipe.workers.cli_canary import feature_rows, send_traffic
+    from medpipe.workers.sample import FEATURES
+
+    rows = feature_rows(ex.files["dataset"], list(FEATURES))
+    counts = {"ok": 0, "failed": 0, "unreachable": 0}
+    stop = asyncio.Event()
+    traffic = asyncio.create_task(send_traffic(urls, model, rows, 10.0, None, counts, stop))
+    victim = gateways[0].name
+    try:
+        handle = await probe.start(ex.client, probe.probe_request(
+            ex.config, ex.files, ex.scenario.value, deploy=True, model=model,
+            model_key="model_v2"))
+        ex.releases.append(handle.id)
+        await _until_canary(ex, handle.id)
+        pid = ex.control.signal(victim, signal.SIGKILL)
+        injected_at = ex.inject("SIGKILL", victim, f"pid {pid}, during the canary")
+        await asyncio.to_thread(ex.control.wait_replaced, victim, pid, 60.0)
+        while not await _serving(urls[0], model):
+            if time.time() - injected_at > ex.deadline_s:
+                break
+            await asyncio.sleep(0.1)
+        recovered = time.time() - injected_at
+        ex.inject("serving", victim, f"serves {model} again after {recovered:.1f} s")
+        status = await probe.wait_done(handle, ex.deadline_s)
+    finally:
+        stop.set()
+        await asyncio.wait_for(traffic, 15)
+    sent = sum(counts.values())
+    return ex.report(status, injected_at, failover_s=recovered, sent=sent,
+                     failed=counts["failed"] + counts["unreachable"])
+
+
+async def network_partition(ex: Exercise) -> ResilienceReport:
+    """Cut the TCP path between the workers and the AWS store mid-release, restore after."""
+    if PROXY_CHILD not in ex.control.names():
+        raise InvalidInput("network-partition needs the non-production emulated stack (`medpipe "
+                           f"dev up --storage emulated`): the local stack has no {PROXY_CHILD}")
+    handle = await probe.start(ex.client, probe.probe_request(
+        ex.config, ex.files, ex.scenario.value, big=True))
+    ex.releases.append(handle.id)
+    await probe.running_on(handle, 30.0, "aws/")
+    pid = ex.control.signal(PROXY_CHILD, signal.SIGUSR1)
+    injected_at = ex.inject("cut", PROXY_CHILD, f"pid {pid}: workers <-/-> AWS store")
+    try:
+        status = await probe.wait_done(handle, ex.deadline_s)
+    finally:
+        ex.control.signal(PROXY_CHILD, signal.SIGUSR2)
+        ex.inject("restore", PROXY_CHILD, "partition healed")
+    return ex.report(status, injected_at)
+
+
+async def _serving(url: str, model: str) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=2.0) as http:
+            r = await http.get(f"{url}/v2/models/{model}")
+            return r.status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def _until_canary(ex: Exercise, release_id: str) -> None:
+    """Wait until the release's canary serves traffic at a step (or ends)."""
+    from medpipe.workers.releases import canary_status
+
+    deadline = time.monotonic() + ex.deadline_s
+    while time.monotonic() < deadline:
+        status = await canary_status(ex.client, release_id)
+        if status is not None and (status.state.value in ("baking", "promoted", "rolled-back",
+                                                          "failed", "paused")):
+            return
+        await asyncio.sleep(0.2)
+
+
+SCENARIOS: dict[Scenario, Callable[[Exercise], Awaitable[ResilienceReport]]] = {
+    Scenario.WORKER_KILL: worker_kill,
+    Scenario.STORE_STOPPED: store_stopped,
+    Scenario.GPU_LOSS: gpu_loss,
+    Scenario.TEMPORAL_RESTART: temporal_restart,
+    Scenario.GATEWAY_KILL: gateway_kill,
+    Scenario.NETWORK_PARTITION: network_partition,
+}
