@@ -54,7 +54,7 @@ class ResilienceGoals(BaseModel):
 
     max_failover_s: float = 60.0
     max_release_s: float = 300.0
-    max_failed_request_ratio: float = 0.35
+    max_failed_request_ratio: float = 0.20
     max_data_lost: int = 0
 
 

@@ -147,8 +147,9 @@ def read_back(status: ReleaseStatus) -> tuple[int, int, list[str]]:
 
 
 def failover_after(status: ReleaseStatus, injected_at: float) -> tuple[float | None, list[str]]:
-    """Seconds from the injection to the first stage that failed over after it completing
-    elsewhere, and every failover as text."""
+    """Seconds from the injection (or the start of the affected stage, when the fault was
+    there before it) to the first stage that failed over completing elsewhere; and every
+    failover as text."""
     described: list[str] = []
     first: float | None = None
     for rec in status.stages:
@@ -156,6 +157,7 @@ def failover_after(status: ReleaseStatus, injected_at: float) -> tuple[float | N
             described.append(f"{fo.stage.value}: {fo.from_queue} -> {fo.to_queue or '(wait)'} "
                              f"({fo.cause.value}, {fo.seconds:.1f} s)")
             if fo.at.timestamp() >= injected_at - 1.0 and rec.started_at is not None \
-                    and first is None:
-                first = rec.started_at.timestamp() + rec.seconds - injected_at
+                    and first is None:  # from the fault (or the stage's start, if later)
+                begun = max(injected_at, rec.started_at.timestamp())
+                first = rec.started_at.timestamp() + rec.seconds - begun
     return first, described

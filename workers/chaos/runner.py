@@ -35,6 +35,12 @@ async def run_exercises(config: StackConfig, home: Path, client: Client,
     """
     require_non_production(config.fleet)
     StackControl(home).names()  # refuses clearly when no stack runs here
+    if config.storage == "emulated":  # read artifacts back as the stack's workers do
+        import os
+
+        from medpipe.workers.emulators import emulated_worker_env
+
+        os.environ.update(emulated_worker_env())
     reports = []
     for scenario in scenarios:
         ex = Exercise(config=config, home=home, client=client, scenario=scenario,

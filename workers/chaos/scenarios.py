@@ -74,13 +74,16 @@ class Exercise:
         handle = await probe.start(self.client, probe.probe_request(
             self.config, self.files, self.scenario.value, **kwargs))  # type: ignore[arg-type]
         self.releases.append(handle.id)
-        return await probe.wait_done(handle, self.deadline_s), None
+        status = await probe.wait_done(handle, self.deadline_s)
+        self.statuses.append(status)
+        return status, None
 
     def report(self, status: ReleaseStatus | None, injected_at: float | None, *,
                failover_s: float | None = None, sent: int = 0, failed: int = 0,
                failures: tuple[str, ...] = ()) -> ResilienceReport:
         """The exercise's figures (not yet judged)."""
-        self.statuses.append(status)
+        if not any(s is status for s in self.statuses):
+            self.statuses.append(status)
         checked = lost = 0
         notes = list(failures)
         described: list[str] = []

@@ -47,7 +47,7 @@ class StackControl:
                                f"(it has: {', '.join(children)})")
         child = children[name]
         pid = int(child.get("pid") or 0)
-        if not pid_alive(pid) or _cmdline(pid) != child["cmd"]:
+        if not pid_alive(pid) or not _runs(_cmdline(pid), child["cmd"]):
             raise InvalidInput(f"{name} (pid {pid}) is not running its recorded command now")
         return pid
 
@@ -79,6 +79,13 @@ class StackControl:
                 pass
             time.sleep(0.2)
         raise TimeoutError(f"{name} was not restarted by the supervisor within {timeout:.0f}s")
+
+
+def _runs(live: list[str], recorded: list[str]) -> bool:
+    """Whether a live command line is the recorded one (a script started through its
+    shebang shows its interpreter first: ``python3 /…/moto_server -H …``)."""
+    return bool(recorded) and (live == recorded or (
+        len(live) == len(recorded) + 1 and live[1:] == recorded))
 
 
 def _cmdline(pid: int) -> list[str]:
