@@ -10,6 +10,9 @@ the stored report back through ``medpipe chaos report``.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,3 +115,21 @@ def test_reports_are_stored_in_the_ledger_and_the_schedule_exists(stack: dict[st
     assert again.returncode == 0 and "replaced" in again.stdout, again.stdout + again.stderr
     bad = medpipe("chaos", "schedule", "--cron", "tomorrow", "--all", env=stack)
     assert bad.returncode == 2 and "not a cron expression" in bad.stderr
+    # the schedule's action runs on the stack's chaos runner and stores its report
+    before = {r["exercise_id"] for r in json.loads(medpipe(
+        "chaos", "report", "--output", "json", env=stack).stdout)}
+    address = yaml.safe_load(Path(stack["MEDPIPE_CONFIG"]).read_text())["temporal_address"]
+    temporal = [str(Path(sys.executable).parent / "temporal"), "--address", address]
+    subprocess.run([*temporal[:1], "schedule", "trigger", "-s", "chaos-medpipe",
+                    *temporal[1:]], check=True, capture_output=True, timeout=30)
+    deadline = time.monotonic() + 240
+    while True:
+        latest = {r["scenario"]: r for r in json.loads(medpipe(
+            "chaos", "report", "--output", "json", env=stack).stdout)}
+        if latest["gpu-loss"]["exercise_id"] not in before:
+            break
+        assert time.monotonic() < deadline, "the scheduled exercise did not report"
+        time.sleep(2)
+    assert latest["gpu-loss"]["verdict"] == "pass", latest["gpu-loss"]
+    subprocess.run([*temporal[:1], "schedule", "delete", "-s", "chaos-medpipe",
+                    *temporal[1:]], check=True, capture_output=True, timeout=30)

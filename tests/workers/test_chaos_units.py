@@ -136,3 +136,26 @@ def test_environment_setting_is_checked(tmp_path: Path) -> None:
 def test_chaos_run_needs_a_scenario(tmp_path: Path) -> None:
     r = medpipe("chaos", "run", env={"MEDPIPE_HOME": str(tmp_path), "MEDPIPE_CONFIG": ""})
     assert r.returncode == 2 and "--scenario" in r.stderr and "--all" in r.stderr
+
+
+def test_read_back_counts_an_altered_artifact_as_lost(tmp_path: Path) -> None:
+    from medpipe.activities.storage.local import LocalStore
+    from medpipe.contracts.release import ReleaseState, ReleaseStatus
+    from medpipe.workers.chaos.release_probe import read_back
+
+    store = LocalStore((tmp_path / "bucket").as_uri())
+    store.ensure_bucket()
+    good = store.put("a", [b"intact"])
+    bad = store.put("b", [b"recorded"])
+    status = ReleaseStatus(release_id="r", model="m", version="v", state=ReleaseState.SUCCEEDED)
+
+    def ref(name: str, key: str, sha: str, size: int) -> dict[str, object]:
+        return {"name": name, "bucket_uri": store.bucket_uri, "key": key, "sha256": sha,
+                "size": size}
+
+    checked, lost, why = read_back(status, {"x": [ref("good", "a", good.sha256, good.size)]})
+    assert (checked, lost, why) == (1, 0, [])
+    altered = ref("bad", "b", "0" * 64, bad.size)  # the digest the release recorded differs
+    checked, lost, why = read_back(status, {"x": [ref("good", "a", good.sha256, good.size)]},
+                                   {"y": {"z": altered}})
+    assert (checked, lost) == (2, 1) and why[0].startswith("bad: IntegrityError"), why

@@ -133,9 +133,22 @@ def _refs(value: Any) -> Iterator[ArtifactRef]:
             yield from _refs(v)
 
 
-def read_back(status: ReleaseStatus) -> tuple[int, int, list[str]]:
-    """Read every artifact the release recorded: (checked, lost, what was lost and why)."""
-    refs = {(r.bucket_uri, r.key): r for r in _refs(status.model_dump(mode="json"))}
+def ledger_documents(config: StackConfig, release_id: str) -> list[dict[str, Any]]:
+    """The payloads the ledger holds for a release (the signed artifacts are named there)."""
+    if not config.fleet.ledger_uri or not config.fleet.keys.enabled:
+        return []
+    from medpipe.activities.signing.ledger import open_ledger
+
+    ledger = open_ledger(config.fleet.ledger_uri, config.fleet.ledger_checkpoint_uri)
+    return [dict(e.payload) for e in ledger.entries(release_id)]
+
+
+def read_back(status: ReleaseStatus, *documents: dict[str, Any]
+              ) -> tuple[int, int, list[str]]:
+    """Read every artifact the release recorded (in its status and in ``documents``, its
+    ledger entries): (checked, lost, what was lost and why)."""
+    refs = {(r.bucket_uri, r.key): r
+            for r in _refs([status.model_dump(mode="json"), *documents])}
     lost: list[str] = []
     for ref in refs.values():
         try:

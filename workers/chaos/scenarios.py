@@ -88,7 +88,8 @@ class Exercise:
         notes = list(failures)
         described: list[str] = []
         if status is not None and probe.completed(status):
-            checked, lost, why = probe.read_back(status)
+            checked, lost, why = probe.read_back(
+                status, *probe.ledger_documents(self.config, status.release_id))
             notes += why
             measured, described = probe.failover_after(status, injected_at or 0.0)
             failover_s = failover_s if failover_s is not None else measured
