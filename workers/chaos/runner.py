@@ -16,6 +16,7 @@ from temporalio.client import Client
 
 from medpipe.contracts.chaos import ResilienceGoals, ResilienceReport, Scenario
 from medpipe.workers.chaos.guard import require_non_production
+from medpipe.workers.chaos.ready import stack_ready
 from medpipe.workers.chaos.reports import judge, store_report
 from medpipe.workers.chaos.scenarios import SCENARIOS, Exercise
 from medpipe.workers.chaos.stack import StackControl
@@ -43,6 +44,7 @@ async def run_exercises(config: StackConfig, home: Path, client: Client,
         os.environ.update(emulated_worker_env())
     reports = []
     for scenario in scenarios:
+        await stack_ready(config, StackControl(home), client)
         ex = Exercise(config=config, home=home, client=client, scenario=scenario,
                       deadline_s=deadline_s, goals=goals or ResilienceGoals())
         report = judge(await SCENARIOS[scenario](ex))

@@ -23,7 +23,7 @@ from temporalio.client import Client
 from medpipe.activities.chaos_flags import ACCELERATOR_OFF, flags_dir
 from medpipe.contracts.chaos import Injection, ResilienceGoals, ResilienceReport, Scenario
 from medpipe.contracts.errors import InvalidInput
-from medpipe.contracts.release import ReleaseStatus
+from medpipe.contracts.release import FailoverCause, ReleaseStatus
 from medpipe.workers.chaos import release_probe as probe
 from medpipe.workers.chaos.stack import StackControl
 from medpipe.workers.chaos.stackparts import PROXY_CHILD
@@ -80,7 +80,8 @@ class Exercise:
 
     def report(self, status: ReleaseStatus | None, injected_at: float | None, *,
                failover_s: float | None = None, sent: int = 0, failed: int = 0,
-               failures: tuple[str, ...] = ()) -> ResilienceReport:
+               failures: tuple[str, ...] = (), expect: tuple[FailoverCause, ...] = ()
+               ) -> ResilienceReport:
         """The exercise's figures (not yet judged)."""
         if not any(s is status for s in self.statuses):
             self.statuses.append(status)
@@ -91,8 +92,11 @@ class Exercise:
             checked, lost, why = probe.read_back(
                 status, *probe.ledger_documents(self.config, status.release_id))
             notes += why
-            measured, described = probe.failover_after(status, injected_at or 0.0)
+            measured, described = probe.failover_after(status, injected_at or 0.0, expect)
             failover_s = failover_s if failover_s is not None else measured
+            if expect and measured is None:
+                notes.append("the fault was not exercised: no failover caused by "
+                             f"{' or '.join(c.value for c in expect)}")
         elif status is not None:
             notes.append(f"release ended {status.state.value}: {(status.error or '')[:200]}")
         else:
@@ -120,7 +124,8 @@ async def worker_kill(ex: Exercise) -> ResilienceReport:
         pid = ex.control.signal(name, signal.SIGKILL)
         injected_at = ex.inject("SIGKILL", name, f"pid {pid}, mid-stage ({identity})")
     return ex.report(await probe.wait_done(handle, ex.deadline_s), injected_at,
-                     failures=() if identity else ("no stage ran long enough to be killed",))
+                     failures=() if identity else ("no stage ran long enough to be killed",),
+                     expect=(FailoverCause.WORKER_LOST,))
 
 
 async def store_stopped(ex: Exercise) -> ResilienceReport:
@@ -136,7 +141,7 @@ async def store_stopped(ex: Exercise) -> ResilienceReport:
     finally:
         ex.control.signal(target, signal.SIGCONT)
         ex.inject("SIGCONT", target, "store answers again")
-    return ex.report(status, injected_at)
+    return ex.report(status, injected_at, expect=(FailoverCause.PROVIDER_UNAVAILABLE,))
 
 
 async def gpu_loss(ex: Exercise) -> ResilienceReport:
@@ -150,12 +155,7 @@ async def gpu_loss(ex: Exercise) -> ResilienceReport:
     finally:
         flag.unlink(missing_ok=True)
         ex.inject("accelerator-on", str(flag), "flag removed")
-    failures: tuple[str, ...] = ()
-    if status is not None and status.evaluation is not None and not any(
-            fo.cause.value == "accelerator-unavailable"
-            for s in status.stages for fo in s.failovers):
-        failures = ("the evaluation did not fail over from a GPU queue",)
-    return ex.report(status, injected_at, failures=failures)
+    return ex.report(status, injected_at, expect=(FailoverCause.ACCELERATOR_UNAVAILABLE,))
 
 
 async def temporal_restart(ex: Exercise) -> ResilienceReport:
@@ -235,7 +235,7 @@ async def network_partition(ex: Exercise) -> ResilienceReport:
     finally:
         ex.control.signal(PROXY_CHILD, signal.SIGUSR2)
         ex.inject("restore", PROXY_CHILD, "partition healed")
-    return ex.report(status, injected_at)
+    return ex.report(status, injected_at, expect=(FailoverCause.PROVIDER_UNAVAILABLE,))
 
 
 async def _serving(url: str, model: str) -> bool:
