@@ -121,7 +121,7 @@ async def worker_kill(ex: Exercise) -> ResilienceReport:
     injected_at = None
     if identity:
         name = ex.worker_child(identity)
-        pid = ex.control.signal(name, signal.SIGKILL)
+        pid = ex.control.send(name, signal.SIGKILL)
         injected_at = ex.inject("SIGKILL", name, f"pid {pid}, mid-stage ({identity})")
     return ex.report(await probe.wait_done(handle, ex.deadline_s), injected_at,
                      failures=() if identity else ("no stage ran long enough to be killed",),
@@ -134,12 +134,12 @@ async def store_stopped(ex: Exercise) -> ResilienceReport:
     if target not in ex.control.names():
         raise InvalidInput("store-stopped needs the emulated stack (`medpipe dev up --storage "
                            "emulated`): the local stack has no emulator-s3")
-    pid = ex.control.signal(target, signal.SIGSTOP)
+    pid = ex.control.send(target, signal.SIGSTOP)
     injected_at = ex.inject("SIGSTOP", target, f"pid {pid}: the AWS store stops answering")
     try:
         status, _ = await ex.release()
     finally:
-        ex.control.signal(target, signal.SIGCONT)
+        ex.control.send(target, signal.SIGCONT)
         ex.inject("SIGCONT", target, "store answers again")
     return ex.report(status, injected_at, expect=(FailoverCause.PROVIDER_UNAVAILABLE,))
 
@@ -164,7 +164,7 @@ async def temporal_restart(ex: Exercise) -> ResilienceReport:
         ex.config, ex.files, ex.scenario.value, big=True))
     ex.releases.append(handle.id)
     await probe.running_on(handle, 60.0, "@")
-    pid = ex.control.signal("temporal", signal.SIGKILL)
+    pid = ex.control.send("temporal", signal.SIGKILL)
     injected_at = ex.inject("SIGKILL", "temporal", f"pid {pid}, mid-release")
     back = await asyncio.to_thread(ex.control.wait_replaced, "temporal", pid, 60.0)
     while not port_open(ex.config.temporal_address):
@@ -201,7 +201,7 @@ async def gateway_kill(ex: Exercise) -> ResilienceReport:
             model_key="model_v2"))
         ex.releases.append(handle.id)
         await _until_canary(ex, handle.id)
-        pid = ex.control.signal(victim, signal.SIGKILL)
+        pid = ex.control.send(victim, signal.SIGKILL)
         injected_at = ex.inject("SIGKILL", victim, f"pid {pid}, during the canary")
         await asyncio.to_thread(ex.control.wait_replaced, victim, pid, 60.0)
         while not await _serving(urls[0], model):
@@ -228,12 +228,12 @@ async def network_partition(ex: Exercise) -> ResilienceReport:
         ex.config, ex.files, ex.scenario.value, big=True))
     ex.releases.append(handle.id)
     await probe.running_on(handle, 30.0, "aws/")
-    pid = ex.control.signal(PROXY_CHILD, signal.SIGUSR1)
+    pid = ex.control.send(PROXY_CHILD, signal.SIGUSR1)
     injected_at = ex.inject("cut", PROXY_CHILD, f"pid {pid}: workers <-/-> AWS store")
     try:
         status = await probe.wait_done(handle, ex.deadline_s)
     finally:
-        ex.control.signal(PROXY_CHILD, signal.SIGUSR2)
+        ex.control.send(PROXY_CHILD, signal.SIGUSR2)
         ex.inject("restore", PROXY_CHILD, "partition healed")
     return ex.report(status, injected_at, expect=(FailoverCause.PROVIDER_UNAVAILABLE,))
 

@@ -51,7 +51,7 @@ class StackControl:
             raise InvalidInput(f"{name} (pid {pid}) is not running its recorded command now")
         return pid
 
-    def signal(self, name: str, sig: signal.Signals) -> int:
+    def send(self, name: str, sig: signal.Signals) -> int:
         """Send ``sig`` to child ``name``'s process group (its own session); its pid."""
         pid = self.pid(name)
         try:
