@@ -125,7 +125,8 @@ async def worker_kill(ex: Exercise) -> ResilienceReport:
         injected_at = ex.inject("SIGKILL", name, f"pid {pid}, mid-stage ({identity})")
     return ex.report(await probe.wait_done(handle, ex.deadline_s), injected_at,
                      failures=() if identity else ("no stage ran long enough to be killed",),
-                     expect=(FailoverCause.WORKER_LOST,))
+                     # lost mid-step, or gone when the next step was scheduled on it
+                     expect=(FailoverCause.WORKER_LOST, FailoverCause.NO_WORKER))
 
 
 async def store_stopped(ex: Exercise) -> ResilienceReport:
