@@ -45,8 +45,11 @@ class ResilienceGoals(BaseModel):
     Attributes:
         max_failover_s: seconds from the injection to the stage completing elsewhere.
         max_release_s: seconds the whole release may take under the fault.
-        max_failed_request_ratio: inference requests failed over requests sent during
-            a canary scenario (a killed gateway's own clients see errors until it is back).
+        max_failed_request_ratio: inference requests sent straight to the gateways that
+            failed, over those sent, during a canary scenario (a killed gateway's own
+            clients see errors until it is back).
+        max_failed_front_ratio: the same for requests through the front (HAProxy), which
+            retries another region: clinical callers should not notice.
         max_data_lost: artifacts that do not decrypt or whose digest differs (always 0).
     """
 
@@ -55,6 +58,7 @@ class ResilienceGoals(BaseModel):
     max_failover_s: float = 60.0
     max_release_s: float = 300.0
     max_failed_request_ratio: float = 0.20
+    max_failed_front_ratio: float = 0.01
     max_data_lost: int = 0
 
 
@@ -76,7 +80,8 @@ class ResilienceReport(BaseModel):
         failover_s: seconds from the injection to the affected stage completing
             elsewhere (None when no stage had to move, e.g. a server restart).
         releases_completed: releases that succeeded out of ``releases_started``.
-        requests_sent / requests_failed: inference traffic during a canary scenario.
+        requests_sent / requests_failed: inference traffic straight to the gateways
+            during a canary scenario; ``front_requests_*`` the same through the front.
         artifacts_checked / data_lost: artifacts read back (decrypted, digests
             compared) and how many did not verify.
         failures: each goal missed, in words (empty on pass).
@@ -97,6 +102,8 @@ class ResilienceReport(BaseModel):
     releases_completed: int = 0
     requests_sent: int = 0
     requests_failed: int = 0
+    front_requests_sent: int = 0
+    front_requests_failed: int = 0
     artifacts_checked: int = 0
     data_lost: int = 0
     goals: ResilienceGoals = ResilienceGoals()

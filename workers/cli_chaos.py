@@ -65,10 +65,19 @@ def _table(reports: list[ResilienceReport]) -> Table:
         table.add_row(r.scenario.value, f"[{color}]{r.verdict.value}[/{color}]",
                       "-" if r.failover_s is None else f"{r.failover_s:.2f}",
                       f"{r.releases_completed}/{r.releases_started}",
-                      f"{r.requests_failed}/{r.requests_sent}" if r.requests_sent else "-",
+                      _requests(r),
                       f"{r.artifacts_checked} / {r.data_lost}",
                       r.finished_at.strftime("%Y-%m-%d %H:%M:%S"), "; ".join(r.failures))
     return table
+
+
+def _requests(r: ResilienceReport) -> str:
+    """Failed/sent straight to the gateways, and through the front when it was used."""
+    if not r.requests_sent:
+        return "-"
+    front = (f" · front {r.front_requests_failed}/{r.front_requests_sent}"
+             if r.front_requests_sent else "")
+    return f"{r.requests_failed}/{r.requests_sent}{front}"
 
 
 def _print(reports: list[ResilienceReport], output: str) -> None:

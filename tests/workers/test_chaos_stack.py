@@ -95,6 +95,7 @@ def test_gateway_killed_during_canary(stack: dict[str, str]) -> None:
     report = _run(stack, "gateway-kill")
     assert report["injections"][0]["target"].startswith("gw-")
     assert report["requests_sent"] > 0
+    assert report["front_requests_sent"] > 0  # dev up runs the front (HAProxy) callers use
 
 
 def test_reports_are_stored_in_the_ledger_and_the_schedule_exists(stack: dict[str, str]

@@ -83,6 +83,8 @@ def _report(**kw: object) -> ResilienceReport:
     ({"artifacts_checked": 0}, "data loss not verified"),
     ({"injections": ()}, "nothing was injected"),
     ({"requests_sent": 100, "requests_failed": 40}, "40/100 inference requests failed"),
+    ({"front_requests_sent": 1000, "front_requests_failed": 11},
+     "11/1000 requests through the front failed"),
 ])
 def test_verdict_names_each_missed_goal(change: dict[str, object], why: str | None) -> None:
     judged = judge(_report(**change))

@@ -61,7 +61,7 @@ def sample_files(home: Path) -> dict[str, Path]:
         files.update({k: v for k, v in written.items() if k in files})
         header, _, body = files["dataset"].read_bytes().partition(b"\n")
         tmp = files["big"].with_suffix(".tmp")
-        tmp.write_bytes(header + b"\n" + body * 8)
+        tmp.write_bytes(header + b"\n" + body * 4)
         tmp.replace(files["big"])
     return files
 

@@ -38,6 +38,12 @@ def judge(report: ResilienceReport) -> ResilienceReport:
         if ratio > g.max_failed_request_ratio:
             missed.append(f"{report.requests_failed}/{report.requests_sent} inference requests "
                           f"failed ({ratio:.0%} > goal {g.max_failed_request_ratio:.0%})")
+    if report.front_requests_sent:
+        ratio = report.front_requests_failed / report.front_requests_sent
+        if ratio > g.max_failed_front_ratio:
+            missed.append(f"{report.front_requests_failed}/{report.front_requests_sent} requests "
+                          f"through the front failed ({ratio:.1%} > goal "
+                          f"{g.max_failed_front_ratio:.0%})")
     if not report.injections:
         missed.append("nothing was injected")
     return report.model_copy(update={"failures": tuple(missed),

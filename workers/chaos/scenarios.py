@@ -188,14 +188,21 @@ async def gateway_kill(ex: Exercise) -> ResilienceReport:
         base, _ = await ex.release(deploy=True, model=model)
         if not probe.completed(base):
             return ex.report(base, None, failures=("the first (stable) release failed",))
-    from medpipe.workers.cli_canary import feature_rows, send_traffic
+    from medpipe.workers.chaos.traffic import JURISDICTION_HEADER, send
+    from medpipe.workers.cli_canary import feature_rows
     from medpipe.workers.sample import FEATURES
 
     rows = feature_rows(ex.files["dataset"], list(FEATURES))
-    counts = {"ok": 0, "failed": 0, "unreachable": 0}
+    direct, front = {"ok": 0, "failed": 0}, {"ok": 0, "failed": 0}
     stop = asyncio.Event()
-    traffic = asyncio.create_task(send_traffic(urls, model, rows, 10.0, None, counts, stop))
+    senders = [send(u, model, rows, 10.0, direct, stop) for u in urls]
+    if "front" in ex.control.names():  # what clinical callers use
+        senders.append(send(f"http://127.0.0.1:{ex.config.front_port}", model, rows, 20.0,
+                            front, stop, {JURISDICTION_HEADER: "US"}))
+    traffic = asyncio.gather(*senders)
     victim = gateways[0].name
+    injected_at = recovered = None
+    status = None
     try:
         handle = await probe.start(ex.client, probe.probe_request(
             ex.config, ex.files, ex.scenario.value, deploy=True, model=model,
@@ -215,9 +222,10 @@ async def gateway_kill(ex: Exercise) -> ResilienceReport:
     finally:
         stop.set()
         await asyncio.wait_for(traffic, 15)
-    sent = sum(counts.values())
-    return ex.report(status, injected_at, failover_s=recovered, sent=sent,
-                     failed=counts["failed"] + counts["unreachable"])
+    report = ex.report(status, injected_at, failover_s=recovered,
+                       sent=sum(direct.values()), failed=direct["failed"])
+    return report.model_copy(update={"front_requests_sent": sum(front.values()),
+                                     "front_requests_failed": front["failed"]})
 
 
 async def network_partition(ex: Exercise) -> ResilienceReport:
