@@ -22,7 +22,7 @@ import yaml
 from medpipe.workers.devserver import free_port
 from tests.workers.test_cli import _free_gateway_base, medpipe
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
