@@ -10,6 +10,7 @@ the stored report back through ``medpipe chaos report``.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +26,27 @@ from tests.workers.test_cli import _free_gateway_base, medpipe
 pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]
 
 
+def _free_block(size: int) -> int:
+    """A first port with the ``size - 1`` ports after it free too (emulators and S3 proxy)."""
+    for _ in range(50):
+        first = free_port()
+        if first + size > 65535:
+            continue
+        socks = []
+        try:
+            for p in range(first, first + size):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+        return first
+    raise RuntimeError(f"no block of {size} free ports")
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     tmp = tmp_path_factory.mktemp("chaos")
@@ -34,7 +56,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     config.write_text(yaml.safe_dump({
         "environment": "non-production", "temporal_address": f"127.0.0.1:{port}",
         "ui_url": f"http://127.0.0.1:{port + 1000}", "codec_port": free_port(),
-        "gateway_base_port": base, "emulator_base_port": base + 50}))
+        "gateway_base_port": base, "emulator_base_port": _free_block(4)}))
     env = {"MEDPIPE_HOME": str(tmp / "home"), "MEDPIPE_CONFIG": str(config)}
     try:
         up = medpipe("dev", "up", "--storage", "emulated", env=env, timeout=240)
