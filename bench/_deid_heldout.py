@@ -237,7 +237,7 @@ HELD_OUT_2: dict[str, list[Form]] = {
     "AGE": [
         lambda r, p: (lambda a: (f"{a} yo F", f"{a} yo F with CHF."))(r.randint(90, 104)),
         lambda r, p: (lambda a: (f"{a} y.o.", f"Pt is a {a} y.o. woman."))(r.randint(90, 104)),
-        lambda r, p: (lambda a: (f"{a} years of age", f"She is {a} years of age."))(
+        lambda r, p: (lambda a: (f"{a} years", f"She is {a} years of age."))(
             r.randint(90, 104)),
         lambda r, p: (lambda w: (f"{w}-year-old", f"This pleasant {w}-year-old gentleman."))(
             r.choice(NUMBER_WORDS)),

@@ -1,15 +1,26 @@
 """Names that no structured column lists: clinicians, relatives, visitors.
 
 The record's own columns say who the patient is; "seen by Dr. Jones", "his
-daughter Mary" name people no column holds. Two signals find them:
+daughter Mary" name people no column holds. The text is walked run by run of
+capitalized words (``cues``), and a run is a name when:
 
-* context cues: a title (``Dr``, ``Mr``, ``Mrs``, ``Ms``, ``Prof``, ``Nurse``...)
-  or a role word (``signed by``, ``attending``, ``PCP``) followed by a
-  capitalized word: always a name; a relation word (``son``, ``daughter``,
-  ``wife``, ``neighbor``...), ``named`` or ``called`` followed by a
-  capitalized word: a name when the word is in the name dictionary;
-* a capitalized given name from the dictionary followed by a capitalized
-  family name from the dictionary (``Mary Smith`` anywhere).
+* a cue comes right before it or opens it: a title (``Dr``, ``Mrs``,
+  ``Nurse``, ``seen by``, ``attending``), a relation (``son``, ``wife (``,
+  ``pt's daughter,``), a header with a colon (``Caller:``, ``Re:``,
+  ``Patient: DOE, JANE``) or a phrase (``spoke with``, ``report given to``,
+  ``Yours sincerely,``); the name is the run's words up to the first word
+  of ``words.NOT_NAMES`` ("seen by Physical Therapy" is no name), a word in
+  capitals counting only when the dictionary knows it;
+* a relation or a credential comes right after it: ``Steve (daughter)``,
+  ``Lukas, her niece``, ``Alica Donovan, MD``, ``E. Sarlija, RN``;
+* an initial precedes a dictionary family name (``J. Smith``), a dictionary
+  given name precedes a dictionary family name (``Mary Smith`` anywhere), or
+  a dictionary name stands beside a name already replaced.
+
+The cue rules need no dictionary: relatives and clinicians from anywhere in
+the world are found by how notes mention them. What they miss: a name
+with no cue and not in the dictionary ("Kazutro agreed"), a name written in
+lower case after a cue, a cue the lists lack.
 
 The dictionary is Faker's person-provider lists (MIT licence) for 21 locales
 in Latin script after folding, shipped as ``given_names.txt`` and
@@ -25,34 +36,55 @@ import re
 from functools import lru_cache
 from importlib import resources
 
+from medpipe.activities.deid import context, cues
 from medpipe.activities.deid.normalize import fold, lower
+from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
 _CAP = r"[A-Z][A-Za-z'-]+"
-_TITLES = (r"dr|mr|mrs|ms|mx|miss|prof|professor|doctor|nurse|rn|np|pa-c|rev|sr|fr"
-           r"|signed by|electronically signed by|attending|resident|pcp|physician|provider"
-           r"|seen by|referred by|dictated by|cc")
-_RELATIONS = (r"son|daughter|wife|husband|mother|father|mom|dad|brother|sister|sibling"
-              r"|partner|spouse|friend|neighbou?r|caregiver|aunt|uncle|cousin|grandson"
-              r"|granddaughter|grandmother|grandfather|niece|nephew|fiancee?|named|called"
-              r"|goes by|visitor|guardian")
-_THEN_TITLE = r"(?:(?i:dr|mr|mrs|ms|prof|doctor)\b\.?\s+)?"
-_TITLE = r"\b(?i:" + _TITLES + r")\b\.?:?\s+" + _THEN_TITLE
-_RELATION = r"\b(?i:" + _RELATIONS + r")\b,?\s+"
-TITLED = re.compile(_TITLE + r"((?:" + _CAP + r")(?:\s+(?:[A-Z]\.\s+)?(?:" + _CAP + r")){0,2})")
-RELATED = re.compile(_RELATION + r"((?:" + _CAP + r")(?:\s+(?:" + _CAP + r"))?)")
+_TITLES = ("dr|mr|mrs|ms|mx|miss|prof|professor|doctor|nurse|rn|np|pa-c|rev|sr|fr"
+           "|signed by|electronically signed by|attending|resident|pcp|physician|provider"
+           "|seen by|referred by|dictated by|cc|per")
+_RELATIONS = ("son|daughter|wife|husband|mother|father|mom|dad|brother|sister|sibling"
+              "|partner|spouse|friend|neighbor|neighbour|caregiver|aunt|uncle|cousin|grandson"
+              "|granddaughter|grandmother|grandfather|niece|nephew|fiance|fiancee|named|called"
+              "|goes by|visitor|guardian|stepson|stepdaughter|son-in-law|daughter-in-law"
+              "|boyfriend|girlfriend|roommate|landlord|sitter|companion")
+#: Headers whose value is a name (with a colon: "Caller: Meda", "Re: Maria Gonzalez").
+_HEADERS = ("patient|pt|patient name|name|re|caller|contact|emergency contact|poa|hcp|proxy"
+            "|informant|interpreter|attn|from|to|witness|guarantor|subscriber|insured")
+#: Phrases followed by a name ("spoke with Ivan", "Yours sincerely, Anna Kowalski").
+_PHRASES = ("dear|accompanied by|spoke with|spoke to|talked to|talked with|discussed with"
+            "|report given to|report to|handoff to|hand off to|care of|c/o|sincerely|regards"
+            "|yours truly|best wishes|called by|message from|message for|call from|call to"
+            "|returned call to|left message for|consented by|witnessed by|translated by")
+_CREDENTIALS = (r"MD|M\.D\.|DO|D\.O\.|RN|NP|PA-C|PhD|DDS|DMD|LPN|CNA|MSW|LCSW|PharmD|FNP"
+                r"|APRN|CRNA|RD|DPT|CNM|FACP|FACS|MBBS|FRCP|BSN|MSN|DNP")
+#: Cue → kind: a title, a relation, a header (needs a colon) or a phrase.
+CUES: dict[str, str] = {
+    **dict.fromkeys(_PHRASES.split("|"), "phrase"),
+    **dict.fromkeys(_HEADERS.split("|"), "header"),
+    **dict.fromkeys(_RELATIONS.split("|"), "relation"),
+    **dict.fromkeys(_TITLES.split("|"), "title")}
+#: The last word of every cue (a cheap test before the cue lookup).
+_LAST_WORDS = frozenset(c.split()[-1] for c in CUES)
+#: Right after a run: a relation ("Steve (daughter)", "Lukas, her niece").
+AFTER_RELATION = re.compile(r"\s{0,2}(?:\(\s{0,2}|,\s{0,2}(?:(?:her|his|their|the|pt's"
+                            r"|patient's|pt)\s{1,2})?)(?:" + _RELATIONS + r")\b", re.IGNORECASE)
+#: Right after a run: a credential ("Alica Donovan, MD", "E. Sarlija, RN").
+AFTER_CREDENTIAL = re.compile(r",?\s{1,2}(?:" + _CREDENTIALS + r")(?![A-Za-z])")
 #: A dictionary name right before or after a name already replaced ("[NAME] Felipe").
 BESIDE = re.compile(r"\[NAME\][\s,]+(" + _CAP + r")|\b(" + _CAP + r")\s+\[NAME\]")
 PAIR = re.compile(r"\b(" + _CAP + r")\s+(?:[A-Z]\.\s+)?(" + _CAP + r")\b")
+_THEN_TITLE = r"(?:(?i:dr|mr|mrs|ms|prof|doctor)\b\.?\s+)?"
 #: A superset of the texts any rule here can match, for RE2 (Arrow) prefiltering.
 CANDIDATE = (r"\b[A-Z][A-Za-z'-]*\s+(?:[A-Z]\.\s+)?[A-Z][A-Za-z'-]*[a-z]"
              r"|\b[A-Z]{2,}[A-Za-z'-]*\s+(?:[A-Z]\.\s+)?[A-Z]{2,}"
-             r"|\b(?i:" + _TITLES + "|" + _RELATIONS + r")\b[.:,]*\s+" + _THEN_TITLE + "[A-Z]"
-             r"|\[NAME\][\s,]+[A-Z]|[A-Z][A-Za-z'-]+\s+\[NAME\]")
-_NOT_NAMES = frozenset({"dr", "mr", "mrs", "ms", "mx", "miss", "prof", "professor", "doctor",
-                        "nurse", "the", "patient", "team", "service", "clinic", "department",
-                        "unit", "er", "ed", "icu", "on", "at", "for"})
-
+             r"|\b(?i:" + _TITLES + "|" + _RELATIONS + "|" + _HEADERS + "|" + _PHRASES
+             + r")\b[\s.:,(]{0,5}" + _THEN_TITLE + "[A-Z]"
+             r"|[A-Z][A-Za-z'-]+\s{0,2}[,(]"
+             r"|\b[A-Z]\.\s{0,2}[A-Z]"
+             r"|\[NAME\][\s,]+[A-Z]|[A-Z][A-Za-z'-]+\s+\[NAME\]|" + context.CANDIDATE)
 
 @lru_cache(maxsize=1)
 def dictionary() -> tuple[frozenset[str], frozenset[str]]:
@@ -67,17 +99,87 @@ def _word_key(w: str) -> str:
     return lower(w).replace("'", "").replace("-", "")
 
 
+def _is_name_word(w: str, given: frozenset[str], family: frozenset[str]) -> bool:
+    """Whether a capitalized word after a cue can be part of a name.
+
+    Not a word of ``words.NOT_NAMES``; a word in capitals only when the
+    dictionary knows it ("WIFE PRESENT" is no name, "DR WOODWARD" is).
+    """
+    k = _word_key(w.rstrip("."))
+    if k in NOT_NAMES:
+        return False
+    return not (len(k) > 1 and w.isupper()) or k in given or k in family
+
+
+def _cued(folded: str, run: cues.Run, given: frozenset[str],
+          family: frozenset[str]) -> tuple[int, int] | None:
+    """The name part of a run that follows a cue (before it or inside it), if any."""
+    words = run.words
+    kind = None
+    i = 0
+    while i < len(words) and (k := words[i][2].rstrip(".").lower()) in CUES:  # "Dr", "Son"
+        kind = CUES[k]
+        i += 1
+    if kind is None or kind == "header":
+        if cues.last_word(folded, run.start) not in _LAST_WORDS:
+            return None
+        prev, punct = cues.before(folded, run.start)
+        kind = cues.cue(prev, CUES)
+        if kind is None or (kind == "header" and ":" not in punct) \
+                or ("." in punct and kind != "title") or len(punct.strip()) > 3:
+            return None
+        i = 0
+    end = None
+    for _, e, w in words[i:]:
+        if not _is_name_word(w, given, family):
+            break
+        end = e
+    return (words[i][0], end) if end is not None else None
+
+
+def _before_marker(run: cues.Run, given: frozenset[str],
+                   family: frozenset[str]) -> tuple[int, int] | None:
+    """The trailing name words of a run followed by a relation or a credential."""
+    start = None
+    for s, _, w in reversed(run.words):
+        if not _is_name_word(w, given, family):
+            break
+        start = s
+    return (start, run.end) if start is not None else None
+
+
+_COMMA = re.compile(r",\s{1,2}")
+
+
+def _header_before(folded: str, start: int) -> bool:
+    prev, punct = cues.before(folded, start)
+    return ":" in punct and cues.cue(prev, CUES) == "header"
+
+
 def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
-    """Spans of names found by cue or by dictionary pair in a folded text."""
+    """Spans of names found by cue or dictionary, and the context rules, in a folded text."""
     given, family = dictionary()
     out: list[tuple[int, int, Placeholder]] = []
-    for m in TITLED.finditer(folded):
-        if _word_key(m.group(1).split()[0]) not in _NOT_NAMES:
-            out.append((m.start(1), m.end(1), Placeholder.NAME))
-    for m in RELATED.finditer(folded):
-        words = m.group(1).split()
-        if any(_word_key(w) in given or _word_key(w) in family for w in words):
-            out.append((m.start(1), m.end(1), Placeholder.NAME))
+    all_runs = list(cues.runs(folded))
+    header_end = -1
+    for run in all_runs:
+        span = _cued(folded, run, given, family)
+        if span is None and header_end >= 0 and _COMMA.fullmatch(folded, header_end, run.start):
+            span = (run.start, run.end)  # "Patient: DOE, JANE"
+        header_end = -1
+        if span is not None and _header_before(folded, run.start):
+            header_end = span[1]
+        nxt = folded[run.end:run.end + 3]
+        if span is None and (("(" in nxt or "," in nxt) and AFTER_RELATION.match(folded, run.end)
+                             or ("," in nxt or nxt[1:2].isupper())
+                             and AFTER_CREDENTIAL.match(folded, run.end)):
+            span = _before_marker(run, given, family)
+        if span is None:  # "J. Smith": an initial and a family name of the dictionary
+            w = run.words
+            span = next(((w[i][0], w[i + 1][1]) for i in range(len(w) - 1)
+                         if w[i][2].endswith(".") and _word_key(w[i + 1][2]) in family), None)
+        if span is not None:
+            out.append((*span, Placeholder.NAME))
     for m in BESIDE.finditer(folded):
         g = 1 if m.group(1) else 2
         if _word_key(m.group(g)) in given or _word_key(m.group(g)) in family:
@@ -85,7 +187,7 @@ def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
     for m in PAIR.finditer(folded):
         if _word_key(m.group(1)) in given and _word_key(m.group(2)) in family:
             out.append((m.start(), m.end(), Placeholder.NAME))
-    return out
+    return out + context.find_context(folded, all_runs)
 
 
 def build(locales: tuple[str, ...] = (

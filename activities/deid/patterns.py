@@ -6,6 +6,12 @@ flags only. They are matched case-insensitively (``(?i)``) on the folded
 text (``normalize.fold``), so ``MARCH 3, 2024``, ``march 3, 2024`` and
 ``123–45–6789`` with an en dash are the same to them.
 
+Dates, telephone numbers and street addresses are grammars
+(``activities.deid.grammar``); forms that are identifiers only in context
+(a bare ``3/4``, ``92F``, a name after ``daughter``, a city after
+``transferred from``) are Python rules with look-around in
+``activities.deid.context`` and ``activities.deid.names``.
+
 The scrubber replaces each match with its placeholder; the residual check
 counts matches left in the output. Both use this table.
 """
@@ -14,11 +20,9 @@ from __future__ import annotations
 
 import re
 
+from medpipe.activities.deid import grammar
 from medpipe.contracts.pseudonymize import Placeholder
 
-_MON = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-        r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
-_ORD = r"(?:st|nd|rd|th)?"
 _AGE = r"(?:9[0-9]|1[01][0-9])"
 _TLD = (r"(?:com|org|net|edu|gov|mil|int|io|info|biz|health|care|clinic|hospital|us|uk|de|fr"
         r"|ca|au|nl|ch|se|no|it|es|eu|co|me|app|ly)")
@@ -34,36 +38,33 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
            r"|\b(?:[0-9a-f]{1,4}:){1,7}(?::[0-9a-f]{1,4}){1,7}\b"
            r"|\b(?:[0-9a-f]{1,4}:){1,7}:"
            r"|::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4}\b"
-           r"|\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b", Placeholder.IP),
+           r"|\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b(?::[0-9]{1,5}\b)?", Placeholder.IP),
     ("ssn", r"\b[0-9]{3}[-. ][0-9]{2}[-. ][0-9]{4}\b"
             r"|\b(?:ssn|social security(?: number| no)?)[\s#:.-]*[0-9]{9}\b", Placeholder.SSN),
-    ("phone", r"\+[0-9]{1,3}(?:[-. ]?\(?[0-9]{2,4}\)?){2,5}"
-              r"|\+[0-9]{8,15}\b"
-              r"|(?:\+?1[-. ]?)?(?:\([0-9]{3}\)[-. ]?|\b[0-9]{3}[-. ])[0-9]{3}[-. ][0-9]{4}\b"
-              r"|\b[0-9]{3}[-. ][0-9]{4}\b", Placeholder.PHONE),
-    ("date", r"\b[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}"
-             r"|\b[0-9]{1,2}[-/.][0-9]{1,2}[-/.](?:[0-9]{4}|[0-9]{2})\b"
-             r"|\b" + _MON + r"\s+[0-9]{1,2}" + _ORD + r"\b(?:,?\s+[0-9]{4}\b)?"
-             r"|\b[0-9]{1,2}" + _ORD + r"\s+(?:of\s+)?" + _MON + r"(?:,?\s+[0-9]{4}\b)?"
-             r"|\b" + _MON + r",?\s+(?:of\s+)?[0-9]{4}\b"
-             r"|\b(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b", Placeholder.DATE),
+    ("phone", grammar.PHONE, Placeholder.PHONE),
+    ("date", grammar.DATE, Placeholder.DATE),
     ("mrn", r"\b(?:mrn|mr#|mr no|medical record|med rec|chart|acct|account|member|subscriber"
             r"|policy|health plan|license|licence|lic|dea|npi|serial|vin|certificate|cert"
+            r"|unit (?:no|num|number|#)|hospital (?:no|num|number|#)|hosp (?:no|#)"
+            r"|(?:encounter|claim|group) (?:id|no|num|number|#)|csn|mbi|hicn|beneficiary"
             r"|(?:pt|patient) (?:id|no|num|number|#)|(?:pt|patient)#)"
-            r"(?:[\s.]*(?:id|no|num|number|#))?[\s#:.-]*[a-z0-9-]*[0-9]{3,}[a-z0-9-]*"
+            r"(?:[\s.]{0,3}(?:id|no|num|number|#))?[\s#:.-]{0,4}[a-z0-9-]{0,20}[0-9]{3,}"
+            r"[a-z0-9-]{0,20}"
+            r"|\b[1-9][a-z][a-z0-9][0-9]-?[a-z][a-z0-9][0-9]-?[a-z]{2}[0-9]{2}\b"  # Medicare MBI
             r"|\b[a-z]{2,5}-?[0-9]{5,}\b|\b[0-9]{7,}\b", Placeholder.MRN),
-    ("age", r"\b" + _AGE + r"(?:[\s-]*(?:years?|yrs?)(?:[\s-]*old)?\b|[\s-]*(?:yo\b|y/o|y\.o\.?))"
-            r"|\b(?:aged?|age:)\s*" + _AGE + r"\b"
+    ("age", r"\b" + _AGE + r"(?:[\s-]{0,3}(?:years?|yrs?)(?:[\s-]{0,3}old)?\b"
+            r"|[\s-]{0,3}(?:yo\b|y/o|y\.o\.?))"
+            r"|\b(?:ninety|one hundred(?: and)?)(?:[\s-](?:one|two|three|four|five|six|seven"
+            r"|eight|nine|ten))?[\s-]{1,3}(?:years?|yrs?)(?:[\s-]{0,3}old)?\b"
+            r"|\b(?:nonagenarian|centenarian|supercentenarian)\b"
+            r"|\b(?:aged?|age:)\s{0,3}" + _AGE + r"\b"
             r"|\b(?:his|her|their|the|mid|late|early)[\s-]+(?:90|100)'?s\b", Placeholder.AGE),
     ("zip", r"\b(?-i:" + _STATES + r"),?\s+[0-9]{5}(?:-[0-9]{4})?\b", Placeholder.ADDRESS),
-    ("address", r"\b[0-9]{1,6}[a-z]?\s+(?:[a-z0-9.'-]+\s+){1,3}(?:street|st|avenue|ave|road|rd"
-                r"|boulevard|blvd|lane|ln|drive|terrace|circle|parkway|pkwy|highway|hwy)\b\.?"
-                r"(?:,?\s*(?:apt|apartment|unit|suite|ste|#)\.?\s*[a-z0-9-]+)?"
-                r"|\bp\.?\s?o\.?\s+box\s+[0-9]+", Placeholder.ADDRESS),
+    ("address", grammar.ADDRESS, Placeholder.ADDRESS),
 )
 
 #: Texts without any of these cannot match a pattern (a vectorised fast path).
-CANDIDATE = r"(?i)[0-9@]|www\.|://|\.[a-z]{2,}\b"
+CANDIDATE = r"(?i)[0-9@]|www\.|://|\.[a-z]{2,}\b|ninety|hundred|nonagenarian|centenarian"
 
 #: Each pattern compiled for Python (the folded-text path and the residual check).
 COMPILED: tuple[tuple[str, re.Pattern[str], Placeholder], ...] = tuple(

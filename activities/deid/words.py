@@ -1,0 +1,68 @@
+"""Capitalized words that follow a name cue without being a name.
+
+"Seen by Physical Therapy", "discussed with Cardiology", "daughter At
+bedside", "Caller: Pharmacy", "Report given to Night shift": the context rules
+of ``names`` take the capitalized words after a cue as a name unless they
+are here. The list holds function words, clinical services and roles,
+documentation words and a few organisms written ``E. Coli`` style; it is
+deliberately about words written capitalized, not acronyms (a word in
+capitals counts as a name only when the dictionary knows it), and not names
+(``Will``, ``Hope``, ``Grace`` are left to the dictionary and the cues).
+"""
+
+from __future__ import annotations
+
+_TEXT = """
+a an and or but if of in on at to for with by from as into onto over under via per about
+is was were be been being are am has have had do does did will would can could may might
+shall should must not no yes all any some this that these those it its he she they we you
+i his her their our your my me him them us who whom which what when where why how here
+there then than also only just very well now today tomorrow yesterday tonight morning
+afternoon evening night noon overnight day days week weeks month months year years
+home hospital clinic office room bed bedside floor unit ward service services team staff
+nurse nurses nursing doctor doctors physician
+physicians provider providers patient patients pt pts family friend friends present aware
+updated update called calling call calls visit visited visiting visits states stated state
+reports reported report says said agrees agreed agree declined declines notified informed
+asked spoke speaks discussed discuss plan plans phone telephone message messages voicemail
+vm none unknown na not never always again still already
+physical occupational speech respiratory social case management therapy therapist therapists
+cardiology cardiac neurology neuro oncology surgery surgical
+orthopedics orthopaedics ortho gi ent urology nephrology renal dermatology psychiatry
+psych psychology hospice palliative nutrition nutritionist dietary dietitian dietician
+pharmacy pharmacist radiology pathology pulmonary pulmonology infectious disease
+diseases endocrinology endo rheumatology rheum hematology heme ophthalmology optometry
+podiatry wound chaplain chaplaincy interpreter interpreters emergency triage primary
+urgent rapid response anesthesia anesthesiology medicine internal general health hh lab labs
+laboratory imaging security admissions admitting billing insurance medicare medicaid
+obstetrics gynecology gyn pediatrics peds geriatrics gastroenterology hepatology transplant
+vascular trauma critical care intensivist hospitalist hospitalists resident residents
+intern interns fellow fellows attending attendings student students charge night day shift
+evening administration front desk registration scheduling records medical
+clinical clinician clinicians manager supervisor coordinator navigator educator educators
+aide aides tech techs technician technicians assistant assistants volunteer volunteers
+home health agency facility facilities rehab rehabilitation nursing
+mother father mom dad son daughter wife husband brother sister partner spouse caregiver
+aunt uncle cousin niece nephew grandson granddaughter grandmother grandfather children
+child kids parents parent guardian visitor visitors neighbor neighbour
+education precautions precaution contact isolation droplet airborne standard history
+hx assessment plan impression diagnosis diagnoses dx problem problems exam examination
+physical review systems ros hpi pmh psh meds medications medication allergies allergy
+vitals vital signs labs results result imaging findings summary discharge admission
+instructions follow followup up return returned refer referral referred consult consults
+consultation note notes progress procedure procedures order orders signed reviewed
+regarding re subject date time location name address phone email
+mg ml tablet tablets tab tabs capsule capsules dose doses daily bid tid qid prn
+aspirin tylenol lasix insulin heparin coumadin warfarin metformin lisinopril
+monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thurs fri sat sun
+january february march april may june july august september october november december
+jan feb mar apr jun jul aug sep sept oct nov dec
+north south east west left right upper lower
+coli aureus difficile diff pneumoniae epidermidis faecalis faecium pylori influenzae cloacae
+aeruginosa mirabilis marcescens albicans glabrata jirovecii vulgaris oxytoca baumannii
+maltophilia fragilis perfringens trachomatis gonorrhoeae pallidum burgdorferi pyogenes
+agalactiae viridans lugdunensis acnes
+""".split()
+
+#: Folded lower-case words that are never taken as a name after a cue.
+NOT_NAMES: frozenset[str] = frozenset(_TEXT)
