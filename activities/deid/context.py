@@ -46,7 +46,7 @@ _QUANTITY_BEFORE = re.compile(
     r"\s{0,2}[:=]?\s{0,2}$", re.IGNORECASE)
 _QUANTITY_AFTER = re.compile(
     r"^\s{0,2}(?:of\b|tabs?\b|tablets?\b|caps?\b|capsules?\b|pills?\b|doses?\b|strength\b"
-    r"|cups?\b|tsp\b|tbsp\b|teaspoons?\b|tablespoons?\b|inch|in\b|\"|cm\b|mm\b|ml\b|mg\b"
+    r"|cups?\b|tsp\b|tbsp\b|teaspoons?\b|tablespoons?\b|inch|\"|cm\b|mm\b|ml\b|mg\b"
     r"|units?\b|murmur|systolic|diastolic|holosystolic|pain\b|scale\b|score\b|power\b"
     r"|reflex|motor\b|sensation|bilat|b/l|pulses?\b|dtrs?\b|x\b|times\b|ratio|full\b"
     r"|portion|mmhg|\+)", re.IGNORECASE)

@@ -34,7 +34,7 @@ from __future__ import annotations
 #: A month: full, abbreviated (``Sept`` too) with an optional dot.
 MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
          r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?")
-#: A month before a day number: ``May`` only capitalized ("may 2 tablets" is a verb).
+#: A month next to a day number, without a year: ``May`` only capitalized ("may 2 tabs").
 MONTH_CAP_MAY = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|(?-i:May|MAY)|june?"
                  r"|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?"
                  r"|dec(?:ember)?)\b\.?")
@@ -50,28 +50,29 @@ SEP = r"(?:\s{0,2}[-/.,]\s{0,2}|\s{1,3})(?:of\s{1,3})?"
 
 DATE = "|".join((
     # numeric, year first or last; dd.mm.yy; compact yyyymmdd
-    r"\b[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}\b",
+    r"\b" + WEEKDAY + r"[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}\b",
     r"\b" + WEEKDAY + r"[0-9]{1,2}[-/.][0-9]{1,2}[-/.](?:[0-9]{4}|[0-9]{2})\b",
-    r"\b(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])\b",
+    r"\b" + WEEKDAY + r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])\b",
     # month spelled: month day [year]; day month [year]; year month day; month year
-    r"\b" + WEEKDAY + MONTH + SEP + DAY + r"\b(?:" + SEP + YEAR + r"\b)?",
+    r"\b" + WEEKDAY + r"(?:" + MONTH + SEP + DAY + SEP + YEAR + r"\b|" + MONTH_CAP_MAY + SEP
+    + DAY + r"\b)",
     r"\b" + WEEKDAY + r"(?:the\s{1,3})?" + DAY + r"(?:[-/.]|\s{1,3})(?:of\s{1,3})?"
-    + MONTH_CAP_MAY + r"(?:" + SEP + YEAR + r"\b)?",
+    r"(?:" + MONTH + SEP + YEAR + r"\b|" + MONTH_CAP_MAY + r")",
     r"\b[0-9]{4}[-/. ]" + MONTH + r"[-/. ][0-9]{1,2}\b",
     r"\b" + MONTH + SEP + YEAR + r"\b",
 ))
 
-#: An extension after a telephone number.
-EXTENSION = r"(?:\s{0,2},?\s{0,2}(?:ext\.?|extension|x|#)\s{0,2}[0-9]{1,6}\b)?"
+#: An extension after a telephone number ("x23" attached too), or the end of the number.
+EXTENSION = r"(?:\s{0,2},?\s{0,2}(?:ext\.?|extension|x|#)\s{0,2}[0-9]{1,6}\b|\b)"
 PHONE = "|".join((
     # international: + or 00, country code, 2-6 groups of 1-4 digits
     r"\+[1-9][0-9]{0,2}(?:[-. ]?\(?[0-9]{1,4}\)?){2,6}" + EXTENSION,
     r"\b00[1-9][0-9]{0,2}(?:[-. ]\(?[0-9]{1,4}\)?){2,6}" + EXTENSION,
-    r"\+[0-9]{8,15}\b" + EXTENSION,
+    r"\+[0-9]{8,15}" + EXTENSION,
     # NANP: optional 1, area code in parentheses or followed by a separator, 7 digits
-    r"(?:\+?1[-. ]?)?(?:\([0-9]{3}\)[-. ]?|\b[0-9]{3}[-. /])[0-9]{3}[-. ][0-9]{4}\b" + EXTENSION,
+    r"(?:\+?1[-. ]?)?(?:\([0-9]{3}\)[-. ]?|\b[0-9]{3}[-. /])[0-9]{3}[-. ][0-9]{4}" + EXTENSION,
     # 7-digit local numbers
-    r"\b[0-9]{3}[-. ][0-9]{4}\b" + EXTENSION,
+    r"\b[0-9]{3}[-. ][0-9]{4}" + EXTENSION,
 ))
 
 #: USPS street suffixes (Publication 28) people write, full and abbreviated;

@@ -99,16 +99,18 @@ def _word_key(w: str) -> str:
     return lower(w).replace("'", "").replace("-", "")
 
 
-def _is_name_word(w: str, given: frozenset[str], family: frozenset[str]) -> bool:
+def _is_name_word(w: str, given: frozenset[str], family: frozenset[str],
+                  capitals: bool = False) -> bool:
     """Whether a capitalized word after a cue can be part of a name.
 
     Not a word of ``words.NOT_NAMES``; a word in capitals only when the
-    dictionary knows it ("WIFE PRESENT" is no name, "DR WOODWARD" is).
+    dictionary knows it ("WIFE PRESENT" is no name, "DR WOODWARD" is) or
+    ``capitals`` (after a header: "Patient: DOE, JANE").
     """
     k = _word_key(w.rstrip("."))
     if k in NOT_NAMES:
         return False
-    return not (len(k) > 1 and w.isupper()) or k in given or k in family
+    return capitals or not (len(k) > 1 and w.isupper()) or k in given or k in family
 
 
 def _cued(folded: str, run: cues.Run, given: frozenset[str],
@@ -131,7 +133,7 @@ def _cued(folded: str, run: cues.Run, given: frozenset[str],
         i = 0
     end = None
     for _, e, w in words[i:]:
-        if not _is_name_word(w, given, family):
+        if not _is_name_word(w, given, family, kind == "header"):
             break
         end = e
     return (words[i][0], end) if end is not None else None
@@ -164,7 +166,8 @@ def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
     header_end = -1
     for run in all_runs:
         span = _cued(folded, run, given, family)
-        if span is None and header_end >= 0 and _COMMA.fullmatch(folded, header_end, run.start):
+        if span is None and header_end >= 0 and _COMMA.fullmatch(folded, header_end, run.start) \
+                and _is_name_word(run.words[0][2], given, family, True):
             span = (run.start, run.end)  # "Patient: DOE, JANE"
         header_end = -1
         if span is not None and _header_before(folded, run.start):

@@ -39,9 +39,9 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
            r"|\b(?:[0-9a-f]{1,4}:){1,7}:"
            r"|::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4}\b"
            r"|\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b(?::[0-9]{1,5}\b)?", Placeholder.IP),
+    ("phone", grammar.PHONE, Placeholder.PHONE),
     ("ssn", r"\b[0-9]{3}[-. ][0-9]{2}[-. ][0-9]{4}\b"
             r"|\b(?:ssn|social security(?: number| no)?)[\s#:.-]*[0-9]{9}\b", Placeholder.SSN),
-    ("phone", grammar.PHONE, Placeholder.PHONE),
     ("date", grammar.DATE, Placeholder.DATE),
     ("mrn", r"\b(?:mrn|mr#|mr no|medical record|med rec|chart|acct|account|member|subscriber"
             r"|policy|health plan|license|licence|lic|dea|npi|serial|vin|certificate|cert"
