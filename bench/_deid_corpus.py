@@ -7,7 +7,9 @@ forms, and records its span and Safe Harbor category. Three template sets:
 (``HELD_OUT``: written apart as a held-out set, then looked at while the
 rules were improved, so no longer held out) and ``held-out``
 (``bench._deid_heldout.HELD_OUT_2``: clinical note styles, written before the
-rules were changed for them; the honest held-out figure).
+rules were changed for them, then read while improving them) and ``fresh``
+(``bench._deid_fresh.FRESH``: other note styles, written after the rules and
+committed before the first run; the honest held-out figure).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench import _deid_fresh
 from bench._deid_heldout import FILLER_NOTES, HELD_OUT_2, add_people
 
 LOCALES = ("en_US", "en_IE", "fr_FR", "es_ES", "de_DE", "it_IT", "pt_BR", "nl_NL")
@@ -90,6 +93,7 @@ def make_identities(n: int, seed: int) -> list[dict[str, str]]:
             "state": us.state_abbr(), "doctor": us.last_name(),
             "relative": f.first_name(), "other_person": _syllable_name(us.random)})
     add_people(out, seed)
+    _deid_fresh.add_people(out, seed)
     return out
 
 
@@ -230,7 +234,10 @@ HELD_OUT: dict[str, list[Form]] = {
 
 #: Template sets by name, in the order the bench prints them.
 SETS: dict[str, dict[str, list[Form]]] = {"tuned": TUNED, "seen": HELD_OUT,
-                                          "held-out": HELD_OUT_2}
+                                          "held-out": HELD_OUT_2, "fresh": _deid_fresh.FRESH}
+#: Filler sentences of each set (the others use ``FILLER``).
+FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
+                                       "fresh": _deid_fresh.FILLER_FRESH}
 
 
 def make_note(rng: random.Random, people: list[dict[str, str]], template_set: str,
@@ -241,7 +248,7 @@ def make_note(rng: random.Random, people: list[dict[str, str]], template_set: st
     "another patient" named in a note is a patient of the same dataset.
     """
     forms = SETS[template_set]
-    filler = FILLER_NOTES if template_set == "held-out" else FILLER
+    filler = FILLERS.get(template_set, FILLER)
     p = people[owner % len(people)]
     note = Note(text="", identity=p, template_set=template_set)
     parts: list[str] = []
@@ -256,5 +263,5 @@ def make_note(rng: random.Random, people: list[dict[str, str]], template_set: st
             cat = "NAME"
         parts.append(sentence)
         note.spans.append(Span(value, cat))
-    note.text = ("\n" if template_set == "held-out" and rng.random() < 0.5 else " ").join(parts)
+    note.text = ("\n" if template_set in FILLERS and rng.random() < 0.5 else " ").join(parts)
     return note
