@@ -71,7 +71,7 @@ _PLACE_LAST_WORDS = frozenset(c.split()[-1] for c in _PLACE_CUE_SET)
 CANDIDATE = (r"\b(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b"
              r"|\b(?:9[0-9]|1[01][0-9])\s?(?:[MF]|yo[MF]|y/o[MF])\b"
              r"|(?i:zip|postal|apt|apartment|suite|ste)"
-             r"|\b(?i:" + _PLACE_CUES + r")\s{1,3}[A-Z]")
+             r"|\b(?:" + _PLACE_CUES + r")\s{1,3}[A-Z][a-z]{2}")
 
 
 @lru_cache(maxsize=1)
@@ -117,7 +117,7 @@ def _places(folded: str, runs: list[cues.Run]) -> list[Span]:
     known = places()
     out: list[Span] = []
     for run in runs:
-        if cues.last_word(folded, run.start) not in _PLACE_LAST_WORDS:
+        if run.prev not in _PLACE_LAST_WORDS:
             continue
         prev, punct = cues.before(folded, run.start, 24)
         if punct.strip() or cues.cue(prev, _PLACE_CUE_SET) is None:

@@ -12,34 +12,54 @@ position of every text, cost ten times more.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
-from typing import NamedTuple
 
-#: Up to three capitalized words (or initials before a word), no punctuation between.
+#: Up to four capitalized words (or initials before a word), no punctuation between.
 RUN = re.compile(r"(?<![A-Za-z0-9'-])(?:[A-Z]\.\s{0,2}){0,2}[A-Z][A-Za-z'-]*[A-Za-z]"
                  r"(?:\s{1,2}(?:[A-Z]\.\s{0,2})?[A-Z][A-Za-z'-]*[A-Za-z]){0,3}")
 #: One word or initial inside a run.
 WORD = re.compile(r"[A-Z]\.|[A-Za-z'-]+")
+#: Any word of the text (for the word before a run).
+_ANY_WORD = re.compile(r"[A-Za-z/'-]+")
 _TRAILING = " \t\n.:,("
 
 
-class Run(NamedTuple):
-    """A run of capitalized words: where, and its words with their positions."""
+class Run:
+    """A run of capitalized words: where, the word before it (lower-case) and its words."""
 
-    start: int
-    end: int
-    words: list[tuple[int, int, str]]
+    __slots__ = ("start", "end", "text", "prev", "punct", "_words")
+
+    def __init__(self, start: int, end: int, text: str, prev: str, punct: str) -> None:
+        self.start, self.end, self.text, self.prev, self.punct = start, end, text, prev, punct
+        self._words: list[tuple[int, int, str]] | None = None
+
+    @property
+    def words(self) -> list[tuple[int, int, str]]:
+        """The run's words and initials with their positions in the text."""
+        if self._words is None:
+            s, t = self.start, self.text
+            self._words = [(s + w.start(), s + w.end(), w.group()) for w in WORD.finditer(t)] \
+                if (" " in t or "." in t or "\t" in t or "\n" in t) else [(s, self.end, t)]
+        return self._words
 
 
 def runs(folded: str) -> Iterator[Run]:
     """The runs of capitalized words of a folded text, left to right."""
-    for m in RUN.finditer(folded):
-        s, e = m.span()
-        text = m.group()
-        if " " in text or "." in text or "\t" in text or "\n" in text:
-            yield Run(s, e, [(s + w.start(), s + w.end(), w.group()) for w in WORD.finditer(text)])
-        else:  # one word, the common case
-            yield Run(s, e, [(s, e, text)])
+    found = [m.span() for m in RUN.finditer(folded)]
+    if not found:
+        return
+    spans = [m.span() for m in _ANY_WORD.finditer(folded)]
+    starts = [w[0] for w in spans]
+    for s, e in found:
+        i = bisect_left(starts, s) - 1
+        prev = punct = ""
+        if i >= 0:
+            ws, we = spans[i]
+            gap = folded[we:s]
+            if len(gap) <= 6 and not gap.strip(_TRAILING):
+                prev, punct = folded[ws:we].lower(), gap
+        yield Run(s, e, folded[s:e], prev, punct)
 
 
 def before(folded: str, start: int, span: int = 48) -> tuple[list[str], str]:
@@ -52,13 +72,6 @@ def before(folded: str, start: int, span: int = 48) -> tuple[list[str], str]:
     while i and pre[i - 1] in _TRAILING:
         i -= 1
     return pre[:i].lower().split()[-3:], pre[i:]
-
-
-def last_word(folded: str, start: int) -> str:
-    """The lower-case word right before ``start`` (punctuation skipped): a cheap first test."""
-    pre = folded[max(0, start - 24):start].rstrip(_TRAILING)
-    parts = pre.rsplit(None, 1)
-    return parts[-1].lower() if parts else ""
 
 
 def cue(words: list[str], table: dict[str, str]) -> str | None:

@@ -82,8 +82,10 @@ CANDIDATE = (r"\b[A-Z][A-Za-z'-]*\s+(?:[A-Z]\.\s+)?[A-Z][A-Za-z'-]*[a-z]"
              r"|\b[A-Z]{2,}[A-Za-z'-]*\s+(?:[A-Z]\.\s+)?[A-Z]{2,}"
              r"|\b(?i:" + _TITLES + "|" + _RELATIONS + "|" + _HEADERS + "|" + _PHRASES
              + r")\b[\s.:,(]{0,5}" + _THEN_TITLE + "[A-Z]"
-             r"|[A-Z][A-Za-z'-]+\s{0,2}[,(]"
-             r"|\b[A-Z]\.\s{0,2}[A-Z]"
+             r"|[A-Z][A-Za-z'-]+\s{0,2}(?:\(\s{0,2}|,\s{0,2}(?:(?i:her|his|their|the|pt's"
+             r"|patient's|pt)\s{1,2})?)(?i:" + _RELATIONS + r")\b"
+             r"|[A-Za-z'-],?\s{1,2}(?:" + _CREDENTIALS + r")\b"
+             r"|\b[A-Z]\.\s{0,2}[A-Z][a-z]"
              r"|\[NAME\][\s,]+[A-Z]|[A-Z][A-Za-z'-]+\s+\[NAME\]|" + context.CANDIDATE)
 
 @lru_cache(maxsize=1)
@@ -116,14 +118,15 @@ def _is_name_word(w: str, given: frozenset[str], family: frozenset[str],
 def _cued(folded: str, run: cues.Run, given: frozenset[str],
           family: frozenset[str]) -> tuple[int, int] | None:
     """The name part of a run that follows a cue (before it or inside it), if any."""
-    words = run.words
     kind = None
     i = 0
-    while i < len(words) and (k := words[i][2].rstrip(".").lower()) in CUES:  # "Dr", "Son"
-        kind = CUES[k]
-        i += 1
+    words = run.words
+    if words[0][2].rstrip(".").lower() in CUES:  # opens with its cue: "Dr Bentley", "Son Ivo"
+        while i < len(words) and (k := words[i][2].rstrip(".").lower()) in CUES:
+            kind = CUES[k]
+            i += 1
     if kind is None or kind == "header":
-        if cues.last_word(folded, run.start) not in _LAST_WORDS:
+        if run.prev.rstrip(".") not in _LAST_WORDS:
             return None
         prev, punct = cues.before(folded, run.start)
         kind = cues.cue(prev, CUES)
@@ -165,19 +168,24 @@ def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
     all_runs = list(cues.runs(folded))
     header_end = -1
     for run in all_runs:
-        span = _cued(folded, run, given, family)
-        if span is None and header_end >= 0 and _COMMA.fullmatch(folded, header_end, run.start) \
-                and _is_name_word(run.words[0][2], given, family, True):
-            span = (run.start, run.end)  # "Patient: DOE, JANE"
-        header_end = -1
-        if span is not None and _header_before(folded, run.start):
+        text = run.text
+        sp = text.find(" ")
+        first = (text if sp < 0 else text[:sp]).rstrip(".").lower()
+        span = _cued(folded, run, given, family) \
+            if first in CUES or run.prev.rstrip(".") in _LAST_WORDS else None
+        if header_end >= 0:
+            if span is None and _COMMA.fullmatch(folded, header_end, run.start) \
+                    and _is_name_word(run.words[0][2], given, family, True):
+                span = (run.start, run.end)  # "Patient: DOE, JANE"
+            header_end = -1
+        if span is not None and ":" in run.punct and _header_before(folded, run.start):
             header_end = span[1]
         nxt = folded[run.end:run.end + 3]
         if span is None and (("(" in nxt or "," in nxt) and AFTER_RELATION.match(folded, run.end)
                              or ("," in nxt or nxt[1:2].isupper())
                              and AFTER_CREDENTIAL.match(folded, run.end)):
             span = _before_marker(run, given, family)
-        if span is None:  # "J. Smith": an initial and a family name of the dictionary
+        if span is None and "." in run.text:  # "J. Smith": an initial and a dictionary family
             w = run.words
             span = next(((w[i][0], w[i + 1][1]) for i in range(len(w) - 1)
                          if w[i][2].endswith(".") and _word_key(w[i + 1][2]) in family), None)

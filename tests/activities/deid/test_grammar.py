@@ -51,8 +51,8 @@ def spelled_dates(draw: st.DrawFn) -> str:
         return f"{y}-{month.rstrip('.')}-{d:02d}"
     if order in ("dm", "dmy") and sep == ", ":
         sep = " "
-    if order == "dm" and month.lower().startswith("may"):
-        month = "May"  # "3 may" without a year is a verb; capitalized it is the month
+    if order in ("dm", "md") and month.lower().startswith("may"):
+        month = "May"  # "may 3" without a year is a verb; capitalized it is the month
     if order == "md" and sep in ("-", "/", ".", " of "):
         sep = " "  # "March/3" and "March of 3" are not how days are written
     if order == "my":
