@@ -12,7 +12,8 @@ Decisions (precision against recall):
 * a month/day without a year is a date unless a word around it makes it a
   quantity or a score: before it ``pain``, ``grade``, ``strength``, ``take``,
   ``BP``, ``reflexes``...; after it ``tablet``, ``of``, ``mg``, ``murmur``,
-  ``strength``, ``pain``... Unknown contexts count as dates (recall first);
+  ``strength``, ``pain``...; ``2/2`` followed by a lower-case word is
+  "secondary to". Unknown contexts count as dates (recall first);
 * ``92F`` / ``104 M`` (sex after an age over 89) is an age unless a
   temperature word (``T``, ``temp``, ``Tmax``, ``fever to``) comes before it;
 * a unit designator and its number alone (``Apt 4B``) is part of an
@@ -51,6 +52,8 @@ _QUANTITY_AFTER = re.compile(
     r"|reflex|motor\b|sensation|bilat|b/l|pulses?\b|dtrs?\b|x\b|times\b|ratio|full\b"
     r"|portion|mmhg|\+)", re.IGNORECASE)
 
+#: "2/2 mechanical fall": the clinical shorthand for "secondary to" (a word follows).
+_SECONDARY_TO = re.compile(r"\s{1,2}[a-z]{2}")
 AGE_SEX = re.compile(r"(?:9[0-9]|1[01][0-9])\s?(?:[MF]|yo[MF]|y/o[MF])\b")
 _TEMPERATURE_BEFORE = re.compile(
     r"(?:\bt|temp|temperature|tmax|tm|fever|febrile|pyrexia|to|of|up to|at)\s{0,2}[:=]?\s{0,2}$",
@@ -98,6 +101,8 @@ def _dates(folded: str) -> list[Span]:
         before = folded[max(0, s - 24):s]
         after = folded[m.end():m.end() + 24]
         if _QUANTITY_BEFORE.search(before) or _QUANTITY_AFTER.search(after):
+            continue
+        if m.group() == "2/2" and _SECONDARY_TO.match(after):  # "fall 2/2 syncope"
             continue
         wd = _WEEKDAY_BEFORE.search(folded[max(0, s - 14):s])
         out.append((s - (len(wd.group()) if wd else 0), m.end(), Placeholder.DATE))
@@ -154,7 +159,7 @@ _NOT_PLACES = frozenset({
     "eagle", "mission", "opportunity", "prairie", "valley", "beach", "bay", "lake", "park",
     "highland", "highlands", "riverside", "fairview", "greenville", "lakewood", "newport",
     "hospice", "home", "rehab", "surgery", "medicine", "pharmacy", "emergency", "general",
-    "memorial", "mercy", "providence", "charity", "trinity", "grace", "aurora", "gary",
+    "memorial", "mercy", "charity", "trinity", "grace", "aurora", "gary",
     "warren", "troy", "chester", "lawrence", "taylor", "wilson", "davis", "carson", "pearl",
     "florida", "georgia", "nevada", "virginia", "indiana", "kent", "york",
     "essex", "bristol", "cambridge", "oxford", "ontario", "alberta", "manchester",

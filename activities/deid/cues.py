@@ -15,11 +15,16 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterator
 
-#: Up to four capitalized words (or initials before a word), no punctuation between.
-RUN = re.compile(r"(?<![A-Za-z0-9'-])(?:[A-Z]\.\s{0,2}){0,2}[A-Z][A-Za-z'-]*[A-Za-z]"
-                 r"(?:\s{1,2}(?:[A-Z]\.\s{0,2})?[A-Z][A-Za-z'-]*[A-Za-z]){0,3}")
+#: Up to four capitalized words (initials, "O" and particles inside) on one line.
+#: Lower-case particles inside names ("Mac an Deisigh", "van Poppel", "de la Cruz").
+PARTICLES = frozenset("van von de da del della di du la le den der ter an bin ibn al el dos das y"
+                      .split())
+RUN = re.compile(r"(?<![A-Za-z0-9'-])(?:[A-Z]\.[ \t]{0,2}|[A-Z][ \t]{1,2}){0,2}"
+                 r"[A-Z][A-Za-z'-]*[A-Za-z]"
+                 r"(?:[ \t]{1,2}(?:(?:" + "|".join(sorted(PARTICLES)) + r")[ \t]{1,2}){0,2}"
+                 r"(?:[A-Z]\.[ \t]{0,2}|[A-Z][ \t]{1,2})?[A-Z][A-Za-z'-]*[A-Za-z]){0,3}")
 #: One word or initial inside a run.
-WORD = re.compile(r"[A-Z]\.|[A-Za-z'-]+")
+WORD = re.compile(r"[A-Z]\.|[A-Za-z'-]+")  # "O" of "O Seanain" is a word of one letter
 #: Any word of the text (for the word before a run).
 _ANY_WORD = re.compile(r"[A-Za-z/'-]+")
 _TRAILING = " \t\n.:,("

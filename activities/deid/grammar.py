@@ -53,6 +53,9 @@ DATE = "|".join((
     r"\b" + WEEKDAY + r"[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}\b",
     r"\b" + WEEKDAY + r"[0-9]{1,2}[-/.][0-9]{1,2}[-/.](?:[0-9]{4}|[0-9]{2})\b",
     r"\b" + WEEKDAY + r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])\b",
+    # 2-digit years between dashes or slashes: 21-APR-23, Apr/21/23
+    r"\b" + DAY + r"[-/]" + MONTH + r"[-/][0-9]{2}\b",
+    r"\b" + MONTH + r"[-/]" + DAY + r"[-/][0-9]{2}\b",
     # month spelled: month day [year]; day month [year]; year month day; month year
     r"\b" + WEEKDAY + r"(?:" + MONTH + SEP + DAY + SEP + YEAR + r"\b|" + MONTH_CAP_MAY + SEP
     + DAY + r"\b)",

@@ -52,12 +52,16 @@ _RELATIONS = ("son|daughter|wife|husband|mother|father|mom|dad|brother|sister|si
               "|boyfriend|girlfriend|roommate|landlord|sitter|companion")
 #: Headers whose value is a name (with a colon: "Caller: Meda", "Re: Maria Gonzalez").
 _HEADERS = ("patient|pt|patient name|name|re|caller|contact|emergency contact|poa|hcp|proxy"
-            "|informant|interpreter|attn|from|to|witness|guarantor|subscriber|insured")
+            "|informant|interpreter|attn|from|to|witness|guarantor|subscriber|insured|surgeon"
+            "|surgeons|assistant|assistants|anesthesiologist|anesthesia|pmd|primary care"
+            "|referring physician|referring provider|consultant|cosigner|cosigned by|author"
+            "|scribe|transcribed by|ordering provider|ordering physician|reading physician")
 #: Phrases followed by a name ("spoke with Ivan", "Yours sincerely, Anna Kowalski").
 _PHRASES = ("dear|accompanied by|spoke with|spoke to|talked to|talked with|discussed with"
             "|report given to|report to|handoff to|hand off to|care of|c/o|sincerely|regards"
             "|yours truly|best wishes|called by|message from|message for|call from|call to"
-            "|returned call to|left message for|consented by|witnessed by|translated by")
+            "|returned call to|left message for|consented by|witnessed by|translated by"
+            "|this is|my name is|i am|i'm")
 _CREDENTIALS = (r"MD|M\.D\.|DO|D\.O\.|RN|NP|PA-C|PhD|DDS|DMD|LPN|CNA|MSW|LCSW|PharmD|FNP"
                 r"|APRN|CRNA|RD|DPT|CNM|FACP|FACS|MBBS|FRCP|BSN|MSN|DNP")
 #: Cue → kind: a title, a relation, a header (needs a colon) or a phrase.
@@ -131,11 +135,14 @@ def _cued(folded: str, run: cues.Run, given: frozenset[str],
         prev, punct = cues.before(folded, run.start)
         kind = cues.cue(prev, CUES)
         if kind is None or (kind == "header" and ":" not in punct) \
-                or ("." in punct and kind != "title") or len(punct.strip()) > 3:
+                or ("." in punct and kind != "title") or len(punct.strip()) > 3 \
+                or ("\n" in punct and kind != "phrase"):  # a cue ends at the end of its line
             return None
         i = 0
     end = None
     for _, e, w in words[i:]:
+        if w in cues.PARTICLES:
+            continue
         if not _is_name_word(w, given, family, kind == "header"):
             break
         end = e
@@ -147,6 +154,8 @@ def _before_marker(run: cues.Run, given: frozenset[str],
     """The trailing name words of a run followed by a relation or a credential."""
     start = None
     for s, _, w in reversed(run.words):
+        if w in cues.PARTICLES:
+            continue
         if not _is_name_word(w, given, family):
             break
         start = s
@@ -175,8 +184,9 @@ def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
             if first in CUES or run.prev.rstrip(".") in _LAST_WORDS else None
         if header_end >= 0:
             if span is None and _COMMA.fullmatch(folded, header_end, run.start) \
-                    and _is_name_word(run.words[0][2], given, family, True):
-                span = (run.start, run.end)  # "Patient: DOE, JANE"
+                    and len(run.words) <= 2 and not run.words[0][2].endswith(".") \
+                    and all(_is_name_word(w, given, family, True) for _, _, w in run.words):
+                span = (run.start, run.end)  # "Patient: DOE, JANE" (not "Udeh, M.D.")
             header_end = -1
         if span is not None and ":" in run.punct and _header_before(folded, run.start):
             header_end = span[1]

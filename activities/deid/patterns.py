@@ -50,6 +50,10 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
             r"|(?:pt|patient) (?:id|no|num|number|#)|(?:pt|patient)#)"
             r"(?:[\s.]{0,3}(?:id|no|num|number|#))?[\s#:.-]{0,4}[a-z0-9-]{0,20}[0-9]{3,}"
             r"[a-z0-9-]{0,20}"
+            r"|\b(?:medicaid|medicare|insurance|accession|acc|rx|prescription|specimen"
+            r"|requisition|case|authorization|auth|referral|order|document|visit|admission"
+            r"|hospital account|har|member)\.?\s{0,2}(?:id|no|num|number|#)\.?\s{0,2}[#:]?"
+            r"\s{0,2}[a-z0-9-]{0,12}[0-9]{4,}[a-z0-9-]{0,12}"
             r"|\b[1-9][a-z][a-z0-9][0-9]-?[a-z][a-z0-9][0-9]-?[a-z]{2}[0-9]{2}\b"  # Medicare MBI
             r"|\b[a-z]{2,5}-?[0-9]{5,}\b|\b[0-9]{7,}\b", Placeholder.MRN),
     ("age", r"\b" + _AGE + r"(?:[\s-]{0,3}(?:years?|yrs?)(?:[\s-]{0,3}old)?\b"

@@ -4,7 +4,8 @@
 bedside", "Caller: Pharmacy", "Report given to Night shift": the context rules
 of ``names`` take the capitalized words after a cue as a name unless they
 are here. The list holds function words, clinical services and roles,
-documentation words and a few organisms written ``E. Coli`` style; it is
+credentials, documentation words, verbs that open sentences ("Ambulates 150
+ft") and a few organisms written ``E. Coli`` style; it is
 deliberately about words written capitalized, not acronyms (a word in
 capitals counts as a name only when the dictionary knows it), and not names
 (``Will``, ``Hope``, ``Grace`` are left to the dictionary and the cues).
@@ -58,6 +59,12 @@ monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu th
 january february march april may june july august september october november december
 jan feb mar apr jun jul aug sep sept oct nov dec
 north south east west left right upper lower
+md rn np phd dds dmd lpn cna msw lcsw pharmd fnp aprn crna dpt cnm facp facs mbbs frcp bsn msn
+dnp pac
+ambulates ambulating shares denies reports tolerates tolerating presents presented complains
+endorses admits takes uses lives walks returns remains continues appears feels notes sleeps
+eats drinks smokes requires needs agrees declines refuses understands verbalizes transferred
+discharged admitted seen scheduled tolerated
 coli aureus difficile diff pneumoniae epidermidis faecalis faecium pylori influenzae cloacae
 aeruginosa mirabilis marcescens albicans glabrata jirovecii vulgaris oxytoca baumannii
 maltophilia fragilis perfringens trachomatis gonorrhoeae pallidum burgdorferi pyogenes
