@@ -90,6 +90,8 @@ def test_names_after_cues_are_removed_without_the_dictionary(template: str, a: s
     "Level 1 Trauma Center, 6 Minute Walk test, 2 View Chest.",
     "Daughter at bedside. WIFE PRESENT.",
     "E. coli and S. Aureus grew.",
+    "Hip fx s/p ORIF 2/2 mechanical fall.",
+    "EF 55-60% with mild MR; wound 3 x 4 cm.",
 ])
 def test_clinical_values_that_look_like_identifiers_are_kept(note: str) -> None:
     for out in scrubbed(note):
@@ -110,6 +112,12 @@ def test_clinical_values_that_look_like_identifiers_are_kept(note: str) -> None:
     ("Medicare ID 1EG4-TE5-MK72.", "Medicare ID [MRN]."),
     ("Unit No: 680093", "[MRN]"),
     ("Logged in from 10.0.3.7:3389.", "Logged in from [IP]."),
+    ("Last echo 21-APR-23.", "Last echo [DATE]."),
+    ("Medicaid # EA60290C", "[MRN]"),
+    ("SURGEON: Agnes O Seanain, M.D.\nAmbulates 150 ft.",
+     "SURGEON: [NAME], M.D.\nAmbulates 150 ft."),
+    ("Pastor Rev. Mac an Deisigh visits.", "Pastor Rev. [NAME] visits."),
+    ("Hi, this is Kazutro, her nephew.", "Hi, this is [NAME], her nephew."),
 ])
 def test_context_forms(note: str, expected: str) -> None:
     for out in scrubbed(note):
