@@ -31,6 +31,7 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
     "weight": ("PUT", "/admin/weight", "status"),
     "promote": ("POST", "/admin/promote", "status"),
     "rollback": ("POST", "/admin/rollback", "rollback"),
+    "fallback": ("PUT", "/admin/fallback", "status"),
     "unload-canary": ("DELETE", "/admin/models/canary", "status"),
     "metrics": ("GET", "/admin/metrics", "metrics"),
     "metrics-reset": ("POST", "/admin/metrics/reset", "metrics"),

@@ -12,7 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from medpipe.contracts.artifacts import ArtifactRef
-from medpipe.contracts.deploy import GatewayMetrics, GatewayStatus
+from medpipe.contracts.deploy import FallbackSpec, GatewayMetrics, GatewayStatus
 from medpipe.contracts.evaluate import Task
 from medpipe.contracts.placement import GatewayTarget, RanOn
 from medpipe.contracts.prediction import PredictionProfile
@@ -166,6 +166,9 @@ class CanaryInput(BaseModel):
         default=None, description="the release's task and prediction bins (classes, value "
         "edges from its evaluation), handed to every gateway with the model; the analysis "
         "compares canary and stable predictions for this task. None: binary")
+    fallback: FallbackSpec | None = Field(
+        default=None, description="the model's backup inference pathway, declared on every "
+        "target gateway and re-applied by reconciliation (None: each gateway's own)")
     rollback_locally: bool = Field(
         default=True, description="roll back through a local activity on the canary's own "
         "worker (it registers the gateway call too): ~40 ms instead of ~100 ms. Set by the "
@@ -200,6 +203,8 @@ class CanaryStatus(BaseModel):
     problems: tuple[GatewayProblem, ...] = ()
     initial_deploy: bool = False
     pause_reason: str | None = None
+    #: gateways found not serving what they should, and what was re-applied to them
+    reconciled: tuple[str, ...] = ()
 
 
 def canary_id(release_id: str) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from medpipe.contracts.evaluate import Task
 from medpipe.contracts.prediction import PredictionProfile
@@ -30,6 +30,8 @@ class Slot(StrEnum):
     CANARY = "canary"
     #: The stable model replaced by the last promotion, kept for a fast rollback.
     PREVIOUS = "previous"
+    #: A declared lighter model answering when the stable one cannot (backup pathway).
+    FALLBACK = "fallback"
 
 
 class _Frozen(BaseModel):
@@ -41,8 +43,10 @@ class LoadModelRequest(_Frozen):
 
     Attributes:
         slot: ``stable`` or ``canary`` (loading into ``canary`` resets its weight to 0,
-            so a new canary never receives traffic before the workflow asks for it).
-        name: model name; must be the name the gateway serves.
+            so a new canary never receives traffic before the workflow asks for it), or
+            ``fallback`` for a declared lighter backup model (see ``FallbackSpec``).
+        name: model name; must be the name the gateway serves (a fallback model may
+            carry its own name: it is verified against the identity it was signed for).
         version: the release's model version (reported on every prediction).
         model_uri: local path, ``file://`` URI or any object-store URI medpipe knows.
         sha256: expected hex digest of the model file; a mismatch refuses the load.
@@ -54,7 +58,7 @@ class LoadModelRequest(_Frozen):
             edges); none: a binary positive-class score, as before tasks existed.
     """
 
-    slot: Literal[Slot.STABLE, Slot.CANARY]
+    slot: Literal[Slot.STABLE, Slot.CANARY, Slot.FALLBACK]
     name: str = Field(min_length=1, max_length=200)
     version: str = Field(min_length=1, max_length=200)
     model_uri: str = Field(min_length=1)
@@ -163,6 +167,135 @@ class SlotStatus(_Frozen):
     inputs: list[TensorInfo]
     outputs: list[TensorInfo]
     signature_verified: bool = False
+    #: the request the model was loaded with (lets a reconciler re-apply it elsewhere)
+    source: LoadModelRequest | None = None
+
+
+class FallbackKind(StrEnum):
+    """What answers when the stable model cannot (the backup inference pathway)."""
+
+    #: the stable model replaced by the last promotion, kept warm (default when one exists)
+    PREVIOUS = "previous"
+    #: a declared lighter model, signed and verified like any other
+    MODEL = "model"
+    #: a declared rule answering a fixed safe default (flagged as such)
+    RULE = "rule"
+    #: no backup: a failing stable answers 5xx, an out-of-service one 503
+    NONE = "none"
+
+
+class RuleOutput(_Frozen):
+    """One output of a fallback rule: the same ``value`` for every row of a request.
+
+    Attributes:
+        name: output name (usually one of the model's, e.g. ``probability``).
+        datatype: OIP datatype of the output.
+        value: one row's values; a request of n rows gets shape ``[n, len(value)]``.
+    """
+
+    name: str = Field(min_length=1, max_length=200)
+    datatype: Literal["FP32", "FP64", "INT32", "INT64", "BOOL", "BYTES"]
+    value: list[bool | int | float | str] = Field(min_length=1, max_length=1024)
+
+
+class FallbackRule(_Frozen):
+    """A declared safe default, e.g. "high risk: refer to a clinician".
+
+    Attributes:
+        name: the rule's name, reported on every answer it gives.
+        outputs: what it answers.
+    """
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")
+    outputs: list[RuleOutput] = Field(min_length=1, max_length=32)
+
+
+class BreakerSettings(_Frozen):
+    """When the circuit breaker in front of the stable model opens and how it recovers.
+
+    Closed, it opens once the last ``window_s`` seconds hold at least
+    ``min_failures`` failures making at least ``failure_ratio`` of the requests.
+    Open, every request goes to the fallback for ``open_s`` seconds; then it is
+    half-open: requests probe the stable model again one at a time, ``probes``
+    successes in a row close it, one failure opens it again.
+
+    Attributes:
+        window_s: length of the sliding failure window.
+        min_failures: failures in the window needed to open.
+        failure_ratio: share of the window's requests that must have failed (0-1).
+        open_s: how long it stays open before probing.
+        probes: consecutive successful probes that close it.
+        primary_timeout_s: per-request deadline of the stable model (None: the
+            gateway's request timeout); a slower answer counts as a failure.
+    """
+
+    window_s: float = Field(default=10.0, gt=0, le=3600)
+    min_failures: int = Field(default=5, ge=1)
+    failure_ratio: float = Field(default=0.5, gt=0, le=1)
+    open_s: float = Field(default=5.0, gt=0, le=3600)
+    probes: int = Field(default=3, ge=1, le=1000)
+    primary_timeout_s: float | None = Field(default=None, gt=0, le=600)
+
+
+class FallbackSpec(_Frozen):
+    """A model's backup inference pathway (``PUT /admin/fallback``), recorded in the
+    serving state and restored (verified again) after a restart.
+
+    Attributes:
+        kind: what answers when the stable model cannot.
+        model: the declared lighter model (``kind=model``; its ``slot`` is ``fallback``).
+        rule: the declared safe default (``kind=rule``).
+        breaker: the circuit breaker in front of the stable model.
+    """
+
+    kind: FallbackKind = FallbackKind.PREVIOUS
+    model: LoadModelRequest | None = None
+    rule: FallbackRule | None = None
+    breaker: BreakerSettings = BreakerSettings()
+
+    @model_validator(mode="after")
+    def _declared(self) -> FallbackSpec:
+        if (self.kind is FallbackKind.MODEL) != (self.model is not None):
+            raise ValueError("a 'model' fallback needs a model, and only it takes one")
+        if self.model is not None and self.model.slot != Slot.FALLBACK:
+            raise ValueError("a fallback model is loaded into slot 'fallback'")
+        if (self.kind is FallbackKind.RULE) != (self.rule is not None):
+            raise ValueError("a 'rule' fallback needs a rule, and only it takes one")
+        return self
+
+
+class BreakerState(StrEnum):
+    """Circuit breaker states."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+class FallbackStatus(_Frozen):
+    """The backup pathway as ``GET /admin/status`` reports it.
+
+    Attributes:
+        kind: the configured kind (``previous`` unless declared otherwise).
+        available: something can answer in the stable model's place now.
+        unavailable_reason: why not, when it cannot.
+        model: the model that would answer (previous or declared).
+        rule: the rule that would answer.
+        breaker: the circuit breaker's state.
+        settings: the breaker's settings.
+        answered: requests the fallback answered since the gateway started.
+        spec: the declaration in force (None: the default, ``previous``).
+    """
+
+    kind: FallbackKind
+    available: bool
+    unavailable_reason: str | None = None
+    model: SlotStatus | None = None
+    rule: FallbackRule | None = None
+    breaker: BreakerState = BreakerState.CLOSED
+    settings: BreakerSettings = BreakerSettings()
+    answered: int = 0
+    spec: FallbackSpec | None = None
 
 
 class GatewayStatus(_Frozen):
@@ -178,6 +311,7 @@ class GatewayStatus(_Frozen):
     metrics: GatewayMetrics | None = None
     allow_unsigned: bool = False
     out_of_service: dict[str, str] = Field(default_factory=dict)
+    fallback: FallbackStatus | None = None
 
 
 class ServingState(_Frozen):
@@ -200,6 +334,7 @@ class ServingState(_Frozen):
     previous: LoadModelRequest | None = None
     canary_weight: int = Field(default=0, ge=0, le=100)
     updated_at: datetime | None = None
+    fallback: FallbackSpec | None = None
 
 
 class TrustReloadResult(_Frozen):

@@ -1,4 +1,5 @@
-"""The admin port (served only over mutual TLS): load, weight, promote, rollback, status.
+"""The admin port (served only over mutual TLS): load, weight, promote, rollback, fallback,
+status.
 
 Bodies are the frozen contracts of ``contracts.deploy``; a body that does not
 validate is 422, a refused signature or digest 403, a model outside the
@@ -19,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from medpipe.contracts.deploy import (
+    FallbackSpec,
     GatewayRollbackRequest,
     LoadModelRequest,
     PromoteRequest,
@@ -101,6 +103,9 @@ def build_admin_app(gateway: Gateway) -> Starlette:
         req = await _body(request, GatewayRollbackRequest, empty_ok=True)
         return _json(await gateway.rollback(req))
 
+    async def fallback(request: Request) -> Response:
+        return _json(await gateway.set_fallback(await _body(request, FallbackSpec)))
+
     async def reload_trust(request: Request) -> Response:
         return _json(await gateway.reload_trust())
 
@@ -117,6 +122,7 @@ def build_admin_app(gateway: Gateway) -> Starlette:
         Route("/admin/weight", _handler(weight), methods=["PUT"]),
         Route("/admin/promote", _handler(promote), methods=["POST"]),
         Route("/admin/rollback", _handler(rollback), methods=["POST"]),
+        Route("/admin/fallback", _handler(fallback), methods=["PUT"]),
         Route("/admin/trust/reload", _handler(reload_trust), methods=["POST"]),
         Route("/admin/metrics", _handler(metrics)),
         Route("/admin/metrics/reset", _handler(reset), methods=["POST"]),

@@ -73,6 +73,7 @@ def build_app(gateway: Gateway, inline_max_elements: int = INLINE_MAX_ELEMENTS,
     limits = limits or Limits()
     registry = CollectorRegistry(auto_describe=False)
     registry.register(gateway.collector())
+    registry.register(gateway.fallback.collector(lambda: gateway.previous))
     if process_metrics:
         register_process_collectors(registry)
     name_ = gateway.model_name

@@ -21,7 +21,9 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from medpipe.contracts.deploy import Slot
 from medpipe.contracts.errors import InvalidInput
+from medpipe.workers.gateway.fallback import Backup
 from medpipe.workers.gateway.limits import (
     Limits,
     RequestRefused,
@@ -32,7 +34,13 @@ from medpipe.workers.gateway.limits import (
     split_header,
 )
 from medpipe.workers.gateway.loader import LoadedModel
-from medpipe.workers.gateway.oip import decode_request, encode_response, error_body
+from medpipe.workers.gateway.metrics import SlotStats
+from medpipe.workers.gateway.oip import (
+    DecodedRequest,
+    decode_request,
+    encode_response,
+    error_body,
+)
 from medpipe.workers.gateway.slots import Gateway
 
 log = logging.getLogger(__name__)
@@ -52,6 +60,8 @@ COMPRESS_MIN_BYTES = 1024
 _WANTED = frozenset({b"content-length", b"content-encoding", b"accept-encoding",
                      b"inference-header-content-length", SLOT_HEADER.encode()})
 _JSON = b"application/json"
+#: onnxruntime errors that mean the inputs were wrong, not the model
+_CLIENT_ERRORS = frozenset({"InvalidArgument", "InvalidArgumentError"})
 _BINARY = b"application/octet-stream"
 
 
@@ -123,7 +133,22 @@ class InferEndpoint:
             except InvalidInput as e:
                 gateway.stats["none"].error("client", perf_counter() - started)
                 return Reply.error(400, e.message)
+        # The breaker and the fallback guard the stable model (the canary has its workflow).
+        guarded = version is None and slot == Slot.STABLE
+        path = gateway.fallback
+        backup = path.backup(gateway.previous) if guarded else None
+        reason: str | None = None
         if model is None:
+            if backup is None:
+                if guarded:
+                    path.answered("none", perf_counter() - started)
+                return Reply.error(503, gateway.unavailable(slot))
+            reason = "out_of_service"
+        elif backup is not None and not path.breaker.allow():
+            reason = "breaker_open"
+        signature = path.inputs(model, backup) if backup is not None else (
+            model.inputs, model.output_names) if model is not None else None
+        if signature is None:
             return Reply.error(503, gateway.unavailable(slot))
         stats = gateway.stats[slot]
         limits = self.limits
@@ -131,15 +156,47 @@ class InferEndpoint:
             body = await _read_body(receive, headers.get("content-length"), limits)
             body = decode_content(body, headers.get("content-encoding"), limits.max_body_bytes)
             header, binary = split_header(body, headers.get("inference-header-content-length"))
-            req = decode_request(parse_json(header, limits), binary, model.inputs,
-                                 model.output_names)
-        except RequestRefused as e:
+            req = decode_request(parse_json(header, limits), binary, *signature)
+        except (RequestRefused, InvalidInput) as e:
+            if guarded and reason is None:
+                path.breaker.record(None)
             stats.error("client", perf_counter() - started)
-            return Reply.error(e.status, e.message, close=e.status in (408, 413))
-        except InvalidInput as e:
-            stats.error("client", perf_counter() - started)
-            return Reply.error(400, e.message)
+            status = e.status if isinstance(e, RequestRefused) else 400
+            return Reply.error(status, e.message, close=status in (408, 413))
         timeout = min(limits.request_timeout_s, req.timeout_s or limits.request_timeout_s)
+        if guarded and path.breaker.settings.primary_timeout_s is not None:
+            timeout = min(timeout, path.breaker.settings.primary_timeout_s)
+        if reason is None and model is not None:
+            arrays, failure = await self._run(model, req, timeout, name, stats, started)
+            if guarded:
+                path.breaker.record(None if isinstance(failure, Reply)
+                                    else failure is not None)
+            if isinstance(failure, Reply):  # the request's fault: never the fallback's job
+                return failure
+            if failure is None or failure[1] is None:  # answered (maybe late: still counted)
+                if guarded:
+                    path.answered("primary", perf_counter() - started)
+                names = req.output_names or model.output_names
+                stats.observe(perf_counter() - started, model.scores(names, arrays))
+                return self._reply(name, model.version, req, slot, names, arrays, headers)
+            if backup is None:
+                if guarded:
+                    path.answered("none", perf_counter() - started)
+                return failure[1]
+            reason = failure[0]
+        assert backup is not None and reason is not None
+        return await self._fallback(backup, reason, model, req, name, headers, started)
+
+    async def _run(self, model: LoadedModel, req: DecodedRequest, timeout: float, name: str,
+                   stats: SlotStats, started: float
+                   ) -> tuple[list[Any], tuple[str, Reply | None] | Reply | None]:
+        """Run ``model``: ``(arrays, None)``, or a failure: ``(why, 5xx reply)`` when the
+        model failed or missed its deadline, a 400 ``Reply`` when the inputs were bad.
+
+        An inline run cannot be interrupted: when it answers after the deadline its
+        answer is returned (``(arrays, ("primary_timeout", None))``) but the run counts
+        as a failure for the breaker, so the next requests go to the fallback.
+        """
         try:
             if req.elements > self.inline_max_elements:
                 arrays = await asyncio.wait_for(
@@ -148,20 +205,51 @@ class InferEndpoint:
                 arrays = model.run(req.output_names, req.feeds)
         except TimeoutError:
             stats.error("server", perf_counter() - started)
-            return Reply.error(503, f"model {model.version} did not answer within "
-                                    f"{timeout:g} s")
+            return [], ("primary_timeout", Reply.error(
+                503, f"model {model.version} did not answer within {timeout:g} s"))
         except Exception as e:  # onnxruntime's exception types are private
             kind = type(e).__name__
-            client = kind in ("InvalidArgument", "InvalidArgumentError")
-            stats.error("client" if client else "server", perf_counter() - started)
+            stats.error("client" if kind in _CLIENT_ERRORS else "server",
+                        perf_counter() - started)
             log.warning("model %s %s failed a request: %s", name, model.version, kind)
-            if client:
-                return Reply.error(400, f"model rejected the inputs ({kind})")
-            return Reply.error(500, f"model {model.version} failed to run the request "
-                                    f"({kind})")
-        names = req.output_names or model.output_names
+            if kind in _CLIENT_ERRORS:
+                return [], Reply.error(400, f"model rejected the inputs ({kind})")
+            return [], ("primary_error", Reply.error(
+                500, f"model {model.version} failed to run the request ({kind})"))
+        if perf_counter() - started > timeout:
+            return arrays, ("primary_timeout", None)
+        return arrays, None
+
+    async def _fallback(self, backup: Backup, reason: str, primary: LoadedModel | None,
+                        req: DecodedRequest, name: str, headers: dict[str, str],
+                        started: float) -> Reply:
+        """Answer from the fallback, flagged; 503 naming both when it fails too."""
+        path = self.gateway.fallback
+        try:
+            if backup.model is not None and req.elements > self.inline_max_elements:
+                names, arrays = await asyncio.wait_for(run_in_threadpool(
+                    backup.run, req.output_names, req.feeds), self.limits.request_timeout_s)
+            else:
+                names, arrays = backup.run(req.output_names, req.feeds)
+        except Exception as e:
+            path.answered("none", perf_counter() - started)
+            log.error("fallback %s failed a request: %s", backup.label, type(e).__name__)
+            return Reply.error(503, f"model '{name}' could not answer ({reason}) and its "
+                                    f"fallback {backup.label} failed too ({type(e).__name__})")
+        path.answered("fallback", perf_counter() - started, backup.kind.value, reason)
+        extra = {"medpipe_fallback": True, "medpipe_fallback_kind": backup.kind.value,
+                 "medpipe_fallback_reason": reason, "medpipe_fallback_source": backup.label,
+                 "medpipe_primary_version": primary.version if primary else None}
+        return self._reply(name, backup.version, req, Slot.FALLBACK, names, arrays, headers,
+                           extra)
+
+    @staticmethod
+    def _reply(name: str, version: str, req: DecodedRequest, slot: str, names: list[str],
+               arrays: list[Any], headers: dict[str, str],
+               extra_parameters: dict[str, Any] | None = None) -> Reply:
         out, header_length = encode_response(
-            name, model.version, req.request_id, {"slot": slot, "model_version": model.version},
+            name, version, req.request_id,
+            {"slot": slot, "model_version": version} | (extra_parameters or {}),
             names, arrays, req.binary_outputs)
         extra = [(SLOT_HEADER.encode(), slot.encode())]
         if header_length is not None:
@@ -171,8 +259,6 @@ class InferEndpoint:
             if coding is not None:
                 out = encode_content(out, coding)
                 extra.append((b"content-encoding", coding.encode()))
-        scores = model.scores(names, arrays)
-        stats.observe(perf_counter() - started, scores)
         return Reply(200, out, _BINARY if header_length is not None else _JSON, extra)
 
 

@@ -105,7 +105,8 @@ class LoadedModel:
         return SlotStatus(slot=slot, name=self.name, version=self.version, sha256=self.sha256,
                           provider=self.provider, loaded_at=self.loaded_at,
                           inputs=[s.info() for s in self.inputs.values()],
-                          outputs=self.outputs, signature_verified=self.signature_verified)
+                          outputs=self.outputs, signature_verified=self.signature_verified,
+                          source=self.source)
 
 
 class ModelLoader:

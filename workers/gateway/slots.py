@@ -19,6 +19,8 @@ from typing import Literal
 from starlette.concurrency import run_in_threadpool
 
 from medpipe.contracts.deploy import (
+    FallbackKind,
+    FallbackSpec,
     GatewayMetrics,
     GatewayRollbackRequest,
     GatewayStatus,
@@ -32,6 +34,7 @@ from medpipe.contracts.deploy import (
 )
 from medpipe.contracts.errors import DeployFailed, InvalidInput, InvalidModel, MedpipeError
 from medpipe.contracts.prediction import PredictionProfile
+from medpipe.workers.gateway.fallback import FallbackPath, check_compatible
 from medpipe.workers.gateway.loader import LoadedModel, ModelLoader
 from medpipe.workers.gateway.metrics import GatewayCollector, SlotStats
 from medpipe.workers.gateway.state import ServingStateFile
@@ -61,6 +64,8 @@ class Gateway:
             Slot.STABLE: SlotStats(), Slot.CANARY: SlotStats(), "none": SlotStats(samples=1)}
         #: slot -> why its model was taken out of service (e.g. its signer was revoked)
         self.out_of_service: dict[str, str] = {}
+        #: the backup inference pathway and the circuit breaker in front of ``stable``
+        self.fallback = FallbackPath()
         self._state = state
         self._lock = asyncio.Lock()
 
@@ -95,11 +100,10 @@ class Gateway:
     def unavailable(self, slot: str) -> str:
         """Why ``slot`` cannot answer (the 503 message)."""
         reason = self.out_of_service.get(slot)
-        if reason is not None:
-            return reason
         if slot == Slot.STABLE:
-            return f"model '{self.model_name}' has no stable version loaded"
-        return f"no model loaded in slot {slot}"
+            reason = reason or f"model '{self.model_name}' has no stable version loaded"
+            return f"{reason}; {self.fallback.unavailable(self.previous)}"
+        return reason or f"no model loaded in slot {slot}"
 
     @property
     def ready(self) -> bool:
@@ -118,6 +122,9 @@ class Gateway:
             InvalidInput: the request names another model.
             SignatureInvalid, InvalidModel, NotFound: see ``ModelLoader.load``.
         """
+        if req.slot == Slot.FALLBACK:
+            return await self.set_fallback(FallbackSpec(
+                kind=FallbackKind.MODEL, model=req, breaker=self.fallback.breaker.settings))
         if req.name != self.model_name:
             raise InvalidInput(f"this gateway serves model '{self.model_name}', "
                                f"not '{req.name[:100]}'")
@@ -136,6 +143,7 @@ class Gateway:
                     self.previous = self.stable
                 self.stable = model
                 self.stats[Slot.STABLE].reset_window()
+                self._new_stable()
             self.out_of_service.pop(req.slot, None)
             log.info("loaded %s %s into %s", req.name, req.version, req.slot)
             await self._persist()
@@ -171,6 +179,7 @@ class Gateway:
                 raise DeployFailed(f"canary holds version {canary.version}, not {req.version}")
             self.previous, self.stable, self.canary, self.weight = self.stable, canary, None, 0
             self.out_of_service.pop(Slot.STABLE, None)
+            self._new_stable()
             for slot in (Slot.STABLE, Slot.CANARY):
                 self.stats[slot].reset_window()
             log.info("promoted %s %s to stable", canary.name, canary.version)
@@ -197,11 +206,37 @@ class Gateway:
                 self.stable, self.previous = self.previous, None
                 self.out_of_service.pop(Slot.STABLE, None)
                 self.stats[Slot.STABLE].reset_window()
+                self._new_stable()
                 action = "restored_previous"
             log.warning("rollback of %s: %s (%s)", req.version or "current canary", action,
                         req.reason[:200])
             await self._persist()
             return RollbackResult(action=action, status=self.status())
+
+    async def set_fallback(self, spec: FallbackSpec) -> GatewayStatus:
+        """Declare the backup pathway; a declared model is fetched and verified first.
+
+        The declaration changes only if everything passed (a refused model leaves the
+        old fallback serving).
+
+        Raises:
+            InvalidInput: the fallback model's inputs differ from the stable model's.
+            SignatureInvalid, InvalidModel, NotFound: see ``ModelLoader.load``.
+        """
+        async with self._lock:
+            model = None
+            if spec.model is not None:
+                model = await run_in_threadpool(self.loader.load, spec.model)
+                check_compatible(self.stable, model)
+            self.fallback.declare(spec, model)
+            log.info("fallback of %s is now %s", self.model_name, spec.kind.value)
+            await self._persist()
+            return self.status()
+
+    def _new_stable(self) -> None:
+        """A different model is stable: remember its signature, close the breaker."""
+        self.fallback.remember(self.stable)
+        self.fallback.breaker.reset()
 
     async def unload(self, slot: str) -> GatewayStatus:
         """Drop the model in ``slot`` (unloading the canary also sets its weight to 0).
@@ -217,17 +252,22 @@ class Gateway:
                 self.stable = None
             elif slot == Slot.PREVIOUS:
                 self.previous = None
+            elif slot == Slot.FALLBACK:  # back to the default pathway (previous, if kept)
+                self.fallback.declare(FallbackSpec(breaker=self.fallback.breaker.settings), None)
             else:
-                raise InvalidInput(f"unknown slot '{slot[:50]}' (stable, canary, previous)")
+                raise InvalidInput(f"unknown slot '{slot[:50]}' (stable, canary, previous, "
+                                   "fallback)")
             await self._persist()
             return self.status()
 
     async def reload_trust(self) -> TrustReloadResult:
         """Re-read trusted keys and revocations; unload every model whose signer lost trust.
 
-        A revoked stable leaves the model answering 503 with the reason until a new
-        stable is loaded (no fallback pathway yet); a revoked canary loses its traffic
-        at once; a revoked ``previous`` can no longer be restored by a rollback.
+        A revoked stable's traffic goes to the fallback at once if one is verified
+        and trusted, else it answers 503 with the reason until a new stable is loaded;
+        a revoked canary loses its traffic at once; a revoked ``previous`` can no
+        longer be restored by a rollback (nor answer as the fallback); a revoked
+        fallback model stops answering.
 
         Raises:
             InvalidModel: the trust files cannot be read (the old trust stays in force).
@@ -242,7 +282,8 @@ class Gateway:
                 raise InvalidModel(f"trust not reloaded: {e}") from None
             taken: dict[str, str] = {}
             for slot, model in ((Slot.STABLE, self.stable), (Slot.CANARY, self.canary),
-                                (Slot.PREVIOUS, self.previous)):
+                                (Slot.PREVIOUS, self.previous),
+                                (Slot.FALLBACK, self.fallback.model)):
                 if model is None or model.key_fingerprint is None:
                     continue
                 why = verifier.distrust(model.key_fingerprint)
@@ -254,10 +295,13 @@ class Gateway:
                     self.stable = None
                 elif slot == Slot.CANARY:
                     self.canary, self.weight = None, 0
+                elif slot == Slot.FALLBACK:
+                    self.fallback.model, self.fallback.out_of_service = None, taken[slot]
                 else:
                     self.previous = None
                 log.error("%s (slot %s)", taken[slot], slot)
-            self.out_of_service.update({k: v for k, v in taken.items() if k != Slot.PREVIOUS})
+            self.out_of_service.update({k: v for k, v in taken.items()
+                                        if k in (Slot.STABLE, Slot.CANARY)})
             log.warning("trust reloaded: %d key(s) trusted, %d revoked", len(summary.trusted),
                         len(summary.revoked))
             await self._persist()
@@ -273,7 +317,7 @@ class Gateway:
         return ServingState(model_name=self.model_name, stable=req(self.stable),
                             canary=req(self.canary), previous=req(self.previous),
                             canary_weight=self.weight if self.canary is not None else 0,
-                            updated_at=datetime.now(UTC))
+                            updated_at=datetime.now(UTC), fallback=self.fallback.spec)
 
     def _align_predictions(self) -> None:
         """Both slots record predictions on one profile, so the canary analysis compares
@@ -336,6 +380,11 @@ class Gateway:
             self._align_predictions()
             self.out_of_service.update({k: v for k, v in problems.items()
                                         if k != Slot.PREVIOUS})
+            self._new_stable()
+            if state.fallback is not None:
+                problem = await self.fallback.restore(state.fallback, self.loader)
+                if problem is not None:
+                    problems[Slot.FALLBACK] = problem
             log.warning("serving state restored from %s: stable %s, canary %s at %d %%",
                         self._state.path, _version(self.stable), _version(self.canary),
                         self.weight)
@@ -361,7 +410,8 @@ class Gateway:
             providers=self.loader.providers, stable=st(Slot.STABLE, self.stable),
             canary=st(Slot.CANARY, self.canary), previous=st(Slot.PREVIOUS, self.previous),
             metrics=self.metrics(), allow_unsigned=self.loader.allow_unsigned,
-            out_of_service=dict(self.out_of_service))
+            out_of_service=dict(self.out_of_service),
+            fallback=self.fallback.status(self.previous))
 
     def collector(self) -> GatewayCollector:
         """A Prometheus collector over this gateway's statistics."""
