@@ -146,7 +146,9 @@ def test_metrics_exposed_per_slot(public: httpx.Client, loaded: httpx.Client) ->
              if line.startswith("medpipe_")}
     assert all(n.endswith(("_total", "_seconds_bucket", "_seconds_sum", "_seconds_count",
                            "_ratio", "_info", "_score_bucket", "_score_sum", "_score_count",
-                           "_out_of_service", "_allowed")) for n in names), names
+                           # 0/1 gauges, and an enum as one 0/1 series per state
+                           "_out_of_service", "_allowed", "_available", "_state"))
+               for n in names), names
 
 
 def test_plain_asyncio_h11_has_no_nagle_stall(tmp_path: Path, pki: TestPKI,
