@@ -15,6 +15,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from medpipe.contracts.canary import CanaryPlan, CanaryStatus
+from medpipe.contracts.deploy import FallbackSpec
 from medpipe.contracts.evaluate import EvaluateResult, EvaluationSpec, ModelGateVerdict
 from medpipe.contracts.ingest import IngestResult
 from medpipe.contracts.placement import Fleet, RanOn, ResidencyPolicy
@@ -111,6 +112,8 @@ class ReleaseRequest(BaseModel):
     deploy: bool = True
     canary: CanaryPlan = CanaryPlan()
     evaluation: EvaluationSpec = EvaluationSpec()
+    #: the backup inference pathway declared on every gateway (None: each gateway's own)
+    fallback: FallbackSpec | None = None
 
     @property
     def release_id(self) -> str:

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from medpipe.contracts.canary import CanaryPlan
+from medpipe.contracts.deploy import FallbackSpec
 from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.evaluate import EvaluationSpec, Task
 from medpipe.contracts.release import ModelThresholds
@@ -28,6 +29,9 @@ class ReleaseSpec(BaseModel):
         label: the label column; task, features, inputs, positive_class,
             score_output: see ``EvaluationSpec``.
         thresholds: the model gate's limits for the task; canary: the canary plan.
+        fallback: the backup inference pathway the gateways keep for this model
+            (``kind: previous|model|rule|none``; a ``model`` is a signed artifact's URI,
+            digest and bundle; a ``rule`` a fixed safe default per output).
         allow: jurisdictions allowed for identifiable data; deploy: run the canary.
     """
 
@@ -46,6 +50,7 @@ class ReleaseSpec(BaseModel):
     score_output: str | None = None
     thresholds: ModelThresholds = ModelThresholds()
     canary: CanaryPlan = CanaryPlan()
+    fallback: FallbackSpec | None = None
     allow: tuple[str, ...] = ("US",)
     deploy: bool = True
 

@@ -16,6 +16,7 @@ from medpipe.activities.tls import TLSSettings
 from medpipe.contracts.placement import GatewayTarget
 from medpipe.workers.gateway import AdminTLS, Gateway, GatewayServer
 from medpipe.workers.gateway.loader import ModelLoader
+from medpipe.workers.gateway.state import ServingStateFile
 from medpipe.workers.pki import GatewayPKI as AdminPKI
 from medpipe.workers.sample import FEATURES
 
@@ -38,9 +39,11 @@ class GatewayProcess:
     """One gateway (both ports) serving from a background thread; restartable."""
 
     def __init__(self, name: str, model: str, tls: AdminTLS, cache: Path,
-                 model_roots: tuple[Path, ...] = ()) -> None:
+                 model_roots: tuple[Path, ...] = (), state_file: Path | None = None) -> None:
         self.name, self.model, self.tls, self.cache = name, model, tls, cache
         self.model_roots = model_roots
+        #: where the gateway records its serving state (None: it keeps none)
+        self.state_file = state_file
         self.server: GatewayServer | None = None
         self.port = 0
         self.admin_port = 0
@@ -49,7 +52,8 @@ class GatewayProcess:
         # The fleet's signing key is made after the gateways start; these gateways test
         # canary mechanics, signatures are tested in tests/workers/gateway.
         gateway = Gateway(self.model, ModelLoader(self.cache, model_roots=self.model_roots,
-                                                  allow_unsigned=True))
+                                                  allow_unsigned=True),
+                          ServingStateFile(self.state_file) if self.state_file else None)
         self.server = GatewayServer(gateway, "127.0.0.1", self.port, self.admin_port, self.tls)
         self.port, self.admin_port = self.server.port, self.server.admin_port
         self.server.start_in_thread()
@@ -71,13 +75,15 @@ class GatewayProcess:
 
 
 @contextlib.contextmanager
-def gateways(names: list[str], model: str, pki: GatewayPKI, root: Path
+def gateways(names: list[str], model: str, pki: GatewayPKI, root: Path, state: bool = False
              ) -> Iterator[list[GatewayProcess]]:
     """Start one gateway per name; stop them all afterwards.
 
-    Models load from anywhere under ``root``'s parent (the test's temporary directory).
+    Models load from anywhere under ``root``'s parent (the test's temporary directory);
+    with ``state`` each gateway records its serving state in ``root/<name>.state.json``.
     """
-    procs = [GatewayProcess(n, model, pki.server, root / n, (root.parent,)) for n in names]
+    procs = [GatewayProcess(n, model, pki.server, root / n, (root.parent,),
+                            root / f"{n}.state.json" if state else None) for n in names]
     for p in procs:
         p.start()
     try:

@@ -36,12 +36,19 @@ from medpipe.contracts.canary import (
     StepAnalysis,
     Verdict,
 )
-from medpipe.contracts.deploy import GatewayStatus
+from medpipe.contracts.deploy import FallbackSpec, GatewayStatus, LoadModelRequest
 from medpipe.contracts.errors import ErrorType
 from medpipe.contracts.names import ActivityName, QueryName, SignalName, UpdateName, WorkflowName
 from medpipe.contracts.summary import Summary
 from medpipe.workflows.analysis import analyse, figures
 from medpipe.workflows.policies import SINGLE_ATTEMPT
+from medpipe.workflows.reconcile import (
+    RECONCILE_PATCH,
+    Desired,
+    canary_request,
+    fixes,
+    found_serving,
+)
 
 RETRYABLE = {ErrorType.TRANSIENT.value, None, ""}
 
@@ -70,6 +77,9 @@ class CanaryWorkflow:
         self._canary_targets: list[GatewayTarget] = []
         self._confirmed: dict[str, int] = {}
         self._restored_previous = False
+        self._stables: dict[str, LoadModelRequest] = {}
+        self._fallbacks: dict[str, FallbackSpec] = {}
+        self._reconciled: list[str] = []
 
     # -- helpers ---------------------------------------------------------------------
     @property
@@ -146,6 +156,7 @@ class CanaryWorkflow:
             outcome = await self._steps(inp)
             if outcome == "promote":
                 self._state = CanaryState.PROMOTING
+                await self._interruptible(self._reconcile())
                 await self._interruptible(self._all(self._canary_targets, "promote",
                                                     {"version": inp.version}))
                 self._weight = 100
@@ -166,6 +177,8 @@ class CanaryWorkflow:
                    if s.status is None or s.status.stable is None]
         self._canary_targets = [t for t in inp.targets if t not in initial]
         self._initial = bool(initial) and not self._canary_targets
+        self._stables, self._fallbacks = found_serving(
+            inp, {t.name: s.status for t, s in zip(inp.targets, statuses, strict=True)})
         body: dict[str, object] = {
             "name": inp.model, "version": inp.version, "model_uri": inp.artifact.uri,
             "sha256": inp.artifact.sha256, "bundle_uri": inp.bundle.uri if inp.bundle else None,
@@ -175,15 +188,46 @@ class CanaryWorkflow:
         await asyncio.gather(
             self._all(initial, "load", {**body, "slot": "stable"}),
             self._all(self._canary_targets, "load", {**body, "slot": "canary"}))
+        if inp.fallback is not None:
+            await self._all(list(inp.targets), "fallback", inp.fallback.model_dump(mode="json"))
+
+    async def _reconcile(self) -> None:
+        """Re-apply stable, canary, weight and fallback where a gateway lost them (it
+        came back without its serving state); each call is in history and listed in
+        the status's ``reconciled``."""
+        if not workflow.patched(RECONCILE_PATCH):
+            return
+        assert self._inp is not None
+        canary = canary_request(self._inp)
+        results = await self._all(self._canary_targets, "status")
+
+        async def reapply(target: GatewayTarget, status: GatewayStatus | None) -> None:
+            todo = fixes(status, Desired(self._stables.get(target.name), canary, self._weight,
+                                         self._fallbacks.get(target.name)))
+            for fix in todo:
+                await self._call(target, fix.operation, fix.body)
+            if todo:
+                note = (f"{target.name}: re-applied {', '.join(f.what for f in todo)} "
+                        f"at {workflow.now().isoformat(timespec='seconds')}")
+                self._reconciled.append(note)
+                workflow.logger.warning("gateway %s", note)
+
+        await asyncio.gather(*(reapply(t, r.status)
+                               for t, r in zip(self._canary_targets, results, strict=True)))
 
     async def _steps(self, inp: CanaryInput) -> str:
         for index, weight in enumerate(inp.plan.steps):
             self._step_index = index
+            await self._interruptible(self._reconcile())
             await self._interruptible(self._all(self._canary_targets, "weight",
                                                 {"weight": weight}))
             self._weight = weight
             extensions = 0
+            rebake = False
             while True:
+                if rebake:  # a step baked again: check the gateways again first
+                    await self._interruptible(self._reconcile())
+                rebake = True
                 await self._interruptible(self._all(self._canary_targets, "metrics-reset"))
                 self._state = CanaryState.BAKING
                 baked = await self._bake(inp.plan.bake_s)
@@ -355,4 +399,5 @@ class CanaryWorkflow:
             weight=self._weight, step_index=self._step_index, analyses=tuple(self._analyses),
             rollback=self._rollback, rollback_cause=self._rollback_cause,
             problems=tuple(self._problems.values()), initial_deploy=self._initial,
-            pause_reason=self._pause_reason if self._paused else None)
+            pause_reason=self._pause_reason if self._paused else None,
+            reconciled=tuple(self._reconciled))

@@ -269,7 +269,8 @@ class ReleaseWorkflow:
                         targets=self._targets(), plan=request.canary,
                         activity_queue=request.fleet.control_queue, rollback_locally=True,
                         parent_workflow_id=workflow.info().workflow_id,
-                        prediction=profile_for(request.evaluation.task, p.evaluation)),
+                        prediction=profile_for(request.evaluation.task, p.evaluation),
+                        fallback=request.fallback),
             id=canary_id(request.release_id), task_queue=request.fleet.control_queue,
             result_type=CanaryStatus, parent_close_policy=ParentClosePolicy.ABANDON,
             static_summary=Summary(f"Canary {request.model} {request.version}"))

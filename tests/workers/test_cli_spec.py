@@ -77,6 +77,7 @@ def test_spec_init_refuses_to_overwrite(files: dict[str, Path], tmp_path: Path) 
                                          "than or equal to 1"),
     ({"featurs": ["a"]}, "field 'featurs': Extra inputs are not permitted"),
     ({"task": "regression", "positive_class": "x"}, "positive_class applies to binary tasks"),
+    ({"fallback": {"kind": "model"}}, "field 'fallback': a 'model' fallback needs a model"),
 ])
 def test_bad_spec_fields_are_refused_naming_field_and_reason(
         files: dict[str, Path], fields: dict[str, object], expected: str) -> None:
@@ -132,3 +133,13 @@ def test_policy_removing_a_feature_is_refused(files: dict[str, Path],
                       features=["radius", "mean_texture", "smoothness", "concavity"])
     r = medpipe(*NOWHERE, "release", "--spec", str(spec))
     assert r.returncode == 2 and "'mean_texture' (scrub)" in r.stderr, r.stderr
+
+
+def test_a_spec_declares_the_model_s_fallback() -> None:
+    spec = parse_spec(yaml.safe_dump({"fallback": {
+        "kind": "rule", "breaker": {"open_s": 30, "primary_timeout_s": 0.2},
+        "rule": {"name": "refer-to-clinician",
+                 "outputs": [{"name": "probability", "datatype": "FP32", "value": [1.0]}]}}}))
+    assert spec.fallback is not None and spec.fallback.kind == "rule"
+    assert spec.fallback.breaker.primary_timeout_s == 0.2
+    assert parse_spec("model: m.onnx").fallback is None  # each gateway's own (previous)

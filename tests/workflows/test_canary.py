@@ -193,6 +193,8 @@ async def test_a_gateway_down_mid_canary_is_reported_and_retried(
         await wait_until(reported, timeout=30)
         st = await handle.query(QueryName.STATUS, result_type=CanaryStatus)
         assert st.state is not CanaryState.PROMOTED  # never promoted without every gateway
-        gws[1].start()  # it comes back (empty: a fresh process)
-        with pytest.raises(WorkflowFailureError):  # the canary cannot load on an empty
-            await asyncio.wait_for(canary.parent.result(), timeout=60)  # stable; rolled back
+        gws[1].start()  # it comes back empty (a fresh process): the canary reconciles it
+        status = await asyncio.wait_for(canary.parent.result(), timeout=90)
+    assert status.canary.state is CanaryState.PROMOTED
+    assert any(n.startswith("gw-azure: re-applied stable") for n in status.canary.reconciled)
+    assert gws[1].gateway.stable.version == canary.candidate.version
