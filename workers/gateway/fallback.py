@@ -152,10 +152,12 @@ class FallbackPath:
         self.spec, self.model, self.out_of_service = spec, model, None
         self.breaker.configure(spec.breaker)
 
-    def remember(self, stable: LoadedModel | None) -> None:
-        """Keep the stable model's signature (called whenever the stable slot changes)."""
+    def new_stable(self, stable: LoadedModel | None) -> None:
+        """Another model is stable: keep its signature (a rule reads requests with it
+        once the model is gone) and close the breaker (its failures were the old one's)."""
         if stable is not None:
             self.io = (stable.inputs, stable.output_names)
+        self.breaker.reset()
 
     def backup(self, previous: LoadedModel | None) -> Backup | None:
         """What can answer now, or ``None``."""

@@ -32,12 +32,12 @@ from medpipe.contracts.deploy import (
     SlotStatus,
     TrustReloadResult,
 )
-from medpipe.contracts.errors import DeployFailed, InvalidInput, InvalidModel, MedpipeError
+from medpipe.contracts.errors import DeployFailed, InvalidInput, InvalidModel
 from medpipe.contracts.prediction import PredictionProfile
 from medpipe.workers.gateway.fallback import FallbackPath, check_compatible
 from medpipe.workers.gateway.loader import LoadedModel, ModelLoader
 from medpipe.workers.gateway.metrics import GatewayCollector, SlotStats
-from medpipe.workers.gateway.state import ServingStateFile
+from medpipe.workers.gateway.state import ServingStateFile, load_recorded
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class Gateway:
                     self.previous = self.stable
                 self.stable = model
                 self.stats[Slot.STABLE].reset_window()
-                self._new_stable()
+                self.fallback.new_stable(self.stable)
             self.out_of_service.pop(req.slot, None)
             log.info("loaded %s %s into %s", req.name, req.version, req.slot)
             await self._persist()
@@ -179,7 +179,7 @@ class Gateway:
                 raise DeployFailed(f"canary holds version {canary.version}, not {req.version}")
             self.previous, self.stable, self.canary, self.weight = self.stable, canary, None, 0
             self.out_of_service.pop(Slot.STABLE, None)
-            self._new_stable()
+            self.fallback.new_stable(self.stable)
             for slot in (Slot.STABLE, Slot.CANARY):
                 self.stats[slot].reset_window()
             log.info("promoted %s %s to stable", canary.name, canary.version)
@@ -206,7 +206,7 @@ class Gateway:
                 self.stable, self.previous = self.previous, None
                 self.out_of_service.pop(Slot.STABLE, None)
                 self.stats[Slot.STABLE].reset_window()
-                self._new_stable()
+                self.fallback.new_stable(self.stable)
                 action = "restored_previous"
             log.warning("rollback of %s: %s (%s)", req.version or "current canary", action,
                         req.reason[:200])
@@ -214,10 +214,8 @@ class Gateway:
             return RollbackResult(action=action, status=self.status())
 
     async def set_fallback(self, spec: FallbackSpec) -> GatewayStatus:
-        """Declare the backup pathway; a declared model is fetched and verified first.
-
-        The declaration changes only if everything passed (a refused model leaves the
-        old fallback serving).
+        """Declare the backup pathway; it changes only once a declared model is fetched,
+        verified and found to read the stable model's inputs.
 
         Raises:
             InvalidInput: the fallback model's inputs differ from the stable model's.
@@ -233,11 +231,6 @@ class Gateway:
             await self._persist()
             return self.status()
 
-    def _new_stable(self) -> None:
-        """A different model is stable: remember its signature, close the breaker."""
-        self.fallback.remember(self.stable)
-        self.fallback.breaker.reset()
-
     async def unload(self, slot: str) -> GatewayStatus:
         """Drop the model in ``slot`` (unloading the canary also sets its weight to 0).
 
@@ -246,8 +239,7 @@ class Gateway:
         """
         async with self._lock:
             if slot == Slot.CANARY:
-                self.weight = 0
-                self.canary = None
+                self.weight, self.canary = 0, None
             elif slot == Slot.STABLE:
                 self.stable = None
             elif slot == Slot.PREVIOUS:
@@ -362,25 +354,15 @@ class Gateway:
             raise InvalidInput(f"serving state {self._state.path} is for model "
                                f"'{state.model_name}', this gateway serves "
                                f"'{self.model_name}'")
-        problems: dict[str, str] = {}
         async with self._lock:
-            for slot, req in ((Slot.STABLE, state.stable), (Slot.CANARY, state.canary),
-                              (Slot.PREVIOUS, state.previous)):
-                if req is None:
-                    continue
-                try:
-                    model = await run_in_threadpool(self.loader.load, req)
-                except MedpipeError as e:
-                    problems[slot] = (f"model '{req.name}' version {req.version} could not be "
-                                      f"restored after a restart: {e.message}")
-                    log.error("%s (slot %s)", problems[slot], slot)
-                    continue
+            models, problems = await load_recorded(self.loader, state)
+            for slot, model in models.items():
                 setattr(self, slot.value, model)
             self.weight = state.canary_weight if self.canary is not None else 0
             self._align_predictions()
             self.out_of_service.update({k: v for k, v in problems.items()
                                         if k != Slot.PREVIOUS})
-            self._new_stable()
+            self.fallback.new_stable(self.stable)
             if state.fallback is not None:
                 problem = await self.fallback.restore(state.fallback, self.loader)
                 if problem is not None:

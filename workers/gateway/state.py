@@ -13,10 +13,12 @@ import logging
 from pathlib import Path
 
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from medpipe.activities.atomicfile import write_atomically
-from medpipe.contracts.deploy import ServingState
-from medpipe.contracts.errors import InvalidInput
+from medpipe.contracts.deploy import ServingState, Slot
+from medpipe.contracts.errors import InvalidInput, MedpipeError
+from medpipe.workers.gateway.loader import LoadedModel, ModelLoader
 
 log = logging.getLogger(__name__)
 
@@ -52,3 +54,26 @@ class ServingStateFile:
         """Replace the recorded state atomically."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_atomically(self.path, state.model_dump_json(indent=1).encode())
+
+
+async def load_recorded(loader: ModelLoader, state: ServingState
+                        ) -> tuple[dict[Slot, LoadedModel], dict[str, str]]:
+    """Fetch and verify again every model ``state`` records (stable, canary, previous).
+
+    Returns:
+        the models that loaded, by slot; and slot -> why its model could not be
+        restored (file gone, key revoked, signature no longer valid).
+    """
+    models: dict[Slot, LoadedModel] = {}
+    problems: dict[str, str] = {}
+    for slot, req in ((Slot.STABLE, state.stable), (Slot.CANARY, state.canary),
+                      (Slot.PREVIOUS, state.previous)):
+        if req is None:
+            continue
+        try:
+            models[slot] = await run_in_threadpool(loader.load, req)
+        except MedpipeError as e:
+            problems[slot] = (f"model '{req.name}' version {req.version} could not be "
+                              f"restored after a restart: {e.message}")
+            log.error("%s (slot %s)", problems[slot], slot)
+    return models, problems
