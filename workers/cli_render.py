@@ -147,6 +147,7 @@ def canary_footer(status: CanaryStatus) -> str:
               f"{p.since:%H:%M:%S} ({p.attempts} attempts): {p.message}" for p in status.problems]
     if status.pause_reason:
         lines.append(f"[yellow]paused:[/yellow] {status.pause_reason}")
+    lines += [f"[yellow]reconciled[/yellow] {note}" for note in status.reconciled]
     if status.rollback_cause:
         lines.append(f"[red]rollback:[/red] {status.rollback_cause}")
     return "\n".join(lines)

@@ -67,3 +67,12 @@ def test_only_what_differs_is_re_applied() -> None:
 def test_unknowns_are_left_alone() -> None:
     # stable unknown at the start (no source reported), no declared fallback, weight 0
     assert [f.what for f in fixes(status(), Desired(None, CANARY, 0))] == ["canary 2"]
+
+
+def test_medpipe_canary_lists_what_was_re_applied() -> None:
+    from medpipe.contracts.canary import CanaryState, CanaryStatus
+    from medpipe.workers.cli_render import canary_footer
+
+    footer = canary_footer(CanaryStatus(release_id="r", state=CanaryState.BAKING,
+                                        reconciled=("gw-b: re-applied stable 1 at 12:00",)))
+    assert "reconciled[/yellow] gw-b: re-applied stable 1 at 12:00" in footer
