@@ -3,6 +3,8 @@
 Figures, in one run on the same model, load generator and cores:
   * p50/p99 of sequential one-row predictions through the gateway (JSON and binary)
     vs ``session.run`` in-process, and the overhead (goal: p50 ≤ 0.3 ms);
+  * the same with the backup pathway answering (``bench/_fallback``): stable model,
+    fallback after the stable model failed the request, fallback behind an open breaker;
   * req/s and p50/p99 under ``--connections`` keep-alive clients for JSON and binary
     requests: the gateway (1 and 2 processes) and the ceiling, a bare ASGI app on the
     same stack (uvicorn + httptools + uvloop) that reads the body and returns a fixed
@@ -341,6 +343,12 @@ def main() -> None:
         first_s, again_s = restart_seconds(tmp, path, digest)
         print(f"  seconds to ready: first start {first_s:.2f} s; after SIGKILL, restoring "
               f"its signed model from the serving state {again_s:.2f} s")
+        from bench._fallback import fallback_latency
+
+        paths = fallback_latency(tmp, path, digest, data, Server, http_latency, _free_port,
+                                 MODEL)
+        for label, (f50, f99) in paths.items():
+            print(f"  fallback bench, json, {label:13s} p50 {f50:7.3f} ms   p99 {f99:7.3f} ms")
         throughput(tmp, path, digest, args)
         print(f"  goal: one gateway process ≥ 50 % of the ceiling; {os.cpu_count()} cores are "
               "shared by every server and the load generator (and other users of the machine)")
