@@ -29,9 +29,8 @@ _CANARY = {_E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
            _E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED}
 _UPDATES = {_E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
             _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED}
-#: Every history ``tests/data/record_histories.py`` records (plus one recorded by the
-#: workflow code before its refactor, which must keep replaying), with event types its
-#: path must show.
+#: Every history ``tests/data/record_histories.py`` records (plus those recorded by older
+#: workflow code, which must keep replaying), with event types its path must show.
 RECORDED: dict[str, set[EventType.ValueType]] = {
     "release-plain-recorded-before-refactor": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT},
     "release-failover": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT},
@@ -40,6 +39,8 @@ RECORDED: dict[str, set[EventType.ValueType]] = {
     "canary-initial-deploy": _CANARY,
     "release-promoted": _RELEASE | _DEPLOY,
     "canary-promoted": _CANARY | _UPDATES | {_E.EVENT_TYPE_TIMER_FIRED},
+    # recorded before the canary reconciled gateways (workflow.patched keeps it replaying)
+    "canary-promoted-recorded-before-reconcile": _CANARY | _UPDATES | {_E.EVENT_TYPE_TIMER_FIRED},
     "release-rolled-back-auto": _ROLLED_BACK,
     "canary-rolled-back-auto": _CANARY | {_E.EVENT_TYPE_TIMER_FIRED},
     "release-rolled-back-update": _ROLLED_BACK,
