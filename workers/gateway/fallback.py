@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 
 #: Why a request was answered by the fallback (the ``reason`` label and parameter).
 REASONS = ("primary_error", "primary_timeout", "breaker_open", "out_of_service")
+#: A declared fallback model runs on the CPU: it must not share the accelerator whose loss
+#: it covers.
+FALLBACK_PROVIDERS = ["CPUExecutionProvider"]
 #: Answer paths: the stable model, the fallback, or neither (a 5xx).
 PATHS = ("primary", "fallback", "none")
 
@@ -219,7 +222,7 @@ class FallbackPath:
         model = problem = None
         if spec.model is not None:
             try:
-                model = await run_in_threadpool(loader.load, spec.model)
+                model = await run_in_threadpool(loader.load, spec.model, FALLBACK_PROVIDERS)
             except MedpipeError as e:
                 problem = (f"fallback model '{spec.model.name}' version {spec.model.version} "
                            f"could not be restored after a restart: {e.message}")

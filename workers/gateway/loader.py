@@ -131,8 +131,12 @@ class ModelLoader:
         self.allow_unsigned = allow_unsigned
         self.intra_op_threads = intra_op_threads
 
-    def load(self, req: LoadModelRequest) -> LoadedModel:
+    def load(self, req: LoadModelRequest, providers: list[str] | None = None) -> LoadedModel:
         """Fetch, digest-check, verify and open the model of ``req``.
+
+        Args:
+            req: what to load.
+            providers: onnxruntime providers for this model only (default: the loader's).
 
         Raises:
             InvalidInput: the URI scheme is unknown.
@@ -153,7 +157,7 @@ class ModelLoader:
                     f"not match the expected sha256:{req.sha256[:16]}…")
             bundle_path = self._fetch(req.bundle_uri, "bundle.json")[0] if req.bundle_uri else None
             fingerprint = self._verify(req, model_path, bundle_path)
-            return self._open(req, model_path, fingerprint)
+            return self._open(req, model_path, fingerprint, providers or self.providers)
         finally:
             model_path.unlink(missing_ok=True)
 
@@ -178,14 +182,15 @@ class ModelLoader:
             if bundle_path is not None:
                 bundle_path.unlink(missing_ok=True)
 
-    def _open(self, req: LoadModelRequest, path: Path, fingerprint: str | None) -> LoadedModel:
+    def _open(self, req: LoadModelRequest, path: Path, fingerprint: str | None,
+              providers: list[str]) -> LoadedModel:
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.intra_op_threads
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             session = ort.InferenceSession(str(path), sess_options=options,
-                                           providers=self.providers)
+                                           providers=providers)
         except Exception as e:  # onnxruntime raises several private exception types
             raise InvalidModel(f"model {req.name} {req.version} is not a loadable ONNX model: "
                                f"{str(e)[:300]}") from None

@@ -34,7 +34,7 @@ from medpipe.contracts.deploy import (
 )
 from medpipe.contracts.errors import DeployFailed, InvalidInput, InvalidModel
 from medpipe.contracts.prediction import PredictionProfile
-from medpipe.workers.gateway.fallback import FallbackPath, check_compatible
+from medpipe.workers.gateway.fallback import FALLBACK_PROVIDERS, FallbackPath, check_compatible
 from medpipe.workers.gateway.loader import LoadedModel, ModelLoader
 from medpipe.workers.gateway.metrics import GatewayCollector, SlotStats
 from medpipe.workers.gateway.state import ServingStateFile, load_recorded
@@ -224,7 +224,8 @@ class Gateway:
         async with self._lock:
             model = None
             if spec.model is not None:
-                model = await run_in_threadpool(self.loader.load, spec.model)
+                model = await run_in_threadpool(self.loader.load, spec.model,
+                                                FALLBACK_PROVIDERS)
                 check_compatible(self.stable, model)
             self.fallback.declare(spec, model)
             log.info("fallback of %s is now %s", self.model_name, spec.kind.value)

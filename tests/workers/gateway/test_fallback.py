@@ -273,8 +273,10 @@ async def test_the_serving_state_restores_the_fallback_verified_again(
     state = ServingStateFile(tmp_path / "state.json")
 
     def gateway() -> Gateway:
+        # the first provider stands for an accelerator (the only other one in this build)
         loader = ModelLoader(tmp_path / "cache", verifier=OMSVerifier([keys["ours"]]),
-                             model_roots=(root,))
+                             model_roots=(root,),
+                             providers=["AzureExecutionProvider", "CPUExecutionProvider"])
         return Gateway(MODEL_NAME, loader, state)
 
     spec = FallbackSpec.model_validate({
@@ -291,6 +293,8 @@ async def test_the_serving_state_restores_the_fallback_verified_again(
     status = restarted.status().fallback
     assert status is not None and status.kind == "model" and status.available
     assert status.model is not None and status.model.signature_verified
+    # a fallback never runs on the accelerator whose loss it covers
+    assert status.model.provider == "CPUExecutionProvider"
     assert status.settings.open_s == 7
 
     lite.write_bytes(lite.read_bytes() + b"\0")  # tampered while the gateway was down
