@@ -8,8 +8,10 @@ Open, requests go to the fallback without touching the failing model, for
 stable model: ``probes`` successes in a row close it, a failure opens it again.
 Recovery therefore needs no operator.
 
-The breaker is pure bookkeeping over an injected monotonic clock (tests drive
-it without sleeping) and runs on the event-loop thread only, so it has no locks.
+The window is ``WINDOW_BUCKETS`` buckets of counts (constant memory and about a
+microsecond per request at any rate). The breaker is pure bookkeeping over an
+injected monotonic clock (tests drive it without sleeping) and runs on the
+event-loop thread only, so it has no locks.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from collections import deque
 from collections.abc import Callable
 
 from medpipe.contracts.deploy import BreakerSettings, BreakerState
+
+#: The failure window is this many buckets of ``window_s / WINDOW_BUCKETS`` seconds.
+WINDOW_BUCKETS = 10
 
 
 class CircuitBreaker:
@@ -33,7 +38,8 @@ class CircuitBreaker:
         self.settings = settings or BreakerSettings()
         self._clock = clock
         self._state = BreakerState.CLOSED
-        self._events: deque[tuple[float, bool]] = deque()  # (when, failed) in the window
+        self._buckets: deque[list[int]] = deque()  # [bucket number, requests, failures]
+        self._requests = 0
         self._failures = 0
         self._opened_at = 0.0
         self._probing = False
@@ -88,32 +94,38 @@ class CircuitBreaker:
             return
         if self._state is BreakerState.OPEN or failed is None:
             return  # an answer that was already in flight when it opened
-        now = self._clock()
-        self._events.append((now, failed))
+        number = int(self._clock() * WINDOW_BUCKETS / self.settings.window_s)
+        buckets = self._buckets
+        if not buckets or buckets[-1][0] != number:
+            buckets.append([number, 0, 0])
+            while buckets[0][0] <= number - WINDOW_BUCKETS:  # older than the window
+                _, requests, failures = buckets.popleft()
+                self._requests -= requests
+                self._failures -= failures
+        current = buckets[-1]
+        current[1] += 1
+        current[2] += failed
+        self._requests += 1
         self._failures += failed
-        self._expire(now)
-        total = len(self._events)
         if failed and self._failures >= self.settings.min_failures \
-                and self._failures / total >= self.settings.failure_ratio:
+                and self._failures / self._requests >= self.settings.failure_ratio:
             self._open()
 
     def reset(self) -> None:
         """Closed with an empty window (a new stable model is in place)."""
         if self._state is BreakerState.CLOSED:
-            self._events.clear()
-            self._failures = 0
+            self._forget()
         else:
             self._enter(BreakerState.CLOSED)
 
     def configure(self, settings: BreakerSettings) -> None:
-        """Apply new settings (the state and window are kept)."""
+        """Apply new settings (the state is kept, the window starts again)."""
         self.settings = settings
+        self._forget()
 
-    def _expire(self, now: float) -> None:
-        horizon = now - self.settings.window_s
-        events = self._events
-        while events and events[0][0] < horizon:
-            self._failures -= events.popleft()[1]
+    def _forget(self) -> None:
+        self._buckets.clear()
+        self._requests = self._failures = 0
 
     def _open(self) -> None:
         self._opened_at = self._clock()
@@ -123,6 +135,5 @@ class CircuitBreaker:
         self._state = state
         self._probing = False
         self._probe_successes = 0
-        self._events.clear()
-        self._failures = 0
+        self._forget()
         self.transitions[state] += 1

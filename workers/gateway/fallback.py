@@ -144,6 +144,7 @@ class FallbackPath:
         self.answers = {path: 0 for path in PATHS}
         self.by_reason: dict[tuple[str, str], int] = {}
         self.latency = SlotStats(samples=1)
+        self._cached: tuple[Any, ...] | None = None
 
     @property
     def kind(self) -> FallbackKind:
@@ -163,7 +164,16 @@ class FallbackPath:
         self.breaker.reset()
 
     def backup(self, previous: LoadedModel | None) -> Backup | None:
-        """What can answer now, or ``None``."""
+        """What can answer now, or ``None`` (asked on every request: cached)."""
+        c = self._cached
+        if c is not None and c[0] is previous and c[1] is self.model and c[2] is self.spec \
+                and c[3] is self.io:
+            return c[4]
+        found = self._backup(previous)
+        self._cached = (previous, self.model, self.spec, self.io, found)
+        return found
+
+    def _backup(self, previous: LoadedModel | None) -> Backup | None:
         kind = self.kind
         if kind is FallbackKind.PREVIOUS and previous is not None:
             return Backup(kind, model=previous)

@@ -135,3 +135,25 @@ def test_reset_closes_and_forgets(breaker: CircuitBreaker) -> None:
     fail(breaker, 1)
     breaker.reset()
     assert breaker.state is BreakerState.CLOSED and breaker.allow()
+
+
+def test_the_window_holds_constant_memory_at_any_rate(breaker: CircuitBreaker,
+                                                      clock: Clock) -> None:
+    from medpipe.workers.gateway.breaker import WINDOW_BUCKETS
+
+    for i in range(20_000):  # 20,000 requests over 100 s of clock
+        clock.now += 0.005
+        assert breaker.allow()
+        breaker.record(i % 3 == 0 and i < 6)  # two early failures, long forgotten
+    assert len(breaker._buckets) <= WINDOW_BUCKETS
+    fail(breaker, 3)
+    assert breaker.state is BreakerState.CLOSED  # 3 failures among ~2,000 in the window
+
+
+def test_new_settings_start_a_new_window(breaker: CircuitBreaker) -> None:
+    fail(breaker, 2)
+    breaker.configure(SETTINGS.model_copy(update={"min_failures": 2}))
+    fail(breaker, 1)
+    assert breaker.state is BreakerState.CLOSED
+    fail(breaker, 1)
+    assert breaker.state is BreakerState.OPEN
