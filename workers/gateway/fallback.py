@@ -289,4 +289,12 @@ class FallbackCollector(Collector):
             "medpipe_gateway_fallback_available",
             "1 when a fallback can answer in the stable model's place", labels=["kind"])
         available.add_metric([p.kind.value], 1 if backup is not None else 0)
-        yield from (paths, reasons, latency, state, transitions, available)
+        info = GaugeMetricFamily(
+            "medpipe_gateway_fallback_model_info", "What would answer in the stable model's "
+            "place", labels=["kind", "name", "version", "provider"])
+        if backup is not None:
+            model = backup.model
+            info.add_metric([backup.kind.value, model.name if model else backup.version,
+                             model.version if model else "", model.provider if model else ""],
+                            1)
+        yield from (paths, reasons, latency, state, transitions, available, info)

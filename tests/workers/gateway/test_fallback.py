@@ -4,6 +4,7 @@ while serving, a rule, and the serving state that brings the fallback back."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections import Counter
@@ -17,8 +18,9 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from medpipe.activities.signing.dsse import key_fingerprint
-from medpipe.contracts.deploy import FallbackSpec
+from medpipe.contracts.deploy import BreakerState, FallbackSpec
 from medpipe.workers.gateway.loader import ModelLoader
+from medpipe.workers.gateway.server import GatewayServer
 from medpipe.workers.gateway.slots import Gateway
 from medpipe.workers.gateway.state import ServingStateFile
 from medpipe.workers.pki import TestPKI
@@ -144,6 +146,26 @@ def test_a_model_failing_mid_traffic_opens_the_breaker_and_recovers(
     assert params(infer(public, GOOD))["model_version"] == "4"
 
 
+async def test_concurrent_callers_see_no_5xx_while_the_model_fails(
+        server: GatewayServer, admin: httpx.Client, models: Models,
+        tripwire: tuple[Path, str]) -> None:
+    load_tripwire_over_v1(admin, models, tripwire)
+    assert admin.put("/admin/fallback", json={"breaker": FAST_BREAKER}).status_code == 200
+    seen: Counter[tuple[int, str]] = Counter()
+
+    async def caller(http: httpx.AsyncClient, rows: list[list[float]], n: int) -> None:
+        for _ in range(n):
+            r = await http.post(INFER, json=infer_body(rows))
+            seen[(r.status_code, r.headers.get("x-medpipe-slot", ""))] += 1
+
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        for rows in (GOOD, BAD, GOOD):  # healthy, failing mid-traffic, healthy again
+            await asyncio.gather(*(caller(http, rows, 15) for _ in range(8)))
+    assert {status for status, _ in seen} == {200}, seen
+    assert seen[(200, "fallback")] >= 8 * 15  # every failing request, and a few probes
+    assert server.gateway.fallback.breaker.transitions[BreakerState.OPEN] >= 1
+
+
 def test_a_missed_deadline_counts_as_a_failure(admin: httpx.Client, public: httpx.Client,
                                                models: Models,
                                                tripwire: tuple[Path, str]) -> None:
@@ -216,6 +238,8 @@ def test_a_revoked_model_s_traffic_goes_to_a_trusted_fallback(
         fb = r.json()["fallback"]
         assert fb["model"]["signature_verified"] and fb["model"]["version"] == "1"
         assert params(rig.public.post(INFER, json=infer_body(GOOD)))["slot"] == "stable"
+        assert 'medpipe_gateway_fallback_model_info{kind="model",name="readmission-lite",' \
+               'provider="CPUExecutionProvider",version="1"} 1.0' in rig.public.get("/metrics").text
 
         # the stable model's signer is revoked while it serves: its traffic moves at once
         rig.revocations.write_text(f"{key_fingerprint(keys['stranger'].read_bytes())}\n")
