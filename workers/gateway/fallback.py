@@ -175,7 +175,8 @@ class FallbackPath:
 
     def _backup(self, previous: LoadedModel | None) -> Backup | None:
         kind = self.kind
-        if kind is FallbackKind.PREVIOUS and previous is not None:
+        if kind is FallbackKind.PREVIOUS and previous is not None \
+                and self._reads_requests(previous):
             return Backup(kind, model=previous)
         if kind is FallbackKind.MODEL and self.model is not None:
             return Backup(kind, model=self.model)
@@ -189,11 +190,21 @@ class FallbackPath:
         kind = self.kind
         if kind is FallbackKind.NONE:
             return "no fallback is configured for it"
+        if kind is FallbackKind.PREVIOUS and previous is not None:
+            return (f"its fallback, the previous version {previous.version}, reads other "
+                    "inputs")
         if kind is FallbackKind.PREVIOUS:
             return "no fallback is configured for it (no previous version is kept warm)"
         if kind is FallbackKind.MODEL:
             return f"its fallback model is unavailable: {self.out_of_service or 'not loaded'}"
         return "its fallback rule cannot read requests (no model's inputs are known)"
+
+    def _reads_requests(self, model: LoadedModel) -> bool:
+        """``model`` reads what the stable model reads (same input names and datatypes)."""
+        if self.io is None:
+            return True
+        return all(name in model.inputs and model.inputs[name].datatype == spec.datatype
+                   for name, spec in self.io[0].items())
 
     def inputs(self, stable: LoadedModel | None, backup: Backup) -> tuple[dict[str, InputSpec],
                                                                          list[str]] | None:

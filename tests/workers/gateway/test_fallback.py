@@ -329,3 +329,21 @@ async def test_the_serving_state_restores_the_fallback_verified_again(
     assert status is not None and not status.available
     assert "could not be restored" in (status.unavailable_reason or "")
 
+
+
+def test_a_previous_version_reading_other_inputs_cannot_stand_in(
+        admin: httpx.Client, public: httpx.Client, models: Models) -> None:
+    renamed = onnx.load(models.stable.path)
+    renamed.graph.input[0].name = "vitals"
+    for node in renamed.graph.node:
+        node.input[:] = ["vitals" if i == "features" else i for i in node.input]
+    path = models.stable.path.parent / "vitals.onnx"
+    onnx.save(renamed, path)
+    assert admin.post("/admin/models", json=models.stable.request()).status_code == 200
+    r = admin.post("/admin/models", json=models.stable.request(
+        version="5", model_uri=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest()))
+    assert r.status_code == 200, r.text
+    fb = r.json()["fallback"]
+    assert not fb["available"]
+    assert "previous version 1, reads other inputs" in fb["unavailable_reason"]
+    assert params(public.post(INFER, json=infer_body(GOOD, name="vitals")))["slot"] == "stable"
