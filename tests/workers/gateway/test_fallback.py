@@ -347,3 +347,24 @@ def test_a_previous_version_reading_other_inputs_cannot_stand_in(
     assert not fb["available"]
     assert "previous version 1, reads other inputs" in fb["unavailable_reason"]
     assert params(public.post(INFER, json=infer_body(GOOD, name="vitals")))["slot"] == "stable"
+
+
+def test_tritonclient_with_its_defaults_reads_a_fallback_answer(
+        server: GatewayServer, admin: httpx.Client, models: Models,
+        tripwire: tuple[Path, str]) -> None:
+    import tritonclient.http as triton
+
+    load_tripwire_over_v1(admin, models, tripwire)
+    client = triton.InferenceServerClient(server.url.removeprefix("http://"))
+    try:
+        tensor = triton.InferInput("features", [1, FEATURES], "FP32")
+        tensor.set_data_from_numpy(np.asarray(BAD, np.float32))  # binary, its default
+        result = client.infer(MODEL_NAME, [tensor])
+    finally:
+        client.close()
+    response = result.get_response()
+    assert response["parameters"]["medpipe_fallback"] is True
+    assert response["parameters"]["medpipe_fallback_reason"] == "primary_error"
+    assert response["model_version"] == "1"
+    assert result.as_numpy("probability")[0][0] == pytest.approx(
+        expected(models.stable.path, BAD), rel=1e-6)
