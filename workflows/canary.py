@@ -40,15 +40,9 @@ from medpipe.contracts.deploy import FallbackSpec, GatewayStatus, LoadModelReque
 from medpipe.contracts.errors import ErrorType
 from medpipe.contracts.names import ActivityName, QueryName, SignalName, UpdateName, WorkflowName
 from medpipe.contracts.summary import Summary
+from medpipe.workflows import reconcile
 from medpipe.workflows.analysis import analyse, figures
 from medpipe.workflows.policies import SINGLE_ATTEMPT
-from medpipe.workflows.reconcile import (
-    RECONCILE_PATCH,
-    Desired,
-    canary_request,
-    fixes,
-    found_serving,
-)
 
 RETRYABLE = {ErrorType.TRANSIENT.value, None, ""}
 
@@ -177,7 +171,7 @@ class CanaryWorkflow:
                    if s.status is None or s.status.stable is None]
         self._canary_targets = [t for t in inp.targets if t not in initial]
         self._initial = bool(initial) and not self._canary_targets
-        self._stables, self._fallbacks = found_serving(
+        self._stables, self._fallbacks = reconcile.found_serving(
             inp, {t.name: s.status for t, s in zip(inp.targets, statuses, strict=True)})
         body: dict[str, object] = {
             "name": inp.model, "version": inp.version, "model_uri": inp.artifact.uri,
@@ -195,15 +189,16 @@ class CanaryWorkflow:
         """Re-apply stable, canary, weight and fallback where a gateway lost them (it
         came back without its serving state); each call is in history and listed in
         the status's ``reconciled``."""
-        if not workflow.patched(RECONCILE_PATCH):
+        if not workflow.patched(reconcile.RECONCILE_PATCH):
             return
         assert self._inp is not None
-        canary = canary_request(self._inp)
+        canary = reconcile.canary_request(self._inp)
         results = await self._all(self._canary_targets, "status")
 
         async def reapply(target: GatewayTarget, status: GatewayStatus | None) -> None:
-            todo = fixes(status, Desired(self._stables.get(target.name), canary, self._weight,
-                                         self._fallbacks.get(target.name)))
+            todo = reconcile.fixes(status, reconcile.Desired(
+                self._stables.get(target.name), canary, self._weight,
+                self._fallbacks.get(target.name)))
             for fix in todo:
                 await self._call(target, fix.operation, fix.body)
             if todo:

@@ -38,6 +38,7 @@ from medpipe.workers.gateway.fallback import FALLBACK_PROVIDERS, FallbackPath, c
 from medpipe.workers.gateway.loader import LoadedModel, ModelLoader
 from medpipe.workers.gateway.metrics import GatewayCollector, SlotStats
 from medpipe.workers.gateway.state import ServingStateFile, load_recorded
+from medpipe.workers.gateway.trust import distrusted
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +108,10 @@ class Gateway:
 
     @property
     def ready(self) -> bool:
-        """Ready to serve when a stable model is loaded."""
-        return self.stable is not None
+        """Ready when a stable model is loaded, or when the one that was got taken out
+        (revoked, not restored) and its fallback answers in its place."""
+        return self.stable is not None or (Slot.STABLE in self.out_of_service and
+                                           self.fallback.backup(self.previous) is not None)
 
     # -- lifecycle -----------------------------------------------------------------------
     async def load(self, req: LoadModelRequest) -> GatewayStatus:
@@ -214,8 +217,7 @@ class Gateway:
             return RollbackResult(action=action, status=self.status())
 
     async def set_fallback(self, spec: FallbackSpec) -> GatewayStatus:
-        """Declare the backup pathway; it changes only once a declared model is fetched,
-        verified and found to read the stable model's inputs.
+        """Declare the backup pathway (a declared model fetched, verified and checked first).
 
         Raises:
             InvalidInput: the fallback model's inputs differ from the stable model's.
@@ -248,19 +250,16 @@ class Gateway:
             elif slot == Slot.FALLBACK:  # back to the default pathway (previous, if kept)
                 self.fallback.declare(FallbackSpec(breaker=self.fallback.breaker.settings), None)
             else:
-                raise InvalidInput(f"unknown slot '{slot[:50]}' (stable, canary, previous, "
-                                   "fallback)")
+                raise InvalidInput(f"unknown slot '{slot[:50]}' ({', '.join(Slot)})")
             await self._persist()
             return self.status()
 
     async def reload_trust(self) -> TrustReloadResult:
         """Re-read trusted keys and revocations; unload every model whose signer lost trust.
 
-        A revoked stable's traffic goes to the fallback at once if one is verified
-        and trusted, else it answers 503 with the reason until a new stable is loaded;
-        a revoked canary loses its traffic at once; a revoked ``previous`` can no
-        longer be restored by a rollback (nor answer as the fallback); a revoked
-        fallback model stops answering.
+        A revoked stable's traffic goes at once to a verified, trusted fallback, else
+        answers 503 with the reason; a revoked canary loses its traffic at once; a
+        revoked ``previous`` or fallback model can no longer answer or be restored.
 
         Raises:
             InvalidModel: the trust files cannot be read (the old trust stays in force).
@@ -273,26 +272,15 @@ class Gateway:
                 summary = await run_in_threadpool(verifier.reload)
             except ValueError as e:
                 raise InvalidModel(f"trust not reloaded: {e}") from None
-            taken: dict[str, str] = {}
-            for slot, model in ((Slot.STABLE, self.stable), (Slot.CANARY, self.canary),
-                                (Slot.PREVIOUS, self.previous),
-                                (Slot.FALLBACK, self.fallback.model)):
-                if model is None or model.key_fingerprint is None:
-                    continue
-                why = verifier.distrust(model.key_fingerprint)
-                if why is None:
-                    continue
-                taken[slot] = (f"model '{model.name}' version {model.version} was taken out "
-                               f"of service: {why}")
-                if slot == Slot.STABLE:
-                    self.stable = None
-                elif slot == Slot.CANARY:
-                    self.canary, self.weight = None, 0
-                elif slot == Slot.FALLBACK:
-                    self.fallback.model, self.fallback.out_of_service = None, taken[slot]
-                else:
-                    self.previous = None
-                log.error("%s (slot %s)", taken[slot], slot)
+            taken = distrusted(verifier, {
+                Slot.STABLE: self.stable, Slot.CANARY: self.canary,
+                Slot.PREVIOUS: self.previous, Slot.FALLBACK: self.fallback.model})
+            self.stable = None if Slot.STABLE in taken else self.stable
+            self.previous = None if Slot.PREVIOUS in taken else self.previous
+            if Slot.CANARY in taken:
+                self.canary, self.weight = None, 0
+            if Slot.FALLBACK in taken:
+                self.fallback.model, self.fallback.out_of_service = None, taken[Slot.FALLBACK]
             self.out_of_service.update({k: v for k, v in taken.items()
                                         if k in (Slot.STABLE, Slot.CANARY)})
             log.warning("trust reloaded: %d key(s) trusted, %d revoked", len(summary.trusted),

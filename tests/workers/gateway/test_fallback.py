@@ -250,6 +250,8 @@ def test_a_revoked_model_s_traffic_goes_to_a_trusted_fallback(
         assert p["medpipe_fallback_source"] == "model:readmission-lite/1"
         assert r.json()["outputs"][0]["data"][0] == pytest.approx(
             expected(models.stable.path, GOOD), rel=1e-6)
+        # still ready (the front keeps sending its callers here), answers flagged
+        assert rig.public.get("/v2/health/ready").status_code == 200
 
         # the fallback's own signer revoked too: a clear 503 naming both
         rig.revocations.write_text(f"{key_fingerprint(keys['stranger'].read_bytes())}\n"
@@ -262,6 +264,7 @@ def test_a_revoked_model_s_traffic_goes_to_a_trusted_fallback(
         text = rig.public.get("/metrics").text
         assert 'medpipe_gateway_path_requests_total{path="none"} 1.0' in text
         assert 'medpipe_gateway_fallback_available{kind="model"} 0.0' in text
+        assert rig.public.get("/v2/health/ready").status_code == 400
     finally:
         rig.admin.close()
         rig.public.close()
