@@ -105,25 +105,57 @@ def load(kind: str, ports: list[int], connections: int, seconds: float) -> dict[
 
 class Server:
     """A server process for the duration of a ``with``; ready when ``/v2/health/ready``
-    answers 200 (the bare app answers 200 to anything), within ``START_DEADLINE_S``."""
+    answers 200 (the bare app answers 200 to anything) ``probes`` times in a row, each on
+    a fresh connection (processes sharing a port: the kernel spreads connections over
+    every process listening, ready or not), within ``START_DEADLINE_S``."""
 
-    def __init__(self, cmd: list[str], port: int, cwd: Path = ROOT) -> None:
-        self.cmd, self.port, self.cwd = cmd, port, cwd
+    def __init__(self, cmd: list[str], port: int, cwd: Path = ROOT, probes: int = 1,
+                 bound_after: int | None = None) -> None:
+        """``bound_after``: a port the server listens on only once its public socket is
+        bound (a gateway's admin port); probing starts when it accepts connections."""
+        self.cmd, self.port, self.cwd, self.probes = cmd, port, cwd, probes
+        self.bound_after = bound_after
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> Server:
+    def start(self) -> Server:
+        """Start the process without waiting for it (``ready`` waits)."""
         env = os.environ | {"PYTHONPATH": str(ROOT)} if self.cwd == ROOT else dict(os.environ)
         self.proc = _procs.spawn(self.cmd, cwd=self.cwd, env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return self
+
+    def _bound(self) -> bool:
+        if self.bound_after is None:
+            return True
+        try:
+            socket.create_connection(("127.0.0.1", self.bound_after), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def __enter__(self) -> Server:
+        return self.start().ready()
+
+    def ready(self) -> Server:
+        """Wait until the started process answers (see the class); stop it if it does not."""
+        assert self.proc is not None
         deadline = time.monotonic() + START_DEADLINE_S
+        answered = 0
         while True:
             try:
+                if not self._bound():
+                    raise OSError("not bound yet")
                 c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
                 c.request("GET", "/v2/health/ready")
-                if c.getresponse().status == 200:
+                ok = c.getresponse().status == 200
+                c.close()
+                answered = answered + 1 if ok else 0
+                if answered >= self.probes:
                     return self
+                if ok:
+                    continue
             except OSError:
-                pass
+                answered = 0
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.__exit__()
                 raise RuntimeError(f"server did not start: {' '.join(self.cmd[:4])}")
@@ -134,18 +166,22 @@ class Server:
             _procs.stop_group(self.proc.pid, grace=15)
 
 
-def gateway(tmp: Path, model: Path, digest: str) -> Server:
-    """A ``python -m medpipe.workers.gateway`` process serving ``model`` (unsigned: bench)."""
+def gateway(tmp: Path, model: Path, digest: str, port: int | None = None) -> Server:
+    """A ``python -m medpipe.workers.gateway`` process serving ``model`` (unsigned: bench);
+    with ``port``, one of the processes sharing that public port (``--reuse-port``)."""
     from medpipe.workers.pki import make_test_pki
 
     pki = make_test_pki(tmp / f"pki-{_free_port()}")
-    port = _free_port()
+    shared = ["--reuse-port"] if port is not None else []
+    port = port or _free_port()
+    admin = _free_port()
     return Server([sys.executable, "-m", "medpipe.workers.gateway", "--port", str(port),
-                   "--admin-port", str(_free_port()), "--tls-cert", str(pki.server_cert),
+                   "--admin-port", str(admin), "--tls-cert", str(pki.server_cert),
                    "--tls-key", str(pki.server_key), "--client-ca", str(pki.ca_cert),
                    "--model-name", MODEL, "--allow-unsigned", "--model-root", str(model.parent),
                    "--model", str(model), "--model-sha256", digest, "--http", "httptools",
-                   "--loop", "uvloop"], port)
+                   "--loop", "uvloop", *shared], port, probes=16 if shared else 1,
+                  bound_after=admin)
 
 
 def restart_seconds(tmp: Path, model: Path, digest: str) -> tuple[float, float]:
@@ -220,7 +256,7 @@ class Target:
     @property
     def ports(self) -> list[int]:
         """Where the load generator's connections go."""
-        return [s.port for s in self.servers]
+        return list(dict.fromkeys(s.port for s in self.servers))
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by the target's server processes (all threads)."""
@@ -267,10 +303,15 @@ def throughput(tmp: Path, path: Path, digest: str, args: argparse.Namespace) -> 
     try:
         ceiling = bare()
         one = gateway(tmp, path, digest)
-        two = [gateway(tmp, path, digest) for _ in range(2)]
+        shared_port = _free_port()
+        # two processes on one public port (SO_REUSEPORT: the kernel spreads connections),
+        # each its own gateway with its own admin port, as a deployment would run them
+        two = [gateway(tmp, path, digest, shared_port) for _ in range(2)]
         peers = peer_servers(tmp, args.peers_python, path)
         for server in [ceiling, one, *two, *peers.values()]:
-            servers.append(server.__enter__())
+            servers.append(server.start())
+        for server in servers:
+            server.ready()
         for kind in ("json", "binary"):
             targets = [Target("bare ASGI ceiling", [ceiling]),
                        Target("gateway, 1 process", [one]),

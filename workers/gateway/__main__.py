@@ -66,6 +66,10 @@ def build_parser(prog: str = "python -m medpipe.workers.gateway") -> argparse.Ar
     public.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes)
     public.add_argument("--max-json-depth", type=int, default=defaults.max_json_depth)
     public.add_argument("--max-json-values", type=int, default=defaults.max_json_values)
+    public.add_argument("--reuse-port", action="store_true",
+                        help="let other gateway processes listen on the same --port "
+                             "(SO_REUSEPORT, same user); each keeps its own --admin-port and "
+                             "--state-file and is deployed to as a gateway of its own")
     public.add_argument("--request-timeout", type=float, default=defaults.request_timeout_s,
                         help="seconds a request may take to arrive and to run")
     p.add_argument("--http", default="auto", choices=["auto", "httptools", "h11"])
@@ -114,7 +118,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
               allow_unsigned=args.allow_unsigned, model_roots=tuple(args.model_root),
               intra_op_threads=args.threads, http=args.http, loop=args.loop,
               log_level=args.log_level, allow_pin=args.allow_pin, limits=limits,
-              state_file=args.state_file)
+              state_file=args.state_file, reuse_port=args.reuse_port)
     except MedpipeError as e:
         p.exit(2, f"{p.prog}: error: {e.message}\n")
     except OSError as e:  # a port in use, an unreadable certificate

@@ -12,12 +12,12 @@ status and a message saying which limit and its value.
 
 from __future__ import annotations
 
-import json
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from medpipe.contracts.errors import InvalidInput
+from medpipe.workers.gateway import fastjson
 
 #: Header of the binary tensor data extension: length of the JSON part of a body.
 HEADER_LENGTH = "inference-header-content-length"
@@ -120,7 +120,7 @@ def parse_json(data: bytes, limits: Limits) -> Any:
         raise InvalidInput(f"request JSON holds up to {values} values, more than the limit of "
                            f"{limits.max_json_values}")
     try:
-        doc = json.loads(data)
+        doc = fastjson.loads(data)
     except (ValueError, UnicodeDecodeError) as e:
         raise InvalidInput(f"request body is not valid JSON ({type(e).__name__} at "
                            f"position {getattr(e, 'pos', '?')})") from None

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from medpipe.contracts.errors import InvalidInput
+from medpipe.workers.gateway import fastjson
 from medpipe.workers.gateway.tensors import (
     InputSpec,
     check_tensor_header,
@@ -204,7 +205,7 @@ def encode_response(model_name: str, version: str, request_id: str | None,
             tensor["data"] = to_json_data(array)
         out.append(tensor)
     body["outputs"] = out
-    header = json.dumps(body, separators=(",", ":")).encode()
+    header = fastjson.dumps(body)
     if not blobs:
         return header, None
     return b"".join([header, *blobs]), len(header)

@@ -56,11 +56,15 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    """A listening socket; ``reuse_port``: other processes (same user) may listen on the
+    same port, and the kernel spreads new connections over them (SO_REUSEPORT)."""
     # proto IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only when it is set
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.listen(2048)
@@ -86,7 +90,7 @@ class GatewayServer:
     def __init__(self, gateway: Gateway, host: str, port: int, admin_port: int, tls: AdminTLS,
                  http: str = "auto", log_level: str = "warning",
                  inline_max_elements: int = INLINE_MAX_ELEMENTS, allow_pin: bool = False,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, reuse_port: bool = False) -> None:
         """Args:
         gateway: the slots to serve.
         host: interface for both ports.
@@ -98,9 +102,10 @@ class GatewayServer:
         inline_max_elements: larger requests run in the thread pool.
         allow_pin: honour the ``x-medpipe-slot`` request header that pins a slot.
         limits: body size, JSON shape and time bounds on public requests.
+        reuse_port: share the public port with other gateway processes (SO_REUSEPORT).
         """
         self.gateway = gateway
-        self._sockets = (_bind(host, port), _bind(host, admin_port))
+        self._sockets = (_bind(host, port, reuse_port), _bind(host, admin_port))
         self.host = host
         self.port = self._sockets[0].getsockname()[1]
         self.admin_port = self._sockets[1].getsockname()[1]
@@ -110,8 +115,10 @@ class GatewayServer:
                                   # idle keep-alive clients must not hold a shutdown open
                                   "timeout_graceful_shutdown": 2}
         public_app = build_app(gateway, inline_max_elements, allow_pin, limits)
+        # no proxy-headers middleware: nothing here reads the client address, and it
+        # would be one more layer on every request
         self._public = _Server(uvicorn.Config(public_app, **(common | {
-            "http": http_protocol(http)})))
+            "http": http_protocol(http), "proxy_headers": False})))
         self._admin = _Server(uvicorn.Config(
             build_admin_app(gateway), ssl_context_factory=lambda _config, _default: ssl_ctx,
             **common))
@@ -215,7 +222,8 @@ def serve(host: str, port: int, admin_port: int, tls: AdminTLS, model_name: str,
           providers: list[str] | None = None, cache_dir: Path | None = None,
           intra_op_threads: int = 1, http: str = "auto", loop: str = "auto",
           log_level: str = "warning", allow_pin: bool = False,
-          limits: Limits | None = None, state_file: Path | None = None) -> None:
+          limits: Limits | None = None, state_file: Path | None = None,
+          reuse_port: bool = False) -> None:
     """Run the inference gateway until SIGINT/SIGTERM (the ``medpipe gateway`` command).
 
     Args:
@@ -237,6 +245,8 @@ def serve(host: str, port: int, admin_port: int, tls: AdminTLS, model_name: str,
         allow_pin: honour the ``x-medpipe-slot`` header that pins a request to a slot.
         limits: body size, JSON shape and time bounds on public requests.
         state_file: where the serving state is recorded and restored from at start.
+        reuse_port: share the public port with other gateway processes (SO_REUSEPORT);
+            each process keeps its own slots, admin port and state file.
     """
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
@@ -252,7 +262,7 @@ def serve(host: str, port: int, admin_port: int, tls: AdminTLS, model_name: str,
         state = ServingStateFile(state_file) if state_file is not None else None
         server = GatewayServer(Gateway(model_name, loader, state), host, port, admin_port, tls,
                                http=http, log_level=log_level, allow_pin=allow_pin,
-                               limits=limits)
+                               limits=limits, reuse_port=reuse_port)
         log.info("gateway for %s on %s (admin mTLS on %s), providers %s", model_name,
                  server.url, server.admin_url, loader.providers)
         server.run(initial, loop=loop)
