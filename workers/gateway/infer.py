@@ -41,6 +41,7 @@ from medpipe.workers.gateway.oip import (
     encode_response,
     error_body,
 )
+from medpipe.workers.gateway.protocol import BODY_COMPLETE
 from medpipe.workers.gateway.slots import Gateway
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,8 @@ class InferEndpoint:
         stats = gateway.stats[slot]
         limits = self.limits
         try:
-            body = await _read_body(receive, headers.get("content-length"), limits)
+            body = await _read_body(receive, headers.get("content-length"), limits,
+                                    scope.get(BODY_COMPLETE, False))
             body = decode_content(body, headers.get("content-encoding"), limits.max_body_bytes)
             header, binary = split_header(body, headers.get("inference-header-content-length"))
             req = decode_request(parse_json(header, limits), binary, *signature)
@@ -262,8 +264,12 @@ class InferEndpoint:
         return Reply(200, out, _BINARY if header_length is not None else _JSON, extra)
 
 
-async def _read_body(receive: Receive, declared: str | None, limits: Limits) -> bytes:
+async def _read_body(receive: Receive, declared: str | None, limits: Limits,
+                     complete: bool = False) -> bytes:
     """The request body, refused as soon as it is known to be too large or too slow.
+
+    ``complete``: the server has the whole body buffered (``BODY_COMPLETE``), so no
+    timer is armed (``receive`` cannot wait); the limits apply all the same.
 
     Raises:
         RequestRefused: 413 (over ``max_body_bytes``: a declared length before reading
@@ -281,7 +287,7 @@ async def _read_body(receive: Receive, declared: str | None, limits: Limits) -> 
     size = 0
     more = True
     try:
-        async with asyncio.timeout(limits.request_timeout_s):
+        async with asyncio.timeout(None if complete else limits.request_timeout_s):
             while more:
                 message = await receive()
                 if message["type"] == "http.disconnect":

@@ -14,6 +14,10 @@ must read apart, for every small inference answer. Each request's writer here
 holds the head back and writes it together with the first body write (or on
 close), so a one-body response leaves in one write. ``100 Continue`` is never
 held (the client waits for it before sending the body).
+
+A request whose body has arrived whole is marked in its scope (``BODY_COMPLETE``):
+the inference endpoint then reads it without arming a timeout, which it needs
+only for a body still on its way.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from typing import Any
 
 #: Largest request line + headers accepted (same order as common proxies' defaults).
 MAX_HEAD_BYTES = 64 * 1024
+#: Scope key set (True) once the request's whole body has been received and buffered:
+#: reading it then cannot wait, so the reader needs no timer.
+BODY_COMPLETE = "medpipe.body_complete"
 _CONTINUE = b"HTTP/1.1 100 "
 
 
@@ -100,6 +107,7 @@ def http_protocol(http: str) -> Any:
 
         def on_message_complete(self) -> None:
             super().on_message_complete()
+            self.scope[BODY_COMPLETE] = True  # type: ignore[literal-required]
             self._in_head, self._head_bytes = True, 0
 
         def data_received(self, data: bytes) -> None:

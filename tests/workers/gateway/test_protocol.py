@@ -151,3 +151,44 @@ def test_a_public_port_is_shared_only_when_asked(tmp_path: Path) -> None:
             _bind("127.0.0.1", plain.getsockname()[1], reuse_port=True).close()
     finally:
         plain.close()
+
+
+async def test_a_buffered_body_is_read_without_a_timer_and_within_the_limits() -> None:
+    from medpipe.workers.gateway.infer import _read_body
+    from medpipe.workers.gateway.limits import Limits, RequestRefused
+
+    async def whole() -> dict[str, object]:
+        return {"type": "http.request", "body": b"x" * 100, "more_body": False}
+
+    limits = Limits(max_body_bytes=64, request_timeout_s=0.05)
+    with pytest.raises(RequestRefused) as refused:  # chunked: no declared length
+        await _read_body(whole, None, limits, complete=True)
+    assert refused.value.status == 413
+    assert await _read_body(whole, "100", Limits(request_timeout_s=0.05),
+                            complete=True) == b"x" * 100
+
+    async def never() -> dict[str, object]:
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    with pytest.raises(RequestRefused) as late:  # still on its way: the timer is armed
+        await _read_body(never, "10", limits)
+    assert late.value.status == 408
+
+
+async def test_a_body_cut_in_two_is_still_read_whole(loaded: object, server: object
+                                                     ) -> None:
+    """Through the real protocol: the request starts before its body is complete (not
+    marked, read on the timed path; ``test_public_port``'s 408 test checks the timer)."""
+    body = json.dumps(infer_body([[0.1, 0.2, 0.3, 0.4]])).encode()
+    port = server.port  # type: ignore[attr-defined]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = (f"POST /v2/models/{MODEL_NAME}/infer HTTP/1.1\r\nhost: x\r\n"
+            f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n").encode()
+    writer.write(head + body[:10])
+    await writer.drain()
+    await asyncio.sleep(0.2)
+    writer.write(body[10:])
+    status = await asyncio.wait_for(reader.readline(), 10)
+    writer.close()
+    assert status.startswith(b"HTTP/1.1 200 ")
