@@ -6,7 +6,9 @@ Figures, in one run on the same model, load generator and cores:
   * the same with the backup pathway answering (``bench/_fallback``): stable model,
     fallback after the stable model failed the request, fallback behind an open breaker;
   * req/s and p50/p99 under ``--connections`` keep-alive clients for JSON and binary
-    requests: the gateway (1 and 2 processes) and the ceiling, a bare ASGI app on the
+    requests: the gateway (1 process, and 2 processes sharing one public port with
+    ``--reuse-port``, each a gateway of its own with its own admin port and state, as
+    the runbook deploys them) and the ceiling, a bare ASGI app on the
     same stack (uvicorn + httptools + uvloop) that reads the body and returns a fixed
     OIP response; the ratio gateway/ceiling (goal: ≥ 50 %).
 Every server is a separate process, as is the load generator; each trial has a
@@ -318,6 +320,9 @@ def throughput(tmp: Path, path: Path, digest: str, args: argparse.Namespace) -> 
                        Target("gateway, 2 processes", two)]
             targets += [Target(name, [server]) for name, server in peers.items()]
             interleaved(targets, kind, args.connections, args.seconds, args.rounds)
+            if kind == "json":
+                print("  (2 processes: two gateways on one public port, --reuse-port; the "
+                      "kernel spreads connections; admin changes go to each one's admin port)")
             top = targets[0].summary()
             gw = targets[1].summary()
             print(f"  {kind}:")
