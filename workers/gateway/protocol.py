@@ -13,7 +13,8 @@ its body (``http.response.body``) with two ``transport.write`` calls: two
 must read apart, for every small inference answer. Each request's writer here
 holds the head back and writes it together with the first body write (or on
 close), so a one-body response leaves in one write. ``100 Continue`` is never
-held (the client waits for it before sending the body).
+held (the client waits for it before sending the body), nor a HEAD response's
+head (uvicorn writes no body for HEAD, so nothing would carry it).
 
 A request whose body has arrived whole is marked in its scope (``BODY_COMPLETE``):
 the inference endpoint then reads it without arming a timeout, which it needs
@@ -101,8 +102,10 @@ def http_protocol(http: str) -> Any:
             self._in_head = False
             super().on_headers_complete()
             cycle = getattr(self, "cycle", None)
-            # the cycle's task has not run yet (it was only scheduled): swap its writer
-            if cycle is not None and cycle.transport is self.transport:
+            # the cycle's task has not run yet (it was only scheduled): swap its writer;
+            # not for HEAD, whose response has no body write to carry the head
+            if cycle is not None and cycle.transport is self.transport \
+                    and self.scope.get("method") != "HEAD":
                 cycle.transport = CoalescingWriter(self.transport)
 
         def on_message_complete(self) -> None:

@@ -90,6 +90,20 @@ def test_expect_100_continue_still_works_through_the_gateway(loaded: object,
     assert json.loads(answer)["outputs"][0]["name"] == "probability"
 
 
+def test_head_requests_get_their_answer(server: object) -> None:
+    """uvicorn writes no body for HEAD: a held head would never leave."""
+    port = server.port  # type: ignore[attr-defined]
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        for _ in range(2):  # twice on one connection: each answered at once
+            sock.sendall(b"HEAD /v2/health/live HTTP/1.1\r\nhost: x\r\n\r\n")
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = sock.recv(65536)
+                assert chunk, data
+                data += chunk
+            assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"\r\n\r\n")
+
+
 @pytest.mark.parametrize("text", [
     b'{"inputs":[{"name":"x","data":[1.5,-2,3e2]}],"id":"r1"}',
     b'[NaN, Infinity, -Infinity]',             # json accepts these; orjson does not
