@@ -139,6 +139,7 @@ def check_approvals(bundles: Sequence[tuple[str, bytes]], roster: Roster, *,
     trust = TrustedKeys([p.public_key.encode() for p in roster.people],
                         [*roster.revoked, *revoked])
     approvers: list[str] = []
+    keys: list[str] = []
     refusals: list[str] = []
     for label, raw in bundles:
         try:
@@ -159,8 +160,10 @@ def check_approvals(bundles: Sequence[tuple[str, bytes]], roster: Roster, *,
             refusals.append(f"{label}: {refusal}")
         elif person.name not in approvers:
             approvers.append(person.name)
+            keys.append(person.public_key)
     return ApprovalVerdict(approved=len(approvers) >= required, approvers=tuple(approvers),
-                           required=required, refusals=tuple(refusals))
+                           required=required, refusals=tuple(refusals),
+                           signer_keys=tuple(keys))
 
 
 def _refusal(person: Person, approval: Approval, statement: dict[str, object],

@@ -10,7 +10,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from medpipe.contracts.provenance import SHA256_PATTERN
+#: as ``contracts.provenance.SHA256_PATTERN`` (not imported: the fleet contract imports
+#: this module, and provenance imports the fleet's).
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
 ROSTER_PREDICATE_TYPE = "https://medpipe.dev/roster/v1"
 APPROVAL_PREDICATE_TYPE = "https://medpipe.dev/approval/v1"
@@ -89,3 +91,98 @@ class ApprovalVerdict(BaseModel):
     approvers: tuple[str, ...] = ()
     required: int
     refusals: tuple[str, ...] = ()
+    signer_keys: tuple[str, ...] = Field(default=(), description="the roster's public key "
+                                         "(PEM) of each approver, in the same order")
+
+
+class ApprovalRule(BaseModel):
+    """Where a fleet's canaries wait for signed approvals, and how many they need.
+
+    Attributes:
+        roster_path: the signed roster (``roster.yaml`` next to ``roster.yaml.sig``),
+            readable by the control worker.
+        admin_keys: pinned administrator public keys (PEM): the roster must be signed
+            by one of them (and that key must be an administrator in it).
+        required: distinct approvers (never the releaser) before traffic goes above
+            ``at_weight``.
+        at_weight: the canary weight (percent) the rollout holds at while it waits.
+        revoked: revoked key fingerprints, on top of the roster's own list.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    roster_path: str = Field(min_length=1)
+    admin_keys: tuple[str, ...] = Field(min_length=1)
+    required: int = Field(default=2, ge=1, le=20)
+    at_weight: int = Field(default=50, ge=0, le=99)
+    revoked: tuple[str, ...] = ()
+
+
+#: A signed statement is a few KB; anything far larger is not one.
+MAX_STATEMENT_BYTES = 64_000
+
+
+class SignedStatement(BaseModel):
+    """A DSSE bundle (JSON text) as submitted: a signature, never patient data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bundle: str = Field(min_length=2, max_length=MAX_STATEMENT_BYTES)
+    label: str = Field(default="statement", max_length=200)
+
+
+class CheckApprovalsInput(BaseModel):
+    """Verify statements against the fleet's signed roster (``approvals.check``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: ApprovalRule
+    action: ApprovalAction
+    release_id: str
+    model_sha256: str = Field(pattern=SHA256_PATTERN)
+    releaser: str | None = None
+    statements: tuple[SignedStatement, ...]
+    required: int = Field(default=1, ge=1)
+
+
+class ApprovalProgress(BaseModel):
+    """Where a canary's approval gate stands (in its status and evidence)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    required: int
+    at_weight: int
+    approvers: tuple[str, ...] = ()
+    refusals: tuple[str, ...] = ()
+    statements: tuple[SignedStatement, ...] = Field(
+        default=(), description="the accepted statements, for the evidence pack")
+    signer_keys: tuple[str, ...] = Field(
+        default=(), description="each approver's public key (PEM) from the roster, in order")
+
+    @property
+    def approved(self) -> bool:
+        """Whether enough distinct entitled people signed."""
+        return len(self.approvers) >= self.required
+
+
+#: Actions about a release (their statements name the release and the model digest).
+RELEASE_ACTIONS = frozenset({ApprovalAction.PROMOTE, ApprovalAction.ROLLBACK})
+
+
+def action_subject(action: ApprovalAction, target: str) -> tuple[str, str]:
+    """The (subject name, subject digest) a statement about ``target`` must carry.
+
+    A promotion or rollback names the release and the model digest. Re-identification,
+    key shredding and offboarding have no model: their statement names
+    ``ACTION:TARGET`` (``shred-key:KEY_ID``, ``offboard:model=NAME``,
+    ``reidentify:SHA256(TOKEN)``) and carries its SHA-256, so a statement signed for
+    one key, model or token cannot authorise another.
+    """
+    import hashlib
+
+    if action in RELEASE_ACTIONS:
+        raise ValueError(f"{action.value} statements name a release and a model digest")
+    if action is ApprovalAction.REIDENTIFY:  # the token itself stays out of statements
+        target = hashlib.sha256(target.encode()).hexdigest()
+    name = f"{action.value}:{target}"
+    return name, hashlib.sha256(name.encode()).hexdigest()

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from medpipe.contracts.approval import ApprovalProgress, ApprovalRule, SignedStatement
 from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.deploy import FallbackSpec, GatewayMetrics, GatewayStatus
 from medpipe.contracts.evaluate import Task
@@ -126,6 +127,9 @@ class RollbackRequest(BaseModel):
     reason: str
     incident: str = ""
     requested_by: str = "unknown"
+    statement: SignedStatement | None = Field(
+        default=None, description="a responder's signed rollback statement; without one the "
+        "rollback still happens at once and is flagged 'unsigned: needs review'")
 
     @field_validator("reason")
     @classmethod
@@ -140,6 +144,7 @@ class CanaryState(StrEnum):
 
     LOADING = "loading"
     BAKING = "baking"
+    AWAITING_APPROVAL = "awaiting-approval"
     PAUSED = "paused"
     PROMOTING = "promoting"
     PROMOTED = "promoted"
@@ -174,6 +179,10 @@ class CanaryInput(BaseModel):
         "worker (it registers the gateway call too): ~40 ms instead of ~100 ms. Set by the "
         "starter rather than read from the worker's queue name, so a replay takes the same "
         "branch as the original run")
+    approval: ApprovalRule | None = Field(
+        default=None, description="hold at approval.at_weight until enough signed approvals "
+        "verify against the roster (None: no approval gate)")
+    releaser: str | None = Field(default=None, description="who released: never an approver")
 
 
 class GatewayProblem(BaseModel):
@@ -205,6 +214,11 @@ class CanaryStatus(BaseModel):
     pause_reason: str | None = None
     #: gateways found not serving what they should, and what was re-applied to them
     reconciled: tuple[str, ...] = ()
+    model_sha256: str = Field(default="", description="what approvers sign")
+    approval: ApprovalProgress | None = None
+    rollback_review: str | None = Field(
+        default=None, description="how a requested rollback was authorised: 'signed by NAME "
+        "(responder)' or '... needs review'")
 
 
 def canary_id(release_id: str) -> str:

@@ -35,6 +35,7 @@ class ErrorType(StrEnum):
     LEDGER_TAMPERED = "LedgerTampered"
     DEPLOY_FAILED = "DeployFailed"
     ROLLED_BACK = "RolledBack"
+    APPROVAL_REFUSED = "ApprovalRefused"
     TRANSIENT = "Transient"
 
 
@@ -179,6 +180,12 @@ class SignatureInvalid(MedpipeError):
     """A signature or digest did not verify; the message says which check failed."""
 
     error_type = ErrorType.SIGNATURE_INVALID
+
+
+class ApprovalRefused(MedpipeError):
+    """An action needing signed approvals has too few valid ones; says who, which role, why."""
+
+    error_type = ErrorType.APPROVAL_REFUSED
 
 
 class LedgerTampered(MedpipeError):

@@ -49,6 +49,7 @@ class ActivityName(StrEnum):
     REGISTRY_RECORD = "medpipe.registry.record"
     GATEWAY_CALL = "medpipe.gateway.call"
     CHAOS_EXERCISE = "medpipe.chaos.exercise"
+    APPROVALS_CHECK = "medpipe.approvals.check"
 
 
 class QueryName(StrEnum):
@@ -71,6 +72,7 @@ class UpdateName(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     PROMOTE = "promote"
+    APPROVE = "approve"
 
 
 class SearchAttr:

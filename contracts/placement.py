@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from medpipe.contracts.approval import ApprovalRule
 from medpipe.contracts.crypto import KeySettings
 
 #: Default prefix of every task queue; a deployment (or a test) may choose its own
@@ -182,6 +183,9 @@ class Fleet(BaseModel):
     environment: Environment = Field(default=Environment.PRODUCTION, description=(
         "production (default: fail closed) or non-production; chaos exercises kill and "
         "stop this fleet's processes, so they refuse anything but non-production"))
+    approval: ApprovalRule | None = Field(default=None, description=(
+        "signed approvals a canary waits for before going above approval.at_weight; also "
+        "what re-identification, key shredding and offboarding verify against"))
     insecure_dev: bool = Field(default=False, description=(
         "run without a key provider: artifacts in clear, no payload codec, no ledger. "
         "Development only; said loudly in logs, the UI summary and the provenance"))

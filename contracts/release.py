@@ -114,6 +114,10 @@ class ReleaseRequest(BaseModel):
     evaluation: EvaluationSpec = EvaluationSpec()
     #: the backup inference pathway declared on every gateway (None: each gateway's own)
     fallback: FallbackSpec | None = None
+    purpose: str = Field(default="", max_length=2000, description="why the data is processed "
+                         "(the DPIA record quotes it)")
+    retention: str = Field(default="", max_length=1000, description="how long the release's "
+                           "artifacts are kept (the DPIA record quotes it)")
 
     @property
     def release_id(self) -> str:
@@ -232,6 +236,10 @@ class ReleaseStatus(BaseModel):
     canary: CanaryStatus | None = None
     error: str | None = None
     error_type: str | None = None
+    ledger_head: str = Field(default="", description="SEQ:HASH of the release's last ledger "
+                             "entry, from the append activity's result in this workflow's "
+                             "history: an anchor outside storage (ledger verify --expect-head, "
+                             "medpipe evidence --anchor)")
 
     @property
     def failovers(self) -> list[Failover]:

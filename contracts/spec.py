@@ -33,6 +33,8 @@ class ReleaseSpec(BaseModel):
             (``kind: previous|model|rule|none``; a ``model`` is a signed artifact's URI,
             digest and bundle; a ``rule`` a fixed safe default per output).
         allow: jurisdictions allowed for identifiable data; deploy: run the canary.
+        purpose / retention: why the data is processed and how long artifacts are
+            kept (the DPIA record in the evidence pack quotes both).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -53,6 +55,8 @@ class ReleaseSpec(BaseModel):
     fallback: FallbackSpec | None = None
     allow: tuple[str, ...] = ("US",)
     deploy: bool = True
+    purpose: str = Field(default="", max_length=2000)
+    retention: str = Field(default="", max_length=1000)
 
     @model_validator(mode="after")
     def _evaluation_consistent(self) -> ReleaseSpec:

@@ -31,6 +31,7 @@ from medpipe.contracts.errors import InvalidInput, MedpipeError
 from medpipe.contracts.release import ReleaseState
 from medpipe.revision import version_line
 from medpipe.workers import (
+    cli_approve,
     cli_canary,
     cli_chaos,
     cli_codec,
@@ -283,6 +284,7 @@ for _command in cli_canary.COMMANDS:
 main.add_command(cli_keys.keys)
 main.add_command(cli_spec.spec_group)
 main.add_command(cli_offboard.offboard_command)
+main.add_command(cli_approve.approve_command)
 for _command in cli_roster.COMMANDS:
     main.add_command(_command)
 main.add_command(cli_codec.codec_server)

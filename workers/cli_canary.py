@@ -24,6 +24,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from medpipe.contracts.approval import ApprovalAction, SignedStatement
 from medpipe.contracts.canary import (
     CanaryRollbackResult,
     CanaryState,
@@ -89,10 +90,14 @@ async def canary_handle(client: Client, release: str) -> WorkflowHandle[Any, Any
 @click.option("--by", "requested_by", default=None, help="Who (default: your user name).")
 @click.option("--signal", "as_signal", is_flag=True,
               help="Fire and forget (Signal) instead of waiting for confirmation (Update).")
+@click.option("--key-uri", help="Sign the request with your own key (a responder's): without "
+              "it the rollback still happens and is flagged 'unsigned: needs review'.")
+@click.option("--key-id", help="Your signing key id (with --key-uri).")
 @click.pass_obj
 @clear_errors
 def rollback(cfg: StackConfig, release: str, reason: str, incident: str,
-             requested_by: str | None, as_signal: bool) -> None:
+             requested_by: str | None, as_signal: bool, key_uri: str | None,
+             key_id: str | None) -> None:
     """Roll a release's canary back everywhere; returns when every gateway serves 0 % canary."""
     try:
         request = RollbackRequest(reason=reason, incident=incident,
@@ -104,14 +109,16 @@ def rollback(cfg: StackConfig, release: str, reason: str, incident: str,
         client = await connect(cfg)
         handle = await canary_handle(client, release)
         started = time.perf_counter()
+        signed = await _signed_rollback(handle, request, release, key_uri, key_id)
+        request_ = request.model_copy(update={"statement": signed}) if signed else request
         if as_signal:
-            await handle.signal(SignalName.ROLLBACK, request)
+            await handle.signal(SignalName.ROLLBACK, request_)
             console.print(f"rollback signalled to {handle.id}; follow with "
                           f"[bold]medpipe watch {release_id_of(release)}[/bold]")
             return
         try:
             result: CanaryRollbackResult = await handle.execute_update(
-                UpdateName.ROLLBACK, request, result_type=CanaryRollbackResult)
+                UpdateName.ROLLBACK, request_, result_type=CanaryRollbackResult)
         except WorkflowUpdateFailedError as e:
             fail(f"rollback refused: {_update_refusal(e)}")
         except RPCError as e:
@@ -128,6 +135,22 @@ def rollback(cfg: StackConfig, release: str, reason: str, incident: str,
             fail(f"rollback did not complete ({result.state.value}): {weights}")
 
     run(go())
+
+
+async def _signed_rollback(handle: WorkflowHandle[Any, Any], request: RollbackRequest,
+                           release: str, key_uri: str | None,
+                           key_id: str | None) -> SignedStatement | None:
+    """The responder's signed rollback statement, or None (unsigned: flagged for review)."""
+    if not key_uri:
+        return None
+    if not key_id:
+        raise InvalidInput("--key-uri needs --key-id (your signing key)")
+    from medpipe.workers.cli_approve import sign_statement_for
+
+    status = await handle.query(QueryName.STATUS, result_type=CanaryStatus)
+    return sign_statement_for(ApprovalAction.ROLLBACK, release_id_of(release),
+                              status.model_sha256, request.requested_by, request.reason,
+                              key_uri, key_id)
 
 
 def _control(update: UpdateName, past: str) -> Any:

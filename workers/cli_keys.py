@@ -25,8 +25,10 @@ import click
 
 from medpipe.activities.atomicfile import write_atomically
 from medpipe.activities.keys import KeyProvider, open_provider
+from medpipe.contracts.approval import ApprovalAction
 from medpipe.contracts.errors import InvalidInput, MedpipeError
 from medpipe.contracts.ledger import LedgerKind
+from medpipe.workers.authority import approval_option, authorise
 from medpipe.workers.cli_errors import clear_errors
 from medpipe.workers.cli_options import key_uri_option, output_path_option
 from medpipe.workers.who import current_user
@@ -203,18 +205,29 @@ def rewrap(key_id: str, provider_uri: str, store_uris: tuple[str, ...], prefix: 
 @click.option("--yes", is_flag=True, help="Confirm: everything KEY_ID wrapped becomes "
               "unrecoverable.")
 @ledger_options
+@approval_option
 @clear_errors
 def shred(key_id: str, provider_uri: str, yes: bool, ledger_uri: str | None,
-          signing_key: str | None, who: str | None) -> None:
+          signing_key: str | None, who: str | None, approvals: tuple[Path, ...]) -> None:
     """Destroy every version of KEY_ID (crypto-shredding). Irreversible.
 
     The key is destroyed first and recorded after, so the ledger never claims
     a shred that did not happen; re-running after a failed record is safe
-    (destroying is idempotent, and so is the entry).
+    (destroying is idempotent, and so is the entry). A deployment with a signed
+    roster needs two administrators' signed approvals (``--approval``, from
+    ``medpipe approve KEY_ID --action shred-key``); without one, ``--yes`` alone
+    shreds and the entry says ``unsigned: needs review``.
     """
     if not yes:
         raise InvalidInput(f"refusing to shred '{key_id}' without --yes: every object it "
                            "protects becomes unrecoverable")
+    from medpipe.workers.cli_sign import _deployment
+
+    cfg = _deployment()
+    fleet = getattr(cfg, "fleet", None)
+    rostered = getattr(fleet, "approval", None) is not None
+    authority = authorise(fleet, ApprovalAction.SHRED_KEY, key_id, approvals,
+                          confirm=not rostered, by=who or current_user())
     provider = _provider(provider_uri)
     ledger = _ledger(ledger_uri, signing_key, provider, key_id)
     provider.destroy(key_id)
@@ -223,7 +236,7 @@ def shred(key_id: str, provider_uri: str, yes: bool, ledger_uri: str | None,
         entry = ledger.append(
             LedgerKind.KEY_SHREDDED.value, "-",
             {"key_id": key_id, "by": who or current_user(),
-             "at": datetime.now(UTC).isoformat(timespec="seconds")},
+             "at": datetime.now(UTC).isoformat(timespec="seconds"), **authority},
             f"key-shredded/{key_id}")
         click.echo(f"recorded key-shredded in the ledger (entry {entry.seq})")
 

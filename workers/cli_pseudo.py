@@ -27,7 +27,9 @@ from medpipe.activities.pseudonymize import (
 from medpipe.activities.pseudonymize.draft import draft_policy
 from medpipe.activities.pseudonymize.run import Pseudonymizer, read_chunks
 from medpipe.activities.residual_scan import scan_dataset
+from medpipe.contracts.approval import ApprovalAction
 from medpipe.contracts.errors import InvalidInput
+from medpipe.workers.authority import approval_option, authorise
 from medpipe.workers.cli_errors import clear_errors
 from medpipe.workers.cli_options import output_path_option
 from medpipe.workers.who import current_user
@@ -107,11 +109,17 @@ def policy_init(data: Path, out: Path | None) -> None:
               help="A local vault file (policy previews); default: the deployment's sealed "
                    "vault (fleet.vault_uri), opened with the customer's key.")
 @click.option("--by", "requested_by", default=None, help="Who (default: your user name).")
+@approval_option
+@click.option("--confirm", is_flag=True, help="Only where the fleet has no roster: proceed "
+              "without a steward's signature (recorded as unsigned, for review).")
 @click.pass_obj
 @clear_errors
 def reidentify_cmd(cfg: Any, token: str, reason: str, vault_path: Path | None,
-                   requested_by: str | None) -> None:
-    """Print the identifier behind TOKEN (needs the vault's key); every use is recorded."""
+                   requested_by: str | None, approvals: tuple[Path, ...],
+                   confirm: bool) -> None:
+    """Print the identifier behind TOKEN (needs the vault's key and, with a roster, a data
+    steward's signed approval: medpipe approve TOKEN --action reidentify); every use is
+    recorded."""
     import hashlib
 
     if not reason.strip():
@@ -130,12 +138,15 @@ def reidentify_cmd(cfg: Any, token: str, reason: str, vault_path: Path | None,
     if not fleet.vault_uri or not fleet.ledger_uri:
         raise InvalidInput("no sealed vault and ledger configured (fleet.vault_uri, "
                            "fleet.ledger_uri); pass --vault FILE for a local preview vault")
+    authority = authorise(fleet, ApprovalAction.REIDENTIFY, token, approvals,
+                          confirm=confirm, by=who)
     sealed = SealedVaultStore(open_store(fleet.vault_uri), fleet.keys)
     identifier = Vault(sealed.load, sealed.save).reidentify(token)
     Ledger(open_store(fleet.ledger_uri), shared_provider(fleet.keys.key_uri),
            fleet.keys.signing_key_id).append(
         "reidentified", "-", {"token_sha256": hashlib.sha256(token.encode()).hexdigest(),
-                              "requested_by": who, "reason": reason.strip()[:500]},
+                              "requested_by": who, "reason": reason.strip()[:500],
+                              **authority},
         f"reidentified/{who}/{hashlib.sha256((token + reason).encode()).hexdigest()[:16]}"
         f"/{time.time_ns()}")
     click.echo(identifier)

@@ -148,8 +148,16 @@ def canary_footer(status: CanaryStatus) -> str:
     if status.pause_reason:
         lines.append(f"[yellow]paused:[/yellow] {status.pause_reason}")
     lines += [f"[yellow]reconciled[/yellow] {note}" for note in status.reconciled]
+    if status.approval is not None:
+        ap = status.approval
+        lines.append(f"approvals: {len(ap.approvers)} of {ap.required} "
+                     f"({', '.join(ap.approvers) or 'none yet'}), holding at {ap.at_weight} %"
+                     if not ap.approved else f"approved by {', '.join(ap.approvers)}")
+        lines += [f"[yellow]approval refused:[/yellow] {r}" for r in ap.refusals]
     if status.rollback_cause:
         lines.append(f"[red]rollback:[/red] {status.rollback_cause}")
+    if status.rollback_review:
+        lines.append(f"rollback authorisation: {status.rollback_review}")
     return "\n".join(lines)
 
 

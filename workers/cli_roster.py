@@ -3,8 +3,7 @@
 The library of separation of duties (activities/governance.py) from the
 command line: an administrator signs the roster, a person signs an approval
 with their own key (any key provider URI), anyone checks approvals offline.
-Not yet wired into the canary/release workflows (issue 15 item 1 stays open
-for that): ``approvals check`` is what the activity will call.
+``medpipe approve`` (signing and submitting to a canary) is in cli_approve.
 
 Register with ``for command in cli_roster.COMMANDS: main.add_command(command)``.
 """
@@ -19,7 +18,6 @@ import click
 from medpipe.contracts.approval import ApprovalAction, Person, Role, Roster
 from medpipe.contracts.errors import InvalidInput
 from medpipe.workers.cli_errors import clear_errors
-from medpipe.workers.cli_options import output_path_option
 from medpipe.workers.cli_render import output_option, to_json
 from medpipe.workers.cli_sign import _read_keys, _revoked
 
@@ -98,31 +96,6 @@ def roster_verify(roster: Path, admin_keys: tuple[str, ...], output: str) -> Non
     click.echo(f"OK: {len(loaded.people)} people, {len(loaded.revoked)} revoked key(s)")
 
 
-@click.command("approve")
-@click.argument("release")
-@click.option("--model-sha256", required=True, help="Digest of the model being approved.")
-@click.option("--action", default="promote", show_default=True, type=_ACTIONS)
-@click.option("--by", "by", required=True, help="Your name on the roster.")
-@click.option("--reason", required=True)
-@click.option("--key-uri", required=True, help="Key provider URI of your own key.")
-@click.option("--key-id", required=True, help="Your signing key id.")
-@output_path_option("out", required=True, type=click.Path(path_type=Path))
-@clear_errors
-def approve_command(release: str, model_sha256: str, action: str, by: str, reason: str,
-                    key_uri: str, key_id: str, out: Path) -> None:
-    """Sign an approval statement for RELEASE with your own key."""
-    from medpipe.activities.governance import new_approval, sign_approval
-
-    release = release if release.startswith("release-") else f"release-{release}"
-    try:
-        approval = new_approval(ApprovalAction(action), release, model_sha256.lower(), by,
-                                reason)
-    except ValueError as e:
-        raise InvalidInput(f"invalid approval: {e}") from e
-    out.write_bytes(sign_approval(approval, _provider(key_uri), key_id))
-    click.echo(f"wrote {out}: {by} approves {action} of {release}")
-
-
 @click.group("approvals")
 def approvals_group() -> None:
     """Check signed approvals against the roster."""
@@ -166,4 +139,4 @@ def approvals_check(release: str, statements: tuple[Path, ...], roster: Path,
         sys.exit(1)
 
 
-COMMANDS: list[click.Command] = [roster_group, approve_command, approvals_group]
+COMMANDS: list[click.Command] = [roster_group, approvals_group]

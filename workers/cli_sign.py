@@ -141,10 +141,13 @@ def _ledger(store: str, checkpoint_store: str | None = None, key_uri: str | None
 @click.option("--key-id", help="Signing key id in --key-uri.")
 @click.option("--no-model", is_flag=True,
               help="Leave the model out (evidence.json records its URI and digest).")
+@click.option("--anchor", default=None, metavar="SEQ:HASH",
+              help="The release workflow's ledger anchor (medpipe status: ledger head); the "
+              "pack carries it and refuses a ledger excerpt that lost it.")
 @clear_errors
 def evidence_command(release: str, out_dir: Path, store: str | None,
                      checkpoint_store: str | None, keys: tuple[str, ...], key_uri: str | None,
-                     key_id: str | None, no_model: bool) -> None:
+                     key_id: str | None, no_model: bool, anchor: str | None) -> None:
     """Write the evidence of RELEASE (model, signature, provenance, SBOMs, DPIA, ledger)."""
     from medpipe.activities.signing.evidence import write_evidence
 
@@ -159,8 +162,9 @@ def evidence_command(release: str, out_dir: Path, store: str | None,
         from medpipe.activities.keys.base import open_provider
 
         public.append(open_provider(key_uri).public_key_pem(key_id))
+    workflow_anchor = _anchors((anchor,), ())[0][1] if anchor else None
     index = write_evidence(_ledger(store, checkpoint_store), release, out_dir, public,
-                           include_model=not no_model)
+                           include_model=not no_model, workflow_anchor=workflow_anchor)
     click.echo(f"wrote {len(index['files']) + 1} files to {out_dir} (ledger head "
                f"{index['head']['seq']}:{index['head']['entry_hash']})")
 
@@ -191,9 +195,13 @@ def _anchors(expect_heads: tuple[str, ...],
         out.append((f"expected head {seq}", (int(seq), digest.lower())))
     for d in evidence_dirs:
         try:
-            head = json.loads((d / "evidence.json").read_text())["head"]
-            out.append((f"head recorded in evidence {d}",
-                        (int(head["seq"]), str(head["entry_hash"]).lower())))
+            index = json.loads((d / "evidence.json").read_text())
+            for key, label in (("head", "head recorded in evidence"),
+                               ("workflow_anchor", "release workflow anchor in evidence")):
+                if key in index or key == "head":
+                    head = index[key]
+                    out.append((f"{label} {d}",
+                                (int(head["seq"]), str(head["entry_hash"]).lower())))
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise InvalidInput(f"{d} is not an evidence directory with a ledger head "
                                f"({type(e).__name__}: {e})") from e

@@ -18,6 +18,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from medpipe.activities.approvals import ApprovalActivities
 from medpipe.activities.context import WorkerContext
 from medpipe.activities.deploy import DeployActivities
 from medpipe.activities.evaluate import EvaluateActivities
@@ -83,7 +84,8 @@ def control_activities(ctx: WorkerContext) -> list[Callable[..., Any]]:
     """Short steps run as local activities next to the workflows (no patient data)."""
     registry = RegistryActivities(ctx)
     deploy = DeployActivities(ctx, ctx.gateway_tls)
-    return [registry.lookup, registry.record, deploy.call, SignActivities(ctx).ledger_append]
+    return [registry.lookup, registry.record, deploy.call, SignActivities(ctx).ledger_append,
+            ApprovalActivities().check]
 
 
 def control_worker(client: Client, fleet: Fleet, ctx: WorkerContext,

@@ -11,6 +11,10 @@ returns only when every gateway reports canary weight 0) or the
 ``rollback-signal`` Signal (fire and forget). After promotion the workflow
 stays open for ``plan.guard_s``: a rollback then restores the previous
 stable at once.
+
+With an approval rule the rollout also holds at ``rule.at_weight`` until
+enough signed approvals verify (``workflows.approval_gate``), analysing
+traffic meanwhile so a bad canary still rolls back by itself.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from medpipe.contracts.approval import ApprovalProgress, SignedStatement
 from medpipe.contracts.canary import (
     CanaryInput,
     CanaryRollbackResult,
@@ -38,10 +43,18 @@ from medpipe.contracts.canary import (
 )
 from medpipe.contracts.deploy import FallbackSpec, GatewayStatus, LoadModelRequest
 from medpipe.contracts.errors import ErrorType
-from medpipe.contracts.names import ActivityName, QueryName, SignalName, UpdateName, WorkflowName
+from medpipe.contracts.names import (
+    ActivityName,
+    QueryName,
+    SearchAttr,
+    SignalName,
+    UpdateName,
+    WorkflowName,
+)
 from medpipe.contracts.summary import Summary
 from medpipe.workflows import reconcile
 from medpipe.workflows.analysis import analyse, figures
+from medpipe.workflows.approval_gate import ApprovalGate
 from medpipe.workflows.policies import SINGLE_ATTEMPT
 
 RETRYABLE = {ErrorType.TRANSIENT.value, None, ""}
@@ -74,6 +87,9 @@ class CanaryWorkflow:
         self._stables: dict[str, LoadModelRequest] = {}
         self._fallbacks: dict[str, FallbackSpec] = {}
         self._reconciled: list[str] = []
+        self._gate = ApprovalGate(None, "", "", None)
+        self._auto_rollback = False
+        self._rollback_review: str | None = None
 
     # -- helpers ---------------------------------------------------------------------
     @property
@@ -141,20 +157,26 @@ class CanaryWorkflow:
     async def run(self, inp: CanaryInput) -> CanaryStatus:
         """Deploy, step, analyse; promote or roll back."""
         self._inp = inp
+        self._gate = ApprovalGate(inp.approval, inp.release_id, inp.artifact.plain_sha256,
+                                  inp.releaser)
         try:
             await self._interruptible(self._load(inp))
             if not self._canary_targets:
                 self._state = CanaryState.PROMOTED
+                self._show_state()
                 await self._notify_parent()
                 return self.status()
             outcome = await self._steps(inp)
-            if outcome == "promote":
+            if outcome == "promote" and self._gate.pending:
+                outcome = await self._await_approval(inp)
+            if outcome in ("promote", "approved"):
                 self._state = CanaryState.PROMOTING
                 await self._interruptible(self._reconcile())
                 await self._interruptible(self._all(self._canary_targets, "promote",
                                                     {"version": inp.version}))
                 self._weight = 100
                 self._state = CanaryState.PROMOTED
+                self._show_state()
                 await self._notify_parent()
                 await self._guard(inp)
                 if not self._abort:
@@ -162,6 +184,9 @@ class CanaryWorkflow:
         except _Interrupted:
             pass
         await self._do_rollback(inp)
+        if self._rollback is not None and not self._auto_rollback:
+            self._rollback_review = await self._gate.review_rollback(self._rollback.statement)
+        self._show_state()
         await self._notify_parent()
         return self.status()
 
@@ -173,6 +198,8 @@ class CanaryWorkflow:
         self._initial = bool(initial) and not self._canary_targets
         self._stables, self._fallbacks = reconcile.found_serving(
             inp, {t.name: s.status for t, s in zip(inp.targets, statuses, strict=True)})
+        if initial and self._gate.pending and await self._await_approval(inp) != "approved":
+            return  # a first deployment takes all traffic at once: approvals come first
         body: dict[str, object] = {
             "name": inp.model, "version": inp.version, "model_uri": inp.artifact.uri,
             "sha256": inp.artifact.sha256, "bundle_uri": inp.bundle.uri if inp.bundle else None,
@@ -212,6 +239,10 @@ class CanaryWorkflow:
 
     async def _steps(self, inp: CanaryInput) -> str:
         for index, weight in enumerate(inp.plan.steps):
+            if self._gate.holds_before(weight):
+                held = await self._await_approval(inp)
+                if held != "approved":
+                    return held
             self._step_index = index
             await self._interruptible(self._reconcile())
             await self._interruptible(self._all(self._canary_targets, "weight",
@@ -228,17 +259,8 @@ class CanaryWorkflow:
                 baked = await self._bake(inp.plan.bake_s)
                 if baked != "done":
                     return baked
-                results = await self._interruptible(self._all(self._canary_targets,
-                                                              "metrics"))
-                figs = [figures(t.name, r.metrics, inp.prediction) for t, r in
-                        zip(self._canary_targets, results, strict=True) if r.metrics]
-                verdict = analyse(inp.plan, weight, figs, extensions).model_copy(
-                    update={"at": workflow.now()})
-                self._analyses.append(verdict)
+                verdict = await self._judge(inp, weight, extensions, len(self._analyses))
                 if verdict.verdict is Verdict.ROLLBACK:
-                    self._rollback = RollbackRequest(reason="automatic: " + "; ".join(
-                        verdict.reasons), requested_by="canary-analysis")
-                    self._rollback_cause = "analysis: " + "; ".join(verdict.reasons)
                     return "abort"
                 if verdict.verdict is Verdict.EXTEND:
                     extensions += 1
@@ -249,6 +271,51 @@ class CanaryWorkflow:
                     continue  # _bake waits while paused
                 break
         return "promote"
+
+    async def _judge(self, inp: CanaryInput, weight: int, extensions: int,
+                     slot: int) -> StepAnalysis:
+        """Analyse the step's metrics into ``analyses[slot]``; a bad one starts a rollback."""
+        results = await self._interruptible(self._all(self._canary_targets, "metrics"))
+        figs = [figures(t.name, r.metrics, inp.prediction) for t, r in
+                zip(self._canary_targets, results, strict=True) if r.metrics]
+        verdict = analyse(inp.plan, weight, figs, extensions).model_copy(
+            update={"at": workflow.now()})
+        self._analyses[slot:] = [verdict]
+        if verdict.verdict is Verdict.ROLLBACK:
+            self._rollback = RollbackRequest(reason="automatic: " + "; ".join(
+                verdict.reasons), requested_by="canary-analysis")
+            self._rollback_cause = "analysis: " + "; ".join(verdict.reasons)
+            self._auto_rollback = True
+        return verdict
+
+    def _show_state(self) -> None:
+        """Mirror the state into ``MedpipeState`` (canaries with an approval gate only, so
+        histories recorded before the gate replay unchanged)."""
+        if self._inp is not None and self._inp.approval is not None:
+            workflow.upsert_search_attributes([SearchAttr.STATE.value_set(self._state.value)])
+
+    async def _await_approval(self, inp: CanaryInput) -> str:
+        """Hold the current weight until approved; keep analysing each bake meanwhile."""
+        self._state = CanaryState.AWAITING_APPROVAL
+        self._show_state()
+        judged = len(self._analyses)  # one analysis slot, overwritten while waiting
+        while self._gate.pending and not self._abort:
+            if self._weight == 0:  # no canary traffic to judge: just wait
+                await workflow.wait_condition(lambda: self._abort or not self._gate.pending)
+                continue
+            await self._interruptible(self._all(self._canary_targets, "metrics-reset"))
+            try:
+                await workflow.wait_condition(lambda: self._abort or not self._gate.pending,
+                                              timeout=timedelta(seconds=inp.plan.bake_s))
+                continue
+            except TimeoutError:
+                pass
+            await self._judge(inp, self._weight, 0, judged)
+        if self._abort:
+            return "abort"
+        self._state = CanaryState.BAKING
+        self._show_state()
+        return "approved"
 
     async def _bake(self, seconds: float) -> str:
         deadline = workflow.now() + timedelta(seconds=seconds)
@@ -352,6 +419,23 @@ class CanaryWorkflow:
             self._rollback = request
             self._rollback_cause = f"signalled by {request.requested_by}: {request.reason}"
 
+    @workflow.update(name=UpdateName.APPROVE)
+    async def approve(self, statement: SignedStatement) -> ApprovalProgress:
+        """Count one signed promote approval, or fail with who/which role/why it was refused."""
+        return await self._gate.submit(statement)
+
+    @approve.validator
+    def _validate_approve(self, statement: SignedStatement) -> None:
+        if self._gate.rule is None:
+            raise ValueError("this canary needs no approval (the fleet has no approval rule)")
+        if not self._gate.pending:
+            raise ValueError("this canary is already approved")
+        if self._abort or self._state in (CanaryState.ROLLING_BACK, CanaryState.ROLLED_BACK,
+                                          CanaryState.FAILED, CanaryState.PROMOTED):
+            raise ValueError(f"cannot approve a canary that is {self._state.value}")
+        if not statement.bundle.lstrip().startswith("{"):
+            raise ValueError("not a signed statement (a Sigstore bundle is JSON)")
+
     @workflow.update(name=UpdateName.PAUSE)
     def pause(self, who: str) -> CanaryStatus:
         """Hold the current step (traffic stays where it is) until resumed."""
@@ -385,6 +469,8 @@ class CanaryWorkflow:
     def _validate_promote(self, who: str) -> None:
         if self._state not in (CanaryState.BAKING, CanaryState.PAUSED, CanaryState.LOADING):
             raise ValueError(f"cannot promote a canary that is {self._state.value}")
+        if self._gate.pending:
+            raise ValueError("promotion needs signed approvals first (medpipe approve)")
 
     @workflow.query(name=QueryName.STATUS)
     def status(self) -> CanaryStatus:
@@ -395,4 +481,6 @@ class CanaryWorkflow:
             rollback=self._rollback, rollback_cause=self._rollback_cause,
             problems=tuple(self._problems.values()), initial_deploy=self._initial,
             pause_reason=self._pause_reason if self._paused else None,
-            reconciled=tuple(self._reconciled))
+            reconciled=tuple(self._reconciled),
+            model_sha256=self._inp.artifact.plain_sha256 if self._inp else "",
+            approval=self._gate.progress(), rollback_review=self._rollback_review)

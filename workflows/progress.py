@@ -72,6 +72,7 @@ class ReleaseProgress:
     gate: ModelGateVerdict | None = None
     signature: SignatureSummary | None = None
     canary: CanaryStatus | None = None
+    ledger_head: str = ""
     error: str | None = None
     error_type: str | None = None
 
@@ -108,4 +109,5 @@ class ReleaseProgress:
             waiting=self.waiting, ingest=self.ingest,
             pseudonymization=self.pseudonymization.report if self.pseudonymization else None,
             validation=self.validation, evaluation=self.evaluation, signature=self.signature,
-            gate=self.gate, canary=self.canary, error=self.error, error_type=self.error_type)
+            gate=self.gate, canary=self.canary, error=self.error, error_type=self.error_type,
+            ledger_head=self.ledger_head)

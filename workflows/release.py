@@ -53,6 +53,7 @@ from medpipe.contracts.sign import SignResult
 from medpipe.contracts.summary import Summary
 from medpipe.contracts.validate import ValidateResult
 from medpipe.workflows import stage_inputs
+from medpipe.workflows.approval_gate import approval_record
 from medpipe.workflows.gate import model_gate
 from medpipe.workflows.placement import StageSpec, profile_of_store
 from medpipe.workflows.policies import STAGE_SPECS
@@ -270,7 +271,8 @@ class ReleaseWorkflow:
                         activity_queue=request.fleet.control_queue, rollback_locally=True,
                         parent_workflow_id=workflow.info().workflow_id,
                         prediction=profile_for(request.evaluation.task, p.evaluation),
-                        fallback=request.fallback),
+                        fallback=request.fallback,
+                        approval=request.fleet.approval, releaser=request.requested_by),
             id=canary_id(request.release_id), task_queue=request.fleet.control_queue,
             result_type=CanaryStatus, parent_close_policy=ParentClosePolicy.ABANDON,
             static_summary=Summary(f"Canary {request.model} {request.version}"))
@@ -291,7 +293,8 @@ class ReleaseWorkflow:
             "gateways": [g.name for g in self._targets()],
             "cause": (settled.rollback_cause or "")[:300],
             "requested_by": settled.rollback.requested_by if settled.rollback else "",
-            "incident": settled.rollback.incident if settled.rollback else ""},
+            "incident": settled.rollback.incident if settled.rollback else "",
+            **approval_record(settled)},
             "deploy")
         if not promoted:
             self._block(ErrorType.ROLLED_BACK,
@@ -309,7 +312,7 @@ class ReleaseWorkflow:
         fleet = request.fleet
         if not fleet.ledger_uri or not fleet.keys.enabled:
             return
-        await workflow.execute_local_activity(
+        appended: LedgerAppendResult = await workflow.execute_local_activity(
             ActivityName.LEDGER_APPEND,
             LedgerAppendInput(ledger_uri=fleet.ledger_uri, keys=fleet.keys, kind=kind,
                               release_id=request.release_id, payload=payload,
@@ -317,6 +320,7 @@ class ReleaseWorkflow:
                               checkpoint_uri=fleet.ledger_checkpoint_uri),
             result_type=LedgerAppendResult, start_to_close_timeout=timedelta(seconds=30),
             retry_policy=REGISTRY_RETRY, summary=Summary(f"ledger: {kind}"))
+        self._progress.ledger_head = appended.anchor
 
     async def _in_service(self) -> InServiceModel | None:
         """The model now in service under this name (a short local activity)."""

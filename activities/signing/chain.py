@@ -12,7 +12,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from medpipe.activities.signing.dsse import TrustedKeys
-from medpipe.contracts.errors import LedgerTampered
+from medpipe.contracts.errors import IntegrityError, LedgerTampered
 from medpipe.contracts.ledger import LedgerCheckpoint, LedgerEntry, LedgerReport
 
 GENESIS = "0" * 64
@@ -168,3 +168,13 @@ def checkpoint_anchor(cp: Mapping[str, Any] | None,
     except ValueError as e:
         raise LedgerTampered(f"head checkpoint {cp.get('seq')} is malformed ({e})") from e
     return int(cp["seq"]), str(cp["entry_hash"])
+
+
+def anchor_in_excerpt(anchor: tuple[int, str], entries: Sequence[Mapping[str, Any]],
+                      what: str) -> None:
+    """Refuse an excerpt without the entry at the anchor's seq, with the anchor's hash."""
+    seq, digest = anchor
+    found = [e for e in entries if e["seq"] == seq]
+    if not found or found[0]["entry_hash"] != digest:
+        raise IntegrityError(f"{what} {seq}:{digest[:16]}… is not in the ledger excerpt "
+                             "(entries after it were removed, or it was rewritten)")

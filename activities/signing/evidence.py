@@ -14,6 +14,8 @@ against the ledger), and writes::
     DIR/reports/<name>          pseudonymization / validation reports (counts only)
     DIR/sboms/<sha256>.cdx.json CycloneDX SBOM of every worker runtime named in provenance
     DIR/canary.json             deployment outcome, canary verdict, rollbacks (from the ledger)
+    DIR/approvals.json          signed promotion approvals (statements, keys, verdict) and how
+                                each rollback was authorised (approvals_evidence.py)
     DIR/offboarding.json        certificates of destruction covering the release, once it was
                                 offboarded (its artifacts are then no longer fetched: they were
                                 returned to the customer and destroyed)
@@ -23,7 +25,9 @@ against the ledger), and writes::
     DIR/ledger/proof.json       inclusion proof: the release's entries, linked to the head
     DIR/keys/<fingerprint>.pem  public keys that signed (informative: trust comes
                                 from the keys the checker passes)
-    DIR/evidence.json           release id, head anchor, and the SHA-256 of every file above
+    DIR/evidence.json           release id, head anchor, the release workflow's own anchor (its
+                                last ledger append, from its history), and the SHA-256 of every
+                                file above
 
 Every file is either signed (bundles, ledger entries), bound by a digest in
 signed material (model, reports, SBOMs), or recomputed from signed material
@@ -42,7 +46,12 @@ from typing import Any
 
 from medpipe.activities.chunkio import file_sha256
 from medpipe.activities.sbom import validate_sbom
-from medpipe.activities.signing.chain import checkpoint_anchor, verify_chain
+from medpipe.activities.signing.approvals_evidence import (
+    STATEMENT_KEYS,
+    approvals_record,
+    verify_approvals,
+)
+from medpipe.activities.signing.chain import anchor_in_excerpt, checkpoint_anchor, verify_chain
 from medpipe.activities.signing.dpia import build_dpia
 from medpipe.activities.signing.dsse import TrustedKeys, key_fingerprint, open_statement
 from medpipe.activities.signing.ledger import Ledger
@@ -109,7 +118,8 @@ def _json(doc: Any) -> bytes:
 
 def canary_record(release_id: str, entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Deployment outcome, canary verdicts, rollbacks and drift alerts of the release."""
-    events = [{"seq": e["seq"], "kind": e["kind"], "at": e["at"], **e["payload"]}
+    events = [{"seq": e["seq"], "kind": e["kind"], "at": e["at"],
+               **{k: v for k, v in e["payload"].items() if k not in STATEMENT_KEYS}}
               for e in entries if e["release_id"] == release_id and e["kind"] in _DEPLOY_KINDS]
     return {"release_id": release_id, "events": events,
             "deployed": any(e["kind"] == "deployed" for e in events),
@@ -148,10 +158,17 @@ def _stream_model(ref: Mapping[str, Any], path: Path) -> str:
 
 
 def write_evidence(ledger: Ledger, release_id: str, out_dir: Path,
-                   public_keys: Iterable[bytes] = (), *,
-                   include_model: bool = True) -> dict[str, Any]:
-    """Write the evidence directory of ``release_id``; returns its index."""
+                   public_keys: Iterable[bytes] = (), *, include_model: bool = True,
+                   workflow_anchor: tuple[int, str] | None = None) -> dict[str, Any]:
+    """Write the evidence directory of ``release_id``; returns its index.
+
+    Args:
+        workflow_anchor: (seq, entry hash) the release workflow recorded in its history
+            (``ReleaseStatus.ledger_head``): the excerpt must contain it.
+    """
     entries, checkpoint = ledger.excerpt(release_id)
+    if workflow_anchor is not None:
+        anchor_in_excerpt(workflow_anchor, entries, "the release workflow's ledger anchor")
     signed = [e for e in entries if e["release_id"] == release_id and e["kind"] == "signed"]
     out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes] = {}
@@ -181,6 +198,9 @@ def write_evidence(ledger: Ledger, release_id: str, out_dir: Path,
         files["dpia.json"] = _json(build_dpia(release_id, statement,
                                               json.loads(pseudo) if pseudo else None, entries))
     files["canary.json"] = _json(canary_record(release_id, entries))
+    approvals = approvals_record(release_id, entries)
+    if approvals is not None:
+        files["approvals.json"] = _json(approvals)
     files["ledger/entries.jsonl"] = b"".join(
         json.dumps(e, sort_keys=True).encode() + b"\n" for e in entries)
     files["ledger/proof.json"] = _json(inclusion_proof(release_id, entries))
@@ -195,6 +215,8 @@ def write_evidence(ledger: Ledger, release_id: str, out_dir: Path,
     digests.update({n: hashlib.sha256(d).hexdigest() for n, d in files.items()})
     index.update(head={"seq": entries[-1]["seq"], "entry_hash": entries[-1]["entry_hash"]},
                  files=dict(sorted(digests.items())))
+    if workflow_anchor is not None:
+        index["workflow_anchor"] = {"seq": workflow_anchor[0], "entry_hash": workflow_anchor[1]}
     (out_dir / "evidence.json").write_text(json.dumps(index, indent=2))
     return index
 
@@ -292,10 +314,25 @@ def verify_evidence(out_dir: Path, trusted_keys: Iterable[bytes], revoked: Itera
     if (report.head_seq, report.head_hash) != (head.get("seq"), head.get("entry_hash")):
         raise IntegrityError("evidence file evidence.json names another ledger head than the "
                              "excerpt's")
+    if "workflow_anchor" in index:
+        with _about("evidence.json"):
+            anchor = index["workflow_anchor"]
+            anchor_in_excerpt((int(anchor["seq"]), str(anchor["entry_hash"])), entries,
+                          "the release workflow's ledger anchor")
     pack.same("ledger/proof.json", _json(inclusion_proof(release_id, entries)))
     pack.same("canary.json", _json(canary_record(release_id, entries)))
+    approvals = approvals_record(release_id, entries)
+    if approvals is not None or "approvals.json" in listed:
+        with _about("approvals.json"):
+            if approvals is None or "approvals.json" not in listed:
+                raise IntegrityError("does not match the approvals the ledger records")
+            pack.same("approvals.json", _json(approvals))
+            verify_approvals(pack.json("approvals.json"))
     summary: dict[str, Any] = {"release_id": release_id, "ledger_entries": report.entries,
                                "head_seq": report.head_seq, "head_hash": report.head_hash}
+    if approvals is not None:
+        summary["approvals"] = [a["approvers"] for a in approvals["approvals"]]
+        summary["rollbacks"] = [r["review"] for r in approvals["rollbacks"]]
     offboarded = offboarding_record(release_id, entries)
     if offboarded is not None or "offboarding.json" in listed:
         if offboarded is None or "offboarding.json" not in listed:

@@ -6,7 +6,6 @@ KeyProvider); the CLI flow runs as ``python -m medpipe``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -17,36 +16,12 @@ import pytest
 from medpipe.activities.governance import (
     check_approvals,
     load_roster,
-    new_approval,
-    sign_approval,
     sign_roster,
 )
-from medpipe.activities.keys import open_provider
 from medpipe.activities.signing.dsse import key_fingerprint
-from medpipe.contracts.approval import ApprovalAction, Person, Role, Roster
+from medpipe.contracts.approval import ApprovalAction, Role, Roster
 from medpipe.contracts.errors import InvalidInput, SignatureInvalid
-
-RELEASE = "release-risk-7"
-MODEL = hashlib.sha256(b"model").hexdigest()
-
-
-class Someone:
-    def __init__(self, tmp: Path, name: str) -> None:
-        self.name = name
-        self.key_uri = f"local://{tmp}/{name}-keyring.json"
-        self.provider = open_provider(self.key_uri)
-        self.key_id = self.provider.create_signing_key(name)
-        self.pem = self.provider.public_key_pem(self.key_id)
-        self.pem_path = tmp / f"{name}.pub.pem"
-        self.pem_path.write_bytes(self.pem)
-
-    def person(self, *roles: Role) -> Person:
-        return Person(name=self.name, public_key=self.pem.decode(), roles=roles)
-
-    def approve(self, action: ApprovalAction = ApprovalAction.PROMOTE, *, by: str | None = None,
-                release: str = RELEASE) -> tuple[str, bytes]:
-        a = new_approval(action, release, MODEL, by or self.name, "metrics reviewed")
-        return self.name, sign_approval(a, self.provider, self.key_id)
+from tests.people import MODEL, RELEASE, Someone
 
 
 @pytest.fixture
@@ -148,7 +123,8 @@ def test_cli_flow(tmp_path: Path, team: dict[str, Someone]) -> None:
     for who in (alice, bob):
         out = tmp_path / f"{who.name}.approval.json"
         r = medpipe("approve", RELEASE, "--model-sha256", MODEL, "--by", who.name, "--reason",
-                    "ok", "--key-uri", who.key_uri, "--key-id", who.key_id, "-o", str(out))
+                    "ok", "--key-uri", who.key_uri, "--key-id", who.key_id, "-o", str(out),
+                    "--no-submit")
         assert r.returncode == 0, r.stderr
         statements.append(str(out))
     r = medpipe("approvals", "check", RELEASE, *statements, "--roster", str(path),
