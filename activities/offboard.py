@@ -202,7 +202,7 @@ def shred_and_delete(plan: OffboardPlan, fleet: Fleet,
 
 def certificate(plan: OffboardPlan, manifest: dict[str, Any], target_uri: str,
                 destroyed: list[str], kept: dict[str, str], deleted: int,
-                confirmed_by: str) -> dict[str, Any]:
+                confirmed_by: str, authority: str = "") -> dict[str, Any]:
     """The certificate of destruction (the ledger entry's payload)."""
     body = json.dumps(manifest, indent=2, sort_keys=True).encode()
     return {"scope": plan.scope, "releases": plan.releases,
@@ -212,13 +212,12 @@ def certificate(plan: OffboardPlan, manifest: dict[str, Any], target_uri: str,
             "manifest_sha256": hashlib.sha256(body).hexdigest(),
             "keys_destroyed": destroyed, "keys_kept": kept,
             "confirmed_by": confirmed_by,
-            "authority": "one administrator with --confirm (two-administrator signed "
-                         "approval comes with the roster, issue 15 item 1)"}
+            "authority": authority or "one administrator with --confirm"}
 
 
 def offboard(fleet: Fleet, ledger: Ledger, provider: KeyProvider, target_uri: str, *,
              confirmed_by: str, model: str | None = None,
-             tenant: str | None = None) -> dict[str, Any]:
+             tenant: str | None = None, authority: str = "") -> dict[str, Any]:
     """Run the whole offboarding (see module doc); returns the certificate."""
     plan = plan_offboarding(fleet, ledger, model=model, tenant=tenant)
     if not plan.objects:
@@ -230,7 +229,8 @@ def offboard(fleet: Fleet, ledger: Ledger, provider: KeyProvider, target_uri: st
         why = e.message if isinstance(e, MedpipeError) else f"{type(e).__name__}: {e}"
         raise MedpipeError(f"export failed, nothing was deleted or shredded: {why}") from e
     destroyed, kept, deleted = shred_and_delete(plan, fleet, provider)
-    cert = certificate(plan, manifest, target_uri, destroyed, kept, deleted, confirmed_by)
+    cert = certificate(plan, manifest, target_uri, destroyed, kept, deleted, confirmed_by,
+                       authority)
     scope = model or tenant
     entry = ledger.append(KIND, f"offboard-{scope}", cert,
                           f"offboard/{scope}/{cert['manifest_sha256']}")

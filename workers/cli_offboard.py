@@ -56,7 +56,7 @@ def offboard_command(model: str | None, tenant: str | None, target: str, confirm
 
     cfg = _deployment()
     if (model is None) == (tenant is None):
-        raise InvalidInput("offboard what? pass --model NAME or --tenant NAME (one of them)")
+        raise InvalidInput("offboard one --model or one --tenant")
     subject = f"model={model}" if model is not None else f"tenant={tenant}"
     authority = authorise(getattr(cfg, "fleet", None), ApprovalAction.OFFBOARD, subject,
                           approvals, confirm=confirm, by=by)
@@ -68,8 +68,9 @@ def offboard_command(model: str | None, tenant: str | None, target: str, confirm
     ledger = open_ledger(fleet.ledger_uri, fleet.ledger_checkpoint_uri, provider,
                          fleet.keys.signing_key_id)
     confirmed_by = ", ".join(str(p) for p in authority["authorised_by"])  # type: ignore[attr-defined]
-    if authority["authorisation"] != "signed":
-        confirmed_by += f" ({authority['authorisation']})"
+    how = ("signed approvals of two administrators, verified against the roster"
+           if authority["authorisation"] == "signed" else str(authority["authorisation"]))
     cert = offboard(fleet, ledger, provider, _target_uri(target), confirmed_by=confirmed_by,
+                    authority=how,
                     model=model, tenant=tenant)
     click.echo(json.dumps(cert, indent=2, sort_keys=True))

@@ -467,10 +467,10 @@ class CanaryWorkflow:
 
     @promote.validator
     def _validate_promote(self, who: str) -> None:
+        if self._gate.pending and not self._abort:
+            raise ValueError("promotion needs signed approvals first (medpipe approve)")
         if self._state not in (CanaryState.BAKING, CanaryState.PAUSED, CanaryState.LOADING):
             raise ValueError(f"cannot promote a canary that is {self._state.value}")
-        if self._gate.pending:
-            raise ValueError("promotion needs signed approvals first (medpipe approve)")
 
     @workflow.query(name=QueryName.STATUS)
     def status(self) -> CanaryStatus:

@@ -47,8 +47,9 @@ def seed(fleet: Fleet) -> dict[str, ArtifactRef]:
 
 
 def run(cfg: StackConfig, *args: str) -> tuple[int, str]:
+    """Exit code and stdout (the certificate) when it succeeded, else everything printed."""
     r = CliRunner().invoke(offboard_command, list(args), obj=cfg)
-    return r.exit_code, r.output
+    return r.exit_code, r.stdout if r.exit_code == 0 else r.output
 
 
 def pub(fleet: Fleet) -> bytes:
@@ -67,6 +68,7 @@ def test_model_offboarding_returns_destroys_and_certifies(tmp_path: Path) -> Non
     code, out = run(cfg, "--model", "risk", "--to", str(target), "--confirm", "--by", "admin-a")
     assert code == 0, out
     cert = json.loads(out)
+    assert cert["authority"].startswith("unsigned --confirm (no roster configured)")
     returned = target / "aws-us-east-1" / "releases/release-risk-1/ingest/data.csv"
     assert returned.read_bytes() == SECRET  # data return: decrypted
     manifest = json.loads((target / "manifest.json").read_bytes())

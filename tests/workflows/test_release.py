@@ -369,8 +369,10 @@ async def test_reidentification_needs_the_key_and_every_use_is_in_the_ledger(
     from medpipe.activities.pseudonymize.activity import SealedVaultStore
     from medpipe.activities.signing.ledger import Ledger
     from medpipe.activities.storage.base import open_store
+    from medpipe.contracts.approval import ApprovalAction, Role, action_subject
     from medpipe.workers.cli_pseudo import reidentify_cmd
     from medpipe.workers.config import StackConfig
+    from tests.people import make_team, rule_for, signed_roster
 
     fleet = make_fleet(tmp_path)
     async with running_workers(client, fleet, ["aws/us-east-1"]):
@@ -382,12 +384,42 @@ async def test_reidentification_needs_the_key_and_every_use_is_in_the_ledger(
     assert patient.encode() not in vault_file
     token = json.loads(raw)["tokens"][patient]
     cfg = StackConfig(fleet=fleet, home=str(tmp_path))
-    run = CliRunner().invoke(reidentify_cmd, [token, "--reason", "adverse event follow-up",
-                                              "--by", "dr-who"], obj=cfg)
-    assert run.exit_code == 0 and run.output.strip() == patient, run.output
+    args = [token, "--reason", "adverse event follow-up", "--by", "dr-who"]
+    refused = CliRunner().invoke(reidentify_cmd, args, obj=cfg)  # no roster, no --confirm
+    assert refused.exit_code == 2 and "--confirm" in refused.output, refused.output
+    run = CliRunner().invoke(reidentify_cmd, [*args, "--confirm"], obj=cfg)
+    assert run.exit_code == 0 and run.output.strip().endswith(patient), run.output
+    assert "WARNING" in run.output and "no roster is configured" in run.output
     entries = [e for e in Ledger(open_store(fleet.ledger_uri)).entries()
                if e.kind == "reidentified"]
     assert len(entries) == 1 and entries[0].payload["requested_by"] == "dr-who"
+    assert entries[0].payload["authorisation"].endswith("needs review")
     assert patient not in json.dumps(entries[0].payload)  # the ledger never holds the identifier
     no_reason = CliRunner().invoke(reidentify_cmd, [token, "--reason", " "], obj=cfg)
     assert no_reason.exit_code != 0 and "needs a reason" in no_reason.output
+    # with a signed roster: a data steward's signed statement for this token, nothing less
+    team = make_team(tmp_path / "people", "admin", "sam", "bob")
+    roster = signed_roster(tmp_path / "roster.yaml", team["admin"], [
+        team["sam"].person(Role.DATA_STEWARD), team["bob"].person(Role.APPROVER)])
+    cfg = StackConfig(fleet=fleet.model_copy(update={"approval": rule_for(
+        roster, team["admin"], required=2)}), home=str(tmp_path))
+    confirm_only = CliRunner().invoke(reidentify_cmd, [*args, "--confirm"], obj=cfg)
+    assert confirm_only.exit_code == 2 and "--confirm is not enough" in confirm_only.output
+    statements = {}
+    for who, target in (("sam", token), ("bob", token), ("sam", "pt_other")):
+        name, digest = action_subject(ApprovalAction.REIDENTIFY, target)
+        statements[(who, target)] = tmp_path / f"{who}-{target}.json"
+        statements[(who, target)].write_text(team[who].statement(
+            ApprovalAction.REIDENTIFY, release=name, model=digest).bundle)
+    for key, why in (((("bob", token)), "bob lacks the role data-steward"),
+                     ((("sam", "pt_other")), "sam approved another release or model")):
+        run = CliRunner().invoke(reidentify_cmd, [*args, "--approval", str(statements[key])],
+                                 obj=cfg)
+        assert run.exit_code == 1 and why in run.output, run.output
+        assert patient not in run.output
+    run = CliRunner().invoke(reidentify_cmd, [*args, "--approval",
+                                              str(statements[("sam", token)])], obj=cfg)
+    assert run.exit_code == 0 and run.output.strip() == patient, run.output
+    last = [e for e in Ledger(open_store(fleet.ledger_uri)).entries()
+            if e.kind == "reidentified"][-1]
+    assert last.payload["authorised_by"] == ["sam"] and last.payload["authorisation"] == "signed"
