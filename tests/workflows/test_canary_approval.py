@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +24,13 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 
+from medpipe.activities.keys import open_provider
+from medpipe.activities.signing.approvals_evidence import verify_approvals
+from medpipe.activities.signing.evidence import verify_evidence, write_evidence
 from medpipe.activities.signing.ledger import open_ledger
 from medpipe.contracts.approval import ApprovalAction, ApprovalProgress, Role
 from medpipe.contracts.canary import CanaryPlan, CanaryState, CanaryStatus, RollbackRequest
+from medpipe.contracts.errors import MedpipeError
 from medpipe.contracts.names import QueryName, SearchAttr, UpdateName
 from medpipe.contracts.placement import Fleet
 from medpipe.contracts.release import ReleaseRequest, ReleaseState, ReleaseStatus
@@ -164,6 +170,33 @@ async def test_two_approvers_other_than_the_releaser_promote_and_every_refusal_i
         (deployed,) = [e for e in ledger.entries(c.candidate.release_id)
                        if e.kind == "deployed"]
         assert deployed.payload["approvers"] == ["bob", "carol"]
+    _evidence_carries_the_approvals(c, tmp_path)
+
+
+def _evidence_carries_the_approvals(c: WaitingCanary, tmp_path: Path) -> None:
+    """approvals.json holds both statements; a changed statement is refused by name."""
+    pub = open_provider(c.fleet.keys.key_uri).public_key_pem(c.fleet.keys.signing_key_id)
+    ledger = open_ledger(c.fleet.ledger_uri, c.fleet.ledger_checkpoint_uri)
+    pack = tmp_path / "pack"
+    write_evidence(ledger, c.candidate.release_id, pack, [pub])
+    summary = verify_evidence(pack, [pub])
+    assert summary["approvals"] == [["bob", "carol"]]
+    doc = json.loads((pack / "approvals.json").read_text())
+    assert [s["by"] for s in doc["approvals"][0]["statements"]] == ["bob", "carol"]
+    assert "approval_statements" not in (pack / "canary.json").read_text()
+    # carol's statement swapped for one of hers about another model, index fixed too
+    other = c.team["carol"].statement(release=c.candidate.release_id, model="1" * 64)
+    doc["approvals"][0]["statements"][1]["bundle"] = other.bundle
+    (pack / "approvals.json").write_text(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+    index = json.loads((pack / "evidence.json").read_text())
+    index["files"]["approvals.json"] = hashlib.sha256(
+        (pack / "approvals.json").read_bytes()).hexdigest()
+    (pack / "evidence.json").write_text(json.dumps(index))
+    with pytest.raises(MedpipeError, match="evidence file approvals.json"):
+        verify_evidence(pack, [pub])
+    # and the check of the statements themselves (were the ledger's copy forged)
+    with pytest.raises(MedpipeError, match="approves promote of .* not this release"):
+        verify_approvals(doc)
 
 
 async def test_a_forged_roster_counts_nobody_and_an_unsigned_rollback_is_flagged(
@@ -193,6 +226,7 @@ async def test_a_forged_roster_counts_nobody_and_an_unsigned_rollback_is_flagged
                      if e.kind == "rolled-back"]
         assert rolled.payload["rollback_review"] == "unsigned: needs review"
         assert rolled.payload["approvers"] == []
+        assert _pack_summary(c, tmp_path)["rollbacks"] == ["unsigned: needs review"]
 
 
 async def test_a_responders_signed_rollback_is_verified_and_recorded(
@@ -211,3 +245,13 @@ async def test_a_responders_signed_rollback_is_verified_and_recorded(
             await asyncio.wait_for(c.parent.result(), DEADLINE)
     assert status.state is CanaryState.ROLLED_BACK
     assert status.rollback_review == "signed by erin (responder)"
+    assert _pack_summary(c, tmp_path)["rollbacks"] == ["signed by erin (responder)"]
+    doc = json.loads((tmp_path / "pack" / "approvals.json").read_text())
+    assert doc["rollbacks"][0]["signed"] and doc["rollbacks"][0]["statement"] == signed.bundle
+
+
+def _pack_summary(c: WaitingCanary, tmp_path: Path) -> dict[str, Any]:
+    pub = open_provider(c.fleet.keys.key_uri).public_key_pem(c.fleet.keys.signing_key_id)
+    ledger = open_ledger(c.fleet.ledger_uri, c.fleet.ledger_checkpoint_uri)
+    write_evidence(ledger, c.candidate.release_id, tmp_path / "pack", [pub])
+    return verify_evidence(tmp_path / "pack", [pub])

@@ -72,9 +72,14 @@ async def test_release_evidence_pack(client: Client, tmp_path: Path,
                                      sample: dict[str, Path]) -> None:
     fleet = make_fleet(tmp_path)
     async with running_workers(client, fleet, ["aws/us-east-1", "azure/eastus"]):
-        status = await (await start(client, make_request(fleet, sample))).result()
+        status = await (await start(client, make_request(
+            fleet, sample, purpose="sepsis risk triage in adult inpatients",
+            retention="7 years after decommissioning"))).result()
     assert status.state is ReleaseState.SUCCEEDED
     pub = public_key(fleet, tmp_path)
+    # the workflow anchored the ledger head in its history (the append activity's result)
+    seq, _, head_hash = status.ledger_head.partition(":")
+    assert seq.isdigit() and len(head_hash) == 64
 
     # every stage names the SBOM of the worker that ran it; the SBOM is stored and valid
     digests = {s.ran_on.sbom_sha256 for s in status.stages if s.ran_on is not None}
@@ -105,8 +110,14 @@ async def test_release_evidence_pack(client: Client, tmp_path: Path,
     pack = tmp_path / "pack"
     rid = status.release_id
     ev = medpipe("evidence", rid, "-o", str(pack), "--store", fleet.ledger_uri,
-                 "--checkpoint-store", fleet.ledger_checkpoint_uri, "--key", str(pub))
+                 "--checkpoint-store", fleet.ledger_checkpoint_uri, "--key", str(pub),
+                 "--anchor", status.ledger_head)
     assert ev.returncode == 0, ev.stderr
+    assert json.loads((pack / "evidence.json").read_text())["workflow_anchor"] == {
+        "seq": int(seq), "entry_hash": head_hash}
+    wrong = medpipe("evidence", rid, "-o", str(tmp_path / "wrong"), "--store", fleet.ledger_uri,
+                    "--key", str(pub), "--anchor", f"{seq}:{'0' * 64}")
+    assert wrong.returncode == 1 and "workflow's ledger anchor" in wrong.stderr
     checked = medpipe("verify", "--evidence", str(pack), "--trusted-key", str(pub),
                       "--output", "json")
     print(checked.stdout)
@@ -116,6 +127,8 @@ async def test_release_evidence_pack(client: Client, tmp_path: Path,
     assert summary["sboms"] == len(named)
     dpia = json.loads((pack / "dpia.json").read_text())
     assert dpia["residency"]["jurisdictions_used"] == ["US"]
+    assert dpia["processing"]["purpose"] == "sepsis risk triage in adult inpatients"
+    assert dpia["retention"] == "7 years after decommissioning"
     assert dpia["data"]["identifiers"] and dpia["data"]["records"] > 0
     assert not any(str(v) in (pack / "dpia.json").read_text()
                    for v in ("patient_id,", "1970-"))  # names and counts, no values
