@@ -18,6 +18,7 @@ from temporalio import activity
 
 from medpipe.activities.boundary import translate_errors
 from medpipe.activities.context import WorkerContext
+from medpipe.activities.gateway_sbom import GatewaySboms
 from medpipe.activities.tls import TLSSettings, client_context
 from medpipe.contracts.canary import GatewayCallInput, GatewayCallResult
 from medpipe.contracts.deploy import GatewayMetrics, GatewayStatus, RollbackResult
@@ -77,6 +78,16 @@ class GatewayAdmin:
         rb = RollbackResult.model_validate(data)
         return GatewayCallResult(status=rb.status, action=rb.action)
 
+    def sbom(self, inp: GatewayCallInput) -> bytes:
+        """The gateway's runtime SBOM document (``GET /admin/sbom``)."""
+        try:
+            resp = self._client.get(inp.target.admin_url.rstrip("/") + "/admin/sbom")
+        except (httpx.HTTPError, ssl.SSLError) as e:
+            raise Transient(f"gateway {inp.target.name} SBOM: {type(e).__name__}") from e
+        if resp.status_code != 200:
+            raise DeployFailed(f"gateway {inp.target.name} SBOM: HTTP {resp.status_code}")
+        return resp.content
+
     def close(self) -> None:
         """Close connections."""
         self._client.close()
@@ -96,10 +107,11 @@ class DeployActivities:
     def __init__(self, ctx: WorkerContext, tls: TLSSettings | None = None) -> None:
         self.ctx = ctx
         self.admin = GatewayAdmin(tls or TLSSettings())
+        self.sboms = GatewaySboms(lambda: ctx.store)
 
     @activity.defn(name=ActivityName.GATEWAY_CALL)
     @translate_errors
     def call(self, inp: GatewayCallInput) -> GatewayCallResult:
         """One admin operation on one gateway."""
-        result = self.admin.call(inp)
+        result = self.sboms.annotate(self.admin.call(inp), lambda: self.admin.sbom(inp))
         return result.model_copy(update={"ran_on": self.ctx.ran_on()})

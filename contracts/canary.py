@@ -197,6 +197,16 @@ class GatewayProblem(BaseModel):
     attempts: int
 
 
+class GatewaySbom(BaseModel):
+    """The runtime SBOM a gateway reported, and where the deploy activity stored it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    gateway: str
+    sha256: str
+    uri: str = ""
+
+
 class CanaryStatus(BaseModel):
     """Answer of the canary's ``status`` query and its result."""
 
@@ -216,6 +226,7 @@ class CanaryStatus(BaseModel):
     reconciled: tuple[str, ...] = ()
     model_sha256: str = Field(default="", description="what approvers sign")
     approval: ApprovalProgress | None = None
+    gateway_sboms: tuple[GatewaySbom, ...] = ()
     rollback_review: str | None = Field(
         default=None, description="how a requested rollback was authorised: 'signed by NAME "
         "(responder)' or '... needs review'")

@@ -312,6 +312,10 @@ class GatewayStatus(_Frozen):
     allow_unsigned: bool = False
     out_of_service: dict[str, str] = Field(default_factory=dict)
     fallback: FallbackStatus | None = None
+    sbom_sha256: str = Field(default="", description="digest of the gateway runtime's "
+                             "CycloneDX SBOM (GET /admin/sbom)")
+    sbom_uri: str = Field(default="", description="where the deploy activity stored it "
+                          "(set by the activity, not the gateway)")
 
 
 class ServingState(_Frozen):

@@ -18,6 +18,7 @@ signed rollback statement is verified afterwards and the result recorded
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from temporalio import workflow
@@ -32,7 +33,12 @@ from medpipe.contracts.approval import (
     CheckApprovalsInput,
     SignedStatement,
 )
-from medpipe.contracts.canary import CanaryStatus
+from medpipe.contracts.canary import (
+    CanaryStatus,
+    GatewayCallResult,
+    GatewaySbom,
+    GatewayTarget,
+)
 from medpipe.contracts.errors import ErrorType
 from medpipe.contracts.names import ActivityName
 from medpipe.contracts.summary import Summary
@@ -128,10 +134,21 @@ class ApprovalGate:
         return f"signature refused ({why}): needs review"[:500]
 
 
+def sboms_of(targets: Sequence[GatewayTarget],
+             results: Sequence[GatewayCallResult]) -> tuple[GatewaySbom, ...]:
+    """The runtime SBOM each gateway reported in its status (those that report one)."""
+    return tuple(GatewaySbom(gateway=t.name, sha256=r.status.sbom_sha256,
+                             uri=r.status.sbom_uri)
+                 for t, r in zip(targets, results, strict=True)
+                 if r.status is not None and r.status.sbom_sha256)
+
+
 def approval_record(status: CanaryStatus) -> dict[str, object]:
-    """What the ledger's deploy entry says about approvals and rollback review (only the
-    keys that apply, so entries of canaries without a gate read as before)."""
+    """What the ledger's deploy entry says about approvals, rollback review and gateway
+    SBOMs (only the keys that apply, so entries of older canaries read as before)."""
     record: dict[str, object] = {}
+    if status.gateway_sboms:
+        record["gateway_sboms"] = [s.model_dump(mode="json") for s in status.gateway_sboms]
     if status.approval is not None:
         record["approvers"] = list(status.approval.approvers)
         record["approvals_required"] = status.approval.required

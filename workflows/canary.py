@@ -36,6 +36,7 @@ from medpipe.contracts.canary import (
     GatewayCallInput,
     GatewayCallResult,
     GatewayProblem,
+    GatewaySbom,
     GatewayTarget,
     RollbackRequest,
     StepAnalysis,
@@ -54,7 +55,7 @@ from medpipe.contracts.names import (
 from medpipe.contracts.summary import Summary
 from medpipe.workflows import reconcile
 from medpipe.workflows.analysis import analyse, figures
-from medpipe.workflows.approval_gate import ApprovalGate
+from medpipe.workflows.approval_gate import ApprovalGate, sboms_of
 from medpipe.workflows.policies import SINGLE_ATTEMPT
 
 RETRYABLE = {ErrorType.TRANSIENT.value, None, ""}
@@ -90,6 +91,7 @@ class CanaryWorkflow:
         self._gate = ApprovalGate(None, "", "", None)
         self._auto_rollback = False
         self._rollback_review: str | None = None
+        self._sboms: tuple[GatewaySbom, ...] = ()
 
     # -- helpers ---------------------------------------------------------------------
     @property
@@ -192,6 +194,7 @@ class CanaryWorkflow:
 
     async def _load(self, inp: CanaryInput) -> None:
         statuses = await self._all(list(inp.targets), "status")
+        self._sboms = sboms_of(inp.targets, statuses)
         initial = [t for t, s in zip(inp.targets, statuses, strict=True)
                    if s.status is None or s.status.stable is None]
         self._canary_targets = [t for t in inp.targets if t not in initial]
@@ -483,4 +486,5 @@ class CanaryWorkflow:
             pause_reason=self._pause_reason if self._paused else None,
             reconciled=tuple(self._reconciled),
             model_sha256=self._inp.artifact.plain_sha256 if self._inp else "",
-            approval=self._gate.progress(), rollback_review=self._rollback_review)
+            approval=self._gate.progress(), rollback_review=self._rollback_review,
+            gateway_sboms=self._sboms)

@@ -12,10 +12,11 @@ against the ledger), and writes::
                                 --signature DIR/model.sig --public_key DIR/keys/<fp>.pem``
     DIR/provenance.json         signed SLSA provenance (Sigstore bundle, DSSE)
     DIR/reports/<name>          pseudonymization / validation reports (counts only)
-    DIR/sboms/<sha256>.cdx.json CycloneDX SBOM of every worker runtime named in provenance
+    DIR/sboms/<sha256>.cdx.json CycloneDX SBOM of every worker runtime named in provenance, and
+                                of every gateway runtime the deploy entries name
     DIR/canary.json             deployment outcome, canary verdict, rollbacks (from the ledger)
     DIR/approvals.json          signed promotion approvals (statements, keys, verdict) and how
-                                each rollback was authorised (approvals_evidence.py)
+                                each rollback was authorised (deploy_evidence.py)
     DIR/offboarding.json        certificates of destruction covering the release, once it was
                                 offboarded (its artifacts are then no longer fetched: they were
                                 returned to the customer and destroyed)
@@ -46,9 +47,10 @@ from typing import Any
 
 from medpipe.activities.chunkio import file_sha256
 from medpipe.activities.sbom import validate_sbom
-from medpipe.activities.signing.approvals_evidence import (
+from medpipe.activities.signing.deploy_evidence import (
     STATEMENT_KEYS,
     approvals_record,
+    gateway_sboms,
     verify_approvals,
 )
 from medpipe.activities.signing.chain import anchor_in_excerpt, checkpoint_anchor, verify_chain
@@ -184,7 +186,7 @@ def write_evidence(ledger: Ledger, release_id: str, out_dir: Path,
         files["provenance.json"] = _fetch(payload["provenance"])
         for r in payload.get("reports", []):
             files[f"reports/{_safe_name(str(r.get('name')))}"] = _fetch(r)
-        for s in payload.get("sboms", []):
+        for s in [*payload.get("sboms", []), *gateway_sboms(release_id, entries)]:
             files[f"sboms/{s['sha256']}.cdx.json"] = _fetch_sbom(s["sha256"], s["uri"])
         model = payload["model"]
         if include_model:  # under the name it was signed with: model_signing checks it
@@ -376,7 +378,8 @@ def _verify_signed(pack: _Pack, index: Mapping[str, Any], payload: Mapping[str, 
                     if b.get("name") == "model-signature"]
         if sig_refs and sig_refs[0]["digest"]["sha256"] != hashlib.sha256(bundle).hexdigest():
             raise IntegrityError("the provenance names another model signature bundle")
-    sboms = _verify_sboms(pack, prov.statement, listed)
+    sboms = _verify_sboms(pack, prov.statement, listed,
+                          {s["sha256"] for s in gateway_sboms(release_id, entries)})
     pseudo_name = PSEUDO_REPORT if PSEUDO_REPORT in listed else None
     pack.same("dpia.json", _json(build_dpia(
         release_id, prov.statement, pack.json(pseudo_name) if pseudo_name else None, entries)))
@@ -396,18 +399,20 @@ def _verify_signed(pack: _Pack, index: Mapping[str, Any], payload: Mapping[str, 
     return summary
 
 
-def _verify_sboms(pack: _Pack, statement: Mapping[str, Any],
-                  listed: Mapping[str, str]) -> int:
+def _verify_sboms(pack: _Pack, statement: Mapping[str, Any], listed: Mapping[str, str],
+                  gateways: set[str]) -> int:
     deps = statement["predicate"]["buildDefinition"].get("resolvedDependencies", [])
     named = {d["digest"]["sha256"] for d in deps
-             if d.get("annotations", {}).get("role") == "runtime-sbom"}
+             if d.get("annotations", {}).get("role") == "runtime-sbom"} | gateways
     present = {n[len("sboms/"):-len(".cdx.json")] for n in listed if n.startswith("sboms/")}
     for digest in sorted(named - present):
-        raise IntegrityError(f"evidence lacks sboms/{digest}.cdx.json, named in provenance")
+        raise IntegrityError(f"evidence lacks sboms/{digest}.cdx.json, named in provenance "
+                             "or a deploy entry")
     for digest in sorted(present):
         name = f"sboms/{digest}.cdx.json"
         if digest not in named or file_sha256(pack.dir / name) != digest:
-            raise IntegrityError(f"evidence file {name} is not an SBOM the provenance names")
+            raise IntegrityError(f"evidence file {name} is not an SBOM the provenance or a "
+                                 "deploy entry names")
         try:
             validate_sbom((pack.dir / name).read_bytes())
         except MedpipeError as e:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from temporalio.client import (
 )
 
 from medpipe.activities.keys import open_provider
-from medpipe.activities.signing.approvals_evidence import verify_approvals
+from medpipe.activities.signing.deploy_evidence import verify_approvals
 from medpipe.activities.signing.evidence import verify_evidence, write_evidence
 from medpipe.activities.signing.ledger import open_ledger
 from medpipe.contracts.approval import ApprovalAction, ApprovalProgress, Role
@@ -170,17 +171,33 @@ async def test_two_approvers_other_than_the_releaser_promote_and_every_refusal_i
         (deployed,) = [e for e in ledger.entries(c.candidate.release_id)
                        if e.kind == "deployed"]
         assert deployed.payload["approvers"] == ["bob", "carol"]
-    _evidence_carries_the_approvals(c, tmp_path)
+        # each gateway reported its runtime SBOM; the deploy activity stored it once
+        assert {s.gateway for s in result.canary.gateway_sboms} == {g.target.name for g in gws}
+        assert all(s.uri for s in result.canary.gateway_sboms)
+    _evidence_carries_the_approvals(c, tmp_path, {s.sha256 for s in result.canary.gateway_sboms})
 
 
-def _evidence_carries_the_approvals(c: WaitingCanary, tmp_path: Path) -> None:
-    """approvals.json holds both statements; a changed statement is refused by name."""
+def _evidence_carries_the_approvals(c: WaitingCanary, tmp_path: Path, gw_sboms: set[str]) -> None:
+    """approvals.json holds both statements, sboms/ the gateways' SBOMs; a changed statement
+    or SBOM is refused by name."""
     pub = open_provider(c.fleet.keys.key_uri).public_key_pem(c.fleet.keys.signing_key_id)
     ledger = open_ledger(c.fleet.ledger_uri, c.fleet.ledger_checkpoint_uri)
     pack = tmp_path / "pack"
     write_evidence(ledger, c.candidate.release_id, pack, [pub])
     summary = verify_evidence(pack, [pub])
     assert summary["approvals"] == [["bob", "carol"]]
+    for digest in gw_sboms:
+        name = f"sboms/{digest}.cdx.json"
+        assert hashlib.sha256((pack / name).read_bytes()).hexdigest() == digest
+        copy = tmp_path / "sbom-tamper"
+        shutil.copytree(pack, copy)
+        data = bytearray((copy / name).read_bytes())
+        data[len(data) // 2] ^= 1
+        (copy / name).write_bytes(bytes(data))
+        _reindex(copy, name)
+        with pytest.raises(MedpipeError, match=f"evidence file {name}"):
+            verify_evidence(copy, [pub])
+        shutil.rmtree(copy)
     doc = json.loads((pack / "approvals.json").read_text())
     assert [s["by"] for s in doc["approvals"][0]["statements"]] == ["bob", "carol"]
     assert "approval_statements" not in (pack / "canary.json").read_text()
@@ -188,10 +205,7 @@ def _evidence_carries_the_approvals(c: WaitingCanary, tmp_path: Path) -> None:
     other = c.team["carol"].statement(release=c.candidate.release_id, model="1" * 64)
     doc["approvals"][0]["statements"][1]["bundle"] = other.bundle
     (pack / "approvals.json").write_text(json.dumps(doc, sort_keys=True, indent=2) + "\n")
-    index = json.loads((pack / "evidence.json").read_text())
-    index["files"]["approvals.json"] = hashlib.sha256(
-        (pack / "approvals.json").read_bytes()).hexdigest()
-    (pack / "evidence.json").write_text(json.dumps(index))
+    _reindex(pack, "approvals.json")
     with pytest.raises(MedpipeError, match="evidence file approvals.json"):
         verify_evidence(pack, [pub])
     # and the check of the statements themselves (were the ledger's copy forged)
@@ -248,6 +262,13 @@ async def test_a_responders_signed_rollback_is_verified_and_recorded(
     assert _pack_summary(c, tmp_path)["rollbacks"] == ["signed by erin (responder)"]
     doc = json.loads((tmp_path / "pack" / "approvals.json").read_text())
     assert doc["rollbacks"][0]["signed"] and doc["rollbacks"][0]["statement"] == signed.bundle
+
+
+def _reindex(pack: Path, name: str) -> None:
+    """The attacker also rewrites evidence.json's digest of the changed file."""
+    index = json.loads((pack / "evidence.json").read_text())
+    index["files"][name] = hashlib.sha256((pack / name).read_bytes()).hexdigest()
+    (pack / "evidence.json").write_text(json.dumps(index))
 
 
 def _pack_summary(c: WaitingCanary, tmp_path: Path) -> dict[str, Any]:

@@ -84,8 +84,14 @@ def _handler(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request]
 def build_admin_app(gateway: Gateway) -> Starlette:
     """The admin ASGI app over ``gateway`` (serve it behind ``tls.server_context``)."""
 
+    from medpipe.activities.sbom import SBOM_MEDIA_TYPE, runtime_sbom
+
     async def status(request: Request) -> Response:
-        return _json(gateway.status())
+        return _json(gateway.status().model_copy(
+            update={"sbom_sha256": runtime_sbom("gateway").sha256}))
+
+    async def sbom(request: Request) -> Response:
+        return Response(runtime_sbom("gateway").document, media_type=SBOM_MEDIA_TYPE)
 
     async def load(request: Request) -> Response:
         return _json(await gateway.load(await _body(request, LoadModelRequest)))
@@ -117,6 +123,7 @@ def build_admin_app(gateway: Gateway) -> Starlette:
 
     routes = [
         Route("/admin/status", _handler(status)),
+        Route("/admin/sbom", _handler(sbom)),
         Route("/admin/models", _handler(load), methods=["POST"]),
         Route("/admin/models/{slot}", _handler(unload), methods=["DELETE"]),
         Route("/admin/weight", _handler(weight), methods=["PUT"]),

@@ -1,4 +1,6 @@
-"""``approvals.json`` of an evidence pack: who approved the promotion, who asked for a rollback.
+"""What a release's deploy entries add to its evidence: approvals, rollbacks, gateway SBOMs.
+
+``approvals.json``: who approved the promotion, who asked for a rollback.
 
 Recomputed from the release's signed ledger entries (``deployed`` /
 ``rolled-back``), where the release workflow recorded the verified
@@ -83,3 +85,19 @@ def verify_approvals(record: Mapping[str, Any]) -> int:
             raise IntegrityError(f"the release was promoted with {len(group['approvers'])} of "
                                  f"{group['required']} required approvals")
     return checked
+
+
+def gateway_sboms(release_id: str, entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The gateway runtime SBOMs (sha256, uri) the release's deploy entries name, once each.
+
+    Only stored ones (with a URI): a gateway whose SBOM could not be stored is still
+    named in canary.json, without a document to check.
+    """
+    seen: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        if e["release_id"] != release_id or e["kind"] not in _KINDS:
+            continue
+        for s in e["payload"].get("gateway_sboms", []):
+            if s.get("uri") and s.get("sha256") not in seen:
+                seen[str(s["sha256"])] = {"sha256": s["sha256"], "uri": s["uri"]}
+    return list(seen.values())
