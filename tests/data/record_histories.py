@@ -16,6 +16,9 @@ one JSON history per workflow run into ``tests/data/histories/``:
 * ``*-promoted``: a canary paused and resumed (Updates), stepped and promoted.
 * ``*-rolled-back-auto``: a model that shifts predictions, rolled back by analysis.
 * ``*-rolled-back-update``: rolled back mid-bake by a person (the ``rollback`` Update).
+* ``*-approved``: a canary held for signed approvals (one refused, two counted), promoted.
+* ``*-approval-signed-rollback``: held for approvals, rolled back with a responder's
+  signed statement (verified after the rollback).
 
 Each scenario checks it really took its path before its history is written,
 and has a deadline; the dev server and gateways stop on exit, SIGINT or SIGTERM.
@@ -40,7 +43,12 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle  # noqa: E402
+from temporalio.client import (  # noqa: E402
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 
 from medpipe.contracts.canary import (  # noqa: E402
     CanaryPlan,
@@ -248,10 +256,79 @@ async def canary_paths(rec: Recorder, root: Path, sample: dict[str, Path]) -> No
             await rec.save_release("rolled-back-update", v4)
 
 
+async def approval_paths(rec: Recorder, root: Path, sample: dict[str, Path]) -> None:
+    """A canary held for signed approvals: approved and promoted; rolled back signed."""
+    from medpipe.contracts.approval import ApprovalAction, ApprovalProgress, Role
+    from tests.people import make_team, rule_for, signed_roster
+
+    client = rec.client
+    pki = GatewayPKI.create(root / "pki")
+    team = make_team(root / "people", "admin", "bob", "carol", "erin")
+    roster = signed_roster(root / "roster.yaml", team["admin"], [
+        team["bob"].person(Role.APPROVER), team["carol"].person(Role.APPROVER),
+        team["erin"].person(Role.RESPONDER)])
+    with gateways(["gw-aws", "gw-azure"], "risk", pki, root / "gw") as gws:
+        plain: Fleet = make_fleet(root / "approval").model_copy(
+            update={"gateways": tuple(g.target for g in gws)})
+        gated = plain.model_copy(update={"approval": rule_for(roster, team["admin"],
+                                                              required=2, at_weight=10)})
+        plan = CanaryPlan(steps=(10, 100), bake_s=1.0, min_requests=0, guard_s=0)
+        v1 = make_request(plain, sample, canary=FAST)
+        v2 = make_request(gated, sample, model_uri=sample["model_v2"].as_uri(), canary=plan,
+                          thresholds={"max_auroc_drop": 0.5})
+        v3 = make_request(gated, sample, model_uri=sample["model"].as_uri(), canary=plan,
+                          thresholds={"max_auroc_drop": 0.5})
+        async with running_workers(client, gated, ["aws/us-east-1"], gateway_tls=pki.client):
+            await (await start(client, v1)).result()
+            for request, name in ((v2, "approved"), (v3, "approval-signed-rollback")):
+                parent = await start(client, request)
+
+                async def waiting(r: ReleaseRequest = request) -> bool:
+                    return await canary_state(client, r) is CanaryState.AWAITING_APPROVAL
+
+                await poll(waiting, 90)
+                canary = client.get_workflow_handle(canary_id(request.release_id))
+                st = await canary.query(QueryName.STATUS, result_type=CanaryStatus)
+                kw = {"release": request.release_id, "model": st.model_sha256}
+                if name == "approved":
+                    try:  # a responder is refused (recorded in history)
+                        await canary.execute_update(
+                            UpdateName.APPROVE, team["erin"].statement(**kw),
+                            result_type=ApprovalProgress)
+                        check(False, "refused approval")
+                    except WorkflowUpdateFailedError:
+                        pass
+                    for who in ("bob", "carol"):
+                        await canary.execute_update(UpdateName.APPROVE,
+                                                    team[who].statement(**kw),
+                                                    result_type=ApprovalProgress)
+                    done: ReleaseStatus = await parent.result()
+                    check(done.canary is not None and done.canary.state is CanaryState.PROMOTED
+                          and done.canary.approval is not None
+                          and done.canary.approval.approvers == ("bob", "carol"), "approved")
+                else:
+                    await canary.execute_update(
+                        UpdateName.ROLLBACK, RollbackRequest(
+                            reason="recorded incident", requested_by="erin",
+                            statement=team["erin"].statement(ApprovalAction.ROLLBACK, **kw)),
+                        result_type=CanaryRollbackResult)
+                    try:
+                        await parent.result()
+                        check(False, "release failed after rollback")
+                    except WorkflowFailureError:
+                        pass
+                    final = await client.get_workflow_handle(
+                        canary_id(request.release_id), result_type=CanaryStatus).result()
+                    check(final.rollback_review == "signed by erin (responder)",
+                          "signed rollback")
+                await rec.save_release(name, request)
+
+
 SCENARIOS: dict[str, Callable[[Recorder, Path, dict[str, Path]], Awaitable[None]]] = {
     "failover": release_failover,
     "reingest": release_reingest,
     "canary": canary_paths,
+    "approval": approval_paths,
 }
 
 

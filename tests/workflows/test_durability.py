@@ -45,6 +45,10 @@ RECORDED: dict[str, set[EventType.ValueType]] = {
     "canary-rolled-back-auto": _CANARY | {_E.EVENT_TYPE_TIMER_FIRED},
     "release-rolled-back-update": _ROLLED_BACK,
     "canary-rolled-back-update": _CANARY | _UPDATES,
+    "release-approved": _RELEASE | _DEPLOY,
+    "canary-approved": _CANARY | _UPDATES | {_E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES},
+    "release-approval-signed-rollback": _ROLLED_BACK,
+    "canary-approval-signed-rollback": _CANARY | _UPDATES,
 }
 
 
