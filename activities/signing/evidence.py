@@ -47,13 +47,13 @@ from typing import Any
 
 from medpipe.activities.chunkio import file_sha256
 from medpipe.activities.sbom import validate_sbom
+from medpipe.activities.signing.chain import anchor_in_excerpt, checkpoint_anchor, verify_chain
 from medpipe.activities.signing.deploy_evidence import (
     STATEMENT_KEYS,
     approvals_record,
     gateway_sboms,
     verify_approvals,
 )
-from medpipe.activities.signing.chain import anchor_in_excerpt, checkpoint_anchor, verify_chain
 from medpipe.activities.signing.dpia import build_dpia
 from medpipe.activities.signing.dsse import TrustedKeys, key_fingerprint, open_statement
 from medpipe.activities.signing.ledger import Ledger
