@@ -30,7 +30,7 @@ from medpipe.activities.signing.deploy_evidence import verify_approvals
 from medpipe.activities.signing.evidence import verify_evidence, write_evidence
 from medpipe.activities.signing.ledger import open_ledger
 from medpipe.contracts.approval import ApprovalAction, ApprovalProgress, Role
-from medpipe.contracts.canary import CanaryPlan, CanaryState, CanaryStatus, RollbackRequest
+from medpipe.contracts.canary import CanaryPlan, CanaryState, CanaryStatus
 from medpipe.contracts.errors import MedpipeError
 from medpipe.contracts.names import QueryName, SearchAttr, UpdateName
 from medpipe.contracts.placement import Fleet
@@ -147,10 +147,18 @@ async def test_two_approvers_other_than_the_releaser_promote_and_every_refusal_i
         assert status.state is CanaryState.AWAITING_APPROVAL and status.weight == 10
         assert status.approval is not None and len(status.approval.refusals) == 7
         assert all(g.gateway.weight == 10 for g in gws)  # nothing promoted on one approval
+        # from the command line: dave (not on the roster) is refused with the reason, exit 1
+        config = config_file(tmp_path, c.fleet)
+        dave = c.team["dave"]
+        code, out, err = await medpipe(
+            temporal_server, config, "approve", c.candidate.release_id, "--by", "dave",
+            "--reason", "looks fine", "--key-uri", dave.key_uri, "--key-id", dave.key_id)
+        assert code == 1 and "signed by a key that is not on the roster" in err, (out, err)
+        assert "Traceback" not in err
         # carol approves from the command line: signed with her key, submitted, counted
         carol = c.team["carol"]
         code, out, err = await medpipe(
-            temporal_server, config_file(tmp_path, c.fleet), "approve",
+            temporal_server, config, "approve",
             c.candidate.release_id.removeprefix("release-"), "--by", "carol", "--reason",
             "AUROC and calibration reviewed", "--key-uri", carol.key_uri, "--key-id",
             carol.key_id)
@@ -166,7 +174,7 @@ async def test_two_approvers_other_than_the_releaser_promote_and_every_refusal_i
             assert g.gateway.stable.version == c.candidate.version
         # every refused statement is in history (the promote above was turned away by the
         # validator before it reached history, as Temporal does with validator rejections)
-        assert await _update_failures(c.handle) == 7
+        assert await _update_failures(c.handle) == 8
         ledger = open_ledger(c.fleet.ledger_uri, c.fleet.ledger_checkpoint_uri)
         (deployed,) = [e for e in ledger.entries(c.candidate.release_id)
                        if e.kind == "deployed"]
@@ -244,17 +252,20 @@ async def test_a_forged_roster_counts_nobody_and_an_unsigned_rollback_is_flagged
 
 
 async def test_a_responders_signed_rollback_is_verified_and_recorded(
-        client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
+        client: Client, temporal_server: TemporalDevServer, tmp_path: Path,
+        sample: dict[str, Path], gateway_pki: GatewayPKI,
         canary_gateways: list[GatewayProcess]) -> None:
     gws = canary_gateways
     async with waiting_canary(client, tmp_path, sample, gateway_pki, gws) as c:
-        signed = c.team["erin"].statement(ApprovalAction.ROLLBACK,
-                                          release=c.candidate.release_id,
-                                          model=c.model_sha256)
-        await c.handle.execute_update(
-            UpdateName.ROLLBACK, RollbackRequest(reason="pager", requested_by="erin",
-                                                 statement=signed))
+        erin = c.team["erin"]
+        code, out, err = await medpipe(
+            temporal_server, config_file(tmp_path, c.fleet), "rollback",
+            c.candidate.release_id, "--reason", "pager", "--by", "erin", "--key-uri",
+            erin.key_uri, "--key-id", erin.key_id)
+        assert code == 0 and "rolled back" in out, (out, err)
         status = await asyncio.wait_for(c.handle.result(), DEADLINE)
+        assert status.rollback is not None and status.rollback.statement is not None
+        signed = status.rollback.statement
         with pytest.raises(WorkflowFailureError):
             await asyncio.wait_for(c.parent.result(), DEADLINE)
     assert status.state is CanaryState.ROLLED_BACK
