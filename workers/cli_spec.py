@@ -57,6 +57,10 @@ _OPTIONS = [
                  help="Seconds each canary step serves traffic before it is analysed."),
     click.option("--no-deploy", is_flag=True, default=None,
                  help="Stop after the model gate (no canary)."),
+    click.option("--purpose", default=None,
+                 help="Why the data is processed (quoted by the DPIA record)."),
+    click.option("--retention", default=None,
+                 help="How long the release's artifacts are kept (quoted by the DPIA record)."),
 ]
 
 
@@ -70,7 +74,8 @@ def release_options(fn: F) -> F:
 def _overrides(opts: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {k: opts[k] for k in ("model", "data", "policy", "name", "version",
                                                 "label", "task", "positive_class",
-                                                "score_output") if opts.get(k) is not None}
+                                                "score_output", "purpose", "retention")
+                           if opts.get(k) is not None}
     if opts.get("allow"):
         out["allow"] = tuple(opts["allow"])
     if opts.get("features"):

@@ -143,3 +143,21 @@ def test_a_spec_declares_the_model_s_fallback() -> None:
     assert spec.fallback is not None and spec.fallback.kind == "rule"
     assert spec.fallback.breaker.primary_timeout_s == 0.2
     assert parse_spec("model: m.onnx").fallback is None  # each gateway's own (previous)
+
+
+def test_purpose_and_retention_reach_the_release_request(
+        files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from medpipe.activities.chunkio import file_sha256
+    from medpipe.workers.cli_spec import _overrides, build_request
+    from medpipe.workers.config import StackConfig
+    from tests.support import make_fleet
+
+    monkeypatch.chdir(files["root"])
+    text = yaml.safe_dump({"model": "model.onnx", "data": "cohort.csv", "label": "diagnosis",
+                           "features": ["radius", "mean_texture", "smoothness", "concavity"],
+                           "positive_class": "malignant",
+                           "purpose": "triage of breast biopsies", "retention": "2 years"})
+    spec = parse_spec(text, "spec", _overrides({"retention": "10 years after last use"}))
+    request = build_request(StackConfig(fleet=make_fleet(tmp_path)), spec, file_sha256)
+    assert request.purpose == "triage of breast biopsies"  # from the file
+    assert request.retention == "10 years after last use"  # the flag wins
