@@ -287,3 +287,31 @@ def _pack_summary(c: WaitingCanary, tmp_path: Path) -> dict[str, Any]:
     ledger = open_ledger(c.fleet.ledger_uri, c.fleet.ledger_checkpoint_uri)
     write_evidence(ledger, c.candidate.release_id, tmp_path / "pack", [pub])
     return verify_evidence(tmp_path / "pack", [pub])
+
+
+async def test_a_first_deployment_waits_for_approvals_before_loading(
+        client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
+        canary_gateways: list[GatewayProcess]) -> None:
+    gws = canary_gateways
+    team = make_team(tmp_path / "people", "admin", "bob", "carol")
+    roster = signed_roster(tmp_path / "roster.yaml", team["admin"], [
+        team["bob"].person(Role.APPROVER), team["carol"].person(Role.APPROVER)])
+    fleet = fleet_with(tmp_path, gws).model_copy(update={"approval": rule_for(
+        roster, team["admin"], required=2, at_weight=50)})
+    v1 = make_request(fleet, sample, canary=FIRST)
+    async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
+        parent = await start(client, v1)
+        handle = canary_handle(client, v1)
+        status = await wait_for_state(handle, CanaryState.AWAITING_APPROVAL, timeout=DEADLINE)
+        assert status.weight == 0
+        assert all(g.gateway.stable is None for g in gws)  # nothing loaded, nothing served
+        for who in ("bob", "carol"):
+            await handle.execute_update(
+                UpdateName.APPROVE, team[who].statement(release=v1.release_id,
+                                                        model=status.model_sha256),
+                result_type=ApprovalProgress)
+        result = await asyncio.wait_for(parent.result(), DEADLINE)
+    assert result.canary is not None and result.canary.state is CanaryState.PROMOTED
+    assert result.canary.initial_deploy
+    for g in gws:
+        assert g.gateway.stable is not None and g.gateway.stable.version == v1.version
