@@ -37,7 +37,8 @@ from medpipe.contracts.placement import Fleet
 from medpipe.contracts.release import ReleaseRequest, ReleaseState, ReleaseStatus
 from medpipe.workers.devserver import TemporalDevServer
 from tests.canary import FIRST, canary_handle, fleet_with, release, wait_for_state
-from tests.gateways import GatewayPKI, GatewayProcess
+from tests.canary_models import failing_model
+from tests.gateways import GatewayPKI, GatewayProcess, feature_rows, traffic
 from tests.history import history_events
 from tests.people import Someone, make_team, rule_for, signed_roster
 from tests.support import make_request, running_workers, start
@@ -315,3 +316,37 @@ async def test_a_first_deployment_waits_for_approvals_before_loading(
     assert result.canary.initial_deploy
     for g in gws:
         assert g.gateway.stable is not None and g.gateway.stable.version == v1.version
+
+
+async def test_a_bad_canary_rolls_back_by_itself_while_awaiting_approval(
+        client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
+        canary_gateways: list[GatewayProcess]) -> None:
+    gws = canary_gateways
+    team = make_team(tmp_path / "people", "admin", "bob")
+    roster = signed_roster(tmp_path / "roster.yaml", team["admin"],
+                           [team["bob"].person(Role.APPROVER)])
+    plain = fleet_with(tmp_path, gws)
+    gated = plain.model_copy(update={"approval": rule_for(roster, team["admin"], required=1,
+                                                          at_weight=50)})
+    plan = CanaryPlan(steps=(50, 100), bake_s=2.0, min_requests=0, guard_s=0)
+    v1 = make_request(plain, sample, canary=FIRST)
+    bad = make_request(gated, sample, canary=plan, thresholds={"max_auroc_drop": 1.0},
+                       model_uri=failing_model(sample["model"], tmp_path / "f.onnx").as_uri())
+    async with running_workers(client, gated, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
+        await release(client, v1)
+        parent = await start(client, bad)
+        handle = canary_handle(client, bad)
+        await wait_for_state(handle, CanaryState.AWAITING_APPROVAL, timeout=DEADLINE)
+        # no traffic until now: the 50 % step passed; errors start while it waits
+        async with traffic([g.target.public_url for g in gws], "risk",
+                           feature_rows(sample["dataset"])):
+            with pytest.raises(WorkflowFailureError):
+                await asyncio.wait_for(parent.result(), DEADLINE)
+        status = await asyncio.wait_for(handle.result(), DEADLINE)
+    assert status.state is CanaryState.ROLLED_BACK
+    assert status.rollback is not None and status.rollback.requested_by == "canary-analysis"
+    assert status.rollback_cause and "canary error rate" in status.rollback_cause
+    assert status.approval is not None and status.approval.approvers == ()
+    assert status.rollback_review is None  # automatic: nobody to review
+    for g in gws:
+        assert g.gateway.stable.version == v1.version and g.gateway.canary is None
