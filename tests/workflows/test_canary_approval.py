@@ -156,6 +156,12 @@ async def test_two_approvers_other_than_the_releaser_promote_and_every_refusal_i
             "--reason", "looks fine", "--key-uri", dave.key_uri, "--key-id", dave.key_id)
         assert code == 1 and "signed by a key that is not on the roster" in err, (out, err)
         assert "Traceback" not in err
+        # on-call reads where the gate stands
+        code, out, err = await medpipe(temporal_server, config, "canary",
+                                       c.candidate.release_id)
+        assert code == 0, err
+        assert "awaiting-approval" in out and "approvals: 1 of 2 (bob), holding at 10 %" in out
+        assert "approval refused: statement 1: pytest released this model" in out
         # carol approves from the command line: signed with her key, submitted, counted
         carol = c.team["carol"]
         code, out, err = await medpipe(
