@@ -5,6 +5,7 @@ Names, roles, public keys, digests and reasons: no patient data.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 
@@ -178,8 +179,6 @@ def action_subject(action: ApprovalAction, target: str) -> tuple[str, str]:
     ``reidentify:SHA256(TOKEN)``) and carries its SHA-256, so a statement signed for
     one key, model or token cannot authorise another.
     """
-    import hashlib
-
     if action in RELEASE_ACTIONS:
         raise ValueError(f"{action.value} statements name a release and a model digest")
     if action is ApprovalAction.REIDENTIFY:  # the token itself stays out of statements
