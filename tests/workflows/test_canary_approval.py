@@ -11,6 +11,8 @@ import contextlib
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,6 +203,12 @@ def _evidence_carries_the_approvals(c: WaitingCanary, tmp_path: Path, gw_sboms: 
     write_evidence(ledger, c.candidate.release_id, pack, [pub])
     summary = verify_evidence(pack, [pub])
     assert summary["approvals"] == [["bob", "carol"]]
+    (tmp_path / "signing.pub.pem").write_bytes(pub)
+    cli = subprocess.run([sys.executable, "-m", "medpipe", "verify", "--evidence", str(pack),
+                          "--trusted-key", str(tmp_path / "signing.pub.pem")],
+                         capture_output=True, text=True, timeout=120)
+    print(cli.stdout)
+    assert cli.returncode == 0 and "approvals" in cli.stdout, cli.stdout + cli.stderr
     for digest in gw_sboms:
         name = f"sboms/{digest}.cdx.json"
         assert hashlib.sha256((pack / name).read_bytes()).hexdigest() == digest
