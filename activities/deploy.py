@@ -22,6 +22,7 @@ from medpipe.activities.gateway_sbom import GatewaySboms
 from medpipe.activities.tls import TLSSettings, client_context
 from medpipe.contracts.canary import GatewayCallInput, GatewayCallResult
 from medpipe.contracts.deploy import GatewayMetrics, GatewayStatus, RollbackResult
+from medpipe.contracts.drift import GatewaySketches
 from medpipe.contracts.errors import DeployFailed, InvalidInput, SignatureInvalid, Transient
 from medpipe.contracts.names import ActivityName
 
@@ -36,6 +37,8 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
     "unload-canary": ("DELETE", "/admin/models/canary", "status"),
     "metrics": ("GET", "/admin/metrics", "metrics"),
     "metrics-reset": ("POST", "/admin/metrics/reset", "metrics"),
+    "sketches": ("GET", "/admin/sketches", "sketches"),
+    "sketches-reset": ("POST", "/admin/sketches/reset", "sketches"),
 }
 
 
@@ -75,6 +78,8 @@ class GatewayAdmin:
             return GatewayCallResult(status=GatewayStatus.model_validate(data))
         if kind == "metrics":
             return GatewayCallResult(metrics=GatewayMetrics.model_validate(data))
+        if kind == "sketches":
+            return GatewayCallResult(sketches=GatewaySketches.model_validate(data))
         rb = RollbackResult.model_validate(data)
         return GatewayCallResult(status=rb.status, action=rb.action)
 

@@ -14,6 +14,7 @@ running on the wrong hardware.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,8 +30,9 @@ from medpipe.activities.context import WorkerContext
 from medpipe.activities.datasets import TabularStream, tabular_format
 from medpipe.activities.model_inputs import InputBinding, bind_inputs, feeds, text_columns
 from medpipe.activities.model_io import ModelSignature, choose_output, read_signature
+from medpipe.activities.profile import ProfileBuilder, profile_bytes
 from medpipe.activities.progress import heartbeat, keeps_alive
-from medpipe.activities.sealed import open_plain
+from medpipe.activities.sealed import open_plain, store_sealed
 from medpipe.activities.task_metrics import RegressionScorer, Scorer, scorer_for
 from medpipe.contracts.errors import AcceleratorUnavailable, DatasetMismatch, InvalidModel
 from medpipe.contracts.evaluate import (
@@ -39,6 +41,7 @@ from medpipe.contracts.evaluate import (
     EvaluationSpec,
     ModelMetrics,
     OutputChoice,
+    Task,
 )
 from medpipe.contracts.names import ActivityName
 
@@ -109,6 +112,7 @@ class _Run:
     bindings: list[InputBinding]
     scorer: Scorer
     seconds: float = 0.0
+    profile: ProfileBuilder | None = None
 
     def score(self, batch: pa.RecordBatch, labels: pa.Array) -> None:
         x = feeds(self.bindings, batch)
@@ -120,6 +124,8 @@ class _Run:
                                   f"{type(e).__name__}: {str(e)[:200]}") from e
         self.seconds += time.perf_counter() - t0
         self.scorer.add(labels, out)
+        if self.profile is not None:
+            self.profile.add_scores(out)
 
     def metrics(self) -> ModelMetrics:
         return self.scorer.metrics(self.seconds)
@@ -148,12 +154,21 @@ class EvaluateActivities:
         accel = "cuda" if model.provider == CUDA else "cpu"
         scorer = runs[0].scorer
         queue = activity.info().task_queue if activity.in_activity() else ""
+        profile = runs[0].profile.profile() if runs[0].profile else None
+        profile_ref = None
+        if profile is not None:
+            body = profile_bytes(profile)
+            profile_ref = store_sealed(
+                self.ctx.store, f"releases/{inp.release_id}/reports/reference-profile-"
+                f"{hashlib.sha256(body).hexdigest()[:12]}.json", [body],
+                name="reference-profile", release_id=inp.release_id, keys=inp.keys)
         return EvaluateResult(
             metrics=runs[0].metrics(), execution_provider=model.provider,
             baseline_metrics=runs[1].metrics() if baseline else None,
             output=model.output, baseline_output=baseline.output if baseline else None,
             features=tuple(c for b in runs[0].bindings for c in b.columns),
             prediction_edges=scorer.edges() if isinstance(scorer, RegressionScorer) else (),
+            profile=profile, profile_ref=profile_ref,
             ran_on=self.ctx.ran_on(accelerator=accel, task_queue=queue))
 
 
@@ -178,8 +193,11 @@ def score_dataset(models: list[LoadedModel], chunks: Iterable[bytes], fmt: str, 
         runs = [_Run(m, bind_inputs(m.signature, spec, data.schema, label),
                      scorer_for(spec.task, m.output, spec.positive_class, label, m.name))
                 for m in models]
+        profile = runs[0].profile = ProfileBuilder(runs[0].bindings,
+                                                   scores=spec.task is Task.BINARY)
         rows = 0
         for batch in data.batches():
+            profile.add_inputs(feeds(runs[0].bindings, batch))  # every row; scores: held out
             batch = _holdout(batch)
             if not batch.num_rows:
                 continue

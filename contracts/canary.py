@@ -13,10 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from medpipe.contracts.approval import ApprovalProgress, ApprovalRule, SignedStatement
 from medpipe.contracts.artifacts import ArtifactRef
+from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.deploy import FallbackSpec, GatewayMetrics, GatewayStatus
+from medpipe.contracts.drift import DriftPolicy, GatewaySketches
 from medpipe.contracts.evaluate import Task
 from medpipe.contracts.placement import GatewayTarget, RanOn
 from medpipe.contracts.prediction import PredictionProfile
+from medpipe.contracts.profile import ReferenceProfile
 
 __all__ = ["GatewayTarget"]
 
@@ -183,6 +186,16 @@ class CanaryInput(BaseModel):
         default=None, description="hold at approval.at_weight until enough signed approvals "
         "verify against the roster (None: no approval gate)")
     releaser: str | None = Field(default=None, description="who released: never an approver")
+    profile: ReferenceProfile | None = Field(
+        default=None, description="the release's reference profile: handed to the gateways "
+        "with the model, so they count live inputs over its bins")
+    drift: DriftPolicy = DriftPolicy()
+    ledger_uri: str | None = None
+    ledger_checkpoint_uri: str = ""
+    keys: KeySettings = KeySettings()
+    reference_auroc: float | None = Field(
+        default=None, description="the candidate's evaluated AUROC: the drift monitor "
+        "compares the rolling AUROC from label feedback with it")
 
 
 class GatewayProblem(BaseModel):
@@ -267,3 +280,4 @@ class GatewayCallResult(BaseModel):
     metrics: GatewayMetrics | None = None
     action: str | None = None
     ran_on: RanOn | None = None
+    sketches: GatewaySketches | None = None

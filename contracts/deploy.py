@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from medpipe.contracts.evaluate import Task
 from medpipe.contracts.prediction import PredictionProfile
+from medpipe.contracts.profile import ReferenceProfile
 
 #: Number of fixed-width prediction bins over [0, 1] in ``SlotMetrics``.
 PREDICTION_BINS = 20
@@ -56,6 +57,8 @@ class LoadModelRequest(_Frozen):
             been signed for this release (model and version are always checked).
         prediction: how to record this model's predictions (task, classes, value
             edges); none: a binary positive-class score, as before tasks existed.
+        profile: the release's reference profile; with one, the gateway counts this
+            model's inputs and scores over its bins (``/admin/sketches``).
     """
 
     slot: Literal[Slot.STABLE, Slot.CANARY, Slot.FALLBACK]
@@ -66,6 +69,7 @@ class LoadModelRequest(_Frozen):
     bundle_uri: str | None = None
     release_id: str | None = Field(default=None, max_length=200)
     prediction: PredictionProfile | None = None
+    profile: ReferenceProfile | None = None
 
 
 class SetWeightRequest(_Frozen):

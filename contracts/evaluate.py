@@ -7,7 +7,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from medpipe.contracts.artifacts import ArtifactRef
+from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.placement import RanOn
+from medpipe.contracts.profile import ReferenceProfile
 
 
 class Task(StrEnum):
@@ -77,6 +79,7 @@ class EvaluateInput(BaseModel):
     require_accelerator: bool = False
     baseline: ArtifactRef | None = None
     spec: EvaluationSpec = EvaluationSpec()
+    keys: KeySettings = KeySettings()
 
 
 class ModelMetrics(BaseModel):
@@ -143,6 +146,8 @@ class EvaluateResult(BaseModel):
     prediction_edges: tuple[float, ...] = Field(default=(), description=(
         "regression: quantile edges of the candidate's predictions on the held-out rows; "
         "the gateways bin served predictions over them for the canary analysis"))
+    profile: ReferenceProfile | None = None
+    profile_ref: ArtifactRef | None = None
 
 
 class GateCheck(BaseModel):

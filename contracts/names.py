@@ -34,6 +34,7 @@ class WorkflowName(StrEnum):
     RELEASE = "ReleaseWorkflow"
     CANARY = "CanaryWorkflow"
     CHAOS_EXERCISE = "ChaosExerciseWorkflow"
+    DRIFT = "DriftMonitorWorkflow"
 
 
 class ActivityName(StrEnum):
@@ -50,6 +51,9 @@ class ActivityName(StrEnum):
     GATEWAY_CALL = "medpipe.gateway.call"
     CHAOS_EXERCISE = "medpipe.chaos.exercise"
     APPROVALS_CHECK = "medpipe.approvals.check"
+    DRIFT_ALERT = "medpipe.drift.alert"
+    DRIFT_ROLLBACK = "medpipe.drift.rollback"
+    DRIFT_SCHEDULE = "medpipe.drift.schedule"
 
 
 class QueryName(StrEnum):
@@ -84,6 +88,8 @@ class SearchAttr:
     CLOUD = SearchAttributeKey.for_keyword("MedpipeCloud")
     STATE = SearchAttributeKey.for_keyword("MedpipeState")
     WAITING = SearchAttributeKey.for_bool("MedpipeWaiting")
+    #: the drift monitor's last verdict: ok, drift, insufficient-data
+    DRIFT = SearchAttributeKey.for_keyword("MedpipeDrift")
 
 
 #: name -> temporal CLI type, for ``temporal server start-dev --search-attribute``.
@@ -94,4 +100,5 @@ SEARCH_ATTRIBUTE_TYPES: dict[str, str] = {
     SearchAttr.CLOUD.name: "Keyword",
     SearchAttr.STATE.name: "Keyword",
     SearchAttr.WAITING.name: "Bool",
+    SearchAttr.DRIFT.name: "Keyword",
 }

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medpipe.contracts.canary import CanaryPlan, CanaryStatus
 from medpipe.contracts.deploy import FallbackSpec
+from medpipe.contracts.drift import DriftPolicy
 from medpipe.contracts.evaluate import EvaluateResult, EvaluationSpec, ModelGateVerdict
 from medpipe.contracts.ingest import IngestResult
 from medpipe.contracts.placement import Fleet, RanOn, ResidencyPolicy
@@ -118,6 +119,7 @@ class ReleaseRequest(BaseModel):
                          "(the DPIA record quotes it)")
     retention: str = Field(default="", max_length=1000, description="how long the release's "
                            "artifacts are kept (the DPIA record quotes it)")
+    drift: DriftPolicy = DriftPolicy()
 
     @property
     def release_id(self) -> str:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from medpipe.contracts.canary import CanaryPlan
 from medpipe.contracts.deploy import FallbackSpec
+from medpipe.contracts.drift import DriftPolicy
 from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.evaluate import EvaluationSpec, Task
 from medpipe.contracts.release import ModelThresholds
@@ -32,6 +33,7 @@ class ReleaseSpec(BaseModel):
         fallback: the backup inference pathway the gateways keep for this model
             (``kind: previous|model|rule|none``; a ``model`` is a signed artifact's URI,
             digest and bundle; a ``rule`` a fixed safe default per output).
+        drift: the drift monitor started at promotion (interval, thresholds, action).
         allow: jurisdictions allowed for identifiable data; deploy: run the canary.
         purpose / retention: why the data is processed and how long artifacts are
             kept (the DPIA record in the evidence pack quotes both).
@@ -57,6 +59,7 @@ class ReleaseSpec(BaseModel):
     deploy: bool = True
     purpose: str = Field(default="", max_length=2000)
     retention: str = Field(default="", max_length=1000)
+    drift: DriftPolicy = DriftPolicy()
 
     @model_validator(mode="after")
     def _evaluation_consistent(self) -> ReleaseSpec:
@@ -106,7 +109,7 @@ def parse_spec(text: str, source: str = "release spec",
         raw["positive_class"] = str(raw["positive_class"]).lower() \
             if isinstance(raw["positive_class"], bool) else str(raw["positive_class"])
     merged = {**raw, **(overrides or {})}
-    for key in ("thresholds", "canary"):
+    for key in ("thresholds", "canary", "drift"):
         if isinstance(raw.get(key), dict) and isinstance((overrides or {}).get(key), dict):
             merged[key] = {**raw[key], **(overrides or {})[key]}
     try:

@@ -183,7 +183,8 @@ def build_request(cfg: StackConfig, spec: ReleaseSpec,
             thresholds=spec.thresholds, evaluation=spec.evaluation(),
             requested_by=current_user(), fleet=cfg.fleet, deploy=spec.deploy,
             canary=CanaryPlan.model_validate(spec.canary.model_dump()), fallback=spec.fallback,
-            purpose=spec.purpose.strip(), retention=spec.retention.strip())
+            purpose=spec.purpose.strip(), retention=spec.retention.strip(),
+            drift=spec.drift)
     except ValueError as e:
         raise InvalidInput(f"invalid release request: {str(e)[:300]}") from e
 

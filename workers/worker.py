@@ -21,6 +21,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from medpipe.activities.approvals import ApprovalActivities
 from medpipe.activities.context import WorkerContext
 from medpipe.activities.deploy import DeployActivities
+from medpipe.activities.drift import DriftActivities
 from medpipe.activities.evaluate import EvaluateActivities
 from medpipe.activities.ingest import IngestActivities
 from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
@@ -31,11 +32,12 @@ from medpipe.contracts.placement import Fleet, WorkerProfile
 from medpipe.workers.client import connect
 from medpipe.workers.config import StackConfig
 from medpipe.workflows.canary import CanaryWorkflow
+from medpipe.workflows.drift import DriftMonitorWorkflow
 from medpipe.workflows.release import ReleaseWorkflow
 
 log = logging.getLogger("medpipe.worker")
 
-WORKFLOWS: list[type] = [ReleaseWorkflow, CanaryWorkflow]
+WORKFLOWS: list[type] = [ReleaseWorkflow, CanaryWorkflow, DriftMonitorWorkflow]
 
 
 def activities_for(ctx: WorkerContext) -> list[Callable[..., Any]]:
@@ -84,8 +86,9 @@ def control_activities(ctx: WorkerContext) -> list[Callable[..., Any]]:
     """Short steps run as local activities next to the workflows (no patient data)."""
     registry = RegistryActivities(ctx)
     deploy = DeployActivities(ctx, ctx.gateway_tls)
+    drift = DriftActivities(ctx, ctx.gateway_tls)
     return [registry.lookup, registry.record, deploy.call, SignActivities(ctx).ledger_append,
-            ApprovalActivities().check]
+            ApprovalActivities().check, drift.alert, drift.rollback, drift.schedule]
 
 
 def control_worker(client: Client, fleet: Fleet, ctx: WorkerContext,

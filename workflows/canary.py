@@ -56,6 +56,7 @@ from medpipe.contracts.summary import Summary
 from medpipe.workflows import reconcile
 from medpipe.workflows.analysis import analyse, figures
 from medpipe.workflows.approval_gate import ApprovalGate, sboms_of
+from medpipe.workflows.drift_schedule import drift_schedule, profile_body
 from medpipe.workflows.policies import SINGLE_ATTEMPT
 
 RETRYABLE = {ErrorType.TRANSIENT.value, None, ""}
@@ -203,7 +204,7 @@ class CanaryWorkflow:
             inp, {t.name: s.status for t, s in zip(inp.targets, statuses, strict=True)})
         if initial and self._gate.pending and await self._await_approval(inp) != "approved":
             return  # a first deployment takes all traffic at once: approvals come first
-        body: dict[str, object] = {
+        body: dict[str, object] = {**profile_body(inp),
             "name": inp.model, "version": inp.version, "model_uri": inp.artifact.uri,
             "sha256": inp.artifact.sha256, "bundle_uri": inp.bundle.uri if inp.bundle else None,
             "release_id": inp.release_id}
@@ -387,6 +388,7 @@ class CanaryWorkflow:
 
     async def _notify_parent(self) -> None:
         assert self._inp is not None
+        await drift_schedule(self._inp, self._state, self._restored_previous)  # drift monitor
         if self._inp.parent_workflow_id:
             parent = workflow.get_external_workflow_handle(self._inp.parent_workflow_id)
             try:

@@ -57,7 +57,8 @@ def canary_request(inp: CanaryInput) -> LoadModelRequest:
     return LoadModelRequest(
         slot=Slot.CANARY, name=inp.model, version=inp.version, model_uri=inp.artifact.uri,
         sha256=inp.artifact.sha256, bundle_uri=inp.bundle.uri if inp.bundle else None,
-        release_id=inp.release_id, prediction=inp.prediction)
+        release_id=inp.release_id, prediction=inp.prediction,
+        profile=inp.profile)
 
 
 def found_serving(inp: CanaryInput, statuses: dict[str, GatewayStatus | None]

@@ -235,6 +235,8 @@ class ReleaseWorkflow:
         evaluation = await self._on_inputs(spec, ActivityName.EVALUATE,
                                            stage_inputs.evaluate_input, EvaluateResult)
         p.evaluation = evaluation
+        if evaluation.profile_ref is not None:
+            p.reports.append(evaluation.profile_ref)  # its digest goes into the provenance
         p.gate = model_gate(request.thresholds, evaluation.metrics, evaluation.baseline_metrics,
                             in_service.version if in_service and p.baseline else None)
         if not p.gate.passed:
@@ -272,7 +274,12 @@ class ReleaseWorkflow:
                         parent_workflow_id=workflow.info().workflow_id,
                         prediction=profile_for(request.evaluation.task, p.evaluation),
                         fallback=request.fallback,
-                        approval=request.fleet.approval, releaser=request.requested_by),
+                        approval=request.fleet.approval, releaser=request.requested_by,
+                        profile=p.evaluation.profile if p.evaluation else None,
+                        drift=request.drift, ledger_uri=request.fleet.ledger_uri,
+                        ledger_checkpoint_uri=request.fleet.ledger_checkpoint_uri or "",
+                        keys=request.fleet.keys,
+                        reference_auroc=p.evaluation.metrics.auroc if p.evaluation else None),
             id=canary_id(request.release_id), task_queue=request.fleet.control_queue,
             result_type=CanaryStatus, parent_close_policy=ParentClosePolicy.ABANDON,
             static_summary=Summary(f"Canary {request.model} {request.version}"))

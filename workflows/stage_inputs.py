@@ -51,7 +51,7 @@ def evaluate_input(request: ReleaseRequest, progress: ReleaseProgress) -> Evalua
     p = progress.inputs
     return EvaluateInput(release_id=request.release_id, model=p.model, dataset=p.dataset,
                          label_column=request.label_column, spec=request.evaluation,
-                         baseline=progress.baseline)
+                         baseline=progress.baseline, keys=request.fleet.keys)
 
 
 def sign_input(request: ReleaseRequest, progress: ReleaseProgress) -> SignInput:

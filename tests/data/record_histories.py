@@ -19,6 +19,8 @@ one JSON history per workflow run into ``tests/data/histories/``:
 * ``*-approved``: a canary held for signed approvals (one refused, two counted), promoted.
 * ``*-approval-signed-rollback``: held for approvals, rolled back with a responder's
   signed statement (verified after the rollback).
+* ``drift-check``: one DriftMonitorWorkflow run started by the schedule the promotion
+  created, on steady traffic (reads both gateways' sketches, judges, records).
 
 Each scenario checks it really took its path before its history is written,
 and has a deadline; the dev server and gateways stop on exit, SIGINT or SIGTERM.
@@ -58,6 +60,11 @@ from medpipe.contracts.canary import (  # noqa: E402
     RollbackRequest,
     canary_id,
 )
+from medpipe.contracts.drift import (  # noqa: E402
+    DriftVerdictKind,
+    SlotSketch,
+    drift_schedule_id,
+)
 from medpipe.contracts.names import QueryName, UpdateName  # noqa: E402
 from medpipe.contracts.placement import Fleet  # noqa: E402
 from medpipe.contracts.release import (  # noqa: E402
@@ -70,12 +77,15 @@ from medpipe.contracts.release import (  # noqa: E402
 from medpipe.workers.client import data_converter  # noqa: E402
 from medpipe.workers.devserver import TemporalDevServer  # noqa: E402
 from medpipe.workers.emulators import bucket_name  # noqa: E402
+from medpipe.workers.gateway.sketches import book_of  # noqa: E402
 from medpipe.workers.sample import FEATURES, build_model, write_sample  # noqa: E402
+from tests.drift import trigger_and_wait  # noqa: E402
 from tests.emulators import MotoS3  # noqa: E402
 from tests.gateways import GatewayPKI, feature_rows, gateways, traffic  # noqa: E402
 from tests.support import make_fleet, make_request, running_workers, start, status_of  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "histories"
+_NO_SKETCH = SlotSketch(version="")
 SCENARIO_DEADLINE_S = 240.0
 FAST = CanaryPlan(steps=(50, 100), bake_s=1.0, min_requests=5, max_extensions=2, guard_s=0)
 
@@ -222,6 +232,21 @@ async def canary_paths(rec: Recorder, root: Path, sample: dict[str, Path]) -> No
             check(second.canary is not None and second.canary.state is CanaryState.PROMOTED
                   and not second.canary.initial_deploy, "canary promoted")
             await rec.save_release("promoted", v2)
+
+            # the drift schedule created at promotion: one check of v2 on steady traffic
+            schedule = client.get_schedule_handle(drift_schedule_id("risk",
+                                                                    fleet.control_queue))
+            async with traffic(urls, "risk", rows):
+                async def counted() -> bool:
+                    return sum((book_of(g.gateway).window(g.gateway).stable or _NO_SKETCH).rows
+                                for g in gws) >= v2.drift.min_samples
+
+                await poll(counted, 60)
+            checked = await trigger_and_wait(client, schedule)
+            check(checked.verdict.verdict is not DriftVerdictKind.INSUFFICIENT
+                  and len(checked.verdict.figures) == len(FEATURES) + 1, "drift check")
+            ran = (await schedule.describe()).info.recent_actions[-1].action.workflow_id
+            await rec.save("drift-check", client.get_workflow_handle(ran))
 
             async with traffic(urls, "risk", rows):
                 try:

@@ -49,6 +49,8 @@ RECORDED: dict[str, set[EventType.ValueType]] = {
     "canary-approved": _CANARY | _UPDATES | {_E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES},
     "release-approval-signed-rollback": _ROLLED_BACK,
     "canary-approval-signed-rollback": _CANARY | _UPDATES,
+    "drift-check": {_E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+                    _E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES},
 }
 
 

@@ -26,6 +26,7 @@ from medpipe.contracts.deploy import (
     PromoteRequest,
     SetWeightRequest,
 )
+from medpipe.contracts.drift import FeedbackRequest
 from medpipe.contracts.errors import (
     AccessDenied,
     DeployFailed,
@@ -36,6 +37,7 @@ from medpipe.contracts.errors import (
     NotFound,
     SignatureInvalid,
 )
+from medpipe.workers.gateway.sketches import book_of
 from medpipe.workers.gateway.slots import Gateway
 
 log = logging.getLogger(__name__)
@@ -121,6 +123,21 @@ def build_admin_app(gateway: Gateway) -> Starlette:
     async def reset(request: Request) -> Response:
         return _json(gateway.metrics(reset=True))
 
+    book = book_of(gateway)
+
+    async def sketches(request: Request) -> Response:
+        return _json(book.window(gateway))
+
+    async def sketches_reset(request: Request) -> Response:
+        return _json(book.window(gateway, reset=True))
+
+    async def feedback(request: Request) -> Response:
+        req = await _body(request, FeedbackRequest)
+        if not book.feedback(gateway, req.request_id, req.outcome):
+            raise NotFound(f"no recent request '{req.request_id[:100]}' answered by a model "
+                           "with a reference profile (or its outcome was already reported)")
+        return Response(status_code=204)
+
     routes = [
         Route("/admin/status", _handler(status)),
         Route("/admin/sbom", _handler(sbom)),
@@ -133,5 +150,8 @@ def build_admin_app(gateway: Gateway) -> Starlette:
         Route("/admin/trust/reload", _handler(reload_trust), methods=["POST"]),
         Route("/admin/metrics", _handler(metrics)),
         Route("/admin/metrics/reset", _handler(reset), methods=["POST"]),
+        Route("/admin/sketches", _handler(sketches)),
+        Route("/admin/sketches/reset", _handler(sketches_reset), methods=["POST"]),
+        Route("/admin/feedback", _handler(feedback), methods=["POST"]),
     ]
     return Starlette(routes=routes)

@@ -39,6 +39,7 @@ from medpipe.workers.gateway.limits import Limits
 from medpipe.workers.gateway.loader import LoadedModel
 from medpipe.workers.gateway.metrics import register_process_collectors
 from medpipe.workers.gateway.oip import EXTENSIONS, error_body
+from medpipe.workers.gateway.sketches import SketchCollector, book_of
 from medpipe.workers.gateway.slots import Gateway
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def build_app(gateway: Gateway, inline_max_elements: int = INLINE_MAX_ELEMENTS,
     registry = CollectorRegistry(auto_describe=False)
     registry.register(gateway.collector())
     registry.register(gateway.fallback.collector(lambda: gateway.previous))
+    registry.register(SketchCollector(lambda: book_of(gateway).serving(gateway)))
     if process_metrics:
         register_process_collectors(registry)
     name_ = gateway.model_name

@@ -42,6 +42,7 @@ from medpipe.workers.gateway.oip import (
     error_body,
 )
 from medpipe.workers.gateway.protocol import BODY_COMPLETE
+from medpipe.workers.gateway.sketches import book_of
 from medpipe.workers.gateway.slots import Gateway
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class InferEndpoint:
         inline_max_elements: larger requests run in the thread pool.
         """
         self.gateway = gateway
+        self.sketches = book_of(gateway)  # drift: live inputs over the reference bins
         self.limits = limits
         self.allow_pin = allow_pin
         self.inline_max_elements = inline_max_elements
@@ -179,7 +181,13 @@ class InferEndpoint:
                 if guarded:
                     path.answered("primary", perf_counter() - started)
                 names = req.output_names or model.output_names
-                stats.observe(perf_counter() - started, model.scores(names, arrays))
+                scores = model.scores(names, arrays)
+                sketch = self.sketches.of(model)
+                if sketch is not None:  # drift: inputs and scores over the reference bins
+                    positive = scores.scores() if scores is not None else None
+                    sketch.observe(req.feeds, positive)
+                    sketch.remember(req.request_id, positive)
+                stats.observe(perf_counter() - started, scores)
                 return self._reply(name, model.version, req, slot, names, arrays, headers)
             if backup is None:
                 if guarded:
