@@ -13,6 +13,7 @@ import socket
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from medpipe.activities.cores import CoreBudget, default_cores
 from medpipe.activities.storage.base import ObjectStore, open_store
 from medpipe.activities.tls import TLSSettings
 from medpipe.contracts.errors import MedpipeError
@@ -32,6 +33,9 @@ class WorkerContext:
             hospital source systems); None for no cap.
         source_tls: mutual-TLS settings for ``https://`` sources.
         gateway_tls: client certificate for the gateways' admin API.
+        cores: the cores this worker's data stages share (child processes for
+            their chunks; ``activities.cores``). Default: ``$MEDPIPE_DATA_PROCESSES``,
+            else the cores the process may run on.
     """
 
     profile: WorkerProfile
@@ -39,6 +43,7 @@ class WorkerContext:
     ingest_rate_limit: float | None = None
     source_tls: TLSSettings = field(default_factory=TLSSettings)
     gateway_tls: TLSSettings | None = None
+    cores: CoreBudget = field(default_factory=lambda: CoreBudget(default_cores()))
     _sbom_uri: str = field(default="", init=False, repr=False)
 
     @property

@@ -118,16 +118,19 @@ class PseudonymizeActivities:
         policy = load_policy_from(inp.policy_uri, fmt, self.ctx)
         vault_store = SealedVaultStore(open_store(inp.vault_uri), inp.keys)
         modes = {m.value for m in policy.modes() | {policy.token_mode}}
-        run = Pseudonymizer(policy, Vault(vault_store.load, vault_store.save),
-                            vault_store.hmac_key() if "hmac" in modes else None,
-                            source=inp.dataset.name)
         suffix = inp.dataset.key.rpartition(".")[2]
         out_key = f"releases/{inp.release_id}/pseudonymized/{inp.dataset.name}.{suffix}"
-        # first pass: every patient's identifiers, so no note keeps one because of file order
-        run.learn(heartbeating(open_plain(inp.dataset), "pseudonymize: indexing"), fmt)
-        chunks = run.stream(heartbeating(open_plain(inp.dataset), "pseudonymize"), fmt)
-        dataset = store_sealed(self.ctx.store, out_key, chunks, name="dataset",
-                               release_id=inp.release_id, keys=inp.keys)
+        with self.ctx.cores.take() as cores:  # chunks on this many processes (1: this thread)
+            run = Pseudonymizer(policy, Vault(vault_store.load, vault_store.save),
+                                vault_store.hmac_key() if "hmac" in modes else None,
+                                source=inp.dataset.name, processes=cores)
+            # first pass: every patient's identifiers, so no note keeps one because of
+            # file order
+            run.learn(heartbeating(open_plain(inp.dataset), "pseudonymize: indexing"), fmt)
+            chunks = run.stream(heartbeating(open_plain(inp.dataset),
+                                             f"pseudonymize ({cores} processes)"), fmt)
+            dataset = store_sealed(self.ctx.store, out_key, chunks, name="dataset",
+                                   release_id=inp.release_id, keys=inp.keys)
         assert run.report is not None
         report_json = run.report.model_dump_json(indent=2).encode()
         report_ref = store_sealed(

@@ -20,7 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from medpipe.activities.deid.index import KeyIndex
-from medpipe.activities.pseudonymize import streams
+from medpipe.activities.pseudonymize import parallel, streams
 from medpipe.activities.pseudonymize.fhir import FhirJob, learn_fhir
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tabular import TabularJob, string_columns
@@ -28,7 +28,7 @@ from medpipe.activities.pseudonymize.tabular import learn as learn_tabular
 from medpipe.activities.pseudonymize.tokens import Tokenizer, Vault, tokenizers
 from medpipe.activities.residual import DigestSet
 from medpipe.contracts.errors import InvalidInput
-from medpipe.contracts.pseudonymize import Policy, PseudonymizeReport, TokenMode
+from medpipe.contracts.pseudonymize import Action, Policy, PseudonymizeReport, TokenMode
 
 Format = Literal["csv", "parquet", "ndjson", "bundle"]
 FORMATS: tuple[str, ...] = ("csv", "parquet", "ndjson", "bundle")
@@ -61,11 +61,18 @@ class Pseudonymizer:
         vault: the token vault (default: a throwaway in-memory vault).
         hmac_key: the key for ``hmac`` tokens (required when the policy uses them).
         source: the dataset's name in error messages.
+        processes: child processes for the scrub pass of tabular data (1: none, this
+            thread does it). The output is the same bytes either way
+            (``activities.pseudonymize.parallel``).
+        chunk_rows: rows per chunk of tabular data (the unit of work and of memory).
     """
 
     def __init__(self, policy: Policy, vault: Vault | None = None,
-                 hmac_key: bytes | None = None, source: str = "dataset") -> None:
+                 hmac_key: bytes | None = None, source: str = "dataset",
+                 processes: int = 1, chunk_rows: int = streams.CHUNK_ROWS) -> None:
         self.policy = policy
+        self.processes = max(1, processes)
+        self.chunk_rows = chunk_rows
         self.vault = vault
         self.source = source
         self.tokenizers: dict[TokenMode, Tokenizer] = tokenizers(
@@ -116,9 +123,11 @@ class Pseudonymizer:
     def _tabular(self, chunks: Iterable[bytes], fmt: str) -> Iterator[bytes]:
         job = TabularJob(self.policy, self._toks(), self.state, self.source)
         if fmt == "csv":
-            batches = streams.csv_batches(chunks, self.source, string_columns(self.policy))
+            batches = streams.sized_batches(streams.csv_batches(
+                chunks, self.source, string_columns(self.policy), self.chunk_rows),
+                self.chunk_rows)
         else:
-            batches = streams.parquet_stream_batches(chunks, self.source)
+            batches = streams.parquet_stream_batches(chunks, self.source, self.chunk_rows)
         yield from self._write_tabular(job, batches, fmt)
 
     def tabular_batches(self, batches: Iterable[pa.RecordBatch], fmt: str) -> Iterator[bytes]:
@@ -135,9 +144,8 @@ class Pseudonymizer:
         writer: pacsv.CSVWriter | pq.ParquetWriter | None = None
         schema: pa.Schema | None = None
         row0 = 0
-        for batch in batches:
-            out = job.process(batch, row0)
-            row0 += batch.num_rows
+        for out in self._processed(job, batches):
+            row0 += out.num_rows
             if writer is None:
                 schema = out.schema
                 writer = pacsv.CSVWriter(sink, schema) if fmt == "csv" else \
@@ -158,6 +166,21 @@ class Pseudonymizer:
         data = sink.take()
         if data:
             yield data
+
+    def _processed(self, job: TabularJob,
+                   batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """Each batch pseudonymized, in order: here, or in child processes when the run
+        has several and its index is complete (learned, or no free text to scrub)."""
+        scrubs = any(r.action is Action.SCRUB for r in self.policy.fields.values())
+        if self.processes > 1 and (self.learned or not scrubs):
+            yield from parallel.process_batches(
+                batches, policy=self.policy, tokenizers=self.tokenizers, state=self.state,
+                source=self.source, processes=self.processes)
+            return
+        row0 = 0
+        for batch in batches:
+            yield job.process(batch, row0)
+            row0 += batch.num_rows
 
     def _fhir(self, chunks: Iterable[bytes], fmt: str) -> Iterator[bytes]:
         job = FhirJob(self.policy, self._toks(), self.state, self.source)
@@ -192,10 +215,11 @@ class Pseudonymizer:
         self._check_format(fmt)
         state = RunState(format=fmt, index=self.index)
         if fmt == "csv":
-            learn_tabular(self.policy, streams.csv_batches(chunks, self.source,
-                                                           string_columns(self.policy)), state)
+            learn_tabular(self.policy, streams.csv_batches(
+                chunks, self.source, string_columns(self.policy), self.chunk_rows), state)
         elif fmt == "parquet":
-            learn_tabular(self.policy, streams.parquet_stream_batches(chunks, self.source), state)
+            learn_tabular(self.policy, streams.parquet_stream_batches(
+                chunks, self.source, self.chunk_rows), state)
         elif fmt == "bundle":
             learn_fhir(self.policy, [streams.json_document(chunks, self.source)], state)
         else:
@@ -228,8 +252,8 @@ def pseudonymize_stream(chunks: Iterable[bytes], policy: Policy, fmt: str, *,
 
 def pseudonymize_file(src: Path | BinaryIO, dst: Path, policy: Policy, *,
                       vault: Vault | None = None, hmac_key: bytes | None = None,
-                      fmt: str | None = None,
-                      run: Pseudonymizer | None = None) -> PseudonymizeReport:
+                      fmt: str | None = None, run: Pseudonymizer | None = None,
+                      processes: int = 1) -> PseudonymizeReport:
     """Pseudonymize a file (or an open binary stream) into ``dst``, atomically.
 
     Nothing is written at ``dst`` unless the whole run succeeds; the vault is
@@ -240,7 +264,8 @@ def pseudonymize_file(src: Path | BinaryIO, dst: Path, policy: Policy, *,
     """
     name = str(src) if isinstance(src, Path) else getattr(src, "name", "stream")
     fmt = fmt or detect_format(name if isinstance(src, Path) else dst)
-    run = run or Pseudonymizer(policy, vault, hmac_key, source=Path(str(name)).name)
+    run = run or Pseudonymizer(policy, vault, hmac_key, source=Path(str(name)).name,
+                               processes=processes)
     dst = Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
@@ -250,8 +275,9 @@ def pseudonymize_file(src: Path | BinaryIO, dst: Path, policy: Policy, *,
                 if not src.is_file():
                     raise InvalidInput(f"{src}: no such file")
                 if fmt == "parquet":
-                    run.learn_batches(streams.parquet_batches(str(src), run.source))
-                    batches = streams.parquet_batches(str(src), run.source)
+                    run.learn_batches(streams.parquet_batches(str(src), run.source,
+                                                              run.chunk_rows))
+                    batches = streams.parquet_batches(str(src), run.source, run.chunk_rows)
                     for chunk in run.tabular_batches(batches, fmt):
                         out.write(chunk)
                     if run.state.records == 0:

@@ -130,6 +130,31 @@ def csv_batches(chunks: Iterable[bytes], source: str, text_columns: list[str],
         raise _csv_error(e, source, names, done) from None
 
 
+def sized_batches(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+    """The same rows in batches of exactly ``rows`` (the last one shorter).
+
+    CSV blocks hold as many rows as fit in the read block; chunks of a fixed row
+    count keep the unit of work (and of parallelism) the same whatever the row width.
+    """
+    carry: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        carry.append(batch)
+        held += batch.num_rows
+        if held < rows:
+            continue
+        merged = _merged(carry)
+        table = pa.Table.from_batches(merged)
+        done = 0
+        while held - done >= rows:
+            yield from table.slice(done, rows).combine_chunks().to_batches()
+            done += rows
+        carry = table.slice(done).combine_chunks().to_batches() if held > done else []
+        held -= done
+    if held:
+        yield from _merged(carry)
+
+
 def _merged(batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
     return pa.Table.from_batches(batches).combine_chunks().to_batches()
 

@@ -1,0 +1,208 @@
+"""The scrub pass of a tabular run on every core: chunks in a process pool, output in order.
+
+Free-text scrubbing is pure Python per text, so threads would share one core
+(the GIL); the chunks go to worker *processes* instead. What must stay
+single-threaded stays in the parent, so a parallel run writes exactly the
+bytes a sequential run writes:
+
+* **Tokens** are assigned in the parent, in row order, by the run's own
+  tokenizers (the vault mints random tokens and remembers them; ``hmac``
+  tokens need the key). Each chunk travels with the tokens of its distinct
+  identifier values and the date-shift offsets of its patients
+  (``Premapped``), so the children hold neither the vault, its secret nor
+  the HMAC key, and two chunks can never mint two tokens for one patient.
+* **The identifier index** (the learn pass, over the whole dataset) is sent
+  once to each child when the pool starts; a child does not add to it.
+* **Results** come back in input order, at most ``window`` chunks in flight
+  (bounded memory), and the parent writes them and merges each chunk's
+  counts into the run's report in that order.
+
+The children run ``TabularJob.process`` — the sequential code — on each
+chunk, so both paths share one implementation of the policy.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from medpipe.activities.deid.index import KeyIndex
+from medpipe.activities.pseudonymize.state import RunState
+from medpipe.activities.pseudonymize.tabular import TabularJob, _as_text
+from medpipe.activities.pseudonymize.tokens import Tokenizer
+from medpipe.contracts.errors import InvalidInput
+from medpipe.contracts.pseudonymize import Action, Placeholder, Policy, TokenMode
+
+#: Chunks in flight per child process (one being processed, one queued).
+IN_FLIGHT_PER_PROCESS = 2
+
+
+class Premapped(Tokenizer):
+    """A chunk's tokens and date-shift offsets, assigned beforehand by the parent's tokenizer.
+
+    Args:
+        mode: the token mode it stands for.
+        tokens: token of each distinct identifier value of the chunk.
+        offsets: date-shift offset (days) of each patient token of the chunk.
+    """
+
+    def __init__(self, mode: TokenMode, tokens: dict[str, str],
+                 offsets: dict[str, int]) -> None:
+        self.mode = mode
+        self._tokens = tokens
+        self._offsets = offsets
+
+    def tokens(self, values: Sequence[str]) -> list[str]:
+        return [self._tokens[v] for v in values]
+
+    def offset_days(self, tokens: Sequence[str], max_days: int) -> np.ndarray:
+        return np.array([self._offsets[t] for t in tokens], dtype=np.int64)
+
+
+@dataclass
+class ChunkCounts:
+    """What one chunk adds to the run's report (no values except patient ids and the
+    deferred identifiers, which stay in this machine's processes)."""
+
+    records: int = 0
+    counts: list[tuple[str, Action, int, int]] = field(default_factory=list)
+    placeholders: Counter[str] = field(default_factory=Counter)
+    patients: set[str] = field(default_factory=set)
+    pending: dict[Placeholder, set[str]] = field(default_factory=dict)
+
+    def merge_into(self, state: RunState) -> None:
+        """Add these counts to the parent's state (called in chunk order)."""
+        for name, action, values, changed in self.counts:
+            state.count(name, action, values, changed)
+        state.placeholders.update(self.placeholders)
+        state.patients |= self.patients
+        state.records += self.records
+        for kind, values in self.pending.items():
+            state.pending.setdefault(kind, set()).update(values)
+
+
+class _CountingState(RunState):
+    """A chunk's RunState that also lists its per-column counts in order."""
+
+    def __init__(self, fmt: str, index: KeyIndex) -> None:
+        super().__init__(format=fmt, index=index)
+        self.order: list[tuple[str, Action, int, int]] = []
+
+    def count(self, name: str, action: Action, values: int, changed: int) -> None:
+        super().count(name, action, values, changed)
+        self.order.append((name, action, values, changed))
+
+
+# -- the child side: one job per process, set up once by the pool's initializer ----------
+_CHILD: dict[str, object] = {}
+
+
+def _init_child(policy: Policy, index: KeyIndex, fmt: str, source: str) -> None:
+    _CHILD.update(policy=policy, index=index, fmt=fmt, source=source)
+
+
+def _process_chunk(batch: pa.RecordBatch, row0: int,
+                   tokens: dict[TokenMode, tuple[dict[str, str], dict[str, int]]]
+                   ) -> tuple[pa.RecordBatch, ChunkCounts]:
+    policy = _CHILD["policy"]
+    index = _CHILD["index"]
+    assert isinstance(policy, Policy) and isinstance(index, KeyIndex)
+    state = _CountingState(str(_CHILD["fmt"]), index)
+    toks: dict[TokenMode, Tokenizer] = {m: Premapped(m, t, o) for m, (t, o) in tokens.items()}
+    out = TabularJob(policy, toks, state, str(_CHILD["source"])).process(batch, row0)
+    return out, ChunkCounts(records=state.records, counts=state.order,
+                            placeholders=state.placeholders, patients=state.patients,
+                            pending=state.pending)
+
+
+# -- the parent side -----------------------------------------------------------------------
+def _token_columns(policy: Policy) -> list[tuple[str, TokenMode, bool]]:
+    """(column, token mode, whether its tokens key date shifts), in the order the
+    sequential job asks for them."""
+    cols: list[tuple[str, TokenMode, bool]] = []
+    if policy.patient_id and any(r.action is Action.DATE_SHIFT for r in policy.fields.values()):
+        rule = policy.fields[policy.patient_id]
+        mode = (rule.mode or policy.token_mode) if rule.action is Action.TOKEN \
+            else policy.token_mode
+        cols.append((policy.patient_id, mode, True))
+    for name, rule in policy.fields.items():
+        if rule.action is Action.TOKEN:
+            cols.append((name, rule.mode or policy.token_mode, False))
+    return cols
+
+
+def premap(policy: Policy, tokenizers: dict[TokenMode, Tokenizer], batch: pa.RecordBatch,
+           source: str) -> dict[TokenMode, tuple[dict[str, str], dict[str, int]]]:
+    """Tokens (and patient offsets) of a chunk's distinct identifiers, from the run's
+    tokenizers, in the sequential job's order (the vault mints here, in the parent).
+
+    A column that cannot be read as identifiers is skipped: the child then refuses
+    it with the sequential job's message, at the same point.
+    """
+    out: dict[TokenMode, tuple[dict[str, str], dict[str, int]]] = {
+        m: ({}, {}) for m in tokenizers}
+    for name, mode, shifts in _token_columns(policy):
+        if name not in batch.schema.names:
+            continue
+        try:
+            col = _as_text(batch.column(name), f"{source}, column {name!r}")
+        except InvalidInput:
+            continue
+        values = pc.dictionary_encode(col).dictionary.to_pylist()
+        tokenizer = tokenizers[mode]
+        toks = tokenizer.tokens(values)
+        mapped, offsets = out[mode]
+        mapped.update(zip(values, toks, strict=True))
+        if shifts:
+            days = tokenizer.offset_days(toks, policy.date_shift_days)
+            offsets.update(zip(toks, days.tolist(), strict=True))
+    return out
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """``forkserver``: never ``fork`` a worker that runs Temporal's threads."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    return ctx
+
+
+def process_batches(batches: Iterable[pa.RecordBatch], *, policy: Policy,
+                    tokenizers: dict[TokenMode, Tokenizer], state: RunState, source: str,
+                    processes: int) -> Iterator[pa.RecordBatch]:
+    """Pseudonymized batches, in input order, computed by ``processes`` child processes.
+
+    Each chunk's counts are merged into ``state`` as its output is yielded.
+
+    Raises:
+        InvalidInput: the first chunk (in input order) the policy refuses.
+    """
+    window = max(1, processes * IN_FLIGHT_PER_PROCESS)
+    pool = ProcessPoolExecutor(max_workers=processes, mp_context=pool_context(),
+                               initializer=_init_child,
+                               initargs=(policy, state.index, state.format, source))
+    pending: list[Future[tuple[pa.RecordBatch, ChunkCounts]]] = []
+    try:
+        row0 = 0
+        for batch in batches:
+            tokens = premap(policy, tokenizers, batch, source)
+            pending.append(pool.submit(_process_chunk, batch, row0, tokens))
+            row0 += batch.num_rows
+            if len(pending) >= window:
+                yield _take(pending.pop(0), state)
+        while pending:
+            yield _take(pending.pop(0), state)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _take(fut: Future[tuple[pa.RecordBatch, ChunkCounts]], state: RunState) -> pa.RecordBatch:
+    out, counts = fut.result()
+    counts.merge_into(state)
+    return out

@@ -1,0 +1,127 @@
+"""The scrub pass on several processes writes the bytes a sequential run writes.
+
+Vault tokens are random, so two runs on fresh vaults differ by design; what a
+parallel run must not change is the mapping. Each run therefore starts from
+the vault the other run saved: then every token, date shift and placeholder
+must be identical, byte for byte, and the run must mint no new token. Fresh
+runs must mint as many tokens as there are patients, once each.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from medpipe.activities.pseudonymize import Vault, default_policy, parse_policy
+from medpipe.activities.pseudonymize.run import Pseudonymizer, pseudonymize_file
+from medpipe.contracts.errors import InvalidInput
+from medpipe.contracts.pseudonymize import Policy, PseudonymizeReport
+from medpipe.workers.sample import make_cohort
+
+CHUNK = 250  # rows per chunk: the cohort spans many chunks, so many run at once
+HMAC_KEY = b"k" * 32
+
+
+@pytest.fixture(scope="module")
+def table() -> pa.Table:
+    return make_cohort(patients=700, visits=3, seed=5).table
+
+
+@pytest.fixture(scope="module", params=["csv", "parquet"])
+def source(request: pytest.FixtureRequest, table: pa.Table,
+           tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("src") / f"cohort.{request.param}"
+    if request.param == "csv":
+        pacsv.write_csv(table, path)
+    else:
+        pq.write_table(table, path, row_group_size=400)
+    return path
+
+
+def hmac_policy() -> Policy:
+    doc = default_policy().model_dump(mode="json")
+    doc["token_mode"] = "hmac"
+    return parse_policy(_yaml(doc), source="test")
+
+
+def _yaml(doc: dict) -> str:
+    import yaml
+    return yaml.safe_dump(doc)
+
+
+class SavedVault:
+    """A vault whose saves are kept, to start another run from them."""
+
+    def __init__(self, blob: bytes | None = None) -> None:
+        self.blob = blob
+
+    def open(self) -> Vault:
+        return Vault(lambda: self.blob, self._save)
+
+    def _save(self, data: bytes) -> None:
+        self.blob = data
+
+
+def run(src: Path, dst: Path, policy: Policy, processes: int,
+        vault: Vault | None = None) -> tuple[bytes, PseudonymizeReport, Pseudonymizer]:
+    p = Pseudonymizer(policy, vault, HMAC_KEY if policy.token_mode == "hmac" else None,
+                      source=src.name, processes=processes, chunk_rows=CHUNK)
+    report = pseudonymize_file(src, dst, policy, run=p)
+    return dst.read_bytes(), report, p
+
+
+def same_but_new_tokens(a: PseudonymizeReport, b: PseudonymizeReport) -> bool:
+    return a.model_copy(update={"new_tokens": 0}) == b.model_copy(update={"new_tokens": 0})
+
+
+def test_vault_tokens_parallel_equals_sequential(source: Path, tmp_path: Path,
+                                                 table: pa.Table) -> None:
+    patients = len(set(table.column("patient_id").to_pylist()))
+    seq_vault, par_vault = SavedVault(), SavedVault()
+    seq, seq_report, seq_run = run(source, tmp_path / f"seq{source.suffix}", default_policy(),
+                                   1, seq_vault.open())
+    par, par_report, par_run = run(source, tmp_path / f"par{source.suffix}", default_policy(),
+                                   2, par_vault.open())
+    assert seq_report.new_tokens == par_report.new_tokens == patients
+    assert seq_report.records == table.num_rows and seq_report.placeholders["NAME"] > 0
+    assert same_but_new_tokens(seq_report, par_report)
+    assert seq_run.identifier_values() == par_run.identifier_values()
+    # each run again, from the vault the other one saved: the same bytes, no new token
+    again_par, again_par_report, _ = run(source, tmp_path / f"p2{source.suffix}",
+                                         default_policy(), 2, SavedVault(seq_vault.blob).open())
+    assert again_par == seq
+    assert again_par_report.new_tokens == 0 and same_but_new_tokens(again_par_report,
+                                                                    seq_report)
+    again_seq, _, _ = run(source, tmp_path / f"s2{source.suffix}", default_policy(), 1,
+                          SavedVault(par_vault.blob).open())
+    assert again_seq == par
+
+
+def test_hmac_tokens_parallel_equals_sequential(source: Path, tmp_path: Path) -> None:
+    seq, seq_report, _ = run(source, tmp_path / f"seq{source.suffix}", hmac_policy(), 1)
+    par, par_report, _ = run(source, tmp_path / f"par{source.suffix}", hmac_policy(), 3)
+    assert b"ph_" in seq and b"pt_" not in seq
+    assert par == seq and par_report == seq_report
+
+
+def test_parallel_refuses_the_first_bad_chunk_like_sequential(table: pa.Table,
+                                                              tmp_path: Path) -> None:
+    ids = table.column("patient_id").to_pylist()
+    ids[CHUNK * 5 + 7] = None  # no patient id in the sixth chunk: its dates cannot shift
+    bad = table.set_column(table.schema.get_field_index("patient_id"), "patient_id",
+                           pa.array(ids, pa.string()))
+    src = tmp_path / "bad.csv"
+    pacsv.write_csv(bad, src)
+    messages = []
+    for processes in (1, 2):
+        dst = tmp_path / f"out{processes}.csv"
+        with pytest.raises(InvalidInput) as err:
+            run(src, dst, default_policy(), processes, Vault.in_memory())
+        messages.append(str(err.value))
+        assert not dst.exists() and not list(tmp_path.glob(".out*"))
+    assert messages[0] == messages[1]
+    assert f"row {CHUNK * 5 + 8}" in messages[0]
