@@ -259,10 +259,14 @@ def sample(out_dir: str, patients: int, visits: int, seed: int) -> None:
 @click.option("--ingest-rate-limit", type=float, default=None,
               help="Cap on bytes/s pulled from sources (protects source systems).")
 @click.option("--no-control", is_flag=True, help="Do not run workflow tasks in this process.")
+@click.option("--data-processes", type=click.IntRange(min=1), default=None,
+              envvar="MEDPIPE_DATA_PROCESSES",
+              help="Cores the data stages of this machine's workers use at once (processes "
+                   "for their chunks; 1 = sequential). Default: every core.")
 @click.pass_obj
 @clear_errors
 def worker(cfg: StackConfig, profile_name: str, ingest_rate_limit: float | None,
-           no_control: bool) -> None:
+           no_control: bool, data_processes: int | None) -> None:
     """Run a worker for one profile of the fleet."""
     try:
         profile = cfg.fleet.find(profile_name)
@@ -273,7 +277,7 @@ def worker(cfg: StackConfig, profile_name: str, ingest_rate_limit: float | None,
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     asyncio.run(run_worker(cfg, profile, ingest_rate_limit=ingest_rate_limit,
-                           control=not no_control))
+                           control=not no_control, data_processes=data_processes))
 
 
 # -- the other audiences' commands -----------------------------------------------------

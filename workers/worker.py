@@ -12,6 +12,7 @@ import concurrent.futures
 import logging
 import signal
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
@@ -20,6 +21,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from medpipe.activities.approvals import ApprovalActivities
 from medpipe.activities.context import WorkerContext
+from medpipe.activities.cores import CoreBudget, default_cores
 from medpipe.activities.deploy import DeployActivities
 from medpipe.activities.drift import DriftActivities
 from medpipe.activities.evaluate import EvaluateActivities
@@ -101,12 +103,19 @@ def control_worker(client: Client, fleet: Fleet, ctx: WorkerContext,
 
 
 async def run_worker(config: StackConfig, profile: WorkerProfile, *,
-                     ingest_rate_limit: float | None = None, control: bool = True) -> None:
-    """Run until SIGINT/SIGTERM, then drain gracefully."""
+                     ingest_rate_limit: float | None = None, control: bool = True,
+                     data_processes: int | None = None) -> None:
+    """Run until SIGINT/SIGTERM, then drain gracefully.
+
+    ``data_processes``: cores the data stages of every worker sharing this machine's
+    ``home`` use at once (default: ``$MEDPIPE_DATA_PROCESSES``, else every core).
+    """
     client = await connect(config)
+    cores = CoreBudget(data_processes or default_cores(), Path(config.home) / "cores")
     ctx = WorkerContext(profile=profile, ingest_rate_limit=ingest_rate_limit,
                         source_tls=config.source_tls,
-                        gateway_tls=config.gateway_tls if config.gateway_tls.enabled else None)
+                        gateway_tls=config.gateway_tls if config.gateway_tls.enabled else None,
+                        cores=cores)
     # the SBOM of this runtime, stored once per digest (retried at the first stage if the
     # bucket does not answer yet); stage results name it
     sbom_sha256, sbom_uri = await asyncio.to_thread(lambda: ctx.sbom)

@@ -84,8 +84,8 @@ class ChunkCounts:
         state.placeholders.update(self.placeholders)
         state.patients |= self.patients
         state.records += self.records
-        for kind, values in self.pending.items():
-            state.pending.setdefault(kind, set()).update(values)
+        for kind, found in self.pending.items():
+            state.pending.setdefault(kind, set()).update(found)
 
 
 class _CountingState(RunState):
