@@ -24,6 +24,9 @@ chunk, so both paths share one implementation of the policy.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
+import os
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -104,7 +107,22 @@ class _CountingState(RunState):
 _CHILD: dict[str, object] = {}
 
 
+def watch_parent() -> None:
+    """End this child when the process that started it dies (a SIGKILLed worker must not
+    leave pool processes behind, blocked forever on their task queue)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="medpipe-parent-watch", daemon=True).start()
+
+
 def _init_child(policy: Policy, index: KeyIndex, fmt: str, source: str) -> None:
+    watch_parent()
     _CHILD.update(policy=policy, index=index, fmt=fmt, source=source)
 
 

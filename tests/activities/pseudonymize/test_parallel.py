@@ -125,3 +125,48 @@ def test_parallel_refuses_the_first_bad_chunk_like_sequential(table: pa.Table,
         assert not dst.exists() and not list(tmp_path.glob(".out*"))
     assert messages[0] == messages[1]
     assert f"row {CHUNK * 5 + 8}" in messages[0]
+
+
+_KILLED_PARENT = """
+import os, signal, time
+from concurrent.futures import ProcessPoolExecutor
+from medpipe.activities.pseudonymize import parallel
+
+def pid(_):
+    time.sleep(0.2)
+    return os.getpid()
+
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(2, mp_context=parallel.pool_context(),
+                               initializer=parallel.watch_parent)
+    print(" ".join(str(p) for p in {pool.submit(pid, i).result() for i in range(6)}), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_killed_worker_leaves_no_pool_process(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "killed_parent.py"
+    script.write_text(_KILLED_PARENT)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    children = [int(p) for p in proc.stdout.readline().split()]
+    proc.wait()
+    assert children and proc.returncode == -9
+    try:
+        deadline = time.monotonic() + 30  # a deadline for the event, not a speed figure
+        while time.monotonic() < deadline and any(Path(f"/proc/{c}").exists() for c in children):
+            time.sleep(0.1)
+        alive = [c for c in children if Path(f"/proc/{c}").exists()
+                 and "python" in Path(f"/proc/{c}/cmdline").read_text(errors="replace")]
+        assert not alive, f"pool processes outlived their parent: {alive}"
+    finally:
+        for c in children:
+            try:
+                os.kill(c, 9)
+            except ProcessLookupError:
+                pass
