@@ -146,7 +146,8 @@ def trial(args: list[str], deadline: float, what: str) -> dict[str, float] | Non
     # started with -c, not as a script: pool processes then do not re-run this file as
     # their __main__ (as under ``python -m medpipe worker``), which would bill its imports
     here = str(Path(__file__).resolve().parent)
-    code = f"import sys; sys.path.insert(0, {here!r}); import datastages; datastages.child({args!r})"
+    code = (f"import sys; sys.path.insert(0, {here!r}); import datastages; "
+            f"datastages.child({args!r})")
     proc = _procs.spawn([sys.executable, "-c", code],
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stop, peak, cpu = threading.Event(), {}, {}  # type: ignore[var-annotated]
