@@ -9,6 +9,7 @@ partial output nor a changed vault.
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -173,10 +174,14 @@ class Pseudonymizer:
         has several and its index is complete (learned, or no free text to scrub)."""
         scrubs = any(r.action is Action.SCRUB for r in self.policy.fields.values())
         if self.processes > 1 and (self.learned or not scrubs):
-            yield from parallel.process_batches(
-                batches, policy=self.policy, tokenizers=self.tokenizers, state=self.state,
-                source=self.source, processes=self.processes)
-            return
+            it = iter(batches)
+            head = list(itertools.islice(it, 2))
+            batches = itertools.chain(head, it)
+            if len(head) > 1:  # one chunk only: a pool would cost more than it gives
+                yield from parallel.process_batches(
+                    batches, policy=self.policy, tokenizers=self.tokenizers, state=self.state,
+                    source=self.source, processes=self.processes)
+                return
         row0 = 0
         for batch in batches:
             yield job.process(batch, row0)
