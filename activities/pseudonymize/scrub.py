@@ -22,13 +22,15 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from medpipe.activities.deid import detect
+from medpipe.activities.deid.columnar import Hits, replace
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.deid.names import CANDIDATE as NAME_CANDIDATE
-from medpipe.activities.deid.normalize import folds_to_letters
+from medpipe.activities.deid.normalize import fold, folds_to_letters
 from medpipe.activities.deid.patterns import CANDIDATE, PATTERNS, re2
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -67,17 +69,7 @@ def scrub_column(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) ->
         counts: placeholder counts, updated.
     """
     col = scrub_patterns(col, counts)
-    known = index.find if index is not None and len(index) else None
-    texts = col.to_pylist()
-    if known is not None or not pc.all(pc.fill_null(pc.string_is_ascii(col), True)).as_py():
-        for i, t in enumerate(texts):
-            if t is None:
-                continue
-            patterns = not t.isascii() and not folds_to_letters(t)
-            spans = detect.find(t, known, patterns=patterns, names=False)
-            if spans:
-                texts[i] = detect.replace(t, spans, counts)
-        col = pa.array(texts, type=col.type)
+    col = scrub_known(col, index, counts)
     # names no column lists, on what is left (vectorised prefilter: few texts qualify)
     maybe = pc.fill_null(pc.match_substring_regex(col, NAME_CANDIDATE), False)
     if pc.any(maybe).as_py():
@@ -87,6 +79,66 @@ def scrub_column(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) ->
             if spans:
                 texts[i] = detect.replace(texts[i], spans, counts)
         col = pa.array(texts, type=col.type)
+    return col
+
+
+def scrub_known(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) -> pa.Array:
+    """Replace known identifier values; fold and re-run the patterns on non-ASCII texts.
+
+    ASCII texts (most notes), and texts that fold one character for one to
+    ASCII letters (accents), are looked up all at once (``columnar``, Arrow
+    and numpy); the others one by one after folding (``detect.find``), as
+    before. Both give the spans ``detect.find`` gives.
+    """
+    known = index is not None and len(index) > 0
+    valid = pc.is_valid(col)
+    ascii_ = pc.and_(valid, pc.fill_null(pc.string_is_ascii(col), True))
+    others = pc.indices_nonzero(pc.and_(valid, pc.invert(ascii_)))
+    if not known and len(others) == 0:
+        return col
+    changed: dict[int, str] = {}
+    finder = index.find if known and index is not None else None
+    folded_rows: list[int] = []
+    folded: list[str] = []
+    originals: list[str] = []
+    for i, t in zip(others.to_pylist(), col.take(others).to_pylist(), strict=True):
+        letters = folds_to_letters(t)
+        if finder is not None and letters:
+            f, offsets = fold(t)
+            if offsets is None and f.isascii():  # same positions: the column path applies
+                folded_rows.append(i)
+                folded.append(f)
+                originals.append(t)
+                continue
+        spans = detect.find(t, finder, patterns=not letters, names=False)
+        if spans:
+            changed[i] = detect.replace(t, spans, counts)
+    if known:
+        assert index is not None
+        plain = col.filter(ascii_)
+        hits = index.find_column(pa.concat_arrays([plain.cast(pa.string()),
+                                                   pa.array(folded, pa.string())]))
+        for ph, n in hits.counts().items():
+            counts[ph.value] += n
+        marks = [detect.mark(k) for k in hits.kinds]
+        n_plain = len(plain)
+        if len(hits.row) and hits.row[-1] >= n_plain:  # folded texts: replaced in the original
+            tail = hits.row >= n_plain
+            for r, spans in enumerate(Hits(hits.row[tail] - n_plain, hits.start[tail],
+                                           hits.end[tail], hits.code[tail],
+                                           hits.kinds).spans(len(folded))):
+                if spans:
+                    changed[folded_rows[r]] = detect.replace(originals[r], spans)
+        first = int(np.searchsorted(hits.row, n_plain))
+        head = Hits(hits.row[:first], hits.start[:first], hits.end[:first],
+                    hits.code[:first], hits.kinds)
+        if first:
+            col = pc.replace_with_mask(col, ascii_, replace(plain, head, marks).cast(col.type))
+    if changed:
+        mask = np.zeros(len(col), dtype=bool)
+        mask[list(changed)] = True
+        col = pc.replace_with_mask(col, pa.array(mask),
+                                   pa.array([changed[i] for i in sorted(changed)], col.type))
     return col
 
 

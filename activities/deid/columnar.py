@@ -1,0 +1,263 @@
+"""Known identifier values over a whole column of ASCII texts, in Arrow compute.
+
+``index.find_runs`` looks one text up token by token in Python; on a chunk of
+notes that loop was most of the scrubber's time. This module finds the *same*
+spans for every ASCII text of a column at once: the texts are lower-cased and
+split into tokens and separators by RE2 (two ``split_pattern_regex`` calls),
+each token run of width 1, 2, ... ``width`` is joined and tested against the
+index's prefix and key sets with ``is_in``/``index_in`` (hash lookups in C++),
+only the runs still alive growing to the next width. Only the spans found
+come back to Python, and a short loop keeps them longest-first, left to right,
+exactly as ``find_runs`` does (a differential test holds the two equal).
+
+Non-ASCII texts are left to the per-text path (they need folding first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from medpipe.activities.deid.index import MAX_SEP, Span
+from medpipe.contracts.pseudonymize import Placeholder
+
+_IS_TOKEN = np.zeros(256, dtype=bool)  # [A-Za-z0-9]: index.find_runs's ASCII token
+_LOWER = np.arange(256, dtype=np.uint8)
+for _c in b"0123456789abcdefghijklmnopqrstuvwxyz":
+    _IS_TOKEN[_c] = True
+for _c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+    _IS_TOKEN[_c] = True
+    _LOWER[_c] = _c + 32
+
+
+def _buffers(texts: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """(the texts as ``string``, start of each text in the bytes and the end, the bytes)."""
+    arr = texts.cast(pa.string()) if texts.type != pa.string() else texts
+    rows = len(arr)
+    offs = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + rows + 1]
+    base = int(offs[0])
+    rel = (offs - base).astype(np.int64)
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[base:base + int(rel[-1])] \
+        if rel[-1] else np.zeros(0, dtype=np.uint8)
+    return arr, rel, data
+
+
+def tokenize(texts: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Lower-case tokens of every text, straight from the column's bytes (numpy).
+
+    Returns (tokens, text of each token, start and end in its text, whether
+    the next token may extend a run ending at this one: same text, at most
+    ``MAX_SEP`` characters between, no line break).
+    """
+    arr, rel, data = _buffers(texts)
+    tok = _IS_TOKEN[data]
+    padded = np.zeros(len(data) + 2, dtype=bool)
+    padded[1:-1] = tok
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    starts, ends = edges[0::2], edges[1::2]  # a token starts and ends where tok flips
+    inner = rel[1:-1]
+    inner = inner[(inner > 0) & (inner < len(data))]
+    cut = inner[tok[inner - 1] & tok[inner]]  # a token never runs across two texts
+    if len(cut):
+        starts, ends = np.sort(np.concatenate((starts, cut))), np.sort(np.concatenate((ends, cut)))
+    tok_offsets = np.zeros(len(starts) + 1, dtype=np.int32)
+    np.cumsum((ends - starts).astype(np.int32), out=tok_offsets[1:])
+    body = _LOWER[data[tok]]
+    toks = pa.StringArray.from_buffers(len(starts), pa.py_buffer(tok_offsets),
+                                       pa.py_buffer(body))
+    parent = np.searchsorted(rel, starts, side="right") - 1
+    joins = np.zeros(len(starts), dtype=bool)
+    if len(starts) > 1:
+        gap_from, gap_to = ends[:-1], starts[1:]
+        joins[:-1] = (parent[1:] == parent[:-1]) & (gap_to - gap_from <= MAX_SEP)
+        if pc.any(pc.match_substring(arr, "\n")).as_py():
+            newlines = np.flatnonzero(data == 10)
+            joins[:-1] &= (np.searchsorted(newlines, gap_from)
+                           == np.searchsorted(newlines, gap_to))
+    row0 = rel[parent]
+    return toks, parent, starts - row0, ends - row0, joins
+
+#: Looks distinct joined token runs up: (is a key prefix, placeholder or None) for each.
+RunLookup = Callable[[list[str]], tuple[list[bool], list[Placeholder | None]]]
+
+
+def key_lookup(keys: dict[str, Placeholder], prefixes: Collection[str]) -> RunLookup:
+    """The lookup of a ``KeyIndex`` (values in the clear, in this process)."""
+    def lookup(runs: list[str]) -> tuple[list[bool], list[Placeholder | None]]:
+        return [r in prefixes for r in runs], [keys.get(r) for r in runs]
+    return lookup
+
+
+class _Lookup:
+    """Runs looked up once per distinct run (a chunk repeats its words)."""
+
+    def __init__(self, lookup: RunLookup) -> None:
+        self.lookup = lookup
+        self.kinds: list[Placeholder] = []
+        self._code: dict[Placeholder, int] = {}
+
+    def __call__(self, runs: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        """(is a prefix, placeholder code or -1) for each run."""
+        enc = pc.dictionary_encode(runs)
+        prefix, kinds = self.lookup(enc.dictionary.to_pylist())
+        codes = [-1 if k is None else self._code.setdefault(k, len(self._code)) for k in kinds]
+        self.kinds = list(self._code)
+        idx = enc.indices.to_numpy(zero_copy_only=False)
+        return (np.asarray(prefix, dtype=bool)[idx] if len(prefix) else np.zeros(0, bool),
+                np.asarray(codes, dtype=np.int64)[idx] if len(codes) else np.zeros(0, np.int64))
+
+
+@dataclass
+class Hits:
+    """Spans found in a column: text index, start, end (in that text), placeholder code.
+
+    Sorted by text then start, never overlapping within a text; ``kinds[code]``
+    is the placeholder of a code.
+    """
+
+    row: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    code: np.ndarray
+    kinds: list[Placeholder]
+
+    @classmethod
+    def empty(cls) -> Hits:
+        """No span anywhere."""
+        z = np.zeros(0, dtype=np.int64)
+        return cls(z, z, z, z, [])
+
+    def spans(self, rows: int) -> list[list[Span]]:
+        """The spans of each of ``rows`` texts, as ``index.find_runs`` returns them."""
+        out: list[list[Span]] = [[] for _ in range(rows)]
+        for r, s, e, c in zip(self.row.tolist(), self.start.tolist(), self.end.tolist(),
+                              self.code.tolist(), strict=True):
+            out[r].append((s, e, self.kinds[c]))
+        return out
+
+    def counts(self) -> dict[Placeholder, int]:
+        """Spans per placeholder."""
+        n = np.bincount(self.code, minlength=len(self.kinds))
+        return {k: int(c) for k, c in zip(self.kinds, n, strict=True) if c}
+
+
+def find_column(texts: pa.Array, lookup: RunLookup, width: int) -> Hits:
+    """Spans of known values in the texts of ``texts`` (ASCII, no nulls).
+
+    The spans of each text equal ``index.find_runs`` on it (longest run first,
+    left to right).
+    """
+    if len(texts) == 0:
+        return Hits.empty()
+    look = _Lookup(lookup)
+    toks, parent, start, end, joins = tokenize(texts)
+    n = len(toks)
+    if n == 0:
+        return Hits.empty()
+    alive, codes = look(toks)
+    if not alive.any():
+        return Hits.empty()
+    best_len = np.zeros(n, dtype=np.int64)
+    best_code = np.full(n, -1, dtype=np.int64)
+    cand = np.flatnonzero(alive)
+    runs = toks.take(pa.array(cand))
+    codes = codes[cand]
+    w = 1
+    while True:
+        hit = codes >= 0
+        best_len[cand[hit]] = w
+        best_code[cand[hit]] = codes[hit]
+        if w >= width:
+            break
+        nxt = cand + w
+        ok = nxt < n
+        ok[ok] = joins[nxt[ok] - 1]
+        if not ok.any():
+            break
+        cand, runs = cand[ok], runs.filter(pa.array(ok))
+        runs = pc.binary_join_element_wise(runs, toks.take(pa.array(cand + w)), "")
+        w += 1
+        keep, codes = look(runs)
+        if not keep.any():
+            break
+        cand, runs, codes = cand[keep], runs.filter(pa.array(keep)), codes[keep]
+    found = _select(np.flatnonzero(best_len), parent, best_len)
+    stop = found + best_len[found]
+    return Hits(parent[found], start[found], end[stop - 1], best_code[found], look.kinds)
+
+
+def _select(found: np.ndarray, parent: np.ndarray, best_len: np.ndarray) -> np.ndarray:
+    """Keep runs left to right, skipping one that starts inside the run kept before.
+
+    Vectorised when no run starts inside an earlier one of its text (the
+    common case); a Python loop over the candidates otherwise.
+    """
+    if len(found) < 2:
+        return found
+    stop = found + best_len[found]
+    row = parent[found]
+    same = row[1:] == row[:-1]
+    if not (same & (found[1:] < np.maximum.accumulate(stop)[:-1])).any():
+        return found
+    keep = []
+    done_row, done = -1, 0
+    for k, r, st in zip(found.tolist(), row.tolist(), stop.tolist(), strict=True):
+        if r == done_row and k < done:
+            continue
+        keep.append(k)
+        done_row, done = r, st
+    return np.asarray(keep, dtype=np.int64)
+
+
+def replace(texts: pa.Array, hits: Hits, marks: Sequence[str], block: int = 1 << 23) -> pa.Array:
+    """``texts`` with each hit replaced by ``marks[code]`` (texts without hits unchanged).
+
+    The output is assembled with numpy from the column's bytes and the marks'
+    bytes (``block`` output bytes at a time), never as Python strings.
+    """
+    if len(hits.row) == 0:
+        return texts
+    arr, rel, data = _buffers(texts)
+    rows = len(arr)
+    mark_bytes = [m.encode() for m in marks]
+    mark_len = np.array([len(m) for m in mark_bytes], dtype=np.int64)
+    mark_at = len(data) + np.concatenate(([0], np.cumsum(mark_len)[:-1]))
+    src = np.concatenate((data, np.frombuffer(b"".join(mark_bytes), dtype=np.uint8)))
+    s = rel[hits.row] + hits.start
+    e = rel[hits.row] + hits.end
+    first = np.ones(len(s), dtype=bool)
+    first[1:] = hits.row[1:] != hits.row[:-1]
+    seg_from = np.where(first, rel[hits.row], np.concatenate(([0], e[:-1])))
+    tail_from = rel[:-1].copy()
+    last = np.ones(len(s), dtype=bool)
+    last[:-1] = first[1:]
+    tail_from[hits.row[last]] = e[last]
+    # pieces in output order: per text, (segment, mark) per hit, then the tail
+    p_row = np.concatenate((np.repeat(hits.row, 2), np.arange(rows)))
+    p_order = np.concatenate((np.arange(2 * len(s)), np.full(rows, 2 * len(s))))
+    p_from = np.concatenate((np.column_stack((seg_from, mark_at[hits.code])).ravel(), tail_from))
+    p_len = np.concatenate((np.column_stack((s - seg_from, mark_len[hits.code])).ravel(),
+                            rel[1:] - tail_from))
+    order = np.lexsort((p_order, p_row))
+    p_row, p_from, p_len = p_row[order], p_from[order], p_len[order]
+    out_len = np.bincount(p_row, weights=p_len, minlength=rows).astype(np.int64)
+    offsets = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(out_len, out=offsets[1:])
+    p_at = np.concatenate(([0], np.cumsum(p_len)[:-1]))
+    out = np.empty(int(offsets[-1]), dtype=np.uint8)
+    for lo in range(0, len(out), block):  # bounded memory: one block of indices at a time
+        hi = min(len(out), lo + block)
+        a, b = np.searchsorted(p_at, lo, "right") - 1, np.searchsorted(p_at, hi, "left")
+        seg_at = np.clip(p_at[a:b], lo, hi)
+        seg_end = np.clip(p_at[a:b] + p_len[a:b], lo, hi)
+        shift = p_from[a:b] - p_at[a:b]
+        idx = np.arange(lo, hi, dtype=np.int64) + np.repeat(shift, seg_end - seg_at)
+        out[lo:hi] = src[idx]
+    if offsets[-1] >= 2**31:
+        return pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(out))
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets.astype(np.int32)),
+                                       pa.py_buffer(out))
