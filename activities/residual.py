@@ -17,13 +17,18 @@ import hashlib
 import struct
 from collections import Counter
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
 
 from medpipe.activities.deid import detect
 from medpipe.activities.deid.index import KeyIndex, Span, find_runs
 from medpipe.activities.deid.patterns import PATTERNS
 from medpipe.contracts.pseudonymize import Placeholder
+
+if TYPE_CHECKING:
+    from medpipe.activities.deid.columnar import Hits
 
 #: Patterns great-expectations checks on every text column (Python ``re``).
 RESIDUAL_PATTERNS: dict[str, str] = {label: "(?i)" + p for label, p, _ in PATTERNS
@@ -97,6 +102,20 @@ class DigestSet:
         return find_runs(low, self._prefixes, self._width,
                          lambda k: Placeholder.ID if self._digest(k) in self._digests else None,
                          self._digest)
+
+    def find_column(self, texts: pa.Array) -> Hits:
+        """``find`` over a column of ASCII texts (no nulls), vectorised (``deid.columnar``).
+
+        Each distinct token run of the column is digested once.
+        """
+        from medpipe.activities.deid.columnar import find_column
+
+        def lookup(runs: list[str]) -> tuple[list[bool], list[Placeholder | None]]:
+            ds = [self._digest(r) for r in runs]
+            return ([d in self._prefixes for d in ds],
+                    [Placeholder.ID if d in self._digests else None for d in ds])
+
+        return find_column(texts, lookup, self._width)
 
     def rows_matching(self, values: Iterable[object]) -> np.ndarray:
         """Boolean mask: which values contain an original identifier."""

@@ -81,12 +81,19 @@ class ResidualTally:
         return out
 
 
+#: Every pattern in one RE2 alternation: one DFA pass tells which texts match any.
+ANY_PATTERN = re2("|".join(f"(?:{p})" for _, p, _ in PATTERNS))
+
+
 def scan_batch(batch: pa.RecordBatch, digests: DigestSet | None, tally: ResidualTally) -> None:
     """Check every text cell of a record batch.
 
-    The patterns run vectorised (RE2, the scrubber's own pass) on the free-text
-    cells; names (on the cells the scrubber's prefilter selects), folded
-    non-ASCII text and known values are checked per cell, by the same code.
+    One pass per column for the patterns: a single RE2 alternation of all of
+    them (DFA, vectorised) on the free-text cells; the pattern-by-pattern
+    counts are then taken on the few cells it flags. Known values: one
+    column-wise lookup (``DigestSet.find_column``) of the ASCII cells. Names
+    (on the cells the scrubber's prefilter selects) and folded non-ASCII text
+    are checked per cell with ``detect.find``, as the scrubber does.
     """
     for name, col in zip(batch.schema.names, batch.columns, strict=True):
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
@@ -96,25 +103,40 @@ def scan_batch(batch: pa.RecordBatch, digests: DigestSet | None, tally: Residual
         free = pc.fill_null(free, False)
         hit = np.zeros(len(col), dtype=bool)
         kinds: Counter[str] = Counter()
-        for _, pattern, ph in PATTERNS:
-            m = pc.fill_null(pc.and_(free, pc.match_substring_regex(col, re2(pattern))), False)
-            mask = m.to_numpy(zero_copy_only=False)
-            if mask.any():
-                kinds[ph.value] += int(mask.sum())
-                hit |= mask
-        texts = col.to_pylist()
+        flagged = pc.fill_null(pc.and_(free, pc.match_substring_regex(col, ANY_PATTERN)), False)
+        if pc.any(flagged).as_py():
+            rows = pc.indices_nonzero(flagged).to_numpy(zero_copy_only=False)
+            sub = col.take(pa.array(rows))
+            for _, pattern, ph in PATTERNS:
+                mask = pc.fill_null(pc.match_substring_regex(sub, re2(pattern)), False) \
+                    .to_numpy(zero_copy_only=False)
+                if mask.any():
+                    kinds[ph.value] += int(mask.sum())
+                    hit[rows[mask]] = True
+        ascii_ = pc.fill_null(pc.string_is_ascii(col), True)
         cue = pc.fill_null(pc.and_(free, pc.match_substring_regex(col, NAME_CANDIDATE)), False)
-        special = pc.or_(cue, pc.and_(free, pc.invert(pc.string_is_ascii(col))))
-        special_rows = set(pc.indices_nonzero(pc.fill_null(special, False)).to_pylist())
-        for i, v in enumerate(texts):
-            if v is None:
-                continue
-            patterns = i in special_rows and not v.isascii() and not folds_to_letters(v)
-            spans = detect.find(v, digests.find if digests is not None else None,
-                                patterns=patterns, names=i in special_rows)
+        special = pc.fill_null(pc.or_(cue, pc.and_(free, pc.invert(ascii_))), False)
+        finder = digests.find if digests is not None else None
+        # per cell: name cues, and non-ASCII cells (folded first) when values are looked up
+        one_by_one = special if digests is None else \
+            pc.or_(special, pc.and_(valid, pc.invert(ascii_)))
+        rows_1 = pc.indices_nonzero(pc.fill_null(one_by_one, False))
+        special_np = special.to_numpy(zero_copy_only=False)
+        for i, v in zip(rows_1.to_pylist(), col.take(rows_1).to_pylist(), strict=True):
+            sp = bool(special_np[i])
+            patterns = sp and not v.isascii() and not folds_to_letters(v)
+            spans = detect.find(v, finder, patterns=patterns, names=sp)
             if spans:
                 hit[i] = True
                 kinds.update(ph.value for _, _, ph in spans)
+        if digests is not None and len(digests):
+            plain = pc.and_(pc.and_(valid, ascii_), pc.invert(special))
+            rows_2 = pc.indices_nonzero(plain).to_numpy(zero_copy_only=False)
+            found = digests.find_column(col.take(pa.array(rows_2)))
+            if len(found.row):
+                hit[rows_2[found.row]] = True
+                for ph, c in found.counts().items():
+                    kinds[ph.value] += c
         n = len(col) - col.null_count
         tally.values[name] += n
         tally.hits[name] += int(hit.sum())

@@ -19,12 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench import _deid_reference as reference_scrub
 from bench._deid_corpus import make_identities, make_note
 from medpipe.activities.deid.columnar import find_column, key_lookup, tokenize
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.pseudonymize.scrub import scrub_column
+from medpipe.activities.residual import DigestSet
+from medpipe.activities.residual_scan import ResidualTally, scan_batch
 from medpipe.contracts.pseudonymize import Placeholder
-from tests.activities.deid import reference_scrub
 
 COLUMNS = (("name", Placeholder.NAME), ("ssn", Placeholder.SSN), ("phone", Placeholder.PHONE),
            ("email", Placeholder.EMAIL), ("street", Placeholder.ADDRESS),
@@ -116,3 +118,34 @@ def test_column_finder_equals_per_text_finder(corpus: tuple[list[str], KeyIndex]
     assert hits.spans(len(plain)) == [index.find(t.lower()) for t in plain]
     assert sum(hits.counts().values()) == len(hits.row) > 0
     assert pc.sum(pc.utf8_length(pa.array(plain))).as_py() > 0
+
+
+def tallies(batch: pa.RecordBatch, digests: DigestSet | None) -> None:
+    """The residual scan both ways: equal counts per column and kind."""
+    old, new = ResidualTally(), ResidualTally()
+    reference_scrub.scan_batch(batch, digests, old)
+    scan_batch(batch, digests, new)
+    assert (new.values, new.hits, new.kinds) == (old.values, old.hits, old.kinds)
+
+
+def test_residual_scan_identical(corpus: tuple[list[str], KeyIndex]) -> None:
+    texts, index = corpus
+    digests = DigestSet.from_index(b"k" * 32, index)
+    keys = sorted(k for k in index.keys if k.isascii())  # values alone: only the lookup finds them
+    scrubbed = scrub_column(pa.array(texts), index, Counter())
+    leaky = [t if i % 5 else t.replace(".", " and Ada Okafor.", 1) for i, t in enumerate(texts)]
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array(texts + [None]), pa.concat_arrays([scrubbed, pa.array(["é x"])]),
+         pa.array(leaky + ["tok_1234"]), pa.array(list(range(len(texts) + 1))),
+         pa.array([keys[i % len(keys)] if i % 3 else f"tok{i}" for i in range(len(texts) + 1)])],
+        names=["raw", "scrubbed", "leaky", "n", "ids"])
+    assert reference_scrub_hits(batch, digests)["ids"] > 0
+    tallies(batch, digests)
+    tallies(batch, None)
+    tallies(batch, DigestSet.from_values(b"k" * 32, []))
+
+
+def reference_scrub_hits(batch: pa.RecordBatch, digests: DigestSet) -> dict[str, int]:
+    tally = ResidualTally()
+    reference_scrub.scan_batch(batch, digests, tally)
+    return dict(tally.hits)
