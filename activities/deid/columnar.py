@@ -213,11 +213,12 @@ def _select(found: np.ndarray, parent: np.ndarray, best_len: np.ndarray) -> np.n
     return np.asarray(keep, dtype=np.int64)
 
 
-def replace(texts: pa.Array, hits: Hits, marks: Sequence[str], block: int = 1 << 23) -> pa.Array:
+def replace(texts: pa.Array, hits: Hits, marks: Sequence[str]) -> pa.Array:
     """``texts`` with each hit replaced by ``marks[code]`` (texts without hits unchanged).
 
-    The output is assembled with numpy from the column's bytes and the marks'
-    bytes (``block`` output bytes at a time), never as Python strings.
+    The new bytes are the column's bytes cut at the hits only (the stretches
+    between two hits, across texts, are copied whole) with the marks in
+    between; each text's new end moves by the size change of its hits.
     """
     if len(hits.row) == 0:
         return texts
@@ -225,39 +226,21 @@ def replace(texts: pa.Array, hits: Hits, marks: Sequence[str], block: int = 1 <<
     rows = len(arr)
     mark_bytes = [m.encode() for m in marks]
     mark_len = np.array([len(m) for m in mark_bytes], dtype=np.int64)
-    mark_at = len(data) + np.concatenate(([0], np.cumsum(mark_len)[:-1]))
-    src = np.concatenate((data, np.frombuffer(b"".join(mark_bytes), dtype=np.uint8)))
     s = rel[hits.row] + hits.start
     e = rel[hits.row] + hits.end
-    first = np.ones(len(s), dtype=bool)
-    first[1:] = hits.row[1:] != hits.row[:-1]
-    seg_from = np.where(first, rel[hits.row], np.concatenate(([0], e[:-1])))
-    tail_from = rel[:-1].copy()
-    last = np.ones(len(s), dtype=bool)
-    last[:-1] = first[1:]
-    tail_from[hits.row[last]] = e[last]
-    # pieces in output order: per text, (segment, mark) per hit, then the tail
-    p_row = np.concatenate((np.repeat(hits.row, 2), np.arange(rows)))
-    p_order = np.concatenate((np.arange(2 * len(s)), np.full(rows, 2 * len(s))))
-    p_from = np.concatenate((np.column_stack((seg_from, mark_at[hits.code])).ravel(), tail_from))
-    p_len = np.concatenate((np.column_stack((s - seg_from, mark_len[hits.code])).ravel(),
-                            rel[1:] - tail_from))
-    order = np.lexsort((p_order, p_row))
-    p_row, p_from, p_len = p_row[order], p_from[order], p_len[order]
-    out_len = np.bincount(p_row, weights=p_len, minlength=rows).astype(np.int64)
-    offsets = np.zeros(rows + 1, dtype=np.int64)
-    np.cumsum(out_len, out=offsets[1:])
-    p_at = np.concatenate(([0], np.cumsum(p_len)[:-1]))
-    out = np.empty(int(offsets[-1]), dtype=np.uint8)
-    for lo in range(0, len(out), block):  # bounded memory: one block of indices at a time
-        hi = min(len(out), lo + block)
-        a, b = np.searchsorted(p_at, lo, "right") - 1, np.searchsorted(p_at, hi, "left")
-        seg_at = np.clip(p_at[a:b], lo, hi)
-        seg_end = np.clip(p_at[a:b] + p_len[a:b], lo, hi)
-        shift = p_from[a:b] - p_at[a:b]
-        idx = np.arange(lo, hi, dtype=np.int64) + np.repeat(shift, seg_end - seg_at)
-        out[lo:hi] = src[idx]
+    grow = np.bincount(hits.row, weights=mark_len[hits.code] - (e - s), minlength=rows)
+    offsets = rel.copy()
+    offsets[1:] += np.cumsum(grow).astype(np.int64)
+    raw = data.tobytes()
+    cuts_from = [0, *e.tolist()]
+    cuts_to = [*s.tolist(), len(raw)]
+    pieces: list[bytes] = []
+    for a, b, c in zip(cuts_from, cuts_to, [*hits.code.tolist(), -1], strict=True):
+        pieces.append(raw[a:b])
+        if c >= 0:
+            pieces.append(mark_bytes[c])
+    body = b"".join(pieces)
     if offsets[-1] >= 2**31:
-        return pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(out))
+        return pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(body))
     return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets.astype(np.int32)),
-                                       pa.py_buffer(out))
+                                       pa.py_buffer(body))
