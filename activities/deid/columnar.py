@@ -25,13 +25,8 @@ import pyarrow.compute as pc
 from medpipe.activities.deid.index import MAX_SEP, Span
 from medpipe.contracts.pseudonymize import Placeholder
 
-_IS_TOKEN = np.zeros(256, dtype=bool)  # [A-Za-z0-9]: index.find_runs's ASCII token
-_LOWER = np.arange(256, dtype=np.uint8)
-for _c in b"0123456789abcdefghijklmnopqrstuvwxyz":
-    _IS_TOKEN[_c] = True
-for _c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZ":
-    _IS_TOKEN[_c] = True
-    _LOWER[_c] = _c + 32
+_IS_TOKEN = np.zeros(256, dtype=bool)  # [a-z0-9] on lower-case ASCII: find_runs's token
+_IS_TOKEN[list(b"0123456789abcdefghijklmnopqrstuvwxyz")] = True
 
 
 def _buffers(texts: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
@@ -53,7 +48,8 @@ def tokenize(texts: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndar
     the next token may extend a run ending at this one: same text, at most
     ``MAX_SEP`` characters between, no line break).
     """
-    arr, rel, data = _buffers(texts)
+    arr, rel, data = _buffers(pc.ascii_lower(texts))
+    rows = len(arr)
     tok = _IS_TOKEN[data]
     padded = np.zeros(len(data) + 2, dtype=bool)
     padded[1:-1] = tok
@@ -66,10 +62,10 @@ def tokenize(texts: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndar
         starts, ends = np.sort(np.concatenate((starts, cut))), np.sort(np.concatenate((ends, cut)))
     tok_offsets = np.zeros(len(starts) + 1, dtype=np.int32)
     np.cumsum((ends - starts).astype(np.int32), out=tok_offsets[1:])
-    body = _LOWER[data[tok]]
     toks = pa.StringArray.from_buffers(len(starts), pa.py_buffer(tok_offsets),
-                                       pa.py_buffer(body))
-    parent = np.searchsorted(rel, starts, side="right") - 1
+                                       pa.py_buffer(data[tok]))
+    per_row = np.diff(np.searchsorted(starts, rel))
+    parent = np.repeat(np.arange(rows, dtype=np.int64), per_row)
     joins = np.zeros(len(starts), dtype=bool)
     if len(starts) > 1:
         gap_from, gap_to = ends[:-1], starts[1:]

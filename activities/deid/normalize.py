@@ -47,6 +47,11 @@ def fold(text: str) -> tuple[str, list[int] | None]:
             f = table[ord(c)] = fold_char(c)
             same_length = same_length and len(f) == 1
     if same_length:  # é → e, ’ → ': one character for one, offsets unchanged
+        if all(f.isascii() for f in table.values()):
+            for c, f in table.items():  # a few str.replace run in C; translate is per char
+                if chr(c) != f:
+                    text = text.replace(chr(c), f)
+            return text, None
         return text.translate(table), None
     out: list[str] = []
     offsets: list[int] = []
