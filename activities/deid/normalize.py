@@ -48,9 +48,9 @@ def fold(text: str) -> tuple[str, list[int] | None]:
             same_length = same_length and len(f) == 1
     if same_length:  # é → e, ’ → ': one character for one, offsets unchanged
         if all(f.isascii() for f in table.values()):
-            for c, f in table.items():  # a few str.replace run in C; translate is per char
-                if chr(c) != f:
-                    text = text.replace(chr(c), f)
+            for code, f in table.items():  # a few str.replace run in C; translate is per char
+                if chr(code) != f:
+                    text = text.replace(chr(code), f)
             return text, None
         return text.translate(table), None
     out: list[str] = []
