@@ -240,3 +240,30 @@ def replace(texts: pa.Array, hits: Hits, marks: Sequence[str]) -> pa.Array:
         return pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(body))
     return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets.astype(np.int32)),
                                        pa.py_buffer(body))
+
+
+def count_marks(texts: pa.Array, marks: dict[str, str]) -> dict[str, int]:
+    """How many times each mark (``[EMAIL]``...) occurs in the texts, in one pass.
+
+    Equal to summing ``count_substring`` per mark (a mark starts with ``[``
+    and holds no other, so occurrences never overlap): the ``[`` are found
+    once, and each mark is compared at those positions only.
+    """
+    if any(not m.startswith("[") or "[" in m[1:] for m in marks.values()):
+        raise ValueError("marks must look like [NAME]")
+    if texts.null_count:
+        texts = pc.fill_null(texts, "")
+    _, rel, data = _buffers(texts)
+    at = np.flatnonzero(data == ord("["))
+    out = dict.fromkeys(marks, 0)
+    if len(at) == 0:
+        return out
+    text_end = rel[np.searchsorted(rel, at, side="right")]  # a mark never runs across texts
+    for key, mark in marks.items():
+        m = np.frombuffer(mark.encode(), dtype=np.uint8)
+        ok = at + len(m) <= text_end
+        cand = at[ok]
+        for k in range(1, len(m)):
+            cand = cand[data[cand + k] == m[k]]
+        out[key] = len(cand)
+    return out

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from medpipe.activities.deid import detect
-from medpipe.activities.deid.columnar import Hits, replace
+from medpipe.activities.deid.columnar import Hits, count_marks, replace
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.deid.names import CANDIDATE as NAME_CANDIDATE
 from medpipe.activities.deid.normalize import fold, folds_to_letters
@@ -48,13 +48,11 @@ def scrub_patterns(col: pa.Array, counts: Counter[str]) -> pa.Array:
         return col
     if not pc.any(pc.match_substring_regex(col, CANDIDATE)).as_py():
         return col
-    bracket = pc.any(pc.match_substring(col, "[")).as_py()
-    before = {v: (pc.sum(pc.count_substring(col, m)).as_py() or 0) if bracket else 0
-              for v, m in _MARKS.items()}
+    before = count_marks(col, _MARKS)
     for _, pattern, ph in PATTERNS:
         col = pc.replace_substring_regex(col, re2(pattern), detect.mark(ph))
-    for v, m in _MARKS.items():
-        added = (pc.sum(pc.count_substring(col, m)).as_py() or 0) - before[v]
+    for v, n in count_marks(col, _MARKS).items():
+        added = n - before[v]
         if added > 0:
             counts[v] += added
     return col

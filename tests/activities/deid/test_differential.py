@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from bench import _deid_reference as reference_scrub
 from bench._deid_corpus import make_identities, make_note
-from medpipe.activities.deid.columnar import find_column, key_lookup, tokenize
+from medpipe.activities.deid.columnar import count_marks, find_column, key_lookup, tokenize
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.pseudonymize.scrub import scrub_column
 from medpipe.activities.residual import DigestSet
@@ -149,3 +149,20 @@ def reference_scrub_hits(batch: pa.RecordBatch, digests: DigestSet) -> dict[str,
     tally = ResidualTally()
     reference_scrub.scan_batch(batch, digests, tally)
     return dict(tally.hits)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(st.sampled_from(
+    ["[NAME]", "[DATE]", "[", "]", "NAME", "[NAM", "E]", "x", "é", " ", "[[DATE]]"]),
+    max_size=8).map("".join)), max_size=12))
+def test_mark_counts_equal_count_substring(texts: list[str | None]) -> None:
+    marks = {"NAME": "[NAME]", "DATE": "[DATE]", "URL": "[URL]"}
+    col = pa.array(texts, pa.string())
+    want = {k: (pc.sum(pc.count_substring(col, m)).as_py() or 0) for k, m in marks.items()}
+    assert count_marks(col, marks) == want
+    assert count_marks(col.slice(1), marks) == {
+        k: (pc.sum(pc.count_substring(col.slice(1), m)).as_py() or 0) for k, m in marks.items()}
+
+
+def test_mark_split_across_two_texts_is_not_counted() -> None:
+    assert count_marks(pa.array(["a [NA", "ME] b", "[NAME]"]), {"NAME": "[NAME]"}) == {"NAME": 1}
