@@ -1,16 +1,25 @@
-"""Known identifier values over a whole column of ASCII texts, in Arrow compute.
+"""Known identifier values over a whole column of texts, without a Python loop per text.
 
 ``index.find_runs`` looks one text up token by token in Python; on a chunk of
 notes that loop was most of the scrubber's time. This module finds the *same*
-spans for every ASCII text of a column at once: the texts are lower-cased and
-split into tokens and separators by RE2 (two ``split_pattern_regex`` calls),
-each token run of width 1, 2, ... ``width`` is joined and tested against the
-index's prefix and key sets with ``is_in``/``index_in`` (hash lookups in C++),
-only the runs still alive growing to the next width. Only the spans found
-come back to Python, and a short loop keeps them longest-first, left to right,
-exactly as ``find_runs`` does (a differential test holds the two equal).
+spans for every ASCII text of a column at once:
 
-Non-ASCII texts are left to the per-text path (they need folding first).
+* ``tokenize``: the column's bytes are lower-cased (Arrow) and split into
+  tokens with numpy (where "is a letter or digit" flips), with each token's
+  text, position, and whether the next token may extend a run (same text,
+  at most ``MAX_SEP`` characters between, no line break);
+* ``find_column``: each token run of width 1, 2, ... ``width`` is joined
+  (Arrow) and looked up once per *distinct* run (``dictionary_encode``; a
+  chunk repeats its words), only the runs that are still a key prefix
+  growing to the next width; the longest key from each start is kept, left
+  to right, exactly as ``find_runs`` keeps it;
+* ``replace``: the column's bytes are cut at the hits only and joined with
+  the marks; ``count_marks`` counts placeholders in one pass.
+
+The lookup is a callable, so the scrubber (values in the clear, in process)
+and the residual check (keyed digests) share it. Non-ASCII texts that do
+not fold one for one to ASCII stay on the per-text path.
+``tests/activities/deid/test_differential.py`` holds both paths equal.
 """
 
 from __future__ import annotations
@@ -141,12 +150,35 @@ class Hits:
         return {k: int(c) for k, c in zip(self.kinds, n, strict=True) if c}
 
 
-def find_column(texts: pa.Array, lookup: RunLookup, width: int) -> Hits:
+#: Texts looked up together: bounds the per-token arrays (~100 bytes per token).
+BLOCK_ROWS = 16_384
+
+
+def find_column(texts: pa.Array, lookup: RunLookup, width: int,
+                block: int = BLOCK_ROWS) -> Hits:
     """Spans of known values in the texts of ``texts`` (ASCII, no nulls).
 
     The spans of each text equal ``index.find_runs`` on it (longest run first,
-    left to right).
+    left to right). Texts are taken ``block`` at a time (bounded memory).
     """
+    parts = [(lo, _find_block(texts.slice(lo, block), lookup, width))
+             for lo in range(0, len(texts), block)]
+    parts = [(lo, h) for lo, h in parts if len(h.row)]
+    if not parts:
+        return Hits.empty()
+    kinds: list[Placeholder] = []
+    for _, h in parts:
+        kinds += [k for k in h.kinds if k not in kinds]
+    recode = [np.array([kinds.index(k) for k in h.kinds] or [0], dtype=np.int64)
+              for _, h in parts]
+    return Hits(np.concatenate([h.row + lo for lo, h in parts]),
+                np.concatenate([h.start for _, h in parts]),
+                np.concatenate([h.end for _, h in parts]),
+                np.concatenate([r[h.code] for r, (_, h) in zip(recode, parts, strict=True)]),
+                kinds)
+
+
+def _find_block(texts: pa.Array, lookup: RunLookup, width: int) -> Hits:
     if len(texts) == 0:
         return Hits.empty()
     look = _Lookup(lookup)

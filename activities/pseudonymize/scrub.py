@@ -1,21 +1,28 @@
 """Free-text scrubbing: identifiers in notes become typed placeholders.
 
-Two steps per column of texts:
+Three steps per column of texts, each over the whole column where it can:
 
 1. Patterns (``activities.deid.patterns``: e-mail, URL, IP, SSN, phone,
    date, MRN-like ids, ages over 89, ZIP with state, street addresses), each
    replaced by ``[EMAIL]``, ``[URL]``, ... in Arrow compute (RE2, vectorised,
-   case-insensitive).
-2. Per text (``activities.deid.detect.find``): the text is folded (accents,
-   apostrophe/dash variants, NFKC) once; the patterns run again on the folded
-   copy when folding changed it; every identifier value of *every* record of
-   the dataset (``KeyIndex``, filled by a first pass over the input) is
-   looked up however it is spaced or punctuated; names no column lists are
-   found by cue and dictionary (on the texts an RE2 prefilter selects, after
-   the known values are out). The spans are replaced in the original text.
+   case-insensitive); placeholders counted in one numpy pass
+   (``columnar.count_marks``). A new pattern in ``patterns.PATTERNS`` is
+   picked up as is.
+2. Known values: every identifier value of *every* record of the dataset
+   (``KeyIndex``, filled by a first pass over the input) is looked up however
+   it is spaced or punctuated. ASCII texts, and texts that fold one character
+   for one to ASCII (accents), all at once (``columnar.find_column``: tokens
+   from the column's bytes, one dictionary lookup per distinct token run);
+   the other texts one by one (``detect.find``: folded, the patterns run
+   again on the folded copy when folding changed more than letters).
+3. Names no column lists, by cue and dictionary (``names.find_names``), per
+   text on the texts an RE2 prefilter selects, after the known values are out.
 
-The residual check (``activities.residual``) calls the same ``find`` on the
-output: what the scrubber removes is exactly what the check looks for.
+The spans are replaced in the original text. The result is identical to the
+per-text engine this replaced (``bench/_deid_reference.py``;
+``tests/activities/deid/test_differential.py``). The residual check
+(``activities.residual_scan``) looks for the same things the same way: what
+the scrubber removes is exactly what the check looks for.
 """
 
 from __future__ import annotations

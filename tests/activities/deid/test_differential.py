@@ -116,6 +116,9 @@ def test_column_finder_equals_per_text_finder(corpus: tuple[list[str], KeyIndex]
     plain = [t for t in texts if t.isascii()]
     hits = find_column(pa.array(plain), key_lookup(index.keys, index.prefixes), index.width)
     assert hits.spans(len(plain)) == [index.find(t.lower()) for t in plain]
+    small = find_column(pa.array(plain), key_lookup(index.keys, index.prefixes), index.width,
+                        block=7)  # texts taken 7 at a time: the same spans
+    assert small.spans(len(plain)) == hits.spans(len(plain))
     assert sum(hits.counts().values()) == len(hits.row) > 0
     assert pc.sum(pc.utf8_length(pa.array(plain))).as_py() > 0
 
