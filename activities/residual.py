@@ -17,18 +17,15 @@ import hashlib
 import struct
 from collections import Counter
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
 from medpipe.activities.deid import detect
+from medpipe.activities.deid.columnar import Hits, find_column
 from medpipe.activities.deid.index import KeyIndex, Span, find_runs
 from medpipe.activities.deid.patterns import PATTERNS
 from medpipe.contracts.pseudonymize import Placeholder
-
-if TYPE_CHECKING:
-    from medpipe.activities.deid.columnar import Hits
 
 #: Patterns great-expectations checks on every text column (Python ``re``).
 RESIDUAL_PATTERNS: dict[str, str] = {label: "(?i)" + p for label, p, _ in PATTERNS
@@ -108,8 +105,6 @@ class DigestSet:
 
         Each distinct token run of the column is digested once.
         """
-        from medpipe.activities.deid.columnar import find_column
-
         def lookup(runs: list[str]) -> tuple[list[bool], list[Placeholder | None]]:
             ds = [self._digest(r) for r in runs]
             return ([d in self._prefixes for d in ds],

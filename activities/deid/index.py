@@ -19,15 +19,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable
-from typing import TYPE_CHECKING, Any
-
-import pyarrow as pa
+from typing import Any
 
 from medpipe.activities.deid.normalize import TOKEN, fold, lower
 from medpipe.contracts.pseudonymize import Placeholder
-
-if TYPE_CHECKING:
-    from medpipe.activities.deid.columnar import Hits
 
 #: Longest token run tried (an e-mail, a phone or an address line fits).
 MAX_TOKENS = 6
@@ -113,12 +108,6 @@ class KeyIndex:
     def find(self, low: str) -> list[Span]:
         """Spans of ``low`` (folded, lower-case) holding a known value."""
         return find_runs(low, self.prefixes, self.width, self.keys.get)
-
-    def find_column(self, texts: pa.Array) -> Hits:
-        """``find`` over a column of ASCII texts (no nulls), vectorised: one span list per text."""
-        from medpipe.activities.deid.columnar import find_column, key_lookup
-
-        return find_column(texts, key_lookup(self.keys, self.prefixes), self.width)
 
 
 def find_runs(low: str, prefixes: Collection[Any], width: int,

@@ -11,7 +11,7 @@ Three steps per column of texts, each over the whole column where it can:
 2. Known values: every identifier value of *every* record of the dataset
    (``KeyIndex``, filled by a first pass over the input) is looked up however
    it is spaced or punctuated. ASCII texts, and texts that fold one character
-   for one to ASCII (accents), all at once (``columnar.find_column``: tokens
+   for one to ASCII (accents), all at once (``columnar.find_known``: tokens
    from the column's bytes, one dictionary lookup per distinct token run);
    the other texts one by one (``detect.find``: folded, the patterns run
    again on the folded copy when folding changed more than letters).
@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from medpipe.activities.deid import detect
-from medpipe.activities.deid.columnar import Hits, count_marks, replace
+from medpipe.activities.deid.columnar import Hits, count_marks, find_known, replace
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.deid.names import CANDIDATE as NAME_CANDIDATE
 from medpipe.activities.deid.normalize import fold, folds_to_letters
@@ -121,8 +121,8 @@ def scrub_known(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) -> 
     if known:
         assert index is not None
         plain = col.filter(ascii_)
-        hits = index.find_column(pa.concat_arrays([plain.cast(pa.string()),
-                                                   pa.array(folded, pa.string())]))
+        hits = find_known(pa.concat_arrays([plain.cast(pa.string()),
+                                            pa.array(folded, pa.string())]), index)
         for ph, n in hits.counts().items():
             counts[ph.value] += n
         marks = [detect.mark(k) for k in hits.kinds]
