@@ -77,13 +77,16 @@ def scrub_column(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) ->
     col = scrub_known(col, index, counts)
     # names no column lists, on what is left (vectorised prefilter: few texts qualify)
     maybe = pc.fill_null(pc.match_substring_regex(col, NAME_CANDIDATE), False)
-    if pc.any(maybe).as_py():
-        texts = col.to_pylist()
-        for i in pc.indices_nonzero(maybe).to_pylist():
-            spans = detect.find(texts[i], None, patterns=False)
+    if pc.any(maybe).as_py():  # only the candidates become Python strings
+        texts = col.filter(maybe).to_pylist()
+        changed = False
+        for i, t in enumerate(texts):
+            spans = detect.find(t, None, patterns=False)
             if spans:
-                texts[i] = detect.replace(texts[i], spans, counts)
-        col = pa.array(texts, type=col.type)
+                texts[i] = detect.replace(t, spans, counts)
+                changed = True
+        if changed:
+            col = pc.replace_with_mask(col, maybe, pa.array(texts, type=col.type))
     return col
 
 
