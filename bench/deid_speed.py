@@ -8,7 +8,8 @@ On the labelled corpus of ``bench/deid.py`` (``bench._deid_corpus``) prints:
   outputs are identical;
 * the whole pseudonymize run with notes (first pass, policy, scrubber,
   Parquet out) with each engine: rows/s (issue 12 goal >= 50,000; issue 17
-  goal >= 100,000);
+  goal >= 100,000), on that corpus and on ``bench/pseudonymize.py``'s
+  longitudinal table (20 rows per patient, shorter notes);
 * the validate stage over the pseudonymized output with the identifier
   digests (great-expectations and the residual check), with each residual
   scan: rows/s, and the residual scan alone.
@@ -43,6 +44,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from bench import _deid_reference as reference  # noqa: E402
 from bench._deid_corpus import make_identities, make_note  # noqa: E402
 from bench.deid import deadline, pseudonymize, table  # noqa: E402
+from bench.pseudonymize import generate, run_once  # noqa: E402
 from medpipe.activities import residual_scan, validate  # noqa: E402
 from medpipe.activities.deid.index import KeyIndex  # noqa: E402
 from medpipe.activities.pseudonymize import scrub, tabular  # noqa: E402
@@ -133,6 +135,15 @@ def main() -> None:
 
         times = best(args.trials, args.trial_seconds, {n: pseudo for n in ENGINES})
         line("pseudonymize with notes", args.rows, times, "  (goal >= 50,000; 100,000)")
+
+        longitudinal = Path(d) / "longitudinal.parquet"
+        generate(longitudinal, args.rows, max(1, args.rows // 20))
+
+        def pseudo_longitudinal() -> None:
+            run_once(longitudinal, Path(d) / "longitudinal.out.parquet", True)
+
+        times = best(args.trials, args.trial_seconds, {n: pseudo_longitudinal for n in ENGINES})
+        line("same, bench/pseudonymize.py table", args.rows, times)
 
         digests = DigestSet.from_index(b"k" * 32, index)
         validate.SuiteRunner(spec=validate.infer_suite(pq.read_schema(out_path)),
