@@ -12,7 +12,6 @@ position of every text, cost ten times more.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Iterator
 
 #: Up to four capitalized words (initials, "O" and particles inside) on one line.
@@ -25,9 +24,9 @@ RUN = re.compile(r"(?<![A-Za-z0-9'-])(?:[A-Z]\.[ \t]{0,2}|[A-Z][ \t]{1,2}){0,2}"
                  r"(?:[A-Z]\.[ \t]{0,2}|[A-Z][ \t]{1,2})?[A-Z][A-Za-z'-]*[A-Za-z]){0,3}")
 #: One word or initial inside a run.
 WORD = re.compile(r"[A-Z]\.|[A-Za-z'-]+")  # "O" of "O Seanain" is a word of one letter
-#: Any word of the text (for the word before a run).
-_ANY_WORD = re.compile(r"[A-Za-z/'-]+")
 _TRAILING = " \t\n.:,("
+#: The characters of a word of the text (for the word before a run): ``[A-Za-z/'-]``.
+_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz/'-")
 
 
 class Run:
@@ -50,21 +49,34 @@ class Run:
 
 
 def runs(folded: str) -> Iterator[Run]:
-    """The runs of capitalized words of a folded text, left to right."""
-    found = [m.span() for m in RUN.finditer(folded)]
-    if not found:
-        return
-    spans = [m.span() for m in _ANY_WORD.finditer(folded)]
-    starts = [w[0] for w in spans]
-    for s, e in found:
-        i = bisect_left(starts, s) - 1
+    """The runs of capitalized words of a folded text, left to right.
+
+    The word before a run is found by stepping back from the run over at most
+    six characters of ``_TRAILING`` (a scan of a few characters per run,
+    rather than a list of every word of the text).
+    """
+    n = len(folded)
+    for m in RUN.finditer(folded):
+        s, e = m.span()
         prev = punct = ""
-        if i >= 0:
-            ws, we = spans[i]
-            gap = folded[we:s]
-            if len(gap) <= 6 and not gap.strip(_TRAILING):
-                prev, punct = folded[ws:we].lower(), gap
-        yield Run(s, e, folded[s:e], prev, punct)
+        if s and folded[s - 1] in _WORD_CHARS:  # "x/Mary": the word runs through the run
+            ws = s - 1
+            while ws and folded[ws - 1] in _WORD_CHARS:
+                ws -= 1
+            we = s
+            while we < n and folded[we] in _WORD_CHARS:
+                we += 1
+            prev = folded[ws:we].lower()
+        else:
+            p = s
+            while p and s - p < 6 and folded[p - 1] in _TRAILING:
+                p -= 1
+            if p and folded[p - 1] in _WORD_CHARS:
+                ws = p - 1
+                while ws and folded[ws - 1] in _WORD_CHARS:
+                    ws -= 1
+                prev, punct = folded[ws:p].lower(), folded[p:s]
+        yield Run(s, e, m.group(), prev, punct)
 
 
 def before(folded: str, start: int, span: int = 48) -> tuple[list[str], str]:

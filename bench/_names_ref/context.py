@@ -1,0 +1,149 @@
+"""Identifiers that only context tells apart from clinical values.
+
+``3/4`` is a date in "recheck 3/4" and a dose in "3/4 tablet"; ``92F`` is a
+92-year-old woman and ``101F`` a fever; ``24270`` is a ZIP code after
+"zip code". These rules need look-around, which RE2 (the vectorised pattern
+pass) lacks, so they run in Python on the texts the name prefilter selects
+(``names.CANDIDATE`` includes ``CANDIDATE`` below) and on every text the
+residual check reads the same way.
+
+Decisions (precision against recall):
+
+* a month/day without a year is a date unless a word around it makes it a
+  quantity or a score: before it ``pain``, ``grade``, ``strength``, ``take``,
+  ``BP``, ``reflexes``...; after it ``tablet``, ``of``, ``mg``, ``murmur``,
+  ``strength``, ``pain``...; ``2/2`` followed by a lower-case word is
+  "secondary to". Unknown contexts count as dates (recall first);
+* ``92F`` / ``104 M`` (sex after an age over 89) is an age unless a
+  temperature word (``T``, ``temp``, ``Tmax``, ``fever to``) comes before it;
+* a unit designator and its number alone (``Apt 4B``) is part of an
+  address; it runs here, after the record's own street was looked up whole;
+* a five-digit number after ``zip``/``zip code``/``postal code`` is a ZIP
+  code (the number only; the label stays);
+* a city of the gazetteer (``places.txt``) after a place cue (``from``,
+  ``lives in``, ``moved to``, ``transferred from``...) is a place.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from bench._names_ref import cues
+from medpipe.contracts.pseudonymize import Placeholder
+
+Span = tuple[int, int, Placeholder]
+
+MONTH_DAY = re.compile(r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b(?![/\d]|\.\d)")
+_WEEKDAY_BEFORE = re.compile(r"\b(?:mon|tue|tues|wed|wednes|thu|thur|thurs|fri|sat|satur|sun)"
+                             r"(?:day)?\b\.?,?\s{1,3}$", re.IGNORECASE)
+_QUANTITY_BEFORE = re.compile(
+    r"(?:pain|grade|gr|strength|power|score|scale|scored|rated|rate|gcs|apgar|reflexes|reflex"
+    r"|dtrs?|motor|murmur|bp|b/p|pressure|ratio|vision|acuity|take|takes|taking|give|given"
+    r"|dose|sig|cut|split|about|approx|approximately|only|half|level|stage|class|tanner|nyha"
+    r"|ecog|asa|mallampati|qty|quantity|pulses?|sensation|edema|effort|\+)"
+    r"\s{0,2}[:=]?\s{0,2}$", re.IGNORECASE)
+_QUANTITY_AFTER = re.compile(
+    r"^\s{0,2}(?:of\b|tabs?\b|tablets?\b|caps?\b|capsules?\b|pills?\b|doses?\b|strength\b"
+    r"|cups?\b|tsp\b|tbsp\b|teaspoons?\b|tablespoons?\b|inch|\"|cm\b|mm\b|ml\b|mg\b"
+    r"|units?\b|murmur|systolic|diastolic|holosystolic|pain\b|scale\b|score\b|power\b"
+    r"|reflex|motor\b|sensation|bilat|b/l|pulses?\b|dtrs?\b|x\b|times\b|ratio|full\b"
+    r"|portion|mmhg|\+)", re.IGNORECASE)
+
+#: "2/2 mechanical fall": the clinical shorthand for "secondary to" (a word follows).
+_SECONDARY_TO = re.compile(r"\s{1,2}[a-z]{2}")
+AGE_SEX = re.compile(r"(?:9[0-9]|1[01][0-9])\s?(?:[MF]|yo[MF]|y/o[MF])\b")
+_TEMPERATURE_BEFORE = re.compile(
+    r"(?:\bt|temp|temperature|tmax|tm|fever|febrile|pyrexia|to|of|up to|at)\s{0,2}[:=]?\s{0,2}$",
+    re.IGNORECASE)
+
+#: A unit designator alone ("Apt 4B, 12 Elm St", "Suite 200").
+UNIT = re.compile(r"\b(?:apt|apartment|suite|ste)\.?\s{0,2}#?\s{0,2}[0-9]{1,5}[a-z]?\b",
+                  re.IGNORECASE)
+ZIP = re.compile(r"\b(?:zip|postal)(?:\s?code)?\s{0,2}[:#]?\s{0,2}([0-9]{5}(?:-[0-9]{4})?)\b",
+                 re.IGNORECASE)
+
+_PLACE_CUES = (r"from|in|to|near|outside|lives in|living in|moved to|moving to|resides in"
+               r"|born in|visiting|transferred from|transfer from|relocated to|home in")
+_PLACE_CUE_SET = dict.fromkeys(_PLACE_CUES.split("|"), "place")
+_PLACE_LAST_WORDS = frozenset(c.split()[-1] for c in _PLACE_CUE_SET)
+
+#: A superset of the texts a rule here matches, for RE2 (Arrow) prefiltering.
+CANDIDATE = (r"\b(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b"
+             r"|\b(?:9[0-9]|1[01][0-9])\s?(?:[MF]|yo[MF]|y/o[MF])\b"
+             r"|(?i:zip|postal|apt|apartment|suite|ste)"
+             r"|\b(?:" + _PLACE_CUES + r")\s{1,3}[A-Z][a-z]{2}")
+
+
+@lru_cache(maxsize=1)
+def places() -> frozenset[str]:
+    """City names of the gazetteer (lower-case), see ``places.txt``."""
+    pkg = resources.files("medpipe.activities.deid")
+    return frozenset(line.strip() for line in pkg.joinpath("places.txt").read_text().splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
+def _starts_word(folded: str, i: int) -> bool:
+    """Whether a number starting at ``i`` is a whole number (no digit, dot or slash before)."""
+    return i == 0 or not (folded[i - 1].isalnum() or folded[i - 1] in "./")
+
+
+def _dates(folded: str) -> list[Span]:
+    out: list[Span] = []
+    if "/" not in folded:
+        return out
+    for m in MONTH_DAY.finditer(folded):
+        s = m.start()
+        if not _starts_word(folded, s):
+            continue
+        before = folded[max(0, s - 24):s]
+        after = folded[m.end():m.end() + 24]
+        if _QUANTITY_BEFORE.search(before) or _QUANTITY_AFTER.search(after):
+            continue
+        if m.group() == "2/2" and _SECONDARY_TO.match(after):  # "fall 2/2 syncope"
+            continue
+        wd = _WEEKDAY_BEFORE.search(folded[max(0, s - 14):s])
+        out.append((s - (len(wd.group()) if wd else 0), m.end(), Placeholder.DATE))
+    return out
+
+
+def _ages(folded: str) -> list[Span]:
+    out: list[Span] = []
+    for m in AGE_SEX.finditer(folded):
+        if _starts_word(folded, m.start()) and \
+                not _TEMPERATURE_BEFORE.search(folded[max(0, m.start() - 16):m.start()]):
+            out.append((m.start(), m.end(), Placeholder.AGE))
+    return out
+
+
+def _places(folded: str, runs: list[cues.Run]) -> list[Span]:
+    known = places()
+    out: list[Span] = []
+    for run in runs:
+        if run.prev not in _PLACE_LAST_WORDS:
+            continue
+        prev, punct = cues.before(folded, run.start, 24)
+        if punct.strip() or cues.cue(prev, _PLACE_CUE_SET) is None:
+            continue
+        words = run.words
+        for n in range(len(words), 0, -1):  # longest known prefix ("Des Moines", "Fort Wayne")
+            if " ".join(w for _, _, w in words[:n]).lower() in known:
+                out.append((run.start, words[n - 1][1], Placeholder.ADDRESS))
+                break
+    return out
+
+
+def find_context(folded: str, runs: list[cues.Run] | None = None) -> list[Span]:
+    """Spans of dates, ages, ZIP codes, units and places found by context in a folded text.
+
+    ``runs``: the text's runs of capitalized words, when the caller has them.
+    """
+    out = _dates(folded) + _ages(folded)
+    low = folded.lower()
+    if "zip" in low or "postal" in low:
+        out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in ZIP.finditer(folded)]
+    if "apt" in low or "suite" in low or "ste" in low or "apartment" in low:
+        out += [(m.start(), m.end(), Placeholder.ADDRESS) for m in UNIT.finditer(folded)]
+    out += _places(folded, list(cues.runs(folded)) if runs is None else runs)
+    return out
