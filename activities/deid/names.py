@@ -78,8 +78,12 @@ AFTER_RELATION = re.compile(r"\s{0,2}(?:\(\s{0,2}|,\s{0,2}(?:(?:her|his|their|th
 #: Right after a run: a credential ("Alica Donovan, MD", "E. Sarlija, RN").
 AFTER_CREDENTIAL = re.compile(r",?\s{1,2}(?:" + _CREDENTIALS + r")(?![A-Za-z])")
 #: A dictionary name right before or after a name already replaced ("[NAME] Felipe").
-BESIDE = re.compile(r"\[NAME\][\s,]+(" + _CAP + r")|\b(" + _CAP + r")\s+\[NAME\]")
-PAIR = re.compile(r"\b(" + _CAP + r")\s+(?:[A-Z]\.\s+)?(" + _CAP + r")\b")
+#: ``[A-Z](?<=\b[A-Z])`` is ``\b[A-Z]`` written so that ``re`` skips to the capitals
+#: (a pattern opening with a character set is searched for that set; one
+#: opening with ``\b`` is tried at every position).
+_BCAP = r"[A-Z](?<=\b[A-Z])[A-Za-z'-]+"
+BESIDE = re.compile(r"\[NAME\][\s,]+(" + _CAP + r")|(" + _BCAP + r")\s+\[NAME\]")
+PAIR = re.compile(r"(" + _BCAP + r")\s+(?:[A-Z]\.\s+)?(" + _CAP + r")\b")
 _THEN_TITLE = r"(?:(?i:dr|mr|mrs|ms|prof|doctor)\b\.?\s+)?"
 #: A superset of the texts any rule here can match, for RE2 (Arrow) prefiltering.
 CANDIDATE = (r"\b[A-Z][A-Za-z'-]*\s+(?:[A-Z]\.\s+)?[A-Z][A-Za-z'-]*[a-z]"
@@ -201,7 +205,7 @@ def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
                          if w[i][2].endswith(".") and _word_key(w[i + 1][2]) in family), None)
         if span is not None:
             out.append((*span, Placeholder.NAME))
-    for m in BESIDE.finditer(folded):
+    for m in BESIDE.finditer(folded) if "[NAME]" in folded else ():
         g = 1 if m.group(1) else 2
         if _word_key(m.group(g)) in given or _word_key(m.group(g)) in family:
             out.append((m.start(g), m.end(g), Placeholder.NAME))
