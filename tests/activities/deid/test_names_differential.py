@@ -59,3 +59,23 @@ def test_generated_identical(pieces: list[str], seps: list[str]) -> None:
 @given(st.text(alphabet="AaBbDdJMrsSn .,:()'-/\n\t0123456789[]", max_size=80))
 def test_random_text_identical(text: str) -> None:
     same(text)
+
+
+_GAPS = ("", " ", "  ", ": ", ":  ", ", ", " (", ".", ". ", ":\n", "\n", " \t", ",  (  ",
+         ":     ", ":      ", ":       ", " " * 6, " " * 7, "\t" * 6, ", ; ", " 9 ", "/")
+_BEFORE = ("", "a", "x/", "9", "'", "-", " ", "é", ".", "(", "c/o", "Mr")
+_CUES = ("Dr", "dr.", "seen by", "daughter", "Caller", "Patient", "spoke with", "from",
+         "lives in", "pt's daughter", "x/y", "word")
+_AFTER = ("Mary Smith", "MARY SMITH", "J. Smith", "Boston", "Des Moines", "Steve (daughter)",
+          "Alica Donovan, MD", "Mary [NAME]", "[NAME] Felipe", "[NAME], Smith", "DOE, JANE",
+          "Kazutro agreed", "Physical Therapy")
+
+
+@pytest.mark.parametrize("before", _BEFORE)
+def test_cue_gaps_identical(before: str) -> None:
+    """Every gap length and kind between a cue and a run, every character before a word."""
+    for cue in _CUES:
+        for gap in _GAPS:
+            for after in _AFTER:
+                same(f"{before}{cue}{gap}{after}")
+                same(f"{before}{after}{gap}{cue}")
