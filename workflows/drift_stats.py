@@ -167,9 +167,7 @@ def merge(sketches: Sequence[SlotSketch]) -> SlotSketch | None:
             acc = features.setdefault(name, [0] * len(counts))
             if len(acc) == len(counts):
                 features[name] = [a + c for a, c in zip(acc, counts, strict=True)]
-        if s.predictions:
-            predictions = [a + c for a, c in zip(predictions or [0] * len(s.predictions),
-                                                 s.predictions, strict=True)]
+        predictions = _sum(predictions, s.predictions)
     starts = [s.window_started_at for s in sketches if s.window_started_at]
     return SlotSketch(version=sketches[0].version, rows=sum(s.rows for s in sketches),
                       features=features, predictions=predictions,

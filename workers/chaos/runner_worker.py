@@ -65,7 +65,12 @@ async def run_runner(config: StackConfig, home: Path) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     task = asyncio.create_task(worker.run())
-    await stop.wait()
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait([task, stopped], return_when=asyncio.FIRST_COMPLETED)
+    if task.done():  # the worker failed: exit with its error so the supervisor restarts it
+        stopped.cancel()
+        await task
+        return
     await worker.shutdown()
     with contextlib.suppress(Exception):
         await task

@@ -28,7 +28,7 @@ from medpipe.workers.chaos import release_probe as probe
 from medpipe.workers.chaos.stack import StackControl
 from medpipe.workers.chaos.stackparts import PROXY_CHILD
 from medpipe.workers.config import StackConfig
-from medpipe.workers.devports import port_open
+from medpipe.workers.devports import wait_for_port
 
 
 @dataclass
@@ -168,8 +168,9 @@ async def temporal_restart(ex: Exercise) -> ResilienceReport:
     pid = ex.control.send("temporal", signal.SIGKILL)
     injected_at = ex.inject("SIGKILL", "temporal", f"pid {pid}, mid-release")
     back = await asyncio.to_thread(ex.control.wait_replaced, "temporal", pid, 60.0)
-    while not port_open(ex.config.temporal_address):
-        await asyncio.sleep(0.1)
+    if not await asyncio.to_thread(wait_for_port, ex.config.temporal_address, 60.0):
+        raise TimeoutError(f"temporal (pid {back}) did not answer on "
+                           f"{ex.config.temporal_address} within 60 s of its restart")
     recovered = time.time() - injected_at
     ex.inject("restarted", "temporal", f"pid {back} answers after {recovered:.1f} s")
     return ex.report(await probe.wait_done(handle, ex.deadline_s), injected_at,
@@ -188,8 +189,9 @@ async def gateway_kill(ex: Exercise) -> ResilienceReport:
         base, _ = await ex.release(deploy=True, model=model)
         if not probe.completed(base):
             return ex.report(base, None, failures=("the first (stable) release failed",))
-    from medpipe.workers.chaos.traffic import JURISDICTION_HEADER, send
+    from medpipe.workers.chaos.traffic import send
     from medpipe.workers.cli_canary import feature_rows
+    from medpipe.workers.frontconfig import JURISDICTION_HEADER
     from medpipe.workers.sample import FEATURES
 
     rows = feature_rows(ex.files["dataset"], list(FEATURES))

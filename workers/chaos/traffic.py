@@ -13,9 +13,6 @@ import time
 
 import httpx
 
-#: The front's jurisdiction header (see README, "The front for clinical callers").
-JURISDICTION_HEADER = "Medpipe-Jurisdiction"
-
 
 async def send(url: str, model: str, rows: list[list[float]], rate: float,
                counts: dict[str, int], stop: asyncio.Event,

@@ -183,11 +183,12 @@ class InferEndpoint:
                 names = req.output_names or model.output_names
                 scores = model.scores(names, arrays)
                 sketch = self.sketches.of(model)
+                positive = None
                 if sketch is not None:  # drift: inputs and scores over the reference bins
                     positive = scores.scores() if scores is not None else None
                     sketch.observe(req.feeds, positive)
                     sketch.remember(req.request_id, positive)
-                stats.observe(perf_counter() - started, scores)
+                stats.observe(perf_counter() - started, scores, positive)
                 return self._reply(name, model.version, req, slot, names, arrays, headers)
             if backup is None:
                 if guarded:

@@ -100,8 +100,13 @@ class SlotStats:
         if self.w_filled < self._samples:
             self.w_filled += 1
 
-    def observe(self, seconds: float, predictions: Predictions | None) -> None:
-        """Record a successful request and the predictions it returned."""
+    def observe(self, seconds: float, predictions: Predictions | None,
+                scores: np.ndarray | None = None) -> None:
+        """Record a successful request and the predictions it returned.
+
+        ``scores``: the binary scores when the caller already read them (the drift
+        sketch did), so the hot path reads them once.
+        """
         self.requests += 1
         self.w_requests += 1
         self._latency(seconds)
@@ -117,7 +122,7 @@ class SlotStats:
             if values is not None:
                 self.values.add(values)
             return
-        self._scores(predictions.scores())
+        self._scores(scores if scores is not None else predictions.scores())
 
     def _scores(self, scores: np.ndarray | None) -> None:
         """Binary: bin positive-class probabilities over [0, 1]."""

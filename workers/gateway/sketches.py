@@ -112,7 +112,6 @@ class Sketch:
         for c in self.counters:
             self._by_tensor.setdefault(c.tensor, []).append(c)
         self.predictions = [0] * PROFILE_PREDICTION_BINS
-        self.total_predictions = [0] * PROFILE_PREDICTION_BINS
         self.rows = 0
         self.started = datetime.now(UTC)
         #: request id -> prediction bin of its (first) score, for label feedback
@@ -162,19 +161,17 @@ class Sketch:
             self._scores(scores)
 
     def _scores(self, scores: np.ndarray) -> None:
-        bins, window, total = PROFILE_PREDICTION_BINS, self.predictions, self.total_predictions
+        bins, window = PROFILE_PREDICTION_BINS, self.predictions
         if scores.size <= SMALL_BATCH:
             for s in scores.tolist():
                 if s == s and s not in (float("inf"), float("-inf")):
                     i = min(max(int(s * bins), 0), bins - 1)
                     window[i] += 1
-                    total[i] += 1
             return
         s = scores[np.isfinite(scores)]
         idx = np.clip((s * bins).astype(np.int64), 0, bins - 1)
         for i, n in enumerate(np.bincount(idx, minlength=bins).tolist()):
             window[i] += n
-            total[i] += n
 
     def read(self, reset: bool = False) -> SlotSketch:
         """The window's counts (and a new window when ``reset``)."""
