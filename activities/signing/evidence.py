@@ -65,7 +65,8 @@ from medpipe.contracts.errors import IntegrityError, InvalidInput, MedpipeError,
 from medpipe.contracts.ledger import LedgerReport
 
 PSEUDO_REPORT = "reports/pseudonymize-report"
-_DEPLOY_KINDS = ("deployed", "rolled-back", "canary-verdict", "canary-paused", "drift-alert")
+_DEPLOY_KINDS = ("deployed", "rolled-back", "canary-verdict", "canary-paused", "drift-alert",
+                 "drift-rollback")
 
 
 def signed_entry_payload(model: ArtifactRef, bundle: ArtifactRef, provenance: ArtifactRef,
@@ -125,7 +126,7 @@ def canary_record(release_id: str, entries: Iterable[Mapping[str, Any]]) -> dict
               for e in entries if e["release_id"] == release_id and e["kind"] in _DEPLOY_KINDS]
     return {"release_id": release_id, "events": events,
             "deployed": any(e["kind"] == "deployed" for e in events),
-            "rolled_back": any(e["kind"] == "rolled-back" for e in events)}
+            "rolled_back": any(e["kind"] in ("rolled-back", "drift-rollback") for e in events)}
 
 
 def offboarding_record(release_id: str,
