@@ -59,6 +59,15 @@ def make_table(rows: int = 600, seed: int = 3) -> pa.Table:
     return pa.table(cols)
 
 
+def cohort(folder: Path, rows: int = 300, fmt: str = "parquet") -> tuple[pa.Table, Path, Path]:
+    """A release's inputs in ``folder``: the table, it written as ``cohort.<fmt>``, and
+    ``policy.yaml`` (``POLICY``); what every BYOM release test starts from."""
+    table = make_table(rows)
+    policy = folder / "policy.yaml"
+    policy.write_text(POLICY)
+    return table, write_table(table, folder / f"cohort.{fmt}"), policy
+
+
 def write_table(table: pa.Table, path: Path) -> Path:
     """CSV or Parquet by suffix."""
     if path.suffix == ".parquet":

@@ -22,10 +22,7 @@ LABS = tuple(byom.LABS)
 async def test_each_refusal_names_model_or_column_and_nothing_is_signed(
         client: Client, tmp_path: Path) -> None:
     fleet = make_fleet(tmp_path)
-    table = byom.make_table(300)
-    data = byom.write_table(table, tmp_path / "cohort.parquet")
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(byom.POLICY)
+    table, data, policy = byom.cohort(tmp_path)
     logistic = byom.save(byom.skl_logistic(table), tmp_path / "logistic.onnx")
     network = byom.save(byom.two_input_network(table), tmp_path / "net.onnx")
     cases = {  # name: (model, label, spec, error type, what the message must name)

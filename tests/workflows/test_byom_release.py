@@ -86,10 +86,7 @@ async def test_each_converter_model_is_released_end_to_end(
 async def test_model_without_usable_output_is_refused_before_signing(
         client: Client, tmp_path: Path) -> None:
     fleet = make_fleet(tmp_path)
-    table = byom.make_table(300)
-    data = byom.write_table(table, tmp_path / "cohort.parquet")
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(byom.POLICY)
+    table, data, policy = byom.cohort(tmp_path)
     model = byom.save(byom.label_only(table), tmp_path / "tree.onnx")
     request = make_request(fleet, {"model": model, "dataset": data}, model="tree",
                            label_column="diagnosis", policy_uri=policy.as_uri(),

@@ -43,10 +43,7 @@ def gws(pki: GatewayPKI, tmp_path: Path) -> Iterator[list[GatewayProcess]]:
 async def test_skl2onnx_model_is_deployed_and_answers_oip(
         client: Client, tmp_path: Path, pki: GatewayPKI, gws: list[GatewayProcess],
         zipmap: bool) -> None:
-    table = byom.make_table(300)
-    data = byom.write_table(table, tmp_path / "cohort.parquet")
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(byom.POLICY)
+    table, data, policy = byom.cohort(tmp_path)
     model = byom.save(byom.skl_logistic(table, zipmap=zipmap), tmp_path / "m.onnx")
     fleet = make_fleet(tmp_path).model_copy(update={"gateways": tuple(g.target for g in gws)})
     request = make_request(fleet, {"model": model, "dataset": data}, model="tumour",

@@ -115,10 +115,7 @@ async def test_canary_shift_is_judged_for_the_task(
         client: Client, tmp_path: Path, pki: GatewayPKI, gws: list[GatewayProcess],
         task: str) -> None:
     case = CASES[task]
-    table = byom.make_table(600)
-    data = byom.write_table(table, tmp_path / "cohort.parquet")
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(byom.POLICY)
+    table, data, policy = byom.cohort(tmp_path, 600)
     fleet = make_fleet(tmp_path).model_copy(update={"gateways": tuple(g.target for g in gws)})
 
     def request(build: Callable[[pa.Table], onnx.ModelProto], name: str) -> ReleaseRequest:
