@@ -2,14 +2,16 @@
 
 Each note is clinical filler interleaved with PHI slots; a slot writes one
 identifier of the record (or a person no column lists) in one of several
-forms, and records its span and Safe Harbor category. Three template sets:
+forms, and records its span and Safe Harbor category. Template sets:
 ``tuned`` (``TUNED``: the forms the scrubber was written against), ``seen``
 (``HELD_OUT``: written apart as a held-out set, then looked at while the
 rules were improved, so no longer held out) and ``held-out``
 (``bench._deid_heldout.HELD_OUT_2``: clinical note styles, written before the
 rules were changed for them, then read while improving them) and ``fresh``
 (``bench._deid_fresh.FRESH``: other note styles, written after the rules and
-committed before the first run; the honest held-out figure).
+committed before the first run; the honest held-out figure until it was
+tuned on) and ``blind-dev`` / ``blind-test`` (``bench._deid_blind``: written
+blind, before reading any rule; dev may be read while tuning, test never is).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import _deid_fresh
+from bench import _deid_blind, _deid_fresh
 from bench._deid_heldout import FILLER_NOTES, HELD_OUT_2, add_people
 
 LOCALES = ("en_US", "en_IE", "fr_FR", "es_ES", "de_DE", "it_IT", "pt_BR", "nl_NL")
@@ -94,6 +96,7 @@ def make_identities(n: int, seed: int) -> list[dict[str, str]]:
             "relative": f.first_name(), "other_person": _syllable_name(us.random)})
     add_people(out, seed)
     _deid_fresh.add_people(out, seed)
+    _deid_blind.add_people(out, seed)
     return out
 
 
@@ -234,10 +237,14 @@ HELD_OUT: dict[str, list[Form]] = {
 
 #: Template sets by name, in the order the bench prints them.
 SETS: dict[str, dict[str, list[Form]]] = {"tuned": TUNED, "seen": HELD_OUT,
-                                          "held-out": HELD_OUT_2, "fresh": _deid_fresh.FRESH}
+                                          "held-out": HELD_OUT_2, "fresh": _deid_fresh.FRESH,
+                                          "blind-dev": _deid_blind.DEV,
+                                          "blind-test": _deid_blind.TEST}
 #: Filler sentences of each set (the others use ``FILLER``).
 FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
-                                       "fresh": _deid_fresh.FILLER_FRESH}
+                                       "fresh": _deid_fresh.FILLER_FRESH,
+                                       "blind-dev": _deid_blind.DEV_FILLER,
+                                       "blind-test": _deid_blind.TEST_FILLER}
 
 
 def make_note(rng: random.Random, people: list[dict[str, str]], template_set: str,

@@ -7,8 +7,11 @@ template sets (``bench/_deid_corpus.SETS``): ``tuned`` (the forms the scrubber
 was written against), ``seen`` (the first held-out set: looked at while the
 rules were improved), ``held-out`` (clinical note styles written before the
 rules were changed for them, whose misses were then read while improving
-them) and ``fresh`` (other note styles written after the rules, committed
-before their first run and never tuned on: the honest held-out figure).
+them), ``fresh`` (other note styles written after the rules, committed
+before their first run, later tuned on) and ``blind-dev`` / ``blind-test``
+(``bench/_deid_blind.py``: written before reading any rule; ``blind-dev``'s
+misses may be read while tuning, ``blind-test``'s are never printed, so its
+figure stays an honest held-out figure).
 Runs the real pipeline (``Pseudonymizer``: first pass, policy, scrubber) and
 prints:
 
@@ -17,6 +20,8 @@ prints:
 * precision: PHI tokens removed over all tokens removed (placeholders put
   over non-PHI words are the false positives), overall and per category of
   the placeholder put over them (input and output tokens aligned);
+* a sample of misses per set and category (``--misses``), for every set but
+  ``blind-test``;
 * throughput with notes on one core (rows/s, goal >= 50,000).
 
 Every trial has a deadline; the bench starts no process and ends by itself
@@ -165,10 +170,17 @@ def _removed(note: Note, out: str) -> list[tuple[bool, str]]:
     return removed
 
 
+#: The set whose misses are never printed: read by no one, its figure stays held out.
+SEALED = "blind-test"
+
+
 def score(notes: list[Note], outputs: list[str]) -> tuple[dict[tuple[str, str], list[int]],
-                                                           dict[str, list[int]]]:
-    """(caught/planted per (set, category), [PHI, non-PHI] tokens removed per category)."""
+                                                           dict[str, list[int]],
+                                                           list[tuple[str, str, str, str]]]:
+    """(caught/planted per (set, category), [PHI, non-PHI] tokens removed per category,
+    misses as (set, category, planted span, output) for every set but ``SEALED``)."""
     recall: dict[tuple[str, str], list[int]] = {}
+    misses: list[tuple[str, str, str, str]] = []
     removed: dict[str, list[int]] = {}
     filler_words = {t for f in (FILLER, *FILLERS.values()) for s in f for t in tokens(s)}
     for note, out in zip(notes, outputs, strict=True):
@@ -183,12 +195,29 @@ def score(notes: list[Note], outputs: list[str]) -> tuple[dict[tuple[str, str], 
                            and not (span.category == "DATE" and re.fullmatch(r"\d{4}", t))
                            and len(t) >= 2]
             leaked = any(left[t] for t in distinctive)
+            if leaked and note.template_set != SEALED:
+                misses.append((note.template_set, span.category, span.text, out))
             tally = recall.setdefault((note.template_set, span.category), [0, 0])
             tally[0] += 0 if leaked else 1
             tally[1] += 1
         for phi, cat in _removed(note, out):
             removed.setdefault(cat, [0, 0])[0 if phi else 1] += 1
-    return recall, removed
+    return recall, removed, misses
+
+
+def print_misses(misses: list[tuple[str, str, str, str]], per: int, rng: random.Random) -> None:
+    """A sample of ``per`` misses per (set, category), never of ``SEALED``."""
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for s, cat, span, out in misses:
+        if s != SEALED:
+            groups.setdefault((s, cat), []).append((span, out))
+    for (s, cat), found in sorted(groups.items()):
+        print(f"misses {s} {cat}: {len(found)}")
+        for span, out in rng.sample(found, min(per, len(found))):
+            first = next((t for t in tokens(span) if t in tokens(out)), "")
+            at = out.lower().find(first) if first else 0
+            line = out[max(0, at - 70):at + 70].replace("\n", " | ")
+            print(f"  {span!r:<40} ...{line}...")
 
 
 def main() -> None:
@@ -197,6 +226,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=200_000, help="rows for throughput")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--trial-seconds", type=float, default=300.0)
+    ap.add_argument("--misses", type=int, default=3,
+                    help=f"print this many misses per set and category (never {SEALED})")
     args = ap.parse_args()
 
     def stop(signum: int, _: Any) -> None:
@@ -210,12 +241,13 @@ def main() -> None:
         sets = list(SETS)
         notes = [make_note(rng, people, sets[i % len(sets)], i) for i in range(args.notes)]
         out, _ = pseudonymize(table(notes), Path(d) / "quality.parquet")
-        recall, removed = score(notes, out.column("notes").to_pylist())
+        recall, removed, misses = score(notes, out.column("notes").to_pylist())
     print(f"labelled corpus: {len(notes):,} notes, {len(people):,} identities, "
           f"{sum(len(n.spans) for n in notes):,} planted PHI spans")
     print("recall per Safe Harbor category and template set (tuned: written against; seen: "
           "the first held-out set; held-out: written before the rules, read while tuning; "
-          "fresh: written after the rules, never tuned on), precision per placeholder category")
+          "fresh: written after the rules, then tuned on; blind-dev/blind-test: written blind, "
+          "test never read), precision per placeholder category")
     print(f"{'category':<9}" + "".join(f"{s:>19}" for s in sets) + f"{'precision':>22}")
     cats = sorted({c for _, c in recall} | {c for c in removed if c != "?"})
     for cat in cats:
@@ -232,6 +264,8 @@ def main() -> None:
         worst = min((100 * v[0] / v[1], cat) for (ts, cat), v in recall.items() if ts == s)
         print(f"recall {s}: {100 * c / n:.2f}% overall, lowest {worst[1]} {worst[0]:.2f}% "
               f"(goal >= 99% in every category)")
+    if args.misses:
+        print_misses(misses, args.misses, random.Random(args.seed))
     tp = sum(v[0] for v in removed.values())
     fp = sum(v[1] for v in removed.values())
     print(f"precision: {100 * tp / max(1, tp + fp):.2f}% ({tp:,} PHI tokens removed, {fp:,} "
