@@ -63,6 +63,11 @@ def _fold(s: str) -> str:
                    if c.isascii() and (c.isalnum() or c in " -'"))
 
 
+def _slug(s: str) -> str:
+    """A name as it appears in an e-mail address or a URL: ASCII letters and digits."""
+    return "".join(c for c in _fold(s).lower() if c.isalnum())
+
+
 def _dmy(r: random.Random) -> tuple[int, int, int]:
     return r.randint(1931, 2025), r.randint(1, 12), r.randint(1, 28)
 
@@ -230,24 +235,24 @@ DEV: dict[str, list[Form]] = {
     "EMAIL": [
         lambda r, p: (v := p["email"], f"Portal email {v} verified."),
         lambda r, p: (v := p["email"].upper(), f"EMAIL: {v}"),
-        lambda r, p: (v := f"{p['bd_rel_g'].lower()}.{p['bd_rel_f'].lower()}"
+        lambda r, p: (v := f"{_slug(p['bd_rel_g'])}.{_slug(p['bd_rel_f'])}"
                            f"{r.randint(1, 99)}@gmail.com", f"mom's email {v}"),
         lambda r, p: (v := p["email"], f"send receipt to <{v}>"),
-        lambda r, p: (v := f"mailto:{p['email']}", f"Contact: {v}"),
+        lambda r, p: (v := p["email"], f"Contact: mailto:{v}"),
         lambda r, p: (v := p["email"].split("@")[0],
                       f"pt writes her email as {v} at gmail dot com"),
-        lambda r, p: (v := f"{p['bd_clin_f'].lower()}.rx@" + r.choice(("cvs.com", "wal.net")),
+        lambda r, p: (v := f"{_slug(p['bd_clin_f'])}.rx@" + r.choice(("cvs.com", "wal.net")),
                       f"Pharmacist email {v}."),
     ],
     "URL": [
-        lambda r, p: (v := f"https://www.gofundme.com/f/help-{p['family'].lower()}-family",
+        lambda r, p: (v := f"https://www.gofundme.com/f/help-{_slug(p['family'])}-family",
                       f"Family started {v} for dental costs."),
-        lambda r, p: (v := f"facebook.com/{p['given'].lower()}.{p['family'].lower()}."
+        lambda r, p: (v := f"facebook.com/{_slug(p['given'])}.{_slug(p['family'])}."
                            f"{r.randint(1, 99)}", f"Posts about meds at {v}"),
-        lambda r, p: (v := f"www.caringbridge.org/visit/{p['family'].lower()}{r.randint(1, 9)}",
+        lambda r, p: (v := f"www.caringbridge.org/visit/{_slug(p['family'])}{r.randint(1, 9)}",
                       f"Updates shared on {v}."),
         lambda r, p: (v := f"http://portal.stjudeped.org/pt/{_mrn(p)}", f"Growth chart: {v}"),
-        lambda r, p: (v := f"instagram.com/{p['given'].lower()}_{r.randint(10, 99)}",
+        lambda r, p: (v := f"instagram.com/{_slug(p['given'])}_{r.randint(10, 99)}",
                       f"Teen reports cyberbullying on {v}."),
         lambda r, p: (v := f"bit.ly/{_rid(r, 'A9AAA9A').lower()}",
                       f"Sent med list link {v} to pt."),
@@ -409,24 +414,24 @@ TEST: dict[str, list[Form]] = {
         lambda r, p: (v := p["email"], f"Results released to {v}."),
         lambda r, p: (v := p["email"].upper(), f"E-MAIL {v}"),
         lambda r, p: (v := p["email"].replace("@", "+portal@"), f"portal login {v}"),
-        lambda r, p: (v := f"{p['bt_clin_g'][0].lower()}.{p['bt_clin_f'].lower()}@hr."
-                           f"{p['bt_emp_f'].lower()}.com",
+        lambda r, p: (v := f"{_slug(p['bt_clin_g'])[:1]}.{_slug(p['bt_clin_f'])}@hr."
+                           f"{_slug(p['bt_emp_f'])}.com",
                       f'From: "{p["bt_clin_f"]}" <{v}>'),
-        lambda r, p: (v := f"{p['bt_rel_f'].lower()}{r.randint(50, 99)}@hotmail.co.uk",
+        lambda r, p: (v := f"{_slug(p['bt_rel_f'])}{r.randint(50, 99)}@hotmail.co.uk",
                       f"proxy email {v}."),
         lambda r, p: (v := p["email"], f"email:{v};"),
     ],
     "URL": [
-        lambda r, p: (v := f"https://www.linkedin.com/in/{p['given'].lower()}-"
-                           f"{p['family'].lower()}-{r.randint(100, 999)}",
+        lambda r, p: (v := f"https://www.linkedin.com/in/{_slug(p['given'])}-"
+                           f"{_slug(p['family'])}-{r.randint(100, 999)}",
                       f"Job history per {v}"),
-        lambda r, p: (v := f"tiktok.com/@{p['family'].lower()}{r.randint(1, 99)}",
+        lambda r, p: (v := f"tiktok.com/@{_slug(p['family'])}{r.randint(1, 99)}",
                       f"Birth announced on {v}."),
         lambda r, p: (v := f"https://drive.google.com/file/d/{_rid(r, 'A9A9AA9A9A9A')}/view",
                       f"Outside path slides: {v}"),
-        lambda r, p: (v := f"HTTP://WWW.{p['family'].upper()}FAMILY.COM", f"see {v}"),
-        lambda r, p: (v := f"www.legacy.com/us/obituaries/name/{p['given'].lower()}-"
-                           f"{p['family'].lower()}-obituary", f"Obituary at {v}."),
+        lambda r, p: (v := f"HTTP://WWW.{_slug(p['family']).upper()}FAMILY.COM", f"see {v}"),
+        lambda r, p: (v := f"www.legacy.com/us/obituaries/name/{_slug(p['given'])}-"
+                           f"{_slug(p['family'])}-obituary", f"Obituary at {v}."),
         lambda r, p: (v := f"https://pacs.mercyregional.org/viewer?acc={_mrn(p)}",
                       f"Images: {v}"),
     ],
