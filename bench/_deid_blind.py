@@ -58,8 +58,12 @@ TYPO_MONTHS = {1: "Janurary", 2: "Febuary", 4: "Apirl", 8: "Agust", 9: "Septmber
                10: "Ocotber", 11: "Novmber", 12: "Decmber"}
 
 
+#: Letters Unicode does not decompose, as a clerk types them without the mark.
+_BARE = str.maketrans({"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ı": "i"})
+
+
 def _fold(s: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", s)
+    return "".join(c for c in unicodedata.normalize("NFKD", s.translate(_BARE))
                    if c.isascii() and (c.isalnum() or c in " -'"))
 
 
@@ -104,8 +108,8 @@ def _mrn(p: dict[str, str]) -> str:
 
 def _typo(r: random.Random, word: str) -> str:
     """A slip of the keyboard: two inner letters swapped, or one doubled or dropped."""
-    if len(word) < 5:
-        return word + word[-1]
+    if len(word) < 5 or not word.isalpha():  # a slip inside one word, not across a space
+        return word + word[-1] if word[-1].isalpha() else word
     i = r.randint(1, len(word) - 3)
     kind = r.randrange(3)
     if kind == 0 and word[i] != word[i + 1]:

@@ -63,6 +63,10 @@ DATE = "|".join((
     r"(?:" + MONTH + SEP + YEAR + r"\b|" + MONTH_CAP_MAY + r")",
     r"\b[0-9]{4}[-/. ]" + MONTH + r"[-/. ][0-9]{1,2}\b",
     r"\b" + MONTH + SEP + YEAR + r"\b",
+    # month and year in digits: 01/2008, 3-2019, 11.2020 (a month of 1-12, a 19xx/20xx year)
+    r"\b(?:0?[1-9]|1[0-2])[-/.](?:19|20)[0-9]{2}\b",
+    # "may" in lower case is a month before an ordinal day only ("may 12th", not "may 2 tabs")
+    r"\bmay\s{1,3}(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)\b",
 ))
 
 #: An extension after a telephone number ("x23" attached too), or the end of the number.
@@ -96,7 +100,8 @@ UNIT = (r"(?:apt|apartment|unit|suite|ste|room|rm|floor|fl|bldg|building|lot|spa
         r"\s{0,2}#?\s{0,2}[0-9]{1,5}[a-z]?\b|(?:apt|apartment|unit|suite|ste)\.?\s{0,2}"
         r"#?\s{0,2}[a-z]\b")
 #: One capitalized word of a street name (``Oak``, ``5th``, ``MLK``, ``O'Neil``).
-_STREET_WORD = r"(?-i:[A-Z0-9][A-Za-z0-9'-]{0,24})\.?"
+#: A single letter takes no dot: "on 2 L. Dr Anderson" is a dose and a title, not a street.
+_STREET_WORD = r"(?-i:[A-Z0-9](?:[A-Za-z0-9'-]{1,24}\.?)?)"
 ADDRESS = "|".join((
     r"\b[0-9]{1,6}[a-z]?(?:-[0-9]{1,4})?\s{1,3}(?:(?-i:[NSEW]|NE|NW|SE|SW)\.?\s{1,3}"
     r"|(?:north|south|east|west)\s{1,3})?(?:" + _STREET_WORD + r"\s{1,3}){1,3}"

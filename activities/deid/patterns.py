@@ -32,6 +32,10 @@ _STATES = (r"A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJM
 #: (label, pattern, placeholder), in the order they are applied.
 PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
     ("email", r"[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}", Placeholder.EMAIL),
+    # spelled out to dodge filters: "jsmith at gmail dot com", "j.smith (at) aol (dot) com"
+    ("email_spelled", r"\b[a-z0-9._%+-]+\s{1,2}[(\[]?at[)\]]?\s{1,2}[a-z0-9-]+(?:\s{1,2}[(\[]?dot"
+                      r"[)\]]?\s{1,2}[a-z0-9-]+)*\s{1,2}[(\[]?dot[)\]]?\s{1,2}" + _TLD + r"\b",
+     Placeholder.EMAIL),
     ("url", r"\b(?:https?://|ftp://|www\.)[^\s<>\"']+"
             r"|\b(?:[a-z0-9-]+\.)+" + _TLD + r"\b(?:/[^\s<>\"']*)?", Placeholder.URL),
     ("ip", r"\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b"
@@ -68,7 +72,8 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
 )
 
 #: Texts without any of these cannot match a pattern (a vectorised fast path).
-CANDIDATE = r"(?i)[0-9@]|www\.|://|\.[a-z]{2,}\b|ninety|hundred|nonagenarian|centenarian"
+CANDIDATE = (r"(?i)[0-9@]|www\.|://|\.[a-z]{2,}\b|ninety|hundred|nonagenarian|centenarian"
+             r"|\sdot\s")
 
 #: Each pattern compiled for Python (the folded-text path and the residual check).
 COMPILED: tuple[tuple[str, re.Pattern[str], Placeholder], ...] = tuple(

@@ -20,7 +20,14 @@ from medpipe.activities.pseudonymize.scrub import scrub_column
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tokens import Tokenizer
 from medpipe.contracts.errors import InvalidInput
-from medpipe.contracts.pseudonymize import Action, FieldRule, GeneralizeKind, Policy, TokenMode
+from medpipe.contracts.pseudonymize import (
+    Action,
+    FieldRule,
+    GeneralizeKind,
+    Placeholder,
+    Policy,
+    TokenMode,
+)
 
 _GENERALIZE = {GeneralizeKind.ZIP3: generalize.zip3, GeneralizeKind.AGE: generalize.age,
                GeneralizeKind.YEAR: generalize.year,
@@ -44,9 +51,20 @@ def _as_text(col: pa.Array, where: str) -> pa.Array:
 
 
 def identifying(rule: FieldRule) -> bool:
-    """Whether a column's values are looked up in notes: identifiers, and every
-    dropped column (a dropped street address or city must not stay in a note)."""
-    return rule.is_identifier or rule.action is Action.DROP
+    """Whether a column's values are looked up in notes: identifiers, every
+    dropped column (a dropped street address or city must not stay in a note)
+    and ZIP codes generalized to three digits (the five in a note are PHI)."""
+    return rule.is_identifier or rule.action is Action.DROP or _zip(rule)
+
+
+def _zip(rule: FieldRule) -> bool:
+    return rule.action is Action.GENERALIZE and rule.kind is GeneralizeKind.ZIP3
+
+
+def lookup_kind(rule: FieldRule) -> Placeholder:
+    """The placeholder of a column's values found in notes (a ZIP code is an address)."""
+    return Placeholder.ADDRESS if _zip(rule) and rule.placeholder is Placeholder.ID \
+        else rule.placeholder
 
 
 def learn(policy: Policy, batches: Iterable[pa.RecordBatch], state: RunState) -> None:
@@ -61,7 +79,7 @@ def learn(policy: Policy, batches: Iterable[pa.RecordBatch], state: RunState) ->
     for batch in batches:
         for n, r in idcols:
             if n in batch.schema.names:
-                state.add_identifiers(pc.unique(batch.column(n)).to_pylist(), r.placeholder)
+                state.add_identifiers(pc.unique(batch.column(n)).to_pylist(), lookup_kind(r))
 
 
 class TabularJob:
@@ -120,7 +138,7 @@ class TabularJob:
         scrubs = any(r.action is Action.SCRUB for r in fields.values())
         add = self.state.add_identifiers if scrubs else self.state.defer_identifiers
         for n, r in idcols:
-            add(pc.unique(batch.column(n)).to_pylist(), r.placeholder)
+            add(pc.unique(batch.column(n)).to_pylist(), lookup_kind(r))
         names, arrays = [], []
         for name in batch.schema.names:
             rule = fields[name]

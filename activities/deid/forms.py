@@ -1,0 +1,261 @@
+"""Identifiers that a word next to them gives away, in forms the other rules lack.
+
+Each rule is a grammar of how clinicians and clerks write one kind of
+identifier, with the cue that makes it one; only the identifier is replaced,
+the cue stays ("last 4 of SSN [SSN]", "plate [MRN]"):
+
+* the **last four digits of an SSN** (``last 4 of SSN 1234``, ``SSN ending
+  in 1234``, ``xxx-xx-1234``);
+* an **age over 89** after a verb or a cue (``turned 93``, ``is now 95``,
+  ``pt is 96``) or spelled out (``ninety-six``) without "years" after it,
+  unless a unit follows (``ninety minutes``, ``95 %``);
+* a **misspelled month** (``Febuary 9 1934``, ``Decmber 3rd``): a word one
+  or two edits from a month name, same first letter, followed by a day and
+  a year or an ordinal day;
+* an **identifier after its noun**: a licence, plate, tag, VIN, serial,
+  run/incident/case/claim/policy number... then a token of letters, digits
+  and dashes holding at least three digits (``DL X070-4999-6228``,
+  ``plate 7VUX335``, ``PCR # 2024-0071439``);
+* a **county** (``Kern County``, ``Lackawanna Co.``), a **unit** right after
+  an address already replaced (``[ADDRESS] #268``, ``[ID] Lot 42``) and a
+  **street address written in lower case** (``5992 s maple hollow ct #515``:
+  an abbreviated suffix, or a full one followed by a unit);
+* the four digits of a **ZIP+4** after the ZIP code already replaced;
+* **names by role or by relation to the patient**: after a role no title list
+  holds (``Hygienist Brittany``, ``Medic N. Planeta``), in lower case after
+  ``dr.`` (``per dr. barrett``), a nickname (``goes by "Bud"``, ``prefers to
+  be called Sonny``), an employer (``works nights at Honkanen
+  Landscaping``), a contact written ``LAST, FIRST`` after a contact header
+  (``EC: SKROBEK, FERINAZ``), a capitalized word between ``patient`` and a
+  verb (``Patient Canva reports``), a capitalized word right after a name
+  already replaced (``[NAME] Ochab``: the known given name of another
+  patient, then a family name no list holds).
+
+Python ``re`` (look-around), run with the context rules on the texts the
+name prefilter selects (``CANDIDATE`` is part of it) and by the residual
+check through the same path.
+"""
+
+from __future__ import annotations
+
+import re
+
+from medpipe.activities.deid.words import NOT_NAMES
+from medpipe.contracts.pseudonymize import Placeholder
+
+Span = tuple[int, int, Placeholder]
+
+_I = re.IGNORECASE
+_SSN_WORD = (r"(?:ssn|ss\s?#|ss|s\.s\.n\.?|social(?:\s{1,2}security)?(?:\s{1,2}(?:number|no\.?"
+             r"|#))?|soc\.?\s{0,2}sec\.?)")
+SSN_LAST4 = re.compile(
+    r"\blast\s{1,2}(?:4|four)(?:\s{1,2}digits)?(?:\s{1,2}of)?(?:\s{1,2}(?:the|pt'?s|his|her))?"
+    r"\s{0,2}" + _SSN_WORD + r"[\s:#-]{0,4}([0-9]{4})\b"
+    r"|\b" + _SSN_WORD + r"\s{0,2}#?\s{0,2}(?:ending|ends|last\s{1,2}(?:4|four))"
+    r"(?:\s{1,2}(?:in|with|of))?[\s:#-]{0,4}([0-9]{4})\b"
+    r"|(?<![a-z0-9])(?:x{3}|\*{3})[-. ]?(?:x{2}|\*{2})[-. ]?([0-9]{4})\b", _I)
+
+_AGE_NUM = r"(9[0-9]|1[01][0-9])"
+_UNIT_AFTER = (r"(?![.,]?[0-9])(?!\s{0,2}-?\s{0,2}(?:%|percent|mg|mcg|kg|g\b|lbs?|pounds|min"
+               r"|minutes?|secs?|seconds?|hours?|hrs?|days?|weeks?|months?|mmhg|bpm|beats"
+               r"|breaths|degrees|deg|cm|mm|ml|cc|units?|times|tabs?|tablets?|pills?|feet|ft"
+               r"|meters|miles|dollars|cents|mph|/))")
+AGE_CUED = re.compile(
+    r"\b(?:turned|turns|turning|will\s{1,2}be|(?:pt|patient|she|he)\s{1,2}is"
+    r"|who\s{1,2}is)\s{1,3}" + _AGE_NUM + r"\b" + _UNIT_AFTER, _I)
+_ONES = r"(?:one|two|three|four|five|six|seven|eight|nine)"
+AGE_WORDS = re.compile(
+    r"\b(ninety(?:[\s-]" + _ONES + r")?|one\s{1,2}hundred(?:\s{1,2}(?:and\s{1,2})?(?:"
+    + _ONES + r"|ten))?)\b" + _UNIT_AFTER, _I)
+
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+          "september", "october", "november", "december")
+_MONTHS_SET = frozenset(MONTHS) | frozenset(m[:3] for m in MONTHS) | {"sept"}
+MONTH_LIKE = re.compile(
+    r"\b([A-Za-z]{4,10})\.?\s{1,3}(?:0?[1-9]|[12][0-9]|3[01])(st|nd|rd|th)?\b"
+    r"(,?\s{1,3}(?:19|20)[0-9]{2}\b)?")
+
+_ID_NOUNS = (r"(?:dl|d/l|driver'?s?\s{1,2}licen[cs]e|licen[cs]e|lic|plate|tag|vin|serial"
+             r"|s/n|sn|pcr|run|incident|case|claim|policy|member|group|account|acct|badge"
+             r"|employee|permit|passport|certificate|cert|device|registration|reg"
+             r"|tracking|confirmation|reference|ref|ticket|voucher|id)")
+#: Matched on the lower-case text, opening with the nouns (no ``\\b`` first) so that
+#: ``re`` skips to their first letters; the word boundary before is checked after.
+ID_AFTER_NOUN = re.compile(
+    _ID_NOUNS + r"\b\.?(?:\s{0,2}(?:no|num|number|#|id)\b\.?)?[\s#:.-]{0,4}"
+    r"((?=[a-z0-9-]*[0-9][a-z0-9-]*[0-9][a-z0-9-]*[0-9])[a-z0-9]+(?:-[a-z0-9]+){0,4})\b")
+
+COUNTY = re.compile(r"\b((?-i:[A-Z][a-z]+)(?:\s(?-i:[A-Z][a-z]+))?\s(?:County|Co\.|Parish|Borough))"
+                    r"|\[ADDRESS\]\s(County|Co\.|Parish|Borough)\b")
+UNIT_AFTER_MARK = re.compile(
+    r"\[(?:ADDRESS|ID)\],?\s{1,2}((?:apt|apartment|unit|suite|ste|lot|space|bldg|building|rm"
+    r"|room|fl|floor|trlr)\.?\s{0,2}#?\s{0,2}[0-9]{1,5}[a-z]?\b|#\s{0,2}[0-9]{1,5}[a-z]?\b)"
+    r"(?:\s{1,2}#\s{0,2}[0-9]{1,5}[a-z]?\b)?", _I)
+_ABBR_SUFFIX = (r"(?:st|rd|dr|ave|av|blvd|ln|ct|pkwy|hwy|cir|ter|terr|trl|pl|sq|plz|cres|ln"
+                r"|xing|cv|rdg|hts|tpke|expy|fwy)\.?")
+_FULL_SUFFIX = (r"(?:street|avenue|road|drive|lane|court|place|terrace|circle|parkway|highway"
+                r"|way|square|trail|plaza|crescent|loop|pike|boulevard|cove|ridge|heights)")
+_UNIT = (r"(?:apt|apartment|unit|suite|ste|lot|space|bldg|trlr|#)\.?\s{0,2}#?\s{0,2}"
+         r"[0-9]{1,5}[a-z]?\b")
+#: Words that are no street name ("20 units per dr", "2 tabs by mouth").
+_NOT_STREET = (r"(?!(?:mg|mcg|units?|tabs?|caps?|min|mins|minutes|hours?|hrs?|days?|weeks?"
+               r"|times|per|by|to|of|for|at|and|with|from|the|in|on|x|or|as)\b)")
+LOWER_ADDRESS = re.compile(
+    r"[0-9](?<![A-Za-z0-9][0-9])[0-9]{1,5}\s{1,2}(?:[nsew]\.?\s{1,2})?"
+    r"(?:" + _NOT_STREET + r"[a-z][a-z'-]{1,20}\s{1,2}){1,3}"
+    r"(?:" + _ABBR_SUFFIX + r"(?![a-z])(?:\s{0,2},?\s{0,2}" + _UNIT + r")?|" + _FULL_SUFFIX
+    + r"\s{0,2},?\s{0,2}" + _UNIT + r")")
+
+_CAPWORD = r"[A-Z](?:\.|[A-Za-z'-]*[a-z][A-Za-z'-]*)"
+_NAME_RUN = _CAPWORD + r"(?:\s{1,2}" + _CAPWORD + r"){0,2}"
+_ROLES = (r"hygienist|medic|paramedic|emt|emt-b|emt-p|pharmacist|pharm\s?d|technician|tech"
+          r"|therapist|counselor|counsellor|social\s{1,2}worker|sw|aide|cna|lpn|midwife|doula"
+          r"|chaplain|volunteer|interpreter|dentist|assistant|driver|partner|scribe|coach"
+          r"|teacher|caseworker|case\s{1,2}manager|preceptor|student")
+ROLE_NAME = re.compile(r"\b(?i:" + _ROLES + r")\.?,?\s{1,2}(" + _NAME_RUN + r")")
+DR_LOWER = re.compile(r"\bdr\.?\s{1,2}([a-z][a-z'-]{1,24})\b(?!\s{0,2}[/'])", _I)
+NICKNAME = re.compile(
+    r"\b(?:goes\s{1,2}by|prefers\s{1,2}to\s{1,2}be\s{1,2}called|known\s{1,2}as|a\.k\.a\.?|aka"
+    r"|nicknamed?)\s{0,2}[:\"'(]{0,2}\s{0,2}(" + _NAME_RUN + r")", _I)
+EMPLOYER = re.compile(
+    r"\b(?i:(?:works?|working|worked|employed|job|shifts?|employee)(?:\s{1,2}[a-z]+){0,2}"
+    r"\s{1,2}(?:at|for|by|with)|employer\s{0,2}[:=-]|employed\s{1,2}by)\s{1,2}"
+    r"(" + _CAPWORD + r"(?:\s{1,2}(?:&|and|of|" + _CAPWORD + r")){0,4})")
+CONTACT_CAPS = re.compile(
+    r"\b(?i:ec|e/c|emergency\s{1,2}contact|nok|next\s{1,2}of\s{1,2}kin|contact|proxy|hcp|poa"
+    r"|guardian|guarantor|pt|patient|re|name)\s{0,2}[:#-]\s{0,3}"
+    r"([A-Z][A-Z'-]+(?:\s[A-Z][A-Z'-]+)?,\s{0,2}(?:[A-Z][A-Z'-]+(?:\s[A-Z]\b\.?)?|\[NAME\]))")
+#: A capitalized word right after a name already replaced: its other part ("[NAME] Ochab").
+AFTER_NAME = re.compile(r"\[NAME\] ([A-Z][a-z][A-Za-z'-]*)\b(?! ?\[)")
+#: The four digits of a ZIP+4 after the ZIP code already replaced ("[ADDRESS]-8438").
+ZIP4_AFTER_MARK = re.compile(r"\[ADDRESS\](-[0-9]{4})\b")
+PATIENT_VERB = re.compile(r"\b(?i:patient|pt)\s{1,2}(" + _CAPWORD + r")\s{1,2}"
+                          r"(?=[a-z]{2,}(?:s|ed)\b)")
+
+_AGE_GATE = re.compile(r"[19](?<![0-9][19])(?:[0-9]|[01][0-9])\b")
+_DAY_YEAR_GATE = re.compile(r"[0-9](?:st|nd|rd|th)\b|[12][09][0-9]{2}\b")
+_CAPS_COMMA = re.compile(r"[A-Z][A-Z'-]+,\s{0,2}[A-Z\[]")
+_ROLE_STEMS = ("hygien", "medic", "emt", "pharm", "tech", "therap", "counsel", "social", "sw ",
+               "aide", "cna", "lpn", "midwife", "doula", "chaplain", "volunteer", "interpret",
+               "dentist", "assistant", "driver", "partner", "scribe", "coach", "teacher",
+               "case", "preceptor", "student")
+_NICK_STEMS = ("goes by", "called", "known as", "aka", "a.k.a", "nickname")
+_WORK_STEMS = ("work", "employ", "job", "shift")
+_COUNTY_STEMS = ("county", "co.", "parish", "borough")
+
+
+#: A superset of the texts a rule here matches, for RE2 (Arrow) prefiltering.
+CANDIDATE = (r"(?i:last\s{1,2}(?:4|four)|ending|xxx|\*\*\*|turn|will\s{1,2}be|is\s{1,3}(?:9|1[01])"
+             r"|ninety|hundred|county|co\.|parish|borough|\[address\]|\[id\]"
+             r"|dr|goes\s{1,2}by|prefers|known|aka|a\.k\.a|nickname|work|job"
+             r"|employ|shift|" + _ROLES + r")"
+             r"|[a-z]{4,10}\.?\s{1,3}[0-9]{1,2}(?:st|nd|rd|th|,?\s{1,3}(?:19|20)[0-9]{2})"
+             r"|(?i:" + _ID_NOUNS + r")[\s#:.-]{0,6}[A-Za-z0-9-]*[0-9]"
+             r"|[0-9]{2,6}\s{1,2}[a-z]+\s"
+             r"|[A-Z]{2,},\s{0,2}(?:[A-Z]{2,}|\[NAME\])|(?i:patient|pt)\s{1,2}[A-Z]"
+             r"|\[NAME\] [A-Z][a-z]|\[ADDRESS\]-[0-9]")
+
+
+def _near_month(word: str) -> bool:
+    """Whether ``word`` is a month name misspelled: one or two edits, same first letter."""
+    w = word.lower()
+    if w in _MONTHS_SET:
+        return False
+    return any(m[0] == w[0] and abs(len(m) - len(w)) <= 2 and _edits(w, m) <= 2
+               for m in MONTHS if len(m) >= 4)
+
+
+def _edits(a: str, b: str) -> int:
+    """Optimal string alignment distance (a transposition counts as one edit)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _not_name(word: str) -> bool:
+    return word.lower().strip(".") in NOT_NAMES
+
+
+def _names(folded: str, low: str) -> list[Span]:
+    out: list[Span] = []
+    rules = []
+    if any(w in low for w in _ROLE_STEMS):
+        rules.append(ROLE_NAME)
+    if any(w in low for w in _NICK_STEMS):
+        rules.append(NICKNAME)
+    if any(w in low for w in _WORK_STEMS):
+        rules.append(EMPLOYER)
+    if _CAPS_COMMA.search(folded):
+        rules.append(CONTACT_CAPS)
+    if "patient " in low or "pt " in low:
+        rules.append(PATIENT_VERB)
+    for rx in rules:
+        for m in rx.finditer(folded):
+            end = m.start(1)
+            for w in re.finditer(r"\S+", m.group(1)):  # up to the first word that is no name
+                if _not_name(w.group()) and w.group() not in ("&", "and", "of"):
+                    break
+                if w.group() not in ("&", "and", "of"):
+                    end = m.start(1) + w.end()
+            if end > m.start(1):
+                out.append((m.start(1), end, Placeholder.NAME))
+    if "dr" in low:
+        for d in DR_LOWER.finditer(folded):
+            word = d.group(1)
+            if word.islower() and not _not_name(word) and word not in _NOT_AFTER_DR:
+                out.append((d.start(1), d.end(1), Placeholder.NAME))
+    return out
+
+
+#: Lower-case words after "dr." that are no name ("dr. appt", "per dr. orders").
+_NOT_AFTER_DR = frozenset(
+    "appt appointment appts office offices visit visits note notes order orders orders' rec "
+    "recs recommendation recommendations says said states instructions instruction call "
+    "referral report reports letter clinic's clinic on at in is was will to for and or apt ste "
+    "suite unit".split())
+
+
+def find_forms(folded: str) -> list[Span]:
+    """Spans of the identifiers these rules find in a folded text.
+
+    Each rule runs only on a text holding its cue (a substring test in C),
+    so a note without any costs a few microseconds.
+    """
+    out: list[Span] = []
+    low = folded.lower()
+    if "last" in low or "ending" in low or "xxx" in low or "***" in low or "ends" in low:
+        for m in SSN_LAST4.finditer(folded):
+            g = next(i for i in (1, 2, 3) if m.group(i))
+            out.append((m.start(g), m.end(g), Placeholder.SSN))
+    if _AGE_GATE.search(folded):
+        out += [(m.start(1), m.end(1), Placeholder.AGE) for m in AGE_CUED.finditer(folded)]
+    if "ninety" in low or "hundred" in low:
+        out += [(m.start(1), m.end(1), Placeholder.AGE) for m in AGE_WORDS.finditer(folded)]
+    if _DAY_YEAR_GATE.search(folded):
+        for m in MONTH_LIKE.finditer(folded):
+            if (m.group(2) or m.group(3)) and _near_month(m.group(1)):
+                out.append((m.start(), m.end(), Placeholder.DATE))
+    text = low if len(low) == len(folded) else folded.lower()
+    if len(text) == len(folded):  # the same positions (folded text is ASCII but for rare scripts)
+        out += [(m.start(1), m.end(1), Placeholder.MRN) for m in ID_AFTER_NOUN.finditer(text)
+                if m.start() == 0 or not text[m.start() - 1].isalnum()]
+    if any(w in low for w in _COUNTY_STEMS):
+        for m in COUNTY.finditer(folded):
+            g = 1 if m.group(1) else 2
+            out.append((m.start(g), m.end(g), Placeholder.ADDRESS))
+    out += [(m.start(), m.end(), Placeholder.ADDRESS) for m in LOWER_ADDRESS.finditer(folded)]
+    if "[" in folded:
+        out += [(m.start(1), m.end(), Placeholder.ADDRESS)
+                for m in UNIT_AFTER_MARK.finditer(folded)]
+        out += [(m.start(1), m.end(1), Placeholder.ADDRESS)
+                for m in ZIP4_AFTER_MARK.finditer(folded)]
+        out += [(m.start(1), m.end(1), Placeholder.NAME) for m in AFTER_NAME.finditer(folded)
+                if not _not_name(m.group(1))]
+    return out + _names(folded, low)
