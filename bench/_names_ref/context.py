@@ -31,6 +31,7 @@ from functools import lru_cache
 from importlib import resources
 
 from bench._names_ref import cues
+from medpipe.activities.deid import forms  # rules, mirrored: the reference pins the engine
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
@@ -73,7 +74,8 @@ _PLACE_LAST_WORDS = frozenset(c.split()[-1] for c in _PLACE_CUE_SET)
 CANDIDATE = (r"\b(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b"
              r"|\b(?:9[0-9]|1[01][0-9])\s?(?:[MF]|yo[MF]|y/o[MF])\b"
              r"|(?i:zip|postal|apt|apartment|suite|ste)"
-             r"|\b(?:" + _PLACE_CUES + r")\s{1,3}[A-Z][a-z]{2}")
+             r"|\b(?:" + _PLACE_CUES + r")\s{1,3}[A-Z][a-z]{2}"
+             r"|" + forms.CANDIDATE)
 
 
 @lru_cache(maxsize=1)
@@ -146,4 +148,4 @@ def find_context(folded: str, runs: list[cues.Run] | None = None) -> list[Span]:
     if "apt" in low or "suite" in low or "ste" in low or "apartment" in low:
         out += [(m.start(), m.end(), Placeholder.ADDRESS) for m in UNIT.finditer(folded)]
     out += _places(folded, list(cues.runs(folded)) if runs is None else runs)
-    return out
+    return out + forms.find_forms(folded)
