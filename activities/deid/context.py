@@ -146,5 +146,6 @@ def find_context(folded: str, runs: list[cues.Run] | None = None) -> list[Span]:
         out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in ZIP.finditer(folded)]
     if "apt" in low or "suite" in low or "ste" in low or "apartment" in low:
         out += [(m.start(), m.end(), Placeholder.ADDRESS) for m in UNIT.finditer(folded)]
-    out += _places(folded, list(cues.runs(folded)) if runs is None else runs)
-    return out + forms.find_forms(folded)  # rules kept apart from this engine: ``forms``
+    runs = list(cues.runs(folded)) if runs is None else runs
+    out += _places(folded, runs)
+    return out + forms.find_forms(folded, runs)  # rules kept apart from this engine: ``forms``

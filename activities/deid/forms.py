@@ -15,7 +15,8 @@ the cue stays ("last 4 of SSN [SSN]", "plate [MRN]"):
 * an **identifier after its noun**: a licence, plate, tag, VIN, serial,
   run/incident/case/claim/policy number... then a token of letters, digits
   and dashes holding at least three digits (``DL X070-4999-6228``,
-  ``plate 7VUX335``, ``PCR # 2024-0071439``);
+  ``plate 7VUX335``, ``PCR # 2024-0071439``), marked ``[ID]`` (a known
+  value of an id column at the same place keeps its own mark);
 * a **county** (``Kern County``, ``Lackawanna Co.``), a **unit** right after
   an address already replaced (``[ADDRESS] #268``, ``[ID] Lot 42``) and a
   **street address written in lower case** (``5992 s maple hollow ct #515``:
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import re
 
+from medpipe.activities.deid import cues
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -60,9 +62,12 @@ _UNIT_AFTER = (r"(?![.,]?[0-9])(?!\s{0,2}-?\s{0,2}(?:%|percent|mg|mcg|kg|g\b|lbs
                r"|minutes?|secs?|seconds?|hours?|hrs?|days?|weeks?|months?|mmhg|bpm|beats"
                r"|breaths|degrees|deg|cm|mm|ml|cc|units?|times|tabs?|tablets?|pills?|feet|ft"
                r"|meters|miles|dollars|cents|mph|/))")
-AGE_CUED = re.compile(
-    r"\b(?:turned|turns|turning|will\s{1,2}be|(?:pt|patient|she|he)\s{1,2}is"
-    r"|who\s{1,2}is)\s{1,3}" + _AGE_NUM + r"\b" + _UNIT_AFTER, _I)
+#: An age over 89 (opens with its first digit so that ``re`` skips to the numbers) and the
+#: cue that must come before it (``AGE_CUE_BEFORE``).
+AGE_CUED = re.compile(r"[19](?<![A-Za-z0-9][19])(?:[0-9]|[01][0-9])\b" + _UNIT_AFTER)
+AGE_CUE_BEFORE = re.compile(
+    r"\b(?:turned|turns|turning|will\s{1,2}be|(?:pt|patient|she|he)\s{1,2}is|who\s{1,2}is)"
+    r"\s{1,3}$", _I)
 _ONES = r"(?:one|two|three|four|five|six|seven|eight|nine)"
 AGE_WORDS = re.compile(
     r"\b(ninety(?:[\s-]" + _ONES + r")?|one\s{1,2}hundred(?:\s{1,2}(?:and\s{1,2})?(?:"
@@ -71,8 +76,9 @@ AGE_WORDS = re.compile(
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
           "september", "october", "november", "december")
 _MONTHS_SET = frozenset(MONTHS) | frozenset(m[:3] for m in MONTHS) | {"sept"}
+#: Opens with the first letters months have, so that ``re`` skips to those letters.
 MONTH_LIKE = re.compile(
-    r"\b([A-Za-z]{4,10})\.?\s{1,3}(?:0?[1-9]|[12][0-9]|3[01])(st|nd|rd|th)?\b"
+    r"([JFMASONDjfmasond](?<![A-Za-z][JFMASONDjfmasond])[A-Za-z]{3,9})\.?\s{1,3}(?:0?[1-9]|[12][0-9]|3[01])(st|nd|rd|th)?\b"
     r"(,?\s{1,3}(?:19|20)[0-9]{2}\b)?")
 
 _ID_NOUNS = (r"(?:dl|d/l|driver'?s?\s{1,2}licen[cs]e|licen[cs]e|lic|plate|tag|vin|serial"
@@ -108,11 +114,12 @@ LOWER_ADDRESS = re.compile(
 
 _CAPWORD = r"[A-Z](?:\.|[A-Za-z'-]*[a-z][A-Za-z'-]*)"
 _NAME_RUN = _CAPWORD + r"(?:\s{1,2}" + _CAPWORD + r"){0,2}"
-_ROLES = (r"hygienist|medic|paramedic|emt|emt-b|emt-p|pharmacist|pharm\s?d|technician|tech"
-          r"|therapist|counselor|counsellor|social\s{1,2}worker|sw|aide|cna|lpn|midwife|doula"
-          r"|chaplain|volunteer|interpreter|dentist|assistant|driver|partner|scribe|coach"
-          r"|teacher|caseworker|case\s{1,2}manager|preceptor|student")
-ROLE_NAME = re.compile(r"\b(?i:" + _ROLES + r")\.?,?\s{1,2}(" + _NAME_RUN + r")")
+#: Roles no title list holds, by their last word ("social worker" → "worker").
+ROLES = frozenset(
+    "hygienist medic paramedic emt emt-b emt-p pharmacist pharmd technician tech therapist "
+    "counselor counsellor worker sw aide cna lpn midwife doula chaplain volunteer interpreter "
+    "dentist assistant driver partner scribe coach teacher caseworker manager preceptor "
+    "student".split())
 DR_LOWER = re.compile(r"\bdr\.?\s{1,2}([a-z][a-z'-]{1,24})\b(?!\s{0,2}[/'])", _I)
 NICKNAME = re.compile(
     r"\b(?:goes\s{1,2}by|prefers\s{1,2}to\s{1,2}be\s{1,2}called|known\s{1,2}as|a\.k\.a\.?|aka"
@@ -121,26 +128,24 @@ EMPLOYER = re.compile(
     r"\b(?i:(?:works?|working|worked|employed|job|shifts?|employee)(?:\s{1,2}[a-z]+){0,2}"
     r"\s{1,2}(?:at|for|by|with)|employer\s{0,2}[:=-]|employed\s{1,2}by)\s{1,2}"
     r"(" + _CAPWORD + r"(?:\s{1,2}(?:&|and|of|" + _CAPWORD + r")){0,4})")
+#: ``LAST, FIRST`` in capitals (opens with a capital so that ``re`` skips to the candidates);
+#: a contact header must come right before it (``HEADER_BEFORE``).
 CONTACT_CAPS = re.compile(
-    r"\b(?i:ec|e/c|emergency\s{1,2}contact|nok|next\s{1,2}of\s{1,2}kin|contact|proxy|hcp|poa"
-    r"|guardian|guarantor|pt|patient|re|name)\s{0,2}[:#-]\s{0,3}"
-    r"([A-Z][A-Z'-]+(?:\s[A-Z][A-Z'-]+)?,\s{0,2}(?:[A-Z][A-Z'-]+(?:\s[A-Z]\b\.?)?|\[NAME\]))")
+    r"[A-Z](?<![A-Za-z'-][A-Z])[A-Z'-]+(?:\s[A-Z][A-Z'-]+)?,\s{0,2}"
+    r"(?:[A-Z][A-Z'-]+(?:\s[A-Z]\b\.?)?|\[NAME\])")
+HEADER_BEFORE = re.compile(
+    r"\b(?:ec|e/c|emergency\s{1,2}contact|nok|next\s{1,2}of\s{1,2}kin|contact|proxy|hcp|poa"
+    r"|guardian|guarantor|pt|patient|re|name)\s{0,2}[:#-]\s{0,3}$", _I)
+#: After a run right after ``patient``/``pt``: a verb in the third person or past.
+VERB_AFTER = re.compile(r"\s{1,2}[a-z]{2,}(?:s|ed)\b")
 #: A capitalized word right after a name already replaced: its other part ("[NAME] Ochab").
 AFTER_NAME = re.compile(r"\[NAME\] ([A-Z][a-z][A-Za-z'-]*)\b(?! ?\[)")
 #: The four digits of a ZIP+4 after the ZIP code already replaced ("[ADDRESS]-8438").
 ZIP4_AFTER_MARK = re.compile(r"\[ADDRESS\](-[0-9]{4})\b")
-PATIENT_VERB = re.compile(r"\b(?i:patient|pt)\s{1,2}(" + _CAPWORD + r")\s{1,2}"
-                          r"(?=[a-z]{2,}(?:s|ed)\b)")
 
-_AGE_GATE = re.compile(r"[19](?<![0-9][19])(?:[0-9]|[01][0-9])\b")
 _DAY_YEAR_GATE = re.compile(r"[0-9](?:st|nd|rd|th)\b|[12][09][0-9]{2}\b")
-_CAPS_COMMA = re.compile(r"[A-Z][A-Z'-]+,\s{0,2}[A-Z\[]")
-_ROLE_STEMS = ("hygien", "medic", "emt", "pharm", "tech", "therap", "counsel", "social", "sw ",
-               "aide", "cna", "lpn", "midwife", "doula", "chaplain", "volunteer", "interpret",
-               "dentist", "assistant", "driver", "partner", "scribe", "coach", "teacher",
-               "case", "preceptor", "student")
-_NICK_STEMS = ("goes by", "called", "known as", "aka", "a.k.a", "nickname")
-_WORK_STEMS = ("work", "employ", "job", "shift")
+_NICK_STEMS = ("goes by", "be called", "known as", "aka", "a.k.a", "nickname")
+_WORK_STEMS = ("works ", "working ", "worked ", "employ", "job ", "shift")
 _COUNTY_STEMS = ("county", "co.", "parish", "borough")
 
 
@@ -148,7 +153,7 @@ _COUNTY_STEMS = ("county", "co.", "parish", "borough")
 CANDIDATE = (r"(?i:last\s{1,2}(?:4|four)|ending|xxx|\*\*\*|turn|will\s{1,2}be|is\s{1,3}(?:9|1[01])"
              r"|ninety|hundred|county|co\.|parish|borough|\[address\]|\[id\]"
              r"|dr|goes\s{1,2}by|prefers|known|aka|a\.k\.a|nickname|work|job"
-             r"|employ|shift|" + _ROLES + r")"
+             r"|employ|shift|" + "|".join(sorted(ROLES)) + r")"
              r"|[a-z]{4,10}\.?\s{1,3}[0-9]{1,2}(?:st|nd|rd|th|,?\s{1,3}(?:19|20)[0-9]{2})"
              r"|(?i:" + _ID_NOUNS + r")[\s#:.-]{0,6}[A-Za-z0-9-]*[0-9]"
              r"|[0-9]{2,6}\s{1,2}[a-z]+\s"
@@ -183,30 +188,47 @@ def _not_name(word: str) -> bool:
     return word.lower().strip(".") in NOT_NAMES
 
 
-def _names(folded: str, low: str) -> list[Span]:
+def _cut(folded: str, start: int, text: str) -> int:
+    """The end of ``text`` (at ``start``) up to its first word that is no name."""
+    end = start
+    for w in re.finditer(r"\S+", text):
+        if w.group() in ("&", "and", "of"):
+            continue
+        if _not_name(w.group()):
+            break
+        end = start + w.end()
+    return end
+
+
+def _names(folded: str, low: str, runs: list[cues.Run]) -> list[Span]:
     out: list[Span] = []
+    for run in runs:  # after a role ("Hygienist Brittany"), after "patient" before a verb
+        start, text = run.start, run.text
+        prev, first = run.prev, text.split(maxsplit=1)
+        if len(first) == 2 and (first[0].lower().rstrip(".,:") in ROLES
+                                or first[0].lower() in ("patient", "pt")):  # the cue opens it
+            prev, start, text = first[0].lower(), run.start + text.index(first[1]), first[1]
+        if not (prev.rstrip(".,:") in ROLES or (prev in ("patient", "pt") and " " not in text
+                                               and VERB_AFTER.match(folded, run.end))):
+            continue
+        end = _cut(folded, start, text)
+        if end > start:
+            out.append((start, end, Placeholder.NAME))
     rules = []
-    if any(w in low for w in _ROLE_STEMS):
-        rules.append(ROLE_NAME)
     if any(w in low for w in _NICK_STEMS):
         rules.append(NICKNAME)
     if any(w in low for w in _WORK_STEMS):
         rules.append(EMPLOYER)
-    if _CAPS_COMMA.search(folded):
-        rules.append(CONTACT_CAPS)
-    if "patient " in low or "pt " in low:
-        rules.append(PATIENT_VERB)
     for rx in rules:
         for m in rx.finditer(folded):
-            end = m.start(1)
-            for w in re.finditer(r"\S+", m.group(1)):  # up to the first word that is no name
-                if _not_name(w.group()) and w.group() not in ("&", "and", "of"):
-                    break
-                if w.group() not in ("&", "and", "of"):
-                    end = m.start(1) + w.end()
+            end = _cut(folded, m.start(1), m.group(1))
             if end > m.start(1):
                 out.append((m.start(1), end, Placeholder.NAME))
-    if "dr" in low:
+    if "," in folded:
+        for m in CONTACT_CAPS.finditer(folded):
+            if HEADER_BEFORE.search(folded, max(0, m.start() - 24), m.start()):
+                out.append((m.start(), m.end(), Placeholder.NAME))
+    if "dr." in low or "dr " in low:
         for d in DR_LOWER.finditer(folded):
             word = d.group(1)
             if word.islower() and not _not_name(word) and word not in _NOT_AFTER_DR:
@@ -222,20 +244,22 @@ _NOT_AFTER_DR = frozenset(
     "suite unit".split())
 
 
-def find_forms(folded: str) -> list[Span]:
+def find_forms(folded: str, runs: list[cues.Run] | None = None) -> list[Span]:
     """Spans of the identifiers these rules find in a folded text.
 
+    ``runs``: the text's runs of capitalized words, when the caller has them.
     Each rule runs only on a text holding its cue (a substring test in C),
-    so a note without any costs a few microseconds.
+    or opens with a character set ``re`` skips to.
     """
     out: list[Span] = []
     low = folded.lower()
-    if "last" in low or "ending" in low or "xxx" in low or "***" in low or "ends" in low:
+    if ("last" in low or "ending" in low or "xxx" in low or "***" in low or "ends" in low) \
+            and ("ss" in low or "soc" in low or "xxx" in low or "***" in low):
         for m in SSN_LAST4.finditer(folded):
             g = next(i for i in (1, 2, 3) if m.group(i))
             out.append((m.start(g), m.end(g), Placeholder.SSN))
-    if _AGE_GATE.search(folded):
-        out += [(m.start(1), m.end(1), Placeholder.AGE) for m in AGE_CUED.finditer(folded)]
+    out += [(m.start(), m.end(), Placeholder.AGE) for m in AGE_CUED.finditer(folded)
+            if AGE_CUE_BEFORE.search(folded, max(0, m.start() - 20), m.start())]
     if "ninety" in low or "hundred" in low:
         out += [(m.start(1), m.end(1), Placeholder.AGE) for m in AGE_WORDS.finditer(folded)]
     if _DAY_YEAR_GATE.search(folded):
@@ -244,7 +268,7 @@ def find_forms(folded: str) -> list[Span]:
                 out.append((m.start(), m.end(), Placeholder.DATE))
     text = low if len(low) == len(folded) else folded.lower()
     if len(text) == len(folded):  # the same positions (folded text is ASCII but for rare scripts)
-        out += [(m.start(1), m.end(1), Placeholder.MRN) for m in ID_AFTER_NOUN.finditer(text)
+        out += [(m.start(1), m.end(1), Placeholder.ID) for m in ID_AFTER_NOUN.finditer(text)
                 if m.start() == 0 or not text[m.start() - 1].isalnum()]
     if any(w in low for w in _COUNTY_STEMS):
         for m in COUNTY.finditer(folded):
@@ -258,4 +282,4 @@ def find_forms(folded: str) -> list[Span]:
                 for m in ZIP4_AFTER_MARK.finditer(folded)]
         out += [(m.start(1), m.end(1), Placeholder.NAME) for m in AFTER_NAME.finditer(folded)
                 if not _not_name(m.group(1))]
-    return out + _names(folded, low)
+    return out + _names(folded, low, list(cues.runs(folded)) if runs is None else runs)

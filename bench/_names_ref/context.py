@@ -148,4 +148,4 @@ def find_context(folded: str, runs: list[cues.Run] | None = None) -> list[Span]:
     if "apt" in low or "suite" in low or "ste" in low or "apartment" in low:
         out += [(m.start(), m.end(), Placeholder.ADDRESS) for m in UNIT.finditer(folded)]
     out += _places(folded, list(cues.runs(folded)) if runs is None else runs)
-    return out + forms.find_forms(folded)
+    return out + forms.find_forms(folded)  # its own runs: the engine's, not this copy's
