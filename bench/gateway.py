@@ -168,9 +168,11 @@ class Server:
             _procs.stop_group(self.proc.pid, grace=15)
 
 
-def gateway(tmp: Path, model: Path, digest: str, port: int | None = None) -> Server:
+def gateway(tmp: Path, model: Path, digest: str, port: int | None = None,
+            extra: tuple[str, ...] = ()) -> Server:
     """A ``python -m medpipe.workers.gateway`` process serving ``model`` (unsigned: bench);
-    with ``port``, one of the processes sharing that public port (``--reuse-port``)."""
+    with ``port``, one of the processes sharing that public port (``--reuse-port``);
+    ``extra``: more gateway options."""
     from medpipe.workers.pki import make_test_pki
 
     pki = make_test_pki(tmp / f"pki-{_free_port()}")
@@ -182,7 +184,7 @@ def gateway(tmp: Path, model: Path, digest: str, port: int | None = None) -> Ser
                    "--tls-key", str(pki.server_key), "--client-ca", str(pki.ca_cert),
                    "--model-name", MODEL, "--allow-unsigned", "--model-root", str(model.parent),
                    "--model", str(model), "--model-sha256", digest, "--http", "httptools",
-                   "--loop", "uvloop", *shared], port, probes=16 if shared else 1,
+                   "--loop", "uvloop", *shared, *extra], port, probes=16 if shared else 1,
                   bound_after=admin)
 
 
@@ -305,19 +307,22 @@ def throughput(tmp: Path, path: Path, digest: str, args: argparse.Namespace) -> 
     try:
         ceiling = bare()
         one = gateway(tmp, path, digest)
+        # the same gateway with every request through its ASGI app (before the fast path)
+        asgi = gateway(tmp, path, digest, extra=("--no-fast-path",))
         shared_port = _free_port()
         # two processes on one public port (SO_REUSEPORT: the kernel spreads connections),
         # each its own gateway with its own admin port, as a deployment would run them
         two = [gateway(tmp, path, digest, shared_port) for _ in range(2)]
         peers = peer_servers(tmp, args.peers_python, path)
-        for server in [ceiling, one, *two, *peers.values()]:
+        for server in [ceiling, one, asgi, *two, *peers.values()]:
             servers.append(server.start())
         for server in servers:
             server.ready()
         for kind in ("json", "binary"):
             targets = [Target("bare ASGI ceiling", [ceiling]),
                        Target("gateway, 1 process", [one]),
-                       Target("gateway, 2 processes", two)]
+                       Target("gateway, 2 processes", two),
+                       Target("gateway, 1, no fast path", [asgi])]
             targets += [Target(name, [server]) for name, server in peers.items()]
             interleaved(targets, kind, args.connections, args.seconds, args.rounds)
             if kind == "json":
@@ -333,7 +338,7 @@ def throughput(tmp: Path, path: Path, digest: str, args: argparse.Namespace) -> 
                 f = t.summary()
                 ratio = (f"  {f['rps'] / top['rps']:5.1%} of ceiling (CPU "
                          f"{top['cpu_us'] / f['cpu_us']:4.0%})") if t is not targets[0] else ""
-                if t in targets[3:]:
+                if t in targets[4:]:
                     ratio += f", gateway = {gw['rps'] / f['rps']:4.1f}× this peer"
                 print(_row(t.label, f, ratio))
     finally:

@@ -72,6 +72,10 @@ def build_parser(prog: str = "python -m medpipe.workers.gateway") -> argparse.Ar
                              "--state-file and is deployed to as a gateway of its own")
     public.add_argument("--request-timeout", type=float, default=defaults.request_timeout_s,
                         help="seconds a request may take to arrive and to run")
+    public.add_argument("--no-fast-path", dest="fast_path", action="store_false",
+                        help="send every request through the ASGI app (by default whole "
+                             "small inference requests are answered by the HTTP protocol "
+                             "itself; same answers, less CPU per request)")
     p.add_argument("--http", default="auto", choices=["auto", "httptools", "h11"])
     p.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"])
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads per inference")
@@ -118,7 +122,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
               allow_unsigned=args.allow_unsigned, model_roots=tuple(args.model_root),
               intra_op_threads=args.threads, http=args.http, loop=args.loop,
               log_level=args.log_level, allow_pin=args.allow_pin, limits=limits,
-              state_file=args.state_file, reuse_port=args.reuse_port)
+              state_file=args.state_file, reuse_port=args.reuse_port,
+              fast_path=args.fast_path)
     except MedpipeError as e:
         p.exit(2, f"{p.prog}: error: {e.message}\n")
     except OSError as e:  # a port in use, an unreadable certificate

@@ -57,10 +57,28 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
                     headers=headers)
 
 
+class PublicApp:
+    """The public port's ASGI app; ``endpoint`` is its inference endpoint, which the
+    server's protocol also calls directly for whole small requests (its fast path)."""
+
+    __slots__ = ("endpoint", "rest")
+
+    def __init__(self, endpoint: InferEndpoint,
+                 rest: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.endpoint, self.rest = endpoint, rest
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            match = INFER_PATH.fullmatch(scope["path"])
+            if match is not None:
+                await self.endpoint(scope, receive, send, match[1], match[2])
+                return
+        await self.rest(scope, receive, send)
+
+
 def build_app(gateway: Gateway, inline_max_elements: int = INLINE_MAX_ELEMENTS,
               allow_pin: bool = False, limits: Limits | None = None,
-              process_metrics: bool = True) -> Callable[[Scope, Receive, Send],
-                                                         Awaitable[None]]:
+              process_metrics: bool = True) -> PublicApp:
     """The OIP + metrics ASGI app over ``gateway``'s slots.
 
     Args:
@@ -149,17 +167,7 @@ def build_app(gateway: Gateway, inline_max_elements: int = INLINE_MAX_ELEMENTS,
     ]
     rest = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed,
                                                         Exception: _internal})
-    endpoint = InferEndpoint(gateway, limits, allow_pin, inline_max_elements)
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
-            match = INFER_PATH.fullmatch(scope["path"])
-            if match is not None:
-                await endpoint(scope, receive, send, match[1], match[2])
-                return
-        await rest(scope, receive, send)
-
-    return app
+    return PublicApp(InferEndpoint(gateway, limits, allow_pin, inline_max_elements), rest)
 
 
 async def _post_only(request: Request) -> Response:

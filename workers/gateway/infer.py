@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, MutableMapping
 from time import perf_counter
 from typing import Any
 
@@ -53,6 +53,10 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 #: Paths this handler serves: model name, optional version.
 INFER_PATH = re.compile(r"/v2/models/([^/]+)(?:/versions/([^/]+))?/infer")
+#: The same paths as raw request targets, for the fast path: path characters without
+#: escapes (RFC 3986 pchar but ``%``), no query (anything else goes the ASGI way).
+_PCHARS = rb"[A-Za-z0-9._~!$&'()*+,;=:@-]+"
+_INFER_URL = re.compile(rb"/v2/models/(%s)(?:/versions/(%s))?/infer" % (_PCHARS, _PCHARS))
 SLOT_HEADER = "x-medpipe-slot"
 #: Requests with more input elements than this run in the thread pool; smaller ones
 #: run inline, where a thread hop would cost more than the inference itself.
@@ -85,8 +89,40 @@ class Reply:
                    headers=[(b"connection", b"close")] if close else None)
 
 
+class Offload:
+    """A step the serving generator wants run off the event loop: ``fn(*args)`` in the
+    thread pool within ``timeout`` seconds (its result, or its exception, is sent back)."""
+
+    __slots__ = ("fn", "args", "timeout")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], timeout: float) -> None:
+        self.fn, self.args, self.timeout = fn, args, timeout
+
+
+#: What the serving generator yields: ``None`` asks for the request body, an ``Offload``
+#: for a run in the thread pool; it returns the ``Reply``.
+Steps = Generator[Offload | None, Any, Reply]
+
+
+def _internal_error(e: Exception) -> Reply:
+    log.error("inference request failed unexpectedly: %s", type(e).__name__)
+    return Reply.error(500, f"internal error ({type(e).__name__})")
+
+
+def wanted_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The few request headers the endpoint reads, by lower-case name."""
+    return {k.decode(): v.decode("latin-1") for k, v in raw if k in _WANTED}
+
+
 class InferEndpoint:
-    """Serves inference requests for ``gateway``'s slots under ``limits``."""
+    """Serves inference requests for ``gateway``'s slots under ``limits``.
+
+    One implementation of the inference semantics (``_serve``, a generator that asks
+    its driver for the body and for thread-pool runs), two entry points: ``__call__``
+    (ASGI: the body read from ``receive`` within the size and time limits) and
+    ``respond`` (a plain function over a body already received whole, called by the
+    public port's protocol without an ASGI cycle; see ``protocol``).
+    """
 
     def __init__(self, gateway: Gateway, limits: Limits, allow_pin: bool = False,
                  inline_max_elements: int = INLINE_MAX_ELEMENTS) -> None:
@@ -102,26 +138,96 @@ class InferEndpoint:
         self.allow_pin = allow_pin
         self.inline_max_elements = inline_max_elements
 
+    @property
+    def max_body_bytes(self) -> int:
+        """The body limit (the fast path takes no larger body)."""
+        return self.limits.max_body_bytes
+
+    @staticmethod
+    def match(url: bytes) -> tuple[str, str | None] | None:
+        """Model name and version when the request target ``url`` is an inference route
+        the fast path may take, else ``None``."""
+        found = _INFER_URL.fullmatch(url)
+        if found is None:
+            return None
+        version = found[2]
+        return found[1].decode(), version.decode() if version is not None else None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send,
                        name: str, version: str | None) -> None:
         """Answer one request (never raises: an unexpected error is a 500 naming its type)."""
+        headers = wanted_headers(scope["headers"])
+        steps = self._serve(name, version, headers)
+        complete = scope.get(BODY_COMPLETE, False)
         try:
-            reply = await self._infer(scope, receive, name, version)
+            step = next(steps)
+            reply = await self._finish(steps, step, lambda: _read_body(
+                receive, headers.get("content-length"), self.limits, complete))
+        except StopIteration as stop:
+            reply = stop.value
         except Exception as e:
-            log.error("inference request failed unexpectedly: %s", type(e).__name__)
-            reply = Reply.error(500, f"internal error ({type(e).__name__})")
+            reply = _internal_error(e)
         await send({"type": "http.response.start", "status": reply.status,
                     "headers": reply.headers})
         await send({"type": "http.response.body", "body": reply.body})
 
-    async def _infer(self, scope: Scope, receive: Receive, name: str,
-                     version: str | None) -> Reply:
+    def respond(self, name: str, version: str | None, headers: Iterable[tuple[bytes, bytes]],
+                body: bytes) -> Reply | Coroutine[Any, Any, Reply]:
+        """Answer one inference request whose body has arrived whole, without an ASGI cycle.
+
+        ``name``/``version`` come from the path (``INFER_PATH``), ``headers`` as the
+        server parsed them (lower-case names). Returns the ``Reply`` at once, or, when the
+        request is large enough to run in the thread pool, a coroutine that gives it
+        (the caller keeps the connection's responses in order). Never raises.
+        """
+        steps = self._serve(name, version, wanted_headers(headers))
+        try:
+            step = steps.send(None)
+            if step is None:  # the body: here already
+                step = steps.send(body)
+            if step is None:
+                raise RuntimeError("the serving generator asked for the body twice")
+            return self._finish(steps, step, None)  # an Offload: the thread pool's job
+        except StopIteration as stop:
+            reply: Reply = stop.value
+            return reply
+        except Exception as e:
+            return _internal_error(e)
+
+    async def _finish(self, steps: Steps, step: Offload | None,
+                      read_body: Callable[[], Awaitable[bytes]] | None) -> Reply:
+        """Drive ``steps`` from ``step`` on: read the body, run offloaded steps in the
+        thread pool within their timeout; errors go back into the generator."""
+        try:
+            while True:
+                value: Any = None
+                error: BaseException | None = None
+                try:
+                    if step is None:
+                        if read_body is None:
+                            raise RuntimeError("the serving generator asked for the body twice")
+                        value = await read_body()
+                        read_body = None
+                    else:
+                        value = await asyncio.wait_for(
+                            run_in_threadpool(step.fn, *step.args), step.timeout)
+                except Exception as e:
+                    error = e
+                step = steps.throw(error) if error is not None else steps.send(value)
+        except StopIteration as stop:
+            reply: Reply = stop.value
+            return reply
+        except Exception as e:
+            return _internal_error(e)
+
+    def _serve(self, name: str, version: str | None, headers: dict[str, str]) -> Steps:
+        """The inference semantics: route (no body read), body within the limits, decode
+        within the JSON limits, run (breaker, fallback), metrics and sketches, reply."""
         started = perf_counter()
         gateway = self.gateway
         if name != gateway.model_name:
             return Reply.error(404, f"unknown model '{name[:100]}' (this gateway serves "
                                     f"'{gateway.model_name}')")
-        headers = {k.decode(): v.decode("latin-1") for k, v in scope["headers"] if k in _WANTED}
         model: LoadedModel | None
         if version is not None:
             found = gateway.by_version(version)
@@ -156,8 +262,7 @@ class InferEndpoint:
         stats = gateway.stats[slot]
         limits = self.limits
         try:
-            body = await _read_body(receive, headers.get("content-length"), limits,
-                                    scope.get(BODY_COMPLETE, False))
+            body = yield None  # the driver reads it (or refuses it: RequestRefused)
             body = decode_content(body, headers.get("content-encoding"), limits.max_body_bytes)
             header, binary = split_header(body, headers.get("inference-header-content-length"))
             req = decode_request(parse_json(header, limits), binary, *signature)
@@ -171,7 +276,7 @@ class InferEndpoint:
         if guarded and path.breaker.settings.primary_timeout_s is not None:
             timeout = min(timeout, path.breaker.settings.primary_timeout_s)
         if reason is None and model is not None:
-            arrays, failure = await self._run(model, req, timeout, name, stats, started)
+            arrays, failure = yield from self._run(model, req, timeout, name, stats, started)
             if guarded:
                 path.breaker.record(None if isinstance(failure, Reply)
                                     else failure is not None)
@@ -196,11 +301,12 @@ class InferEndpoint:
                 return failure[1]
             reason = failure[0]
         assert backup is not None and reason is not None
-        return await self._fallback(backup, reason, model, req, name, headers, started)
+        return (yield from self._fallback(backup, reason, model, req, name, headers, started))
 
-    async def _run(self, model: LoadedModel, req: DecodedRequest, timeout: float, name: str,
-                   stats: SlotStats, started: float
-                   ) -> tuple[list[Any], tuple[str, Reply | None] | Reply | None]:
+    def _run(self, model: LoadedModel, req: DecodedRequest, timeout: float, name: str,
+             stats: SlotStats, started: float
+             ) -> Generator[Offload | None, Any,
+                            tuple[list[Any], tuple[str, Reply | None] | Reply | None]]:
         """Run ``model``: ``(arrays, None)``, or a failure: ``(why, 5xx reply)`` when the
         model failed or missed its deadline, a 400 ``Reply`` when the inputs were bad.
 
@@ -210,8 +316,7 @@ class InferEndpoint:
         """
         try:
             if req.elements > self.inline_max_elements:
-                arrays = await asyncio.wait_for(
-                    run_in_threadpool(model.run, req.output_names, req.feeds), timeout)
+                arrays = yield Offload(model.run, (req.output_names, req.feeds), timeout)
             else:
                 arrays = model.run(req.output_names, req.feeds)
         except TimeoutError:
@@ -231,15 +336,15 @@ class InferEndpoint:
             return arrays, ("primary_timeout", None)
         return arrays, None
 
-    async def _fallback(self, backup: Backup, reason: str, primary: LoadedModel | None,
-                        req: DecodedRequest, name: str, headers: dict[str, str],
-                        started: float) -> Reply:
+    def _fallback(self, backup: Backup, reason: str, primary: LoadedModel | None,
+                  req: DecodedRequest, name: str, headers: dict[str, str],
+                  started: float) -> Steps:
         """Answer from the fallback, flagged; 503 naming both when it fails too."""
         path = self.gateway.fallback
         try:
             if backup.model is not None and req.elements > self.inline_max_elements:
-                names, arrays = await asyncio.wait_for(run_in_threadpool(
-                    backup.run, req.output_names, req.feeds), self.limits.request_timeout_s)
+                names, arrays = yield Offload(backup.run, (req.output_names, req.feeds),
+                                              self.limits.request_timeout_s)
             else:
                 names, arrays = backup.run(req.output_names, req.feeds)
         except Exception as e:

@@ -19,13 +19,33 @@ head (uvicorn writes no body for HEAD, so nothing would carry it).
 A request whose body has arrived whole is marked in its scope (``BODY_COMPLETE``):
 the inference endpoint then reads it without arming a timeout, which it needs
 only for a body still on its way.
+
+Fast path. Per request, uvicorn's ASGI cycle costs about as much CPU as the
+gateway's own work for a one-row prediction (a cycle object, a task, an event,
+message dicts, header lists, two ``send`` awaits). So an inference request
+(``POST`` to an ``INFER_PATH``-shaped URL, no query string, a ``Content-Length``
+within ``FAST_MAX_BODY_BYTES`` and the body limit, no ``Expect``, no
+``Transfer-Encoding``, no upgrade) whose whole body arrives in the same
+``data_received`` call as its head is answered right there, from the parser's
+callback, by the endpoint's plain ``respond(name, version, headers, body)``: no
+scope for the app, no task, one ``write``. Everything else goes through uvicorn as
+before, and so does a fast-path candidate whose body is still on its way when the
+received data runs out: it is handed to an ordinary ASGI cycle with what has
+arrived (the cycle then applies the body timeout, 408). Order on a connection is
+kept: the fast path is taken only when no earlier response on that connection is
+outstanding (else the request queues in uvicorn's pipeline like any other), and a
+request that ``respond`` sends to the thread pool (over the inline element bound)
+holds the connection like an ASGI cycle until its answer is written. A whole small
+body is CPU-bound: its inference runs inline, as the ASGI path already ran it (a
+late answer is still returned and counts as a failure for the breaker).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from collections.abc import Coroutine, Iterable
+from typing import Any, Protocol
 
 #: Largest request line + headers accepted (same order as common proxies' defaults).
 MAX_HEAD_BYTES = 64 * 1024
@@ -33,6 +53,31 @@ MAX_HEAD_BYTES = 64 * 1024
 #: reading it then cannot wait, so the reader needs no timer.
 BODY_COMPLETE = "medpipe.body_complete"
 _CONTINUE = b"HTTP/1.1 100 "
+#: Largest body the fast path takes (larger ones are streamed through the ASGI cycle).
+FAST_MAX_BODY_BYTES = 256 * 1024
+
+
+class FastReply(Protocol):
+    """What the fast path writes: a status, headers (lower-case names) and a body."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+class FastEndpoint(Protocol):
+    """What the fast path calls: the inference endpoint's plain entry point."""
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The body limit: a larger body is refused (413) by the ASGI path."""
+
+    def match(self, url: bytes) -> tuple[str, str | None] | None:
+        """Model name and version when ``url`` is an inference route, else ``None``."""
+
+    def respond(self, name: str, version: str | None, headers: Iterable[tuple[bytes, bytes]],
+                body: bytes) -> FastReply | Coroutine[Any, Any, FastReply]:
+        """The reply to a whole request, or a coroutine giving it (thread-pool runs)."""
 
 
 class CoalescingWriter:
@@ -76,30 +121,71 @@ class CoalescingWriter:
         return self._transport.is_closing()
 
 
-def http_protocol(http: str) -> Any:
+class _Deferred:
+    """Stands in for uvicorn's cycle while a fast-path request waits for the thread pool:
+    it has what the protocol reads of a cycle (pipelining, shutdown, disconnects)."""
+
+    __slots__ = ("response_complete", "disconnected", "keep_alive", "message_event")
+
+    def __init__(self, keep_alive: bool) -> None:
+        self.response_complete = False
+        self.disconnected = False
+        self.keep_alive = keep_alive
+        self.message_event = asyncio.Event()
+
+
+class _DefaultHead:
+    """uvicorn's default response headers (``date``, refreshed each second by the
+    server) as bytes, rebuilt only when the server swaps its list."""
+
+    __slots__ = ("source", "head")
+
+    def __init__(self) -> None:
+        self.source: list[tuple[bytes, bytes]] | None = None
+        self.head = b""
+
+    def of(self, headers: list[tuple[bytes, bytes]]) -> bytes:
+        if headers is not self.source:
+            self.source = headers
+            self.head = b"".join(b"%s: %s\r\n" % (k, v) for k, v in headers)
+        return self.head
+
+
+def http_protocol(http: str, fast: FastEndpoint | None = None) -> Any:
     """The uvicorn ``http`` setting for the public port: the bounded, coalescing
     httptools protocol when ``http`` is ``auto`` or ``httptools`` and httptools is
-    installed, else ``http`` unchanged (h11 bounds heads itself)."""
+    installed, else ``http`` unchanged (h11 bounds heads itself).
+
+    ``fast``: the inference endpoint whose whole-body requests are answered from the
+    protocol (see the module docstring); ``None``: every request goes through ASGI.
+    """
     if http not in ("auto", "httptools"):
         return http
     try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+        from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
     except ImportError:
         if http == "httptools":
             raise
         return http
 
+    fast_max = min(FAST_MAX_BODY_BYTES, fast.max_body_bytes) if fast is not None else -1
+    default_head = _DefaultHead()
+
     class BoundedHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc]
-        """``HttpToolsProtocol`` that refuses a request head over ``MAX_HEAD_BYTES`` and
-        writes each response in one ``write``."""
+        """``HttpToolsProtocol`` that refuses a request head over ``MAX_HEAD_BYTES``,
+        writes each response in one ``write`` and answers whole inference requests
+        itself (the fast path)."""
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self._head_bytes = 0
             self._in_head = True
+            #: the fast-path request being received: (name, version, keep-alive)
+            self._pending: tuple[str, str | None, bool] | None = None
+            self._chunks: list[bytes] = []
+            self._answered = False
 
-        def on_headers_complete(self) -> None:
-            self._in_head = False
+        def _start_cycle(self) -> None:
             super().on_headers_complete()
             cycle = getattr(self, "cycle", None)
             # the cycle's task has not run yet (it was only scheduled): swap its writer;
@@ -108,15 +194,121 @@ def http_protocol(http: str) -> Any:
                     and self.scope.get("method") != "HEAD":
                 cycle.transport = CoalescingWriter(self.transport)
 
+        def _fast_candidate(self) -> tuple[str, str | None, bool] | None:
+            """Name, version and keep-alive when this request may take the fast path."""
+            cycle = self.cycle
+            if fast is None or self.expect_100_continue or self.limit_concurrency is not None \
+                    or (cycle is not None and not cycle.response_complete) \
+                    or self.flow.write_paused or self.transport.is_closing():
+                return None
+            parser = self.parser
+            if parser.get_method() != b"POST" or parser.should_upgrade():
+                return None
+            route = fast.match(self.url)
+            if route is None:
+                return None
+            length = -1
+            for name, value in self.headers:
+                if name == b"content-length":
+                    if length >= 0 or not value.isdigit():
+                        return None
+                    length = int(value)
+                elif name == b"transfer-encoding":
+                    return None
+            if length < 0 or length > fast_max:
+                return None
+            keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()
+            return route[0], route[1], keep_alive
+
+        def on_headers_complete(self) -> None:
+            self._in_head = False
+            pending = self._fast_candidate()
+            if pending is None:
+                self._start_cycle()
+                return
+            self._pending = pending
+            self._chunks = []
+
+        def on_body(self, body: bytes) -> None:
+            if self._pending is not None:
+                self._chunks.append(body)
+            else:
+                super().on_body(body)
+
         def on_message_complete(self) -> None:
-            super().on_message_complete()
-            self.scope[BODY_COMPLETE] = True  # type: ignore[literal-required]
             self._in_head, self._head_bytes = True, 0
+            pending = self._pending
+            if pending is None:
+                super().on_message_complete()
+                self.scope[BODY_COMPLETE] = True  # type: ignore[literal-required]
+                return
+            self._pending = None
+            chunks, self._chunks = self._chunks, []
+            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            assert fast is not None
+            reply = fast.respond(pending[0], pending[1], self.headers, body)
+            self.server_state.total_requests += 1
+            if isinstance(reply, Coroutine):
+                self._defer(reply, pending[2])
+            else:
+                self._write(reply, pending[2])
+                self._answered = True
+
+        def _write(self, reply: FastReply, keep_alive: bool) -> None:
+            """Write ``reply`` in one write, its head as uvicorn writes one; close the
+            connection after it when the request or the reply says so."""
+            parts = [STATUS_LINE[reply.status], default_head.of(
+                self.server_state.default_headers)]
+            close = False
+            for name, value in reply.headers:
+                if name == b"connection" and b"close" in value.lower():
+                    close = True
+                parts += (name, b": ", value, b"\r\n")
+            if not keep_alive and not close:
+                parts.append(b"connection: close\r\n")
+            parts += (b"\r\n", reply.body)
+            self.transport.write(b"".join(parts))
+            if close or not keep_alive:
+                self.transport.close()
+
+        def _defer(self, reply: Coroutine[Any, Any, FastReply], keep_alive: bool) -> None:
+            """Finish a request in the thread pool; later requests on the connection wait
+            (uvicorn's pipeline queues them behind this stand-in cycle)."""
+            stand_in = _Deferred(keep_alive)
+            self.cycle = stand_in  # type: ignore[assignment]  # has what is read of a cycle
+
+            async def finish() -> None:
+                answer: FastReply | None = None
+                try:
+                    answer = await reply
+                except Exception:  # respond's coroutine never raises: fail closed if it did
+                    self.transport.close()
+                if answer is not None and not stand_in.disconnected \
+                        and not self.transport.is_closing():
+                    self._write(answer, stand_in.keep_alive)
+                stand_in.response_complete = True
+                self.on_response_complete()
+
+            task = self.loop.create_task(finish())
+            task.add_done_callback(self.tasks.discard)
+            self.tasks.add(task)
 
         def data_received(self, data: bytes) -> None:
             if self._in_head:
                 self._head_bytes += len(data)
+            self._answered = False
             super().data_received(data)
+            if self._pending is not None:
+                # the body is still on its way: an ordinary ASGI cycle takes it from here
+                self._pending = None
+                chunks, self._chunks = self._chunks, []
+                if self.parser is not None and not self.transport.is_closing():
+                    self._start_cycle()
+                    super().on_body(b"".join(chunks))
+            elif self._answered and (self.cycle is None or self.cycle.response_complete) \
+                    and not self.transport.is_closing() and self.timeout_keep_alive_task is None:
+                self.timeout_keep_alive_task = self.loop.call_later(
+                    self.timeout_keep_alive, self.timeout_keep_alive_handler)
             if self._in_head and self._head_bytes > MAX_HEAD_BYTES \
                     and not self.transport.is_closing():
                 body = json.dumps({"error": f"request head exceeds {MAX_HEAD_BYTES} "

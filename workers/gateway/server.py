@@ -90,7 +90,8 @@ class GatewayServer:
     def __init__(self, gateway: Gateway, host: str, port: int, admin_port: int, tls: AdminTLS,
                  http: str = "auto", log_level: str = "warning",
                  inline_max_elements: int = INLINE_MAX_ELEMENTS, allow_pin: bool = False,
-                 limits: Limits | None = None, reuse_port: bool = False) -> None:
+                 limits: Limits | None = None, reuse_port: bool = False,
+                 fast_path: bool = True) -> None:
         """Args:
         gateway: the slots to serve.
         host: interface for both ports.
@@ -103,6 +104,8 @@ class GatewayServer:
         allow_pin: honour the ``x-medpipe-slot`` request header that pins a slot.
         limits: body size, JSON shape and time bounds on public requests.
         reuse_port: share the public port with other gateway processes (SO_REUSEPORT).
+        fast_path: answer whole small inference requests from the protocol, without an
+            ASGI cycle (``protocol``); off: every request goes through ASGI (tests).
         """
         self.gateway = gateway
         self._sockets = (_bind(host, port, reuse_port), _bind(host, admin_port))
@@ -118,7 +121,8 @@ class GatewayServer:
         # no proxy-headers middleware: nothing here reads the client address, and it
         # would be one more layer on every request
         self._public = _Server(uvicorn.Config(public_app, **(common | {
-            "http": http_protocol(http), "proxy_headers": False})))
+            "http": http_protocol(http, public_app.endpoint if fast_path else None),
+            "proxy_headers": False})))
         self._admin = _Server(uvicorn.Config(
             build_admin_app(gateway), ssl_context_factory=lambda _config, _default: ssl_ctx,
             **common))
@@ -223,7 +227,7 @@ def serve(host: str, port: int, admin_port: int, tls: AdminTLS, model_name: str,
           intra_op_threads: int = 1, http: str = "auto", loop: str = "auto",
           log_level: str = "warning", allow_pin: bool = False,
           limits: Limits | None = None, state_file: Path | None = None,
-          reuse_port: bool = False) -> None:
+          reuse_port: bool = False, fast_path: bool = True) -> None:
     """Run the inference gateway until SIGINT/SIGTERM (the ``medpipe gateway`` command).
 
     Args:
@@ -247,6 +251,7 @@ def serve(host: str, port: int, admin_port: int, tls: AdminTLS, model_name: str,
         state_file: where the serving state is recorded and restored from at start.
         reuse_port: share the public port with other gateway processes (SO_REUSEPORT);
             each process keeps its own slots, admin port and state file.
+        fast_path: answer whole small inference requests from the HTTP protocol.
     """
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
@@ -262,7 +267,7 @@ def serve(host: str, port: int, admin_port: int, tls: AdminTLS, model_name: str,
         state = ServingStateFile(state_file) if state_file is not None else None
         server = GatewayServer(Gateway(model_name, loader, state), host, port, admin_port, tls,
                                http=http, log_level=log_level, allow_pin=allow_pin,
-                               limits=limits, reuse_port=reuse_port)
+                               limits=limits, reuse_port=reuse_port, fast_path=fast_path)
         log.info("gateway for %s on %s (admin mTLS on %s), providers %s", model_name,
                  server.url, server.admin_url, loader.providers)
         server.run(initial, loop=loop)
