@@ -185,7 +185,18 @@ def http_protocol(http: str, fast: FastEndpoint | None = None) -> Any:
             self._chunks: list[bytes] = []
             self._answered = False
 
+        def on_message_begin(self) -> None:
+            # what uvicorn resets per message; its scope is built only for a request
+            # that goes the ASGI way (``_start_cycle``): the fast path never reads it
+            self.url = b""
+            self.expect_100_continue = False
+            self.headers = []
+
         def _start_cycle(self) -> None:
+            url, headers, expect = self.url, self.headers, self.expect_100_continue
+            super().on_message_begin()  # uvicorn's own scope for this request
+            self.url, self.headers, self.expect_100_continue = url, headers, expect
+            self.scope["headers"] = headers
             super().on_headers_complete()
             cycle = getattr(self, "cycle", None)
             # the cycle's task has not run yet (it was only scheduled): swap its writer;
