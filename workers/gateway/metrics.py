@@ -22,6 +22,7 @@ with a bounded ``class`` label, and the process and Python collectors
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -122,20 +123,31 @@ class SlotStats:
             if values is not None:
                 self.values.add(values)
             return
-        self._scores(scores if scores is not None else predictions.scores())
+        if scores is None:
+            out = predictions.output
+            if isinstance(out, np.ndarray) and out.size == 1 and out.dtype.kind in "fiub":
+                # one row, one score (what first_scores reads from it): no array work
+                self._score(float(out.item()))
+                return
+            scores = predictions.scores()
+        self._scores(scores)
+
+    def _score(self, value: float) -> None:
+        """Binary, one prediction: bin it (NaN or infinite: not a prediction, as in
+        ``_scores``)."""
+        if not math.isfinite(value):
+            return
+        index = min(max(int(value * PREDICTION_BINS), 0), PREDICTION_BINS - 1)
+        self.prediction_counts[index] += 1
+        self.w_predictions[index] += 1
+        self.prediction_sum += value
 
     def _scores(self, scores: np.ndarray | None) -> None:
         """Binary: bin positive-class probabilities over [0, 1]."""
         if scores is None or scores.size == 0:
             return
         if scores.size == 1:
-            value = float(scores[0])
-            if value != value:  # NaN: not a prediction we can bin
-                return
-            index = min(max(int(value * PREDICTION_BINS), 0), PREDICTION_BINS - 1)
-            self.prediction_counts[index] += 1
-            self.w_predictions[index] += 1
-            self.prediction_sum += value
+            self._score(float(scores[0]))
             return
         finite = scores[np.isfinite(scores)]
         index = np.clip((finite * PREDICTION_BINS).astype(np.int64), 0, PREDICTION_BINS - 1)

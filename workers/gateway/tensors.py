@@ -111,6 +111,18 @@ def check_tensor_header(spec: InputSpec, datatype: Any, shape: tuple[int, ...]) 
                            f"{expected} (-1: any size)")
 
 
+#: Up to this many elements a float tensor is checked in Python (numpy's per-call cost is
+#: more than the check itself for a row of features: measured 0.3 µs vs 1.2 µs for 5).
+_SMALL = 32
+
+
+def all_finite(array: np.ndarray) -> bool:
+    """Whether a float tensor holds no NaN or infinity."""
+    if array.size <= _SMALL:
+        return all(map(math.isfinite, array.ravel().tolist()))
+    return bool(np.isfinite(array).all())
+
+
 def from_json(spec: InputSpec, shape: tuple[int, ...], data: Any) -> np.ndarray:
     """A tensor from JSON ``data`` (flat row-major or nested, as OIP allows)."""
     if not isinstance(data, list):
@@ -130,7 +142,7 @@ def from_json(spec: InputSpec, shape: tuple[int, ...], data: Any) -> np.ndarray:
         except (ValueError, TypeError, OverflowError):
             raise InvalidInput(f"input '{spec.name}': 'data' holds values that are not "
                                f"{spec.datatype}") from None
-        if array.dtype.kind == "f" and not np.isfinite(array).all():
+        if array.dtype.kind == "f" and not all_finite(array):
             raise InvalidInput(f"input '{spec.name}': 'data' holds null or non-finite values")
     if array.size != math.prod(shape):
         raise InvalidInput(f"input '{spec.name}': 'data' has {array.size} elements, shape "
@@ -162,7 +174,7 @@ def from_binary(spec: InputSpec, shape: tuple[int, ...], raw: memoryview) -> np.
             raise InvalidInput(f"input '{spec.name}': BOOL bytes must be 0 or 1")
         return array.view(np.bool_).reshape(shape)
     array = np.frombuffer(raw, dtype=spec.dtype)
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
+    if array.dtype.kind == "f" and not all_finite(array):
         raise InvalidInput(f"input '{spec.name}': binary data holds non-finite values")
     return array.reshape(shape)
 
