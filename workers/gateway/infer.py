@@ -31,6 +31,7 @@ from medpipe.workers.gateway.limits import (
     decode_content,
     encode_content,
     parse_json,
+    read_body,
     split_header,
 )
 from medpipe.workers.gateway.loader import LoadedModel
@@ -46,6 +47,7 @@ from medpipe.workers.gateway.sketches import book_of
 from medpipe.workers.gateway.slots import Gateway
 
 log = logging.getLogger(__name__)
+_read_body = read_body  # where it lived before (limits now: the body is a limit's business)
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -161,7 +163,7 @@ class InferEndpoint:
         complete = scope.get(BODY_COMPLETE, False)
         try:
             step = next(steps)
-            reply = await self._finish(steps, step, lambda: _read_body(
+            reply = await self._finish(steps, step, lambda: read_body(
                 receive, headers.get("content-length"), self.limits, complete))
         except StopIteration as stop:
             reply = stop.value
@@ -376,44 +378,3 @@ class InferEndpoint:
                 out = encode_content(out, coding)
                 extra.append((b"content-encoding", coding.encode()))
         return Reply(200, out, _BINARY if header_length is not None else _JSON, extra)
-
-
-async def _read_body(receive: Receive, declared: str | None, limits: Limits,
-                     complete: bool = False) -> bytes:
-    """The request body, refused as soon as it is known to be too large or too slow.
-
-    ``complete``: the server has the whole body buffered (``BODY_COMPLETE``), so no
-    timer is armed (``receive`` cannot wait); the limits apply all the same.
-
-    Raises:
-        RequestRefused: 413 (over ``max_body_bytes``: a declared length before reading
-            anything, a chunked body as it arrives), 408 (not received within
-            ``request_timeout_s``), 400 (bad length, client gone).
-    """
-    limit = limits.max_body_bytes
-    if declared is not None:
-        if not declared.isdigit():
-            raise RequestRefused(400, "Content-Length is not a number")
-        if int(declared) > limit:
-            raise RequestRefused(413, f"request body of {int(declared)} bytes exceeds the "
-                                      f"limit of {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    try:
-        async with asyncio.timeout(None if complete else limits.request_timeout_s):
-            while more:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    raise RequestRefused(400, "client disconnected while sending the body")
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > limit:
-                    raise RequestRefused(413, f"request body exceeds the limit of {limit} "
-                                              "bytes")
-                chunks.append(chunk)
-                more = message.get("more_body", False)
-    except TimeoutError:
-        raise RequestRefused(408, f"request body not received within "
-                                  f"{limits.request_timeout_s:g} s") from None
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)

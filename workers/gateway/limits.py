@@ -12,7 +12,9 @@ status and a message saying which limit and its value.
 
 from __future__ import annotations
 
+import asyncio
 import zlib
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,3 +176,43 @@ def encode_content(body: bytes, coding: str) -> bytes:
     compressor = zlib.compressobj(6, zlib.DEFLATED, wbits)
     return compressor.compress(body) + compressor.flush()
 
+
+async def read_body(receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+                    declared: str | None, limits: Limits, complete: bool = False) -> bytes:
+    """The request body, refused as soon as it is known to be too large or too slow.
+
+    ``complete``: the server has the whole body buffered (``BODY_COMPLETE``), so no
+    timer is armed (``receive`` cannot wait); the limits apply all the same.
+
+    Raises:
+        RequestRefused: 413 (over ``max_body_bytes``: a declared length before reading
+            anything, a chunked body as it arrives), 408 (not received within
+            ``request_timeout_s``), 400 (bad length, client gone).
+    """
+    limit = limits.max_body_bytes
+    if declared is not None:
+        if not declared.isdigit():
+            raise RequestRefused(400, "Content-Length is not a number")
+        if int(declared) > limit:
+            raise RequestRefused(413, f"request body of {int(declared)} bytes exceeds the "
+                                      f"limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    try:
+        async with asyncio.timeout(None if complete else limits.request_timeout_s):
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise RequestRefused(400, "client disconnected while sending the body")
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise RequestRefused(413, f"request body exceeds the limit of {limit} "
+                                              "bytes")
+                chunks.append(chunk)
+                more = message.get("more_body", False)
+    except TimeoutError:
+        raise RequestRefused(408, f"request body not received within "
+                                  f"{limits.request_timeout_s:g} s") from None
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -168,18 +168,58 @@ def http_protocol(http: str, fast: FastEndpoint | None = None) -> Any:
             raise
         return http
 
-    fast_max = min(FAST_MAX_BODY_BYTES, fast.max_body_bytes) if fast is not None else -1
-    default_head = _DefaultHead()
-
     class BoundedHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc]
-        """``HttpToolsProtocol`` that refuses a request head over ``MAX_HEAD_BYTES``,
-        writes each response in one ``write`` and answers whole inference requests
-        itself (the fast path)."""
+        """``HttpToolsProtocol`` that refuses a request head over ``MAX_HEAD_BYTES`` and
+        writes each response in one ``write``."""
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self._head_bytes = 0
             self._in_head = True
+
+        def _start_cycle(self) -> None:
+            super().on_headers_complete()
+            cycle = getattr(self, "cycle", None)
+            # the cycle's task has not run yet (it was only scheduled): swap its writer;
+            # not for HEAD, whose response has no body write to carry the head
+            if cycle is not None and cycle.transport is self.transport \
+                    and self.scope.get("method") != "HEAD":
+                cycle.transport = CoalescingWriter(self.transport)
+
+        def on_headers_complete(self) -> None:
+            self._in_head = False
+            self._start_cycle()
+
+        def on_message_complete(self) -> None:
+            self._in_head, self._head_bytes = True, 0
+            super().on_message_complete()
+            self.scope[BODY_COMPLETE] = True  # type: ignore[literal-required]
+
+        def data_received(self, data: bytes) -> None:
+            if self._in_head:
+                self._head_bytes += len(data)
+            super().data_received(data)
+            if self._in_head and self._head_bytes > MAX_HEAD_BYTES \
+                    and not self.transport.is_closing():
+                body = json.dumps({"error": f"request head exceeds {MAX_HEAD_BYTES} "
+                                            "bytes"}).encode()
+                self.transport.write(
+                    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                    b"content-type: application/json\r\nconnection: close\r\n"
+                    b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+                self.transport.close()
+
+    if fast is None:
+        return BoundedHttpToolsProtocol
+    fast_max = min(FAST_MAX_BODY_BYTES, fast.max_body_bytes)
+    default_head = _DefaultHead()
+
+    class FastHttpToolsProtocol(BoundedHttpToolsProtocol):
+        """``BoundedHttpToolsProtocol`` that answers whole inference requests itself
+        (the fast path: see the module docstring)."""
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
             #: the fast-path request being received: (name, version, keep-alive)
             self._pending: tuple[str, str | None, bool] | None = None
             self._chunks: list[bytes] = []
@@ -194,27 +234,22 @@ def http_protocol(http: str, fast: FastEndpoint | None = None) -> Any:
 
         def _start_cycle(self) -> None:
             url, headers, expect = self.url, self.headers, self.expect_100_continue
-            super().on_message_begin()  # uvicorn's own scope for this request
+            HttpToolsProtocol.on_message_begin(self)  # uvicorn's own scope for the request
             self.url, self.headers, self.expect_100_continue = url, headers, expect
             self.scope["headers"] = headers
-            super().on_headers_complete()
-            cycle = getattr(self, "cycle", None)
-            # the cycle's task has not run yet (it was only scheduled): swap its writer;
-            # not for HEAD, whose response has no body write to carry the head
-            if cycle is not None and cycle.transport is self.transport \
-                    and self.scope.get("method") != "HEAD":
-                cycle.transport = CoalescingWriter(self.transport)
+            super()._start_cycle()
 
         def _fast_candidate(self) -> tuple[str, str | None, bool] | None:
             """Name, version and keep-alive when this request may take the fast path."""
             cycle = self.cycle
-            if fast is None or self.expect_100_continue or self.limit_concurrency is not None \
+            if self.expect_100_continue or self.limit_concurrency is not None \
                     or (cycle is not None and not cycle.response_complete) \
                     or self.flow.write_paused or self.transport.is_closing():
                 return None
             parser = self.parser
             if parser.get_method() != b"POST" or parser.should_upgrade():
                 return None
+            assert fast is not None
             route = fast.match(self.url)
             if route is None:
                 return None
@@ -247,12 +282,11 @@ def http_protocol(http: str, fast: FastEndpoint | None = None) -> Any:
                 super().on_body(body)
 
         def on_message_complete(self) -> None:
-            self._in_head, self._head_bytes = True, 0
             pending = self._pending
             if pending is None:
                 super().on_message_complete()
-                self.scope[BODY_COMPLETE] = True  # type: ignore[literal-required]
                 return
+            self._in_head, self._head_bytes = True, 0
             self._pending = None
             chunks, self._chunks = self._chunks, []
             body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -305,8 +339,6 @@ def http_protocol(http: str, fast: FastEndpoint | None = None) -> Any:
             self.tasks.add(task)
 
         def data_received(self, data: bytes) -> None:
-            if self._in_head:
-                self._head_bytes += len(data)
             self._answered = False
             super().data_received(data)
             if self._pending is not None:
@@ -315,19 +347,10 @@ def http_protocol(http: str, fast: FastEndpoint | None = None) -> Any:
                 chunks, self._chunks = self._chunks, []
                 if self.parser is not None and not self.transport.is_closing():
                     self._start_cycle()
-                    super().on_body(b"".join(chunks))
+                    HttpToolsProtocol.on_body(self, b"".join(chunks))
             elif self._answered and (self.cycle is None or self.cycle.response_complete) \
                     and not self.transport.is_closing() and self.timeout_keep_alive_task is None:
                 self.timeout_keep_alive_task = self.loop.call_later(
                     self.timeout_keep_alive, self.timeout_keep_alive_handler)
-            if self._in_head and self._head_bytes > MAX_HEAD_BYTES \
-                    and not self.transport.is_closing():
-                body = json.dumps({"error": f"request head exceeds {MAX_HEAD_BYTES} "
-                                            "bytes"}).encode()
-                self.transport.write(
-                    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-                    b"content-type: application/json\r\nconnection: close\r\n"
-                    b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
-                self.transport.close()
 
-    return BoundedHttpToolsProtocol
+    return FastHttpToolsProtocol
