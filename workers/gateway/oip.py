@@ -57,13 +57,19 @@ class DecodedRequest:
     timeout_s: float | None = None
 
 
-def _parameters(value: Any, where: str) -> dict[str, Any]:
+def _parameters(value: Any, where: str, name: str = "") -> dict[str, Any]:
+    """``where`` (``request``, ``input``, ``output``) and ``name`` word the error."""
     if value is None:
         return {}
-    if not isinstance(value, dict) or not all(isinstance(v, _SCALAR) for v in value.values()):
-        raise InvalidInput(f"{where} 'parameters' must be an object of booleans, numbers or "
-                           "strings")
-    return value
+    if isinstance(value, dict):
+        for v in value.values():  # a loop, not all(generator): this runs per request
+            if not isinstance(v, _SCALAR):
+                break
+        else:
+            return value
+    where = f"{where} '{name}'" if name else where
+    raise InvalidInput(f"{where} 'parameters' must be an object of booleans, numbers or "
+                       "strings")
 
 
 def _flag(params: dict[str, Any], key: str, where: str) -> bool | None:
@@ -109,7 +115,7 @@ def decode_request(payload: Any, binary: memoryview | None, inputs: dict[str, In
             raise InvalidInput(f"input '{name}' is given twice")
         shape = parse_shape(item.get("shape"), name)
         check_tensor_header(spec, item.get("datatype"), shape)
-        in_params = _parameters(item.get("parameters"), f"input '{name}'")
+        in_params = _parameters(item.get("parameters"), "input", name)
         nbytes = in_params.get("binary_data_size")
         if nbytes is None:
             feeds[name] = from_json(spec, shape, item.get("data"))
@@ -167,7 +173,7 @@ def _requested_outputs(value: Any, outputs: list[str],
                                f"{', '.join(outputs)})")
         if name in names:
             raise InvalidInput(f"output '{name}' is requested twice")
-        params = _parameters(o.get("parameters"), f"output '{name}'")
+        params = _parameters(o.get("parameters"), "output", name)
         if "classification" in params:
             raise InvalidInput(f"output '{name}': the classification extension is not "
                                "supported by this gateway")

@@ -89,10 +89,21 @@ def oip_datatype(array: np.ndarray) -> str:
 
 def parse_shape(value: Any, name: str) -> tuple[int, ...]:
     """A request's ``shape``: a list of non-negative integers."""
-    if not isinstance(value, list) or not all(
-            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in value):
-        raise InvalidInput(f"input '{name}': 'shape' must be a list of non-negative integers")
-    return tuple(value)
+    if isinstance(value, list):
+        for d in value:  # a loop, not all(generator): this runs per request
+            if type(d) is not int and (not isinstance(d, int) or isinstance(d, bool)) \
+                    or d < 0:
+                break
+        else:
+            return tuple(value)
+    raise InvalidInput(f"input '{name}': 'shape' must be a list of non-negative integers")
+
+
+def _dims_match(want: tuple[int | None, ...], got: tuple[int, ...]) -> bool:
+    for w, g in zip(want, got, strict=True):
+        if w is not None and w != g:
+            return False
+    return True
 
 
 def check_tensor_header(spec: InputSpec, datatype: Any, shape: tuple[int, ...]) -> None:
@@ -103,9 +114,7 @@ def check_tensor_header(spec: InputSpec, datatype: Any, shape: tuple[int, ...]) 
     if spec.dtype is None:
         raise InvalidInput(f"input '{spec.name}': ONNX type {spec.datatype} cannot be sent "
                            "over OIP")
-    if len(shape) != len(spec.shape) or any(
-            want is not None and want != got for want, got in zip(spec.shape, shape,
-                                                                   strict=False)):
+    if len(shape) != len(spec.shape) or not _dims_match(spec.shape, shape):
         expected = [-1 if d is None else d for d in spec.shape]
         raise InvalidInput(f"input '{spec.name}' has shape {list(shape)}, model expects "
                            f"{expected} (-1: any size)")

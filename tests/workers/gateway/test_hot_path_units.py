@@ -61,3 +61,48 @@ def test_a_cpu_session_runs_directly_with_the_wrappers_answers(tmp_path: Path,
     with pytest.raises(Exception) as direct:
         model.run(None, {"features": np.zeros((1, 3), np.float32)})
     assert type(direct.value).__name__ == type(wrapped.value).__name__
+
+
+def _spec() -> dict[str, object]:
+    from medpipe.workers.gateway.tensors import InputSpec
+
+    return {"features": InputSpec("features", "FP32", np.dtype(np.float32), (None, FEATURES))}
+
+
+@pytest.mark.parametrize("shape", [[1, -1], [1, 2.0], [1, True], "1,4", [1, None], [1, "4"]])
+def test_a_shape_that_is_not_non_negative_integers_is_refused(shape: object) -> None:
+    from medpipe.contracts.errors import InvalidInput
+    from medpipe.workers.gateway.oip import decode_request
+
+    doc = {"inputs": [{"name": "features", "shape": shape, "datatype": "FP32",
+                       "data": [1.0] * FEATURES}]}
+    with pytest.raises(InvalidInput, match="input 'features': 'shape' must be a list of "
+                                           "non-negative integers"):
+        decode_request(doc, None, _spec(), ["probability"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("where", "expected"), [
+    ("request", "request 'parameters'"), ("input", "input 'features' 'parameters'"),
+    ("output", "output 'probability' 'parameters'")])
+@pytest.mark.parametrize("bad", [{"a": [1]}, {"a": {"b": 1}}, {"a": None}, [1]])
+def test_parameters_that_are_not_scalars_are_refused_naming_where(where: str, expected: str,
+                                                                   bad: object) -> None:
+    from medpipe.contracts.errors import InvalidInput
+    from medpipe.workers.gateway.oip import decode_request
+
+    item: dict[str, object] = {"name": "features", "shape": [1, FEATURES], "datatype": "FP32",
+                               "data": [1.0] * FEATURES}
+    doc: dict[str, object] = {"inputs": [item]}
+    if where == "request":
+        doc["parameters"] = bad
+    elif where == "input":
+        item["parameters"] = bad
+    else:
+        doc["outputs"] = [{"name": "probability", "parameters": bad}]
+    with pytest.raises(InvalidInput) as e:
+        decode_request(doc, None, _spec(), ["probability"])  # type: ignore[arg-type]
+    assert e.value.message == (f"{expected} must be an object of booleans, numbers or "
+                               "strings")
+    ok = {"a": 1, "b": "x", "c": True, "d": 0.5}
+    doc_ok: dict[str, object] = {"inputs": [dict(item, parameters=ok)], "parameters": ok}
+    decode_request(doc_ok, None, _spec(), ["probability"])  # type: ignore[arg-type]
