@@ -10,6 +10,14 @@ runs), and gives them back when it ends. The first stage of a burst gets
 every core; the next ones run sequentially until cores free up, so the
 machine stays busy and is not oversubscribed by child processes. Worker
 processes of one machine share the budget through lock files.
+
+A stage run by a worker first *holds* one core (``CoreBudget.hold``, waiting
+for one while heartbeating): the data stages running at once on a machine are
+then at most its cores, however many activity slots the workers have, and the
+stage's own ``take`` counts the held core and adds the free ones. Activity
+slots stay generous (``default_activity_slots``) so that a busy worker still
+starts tasks promptly and placement never takes it for a dead one; a started
+stage waits for its core, heartbeating, instead of thrashing the others.
 """
 
 from __future__ import annotations
@@ -18,11 +26,27 @@ import contextlib
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 #: Environment variable overriding the cores a worker's data stages use in total.
 ENV = "MEDPIPE_DATA_PROCESSES"
+
+#: Environment variable overriding a worker's activity slots (per task queue).
+SLOTS_ENV = "MEDPIPE_ACTIVITY_SLOTS"
+
+#: Activity slots per core by default: data stages wait for a core in their slot, so
+#: slots only bound how many tasks a worker has started; a few per core keep a busy
+#: worker taking tasks within placement's schedule-to-start timeout.
+SLOTS_PER_CORE = 8
+
+
+def _positive(name: str, raw: str, hint: str) -> int:
+    n = int(raw) if raw.isdigit() else 0
+    if n < 1:
+        raise ValueError(f"{name}={raw!r}: expected a positive integer ({hint})")
+    return n
 
 
 def default_cores() -> int:
@@ -33,15 +57,24 @@ def default_cores() -> int:
     """
     raw = os.environ.get(ENV, "").strip()
     if raw:
-        n = int(raw) if raw.isdigit() else 0
-        if n < 1:
-            raise ValueError(f"{ENV}={raw!r}: expected a positive integer (1 = no child "
-                             "processes)")
-        return n
+        return _positive(ENV, raw, "1 = no child processes")
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_activity_slots(cores: int | None = None) -> int:
+    """``$MEDPIPE_ACTIVITY_SLOTS`` when set (>= 1), else ``SLOTS_PER_CORE`` x ``cores``
+    (default: ``default_cores()``).
+
+    Raises:
+        ValueError: the variable is set but not a positive integer.
+    """
+    raw = os.environ.get(SLOTS_ENV, "").strip()
+    if raw:
+        return _positive(SLOTS_ENV, raw, "activities a worker runs at once per task queue")
+    return SLOTS_PER_CORE * max(1, cores if cores is not None else default_cores())
 
 
 class CoreBudget:
@@ -62,6 +95,9 @@ class CoreBudget:
         self.total = max(1, total)
         self._held: set[int] = set()
         self._lock = threading.Lock()
+        self._freed = threading.Condition(self._lock)
+        self._waiting: list[object] = []  # threads waiting in ``hold``, first come first
+        self._thread = threading.local()  # the core ``hold`` gave this thread's stage
         self._files: dict[int, int] = {}
         if lock_dir is not None:
             lock_dir.mkdir(parents=True, exist_ok=True)
@@ -72,6 +108,11 @@ class CoreBudget:
     def in_use(self) -> int:
         """Slots this process holds now."""
         return len(self._held)
+
+    @property
+    def waiting(self) -> int:
+        """Stages of this process waiting in ``hold`` for a core now."""
+        return len(self._waiting)
 
     def _try(self, i: int) -> bool:
         if i in self._held:
@@ -92,24 +133,72 @@ class CoreBudget:
                 if fd is not None:
                     fcntl.flock(fd, fcntl.LOCK_UN)
                 self._held.discard(i)
+            self._freed.notify_all()
+
+    def _held_here(self) -> list[int]:
+        return list(getattr(self._thread, "slots", ()))
+
+    @contextlib.contextmanager
+    def hold(self, tick: Callable[[], None] | None = None, *, tick_s: float = 1.0,
+             poll_s: float = 0.05) -> Iterator[None]:
+        """One core for the calling thread's stage for the block, waiting until one is free.
+
+        Waiters of this process are served first come, first served; a core another
+        process frees is seen within ``poll_s``. ``tick`` is called about every
+        ``tick_s`` while waiting (a heartbeat; it may raise to give up). A ``take`` in
+        this thread inside the block counts this core. Nested: the outer core serves.
+        """
+        if self._held_here():
+            yield
+            return
+        me = object()
+        with self._lock:
+            self._waiting.append(me)
+            try:
+                last = time.monotonic()
+                while True:
+                    slot = None
+                    if self._waiting[0] is me:
+                        slot = next((i for i in range(self.total) if self._try(i)), None)
+                    if slot is not None:
+                        break
+                    self._freed.wait(poll_s)
+                    if tick is not None and time.monotonic() - last >= tick_s:
+                        last = time.monotonic()
+                        self._lock.release()  # a heartbeat may block on the SDK
+                        try:
+                            tick()
+                        finally:
+                            self._lock.acquire()
+            finally:
+                self._waiting.remove(me)
+                self._freed.notify_all()  # the next waiter is at the head now
+        self._thread.slots = [slot]
+        try:
+            yield
+        finally:
+            self._thread.slots = []
+            self._release([slot])
 
     @contextlib.contextmanager
     def take(self, want: int | None = None) -> Iterator[int]:
         """Cores for one stage: the free slots up to ``want``, returned on exit.
 
         Yields the number of processes to use: at least 1 (its own thread always
-        runs, without a slot when none is free): 1 means no child processes.
+        runs, without a slot when none is free): 1 means no child processes. The
+        core this thread ``hold``s counts among them (and stays held on exit).
         """
         want = self.total if want is None else max(1, want)
+        held = self._held_here()
         with self._lock:
             slots: list[int] = []
             for i in range(self.total):
-                if len(slots) == want:
+                if len(held) + len(slots) >= want:
                     break
                 if self._try(i):
                     slots.append(i)
         try:
-            yield max(1, len(slots))
+            yield max(1, len(held) + len(slots))
         finally:
             self._release(slots)
 

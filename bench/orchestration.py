@@ -1,11 +1,23 @@
-"""Orchestration overhead of a release on the local stack.
+"""Orchestration of releases on the local stack: overhead, stage work, concurrency, scale.
 
-Prints: the reference release's wall time vs the sum of the same activities
-run directly in one process (ratio, goal ≤ 1.10), the per-stage
-orchestration overhead in ms, and 20 concurrent releases' total wall time and
-releases/min.
+Prints:
 
-Reference release: 100k-row cohort, ~5 MB model. Run: ``./run bench orchestration``.
+* the reference release's wall time vs the sum of the same activities run
+  directly in one process (ratio, goal <= 1.10) and the per-stage
+  orchestration overhead in ms;
+* its stage work (the activities' own Started→Completed times in history),
+  goal <= 3 s for 100k rows with notes;
+* N concurrent releases (default 10): wall, releases/min, and % of the ideal
+  ``N x single stage work / cores`` (goal >= 80 %);
+* ``--big-rows`` (default 10M) rows released with 1, 2, 4 worker processes
+  (``--workers``): wall, per-stage work, peak RSS (VmHWM) of each worker and
+  of its child processes, and the scaling ratio to one worker. A stage fans
+  out over workers only above the release's fan-out threshold (when this
+  medpipe has one: ``--fanout-min-bytes``); otherwise one worker does each
+  stage and the ratio stays near 1.
+
+Reference release: 100k-row cohort with notes, ~5 MB model. Run:
+``./run bench orchestration`` (``--parts reference,concurrent,big``).
 """
 
 from __future__ import annotations
@@ -18,11 +30,14 @@ import time
 import uuid
 from pathlib import Path
 
+from _history import activity_seconds
+from _orch_big import BigRun, big_release
 from _procs import TrialTimedOut, run_trial
 from _stack import BenchStack, connect, wait_for_pollers
 from temporalio.client import Client
 
 from medpipe.activities.context import WorkerContext
+from medpipe.activities.cores import default_cores
 from medpipe.activities.evaluate import EvaluateActivities
 from medpipe.activities.ingest import IngestActivities
 from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
@@ -86,12 +101,29 @@ def request(fleet, sample: dict[str, Path]) -> ReleaseRequest:  # type: ignore[n
 
 async def release_seconds(client: Client, fleet, sample: dict[str, Path]) -> float:  # type: ignore[no-untyped-def]
     """Seconds for one release, start to result."""
+    return (await release_timed(client, fleet, sample))[0]
+
+
+async def release_timed(client: Client, fleet, sample: dict[str, Path]) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Seconds for one release, start to result, and its stage work (from history)."""
     t0 = time.perf_counter()
-    await (await start_release(client, request(fleet, sample))).result()
-    return time.perf_counter() - t0
+    handle = await start_release(client, request(fleet, sample))
+    await handle.result()
+    wall = time.perf_counter() - t0
+    return wall, sum((await activity_seconds(client, handle.id)).values())
 
 
-async def main(rows: int, trials: int, concurrent: int, deadline: float) -> None:
+async def main(rows: int, trials: int, concurrent: int, deadline: float,
+               parts: set[str], big: BigRun) -> None:
+    if parts & {"reference", "concurrent"}:
+        await reference_and_concurrent(rows, trials, concurrent, deadline, parts)
+    if "big" in parts:
+        await big_release(big)
+
+
+async def reference_and_concurrent(rows: int, trials: int, concurrent: int, deadline: float,
+                                   parts: set[str]) -> None:
+    cores = default_cores()
     sample = reference_inputs(rows)
     print(f"reference release: {rows:,} rows ({sample['dataset'].stat().st_size / 1e6:.1f} MB CSV),"
           f" model {sample['model'].stat().st_size / 1e6:.1f} MB; {deadline:.0f} s deadline "
@@ -107,17 +139,18 @@ async def main(rows: int, trials: int, concurrent: int, deadline: float) -> None
         await run_trial(release_seconds(client, fleet, sample), deadline, "warm-up release")
         direct_run(fleet, sample)
 
-        walls, directs, per_stage, timed_out = [], [], [], 0
-        for i in range(trials):
+        walls, directs, per_stage, works, timed_out = [], [], [], [], 0
+        for i in range(trials if "reference" in parts else 1):
             direct, stages = direct_run(fleet, sample)
             try:
-                wall = await run_trial(release_seconds(client, fleet, sample), deadline,
-                                       f"release trial {i + 1}")
+                wall, work = await run_trial(release_timed(client, fleet, sample), deadline,
+                                             f"release trial {i + 1}")
             except TrialTimedOut as e:
                 timed_out += 1
                 print(f"  TIMED OUT {e}", flush=True)
                 continue
             walls.append(wall)
+            works.append(work)
             directs.append(direct)
             per_stage.append((wall - direct) / stages * 1000)
         late = f"; {timed_out} trial(s) TIMED OUT" if timed_out else ""
@@ -127,8 +160,15 @@ async def main(rows: int, trials: int, concurrent: int, deadline: float) -> None
                   f"activities {direct:.3f} s, ratio {wall / direct:.3f} (goal <= 1.10){late}")
             print(f"orchestration overhead per stage: {statistics.median(per_stage):.1f} ms "
                   f"(min {min(per_stage):.1f}, max {max(per_stage):.1f})")
+            work = statistics.median(works)
+            print(f"stage work of the reference release ({rows:,} rows with notes; activities' "
+                  f"Started->Completed in history): {work:.2f} s (goal <= 3 s: "
+                  f"{'met' if work <= 3 else f'x{work / 3:.1f} over'}), wall {wall:.2f} s")
         else:
             print(f"single release: no trial ended{late}")
+            return
+        if "concurrent" not in parts:
+            return
 
         async def burst() -> float:
             t0 = time.perf_counter()
@@ -143,16 +183,36 @@ async def main(rows: int, trials: int, concurrent: int, deadline: float) -> None
         except TrialTimedOut as e:
             print(f"{concurrent} concurrent releases: TIMED OUT ({e})")
             return
+        ideal = concurrent * work / cores
         print(f"{concurrent} concurrent releases: total {total:.2f} s, "
-              f"{concurrent / total * 60:.1f} releases/min (2 workers, 2 cores)")
+              f"{concurrent / total * 60:.1f} releases/min (2 workers, {cores} cores); ideal "
+              f"{concurrent} x {work:.2f} s / {cores} = {ideal:.1f} s: {ideal / total:.0%} of "
+              "ideal (goal >= 80 %)")
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--trials", type=int, default=5)
-    ap.add_argument("--concurrent", type=int, default=20)
+    ap.add_argument("--concurrent", type=int, default=10)
     ap.add_argument("--trial-deadline", type=float, default=300.0,
                     help="seconds before a release is reported as timed out")
+    ap.add_argument("--parts", default="reference,concurrent,big",
+                    help="comma-separated: reference, concurrent, big")
+    ap.add_argument("--big-rows", type=int, default=10_000_000,
+                    help="rows of the big release (generated streaming)")
+    ap.add_argument("--workers", default="1,2,4",
+                    help="worker processes for the big release, one run per figure")
+    ap.add_argument("--big-deadline", type=float, default=3600.0,
+                    help="seconds before a big release is reported as timed out")
+    ap.add_argument("--fanout-min-bytes", type=int, default=None,
+                    help="the big release's fan-out threshold (when medpipe has one)")
     args = ap.parse_args()
-    asyncio.run(main(args.rows, args.trials, args.concurrent, args.trial_deadline))
+    parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+    unknown = parts - {"reference", "concurrent", "big"}
+    if unknown:
+        ap.error(f"--parts: unknown {sorted(unknown)}")
+    counts = tuple(int(w) for w in args.workers.split(","))
+    asyncio.run(main(args.rows, args.trials, args.concurrent, args.trial_deadline, parts,
+                     BigRun(rows=args.big_rows, workers=counts, deadline=args.big_deadline,
+                            fanout_min_bytes=args.fanout_min_bytes)))

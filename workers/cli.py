@@ -263,10 +263,14 @@ def sample(out_dir: str, patients: int, visits: int, seed: int) -> None:
               envvar="MEDPIPE_DATA_PROCESSES",
               help="Cores the data stages of this machine's workers use at once (processes "
                    "for their chunks; 1 = sequential). Default: every core.")
+@click.option("--activity-slots", type=click.IntRange(min=1), default=None,
+              envvar="MEDPIPE_ACTIVITY_SLOTS",
+              help="Activities this worker runs at once per task queue (data stages among "
+                   "them wait for a core). Default: 8 per data-processes core.")
 @click.pass_obj
 @clear_errors
 def worker(cfg: StackConfig, profile_name: str, ingest_rate_limit: float | None,
-           no_control: bool, data_processes: int | None) -> None:
+           no_control: bool, data_processes: int | None, activity_slots: int | None) -> None:
     """Run a worker for one profile of the fleet."""
     try:
         profile = cfg.fleet.find(profile_name)
@@ -277,7 +281,8 @@ def worker(cfg: StackConfig, profile_name: str, ingest_rate_limit: float | None,
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     asyncio.run(run_worker(cfg, profile, ingest_rate_limit=ingest_rate_limit,
-                           control=not no_control, data_processes=data_processes))
+                           control=not no_control, data_processes=data_processes,
+                           activity_slots=activity_slots))
 
 
 # -- the other audiences' commands -----------------------------------------------------

@@ -21,7 +21,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from medpipe.activities.approvals import ApprovalActivities
 from medpipe.activities.context import WorkerContext
-from medpipe.activities.cores import CoreBudget, default_cores
+from medpipe.activities.cores import CoreBudget, default_activity_slots, default_cores
 from medpipe.activities.deploy import DeployActivities
 from medpipe.activities.drift import DriftActivities
 from medpipe.activities.evaluate import EvaluateActivities
@@ -29,7 +29,9 @@ from medpipe.activities.ingest import IngestActivities
 from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
 from medpipe.activities.registry import RegistryActivities
 from medpipe.activities.signing.sign import SignActivities
+from medpipe.activities.stage_cores import holding_a_core
 from medpipe.activities.validate import ValidateActivities
+from medpipe.contracts.names import ActivityName
 from medpipe.contracts.placement import Fleet, WorkerProfile
 from medpipe.workers.client import connect
 from medpipe.workers.config import StackConfig
@@ -43,13 +45,17 @@ WORKFLOWS: list[type] = [ReleaseWorkflow, CanaryWorkflow, DriftMonitorWorkflow]
 
 
 def activities_for(ctx: WorkerContext) -> list[Callable[..., Any]]:
-    """Every activity a worker of this context runs (one line per concern)."""
+    """Every activity a worker of this context runs (one line per concern).
+
+    Data stages hold one of ``ctx.cores`` while they run (``activities.stage_cores``).
+    """
     sign = SignActivities(ctx)
     return [
         IngestActivities(ctx).ingest,
-        PseudonymizeActivities(ctx).pseudonymize,
-        ValidateActivities(ctx).validate,
-        EvaluateActivities(ctx).evaluate,
+        holding_a_core(ActivityName.PSEUDONYMIZE, PseudonymizeActivities(ctx).pseudonymize,
+                       ctx.cores),
+        holding_a_core(ActivityName.VALIDATE, ValidateActivities(ctx).validate, ctx.cores),
+        holding_a_core(ActivityName.EVALUATE, EvaluateActivities(ctx).evaluate, ctx.cores),
         sign.sign,
         sign.ledger_append,
     ]
@@ -63,15 +69,19 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 
 def build_workers(client: Client, ctx: WorkerContext, fleet: Fleet, *, control: bool = True,
-                  max_concurrent_activities: int = 16) -> list[Worker]:
+                  max_concurrent_activities: int | None = None) -> list[Worker]:
     """Temporal workers for one profile: one per activity queue, plus control.
 
-    ``max_concurrent_activities`` is generous on purpose: a schedule-to-start
-    timeout is how placement notices a queue nobody polls, so a live worker
-    must take tasks promptly even when busy (its activities then share the
-    CPU, heartbeating); with a small cap, a burst of releases made busy workers
-    look absent and moved steps needlessly.
+    ``max_concurrent_activities`` (default: ``$MEDPIPE_ACTIVITY_SLOTS``, else
+    ``SLOTS_PER_CORE`` per core of ``ctx.cores``) is generous on purpose: a
+    schedule-to-start timeout is how placement notices a queue nobody polls, so a
+    live worker must take tasks promptly even when busy; with a small cap, a burst
+    of releases made busy workers look absent and moved steps needlessly. The CPU
+    is not oversubscribed for it: a started data stage waits, heartbeating, for a
+    core of ``ctx.cores`` (``activities.stage_cores``).
     """
+    if max_concurrent_activities is None:
+        max_concurrent_activities = default_activity_slots(ctx.cores.total)
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=max_concurrent_activities * 2)
     acts = activities_for(ctx)
     workers = [
@@ -104,11 +114,14 @@ def control_worker(client: Client, fleet: Fleet, ctx: WorkerContext,
 
 async def run_worker(config: StackConfig, profile: WorkerProfile, *,
                      ingest_rate_limit: float | None = None, control: bool = True,
-                     data_processes: int | None = None) -> None:
+                     data_processes: int | None = None,
+                     activity_slots: int | None = None) -> None:
     """Run until SIGINT/SIGTERM, then drain gracefully.
 
     ``data_processes``: cores the data stages of every worker sharing this machine's
     ``home`` use at once (default: ``$MEDPIPE_DATA_PROCESSES``, else every core).
+    ``activity_slots``: activities run at once per task queue (default:
+    ``$MEDPIPE_ACTIVITY_SLOTS``, else 8 per core of ``data_processes``).
     """
     client = await connect(config)
     cores = CoreBudget(data_processes or default_cores(), Path(config.home) / "cores")
@@ -120,7 +133,8 @@ async def run_worker(config: StackConfig, profile: WorkerProfile, *,
     # bucket does not answer yet); stage results name it
     sbom_sha256, sbom_uri = await asyncio.to_thread(lambda: ctx.sbom)
     log.info("worker SBOM %s at %s", sbom_sha256, sbom_uri or "(not stored yet)")
-    workers = build_workers(client, ctx, config.fleet, control=control)
+    workers = build_workers(client, ctx, config.fleet, control=control,
+                            max_concurrent_activities=activity_slots)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from medpipe.activities.cores import ENV, CoreBudget, default_cores
+from medpipe.activities.cores import (
+    ENV,
+    SLOTS_ENV,
+    SLOTS_PER_CORE,
+    CoreBudget,
+    default_activity_slots,
+    default_cores,
+)
 
 
 def test_stages_of_one_worker_share_its_cores() -> None:
@@ -65,3 +75,133 @@ def test_the_setting_is_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> Non
         default_cores()
     monkeypatch.delenv(ENV)
     assert default_cores() >= 1
+
+
+def test_activity_slots_come_from_the_cores_or_the_setting(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SLOTS_ENV, raising=False)
+    assert default_activity_slots(2) == 2 * SLOTS_PER_CORE
+    assert default_activity_slots(1) == SLOTS_PER_CORE
+    monkeypatch.setenv(ENV, "3")
+    assert default_activity_slots() == 3 * SLOTS_PER_CORE
+    monkeypatch.setenv(SLOTS_ENV, "5")
+    assert default_activity_slots(2) == 5
+    monkeypatch.setenv(SLOTS_ENV, "many")
+    with pytest.raises(ValueError, match=SLOTS_ENV):
+        default_activity_slots(2)
+
+
+def test_a_held_core_counts_in_take_and_stays_held() -> None:
+    budget = CoreBudget(3)
+    with budget.hold():
+        assert budget.in_use == 1
+        with budget.take() as got:
+            assert got == 3 and budget.in_use == 3
+        assert budget.in_use == 1
+        with budget.take(1) as got:  # the held core is enough
+            assert got == 1 and budget.in_use == 1
+        with budget.hold():  # nested: the outer core serves
+            assert budget.in_use == 1
+        assert budget.in_use == 1
+    assert budget.in_use == 0
+
+
+def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.01)
+
+
+def _holder(budget: CoreBudget, log: list[str], name: str, started: threading.Event,
+            go: threading.Event) -> threading.Thread:
+    def run() -> None:
+        started.set()
+        with budget.hold():
+            log.append(f"{name} in")
+            go.wait(10)
+            log.append(f"{name} out")
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_stages_wait_for_a_core_first_come_first_served() -> None:
+    budget = CoreBudget(1)
+    log: list[str] = []
+    go = {n: threading.Event() for n in "abc"}
+    threads = []
+    for i, n in enumerate("abc"):  # a holds the core; b, then c, wait (in that order)
+        started = threading.Event()
+        threads.append(_holder(budget, log, n, started, go[n]))
+        started.wait(5)
+        _until(lambda i=i: log == ["a in"] and budget.waiting == i)  # type: ignore[misc]
+    assert log == ["a in"] and budget.in_use == 1
+    go["c"].set()  # c may go as soon as it has the core: it still waits behind b
+    go["a"].set()
+    go["b"].set()
+    for t in threads:
+        t.join(10)
+    assert log == ["a in", "a out", "b in", "b out", "c in", "c out"]
+    assert budget.in_use == 0
+
+
+def test_a_waiting_stage_ticks_and_may_give_up() -> None:
+    budget = CoreBudget(1)
+    ticks = 0
+
+    def tick() -> None:
+        nonlocal ticks
+        ticks += 1
+        if ticks == 3:
+            raise RuntimeError("cancelled")
+
+    errors: list[BaseException] = []
+
+    def wait() -> None:  # another thread's stage (a thread's own hold nests)
+        try:
+            with budget.hold(tick, tick_s=0.05):
+                errors.append(AssertionError("got a core that was held"))
+        except RuntimeError as e:
+            errors.append(e)
+
+    with budget.hold():
+        thread = threading.Thread(target=wait)
+        thread.start()
+        thread.join(10)
+    assert [str(e) for e in errors] == ["cancelled"]
+    assert ticks == 3 and budget.in_use == 0
+    with budget.hold():  # nothing was left queued or held
+        assert budget.in_use == 1
+
+
+def test_a_stage_waits_for_a_core_another_worker_process_holds(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys\nfrom pathlib import Path\n"
+         "from medpipe.activities.cores import CoreBudget\n"
+         f"b = CoreBudget(1, Path({str(tmp_path)!r}))\n"
+         "with b.take():\n    print('held', flush=True)\n    sys.stdin.readline()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        budget = CoreBudget(1, tmp_path)
+        got = threading.Event()
+
+        def wait() -> None:
+            with budget.hold():
+                got.set()
+
+        thread = threading.Thread(target=wait)
+        thread.start()
+        assert not got.wait(0.5)  # the other process has the machine's only core
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert got.wait(10)
+        thread.join(10)
+        budget.close()
+    finally:
+        holder.kill()
+        holder.wait()

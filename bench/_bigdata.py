@@ -1,0 +1,48 @@
+"""A cohort of any size for the benchmarks, written chunk by chunk (never held in memory).
+
+The chunks come from ``workers.sample.make_cohort`` with one seed each; their
+patient identifiers are renumbered per chunk (``MRN0…`` → ``MRN<k>…`` in the
+identifier column and in the notes), so every chunk holds other patients and
+the release's learn pass indexes ``rows / visits`` distinct patients.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from medpipe.workers.sample import make_cohort, write_sample
+
+#: Patients per generated chunk (x visits rows): memory stays at one chunk.
+CHUNK_PATIENTS = 20_000
+
+
+def _chunk(k: int, patients: int, visits: int) -> pa.Table:
+    table = make_cohort(patients, visits, seed=1000 + k).table
+    for name in ("patient_id", "notes"):
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, name, pc.replace_substring(table[name], "MRN0",
+                                                               f"MRN{k + 1}"))
+    return table
+
+
+def write_big_sample(out_dir: Path, rows: int, *, visits: int = 3,
+                     hidden: int = 1100) -> dict[str, Path]:
+    """``write_sample``'s model files plus ``cohort-<rows>.csv`` of exactly ``rows`` rows.
+
+    Returns the paths, with ``dataset`` naming the big CSV.
+    """
+    paths = write_sample(out_dir, patients=CHUNK_PATIENTS, visits=visits, hidden=hidden)
+    big = out_dir / f"cohort-{rows}.csv"
+    written, k = 0, 0
+    with pacsv.CSVWriter(big, _chunk(0, 1, visits).schema) as out:
+        while written < rows:
+            table = _chunk(k, CHUNK_PATIENTS, visits)
+            table = table.slice(0, min(table.num_rows, rows - written))
+            out.write_table(table)
+            written += table.num_rows
+            k += 1
+    return {**paths, "dataset": big}

@@ -1,0 +1,77 @@
+"""Peak resident memory (``VmHWM``) of worker processes and of the processes they start.
+
+A worker's data stages run chunks in child processes (a forkserver and its pool),
+which live in the worker's process group and end with each stage: a sampler
+thread reads ``/proc`` every ``interval`` seconds and keeps, per worker, the
+worker's own high-water mark and the highest of its children.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def vm_hwm_kib(pid: int) -> int:
+    """``VmHWM`` of ``pid`` in KiB (0 when it has gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def group_pids(pgid: int) -> list[int]:
+    """Processes whose process group is ``pgid``."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()
+        if len(fields) > 2 and fields[2] == str(pgid):
+            pids.append(int(entry))
+    return pids
+
+
+@dataclass
+class PeakRss:
+    """Samples the worker process groups ``pgids`` until ``stop``."""
+
+    pgids: list[int]
+    interval: float = 0.5
+    main_kib: dict[int, int] = field(default_factory=dict)
+    child_kib: dict[int, int] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def sample(self) -> None:
+        """Read every process of every group once."""
+        for pgid in self.pgids:
+            for pid in group_pids(pgid):
+                kib = vm_hwm_kib(pid)
+                table = self.main_kib if pid == pgid else self.child_kib
+                table[pgid] = max(table.get(pgid, 0), kib)
+
+    def __enter__(self) -> PeakRss:
+        def loop() -> None:
+            while not self._stop.wait(self.interval):
+                self.sample()
+
+        self.sample()
+        self._thread = threading.Thread(target=loop, name="peak-rss", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sample()
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
