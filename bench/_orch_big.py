@@ -4,8 +4,7 @@ The cohort is generated streaming (``_bigdata``), once, and released once per
 worker count on a fresh fleet of the same dev server. Worker processes take
 the US CPU profiles in turn (aws/us-east-1, azure/eastus, aws/us-east-1, ...):
 every one of them may hold the release's identifiable data. They share the
-machine's core budget (one ``MEDPIPE_HOME`` for the bench), as workers of one
-machine do.
+machine's core budget (the bench's ``MEDPIPE_HOME``), as workers of one machine do.
 
 One worker does a stage unless the release fans the stage out over shards:
 ``ReleaseRequest.fanout.min_bytes`` when this medpipe has it (the figure says
@@ -14,7 +13,6 @@ which it was), so the scaling ratio is near 1 without fan-out.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 import uuid
@@ -100,7 +98,6 @@ async def big_release(run: BigRun) -> None:
     print(f"big release: {run.rows:,} rows with notes ({size / 1e6:,.0f} MB CSV, generated "
           f"streaming in {time.perf_counter() - t0:.0f} s); {default_cores()} cores; "
           f"{fanout_line}; {run.deadline:.0f} s deadline per release", flush=True)
-    os.environ["MEDPIPE_HOME"] = tempfile.mkdtemp(prefix="medpipe-big-home-")  # one core budget
     walls: dict[int, float] = {}
     try:
         with BenchStack() as stack:

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import os
 import statistics
 import tempfile
 import time
@@ -47,7 +49,7 @@ from medpipe.contracts.evaluate import EvaluateInput
 from medpipe.contracts.ingest import IngestInput, SourceSpec
 from medpipe.contracts.ledger import LedgerAppendInput
 from medpipe.contracts.pseudonymize import PseudonymizeInput
-from medpipe.contracts.release import PlacementTimeouts, ReleaseRequest
+from medpipe.contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus
 from medpipe.contracts.sign import SignInput
 from medpipe.contracts.validate import ValidateInput
 from medpipe.workers.releases import start_release
@@ -114,15 +116,17 @@ async def release_timed(client: Client, fleet, sample: dict[str, Path]) -> tuple
 
 
 async def main(rows: int, trials: int, concurrent: int, deadline: float,
-               parts: set[str], big: BigRun) -> None:
+               parts: set[str], big: BigRun, profiles: tuple[str, ...]) -> None:
+    # the bench's workers share one core budget of their own (lock files under this home)
+    os.environ["MEDPIPE_HOME"] = tempfile.mkdtemp(prefix="medpipe-bench-home-")
     if parts & {"reference", "concurrent"}:
-        await reference_and_concurrent(rows, trials, concurrent, deadline, parts)
+        await reference_and_concurrent(rows, trials, concurrent, deadline, parts, profiles)
     if "big" in parts:
         await big_release(big)
 
 
 async def reference_and_concurrent(rows: int, trials: int, concurrent: int, deadline: float,
-                                   parts: set[str]) -> None:
+                                   parts: set[str], profiles: tuple[str, ...]) -> None:
     cores = default_cores()
     sample = reference_inputs(rows)
     print(f"reference release: {rows:,} rows ({sample['dataset'].stat().st_size / 1e6:.1f} MB CSV),"
@@ -130,11 +134,11 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
           "per trial", flush=True)
     with BenchStack() as stack:
         fleet = stack.fleet()
-        stack.worker(fleet, "aws/us-east-1")
-        stack.worker(fleet, "azure/eastus")
+        for profile in profiles:
+            stack.worker(fleet, profile)
         client = await connect(stack.server.address)
-        await wait_for_pollers(client, [fleet.control_queue,
-                                        f"{fleet.queue_prefix}.aws.us-east-1.cpu"])
+        await wait_for_pollers(client, [fleet.control_queue, *(
+            f"{fleet.queue_prefix}.{p.replace('/', '.')}.cpu" for p in set(profiles))])
         # warm-up (imports, onnxruntime session caches)
         await run_trial(release_seconds(client, fleet, sample), deadline, "warm-up release")
         direct_run(fleet, sample)
@@ -170,24 +174,27 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
         if "concurrent" not in parts:
             return
 
-        async def burst() -> float:
+        async def burst() -> tuple[float, list[ReleaseStatus]]:
             t0 = time.perf_counter()
             handles = [await start_release(client, request(fleet, sample))
                        for _ in range(concurrent)]
-            await asyncio.gather(*(h.result() for h in handles))
-            return time.perf_counter() - t0
+            statuses = await asyncio.gather(*(h.result() for h in handles))
+            return time.perf_counter() - t0, statuses
 
         try:
-            total = await run_trial(burst(), deadline * max(1, concurrent // 2),
-                                    f"{concurrent} concurrent releases")
+            total, statuses = await run_trial(burst(), deadline * max(1, concurrent // 2),
+                                              f"{concurrent} concurrent releases")
         except TrialTimedOut as e:
             print(f"{concurrent} concurrent releases: TIMED OUT ({e})")
             return
         ideal = concurrent * work / cores
         print(f"{concurrent} concurrent releases: total {total:.2f} s, "
-              f"{concurrent / total * 60:.1f} releases/min (2 workers, {cores} cores); ideal "
-              f"{concurrent} x {work:.2f} s / {cores} = {ideal:.1f} s: {ideal / total:.0%} of "
-              "ideal (goal >= 80 %)")
+              f"{concurrent / total * 60:.1f} releases/min ({len(profiles)} workers, {cores} "
+              f"cores); ideal {concurrent} x {work:.2f} s / {cores} = {ideal:.1f} s: "
+              f"{ideal / total:.0%} of ideal (goal >= 80 %)")
+        where = collections.Counter(st.ran_on.worker_id for status in statuses
+                                    for st in status.stages if st.ran_on is not None)
+        print("  stages ran on: " + ", ".join(f"{w} x{n}" for w, n in where.most_common()))
 
 
 if __name__ == "__main__":
@@ -197,6 +204,8 @@ if __name__ == "__main__":
     ap.add_argument("--concurrent", type=int, default=10)
     ap.add_argument("--trial-deadline", type=float, default=300.0,
                     help="seconds before a release is reported as timed out")
+    ap.add_argument("--profiles", default="aws/us-east-1,azure/eastus",
+                    help="worker processes of the reference and concurrent runs (one each)")
     ap.add_argument("--parts", default="reference,concurrent,big",
                     help="comma-separated: reference, concurrent, big")
     ap.add_argument("--big-rows", type=int, default=10_000_000,
@@ -215,4 +224,5 @@ if __name__ == "__main__":
     counts = tuple(int(w) for w in args.workers.split(","))
     asyncio.run(main(args.rows, args.trials, args.concurrent, args.trial_deadline, parts,
                      BigRun(rows=args.big_rows, workers=counts, deadline=args.big_deadline,
-                            fanout_min_bytes=args.fanout_min_bytes)))
+                            fanout_min_bytes=args.fanout_min_bytes),
+                     tuple(p.strip() for p in args.profiles.split(",") if p.strip())))
