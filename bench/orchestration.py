@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import collections
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -118,11 +119,15 @@ async def release_timed(client: Client, fleet, sample: dict[str, Path]) -> tuple
 async def main(rows: int, trials: int, concurrent: int, deadline: float,
                parts: set[str], big: BigRun, profiles: tuple[str, ...]) -> None:
     # the bench's workers share one core budget of their own (lock files under this home)
-    os.environ["MEDPIPE_HOME"] = tempfile.mkdtemp(prefix="medpipe-bench-home-")
-    if parts & {"reference", "concurrent"}:
-        await reference_and_concurrent(rows, trials, concurrent, deadline, parts, profiles)
-    if "big" in parts:
-        await big_release(big)
+    home = tempfile.mkdtemp(prefix="medpipe-bench-home-")
+    os.environ["MEDPIPE_HOME"] = home
+    try:
+        if parts & {"reference", "concurrent"}:
+            await reference_and_concurrent(rows, trials, concurrent, deadline, parts, profiles)
+        if "big" in parts:
+            await big_release(big)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 async def reference_and_concurrent(rows: int, trials: int, concurrent: int, deadline: float,
