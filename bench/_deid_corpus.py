@@ -11,7 +11,9 @@ rules were changed for them, then read while improving them) and ``fresh``
 (``bench._deid_fresh.FRESH``: other note styles, written after the rules and
 committed before the first run; the honest held-out figure until it was
 tuned on) and ``blind-dev`` / ``blind-test`` (``bench._deid_blind``: written
-blind, before reading any rule; dev may be read while tuning, test never is).
+blind, before reading any rule; dev may be read while tuning, test never is)
+and ``sealed`` (``bench._deid_sealed.SEALED``: a third blind set, other note
+styles, its misses never printed).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import _deid_blind, _deid_fresh
+from bench import _deid_blind, _deid_fresh, _deid_sealed
 from bench._deid_heldout import FILLER_NOTES, HELD_OUT_2, add_people
 
 LOCALES = ("en_US", "en_IE", "fr_FR", "es_ES", "de_DE", "it_IT", "pt_BR", "nl_NL")
@@ -97,6 +99,7 @@ def make_identities(n: int, seed: int) -> list[dict[str, str]]:
     add_people(out, seed)
     _deid_fresh.add_people(out, seed)
     _deid_blind.add_people(out, seed)
+    _deid_sealed.add_people(out, seed)
     return out
 
 
@@ -239,12 +242,14 @@ HELD_OUT: dict[str, list[Form]] = {
 SETS: dict[str, dict[str, list[Form]]] = {"tuned": TUNED, "seen": HELD_OUT,
                                           "held-out": HELD_OUT_2, "fresh": _deid_fresh.FRESH,
                                           "blind-dev": _deid_blind.DEV,
-                                          "blind-test": _deid_blind.TEST}
+                                          "blind-test": _deid_blind.TEST,
+                                          "sealed": _deid_sealed.SEALED}
 #: Filler sentences of each set (the others use ``FILLER``).
 FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "fresh": _deid_fresh.FILLER_FRESH,
                                        "blind-dev": _deid_blind.DEV_FILLER,
-                                       "blind-test": _deid_blind.TEST_FILLER}
+                                       "blind-test": _deid_blind.TEST_FILLER,
+                                       "sealed": _deid_sealed.SEALED_FILLER}
 
 
 def make_note(rng: random.Random, people: list[dict[str, str]], template_set: str,
