@@ -89,6 +89,14 @@ def _digits(r: random.Random, n: int) -> str:
     return "".join(r.choice(string.digits) for _ in range(n))
 
 
+def _letters(r: random.Random, n: int) -> str:
+    return "".join(r.choice(string.ascii_letters) for _ in range(n))
+
+
+def _us_phone(r: random.Random) -> str:
+    return f"({r.randint(201, 989)}) {_digits(r, 3)}-{_digits(r, 4)}"
+
+
 def _month(r: random.Random, m: int) -> str:
     """Month name as written: full, 3-letter with or without dot, any case, or misspelt."""
     full = MONTHS[m - 1]
@@ -125,11 +133,12 @@ def _age(r: random.Random) -> str:
 
 
 def _phone(r: random.Random, p: dict[str, str]) -> str:
-    d = p["phone"] if r.random() < 0.4 else f"({r.randint(201, 989)}) {_digits(r, 3)}-{_digits(r, 4)}"
+    d = p["phone"] if r.random() < 0.4 else _us_phone(r)
     a, b, c = d[1:4], d[6:9], d[10:14]
     base = r.choice((d, f"{a}-{b}-{c}", f"{a}.{b}.{c}", f"{a} {b} {c}", f"1-{a}-{b}-{c}",
                      f"+1 ({a}) {b}-{c}", f"{a}{b}{c}", f"{b}-{c}", f"+1.{a}.{b}.{c}"))
-    intl = (f"+44 20 7946 {_digits(r, 4)}", f"+48 22 {_digits(r, 3)} {_digits(r, 2)} {_digits(r, 2)}",
+    intl = (f"+44 20 7946 {_digits(r, 4)}",
+            f"+48 22 {_digits(r, 3)} {_digits(r, 2)} {_digits(r, 2)}",
             f"+353 1 {_digits(r, 3)} {_digits(r, 4)}", f"+52 55 {_digits(r, 4)} {_digits(r, 4)}",
             f"011 49 30 {_digits(r, 8)}", f"+234 803 {_digits(r, 3)} {_digits(r, 4)}")
     if r.random() < 0.2:
@@ -258,7 +267,8 @@ SEALED: dict[str, list[Form]] = {
         lambda r, p: _f(p["email"].upper(), "EMAIL: {}"),
         lambda r, p: _f(f"{_slug(p['given'])}{_slug(p['family'])}+study@{r.choice(DOMAINS)}",
                         "Study contact: {}"),
-        lambda r, p: _f(f"{_slug(p['family'])}{r.randint(1, 99)} at {r.choice(DOMAINS).split(".")[0]} dot com",
+        lambda r, p: _f(f"{_slug(p['family'])}{r.randint(1, 99)} at "
+                        f"{r.choice(DOMAINS).split('.')[0]} dot com",
                         "pt spelled out email as {}"),
         lambda r, p: _f(f"{_slug(p['s_doc_family'])}.{p['s_doc_given'][0].lower()}@uhhs.org",
                         "Reply to coding query: {}"),
@@ -274,7 +284,7 @@ SEALED: dict[str, list[Form]] = {
                         "Run sheet uploaded: {}"),
         lambda r, p: _f(f"HTTPS://TELEHEALTH.EXAMPLE.ORG/ROOM/{_slug(p['family']).upper()}",
                         "VIDEO VISIT LINK {}"),
-        lambda r, p: _f(f"bit.ly/{''.join(r.choice(string.ascii_letters) for _ in range(7))}",
+        lambda r, p: _f(f"bit.ly/{_letters(r, 7)}",
                         "Survey sent via {}"),
     ],
     "IP": [
@@ -303,13 +313,14 @@ SEALED: dict[str, list[Form]] = {
         lambda r, p: _f(_digits(r, 11), "Acct# {}"),
         lambda r, p: _f(_digits(r, 10), "Billing query re HAR {}."),
         lambda r, p: _f(f"W{_digits(r, 4)} {_digits(r, 5)}", "Member ID: {}"),
-        lambda r, p: _f(f"{r.randint(1, 9)}EG{r.randint(1, 9)}-TE{r.randint(1, 9)}-MK{_digits(r, 2)}",
+        lambda r, p: _f(f"{r.randint(1, 9)}EG{r.randint(1, 9)}-TE{r.randint(1, 9)}"
+                        f"-MK{_digits(r, 2)}",
                         "Medicare MBI {}"),
         lambda r, p: _f(f"{r.choice('ABDS')}{_digits(r, 3)}-{_digits(r, 4)}-{_digits(r, 4)}",
                         "Driver's lic. {}"),
         lambda r, p: _f(f"PX{_digits(r, 4)}A{_digits(r, 4)}", "Implant serial no. {}"),
-        lambda r, p: _f(f"{r.randint(1, 9)}{''.join(r.choice(string.ascii_uppercase) for _ in range(3))}"
-                        f"{_digits(r, 3)}", "Car in lot, plate {}, hazard lights on."),
+        lambda r, p: _f(f"{r.randint(1, 9)}{_letters(r, 3).upper()}{_digits(r, 3)}",
+                        "Car in lot, plate {}, hazard lights on."),
         lambda r, p: _f(f"NEPH-{r.randint(20, 25)}-{_digits(r, 4)}", "Study ID {} assigned."),
         lambda r, p: _f(f"{_digits(r, 4)}A{_digits(r, 7)}", "Claim #{} denied (CO-97)."),
         lambda r, p: _f(f"{_digits(r, 4)}-{_digits(r, 2)}-{_digits(r, 4)}",
@@ -319,13 +330,13 @@ SEALED: dict[str, list[Form]] = {
 
 SEALED_FILLER = (
     "Heparin 1,000 units bolus then 500 units/hr; dry weight 71.5 kg, UF goal 2.8 L.",
-    "K 5.8, Hgb 9.7, phos 6.1; Venofer 100 mg IV given, Sensipar continued.",
+    "K 5.8, Hgb 9.7, phos 6.1; Venofer 200 mg IV given, Sensipar continued.",
     "BP 148/82 pre, 126/70 post; blood flow 400 mL/min.",
     "Cisplatin 75 mg/m2 over 1 h, Zofran 8 mg pre-med, Neulasta on-body injector applied.",
     "Pain 3/10 at start of chair time, 1/10 at end.",
     "IOP 16/18 mmHg, VA 20/30 OD and 20/60 OS; Goldmann applanation.",
     "Wound bed 80% granulation, 20% slough; 3.2 x 2.5 x 0.4 cm, Braden 14.",
-    "Aquacel and Mepilex border applied; Wagner grade 2.",
+    "Aquacel and Mepilex border applied; undermining at 12 o'clock.",
     "MBS: penetration-aspiration scale 3 on thin liquids; recommend IDDSI level 4.",
     "CPT 99214 with modifier 25; ICD-10 N18.6 and Z99.2 documented.",
     "NDC 0409-4888-02 scanned; lot and expiry checked by two RNs.",
@@ -336,7 +347,7 @@ SEALED_FILLER = (
     "Reviewed the bill with pt; balance of $245.10 on the statement.",
     "Mark wound margins at each visit; BP rose to 160s during run.",
     "Parkinson disease, remote Bell's palsy and a Baker cyst R knee in history.",
-    "Tylenol 650 mg q6h prn, max 3 g/day; dose range 8-10 mg.",
+    "Tylenol 650 mg q6h prn, max 3 g in 24 h; dose range 8-10 mg.",
     "Consent form version 3.2, protocol amendment 4, IRB approved.",
     "Interpreter used for entire encounter; teach-back done.",
     "Will follow up after next cycle; may hold if ANC < 1.5.",
