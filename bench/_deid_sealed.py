@@ -30,7 +30,7 @@ traps: doses, lab values, scores (``pain 3/10``, ``IOP 16/18``), NDC and CPT
 codes, eponyms and drug names, times and ranges, words that are also given
 names (``grace``, ``bill``, ``mark``).
 
-First run (commit f0123fa, main at 86b9694, ``bench/deid.py`` defaults, 4,000
+First run (this set on main at 86b9694, ``bench/deid.py`` defaults, 4,000
 notes, seed 1), recall: AGE 100.00 %, DATE 94.62 %, EMAIL 99.63 %, GEO
 75.53 %, IP 78.41 %, MRN 90.94 %, NAME 92.26 %, PHONE 93.39 %, SSN 96.68 %,
 URL 99.65 %; 92.09 % overall. The scorer counts a span with no distinctive
