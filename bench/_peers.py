@@ -1,10 +1,11 @@
 """Peer OIP v2 servers for ``bench/gateway.py``: MLServer and KServe's Python model server,
 each serving the same ONNX model through onnxruntime, if installed.
 
-Neither is a medpipe dependency (they pin their own web stacks): the bench looks for
-them in a separate environment named by ``--peers-python`` (a Python with
-``mlserver`` and/or ``kserve`` and ``onnxruntime`` installed) and skips a peer,
-saying so, when it is missing. Each peer runs as one process with one worker.
+Neither is a medpipe dependency (they pin their own web stacks): with ``--peers`` the
+bench makes each a venv of its own once (``bench/_peers_env.py``); with
+``--peers-python`` it uses a Python that has ``mlserver`` and/or ``kserve`` and
+``onnxruntime`` installed. A peer that is missing, fails to install or fails to start
+is skipped, saying why. Each peer runs as one process with one worker.
 """
 
 from __future__ import annotations
@@ -107,3 +108,36 @@ def kserve_command(python: str, folder: Path, model: Path, name: str, port: int,
     script = folder / "kserve_onnx.py"
     script.write_text(KSERVE_SERVER)
     return [python, str(script), name, str(model), str(port), str(grpc_port)]
+
+
+#: Peer label → (module, command builder).
+COMMANDS = {"MLServer": ("mlserver", mlserver_command), "KServe": ("kserve", kserve_command)}
+
+
+def peer_pythons(make: bool, python: str | None) -> dict[str, str]:
+    """Peer label → the Python that runs it; prints why a peer is skipped.
+
+    ``make``: each peer's own venv (``bench._peers_env.ensure``, made once); else
+    ``python``, a Python with the peers installed (None: no peers).
+    """
+    if make:
+        from bench._peers_env import PEERS, ensure
+
+        found = {}
+        for peer in PEERS:
+            exe, how = ensure(peer)
+            print(f"  {peer.label}: {how if exe else 'skipped: ' + how}")
+            if exe:
+                found[peer.label] = exe
+        return found
+    if python is None:
+        print("  peers: skipped (pass --peers, or --peers-python with a Python that has "
+              "mlserver and/or kserve and onnxruntime; not in medpipe's venv)")
+        return {}
+    found = {}
+    for label, (module, _) in COMMANDS.items():
+        if has(python, module):
+            found[label] = python
+        else:
+            print(f"  {label}: not installed in {python}: skipped")
+    return found

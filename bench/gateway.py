@@ -112,18 +112,24 @@ class Server:
     every process listening, ready or not), within ``START_DEADLINE_S``."""
 
     def __init__(self, cmd: list[str], port: int, cwd: Path = ROOT, probes: int = 1,
-                 bound_after: int | None = None) -> None:
+                 bound_after: int | None = None, log: Path | None = None) -> None:
         """``bound_after``: a port the server listens on only once its public socket is
-        bound (a gateway's admin port); probing starts when it accepts connections."""
+        bound (a gateway's admin port); probing starts when it accepts connections.
+        ``log``: where the server's output goes (its last line says why it did not start)."""
         self.cmd, self.port, self.cwd, self.probes = cmd, port, cwd, probes
-        self.bound_after = bound_after
+        self.bound_after, self.log = bound_after, log
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Server:
         """Start the process without waiting for it (``ready`` waits)."""
         env = os.environ | {"PYTHONPATH": str(ROOT)} if self.cwd == ROOT else dict(os.environ)
-        self.proc = _procs.spawn(self.cmd, cwd=self.cwd, env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if self.log is None:
+            self.proc = _procs.spawn(self.cmd, cwd=self.cwd, env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            return self
+        with self.log.open("ab") as out:
+            self.proc = _procs.spawn(self.cmd, cwd=self.cwd, env=env, stdout=out,
+                                     stderr=subprocess.STDOUT)
         return self
 
     def _bound(self) -> bool:
@@ -160,7 +166,10 @@ class Server:
                 answered = 0
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.__exit__()
-                raise RuntimeError(f"server did not start: {' '.join(self.cmd[:4])}")
+                last = self.log.read_text(errors="replace").strip().splitlines()[-1:] \
+                    if self.log is not None and self.log.exists() else []
+                raise RuntimeError(f"server did not start: {' '.join(self.cmd[:4])}"
+                                   + (f" ({last[0][:160]})" if last else ""))
             time.sleep(0.1)
 
     def __exit__(self, *exc: object) -> None:
@@ -227,24 +236,17 @@ def bare() -> Server:
     return Server([sys.executable, LOAD, "bare", str(port)], port)
 
 
-def peer_servers(tmp: Path, python: str | None, model: Path) -> dict[str, Server]:
+def peer_servers(tmp: Path, args: argparse.Namespace, model: Path) -> dict[str, Server]:
     """MLServer and KServe (same model, onnxruntime, one process each), where installed."""
-    from bench._peers import has, kserve_command, mlserver_command
+    from bench._peers import COMMANDS, peer_pythons
 
-    if python is None:
-        print("  peers: skipped (pass --peers-python, a Python with mlserver and/or kserve "
-              "and onnxruntime; they pin their own web stacks, so not in medpipe's venv)")
-        return {}
     found = {}
-    for peer, module, command in (("MLServer", "mlserver", mlserver_command),
-                                  ("KServe", "kserve", kserve_command)):
-        if not has(python, module):
-            print(f"  {peer}: not installed in {python}: skipped")
-            continue
-        port = _free_port()
+    for label, python in peer_pythons(args.peers, args.peers_python).items():
+        port, module = _free_port(), COMMANDS[label][0]
         folder = tmp / module
-        found[peer] = Server(command(python, folder, model, MODEL, port, _free_port()), port,
-                             cwd=folder)
+        found[label] = Server(COMMANDS[label][1](python, folder, model, MODEL, port,
+                                                 _free_port()), port, cwd=folder,
+                              log=folder / "server.log")
     return found
 
 
@@ -313,11 +315,17 @@ def throughput(tmp: Path, path: Path, digest: str, args: argparse.Namespace) -> 
         # two processes on one public port (SO_REUSEPORT: the kernel spreads connections),
         # each its own gateway with its own admin port, as a deployment would run them
         two = [gateway(tmp, path, digest, shared_port) for _ in range(2)]
-        peers = peer_servers(tmp, args.peers_python, path)
+        peers = peer_servers(tmp, args, path)
         for server in [ceiling, one, asgi, *two, *peers.values()]:
             servers.append(server.start())
-        for server in servers:
+        for server in servers[:len(servers) - len(peers)]:
             server.ready()
+        for label, server in list(peers.items()):
+            try:
+                server.ready()
+            except RuntimeError as e:  # a peer that does not start is skipped, said why
+                del peers[label]
+                print(f"  {label}: skipped: {e}")
         for kind in ("json", "binary"):
             targets = [Target("bare ASGI ceiling", [ceiling]),
                        Target("gateway, 1 process", [one]),
@@ -352,6 +360,9 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="fewer requests, shorter load")
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--rounds", type=int, default=4, help="interleaved rounds per request kind")
+    p.add_argument("--peers", action="store_true",
+                   help="run MLServer and KServe beside the gateway, each in a venv of its "
+                        "own made once under .bench/peers-venv/ (bench/_peers_env.py)")
     p.add_argument("--peers-python", default=os.environ.get("MEDPIPE_BENCH_PEERS_PYTHON"),
                    help="a Python with mlserver and/or kserve + onnxruntime (peer servers)")
     args = p.parse_args()

@@ -20,7 +20,9 @@ them with the SHA-256 and ``If-None-Match: *`` (the conditional create that
 makes the key write-once). Uncommitted blocks are invisible to readers and
 discarded by the service, so a failed upload leaves nothing to clean up.
 
-SDK retries are off and timeouts short: Temporal owns retries.
+SDK retries are off and timeouts short: Temporal owns retries. Before each
+request the endpoint must answer a quick probe (``liveness.check``), so a
+stopped or hung store fails in seconds rather than after the read timeout.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from medpipe.activities.schemes import require_sdk
+from medpipe.activities.storage import liveness
 from medpipe.activities.storage.base import CHUNK_SIZE, ObjectInfo, register
 from medpipe.activities.storage.cloud import (
     PART_SIZE,
@@ -57,8 +60,14 @@ SHA256_FIELD = "medpipe_sha256"
 DEV_ACCOUNT = "devstoreaccount1"
 DEV_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr"
            "/KBHBeksoGMGw==")
+def _probe(request: Any) -> None:
+    """Storage ``raw_request_hook``: the endpoint must answer (``liveness.check``)."""
+    liveness.check(request.http_request.url, "Azure Blob")
+
+
 _CLIENT_OPTIONS: dict[str, Any] = {
-    "retry_total": 0, "connection_timeout": 3, "read_timeout": 30,
+    "retry_total": 0, "connection_timeout": 2.5, "read_timeout": 30,
+    "raw_request_hook": _probe,
     "max_single_put_size": PART_SIZE, "max_block_size": PART_SIZE,
     "max_single_get_size": CHUNK_SIZE, "max_chunk_get_size": CHUNK_SIZE,
 }

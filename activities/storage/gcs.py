@@ -24,7 +24,7 @@ by an existence check: write-once holds against the emulator for writers that
 do not race each other, and atomically against real GCS.
 
 SDK retries are off (``retry=None``) and every call has a short timeout:
-Temporal owns retries.
+Temporal owns retries. A stopped or hung store fails in seconds: see ``liveness``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from medpipe.activities.schemes import require_sdk
+from medpipe.activities.storage import liveness
 from medpipe.activities.storage.base import CHUNK_SIZE, ObjectInfo, register
 from medpipe.activities.storage.cloud import (
     PART_SIZE,
@@ -66,7 +67,7 @@ resumable_common: Any = require_sdk("google.resumable_media.common", "gcp")
 #: Custom metadata field holding the content's SHA-256.
 SHA256_FIELD = "medpipe-sha256"
 #: (connect, read) timeout of every request, seconds.
-TIMEOUT = (3.0, 30.0)
+TIMEOUT = (2.5, 30.0)
 _CONTENT_TYPE = "application/octet-stream"
 
 
@@ -74,6 +75,13 @@ def make_client(endpoint: str | None = None, project: str | None = None,
                 emulator: bool = False) -> Any:
     """A storage client: ``endpoint`` from the URI, else the SDK's own env rules;
     anonymous only when the configuration says the endpoint is an emulator."""
+    client = _sdk_client(endpoint, project, emulator)
+    liveness.mount(client._http, "GCS")  # the SDK's (authorized) requests session
+    return client
+
+
+def _sdk_client(endpoint: str | None, project: str | None, emulator: bool) -> Any:
+    """The SDK's client, as ``make_client`` describes."""
     if endpoint is None:
         if os.environ.get("STORAGE_EMULATOR_HOST"):
             return storage.Client(project=project or os.environ.get("GOOGLE_CLOUD_PROJECT")

@@ -16,8 +16,11 @@ conditional create that makes the key write-once and the commit atomic.
 Failed uploads are aborted and the staging object deleted; a crash can leave
 one under ``<prefix>/.medpipe/staging/`` (a lifecycle rule should expire it).
 
-Vendor retries are bounded to one retry with short timeouts: Temporal owns
-retries, and an outage must surface as ``ProviderUnavailable`` in seconds.
+Vendor retries are bounded to one retry with a short connect timeout: Temporal
+owns retries, and an outage must surface as ``ProviderUnavailable`` in seconds.
+A store that accepts connections but never answers (stopped, hung) is caught
+before each request by ``liveness.check`` rather than by the read timeout,
+which stays long enough for server-side work on large artifacts.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from medpipe.activities.schemes import require_sdk
+from medpipe.activities.storage import liveness
 from medpipe.activities.storage.base import CHUNK_SIZE, ObjectInfo, register
 from medpipe.activities.storage.cloud import CloudStore, Digest, Version, verify_stream
 from medpipe.contracts.errors import AccessDenied, MedpipeError, NotFound, ProviderUnavailable
@@ -56,12 +60,19 @@ def make_client(endpoint: str | None = None, region: str | None = None) -> Any:
     """
     config = botocore_config.Config(
         retries={"total_max_attempts": 2, "mode": "standard"},
-        connect_timeout=3, read_timeout=20,
+        connect_timeout=2.5, read_timeout=20,
         # Path-style works with every S3-compatible endpoint and with IP hosts.
         s3={"addressing_style": "path"} if endpoint else None,
     )
     session = boto3.session.Session()
-    return session.client("s3", endpoint_url=endpoint, region_name=region, config=config)
+    client = session.client("s3", endpoint_url=endpoint, region_name=region, config=config)
+    client.meta.events.register("before-send.s3", _probe)
+    return client
+
+
+def _probe(request: Any, **_: Any) -> None:
+    """botocore ``before-send`` hook: the endpoint must answer (``liveness.check``)."""
+    liveness.check(request.url, "S3")
 
 
 def _code(e: Exception) -> str:
