@@ -305,6 +305,8 @@ def _row(label: str, f: dict[str, float], ratios: str = "") -> str:
 
 def throughput(tmp: Path, path: Path, digest: str, args: argparse.Namespace) -> None:
     """Every server up at once; interleaved rounds of JSON then binary trials."""
+    from bench._peers import UNSUPPORTED
+
     servers: list[Server] = []
     try:
         ceiling = bare()
@@ -331,7 +333,8 @@ def throughput(tmp: Path, path: Path, digest: str, args: argparse.Namespace) -> 
                        Target("gateway, 1 process", [one]),
                        Target("gateway, 2 processes", two),
                        Target("gateway, 1, no fast path", [asgi])]
-            targets += [Target(name, [server]) for name, server in peers.items()]
+            targets += [Target(name, [server], refused=UNSUPPORTED.get((name, kind), ""))
+                        for name, server in peers.items()]
             interleaved(targets, kind, args.connections, args.seconds, args.rounds)
             if kind == "json":
                 print("  (2 processes: two gateways on one public port, --reuse-port; the "
@@ -341,7 +344,7 @@ def throughput(tmp: Path, path: Path, digest: str, args: argparse.Namespace) -> 
             print(f"  {kind}:")
             for t in targets:
                 if t.refused or not t.rounds:
-                    print(f"  {t.label:24s} refused: {t.refused}")
+                    print(f"  {t.label:24s} not measured: {t.refused}")
                     continue
                 f = t.summary()
                 ratio = (f"  {f['rps'] / top['rps']:5.1%} of ceiling (CPU "

@@ -105,6 +105,7 @@ def test_store_stopped(stack: dict[str, str]) -> None:
     report = _run(stack, "store-stopped")
     assert [i["action"] for i in report["injections"]] == ["SIGSTOP", "SIGCONT"]
     assert report["failovers"], report
+    print(f"store-stopped: failover after {report['failover_s']} s; {report['failovers']}")
 
 
 def test_temporal_restart(stack: dict[str, str]) -> None:
