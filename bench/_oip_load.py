@@ -60,6 +60,26 @@ def _wire(kind: str, row: np.ndarray) -> bytes:
     return ("\r\n".join(head) + "\r\n\r\n").encode() + payload
 
 
+async def _body(reader: asyncio.StreamReader, head: bytes) -> None:
+    """Read one response body: ``Content-Length`` bytes, or chunks (KServe sends its
+    binary responses chunked)."""
+    length, chunked = 0, False
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+        elif name.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if not chunked:
+        await reader.readexactly(length)
+        return
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0], 16)
+        await reader.readexactly(size + 2)  # the chunk and its CRLF
+        if size == 0:
+            return  # no trailers are sent by the servers measured here
+
+
 async def _load(kind: str, seconds: float, connections: int, ports: list[int]
                 ) -> dict[str, Any]:
     requests = [_wire(kind, r) for r in rows(256)]
@@ -77,11 +97,7 @@ async def _load(kind: str, seconds: float, connections: int, ports: list[int]
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_DEADLINE_S)
                 if not head.startswith(b"HTTP/1.1 200"):
                     raise RuntimeError(head.split(b"\r\n", 1)[0].decode(errors="replace"))
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                await asyncio.wait_for(reader.readexactly(length), READ_DEADLINE_S)
+                await asyncio.wait_for(_body(reader, head), READ_DEADLINE_S)
                 latencies.append(time.perf_counter() - t0)
         finally:
             writer.close()
