@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import importlib
 import os
 import uuid
@@ -60,14 +61,8 @@ SHA256_FIELD = "medpipe_sha256"
 DEV_ACCOUNT = "devstoreaccount1"
 DEV_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr"
            "/KBHBeksoGMGw==")
-def _probe(request: Any) -> None:
-    """Storage ``raw_request_hook``: the endpoint must answer (``liveness.check``)."""
-    liveness.check(request.http_request.url, "Azure Blob")
-
-
 _CLIENT_OPTIONS: dict[str, Any] = {
     "retry_total": 0, "connection_timeout": 2.5, "read_timeout": 30,
-    "raw_request_hook": _probe,
     "max_single_put_size": PART_SIZE, "max_block_size": PART_SIZE,
     "max_single_get_size": CHUNK_SIZE, "max_chunk_get_size": CHUNK_SIZE,
 }
@@ -111,11 +106,19 @@ def _credential(account_url: str, emulator: bool = False) -> Any:
     return identity.DefaultAzureCredential()
 
 
-def make_service_client(endpoint: str | None = None, emulator: bool = False) -> Any:
-    """A BlobServiceClient per the configuration order in the module docstring."""
+def _probe(request: Any, what: str) -> None:
+    """Storage ``raw_request_hook``: the endpoint must answer (``liveness.check``)."""
+    liveness.check(request.http_request.url, what)
+
+
+def make_service_client(endpoint: str | None = None, emulator: bool = False,
+                        what: str = "Azure Blob endpoint") -> Any:
+    """A BlobServiceClient per the configuration order in the module docstring, each
+    request probed first (``liveness.check``; ``what`` names the store in its error)."""
+    options = {**_CLIENT_OPTIONS, "raw_request_hook": functools.partial(_probe, what=what)}
     conn = os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
     if endpoint is None and conn:
-        return blob_sdk.BlobServiceClient.from_connection_string(conn, **_CLIENT_OPTIONS)
+        return blob_sdk.BlobServiceClient.from_connection_string(conn, **options)
     account_url = endpoint or os.environ.get("AZURE_STORAGE_ACCOUNT_URL")
     if not account_url and os.environ.get("AZURE_STORAGE_ACCOUNT"):
         account_url = f"https://{os.environ['AZURE_STORAGE_ACCOUNT']}.blob.core.windows.net"
@@ -124,7 +127,7 @@ def make_service_client(endpoint: str | None = None, emulator: bool = False) -> 
                            "or set AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_ACCOUNT")
     return blob_sdk.BlobServiceClient(account_url,
                                       credential=_credential(account_url, emulator),
-                                      **_CLIENT_OPTIONS)
+                                      **options)
 
 
 def _code(e: Exception) -> str:
@@ -149,7 +152,8 @@ class AzureBlobStore(CloudStore):
         super().__init__(bucket_uri)
         try:
             self.service = make_service_client(self.loc.params.get("endpoint") or None,
-                                               emulator_flag(self.loc.params.get("emulator")))
+                                               emulator_flag(self.loc.params.get("emulator")),
+                                               f"Azure Blob endpoint for {self.bucket_uri}")
         except ValueError as e:
             raise InvalidInput(f"Azure Blob configuration for {bucket_uri} is invalid: {e}") from e
         self.container = self.service.get_container_client(self.loc.bucket)

@@ -72,11 +72,11 @@ _CONTENT_TYPE = "application/octet-stream"
 
 
 def make_client(endpoint: str | None = None, project: str | None = None,
-                emulator: bool = False) -> Any:
+                emulator: bool = False, what: str = "GCS endpoint") -> Any:
     """A storage client: ``endpoint`` from the URI, else the SDK's own env rules;
     anonymous only when the configuration says the endpoint is an emulator."""
     client = _sdk_client(endpoint, project, emulator)
-    liveness.mount(client._http, "GCS")  # the SDK's (authorized) requests session
+    liveness.mount(client._http, what)  # the SDK's (authorized) requests session
     return client
 
 
@@ -122,7 +122,8 @@ class GcsStore(CloudStore):
         try:
             self.client = make_client(self.loc.params.get("endpoint") or None,
                                       self.loc.params.get("project") or None,
-                                      emulator_flag(self.loc.params.get("emulator")))
+                                      emulator_flag(self.loc.params.get("emulator")),
+                                      f"GCS endpoint for {self.bucket_uri}")
         except Exception as e:
             raise self._translate(e, bucket_uri) from e
         self.bucket = self.client.bucket(self.loc.bucket)

@@ -88,8 +88,12 @@ def answers(endpoint: str) -> bool:
         conn.close()
 
 
-def check(url: str, vendor: str) -> None:
+def check(url: str, what: str) -> None:
     """Raise ``ProviderUnavailable`` unless the endpoint of ``url`` answers (see module).
+
+    Args:
+        url: the request's URL (only its scheme, host and port are used).
+        what: the store, as the error names it ("S3 endpoint for s3://bucket…").
 
     Raises:
         ProviderUnavailable: no HTTP answer within the probe's timeouts.
@@ -103,8 +107,8 @@ def check(url: str, vendor: str) -> None:
         with _lock:
             _answered.pop(endpoint, None)
         raise ProviderUnavailable(
-            f"{vendor} endpoint {endpoint} does not answer (no HTTP answer within "
-            f"{PROBE_CONNECT_S + PROBE_ANSWER_S:.1f} s: stopped, hung or unreachable)")
+            f"{what} does not answer: {endpoint} gave no HTTP answer within "
+            f"{PROBE_CONNECT_S + PROBE_ANSWER_S:.1f} s (stopped, hung or unreachable)")
     with _lock:
         _answered[endpoint] = time.monotonic()
 
@@ -114,12 +118,12 @@ class ProbedAdapter:
     hands the request to the adapter it wraps (``Session.mount`` takes any object with
     ``send`` and ``close``)."""
 
-    def __init__(self, inner: Any, vendor: str) -> None:
-        self.inner, self.vendor = inner, vendor
+    def __init__(self, inner: Any, what: str) -> None:
+        self.inner, self.what = inner, what
 
     def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         """Probe the endpoint, then send as the wrapped adapter would."""
-        check(request.url, self.vendor)
+        check(request.url, self.what)
         return self.inner.send(request, *args, **kwargs)
 
     def close(self) -> None:
@@ -127,10 +131,11 @@ class ProbedAdapter:
         self.inner.close()
 
 
-def mount(session: Any, vendor: str) -> None:
-    """Probe before every request of a ``requests`` session (http and https)."""
+def mount(session: Any, what: str) -> None:
+    """Probe before every request of a ``requests`` session (http and https); ``what``
+    names the store in errors."""
     for prefix in ("https://", "http://"):
-        session.mount(prefix, ProbedAdapter(session.get_adapter(prefix), vendor))
+        session.mount(prefix, ProbedAdapter(session.get_adapter(prefix), what))
 
 
 def forget() -> None:

@@ -26,6 +26,7 @@ which stays long enough for server-side work on large artifacts.
 from __future__ import annotations
 
 import contextlib
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -53,8 +54,10 @@ _UNAVAILABLE = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeo
 _PRECONDITION = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
 
 
-def make_client(endpoint: str | None = None, region: str | None = None) -> Any:
-    """An S3 client with medpipe's bounded retries and timeouts.
+def make_client(endpoint: str | None = None, region: str | None = None,
+                what: str = "S3 endpoint") -> Any:
+    """An S3 client with medpipe's bounded retries and timeouts, each request probed
+    first (``liveness.check``; ``what`` names the store in its error).
 
     ``endpoint=None`` leaves boto3 to read ``AWS_ENDPOINT_URL_S3``/``AWS_ENDPOINT_URL``.
     """
@@ -66,13 +69,13 @@ def make_client(endpoint: str | None = None, region: str | None = None) -> Any:
     )
     session = boto3.session.Session()
     client = session.client("s3", endpoint_url=endpoint, region_name=region, config=config)
-    client.meta.events.register("before-send.s3", _probe)
+    client.meta.events.register("before-send.s3", functools.partial(_probe, what=what))
     return client
 
 
-def _probe(request: Any, **_: Any) -> None:
+def _probe(request: Any, what: str, **_: Any) -> None:
     """botocore ``before-send`` hook: the endpoint must answer (``liveness.check``)."""
-    liveness.check(request.url, "S3")
+    liveness.check(request.url, what)
 
 
 def _code(e: Exception) -> str:
@@ -97,7 +100,8 @@ class S3Store(CloudStore):
         super().__init__(bucket_uri)
         self.bucket = self.loc.bucket
         self.client = make_client(self.loc.params.get("endpoint") or None,
-                                  self.loc.params.get("region") or None)
+                                  self.loc.params.get("region") or None,
+                                  f"S3 endpoint for {self.bucket_uri}")
 
     # -- errors ------------------------------------------------------------
     def _translate(self, e: Exception, what: str) -> MedpipeError:

@@ -93,8 +93,9 @@ def test_a_stopped_store_fails_through_the_probe(scheme: str, tmp_path: Path,
         liveness.forget()  # as a process that last reached the store ALIVE_FOR_S ago
         for op in (lambda: store.head("k"), lambda: store.put("k2", [b"x"]),
                    lambda: list(store.list())):
-            with pytest.raises(ProviderUnavailable, match=PROBE_MESSAGE):
+            with pytest.raises(ProviderUnavailable, match=PROBE_MESSAGE) as e:
                 op()
+            assert f"{scheme}://{BUCKET}" in str(e.value)  # names the store
         os.kill(emu.proc.pid, signal.SIGCONT)
         stopped = False
         assert store.head("k").size == 1
