@@ -42,6 +42,10 @@ class ActivityName(StrEnum):
 
     INGEST = "medpipe.ingest"
     PSEUDONYMIZE = "medpipe.pseudonymize"
+    #: a fanned-out pseudonymize (``contracts.fanout``): first pass, one shard, merge
+    PSEUDONYMIZE_LEARN = "medpipe.pseudonymize.learn"
+    PSEUDONYMIZE_SHARD = "medpipe.pseudonymize.shard"
+    PSEUDONYMIZE_MERGE = "medpipe.pseudonymize.merge"
     VALIDATE = "medpipe.validate"
     EVALUATE = "medpipe.evaluate"
     SIGN = "medpipe.sign"

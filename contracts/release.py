@@ -18,6 +18,7 @@ from medpipe.contracts.canary import CanaryPlan, CanaryStatus
 from medpipe.contracts.deploy import FallbackSpec
 from medpipe.contracts.drift import DriftPolicy
 from medpipe.contracts.evaluate import EvaluateResult, EvaluationSpec, ModelGateVerdict
+from medpipe.contracts.fanout import FanoutSettings
 from medpipe.contracts.ingest import IngestResult
 from medpipe.contracts.placement import Fleet, RanOn, ResidencyPolicy
 from medpipe.contracts.pseudonymize import PseudonymizeReport
@@ -120,6 +121,8 @@ class ReleaseRequest(BaseModel):
     retention: str = Field(default="", max_length=1000, description="how long the release's "
                            "artifacts are kept (the DPIA record quotes it)")
     drift: DriftPolicy = DriftPolicy()
+    #: above a dataset size, data stages fan out over shards across compliant workers
+    fanout: FanoutSettings = FanoutSettings()
 
     @property
     def release_id(self) -> str:

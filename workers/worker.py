@@ -27,6 +27,7 @@ from medpipe.activities.drift import DriftActivities
 from medpipe.activities.evaluate import EvaluateActivities
 from medpipe.activities.ingest import IngestActivities
 from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
+from medpipe.activities.pseudonymize.fanout import FanoutPseudonymizeActivities
 from medpipe.activities.registry import RegistryActivities
 from medpipe.activities.signing.sign import SignActivities
 from medpipe.activities.stage_cores import holding_a_core
@@ -50,10 +51,14 @@ def activities_for(ctx: WorkerContext) -> list[Callable[..., Any]]:
     Data stages hold one of ``ctx.cores`` while they run (``activities.stage_cores``).
     """
     sign = SignActivities(ctx)
+    fanout = FanoutPseudonymizeActivities(ctx)
     return [
         IngestActivities(ctx).ingest,
         holding_a_core(ActivityName.PSEUDONYMIZE, PseudonymizeActivities(ctx).pseudonymize,
                        ctx.cores),
+        holding_a_core(ActivityName.PSEUDONYMIZE_LEARN, fanout.learn, ctx.cores),
+        holding_a_core(ActivityName.PSEUDONYMIZE_SHARD, fanout.shard, ctx.cores),
+        holding_a_core(ActivityName.PSEUDONYMIZE_MERGE, fanout.merge, ctx.cores),
         holding_a_core(ActivityName.VALIDATE, ValidateActivities(ctx).validate, ctx.cores),
         holding_a_core(ActivityName.EVALUATE, EvaluateActivities(ctx).evaluate, ctx.cores),
         sign.sign,

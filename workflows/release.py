@@ -52,7 +52,7 @@ from medpipe.contracts.release import (
 from medpipe.contracts.sign import SignResult
 from medpipe.contracts.summary import Summary
 from medpipe.contracts.validate import ValidateResult
-from medpipe.workflows import stage_inputs
+from medpipe.workflows import fanout, stage_inputs
 from medpipe.workflows.approval_gate import approval_record
 from medpipe.workflows.gate import model_gate
 from medpipe.workflows.placement import StageSpec, profile_of_store
@@ -198,10 +198,14 @@ class ReleaseWorkflow:
         if not self._request.fleet.vault_uri:
             self._block(ErrorType.INVALID_INPUT, "pseudonymize: no token vault configured "
                         "(fleet.vault_uri): identifiable data cannot go further")
-        result = await self._on_inputs(
-            STAGE_SPECS[Stage.PSEUDONYMIZE], ActivityName.PSEUDONYMIZE,
-            stage_inputs.pseudonymize_input, PseudonymizeResult, pseudonymized=False)
         p = self._progress
+        result: PseudonymizeResult | None = None
+        if fanout.fans_out(self._request, p) and workflow.patched(fanout.FANOUT_PATCH):
+            result = await fanout.pseudonymize(self._runner, self._request, p)
+        if result is None:
+            result = await self._on_inputs(
+                STAGE_SPECS[Stage.PSEUDONYMIZE], ActivityName.PSEUDONYMIZE,
+                stage_inputs.pseudonymize_input, PseudonymizeResult, pseudonymized=False)
         p.prepared = p.inputs.with_dataset(result.dataset, result.ran_on.cloud)
         p.pseudonymization = result
 

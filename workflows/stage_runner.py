@@ -168,6 +168,7 @@ class StageRunner:
         exclude: frozenset[str] = frozenset(),
         carried: tuple[Failover, ...] = (),
         detail: str = "",
+        rotate: int = 0,
     ) -> R:
         """Run ``call`` on the first candidate that completes it.
 
@@ -178,6 +179,8 @@ class StageRunner:
             carried: failovers of an earlier try of this stage to keep on its record.
             detail: note kept on the stage record (e.g. why it ran again); it
                 survives retries and failovers.
+            rotate: start at the candidate this many places down the list (the shards
+                of a fanned-out stage spread over every compliant worker).
 
         Raises:
             StageFailed: a non-placement, non-retryable error.
@@ -186,6 +189,9 @@ class StageRunner:
         tally = _Tally(started=workflow.now(), failovers=list(carried))
         while True:
             cands = candidates(call.spec, self.fleet, self.residency, prefer_cloud, exclude)
+            if cands and rotate:
+                cut = rotate % len(cands)
+                cands = cands[cut:] + cands[:cut]
             for index, cand in enumerate(cands):
                 next_queue = cands[index + 1].queue if index + 1 < len(cands) else None
                 result = await self._on_candidate(call, cand, next_queue, tally)

@@ -193,8 +193,10 @@ def pool_context() -> multiprocessing.context.BaseContext:
 
 def process_batches(batches: Iterable[pa.RecordBatch], *, policy: Policy,
                     tokenizers: dict[TokenMode, Tokenizer], state: RunState, source: str,
-                    processes: int) -> Iterator[pa.RecordBatch]:
+                    processes: int, first_row: int = 0) -> Iterator[pa.RecordBatch]:
     """Pseudonymized batches, in input order, computed by ``processes`` child processes.
+
+    ``first_row``: the data row the first batch starts at (a shard's, for messages).
 
     Each chunk's counts are merged into ``state`` as its output is yielded.
 
@@ -207,7 +209,7 @@ def process_batches(batches: Iterable[pa.RecordBatch], *, policy: Policy,
                                initargs=(policy, state.index, state.format, source))
     pending: list[Future[tuple[pa.RecordBatch, ChunkCounts]]] = []
     try:
-        row0 = 0
+        row0 = first_row
         for batch in batches:
             tokens = premap(policy, tokenizers, batch, source)
             pending.append(pool.submit(_process_chunk, batch, row0, tokens))

@@ -54,6 +54,44 @@ def read_chunks(f: BinaryIO, size: int = READ_BYTES) -> Iterator[bytes]:
         yield chunk
 
 
+def write_tabular(batches: Iterable[pa.RecordBatch], fmt: str,
+                  source: str) -> Iterator[bytes]:
+    """CSV or Parquet bytes of pseudonymized batches, as they are written.
+
+    One writer for the one-activity run and the merge of a fanned-out run
+    (``activities.pseudonymize.shards``), so both write the same bytes.
+
+    Raises:
+        InvalidInput: a batch's column types cannot be cast to the first batch's.
+    """
+    sink = streams.Drain()
+    writer: pacsv.CSVWriter | pq.ParquetWriter | None = None
+    schema: pa.Schema | None = None
+    row0 = 0
+    for out in batches:
+        row0 += out.num_rows
+        if writer is None:
+            schema = out.schema
+            writer = pacsv.CSVWriter(sink, schema) if fmt == "csv" else \
+                pq.ParquetWriter(sink, schema, compression="zstd")
+        elif out.schema != schema:
+            assert schema is not None
+            try:
+                out = out.cast(schema)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise InvalidInput(f"{source}, after data row {row0}: column types "
+                                   "changed between chunks") from None
+        writer.write_batch(out)
+        data = sink.take()
+        if data:
+            yield data
+    if writer is not None:
+        writer.close()
+    data = sink.take()
+    if data:
+        yield data
+
+
 class Pseudonymizer:
     """One run of a policy over one dataset.
 
@@ -141,32 +179,7 @@ class Pseudonymizer:
 
     def _write_tabular(self, job: TabularJob, batches: Iterable[pa.RecordBatch],
                        fmt: str) -> Iterator[bytes]:
-        sink = streams.Drain()
-        writer: pacsv.CSVWriter | pq.ParquetWriter | None = None
-        schema: pa.Schema | None = None
-        row0 = 0
-        for out in self._processed(job, batches):
-            row0 += out.num_rows
-            if writer is None:
-                schema = out.schema
-                writer = pacsv.CSVWriter(sink, schema) if fmt == "csv" else \
-                    pq.ParquetWriter(sink, schema, compression="zstd")
-            elif out.schema != schema:
-                assert schema is not None
-                try:
-                    out = out.cast(schema)
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                    raise InvalidInput(f"{self.source}, after data row {row0}: column types "
-                                       "changed between chunks") from None
-            writer.write_batch(out) if fmt == "csv" else writer.write_batch(out)
-            data = sink.take()
-            if data:
-                yield data
-        if writer is not None:
-            writer.close()
-        data = sink.take()
-        if data:
-            yield data
+        yield from write_tabular(self._processed(job, batches), fmt, self.source)
 
     def _processed(self, job: TabularJob,
                    batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

@@ -1,0 +1,244 @@
+"""The activities of a fanned-out pseudonymize stage: learn, shard, merge.
+
+* **learn** (one worker): the dataset-wide first pass of the one-activity run
+  (every identifier indexed, so a note in one shard is scrubbed of a patient
+  who appears only in another), then every vault token assigned in row order
+  and committed once, with the vault's conditional write. It stores the index
+  sealed and returns its reference, never its content.
+* **shard** (one per range of chunks, on every compliant worker): reads the
+  dataset from the top (same chunking, same column types), pseudonymizes its
+  chunks with the learned index and the committed vault (read-only), and
+  stores its output sealed, under a key named by its range, so a shard that
+  ran again after a failover writes the same object.
+* **merge** (one worker): the shards' outputs, in order, through the writer
+  the one-activity run uses, into the stage's usual output and report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import secrets
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from temporalio import activity
+
+from medpipe.activities.boundary import translate_errors
+from medpipe.activities.context import WorkerContext
+from medpipe.activities.digestkey import seal_digest_key
+from medpipe.activities.progress import heartbeat, heartbeating, keeps_alive
+from medpipe.activities.pseudonymize import parallel
+from medpipe.activities.pseudonymize.activity import SealedVaultStore, load_policy_from
+from medpipe.activities.pseudonymize.policy import check_columns
+from medpipe.activities.pseudonymize.run import Pseudonymizer, detect_format, write_tabular
+from medpipe.activities.pseudonymize.shards import (
+    FrozenVault,
+    dataset_batches,
+    index_from_bytes,
+    index_to_bytes,
+    ipc_batches,
+    ipc_bytes,
+    merge_counts,
+    select_chunks,
+    shard_counts,
+)
+from medpipe.activities.pseudonymize.state import RunState
+from medpipe.activities.pseudonymize.tabular import TabularJob, identifying
+from medpipe.activities.pseudonymize.tokens import Tokenizer, Vault
+from medpipe.activities.sealed import open_plain, store_sealed
+from medpipe.activities.storage.base import open_store
+from medpipe.contracts.crypto import KeySettings
+from medpipe.contracts.errors import IntegrityError, InvalidInput
+from medpipe.contracts.fanout import (
+    PseudonymizeLearnInput,
+    PseudonymizeLearnResult,
+    PseudonymizeMergeInput,
+    PseudonymizeShardInput,
+    PseudonymizeShardResult,
+)
+from medpipe.contracts.names import ActivityName
+from medpipe.contracts.pseudonymize import Action, Policy, PseudonymizeResult, TokenMode
+
+
+def _queue() -> str:
+    return activity.info().task_queue if activity.in_activity() else ""
+
+
+def _policy_sha(policy: Policy) -> str:
+    return hashlib.sha256(json.dumps(policy.model_dump(mode="json"),
+                                     sort_keys=True).encode()).hexdigest()
+
+
+def _fanout_dir(release_id: str) -> str:
+    return f"releases/{release_id}/pseudonymized/fanout"
+
+
+class FanoutPseudonymizeActivities:
+    """Learn, shard and merge activities bound to one worker context."""
+
+    def __init__(self, ctx: WorkerContext) -> None:
+        self.ctx = ctx
+
+    # -- learn ------------------------------------------------------------------------
+    @activity.defn(name=ActivityName.PSEUDONYMIZE_LEARN)
+    @translate_errors
+    @keeps_alive("pseudonymize: learn")
+    def learn(self, inp: PseudonymizeLearnInput) -> PseudonymizeLearnResult:
+        """Index every identifier, assign every token (row order), commit the vault once."""
+        fmt = detect_format(inp.dataset.key)
+        policy = load_policy_from(inp.policy_uri, fmt, self.ctx)
+        if not inp.keys.enabled:
+            raise InvalidInput("a fanned-out pseudonymize stores the identifier index: "
+                               "configure a key provider (fleet.keys.key_uri) to seal it")
+        vault_store = SealedVaultStore(open_store(inp.vault_uri), inp.keys)
+        modes = policy.modes() | {policy.token_mode}
+        run = Pseudonymizer(policy, Vault(vault_store.load, vault_store.save),
+                            vault_store.hmac_key() if TokenMode.HMAC in modes else None,
+                            source=inp.dataset.name, chunk_rows=inp.chunk_rows)
+        run.learn(heartbeating(open_plain(inp.dataset), "pseudonymize learn: indexing"), fmt)
+        state = RunState(format=fmt, index=run.index)
+        rows, chunks = self._assign(run, state, fmt, inp)
+        if rows == 0:
+            raise InvalidInput(f"{run.source}: no rows")
+        assert run.vault is not None
+        run.vault.commit()  # conditional create: a concurrent writer makes this retry
+        index_ref = store_sealed(
+            self.ctx.store, f"{_fanout_dir(inp.release_id)}/index-{secrets.token_hex(6)}.json",
+            [index_to_bytes(run.index)], name="identifier-index", release_id=inp.release_id,
+            keys=inp.keys)
+        digest_key, key_header = seal_digest_key(inp.keys, inp.release_id)
+        digests_ref = store_sealed(
+            self.ctx.store, f"releases/{inp.release_id}/pseudonymized/identifier-digests-"
+            f"{secrets.token_hex(6)}.bin", [key_header + state.digests(digest_key).to_bytes()],
+            name="identifier-digests", release_id=inp.release_id, keys=inp.keys)
+        new_tokens = sum(t.new_tokens for t in run.tokenizers.values() if isinstance(t, Vault))
+        return PseudonymizeLearnResult(
+            format=fmt, rows=rows, chunks=chunks, chunk_rows=inp.chunk_rows, index=index_ref,
+            identifier_digests=digests_ref, patients=len(state.patients),
+            new_tokens=new_tokens, token_modes=tuple(sorted(policy.modes())),
+            policy_sha256=_policy_sha(policy), vault_version=vault_store.version,
+            ran_on=self.ctx.ran_on(task_queue=_queue()))
+
+    def _assign(self, run: Pseudonymizer, state: RunState, fmt: str,
+                inp: PseudonymizeLearnInput) -> tuple[int, int]:
+        """Second pass: tokens in row order (as the one-activity run mints them), the
+        patients and the identifiers for the residual check; returns (rows, chunks)."""
+        policy = run.policy
+        scrubs = any(r.action is Action.SCRUB for r in policy.fields.values())
+        add = state.add_identifiers if scrubs else state.defer_identifiers
+        idcols = [(n, r) for n, r in policy.fields.items() if identifying(r)]
+        rows = chunks = 0
+        batches = dataset_batches(heartbeating(open_plain(inp.dataset),
+                                               "pseudonymize learn: tokens"),
+                                  fmt, policy, run.source, inp.chunk_rows)
+        for batch in batches:
+            if chunks == 0:
+                check_columns(policy, batch.schema.names, run.source)
+            if policy.patient_id and policy.patient_id in batch.schema.names:
+                state.patients.update(str(v) for v in pc.unique(
+                    batch.column(policy.patient_id)).to_pylist() if v is not None)
+            for n, r in idcols:
+                if n in batch.schema.names:
+                    add(pc.unique(batch.column(n)).to_pylist(), r.placeholder)
+            parallel.premap(policy, run.tokenizers, batch, run.source)
+            rows += batch.num_rows
+            chunks += 1
+        return rows, chunks
+
+    # -- shard ------------------------------------------------------------------------
+    @activity.defn(name=ActivityName.PSEUDONYMIZE_SHARD)
+    @translate_errors
+    @keeps_alive("pseudonymize: shard")
+    def shard(self, inp: PseudonymizeShardInput) -> PseudonymizeShardResult:
+        """Pseudonymize chunks ``first_chunk`` .. of the dataset into a sealed shard output."""
+        fmt = detect_format(inp.dataset.key)
+        policy = load_policy_from(inp.policy_uri, fmt, self.ctx)
+        vault_store = SealedVaultStore(open_store(inp.vault_uri), inp.keys)
+        vault = FrozenVault(vault_store.load)
+        if vault_store.version < inp.vault_version:
+            raise IntegrityError(f"the token vault is at version {vault_store.version}, older "
+                                 f"than the learn pass's {inp.vault_version}")
+        modes = policy.modes() | {policy.token_mode}
+        hmac_key = vault_store.hmac_key() if TokenMode.HMAC in modes else None
+        run = Pseudonymizer(policy, vault, hmac_key, source=inp.dataset.name,
+                            chunk_rows=inp.chunk_rows)
+        index = index_from_bytes(b"".join(open_plain(inp.index)))
+        state = RunState(format=fmt, index=index)
+        label = f"pseudonymize shard {inp.shard} (chunks {inp.first_chunk}+{inp.chunks})"
+        selected = select_chunks(dataset_batches(
+            heartbeating(open_plain(inp.dataset), label), fmt, policy, run.source,
+            inp.chunk_rows), inp.first_chunk, inp.chunks)
+        key = (f"{_fanout_dir(inp.release_id)}/shard-{inp.first_chunk:08d}-"
+               f"{inp.chunks:08d}.arrow")
+        with self.ctx.cores.take() as cores:
+            out = self._processed(policy, run.tokenizers, state, run.source, selected, cores)
+            ref = store_sealed(self.ctx.store, key, ipc_bytes(out, run.source),
+                               name=f"pseudonymize-shard-{inp.shard}",
+                               release_id=inp.release_id, keys=inp.keys)
+        return PseudonymizeShardResult(shard=inp.shard, output=ref, counts=shard_counts(state),
+                                       ran_on=self.ctx.ran_on(task_queue=_queue()))
+
+    @staticmethod
+    def _processed(policy: Policy, tokenizers: dict[TokenMode, Tokenizer], state: RunState,
+                   source: str, selected: Iterator[tuple[int, pa.RecordBatch]],
+                   cores: int) -> Iterator[pa.RecordBatch]:
+        """The shard's chunks pseudonymized: in a process pool when it has several chunks
+        and cores, else here (the same code either way)."""
+        head = list(itertools.islice(selected, 2))
+        if not head:
+            return
+        first_row = head[0][0]
+        rest = itertools.chain(head, selected)
+        if cores > 1 and len(head) > 1:
+            yield from parallel.process_batches(
+                (b for _, b in rest), policy=policy, tokenizers=tokenizers, state=state,
+                source=source, processes=cores, first_row=first_row)
+            return
+        job = TabularJob(policy, tokenizers, state, source)
+        for row0, batch in rest:
+            yield job.process(batch, row0)
+            heartbeat(f"pseudonymize shard: row {row0 + batch.num_rows}")
+
+    # -- merge ------------------------------------------------------------------------
+    @activity.defn(name=ActivityName.PSEUDONYMIZE_MERGE)
+    @translate_errors
+    @keeps_alive("pseudonymize: merge")
+    def merge(self, inp: PseudonymizeMergeInput) -> PseudonymizeResult:
+        """Concatenate the shards in order into the stage's output, report and result."""
+        learned = inp.learned
+        order = [s.shard for s in inp.shards]
+        if order != list(range(len(order))):
+            raise InvalidInput(f"merge needs every shard once, in order (got {order})")
+        state = RunState(format=learned.format)
+        merge_counts(state, (s.counts for s in inp.shards))
+        if state.records != learned.rows:
+            raise IntegrityError(f"the shards hold {state.records} rows, the dataset "
+                                 f"{learned.rows}")
+        suffix = inp.dataset.key.rpartition(".")[2]
+        out_key = f"releases/{inp.release_id}/pseudonymized/{inp.dataset.name}.{suffix}"
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            for s in inp.shards:
+                heartbeat(f"pseudonymize merge: shard {s.shard} of {len(inp.shards)}")
+                yield from ipc_batches(open_plain(s.output), s.output.uri)
+
+        dataset = store_sealed(self.ctx.store, out_key,
+                               write_tabular(batches(), learned.format, inp.dataset.name),
+                               name="dataset", release_id=inp.release_id, keys=inp.keys)
+        report = state.report(learned.new_tokens, set(learned.token_modes)).model_copy(
+            update={"patients": learned.patients})
+        report_json = report.model_dump_json(indent=2).encode()
+        report_ref = store_sealed(
+            self.ctx.store, f"releases/{inp.release_id}/reports/pseudonymize-"
+            f"{hashlib.sha256(report_json).hexdigest()[:12]}.json", [report_json],
+            name="pseudonymize-report", release_id=inp.release_id, keys=KeySettings())
+        return PseudonymizeResult(dataset=dataset, report=report, report_ref=report_ref,
+                                  policy_sha256=learned.policy_sha256,
+                                  identifier_digests=learned.identifier_digests,
+                                  ran_on=self.ctx.ran_on(task_queue=_queue()))
+
+
+__all__ = ["FanoutPseudonymizeActivities"]

@@ -1,0 +1,193 @@
+"""The pieces of a fanned-out pseudonymize run that are not activities.
+
+A shard must write exactly the bytes the one-activity run writes for its
+chunks. So it reads the dataset the way that run does (``dataset_batches``:
+the same chunking, and the same column types, since it starts at the top of
+the file), scrubs with the dataset-wide identifier index of the learn pass
+(``index_to_bytes`` / ``index_from_bytes``), and looks tokens up in the vault
+as the learn pass left it (``FrozenVault``: it can never mint one, so two
+shards can never give one patient two tokens). Its output is an Arrow IPC
+stream of its pseudonymized chunks (``ipc_bytes`` / ``ipc_batches``); the
+merge feeds them, in order, to the one writer both paths share.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+import pyarrow as pa
+
+from medpipe.activities.chunkio import ChunkReader
+from medpipe.activities.deid.index import KeyIndex
+from medpipe.activities.pseudonymize import streams
+from medpipe.activities.pseudonymize.state import RunState
+from medpipe.activities.pseudonymize.tabular import string_columns
+from medpipe.activities.pseudonymize.tokens import Vault
+from medpipe.contracts.errors import IntegrityError, InvalidInput
+from medpipe.contracts.fanout import FieldCount, ShardCounts
+from medpipe.contracts.pseudonymize import Action, Placeholder, Policy
+
+INDEX_FORMAT = "medpipe-key-index/1"
+
+
+def dataset_batches(chunks: Iterable[bytes], fmt: str, policy: Policy, source: str,
+                    chunk_rows: int) -> Iterator[pa.RecordBatch]:
+    """The dataset's chunks exactly as the one-activity run cuts them."""
+    if fmt == "csv":
+        return streams.sized_batches(streams.csv_batches(
+            chunks, source, string_columns(policy), chunk_rows), chunk_rows)
+    if fmt == "parquet":
+        return streams.parquet_stream_batches(chunks, source, chunk_rows)
+    raise InvalidInput(f"{source}: a {fmt} dataset does not fan out (CSV and Parquet do)")
+
+
+def select_chunks(batches: Iterable[pa.RecordBatch], first: int,
+                  count: int) -> Iterator[tuple[int, pa.RecordBatch]]:
+    """(first data row, chunk) of chunks ``first`` .. ``first + count - 1``; stops reading
+    after the last one.
+
+    Raises:
+        InvalidInput: the dataset has fewer chunks than the shard was given.
+    """
+    row0 = 0
+    seen = 0
+    for i, batch in enumerate(batches):
+        if i >= first + count:
+            return
+        if i >= first:
+            seen += 1
+            yield row0, batch
+        row0 += batch.num_rows
+    if seen < count:
+        raise InvalidInput(f"the dataset has fewer chunks than shard range {first}+{count} "
+                           "(it changed since the learn pass?)")
+
+
+class FrozenVault(Vault):
+    """The vault as the learn pass left it: tokens are looked up, never minted.
+
+    Every token of the dataset was assigned in the learn pass, in row order,
+    and committed with a conditional write; a shard that met an identifier
+    without one would mint a second token for it on another worker, so it
+    fails instead.
+    """
+
+    def __init__(self, load: Callable[[], bytes | None]) -> None:
+        super().__init__(load, self._refuse_save)
+
+    def token(self, value: str) -> str:
+        raise IntegrityError("an identifier of this shard has no token in the vault the "
+                             "learn pass committed (the vault was changed or rolled back)")
+
+    def tokens(self, values: Sequence[str]) -> list[str]:
+        get = self._by_id.get
+        return [get(v) or self.token(v) for v in values]
+
+    @staticmethod
+    def _refuse_save(_data: bytes) -> None:
+        raise IntegrityError("a shard never writes the vault")
+
+
+def index_to_bytes(index: KeyIndex) -> bytes:
+    """The identifier index, serialized (identifiers in clear: the caller seals it)."""
+    return json.dumps({"format": INDEX_FORMAT, "width": index.width, "keys": index.keys,
+                       "prefixes": sorted(index.prefixes)},
+                      ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def index_from_bytes(blob: bytes) -> KeyIndex:
+    """The index a learn pass stored.
+
+    Raises:
+        IntegrityError: not a serialized index (the sealed object's tag verified,
+            so this is a version mismatch, not tampering).
+    """
+    try:
+        doc = json.loads(blob)
+        if doc.get("format") != INDEX_FORMAT:
+            raise ValueError("unknown format")
+        index = KeyIndex()
+        index.width = int(doc["width"])
+        index.keys = {str(k): Placeholder(v) for k, v in doc["keys"].items()}
+        index.prefixes = {str(p) for p in doc["prefixes"]}
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise IntegrityError(f"the identifier index is not a {INDEX_FORMAT} document "
+                             f"({type(e).__name__})") from None
+    return index
+
+
+def ipc_bytes(batches: Iterable[pa.RecordBatch], source: str) -> Iterator[bytes]:
+    """An Arrow IPC stream of ``batches`` (cast to the first one's schema), chunk by chunk.
+
+    Raises:
+        InvalidInput: column types changed between chunks (as the writer says it).
+    """
+    sink = streams.Drain()
+    writer: pa.ipc.RecordBatchStreamWriter | None = None
+    schema: pa.Schema | None = None
+    for out in batches:
+        if writer is None:
+            schema = out.schema
+            writer = pa.ipc.new_stream(sink, schema,
+                                       options=pa.ipc.IpcWriteOptions(compression="lz4"))
+        elif out.schema != schema:
+            assert schema is not None
+            try:
+                out = out.cast(schema)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise InvalidInput(f"{source}: column types changed between chunks") from None
+        writer.write_batch(out)
+        if data := sink.take():
+            yield data
+    if writer is not None:
+        writer.close()
+    if data := sink.take():
+        yield data
+
+
+def ipc_batches(chunks: Iterable[bytes], where: str) -> Iterator[pa.RecordBatch]:
+    """The record batches of an Arrow IPC stream read from byte chunks.
+
+    Raises:
+        IntegrityError: ``where`` does not hold an Arrow stream (not a shard output).
+    """
+    try:
+        reader = pa.ipc.open_stream(io.BufferedReader(ChunkReader(chunks), 1 << 20))
+        yield from reader
+    except pa.ArrowInvalid:
+        raise IntegrityError(f"{where} is not a shard output (Arrow IPC stream)") from None
+
+
+def shard_counts(state: RunState) -> ShardCounts:
+    """What the merge adds to the report for one shard (counts only, first-seen order)."""
+    return ShardCounts(
+        records=state.records,
+        fields=tuple(FieldCount(field=n, action=a, values=state.values[n],
+                                changed=state.changed[n]) for n, a in state.actions.items()),
+        placeholders=dict(state.placeholders))
+
+
+def merge_counts(state: RunState, counts: Iterable[ShardCounts]) -> None:
+    """Add each shard's counts to ``state``, in shard order (the report's column order
+    is then the first chunk's, as in the one-activity run)."""
+    for c in counts:
+        for f in c.fields:
+            state.count(f.field, Action(f.action), f.values, f.changed)
+        state.placeholders.update(Counter(c.placeholders))
+        state.records += c.records
+
+
+__all__ = [
+    "FrozenVault",
+    "dataset_batches",
+    "index_from_bytes",
+    "index_to_bytes",
+    "ipc_batches",
+    "ipc_bytes",
+    "merge_counts",
+    "select_chunks",
+    "shard_counts",
+]

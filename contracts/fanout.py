@@ -1,0 +1,178 @@
+"""Contracts of a data stage fanned out over shards across the fleet's compliant workers.
+
+Above ``FanoutSettings.min_bytes`` the pseudonymize stage runs as three kinds
+of activity instead of one: a **learn** pass over the whole dataset (the
+identifier index every shard scrubs with, and every vault token assigned in
+row order), one **shard** per range of chunks on the queue of every compliant
+worker, and a **merge** that writes the stage's usual output from the shards,
+in order. The workflow carries references and counts only: the index, the
+shard outputs and the dataset stay envelope-encrypted in object storage.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from medpipe.contracts.artifacts import ArtifactRef
+from medpipe.contracts.crypto import KeySettings
+from medpipe.contracts.placement import RanOn
+from medpipe.contracts.pseudonymize import Action, TokenMode
+
+#: Rows per chunk of tabular data: the unit of a shard (same as the one-activity run's).
+DEFAULT_CHUNK_ROWS = 131_072
+#: Formats a shard can cut into chunks (FHIR documents run as one activity).
+FANOUT_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".pq")
+
+
+class FanoutSettings(BaseModel):
+    """When and how wide a data stage fans out.
+
+    Attributes:
+        min_bytes: stored size of the ingested dataset from which the stage fans
+            out (smaller datasets run as one activity, as before); 0 disables.
+        shards_per_worker: shards per compliant worker queue (more shards than
+            workers: a lost worker's share moves in smaller pieces).
+        max_shards: upper bound on the shards of one stage.
+        chunk_rows: rows per chunk, the unit shards are cut in (tests use small ones).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_bytes: int = Field(default=256 << 20, ge=0)
+    shards_per_worker: int = Field(default=1, ge=1, le=64)
+    max_shards: int = Field(default=64, ge=1, le=512)
+    chunk_rows: int = Field(default=DEFAULT_CHUNK_ROWS, ge=1)
+
+    def applies(self, dataset: ArtifactRef) -> bool:
+        """Whether a stage over ``dataset`` fans out (big enough, tabular)."""
+        return (self.min_bytes > 0 and dataset.size >= self.min_bytes
+                and dataset.key.lower().endswith(FANOUT_SUFFIXES))
+
+
+class PseudonymizeLearnInput(BaseModel):
+    """The dataset-wide first pass: index every identifier, assign every token."""
+
+    model_config = ConfigDict(frozen=True)
+
+    release_id: str
+    dataset: ArtifactRef
+    policy_uri: str | None = None
+    keys: KeySettings = KeySettings()
+    vault_uri: str
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+
+
+class PseudonymizeLearnResult(BaseModel):
+    """What the shards and the merge need from the first pass (references and counts).
+
+    Attributes:
+        chunks: chunks of ``chunk_rows`` rows in the dataset (what shards split).
+        index: the sealed identifier index (identifiers: never in history).
+        identifier_digests: keyed digests for the validate stage's residual check.
+        patients / new_tokens: the report's figures that need the whole dataset.
+        vault_version: the vault version holding every token the shards look up.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    format: str
+    rows: int
+    chunks: int
+    chunk_rows: int
+    index: ArtifactRef
+    identifier_digests: ArtifactRef
+    patients: int
+    new_tokens: int
+    token_modes: tuple[TokenMode, ...]
+    policy_sha256: str
+    vault_version: int
+    ran_on: RanOn
+
+
+class PseudonymizeShardInput(BaseModel):
+    """One shard: chunks ``first_chunk`` .. ``first_chunk + chunks - 1`` of the dataset."""
+
+    model_config = ConfigDict(frozen=True)
+
+    release_id: str
+    dataset: ArtifactRef
+    policy_uri: str | None = None
+    keys: KeySettings = KeySettings()
+    vault_uri: str
+    index: ArtifactRef
+    shard: int = Field(ge=0)
+    first_chunk: int = Field(ge=0)
+    chunks: int = Field(ge=1)
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    vault_version: int = 0
+
+
+class FieldCount(BaseModel):
+    """One column's figures in one shard (counts only)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    action: Action
+    values: int
+    changed: int
+
+
+class ShardCounts(BaseModel):
+    """What one shard adds to the stage's report (counts only, never values)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    records: int = 0
+    fields: tuple[FieldCount, ...] = ()
+    placeholders: dict[str, int] = Field(default_factory=dict)
+
+
+class PseudonymizeShardResult(BaseModel):
+    """A shard's sealed output (Arrow IPC stream of its pseudonymized chunks) and counts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    shard: int
+    output: ArtifactRef
+    counts: ShardCounts
+    ran_on: RanOn
+
+
+class PseudonymizeMergeInput(BaseModel):
+    """Concatenate the shards, in order, into the stage's usual output and report."""
+
+    model_config = ConfigDict(frozen=True)
+
+    release_id: str
+    dataset: ArtifactRef
+    keys: KeySettings = KeySettings()
+    learned: PseudonymizeLearnResult
+    shards: tuple[PseudonymizeShardResult, ...]
+
+
+def shard_ranges(chunks: int, shards: int) -> list[tuple[int, int]]:
+    """``(first_chunk, chunks)`` of each shard: contiguous, in order, sizes within one."""
+    shards = max(1, min(shards, chunks))
+    base, extra = divmod(chunks, shards)
+    out, first = [], 0
+    for i in range(shards):
+        n = base + (1 if i < extra else 0)
+        out.append((first, n))
+        first += n
+    return out
+
+
+__all__ = [
+    "DEFAULT_CHUNK_ROWS",
+    "FANOUT_SUFFIXES",
+    "FanoutSettings",
+    "FieldCount",
+    "PseudonymizeLearnInput",
+    "PseudonymizeLearnResult",
+    "PseudonymizeMergeInput",
+    "PseudonymizeShardInput",
+    "PseudonymizeShardResult",
+    "ShardCounts",
+    "shard_ranges",
+]
