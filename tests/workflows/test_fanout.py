@@ -1,0 +1,164 @@
+"""A release whose dataset is above the fan-out threshold pseudonymizes it over shards on
+every compliant worker (real dev server, real workers), with the result the one-activity
+stage gives, and a shard whose worker is SIGKILLed moves to another worker alone."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from temporalio.api.enums.v1 import EventType, PendingActivityState
+from temporalio.client import Client, WorkflowHandle
+
+from medpipe.contracts.fanout import FanoutSettings
+from medpipe.contracts.names import ActivityName
+from medpipe.contracts.placement import Fleet
+from medpipe.contracts.pseudonymize import PseudonymizeResult
+from medpipe.contracts.release import FailoverCause, ReleaseStatus, Stage, StageOutcome
+from medpipe.workers.devserver import TemporalDevServer
+from tests.history import activity_runs, history_events
+from tests.markers import MarkerScan
+from tests.support import (
+    make_fleet,
+    make_request,
+    running_workers,
+    start,
+    wait_until,
+    worker_process,
+)
+from tests.workflows.test_no_phi_in_history import history_json, marked_dataset, store_files
+
+pytestmark = pytest.mark.asyncio
+
+US = ["aws/us-east-1", "azure/eastus", "onprem/gpu-01"]  # every US profile of make_fleet
+
+
+def us_queues(fleet: Fleet) -> set[str]:
+    return {fleet.find(p).queues(fleet.queue_prefix)[0] for p in US}
+
+
+async def pseudonymized(client: Client, handle: WorkflowHandle[Any, Any],
+                        activity: str) -> PseudonymizeResult:
+    """The stage's result as recorded in history (the last completion of ``activity``)."""
+    events = await history_events(handle)
+    types = {e.event_id: e.activity_task_scheduled_event_attributes.activity_type.name
+             for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED}
+    done = [e.activity_task_completed_event_attributes for e in events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+            and types[e.activity_task_completed_event_attributes.scheduled_event_id] == activity]
+    [result] = await client.data_converter.decode(done[-1].result.payloads,
+                                                  [PseudonymizeResult])
+    assert isinstance(result, PseudonymizeResult)
+    return result
+
+
+def pseudonymize_records(status: ReleaseStatus) -> list[str]:
+    return [s.detail for s in status.stages if s.stage is Stage.PSEUDONYMIZE]
+
+
+async def test_release_fans_pseudonymize_out_over_every_compliant_worker(
+        client: Client, temporal_server: TemporalDevServer, tmp_path: Path,
+        sample: dict[str, Path]) -> None:
+    fleet = make_fleet(tmp_path)
+    data, markers = marked_dataset(sample, tmp_path)
+    fanned = make_request(fleet, sample, data_uri=data.as_uri(),
+                          fanout=FanoutSettings(min_bytes=1, chunk_rows=100))
+    single = make_request(fleet, sample, data_uri=data.as_uri(),
+                          fanout=FanoutSettings(min_bytes=0))
+    async with running_workers(client, fleet, US):
+        handle = await start(client, fanned)
+        status = await handle.result()
+        plain_handle = await start(client, single)
+        plain = await plain_handle.result()  # same vault: same tokens
+    events = await history_events(handle)
+    shards = activity_runs(events, ActivityName.PSEUDONYMIZE_SHARD)
+    assert len(activity_runs(events, ActivityName.PSEUDONYMIZE_LEARN)) == 1
+    assert len(activity_runs(events, ActivityName.PSEUDONYMIZE_MERGE)) == 1
+    assert not activity_runs(events, ActivityName.PSEUDONYMIZE)
+    # one shard per compliant worker, each on its own queue; never on the EU worker
+    assert len(shards) == 3 and {r.queue for r in shards} == us_queues(fleet)
+    assert all(r.events == ["started", "completed"] for r in shards)
+    details = pseudonymize_records(status)
+    assert details[0] == "fan-out: learn pass" and details[-1] == "fan-out: merge of 3 shards"
+    assert sorted(d.split(" (")[0] for d in details[1:-1]) == \
+        [f"fan-out: shard {i}/3" for i in (1, 2, 3)]
+    assert all(s.outcome is StageOutcome.SUCCEEDED for s in status.stages)
+    # the result is the one-activity stage's, byte for byte (CSV), and so is the report
+    merged = await pseudonymized(client, handle, ActivityName.PSEUDONYMIZE_MERGE)
+    one = await pseudonymized(client, plain_handle, ActivityName.PSEUDONYMIZE)
+    assert merged.dataset.content_sha256 == one.dataset.content_sha256
+    assert merged.report.model_copy(update={"new_tokens": 0}) == one.report
+    assert one.report.new_tokens == 0 and merged.report == status.pseudonymization
+    assert plain.state is status.state
+    # no identifier in history (payloads carry references and counts only, even without
+    # the codec), nor in any store (index, shard outputs and dataset are sealed)
+    history = history_json(temporal_server, fanned.release_id)
+    scan = MarkerScan(markers)
+    assert not scan.found(history)
+    stored = store_files(tmp_path / "buckets")
+    parts = sorted(f.name.split("-")[0] for f in stored
+                   if f.parent.name == "fanout" and ".medpipe" not in f.parts)
+    assert parts == ["index", "shard", "shard", "shard"], parts  # each on its worker's store
+    for f in stored:
+        assert not scan.found(f.read_bytes()), f
+
+
+async def test_a_shard_on_a_sigkilled_worker_moves_alone(
+        client: Client, temporal_server: TemporalDevServer, tmp_path: Path,
+        sample: dict[str, Path]) -> None:
+    fleet = make_fleet(tmp_path)
+    fleet_file = tmp_path / "fleet.yaml"
+    fleet_file.write_text(yaml.safe_dump({"fleet": fleet.model_dump(mode="json"),
+                                          "payload_codec": False}))
+    big = tmp_path / "big.csv"
+    header, _, body = sample["dataset"].read_bytes().partition(b"\n")
+    big.write_bytes(header + b"\n" + body * 60)  # 72k rows: a shard runs for seconds
+    proc = worker_process(temporal_server.address, fleet_file, "aws/us-east-1",
+                          tmp_path / "aws.log", "--no-control")
+
+    async def polling() -> bool:
+        log = tmp_path / "aws.log"
+        return log.exists() and "polling" in log.read_text()
+
+    request = make_request(fleet, sample, data_uri=big.as_uri(),
+                           fanout=FanoutSettings(min_bytes=1, chunk_rows=3000))
+    try:
+        await wait_until(polling, timeout=30)
+        async with running_workers(client, fleet, US[1:]):
+            handle = await start(client, request)
+
+            async def shard_started_on_aws() -> bool:
+                desc = await handle.describe()
+                return any(p.activity_type.name == ActivityName.PSEUDONYMIZE_SHARD
+                           and p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+                           and "aws" in p.last_worker_identity
+                           for p in desc.raw_description.pending_activities)
+
+            await wait_until(shard_started_on_aws, timeout=120, interval=0.05)
+            os.killpg(proc.pid, signal.SIGKILL)
+            status = await handle.result()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    events = await history_events(handle)
+    shards = activity_runs(events, ActivityName.PSEUDONYMIZE_SHARD)
+    aws = fleet.find("aws/us-east-1").queues(fleet.queue_prefix)[0]
+    lost = [r for r in shards if r.timeout]
+    assert len(lost) == 1 and lost[0].queue == aws  # only the killed worker's shard
+    assert len(shards) == 4  # three shards, one of them run again
+    assert len(activity_runs(events, ActivityName.PSEUDONYMIZE_LEARN)) == 1
+    moved = [s for s in status.stages if s.stage is Stage.PSEUDONYMIZE and s.failovers
+             and s.detail.startswith("fan-out: shard")]
+    assert len(moved) == 1 and moved[0].failovers[0].cause is FailoverCause.WORKER_LOST
+    assert moved[0].failovers[0].from_queue == aws and moved[0].ran_on is not None
+    assert moved[0].ran_on.cloud != "aws"
+    queues = Counter(r.queue for r in shards if r.events[-1] == "completed")
+    assert sum(queues.values()) == 3 and aws not in queues
+    assert status.pseudonymization is not None
+    assert status.pseudonymization.records == 60 * (body.count(b"\n"))
