@@ -17,6 +17,7 @@ from medpipe.contracts.deploy import FallbackSpec
 from medpipe.contracts.drift import DriftPolicy
 from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.evaluate import EvaluationSpec, Task
+from medpipe.contracts.fanout import FanoutSettings
 from medpipe.contracts.release import ModelThresholds
 
 
@@ -34,6 +35,8 @@ class ReleaseSpec(BaseModel):
             (``kind: previous|model|rule|none``; a ``model`` is a signed artifact's URI,
             digest and bundle; a ``rule`` a fixed safe default per output).
         drift: the drift monitor started at promotion (interval, thresholds, action).
+        fanout: from which dataset size data stages fan out over shards across the
+            compliant workers (``min_bytes``; 0 never), and how wide.
         allow: jurisdictions allowed for identifiable data; deploy: run the canary.
         purpose / retention: why the data is processed and how long artifacts are
             kept (the DPIA record in the evidence pack quotes both).
@@ -60,6 +63,7 @@ class ReleaseSpec(BaseModel):
     purpose: str = Field(default="", max_length=2000)
     retention: str = Field(default="", max_length=1000)
     drift: DriftPolicy = DriftPolicy()
+    fanout: FanoutSettings = FanoutSettings()
 
     @model_validator(mode="after")
     def _evaluation_consistent(self) -> ReleaseSpec:
@@ -109,7 +113,7 @@ def parse_spec(text: str, source: str = "release spec",
         raw["positive_class"] = str(raw["positive_class"]).lower() \
             if isinstance(raw["positive_class"], bool) else str(raw["positive_class"])
     merged = {**raw, **(overrides or {})}
-    for key in ("thresholds", "canary", "drift"):
+    for key in ("thresholds", "canary", "drift", "fanout"):
         if isinstance(raw.get(key), dict) and isinstance((overrides or {}).get(key), dict):
             merged[key] = {**raw[key], **(overrides or {})[key]}
     try:

@@ -184,7 +184,7 @@ def build_request(cfg: StackConfig, spec: ReleaseSpec,
             requested_by=current_user(), fleet=cfg.fleet, deploy=spec.deploy,
             canary=CanaryPlan.model_validate(spec.canary.model_dump()), fallback=spec.fallback,
             purpose=spec.purpose.strip(), retention=spec.retention.strip(),
-            drift=spec.drift)
+            drift=spec.drift, fanout=spec.fanout)
     except ValueError as e:
         raise InvalidInput(f"invalid release request: {str(e)[:300]}") from e
 

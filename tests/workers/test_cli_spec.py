@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from medpipe.activities.pseudonymize.policy import parse_policy
+from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.spec import parse_spec
 from medpipe.workers.devserver import free_port
 from tests import byom
@@ -161,3 +162,25 @@ def test_purpose_and_retention_reach_the_release_request(
     request = build_request(StackConfig(fleet=make_fleet(tmp_path)), spec, file_sha256)
     assert request.purpose == "triage of breast biopsies"  # from the file
     assert request.retention == "10 years after last use"  # the flag wins
+
+
+def test_fanout_threshold_reaches_the_release_request(
+        files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from medpipe.activities.chunkio import file_sha256
+    from medpipe.workers.cli_spec import build_request
+    from medpipe.workers.config import StackConfig
+    from tests.support import make_fleet
+
+    monkeypatch.chdir(files["root"])
+    text = yaml.safe_dump({"model": "model.onnx", "data": "cohort.csv", "label": "diagnosis",
+                           "features": ["radius", "mean_texture", "smoothness", "concavity"],
+                           "positive_class": "malignant",
+                           "fanout": {"min_bytes": 1 << 20, "shards_per_worker": 2}})
+    request = build_request(StackConfig(fleet=make_fleet(tmp_path)), parse_spec(text),
+                            file_sha256)
+    assert request.fanout.min_bytes == 1 << 20 and request.fanout.shards_per_worker == 2
+    assert parse_spec("model: m.onnx").fanout.min_bytes == 256 << 20  # the default
+    with pytest.raises(InvalidInput, match=r"fanout\.min_bytes"):
+        parse_spec(yaml.safe_dump({"fanout": {"min_bytes": -1}}))
+    with pytest.raises(InvalidInput, match=r"fanout\.shards"):
+        parse_spec(yaml.safe_dump({"fanout": {"shards": 4}}))  # unknown field
