@@ -10,6 +10,8 @@ admin mTLS, OIP traffic) through every path a history can take, and writes
 one JSON history per workflow run into ``tests/data/histories/``:
 
 * ``release-failover``: no worker on the first candidates: failovers, GPU→CPU.
+* ``release-fanout``: pseudonymize fanned out over every compliant worker (learn,
+  one shard per worker, merge).
 * ``release-reingest``: the store holding the inputs disappears after ingest:
   re-ingest elsewhere, re-pseudonymize, continue.
 * ``*-initial-deploy``: first version on empty gateways (loaded as stable).
@@ -65,6 +67,7 @@ from medpipe.contracts.drift import (  # noqa: E402
     SlotSketch,
     drift_schedule_id,
 )
+from medpipe.contracts.fanout import FanoutSettings  # noqa: E402
 from medpipe.contracts.names import QueryName, UpdateName  # noqa: E402
 from medpipe.contracts.placement import Fleet  # noqa: E402
 from medpipe.contracts.release import (  # noqa: E402
@@ -143,6 +146,19 @@ async def release_failover(rec: Recorder, root: Path, sample: dict[str, Path]) -
     check(bool(status.failovers), "failovers")
     check(any(s.degraded for s in status.stages), "GPU→CPU degradation")
     await rec.save_release("failover", request, canary=False)
+
+
+async def release_fanout(rec: Recorder, root: Path, sample: dict[str, Path]) -> None:
+    """Pseudonymize fanned out: learn, one shard per compliant (US) worker, merge."""
+    fleet = make_fleet(root / "fanout")
+    request = make_request(fleet, sample, fanout=FanoutSettings(min_bytes=1, chunk_rows=100))
+    async with running_workers(rec.client, fleet,
+                               ["aws/us-east-1", "azure/eastus", "onprem/gpu-01"]):
+        status: ReleaseStatus = await (await start(rec.client, request)).result()
+    shards = [s for s in status.stages if s.detail.startswith("fan-out: shard")]
+    check(len(shards) == 3 and len({s.ran_on.cloud for s in shards if s.ran_on}) > 1,
+          "three shards over several workers")
+    await rec.save_release("fanout", request, canary=False)
 
 
 async def release_reingest(rec: Recorder, root: Path, sample: dict[str, Path]) -> None:
@@ -352,6 +368,7 @@ async def approval_paths(rec: Recorder, root: Path, sample: dict[str, Path]) -> 
 SCENARIOS: dict[str, Callable[[Recorder, Path, dict[str, Path]], Awaitable[None]]] = {
     "failover": release_failover,
     "reingest": release_reingest,
+    "fanout": release_fanout,
     "canary": canary_paths,
     "approval": approval_paths,
 }

@@ -35,6 +35,7 @@ RECORDED: dict[str, set[EventType.ValueType]] = {
     "release-plain-recorded-before-refactor": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT},
     "release-failover": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT},
     "release-reingest": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_FAILED},
+    "release-fanout": _RELEASE | {_E.EVENT_TYPE_MARKER_RECORDED},  # the patch marker
     "release-initial-deploy": _RELEASE | _DEPLOY,
     "canary-initial-deploy": _CANARY,
     "release-promoted": _RELEASE | _DEPLOY,

@@ -24,6 +24,7 @@ from medpipe.workers.devserver import TemporalDevServer
 from tests.history import activity_runs, history_events
 from tests.markers import MarkerScan
 from tests.support import (
+    FAST,
     make_fleet,
     make_request,
     running_workers,
@@ -66,9 +67,10 @@ async def test_release_fans_pseudonymize_out_over_every_compliant_worker(
         sample: dict[str, Path]) -> None:
     fleet = make_fleet(tmp_path)
     data, markers = marked_dataset(sample, tmp_path)
-    fanned = make_request(fleet, sample, data_uri=data.as_uri(),
+    patient = FAST.model_copy(update={"schedule_to_start_s": 20.0})  # no failover on a busy host
+    fanned = make_request(fleet, sample, data_uri=data.as_uri(), timeouts=patient,
                           fanout=FanoutSettings(min_bytes=1, chunk_rows=100))
-    single = make_request(fleet, sample, data_uri=data.as_uri(),
+    single = make_request(fleet, sample, data_uri=data.as_uri(), timeouts=patient,
                           fanout=FanoutSettings(min_bytes=0))
     async with running_workers(client, fleet, US):
         handle = await start(client, fanned)
