@@ -20,6 +20,8 @@ from medpipe.contracts.pseudonymize import Action, TokenMode
 
 #: Rows per chunk of tabular data: the unit of a shard (same as the one-activity run's).
 DEFAULT_CHUNK_ROWS = 131_072
+#: How the stage records of a fanned-out stage begin (``detail``): status shows the part.
+FANOUT_DETAIL = "fan-out: "
 #: Formats a shard can cut into chunks (FHIR documents run as one activity).
 FANOUT_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".pq")
 
@@ -165,6 +167,7 @@ def shard_ranges(chunks: int, shards: int) -> list[tuple[int, int]]:
 
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
+    "FANOUT_DETAIL",
     "FANOUT_SUFFIXES",
     "FanoutSettings",
     "FieldCount",

@@ -20,6 +20,7 @@ from rich.table import Table
 from temporalio.client import WorkflowExecution
 
 from medpipe.contracts.canary import CanaryStatus
+from medpipe.contracts.fanout import FANOUT_DETAIL
 from medpipe.contracts.names import SearchAttr
 from medpipe.contracts.release import ReleaseState, ReleaseStatus, StageOutcome
 
@@ -80,7 +81,9 @@ def status_table(status: ReleaseStatus) -> Table:
         fos = "; ".join(f"{f.from_queue}→{f.to_queue or 'none'} ({f.cause.value}, "
                         f"{f.seconds:.1f}s)" for f in s.failovers) or "-"
         color = "green" if s.outcome is StageOutcome.SUCCEEDED else "red"
-        table.add_row(s.stage.value, where, accel, f"{s.seconds:.2f}",
+        part = s.detail.removeprefix(FANOUT_DETAIL) if s.detail.startswith(FANOUT_DETAIL) else ""
+        table.add_row(s.stage.value + (f" · {part}" if part else ""), where, accel,
+                      f"{s.seconds:.2f}",
                       f"[{color}]{s.outcome.value}[/{color}]", fos)
     if status.current_stage and status.state in (ReleaseState.RUNNING, ReleaseState.WAITING) \
             and status.current_stage not in {s.stage for s in status.stages}:

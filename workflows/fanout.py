@@ -22,6 +22,7 @@ import asyncio
 from temporalio import workflow
 
 from medpipe.contracts.fanout import (
+    FANOUT_DETAIL,
     PseudonymizeLearnInput,
     PseudonymizeLearnResult,
     PseudonymizeMergeInput,
@@ -74,7 +75,7 @@ async def pseudonymize(runner: StageRunner, request: ReleaseRequest,
             PseudonymizeLearnInput(release_id=request.release_id, dataset=dataset,
                                    policy_uri=request.policy_uri, keys=fleet.keys,
                                    vault_uri=fleet.vault_uri, chunk_rows=settings.chunk_rows),
-            PseudonymizeLearnResult), prefer_cloud=cloud, detail="fan-out: learn pass")
+            PseudonymizeLearnResult), prefer_cloud=cloud, detail=f"{FANOUT_DETAIL}learn pass")
         ranges = shard_ranges(learned.chunks, shard_count(request, learned.chunks))
 
         async def shard(i: int, first: int, count: int) -> PseudonymizeShardResult:
@@ -85,7 +86,8 @@ async def pseudonymize(runner: StageRunner, request: ReleaseRequest,
                 vault_version=learned.vault_version), PseudonymizeShardResult)
             return await runner.run(
                 call, rotate=i,
-                detail=f"fan-out: shard {i + 1}/{len(ranges)} (chunks {first}-{first + count - 1})")
+                detail=f"{FANOUT_DETAIL}shard {i + 1}/{len(ranges)} "
+                f"(chunks {first}-{first + count - 1})")
 
         done = await asyncio.gather(*(shard(i, f, n) for i, (f, n) in enumerate(ranges)),
                                     return_exceptions=True)
@@ -100,7 +102,7 @@ async def pseudonymize(runner: StageRunner, request: ReleaseRequest,
             PseudonymizeMergeInput(release_id=request.release_id, dataset=dataset,
                                    keys=fleet.keys, learned=learned, shards=shards),
             PseudonymizeResult), prefer_cloud=cloud,
-            detail=f"fan-out: merge of {len(shards)} shards")
+            detail=f"{FANOUT_DETAIL}merge of {len(shards)} shards")
     except InputsUnavailable:
         workflow.logger.warning("pseudonymize fan-out: input store down; running the stage "
                                 "as one activity (it re-ingests)")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from rich.console import Console
 from temporalio.api.enums.v1 import EventType, PendingActivityState
 from temporalio.client import Client, WorkflowHandle
 
@@ -20,6 +21,7 @@ from medpipe.contracts.names import ActivityName
 from medpipe.contracts.placement import Fleet
 from medpipe.contracts.pseudonymize import PseudonymizeResult
 from medpipe.contracts.release import FailoverCause, ReleaseStatus, Stage, StageOutcome
+from medpipe.workers.cli_render import status_table
 from medpipe.workers.devserver import TemporalDevServer
 from tests.history import activity_runs, history_events
 from tests.markers import MarkerScan
@@ -90,6 +92,11 @@ async def test_release_fans_pseudonymize_out_over_every_compliant_worker(
     assert sorted(d.split(" (")[0] for d in details[1:-1]) == \
         [f"fan-out: shard {i}/3" for i in (1, 2, 3)]
     assert all(s.outcome is StageOutcome.SUCCEEDED for s in status.stages)
+    console = Console(record=True, width=300)
+    console.print(status_table(status))
+    shown = console.export_text()
+    assert "pseudonymize · learn pass" in shown and "pseudonymize · merge of 3 shards" in shown
+    assert all(f"pseudonymize · shard {i}/3 (chunks" in shown for i in (1, 2, 3))
     # the result is the one-activity stage's, byte for byte (CSV), and so is the report
     merged = await pseudonymized(client, handle, ActivityName.PSEUDONYMIZE_MERGE)
     one = await pseudonymized(client, plain_handle, ActivityName.PSEUDONYMIZE)

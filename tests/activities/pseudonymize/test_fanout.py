@@ -229,6 +229,24 @@ def test_shards_racing_on_the_vault_keep_one_token_per_patient(rig: Rig,
     assert outs[0].equals(outs[2]) and outs[1].equals(outs[3])
 
 
+def test_a_bad_row_is_refused_by_its_shard_as_by_the_one_activity_run(
+        rig: Rig, table: pa.Table) -> None:
+    ids = table.column("patient_id").to_pylist()
+    ids[CHUNK * 5 + 7] = None  # no patient id in the sixth chunk: its dates cannot shift
+    bad = table.set_column(table.schema.get_field_index("patient_id"), "patient_id",
+                           pa.array(ids, pa.string()))
+    dataset = rig.ingest(write(bad, rig.root / "bad.csv"))
+    with pytest.raises(ApplicationError) as single:
+        PseudonymizeActivities(rig.workers[0]).pseudonymize(PseudonymizeInput(
+            release_id="r-1", dataset=dataset, keys=rig.keys, vault_uri=rig.vault_uri))
+    with pytest.raises(ApplicationError) as fanned:
+        fanned_out(rig, dataset, None, shards=3)  # chunks 3-5 hold it
+    assert str(fanned.value) == str(single.value) and f"row {CHUNK * 5 + 8}" in str(single.value)
+    assert fanned.value.non_retryable and fanned.value.type == single.value.type
+    stored = [f.name for f in (rig.root / "bucket-azure").rglob("*") if f.is_file()]
+    assert not any(n.startswith("bad") for n in stored)  # no merged output
+
+
 def test_a_shard_never_mints_a_token(rig: Rig, table: pa.Table) -> None:
     dataset = rig.ingest(write(table, rig.root / "cohort.csv"))
     _, learned = fanned_out(rig, dataset, None, shards=2)
