@@ -128,8 +128,9 @@ class FanoutPseudonymizeActivities:
         patients and the identifiers for the residual check; returns (rows, chunks)."""
         policy = run.policy
         scrubs = any(r.action is Action.SCRUB for r in policy.fields.values())
-        add = state.add_identifiers if scrubs else state.defer_identifiers
-        idcols = [(n, r) for n, r in policy.fields.items() if identifying(r)]
+        # with free text, ``run.learn`` indexed these columns already; without, they are
+        # only digested for the residual check (deferred, as the one-activity run does)
+        idcols = [] if scrubs else [(n, r) for n, r in policy.fields.items() if identifying(r)]
         rows = chunks = 0
         batches = dataset_batches(heartbeating(open_plain(inp.dataset),
                                                "pseudonymize learn: tokens"),
@@ -142,7 +143,8 @@ class FanoutPseudonymizeActivities:
                     batch.column(policy.patient_id)).to_pylist() if v is not None)
             for n, r in idcols:
                 if n in batch.schema.names:
-                    add(pc.unique(batch.column(n)).to_pylist(), r.placeholder)
+                    state.defer_identifiers(pc.unique(batch.column(n)).to_pylist(),
+                                            r.placeholder)
             parallel.premap(policy, run.tokenizers, batch, run.source)
             rows += batch.num_rows
             chunks += 1
