@@ -247,6 +247,37 @@ def test_a_bad_row_is_refused_by_its_shard_as_by_the_one_activity_run(
     assert not any(n.startswith("bad") for n in stored)  # no merged output
 
 
+@pytest.mark.parametrize("free_text", [True, False])
+def test_residual_digests_cover_what_the_one_activity_run_covers(
+        rig: Rig, table: pa.Table, free_text: bool) -> None:
+    """The learn pass digests every replaced identifier (with or without notes to scrub):
+    the residual check finds as many of them in the raw dataset as with the one-activity
+    run's digests."""
+    from medpipe.activities.validate import ValidateActivities
+    from medpipe.contracts.validate import ValidateInput
+    doc = default_policy().model_dump(mode="json")
+    if not free_text:
+        for rule in doc["fields"].values():
+            if rule["action"] == "scrub":
+                rule.update(action="drop")
+    policy = rig.root / "policy.yaml"
+    policy.write_text(yaml.safe_dump(doc))
+    dataset = rig.ingest(write(table, rig.root / "cohort.csv"))
+    merged, _ = fanned_out(rig, dataset, policy.as_uri(), shards=3, release_id="r-f")
+    single = PseudonymizeActivities(rig.workers[0]).pseudonymize(PseudonymizeInput(
+        release_id="r-1", dataset=dataset, policy_uri=policy.as_uri(), keys=rig.keys,
+        vault_uri=rig.vault_uri))
+    validate = ValidateActivities(rig.workers[0]).validate
+    found = [validate(ValidateInput(release_id=r, dataset=dataset,
+                                    identifier_digests=digests)).residual_failed
+             for r, digests in (("r-1", single.identifier_digests),
+                                ("r-f", merged.identifier_digests))]
+    assert found[0] == found[1] > 0
+    clean = validate(ValidateInput(release_id="r-f", dataset=merged.dataset,
+                                   identifier_digests=merged.identifier_digests))
+    assert clean.residual_failed == 0
+
+
 def test_a_shard_never_mints_a_token(rig: Rig, table: pa.Table) -> None:
     dataset = rig.ingest(write(table, rig.root / "cohort.csv"))
     _, learned = fanned_out(rig, dataset, None, shards=2)
