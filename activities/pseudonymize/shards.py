@@ -94,7 +94,7 @@ class FrozenVault(Vault):
 def index_to_bytes(index: KeyIndex) -> bytes:
     """The identifier index, serialized (identifiers in clear: the caller seals it)."""
     return json.dumps({"format": INDEX_FORMAT, "width": index.width, "keys": index.keys,
-                       "prefixes": sorted(index.prefixes)},
+                       "prefixes": list(index.prefixes)},
                       ensure_ascii=False, separators=(",", ":")).encode()
 
 
