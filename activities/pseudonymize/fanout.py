@@ -46,7 +46,7 @@ from medpipe.activities.pseudonymize.shards import (
     shard_counts,
 )
 from medpipe.activities.pseudonymize.state import RunState
-from medpipe.activities.pseudonymize.tabular import TabularJob, identifying
+from medpipe.activities.pseudonymize.tabular import TabularJob, identifying, lookup_kind
 from medpipe.activities.pseudonymize.tokens import Tokenizer, Vault
 from medpipe.activities.sealed import open_plain, store_sealed
 from medpipe.activities.storage.base import open_store
@@ -144,7 +144,7 @@ class FanoutPseudonymizeActivities:
             for n, r in idcols:
                 if n in batch.schema.names:
                     state.defer_identifiers(pc.unique(batch.column(n)).to_pylist(),
-                                            r.placeholder)
+                                            lookup_kind(r))
             parallel.premap(policy, run.tokenizers, batch, run.source)
             rows += batch.num_rows
             chunks += 1
