@@ -33,10 +33,11 @@ from medpipe.activities.chunkio import ChunkReader
 from medpipe.activities.context import WorkerContext
 from medpipe.activities.datasets import TabularStream, tabular_format
 from medpipe.activities.digestkey import open_digest_key
-from medpipe.activities.progress import heartbeating, keeps_alive
+from medpipe.activities.progress import heartbeat, heartbeating, keeps_alive
 from medpipe.activities.pseudonymize.run import detect_format
 from medpipe.activities.residual import DigestSet
-from medpipe.activities.residual_scan import ResidualTally, scan_batch, scan_dataset
+from medpipe.activities.residual_pool import POOL_CHUNK_ROWS, ResidualPool
+from medpipe.activities.residual_scan import scan_dataset
 from medpipe.activities.sealed import open_plain, store_sealed
 from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.errors import InvalidInput
@@ -59,6 +60,9 @@ log = logging.getLogger("medpipe.validate")
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0,
                  "include_unexpected_rows": False}
 CHUNK_ROWS = 250_000
+#: Arrow bytes of the suite's columns gathered before one great-expectations run: a run
+#: costs ~0.15 s whatever its size (measured), so it sees as many rows as this allows.
+GX_BATCH_BYTES = 64 << 20
 
 
 def infer_suite(schema: pa.Schema) -> DataSuiteSpec:
@@ -143,6 +147,8 @@ class SuiteRunner:
             globally=False, metric_calculations=False)
         self.expectations = _expectations(self.spec, self.text_columns)
         self.tallies = [_Tally() for _ in self.expectations]
+        self._gathered: list[pa.RecordBatch] = []
+        self._gathered_bytes = 0
         source = self.context.data_sources.add_pandas("medpipe")
         batch = source.add_dataframe_asset("dataset").add_batch_definition_whole_dataframe("all")
         suite = self.context.suites.add(gx.ExpectationSuite(name="medpipe-suite"))
@@ -150,6 +156,29 @@ class SuiteRunner:
             suite.add_expectation(e.gx)
         self.validation = self.context.validation_definitions.add(
             gx.ValidationDefinition(name="medpipe-validation", data=batch, suite=suite))
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns the expectations read (the only ones converted for GX)."""
+        return list(dict.fromkeys(e.column for e in self.expectations if e.column))
+
+    def add(self, batch: pa.RecordBatch, max_bytes: int | None = None) -> None:
+        """Gather a batch's suite columns; validate them once ``max_bytes`` are gathered
+        (default ``GX_BATCH_BYTES``)."""
+        if not self.expectations:
+            return
+        narrow = batch.select(self.columns)
+        self._gathered.append(narrow)
+        self._gathered_bytes += narrow.nbytes
+        if self._gathered_bytes >= (GX_BATCH_BYTES if max_bytes is None else max_bytes):
+            self.flush()
+
+    def flush(self) -> None:
+        """Validate what ``add`` gathered (call once more after the last batch)."""
+        if self._gathered:
+            frame = pa.Table.from_batches(self._gathered).to_pandas()
+            self._gathered, self._gathered_bytes = [], 0
+            self.run_chunk(frame)
 
     def run_chunk(self, frame: pd.DataFrame) -> None:
         """Validate one chunk and add its counts."""
@@ -192,39 +221,46 @@ def csv_batches(chunks: Iterator[bytes], rows: int = CHUNK_ROWS) -> Iterator[pa.
 
 
 def validate_batches(batches: Iterator[pa.RecordBatch], spec: DataSuiteSpec | None,
-                     digests: DigestSet | None) -> ValidationReport:
-    """Run the suite and the residual-identifier checks over streamed batches."""
+                     digests: DigestSet | None, *, processes: int = 1,
+                     chunk_rows: int = POOL_CHUNK_ROWS) -> ValidationReport:
+    """Run the suite and the residual-identifier checks over streamed batches.
+
+    The suite runs here, over as many rows at once as ``GX_BATCH_BYTES`` allows; the
+    residual check runs on ``processes`` processes (``activities.residual_pool``: 1 =
+    this thread) in chunks of ``chunk_rows``. The report depends on neither.
+    """
     runner: SuiteRunner | None = None
     schema_checks: list[CheckResult] = []
     rows = 0
-    tally = ResidualTally()
     unique_seen: dict[str, set[int]] = {}
     unique_dupes: dict[str, int] = {}
-    for batch in batches:
+    with ResidualPool(digests, processes, chunk_rows) as residual:
+        for batch in batches:
+            if runner is None:
+                spec = spec or infer_suite(batch.schema)
+                schema_checks = _schema_checks(spec, batch.schema)
+                text_cols = [f.name for f in batch.schema
+                             if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+                             and f.name in spec.columns]
+                present = DataSuiteSpec(columns={k: v for k, v in spec.columns.items()
+                                                 if k in batch.schema.names})
+                runner = SuiteRunner(spec=present, text_columns=text_cols)
+                unique_seen = {n: set() for n, r in spec.columns.items()
+                               if r.unique and n in batch.schema.names}
+                unique_dupes = {n: 0 for n, r in spec.columns.items() if r.unique}
+            residual.add(batch)  # first: the pool works while the suite runs here
+            runner.add(batch)
+            rows += batch.num_rows
+            for name, seen in unique_seen.items():
+                hashes = pd.util.hash_pandas_object(batch.column(name).to_pandas(), index=False)
+                before = len(seen)
+                seen.update(hashes.tolist())  # a value already seen adds nothing: a duplicate
+                unique_dupes[name] += len(hashes) - (len(seen) - before)
+            heartbeat(f"validate: {rows} rows")
         if runner is None:
-            spec = spec or infer_suite(batch.schema)
-            schema_checks = _schema_checks(spec, batch.schema)
-            text_cols = [f.name for f in batch.schema
-                         if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
-                         and f.name in spec.columns]
-            present = DataSuiteSpec(columns={k: v for k, v in spec.columns.items()
-                                             if k in batch.schema.names})
-            runner = SuiteRunner(spec=present, text_columns=text_cols)
-            unique_seen = {n: set() for n, r in spec.columns.items() if r.unique}
-            unique_dupes = dict.fromkeys(unique_seen, 0)
-        frame = batch.to_pandas()
-        runner.run_chunk(frame)
-        rows += len(frame)
-        for name, seen in unique_seen.items():
-            if name in frame:
-                for h in pd.util.hash_pandas_object(frame[name], index=False).to_numpy():
-                    if int(h) in seen:
-                        unique_dupes[name] += 1
-                    else:
-                        seen.add(int(h))
-        scan_batch(batch, digests, tally)
-    if runner is None:
-        raise InvalidInput("dataset has no rows to validate")
+            raise InvalidInput("dataset has no rows to validate")
+        runner.flush()
+        tally = residual.result()
     checks = schema_checks + runner.results()
     checks += [CheckResult(kind=CheckKind.DATA, column=n, rule="unique", success=d == 0,
                            element_count=rows, unexpected_count=d)
@@ -314,11 +350,16 @@ class ValidateActivities:
         chunks = heartbeating(open_plain(inp.dataset), "validate")
         if fmt in ("ndjson", "bundle"):
             report = validate_fhir(chunks, fmt, digests)
-        elif tabular_format(inp.dataset.key) == "parquet":
-            with TabularStream(chunks, "parquet", rows=CHUNK_ROWS) as data:
-                report = validate_batches(data.batches(), inp.suite, digests)
         else:
-            report = validate_batches(csv_batches(chunks), inp.suite, digests)
+            # the residual check's chunks on this many processes (1: this thread)
+            with self.ctx.cores.take() as cores:
+                if tabular_format(inp.dataset.key) == "parquet":
+                    with TabularStream(chunks, "parquet", rows=CHUNK_ROWS) as data:
+                        report = validate_batches(data.batches(), inp.suite, digests,
+                                                  processes=cores)
+                else:
+                    report = validate_batches(csv_batches(chunks), inp.suite, digests,
+                                              processes=cores)
         body = report.model_dump_json(indent=2).encode()
         ref = store_sealed(self.ctx.store, f"releases/{inp.release_id}/reports/validate-"
                            f"{hashlib.sha256(body).hexdigest()[:12]}.json", [body],

@@ -1,0 +1,154 @@
+"""The residual-identifier check of validate on every core: chunks in a process pool.
+
+The check (``activities.residual_scan.scan_batch``) is pure Python and regex
+work per text cell, so threads would share one core (the GIL); chunks go to
+child *processes* instead, following ``activities.pseudonymize.parallel``:
+
+* The identifier digests (``DigestSet``: the throwaway digest key and the
+  digests, never an identifier) are sent once to each child when the pool
+  starts.
+* Only a chunk's text columns travel (the check reads nothing else), copied
+  compactly: a pickled slice would carry its parent's whole buffers.
+* At most ``processes * IN_FLIGHT_PER_PROCESS`` chunks are in flight (bounded
+  memory); each chunk's counts come back as a ``ResidualTally`` and are merged
+  in input order, so the report (locations in first-seen order, counts,
+  verdicts) is the one a sequential run writes.
+* ``processes == 1``, or a dataset of one chunk, runs the check in the caller's
+  thread, without a pool (its start costs more than it gives).
+
+The counts are independent of how rows are cut into chunks (each cell is
+checked on its own), which is what lets a parallel run use smaller chunks than
+the reader's.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from types import TracebackType
+
+import pyarrow as pa
+
+from medpipe.activities.pseudonymize.parallel import IN_FLIGHT_PER_PROCESS, watch_parent
+from medpipe.activities.residual import DigestSet
+from medpipe.activities.residual_scan import ResidualTally, scan_batch
+
+#: Rows per chunk sent to a child (small enough to keep both cores busy to the end).
+POOL_CHUNK_ROWS = 65_536
+
+_CHILD: dict[str, DigestSet | None] = {}
+
+
+def _init_child(digests: DigestSet | None) -> None:
+    watch_parent()
+    _CHILD["digests"] = digests
+
+
+def _scan_chunk(batch: pa.RecordBatch) -> ResidualTally:
+    tally = ResidualTally()
+    scan_batch(batch, _CHILD["digests"], tally)
+    return tally
+
+
+def merge(into: ResidualTally, part: ResidualTally) -> None:
+    """Add one chunk's counts to the run's (locations keep their first-seen order)."""
+    into.values.update(part.values)
+    into.hits.update(part.hits)
+    for where, kinds in part.kinds.items():
+        into.kinds.setdefault(where, Counter()).update(kinds)
+
+
+def text_columns(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The columns ``scan_batch`` reads (strings), copied compactly for a pipe."""
+    keep = [i for i, f in enumerate(batch.schema)
+            if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    return pa.concat_batches([batch.select(keep)])
+
+
+def split(batch: pa.RecordBatch, rows: int) -> Iterator[pa.RecordBatch]:
+    """``batch`` in slices of at most ``rows`` rows (zero-copy)."""
+    for start in range(0, batch.num_rows, rows):
+        yield batch.slice(start, rows)
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """``forkserver`` (never ``fork`` a worker that runs Temporal's threads), this module
+    preloaded when this is the first pool of the process."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["medpipe.activities.pseudonymize.parallel", __name__])
+    return ctx
+
+
+class ResidualPool:
+    """Checks record batches for residual identifiers, on ``processes`` processes.
+
+    Use as a context manager: ``add`` each batch in order, then ``result``.
+
+    Args:
+        digests: keyed digests of the original identifiers (None: patterns and names only).
+        processes: child processes (1: the check runs in the caller's thread).
+        chunk_rows: rows per chunk sent to a child.
+    """
+
+    def __init__(self, digests: DigestSet | None, processes: int,
+                 chunk_rows: int = POOL_CHUNK_ROWS) -> None:
+        self.digests = digests
+        self.processes = max(1, processes)
+        self.chunk_rows = max(1, chunk_rows)
+        self.tally = ResidualTally()
+        self._pending: list[Future[ResidualTally]] = []
+        self._pool: ProcessPoolExecutor | None = None
+        self._held: pa.RecordBatch | None = None
+        self.pooled = 0  # chunks checked in child processes
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Check one batch (or queue its chunks); blocks while the window is full."""
+        if self.processes == 1:
+            scan_batch(batch, self.digests, self.tally)
+            return
+        for chunk in split(batch, self.chunk_rows):
+            if self._held is None and self._pool is None:
+                self._held = chunk  # a one-chunk dataset runs without a pool
+                continue
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=self.processes,
+                                                 mp_context=pool_context(),
+                                                 initializer=_init_child,
+                                                 initargs=(self.digests,))
+            if self._held is not None:
+                self._submit(self._held)
+                self._held = None
+            self._submit(chunk)
+
+    def _submit(self, chunk: pa.RecordBatch) -> None:
+        assert self._pool is not None
+        self._pending.append(self._pool.submit(_scan_chunk, text_columns(chunk)))
+        self.pooled += 1
+        while len(self._pending) >= self.processes * IN_FLIGHT_PER_PROCESS:
+            merge(self.tally, self._pending.pop(0).result())
+
+    def result(self) -> ResidualTally:
+        """Every batch's counts, merged in input order."""
+        if self._held is not None:
+            scan_batch(self._held, self.digests, self.tally)
+            self._held = None
+        while self._pending:
+            merge(self.tally, self._pending.pop(0).result())
+        return self.tally
+
+    def close(self) -> None:
+        """Stop the pool (pending chunks cancelled)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._pending = []
+        self._held = None
+
+    def __enter__(self) -> ResidualPool:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
