@@ -17,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import onnx
@@ -28,6 +30,7 @@ from temporalio import activity
 from medpipe.activities.boundary import translate_errors
 from medpipe.activities.context import WorkerContext
 from medpipe.activities.datasets import TabularStream, tabular_format
+from medpipe.activities.evaluate_pool import InferencePool
 from medpipe.activities.model_inputs import InputBinding, bind_inputs, feeds, text_columns
 from medpipe.activities.model_io import ModelSignature, choose_output, read_signature
 from medpipe.activities.profile import ProfileBuilder, profile_bytes
@@ -81,6 +84,7 @@ class LoadedModel:
     output: OutputChoice
     provider: str
     name: str
+    data: bytes = b""  # the ONNX bytes (for pool children, which open their own session)
 
 
 def load_model(data: bytes, providers: list[str], name: str,
@@ -101,7 +105,7 @@ def load_model(data: bytes, providers: list[str], name: str,
     sig = read_signature(session, proto, name)
     choice = choose_output(sig, spec.task, spec.score_output)
     return LoadedModel(session=session, signature=sig, output=choice,
-                       provider=session.get_providers()[0], name=name)
+                       provider=session.get_providers()[0], name=name, data=data)
 
 
 @dataclass
@@ -122,7 +126,11 @@ class _Run:
         except Exception as e:
             raise DatasetMismatch(f"{self.model.name} refused the dataset's rows: "
                                   f"{type(e).__name__}: {str(e)[:200]}") from e
-        self.seconds += time.perf_counter() - t0
+        self.take(labels, out, time.perf_counter() - t0)
+
+    def take(self, labels: pa.Array, out: np.ndarray, seconds: float) -> None:
+        """Count one batch's output (computed here or by a pool child)."""
+        self.seconds += seconds
         self.scorer.add(labels, out)
         if self.profile is not None:
             self.profile.add_scores(out)
@@ -180,33 +188,59 @@ def _holdout(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 
 def score_dataset(models: list[LoadedModel], chunks: Iterable[bytes], fmt: str, label: str,
-                  spec: EvaluationSpec) -> list[_Run]:
+                  spec: EvaluationSpec, *, processes: int = 1) -> list[_Run]:
     """Stream a CSV or Parquet dataset in batches through every model, on the same rows.
+
+    With ``processes`` > 1 and every model on the CPU provider, the held-out batches are
+    scored on a process pool (``activities.evaluate_pool``: one onnxruntime thread per
+    child); the figures are those of a one-thread sequential run.
 
     Returns:
         One scored run per model, in order.
     """
     text = set().union(*(text_columns(m.signature, spec) for m in models))
-    with TabularStream(chunks, fmt, text) as data:
-        if label not in data.schema.names:
-            raise DatasetMismatch(f"dataset has no label column '{label}'")
-        runs = [_Run(m, bind_inputs(m.signature, spec, data.schema, label),
-                     scorer_for(spec.task, m.output, spec.positive_class, label, m.name))
-                for m in models]
-        profile = runs[0].profile = ProfileBuilder(runs[0].bindings,
-                                                   scores=spec.task is Task.BINARY)
-        rows = 0
-        for batch in data.batches():
-            profile.add_inputs(feeds(runs[0].bindings, batch))  # every row; scores: held out
-            batch = _holdout(batch)
-            if not batch.num_rows:
-                continue
-            labels = batch.column(label)
-            for run in runs:
-                run.score(batch, labels)
-            rows += batch.num_rows
-            heartbeat(f"evaluate: {rows} rows")
+    pool: InferencePool | None = None
+    if processes > 1 and all(m.provider == CPU and m.data for m in models):
+        pool = InferencePool([(m.data, m.output.output, m.name) for m in models], processes)
+    pending: list[tuple[pa.Array, Future[list[tuple[Any, float]]]]] = []
+    try:
+        with TabularStream(chunks, fmt, text) as data:
+            if label not in data.schema.names:
+                raise DatasetMismatch(f"dataset has no label column '{label}'")
+            runs = [_Run(m, bind_inputs(m.signature, spec, data.schema, label),
+                         scorer_for(spec.task, m.output, spec.positive_class, label, m.name))
+                    for m in models]
+            profile = runs[0].profile = ProfileBuilder(runs[0].bindings,
+                                                       scores=spec.task is Task.BINARY)
+            rows = 0
+            for batch in data.batches():
+                profile.add_inputs(feeds(runs[0].bindings, batch))  # every row; scores: held out
+                batch = _holdout(batch)
+                if not batch.num_rows:
+                    continue
+                labels = batch.column(label)
+                if pool is None:
+                    for run in runs:
+                        run.score(batch, labels)
+                else:
+                    pending.append((labels, pool.submit([feeds(r.bindings, batch)
+                                                         for r in runs])))
+                    while len(pending) >= pool.window:
+                        _take(runs, *pending.pop(0))
+                rows += batch.num_rows
+                heartbeat(f"evaluate: {rows} rows")
+            while pending:
+                _take(runs, *pending.pop(0))
+    finally:
+        if pool is not None:
+            pool.close()
     if not rows:
         raise DatasetMismatch("dataset has no held-out rows (split in "
                               f"{', '.join(HOLDOUT_SPLITS)}) to evaluate on")
     return runs
+
+
+def _take(runs: list[_Run], labels: pa.Array,
+          fut: Future[list[tuple[Any, float]]]) -> None:
+    for run, (out, seconds) in zip(runs, fut.result(), strict=True):
+        run.take(labels, out, seconds)

@@ -7,10 +7,16 @@ with a deadline:
 
 * pseudonymize (with notes): learn pass + scrub pass, ``processes`` = cores
   (1: sequential, no pool; 2: the scrub pass on a process pool);
-* validate: great-expectations suite + residual-identifier check over the
-  pseudonymized output (sequential: its parallel version is not built yet);
-* evaluate: a LightGBM model (``bench/evaluate.py``) with onnxruntime's
-  intra-op threads = cores.
+* validate: great-expectations suite + residual-identifier check (patterns,
+  names, and the original identifiers' digests the pseudonymize trial handed
+  over) of the pseudonymized output, ``processes`` = cores (2: the residual
+  check on a process pool, great-expectations in the parent);
+* evaluate: a LightGBM model (``bench/evaluate.py``) two ways on 2 cores:
+  onnxruntime's intra-op threads = cores in one process, and a process pool
+  over held-out chunks with one thread per child (``activities.evaluate_pool``).
+
+The table is generated a row group at a time (streaming), so its size does
+not bound the memory of the bench.
 
 Peak RSS is the largest VmHWM of the trial's process and of every process it
 started (pool children included), sampled while it runs.
@@ -47,6 +53,7 @@ import pseudonymize as pseudo_bench  # noqa: E402
 GOAL_ONE_CORE = 100_000
 GOAL_SCALING = 1.8
 CHUNK_ROWS = 65_536
+DIGEST_KEY = b"bench-digest-key" * 2
 
 
 def _pin(cores: int) -> None:
@@ -72,32 +79,45 @@ def child_pseudonymize(src: str, dst: str, cores: int) -> dict[str, float]:
         for chunk in run.tabular_batches(pq.ParquetFile(src).iter_batches(CHUNK_ROWS),
                                          "parquet"):
             f.write(chunk)
-    return {"rows": run.state.records, "seconds": time.perf_counter() - t0, "cpu_before": cpu0}
+    fig = {"rows": run.state.records, "seconds": time.perf_counter() - t0, "cpu_before": cpu0}
+    # for validate: the digests of the identifiers this run replaced (as the activity hands
+    # them over), so the residual check looks original values up as in a release
+    Path(dst + ".digests").write_bytes(run.identifier_digests(DIGEST_KEY).to_bytes())
+    return fig
 
 
-def child_validate(src: str) -> dict[str, float]:
+def child_validate(src: str, cores: int) -> dict[str, float]:
     import great_expectations  # noqa: F401  (import time is not validation time)
     import pyarrow.parquet as pq
 
+    from medpipe.activities.residual import DigestSet
+    from medpipe.activities.validate import CHUNK_ROWS as VALIDATE_ROWS
     from medpipe.activities.validate import validate_batches
 
+    digests = DigestSet.from_bytes(DIGEST_KEY, Path(src + ".digests").read_bytes())
     cpu0, t0 = time.process_time(), time.perf_counter()
-    report = validate_batches(pq.ParquetFile(src).iter_batches(CHUNK_ROWS), None, None)
-    return {"rows": report.rows, "seconds": time.perf_counter() - t0, "cpu_before": cpu0}
+    report = validate_batches(pq.ParquetFile(src).iter_batches(VALIDATE_ROWS), None, digests,
+                              processes=cores)
+    return {"rows": report.rows, "seconds": time.perf_counter() - t0, "cpu_before": cpu0,
+            "failed": len(report.failures)}
 
 
-def child_evaluate(model: str, data: str, cores: int) -> dict[str, float]:
+def child_evaluate(model: str, data: str, cores: int, mode: str) -> dict[str, float]:
+    """``threads``: one process, onnxruntime intra-op threads = cores; ``pool``: ``cores``
+    child processes with one thread each (``activities.evaluate_pool``)."""
     from medpipe.activities.evaluate import CPU, load_model, score_dataset
     from medpipe.contracts.evaluate import EvaluationSpec
 
     spec = EvaluationSpec(features=tuple(eval_bench.LABS))
-    loaded = load_model(Path(model).read_bytes(), [CPU], "model", spec, threads=cores)
+    loaded = load_model(Path(model).read_bytes(), [CPU], "model", spec,
+                        threads=cores if mode == "threads" else 1)
     cpu0, t0 = time.process_time(), time.perf_counter()
     with open(data, "rb") as f:
         [run] = score_dataset([loaded], iter(lambda: f.read(1 << 20), b""), "parquet",
-                              "label", spec)
-    return {"rows": run.metrics().rows, "seconds": time.perf_counter() - t0,
-            "cpu_before": cpu0}
+                              "label", spec, processes=cores if mode == "pool" else 1)
+    m = run.metrics()
+    return {"rows": m.rows, "seconds": time.perf_counter() - t0, "cpu_before": cpu0,
+            "auroc": m.auroc or 0.0}
 
 
 def child(argv: list[str]) -> None:
@@ -106,9 +126,9 @@ def child(argv: list[str]) -> None:
     if stage == "pseudonymize":
         fig = child_pseudonymize(rest[0], rest[1], int(cores))
     elif stage == "validate":
-        fig = child_validate(rest[0])
+        fig = child_validate(rest[0], int(cores))
     else:
-        fig = child_evaluate(rest[0], rest[1], int(cores))
+        fig = child_evaluate(rest[0], rest[1], int(cores), rest[2])
     print(json.dumps(fig), flush=True)
 
 
@@ -230,16 +250,24 @@ def main() -> None:
         show("pseudonymize", figs, " (notes scrubbed on a process pool; tokens, dates and "
              "writing stay in the parent)")
         if out.exists():
-            show("validate", {1: trial(["validate", "1", str(out)], args.deadline,
-                                       "validate 1 core")},
-                 " (validate is sequential: not parallelized yet)")
+            show("validate", {c: trial(["validate", str(c), str(out)], args.deadline,
+                                       f"validate {c} cores") for c in counts},
+                 " (great-expectations in the parent, the residual check on a process pool)")
         model = eval_bench.models(root)["lightgbm"]
         data = root / "eval.parquet"
         eval_bench.generate(data, args.rows)
-        show("evaluate", {c: trial(["evaluate", str(c), str(model), str(data)], args.deadline,
-                                   f"evaluate {c} cores") for c in counts},
-             " (onnxruntime intra-op threads = cores)")
-
+        threads = {c: trial(["evaluate", str(c), str(model), str(data), "threads"],
+                            args.deadline, f"evaluate {c} cores (threads)") for c in counts}
+        show("evaluate", threads, " (onnxruntime intra-op threads = cores)")
+        if 2 in counts:
+            pooled = {1: threads[1], 2: trial(["evaluate", "2", str(model), str(data), "pool"],
+                                              args.deadline, "evaluate 2 processes (pool)")}
+            show("evaluate-pool", pooled, " (2 processes x 1 onnxruntime thread over "
+                 "held-out chunks)")
+            one, pool = threads[1], pooled[2]
+            if one and pool:
+                print(f"  evaluate      the pool's AUROC equals one thread's: "
+                      f"{one['auroc'] == pool['auroc']}", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -43,10 +43,28 @@ def one_core() -> None:
     pa.set_io_thread_count(1)
 
 
-def generate(path: Path, rows: int, patients: int, seed: int = 1) -> None:
-    """Write the synthetic table in row groups (vectorised, no per-row Python for ids)."""
+def generate(path: Path, rows: int, patients: int, seed: int = 1,
+             group_rows: int = 131_072) -> None:
+    """Write the synthetic table a row group at a time (streaming: memory stays that of one
+    group whatever ``rows``; vectorised, no per-row Python). Patients are sorted: group
+    ``k`` holds the patients of its share of the id range, several visits each."""
     rng = np.random.default_rng(seed)
-    pid = np.sort(rng.integers(0, patients, rows))
+    writer: pq.ParquetWriter | None = None
+    try:
+        for start in range(0, rows, group_rows):
+            n = min(group_rows, rows - start)
+            lo = patients * start // rows
+            hi = max(patients * (start + n) // rows, lo + 1)
+            block = _block(rng, np.sort(rng.integers(lo, hi, n)))
+            writer = writer or pq.ParquetWriter(path, block.schema)
+            writer.write_table(block, row_group_size=n)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _block(rng: np.random.Generator, pid: np.ndarray) -> pa.Table:
+    """The rows of patients ``pid`` (one row per entry)."""
     mrn = np.char.add("MRN", np.char.zfill(pid.astype(str), 8))
     first = FIRST[pid % len(FIRST)]
     last = LAST[(pid // len(FIRST)) % len(LAST)]
@@ -61,9 +79,9 @@ def generate(path: Path, rows: int, patients: int, seed: int = 1) -> None:
                                                                      "@example.org")))
     zips = np.char.zfill((pid * 7919 % 99999).astype(str), 5)
     birth = (np.datetime64("1940-01-01") + (pid * 37 % 25000)).astype("datetime64[D]")
-    enc = (np.datetime64("2022-01-01") + rng.integers(0, 700, rows)).astype("datetime64[D]")
-    hba1c = np.round(rng.normal(6, 1, rows), 1)
-    ldl = np.round(rng.normal(120, 30, rows), 0)
+    enc = (np.datetime64("2022-01-01") + rng.integers(0, 700, len(pid))).astype("datetime64[D]")
+    hba1c = np.round(rng.normal(6, 1, len(pid)), 1)
+    ldl = np.round(rng.normal(120, 30, len(pid)), 0)
     enc_s, birth_s = enc.astype(str), birth.astype(str)
     notes = np.char.add(np.char.add(np.char.add(name, " seen "), enc_s),
                         np.char.add(np.char.add("; call ", phone),
@@ -72,10 +90,9 @@ def generate(path: Path, rows: int, patients: int, seed: int = 1) -> None:
                                                             np.char.add(", ", mrn)))))
     notes = np.char.add(notes, ". Stable, HbA1c trending down; follow up in three months "
                                "with labs.")
-    table = pa.table({"patient_id": mrn, "name": name, "ssn": ssn, "phone": phone,
-                      "email": email, "zip": zips, "birth_date": birth_s,
-                      "encounter_date": enc_s, "hba1c": hba1c, "ldl": ldl, "notes": notes})
-    pq.write_table(table, path, row_group_size=131_072)
+    return pa.table({"patient_id": mrn, "name": name, "ssn": ssn, "phone": phone,
+                     "email": email, "zip": zips, "birth_date": birth_s,
+                     "encounter_date": enc_s, "hba1c": hba1c, "ldl": ldl, "notes": notes})
 
 
 def policy(with_notes: bool) -> Policy:

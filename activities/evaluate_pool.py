@@ -1,0 +1,84 @@
+"""Evaluate's inference on every core: held-out chunks scored in a process pool.
+
+onnxruntime can spread one ``run`` over intra-op threads, but its threads spin
+while they wait for work: on a busy machine they burn CPU that other stages
+(and other releases) need, and on small models the split costs more than it
+gives. Here each child process opens its own session with **one** intra-op
+thread and scores whole chunks; the parent keeps what must see every row in
+order (reading, the reference profile, the task's scorer) and merges the
+outputs chunk by chunk in input order, so figures are those of a sequential
+run with one thread. At most ``processes * IN_FLIGHT_PER_PROCESS`` chunks are
+in flight (bounded memory). Children get the model bytes once, at pool start;
+rows travel as the feed arrays the model reads, nothing else.
+
+Used on the CPU execution provider only (a GPU session is one device, not a
+pool); ``bench/datastages.py`` prints this pool against onnxruntime's threads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from medpipe.activities.pseudonymize.parallel import IN_FLIGHT_PER_PROCESS, watch_parent
+from medpipe.activities.residual_pool import pool_context
+from medpipe.contracts.errors import DatasetMismatch
+
+CPU = "CPUExecutionProvider"
+
+#: What a child scores with: (session, output name, model name) per model.
+_CHILD: list[tuple[ort.InferenceSession, str, str]] = []
+
+Feeds = dict[str, np.ndarray]
+
+
+def _init_child(models: Sequence[tuple[bytes, str, str]]) -> None:
+    watch_parent()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    _CHILD[:] = [(ort.InferenceSession(data, options, providers=[CPU]), output, name)
+                 for data, output, name in models]
+
+
+def _infer(feeds: Sequence[Feeds]) -> list[tuple[Any, float]]:
+    """Each model's chosen output on its feeds (as onnxruntime returns it: an array,
+    or a list of maps for a ZipMap), and the seconds its ``run`` took."""
+    out = []
+    for (session, output, name), x in zip(_CHILD, feeds, strict=True):
+        t0 = time.perf_counter()
+        try:
+            y = session.run([output], x)[0]
+        except Exception as e:  # onnxruntime raises private exception types
+            raise DatasetMismatch(f"{name} refused the dataset's rows: "
+                                  f"{type(e).__name__}: {str(e)[:200]}") from None
+        out.append((y, time.perf_counter() - t0))
+    return out
+
+
+class InferencePool:
+    """Scores chunks with every model on ``processes`` child processes, in order.
+
+    Args:
+        models: (ONNX bytes, output to read, name for messages) per model.
+        processes: child processes (each with one onnxruntime thread).
+    """
+
+    def __init__(self, models: Sequence[tuple[bytes, str, str]], processes: int) -> None:
+        self.window = max(1, processes) * IN_FLIGHT_PER_PROCESS
+        self._pool = ProcessPoolExecutor(max_workers=max(1, processes),
+                                         mp_context=pool_context(), initializer=_init_child,
+                                         initargs=(list(models),))
+
+    def submit(self, feeds: Sequence[Feeds]) -> Future[list[tuple[Any, float]]]:
+        """Queue one chunk (one feed dict per model)."""
+        return self._pool.submit(_infer, list(feeds))
+
+    def close(self) -> None:
+        """Stop the pool (pending chunks cancelled)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

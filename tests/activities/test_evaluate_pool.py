@@ -1,0 +1,85 @@
+"""Evaluate on a process pool gives the figures of a one-thread sequential run.
+
+Real models (LightGBM, skl2onnx with ZipMap, a two-input network), real
+onnxruntime sessions in real child processes: the metrics (but the timing)
+and the reference profile must be identical, candidate and baseline alike.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import onnx
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from medpipe.activities.evaluate import CPU, load_model, score_dataset
+from medpipe.contracts.errors import DatasetMismatch
+from medpipe.contracts.evaluate import EvaluationSpec, Task
+from tests import byom
+
+
+@pytest.fixture(scope="module")
+def table() -> pa.Table:
+    return byom.make_table(3000)
+
+
+def score(models: list[onnx.ModelProto], table: pa.Table, label: str, spec: EvaluationSpec,
+          fmt: str, processes: int) -> list[Any]:
+    loaded = [load_model(m.SerializeToString(), [CPU], f"model {i}", spec, threads=1)
+              for i, m in enumerate(models)]
+    sink = io.BytesIO()
+    if fmt == "parquet":
+        pq.write_table(table, sink, row_group_size=256)
+    else:
+        pacsv.write_csv(table, sink, pacsv.WriteOptions(batch_size=256))
+    data = sink.getvalue()
+    chunks = (data[i:i + 2048] for i in range(0, len(data), 2048))
+    runs = score_dataset(loaded, chunks, fmt, label, spec, processes=processes)
+    profile = runs[0].profile.profile() if runs[0].profile else None
+    return [r.metrics().model_copy(update={"latency_ms_per_1k_rows": 0.0}) for r in runs] + [
+        profile]
+
+
+def test_boosted_with_baseline_pool_equals_sequential(table: pa.Table) -> None:
+    spec = EvaluationSpec(features=tuple(byom.LABS))
+    models = [byom.lightgbm_binary(table), byom.lightgbm_binary(table, trees=5)]
+    seq = score(models, table, "malignant", spec, "parquet", 1)
+    par = score(models, table, "malignant", spec, "parquet", 2)
+    assert par == seq
+    cand, base, profile = seq
+    assert cand.rows == base.rows > 500 and cand.auroc is not None and cand.auroc > 0.85
+    assert cand != base and profile is not None
+
+
+def test_zipmap_classifier_pool_equals_sequential(table: pa.Table) -> None:
+    spec = EvaluationSpec(task=Task.BINARY, features=tuple(byom.LABS),
+                          positive_class="malignant")
+    models = [byom.skl_logistic(table, zipmap=True)]
+    seq = score(models, table, "diagnosis", spec, "csv", 1)
+    assert score(models, table, "diagnosis", spec, "csv", 2) == seq
+    assert seq[0].auroc is not None and seq[0].auroc > 0.85
+
+
+def test_two_input_regression_on_csv_pool_equals_sequential(table: pa.Table) -> None:
+    spec = EvaluationSpec(task=Task.REGRESSION,
+                          inputs={"vitals": ("age",), "labs": tuple(byom.LABS)})
+    models = [byom.two_input_network(table)]
+    seq = score(models, table, "size_mm", spec, "csv", 1)
+    assert score(models, table, "size_mm", spec, "csv", 3) == seq
+    assert seq[0].r2 is not None and seq[0].r2 > 0.8
+
+
+def test_a_refusal_is_the_same_with_a_pool(table: pa.Table) -> None:
+    spec = EvaluationSpec(features=tuple(byom.LABS))
+    bad = table.set_column(table.schema.get_field_index("texture"), "texture",
+                           pa.array(["n/a"] * table.num_rows))
+    messages = []
+    for processes in (1, 2):
+        with pytest.raises(DatasetMismatch) as err:
+            score([byom.lightgbm_binary(table)], bad, "malignant", spec, "parquet", processes)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1] and "texture" in messages[0]
