@@ -151,14 +151,21 @@ class EvaluateActivities:
     def evaluate(self, inp: EvaluateInput) -> EvaluateResult:
         """Score the held-out rows of ``inp.dataset`` with ``inp.model`` (and the baseline)."""
         providers = choose_providers(inp.require_accelerator, self.ctx.profile.has_gpu)
-        model = load_model(b"".join(open_plain(inp.model)), providers, "model", inp.spec)
-        baseline = None
-        if inp.baseline is not None:
-            baseline = load_model(b"".join(open_plain(inp.baseline)), providers,
-                                  "model in service", inp.spec)
-        models = [model] + ([baseline] if baseline else [])
-        runs = score_dataset(models, open_plain(inp.dataset), tabular_format(inp.dataset.key),
-                             inp.label_column, inp.spec)
+        # on CPU: held-out chunks on the cores this worker's budget gives, one onnxruntime
+        # thread per process (measured: better than intra-op threads, which spin while
+        # they wait; bench/datastages.py)
+        threads = 1 if providers[0] == CPU else 0
+        with self.ctx.cores.take() as cores:
+            model = load_model(b"".join(open_plain(inp.model)), providers, "model", inp.spec,
+                               threads=threads)
+            baseline = None
+            if inp.baseline is not None:
+                baseline = load_model(b"".join(open_plain(inp.baseline)), providers,
+                                      "model in service", inp.spec, threads=threads)
+            models = [model] + ([baseline] if baseline else [])
+            runs = score_dataset(models, open_plain(inp.dataset),
+                                 tabular_format(inp.dataset.key), inp.label_column, inp.spec,
+                                 processes=cores)
         accel = "cuda" if model.provider == CUDA else "cpu"
         scorer = runs[0].scorer
         queue = activity.info().task_queue if activity.in_activity() else ""

@@ -8,6 +8,7 @@ and the reference profile must be identical, candidate and baseline alike.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import onnx
@@ -16,9 +17,15 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from medpipe.activities.evaluate import CPU, load_model, score_dataset
+from medpipe.activities.context import WorkerContext
+from medpipe.activities.cores import CoreBudget
+from medpipe.activities.evaluate import CPU, EvaluateActivities, load_model, score_dataset
+from medpipe.activities.sealed import store_sealed
+from medpipe.activities.storage.local import LocalStore
+from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.errors import DatasetMismatch
-from medpipe.contracts.evaluate import EvaluationSpec, Task
+from medpipe.contracts.evaluate import EvaluateInput, EvaluationSpec, Task
+from medpipe.contracts.placement import Cloud, WorkerProfile
 from tests import byom
 
 
@@ -83,3 +90,33 @@ def test_a_refusal_is_the_same_with_a_pool(table: pa.Table) -> None:
             score([byom.lightgbm_binary(table)], bad, "malignant", spec, "parquet", processes)
         messages.append(str(err.value))
     assert messages[0] == messages[1] and "texture" in messages[0]
+
+
+def test_the_activity_scores_on_its_core_budget(table: pa.Table, tmp_path: Path) -> None:
+    """The evaluate activity on a worker with 1 vs 2 cores: same figures, same profile."""
+    bucket = tmp_path / "bucket"
+    LocalStore(bucket.as_uri()).ensure_bucket()
+    results = []
+    for cores in (1, 2):
+        ctx = WorkerContext(profile=WorkerProfile(cloud=Cloud.AWS, region="us-east-1",
+                                                  jurisdiction="US",
+                                                  store_uri=bucket.as_uri()),
+                            cores=CoreBudget(cores))
+        sink = io.BytesIO()
+        pq.write_table(table, sink, row_group_size=256)
+        rid = f"r{cores}"
+        model = store_sealed(ctx.store, f"{rid}/model.onnx",
+                             [byom.lightgbm_binary(table).SerializeToString()], name="model",
+                             release_id=rid, keys=KeySettings())
+        data = store_sealed(ctx.store, f"{rid}/data.parquet", [sink.getvalue()],
+                            name="dataset", release_id=rid, keys=KeySettings())
+        result = EvaluateActivities(ctx).evaluate(EvaluateInput(
+            release_id=rid, model=model, dataset=data, label_column="malignant",
+            spec=EvaluationSpec(features=tuple(byom.LABS))))
+        assert ctx.cores.in_use == 0  # the cores went back to the budget
+        results.append(result)
+    one, two = results
+    assert one.execution_provider == two.execution_provider == CPU
+    assert two.metrics.model_copy(update={"latency_ms_per_1k_rows": 0.0}) == \
+        one.metrics.model_copy(update={"latency_ms_per_1k_rows": 0.0})
+    assert two.profile == one.profile and one.metrics.rows > 500
