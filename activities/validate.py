@@ -10,6 +10,12 @@ checked by the pseudonymizer). Results are aggregated over streamed chunks
 (constant memory) and reported as counts only: great-expectations runs with
 ``partial_unexpected_count: 0`` so no failing value is ever copied into a
 report.
+
+Tabular data uses the cores the worker's budget gives: the residual check runs
+over chunks in a process pool (``activities.residual_pool``), while the suite,
+built once per dataset schema, runs here over the columns it reads, gathered
+into few large runs (``GX_BATCH_BYTES``) because each run has a fixed cost.
+The report does not depend on the number of processes.
 """
 
 from __future__ import annotations
