@@ -74,8 +74,9 @@ def split(batch: pa.RecordBatch, rows: int) -> Iterator[pa.RecordBatch]:
 
 
 def pool_context() -> multiprocessing.context.BaseContext:
-    """``forkserver`` (never ``fork`` a worker that runs Temporal's threads), this module
-    preloaded when this is the first pool of the process."""
+    """``forkserver`` (never ``fork`` a worker that runs Temporal's threads), the data
+    stages' pool modules preloaded when this is the first pool of the process (evaluate's
+    pool uses this context too; its children import onnxruntime when they start)."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["medpipe.activities.pseudonymize.parallel", __name__])
     return ctx
