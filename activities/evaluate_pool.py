@@ -25,8 +25,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from medpipe.activities.pseudonymize.parallel import IN_FLIGHT_PER_PROCESS, watch_parent
-from medpipe.activities.residual_pool import pool_context
+from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, watch_parent
 from medpipe.contracts.errors import DatasetMismatch
 
 CPU = "CPUExecutionProvider"

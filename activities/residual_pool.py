@@ -2,7 +2,7 @@
 
 The check (``activities.residual_scan.scan_batch``) is pure Python and regex
 work per text cell, so threads would share one core (the GIL); chunks go to
-child *processes* instead, following ``activities.pseudonymize.parallel``:
+child *processes* instead, following ``activities.pseudonymize.parallel`` (``activities.procpool``):
 
 * The identifier digests (``DigestSet``: the throwaway digest key and the
   digests, never an identifier) are sent once to each child when the pool
@@ -23,7 +23,6 @@ the reader's.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -31,7 +30,7 @@ from types import TracebackType
 
 import pyarrow as pa
 
-from medpipe.activities.pseudonymize.parallel import IN_FLIGHT_PER_PROCESS, watch_parent
+from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, watch_parent
 from medpipe.activities.residual import DigestSet
 from medpipe.activities.residual_scan import ResidualTally, scan_batch
 
@@ -71,15 +70,6 @@ def split(batch: pa.RecordBatch, rows: int) -> Iterator[pa.RecordBatch]:
     """``batch`` in slices of at most ``rows`` rows (zero-copy)."""
     for start in range(0, batch.num_rows, rows):
         yield batch.slice(start, rows)
-
-
-def pool_context() -> multiprocessing.context.BaseContext:
-    """``forkserver`` (never ``fork`` a worker that runs Temporal's threads), the data
-    stages' pool modules preloaded when this is the first pool of the process (evaluate's
-    pool uses this context too; its children import onnxruntime when they start)."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["medpipe.activities.pseudonymize.parallel", __name__])
-    return ctx
 
 
 class ResidualPool:

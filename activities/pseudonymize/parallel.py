@@ -23,10 +23,6 @@ chunk, so both paths share one implementation of the policy.
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.connection
-import os
-import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,14 +33,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from medpipe.activities.deid.index import KeyIndex
+from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, watch_parent
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tabular import TabularJob, _as_text
 from medpipe.activities.pseudonymize.tokens import Tokenizer
 from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.pseudonymize import Action, Placeholder, Policy, TokenMode
-
-#: Chunks in flight per child process (one being processed, one queued).
-IN_FLIGHT_PER_PROCESS = 2
 
 
 class Premapped(Tokenizer):
@@ -105,20 +99,6 @@ class _CountingState(RunState):
 
 # -- the child side: one job per process, set up once by the pool's initializer ----------
 _CHILD: dict[str, object] = {}
-
-
-def watch_parent() -> None:
-    """End this child when the process that started it dies (a SIGKILLed worker must not
-    leave pool processes behind, blocked forever on their task queue)."""
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def watch() -> None:
-        multiprocessing.connection.wait([parent.sentinel])
-        os._exit(1)
-
-    threading.Thread(target=watch, name="medpipe-parent-watch", daemon=True).start()
 
 
 def _init_child(policy: Policy, index: KeyIndex, fmt: str, source: str) -> None:
@@ -182,13 +162,6 @@ def premap(policy: Policy, tokenizers: dict[TokenMode, Tokenizer], batch: pa.Rec
             days = tokenizer.offset_days(toks, policy.date_shift_days)
             offsets.update(zip(toks, days.tolist(), strict=True))
     return out
-
-
-def pool_context() -> multiprocessing.context.BaseContext:
-    """``forkserver``: never ``fork`` a worker that runs Temporal's threads."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])
-    return ctx
 
 
 def process_batches(batches: Iterable[pa.RecordBatch], *, policy: Policy,
