@@ -200,15 +200,15 @@ def score_dataset(models: list[LoadedModel], chunks: Iterable[bytes], fmt: str, 
 
     With ``processes`` > 1 and every model on the CPU provider, the held-out batches are
     scored on a process pool (``activities.evaluate_pool``: one onnxruntime thread per
-    child); the figures are those of a one-thread sequential run.
+    child; not for a single batch); the figures are those of a one-thread sequential run.
 
     Returns:
         One scored run per model, in order.
     """
     text = set().union(*(text_columns(m.signature, spec) for m in models))
-    pool: InferencePool | None = None
-    if processes > 1 and all(m.provider == CPU and m.data for m in models):
-        pool = InferencePool([(m.data, m.output.output, m.name) for m in models], processes)
+    pooled = processes > 1 and all(m.provider == CPU and m.data for m in models)
+    pool: InferencePool | None = None  # started at the second held-out batch
+    held: list[tuple[pa.RecordBatch, pa.Array]] = []
     pending: list[tuple[pa.Array, Future[list[tuple[Any, float]]]]] = []
     try:
         with TabularStream(chunks, fmt, text) as data:
@@ -226,16 +226,25 @@ def score_dataset(models: list[LoadedModel], chunks: Iterable[bytes], fmt: str, 
                 if not batch.num_rows:
                     continue
                 labels = batch.column(label)
-                if pool is None:
+                if not pooled:
                     for run in runs:
                         run.score(batch, labels)
                 else:
-                    pending.append((labels, pool.submit([feeds(r.bindings, batch)
-                                                         for r in runs])))
-                    while len(pending) >= pool.window:
-                        _take(runs, *pending.pop(0))
+                    held.append((batch, labels))
+                    if pool is not None or len(held) > 1:
+                        pool = pool or InferencePool(
+                            [(m.data, m.output.output, m.name) for m in models], processes)
+                        for b, lab in held:
+                            pending.append((lab, pool.submit([feeds(r.bindings, b)
+                                                              for r in runs])))
+                            while len(pending) >= pool.window:
+                                _take(runs, *pending.pop(0))
+                        held = []
                 rows += batch.num_rows
                 heartbeat(f"evaluate: {rows} rows")
+            for b, lab in held:  # one held-out batch: no pool (its start costs more)
+                for run in runs:
+                    run.score(b, lab)
             while pending:
                 _take(runs, *pending.pop(0))
     finally:

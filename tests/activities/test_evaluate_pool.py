@@ -80,6 +80,15 @@ def test_two_input_regression_on_csv_pool_equals_sequential(table: pa.Table) -> 
     assert seq[0].r2 is not None and seq[0].r2 > 0.8
 
 
+def test_a_single_batch_is_scored_like_many(table: pa.Table) -> None:
+    spec = EvaluationSpec(features=tuple(byom.LABS))
+    small = table.slice(0, 200)  # one row group, one held-out batch: scored without a pool
+    models = [byom.lightgbm_binary(table)]
+    seq = score(models, small, "malignant", spec, "parquet", 1)
+    assert score(models, small, "malignant", spec, "parquet", 2) == seq
+    assert seq[0].rows > 0
+
+
 def test_a_refusal_is_the_same_with_a_pool(table: pa.Table) -> None:
     spec = EvaluationSpec(features=tuple(byom.LABS))
     bad = table.set_column(table.schema.get_field_index("texture"), "texture",
