@@ -18,10 +18,17 @@ from collections.abc import Iterator
 #: Lower-case particles inside names ("Mac an Deisigh", "van Poppel", "de la Cruz").
 PARTICLES = frozenset("van von de da del della di du la le den der ter an bin ibn al el dos das y"
                       .split())
-RUN = re.compile(r"(?<![A-Za-z0-9'-])(?:[A-Z]\.[ \t]{0,2}|[A-Z][ \t]{1,2}){0,2}"
-                 r"[A-Z][A-Za-z'-]*[A-Za-z]"
+_INITIAL = r"(?:[A-Z]\.[ \t]{0,2}|[A-Z][ \t]{1,2})"
+#: ``(?<![A-Za-z0-9'-])(?:INITIAL){0,2}[A-Z][A-Za-z'-]*[A-Za-z](?:TAIL){0,3}`` with its
+#: first capital taken out in front (``[A-Z](?<![A-Za-z0-9'-][A-Z])``, then the rest of
+#: each branch in the same order): a pattern opening with a character set is searched
+#: for that set, one opening with a look-behind is tried at every position (1.5x faster,
+#: the same matches; ``tests/activities/deid/test_names_differential.py``).
+RUN = re.compile(r"[A-Z](?<![A-Za-z0-9'-][A-Z])"
+                 r"(?:(?:\.[ \t]{0,2}|[ \t]{1,2})" + _INITIAL + r"?[A-Z][A-Za-z'-]*[A-Za-z]"
+                 r"|[A-Za-z'-]*[A-Za-z])"
                  r"(?:[ \t]{1,2}(?:(?:" + "|".join(sorted(PARTICLES)) + r")[ \t]{1,2}){0,2}"
-                 r"(?:[A-Z]\.[ \t]{0,2}|[A-Z][ \t]{1,2})?[A-Z][A-Za-z'-]*[A-Za-z]){0,3}")
+                 + _INITIAL + r"?[A-Z][A-Za-z'-]*[A-Za-z]){0,3}")
 #: One word or initial inside a run.
 WORD = re.compile(r"[A-Z]\.|[A-Za-z'-]+")  # "O" of "O Seanain" is a word of one letter
 _TRAILING = " \t\n.:,("
@@ -48,35 +55,37 @@ class Run:
         return self._words
 
 
-def runs(folded: str) -> Iterator[Run]:
-    """The runs of capitalized words of a folded text, left to right.
+def word_before(folded: str, s: int) -> tuple[str, str]:
+    """(the word right before position ``s``, lower-case; the punctuation between).
 
-    The word before a run is found by stepping back from the run over at most
-    six characters of ``_TRAILING`` (a scan of a few characters per run,
-    rather than a list of every word of the text).
+    The word is found by stepping back over at most six characters of
+    ``_TRAILING`` (a scan of a few characters, rather than a list of every
+    word of the text); a word running through ``s`` ("x/Mary") is that word.
     """
-    n = len(folded)
+    if s and folded[s - 1] in _WORD_CHARS:  # "x/Mary": the word runs through the run
+        ws = s - 1
+        while ws and folded[ws - 1] in _WORD_CHARS:
+            ws -= 1
+        we, n = s, len(folded)
+        while we < n and folded[we] in _WORD_CHARS:
+            we += 1
+        return folded[ws:we].lower(), ""
+    p = s
+    while p and s - p < 6 and folded[p - 1] in _TRAILING:
+        p -= 1
+    if p and folded[p - 1] in _WORD_CHARS:
+        ws = p - 1
+        while ws and folded[ws - 1] in _WORD_CHARS:
+            ws -= 1
+        return folded[ws:p].lower(), folded[p:s]
+    return "", ""
+
+
+def runs(folded: str) -> Iterator[Run]:
+    """The runs of capitalized words of a folded text, left to right."""
     for m in RUN.finditer(folded):
         s, e = m.span()
-        prev = punct = ""
-        if s and folded[s - 1] in _WORD_CHARS:  # "x/Mary": the word runs through the run
-            ws = s - 1
-            while ws and folded[ws - 1] in _WORD_CHARS:
-                ws -= 1
-            we = s
-            while we < n and folded[we] in _WORD_CHARS:
-                we += 1
-            prev = folded[ws:we].lower()
-        else:
-            p = s
-            while p and s - p < 6 and folded[p - 1] in _TRAILING:
-                p -= 1
-            if p and folded[p - 1] in _WORD_CHARS:
-                ws = p - 1
-                while ws and folded[ws - 1] in _WORD_CHARS:
-                    ws -= 1
-                prev, punct = folded[ws:p].lower(), folded[p:s]
-        yield Run(s, e, m.group(), prev, punct)
+        yield Run(s, e, m.group(), *word_before(folded, s))
 
 
 def before(folded: str, start: int, span: int = 48) -> tuple[list[str], str]:

@@ -175,32 +175,46 @@ def _header_before(folded: str, start: int) -> bool:
 
 
 def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
-    """Spans of names found by cue or dictionary, and the context rules, in a folded text."""
+    """Spans of names found by cue or dictionary, and the context rules, in a folded text.
+
+    Most runs of capitalized words ("The", "Patient denies") meet no rule:
+    for those only the word before and the characters after are looked at;
+    a ``cues.Run`` (its words) is built only for a run a rule may take.
+    """
     given, family = dictionary()
     out: list[tuple[int, int, Placeholder]] = []
-    all_runs = list(cues.runs(folded))
+    place_runs: list[cues.Run] = []  # the runs context._places looks at (after a place cue)
     header_end = -1
-    for run in all_runs:
-        text = run.text
+    for m in cues.RUN.finditer(folded):
+        s, e = m.span()
+        text = m.group()
+        prev, punct = cues.word_before(folded, s)
+        run: cues.Run | None = None
+        if prev in context.PLACE_LAST_WORDS:
+            run = cues.Run(s, e, text, prev, punct)
+            place_runs.append(run)
         sp = text.find(" ")
         first = (text if sp < 0 else text[:sp]).rstrip(".").lower()
-        span = _cued(folded, run, given, family) \
-            if first in CUES or run.prev.rstrip(".") in _LAST_WORDS else None
+        span = None
+        if first in CUES or prev.rstrip(".") in _LAST_WORDS:
+            run = run or cues.Run(s, e, text, prev, punct)
+            span = _cued(folded, run, given, family)
         if header_end >= 0:
-            if span is None and _COMMA.fullmatch(folded, header_end, run.start) \
-                    and len(run.words) <= 2 and not run.words[0][2].endswith(".") \
-                    and all(_is_name_word(w, given, family, True) for _, _, w in run.words):
-                span = (run.start, run.end)  # "Patient: DOE, JANE" (not "Udeh, M.D.")
+            if span is None and _COMMA.fullmatch(folded, header_end, s):
+                run = run or cues.Run(s, e, text, prev, punct)
+                if len(run.words) <= 2 and not run.words[0][2].endswith(".") \
+                        and all(_is_name_word(w, given, family, True) for _, _, w in run.words):
+                    span = (s, e)  # "Patient: DOE, JANE" (not "Udeh, M.D.")
             header_end = -1
-        if span is not None and ":" in run.punct and _header_before(folded, run.start):
+        if span is not None and ":" in punct and _header_before(folded, s):
             header_end = span[1]
-        nxt = folded[run.end:run.end + 3]
-        if span is None and (("(" in nxt or "," in nxt) and AFTER_RELATION.match(folded, run.end)
+        nxt = folded[e:e + 3]
+        if span is None and (("(" in nxt or "," in nxt) and AFTER_RELATION.match(folded, e)
                              or ("," in nxt or nxt[1:2].isupper())
-                             and AFTER_CREDENTIAL.match(folded, run.end)):
-            span = _before_marker(run, given, family)
-        if span is None and "." in run.text:  # "J. Smith": an initial and a dictionary family
-            w = run.words
+                             and AFTER_CREDENTIAL.match(folded, e)):
+            span = _before_marker(run or cues.Run(s, e, text, prev, punct), given, family)
+        if span is None and "." in text:  # "J. Smith": an initial and a dictionary family
+            w = (run or cues.Run(s, e, text, prev, punct)).words
             span = next(((w[i][0], w[i + 1][1]) for i in range(len(w) - 1)
                          if w[i][2].endswith(".") and _word_key(w[i + 1][2]) in family), None)
         if span is not None:
@@ -212,7 +226,7 @@ def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
     for m in PAIR.finditer(folded):
         if _word_key(m.group(1)) in given and _word_key(m.group(2)) in family:
             out.append((m.start(), m.end(), Placeholder.NAME))
-    return out + context.find_context(folded, all_runs)
+    return out + context.find_context(folded, place_runs)
 
 
 def build(locales: tuple[str, ...] = (
