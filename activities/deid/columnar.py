@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from medpipe.activities.deid.index import MAX_SEP, KeyIndex, Span
+from medpipe.activities.deid.normalize import fold_char
 from medpipe.contracts.pseudonymize import Placeholder
 
 _IS_TOKEN = np.zeros(256, dtype=bool)  # [a-z0-9] on lower-case ASCII: find_runs's token
@@ -67,8 +68,9 @@ def tokenize(texts: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndar
     inner = rel[1:-1]
     inner = inner[(inner > 0) & (inner < len(data))]
     cut = inner[tok[inner - 1] & tok[inner]]  # a token never runs across two texts
-    if len(cut):
-        starts, ends = np.sort(np.concatenate((starts, cut))), np.sort(np.concatenate((ends, cut)))
+    if len(cut):  # a cut is inside a token: never equal to a start or an end (no sort needed)
+        starts = np.insert(starts, np.searchsorted(starts, cut), cut)
+        ends = np.insert(ends, np.searchsorted(ends, cut), cut)
     tok_offsets = np.zeros(len(starts) + 1, dtype=np.int32)
     np.cumsum((ends - starts).astype(np.int32), out=tok_offsets[1:])
     toks = pa.StringArray.from_buffers(len(starts), pa.py_buffer(tok_offsets),
@@ -79,10 +81,10 @@ def tokenize(texts: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndar
     if len(starts) > 1:
         gap_from, gap_to = ends[:-1], starts[1:]
         joins[:-1] = (parent[1:] == parent[:-1]) & (gap_to - gap_from <= MAX_SEP)
-        if pc.any(pc.match_substring(arr, "\n")).as_py():
-            newlines = np.flatnonzero(data == 10)
-            joins[:-1] &= (np.searchsorted(newlines, gap_from)
-                           == np.searchsorted(newlines, gap_to))
+        if pc.any(pc.match_substring(arr, "\n")).as_py():  # no line break between
+            lines = np.zeros(len(data) + 1, dtype=np.int32)  # line breaks before each byte
+            np.cumsum(data == 10, out=lines[1:])
+            joins[:-1] &= lines[gap_from] == lines[gap_to]
     row0 = rel[parent]
     return toks, parent, starts - row0, ends - row0, joins
 
@@ -304,3 +306,42 @@ def count_marks(texts: pa.Array, marks: dict[str, str]) -> dict[str, int]:
             cand = cand[data[cand + k] == m[k]]
         out[key] = len(cand)
     return out
+
+
+def fold_letters_column(texts: pa.Array) -> tuple[np.ndarray, list[str]]:
+    """The non-ASCII texts that fold one letter for one to ASCII, folded, all at once.
+
+    A text qualifies when each of its non-ASCII characters folds to one ASCII
+    letter (``é`` → ``e``; not ``ß``, ``’``, ``ø``): ``fold`` then gives the
+    same positions and ``folds_to_letters`` holds, so the text can join the
+    ASCII texts on the column path. The other texts are told apart by one RE2
+    pass (a class of the characters that do not qualify, over the column) and
+    the qualifying ones folded by one ``str.replace`` per distinct character
+    over their concatenation (one character for one: the cut points stay).
+
+    Args:
+        texts: non-ASCII texts, no nulls.
+
+    Returns:
+        (a boolean mask of the texts that qualify, those texts folded, in order).
+    """
+    rows = texts.to_pylist()
+    chars = {c for c in set("".join(rows)) if c >= "\x80"}
+    good = {c: f for c in chars if len(f := fold_char(c)) == 1 and f.isascii() and f.isalpha()}
+    bad = chars - good.keys()
+    if bad:
+        cls = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in sorted(bad)) + "]"
+        ok = np.logical_not(pc.fill_null(pc.match_substring_regex(texts, cls), True)
+                            .to_numpy(zero_copy_only=False))
+    else:
+        ok = np.ones(len(rows), dtype=bool)
+    picked = [t for t, k in zip(rows, ok.tolist(), strict=True) if k]
+    whole = "".join(picked)
+    for c, f in good.items():
+        if c in whole:
+            whole = whole.replace(c, f)
+    out, at = [], 0
+    for t in picked:
+        out.append(whole[at:at + len(t)])
+        at += len(t)
+    return ok, out

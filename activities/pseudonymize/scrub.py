@@ -34,7 +34,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from medpipe.activities.deid import detect
-from medpipe.activities.deid.columnar import Hits, count_marks, find_known, replace
+from medpipe.activities.deid.columnar import (
+    Hits,
+    count_marks,
+    find_known,
+    fold_letters_column,
+    replace,
+)
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.deid.names import CANDIDATE as NAME_CANDIDATE
 from medpipe.activities.deid.normalize import fold, folds_to_letters
@@ -109,7 +115,13 @@ def scrub_known(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) -> 
     folded_rows: list[int] = []
     folded: list[str] = []
     originals: list[str] = []
-    for i, t in zip(others.to_pylist(), col.take(others).to_pylist(), strict=True):
+    other_rows, other_texts = others.to_numpy(zero_copy_only=False), col.take(others)
+    if finder is not None and len(other_rows):  # one letter for one (accents): column path
+        ok, folded = fold_letters_column(other_texts)
+        folded_rows = other_rows[ok].tolist()
+        originals = other_texts.filter(pa.array(ok)).to_pylist()
+        other_rows, other_texts = other_rows[~ok], other_texts.filter(pa.array(~ok))
+    for i, t in zip(other_rows.tolist(), other_texts.to_pylist(), strict=True):
         letters = folds_to_letters(t)
         if finder is not None and letters:
             f, offsets = fold(t)
