@@ -185,18 +185,20 @@ def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
     out: list[tuple[int, int, Placeholder]] = []
     place_runs: list[cues.Run] = []  # the runs context._places looks at (after a place cue)
     header_end = -1
+    # locals: this loop runs once per run of capitalized words (~18 per note)
+    word_before, place_words, cue_words, last_words = \
+        cues.word_before, context.PLACE_LAST_WORDS, CUES, _LAST_WORDS
     for m in cues.RUN.finditer(folded):
         s, e = m.span()
         text = m.group()
-        prev, punct = cues.word_before(folded, s)
+        prev, punct = word_before(folded, s)  # letters, ' / - only: no "." to strip
         run: cues.Run | None = None
-        if prev in context.PLACE_LAST_WORDS:
+        if prev in place_words:
             run = cues.Run(s, e, text, prev, punct)
             place_runs.append(run)
-        sp = text.find(" ")
-        first = (text if sp < 0 else text[:sp]).rstrip(".").lower()
+        first = text.partition(" ")[0].rstrip(".").lower()
         span = None
-        if first in CUES or prev.rstrip(".") in _LAST_WORDS:
+        if first in cue_words or prev in last_words:
             run = run or cues.Run(s, e, text, prev, punct)
             span = _cued(folded, run, given, family)
         if header_end >= 0:
