@@ -67,8 +67,7 @@ ZIP = re.compile(r"\b(?:zip|postal)(?:\s?code)?\s{0,2}[:#]?\s{0,2}([0-9]{5}(?:-[
 _PLACE_CUES = (r"from|in|to|near|outside|lives in|living in|moved to|moving to|resides in"
                r"|born in|visiting|transferred from|transfer from|relocated to|home in")
 _PLACE_CUE_SET = dict.fromkeys(_PLACE_CUES.split("|"), "place")
-#: The last word of every place cue: ``_places`` looks only at runs after one.
-PLACE_LAST_WORDS = frozenset(c.split()[-1] for c in _PLACE_CUE_SET)
+_PLACE_LAST_WORDS = frozenset(c.split()[-1] for c in _PLACE_CUE_SET)
 
 #: A superset of the texts a rule here matches, for RE2 (Arrow) prefiltering.
 CANDIDATE = (r"\b(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b"
@@ -123,7 +122,7 @@ def _places(folded: str, runs: list[cues.Run]) -> list[Span]:
     known = places()
     out: list[Span] = []
     for run in runs:
-        if run.prev not in PLACE_LAST_WORDS:
+        if run.prev not in _PLACE_LAST_WORDS:
             continue
         prev, punct = cues.before(folded, run.start, 24)
         if punct.strip() or cues.cue(prev, _PLACE_CUE_SET) is None:
@@ -139,8 +138,7 @@ def _places(folded: str, runs: list[cues.Run]) -> list[Span]:
 def find_context(folded: str, runs: list[cues.Run] | None = None) -> list[Span]:
     """Spans of dates, ages, ZIP codes, units and places found by context in a folded text.
 
-    ``runs``: the text's runs of capitalized words, when the caller has them (at
-    least those whose word before is in ``PLACE_LAST_WORDS``: only they are read).
+    ``runs``: the text's runs of capitalized words, when the caller has them.
     """
     out = _dates(folded) + _ages(folded)
     low = folded.lower()

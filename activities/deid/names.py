@@ -175,48 +175,32 @@ def _header_before(folded: str, start: int) -> bool:
 
 
 def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
-    """Spans of names found by cue or dictionary, and the context rules, in a folded text.
-
-    Most runs of capitalized words ("The", "Patient denies") meet no rule:
-    for those only the word before and the characters after are looked at;
-    a ``cues.Run`` (its words) is built only for a run a rule may take.
-    """
+    """Spans of names found by cue or dictionary, and the context rules, in a folded text."""
     given, family = dictionary()
     out: list[tuple[int, int, Placeholder]] = []
-    place_runs: list[cues.Run] = []  # the runs context._places looks at (after a place cue)
+    all_runs = list(cues.runs(folded))  # every run: the context and forms rules read them all
     header_end = -1
-    # locals: this loop runs once per run of capitalized words (~18 per note)
-    word_before, place_words, cue_words, last_words = \
-        cues.word_before, context.PLACE_LAST_WORDS, CUES, _LAST_WORDS
-    for m in cues.RUN.finditer(folded):
-        s, e = m.span()
-        text = m.group()
-        prev, punct = word_before(folded, s)  # letters, ' / - only: no "." to strip
-        run: cues.Run | None = None
-        if prev in place_words:
-            run = cues.Run(s, e, text, prev, punct)
-            place_runs.append(run)
+    cue_words, last_words = CUES, _LAST_WORDS  # locals: the loop runs ~18 times per note
+    for run in all_runs:
+        s, e, text, prev = run.start, run.end, run.text, run.prev
         first = text.partition(" ")[0].rstrip(".").lower()
-        span = None
-        if first in cue_words or prev in last_words:
-            run = run or cues.Run(s, e, text, prev, punct)
-            span = _cued(folded, run, given, family)
+        span = _cued(folded, run, given, family) \
+            if first in cue_words or prev in last_words else None  # prev holds no "."
         if header_end >= 0:
-            if span is None and _COMMA.fullmatch(folded, header_end, s):
-                run = run or cues.Run(s, e, text, prev, punct)
-                if len(run.words) <= 2 and not run.words[0][2].endswith(".") \
-                        and all(_is_name_word(w, given, family, True) for _, _, w in run.words):
-                    span = (s, e)  # "Patient: DOE, JANE" (not "Udeh, M.D.")
+            if span is None and _COMMA.fullmatch(folded, header_end, s) \
+                    and len(run.words) <= 2 and not run.words[0][2].endswith(".") \
+                    and all(_is_name_word(w, given, family, True) for _, _, w in run.words):
+                span = (s, e)  # "Patient: DOE, JANE" (not "Udeh, M.D.")
             header_end = -1
-        if span is not None and ":" in punct and _header_before(folded, s):
+        if span is not None and ":" in run.punct and _header_before(folded, s):
             header_end = span[1]
         nxt = folded[e:e + 3]
         if span is None and (("(" in nxt or "," in nxt) and AFTER_RELATION.match(folded, e)
                              or ("," in nxt or nxt[1:2].isupper())
                              and AFTER_CREDENTIAL.match(folded, e)):
-            span = _before_marker(run or cues.Run(s, e, text, prev, punct), given, family)
+            span = _before_marker(run, given, family)
         if span is None and "." in text:  # "J. Smith": an initial and a dictionary family
-            w = (run or cues.Run(s, e, text, prev, punct)).words
+            w = run.words
             span = next(((w[i][0], w[i + 1][1]) for i in range(len(w) - 1)
                          if w[i][2].endswith(".") and _word_key(w[i + 1][2]) in family), None)
         if span is not None:
@@ -228,7 +212,7 @@ def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
     for m in PAIR.finditer(folded):
         if _word_key(m.group(1)) in given and _word_key(m.group(2)) in family:
             out.append((m.start(), m.end(), Placeholder.NAME))
-    return out + context.find_context(folded, place_runs)
+    return out + context.find_context(folded, all_runs)
 
 
 def build(locales: tuple[str, ...] = (
