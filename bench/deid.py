@@ -10,8 +10,8 @@ rules were changed for them, whose misses were then read while improving
 them), ``fresh`` (other note styles written after the rules, committed
 before their first run, later tuned on) and ``blind-dev`` / ``blind-test``
 (``bench/_deid_blind.py``: written before reading any rule; ``blind-dev``'s
-misses may be read while tuning, ``blind-test``'s are never printed, so its
-figure stays an honest held-out figure) and ``sealed`` (``bench/_deid_sealed.py``:
+misses may be read while tuning; ``blind-test``'s were sealed until its first
+figure, 92.85 %, was recorded, and are read since) and ``sealed`` (``bench/_deid_sealed.py``:
 a third blind set of other note styles, likewise never printed).
 Runs the real pipeline (``Pseudonymizer``: first pass, policy, scrubber) and
 prints:
@@ -22,7 +22,7 @@ prints:
   over non-PHI words are the false positives), overall and per category of
   the placeholder put over them (input and output tokens aligned);
 * a sample of misses per set and category (``--misses``), for every set but
-  those in ``SEALED`` (``blind-test``, ``sealed``);
+  those in ``SEALED`` (``sealed``);
 * throughput with notes on one core (rows/s, goal >= 50,000).
 
 Every trial has a deadline; the bench starts no process and ends by itself
@@ -171,8 +171,9 @@ def _removed(note: Note, out: str) -> list[tuple[bool, str]]:
     return removed
 
 
-#: The sets whose misses are never printed: read by no one, their figures stay held out.
-SEALED = frozenset({"blind-test", "sealed"})
+#: The sets whose misses are never printed: read by no one, their figures stay held out
+#: (``blind-test`` was sealed until its first figure, 92.85 %, was recorded; read since).
+SEALED = frozenset({"sealed"})
 
 
 def score(notes: list[Note], outputs: list[str]) -> tuple[dict[tuple[str, str], list[int]],
@@ -249,7 +250,7 @@ def main() -> None:
     print("recall per Safe Harbor category and template set (tuned: written against; seen: "
           "the first held-out set; held-out: written before the rules, read while tuning; "
           "fresh: written after the rules, then tuned on; blind-dev/blind-test: written blind, "
-          "test never read; sealed: written blind, never read), precision per placeholder "
+          "both read since; sealed: written blind, never read), precision per placeholder "
           "category")
     print(f"{'category':<9}" + "".join(f"{s:>19}" for s in sets) + f"{'precision':>22}")
     cats = sorted({c for _, c in recall} | {c for c in removed if c != "?"})

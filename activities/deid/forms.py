@@ -89,7 +89,8 @@ _ID_NOUNS = (r"(?:dl|d/l|driver'?s?\s{1,2}licen[cs]e|licen[cs]e|lic|plate|tag|vi
 #: ``re`` skips to their first letters; the word boundary before is checked after.
 ID_AFTER_NOUN = re.compile(
     _ID_NOUNS + r"\b\.?(?:\s{0,2}(?:no|num|number|#|id)\b\.?)?[\s#:.-]{0,4}"
-    r"((?=[a-z0-9-]*[0-9][a-z0-9-]*[0-9][a-z0-9-]*[0-9])[a-z0-9]+(?:-[a-z0-9]+){0,4})\b")
+    r"((?=[a-z0-9 -]*[0-9][a-z0-9 -]*[0-9][a-z0-9 -]*[0-9])[a-z0-9]+(?:-[a-z0-9]+|\s[0-9]{2,6}\b)"
+    r"{0,4})\b")
 
 COUNTY = re.compile(r"\b((?-i:[A-Z][a-z]+)(?:\s(?-i:[A-Z][a-z]+))?\s(?:County|Co\.|Parish|Borough))"
                     r"|\[ADDRESS\]\s(County|Co\.|Parish|Borough)\b")
@@ -119,7 +120,7 @@ ROLES = frozenset(
     "hygienist medic paramedic emt emt-b emt-p pharmacist pharmd technician tech therapist "
     "counselor counsellor worker sw aide cna lpn midwife doula chaplain volunteer interpreter "
     "dentist assistant driver partner scribe coach teacher caseworker manager preceptor "
-    "student".split())
+    "student fob".split())
 DR_LOWER = re.compile(r"\bdr\.?\s{1,2}([a-z][a-z'-]{1,24})\b(?!\s{0,2}[/'])", _I)
 NICKNAME = re.compile(
     r"\b(?:goes\s{1,2}by|prefers\s{1,2}to\s{1,2}be\s{1,2}called|known\s{1,2}as|a\.k\.a\.?|aka"
@@ -127,7 +128,7 @@ NICKNAME = re.compile(
 EMPLOYER = re.compile(
     r"\b(?i:(?:works?|working|worked|employed|job|shifts?|employee)(?:\s{1,2}[a-z]+){0,2}"
     r"\s{1,2}(?:at|for|by|with)|employer\s{0,2}[:=-]|employed\s{1,2}by)\s{1,2}"
-    r"(" + _CAPWORD + r"(?:\s{1,2}(?:&|and|of|" + _CAPWORD + r")){0,4})")
+    r"((?:" + _CAPWORD + r"|\[NAME\])(?:\s{1,2}(?:&|and|of|\[NAME\]|" + _CAPWORD + r")){0,4})")
 #: ``LAST, FIRST`` in capitals (opens with a capital so that ``re`` skips to the candidates);
 #: a contact header must come right before it (``HEADER_BEFORE``).
 CONTACT_CAPS = re.compile(
@@ -143,6 +144,41 @@ AFTER_NAME = re.compile(r"\[NAME\] ([A-Z][a-z][A-Za-z'-]*)\b(?! ?\[)")
 #: The four digits of a ZIP+4 after the ZIP code already replaced ("[ADDRESS]-8438").
 ZIP4_AFTER_MARK = re.compile(r"\[ADDRESS\](-[0-9]{4})\b")
 
+#: ``Last, First`` in mixed case after a signature or proxy header ("Electronically signed:
+#: Novak, Jana MD", "Health care proxy: Berg, Anders (son)"); opens with a capital.
+CONTACT_MIXED = re.compile(
+    r"[A-Z](?<![A-Za-z'-][A-Z])[A-Za-z'-]*[a-z][A-Za-z'-]*(?:\s[A-Z][a-z][A-Za-z'-]+)?,\s{0,2}"
+    r"(?:[A-Z][a-z][A-Za-z'-]*|\[NAME\])")
+SIGNED_BEFORE = re.compile(
+    r"\b(?:signed|signed\s{1,2}by|proxy|hcp|poa|contact|ec|nok|guardian|attending|provider"
+    r"|physician|surgeon|pathologist|by|from|attn|cc)\s{0,2}[:#-]?\s{0,3}$", _I)
+#: Initials after a credential and before a verb ("RN JK notified MD").
+INITIALS = re.compile(
+    r"\b(?:RN|LPN|CNA|NP|PA|RT|CRNA|EMT|MD|Dr\.?)\s{1,2}([A-Z]{2,3})\b(?=\s{1,2}[a-z]{3,})")
+_NOT_INITIALS = frozenset(
+    "iv po im sc sq bp hr rr ed er or icu map ng og gt pt ot st slp md do rn np pa prn npo dnr "
+    "dni ok cpr ekg ecg cxr ct mri abg cbc bmp cmp ua uds ob gyn ld pacu nicu picu ccu sicu "
+    "micu l&d".split())
+_CREDENTIALS = ("RN ", "LPN ", "CNA ", "NP ", "PA ", "RT ", "EMT ", "MD ", "Dr")
+#: An age over 89 in parentheses after the person it belongs to ("Mother of pt (96)").
+AGE_PAREN = re.compile(r"\((9[0-9]|1[01][0-9])\)")
+AGE_PAREN_BEFORE = re.compile(
+    r"\b(?:mother|father|mom|dad|husband|wife|spouse|partner|son|daughter|sister|brother"
+    r"|grandmother|grandfather|grandma|grandpa|aunt|uncle|pt|patient|resident)"
+    r"(?:\s{1,2}of\s{1,2}(?:the\s{1,2})?(?:pt|patient))?\s{0,2}$", _I)
+#: A month and a day in two digits each between dashes ("changed on 03-15"), not a range
+#: of a quantity ("10-12 weeks"); opens with the month's first digit.
+MONTH_DAY_DASH = re.compile(
+    r"[01](?<![A-Za-z0-9./-][01])(?:(?<=0)[1-9]|(?<=1)[0-2])-(?:0[1-9]|[12][0-9]|3[01])\b"
+    r"(?![-/.]?[0-9])" + _UNIT_AFTER.replace("(?![.,]?[0-9])", "")
+    + r"(?!\s{0,2}(?:yrs?|years?|y/o|yo|wks?|h\b|hr|am|pm|x\b))")
+#: A city written before the hospital it names ("Transfer from Eau Claire Regional Medical
+#: Center"): the capitalized run between a place cue and the facility word.
+FACILITY_CITY = re.compile(
+    r"\b(?:from|to|at|of)\s{1,2}((?:[A-Z][A-Za-z'.-]*|d'[A-Z][a-z]+)(?:\s{1,2}(?:[A-Z][A-Za-z'.-]*"
+    r"|d'[A-Z][a-z]+)){0,2})\s{1,2}(?:Regional|Memorial|Community|General|University)\s{1,2}"
+    r"(?:Medical|Hospital|Health|Healthcare)\b")
+
 _DAY_YEAR_GATE = re.compile(r"[0-9](?:st|nd|rd|th)\b|[12][09][0-9]{2}\b")
 _NICK_STEMS = ("goes by", "be called", "known as", "aka", "a.k.a", "nickname")
 _WORK_STEMS = ("works ", "working ", "worked ", "employ", "job ", "shift")
@@ -155,10 +191,43 @@ CANDIDATE = (r"(?i:last\s{1,2}(?:4|four)|ending|xxx|\*\*\*|turn|will\s{1,2}be|is
              r"|dr|goes\s{1,2}by|prefers|known|aka|a\.k\.a|nickname|work|job"
              r"|employ|shift|" + "|".join(sorted(ROLES)) + r")"
              r"|[a-z]{4,10}\.?\s{1,3}[0-9]{1,2}(?:st|nd|rd|th|,?\s{1,3}(?:19|20)[0-9]{2})"
-             r"|(?i:" + _ID_NOUNS + r")[\s#:.-]{0,6}[A-Za-z0-9-]*[0-9]"
+             r"|(?i:" + _ID_NOUNS + r")(?i:\s{0,2}(?:no|num|number|#|id)\b\.?)?[\s#:.-]{0,6}"
+             r"[A-Za-z0-9-]{0,24}\s?[0-9]"
              r"|[0-9]{2,6}\s{1,2}[a-z]+\s"
              r"|[A-Z]{2,},\s{0,2}(?:[A-Z]{2,}|\[NAME\])|(?i:patient|pt)\s{1,2}[A-Z]"
-             r"|\[NAME\] [A-Z][a-z]|\[ADDRESS\]-[0-9]")
+             r"|\[NAME\] [A-Z][a-z]|\[ADDRESS\]-[0-9]"
+             r"|\((?:9[0-9]|1[01][0-9])\)|[01][0-9]-[0-3][0-9]"
+             r"|(?i:regional|memorial|community|general|university)"
+             r"|(?i:signed|proxy|hcp|poa|attending|provider|physician|surgeon|pathologist|attn|cc"
+             r"|by|from|contact|guardian|nok|ec)\s{0,2}[:#-]?\s{0,3}\S+,\s{0,2}(?:[A-Z][a-z]|\[NAME\])"
+             r"|\b(?:RN|LPN|CNA|NP|PA|RT|CRNA|EMT|MD|Dr\.?)\s{1,2}[A-Z]{2}")
+
+
+#: A word that makes ``n/10`` a score in the same clause ("Pain 6/10, improved to 3/10").
+_SCORE_WORDS = re.compile(
+    r"\b(?:pain|score|scored|rated|rates|rating|mood|anxiety|nausea|dyspnea|fatigue|scale"
+    r"|vas|nrs)\b|(?<![0-9/])(?:[0-9]|10)/10\b", _I)
+
+
+_SCORE_NOUN_BEFORE = re.compile(
+    r"\b(?:apgars|scores|snellen|grades|strengths|reflexes|pulses|tanner|frankl|ratings)"
+    r"\s{0,2}[:=]?\s{0,2}$", _I)
+
+
+def is_score(folded: str, start: int, value: str) -> bool:
+    """Whether ``value`` (a month/day at ``start``) is a score, not a date.
+
+    After a plural score noun (``Apgars 8/9``) it is; ``n/10`` is one when a
+    score word or another ``n/10`` comes before it in the same clause (no
+    ``.`` or ``;`` between); a date otherwise.
+    """
+    window = folded[max(0, start - 48):start]
+    if _SCORE_NOUN_BEFORE.search(window):  # "Apgars 8/9", "Snellen 20/40", "scores 4/5"
+        return True
+    if not value.endswith("/10"):
+        return False
+    cut = max(window.rfind("."), window.rfind(";"))
+    return _SCORE_WORDS.search(window, cut + 1) is not None
 
 
 def _near_month(word: str) -> bool:
@@ -228,10 +297,19 @@ def _names(folded: str, low: str, runs: list[cues.Run]) -> list[Span]:
         for m in CONTACT_CAPS.finditer(folded):
             if HEADER_BEFORE.search(folded, max(0, m.start() - 24), m.start()):
                 out.append((m.start(), m.end(), Placeholder.NAME))
+    if "," in folded:
+        for m in CONTACT_MIXED.finditer(folded):
+            if SIGNED_BEFORE.search(folded, max(0, m.start() - 30), m.start()) \
+                    and not any(_not_name(w) for w in re.split(r"[\s,]+", m.group()) if w):
+                out.append((m.start(), m.end(), Placeholder.NAME))
+    for m in (INITIALS.finditer(folded) if any(c in folded for c in _CREDENTIALS) else ()):
+        if m.group(1).lower() not in _NOT_INITIALS:
+            out.append((m.start(1), m.end(1), Placeholder.NAME))
     if "dr." in low or "dr " in low:
         for d in DR_LOWER.finditer(folded):
             word = d.group(1)
-            if word.islower() and not _not_name(word) and word not in _NOT_AFTER_DR:
+            if (word.islower() or (word.isupper() and len(word) > 2)) \
+                    and not _not_name(word) and word.lower() not in _NOT_AFTER_DR:
                 out.append((d.start(1), d.end(1), Placeholder.NAME))
     return out
 
@@ -270,6 +348,15 @@ def find_forms(folded: str, runs: list[cues.Run] | None = None) -> list[Span]:
     if len(text) == len(folded):  # the same positions (folded text is ASCII but for rare scripts)
         out += [(m.start(1), m.end(1), Placeholder.ID) for m in ID_AFTER_NOUN.finditer(text)
                 if m.start() == 0 or not text[m.start() - 1].isalnum()]
+    if "(9" in folded or "(1" in folded:
+        out += [(m.start(1), m.end(1), Placeholder.AGE) for m in AGE_PAREN.finditer(folded)
+                if AGE_PAREN_BEFORE.search(folded, max(0, m.start() - 30), m.start())]
+    if "-" in folded:
+        out += [(m.start(), m.end(), Placeholder.DATE) for m in MONTH_DAY_DASH.finditer(folded)]
+    if "regional" in low or "memorial" in low or "community" in low or "general" in low \
+            or "university" in low:
+        out += [(m.start(1), m.end(1), Placeholder.ADDRESS)
+                for m in FACILITY_CITY.finditer(folded)]
     if any(w in low for w in _COUNTY_STEMS):
         for m in COUNTY.finditer(folded):
             g = 1 if m.group(1) else 2

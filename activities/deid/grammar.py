@@ -50,7 +50,7 @@ SEP = r"(?:\s{0,2}[-/.,]\s{0,2}|\s{1,3})(?:of\s{1,3})?"
 
 DATE = "|".join((
     # numeric, year first or last; dd.mm.yy; compact yyyymmdd
-    r"\b" + WEEKDAY + r"[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}\b",
+    r"\b" + WEEKDAY + r"[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:\b|T[0-9]{2}:[0-9]{2})",
     r"\b" + WEEKDAY + r"[0-9]{1,2}[-/.][0-9]{1,2}[-/.](?:[0-9]{4}|[0-9]{2})\b",
     r"\b" + WEEKDAY + r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])\b",
     # 2-digit years between dashes or slashes: 21-APR-23, Apr/21/23
@@ -62,6 +62,9 @@ DATE = "|".join((
     r"\b" + WEEKDAY + r"(?:the\s{1,3})?" + DAY + r"(?:[-/.]|\s{1,3})(?:of\s{1,3})?"
     r"(?:" + MONTH + SEP + YEAR + r"\b|" + MONTH_CAP_MAY + r")",
     r"\b[0-9]{4}[-/. ]" + MONTH + r"[-/. ][0-9]{1,2}\b",
+    # day, month and year run together: 5Mar2020, 05MAR20 (pharmacy and lab stamps)
+    r"\b(?:0?[1-9]|[12][0-9]|3[01])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"(?:[12][0-9]{3}|[0-9]{2})\b",
     r"\b" + MONTH + SEP + YEAR + r"\b",
     # month and year in digits: 01/2008, 3-2019, 11.2020 (a month of 1-12, a 19xx/20xx year)
     r"\b(?:0?[1-9]|1[0-2])[-/.](?:19|20)[0-9]{2}\b",
@@ -74,7 +77,8 @@ EXTENSION = r"(?:\s{0,2},?\s{0,2}(?:ext\.?|extension|x|#)\s{0,2}[0-9]{1,6}\b|\b)
 PHONE = "|".join((
     # international: + or 00, country code, 2-6 groups of 1-4 digits
     r"\+[1-9][0-9]{0,2}(?:[-. ]?\(?[0-9]{1,4}\)?){2,6}" + EXTENSION,
-    r"\b00[1-9][0-9]{0,2}(?:[-. ]\(?[0-9]{1,4}\)?){2,6}" + EXTENSION,
+    # (spaces or dots only: "0093-7146-56" is a drug code, NDC 4-4-2)
+    r"\b00[1-9][0-9]{0,2}(?:[. ]\(?[0-9]{1,4}\)?){2,6}" + EXTENSION,
     r"\+[0-9]{8,15}" + EXTENSION,
     # NANP: optional 1, area code in parentheses or followed by a separator, 7 digits
     r"(?:\+?1[-. ]?)?(?:\([0-9]{3}\)[-. ]?|\b[0-9]{3}[-. /])[0-9]{3}[-. ][0-9]{4}" + EXTENSION,
@@ -107,4 +111,7 @@ ADDRESS = "|".join((
     r"|(?:north|south|east|west)\s{1,3})?(?:" + _STREET_WORD + r"\s{1,3}){1,3}"
     + STREET_SUFFIX + r"\b\.?(?:\s{0,2},?\s{0,2}(?:" + UNIT + r"))?",
     r"\b(?:p\.?\s?o\.?|post\s{1,3}office)\s{0,3}box\s{0,3}#?\s{0,2}[0-9]{1,7}\b",
+    # rural route / highway contract box: "RR 3 Box 120", "HC 62 Box 14", "Rural Route 2, Box 9"
+    r"\b(?:rr|r\.r\.|rural\s{1,3}route|hc|hcr)\s{0,2}#?\s{0,2}[0-9]{1,4}\s{0,2},?\s{0,2}box"
+    r"\s{0,3}#?\s{0,2}[0-9]{1,6}\b",
 ))

@@ -65,7 +65,7 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
             r"|\b(?:ninety|one hundred(?: and)?)(?:[\s-](?:one|two|three|four|five|six|seven"
             r"|eight|nine|ten))?[\s-]{1,3}(?:years?|yrs?)(?:[\s-]{0,3}old)?\b"
             r"|\b(?:nonagenarian|centenarian|supercentenarian)\b"
-            r"|\b(?:aged?|age:)\s{0,3}" + _AGE + r"\b"
+            r"|\b(?:aged?|age\s{0,2}:)\s{0,3}" + _AGE + r"(?:\s{0,2}(?:y|yo|yrs?))?\b"
             r"|\b(?:his|her|their|the|mid|late|early)[\s-]+(?:90|100)'?s\b", Placeholder.AGE),
     ("zip", r"\b(?-i:" + _STATES + r"),?\s+[0-9]{5}(?:-[0-9]{4})?\b", Placeholder.ADDRESS),
     ("address", grammar.ADDRESS, Placeholder.ADDRESS),

@@ -105,6 +105,8 @@ def _dates(folded: str) -> list[Span]:
             continue
         if m.group() == "2/2" and _SECONDARY_TO.match(after):  # "fall 2/2 syncope"
             continue
+        if forms.is_score(folded, s, m.group()):  # "pain 6/10, improved to 3/10"
+            continue
         wd = _WEEKDAY_BEFORE.search(folded[max(0, s - 14):s])
         out.append((s - (len(wd.group()) if wd else 0), m.end(), Placeholder.DATE))
     return out
