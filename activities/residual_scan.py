@@ -122,10 +122,14 @@ def scan_batch(batch: pa.RecordBatch, digests: DigestSet | None, tally: Residual
             pc.or_(special, pc.and_(valid, pc.invert(ascii_)))
         rows_1 = pc.indices_nonzero(pc.fill_null(one_by_one, False))
         special_np = special.to_numpy(zero_copy_only=False)
+        seen: dict[tuple[str, bool], list[detect.Span]] = {}  # repeated cells: checked once
         for i, v in zip(rows_1.to_pylist(), col.take(rows_1).to_pylist(), strict=True):
             sp = bool(special_np[i])
-            patterns = sp and not v.isascii() and not folds_to_letters(v)
-            spans = detect.find(v, finder, patterns=patterns, names=sp)
+            if (v, sp) in seen:
+                spans = seen[(v, sp)]
+            else:
+                patterns = sp and not v.isascii() and not folds_to_letters(v)
+                spans = seen[(v, sp)] = detect.find(v, finder, patterns=patterns, names=sp)
             if spans:
                 hit[i] = True
                 kinds.update(ph.value for _, _, ph in spans)

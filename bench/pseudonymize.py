@@ -88,8 +88,12 @@ def _block(rng: np.random.Generator, pid: np.ndarray) -> pa.Table:
                                     np.char.add(np.char.add(" or ", email),
                                                 np.char.add(np.char.add(". SSN ", ssn),
                                                             np.char.add(", ", mrn)))))
-    notes = np.char.add(notes, ". Stable, HbA1c trending down; follow up in three months "
-                               "with labs.")
+    # the row's own lab values: each note differs after scrubbing, as real notes do (a
+    # single template would make every scrubbed note one text, which the scrubber memoises)
+    labs = np.char.add(np.char.add(hba1c.astype(str), " trending down, LDL "),
+                       ldl.astype(int).astype(str))
+    notes = np.char.add(np.char.add(notes, ". Stable, HbA1c "),
+                        np.char.add(labs, "; follow up in three months with labs."))
     return pa.table({"patient_id": mrn, "name": name, "ssn": ssn, "phone": phone,
                      "email": email, "zip": zips, "birth_date": birth_s,
                      "encounter_date": enc_s, "hba1c": hba1c, "ldl": ldl, "notes": notes})

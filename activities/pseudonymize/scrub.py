@@ -86,10 +86,18 @@ def scrub_column(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) ->
     if pc.any(maybe).as_py():  # only the candidates become Python strings
         texts = col.filter(maybe).to_pylist()
         changed = False
+        # the name rules read the text alone: a text seen before in the column (templated
+        # and copied-forward notes) takes the first one's result and counts
+        seen: dict[str, tuple[str, Counter[str]]] = {}
         for i, t in enumerate(texts):
-            spans = detect.find(t, None, patterns=False)
-            if spans:
-                texts[i] = detect.replace(t, spans, counts)
+            done = seen.get(t)
+            if done is None:
+                spans, added = detect.find(t, None, patterns=False), Counter[str]()
+                done = (detect.replace(t, spans, added) if spans else t, added)
+                seen[t] = done
+            if done[1]:
+                texts[i] = done[0]
+                counts.update(done[1])
                 changed = True
         if changed:
             col = pc.replace_with_mask(col, maybe, pa.array(texts, type=col.type))
