@@ -105,7 +105,8 @@ def table(notes: list[Note]) -> pa.Table:
 
 
 def pseudonymize(t: pa.Table, path: Path) -> tuple[pa.Table, float]:
-    """Run the pipeline (first pass + stream) on one core; (output, seconds)."""
+    """Run the pipeline (first pass + stream) on one core; (output, CPU seconds of this
+    process: the machine may be shared, and one core's work is what the goal is about)."""
     from medpipe.activities.pseudonymize import Vault
     from medpipe.activities.pseudonymize.run import Pseudonymizer
 
@@ -114,13 +115,13 @@ def pseudonymize(t: pa.Table, path: Path) -> tuple[pa.Table, float]:
     pq.write_table(t, path, row_group_size=131_072)
     out = path.with_suffix(".out.parquet")
     run = Pseudonymizer(policy(), Vault.in_memory(), source=path.name)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     run.learn_batches(pq.ParquetFile(path).iter_batches(131_072))
     with open(out, "wb") as f:
         for chunk in run.tabular_batches(pq.ParquetFile(path).iter_batches(131_072),
                                          "parquet"):
             f.write(chunk)
-    return pq.read_table(out), time.perf_counter() - t0
+    return pq.read_table(out), time.process_time() - t0
 
 
 def tokens(text: str) -> list[str]:
@@ -280,7 +281,7 @@ def main() -> None:
         big = table([make_note(rng, people, sets[i % len(sets)], i) for i in range(args.rows)])
         _, seconds = pseudonymize(big, Path(d) / "speed.parquet")
     print(f"throughput with notes, one core: {args.rows / seconds:,.0f} rows/s "
-          f"({args.rows:,} rows in {seconds:.2f} s, first pass included; goal >= 50,000)")
+          f"({args.rows:,} rows in {seconds:.2f} CPU s, first pass included; goal >= 50,000)")
 
 
 if __name__ == "__main__":
