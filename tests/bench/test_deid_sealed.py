@@ -18,7 +18,7 @@ CATEGORIES = {"NAME", "DATE", "AGE", "GEO", "PHONE", "EMAIL", "URL", "IP", "SSN"
 def test_sealed_is_registered_and_never_printed() -> None:
     assert SETS["sealed"] is SEALED
     assert FILLERS["sealed"] is SEALED_FILLER
-    assert "sealed" in deid.SEALED and "blind-test" in deid.SEALED
+    assert "sealed" in deid.SEALED  # blind-test was unsealed once its first figure was taken
     assert set(SEALED) == CATEGORIES
 
 
