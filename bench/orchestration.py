@@ -33,6 +33,8 @@ import time
 import uuid
 from pathlib import Path
 
+import pyarrow.csv as pacsv
+from _bigdata import vary_notes
 from _history import activity_seconds
 from _orch_big import BigRun, big_release
 from _procs import TrialTimedOut, run_trial
@@ -60,6 +62,8 @@ from medpipe.workers.sample import write_sample
 def reference_inputs(rows: int) -> dict[str, Path]:
     out = Path(tempfile.mkdtemp(prefix="medpipe-ref-"))
     paths = write_sample(out, patients=rows // 3, visits=3, hidden=1100)
+    table = pacsv.read_csv(paths["dataset"])
+    pacsv.write_csv(vary_notes(table), paths["dataset"])
     return paths
 
 

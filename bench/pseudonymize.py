@@ -90,8 +90,10 @@ def _block(rng: np.random.Generator, pid: np.ndarray) -> pa.Table:
                                                             np.char.add(", ", mrn)))))
     # the row's own lab values: each note differs after scrubbing, as real notes do (a
     # single template would make every scrubbed note one text, which the scrubber memoises)
+    weight = np.round(rng.normal(80, 12, len(pid)), 1)
     labs = np.char.add(np.char.add(hba1c.astype(str), " trending down, LDL "),
-                       ldl.astype(int).astype(str))
+                       np.char.add(ldl.astype(int).astype(str),
+                                   np.char.add(", weight ", weight.astype(str))))
     notes = np.char.add(np.char.add(notes, ". Stable, HbA1c "),
                         np.char.add(labs, "; follow up in three months with labs."))
     return pa.table({"patient_id": mrn, "name": name, "ssn": ssn, "phone": phone,
