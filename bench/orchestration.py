@@ -33,6 +33,7 @@ import time
 import uuid
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 from _bigdata import vary_notes
 from _history import activity_seconds
@@ -62,7 +63,8 @@ from medpipe.workers.sample import write_sample
 def reference_inputs(rows: int) -> dict[str, Path]:
     out = Path(tempfile.mkdtemp(prefix="medpipe-ref-"))
     paths = write_sample(out, patients=rows // 3, visits=3, hidden=1100)
-    table = pacsv.read_csv(paths["dataset"])
+    table = pacsv.read_csv(paths["dataset"], convert_options=pacsv.ConvertOptions(
+        column_types={"zip": pa.string()}))  # ZIPs keep their leading zeros
     pacsv.write_csv(vary_notes(table), paths["dataset"])
     return paths
 
