@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
+import yaml
 from temporalio.client import Client, WorkflowHandle
 
 from medpipe.activities.context import WorkerContext
@@ -121,6 +122,13 @@ async def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) ->
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(interval)
+
+
+def write_fleet_file(fleet: Fleet, path: Path) -> Path:
+    """``fleet`` as the config file a ``worker_process`` reads (no payload codec)."""
+    path.write_text(yaml.safe_dump({"fleet": fleet.model_dump(mode="json"),
+                                    "payload_codec": False}))
+    return path
 
 
 def worker_process(address: str, fleet_file: Path, profile: str, log: Path,

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from rich.console import Console
 from temporalio.api.enums.v1 import EventType, PendingActivityState
 from temporalio.client import Client, WorkflowHandle
@@ -33,6 +32,7 @@ from tests.support import (
     start,
     wait_until,
     worker_process,
+    write_fleet_file,
 )
 from tests.workflows.test_no_phi_in_history import history_json, marked_dataset, store_files
 
@@ -121,9 +121,7 @@ async def test_a_shard_on_a_sigkilled_worker_moves_alone(
         client: Client, temporal_server: TemporalDevServer, tmp_path: Path,
         sample: dict[str, Path]) -> None:
     fleet = make_fleet(tmp_path)
-    fleet_file = tmp_path / "fleet.yaml"
-    fleet_file.write_text(yaml.safe_dump({"fleet": fleet.model_dump(mode="json"),
-                                          "payload_codec": False}))
+    fleet_file = write_fleet_file(fleet, tmp_path / "fleet.yaml")
     big = tmp_path / "big.csv"
     header, _, body = sample["dataset"].read_bytes().partition(b"\n")
     big.write_bytes(header + b"\n" + body * 60)  # 72k rows: a shard runs for seconds

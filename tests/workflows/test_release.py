@@ -37,6 +37,7 @@ from tests.support import (
     status_of,
     wait_until,
     worker_process,
+    write_fleet_file,
 )
 
 pytestmark = pytest.mark.asyncio
@@ -275,9 +276,7 @@ async def test_sigkilled_worker_mid_ingest_fails_over(
         client: Client, temporal_server: TemporalDevServer, tmp_path: Path,
         sample: dict[str, Path]) -> None:
     fleet = make_fleet(tmp_path)
-    fleet_file = tmp_path / "fleet.yaml"
-    fleet_file.write_text(yaml.safe_dump({"fleet": fleet.model_dump(mode="json"),
-                                          "payload_codec": False}))
+    fleet_file = write_fleet_file(fleet, tmp_path / "fleet.yaml")
     big = tmp_path / "big.csv"
     header, _, body = sample["dataset"].read_bytes().partition(b"\n")
     big.write_bytes(header + b"\n" + body * 8)
