@@ -14,6 +14,7 @@ Results are counts only.
 from __future__ import annotations
 
 import hashlib
+import json
 import struct
 from collections import Counter
 from collections.abc import Iterable
@@ -32,6 +33,8 @@ RESIDUAL_PATTERNS: dict[str, str] = {label: "(?i)" + p for label, p, _ in PATTER
                                      if label in ("ssn", "phone", "email")}
 DIGEST_BYTES = 16
 _MAGIC = b"MPD2"
+#: With the names of the columns scrubbed in safe-list mode after the digests.
+_MAGIC_SAFE = b"MPD3"
 
 
 def keyed_digest(key: bytes, value: str) -> bytes:
@@ -40,10 +43,16 @@ def keyed_digest(key: bytes, value: str) -> bytes:
 
 
 class DigestSet:
-    """Keyed digests of original identifier keys, and the key to compute more."""
+    """Keyed digests of original identifier keys, and the key to compute more.
+
+    ``safe_list`` names the columns the policy scrubbed in safe-list mode: the
+    residual check also counts their unsafe words (``deid.safelist``). It
+    travels with the digests from the pseudonymize stage to the validate stage.
+    """
 
     def __init__(self, key: bytes, digests: Iterable[bytes], prefixes: Iterable[bytes] = (),
-                 width: int = 1) -> None:
+                 width: int = 1, safe_list: Iterable[str] = ()) -> None:
+        self.safe_list = frozenset(safe_list)
         self._key = key
         self._digests = frozenset(digests)
         self._prefixes = frozenset(prefixes)
@@ -69,12 +78,27 @@ class DigestSet:
 
     def to_bytes(self) -> bytes:
         """Serialized digests (sorted, fixed width); the key is never serialized."""
-        return (_MAGIC + struct.pack(">BI", self._width, len(self._digests))
-                + b"".join(sorted(self._digests)) + b"".join(sorted(self._prefixes)))
+        body = b"".join(sorted(self._digests)) + b"".join(sorted(self._prefixes))
+        if self.safe_list:
+            return (_MAGIC_SAFE + struct.pack(">BII", self._width, len(self._digests),
+                                              len(self._prefixes))
+                    + body + json.dumps(sorted(self.safe_list)).encode())
+        return _MAGIC + struct.pack(">BI", self._width, len(self._digests)) + body
 
     @classmethod
     def from_bytes(cls, key: bytes, blob: bytes) -> DigestSet:
         """Inverse of ``to_bytes``."""
+        if blob.startswith(_MAGIC_SAFE) and len(blob) >= 13:
+            width, n, m = struct.unpack(">BII", blob[4:13])
+            end = 13 + (n + m) * DIGEST_BYTES
+            try:
+                cols = json.loads(blob[end:].decode())
+            except (UnicodeDecodeError, ValueError):
+                raise ValueError("identifier digest blob is truncated") from None
+            if not isinstance(cols, list) or not all(isinstance(c, str) for c in cols):
+                raise ValueError("identifier digest blob is not a digest set")
+            items = [blob[i:i + DIGEST_BYTES] for i in range(13, end, DIGEST_BYTES)]
+            return cls(key, items[:n], items[n:], width, cols)
         if not blob.startswith(_MAGIC) or (len(blob) - 9) % DIGEST_BYTES:
             raise ValueError("identifier digest blob is not a digest set (or is truncated)")
         width, n = struct.unpack(">BI", blob[4:9])

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from medpipe.activities.deid import detect
+from medpipe.activities.deid import detect, safelist
 from medpipe.activities.deid.names import CANDIDATE as NAME_CANDIDATE
 from medpipe.activities.deid.normalize import folds_to_letters
 from medpipe.activities.deid.patterns import PATTERNS, re2
@@ -141,6 +141,11 @@ def scan_batch(batch: pa.RecordBatch, digests: DigestSet | None, tally: Residual
                 hit[rows_2[found.row]] = True
                 for ph, c in found.counts().items():
                     kinds[ph.value] += c
+        if digests is not None and name in digests.safe_list:  # safe-list mode: no unsafe word
+            unsafe, words = safelist.unsafe_rows(col)
+            hit |= unsafe
+            if words:
+                kinds["unsafe word"] += words
         n = len(col) - col.null_count
         tally.values[name] += n
         tally.hits[name] += int(hit.sum())

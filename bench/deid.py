@@ -25,9 +25,18 @@ prints:
   those in ``SEALED`` (``sealed``);
 * throughput with notes on one core (rows/s, goal >= 50,000).
 
+``--mode`` picks the notes' text mode (``grammar``: the default scrubber;
+``safe-list``: the scrubber, then every word not on the safe list becomes
+``[REDACTED]``; ``both``, the default: one after the other, then a
+side-by-side table). ``[REDACTED]`` is scored as its own placeholder
+category: a PHI token it removes counts as caught (it is gone), a non-PHI
+token it removes as a false positive; precision is also printed per set.
+``--sets`` limits the template sets (tune with ``sealed`` left out).
+
 Every trial has a deadline; the bench starts no process and ends by itself
 (SIGTERM/SIGINT stop it cleanly). Usage:
-``.venv/bin/python bench/deid.py [--notes 4000] [--rows 200000] [--seed 1]``
+``.venv/bin/python bench/deid.py [--notes 4000] [--rows 200000] [--seed 1]
+[--mode both|grammar|safe-list] [--sets tuned,seen,...]``
 """
 
 from __future__ import annotations
@@ -54,7 +63,7 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from bench._deid_corpus import FILLER, FILLERS, SETS, Note, make_identities, make_note  # noqa: E402
-from medpipe.contracts.pseudonymize import FieldRule, Policy  # noqa: E402
+from medpipe.contracts.pseudonymize import FieldRule, Policy, TextMode  # noqa: E402
 
 _TOKEN = re.compile(r"[^\W_]+")
 _PLACEHOLDER = re.compile(r"\[[A-Z>0-9 +]+\]")
@@ -79,10 +88,10 @@ def deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-def policy() -> Policy:
+def policy(mode: TextMode = TextMode.GRAMMAR) -> Policy:
     """The records' policy: street and city are dropped without ``identifier: true``."""
     r = FieldRule
-    return Policy(patient_id="patient_id", fields={
+    return Policy(patient_id="patient_id", text_mode=mode, fields={
         "patient_id": r(action="token", placeholder="MRN"),
         "name": r(action="drop", identifier=True, placeholder="NAME"),
         "ssn": r(action="drop", identifier=True, placeholder="SSN"),
@@ -104,7 +113,8 @@ def table(notes: list[Note]) -> pa.Table:
         "encounter_date": ["2023-05-04"] * len(ids), "notes": [n.text for n in notes]})
 
 
-def pseudonymize(t: pa.Table, path: Path) -> tuple[pa.Table, float]:
+def pseudonymize(t: pa.Table, path: Path,
+                 mode: TextMode = TextMode.GRAMMAR) -> tuple[pa.Table, float]:
     """Run the pipeline (first pass + stream) on one core; (output, CPU seconds of this
     process: the machine may be shared, and one core's work is what the goal is about)."""
     from medpipe.activities.pseudonymize import Vault
@@ -114,7 +124,7 @@ def pseudonymize(t: pa.Table, path: Path) -> tuple[pa.Table, float]:
     pa.set_io_thread_count(1)
     pq.write_table(t, path, row_group_size=131_072)
     out = path.with_suffix(".out.parquet")
-    run = Pseudonymizer(policy(), Vault.in_memory(), source=path.name)
+    run = Pseudonymizer(policy(mode), Vault.in_memory(), source=path.name)
     t0 = time.process_time()
     run.learn_batches(pq.ParquetFile(path).iter_batches(131_072))
     with open(out, "wb") as f:
@@ -131,7 +141,7 @@ def tokens(text: str) -> list[str]:
 #: Placeholder written by the scrubber → Safe Harbor category of this bench.
 CATEGORY = {"NAME": "NAME", "ADDRESS": "GEO", "DATE": "DATE", "PHONE": "PHONE",
             "EMAIL": "EMAIL", "SSN": "SSN", "MRN": "MRN", "ID": "MRN", "URL": "URL",
-            "IP": "IP", "AGE>89": "AGE"}
+            "IP": "IP", "AGE>89": "AGE", "REDACTED": "REDACTED"}
 
 
 def _phi_mask(note: Note) -> list[bool]:
@@ -177,11 +187,13 @@ def _removed(note: Note, out: str) -> list[tuple[bool, str]]:
 SEALED = frozenset({"sealed"})
 
 
-def score(notes: list[Note], outputs: list[str]) -> tuple[dict[tuple[str, str], list[int]],
-                                                           dict[str, list[int]],
-                                                           list[tuple[str, str, str, str]]]:
+def score(notes: list[Note], outputs: list[str],
+          by_set: dict[str, list[int]] | None = None) -> tuple[dict[tuple[str, str], list[int]],
+                                                              dict[str, list[int]],
+                                                              list[tuple[str, str, str, str]]]:
     """(caught/planted per (set, category), [PHI, non-PHI] tokens removed per category,
-    misses as (set, category, planted span, output) for every set not in ``SEALED``)."""
+    misses as (set, category, planted span, output) for every set not in ``SEALED``);
+    ``by_set``, when given, gets [PHI, non-PHI] tokens removed per template set."""
     recall: dict[tuple[str, str], list[int]] = {}
     misses: list[tuple[str, str, str, str]] = []
     removed: dict[str, list[int]] = {}
@@ -205,6 +217,8 @@ def score(notes: list[Note], outputs: list[str]) -> tuple[dict[tuple[str, str], 
             tally[1] += 1
         for phi, cat in _removed(note, out):
             removed.setdefault(cat, [0, 0])[0 if phi else 1] += 1
+            if by_set is not None:
+                by_set.setdefault(note.template_set, [0, 0])[0 if phi else 1] += 1
     return recall, removed, misses
 
 
@@ -223,36 +237,18 @@ def print_misses(misses: list[tuple[str, str, str, str]], per: int, rng: random.
             print(f"  {span!r:<40} ...{line}...")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--notes", type=int, default=4000, help="labelled notes for quality")
-    ap.add_argument("--rows", type=int, default=200_000, help="rows for throughput")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--trial-seconds", type=float, default=300.0)
-    ap.add_argument("--misses", type=int, default=3,
-                    help="print this many misses per set and category (never "
-                    f"{', '.join(sorted(SEALED))})")
-    args = ap.parse_args()
+Quality = tuple[dict[tuple[str, str], list[int]], dict[str, list[int]], dict[str, list[int]]]
 
-    def stop(signum: int, _: Any) -> None:
-        raise SystemExit(f"stopped by signal {signum}")
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    rng = random.Random(args.seed)
-    with tempfile.TemporaryDirectory() as d, deadline(args.trial_seconds):
-        people = make_identities(max(100, args.notes // 8), args.seed)
-        sets = list(SETS)
-        notes = [make_note(rng, people, sets[i % len(sets)], i) for i in range(args.notes)]
-        out, _ = pseudonymize(table(notes), Path(d) / "quality.parquet")
-        recall, removed, misses = score(notes, out.column("notes").to_pylist())
-    print(f"labelled corpus: {len(notes):,} notes, {len(people):,} identities, "
-          f"{sum(len(n.spans) for n in notes):,} planted PHI spans")
-    print("recall per Safe Harbor category and template set (tuned: written against; seen: "
-          "the first held-out set; held-out: written before the rules, read while tuning; "
-          "fresh: written after the rules, then tuned on; blind-dev/blind-test: written blind, "
-          "both read since; sealed: written blind, never read), precision per placeholder "
-          "category")
+def print_quality(mode: str, notes: list[Note], sets: list[str], recall: dict[tuple[str, str],
+                  list[int]], removed: dict[str, list[int]], by_set: dict[str, list[int]],
+                  misses: list[tuple[str, str, str, str]], n_misses: int, seed: int) -> None:
+    """One mode's tables: recall per category and set, precision per category and set."""
+    print(f"== text mode {mode}: recall per Safe Harbor category and template set (tuned: "
+          "written against; seen: the first held-out set; held-out: written before the rules, "
+          "read while tuning; fresh: written after the rules, then tuned on; "
+          "blind-dev/blind-test: written blind, both read since; sealed: written blind, never "
+          "read), precision per placeholder category")
     print(f"{'category':<9}" + "".join(f"{s:>19}" for s in sets) + f"{'precision':>22}")
     cats = sorted({c for _, c in recall} | {c for c in removed if c != "?"})
     for cat in cats:
@@ -267,21 +263,105 @@ def main() -> None:
         c = sum(v[0] for (ts, _), v in recall.items() if ts == s)
         n = sum(v[1] for (ts, _), v in recall.items() if ts == s)
         worst = min((100 * v[0] / v[1], cat) for (ts, cat), v in recall.items() if ts == s)
+        ok, bad = by_set.get(s, [0, 0])
         print(f"recall {s}: {100 * c / n:.2f}% overall, lowest {worst[1]} {worst[0]:.2f}% "
-              f"(goal >= 99% in every category)")
-    if args.misses:
-        print_misses(misses, args.misses, random.Random(args.seed))
+              f"(goal >= 99% in every category); precision {100 * ok / max(1, ok + bad):.2f}% "
+              f"({bad:,} non-PHI tokens removed)")
+    if n_misses:
+        print_misses(misses, n_misses, random.Random(seed))
     tp = sum(v[0] for v in removed.values())
     fp = sum(v[1] for v in removed.values())
     print(f"precision: {100 * tp / max(1, tp + fp):.2f}% ({tp:,} PHI tokens removed, {fp:,} "
           f"non-PHI tokens removed; goal >= 90%)")
-    with tempfile.TemporaryDirectory() as d, deadline(args.trial_seconds):
+
+
+def print_side_by_side(sets: list[str], results: dict[str, Quality],
+                       speed: dict[str, float]) -> None:
+    """Recall per category (all sets shown together), precision per set, rows/s: per mode."""
+    modes = list(results)
+    print("== side by side: recall per category over the sets run, precision per set, "
+          "throughput")
+    print(f"{'':<22}" + "".join(f"{m:>26}" for m in modes))
+    cats = sorted({c for r in results.values() for _, c in r[0]})
+    for cat in cats:
+        cells = []
+        for m in modes:
+            c = sum(v[0] for (_, k), v in results[m][0].items() if k == cat)
+            n = sum(v[1] for (_, k), v in results[m][0].items() if k == cat)
+            cells.append(f"{100 * c / n:7.2f}% ({c}/{n})" if n else "-")
+        print(f"{'recall ' + cat:<22}" + "".join(f"{c:>26}" for c in cells))
+    for s in sets:
+        cells = []
+        for m in modes:
+            c = sum(v[0] for (ts, _), v in results[m][0].items() if ts == s)
+            n = sum(v[1] for (ts, _), v in results[m][0].items() if ts == s)
+            cells.append(f"{100 * c / max(1, n):7.2f}%")
+        print(f"{'recall ' + s:<22}" + "".join(f"{c:>26}" for c in cells))
+    for s in [*sets, "all"]:
+        cells = []
+        for m in modes:
+            by_set = results[m][2]
+            ok, bad = (by_set.get(s, [0, 0]) if s != "all" else
+                       [sum(v[0] for v in by_set.values()), sum(v[1] for v in by_set.values())])
+            cells.append(f"{100 * ok / max(1, ok + bad):7.2f}% ({bad:,} FP)")
+        print(f"{'precision ' + s:<22}" + "".join(f"{c:>26}" for c in cells))
+    print(f"{'rows/s (1 core, CPU)':<22}" + "".join(
+        f"{speed[m]:>26,.0f}" if m in speed else f"{'-':>26}" for m in modes))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--notes", type=int, default=4000, help="labelled notes for quality")
+    ap.add_argument("--rows", type=int, default=200_000, help="rows for throughput")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--trial-seconds", type=float, default=300.0)
+    ap.add_argument("--misses", type=int, default=3,
+                    help="print this many misses per set and category (never "
+                    f"{', '.join(sorted(SEALED))})")
+    ap.add_argument("--mode", choices=["both", *(m.value for m in TextMode)], default="both",
+                    help="text mode of the notes column (both: one after the other)")
+    ap.add_argument("--sets", default=",".join(SETS),
+                    help="template sets, comma-separated (default: all)")
+    args = ap.parse_args()
+    sets = [s for s in args.sets.split(",") if s]
+    unknown = [s for s in sets if s not in SETS]
+    if unknown:
+        ap.error(f"unknown template sets: {', '.join(unknown)} (known: {', '.join(SETS)})")
+    modes = list(TextMode) if args.mode == "both" else [TextMode(args.mode)]
+
+    def stop(signum: int, _: Any) -> None:
+        raise SystemExit(f"stopped by signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    rng = random.Random(args.seed)
+    people = make_identities(max(100, args.notes // 8), args.seed)
+    notes = [make_note(rng, people, sets[i % len(sets)], i) for i in range(args.notes)]
+    print(f"labelled corpus: {len(notes):,} notes, {len(people):,} identities, "
+          f"{sum(len(n.spans) for n in notes):,} planted PHI spans")
+    results: dict[str, Quality] = {}
+    for mode in modes:
+        with tempfile.TemporaryDirectory() as d, deadline(args.trial_seconds):
+            out, _ = pseudonymize(table(notes), Path(d) / "quality.parquet", mode)
+            by_set: dict[str, list[int]] = {}
+            recall, removed, misses = score(notes, out.column("notes").to_pylist(), by_set)
+        results[mode.value] = (recall, removed, by_set)
+        print_quality(mode.value, notes, sets, recall, removed, by_set, misses, args.misses,
+                      args.seed)
+    speed: dict[str, float] = {}
+    if args.rows:
         # every row its own note: the scrubber looks at a repeated text once, so copies of
         # a smaller set would measure the cache, not the scrubber
         big = table([make_note(rng, people, sets[i % len(sets)], i) for i in range(args.rows)])
-        _, seconds = pseudonymize(big, Path(d) / "speed.parquet")
-    print(f"throughput with notes, one core: {args.rows / seconds:,.0f} rows/s "
-          f"({args.rows:,} rows in {seconds:.2f} CPU s, first pass included; goal >= 50,000)")
+        for mode in modes:
+            with tempfile.TemporaryDirectory() as d, deadline(args.trial_seconds):
+                _, seconds = pseudonymize(big, Path(d) / "speed.parquet", mode)
+            speed[mode.value] = args.rows / seconds
+            print(f"throughput with notes, one core, text mode {mode.value}: "
+                  f"{args.rows / seconds:,.0f} rows/s ({args.rows:,} rows in {seconds:.2f} CPU "
+                  "s, first pass included; goal >= 50,000)")
+    if len(modes) > 1:
+        print_side_by_side(sets, results, speed)
 
 
 if __name__ == "__main__":

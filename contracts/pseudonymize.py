@@ -66,6 +66,22 @@ class Placeholder(StrEnum):
     ID = "ID"
     ADDRESS = "ADDRESS"
     AGE = "AGE>89"
+    #: a word the safe-list mode removed because it is not on the safe list (any kind)
+    REDACTED = "REDACTED"
+
+
+class TextMode(StrEnum):
+    """How a ``scrub`` column's free text is de-identified.
+
+    ``grammar`` (default): identifiers found by patterns, known values, name
+    cues and dictionaries are replaced; every other word stays.
+    ``safe-list``: the grammar first, then every word not on the shipped safe
+    list (common English minus names and places, clinical vocabulary, safe
+    number forms) becomes ``[REDACTED]`` (``activities.deid.safelist``).
+    """
+
+    GRAMMAR = "grammar"
+    SAFE_LIST = "safe-list"
 
 
 #: FHIR data types a policy gives rules for (``Policy.types``).
@@ -84,6 +100,8 @@ class FieldRule(BaseModel):
             same record's free text and digested for the residual check.
             Default: true for ``token``, false otherwise.
         placeholder: how this column's values are marked when found in free text.
+        text_mode: ``scrub`` only: ``grammar`` or ``safe-list`` (default: the
+            policy's ``text_mode``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -93,9 +111,12 @@ class FieldRule(BaseModel):
     kind: GeneralizeKind | None = None
     identifier: bool | None = None
     placeholder: Placeholder = Placeholder.ID
+    text_mode: TextMode | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> FieldRule:
+        if self.text_mode is not None and self.action is not Action.SCRUB:
+            raise ValueError(f"text_mode applies to scrub only, not {self.action.value}")
         if self.action is Action.GENERALIZE and self.kind is None:
             raise ValueError("generalize needs a kind (zip3, age, year or birth_year)")
         if self.action is not Action.GENERALIZE and self.kind is not None:
@@ -137,9 +158,14 @@ class Policy(BaseModel):
     date_shift_days: int = Field(default=180, ge=1, le=3650)
     fields: dict[str, FieldRule]
     types: dict[str, FieldRule] = Field(default_factory=dict)
+    text_mode: TextMode = TextMode.GRAMMAR
 
     @model_validator(mode="after")
     def _patient_key(self) -> Policy:
+        if self.format == "fhir" and (self.text_mode is not TextMode.GRAMMAR
+                                     or self.safe_list_fields()):
+            raise ValueError("text_mode safe-list applies to tabular policies only (FHIR "
+                             "free strings are scrubbed in grammar mode)")
         if self.types:
             if self.format != "fhir":
                 raise ValueError("types apply to FHIR policies only")
@@ -157,6 +183,16 @@ class Policy(BaseModel):
             if self.patient_id and self.patient_id not in self.fields:
                 raise ValueError(f"patient_id column {self.patient_id!r} has no rule in fields")
         return self
+
+    def text_mode_of(self, rule: FieldRule) -> TextMode:
+        """The text mode of a ``scrub`` rule (its own, else the policy's)."""
+        return rule.text_mode or self.text_mode
+
+    def safe_list_fields(self) -> list[str]:
+        """The ``scrub`` columns (or paths) in ``safe-list`` mode."""
+        rules = [*self.fields.items(), *self.types.items()]
+        return [n for n, r in rules
+                if r.action is Action.SCRUB and self.text_mode_of(r) is TextMode.SAFE_LIST]
 
     def modes(self) -> set[TokenMode]:
         """Token modes the policy uses."""

@@ -110,9 +110,10 @@ class FanoutPseudonymizeActivities:
             [index_to_bytes(run.index)], name="identifier-index", release_id=inp.release_id,
             keys=inp.keys)
         digest_key, key_header = seal_digest_key(inp.keys, inp.release_id)
+        digests = state.digests(digest_key, policy.safe_list_fields())
         digests_ref = store_sealed(
             self.ctx.store, f"releases/{inp.release_id}/pseudonymized/identifier-digests-"
-            f"{secrets.token_hex(6)}.bin", [key_header + state.digests(digest_key).to_bytes()],
+            f"{secrets.token_hex(6)}.bin", [key_header + digests.to_bytes()],
             name="identifier-digests", release_id=inp.release_id, keys=inp.keys)
         new_tokens = sum(t.new_tokens for t in run.tokenizers.values() if isinstance(t, Vault))
         return PseudonymizeLearnResult(

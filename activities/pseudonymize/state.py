@@ -9,6 +9,7 @@ check of the validate stage and drops them.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from medpipe.activities.deid.index import KeyIndex
@@ -67,7 +68,10 @@ class RunState:
                                   patients=len(self.patients), new_tokens=new_tokens,
                                   token_modes=tuple(sorted(modes)))
 
-    def digests(self, key: bytes) -> DigestSet:
-        """Keyed digests of every replaced identifier (for the residual check)."""
+    def digests(self, key: bytes, safe_list: Iterable[str] = ()) -> DigestSet:
+        """Keyed digests of every replaced identifier (for the residual check), with the
+        columns scrubbed in safe-list mode (``Policy.safe_list_fields``)."""
         self.flush()
-        return DigestSet.from_index(key, self.index)
+        digests = DigestSet.from_index(key, self.index)
+        digests.safe_list = frozenset(safe_list)
+        return digests

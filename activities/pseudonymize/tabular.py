@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from medpipe.activities.deid import safelist
 from medpipe.activities.pseudonymize import dates, generalize
 from medpipe.activities.pseudonymize.policy import check_columns
 from medpipe.activities.pseudonymize.scrub import scrub_column
@@ -26,6 +27,7 @@ from medpipe.contracts.pseudonymize import (
     GeneralizeKind,
     Placeholder,
     Policy,
+    TextMode,
     TokenMode,
 )
 
@@ -164,6 +166,8 @@ class TabularJob:
             else:  # SCRUB
                 text = _as_text(col, where)
                 out = scrub_column(text, self.state.index, self.state.placeholders)
+                if self.policy.text_mode_of(rule) is TextMode.SAFE_LIST:  # then the safe list
+                    out = safelist.redact_column(out, self.state.placeholders)
                 changed = int(pc.sum(pc.fill_null(pc.not_equal(text, out), False)).as_py() or 0)
             self.state.count(name, rule.action, nonnull, changed)
             names.append(name)
