@@ -89,8 +89,8 @@ al ak az ar ca co ct de fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt ne
 ny nc nd oh ok or pa ri sc sd tn tx ut vt va wa wv wi wy dc pr
 i ii iii iv v vi vii viii ix x xi xii
 held told sent kept left felt brought taught caught bought
-ph med meds rec eta electronically grimacing emt emts attn
-ph med meds rec eta electronically grimacing emt emts attn
+ph med meds rec eta electronically grimacing emt emts attn egfr gfr ldl hdl tsh
+ph med meds rec eta electronically grimacing emt emts attn egfr gfr ldl hdl tsh
 afebrile anicteric atraumatic auscultation bibasilar bruit crackles cyanosis diaphoresis
 diaphoretic distension dyspnea dysuria ecchymosis edema effusion erythema exudate febrile
 gallop guarding hematuria hemoptysis hepatomegaly icterus induration lymphadenopathy

@@ -29,8 +29,9 @@ period...") makes the word a name (fail closed). A possessive ``'s`` is
 ignored (``patient's``). A hyphenated word is safe when it is on the list
 whole or when each of its parts is (``follow-up``, ``non-tender``); otherwise
 the whole word is replaced (``Anne-Marie``). A single letter is safe in lower
-case, as ``I`` and ``A``, and after a word that names a letter (``vitamin D``,
-``hepatitis B``, ``type A``); other capital letters are initials. Everything
+case, as ``I`` and ``A``, after a word that names a letter (``vitamin D``,
+``hepatitis B``, ``type A``) and before a value (``K 4.1``, ``T 36.8``); other
+capital letters are initials. Everything
 else, including numbers of five or more digits without a unit and mixed
 letter-digit strings (``AB12345``), is replaced.
 """
@@ -51,11 +52,12 @@ from medpipe.contracts.pseudonymize import Placeholder
 #: What an unsafe token becomes.
 REDACTED = f"[{Placeholder.REDACTED.value}]"
 
-_UNITS = (r"mg|mcg|ug|µg|ng|g|gm|grams?|kg|lbs?|oz|ml|cc|l|dl|liters?|meq|mmol|mol|iu|units?"
+_UNITS = (r"mg/dl|mmol/l|g/dl|ml/min|mg/kg|ml/hr|mcg/min|l/min"  # compound units first
+          r"|mg|mcg|ug|µg|ng|g|gm|grams?|kg|lbs?|oz|ml|cc|l|dl|liters?|meq|mmol|mol|iu|units?"
           r"|u|%|percent|cm|mm|um|km|m|inch(?:es)?|ft|feet|mmhg|cmh2o|bpm|beats|breaths"
           r"|min|mins|minutes?|h|hr|hrs|hours?|s|sec|secs|seconds?|d|days?|wks?|weeks?|mos?"
           r"|months?|yrs?|years?|x|times|tabs?|tablets?|caps?|capsules?|puffs?|drops?|sprays?"
-          r"|doses?|degrees?|deg|f|c|k|hz|khz|db|mg/dl|mmol/l|g/dl|ml/min|mg/kg|ml/hr|mcg/min|l/min")
+          r"|doses?|degrees?|deg|f|c|k|hz|khz|db")
 _MARKS = "|".join(re.escape(p.value) for p in Placeholder)
 #: A placeholder, a number (and its unit), or a word (letters and digits, inner ' and -).
 TOKEN = re.compile(
@@ -72,6 +74,8 @@ _CODE = re.compile(r"[a-z]{1,2}[0-9]{1,2}[a-z]{0,2}|[0-9]{1,2}(?:st|nd|rd|th|[a-
                    r"|g[0-9]{1,2}p[0-9]{1,4}")  # q4h, L4, x2, 3rd, 2nd, G3P2012
 #: A time on the 24-hour clock without a colon ("at 0745", "1400").
 _HHMM = re.compile(r"(?:[01][0-9]|2[0-3])[0-5][0-9]")
+#: A value right after a capital letter: the letter is a symbol ("K 4.1", "T 36.8").
+_VALUE_AFTER = re.compile(r"\s{0,2}[0-9]")
 #: Surnames that name a disease, sign, score or device (lower case): safe right before a
 #: head noun ("Parkinson disease", "Foley catheter", "Gleason score") or a score
 #: ("Gleason 4+3", "Breslow 1.2 mm", "Snellen 20/40");
@@ -132,6 +136,8 @@ def safe_word(word: str) -> bool:
     anycase, lower_only = vocabulary()
     low = lower(fold(word)[0]).replace("\u2019", "'")
     key = low[:-2] if low.endswith("'s") else low
+    if len(key) == 1:  # before the vocabulary, which holds every letter
+        return word.islower() or word in ("I", "A")
     if key in anycase or low in anycase:
         return True
     if key in lower_only and word.islower():
@@ -141,8 +147,6 @@ def safe_word(word: str) -> bool:
         return all(p and (safe_word(p) or (p.isdigit() and len(p) <= 3)) for p in parts)
     if any(c.isdigit() for c in key):
         return _CODE.fullmatch(key) is not None
-    if len(key) == 1:
-        return word.islower() or word in ("I", "A")
     return False
 
 
@@ -163,7 +167,8 @@ def _unsafe_spans(text: str) -> list[tuple[int, int]]:
             continue
         if kind == "word" or kind is None:
             w = m.group("word")
-            ok = safe_word(w) or (len(w) == 1 and w.isupper() and prev in LETTER_CUES) \
+            ok = safe_word(w) or (len(w) == 1 and (prev in LETTER_CUES or _VALUE_AFTER.match(
+                text, m.end()) is not None)) \
                 or (_eponym(w) and _EPONYM_HEAD.match(text, m.end()) is not None)
             prev = w.lower()
         else:
