@@ -119,6 +119,7 @@ def vocabulary() -> tuple[frozenset[str], frozenset[str]]:
     return _load("safe_words.txt"), _load("safe_lower.txt")
 
 
+@lru_cache(maxsize=65_536)
 def _safe_number(num: str, unit: str | None) -> bool:
     digits = sum(c.isdigit() for c in num)
     if unit:
@@ -150,6 +151,7 @@ def safe_word(word: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=65_536)
 def _eponym(word: str) -> bool:
     low = lower(fold(word)[0]).replace("\u2019", "'")
     low = low[:-2] if low.endswith("'s") else low
