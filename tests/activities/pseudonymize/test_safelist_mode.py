@@ -88,3 +88,18 @@ def test_cli_pseudonymize_in_safe_list_mode(cohort: pa.Table, tmp_path: Path) ->
     first = pacsv.read_csv(out).column("notes")[0].as_py()
     assert "Kazutro" not in first and "Velquen" not in first
     assert "metformin 500 mg, BP 128/82." in first
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_validate_stage_blocks_an_unsafe_word_in_a_safe_list_column(processes: int) -> None:
+    """The safe-list columns ride with the digests into the residual pool's processes."""
+    from medpipe.activities.validate import validate_batches
+
+    digests = DigestSet.from_values(b"k" * 32, ["zz-unused"])
+    digests.safe_list = frozenset({"notes"})
+    notes = ["Seen on [DATE]; BP 128/82."] * 50 + ["plan reviewed; zorbulon agrees."]
+    batch = pa.record_batch({"pid": [f"t{i}" for i in range(51)], "notes": notes})
+    report = validate_batches(iter([batch]), None, digests, processes=processes, chunk_rows=16)
+    failed = {c.column: c for c in report.residual_failures}
+    assert list(failed) == ["notes"] and failed["notes"].unexpected_count == 1
+    assert "unsafe word 1" in failed["notes"].rule
