@@ -9,7 +9,7 @@ because it is not on the list, at the price of removing rare words too.
 
 What is safe:
 
-* words of the shipped vocabulary (``safe_vocab``): ``safe_words.txt`` in any
+* words of the shipped vocabulary (``tests/data/build_safe_vocab.py``): ``safe_words.txt`` in any
   case; ``safe_lower.txt`` (words that are also given, family or place names:
   ``rose``, ``brown``, ``grace``) only written in lower case;
 * numbers of the forms clinical values take: up to three digits (``140``,
