@@ -14,7 +14,14 @@ processes of one machine share the budget through lock files.
 A stage run by a worker first *holds* one core (``CoreBudget.hold``, waiting
 for one while heartbeating): the data stages running at once on a machine are
 then at most its cores, however many activity slots the workers have, and the
-stage's own ``take`` counts the held core and adds the free ones. Activity
+stage's own ``take`` counts the held core and adds the free ones.
+
+Fair share between worker processes: a process that already holds a core
+leaves a freed core (and ``take``'s extra cores) to another process whose
+stages are waiting. Two data stages in one process share its GIL and run at
+about one core between them, so on a machine running several worker processes
+(the local stack runs one per profile) the cores go one per busy process
+first; a process alone on a machine still gets them all. Activity
 slots stay generous (``default_activity_slots``) so that a busy worker still
 starts tasks promptly and placement never takes it for a dead one; a started
 stage waits for its core, heartbeating, instead of thrashing the others.
@@ -40,6 +47,13 @@ SLOTS_ENV = "MEDPIPE_ACTIVITY_SLOTS"
 #: slots only bound how many tasks a worker has started; a few per core keep a busy
 #: worker taking tasks within placement's schedule-to-start timeout.
 SLOTS_PER_CORE = 8
+
+#: Seconds a process that holds a core leaves a free one to another process's waiting
+#: stages before it takes it anyway (both may hold cores: none must stay idle).
+FAIR_GRACE_S = 0.25
+
+#: Name prefix of the per-process "stages waiting" flag files in a budget's ``lock_dir``.
+WAIT_PREFIX = "wait-"
 
 
 def _positive(name: str, raw: str, hint: str) -> int:
@@ -99,6 +113,8 @@ class CoreBudget:
         self._waiting: list[object] = []  # threads waiting in ``hold``, first come first
         self._thread = threading.local()  # the core ``hold`` gave this thread's stage
         self._files: dict[int, int] = {}
+        self._dir = lock_dir
+        self._wait_fd: int | None = None  # flocked while this process has stages waiting
         if lock_dir is not None:
             lock_dir.mkdir(parents=True, exist_ok=True)
             self._files = {i: os.open(lock_dir / f"core-{i}.lock", os.O_RDWR | os.O_CREAT,
@@ -113,6 +129,56 @@ class CoreBudget:
     def waiting(self) -> int:
         """Stages of this process waiting in ``hold`` for a core now."""
         return len(self._waiting)
+
+    def _announce_waiting(self, waiting: bool) -> None:
+        """Say (to the other processes sharing ``lock_dir``) whether stages of this process
+        wait for a core: an exclusive ``flock`` on ``wait-<pid>.lock`` while they do (the
+        kernel drops it if this process dies)."""
+        if self._dir is None:
+            return
+        if self._wait_fd is None:
+            self._wait_fd = os.open(self._dir / f"{WAIT_PREFIX}{os.getpid()}.lock",
+                                    os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._wait_fd, fcntl.LOCK_EX if waiting else fcntl.LOCK_UN)
+
+    def others_waiting(self) -> bool:
+        """Whether stages of another process sharing this budget wait for a core now."""
+        if self._dir is None:
+            return False
+        mine = f"{WAIT_PREFIX}{os.getpid()}.lock"
+        for path in self._dir.glob(f"{WAIT_PREFIX}*.lock"):
+            if path.name == mine:
+                continue
+            try:
+                fd = os.open(path, os.O_RDWR)
+            except OSError:
+                continue  # removed meanwhile
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            finally:
+                os.close(fd)  # closing drops the probe's lock, if it got it
+        return False
+
+    def _defer(self) -> bool:
+        """Whether this process should leave free cores to another process's waiting
+        stages: it holds a core already and another process waits."""
+        return bool(self._held) and self.others_waiting()
+
+    def _any_free(self) -> bool:
+        """Whether a slot is free now (taken and given back at once; lock held)."""
+        for i in range(self.total):
+            if self._try(i):
+                self._untake(i)
+                return True
+        return False
+
+    def _untake(self, i: int) -> None:
+        fd = self._files.get(i)
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        self._held.discard(i)
 
     def _try(self, i: int) -> bool:
         if i in self._held:
@@ -129,10 +195,7 @@ class CoreBudget:
     def _release(self, slots: list[int]) -> None:
         with self._lock:
             for i in slots:
-                fd = self._files.get(i)
-                if fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                self._held.discard(i)
+                self._untake(i)
             self._freed.notify_all()
 
     def _held_here(self) -> list[int]:
@@ -154,12 +217,20 @@ class CoreBudget:
         me = object()
         with self._lock:
             self._waiting.append(me)
+            if len(self._waiting) == 1:
+                self._announce_waiting(True)
             try:
                 last = time.monotonic()
+                deferred_at: float | None = None  # since when a free core is left to others
                 while True:
                     slot = None
                     if self._waiting[0] is me:
-                        slot = next((i for i in range(self.total) if self._try(i)), None)
+                        if self._defer() and self._any_free():
+                            deferred_at = deferred_at or time.monotonic()
+                        else:
+                            deferred_at = None
+                        if deferred_at is None or time.monotonic() - deferred_at >= FAIR_GRACE_S:
+                            slot = next((i for i in range(self.total) if self._try(i)), None)
                     if slot is not None:
                         break
                     self._freed.wait(poll_s)
@@ -172,6 +243,8 @@ class CoreBudget:
                             self._lock.acquire()
             finally:
                 self._waiting.remove(me)
+                if not self._waiting:
+                    self._announce_waiting(False)
                 self._freed.notify_all()  # the next waiter is at the head now
         self._thread.slots = [slot]
         try:
@@ -186,12 +259,16 @@ class CoreBudget:
 
         Yields the number of processes to use: at least 1 (its own thread always
         runs, without a slot when none is free): 1 means no child processes. The
-        core this thread ``hold``s counts among them (and stays held on exit).
+        core this thread ``hold``s counts among them (and stays held on exit). A
+        thread that holds a core takes no extra one while another process's stages
+        wait for one (fair share).
         """
         want = self.total if want is None else max(1, want)
         held = self._held_here()
         with self._lock:
             slots: list[int] = []
+            if held and self.others_waiting():
+                want = len(held)
             for i in range(self.total):
                 if len(held) + len(slots) >= want:
                     break
@@ -203,7 +280,12 @@ class CoreBudget:
             self._release(slots)
 
     def close(self) -> None:
-        """Close the slot files (releasing their locks)."""
+        """Close the slot files (releasing their locks) and remove this process's
+        waiting flag."""
         for fd in self._files.values():
             os.close(fd)
         self._files = {}
+        if self._wait_fd is not None and self._dir is not None:
+            (self._dir / f"{WAIT_PREFIX}{os.getpid()}.lock").unlink(missing_ok=True)
+            os.close(self._wait_fd)
+            self._wait_fd = None

@@ -36,6 +36,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from _bigdata import vary_notes
+from _cpu import CpuWindow
 from _history import activity_seconds
 from _orch_big import BigRun, big_release
 from _procs import TrialTimedOut, run_trial
@@ -185,27 +186,53 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
         if "concurrent" not in parts:
             return
 
-        async def burst() -> tuple[float, list[ReleaseStatus]]:
+        async def burst() -> tuple[float, list[ReleaseStatus], list[str]]:
             t0 = time.perf_counter()
             handles = [await start_release(client, request(fleet, sample))
                        for _ in range(concurrent)]
             statuses = await asyncio.gather(*(h.result() for h in handles))
-            return time.perf_counter() - t0, statuses
+            return time.perf_counter() - t0, statuses, [h.id for h in handles]
 
+        single = await activity_seconds_of_last(client, fleet, sample)
+        cpu = CpuWindow([p.pid for p in stack.procs]).start()
         try:
-            total, statuses = await run_trial(burst(), deadline * max(1, concurrent // 2),
-                                              f"{concurrent} concurrent releases")
+            total, statuses, ids = await run_trial(burst(), deadline * max(1, concurrent // 2),
+                                                   f"{concurrent} concurrent releases")
         except TrialTimedOut as e:
             print(f"{concurrent} concurrent releases: TIMED OUT ({e})")
             return
+        cpu.stop()
         ideal = concurrent * work / cores
         print(f"{concurrent} concurrent releases: total {total:.2f} s, "
               f"{concurrent / total * 60:.1f} releases/min ({len(profiles)} workers, {cores} "
               f"cores); ideal {concurrent} x {work:.2f} s / {cores} = {ideal:.1f} s: "
               f"{ideal / total:.0%} of ideal (goal >= 80 %)")
+        print("  " + cpu.report(total, cores))
         where = collections.Counter(st.ran_on.worker_id for status in statuses
                                     for st in status.stages if st.ran_on is not None)
         print("  stages ran on: " + ", ".join(f"{w} x{n}" for w, n in where.most_common()))
+        await print_stage_slowdown(client, ids, single)
+
+
+async def activity_seconds_of_last(client: Client, fleet, sample: dict[str, Path]  # type: ignore[no-untyped-def]
+                                   ) -> dict[str, float]:
+    """Per-activity work of one release run alone (the reference for the burst)."""
+    handle = await start_release(client, request(fleet, sample))
+    await handle.result()
+    return await activity_seconds(client, handle.id)
+
+
+async def print_stage_slowdown(client: Client, ids: list[str], single: dict[str, float]) -> None:
+    """Where the burst's time went: each activity's mean Started->Completed in the burst
+    (waiting for a core included) against the same activity run alone."""
+    burst: dict[str, list[float]] = collections.defaultdict(list)
+    for wid in ids:
+        for name, seconds in (await activity_seconds(client, wid)).items():
+            burst[name].append(seconds)
+    parts = [f"{name.rpartition('.')[2]} {statistics.mean(v):.2f} s vs {single.get(name, 0):.2f}"
+             for name, v in sorted(burst.items(), key=lambda kv: -statistics.mean(kv[1]))]
+    print("  per release in the burst vs alone (activity Started->Completed): "
+          + "; ".join(parts))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ class ActivityName(StrEnum):
     """Registered activity names (workflows call activities by name, never by import)."""
 
     INGEST = "medpipe.ingest"
+    #: local: which compliant queues have workers, and how many releases run on each
+    PLACEMENT_PROBE = "medpipe.placement.probe"
     PSEUDONYMIZE = "medpipe.pseudonymize"
     #: a fanned-out pseudonymize (``contracts.fanout``): first pass, one shard, merge
     PSEUDONYMIZE_LEARN = "medpipe.pseudonymize.learn"

@@ -26,6 +26,7 @@ from medpipe.activities.deploy import DeployActivities
 from medpipe.activities.drift import DriftActivities
 from medpipe.activities.evaluate import EvaluateActivities
 from medpipe.activities.ingest import IngestActivities
+from medpipe.activities.placement_probe import PlacementProbeActivities
 from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
 from medpipe.activities.pseudonymize.fanout import FanoutPseudonymizeActivities
 from medpipe.activities.registry import RegistryActivities
@@ -105,7 +106,8 @@ def control_activities(ctx: WorkerContext) -> list[Callable[..., Any]]:
     deploy = DeployActivities(ctx, ctx.gateway_tls)
     drift = DriftActivities(ctx, ctx.gateway_tls)
     return [registry.lookup, registry.record, deploy.call, SignActivities(ctx).ledger_append,
-            ApprovalActivities().check, drift.alert, drift.rollback, drift.schedule]
+            ApprovalActivities().check, drift.alert, drift.rollback, drift.schedule,
+            PlacementProbeActivities().probe]
 
 
 def control_worker(client: Client, fleet: Fleet, ctx: WorkerContext,

@@ -17,6 +17,7 @@ from medpipe.contracts.placement import (
     ResidencyPolicy,
 )
 from medpipe.contracts.release import Stage
+from medpipe.contracts.spread import ProbeLoadResult
 
 
 class StageSpec(BaseModel):
@@ -63,6 +64,43 @@ def candidates(
                     for p in compliant if p.has_gpu]
     ordered += [Candidate(profile=p, kind=ComputeKind.CPU, queue_prefix=pre) for p in compliant]
     return ordered
+
+
+def spread(cands: list[Candidate], probe: ProbeLoadResult) -> tuple[int, str]:
+    """Where a release's data should live: the index of its home in ``cands``, and why.
+
+    The release is homed on the worker that ingests it; its later stages prefer
+    that cloud (their inputs are stored there), so spreading releases is choosing
+    homes. Rules, in order:
+
+    * no other release of the fleet runs: fleet order (index 0), the operator's
+      preference; a dead first worker costs a failover, exactly as before;
+    * otherwise, among the candidates a worker polls, the least loaded (fewest
+      running releases on its cloud); ties go round-robin by how many running
+      releases started before this one, so a burst whose releases all saw the
+      same loads still spreads evenly;
+    * no candidate polled: fleet order again (failover and waiting take over).
+
+    Only reorders ``cands`` (the runner rotates them): a queue residency forbids is
+    never in them, so it can never be chosen.
+
+    Returns:
+        (index, note): the rotation for ``StageRunner.run`` and a one-line reason for
+        the stage record (names and counts only).
+    """
+    if len(cands) < 2 or len(probe.live) != len(cands) or len(probe.load) != len(cands):
+        return 0, ""
+    if probe.others == 0:
+        return 0, ""
+    live = [i for i in range(len(cands)) if probe.live[i]]
+    if not live:
+        return 0, "placement: no compliant worker polled, fleet order"
+    lowest = min(probe.load[i] for i in live)
+    best = [i for i in live if probe.load[i] == lowest]
+    chosen = best[probe.ahead % len(best)]
+    loads = ", ".join(f"{cands[i].profile.name}={probe.load[i]}" for i in live)
+    return chosen, (f"placement: spread over {len(live)} live compliant workers "
+                    f"({probe.others} other release(s) running; load {loads})")[:300]
 
 
 def next_wait_seconds(rounds: int, initial: float, maximum: float) -> float:

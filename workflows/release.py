@@ -52,7 +52,7 @@ from medpipe.contracts.release import (
 from medpipe.contracts.sign import SignResult
 from medpipe.contracts.summary import Summary
 from medpipe.contracts.validate import ValidateResult
-from medpipe.workflows import fanout, stage_inputs
+from medpipe.workflows import fanout, spread, stage_inputs
 from medpipe.workflows.approval_gate import approval_record
 from medpipe.workflows.gate import model_gate
 from medpipe.workflows.placement import StageSpec, profile_of_store
@@ -158,11 +158,18 @@ class ReleaseWorkflow:
 
     # -- placed stages --------------------------------------------------------
     async def _ingest(self, exclude: frozenset[str] = frozenset(), detail: str = "") -> None:
-        """Fetch the inputs into a compliant store (again, elsewhere, when it died)."""
+        """Fetch the inputs into a compliant store (again, elsewhere, when it died).
+
+        The first time, the release's home (where its data will live, and its later
+        stages run) is the least loaded compliant worker (``workflows.spread``)."""
+        rotate = 0
+        if not exclude:
+            rotate, note = await spread.home_rotation(self._request)
+            detail = detail or note
         ingest = await self._runner.run(
             StageCall(STAGE_SPECS[Stage.INGEST], ActivityName.INGEST,
                       stage_inputs.ingest_input(self._request), IngestResult),
-            exclude=exclude, detail=detail)
+            exclude=exclude, detail=detail, rotate=rotate)
         self._progress.ingested(ingest)
 
     async def _on_inputs(self, spec: StageSpec, activity: ActivityName, build: InputBuilder,

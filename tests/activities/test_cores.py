@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import threading
@@ -205,3 +206,89 @@ def test_a_stage_waits_for_a_core_another_worker_process_holds(tmp_path: Path) -
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_freed_core_goes_to_the_process_whose_stages_wait_with_none(tmp_path: Path) -> None:
+    """Fair share: this process holds both cores and frees one while its own next stage
+    and another process's stage both wait: the other process (which holds none) gets it,
+    so two stages do not end up sharing this process's GIL while the other one idles."""
+    other = subprocess.Popen(
+        [sys.executable, "-c",
+         "import threading\nfrom pathlib import Path\n"
+         "from medpipe.activities.cores import CoreBudget\n"
+         f"b = CoreBudget(2, Path({str(tmp_path)!r}))\n"
+         "print('waiting', flush=True)\n"
+         "with b.hold():\n    print('got', flush=True)\n    input()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    budget = CoreBudget(2, tmp_path)
+    try:
+        with contextlib.ExitStack() as first:
+            first.enter_context(budget.take(1))
+            with budget.take(1) as second:
+                assert second == 1 and budget.in_use == 2
+                assert other.stdout is not None and other.stdout.readline().strip() == "waiting"
+                assert _wait(lambda: budget.others_waiting())  # the other process announced it
+                mine = threading.Event()
+
+                def wait() -> None:
+                    with budget.hold():
+                        mine.set()
+
+                thread = threading.Thread(target=wait)
+                thread.start()
+                time.sleep(0.2)  # this process's stage is queued too
+            # one core freed: this process still holds one, the other process none
+            assert other.stdout.readline().strip() == "got"
+            assert not mine.is_set() and budget.in_use == 1
+        # the second core freed: now this process's stage gets it
+        thread.join(10)
+        assert mine.is_set()
+    finally:
+        other.kill()
+        other.wait()
+        budget.close()
+
+
+def test_take_leaves_free_cores_to_another_process_that_waits(tmp_path: Path) -> None:
+    """A stage's pool does not grab the core another process's stage is waiting for: this
+    process frees a core and, before the other process polls again, asks for more."""
+    other = subprocess.Popen(
+        [sys.executable, "-c",
+         "from pathlib import Path\nfrom medpipe.activities.cores import CoreBudget\n"
+         f"b = CoreBudget(2, Path({str(tmp_path)!r}))\n"
+         "print('waiting', flush=True)\n"
+         "with b.hold(poll_s=0.5):\n    print('got', flush=True)\n    input()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    budget = CoreBudget(2, tmp_path)
+    try:
+        taken, done = threading.Event(), threading.Event()
+
+        def another_stage() -> None:
+            with budget.take(1):
+                taken.set()
+                done.wait(10)
+
+        with budget.hold():
+            stage = threading.Thread(target=another_stage)
+            stage.start()
+            assert taken.wait(10) and budget.in_use == 2
+            assert other.stdout is not None and other.stdout.readline().strip() == "waiting"
+            assert _wait(lambda: budget.others_waiting())
+            done.set()  # its core is freed; the other process polls every 0.5 s
+            stage.join(10)
+            with budget.take() as got:
+                assert got == 1  # only the held core: the free one is left to them
+                assert other.stdout.readline().strip() == "got"
+    finally:
+        other.kill()
+        other.wait()
+        budget.close()
+
+
+def _wait(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False

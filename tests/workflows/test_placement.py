@@ -18,7 +18,14 @@ from medpipe.contracts.placement import (
     jurisdiction_allowed,
 )
 from medpipe.contracts.release import Stage
-from medpipe.workflows.placement import StageSpec, candidates, forbidden_profiles, next_wait_seconds
+from medpipe.contracts.spread import ProbeLoadResult
+from medpipe.workflows.placement import (
+    StageSpec,
+    candidates,
+    forbidden_profiles,
+    next_wait_seconds,
+    spread,
+)
 from tests.support import make_fleet
 
 INGEST = StageSpec(stage=Stage.INGEST, data_class=DataClass.IDENTIFIABLE)
@@ -103,3 +110,62 @@ def test_identifiable_data_never_placed_outside_allowed(profiles, allowed, wants
         assert jurisdiction_allowed(c.profile.jurisdiction, tuple(allowed))
     expected_cpu = sum(1 for _, j, _ in profiles if jurisdiction_allowed(j, tuple(allowed)))
     assert sum(1 for c in cands if c.kind is ComputeKind.CPU) == expected_cpu
+
+
+# -- spreading concurrent releases (workflows.placement.spread) ---------------------------
+
+def _probe(live: tuple[bool, ...], load: tuple[int, ...], others: int = 1,
+           ahead: int = 0) -> ProbeLoadResult:
+    return ProbeLoadResult(live=live, load=load, others=others, ahead=ahead)
+
+
+def test_a_release_alone_keeps_fleet_order(fleet: Fleet) -> None:
+    cands = candidates(INGEST, fleet, ResidencyPolicy())
+    # even when the first worker is not polling: failover handles it, as before
+    assert spread(cands, _probe((False, True, True), (0, 0, 0), others=0)) == (0, "")
+
+
+def test_concurrent_releases_go_to_the_least_loaded_live_worker(fleet: Fleet) -> None:
+    cands = candidates(INGEST, fleet, ResidencyPolicy())  # aws, azure, onprem
+    index, note = spread(cands, _probe((True, True, False), (3, 1, 0), others=4, ahead=4))
+    assert cands[index].profile.name == "azure/eastus"  # onprem is idle but not polled
+    assert "aws/us-east-1=3" in note and "azure/eastus=1" in note and "onprem" not in note
+
+
+def test_a_burst_with_equal_loads_spreads_round_robin(fleet: Fleet) -> None:
+    cands = candidates(INGEST, fleet, ResidencyPolicy())
+    chosen = [cands[spread(cands, _probe((True, True, True), (0, 0, 0), others=9,
+                                         ahead=k))[0]].profile.name for k in range(9)]
+    assert {n: chosen.count(n) for n in set(chosen)} == {
+        "aws/us-east-1": 3, "azure/eastus": 3, "onprem/gpu-01": 3}
+
+
+def test_no_polled_worker_keeps_fleet_order(fleet: Fleet) -> None:
+    cands = candidates(INGEST, fleet, ResidencyPolicy())
+    assert spread(cands, _probe((False,) * 3, (0, 0, 0), others=2, ahead=1))[0] == 0
+
+
+def test_a_probe_that_does_not_match_the_candidates_changes_nothing(fleet: Fleet) -> None:
+    cands = candidates(INGEST, fleet, ResidencyPolicy())
+    assert spread(cands, _probe((True, True), (5, 0), others=3, ahead=1)) == (0, "")
+
+
+@given(profiles=st.lists(st.tuples(st.sampled_from(list(Cloud)), JURS), min_size=1,
+                         max_size=6, unique=True),
+       allowed=st.lists(st.sampled_from(["US", "EU", "US-CA", "GB"]), min_size=1, max_size=3),
+       live=st.lists(st.booleans(), min_size=6, max_size=6),
+       load=st.lists(st.integers(0, 5), min_size=6, max_size=6),
+       others=st.integers(0, 20), ahead=st.integers(0, 20))
+def test_spreading_never_leaves_the_allowed_jurisdictions(  # type: ignore[no-untyped-def]
+        profiles, allowed, live, load, others, ahead) -> None:
+    fleet = Fleet(profiles=tuple(WorkerProfile(cloud=c, region=f"r{i}", jurisdiction=j)
+                                 for i, (c, j) in enumerate(profiles)))
+    cands = candidates(INGEST, fleet, ResidencyPolicy(allowed_jurisdictions=tuple(allowed)))
+    if not cands:
+        return
+    n = len(cands)
+    index, _ = spread(cands, _probe(tuple(live[:n]), tuple(load[:n]), others, ahead))
+    assert 0 <= index < n
+    assert jurisdiction_allowed(cands[index].profile.jurisdiction, tuple(allowed))
+    if others and any(live[:n]):  # a polled worker with the fewest releases
+        assert live[index] and load[index] == min(load[i] for i in range(n) if live[i])

@@ -1,0 +1,83 @@
+"""The placement probe: which compliant queues have workers, and how many releases run
+where (``ActivityName.PLACEMENT_PROBE``, a local activity of the control worker).
+
+Two reads of the Temporal frontend, no patient data: ``DescribeTaskQueue`` per
+candidate queue (a poller listed = a worker took tasks there within about a
+minute) and one visibility listing of the fleet's running releases, with the
+``MedpipeCloud``/``MedpipeStage`` search attributes every release keeps up to
+date. Task-queue backlog is no load signal here: workers keep generous activity
+slots (so placement never takes a busy worker for a dead one) and start every
+task at once, so the waiting happens inside the worker, where Temporal cannot see
+it; the releases running on a cloud can be seen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import activity
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+
+from medpipe.contracts.errors import ErrorType
+from medpipe.contracts.names import ActivityName, SearchAttr, WorkflowName
+from medpipe.contracts.release import Stage
+from medpipe.contracts.spread import ProbeLoadInput, ProbeLoadResult
+
+#: Running releases read at most (a fleet with more is loaded everywhere anyway).
+MAX_LISTED = 1000
+
+#: Stages that run on a worker of the cloud in ``MedpipeCloud`` (a release in deployment
+#: waits on its canary and uses no data-plane worker).
+PLACED_STAGES = frozenset(s.value for s in Stage if s is not Stage.DEPLOY)
+
+
+def running_releases_query(control_queue: str) -> str:
+    """Visibility query of one fleet's running releases (its workflows use its control queue)."""
+    return (f'WorkflowType = "{WorkflowName.RELEASE.value}" AND ExecutionStatus = "Running" '
+            f'AND TaskQueue = "{control_queue}"')
+
+
+async def _live(client: Client, queue: str) -> bool:
+    resp = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+        namespace=client.namespace, task_queue=TaskQueue(name=queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY))
+    return bool(resp.pollers)
+
+
+async def probe_load(client: Client, inp: ProbeLoadInput, me: str) -> ProbeLoadResult:
+    """What ``inp``'s queues look like now, for the release whose workflow id is ``me``."""
+    live = tuple([await _live(client, q) for q in inp.queues])
+    mine: tuple[datetime, str] | None = None
+    others: list[tuple[datetime, str]] = []
+    per_cloud: dict[str, int] = {}
+    async for wf in client.list_workflows(running_releases_query(inp.control_queue),
+                                          limit=MAX_LISTED):
+        if wf.id == me:
+            mine = (wf.start_time, wf.id)
+            continue
+        others.append((wf.start_time, wf.id))
+        attrs = wf.typed_search_attributes
+        cloud, stage = attrs.get(SearchAttr.CLOUD), attrs.get(SearchAttr.STAGE)
+        if cloud and stage in PLACED_STAGES:
+            per_cloud[cloud] = per_cloud.get(cloud, 0) + 1
+    ahead = len(others) if mine is None else sum(1 for o in others if o < mine)
+    return ProbeLoadResult(live=live, load=tuple(per_cloud.get(c, 0) for c in inp.clouds),
+                           others=len(others), ahead=ahead)
+
+
+class PlacementProbeActivities:
+    """The probe, run by the control worker next to the workflows (its client)."""
+
+    @activity.defn(name=ActivityName.PLACEMENT_PROBE)
+    async def probe(self, inp: ProbeLoadInput) -> ProbeLoadResult:
+        """Liveness and load of ``inp.queues`` (the workflow records it and chooses)."""
+        try:
+            return await probe_load(activity.client(), inp, activity.info().workflow_id or "")
+        except RPCError as e:
+            raise ApplicationError(f"placement probe: Temporal did not answer: {e.message}",
+                                   type=ErrorType.TRANSIENT) from e
