@@ -91,6 +91,19 @@ def default_activity_slots(cores: int | None = None) -> int:
     return SLOTS_PER_CORE * max(1, cores if cores is not None else default_cores())
 
 
+def _forget_if_dead(path: Path) -> None:
+    """Remove the waiting flag of a process that no longer exists (a killed worker's)."""
+    pid = path.stem.removeprefix(WAIT_PREFIX)
+    if not pid.isdigit():
+        return
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        path.unlink(missing_ok=True)
+    except PermissionError:  # pragma: no cover - alive, another user's
+        pass
+
+
 class CoreBudget:
     """Cores shared by the concurrent data stages of one worker, or of every worker
     process of a machine.
@@ -157,6 +170,8 @@ class CoreBudget:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return True
+            else:
+                _forget_if_dead(path)
             finally:
                 os.close(fd)  # closing drops the probe's lock, if it got it
         return False

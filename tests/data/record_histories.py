@@ -12,6 +12,8 @@ one JSON history per workflow run into ``tests/data/histories/``:
 * ``release-failover``: no worker on the first candidates: failovers, GPU→CPU.
 * ``release-fanout``: pseudonymize fanned out over every compliant worker (learn,
   one shard per worker, merge).
+* ``release-spread``: the second of two concurrent releases, homed on another worker by
+  the placement probe (a local-activity marker, then ingest on the second queue).
 * ``release-reingest``: the store holding the inputs disappears after ingest:
   re-ingest elsewhere, re-pseudonymize, continue.
 * ``*-initial-deploy``: first version on empty gateways (loaded as stable).
@@ -159,6 +161,22 @@ async def release_fanout(rec: Recorder, root: Path, sample: dict[str, Path]) -> 
     check(len(shards) == 3 and len({s.ran_on.cloud for s in shards if s.ran_on}) > 1,
           "three shards over several workers")
     await rec.save_release("fanout", request, canary=False)
+
+
+async def release_spread(rec: Recorder, root: Path, sample: dict[str, Path]) -> None:
+    """Two releases at once on two compliant workers: the second is homed on the other one
+    (the placement probe's marker, then ingest rotated to azure)."""
+    fleet = make_fleet(root / "spread")
+    first, second = make_request(fleet, sample), make_request(fleet, sample)
+    async with running_workers(rec.client, fleet, ["aws/us-east-1", "azure/eastus"]):
+        h1 = await start(rec.client, first)
+        h2 = await start(rec.client, second)
+        await h1.result()
+        status: ReleaseStatus = await h2.result()
+    ingest = next(s for s in status.stages if s.stage is Stage.INGEST)
+    check(ingest.ran_on is not None and ingest.ran_on.cloud == "azure"
+          and ingest.detail.startswith("placement: spread"), "second release homed on azure")
+    await rec.save_release("spread", second, canary=False)
 
 
 async def release_reingest(rec: Recorder, root: Path, sample: dict[str, Path]) -> None:
@@ -369,6 +387,7 @@ SCENARIOS: dict[str, Callable[[Recorder, Path, dict[str, Path]], Awaitable[None]
     "failover": release_failover,
     "reingest": release_reingest,
     "fanout": release_fanout,
+    "spread": release_spread,
     "canary": canary_paths,
     "approval": approval_paths,
 }

@@ -36,6 +36,9 @@ RECORDED: dict[str, set[EventType.ValueType]] = {
     "release-failover": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT},
     "release-reingest": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_FAILED},
     "release-fanout": _RELEASE | {_E.EVENT_TYPE_MARKER_RECORDED},  # the patch marker
+    "release-spread": _RELEASE | {_E.EVENT_TYPE_MARKER_RECORDED},  # patch + placement probe
+    # recorded before releases were spread by load (workflow.patched keeps it replaying)
+    "release-failover-recorded-before-spread": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT},
     "release-initial-deploy": _RELEASE | _DEPLOY,
     "canary-initial-deploy": _CANARY,
     "release-promoted": _RELEASE | _DEPLOY,
