@@ -8,7 +8,11 @@ Prints:
 * its stage work (the activities' own Started→Completed times in history),
   goal <= 3 s for 100k rows with notes;
 * N concurrent releases (default 10): wall, releases/min, and % of the ideal
-  ``N x single stage work / cores`` (goal >= 80 %);
+  ``N x single stage work / cores`` (goal >= 80 %); the CPU seconds the workers
+  used over the burst's wall time (cores kept busy) next to the load of the rest
+  of the machine (it is shared: a poor wall ratio with a busy neighbour is not
+  ours); which worker ran the stages; and, per activity, its mean time in the
+  burst (waiting for a core included) against the same activity run alone;
 * ``--big-rows`` (default 10M) rows released with 1, 2, 4 worker processes
   (``--workers``): wall, per-stage work, peak RSS (VmHWM) of each worker and
   of its child processes, and the scaling ratio to one worker. A stage fans
