@@ -58,7 +58,7 @@ from medpipe.contracts.evaluate import EvaluateInput
 from medpipe.contracts.ingest import IngestInput, SourceSpec
 from medpipe.contracts.ledger import LedgerAppendInput
 from medpipe.contracts.pseudonymize import PseudonymizeInput
-from medpipe.contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus
+from medpipe.contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus, Stage
 from medpipe.contracts.sign import SignInput
 from medpipe.contracts.validate import ValidateInput
 from medpipe.workers.releases import start_release
@@ -215,6 +215,10 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
         where = collections.Counter(st.ran_on.worker_id for status in statuses
                                     for st in status.stages if st.ran_on is not None)
         print("  stages ran on: " + ", ".join(f"{w} x{n}" for w, n in where.most_common()))
+        homes = collections.Counter(
+            (st.detail.split(" (")[0] or "alone: fleet order") for status in statuses
+            for st in status.stages if st.stage is Stage.INGEST)
+        print("  ingest placement: " + "; ".join(f"{why} x{n}" for why, n in homes.items()))
         await print_stage_slowdown(client, ids, single)
 
 

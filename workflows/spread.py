@@ -30,8 +30,9 @@ from medpipe.workflows.policies import STAGE_SPECS
 #: ``workflow.patched`` id: releases started before load-aware homes replay without it.
 SPREAD_PATCH = "release-home-by-load"
 
-#: The probe is a few RPCs to the Temporal frontend; slower than this, go without it.
-PROBE_TIMEOUT = timedelta(seconds=5)
+#: The probe is a few RPCs to the Temporal frontend, run on the event loop of a worker
+#: whose threads may be busy with data stages; slower than this, go without it.
+PROBE_TIMEOUT = timedelta(seconds=15)
 PROBE_RETRY = RetryPolicy(maximum_attempts=2, initial_interval=timedelta(milliseconds=200))
 
 
