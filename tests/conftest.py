@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,6 +13,17 @@ from temporalio.client import Client
 from medpipe.workers.client import data_converter
 from medpipe.workers.devserver import TemporalDevServer
 from tests.gateways import GatewayPKI, GatewayProcess, gateways
+from tests.support_ci import slowest_first
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``./run test``), the slowest modules first.
+
+    Workers take whole modules as they free up; a long module handed out last
+    would run alone at the end while the other worker idles.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items[:] = slowest_first(items)
 
 
 @pytest.fixture(scope="session")
