@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+from medpipe.activities.deid import registry
 from medpipe.activities.deid.index import Span
 from medpipe.activities.deid.names import find_names
 from medpipe.activities.deid.normalize import fold, lower, to_original
@@ -49,6 +50,7 @@ def find(text: str, known: KnownFinder | None = None, *, patterns: bool = True,
             found += [(m.start(), m.end(), ph) for m in rx.finditer(folded)]
     if names:
         found += find_names(folded)
+        found += registry.find(folded)  # rules on grammars others maintain (phone, IP, places)
     if known is not None:
         found += known(lower(folded))
     found = [sp for sp in found if sp[1] > sp[0]]

@@ -36,7 +36,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from medpipe.activities.deid import context, cues
+from medpipe.activities.deid import context, cues, registry
 from medpipe.activities.deid.normalize import fold, lower
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
@@ -94,7 +94,8 @@ CANDIDATE = (r"\b[A-Z][A-Za-z'-]*\s+(?:[A-Z]\.\s+)?[A-Z][A-Za-z'-]*[a-z]"
              r"|patient's|pt)\s{1,2})?)(?i:" + _RELATIONS + r")\b"
              r"|[A-Za-z'-],?\s{1,2}(?:" + _CREDENTIALS + r")\b"
              r"|\b[A-Z]\.\s{0,2}[A-Z][a-z]"
-             r"|\[NAME\][\s,]+[A-Z]|[A-Z][A-Za-z'-]+\s+\[NAME\]|" + context.CANDIDATE)
+             r"|\[NAME\][\s,]+[A-Z]|[A-Z][A-Za-z'-]+\s+\[NAME\]|" + context.CANDIDATE
+             + "|(?i:" + registry.TRIGGER + ")")  # the registry's rules run on the same texts
 
 @lru_cache(maxsize=1)
 def dictionary() -> tuple[frozenset[str], frozenset[str]]:
