@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from medpipe.activities.deid import detect
+from medpipe.activities.deid import detect, rules_pass
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.deid.names import CANDIDATE as NAME_CANDIDATE
 from medpipe.activities.deid.normalize import folds_to_letters
@@ -55,6 +55,7 @@ def scrub_column(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) ->
         index: identifier values of every record of the dataset.
         counts: placeholder counts, updated.
     """
+    col = rules_pass.scrub_column(col, counts)  # the registry's rules (added since), first
     col = scrub_patterns(col, counts)
     known = index.find if index is not None and len(index) else None
     texts = col.to_pylist()

@@ -39,10 +39,15 @@ CUES = ("in|from|to|near|outside|around|visiting|via|toward|towards|relocated to
 _PARTICLES = r"(?:de|da|do|del|della|la|le|les|los|las|upon|on|am|im|an|der|sur|en|el)"
 _WORD = r"[A-Z][A-Za-z'.-]*"
 _PHRASE = _WORD + r"(?: (?:" + _PARTICLES + r" )?" + _WORD + r"){0,3}"
-#: A cue, then a capitalized phrase (group 1).
-CUED = re.compile(r"\b(?i:" + CUES + r")\s{1,3}(" + _PHRASE + r")")
-#: A phrase (group 1, title case or capitals), a comma, what follows (group 2).
-BEFORE_REGION = re.compile(r"(" + _PHRASE + r"),\s{0,2}(" + _PHRASE + r")")
+#: A run of capitalized words (``re`` skips to the capitals), title case or capitals.
+RUN = re.compile(r"[A-Z](?<![A-Za-z'.-][A-Z])[A-Za-z'.-]*(?: (?:" + _PARTICLES + r" )?"
+                 + _WORD + r"){0,3}")
+#: A cue right before a run ("moved to ", "In ").
+CUE_BEFORE = re.compile(r"\b(?i:" + CUES + r")\s{1,3}$")
+_CUE_WORDS = frozenset(c for c in CUES.split("|") if " " not in c)
+_CUE_LAST = frozenset(c.split()[-1] for c in CUES.split("|"))
+#: After a run: a comma and the phrase that may be a state or a country (group 1).
+REGION_AFTER = re.compile(r",\s{0,2}(" + _PHRASE + r")")
 #: Names that are dates or note words before they are places ("in March", "to Ward 4").
 _NOT_PLACES = frozenset(
     "january february march april may june july august september october november december "
@@ -124,6 +129,16 @@ def _belongs(codes: frozenset[str], region: frozenset[str]) -> bool:
                for r in region)
 
 
+def _cued(folded: str, start: int) -> bool:
+    """Whether a place cue ends right before ``start`` (its last words, then the regex)."""
+    before = folded[max(0, start - 24):start]
+    if not before or not before[-1].isspace():
+        return False
+    words = before.split()
+    return bool(words) and words[-1].lower() in _CUE_LAST and \
+        CUE_BEFORE.search(before) is not None
+
+
 @dataclass(frozen=True)
 class GeoRule:
     """Cities and counties of the gazetteer, with a cue before or their region after."""
@@ -135,30 +150,35 @@ class GeoRule:
         """Spans of places in a folded text (the city or county only)."""
         g = gazetteer()
         out: list[Span] = []
-        for m in CUED.finditer(folded):
-            words = m.group(1).split()
-            for n in range(len(words), 0, -1):  # longest known prefix: "Fort Wayne Indiana"
-                k = _place(g, words[:n])
-                if k is not None:
-                    end = m.start(1) + len(" ".join(words[:n]))
-                    if folded[end - 1] == "." and not k.endswith("."):
-                        end -= 1
-                    out.append((m.start(1), end, Placeholder.ADDRESS))
-                    break
-        if "," in folded:
-            for m in BEFORE_REGION.finditer(folded):
-                region = _region_codes(g, m.group(2))
-                if not region:
+        for m in RUN.finditer(folded):
+            start, words = m.start(), m.group().split(" ")
+            cued = _cued(folded, start)
+            if not cued and len(words) > 1 and words[0].lower() in _CUE_WORDS:
+                cued, start, words = True, start + len(words[0]) + 1, words[1:]  # "In Tucson"
+            if cued:
+                for n in range(len(words), 0, -1):  # longest known prefix: "Fort Wayne Indiana"
+                    k = _place(g, words[:n])
+                    if k is not None:
+                        end = start + len(" ".join(words[:n]))
+                        if folded[end - 1] == "." and not k.endswith("."):
+                            end -= 1
+                        out.append((start, end, Placeholder.ADDRESS))
+                        break
+                else:
+                    cued = False
+                if cued:
                     continue
-                words = m.group(1).split()
-                for n in range(len(words), 0, -1):  # longest known suffix: "Dr Lee Tucson"
-                    tail = words[-n:]
-                    k = _place(g, tail)
-                    if k is None or (k in g.words and n == 1) or not _belongs(g.places[k],
-                                                                           region):
-                        continue
-                    out.append((m.end(1) - len(" ".join(tail)), m.end(1), Placeholder.ADDRESS))
-                    break
+            after = REGION_AFTER.match(folded, m.end())
+            region = _region_codes(g, after.group(1)) if after else frozenset()
+            if not region:
+                continue
+            for n in range(len(words), 0, -1):  # longest known suffix: "Dr Lee Tucson"
+                tail = words[-n:]
+                k = _place(g, tail)
+                if k is None or (k in g.words and n == 1) or not _belongs(g.places[k], region):
+                    continue
+                out.append((m.end() - len(" ".join(tail)), m.end(), Placeholder.ADDRESS))
+                break
         return out
 
 

@@ -28,7 +28,7 @@ from medpipe.contracts.pseudonymize import Placeholder
 
 #: A run of address characters, not inside a longer word or number ("v1.2.3.4", "x1.2").
 _CANDIDATE = re.compile(
-    r"(?<![0-9a-z_.:%/-])(\[)?([0-9a-f]{0,4}:[0-9a-f:.]*[0-9a-f]|[0-9a-f]{0,4}::"
+    r"(?<![0-9a-z_.:%/-])(\[)?([0-9a-f]{0,4}:[0-9a-f:.]*[0-9a-f:]"
     r"|[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?![0-9]))"
     r"(%[0-9a-z_.-]*[0-9a-z])?(\])?(:[0-9]{1,5}(?![0-9]))?(/[0-9]{1,3}(?![0-9]))?"
     r"(?![0-9a-z_:]|\.[0-9])", re.IGNORECASE)

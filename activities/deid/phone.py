@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from medpipe.activities.deid import ip
+from medpipe.activities.deid import grammar, ip
 from medpipe.activities.deid.index import Span
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -35,16 +35,39 @@ from medpipe.contracts.pseudonymize import Placeholder
 REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "IN", "CA", "AU")
 #: Seven digits, neighbours at most three characters (no letter, no newline) apart.
 TRIGGER = r"[0-9](?:[^0-9a-z\n]{0,3}[0-9]){6}"
-_TRIGGER = re.compile(TRIGGER, re.IGNORECASE)
+#: The whole run of digits a trigger match belongs to.
+_RUN = re.compile(r"[0-9](?:[^0-9a-z\n]{0,3}[0-9]){6,}", re.IGNORECASE)
+_MD = r"(?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12][0-9]|3[01])"
+_DM = r"(?:0?[1-9]|[12][0-9]|3[01])[-/.](?:0?[1-9]|1[0-2])"
+#: Runs that are something else by a standard's shape, skipped before the (slow) matcher:
+#: a date (ISO 8601, m/d/y, d/m/y, maybe with a time), an IP address, an NDC (4-4-2,
+#: 5-3-2, 5-4-1: FDA's National Drug Code), an SSN (3-2-4, SSA's), anything with a colon
+#: (times, IPv6).
+_NOT_PHONE = re.compile(
+    r"(?:[12][0-9]{3}[-/.]" + _MD + r"|(?:" + _MD + r"|" + _DM + r")[-/.](?:[0-9]{4}|[0-9]{2}))"
+    r"(?:[ T][0-9:]{1,8})?|[0-9]{1,3}(?:\.[0-9]{1,3}){3}.*|[0-9]{4}-[0-9]{4}-[0-9]{2}"
+    r"|[0-9]{5}-[0-9]{3}-[0-9]{2}|[0-9]{5}-[0-9]{4}-[0-9]|[0-9]{3}([-. ])[0-9]{2}\1[0-9]{4}"
+    r"|.*:.*")
+#: A run the hand-written grammar (``grammar.PHONE``, run by the pattern pass) takes whole.
+_KNOWN = re.compile(grammar.PHONE, re.IGNORECASE)
+#: National formats other than NANP open with a trunk prefix 0 (``020 …``, ``030 …``) or,
+#: for Indian mobiles, a 6-9 and ten digits: other regions are tried on those runs only.
+_NATIONAL = re.compile(r"0|[6-9](?:[^0-9]{0,3}[0-9]){9}(?![0-9])")
+#: Regions the US plan already covers (NANP: one country code, one plan).
+_NANP = frozenset({"CA"})
+#: Where a run of digits starts in a window.
+_RUN_START = re.compile(r"(?<![0-9])[0-9]")
 #: How far a window reaches beyond the digits: a "+", a country code, "ext. 1234".
 _BEFORE, _AFTER = 8, 16
 
 
 def _windows(folded: str) -> list[tuple[int, int]]:
-    """Merged windows of the text around each digit run the trigger finds."""
+    """Merged windows of the text around each digit run the trigger finds (not dates)."""
     out: list[tuple[int, int]] = []
     n = len(folded)
-    for m in _TRIGGER.finditer(folded):
+    for m in _RUN.finditer(folded):
+        if _NOT_PHONE.fullmatch(m.group()) or _KNOWN.fullmatch(m.group()):
+            continue  # "2023-05-04", "10.1.2.3:8080": the matcher refuses them, slowly
         s, e = max(0, m.start() - _BEFORE), min(n, m.end() + _AFTER)
         while s > 0 and not folded[s - 1].isspace() and m.start() - s < 2 * _BEFORE:
             s -= 1  # do not cut a word in two: the matcher looks at what is beside a number
@@ -71,7 +94,10 @@ class PhoneRule:
         out: list[Span] = []
         for s, e in _windows(folded):
             window = folded[s:e]
+            national = any(_NATIONAL.match(window, d.start()) for d in _RUN_START.finditer(window))
             for region in self.regions:
+                if region in _NANP or (region != "US" and not national):
+                    continue
                 for m in phonenumbers.PhoneNumberMatcher(window, region, leniency=self.leniency):
                     if not ip.RULE.find(m.raw_string):  # "192.168.0.0/16" is valid in IN's plan
                         out.append((s + m.start, s + m.end, Placeholder.PHONE))

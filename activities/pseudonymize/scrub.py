@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from medpipe.activities.deid import detect
+from medpipe.activities.deid import detect, rules_pass
 from medpipe.activities.deid.columnar import (
     Hits,
     count_marks,
@@ -79,6 +79,7 @@ def scrub_column(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) ->
         index: identifier values of every record of the dataset.
         counts: placeholder counts, updated.
     """
+    col = rules_pass.scrub_column(col, counts)  # registry rules first: they know whole forms
     col = scrub_patterns(col, counts)
     col = scrub_known(col, index, counts)
     # names no column lists, on what is left (vectorised prefilter: few texts qualify)

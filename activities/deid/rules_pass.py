@@ -1,0 +1,60 @@
+"""The registry's rules over a column of texts, before the hand-written patterns.
+
+The vectorised pattern pass (``patterns``) replaces what it recognises and
+can cut a form it only half knows: ``020 7946 0958`` becomes ``[PHONE]
+0958`` (a seven-digit local number, then a group left over), ``fe80::1%eth0``
+becomes ``[IP]%eth0``. The registry's rules (``registry``) know these forms
+whole, so the scrubber runs them first, on the texts their triggers select
+(one RE2 pass over the column), and the patterns then see what is left.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from medpipe.activities.deid import detect, registry
+from medpipe.activities.deid.normalize import fold, to_original
+
+#: The union of the rules' triggers, for Arrow (RE2).
+_TRIGGER = "(?i:" + registry.TRIGGER + ")"
+
+
+def spans(text: str) -> list[detect.Span]:
+    """Spans the registry's rules find in ``text`` (original coordinates, merged)."""
+    folded, offsets = fold(text)
+    found = [sp for sp in registry.find(folded) if sp[1] > sp[0]]
+    if not found:
+        return []
+    return detect.merge([(*to_original(s, e, offsets, len(text)), ph)
+                         for s, e, ph in detect.merge(found)])
+
+
+def scrub_column(col: pa.Array, counts: Counter[str]) -> pa.Array:
+    """Replace what the registry's rules find in a column of texts; count placeholders."""
+    if len(col) == 0 or col.null_count == len(col):
+        return col
+    selected = pc.fill_null(pc.match_substring_regex(col, _TRIGGER), False)
+    rows = pc.indices_nonzero(selected).to_numpy(zero_copy_only=False)
+    if not len(rows):
+        return col
+    texts = col.take(pa.array(rows)).to_pylist()
+    changed: dict[int, str] = {}
+    seen: dict[str, tuple[str, Counter[str]]] = {}  # a repeated text is looked at once
+    for r, t in zip(rows.tolist(), texts, strict=True):
+        done = seen.get(t)
+        if done is None:
+            found, added = spans(t), Counter[str]()
+            done = seen[t] = (detect.replace(t, found, added) if found else t, added)
+        if done[1]:
+            changed[r] = done[0]
+            counts.update(done[1])
+    if not changed:
+        return col
+    mask = np.zeros(len(col), dtype=bool)
+    mask[list(changed)] = True
+    return pc.replace_with_mask(col, pa.array(mask),
+                                pa.array([changed[i] for i in sorted(changed)], col.type))
