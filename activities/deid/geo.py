@@ -46,6 +46,8 @@ RUN = re.compile(r"[A-Z](?<![A-Za-z'.-][A-Z])[A-Za-z'.-]*(?: (?:" + _PARTICLES +
 CUE_BEFORE = re.compile(r"\b(?i:" + CUES + r")\s{1,3}$")
 _CUE_WORDS = frozenset(c for c in CUES.split("|") if " " not in c)
 _CUE_LAST = frozenset(c.split()[-1] for c in CUES.split("|"))
+#: A county's designation after its name ("Cass Co.", "Kern County"): part of the place.
+COUNTY_AFTER = re.compile(r" (?:County|Co\.|Parish|Borough)")
 #: After a run: a comma and the phrase that may be a state or a country (group 1).
 REGION_AFTER = re.compile(r",\s{0,2}(" + _PHRASE + r")")
 #: Names that are dates or note words before they are places ("in March", "to Ward 4").
@@ -159,10 +161,13 @@ class GeoRule:
                 for n in range(len(words), 0, -1):  # longest known prefix: "Fort Wayne Indiana"
                     k = _place(g, words[:n])
                     if k is not None:
+                        if n < len(words) and k in g.words:
+                            break  # "Lake Theodorefurt", "Mount Sinai": a word, then a name
                         end = start + len(" ".join(words[:n]))
                         if folded[end - 1] == "." and not k.endswith("."):
                             end -= 1
-                        out.append((start, end, Placeholder.ADDRESS))
+                        suffix = COUNTY_AFTER.match(folded, end)
+                        out.append((start, suffix.end() if suffix else end, Placeholder.ADDRESS))
                         break
                 else:
                     cued = False

@@ -50,6 +50,8 @@ _NOT_PHONE = re.compile(
     r"|.*:.*")
 #: A run the hand-written grammar (``grammar.PHONE``, run by the pattern pass) takes whole.
 _KNOWN = re.compile(grammar.PHONE, re.IGNORECASE)
+#: Fewer digits are a local number (the hand grammar's) or a clinical value ("0600 104").
+_MIN_DIGITS = 9
 #: National formats other than NANP open with a trunk prefix 0 (``020 …``, ``030 …``) or,
 #: for Indian mobiles, a 6-9 and ten digits: other regions are tried on those runs only.
 _NATIONAL = re.compile(r"0|[6-9](?:[^0-9]{0,3}[0-9]){9}(?![0-9])")
@@ -99,8 +101,14 @@ class PhoneRule:
                 if region in _NANP or (region != "US" and not national):
                     continue
                 for m in phonenumbers.PhoneNumberMatcher(window, region, leniency=self.leniency):
-                    if not ip.RULE.find(m.raw_string):  # "192.168.0.0/16" is valid in IN's plan
-                        out.append((s + m.start, s + m.end, Placeholder.PHONE))
+                    if sum(c.isdigit() for c in m.raw_string) < _MIN_DIGITS \
+                            or ip.RULE.find(m.raw_string):  # "192.168.0.0/16" is valid in IN
+                        continue
+                    start, end = m.start, m.end
+                    for g in _KNOWN.finditer(window):  # what the hand grammar takes around it
+                        if g.start() < end and start < g.end():
+                            start, end = min(start, g.start()), max(end, g.end())
+                    out.append((s + start, s + end, Placeholder.PHONE))
         return out
 
 
