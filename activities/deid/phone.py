@@ -36,7 +36,7 @@ REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "IN", "CA", "AU")
 #: Seven digits, neighbours at most three characters (no letter, no newline) apart.
 TRIGGER = r"[0-9](?:[^0-9a-z\n]{0,3}[0-9]){6}"
 #: The whole run of digits a trigger match belongs to.
-_RUN = re.compile(r"[0-9](?:[^0-9a-z\n]{0,3}[0-9]){6,}", re.IGNORECASE)
+_RUN = re.compile(r"(?:\+|\(|\b)[0-9](?:[^0-9a-z\n]{0,3}[0-9]){6,}", re.IGNORECASE)
 _MD = r"(?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12][0-9]|3[01])"
 _DM = r"(?:0?[1-9]|[12][0-9]|3[01])[-/.](?:0?[1-9]|1[0-2])"
 #: Runs that are something else by a standard's shape, skipped before the (slow) matcher:
@@ -104,12 +104,17 @@ class PhoneRule:
                     if sum(c.isdigit() for c in m.raw_string) < _MIN_DIGITS \
                             or ip.RULE.find(m.raw_string):  # "192.168.0.0/16" is valid in IN
                         continue
-                    start, end = m.start, m.end
-                    for g in _KNOWN.finditer(window):  # what the hand grammar takes around it
-                        if g.start() < end and start < g.end():
-                            start, end = min(start, g.start()), max(end, g.end())
-                    out.append((s + start, s + end, Placeholder.PHONE))
-        return out
+                    out.append((s + m.start, s + m.end, Placeholder.PHONE))
+        if not out:
+            return out
+        grammar_spans = [g.span() for g in _KNOWN.finditer(folded)]
+        joined: list[Span] = []
+        for start, end, ph in out:  # with what the hand grammar takes around it ("#3483")
+            for gs, ge in grammar_spans:
+                if gs < end and start < ge:
+                    start, end = min(start, gs), max(end, ge)
+            joined.append((start, end, ph))
+        return joined
 
 
 RULE = PhoneRule()
