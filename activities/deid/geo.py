@@ -131,6 +131,12 @@ def _belongs(codes: frozenset[str], region: frozenset[str]) -> bool:
                for r in region)
 
 
+def _ends_place(g: Gazetteer, word: str) -> bool:
+    """Whether ``word`` after a place ends it: a note word ("Medical") or a region ("Indiana")."""
+    w = word.rstrip(".,").lower()
+    return w in NOT_NAMES or w in g.regions or w in ("county", "co", "parish", "borough")
+
+
 def _cued(folded: str, start: int) -> bool:
     """Whether a place cue ends right before ``start`` (its last words, then the regex)."""
     before = folded[max(0, start - 24):start]
@@ -161,8 +167,8 @@ class GeoRule:
                 for n in range(len(words), 0, -1):  # longest known prefix: "Fort Wayne Indiana"
                     k = _place(g, words[:n])
                     if k is not None:
-                        if n < len(words) and k in g.words:
-                            break  # "Lake Theodorefurt", "Mount Sinai": a word, then a name
+                        if n < len(words) and (k in g.words or not _ends_place(g, words[n])):
+                            break  # "Lake Theodorefurt", "Kaka Kazu": a longer name, not ours
                         end = start + len(" ".join(words[:n]))
                         if folded[end - 1] == "." and not k.endswith("."):
                             end -= 1
