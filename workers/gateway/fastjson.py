@@ -17,12 +17,18 @@ in the ``gateway`` extra; without it everything goes through ``json``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 try:
     import orjson as _orjson
 except ImportError:  # pragma: no cover - the gateway extra installs it
     _orjson = None  # type: ignore[assignment]
+
+
+#: orjson's own ``dumps`` (raises ``TypeError`` on what it cannot write), or None without
+#: orjson: for callers that write JSON in pieces and fall back as a whole.
+strict_dumps: Callable[[Any], bytes] | None = _orjson.dumps if _orjson is not None else None
 
 
 def loads(data: bytes) -> Any:

@@ -60,6 +60,15 @@ INFER_PATH = re.compile(r"/v2/models/([^/]+)(?:/versions/([^/]+))?/infer")
 _PCHARS = rb"[A-Za-z0-9._~!$&'()*+,;=:@-]+"
 _INFER_URL = re.compile(rb"/v2/models/(%s)(?:/versions/(%s))?/infer" % (_PCHARS, _PCHARS))
 SLOT_HEADER = "x-medpipe-slot"
+#: Request targets whose route is remembered (bounded: a client sending ever new targets
+#: only makes later ones be matched again).
+_ROUTES_KEPT = 256
+_SLOT_NAME = SLOT_HEADER.encode()
+#: The ``x-medpipe-slot`` response header of each slot, encoded once.
+_SLOT_HEADERS: dict[str, tuple[bytes, bytes]] = {
+    slot: (_SLOT_NAME, slot.encode()) for slot in Slot}
+_ROUTES: dict[bytes, tuple[str, str | None] | None] = {}
+_UNSEEN = object()
 #: Requests with more input elements than this run in the thread pool; smaller ones
 #: run inline, where a thread hop would cost more than the inference itself.
 INLINE_MAX_ELEMENTS = 4096
@@ -71,24 +80,55 @@ _JSON = b"application/json"
 #: onnxruntime errors that mean the inputs were wrong, not the model
 _CLIENT_ERRORS = frozenset({"InvalidArgument", "InvalidArgumentError"})
 _BINARY = b"application/octet-stream"
+#: The first header lines of a response per content type, up to its length's digits.
+_CONTENT_LINES = {ct: b"content-type: %s\r\ncontent-length: " % ct for ct in (_JSON, _BINARY)}
 
 
 class Reply:
-    """A response: status, body and headers (as ASGI wants them)."""
+    """A response: status, body, content type and extra headers.
 
-    __slots__ = ("status", "body", "headers")
+    Two forms of the same head: ``headers`` (the list ASGI wants) and ``head()`` (the
+    header lines as written on the wire, for the public port's fast path); both give
+    content-type, content-length, the extras in order, then ``connection: close`` when
+    ``close`` is set, so both paths answer byte for byte alike.
+    """
+
+    __slots__ = ("status", "body", "content_type", "extra", "close")
 
     def __init__(self, status: int, body: bytes, content_type: bytes = _JSON,
-                 headers: list[tuple[bytes, bytes]] | None = None) -> None:
-        self.status, self.body = status, body
-        self.headers = [(b"content-type", content_type),
-                        (b"content-length", str(len(body)).encode())] + (headers or [])
+                 headers: list[tuple[bytes, bytes]] | None = None, close: bool = False) -> None:
+        self.status, self.body, self.content_type = status, body, content_type
+        self.extra = headers
+        #: end the connection after this response (e.g. after an unread body)
+        self.close = close
+
+    @property
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """The response headers as ASGI wants them (lower-case names, in wire order)."""
+        out = [(b"content-type", self.content_type),
+               (b"content-length", b"%d" % len(self.body))]
+        if self.extra:
+            out += self.extra
+        if self.close:
+            out.append((b"connection", b"close"))
+        return out
+
+    def head(self) -> bytes:
+        """The header lines (each ending in CRLF) as written on the wire."""
+        line = _CONTENT_LINES.get(self.content_type)
+        if line is None:
+            line = b"content-type: %s\r\ncontent-length: " % self.content_type
+        head = line + b"%d\r\n" % len(self.body)
+        if self.extra:
+            head += b"".join(b"%s: %s\r\n" % pair for pair in self.extra)
+        if self.close:
+            head += b"connection: close\r\n"
+        return head
 
     @classmethod
     def error(cls, status: int, message: str, close: bool = False) -> Reply:
         """An OIP error (``close``: end the connection, e.g. after an unread body)."""
-        return cls(status, error_body(message),
-                   headers=[(b"connection", b"close")] if close else None)
+        return cls(status, error_body(message), close=close)
 
 
 class Offload:
@@ -148,12 +188,20 @@ class InferEndpoint:
     @staticmethod
     def match(url: bytes) -> tuple[str, str | None] | None:
         """Model name and version when the request target ``url`` is an inference route
-        the fast path may take, else ``None``."""
+        the fast path may take, else ``None`` (remembered for the first ``_ROUTES_KEPT``
+        targets seen: callers send the same few again and again)."""
+        route = _ROUTES.get(url, _UNSEEN)
+        if route is not _UNSEEN:
+            return route  # type: ignore[return-value]
         found = _INFER_URL.fullmatch(url)
         if found is None:
-            return None
-        version = found[2]
-        return found[1].decode(), version.decode() if version is not None else None
+            route = None
+        else:
+            version = found[2]
+            route = found[1].decode(), version.decode() if version is not None else None
+        if len(_ROUTES) < _ROUTES_KEPT:
+            _ROUTES[url] = route
+        return route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send,
                        name: str, version: str | None) -> None:
@@ -278,7 +326,11 @@ class InferEndpoint:
         if guarded and path.breaker.settings.primary_timeout_s is not None:
             timeout = min(timeout, path.breaker.settings.primary_timeout_s)
         if reason is None and model is not None:
-            arrays, failure = yield from self._run(model, req, timeout, name, stats, started)
+            if req.elements > self.inline_max_elements:
+                arrays, failure = yield from self._run(model, req, timeout, name, stats,
+                                                       started)
+            else:
+                arrays, failure = self._run_inline(model, req, timeout, name, stats, started)
             if guarded:
                 path.breaker.record(None if isinstance(failure, Reply)
                                     else failure is not None)
@@ -309,34 +361,47 @@ class InferEndpoint:
              stats: SlotStats, started: float
              ) -> Generator[Offload | None, Any,
                             tuple[list[Any], tuple[str, Reply | None] | Reply | None]]:
-        """Run ``model``: ``(arrays, None)``, or a failure: ``(why, 5xx reply)`` when the
-        model failed or missed its deadline, a 400 ``Reply`` when the inputs were bad.
+        """Run ``model`` in the thread pool (``_run_inline`` says what comes back)."""
+        try:
+            arrays = yield Offload(model.run, (req.output_names, req.feeds), timeout)
+        except Exception as e:
+            return [], self._failed(e, model, timeout, name, stats, started)
+        return arrays, ("primary_timeout", None) if perf_counter() - started > timeout \
+            else None
+
+    def _run_inline(self, model: LoadedModel, req: DecodedRequest, timeout: float, name: str,
+                    stats: SlotStats, started: float
+                    ) -> tuple[list[Any], tuple[str, Reply | None] | Reply | None]:
+        """Run ``model`` here: ``(arrays, None)``, or a failure: ``(why, 5xx reply)`` when
+        the model failed or missed its deadline, a 400 ``Reply`` when the inputs were bad.
 
         An inline run cannot be interrupted: when it answers after the deadline its
         answer is returned (``(arrays, ("primary_timeout", None))``) but the run counts
-        as a failure for the breaker, so the next requests go to the fallback.
+        as a failure for the breaker, so the next requests go to the fallback. (Not a
+        generator, unlike ``_run``: a small request pays for no generator.)
         """
         try:
-            if req.elements > self.inline_max_elements:
-                arrays = yield Offload(model.run, (req.output_names, req.feeds), timeout)
-            else:
-                arrays = model.run(req.output_names, req.feeds)
-        except TimeoutError:
+            arrays = model.run(req.output_names, req.feeds)
+        except Exception as e:
+            return [], self._failed(e, model, timeout, name, stats, started)
+        return arrays, ("primary_timeout", None) if perf_counter() - started > timeout \
+            else None
+
+    @staticmethod
+    def _failed(e: Exception, model: LoadedModel, timeout: float, name: str,
+                stats: SlotStats, started: float) -> tuple[str, Reply] | Reply:
+        """A failed run, counted: ``(why, 5xx reply)``, or a 400 ``Reply`` for bad inputs."""
+        if isinstance(e, TimeoutError):
             stats.error("server", perf_counter() - started)
-            return [], ("primary_timeout", Reply.error(
-                503, f"model {model.version} did not answer within {timeout:g} s"))
-        except Exception as e:  # onnxruntime's exception types are private
-            kind = type(e).__name__
-            stats.error("client" if kind in _CLIENT_ERRORS else "server",
-                        perf_counter() - started)
-            log.warning("model %s %s failed a request: %s", name, model.version, kind)
-            if kind in _CLIENT_ERRORS:
-                return [], Reply.error(400, f"model rejected the inputs ({kind})")
-            return [], ("primary_error", Reply.error(
-                500, f"model {model.version} failed to run the request ({kind})"))
-        if perf_counter() - started > timeout:
-            return arrays, ("primary_timeout", None)
-        return arrays, None
+            return "primary_timeout", Reply.error(
+                503, f"model {model.version} did not answer within {timeout:g} s")
+        kind = type(e).__name__  # onnxruntime's exception types are private
+        stats.error("client" if kind in _CLIENT_ERRORS else "server", perf_counter() - started)
+        log.warning("model %s %s failed a request: %s", name, model.version, kind)
+        if kind in _CLIENT_ERRORS:
+            return Reply.error(400, f"model rejected the inputs ({kind})")
+        return "primary_error", Reply.error(
+            500, f"model {model.version} failed to run the request ({kind})")
 
     def _fallback(self, backup: Backup, reason: str, primary: LoadedModel | None,
                   req: DecodedRequest, name: str, headers: dict[str, str],
@@ -365,13 +430,14 @@ class InferEndpoint:
     def _reply(name: str, version: str, req: DecodedRequest, slot: str, names: list[str],
                arrays: list[Any], headers: dict[str, str],
                extra_parameters: dict[str, Any] | None = None) -> Reply:
-        out, header_length = encode_response(
-            name, version, req.request_id,
-            {"slot": slot, "model_version": version} | (extra_parameters or {}),
-            names, arrays, req.binary_outputs)
-        extra = [(SLOT_HEADER.encode(), slot.encode())]
+        parameters = {"slot": slot, "model_version": version}
+        if extra_parameters:
+            parameters |= extra_parameters
+        out, header_length = encode_response(name, version, req.request_id, parameters,
+                                             names, arrays, req.binary_outputs)
+        extra = [_SLOT_HEADERS.get(slot) or (_SLOT_NAME, slot.encode())]
         if header_length is not None:
-            extra.append((b"inference-header-content-length", str(header_length).encode()))
+            extra.append((b"inference-header-content-length", b"%d" % header_length))
         if len(out) >= COMPRESS_MIN_BYTES:
             coding = accepted_encoding(headers.get("accept-encoding"))
             if coding is not None:

@@ -58,7 +58,9 @@ class SlotStats:
         self.errors: dict[str, int] = {"client": 0, "server": 0}
         self.latency_counts = [0] * (len(LATENCY_BUCKETS) + 1)
         self.latency_sum = 0.0
-        self.prediction_counts = np.zeros(PREDICTION_BINS, dtype=np.int64)
+        #: rows per prediction bin since start (plain ints: a one-row request adds to one
+        #: of them, which costs a fraction of a numpy item update)
+        self.prediction_totals = [0] * PREDICTION_BINS
         self.prediction_sum = 0.0
         self._samples = samples
         self.profile = PredictionProfile()
@@ -87,11 +89,21 @@ class SlotStats:
         self.w_latencies = [0.0] * self._samples
         self.w_pos = 0
         self.w_filled = 0
-        self.w_predictions = np.zeros(PREDICTION_BINS, dtype=np.int64)
+        self.w_prediction_counts = [0] * PREDICTION_BINS
         self.w_started = datetime.now(UTC)
         for sketch in (self.classes, self.values):
             if sketch is not None:
                 sketch.reset_window()
+
+    @property
+    def prediction_counts(self) -> np.ndarray:
+        """Rows per prediction bin since start."""
+        return np.array(self.prediction_totals, dtype=np.int64)
+
+    @property
+    def w_predictions(self) -> np.ndarray:
+        """Rows per prediction bin in the analysis window."""
+        return np.array(self.w_prediction_counts, dtype=np.int64)
 
     def _latency(self, seconds: float) -> None:
         self.latency_counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
@@ -138,8 +150,8 @@ class SlotStats:
         if not math.isfinite(value):
             return
         index = min(max(int(value * PREDICTION_BINS), 0), PREDICTION_BINS - 1)
-        self.prediction_counts[index] += 1
-        self.w_predictions[index] += 1
+        self.prediction_totals[index] += 1
+        self.w_prediction_counts[index] += 1
         self.prediction_sum += value
 
     def _scores(self, scores: np.ndarray | None) -> None:
@@ -151,9 +163,11 @@ class SlotStats:
             return
         finite = scores[np.isfinite(scores)]
         index = np.clip((finite * PREDICTION_BINS).astype(np.int64), 0, PREDICTION_BINS - 1)
-        counts = np.bincount(index, minlength=PREDICTION_BINS)
-        self.prediction_counts += counts
-        self.w_predictions += counts
+        counts = np.bincount(index, minlength=PREDICTION_BINS).tolist()
+        for i, n in enumerate(counts):
+            if n:
+                self.prediction_totals[i] += n
+                self.w_prediction_counts[i] += n
         self.prediction_sum += float(finite.sum())
 
     def error(self, kind: str, seconds: float) -> None:
@@ -175,7 +189,7 @@ class SlotStats:
         return SlotMetrics(
             requests=self.w_requests, errors=self.w_errors, server_errors=self.w_server_errors,
             latency_p50_ms=p50, latency_p99_ms=p99, prediction_bins=list(PREDICTION_EDGES),
-            prediction_counts=[int(c) for c in self.w_predictions],
+            prediction_counts=list(self.w_prediction_counts),
             window_started_at=self.w_started, task=self.profile.task,
             classes=list(self.classes.bins) if self.classes else [],
             class_counts=[int(c) for c in self.classes.window] if self.classes else [],
@@ -243,7 +257,7 @@ class GatewayCollector(Collector):
                                   s.values.sum)
             else:
                 predictions.add_metric([slot], _cumulative(
-                    PREDICTION_EDGES[1:], [int(c) for c in s.prediction_counts] + [0]),
+                    PREDICTION_EDGES[1:], [*s.prediction_totals, 0]),
                     s.prediction_sum)
         weight = GaugeMetricFamily("medpipe_gateway_canary_weight_ratio",
                                    "Share of requests routed to the canary (0-1)")

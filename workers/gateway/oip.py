@@ -13,7 +13,9 @@ naming what is wrong (never the values).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -34,11 +36,13 @@ from medpipe.workers.gateway.tensors import (
 #: OIP extensions this gateway implements (server metadata lists them).
 EXTENSIONS = ("binary_tensor_data", "parameters")
 _SCALAR = (bool, int, float, str)
+_NO_OUTPUTS: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DecodedRequest:
-    """A validated inference request.
+    """A validated inference request (not to be changed once decoded: not frozen only
+    because a frozen dataclass costs a microsecond more to build, once per request).
 
     Attributes:
         request_id: the client's ``id``, echoed in the response.
@@ -52,7 +56,7 @@ class DecodedRequest:
     request_id: str | None
     feeds: dict[str, np.ndarray]
     output_names: list[str] | None
-    binary_outputs: frozenset[str] = field(default_factory=frozenset)
+    binary_outputs: frozenset[str] = _NO_OUTPUTS
     elements: int = 0
     timeout_s: float | None = None
 
@@ -135,8 +139,8 @@ def decode_request(payload: Any, binary: memoryview | None, inputs: dict[str, In
     if offset != size:
         raise InvalidInput(f"{size - offset} bytes of binary data are not claimed by any "
                            "input's binary_data_size")
-    missing = sorted(set(inputs) - set(feeds))
-    if missing:
+    if len(feeds) != len(inputs):  # every feed is a distinct model input: some are missing
+        missing = sorted(set(inputs) - set(feeds))
         raise InvalidInput(f"request lacks input(s) {', '.join(missing)}")
     request_id = payload.get("id")
     if request_id is not None and not isinstance(request_id, str):
@@ -160,7 +164,7 @@ def _timeout(params: dict[str, Any]) -> float | None:
 def _requested_outputs(value: Any, outputs: list[str],
                        all_binary: bool) -> tuple[list[str] | None, frozenset[str]]:
     if value is None:
-        return None, frozenset(outputs if all_binary else ())
+        return None, frozenset(outputs) if all_binary else _NO_OUTPUTS
     if not isinstance(value, list) or not all(
             isinstance(o, dict) and isinstance(o.get("name"), str) for o in value):
         raise InvalidInput("'outputs' must be an array of objects with a string 'name'")
@@ -189,16 +193,88 @@ def encode_response(model_name: str, version: str, request_id: str | None,
                     binary_outputs: frozenset[str] = frozenset()) -> tuple[bytes, int | None]:
     """The response body and, when any output is binary, the JSON header's length.
 
+    The JSON header is written in pieces (its constant start once per model version,
+    each value by orjson), byte for byte what one ``dumps`` of the whole object
+    writes; whatever orjson refuses sends the whole object through ``fastjson.dumps``,
+    as before.
+
     Returns:
         ``(body, header_length)``: ``header_length`` goes in the
         ``Inference-Header-Content-Length`` response header (``None``: all JSON).
     """
+    blobs: list[bytes] = []
+    if fastjson.strict_dumps is not None:
+        try:
+            header = _header_pieces(model_name, version, request_id, parameters, names,
+                                    arrays, binary_outputs, blobs, fastjson.strict_dumps)
+        except TypeError:  # orjson.JSONEncodeError: the whole object, json's way if need be
+            blobs.clear()
+            header = _header_object(model_name, version, request_id, parameters, names,
+                                    arrays, binary_outputs, blobs)
+    else:
+        header = _header_object(model_name, version, request_id, parameters, names, arrays,
+                                binary_outputs, blobs)
+    if not blobs:
+        return header, None
+    return b"".join([header, *blobs]), len(header)
+
+
+@lru_cache(maxsize=64)
+def _opening(model_name: str, version: str) -> bytes:
+    """``{"model_name":…,"model_version":…`` of a response (the same for every answer of
+    one model version)."""
+    return b'{"model_name":%s,"model_version":%s' % (fastjson.dumps(model_name),
+                                                     fastjson.dumps(version))
+
+
+def _header_pieces(model_name: str, version: str, request_id: str | None,
+                   parameters: dict[str, Any], names: list[str], arrays: list[np.ndarray],
+                   binary_outputs: frozenset[str], blobs: list[bytes],
+                   dumps: Callable[[Any], bytes]) -> bytes:
+    """The JSON header from pieces, keys in ``_header_object``'s order (binary outputs
+    appended to ``blobs``). Raises ``TypeError`` when ``dumps`` refuses a value."""
+    parts = [_opening(model_name, version)]
+    if request_id is not None:
+        parts += (b',"id":', dumps(request_id))
+    parts += (b',"parameters":', dumps(parameters), b',"outputs":[')
+    for i, (name, array) in enumerate(zip(names, arrays, strict=True)):
+        array = np.asarray(array)
+        opening, datatype = _tensor_opening(name, array.dtype, array.shape)
+        if i:
+            parts.append(b",")
+        parts.append(opening)
+        if name in binary_outputs:
+            blob = to_binary(array)
+            parts.append(b',"parameters":{"binary_data_size":%d}}' % len(blob))
+            blobs.append(blob)
+        elif datatype == "BYTES":
+            parts += (b',"data":', dumps(to_json_data(array)), b"}")
+        else:
+            parts += (b',"data":', dumps(array.ravel().tolist()), b"}")
+    parts.append(b"]}")
+    return b"".join(parts)
+
+
+@lru_cache(maxsize=256)
+def _tensor_opening(name: str, dtype: np.dtype[Any], shape: tuple[int, ...]
+                    ) -> tuple[bytes, str]:
+    """``{"name":…,"datatype":…,"shape":[…]`` of an output tensor, and its datatype (the
+    same for every answer of one model with one batch size)."""
+    datatype = oip_datatype(np.empty(0, dtype=dtype))
+    return b'{"name":%s,"datatype":"%s","shape":%s' % (
+        fastjson.dumps(name), datatype.encode(), fastjson.dumps(list(shape))), datatype
+
+
+def _header_object(model_name: str, version: str, request_id: str | None,
+                   parameters: dict[str, Any], names: list[str], arrays: list[np.ndarray],
+                   binary_outputs: frozenset[str], blobs: list[bytes]) -> bytes:
+    """The JSON header as one object through ``fastjson.dumps`` (binary outputs appended
+    to ``blobs``)."""
     body: dict[str, Any] = {"model_name": model_name, "model_version": version}
     if request_id is not None:
         body["id"] = request_id
     body["parameters"] = parameters
     out: list[dict[str, Any]] = []
-    blobs: list[bytes] = []
     for name, array in zip(names, arrays, strict=True):
         array = np.asarray(array)
         tensor: dict[str, Any] = {"name": name, "datatype": oip_datatype(array),
@@ -211,10 +287,7 @@ def encode_response(model_name: str, version: str, request_id: str | None,
             tensor["data"] = to_json_data(array)
         out.append(tensor)
     body["outputs"] = out
-    header = fastjson.dumps(body)
-    if not blobs:
-        return header, None
-    return b"".join([header, *blobs]), len(header)
+    return fastjson.dumps(body)
 
 
 def error_body(message: str) -> bytes:

@@ -24,9 +24,11 @@ from medpipe.contracts.prediction import MAX_CLASS_LABEL, OTHER_CLASS, Predictio
 from medpipe.workers.gateway.oip import first_scores
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Predictions:
-    """One response's score output (and label output), read per task on demand.
+    """One response's score output (and label output), read per task on demand (not to
+    be changed: not frozen only because a frozen dataclass costs more to build, once per
+    request).
 
     Attributes:
         output: the probabilities / ZipMap / score output as onnxruntime returned it,

@@ -45,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Coroutine, Iterable
+from types import CoroutineType
 from typing import Any, Protocol
 
 #: Largest request line + headers accepted (same order as common proxies' defaults).
@@ -58,11 +59,15 @@ FAST_MAX_BODY_BYTES = 256 * 1024
 
 
 class FastReply(Protocol):
-    """What the fast path writes: a status, headers (lower-case names) and a body."""
+    """What the fast path writes: a status, its header lines, a body, and whether the
+    connection ends after it."""
 
     status: int
-    headers: list[tuple[bytes, bytes]]
     body: bytes
+    close: bool
+
+    def head(self) -> bytes:
+        """The header lines (lower-case names, each ending in CRLF), as on the wire."""
 
 
 class FastEndpoint(Protocol):
@@ -293,26 +298,21 @@ def http_protocol(http: str, fast: FastEndpoint | None = None) -> Any:
             assert fast is not None
             reply = fast.respond(pending[0], pending[1], self.headers, body)
             self.server_state.total_requests += 1
-            if isinstance(reply, Coroutine):
+            if type(reply) is CoroutineType:  # an ABC isinstance check costs more
                 self._defer(reply, pending[2])
             else:
-                self._write(reply, pending[2])
+                self._write(reply, pending[2])  # type: ignore[arg-type]  # not a coroutine
                 self._answered = True
 
         def _write(self, reply: FastReply, keep_alive: bool) -> None:
             """Write ``reply`` in one write, its head as uvicorn writes one; close the
             connection after it when the request or the reply says so."""
-            parts = [STATUS_LINE[reply.status], default_head.of(
-                self.server_state.default_headers)]
-            close = False
-            for name, value in reply.headers:
-                if name == b"connection" and b"close" in value.lower():
-                    close = True
-                parts += (name, b": ", value, b"\r\n")
-            if not keep_alive and not close:
-                parts.append(b"connection: close\r\n")
-            parts += (b"\r\n", reply.body)
-            self.transport.write(b"".join(parts))
+            close = reply.close
+            data = b"%s%s%s%s\r\n%s" % (
+                STATUS_LINE[reply.status], default_head.of(self.server_state.default_headers),
+                reply.head(), b"" if keep_alive or close else b"connection: close\r\n",
+                reply.body)
+            self.transport.write(data)
             if close or not keep_alive:
                 self.transport.close()
 
