@@ -53,7 +53,8 @@ def body(kind: str, row: np.ndarray) -> tuple[bytes, dict[str, str]]:
                           "inference-header-content-length": str(len(header))}
 
 
-def _wire(kind: str, row: np.ndarray) -> bytes:
+def wire(kind: str, row: np.ndarray) -> bytes:
+    """One raw HTTP/1.1 inference request for one row."""
     payload, headers = body(kind, row)
     head = [f"POST /v2/models/{MODEL}/infer HTTP/1.1", "host: 127.0.0.1",
             f"content-length: {len(payload)}"] + [f"{k}: {v}" for k, v in headers.items()]
@@ -82,7 +83,7 @@ async def _body(reader: asyncio.StreamReader, head: bytes) -> None:
 
 async def _load(kind: str, seconds: float, connections: int, ports: list[int]
                 ) -> dict[str, Any]:
-    requests = [_wire(kind, r) for r in rows(256)]
+    requests = [wire(kind, r) for r in rows(256)]
     latencies: list[float] = []
     stop_at = time.perf_counter() + seconds
 

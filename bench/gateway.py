@@ -1,6 +1,9 @@
 """Gateway throughput and overhead: OIP JSON and binary tensors vs the bare server stack.
 
 Figures, in one run on the same model, load generator and cores:
+  * CPU µs per request of the public port's fast path in-process (``bench/_fastpath``:
+    the protocol object fed pre-built requests, no sockets; the load-robust figure for
+    changes to the hot path);
   * p50/p99 of sequential one-row predictions through the gateway (JSON and binary)
     vs ``session.run`` in-process, and the overhead (goal: p50 ≤ 0.3 ms);
   * the same with the backup pathway answering (``bench/_fallback``): stable model,
@@ -393,6 +396,13 @@ def main() -> None:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         raw50, raw99 = raw_latency(path, data)
         print(f"  raw onnxruntime session.run        p50 {raw50:7.3f} ms   p99 {raw99:7.3f} ms")
+        from bench._fastpath import fast_path_cpu_us
+        from bench._oip_load import wire
+
+        fast = fast_path_cpu_us(path, digest, MODEL, {kind: [wire(kind, r) for r in data[:256]]
+                                                      for kind in ("json", "binary")})
+        print("  fast path in-process (protocol + endpoint + onnxruntime, no sockets): "
+              + ", ".join(f"{kind} {us:.1f} µs CPU/req" for kind, us in fast.items()))
         with bare() as ceiling:
             http_latency(ceiling.port, "json", data[:200])
             b50, b99 = http_latency(ceiling.port, "json", data)

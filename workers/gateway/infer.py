@@ -36,13 +36,10 @@ from medpipe.workers.gateway.limits import (
 )
 from medpipe.workers.gateway.loader import LoadedModel
 from medpipe.workers.gateway.metrics import SlotStats
-from medpipe.workers.gateway.oip import (
-    DecodedRequest,
-    decode_request,
-    encode_response,
-    error_body,
-)
+from medpipe.workers.gateway.oip import DecodedRequest, encode_response
+from medpipe.workers.gateway.plans import Plans
 from medpipe.workers.gateway.protocol import BODY_COMPLETE
+from medpipe.workers.gateway.reply import BINARY, JSON, Reply
 from medpipe.workers.gateway.sketches import book_of
 from medpipe.workers.gateway.slots import Gateway
 
@@ -76,59 +73,8 @@ INLINE_MAX_ELEMENTS = 4096
 COMPRESS_MIN_BYTES = 1024
 _WANTED = frozenset({b"content-length", b"content-encoding", b"accept-encoding",
                      b"inference-header-content-length", SLOT_HEADER.encode()})
-_JSON = b"application/json"
 #: onnxruntime errors that mean the inputs were wrong, not the model
 _CLIENT_ERRORS = frozenset({"InvalidArgument", "InvalidArgumentError"})
-_BINARY = b"application/octet-stream"
-#: The first header lines of a response per content type, up to its length's digits.
-_CONTENT_LINES = {ct: b"content-type: %s\r\ncontent-length: " % ct for ct in (_JSON, _BINARY)}
-
-
-class Reply:
-    """A response: status, body, content type and extra headers.
-
-    Two forms of the same head: ``headers`` (the list ASGI wants) and ``head()`` (the
-    header lines as written on the wire, for the public port's fast path); both give
-    content-type, content-length, the extras in order, then ``connection: close`` when
-    ``close`` is set, so both paths answer byte for byte alike.
-    """
-
-    __slots__ = ("status", "body", "content_type", "extra", "close")
-
-    def __init__(self, status: int, body: bytes, content_type: bytes = _JSON,
-                 headers: list[tuple[bytes, bytes]] | None = None, close: bool = False) -> None:
-        self.status, self.body, self.content_type = status, body, content_type
-        self.extra = headers
-        #: end the connection after this response (e.g. after an unread body)
-        self.close = close
-
-    @property
-    def headers(self) -> list[tuple[bytes, bytes]]:
-        """The response headers as ASGI wants them (lower-case names, in wire order)."""
-        out = [(b"content-type", self.content_type),
-               (b"content-length", b"%d" % len(self.body))]
-        if self.extra:
-            out += self.extra
-        if self.close:
-            out.append((b"connection", b"close"))
-        return out
-
-    def head(self) -> bytes:
-        """The header lines (each ending in CRLF) as written on the wire."""
-        line = _CONTENT_LINES.get(self.content_type)
-        if line is None:
-            line = b"content-type: %s\r\ncontent-length: " % self.content_type
-        head = line + b"%d\r\n" % len(self.body)
-        if self.extra:
-            head += b"".join(b"%s: %s\r\n" % pair for pair in self.extra)
-        if self.close:
-            head += b"connection: close\r\n"
-        return head
-
-    @classmethod
-    def error(cls, status: int, message: str, close: bool = False) -> Reply:
-        """An OIP error (``close``: end the connection, e.g. after an unread body)."""
-        return cls(status, error_body(message), close=close)
 
 
 class Offload:
@@ -177,6 +123,9 @@ class InferEndpoint:
         self.gateway = gateway
         self.sketches = book_of(gateway)  # drift: live inputs over the reference bins
         self.limits = limits
+        self._parse: Callable[[bytes], Any] = lambda data: parse_json(data, limits)
+        #: binary-tensor request headers decoded once (``plans``)
+        self.plans = Plans()
         self.allow_pin = allow_pin
         self.inline_max_elements = inline_max_elements
 
@@ -315,7 +264,7 @@ class InferEndpoint:
             body = yield None  # the driver reads it (or refuses it: RequestRefused)
             body = decode_content(body, headers.get("content-encoding"), limits.max_body_bytes)
             header, binary = split_header(body, headers.get("inference-header-content-length"))
-            req = decode_request(parse_json(header, limits), binary, *signature)
+            req = self.plans.decode(header, binary, *signature, self._parse)
         except (RequestRefused, InvalidInput) as e:
             if guarded and reason is None:
                 path.breaker.record(None)
@@ -443,4 +392,4 @@ class InferEndpoint:
             if coding is not None:
                 out = encode_content(out, coding)
                 extra.append((b"content-encoding", coding.encode()))
-        return Reply(200, out, _BINARY if header_length is not None else _JSON, extra)
+        return Reply(200, out, BINARY if header_length is not None else JSON, extra)

@@ -37,6 +37,8 @@ from medpipe.workers.gateway.tensors import (
 EXTENSIONS = ("binary_tensor_data", "parameters")
 _SCALAR = (bool, int, float, str)
 _NO_OUTPUTS: frozenset[str] = frozenset()
+#: A request without ``parameters`` (read only, never handed out)
+_NO_PARAMETERS: dict[str, Any] = {}
 
 
 @dataclass(slots=True)
@@ -102,7 +104,8 @@ def decode_request(payload: Any, binary: memoryview | None, inputs: dict[str, In
     items = payload.get("inputs")
     if not isinstance(items, list) or not items:
         raise InvalidInput("request needs a non-empty 'inputs' array")
-    params = _parameters(payload.get("parameters"), "request")
+    params = payload.get("parameters")
+    params = _NO_PARAMETERS if params is None else _parameters(params, "request")
     feeds: dict[str, np.ndarray] = {}
     elements = 0
     offset = 0
@@ -119,8 +122,9 @@ def decode_request(payload: Any, binary: memoryview | None, inputs: dict[str, In
             raise InvalidInput(f"input '{name}' is given twice")
         shape = parse_shape(item.get("shape"), name)
         check_tensor_header(spec, item.get("datatype"), shape)
-        in_params = _parameters(item.get("parameters"), "input", name)
-        nbytes = in_params.get("binary_data_size")
+        in_params = item.get("parameters")
+        nbytes = None if in_params is None else _parameters(
+            in_params, "input", name).get("binary_data_size")
         if nbytes is None:
             feeds[name] = from_json(spec, shape, item.get("data"))
         else:
@@ -145,6 +149,12 @@ def decode_request(payload: Any, binary: memoryview | None, inputs: dict[str, In
     request_id = payload.get("id")
     if request_id is not None and not isinstance(request_id, str):
         raise InvalidInput("'id' must be a string")
+    if params is _NO_PARAMETERS:  # the usual request: no flags, no timeout
+        wanted = payload.get("outputs")
+        if wanted is None:
+            return DecodedRequest(request_id, feeds, None, _NO_OUTPUTS, elements, None)
+        names, binary_outputs = _requested_outputs(wanted, outputs, False)
+        return DecodedRequest(request_id, feeds, names, binary_outputs, elements, None)
     all_binary = bool(_flag(params, "binary_data_output", "request"))
     names, binary_outputs = _requested_outputs(payload.get("outputs"), outputs, all_binary)
     return DecodedRequest(request_id, feeds, names, binary_outputs, elements,

@@ -100,7 +100,8 @@ def parse_shape(value: Any, name: str) -> tuple[int, ...]:
 
 
 def _dims_match(want: tuple[int | None, ...], got: tuple[int, ...]) -> bool:
-    for w, g in zip(want, got, strict=True):
+    """Whether ``got`` fits ``want`` (same length: checked by the caller)."""
+    for w, g in zip(want, got):  # noqa: B905  # lengths are equal: strict costs per request
         if w is not None and w != g:
             return False
     return True
