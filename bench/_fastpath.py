@@ -14,6 +14,7 @@ count and a deadline, and nothing here starts a process.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,11 @@ def fast_path_cpu_us(model_path: Path, digest: str, model_name: str,
     from medpipe.workers.gateway.server import _loop_factory
     from medpipe.workers.gateway.slots import Gateway
 
+    # the bench's model is unsigned, as its gateways' are: their servers say so in their
+    # own logs; here it would only interleave with the printed figures
+    loader_log = logging.getLogger("medpipe.workers.gateway.loader")
+    level = loader_log.level
+    loader_log.setLevel(logging.ERROR)
     factory = _loop_factory("auto")
     loop = factory() if factory is not None else asyncio.new_event_loop()
     out: dict[str, float] = {}
@@ -111,4 +117,5 @@ def fast_path_cpu_us(model_path: Path, digest: str, model_name: str,
                 out[kind] = best
     finally:
         loop.close()
+        loader_log.setLevel(level)
     return out
