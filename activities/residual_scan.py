@@ -20,8 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from medpipe.activities.deid import detect, safelist
-from medpipe.activities.deid.names import CANDIDATE as NAME_CANDIDATE
+from medpipe.activities.deid import detect, rules, safelist
 from medpipe.activities.deid.normalize import folds_to_letters
 from medpipe.activities.deid.patterns import PATTERNS, re2
 from medpipe.activities.pseudonymize import streams
@@ -91,9 +90,10 @@ def scan_batch(batch: pa.RecordBatch, digests: DigestSet | None, tally: Residual
     One pass per column for the patterns: a single RE2 alternation of all of
     them (DFA, vectorised) on the free-text cells; the pattern-by-pattern
     counts are then taken on the few cells it flags. Known values: one
-    column-wise lookup (``DigestSet.find_column``) of the ASCII cells. Names
-    (on the cells the scrubber's prefilter selects) and folded non-ASCII text
-    are checked per cell with ``detect.find``, as the scrubber does.
+    column-wise lookup (``DigestSet.find_column``) of the ASCII cells. The
+    context rules (on the cells their triggers select, each cell with the
+    rules it triggers: ``rules.active``) and folded non-ASCII text are checked
+    per cell with ``detect.find``, as the scrubber does.
     """
     for name, col in zip(batch.schema.names, batch.columns, strict=True):
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
@@ -114,7 +114,9 @@ def scan_batch(batch: pa.RecordBatch, digests: DigestSet | None, tally: Residual
                     kinds[ph.value] += int(mask.sum())
                     hit[rows[mask]] = True
         ascii_ = pc.fill_null(pc.string_is_ascii(col), True)
-        cue = pc.fill_null(pc.and_(free, pc.match_substring_regex(col, NAME_CANDIDATE)), False)
+        table = rules.table()
+        act = rules.active(col, table, other_all=True)  # which context rules each cell triggers
+        cue = pc.and_(free, pa.array(act.any(axis=0)))
         special = pc.fill_null(pc.or_(cue, pc.and_(free, pc.invert(ascii_))), False)
         finder = digests.find if digests is not None else None
         # per cell: name cues, and non-ASCII cells (folded first) when values are looked up
@@ -129,7 +131,9 @@ def scan_batch(batch: pa.RecordBatch, digests: DigestSet | None, tally: Residual
                 spans = seen[(v, sp)]
             else:
                 patterns = sp and not v.isascii() and not folds_to_letters(v)
-                spans = seen[(v, sp)] = detect.find(v, finder, patterns=patterns, names=sp)
+                which = [table[k] for k in np.flatnonzero(act[:, i]).tolist()] if sp else None
+                spans = seen[(v, sp)] = detect.find(v, finder, patterns=patterns, names=sp,
+                                                    rules=which)
             if spans:
                 hit[i] = True
                 kinds.update(ph.value for _, _, ph in spans)

@@ -137,17 +137,31 @@ def _places(folded: str, runs: list[cues.Run]) -> list[Span]:
     return out
 
 
-def find_context(folded: str, runs: list[cues.Run] | None = None) -> list[Span]:
-    """Spans of dates, ages, ZIP codes, units and places found by context in a folded text.
+def find_dates(t: cues.Text) -> list[Span]:
+    """Month/day dates without a year, unless a quantity or a score."""
+    return _dates(t.folded)
 
-    ``runs``: the text's runs of capitalized words, when the caller has them.
-    """
-    out = _dates(folded) + _ages(folded)
-    low = folded.lower()
-    if "zip" in low or "postal" in low:
-        out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in ZIP.finditer(folded)]
+
+def find_ages(t: cues.Text) -> list[Span]:
+    """Ages over 89 with a sex after them ("92F"), unless a temperature."""
+    return _ages(t.folded)
+
+
+def find_zip(t: cues.Text) -> list[Span]:
+    """A ZIP code after its label."""
+    if "zip" in t.low or "postal" in t.low:
+        return [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in ZIP.finditer(t.folded)]
+    return []
+
+
+def find_units(t: cues.Text) -> list[Span]:
+    """A unit designator and its number alone ("Apt 4B")."""
+    low = t.low
     if "apt" in low or "suite" in low or "ste" in low or "apartment" in low:
-        out += [(m.start(), m.end(), Placeholder.ADDRESS) for m in UNIT.finditer(folded)]
-    runs = list(cues.runs(folded)) if runs is None else runs
-    out += _places(folded, runs)
-    return out + forms.find_forms(folded, runs)  # rules kept apart from this engine: ``forms``
+        return [(m.start(), m.end(), Placeholder.ADDRESS) for m in UNIT.finditer(t.folded)]
+    return []
+
+
+def find_places(t: cues.Text) -> list[Span]:
+    """A city of the gazetteer after a place cue."""
+    return _places(t.folded, t.runs)

@@ -88,6 +88,36 @@ def runs(folded: str) -> Iterator[Run]:
         yield Run(s, e, m.group(), *word_before(folded, s))
 
 
+class Text:
+    """A folded text with what several rules read of it, each computed once, when first asked.
+
+    The rule table (``activities.deid.rules``) runs only the rules whose
+    trigger the text holds: a text whose rules read no run never pays for
+    ``runs``.
+    """
+
+    __slots__ = ("folded", "_low", "_runs")
+
+    def __init__(self, folded: str, runs: list[Run] | None = None) -> None:
+        self.folded = folded
+        self._low: str | None = None
+        self._runs = runs
+
+    @property
+    def low(self) -> str:
+        """``folded.lower()``."""
+        if self._low is None:
+            self._low = self.folded.lower()
+        return self._low
+
+    @property
+    def runs(self) -> list[Run]:
+        """Every run of capitalized words of the text, left to right."""
+        if self._runs is None:
+            self._runs = list(runs(self.folded))
+        return self._runs
+
+
 def before(folded: str, start: int, span: int = 48) -> tuple[list[str], str]:
     """(the last three lower-case words before ``start``, the punctuation between).
 

@@ -10,11 +10,10 @@ one removes is what the other looks for.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from medpipe.activities.deid import registry
+from medpipe.activities.deid import rules as rule_table
 from medpipe.activities.deid.index import Span
-from medpipe.activities.deid.names import find_names
 from medpipe.activities.deid.normalize import fold, lower, to_original
 from medpipe.activities.deid.patterns import COMPILED
 from medpipe.contracts.pseudonymize import Placeholder
@@ -41,16 +40,19 @@ def merge(spans: list[Span]) -> list[Span]:
 
 
 def find(text: str, known: KnownFinder | None = None, *, patterns: bool = True,
-         names: bool = True) -> list[Span]:
-    """Identifier spans in ``text`` (original coordinates), merged and sorted."""
+         names: bool = True, rules: Sequence[rule_table.AnyRule] | None = None) -> list[Span]:
+    """Identifier spans in ``text`` (original coordinates), merged and sorted.
+
+    ``rules``: the context rules to run when ``names`` (default: the whole
+    table); the column path passes the rules whose trigger the text holds.
+    """
     folded, offsets = fold(text)
     found: list[Span] = []
     if patterns:
         for _, rx, ph in COMPILED:
             found += [(m.start(), m.end(), ph) for m in rx.finditer(folded)]
     if names:
-        found += find_names(folded)
-        found += registry.find(folded)  # rules on grammars others maintain (phone, IP, places)
+        found += rule_table.find(folded, rules)
     if known is not None:
         found += known(lower(folded))
     found = [sp for sp in found if sp[1] > sp[0]]

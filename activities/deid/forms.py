@@ -282,9 +282,11 @@ def _cut(folded: str, start: int, text: str) -> int:
     return end
 
 
-def _names(folded: str, low: str, runs: list[cues.Run]) -> list[Span]:
+def find_roles(t: cues.Text) -> list[Span]:
+    """Names after a role ("Hygienist Brittany"), after "patient" before a verb."""
+    folded = t.folded
     out: list[Span] = []
-    for run in runs:  # after a role ("Hygienist Brittany"), after "patient" before a verb
+    for run in t.runs:
         start, text = run.start, run.text
         prev, first = run.prev, text.split(maxsplit=1)
         if len(first) == 2 and (first[0].lower().rstrip(".,:") in ROLES
@@ -296,35 +298,58 @@ def _names(folded: str, low: str, runs: list[cues.Run]) -> list[Span]:
         end = _cut(folded, start, text)
         if end > start:
             out.append((start, end, Placeholder.NAME))
-    rules = []
-    if any(w in low for w in _NICK_STEMS):
-        rules.append(NICKNAME)
-    if any(w in low for w in _WORK_STEMS):
-        rules.append(EMPLOYER)
-    for rx in rules:
-        for m in rx.finditer(folded):
-            end = _cut(folded, m.start(1), m.group(1))
-            if end > m.start(1):
-                out.append((m.start(1), end, Placeholder.NAME))
-    if "," in folded:
-        for m in CONTACT_CAPS.finditer(folded):
-            if HEADER_BEFORE.search(folded, max(0, m.start() - 24), m.start()):
-                out.append((m.start(), m.end(), Placeholder.NAME))
-    if "," in folded:
-        for m in CONTACT_MIXED.finditer(folded):
-            if SIGNED_BEFORE.search(folded, max(0, m.start() - 30), m.start()) \
-                    and not any(_not_name(w) for w in re.split(r"[\s,]+", m.group()) if w):
-                out.append((m.start(), m.end(), Placeholder.NAME))
-    for m in (INITIALS.finditer(folded) if any(c in folded for c in _CREDENTIALS) else ()):
-        if m.group(1).lower() not in _NOT_INITIALS:
-            out.append((m.start(1), m.end(1), Placeholder.NAME))
-    if "dr." in low or "dr " in low:
-        for d in DR_LOWER.finditer(folded):
-            word = d.group(1)
-            if (word.islower() or (word.isupper() and len(word) > 2)) \
-                    and not _not_name(word) and word.lower() not in _NOT_AFTER_DR:
-                out.append((d.start(1), d.end(1), Placeholder.NAME))
     return out
+
+
+def _cut_spans(folded: str, rx: re.Pattern[str]) -> list[Span]:
+    out: list[Span] = []
+    for m in rx.finditer(folded):
+        end = _cut(folded, m.start(1), m.group(1))
+        if end > m.start(1):
+            out.append((m.start(1), end, Placeholder.NAME))
+    return out
+
+
+def find_nickname(t: cues.Text) -> list[Span]:
+    """A nickname ("goes by \"Bud\"")."""
+    return _cut_spans(t.folded, NICKNAME) if any(w in t.low for w in _NICK_STEMS) else []
+
+
+def find_employer(t: cues.Text) -> list[Span]:
+    """An employer ("works nights at Honkanen Landscaping")."""
+    return _cut_spans(t.folded, EMPLOYER) if any(w in t.low for w in _WORK_STEMS) else []
+
+
+def month_like(_: str, m: re.Match[str]) -> bool:
+    """A misspelled month with an ordinal day or a year."""
+    return bool(m.group(2) or m.group(3)) and _near_month(m.group(1))
+
+
+def word_starts(text: str, m: re.Match[str]) -> bool:
+    """The match starts a word."""
+    return m.start() == 0 or not text[m.start() - 1].isalnum()
+
+
+def name_word(_: str, m: re.Match[str]) -> bool:
+    """Group 1 is no word of ``NOT_NAMES``."""
+    return not _not_name(m.group(1))
+
+
+def mixed_contact(_: str, m: re.Match[str]) -> bool:
+    """No word of a ``Last, First`` match is a word of ``NOT_NAMES``."""
+    return not any(_not_name(w) for w in re.split(r"[\s,]+", m.group()) if w)
+
+
+def initials(_: str, m: re.Match[str]) -> bool:
+    """Initials that are no clinical abbreviation."""
+    return m.group(1).lower() not in _NOT_INITIALS
+
+
+def dr_lower(_: str, m: re.Match[str]) -> bool:
+    """A word after "dr." in lower case (or capitals of 3+) that is no name-free word."""
+    word = m.group(1)
+    return (word.islower() or (word.isupper() and len(word) > 2)) \
+        and not _not_name(word) and word.lower() not in _NOT_AFTER_DR
 
 
 #: Lower-case words after "dr." that are no name ("dr. appt", "per dr. orders").
@@ -336,50 +361,12 @@ _NOT_AFTER_DR = frozenset(
 
 
 def find_forms(folded: str, runs: list[cues.Run] | None = None) -> list[Span]:
-    """Spans of the identifiers these rules find in a folded text.
+    """Spans of the identifiers these rules find in a folded text (every rule, in order).
 
     ``runs``: the text's runs of capitalized words, when the caller has them.
-    Each rule runs only on a text holding its cue (a substring test in C),
-    or opens with a character set ``re`` skips to.
+    The rules and their triggers are the table ``rules.FORMS``.
     """
-    out: list[Span] = []
-    low = folded.lower()
-    if ("last" in low or "ending" in low or "xxx" in low or "***" in low or "ends" in low) \
-            and ("ss" in low or "soc" in low or "xxx" in low or "***" in low):
-        for m in SSN_LAST4.finditer(folded):
-            g = next(i for i in (1, 2, 3) if m.group(i))
-            out.append((m.start(g), m.end(g), Placeholder.SSN))
-    out += [(m.start(), m.end(), Placeholder.AGE) for m in AGE_CUED.finditer(folded)
-            if AGE_CUE_BEFORE.search(folded, max(0, m.start() - 20), m.start())]
-    if "ninety" in low or "hundred" in low:
-        out += [(m.start(1), m.end(1), Placeholder.AGE) for m in AGE_WORDS.finditer(folded)]
-    if _DAY_YEAR_GATE.search(folded):
-        for m in MONTH_LIKE.finditer(folded):
-            if (m.group(2) or m.group(3)) and _near_month(m.group(1)):
-                out.append((m.start(), m.end(), Placeholder.DATE))
-    text = low if len(low) == len(folded) else folded.lower()
-    if len(text) == len(folded):  # the same positions (folded text is ASCII but for rare scripts)
-        out += [(m.start(1), m.end(1), Placeholder.ID) for m in ID_AFTER_NOUN.finditer(text)
-                if m.start() == 0 or not text[m.start() - 1].isalnum()]
-    if "(9" in folded or "(1" in folded:
-        out += [(m.start(1), m.end(1), Placeholder.AGE) for m in AGE_PAREN.finditer(folded)
-                if AGE_PAREN_BEFORE.search(folded, max(0, m.start() - 30), m.start())]
-    if "-" in folded:
-        out += [(m.start(), m.end(), Placeholder.DATE) for m in MONTH_DAY_DASH.finditer(folded)]
-    if "regional" in low or "memorial" in low or "community" in low or "general" in low \
-            or "university" in low:
-        out += [(m.start(1), m.end(1), Placeholder.ADDRESS)
-                for m in FACILITY_CITY.finditer(folded)]
-    if any(w in low for w in _COUNTY_STEMS):
-        for m in COUNTY.finditer(folded):
-            g = 1 if m.group(1) else 2
-            out.append((m.start(g), m.end(g), Placeholder.ADDRESS))
-    out += [(m.start(), m.end(), Placeholder.ADDRESS) for m in LOWER_ADDRESS.finditer(folded)]
-    if "[" in folded:
-        out += [(m.start(1), m.end(), Placeholder.ADDRESS)
-                for m in UNIT_AFTER_MARK.finditer(folded)]
-        out += [(m.start(1), m.end(1), Placeholder.ADDRESS)
-                for m in ZIP4_AFTER_MARK.finditer(folded)]
-        out += [(m.start(1), m.end(1), Placeholder.NAME) for m in AFTER_NAME.finditer(folded)
-                if not _not_name(m.group(1))]
-    return out + _names(folded, low, list(cues.runs(folded)) if runs is None else runs)
+    from medpipe.activities.deid import rules  # the table imports this module
+
+    t = cues.Text(folded, runs)
+    return [sp for rule in rules.FORMS for sp in rule.find(t)]

@@ -41,6 +41,8 @@ from medpipe.activities.deid.normalize import fold, lower
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
+Span = tuple[int, int, Placeholder]
+
 _CAP = r"[A-Z][A-Za-z'-]+"
 _TITLES = ("dr|mr|mrs|ms|mx|miss|prof|professor|doctor|nurse|rn|np|pa-c|rev|sr|fr"
            "|signed by|electronically signed by|attending|resident|pcp|physician|provider"
@@ -175,14 +177,14 @@ def _header_before(folded: str, start: int) -> bool:
     return ":" in punct and cues.cue(prev, CUES) == "header"
 
 
-def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
-    """Spans of names found by cue or dictionary, and the context rules, in a folded text."""
+def find_cued(t: cues.Text) -> list[Span]:
+    """Names by a cue before or opening a run, a relation or credential after it, an initial."""
+    folded = t.folded
     given, family = dictionary()
-    out: list[tuple[int, int, Placeholder]] = []
-    all_runs = list(cues.runs(folded))  # every run: the context and forms rules read them all
+    out: list[Span] = []
     header_end = -1
     cue_words, last_words = CUES, _LAST_WORDS  # locals: the loop runs ~18 times per note
-    for run in all_runs:
+    for run in t.runs:
         s, e, text, prev = run.start, run.end, run.text, run.prev
         first = text.partition(" ")[0].rstrip(".").lower()
         span = _cued(folded, run, given, family) \
@@ -206,14 +208,37 @@ def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
                          if w[i][2].endswith(".") and _word_key(w[i + 1][2]) in family), None)
         if span is not None:
             out.append((*span, Placeholder.NAME))
-    for m in BESIDE.finditer(folded) if "[NAME]" in folded else ():
+    return out
+
+
+def find_beside(t: cues.Text) -> list[Span]:
+    """A dictionary name right before or after a name already replaced."""
+    given, family = dictionary()
+    out: list[Span] = []
+    for m in BESIDE.finditer(t.folded) if "[NAME]" in t.folded else ():
         g = 1 if m.group(1) else 2
         if _word_key(m.group(g)) in given or _word_key(m.group(g)) in family:
             out.append((m.start(g), m.end(g), Placeholder.NAME))
-    for m in PAIR.finditer(folded):
-        if _word_key(m.group(1)) in given and _word_key(m.group(2)) in family:
-            out.append((m.start(), m.end(), Placeholder.NAME))
-    return out + context.find_context(folded, all_runs)
+    return out
+
+
+def find_pair(t: cues.Text) -> list[Span]:
+    """A dictionary given name then a dictionary family name ("Mary Smith"), anywhere."""
+    given, family = dictionary()
+    return [(m.start(), m.end(), Placeholder.NAME) for m in PAIR.finditer(t.folded)
+            if _word_key(m.group(1)) in given and _word_key(m.group(2)) in family]
+
+
+def find_names(folded: str) -> list[Span]:
+    """Spans of names found by cue or dictionary, and the context rules, in a folded text.
+
+    Every rule of the table (``rules.RULES``), in its order: the per-text
+    reference the column path (which runs only the rules a text triggers)
+    equals.
+    """
+    from medpipe.activities.deid import rules  # the table imports this module
+
+    return rules.find(folded)
 
 
 def build(locales: tuple[str, ...] = (

@@ -15,8 +15,9 @@ Three steps per column of texts, each over the whole column where it can:
    from the column's bytes, one dictionary lookup per distinct token run);
    the other texts one by one (``detect.find``: folded, the patterns run
    again on the folded copy when folding changed more than letters).
-3. Names no column lists, by cue and dictionary (``names.find_names``), per
-   text on the texts an RE2 prefilter selects, after the known values are out.
+3. Names no column lists and identifiers a cue gives away (the rule table
+   ``activities.deid.rules``: each rule's trigger matched over the column with
+   RE2, then per text only the rules it triggers), after the known values are out.
 
 The spans are replaced in the original text. The result is identical to the
 per-text engine this replaced (``bench/_deid_reference.py``;
@@ -33,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from medpipe.activities.deid import detect, rules_pass
+from medpipe.activities.deid import detect, rules, rules_pass
 from medpipe.activities.deid.columnar import (
     Hits,
     count_marks,
@@ -42,7 +43,6 @@ from medpipe.activities.deid.columnar import (
     replace,
 )
 from medpipe.activities.deid.index import KeyIndex
-from medpipe.activities.deid.names import CANDIDATE as NAME_CANDIDATE
 from medpipe.activities.deid.normalize import fold, folds_to_letters
 from medpipe.activities.deid.patterns import CANDIDATE, PATTERNS, re2
 from medpipe.contracts.pseudonymize import Placeholder
@@ -82,26 +82,42 @@ def scrub_column(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) ->
     col = rules_pass.scrub_column(col, counts)  # registry rules first: they know whole forms
     col = scrub_patterns(col, counts)
     col = scrub_known(col, index, counts)
-    # names no column lists, on what is left (vectorised prefilter: few texts qualify)
-    maybe = pc.fill_null(pc.match_substring_regex(col, NAME_CANDIDATE), False)
-    if pc.any(maybe).as_py():  # only the candidates become Python strings
-        texts = col.filter(maybe).to_pylist()
-        changed = False
-        # the name rules read the text alone: a text seen before in the column (templated
-        # and copied-forward notes) takes the first one's result and counts
-        seen: dict[str, tuple[str, Counter[str]]] = {}
-        for i, t in enumerate(texts):
-            done = seen.get(t)
-            if done is None:
-                spans, added = detect.find(t, None, patterns=False), Counter[str]()
-                done = (detect.replace(t, spans, added) if spans else t, added)
-                seen[t] = done
-            if done[1]:
-                texts[i] = done[0]
-                counts.update(done[1])
-                changed = True
-        if changed:
-            col = pc.replace_with_mask(col, maybe, pa.array(texts, type=col.type))
+    return scrub_rules(col, counts)
+
+
+def scrub_rules(col: pa.Array, counts: Counter[str]) -> pa.Array:
+    """Replace what the context rules find (names, cued forms), per text, where triggered.
+
+    Each rule's trigger is matched over the whole column (``rules.active``,
+    Arrow); only the texts some trigger selects become Python strings, and on
+    each only the rules it triggers run. A text seen before in the column
+    (templated, copied-forward notes) takes the first one's result and counts:
+    the rules read the text alone.
+    """
+    table = rules.table()
+    act = rules.active(col, table)
+    rows = np.flatnonzero(act.any(axis=0))
+    if len(rows) == 0:
+        return col
+    texts = col.take(pa.array(rows)).to_pylist()
+    picked = act[:, rows].T
+    changed = False
+    seen: dict[str, tuple[str, Counter[str]]] = {}
+    for i, t in enumerate(texts):
+        done = seen.get(t)
+        if done is None:
+            which = [table[k] for k in np.flatnonzero(picked[i]).tolist()]
+            spans, added = detect.find(t, None, patterns=False, rules=which), Counter[str]()
+            done = (detect.replace(t, spans, added) if spans else t, added)
+            seen[t] = done
+        if done[1]:
+            texts[i] = done[0]
+            counts.update(done[1])
+            changed = True
+    if changed:
+        mask = np.zeros(len(col), dtype=bool)
+        mask[rows] = True
+        col = pc.replace_with_mask(col, pa.array(mask), pa.array(texts, type=col.type))
     return col
 
 

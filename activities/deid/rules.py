@@ -1,0 +1,288 @@
+"""The context rules as one table: each rule with the trigger that selects its texts.
+
+A rule (``Rule``) is a name, a *trigger* and a ``find``. The trigger is an
+RE2 pattern, matched case-insensitively (``(?-i:...)`` where case matters),
+that every text the rule can find something in contains: a relaxation of
+the rule's own regular expression without its look-around, or of the cue it
+needs. The column path (``active``) evaluates every trigger over a whole
+column of texts with Arrow (one vectorised pass each), and Python runs a
+rule's ``re`` patterns only on the texts its trigger selects; a text no
+trigger selects is not looked at at all. ``find`` (every rule, in table
+order) is the per-text reference: the spans of a text are the same whichever
+way it is reached, because a rule whose trigger a text lacks finds nothing
+in it (``tests/activities/deid/test_rules.py`` checks each trigger against
+its rule), and the rules keep their order (``detect.merge`` lets the first of
+two equal spans name the placeholder).
+
+Most forms are "cue, then capture" (``Form``: a pattern, the group replaced,
+an optional cue that must end right before the match, a test of the match);
+rules that read runs of capitalized words are functions of ``cues.Text``,
+which computes the runs once, only for a text whose rules read them.
+
+Rules added elsewhere (``activities.deid.registry``, when present: objects
+with ``name``, ``trigger`` and ``find(folded) -> list[Span]``) join the end of
+the table (``table``) and go through the same trigger prefilter.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from medpipe.activities.deid import context, cues, forms, names
+from medpipe.contracts.pseudonymize import Placeholder
+
+Span = tuple[int, int, Placeholder]
+
+#: Python ``\s`` on ASCII text (RE2's ``\s`` lacks ``\v`` and ``\x1c``-``\x1f``).
+_WS = r"[\t-\r\x1c-\x1f ]"
+
+
+class TextRule(Protocol):
+    """What the engine needs of a rule (the shape of ``activities.deid.registry``'s)."""
+
+    @property
+    def name(self) -> str:
+        """A short, unique name."""
+        ...
+
+    @property
+    def trigger(self) -> str:
+        """RE2, matched case-insensitively: every text ``find`` finds something in holds it."""
+        ...
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule of the table: its trigger and its finder over a ``cues.Text``."""
+
+    name: str
+    trigger: str
+    run: Callable[[cues.Text], list[Span]]
+
+    def find(self, t: cues.Text) -> list[Span]:
+        """The rule's spans in ``t``."""
+        return self.run(t)
+
+
+@dataclass(frozen=True)
+class Form:
+    """A "cue, then capture" rule: a pattern and the tests its matches pass.
+
+    ``gate``: substring tests (in C) the text must pass first, as before the
+    table; ``cue_before``: a pattern that must end right before the match,
+    searched in the ``window`` characters before it; ``keep``: a last test of
+    the match; ``group``: the group replaced (``-1``: the first that matched),
+    up to the match's end when ``to_end``; ``lower``: matched on the
+    lower-case text.
+    """
+
+    name: str
+    trigger: str
+    pattern: re.Pattern[str]
+    placeholder: Placeholder
+    group: int = 0
+    gate: Callable[[cues.Text], bool] | None = None
+    cue_before: re.Pattern[str] | None = None
+    window: int = 0
+    keep: Callable[[str, re.Match[str]], bool] | None = None
+    lower: bool = False
+    to_end: bool = False
+
+    def find(self, t: cues.Text) -> list[Span]:
+        """The rule's spans in ``t``."""
+        if self.gate is not None and not self.gate(t):
+            return []
+        text = t.folded
+        if self.lower:
+            text = t.low
+            if len(text) != len(t.folded):  # positions would move (rare scripts)
+                return []
+        out: list[Span] = []
+        cue, keep, g = self.cue_before, self.keep, self.group
+        for m in self.pattern.finditer(text):
+            if cue is not None and not cue.search(text, max(0, m.start() - self.window),
+                                                  m.start()):
+                continue
+            if keep is not None and not keep(text, m):
+                continue
+            gi = g if g >= 0 else next(i for i in range(1, m.re.groups + 1) if m.group(i))
+            out.append((m.start(gi), m.end() if self.to_end else m.end(gi), self.placeholder))
+        return out
+
+
+@dataclass(frozen=True)
+class External:
+    """A rule registered elsewhere, whose ``find`` reads the folded text."""
+
+    rule: TextRule
+    name: str
+    trigger: str
+
+    def find(self, t: cues.Text) -> list[Span]:
+        """The rule's spans in ``t``."""
+        return list(self.rule.find(t.folded))  # type: ignore[attr-defined]
+
+
+AnyRule = Rule | Form | External
+
+_CAP_LOW = r"(?-i:[A-Z])"
+#: Where the word before a run starts (``cues.word_before``: after no ``[A-Za-z/'-]``).
+_WORD_START = r"(?:^|[^a-z/'-])"
+#: Particles may open a run's name after its cue ("Dr van Berg").
+_PARTICLES = r"(?:(?:" + "|".join(sorted(cues.PARTICLES)) + r")[ \t]{1,2}){0,2}"
+_LAST_WORDS = "|".join(sorted(names._LAST_WORDS, key=lambda w: (-len(w), w)))
+_RELATIONS = names._RELATIONS
+_ROLES = "|".join(sorted(forms.ROLES | {"patient", "pt"}, key=lambda w: (-len(w), w)))
+_PLACE_WORDS = "|".join(sorted(context._PLACE_LAST_WORDS))
+_AGE = r"(?:9[0-9]|1[01][0-9])"
+_MD = r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b"
+
+#: The rules of ``names``: a cue word (the last word of a cue) before a capital, a capital
+#: word before a relation or a credential, an initial before a capital.
+NAMES: tuple[AnyRule, ...] = (
+    Rule("cued", _WORD_START + r"(?:" + _LAST_WORDS + r")[\t\n .:,(]{0,6}" + _PARTICLES + _CAP_LOW
+         + r"|[a-z]" + _WS + r"{0,2}(?:\(" + _WS + r"{0,2}|," + _WS + r"{0,2}(?:(?:her|his|their"
+         r"|the|pt's|patient's|pt)" + _WS + r"{1,2})?)(?:" + _RELATIONS + r")\b"
+         r"|[a-z],?" + _WS + r"{1,2}(?-i:" + names._CREDENTIALS + r")"
+         r"|(?-i:[A-Z]\.[ \t]{0,2}[A-Z])", names.find_cued),
+    Rule("beside", r"(?-i:\[NAME\][\t-\r\x1c-\x1f ,]+[A-Z][A-Za-z'-]|[A-Z][A-Za-z'-]+" + _WS
+         + r"+\[NAME\])", names.find_beside),
+    Rule("pair", r"(?-i:[A-Z][A-Za-z'-]+" + _WS + r"+(?:[A-Z]\." + _WS + r"+)?[A-Z][A-Za-z'-]+)",
+         names.find_pair),
+)
+
+#: The rules of ``context``.
+CONTEXT: tuple[AnyRule, ...] = (
+    Rule("month-day", _MD, context.find_dates),
+    Rule("age-sex", r"(?-i:" + _AGE + _WS + r"?(?:[MF]|yo[MF]|y/o[MF]))\b", context.find_ages),
+    Rule("zip", r"zip|postal", context.find_zip),
+    Rule("unit", r"\b(?:apt|apartment|suite|ste)\.?" + _WS + r"{0,2}#?" + _WS + r"{0,2}[0-9]",
+         context.find_units),
+    Rule("place", _WORD_START + r"(?:" + _PLACE_WORDS + r")" + _WS + r"{1,6}" + _CAP_LOW,
+         context.find_places),
+)
+
+_LOW_ADDR = (r"(?-i:[0-9]{2,6}" + _WS + r"{1,2}(?:[nsew]\.?" + _WS + r"{1,2})?(?:[a-z][a-z'-]{1,20}"
+             + _WS + r"{1,2}){1,3}(?:" + forms._ABBR_SUFFIX + "|" + forms._FULL_SUFFIX + "))")
+
+#: The rules of ``forms``, in the order their spans were always listed.
+FORMS: tuple[AnyRule, ...] = (
+    Form("ssn-last4", r"last" + _WS + r"{1,2}(?:4|four)|ending|ends|xxx|\*\*\*", forms.SSN_LAST4,
+         Placeholder.SSN, group=-1,
+         gate=lambda t: ("last" in t.low or "ending" in t.low or "xxx" in t.low
+                         or "***" in t.low or "ends" in t.low)
+         and ("ss" in t.low or "soc" in t.low or "xxx" in t.low or "***" in t.low)),
+    Form("age-cued", r"(?:turned|turns|turning|be|is)" + _WS + r"{1,3}[19][0-9]",
+         forms.AGE_CUED, Placeholder.AGE, cue_before=forms.AGE_CUE_BEFORE, window=20),
+    Form("age-words", r"ninety|hundred", forms.AGE_WORDS, Placeholder.AGE, group=1,
+         gate=lambda t: "ninety" in t.low or "hundred" in t.low),
+    Form("month-misspelled", r"[jfmasond][a-z]{3,9}\.?" + _WS + r"{1,3}(?:0?[1-9]|[12][0-9]|3[01])"
+         r"(?:st|nd|rd|th|,?" + _WS + r"{1,3}(?:19|20)[0-9]{2})", forms.MONTH_LIKE,
+         Placeholder.DATE, gate=lambda t: forms._DAY_YEAR_GATE.search(t.folded) is not None,
+         keep=forms.month_like),
+    Form("id-after-noun", forms._ID_NOUNS + r"\b\.?(?:" + _WS + r"{0,2}(?:no|num|number|#|id)\b"
+         r"\.?)?[\t-\r\x1c-\x1f #:.-]{0,4}[a-z0-9 -]*[0-9][a-z0-9 -]*[0-9][a-z0-9 -]*[0-9]",
+         forms.ID_AFTER_NOUN, Placeholder.ID, group=1, keep=forms.word_starts, lower=True),
+    Form("age-paren", r"\(" + _AGE + r"\)", forms.AGE_PAREN, Placeholder.AGE, group=1,
+         gate=lambda t: "(9" in t.folded or "(1" in t.folded,
+         cue_before=forms.AGE_PAREN_BEFORE, window=30),
+    Form("month-day-dash", r"(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])\b",
+         forms.MONTH_DAY_DASH, Placeholder.DATE, gate=lambda t: "-" in t.folded),
+    Form("facility-city", r"(?-i:(?:Regional|Memorial|Community|General|University)" + _WS
+         + r"{1,2}(?:Medical|Hospital|Health|Healthcare))\b", forms.FACILITY_CITY,
+         Placeholder.ADDRESS, group=1,
+         gate=lambda t: any(w in t.low for w in ("regional", "memorial", "community",
+                                                 "general", "university"))),
+    Form("county", r"(?-i:[a-z\]]" + _WS + r"(?:County|Co\.|Parish|Borough))", forms.COUNTY,
+         Placeholder.ADDRESS, group=-1,
+         gate=lambda t: any(w in t.low for w in forms._COUNTY_STEMS)),
+    Form("lower-address", _LOW_ADDR, forms.LOWER_ADDRESS, Placeholder.ADDRESS),
+    Form("unit-after-mark", r"\[(?:address|id)\],?" + _WS + r"{1,2}(?:[a-z]{2,9}\.?" + _WS
+         + r"{0,2}#?" + _WS + r"{0,2}[0-9]|#" + _WS + r"{0,2}[0-9])", forms.UNIT_AFTER_MARK,
+         Placeholder.ADDRESS, group=1, to_end=True, gate=lambda t: "[" in t.folded),
+    Form("zip4-after-mark", r"(?-i:\[ADDRESS\]-[0-9]{4})", forms.ZIP4_AFTER_MARK,
+         Placeholder.ADDRESS, group=1, gate=lambda t: "[" in t.folded),
+    Form("after-name", r"(?-i:\[NAME\] [A-Z][a-z])", forms.AFTER_NAME, Placeholder.NAME, group=1,
+         gate=lambda t: "[" in t.folded, keep=forms.name_word),
+    Rule("role", r"(?:" + _ROLES + r")[\t\n .:,(]{0,6}" + _PARTICLES + _CAP_LOW, forms.find_roles),
+    Rule("nickname", "|".join(re.escape(w) for w in forms._NICK_STEMS), forms.find_nickname),
+    Rule("employer", "|".join(re.escape(w) for w in forms._WORK_STEMS), forms.find_employer),
+    Form("contact-caps", r"(?-i:[A-Z][A-Z'-]+," + _WS + r"{0,2}(?:[A-Z][A-Z'-]+|\[NAME\]))",
+         forms.CONTACT_CAPS, Placeholder.NAME, gate=lambda t: "," in t.folded,
+         cue_before=forms.HEADER_BEFORE, window=24),
+    Form("contact-mixed", r"(?-i:[A-Za-z'-]*[a-z][A-Za-z'-]*," + _WS
+         + r"{0,2}(?:[A-Z][a-z]|\[NAME\]))", forms.CONTACT_MIXED, Placeholder.NAME,
+         gate=lambda t: "," in t.folded, cue_before=forms.SIGNED_BEFORE, window=30,
+         keep=forms.mixed_contact),
+    Form("initials", r"(?-i:(?:RN|LPN|CNA|NP|PA|RT|CRNA|EMT|MD|Dr\.?)" + _WS + r"{1,2}[A-Z]{2,3}"
+         + _WS + r"{1,2}[a-z]{3})", forms.INITIALS, Placeholder.NAME, group=1,
+         gate=lambda t: any(c in t.folded for c in forms._CREDENTIALS), keep=forms.initials),
+    Form("dr-lower", r"\bdr\.?" + _WS + r"{1,2}[a-z][a-z'-]", forms.DR_LOWER, Placeholder.NAME,
+         group=1, gate=lambda t: "dr." in t.low or "dr " in t.low, keep=forms.dr_lower),
+)
+
+#: Every built-in rule, in the order its spans are listed.
+RULES: tuple[AnyRule, ...] = NAMES + CONTEXT + FORMS
+
+
+@lru_cache(maxsize=1)
+def table() -> tuple[AnyRule, ...]:
+    """The built-in rules, then those of ``activities.deid.registry`` (when that module exists).
+
+    The seam for rules added without editing the engine: the registry's
+    ``RULES`` (objects with ``name``, ``trigger`` and ``find(folded)``).
+    """
+    if importlib.util.find_spec("medpipe.activities.deid.registry") is None:
+        return RULES
+    registry = importlib.import_module("medpipe.activities.deid.registry")
+    extra: Iterable[TextRule] = getattr(registry, "RULES", ())
+    return RULES + tuple(External(r, r.name, r.trigger) for r in extra)
+
+
+def find(folded: str, rules: Sequence[AnyRule] | None = None) -> list[Span]:
+    """The spans of ``rules`` (default: the whole table) in a folded text, rule after rule."""
+    t = cues.Text(folded)
+    return [sp for rule in (table() if rules is None else rules) for sp in rule.find(t)]
+
+
+def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
+           other_all: bool = False) -> np.ndarray:
+    """Which rule each text triggers: a (rules x texts) boolean matrix.
+
+    One Arrow (RE2) pass per trigger over the column. A text that is not
+    ASCII triggers every rule (the rules read its folded copy, which the
+    triggers do not see) when ``other_all`` (the residual check) or when it
+    matches ``names.CANDIDATE`` (the scrubber: that prefilter on the unfolded
+    text is what selected such texts before the table, kept so that the output
+    stays the same), none otherwise; a null triggers none.
+    """
+    rules = table() if rules is None else rules
+    n = len(texts)
+    out = np.zeros((len(rules), n), dtype=bool)
+    if n == 0:
+        return out
+    valid = pc.is_valid(texts).to_numpy(zero_copy_only=False)
+    nonascii = valid & ~pc.fill_null(pc.string_is_ascii(texts), True) \
+        .to_numpy(zero_copy_only=False)
+    other = nonascii.copy()
+    if other.any() and not other_all:
+        at = np.flatnonzero(other)
+        cand = pc.match_substring_regex(texts.take(pa.array(at)), names.CANDIDATE)
+        other[at] = pc.fill_null(cand, False).to_numpy(zero_copy_only=False)
+    for i, rule in enumerate(rules):
+        hit = pc.match_substring_regex(texts, _compiled(rule.trigger))
+        out[i] = np.where(nonascii, other, pc.fill_null(hit, False).to_numpy(zero_copy_only=False))
+    return out
+
+
+def _compiled(trigger: str) -> str:
+    return "(?i)" + trigger
