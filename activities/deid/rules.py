@@ -149,7 +149,7 @@ _MD = r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b"
 #: The rules of ``names``: a cue word (the last word of a cue) before a capital, a capital
 #: word before a relation or a credential, an initial before a capital.
 NAMES: tuple[AnyRule, ...] = (
-    Rule("cued", _WORD_START + r"(?:" + _LAST_WORDS + r")[\t\n .:,(]{0,6}" + _PARTICLES + _CAP_LOW
+    Rule("cued", _WORD_START + r"(?:" + _LAST_WORDS + r")[\t\n .:,(]{1,6}" + _PARTICLES + _CAP_LOW
          + r"|[a-z]" + _WS + r"{0,2}(?:\(" + _WS + r"{0,2}|," + _WS + r"{0,2}(?:(?:her|his|their"
          r"|the|pt's|patient's|pt)" + _WS + r"{1,2})?)(?:" + _RELATIONS + r")\b"
          r"|[a-z],?" + _WS + r"{1,2}(?-i:" + names._CREDENTIALS + r")"
@@ -176,7 +176,9 @@ _LOW_ADDR = (r"(?-i:[0-9]{2,6}" + _WS + r"{1,2}(?:[nsew]\.?" + _WS + r"{1,2})?(?
 
 #: The rules of ``forms``, in the order their spans were always listed.
 FORMS: tuple[AnyRule, ...] = (
-    Form("ssn-last4", r"last" + _WS + r"{1,2}(?:4|four)|ending|ends|xxx|\*\*\*", forms.SSN_LAST4,
+    Form("ssn-last4", r"last" + _WS + r"{1,2}(?:4|four)|(?:ending|ends)(?:" + _WS
+         + r"{1,2}(?:in|with|of))?[\t-\r\x1c-\x1f :#-]{0,4}[0-9]{4}"
+         r"|(?:x{3}|\*{3})[-. ]?(?:x{2}|\*{2})[-. ]?[0-9]{4}", forms.SSN_LAST4,
          Placeholder.SSN, group=-1,
          gate=lambda t: ("last" in t.low or "ending" in t.low or "xxx" in t.low
                          or "***" in t.low or "ends" in t.low)
@@ -189,8 +191,9 @@ FORMS: tuple[AnyRule, ...] = (
          r"(?:st|nd|rd|th|,?" + _WS + r"{1,3}(?:19|20)[0-9]{2})", forms.MONTH_LIKE,
          Placeholder.DATE, gate=lambda t: forms._DAY_YEAR_GATE.search(t.folded) is not None,
          keep=forms.month_like),
-    Form("id-after-noun", forms._ID_NOUNS + r"\b\.?(?:" + _WS + r"{0,2}(?:no|num|number|#|id)\b"
-         r"\.?)?[\t-\r\x1c-\x1f #:.-]{0,4}[a-z0-9 -]*[0-9][a-z0-9 -]*[0-9][a-z0-9 -]*[0-9]",
+    Form("id-after-noun", r"(?:^|[^a-z0-9])" + forms._ID_NOUNS + r"\b\.?(?:" + _WS
+         + r"{0,2}(?:no|num|number|#|id)\b\.?)?[\t-\r\x1c-\x1f #:.-]{0,4}"
+         r"[a-z0-9 -]*[0-9][a-z0-9 -]*[0-9][a-z0-9 -]*[0-9]",
          forms.ID_AFTER_NOUN, Placeholder.ID, group=1, keep=forms.word_starts, lower=True),
     Form("age-paren", r"\(" + _AGE + r"\)", forms.AGE_PAREN, Placeholder.AGE, group=1,
          gate=lambda t: "(9" in t.folded or "(1" in t.folded,
@@ -213,14 +216,16 @@ FORMS: tuple[AnyRule, ...] = (
          Placeholder.ADDRESS, group=1, gate=lambda t: "[" in t.folded),
     Form("after-name", r"(?-i:\[NAME\] [A-Z][a-z])", forms.AFTER_NAME, Placeholder.NAME, group=1,
          gate=lambda t: "[" in t.folded, keep=forms.name_word),
-    Rule("role", r"(?:" + _ROLES + r")[\t\n .:,(]{0,6}" + _PARTICLES + _CAP_LOW, forms.find_roles),
+    Rule("role", r"(?:" + _ROLES + r")[\t\n .:,(]{1,6}" + _PARTICLES + _CAP_LOW, forms.find_roles),
     Rule("nickname", "|".join(re.escape(w) for w in forms._NICK_STEMS), forms.find_nickname),
     Rule("employer", "|".join(re.escape(w) for w in forms._WORK_STEMS), forms.find_employer),
     Form("contact-caps", r"(?-i:[A-Z][A-Z'-]+," + _WS + r"{0,2}(?:[A-Z][A-Z'-]+|\[NAME\]))",
          forms.CONTACT_CAPS, Placeholder.NAME, gate=lambda t: "," in t.folded,
          cue_before=forms.HEADER_BEFORE, window=24),
-    Form("contact-mixed", r"(?-i:[A-Za-z'-]*[a-z][A-Za-z'-]*," + _WS
-         + r"{0,2}(?:[A-Z][a-z]|\[NAME\]))", forms.CONTACT_MIXED, Placeholder.NAME,
+    Form("contact-mixed", r"(?:signed|proxy|hcp|poa|contact|ec|nok|guardian|attending|provider"
+         r"|physician|surgeon|pathologist|by|from|attn|cc)" + _WS + r"{0,2}[:#-]?" + _WS
+         + r"{0,3}(?-i:[A-Z][A-Za-z'-]*[a-z][A-Za-z'-]*(?:" + _WS + r"[A-Z][a-z][A-Za-z'-]+)?,"
+         + _WS + r"{0,2}(?:[A-Z][a-z]|\[NAME\]))", forms.CONTACT_MIXED, Placeholder.NAME,
          gate=lambda t: "," in t.folded, cue_before=forms.SIGNED_BEFORE, window=30,
          keep=forms.mixed_contact),
     Form("initials", r"(?-i:(?:RN|LPN|CNA|NP|PA|RT|CRNA|EMT|MD|Dr\.?)" + _WS + r"{1,2}[A-Z]{2,3}"
