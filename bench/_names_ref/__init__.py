@@ -1,6 +1,11 @@
-"""The name finder (``names``, ``cues``, ``context``) verbatim from before the speed work.
+"""The name finder's engine (``names``, ``cues``, ``context``) from before the speed work.
 
-``tests/activities/deid/test_names_differential.py`` holds the fast
-``medpipe.activities.deid.names.find_names`` to exactly these spans. Not
-used by the product.
+The engine (walking every run of capitals, the per-run cue tests, the word
+before a run, the context rules' loops) is copied verbatim; the rules it
+applies (cue lists, patterns, the dictionary, the gazetteer, ``forms``) are
+imported from the product, so a rule change needs no copy here and the
+differential test keeps comparing engines only.
+``tests/activities/deid/test_names_differential.py`` holds the product's
+``medpipe.activities.deid.names.find_names`` (the rule table,
+``activities.deid.rules``) to exactly these spans. Not used by the product.
 """

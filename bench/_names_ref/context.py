@@ -26,64 +26,28 @@ Decisions (precision against recall):
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-from importlib import resources
-
 from bench._names_ref import cues
-from medpipe.activities.deid import forms  # rules, mirrored: the reference pins the engine
+from medpipe.activities.deid import forms
+
+# The rules (patterns, cue lists, gazetteer) are the product's: this copy pins the engine only.
+from medpipe.activities.deid.context import (
+    _PLACE_CUE_SET,
+    _PLACE_LAST_WORDS,
+    _QUANTITY_AFTER,
+    _QUANTITY_BEFORE,
+    _SECONDARY_TO,
+    _TEMPERATURE_BEFORE,
+    _WEEKDAY_BEFORE,
+    AGE_SEX,
+    MONTH_DAY,
+    UNIT,
+    ZIP,
+    places,
+)
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
 
-MONTH_DAY = re.compile(r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b(?![/\d]|\.\d)")
-_WEEKDAY_BEFORE = re.compile(r"\b(?:mon|tue|tues|wed|wednes|thu|thur|thurs|fri|sat|satur|sun)"
-                             r"(?:day)?\b\.?,?\s{1,3}$", re.IGNORECASE)
-_QUANTITY_BEFORE = re.compile(
-    r"(?:pain|grade|gr|strength|power|score|scale|scored|rated|rate|gcs|apgar|reflexes|reflex"
-    r"|dtrs?|motor|murmur|bp|b/p|pressure|ratio|vision|acuity|take|takes|taking|give|given"
-    r"|dose|sig|cut|split|about|approx|approximately|only|half|level|stage|class|tanner|nyha"
-    r"|ecog|asa|mallampati|qty|quantity|pulses?|sensation|edema|effort|\+)"
-    r"\s{0,2}[:=]?\s{0,2}$", re.IGNORECASE)
-_QUANTITY_AFTER = re.compile(
-    r"^\s{0,2}(?:of\b|tabs?\b|tablets?\b|caps?\b|capsules?\b|pills?\b|doses?\b|strength\b"
-    r"|cups?\b|tsp\b|tbsp\b|teaspoons?\b|tablespoons?\b|inch|\"|cm\b|mm\b|ml\b|mg\b"
-    r"|units?\b|murmur|systolic|diastolic|holosystolic|pain\b|scale\b|score\b|power\b"
-    r"|reflex|motor\b|sensation|bilat|b/l|pulses?\b|dtrs?\b|x\b|times\b|ratio|full\b"
-    r"|portion|mmhg|\+)", re.IGNORECASE)
-
-#: "2/2 mechanical fall": the clinical shorthand for "secondary to" (a word follows).
-_SECONDARY_TO = re.compile(r"\s{1,2}[a-z]{2}")
-AGE_SEX = re.compile(r"(?:9[0-9]|1[01][0-9])\s?(?:[MF]|yo[MF]|y/o[MF])\b")
-_TEMPERATURE_BEFORE = re.compile(
-    r"(?:\bt|temp|temperature|tmax|tm|fever|febrile|pyrexia|to|of|up to|at)\s{0,2}[:=]?\s{0,2}$",
-    re.IGNORECASE)
-
-#: A unit designator alone ("Apt 4B, 12 Elm St", "Suite 200").
-UNIT = re.compile(r"\b(?:apt|apartment|suite|ste)\.?\s{0,2}#?\s{0,2}[0-9]{1,5}[a-z]?\b",
-                  re.IGNORECASE)
-ZIP = re.compile(r"\b(?:zip|postal)(?:\s?code)?\s{0,2}[:#]?\s{0,2}([0-9]{5}(?:-[0-9]{4})?)\b",
-                 re.IGNORECASE)
-
-_PLACE_CUES = (r"from|in|to|near|outside|lives in|living in|moved to|moving to|resides in"
-               r"|born in|visiting|transferred from|transfer from|relocated to|home in")
-_PLACE_CUE_SET = dict.fromkeys(_PLACE_CUES.split("|"), "place")
-_PLACE_LAST_WORDS = frozenset(c.split()[-1] for c in _PLACE_CUE_SET)
-
-#: A superset of the texts a rule here matches, for RE2 (Arrow) prefiltering.
-CANDIDATE = (r"\b(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b"
-             r"|\b(?:9[0-9]|1[01][0-9])\s?(?:[MF]|yo[MF]|y/o[MF])\b"
-             r"|(?i:zip|postal|apt|apartment|suite|ste)"
-             r"|\b(?:" + _PLACE_CUES + r")\s{1,3}[A-Z][a-z]{2}"
-             r"|" + forms.CANDIDATE)
-
-
-@lru_cache(maxsize=1)
-def places() -> frozenset[str]:
-    """City names of the gazetteer (lower-case), see ``places.txt``."""
-    pkg = resources.files("medpipe.activities.deid")
-    return frozenset(line.strip() for line in pkg.joinpath("places.txt").read_text().splitlines()
-                     if line.strip() and not line.startswith("#"))
 
 
 def _starts_word(folded: str, i: int) -> bool:

@@ -33,76 +33,25 @@ that is the precision cost kept low, and the miss documented.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from importlib import resources
 
 from bench._names_ref import context, cues
-from medpipe.activities.deid.normalize import fold, lower
+
+# The rules (cue lists, patterns, dictionary) are the product's: this copy pins the engine only.
+from medpipe.activities.deid.names import (
+    _LAST_WORDS,
+    AFTER_CREDENTIAL,
+    AFTER_RELATION,
+    CUES,
+    _word_key,
+    dictionary,
+)
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
 _CAP = r"[A-Z][A-Za-z'-]+"
-_TITLES = ("dr|mr|mrs|ms|mx|miss|prof|professor|doctor|nurse|rn|np|pa-c|rev|sr|fr"
-           "|signed by|electronically signed by|attending|resident|pcp|physician|provider"
-           "|seen by|referred by|dictated by|cc|per")
-_RELATIONS = ("son|daughter|wife|husband|mother|father|mom|dad|brother|sister|sibling"
-              "|partner|spouse|friend|neighbor|neighbour|caregiver|aunt|uncle|cousin|grandson"
-              "|granddaughter|grandmother|grandfather|niece|nephew|fiance|fiancee|named|called"
-              "|goes by|visitor|guardian|stepson|stepdaughter|son-in-law|daughter-in-law"
-              "|boyfriend|girlfriend|roommate|landlord|sitter|companion")
-#: Headers whose value is a name (with a colon: "Caller: Meda", "Re: Maria Gonzalez").
-_HEADERS = ("patient|pt|patient name|name|re|caller|contact|emergency contact|poa|hcp|proxy"
-            "|informant|interpreter|attn|from|to|witness|guarantor|subscriber|insured|surgeon"
-            "|surgeons|assistant|assistants|anesthesiologist|anesthesia|pmd|primary care"
-            "|referring physician|referring provider|consultant|cosigner|cosigned by|author"
-            "|scribe|transcribed by|ordering provider|ordering physician|reading physician")
-#: Phrases followed by a name ("spoke with Ivan", "Yours sincerely, Anna Kowalski").
-_PHRASES = ("dear|accompanied by|spoke with|spoke to|talked to|talked with|discussed with"
-            "|report given to|report to|handoff to|hand off to|care of|c/o|sincerely|regards"
-            "|yours truly|best wishes|called by|message from|message for|call from|call to"
-            "|returned call to|left message for|consented by|witnessed by|translated by"
-            "|this is|my name is|i am|i'm")
-_CREDENTIALS = (r"MD|M\.D\.|DO|D\.O\.|RN|NP|PA-C|PhD|DDS|DMD|LPN|CNA|MSW|LCSW|PharmD|FNP"
-                r"|APRN|CRNA|RD|DPT|CNM|FACP|FACS|MBBS|FRCP|BSN|MSN|DNP")
-#: Cue → kind: a title, a relation, a header (needs a colon) or a phrase.
-CUES: dict[str, str] = {
-    **dict.fromkeys(_PHRASES.split("|"), "phrase"),
-    **dict.fromkeys(_HEADERS.split("|"), "header"),
-    **dict.fromkeys(_RELATIONS.split("|"), "relation"),
-    **dict.fromkeys(_TITLES.split("|"), "title")}
-#: The last word of every cue (a cheap test before the cue lookup).
-_LAST_WORDS = frozenset(c.split()[-1] for c in CUES)
-#: Right after a run: a relation ("Steve (daughter)", "Lukas, her niece").
-AFTER_RELATION = re.compile(r"\s{0,2}(?:\(\s{0,2}|,\s{0,2}(?:(?:her|his|their|the|pt's"
-                            r"|patient's|pt)\s{1,2})?)(?:" + _RELATIONS + r")\b", re.IGNORECASE)
-#: Right after a run: a credential ("Alica Donovan, MD", "E. Sarlija, RN").
-AFTER_CREDENTIAL = re.compile(r",?\s{1,2}(?:" + _CREDENTIALS + r")(?![A-Za-z])")
 #: A dictionary name right before or after a name already replaced ("[NAME] Felipe").
 BESIDE = re.compile(r"\[NAME\][\s,]+(" + _CAP + r")|\b(" + _CAP + r")\s+\[NAME\]")
 PAIR = re.compile(r"\b(" + _CAP + r")\s+(?:[A-Z]\.\s+)?(" + _CAP + r")\b")
-_THEN_TITLE = r"(?:(?i:dr|mr|mrs|ms|prof|doctor)\b\.?\s+)?"
-#: A superset of the texts any rule here can match, for RE2 (Arrow) prefiltering.
-CANDIDATE = (r"\b[A-Z][A-Za-z'-]*\s+(?:[A-Z]\.\s+)?[A-Z][A-Za-z'-]*[a-z]"
-             r"|\b[A-Z]{2,}[A-Za-z'-]*\s+(?:[A-Z]\.\s+)?[A-Z]{2,}"
-             r"|\b(?i:" + _TITLES + "|" + _RELATIONS + "|" + _HEADERS + "|" + _PHRASES
-             + r")\b[\s.:,(]{0,5}" + _THEN_TITLE + "[A-Z]"
-             r"|[A-Z][A-Za-z'-]+\s{0,2}(?:\(\s{0,2}|,\s{0,2}(?:(?i:her|his|their|the|pt's"
-             r"|patient's|pt)\s{1,2})?)(?i:" + _RELATIONS + r")\b"
-             r"|[A-Za-z'-],?\s{1,2}(?:" + _CREDENTIALS + r")\b"
-             r"|\b[A-Z]\.\s{0,2}[A-Z][a-z]"
-             r"|\[NAME\][\s,]+[A-Z]|[A-Z][A-Za-z'-]+\s+\[NAME\]|" + context.CANDIDATE)
-
-@lru_cache(maxsize=1)
-def dictionary() -> tuple[frozenset[str], frozenset[str]]:
-    """(given names, family names), folded and lower-case."""
-    pkg = resources.files("medpipe.activities.deid")
-    given = frozenset(pkg.joinpath("given_names.txt").read_text().split())
-    family = frozenset(pkg.joinpath("family_names.txt").read_text().split())
-    return given, family
-
-
-def _word_key(w: str) -> str:
-    return lower(w).replace("'", "").replace("-", "")
 
 
 def _is_name_word(w: str, given: frozenset[str], family: frozenset[str],
@@ -209,37 +158,3 @@ def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
         if _word_key(m.group(1)) in given and _word_key(m.group(2)) in family:
             out.append((m.start(), m.end(), Placeholder.NAME))
     return out + context.find_context(folded, all_runs)
-
-
-def build(locales: tuple[str, ...] = (
-        "en_US", "en_GB", "en_IE", "en_IN", "es_ES", "es_MX", "fr_FR", "de_DE", "it_IT",
-        "pt_BR", "pl_PL", "nl_NL", "vi_VN", "tr_TR", "ar_AA", "sv_SE", "hi_IN", "da_DK",
-        "fi_FI", "cs_CZ", "hu_HU")) -> tuple[list[str], list[str]]:
-    """Given and family names from Faker's locale data (development only)."""
-    import importlib
-
-    def names(provider: object, attr: str) -> list[str]:
-        v = getattr(provider, attr, ())
-        return list(v.keys()) if isinstance(v, dict) else list(v)
-
-    given: set[str] = set()
-    family: set[str] = set()
-    for loc in locales:
-        p = importlib.import_module(f"faker.providers.person.{loc}").Provider
-        for attr, into in (("first_names", given), ("first_names_male", given),
-                           ("first_names_female", given), ("last_names", family)):
-            for n in names(p, attr):
-                k = _word_key(fold(n)[0])
-                if k.isascii() and k.isalpha() and len(k) >= 2:
-                    into.add(k)
-    return sorted(given), sorted(family)
-
-
-if __name__ == "__main__":  # pragma: no cover - regenerates the shipped lists
-    from pathlib import Path
-
-    g, f = build()
-    here = Path(__file__).parent
-    (here / "given_names.txt").write_text("\n".join(g) + "\n")
-    (here / "family_names.txt").write_text("\n".join(f) + "\n")
-    print(f"{len(g)} given names, {len(f)} family names")
