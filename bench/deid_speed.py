@@ -45,7 +45,7 @@ from bench import _deid_reference as reference  # noqa: E402
 from bench._deid_corpus import make_identities, make_note  # noqa: E402
 from bench.deid import deadline, pseudonymize, table  # noqa: E402
 from bench.pseudonymize import generate, run_once  # noqa: E402
-from medpipe.activities import residual_scan, validate  # noqa: E402
+from medpipe.activities import residual_pool, residual_scan, validate  # noqa: E402
 from medpipe.activities.deid.index import KeyIndex  # noqa: E402
 from medpipe.activities.pseudonymize import scrub, tabular  # noqa: E402
 from medpipe.activities.residual import DigestSet  # noqa: E402
@@ -62,12 +62,12 @@ IDENTIFIERS = (("name", Placeholder.NAME), ("ssn", Placeholder.SSN),
 def engine(name: str) -> Iterator[None]:
     """Run the pipeline with one engine's scrubber and residual scan."""
     scrub_column, scan_batch = ENGINES[name]
-    saved = tabular.scrub_column, validate.scan_batch
-    tabular.scrub_column, validate.scan_batch = scrub_column, scan_batch  # type: ignore[assignment]
+    saved = tabular.scrub_column, residual_pool.scan_batch  # one process: the pool's own scan
+    tabular.scrub_column, residual_pool.scan_batch = scrub_column, scan_batch  # type: ignore[assignment]
     try:
         yield
     finally:
-        tabular.scrub_column, validate.scan_batch = saved
+        tabular.scrub_column, residual_pool.scan_batch = saved
 
 
 def best(trials: int, seconds: float, runs: dict[str, Callable[[], object]]) -> dict[str, float]:

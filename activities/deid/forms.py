@@ -358,15 +358,3 @@ _NOT_AFTER_DR = frozenset(
     "recs recommendation recommendations says said states instructions instruction call "
     "referral report reports letter clinic's clinic on at in is was will to for and or apt ste "
     "suite unit".split())
-
-
-def find_forms(folded: str, runs: list[cues.Run] | None = None) -> list[Span]:
-    """Spans of the identifiers these rules find in a folded text (every rule, in order).
-
-    ``runs``: the text's runs of capitalized words, when the caller has them.
-    The rules and their triggers are the table ``rules.FORMS``.
-    """
-    from medpipe.activities.deid import rules  # the table imports this module
-
-    t = cues.Text(folded, runs)
-    return [sp for rule in rules.FORMS for sp in rule.find(t)]

@@ -229,18 +229,6 @@ def find_pair(t: cues.Text) -> list[Span]:
             if _word_key(m.group(1)) in given and _word_key(m.group(2)) in family]
 
 
-def find_names(folded: str) -> list[Span]:
-    """Spans of names found by cue or dictionary, and the context rules, in a folded text.
-
-    Every rule of the table (``rules.RULES``), in its order: the per-text
-    reference the column path (which runs only the rules a text triggers)
-    equals.
-    """
-    from medpipe.activities.deid import rules  # the table imports this module
-
-    return rules.find(folded)
-
-
 def build(locales: tuple[str, ...] = (
         "en_US", "en_GB", "en_IE", "en_IN", "es_ES", "es_MX", "fr_FR", "de_DE", "it_IT",
         "pt_BR", "pl_PL", "nl_NL", "vi_VN", "tr_TR", "ar_AA", "sv_SE", "hi_IN", "da_DK",

@@ -6,6 +6,6 @@ applies (cue lists, patterns, the dictionary, the gazetteer, ``forms``) are
 imported from the product, so a rule change needs no copy here and the
 differential test keeps comparing engines only.
 ``tests/activities/deid/test_names_differential.py`` holds the product's
-``medpipe.activities.deid.names.find_names`` (the rule table,
-``activities.deid.rules``) to exactly these spans. Not used by the product.
+rule table (``medpipe.activities.deid.rules.find`` over
+``rules.RULES``) to exactly these spans. Not used by the product.
 """

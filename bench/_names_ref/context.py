@@ -27,7 +27,7 @@ Decisions (precision against recall):
 from __future__ import annotations
 
 from bench._names_ref import cues
-from medpipe.activities.deid import forms
+from medpipe.activities.deid import forms, rules
 
 # The rules (patterns, cue lists, gazetteer) are the product's: this copy pins the engine only.
 from medpipe.activities.deid.context import (
@@ -114,4 +114,4 @@ def find_context(folded: str, runs: list[cues.Run] | None = None) -> list[Span]:
     if "apt" in low or "suite" in low or "ste" in low or "apartment" in low:
         out += [(m.start(), m.end(), Placeholder.ADDRESS) for m in UNIT.finditer(folded)]
     out += _places(folded, list(cues.runs(folded)) if runs is None else runs)
-    return out + forms.find_forms(folded)  # its own runs: the engine's, not this copy's
+    return out + rules.find(folded, rules.FORMS)  # its own runs: the engine's, not this copy's
