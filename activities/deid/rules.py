@@ -19,14 +19,13 @@ an optional cue that must end right before the match, a test of the match);
 rules that read runs of capitalized words are functions of ``cues.Text``,
 which computes the runs once, only for a text whose rules read them.
 
-Rules added elsewhere (``activities.deid.registry``, when present: objects
+Rules added elsewhere (``activities.deid.registry``: objects
 with ``name``, ``trigger`` and ``find(folded) -> list[Span]``) join the end of
 the table (``table``) and go through the same trigger prefilter.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from medpipe.activities.deid import context, cues, forms, names
+from medpipe.activities.deid import context, cues, forms, names, registry
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
@@ -241,15 +240,12 @@ RULES: tuple[AnyRule, ...] = NAMES + CONTEXT + FORMS
 
 @lru_cache(maxsize=1)
 def table() -> tuple[AnyRule, ...]:
-    """The built-in rules, then those of ``activities.deid.registry`` (when that module exists).
+    """The built-in rules, then those of ``activities.deid.registry``.
 
     The seam for rules added without editing the engine: the registry's
     ``RULES`` (objects with ``name``, ``trigger`` and ``find(folded)``).
     """
-    if importlib.util.find_spec("medpipe.activities.deid.registry") is None:
-        return RULES
-    registry = importlib.import_module("medpipe.activities.deid.registry")
-    extra: Iterable[TextRule] = getattr(registry, "RULES", ())
+    extra: Iterable[TextRule] = registry.RULES
     return RULES + tuple(External(r, r.name, r.trigger) for r in extra)
 
 
