@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.placement import RanOn
-from medpipe.contracts.pseudonymize import Action, TokenMode
+from medpipe.contracts.pseudonymize import Action, PseudonymizeInput, TokenMode
 
 #: Rows per chunk of tabular data: the unit of a shard (same as the one-activity run's).
 DEFAULT_CHUNK_ROWS = 131_072
@@ -51,16 +51,13 @@ class FanoutSettings(BaseModel):
                 and dataset.key.lower().endswith(FANOUT_SUFFIXES))
 
 
-class PseudonymizeLearnInput(BaseModel):
-    """The dataset-wide first pass: index every identifier, assign every token."""
+class PseudonymizeLearnInput(PseudonymizeInput):
+    """The dataset-wide first pass: index every identifier, assign every token.
 
-    model_config = ConfigDict(frozen=True)
+    The one-activity run's input (same dataset, policy, keys and vault) plus the
+    chunk size the shards will be cut in.
+    """
 
-    release_id: str
-    dataset: ArtifactRef
-    policy_uri: str | None = None
-    keys: KeySettings = KeySettings()
-    vault_uri: str
     chunk_rows: int = DEFAULT_CHUNK_ROWS
 
 
@@ -91,16 +88,10 @@ class PseudonymizeLearnResult(BaseModel):
     ran_on: RanOn
 
 
-class PseudonymizeShardInput(BaseModel):
-    """One shard: chunks ``first_chunk`` .. ``first_chunk + chunks - 1`` of the dataset."""
+class PseudonymizeShardInput(PseudonymizeInput):
+    """One shard: chunks ``first_chunk`` .. ``first_chunk + chunks - 1`` of the dataset
+    (the one-activity run's input plus the learn pass's index and the range)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    release_id: str
-    dataset: ArtifactRef
-    policy_uri: str | None = None
-    keys: KeySettings = KeySettings()
-    vault_uri: str
     index: ArtifactRef
     shard: int = Field(ge=0)
     first_chunk: int = Field(ge=0)

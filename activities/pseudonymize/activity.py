@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import secrets
+from dataclasses import dataclass
 
 from temporalio import activity
 
@@ -36,7 +37,12 @@ from medpipe.activities.storage.base import ObjectStore, open_store
 from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.errors import InvalidInput, Transient
 from medpipe.contracts.names import ActivityName
-from medpipe.contracts.pseudonymize import Policy, PseudonymizeInput, PseudonymizeResult
+from medpipe.contracts.pseudonymize import (
+    Policy,
+    PseudonymizeInput,
+    PseudonymizeResult,
+    TokenMode,
+)
 
 _VERSION = re.compile(r"^vault/v(\d{12})\.sealed$")
 _CONTEXT = {"purpose": "pseudonymization-vault"}
@@ -103,6 +109,45 @@ def load_policy_from(uri: str | None, fmt: str, ctx: WorkerContext) -> Policy:
     return parse_policy(text, source=uri)
 
 
+@dataclass(frozen=True)
+class RunSetup:
+    """What every pseudonymize activity (one-activity run, learn, shard) opens with.
+
+    Attributes:
+        format: the dataset's format (from its key).
+        policy: the release's policy, or the default for that format.
+        vault_store: the sealed vault of ``vault_uri`` (not loaded yet).
+        hmac_key: the HMAC token key when the policy uses HMAC tokens, else None.
+    """
+
+    format: str
+    policy: Policy
+    vault_store: SealedVaultStore
+    hmac_key: bytes | None
+
+    def policy_sha256(self) -> str:
+        """The policy's digest (canonical JSON), recorded in the result and provenance."""
+        return hashlib.sha256(json.dumps(self.policy.model_dump(mode="json"),
+                                         sort_keys=True).encode()).hexdigest()
+
+
+def open_run(inp: PseudonymizeInput, ctx: WorkerContext) -> RunSetup:
+    """The format, policy, vault and HMAC key of a pseudonymize activity's input.
+
+    One function for the three activities that pseudonymize, so a learn pass and its
+    shards can never read the policy or the vault differently from the one-activity run.
+
+    Raises:
+        InvalidInput: no key provider (the vault holds identifiers), or a bad policy.
+    """
+    fmt = detect_format(inp.dataset.key)
+    policy = load_policy_from(inp.policy_uri, fmt, ctx)
+    vault_store = SealedVaultStore(open_store(inp.vault_uri), inp.keys)
+    modes = policy.modes() | {policy.token_mode}
+    return RunSetup(format=fmt, policy=policy, vault_store=vault_store,
+                    hmac_key=vault_store.hmac_key() if TokenMode.HMAC in modes else None)
+
+
 class PseudonymizeActivities:
     """The pseudonymize activity bound to one worker context."""
 
@@ -114,16 +159,13 @@ class PseudonymizeActivities:
     @keeps_alive("pseudonymize")
     def pseudonymize(self, inp: PseudonymizeInput) -> PseudonymizeResult:
         """Pseudonymize the ingested dataset into this worker's store (sealed)."""
-        fmt = detect_format(inp.dataset.key)
-        policy = load_policy_from(inp.policy_uri, fmt, self.ctx)
-        vault_store = SealedVaultStore(open_store(inp.vault_uri), inp.keys)
-        modes = {m.value for m in policy.modes() | {policy.token_mode}}
+        setup = open_run(inp, self.ctx)
+        fmt, vault_store = setup.format, setup.vault_store
         suffix = inp.dataset.key.rpartition(".")[2]
         out_key = f"releases/{inp.release_id}/pseudonymized/{inp.dataset.name}.{suffix}"
         with self.ctx.cores.take() as cores:  # chunks on this many processes (1: this thread)
-            run = Pseudonymizer(policy, Vault(vault_store.load, vault_store.save),
-                                vault_store.hmac_key() if "hmac" in modes else None,
-                                source=inp.dataset.name, processes=cores)
+            run = Pseudonymizer(setup.policy, Vault(vault_store.load, vault_store.save),
+                                setup.hmac_key, source=inp.dataset.name, processes=cores)
             # first pass: every patient's identifiers, so no note keeps one because of
             # file order
             run.learn(heartbeating(open_plain(inp.dataset), "pseudonymize: indexing"), fmt)
@@ -143,8 +185,7 @@ class PseudonymizeActivities:
             self.ctx.store, f"releases/{inp.release_id}/pseudonymized/identifier-digests-"
             f"{secrets.token_hex(6)}.bin", [key_header + digests.to_bytes()],
             name="identifier-digests", release_id=inp.release_id, keys=inp.keys)
-        policy_sha = hashlib.sha256(json.dumps(policy.model_dump(mode="json"),
-                                               sort_keys=True).encode()).hexdigest()
+        policy_sha = setup.policy_sha256()
         queue = activity.info().task_queue if activity.in_activity() else ""
         return PseudonymizeResult(dataset=dataset, report=run.report, report_ref=report_ref,
                                   policy_sha256=policy_sha, identifier_digests=digests_ref,

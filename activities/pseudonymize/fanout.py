@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import secrets
 from collections.abc import Iterator
 
@@ -31,9 +30,9 @@ from medpipe.activities.context import WorkerContext
 from medpipe.activities.digestkey import seal_digest_key
 from medpipe.activities.progress import heartbeat, heartbeating, keeps_alive
 from medpipe.activities.pseudonymize import parallel
-from medpipe.activities.pseudonymize.activity import SealedVaultStore, load_policy_from
+from medpipe.activities.pseudonymize.activity import open_run
 from medpipe.activities.pseudonymize.policy import check_columns
-from medpipe.activities.pseudonymize.run import Pseudonymizer, detect_format, write_tabular
+from medpipe.activities.pseudonymize.run import Pseudonymizer, write_tabular
 from medpipe.activities.pseudonymize.shards import (
     FrozenVault,
     dataset_batches,
@@ -49,7 +48,6 @@ from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tabular import TabularJob, identifying, lookup_kind
 from medpipe.activities.pseudonymize.tokens import Tokenizer, Vault
 from medpipe.activities.sealed import open_plain, store_sealed
-from medpipe.activities.storage.base import open_store
 from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.errors import IntegrityError, InvalidInput
 from medpipe.contracts.fanout import (
@@ -65,11 +63,6 @@ from medpipe.contracts.pseudonymize import Action, Policy, PseudonymizeResult, T
 
 def _queue() -> str:
     return activity.info().task_queue if activity.in_activity() else ""
-
-
-def _policy_sha(policy: Policy) -> str:
-    return hashlib.sha256(json.dumps(policy.model_dump(mode="json"),
-                                     sort_keys=True).encode()).hexdigest()
 
 
 def _fanout_dir(release_id: str) -> str:
@@ -88,16 +81,10 @@ class FanoutPseudonymizeActivities:
     @keeps_alive("pseudonymize: learn")
     def learn(self, inp: PseudonymizeLearnInput) -> PseudonymizeLearnResult:
         """Index every identifier, assign every token (row order), commit the vault once."""
-        fmt = detect_format(inp.dataset.key)
-        policy = load_policy_from(inp.policy_uri, fmt, self.ctx)
-        if not inp.keys.enabled:
-            raise InvalidInput("a fanned-out pseudonymize stores the identifier index: "
-                               "configure a key provider (fleet.keys.key_uri) to seal it")
-        vault_store = SealedVaultStore(open_store(inp.vault_uri), inp.keys)
-        modes = policy.modes() | {policy.token_mode}
+        setup = open_run(inp, self.ctx)  # refuses without a key provider (the vault's)
+        fmt, policy, vault_store = setup.format, setup.policy, setup.vault_store
         run = Pseudonymizer(policy, Vault(vault_store.load, vault_store.save),
-                            vault_store.hmac_key() if TokenMode.HMAC in modes else None,
-                            source=inp.dataset.name, chunk_rows=inp.chunk_rows)
+                            setup.hmac_key, source=inp.dataset.name, chunk_rows=inp.chunk_rows)
         run.learn(heartbeating(open_plain(inp.dataset), "pseudonymize learn: indexing"), fmt)
         state = RunState(format=fmt, index=run.index)
         rows, chunks = self._assign(run, state, fmt, inp)
@@ -120,7 +107,7 @@ class FanoutPseudonymizeActivities:
             format=fmt, rows=rows, chunks=chunks, chunk_rows=inp.chunk_rows, index=index_ref,
             identifier_digests=digests_ref, patients=len(state.patients),
             new_tokens=new_tokens, token_modes=tuple(sorted(policy.modes())),
-            policy_sha256=_policy_sha(policy), vault_version=vault_store.version,
+            policy_sha256=setup.policy_sha256(), vault_version=vault_store.version,
             ran_on=self.ctx.ran_on(task_queue=_queue()))
 
     def _assign(self, run: Pseudonymizer, state: RunState, fmt: str,
@@ -157,16 +144,13 @@ class FanoutPseudonymizeActivities:
     @keeps_alive("pseudonymize: shard")
     def shard(self, inp: PseudonymizeShardInput) -> PseudonymizeShardResult:
         """Pseudonymize chunks ``first_chunk`` .. of the dataset into a sealed shard output."""
-        fmt = detect_format(inp.dataset.key)
-        policy = load_policy_from(inp.policy_uri, fmt, self.ctx)
-        vault_store = SealedVaultStore(open_store(inp.vault_uri), inp.keys)
+        setup = open_run(inp, self.ctx)
+        fmt, policy, vault_store = setup.format, setup.policy, setup.vault_store
         vault = FrozenVault(vault_store.load)
         if vault_store.version < inp.vault_version:
             raise IntegrityError(f"the token vault is at version {vault_store.version}, older "
                                  f"than the learn pass's {inp.vault_version}")
-        modes = policy.modes() | {policy.token_mode}
-        hmac_key = vault_store.hmac_key() if TokenMode.HMAC in modes else None
-        run = Pseudonymizer(policy, vault, hmac_key, source=inp.dataset.name,
+        run = Pseudonymizer(policy, vault, setup.hmac_key, source=inp.dataset.name,
                             chunk_rows=inp.chunk_rows)
         index = index_from_bytes(b"".join(open_plain(inp.index)))
         state = RunState(format=fmt, index=index)
