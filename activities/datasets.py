@@ -41,6 +41,7 @@ class TabularStream:
                  rows: int = BATCH_ROWS) -> None:
         self.fmt = fmt
         self._spool: SealedSpool | None = None
+        self.skipped = self._groups_skipped = 0
         if fmt == "parquet":
             self._spool = SealedSpool(chunks)
             try:
@@ -64,12 +65,23 @@ class TabularStream:
         else:
             raise InvalidInput(f"unknown tabular format {fmt!r}; csv or parquet")
 
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        """Record batches in file order."""
+    def batches(self, skip_rows: int = 0) -> Iterator[pa.RecordBatch]:
+        """Record batches in file order.
+
+        Parquet row groups that end at or before ``skip_rows`` are not read (a shard
+        of a fanned-out stage starts further down); ``self.skipped`` then says how
+        many rows they held, i.e. the data row of the first batch (0 for CSV).
+        """
+        self.skipped = self._groups_skipped = 0
         try:
             if self.fmt == "parquet":  # a row group at a time (measured: less memory)
                 pf = self._parquet
                 for i in range(pf.num_row_groups):
+                    n = pf.metadata.row_group(i).num_rows
+                    if self.skipped + n <= skip_rows and i == self._groups_skipped:
+                        self.skipped += n  # leading groups only: positions stay known
+                        self._groups_skipped += 1
+                        continue
                     if pf.metadata.row_group(i).num_rows <= 4 * self._rows:
                         yield from pf.read_row_group(i).to_batches(max_chunksize=self._rows)
                     else:  # a large group: stream it in batches

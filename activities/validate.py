@@ -1,15 +1,17 @@
 """Validate: data expectations (great-expectations) and residual identifiers.
 
-The suite comes from the release's policy (``DataSuiteSpec``) or, when the
-policy names none, is inferred from the dataset's schema. Every text is then checked for
-residual identifiers exactly as the scrubber looks for them
-(``activities.residual_scan``: patterns, name cues and the keyed digests of
-every original identifier, however it is written). CSV, Parquet, FHIR NDJSON
-and Bundles are read; FHIR has the residual checks only (its structure was
-checked by the pseudonymizer). Results are aggregated over streamed chunks
-(constant memory) and reported as counts only: great-expectations runs with
-``partial_unexpected_count: 0`` so no failing value is ever copied into a
-report.
+The suite (``activities.validate_suite``) comes from the release's policy
+(``DataSuiteSpec``) or, when the policy names none, is inferred from the
+dataset's schema. Every text is then checked for residual identifiers exactly
+as the scrubber looks for them (``activities.residual_scan``: patterns, name
+cues and the keyed digests of every original identifier, however it is
+written). CSV, Parquet, FHIR NDJSON and Bundles are read; FHIR has the
+residual checks only (its structure was checked by the pseudonymizer).
+Results are aggregated over streamed chunks (constant memory) and reported as
+counts only: great-expectations runs with ``partial_unexpected_count: 0`` so
+no failing value is ever copied into a report. A run ends with a mergeable
+part (``activities.validate_parts``): a fanned-out validate
+(``activities.validate_fanout``) merges one per shard into the same report.
 
 Tabular data uses the cores the worker's budget gives: the residual check runs
 over chunks in a process pool (``activities.residual_pool``), while the suite,
@@ -26,8 +28,6 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -45,14 +45,20 @@ from medpipe.activities.residual import DigestSet
 from medpipe.activities.residual_pool import POOL_CHUNK_ROWS, ResidualPool
 from medpipe.activities.residual_scan import scan_dataset
 from medpipe.activities.sealed import open_plain, store_sealed
+from medpipe.activities.validate_parts import (
+    UniquePart,
+    ValidatePart,
+    merge_parts,
+    pack_hashes,
+    residual_of,
+)
+from medpipe.activities.validate_suite import SuiteRunner, infer_suite
 from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.names import ActivityName
 from medpipe.contracts.validate import (
     CheckKind,
     CheckResult,
-    ColumnRule,
-    ColumnType,
     DataSuiteSpec,
     ValidateInput,
     ValidateResult,
@@ -63,148 +69,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 log = logging.getLogger("medpipe.validate")
 
-RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0,
-                 "include_unexpected_rows": False}
 CHUNK_ROWS = 250_000
-#: Arrow bytes of the suite's columns gathered before one great-expectations run: a run
-#: costs ~0.15 s whatever its size (measured), so it sees as many rows as this allows.
-GX_BATCH_BYTES = 64 << 20
-
-
-def infer_suite(schema: pa.Schema) -> DataSuiteSpec:
-    """A conservative suite from a schema: types and non-null numeric columns."""
-    rules: dict[str, ColumnRule] = {}
-    for f in schema:
-        if pa.types.is_integer(f.type):
-            rules[f.name] = ColumnRule(type=ColumnType.INTEGER, nullable=False)
-        elif pa.types.is_floating(f.type):
-            rules[f.name] = ColumnRule(type=ColumnType.FLOAT, nullable=False)
-        else:
-            rules[f.name] = ColumnRule(type=ColumnType.STRING, free_text=True)
-    return DataSuiteSpec(columns=rules)
-
-
-@dataclass
-class _Expectation:
-    kind: CheckKind
-    column: str | None
-    rule: str
-    gx: Any
-
-
-def _expectations(spec: DataSuiteSpec, text_columns: list[str]) -> list[_Expectation]:
-    import great_expectations.expectations as gxe
-
-    out: list[_Expectation] = []
-    for name, r in spec.columns.items():
-        if not r.nullable:
-            out.append(_Expectation(CheckKind.DATA, name, "not null",
-                                    gxe.ExpectColumnValuesToNotBeNull(column=name)))
-        if r.type in (ColumnType.INTEGER, ColumnType.FLOAT):
-            kinds = ["int", "int64", "Int64"] if r.type is ColumnType.INTEGER else \
-                ["float", "float64", "int64", "Float64"]
-            out.append(_Expectation(CheckKind.SCHEMA, name, f"type {r.type.value}",
-                                    gxe.ExpectColumnValuesToBeInTypeList(column=name,
-                                                                         type_list=kinds)))
-        if r.min is not None or r.max is not None:
-            out.append(_Expectation(CheckKind.DATA, name, _range_rule(r.min, r.max),
-                                    gxe.ExpectColumnValuesToBeBetween(
-                                        column=name, min_value=r.min, max_value=r.max)))
-        if r.allowed is not None:
-            out.append(_Expectation(CheckKind.DATA, name, f"in {len(r.allowed)} allowed values",
-                                    gxe.ExpectColumnValuesToBeInSet(column=name,
-                                                                    value_set=list(r.allowed))))
-        if r.regex:
-            out.append(_Expectation(CheckKind.DATA, name, "matches its format",
-                                    gxe.ExpectColumnValuesToMatchRegex(column=name,
-                                                                       regex=r.regex)))
-    return out
-
-
-def _range_rule(lo: float | None, hi: float | None) -> str:
-    if lo is not None and hi is not None:
-        return f"between {lo:g} and {hi:g}"
-    return f"at least {lo:g}" if lo is not None else f"at most {hi:g}"
-
-
-@dataclass
-class _Tally:
-    element_count: int = 0
-    unexpected_count: int = 0
-    success: bool = True
-
-
-@dataclass
-class SuiteRunner:
-    """Runs one suite over chunks of a dataset with an ephemeral GX context."""
-
-    spec: DataSuiteSpec
-    text_columns: list[str]
-    expectations: list[_Expectation] = field(init=False)
-    tallies: list[_Tally] = field(init=False)
-
-    def __post_init__(self) -> None:
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        logging.getLogger("great_expectations").setLevel(logging.ERROR)
-        self.context = gx.get_context(mode="ephemeral")
-        self.context.variables.progress_bars = ProgressBarsConfig(
-            globally=False, metric_calculations=False)
-        self.expectations = _expectations(self.spec, self.text_columns)
-        self.tallies = [_Tally() for _ in self.expectations]
-        self._gathered: list[pa.RecordBatch] = []
-        self._gathered_bytes = 0
-        source = self.context.data_sources.add_pandas("medpipe")
-        batch = source.add_dataframe_asset("dataset").add_batch_definition_whole_dataframe("all")
-        suite = self.context.suites.add(gx.ExpectationSuite(name="medpipe-suite"))
-        for e in self.expectations:
-            suite.add_expectation(e.gx)
-        self.validation = self.context.validation_definitions.add(
-            gx.ValidationDefinition(name="medpipe-validation", data=batch, suite=suite))
-
-    @property
-    def columns(self) -> list[str]:
-        """The columns the expectations read (the only ones converted for GX)."""
-        return list(dict.fromkeys(e.column for e in self.expectations if e.column))
-
-    def add(self, batch: pa.RecordBatch, max_bytes: int | None = None) -> None:
-        """Gather a batch's suite columns; validate them once ``max_bytes`` are gathered
-        (default ``GX_BATCH_BYTES``)."""
-        if not self.expectations:
-            return
-        narrow = batch.select(self.columns)
-        self._gathered.append(narrow)
-        self._gathered_bytes += narrow.nbytes
-        if self._gathered_bytes >= (GX_BATCH_BYTES if max_bytes is None else max_bytes):
-            self.flush()
-
-    def flush(self) -> None:
-        """Validate what ``add`` gathered (call once more after the last batch)."""
-        if self._gathered:
-            frame = pa.Table.from_batches(self._gathered).to_pandas()
-            self._gathered, self._gathered_bytes = [], 0
-            self.run_chunk(frame)
-
-    def run_chunk(self, frame: pd.DataFrame) -> None:
-        """Validate one chunk and add its counts."""
-        if not self.expectations:
-            return
-        result = self.validation.run(batch_parameters={"dataframe": frame},
-                                     result_format=RESULT_FORMAT)
-        by_id = {r.expectation_config.id if r.expectation_config else None: r
-                 for r in result.results}
-        for e, tally in zip(self.expectations, self.tallies, strict=True):
-            r = by_id[e.gx.id]
-            tally.element_count += int(r.result.get("element_count", len(frame)) or 0)
-            tally.unexpected_count += int(r.result.get("unexpected_count", 0) or 0)
-            tally.success = tally.success and bool(r.success)
-
-    def results(self) -> list[CheckResult]:
-        """Aggregated checks (counts only)."""
-        return [CheckResult(kind=e.kind, column=e.column, rule=e.rule, success=t.success,
-                            element_count=t.element_count, unexpected_count=t.unexpected_count)
-                for e, t in zip(self.expectations, self.tallies, strict=True)]
 
 
 def csv_batches(chunks: Iterator[bytes], rows: int = CHUNK_ROWS) -> Iterator[pa.RecordBatch]:
@@ -226,53 +91,87 @@ def csv_batches(chunks: Iterator[bytes], rows: int = CHUNK_ROWS) -> Iterator[pa.
         raise InvalidInput(f"dataset is not readable CSV: {str(e)[:200]}") from e
 
 
+class ValidationPass:
+    """The suite, ``unique`` and residual checks over batches given in order.
+
+    Use as a context manager: ``add`` each batch, then ``part``. The suite runs
+    here, over as many rows at once as ``GX_BATCH_BYTES`` allows; the residual
+    check on ``processes`` processes (``activities.residual_pool``: 1 = this thread)
+    in chunks of ``chunk_rows``. The part's counts depend on neither.
+    """
+
+    def __init__(self, spec: DataSuiteSpec | None, digests: DigestSet | None, *,
+                 processes: int = 1, chunk_rows: int = POOL_CHUNK_ROWS) -> None:
+        self.spec = spec
+        self.rows = 0
+        self.runner: SuiteRunner | None = None
+        self.schema_checks: list[CheckResult] = []
+        self.unique_seen: dict[str, set[int]] = {}
+        self.unique_dupes: dict[str, int] = {}
+        self.residual = ResidualPool(digests, processes, chunk_rows)
+
+    def _start(self, schema: pa.Schema) -> SuiteRunner:
+        spec = self.spec = self.spec or infer_suite(schema)
+        self.schema_checks = _schema_checks(spec, schema)
+        text_cols = [f.name for f in schema
+                     if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+                     and f.name in spec.columns]
+        present = DataSuiteSpec(columns={k: v for k, v in spec.columns.items()
+                                         if k in schema.names})
+        self.unique_seen = {n: set() for n, r in spec.columns.items()
+                            if r.unique and n in schema.names}
+        self.unique_dupes = {n: 0 for n, r in spec.columns.items() if r.unique}
+        return SuiteRunner(spec=present, text_columns=text_cols)
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Check one batch (the residual pool works while the suite runs here)."""
+        if self.runner is None:
+            self.runner = self._start(batch.schema)
+        self.residual.add(batch)
+        self.runner.add(batch)
+        self.rows += batch.num_rows
+        for name, seen in self.unique_seen.items():
+            hashes = pd.util.hash_pandas_object(batch.column(name).to_pandas(), index=False)
+            before = len(seen)
+            seen.update(hashes.tolist())  # a value already seen adds nothing: a duplicate
+            self.unique_dupes[name] += len(hashes) - (len(seen) - before)
+
+    def part(self, *, hashes: bool = False) -> ValidatePart:
+        """The counts so far (``hashes``: with the ``unique`` columns' value hashes, for a
+        merge with other parts).
+
+        Raises:
+            InvalidInput: no batch had rows.
+        """
+        if self.runner is None:
+            raise InvalidInput("dataset has no rows to validate")
+        self.runner.flush()
+        unique = {n: UniquePart(dupes=d, hashes=pack_hashes(self.unique_seen.get(n, ()))
+                                if hashes else None)
+                  for n, d in self.unique_dupes.items()}
+        return ValidatePart.model_validate({
+            "rows": self.rows, "schema_checks": self.schema_checks,
+            "suite_checks": self.runner.results(), "unique": unique,
+            **residual_of(self.residual.result())})
+
+    def __enter__(self) -> ValidationPass:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.residual.close()
+
+
 def validate_batches(batches: Iterator[pa.RecordBatch], spec: DataSuiteSpec | None,
                      digests: DigestSet | None, *, processes: int = 1,
                      chunk_rows: int = POOL_CHUNK_ROWS) -> ValidationReport:
-    """Run the suite and the residual-identifier checks over streamed batches.
-
-    The suite runs here, over as many rows at once as ``GX_BATCH_BYTES`` allows; the
-    residual check runs on ``processes`` processes (``activities.residual_pool``: 1 =
-    this thread) in chunks of ``chunk_rows``. The report depends on neither.
-    """
-    runner: SuiteRunner | None = None
-    schema_checks: list[CheckResult] = []
-    rows = 0
-    unique_seen: dict[str, set[int]] = {}
-    unique_dupes: dict[str, int] = {}
-    with ResidualPool(digests, processes, chunk_rows) as residual:
+    """Run the suite and the residual-identifier checks over streamed batches
+    (``ValidationPass``; the report depends on neither ``processes`` nor ``chunk_rows``)."""
+    with ValidationPass(spec, digests, processes=processes, chunk_rows=chunk_rows) as run:
         for batch in batches:
-            if runner is None:
-                spec = spec or infer_suite(batch.schema)
-                schema_checks = _schema_checks(spec, batch.schema)
-                text_cols = [f.name for f in batch.schema
-                             if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
-                             and f.name in spec.columns]
-                present = DataSuiteSpec(columns={k: v for k, v in spec.columns.items()
-                                                 if k in batch.schema.names})
-                runner = SuiteRunner(spec=present, text_columns=text_cols)
-                unique_seen = {n: set() for n, r in spec.columns.items()
-                               if r.unique and n in batch.schema.names}
-                unique_dupes = {n: 0 for n, r in spec.columns.items() if r.unique}
-            residual.add(batch)  # first: the pool works while the suite runs here
-            runner.add(batch)
-            rows += batch.num_rows
-            for name, seen in unique_seen.items():
-                hashes = pd.util.hash_pandas_object(batch.column(name).to_pandas(), index=False)
-                before = len(seen)
-                seen.update(hashes.tolist())  # a value already seen adds nothing: a duplicate
-                unique_dupes[name] += len(hashes) - (len(seen) - before)
-            heartbeat(f"validate: {rows} rows")
-        if runner is None:
-            raise InvalidInput("dataset has no rows to validate")
-        runner.flush()
-        tally = residual.result()
-    checks = schema_checks + runner.results()
-    checks += [CheckResult(kind=CheckKind.DATA, column=n, rule="unique", success=d == 0,
-                           element_count=rows, unexpected_count=d)
-               for n, d in unique_dupes.items()]
-    checks += tally.checks()
-    return ValidationReport(rows=rows, checks=tuple(checks))
+            run.add(batch)
+            heartbeat(f"validate: {run.rows} rows")
+        part = run.part()
+    return merge_parts([part])
 
 
 def validate_fhir(chunks: Iterator[bytes], fmt: str,
@@ -325,7 +224,8 @@ class ValidateActivities:
         self._gx_started = threading.Lock()
         self._gx_thread: threading.Thread | None = None
 
-    def _wait_for_gx(self) -> None:
+    def wait_for_gx(self) -> None:
+        """Return once great-expectations is imported, heartbeating meanwhile."""
         with self._gx_started:
             if self._gx_thread is None:
                 self._gx_thread = threading.Thread(target=_preload_gx, args=(self._gx_ready,),
@@ -344,14 +244,8 @@ class ValidateActivities:
         The verdict is the workflow's: the result says how many checks failed
         (and which column, which rule, how many rows) so that history shows it.
         """
-        self._wait_for_gx()
-        digests = None
-        if inp.identifier_digests is not None:
-            ref = inp.identifier_digests
-            enc = ref.encryption
-            key, body = open_digest_key(b"".join(open_plain(ref)),
-                                        enc.key_uri if enc else "", inp.release_id)
-            digests = DigestSet.from_bytes(key, body)
+        self.wait_for_gx()
+        digests = load_digests(inp)
         fmt = detect_format(inp.dataset.key)
         chunks = heartbeating(open_plain(inp.dataset), "validate")
         if fmt in ("ndjson", "bundle"):
@@ -366,14 +260,29 @@ class ValidateActivities:
                 else:
                     report = validate_batches(csv_batches(chunks), inp.suite, digests,
                                               processes=cores)
-        body = report.model_dump_json(indent=2).encode()
-        ref = store_sealed(self.ctx.store, f"releases/{inp.release_id}/reports/validate-"
-                           f"{hashlib.sha256(body).hexdigest()[:12]}.json", [body],
-                           name="validation-report", release_id=inp.release_id,
-                           keys=KeySettings())
-        queue = activity.info().task_queue if activity.in_activity() else ""
-        return ValidateResult(report=ref, rows=report.rows, checks=len(report.checks),
-                              failed=len(report.failures),
-                              residual_failed=len(report.residual_failures),
-                              summary=report.summary()[:2000],
-                              ran_on=self.ctx.ran_on(task_queue=queue))
+        return store_report(self.ctx, inp.release_id, report)
+
+
+def load_digests(inp: ValidateInput) -> DigestSet | None:
+    """The keyed digests of the original identifiers the release's pseudonymize left
+    (None when it named none): the residual check looks every value up in them."""
+    if inp.identifier_digests is None:
+        return None
+    ref = inp.identifier_digests
+    enc = ref.encryption
+    key, body = open_digest_key(b"".join(open_plain(ref)), enc.key_uri if enc else "",
+                                inp.release_id)
+    return DigestSet.from_bytes(key, body)
+
+
+def store_report(ctx: WorkerContext, release_id: str, report: ValidationReport) -> ValidateResult:
+    """Store the counts-only report (named by its digest) and return the stage's result."""
+    body = report.model_dump_json(indent=2).encode()
+    ref = store_sealed(ctx.store, f"releases/{release_id}/reports/validate-"
+                       f"{hashlib.sha256(body).hexdigest()[:12]}.json", [body],
+                       name="validation-report", release_id=release_id, keys=KeySettings())
+    queue = activity.info().task_queue if activity.in_activity() else ""
+    return ValidateResult(report=ref, rows=report.rows, checks=len(report.checks),
+                          failed=len(report.failures),
+                          residual_failed=len(report.residual_failures),
+                          summary=report.summary()[:2000], ran_on=ctx.ran_on(task_queue=queue))

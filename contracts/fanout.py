@@ -1,4 +1,4 @@
-"""Contracts of a data stage fanned out over shards across the fleet's compliant workers.
+"""Contracts of the data stages fanned out over shards across the fleet's compliant workers.
 
 Above ``FanoutSettings.min_bytes`` the pseudonymize stage runs as three kinds
 of activity instead of one: a **learn** pass over the whole dataset (the
@@ -7,6 +7,10 @@ row order), one **shard** per range of chunks on the queue of every compliant
 worker, and a **merge** that writes the stage's usual output from the shards,
 in order. The workflow carries references and counts only: the index, the
 shard outputs and the dataset stay envelope-encrypted in object storage.
+
+The validate stage fans out the same way, without a first pass: one **shard**
+per range of rows of the pseudonymized dataset (its counts, stored sealed as a
+part), then a **merge** of the parts, in order, into the one report.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.placement import RanOn
 from medpipe.contracts.pseudonymize import Action, PseudonymizeInput, TokenMode
+from medpipe.contracts.validate import ValidateInput
 
 #: Rows per chunk of tabular data: the unit of a shard (same as the one-activity run's).
 DEFAULT_CHUNK_ROWS = 131_072
@@ -144,6 +149,49 @@ class PseudonymizeMergeInput(BaseModel):
     shards: tuple[PseudonymizeShardResult, ...]
 
 
+class ValidateShardInput(ValidateInput):
+    """One validate shard: rows ``first_row`` .. ``first_row + rows - 1`` of the dataset
+    (the one-activity run's input plus the range, and the keys its part is sealed with)."""
+
+    keys: KeySettings = KeySettings()
+    shard: int = Field(ge=0)
+    first_row: int = Field(ge=0)
+    rows: int = Field(ge=1)
+
+
+class ValidateShardResult(BaseModel):
+    """A validate shard's sealed part (counts, and value hashes of ``unique`` columns)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    shard: int
+    part: ArtifactRef
+    rows: int
+    ran_on: RanOn
+
+
+class ValidateMergeInput(BaseModel):
+    """Merge the shards' parts, in order, into the stage's usual report and result."""
+
+    model_config = ConfigDict(frozen=True)
+
+    release_id: str
+    dataset: ArtifactRef
+    rows: int
+    shards: tuple[ValidateShardResult, ...]
+
+
+def row_ranges(rows: int, chunk_rows: int, shards: int) -> list[tuple[int, int]]:
+    """``(first_row, rows)`` of each shard: whole chunks of ``chunk_rows``, contiguous,
+    in order (``shard_ranges`` over the dataset's chunks)."""
+    chunks = max(1, -(-rows // max(1, chunk_rows)))
+    out = []
+    for first, n in shard_ranges(chunks, shards):
+        start = first * chunk_rows
+        out.append((start, min(rows, (first + n) * chunk_rows) - start))
+    return [(f, n) for f, n in out if n > 0]
+
+
 def shard_ranges(chunks: int, shards: int) -> list[tuple[int, int]]:
     """``(first_chunk, chunks)`` of each shard: contiguous, in order, sizes within one."""
     shards = max(1, min(shards, chunks))
@@ -168,5 +216,9 @@ __all__ = [
     "PseudonymizeShardInput",
     "PseudonymizeShardResult",
     "ShardCounts",
+    "ValidateMergeInput",
+    "ValidateShardInput",
+    "ValidateShardResult",
+    "row_ranges",
     "shard_ranges",
 ]

@@ -49,6 +49,9 @@ class ActivityName(StrEnum):
     PSEUDONYMIZE_SHARD = "medpipe.pseudonymize.shard"
     PSEUDONYMIZE_MERGE = "medpipe.pseudonymize.merge"
     VALIDATE = "medpipe.validate"
+    #: a fanned-out validate (``contracts.fanout``): one shard, merge of the parts
+    VALIDATE_SHARD = "medpipe.validate.shard"
+    VALIDATE_MERGE = "medpipe.validate.merge"
     EVALUATE = "medpipe.evaluate"
     SIGN = "medpipe.sign"
     LEDGER_APPEND = "medpipe.ledger.append"

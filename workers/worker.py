@@ -33,6 +33,7 @@ from medpipe.activities.registry import RegistryActivities
 from medpipe.activities.signing.sign import SignActivities
 from medpipe.activities.stage_cores import holding_a_core
 from medpipe.activities.validate import ValidateActivities
+from medpipe.activities.validate_fanout import FanoutValidateActivities
 from medpipe.contracts.names import ActivityName
 from medpipe.contracts.placement import Fleet, WorkerProfile
 from medpipe.workers.client import connect
@@ -53,6 +54,8 @@ def activities_for(ctx: WorkerContext) -> list[Callable[..., Any]]:
     """
     sign = SignActivities(ctx)
     fanout = FanoutPseudonymizeActivities(ctx)
+    validate = ValidateActivities(ctx)
+    validate_fanout = FanoutValidateActivities(validate)
     return [
         IngestActivities(ctx).ingest,
         holding_a_core(ActivityName.PSEUDONYMIZE, PseudonymizeActivities(ctx).pseudonymize,
@@ -60,7 +63,9 @@ def activities_for(ctx: WorkerContext) -> list[Callable[..., Any]]:
         holding_a_core(ActivityName.PSEUDONYMIZE_LEARN, fanout.learn, ctx.cores),
         holding_a_core(ActivityName.PSEUDONYMIZE_SHARD, fanout.shard, ctx.cores),
         holding_a_core(ActivityName.PSEUDONYMIZE_MERGE, fanout.merge, ctx.cores),
-        holding_a_core(ActivityName.VALIDATE, ValidateActivities(ctx).validate, ctx.cores),
+        holding_a_core(ActivityName.VALIDATE, validate.validate, ctx.cores),
+        holding_a_core(ActivityName.VALIDATE_SHARD, validate_fanout.shard, ctx.cores),
+        holding_a_core(ActivityName.VALIDATE_MERGE, validate_fanout.merge, ctx.cores),
         holding_a_core(ActivityName.EVALUATE, EvaluateActivities(ctx).evaluate, ctx.cores),
         sign.sign,
         sign.ledger_append,

@@ -1,4 +1,4 @@
-"""A data stage fanned out over shards across every compliant worker (pseudonymize).
+"""Data stages fanned out over shards across every compliant worker (pseudonymize, validate).
 
 Above ``request.fanout.min_bytes`` the stage runs as: one **learn** activity
 (dataset-wide identifier index and every vault token, stored sealed), one
@@ -13,11 +13,18 @@ Each of these appears in history as its own activity (``ActivityName.
 PSEUDONYMIZE_LEARN/SHARD/MERGE``) and in the release's status as its own
 pseudonymize stage record (``detail`` says which part), so on-call staff see
 where every shard ran and every failover.
+
+Validate fans out the same way (``validate``), without a first pass: one
+**shard** per range of rows of the pseudonymized dataset on every compliant
+validate worker, then a **merge** of their sealed parts into the one report
+(``ActivityName.VALIDATE_SHARD/MERGE``), behind its own patch.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from temporalio import workflow
 
@@ -28,18 +35,28 @@ from medpipe.contracts.fanout import (
     PseudonymizeMergeInput,
     PseudonymizeShardInput,
     PseudonymizeShardResult,
+    ValidateMergeInput,
+    ValidateShardInput,
+    ValidateShardResult,
+    row_ranges,
     shard_ranges,
 )
 from medpipe.contracts.names import ActivityName
 from medpipe.contracts.pseudonymize import PseudonymizeResult
 from medpipe.contracts.release import ReleaseRequest, Stage
+from medpipe.contracts.validate import ValidateResult
 from medpipe.workflows.placement import candidates
 from medpipe.workflows.policies import STAGE_SPECS
 from medpipe.workflows.progress import ReleaseProgress
 from medpipe.workflows.stage_runner import InputsUnavailable, StageCall, StageRunner
 
+T = TypeVar("T")
+
 #: ``workflow.patched`` id: releases started before the fan-out replay without it.
 FANOUT_PATCH = "pseudonymize-fanout-v1"
+#: ``workflow.patched`` id of the validate fan-out (releases started before it replay
+#: their one validate activity).
+VALIDATE_FANOUT_PATCH = "validate-fanout-v1"
 
 
 def fans_out(request: ReleaseRequest, progress: ReleaseProgress) -> bool:
@@ -48,10 +65,19 @@ def fans_out(request: ReleaseRequest, progress: ReleaseProgress) -> bool:
     return request.fanout.applies(progress.inputs.raw_dataset)
 
 
-def shard_count(request: ReleaseRequest, chunks: int) -> int:
-    """Shards for ``chunks`` chunks: ``shards_per_worker`` per compliant queue, at most
-    one per chunk and ``max_shards``."""
-    spec = STAGE_SPECS[Stage.PSEUDONYMIZE]
+def validate_fans_out(request: ReleaseRequest, progress: ReleaseProgress) -> bool:
+    """Whether this release's validate stage fans out: the pseudonymized dataset is above
+    the threshold, tabular, and has rows (the caller guards the new path with
+    ``workflow.patched(VALIDATE_FANOUT_PATCH)``)."""
+    return (request.fanout.applies(progress.inputs.dataset)
+            and progress.pseudonymized.report.records > 0)
+
+
+def shard_count(request: ReleaseRequest, chunks: int,
+                stage: Stage = Stage.PSEUDONYMIZE) -> int:
+    """Shards for ``chunks`` chunks: ``shards_per_worker`` per compliant queue of
+    ``stage``, at most one per chunk and ``max_shards``."""
+    spec = STAGE_SPECS[stage]
     queues = len(candidates(spec, request.fleet, request.residency))
     s = request.fanout
     return max(1, min(chunks, s.max_shards, max(1, queues) * s.shards_per_worker))
@@ -89,14 +115,10 @@ async def pseudonymize(runner: StageRunner, request: ReleaseRequest,
                 detail=f"{FANOUT_DETAIL}shard {i + 1}/{len(ranges)} "
                 f"(chunks {first}-{first + count - 1})")
 
-        done = await asyncio.gather(*(shard(i, f, n) for i, (f, n) in enumerate(ranges)),
-                                    return_exceptions=True)
-        for outcome in done:  # a stage failure wins over a store outage
-            if isinstance(outcome, BaseException) and not isinstance(outcome, InputsUnavailable):
-                raise outcome
-        if any(isinstance(o, InputsUnavailable) for o in done):
+        done = await _gathered([shard(i, f, n) for i, (f, n) in enumerate(ranges)])
+        if done is None:
             return None
-        shards = tuple(o for o in done if isinstance(o, PseudonymizeShardResult))
+        shards = tuple(done)
         return await runner.run(StageCall(
             spec, ActivityName.PSEUDONYMIZE_MERGE,
             PseudonymizeMergeInput(release_id=request.release_id, dataset=dataset,
@@ -109,4 +131,61 @@ async def pseudonymize(runner: StageRunner, request: ReleaseRequest,
         return None
 
 
-__all__ = ["FANOUT_PATCH", "fans_out", "pseudonymize", "shard_count"]
+async def _gathered(parts: list[Awaitable[T]]) -> list[T] | None:
+    """Every part's result, in order; None when an input store stopped answering.
+
+    Raises:
+        StageFailed: a part failed for a reason no other worker can fix (wins over a
+            store outage).
+    """
+    done = await asyncio.gather(*parts, return_exceptions=True)
+    for outcome in done:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, InputsUnavailable):
+            raise outcome
+    if any(isinstance(o, InputsUnavailable) for o in done):
+        return None
+    return [o for o in done if not isinstance(o, BaseException)]
+
+
+async def validate(runner: StageRunner, request: ReleaseRequest,
+                   progress: ReleaseProgress) -> ValidateResult | None:
+    """Run the validate stage fanned out over ranges of rows; None when its input store
+    stopped answering (the caller then runs the one-activity path, which re-ingests).
+
+    Raises:
+        StageFailed: a shard or the merge failed for a reason no other worker can fix.
+    """
+    spec = STAGE_SPECS[Stage.VALIDATE]
+    dataset = progress.inputs.dataset
+    rows = progress.pseudonymized.report.records
+    chunk_rows = request.fanout.chunk_rows
+    chunks = -(-rows // chunk_rows)
+    ranges = row_ranges(rows, chunk_rows, shard_count(request, chunks, Stage.VALIDATE))
+    digests = progress.pseudonymized.identifier_digests
+
+    async def shard(i: int, first: int, count: int) -> ValidateShardResult:
+        call = StageCall(spec, ActivityName.VALIDATE_SHARD, ValidateShardInput(
+            release_id=request.release_id, dataset=dataset, identifier_digests=digests,
+            keys=request.fleet.keys, shard=i, first_row=first, rows=count),
+            ValidateShardResult)
+        return await runner.run(call, rotate=i, detail=f"{FANOUT_DETAIL}shard {i + 1}/"
+                                f"{len(ranges)} (rows {first}-{first + count - 1})")
+
+    try:
+        shards = await _gathered([shard(i, f, n) for i, (f, n) in enumerate(ranges)])
+        if shards is None:
+            return None
+        return await runner.run(StageCall(
+            spec, ActivityName.VALIDATE_MERGE,
+            ValidateMergeInput(release_id=request.release_id, dataset=dataset, rows=rows,
+                               shards=tuple(shards)), ValidateResult),
+            prefer_cloud=progress.inputs.cloud,
+            detail=f"{FANOUT_DETAIL}merge of {len(shards)} shards")
+    except InputsUnavailable:
+        workflow.logger.warning("validate fan-out: input store down; running the stage as "
+                                "one activity (it re-ingests)")
+        return None
+
+
+__all__ = ["FANOUT_PATCH", "VALIDATE_FANOUT_PATCH", "fans_out", "pseudonymize", "shard_count",
+           "validate", "validate_fans_out"]

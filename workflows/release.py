@@ -218,8 +218,13 @@ class ReleaseWorkflow:
 
     async def _validate(self) -> None:
         """Data expectations and residual identifiers; either failing blocks the release."""
-        result = await self._on_inputs(STAGE_SPECS[Stage.VALIDATE], ActivityName.VALIDATE,
-                                       stage_inputs.validate_input, ValidateResult)
+        result: ValidateResult | None = None
+        if fanout.validate_fans_out(self._request, self._progress) and \
+                workflow.patched(fanout.VALIDATE_FANOUT_PATCH):
+            result = await fanout.validate(self._runner, self._request, self._progress)
+        if result is None:
+            result = await self._on_inputs(STAGE_SPECS[Stage.VALIDATE], ActivityName.VALIDATE,
+                                           stage_inputs.validate_input, ValidateResult)
         self._progress.validation = ValidationSummary(
             rows=result.rows, checks=result.checks, failed=result.failed,
             residual_failed=result.residual_failed, summary=result.summary,

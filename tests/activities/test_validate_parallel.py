@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from medpipe.activities import validate
+from medpipe.activities import validate, validate_suite
 from medpipe.activities.datasets import TabularStream
 from medpipe.activities.pseudonymize import Vault, default_policy
 from medpipe.activities.pseudonymize.run import Pseudonymizer, pseudonymize_file
@@ -164,7 +164,7 @@ def test_suite_counts_do_not_depend_on_how_batches_are_gathered(
         monkeypatch: pytest.MonkeyPatch) -> None:
     batches = pa.Table.from_pylist(suite_rows(1000)).to_batches(max_chunksize=100)
     whole = validate.validate_batches(iter(batches), SUITE, None, processes=2, chunk_rows=64)
-    monkeypatch.setattr(validate, "GX_BATCH_BYTES", 1)  # one great-expectations run per batch
+    monkeypatch.setattr(validate_suite, "GX_BATCH_BYTES", 1)  # one great-expectations run per batch
     each = validate.validate_batches(iter(batches), SUITE, None, processes=1)
     assert each == whole
     got = {(c.column, c.rule): c.unexpected_count for c in whole.failures}
