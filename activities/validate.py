@@ -210,28 +210,33 @@ def _preload_gx(done: threading.Event) -> None:
         done.set()
 
 
+#: One great-expectations import per process, whichever activity asks first: several
+#: workers of one process (tests, the dev stack) and concurrent shards share it.
+_GX_READY = threading.Event()
+_GX_STARTED = threading.Lock()
+_GX_THREAD: list[threading.Thread] = []
+
+
 class ValidateActivities:
     """The validate stage bound to one worker context.
 
-    great-expectations takes seconds to import: the first activity imports
-    it on a helper thread and heartbeats while it waits (a silent import
-    would look like a dead worker and trigger a failover).
+    great-expectations takes seconds to import: the first activity of the process
+    imports it on a helper thread and every validate activity heartbeats while it
+    waits (a silent import would look like a dead worker and trigger a failover).
     """
 
     def __init__(self, ctx: WorkerContext) -> None:
         self.ctx = ctx
-        self._gx_ready = threading.Event()
-        self._gx_started = threading.Lock()
-        self._gx_thread: threading.Thread | None = None
 
     def wait_for_gx(self) -> None:
         """Return once great-expectations is imported, heartbeating meanwhile."""
-        with self._gx_started:
-            if self._gx_thread is None:
-                self._gx_thread = threading.Thread(target=_preload_gx, args=(self._gx_ready,),
-                                                   daemon=True, name="medpipe-gx-import")
-                self._gx_thread.start()
-        while not self._gx_ready.wait(0.5):
+        with _GX_STARTED:
+            if not _GX_THREAD:
+                thread = threading.Thread(target=_preload_gx, args=(_GX_READY,),
+                                          daemon=True, name="medpipe-gx-import")
+                thread.start()
+                _GX_THREAD.append(thread)
+        while not _GX_READY.wait(0.5):
             if activity.in_activity():
                 activity.heartbeat("loading great-expectations")
 
