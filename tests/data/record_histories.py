@@ -11,7 +11,7 @@ one JSON history per workflow run into ``tests/data/histories/``:
 
 * ``release-failover``: no worker on the first candidates: failovers, GPU→CPU.
 * ``release-fanout``: pseudonymize fanned out over every compliant worker (learn,
-  one shard per worker, merge).
+  one shard per worker, merge), then validate (one shard per worker, merge).
 * ``release-spread``: the second of two concurrent releases, homed on another worker by
   the placement probe (a local-activity marker, then ingest on the second queue).
 * ``release-reingest``: the store holding the inputs disappears after ingest:
@@ -151,15 +151,17 @@ async def release_failover(rec: Recorder, root: Path, sample: dict[str, Path]) -
 
 
 async def release_fanout(rec: Recorder, root: Path, sample: dict[str, Path]) -> None:
-    """Pseudonymize fanned out: learn, one shard per compliant (US) worker, merge."""
+    """Pseudonymize (learn, one shard per compliant US worker, merge), then validate (one
+    shard per worker, merge), fanned out."""
     fleet = make_fleet(root / "fanout")
     request = make_request(fleet, sample, fanout=FanoutSettings(min_bytes=1, chunk_rows=100))
     async with running_workers(rec.client, fleet,
                                ["aws/us-east-1", "azure/eastus", "onprem/gpu-01"]):
         status: ReleaseStatus = await (await start(rec.client, request)).result()
     shards = [s for s in status.stages if s.detail.startswith("fan-out: shard")]
-    check(len(shards) == 3 and len({s.ran_on.cloud for s in shards if s.ran_on}) > 1,
-          "three shards over several workers")
+    check(len(shards) == 6 and len({s.ran_on.cloud for s in shards if s.ran_on}) > 1,
+          "three shards per stage over several workers")
+    check(sum(s.stage is Stage.VALIDATE for s in shards) == 3, "validate fanned out")
     await rec.save_release("fanout", request, canary=False)
 
 

@@ -35,7 +35,9 @@ RECORDED: dict[str, set[EventType.ValueType]] = {
     "release-plain-recorded-before-refactor": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT},
     "release-failover": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT},
     "release-reingest": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_FAILED},
-    "release-fanout": _RELEASE | {_E.EVENT_TYPE_MARKER_RECORDED},  # the patch marker
+    "release-fanout": _RELEASE | {_E.EVENT_TYPE_MARKER_RECORDED},  # the patch markers
+    # recorded before validate fanned out (workflow.patched keeps it replaying)
+    "release-fanout-recorded-before-validate-fanout": _RELEASE | {_E.EVENT_TYPE_MARKER_RECORDED},
     "release-spread": _RELEASE | {_E.EVENT_TYPE_MARKER_RECORDED},  # patch + placement probe
     # recorded before releases were spread by load (workflow.patched keeps it replaying)
     "release-failover-recorded-before-spread": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT},

@@ -1,6 +1,7 @@
-"""A release whose dataset is above the fan-out threshold pseudonymizes it over shards on
-every compliant worker (real dev server, real workers), with the result the one-activity
-stage gives, and a shard whose worker is SIGKILLed moves to another worker alone."""
+"""A release whose dataset is above the fan-out threshold pseudonymizes and validates it
+over shards on every compliant worker (real dev server, real workers), with the results
+the one-activity stages give, and a shard whose worker is SIGKILLed moves to another
+worker alone (pseudonymize and validate)."""
 
 from __future__ import annotations
 
@@ -104,6 +105,19 @@ async def test_release_fans_pseudonymize_out_over_every_compliant_worker(
     assert merged.report.model_copy(update={"new_tokens": 0}) == one.report
     assert one.report.new_tokens == 0 and merged.report == status.pseudonymization
     assert plain.state is status.state
+    # validate fanned out too (one shard per compliant worker, then the merge), with the
+    # one-activity stage's verdict and report (stored under its digest: same name)
+    vshards = activity_runs(events, ActivityName.VALIDATE_SHARD)
+    assert len(vshards) == 3 and {r.queue for r in vshards} == us_queues(fleet)
+    assert len(activity_runs(events, ActivityName.VALIDATE_MERGE)) == 1
+    assert not activity_runs(events, ActivityName.VALIDATE)
+    vdetails = [s.detail for s in status.stages if s.stage is Stage.VALIDATE]
+    assert len(vdetails) == 4 and vdetails[-1] == "fan-out: merge of 3 shards"
+    assert status.validation is not None and plain.validation is not None
+    assert status.validation.model_dump(exclude={"report_uri"}) == \
+        plain.validation.model_dump(exclude={"report_uri"})
+    assert status.validation.report_uri.rpartition("/")[2] == \
+        plain.validation.report_uri.rpartition("/")[2]
     # no identifier in history (payloads carry references and counts only, even without
     # the codec), nor in any store (index, shard outputs and dataset are sealed)
     history = history_json(temporal_server, fanned.release_id)
@@ -112,7 +126,8 @@ async def test_release_fans_pseudonymize_out_over_every_compliant_worker(
     stored = store_files(tmp_path / "buckets")
     parts = sorted(f.name.split("-")[0] for f in stored
                    if f.parent.name == "fanout" and ".medpipe" not in f.parts)
-    assert parts == ["index", "shard", "shard", "shard"], parts  # each on its worker's store
+    # each on its worker's store: the learn pass's index, pseudonymize shards, validate parts
+    assert parts == ["index", "part", "part", "part", "shard", "shard", "shard"], parts
     for f in stored:
         assert not scan.found(f.read_bytes()), f
 
@@ -169,3 +184,65 @@ async def test_a_shard_on_a_sigkilled_worker_moves_alone(
     assert sum(queues.values()) == 3 and aws not in queues
     assert status.pseudonymization is not None
     assert status.pseudonymization.records == 60 * (body.count(b"\n"))
+
+
+async def test_a_validate_shard_on_a_sigkilled_worker_moves_alone(
+        client: Client, temporal_server: TemporalDevServer, tmp_path: Path,
+        sample: dict[str, Path]) -> None:
+    fleet = make_fleet(tmp_path)
+    fleet_file = write_fleet_file(fleet, tmp_path / "fleet.yaml")
+    big = tmp_path / "big.csv"
+    header, _, body = sample["dataset"].read_bytes().partition(b"\n")
+    big.write_bytes(header + b"\n" + body * 60)  # 72k rows
+    proc = worker_process(temporal_server.address, fleet_file, "aws/us-east-1",
+                          tmp_path / "aws.log", "--no-control")
+
+    async def polling() -> bool:
+        log = tmp_path / "aws.log"
+        return log.exists() and "polling" in log.read_text()
+
+    # no failover on a busy host but the kill's (a 5 s heartbeat: this process runs two
+    # workers); they import great-expectations now, not mid-shard (the killed one does)
+    patient = FAST.model_copy(update={"schedule_to_start_s": 20.0, "heartbeat_s": 5.0})
+    request = make_request(fleet, sample, data_uri=big.as_uri(), timeouts=patient,
+                           fanout=FanoutSettings(min_bytes=1, chunk_rows=3000))
+    import great_expectations  # noqa: F401
+    try:
+        await wait_until(polling, timeout=30)
+        async with running_workers(client, fleet, US[1:]):
+            handle = await start(client, request)
+
+            async def validate_shard_started_on_aws() -> bool:
+                desc = await handle.describe()
+                return any(p.activity_type.name == ActivityName.VALIDATE_SHARD
+                           and p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+                           and "aws" in p.last_worker_identity
+                           for p in desc.raw_description.pending_activities)
+
+            # the worker's first validate imports great-expectations: seconds mid-shard
+            await wait_until(validate_shard_started_on_aws, timeout=180, interval=0.05)
+            os.killpg(proc.pid, signal.SIGKILL)
+            status = await handle.result()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    events = await history_events(handle)
+    shards = activity_runs(events, ActivityName.VALIDATE_SHARD)
+    aws = fleet.find("aws/us-east-1").queues(fleet.queue_prefix)[0]
+    lost = [r for r in shards if r.timeout]
+    assert len(lost) == 1 and lost[0].queue == aws  # only the killed worker's shard
+    assert len(shards) == 4  # three shards, one of them run again
+    # the merge prefers the dataset's cloud (aws, dead by then): it may move, never rerun
+    merges = activity_runs(events, ActivityName.VALIDATE_MERGE)
+    assert [r.events[-1] for r in merges if r.events[0] == "started"] == ["completed"]
+    moved = [s for s in status.stages if s.stage is Stage.VALIDATE and s.failovers
+             and s.detail.startswith("fan-out: shard")]
+    assert len(moved) == 1
+    assert moved[0].failovers[0].cause is FailoverCause.WORKER_LOST
+    assert moved[0].failovers[0].from_queue == aws and moved[0].ran_on is not None
+    assert moved[0].ran_on.cloud != "aws"
+    queues = Counter(r.queue for r in shards if r.events[-1] == "completed")
+    assert sum(queues.values()) == 3 and aws not in queues
+    assert status.validation is not None
+    assert status.validation.rows == 60 * (body.count(b"\n"))
