@@ -153,6 +153,7 @@ async def release_failover(rec: Recorder, root: Path, sample: dict[str, Path]) -
 async def release_fanout(rec: Recorder, root: Path, sample: dict[str, Path]) -> None:
     """Pseudonymize (learn, one shard per compliant US worker, merge), then validate (one
     shard per worker, merge), fanned out."""
+    import great_expectations  # noqa: F401  (imported now, not by three shards at once)
     fleet = make_fleet(root / "fanout")
     request = make_request(fleet, sample, fanout=FanoutSettings(min_bytes=1, chunk_rows=100))
     async with running_workers(rec.client, fleet,
