@@ -23,7 +23,7 @@ from typing import Any
 from _bigdata import write_big_sample
 from _history import activity_seconds
 from _procs import TrialTimedOut, run_trial
-from _rss import PeakRss
+from _rss import PeakRss, group_cpu_seconds
 from _stack import BenchStack, connect, wait_for_pollers
 from temporalio.client import WorkflowFailureError
 
@@ -72,11 +72,13 @@ async def one_release(stack: BenchStack, sample: dict[str, Path], workers: int,
                                    start_to_close_s=run.deadline), **extra)
     try:
         with PeakRss([p.pid for p in procs]) as rss:
+            cpu0 = [group_cpu_seconds(p.pid) for p in procs]
             t0 = time.perf_counter()
             handle = await start_release(client, request)
             status = await run_trial(handle.result(), run.deadline,
                                      f"{run.rows:,}-row release, {workers} worker(s)")
             wall = time.perf_counter() - t0
+            cpu = [group_cpu_seconds(p.pid) - c for p, c in zip(procs, cpu0, strict=True)]
     finally:
         for p in procs:
             stack.procs.remove(p)
@@ -84,7 +86,7 @@ async def one_release(stack: BenchStack, sample: dict[str, Path], workers: int,
     if status.state is not ReleaseState.SUCCEEDED:
         raise RuntimeError(f"release ended {status.state}: {status.error or ''}")
     return {"wall": wall, "work": await activity_seconds(client, handle.id),
-            "main_mib": [rss.main_kib.get(p.pid, 0) / 1024 for p in procs],
+            "cpu": cpu, "main_mib": [rss.main_kib.get(p.pid, 0) / 1024 for p in procs],
             "child_mib": [rss.child_kib.get(p.pid, 0) / 1024 for p in procs]}
 
 
@@ -113,6 +115,8 @@ async def big_release(run: BigRun) -> None:
                 print(f"  {n} worker(s): wall {fig['wall']:.1f} s, "
                       f"{run.rows / fig['wall']:,.0f} rows/s; stage work (s): {stages}",
                       flush=True)
+                print(f"    workers' CPU (s, with their pools): {sum(fig['cpu']):.1f} = "
+                      + " + ".join(f"{c:.1f}" for c in fig["cpu"]), flush=True)
                 print("    peak RSS per worker (VmHWM): "
                       + "; ".join(f"w{i + 1} {m:,.0f} MiB (children max {c:,.0f} MiB)"
                                   for i, (m, c) in enumerate(zip(fig["main_mib"],

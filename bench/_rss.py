@@ -41,6 +41,20 @@ def group_pids(pgid: int) -> list[int]:
     return pids
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds (user + system) of the live processes of group ``pgid``, with their
+    waited-for children's (a stage's finished pool counts in its parent's)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in group_pids(pgid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        except (OSError, ValueError):
+            continue
+    return total / tick
+
+
 @dataclass
 class PeakRss:
     """Samples the worker process groups ``pgids`` until ``stop``."""
