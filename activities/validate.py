@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 import threading
 from collections.abc import Iterator
 
@@ -65,8 +64,6 @@ from medpipe.contracts.validate import (
     ValidationReport,
 )
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-logging.getLogger("great_expectations").setLevel(logging.WARNING)
 log = logging.getLogger("medpipe.validate")
 
 CHUNK_ROWS = 250_000

@@ -132,9 +132,14 @@ async def test_release_fans_pseudonymize_out_over_every_compliant_worker(
         assert not scan.found(f.read_bytes()), f
 
 
-async def test_a_shard_on_a_sigkilled_worker_moves_alone(
-        client: Client, temporal_server: TemporalDevServer, tmp_path: Path,
-        sample: dict[str, Path]) -> None:
+async def _kill_aws_mid_shard(client: Client, temporal_server: TemporalDevServer,
+                              tmp_path: Path, sample: dict[str, Path], shard: str,
+                              **request: Any) -> tuple[Fleet, ReleaseStatus, list[Any], int]:
+    """A fanned-out release of 72k rows; the aws worker (its own process) is SIGKILLed
+    as soon as one of its ``shard`` activities has started.
+
+    Returns the fleet, the release's final status, its history events and its rows.
+    """
     fleet = make_fleet(tmp_path)
     fleet_file = write_fleet_file(fleet, tmp_path / "fleet.yaml")
     big = tmp_path / "big.csv"
@@ -147,102 +152,75 @@ async def test_a_shard_on_a_sigkilled_worker_moves_alone(
         log = tmp_path / "aws.log"
         return log.exists() and "polling" in log.read_text()
 
-    request = make_request(fleet, sample, data_uri=big.as_uri(),
-                           fanout=FanoutSettings(min_bytes=1, chunk_rows=3000))
+    release = make_request(fleet, sample, data_uri=big.as_uri(),
+                           fanout=FanoutSettings(min_bytes=1, chunk_rows=3000), **request)
     try:
         await wait_until(polling, timeout=30)
         async with running_workers(client, fleet, US[1:]):
-            handle = await start(client, request)
+            handle = await start(client, release)
 
             async def shard_started_on_aws() -> bool:
                 desc = await handle.describe()
-                return any(p.activity_type.name == ActivityName.PSEUDONYMIZE_SHARD
+                return any(p.activity_type.name == shard
                            and p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
                            and "aws" in p.last_worker_identity
                            for p in desc.raw_description.pending_activities)
 
-            await wait_until(shard_started_on_aws, timeout=120, interval=0.05)
+            # a worker's first validate imports great-expectations: seconds mid-shard
+            await wait_until(shard_started_on_aws, timeout=180, interval=0.05)
             os.killpg(proc.pid, signal.SIGKILL)
             status = await handle.result()
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    events = await history_events(handle)
-    shards = activity_runs(events, ActivityName.PSEUDONYMIZE_SHARD)
+    return fleet, status, await history_events(handle), 60 * body.count(b"\n")
+
+
+def _only_the_killed_shard_moved(fleet: Fleet, status: ReleaseStatus, events: list[Any],
+                                 shard: str, stage: Stage) -> None:
+    """One shard timed out on aws and ran again elsewhere; the three that completed ran
+    off aws; the stage records one failover, for a lost worker."""
+    shards = activity_runs(events, shard)
     aws = fleet.find("aws/us-east-1").queues(fleet.queue_prefix)[0]
     lost = [r for r in shards if r.timeout]
     assert len(lost) == 1 and lost[0].queue == aws  # only the killed worker's shard
     assert len(shards) == 4  # three shards, one of them run again
-    assert len(activity_runs(events, ActivityName.PSEUDONYMIZE_LEARN)) == 1
-    moved = [s for s in status.stages if s.stage is Stage.PSEUDONYMIZE and s.failovers
+    moved = [s for s in status.stages if s.stage is stage and s.failovers
              and s.detail.startswith("fan-out: shard")]
     assert len(moved) == 1 and moved[0].failovers[0].cause is FailoverCause.WORKER_LOST
     assert moved[0].failovers[0].from_queue == aws and moved[0].ran_on is not None
     assert moved[0].ran_on.cloud != "aws"
     queues = Counter(r.queue for r in shards if r.events[-1] == "completed")
     assert sum(queues.values()) == 3 and aws not in queues
+
+
+async def test_a_shard_on_a_sigkilled_worker_moves_alone(
+        client: Client, temporal_server: TemporalDevServer, tmp_path: Path,
+        sample: dict[str, Path]) -> None:
+    fleet, status, events, rows = await _kill_aws_mid_shard(
+        client, temporal_server, tmp_path, sample, ActivityName.PSEUDONYMIZE_SHARD)
+    _only_the_killed_shard_moved(fleet, status, events, ActivityName.PSEUDONYMIZE_SHARD,
+                                 Stage.PSEUDONYMIZE)
+    assert len(activity_runs(events, ActivityName.PSEUDONYMIZE_LEARN)) == 1
     assert status.pseudonymization is not None
-    assert status.pseudonymization.records == 60 * (body.count(b"\n"))
+    assert status.pseudonymization.records == rows
 
 
 async def test_a_validate_shard_on_a_sigkilled_worker_moves_alone(
         client: Client, temporal_server: TemporalDevServer, tmp_path: Path,
         sample: dict[str, Path]) -> None:
-    fleet = make_fleet(tmp_path)
-    fleet_file = write_fleet_file(fleet, tmp_path / "fleet.yaml")
-    big = tmp_path / "big.csv"
-    header, _, body = sample["dataset"].read_bytes().partition(b"\n")
-    big.write_bytes(header + b"\n" + body * 60)  # 72k rows
-    proc = worker_process(temporal_server.address, fleet_file, "aws/us-east-1",
-                          tmp_path / "aws.log", "--no-control")
-
-    async def polling() -> bool:
-        log = tmp_path / "aws.log"
-        return log.exists() and "polling" in log.read_text()
-
     # no failover on a busy host but the kill's (a 5 s heartbeat: this process runs two
     # workers); they import great-expectations now, not mid-shard (the killed one does)
     patient = FAST.model_copy(update={"schedule_to_start_s": 20.0, "heartbeat_s": 5.0})
-    request = make_request(fleet, sample, data_uri=big.as_uri(), timeouts=patient,
-                           fanout=FanoutSettings(min_bytes=1, chunk_rows=3000))
     import great_expectations  # noqa: F401
-    try:
-        await wait_until(polling, timeout=30)
-        async with running_workers(client, fleet, US[1:]):
-            handle = await start(client, request)
-
-            async def validate_shard_started_on_aws() -> bool:
-                desc = await handle.describe()
-                return any(p.activity_type.name == ActivityName.VALIDATE_SHARD
-                           and p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
-                           and "aws" in p.last_worker_identity
-                           for p in desc.raw_description.pending_activities)
-
-            # the worker's first validate imports great-expectations: seconds mid-shard
-            await wait_until(validate_shard_started_on_aws, timeout=180, interval=0.05)
-            os.killpg(proc.pid, signal.SIGKILL)
-            status = await handle.result()
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    events = await history_events(handle)
-    shards = activity_runs(events, ActivityName.VALIDATE_SHARD)
-    aws = fleet.find("aws/us-east-1").queues(fleet.queue_prefix)[0]
-    lost = [r for r in shards if r.timeout]
-    assert len(lost) == 1 and lost[0].queue == aws  # only the killed worker's shard
-    assert len(shards) == 4  # three shards, one of them run again
+    fleet, status, events, rows = await _kill_aws_mid_shard(
+        client, temporal_server, tmp_path, sample, ActivityName.VALIDATE_SHARD,
+        timeouts=patient)
+    _only_the_killed_shard_moved(fleet, status, events, ActivityName.VALIDATE_SHARD,
+                                 Stage.VALIDATE)
     # the merge prefers the dataset's cloud (aws, dead by then): it may move, never rerun
     merges = activity_runs(events, ActivityName.VALIDATE_MERGE)
     assert [r.events[-1] for r in merges if r.events[0] == "started"] == ["completed"]
-    moved = [s for s in status.stages if s.stage is Stage.VALIDATE and s.failovers
-             and s.detail.startswith("fan-out: shard")]
-    assert len(moved) == 1
-    assert moved[0].failovers[0].cause is FailoverCause.WORKER_LOST
-    assert moved[0].failovers[0].from_queue == aws and moved[0].ran_on is not None
-    assert moved[0].ran_on.cloud != "aws"
-    queues = Counter(r.queue for r in shards if r.events[-1] == "completed")
-    assert sum(queues.values()) == 3 and aws not in queues
     assert status.validation is not None
-    assert status.validation.rows == 60 * (body.count(b"\n"))
+    assert status.validation.rows == rows
