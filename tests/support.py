@@ -17,6 +17,7 @@ from temporalio.client import Client, WorkflowHandle
 from medpipe.activities.context import WorkerContext
 from medpipe.activities.storage.local import LocalStore
 from medpipe.activities.tls import TLSSettings
+from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.names import QueryName
 from medpipe.contracts.placement import Cloud, Fleet, WorkerProfile
 from medpipe.contracts.release import PlacementTimeouts, ReleaseRequest, ReleaseStatus
@@ -142,3 +143,22 @@ def worker_process(address: str, fleet_file: Path, profile: str, log: Path,
                             start_new_session=True)
     out.close()
     return proc
+
+
+def two_us_workers(root: Path) -> tuple[KeySettings, list[WorkerContext], str]:
+    """Local keys, an aws and an azure worker context (US) on buckets of their own, and a
+    vault bucket, under ``root``: the in-process rig of the fan-out activity tests.
+
+    Returns (keys, [aws, azure], the vault's URI).
+    """
+    keys = local_keys(root / "keys")
+    ensure_keys(keys, codec_kek_id=None)
+    workers = []
+    for cloud, region in ((Cloud.AWS, "us-east-1"), (Cloud.AZURE, "eastus")):
+        bucket = root / f"bucket-{cloud.value}"
+        LocalStore(bucket.as_uri()).ensure_bucket()
+        workers.append(WorkerContext(profile=WorkerProfile(
+            cloud=cloud, region=region, jurisdiction="US", store_uri=bucket.as_uri())))
+    vault = root / "vault"
+    LocalStore(vault.as_uri()).ensure_bucket()
+    return keys, workers, vault.as_uri()

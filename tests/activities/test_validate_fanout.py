@@ -20,7 +20,6 @@ from medpipe.activities.datasets import TabularStream
 from medpipe.activities.ingest import IngestActivities
 from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
 from medpipe.activities.sealed import open_plain, store_sealed
-from medpipe.activities.storage.local import LocalStore
 from medpipe.activities.validate import ValidateActivities, ValidationPass, validate_batches
 from medpipe.activities.validate_fanout import FanoutValidateActivities, row_range
 from medpipe.activities.validate_parts import merge_parts
@@ -34,7 +33,6 @@ from medpipe.contracts.fanout import (
     row_ranges,
 )
 from medpipe.contracts.ingest import IngestInput, SourceSpec
-from medpipe.contracts.placement import Cloud, WorkerProfile
 from medpipe.contracts.pseudonymize import PseudonymizeInput, PseudonymizeResult
 from medpipe.contracts.validate import (
     CheckKind,
@@ -44,8 +42,8 @@ from medpipe.contracts.validate import (
     ValidateInput,
     ValidateResult,
 )
-from medpipe.workers.keysetup import ensure_keys, local_keys
 from medpipe.workers.sample import make_cohort
+from tests.support import two_us_workers
 
 RID = "r-val"  # one release: the digest key is bound to it
 CHUNK = 250  # rows per chunk: 1,800 rows make 8 chunks
@@ -67,16 +65,7 @@ class Rig:
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Rig:
     root = tmp_path_factory.mktemp("validate-fanout")
-    keys = local_keys(root / "keys")
-    ensure_keys(keys, codec_kek_id=None)
-    workers = []
-    for cloud, region in ((Cloud.AWS, "us-east-1"), (Cloud.AZURE, "eastus")):
-        bucket = root / f"bucket-{cloud.value}"
-        LocalStore(bucket.as_uri()).ensure_bucket()
-        workers.append(WorkerContext(profile=WorkerProfile(
-            cloud=cloud, region=region, jurisdiction="US", store_uri=bucket.as_uri())))
-    vault = root / "vault"
-    LocalStore(vault.as_uri()).ensure_bucket()
+    keys, workers, vault_uri = two_us_workers(root)
     raw = make_cohort(patients=600, visits=3, seed=11).table
     pacsv.write_csv(raw, root / "cohort.csv")
     dataset = IngestActivities(workers[0]).ingest(IngestInput(
@@ -84,7 +73,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Rig:
         sources=(SourceSpec(name="dataset", uri=(root / "cohort.csv").as_uri()),))
     ).artifact("dataset")
     pseudo = PseudonymizeActivities(workers[0]).pseudonymize(PseudonymizeInput(
-        release_id=RID, dataset=dataset, keys=keys, vault_uri=vault.as_uri()))
+        release_id=RID, dataset=dataset, keys=keys, vault_uri=vault_uri))
     return Rig(root, keys, workers, raw, pseudo)
 
 

@@ -35,7 +35,6 @@ from medpipe.activities.pseudonymize.shards import (
 from medpipe.activities.pseudonymize.tokens import Vault, _parse
 from medpipe.activities.sealed import open_plain
 from medpipe.activities.storage.base import open_store
-from medpipe.activities.storage.local import LocalStore
 from medpipe.contracts.artifacts import ArtifactRef
 from medpipe.contracts.crypto import KeySettings
 from medpipe.contracts.errors import ErrorType, IntegrityError
@@ -50,10 +49,9 @@ from medpipe.contracts.fanout import (
     shard_ranges,
 )
 from medpipe.contracts.ingest import IngestInput, SourceSpec
-from medpipe.contracts.placement import Cloud, WorkerProfile
 from medpipe.contracts.pseudonymize import PseudonymizeInput, PseudonymizeResult
-from medpipe.workers.keysetup import ensure_keys, local_keys
 from medpipe.workers.sample import make_cohort
+from tests.support import two_us_workers
 
 CHUNK = 250  # rows per chunk: 2,100 rows make 9 chunks
 
@@ -77,17 +75,7 @@ class Rig:
 
 @pytest.fixture
 def rig(tmp_path: Path) -> Rig:
-    keys = local_keys(tmp_path / "keys")
-    ensure_keys(keys, codec_kek_id=None)
-    workers = []
-    for cloud, region in ((Cloud.AWS, "us-east-1"), (Cloud.AZURE, "eastus")):
-        bucket = tmp_path / f"bucket-{cloud.value}"
-        LocalStore(bucket.as_uri()).ensure_bucket()
-        workers.append(WorkerContext(profile=WorkerProfile(
-            cloud=cloud, region=region, jurisdiction="US", store_uri=bucket.as_uri())))
-    vault = tmp_path / "vault"
-    LocalStore(vault.as_uri()).ensure_bucket()
-    return Rig(tmp_path, keys, workers, vault.as_uri())
+    return Rig(tmp_path, *two_us_workers(tmp_path))
 
 
 @pytest.fixture(scope="module")
