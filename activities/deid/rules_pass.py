@@ -6,14 +6,6 @@ can cut a form it only half knows: ``020 7946 0958`` becomes ``[PHONE]
 becomes ``[IP]%eth0``. The registry's rules (``registry``) know these forms
 whole, so the scrubber runs them first, on the texts their triggers select
 (one RE2 pass over the column), and the patterns then see what is left.
-
-The per-text pass that follows (``scrub.scrub_rules``) runs the rest of the
-rule table only (``later``): a registry rule finds nothing in what it has
-already replaced, nor in what the patterns and the known values wrote
-beside it (``registry``'s contract), so running it again costs CPU for the
-same output (``tests/activities/deid/test_differential.py`` holds the
-scrubber to the reference that still runs it). FHIR strings
-(``scrub.scrub_text``) and the residual check run the whole table.
 """
 
 from __future__ import annotations
@@ -24,17 +16,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from medpipe.activities.deid import detect, registry, rules
+from medpipe.activities.deid import detect, registry
 from medpipe.activities.deid.normalize import fold, to_original
 
 #: The union of the rules' triggers, for Arrow (RE2).
 _TRIGGER = "(?i:" + registry.TRIGGER + ")"
-
-
-def later(table: tuple[rules.AnyRule, ...]) -> tuple[rules.AnyRule, ...]:
-    """The rules of ``table`` left to run after this pass: all but the registry's."""
-    mine = {id(r) for r in registry.RULES}
-    return tuple(r for r in table if not (isinstance(r, rules.External) and id(r.rule) in mine))
 
 
 def spans(text: str) -> list[detect.Span]:

@@ -17,9 +17,7 @@ Three steps per column of texts, each over the whole column where it can:
    again on the folded copy when folding changed more than letters).
 3. Names no column lists and identifiers a cue gives away (the rule table
    ``activities.deid.rules``: each rule's trigger matched over the column with
-   RE2, then per text only the rules it triggers), after the known values are out;
-   the registry's rules (phone, IP, places) are not run again here: they ran
-   first, over the same texts (``rules_pass``).
+   RE2, then per text only the rules it triggers), after the known values are out.
 
 The spans are replaced in the original text. The result is identical to the
 per-text engine this replaced (``bench/_deid_reference.py``;
@@ -94,10 +92,9 @@ def scrub_rules(col: pa.Array, counts: Counter[str]) -> pa.Array:
     Arrow); only the texts some trigger selects become Python strings, and on
     each only the rules it triggers run. A text seen before in the column
     (templated, copied-forward notes) takes the first one's result and counts:
-    the rules read the text alone. The registry's rules are left out: the
-    registry pass (``rules_pass``) ran them on these texts already.
+    the rules read the text alone.
     """
-    table = rules_pass.later(rules.table())
+    table = rules.table()
     act = rules.active(col, table)
     rows = np.flatnonzero(act.any(axis=0))
     if len(rows) == 0:
