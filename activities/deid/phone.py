@@ -17,17 +17,20 @@ The matcher itself refuses dates, times and page ranges.
 The matcher is pure Python and slow: it runs only on a window around each
 run of at least seven digits with at most three non-alphanumeric characters
 between neighbours (``TRIGGER``; a placeholder such as ``[DATE]`` breaks the
-run), once per region.
+run), once per region, and through ``phone_match``: the library's scan and
+judgement, with candidates too short to keep left unjudged and each judged
+candidate's outcome kept for the next note that holds it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import phonenumbers
 
-from medpipe.activities.deid import grammar, ip
+from medpipe.activities.deid import grammar, ip, phone_match
 from medpipe.activities.deid.index import Span
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -90,6 +93,9 @@ class PhoneRule:
     trigger: str = TRIGGER
     regions: tuple[str, ...] = REGIONS
     leniency: int = phonenumbers.Leniency.VALID
+    #: (text, region, leniency, min digits) -> libphonenumber's matches of that many digits.
+    matcher: Callable[[str, str, int, int], list[phonenumbers.PhoneNumberMatch]] = \
+        phone_match.matches
 
     def find(self, folded: str) -> list[Span]:
         """Spans of telephone numbers in a folded text."""
@@ -100,9 +106,8 @@ class PhoneRule:
             for region in self.regions:
                 if region in _NANP or (region != "US" and not national):
                     continue
-                for m in phonenumbers.PhoneNumberMatcher(window, region, leniency=self.leniency):
-                    if sum(c.isdigit() for c in m.raw_string) < _MIN_DIGITS \
-                            or ip.RULE.find(m.raw_string):  # "192.168.0.0/16" is valid in IN
+                for m in self.matcher(window, region, self.leniency, _MIN_DIGITS):
+                    if ip.RULE.find(m.raw_string):  # "192.168.0.0/16" is valid in IN
                         continue
                     out.append((s + m.start, s + m.end, Placeholder.PHONE))
         if not out:
