@@ -31,7 +31,11 @@ count could decide, and ``matches`` runs the library's own matcher instead.
 
 from __future__ import annotations
 
-from phonenumbers import PhoneNumber, PhoneNumberMatch, PhoneNumberMatcher
+from phonenumbers import PhoneNumber, PhoneNumberMatch, PhoneNumberMatcher, re_util
+
+# The metadata's patterns of many regions outgrow the re module's own cache: keep them
+# compiled (the library's switch for applications like this one).
+re_util.enable_pattern_cache()
 
 #: The library's default limit of rejected tries per text.
 MAX_TRIES = 65_535

@@ -29,8 +29,13 @@ the same identifiers in both, and nothing in its own output.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from medpipe.activities.deid import geo, ip, phone
 from medpipe.activities.deid.index import Span
@@ -68,10 +73,42 @@ _COMPILED = tuple(_Compiled(r, re.compile(r.trigger, re.IGNORECASE)) for r in RU
 TRIGGER = "|".join(f"(?:{r.trigger})" for r in RULES)
 
 
-def find(folded: str) -> list[Span]:
-    """Spans every rule finds in a folded text (each rule only when its trigger matches)."""
+#: Characters Python's ``\s`` takes and RE2's does not (``\v``, file/group/record/unit
+#: separators): on an ASCII text without them, a trigger matches in both or in neither.
+_RE2_DIFFERS = r"[\x0b\x1c-\x1f]"
+
+
+def triggered(texts: pa.Array) -> np.ndarray:
+    """Whether each rule's trigger matches each text, from one Arrow (RE2) pass per rule.
+
+    A (texts x rules) boolean matrix, or -1 where RE2 cannot stand in for
+    Python's ``re`` on that text (not ASCII: the rules read its folded copy;
+    a ``\v`` or a separator character): ``find`` then searches the trigger
+    itself. On the other texts RE2 and ``re`` agree (``tests/activities/deid/
+    test_registry.py``), so the spans are those of ``find`` without
+    ``triggered``.
+    """
+    n = len(texts)
+    out = np.zeros((n, len(RULES)), dtype=np.int8)
+    if n == 0:
+        return out
+    for i, rule in enumerate(RULES):
+        hit = pc.match_substring_regex(texts, "(?i:" + rule.trigger + ")")
+        out[:, i] = pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+    plain = pc.and_(pc.string_is_ascii(texts),
+                    pc.invert(pc.match_substring_regex(texts, _RE2_DIFFERS)))
+    out[~pc.fill_null(plain, False).to_numpy(zero_copy_only=False)] = -1
+    return out
+
+
+def find(folded: str, which: Sequence[int] | None = None) -> list[Span]:
+    """Spans every rule finds in a folded text (each rule only when its trigger matches).
+
+    ``which``: a row of ``triggered`` for this text (the column pass), where
+    known; otherwise each rule's trigger is searched here.
+    """
     out: list[Span] = []
-    for c in _COMPILED:
-        if c.gate.search(folded):
+    for i, c in enumerate(_COMPILED):
+        if c.gate.search(folded) if which is None or which[i] < 0 else which[i]:
             out += c.rule.find(folded)
     return out

