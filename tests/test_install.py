@@ -150,7 +150,9 @@ from click.testing import CliRunner
 from medpipe.workers.cli import main
 
 def walk(group, path):
-    for name, cmd in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # imports each lazy command's module
+        cmd = group.get_command(ctx, name)
         yield path + [name], cmd
         if isinstance(cmd, click.Group):
             yield from walk(cmd, path + [name])

@@ -1,87 +1,113 @@
-"""The ``medpipe`` command: releases for MLOps engineers, watch/status for on-call.
+"""The ``medpipe`` command: the group, its connection options, and where each command lives.
 
-This module holds the group, its connection options and the release
-commands; the other audiences' commands live beside it and are registered
-at the end: on-call canary control (``cli_canary``), keys (``cli_keys``),
-the codec server (``cli_codec``), signatures and the ledger (``cli_sign``),
-data stewards' pseudonymization (``cli_pseudo``) and the local stack
-(``cli_dev``). The client API the commands use (and tests and benchmarks
-import) is ``workers/releases.py``; tables are drawn by ``cli_render``.
-Every command reports refusals through ``cli_errors``: one line, never a
-traceback.
+The commands live beside this module, one audience each: releases
+(``cli_release``), on-call canary control (``cli_canary``), keys
+(``cli_keys``), the codec server (``cli_codec``), signatures and the ledger
+(``cli_sign``), data stewards' pseudonymization (``cli_pseudo``), the local
+stack (``cli_dev``), … ``COMMANDS`` names them without importing them
+(``cli_lazy``): a call imports only the module of the command it runs, and
+``--help`` none, so no call pays for the de-identification engine,
+great-expectations, onnxruntime or the Temporal worker unless it uses them.
+The client API the commands use (and tests and benchmarks import) is
+``workers/releases.py``; tables are drawn by ``cli_render``. Every command
+reports refusals through ``cli_errors``: one line, never a traceback.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
-from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import quote
 
 import click
-from rich.live import Live
-from temporalio.client import Client
 
-from medpipe.activities.chunkio import file_sha256
-from medpipe.activities.sources import local_path
-from medpipe.contracts.errors import InvalidInput, MedpipeError
-from medpipe.contracts.release import ReleaseState
 from medpipe.revision import version_line
-from medpipe.workers import (
-    cli_approve,
-    cli_canary,
-    cli_chaos,
-    cli_codec,
-    cli_dev,
-    cli_front,
-    cli_keys,
-    cli_offboard,
-    cli_pseudo,
-    cli_roster,
-    cli_sign,
-    cli_spec,
-)
-from medpipe.workers.cli_errors import clear_errors, fail, report, run_async
-from medpipe.workers.cli_options import output_path_option
-from medpipe.workers.cli_render import (
-    make_console,
-    output_option,
-    release_rows,
-    release_view,
-    releases_table,
-    status_footer,
-    status_table,
-    to_json,
-)
-from medpipe.workers.client import connect, temporal_client_used
-from medpipe.workers.config import StackConfig, load_config
-from medpipe.workers.extras import require_extras
-from medpipe.workers.releases import (
-    canary_status,
-    first_status,
-    follow_release,
-    list_releases,
-    release_query,
-    start_release,
-)
+from medpipe.workers.cli_lazy import LazyCommand, LazyGroup
 
-#: What a worker imports beyond the base: it signs models and validates data.
-WORKER_EXTRAS = ("sign", "validate")
 #: Shell completion (README): ``eval "$(_MEDPIPE_COMPLETE=bash_source medpipe)"``.
 COMPLETE_VAR = "_MEDPIPE_COMPLETE"
-console = make_console()
 
 
+# -- the commands, imported when chosen ---------------------------------------------------
+def _lazy(module: str, attribute: str, help_line: str) -> LazyCommand:
+    return LazyCommand(f"medpipe.workers.{module}:{attribute}", help_line)
+
+
+#: Every subcommand: where it lives and its ``--help`` line (tests/workers/test_cli_lazy.py
+#: checks the lines against the commands' own help).
+COMMANDS: dict[str, LazyCommand] = {
+    # releases (MLOps engineers) and their state (on-call)
+    "release": _lazy("cli_release", "release", "Start the release of one model version "
+                     "(idempotent: same version, same workflow)."),
+    "watch": _lazy("cli_release", "watch",
+                   "Follow a release live (per-stage progress, placements, failovers)."),
+    "status": _lazy("cli_release", "status", "Show a release's stages, placements and failovers."),
+    "list": _lazy("cli_release", "list_command",
+                  "List releases, filtered through search attributes."),
+    "sample": _lazy("cli_release", "sample",
+                    "Write a synthetic patient cohort and logistic-regression ONNX models."),
+    "worker": _lazy("cli_release", "worker", "Run a worker for one profile of the fleet."),
+    # on-call: canary control, traffic, the gateway process
+    "rollback": _lazy("cli_canary", "rollback", "Roll a release's canary back everywhere; "
+                      "returns when every gateway serves 0 % canary."),
+    "pause": _lazy("cli_canary", "pause", "Hold the canary at its current weight until resumed."),
+    "resume": _lazy("cli_canary", "resume",
+                    "Continue a paused canary (the current step bakes again)."),
+    "promote": _lazy("cli_canary", "promote",
+                     "Skip the remaining steps and promote now (on-call decision)."),
+    "canary": _lazy("cli_canary", "canary",
+                    "Show a canary's state and every step's verdict with its figures."),
+    "traffic": _lazy("cli_canary", "traffic", "Send Open Inference Protocol requests built "
+                     "from validation data (for canaries)."),
+    "gateway": _lazy("cli_canary", "gateway", "Run the inference gateway (OIP v2, stable/canary "
+                     "slots, mTLS admin API); --help lists its options (the gateway's own "
+                     "parser: ``python -m medpipe.workers.gateway``)."),
+    # keys (BYOK/BYOHSM), specs, offboarding, approvals and the roster
+    "keys": _lazy("cli_keys", "keys",
+                  "Customer-held keys: create, rotate, shred, export public keys."),
+    "spec": _lazy("cli_spec", "spec_group", "Release specs: what the model is, which columns "
+                  "it reads, how it is gated."),
+    "offboard": _lazy("cli_offboard", "offboard_command", "Export every artifact decrypted to "
+                      "TARGET, crypto-shred, delete, certify in the ledger."),
+    "approve": _lazy("cli_approve", "approve_command", "Sign a promotion approval of RELEASE "
+                     "with your own key and submit it to its canary."),
+    "roster": _lazy("cli_roster", "roster_group", "The signed roster of people, keys and roles."),
+    "approvals": _lazy("cli_roster", "approvals_group",
+                       "Check signed approvals against the roster."),
+    # the Web UI's codec server, signatures, evidence and the ledger
+    "codec-server": _lazy("cli_codec", "codec_server", "Serve /encode and /decode for the "
+                          "Temporal Web UI (authorized staff only)."),
+    "codec-rotate": _lazy("cli_codec", "codec_rotate", "Add a new current codec key; payloads "
+                          "sealed under older keys still decode."),
+    "verify": _lazy("cli_sign", "verify_command",
+                    "Verify a signed MODEL, or a release's evidence directory, offline."),
+    "evidence": _lazy("cli_sign", "evidence_command", "Write the evidence of RELEASE (model, "
+                      "signature, provenance, SBOMs, DPIA, ledger)."),
+    "ledger": _lazy("cli_sign", "ledger_group", "Inspect and verify the provenance ledger."),
+    # data stewards: preview a policy, draft one, re-identify (with the key)
+    "pseudonymize": _lazy("cli_pseudo", "pseudonymize_cmd",
+                          "Pseudonymize SRC into DST and print the report (counts only)."),
+    "policy": _lazy("cli_pseudo", "policy_group", "Pseudonymization policies."),
+    "reidentify": _lazy("cli_pseudo", "reidentify_cmd", "Print the identifier behind TOKEN "
+                        "(needs the vault's key and, with a roster, a data steward's signed "
+                        "approval: medpipe approve TOKEN --action reidentify); every use is "
+                        "recorded."),
+    # whoever runs the local stack
+    "dev": _lazy("cli_dev", "dev",
+                 "The local stack: Temporal dev server + UI and one worker per profile."),
+    "front": _lazy("cli_front", "front",
+                   "The front clinical callers use: one URL, regional gateways behind it."),
+    "chaos": _lazy("cli_chaos", "chaos",
+                   "Chaos exercises (non-production fleets only): run, schedule, report."),
+}
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value and not ctx.resilient_parsing:
         click.echo(version_line())
         ctx.exit()
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy=COMMANDS)
 @click.option("--config", "config_path", envvar="MEDPIPE_CONFIG", default=None,
               help="YAML configuration (default: the embedded local stack).")
 @click.option("--address", envvar="MEDPIPE_TEMPORAL_ADDRESS", default=None,
@@ -100,6 +126,10 @@ def main(ctx: click.Context, config_path: str | None, address: str | None,
          tls_cert: str | None, tls_key: str | None, tls_ca: str | None,
          tls_server_name: str | None) -> None:
     """medpipe: durable, secure releases of healthcare AI models on Temporal."""
+    from medpipe.contracts.errors import MedpipeError
+    from medpipe.workers.cli_errors import report
+    from medpipe.workers.config import load_config
+
     try:
         cfg = load_config(config_path)
     except MedpipeError as e:
@@ -114,200 +144,11 @@ def main(ctx: click.Context, config_path: str | None, address: str | None,
     ctx.obj = cfg.model_copy(update=updates)
 
 
-# -- releases -------------------------------------------------------------------
-def _check_local_input(uri: str, what: str) -> Path | None:
-    if "://" in uri and not uri.startswith("file://"):
-        return None
-    path = local_path(uri if "://" in uri else str(Path(uri).resolve()))
-    if not path.exists():
-        raise InvalidInput(f"{what} {uri} does not exist")
-    if not path.is_file():
-        raise InvalidInput(f"{what} {uri} is not a file")
-    return path
-
-
-def _check_onnx(path: Path) -> None:
-    import onnx  # local import: only the release command needs it
-
-    try:
-        onnx.checker.check_model(str(path))
-    except Exception as e:
-        raise InvalidInput(f"model {path} is not a valid ONNX model: {str(e)[:200]}") from e
-
-
-def _to_uri(value: str) -> str:
-    return value if "://" in value else Path(value).resolve().as_uri()
-
-
-def ui_link(cfg: StackConfig, workflow_id: str) -> str:
-    """Web UI address of a workflow."""
-    return f"{cfg.ui_url}/namespaces/{cfg.namespace}/workflows/{workflow_id}"
-
-
-@main.command()
-@cli_spec.release_options
-@click.option("--wait", is_flag=True, help="Follow the release until it ends.")
-@click.pass_obj
-@run_async
-async def release(cfg: StackConfig, spec_path: str | None, wait: bool, **flags: Any) -> None:
-    """Start the release of one model version (idempotent: same version, same workflow)."""
-    spec = cli_spec.load_spec(spec_path, flags)
-    if spec.model and (model_file := _check_local_input(spec.model, "model")) is not None:
-        _check_onnx(model_file)
-    request = cli_spec.build_request(cfg, spec, file_sha256)
-    client = await connect(cfg)
-    handle = await start_release(client, request)
-    console.print(f"release [bold]{handle.id}[/bold] started")
-    console.print(f"  watch: medpipe watch {handle.id}")
-    console.print(f"  UI:    {ui_link(cfg, handle.id)}")
-    if wait:
-        ok = await watch_release(client, handle.id)
-        sys.exit(0 if ok else 1)
-
-
-# -- watching -----------------------------------------------------------------------
-async def watch_release(client: Client, workflow_id: str, interval: float = 0.5) -> bool:
-    """Follow a release live until it ends; return whether it succeeded."""
-    status = await first_status(client, client.get_workflow_handle(workflow_id))
-    with Live(status_table(status), console=console, refresh_per_second=4) as live:
-        async for status, _running in follow_release(client, workflow_id, interval):
-            canary = status.canary
-            if canary is None and status.current_stage is not None \
-                    and status.current_stage.value == "deploy":
-                canary = await canary_status(client, status.release_id)
-            live.update(release_view(status, canary))
-    if not console.is_terminal:
-        console.print()  # a captured Live view does not end its last line
-    footer = status_footer(status)
-    if footer:
-        console.print(footer)
-    return status.state is ReleaseState.SUCCEEDED
-
-
-@main.command()
-@click.argument("workflow_id")
-@click.pass_obj
-@run_async
-async def watch(cfg: StackConfig, workflow_id: str) -> None:
-    """Follow a release live (per-stage progress, placements, failovers)."""
-    client = await connect(cfg)
-    ok = await watch_release(client, workflow_id)
-    sys.exit(0 if ok else 1)
-
-
-@main.command()
-@click.argument("workflow_id")
-@output_option
-@click.pass_obj
-@run_async
-async def status(cfg: StackConfig, workflow_id: str, output: str) -> None:
-    """Show a release's stages, placements and failovers."""
-    client = await connect(cfg)
-    st = await first_status(client, client.get_workflow_handle(workflow_id))
-    if output == "json":
-        click.echo(to_json(st))
-        return
-    console.print(status_table(st))
-    footer = status_footer(st)
-    if footer:
-        console.print(footer)
-
-
-@main.command(name="list")
-@click.option("--model", default=None)
-@click.option("--stage", default=None)
-@click.option("--state", default=None, type=click.Choice([s.value for s in ReleaseState]))
-@click.option("--limit", default=50, show_default=True)
-@output_option
-@click.pass_obj
-@run_async
-async def list_command(cfg: StackConfig, model: str | None, stage: str | None,
-                       state: str | None, limit: int, output: str) -> None:
-    """List releases, filtered through search attributes."""
-    client = await connect(cfg)
-    query = release_query(model, stage, state)
-    releases = await list_releases(client, query, limit)
-    if output == "json":
-        click.echo(to_json([{**row, "ui": ui_link(cfg, row["release"])}
-                            for row in release_rows(releases)]))
-        return
-    console.print(releases_table(releases))
-    console.print(f"{len(releases)} release(s); UI: {cfg.ui_url}/namespaces/{cfg.namespace}"
-                  f"/workflows?query={quote(query)}")
-
-
-# -- sample data ----------------------------------------------------------------------
-@main.command()
-@output_path_option("out_dir", default="sample", show_default=True,
-                    help="Directory to write the cohort and models to.")
-@click.option("--patients", default=2000, show_default=True)
-@click.option("--visits", default=3, show_default=True)
-@click.option("--seed", default=7, show_default=True)
-@clear_errors
-def sample(out_dir: str, patients: int, visits: int, seed: int) -> None:
-    """Write a synthetic patient cohort and logistic-regression ONNX models."""
-    from medpipe.workers.sample import write_sample
-
-    paths = write_sample(Path(out_dir), patients=patients, visits=visits, seed=seed)
-    for name, path in paths.items():
-        console.print(f"{name:9} {path}")
-
-
-# -- worker ---------------------------------------------------------------------------
-@main.command()
-@click.option("--profile", "profile_name", required=True, help="cloud/region, e.g. aws/us-east-1")
-@click.option("--ingest-rate-limit", type=float, default=None,
-              help="Cap on bytes/s pulled from sources (protects source systems).")
-@click.option("--no-control", is_flag=True, help="Do not run workflow tasks in this process.")
-@click.option("--data-processes", type=click.IntRange(min=1), default=None,
-              envvar="MEDPIPE_DATA_PROCESSES",
-              help="Cores the data stages of this machine's workers use at once (processes "
-                   "for their chunks; 1 = sequential). Default: every core.")
-@click.option("--activity-slots", type=click.IntRange(min=1), default=None,
-              envvar="MEDPIPE_ACTIVITY_SLOTS",
-              help="Activities this worker runs at once per task queue (data stages among "
-                   "them wait for a core). Default: 8 per data-processes core.")
-@click.pass_obj
-@clear_errors
-def worker(cfg: StackConfig, profile_name: str, ingest_rate_limit: float | None,
-           no_control: bool, data_processes: int | None, activity_slots: int | None) -> None:
-    """Run a worker for one profile of the fleet."""
-    try:
-        profile = cfg.fleet.find(profile_name)
-    except KeyError as e:
-        fail(e.args[0])
-    require_extras("a worker", *WORKER_EXTRAS)
-    from medpipe.workers.worker import run_worker
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(run_worker(cfg, profile, ingest_rate_limit=ingest_rate_limit,
-                           control=not no_control, data_processes=data_processes,
-                           activity_slots=activity_slots))
-
-
-# -- the other audiences' commands -----------------------------------------------------
-# on-call: canary control, traffic, the gateway process
-for _command in cli_canary.COMMANDS:
-    main.add_command(_command)
-# keys (BYOK/BYOHSM), the Web UI's codec server, signatures, evidence and the ledger
-main.add_command(cli_keys.keys)
-main.add_command(cli_spec.spec_group)
-main.add_command(cli_offboard.offboard_command)
-main.add_command(cli_approve.approve_command)
-for _command in cli_roster.COMMANDS:
-    main.add_command(_command)
-main.add_command(cli_codec.codec_server)
-main.add_command(cli_codec.codec_rotate)
-for _command in cli_sign.COMMANDS:
-    main.add_command(_command)
-# for data stewards: preview a policy, draft one, re-identify (with the key)
-for _command in cli_pseudo.COMMANDS:
-    main.add_command(_command)
-# for whoever runs the local stack
-main.add_command(cli_dev.dev)
-main.add_command(cli_front.front)
-main.add_command(cli_chaos.chaos)
-
+def _temporal_client_used() -> bool:
+    """Whether this process created a Temporal client (never, unless a command imported
+    ``workers.client``: ``--help`` and the offline commands do not)."""
+    client = sys.modules.get("medpipe.workers.client")
+    return client is not None and bool(client.temporal_client_used())
 
 
 def run() -> NoReturn:
@@ -325,14 +166,14 @@ def run() -> NoReturn:
         main(complete_var=COMPLETE_VAR)
         code: int = 0
     except SystemExit as e:
-        if not temporal_client_used():
+        if not _temporal_client_used():
             raise
         if e.code is None or isinstance(e.code, int):
             code = e.code or 0
         else:
             print(e.code, file=sys.stderr)
             code = 1
-    if not temporal_client_used():
+    if not _temporal_client_used():
         sys.exit(code)
     logging.shutdown()
     sys.stdout.flush()
@@ -340,7 +181,7 @@ def run() -> NoReturn:
     os._exit(code)
 
 
-__all__ = ["main", "run", "watch_release"]
+__all__ = ["COMMANDS", "main", "run"]
 
 if __name__ == "__main__":
     run()

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,46 @@ from medpipe.activities.cores import (
     default_activity_slots,
     default_cores,
 )
+
+#: Another worker process of the machine: it announces itself, takes (or waits for) cores,
+#: says so, and holds them until told to stop (a line on stdin) or killed.
+_OTHER_PROCESS = """
+import sys
+from pathlib import Path
+from medpipe.activities.cores import CoreBudget
+b = CoreBudget({cores}, Path({root!r}))
+print("waiting", flush=True)
+with b.{how}:
+    print("got", flush=True)
+    sys.stdin.readline()
+"""
+
+
+@contextlib.contextmanager
+def other_process(root: Path, cores: int, how: str) -> Iterator[subprocess.Popen[str]]:
+    """Run ``_OTHER_PROCESS`` on the lock files under ``root``, ``how`` being ``take()``,
+    ``hold()``, …; killed on the way out. Read its lines with ``said``; ``release`` it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _OTHER_PROCESS.format(cores=cores, root=str(root), how=how)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def said(proc: subprocess.Popen[str]) -> str:
+    """The next line ``proc`` printed."""
+    assert proc.stdout is not None
+    return proc.stdout.readline().strip()
+
+
+def release(proc: subprocess.Popen[str]) -> None:
+    """Let ``proc`` leave its ``with`` block (free what it holds)."""
+    assert proc.stdin is not None
+    proc.stdin.write("\n")
+    proc.stdin.flush()
 
 
 def test_stages_of_one_worker_share_its_cores() -> None:
@@ -46,15 +86,8 @@ def test_workers_of_one_machine_share_the_lock_files(tmp_path: Path) -> None:
 
 
 def test_a_killed_worker_leaves_no_core_taken(tmp_path: Path) -> None:
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time\nfrom pathlib import Path\n"
-         "from medpipe.activities.cores import CoreBudget\n"
-         f"b = CoreBudget(2, Path({str(tmp_path)!r}))\n"
-         "with b.take():\n    print('held', flush=True)\n    time.sleep(60)\n"],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with other_process(tmp_path, 2, "take()") as holder:
+        assert said(holder) == "waiting" and said(holder) == "got"
         budget = CoreBudget(2, tmp_path)
         with budget.take() as got:
             assert got == 1
@@ -63,9 +96,6 @@ def test_a_killed_worker_leaves_no_core_taken(tmp_path: Path) -> None:
         with budget.take() as got:
             assert got == 2
         budget.close()
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_the_setting_is_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -178,15 +208,8 @@ def test_a_waiting_stage_ticks_and_may_give_up() -> None:
 
 
 def test_a_stage_waits_for_a_core_another_worker_process_holds(tmp_path: Path) -> None:
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys\nfrom pathlib import Path\n"
-         "from medpipe.activities.cores import CoreBudget\n"
-         f"b = CoreBudget(1, Path({str(tmp_path)!r}))\n"
-         "with b.take():\n    print('held', flush=True)\n    sys.stdin.readline()\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with other_process(tmp_path, 1, "take()") as holder:
+        assert said(holder) == "waiting" and said(holder) == "got"
         budget = CoreBudget(1, tmp_path)
         got = threading.Event()
 
@@ -197,92 +220,70 @@ def test_a_stage_waits_for_a_core_another_worker_process_holds(tmp_path: Path) -
         thread = threading.Thread(target=wait)
         thread.start()
         assert not got.wait(0.5)  # the other process has the machine's only core
-        assert holder.stdin is not None
-        holder.stdin.write("\n")
-        holder.stdin.flush()
+        release(holder)
         assert got.wait(10)
         thread.join(10)
         budget.close()
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_a_freed_core_goes_to_the_process_whose_stages_wait_with_none(tmp_path: Path) -> None:
     """Fair share: this process holds both cores and frees one while its own next stage
     and another process's stage both wait: the other process (which holds none) gets it,
     so two stages do not end up sharing this process's GIL while the other one idles."""
-    other = subprocess.Popen(
-        [sys.executable, "-c",
-         "import threading\nfrom pathlib import Path\n"
-         "from medpipe.activities.cores import CoreBudget\n"
-         f"b = CoreBudget(2, Path({str(tmp_path)!r}))\n"
-         "print('waiting', flush=True)\n"
-         "with b.hold():\n    print('got', flush=True)\n    input()\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    budget = CoreBudget(2, tmp_path)
-    try:
-        with contextlib.ExitStack() as first:
-            first.enter_context(budget.take(1))
-            with budget.take(1) as second:
-                assert second == 1 and budget.in_use == 2
-                assert other.stdout is not None and other.stdout.readline().strip() == "waiting"
-                assert _wait(lambda: budget.others_waiting())  # the other process announced it
-                mine = threading.Event()
+    with other_process(tmp_path, 2, "hold()") as other:
+        budget = CoreBudget(2, tmp_path)
+        try:
+            with contextlib.ExitStack() as first:
+                first.enter_context(budget.take(1))
+                with budget.take(1) as second:
+                    assert second == 1 and budget.in_use == 2
+                    assert said(other) == "waiting"
+                    assert _wait(lambda: budget.others_waiting())  # the other one announced it
+                    mine = threading.Event()
 
-                def wait() -> None:
-                    with budget.hold():
-                        mine.set()
+                    def wait() -> None:
+                        with budget.hold():
+                            mine.set()
 
-                thread = threading.Thread(target=wait)
-                thread.start()
-                time.sleep(0.2)  # this process's stage is queued too
-            # one core freed: this process still holds one, the other process none
-            assert other.stdout.readline().strip() == "got"
-            assert not mine.is_set() and budget.in_use == 1
-        # the second core freed: now this process's stage gets it
-        thread.join(10)
-        assert mine.is_set()
-    finally:
-        other.kill()
-        other.wait()
-        budget.close()
+                    thread = threading.Thread(target=wait)
+                    thread.start()
+                    time.sleep(0.2)  # this process's stage is queued too
+                # one core freed: this process still holds one, the other process none
+                assert said(other) == "got"
+                assert not mine.is_set() and budget.in_use == 1
+            # the second core freed: now this process's stage gets it
+            thread.join(10)
+            assert mine.is_set()
+        finally:
+            budget.close()
 
 
 def test_take_leaves_free_cores_to_another_process_that_waits(tmp_path: Path) -> None:
     """A stage's pool does not grab the core another process's stage is waiting for: this
     process frees a core and, before the other process polls again, asks for more."""
-    other = subprocess.Popen(
-        [sys.executable, "-c",
-         "from pathlib import Path\nfrom medpipe.activities.cores import CoreBudget\n"
-         f"b = CoreBudget(2, Path({str(tmp_path)!r}))\n"
-         "print('waiting', flush=True)\n"
-         "with b.hold(poll_s=0.5):\n    print('got', flush=True)\n    input()\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    budget = CoreBudget(2, tmp_path)
-    try:
-        taken, done = threading.Event(), threading.Event()
+    with other_process(tmp_path, 2, "hold(poll_s=0.5)") as other:
+        budget = CoreBudget(2, tmp_path)
+        try:
+            taken, done = threading.Event(), threading.Event()
 
-        def another_stage() -> None:
-            with budget.take(1):
-                taken.set()
-                done.wait(10)
+            def another_stage() -> None:
+                with budget.take(1):
+                    taken.set()
+                    done.wait(10)
 
-        with budget.hold():
-            stage = threading.Thread(target=another_stage)
-            stage.start()
-            assert taken.wait(10) and budget.in_use == 2
-            assert other.stdout is not None and other.stdout.readline().strip() == "waiting"
-            assert _wait(lambda: budget.others_waiting())
-            done.set()  # its core is freed; the other process polls every 0.5 s
-            stage.join(10)
-            with budget.take() as got:
-                assert got == 1  # only the held core: the free one is left to them
-                assert other.stdout.readline().strip() == "got"
-    finally:
-        other.kill()
-        other.wait()
-        budget.close()
+            with budget.hold():
+                stage = threading.Thread(target=another_stage)
+                stage.start()
+                assert taken.wait(10) and budget.in_use == 2
+                assert said(other) == "waiting"
+                assert _wait(lambda: budget.others_waiting())
+                done.set()  # its core is freed; the other process polls every 0.5 s
+                stage.join(10)
+                with budget.take() as got:
+                    assert got == 1  # only the held core: the free one is left to them
+                    assert said(other) == "got"
+        finally:
+            budget.close()
 
 
 def _wait(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:

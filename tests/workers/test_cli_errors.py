@@ -25,7 +25,10 @@ from tests.depscan import ROOT, SHIPPED, declared, imports_of, owner_of, python_
 
 
 def _leaves(group: click.Group, path: str = "medpipe") -> Iterator[tuple[str, click.Command]]:
-    for name, cmd in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # lazy commands too (imported here)
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None, name
         if isinstance(cmd, click.Group):
             yield from _leaves(cmd, f"{path} {name}")
         else:
