@@ -35,13 +35,8 @@ from medpipe.contracts.canary import (
 from medpipe.contracts.errors import InvalidInput, NotFound
 from medpipe.contracts.names import QueryName, SignalName, UpdateName
 from medpipe.workers.cli_errors import clear_errors, fail, run
-from medpipe.workers.cli_render import (
-    canary_footer,
-    canary_table,
-    make_console,
-    output_option,
-    to_json,
-)
+from medpipe.workers.cli_output import make_console, output_option, to_json
+from medpipe.workers.cli_render import canary_footer, canary_table
 from medpipe.workers.client import connect
 from medpipe.workers.config import StackConfig
 from medpipe.workers.extras import require_extras

@@ -26,7 +26,7 @@ from medpipe.contracts.chaos import (
 )
 from medpipe.contracts.names import WorkflowName
 from medpipe.workers.cli_errors import EXIT_REFUSED, clear_errors, fail, run_async
-from medpipe.workers.cli_render import make_console, output_option
+from medpipe.workers.cli_output import make_console, output_option
 from medpipe.workers.config import StackConfig, medpipe_home
 
 console = make_console()

@@ -18,7 +18,7 @@ import click
 from rich.table import Table
 
 from medpipe.workers.cli_errors import EXIT_REFUSED, clear_errors, fail
-from medpipe.workers.cli_render import make_console, output_option, to_json
+from medpipe.workers.cli_output import make_console, output_option, to_json
 from medpipe.workers.config import StackConfig, load_config, medpipe_home
 from medpipe.workers.extras import require_extras
 

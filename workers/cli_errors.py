@@ -18,6 +18,10 @@ command is wrapped), and one table of exit codes, here only:
   ends ``UNAVAILABLE`` or ``DEADLINE_EXCEEDED``), so a script can retry.
 
 ``fail`` is for refusals a command decides itself (bad option combinations).
+
+Temporal's ``RPCError`` is recognised without importing the SDK here: an RPC
+error can only exist once a command has imported ``temporalio.service``, and
+commands that never talk to Temporal should not pay for its import.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from functools import wraps
 from typing import Any, NoReturn, TypeVar
 
 import click
-from temporalio.service import RPCError, RPCStatusCode
 
 from medpipe.contracts.errors import (
     DatasetMismatch,
@@ -62,17 +65,31 @@ _UNREACHABLE = (ProviderUnavailable, InputUnavailable, KeyUnavailable, Transient
 #: File-system errors a command reports as one line naming the path (never a traceback).
 _FILE_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError,
                 FileExistsError)
-_CAUGHT = (MedpipeError, RPCError, ModuleNotFoundError, ConnectionError, TimeoutError,
-           *_FILE_ERRORS)
-_RPC_UNREACHABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
+_CAUGHT = (MedpipeError, ModuleNotFoundError, ConnectionError, TimeoutError, *_FILE_ERRORS)
+#: ``RPCStatusCode`` names of an RPC that did not get through (retry later).
+_RPC_UNREACHABLE = ("UNAVAILABLE", "DEADLINE_EXCEEDED")
+
+
+def _is_rpc_error(e: BaseException) -> bool:
+    """Whether ``e`` is Temporal's ``RPCError`` (never true before the SDK is imported)."""
+    service = sys.modules.get("temporalio.service")
+    rpc_error = getattr(service, "RPCError", None)
+    return rpc_error is not None and isinstance(e, rpc_error)
+
+
+def _is_refusal(e: BaseException) -> bool:
+    """Whether ``e`` is reported as one line (else it propagates with its traceback)."""
+    return isinstance(e, _CAUGHT) or _is_rpc_error(e)
 
 
 def exit_code(e: BaseException) -> int:
     """The exit status of a refusal ``e`` (the table in this module's docstring)."""
     if isinstance(e, _UNREACHABLE):
         return EXIT_UNREACHABLE
-    if isinstance(e, RPCError):
-        return EXIT_UNREACHABLE if e.status in _RPC_UNREACHABLE else EXIT_REFUSED
+    if _is_rpc_error(e):
+        status = getattr(e, "status", None)
+        return EXIT_UNREACHABLE if getattr(status, "name", None) in _RPC_UNREACHABLE \
+            else EXIT_REFUSED
     if isinstance(e, InvalidInput | InvalidModel | DatasetMismatch | ModuleNotFoundError
                   | FileNotFoundError | IsADirectoryError | NotADirectoryError):
         return EXIT_USAGE
@@ -101,8 +118,8 @@ def report(e: BaseException) -> NoReturn:
         sys.exit(EXIT_REFUSED)
     if isinstance(e, MedpipeError):
         fail(e.message, exit_code(e))
-    if isinstance(e, RPCError):
-        fail(f"Temporal refused the request: {e.message}", exit_code(e))
+    if _is_rpc_error(e):
+        fail(f"Temporal refused the request: {getattr(e, 'message', e)}", exit_code(e))
     if isinstance(e, ModuleNotFoundError):
         _missing_module(e)
     if isinstance(e, _FILE_ERRORS):
@@ -120,7 +137,9 @@ def clear_errors(fn: Callable[..., T]) -> Callable[..., T]:
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return fn(*args, **kwargs)
-        except _CAUGHT as e:
+        except Exception as e:
+            if not _is_refusal(e):
+                raise
             report(e)
 
     setattr(wrapper, MARKER, True)
@@ -131,7 +150,9 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine, reporting refusals like ``clear_errors``."""
     try:
         return asyncio.run(coro)
-    except _CAUGHT as e:
+    except Exception as e:
+        if not _is_refusal(e):
+            raise
         report(e)
 
 

@@ -15,7 +15,7 @@ import click
 from rich.table import Table
 
 from medpipe.workers.cli_errors import clear_errors
-from medpipe.workers.cli_render import make_console, output_option, to_json
+from medpipe.workers.cli_output import make_console, output_option, to_json
 from medpipe.workers.config import StackConfig
 
 console = make_console()

@@ -27,15 +27,13 @@ from medpipe.contracts.release import ReleaseState
 from medpipe.workers import cli_spec
 from medpipe.workers.cli_errors import clear_errors, fail, run_async
 from medpipe.workers.cli_options import output_path_option
+from medpipe.workers.cli_output import make_console, output_option, to_json
 from medpipe.workers.cli_render import (
-    make_console,
-    output_option,
     release_rows,
     release_view,
     releases_table,
     status_footer,
     status_table,
-    to_json,
 )
 from medpipe.workers.client import connect
 from medpipe.workers.config import StackConfig

@@ -18,7 +18,7 @@ import click
 from medpipe.contracts.approval import ApprovalAction, Person, Role, Roster
 from medpipe.contracts.errors import InvalidInput
 from medpipe.workers.cli_errors import clear_errors
-from medpipe.workers.cli_render import output_option, to_json
+from medpipe.workers.cli_output import output_option, to_json
 from medpipe.workers.cli_sign import _read_keys, _revoked
 
 _ROLES = click.Choice([r.value for r in Role])

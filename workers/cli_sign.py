@@ -22,7 +22,7 @@ from medpipe.contracts.errors import (
 )
 from medpipe.workers.cli_errors import clear_errors
 from medpipe.workers.cli_options import AliasedOption, output_path_option, trusted_key_option
-from medpipe.workers.cli_render import output_option, to_json
+from medpipe.workers.cli_output import output_option, to_json
 
 
 def _read_keys(paths: tuple[str, ...]) -> list[bytes]:

@@ -71,6 +71,8 @@ def test_a_command_imports_its_own_module_only() -> None:
     assert "medpipe.workers.cli_pseudo" not in modules and "medpipe.workers.cli_release" \
         not in modules
     assert not _heavy(modules), _heavy(modules)
+    # a command that never talks to Temporal does not load its SDK (cli_errors, cli_output)
+    assert "temporalio.client" not in modules and "temporalio.service" not in modules
 
 
 def test_the_check_sees_a_heavy_import() -> None:
