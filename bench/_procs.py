@@ -4,7 +4,10 @@ Benches start servers in their own sessions (``start_new_session=True``) so that
 bench can SIGKILL a worker and everything it started at once; the price is that such
 a process is not killed with its parent. This module keeps the process groups a bench
 started, and stops them all from ``atexit``, from ``finally`` blocks, and from
-SIGTERM/SIGINT handlers (which then end the bench with 128 + the signal number).
+SIGTERM/SIGINT handlers (which then end the bench with 128 + the signal number). On a
+signal it also stops the bench's own children (``stop_own_children``: the process pools
+a bench that runs stages in its own process starts, with their fork server and resource
+tracker), so that none outlives the bench.
 
 Per-trial deadlines live here too (``run_trial``): a trial that does not end in
 time is reported as timed out, never waited for forever.
@@ -14,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -88,9 +93,80 @@ def at_stop(stopper: Callable[[], None]) -> None:
     _STOPPERS.append(stopper)
 
 
+def _children_of(pid: int) -> list[int]:
+    """Pids of ``pid``'s direct children (Linux ``/proc``)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+            out.append(int(entry))
+    return out
+
+
+def _reap(pids: list[int], deadline: float) -> list[int]:
+    """Wait (until ``deadline``) for the child processes ``pids`` to end; the ones still
+    running."""
+    left = list(pids)
+    while left:
+        for pid in list(left):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:  # not ours to reap, or reaped already
+                done = pid if not Path(f"/proc/{pid}").exists() else 0
+            if done:
+                left.remove(pid)
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    return left
+
+
+def stop_own_children(grace: float = 3.0) -> None:
+    """Stop the processes the bench itself started outside the groups it tracks, and reap them.
+
+    A bench that runs stages in its own process (orchestration's direct path) starts the
+    data stages' process pools here: pool workers (children of a ``forkserver``), the fork
+    server and multiprocessing's resource tracker. They would end on their own once the
+    bench is gone, but after it, so a killed bench would return with them still running.
+    Pool workers first (they hold the fork server's and the tracker's pipes), then the
+    other children; the tracker ignores SIGTERM and ends when the last of its pipes closes.
+    """
+    import multiprocessing
+    from multiprocessing import resource_tracker
+
+    deadline = time.monotonic() + grace
+    pool_workers = multiprocessing.active_children()
+    for child in pool_workers:
+        child.terminate()
+    for child in pool_workers:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            child.kill()
+            child.join(1.0)
+    tracker = resource_tracker._resource_tracker  # noqa: SLF001 - its pipe is our end
+    fd = getattr(tracker, "_fd", None)
+    if fd is not None:
+        tracker._fd = None  # noqa: SLF001
+        os.close(fd)  # its last writer gone: it cleans up and exits
+    children = [pid for pid in _children_of(os.getpid()) if pid not in _GROUPS]
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    for pid in _reap(children, time.monotonic() + grace):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        _reap([pid], time.monotonic() + 5)
+
+
 def _on_signal(signum: int, _frame: object) -> None:
     signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C does not interrupt the cleanup
     stop_all()
+    stop_own_children()
     print(f"bench stopped by {signal.Signals(signum).name}: every process it started is "
           "stopped", file=sys.stderr, flush=True)
     raise SystemExit(128 + signum)

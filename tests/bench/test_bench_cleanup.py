@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,19 @@ def _still_running(pid: int, started: str) -> bool:
     return st is not None and st[2] == started and st[1] != "Z"
 
 
-def _run_and_signal(argv: list[str], sig: int, ready: int, tmp_path: Path) -> None:
+def _bench_forkserver(bench: int, seen: dict[int, str]) -> bool:
+    """Whether the bench process itself runs a multiprocessing fork server (its direct path
+    runs the data stages' process pools in the bench)."""
+    return any((st := _stat(pid)) is not None and st[0] == bench
+               and "forkserver" in _cmdline(pid) for pid in seen)
+
+
+def _run_and_signal(argv: list[str], sig: int, ready: int, tmp_path: Path,
+                    until: Callable[[int, dict[int, str]], bool] | None = None,
+                    timeout: float = 120) -> None:
+    """Run bench ``argv``; once it runs its dev server and ``ready`` workers (and ``until``
+    holds, given its pid and the descendants seen), send ``sig`` to it alone and check that
+    every descendant seen is gone."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MEDPIPE_HOME": str(tmp_path / "home"),
            "TMPDIR": str(tmp_path)}
     log = open(tmp_path / "bench.log", "wb")
@@ -70,14 +83,16 @@ def _run_and_signal(argv: list[str], sig: int, ready: int, tmp_path: Path) -> No
                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     seen: dict[int, str] = {}
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + timeout
         # Wait until it runs its dev server and `ready` workers (medpipe worker processes).
         while time.monotonic() < deadline and bench.poll() is None:
             seen.update(_descendants(bench.pid))
             workers = [p for p in seen if " worker " in _cmdline(p)]
-            if any("temporal" in _cmdline(p) for p in seen) and len(workers) >= ready:
+            if any("temporal" in _cmdline(p) for p in seen) and len(workers) >= ready \
+                    and (until is None or until(bench.pid, seen)):
                 break
             time.sleep(0.2)
+        assert until is None or until(bench.pid, seen), (tmp_path / "bench.log").read_text()
         assert bench.poll() is None, (tmp_path / "bench.log").read_text()
         time.sleep(1.0)  # let whatever it was starting start, and collect it too
         seen.update(_descendants(bench.pid))
@@ -110,3 +125,14 @@ def test_orchestration_bench_sigint_leaves_nothing(tmp_path: Path) -> None:
     _run_and_signal(["orchestration.py", "--rows", "3000", "--trials", "1",
                      "--concurrent", "2", "--trial-deadline", "60"],
                     signal.SIGINT, ready=2, tmp_path=tmp_path)
+
+
+@pytest.mark.slow
+def test_orchestration_bench_sigterm_on_its_direct_path_leaves_nothing(tmp_path: Path) -> None:
+    """Killed while it runs the stages' activities in its own process (the direct path, with
+    the data stages' process pools: a fork server and its children), the bench stops those
+    too."""
+    _run_and_signal(["orchestration.py", "--rows", "30000", "--trials", "1", "--parts",
+                     "reference", "--trial-deadline", "120"],
+                    signal.SIGTERM, ready=2, tmp_path=tmp_path, until=_bench_forkserver,
+                    timeout=300)
