@@ -8,13 +8,14 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 
 import yaml
 from temporalio.client import Client, WorkflowHandle
 
 from medpipe.activities.context import WorkerContext
+from medpipe.activities.cores import CoreBudget
 from medpipe.activities.storage.local import LocalStore
 from medpipe.activities.tls import TLSSettings
 from medpipe.contracts.crypto import KeySettings
@@ -67,13 +68,21 @@ async def running_workers(client: Client, fleet: Fleet, profiles: Iterable[str],
                           control: bool = True,
                           ingest_rate_limit: float | None = None,
                           source_tls: TLSSettings | None = None,
-                          gateway_tls: TLSSettings | None = None) -> AsyncIterator[None]:
-    """Run in-process workers for ``profiles`` (plus one control worker) while inside."""
+                          gateway_tls: TLSSettings | None = None,
+                          cores: Mapping[str, CoreBudget] | None = None) -> AsyncIterator[None]:
+    """Run in-process workers for ``profiles`` (plus one control worker) while inside.
+
+    ``cores``: the core budget of some of them, by profile name (default: each its own, of
+    this machine's cores). A test that holds a budget's cores from outside holds that
+    worker's data stages before they start (``CoreBudget.hold``), ingest excepted.
+    """
     workers = []
     first = True
     for name in profiles:
+        budget = {"cores": cores[name]} if cores and name in cores else {}
         ctx = WorkerContext(profile=fleet.find(name), ingest_rate_limit=ingest_rate_limit,
-                            source_tls=source_tls or TLSSettings(), gateway_tls=gateway_tls)
+                            source_tls=source_tls or TLSSettings(), gateway_tls=gateway_tls,
+                            **budget)
         workers += build_workers(client, ctx, fleet, control=control and first)
         first = False
     if control and first:  # no activity profile given: a control-only worker

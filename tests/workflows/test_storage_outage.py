@@ -8,11 +8,18 @@ the workflow has to notice through the adapters' errors alone.
 
 Residency is the default (US only): aws, azure and onprem are compliant,
 gcp (EU-DE) never is, even when it is the only store still answering.
+
+When the outage happens is fixed, not raced: the aws worker's data stages hold
+one core of a budget the test holds too (``Gate``), so after ingest the release
+waits, as it would for a busy machine, until the stores are down. Stopping them
+while the release ran on let a loaded machine finish reading the inputs (even
+run evaluate on aws) before they went down.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +29,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
+from medpipe.activities.cores import CoreBudget
 from medpipe.activities.storage.base import open_store
 from medpipe.contracts.errors import ErrorType
 from medpipe.contracts.names import SearchAttr
@@ -80,6 +88,25 @@ def clouds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clouds]:
             e.stop()
 
 
+class Gate:
+    """A one-core budget for the aws worker that the test holds too: while the test holds
+    it, aws's data stages (pseudonymize, validate, evaluate) wait for the core; ingest
+    does not take one."""
+
+    def __init__(self, root: Path) -> None:
+        self.worker = CoreBudget(1, root)
+        self._test = CoreBudget(1, root)
+
+    @contextlib.contextmanager
+    def closed(self) -> Iterator[None]:
+        """The aws worker's data stages wait inside (the test holds the machine's core)."""
+        try:
+            with self._test.hold():
+                yield
+        finally:
+            self._test.close()
+
+
 def emulated_fleet(root: Path, clouds: Clouds, missing: tuple[str, ...] = ()) -> Fleet:
     """``make_fleet``'s fleet (keys, vault, ledger, registry local) with cloud stores
     on the emulators; on-prem keeps its local directory."""
@@ -118,6 +145,11 @@ async def ingested_on(handle: WorkflowHandle[object, ReleaseStatus], cloud: str)
     assert first.ran_on is not None and first.ran_on.cloud == cloud
 
 
+def only_ingested(status: ReleaseStatus) -> bool:
+    """No stage but ingest has ended yet (the gate held the next one)."""
+    return [s.stage for s in status.stages] == [Stage.INGEST]
+
+
 async def failed_activity_types(handle: WorkflowHandle[object, ReleaseStatus]) -> list[str]:
     """Error types of the activity failures in the workflow history (types are never encoded)."""
     types = []
@@ -135,13 +167,16 @@ async def test_input_store_process_dies_release_moves_to_another_cloud(
     fleet = emulated_fleet(tmp_path, clouds)
     aws_uri, azure_uri = store_of(fleet, "aws/us-east-1"), store_of(fleet, "azure/eastus")
     request = make_request(fleet, sample)
-    async with running_workers(client, fleet, US_WORKERS):
-        handle = await start(client, request)
-        await ingested_on(handle, "aws")
-        first = (await status_of(handle)).ingest
-        assert first is not None and first.artifact("dataset").bucket_uri == aws_uri
-        assert open_store(aws_uri).exists(first.artifact("dataset").key)  # really on moto
-        await asyncio.to_thread(clouds.moto.stop)  # the provider goes away for real
+    gate = Gate(tmp_path / "aws-cores")
+    async with running_workers(client, fleet, US_WORKERS, cores={"aws/us-east-1": gate.worker}):
+        with gate.closed():  # nothing reads the ingested inputs before moto is down
+            handle = await start(client, request)
+            await ingested_on(handle, "aws")
+            first = (await status_of(handle)).ingest
+            assert first is not None and first.artifact("dataset").bucket_uri == aws_uri
+            assert open_store(aws_uri).exists(first.artifact("dataset").key)  # really on moto
+            await asyncio.to_thread(clouds.moto.stop)  # the provider goes away for real
+            assert only_ingested(await status_of(handle))
         status = await handle.result()
 
     assert status.state is ReleaseState.SUCCEEDED
@@ -187,12 +222,16 @@ async def test_no_compliant_store_answers_release_waits_until_one_returns(
     visibly, and completes on Azure once Azurite is started again."""
     fleet = emulated_fleet(tmp_path, clouds, missing=("onprem/gpu-01",))
     azure_uri = store_of(fleet, "azure/eastus")
-    async with running_workers(client, fleet, [*US_WORKERS, "onprem/gpu-01"]):
-        handle = await start(client, make_request(fleet, sample))
-        await ingested_on(handle, "aws")
-        # Azurite first: nothing reads from it before moto dies too.
-        await asyncio.to_thread(clouds.azurite.stop)
-        await asyncio.to_thread(clouds.moto.stop)
+    gate = Gate(tmp_path / "aws-cores")
+    async with running_workers(client, fleet, [*US_WORKERS, "onprem/gpu-01"],
+                               cores={"aws/us-east-1": gate.worker}):
+        with gate.closed():  # nothing reads the ingested inputs before both stores are down
+            handle = await start(client, make_request(fleet, sample))
+            await ingested_on(handle, "aws")
+            # Azurite first: nothing reads from it before moto dies too.
+            await asyncio.to_thread(clouds.azurite.stop)
+            await asyncio.to_thread(clouds.moto.stop)
+            assert only_ingested(await status_of(handle))
 
         async def waiting() -> bool:
             return (await status_of(handle)).state is ReleaseState.WAITING
