@@ -17,11 +17,8 @@ from typing import Any
 from urllib.parse import quote
 
 import click
-from rich.live import Live
 from temporalio.client import Client
 
-from medpipe.activities.chunkio import file_sha256
-from medpipe.activities.sources import local_path
 from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.release import ReleaseState
 from medpipe.workers import cli_spec
@@ -56,6 +53,8 @@ console = make_console()
 def _check_local_input(uri: str, what: str) -> Path | None:
     if "://" in uri and not uri.startswith("file://"):
         return None
+    from medpipe.activities.sources import local_path  # TLS settings: not for list/status
+
     path = local_path(uri if "://" in uri else str(Path(uri).resolve()))
     if not path.exists():
         raise InvalidInput(f"{what} {uri} does not exist")
@@ -92,6 +91,8 @@ async def release(cfg: StackConfig, spec_path: str | None, wait: bool, **flags: 
     spec = cli_spec.load_spec(spec_path, flags)
     if spec.model and (model_file := _check_local_input(spec.model, "model")) is not None:
         _check_onnx(model_file)
+    from medpipe.activities.chunkio import file_sha256
+
     request = cli_spec.build_request(cfg, spec, file_sha256)
     client = await connect(cfg)
     handle = await start_release(client, request)
@@ -106,6 +107,8 @@ async def release(cfg: StackConfig, spec_path: str | None, wait: bool, **flags: 
 # -- watching -----------------------------------------------------------------------
 async def watch_release(client: Client, workflow_id: str, interval: float = 0.5) -> bool:
     """Follow a release live until it ends; return whether it succeeded."""
+    from rich.live import Live
+
     status = await first_status(client, client.get_workflow_handle(workflow_id))
     with Live(status_table(status), console=console, refresh_per_second=4) as live:
         async for status, _running in follow_release(client, workflow_id, interval):

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 import click
 import yaml
 
-from medpipe.activities.sources import local_path
 from medpipe.contracts.canary import CanaryPlan
 from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.placement import ResidencyPolicy
@@ -127,6 +126,8 @@ def load_spec(spec_path: str | None, opts: dict[str, Any]) -> ReleaseSpec:
 def _local(uri: str | None, what: str) -> Path | None:
     if uri is None or ("://" in uri and not uri.startswith("file://")):
         return None
+    from medpipe.activities.sources import local_path  # its TLS settings: only when used
+
     path = local_path(uri if "://" in uri else str(Path(uri).resolve()))
     if not path.is_file():
         raise InvalidInput(f"{what} {uri} does not exist or is not a file")
