@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import uuid
@@ -45,9 +46,11 @@ def _read_only_volume(path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def signed(tmp_path: Path) -> dict[str, Path]:
-    """A model signed with a local key, its bundle and the public key (written by the CLI)."""
+@pytest.fixture(scope="module")
+def signed_once(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A model signed with a local key, its bundle and the public key (written by the CLI),
+    made once for the module: tests read them (``signed`` copies the model per test)."""
+    tmp_path = tmp_path_factory.mktemp("signed")
     keyring = f"local://{tmp_path}/keys/keyring.json"
     created = medpipe("keys", "create", "signer", "--key-uri", keyring, "--signing")
     assert created.returncode == 0, created.stderr
@@ -61,6 +64,14 @@ def signed(tmp_path: Path) -> dict[str, Path]:
     provider = open_provider(keyring)
     sign_model(model, bundle, provider, "signer", identity={"release_id": "release-x-1"})
     return {"model": model, "bundle": bundle, "pub": pub, "keyring": Path(keyring[8:])}
+
+
+@pytest.fixture
+def signed(signed_once: dict[str, Path], tmp_path: Path) -> dict[str, Path]:
+    """``signed_once`` with a copy of the model of this test's own (a test tampers with it)."""
+    model = tmp_path / "model.onnx"
+    shutil.copyfile(signed_once["model"], model)
+    return {**signed_once, "model": model}
 
 
 # -- 1. exit codes ---------------------------------------------------------------------------
