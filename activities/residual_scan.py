@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from medpipe.activities.deid import detect, rules, safelist
+from medpipe.activities.deid.columnar import fold_letters_column
+from medpipe.activities.deid.index import Span
 from medpipe.activities.deid.normalize import folds_to_letters
 from medpipe.activities.deid.patterns import PATTERNS, re2
 from medpipe.activities.pseudonymize import streams
@@ -83,78 +85,160 @@ class ResidualTally:
 #: Every pattern in one RE2 alternation: one DFA pass tells which texts match any.
 ANY_PATTERN = re2("|".join(f"(?:{p})" for _, p, _ in PATTERNS))
 
+#: A column is checked once per distinct text when at most this share of its texts
+#: are distinct (tokens, shifted dates and codes repeat; notes rarely do).
+DISTINCT_SHARE = 0.5
+
 
 def scan_batch(batch: pa.RecordBatch, digests: DigestSet | None, tally: ResidualTally) -> None:
-    """Check every text cell of a record batch.
+    """Check every text cell of a record batch (``scan_texts`` over each text column).
 
-    One pass per column for the patterns: a single RE2 alternation of all of
-    them (DFA, vectorised) on the free-text cells; the pattern-by-pattern
-    counts are then taken on the few cells it flags. Known values: one
-    column-wise lookup (``DigestSet.find_column``) of the ASCII cells. The
-    context rules (on the cells their triggers select, each cell with the
-    rules it triggers: ``rules.active``) and folded non-ASCII text are checked
-    per cell with ``detect.find``, as the scrubber does.
+    A column whose texts repeat is checked once per distinct text, each
+    finding counted as often as its text occurs (each cell's findings depend
+    on its text alone). Safe-list columns also count their unsafe words
+    (``deid.safelist``).
     """
     for name, col in zip(batch.schema.names, batch.columns, strict=True):
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             continue
-        valid = pc.is_valid(col)
-        free = pc.and_(valid, pc.match_substring_regex(pc.utf8_trim_whitespace(col), " "))
-        free = pc.fill_null(free, False)
-        hit = np.zeros(len(col), dtype=bool)
-        kinds: Counter[str] = Counter()
-        flagged = pc.fill_null(pc.and_(free, pc.match_substring_regex(col, ANY_PATTERN)), False)
-        if pc.any(flagged).as_py():
-            rows = pc.indices_nonzero(flagged).to_numpy(zero_copy_only=False)
-            sub = col.take(pa.array(rows))
-            for _, pattern, ph in PATTERNS:
-                mask = pc.fill_null(pc.match_substring_regex(sub, re2(pattern)), False) \
-                    .to_numpy(zero_copy_only=False)
-                if mask.any():
-                    kinds[ph.value] += int(mask.sum())
-                    hit[rows[mask]] = True
-        ascii_ = pc.fill_null(pc.string_is_ascii(col), True)
-        table = rules.table()
-        act = rules.active(col, table, other_all=True)  # which context rules each cell triggers
-        cue = pc.and_(free, pa.array(act.any(axis=0)))
-        special = pc.fill_null(pc.or_(cue, pc.and_(free, pc.invert(ascii_))), False)
-        finder = digests.find if digests is not None else None
-        # per cell: name cues, and non-ASCII cells (folded first) when values are looked up
-        one_by_one = special if digests is None else \
-            pc.or_(special, pc.and_(valid, pc.invert(ascii_)))
-        rows_1 = pc.indices_nonzero(pc.fill_null(one_by_one, False))
-        special_np = special.to_numpy(zero_copy_only=False)
-        seen: dict[tuple[str, bool], list[detect.Span]] = {}  # repeated cells: checked once
-        for i, v in zip(rows_1.to_pylist(), col.take(rows_1).to_pylist(), strict=True):
-            sp = bool(special_np[i])
-            if (v, sp) in seen:
-                spans = seen[(v, sp)]
-            else:
-                patterns = sp and not v.isascii() and not folds_to_letters(v)
-                which = [table[k] for k in np.flatnonzero(act[:, i]).tolist()] if sp else None
-                spans = seen[(v, sp)] = detect.find(v, finder, patterns=patterns, names=sp,
-                                                    rules=which)
-            if spans:
-                hit[i] = True
-                kinds.update(ph.value for _, _, ph in spans)
-        if digests is not None and len(digests):
-            plain = pc.and_(pc.and_(valid, ascii_), pc.invert(special))
-            rows_2 = pc.indices_nonzero(plain).to_numpy(zero_copy_only=False)
-            found = digests.find_column(col.take(pa.array(rows_2)))
-            if len(found.row):
-                hit[rows_2[found.row]] = True
-                for ph, c in found.counts().items():
-                    kinds[ph.value] += c
+        texts, weight, of_row = _distinct(col)
+        hit, kinds = scan_texts(texts, digests, weight)
+        if of_row is not None:  # back to rows (a null row: -1, no finding)
+            hit = np.append(hit, False)[of_row]
         if digests is not None and name in digests.safe_list:  # safe-list mode: no unsafe word
             unsafe, words = safelist.unsafe_rows(col)
-            hit |= unsafe
+            hit = hit | unsafe
             if words:
                 kinds["unsafe word"] += words
-        n = len(col) - col.null_count
-        tally.values[name] += n
+        tally.values[name] += len(col) - col.null_count
         tally.hits[name] += int(hit.sum())
         if kinds:
             tally.kinds.setdefault(name, Counter()).update(kinds)
+
+
+def _distinct(col: pa.Array) -> tuple[pa.Array, np.ndarray | None, np.ndarray | None]:
+    """(texts to check, how often each occurs, which of them each row holds; -1: null).
+
+    The column itself (no weights, no mapping) when most of its texts are distinct.
+    """
+    enc = pc.dictionary_encode(col)
+    if len(enc.dictionary) > DISTINCT_SHARE * len(col):
+        return col, None, None
+    of_row = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return enc.dictionary, np.bincount(of_row[of_row >= 0], minlength=len(enc.dictionary)), \
+        of_row
+
+
+def _mask(arr: pa.Array | pa.ChunkedArray, null: bool = False) -> np.ndarray:
+    return np.asarray(pc.fill_null(arr, null).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def scan_texts(col: pa.Array, digests: DigestSet | None,
+               weight: np.ndarray | None = None) -> tuple[np.ndarray, Counter[str]]:
+    """Which texts of a column hold an identifier, and the findings by type (counts).
+
+    Each text is searched as ``detect.find`` searches it, the work cut by
+    column: free text (a space after trimming) against every pattern with one
+    RE2 alternation (the pattern-by-pattern counts then on the few texts it
+    flags); known values by one column-wise lookup (``DigestSet.find_column``)
+    of the ASCII texts and of the non-ASCII ones that fold one letter for one
+    (folded: the positions stay); the context rules per text, only on free
+    texts and only the rules each one triggers (``rules.active``), their spans
+    merged with the text's known-value spans as ``detect.find`` merges them.
+    Other non-ASCII texts go through ``detect.find`` whole.
+    ``tests/activities/test_residual_columnar.py`` holds this equal to the per-text path.
+
+    Args:
+        col: texts (nulls skipped).
+        digests: keyed digests of the original identifiers (None: patterns and rules only).
+        weight: how many cells each text stands for (kinds are counted that many times).
+
+    Returns:
+        (a mask of the texts with a finding, findings by placeholder type, weighted).
+    """
+    n = len(col)
+    w = np.ones(n, dtype=np.int64) if weight is None else weight
+    hit = np.zeros(n, dtype=bool)
+    kinds: Counter[str] = Counter()
+    valid = _mask(pc.is_valid(col))
+    ascii_ = _mask(pc.string_is_ascii(col), True) & valid
+    free = _mask(pc.match_substring_regex(pc.utf8_trim_whitespace(col), " ")) & valid
+    free_rows = np.flatnonzero(free)
+    free_texts = col.take(pa.array(free_rows))
+    flagged = _mask(pc.match_substring_regex(free_texts, ANY_PATTERN))
+    if flagged.any():
+        rows, sub = free_rows[flagged], free_texts.filter(pa.array(flagged))
+        for _, pattern, ph in PATTERNS:
+            m = _mask(pc.match_substring_regex(sub, re2(pattern)))
+            if m.any():
+                kinds[ph.value] += int(w[rows[m]].sum())
+                hit[rows[m]] = True
+    table = rules.table()
+    act = rules.active(free_texts, table, other_all=True)  # (rules x free texts)
+    cued = act.any(axis=0) | ~ascii_[free_rows]
+    which = {int(r): np.flatnonzero(act[:, k]) for k, r in
+             zip(np.flatnonzero(cued).tolist(), free_rows[cued].tolist(), strict=True)}
+    lookup = digests is not None and len(digests) > 0
+    # the column path: ASCII texts, and non-ASCII ones that fold one letter for one
+    other = np.flatnonzero(valid & ~ascii_)
+    folded: dict[int, str] = {}
+    if len(other) and (lookup or which):
+        ok, texts = fold_letters_column(col.take(pa.array(other)))
+        folded = dict(zip(other[ok].tolist(), texts, strict=True))
+    known: dict[int, list[Span]] = {}
+    if lookup:
+        assert digests is not None
+        rows = np.flatnonzero(ascii_)
+        texts_ = col.take(pa.array(rows))
+        if folded:
+            rows = np.concatenate([rows, np.fromiter(folded, dtype=np.int64)])
+            texts_ = pa.concat_arrays([texts_.cast(pa.string()),
+                                       pa.array(list(folded.values()), pa.string())])
+        found = digests.find_column(texts_)
+        at = rows[found.row]
+        hit[at] = True
+        per_code = np.bincount(found.code, weights=w[at], minlength=len(found.kinds))
+        for ph, c in zip(found.kinds, per_code.tolist(), strict=True):
+            if c:
+                kinds[ph.value] += int(c)
+        ruled = np.fromiter(which, dtype=np.int64)
+        for i in np.flatnonzero(np.isin(at, ruled)).tolist():  # merged with the rules below
+            known.setdefault(int(at[i]), []).append(
+                (int(found.start[i]), int(found.end[i]), found.kinds[found.code[i]]))
+    finder = digests.find if digests is not None else None
+    seen: dict[str, list[Span]] = {}
+    texts_of = col.take(pa.array(sorted(which), type=pa.int64())).to_pylist() if which else []
+    for r, text in zip(sorted(which), texts_of, strict=True):
+        if r in folded or ascii_[r]:  # rules on the (folded) text, then merged with known
+            t = folded.get(r, text)
+            spans = seen.get(t)
+            if spans is None:
+                spans = seen[t] = [sp for sp in rules.find(t, [table[k] for k in which[r]])
+                                   if sp[1] > sp[0]]
+            if not spans:
+                continue
+            mine = known.get(r, [])
+            merged = detect.merge(spans + mine)
+            for _, _, ph in mine:
+                kinds[ph.value] -= int(w[r])
+        else:
+            merged = detect.find(text, finder, patterns=not folds_to_letters(text), names=True,
+                                 rules=[table[k] for k in which[r]])
+            if not merged:
+                continue
+        hit[r] = True
+        for _, _, ph in merged:
+            kinds[ph.value] += int(w[r])
+    if lookup:  # non-ASCII texts that do not fold one for one, not free: lookup
+        rest = [int(r) for r in other.tolist() if r not in folded and r not in which]
+        for r, text in zip(rest, col.take(pa.array(rest, type=pa.int64())).to_pylist(),
+                           strict=True):
+            spans = detect.find(text, finder, patterns=False, names=False)
+            if spans:
+                hit[r] = True
+                for _, _, ph in spans:
+                    kinds[ph.value] += int(w[r])
+    return hit, +kinds
 
 
 def scan_fhir(doc: Any, digests: DigestSet | None, tally: ResidualTally,
