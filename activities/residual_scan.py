@@ -6,6 +6,12 @@ identifier values; other values (tokens, shifted dates, codes) for known
 values only. FHIR strings are told apart by data type (``fhir_types``), as
 the pseudonymizer does. The result is one check per column (tabular) or per
 ``Type.element`` (FHIR), with counts by placeholder type, never a value.
+
+Tabular columns are searched by column (``scan_texts``): one RE2 pass for
+the patterns, one keyed-digest lookup per distinct token run, the context
+rules only on the texts their triggers select, and a column of repeated
+values once per distinct value; Python runs per text only for the context
+rules and for non-ASCII text that does not fold one letter for one.
 """
 
 from __future__ import annotations
@@ -176,8 +182,14 @@ def scan_texts(col: pa.Array, digests: DigestSet | None,
     table = rules.table()
     act = rules.active(free_texts, table, other_all=True)  # (rules x free texts)
     cued = act.any(axis=0) | ~ascii_[free_rows]
-    which = {int(r): np.flatnonzero(act[:, k]) for k, r in
-             zip(np.flatnonzero(cued).tolist(), free_rows[cued].tolist(), strict=True)}
+    # the rules of each cued text: texts trigger few distinct sets of rules
+    packed = np.ascontiguousarray(np.packbits(act[:, cued], axis=0).T)  # a key per text
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, set_of = np.unique(keys, return_index=True, return_inverse=True)
+    rule_sets = [[table[k] for k in np.flatnonzero(act[:, np.flatnonzero(cued)[i]]).tolist()]
+                 for i in first.tolist()]
+    which = dict(zip(free_rows[cued].tolist(), [rule_sets[k] for k in set_of.ravel().tolist()],
+                     strict=True))
     lookup = digests is not None and len(digests) > 0
     # the column path: ASCII texts, and non-ASCII ones that fold one letter for one
     other = np.flatnonzero(valid & ~ascii_)
@@ -213,7 +225,7 @@ def scan_texts(col: pa.Array, digests: DigestSet | None,
             t = folded.get(r, text)
             spans = seen.get(t)
             if spans is None:
-                spans = seen[t] = [sp for sp in rules.find(t, [table[k] for k in which[r]])
+                spans = seen[t] = [sp for sp in rules.find(t, which[r])
                                    if sp[1] > sp[0]]
             if not spans:
                 continue
@@ -223,7 +235,7 @@ def scan_texts(col: pa.Array, digests: DigestSet | None,
                 kinds[ph.value] -= int(w[r])
         else:
             merged = detect.find(text, finder, patterns=not folds_to_letters(text), names=True,
-                                 rules=[table[k] for k in which[r]])
+                                 rules=which[r])
             if not merged:
                 continue
         hit[r] = True

@@ -1,0 +1,95 @@
+"""The residual check's column path counts what the per-text path counts.
+
+``residual_scan.scan_batch`` looks known values up column-wise (ASCII texts and
+non-ASCII ones that fold one letter for one), runs the context rules only on
+the free texts their triggers select and merges their spans with the text's
+known-value spans, and checks a column of repeated texts once per distinct
+text. ``bench/_deid_reference.scan_batch`` checks every text with
+``detect.find``, one by one. On generated texts mixing original identifiers
+(ASCII and not), their parts in other cases, place and name cues, patterns,
+placeholders, FHIR-like strings (narrative, references, instants, codes),
+nulls and repeats, both must give the same counts per column and type.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench import _deid_reference as reference
+from medpipe.activities import residual_scan
+from medpipe.activities.deid.index import KeyIndex
+from medpipe.activities.residual import DigestSet
+from medpipe.activities.residual_scan import ResidualTally, scan_batch
+from medpipe.contracts.pseudonymize import Placeholder
+
+KEY = b"r" * 32
+IDS = ["Ada Okafor", "José Müller", "O’Brien", "Straße 12", "MRN00012345", "617-555-0134",
+       "ada.okafor@example.org", "Bjørn Ødegård", "Zoë", "Tucson", "123-45-6789", "pt_7"]
+GLUE = [" ", "  ", ", ", "\n", ". ", " in ", " moved to ", " Dr. ", " seen by ", ", AZ",
+        " Boston, MA ", "Fort Wayne Indiana", " [NAME] ", "[DATE]", " call ", " SSN ", "é",
+        "ß", "’", "ﬁ", " HbA1c 6.1 ", "Stable, HbA1c", "<div>", "</div>", "Patient/",
+        "2020-01-01T10:00:00Z", "urn:uuid:", " mother Mary Smith ", "\t", "x"]
+
+
+def digests() -> DigestSet:
+    """Digests of ``IDS`` under the kinds the pseudonymizer gives such columns."""
+    index_kinds = [Placeholder.NAME, Placeholder.NAME, Placeholder.NAME, Placeholder.ADDRESS,
+                   Placeholder.MRN, Placeholder.PHONE, Placeholder.EMAIL, Placeholder.NAME,
+                   Placeholder.NAME, Placeholder.ADDRESS, Placeholder.SSN, Placeholder.ID]
+    index = KeyIndex()
+    for v, k in zip(IDS, index_kinds, strict=True):
+        index.add_all([v], k)
+    return DigestSet.from_index(KEY, index)
+
+
+def both(batch: pa.RecordBatch, ds: DigestSet | None) -> ResidualTally:
+    """Scan ``batch`` both ways; the counts must be equal."""
+    old, new = ResidualTally(), ResidualTally()
+    reference.scan_batch(batch, ds, old)
+    scan_batch(batch, ds, new)
+    assert (new.values, new.hits, new.kinds) == (old.values, old.hits, old.kinds)
+    return new
+
+
+_piece = st.one_of(st.sampled_from(IDS), st.sampled_from(IDS).map(str.swapcase),
+                   st.sampled_from(IDS).map(lambda v: v.split()[-1]), st.sampled_from(GLUE),
+                   st.text(alphabet="abcAZéøß’019 .,-", max_size=5))
+_text = st.lists(_piece, max_size=10).map("".join)
+_cell = st.one_of(st.none(), _text)
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])  # never / always once per distinct text
+@settings(max_examples=60, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(cells=st.lists(_cell, min_size=1, max_size=40),
+       repeats=st.lists(st.integers(0, 39), max_size=40))
+def test_generated_columns_count_the_same(share: float, cells: list[str | None],
+                                          repeats: list[int],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(residual_scan, "DISTINCT_SHARE", share)
+    notes = cells + [cells[i % len(cells)] for i in repeats]  # repeated texts, as in columns
+    codes = [(c or "").replace(" ", "") or None for c in notes]  # no space: lookup only
+    batch = pa.record_batch({"notes": pa.array(notes, pa.string()),
+                             "codes": pa.array(codes, pa.large_string())})
+    ds = digests()
+    both(batch, ds)
+    both(batch, None)
+    both(batch.slice(1), ds)  # arrays with an offset
+
+
+def test_planted_identifiers_are_found_on_every_path() -> None:
+    """A leak in an ASCII note, a folded one, one needing the per-text path, a repeated
+    code column, and a note whose rules also fire: each found, the same counts."""
+    notes = ["seen by Ada Okafor in clinic", "José Müller called, stable", "Straße 12 ﬁled",
+             "moved to Tucson, AZ with Ada Okafor", "nothing here", None,
+             "Stable, HbA1c 6.1 for ADA OKAFOR", "[NAME] seen [DATE]"]
+    codes = ["MRN00012345", "pt_8", "pt_8", "pt_8", "617-555-0134", "pt_8", None, "pt_9"]
+    tally = both(pa.record_batch({"notes": notes, "codes": codes}), digests())
+    assert tally.hits == {"notes": 5, "codes": 2}
+    assert tally.values == {"notes": 7, "codes": 7}
+    assert tally.kinds["codes"] == {"ID": 2}  # a digest lookup names no type
+    # a rule's span over a known value names it (NAME), as detect.merge keeps the first
+    assert tally.kinds["notes"] == {"NAME": 2, "ID": 3, "ADDRESS": 1}
