@@ -94,6 +94,7 @@ ANY_PATTERN = re2("|".join(f"(?:{p})" for _, p, _ in PATTERNS))
 #: A column is checked once per distinct text when at most this share of its texts
 #: are distinct (tokens, shifted dates and codes repeat; notes rarely do).
 DISTINCT_SHARE = 0.5
+DISTINCT_SAMPLE = 4096
 
 
 def scan_batch(batch: pa.RecordBatch, digests: DigestSet | None, tally: ResidualTally) -> None:
@@ -125,8 +126,12 @@ def scan_batch(batch: pa.RecordBatch, digests: DigestSet | None, tally: Residual
 def _distinct(col: pa.Array) -> tuple[pa.Array, np.ndarray | None, np.ndarray | None]:
     """(texts to check, how often each occurs, which of them each row holds; -1: null).
 
-    The column itself (no weights, no mapping) when most of its texts are distinct.
+    The column itself (no weights, no mapping) when most of its texts are distinct,
+    told by its first ``DISTINCT_SAMPLE`` texts first (notes: no encoding of the column).
     """
+    head = col.slice(0, DISTINCT_SAMPLE)
+    if len(pc.unique(head)) > DISTINCT_SHARE * len(head):
+        return col, None, None
     enc = pc.dictionary_encode(col)
     if len(enc.dictionary) > DISTINCT_SHARE * len(col):
         return col, None, None
