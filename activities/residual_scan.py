@@ -145,7 +145,8 @@ def _mask(arr: pa.Array | pa.ChunkedArray, null: bool = False) -> np.ndarray:
 
 
 def scan_texts(col: pa.Array, digests: DigestSet | None,
-               weight: np.ndarray | None = None) -> tuple[np.ndarray, Counter[str]]:
+               weight: np.ndarray | None = None, *,
+               free: np.ndarray | None = None) -> tuple[np.ndarray, Counter[str]]:
     """Which texts of a column hold an identifier, and the findings by type (counts).
 
     Each text is searched as ``detect.find`` searches it, the work cut by
@@ -163,6 +164,8 @@ def scan_texts(col: pa.Array, digests: DigestSet | None,
         col: texts (nulls skipped).
         digests: keyed digests of the original identifiers (None: patterns and rules only).
         weight: how many cells each text stands for (kinds are counted that many times).
+        free: which texts are free text (default: those with a space after trimming);
+            FHIR passes none for its codes, ids and dates (known values only).
 
     Returns:
         (a mask of the texts with a finding, findings by placeholder type, weighted).
@@ -173,7 +176,8 @@ def scan_texts(col: pa.Array, digests: DigestSet | None,
     kinds: Counter[str] = Counter()
     valid = _mask(pc.is_valid(col))
     ascii_ = _mask(pc.string_is_ascii(col), True) & valid
-    free = _mask(pc.match_substring_regex(pc.utf8_trim_whitespace(col), " ")) & valid
+    free = (_mask(pc.match_substring_regex(pc.utf8_trim_whitespace(col), " "))
+            if free is None else free) & valid
     free_rows = np.flatnonzero(free)
     free_texts = col.take(pa.array(free_rows))
     flagged = _mask(pc.match_substring_regex(free_texts, ANY_PATTERN))
@@ -258,25 +262,72 @@ def scan_texts(col: pa.Array, digests: DigestSet | None,
     return hit, +kinds
 
 
+#: Non-free FHIR strings gathered before one column-wise check (bounds their memory).
+FHIR_GATHER = 65_536
+
+
+class _Gathered:
+    """Non-free FHIR strings (ids, codes, dates, references) per location, checked together.
+
+    Their check is the known-value lookup alone (``scan(..., free_text=False)``),
+    so it runs column-wise (``scan_texts`` with no free text) once enough are
+    gathered; a location is entered in the tally when first seen, so the
+    report lists locations in the order the per-string walk did.
+    """
+
+    def __init__(self, digests: DigestSet | None, tally: ResidualTally) -> None:
+        self.digests, self.tally = digests, tally
+        self.texts: dict[str, list[str]] = {}
+        self.size = 0
+
+    def add(self, where: str, text: str) -> None:
+        self.tally.values[where] += 0  # first seen here
+        self.texts.setdefault(where, []).append(text)
+        self.size += 1
+        if self.size >= FHIR_GATHER:
+            self.flush()
+
+    def flush(self) -> None:
+        for where, texts in self.texts.items():
+            self.tally.values[where] += len(texts)
+            if self.digests is None:
+                continue  # no known value to look up: nothing else is searched in them
+            col = pa.array(texts, pa.string())
+            hit, kinds = scan_texts(col, self.digests, free=np.zeros(len(col), dtype=bool))
+            if hit.any():
+                self.tally.hits[where] += int(hit.sum())
+                self.tally.kinds.setdefault(where, Counter()).update(kinds)
+        self.texts, self.size = {}, 0
+
+
 def scan_fhir(doc: Any, digests: DigestSet | None, tally: ResidualTally,
-              where: str = "", key: str = "") -> None:
-    """Check every string of a FHIR resource or Bundle (free strings fully)."""
+              where: str = "", key: str = "", gathered: _Gathered | None = None) -> None:
+    """Check every string of a FHIR resource or Bundle (free strings fully).
+
+    Free strings (FHIR ``string``, narrative) are checked one by one
+    (``residual.scan``); the others, given ``gathered``, are checked column-wise
+    when it is flushed (the caller flushes it), else one by one as well.
+    """
     if isinstance(doc, list):
         for d in doc:
-            scan_fhir(d, digests, tally, where, key)
+            scan_fhir(d, digests, tally, where, key, gathered)
     elif isinstance(doc, dict):
         rtype = doc.get("resourceType")
         for k, v in doc.items():
             if rtype == "Bundle" and k == "entry":
-                scan_fhir(v, digests, tally, "Bundle", k)
+                scan_fhir(v, digests, tally, "Bundle", k, gathered)
                 continue
             at = f"{rtype}.{k}" if isinstance(rtype, str) and rtype != "Bundle" else where
-            scan_fhir(v, digests, tally, at or k, k)
+            scan_fhir(v, digests, tally, at or k, k, gathered)
     elif isinstance(doc, str):
         if key == "div":  # narrative XHTML: its text, not its markup
             tally.add(where or key, _TAG.sub(" ", doc), digests, True)
+        elif string_type(key, doc) == "string":
+            tally.add(where or key, doc, digests, True)
+        elif gathered is not None:
+            gathered.add(where or key, doc)
         else:
-            tally.add(where or key, doc, digests, string_type(key, doc) == "string")
+            tally.add(where or key, doc, digests, False)
 
 
 def scan_dataset(chunks: Iterable[bytes], fmt: str, digests: DigestSet | None,
@@ -289,9 +340,11 @@ def scan_dataset(chunks: Iterable[bytes], fmt: str, digests: DigestSet | None,
             else streams.parquet_stream_batches(chunks, source))
         for batch in batches:
             scan_batch(batch, digests, tally)
-    elif fmt == "bundle":
-        scan_fhir(streams.json_document(chunks, source), digests, tally)
     else:
-        for _, doc in streams.ndjson_lines(chunks, source):
-            scan_fhir(doc, digests, tally)
+        gathered = _Gathered(digests, tally)
+        docs = [streams.json_document(chunks, source)] if fmt == "bundle" else \
+            (doc for _, doc in streams.ndjson_lines(chunks, source))
+        for doc in docs:
+            scan_fhir(doc, digests, tally, gathered=gathered)
+        gathered.flush()
     return tally

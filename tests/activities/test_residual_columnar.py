@@ -13,6 +13,8 @@ nulls and repeats, both must give the same counts per column and type.
 
 from __future__ import annotations
 
+import json
+
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -93,3 +95,42 @@ def test_planted_identifiers_are_found_on_every_path() -> None:
     assert tally.kinds["codes"] == {"ID": 2}  # a digest lookup names no type
     # a rule's span over a known value names it (NAME), as detect.merge keeps the first
     assert tally.kinds["notes"] == {"NAME": 2, "ID": 3, "ADDRESS": 1}
+
+
+_code = st.one_of(st.sampled_from(IDS), st.sampled_from(IDS).map(lambda v: v.replace(" ", "")),
+                  st.sampled_from(["final", "2020-01-01", "2020-01-01T10:00:00Z", "http://loinc.org",
+                                   "Patient/MRN00012345", "urn:uuid:pt_7", "ÆØÅ", "straße"]))
+
+
+def _resource(rtype: str, code: str, text: str, when: str) -> dict[str, object]:
+    return {"resourceType": rtype, "id": code.replace(" ", "-"), "status": code,
+            "subject": {"reference": f"Patient/{code}"}, "effectiveDateTime": when,
+            "identifier": [{"system": "urn:oid:1.2", "value": code}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": code}], "text": text},
+            "text": {"status": "generated", "div": f"<div>{text}</div>"}}
+
+
+@pytest.mark.parametrize("gather", [2, 65_536])  # flushed mid-stream / once at the end
+@settings(max_examples=30, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.sampled_from(["Observation", "Patient", "Encounter"]), _code,
+                               _text, _code), min_size=1, max_size=12))
+def test_fhir_codes_checked_by_column_count_the_same(
+        gather: int, rows: list[tuple[str, str, str, str]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """FHIR codes, ids, references and dates, gathered and looked up by column, count what
+    the per-string walk counts, locations in the same order (NDJSON and a Bundle)."""
+    monkeypatch.setattr(residual_scan, "FHIR_GATHER", gather)
+    docs = [_resource(*r) for r in rows]
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"fullUrl": f"urn:uuid:{i}", "resource": d} for i, d in enumerate(docs)]}
+    ds = digests()
+    for fmt, blob, parsed in (("ndjson", "\n".join(json.dumps(d) for d in docs), docs),
+                              ("bundle", json.dumps(bundle), [bundle])):
+        for d in (ds, None):
+            old = ResidualTally()
+            for doc in parsed:
+                residual_scan.scan_fhir(doc, d, old)  # one string at a time
+            new = residual_scan.scan_dataset([blob.encode()], fmt, d)
+            assert list(new.values) == list(old.values)
+            assert (new.values, new.hits, new.kinds) == (old.values, old.hits, old.kinds)
