@@ -37,6 +37,10 @@ _MAGIC = b"MPD2"
 _MAGIC_SAFE = b"MPD3"
 
 
+def _split(blob: bytes) -> list[bytes]:
+    return [blob[i:i + DIGEST_BYTES] for i in range(0, len(blob), DIGEST_BYTES)]
+
+
 def keyed_digest(key: bytes, value: str) -> bytes:
     """Keyed BLAKE2b (a PRF; 128-bit) of an index key (already folded)."""
     return hashlib.blake2b(value.encode(), key=key[:64], digest_size=DIGEST_BYTES).digest()
@@ -64,15 +68,18 @@ class DigestSet:
 
     @classmethod
     def from_index(cls, key: bytes, index: KeyIndex) -> DigestSet:
-        """Digest the keys of an index (used by pseudonymization)."""
-        return cls(key, {keyed_digest(key, k) for k in index.keys},
-                   {keyed_digest(key, s) for s in index.prefixes}, index.width)
+        """The digests of an index built under ``key`` (its digests are these)."""
+        if index.key != key:
+            raise ValueError("the index was digested under another key: build it with "
+                             "KeyIndex(key)")
+        keys, prefixes = index.digest_bytes()
+        return cls(key, _split(keys), _split(prefixes), index.width)
 
     @classmethod
     def from_values(cls, key: bytes, values: Iterable[str],
                     kind: Placeholder = Placeholder.ID) -> DigestSet:
         """Digest original identifier values (tests, small callers)."""
-        index = KeyIndex()
+        index = KeyIndex(key)
         index.add_all(values, kind)
         return cls.from_index(key, index)
 

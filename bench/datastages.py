@@ -71,7 +71,7 @@ def child_pseudonymize(src: str, dst: str, cores: int) -> dict[str, float]:
     from medpipe.activities.pseudonymize.run import Pseudonymizer
 
     run = Pseudonymizer(pseudo_bench.policy(True), Vault.in_memory(), source="bench",
-                        processes=cores, chunk_rows=CHUNK_ROWS)
+                        processes=cores, chunk_rows=CHUNK_ROWS, digest_key=DIGEST_KEY)
     cpu0, t0 = time.process_time(), time.perf_counter()
     ids = [n for n, r in run.policy.fields.items() if r.is_identifier or r.action == "drop"]
     run.learn_batches(pq.ParquetFile(src).iter_batches(CHUNK_ROWS, columns=ids))

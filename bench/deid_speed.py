@@ -113,7 +113,7 @@ def main() -> None:
           f"{sum(map(len, base.column('notes').to_pylist())) / len(base):.0f} chars), one core, "
           f"best of {args.trials} (CPU seconds of this process)")
 
-    index = KeyIndex()
+    index = KeyIndex(b"k" * 32)
     for col, kind in IDENTIFIERS:
         index.add_all(big.column(col).to_pylist(), kind)
     notes = big.column("notes").combine_chunks()

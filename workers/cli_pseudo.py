@@ -9,7 +9,6 @@ ledger).
 
 from __future__ import annotations
 
-import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -73,8 +72,7 @@ def pseudonymize_cmd(src: Path, dst: Path, policy_path: Path | None, vault_path:
     # The same residual check as the validate stage: an identifier left anywhere in
     # the output fails the command and the output is removed (counts only, no values).
     with open(dst, "rb") as f:
-        tally = scan_dataset(read_chunks(f), fmt, run.identifier_digests(
-            secrets.token_bytes(32)), source=dst.name)
+        tally = scan_dataset(read_chunks(f), fmt, run.identifier_digests(), source=dst.name)
     if tally.found:
         dst.unlink()
         tally.require_clean(f"{dst.name} (removed)")

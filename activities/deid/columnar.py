@@ -154,7 +154,7 @@ class Hits:
 
 def find_known(texts: pa.Array, index: KeyIndex) -> Hits:
     """``index.find`` over a column of ASCII texts (no nulls), all at once."""
-    return find_column(texts, key_lookup(index.keys, index.prefixes), index.width)
+    return find_column(texts, index.lookup_runs, index.width)
 
 
 #: Texts looked up together: bounds the per-token arrays (~100 bytes per token).

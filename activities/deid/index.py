@@ -10,17 +10,22 @@ the SSN ``123-45-6789``. Names are indexed as a whole and by every run of
 their parts (``Anne-Marie O'Brien`` → ``annemarieobrien``, ``annemarie``,
 ``anne``, ``marie``, ``obrien``, ...).
 
-The scrubber looks keys up in a dict of values; the residual check looks up
-keyed digests of the same keys (``activities.residual``): the windows and
-keys are the same code.
+The scrubber and the residual check both look up keyed digests of the keys
+(``activities.residual``), never the values: the windows and keys are the
+same code, and the index of a 10-million-row dataset is a few hundred MB of
+numpy arrays, not gigabytes of strings.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
+import numpy as np
+
+from medpipe.activities.deid.keytable import DigestTable, digest_hi, digests
 from medpipe.activities.deid.normalize import TOKEN, fold, lower
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -66,48 +71,169 @@ def value_keys(value: str, kind: Placeholder) -> list[tuple[str, ...]]:
 
 
 class KeyIndex:
-    """Known identifier values by key, with their placeholders.
+    """Known identifier values by key, with their placeholders, as keyed digests.
 
-    ``prefixes`` holds every token-boundary prefix of every indexed run
-    (``o``, ``obrien`` for ``O'Brien``; ``anne``, ``annemarie``, ...): a
-    window starts only at a token that is one, and grows only while it is
-    one, so a text costs one set test per token plus a few lookups.
+    Every key (a value's joined token run) and every token-boundary prefix of
+    one (``o``, ``obrien`` for ``O'Brien``; ``anne``, ``annemarie``, ...) is
+    held as a 128-bit BLAKE2b digest under ``key`` (``deid.keytable``), never
+    as a string: 17 bytes a key and 16 a prefix instead of ~400 bytes a
+    patient, and nothing in the clear to share with pool children or shards.
+    A window starts only at a token that is a prefix, and grows only while it
+    is one, exactly as before; a lookup compares 64 bits (a false match is a
+    chance in 2^64 / entries per lookup, and scrubs a word too many).
+
+    A key added under several placeholders keeps the first one, unless one of
+    them is ``NAME`` (then ``NAME``). Added values wait in a small buffer and
+    are digested in batches; ``freeze`` marks the index complete (the learn
+    pass saw every record), after which adds are skipped.
+
+    Args:
+        key: the digest key (the release's identifier-digest key, so the residual
+            check's digests are these; default: a fresh random key).
     """
 
-    def __init__(self) -> None:
-        self.keys: dict[str, Placeholder] = {}
-        self.prefixes: set[str] = set()
+    #: Values buffered before they are digested into the tables.
+    BUFFER = 65_536
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self.key = bytes(key) if key is not None else secrets.token_bytes(32)
         self.width = 1
-        self._seen: set[tuple[str, Placeholder]] = set()
+        self.frozen = False
+        self._keys = DigestTable()
+        self._prefixes = DigestTable()
+        self._pending: dict[str, int] = {}  # key -> placeholder code (first, NAME wins)
+        self._pending_prefixes: set[str] = set()
+        self._cache: dict[str, int] = {}
 
     def __len__(self) -> int:
-        return len(self.keys)
+        self._flush()
+        return len(self._keys)
+
+    def __getstate__(self) -> dict[str, object]:
+        self._flush()
+        self._keys.compact()
+        self._prefixes.compact()
+        return {k: v for k, v in self.__dict__.items() if k != "_cache"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._cache = {}
 
     def add(self, value: str, kind: Placeholder) -> None:
         """Index one value (names also by their parts)."""
+        if self.frozen:
+            return
+        code = _CODE[kind]
+        pending, prefixes = self._pending, self._pending_prefixes
         for run in value_keys(value, kind):
             k = "".join(run)
-            old = self.keys.get(k)
-            if old is None or (kind is Placeholder.NAME and old is not Placeholder.NAME):
-                self.keys[k] = kind
+            old = pending.get(k)
+            if old is None or (code == _NAME and old != _NAME):
+                pending[k] = code
             acc = ""
             for t in run:
                 acc += t
-                self.prefixes.add(acc)
-            self.prefixes.add(k)  # also written as one word ("AnneMarie", "OBrien")
+                prefixes.add(acc)
+            prefixes.add(k)  # also written as one word ("AnneMarie", "OBrien")
             self.width = max(self.width, len(run))
+        if len(prefixes) >= self.BUFFER:
+            self._flush()
 
     def add_all(self, values: Iterable[object], kind: Placeholder) -> None:
-        """Index many values (None, blanks and values already indexed skipped)."""
-        seen = self._seen
-        for v in values:
-            if v is not None and (s := str(v).strip()) and (s, kind) not in seen:
-                seen.add((s, kind))
-                self.add(s, kind)
+        """Index many values (None and blanks skipped; all skipped once frozen)."""
+        if self.frozen:
+            return
+        for s in dict.fromkeys(s for v in values if v is not None and (s := str(v).strip())):
+            self.add(s, kind)
+
+    def freeze(self) -> None:
+        """The index is complete: later adds (of values it already holds) are skipped."""
+        self._flush()
+        self._keys.compact()
+        self._prefixes.compact()
+        self.frozen = True
+
+    def _flush(self) -> None:
+        """Digest the buffered keys and prefixes into the tables."""
+        if not self._pending_prefixes and not self._pending:
+            return
+        names = [k for k, c in self._pending.items() if c == _NAME]
+        others = [k for k, c in self._pending.items() if c != _NAME]
+        # NAME first: a key pending as NAME upgrades one already indexed under another kind
+        for group, upgrade in ((names, _NAME), (others, None)):
+            hi, lo = digests(self.key, group)
+            code = np.array([self._pending[k] for k in group], dtype=np.uint8)
+            self._keys.add(hi, lo, code, upgrade=upgrade)
+        hi, lo = digests(self.key, list(self._pending_prefixes))
+        self._prefixes.add(hi, lo, np.zeros(len(hi), dtype=np.uint8))
+        self._pending.clear()
+        self._pending_prefixes.clear()
+
+    def _hi(self, run: str) -> int:
+        h = self._cache.get(run)
+        if h is None:
+            if len(self._cache) >= 1 << 17:  # a speed cache only, bounded
+                self._cache.clear()
+            h = self._cache[run] = digest_hi(self.key, run)
+        return h
+
+    def lookup_runs(self, runs: list[str]) -> tuple[list[bool], list[Placeholder | None]]:
+        """(is a key prefix, placeholder or None) of each joined token run (the columnar
+        scrubber's lookup, ``deid.columnar.find_column``)."""
+        self._flush()
+        hi = np.fromiter((self._hi(r) for r in runs), dtype=np.uint64, count=len(runs))
+        prefix, _ = self._prefixes.lookup(hi)
+        _, code = self._keys.lookup(hi)
+        return prefix.tolist(), [_KINDS[c] if c >= 0 else None for c in code.tolist()]
+
+    def _kind(self, run: str) -> Placeholder | None:
+        _, code = self._keys.lookup(np.array([self._hi(run)], dtype=np.uint64))
+        c = int(code[0])
+        return _KINDS[c] if c >= 0 else None
 
     def find(self, low: str) -> list[Span]:
         """Spans of ``low`` (folded, lower-case) holding a known value."""
-        return find_runs(low, self.prefixes, self.width, self.keys.get)
+        self._flush()
+        return find_runs(low, _Prefixes(self._prefixes), self.width, self._kind, self._hi)
+
+    def digest_bytes(self) -> tuple[bytes, bytes]:
+        """The digests of the keys and of the prefixes, each sorted, 16 bytes apiece (the
+        residual check's ``DigestSet`` of this index, under ``key``)."""
+        self._flush()
+        return self._keys.digest_bytes(), self._prefixes.digest_bytes()
+
+    def tables(self) -> tuple[DigestTable, DigestTable]:
+        """The key table (code: placeholder) and the prefix table, compacted."""
+        self._flush()
+        self._keys.compact()
+        self._prefixes.compact()
+        return self._keys, self._prefixes
+
+    @classmethod
+    def from_tables(cls, key: bytes, width: int, keys: DigestTable,
+                    prefixes: DigestTable) -> KeyIndex:
+        """A complete (frozen) index from stored tables."""
+        index = cls(key)
+        index.width = width
+        index._keys, index._prefixes = keys, prefixes
+        index.frozen = True
+        return index
+
+
+_KINDS: tuple[Placeholder, ...] = tuple(Placeholder)
+_CODE = {k: i for i, k in enumerate(_KINDS)}
+_NAME = _CODE[Placeholder.NAME]
+
+
+class _Prefixes:
+    """``x in prefixes`` on 64-bit digests (what ``find_runs`` asks of a prefix set)."""
+
+    def __init__(self, table: DigestTable) -> None:
+        self._table = table
+
+    def __contains__(self, hi: object) -> bool:
+        found, _ = self._table.lookup(np.array([hi], dtype=np.uint64))
+        return bool(found[0])
 
 
 def find_runs(low: str, prefixes: Collection[Any], width: int,

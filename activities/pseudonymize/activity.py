@@ -163,9 +163,12 @@ class PseudonymizeActivities:
         fmt, vault_store = setup.format, setup.vault_store
         suffix = inp.dataset.key.rpartition(".")[2]
         out_key = f"releases/{inp.release_id}/pseudonymized/{inp.dataset.name}.{suffix}"
+        # the index is digested under the residual check's key (its digests are the check's)
+        digest_key, key_header = seal_digest_key(inp.keys, inp.release_id)  # key not stored
         with self.ctx.cores.take() as cores:  # chunks on this many processes (1: this thread)
             run = Pseudonymizer(setup.policy, Vault(vault_store.load, vault_store.save),
-                                setup.hmac_key, source=inp.dataset.name, processes=cores)
+                                setup.hmac_key, source=inp.dataset.name, processes=cores,
+                                digest_key=digest_key)
             # first pass: every patient's identifiers, so no note keeps one because of
             # file order
             run.learn(heartbeating(open_plain(inp.dataset), "pseudonymize: indexing"), fmt)
@@ -179,11 +182,9 @@ class PseudonymizeActivities:
             self.ctx.store, f"releases/{inp.release_id}/reports/pseudonymize-"
             f"{hashlib.sha256(report_json).hexdigest()[:12]}.json", [report_json],
             name="pseudonymize-report", release_id=inp.release_id, keys=KeySettings())
-        digest_key, key_header = seal_digest_key(inp.keys, inp.release_id)  # key not stored
-        digests = run.identifier_digests(digest_key)
         digests_ref = store_sealed(
             self.ctx.store, f"releases/{inp.release_id}/pseudonymized/identifier-digests-"
-            f"{secrets.token_hex(6)}.bin", [key_header + digests.to_bytes()],
+            f"{secrets.token_hex(6)}.bin", [key_header, run.identifier_digest_blob(digest_key)],
             name="identifier-digests", release_id=inp.release_id, keys=inp.keys)
         policy_sha = setup.policy_sha256()
         queue = activity.info().task_queue if activity.in_activity() else ""

@@ -27,7 +27,8 @@ from temporalio import activity
 
 from medpipe.activities.boundary import translate_errors
 from medpipe.activities.context import WorkerContext
-from medpipe.activities.digestkey import seal_digest_key
+from medpipe.activities.deid.index import KeyIndex
+from medpipe.activities.digestkey import open_digest_key, seal_digest_key
 from medpipe.activities.progress import heartbeat, heartbeating, keeps_alive
 from medpipe.activities.pseudonymize import parallel
 from medpipe.activities.pseudonymize.activity import open_run
@@ -60,6 +61,9 @@ from medpipe.contracts.fanout import (
 from medpipe.contracts.names import ActivityName
 from medpipe.contracts.pseudonymize import Action, Policy, PseudonymizeResult, TokenMode
 
+#: The wrapped digest key's header fits in this many bytes (a few hundred in practice).
+_HEADER_MAX = 1 << 16
+
 
 def _queue() -> str:
     return activity.info().task_queue if activity.in_activity() else ""
@@ -67,6 +71,15 @@ def _queue() -> str:
 
 def _fanout_dir(release_id: str) -> str:
     return f"releases/{release_id}/pseudonymized/fanout"
+
+
+def _open_index(blob: bytes, inp: PseudonymizeShardInput) -> KeyIndex:
+    """The learn pass's index: its digest key unwrapped (one logged provider call), its
+    arrays read in place."""
+    head = blob[:_HEADER_MAX]
+    key, rest = open_digest_key(head, inp.keys.key_uri if inp.keys.enabled else "",
+                                inp.release_id)
+    return index_from_bytes(memoryview(blob)[len(head) - len(rest):], key)
 
 
 class FanoutPseudonymizeActivities:
@@ -83,8 +96,12 @@ class FanoutPseudonymizeActivities:
         """Index every identifier, assign every token (row order), commit the vault once."""
         setup = open_run(inp, self.ctx)  # refuses without a key provider (the vault's)
         fmt, policy, vault_store = setup.format, setup.policy, setup.vault_store
+        # the index is digested under the residual check's key: its digests are the
+        # check's, and the shards unwrap that key to look notes up in it
+        digest_key, key_header = seal_digest_key(inp.keys, inp.release_id)
         run = Pseudonymizer(policy, Vault(vault_store.load, vault_store.save),
-                            setup.hmac_key, source=inp.dataset.name, chunk_rows=inp.chunk_rows)
+                            setup.hmac_key, source=inp.dataset.name, chunk_rows=inp.chunk_rows,
+                            digest_key=digest_key)
         run.learn(heartbeating(open_plain(inp.dataset), "pseudonymize learn: indexing"), fmt)
         state = RunState(format=fmt, index=run.index)
         rows, chunks = self._assign(run, state, fmt, inp)
@@ -94,13 +111,12 @@ class FanoutPseudonymizeActivities:
         run.vault.commit()  # conditional create: a concurrent writer makes this retry
         index_ref = store_sealed(
             self.ctx.store, f"{_fanout_dir(inp.release_id)}/index-{secrets.token_hex(6)}.json",
-            [index_to_bytes(run.index)], name="identifier-index", release_id=inp.release_id,
-            keys=inp.keys)
-        digest_key, key_header = seal_digest_key(inp.keys, inp.release_id)
-        digests = state.digests(digest_key, policy.safe_list_fields())
+            [key_header, index_to_bytes(run.index)], name="identifier-index",
+            release_id=inp.release_id, keys=inp.keys)
         digests_ref = store_sealed(
             self.ctx.store, f"releases/{inp.release_id}/pseudonymized/identifier-digests-"
-            f"{secrets.token_hex(6)}.bin", [key_header + digests.to_bytes()],
+            f"{secrets.token_hex(6)}.bin",
+            [key_header, state.digest_blob(digest_key, policy.safe_list_fields())],
             name="identifier-digests", release_id=inp.release_id, keys=inp.keys)
         new_tokens = sum(t.new_tokens for t in run.tokenizers.values() if isinstance(t, Vault))
         return PseudonymizeLearnResult(
@@ -127,8 +143,8 @@ class FanoutPseudonymizeActivities:
             if chunks == 0:
                 check_columns(policy, batch.schema.names, run.source)
             if policy.patient_id and policy.patient_id in batch.schema.names:
-                state.patients.update(str(v) for v in pc.unique(
-                    batch.column(policy.patient_id)).to_pylist() if v is not None)
+                state.patients.update([str(v) for v in pc.unique(
+                    batch.column(policy.patient_id)).to_pylist() if v is not None])
             for n, r in idcols:
                 if n in batch.schema.names:
                     state.defer_identifiers(pc.unique(batch.column(n)).to_pylist(),
@@ -152,7 +168,7 @@ class FanoutPseudonymizeActivities:
                                  f"than the learn pass's {inp.vault_version}")
         run = Pseudonymizer(policy, vault, setup.hmac_key, source=inp.dataset.name,
                             chunk_rows=inp.chunk_rows)
-        index = index_from_bytes(b"".join(open_plain(inp.index)))
+        index = _open_index(b"".join(open_plain(inp.index)), inp)
         state = RunState(format=fmt, index=index)
         label = f"pseudonymize shard {inp.shard} (chunks {inp.first_chunk}+{inp.chunks})"
         selected = select_chunks(dataset_batches(

@@ -65,13 +65,13 @@ class Premapped(Tokenizer):
 
 @dataclass
 class ChunkCounts:
-    """What one chunk adds to the run's report (no values except patient ids and the
-    deferred identifiers, which stay in this machine's processes)."""
+    """What one chunk adds to the run's report (no values except the deferred
+    identifiers, which stay in this machine's processes; patients as keyed digests)."""
 
     records: int = 0
     counts: list[tuple[str, Action, int, int]] = field(default_factory=list)
     placeholders: Counter[str] = field(default_factory=Counter)
-    patients: set[str] = field(default_factory=set)
+    patients: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
     pending: dict[Placeholder, set[str]] = field(default_factory=dict)
 
     def merge_into(self, state: RunState) -> None:
@@ -79,7 +79,7 @@ class ChunkCounts:
         for name, action, values, changed in self.counts:
             state.count(name, action, values, changed)
         state.placeholders.update(self.placeholders)
-        state.patients |= self.patients
+        state.patients.add_digests(self.patients)
         state.records += self.records
         for kind, found in self.pending.items():
             state.pending.setdefault(kind, set()).update(found)
@@ -116,7 +116,7 @@ def _process_chunk(batch: pa.RecordBatch, row0: int,
     toks: dict[TokenMode, Tokenizer] = {m: Premapped(m, t, o) for m, (t, o) in tokens.items()}
     out = TabularJob(policy, toks, state, str(_CHILD["source"])).process(batch, row0)
     return out, ChunkCounts(records=state.records, counts=state.order,
-                            placeholders=state.placeholders, patients=state.patients,
+                            placeholders=state.placeholders, patients=state.patients.digests(),
                             pending=state.pending)
 
 

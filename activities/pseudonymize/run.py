@@ -24,7 +24,7 @@ from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.pseudonymize import parallel, streams
 from medpipe.activities.pseudonymize.fhir import FhirJob, learn_fhir
 from medpipe.activities.pseudonymize.state import RunState
-from medpipe.activities.pseudonymize.tabular import TabularJob, string_columns
+from medpipe.activities.pseudonymize.tabular import TabularJob, identifying, string_columns
 from medpipe.activities.pseudonymize.tabular import learn as learn_tabular
 from medpipe.activities.pseudonymize.tokens import Tokenizer, Vault, tokenizers
 from medpipe.activities.residual import DigestSet
@@ -104,11 +104,14 @@ class Pseudonymizer:
             thread does it). The output is the same bytes either way
             (``activities.pseudonymize.parallel``).
         chunk_rows: rows per chunk of tabular data (the unit of work and of memory).
+        digest_key: the key of the identifier index's digests, which are the residual
+            check's (``identifier_digests``); default: a fresh random key.
     """
 
     def __init__(self, policy: Policy, vault: Vault | None = None,
                  hmac_key: bytes | None = None, source: str = "dataset",
-                 processes: int = 1, chunk_rows: int = streams.CHUNK_ROWS) -> None:
+                 processes: int = 1, chunk_rows: int = streams.CHUNK_ROWS,
+                 digest_key: bytes | None = None) -> None:
         self.policy = policy
         self.processes = max(1, processes)
         self.chunk_rows = chunk_rows
@@ -116,10 +119,11 @@ class Pseudonymizer:
         self.source = source
         self.tokenizers: dict[TokenMode, Tokenizer] = tokenizers(
             policy.modes() | {policy.token_mode}, vault, hmac_key)
-        self.index = KeyIndex()
+        self.index = KeyIndex(digest_key)
         self.state = RunState(format="", index=self.index)
         self.report: PseudonymizeReport | None = None
         self.learned = False
+        self._learned_columns: set[str] = set()
 
     def _new_tokens(self) -> int:
         return sum(t.new_tokens for t in self.tokenizers.values() if isinstance(t, Vault))
@@ -233,31 +237,52 @@ class Pseudonymizer:
         self._check_format(fmt)
         state = RunState(format=fmt, index=self.index)
         if fmt == "csv":
-            learn_tabular(self.policy, streams.csv_batches(
-                chunks, self.source, string_columns(self.policy), self.chunk_rows), state)
+            learn_tabular(self.policy, self._seen(streams.csv_batches(
+                chunks, self.source, string_columns(self.policy), self.chunk_rows)), state)
         elif fmt == "parquet":
-            learn_tabular(self.policy, streams.parquet_stream_batches(
-                chunks, self.source, self.chunk_rows), state)
+            learn_tabular(self.policy, self._seen(streams.parquet_stream_batches(
+                chunks, self.source, self.chunk_rows)), state)
         elif fmt == "bundle":
             learn_fhir(self.policy, [streams.json_document(chunks, self.source)], state)
         else:
             learn_fhir(self.policy, (doc for _, doc in streams.ndjson_lines(chunks, self.source)),
                        state)
-        self.learned = True
+        self._learned()
 
     def learn_batches(self, batches: Iterable[pa.RecordBatch]) -> None:
         """``learn`` from decoded record batches (a Parquet file by row groups)."""
-        learn_tabular(self.policy, batches, RunState(format="parquet", index=self.index))
+        learn_tabular(self.policy, self._seen(batches),
+                      RunState(format="parquet", index=self.index))
+        self._learned()
+
+    def _seen(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """The batches, noting which columns the learn pass read."""
+        for b in batches:
+            self._learned_columns.update(b.schema.names)
+            yield b
+
+    def _learned(self) -> None:
         self.learned = True
+        scrubs = any(r.action is Action.SCRUB for r in self.policy.fields.values())
+        ids = {n for n, r in self.policy.fields.items() if identifying(r)}
+        if self.policy.format != "fhir" and scrubs and ids <= self._learned_columns:
+            # the learn pass indexed every identifier column of every row: the scrub pass
+            # would only add them again (a FHIR walk may index more than its learn pass)
+            self.index.freeze()
 
-    def identifier_values(self) -> frozenset[str]:
-        """The keys of the identifier values this run replaced (stay in this process)."""
-        self.state.flush()
-        return frozenset(self.index.keys)
+    def identifier_digests(self, key: bytes | None = None) -> DigestSet:
+        """Keyed digests of the identifiers this run replaced, for the residual check
+        (small runs: a ``DigestSet`` holds Python objects; see ``identifier_digest_blob``).
 
-    def identifier_digests(self, key: bytes) -> DigestSet:
-        """Keyed digests of those values, for the validate stage's residual check."""
+        Raises:
+            ValueError: ``key`` is not the run's ``digest_key``.
+        """
+        key = self.index.key if key is None else key
         return self.state.digests(key, self.policy.safe_list_fields())
+
+    def identifier_digest_blob(self, key: bytes) -> bytes:
+        """``identifier_digests(key).to_bytes()`` without building the set (any size)."""
+        return self.state.digest_blob(key, self.policy.safe_list_fields())
 
 
 def pseudonymize_stream(chunks: Iterable[bytes], policy: Policy, fmt: str, *,

@@ -15,22 +15,26 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+import numpy as np
 import pyarrow as pa
 
 from medpipe.activities.chunkio import ChunkReader
 from medpipe.activities.deid.index import KeyIndex
+from medpipe.activities.deid.keytable import DigestTable
 from medpipe.activities.pseudonymize import streams
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tabular import string_columns
 from medpipe.activities.pseudonymize.tokens import Vault
 from medpipe.contracts.errors import IntegrityError, InvalidInput
 from medpipe.contracts.fanout import FieldCount, ShardCounts
-from medpipe.contracts.pseudonymize import Action, Placeholder, Policy
+from medpipe.contracts.pseudonymize import Action, Policy
 
-INDEX_FORMAT = "medpipe-key-index/1"
+INDEX_FORMAT = "medpipe-key-index/2"
+_INDEX_MAGIC = b"MPKI2"
 
 
 def dataset_batches(chunks: Iterable[bytes], fmt: str, policy: Policy, source: str,
@@ -92,31 +96,55 @@ class FrozenVault(Vault):
 
 
 def index_to_bytes(index: KeyIndex) -> bytes:
-    """The identifier index, serialized (identifiers in clear: the caller seals it)."""
-    return json.dumps({"format": INDEX_FORMAT, "width": index.width, "keys": index.keys,
-                       "prefixes": list(index.prefixes)},
-                      ensure_ascii=False, separators=(",", ":")).encode()
+    """The identifier index, serialized: keyed digests and placeholder codes only (no
+    identifier, no key: the shard gets the key from the wrapped header beside it)."""
+    keys, prefixes = index.tables()
+    khi, klo, kcode = keys.arrays()
+    phi, plo, _ = prefixes.arrays()
+    head = json.dumps({"format": INDEX_FORMAT, "width": index.width, "keys": len(khi),
+                       "prefixes": len(phi)}).encode()
+    return b"".join([_INDEX_MAGIC, struct.pack(">I", len(head)), head,
+                     khi.astype("<u8").tobytes(), klo.astype("<u8").tobytes(),
+                     kcode.astype(np.uint8).tobytes(), phi.astype("<u8").tobytes(),
+                     plo.astype("<u8").tobytes()])
 
 
-def index_from_bytes(blob: bytes) -> KeyIndex:
-    """The index a learn pass stored.
+def index_from_bytes(blob: bytes | memoryview, key: bytes) -> KeyIndex:
+    """The index a learn pass stored (digested under ``key``), without copying its arrays.
 
     Raises:
         IntegrityError: not a serialized index (the sealed object's tag verified,
             so this is a version mismatch, not tampering).
     """
     try:
-        doc = json.loads(blob)
+        buf = memoryview(blob)
+        if bytes(buf[:5]) != _INDEX_MAGIC:
+            raise ValueError("unknown format")
+        (size,) = struct.unpack(">I", buf[5:9])
+        doc = json.loads(bytes(buf[9:9 + size]))
         if doc.get("format") != INDEX_FORMAT:
             raise ValueError("unknown format")
-        index = KeyIndex()
-        index.width = int(doc["width"])
-        index.keys = {str(k): Placeholder(v) for k, v in doc["keys"].items()}
-        index.prefixes = {str(p) for p in doc["prefixes"]}
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        n, m, width = int(doc["keys"]), int(doc["prefixes"]), int(doc["width"])
+        at = 9 + size
+        if len(buf) != at + 17 * n + 16 * m:
+            raise ValueError("truncated")
+
+        def u8(count: int) -> np.ndarray:
+            nonlocal at
+            out = np.frombuffer(buf[at:at + 8 * count], dtype="<u8").astype(np.uint64,
+                                                                              copy=False)
+            at += 8 * count
+            return out
+
+        khi, klo = u8(n), u8(n)
+        kcode = np.frombuffer(buf[at:at + n], dtype=np.uint8)
+        at += n
+        phi, plo = u8(m), u8(m)
+    except (ValueError, KeyError, TypeError, AttributeError, struct.error) as e:
         raise IntegrityError(f"the identifier index is not a {INDEX_FORMAT} document "
                              f"({type(e).__name__})") from None
-    return index
+    return KeyIndex.from_tables(key, width, DigestTable.from_arrays(khi, klo, kcode),
+                                DigestTable.from_arrays(phi, plo, np.zeros(m, np.uint8)))
 
 
 def ipc_bytes(batches: Iterable[pa.RecordBatch], source: str) -> Iterator[bytes]:

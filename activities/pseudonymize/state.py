@@ -1,18 +1,24 @@
 """What a run accumulates: counts for the report, and the identifiers it replaced.
 
-Counts only leave through ``report()``. The identifier values stay in this
-process, in a ``KeyIndex`` (every patient's values, looked up in every
-note); the caller digests its keys (``identifier_digests``) for the residual
-check of the validate stage and drops them.
+Counts only leave through ``report()``. The identifiers are held as keyed
+digests only: in a ``KeyIndex`` (every patient's values, looked up in every
+note), whose digests are the residual check's (``digest_blob``), and the
+distinct patients as 64-bit digests (``Patients``), so a run's memory grows
+by ~50 bytes per patient, not by Python strings.
 """
 
 from __future__ import annotations
 
+import json
+import struct
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from medpipe.activities.deid.index import KeyIndex
+from medpipe.activities.deid.keytable import digests as keyed_digests
 from medpipe.activities.residual import DigestSet
 from medpipe.contracts.pseudonymize import (
     Action,
@@ -21,6 +27,53 @@ from medpipe.contracts.pseudonymize import (
     PseudonymizeReport,
     TokenMode,
 )
+
+#: Deferred identifier values held before they are digested into the index.
+DEFER_VALUES = 100_000
+
+
+class Patients:
+    """Distinct patients as 64-bit keyed digests (a count, never a list of ids).
+
+    Args:
+        key: the digest key (the run's index key).
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+        self._seen = np.zeros(0, dtype=np.uint64)
+        self._new: list[np.ndarray] = []
+        self._pending = 0
+
+    def __len__(self) -> int:
+        self._compact()
+        return len(self._seen)
+
+    def add(self, patient: str) -> None:
+        """Add one patient id."""
+        self.update([patient])
+
+    def update(self, ids: Iterable[str]) -> None:
+        """Add patient ids (strings)."""
+        self.add_digests(keyed_digests(self._key, ["patient\x00" + i for i in ids])[0])
+
+    def add_digests(self, hi: np.ndarray) -> None:
+        """Add patients already digested (a pool child's, under the same key)."""
+        if len(hi):
+            self._new.append(hi)
+            self._pending += len(hi)
+            if self._pending > max(1 << 16, len(self._seen) // 2):
+                self._compact()
+
+    def digests(self) -> np.ndarray:
+        """The distinct digests (sorted)."""
+        self._compact()
+        return self._seen
+
+    def _compact(self) -> None:
+        if self._new:
+            self._seen = np.unique(np.concatenate([self._seen, *self._new]))
+            self._new, self._pending = [], 0
 
 
 @dataclass
@@ -33,8 +86,11 @@ class RunState:
     changed: Counter[str] = field(default_factory=Counter)
     actions: dict[str, Action] = field(default_factory=dict)
     placeholders: Counter[str] = field(default_factory=Counter)
-    patients: set[str] = field(default_factory=set)
     index: KeyIndex = field(default_factory=KeyIndex)
+    patients: Patients = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.patients = Patients(self.index.key)
 
     def count(self, name: str, action: Action, values: int, changed: int) -> None:
         """Add one column's/element's figures."""
@@ -49,9 +105,12 @@ class RunState:
         self.index.add_all(values, kind)
 
     def defer_identifiers(self, values: list[object], kind: Placeholder) -> None:
-        """Remember values to index only when asked (no free text to scrub meanwhile)."""
+        """Remember values to index only when asked (no free text to scrub meanwhile);
+        digested into the index in batches, so memory stays bounded."""
         self.pending.setdefault(kind, set()).update(
             s for v in values if v is not None and (s := str(v).strip()))
+        if sum(len(v) for v in self.pending.values()) > DEFER_VALUES:
+            self.flush()
 
     def flush(self) -> None:
         """Index the deferred values."""
@@ -70,8 +129,27 @@ class RunState:
 
     def digests(self, key: bytes, safe_list: Iterable[str] = ()) -> DigestSet:
         """Keyed digests of every replaced identifier (for the residual check), with the
-        columns scrubbed in safe-list mode (``Policy.safe_list_fields``)."""
+        columns scrubbed in safe-list mode (``Policy.safe_list_fields``).
+
+        ``key`` must be the index's key (``KeyIndex(key)``): the digests are the index's.
+        Small runs only: a ``DigestSet`` holds Python objects; ``digest_blob`` does not.
+        """
+        return DigestSet.from_bytes(key, self.digest_blob(key, safe_list))
+
+    def digest_blob(self, key: bytes, safe_list: Iterable[str] = ()) -> bytes:
+        """``digests(key, safe_list).to_bytes()``, straight from the index's arrays.
+
+        Raises:
+            ValueError: ``key`` is not the index's digest key.
+        """
         self.flush()
-        digests = DigestSet.from_index(key, self.index)
-        digests.safe_list = frozenset(safe_list)
-        return digests
+        if key != self.index.key:
+            raise ValueError("the identifier index was digested under another key: create "
+                             "the run with this digest key")
+        keys, prefixes = self.index.digest_bytes()
+        n, m, width = len(keys) // 16, len(prefixes) // 16, self.index.width
+        cols = sorted(frozenset(safe_list))
+        if cols:
+            return (b"MPD3" + struct.pack(">BII", width, n, m) + keys + prefixes
+                    + json.dumps(cols).encode())
+        return b"MPD2" + struct.pack(">BI", width, n) + keys + prefixes

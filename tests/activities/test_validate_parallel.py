@@ -49,7 +49,7 @@ def pseudonymized(tmp_path_factory: pytest.TempPathFactory) -> tuple[pa.Table, D
     tmp = tmp_path_factory.mktemp("pseudo")
     src = tmp / "cohort.parquet"
     pq.write_table(original, src)
-    run = Pseudonymizer(default_policy(), Vault.in_memory(), source=src.name)
+    run = Pseudonymizer(default_policy(), Vault.in_memory(), source=src.name, digest_key=KEY)
     pseudonymize_file(src, tmp / "out.parquet", default_policy(), run=run)
     out = pq.read_table(tmp / "out.parquet")
     notes = out.column("notes").to_pylist()

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from bench import _deid_reference as reference_scrub
 from bench._deid_corpus import make_identities, make_note
-from medpipe.activities.deid.columnar import count_marks, find_column, key_lookup, tokenize
-from medpipe.activities.deid.index import KeyIndex
+from medpipe.activities.deid.columnar import count_marks, find_column, tokenize
+from medpipe.activities.deid.index import KeyIndex, value_keys
 from medpipe.activities.pseudonymize.scrub import scrub_column
 from medpipe.activities.residual import DigestSet
 from medpipe.activities.residual_scan import ResidualTally, scan_batch
@@ -51,7 +51,7 @@ def corpus() -> tuple[list[str], KeyIndex]:
     people = make_identities(300, 7)
     notes = [make_note(rng, people, "held-out" if i % 3 == 0 else "tuned", i)
              for i in range(3000)]
-    index = KeyIndex()
+    index = KeyIndex(b"k" * 32)
     for col, kind in COLUMNS:
         index.add_all([p[col] for p in people], kind)
     return [n.text for n in notes], index
@@ -114,9 +114,9 @@ def test_generated_texts_identical(ids: list[str], shapes: list[list[str]],
 def test_column_finder_equals_per_text_finder(corpus: tuple[list[str], KeyIndex]) -> None:
     texts, index = corpus
     plain = [t for t in texts if t.isascii()]
-    hits = find_column(pa.array(plain), key_lookup(index.keys, index.prefixes), index.width)
+    hits = find_column(pa.array(plain), index.lookup_runs, index.width)
     assert hits.spans(len(plain)) == [index.find(t.lower()) for t in plain]
-    small = find_column(pa.array(plain), key_lookup(index.keys, index.prefixes), index.width,
+    small = find_column(pa.array(plain), index.lookup_runs, index.width,
                         block=7)  # texts taken 7 at a time: the same spans
     assert small.spans(len(plain)) == hits.spans(len(plain))
     assert sum(hits.counts().values()) == len(hits.row) > 0
@@ -134,7 +134,9 @@ def tallies(batch: pa.RecordBatch, digests: DigestSet | None) -> None:
 def test_residual_scan_identical(corpus: tuple[list[str], KeyIndex]) -> None:
     texts, index = corpus
     digests = DigestSet.from_index(b"k" * 32, index)
-    keys = sorted(k for k in index.keys if k.isascii())  # values alone: only the lookup finds them
+    keys = sorted({"".join(run) for p in make_identities(300, 7) for col, kind in COLUMNS
+                   for run in value_keys(p[col], kind)
+                   if "".join(run).isascii()})  # values alone: only the lookup finds them
     scrubbed = scrub_column(pa.array(texts), index, Counter())
     leaky = [t if i % 5 else t.replace(".", " and Ada Okafor.", 1) for i, t in enumerate(texts)]
     batch = pa.RecordBatch.from_arrays(

@@ -325,16 +325,20 @@ def test_learn_refuses_without_a_key_to_seal_the_index(rig: Rig, table: pa.Table
 def test_index_roundtrip_keeps_every_key() -> None:
     from medpipe.activities.deid.index import KeyIndex
     from medpipe.contracts.pseudonymize import Placeholder
-    index = KeyIndex()
+    index = KeyIndex(b"k" * 32)
     index.add_all(["Anne-Marie O'Brien", "Zoë Ñúñez"], Placeholder.NAME)
     index.add_all(["123-45-6789"], Placeholder.SSN)
-    back = index_from_bytes(index_to_bytes(index))
-    assert back.keys == index.keys and back.prefixes == index.prefixes
+    blob = index_to_bytes(index)
+    assert b"obrien" not in blob and b"6789" not in blob  # digests only
+    back = index_from_bytes(blob, index.key)
+    assert back.digest_bytes() == index.digest_bytes() and len(back) == len(index) == 14
     assert back.width == index.width
     text = "seen by anne marie obrien, ssn 123 45 6789"
     assert back.find(text) == index.find(text) and back.find(text)
     with pytest.raises(IntegrityError, match="not a medpipe-key-index"):
-        index_from_bytes(b'{"format": "other"}')
+        index_from_bytes(b'{"format": "other"}', index.key)
+    with pytest.raises(IntegrityError, match="not a medpipe-key-index"):
+        index_from_bytes(blob[:-1], index.key)  # truncated
 
 
 def test_shard_ranges_cover_every_chunk_once_in_order() -> None:
