@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Container, Iterable
 from typing import Any
 
 import numpy as np
@@ -236,7 +236,7 @@ class _Prefixes:
         return bool(found[0])
 
 
-def find_runs(low: str, prefixes: Collection[Any], width: int,
+def find_runs(low: str, prefixes: Container[Any], width: int,
               lookup: Callable[[str], Placeholder | None],
               mapper: Callable[[str], object] | None = None) -> list[Span]:
     """Spans of token runs whose joined key ``lookup`` knows (longest run first).

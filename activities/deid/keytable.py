@@ -83,7 +83,7 @@ class DigestTable:
     def lookup(self, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(found, code or -1) of each 64-bit ``hi``."""
         found = np.zeros(len(hi), dtype=bool)
-        code = np.full(len(hi), -1, dtype=np.int16)
+        code = np.full(len(hi), -1, dtype=np.int64)
         for run in self._runs:
             pos = run.find(hi)
             hit = pos >= 0
@@ -143,10 +143,10 @@ class DigestTable:
 
     @classmethod
     def from_arrays(cls, hi: np.ndarray, lo: np.ndarray, code: np.ndarray) -> DigestTable:
-        """A table of already sorted, distinct arrays (no copy)."""
+        """A table of already sorted, distinct arrays (no copy of the digests)."""
         t = cls()
         if len(hi):
-            t._runs = [_Run(hi, lo, np.array(code, dtype=np.uint8))]  # codes stay writable
+            t._runs = [_Run(hi, lo, np.array(code))]  # codes stay writable
         return t
 
 

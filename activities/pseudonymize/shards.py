@@ -87,8 +87,10 @@ class FrozenVault(Vault):
                              "learn pass committed (the vault was changed or rolled back)")
 
     def tokens(self, values: Sequence[str]) -> list[str]:
-        get = self._by_id.get
-        return [get(v) or self.token(v) for v in values]
+        pos = self._map.token_positions(values)
+        if (pos < 0).any():
+            self.token(values[int((pos < 0).argmax())])
+        return self._map.tokens_at(pos)
 
     @staticmethod
     def _refuse_save(_data: bytes) -> None:

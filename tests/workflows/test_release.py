@@ -366,6 +366,7 @@ async def test_reidentification_needs_the_key_and_every_use_is_in_the_ledger(
     from click.testing import CliRunner
 
     from medpipe.activities.pseudonymize.activity import SealedVaultStore
+    from medpipe.activities.pseudonymize.tokens import Vault
     from medpipe.activities.signing.ledger import Ledger
     from medpipe.activities.storage.base import open_store
     from medpipe.contracts.approval import ApprovalAction, Role, action_subject
@@ -381,7 +382,9 @@ async def test_reidentification_needs_the_key_and_every_use_is_in_the_ledger(
     assert raw is not None and patient.encode() in raw  # sealed at rest, readable with the key
     vault_file = next((tmp_path / "buckets" / "vault").rglob("v*.sealed")).read_bytes()
     assert patient.encode() not in vault_file
-    token = json.loads(raw)["tokens"][patient]
+    vault = Vault(lambda: raw, lambda _b: None)
+    token = vault.tokens([patient])[0]
+    assert vault.new_tokens == 0  # issued by the release, not minted here
     cfg = StackConfig(fleet=fleet, home=str(tmp_path))
     args = [token, "--reason", "adverse event follow-up", "--by", "dr-who"]
     refused = CliRunner().invoke(reidentify_cmd, args, obj=cfg)  # no roster, no --confirm
