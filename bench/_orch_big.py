@@ -13,6 +13,7 @@ which it was), so the scaling ratio is near 1 without fan-out.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 import uuid
@@ -93,15 +94,15 @@ async def one_release(stack: BenchStack, sample: dict[str, Path], workers: int,
 async def big_release(run: BigRun) -> None:
     """Generate the cohort, release it once per worker count, print the figures."""
     out = Path(tempfile.mkdtemp(prefix="medpipe-big-"))
-    t0 = time.perf_counter()
-    sample = write_big_sample(out, run.rows)
-    size = sample["dataset"].stat().st_size
-    extra, fanout_line = fanout_fields(run.fanout_min_bytes)
-    print(f"big release: {run.rows:,} rows with notes ({size / 1e6:,.0f} MB CSV, generated "
-          f"streaming in {time.perf_counter() - t0:.0f} s); {default_cores()} cores; "
-          f"{fanout_line}; {run.deadline:.0f} s deadline per release", flush=True)
     walls: dict[int, float] = {}
-    try:
+    try:  # the generated cohort goes whatever happens, an interrupted generation included
+        t0 = time.perf_counter()
+        sample = write_big_sample(out, run.rows)
+        size = sample["dataset"].stat().st_size
+        extra, fanout_line = fanout_fields(run.fanout_min_bytes)
+        print(f"big release: {run.rows:,} rows with notes ({size / 1e6:,.0f} MB CSV, generated "
+              f"streaming in {time.perf_counter() - t0:.0f} s); {default_cores()} cores; "
+              f"{fanout_line}; {run.deadline:.0f} s deadline per release", flush=True)
         with BenchStack() as stack:
             for n in run.workers:
                 try:
@@ -123,9 +124,7 @@ async def big_release(run: BigRun) -> None:
                                                                  fig["child_mib"],
                                                                  strict=True))), flush=True)
     finally:
-        for f in out.iterdir():
-            f.unlink()
-        out.rmdir()
+        shutil.rmtree(out, ignore_errors=True)
     if 1 in walls:
         ratios = ", ".join(f"{n} workers x{walls[1] / w:.2f}" for n, w in walls.items() if n != 1)
         print(f"scaling (wall with 1 worker / wall with n): {ratios or 'n/a'}")

@@ -38,7 +38,7 @@ from medpipe.activities.pseudonymize.shards import (
     FrozenVault,
     dataset_batches,
     index_from_bytes,
-    index_to_bytes,
+    index_parts,
     ipc_batches,
     ipc_bytes,
     merge_counts,
@@ -111,7 +111,7 @@ class FanoutPseudonymizeActivities:
         run.vault.commit()  # conditional create: a concurrent writer makes this retry
         index_ref = store_sealed(
             self.ctx.store, f"{_fanout_dir(inp.release_id)}/index-{secrets.token_hex(6)}.json",
-            [key_header, index_to_bytes(run.index)], name="identifier-index",
+            itertools.chain([key_header], index_parts(run.index)), name="identifier-index",
             release_id=inp.release_id, keys=inp.keys)
         digests_ref = store_sealed(
             self.ctx.store, f"releases/{inp.release_id}/pseudonymized/identifier-digests-"

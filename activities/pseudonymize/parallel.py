@@ -11,8 +11,10 @@ bytes a sequential run writes:
   identifier values and the date-shift offsets of its patients
   (``Premapped``), so the children hold neither the vault, its secret nor
   the HMAC key, and two chunks can never mint two tokens for one patient.
-* **The identifier index** (the learn pass, over the whole dataset) is sent
-  once to each child when the pool starts; a child does not add to it.
+* **The identifier index** (the learn pass, over the whole dataset: keyed
+  digests, ``deid.keytable``) is written once to a scratch file that every
+  child maps read-only (``shared_index``), so N children hold one copy, not N;
+  a child does not add to it. The file is removed when the pool ends.
 * **Results** come back in input order, at most ``window`` chunks in flight
   (bounded memory), and the parent writes them and merges each chunk's
   counts into the run's report in that order.
@@ -23,9 +25,14 @@ chunk, so both paths share one implementation of the policy.
 
 from __future__ import annotations
 
+import mmap
+import os
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +41,7 @@ import pyarrow.compute as pc
 
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, watch_parent
+from medpipe.activities.pseudonymize.shards import index_from_bytes, index_parts
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tabular import TabularJob, _as_text
 from medpipe.activities.pseudonymize.tokens import Tokenizer
@@ -101,9 +109,28 @@ class _CountingState(RunState):
 _CHILD: dict[str, object] = {}
 
 
-def _init_child(policy: Policy, index: KeyIndex, fmt: str, source: str) -> None:
+def _init_child(policy: Policy, index_file: str, key: bytes, fmt: str, source: str) -> None:
     watch_parent()
+    with open(index_file, "rb") as f:  # mapped read-only: the children share one copy
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    index = index_from_bytes(memoryview(mapped), key)
     _CHILD.update(policy=policy, index=index, fmt=fmt, source=source)
+
+
+@contextmanager
+def shared_index(index: KeyIndex) -> Iterator[str]:
+    """The index (keyed digests only) in a scratch file the pool's children map
+    read-only: one copy in the page cache instead of a pickled copy per child. The file
+    goes when the pool does, also when the run fails or is cancelled."""
+    scratch = tempfile.mkdtemp(prefix="medpipe-index-")
+    try:
+        path = os.path.join(scratch, "index.bin")
+        with open(path, "wb") as f:
+            for part in index_parts(index):
+                f.write(part)
+        yield path
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _process_chunk(batch: pa.RecordBatch, row0: int,
@@ -177,9 +204,20 @@ def process_batches(batches: Iterable[pa.RecordBatch], *, policy: Policy,
         InvalidInput: the first chunk (in input order) the policy refuses.
     """
     window = max(1, processes * IN_FLIGHT_PER_PROCESS)
+    with shared_index(state.index) as index_file:
+        yield from _pooled(batches, policy=policy, tokenizers=tokenizers, state=state,
+                           source=source, processes=processes, first_row=first_row,
+                           window=window, index_file=index_file)
+
+
+def _pooled(batches: Iterable[pa.RecordBatch], *, policy: Policy,
+            tokenizers: dict[TokenMode, Tokenizer], state: RunState, source: str,
+            processes: int, first_row: int, window: int,
+            index_file: str) -> Iterator[pa.RecordBatch]:
     pool = ProcessPoolExecutor(max_workers=processes, mp_context=pool_context(),
                                initializer=_init_child,
-                               initargs=(policy, state.index, state.format, source))
+                               initargs=(policy, index_file, state.index.key, state.format,
+                                         source))
     pending: list[Future[tuple[pa.RecordBatch, ChunkCounts]]] = []
     try:
         row0 = first_row

@@ -97,18 +97,24 @@ class FrozenVault(Vault):
         raise IntegrityError("a shard never writes the vault")
 
 
-def index_to_bytes(index: KeyIndex) -> bytes:
-    """The identifier index, serialized: keyed digests and placeholder codes only (no
-    identifier, no key: the shard gets the key from the wrapped header beside it)."""
+def index_parts(index: KeyIndex) -> Iterator[bytes]:
+    """The identifier index, serialized, piece by piece (one array at a time in memory):
+    keyed digests and placeholder codes only (no identifier, no key: a shard gets the
+    key from the wrapped header beside it, a pool child from its parent)."""
     keys, prefixes = index.tables()
     khi, klo, kcode = keys.arrays()
     phi, plo, _ = prefixes.arrays()
     head = json.dumps({"format": INDEX_FORMAT, "width": index.width, "keys": len(khi),
                        "prefixes": len(phi)}).encode()
-    return b"".join([_INDEX_MAGIC, struct.pack(">I", len(head)), head,
-                     khi.astype("<u8").tobytes(), klo.astype("<u8").tobytes(),
-                     kcode.astype(np.uint8).tobytes(), phi.astype("<u8").tobytes(),
-                     plo.astype("<u8").tobytes()])
+    yield _INDEX_MAGIC + struct.pack(">I", len(head)) + head
+    for arr, dtype in ((khi, "<u8"), (klo, "<u8"), (kcode, np.uint8), (phi, "<u8"),
+                       (plo, "<u8")):
+        yield arr.astype(dtype, copy=False).tobytes()
+
+
+def index_to_bytes(index: KeyIndex) -> bytes:
+    """``index_parts`` joined."""
+    return b"".join(index_parts(index))
 
 
 def index_from_bytes(blob: bytes | memoryview, key: bytes) -> KeyIndex:
@@ -214,6 +220,7 @@ __all__ = [
     "FrozenVault",
     "dataset_batches",
     "index_from_bytes",
+    "index_parts",
     "index_to_bytes",
     "ipc_batches",
     "ipc_bytes",

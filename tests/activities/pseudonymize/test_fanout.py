@@ -203,7 +203,9 @@ def test_shards_racing_on_the_vault_keep_one_token_per_patient(rig: Rig,
                                column_types={"patient_id": pa.string()}))
             for r in runs]
     store = SealedVaultStore(open_store(rig.vault_uri), rig.keys)
-    _, by_id = _parse(store.load() or b"")
+    _, pairs = _parse(store.load() or b"")
+    by_id = dict(zip(pairs.column("id").to_pylist(), pairs.column("token").to_pylist(),
+                     strict=True))
     ids = set(table.column("patient_id").to_pylist())
     assert ids <= set(by_id) and len(set(by_id.values())) == len(by_id)  # none lost, unique
     assert sum(r.report.new_tokens for r in runs) == len(ids)  # each minted exactly once
