@@ -18,7 +18,7 @@ kept for the residual digests (sorted by ``(hi, lo)``, i.e. bytewise, as
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -136,10 +136,15 @@ class DigestTable:
 
     def digest_bytes(self) -> bytes:
         """The digests, 16 bytes each, in byte order (``DigestSet.to_bytes``'s layout)."""
+        return b"".join(self.digest_parts())
+
+    def digest_parts(self, entries: int = 1 << 20) -> Iterator[bytes]:
+        """``digest_bytes`` in pieces of ``entries`` digests (bounded extra memory)."""
         hi, lo, _ = self.arrays()
-        out = np.empty((len(hi), 2), dtype=_BE)
-        out[:, 0], out[:, 1] = hi, lo
-        return out.tobytes()
+        for at in range(0, len(hi), entries):
+            out = np.empty((min(entries, len(hi) - at), 2), dtype=_BE)
+            out[:, 0], out[:, 1] = hi[at:at + entries], lo[at:at + entries]
+            yield out.tobytes()
 
     @classmethod
     def from_arrays(cls, hi: np.ndarray, lo: np.ndarray, code: np.ndarray) -> DigestTable:

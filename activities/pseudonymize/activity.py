@@ -10,6 +10,7 @@ token key is a data key wrapped by the customer's key, kept beside it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import secrets
@@ -184,7 +185,8 @@ class PseudonymizeActivities:
             name="pseudonymize-report", release_id=inp.release_id, keys=KeySettings())
         digests_ref = store_sealed(
             self.ctx.store, f"releases/{inp.release_id}/pseudonymized/identifier-digests-"
-            f"{secrets.token_hex(6)}.bin", [key_header, run.identifier_digest_blob(digest_key)],
+            f"{secrets.token_hex(6)}.bin",
+            itertools.chain([key_header], run.identifier_digest_parts(digest_key)),
             name="identifier-digests", release_id=inp.release_id, keys=inp.keys)
         policy_sha = setup.policy_sha256()
         queue = activity.info().task_queue if activity.in_activity() else ""

@@ -116,7 +116,8 @@ class FanoutPseudonymizeActivities:
         digests_ref = store_sealed(
             self.ctx.store, f"releases/{inp.release_id}/pseudonymized/identifier-digests-"
             f"{secrets.token_hex(6)}.bin",
-            [key_header, state.digest_blob(digest_key, policy.safe_list_fields())],
+            itertools.chain([key_header], state.digest_parts(digest_key,
+                                                             policy.safe_list_fields())),
             name="identifier-digests", release_id=inp.release_id, keys=inp.keys)
         new_tokens = sum(t.new_tokens for t in run.tokenizers.values() if isinstance(t, Vault))
         return PseudonymizeLearnResult(

@@ -281,8 +281,12 @@ class Pseudonymizer:
         return self.state.digests(key, self.policy.safe_list_fields())
 
     def identifier_digest_blob(self, key: bytes) -> bytes:
-        """``identifier_digests(key).to_bytes()`` without building the set (any size)."""
+        """``identifier_digests(key).to_bytes()`` without building the set."""
         return self.state.digest_blob(key, self.policy.safe_list_fields())
+
+    def identifier_digest_parts(self, key: bytes) -> Iterator[bytes]:
+        """``identifier_digest_blob`` in pieces (to store it whatever its size)."""
+        return self.state.digest_parts(key, self.policy.safe_list_fields())
 
 
 def pseudonymize_stream(chunks: Iterable[bytes], policy: Policy, fmt: str, *,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import struct
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -137,7 +137,11 @@ class RunState:
         return DigestSet.from_bytes(key, self.digest_blob(key, safe_list))
 
     def digest_blob(self, key: bytes, safe_list: Iterable[str] = ()) -> bytes:
-        """``digests(key, safe_list).to_bytes()``, straight from the index's arrays.
+        """``digests(key, safe_list).to_bytes()``, straight from the index's arrays."""
+        return b"".join(self.digest_parts(key, safe_list))
+
+    def digest_parts(self, key: bytes, safe_list: Iterable[str] = ()) -> Iterator[bytes]:
+        """``digest_blob`` in pieces (a few MB of extra memory, whatever the index's size).
 
         Raises:
             ValueError: ``key`` is not the index's digest key.
@@ -146,10 +150,12 @@ class RunState:
         if key != self.index.key:
             raise ValueError("the identifier index was digested under another key: create "
                              "the run with this digest key")
-        keys, prefixes = self.index.digest_bytes()
-        n, m, width = len(keys) // 16, len(prefixes) // 16, self.index.width
+        keys, prefixes = self.index.tables()
+        n, m, width = len(keys), len(prefixes), self.index.width
         cols = sorted(frozenset(safe_list))
+        yield (b"MPD3" + struct.pack(">BII", width, n, m) if cols
+               else b"MPD2" + struct.pack(">BI", width, n))
+        yield from keys.digest_parts()
+        yield from prefixes.digest_parts()
         if cols:
-            return (b"MPD3" + struct.pack(">BII", width, n, m) + keys + prefixes
-                    + json.dumps(cols).encode())
-        return b"MPD2" + struct.pack(">BI", width, n) + keys + prefixes
+            yield json.dumps(cols).encode()

@@ -289,7 +289,7 @@ def test_a_shard_never_mints_a_token(rig: Rig, table: pa.Table) -> None:
 
 def test_a_shard_run_again_writes_the_same_object(rig: Rig, table: pa.Table) -> None:
     dataset = rig.ingest(write(table, rig.root / "cohort.csv"))
-    _, learned = fanned_out(rig, dataset, None, shards=2)
+    _, learned = fanned_out(rig, dataset, None, shards=2, release_id="r-again")
     inp = PseudonymizeShardInput(
         release_id="r-again", dataset=dataset, keys=rig.keys, vault_uri=rig.vault_uri,
         index=learned.index, shard=1, first_chunk=4, chunks=5, chunk_rows=CHUNK,
@@ -298,6 +298,9 @@ def test_a_shard_run_again_writes_the_same_object(rig: Rig, table: pa.Table) -> 
     first, second = act.shard(inp), act.shard(inp)  # e.g. after its worker was lost
     assert first.output == second.output and first.counts == second.counts
     assert first.counts.records == table.num_rows - 4 * CHUNK
+    # the index's digest key is bound to its release: another release's shard cannot use it
+    with pytest.raises(ApplicationError, match="does not unwrap"):
+        act.shard(inp.model_copy(update={"release_id": "r-other"}))
 
 
 def test_merge_refuses_missing_or_reordered_shards(rig: Rig, table: pa.Table) -> None:
