@@ -2,8 +2,8 @@
 
 Public API (see ``run.py``): ``pseudonymize_file``, ``pseudonymize_stream``,
 ``Pseudonymizer`` (``learn`` — the first pass indexing every patient's
-identifiers —, ``stream``, ``report``, ``identifier_values``,
-``identifier_digests``); tokens and the vault in ``tokens.py``; policies in
+identifiers, as keyed digests —, ``stream``, ``report``, ``identifier_digests``,
+``identifier_digest_parts``); tokens and the vault in ``tokens.py``; policies in
 ``policy.py``. Text matching (folding, patterns, names, the key index) lives in
 ``activities.deid`` and is shared with the residual check.
 """

@@ -9,6 +9,7 @@ runs must mint as many tokens as there are patients, once each.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -113,8 +114,18 @@ def test_hmac_tokens_parallel_equals_sequential(source: Path, tmp_path: Path) ->
     assert par == seq and par_report == seq_report
 
 
-def test_parallel_refuses_the_first_bad_chunk_like_sequential(table: pa.Table,
-                                                              tmp_path: Path) -> None:
+def test_parallel_refuses_the_first_bad_chunk_like_sequential(
+        table: pa.Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    made: list[str] = []
+    mkdtemp = tempfile.mkdtemp
+
+    def recorded(*args: str, **kw: str) -> str:
+        made.append(path := mkdtemp(*args, **{**kw, "dir": str(scratch)}))
+        return path
+
+    monkeypatch.setattr(tempfile, "mkdtemp", recorded)  # where the pool's index file goes
     ids = table.column("patient_id").to_pylist()
     ids[CHUNK * 5 + 7] = None  # no patient id in the sixth chunk: its dates cannot shift
     bad = table.set_column(table.schema.get_field_index("patient_id"), "patient_id",
@@ -130,6 +141,7 @@ def test_parallel_refuses_the_first_bad_chunk_like_sequential(table: pa.Table,
         assert not dst.exists() and not list(tmp_path.glob(".out*"))
     assert messages[0] == messages[1]
     assert f"row {CHUNK * 5 + 8}" in messages[0]
+    assert made and not list(scratch.iterdir())  # the children's index file went with the pool
 
 
 _KILLED_PARENT = """
