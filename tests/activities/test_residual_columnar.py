@@ -41,7 +41,7 @@ def digests() -> DigestSet:
     index_kinds = [Placeholder.NAME, Placeholder.NAME, Placeholder.NAME, Placeholder.ADDRESS,
                    Placeholder.MRN, Placeholder.PHONE, Placeholder.EMAIL, Placeholder.NAME,
                    Placeholder.NAME, Placeholder.ADDRESS, Placeholder.SSN, Placeholder.ID]
-    index = KeyIndex()
+    index = KeyIndex(KEY)
     for v, k in zip(IDS, index_kinds, strict=True):
         index.add_all([v], k)
     return DigestSet.from_index(KEY, index)
