@@ -39,13 +39,19 @@ CUES = ("in|from|to|near|outside|around|visiting|via|toward|towards|relocated to
 _PARTICLES = r"(?:de|da|do|del|della|la|le|les|los|las|upon|on|am|im|an|der|sur|en|el)"
 _WORD = r"[A-Z][A-Za-z'.-]*"
 _PHRASE = _WORD + r"(?: (?:" + _PARTICLES + r" )?" + _WORD + r"){0,3}"
-#: A run of capitalized words (``re`` skips to the capitals), title case or capitals.
-RUN = re.compile(r"[A-Z](?<![A-Za-z'.-][A-Z])[A-Za-z'.-]*(?: (?:" + _PARTICLES + r" )?"
+#: A run of capitalized words (``re`` skips to the capitals), title case or capitals;
+#: group 1 is its first word.
+RUN = re.compile(r"([A-Z](?<![A-Za-z'.-][A-Z])[A-Za-z'.-]*)(?: (?:" + _PARTICLES + r" )?"
                  + _WORD + r"){0,3}")
 #: A cue right before a run ("moved to ", "In ").
 CUE_BEFORE = re.compile(r"\b(?i:" + CUES + r")\s{1,3}$")
 _CUE_WORDS = frozenset(c for c in CUES.split("|") if " " not in c)
 _CUE_LAST = frozenset(c.split()[-1] for c in CUES.split("|"))
+#: Where a cue may end (its last word alone between whitespace, then 1-3 spaces): a
+#: superset of the positions ``_cued`` accepts, found in one pass per text.
+_CUE_END = re.compile(r"(?<!\S)(?:" + "|".join(sorted(_CUE_LAST, key=lambda w: (-len(w), w)))
+                      + r")\s{1,3}", re.IGNORECASE)
+_LONGEST_CUE_WORD = max(len(w) for w in _CUE_WORDS)
 #: A county's designation after its name ("Cass Co.", "Kern County"): part of the place.
 COUNTY_AFTER = re.compile(r" (?:County|Co\.|Parish|Borough)")
 #: After a run: a comma and the phrase that may be a state or a country (group 1).
@@ -155,12 +161,26 @@ class GeoRule:
     trigger: str = TRIGGER
 
     def find(self, folded: str) -> list[Span]:
-        """Spans of places in a folded text (the city or county only)."""
+        """Spans of places in a folded text (the city or county only).
+
+        Most runs of capitals are none of the three shapes a place takes
+        here (a cue before it, a cue opening it, a comma after it): those
+        are told apart with a set lookup and two character tests, and only
+        the others go through the gazetteer (``tests/activities/deid/
+        test_geo_differential.py`` holds the spans to the rule as it was).
+        """
         g = gazetteer()
         out: list[Span] = []
+        cue_ends = {m.end() for m in _CUE_END.finditer(folded)}
+        longest = _LONGEST_CUE_WORD
         for m in RUN.finditer(folded):
-            start, words = m.start(), m.group().split(" ")
-            cued = _cued(folded, start)
+            start, end = m.span()
+            cued = start in cue_ends and _cued(folded, start)
+            if not cued and folded[end:end + 1] != "," and (
+                    end == m.end(1) or len(first := m.group(1)) > longest
+                    or first.lower() not in _CUE_WORDS):
+                continue  # no cue before, none opening it, no region after: no place
+            words = m.group().split(" ")
             if not cued and len(words) > 1 and words[0].lower() in _CUE_WORDS:
                 cued, start, words = True, start + len(words[0]) + 1, words[1:]  # "In Tucson"
             if cued:
