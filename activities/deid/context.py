@@ -120,12 +120,14 @@ def _ages(folded: str) -> list[Span]:
     return out
 
 
-def _places(folded: str, runs: list[cues.Run]) -> list[Span]:
+def _places(folded: str, matches: list[re.Match[str]]) -> list[Span]:
+    """Cities after a place cue; only the runs a cue word precedes become ``cues.Run``."""
     known = places()
     out: list[Span] = []
-    for run in runs:
-        if run.prev not in _PLACE_LAST_WORDS:
+    for m in matches:
+        if cues.word_before(folded, m.start())[0] not in _PLACE_LAST_WORDS:
             continue
+        run = cues.run_at(folded, m)
         prev, punct = cues.before(folded, run.start, 24)
         if punct.strip() or cues.cue(prev, _PLACE_CUE_SET) is None:
             continue
@@ -164,4 +166,4 @@ def find_units(t: cues.Text) -> list[Span]:
 
 def find_places(t: cues.Text) -> list[Span]:
     """A city of the gazetteer after a place cue."""
-    return _places(t.folded, t.runs)
+    return _places(t.folded, t.matches)

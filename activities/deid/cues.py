@@ -96,12 +96,13 @@ class Text:
     ``runs``.
     """
 
-    __slots__ = ("folded", "_low", "_runs")
+    __slots__ = ("folded", "_low", "_runs", "_matches")
 
     def __init__(self, folded: str, runs: list[Run] | None = None) -> None:
         self.folded = folded
         self._low: str | None = None
         self._runs = runs
+        self._matches: list[re.Match[str]] | None = None
 
     @property
     def low(self) -> str:
@@ -111,11 +112,30 @@ class Text:
         return self._low
 
     @property
+    def matches(self) -> list[re.Match[str]]:
+        """Every run of capitalized words as a match of ``RUN`` (no word before yet).
+
+        A rule that reads few of the runs builds a ``Run`` (``run_at``) for those
+        only, rather than one with its word before for every run.
+        """
+        if self._matches is None:
+            self._matches = list(RUN.finditer(self.folded))
+        return self._matches
+
+    @property
     def runs(self) -> list[Run]:
         """Every run of capitalized words of the text, left to right."""
         if self._runs is None:
-            self._runs = list(runs(self.folded))
+            folded = self.folded
+            self._runs = [Run(m.start(), m.end(), m.group(), *word_before(folded, m.start()))
+                          for m in self.matches]
         return self._runs
+
+
+def run_at(folded: str, m: re.Match[str]) -> Run:
+    """The ``Run`` of a match of ``RUN`` in ``folded``."""
+    s = m.start()
+    return Run(s, m.end(), m.group(), *word_before(folded, s))
 
 
 def before(folded: str, start: int, span: int = 48) -> tuple[list[str], str]:

@@ -177,18 +177,35 @@ def _header_before(folded: str, start: int) -> bool:
     return ":" in punct and cues.cue(prev, CUES) == "header"
 
 
+
+
 def find_cued(t: cues.Text) -> list[Span]:
-    """Names by a cue before or opening a run, a relation or credential after it, an initial."""
+    """Names by a cue before or opening a run, a relation or credential after it, an initial.
+
+    A run with no cue word before it or opening it, no "(", "," or capital
+    right after it, no full stop and no header before it can be none of these:
+    it is passed over without building its ``cues.Run`` (its word before is
+    what costs).
+    """
     folded = t.folded
     given, family = dictionary()
     out: list[Span] = []
     header_end = -1
     cue_words, last_words = CUES, _LAST_WORDS  # locals: the loop runs ~18 times per note
-    for run in t.runs:
-        s, e, text, prev = run.start, run.end, run.text, run.prev
+    word_before = cues.word_before
+    for m in t.matches:
+        s, e = m.span()
+        text = m.group()
         first = text.partition(" ")[0].rstrip(".").lower()
+        opens = first in cue_words
+        if not opens and header_end < 0 and "." not in text:
+            nxt = folded[e:e + 3]
+            if "(" not in nxt and "," not in nxt and not nxt[1:2].isupper() \
+                    and word_before(folded, s)[0] not in last_words:
+                continue
+        run = cues.run_at(folded, m)
         span = _cued(folded, run, given, family) \
-            if first in cue_words or prev in last_words else None  # prev holds no "."
+            if opens or run.prev in last_words else None  # prev holds no "."
         if header_end >= 0:
             if span is None and _COMMA.fullmatch(folded, header_end, s) \
                     and len(run.words) <= 2 and not run.words[0][2].endswith(".") \
