@@ -76,21 +76,34 @@ class Gazetteer:
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    """The shipped gazetteer (``gazetteer.txt``), read once."""
+    """The shipped gazetteer (``gazetteer.txt``), read once.
+
+    Places share one frozen set per distinct list of codes (most cities are
+    in one country): a set per line, then a frozen copy per name, was most of
+    the time it took to read.
+    """
     text = resources.files("medpipe.activities.deid").joinpath("gazetteer.txt").read_text()
-    places: dict[str, set[str]] = {}
+    places: dict[str, frozenset[str]] = {}
     regions: dict[str, set[str]] = {}
     words: set[str] = set()
+    shared: dict[str, frozenset[str]] = {}
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
         kind, name, codes, flag = line.split("\t")
-        where = set(codes.split(","))
-        if kind in ("city", "county") and name not in _NOT_PLACES:
-            places.setdefault(name, set()).update(where)
+        if kind in ("city", "county"):
+            if name in _NOT_PLACES:
+                continue
+            where = shared.get(codes)
+            if where is None:
+                where = shared[codes] = frozenset(codes.split(","))
+            known = places.get(name)
+            places[name] = where if known is None else known | where
             if flag and " " not in name:
                 words.add(name)
-        elif kind in ("state", "country"):
+            continue
+        where = frozenset(codes.split(","))
+        if kind in ("state", "country"):
             regions.setdefault(name, set()).update(where)
             if kind == "state":  # the USPS code too: "AZ" → US-AZ
                 for c in where:
@@ -101,8 +114,7 @@ def gazetteer() -> Gazetteer:
                     regions.setdefault(c.lower(), set()).add(c)
     regions.setdefault("uk", set()).add("GB")
     regions.setdefault("usa", set()).add("US")
-    return Gazetteer({k: frozenset(v) for k, v in places.items()},
-                     {k: frozenset(v) for k, v in regions.items()}, frozenset(words))
+    return Gazetteer(places, {k: frozenset(v) for k, v in regions.items()}, frozenset(words))
 
 
 def _key(words: list[str]) -> str:
