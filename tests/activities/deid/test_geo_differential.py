@@ -55,7 +55,7 @@ _PIECES = (
     "\n", "\t", "  ", "   ", "    ", " ", "\u00a0", "é", "9")
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=24),
        st.lists(st.sampled_from((" ", "", "\n", ", ", "\t", "  ", ",", "   ")), min_size=1,
                 max_size=24))
