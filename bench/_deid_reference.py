@@ -70,6 +70,9 @@ def scrub_column(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) ->
         col = pa.array(texts, type=col.type)
     # names no column lists, on what is left (vectorised prefilter: few texts qualify)
     maybe = pc.fill_null(pc.match_substring_regex(col, NAME_CANDIDATE), False)
+    # non-ASCII texts: the rules read the folded copy, which the prefilter does not see, so
+    # every one is looked at (since recall4: "América Téllez" escaped the prefilter)
+    maybe = pc.or_(maybe, pc.invert(pc.fill_null(pc.string_is_ascii(col), True)))
     if pc.any(maybe).as_py():
         texts = col.to_pylist()
         for i in pc.indices_nonzero(maybe).to_pylist():

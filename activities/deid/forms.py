@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import re
 
-from medpipe.activities.deid import cues
+from medpipe.activities.deid import cityforms, cues, dateparts, idruns
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -75,9 +75,11 @@ _UNIT_AFTER = (r"(?![.,]?[0-9])(?!\s{0,2}-?\s{0,2}(?:%|percent|mg|mcg|kg|g\b|lbs
                r"|minutes?|secs?|seconds?|hours?|hrs?|days?|weeks?|months?|mmhg|bpm|beats"
                r"|breaths|degrees|deg|cm|mm|ml|cc|units?|times|tabs?|tablets?|pills?|feet|ft"
                r"|meters|miles|dollars|cents|mph|/))")
-#: An age over 89 (opens with its first digit so that ``re`` skips to the numbers) and the
-#: cue that must come before it (``AGE_CUE_BEFORE``).
-AGE_CUED = re.compile(r"[19](?<![A-Za-z0-9][19])(?:[0-9]|[01][0-9])\b" + _UNIT_AFTER)
+#: An age over 89, 90-119 (opens with its first digit so that ``re`` skips to the numbers;
+#: ``(?<=9)``/``(?<=1)`` pick the tens that go with it: not 10-19, not 900-919) and the cue
+#: that must come before it (``AGE_CUE_BEFORE``).
+AGE_CUED = re.compile(r"[19](?<![A-Za-z0-9][19])(?:(?<=9)[0-9]|(?<=1)[01][0-9])\b"
+                      + _UNIT_AFTER)
 AGE_CUE_BEFORE = re.compile(
     r"\b(?:turned|turns|turning|will\s{1,2}be|(?:pt|patient|she|he)\s{1,2}is|who\s{1,2}is)"
     r"\s{1,3}$", _I)
@@ -112,7 +114,8 @@ UNIT_AFTER_MARK = re.compile(
     r"|room|fl|floor|trlr)\.?\s{0,2}#?\s{0,2}[0-9]{1,5}[a-z]?\b|#\s{0,2}[0-9]{1,5}[a-z]?\b)"
     r"(?:\s{1,2}#\s{0,2}[0-9]{1,5}[a-z]?\b)?", _I)
 _ABBR_SUFFIX = (r"(?:st|rd|dr|ave|av|blvd|ln|ct|pkwy|hwy|cir|ter|terr|trl|pl|sq|plz|cres|ln"
-                r"|xing|cv|rdg|hts|tpke|expy|fwy)\.?")
+                r"|xing|cv|rdg|hts|tpke|expy|fwy|bnd|crk|cyn|holw|lndg|mnr|vw|xrd|gtwy|frst|knl"
+                r"|mdws?|pnes?|shr|tunl|trce|blf|brk|gln|grv|hvn|lk|rnch|skwy|spgs?)\.?")
 _FULL_SUFFIX = (r"(?:street|avenue|road|drive|lane|court|place|terrace|circle|parkway|highway"
                 r"|way|square|trail|plaza|crescent|loop|pike|boulevard|cove|ridge|heights)")
 _UNIT = (r"(?:apt|apartment|unit|suite|ste|lot|space|bldg|trlr|#)\.?\s{0,2}#?\s{0,2}"
@@ -133,7 +136,7 @@ ROLES = frozenset(
     "hygienist medic paramedic emt emt-b emt-p pharmacist pharmd technician tech therapist "
     "counselor counsellor worker sw aide cna lpn midwife doula chaplain volunteer interpreter "
     "dentist assistant driver partner scribe coach teacher caseworker manager preceptor "
-    "student fob".split())
+    "student fob chaperone sitter translator landlord landlady roommate".split())
 DR_LOWER = re.compile(r"\bdr\.?\s{1,2}([a-z][a-z'-]{1,24})\b(?!\s{0,2}[/'])", _I)
 NICKNAME = re.compile(
     r"\b(?:goes\s{1,2}by|prefers\s{1,2}to\s{1,2}be\s{1,2}called|known\s{1,2}as|a\.k\.a\.?|aka"
@@ -213,7 +216,9 @@ CANDIDATE = (r"(?i:last\s{1,2}(?:4|four)|ending|xxx|\*\*\*|turn|will\s{1,2}be|is
              r"|(?i:regional|memorial|community|general|university)"
              r"|(?i:signed|proxy|hcp|poa|attending|provider|physician|surgeon|pathologist|attn|cc"
              r"|by|from|contact|guardian|nok|ec)\s{0,2}[:#-]?\s{0,3}\S+,\s{0,2}(?:[A-Z][a-z]|\[NAME\])"
-             r"|\b(?:RN|LPN|CNA|NP|PA|RT|CRNA|EMT|MD|Dr\.?)\s{1,2}[A-Z]{2}")
+             r"|\b(?:RN|LPN|CNA|NP|PA|RT|CRNA|EMT|MD|Dr\.?)\s{1,2}[A-Z]{2}"
+             r"|" + idruns.TRIGGER + "|(?i:" + dateparts.TRIGGER + ")|(?i:" + cityforms.TRIGGER
+             + ")")  # the rule modules of ``rules.MODULES`` too
 
 
 #: A word that makes ``n/10`` a score in the same clause ("Pain 6/10, improved to 3/10").

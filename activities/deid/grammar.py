@@ -62,10 +62,13 @@ DATE = "|".join((
     r"\b" + WEEKDAY + r"(?:the\s{1,3})?" + DAY + r"(?:[-/.]|\s{1,3})(?:of\s{1,3})?"
     r"(?:" + MONTH + SEP + YEAR + r"\b|" + MONTH_CAP_MAY + r")",
     r"\b[0-9]{4}[-/. ]" + MONTH + r"[-/. ][0-9]{1,2}\b",
-    # day, month and year run together: 5Mar2020, 05MAR20 (pharmacy and lab stamps)
+    # day, month and year run together: 5Mar2020, 05MAR20, 03MAR (pharmacy and lab stamps)
     r"\b(?:0?[1-9]|[12][0-9]|3[01])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
-    r"(?:[12][0-9]{3}|[0-9]{2})\b",
+    r"(?:[12][0-9]{3}|[0-9]{2})?\b",
     r"\b" + MONTH + SEP + YEAR + r"\b",
+    # the month, then "the" and an ordinal day: "March the 3rd"
+    r"\b" + WEEKDAY + MONTH_CAP_MAY + r"\s{1,3}the\s{1,3}(?:0?[1-9]|[12][0-9]|3[01])"
+    r"(?:st|nd|rd|th)\b",
     # month and year in digits: 01/2008, 3-2019, 11.2020 (a month of 1-12, a 19xx/20xx year)
     r"\b(?:0?[1-9]|1[0-2])[-/.](?:19|20)[0-9]{2}\b",
     # "may" in lower case is a month before an ordinal day only ("may 12th", not "may 2 tabs")
@@ -98,7 +101,24 @@ STREET_SUFFIX = (
     r"|grove|park|landing|manor|mews|gardens?|green|route|rte|bypass|byp"
     r"|causeway|cswy|estates?|harbor|hbr|hollow|junction|jct|knolls?|lakes?"
     r"|meadows?|mill|orchard|oval|pines?|plains?|shores?|summit|smt|trace|valley"
-    r"|vly|village|vlg|ville|bluff|branch)")
+    r"|vly|village|vlg|ville|bluff|branch"
+    # the rest of USPS Publication 28, appendix C1 (primary names and standard
+    # abbreviations), less words that are mostly something else after a number in notes
+    # (Bridge, Field, Course, Track, Club, Neck, Camp, Lock, Radial, Tunnel as in "Carpal
+    # Tunnel", Bend, Falls as in "3 Recent Falls", Ctr, Mt, Ft, Pt, Pr, Is, Via, Vis, Dl, Ml,
+    # Dm, Ext, Sta, Br, Un, Fall, Land, Mall, Ramp, Rest, Run, Row, Walk, Wall, Well, Key,
+    # Pass, Views as in "2 Lateral Views")
+    r"|anx|anex|arcade|byu|bayou|bch|beach|bnd|blf|blfs|bluffs|btm|brg|brk|brook|brks"
+    r"|brooks|bg|bgs|burgs?|cyn|canyon|cpe|cirs|circles|clf|cliff|clfs|cliffs|cmns?|commons?"
+    r"|cors?|corners?|crse|cts|courts|cvs|coves|crk|crst|crest|xrds?|crossroads?|curv"
+    r"|dale|drs|drives|ests|fls|fry|ferry|flts?|flats?|frds?|fords?|frst|forest|frgs?"
+    r"|frks?|forks?|gdns?|gtwy|gateway|gln|glns|glens|grns?|greens|grv|grvs|groves|hbrs"
+    r"|harbors|hvn|hl|hls|holw|inlt|iss|islands?|isle|jcts|knl|knls|lk|lks|lndg|ldg|lodge"
+    r"|mnrs?|manors|mdws?|msn|mtwy|motorway|mtns?|mountains?|orch|opas|overpass|psge"
+    r"|passage|pnes?|plns?|prt|prts|prairie|radl|rnch|ranch|rpds?|rapids|rdgs|ridges|riv"
+    r"|river|rds|roads|shls?|shoals?|shr|shrs|skwy|skyway|spgs?|springs|sqs|squares|stra"
+    r"|stravenue|strm|sts|streets|trwy|throughway|trce|trak|trfy|trafficway|trlr"
+    r"|upas|underpass|vlys|valleys|viaduct|vw|vws|vlgs|villages|vl|ways)")
 #: A unit designator and its number (``Apt 4B``, ``Suite #200``, ``Fl. 2``).
 UNIT = (r"(?:apt|apartment|unit|suite|ste|room|rm|floor|fl|bldg|building|lot|space|#)\.?"
         r"\s{0,2}#?\s{0,2}[0-9]{1,5}[a-z]?\b|(?:apt|apartment|unit|suite|ste)\.?\s{0,2}"

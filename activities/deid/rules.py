@@ -36,7 +36,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from medpipe.activities.deid import context, cues, forms, names, registry
+from medpipe.activities.deid import (
+    cityforms,
+    context,
+    cues,
+    dateparts,
+    forms,
+    idruns,
+    namecues,
+    names,
+    registry,
+)
+from medpipe.activities.deid.normalize import fold
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
@@ -234,8 +245,12 @@ FORMS: tuple[AnyRule, ...] = (
          group=1, gate=lambda t: "dr." in t.low or "dr " in t.low, keep=forms.dr_lower),
 )
 
+#: Rule modules of their own (``name``, ``trigger``, ``find(folded)``), after the forms.
+MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, namecues.RULE)
+
 #: Every built-in rule, in the order its spans are listed.
-RULES: tuple[AnyRule, ...] = NAMES + CONTEXT + FORMS
+RULES: tuple[AnyRule, ...] = NAMES + CONTEXT + FORMS + tuple(
+    External(r, r.name, r.trigger) for r in MODULES)
 
 
 @lru_cache(maxsize=1)
@@ -260,11 +275,11 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
     """Which rule each text triggers: a (rules x texts) boolean matrix.
 
     One Arrow (RE2) pass per trigger over the column. A text that is not
-    ASCII triggers every rule (the rules read its folded copy, which the
-    triggers do not see) when ``other_all`` (the residual check) or when it
-    matches ``names.CANDIDATE`` (the scrubber: that prefilter on the unfolded
-    text is what selected such texts before the table, kept so that the output
-    stays the same), none otherwise; a null triggers none.
+    ASCII is folded first (``normalize.fold``: the rules read its folded copy)
+    and the triggers run over the folded copies, so ``América Téllez`` meets
+    the same rules as ``America Tellez``; a null triggers none. ``other_all``
+    is kept for callers and changes nothing: every text is judged by the
+    triggers.
     """
     rules = table() if rules is None else rules
     n = len(texts)
@@ -274,14 +289,16 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
     valid = pc.is_valid(texts).to_numpy(zero_copy_only=False)
     nonascii = valid & ~pc.fill_null(pc.string_is_ascii(texts), True) \
         .to_numpy(zero_copy_only=False)
-    other = nonascii.copy()
-    if other.any() and not other_all:
-        at = np.flatnonzero(other)
-        cand = pc.match_substring_regex(texts.take(pa.array(at)), names.CANDIDATE)
-        other[at] = pc.fill_null(cand, False).to_numpy(zero_copy_only=False)
+    at = np.flatnonzero(nonascii)
+    folded = pa.array([fold(t)[0] for t in texts.take(pa.array(at)).to_pylist()],
+                      pa.string()) if len(at) else None
     for i, rule in enumerate(rules):
-        hit = pc.match_substring_regex(texts, _compiled(rule.trigger))
-        out[i] = np.where(nonascii, other, pc.fill_null(hit, False).to_numpy(zero_copy_only=False))
+        trig = _compiled(rule.trigger)
+        out[i] = pc.fill_null(pc.match_substring_regex(texts, trig), False) \
+            .to_numpy(zero_copy_only=False)
+        if folded is not None:
+            out[i, at] = pc.fill_null(pc.match_substring_regex(folded, trig), False) \
+                .to_numpy(zero_copy_only=False)
     return out
 
 

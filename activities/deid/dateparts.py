@@ -1,0 +1,76 @@
+"""Partial dates that only a word next to them makes dates.
+
+The date grammar (``grammar.DATE``, RE2) takes every partial form that is a date by itself
+(``3 Mar``, ``March 3rd``, ``Mar '19``, ``the 3rd of March``, ``03MAR``); the forms here
+need look-around, so they are a rule of the table (``rules.MODULES``):
+
+* a **two-digit year** after a day and a month (``3 Mar 19``, ``Mar 3, 19``), unless a unit
+  or a count follows the number (``given 3 Mar 25 mg``);
+* an **ordinal day alone** after a date cue (``on the 4th``, ``since the 21st,``, ``due
+  the 2nd at 9``), unless a noun follows it (``on the 4th dose``, ``the 3rd toe``);
+* a **day/month** (``25/12``, a day over 12 first) after a date cue (``on 25/12``,
+  ``dated 14/3``): month/day is ``context``'s; without a cue ``25/12`` stays.
+
+``in March`` and ``may`` are no dates here: a month alone names no day.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from medpipe.activities.deid import grammar
+from medpipe.contracts.pseudonymize import Placeholder
+
+Span = tuple[int, int, Placeholder]
+
+_DAY = r"(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)?"
+_ORDINAL = r"(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)"
+#: A unit or a count after a number: it is no year.
+_NOT_YEAR_AFTER = (r"(?!\s{0,2}(?:%|mg|mcg|g\b|kg|ml|cc|units?|iu|tabs?|tablets?|caps?|pills?"
+                   r"|doses?|times|x\b|hrs?|hours?|min|minutes|days?|wks?|weeks?|months?"
+                   r"|yrs?|years?|y/?o|am|pm|/|:|[.,][0-9]))")
+#: A day and a month, then a two-digit year.
+#: A day and a month, then a two-digit year; in the scrubber the pattern pass has put
+#: ``[DATE]`` over the day and the month already.
+YEAR2 = re.compile(
+    r"(?:\b" + _DAY + r"[\s.-]{1,3}" + grammar.MONTH + r"|\b" + grammar.MONTH + r"\s{1,3}"
+    + _DAY + r",?|\[DATE\],?)\s{1,3}'?([0-9]{2})\b" + _NOT_YEAR_AFTER, re.IGNORECASE)
+_CUE = (r"(?:on|since|by|until|till|from|before|after|due|dated|starting|beginning|through"
+        r"|thru|effective|eff|as\s{1,2}of|date|dos|seen|visit|appt|appointment|returns?"
+        r"|scheduled|surgery|procedure)")
+#: Words an ordinal may be followed by while still a date ("on the 4th at 9").
+_AFTER_ORDINAL = (r"(?=\s{0,2}(?:[.,;:)!?]|$)|\s{1,2}(?:at|and|or|when|for|to|until|in|with"
+                  r"|per|as|if|but|then)\b)")
+ORDINAL = re.compile(r"\b" + _CUE + r"\s{1,2}the\s{1,2}(" + _ORDINAL + r")\b" + _AFTER_ORDINAL,
+                     re.IGNORECASE)
+DAY_MONTH = re.compile(
+    r"\b" + _CUE + r"\s{0,2}:?\s{1,2}((?:1[3-9]|2[0-9]|3[01])/(?:0?[1-9]|1[0-2]))\b(?![/\d]|\.\d)",
+    re.IGNORECASE)
+
+
+def find(folded: str) -> list[Span]:
+    """Spans of the cued partial dates of a folded text."""
+    out: list[Span] = [(m.start(), m.end(), Placeholder.DATE) for m in YEAR2.finditer(folded)]
+    for rx in (ORDINAL, DAY_MONTH):
+        out += [(m.start(1), m.end(1), Placeholder.DATE) for m in rx.finditer(folded)]
+    return out
+
+
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    trigger: str
+
+    def find(self, folded: str) -> list[Span]:
+        return find(folded)
+
+
+#: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
+_MON = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+TRIGGER = (r"(?:" + _MON + r"[\t-\r\x1c-\x1f ]{1,3}[0-9]{1,2}(?:st|nd|rd|th)?,?"
+           r"|[0-9](?:st|nd|rd|th)?[\t-\r\x1c-\x1f .-]{1,3}" + _MON
+           + r"|\[date\],?)[\t-\r\x1c-\x1f ]{1,3}'?[0-9]{2}"
+           r"|the[\t-\r\x1c-\x1f ]{1,2}[0-9]{1,2}(?:st|nd|rd|th)|(?:1[3-9]|2[0-9]|3[01])/[0-9]")
+#: The rule, for the rule table.
+RULE = _Rule("date-parts", TRIGGER)
