@@ -248,9 +248,11 @@ FORMS: tuple[AnyRule, ...] = (
 #: Rule modules of their own (``name``, ``trigger``, ``find(folded)``), after the forms.
 MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, namecues.RULE)
 
+#: The rules of ``MODULES``, as rules of the table.
+MODULE_RULES: tuple[AnyRule, ...] = tuple(External(r, r.name, r.trigger) for r in MODULES)
+
 #: Every built-in rule, in the order its spans are listed.
-RULES: tuple[AnyRule, ...] = NAMES + CONTEXT + FORMS + tuple(
-    External(r, r.name, r.trigger) for r in MODULES)
+RULES: tuple[AnyRule, ...] = NAMES + CONTEXT + FORMS + MODULE_RULES
 
 
 @lru_cache(maxsize=1)

@@ -114,4 +114,6 @@ def find_context(folded: str, runs: list[cues.Run] | None = None) -> list[Span]:
     if "apt" in low or "suite" in low or "ste" in low or "apartment" in low:
         out += [(m.start(), m.end(), Placeholder.ADDRESS) for m in UNIT.finditer(folded)]
     out += _places(folded, list(cues.runs(folded)) if runs is None else runs)
-    return out + rules.find(folded, rules.FORMS)  # its own runs: the engine's, not this copy's
+    # its own runs: the engine's, not this copy's; the rule modules (``rules.MODULES``, since
+    # recall4) are rules, not engine: imported like the forms
+    return out + rules.find(folded, rules.FORMS + rules.MODULE_RULES)
