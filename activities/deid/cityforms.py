@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from medpipe.activities.deid import grammar
+from medpipe.activities.deid import geo, grammar
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -39,7 +39,11 @@ BEFORE_STATE = re.compile(
 
 
 def _town(words: str) -> bool:
+    """No function, unit or document word; no state or country ("[ADDRESS], England": the
+    mark was a city, and the region after it stays)."""
     parts = [w.lower() for w in re.split(r"[ -]", words)]
+    if words.lower() in geo.gazetteer().regions:
+        return False
     return not any(w in NOT_NAMES or w in _UNIT_WORDS for w in parts)
 
 

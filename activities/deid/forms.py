@@ -330,9 +330,26 @@ def month_like(_: str, m: re.Match[str]) -> bool:
     return bool(m.group(2) or m.group(3)) and _near_month(m.group(1))
 
 
+#: Code systems whose codes follow an id noun without being ids ("claim. NDC 0093-7146-56").
+_CODE_WORDS = frozenset({"ndc", "cpt", "icd", "icd-10", "icd-9", "loinc", "hcpcs", "snomed",
+                         "rxnorm", "lot", "dx"})
+
+
 def word_starts(text: str, m: re.Match[str]) -> bool:
-    """The match starts a word."""
-    return m.start() == 0 or not text[m.start() - 1].isalnum()
+    """The match starts a word and its id (group 1) looks like one.
+
+    The id holds three digits, does not open with a word of four letters or more and is
+    no ratio or decimal: after "on the claim." the next sentence ("Platelets 250 000/uL",
+    "She may take 1 to 2", "BP 120/80", "PHQ-9 score 12") is no claim number.
+    """
+    if not (m.start() == 0 or not text[m.start() - 1].isalnum()):
+        return False
+    value = m.group(1)
+    first = value.split(" ", 1)[0]
+    if sum(c.isdigit() for c in value) < 3 or first.isalpha() and len(first) >= 4 \
+            and " " in value or first in _CODE_WORDS:
+        return False
+    return not re.match(r"[/.][0-9]", text[m.end(1):m.end(1) + 2])
 
 
 def name_word(_: str, m: re.Match[str]) -> bool:

@@ -20,7 +20,8 @@ label with no space inside). The form, not an example list:
   in an NDC shape (4-4-2, 5-3-2, 5-4-1, 5-4-2 with dashes), a code after ``CPT``, ``ICD``,
   ``LOINC``…, a series of years (``2019 2020 2021``) or of clock times (``0800 1400
   2000``), a number grouped in thousands (``1 250 000``), or a run a unit follows (``250
-  000/uL``, ``1 500 mL``);
+  000/uL``, ``1 500 mL``), or a telephone number valid in a plan the telephone rule
+  knows (``07400 123456``: that rule's, which runs first in the scrubber);
 * **the rest of a run** an earlier pass cut (the scrubber's patterns and telephone rule
   run first: ``Claim no. [PHONE] 57``, ``[MRN].5678.90``, ``[DATE].678`` after a dotted
   date, ``000-[DATE]``, ``[IP].123`` after four dotted groups): the mark and the groups
@@ -36,6 +37,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from medpipe.activities.deid import phone
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
@@ -126,6 +128,8 @@ def classify(text: str, start: int, end: int) -> Placeholder | None:
         return None
     if _thousands(groups) or _UNIT_AFTER.match(text, end):
         return None
+    if phone.RULE.find(run):  # a national telephone number: the telephone rule's, as in
+        return None           # the scrubber, where that rule runs first
     return Placeholder.ID
 
 
