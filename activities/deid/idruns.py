@@ -25,8 +25,8 @@ label with no space inside). The form, not an example list:
 * **the rest of a run** an earlier pass cut (the scrubber's patterns and telephone rule
   run first: ``Claim no. [PHONE] 57``, ``[MRN].5678.90``, ``[DATE].678`` after a dotted
   date, ``000-[DATE]``, ``[IP].123`` after four dotted groups): the mark and the groups
-  before or after it become one ``[ID]``, unless a unit, an age or a duration follows (a date or an address takes
-  more groups only after a dot or a dash).
+  before or after it become one ``[ID]``, unless a unit, an age or a duration follows (a
+  date or an IP address takes more groups only after a dot or a dash).
 
 Python ``re`` with look-around, on the folded text, through the rule table
 (``rules.RULES``, ``External``); ``TRIGGER`` selects its texts.

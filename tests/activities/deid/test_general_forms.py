@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from medpipe.activities.deid import dateparts, idruns, phone
-from medpipe.activities.deid.forms import AGE_CUED, AGE_CUE_BEFORE
+from medpipe.activities.deid.forms import AGE_CUE_BEFORE, AGE_CUED
 from medpipe.activities.pseudonymize.scrub import scrub_column, scrub_text
 from medpipe.contracts.pseudonymize import Placeholder
 
