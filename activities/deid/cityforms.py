@@ -29,9 +29,12 @@ _STATES = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI
            "NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI")
 _UNIT_WORDS = frozenset("apt apartment unit suite ste room rm floor fl bldg building lot space "
                         "box po".split())
-#: A town after an address: the street's mark, or the street itself (the grammar).
-AFTER_STREET = re.compile(r"(?:\[ADDRESS\]|" + grammar.ADDRESS + r")\.?,\s{1,2}" + _TOWN
-                          + r"(?!\s{0,2}(?:#|[0-9]))", re.IGNORECASE)
+#: A town after a comma (opens with the comma so that ``re`` skips to the commas); what
+#: comes before must end a street address (``_ends_street``).
+COMMA_TOWN = re.compile(r",\s{1,2}" + _TOWN + r"(?!\s{0,2}(?:#|[0-9]))")
+_ADDRESS = re.compile(grammar.ADDRESS, re.IGNORECASE)
+_SUFFIX = re.compile(grammar.STREET_SUFFIX + r"\.?", re.IGNORECASE)
+_NUMBER_START = re.compile(r"\b[0-9]")
 #: A town before its state, after a place cue.
 BEFORE_STATE = re.compile(
     r"\b(?:in|from|to|near|outside|at|of)\s{1,2}" + _TOWN + r",\s{1,2}(?-i:(?:"
@@ -47,15 +50,30 @@ def _town(words: str) -> bool:
     return not any(w in NOT_NAMES or w in _UNIT_WORDS for w in parts)
 
 
+def _ends_street(folded: str, end: int) -> bool:
+    """Whether ``folded[:end]`` ends with a street address (its mark, or the grammar's)."""
+    before = folded[max(0, end - 90):end]
+    if before.endswith("[ADDRESS]") or before.endswith("[ADDRESS]."):
+        return True
+    last = before.rsplit(None, 1)[-1] if before.strip() else ""
+    if not _SUFFIX.fullmatch(last):  # the street's last word is a suffix (no unit after)
+        return False
+    stop = len(before) - (1 if before.endswith(".") else 0)
+    return any(_ADDRESS.fullmatch(before, m.start(), stop) or _ADDRESS.fullmatch(before, m.start())
+               for m in _NUMBER_START.finditer(before))
+
+
 def find(folded: str) -> list[Span]:
     """Spans of towns after a street or before a state (the town only)."""
     out: list[Span] = []
     if "," not in folded:
         return out
-    for rx in (AFTER_STREET, BEFORE_STATE):
-        for m in rx.finditer(folded):
-            if _town(m.group(1)):
-                out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
+    for m in COMMA_TOWN.finditer(folded):
+        if _ends_street(folded, m.start()) and _town(m.group(1)):
+            out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
+    for m in BEFORE_STATE.finditer(folded):
+        if _town(m.group(1)):
+            out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
     return out
 
 

@@ -32,10 +32,16 @@ _NOT_YEAR_AFTER = (r"(?!\s{0,2}(?:%|mg|mcg|g\b|kg|ml|cc|units?|iu|tabs?|tablets?
                    r"|yrs?|years?|y/?o|am|pm|/|:|[.,][0-9]))")
 #: A day and a month, then a two-digit year.
 #: A day and a month, then a two-digit year; in the scrubber the pattern pass has put
-#: ``[DATE]`` over the day and the month already.
-YEAR2 = re.compile(
-    r"(?:\b" + _DAY + r"[\s.-]{1,3}" + grammar.MONTH + r"|\b" + grammar.MONTH + r"\s{1,3}"
-    + _DAY + r",?|\[DATE\],?)\s{1,3}'?([0-9]{2})\b" + _NOT_YEAR_AFTER, re.IGNORECASE)
+#: ``[DATE]`` over the day and the month already. Each opens with a character class (or a
+#: literal) so that ``re`` skips to its candidates; day and month are checked after.
+_YY = r"\s{1,3}'?([0-9]{2})\b" + _NOT_YEAR_AFTER
+YEAR2_DAY_FIRST = re.compile(r"[0-9](?<![A-Za-z0-9][0-9])[0-9]?(?:st|nd|rd|th)?[\s.-]{1,3}"
+                             + grammar.MONTH + _YY, re.IGNORECASE)
+YEAR2_MONTH_FIRST = re.compile(r"[JFMASONDjfmasond](?<![A-Za-z][JFMASONDjfmasond])[a-z]{2,8}"
+                               r"\.?\s{1,3}([0-9]{1,2})(?:st|nd|rd|th)?,?" + _YY, re.IGNORECASE)
+YEAR2_MARK = re.compile(r"\[DATE\],?" + _YY)
+_MONTH_WORD = re.compile(grammar.MONTH, re.IGNORECASE)
+_DAY_OK = re.compile(r"(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)?\Z")
 _CUE = (r"(?:on|since|by|until|till|from|before|after|due|dated|starting|beginning|through"
         r"|thru|effective|eff|as\s{1,2}of|date|dos|seen|visit|appt|appointment|returns?"
         r"|scheduled|surgery|procedure)")
@@ -44,6 +50,8 @@ _AFTER_ORDINAL = (r"(?=\s{0,2}(?:[.,;:)!?]|$)|\s{1,2}(?:at|and|or|when|for|to|un
                   r"|per|as|if|but|then)\b)")
 ORDINAL = re.compile(r"\b" + _CUE + r"\s{1,2}the\s{1,2}(" + _ORDINAL + r")\b" + _AFTER_ORDINAL,
                      re.IGNORECASE)
+_ORDINAL_GATE = re.compile(r"the\s{1,2}[0-9]", re.IGNORECASE)
+_DAY_MONTH_GATE = re.compile(r"(?:1[3-9]|2[0-9]|3[01])/[0-9]")
 DAY_MONTH = re.compile(
     r"\b" + _CUE + r"\s{0,2}:?\s{1,2}((?:1[3-9]|2[0-9]|3[01])/(?:0?[1-9]|1[0-2]))\b(?![/\d]|\.\d)",
     re.IGNORECASE)
@@ -51,9 +59,20 @@ DAY_MONTH = re.compile(
 
 def find(folded: str) -> list[Span]:
     """Spans of the cued partial dates of a folded text."""
-    out: list[Span] = [(m.start(), m.end(), Placeholder.DATE) for m in YEAR2.finditer(folded)]
-    for rx in (ORDINAL, DAY_MONTH):
-        out += [(m.start(1), m.end(1), Placeholder.DATE) for m in rx.finditer(folded)]
+    out: list[Span] = []
+    for m in YEAR2_DAY_FIRST.finditer(folded):
+        if _DAY_OK.match(folded[m.start():].split(None, 1)[0].rstrip(".-")):
+            out.append((m.start(), m.end(), Placeholder.DATE))
+    for m in YEAR2_MONTH_FIRST.finditer(folded):
+        word = folded[m.start():m.start(1)].split(None, 1)[0]
+        if _MONTH_WORD.fullmatch(word) and _DAY_OK.match(m.group(1)):
+            out.append((m.start(), m.end(), Placeholder.DATE))
+    if "[DATE]" in folded:
+        out += [(m.start(), m.end(), Placeholder.DATE) for m in YEAR2_MARK.finditer(folded)]
+    if _ORDINAL_GATE.search(folded):
+        out += [(m.start(1), m.end(1), Placeholder.DATE) for m in ORDINAL.finditer(folded)]
+    if _DAY_MONTH_GATE.search(folded):
+        out += [(m.start(1), m.end(1), Placeholder.DATE) for m in DAY_MONTH.finditer(folded)]
     return out
 
 

@@ -137,28 +137,40 @@ def classify(text: str, start: int, end: int) -> Placeholder | None:
 #: "[MRN].5678.90"): the mark and the groups become one id, unless a unit, an age or a
 #: count follows them ("MR#: [MRN] 90 year old").
 _G = r"[0-9]{1,6}"
-_HEAD = r"(?:(?<![A-Za-z0-9/:.,-])(?:" + _G + r"[.-]|[0-9]{3,6} {1,2})+)?"
-TAIL = re.compile(
-    r"(?:" + _HEAD + r"\[(?:MRN|ID|PHONE|SSN)\](?:(?: {1,2}|[.-])" + _G + r")*"
-    r"|" + _HEAD.replace("|[0-9]{3,6} {1,2}", "") + r"\[(?:DATE|IP)\](?:[.-]" + _G + r")*)"
-    r"(?![A-Za-z0-9/:]|[.,-][0-9])")
+#: A mark an earlier pass put over part of a run; the groups left before and after it.
+MARK = re.compile(r"\[(MRN|ID|PHONE|SSN|DATE|IP)\]")
+_HEAD_ANY = re.compile(r"(?<![A-Za-z0-9/:.,-])(?:" + _G + r"[.-]|[0-9]{3,6} {1,2})+\Z")
+_HEAD_DOT = re.compile(r"(?<![A-Za-z0-9/:.,-])(?:" + _G + r"[.-])+\Z")
+_TAIL_ANY = re.compile(r"(?:(?: {1,2}|[.-])" + _G + r")+(?![A-Za-z0-9/:]|[.,-][0-9])")
+_TAIL_DOT = re.compile(r"(?:[.-]" + _G + r")+(?![A-Za-z0-9/:]|[.,-][0-9])")
 _NOT_TAIL_AFTER = re.compile(
     r"\s{0,2}-?\s{0,2}(?:years?|yrs?|y/?o|yo\b|y\.o|months?|weeks?|days?|hours?|min|%|/)",
     re.IGNORECASE)
+
+
+def _beside_marks(folded: str) -> list[Span]:
+    """The groups left before or after a mark, with the mark, as one ``[ID]``."""
+    out: list[Span] = []
+    for m in MARK.finditer(folded):
+        dotted = m.group(1) in ("DATE", "IP")
+        head = (_HEAD_DOT if dotted else _HEAD_ANY).search(folded, max(0, m.start() - 40),
+                                                              m.start())
+        tail = (_TAIL_DOT if dotted else _TAIL_ANY).match(folded, m.end())
+        if head is None and tail is None:
+            continue
+        if tail is not None and (_UNIT_AFTER.match(folded, tail.end())
+                                 or _NOT_TAIL_AFTER.match(folded, tail.end())):
+            continue
+        out.append((head.start() if head else m.start(), tail.end() if tail else m.end(),
+                    Placeholder.ID))
+    return out
 
 
 def find(folded: str) -> list[Span]:
     """Spans of the id-like digit-group runs of a folded text."""
     out: list[Span] = []
     if "]" in folded:
-        for m in TAIL.finditer(folded):
-            g = m.group()
-            if g[0] == "[" and g[-1] == "]":  # the mark alone: nothing was left of the run
-                continue
-            if g[-1] != "]" and (_UNIT_AFTER.match(folded, m.end())
-                                 or _NOT_TAIL_AFTER.match(folded, m.end())):
-                continue
-            out.append((m.start(), m.end(), Placeholder.ID))
+        out += _beside_marks(folded)
     for m in RUN.finditer(folded):
         ph = classify(folded, m.start(), m.end())
         if ph is not None:
