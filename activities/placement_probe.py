@@ -50,24 +50,33 @@ async def _live(client: Client, queue: str) -> bool:
 
 
 async def probe_load(client: Client, inp: ProbeLoadInput, me: str) -> ProbeLoadResult:
-    """What ``inp``'s queues look like now, for the release whose workflow id is ``me``."""
+    """What ``inp``'s queues look like now, for the release whose workflow id is ``me``.
+
+    Releases are ordered by (start time, workflow id); one that shows no stage yet
+    was started but not placed, and counts as ``pending`` when it started before
+    ``me`` (the workflow places it first, as it will place itself).
+    """
     live = tuple([await _live(client, q) for q in inp.queues])
-    mine: tuple[datetime, str] | None = None
+    mine: tuple[datetime, str] | None = (inp.started_at, me) if inp.started_at else None
     others: list[tuple[datetime, str]] = []
+    unplaced: list[tuple[datetime, str]] = []
     per_cloud: dict[str, int] = {}
     async for wf in client.list_workflows(running_releases_query(inp.control_queue),
                                           limit=MAX_LISTED):
         if wf.id == me:
-            mine = (wf.start_time, wf.id)
+            mine = (wf.start_time, wf.id)  # as the others see it, when listed
             continue
         others.append((wf.start_time, wf.id))
         attrs = wf.typed_search_attributes
         cloud, stage = attrs.get(SearchAttr.CLOUD), attrs.get(SearchAttr.STAGE)
         if cloud and stage in PLACED_STAGES:
             per_cloud[cloud] = per_cloud.get(cloud, 0) + 1
+        elif not stage:
+            unplaced.append(others[-1])
     ahead = len(others) if mine is None else sum(1 for o in others if o < mine)
+    pending = len(unplaced) if mine is None else sum(1 for o in unplaced if o < mine)
     return ProbeLoadResult(live=live, load=tuple(per_cloud.get(c, 0) for c in inp.clouds),
-                           others=len(others), ahead=ahead)
+                           others=len(others), ahead=ahead, pending=pending)
 
 
 class PlacementProbeActivities:

@@ -9,6 +9,8 @@ so a replay makes the same choice.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -19,6 +21,8 @@ class ProbeLoadInput(BaseModel):
         queues: the candidate activity queues (ingest's, residency already applied).
         clouds: the cloud of each queue (running releases are counted per cloud).
         control_queue: the fleet's workflow queue (other fleets' releases do not count).
+        started_at: when the asking release started (``workflow_start_time``):
+            orders it among the others when visibility does not list it yet.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -26,6 +30,7 @@ class ProbeLoadInput(BaseModel):
     queues: tuple[str, ...]
     clouds: tuple[str, ...]
     control_queue: str
+    started_at: datetime | None = None
 
     @model_validator(mode="after")
     def _same_length(self) -> ProbeLoadInput:
@@ -45,6 +50,11 @@ class ProbeLoadResult(BaseModel):
         others: other running releases of the fleet.
         ahead: of those, how many started before this one (spreads a burst whose
             releases started before any was placed).
+        pending: of those ahead, how many show no stage yet (started, not yet placed:
+            each will take the least loaded worker before this release does, so
+            ``workflows.placement.spread`` places them first, in start order). None:
+            a probe that did not count them (recorded before burst accounting), whose
+            release chose round-robin by ``ahead``; a replay must choose alike.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -53,3 +63,4 @@ class ProbeLoadResult(BaseModel):
     load: tuple[int, ...]
     others: int = Field(default=0, ge=0)
     ahead: int = Field(default=0, ge=0)
+    pending: int | None = Field(default=None, ge=0)

@@ -76,9 +76,14 @@ def spread(cands: list[Candidate], probe: ProbeLoadResult) -> tuple[int, str]:
     * no other release of the fleet runs: fleet order (index 0), the operator's
       preference; a dead first worker costs a failover, exactly as before;
     * otherwise, among the candidates a worker polls, the least loaded (fewest
-      running releases on its cloud); ties go round-robin by how many running
-      releases started before this one, so a burst whose releases all saw the
-      same loads still spreads evenly;
+      running releases on its cloud), after placing the releases that started
+      before this one but show no stage yet (``probe.pending``), one by one on
+      the least loaded, as each of them will; ties go to fleet order. Every
+      release of a burst replays the same greedy sequence, so ten releases
+      started in one second split 5/5 over two workers whatever their probes
+      saw placed already (visibility lags behind the starts);
+    * a probe recorded before burst accounting (``pending`` None): ties go
+      round-robin by how many running releases started before this one;
     * no candidate polled: fleet order again (failover and waiting take over).
 
     Only reorders ``cands`` (the runner rotates them): a queue residency forbids is
@@ -95,12 +100,24 @@ def spread(cands: list[Candidate], probe: ProbeLoadResult) -> tuple[int, str]:
     live = [i for i in range(len(cands)) if probe.live[i]]
     if not live:
         return 0, "placement: no compliant worker polled, fleet order"
-    lowest = min(probe.load[i] for i in live)
-    best = [i for i in live if probe.load[i] == lowest]
-    chosen = best[probe.ahead % len(best)]
+    if probe.pending is None:
+        lowest = min(probe.load[i] for i in live)
+        best = [i for i in live if probe.load[i] == lowest]
+        chosen = best[probe.ahead % len(best)]
+    else:
+        chosen = _greedy(live, list(probe.load), probe.pending)
     loads = ", ".join(f"{cands[i].profile.name}={probe.load[i]}" for i in live)
+    pending = f", {probe.pending} starting before it" if probe.pending else ""
     return chosen, (f"placement: spread over {len(live)} live compliant workers "
-                    f"({probe.others} other release(s) running; load {loads})")[:300]
+                    f"({probe.others} other release(s) running{pending}; load {loads})")[:300]
+
+
+def _greedy(live: list[int], load: list[int], pending: int) -> int:
+    """The least loaded of ``live`` (fleet order on ties) once ``pending`` earlier
+    releases each took the least loaded one."""
+    for _ in range(pending):
+        load[min(live, key=lambda i: (load[i], i))] += 1
+    return min(live, key=lambda i: (load[i], i))
 
 
 def next_wait_seconds(rounds: int, initial: float, maximum: float) -> float:

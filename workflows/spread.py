@@ -51,7 +51,8 @@ async def home_rotation(request: ReleaseRequest) -> tuple[int, str]:
             ActivityName.PLACEMENT_PROBE,
             ProbeLoadInput(queues=tuple(c.queue for c in cands),
                            clouds=tuple(c.profile.cloud.value for c in cands),
-                           control_queue=request.fleet.control_queue),
+                           control_queue=request.fleet.control_queue,
+                           started_at=workflow.info().workflow_start_time),
             result_type=ProbeLoadResult, start_to_close_timeout=PROBE_TIMEOUT,
             retry_policy=PROBE_RETRY, summary=Summary("placement: load of compliant workers"))
     except ActivityError:

@@ -140,6 +140,53 @@ def test_a_burst_with_equal_loads_spreads_round_robin(fleet: Fleet) -> None:
         "aws/us-east-1": 3, "azure/eastus": 3, "onprem/gpu-01": 3}
 
 
+def _greedy_homes(n: int, workers: int) -> list[int]:
+    """Homes of ``n`` releases placed one after the other on the least loaded worker."""
+    load, homes = [0] * workers, []
+    for _ in range(n):
+        homes.append(min(range(workers), key=lambda i: (load[i], i)))
+        load[homes[-1]] += 1
+    return homes
+
+
+@given(seen=st.lists(st.sets(st.integers(0, 9)), min_size=10, max_size=10))
+def test_a_burst_splits_evenly_whatever_visibility_shows_placed(seen) -> None:  # type: ignore[no-untyped-def]
+    """Ten releases started at once over two live workers: release k's probe lists the
+    earlier releases in ``seen[k]`` as placed (at their homes) and the other earlier ones
+    without a stage yet (visibility lags); every release still picks the home the
+    one-by-one greedy order gives it, so the burst splits 5/5."""
+    cands = candidates(INGEST, Fleet(profiles=(
+        WorkerProfile(cloud=Cloud.AWS, region="us-east-1", jurisdiction="US"),
+        WorkerProfile(cloud=Cloud.AZURE, region="eastus", jurisdiction="US"))),
+        ResidencyPolicy())
+    expected = _greedy_homes(10, 2)
+    homes: list[int] = []
+    for k in range(10):
+        placed = [j for j in range(k) if j in seen[k]]
+        load = tuple(sum(1 for j in placed if homes[j] == i) for i in range(2))
+        probe = ProbeLoadResult(live=(True, True), load=load, others=9, ahead=k,
+                                pending=k - len(placed))
+        homes.append(spread(cands, probe)[0])
+    assert homes == expected and homes.count(0) == homes.count(1) == 5
+
+
+def test_releases_ahead_without_a_stage_are_placed_first(fleet: Fleet) -> None:
+    cands = candidates(INGEST, fleet, ResidencyPolicy())  # aws, azure, onprem
+    live = (True, True, False)
+    # two releases placed on aws, three started earlier without a stage yet: they go
+    # to azure, azure, then aws (a tie: fleet order) -> this one on azure (3 vs 2)
+    index, note = spread(cands, ProbeLoadResult(live=live, load=(2, 0, 0), others=5,
+                                                ahead=5, pending=3))
+    assert cands[index].profile.name == "azure/eastus", note
+    assert "3 starting before it" in note
+    # with two of them ahead: 2 vs 2, fleet order
+    index, _ = spread(cands, ProbeLoadResult(live=live, load=(2, 0, 0), others=5,
+                                             ahead=5, pending=2))
+    assert cands[index].profile.name == "aws/us-east-1"
+    # a probe recorded before burst accounting (no pending) keeps its round-robin rule
+    assert spread(cands, _probe(live, (1, 1, 0), others=2, ahead=1))[0] == 1
+
+
 def test_no_polled_worker_keeps_fleet_order(fleet: Fleet) -> None:
     cands = candidates(INGEST, fleet, ResidencyPolicy())
     assert spread(cands, _probe((False,) * 3, (0, 0, 0), others=2, ahead=1))[0] == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,28 @@ async def test_the_probe_sees_pollers_and_the_fleets_running_releases(
         mine = await probe_load(client, inp, handle.id)  # the release itself is not "other"
         assert mine.others == 0 and mine.ahead == 0
         await handle.result()
+
+
+async def test_the_probe_counts_releases_started_before_it_and_not_placed_yet(
+        client: Client, tmp_path: Path, sample: dict[str, Path]) -> None:
+    """A release no worker has run yet shows no stage: a release started after it counts
+    it as pending (to be placed first), one started before it does not."""
+    fleet = make_fleet(tmp_path)
+    queues = [cpu_queue(fleet, p) for p in US_WORKERS]
+    inp = ProbeLoadInput(queues=tuple(queues), clouds=("aws", "azure"),
+                         control_queue=fleet.control_queue)
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    handle = await start(client, make_request(fleet, sample))  # no control worker: no stage
+    try:
+        async def listed() -> bool:
+            return (await probe_load(client, inp, "nobody")).others == 1
+
+        await wait_until(listed)
+        after = datetime.now(UTC) + timedelta(seconds=1)
+        later = await probe_load(client, inp.model_copy(update={"started_at": after}), "nobody")
+        assert (later.ahead, later.pending, later.load) == (1, 1, (0, 0))
+        earlier = await probe_load(client, inp.model_copy(update={"started_at": before}),
+                                   "nobody")
+        assert (earlier.others, earlier.ahead, earlier.pending) == (1, 0, 0)
+    finally:
+        await handle.terminate("test over")
