@@ -18,10 +18,15 @@ stage's own ``take`` counts the held core and adds the free ones.
 
 Fair share between worker processes: a process that already holds a core
 leaves a freed core (and ``take``'s extra cores) to another process whose
-stages are waiting. Two data stages in one process share its GIL and run at
-about one core between them, so on a machine running several worker processes
-(the local stack runs one per profile) the cores go one per busy process
-first; a process alone on a machine still gets them all. Activity
+stages are waiting while it holds none (it is *hungry*). Two data stages in
+one process share its GIL and run at about one core between them, so on a
+machine running several worker processes (the local stack runs one per
+profile) the cores go one per busy process first; a process alone on a
+machine still gets them all. Only a hungry process raises its flag, so a
+process never leaves a core to one that would leave it back: the hungry one
+takes it at its next poll (``HUNGRY_POLL_S``), and ``FAIR_GRACE_S`` only
+bounds how long a core waits for a hungry process that does not come (one
+whose waiting thread is stuck in a heartbeat). Activity
 slots stay generous (``default_activity_slots``) so that a busy worker still
 starts tasks promptly and placement never takes it for a dead one; a started
 stage waits for its core, heartbeating, instead of thrashing the others.
@@ -48,11 +53,17 @@ SLOTS_ENV = "MEDPIPE_ACTIVITY_SLOTS"
 #: worker taking tasks within placement's schedule-to-start timeout.
 SLOTS_PER_CORE = 8
 
-#: Seconds a process that holds a core leaves a free one to another process's waiting
-#: stages before it takes it anyway (both may hold cores: none must stay idle).
-FAIR_GRACE_S = 0.25
+#: Seconds a process that holds a core leaves a free one to a hungry process (stages
+#: waiting, no core held) before taking it anyway: a safety net only, since the hungry
+#: process polls every ``HUNGRY_POLL_S`` and takes it first (none must stay idle).
+FAIR_GRACE_S = 0.1
 
-#: Name prefix of the per-process "stages waiting" flag files in a budget's ``lock_dir``.
+#: Seconds between a hungry process's looks at the other processes' cores (a freed core
+#: is seen through its lock file, not notified): the handover takes about half of it.
+HUNGRY_POLL_S = 0.01
+
+#: Name prefix of the per-process "stages waiting, no core held" flag files in a
+#: budget's ``lock_dir``.
 WAIT_PREFIX = "wait-"
 
 
@@ -127,7 +138,8 @@ class CoreBudget:
         self._thread = threading.local()  # the core ``hold`` gave this thread's stage
         self._files: dict[int, int] = {}
         self._dir = lock_dir
-        self._wait_fd: int | None = None  # flocked while this process has stages waiting
+        self._wait_fd: int | None = None  # flocked while this process is hungry
+        self._hungry = False
         if lock_dir is not None:
             lock_dir.mkdir(parents=True, exist_ok=True)
             self._files = {i: os.open(lock_dir / f"core-{i}.lock", os.O_RDWR | os.O_CREAT,
@@ -143,19 +155,23 @@ class CoreBudget:
         """Stages of this process waiting in ``hold`` for a core now."""
         return len(self._waiting)
 
-    def _announce_waiting(self, waiting: bool) -> None:
-        """Say (to the other processes sharing ``lock_dir``) whether stages of this process
-        wait for a core: an exclusive ``flock`` on ``wait-<pid>.lock`` while they do (the
-        kernel drops it if this process dies)."""
-        if self._dir is None:
+    def _announce_hungry(self) -> None:
+        """Say (to the other processes sharing ``lock_dir``) whether this process is
+        hungry: stages of it wait for a core and it holds none. An exclusive ``flock``
+        on ``wait-<pid>.lock`` while it is (the kernel drops it if this process dies).
+        Called with ``_lock`` held whenever waiters or held cores change."""
+        hungry = bool(self._waiting) and not self._held
+        if self._dir is None or hungry == self._hungry:
             return
         if self._wait_fd is None:
             self._wait_fd = os.open(self._dir / f"{WAIT_PREFIX}{os.getpid()}.lock",
                                     os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self._wait_fd, fcntl.LOCK_EX if waiting else fcntl.LOCK_UN)
+        fcntl.flock(self._wait_fd, fcntl.LOCK_EX if hungry else fcntl.LOCK_UN)
+        self._hungry = hungry
 
     def others_waiting(self) -> bool:
-        """Whether stages of another process sharing this budget wait for a core now."""
+        """Whether another process sharing this budget is hungry now (stages of it wait
+        for a core and it holds none)."""
         if self._dir is None:
             return False
         mine = f"{WAIT_PREFIX}{os.getpid()}.lock"
@@ -177,8 +193,8 @@ class CoreBudget:
         return False
 
     def _defer(self) -> bool:
-        """Whether this process should leave free cores to another process's waiting
-        stages: it holds a core already and another process waits."""
+        """Whether this process should leave free cores to another process: it holds a
+        core already and another process is hungry."""
         return bool(self._held) and self.others_waiting()
 
     def _any_free(self) -> bool:
@@ -211,6 +227,7 @@ class CoreBudget:
         with self._lock:
             for i in slots:
                 self._untake(i)
+            self._announce_hungry()
             self._freed.notify_all()
 
     def _held_here(self) -> list[int]:
@@ -218,11 +235,12 @@ class CoreBudget:
 
     @contextlib.contextmanager
     def hold(self, tick: Callable[[], None] | None = None, *, tick_s: float = 1.0,
-             poll_s: float = 0.05) -> Iterator[None]:
+             poll_s: float = HUNGRY_POLL_S) -> Iterator[None]:
         """One core for the calling thread's stage for the block, waiting until one is free.
 
-        Waiters of this process are served first come, first served; a core another
-        process frees is seen within ``poll_s``. ``tick`` is called about every
+        Waiters of this process are served first come, first served (a core this
+        process frees wakes them at once); a core another process frees is seen
+        within ``poll_s``. ``tick`` is called about every
         ``tick_s`` while waiting (a heartbeat; it may raise to give up). A ``take`` in
         this thread inside the block counts this core. Nested: the outer core serves.
         """
@@ -232,8 +250,7 @@ class CoreBudget:
         me = object()
         with self._lock:
             self._waiting.append(me)
-            if len(self._waiting) == 1:
-                self._announce_waiting(True)
+            self._announce_hungry()
             try:
                 last = time.monotonic()
                 deferred_at: float | None = None  # since when a free core is left to others
@@ -248,7 +265,9 @@ class CoreBudget:
                             slot = next((i for i in range(self.total) if self._try(i)), None)
                     if slot is not None:
                         break
-                    self._freed.wait(poll_s)
+                    # the head looks often; the others are notified when it moves on
+                    self._freed.wait(poll_s if self._waiting[0] is me else
+                                     min(tick_s, max(poll_s, 0.25)))
                     if tick is not None and time.monotonic() - last >= tick_s:
                         last = time.monotonic()
                         self._lock.release()  # a heartbeat may block on the SDK
@@ -258,8 +277,7 @@ class CoreBudget:
                             self._lock.acquire()
             finally:
                 self._waiting.remove(me)
-                if not self._waiting:
-                    self._announce_waiting(False)
+                self._announce_hungry()  # holding a core now, or given up
                 self._freed.notify_all()  # the next waiter is at the head now
         self._thread.slots = [slot]
         try:
@@ -289,6 +307,7 @@ class CoreBudget:
                     break
                 if self._try(i):
                     slots.append(i)
+            self._announce_hungry()
         try:
             yield max(1, len(held) + len(slots))
         finally:

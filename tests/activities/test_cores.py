@@ -258,6 +258,43 @@ def test_a_freed_core_goes_to_the_process_whose_stages_wait_with_none(tmp_path: 
             budget.close()
 
 
+def test_a_process_that_holds_a_core_is_not_left_cores_it_would_leave_back(
+        tmp_path: Path) -> None:
+    """Only a hungry process (stages waiting, no core held) is left free cores: another
+    process that waits while it holds one would defer too, and the core would idle."""
+    other = subprocess.Popen(
+        [sys.executable, "-c",
+         "import threading\nfrom pathlib import Path\n"
+         "from medpipe.activities.cores import CoreBudget\n"
+         f"b = CoreBudget(3, Path({str(tmp_path)!r}))\n"
+         "told = []\n"
+         "def tick():\n    if not told:\n        told.append(print('waiting', flush=True))\n"
+         "def second():\n    with b.hold(tick, tick_s=0.05):\n        print('got', flush=True)\n"
+         "with b.take(2):\n"
+         "    print('holding', flush=True)\n"
+         "    threading.Thread(target=second).start()\n"
+         "    input()\n"
+         "print('released', flush=True)\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    budget = CoreBudget(3, tmp_path)
+    try:
+        assert other.stdout is not None and other.stdout.readline().strip() == "holding"
+        with budget.hold():  # the third core
+            assert budget.in_use == 1
+            # the other process's second stage is waiting (it ticked) while it holds two
+            assert other.stdout.readline().strip() == "waiting"
+            assert not budget.others_waiting()
+        assert other.stdout.readline().strip() == "got"  # the freed core went to it
+        assert other.stdin is not None
+        other.stdin.write("\n")
+        other.stdin.flush()
+        assert other.stdout.readline().strip() == "released"
+    finally:
+        other.kill()
+        other.wait()
+        budget.close()
+
+
 def test_take_leaves_free_cores_to_another_process_that_waits(tmp_path: Path) -> None:
     """A stage's pool does not grab the core another process's stage is waiting for: this
     process frees a core and, before the other process polls again, asks for more."""
