@@ -4,8 +4,10 @@ Concurrent releases used to all start on the first compliant queue, so one
 worker process ran every release while the other compliant workers sat idle.
 Before ingest, the release runs one short local activity (``PLACEMENT_PROBE``:
 which compliant queues a worker polls, how many other releases of the fleet
-run and on which cloud) and picks its home with the pure rule
-``workflows.placement.spread``. The probe's answer is a marker in history, so a
+run and on which cloud, and how many started before it but are not placed yet)
+and picks its home with the pure rule ``workflows.placement.spread``: a burst
+of releases started in one second splits evenly, whatever visibility showed
+each of them (it lags behind the starts). The probe's answer is a marker in history, so a
 replay makes the same choice; releases started before this code replay
 without it (``SPREAD_PATCH``). If the probe fails (visibility down, no
 permission), the release keeps fleet order: load unknown is not a reason to
