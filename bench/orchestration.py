@@ -11,8 +11,9 @@ Prints:
   ``N x single stage work / cores`` (goal >= 80 %); the CPU seconds the workers
   used over the burst's wall time (cores kept busy) next to the load of the rest
   of the machine (it is shared: a poor wall ratio with a busy neighbour is not
-  ours); which worker ran the stages; and, per activity, its mean time in the
-  burst (waiting for a core included) against the same activity run alone;
+  ours); which worker ran the stages and the CPU seconds each worker used; and,
+  per activity, its mean time in the burst (waiting for a core included) against
+  the same activity run alone;
 * ``--big-rows`` (default 10M) rows released with 1, 2, 4 worker processes
   (``--workers``): wall, per-stage work, peak RSS (VmHWM) of each worker and
   of its child processes, and the scaling ratio to one worker. A stage fans
@@ -199,6 +200,7 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
 
         single = await activity_seconds_of_last(client, fleet, sample)
         cpu = CpuWindow([p.pid for p in stack.procs]).start()
+        per_worker = [CpuWindow([p.pid]).start() for p in stack.procs]
         try:
             total, statuses, ids = await run_trial(burst(), deadline * max(1, concurrent // 2),
                                                    f"{concurrent} concurrent releases")
@@ -206,12 +208,16 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
             print(f"{concurrent} concurrent releases: TIMED OUT ({e})")
             return
         cpu.stop()
+        for w in per_worker:
+            w.stop()
         ideal = concurrent * work / cores
         print(f"{concurrent} concurrent releases: total {total:.2f} s, "
               f"{concurrent / total * 60:.1f} releases/min ({len(profiles)} workers, {cores} "
               f"cores); ideal {concurrent} x {work:.2f} s / {cores} = {ideal:.1f} s: "
               f"{ideal / total:.0%} of ideal (goal >= 80 %)")
         print("  " + cpu.report(total, cores))
+        print("  CPU-s per worker (with its pools): " + ", ".join(
+            f"{name} {w.ours:.1f}" for name, w in zip(profiles, per_worker, strict=True)))
         where = collections.Counter(st.ran_on.worker_id for status in statuses
                                     for st in status.stages if st.ran_on is not None)
         print("  stages ran on: " + ", ".join(f"{w} x{n}" for w, n in where.most_common()))
