@@ -39,6 +39,9 @@ RECORDED: dict[str, set[EventType.ValueType]] = {
     # recorded before validate fanned out (workflow.patched keeps it replaying)
     "release-fanout-recorded-before-validate-fanout": _RELEASE | {_E.EVENT_TYPE_MARKER_RECORDED},
     "release-spread": _RELEASE | {_E.EVENT_TYPE_MARKER_RECORDED},  # patch + placement probe
+    # recorded before the probe counted pending releases (its marker has no ``pending``:
+    # the round-robin rule of that time chooses on replay)
+    "release-spread-recorded-before-burst-accounting": _RELEASE | {_E.EVENT_TYPE_MARKER_RECORDED},
     # recorded before releases were spread by load (workflow.patched keeps it replaying)
     "release-failover-recorded-before-spread": _RELEASE | {_E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT},
     "release-initial-deploy": _RELEASE | _DEPLOY,
