@@ -272,6 +272,7 @@ def test_a_process_that_holds_a_core_is_not_left_cores_it_would_leave_back(
          "def second():\n    with b.hold(tick, tick_s=0.05):\n        print('got', flush=True)\n"
          "with b.take(2):\n"
          "    print('holding', flush=True)\n"
+         "    input()\n"
          "    threading.Thread(target=second).start()\n"
          "    input()\n"
          "print('released', flush=True)\n"],
@@ -279,13 +280,15 @@ def test_a_process_that_holds_a_core_is_not_left_cores_it_would_leave_back(
     budget = CoreBudget(3, tmp_path)
     try:
         assert other.stdout is not None and other.stdout.readline().strip() == "holding"
+        assert other.stdin is not None
         with budget.hold():  # the third core
             assert budget.in_use == 1
+            other.stdin.write("\n")  # now its second stage asks for a core
+            other.stdin.flush()
             # the other process's second stage is waiting (it ticked) while it holds two
             assert other.stdout.readline().strip() == "waiting"
             assert not budget.others_waiting()
         assert other.stdout.readline().strip() == "got"  # the freed core went to it
-        assert other.stdin is not None
         other.stdin.write("\n")
         other.stdin.flush()
         assert other.stdout.readline().strip() == "released"
