@@ -16,9 +16,10 @@ write it:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from medpipe.activities.deid import geo, grammar
+from medpipe.activities.deid.textrule import WS as _WS
+from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -77,20 +78,11 @@ def find(folded: str) -> list[Span]:
     return out
 
 
-@dataclass(frozen=True)
-class _Rule:
-    name: str
-    trigger: str
 
-    def find(self, folded: str) -> list[Span]:
-        return find(folded)
-
-
-_WS = r"[\t-\r\x1c-\x1f ]"
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
 TRIGGER = (r"(?:\[address\]|" + grammar.ADDRESS.replace(r"\s", _WS) + r")\.?," + _WS
            + r"{1,2}(?-i:[A-Z][a-z])"
            r"|(?:in|from|to|near|outside|at|of)" + _WS + r"{1,2}(?-i:[A-Z][a-z])[a-z -]{0,60},"
            + _WS + r"{1,2}(?-i:[A-Z]{2})")
 #: The rule, for the rule table.
-RULE = _Rule("towns", TRIGGER)
+RULE = FunctionRule("towns", TRIGGER, find)

@@ -17,9 +17,9 @@ need look-around, so they are a rule of the table (``rules.MODULES``):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from medpipe.activities.deid import grammar
+from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
@@ -76,14 +76,6 @@ def find(folded: str) -> list[Span]:
     return out
 
 
-@dataclass(frozen=True)
-class _Rule:
-    name: str
-    trigger: str
-
-    def find(self, folded: str) -> list[Span]:
-        return find(folded)
-
 
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
 _MON = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
@@ -92,4 +84,4 @@ TRIGGER = (r"(?:" + _MON + r"[\t-\r\x1c-\x1f ]{1,3}[0-9]{1,2}(?:st|nd|rd|th)?,?"
            + r"|\[date\],?)[\t-\r\x1c-\x1f ]{1,3}'?[0-9]{2}"
            r"|the[\t-\r\x1c-\x1f ]{1,2}[0-9]{1,2}(?:st|nd|rd|th)|(?:1[3-9]|2[0-9]|3[01])/[0-9]")
 #: The rule, for the rule table.
-RULE = _Rule("date-parts", TRIGGER)
+RULE = FunctionRule("date-parts", TRIGGER, find)

@@ -35,9 +35,9 @@ Python ``re`` with look-around, on the folded text, through the rule table
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from medpipe.activities.deid import phone
+from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
@@ -178,14 +178,6 @@ def find(folded: str) -> list[Span]:
     return out
 
 
-@dataclass(frozen=True)
-class _Rule:
-    name: str
-    trigger: str
-
-    def find(self, folded: str) -> list[Span]:
-        return find(folded)
-
 
 #: A superset of the texts ``find`` finds something in (RE2): a group of 3+ digits next to
 #: a separator and another group.
@@ -193,4 +185,4 @@ TRIGGER = (r"[0-9]{3}(?: {1,2}|[.-])[0-9]|[0-9](?: {1,2}|[.-])[0-9]{3}"
            r"|\[(?:mrn|id|phone|ssn)\](?: {1,2}|[.-])[0-9]|\[(?:date|ip)\][.-][0-9]"
            r"|[0-9](?:[.-]| {1,2})\[(?:mrn|id|phone|ssn)\]|[0-9][.-]\[(?:date|ip)\]")
 #: The rule, for the rule table.
-RULE = _Rule("id-runs", TRIGGER)
+RULE = FunctionRule("id-runs", TRIGGER, find)

@@ -14,8 +14,9 @@ Python ``re`` on the folded text, through the rule table (``rules.MODULES``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from medpipe.activities.deid.textrule import WS as _WS
+from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -45,19 +46,10 @@ def find(folded: str) -> list[Span]:
     return out
 
 
-@dataclass(frozen=True)
-class _Rule:
-    name: str
-    trigger: str
 
-    def find(self, folded: str) -> list[Span]:
-        return find(folded)
-
-
-_WS = r"[\t-\r\x1c-\x1f ]"
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
 TRIGGER = (r"(?-i:" + _CREDENTIALS + _WS + r"{1,2}[A-Z][a-z])"
            r"|(?:voice" + _WS + r"?mail|vm|message|msg|text)(?:" + _WS + r"{1,2}(?:left|sent))?"
            + _WS + r"{1,2}(?:for|to)" + _WS + r"{1,2}(?-i:[A-Z][a-z])")
 #: The rule, for the rule table.
-RULE = _Rule("name-cues", TRIGGER)
+RULE = FunctionRule("name-cues", TRIGGER, find)
