@@ -156,6 +156,7 @@ def scan_texts(col: pa.Array, digests: DigestSet | None,
     of the ASCII texts and of the non-ASCII ones that fold one letter for one
     (folded: the positions stay); the context rules per text, only on free
     texts and only the rules each one triggers (``rules.active``), their spans
+    (those no pattern match overlaps: the patterns are counted already)
     merged with the text's known-value spans as ``detect.find`` merges them.
     Other non-ASCII texts go through ``detect.find`` whole.
     ``tests/activities/test_residual_columnar.py`` holds this equal to the per-text path.
@@ -234,8 +235,8 @@ def scan_texts(col: pa.Array, digests: DigestSet | None,
             t = folded.get(r, text)
             spans = seen.get(t)
             if spans is None:
-                spans = seen[t] = [sp for sp in rules.find(t, which[r])
-                                   if sp[1] > sp[0]]
+                spans = seen[t] = detect.outside_patterns(
+                    t, [sp for sp in rules.find(t, which[r]) if sp[1] > sp[0]])
             if not spans:
                 continue
             mine = known.get(r, [])
@@ -244,7 +245,7 @@ def scan_texts(col: pa.Array, digests: DigestSet | None,
                 kinds[ph.value] -= int(w[r])
         else:
             merged = detect.find(text, finder, patterns=not folds_to_letters(text), names=True,
-                                 rules=which[r])
+                                 rules=which[r], rules_outside_patterns=True)
             if not merged:
                 continue
         hit[r] = True

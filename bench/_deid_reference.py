@@ -113,7 +113,8 @@ def scan_batch(batch: pa.RecordBatch, digests: DigestSet | None, tally: Residual
                 continue
             patterns = i in special_rows and not v.isascii() and not folds_to_letters(v)
             spans = detect.find(v, digests.find if digests is not None else None,
-                                patterns=patterns, names=i in special_rows)
+                                patterns=patterns, names=i in special_rows,
+                                rules_outside_patterns=True)  # patterns counted above
             if spans:
                 hit[i] = True
                 kinds.update(ph.value for _, _, ph in spans)

@@ -39,12 +39,31 @@ def merge(spans: list[Span]) -> list[Span]:
     return out
 
 
+def outside_patterns(folded: str, spans: list[Span]) -> list[Span]:
+    """The spans no pattern match overlaps.
+
+    The residual check counts pattern matches in a vectorised pass of its
+    own and the context rules' findings per text; a rule that also knows a
+    pattern's form (an SSN by its digit groups) must not count the same
+    identifier twice.
+    """
+    if not spans:
+        return spans
+    taken = [(m.start(), m.end()) for _, rx, _ in COMPILED for m in rx.finditer(folded)]
+    if not taken:
+        return spans
+    return [sp for sp in spans if not any(s < sp[1] and sp[0] < e for s, e in taken)]
+
+
 def find(text: str, known: KnownFinder | None = None, *, patterns: bool = True,
-         names: bool = True, rules: Sequence[rule_table.AnyRule] | None = None) -> list[Span]:
+         names: bool = True, rules: Sequence[rule_table.AnyRule] | None = None,
+         rules_outside_patterns: bool = False) -> list[Span]:
     """Identifier spans in ``text`` (original coordinates), merged and sorted.
 
     ``rules``: the context rules to run when ``names`` (default: the whole
     table); the column path passes the rules whose trigger the text holds.
+    ``rules_outside_patterns``: keep only the rules' spans no pattern match
+    overlaps (the residual check, which counts pattern matches separately).
     """
     folded, offsets = fold(text)
     found: list[Span] = []
@@ -52,7 +71,8 @@ def find(text: str, known: KnownFinder | None = None, *, patterns: bool = True,
         for _, rx, ph in COMPILED:
             found += [(m.start(), m.end(), ph) for m in rx.finditer(folded)]
     if names:
-        found += rule_table.find(folded, rules)
+        ruled = rule_table.find(folded, rules)
+        found += outside_patterns(folded, ruled) if rules_outside_patterns else ruled
     if known is not None:
         found += known(lower(folded))
     found = [sp for sp in found if sp[1] > sp[0]]

@@ -119,3 +119,14 @@ def test_fhir_output_is_checked_by_type() -> None:
     assert [(c.column, c.unexpected_count) for c in report.residual_failures] == [
         ("Observation.note", 1)]
     assert "okafor" not in report.model_dump_json().lower()
+
+
+def test_an_identifier_both_a_pattern_and_a_rule_know_is_counted_once() -> None:
+    """An SSN is the SSN pattern's and the id-runs rule's (digit groups 3-2-4): one finding."""
+    rows = clean_rows()
+    rows[4]["notes"] = "SSN 123-45-6789 confirmed"
+    rows[9]["notes"] = "see 987-65-4320 again"
+    report = validate_batches(iter(table(rows)), SUITE, None)
+    (check,) = report.residual_failures
+    assert check.unexpected_count == 2
+    assert check.rule.endswith("found: SSN 2")
