@@ -27,6 +27,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from _rss import PARENT, pids_where
+
 T = TypeVar("T")
 
 _GROUPS: dict[int, subprocess.Popen[Any] | None] = {}
@@ -93,21 +95,6 @@ def at_stop(stopper: Callable[[], None]) -> None:
     _STOPPERS.append(stopper)
 
 
-def _children_of(pid: int) -> list[int]:
-    """Pids of ``pid``'s direct children (Linux ``/proc``)."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
-            out.append(int(entry))
-    return out
-
-
 def _reap(pids: list[int], deadline: float) -> list[int]:
     """Wait (until ``deadline``) for the child processes ``pids`` to end; the ones still
     running."""
@@ -153,7 +140,7 @@ def stop_own_children(grace: float = 3.0) -> None:
     if fd is not None:
         tracker._fd = None  # noqa: SLF001
         os.close(fd)  # its last writer gone: it cleans up and exits
-    children = [pid for pid in _children_of(os.getpid()) if pid not in _GROUPS]
+    children = [pid for pid in pids_where(PARENT, os.getpid()) if pid not in _GROUPS]
     for pid in children:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)

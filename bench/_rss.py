@@ -25,8 +25,12 @@ def vm_hwm_kib(pid: int) -> int:
     return 0
 
 
-def group_pids(pgid: int) -> list[int]:
-    """Processes whose process group is ``pgid``."""
+#: Fields of ``/proc/PID/stat`` after the command name: state, parent pid, process group.
+PARENT, GROUP = 1, 2
+
+
+def pids_where(field: int, value: int) -> list[int]:
+    """Processes whose ``/proc/PID/stat`` field ``field`` (``PARENT``, ``GROUP``) is ``value``."""
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -36,9 +40,14 @@ def group_pids(pgid: int) -> list[int]:
         except OSError:
             continue
         fields = stat.rpartition(")")[2].split()
-        if len(fields) > 2 and fields[2] == str(pgid):
+        if len(fields) > field and fields[field] == str(value):
             pids.append(int(entry))
     return pids
+
+
+def group_pids(pgid: int) -> list[int]:
+    """Processes whose process group is ``pgid``."""
+    return pids_where(GROUP, pgid)
 
 
 def group_cpu_seconds(pgid: int) -> float:
