@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from _rss import PARENT, pids_where
+from _rss import PARENT, descendants, pids_where, still_running
 
 T = TypeVar("T")
 
@@ -150,10 +150,28 @@ def stop_own_children(grace: float = 3.0) -> None:
         _reap([pid], time.monotonic() + 5)
 
 
+def _wait_gone(procs: dict[int, str], grace: float) -> None:
+    """Wait until each of ``procs`` (pid -> start time) has ended, SIGKILL those still running
+    after ``grace`` seconds. A process signalled with its group ends on its own time (a big
+    one takes a moment to give its memory back), after the group leader was reaped."""
+    deadline = time.monotonic() + grace
+    left = dict(procs)
+    while left:
+        left = {pid: t for pid, t in left.items() if still_running(pid, t)}
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _on_signal(signum: int, _frame: object) -> None:
     signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C does not interrupt the cleanup
+    started = descendants(os.getpid())  # before stopping: orphans leave the tree
     stop_all()
     stop_own_children()
+    _wait_gone(started, grace=5.0)
     print(f"bench stopped by {signal.Signals(signum).name}: every process it started is "
           "stopped", file=sys.stderr, flush=True)
     raise SystemExit(128 + signum)

@@ -25,8 +25,17 @@ def vm_hwm_kib(pid: int) -> int:
     return 0
 
 
-#: Fields of ``/proc/PID/stat`` after the command name: state, parent pid, process group.
-PARENT, GROUP = 1, 2
+#: Fields of ``/proc/PID/stat`` after the command name: parent pid, process group, start time
+#: (field 0 is the state).
+PARENT, GROUP, STARTED = 1, 2, 19
+
+
+def stat_fields(pid: int | str) -> list[str] | None:
+    """The fields of ``/proc/PID/stat`` after the command name (None when it has gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
 
 
 def pids_where(field: int, value: int) -> list[int]:
@@ -35,14 +44,34 @@ def pids_where(field: int, value: int) -> list[int]:
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rpartition(")")[2].split()
-        if len(fields) > field and fields[field] == str(value):
+        fields = stat_fields(entry)
+        if fields is not None and len(fields) > field and fields[field] == str(value):
             pids.append(int(entry))
     return pids
+
+
+def descendants(root: int) -> dict[int, str]:
+    """Every process below ``root`` now: pid -> start time (so a reused pid is not taken
+    for it later)."""
+    parents: dict[int, tuple[int, str]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (fields := stat_fields(entry)) is not None:
+            parents[int(entry)] = (int(fields[PARENT]), fields[STARTED])
+    found: dict[int, str] = {}
+    frontier = [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, started) in parents.items():
+            if ppid == parent and pid not in found:
+                found[pid] = started
+                frontier.append(pid)
+    return found
+
+
+def still_running(pid: int, started: str) -> bool:
+    """Whether process ``pid`` started at ``started`` still runs (a zombie has ended)."""
+    fields = stat_fields(pid)
+    return fields is not None and fields[STARTED] == started and fields[0] != "Z"
 
 
 def group_pids(pgid: int) -> list[int]:

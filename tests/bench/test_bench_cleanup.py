@@ -19,36 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from bench._rss import PARENT, descendants, stat_fields, still_running
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _stat(pid: int) -> tuple[int, str, str] | None:
-    """(parent pid, state, start time) of ``pid``, or None when it does not exist."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    fields = raw[raw.rindex(")") + 2:].split()
-    return int(fields[1]), fields[0], fields[19]
-
-
-def _descendants(root: int) -> dict[int, str]:
-    """Every live descendant of ``root``: pid -> start time (pid reuse proof)."""
-    parents: dict[int, tuple[int, str]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            st = _stat(int(entry))
-            if st is not None:
-                parents[int(entry)] = (st[0], st[2])
-    out: dict[int, str] = {}
-    frontier = [root]
-    while frontier:
-        parent = frontier.pop()
-        for pid, (ppid, started) in parents.items():
-            if ppid == parent and pid not in out:
-                out[pid] = started
-                frontier.append(pid)
-    return out
 
 
 def _cmdline(pid: int) -> str:
@@ -58,15 +31,10 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def _still_running(pid: int, started: str) -> bool:
-    st = _stat(pid)
-    return st is not None and st[2] == started and st[1] != "Z"
-
-
 def _bench_forkserver(bench: int, seen: dict[int, str]) -> bool:
     """Whether the bench process itself runs a multiprocessing fork server (its direct path
     runs the data stages' process pools in the bench)."""
-    return any((st := _stat(pid)) is not None and st[0] == bench
+    return any((st := stat_fields(pid)) is not None and st[PARENT] == str(bench)
                and "forkserver" in _cmdline(pid) for pid in seen)
 
 
@@ -86,7 +54,7 @@ def _run_and_signal(argv: list[str], sig: int, ready: int, tmp_path: Path,
         deadline = time.monotonic() + timeout
         # Wait until it runs its dev server and `ready` workers (medpipe worker processes).
         while time.monotonic() < deadline and bench.poll() is None:
-            seen.update(_descendants(bench.pid))
+            seen.update(descendants(bench.pid))
             workers = [p for p in seen if " worker " in _cmdline(p)]
             if any("temporal" in _cmdline(p) for p in seen) and len(workers) >= ready \
                     and (until is None or until(bench.pid, seen)):
@@ -95,7 +63,7 @@ def _run_and_signal(argv: list[str], sig: int, ready: int, tmp_path: Path,
         assert until is None or until(bench.pid, seen), (tmp_path / "bench.log").read_text()
         assert bench.poll() is None, (tmp_path / "bench.log").read_text()
         time.sleep(1.0)  # let whatever it was starting start, and collect it too
-        seen.update(_descendants(bench.pid))
+        seen.update(descendants(bench.pid))
         bench.send_signal(sig)  # the bench alone, not its group: as `kill PID` would
         bench.wait(timeout=60)
     finally:
@@ -104,7 +72,7 @@ def _run_and_signal(argv: list[str], sig: int, ready: int, tmp_path: Path,
             bench.wait()
         log.close()
     assert bench.returncode == 128 + sig, (tmp_path / "bench.log").read_text()
-    left = {p: _cmdline(p) for p, started in seen.items() if _still_running(p, started)}
+    left = {p: _cmdline(p) for p, started in seen.items() if still_running(p, started)}
     for pid in left:  # do not leak them into the machine either
         try:
             os.killpg(pid, signal.SIGKILL)
@@ -136,3 +104,24 @@ def test_orchestration_bench_sigterm_on_its_direct_path_leaves_nothing(tmp_path:
                      "reference", "--trial-deadline", "120"],
                     signal.SIGTERM, ready=2, tmp_path=tmp_path, until=_bench_forkserver,
                     timeout=300)
+
+
+def test_descendants_and_still_running_follow_a_child_to_its_end() -> None:
+    """The /proc readers the cleanup relies on: a child is found below us while it runs,
+    and counts as ended once it is a zombie (killed, not yet reaped) and once reaped."""
+    child = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        found = descendants(os.getpid())
+        assert child.pid in found, found
+        assert still_running(child.pid, found[child.pid])
+        assert not still_running(child.pid, "0")  # another process under a reused pid
+        os.kill(child.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while still_running(child.pid, found[child.pid]) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert (stat_fields(child.pid) or ["gone"])[0] in ("Z", "gone")
+        assert not still_running(child.pid, found[child.pid])
+    finally:
+        child.kill()
+        child.wait()
+    assert not still_running(child.pid, found[child.pid])

@@ -84,9 +84,15 @@ async def start(client: Client, request: ReleaseRequest) -> WorkflowHandle[Any, 
 
 
 async def running_on(handle: WorkflowHandle[Any, Any], timeout: float,
-                     identity_part: str = "") -> str:
+                     identity_part: str = "", activities: frozenset[str] = frozenset(),
+                     heartbeated: bool = False) -> str:
     """Wait until one of the release's activities is running on a worker (whose identity
-    contains ``identity_part``); that worker's identity ('' when none did in time)."""
+    contains ``identity_part``); that worker's identity ('' when none did in time).
+
+    ``activities`` limits the wait to those activity types; ``heartbeated`` to an activity
+    whose worker has already reported progress on it (a stage under way, not one about to
+    be picked up or one that is ending: a fault aimed at it lands mid-stage).
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -98,7 +104,9 @@ async def running_on(handle: WorkflowHandle[Any, Any], timeout: float,
             return ""
         for p in desc.raw_description.pending_activities:
             if p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED \
-                    and identity_part in p.last_worker_identity:
+                    and identity_part in p.last_worker_identity \
+                    and (not activities or p.activity_type.name in activities) \
+                    and (not heartbeated or p.HasField("last_heartbeat_time")):
                 return str(p.last_worker_identity)
         await asyncio.sleep(0.1)
     return ""
