@@ -14,7 +14,9 @@ tuned on) and ``blind-dev`` / ``blind-test`` (``bench._deid_blind``: written
 blind, before reading any rule; dev may be read while tuning, test never is)
 and ``sealed`` (``bench._deid_sealed.SEALED``: a third blind set, other note
 styles, its misses never printed) and ``fresh-4`` (``bench._deid_recall4.R4``: the general
-forms of recall4, written before they were implemented and committed before the first run).
+forms of recall4, written before they were implemented and committed before the first run)
+and ``fresh-5`` (``bench._deid_recall5.R5``: another author's habits, written for recall5
+before any rule was changed for it and committed before its first run).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import _deid_blind, _deid_fresh, _deid_recall4, _deid_sealed
+from bench import _deid_blind, _deid_fresh, _deid_recall4, _deid_recall5, _deid_sealed
 from bench._deid_heldout import FILLER_NOTES, HELD_OUT_2, add_people
 
 LOCALES = ("en_US", "en_IE", "fr_FR", "es_ES", "de_DE", "it_IT", "pt_BR", "nl_NL")
@@ -102,6 +104,7 @@ def make_identities(n: int, seed: int) -> list[dict[str, str]]:
     _deid_blind.add_people(out, seed)
     _deid_sealed.add_people(out, seed)
     _deid_recall4.add_people(out, seed)
+    _deid_recall5.add_people(out, seed)
     return out
 
 
@@ -246,6 +249,7 @@ SETS: dict[str, dict[str, list[Form]]] = {"tuned": TUNED, "seen": HELD_OUT,
                                           "blind-dev": _deid_blind.DEV,
                                           "blind-test": _deid_blind.TEST,
                                           "fresh-4": _deid_recall4.R4,
+                                          "fresh-5": _deid_recall5.R5,
                                           "sealed": _deid_sealed.SEALED}
 #: Filler sentences of each set (the others use ``FILLER``).
 FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
@@ -253,6 +257,7 @@ FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "blind-dev": _deid_blind.DEV_FILLER,
                                        "blind-test": _deid_blind.TEST_FILLER,
                                        "fresh-4": _deid_recall4.FILLER_R4,
+                                       "fresh-5": _deid_recall5.FILLER_R5,
                                        "sealed": _deid_sealed.SEALED_FILLER}
 
 
