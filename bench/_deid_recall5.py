@@ -22,6 +22,11 @@ from Faker locales no other set imports (``ga_IE``, ``en_PK``, ``en_TH``, ``tw_G
 ``fr_CH``, ``de_LU``, ``es_CA``, ``fr_DZ``). The filler is full of traps that must
 survive: medication schedule times (``0800 1400 2000``), CPT code pairs, vitals, lab
 values, doses, scores, ``in March``, ``may``, ``x2``, ``Rm 4``, ward names.
+
+First run (main at 8a0ec16 + this set, ``bench/deid.py --rows 0 --mode grammar --notes
+8000`` over every set but ``sealed``, seed 1), recall: AGE 100.00 %, DATE 70.07 %, EMAIL
+100.00 %, GEO 78.78 %, MRN 79.88 %, NAME 91.87 %, PHONE 100.00 %, SSN 99.81 %, URL
+100.00 %; 91.18 % overall; precision on this set 82.65 %.
 """
 
 from __future__ import annotations

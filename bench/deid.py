@@ -158,8 +158,9 @@ def _phi_mask(note: Note) -> list[bool]:
     return [any(cover[m.start():m.end()]) for m in _TOKEN.finditer(note.text)]
 
 
-def _removed(note: Note, out: str) -> list[tuple[bool, str]]:
-    """(is PHI, category of the placeholder put over it) for every token removed.
+def _removed(note: Note, out: str) -> list[tuple[bool, str, str]]:
+    """(is PHI, category of the placeholder put over it, the removed run with a token of
+    context either side) for every token removed.
 
     The note's tokens are aligned with the output's (placeholders as single
     tokens); a removed run is charged to the first placeholder that replaced it.
@@ -178,7 +179,8 @@ def _removed(note: Note, out: str) -> list[tuple[bool, str]]:
         if op in ("replace", "delete"):
             marks = [t[1:-1] for t in after[j1:j2] if t.startswith("[")]
             cat = CATEGORY.get(marks[0], "?") if marks else "?"
-            removed += [(mask[i], cat) for i in range(i1, i2)]
+            run = " ".join(before[max(0, i1 - 2):i2 + 2])
+            removed += [(mask[i], cat, run) for i in range(i1, i2)]
     return removed
 
 
@@ -188,12 +190,15 @@ SEALED = frozenset({"sealed"})
 
 
 def score(notes: list[Note], outputs: list[str],
-          by_set: dict[str, list[int]] | None = None) -> tuple[dict[tuple[str, str], list[int]],
-                                                              dict[str, list[int]],
-                                                              list[tuple[str, str, str, str]]]:
+          by_set: dict[str, list[int]] | None = None,
+          false_pos: Counter[tuple[str, str, str]] | None = None,
+          ) -> tuple[dict[tuple[str, str], list[int]], dict[str, list[int]],
+                     list[tuple[str, str, str, str]]]:
     """(caught/planted per (set, category), [PHI, non-PHI] tokens removed per category,
     misses as (set, category, planted span, output) for every set not in ``SEALED``);
-    ``by_set``, when given, gets [PHI, non-PHI] tokens removed per template set."""
+    ``by_set``, when given, gets [PHI, non-PHI] tokens removed per template set;
+    ``false_pos``, when given, counts the non-PHI runs removed as (set, category, run),
+    for every set not in ``SEALED``."""
     recall: dict[tuple[str, str], list[int]] = {}
     misses: list[tuple[str, str, str, str]] = []
     removed: dict[str, list[int]] = {}
@@ -215,11 +220,25 @@ def score(notes: list[Note], outputs: list[str],
             tally = recall.setdefault((note.template_set, span.category), [0, 0])
             tally[0] += 0 if leaked else 1
             tally[1] += 1
-        for phi, cat in _removed(note, out):
+        for phi, cat, run in _removed(note, out):
             removed.setdefault(cat, [0, 0])[0 if phi else 1] += 1
+            if false_pos is not None and not phi and note.template_set not in SEALED:
+                false_pos[(note.template_set, cat, run)] += 1
             if by_set is not None:
                 by_set.setdefault(note.template_set, [0, 0])[0 if phi else 1] += 1
     return recall, removed, misses
+
+
+def print_false_positives(false_pos: Counter[tuple[str, str, str]], per: int) -> None:
+    """The ``per`` most frequent non-PHI runs removed per placeholder category (never of a
+    set in ``SEALED``: ``score`` leaves them out)."""
+    cats: dict[str, list[tuple[int, str, str]]] = {}
+    for (s, cat, run), n in false_pos.items():
+        cats.setdefault(cat, []).append((n, s, run))
+    for cat, found in sorted(cats.items()):
+        print(f"false positives {cat}: {sum(n for n, _, _ in found)} tokens")
+        for n, s, run in sorted(found, reverse=True)[:per]:
+            print(f"  {n:>5} {s:<11} {run}")
 
 
 def print_misses(misses: list[tuple[str, str, str, str]], per: int, rng: random.Random) -> None:
@@ -318,6 +337,9 @@ def main() -> None:
     ap.add_argument("--misses", type=int, default=3,
                     help="print this many misses per set and category (never "
                     f"{', '.join(sorted(SEALED))})")
+    ap.add_argument("--false-positives", type=int, default=0,
+                    help="print this many most frequent non-PHI runs removed per placeholder "
+                    f"category (never of {', '.join(sorted(SEALED))})")
     ap.add_argument("--mode", choices=["both", *(m.value for m in TextMode)], default="both",
                     help="text mode of the notes column (both: one after the other)")
     ap.add_argument("--sets", default=",".join(SETS),
@@ -344,10 +366,14 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as d, deadline(args.trial_seconds):
             out, _ = pseudonymize(table(notes), Path(d) / "quality.parquet", mode)
             by_set: dict[str, list[int]] = {}
-            recall, removed, misses = score(notes, out.column("notes").to_pylist(), by_set)
+            false_pos: Counter[tuple[str, str, str]] = Counter()
+            recall, removed, misses = score(notes, out.column("notes").to_pylist(), by_set,
+                                            false_pos)
         results[mode.value] = (recall, removed, by_set)
         print_quality(mode.value, notes, sets, recall, removed, by_set, misses, args.misses,
                       args.seed)
+        if args.false_positives:
+            print_false_positives(false_pos, args.false_positives)
     speed: dict[str, float] = {}
     if args.rows:
         # every row its own note: the scrubber looks at a repeated text once, so copies of
