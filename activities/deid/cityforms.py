@@ -9,8 +9,14 @@ write it:
   capitalized words, none a function word, a unit or a document word
   (``words.NOT_NAMES``);
 * the **town before its state** after a place cue (``based in Dothan, OH``, ``from Port
-  Ellen, NY``): one to three capitalized words, a comma, a USPS state code in capitals;
-  the state stays.
+  Ellen, NY``) or after a street (``[ADDRESS] Pocatello ID``, a street broken over two
+  lines): one to three capitalized words, maybe a comma, a USPS state code in capitals;
+  the state stays (Safe Harbor keeps the state);
+* a street's **unit** before the comma does not hide the town (``Willow Bend Ct Apt. 2,
+  Johnville``);
+* where a person **lives** (``lives alone in Fishtown``, ``resides with her son in Crown
+  Heights``) and a **neighbourhood** named as one (``the Five Points neighborhood``): no
+  month, weekday or kind of housing (``lives in Assisted Living``).
 """
 
 from __future__ import annotations
@@ -36,10 +42,32 @@ COMMA_TOWN = re.compile(r",\s{1,2}" + _TOWN + r"(?!\s{0,2}(?:#|[0-9]))")
 _ADDRESS = re.compile(grammar.ADDRESS, re.IGNORECASE)
 _SUFFIX = re.compile(grammar.STREET_SUFFIX + r"\.?", re.IGNORECASE)
 _NUMBER_START = re.compile(r"\b[0-9]")
+#: A unit at the end of a street address (``Apt. 2``, ``Unit C``, ``# 14``).
+_UNIT_END = re.compile(r"(?:" + grammar.UNIT + r")$", re.IGNORECASE)
+#: A town after a street without a comma, its state after it (``[ADDRESS] Pocatello ID``,
+#: ``... Ln\nLake Deanna, IN``); opens with the whitespace after the street (no full stop
+#: between: "[ADDRESS].\nMember ID 4471" is no town), no number after the state.
+STATE_AFTER_TOWN = re.compile(
+    r"(?<=[A-Za-z0-9\]])\s{1,2}" + _TOWN + r",?\s{1,2}(?-i:(?:" + _STATES.replace(" ", "|")
+    + r"))\b(?![A-Za-z'-]|\s{0,2}[:#0-9])")
 #: A town before its state, after a place cue.
 BEFORE_STATE = re.compile(
     r"\b(?:in|from|to|near|outside|at|of)\s{1,2}" + _TOWN + r",\s{1,2}(?-i:(?:"
     + _STATES.replace(" ", "|") + r"))\b(?![A-Za-z'-])", re.IGNORECASE)
+
+
+#: Where a person lives, after a verb of residence (``lives alone in Fishtown``, ``resides
+#: with her son in Crown Heights``): up to two words between the verb and ``in``.
+LIVES_IN = re.compile(
+    r"\b(?i:lives?|living|lived|resides?|residing|resided|grew\s{1,2}up)(?:\s{1,2}[a-z]{2,12})"
+    r"{0,3}\s{1,2}(?i:in)\s{1,2}(?:(?i:the)\s{1,2})?" + _TOWN + r"(?!\s{0,2}[0-9])")
+#: A neighbourhood named before the word (``in the Five Points neighborhood``).
+NEIGHBOURHOOD = re.compile(_TOWN + r"\s{1,2}(?i:neighbou?rhoods?)\b")
+#: First words of a capitalized run after ``in`` that name no place (months, days, care).
+_NOT_PLACES = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday assisted skilled section "
+    "independent senior memory group foster long".split())
 
 
 def _town(words: str) -> bool:
@@ -57,7 +85,7 @@ def _ends_street(folded: str, end: int) -> bool:
     if before.endswith("[ADDRESS]") or before.endswith("[ADDRESS]."):
         return True
     last = before.rsplit(None, 1)[-1] if before.strip() else ""
-    if not _SUFFIX.fullmatch(last):  # the street's last word is a suffix (no unit after)
+    if not _SUFFIX.fullmatch(last) and not _UNIT_END.search(before):  # a suffix or a unit
         return False
     stop = len(before) - (1 if before.endswith(".") else 0)
     return any(_ADDRESS.fullmatch(before, m.start(), stop) or _ADDRESS.fullmatch(before, m.start())
@@ -67,9 +95,15 @@ def _ends_street(folded: str, end: int) -> bool:
 def find(folded: str) -> list[Span]:
     """Spans of towns after a street or before a state (the town only)."""
     out: list[Span] = []
-    if "," not in folded:
-        return out
-    for m in COMMA_TOWN.finditer(folded):
+    if "," in folded:
+        for m in COMMA_TOWN.finditer(folded):
+            if _ends_street(folded, m.start()) and _town(m.group(1)):
+                out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
+    for rx in (LIVES_IN, NEIGHBOURHOOD):
+        for m in rx.finditer(folded):
+            if _town(m.group(1)) and m.group(1).split()[0].lower() not in _NOT_PLACES:
+                out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
+    for m in STATE_AFTER_TOWN.finditer(folded):
         if _ends_street(folded, m.start()) and _town(m.group(1)):
             out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
     for m in BEFORE_STATE.finditer(folded):
@@ -83,6 +117,10 @@ def find(folded: str) -> list[Span]:
 TRIGGER = (r"(?:\[address\]|" + grammar.ADDRESS.replace(r"\s", _WS) + r")\.?," + _WS
            + r"{1,2}(?-i:[A-Z][a-z])"
            r"|(?:in|from|to|near|outside|at|of)" + _WS + r"{1,2}(?-i:[A-Z][a-z])[a-z -]{0,60},"
-           + _WS + r"{1,2}(?-i:[A-Z]{2})")
+           + _WS + r"{1,2}(?-i:[A-Z]{2})"
+           r"|(?:\[address\]|" + grammar.ADDRESS.replace(r"\s", _WS) + r")" + _WS
+           + r"{1,2}(?-i:[A-Z][a-z])[a-z -]{0,60},?" + _WS + r"{1,2}(?-i:[A-Z]{2})"
+           r"|(?:live|living|reside|residing|grew)[a-z]{0,2}[a-z\t-\r\x1c-\x1f ]{0,42}"
+           + _WS + r"in" + _WS + r"|neighbou?rhood")
 #: The rule, for the rule table.
 RULE = FunctionRule("towns", TRIGGER, find)

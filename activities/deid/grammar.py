@@ -45,6 +45,13 @@ WEEKDAY = (r"(?:(?:mon|tue|tues|wed|wednes|thu|thur|thurs|fri|sat|satur|sun)(?:d
 DAY = r"(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)?"
 #: A year: four digits, or two after an apostrophe.
 YEAR = r"(?:[12][0-9]{3}|'[0-9]{2})"
+#: A month in Roman numerals (I-XII), as European clerks write it between a day and a year.
+ROMAN_MONTH = r"(?:xii|xi|x|ix|viii|vii|vi|v|iv|iii|ii|i)"
+#: A day of the month spelled as an ordinal word (``seventh``, ``twenty-first``, ``thirtieth``).
+_ORD_UNITS = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)"
+DAY_WORD = (r"(?:twenty[\s-]{0,2}" + _ORD_UNITS + r"|thirty[\s-]{0,2}first|" + _ORD_UNITS
+            + r"|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth"
+            r"|eighteenth|nineteenth|twentieth|thirtieth)")
 #: Between the parts of a spelled-out date: ``-``, ``/``, ``.``, ``,``, spaces, ``of``.
 SEP = r"(?:\s{0,2}[-/.,]\s{0,2}|\s{1,3})(?:of\s{1,3})?"
 
@@ -71,8 +78,19 @@ DATE = "|".join((
     r"(?:st|nd|rd|th)\b",
     # month and year in digits: 01/2008, 3-2019, 11.2020 (a month of 1-12, a 19xx/20xx year)
     r"\b(?:0?[1-9]|1[0-2])[-/.](?:19|20)[0-9]{2}\b",
-    # "may" in lower case is a month before an ordinal day only ("may 12th", not "may 2 tabs")
+    # "may" in lower case is a month before an ordinal day ("may 12th", not "may 2 tabs"), or
+    # before a day that ends its clause ("last dose was may 17, ran out"; the mark takes the
+    # comma: RE2 has no look-ahead, and "may 2 tabs" must stay)
     r"\bmay\s{1,3}(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)\b",
+    r"\bmay\s{1,3}(?:0?[1-9]|[12][0-9]|3[01])(?:\s{0,2}[,;]|\.(?:\s|$)|$)",
+    # the month in Roman numerals between a day and a year: 7.III.24, 25-XII-2023, 3/iv/98
+    r"\b(?:0?[1-9]|[12][0-9]|3[01])\s{0,2}[-/.]\s{0,2}" + ROMAN_MONTH + r"\s{0,2}[-/.]\s{0,2}"
+    r"(?:[0-9]{4}|[0-9]{2})\b",
+    # the day spelled as an ordinal word: "the seventh of March", "twenty-first of May",
+    # "March the seventh" (a full stop after the month ends the sentence: it stays)
+    r"\b(?:the\s{1,3}" + DAY_WORD + r"\s{1,3}(?:of\s{1,3})?|" + DAY_WORD + r"\s{1,3}of\s{1,3})"
+    + MONTH_CAP_MAY.removesuffix(r"\.?") + r"(?:" + SEP + YEAR + r"\b)?",
+    r"\b" + MONTH_CAP_MAY + r"\s{1,3}(?:the\s{1,3})?" + DAY_WORD + r"\b",
 ))
 
 #: An extension after a telephone number ("x23" attached too), or the end of the number.

@@ -76,7 +76,7 @@ def _is_year(g: str) -> bool:
 
 
 def _is_time(g: str) -> bool:
-    return len(g) == 4 and int(g[:2]) < 24 and int(g[2:]) < 60
+    return g == "2400" or (len(g) == 4 and int(g[:2]) < 24 and int(g[2:]) < 60)
 
 
 def _is_date(groups: list[str]) -> bool:

@@ -59,7 +59,9 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
             r"|hospital account|har|member)\.?\s{0,2}(?:id|no|num|number|#)\.?\s{0,2}[#:]?"
             r"\s{0,2}[a-z0-9-]{0,12}[0-9]{4,}[a-z0-9-]{0,12}"
             r"|\b[1-9][a-z][a-z0-9][0-9]-?[a-z][a-z0-9][0-9]-?[a-z]{2}[0-9]{2}\b"  # Medicare MBI
-            r"|\b[a-z]{2,5}-?[0-9]{5,}\b|\b[0-9]{7,}\b", Placeholder.MRN),
+            r"|\b[a-z]{2,5}-?[0-9]{5,}\b|\b[0-9]{7,}\b"
+            # seven digits or more are an id with a one-letter prefix too (E84021523)
+            r"|\b[a-z]-?[0-9]{7,}\b", Placeholder.MRN),
     ("age", r"\b" + _AGE + r"(?:[\s-]{0,3}(?:years?|yrs?)(?:[\s-]{0,3}old)?\b"
             r"|[\s-]{0,3}(?:yo\b|y/o|y\.o\.?))"
             r"|\b(?:ninety|one hundred(?: and)?)(?:[\s-](?:one|two|three|four|five|six|seven"
@@ -73,7 +75,11 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
 
 #: Texts without any of these cannot match a pattern (a vectorised fast path).
 CANDIDATE = (r"(?i)[0-9@]|www\.|://|\.[a-z]{2,}\b|ninety|hundred|nonagenarian|centenarian"
-             r"|\sdot\s")
+             r"|\sdot\s"
+             # a day as an ordinal word before "of" or a month, or after a month
+             r"|(?:st|nd|rd|th)\s{1,3}(?:of\s|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+             r"|(?:jan|feb|mar|apr|may|june?|july?|aug|sep|sept|oct|nov|dec|uary|ch|il|ust|ber)"
+             r"\s{1,3}(?:the\s{1,3})?(?:fir|sec|thi|fou|fif|six|sev|eig|nin|ten|ele|twe)")
 
 #: Each pattern compiled for Python (the folded-text path and the residual check).
 COMPILED: tuple[tuple[str, re.Pattern[str], Placeholder], ...] = tuple(

@@ -42,15 +42,19 @@ TRIGGER = r"[0-9](?:[^0-9a-z\n]{0,3}[0-9]){6}"
 _RUN = re.compile(r"(?:\+|\(|\b)[0-9](?:[^0-9a-z\n]{0,3}[0-9]){6,}", re.IGNORECASE)
 _MD = r"(?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12][0-9]|3[01])"
 _DM = r"(?:0?[1-9]|[12][0-9]|3[01])[-/.](?:0?[1-9]|1[0-2])"
+_HHMM = r"(?:(?:[01][0-9]|2[0-3])[0-5][0-9]|2400)"
 #: Runs that are something else by a standard's shape, skipped before the (slow) matcher:
 #: a date (ISO 8601, m/d/y, d/m/y, maybe with a time), an IP address, an NDC (4-4-2,
 #: 5-3-2, 5-4-1: FDA's National Drug Code), an SSN (3-2-4, SSA's), anything with a colon
-#: (times, IPv6).
+#: (times, IPv6), four-digit clock times and five-digit CPT codes in a row.
 _NOT_PHONE = re.compile(
     r"(?:[12][0-9]{3}[-/.]" + _MD + r"|(?:" + _MD + r"|" + _DM + r")[-/.](?:[0-9]{4}|[0-9]{2}))"
     r"(?:[ T][0-9:]{1,8})?|[0-9]{1,3}(?:\.[0-9]{1,3}){3}.*|[0-9]{4}-[0-9]{4}-[0-9]{2}"
     r"|[0-9]{5}-[0-9]{3}-[0-9]{2}|[0-9]{5}-[0-9]{4}-[0-9]|[0-9]{3}([-. ])[0-9]{2}\1[0-9]{4}"
-    r"|.*:.*")
+    r"|.*:.*"
+    # a schedule of 24-hour clock times ("0800 1400 2000"), CPT codes in a row ("99214, 93000":
+    # five digits each; a national number grouped 5-5 opens with its trunk 0)
+    r"|" + _HHMM + r"(?:[^0-9]{1,3}" + _HHMM + r")+|[1-9][0-9]{4}(?:[^0-9]{1,3}[0-9]{5})+")
 #: A run the hand-written grammar (``grammar.PHONE``, run by the pattern pass) takes whole.
 _KNOWN = re.compile(grammar.PHONE, re.IGNORECASE)
 #: Fewer digits are a local number (the hand grammar's) or a clinical value ("0600 104").

@@ -44,6 +44,7 @@ from medpipe.activities.deid import (
     forms,
     idruns,
     namecues,
+    nameforms,
     names,
     registry,
 )
@@ -246,7 +247,8 @@ FORMS: tuple[AnyRule, ...] = (
 )
 
 #: Rule modules of their own (``name``, ``trigger``, ``find(folded)``), after the forms.
-MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, namecues.RULE)
+MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, namecues.RULE,
+                                 nameforms.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External(r, r.name, r.trigger) for r in MODULES)
