@@ -38,7 +38,8 @@ LAST_FIRST_INITIAL = re.compile(
     + r"(?:\s" + _GIVEN + r")?)\s([A-Z])\.")
 _HEADER = (r"(?:emergency\s{1,2}contact|e/?c|nok|next\s{1,2}of\s{1,2}kin|contact|proxy|hcp|hcpoa"
            r"|poa|dpoa|guardian|caregiver|informant|surrogate|spouse)")
-_RUN = r"((?:[A-Z][a-z][A-Za-z'-]*|\[NAME\])(?:[ -](?:[A-Z][a-z][A-Za-z'-]*|[A-Z]\.|\[NAME\])){0,3})"
+_WORD = r"(?:[A-Z][a-z][A-Za-z'-]*|\[NAME\])"
+_RUN = r"(" + _WORD + r"(?:[ -](?:" + _WORD + r"|[A-Z]\.)){0,3})"
 #: A name after a contact header (the header case-insensitive, the name capitalized).
 AFTER_HEADER = re.compile(
     r"\b(?i:" + _HEADER + r")(?:\s{0,2}\((?i:[a-z /-]{2,24})\))?\s{0,2}[:-]\s{0,3}" + _RUN)
@@ -89,8 +90,8 @@ def find(folded: str) -> list[Span]:
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
 TRIGGER = (r"(?-i:[A-Z\]])," + _WS + r"{1,2}(?-i:[A-Z\[])"
            r"|(?:emergency" + _WS + r"{1,2}contact|e/?c|nok|kin|contact|proxy|hcp|hcpoa|poa|dpoa"
-           r"|guardian|caregiver|informant|surrogate|spouse)(?:" + _WS + r"{0,2}\([a-z /-]{2,24}\))?"
-           + _WS + r"{0,2}[:-]"
+           r"|guardian|caregiver|informant|surrogate|spouse)"
+           r"(?:" + _WS + r"{0,2}\([a-z /-]{2,24}\))?" + _WS + r"{0,2}[:-]"
            r"|/s/|\bb?cc" + _WS + r"{0,2}:|signed")
 #: The rule, for the rule table.
 RULE = FunctionRule("name-forms", TRIGGER, find)
