@@ -31,9 +31,13 @@ from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
 
-_TOWN = r"((?-i:[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2}))\b"
+#: One to three capitalized words, joined by spaces, hyphens or a particle between hyphens
+#: (``Over-the-Rhine``, ``Stratford-upon-Avon``).
+_TOWN = (r"((?-i:[A-Z][a-z]+(?:(?:[ -]|-(?:the|on|upon|in|under|by|de|la|le|les|sur|en)-)"
+         r"[A-Z][a-z]+){0,2}))\b")
 _STATES = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE "
-           "NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI")
+           "NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP "
+           "MH FM PW")
 _UNIT_WORDS = frozenset("apt apartment unit suite ste room rm floor fl bldg building lot space "
                         "box po".split())
 #: A town after a comma (opens with the comma so that ``re`` skips to the commas); what
@@ -73,9 +77,11 @@ _NOT_PLACES = frozenset(
 def _town(words: str) -> bool:
     """No function, unit or document word; no state or country ("[ADDRESS], England": the
     mark was a city, and the region after it stays)."""
-    parts = [w.lower() for w in re.split(r"[ -]", words)]
     if words.lower() in geo.gazetteer().regions:
         return False
+    if re.search(r"-[a-z]+-", words):  # capitals joined by a particle: a place's shape
+        return True
+    parts = [w.lower() for w in re.split(r"[ -]", words)]
     return not any(w in NOT_NAMES or w in _UNIT_WORDS for w in parts)
 
 

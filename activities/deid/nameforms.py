@@ -4,7 +4,7 @@ The name lists and the cue rules find a name by its words or by a title before i
 are the forms registration systems and signature blocks print, where the shape itself
 says "a person":
 
-* **``LAST, First M.``**: a family name in capitals (one or two words, ``O MONGAIN``, or a
+* **``LAST, First M.``**: a family name in capitals (one to three words, ``O MONGAIN``, or a
   name already replaced), a comma, one or two capitalized given names and a middle initial
   with its dot (``BOECHAT, Rosemarie J.``); the initial and its dot are what make it a
   name and not a list (``CKD, Afib``, ``NSR, Normal axis``);
@@ -34,12 +34,14 @@ _CAPS = r"(?:[A-Z][A-Z'-]+|[A-Z](?=\s[A-Z]{2}))"
 _GIVEN = r"(?:[A-Z][a-z][A-Za-z'-]*|\[NAME\])"
 #: ``LAST, First M.`` (opens with a capital or a mark, so that ``re`` skips to them).
 LAST_FIRST_INITIAL = re.compile(
-    r"(?:(?<![A-Za-z'-])" + _CAPS + r"(?:\s[A-Z][A-Z'-]+)?|\[NAME\]),\s{1,2}(" + _GIVEN
+    r"(?:(?<![A-Za-z'-])" + _CAPS + r"(?:\s[A-Z][A-Z'-]+){0,2}|\[NAME\]),\s{1,2}(" + _GIVEN
     + r"(?:\s" + _GIVEN + r")?)\s([A-Z])\.")
 _HEADER = (r"(?:emergency\s{1,2}contact|e/?c|nok|next\s{1,2}of\s{1,2}kin|contact|proxy|hcp|hcpoa"
            r"|poa|dpoa|guardian|caregiver|informant|surrogate|spouse)")
 _WORD = r"(?:[A-Z][a-z][A-Za-z'-]*|\[NAME\])"
-_RUN = r"(" + _WORD + r"(?:[ -](?:" + _WORD + r"|[A-Z]\.)){0,3})"
+#: One to four words; a middle initial, or a particle of one capital before a capitalized
+#: word (``O Riollain`` folded from ``Ó Riolláin``), inside.
+_RUN = r"(" + _WORD + r"(?:[ -](?:" + _WORD + r"|[A-Z]\.|[A-Z](?= [A-Z][a-z]))){0,3})"
 #: A name after a contact header (the header case-insensitive, the name capitalized).
 AFTER_HEADER = re.compile(
     r"\b(?i:" + _HEADER + r")(?:\s{0,2}\((?i:[a-z /-]{2,24})\))?\s{0,2}[:-]\s{0,3}" + _RUN)

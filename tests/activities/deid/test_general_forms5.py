@@ -196,3 +196,10 @@ def test_where_a_person_lives(place: str, template: str) -> None:
 def test_residence_traps_stay() -> None:
     kept("Lives in March with son; lives in Assisted Living. Member ID card on file.")
     kept("Rm 4, bed B; transferred from 5 West to the step-down unit.")
+
+
+def test_particles_long_family_names_and_territories() -> None:
+    gone("Emergency contact (son): Ethan O Riollain | BP 120/80", "Ethan", "Riollain")
+    gone("Attending: MAC GIOLLA IASACHTA, Grace P. MD", "IASACHTA", "GIOLLA", "Grace")
+    gone("Lives alone in Over-the-Rhine, 3rd floor walk-up.", "Over-the-Rhine")
+    gone("Lives 18079 Tanglewood Rd Apt 310 Cheyenne MH.", "Cheyenne")
