@@ -71,7 +71,8 @@ NEIGHBOURHOOD = re.compile(_TOWN + r"\s{1,2}(?i:neighbou?rhoods?)\b")
 _NOT_PLACES = frozenset(
     "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday assisted skilled section "
-    "independent senior memory group foster long".split())
+    "independent senior memory group foster long the a an this that our their his her my "
+    "your its same safe quiet new".split())
 
 
 def _town(words: str) -> bool:
@@ -107,7 +108,10 @@ def find(folded: str) -> list[Span]:
                 out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
     for rx in (LIVES_IN, NEIGHBOURHOOD):
         for m in rx.finditer(folded):
-            if _town(m.group(1)) and m.group(1).split()[0].lower() not in _NOT_PLACES:
+            # the word "neighborhood" names the run a place, common words and all ("the Old
+            # Fourth Ward neighborhood"); after "lives in" it must look like a town
+            ok = rx is NEIGHBOURHOOD or _town(m.group(1))
+            if ok and m.group(1).split()[0].lower() not in _NOT_PLACES:
                 out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
     for m in STATE_AFTER_TOWN.finditer(folded):
         if _ends_street(folded, m.start()) and _town(m.group(1)):

@@ -203,3 +203,8 @@ def test_particles_long_family_names_and_territories() -> None:
     gone("Attending: MAC GIOLLA IASACHTA, Grace P. MD", "IASACHTA", "GIOLLA", "Grace")
     gone("Lives alone in Over-the-Rhine, 3rd floor walk-up.", "Over-the-Rhine")
     gone("Lives 18079 Tanglewood Rd Apt 310 Cheyenne MH.", "Cheyenne")
+
+
+def test_neighbourhood_words_and_their_traps() -> None:
+    gone("Shelter in the Old Fourth Ward neighborhood.", "Old Fourth Ward")
+    kept("A quiet neighborhood. The March neighborhood walk. In March the neighbourhood is safe.")
