@@ -106,7 +106,10 @@ def find(folded: str) -> list[Span]:
         for m in COMMA_TOWN.finditer(folded):
             if _ends_street(folded, m.start()) and _town(m.group(1)):
                 out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
-    for rx in (LIVES_IN, NEIGHBOURHOOD):
+    low = folded.lower()
+    for rx, stems in ((LIVES_IN, ("liv", "resid", "grew")), (NEIGHBOURHOOD, ("neighbo",))):
+        if not any(s in low for s in stems):
+            continue
         for m in rx.finditer(folded):
             # the word "neighborhood" names the run a place, common words and all ("the Old
             # Fourth Ward neighborhood"); after "lives in" it must look like a town

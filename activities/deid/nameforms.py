@@ -73,15 +73,24 @@ def _name_span(start: int, words: str) -> tuple[int, int]:
     return (s, e) if s >= 0 else (start, start)
 
 
+_INITIAL = re.compile(r"\s[A-Z]\.")
+_HEADER_STEMS = ("contact", "nok", "next of kin", "proxy", "hcp", "poa", "guardian",
+                 "caregiver", "informant", "surrogate", "spouse", "ec:", "ec :", "ec -", "e/c")
+_SIGNATURE_STEMS = ("/s/", "cc:", "cc :", "signed")
+
+
 def find(folded: str) -> list[Span]:
-    """Spans of names in the forms above."""
+    """Spans of names in the forms above (each form gated by a substring it needs)."""
     out: list[Span] = []
-    if "," in folded:
+    if "," in folded and _INITIAL.search(folded):
         for m in LAST_FIRST_INITIAL.finditer(folded):
             given = m.group(1)
             if not any(w.lower() in NOT_NAMES for w in given.split()):
                 out.append((m.start(), m.end(), Placeholder.NAME))
-    for rx in (AFTER_HEADER, AFTER_SIGNATURE):
+    low = folded.lower()
+    for rx, stems in ((AFTER_HEADER, _HEADER_STEMS), (AFTER_SIGNATURE, _SIGNATURE_STEMS)):
+        if not any(s in low for s in stems):
+            continue
         for m in rx.finditer(folded):
             start, end = _name_span(m.start(1), m.group(1))
             if end > start and folded[start:end] != "[NAME]":
@@ -90,7 +99,7 @@ def find(folded: str) -> list[Span]:
 
 
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
-TRIGGER = (r"(?-i:[A-Z\]])," + _WS + r"{1,2}(?-i:[A-Z\[])"
+TRIGGER = (r"(?-i:[A-Z\]])," + _WS + r"{1,2}(?-i:[A-Z\[])[^,\n]{0,60}(?-i:" + _WS + r"[A-Z]\.)"
            r"|(?:emergency" + _WS + r"{1,2}contact|e/?c|nok|kin|contact|proxy|hcp|hcpoa|poa|dpoa"
            r"|guardian|caregiver|informant|surrogate|spouse)"
            r"(?:" + _WS + r"{0,2}\([a-z /-]{2,24}\))?" + _WS + r"{0,2}[:-]"
