@@ -18,6 +18,11 @@ that I read (``es_AR``, ``es_CL``, ``fr_CA``, ``mt_MT``, ``lb_LU``, ``bs_BA``, `
 ``de_AT``), accents kept half of the time. The filler is full of traps that must survive:
 vitals (``120/80``), lab values, doses, times, versions, scores, counts, ICD-10, LOINC
 and NDC codes, ``in March``, ``may``.
+
+One label fixed after its first runs (stop 23): ``Billings, SD`` was labelled whole, so
+the kept state counted as a miss. 45 CFR 164.514(b)(2)(i)(B) removes "all geographic
+subdivisions smaller than a State"; the state itself may stay, so the town alone is
+labelled now. The note texts are unchanged.
 """
 
 from __future__ import annotations
@@ -139,8 +144,8 @@ R4: dict[str, list[Form]] = {
         lambda r, p: (v := f"PO Box {r.randint(10, 99999)}", f"Mail statements to {v}."),
         lambda r, p: (v := f"P.O. Box {r.randint(10, 9999)}", f"Remit: {v}"),
         lambda r, p: (v := r.choice(CITIES), f"Patient lives in {v} with her {p['r4_relation']}."),
-        lambda r, p: (v := f"{r.choice(CITIES)}, {p['state']}",
-                      f"Hospice agency based in {v}."),
+        # the town alone is the identifier: Safe Harbor keeps the state (see the docstring)
+        lambda r, p: (v := r.choice(CITIES), f"Hospice agency based in {v}, {p['state']}."),
         lambda r, p: (v := f"{_street(r)}, {p['city']}", f"Home visit at {v}."),
     ],
     "DATE": _dates(),
