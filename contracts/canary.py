@@ -31,7 +31,9 @@ class CanaryPlan(BaseModel):
         steps: canary weights in percent, in order (the last is usually 100).
         bake_s: how long each step serves traffic before it is analysed.
         min_requests: canary requests a step needs before it can be judged;
-            fewer extends the bake up to ``max_extensions`` times, then pauses.
+            fewer extends the bake (its window keeps counting) up to
+            ``max_extensions`` times, then pauses. 0 asks for no traffic at all
+            (nothing is required to pass a step, the shift included).
         max_error_rate: absolute canary error rate that triggers a rollback.
         max_error_rate_increase: tolerated error-rate excess over stable.
         max_latency_ratio: canary p99 over stable p99 that triggers a rollback
@@ -42,9 +44,12 @@ class CanaryPlan(BaseModel):
             task: positive-class score histogram (binary), predicted-class counts
             (multiclass), predicted-value histogram (regression); a sampling
             allowance that shrinks with the sample sizes is added to it.
-        min_shift_samples: multiclass and regression shifts are judged only once
-            both slots returned this many predictions in the step (fewer: the
-            figures are recorded, not judged).
+        min_shift_samples: predictions both slots must return, on every gateway,
+            before a step below 100 % can pass: fewer extends the bake like too
+            few requests (when ``min_requests`` > 0), since the sampling
+            allowance then hides any shift. A multiclass or regression shift
+            below it is not judged; a binary one rolls back below it only when
+            it beats the (then large) allowance.
         guard_s: after promotion, how long a rollback may still restore the
             previous stable at once.
     """

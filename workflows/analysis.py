@@ -6,6 +6,14 @@ counts (class-distribution shift), regression on the predicted-value
 histogram over the release's quantile edges. Each is a smoothed PSI against
 ``plan.max_psi`` plus a sampling allowance, reported with the
 total-variation distance; the verdict names the task and the metric.
+
+A step is never passed on a shift it could not judge: while stable shares the
+traffic (weight below 100 %) and the plan asks for traffic at all
+(``min_requests`` > 0), each gateway needs ``plan.min_shift_samples``
+predictions on both sides, else the bake is extended like a thin step. Below
+that the sampling allowance exceeds any PSI the samples can show (with 9 + 9
+predictions it is 4.0, while an inverted model measured 3.0): a time-based
+bake on a loaded host saw that few, passed, and promoted such a model.
 """
 
 from __future__ import annotations
@@ -19,6 +27,9 @@ from medpipe.contracts.prediction import PredictionProfile
 
 #: Prediction histograms are merged down to this many bins before comparing.
 PSI_BINS = 10
+#: ``workflow.patched`` id: the shift must be judged before a step passes, and an extended
+#: bake keeps its window (histories recorded before it replay the old behaviour).
+JUDGED_PATCH = "canary-shift-judged"
 
 
 def _merge(counts: list[int], bins: int) -> list[int]:
@@ -123,12 +134,29 @@ def _judged(plan: CanaryPlan, f: GatewayFigures) -> bool:
         min(f.canary_predictions, f.stable_predictions) >= plan.min_shift_samples
 
 
+def _unjudged(plan: CanaryPlan, weight: int, per_gateway: list[GatewayFigures]) -> list[str]:
+    """Gateways whose prediction shift this step could not judge, with their sample sizes.
+
+    At 100 % stable serves nothing by design (the shift was judged at the earlier steps);
+    ``min_requests`` 0 asks for no traffic at all, so nothing is required either.
+    """
+    if weight >= 100 or plan.min_requests == 0:
+        return []
+    return [f"{f.gateway} ({f.canary_predictions} canary vs {f.stable_predictions} stable)"
+            for f in per_gateway if f.problem is None and (
+                f.psi_noise is None
+                or min(f.canary_predictions, f.stable_predictions) < plan.min_shift_samples)]
+
+
 def analyse(plan: CanaryPlan, weight: int, per_gateway: list[GatewayFigures],
-            extensions: int) -> StepAnalysis:
+            extensions: int, *, shift_required: bool = True) -> StepAnalysis:
     """Continue, extend the bake, pause, or roll back — with the reasons.
 
     Any gateway breaching a limit rolls back everywhere; a step without
-    enough canary traffic is extended, then paused for a person to decide.
+    enough canary traffic, or (``shift_required``) without enough predictions
+    on both sides to judge the shift, is extended, then paused for a person
+    to decide. ``shift_required`` is False only to replay histories recorded
+    before that rule (``JUDGED_PATCH``).
     """
     reasons: list[str] = []
     for f in per_gateway:
@@ -158,10 +186,13 @@ def analyse(plan: CanaryPlan, weight: int, per_gateway: list[GatewayFigures],
         return StepAnalysis(weight=weight, verdict=Verdict.PAUSE, reasons=tuple(mismatched),
                             figures=tuple(per_gateway))
     thin = [f.gateway for f in per_gateway if f.canary_requests < plan.min_requests]
-    if thin:
-        why = (f"too little canary traffic on {', '.join(thin)} "
-               f"(< {plan.min_requests} requests)")
+    unjudged = _unjudged(plan, weight, per_gateway) if shift_required else []
+    if thin or unjudged:
+        why = ((f"too little canary traffic on {', '.join(thin)} "
+                f"(< {plan.min_requests} requests)",) if thin else ()) + \
+              ((f"prediction shift not judged on {', '.join(unjudged)} predictions "
+                f"(< {plan.min_shift_samples} each)",) if unjudged else ())
         verdict = Verdict.EXTEND if extensions < plan.max_extensions else Verdict.PAUSE
-        return StepAnalysis(weight=weight, verdict=verdict, reasons=(why,),
+        return StepAnalysis(weight=weight, verdict=verdict, reasons=why,
                             figures=tuple(per_gateway))
     return StepAnalysis(weight=weight, verdict=Verdict.CONTINUE, figures=tuple(per_gateway))

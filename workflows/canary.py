@@ -4,7 +4,8 @@ Runs as a child of ReleaseWorkflow, on every target gateway at once. Each
 step sets the canary weight everywhere, resets the gateways' metric windows,
 bakes (``workflow.wait_condition`` with a timeout, so a rollback, pause or
 promote interrupts it at once), and analyses canary vs stable on the same
-traffic (``workflows.analysis``). Any failed check rolls back everywhere.
+traffic (``workflows.analysis``). Any failed check rolls back everywhere; a
+step too thin to judge bakes on, its window growing, then pauses.
 
 Incident responders roll back with the ``rollback`` Update (validated; it
 returns only when every gateway reports canary weight 0) or the
@@ -54,7 +55,7 @@ from medpipe.contracts.names import (
 )
 from medpipe.contracts.summary import Summary
 from medpipe.workflows import reconcile
-from medpipe.workflows.analysis import analyse, figures
+from medpipe.workflows.analysis import JUDGED_PATCH, analyse, figures
 from medpipe.workflows.approval_gate import ApprovalGate, sboms_of
 from medpipe.workflows.drift_schedule import drift_schedule, profile_body
 from medpipe.workflows.policies import SINGLE_ATTEMPT
@@ -253,12 +254,13 @@ class CanaryWorkflow:
                                                 {"weight": weight}))
             self._weight = weight
             extensions = 0
-            rebake = False
+            rebake = keep_window = False
             while True:
                 if rebake:  # a step baked again: check the gateways again first
                     await self._interruptible(self._reconcile())
                 rebake = True
-                await self._interruptible(self._all(self._canary_targets, "metrics-reset"))
+                if not keep_window:
+                    await self._interruptible(self._all(self._canary_targets, "metrics-reset"))
                 self._state = CanaryState.BAKING
                 baked = await self._bake(inp.plan.bake_s)
                 if baked != "done":
@@ -268,10 +270,12 @@ class CanaryWorkflow:
                     return "abort"
                 if verdict.verdict is Verdict.EXTEND:
                     extensions += 1
+                    # the extension adds to the window, so a slow trickle still adds up
+                    keep_window = workflow.patched(JUDGED_PATCH)
                     continue
                 if verdict.verdict is Verdict.PAUSE:
                     self._paused, self._pause_reason = True, verdict.reasons[0]
-                    extensions = 0
+                    extensions, keep_window = 0, False
                     continue  # _bake waits while paused
                 break
         return "promote"
@@ -282,7 +286,8 @@ class CanaryWorkflow:
         results = await self._interruptible(self._all(self._canary_targets, "metrics"))
         figs = [figures(t.name, r.metrics, inp.prediction) for t, r in
                 zip(self._canary_targets, results, strict=True) if r.metrics]
-        verdict = analyse(inp.plan, weight, figs, extensions).model_copy(
+        verdict = analyse(inp.plan, weight, figs, extensions,
+                          shift_required=workflow.patched(JUDGED_PATCH)).model_copy(
             update={"at": workflow.now()})
         self._analyses[slot:] = [verdict]
         if verdict.verdict is Verdict.ROLLBACK:

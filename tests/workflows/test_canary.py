@@ -27,7 +27,9 @@ from tests.history import event_types, history_events, timers
 from tests.support import make_request, running_workers, start, wait_until
 
 pytestmark = pytest.mark.asyncio
-FAST = CanaryPlan(steps=(50, 100), bake_s=1.0, min_requests=5, max_extensions=2, guard_s=0)
+#: 1 s bakes; a step extends (its window counting on) until both slots of every gateway
+#: returned ``min_shift_samples`` predictions, however slowly a loaded host serves them.
+FAST = CanaryPlan(steps=(50, 100), bake_s=1.0, min_requests=5, max_extensions=20, guard_s=0)
 
 
 def inverted_model(tmp_path: Path) -> Path:
@@ -65,20 +67,22 @@ async def test_first_release_is_an_initial_deployment_then_a_canary_promotes(
     assert sent["ok"] > 0 and sent["failed"] == 0
 
 
-async def test_a_model_that_shifts_predictions_is_rolled_back_automatically(
-        client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
-        canary_gateways: list[GatewayProcess]) -> None:
-    gws = canary_gateways
+async def shifted_canary(client: Client, tmp_path: Path, sample: dict[str, Path],
+                         gateway_pki: GatewayPKI, gws: list[GatewayProcess],
+                         plan: CanaryPlan, rate: float) -> CanaryStatus:
+    """Release v1, then the inverted model as a canary under ``rate`` requests/s per
+    gateway; check it was rolled back everywhere and return its final status."""
     fleet = fleet_with(tmp_path, gws)
     rows = feature_rows(sample["dataset"])
-    v1 = make_request(fleet, sample, canary=FAST)
-    bad = make_request(fleet, sample, canary=FAST, model_uri=inverted_model(tmp_path).as_uri(),
+    v1 = make_request(fleet, sample, canary=plan)
+    bad = make_request(fleet, sample, canary=plan, model_uri=inverted_model(tmp_path).as_uri(),
                        thresholds={"max_auroc_drop": 1.0})
     async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
         await release(client, v1)
-        async with traffic([g.target.public_url for g in gws], "risk", rows):
+        async with traffic([g.target.public_url for g in gws], "risk", rows, rate=rate):
             with pytest.raises(WorkflowFailureError) as info:
-                await release(client, bad)
+                # a canary that paused would wait for a person: fail instead of hanging
+                await asyncio.wait_for(release(client, bad), timeout=180)
         status = await canary_handle(client, bad).result()
     assert "RolledBack" in repr(info.value.cause) or "rolled-back" in str(info.value.cause)
     assert status.state is CanaryState.ROLLED_BACK
@@ -87,6 +91,32 @@ async def test_a_model_that_shifts_predictions_is_rolled_back_automatically(
     for g in gws:
         assert g.gateway.stable.version == v1.version
         assert g.gateway.canary is None and g.gateway.weight == 0
+    return status
+
+
+async def test_a_model_that_shifts_predictions_is_rolled_back_automatically(
+        client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
+        canary_gateways: list[GatewayProcess]) -> None:
+    status = await shifted_canary(client, tmp_path, sample, gateway_pki, canary_gateways,
+                                  FAST, rate=80.0)
+    assert all(a.verdict is Verdict.EXTEND for a in status.analyses[:-1])
+
+
+async def test_a_trickle_of_traffic_extends_the_bake_until_the_shift_is_judged(
+        client: Client, tmp_path: Path, sample: dict[str, Path], gateway_pki: GatewayPKI,
+        canary_gateways: list[GatewayProcess]) -> None:
+    """About 4 predictions per slot per 1 s bake (what a loaded host served): more than
+    ``min_requests`` within two bakes, far too few to see a shift. The step must bake on,
+    its window counting, until the shift is judged — not pass and promote the model."""
+    status = await shifted_canary(client, tmp_path, sample, gateway_pki, canary_gateways,
+                                  FAST, rate=8.0)
+    extended = status.analyses[:-1]
+    assert extended and all(a.verdict is Verdict.EXTEND and a.weight == 50 for a in extended)
+    assert any("prediction shift not judged" in r for a in extended for r in a.reasons)
+    for gw in ("gw-aws", "gw-azure"):  # one window, growing with every extension
+        seen = [f.canary_requests + f.stable_requests for a in status.analyses
+                for f in a.figures if f.gateway == gw]
+        assert seen == sorted(seen) and seen[-1] > seen[0], seen
 
 
 async def test_rollback_update_interrupts_a_bake_and_returns_after_weight_zero(
@@ -154,7 +184,8 @@ async def test_pause_holds_the_step_and_resume_continues(
     fleet = fleet_with(tmp_path, gws)
     rows = feature_rows(sample["dataset"])
     v1 = make_request(fleet, sample, canary=FAST)
-    plan = CanaryPlan(steps=(20, 100), bake_s=2.0, min_requests=3, guard_s=0)
+    plan = CanaryPlan(steps=(20, 100), bake_s=2.0, min_requests=3, max_extensions=20,
+                      guard_s=0)
     v2 = make_request(fleet, sample, canary=plan, model_uri=sample["model_v2"].as_uri(),
                       thresholds={"max_auroc_drop": 0.5})
     async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
