@@ -18,7 +18,8 @@ one JSON history per workflow run into ``tests/data/histories/``:
   re-ingest elsewhere, re-pseudonymize, continue.
 * ``*-initial-deploy``: first version on empty gateways (loaded as stable).
 * ``*-promoted``: a canary paused and resumed (Updates), stepped and promoted.
-* ``*-rolled-back-auto``: a model that shifts predictions, rolled back by analysis.
+* ``*-rolled-back-auto``: a model that shifts predictions, on a trickle of traffic: its
+  bake extended (window kept) until the shift was judged, then rolled back by analysis.
 * ``*-rolled-back-update``: rolled back mid-bake by a person (the ``rollback`` Update).
 * ``*-approved``: a canary held for signed approvals (one refused, two counted), promoted.
 * ``*-approval-signed-rollback``: held for approvals, rolled back with a responder's
@@ -62,6 +63,7 @@ from medpipe.contracts.canary import (  # noqa: E402
     CanaryState,
     CanaryStatus,
     RollbackRequest,
+    Verdict,
     canary_id,
 )
 from medpipe.contracts.drift import (  # noqa: E402
@@ -92,7 +94,8 @@ from tests.support import make_fleet, make_request, running_workers, start, stat
 OUT = Path(__file__).resolve().parent / "histories"
 _NO_SKETCH = SlotSketch(version="")
 SCENARIO_DEADLINE_S = 240.0
-FAST = CanaryPlan(steps=(50, 100), bake_s=1.0, min_requests=5, max_extensions=2, guard_s=0)
+#: Steps extend (their window counting on) until the shift is judged on both slots.
+FAST = CanaryPlan(steps=(50, 100), bake_s=1.0, min_requests=5, max_extensions=20, guard_s=0)
 
 
 class Recorder:
@@ -238,7 +241,7 @@ async def canary_paths(rec: Recorder, root: Path, sample: dict[str, Path]) -> No
         v1 = make_request(fleet, sample, canary=FAST)
         v2 = make_request(fleet, sample, model_uri=sample["model_v2"].as_uri(),
                           canary=CanaryPlan(steps=(20, 100), bake_s=1.0, min_requests=3,
-                                            guard_s=0),
+                                            max_extensions=20, guard_s=0),
                           thresholds={"max_auroc_drop": 0.5})
         bad = make_request(fleet, sample, canary=FAST,
                            model_uri=inverted_model(root).as_uri(),
@@ -285,7 +288,7 @@ async def canary_paths(rec: Recorder, root: Path, sample: dict[str, Path]) -> No
             ran = (await schedule.describe()).info.recent_actions[-1].action.workflow_id
             await rec.save("drift-check", client.get_workflow_handle(ran))
 
-            async with traffic(urls, "risk", rows):
+            async with traffic(urls, "risk", rows, rate=8.0):  # a trickle: bakes extend
                 try:
                     await (await start(client, bad)).result()
                     check(False, "automatic rollback")
@@ -296,6 +299,8 @@ async def canary_paths(rec: Recorder, root: Path, sample: dict[str, Path]) -> No
             check(auto.state is CanaryState.ROLLED_BACK
                   and auto.rollback is not None
                   and auto.rollback.requested_by == "canary-analysis", "automatic rollback")
+            check(any(a.verdict is Verdict.EXTEND for a in auto.analyses),
+                  "a bake extended until the shift was judged")
             await rec.save_release("rolled-back-auto", bad)
 
             parent = await start(client, v4)
