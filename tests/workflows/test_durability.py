@@ -51,7 +51,12 @@ RECORDED: dict[str, set[EventType.ValueType]] = {
     # recorded before the canary reconciled gateways (workflow.patched keeps it replaying)
     "canary-promoted-recorded-before-reconcile": _CANARY | _UPDATES | {_E.EVENT_TYPE_TIMER_FIRED},
     "release-rolled-back-auto": _ROLLED_BACK,
-    "canary-rolled-back-auto": _CANARY | {_E.EVENT_TYPE_TIMER_FIRED},
+    "canary-rolled-back-auto": _CANARY | {_E.EVENT_TYPE_TIMER_FIRED, _E.EVENT_TYPE_MARKER_RECORDED},
+    # recorded before a step had to judge the shift, and before an extended bake kept its
+    # window (workflow.patched keeps them replaying)
+    "canary-rolled-back-auto-recorded-before-shift-judged": _CANARY | {_E.EVENT_TYPE_TIMER_FIRED},
+    "canary-promoted-recorded-before-shift-judged":
+        _CANARY | _UPDATES | {_E.EVENT_TYPE_TIMER_FIRED},
     "release-rolled-back-update": _ROLLED_BACK,
     "canary-rolled-back-update": _CANARY | _UPDATES,
     "release-approved": _RELEASE | _DEPLOY,
