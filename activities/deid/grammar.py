@@ -103,8 +103,10 @@ PHONE = "|".join((
     r"\+[0-9]{8,15}" + EXTENSION,
     # NANP: optional 1, area code in parentheses or followed by a separator, 7 digits
     r"(?:\+?1[-. ]?)?(?:\([0-9]{3}\)[-. ]?|\b[0-9]{3}[-. /])[0-9]{3}[-. ][0-9]{4}" + EXTENSION,
-    # 7-digit local numbers
-    r"\b[0-9]{3}[-. ][0-9]{4}" + EXTENSION,
+    # 7-digit local numbers; digit groups before one with the same separator are taken
+    # with it ("Member ID 12 345 6789" is one run: a 7-digit tail alone would leave "12")
+    *(rf"\b(?:[0-9]{{1,5}}{sep})*[0-9]{{3}}{sep}[0-9]{{4}}" + EXTENSION
+      for sep in ("-", r"\.", " ")),
 ))
 
 #: USPS street suffixes (Publication 28) people write, full and abbreviated;
