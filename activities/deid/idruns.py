@@ -152,7 +152,10 @@ def _beside_marks(folded: str) -> list[Span]:
     """The groups left before or after a mark, with the mark, as one ``[ID]``."""
     out: list[Span] = []
     for m in MARK.finditer(folded):
-        dotted = m.group(1) in ("DATE", "IP")
+        # a date, an IP address or an SSN (the patterns' 3-2-4, written with dashes, dots or
+        # spaces) is whole in itself: only a dot or a dash joins more groups to it ("[SSN] 1"
+        # is an SSN and a count, as the one-text path reads "123-45-6789 1")
+        dotted = m.group(1) in ("DATE", "IP", "SSN")
         head = (_HEAD_DOT if dotted else _HEAD_ANY).search(folded, max(0, m.start() - 40),
                                                               m.start())
         tail = (_TAIL_DOT if dotted else _TAIL_ANY).match(folded, m.end())
@@ -182,7 +185,7 @@ def find(folded: str) -> list[Span]:
 #: A superset of the texts ``find`` finds something in (RE2): a group of 3+ digits next to
 #: a separator and another group.
 TRIGGER = (r"[0-9]{3}(?: {1,2}|[.-])[0-9]|[0-9](?: {1,2}|[.-])[0-9]{3}"
-           r"|\[(?:mrn|id|phone|ssn)\](?: {1,2}|[.-])[0-9]|\[(?:date|ip)\][.-][0-9]"
-           r"|[0-9](?:[.-]| {1,2})\[(?:mrn|id|phone|ssn)\]|[0-9][.-]\[(?:date|ip)\]")
+           r"|\[(?:mrn|id|phone)\](?: {1,2}|[.-])[0-9]|\[(?:date|ip|ssn)\][.-][0-9]"
+           r"|[0-9](?:[.-]| {1,2})\[(?:mrn|id|phone)\]|[0-9][.-]\[(?:date|ip|ssn)\]")
 #: The rule, for the rule table.
 RULE = FunctionRule("id-runs", TRIGGER, find)

@@ -44,7 +44,11 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
            r"|::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4}\b"
            r"|\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b(?::[0-9]{1,5}\b)?", Placeholder.IP),
     ("phone", grammar.PHONE, Placeholder.PHONE),
-    ("ssn", r"\b[0-9]{3}[-. ][0-9]{2}[-. ][0-9]{4}\b"
+    # groups after a 3-2-4 with its own separator are the same run ("000 00 0000 00"): taken
+    # whole, as the id-runs rule would (it only joins dots and dashes to an [SSN] mark)
+    ("ssn", "|".join(rf"\b[0-9]{{3}}{sep}[0-9]{{2}}{sep}[0-9]{{4}}(?:{sep}[0-9]{{1,6}})*\b"
+                     for sep in ("-", r"\.", " "))
+            + r"|\b[0-9]{3}[-. ][0-9]{2}[-. ][0-9]{4}\b"
             r"|\b(?:ssn|social security(?: number| no)?)[\s#:.-]*[0-9]{9}\b", Placeholder.SSN),
     ("date", grammar.DATE, Placeholder.DATE),
     ("mrn", r"\b(?:mrn|mr#|mr no|medical record|med rec|chart|acct|account|member|subscriber"

@@ -301,3 +301,12 @@ def test_names_after_a_message_or_credential(text: str, secret: str) -> None:
 ])
 def test_place_and_name_traps_stay(text: str) -> None:
     kept(text)
+
+
+def test_an_ssn_and_a_count_after_it_stay_apart() -> None:
+    """The patterns' SSN is whole: a count after it is no rest of a cut run, on the column
+    path as on the one-text path (hypothesis found ' 123-45-6789 1.' -> ' [ID].')."""
+    for out in both("SSN 123-45-6789 1 on file; ref 123-45-6789-12."):
+        head, _, tail = out.partition("; ref ")
+        assert head == "SSN [SSN] 1 on file", out
+        assert not any(c.isdigit() for c in tail), out  # a run the SSN is part of goes whole
