@@ -95,10 +95,24 @@ def triggered(texts: pa.Array) -> np.ndarray:
     for i, rule in enumerate(RULES):
         hit = pc.match_substring_regex(texts, "(?i:" + rule.trigger + ")")
         out[:, i] = pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+    out[re2_unsafe(texts)] = -1
+    return out
+
+
+def re2_unsafe(texts: pa.Array) -> np.ndarray:
+    """Where RE2 over the column cannot stand in for ``re`` on the text (a boolean mask).
+
+    A text that is not ASCII (the rules read its folded copy) or holds a
+    character of ``_RE2_DIFFERS`` (``\\v`` and the separators are ``\\s`` to
+    ``re``, not to RE2: a trigger written with ``\\s`` misses "from\\vBoston"). A
+    null is safe (no rule reads it). A column prefilter treats these texts as
+    selected by every trigger, so they reach the rules as on the per-text path.
+    """
+    if len(texts) == 0:
+        return np.zeros(0, dtype=bool)
     plain = pc.and_(pc.string_is_ascii(texts),
                     pc.invert(pc.match_substring_regex(texts, _RE2_DIFFERS)))
-    out[~pc.fill_null(plain, False).to_numpy(zero_copy_only=False)] = -1
-    return out
+    return np.logical_not(pc.fill_null(plain, True).to_numpy(zero_copy_only=False))
 
 
 def find(folded: str, which: Sequence[int] | None = None) -> list[Span]:

@@ -283,7 +283,8 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
     and the triggers run over the folded copies, so ``América Téllez`` meets
     the same rules as ``America Tellez``; a null triggers none. ``other_all``
     is kept for callers and changes nothing: every text is judged by the
-    triggers.
+    triggers. A text RE2 cannot judge as ``re`` does (``registry.re2_unsafe``:
+    a ``\\v`` or a separator; a folded copy still not ASCII) triggers every rule.
     """
     rules = table() if rules is None else rules
     n = len(texts)
@@ -303,6 +304,12 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
         if folded is not None:
             out[i, at] = pc.fill_null(pc.match_substring_regex(folded, trig), False) \
                 .to_numpy(zero_copy_only=False)
+    # where RE2 cannot judge as ``re`` ("from\vBoston": ``\s`` in a registry trigger; a
+    # folded copy still not ASCII), every rule runs, as on the per-text path
+    unsafe = registry.re2_unsafe(texts) & ~nonascii
+    if folded is not None:
+        unsafe[at] = registry.re2_unsafe(folded)
+    out[:, unsafe] = True
     return out
 
 

@@ -38,12 +38,22 @@ def spans(text: str, which: Sequence[int] | None = None) -> list[detect.Span]:
                          for s, e, ph in detect.merge(found)])
 
 
+def selected(col: pa.Array) -> np.ndarray:
+    """The texts some registry rule may find something in (a boolean mask, one RE2 pass).
+
+    The union of the triggers, and every text RE2 cannot judge as ``re`` does
+    (``registry.re2_unsafe``: not ASCII, or a ``\\v`` or separator that ``re``'s
+    ``\\s`` takes and RE2's does not).
+    """
+    return pc.fill_null(pc.match_substring_regex(col, _TRIGGER), False) \
+        .to_numpy(zero_copy_only=False) | registry.re2_unsafe(col)
+
+
 def scrub_column(col: pa.Array, counts: Counter[str]) -> pa.Array:
     """Replace what the registry's rules find in a column of texts; count placeholders."""
     if len(col) == 0 or col.null_count == len(col):
         return col
-    selected = pc.fill_null(pc.match_substring_regex(col, _TRIGGER), False)
-    rows = pc.indices_nonzero(selected).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(selected(col))
     if not len(rows):
         return col
     taken = col.take(pa.array(rows))
