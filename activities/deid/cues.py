@@ -61,24 +61,41 @@ def word_before(folded: str, s: int) -> tuple[str, str]:
     The word is found by stepping back over at most six characters of
     ``_TRAILING`` (a scan of a few characters, rather than a list of every
     word of the text); a word running through ``s`` ("x/Mary") is that word.
+    The steps are ``str.rstrip``/``lstrip`` over a short slice (in C), not a
+    loop per character (``tests/activities/deid/test_cues_fast.py`` holds it
+    to the loop).
     """
     if s and folded[s - 1] in _WORD_CHARS:  # "x/Mary": the word runs through the run
-        ws = s - 1
-        while ws and folded[ws - 1] in _WORD_CHARS:
-            ws -= 1
-        we, n = s, len(folded)
-        while we < n and folded[we] in _WORD_CHARS:
-            we += 1
+        ws = _word_start(folded, s)
+        tail = folded[s:s + _SPAN]
+        we = s + len(tail) - len(tail.lstrip(_WORD_STR))
+        if we == s + _SPAN:  # a word longer than the slice
+            n = len(folded)
+            while we < n and folded[we] in _WORD_CHARS:
+                we += 1
         return folded[ws:we].lower(), ""
-    p = s
-    while p and s - p < 6 and folded[p - 1] in _TRAILING:
-        p -= 1
+    seg = folded[max(0, s - 6):s]
+    p = s - (len(seg) - len(seg.rstrip(_TRAILING)))
     if p and folded[p - 1] in _WORD_CHARS:
-        ws = p - 1
-        while ws and folded[ws - 1] in _WORD_CHARS:
-            ws -= 1
-        return folded[ws:p].lower(), folded[p:s]
+        return folded[_word_start(folded, p):p].lower(), folded[p:s]
     return "", ""
+
+
+#: ``_WORD_CHARS`` as the argument of ``str.rstrip``; the slice a word is looked for in.
+_WORD_STR = "".join(sorted(_WORD_CHARS))
+_SPAN = 32
+
+
+def _word_start(folded: str, end: int) -> int:
+    """Where the run of ``_WORD_CHARS`` ending at ``end`` starts."""
+    lo = max(0, end - _SPAN)
+    k = len(folded[lo:end].rstrip(_WORD_STR))
+    if k or not lo:
+        return lo + k
+    ws = lo  # a word longer than the slice
+    while ws and folded[ws - 1] in _WORD_CHARS:
+        ws -= 1
+    return ws
 
 
 def runs(folded: str) -> Iterator[Run]:

@@ -70,9 +70,38 @@ def find(folded: str) -> list[Span]:
     if "[DATE]" in folded:
         out += [(m.start(), m.end(), Placeholder.DATE) for m in YEAR2_MARK.finditer(folded)]
     if _ORDINAL_GATE.search(folded):
-        out += [(m.start(1), m.end(1), Placeholder.DATE) for m in ORDINAL.finditer(folded)]
+        out += _cued_groups(folded, _DIGIT_AFTER_SPACE, _ORDINAL_AT, _ORDINAL_CUE_BEFORE)
     if _DAY_MONTH_GATE.search(folded):
-        out += [(m.start(1), m.end(1), Placeholder.DATE) for m in DAY_MONTH.finditer(folded)]
+        out += _cued_groups(folded, _DAY_AFTER_SPACE, _DAY_MONTH_AT, _DAY_MONTH_CUE_BEFORE)
+    return out
+
+
+#: ``ORDINAL`` and ``DAY_MONTH`` from their number: each opens with a cue alternation that
+#: ``re`` tries at every position of the text; the number (group 1) follows whitespace and
+#: opens with a digit, which ``re`` skips to. Each number is matched where it stands
+#: (``*_AT``: group 1 and what follows it) and the cue looked for right before it
+#: (``*_CUE_BEFORE``, ending at the number). Two matches of either never overlap (each
+#: ends at its number, the next cue starts a word after it), so the numbers with a cue
+#: before are the groups ``finditer`` gives (``tests/activities/deid/test_cues_fast.py``).
+_DIGIT_AFTER_SPACE = re.compile(r"[0-9](?<=\s[0-9])")
+_DAY_AFTER_SPACE = re.compile(r"[123](?<=\s[123])")
+_ORDINAL_AT = re.compile(_ORDINAL + r"\b" + _AFTER_ORDINAL, re.IGNORECASE)
+_ORDINAL_CUE_BEFORE = re.compile(r"\b" + _CUE + r"\s{1,2}the\s{1,2}\Z", re.IGNORECASE)
+_DAY_MONTH_AT = re.compile(r"(?:1[3-9]|2[0-9]|3[01])/(?:0?[1-9]|1[0-2])\b(?![/\d]|\.\d)",
+                           re.IGNORECASE)
+_DAY_MONTH_CUE_BEFORE = re.compile(r"\b" + _CUE + r"\s{0,2}:?\s{1,2}\Z", re.IGNORECASE)
+#: The longest cue with its whitespace ("appointment", "as  of"; "the" and spaces).
+_CUE_REACH = 24
+
+
+def _cued_groups(folded: str, starts: re.Pattern[str], at: re.Pattern[str],
+                 cue: re.Pattern[str]) -> list[Span]:
+    out: list[Span] = []
+    for d in starts.finditer(folded):
+        g = d.start()
+        m = at.match(folded, g)
+        if m is not None and cue.search(folded, max(0, g - _CUE_REACH), g) is not None:
+            out.append((g, m.end(), Placeholder.DATE))
     return out
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from medpipe.activities.deid.index import Span
 from medpipe.contracts.pseudonymize import Placeholder
@@ -40,7 +41,9 @@ _TAIL = re.compile(r"\[IP\]((?:%[0-9a-z_.-]*[0-9a-z]|(?:\.[0-9]{1,3}){3}(?![0-9]
 TRIGGER = r"[0-9a-f]?:[0-9a-f]{0,4}:|[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]|\[IP\][%./:\]]"
 
 
+@lru_cache(maxsize=1 << 14)
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address ``text`` spells, if any (kept: an address recurs across a patient's notes)."""
     try:
         return ipaddress.ip_address(text)
     except ValueError:
