@@ -46,15 +46,11 @@ import difflib
 import os
 import random
 import re
-import signal
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -63,29 +59,11 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from bench._deid_corpus import FILLER, FILLERS, SETS, Note, make_identities, make_note  # noqa: E402
+from bench._trials import TrialTimeout, deadline, stop_on_signals  # noqa: E402,F401
 from medpipe.contracts.pseudonymize import FieldRule, Policy, TextMode  # noqa: E402
 
 _TOKEN = re.compile(r"[^\W_]+")
 _PLACEHOLDER = re.compile(r"\[[A-Z>0-9 +]+\]")
-
-
-class TrialTimeout(Exception):
-    """A trial ran past its deadline."""
-
-
-@contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Raise ``TrialTimeout`` in the block after ``seconds`` (SIGALRM)."""
-    def fire(*_: Any) -> None:
-        raise TrialTimeout(f"trial exceeded {seconds:.0f} s")
-
-    old = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def policy(mode: TextMode = TextMode.GRAMMAR) -> Policy:
@@ -351,11 +329,7 @@ def main() -> None:
         ap.error(f"unknown template sets: {', '.join(unknown)} (known: {', '.join(SETS)})")
     modes = list(TextMode) if args.mode == "both" else [TextMode(args.mode)]
 
-    def stop(signum: int, _: Any) -> None:
-        raise SystemExit(f"stopped by signal {signum}")
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop_on_signals()
     rng = random.Random(args.seed)
     people = make_identities(max(100, args.notes // 8), args.seed)
     notes = [make_note(rng, people, sets[i % len(sets)], i) for i in range(args.notes)]

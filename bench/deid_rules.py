@@ -19,16 +19,13 @@ Starts no process; every trial has a deadline; SIGTERM/SIGINT stop it.
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import random
 import re
-import signal
 import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -36,7 +33,8 @@ import phonenumbers  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
 from bench._deid_corpus import SETS, make_identities, make_note  # noqa: E402
-from bench.deid import SEALED, deadline  # noqa: E402
+from bench._trials import deadline, parser, stop_on_signals  # noqa: E402
+from bench.deid import SEALED  # noqa: E402
 from medpipe.activities.deid import phone_match, registry, rules_pass  # noqa: E402
 from medpipe.activities.deid.normalize import fold  # noqa: E402
 from medpipe.activities.pseudonymize import scrub  # noqa: E402
@@ -155,17 +153,10 @@ def cost(notes: list[str]) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = parser(trial_seconds=300.0)
     ap.add_argument("--notes", type=int, default=4000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--trial-seconds", type=float, default=300.0)
     args = ap.parse_args()
-
-    def stop(signum: int, _: Any) -> None:
-        raise SystemExit(f"stopped by signal {signum}")
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop_on_signals()
     rng = random.Random(args.seed)
     with deadline(args.trial_seconds):
         registry.find("warm up: moved to Tucson, 020 7946 0958, fe80::1")  # gazetteer loaded

@@ -22,10 +22,8 @@ and ends by itself (SIGTERM/SIGINT stop it cleanly). Usage:
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
-import signal
 import sys
 import tempfile
 import time
@@ -33,7 +31,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,7 +40,8 @@ import pyarrow.parquet as pq  # noqa: E402
 
 from bench import _deid_reference as reference  # noqa: E402
 from bench._deid_corpus import make_identities, make_note  # noqa: E402
-from bench.deid import deadline, pseudonymize, table  # noqa: E402
+from bench._trials import deadline, parser, stop_on_signals  # noqa: E402
+from bench.deid import pseudonymize, table  # noqa: E402
 from bench.pseudonymize import generate, run_once  # noqa: E402
 from medpipe.activities import residual_pool, residual_scan, validate  # noqa: E402
 from medpipe.activities.deid.index import KeyIndex  # noqa: E402
@@ -89,18 +87,11 @@ def line(what: str, rows: int, times: dict[str, float], goal: str = "") -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = parser(trial_seconds=600.0)
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--trials", type=int, default=3)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--trial-seconds", type=float, default=600.0)
     args = ap.parse_args()
-
-    def stop(signum: int, _: Any) -> None:
-        raise SystemExit(f"stopped by signal {signum}")
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop_on_signals()
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
     rng = random.Random(args.seed)
