@@ -52,9 +52,6 @@ _CUE_LAST = frozenset(c.split()[-1] for c in CUES.split("|"))
 _CUE_END = re.compile(r"(?<!\S)(?:" + "|".join(sorted(_CUE_LAST, key=lambda w: (-len(w), w)))
                       + r")\s{1,3}", re.IGNORECASE)
 _LONGEST_CUE_WORD = max(len(w) for w in _CUE_WORDS)
-#: ``_CUE_END`` ending at the end of the searched slice: ``_cue_ends_at``.
-_CUE_END_AT = re.compile(_CUE_END.pattern + r"\Z", re.IGNORECASE)
-_CUE_END_REACH = max(len(w) for w in _CUE_LAST) + 3
 #: A county's designation after its name ("Cass Co.", "Kern County"): part of the place.
 COUNTY_AFTER = re.compile(r" (?:County|Co\.|Parish|Borough)")
 #: After a run: a comma and the phrase that may be a state or a country (group 1).
@@ -158,19 +155,6 @@ def _ends_place(g: Gazetteer, word: str) -> bool:
     return w in NOT_NAMES or w in g.regions or w in ("county", "co", "parish", "borough")
 
 
-def _cue_ends_at(folded: str, start: int) -> bool:
-    """Whether a match of ``_CUE_END`` over the whole text ends at ``start``.
-
-    ``start`` opens a run (a capital): a match ending there is a cue word
-    alone between whitespace (or the start) and then all 1-3 whitespace
-    characters before ``start``; no match of ``finditer`` can hide another
-    (each starts a word after whitespace and ends in whitespace), so one
-    ending there exists exactly when ``finditer`` lists it. Asked for the
-    few runs ``_cued`` accepts, not for every cue of every text.
-    """
-    return _CUE_END_AT.search(folded, max(0, start - _CUE_END_REACH), start) is not None
-
-
 def _cued(folded: str, start: int) -> bool:
     """Whether a place cue ends right before ``start`` (its last words, then the regex)."""
     before = folded[max(0, start - 24):start]
@@ -199,10 +183,11 @@ class GeoRule:
         """
         g = gazetteer()
         out: list[Span] = []
+        cue_ends = {m.end() for m in _CUE_END.finditer(folded)}
         longest = _LONGEST_CUE_WORD
         for m in RUN.finditer(folded):
             start, end = m.span()
-            cued = _cued(folded, start) and _cue_ends_at(folded, start)
+            cued = start in cue_ends and _cued(folded, start)
             if not cued and folded[end:end + 1] != "," and (
                     end == m.end(1) or len(first := m.group(1)) > longest
                     or first.lower() not in _CUE_WORDS):

@@ -295,21 +295,16 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
     nonascii = valid & ~pc.fill_null(pc.string_is_ascii(texts), True) \
         .to_numpy(zero_copy_only=False)
     at = np.flatnonzero(nonascii)
-    folded = pa.array([fold(t)[0] for t in texts.take(pa.array(at)).to_pylist()],
-                      pa.string()) if len(at) else None
+    judged = texts  # each text as the rules read it: one column, one RE2 pass per trigger
+    if len(at):
+        folded = [fold(t)[0] for t in texts.take(pa.array(at)).to_pylist()]
+        judged = pc.replace_with_mask(texts, pa.array(nonascii), pa.array(folded, texts.type))
     for i, rule in enumerate(rules):
-        trig = _compiled(rule.trigger)
-        out[i] = pc.fill_null(pc.match_substring_regex(texts, trig), False) \
+        out[i] = pc.fill_null(pc.match_substring_regex(judged, _compiled(rule.trigger)), False) \
             .to_numpy(zero_copy_only=False)
-        if folded is not None:
-            out[i, at] = pc.fill_null(pc.match_substring_regex(folded, trig), False) \
-                .to_numpy(zero_copy_only=False)
     # where RE2 cannot judge as ``re`` ("from\vBoston": ``\s`` in a registry trigger; a
     # folded copy still not ASCII), every rule runs, as on the per-text path
-    unsafe = registry.re2_unsafe(texts) & ~nonascii
-    if folded is not None:
-        unsafe[at] = registry.re2_unsafe(folded)
-    out[:, unsafe] = True
+    out[:, registry.re2_unsafe(judged)] = True
     return out
 
 

@@ -100,13 +100,18 @@ def scrub_rules(col: pa.Array, counts: Counter[str]) -> pa.Array:
     if len(rows) == 0:
         return col
     texts = col.take(pa.array(rows)).to_pylist()
-    picked = act[:, rows].T
+    keys = np.packbits(act[:, rows].T, axis=1)  # the rules of a text, as bytes
+    rule_sets: dict[bytes, list[rules.AnyRule]] = {}  # texts trigger few distinct sets
     changed = False
     seen: dict[str, tuple[str, Counter[str]]] = {}
     for i, t in enumerate(texts):
         done = seen.get(t)
         if done is None:
-            which = [table[k] for k in np.flatnonzero(picked[i]).tolist()]
+            key = keys[i].tobytes()
+            which = rule_sets.get(key)
+            if which is None:
+                which = rule_sets[key] = [table[k] for k in np.flatnonzero(act[:, rows[i]])
+                                          .tolist()]
             spans, added = detect.find(t, None, patterns=False, rules=which), Counter[str]()
             done = (detect.replace(t, spans, added) if spans else t, added)
             seen[t] = done
