@@ -96,8 +96,9 @@ class ResidualPool:
 
     def add(self, batch: pa.RecordBatch) -> None:
         """Check one batch (or queue its chunks); blocks while the window is full."""
-        if self.processes == 1:
-            scan_batch(batch, self.digests, self.tally)
+        if self.processes == 1:  # in chunks here too: the check's arrays are O(chunk)
+            for chunk in split(batch, self.chunk_rows):
+                scan_batch(chunk, self.digests, self.tally)
             return
         for chunk in split(batch, self.chunk_rows):
             if self._held is None and self._pool is None:

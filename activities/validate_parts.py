@@ -79,9 +79,10 @@ class ValidatePart(BaseModel):
         return part
 
 
-def pack_hashes(values: Iterable[int]) -> str:
+def pack_hashes(values: Iterable[int] | np.ndarray) -> str:
     """Distinct 64-bit hashes, sorted, as base64 (how a shard's part carries them)."""
-    arr = np.unique(np.fromiter(values, dtype=np.uint64))
+    arr = np.unique(values if isinstance(values, np.ndarray)
+                    else np.fromiter(values, dtype=np.uint64)).astype(np.uint64)
     return base64.b64encode(arr.tobytes()).decode("ascii")
 
 

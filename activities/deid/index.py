@@ -236,6 +236,11 @@ class _Prefixes:
         return bool(found[0])
 
 
+def tokens(low: str) -> list[str]:
+    """The tokens of a folded, lower-case text, as ``find_runs`` splits it."""
+    return (_ASCII_TOKEN if low.isascii() else TOKEN).findall(low)
+
+
 def find_runs(low: str, prefixes: Container[Any], width: int,
               lookup: Callable[[str], Placeholder | None],
               mapper: Callable[[str], object] | None = None) -> list[Span]:
@@ -244,7 +249,7 @@ def find_runs(low: str, prefixes: Container[Any], width: int,
     ``mapper`` maps a token run before the ``prefixes`` test (the residual
     check passes its keyed digest: it holds digests, not values).
     """
-    toks = (_ASCII_TOKEN if low.isascii() else TOKEN).findall(low)
+    toks = tokens(low)
     n = len(toks)
     mapped: list[Any] = toks if mapper is None else [mapper(t) for t in toks]
     if isinstance(prefixes, set | frozenset):
