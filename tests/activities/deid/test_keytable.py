@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from medpipe.activities.deid.index import KeyIndex, value_keys
-from medpipe.activities.deid.keytable import DigestTable, digests
+from medpipe.activities.deid.keytable import DigestTable, ValueSet, digests
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.residual import DigestSet, keyed_digest
 from medpipe.contracts.pseudonymize import Placeholder
@@ -63,3 +64,38 @@ def test_runs_merge_and_every_digest_is_found_once() -> None:
     assert found[:-1].all() and not found[-1]
     assert code[:-1].tolist() == [i // 1_000 for i in range(len(values))]
     assert len(table.digest_bytes()) == 16 * len(values)
+
+
+def test_contains_compares_all_128_bits_even_when_the_first_64_repeat() -> None:
+    hi = np.array([5, 5, 5, 9], dtype=np.uint64)
+    lo = np.array([1, 2, 7, 3], dtype=np.uint64)
+    table = DigestTable.from_arrays(hi, lo, np.zeros(4, dtype=np.uint8))
+    q_hi = np.array([5, 5, 5, 9, 9, 4, 10], dtype=np.uint64)
+    q_lo = np.array([2, 3, 7, 3, 1, 1, 3], dtype=np.uint64)
+    assert table.contains(q_hi, q_lo).tolist() == [True, False, True, True, False, False,
+                                                   False]
+
+
+def test_a_digest_blob_out_of_order_or_repeated_gives_the_sorted_distinct_table() -> None:
+    table = DigestTable()
+    hi, lo = digests(KEY, [f"v{i}" for i in range(300)])
+    table.add(hi, lo, np.zeros(len(hi), dtype=np.uint8))
+    blob = table.digest_bytes()
+    items = [blob[i:i + 16] for i in range(0, len(blob), 16)]
+    shuffled = b"".join(items[::-1] + items[:7])
+    again = DigestTable.from_digest_bytes(shuffled)
+    assert again.digest_bytes() == blob and len(again) == 300
+    assert again.contains(hi, lo).all()
+    with pytest.raises(ValueError, match="multiple of 16"):
+        DigestTable.from_digest_bytes(blob[:-1])
+
+
+def test_value_set_counts_duplicates_within_and_across_batches() -> None:
+    seen = ValueSet()
+    assert seen.add(np.array([3, 1, 3, 2], dtype=np.uint64)) == 1
+    assert seen.add(np.array([2, 4, 4, 5], dtype=np.uint64)) == 2
+    for k in range(10):  # runs merge
+        assert seen.add(np.arange(100 * k, 100 * k + 50, dtype=np.uint64)) == (5 if k == 0 else 0)
+    assert seen.values().tolist() == sorted({1, 2, 3, 4, 5} | {v for k in range(10)
+                                                               for v in range(100 * k,
+                                                                              100 * k + 50)})
