@@ -17,7 +17,7 @@ import hashlib
 import json
 import struct
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -83,6 +83,11 @@ class DigestSet:
         self._cache = {}
 
     @property
+    def key(self) -> bytes:
+        """The digest key (kept in memory only; never serialized with the digests)."""
+        return self._key
+
+    @property
     def nbytes(self) -> int:
         """Bytes the digest arrays hold."""
         return self._keys.nbytes + self._prefixes.nbytes
@@ -139,6 +144,37 @@ class DigestSet:
             raise ValueError("identifier digest blob is truncated")
         return cls(key, DigestTable.from_digest_bytes(view[9:mid]),
                    DigestTable.from_digest_bytes(view[mid:]), width)
+
+    def shared_parts(self) -> Iterator[bytes]:
+        """The digest arrays as ``from_shared`` reads them in place: key digests' high and
+        low halves, then the prefixes' (native uint64; no key, no identifier)."""
+        for table in (self._keys, self._prefixes):
+            hi, lo, _ = table.arrays()
+            yield hi.tobytes()
+            yield lo.tobytes()
+
+    def shared_shape(self) -> tuple[int, int, int, tuple[str, ...]]:
+        """(keys, prefixes, width, safe-list columns): what ``from_shared`` needs beside
+        the buffer and the key."""
+        return len(self._keys), len(self._prefixes), self._width, tuple(sorted(self.safe_list))
+
+    @classmethod
+    def from_shared(cls, key: bytes, buf: memoryview, keys: int, prefixes: int, width: int,
+                    safe_list: Iterable[str]) -> DigestSet:
+        """A digest set over ``shared_parts``' bytes without copying them (a pool child
+        maps one file: N children, one copy in the page cache).
+
+        Raises:
+            ValueError: the buffer does not hold that many digests.
+        """
+        u = np.frombuffer(buf, dtype=np.uint64)
+        if len(u) != 2 * (keys + prefixes):
+            raise ValueError(f"shared digests: {len(u) * 8} bytes for {keys} key and "
+                             f"{prefixes} prefix digests")
+        p = 2 * keys
+        return cls(key, DigestTable.from_arrays(u[:keys], u[keys:p], np.zeros(keys, np.uint8)),
+                   DigestTable.from_arrays(u[p:p + prefixes], u[p + prefixes:],
+                                           np.zeros(prefixes, np.uint8)), width, safe_list)
 
     def _flags(self, runs: list[str]) -> list[int]:
         """``_PREFIX | _KEY`` flags of each token run: its keyed digest looked up in both

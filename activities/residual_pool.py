@@ -4,9 +4,11 @@ The check (``activities.residual_scan.scan_batch``) is pure Python and regex
 work per text cell, so threads would share one core (the GIL); chunks go to
 child *processes* instead, following ``activities.pseudonymize.parallel`` (``activities.procpool``):
 
-* The identifier digests (``DigestSet``: the throwaway digest key and the
-  digests, never an identifier) are sent once to each child when the pool
-  starts.
+* The identifier digests (``DigestSet``: keyed digests, never an identifier)
+  are written once to a scratch file that every child maps read-only
+  (``shared_digests``), so N children hold one copy in the page cache, not a
+  pickled copy each; the digest key is sent to each child when the pool starts.
+  The file goes with the pool.
 * Only a chunk's text columns travel (the check reads nothing else), copied
   compactly: a pickled slice would carry its parent's whole buffers.
 * At most ``processes * IN_FLIGHT_PER_PROCESS`` chunks are in flight (bounded
@@ -23,6 +25,10 @@ the reader's.
 
 from __future__ import annotations
 
+import mmap
+import os
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -40,9 +46,30 @@ POOL_CHUNK_ROWS = 65_536
 _CHILD: dict[str, DigestSet | None] = {}
 
 
-def _init_child(digests: DigestSet | None) -> None:
+def _init_child(key: bytes | None, path: str | None,
+                shape: tuple[int, int, int, tuple[str, ...]] | None) -> None:
     watch_parent()
+    digests = None
+    if key is not None and path is not None and shape is not None:
+        with open(path, "rb") as f:  # mapped read-only: the children share one copy
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) \
+                if os.fstat(f.fileno()).st_size else b""
+        digests = DigestSet.from_shared(key, memoryview(mapped), *shape)
     _CHILD["digests"] = digests
+
+
+def _write_shared(digests: DigestSet) -> tuple[str, str]:
+    """(scratch directory, file) holding ``digests.shared_parts`` (digests only)."""
+    scratch = tempfile.mkdtemp(prefix="medpipe-digests-")
+    path = os.path.join(scratch, "digests.bin")
+    try:
+        with open(path, "wb") as f:
+            for part in digests.shared_parts():
+                f.write(part)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return scratch, path
 
 
 def _scan_chunk(batch: pa.RecordBatch) -> ResidualTally:
@@ -92,6 +119,7 @@ class ResidualPool:
         self._pending: list[Future[ResidualTally]] = []
         self._pool: ProcessPoolExecutor | None = None
         self._held: pa.RecordBatch | None = None
+        self._scratch: str | None = None  # the children's shared digests, while the pool runs
         self.pooled = 0  # chunks checked in child processes
 
     def add(self, batch: pa.RecordBatch) -> None:
@@ -105,14 +133,19 @@ class ResidualPool:
                 self._held = chunk  # a one-chunk dataset runs without a pool
                 continue
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=self.processes,
-                                                 mp_context=pool_context(),
-                                                 initializer=_init_child,
-                                                 initargs=(self.digests,))
+                self._pool = self._start_pool()
             if self._held is not None:
                 self._submit(self._held)
                 self._held = None
             self._submit(chunk)
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        key, path, shape = None, None, None
+        if self.digests is not None:
+            self._scratch, path = _write_shared(self.digests)
+            key, shape = self.digests.key, self.digests.shared_shape()
+        return ProcessPoolExecutor(max_workers=self.processes, mp_context=pool_context(),
+                                   initializer=_init_child, initargs=(key, path, shape))
 
     def _submit(self, chunk: pa.RecordBatch) -> None:
         assert self._pool is not None
@@ -135,6 +168,9 @@ class ResidualPool:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
         self._pending = []
         self._held = None
 

@@ -16,13 +16,17 @@ their merges' transient copies included, for 106 bytes of digests a row.
 from __future__ import annotations
 
 import gc
+import tempfile
 import tracemalloc
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.residual import DigestSet
+from medpipe.activities.residual_pool import ResidualPool
 from medpipe.activities.validate import validate_batches
 from medpipe.contracts.pseudonymize import Placeholder
 from medpipe.contracts.validate import ColumnRule, ColumnType, DataSuiteSpec
@@ -90,3 +94,25 @@ def test_validate_peak_grows_by_the_digests_not_by_objects_per_row() -> None:
         f"validate's traced peak grew {per_row:,.0f} bytes a row from {small:,} to {large:,} "
         f"rows ({p_small / 2**20:.1f} -> {p_large / 2**20:.1f} MiB); the digests are "
         f"{digest_per_row:,.0f} bytes a row")
+
+
+def test_pool_children_share_one_digest_file_removed_with_the_pool(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    digests = DigestSet.from_bytes(KEY, digest_blob(3 * BLOCK))
+    rows = list(pseudonymized(3 * BLOCK))
+    planted = rows[2].set_column(2, "notes", pa.array(
+        [f"ref MRN{2 * BLOCK + i:09d}" if i % 1000 == 0 else "stable" for i in range(BLOCK)]))
+    batches = [*rows[:2], planted]
+    with ResidualPool(digests, processes=2, chunk_rows=BLOCK // 2) as pool:
+        for b in batches:
+            pool.add(b)
+        assert len(list(tmp_path.glob("medpipe-digests-*/digests.bin"))) == 1
+        pooled = pool.result()
+    assert pool.pooled > 1
+    assert list(tmp_path.glob("medpipe-digests-*")) == []  # the file went with the pool
+    with ResidualPool(digests, processes=1) as alone:
+        for b in batches:
+            alone.add(b)
+        assert alone.result() == pooled
+    assert pooled.hits["notes"] == 9 and pooled.kinds["notes"]["ID"] == 9  # by digest
