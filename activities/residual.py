@@ -262,9 +262,10 @@ def scan(value: object, digests: DigestSet | None, *, free_text: bool) -> Counte
 
 
 def looks_free_text(value: object) -> bool:
-    """A value worth the pattern checks: text with a space (notes, names, addresses).
+    """A value worth the pattern checks: text with white space inside (notes, names,
+    addresses), of any kind (``residual_scan.INNER_SPACE`` is the same test over a column).
 
     Tokens, shifted ISO dates, codes and numbers have none; searching them for
     date or number patterns would only find what the policy meant to keep.
     """
-    return isinstance(value, str) and (" " in value.strip())
+    return isinstance(value, str) and len(value.split()) > 1

@@ -96,6 +96,13 @@ ANY_PATTERN = re2("|".join(f"(?:{p})" for _, p, _ in PATTERNS))
 DISTINCT_SHARE = 0.5
 DISTINCT_SAMPLE = 4096
 
+#: White space of every kind Python's ``str.split`` splits on (RE2's ``\s`` lacks ``\v``, the
+#: information separators and Unicode spaces): a text with any of it inside is free text and
+#: gets the pattern checks. A note whose words are kept apart by tabs, line breaks or
+#: ``\v`` alone is still a note.
+INNER_SPACE = (r"[\t\n\v\f\r \x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}"
+               r"\x{2029}\x{202f}\x{205f}\x{3000}]")
+
 
 def scan_batch(batch: pa.RecordBatch, digests: DigestSet | None, tally: ResidualTally) -> None:
     """Check every text cell of a record batch (``scan_texts`` over each text column).
@@ -165,7 +172,8 @@ def scan_texts(col: pa.Array, digests: DigestSet | None,
         col: texts (nulls skipped).
         digests: keyed digests of the original identifiers (None: patterns and rules only).
         weight: how many cells each text stands for (kinds are counted that many times).
-        free: which texts are free text (default: those with a space after trimming);
+        free: which texts are free text (default: those with white space inside, of
+            any kind: ``INNER_SPACE``);
             FHIR passes none for its codes, ids and dates (known values only).
 
     Returns:
@@ -177,7 +185,7 @@ def scan_texts(col: pa.Array, digests: DigestSet | None,
     kinds: Counter[str] = Counter()
     valid = _mask(pc.is_valid(col))
     ascii_ = _mask(pc.string_is_ascii(col), True) & valid
-    free = (_mask(pc.match_substring_regex(pc.utf8_trim_whitespace(col), " "))
+    free = (_mask(pc.match_substring_regex(pc.utf8_trim_whitespace(col), INNER_SPACE))
             if free is None else free) & valid
     free_rows = np.flatnonzero(free)
     free_texts = col.take(pa.array(free_rows))

@@ -24,7 +24,7 @@ from medpipe.activities.deid.names import CANDIDATE as NAME_CANDIDATE
 from medpipe.activities.deid.normalize import folds_to_letters
 from medpipe.activities.deid.patterns import CANDIDATE, PATTERNS, re2
 from medpipe.activities.residual import DigestSet
-from medpipe.activities.residual_scan import ResidualTally
+from medpipe.activities.residual_scan import INNER_SPACE, ResidualTally
 
 _MARKS = {ph.value: detect.mark(ph) for _, _, ph in PATTERNS}
 
@@ -94,7 +94,9 @@ def scan_batch(batch: pa.RecordBatch, digests: DigestSet | None, tally: Residual
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             continue
         valid = pc.is_valid(col)
-        free = pc.and_(valid, pc.match_substring_regex(pc.utf8_trim_whitespace(col), " "))
+        # free text: white space of any kind inside (stop 23; a plain space before)
+        free = pc.and_(valid, pc.match_substring_regex(pc.utf8_trim_whitespace(col),
+                                                       INNER_SPACE))
         free = pc.fill_null(free, False)
         hit = np.zeros(len(col), dtype=bool)
         kinds: Counter[str] = Counter()
