@@ -149,14 +149,17 @@ def _unjudged(plan: CanaryPlan, weight: int, per_gateway: list[GatewayFigures]) 
 
 
 def analyse(plan: CanaryPlan, weight: int, per_gateway: list[GatewayFigures],
-            extensions: int, *, shift_required: bool = True) -> StepAnalysis:
+            extensions: int, *, shift_required: bool = True,
+            unanswered: tuple[str, ...] = ()) -> StepAnalysis:
     """Continue, extend the bake, pause, or roll back — with the reasons.
 
     Any gateway breaching a limit rolls back everywhere; a step without
     enough canary traffic, or (``shift_required``) without enough predictions
     on both sides to judge the shift, is extended, then paused for a person
     to decide. ``shift_required`` is False only to replay histories recorded
-    before that rule (``JUDGED_PATCH``).
+    before that rule (``JUDGED_PATCH``). A gateway that returned no metrics
+    (``unanswered``) cannot be judged: the step pauses for a person (fail closed)
+    unless another gateway's figures already roll it back.
     """
     reasons: list[str] = []
     for f in per_gateway:
@@ -180,8 +183,9 @@ def analyse(plan: CanaryPlan, weight: int, per_gateway: list[GatewayFigures],
     if reasons:
         return StepAnalysis(weight=weight, verdict=Verdict.ROLLBACK, reasons=tuple(reasons),
                             figures=tuple(per_gateway))
-    mismatched = [f"{f.gateway}: predictions not compared: {f.problem}" for f in per_gateway
-                  if f.problem is not None]
+    mismatched = [f"{g}: no metrics returned, the step cannot be judged" for g in unanswered]
+    mismatched += [f"{f.gateway}: predictions not compared: {f.problem}" for f in per_gateway
+                   if f.problem is not None]
     if mismatched:  # fail closed: a shift nobody can measure is for a person to judge
         return StepAnalysis(weight=weight, verdict=Verdict.PAUSE, reasons=tuple(mismatched),
                             figures=tuple(per_gateway))

@@ -284,10 +284,12 @@ class CanaryWorkflow:
                      slot: int) -> StepAnalysis:
         """Analyse the step's metrics into ``analyses[slot]``; a bad one starts a rollback."""
         results = await self._interruptible(self._all(self._canary_targets, "metrics"))
-        figs = [figures(t.name, r.metrics, inp.prediction) for t, r in
-                zip(self._canary_targets, results, strict=True) if r.metrics]
+        pairs = list(zip(self._canary_targets, results, strict=True))
+        figs = [figures(t.name, r.metrics, inp.prediction) for t, r in pairs if r.metrics]
         verdict = analyse(inp.plan, weight, figs, extensions,
-                          shift_required=workflow.patched(JUDGED_PATCH)).model_copy(
+                          shift_required=workflow.patched(JUDGED_PATCH),
+                          unanswered=tuple(t.name for t, r in pairs if not r.metrics)
+                          ).model_copy(
             update={"at": workflow.now()})
         self._analyses[slot:] = [verdict]
         if verdict.verdict is Verdict.ROLLBACK:

@@ -107,3 +107,14 @@ def test_thin_traffic_and_an_unjudged_shift_are_both_named() -> None:
     assert a.verdict is Verdict.EXTEND and len(a.reasons) == 2
     assert "too little canary traffic on gw-a" in a.reasons[0]
     assert "prediction shift not judged on gw-a (10 canary vs 400 stable)" in a.reasons[1]
+
+
+def test_a_gateway_without_metrics_pauses_the_step_instead_of_passing_it() -> None:
+    """Fail closed: no figures from a gateway is no evidence the canary is fine there."""
+    a = analyse(PLAN, 50, [figs()], 0, unanswered=("gw-b",))
+    assert a.verdict is Verdict.PAUSE
+    assert a.reasons == ("gw-b: no metrics returned, the step cannot be judged",)
+    assert analyse(PLAN, 50, [], 0, unanswered=("gw-a",)).verdict is Verdict.PAUSE
+    # a breach seen on another gateway still rolls back at once
+    bad = analyse(PLAN, 50, [figs(canary_error_rate=0.5)], 0, unanswered=("gw-b",))
+    assert bad.verdict is Verdict.ROLLBACK
