@@ -104,6 +104,8 @@ class ResilienceReport(BaseModel):
     requests_failed: int = 0
     front_requests_sent: int = 0
     front_requests_failed: int = 0
+    #: why the front's failed requests failed: HTTP status or client error class -> count
+    front_failure_reasons: dict[str, int] = Field(default_factory=dict)
     artifacts_checked: int = 0
     data_lost: int = 0
     goals: ResilienceGoals = ResilienceGoals()

@@ -43,7 +43,9 @@ def judge(report: ResilienceReport) -> ResilienceReport:
         if ratio > g.max_failed_front_ratio:
             missed.append(f"{report.front_requests_failed}/{report.front_requests_sent} requests "
                           f"through the front failed ({ratio:.1%} > goal "
-                          f"{g.max_failed_front_ratio:.0%})")
+                          f"{g.max_failed_front_ratio:.0%}"
+                          + "".join(f"; {k} {v}" for k, v in
+                                    sorted(report.front_failure_reasons.items())) + ")")
     if not report.injections:
         missed.append("nothing was injected")
     return report.model_copy(update={"failures": tuple(missed),

@@ -12,6 +12,7 @@ import asyncio
 import signal
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -221,16 +222,19 @@ async def gateway_kill(ex: Exercise) -> ResilienceReport:
             return ex.report(base, None, failures=("the first (stable) release failed",))
     from medpipe.workers.chaos.traffic import send
     from medpipe.workers.cli_canary import feature_rows
-    from medpipe.workers.frontconfig import JURISDICTION_HEADER
+    from medpipe.workers.frontconfig import JURISDICTION_HEADER, FrontTuning
     from medpipe.workers.sample import FEATURES
 
     rows = feature_rows(ex.files["dataset"], list(FEATURES))
     direct, front = {"ok": 0, "failed": 0}, {"ok": 0, "failed": 0}
+    front_why: Counter[str] = Counter()
     stop = asyncio.Event()
     senders = [send(u, model, rows, 10.0, direct, stop) for u in urls]
     if "front" in ex.control.names():  # what clinical callers use
         senders.append(send(f"http://127.0.0.1:{ex.config.front_port}", model, rows, 20.0,
-                            front, stop, {JURISDICTION_HEADER: "US"}))
+                            front, stop, {JURISDICTION_HEADER: "US"},
+                            timeout_s=FrontTuning().server_timeout_s + 5.0,
+                            reasons=front_why))
     traffic = asyncio.gather(*senders)
     victim = gateways[0].name
     injected_at = recovered = None
@@ -257,7 +261,8 @@ async def gateway_kill(ex: Exercise) -> ResilienceReport:
     report = ex.report(status, injected_at, failover_s=recovered,
                        sent=sum(direct.values()), failed=direct["failed"])
     return report.model_copy(update={"front_requests_sent": sum(front.values()),
-                                     "front_requests_failed": front["failed"]})
+                                     "front_requests_failed": front["failed"],
+                                     "front_failure_reasons": dict(front_why)})
 
 
 async def network_partition(ex: Exercise) -> ResilienceReport:
