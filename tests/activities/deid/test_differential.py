@@ -25,8 +25,8 @@ from medpipe.activities.deid.columnar import count_marks, find_column, tokenize
 from medpipe.activities.deid.index import KeyIndex, value_keys
 from medpipe.activities.pseudonymize.scrub import scrub_column
 from medpipe.activities.residual import DigestSet
-from medpipe.activities.residual_scan import ResidualTally, scan_batch
 from medpipe.contracts.pseudonymize import Placeholder
+from tests.activities.test_residual_columnar import both as scan_both
 
 COLUMNS = (("name", Placeholder.NAME), ("ssn", Placeholder.SSN), ("phone", Placeholder.PHONE),
            ("email", Placeholder.EMAIL), ("street", Placeholder.ADDRESS),
@@ -123,15 +123,6 @@ def test_column_finder_equals_per_text_finder(corpus: tuple[list[str], KeyIndex]
     assert pc.sum(pc.utf8_length(pa.array(plain))).as_py() > 0
 
 
-def tallies(batch: pa.RecordBatch, digests: DigestSet | None) -> ResidualTally:
-    """The residual scan both ways: equal counts per column and kind; the reference's."""
-    old, new = ResidualTally(), ResidualTally()
-    reference_scrub.scan_batch(batch, digests, old)
-    scan_batch(batch, digests, new)
-    assert (new.values, new.hits, new.kinds) == (old.values, old.hits, old.kinds)
-    return old
-
-
 def test_residual_scan_identical(corpus: tuple[list[str], KeyIndex]) -> None:
     texts, index = corpus
     digests = DigestSet.from_index(b"k" * 32, index)
@@ -145,12 +136,12 @@ def test_residual_scan_identical(corpus: tuple[list[str], KeyIndex]) -> None:
          pa.array(leaky + ["tok_1234"]), pa.array(list(range(len(texts) + 1))),
          pa.array([keys[i % len(keys)] if i % 3 else f"tok{i}" for i in range(len(texts) + 1)])],
         names=["raw", "scrubbed", "leaky", "n", "ids"])
-    assert tallies(batch, digests).hits["ids"] > 0  # values alone are found (the lookup)
-    tallies(pa.RecordBatch.from_arrays([c.cast(pa.large_string()) if pa.types.is_string(c.type)
+    assert scan_both(batch, digests).hits["ids"] > 0  # values alone are found (the lookup)
+    scan_both(pa.RecordBatch.from_arrays([c.cast(pa.large_string()) if pa.types.is_string(c.type)
                                         else c for c in batch.columns], names=batch.schema.names)
             .slice(3), digests)
-    tallies(batch, None)
-    tallies(batch, DigestSet.from_values(b"k" * 32, []))
+    scan_both(batch, None)
+    scan_both(batch, DigestSet.from_values(b"k" * 32, []))
 
 
 
