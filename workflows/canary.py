@@ -26,7 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 from medpipe.contracts.approval import ApprovalProgress, SignedStatement
 from medpipe.contracts.canary import (
@@ -34,33 +34,20 @@ from medpipe.contracts.canary import (
     CanaryRollbackResult,
     CanaryState,
     CanaryStatus,
-    GatewayCallInput,
-    GatewayCallResult,
-    GatewayProblem,
     GatewaySbom,
     GatewayTarget,
     RollbackRequest,
     StepAnalysis,
     Verdict,
 )
-from medpipe.contracts.deploy import FallbackSpec, GatewayStatus, LoadModelRequest
-from medpipe.contracts.errors import ErrorType
-from medpipe.contracts.names import (
-    ActivityName,
-    QueryName,
-    SearchAttr,
-    SignalName,
-    UpdateName,
-    WorkflowName,
-)
-from medpipe.contracts.summary import Summary
+from medpipe.contracts.deploy import FallbackSpec, LoadModelRequest
+from medpipe.contracts.names import QueryName, SearchAttr, SignalName, UpdateName, WorkflowName
+from medpipe.workflows import canary_controls as controls
 from medpipe.workflows import reconcile
 from medpipe.workflows.analysis import JUDGED_PATCH, analyse, figures
 from medpipe.workflows.approval_gate import ApprovalGate, sboms_of
 from medpipe.workflows.drift_schedule import drift_schedule, profile_body
-from medpipe.workflows.policies import SINGLE_ATTEMPT
-
-RETRYABLE = {ErrorType.TRANSIENT.value, None, ""}
+from medpipe.workflows.gateway_calls import GatewayCalls, served_weight
 
 
 class _Interrupted(Exception):
@@ -82,7 +69,7 @@ class CanaryWorkflow:
         self._paused = False
         self._pause_reason: str | None = None
         self._promote_now = False
-        self._problems: dict[tuple[str, str], GatewayProblem] = {}
+        self._gw = GatewayCalls("", False)
         self._initial = False
         self._canary_targets: list[GatewayTarget] = []
         self._confirmed: dict[str, int] = {}
@@ -100,53 +87,6 @@ class CanaryWorkflow:
     def _abort(self) -> bool:
         return self._rollback is not None
 
-    async def _call(self, target: GatewayTarget, operation: str,
-                    body: dict[str, object] | None = None) -> GatewayCallResult:
-        """One admin call, retried visibly while the gateway does not answer."""
-        assert self._inp is not None
-        attempts = 0
-        since = workflow.now()
-        while True:
-            attempts += 1
-            call = GatewayCallInput(target=target, operation=operation, body=body or {})
-            result: GatewayCallResult
-            try:
-                if operation == "rollback" and self._inp.rollback_locally:
-                    # On the workflow's own worker a local activity answers within the same
-                    # workflow task: a rollback confirms in ~40 ms instead of ~100 ms.
-                    result = await workflow.execute_local_activity(
-                        ActivityName.GATEWAY_CALL, call, result_type=GatewayCallResult,
-                        start_to_close_timeout=timedelta(seconds=20),
-                        retry_policy=SINGLE_ATTEMPT,
-                        summary=Summary(f"{operation} on {target.name}"))
-                else:
-                    result = await workflow.execute_activity(
-                        ActivityName.GATEWAY_CALL, call, task_queue=self._inp.activity_queue,
-                        result_type=GatewayCallResult,
-                        start_to_close_timeout=timedelta(seconds=20),
-                        retry_policy=SINGLE_ATTEMPT,
-                        summary=Summary(f"{operation} on {target.name}"))
-                self._problems.pop((target.name, operation), None)
-                return result
-            except ActivityError as e:
-                cause = e.cause
-                etype = cause.type if isinstance(cause, ApplicationError) else None
-                if isinstance(cause, ApplicationError) and cause.non_retryable \
-                        and etype not in RETRYABLE:
-                    raise ApplicationError(cause.message, type=etype,
-                                           non_retryable=True) from None
-                message = cause.message if isinstance(cause, ApplicationError) else str(cause)
-                self._problems[(target.name, operation)] = GatewayProblem(
-                    gateway=target.name, operation=operation, message=message[:300],
-                    since=since, attempts=attempts)
-                workflow.logger.warning("gateway %s: %s failed (attempt %d): %s",
-                                        target.name, operation, attempts, message)
-                await workflow.sleep(timedelta(seconds=min(0.5 * 2 ** (attempts - 1), 10.0)))
-
-    async def _all(self, targets: list[GatewayTarget], operation: str,
-                   body: dict[str, object] | None = None) -> list[GatewayCallResult]:
-        return list(await asyncio.gather(*(self._call(t, operation, body) for t in targets)))
-
     async def _interruptible(self, coro: Coroutine[Any, Any, Any]) -> Any:
         """Run ``coro`` unless a rollback arrives first (then cancel it)."""
         task = asyncio.ensure_future(coro)
@@ -161,6 +101,7 @@ class CanaryWorkflow:
     async def run(self, inp: CanaryInput) -> CanaryStatus:
         """Deploy, step, analyse; promote or roll back."""
         self._inp = inp
+        self._gw = GatewayCalls(inp.activity_queue, inp.rollback_locally)
         self._gate = ApprovalGate(inp.approval, inp.release_id, inp.artifact.plain_sha256,
                                   inp.releaser)
         try:
@@ -176,7 +117,7 @@ class CanaryWorkflow:
             if outcome in ("promote", "approved"):
                 self._state = CanaryState.PROMOTING
                 await self._interruptible(self._reconcile())
-                await self._interruptible(self._all(self._canary_targets, "promote",
+                await self._interruptible(self._gw.all(self._canary_targets, "promote",
                                                     {"version": inp.version}))
                 self._weight = 100
                 self._state = CanaryState.PROMOTED
@@ -195,7 +136,7 @@ class CanaryWorkflow:
         return self.status()
 
     async def _load(self, inp: CanaryInput) -> None:
-        statuses = await self._all(list(inp.targets), "status")
+        statuses = await self._gw.all(list(inp.targets), "status")
         self._sboms = sboms_of(inp.targets, statuses)
         initial = [t for t, s in zip(inp.targets, statuses, strict=True)
                    if s.status is None or s.status.stable is None]
@@ -212,10 +153,10 @@ class CanaryWorkflow:
         if inp.prediction is not None:  # absent, the gateway records binary scores
             body["prediction"] = inp.prediction.model_dump(mode="json")
         await asyncio.gather(
-            self._all(initial, "load", {**body, "slot": "stable"}),
-            self._all(self._canary_targets, "load", {**body, "slot": "canary"}))
+            self._gw.all(initial, "load", {**body, "slot": "stable"}),
+            self._gw.all(self._canary_targets, "load", {**body, "slot": "canary"}))
         if inp.fallback is not None:
-            await self._all(list(inp.targets), "fallback", inp.fallback.model_dump(mode="json"))
+            await self._gw.all(list(inp.targets), "fallback", inp.fallback.model_dump(mode="json"))
 
     async def _reconcile(self) -> None:
         """Re-apply stable, canary, weight and fallback where a gateway lost them (it
@@ -224,23 +165,9 @@ class CanaryWorkflow:
         if not workflow.patched(reconcile.RECONCILE_PATCH):
             return
         assert self._inp is not None
-        canary = reconcile.canary_request(self._inp)
-        results = await self._all(self._canary_targets, "status")
-
-        async def reapply(target: GatewayTarget, status: GatewayStatus | None) -> None:
-            todo = reconcile.fixes(status, reconcile.Desired(
-                self._stables.get(target.name), canary, self._weight,
-                self._fallbacks.get(target.name)))
-            for fix in todo:
-                await self._call(target, fix.operation, fix.body)
-            if todo:
-                note = (f"{target.name}: re-applied {', '.join(f.what for f in todo)} "
-                        f"at {workflow.now().isoformat(timespec='seconds')}")
-                self._reconciled.append(note)
-                workflow.logger.warning("gateway %s", note)
-
-        await asyncio.gather(*(reapply(t, r.status)
-                               for t, r in zip(self._canary_targets, results, strict=True)))
+        self._reconciled += await reconcile.reapply(
+            self._gw, self._canary_targets, reconcile.canary_request(self._inp), self._weight,
+            self._stables, self._fallbacks)
 
     async def _steps(self, inp: CanaryInput) -> str:
         for index, weight in enumerate(inp.plan.steps):
@@ -250,7 +177,7 @@ class CanaryWorkflow:
                     return held
             self._step_index = index
             await self._interruptible(self._reconcile())
-            await self._interruptible(self._all(self._canary_targets, "weight",
+            await self._interruptible(self._gw.all(self._canary_targets, "weight",
                                                 {"weight": weight}))
             self._weight = weight
             extensions = 0
@@ -260,7 +187,7 @@ class CanaryWorkflow:
                     await self._interruptible(self._reconcile())
                 rebake = True
                 if not keep_window:
-                    await self._interruptible(self._all(self._canary_targets, "metrics-reset"))
+                    await self._interruptible(self._gw.all(self._canary_targets, "metrics-reset"))
                 self._state = CanaryState.BAKING
                 baked = await self._bake(inp.plan.bake_s)
                 if baked != "done":
@@ -283,7 +210,7 @@ class CanaryWorkflow:
     async def _judge(self, inp: CanaryInput, weight: int, extensions: int,
                      slot: int) -> StepAnalysis:
         """Analyse the step's metrics into ``analyses[slot]``; a bad one starts a rollback."""
-        results = await self._interruptible(self._all(self._canary_targets, "metrics"))
+        results = await self._interruptible(self._gw.all(self._canary_targets, "metrics"))
         pairs = list(zip(self._canary_targets, results, strict=True))
         figs = [figures(t.name, r.metrics, inp.prediction) for t, r in pairs if r.metrics]
         verdict = analyse(inp.plan, weight, figs, extensions,
@@ -314,7 +241,7 @@ class CanaryWorkflow:
             if self._weight == 0:  # no canary traffic to judge: just wait
                 await workflow.wait_condition(lambda: self._abort or not self._gate.pending)
                 continue
-            await self._interruptible(self._all(self._canary_targets, "metrics-reset"))
+            await self._interruptible(self._gw.all(self._canary_targets, "metrics-reset"))
             try:
                 await workflow.wait_condition(lambda: self._abort or not self._gate.pending,
                                               timeout=timedelta(seconds=inp.plan.bake_s))
@@ -343,7 +270,7 @@ class CanaryWorkflow:
                     continue
                 self._state = CanaryState.BAKING
                 self._pause_reason = None
-                await self._interruptible(self._all(self._canary_targets, "metrics-reset"))
+                await self._interruptible(self._gw.all(self._canary_targets, "metrics-reset"))
                 deadline = workflow.now() + timedelta(seconds=seconds)
             remaining = (deadline - workflow.now()).total_seconds()
             if remaining <= 0:
@@ -368,30 +295,19 @@ class CanaryWorkflow:
         self._state = CanaryState.ROLLING_BACK
         reason = self._rollback.reason if self._rollback else "rollback"
         targets = self._canary_targets or list(inp.targets)
-        results = await self._all(targets, "rollback",
+        results = await self._gw.all(targets, "rollback",
                                   {"version": inp.version, "reason": reason[:500]})
         self._restored_previous = any(r.action == "restored_previous" for r in results)
-        confirmed = {t.name: self._served_weight(r.status, inp.version)
+        confirmed = {t.name: served_weight(r.status, inp.version)
                      for t, r in zip(targets, results, strict=True)}
         if any(w != 0 for w in confirmed.values()):  # confirm from a fresh status read
-            statuses = await self._all(targets, "status")
-            confirmed = {t.name: self._served_weight(r.status, inp.version)
+            statuses = await self._gw.all(targets, "status")
+            confirmed = {t.name: served_weight(r.status, inp.version)
                          for t, r in zip(targets, statuses, strict=True)}
         self._confirmed = confirmed
         self._weight = 0
         self._state = (CanaryState.ROLLED_BACK if all(w == 0 for w in confirmed.values())
                        else CanaryState.FAILED)
-
-    @staticmethod
-    def _served_weight(status: GatewayStatus | None, version: str) -> int:
-        """Percent of traffic the gateway still sends to ``version``."""
-        if status is None:
-            return 100
-        if status.stable is not None and status.stable.version == version:
-            return 100 - (status.canary_weight if status.canary else 0)
-        if status.canary is not None and status.canary.version == version:
-            return status.canary_weight
-        return 0
 
     async def _notify_parent(self) -> None:
         assert self._inp is not None
@@ -419,10 +335,7 @@ class CanaryWorkflow:
 
     @rollback.validator
     def _validate_rollback(self, request: RollbackRequest) -> None:
-        if not request.reason.strip():
-            raise ValueError("a rollback needs a reason")
-        if self._state is CanaryState.FAILED:
-            raise ValueError("this canary failed; there is nothing left to roll back")
+        controls.check(controls.refuse_rollback(request.reason, self._state))
 
     @workflow.signal(name=SignalName.ROLLBACK)
     def rollback_signal(self, request: RollbackRequest) -> None:
@@ -438,15 +351,7 @@ class CanaryWorkflow:
 
     @approve.validator
     def _validate_approve(self, statement: SignedStatement) -> None:
-        if self._gate.rule is None:
-            raise ValueError("this canary needs no approval (the fleet has no approval rule)")
-        if not self._gate.pending:
-            raise ValueError("this canary is already approved")
-        if self._abort or self._state in (CanaryState.ROLLING_BACK, CanaryState.ROLLED_BACK,
-                                          CanaryState.FAILED, CanaryState.PROMOTED):
-            raise ValueError(f"cannot approve a canary that is {self._state.value}")
-        if not statement.bundle.lstrip().startswith("{"):
-            raise ValueError("not a signed statement (a Sigstore bundle is JSON)")
+        controls.check(controls.refuse_approval(statement, self._gate, self._abort, self._state))
 
     @workflow.update(name=UpdateName.PAUSE)
     def pause(self, who: str) -> CanaryStatus:
@@ -457,8 +362,7 @@ class CanaryWorkflow:
 
     @pause.validator
     def _validate_pause(self, who: str) -> None:
-        if self._state not in (CanaryState.LOADING, CanaryState.BAKING):
-            raise ValueError(f"cannot pause a canary that is {self._state.value}")
+        controls.check(controls.refuse_pause(self._state))
 
     @workflow.update(name=UpdateName.RESUME)
     def resume(self, who: str) -> CanaryStatus:
@@ -468,8 +372,7 @@ class CanaryWorkflow:
 
     @resume.validator
     def _validate_resume(self, who: str) -> None:
-        if not self._paused:
-            raise ValueError("the canary is not paused")
+        controls.check(controls.refuse_resume(self._paused))
 
     @workflow.update(name=UpdateName.PROMOTE)
     def promote(self, who: str) -> CanaryStatus:
@@ -479,10 +382,7 @@ class CanaryWorkflow:
 
     @promote.validator
     def _validate_promote(self, who: str) -> None:
-        if self._gate.pending and not self._abort:
-            raise ValueError("promotion needs signed approvals first (medpipe approve)")
-        if self._state not in (CanaryState.BAKING, CanaryState.PAUSED, CanaryState.LOADING):
-            raise ValueError(f"cannot promote a canary that is {self._state.value}")
+        controls.check(controls.refuse_promotion(self._gate, self._abort, self._state))
 
     @workflow.query(name=QueryName.STATUS)
     def status(self) -> CanaryStatus:
@@ -491,7 +391,7 @@ class CanaryWorkflow:
             release_id=self._inp.release_id if self._inp else "", state=self._state,
             weight=self._weight, step_index=self._step_index, analyses=tuple(self._analyses),
             rollback=self._rollback, rollback_cause=self._rollback_cause,
-            problems=tuple(self._problems.values()), initial_deploy=self._initial,
+            problems=tuple(self._gw.problems.values()), initial_deploy=self._initial,
             pause_reason=self._pause_reason if self._paused else None,
             reconciled=tuple(self._reconciled),
             model_sha256=self._inp.artifact.plain_sha256 if self._inp else "",

@@ -4,15 +4,19 @@ A gateway that comes back mid-canary without its serving state (disk lost, a
 fresh machine) answers with empty slots, or with an older state. The canary
 workflow reads each gateway's status at every step and re-applies, in order, the
 stable model it found at the start, its canary, the step's weight and the
-fallback, only where they differ. Pure and deterministic: the workflow runs the
-returned admin calls as activities, so each re-application is in history.
+fallback, only where they differ. ``fixes`` decides, purely; ``reapply`` runs the
+decided admin calls as activities (``gateway_calls``), so each re-application is
+in history.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
-from medpipe.contracts.canary import CanaryInput
+from temporalio import workflow
+
+from medpipe.contracts.canary import CanaryInput, GatewayTarget
 from medpipe.contracts.deploy import (
     FallbackSpec,
     GatewayStatus,
@@ -20,6 +24,7 @@ from medpipe.contracts.deploy import (
     Slot,
     SlotStatus,
 )
+from medpipe.workflows.gateway_calls import GatewayCalls
 
 #: ``workflow.patched`` id: canaries started before reconciliation replay without it.
 RECONCILE_PATCH = "canary-reconcile-gateways"
@@ -101,3 +106,28 @@ def fixes(status: GatewayStatus | None, desired: Desired) -> list[Fix]:
         out.append(Fix("fallback", desired.fallback.model_dump(mode="json"),
                        f"fallback {desired.fallback.kind.value}"))
     return out
+
+
+async def reapply(gw: GatewayCalls, targets: list[GatewayTarget], canary: LoadModelRequest,
+                  weight: int, stables: dict[str, LoadModelRequest],
+                  fallbacks: dict[str, FallbackSpec]) -> list[str]:
+    """Read every target's status and re-apply what it lost; a note per gateway fixed.
+
+    Workflow code: the status reads and the fixes are activities, in history.
+    """
+    results = await gw.all(targets, "status")
+    notes: list[str] = []
+
+    async def one(target: GatewayTarget, status: GatewayStatus | None) -> None:
+        todo = fixes(status, Desired(stables.get(target.name), canary, weight,
+                                     fallbacks.get(target.name)))
+        for fix in todo:
+            await gw.call(target, fix.operation, fix.body)
+        if todo:
+            note = (f"{target.name}: re-applied {', '.join(f.what for f in todo)} "
+                    f"at {workflow.now().isoformat(timespec='seconds')}")
+            notes.append(note)
+            workflow.logger.warning("gateway %s", note)
+
+    await asyncio.gather(*(one(t, r.status) for t, r in zip(targets, results, strict=True)))
+    return notes

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from medpipe.contracts.errors import InvalidInput
+from medpipe.workers.chaos import procstate
 from medpipe.workers.dev import read_state, supervisor_alive
 from medpipe.workers.devhealth import pid_alive
 
@@ -52,7 +53,11 @@ class StackControl:
         return pid
 
     def send(self, name: str, sig: signal.Signals) -> int:
-        """Send ``sig`` to child ``name``'s process group (its own session); its pid."""
+        """Send ``sig`` to child ``name``'s process group (its own session); its pid.
+
+        ``SIGSTOP`` returns once the process has stopped (``procstate``), so a fault
+        timed from here starts when the target really stops answering.
+        """
         pid = self.pid(name)
         try:
             if os.getpgid(pid) == pid:
@@ -60,7 +65,9 @@ class StackControl:
             else:
                 os.kill(pid, sig)
         except ProcessLookupError:
-            pass
+            return pid
+        if sig == signal.SIGSTOP and not procstate.wait_stopped(pid):
+            raise InvalidInput(f"{name} (pid {pid}) did not stop within 5 s of SIGSTOP")
         return pid
 
     def wait_replaced(self, name: str, old_pid: int, timeout: float) -> int:

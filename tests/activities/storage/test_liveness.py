@@ -22,6 +22,7 @@ import pytest
 from medpipe.activities.storage import liveness
 from medpipe.activities.storage.base import open_store
 from medpipe.contracts.errors import ProviderUnavailable
+from medpipe.workers.chaos import procstate
 from tests.activities.storage.conftest import BUCKET
 from tests.emulators import Azurite, GcsEmulator, MotoS3
 
@@ -90,6 +91,9 @@ def test_a_stopped_store_fails_through_the_probe(scheme: str, tmp_path: Path,
         assert emu.proc is not None
         os.kill(emu.proc.pid, signal.SIGSTOP)
         stopped = True
+        # kill() returns before the threads stop: a loaded host let the emulator
+        # answer the probe once more, then hang the request the probe vouched for
+        assert procstate.wait_stopped(emu.proc.pid), "the emulator did not stop"
         liveness.forget()  # as a process that last reached the store ALIVE_FOR_S ago
         for op in (lambda: store.head("k"), lambda: store.put("k2", [b"x"]),
                    lambda: list(store.list())):
