@@ -26,11 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from medpipe.activities.deid import knownuse
 from medpipe.activities.deid.index import MAX_SEP, KeyIndex, Span
 from medpipe.activities.deid.normalize import fold_char
 from medpipe.contracts.pseudonymize import Placeholder
@@ -221,8 +223,48 @@ def _find_block(texts: pa.Array, lookup: RunLookup, width: int) -> Hits:
             break
         cand, runs, codes = cand[keep], runs.filter(pa.array(keep)), codes[keep]
     found = _select(np.flatnonzero(best_len), parent, best_len)
+    found = found[~_word_use(texts, toks, found, best_len, parent, start, end, joins)]
     stop = found + best_len[found]
     return Hits(parent[found], start[found], end[stop - 1], best_code[found], look.kinds)
+
+
+def _word_use(texts: pa.Array, toks: pa.Array, found: np.ndarray, best_len: np.ndarray,
+              parent: np.ndarray, start: np.ndarray, end: np.ndarray,
+              joins: np.ndarray) -> np.ndarray:
+    """Which runs kept are one token used as a word there (``knownuse.word_use``).
+
+    A run joined to the run before or after it (the next token, as a run would
+    grow: a name longer than its indexed runs, "van den Bosch") is never one.
+    Only the other one-token runs whose token may be a word
+    (``knownuse.candidates``, one Arrow ``is_in``) are read in Python, on their
+    text as written (case kept).
+    """
+    out = np.zeros(len(found), dtype=bool)
+    stop = found + best_len[found]
+    after = np.zeros(len(found), dtype=bool)  # the next run starts at the next token
+    after[:-1] = (stop[:-1] == found[1:]) & joins[found[1:] - 1]
+    before = np.zeros(len(found), dtype=bool)
+    before[1:] = after[:-1]
+    one = np.flatnonzero((best_len[found] == 1) & ~after & ~before)
+    if len(one) == 0:
+        return out
+    maybe = pc.is_in(toks.take(pa.array(found[one])), value_set=_candidates()) \
+        .to_numpy(zero_copy_only=False)
+    one = one[maybe]
+    capitals: dict[int, bool] = {}
+    for i in one.tolist():
+        k = int(found[i])
+        r = int(parent[k])
+        text = texts[r].as_py()
+        if r not in capitals:
+            capitals[r] = knownuse.has_capitals(text)
+        out[i] = knownuse.word_use(text, int(start[k]), int(end[k]), capitals[r])
+    return out
+
+
+@lru_cache(maxsize=1)
+def _candidates() -> pa.Array:
+    return pa.array(sorted(knownuse.candidates()), pa.string())
 
 
 def _select(found: np.ndarray, parent: np.ndarray, best_len: np.ndarray) -> np.ndarray:

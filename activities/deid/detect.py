@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from medpipe.activities.deid import knownuse
 from medpipe.activities.deid import rules as rule_table
-from medpipe.activities.deid.index import Span
+from medpipe.activities.deid.index import MAX_SEP, Span
 from medpipe.activities.deid.normalize import fold, lower, to_original
 from medpipe.activities.deid.patterns import COMPILED
 from medpipe.contracts.pseudonymize import Placeholder
@@ -55,6 +56,34 @@ def outside_patterns(folded: str, spans: list[Span]) -> list[Span]:
     return [sp for sp in spans if not any(s < sp[1] and sp[0] < e for s, e in taken)]
 
 
+def known_spans(folded: str, known: KnownFinder) -> list[Span]:
+    """The known values ``known`` finds in a folded text, but for a one-token value used
+    as a word there (``knownuse.word_use``: "she may need a walker" when May Walker is a
+    patient); ``columnar.find_column`` drops the same spans."""
+    spans = known(lower(folded))
+    if not spans:
+        return spans
+    capitals: bool | None = None
+    out = []
+    for i, (s, e, ph) in enumerate(spans):
+        if folded[s:e].isalpha() and not (  # one token (two are kept apart by a separator)
+                (i and _joined(folded, spans[i - 1][1], s))
+                or (i + 1 < len(spans) and _joined(folded, e, spans[i + 1][0]))):
+            if capitals is None:
+                capitals = knownuse.has_capitals(folded)
+            if knownuse.word_use(folded, s, e, capitals):
+                continue
+        out.append((s, e, ph))
+    return out
+
+
+def _joined(folded: str, end: int, start: int) -> bool:
+    """Whether a span ending at ``end`` and one starting at ``start`` are next tokens, as
+    a run of ``index.find_runs`` grows (a name longer than its indexed runs)."""
+    gap = folded[end:start]
+    return len(gap) <= MAX_SEP and "\n" not in gap and not any(c.isalnum() for c in gap)
+
+
 def find(text: str, known: KnownFinder | None = None, *, patterns: bool = True,
          names: bool = True, rules: Sequence[rule_table.AnyRule] | None = None,
          rules_outside_patterns: bool = False) -> list[Span]:
@@ -74,7 +103,7 @@ def find(text: str, known: KnownFinder | None = None, *, patterns: bool = True,
         ruled = rule_table.find(folded, rules)
         found += outside_patterns(folded, ruled) if rules_outside_patterns else ruled
     if known is not None:
-        found += known(lower(folded))
+        found += known_spans(folded, known)
     found = [sp for sp in found if sp[1] > sp[0]]
     if not found:
         return []
