@@ -20,7 +20,8 @@ not the value, when one of these holds:
    ("may agrees.", "grace resting" and "Caller: rose" are the lower-case ways
    a name is written; after a ";" a clause goes on: "stable; may titrate").
 
-and in no case next to another known value (a name longer than its indexed
+and in no case for a month name next to a number ("next appt may 27": a date
+the date rules may not know), next to another known value (a name longer than its indexed
 runs: "van der Brink" after "Faye-Tara") or right after a name or place cue
 ("Dr", "daughter", "spoke with", "per", "moved to": ``names.CUES``, a header
 such as "Caller" with its colon, and the place cues): there a word is a name.
@@ -47,6 +48,11 @@ _HEAD = re.compile(
 #: Compass words, which name a ward after a number ("4 West").
 COMPASS = frozenset(("north", "south", "east", "west"))
 _NUMBER_BEFORE = re.compile(r"(?<![0-9A-Za-z])[0-9]{1,3}[ \t-]{1,2}$")
+#: Month names (some are given names: May, June, Jan): next to a number, a date, kept.
+MONTHS = frozenset("january february march april may june july august september october "
+                   "november december jan feb mar apr jun jul aug sep sept oct nov dec"
+                   .split())
+_NUMBER_AFTER = re.compile(r"[ \t.,-]{0,2}[0-9]")
 #: Words before a place ("moved to Nice", "lives in Reading"): ``context``'s place cues.
 PLACE_CUES = frozenset(("from", "in", "to", "near", "outside", "lives in", "living in",
                         "moved to", "moving to", "resides in", "born in", "visiting",
@@ -116,6 +122,9 @@ def word_use(text: str, start: int, end: int, capitals: bool | None = None) -> b
     before = text[max(0, start - _BEFORE):start]
     if _cued(before):
         return False
+    if low in MONTHS and (_NUMBER_AFTER.match(text, end) is not None
+                          or _NUMBER_BEFORE.search(before) is not None):
+        return False  # a date ("next appt may 27"): the date rules may not know the form
     if low in EPONYMS and _HEAD.match(text, end) is not None:
         return True
     if low in COMPASS and _NUMBER_BEFORE.search(before) is not None:

@@ -103,6 +103,8 @@ def test_word_uses_survive(trap: str, words: list[str], lead: str) -> None:
     "May need walker",  # a capital at a sentence start: a name as well as a word
     "Transfer to West.",  # no number before: a name
     "Mr Wells score",  # after a title, even before a head noun
+    "Next appt may 27 at 10:30.",  # a month before a number: a date, kept
+    "Seen 3 may, stable.",
 ])
 def test_names_in_ambiguous_places_are_taken(text: str) -> None:
     spans = known_spans(text, _index().find)
