@@ -8,12 +8,18 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from hypothesis import settings
 from temporalio.client import Client
 
 from medpipe.workers.client import data_converter
 from medpipe.workers.devserver import TemporalDevServer
 from tests.gateways import GatewayPKI, GatewayProcess, gateways
 from tests.support_ci import slowest_first
+
+# Hypothesis's per-example deadline (200 ms) is a timed assertion: on a loaded 2-core
+# host a correct example can take longer (seen: 211 ms). Speed is measured in bench/.
+settings.register_profile("medpipe", deadline=None)
+settings.load_profile("medpipe")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
