@@ -16,7 +16,8 @@ and ``sealed`` (``bench._deid_sealed.SEALED``: a third blind set, other note
 styles, its misses never printed) and ``fresh-4`` (``bench._deid_recall4.R4``: the general
 forms of recall4, written before they were implemented and committed before the first run)
 and ``fresh-5`` (``bench._deid_recall5.R5``: another author's habits, written for recall5
-before any rule was changed for it and committed before its first run).
+before any rule was changed for it and committed before its first run) and ``fresh-6``
+(``bench._deid_recall6.R6``: yet another author's habits, written for recall6 the same way).
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import _deid_blind, _deid_fresh, _deid_recall4, _deid_recall5, _deid_sealed
+from bench import (
+    _deid_blind,
+    _deid_fresh,
+    _deid_recall4,
+    _deid_recall5,
+    _deid_recall6,
+    _deid_sealed,
+)
 from bench._deid_heldout import FILLER_NOTES, HELD_OUT_2, add_people
 
 LOCALES = ("en_US", "en_IE", "fr_FR", "es_ES", "de_DE", "it_IT", "pt_BR", "nl_NL")
@@ -105,6 +113,7 @@ def make_identities(n: int, seed: int) -> list[dict[str, str]]:
     _deid_sealed.add_people(out, seed)
     _deid_recall4.add_people(out, seed)
     _deid_recall5.add_people(out, seed)
+    _deid_recall6.add_people(out, seed)
     return out
 
 
@@ -250,6 +259,7 @@ SETS: dict[str, dict[str, list[Form]]] = {"tuned": TUNED, "seen": HELD_OUT,
                                           "blind-test": _deid_blind.TEST,
                                           "fresh-4": _deid_recall4.R4,
                                           "fresh-5": _deid_recall5.R5,
+                                          "fresh-6": _deid_recall6.R6,
                                           "sealed": _deid_sealed.SEALED}
 #: Filler sentences of each set (the others use ``FILLER``).
 FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
@@ -258,6 +268,7 @@ FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "blind-test": _deid_blind.TEST_FILLER,
                                        "fresh-4": _deid_recall4.FILLER_R4,
                                        "fresh-5": _deid_recall5.FILLER_R5,
+                                       "fresh-6": _deid_recall6.FILLER_R6,
                                        "sealed": _deid_sealed.SEALED_FILLER}
 
 
