@@ -55,6 +55,11 @@ therapy measures (``Berg 42/56``, ``TUG 14 s``, ``6MWT 320 m``), dialysis settin
 fever``) and ``Dr. Seuss`` read to a grandchild. ``Spring-loaded`` and ``fall precautions``
 are filler words, so the scorer does not count a ``spring``/``fall`` left in a season span
 (it counts ``summer``, ``winter``, ``autumn``).
+
+First run (main at 4af6f7f + this set, ``bench/deid.py --rows 0 --mode grammar --notes
+9000 --misses 0`` over every set but ``sealed``, seed 1), recall on ``fresh-6``: AGE
+100.00 %, DATE 73.32 %, EMAIL 100.00 %, GEO 40.59 %, MRN 100.00 %, NAME 86.98 %, PHONE
+100.00 %, SSN 100.00 %, URL 94.88 %; 87.92 % overall; precision on this set 84.55 %.
 """
 
 from __future__ import annotations
