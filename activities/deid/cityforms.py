@@ -4,10 +4,10 @@
 (``Pruittside``, ``Dothan``) is found here by its position in an address, as clerks
 write it:
 
-* the **town after a street address** and a comma (``5257 Cedar Knoll Bnd,
-  Pruittside``; in the scrubber the street is ``[ADDRESS]`` already): one to three
-  capitalized words, none a function word, a unit or a document word
-  (``words.NOT_NAMES``);
+* the **town after a street address** and a comma or a semicolon (``5257 Cedar Knoll Bnd,
+  Pruittside``, ``Addr: 5834 Beechwood Dr; Opelousas; HI``; in the scrubber the street is
+  ``[ADDRESS]`` already): one to three capitalized words, none a function word, a unit or
+  a document word (``words.NOT_NAMES``);
 * the **town before its state** after a place cue (``based in Dothan, OH``, ``from Port
   Ellen, NY``) or after a street (``[ADDRESS] Pocatello ID``, a street broken over two
   lines): one to three capitalized words, maybe a comma, a USPS state code in capitals;
@@ -42,7 +42,7 @@ _UNIT_WORDS = frozenset("apt apartment unit suite ste room rm floor fl bldg buil
                         "box po".split())
 #: A town after a comma (opens with the comma so that ``re`` skips to the commas); what
 #: comes before must end a street address (``_ends_street``).
-COMMA_TOWN = re.compile(r",\s{1,2}" + _TOWN + r"(?!\s{0,2}(?:#|[0-9]))")
+COMMA_TOWN = re.compile(r"[,;]\s{1,2}" + _TOWN + r"(?!\s{0,2}(?:#|[0-9]))")
 _ADDRESS = re.compile(grammar.ADDRESS, re.IGNORECASE)
 _SUFFIX = re.compile(grammar.STREET_SUFFIX + r"\.?", re.IGNORECASE)
 _NUMBER_START = re.compile(r"\b[0-9]")
@@ -68,7 +68,7 @@ LIVES_IN = re.compile(
 #: A neighbourhood named before the word (``in the Five Points neighborhood``).
 NEIGHBOURHOOD = re.compile(_TOWN + r"\s{1,2}(?i:neighbou?rhoods?)\b")
 #: First words of a capitalized run after ``in`` that name no place (months, days, care).
-_NOT_PLACES = frozenset(
+NOT_PLACES = frozenset(
     "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday assisted skilled section "
     "independent senior memory group foster long the a an this that our their his her my "
@@ -102,7 +102,7 @@ def _ends_street(folded: str, end: int) -> bool:
 def find(folded: str) -> list[Span]:
     """Spans of towns after a street or before a state (the town only)."""
     out: list[Span] = []
-    if "," in folded:
+    if "," in folded or ";" in folded:
         for m in COMMA_TOWN.finditer(folded):
             if _ends_street(folded, m.start()) and _town(m.group(1)):
                 out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
@@ -114,7 +114,7 @@ def find(folded: str) -> list[Span]:
             # the word "neighborhood" names the run a place, common words and all ("the Old
             # Fourth Ward neighborhood"); after "lives in" it must look like a town
             ok = rx is NEIGHBOURHOOD or _town(m.group(1))
-            if ok and m.group(1).split()[0].lower() not in _NOT_PLACES:
+            if ok and m.group(1).split()[0].lower() not in NOT_PLACES:
                 out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
     for m in STATE_AFTER_TOWN.finditer(folded):
         if _ends_street(folded, m.start()) and _town(m.group(1)):
@@ -127,7 +127,7 @@ def find(folded: str) -> list[Span]:
 
 
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
-TRIGGER = (r"(?:\[address\]|" + grammar.ADDRESS.replace(r"\s", _WS) + r")\.?," + _WS
+TRIGGER = (r"(?:\[address\]|" + grammar.ADDRESS.replace(r"\s", _WS) + r")\.?[,;]" + _WS
            + r"{1,2}(?-i:[A-Z][a-z])"
            r"|(?:in|from|to|near|outside|at|of)" + _WS + r"{1,2}(?-i:[A-Z][a-z])[a-z -]{0,60},"
            + _WS + r"{1,2}(?-i:[A-Z]{2})"

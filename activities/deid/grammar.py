@@ -55,7 +55,19 @@ DAY_WORD = (r"(?:twenty[\s-]{0,2}" + _ORD_UNITS + r"|thirty[\s-]{0,2}first|" + _
 #: Between the parts of a spelled-out date: ``-``, ``/``, ``.``, ``,``, spaces, ``of``.
 SEP = r"(?:\s{0,2}[-/.,]\s{0,2}|\s{1,3})(?:of\s{1,3})?"
 
+#: A season or a quarter, finer than a year (HHS: "any other information that is more
+#: specific than the year of an event" is a date element).
+SEASON = r"(?:spring|summer|fall|autumn|winter)"
+_DAY_NUM = r"(?:0?[1-9]|[12][0-9]|3[01])"
+
 DATE = "|".join((
+    # a range of two month/day pairs in one month ("3/3-3/7", "10/27 - 10/30"): before the
+    # numeric forms, which would read "10/27-10" as a date with a two-digit year and leave
+    # "/30". The month is written twice (RE2 has no back-references): "4/5-5/5" is a
+    # strength score, not a range; a range across months is the context rules' (two m/d)
+    r"\b(?:" + "|".join(rf"{m}/{_DAY_NUM}\s{{0,2}}-\s{{0,2}}{m}/{_DAY_NUM}"
+                        for m in (*(f"0?{n}" for n in range(1, 10)), "10", "11", "12"))
+    + r")(?:/(?:[0-9]{4}|[0-9]{2}))?\b",
     # numeric, year first or last; dd.mm.yy; compact yyyymmdd
     r"\b" + WEEKDAY + r"[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:\b|T[0-9]{2}:[0-9]{2})",
     r"\b" + WEEKDAY + r"[0-9]{1,2}[-/.][0-9]{1,2}[-/.](?:[0-9]{4}|[0-9]{2})\b",
@@ -91,6 +103,14 @@ DATE = "|".join((
     r"\b(?:the\s{1,3}" + DAY_WORD + r"\s{1,3}(?:of\s{1,3})?|" + DAY_WORD + r"\s{1,3}of\s{1,3})"
     + MONTH_CAP_MAY.removesuffix(r"\.?") + r"(?:" + SEP + YEAR + r"\b)?",
     r"\b" + MONTH_CAP_MAY + r"\s{1,3}(?:the\s{1,3})?" + DAY_WORD + r"\b",
+    # a season or a quarter with its year ("summer of 2019", "Q3 2022", "2022-Q3"), and a
+    # part of a month ("mid-March", "early Feb."); the year alone is not a date element
+    r"\b" + SEASON + r"(?:\s{1,3}of)?\s{1,3}(?:19|20)[0-9]{2}\b",
+    r"\bq[1-4]\s{0,2}(?:[-/,]|of)?\s{0,2}(?:19|20)[0-9]{2}\b|\b(?:19|20)[0-9]{2}\s{0,2}[-/]?"
+    r"\s{0,2}q[1-4]\b",
+    r"\b(?:mid|early|late)(?:-|\s{1,2})" + MONTH_CAP_MAY.removesuffix(r"\.?"),
+    # a year and a month in digits, ISO style ("2017-03", "2017/03")
+    r"\b(?:19|20)[0-9]{2}[-/](?:0[1-9]|1[0-2])\b",
 ))
 
 #: An extension after a telephone number ("x23" attached too), or the end of the number.

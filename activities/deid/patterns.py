@@ -36,7 +36,9 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
     ("email_spelled", r"\b[a-z0-9._%+-]+\s{1,2}[(\[]?at[)\]]?\s{1,2}[a-z0-9-]+(?:\s{1,2}[(\[]?dot"
                       r"[)\]]?\s{1,2}[a-z0-9-]+)*\s{1,2}[(\[]?dot[)\]]?\s{1,2}" + _TLD + r"\b",
      Placeholder.EMAIL),
-    ("url", r"\b(?:https?://|ftp://|www\.)[^\s<>\"']+"
+    # an apostrophe inside a path is the URL's (RFC 3986 sub-delims: "~o'brien"); one
+    # that ends it is the sentence's
+    ("url", r"\b(?:https?://|ftp://|www\.)[^\s<>\"']+(?:'[^\s<>\"']+)*"
             r"|\b(?:[a-z0-9-]+\.)+" + _TLD + r"\b(?:/[^\s<>\"']*)?", Placeholder.URL),
     ("ip", r"\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b"
            r"|\b(?:[0-9a-f]{1,4}:){1,7}(?::[0-9a-f]{1,4}){1,7}\b"
@@ -80,6 +82,8 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
 #: Texts without any of these cannot match a pattern (a vectorised fast path).
 CANDIDATE = (r"(?i)[0-9@]|www\.|://|\.[a-z]{2,}\b|ninety|hundred|nonagenarian|centenarian"
              r"|\sdot\s"
+             # a part of a month without a digit: "mid-March", "early Feb"
+             r"|(?:mid|early|late)[\s-]{1,2}(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
              # a day as an ordinal word before "of" or a month, or after a month
              r"|(?:st|nd|rd|th)\s{1,3}(?:of\s|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
              r"|(?:jan|feb|mar|apr|may|june?|july?|aug|sep|sept|oct|nov|dec|uary|ch|il|ust|ber)"

@@ -46,6 +46,7 @@ from medpipe.activities.deid import (
     namecues,
     nameforms,
     names,
+    placeforms,
     registry,
 )
 from medpipe.activities.deid.normalize import fold
@@ -248,7 +249,7 @@ FORMS: tuple[AnyRule, ...] = (
 
 #: Rule modules of their own (``name``, ``trigger``, ``find(folded)``), after the forms.
 MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, namecues.RULE,
-                                 nameforms.RULE)
+                                 nameforms.RULE, placeforms.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External(r, r.name, r.trigger) for r in MODULES)
