@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import re
 
+from medpipe.activities.deid.names import dictionary
+from medpipe.activities.deid.safelist import vocabulary
 from medpipe.activities.deid.textrule import WS as _WS
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.activities.deid.words import NOT_NAMES
@@ -50,6 +52,47 @@ AFTER_SIGNATURE = re.compile(
     r"(?:/s/|\b(?i:cc|bcc)\s{0,2}:|\b(?i:e-?signed|electronically\s{1,2}signed)(?:\s{1,2}(?i:by))?"
     r"\s{0,2}:?)\s{0,3}" + _RUN)
 
+
+#: Credentials written after a name or initials (``K. Patel, RN``, ``PF, OTR/L``).
+_CRED = (r"(?:RN|BSN|LPN|CNA|NP|FNP|APRN|PA-C|PA|MD|DO|PT|DPT|PTA|OT|OTR/L|OTR|COTA|SLP"
+         r"|CCC-SLP|RD|RDN|RT|RRT|LCSW|MSW|LMSW|CCRC|CRC|PharmD|RPh|CRNA|EMT|CNM|MA)")
+#: ``LAST, I`` (one initial) after a role header's colon (``REFERRING MD: SPEARS, E``).
+LAST_INITIAL = re.compile(
+    r"\b(?i:md|do|physician|provider|attending|referring|pcp|doctor|surgeon|consultant"
+    r"|cosigned|signed|by|therapist|clinician|nurse|author|dictated)\s{0,2}:\s{0,3}"
+    r"([A-Z][A-Z'-]+(?:\s[A-Z][A-Z'-]+)?,\s{1,2}[A-Z]\b\.?)(?![A-Za-z])")
+#: Two or three initials before a credential, after a dash, a colon or a line start
+#: (``cosigned - PF, OTR/L``).
+INITIALS_CRED = re.compile(
+    r"(?:^|[-:\u2013\u2014]\s{0,2}|\b(?i:by|per|cosigned|signed)\s{1,2})([A-Z]{2,3}),?\s{1,2}"
+    + _CRED + r"(?![A-Za-z])", re.MULTILINE)
+#: An initial and a family name before a credential or a role in parentheses (``J. Gloor,
+#: CCRC``, ``J. Roosen (OT)``) or after a word that introduces a person (``with J. Roosen``).
+INITIAL_FAMILY = re.compile(
+    r"(?<![A-Za-z.])([A-Z]\.\s{1,2}[A-Z][a-z][A-Za-z'-]+)(?=,?\s{1,2}" + _CRED
+    + r"(?![A-Za-z])|\s{0,2}\((?:" + _CRED + r")\))")
+INITIAL_FAMILY_CUED = re.compile(
+    r"\b(?i:with|by|per|to|from|and|cc|signed|dr|mr|mrs|ms|attn)\.?\s{1,2}"
+    r"([A-Z]\.\s{1,2}[A-Z][a-z][A-Za-z'-]+)")
+#: A user name after its word (``entered by user jchan93``, ``login: smithj``).
+USER_NAME = re.compile(r"\b(?i:user(?:\s?name|\s?id)?|login|logon|logged\s{1,2}in\s{1,2}as)"
+                       r"\s{0,2}[:#]?\s{0,2}([a-z][a-z0-9._-]{2,30})\b")
+#: A nickname in quotes inside a name (``Kelly "Scooter" Gorey``, ``[NAME] "Tiny" [NAME]``).
+NICKNAME = re.compile(r"(?:\[NAME\]|[A-Z][a-z][A-Za-z'-]*)\s{1,2}[\"'(]([A-Z][a-z]{1,14})"
+                      r"[\"')]\s{1,2}(?:\[NAME\]|[A-Z][a-z])")
+#: A family name with a particle after a title (``Dr de la Ernst``, ``Mrs. van der Berg``).
+PARTICLE_AFTER_TITLE = re.compile(
+    r"\b(?i:dr|mr|mrs|ms|miss|mx)\.?\s{1,2}((?i:van\s{1,2}der|van\s{1,2}den|von\s{1,2}der"
+    r"|de\s{1,2}la|de\s{1,2}los|van|von|de|del|della|di|da|du|le|la|st\.?)\s{1,2}"
+    r"[A-Z][A-Za-z'-]+)")
+#: A capitalized word joined by a hyphen to a name already replaced (``[NAME]-Hasler``).
+HYPHEN_PART = re.compile(r"\[NAME\]-([A-Z][a-z][A-Za-z'-]*)|\b([A-Z][a-z][A-Za-z'-]*)-\[NAME\]")
+#: A given name in lower case after a relation, before a verb (``son jakob coming at 3``).
+RELATIVE_LOWER = re.compile(
+    r"\b(?i:wife|husband|son|daughter(?:-in-law)?|son-in-law|brother|sister|niece|nephew"
+    r"|grandson|granddaughter|roommate|mother|father|mom|dad|partner|friend|aunt|uncle)"
+    r"\s{1,2}([a-z]{3,15})\s{1,2}(?=(?:is|was|will|coming|came|called|calls|says|said|at|here"
+    r"|visiting|visited|present|wants|wanted|asked|asks|to|and|has|had|can|brought|states)\b)")
 
 #: Titles a name may open with (not part of it) and words that end a name besides
 #: ``NOT_NAMES``.
@@ -88,6 +131,7 @@ def find(folded: str) -> list[Span]:
             if not any(w.lower() in NOT_NAMES for w in given.split()):
                 out.append((m.start(), m.end(), Placeholder.NAME))
     low = folded.lower()
+    out += _more_forms(folded, low)
     for rx, stems in ((AFTER_HEADER, _HEADER_STEMS), (AFTER_SIGNATURE, _SIGNATURE_STEMS)):
         if not any(s in low for s in stems):
             continue
@@ -98,11 +142,67 @@ def find(folded: str) -> list[Span]:
     return out
 
 
+def _family_ok(word: str) -> bool:
+    return word.lower() not in NOT_NAMES and word.lower() not in _STOP
+
+
+def _more_forms(folded: str, low: str) -> list[Span]:
+    """The forms of ``fresh-6``: ``LAST, I`` after a role, initials before a credential, an
+    initial and a family name, user names, nicknames, particles, hyphenated parts, lower-case
+    relatives."""
+    out: list[Span] = []
+    groups: list[tuple[re.Pattern[str], bool]] = []
+    if "," in folded and ":" in folded:
+        groups.append((LAST_INITIAL, True))
+    if "." in folded:
+        groups += [(INITIAL_FAMILY, True), (INITIAL_FAMILY_CUED, True)]
+    groups.append((INITIALS_CRED, False))
+    if '"' in folded or "'" in folded or "(" in folded:
+        groups.append((NICKNAME, False))
+    for rx, check in groups:
+        for m in rx.finditer(folded):
+            if not check or _family_ok(m.group(1).split()[-1].rstrip(",.")):
+                out.append((m.start(1), m.end(1), Placeholder.NAME))
+    if "user" in low or "log" in low:
+        safe = vocabulary()[0]
+        for m in USER_NAME.finditer(folded):
+            w = m.group(1)
+            if any(c.isdigit() for c in w) or w not in safe and w not in NOT_NAMES:
+                out.append((m.start(1), m.end(1), Placeholder.NAME))
+    for m in PARTICLE_AFTER_TITLE.finditer(folded):
+        if _family_ok(m.group(1).split()[-1]):
+            out.append((m.start(1), m.end(1), Placeholder.NAME))
+    if "[NAME]-" in folded or "-[NAME]" in folded:
+        for m in HYPHEN_PART.finditer(folded):
+            g = 1 if m.group(1) else 2
+            if _family_ok(m.group(g)):
+                out.append((m.start(g), m.end(g), Placeholder.NAME))
+    given = dictionary()[0]
+    safe = vocabulary()[0]
+    for m in RELATIVE_LOWER.finditer(folded):
+        w = m.group(1)
+        if w in given and w not in safe and w not in NOT_NAMES:
+            out.append((m.start(1), m.end(1), Placeholder.NAME))
+    return out
+
+
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
 TRIGGER = (r"(?-i:[A-Z\]])," + _WS + r"{1,2}(?-i:[A-Z\[])[^,\n]{0,60}(?-i:" + _WS + r"[A-Z]\.)"
            r"|(?:emergency" + _WS + r"{1,2}contact|e/?c|nok|kin|contact|proxy|hcp|hcpoa|poa|dpoa"
            r"|guardian|caregiver|informant|surrogate|spouse)"
            r"(?:" + _WS + r"{0,2}\([a-z /-]{2,24}\))?" + _WS + r"{0,2}[:-]"
-           r"|/s/|\bb?cc" + _WS + r"{0,2}:|signed")
+           r"|/s/|\bb?cc" + _WS + r"{0,2}:|signed"
+           # the forms of ``_more_forms``
+           r"|(?-i:[A-Z])," + _WS + r"{1,2}(?-i:[A-Z])\b"
+           r"|(?-i:[A-Z]{2,3}),?" + _WS + r"{1,2}(?-i:" + _CRED + r")"
+           r"|(?-i:[A-Z])\." + _WS + r"{1,2}(?-i:[A-Z][a-z])"
+           r"|user|login|logon|logged"
+           r"|(?-i:[A-Za-z\]])" + _WS + r"{1,2}[\"'(](?-i:[A-Z])[a-z]{1,14}[\"')]"
+           r"|(?:dr|mr|mrs|ms|miss|mx)\.?" + _WS + r"{1,2}(?:van|von|de|del|della|di|da|du|le"
+           r"|la|st)"
+           r"|\[name\]-|-\[name\]"
+           r"|(?:wife|husband|son|daughter|brother|sister|niece|nephew|grandson|granddaughter"
+           r"|roommate|mother|father|mom|dad|partner|friend|aunt|uncle)" + _WS + r"{1,2}[a-z]{3,15}"
+           + _WS + r"{1,2}[a-z]")
 #: The rule, for the rule table.
 RULE = FunctionRule("name-forms", TRIGGER, find)
