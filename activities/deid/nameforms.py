@@ -160,8 +160,9 @@ def _more_forms(folded: str, low: str) -> list[Span]:
     if '"' in folded or "'" in folded or "(" in folded:
         groups.append((NICKNAME, False))
     for rx, check in groups:
+        at = 0 if rx is LAST_INITIAL else -1  # where the family name stands
         for m in rx.finditer(folded):
-            if not check or _family_ok(m.group(1).split()[-1].rstrip(",.")):
+            if not check or _family_ok(m.group(1).split()[at].rstrip(",.")):
                 out.append((m.start(1), m.end(1), Placeholder.NAME))
     if "user" in low or "log" in low:
         safe = vocabulary()[0]

@@ -74,12 +74,20 @@ TOWN_ZIP = re.compile(r"(?:^|[:\n])[ \t]{0,3}((?P<town>" + _RUN[1:-1] + r")\s{1,
                       re.MULTILINE)
 
 
-def _place(words: str) -> bool:
-    """No clinical or document word; a single word that is no English word."""
+_COMPASS = frozenset({"north", "south", "east", "west"})
+
+
+def _place(words: str, after_verb: bool = False) -> bool:
+    """No clinical or document word; a single word that is no English word or a place the
+    gazetteer knows (``Mercy General`` stays, ``Reading General`` goes); after a verb
+    of living, no kind of housing or time either (``moving to Assisted Living``)."""
     parts = [w.strip(".'").lower() for w in words.split() if w != "or"]
-    if any(w in NOT_NAMES for w in parts) or parts[0] in cityforms.NOT_PLACES:
+    if len(parts) > 1 and parts[0] in _COMPASS:  # North Platte, West Lafayette
+        parts = parts[1:]
+    if any(w in NOT_NAMES for w in parts) or after_verb and parts[0] in cityforms.NOT_PLACES:
         return False
-    return len(parts) > 1 or parts[0] not in vocabulary()[0]
+    return len(parts) > 1 or parts[0] not in vocabulary()[0] \
+        or parts[0] in geo.gazetteer().places
 
 
 def _strip_kinds(start: int, words: str) -> tuple[int, int]:
@@ -122,14 +130,15 @@ def find(folded: str) -> list[Span]:
             if _place(m.group(1)):
                 out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
     for m in MOVE_PREP.finditer(folded):
-        if _place(m.group(1)):
+        if _place(m.group(1), after_verb=True):
             out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
     for m in MOVE_PREP_LOWER.finditer(folded):
         n = _lower_town(m.group(1))
         if n:
             out.append((m.start(1), m.start(1) + n, Placeholder.ADDRESS))
     for m in HOME_NUMBER.finditer(folded):
-        if _place(m.group(1).split(None, 1)[1]):
+        street = m.group(1).split(None, 1)[1]  # after a house number: English words too
+        if not any(w.strip(".'").lower() in NOT_NAMES for w in street.split()):
             out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
     if any(c in low for c in ("corner", "intersection", "junction", "cross")):
         out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in INTERSECTION.finditer(folded)]
