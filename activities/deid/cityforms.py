@@ -32,9 +32,10 @@ from medpipe.contracts.pseudonymize import Placeholder
 Span = tuple[int, int, Placeholder]
 
 #: One to three capitalized words, joined by spaces, hyphens or a particle between hyphens
-#: (``Over-the-Rhine``, ``Stratford-upon-Avon``).
-_TOWN = (r"((?-i:[A-Z][a-z]+(?:(?:[ -]|-(?:the|on|upon|in|under|by|de|la|le|les|sur|en)-)"
-         r"[A-Z][a-z]+){0,2}))\b")
+#: (``Over-the-Rhine``, ``Stratford-upon-Avon``), maybe opening with ``St.``/``Ft.``/``Mt.``
+#: or joined by ``Ste.`` (``St. Augustine``, ``Sault Ste. Marie``).
+_TOWN = (r"((?-i:(?:(?:St|Ste|Ft|Mt)\. )?[A-Z][a-z]+(?:(?: Ste?\. |[ -]|-(?:the|on|upon|in"
+         r"|under|by|de|la|le|les|sur|en)-)[A-Z][a-z]+){0,2}))\b")
 _STATES = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE "
            "NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP "
            "MH FM PW")
@@ -129,10 +130,10 @@ def find(folded: str) -> list[Span]:
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
 TRIGGER = (r"(?:\[address\]|" + grammar.ADDRESS.replace(r"\s", _WS) + r")\.?[,;]" + _WS
            + r"{1,2}(?-i:[A-Z][a-z])"
-           r"|(?:in|from|to|near|outside|at|of)" + _WS + r"{1,2}(?-i:[A-Z][a-z])[a-z -]{0,60},"
+           r"|(?:in|from|to|near|outside|at|of)" + _WS + r"{1,2}(?-i:[A-Z][a-z])[a-z. -]{0,60},"
            + _WS + r"{1,2}(?-i:[A-Z]{2})"
            r"|(?:\[address\]|" + grammar.ADDRESS.replace(r"\s", _WS) + r")" + _WS
-           + r"{1,2}(?-i:[A-Z][a-z])[a-z -]{0,60},?" + _WS + r"{1,2}(?-i:[A-Z]{2})"
+           + r"{1,2}(?-i:[A-Z][a-z])[a-z. -]{0,60},?" + _WS + r"{1,2}(?-i:[A-Z]{2})"
            r"|(?:live|living|reside|residing|grew)[a-z]{0,2}[a-z\t-\r\x1c-\x1f ]{0,42}"
            + _WS + r"in" + _WS + r"|neighbou?rhood")
 #: The rule, for the rule table.

@@ -60,7 +60,7 @@ _CRED = (r"(?:RN|BSN|LPN|CNA|NP|FNP|APRN|PA-C|PA|MD|DO|PT|DPT|PTA|OT|OTR/L|OTR|C
 LAST_INITIAL = re.compile(
     r"\b(?i:md|do|physician|provider|attending|referring|pcp|doctor|surgeon|consultant"
     r"|cosigned|signed|by|therapist|clinician|nurse|author|dictated)\s{0,2}:\s{0,3}"
-    r"([A-Z][A-Z'-]+(?:\s[A-Z][A-Z'-]+)?,\s{1,2}[A-Z]\b\.?)(?![A-Za-z])")
+    r"((?:\[NAME\]\s)?[A-Z][A-Z'-]+(?:\s[A-Z][A-Z'-]+)?,\s{1,2}[A-Z]\b\.?)(?![A-Za-z])")
 #: Two or three initials before a credential, after a dash, a colon or a line start
 #: (``cosigned - PF, OTR/L``).
 INITIALS_CRED = re.compile(
@@ -85,6 +85,10 @@ PARTICLE_AFTER_TITLE = re.compile(
     r"\b(?i:dr|mr|mrs|ms|miss|mx)\.?\s{1,2}((?i:van\s{1,2}der|van\s{1,2}den|von\s{1,2}der"
     r"|de\s{1,2}la|de\s{1,2}los|van|von|de|del|della|di|da|du|le|la|st\.?)\s{1,2}"
     r"[A-Z][A-Za-z'-]+)")
+#: The rest of a family name after a particle that an earlier pass took for a name
+#: (``Dr [NAME] la Chevalier``: ``de`` was replaced before this rule read the text).
+PARTICLE_AFTER_MARK = re.compile(
+    r"\[NAME\]\s{1,2}((?i:la|der|den|los|las|del|de|van|von|da|di)\s{1,2}[A-Z][A-Za-z'-]+)")
 #: A capitalized word joined by a hyphen to a name already replaced (``[NAME]-Hasler``).
 HYPHEN_PART = re.compile(r"\[NAME\]-([A-Z][a-z][A-Za-z'-]*)|\b([A-Z][a-z][A-Za-z'-]*)-\[NAME\]")
 #: A given name in lower case after a relation, before a verb (``son jakob coming at 3``).
@@ -170,9 +174,10 @@ def _more_forms(folded: str, low: str) -> list[Span]:
             w = m.group(1)
             if any(c.isdigit() for c in w) or w not in safe and w not in NOT_NAMES:
                 out.append((m.start(1), m.end(1), Placeholder.NAME))
-    for m in PARTICLE_AFTER_TITLE.finditer(folded):
-        if _family_ok(m.group(1).split()[-1]):
-            out.append((m.start(1), m.end(1), Placeholder.NAME))
+    for rx in (PARTICLE_AFTER_TITLE, PARTICLE_AFTER_MARK):
+        for m in rx.finditer(folded):
+            if _family_ok(m.group(1).split()[-1]):
+                out.append((m.start(1), m.end(1), Placeholder.NAME))
     if "[NAME]-" in folded or "-[NAME]" in folded:
         for m in HYPHEN_PART.finditer(folded):
             g = 1 if m.group(1) else 2
@@ -194,16 +199,18 @@ TRIGGER = (r"(?-i:[A-Z\]])," + _WS + r"{1,2}(?-i:[A-Z\[])[^,\n]{0,60}(?-i:" + _W
            r"(?:" + _WS + r"{0,2}\([a-z /-]{2,24}\))?" + _WS + r"{0,2}[:-]"
            r"|/s/|\bb?cc" + _WS + r"{0,2}:|signed"
            # the forms of ``_more_forms``
-           r"|(?-i:[A-Z])," + _WS + r"{1,2}(?-i:[A-Z])\b"
+           r"|(?-i:[A-Z'-])," + _WS + r"{1,2}(?-i:[A-Z])\b"
            r"|(?-i:[A-Z]{2,3}),?" + _WS + r"{1,2}(?-i:" + _CRED + r")"
            r"|(?-i:[A-Z])\." + _WS + r"{1,2}(?-i:[A-Z][a-z])"
            r"|user|login|logon|logged"
-           r"|(?-i:[A-Za-z\]])" + _WS + r"{1,2}[\"'(](?-i:[A-Z])[a-z]{1,14}[\"')]"
+           r"|(?-i:[A-Za-z'\]-])" + _WS + r"{1,2}[\"'(](?-i:[A-Z])[a-z]{1,14}[\"')]"
            r"|(?:dr|mr|mrs|ms|miss|mx)\.?" + _WS + r"{1,2}(?:van|von|de|del|della|di|da|du|le"
            r"|la|st)"
-           r"|\[name\]-|-\[name\]"
-           r"|(?:wife|husband|son|daughter|brother|sister|niece|nephew|grandson|granddaughter"
-           r"|roommate|mother|father|mom|dad|partner|friend|aunt|uncle)" + _WS + r"{1,2}[a-z]{3,15}"
+           r"|\[name\]-|-\[name\]|\[name\]" + _WS + r"{1,2}(?:la|der|den|los|las|del|de|van"
+           r"|von|da|di)" + _WS
+           + r"|(?:wife|husband|son|daughter|brother|sister|niece|nephew|grandson|granddaughter"
+           r"|roommate|mother|father|mom|dad|partner|friend|aunt|uncle|-in-law)" + _WS
+           + r"{1,2}[a-z]{3,15}"
            + _WS + r"{1,2}[a-z]")
 #: The rule, for the rule table.
 RULE = FunctionRule("name-forms", TRIGGER, find)

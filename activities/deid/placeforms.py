@@ -70,8 +70,7 @@ INTERSECTION = re.compile(r"\b(?i:corner|intersection|junction|cross\s{1,2}stree
                           r"\s{1,2}(?i:of)?\s{0,2}(" + _STREET + r"\s{1,2}(?:and|&|/)\s{1,2}"
                           + _STREET + r")")
 TOWN_ZIP = re.compile(r"(?:^|[:\n])[ \t]{0,3}((?P<town>" + _RUN[1:-1] + r")\s{1,2}"
-                      r"(?:[0-9]{5}(?:-[0-9]{4})?|\[ADDRESS\]))(?=\s{0,2}(?:$|[\n.,;]))",
-                      re.MULTILINE)
+                      r"(?:[0-9]{5}(?:-[0-9]{4})?\b|\[ADDRESS\]))", re.MULTILINE)
 
 
 _COMPASS = frozenset({"north", "south", "east", "west"})
@@ -84,7 +83,8 @@ def _place(words: str, after_verb: bool = False) -> bool:
     parts = [w.strip(".'").lower() for w in words.split() if w != "or"]
     if len(parts) > 1 and parts[0] in _COMPASS:  # North Platte, West Lafayette
         parts = parts[1:]
-    if any(w in NOT_NAMES for w in parts) or after_verb and parts[0] in cityforms.NOT_PLACES:
+    if any(w in NOT_NAMES for w in parts) or after_verb and parts[0] in cityforms.NOT_PLACES \
+            and not (parts[0] == "new" and len(parts) > 1):  # New Ulm, not "new apartment"
         return False
     return len(parts) > 1 or parts[0] not in vocabulary()[0] \
         or parts[0] in geo.gazetteer().places
@@ -159,7 +159,7 @@ TRIGGER = "|".join((
     r"\b(?:home|lives|living|resides|residence|address|addr|house)(?:" + _WS
     + r"{1,2}(?:at|on))?" + _WS + r"{0,2}:?" + _WS + r"{1,3}[0-9]",
     r"corner|intersection|junction|cross",
-    r"[a-z.']" + _WS + r"{1,2}(?:[0-9]{5}|\[address\])",
+    r"[a-z.'-]" + _WS + r"{1,2}(?:[0-9]{5}|\[address\])",
 ))
 #: The rule, for the rule table.
 RULE = FunctionRule("place-forms", TRIGGER, find)
