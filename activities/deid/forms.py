@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import re
 
-from medpipe.activities.deid import cityforms, cues, dateparts, idruns
+from medpipe.activities.deid import cityforms, cues, dateparts, idruns, nameforms, placeforms
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -218,6 +218,7 @@ CANDIDATE = (r"(?i:last\s{1,2}(?:4|four)|ending|xxx|\*\*\*|turn|will\s{1,2}be|is
              r"|by|from|contact|guardian|nok|ec)\s{0,2}[:#-]?\s{0,3}\S+,\s{0,2}(?:[A-Z][a-z]|\[NAME\])"
              r"|\b(?:RN|LPN|CNA|NP|PA|RT|CRNA|EMT|MD|Dr\.?)\s{1,2}[A-Z]{2}"
              r"|" + idruns.TRIGGER + "|(?i:" + dateparts.TRIGGER + ")|(?i:" + cityforms.TRIGGER
+             + ")|(?i:" + nameforms.TRIGGER + ")|(?i:" + placeforms.TRIGGER
              + ")")  # the rule modules of ``rules.MODULES`` too
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 
-from medpipe.activities.deid.names import dictionary
 from medpipe.activities.deid.safelist import vocabulary
 from medpipe.activities.deid.textrule import WS as _WS
 from medpipe.activities.deid.textrule import FunctionRule
@@ -183,6 +182,8 @@ def _more_forms(folded: str, low: str) -> list[Span]:
             g = 1 if m.group(1) else 2
             if _family_ok(m.group(g)):
                 out.append((m.start(g), m.end(g), Placeholder.NAME))
+    from medpipe.activities.deid.names import dictionary  # names imports this module's trigger
+
     given = dictionary()[0]
     safe = vocabulary()[0]
     for m in RELATIVE_LOWER.finditer(folded):

@@ -70,16 +70,22 @@ INTERSECTION = re.compile(r"\b(?i:corner|intersection|junction|cross\s{1,2}stree
                           r"\s{1,2}(?i:of)?\s{0,2}(" + _STREET + r"\s{1,2}(?:and|&|/)\s{1,2}"
                           + _STREET + r")")
 TOWN_ZIP = re.compile(r"(?:^|[:\n])[ \t]{0,3}((?P<town>" + _RUN[1:-1] + r")\s{1,2}"
-                      r"(?:[0-9]{5}(?:-[0-9]{4})?\b|\[ADDRESS\]))", re.MULTILINE)
+                      r"(?:[0-9]{5}(?:-[0-9]{4})?\b|\[ADDRESS\]))"
+                      # then the line or the clause ends, or a sentence starts ("Auth 12345
+                      # valid for 10" is an authorization number)
+                      r"(?=\s{0,2}(?:$|[\n.,;])|\s{1,3}[A-Z])", re.MULTILINE)
 
 
 _COMPASS = frozenset({"north", "south", "east", "west"})
 
 
 def _place(words: str, after_verb: bool = False) -> bool:
-    """No clinical or document word; a single word that is no English word or a place the
-    gazetteer knows (``Mercy General`` stays, ``Reading General`` goes); after a verb
-    of living, no kind of housing or time either (``moving to Assisted Living``)."""
+    """No state or country; no clinical or document word; a single word that is no English
+    word or a place the gazetteer knows (``Mercy General`` stays, ``Reading General`` goes);
+    after a verb of living, no kind of housing or time either (``moving to Assisted
+    Living``)."""
+    if words.lower() in geo.gazetteer().regions:  # a state or a country stays ("Son in France")
+        return False
     parts = [w.strip(".'").lower() for w in words.split() if w != "or"]
     if len(parts) > 1 and parts[0] in _COMPASS:  # North Platte, West Lafayette
         parts = parts[1:]
