@@ -84,6 +84,8 @@ def _town(words: str) -> bool:
     if re.search(r"-[a-z]+-", words):  # capitals joined by a particle: a place's shape
         return True
     parts = [w.lower() for w in re.split(r"[ -]", words)]
+    if len(parts) > 1 and parts[0] in ("north", "south", "east", "west"):
+        parts = parts[1:]  # a compass word opens a town's name (North Platte)
     return not any(w in NOT_NAMES or w in _UNIT_WORDS for w in parts)
 
 

@@ -70,10 +70,11 @@ INTERSECTION = re.compile(r"\b(?i:corner|intersection|junction|cross\s{1,2}stree
                           r"\s{1,2}(?i:of)?\s{0,2}(" + _STREET + r"\s{1,2}(?:and|&|/)\s{1,2}"
                           + _STREET + r")")
 TOWN_ZIP = re.compile(r"(?:^|[:\n])[ \t]{0,3}((?P<town>" + _RUN[1:-1] + r")\s{1,2}"
-                      r"(?:[0-9]{5}(?:-[0-9]{4})?\b|\[ADDRESS\]))"
-                      # then the line or the clause ends, or a sentence starts ("Auth 12345
-                      # valid for 10" is an authorization number)
-                      r"(?=\s{0,2}(?:$|[\n.,;])|\s{1,3}[A-Z])", re.MULTILINE)
+                      # five digits, then the line or the clause ends or a sentence starts
+                      # ("Auth 12345 valid for 10" is an authorization number); or a ZIP the
+                      # patterns or the record's values replaced already
+                      r"(?:[0-9]{5}(?:-[0-9]{4})?\b(?=\s{0,2}(?:$|[\n.,;])|\s{1,3}[A-Z])"
+                      r"|\[ADDRESS\]))", re.MULTILINE)
 
 
 _COMPASS = frozenset({"north", "south", "east", "west"})
