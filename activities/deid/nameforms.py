@@ -67,12 +67,12 @@ INITIALS_CRED = re.compile(
     + _CRED + r"(?![A-Za-z])", re.MULTILINE)
 #: An initial and a family name before a credential or a role in parentheses (``J. Gloor,
 #: CCRC``, ``J. Roosen (OT)``) or after a word that introduces a person (``with J. Roosen``).
-INITIAL_FAMILY = re.compile(
-    r"(?<![A-Za-z.])([A-Z]\.\s{1,2}[A-Z][a-z][A-Za-z'-]+)(?=,?\s{1,2}" + _CRED
-    + r"(?![A-Za-z])|\s{0,2}\((?:" + _CRED + r")\))")
-INITIAL_FAMILY_CUED = re.compile(
-    r"\b(?i:with|by|per|to|from|and|cc|signed|dr|mr|mrs|ms|attn)\.?\s{1,2}"
-    r"([A-Z]\.\s{1,2}[A-Z][a-z][A-Za-z'-]+)")
+#: Each opens with the initial (``re`` skips to the capitals); what must come after
+#: (``CRED_AFTER``) or before (``PERSON_CUE_BEFORE``) is checked where it stands.
+INITIAL_FAMILY = re.compile(r"[A-Z](?<![A-Za-z.][A-Z])\.\s{1,2}[A-Z][a-z][A-Za-z'-]+")
+CRED_AFTER = re.compile(r",?\s{1,2}" + _CRED + r"(?![A-Za-z])|\s{0,2}\((?:" + _CRED + r")\)")
+PERSON_CUE_BEFORE = re.compile(r"\b(?i:with|by|per|to|from|and|cc|signed|dr|mr|mrs|ms|attn)\.?"
+                               r"\s{1,2}\Z")
 #: A user name after its word (``entered by user jchan93``, ``login: smithj``).
 USER_NAME = re.compile(r"\b(?i:user(?:\s?name|\s?id)?|login|logon|logged\s{1,2}in\s{1,2}as)"
                        r"\s{0,2}[:#]?\s{0,2}([a-z][a-z0-9._-]{2,30})\b")
@@ -145,6 +145,20 @@ def find(folded: str) -> list[Span]:
     return out
 
 
+#: Cheap gates (each opens with a character class, so ``re`` skips to its candidates): a text
+#: without a match cannot match the form behind it.
+_GATES = {
+    "last_initial": re.compile(r"[A-Z'-],\s{1,2}[A-Z]\b"),
+    "initials_cred": re.compile(r"[A-Z]{2,3},?\s{1,2}" + _CRED + r"(?![A-Za-z])"),
+    "nickname": re.compile(r"[\"'(][A-Z][a-z]{1,14}[\"')]\s"),
+    "particle": re.compile(r"(?i:[dm][a-z]{0,3})\.?\s{1,2}(?i:van|von|de|del|della|di|da|du|le|la"
+                           r"|st)\b"),
+}
+_RELATION_STEMS = ("wife", "husband", "son", "daughter", "brother", "sister", "niece", "nephew",
+                   "roommate", "mother", "father", "mom", "dad", "partner", "friend", "aunt",
+                   "uncle")
+
+
 def _family_ok(word: str) -> bool:
     return word.lower() not in NOT_NAMES and word.lower() not in _STOP
 
@@ -154,26 +168,30 @@ def _more_forms(folded: str, low: str) -> list[Span]:
     initial and a family name, user names, nicknames, particles, hyphenated parts, lower-case
     relatives."""
     out: list[Span] = []
-    groups: list[tuple[re.Pattern[str], bool]] = []
-    if "," in folded and ":" in folded:
-        groups.append((LAST_INITIAL, True))
-    if "." in folded:
-        groups += [(INITIAL_FAMILY, True), (INITIAL_FAMILY_CUED, True)]
-    groups.append((INITIALS_CRED, False))
-    if '"' in folded or "'" in folded or "(" in folded:
-        groups.append((NICKNAME, False))
-    for rx, check in groups:
-        at = 0 if rx is LAST_INITIAL else -1  # where the family name stands
-        for m in rx.finditer(folded):
-            if not check or _family_ok(m.group(1).split()[at].rstrip(",.")):
+    if ":" in folded:  # LAST, I: the header looked for before each comma that may end one
+        for g in _GATES["last_initial"].finditer(folded):
+            m = LAST_INITIAL.search(folded, max(0, g.start() - 80), min(len(folded), g.end() + 2))
+            if m is not None and _family_ok(m.group(1).split()[0].rstrip(",.")):
                 out.append((m.start(1), m.end(1), Placeholder.NAME))
+    for m in INITIAL_FAMILY.finditer(folded):
+        if _family_ok(m.group().split()[-1]) and (
+                CRED_AFTER.match(folded, m.end()) is not None
+                or PERSON_CUE_BEFORE.search(folded, max(0, m.start() - 10), m.start())):
+            out.append((m.start(), m.end(), Placeholder.NAME))
+    groups = [rx for rx, gate in ((INITIALS_CRED, "initials_cred"), (NICKNAME, "nickname"))
+              if _GATES[gate].search(folded)]
+    for rx in groups:
+        out += [(m.start(1), m.end(1), Placeholder.NAME) for m in rx.finditer(folded)]
     if "user" in low or "log" in low:
         safe = vocabulary()[0]
         for m in USER_NAME.finditer(folded):
             w = m.group(1)
             if any(c.isdigit() for c in w) or w not in safe and w not in NOT_NAMES:
                 out.append((m.start(1), m.end(1), Placeholder.NAME))
-    for rx in (PARTICLE_AFTER_TITLE, PARTICLE_AFTER_MARK):
+    particles = [PARTICLE_AFTER_TITLE] if _GATES["particle"].search(folded) else []
+    if "[NAME] " in folded:
+        particles.append(PARTICLE_AFTER_MARK)
+    for rx in particles:
         for m in rx.finditer(folded):
             if _family_ok(m.group(1).split()[-1]):
                 out.append((m.start(1), m.end(1), Placeholder.NAME))
@@ -182,14 +200,20 @@ def _more_forms(folded: str, low: str) -> list[Span]:
             g = 1 if m.group(1) else 2
             if _family_ok(m.group(g)):
                 out.append((m.start(g), m.end(g), Placeholder.NAME))
+    if not any(r in low for r in _RELATION_STEMS):
+        return out
     from medpipe.activities.deid.names import dictionary  # names imports this module's trigger
 
     given = dictionary()[0]
     safe = vocabulary()[0]
-    for m in RELATIVE_LOWER.finditer(folded):
-        w = m.group(1)
-        if w in given and w not in safe and w not in NOT_NAMES:
-            out.append((m.start(1), m.end(1), Placeholder.NAME))
+    for stem in _RELATION_STEMS:  # the relation matched where each stem stands
+        i = low.find(stem)
+        while i >= 0:
+            m = RELATIVE_LOWER.match(folded, i)
+            if m is not None and m.group(1) in given and m.group(1) not in safe \
+                    and m.group(1) not in NOT_NAMES:
+                out.append((m.start(1), m.end(1), Placeholder.NAME))
+            i = low.find(stem, i + 1)
     return out
 
 
@@ -202,14 +226,14 @@ TRIGGER = (r"(?-i:[A-Z\]])," + _WS + r"{1,2}(?-i:[A-Z\[])[^,\n]{0,60}(?-i:" + _W
            # the forms of ``_more_forms``
            r"|(?-i:[A-Z'-])," + _WS + r"{1,2}(?-i:[A-Z])\b"
            r"|(?-i:[A-Z]{2,3}),?" + _WS + r"{1,2}(?-i:" + _CRED + r")"
-           r"|(?-i:[A-Z])\." + _WS + r"{1,2}(?-i:[A-Z][a-z])"
+           r"|(?:^|[^A-Za-z.])(?-i:[A-Z])\." + _WS + r"{1,2}(?-i:[A-Z][a-z])"
            r"|user|login|logon|logged"
            r"|(?-i:[A-Za-z'\]-])" + _WS + r"{1,2}[\"'(](?-i:[A-Z])[a-z]{1,14}[\"')]"
            r"|(?:dr|mr|mrs|ms|miss|mx)\.?" + _WS + r"{1,2}(?:van|von|de|del|della|di|da|du|le"
            r"|la|st)"
            r"|\[name\]-|-\[name\]|\[name\]" + _WS + r"{1,2}(?:la|der|den|los|las|del|de|van"
            r"|von|da|di)" + _WS
-           + r"|(?:wife|husband|son|daughter|brother|sister|niece|nephew|grandson|granddaughter"
+           + r"|\b(?:wife|husband|son|daughter|brother|sister|niece|nephew|grandson|granddaughter"
            r"|roommate|mother|father|mom|dad|partner|friend|aunt|uncle|-in-law)" + _WS
            + r"{1,2}[a-z]{3,15}"
            + _WS + r"{1,2}[a-z]")

@@ -54,17 +54,29 @@ FACILITY = re.compile(r"\b(?i:from|to|at|of|in|near|the|via)\s{1,2}" + _RUN + r"
                       + "|".join(_KINDS) + r")\b")
 BASED = re.compile(_RUN + r"-(?i:based)\b")
 _DIRECTION = r"(?:north|south|east|west)(?:east|west)?|[NSEW]{1,2}"
-DIRECTION_OF = re.compile(r"\b(?i:" + _DIRECTION + r")\s{1,2}(?i:of)\s{1,2}" + _RUN)
+#: Opens with the direction's first letter (``re`` skips to it); the word is checked after.
+DIRECTION_OF = re.compile(r"[NSEWnsew](?<![A-Za-z][NSEWnsew])[A-Za-z]{0,8}\s{1,2}(?i:of)\s{1,2}"
+                          + _RUN)
+_DIRECTIONS = frozenset("north south east west northeast northwest southeast southwest n s e w "
+                        "ne nw se sw".split())
 _MOVE = (r"(?:lives?|living|lived|resides?|residing|moved|moving|moves|relocat[a-z]{0,5}|farm"
          r"|ranch|home|house|family|daughter|son|sister|brother|parents|stays?|staying)")
-MOVE_PREP = re.compile(r"\b(?i:" + _MOVE + r")(?:\s{1,2}[a-z]{2,10}){0,2}\s{1,2}(?i:near|to|outside"
-                       r"|in|from)\s{1,2}" + _RUN)
-#: The lower-case phrase after the same cue (looked up in the gazetteer).
-MOVE_PREP_LOWER = re.compile(r"\b(?i:" + _MOVE + r")(?:\s{1,2}[a-z]{2,10}){0,2}\s{1,2}(?i:near|to"
-                             r"|outside|in|from)\s{1,2}([a-z][a-z.'-]+(?:\s[a-z][a-z.'-]+){0,2})")
-HOME_NUMBER = re.compile(r"\b(?i:home|lives|living|resides|residence|address|addr|house)"
-                         r"(?:\s{1,2}(?i:at|on))?\s{0,2}:?\s{1,3}([0-9]{1,6}\s{1,2}" + _CAP
-                         + r"(?:\s" + _CAP + r"){0,2})")
+#: A preposition of place (opens with its first letter; the word is checked after), then
+#: the verb of living or moving looked for before it (``MOVE_BEFORE``), then the town: a
+#: capitalized run (``RUN_AT``) or a lower-case phrase the gazetteer knows (``LOWER_AT``).
+PREP = re.compile(r"[nNtToOiIfF](?<![A-Za-z][nNtToOiIfF])[A-Za-z]{0,6}\s{1,2}(?=[A-Za-z])")
+_PREPS = frozenset({"near", "to", "outside", "in", "from"})
+MOVE_BEFORE = re.compile(r"\b(?i:" + _MOVE + r")(?:\s{1,2}[a-z]{2,10}){0,2}\s{1,2}\Z")
+RUN_AT = re.compile(_RUN)
+LOWER_AT = re.compile(r"([a-z][a-z.'-]+(?:\s[a-z][a-z.'-]+){0,2})")
+#: A house number (opens with its first digit), the home cue looked for before it
+#: (``HOME_BEFORE``), one to three capitalized words.
+HOME_NUMBER = re.compile(r"[0-9](?<![0-9A-Za-z][0-9])[0-9]{0,5}\s{1,2}" + _CAP
+                         + r"(?:\s" + _CAP + r"){0,2}")
+HOME_BEFORE = re.compile(r"\b(?i:home|lives|living|resides|residence|address|addr|house)"
+                         r"(?:\s{1,2}(?i:at|on))?\s{0,2}:?\s{1,3}\Z")
+_KIND_AT = re.compile(r"\s(?:" + "|".join(_KINDS) + r")\b")
+_ZIP_AT = re.compile(r"[0-9]{5}|\[ADDRESS\]")
 _STREET = r"(?:[A-Z][a-z][A-Za-z'-]*(?:\s[A-Z][a-z]+\.?)?|[0-9]{1,3}(?:st|nd|rd|th))"
 INTERSECTION = re.compile(r"\b(?i:corner|intersection|junction|cross\s{1,2}streets?)"
                           r"\s{1,2}(?i:of)?\s{0,2}(" + _STREET + r"\s{1,2}(?:and|&|/)\s{1,2}"
@@ -124,34 +136,54 @@ def find(folded: str) -> list[Span]:
     """Spans of the places in the forms above (each form gated by a substring it needs)."""
     out: list[Span] = []
     low = folded.lower()
-    for m in FACILITY.finditer(folded):
-        s, e = _strip_kinds(m.start(1), m.group(1))
-        if _place(folded[s:e]) and folded[s:e].lower() not in _KIND_SET:
-            out.append((s, e, Placeholder.ADDRESS))
+    if _KIND_AT.search(folded):
+        for m in FACILITY.finditer(folded):
+            s, e = _strip_kinds(m.start(1), m.group(1))
+            if _place(folded[s:e]) and folded[s:e].lower() not in _KIND_SET:
+                out.append((s, e, Placeholder.ADDRESS))
     if "-based" in low:
         for m in BASED.finditer(folded):
             if _place(m.group(1)):
                 out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
     if " of " in low:
         for m in DIRECTION_OF.finditer(folded):
-            if _place(m.group(1)):
+            if m.group().split(None, 1)[0].lower() in _DIRECTIONS and _place(m.group(1)):
                 out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
-    for m in MOVE_PREP.finditer(folded):
-        if _place(m.group(1), after_verb=True):
-            out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
-    for m in MOVE_PREP_LOWER.finditer(folded):
-        n = _lower_town(m.group(1))
-        if n:
-            out.append((m.start(1), m.start(1) + n, Placeholder.ADDRESS))
+    out += _after_verb(folded)
     for m in HOME_NUMBER.finditer(folded):
-        street = m.group(1).split(None, 1)[1]  # after a house number: English words too
+        if HOME_BEFORE.search(folded, max(0, m.start() - 24), m.start()) is None:
+            continue
+        street = m.group().split(None, 1)[1]  # after a house number: English words too
         if not any(w.strip(".'").lower() in NOT_NAMES for w in street.split()):
-            out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
+            out.append((m.start(), m.end(), Placeholder.ADDRESS))
     if any(c in low for c in ("corner", "intersection", "junction", "cross")):
         out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in INTERSECTION.finditer(folded)]
-    for m in TOWN_ZIP.finditer(folded):
-        if _place(m.group("town")):
-            out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
+    if _ZIP_AT.search(folded):
+        for m in TOWN_ZIP.finditer(folded):
+            if _place(m.group("town")):
+                out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
+    return out
+
+
+def _after_verb(folded: str) -> list[Span]:
+    """Towns after a verb of living or moving and a preposition (capitalized, or a lower-case
+    phrase the gazetteer knows)."""
+    out: list[Span] = []
+    for m in PREP.finditer(folded):  # the town first, the verb before the preposition last
+        if m.group().split(None, 1)[0].lower() not in _PREPS:
+            continue
+        span: tuple[int, int] | None = None
+        run = RUN_AT.match(folded, m.end())
+        if run is not None:
+            if _place(run.group(1), after_verb=True):
+                span = run.start(1), run.end(1)
+        else:
+            low = LOWER_AT.match(folded, m.end())
+            n = _lower_town(low.group(1)) if low is not None else 0
+            if low is not None and n:
+                span = low.start(1), low.start(1) + n
+        if span and MOVE_BEFORE.search(folded, max(0, m.start() - 48), m.start()) is not None:
+            out.append((*span, Placeholder.ADDRESS))
     return out
 
 
