@@ -197,9 +197,9 @@ def _more_forms(folded: str, low: str) -> list[Span]:
                 out.append((m.start(1), m.end(1), Placeholder.NAME))
     if "[NAME]-" in folded or "-[NAME]" in folded:
         for m in HYPHEN_PART.finditer(folded):
-            g = 1 if m.group(1) else 2
-            if _family_ok(m.group(g)):
-                out.append((m.start(g), m.end(g), Placeholder.NAME))
+            k = 1 if m.group(1) else 2
+            if _family_ok(m.group(k)):
+                out.append((m.start(k), m.end(k), Placeholder.NAME))
     if not any(r in low for r in _RELATION_STEMS):
         return out
     from medpipe.activities.deid.names import dictionary  # names imports this module's trigger
