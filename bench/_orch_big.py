@@ -23,6 +23,7 @@ from typing import Any
 
 from _bigdata import write_big_sample
 from _history import activity_seconds
+from _memtrace import RssTimeline, activity_runs, memory_table
 from _procs import TrialTimedOut, run_trial
 from _rss import PeakRss, group_cpu_seconds
 from _stack import BenchStack, connect, wait_for_pollers
@@ -44,6 +45,7 @@ class BigRun:
     workers: tuple[int, ...]
     deadline: float
     fanout_min_bytes: int | None = None
+    memory_trace: bool = False
 
 
 def fanout_fields(min_bytes: int | None) -> tuple[dict[str, Any], str]:
@@ -72,7 +74,7 @@ async def one_release(stack: BenchStack, sample: dict[str, Path], workers: int,
         timeouts=PlacementTimeouts(schedule_to_start_s=30, heartbeat_s=30,
                                    start_to_close_s=run.deadline), **extra)
     try:
-        with PeakRss([p.pid for p in procs]) as rss:
+        with PeakRss([p.pid for p in procs]) as rss, RssTimeline([p.pid for p in procs]) as tl:
             cpu0 = [group_cpu_seconds(p.pid) for p in procs]
             t0 = time.perf_counter()
             handle = await start_release(client, request)
@@ -86,7 +88,9 @@ async def one_release(stack: BenchStack, sample: dict[str, Path], workers: int,
             stack.kill(p)
     if status.state is not ReleaseState.SUCCEEDED:
         raise RuntimeError(f"release ended {status.state}: {status.error or ''}")
-    return {"wall": wall, "work": await activity_seconds(client, handle.id),
+    trace = memory_table(await activity_runs(client, handle.id), tl, [p.pid for p in procs]) \
+        if run.memory_trace else []
+    return {"wall": wall, "work": await activity_seconds(client, handle.id), "trace": trace,
             "cpu": cpu, "main_mib": [rss.main_kib.get(p.pid, 0) / 1024 for p in procs],
             "child_mib": [rss.child_kib.get(p.pid, 0) / 1024 for p in procs]}
 
@@ -123,6 +127,8 @@ async def big_release(run: BigRun) -> None:
                                   for i, (m, c) in enumerate(zip(fig["main_mib"],
                                                                  fig["child_mib"],
                                                                  strict=True))), flush=True)
+                for line in fig["trace"]:
+                    print(f"    {line}", flush=True)
     finally:
         shutil.rmtree(out, ignore_errors=True)
     if 1 in walls:

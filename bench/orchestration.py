@@ -268,6 +268,9 @@ if __name__ == "__main__":
                     help="seconds before a big release is reported as timed out")
     ap.add_argument("--fanout-min-bytes", type=int, default=None,
                     help="the big release's fan-out threshold (when medpipe has one)")
+    ap.add_argument("--memory-trace", action="store_true",
+                    help="big release: each activity's worker RSS at start/end/peak and its "
+                         "pool children's peak")
     args = ap.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
     unknown = parts - {"reference", "concurrent", "big"}
@@ -276,5 +279,6 @@ if __name__ == "__main__":
     counts = tuple(int(w) for w in args.workers.split(","))
     asyncio.run(main(args.rows, args.trials, args.concurrent, args.trial_deadline, parts,
                      BigRun(rows=args.big_rows, workers=counts, deadline=args.big_deadline,
-                            fanout_min_bytes=args.fanout_min_bytes),
+                            fanout_min_bytes=args.fanout_min_bytes,
+                            memory_trace=args.memory_trace),
                      tuple(p.strip() for p in args.profiles.split(",") if p.strip())))
