@@ -8,6 +8,11 @@ the release's learn pass indexes ``rows / visits`` distinct patients.
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
+import contextlib
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -44,19 +49,47 @@ def _chunk(k: int, patients: int, visits: int) -> pa.Table:
 
 
 def write_big_sample(out_dir: Path, rows: int, *, visits: int = 3,
-                     hidden: int = 1100) -> dict[str, Path]:
+                     hidden: int = 1100, processes: int = 1) -> dict[str, Path]:
     """``write_sample``'s model files plus ``cohort-<rows>.csv`` of exactly ``rows`` rows.
+
+    ``processes`` > 1 generates chunks in that many child processes (at most two chunks
+    each in flight, written in order: the same file, sooner).
 
     Returns the paths, with ``dataset`` naming the big CSV.
     """
     paths = write_sample(out_dir, patients=CHUNK_PATIENTS, visits=visits, hidden=hidden)
     big = out_dir / f"cohort-{rows}.csv"
-    written, k = 0, 0
-    with pacsv.CSVWriter(big, _chunk(0, 1, visits).schema) as out:
-        while written < rows:
-            table = _chunk(k, CHUNK_PATIENTS, visits)
+    written = 0
+    with pacsv.CSVWriter(big, _chunk(0, 1, visits).schema) as out, \
+            _chunks(visits, processes) as tables:
+        for table in tables:
+            if written >= rows:
+                break
             table = table.slice(0, min(table.num_rows, rows - written))
             out.write_table(table)
             written += table.num_rows
-            k += 1
     return {**paths, "dataset": big}
+
+
+@contextlib.contextmanager
+def _chunks(visits: int, processes: int) -> Iterator[Iterator[pa.Table]]:
+    """Chunks 0, 1, … in order (endless), from a pool when ``processes`` > 1 (what is
+    still in flight when the caller stops is cancelled)."""
+    if processes <= 1:
+        yield (_chunk(k, CHUNK_PATIENTS, visits) for k in itertools.count())
+        return
+    with concurrent.futures.ProcessPoolExecutor(processes) as pool:
+        def ordered() -> Iterator[pa.Table]:
+            pending: collections.deque[concurrent.futures.Future[pa.Table]] = \
+                collections.deque()
+            for k in itertools.count():
+                pending.append(pool.submit(_chunk, k, CHUNK_PATIENTS, visits))
+                if len(pending) >= 2 * processes:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+
+        try:
+            yield ordered()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -86,6 +86,9 @@ async def one_release(stack: BenchStack, sample: dict[str, Path], workers: int,
         for p in procs:
             stack.procs.remove(p)
             stack.kill(p)
+        # the release's objects (sealed dataset copies, shards: several times the CSV) go
+        # before the next release, or three runs of a big cohort fill the disk
+        shutil.rmtree(stack.dir / fleet.queue_prefix, ignore_errors=True)
     if status.state is not ReleaseState.SUCCEEDED:
         raise RuntimeError(f"release ended {status.state}: {status.error or ''}")
     trace = memory_table(await activity_runs(client, handle.id), tl, [p.pid for p in procs]) \
@@ -101,7 +104,7 @@ async def big_release(run: BigRun) -> None:
     walls: dict[int, float] = {}
     try:  # the generated cohort goes whatever happens, an interrupted generation included
         t0 = time.perf_counter()
-        sample = write_big_sample(out, run.rows)
+        sample = write_big_sample(out, run.rows, processes=min(2, default_cores()))
         size = sample["dataset"].stat().st_size
         extra, fanout_line = fanout_fields(run.fanout_min_bytes)
         print(f"big release: {run.rows:,} rows with notes ({size / 1e6:,.0f} MB CSV, generated "
