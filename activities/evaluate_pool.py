@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, watch_parent
+from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, start_child
 from medpipe.contracts.errors import DatasetMismatch
 
 CPU = "CPUExecutionProvider"
@@ -37,7 +37,7 @@ Feeds = dict[str, np.ndarray]
 
 
 def _init_child(models: Sequence[tuple[bytes, str, str]]) -> None:
-    watch_parent()
+    start_child()
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1

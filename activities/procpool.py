@@ -15,6 +15,8 @@ import multiprocessing.connection
 import os
 import threading
 
+from medpipe.activities.memory import return_freed_memory
+
 #: Chunks in flight per child process (one being processed, one queued).
 IN_FLIGHT_PER_PROCESS = 2
 
@@ -34,6 +36,14 @@ def watch_parent() -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="medpipe-parent-watch", daemon=True).start()
+
+
+def start_child() -> None:
+    """What every pool child's initializer does first: end with its parent
+    (``watch_parent``) and give freed memory back as it goes
+    (``activities.memory.return_freed_memory``)."""
+    watch_parent()
+    return_freed_memory()
 
 
 def pool_context() -> multiprocessing.context.BaseContext:

@@ -36,7 +36,8 @@ from types import TracebackType
 
 import pyarrow as pa
 
-from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, watch_parent
+from medpipe.activities.memory import release_freed
+from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, start_child
 from medpipe.activities.residual import DigestSet
 from medpipe.activities.residual_scan import ResidualTally, scan_batch
 
@@ -48,7 +49,7 @@ _CHILD: dict[str, DigestSet | None] = {}
 
 def _init_child(key: bytes | None, path: str | None,
                 shape: tuple[int, int, int, tuple[str, ...]] | None) -> None:
-    watch_parent()
+    start_child()
     digests = None
     if key is not None and path is not None and shape is not None:
         with open(path, "rb") as f:  # mapped read-only: the children share one copy
@@ -75,6 +76,8 @@ def _write_shared(digests: DigestSet) -> tuple[str, str]:
 def _scan_chunk(batch: pa.RecordBatch) -> ResidualTally:
     tally = ResidualTally()
     scan_batch(batch, _CHILD["digests"], tally)
+    del batch
+    release_freed()  # this chunk's working memory, before the next one comes
     return tally
 
 
@@ -153,6 +156,7 @@ class ResidualPool:
         self.pooled += 1
         while len(self._pending) >= self.processes * IN_FLIGHT_PER_PROCESS:
             merge(self.tally, self._pending.pop(0).result())
+            release_freed()
 
     def result(self) -> ResidualTally:
         """Every batch's counts, merged in input order."""

@@ -21,6 +21,7 @@ from temporalio import activity
 from temporalio.exceptions import CancelledError
 
 from medpipe.activities.cores import CoreBudget
+from medpipe.activities.memory import release_freed
 from medpipe.activities.progress import kept_alive
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,6 +54,9 @@ def holding_a_core(name: str, fn: F, budget: CoreBudget) -> F:
         with contextlib.ExitStack() as held:
             with kept_alive(f"{name}: waiting for a core"):  # heartbeats while it waits
                 held.enter_context(budget.hold(give_up_if_cancelled(name), tick_s=0.25))
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                release_freed()  # the next stage starts from the worker's base, not this peak
 
     return activity.defn(name=name)(run)  # type: ignore[return-value]

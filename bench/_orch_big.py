@@ -46,6 +46,7 @@ class BigRun:
     deadline: float
     fanout_min_bytes: int | None = None
     memory_trace: bool = False
+    cohort_dir: str | None = None
 
 
 def fanout_fields(min_bytes: int | None) -> tuple[dict[str, Any], str]:
@@ -100,8 +101,9 @@ async def one_release(stack: BenchStack, sample: dict[str, Path], workers: int,
 
 async def big_release(run: BigRun) -> None:
     """Generate the cohort, release it once per worker count, print the figures."""
-    out = Path(tempfile.mkdtemp(prefix="medpipe-big-"))
+    out = Path(tempfile.mkdtemp(prefix="medpipe-big-", dir=run.cohort_dir))
     walls: dict[int, float] = {}
+    stack_dir: Path | None = None
     try:  # the generated cohort goes whatever happens, an interrupted generation included
         t0 = time.perf_counter()
         sample = write_big_sample(out, run.rows, processes=min(2, default_cores()))
@@ -111,6 +113,7 @@ async def big_release(run: BigRun) -> None:
               f"streaming in {time.perf_counter() - t0:.0f} s); {default_cores()} cores; "
               f"{fanout_line}; {run.deadline:.0f} s deadline per release", flush=True)
         with BenchStack() as stack:
+            stack_dir = stack.dir
             for n in run.workers:
                 try:
                     fig = await one_release(stack, sample, n, run, extra)
@@ -134,6 +137,8 @@ async def big_release(run: BigRun) -> None:
                     print(f"    {line}", flush=True)
     finally:
         shutil.rmtree(out, ignore_errors=True)
+        if stack_dir is not None:  # the dev server's database and the workers' logs
+            shutil.rmtree(stack_dir, ignore_errors=True)
     if 1 in walls:
         ratios = ", ".join(f"{n} workers x{walls[1] / w:.2f}" for n, w in walls.items() if n != 1)
         print(f"scaling (wall with 1 worker / wall with n): {ratios or 'n/a'}")

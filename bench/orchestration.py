@@ -268,6 +268,9 @@ if __name__ == "__main__":
                     help="seconds before a big release is reported as timed out")
     ap.add_argument("--fanout-min-bytes", type=int, default=None,
                     help="the big release's fan-out threshold (when medpipe has one)")
+    ap.add_argument("--cohort-dir", default=None,
+                    help="where the big cohort is generated (default: the temp dir; "
+                         "/dev/shm keeps its 3 GB for 10M rows off a nearly full disk)")
     ap.add_argument("--memory-trace", action="store_true",
                     help="big release: each activity's worker RSS at start/end/peak and its "
                          "pool children's peak")
@@ -280,5 +283,5 @@ if __name__ == "__main__":
     asyncio.run(main(args.rows, args.trials, args.concurrent, args.trial_deadline, parts,
                      BigRun(rows=args.big_rows, workers=counts, deadline=args.big_deadline,
                             fanout_min_bytes=args.fanout_min_bytes,
-                            memory_trace=args.memory_trace),
+                            memory_trace=args.memory_trace, cohort_dir=args.cohort_dir),
                      tuple(p.strip() for p in args.profiles.split(",") if p.strip())))

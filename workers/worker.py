@@ -26,6 +26,7 @@ from medpipe.activities.deploy import DeployActivities
 from medpipe.activities.drift import DriftActivities
 from medpipe.activities.evaluate import EvaluateActivities
 from medpipe.activities.ingest import IngestActivities
+from medpipe.activities.memory import return_freed_memory
 from medpipe.activities.placement_probe import PlacementProbeActivities
 from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
 from medpipe.activities.pseudonymize.fanout import FanoutPseudonymizeActivities
@@ -135,6 +136,7 @@ async def run_worker(config: StackConfig, profile: WorkerProfile, *,
     ``activity_slots``: activities run at once per task queue (default:
     ``$MEDPIPE_ACTIVITY_SLOTS``, else 8 per core of ``data_processes``).
     """
+    return_freed_memory()  # before any stage allocates (activities.memory)
     client = await connect(config)
     cores = CoreBudget(data_processes or default_cores(), Path(config.home) / "cores")
     ctx = WorkerContext(profile=profile, ingest_rate_limit=ingest_rate_limit,

@@ -40,7 +40,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from medpipe.activities.deid.index import KeyIndex
-from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, watch_parent
+from medpipe.activities.memory import release_freed
+from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, start_child
 from medpipe.activities.pseudonymize.shards import index_from_bytes, index_parts
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tabular import TabularJob, _as_text
@@ -110,7 +111,7 @@ _CHILD: dict[str, object] = {}
 
 
 def _init_child(policy: Policy, index_file: str, key: bytes, fmt: str, source: str) -> None:
-    watch_parent()
+    start_child()
     with open(index_file, "rb") as f:  # mapped read-only: the children share one copy
         mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     index = index_from_bytes(memoryview(mapped), key)
@@ -142,6 +143,8 @@ def _process_chunk(batch: pa.RecordBatch, row0: int,
     state = _CountingState(str(_CHILD["fmt"]), index)
     toks: dict[TokenMode, Tokenizer] = {m: Premapped(m, t, o) for m, (t, o) in tokens.items()}
     out = TabularJob(policy, toks, state, str(_CHILD["source"])).process(batch, row0)
+    del batch, toks
+    release_freed()  # this chunk's working memory, before the next one comes
     return out, ChunkCounts(records=state.records, counts=state.order,
                             placeholders=state.placeholders, patients=state.patients.digests(),
                             pending=state.pending)
@@ -236,4 +239,5 @@ def _pooled(batches: Iterable[pa.RecordBatch], *, policy: Policy,
 def _take(fut: Future[tuple[pa.RecordBatch, ChunkCounts]], state: RunState) -> pa.RecordBatch:
     out, counts = fut.result()
     counts.merge_into(state)
+    release_freed()  # the chunks written so far
     return out

@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from medpipe.activities.deid.index import KeyIndex
+from medpipe.activities.memory import release_freed
 from medpipe.activities.pseudonymize import parallel, streams
 from medpipe.activities.pseudonymize.fhir import FhirJob, learn_fhir
 from medpipe.activities.pseudonymize.state import RunState
@@ -201,8 +202,11 @@ class Pseudonymizer:
                 return
         row0 = 0
         for batch in batches:
-            yield job.process(batch, row0)
+            out = job.process(batch, row0)
             row0 += batch.num_rows
+            del batch
+            release_freed()  # this chunk's working memory, before the next one is read
+            yield out
 
     def _fhir(self, chunks: Iterable[bytes], fmt: str) -> Iterator[bytes]:
         job = FhirJob(self.policy, self._toks(), self.state, self.source)

@@ -155,7 +155,7 @@ def pid(_):
 
 if __name__ == "__main__":
     pool = ProcessPoolExecutor(2, mp_context=parallel.pool_context(),
-                               initializer=parallel.watch_parent)
+                               initializer=parallel.start_child)
     print(" ".join(str(p) for p in {pool.submit(pid, i).result() for i in range(6)}), flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
 """
