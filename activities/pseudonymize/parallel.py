@@ -110,11 +110,12 @@ class _CountingState(RunState):
 _CHILD: dict[str, object] = {}
 
 
-def _init_child(policy: Policy, index_file: str, key: bytes, fmt: str, source: str) -> None:
+def _init_child(policy: Policy, index_file: str, key: bytes, fmt: str, source: str,
+                offset: int = 0) -> None:
     start_child()
     with open(index_file, "rb") as f:  # mapped read-only: the children share one copy
         mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    index = index_from_bytes(memoryview(mapped), key)
+    index = index_from_bytes(memoryview(mapped)[offset:], key)
     _CHILD.update(policy=policy, index=index, fmt=fmt, source=source)
 
 
@@ -196,10 +197,13 @@ def premap(policy: Policy, tokenizers: dict[TokenMode, Tokenizer], batch: pa.Rec
 
 def process_batches(batches: Iterable[pa.RecordBatch], *, policy: Policy,
                     tokenizers: dict[TokenMode, Tokenizer], state: RunState, source: str,
-                    processes: int, first_row: int = 0) -> Iterator[pa.RecordBatch]:
+                    processes: int, first_row: int = 0,
+                    index_file: tuple[str, int] | None = None) -> Iterator[pa.RecordBatch]:
     """Pseudonymized batches, in input order, computed by ``processes`` child processes.
 
     ``first_row``: the data row the first batch starts at (a shard's, for messages).
+    ``index_file``: (path, offset) of ``state.index`` serialized (``index_parts``) in a
+    file already (a shard's, mapped by the caller too); default: written to a scratch file.
 
     Each chunk's counts are merged into ``state`` as its output is yielded.
 
@@ -207,20 +211,26 @@ def process_batches(batches: Iterable[pa.RecordBatch], *, policy: Policy,
         InvalidInput: the first chunk (in input order) the policy refuses.
     """
     window = max(1, processes * IN_FLIGHT_PER_PROCESS)
-    with shared_index(state.index) as index_file:
+    if index_file is not None:
         yield from _pooled(batches, policy=policy, tokenizers=tokenizers, state=state,
                            source=source, processes=processes, first_row=first_row,
                            window=window, index_file=index_file)
+        return
+    with shared_index(state.index) as path:
+        yield from _pooled(batches, policy=policy, tokenizers=tokenizers, state=state,
+                           source=source, processes=processes, first_row=first_row,
+                           window=window, index_file=(path, 0))
 
 
 def _pooled(batches: Iterable[pa.RecordBatch], *, policy: Policy,
             tokenizers: dict[TokenMode, Tokenizer], state: RunState, source: str,
             processes: int, first_row: int, window: int,
-            index_file: str) -> Iterator[pa.RecordBatch]:
+            index_file: tuple[str, int]) -> Iterator[pa.RecordBatch]:
+    path, offset = index_file
     pool = ProcessPoolExecutor(max_workers=processes, mp_context=pool_context(),
                                initializer=_init_child,
-                               initargs=(policy, index_file, state.index.key, state.format,
-                                         source))
+                               initargs=(policy, path, state.index.key, state.format,
+                                         source, offset))
     pending: list[Future[tuple[pa.RecordBatch, ChunkCounts]]] = []
     try:
         row0 = first_row
