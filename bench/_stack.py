@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,14 +28,19 @@ class BenchStack:
 
     Every process it starts is tracked by ``_procs``: stopped when the ``with`` block
     ends, and also at exit or on SIGTERM/SIGINT should the bench be killed from outside.
+    Its directory (the server's database, buckets, keys, logs: up to gigabytes of
+    generated data) goes with it; ``MEDPIPE_BENCH_KEEP=1`` keeps it for a post-mortem.
     """
 
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="medpipe-bench-"))
         self.server = TemporalDevServer(self.dir / "temporal.db", self.dir / "temporal.log")
         self.procs: list[subprocess.Popen[bytes]] = []
+        #: Keep the directory when the stack stops (a bench that failed keeps its logs).
+        self.keep = os.environ.get("MEDPIPE_BENCH_KEEP") == "1"
 
     def __enter__(self) -> BenchStack:
+        _procs.at_stop(self._remove_dir)  # stoppers run last-in first-out: after the server
         _procs.at_stop(self.server.stop)  # before start: a signal while it starts stops it
         self.server.start()
         return self
@@ -43,6 +49,12 @@ class BenchStack:
         for p in self.procs:
             _procs.stop_group(p.pid, grace=0)
         self.server.stop()
+        self._remove_dir()
+
+    def _remove_dir(self) -> None:
+        """Delete the stack's directory (idempotent), unless asked to keep it."""
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def fleet(self, missing: tuple[str, ...] = ()) -> Fleet:
         """The four default profiles, a unique queue prefix, fresh buckets."""

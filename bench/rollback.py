@@ -373,10 +373,9 @@ async def main(args: argparse.Namespace) -> bool:
             report(trials, len(gws.targets), cli, traffic_line)
             confirmed = all(t.latency is not None for t in trials) \
                 and not any(isinstance(c, str) for c in cli)
+            stack.keep = args.keep or not confirmed
     print(f"total {time.monotonic() - t_start:.1f} s")
-    if confirmed and not args.keep:
-        shutil.rmtree(stack.dir, ignore_errors=True)
-    else:
+    if stack.dir.exists():
         print(f"logs kept in {stack.dir}")
     shutil.rmtree(out, ignore_errors=True)
     return confirmed

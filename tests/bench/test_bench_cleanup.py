@@ -1,4 +1,4 @@
-"""A bench killed from outside leaves nothing running (issue 16).
+"""A bench killed from outside leaves nothing running (issue 16), and no stack directory.
 
 The benches start their servers and workers in new sessions, so these processes
 are not in the bench's process group and are not killed with it. The test finds
@@ -80,6 +80,8 @@ def _run_and_signal(argv: list[str], sig: int, ready: int, tmp_path: Path,
             pass
     assert not left, f"processes left after {signal.Signals(sig).name}: {left}"
     assert "every process it started is stopped" in (tmp_path / "bench.log").read_text()
+    stacks = sorted(p.name for p in tmp_path.glob("medpipe-bench-*"))  # TMPDIR is tmp_path
+    assert not stacks, f"stack directories left after {signal.Signals(sig).name}: {stacks}"
 
 
 @pytest.mark.slow
