@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+from medpipe.activities.deid.namelists import dictionary
 from medpipe.activities.deid.safelist import vocabulary
 from medpipe.activities.deid.textrule import WS as _WS
 from medpipe.activities.deid.textrule import FunctionRule
@@ -202,8 +203,6 @@ def _more_forms(folded: str, low: str) -> list[Span]:
                 out.append((m.start(k), m.end(k), Placeholder.NAME))
     if not any(r in low for r in _RELATION_STEMS):
         return out
-    from medpipe.activities.deid.names import dictionary  # names imports this module's trigger
-
     given = dictionary()[0]
     safe = vocabulary()[0]
     for stem in _RELATION_STEMS:  # the relation matched where each stem stands

@@ -33,10 +33,9 @@ that is the precision cost kept low, and the miss documented.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from importlib import resources
 
 from medpipe.activities.deid import context, cues, registry
+from medpipe.activities.deid.namelists import dictionary
 from medpipe.activities.deid.normalize import fold, lower
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
@@ -98,15 +97,6 @@ CANDIDATE = (r"\b[A-Z][A-Za-z'-]*\s+(?:[A-Z]\.\s+)?[A-Z][A-Za-z'-]*[a-z]"
              r"|\b[A-Z]\.\s{0,2}[A-Z][a-z]"
              r"|\[NAME\][\s,]+[A-Z]|[A-Z][A-Za-z'-]+\s+\[NAME\]|" + context.CANDIDATE
              + "|(?i:" + registry.TRIGGER + ")")  # the registry's rules run on the same texts
-
-@lru_cache(maxsize=1)
-def dictionary() -> tuple[frozenset[str], frozenset[str]]:
-    """(given names, family names), folded and lower-case."""
-    pkg = resources.files("medpipe.activities.deid")
-    given = frozenset(pkg.joinpath("given_names.txt").read_text().split())
-    family = frozenset(pkg.joinpath("family_names.txt").read_text().split())
-    return given, family
-
 
 def _word_key(w: str) -> str:
     return lower(w).replace("'", "").replace("-", "")

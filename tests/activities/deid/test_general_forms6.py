@@ -17,7 +17,9 @@ title, a word hyphenated to a name, a lower-case given name after a relation. Tr
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+import re
+
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from medpipe.activities.deid.safelist import vocabulary
@@ -173,6 +175,8 @@ def test_last_initial_after_a_role_header(family: str, initial: str, role: str) 
 @given(st.text("ABCDEFGHJKLMNPRSTW", min_size=2, max_size=3), st.sampled_from(CREDS),
        st.sampled_from(("Note cosigned - {}", "{}\nnext", "Reviewed by {}.")))
 def test_initials_before_a_credential(initials: str, cred: str, template: str) -> None:
+    # initials spelled like the credential (RD, RD) cannot be told apart in the output
+    assume(initials not in re.findall(r"[A-Za-z]+", cred))
     gone(template.format(f"{initials}, {cred}"), initials)
 
 
