@@ -21,15 +21,23 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
-import threading
 from functools import cache
 
 import pyarrow as pa
 
 log = logging.getLogger("medpipe.memory")
 
-_switched = threading.Lock()
-_done = False
+
+@cache
+def _jemalloc_with_decay_0() -> None:
+    """Switch this process's Arrow pool to jemalloc purging at once (first call only)."""
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(0)
+        pa.set_memory_pool(pool)
+    except (NotImplementedError, pa.ArrowNotImplementedError):
+        log.info("pyarrow without jemalloc: Arrow's %s pool keeps freed pages",
+                 pa.default_memory_pool().backend_name)
 
 
 @cache
@@ -53,17 +61,7 @@ def return_freed_memory() -> str:
     pool's backend (``mimalloc`` etc. when this pyarrow has no jemalloc: then
     ``release_freed`` still trims what it can).
     """
-    global _done
-    with _switched:
-        if not _done:
-            try:
-                pool = pa.jemalloc_memory_pool()
-                pa.jemalloc_set_decay_ms(0)
-                pa.set_memory_pool(pool)
-            except (NotImplementedError, pa.ArrowNotImplementedError):
-                log.info("pyarrow without jemalloc: Arrow's %s pool keeps freed pages",
-                         pa.default_memory_pool().backend_name)
-            _done = True
+    _jemalloc_with_decay_0()
     return pa.default_memory_pool().backend_name
 
 

@@ -1,5 +1,5 @@
-"""What the data stages' process pools share: the start method, the in-flight bound and
-the child's watch on its parent.
+"""What the data stages' process pools share: the start method, the in-flight bound, the
+child's watch on its parent, and the scratch files children map instead of a pickled copy.
 
 Pools of chunks (pseudonymize's scrub pass, validate's residual check,
 evaluate's inference) all follow one pattern: ``forkserver`` children (a Temporal
@@ -10,10 +10,15 @@ end when their parent dies.
 
 from __future__ import annotations
 
+import mmap
 import multiprocessing
 import multiprocessing.connection
 import os
+import shutil
+import tempfile
 import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from medpipe.activities.memory import return_freed_memory
 
@@ -44,6 +49,31 @@ def start_child() -> None:
     (``activities.memory.return_freed_memory``)."""
     watch_parent()
     return_freed_memory()
+
+
+@contextmanager
+def scratch_file(parts: Iterable[bytes], prefix: str, name: str) -> Iterator[str]:
+    """``parts`` written to file ``name`` of a fresh scratch directory (``prefix``...);
+    its path. The directory goes when the block ends, also when it fails or is
+    cancelled."""
+    scratch = tempfile.mkdtemp(prefix=prefix)
+    try:
+        path = os.path.join(scratch, name)
+        with open(path, "wb") as f:
+            for part in parts:
+                f.write(part)
+        yield path
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def map_readonly(path: str) -> memoryview:
+    """The file mapped read-only (page cache pages, shared by every process that maps
+    it); empty when the file is (``mmap`` refuses a zero-length file)."""
+    with open(path, "rb") as f:
+        if not os.fstat(f.fileno()).st_size:
+            return memoryview(b"")
+        return memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
 
 
 def pool_context() -> multiprocessing.context.BaseContext:

@@ -25,10 +25,7 @@ the reader's.
 
 from __future__ import annotations
 
-import mmap
-import os
-import shutil
-import tempfile
+import contextlib
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,7 +34,13 @@ from types import TracebackType
 import pyarrow as pa
 
 from medpipe.activities.memory import release_freed
-from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, start_child
+from medpipe.activities.procpool import (
+    IN_FLIGHT_PER_PROCESS,
+    map_readonly,
+    pool_context,
+    scratch_file,
+    start_child,
+)
 from medpipe.activities.residual import DigestSet
 from medpipe.activities.residual_scan import ResidualTally, scan_batch
 
@@ -51,26 +54,9 @@ def _init_child(key: bytes | None, path: str | None,
                 shape: tuple[int, int, int, tuple[str, ...]] | None) -> None:
     start_child()
     digests = None
-    if key is not None and path is not None and shape is not None:
-        with open(path, "rb") as f:  # mapped read-only: the children share one copy
-            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) \
-                if os.fstat(f.fileno()).st_size else b""
-        digests = DigestSet.from_shared(key, memoryview(mapped), *shape)
+    if key is not None and path is not None and shape is not None:  # one shared copy
+        digests = DigestSet.from_shared(key, map_readonly(path), *shape)
     _CHILD["digests"] = digests
-
-
-def _write_shared(digests: DigestSet) -> tuple[str, str]:
-    """(scratch directory, file) holding ``digests.shared_parts`` (digests only)."""
-    scratch = tempfile.mkdtemp(prefix="medpipe-digests-")
-    path = os.path.join(scratch, "digests.bin")
-    try:
-        with open(path, "wb") as f:
-            for part in digests.shared_parts():
-                f.write(part)
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
-    return scratch, path
 
 
 def _scan_chunk(batch: pa.RecordBatch) -> ResidualTally:
@@ -122,7 +108,7 @@ class ResidualPool:
         self._pending: list[Future[ResidualTally]] = []
         self._pool: ProcessPoolExecutor | None = None
         self._held: pa.RecordBatch | None = None
-        self._scratch: str | None = None  # the children's shared digests, while the pool runs
+        self._files = contextlib.ExitStack()  # the children's shared digests, while the pool runs
         self.pooled = 0  # chunks checked in child processes
 
     def add(self, batch: pa.RecordBatch) -> None:
@@ -145,7 +131,9 @@ class ResidualPool:
     def _start_pool(self) -> ProcessPoolExecutor:
         key, path, shape = None, None, None
         if self.digests is not None:
-            self._scratch, path = _write_shared(self.digests)
+            path = self._files.enter_context(
+                scratch_file(self.digests.shared_parts(), "medpipe-digests-",
+                             "digests.bin"))
             key, shape = self.digests.key, self.digests.shared_shape()
         return ProcessPoolExecutor(max_workers=self.processes, mp_context=pool_context(),
                                    initializer=_init_child, initargs=(key, path, shape))
@@ -172,9 +160,7 @@ class ResidualPool:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None
+        self._files.close()
         self._pending = []
         self._held = None
 

@@ -19,11 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
-import mmap
-import os
 import secrets
-import shutil
-import tempfile
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -34,6 +30,7 @@ from medpipe.activities.boundary import translate_errors
 from medpipe.activities.context import WorkerContext
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.digestkey import open_digest_key, seal_digest_key
+from medpipe.activities.procpool import map_readonly, scratch_file
 from medpipe.activities.progress import heartbeat, heartbeating, keeps_alive
 from medpipe.activities.pseudonymize import parallel
 from medpipe.activities.pseudonymize.activity import open_run
@@ -91,21 +88,13 @@ def _mapped_index(inp: PseudonymizeShardInput) -> Iterator[tuple[KeyIndex, tuple
     one private copy in the worker (and a second while the stored chunks were joined).
     The file holds keyed digests and the wrapped key only; it goes with the shard.
     """
-    scratch = tempfile.mkdtemp(prefix="medpipe-index-")
-    try:
-        path = os.path.join(scratch, "index.bin")
-        with open(path, "wb") as f:
-            for part in open_plain(inp.index):
-                f.write(part)
-        with open(path, "rb") as f:
-            head = f.read(_HEADER_MAX)
-            key, rest = open_digest_key(head, inp.keys.key_uri if inp.keys.enabled else "",
-                                        inp.release_id)
-            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    with scratch_file(open_plain(inp.index), "medpipe-index-", "index.bin") as path:
+        mapped = map_readonly(path)
+        head = bytes(mapped[:_HEADER_MAX])
+        key, rest = open_digest_key(head, inp.keys.key_uri if inp.keys.enabled else "",
+                                    inp.release_id)
         offset = len(head) - len(rest)
-        yield index_from_bytes(memoryview(mapped)[offset:], key), (path, offset)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        yield index_from_bytes(mapped[offset:], key), (path, offset)
 
 
 class FanoutPseudonymizeActivities:

@@ -25,10 +25,6 @@ chunk, so both paths share one implementation of the policy.
 
 from __future__ import annotations
 
-import mmap
-import os
-import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -41,7 +37,13 @@ import pyarrow.compute as pc
 
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.memory import release_freed
-from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, start_child
+from medpipe.activities.procpool import (
+    IN_FLIGHT_PER_PROCESS,
+    map_readonly,
+    pool_context,
+    scratch_file,
+    start_child,
+)
 from medpipe.activities.pseudonymize.shards import index_from_bytes, index_parts
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tabular import TabularJob, _as_text
@@ -113,9 +115,7 @@ _CHILD: dict[str, object] = {}
 def _init_child(policy: Policy, index_file: str, key: bytes, fmt: str, source: str,
                 offset: int = 0) -> None:
     start_child()
-    with open(index_file, "rb") as f:  # mapped read-only: the children share one copy
-        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    index = index_from_bytes(memoryview(mapped)[offset:], key)
+    index = index_from_bytes(map_readonly(index_file)[offset:], key)  # one shared copy
     _CHILD.update(policy=policy, index=index, fmt=fmt, source=source)
 
 
@@ -124,15 +124,8 @@ def shared_index(index: KeyIndex) -> Iterator[str]:
     """The index (keyed digests only) in a scratch file the pool's children map
     read-only: one copy in the page cache instead of a pickled copy per child. The file
     goes when the pool does, also when the run fails or is cancelled."""
-    scratch = tempfile.mkdtemp(prefix="medpipe-index-")
-    try:
-        path = os.path.join(scratch, "index.bin")
-        with open(path, "wb") as f:
-            for part in index_parts(index):
-                f.write(part)
+    with scratch_file(index_parts(index), "medpipe-index-", "index.bin") as path:
         yield path
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _process_chunk(batch: pa.RecordBatch, row0: int,
