@@ -15,22 +15,15 @@ import bisect
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from _rss import group_pids
+from _rss import group_pids, status_kib
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 
 def vm_rss_kib(pid: int) -> int:
-    """``VmRSS`` of ``pid`` in KiB (0 when it has gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
+    """``VmRSS`` (resident memory now) of ``pid`` in KiB (0 when it has gone)."""
+    return status_kib(pid, "VmRSS")
 
 
 @dataclass

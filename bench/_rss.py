@@ -14,15 +14,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-def vm_hwm_kib(pid: int) -> int:
-    """``VmHWM`` of ``pid`` in KiB (0 when it has gone)."""
+def status_kib(pid: int, name: str) -> int:
+    """Field ``name`` (``VmHWM``, ``VmRSS``...) of ``/proc/PID/status`` in KiB (0 when the
+    process has gone)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{name}:"):
                 return int(line.split()[1])
     except (OSError, ValueError):
         pass
     return 0
+
+
+def vm_hwm_kib(pid: int) -> int:
+    """``VmHWM`` (peak resident memory) of ``pid`` in KiB (0 when it has gone)."""
+    return status_kib(pid, "VmHWM")
 
 
 #: Fields of ``/proc/PID/stat`` after the command name: parent pid, process group, start time
