@@ -40,6 +40,7 @@ count could decide, and ``matches`` runs the library's own matcher instead.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from phonenumbers import (
     PhoneMetadata,
@@ -66,6 +67,11 @@ _AFTER = 3
 #: one candidate's judgement uses (six inner patterns, at most two tries a character).
 _TRIES_MARGIN = 4096
 
+
+def _most_tries(candidate: str) -> int:
+    """The most judging one candidate could use (six inner patterns, two tries a
+    character): what an unjudged candidate counts against ``max_tries``."""
+    return 6 * len(candidate) + 6
 
 
 def _neighbours() -> dict[str, str]:
@@ -98,6 +104,7 @@ _TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
           "voicemail", "fixed_line", "mobile")
 
 
+@cache
 def _plan(region: str) -> _Plan | None:
     """A region's international prefix, and per length what a valid national number matches.
 
@@ -143,7 +150,6 @@ _NOT_DIGIT = re.compile(r"[^0-9]+")
 #: A letter of any script, or a number that is no decimal digit (``²``): the check leaves
 #: any candidate with one to the library (``parse`` reads letters as digits in "1-800-FLOWERS").
 _LETTER = re.compile(r"[^\W\d_]")
-_PLANS: dict[str, _Plan | None] = {}
 
 
 def _cannot_be_valid(candidate: str, region: str | None) -> bool:
@@ -161,9 +167,7 @@ def _cannot_be_valid(candidate: str, region: str | None) -> bool:
     if region is None or "+" in candidate or "\uff0b" in candidate \
             or _LETTER.search(candidate):
         return False
-    if region not in _PLANS:
-        _PLANS[region] = _plan(region)
-    plan = _PLANS[region]
+    plan = _plan(region)
     if plan is None:
         return False
     digits = _NOT_DIGIT.sub("", candidate) if candidate.isascii() \
@@ -200,7 +204,7 @@ class Matcher(PhoneNumberMatcher):
             self.exhausted = True
             return None
         if sum(c.isdigit() for c in candidate) < self._min_digits:
-            self._max_tries -= 6 * len(candidate) + 6  # the most judging it could have used
+            self._max_tries -= _most_tries(candidate)
             return None
         end = offset + len(candidate)
         before = _neighbour(self.text[offset - 1:offset])
@@ -210,7 +214,7 @@ class Matcher(PhoneNumberMatcher):
         outcome = _DECIDED.get(key)
         if outcome is None:
             if _cannot_be_valid(candidate, self.preferred_region):
-                outcome = None, 6 * len(candidate) + 6  # the most judging it could have used
+                outcome = None, _most_tries(candidate)
             else:
                 outcome = _judge(candidate, before, after, self.preferred_region, self.leniency)
             if len(_DECIDED) >= CACHE_SIZE:
