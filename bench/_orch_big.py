@@ -103,7 +103,6 @@ async def big_release(run: BigRun) -> None:
     """Generate the cohort, release it once per worker count, print the figures."""
     out = Path(tempfile.mkdtemp(prefix="medpipe-big-", dir=run.cohort_dir))
     walls: dict[int, float] = {}
-    stack_dir: Path | None = None
     try:  # the generated cohort goes whatever happens, an interrupted generation included
         t0 = time.perf_counter()
         sample = write_big_sample(out, run.rows, processes=min(2, default_cores()))
@@ -112,8 +111,7 @@ async def big_release(run: BigRun) -> None:
         print(f"big release: {run.rows:,} rows with notes ({size / 1e6:,.0f} MB CSV, generated "
               f"streaming in {time.perf_counter() - t0:.0f} s); {default_cores()} cores; "
               f"{fanout_line}; {run.deadline:.0f} s deadline per release", flush=True)
-        with BenchStack() as stack:
-            stack_dir = stack.dir
+        with BenchStack() as stack:  # removes its directory (server db, logs) when it stops
             for n in run.workers:
                 try:
                     fig = await one_release(stack, sample, n, run, extra)
@@ -137,8 +135,6 @@ async def big_release(run: BigRun) -> None:
                     print(f"    {line}", flush=True)
     finally:
         shutil.rmtree(out, ignore_errors=True)
-        if stack_dir is not None:  # the dev server's database and the workers' logs
-            shutil.rmtree(stack_dir, ignore_errors=True)
     if 1 in walls:
         ratios = ", ".join(f"{n} workers x{walls[1] / w:.2f}" for n, w in walls.items() if n != 1)
         print(f"scaling (wall with 1 worker / wall with n): {ratios or 'n/a'}")
