@@ -26,6 +26,9 @@ from tests.gateways import GatewayPKI, GatewayProcess, feature_rows, traffic
 from tests.history import event_types, history_events, timers
 from tests.support import make_request, running_workers, start, wait_until
 
+#: Seconds a step of a test may take before it fails as hung (not a speed assertion).
+DEADLINE = 90.0
+
 pytestmark = pytest.mark.asyncio
 #: 1 s bakes; a step extends (its window counting on) until both slots of every gateway
 #: returned ``min_shift_samples`` predictions, however slowly a loaded host serves them.
@@ -130,17 +133,19 @@ async def test_rollback_update_interrupts_a_bake_and_returns_after_weight_zero(
         with pytest.raises(WorkflowUpdateFailedError):  # validated: a reason is required
             await handle.execute_update(UpdateName.ROLLBACK, {"reason": " ", "incident": "INC-1"},
                                         result_type=CanaryRollbackResult)
-        result = await handle.execute_update(
+        result = await asyncio.wait_for(handle.execute_update(
             UpdateName.ROLLBACK, RollbackRequest(reason="sepsis alerts spiking", incident="INC-123",
                                         requested_by="oncall"),
-            result_type=CanaryRollbackResult)
+            result_type=CanaryRollbackResult), DEADLINE)
         assert result.state is CanaryState.ROLLED_BACK
         assert result.canary_weights == {"gw-aws": 0, "gw-azure": 0}
         # confirmed before returning: the gateways already serve 0 % canary
         assert all(g.gateway.weight == 0 and g.gateway.canary is None for g in gws)
         with pytest.raises(WorkflowFailureError):
-            await canary.parent.result()
-    status = await handle.result()
+            await asyncio.wait_for(canary.parent.result(), DEADLINE)
+        # the canary's result while its worker still runs: it ends after it has signalled
+        # the parent, so the parent's end does not mean the canary has ended too
+        status = await asyncio.wait_for(handle.result(), DEADLINE)
     assert status.rollback.incident == "INC-123" and "oncall" in status.rollback_cause
     # it interrupted the bake: the 300 s timer was cancelled, never fired, and the update
     # completed once the rollback's gateway calls had returned
