@@ -6,6 +6,7 @@ webhook retried and idempotent."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -98,6 +99,10 @@ async def test_a_shift_is_detected_and_rolled_back_by_the_monitor(
             async with traffic([gw.target.public_url], "risk", moved.tolist(), rate=200.0):
                 await wait_until(lambda: _at_least(window_rows, WINDOW), timeout=60)
             result = await trigger_and_wait(client, schedule, timeout=120)
+            # the canary ends after its rollback Update returned: wait for it while its
+            # worker still runs (a deadline, so a lost task fails instead of hanging)
+            status: CanaryStatus = await asyncio.wait_for(
+                canary_handle(client, v2).result(), 90.0)
 
         verdict = result.verdict
         assert verdict.verdict is DriftVerdictKind.DRIFT, verdict
@@ -106,7 +111,6 @@ async def test_a_shift_is_detected_and_rolled_back_by_the_monitor(
         assert any(a.startswith("rolled back via canary-update") for a in result.actions)
         # the model in service is v1 again, through the canary's own rollback Update
         assert gw.gateway.stable.version == v1.version
-        status: CanaryStatus = await canary_handle(client, v2).result()
         assert status.state is CanaryState.ROLLED_BACK
         assert status.rollback is not None and status.rollback.requested_by == "drift-monitor"
         # the schedule went with the version it watched
