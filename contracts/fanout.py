@@ -8,6 +8,14 @@ worker, and a **merge** that writes the stage's usual output from the shards,
 in order. The workflow carries references and counts only: the index, the
 shard outputs and the dataset stay envelope-encrypted in object storage.
 
+The learn pass itself fans out too (``PseudonymizeLearnShardInput``): one
+**learn key** (the release's identifier-digest key, wrapped and stored sealed,
+so every part digests under one key), one **learn shard** per worker taking
+every ``shards``-th chunk (its partial index and its chunks' first-seen vault
+keys, stored sealed), and a **learn merge** that merges the partial indexes and
+mints the vault tokens in row order, returning the ``PseudonymizeLearnResult``
+the one learn activity returns.
+
 The validate stage fans out the same way, without a first pass: one **shard**
 per range of rows of the pseudonymized dataset (its counts, stored sealed as a
 part), then a **merge** of the parts, in order, into the one report.
@@ -91,6 +99,49 @@ class PseudonymizeLearnResult(BaseModel):
     policy_sha256: str
     vault_version: int
     ran_on: RanOn
+
+
+class PseudonymizeLearnKeyResult(BaseModel):
+    """The release's identifier-digest key, wrapped by the key provider, stored sealed
+    (every learn shard digests under it; the merge's index and digests carry it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: ArtifactRef
+    ran_on: RanOn
+
+
+class PseudonymizeLearnShardInput(PseudonymizeLearnInput):
+    """One learn shard: chunks ``shard``, ``shard + shards``, ``shard + 2 * shards``, ...
+
+    Every ``shards``-th chunk, not a contiguous range: the workflow does not know the
+    dataset's chunk count before the first pass, and this spreads the work evenly
+    whatever it is.
+    """
+
+    digest_key: ArtifactRef
+    shard: int = Field(ge=0)
+    shards: int = Field(ge=1)
+
+
+class PseudonymizeLearnShardResult(BaseModel):
+    """A learn shard's sealed part (partial index, patients, first-seen vault keys)
+    and counts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    shard: int
+    part: ArtifactRef
+    rows: int
+    chunks: int
+    ran_on: RanOn
+
+
+class PseudonymizeLearnMergeInput(PseudonymizeLearnInput):
+    """Merge the learn shards' parts (all of them, in shard order) into the learn result."""
+
+    digest_key: ArtifactRef
+    parts: tuple[PseudonymizeLearnShardResult, ...]
 
 
 class PseudonymizeShardInput(PseudonymizeInput):
@@ -211,7 +262,11 @@ __all__ = [
     "FanoutSettings",
     "FieldCount",
     "PseudonymizeLearnInput",
+    "PseudonymizeLearnKeyResult",
+    "PseudonymizeLearnMergeInput",
     "PseudonymizeLearnResult",
+    "PseudonymizeLearnShardInput",
+    "PseudonymizeLearnShardResult",
     "PseudonymizeMergeInput",
     "PseudonymizeShardInput",
     "PseudonymizeShardResult",

@@ -48,6 +48,10 @@ class ActivityName(StrEnum):
     PSEUDONYMIZE_LEARN = "medpipe.pseudonymize.learn"
     PSEUDONYMIZE_SHARD = "medpipe.pseudonymize.shard"
     PSEUDONYMIZE_MERGE = "medpipe.pseudonymize.merge"
+    #: the learn pass fanned out too: the digest key, one learn shard, the merge of parts
+    PSEUDONYMIZE_LEARN_KEY = "medpipe.pseudonymize.learn.key"
+    PSEUDONYMIZE_LEARN_SHARD = "medpipe.pseudonymize.learn.shard"
+    PSEUDONYMIZE_LEARN_MERGE = "medpipe.pseudonymize.learn.merge"
     VALIDATE = "medpipe.validate"
     #: a fanned-out validate (``contracts.fanout``): one shard, merge of the parts
     VALIDATE_SHARD = "medpipe.validate.shard"

@@ -30,6 +30,7 @@ from medpipe.activities.memory import return_freed_memory
 from medpipe.activities.placement_probe import PlacementProbeActivities
 from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
 from medpipe.activities.pseudonymize.fanout import FanoutPseudonymizeActivities
+from medpipe.activities.pseudonymize.learnfanout import FanoutLearnActivities
 from medpipe.activities.registry import RegistryActivities
 from medpipe.activities.signing.sign import SignActivities
 from medpipe.activities.stage_cores import holding_a_core
@@ -55,6 +56,7 @@ def activities_for(ctx: WorkerContext) -> list[Callable[..., Any]]:
     """
     sign = SignActivities(ctx)
     fanout = FanoutPseudonymizeActivities(ctx)
+    learn = FanoutLearnActivities(ctx)
     validate = ValidateActivities(ctx)
     validate_fanout = FanoutValidateActivities(validate)
     return [
@@ -62,6 +64,9 @@ def activities_for(ctx: WorkerContext) -> list[Callable[..., Any]]:
         holding_a_core(ActivityName.PSEUDONYMIZE, PseudonymizeActivities(ctx).pseudonymize,
                        ctx.cores),
         holding_a_core(ActivityName.PSEUDONYMIZE_LEARN, fanout.learn, ctx.cores),
+        learn.learn_key,
+        holding_a_core(ActivityName.PSEUDONYMIZE_LEARN_SHARD, learn.learn_shard, ctx.cores),
+        holding_a_core(ActivityName.PSEUDONYMIZE_LEARN_MERGE, learn.learn_merge, ctx.cores),
         holding_a_core(ActivityName.PSEUDONYMIZE_SHARD, fanout.shard, ctx.cores),
         holding_a_core(ActivityName.PSEUDONYMIZE_MERGE, fanout.merge, ctx.cores),
         holding_a_core(ActivityName.VALIDATE, validate.validate, ctx.cores),

@@ -14,6 +14,13 @@ PSEUDONYMIZE_LEARN/SHARD/MERGE``) and in the release's status as its own
 pseudonymize stage record (``detail`` says which part), so on-call staff see
 where every shard ran and every failover.
 
+Behind ``LEARN_SHARDS_PATCH`` the learn pass fans out too: a **learn key**
+activity (the release's wrapped digest key, stored sealed), one **learn
+shard** per compliant queue (every ``shards``-th chunk each; placed, rotated
+and failing over like the shards), then a **learn merge** giving the learn
+result (``ActivityName.PSEUDONYMIZE_LEARN_KEY/SHARD/MERGE``). Releases
+started before it replay their one learn activity.
+
 Validate fans out the same way (``validate``), without a first pass: one
 **shard** per range of rows of the pseudonymized dataset on every compliant
 validate worker, then a **merge** of their sealed parts into the one report
@@ -31,7 +38,11 @@ from temporalio import workflow
 from medpipe.contracts.fanout import (
     FANOUT_DETAIL,
     PseudonymizeLearnInput,
+    PseudonymizeLearnKeyResult,
+    PseudonymizeLearnMergeInput,
     PseudonymizeLearnResult,
+    PseudonymizeLearnShardInput,
+    PseudonymizeLearnShardResult,
     PseudonymizeMergeInput,
     PseudonymizeShardInput,
     PseudonymizeShardResult,
@@ -57,6 +68,9 @@ FANOUT_PATCH = "pseudonymize-fanout-v1"
 #: ``workflow.patched`` id of the validate fan-out (releases started before it replay
 #: their one validate activity).
 VALIDATE_FANOUT_PATCH = "validate-fanout-v1"
+#: ``workflow.patched`` id of the learn pass in learn shards (releases started before it
+#: replay their one learn activity).
+LEARN_SHARDS_PATCH = "pseudonymize-learn-shards-v1"
 
 
 def fans_out(request: ReleaseRequest, progress: ReleaseProgress) -> bool:
@@ -95,13 +109,19 @@ async def pseudonymize(runner: StageRunner, request: ReleaseRequest,
     fleet, settings = request.fleet, request.fanout
     dataset = progress.inputs.raw_dataset
     cloud = progress.inputs.cloud
+    learn_input = PseudonymizeLearnInput(
+        release_id=request.release_id, dataset=dataset, policy_uri=request.policy_uri,
+        keys=fleet.keys, vault_uri=fleet.vault_uri, chunk_rows=settings.chunk_rows)
     try:
-        learned = await runner.run(StageCall(
-            spec, ActivityName.PSEUDONYMIZE_LEARN,
-            PseudonymizeLearnInput(release_id=request.release_id, dataset=dataset,
-                                   policy_uri=request.policy_uri, keys=fleet.keys,
-                                   vault_uri=fleet.vault_uri, chunk_rows=settings.chunk_rows),
-            PseudonymizeLearnResult), prefer_cloud=cloud, detail=f"{FANOUT_DETAIL}learn pass")
+        if workflow.patched(LEARN_SHARDS_PATCH):
+            learned = await _learned_in_shards(runner, request, learn_input, cloud)
+            if learned is None:
+                return None
+        else:
+            learned = await runner.run(
+                StageCall(spec, ActivityName.PSEUDONYMIZE_LEARN, learn_input,
+                          PseudonymizeLearnResult),
+                prefer_cloud=cloud, detail=f"{FANOUT_DETAIL}learn pass")
         ranges = shard_ranges(learned.chunks, shard_count(request, learned.chunks))
 
         async def shard(i: int, first: int, count: int) -> PseudonymizeShardResult:
@@ -129,6 +149,40 @@ async def pseudonymize(runner: StageRunner, request: ReleaseRequest,
         workflow.logger.warning("pseudonymize fan-out: input store down; running the stage "
                                 "as one activity (it re-ingests)")
         return None
+
+
+async def _learned_in_shards(runner: StageRunner, request: ReleaseRequest,
+                             inp: PseudonymizeLearnInput,
+                             cloud: str | None) -> PseudonymizeLearnResult | None:
+    """The learn pass as learn key, one learn shard per compliant queue, learn merge; None
+    when an input store stopped answering.
+
+    Raises:
+        InputsUnavailable: the key or the merge found an input store down.
+        StageFailed: a part failed for a reason no other worker can fix.
+    """
+    spec = STAGE_SPECS[Stage.PSEUDONYMIZE]
+    key = await runner.run(
+        StageCall(spec, ActivityName.PSEUDONYMIZE_LEARN_KEY, inp, PseudonymizeLearnKeyResult),
+        prefer_cloud=cloud, detail=f"{FANOUT_DETAIL}learn key")
+    shards = shard_count(request, request.fanout.max_shards)
+
+    async def part(i: int) -> PseudonymizeLearnShardResult:
+        call = StageCall(spec, ActivityName.PSEUDONYMIZE_LEARN_SHARD,
+                         PseudonymizeLearnShardInput(**inp.model_dump(), digest_key=key.key,
+                                                     shard=i, shards=shards),
+                         PseudonymizeLearnShardResult)
+        return await runner.run(call, rotate=i,
+                                detail=f"{FANOUT_DETAIL}learn shard {i + 1}/{shards}")
+
+    parts = await _gathered([part(i) for i in range(shards)])
+    if parts is None:
+        return None
+    return await runner.run(StageCall(
+        spec, ActivityName.PSEUDONYMIZE_LEARN_MERGE,
+        PseudonymizeLearnMergeInput(**inp.model_dump(), digest_key=key.key, parts=tuple(parts)),
+        PseudonymizeLearnResult), prefer_cloud=cloud,
+        detail=f"{FANOUT_DETAIL}learn merge of {shards} parts")
 
 
 async def _gathered(parts: list[Awaitable[T]]) -> list[T] | None:
@@ -187,5 +241,5 @@ async def validate(runner: StageRunner, request: ReleaseRequest,
         return None
 
 
-__all__ = ["FANOUT_PATCH", "VALIDATE_FANOUT_PATCH", "fans_out", "pseudonymize", "shard_count",
-           "validate", "validate_fans_out"]
+__all__ = ["FANOUT_PATCH", "LEARN_SHARDS_PATCH", "VALIDATE_FANOUT_PATCH", "fans_out",
+           "pseudonymize", "shard_count", "validate", "validate_fans_out"]

@@ -33,7 +33,7 @@ from medpipe.activities.digestkey import open_digest_key, seal_digest_key
 from medpipe.activities.procpool import map_readonly, scratch_file
 from medpipe.activities.progress import heartbeat, heartbeating, keeps_alive
 from medpipe.activities.pseudonymize import parallel
-from medpipe.activities.pseudonymize.activity import open_run
+from medpipe.activities.pseudonymize.activity import RunSetup, open_run
 from medpipe.activities.pseudonymize.policy import check_columns
 from medpipe.activities.pseudonymize.run import Pseudonymizer, write_tabular
 from medpipe.activities.pseudonymize.shards import (
@@ -67,11 +67,13 @@ from medpipe.contracts.pseudonymize import Action, Policy, PseudonymizeResult, T
 _HEADER_MAX = 1 << 16
 
 
-def _queue() -> str:
+def task_queue() -> str:
+    """The task queue of the running activity (empty outside one)."""
     return activity.info().task_queue if activity.in_activity() else ""
 
 
-def _fanout_dir(release_id: str) -> str:
+def fanout_dir(release_id: str) -> str:
+    """Where a release's fan-out parts (index, learn parts, shard outputs) are stored."""
     return f"releases/{release_id}/pseudonymized/fanout"
 
 
@@ -97,6 +99,47 @@ def _mapped_index(inp: PseudonymizeShardInput) -> Iterator[tuple[KeyIndex, tuple
         yield index_from_bytes(mapped[offset:], key), (path, offset)
 
 
+def learn_run(setup: RunSetup, inp: PseudonymizeLearnInput, digest_key: bytes) -> Pseudonymizer:
+    """The run of a learn pass: the vault read-write, the index under ``digest_key``."""
+    vault_store = setup.vault_store
+    return Pseudonymizer(setup.policy, Vault(vault_store.load, vault_store.save),
+                         setup.hmac_key, source=inp.dataset.name, chunk_rows=inp.chunk_rows,
+                         digest_key=digest_key)
+
+
+def stored_learned(ctx: WorkerContext, inp: PseudonymizeLearnInput, setup: RunSetup,
+                   run: Pseudonymizer, state: RunState, key_header: bytes, rows: int,
+                   chunks: int) -> PseudonymizeLearnResult:
+    """The end of a learn pass (one activity or the merge of learn shards): the vault
+    committed once, the index and the residual digests stored sealed with the wrapped
+    digest key before them, and the result the shards and the merge read.
+
+    Raises:
+        InvalidInput: the dataset has no rows.
+    """
+    if rows == 0:
+        raise InvalidInput(f"{run.source}: no rows")
+    assert run.vault is not None
+    run.vault.commit()  # conditional create: a concurrent writer makes this retry
+    index_ref = store_sealed(
+        ctx.store, f"{fanout_dir(inp.release_id)}/index-{secrets.token_hex(6)}.json",
+        itertools.chain([key_header], index_parts(run.index)), name="identifier-index",
+        release_id=inp.release_id, keys=inp.keys)
+    digests_ref = store_sealed(
+        ctx.store, f"releases/{inp.release_id}/pseudonymized/identifier-digests-"
+        f"{secrets.token_hex(6)}.bin",
+        itertools.chain([key_header], state.digest_parts(run.index.key,
+                                                         setup.policy.safe_list_fields())),
+        name="identifier-digests", release_id=inp.release_id, keys=inp.keys)
+    new_tokens = sum(t.new_tokens for t in run.tokenizers.values() if isinstance(t, Vault))
+    return PseudonymizeLearnResult(
+        format=setup.format, rows=rows, chunks=chunks, chunk_rows=inp.chunk_rows,
+        index=index_ref, identifier_digests=digests_ref, patients=len(state.patients),
+        new_tokens=new_tokens, token_modes=tuple(sorted(setup.policy.modes())),
+        policy_sha256=setup.policy_sha256(), vault_version=setup.vault_store.version,
+        ran_on=ctx.ran_on(task_queue=task_queue()))
+
+
 class FanoutPseudonymizeActivities:
     """Learn, shard and merge activities bound to one worker context."""
 
@@ -110,37 +153,15 @@ class FanoutPseudonymizeActivities:
     def learn(self, inp: PseudonymizeLearnInput) -> PseudonymizeLearnResult:
         """Index every identifier, assign every token (row order), commit the vault once."""
         setup = open_run(inp, self.ctx)  # refuses without a key provider (the vault's)
-        fmt, policy, vault_store = setup.format, setup.policy, setup.vault_store
+        fmt = setup.format
         # the index is digested under the residual check's key: its digests are the
         # check's, and the shards unwrap that key to look notes up in it
         digest_key, key_header = seal_digest_key(inp.keys, inp.release_id)
-        run = Pseudonymizer(policy, Vault(vault_store.load, vault_store.save),
-                            setup.hmac_key, source=inp.dataset.name, chunk_rows=inp.chunk_rows,
-                            digest_key=digest_key)
+        run = learn_run(setup, inp, digest_key)
         run.learn(heartbeating(open_plain(inp.dataset), "pseudonymize learn: indexing"), fmt)
         state = RunState(format=fmt, index=run.index)
         rows, chunks = self._assign(run, state, fmt, inp)
-        if rows == 0:
-            raise InvalidInput(f"{run.source}: no rows")
-        assert run.vault is not None
-        run.vault.commit()  # conditional create: a concurrent writer makes this retry
-        index_ref = store_sealed(
-            self.ctx.store, f"{_fanout_dir(inp.release_id)}/index-{secrets.token_hex(6)}.json",
-            itertools.chain([key_header], index_parts(run.index)), name="identifier-index",
-            release_id=inp.release_id, keys=inp.keys)
-        digests_ref = store_sealed(
-            self.ctx.store, f"releases/{inp.release_id}/pseudonymized/identifier-digests-"
-            f"{secrets.token_hex(6)}.bin",
-            itertools.chain([key_header], state.digest_parts(digest_key,
-                                                             policy.safe_list_fields())),
-            name="identifier-digests", release_id=inp.release_id, keys=inp.keys)
-        new_tokens = sum(t.new_tokens for t in run.tokenizers.values() if isinstance(t, Vault))
-        return PseudonymizeLearnResult(
-            format=fmt, rows=rows, chunks=chunks, chunk_rows=inp.chunk_rows, index=index_ref,
-            identifier_digests=digests_ref, patients=len(state.patients),
-            new_tokens=new_tokens, token_modes=tuple(sorted(policy.modes())),
-            policy_sha256=setup.policy_sha256(), vault_version=vault_store.version,
-            ran_on=self.ctx.ran_on(task_queue=_queue()))
+        return stored_learned(self.ctx, inp, setup, run, state, key_header, rows, chunks)
 
     def _assign(self, run: Pseudonymizer, state: RunState, fmt: str,
                 inp: PseudonymizeLearnInput) -> tuple[int, int]:
@@ -185,7 +206,7 @@ class FanoutPseudonymizeActivities:
         run = Pseudonymizer(policy, vault, setup.hmac_key, source=inp.dataset.name,
                             chunk_rows=inp.chunk_rows)
         label = f"pseudonymize shard {inp.shard} (chunks {inp.first_chunk}+{inp.chunks})"
-        key = (f"{_fanout_dir(inp.release_id)}/shard-{inp.first_chunk:08d}-"
+        key = (f"{fanout_dir(inp.release_id)}/shard-{inp.first_chunk:08d}-"
                f"{inp.chunks:08d}.arrow")
         with _mapped_index(inp) as (index, index_file), self.ctx.cores.take() as cores:
             state = RunState(format=fmt, index=index)
@@ -198,7 +219,7 @@ class FanoutPseudonymizeActivities:
                                name=f"pseudonymize-shard-{inp.shard}",
                                release_id=inp.release_id, keys=inp.keys)
         return PseudonymizeShardResult(shard=inp.shard, output=ref, counts=shard_counts(state),
-                                       ran_on=self.ctx.ran_on(task_queue=_queue()))
+                                       ran_on=self.ctx.ran_on(task_queue=task_queue()))
 
     @staticmethod
     def _processed(policy: Policy, tokenizers: dict[TokenMode, Tokenizer], state: RunState,
@@ -258,7 +279,8 @@ class FanoutPseudonymizeActivities:
         return PseudonymizeResult(dataset=dataset, report=report, report_ref=report_ref,
                                   policy_sha256=learned.policy_sha256,
                                   identifier_digests=learned.identifier_digests,
-                                  ran_on=self.ctx.ran_on(task_queue=_queue()))
+                                  ran_on=self.ctx.ran_on(task_queue=task_queue()))
 
 
-__all__ = ["FanoutPseudonymizeActivities"]
+__all__ = ["FanoutPseudonymizeActivities", "fanout_dir", "learn_run", "stored_learned",
+           "task_queue"]

@@ -145,7 +145,7 @@ def _process_chunk(batch: pa.RecordBatch, row0: int,
 
 
 # -- the parent side -----------------------------------------------------------------------
-def _token_columns(policy: Policy) -> list[tuple[str, TokenMode, bool]]:
+def token_columns(policy: Policy) -> list[tuple[str, TokenMode, bool]]:
     """(column, token mode, whether its tokens key date shifts), in the order the
     sequential job asks for them."""
     cols: list[tuple[str, TokenMode, bool]] = []
@@ -170,7 +170,7 @@ def premap(policy: Policy, tokenizers: dict[TokenMode, Tokenizer], batch: pa.Rec
     """
     out: dict[TokenMode, tuple[dict[str, str], dict[str, int]]] = {
         m: ({}, {}) for m in tokenizers}
-    for name, mode, shifts in _token_columns(policy):
+    for name, mode, shifts in token_columns(policy):
         if name not in batch.schema.names:
             continue
         try:

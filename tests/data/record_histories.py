@@ -10,8 +10,8 @@ admin mTLS, OIP traffic) through every path a history can take, and writes
 one JSON history per workflow run into ``tests/data/histories/``:
 
 * ``release-failover``: no worker on the first candidates: failovers, GPU→CPU.
-* ``release-fanout``: pseudonymize fanned out over every compliant worker (learn,
-  one shard per worker, merge), then validate (one shard per worker, merge).
+* ``release-fanout``: pseudonymize fanned out over every compliant worker (learn key,
+  one learn shard per worker, learn merge, one shard per worker, merge), then validate (one shard per worker, merge).
 * ``release-spread``: the second of two concurrent releases, homed on another worker by
   the placement probe (a local-activity marker, then ingest on the second queue).
 * ``release-reingest``: the store holding the inputs disappears after ingest:
@@ -154,8 +154,8 @@ async def release_failover(rec: Recorder, root: Path, sample: dict[str, Path]) -
 
 
 async def release_fanout(rec: Recorder, root: Path, sample: dict[str, Path]) -> None:
-    """Pseudonymize (learn, one shard per compliant US worker, merge), then validate (one
-    shard per worker, merge), fanned out."""
+    """Pseudonymize (learn key, one learn shard per compliant US worker, learn merge, one
+    shard per worker, merge), then validate (one shard per worker, merge), fanned out."""
     import great_expectations  # noqa: F401  (imported now, not by three shards at once)
     fleet = make_fleet(root / "fanout")
     request = make_request(fleet, sample, fanout=FanoutSettings(min_bytes=1, chunk_rows=100))
@@ -166,6 +166,9 @@ async def release_fanout(rec: Recorder, root: Path, sample: dict[str, Path]) -> 
     check(len(shards) == 6 and len({s.ran_on.cloud for s in shards if s.ran_on}) > 1,
           "three shards per stage over several workers")
     check(sum(s.stage is Stage.VALIDATE for s in shards) == 3, "validate fanned out")
+    learn = [s for s in status.stages if s.detail.startswith("fan-out: learn shard")]
+    check(len(learn) == 3 and len({s.ran_on.cloud for s in learn if s.ran_on}) > 1,
+          "three learn shards over several workers")
     await rec.save_release("fanout", request, canary=False)
 
 

@@ -38,6 +38,8 @@ RECORDED: dict[str, set[EventType.ValueType]] = {
     "release-fanout": _RELEASE | {_E.EVENT_TYPE_MARKER_RECORDED},  # the patch markers
     # recorded before validate fanned out (workflow.patched keeps it replaying)
     "release-fanout-recorded-before-validate-fanout": _RELEASE | {_E.EVENT_TYPE_MARKER_RECORDED},
+    # recorded before the learn pass fanned out (workflow.patched keeps it replaying)
+    "release-fanout-recorded-before-learn-shards": _RELEASE | {_E.EVENT_TYPE_MARKER_RECORDED},
     "release-spread": _RELEASE | {_E.EVENT_TYPE_MARKER_RECORDED},  # patch + placement probe
     # recorded before the probe counted pending releases (its marker has no ``pending``:
     # the round-robin rule of that time chooses on replay)

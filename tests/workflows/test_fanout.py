@@ -82,21 +82,29 @@ async def test_release_fans_pseudonymize_out_over_every_compliant_worker(
         plain = await plain_handle.result()  # same vault: same tokens
     events = await history_events(handle)
     shards = activity_runs(events, ActivityName.PSEUDONYMIZE_SHARD)
-    assert len(activity_runs(events, ActivityName.PSEUDONYMIZE_LEARN)) == 1
+    learn_shards = activity_runs(events, ActivityName.PSEUDONYMIZE_LEARN_SHARD)
+    assert not activity_runs(events, ActivityName.PSEUDONYMIZE_LEARN)  # the learn pass fanned out
+    assert len(activity_runs(events, ActivityName.PSEUDONYMIZE_LEARN_KEY)) == 1
+    assert len(activity_runs(events, ActivityName.PSEUDONYMIZE_LEARN_MERGE)) == 1
     assert len(activity_runs(events, ActivityName.PSEUDONYMIZE_MERGE)) == 1
     assert not activity_runs(events, ActivityName.PSEUDONYMIZE)
-    # one shard per compliant worker, each on its own queue; never on the EU worker
+    # one shard and one learn shard per compliant worker, each on its own queue; never on
+    # the EU worker
     assert len(shards) == 3 and {r.queue for r in shards} == us_queues(fleet)
-    assert all(r.events == ["started", "completed"] for r in shards)
+    assert len(learn_shards) == 3 and {r.queue for r in learn_shards} == us_queues(fleet)
+    assert all(r.events == ["started", "completed"] for r in shards + learn_shards)
     details = pseudonymize_records(status)
-    assert details[0] == "fan-out: learn pass" and details[-1] == "fan-out: merge of 3 shards"
-    assert sorted(d.split(" (")[0] for d in details[1:-1]) == \
+    assert details[0] == "fan-out: learn key" and details[-1] == "fan-out: merge of 3 shards"
+    assert details[4] == "fan-out: learn merge of 3 parts"
+    assert sorted(details[1:4]) == [f"fan-out: learn shard {i}/3" for i in (1, 2, 3)]
+    assert sorted(d.split(" (")[0] for d in details[5:-1]) == \
         [f"fan-out: shard {i}/3" for i in (1, 2, 3)]
     assert all(s.outcome is StageOutcome.SUCCEEDED for s in status.stages)
     console = Console(record=True, width=300)
     console.print(status_table(status))
     shown = console.export_text()
-    assert "pseudonymize · learn pass" in shown and "pseudonymize · merge of 3 shards" in shown
+    assert "pseudonymize · learn merge of 3 parts" in shown
+    assert "pseudonymize · merge of 3 shards" in shown
     assert all(f"pseudonymize · shard {i}/3 (chunks" in shown for i in (1, 2, 3))
     # the result is the one-activity stage's, byte for byte (CSV), and so is the report
     merged = await pseudonymized(client, handle, ActivityName.PSEUDONYMIZE_MERGE)
@@ -126,8 +134,9 @@ async def test_release_fans_pseudonymize_out_over_every_compliant_worker(
     stored = store_files(tmp_path / "buckets")
     parts = sorted(f.name.split("-")[0] for f in stored
                    if f.parent.name == "fanout" and ".medpipe" not in f.parts)
-    # each on its worker's store: the learn pass's index, pseudonymize shards, validate parts
-    assert parts == ["index", "part", "part", "part", "shard", "shard", "shard"], parts
+    # each on its worker's store: the learn pass's digest key, learn parts and index,
+    # pseudonymize shards, validate parts
+    assert parts == ["digestkey", "index", *["learn"] * 3, *["part"] * 3, *["shard"] * 3], parts
     for f in stored:
         assert not scan.found(f.read_bytes()), f
 
@@ -202,7 +211,7 @@ async def test_a_shard_on_a_sigkilled_worker_moves_alone(
         client, temporal_server, tmp_path, sample, ActivityName.PSEUDONYMIZE_SHARD)
     _only_the_killed_shard_moved(fleet, status, events, ActivityName.PSEUDONYMIZE_SHARD,
                                  Stage.PSEUDONYMIZE)
-    assert len(activity_runs(events, ActivityName.PSEUDONYMIZE_LEARN)) == 1
+    assert len(activity_runs(events, ActivityName.PSEUDONYMIZE_LEARN_MERGE)) == 1
     assert status.pseudonymization is not None
     assert status.pseudonymization.records == rows
 

@@ -26,6 +26,7 @@ from medpipe.activities.ingest import IngestActivities
 from medpipe.activities.pseudonymize import default_policy
 from medpipe.activities.pseudonymize.activity import PseudonymizeActivities, SealedVaultStore
 from medpipe.activities.pseudonymize.fanout import FanoutPseudonymizeActivities
+from medpipe.activities.pseudonymize.learnfanout import FanoutLearnActivities
 from medpipe.activities.pseudonymize.run import Pseudonymizer, detect_format
 from medpipe.activities.pseudonymize.shards import (
     FrozenVault,
@@ -41,7 +42,10 @@ from medpipe.contracts.errors import ErrorType, IntegrityError
 from medpipe.contracts.fanout import (
     FanoutSettings,
     PseudonymizeLearnInput,
+    PseudonymizeLearnMergeInput,
     PseudonymizeLearnResult,
+    PseudonymizeLearnShardInput,
+    PseudonymizeLearnShardResult,
     PseudonymizeMergeInput,
     PseudonymizeShardInput,
     PseudonymizeShardResult,
@@ -99,15 +103,35 @@ def policy_file(rig: Rig, mode: str) -> str:
     return path.as_uri()
 
 
+def learned_in_shards(rig: Rig, inp: PseudonymizeLearnInput,
+                      shards: int) -> PseudonymizeLearnResult:
+    """The learn pass fanned out: key on worker 0, learn shards alternating over both
+    workers (concurrently), merge on worker 1."""
+    acts = [FanoutLearnActivities(w) for w in rig.workers]
+    key = acts[0].learn_key(inp).key
+
+    def part(i: int) -> PseudonymizeLearnShardResult:
+        return acts[i % 2].learn_shard(PseudonymizeLearnShardInput(
+            **inp.model_dump(), digest_key=key, shard=i, shards=shards))
+
+    with ThreadPoolExecutor(shards) as pool:
+        parts = tuple(pool.map(part, range(shards)))
+    return acts[1].learn_merge(PseudonymizeLearnMergeInput(**inp.model_dump(),
+                                                           digest_key=key, parts=parts))
+
+
 def fanned_out(rig: Rig, dataset: ArtifactRef, policy_uri: str | None, shards: int,
-               release_id: str | None = None) -> tuple[PseudonymizeResult,
-                                                       PseudonymizeLearnResult]:
-    """Learn on worker 0, shards alternating over both workers (concurrently), merge on 1."""
+               release_id: str | None = None,
+               learn_shards: int = 0) -> tuple[PseudonymizeResult, PseudonymizeLearnResult]:
+    """Learn on worker 0 (or in ``learn_shards`` learn shards), shards alternating over
+    both workers (concurrently), merge on 1."""
     rid = release_id or f"r-{uuid.uuid4().hex[:8]}"
     acts = [FanoutPseudonymizeActivities(w) for w in rig.workers]
-    learned = acts[0].learn(PseudonymizeLearnInput(
+    learn_input = PseudonymizeLearnInput(
         release_id=rid, dataset=dataset, policy_uri=policy_uri, keys=rig.keys,
-        vault_uri=rig.vault_uri, chunk_rows=CHUNK))
+        vault_uri=rig.vault_uri, chunk_rows=CHUNK)
+    learned = learned_in_shards(rig, learn_input, learn_shards) if learn_shards \
+        else acts[0].learn(learn_input)
     ranges = shard_ranges(learned.chunks, shards)
 
     def shard(i: int) -> PseudonymizeShardResult:
@@ -143,14 +167,15 @@ def one_activity(rig: Rig, dataset: ArtifactRef, policy_uri: str | None) -> byte
     return b"".join(run.stream(open_plain(dataset), fmt))
 
 
+@pytest.mark.parametrize("learn_shards", [0, 3])
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 @pytest.mark.parametrize("mode", ["vault", "hmac"])
 def test_fanned_out_equals_one_activity(rig: Rig, table: pa.Table, suffix: str,
-                                        mode: str) -> None:
+                                        mode: str, learn_shards: int) -> None:
     dataset = rig.ingest(write(table, rig.root / f"cohort{suffix}"))
     policy_uri = policy_file(rig, mode)
     patients = len(set(table.column("patient_id").to_pylist()))
-    first, learned = fanned_out(rig, dataset, policy_uri, shards=4)
+    first, learned = fanned_out(rig, dataset, policy_uri, shards=4, learn_shards=learn_shards)
     assert learned.chunks == 9 and learned.rows == table.num_rows
     assert first.report.records == table.num_rows and first.report.patients == patients
     assert first.report.new_tokens == (patients if mode == "vault" else 0)
@@ -160,8 +185,10 @@ def test_fanned_out_equals_one_activity(rig: Rig, table: pa.Table, suffix: str,
     assert hashlib.sha256(single).hexdigest() == first.dataset.content_sha256
     marker = b"ph_" if mode == "hmac" else b"pt_"
     assert marker in single and table.column("patient_id")[0].as_py().encode() not in single
-    # fanned out again, other shard count: same bytes, and the same report as a rerun
-    again, _ = fanned_out(rig, dataset, policy_uri, shards=3)
+    # fanned out again, other shard counts, the learn pass the other way (one activity /
+    # learn shards): same bytes, and the same report as a rerun
+    again, _ = fanned_out(rig, dataset, policy_uri, shards=3,
+                          learn_shards=0 if learn_shards else 2)
     assert again.dataset.content_sha256 == first.dataset.content_sha256
     assert again.report == first.report.model_copy(update={"new_tokens": 0})
 
@@ -177,8 +204,9 @@ def test_report_equals_the_one_activity_report(rig: Rig, table: pa.Table) -> Non
     assert merged.dataset.content_sha256 == single.dataset.content_sha256
 
 
-def test_shards_racing_on_the_vault_keep_one_token_per_patient(rig: Rig,
-                                                               table: pa.Table) -> None:
+@pytest.mark.parametrize("learn_shards", [0, 2])
+def test_shards_racing_on_the_vault_keep_one_token_per_patient(rig: Rig, table: pa.Table,
+                                                               learn_shards: int) -> None:
     """Two releases over overlapping cohorts, each fanned out, all at once: every
     learn pass that loses the vault's conditional write retries (as the workflow's
     runner does), no token is lost, and a patient in both has one token in both."""
@@ -190,7 +218,8 @@ def test_shards_racing_on_the_vault_keep_one_token_per_patient(rig: Rig,
     def release(dataset: ArtifactRef, rid: str) -> PseudonymizeResult:
         for _ in range(20):
             try:
-                return fanned_out(rig, dataset, None, shards=4, release_id=rid)[0]
+                return fanned_out(rig, dataset, None, shards=4, release_id=rid,
+                                  learn_shards=learn_shards)[0]
             except ApplicationError as e:  # the vault moved on: run again on its new version
                 assert e.type == ErrorType.TRANSIENT and not e.non_retryable
                 conflicts.append(e)

@@ -1,0 +1,320 @@
+"""The learn pass cut in parts: what one learn shard finds, and how the parts merge.
+
+The one learn activity (``fanout.FanoutPseudonymizeActivities.learn``) reads
+the whole dataset on one worker: at 10M rows that was the release's critical
+path. A **learn shard** reads the dataset too but works on every
+``shards``-th chunk only, and keeps what the merge needs to give exactly the
+one activity's result:
+
+* **the partial index** as sorted digest tables (``deid.keytable``) under the
+  release's one digest key, each entry with the *rank* (learn batch) where it
+  was first seen. A key indexed under several placeholders keeps the first
+  one unless one of them is ``NAME`` (``KeyIndex``); with the rank, the merge
+  decides "first" across shards as the one pass does (``merge_ranked``: one
+  numpy sort of the parts' digests, no Python per key).
+* **the patients** as keyed digests (``state.Patients``).
+* **the vault keys** of its chunks, first-seen order, each with its chunk
+  number. The one pass mints a vault token the first time a value is met, in
+  row order; the merge walks the parts' keys ordered by chunk (a stable sort)
+  and asks the vault for them in that order, so every token is minted in
+  the same order (``vault_keys``).
+
+Chunks are counted two ways, as the one pass counts them: *learn batches*
+(the CSV reader's batches, which ``Pseudonymizer.learn`` indexes) and
+*chunks* of exactly ``chunk_rows`` rows (which the token pass walks and the
+shards cut). A shard takes every ``shards``-th of each.
+
+A part is stored sealed (it holds identifiers: the vault keys); the index
+arrays are keyed digests only.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from medpipe.activities.deid.index import KeyIndex
+from medpipe.activities.deid.keytable import DigestTable
+from medpipe.activities.pseudonymize import streams
+from medpipe.activities.pseudonymize.parallel import token_columns
+from medpipe.activities.pseudonymize.policy import check_columns
+from medpipe.activities.pseudonymize.state import Patients
+from medpipe.activities.pseudonymize.tabular import (
+    _as_text,
+    identifying,
+    lookup_kind,
+    string_columns,
+)
+from medpipe.contracts.errors import IntegrityError, InvalidInput
+from medpipe.contracts.pseudonymize import Placeholder, Policy, TokenMode
+
+PART_FORMAT = "medpipe-learn-part/1"
+_MAGIC = b"MPLP1"
+_NAME = tuple(Placeholder).index(Placeholder.NAME)  # KeyIndex's code of NAME
+#: Ranked tables a shard holds before it merges them into one (bounded memory).
+_HELD = 8
+
+
+@dataclass
+class Ranked:
+    """Distinct digests ``(hi, lo)`` sorted, each with a code and the rank (learn batch)
+    where it was first seen."""
+
+    hi: np.ndarray
+    lo: np.ndarray
+    code: np.ndarray
+    rank: np.ndarray
+
+    @classmethod
+    def of(cls, table: DigestTable, rank: int) -> Ranked:
+        hi, lo, code = table.arrays()
+        return cls(hi, lo, code, np.full(len(hi), rank, dtype=np.uint32))
+
+    def table(self) -> DigestTable:
+        return DigestTable.from_arrays(self.hi, self.lo, self.code)
+
+
+def merge_ranked(parts: Sequence[Ranked], upgrade: int | None = None) -> Ranked:
+    """The union of ``parts``: each digest once, with the code of its lowest rank, or
+    ``upgrade`` when any part has it under ``upgrade`` (``KeyIndex``'s NAME rule)."""
+    parts = [p for p in parts if len(p.hi)]
+    if len(parts) <= 1:
+        return parts[0] if parts else Ranked(*(np.zeros(0, t) for t in (
+            np.uint64, np.uint64, np.uint8, np.uint32)))
+    hi, lo, code, rank = (np.concatenate([getattr(p, a) for p in parts])
+                          for a in ("hi", "lo", "code", "rank"))
+    order = np.lexsort((rank, lo, hi))
+    hi, lo, code, rank = hi[order], lo[order], code[order], rank[order]
+    first = np.ones(len(hi), dtype=bool)
+    first[1:] = (hi[1:] != hi[:-1]) | (lo[1:] != lo[:-1])
+    starts = np.flatnonzero(first)
+    out = code[starts]
+    if upgrade is not None:
+        out[np.logical_or.reduceat(code == upgrade, starts)] = upgrade
+    return Ranked(hi[starts], lo[starts], out, rank[starts])
+
+
+@dataclass
+class LearnPart:
+    """What one learn shard found (or, read back, what the merge gets from it)."""
+
+    shard: int
+    shards: int
+    keys: Ranked
+    prefixes: Ranked
+    width: int = 1
+    rows: int = 0
+    chunks: int = 0
+    batches: int = 0
+    patients: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    vault_keys: pa.Table = field(default_factory=lambda: _keys_table([], []))
+
+
+def _keys_table(chunks: list[int], ids: list[str]) -> pa.Table:
+    return pa.table({"chunk": pa.array(chunks, pa.int32()), "id": pa.array(ids, pa.string())})
+
+
+class _Builder:
+    """A learn shard at work: indexes its learn batches, lists its chunks' vault keys."""
+
+    def __init__(self, policy: Policy, key: bytes, shard: int, shards: int,
+                 source: str) -> None:
+        self.policy, self.key, self.source = policy, key, source
+        self.shard, self.shards = shard, shards
+        self.idcols = [(n, r) for n, r in policy.fields.items() if identifying(r)]
+        self.vault_cols = list(dict.fromkeys(
+            n for n, mode, _ in token_columns(policy) if mode is TokenMode.VAULT))
+        self.keys: list[Ranked] = []
+        self.prefixes: list[Ranked] = []
+        self.width = 1
+        self.patients = Patients(key)
+        self.seen: set[str] = set()
+        self.key_chunks: list[int] = []
+        self.key_ids: list[str] = []
+        self.rows = self.chunks = self.batches = 0
+
+    def learn_batch(self, k: int, batch: pa.RecordBatch) -> None:
+        """Index learn batch ``k`` (every identifier column), as ``tabular.learn`` does."""
+        if k % self.shards != self.shard:
+            return
+        self.batches += 1
+        index = KeyIndex(self.key)
+        for n, r in self.idcols:
+            if n in batch.schema.names:
+                index.add_all(pc.unique(batch.column(n)).to_pylist(), lookup_kind(r))
+        keys, prefixes = index.tables()
+        self.keys.append(Ranked.of(keys, k))
+        self.prefixes.append(Ranked.of(prefixes, k))
+        self.width = max(self.width, index.width)
+        if len(self.keys) >= _HELD:
+            self.keys = [merge_ranked(self.keys, _NAME)]
+            self.prefixes = [merge_ranked(self.prefixes)]
+
+    def chunk(self, c: int, batch: pa.RecordBatch) -> None:
+        """Patients and first-seen vault keys of chunk ``c``, in the order the token pass
+        (``parallel.premap``) asks the vault for them."""
+        if c == 0:
+            check_columns(self.policy, batch.schema.names, self.source)
+        if c % self.shards != self.shard:
+            return
+        self.chunks += 1
+        self.rows += batch.num_rows
+        pid = self.policy.patient_id
+        if pid and pid in batch.schema.names:
+            self.patients.update([str(v) for v in pc.unique(batch.column(pid)).to_pylist()
+                                  if v is not None])
+        for name in self.vault_cols:
+            if name not in batch.schema.names:
+                continue
+            try:
+                col = _as_text(batch.column(name), name)
+            except InvalidInput:
+                continue  # the shard refuses it, as the one pass does
+            for v in pc.dictionary_encode(col).dictionary.to_pylist():
+                if v not in self.seen:
+                    self.seen.add(v)
+                    self.key_chunks.append(c)
+                    self.key_ids.append(v)
+
+    def part(self) -> LearnPart:
+        return LearnPart(shard=self.shard, shards=self.shards,
+                         keys=merge_ranked(self.keys, _NAME),
+                         prefixes=merge_ranked(self.prefixes), width=self.width,
+                         rows=self.rows, chunks=self.chunks, batches=self.batches,
+                         patients=self.patients.digests(),
+                         vault_keys=_keys_table(self.key_chunks, self.key_ids))
+
+
+def learn_part(chunks: Iterable[bytes], fmt: str, policy: Policy, source: str,
+               chunk_rows: int, key: bytes, shard: int, shards: int) -> LearnPart:
+    """Learn shard ``shard`` of ``shards`` over the dataset's bytes: one reading, cut
+    into learn batches and chunks exactly as the one learn pass cuts them."""
+    builder = _Builder(policy, key, shard, shards, source)
+
+    def learned(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for k, batch in enumerate(batches):
+            builder.learn_batch(k, batch)
+            yield batch
+
+    if fmt == "csv":
+        sized = streams.sized_batches(learned(streams.csv_batches(
+            chunks, source, string_columns(policy), chunk_rows)), chunk_rows)
+    elif fmt == "parquet":
+        sized = learned(streams.parquet_stream_batches(chunks, source, chunk_rows))
+    else:
+        raise InvalidInput(f"{source}: a {fmt} dataset does not fan out (CSV and Parquet do)")
+    for c, batch in enumerate(sized):
+        builder.chunk(c, batch)
+    return builder.part()
+
+
+# -- stored form ------------------------------------------------------------------------
+def part_bytes(part: LearnPart) -> Iterator[bytes]:
+    """A part, serialized: a JSON head (counts), the digest arrays, an Arrow IPC stream
+    of the vault keys."""
+    k, p = part.keys, part.prefixes
+    head = json.dumps({"format": PART_FORMAT, "shard": part.shard, "shards": part.shards,
+                       "width": part.width, "rows": part.rows, "chunks": part.chunks,
+                       "batches": part.batches, "keys": len(k.hi), "prefixes": len(p.hi),
+                       "patients": len(part.patients)}).encode()
+    yield _MAGIC + struct.pack(">I", len(head)) + head
+    for arr, dtype in ((k.hi, "<u8"), (k.lo, "<u8"), (k.code, "u1"), (k.rank, "<u4"),
+                       (p.hi, "<u8"), (p.lo, "<u8"), (part.patients, "<u8")):
+        yield np.ascontiguousarray(arr, dtype=dtype).tobytes()
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, part.vault_keys.schema) as w:
+        w.write_table(part.vault_keys)
+    yield sink.getvalue().to_pybytes()
+
+
+def part_from_bytes(blob: bytes) -> LearnPart:
+    """A part ``part_bytes`` wrote.
+
+    Raises:
+        IntegrityError: not a learn part (the sealed object's tag verified, so this is
+            a version mismatch, not tampering).
+    """
+    try:
+        if blob[:len(_MAGIC)] != _MAGIC:
+            raise ValueError("unknown format")
+        (size,) = struct.unpack(">I", blob[5:9])
+        doc = json.loads(blob[9:9 + size])
+        if doc.get("format") != PART_FORMAT:
+            raise ValueError("unknown format")
+        at = 9 + size
+        n, m, pts = int(doc["keys"]), int(doc["prefixes"]), int(doc["patients"])
+
+        def arr(count: int, dtype: str, out: type) -> np.ndarray:
+            nonlocal at
+            a: np.ndarray = np.frombuffer(blob, dtype=dtype, count=count, offset=at)
+            at += a.nbytes
+            return a.astype(out, copy=False)
+
+        keys = Ranked(arr(n, "<u8", np.uint64), arr(n, "<u8", np.uint64),
+                      arr(n, "u1", np.uint8), arr(n, "<u4", np.uint32))
+        phi, plo = arr(m, "<u8", np.uint64), arr(m, "<u8", np.uint64)
+        patients = arr(pts, "<u8", np.uint64)
+        table = pa.ipc.open_stream(io.BytesIO(blob[at:])).read_all()
+        if table.schema.names != ["chunk", "id"]:
+            raise ValueError("bad columns")
+    except (ValueError, KeyError, TypeError, struct.error, pa.ArrowInvalid) as e:
+        raise IntegrityError(f"a learn part is not a {PART_FORMAT} document "
+                             f"({type(e).__name__})") from None
+    zeros = np.zeros(m, dtype=np.uint8)
+    return LearnPart(shard=int(doc["shard"]), shards=int(doc["shards"]), keys=keys,
+                     prefixes=Ranked(phi, plo, zeros, zeros.astype(np.uint32)),
+                     width=int(doc["width"]), rows=int(doc["rows"]),
+                     chunks=int(doc["chunks"]), batches=int(doc["batches"]),
+                     patients=patients, vault_keys=table)
+
+
+# -- the merge -----------------------------------------------------------------------------
+def check_cover(parts: Sequence[LearnPart]) -> tuple[int, int]:
+    """(rows, chunks) of the dataset, once every part is shown to hold its share.
+
+    Raises:
+        InvalidInput: parts missing, repeated, out of order, or cut for another count.
+        IntegrityError: a part's chunks are not its share of the dataset's.
+    """
+    order = [(p.shard, p.shards) for p in parts]
+    if order != [(i, len(parts)) for i in range(len(parts))]:
+        raise InvalidInput(f"the learn merge needs every learn shard once, in order "
+                           f"(got {[s for s, _ in order]} of {len(parts)})")
+    n = len(parts)
+    chunks, batches = sum(p.chunks for p in parts), sum(p.batches for p in parts)
+    for p in parts:
+        if p.chunks != len(range(p.shard, chunks, n)) or \
+                p.batches != len(range(p.shard, batches, n)):
+            raise IntegrityError(f"learn shard {p.shard} holds {p.chunks} chunks of "
+                                 f"{chunks} (the dataset changed between shards?)")
+    return sum(p.rows for p in parts), chunks
+
+
+def merged_index(key: bytes, parts: Sequence[LearnPart]) -> KeyIndex:
+    """The dataset-wide index: the parts' tables merged (``merge_ranked``)."""
+    keys = merge_ranked([p.keys for p in parts], _NAME)
+    prefixes = merge_ranked([p.prefixes for p in parts])
+    return KeyIndex.from_tables(key, max((p.width for p in parts), default=1),
+                                keys.table(), prefixes.table())
+
+
+def vault_keys(parts: Sequence[LearnPart], batch: int = 1 << 20) -> Iterator[list[str]]:
+    """Every part's vault keys in row order (by chunk; a part's own order within one),
+    in lists of at most ``batch``: a vault asked for them in this order mints each new
+    one when the one pass would."""
+    table = pa.concat_tables([p.vault_keys for p in parts])
+    order = pc.sort_indices(table.column("chunk"))  # stable: a part's order kept
+    ids = table.column("id").take(order)
+    for at in range(0, len(ids), batch):
+        yield ids.slice(at, batch).to_pylist()
+
+
+__all__ = ["PART_FORMAT", "LearnPart", "Ranked", "check_cover", "learn_part",
+           "merge_ranked", "merged_index", "part_bytes", "part_from_bytes", "vault_keys"]
