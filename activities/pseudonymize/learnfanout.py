@@ -31,7 +31,7 @@ from medpipe.activities.boundary import translate_errors
 from medpipe.activities.context import WorkerContext
 from medpipe.activities.digestkey import open_digest_key, seal_digest_key
 from medpipe.activities.progress import heartbeat, heartbeating, keeps_alive
-from medpipe.activities.pseudonymize.activity import open_run
+from medpipe.activities.pseudonymize.activity import RunSetup, open_run
 from medpipe.activities.pseudonymize.fanout import (
     fanout_dir,
     learn_run,
@@ -67,12 +67,15 @@ def _tag(digest_key: ArtifactRef) -> str:
     return digest_key.key.rpartition("/")[2].removeprefix("digestkey-").partition(".")[0]
 
 
-def _opened_key(inp: PseudonymizeLearnInput, ref: ArtifactRef) -> tuple[bytes, bytes]:
-    """(the digest key, its wrapped header as stored): one logged provider call."""
-    header = b"".join(open_plain(ref))
+def _opened(inp: PseudonymizeLearnShardInput | PseudonymizeLearnMergeInput,
+            ctx: WorkerContext) -> tuple[RunSetup, bytes, bytes]:
+    """The run's setup (``open_run``, as every pseudonymize activity), the digest key and
+    its wrapped header as stored (one logged provider call)."""
+    setup = open_run(inp, ctx)
+    header = b"".join(open_plain(inp.digest_key))
     key, rest = open_digest_key(header, inp.keys.key_uri if inp.keys.enabled else "",
                                 inp.release_id)
-    return key, header[:len(header) - len(rest)]
+    return setup, key, header[:len(header) - len(rest)]
 
 
 class FanoutLearnActivities:
@@ -100,8 +103,7 @@ class FanoutLearnActivities:
     @keeps_alive("pseudonymize: learn shard")
     def learn_shard(self, inp: PseudonymizeLearnShardInput) -> PseudonymizeLearnShardResult:
         """Learn every ``shards``-th chunk of the dataset into a sealed part."""
-        setup = open_run(inp, self.ctx)
-        key, _ = _opened_key(inp, inp.digest_key)
+        setup, key, _ = _opened(inp, self.ctx)
         label = f"pseudonymize learn shard {inp.shard + 1}/{inp.shards}"
         part = learn_part(heartbeating(open_plain(inp.dataset), label), setup.format,
                           setup.policy, inp.dataset.name, inp.chunk_rows, key, inp.shard,
@@ -119,8 +121,7 @@ class FanoutLearnActivities:
     @keeps_alive("pseudonymize: learn merge")
     def learn_merge(self, inp: PseudonymizeLearnMergeInput) -> PseudonymizeLearnResult:
         """Merge the parts, mint the vault tokens in row order, commit the vault once."""
-        setup = open_run(inp, self.ctx)
-        key, header = _opened_key(inp, inp.digest_key)
+        setup, key, header = _opened(inp, self.ctx)
         parts = []
         for p in inp.parts:
             heartbeat(f"pseudonymize learn merge: part {p.shard + 1} of {len(inp.parts)}")

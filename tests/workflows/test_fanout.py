@@ -143,9 +143,10 @@ async def test_release_fans_pseudonymize_out_over_every_compliant_worker(
 
 async def _kill_aws_mid_shard(client: Client, temporal_server: TemporalDevServer,
                               tmp_path: Path, sample: dict[str, Path], shard: str,
+                              copies: int = 60,
                               **request: Any) -> tuple[Fleet, ReleaseStatus, list[Any], int]:
-    """A fanned-out release of 72k rows; the aws worker (its own process) is SIGKILLed
-    as soon as one of its ``shard`` activities has started.
+    """A fanned-out release of ``copies`` x 1,200 rows; the aws worker (its own process) is
+    SIGKILLed as soon as one of its ``shard`` activities has started.
 
     Returns the fleet, the release's final status, its history events and its rows.
     """
@@ -153,7 +154,7 @@ async def _kill_aws_mid_shard(client: Client, temporal_server: TemporalDevServer
     fleet_file = write_fleet_file(fleet, tmp_path / "fleet.yaml")
     big = tmp_path / "big.csv"
     header, _, body = sample["dataset"].read_bytes().partition(b"\n")
-    big.write_bytes(header + b"\n" + body * 60)  # 72k rows: a shard runs for seconds
+    big.write_bytes(header + b"\n" + body * copies)  # 72k rows: a shard runs for seconds
     proc = worker_process(temporal_server.address, fleet_file, "aws/us-east-1",
                           tmp_path / "aws.log", "--no-control")
 
@@ -183,11 +184,12 @@ async def _kill_aws_mid_shard(client: Client, temporal_server: TemporalDevServer
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    return fleet, status, await history_events(handle), 60 * body.count(b"\n")
+    return fleet, status, await history_events(handle), copies * body.count(b"\n")
 
 
 def _only_the_killed_shard_moved(fleet: Fleet, status: ReleaseStatus, events: list[Any],
-                                 shard: str, stage: Stage) -> None:
+                                 shard: str, stage: Stage,
+                                 detail: str = "fan-out: shard") -> None:
     """One shard timed out on aws and ran again elsewhere; the three that completed ran
     off aws; the stage records one failover, for a lost worker."""
     shards = activity_runs(events, shard)
@@ -196,7 +198,7 @@ def _only_the_killed_shard_moved(fleet: Fleet, status: ReleaseStatus, events: li
     assert len(lost) == 1 and lost[0].queue == aws  # only the killed worker's shard
     assert len(shards) == 4  # three shards, one of them run again
     moved = [s for s in status.stages if s.stage is stage and s.failovers
-             and s.detail.startswith("fan-out: shard")]
+             and s.detail.startswith(detail)]
     assert len(moved) == 1 and moved[0].failovers[0].cause is FailoverCause.WORKER_LOST
     assert moved[0].failovers[0].from_queue == aws and moved[0].ran_on is not None
     assert moved[0].ran_on.cloud != "aws"
@@ -212,6 +214,23 @@ async def test_a_shard_on_a_sigkilled_worker_moves_alone(
     _only_the_killed_shard_moved(fleet, status, events, ActivityName.PSEUDONYMIZE_SHARD,
                                  Stage.PSEUDONYMIZE)
     assert len(activity_runs(events, ActivityName.PSEUDONYMIZE_LEARN_MERGE)) == 1
+    assert status.pseudonymization is not None
+    assert status.pseudonymization.records == rows
+
+
+async def test_a_learn_shard_on_a_sigkilled_worker_moves_alone(
+        client: Client, temporal_server: TemporalDevServer, tmp_path: Path,
+        sample: dict[str, Path]) -> None:
+    # 240k rows: a learn shard (a third of the chunks) runs for a second or more
+    fleet, status, events, rows = await _kill_aws_mid_shard(
+        client, temporal_server, tmp_path, sample, ActivityName.PSEUDONYMIZE_LEARN_SHARD,
+        copies=200)
+    _only_the_killed_shard_moved(fleet, status, events, ActivityName.PSEUDONYMIZE_LEARN_SHARD,
+                                 Stage.PSEUDONYMIZE, detail="fan-out: learn shard")
+    # the key and the merge ran once; the merge got every part (the rerun one included)
+    assert len(activity_runs(events, ActivityName.PSEUDONYMIZE_LEARN_KEY)) == 1
+    merges = activity_runs(events, ActivityName.PSEUDONYMIZE_LEARN_MERGE)
+    assert [r.events[-1] for r in merges if r.events[0] == "started"] == ["completed"]
     assert status.pseudonymization is not None
     assert status.pseudonymization.records == rows
 

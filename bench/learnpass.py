@@ -1,0 +1,239 @@
+"""The learn pass of a fanned-out pseudonymize stage: one activity vs learn shards.
+
+Generates a cohort of ``--rows`` rows (``_bigdata``: notes, ``rows / 3`` patients),
+ingests it sealed on a local store, and runs, interleaved, ``--trials`` times each:
+
+* **one**: ``FanoutPseudonymizeActivities.learn`` (one process), with its time split
+  into indexing (``Pseudonymizer.learn``), token assignment (``_assign``) and the rest
+  (vault commit, storing index and digests);
+* **sharded**: ``learn_key``, then ``--shards`` ``learn_shard`` activities, each in its
+  own process (as on that many workers), at once, then ``learn_merge``.
+
+Each trial starts on an empty vault, runs in a child process with a deadline
+(``--trial-seconds``; the child and its children are stopped when it passes), and
+prints wall time, CPU seconds (the trial's process and its children) and peak RSS
+(the largest process's), and the *critical-path CPU*: the one activity's CPU, or the
+key's + the slowest shard's + the merge's (what the wall would be with a free core
+per shard). The machine is shared: compare best-of-N figures
+of the same run, and read the load printed with them.
+
+Usage: ``.venv/bin/python bench/learnpass.py [--rows 1000000] [--shards 2] [--trials 2]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _procs  # noqa: E402
+
+
+def _rig(root: Path) -> dict[str, Any]:
+    """Keys, a store and the ingested dataset (written by the parent, read by trials)."""
+    return json.loads((root / "rig.json").read_text())
+
+
+def _context(root: Path) -> Any:
+    from medpipe.activities.context import WorkerContext
+    from medpipe.contracts.placement import Cloud, WorkerProfile
+    return WorkerContext(profile=WorkerProfile(cloud=Cloud.AWS, region="us-east-1",
+                                               jurisdiction="US",
+                                               store_uri=(root / "bucket").as_uri()))
+
+
+def _learn_input(root: Path, vault: str) -> Any:
+    from medpipe.contracts.fanout import PseudonymizeLearnInput
+    rig = _rig(root)
+    return PseudonymizeLearnInput.model_validate({**rig, "vault_uri": vault})
+
+
+def _fresh_vault(root: Path) -> str:
+    from medpipe.activities.storage.local import LocalStore
+    path = root / f"vault-{uuid.uuid4().hex[:8]}"
+    LocalStore(path.as_uri()).ensure_bucket()
+    return path.as_uri()
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu() -> float:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), \
+        resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def trial_one(root: Path) -> dict[str, Any]:
+    """The one learn activity, its phases timed."""
+    from medpipe.activities.pseudonymize import fanout, run
+    phases: dict[str, float] = {}
+
+    def timed(name: str, fn: Any) -> Any:
+        def wrapper(*a: Any, **k: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                phases[name] = time.perf_counter() - t
+        return wrapper
+
+    run.Pseudonymizer.learn = timed("index", run.Pseudonymizer.learn)  # type: ignore[method-assign]
+    fanout.FanoutPseudonymizeActivities._assign = timed(  # type: ignore[method-assign]
+        "tokens", fanout.FanoutPseudonymizeActivities._assign)
+    inp = _learn_input(root, _fresh_vault(root))
+    t = time.perf_counter()
+    res = fanout.FanoutPseudonymizeActivities(_context(root)).learn(inp)
+    wall = time.perf_counter() - t
+    phases["store"] = wall - phases["index"] - phases["tokens"]
+    cpu = _cpu()
+    return {"wall": wall, "cpu": cpu, "critical_cpu": cpu, "peak_mib": _peak_mib(),
+            "phases": phases,
+            "rows": res.rows, "patients": res.patients, "new_tokens": res.new_tokens}
+
+
+def _one_shard(root: str, inp_json: str) -> tuple[float, float, float, str]:
+    """A learn shard in a pool process (a worker of its own): (wall, cpu, peak MiB, its
+    result as JSON)."""
+    from medpipe.activities.pseudonymize.learnfanout import FanoutLearnActivities
+    from medpipe.contracts.fanout import PseudonymizeLearnShardInput
+    inp = PseudonymizeLearnShardInput.model_validate_json(inp_json)
+    t, c = time.perf_counter(), time.process_time()
+    res = FanoutLearnActivities(_context(Path(root))).learn_shard(inp)
+    return time.perf_counter() - t, time.process_time() - c, _peak_mib(), res.model_dump_json()
+
+
+def trial_sharded(root: Path, shards: int) -> dict[str, Any]:
+    """Learn key, ``shards`` learn shards at once (one process each), learn merge."""
+    from medpipe.activities.procpool import pool_context
+    from medpipe.activities.pseudonymize.learnfanout import FanoutLearnActivities
+    from medpipe.contracts.fanout import (
+        PseudonymizeLearnMergeInput,
+        PseudonymizeLearnShardInput,
+        PseudonymizeLearnShardResult,
+    )
+    inp = _learn_input(root, _fresh_vault(root))
+    acts = FanoutLearnActivities(_context(root))
+    t0, c0 = time.perf_counter(), time.process_time()
+    key = acts.learn_key(inp).key
+    t1, c1 = time.perf_counter(), time.process_time()
+    inputs = [PseudonymizeLearnShardInput(**inp.model_dump(), digest_key=key, shard=i,
+                                          shards=shards).model_dump_json()
+              for i in range(shards)]
+    with ProcessPoolExecutor(shards, mp_context=pool_context()) as pool:
+        done = list(pool.map(_one_shard, [str(root)] * shards, inputs))
+    t2, c2 = time.perf_counter(), time.process_time()
+    parts = tuple(PseudonymizeLearnShardResult.model_validate_json(d[3]) for d in done)
+    res = acts.learn_merge(PseudonymizeLearnMergeInput(**inp.model_dump(), digest_key=key,
+                                                       parts=parts))
+    t3, c3 = time.perf_counter(), time.process_time()
+    peak = max([_peak_mib(), *(d[2] for d in done)])
+    # the pool's processes are the fork server's children: their CPU comes from them
+    shard_cpu = [d[1] for d in done]
+    return {"wall": t3 - t0, "cpu": time.process_time() + sum(shard_cpu), "peak_mib": peak,
+            "critical_cpu": (c1 - c0) + max(shard_cpu) + (c3 - c2),
+            "phases": {"key": t1 - t0, "shards": t2 - t1, "merge": t3 - t2,
+                       "merge cpu": c3 - c2, "slowest shard cpu": max(shard_cpu)},
+            "rows": res.rows, "patients": res.patients, "new_tokens": res.new_tokens}
+
+
+def _child(args: argparse.Namespace) -> None:
+    root = Path(args.dir)
+    out = trial_one(root) if args.trial == "one" else trial_sharded(root, args.shards)
+    print(json.dumps(out), flush=True)
+
+
+def _prepare(root: Path, rows: int) -> None:
+    from _bigdata import write_big_sample
+
+    from medpipe.activities.ingest import IngestActivities
+    from medpipe.activities.storage.local import LocalStore
+    from medpipe.contracts.ingest import IngestInput, SourceSpec
+    from medpipe.workers.keysetup import ensure_keys, local_keys
+    paths = write_big_sample(root / "data", rows, processes=2)
+    keys = local_keys(root / "keys")
+    ensure_keys(keys, codec_kek_id=None)
+    LocalStore((root / "bucket").as_uri()).ensure_bucket()
+    dataset = IngestActivities(_context(root)).ingest(IngestInput(
+        release_id="r-learnpass", keys=keys,
+        sources=(SourceSpec(name="dataset", uri=paths["dataset"].as_uri()),))).artifact("dataset")
+    shutil.rmtree(root / "data")  # the sealed copy in the bucket is what trials read
+    (root / "rig.json").write_text(json.dumps({
+        "release_id": "r-learnpass", "dataset": dataset.model_dump(mode="json"),
+        "keys": keys.model_dump(mode="json")}))
+    print(f"{rows:,} rows, {dataset.size / 2**20:,.0f} MiB sealed", flush=True)
+
+
+def _line(name: str, r: dict[str, Any]) -> str:
+    phases = "  ".join(f"{k} {v:5.1f} s" for k, v in r["phases"].items())
+    return (f"{name:14s} wall {r['wall']:6.1f} s  cpu {r['cpu']:6.1f} s  critical-path cpu "
+            f"{r['critical_cpu']:6.1f} s  peak RSS "
+            f"{r['peak_mib']:6.0f} MiB  [{phases}]  patients {r['patients']:,} "
+            f"new tokens {r['new_tokens']:,}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--shards", type=int, default=2)
+    ap.add_argument("--trials", type=int, default=2)
+    ap.add_argument("--trial-seconds", type=float, default=900)
+    ap.add_argument("--trial", choices=["one", "sharded"], help=argparse.SUPPRESS)
+    ap.add_argument("--dir", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.trial:
+        _child(args)
+        return
+    _procs.install()
+    root = Path(tempfile.mkdtemp(prefix="medpipe-bench-learnpass-"))
+    try:
+        _prepare(root, args.rows)
+        best: dict[str, dict[str, Any]] = {}
+        for i in range(args.trials):
+            for kind in ("one", "sharded"):
+                proc = _procs.spawn([sys.executable, __file__, "--trial", kind, "--dir",
+                                     str(root), "--shards", str(args.shards)],
+                                    stdout=subprocess.PIPE, text=True)
+                try:
+                    out, _ = proc.communicate(timeout=args.trial_seconds)
+                except subprocess.TimeoutExpired:
+                    _procs.kill(proc)
+                    print(f"{kind}: trial {i + 1} timed out after {args.trial_seconds:.0f} s")
+                    continue
+                if proc.returncode:
+                    print(f"{kind}: trial {i + 1} failed (rc {proc.returncode})")
+                    continue
+                r = json.loads(out.strip().splitlines()[-1])
+                name = kind if kind == "one" else f"{args.shards} shards"
+                print(f"trial {i + 1}: {_line(name, r)}  (load {os.getloadavg()[0]:.1f})",
+                      flush=True)
+                if kind not in best or r["wall"] < best[kind]["wall"]:
+                    best[kind] = r
+        if len(best) == 2:
+            print(f"best of {args.trials}: learn wall {best['one']['wall']:.1f} s -> "
+                  f"{best['sharded']['wall']:.1f} s "
+                  f"(x{best['one']['wall'] / best['sharded']['wall']:.2f}); cpu "
+                  f"{best['one']['cpu']:.1f} -> {best['sharded']['cpu']:.1f} s; critical-path "
+                  f"cpu {best['one']['critical_cpu']:.1f} -> {best['sharded']['critical_cpu']:.1f}"
+                  f" s (the wall on {args.shards} idle cores); peak RSS "
+                  f"{best['one']['peak_mib']:.0f} -> {best['sharded']['peak_mib']:.0f} MiB")
+    finally:
+        _procs.stop_all()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""The learn pass cut in learn shards gives the one learn pass's index, patients and token
+order exactly, whatever the number of shards (``learnparts``).
+
+The one pass and the parts run under one fixed digest key here, so their digest tables
+can be compared entry by entry (codes included); vault tokens are random, so the vaults
+are compared by the order their identifiers were minted in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import random
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from medpipe.activities.deid.index import KeyIndex
+from medpipe.activities.pseudonymize import default_policy, parallel
+from medpipe.activities.pseudonymize.learnparts import (
+    LearnPart,
+    Ranked,
+    check_cover,
+    learn_part,
+    merge_ranked,
+    merged_index,
+    part_bytes,
+    part_from_bytes,
+    vault_keys,
+)
+from medpipe.activities.pseudonymize.run import Pseudonymizer
+from medpipe.activities.pseudonymize.shards import dataset_batches
+from medpipe.activities.pseudonymize.state import RunState
+from medpipe.activities.pseudonymize.tokens import Vault, _parse
+from medpipe.contracts.errors import IntegrityError, InvalidInput
+from medpipe.contracts.pseudonymize import Placeholder
+from medpipe.workers.sample import make_cohort
+
+KEY = b"learn-parts-test-key".ljust(32, b".")
+CHUNK = 250
+
+
+def tables(index: KeyIndex) -> list[np.ndarray]:
+    keys, prefixes = index.tables()
+    return [*keys.arrays(), *prefixes.arrays()[:2]]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ranked_merge_keeps_the_placeholder_the_one_index_keeps(seed: int) -> None:
+    """Values met under several placeholders in several batches (numbers as an MRN, an
+    SSN, a ZIP; words as names and not): merged from per-batch indexes in any shard
+    split, each key keeps the code one index fed batch by batch keeps (the first, NAME
+    wins)."""
+    rng = random.Random(seed)
+    pool = [str(rng.randint(1000, 1030)) for _ in range(20)] + \
+        [rng.choice(["anne", "may", "west", "rose", "lee"]) + " " +
+         rng.choice(["walker", "wells", "clark", "obrien"]) for _ in range(20)]
+    kinds = [Placeholder.MRN, Placeholder.SSN, Placeholder.ADDRESS, Placeholder.NAME]
+    batches = [[(rng.sample(pool, 8), rng.choice(kinds)) for _ in range(3)]
+               for _ in range(9)]
+    one = KeyIndex(KEY)
+    per_batch = []
+    for k, batch in enumerate(batches):
+        part = KeyIndex(KEY)
+        for values, kind in batch:
+            one.add_all(values, kind)
+            part.add_all(values, kind)
+        keys, prefixes = part.tables()
+        per_batch.append((Ranked.of(keys, k), Ranked.of(prefixes, k)))
+    name = list(Placeholder).index(Placeholder.NAME)
+    for shards in (1, 2, 4):
+        shard_parts = [(merge_ranked([b[0] for b in per_batch[i::shards]], name),
+                        merge_ranked([b[1] for b in per_batch[i::shards]]))
+                       for i in range(shards)]
+        keys = merge_ranked([p[0] for p in shard_parts], name)
+        prefixes = merge_ranked([p[1] for p in shard_parts])
+        merged = KeyIndex.from_tables(KEY, one.width, keys.table(), prefixes.table())
+        for a, b in zip(tables(merged), tables(one), strict=True):
+            assert np.array_equal(a, b)
+
+
+@pytest.fixture(scope="module")
+def cohort() -> pa.Table:
+    return make_cohort(patients=700, visits=3, seed=11).table
+
+
+def data(table: pa.Table, fmt: str) -> list[bytes]:
+    sink = io.BytesIO()
+    if fmt == "csv":
+        pacsv.write_csv(table, sink)
+    else:
+        pq.write_table(table, sink, row_group_size=400)
+    blob = sink.getvalue()
+    return [blob[i:i + 50_000] for i in range(0, len(blob), 50_000)]
+
+
+def one_pass(chunks: list[bytes], fmt: str) -> tuple[KeyIndex, RunState, Vault]:
+    """The one learn activity's index (``Pseudonymizer.learn``) and token pass (premap in
+    row order), under ``KEY``, on a fresh vault."""
+    policy = default_policy()
+    vault = Vault.in_memory()
+    run = Pseudonymizer(policy, vault, source="d", chunk_rows=CHUNK, digest_key=KEY)
+    run.learn(iter(chunks), fmt)
+    state = RunState(format=fmt, index=run.index)
+    for batch in dataset_batches(iter(chunks), fmt, policy, "d", CHUNK):
+        state.patients.update(str(v) for v in batch.column("patient_id").to_pylist())
+        parallel.premap(policy, run.tokenizers, batch, "d")
+    return run.index, state, vault
+
+
+def minted(vault: Vault) -> list[str]:
+    """The vault's identifiers in the order their tokens were minted."""
+    _, pairs = _parse(vault.to_bytes())
+    return pairs.column("id").to_pylist()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_parts_give_the_one_pass_index_patients_and_token_order(cohort: pa.Table,
+                                                                fmt: str) -> None:
+    chunks = data(cohort, fmt)
+    index, state, vault = one_pass(chunks, fmt)
+    expected = minted(vault)
+    assert len(expected) == len(set(cohort.column("patient_id").to_pylist()))
+    for shards in (1, 2, 3, 5):
+        parts = [part_from_bytes(b"".join(part_bytes(learn_part(
+            iter(chunks), fmt, default_policy(), "d", CHUNK, KEY, i, shards))))
+            for i in range(shards)]
+        rows, count = check_cover(parts)
+        assert rows == cohort.num_rows and count == -(-cohort.num_rows // CHUNK)
+        merged = merged_index(KEY, parts)
+        assert merged.width == index.width
+        for a, b in zip(tables(merged), tables(index), strict=True):
+            assert np.array_equal(a, b)
+        patients = RunState(format=fmt, index=merged).patients
+        patients.add_digests(np.concatenate([p.patients for p in parts]))
+        assert np.array_equal(patients.digests(), state.patients.digests())
+        fresh = Vault.in_memory()
+        for ids in vault_keys(parts, batch=100):  # several asks: the order still holds
+            fresh.tokens(ids)
+        assert minted(fresh) == expected and fresh.new_tokens == len(expected)
+
+
+def test_merge_refuses_missing_reordered_or_miscut_parts(cohort: pa.Table) -> None:
+    chunks = data(cohort, "csv")
+
+    def part(i: int, shards: int) -> LearnPart:
+        return learn_part(iter(chunks), "csv", default_policy(), "d", CHUNK, KEY, i, shards)
+
+    a, b, c = (part(i, 3) for i in range(3))
+    with pytest.raises(InvalidInput, match="every learn shard once, in order"):
+        check_cover([a, c, b])
+    with pytest.raises(InvalidInput, match="every learn shard once, in order"):
+        check_cover([a, b])  # one missing
+    with pytest.raises(IntegrityError, match=r"learn shard \d holds \d+ chunks of 10"):
+        # a part claiming a chunk more than its share (as one of a changed dataset would)
+        check_cover([a, dataclasses.replace(b, chunks=b.chunks + 1), c])
+    assert check_cover([a, b, c])[0] == cohort.num_rows
+
+
+def test_a_part_that_is_not_one_is_refused(cohort: pa.Table) -> None:
+    blob = b"".join(part_bytes(learn_part(iter(data(cohort, "csv")), "csv", default_policy(),
+                                          "d", CHUNK, KEY, 0, 2)))
+    with pytest.raises(IntegrityError, match="not a medpipe-learn-part"):
+        part_from_bytes(b"MPKI2" + blob[5:])
+    with pytest.raises(IntegrityError, match="not a medpipe-learn-part"):
+        part_from_bytes(blob[:100])  # truncated
+
+
+def test_a_dataset_without_its_policy_columns_is_refused_by_every_learn_shard(
+        cohort: pa.Table) -> None:
+    chunks = data(cohort.drop_columns(["patient_id"]), "csv")
+    for i in range(2):
+        with pytest.raises(InvalidInput, match="patient_id"):
+            learn_part(iter(chunks), "csv", default_policy(), "d", CHUNK, KEY, i, 2)
