@@ -83,14 +83,28 @@ class Ranked:
 
 def merge_ranked(parts: Sequence[Ranked], upgrade: int | None = None) -> Ranked:
     """The union of ``parts``: each digest once, with the code of its lowest rank, or
-    ``upgrade`` when any part has it under ``upgrade`` (``KeyIndex``'s NAME rule)."""
+    ``upgrade`` when any part has it under ``upgrade`` (``KeyIndex``'s NAME rule).
+
+    Each part is sorted already: a stable sort of their concatenation by ``hi`` merges
+    sorted runs (timsort, O(n log parts)); only the entries whose ``hi`` repeats (the
+    same key in several parts, or two keys sharing 64 bits) are then ordered by
+    ``(hi, lo, rank)`` among themselves.
+    """
     parts = [p for p in parts if len(p.hi)]
     if len(parts) <= 1:
         return parts[0] if parts else Ranked(*(np.zeros(0, t) for t in (
             np.uint64, np.uint64, np.uint8, np.uint32)))
     hi, lo, code, rank = (np.concatenate([getattr(p, a) for p in parts])
                           for a in ("hi", "lo", "code", "rank"))
-    order = np.lexsort((rank, lo, hi))
+    order = np.argsort(hi, kind="stable")
+    shared = np.zeros(len(hi), dtype=bool)
+    same = hi[order[1:]] == hi[order[:-1]]
+    shared[1:] |= same
+    shared[:-1] |= same
+    at = np.flatnonzero(shared)  # slots of the repeated hi's, contiguous per hi
+    if len(at):
+        sub = order[at]
+        order[at] = sub[np.lexsort((rank[sub], lo[sub], hi[sub]))]
     hi, lo, code, rank = hi[order], lo[order], code[order], rank[order]
     first = np.ones(len(hi), dtype=bool)
     first[1:] = (hi[1:] != hi[:-1]) | (lo[1:] != lo[:-1])

@@ -175,3 +175,21 @@ def test_a_dataset_without_its_policy_columns_is_refused_by_every_learn_shard(
     for i in range(2):
         with pytest.raises(InvalidInput, match="patient_id"):
             learn_part(iter(chunks), "csv", default_policy(), "d", CHUNK, KEY, i, 2)
+
+
+def test_ranked_merge_orders_keys_sharing_their_first_64_bits() -> None:
+    """Two keys with one ``hi`` (a 64-bit collision) in several parts: each kept once,
+    sorted by ``lo``, with its lowest rank's code (NAME wins)."""
+    u8, name = np.uint64, list(Placeholder).index(Placeholder.NAME)
+
+    def ranked(rows: list[tuple[int, int, int, int]]) -> Ranked:
+        hi, lo, code, rank = zip(*rows, strict=True)
+        return Ranked(np.array(hi, u8), np.array(lo, u8), np.array(code, np.uint8),
+                      np.array(rank, np.uint32))
+
+    a = ranked([(1, 1, 2, 0), (5, 9, 3, 0), (7, 1, 2, 0)])
+    b = ranked([(5, 2, 4, 1), (5, 9, 6, 1), (8, 0, 1, 1)])
+    c = ranked([(5, 2, 3, 2), (7, 1, name, 2)])
+    out = merge_ranked([c, b, a], name)  # part order does not matter: the rank does
+    assert out.hi.tolist() == [1, 5, 5, 7, 8] and out.lo.tolist() == [1, 2, 9, 1, 0]
+    assert out.code.tolist() == [2, 4, 3, name, 1] and out.rank.tolist() == [0, 1, 0, 0, 1]
