@@ -5,6 +5,9 @@
   who appears only in another), then every vault token assigned in row order
   and committed once, with the vault's conditional write. It stores the index
   sealed and returns its reference, never its content.
+  Releases started since ``LEARN_SHARDS_PATCH`` run it fanned out too
+  (``learnfanout``: learn key, learn shards, learn merge), ending in the same
+  ``stored_learned`` and the same result.
 * **shard** (one per range of chunks, on every compliant worker): reads the
   dataset from the top (same chunking, same column types), pseudonymizes its
   chunks with the learned index and the committed vault (read-only), and

@@ -119,6 +119,8 @@ class Exercise:
 #: step ended is back (restarted by the supervisor) before the next step's schedule-to-start
 #: timeout: no failover at all, the fault missed.
 KILLABLE = frozenset({ActivityName.PSEUDONYMIZE, ActivityName.PSEUDONYMIZE_LEARN,
+                      ActivityName.PSEUDONYMIZE_LEARN_SHARD,
+                      ActivityName.PSEUDONYMIZE_LEARN_MERGE,
                       ActivityName.PSEUDONYMIZE_SHARD, ActivityName.VALIDATE,
                       ActivityName.VALIDATE_SHARD, ActivityName.EVALUATE})
 #: Releases a worker-kill tries before it reports that no kill landed mid-stage.
