@@ -11,7 +11,8 @@ one JSON history per workflow run into ``tests/data/histories/``:
 
 * ``release-failover``: no worker on the first candidates: failovers, GPU→CPU.
 * ``release-fanout``: pseudonymize fanned out over every compliant worker (learn key,
-  one learn shard per worker, learn merge, one shard per worker, merge), then validate (one shard per worker, merge).
+  one learn shard per worker, learn merge, one shard per worker, merge), then validate
+  (one shard per worker, merge).
 * ``release-spread``: the second of two concurrent releases, homed on another worker by
   the placement probe (a local-activity marker, then ingest on the second queue).
 * ``release-reingest``: the store holding the inputs disappears after ingest:
