@@ -17,7 +17,8 @@ Runs the real pipeline (``Pseudonymizer``: first pass, policy, scrubber) and
 prints:
 
 * recall per category and template set: a planted span counts as caught when
-  none of its distinctive tokens survives in that note's output;
+  none of its distinctive tokens survives in that note's output (a word that
+  labels a number or an age, ``LABEL_WORDS``, is never PHI: ``MRN [MRN]``);
 * precision: PHI tokens removed over all tokens removed (placeholders put
   over non-PHI words are the false positives), overall and per category of
   the placeholder put over them (input and output tokens aligned);
@@ -122,18 +123,43 @@ CATEGORY = {"NAME": "NAME", "ADDRESS": "GEO", "DATE": "DATE", "PHONE": "PHONE",
             "IP": "IP", "AGE>89": "AGE", "REDACTED": "REDACTED"}
 
 
+#: Words that say which kind of number a span holds or which unit an age is in (``MRN``,
+#: ``acct no.``, ``SSN:``, ``age``, ``year old``, ``y/o``): they identify no one (45 CFR
+#: 164.514(b)(2) lists the numbers and the ages over 89, not their labels), and a reader needs
+#: them to know what was removed. The sets disagree on them (``tuned`` and ``seen`` label
+#: ``mrn 12345`` and ``92-year-old`` whole, the blind sets ``12345`` and ``92`` alone), so a
+#: planted span's tokens among these words count as neither PHI nor distinctive: the label
+#: words of every set are scored alike, kept or removed.
+LABEL_WORDS: dict[str, frozenset[str]] = {
+    "MRN": frozenset(
+        "mrn mr medical med record rec chart number num no id pt patient acct account unit"
+        " hospital hosp member subscriber policy claim group encounter csn mbi hicn beneficiary"
+        " medicaid medicare insurance accession acc rx prescription specimen requisition case"
+        " authorization auth referral order document visit admission har serial vin license"
+        " licence lic dea npi certificate cert plate dl tag device confirmation reference ref"
+        " ticket employee badge".split()),
+    "SSN": frozenset("ssn ss soc sec social security number no".split()),
+    "AGE": frozenset("age aged year years yr yrs old yo y o".split()),
+}
+
+
 def _phi_mask(note: Note) -> list[bool]:
-    """For each token of the note: whether it lies in a planted span."""
-    cover = [False] * len(note.text)
+    """For each token of the note: whether it lies in a planted span (and is no label word
+    of the span's category, ``LABEL_WORDS``)."""
+    cover: list[str | None] = [None] * len(note.text)
     at = 0
     for span in note.spans:
         i = note.text.find(span.text, at)
         if i < 0:
             i = note.text.find(span.text)
         if i >= 0:
-            cover[i:i + len(span.text)] = [True] * len(span.text)
+            cover[i:i + len(span.text)] = [span.category] * len(span.text)
             at = i + len(span.text)
-    return [any(cover[m.start():m.end()]) for m in _TOKEN.finditer(note.text)]
+    mask = []
+    for m in _TOKEN.finditer(note.text):
+        cats = {c for c in cover[m.start():m.end()] if c is not None}
+        mask.append(any(m.group().lower() not in LABEL_WORDS.get(c, ()) for c in cats))
+    return mask
 
 
 def _removed(note: Note, out: str) -> list[tuple[bool, str, str]]:
@@ -188,8 +214,9 @@ def score(notes: list[Note], outputs: list[str],
             rest = rest.replace(span.text, " ")
         context = set(tokens(rest))  # words of the note outside any planted span
         for span in note.spans:
+            labels = LABEL_WORDS.get(span.category, frozenset())
             distinctive = [t for t in tokens(span.text) if t not in filler_words
-                           and t not in context
+                           and t not in context and t not in labels
                            and not (span.category == "DATE" and re.fullmatch(r"\d{4}", t))
                            and len(t) >= 2]
             leaked = any(left[t] for t in distinctive)
