@@ -22,7 +22,7 @@ from medpipe.activities.deid import detect, rules_pass
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.deid.names import CANDIDATE as NAME_CANDIDATE
 from medpipe.activities.deid.normalize import folds_to_letters
-from medpipe.activities.deid.patterns import CANDIDATE, PATTERNS, re2
+from medpipe.activities.deid.patterns import CANDIDATE, PATTERNS, re2, rewrite
 from medpipe.activities.residual import DigestSet
 from medpipe.activities.residual_scan import INNER_SPACE, ResidualTally
 
@@ -39,7 +39,7 @@ def scrub_patterns(col: pa.Array, counts: Counter[str]) -> pa.Array:
     before = {v: (pc.sum(pc.count_substring(col, m)).as_py() or 0) if bracket else 0
               for v, m in _MARKS.items()}
     for _, pattern, ph in PATTERNS:
-        col = pc.replace_substring_regex(col, re2(pattern), detect.mark(ph))
+        col = pc.replace_substring_regex(col, re2(pattern), rewrite(pattern, detect.mark(ph)))
     for v, m in _MARKS.items():
         added = (pc.sum(pc.count_substring(col, m)).as_py() or 0) - before[v]
         if added > 0:

@@ -16,7 +16,7 @@ from medpipe.activities.deid import knownuse
 from medpipe.activities.deid import rules as rule_table
 from medpipe.activities.deid.index import MAX_SEP, Span
 from medpipe.activities.deid.normalize import fold, lower, to_original
-from medpipe.activities.deid.patterns import COMPILED
+from medpipe.activities.deid.patterns import find as pattern_spans
 from medpipe.contracts.pseudonymize import Placeholder
 
 #: Looks known identifier values up in a folded, lower-case text.
@@ -50,7 +50,7 @@ def outside_patterns(folded: str, spans: list[Span]) -> list[Span]:
     """
     if not spans:
         return spans
-    taken = [(m.start(), m.end()) for _, rx, _ in COMPILED for m in rx.finditer(folded)]
+    taken = [(s, e) for s, e, _ in pattern_spans(folded)]
     if not taken:
         return spans
     return [sp for sp in spans if not any(s < sp[1] and sp[0] < e for s, e in taken)]
@@ -97,8 +97,7 @@ def find(text: str, known: KnownFinder | None = None, *, patterns: bool = True,
     folded, offsets = fold(text)
     found: list[Span] = []
     if patterns:
-        for _, rx, ph in COMPILED:
-            found += [(m.start(), m.end(), ph) for m in rx.finditer(folded)]
+        found += pattern_spans(folded)
     if names:
         ruled = rule_table.find(folded, rules)
         found += outside_patterns(folded, ruled) if rules_outside_patterns else ruled

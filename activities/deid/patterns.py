@@ -29,6 +29,15 @@ _TLD = (r"(?:com|org|net|edu|gov|mil|int|io|info|biz|health|care|clinic|hospital
 _STATES = (r"A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]"
            r"|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY]|PR|GU|VI|AS|MP|FM|MH|PW|A[AEP]")
 
+#: A label of a record number ("MRN", "Med Rec #", "Unit No", "pt id"), then the number.
+_ID_LABEL = (r"(?:mrn|mr#|mr no|medical record|med rec|chart|acct|account|member|subscriber"
+             r"|policy|health plan|license|licence|lic|dea|npi|serial|vin|certificate|cert"
+             r"|unit (?:number|num|no|#)|hospital (?:number|num|no|#)|hosp (?:no|#)"
+             r"|(?:encounter|claim|group) (?:number|num|no|id|#)|csn|mbi|hicn|beneficiary"
+             r"|(?:pt|patient) (?:number|num|no|id|#)|(?:pt|patient)#)"
+             r"(?:[\s.]{0,3}(?:number|num|no|id|#))?")
+_ID_AFTER_LABEL = r"[a-z0-9-]{0,20}[0-9]{3,}[a-z0-9-]{0,20}"
+
 #: (label, pattern, placeholder), in the order they are applied.
 PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
     ("email", r"[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}", Placeholder.EMAIL),
@@ -51,33 +60,68 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
     ("ssn", "|".join(rf"\b[0-9]{{3}}{sep}[0-9]{{2}}{sep}[0-9]{{4}}(?:{sep}[0-9]{{1,6}})*\b"
                      for sep in ("-", r"\.", " "))
             + r"|\b[0-9]{3}[-. ][0-9]{2}[-. ][0-9]{4}\b"
-            r"|\b(?:ssn|social security(?: number| no)?)[\s#:.-]*[0-9]{9}\b", Placeholder.SSN),
+            # the label stays ("SSN: [SSN]"); written against the number, it goes with it (the
+            # id pattern would take "ssn123456789" whole on the one-text path)
+            r"|(?P<ssn_label>\b(?:ssn|social security(?: number| no)?)[\s#:.-]+)"
+            r"(?:[0-9]{9}|[0-9]{3}[-. ][0-9]{2}[-. ][0-9]{4})\b"
+            r"|\b(?:ssn|social security(?: number| no)?)(?:[0-9]{9}|[0-9]{3}[-. ][0-9]{2}[-. ]"
+            r"[0-9]{4})\b",
+     Placeholder.SSN),
     ("date", grammar.DATE, Placeholder.DATE),
-    ("mrn", r"\b(?:mrn|mr#|mr no|medical record|med rec|chart|acct|account|member|subscriber"
-            r"|policy|health plan|license|licence|lic|dea|npi|serial|vin|certificate|cert"
-            r"|unit (?:no|num|number|#)|hospital (?:no|num|number|#)|hosp (?:no|#)"
-            r"|(?:encounter|claim|group) (?:id|no|num|number|#)|csn|mbi|hicn|beneficiary"
-            r"|(?:pt|patient) (?:id|no|num|number|#)|(?:pt|patient)#)"
-            r"(?:[\s.]{0,3}(?:id|no|num|number|#))?[\s#:.-]{0,4}[a-z0-9-]{0,20}[0-9]{3,}"
-            r"[a-z0-9-]{0,20}"
-            r"|\b(?:medicaid|medicare|insurance|accession|acc|rx|prescription|specimen"
-            r"|requisition|case|authorization|auth|referral|order|document|visit|admission"
-            r"|hospital account|har|member)\.?\s{0,2}(?:id|no|num|number|#)\.?\s{0,2}[#:]?"
-            r"\s{0,2}[a-z0-9-]{0,12}[0-9]{4,}[a-z0-9-]{0,12}"
+    # a label and a separator stay ("MRN: [MRN]"); a label written against the number is
+    # part of the value ("MRN0100042", a record's own id: the known value is that whole)
+    ("mrn", r"(?P<mrn_label>\b" + _ID_LABEL + r"[\s#:.-]{1,4})" + _ID_AFTER_LABEL
+            + r"|\b" + _ID_LABEL + _ID_AFTER_LABEL
+            + r"|(?P<mrn_label2>\b(?:medicaid|medicare|insurance|accession|acc|rx|prescription"
+            r"|specimen|requisition|case|authorization|auth|referral|order|document|visit"
+            r"|admission|hospital account|har|member)\.?\s{0,2}(?:number|num|no|id|#)\.?"
+            r"\s{0,2}[#:]?\s{0,2})[a-z0-9-]{0,12}[0-9]{4,}[a-z0-9-]{0,12}"
             r"|\b[1-9][a-z][a-z0-9][0-9]-?[a-z][a-z0-9][0-9]-?[a-z]{2}[0-9]{2}\b"  # Medicare MBI
             r"|\b[a-z]{2,5}-?[0-9]{5,}\b|\b[0-9]{7,}\b"
             # seven digits or more are an id with a one-letter prefix too (E84021523)
             r"|\b[a-z]-?[0-9]{7,}\b", Placeholder.MRN),
-    ("age", r"\b" + _AGE + r"(?:[\s-]{0,3}(?:years?|yrs?)(?:[\s-]{0,3}old)?\b"
+    ("age", r"\b" + _AGE + r"(?P<age_unit>[\s-]{0,3}(?:years?|yrs?)(?:[\s-]{0,3}old)?\b"
             r"|[\s-]{0,3}(?:yo\b|y/o|y\.o\.?))"
             r"|\b(?:ninety|one hundred(?: and)?)(?:[\s-](?:one|two|three|four|five|six|seven"
-            r"|eight|nine|ten))?[\s-]{1,3}(?:years?|yrs?)(?:[\s-]{0,3}old)?\b"
+            r"|eight|nine|ten))?(?P<age_unit2>[\s-]{1,3}(?:years?|yrs?)(?:[\s-]{0,3}old)?\b)"
             r"|\b(?:nonagenarian|centenarian|supercentenarian)\b"
-            r"|\b(?:aged?|age\s{0,2}:)\s{0,3}" + _AGE + r"(?:\s{0,2}(?:y|yo|yrs?))?\b"
+            r"|(?P<age_label>\b(?:aged?|age\s{0,2}:)\s{0,3})" + _AGE
+            + r"(?:(?P<age_unit3>\s{0,2}(?:y|yo|yrs?))\b|\b)"
             r"|\b(?:his|her|their|the|mid|late|early)[\s-]+(?:90|100)'?s\b", Placeholder.AGE),
     ("zip", r"\b(?-i:" + _STATES + r"),?\s+[0-9]{5}(?:-[0-9]{4})?\b", Placeholder.ADDRESS),
     ("address", grammar.ADDRESS, Placeholder.ADDRESS),
 )
+
+#: Named groups of a pattern hold words kept beside the mark: ``…_label`` before the
+#: identifier (``MRN``, ``SSN:``, ``age``), ``…_unit`` after it (``-year-old``, ``y/o``). They
+#: say what was removed and identify no one (45 CFR 164.514(b)(2) lists the numbers and ages
+#: over 89, not their labels); the pattern still needs them to tell ``92`` the age from ``92``
+#: the pulse. Every capture group of a pattern is one of these (``test_labels``), at most
+#: nine (RE2's rewrite reads ``\\1``-``\\9``), a label opening the match and a unit ending it.
+_LABEL, _UNIT = "_label", "_unit"
+
+
+def kept_groups(rx: re.Pattern[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(the numbers of the label groups, of the unit groups) of a compiled pattern."""
+    names = sorted(rx.groupindex.items(), key=lambda kv: kv[1])
+    return (tuple(i for n, i in names if _LABEL in n), tuple(i for n, i in names if _UNIT in n))
+
+
+def identifier_span(m: re.Match[str], kept: tuple[tuple[int, ...], tuple[int, ...]]
+                    ) -> tuple[int, int]:
+    """The part of a match the mark replaces: the match less its label and its unit."""
+    labels, units = kept
+    start = max((m.end(g) for g in labels if m.start(g) >= 0), default=m.start())
+    end = min((m.start(g) for g in units if m.start(g) >= 0), default=m.end())
+    return start, end
+
+
+def rewrite(pattern: str, mark: str) -> str:
+    """The RE2 replacement of a pattern's matches: its label, the mark, its unit
+    (``\\1[MRN]``; a group that did not take part is empty)."""
+    labels, units = kept_groups(re.compile(pattern, re.IGNORECASE))
+    return "".join(f"\\{g}" for g in labels) + mark + "".join(f"\\{g}" for g in units)
+
 
 #: Texts without any of these cannot match a pattern (a vectorised fast path).
 CANDIDATE = (r"(?i)[0-9@]|www\.|://|\.[a-z]{2,}\b|ninety|hundred|nonagenarian|centenarian"
@@ -92,6 +136,16 @@ CANDIDATE = (r"(?i)[0-9@]|www\.|://|\.[a-z]{2,}\b|ninety|hundred|nonagenarian|ce
 #: Each pattern compiled for Python (the folded-text path and the residual check).
 COMPILED: tuple[tuple[str, re.Pattern[str], Placeholder], ...] = tuple(
     (label, re.compile(p, re.IGNORECASE), ph) for label, p, ph in PATTERNS)
+#: The label and unit groups of each compiled pattern (``kept_groups``), in that order.
+KEPT: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = tuple(
+    kept_groups(rx) for _, rx, _ in COMPILED)
+
+
+def find(folded: str) -> list[tuple[int, int, Placeholder]]:
+    """Every pattern's identifiers in a folded text, pattern after pattern (labels and
+    units left out: ``identifier_span``)."""
+    return [(*identifier_span(m, kept), ph)
+            for (_, rx, ph), kept in zip(COMPILED, KEPT, strict=True) for m in rx.finditer(folded)]
 
 
 def re2(pattern: str) -> str:

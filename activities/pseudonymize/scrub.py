@@ -44,7 +44,7 @@ from medpipe.activities.deid.columnar import (
 )
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.deid.normalize import fold, folds_to_letters
-from medpipe.activities.deid.patterns import CANDIDATE, PATTERNS, re2
+from medpipe.activities.deid.patterns import CANDIDATE, PATTERNS, re2, rewrite
 from medpipe.contracts.pseudonymize import Placeholder
 
 _MARKS = {ph.value: detect.mark(ph) for _, _, ph in PATTERNS}
@@ -63,7 +63,7 @@ def scrub_patterns(col: pa.Array, counts: Counter[str]) -> pa.Array:
         return col
     before = count_marks(col, _MARKS)
     for _, pattern, ph in PATTERNS:
-        col = pc.replace_substring_regex(col, re2(pattern), detect.mark(ph))
+        col = pc.replace_substring_regex(col, re2(pattern), rewrite(pattern, detect.mark(ph)))
     for v, n in count_marks(col, _MARKS).items():
         added = n - before[v]
         if added > 0:

@@ -35,7 +35,7 @@ def test_every_placeholder_type() -> None:
     out = scrub_text(text, index(("Ada Okafor", Placeholder.NAME), ("Q-7781", Placeholder.ID)),
                      counts)
     assert out == ("Mail [EMAIL], see [URL] host [IP], SSN [SSN], call [PHONE], seen [DATE] "
-                   "and [DATE], [MRN], [NAME] and [NAME] again; ref [ID]")
+                   "and [DATE], MRN: [MRN], [NAME] and [NAME] again; ref [ID]")
     assert counts == Counter(EMAIL=1, URL=1, IP=1, SSN=1, PHONE=1, DATE=2, MRN=1, NAME=2, ID=1)
 
 
