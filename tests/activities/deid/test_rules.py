@@ -77,6 +77,30 @@ def test_column_path_equals_every_rule(scrubbed: list[str]) -> None:
     assert counts == want
 
 
+def test_relaxed_triggers_select_more(scrubbed: list[str]) -> None:
+    """The column path reads each trigger relaxed (``rules.relaxed``): every text the
+    trigger selects, the relaxed one selects too."""
+    col = pa.array(scrubbed, pa.string())
+    for r in rules.table():
+        exact = pc.match_substring_regex(col, "(?i)" + r.trigger)
+        loose = pc.match_substring_regex(col, "(?i)" + rules.relaxed(r.trigger))
+        assert not pc.any(pc.and_(exact, pc.invert(loose))).as_py(), r.name
+
+
+@pytest.mark.parametrize(("pattern", "want"), [
+    (r"a{1,3}b{0,2}c{2}", r"a{1,}b{0,}c{2}"),
+    (r"(?:x\s{1,3}){1,3}", r"(?:x\s{1,}){1,}"),
+    (r"\{1,2}x{1,2}", r"\{1,2}x{1,}"),  # an escaped brace is a character
+    (r"\\{1,2}", r"\\{1,}"),  # an escaped backslash, then a repetition
+    (r"[{1,2}]y{1,2}", r"[{1,2}]y{1,}"),  # braces in a class are members
+    (r"[]{1,2}]", r"[]{1,2}]"),
+    (r"[^]{1,2}]", r"[^]{1,2}]"),
+    (r"[[:digit:]{1,2}]z{0,9}", r"[[:digit:]{1,2}]z{0,}"),
+])
+def test_relaxed(pattern: str, want: str) -> None:
+    assert rules.relaxed(pattern) == want
+
+
 _PIECES = (
     "Dr", "dr.", "DR", "Nurse", "seen by", "per", "son", "daughter", "(daughter)", ", her son",
     "Caller:", "Patient:", "Patient", "pt", "spoke with", ", MD", ", RN", "RN", "MD", "Mary",
