@@ -43,6 +43,7 @@ import re
 from functools import cache
 
 from phonenumbers import (
+    Leniency,
     PhoneMetadata,
     PhoneNumber,
     PhoneNumberMatch,
@@ -228,6 +229,24 @@ class Matcher(PhoneNumberMatcher):
         return PhoneNumberMatch(offset + start, raw, number)
 
 
+class _Probe(PhoneNumberMatcher):
+    """The library's judgement of one candidate, each part it parses checked first.
+
+    ``_extract_match`` parses the whole candidate, then its inner groups (split
+    at slashes, brackets, spaced hyphens, full stops, spaces) one by one. A
+    part no run of whose digits is a valid national number of the region
+    (``_cannot_be_valid``, the argument above, applied to the part) is
+    rejected there without ``parse``: with leniency ``VALID`` or stricter,
+    ``_verify`` needs ``is_valid_number``, so ``_parse_and_verify`` would
+    return None for it. The tries are counted by the caller, as before.
+    """
+
+    def _parse_and_verify(self, candidate: str, offset: int) -> PhoneNumberMatch | None:
+        if self.leniency >= Leniency.VALID and _cannot_be_valid(candidate, self.preferred_region):
+            return None
+        return super()._parse_and_verify(candidate, offset)  # type: ignore[no-any-return]
+
+
 def _judge(candidate: str, before: str, after: str, region: str | None,
            leniency: int) -> _Outcome:
     """The library's judgement of ``candidate`` between ``before`` and ``after``.
@@ -235,7 +254,7 @@ def _judge(candidate: str, before: str, after: str, region: str | None,
     Returns (the match as (start within the candidate, raw string, number) or
     None, the tries the judgement used).
     """
-    probe = PhoneNumberMatcher(before + candidate + after, region, leniency=leniency)
+    probe = _Probe(before + candidate + after, region, leniency=leniency)
     tries = probe._max_tries
     m = probe._extract_match(candidate, len(before))
     used = tries - probe._max_tries
