@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 
 from medpipe.activities.deid import geo, ip, phone
 from medpipe.activities.deid.index import Span
+from medpipe.activities.deid.normalize import fold
 
 
 class Rule(Protocol):
@@ -82,21 +83,41 @@ def triggered(texts: pa.Array) -> np.ndarray:
     """Whether each rule's trigger matches each text, from one Arrow (RE2) pass per rule.
 
     A (texts x rules) boolean matrix, or -1 where RE2 cannot stand in for
-    Python's ``re`` on that text (not ASCII: the rules read its folded copy;
-    a ``\v`` or a separator character): ``find`` then searches the trigger
-    itself. On the other texts RE2 and ``re`` agree (``tests/activities/deid/
-    test_registry.py``), so the spans are those of ``find`` without
-    ``triggered``.
+    Python's ``re`` on the text the rules read (``folded``: a non-ASCII text
+    is judged by its folded copy; -1 where that copy is still not ASCII or
+    holds a ``\v`` or a separator character): ``find`` then searches the
+    trigger itself. On the other texts RE2 and ``re`` agree (``tests/
+    activities/deid/test_registry.py``), so the spans are those of ``find``
+    without ``triggered``.
     """
     n = len(texts)
     out = np.zeros((n, len(RULES)), dtype=np.int8)
     if n == 0:
         return out
+    judged = folded(texts)
     for i, rule in enumerate(RULES):
-        hit = pc.match_substring_regex(texts, "(?i:" + rule.trigger + ")")
+        hit = pc.match_substring_regex(judged, "(?i:" + rule.trigger + ")")
         out[:, i] = pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
-    out[re2_unsafe(texts)] = -1
+    out[re2_unsafe(judged)] = -1
     return out
+
+
+def folded(texts: pa.Array) -> pa.Array:
+    """``texts`` with each non-ASCII text replaced by its folded copy (``normalize.fold``).
+
+    The rules read a text folded (``América Téllez`` as ``America Tellez``):
+    their triggers are judged over the column on the same copies, so RE2
+    decides them (one pass) where the copy is ASCII, instead of ``re`` per
+    text. ASCII texts and nulls are kept as they are.
+    """
+    valid = pc.is_valid(texts).to_numpy(zero_copy_only=False)
+    nonascii = valid & ~pc.fill_null(pc.string_is_ascii(texts), True) \
+        .to_numpy(zero_copy_only=False)
+    at = np.flatnonzero(nonascii)
+    if not len(at):
+        return texts
+    copies = [fold(t)[0] for t in texts.take(pa.array(at)).to_pylist()]
+    return pc.replace_with_mask(texts, pa.array(nonascii), pa.array(copies, texts.type))
 
 
 def re2_unsafe(texts: pa.Array) -> np.ndarray:

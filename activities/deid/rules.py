@@ -49,7 +49,6 @@ from medpipe.activities.deid import (
     placeforms,
     registry,
 )
-from medpipe.activities.deid.normalize import fold
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
@@ -292,14 +291,7 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
     out = np.zeros((len(rules), n), dtype=bool)
     if n == 0:
         return out
-    valid = pc.is_valid(texts).to_numpy(zero_copy_only=False)
-    nonascii = valid & ~pc.fill_null(pc.string_is_ascii(texts), True) \
-        .to_numpy(zero_copy_only=False)
-    at = np.flatnonzero(nonascii)
-    judged = texts  # each text as the rules read it: one column, one RE2 pass per trigger
-    if len(at):
-        folded = [fold(t)[0] for t in texts.take(pa.array(at)).to_pylist()]
-        judged = pc.replace_with_mask(texts, pa.array(nonascii), pa.array(folded, texts.type))
+    judged = registry.folded(texts)  # each text as the rules read it: one RE2 pass per trigger
     for i, rule in enumerate(rules):
         out[i] = pc.fill_null(pc.match_substring_regex(judged, _compiled(rule.trigger)), False) \
             .to_numpy(zero_copy_only=False)

@@ -20,7 +20,7 @@ from collections import Counter
 import phonenumbers
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from medpipe.activities.deid import geo, grammar, ip, phone, registry
@@ -242,12 +242,16 @@ _TRIGGER_PIECES = ("moved to", "in", "from", "resident of", "Tucson", "TUCSON", 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(parts=st.lists(st.sampled_from(_TRIGGER_PIECES), min_size=1, max_size=12))
+@example(parts=["Tomé", ", ", "Leeds"])  # a trigger that only the folded copy holds
+@example(parts=["moved to ", "Évry"])
 def test_the_column_triggers_are_the_per_text_ones(parts: list[str]) -> None:
-    """RE2 over the column decides as ``re`` per text, or defers to it (-1)."""
+    """RE2 over the column decides as ``re`` per text (on the folded copy the rules read),
+    or defers to it (-1)."""
     text = "".join(parts)
     row = registry.triggered(pa.array([text]))[0].tolist()
-    plain = text.isascii() and not re.search(r"[\x0b\x1c-\x1f]", text)
+    folded = fold(text)[0]
+    plain = folded.isascii() and not re.search(r"[\x0b\x1c-\x1f]", folded)
     for got, c in zip(row, registry._COMPILED, strict=True):
-        assert got == (int(c.gate.search(fold(text)[0]) is not None) if plain else -1), \
+        assert got == (int(c.gate.search(folded) is not None) if plain else -1), \
             (c.rule.name, text)
     assert registry.find(fold(text)[0], row) == registry.find(fold(text)[0])
