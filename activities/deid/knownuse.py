@@ -73,9 +73,28 @@ def candidates() -> frozenset[str]:
     return anycase | lower_only | EPONYMS | COMPASS
 
 
+#: The last word of every cue: ``_cued`` reads the words before a token only after one.
+_CUE_LAST = frozenset(k.split()[-1] for k in _CUES if k.split())
+#: The characters of a word of ``_WORDS_BEFORE``.
+_WORD_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz/'-"
+
+
 def _cued(before: str) -> bool:
     """Whether a name or place cue ends ``before`` (the text right before a token); a
-    header ("Pt", "Caller") only with its colon, as ``names`` reads it."""
+    header ("Pt", "Caller") only with its colon, as ``names`` reads it.
+
+    The word ending ``before`` (up to three of ``[ \t.:,]`` after it) is found
+    with two ``str.rstrip`` first: every cue ends with one of ``_CUE_LAST``,
+    and most tokens follow another word, so ``_WORDS_BEFORE`` (a search that
+    tries every start of the forty characters) runs only after one
+    (``tests/activities/deid/test_cues_fast.py`` holds it to the search alone).
+    """
+    body = before[:-1] if before.endswith("\n") else before  # "$" matches before a last "\n"
+    tail = body.rstrip(" \t.:,")
+    if len(body) - len(tail) > 3:  # the words must end within three of those
+        return False
+    if tail[len(tail.rstrip(_WORD_CHARS)):].lower() not in _CUE_LAST:
+        return False
     m = _WORDS_BEFORE.search(before)
     if m is None:
         return False

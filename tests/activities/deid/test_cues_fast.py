@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from medpipe.activities.deid import cues, dateparts, phone
+from medpipe.activities.deid import cues, dateparts, knownuse, phone
 
 _SLOW = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -98,3 +98,28 @@ def test_cued_numbers_equal_the_cue_patterns(text: str) -> None:
         slow = [m.span(1) for m in rx.finditer(text)]
         fast = [(s, e) for s, e, _ in dateparts._cued_groups(text, starts, at, cue)]
         assert fast == slow, (rx.pattern[:20], text)
+
+
+def _cued_search_alone(before: str) -> bool:
+    """``knownuse._cued`` as it was: the search of the words before, then the cue table."""
+    m = knownuse._WORDS_BEFORE.search(before)
+    if m is None:
+        return False
+    words = m.group(1).lower().split()
+    colon = ":" in m.group(2)
+    return any((kind := knownuse._CUES.get(" ".join(words[i:]))) is not None
+               and (colon or kind != "header") for i in range(len(words)))
+
+
+_BEFORE_PIECES = (st.sampled_from(sorted({*knownuse._CUES, "Dr", "DR.", "Seen By", "x/dr", "pt",
+                                          "Caller", "note", "me", "2", "[NAME]", "(", "O'Neil"}))
+                  | st.text(alphabet=" \t.:,;-/'\nabDr", max_size=5))
+
+
+@_SLOW
+@given(st.lists(_BEFORE_PIECES, max_size=10))
+@example(["lives w/ niece", ".\n"])  # "$" matches before a last line break
+@example(["daughter", ":\n"])
+def test_cued_equals_the_search_alone(parts: list[str]) -> None:
+    before = "".join(parts)[-knownuse._BEFORE:]
+    assert knownuse._cued(before) == _cued_search_alone(before), before
