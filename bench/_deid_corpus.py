@@ -17,7 +17,9 @@ styles, its misses never printed) and ``fresh-4`` (``bench._deid_recall4.R4``: t
 forms of recall4, written before they were implemented and committed before the first run)
 and ``fresh-5`` (``bench._deid_recall5.R5``: another author's habits, written for recall5
 before any rule was changed for it and committed before its first run) and ``fresh-6``
-(``bench._deid_recall6.R6``: yet another author's habits, written for recall6 the same way).
+(``bench._deid_recall6.R6``: yet another author's habits, written for recall6 the same way)
+and ``fresh-7`` (``bench._deid_recall7.R7``: letters, report headers, portal messages and
+foreign formats, written for recall7 the same way).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from bench import (
     _deid_recall4,
     _deid_recall5,
     _deid_recall6,
+    _deid_recall7,
     _deid_sealed,
 )
 from bench._deid_heldout import FILLER_NOTES, HELD_OUT_2, add_people
@@ -114,6 +117,7 @@ def make_identities(n: int, seed: int) -> list[dict[str, str]]:
     _deid_recall4.add_people(out, seed)
     _deid_recall5.add_people(out, seed)
     _deid_recall6.add_people(out, seed)
+    _deid_recall7.add_people(out, seed)
     return out
 
 
@@ -260,6 +264,7 @@ SETS: dict[str, dict[str, list[Form]]] = {"tuned": TUNED, "seen": HELD_OUT,
                                           "fresh-4": _deid_recall4.R4,
                                           "fresh-5": _deid_recall5.R5,
                                           "fresh-6": _deid_recall6.R6,
+                                          "fresh-7": _deid_recall7.R7,
                                           "sealed": _deid_sealed.SEALED}
 #: Filler sentences of each set (the others use ``FILLER``).
 FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
@@ -269,6 +274,7 @@ FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "fresh-4": _deid_recall4.FILLER_R4,
                                        "fresh-5": _deid_recall5.FILLER_R5,
                                        "fresh-6": _deid_recall6.FILLER_R6,
+                                       "fresh-7": _deid_recall7.FILLER_R7,
                                        "sealed": _deid_sealed.SEALED_FILLER}
 
 
