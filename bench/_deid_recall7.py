@@ -72,6 +72,12 @@ filler is full of traps that must survive: ``Pt.`` for the patient at a sentence
 (lateral), ``Mon/Wed/Fri``, ``T 37.8``, ``Box and Block test``, ``St. John's wort``,
 ``Graves disease``, ``Addison's``, ``Down syndrome``,
 ``Glasgow Coma Scale 15``, ``ft`` (feet), ``Dear`` inside sentences.
+
+First run (recall7 at 9dae132: main at f952c69 + this set, ``bench/deid.py --rows 0 --mode
+grammar --notes 10000 --misses 0`` over every set but ``sealed``, seed 1), recall on
+``fresh-7``: AGE 94.77 %, DATE 86.83 %, EMAIL 40.92 %, GEO 28.63 %, IP 99.55 %, MRN 60.70 %,
+NAME 91.48 %, PHONE 99.78 %, SSN 100.00 %, URL 97.37 %; 81.15 % overall; precision on this
+set 93.33 %.
 """
 
 from __future__ import annotations
