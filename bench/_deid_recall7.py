@@ -257,7 +257,7 @@ R7: dict[str, list[Form]] = {
         lambda r, p: (v := f"H.No. {r.randint(1, 20)}-{r.randint(1, 9)}-{r.randint(10, 999)}, "
                            f"{r.choice(IN_AREAS)}, Hyderabad",
                       f"Permanent address {v}, Telangana."),
-        lambda r, p: (v := f"PIN {r.randint(110001, 855999)}", f"Native place address {v}."),
+        lambda r, p: (v := f"{r.randint(110001, 855999)}", f"Native place address PIN {v}."),
         lambda r, p: (v := (lambda s: f"{r.randint(1, 20)}/{r.randint(2, 200)} {s[0]}, "
                                       f"{s[1]}")(r.choice(AU)),
                       f"Resides {v} NSW with partner."),

@@ -59,6 +59,15 @@ SEP = r"(?:\s{0,2}[-/.,]\s{0,2}|\s{1,3})(?:of\s{1,3})?"
 #: specific than the year of an event" is a date element).
 SEASON = r"(?:spring|summer|fall|autumn|winter)"
 _DAY_NUM = r"(?:0?[1-9]|[12][0-9]|3[01])"
+#: Holidays that fall on one day or one weekend of the year (fixed or movable).
+HOLIDAY = (r"(?:christmas(?:\s{1,3}(?:eve|day))?|xmas|thanksgiving|easter(?:\s{1,3}sunday)?"
+           r"|new\s{1,3}year'?s(?:\s{1,3}(?:eve|day))?|halloween|memorial\s{1,3}day"
+           r"|labou?r\s{1,3}day|independence\s{1,3}day|(?:fourth|4th)\s{1,3}of\s{1,3}july"
+           r"|mother'?s\s{1,3}day|father'?s\s{1,3}day|valentine'?s(?:\s{1,3}day)?"
+           r"|veterans'?\s{1,3}day|mlk\s{1,3}day|presidents'?\s{1,3}day|boxing\s{1,3}day"
+           r"|good\s{1,3}friday|super\s{1,3}bowl\s{1,3}sunday)")
+_WEEKDAY_FULL = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_WEEKDAY_SHORT = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)"
 
 DATE = "|".join((
     # a range of two month/day pairs in one month ("3/3-3/7", "10/27 - 10/30"): before the
@@ -111,6 +120,15 @@ DATE = "|".join((
     r"\b(?:mid|early|late)(?:-|\s{1,2})" + MONTH_CAP_MAY.removesuffix(r"\.?"),
     # a year and a month in digits, ISO style ("2017-03", "2017/03")
     r"\b(?:19|20)[0-9]{2}[-/](?:0[1-9]|1[0-2])\b",
+    # a holiday with its year ("Christmas 2023", "over Thanksgiving of '19"): a day of the
+    # year, finer than the year (the holiday alone, "over Christmas", stays)
+    r"\b" + HOLIDAY + r"(?:\s{1,3}of)?,?\s{1,3}(?:(?:19|20)[0-9]{2}|'[0-9]{2})\b",
+    # a weekday and an ordinal day ("this friday the 5th", "Wednesday 6th"; an abbreviated
+    # weekday only with "the": "sat 2nd row" stays)
+    r"\b(?:" + _WEEKDAY_FULL + r",?\s{1,3}(?:the\s{1,3})?|" + _WEEKDAY_SHORT + r"\.?,?\s{1,3}the"
+    r"\s{1,3})" + _DAY_NUM + r"(?:st|nd|rd|th)\b",
+    # an ordinal day of lower-case "may" ("the 19th of may": the ordinal and "of" say date)
+    r"\b" + _DAY_NUM + r"(?:st|nd|rd|th)\s{1,3}of\s{1,3}may\b",
 ))
 
 #: An extension after a telephone number ("x23" attached too), or the end of the number.

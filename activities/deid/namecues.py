@@ -24,7 +24,8 @@ Span = tuple[int, int, Placeholder]
 
 _NAME = r"([A-Z][a-z][A-Za-z'-]*(?:\s[A-Z][a-z][A-Za-z'-]*)?)\b"
 #: Not ``PA`` (posteroanterior: "PA Chest"), ``RT`` (right: "RT Shoulder"), ``DO``.
-_CREDENTIALS = r"(?:RN|LPN|LVN|CNA|NP|APRN|FNP|PA-C|CRNA|EMT|MD|PharmD|SW|LCSW|MSW)"
+#: Home-health and personal-care aides too (``HHA Roxanne present``).
+_CREDENTIALS = r"(?:RN|LPN|LVN|CNA|NP|APRN|FNP|PA-C|CRNA|EMT|MD|PharmD|SW|LCSW|MSW|HHA|CHHA|PCA)"
 AFTER_CREDENTIAL = re.compile(r"(?<![A-Za-z-])" + _CREDENTIALS + r"\s{1,2}" + _NAME
                               + r"(?=\s{1,2}[a-z]{2,})")
 FOR_MESSAGE = re.compile(

@@ -66,11 +66,13 @@ LAST_INITIAL = re.compile(
 INITIALS_CRED = re.compile(
     r"(?:^|[-:\u2013\u2014]\s{0,2}|\b(?i:by|per|cosigned|signed)\s{1,2})([A-Z]{2,3}),?\s{1,2}"
     + _CRED + r"(?![A-Za-z])", re.MULTILINE)
-#: An initial and a family name before a credential or a role in parentheses (``J. Gloor,
-#: CCRC``, ``J. Roosen (OT)``) or after a word that introduces a person (``with J. Roosen``).
+#: One to three initials and a family name before a credential or a role in parentheses
+#: (``J. Gloor, CCRC``, ``K. R. Iyer, MBBS``, ``J. Roosen (OT)``) or after a word that
+#: introduces a person (``with J. Roosen``).
 #: Each opens with the initial (``re`` skips to the capitals); what must come after
 #: (``CRED_AFTER``) or before (``PERSON_CUE_BEFORE``) is checked where it stands.
-INITIAL_FAMILY = re.compile(r"[A-Z](?<![A-Za-z.][A-Z])\.\s{1,2}[A-Z][a-z][A-Za-z'-]+")
+INITIAL_FAMILY = re.compile(r"[A-Z](?<![A-Za-z.][A-Z])\.(?:\s{0,2}[A-Z]\.){0,2}\s{1,2}"
+                            r"[A-Z][a-z][A-Za-z'-]+")
 CRED_AFTER = re.compile(r",?\s{1,2}" + _CRED + r"(?![A-Za-z])|\s{0,2}\((?:" + _CRED + r")\)")
 PERSON_CUE_BEFORE = re.compile(r"\b(?i:with|by|per|to|from|and|cc|signed|dr|mr|mrs|ms|attn)\.?"
                                r"\s{1,2}\Z")

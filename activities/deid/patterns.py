@@ -43,7 +43,10 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
     ("email", r"[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}", Placeholder.EMAIL),
     # spelled out to dodge filters: "jsmith at gmail dot com", "j.smith (at) aol (dot) com"
     ("email_spelled", r"\b[a-z0-9._%+-]+\s{1,2}[(\[]?at[)\]]?\s{1,2}[a-z0-9-]+(?:\s{1,2}[(\[]?dot"
-                      r"[)\]]?\s{1,2}[a-z0-9-]+)*\s{1,2}[(\[]?dot[)\]]?\s{1,2}" + _TLD + r"\b",
+                      r"[)\]]?\s{1,2}[a-z0-9-]+)*\s{1,2}[(\[]?dot[)\]]?\s{1,2}" + _TLD + r"\b"
+                      # "(at)" in brackets with a real host: "jsmith(at)gmail.com"
+                      r"|\b[a-z0-9._%+-]+\s{0,2}[(\[{<]at[)\]}>]\s{0,2}(?:[a-z0-9-]+\.)+" + _TLD
+                      + r"\b",
      Placeholder.EMAIL),
     # an apostrophe inside a path is the URL's (RFC 3986 sub-delims: "~o'brien"); one
     # that ends it is the sentence's

@@ -43,11 +43,14 @@ from medpipe.activities.deid import (
     dateparts,
     forms,
     idruns,
+    messageforms,
     namecues,
     nameforms,
     names,
     placeforms,
     registry,
+    reportforms,
+    worldforms,
 )
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -248,7 +251,8 @@ FORMS: tuple[AnyRule, ...] = (
 
 #: Rule modules of their own (``name``, ``trigger``, ``find(folded)``), after the forms.
 MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, namecues.RULE,
-                                 nameforms.RULE, placeforms.RULE)
+                                 nameforms.RULE, placeforms.RULE, worldforms.RULE,
+                                 messageforms.RULE, reportforms.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External(r, r.name, r.trigger) for r in MODULES)
