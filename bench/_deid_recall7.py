@@ -83,14 +83,10 @@ set 93.33 %.
 from __future__ import annotations
 
 import random
-import unicodedata
 from collections.abc import Callable
 
-Form = Callable[[random.Random, dict[str, str]], tuple[str, str]]
+from bench._deid_recall6 import MONTHS, WEEKDAYS, Form, _digits, _ord, _plain
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HOLIDAYS = ("Christmas", "Christmas Eve", "Thanksgiving", "Easter", "New Year's Eve",
             "Memorial Day", "Labor Day", "Halloween", "Mother's Day")
 LOCALES = ("es", "es_MX", "en_IN", "en_GB", "en_AU", "en_NZ", "en", "ga_IE")
@@ -139,19 +135,6 @@ FILLER_R7 = (
     "Home safe, throw rugs removed, grab bars in place, smoke detector tested.",
     "Sorry for the long message, the pain is worse at night and the cream helps a bit.",
 )
-
-
-def _plain(s: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", s)
-                   if c.isascii() and (c.isalnum() or c in " -'"))
-
-
-def _ord(d: int) -> str:
-    return f"{d}{'th' if 10 < d % 100 < 14 else {1: 'st', 2: 'nd', 3: 'rd'}.get(d % 10, 'th')}"
-
-
-def _digits(p: dict[str, str]) -> str:
-    return "".join(c for c in p["phone"] if c.isdigit())[-10:]
 
 
 def _handle(s: str, space: str) -> str:

@@ -117,7 +117,8 @@ def find(folded: str) -> list[Span]:
                 out.append(sp)
     if "name" in low:
         for m in NAME_FIELD.finditer(folded):
-            if not any(w.lower() in NOT_NAMES for w in re.findall(r"[A-Za-z]{2,}", m.group(1))):
+            words = re.findall(r"[A-Za-z]{2,}", m.group(1).replace("[NAME]", " "))
+            if not any(w.lower() in NOT_NAMES for w in words):
                 out.append((m.start(1), m.end(1), Placeholder.NAME))
     for m in ARRIVING.finditer(folded):
         words = [w for w in m.group(1).split() if w != "[NAME]" and w[0].isupper()]

@@ -181,7 +181,7 @@ def _lower_towns(folded: str, low: str) -> list[Span]:
     """Towns in lower case in a sentence typed without capitals: after a verb of living or
     moving and a preposition, or after a street address in lower case or already marked."""
     out: list[Span] = []
-    for m in LIVE_LOWER.finditer(folded) if _gate(low, "live") else ():
+    for m in LIVE_LOWER.finditer(folded) if _gate(folded, low, "live") else ():
         end = _lower_town(folded, m.end())
         if end > m.end() and _lower_clause(folded, m.start()):
             out.append((m.end(), end, Placeholder.ADDRESS))
@@ -228,29 +228,36 @@ def _coordinates(folded: str) -> list[Span]:
     return out
 
 
-#: Cheap gates: a substring each match of the form holds (``low`` is the text in lower
-#: case), so a text costs one regex scan per form it may hold, not one per form.
+#: Cheap gates: a substring each match of the form holds, in the folded text (capitalized
+#: words) or in its lower-case copy, so a text costs one regex scan per form it may hold.
 _GATES: dict[str, tuple[str, ...]] = {
-    "street_first": ("calle", "c/", "av", "paseo", "camino", "carrer", "cra.", "rua", "rue",
-                     "via", "piazza", "corso", "largo", "plaza", "pza.", "praca", "boulevard",
-                     "chemin", "allee", "quai", "ronda", "travessa", "calzada", "privada",
-                     "cerrada", "prolongacion", "callejon"),
+    "street_first": ("Calle", "C/", "Av", "Paseo", "Camino", "Carrer", "Cra.", "Rua ", "Rue ",
+                     "Via ", "Viale", "Piazza", "Corso", "Largo", "Plaza", "Pza.", "Praca",
+                     "Boulevard", "Chemin", "Allee", "Quai", "Ronda", "Travessa", "Calzada",
+                     "Privada", "Cerrada", "Prolongacion", "Callejon"),
+    "neighbourhood": ("Urb", "Barrio", "Bo.", "Col", "Fracc", "Residencial", "Reparto",
+                      "Parcelas"),
+    "commonwealth": ("Parade", "Pde", "Esplanade", "Esp", "Circuit", "Cct", "Rise", "Approach",
+                     "Close", "Wynd", "Quay", "Crescent", "Cres", "Gardens", "Mews", "Grove"),
+    "abbreviated": ("Ft", "Mt", "Pt", "Fort ", "Mount ", "Port ", "Point "),
+}
+_LOW_GATES: dict[str, tuple[str, ...]] = {
     "compound": ("strasse", "str.", "weg ", "gasse", "platz", "allee", "damm", "ufer", "gracht",
                  "straat", "laan", "plein", "kade", "singel", "vej", "gade", "gatan", "vagen",
                  "veien"),
-    "neighbourhood": ("urb", "barrio", "bo.", "col", "fracc", "residencial", "reparto",
-                      "parcelas"),
-    "house": ("no", "[url]"),
-    "commonwealth": ("parade", "pde", "esplanade", "esp", "circuit", "cct", "rise", "approach",
-                     "close", "wynd", "quay", "crescent", "cres", "gardens", "mews", "grove"),
-    "home_road": ("off", " on ", "along", "down", "end of"),
-    "abbreviated": ("ft", "mt", "pt", "fort", "mount", "port", "point"),
+    "house": ("h.no", "h. no", "h no", "house no", "door no", "d. no", "d.no", "plot no", "qtr",
+              "[url]"),
+    "unit": ("flat", "unit", "apt", "apartment", "suite", "ste", "lot", "shop", "level", "/"),
+    "home_road": ("live", "resid", "home", "house", "farm", "ranch", "trailer", "located"),
     "live": ("live", "living", "moved", "moving", "stay"),
 }
+_FOUR_DECIMALS = re.compile(r"\.[0-9]{4}")
 
 
-def _gate(low: str, form: str) -> bool:
-    return any(g in low for g in _GATES[form])
+def _gate(folded: str, low: str, form: str) -> bool:
+    if form in _GATES:
+        return any(g in folded for g in _GATES[form])
+    return any(g in low for g in _LOW_GATES[form])
 
 
 def find(folded: str) -> list[Span]:
@@ -262,25 +269,26 @@ def find(folded: str) -> list[Span]:
         out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in PIN.finditer(folded)]
     for rx, form in ((NUMBER_AFTER_STREET, "street_first"), (COMPOUND_STREET, "compound"),
                      (NEIGHBOURHOOD, "neighbourhood"), (HOUSE_NUMBER, "house")):
-        if not _gate(low, form):
+        if not _gate(folded, low, form):
             continue
         for m in rx.finditer(folded):
             if rx is HOUSE_NUMBER or not any(w.lower().strip(".") in NOT_NAMES
                                              for w in m.group().split()[1:]):
                 out.append((m.start(), _places_after(folded, m.end()), Placeholder.ADDRESS))
-    for m in UNIT_BEFORE.finditer(folded):
-        if _STREET_AT.match(folded, m.end()):
-            out.append((m.start(), m.end(), Placeholder.ADDRESS))
-    if _gate(low, "commonwealth"):
+    if _gate(folded, low, "unit"):
+        for m in UNIT_BEFORE.finditer(folded):
+            if _STREET_AT.match(folded, m.end()):
+                out.append((m.start(), m.end(), Placeholder.ADDRESS))
+    if _gate(folded, low, "commonwealth"):
         out += [(m.start(), _places_after(folded, m.end(), 1), Placeholder.ADDRESS)
                 for m in COMMONWEALTH_STREET.finditer(folded)]
     out += [(m.start(), m.end(), Placeholder.ADDRESS) for m in GRID_ADDRESS.finditer(folded)]
-    if _gate(low, "home_road"):
+    if _gate(folded, low, "home_road"):
         out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in HOME_ROAD.finditer(folded)]
-    if "." in folded:
+    if "°" in folded or _FOUR_DECIMALS.search(folded):
         out += _coordinates(folded)
     out += _lower_towns(folded, low)
-    if _gate(low, "abbreviated"):
+    if _gate(folded, low, "abbreviated"):
         for m in ABBREVIATED_TOWN.finditer(folded):
             if m.group(2).lower() not in NOT_NAMES:
                 out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
@@ -299,7 +307,8 @@ TRIGGER = "|".join((
     r"[a-z]{2}" + _COMPOUND + _WS + r"{1,2}[0-9]",
     r"\b(?:urb\.|urbanizacion|barrio|bo\.|colonia|col\.|fracc|residencial|reparto|parcelas)"
     + _WS,
-    r"\[url\]|\b(?:h\.?" + _WS + r"?no|house" + _WS + r"{1,2}no|door" + _WS + r"{1,2}no|d\." + _WS
+    r"\[url\]\.?" + _WS + r"{0,2}[:#]?" + _WS + r"{0,2}(?:[0-9]|\[)"
+    r"|\b(?:h\.?" + _WS + r"?no|house" + _WS + r"{1,2}no|door" + _WS + r"{1,2}no|d\." + _WS
     + r"?no|plot" + _WS + r"{1,2}no|qtr\.?" + _WS + r"{1,2}no)",
     r"\b(?:flat|unit|apt|apartment|suite|ste|lot|shop|level)\.?" + _WS + r"{0,2}#?" + _WS
     + r"{0,2}[0-9]{1,5}[a-z]?(?:/[0-9]{1,5})?" + _WS + r"{0,2},?" + _WS
