@@ -47,10 +47,12 @@ RUN = re.compile(r"([A-Z](?<![A-Za-z'.-][A-Z])[A-Za-z'.-]*)(?: (?:" + _PARTICLES
 CUE_BEFORE = re.compile(r"\b(?i:" + CUES + r")\s{1,3}$")
 _CUE_WORDS = frozenset(c for c in CUES.split("|") if " " not in c)
 _CUE_LAST = frozenset(c.split()[-1] for c in CUES.split("|"))
-#: Where a cue may end (its last word alone between whitespace, then 1-3 spaces): a
-#: superset of the positions ``_cued`` accepts, found in one pass per text.
+#: Where a cue may end (its last word alone between whitespace, then 1-3 spaces, and a
+#: line break: ``CUE_BEFORE``'s ``$`` also matches before a text's final newline, so
+#: ``in   \nTucson`` is cued): a superset of the positions ``_cued`` accepts, found in
+#: one pass per text.
 _CUE_END = re.compile(r"(?<!\S)(?:" + "|".join(sorted(_CUE_LAST, key=lambda w: (-len(w), w)))
-                      + r")\s{1,3}", re.IGNORECASE)
+                      + r")\s{1,3}\n?", re.IGNORECASE)
 _LONGEST_CUE_WORD = max(len(w) for w in _CUE_WORDS)
 #: ``_CUE_END`` case-sensitive (its words are in lower case), for the lower-case copy of an
 #: ASCII text: ``re`` tries a case-insensitive look-behind 1.5x slower at every position.

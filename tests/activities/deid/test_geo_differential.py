@@ -63,6 +63,14 @@ def test_generated_identical(pieces: list[str], seps: list[str]) -> None:
     same("".join(p + seps[i % len(seps)] for i, p in enumerate(pieces)))
 
 
+@pytest.mark.parametrize("text", ("in   \nTucson ", "in \n\nTucson", "in\n\n\n\nTucson",
+                                  "in    Tucson", "in  \n Tucson", "moved to   \nLeeds"))
+def test_cue_then_a_line_break_identical(text: str) -> None:
+    """Found by the search above: a cue, up to three blanks, then a line break (the
+    reference's ``$`` matches before a final newline) is a cue to both."""
+    same(text)
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet="AaCcFfIiKkLlNnOoTtUuZz .,:()'-/\n\t\u00a0", max_size=60))
 def test_random_text_identical(text: str) -> None:
