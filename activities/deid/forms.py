@@ -332,8 +332,11 @@ def month_like(_: str, m: re.Match[str]) -> bool:
 
 
 #: Code systems whose codes follow an id noun without being ids ("claim. NDC 0093-7146-56").
+#: Not ``dx``: two letters that open licence and plate numbers too ("licence no. DX 123
+#: 456"), and a diagnosis code after it is decimal or lettered (``word_starts`` keeps
+#: "Dx 250.00"; a letter-first ICD-10 code holds under three digits before its point).
 _CODE_WORDS = frozenset({"ndc", "cpt", "icd", "icd-10", "icd-9", "loinc", "hcpcs", "snomed",
-                         "rxnorm", "lot", "dx"})
+                         "rxnorm", "lot"})
 
 
 def word_starts(text: str, m: re.Match[str]) -> bool:
