@@ -119,13 +119,14 @@ async def release_seconds(client: Client, fleet, sample: dict[str, Path]) -> flo
     return (await release_timed(client, fleet, sample))[0]
 
 
-async def release_timed(client: Client, fleet, sample: dict[str, Path]) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """Seconds for one release, start to result, and its stage work (from history)."""
+async def release_timed(client: Client, fleet, sample: dict[str, Path]  # type: ignore[no-untyped-def]
+                        ) -> tuple[float, dict[str, float]]:
+    """Seconds for one release, start to result, and each activity's work (from history)."""
     t0 = time.perf_counter()
     handle = await start_release(client, request(fleet, sample))
     await handle.result()
     wall = time.perf_counter() - t0
-    return wall, sum((await activity_seconds(client, handle.id)).values())
+    return wall, await activity_seconds(client, handle.id)
 
 
 async def main(rows: int, trials: int, concurrent: int, deadline: float,
@@ -161,6 +162,7 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
         direct_run(fleet, sample)
 
         walls, directs, per_stage, works, timed_out = [], [], [], [], 0
+        per_activity: dict[str, list[float]] = collections.defaultdict(list)
         for i in range(trials if "reference" in parts else 1):
             direct, stages = direct_run(fleet, sample)
             try:
@@ -171,7 +173,9 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
                 print(f"  TIMED OUT {e}", flush=True)
                 continue
             walls.append(wall)
-            works.append(work)
+            works.append(sum(work.values()))
+            for name, seconds in work.items():
+                per_activity[name.rpartition(".")[2]].append(seconds)
             directs.append(direct)
             per_stage.append((wall - direct) / stages * 1000)
         late = f"; {timed_out} trial(s) TIMED OUT" if timed_out else ""
@@ -185,6 +189,9 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
             print(f"stage work of the reference release ({rows:,} rows with notes; activities' "
                   f"Started->Completed in history): {work:.2f} s (goal <= 3 s: "
                   f"{'met' if work <= 3 else f'x{work / 3:.1f} over'}), wall {wall:.2f} s")
+            print("  per activity (median, min of the trials): " + "; ".join(
+                f"{name} {statistics.median(v):.2f} s ({min(v):.2f})"
+                for name, v in sorted(per_activity.items(), key=lambda kv: -max(kv[1]))))
         else:
             print(f"single release: no trial ended{late}")
             return
