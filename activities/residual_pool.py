@@ -11,6 +11,8 @@ child *processes* instead, following ``activities.pseudonymize.parallel`` (``act
   The file goes with the pool.
 * Only a chunk's text columns travel (the check reads nothing else), copied
   compactly: a pickled slice would carry its parent's whole buffers.
+* A batch is cut into equal chunks, as many as the children or a multiple
+  (``procpool.even_slices``), so that they finish together.
 * At most ``processes * IN_FLIGHT_PER_PROCESS`` chunks are in flight (bounded
   memory); each chunk's counts come back as a ``ResidualTally`` and are merged
   in input order, so the report (locations in first-seen order, counts,
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
 
@@ -36,6 +37,7 @@ import pyarrow as pa
 from medpipe.activities.memory import release_freed
 from medpipe.activities.procpool import (
     IN_FLIGHT_PER_PROCESS,
+    even_slices,
     map_readonly,
     pool_context,
     scratch_file,
@@ -82,12 +84,6 @@ def text_columns(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.concat_batches([batch.select(keep)])
 
 
-def split(batch: pa.RecordBatch, rows: int) -> Iterator[pa.RecordBatch]:
-    """``batch`` in slices of at most ``rows`` rows (zero-copy)."""
-    for start in range(0, batch.num_rows, rows):
-        yield batch.slice(start, rows)
-
-
 class ResidualPool:
     """Checks record batches for residual identifiers, on ``processes`` processes.
 
@@ -113,11 +109,12 @@ class ResidualPool:
 
     def add(self, batch: pa.RecordBatch) -> None:
         """Check one batch (or queue its chunks); blocks while the window is full."""
+        chunks = even_slices(batch, self.chunk_rows, self.processes)
         if self.processes == 1:  # in chunks here too: the check's arrays are O(chunk)
-            for chunk in split(batch, self.chunk_rows):
+            for chunk in chunks:
                 scan_batch(chunk, self.digests, self.tally)
             return
-        for chunk in split(batch, self.chunk_rows):
+        for chunk in chunks:
             if self._held is None and self._pool is None:
                 self._held = chunk  # a one-chunk dataset runs without a pool
                 continue

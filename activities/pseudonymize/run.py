@@ -195,7 +195,8 @@ class Pseudonymizer:
             it = iter(batches)
             head = list(itertools.islice(it, 2))
             batches = itertools.chain(head, it)
-            if len(head) > 1:  # one chunk only: a pool would cost more than it gives
+            if len(head) > 1 or (scrubs and head and
+                                 head[0].num_rows >= parallel.POOL_MIN_TEXT_ROWS):
                 yield from parallel.process_batches(
                     batches, policy=self.policy, tokenizers=self.tokenizers, state=self.state,
                     source=self.source, processes=self.processes)

@@ -187,3 +187,30 @@ def test_a_killed_worker_leaves_no_pool_process(tmp_path: Path) -> None:
                 os.kill(c, 9)
             except ProcessLookupError:
                 pass
+
+
+def test_one_chunk_of_text_is_scrubbed_on_the_pool_with_the_same_bytes(
+        source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dataset that fits one chunk (100k rows of the reference release) is cut into a
+    piece per process, and the pieces' outputs are joined again: the same bytes (CSV, and
+    Parquet's row groups) and report as one sequential chunk."""
+    from medpipe.activities.pseudonymize import parallel
+
+    pooled: list[int] = []
+    process_batches = parallel.process_batches
+
+    def spied(*args: object, **kw: object) -> object:
+        pooled.append(kw["processes"])  # type: ignore[arg-type]
+        return process_batches(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "process_batches", spied)
+    monkeypatch.setattr(parallel, "POOL_MIN_TEXT_ROWS", 100)  # the test cohort's 2,100 rows
+    outputs = []
+    for processes in (1, 3):
+        p = Pseudonymizer(hmac_policy(), None, HMAC_KEY, source=source.name,
+                          processes=processes, chunk_rows=1 << 20, digest_key=DIGEST_KEY)
+        report = pseudonymize_file(source, tmp_path / f"one{processes}{source.suffix}",
+                                   hmac_policy(), run=p)
+        outputs.append(((tmp_path / f"one{processes}{source.suffix}").read_bytes(), report))
+    assert pooled == [3]  # the sequential run had no pool, the other one did
+    assert outputs[1] == outputs[0]
