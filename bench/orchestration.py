@@ -163,8 +163,10 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
 
         walls, directs, per_stage, works, timed_out = [], [], [], [], 0
         per_activity: dict[str, list[float]] = collections.defaultdict(list)
+        cpus: list[CpuWindow] = []
         for i in range(trials if "reference" in parts else 1):
             direct, stages = direct_run(fleet, sample)
+            cpu = CpuWindow([p.pid for p in stack.procs]).start()
             try:
                 wall, work = await run_trial(release_timed(client, fleet, sample), deadline,
                                              f"release trial {i + 1}")
@@ -172,6 +174,7 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
                 timed_out += 1
                 print(f"  TIMED OUT {e}", flush=True)
                 continue
+            cpus.append(cpu.stop())
             walls.append(wall)
             works.append(sum(work.values()))
             for name, seconds in work.items():
@@ -189,6 +192,11 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
             print(f"stage work of the reference release ({rows:,} rows with notes; activities' "
                   f"Started->Completed in history): {work:.2f} s (goal <= 3 s: "
                   f"{'met' if work <= 3 else f'x{work / 3:.1f} over'}), wall {wall:.2f} s")
+            ours = statistics.median(c.ours for c in cpus)
+            others = statistics.median(max(0.0, c.busy - c.ours) / w
+                                       for c, w in zip(cpus, walls, strict=True))
+            print(f"  workers' CPU per release (their pools included): {ours:.2f} CPU-s "
+                  f"(median); the rest of the machine kept {others:.2f} of {cores} cores busy")
             print("  per activity (median, min of the trials): " + "; ".join(
                 f"{name} {statistics.median(v):.2f} s ({min(v):.2f})"
                 for name, v in sorted(per_activity.items(), key=lambda kv: -max(kv[1]))))
