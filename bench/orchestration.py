@@ -66,8 +66,10 @@ from medpipe.workers.releases import start_release
 from medpipe.workers.sample import write_sample
 
 
-def reference_inputs(rows: int) -> dict[str, Path]:
-    out = Path(tempfile.mkdtemp(prefix="medpipe-ref-"))
+def reference_inputs(rows: int, out: Path) -> dict[str, Path]:
+    """The reference release's model and dataset (``rows`` rows with varied notes) in
+    ``out`` (the bench stack's directory, so they go when the stack does)."""
+    out.mkdir(parents=True, exist_ok=True)
     paths = write_sample(out, patients=rows // 3, visits=3, hidden=1100)
     table = pacsv.read_csv(paths["dataset"], convert_options=pacsv.ConvertOptions(
         column_types={"zip": pa.string()}))  # ZIPs keep their leading zeros
@@ -146,11 +148,11 @@ async def main(rows: int, trials: int, concurrent: int, deadline: float,
 async def reference_and_concurrent(rows: int, trials: int, concurrent: int, deadline: float,
                                    parts: set[str], profiles: tuple[str, ...]) -> None:
     cores = default_cores()
-    sample = reference_inputs(rows)
-    print(f"reference release: {rows:,} rows ({sample['dataset'].stat().st_size / 1e6:.1f} MB CSV),"
-          f" model {sample['model'].stat().st_size / 1e6:.1f} MB; {deadline:.0f} s deadline "
-          "per trial", flush=True)
     with BenchStack() as stack:
+        sample = reference_inputs(rows, stack.dir / "reference")
+        print(f"reference release: {rows:,} rows ({sample['dataset'].stat().st_size / 1e6:.1f} MB "
+              f"CSV), model {sample['model'].stat().st_size / 1e6:.1f} MB; {deadline:.0f} s "
+              "deadline per trial", flush=True)
         fleet = stack.fleet()
         for profile in profiles:
             stack.worker(fleet, profile)
