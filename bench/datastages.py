@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import _procs  # noqa: E402
 import evaluate as eval_bench  # noqa: E402
 import pseudonymize as pseudo_bench  # noqa: E402
+from _lightmain import light_main  # noqa: E402
 
 GOAL_ONE_CORE = 100_000
 GOAL_SCALING = 1.8
@@ -164,12 +165,7 @@ def _tree_sample(root: int, stop: threading.Event, peak: dict[int, int],
 
 def trial(args: list[str], deadline: float, what: str) -> dict[str, float] | None:
     """One trial in its own process group; None (printed) when it failed or ran late."""
-    # started with -c, not as a script: pool processes then do not re-run this file as
-    # their __main__ (as under ``python -m medpipe worker``), which would bill its imports
-    here = str(Path(__file__).resolve().parent)
-    code = (f"import sys; sys.path.insert(0, {here!r}); import datastages; "
-            f"datastages.child({args!r})")
-    proc = _procs.spawn([sys.executable, "-c", code],
+    proc = _procs.spawn([sys.executable, __file__, "--child", *args],
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stop, peak, cpu = threading.Event(), {}, {}  # type: ignore[var-annotated]
     sampler = threading.Thread(target=_tree_sample, args=(proc.pid, stop, peak, cpu),
@@ -238,7 +234,10 @@ def main() -> None:
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child)
+        # the stage's pool children must not re-run this script as their __main__ (a
+        # worker's main is the ``medpipe`` console script): that would bill its imports
+        with light_main():
+            child(args.child)
         return
     _procs.install()  # every trial's process group is stopped on SIGTERM/SIGINT and at exit
     cores = len(os.sched_getaffinity(0))

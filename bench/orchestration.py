@@ -33,13 +33,9 @@ import collections
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
-import types
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -47,6 +43,7 @@ import pyarrow.csv as pacsv
 from _bigdata import vary_notes
 from _cpu import CpuWindow
 from _history import activity_seconds
+from _lightmain import light_main
 from _orch_big import BigRun, big_release
 from _procs import TrialTimedOut, run_trial
 from _stack import BenchStack, connect, wait_for_pollers
@@ -79,24 +76,6 @@ def reference_inputs(rows: int, out: Path) -> dict[str, Path]:
         column_types={"zip": pa.string()}))  # ZIPs keep their leading zeros
     pacsv.write_csv(vary_notes(table), paths["dataset"])
     return paths
-
-
-@contextmanager
-def light_main() -> Iterator[None]:
-    """While it lasts, ``__main__`` is an empty module.
-
-    The stages' pool children (forkserver) import the parent's main module first, and
-    this script's imports cost them about a second each (Temporal's client, every
-    activity, pyarrow's CSV): the direct run paid that, a worker (whose main module is
-    the ``medpipe`` console script) does not. Measured: evaluate 2.0 -> 0.48 s,
-    validate 1.9 -> 1.3 s, pseudonymize 4.2 -> 3.5 s.
-    """
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = main
 
 
 def direct_run(fleet, sample: dict[str, Path]) -> tuple[float, int]:  # type: ignore[no-untyped-def]
