@@ -158,8 +158,9 @@ def run() -> NoReturn:
     The SDK's Rust threads may still release the GIL while CPython finalizes, which aborts the
     process (SIGABRT, "PyGILState_Release: thread state … must be current when releasing";
     temporalio/sdk-python#300): a refusal printed with exit status 2 would end as a crash,
-    about one run in three here. Output and logs are flushed first; nothing else of medpipe
-    relies on teardown (no atexit handlers).
+    about one run in three here. Output and logs are flushed first, and the process's
+    scratch directory (``workers.scratch``) removed: its ``atexit`` handler would not run,
+    and nothing else of medpipe relies on teardown.
     """
     try:
         # One completion variable however it is started (console script or ``python -m``).
@@ -175,6 +176,9 @@ def run() -> NoReturn:
             code = 1
     if not _temporal_client_used():
         sys.exit(code)
+    scratch = sys.modules.get("medpipe.workers.scratch")
+    if scratch is not None:
+        scratch.remove()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

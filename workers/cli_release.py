@@ -218,7 +218,10 @@ def worker(cfg: StackConfig, profile_name: str, ingest_rate_limit: float | None,
     except KeyError as e:
         fail(e.args[0])
     require_extras("a worker", *WORKER_EXTRAS)
+    from medpipe.workers.scratch import install
     from medpipe.workers.worker import run_worker
+
+    install()  # its temporary files (and its pools') go with it, even after a SIGKILL
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     asyncio.run(run_worker(cfg, profile, ingest_rate_limit=ingest_rate_limit,

@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     args = p.parse_args(argv)  # before the server's imports: --help needs no extra
     from medpipe.workers.gateway.server import AdminTLS, serve
     from medpipe.workers.gateway.verify import OMSVerifier
+    from medpipe.workers.scratch import install
 
     initial = None
     if args.model:
@@ -115,6 +116,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     limits = Limits(max_body_bytes=args.max_body_bytes, max_json_depth=args.max_json_depth,
                     max_json_values=args.max_json_values,
                     request_timeout_s=args.request_timeout)
+    install()  # its verified model copies go with it, even after a SIGKILL
     try:
         serve(args.host, args.port, args.admin_port,
               AdminTLS(cert=args.tls_cert, key=args.tls_key, client_ca=args.client_ca),
