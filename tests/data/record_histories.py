@@ -87,6 +87,7 @@ from medpipe.workers.devserver import TemporalDevServer  # noqa: E402
 from medpipe.workers.emulators import bucket_name  # noqa: E402
 from medpipe.workers.gateway.sketches import book_of  # noqa: E402
 from medpipe.workers.sample import FEATURES, build_model, write_sample  # noqa: E402
+from tests.canary import UNJUDGED_SHIFT  # noqa: E402
 from tests.drift import trigger_and_wait  # noqa: E402
 from tests.emulators import MotoS3  # noqa: E402
 from tests.gateways import GatewayPKI, feature_rows, gateways, traffic  # noqa: E402
@@ -245,7 +246,7 @@ async def canary_paths(rec: Recorder, root: Path, sample: dict[str, Path]) -> No
         v1 = make_request(fleet, sample, canary=FAST)
         v2 = make_request(fleet, sample, model_uri=sample["model_v2"].as_uri(),
                           canary=CanaryPlan(steps=(20, 100), bake_s=1.0, min_requests=3,
-                                            max_extensions=20, guard_s=0),
+                                            max_extensions=20, guard_s=0, **UNJUDGED_SHIFT),
                           thresholds={"max_auroc_drop": 0.5})
         bad = make_request(fleet, sample, canary=FAST,
                            model_uri=inverted_model(root).as_uri(),

@@ -21,7 +21,14 @@ from medpipe.contracts.canary import (
 from medpipe.contracts.names import QueryName, UpdateName
 from medpipe.contracts.release import ReleaseState, Stage
 from medpipe.workers.sample import FEATURES, build_model
-from tests.canary import baking_canary, canary_handle, fleet_with, release, wait_for_state
+from tests.canary import (
+    UNJUDGED_SHIFT,
+    baking_canary,
+    canary_handle,
+    fleet_with,
+    release,
+    wait_for_state,
+)
 from tests.gateways import GatewayPKI, GatewayProcess, feature_rows, traffic
 from tests.history import event_types, history_events, timers
 from tests.support import make_request, running_workers, start, wait_until
@@ -33,12 +40,6 @@ pytestmark = pytest.mark.asyncio
 #: 1 s bakes; a step extends (its window counting on) until both slots of every gateway
 #: returned ``min_shift_samples`` predictions, however slowly a loaded host serves them.
 FAST = CanaryPlan(steps=(50, 100), bake_s=1.0, min_requests=5, max_extensions=20, guard_s=0)
-#: ``model_v2`` is another model, not a shifted copy, but its scores differ from v1's (PSI
-#: up to ~0.9 on samples of ~50 predictions, now and then beyond the sampling allowance:
-#: a rollback in a test that expects a promotion). Tests of the rollout's mechanics
-#: promote it with the shift judgement out of the way; the shift tests use
-#: ``shifted_canary``.
-ANOTHER_MODEL = {"max_psi": 100.0}
 
 
 def inverted_model(tmp_path: Path) -> Path:
@@ -55,7 +56,7 @@ async def test_first_release_is_an_initial_deployment_then_a_canary_promotes(
     fleet = fleet_with(tmp_path, gws)
     rows = feature_rows(sample["dataset"])
     v1 = make_request(fleet, sample, canary=FAST)
-    v2 = make_request(fleet, sample, canary=FAST.model_copy(update=ANOTHER_MODEL),
+    v2 = make_request(fleet, sample, canary=FAST.model_copy(update=UNJUDGED_SHIFT),
                       model_uri=sample["model_v2"].as_uri(),
                       thresholds={"max_auroc_drop": 0.5})
     async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
@@ -173,7 +174,7 @@ async def test_rollback_after_promotion_restores_the_previous_stable(
     fleet = fleet_with(tmp_path, gws)
     rows = feature_rows(sample["dataset"])
     v1 = make_request(fleet, sample, canary=FAST)
-    guarded = FAST.model_copy(update={"guard_s": 120.0, **ANOTHER_MODEL})
+    guarded = FAST.model_copy(update={"guard_s": 120.0, **UNJUDGED_SHIFT})
     v2 = make_request(fleet, sample, canary=guarded, model_uri=sample["model_v2"].as_uri(),
                       thresholds={"max_auroc_drop": 0.5})
     async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):
@@ -197,7 +198,7 @@ async def test_pause_holds_the_step_and_resume_continues(
     rows = feature_rows(sample["dataset"])
     v1 = make_request(fleet, sample, canary=FAST)
     plan = CanaryPlan(steps=(20, 100), bake_s=2.0, min_requests=3, max_extensions=20,
-                      guard_s=0, **ANOTHER_MODEL)
+                      guard_s=0, **UNJUDGED_SHIFT)
     v2 = make_request(fleet, sample, canary=plan, model_uri=sample["model_v2"].as_uri(),
                       thresholds={"max_auroc_drop": 0.5})
     async with running_workers(client, fleet, ["aws/us-east-1"], gateway_tls=gateway_pki.client):

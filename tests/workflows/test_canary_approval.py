@@ -38,7 +38,14 @@ from medpipe.contracts.names import QueryName, SearchAttr, UpdateName
 from medpipe.contracts.placement import Fleet
 from medpipe.contracts.release import ReleaseRequest, ReleaseState, ReleaseStatus
 from medpipe.workers.devserver import TemporalDevServer
-from tests.canary import FIRST, canary_handle, fleet_with, release, wait_for_state
+from tests.canary import (
+    FIRST,
+    UNJUDGED_SHIFT,
+    canary_handle,
+    fleet_with,
+    release,
+    wait_for_state,
+)
 from tests.canary_models import failing_model
 from tests.gateways import GatewayPKI, GatewayProcess, feature_rows, traffic
 from tests.history import history_events
@@ -342,7 +349,8 @@ async def test_a_bad_canary_rolls_back_by_itself_while_awaiting_approval(
     plain = fleet_with(tmp_path, gws)
     gated = plain.model_copy(update={"approval": rule_for(roster, team["admin"], required=1,
                                                           at_weight=50)})
-    plan = CanaryPlan(steps=(50, 100), bake_s=2.0, min_requests=0, guard_s=0)
+    plan = CanaryPlan(steps=(50, 100), bake_s=2.0, min_requests=0, guard_s=0,
+                      **UNJUDGED_SHIFT)  # judged on its error rate
     v1 = make_request(plain, sample, canary=FIRST)
     bad = make_request(gated, sample, canary=plan, thresholds={"max_auroc_drop": 1.0},
                        model_uri=failing_model(sample["model"], tmp_path / "f.onnx").as_uri())

@@ -10,7 +10,7 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError
 
 from medpipe.contracts.canary import CanaryPlan, CanaryState, CanaryStatus, Verdict
-from tests.canary import canary_handle, fleet_with, release
+from tests.canary import UNJUDGED_SHIFT, canary_handle, fleet_with, release
 from tests.canary_models import failing_model, slow_model
 from tests.gateways import GatewayPKI, GatewayProcess, feature_rows, traffic
 from tests.support import make_request, running_workers
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.asyncio
 #: steps below 100 % (where stable still serves, so latency can be compared): a step that
 #: happened to look fine is followed by others; a healthy run stops at the first.
 PLAN = CanaryPlan(steps=(50, 60, 70, 100), bake_s=2.0, min_requests=10, max_extensions=3,
-                  min_latency_samples=10, guard_s=0)
+                  min_latency_samples=10, guard_s=0, **UNJUDGED_SHIFT)
 
 
 async def rolled_back(client: Client, tmp_path: Path, sample: dict[str, Path],
