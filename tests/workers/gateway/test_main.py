@@ -1,5 +1,6 @@
 """``python -m medpipe.workers.gateway`` as a process: signed start, SIGHUP trust reload,
-``--allow-unsigned`` said loudly, refusals without a traceback, clean stop on SIGTERM."""
+``--allow-unsigned`` said loudly, refusals without a traceback, clean stop on SIGTERM,
+its scratch directory gone after SIGTERM and, after a SIGKILL, at the next start."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import httpx
 
 from medpipe.activities.signing.dsse import key_fingerprint
 from medpipe.workers.pki import TestPKI
+from medpipe.workers.scratch import PREFIX, ROOT_ENV
 from tests.workers.gateway.conftest import MODEL_NAME, Models, infer_body, signed_copy
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -107,6 +109,38 @@ def test_allow_unsigned_is_loud(tmp_path: Path, pki: TestPKI, models: Models) ->
         out = _stop(proc)
     assert "THIS GATEWAY LOADS UNSIGNED MODELS" in out
     assert "LOADING UNSIGNED MODEL readmission 1" in out
+
+
+def test_a_killed_gateways_model_cache_goes_when_the_next_one_starts(
+        tmp_path: Path, pki: TestPKI, models: Models) -> None:
+    """SIGKILL leaves the gateway's scratch directory (its model cache directory) behind;
+    the next gateway removes it as it starts, and its own goes at SIGTERM."""
+    root = tmp_path / "tmp"
+    root.mkdir()
+    env = {k: v for k, v in ENV.items() if k != ROOT_ENV} | {"TMPDIR": str(root)}
+
+    def start() -> tuple[subprocess.Popen[bytes], Path]:
+        port = _free_port()
+        proc = subprocess.Popen(
+            _command(pki, port, "--allow-unsigned", "--model-root",
+                     str(models.stable.path.parent), "--model", str(models.stable.path),
+                     "--model-sha256", models.stable.sha256),
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        _wait_ready(proc, port)
+        [own] = root.glob(f"{PREFIX}{proc.pid}-*")
+        assert list(own.glob("medpipe-gateway-*")), "its model cache directory is not in it"
+        return proc, own
+
+    killed, left = start()
+    killed.kill()
+    killed.wait()
+    assert left.exists()
+    proc, own = start()
+    try:
+        assert not left.exists()
+    finally:
+        _stop(proc)
+    assert not own.exists()
 
 
 def test_bad_command_lines_are_refused_without_traceback(tmp_path: Path, pki: TestPKI,
