@@ -122,6 +122,9 @@ def child_evaluate(model: str, data: str, cores: int, mode: str) -> dict[str, fl
 
 
 def child(argv: list[str]) -> None:
+    from medpipe.workers.scratch import install
+
+    install()  # the pool's temporary files go in the trial's directory (workers.scratch)
     stage, cores, *rest = argv
     _pin(int(cores))
     if stage == "pseudonymize":
@@ -271,6 +274,10 @@ def main() -> None:
             if one and pool:
                 print(f"  evaluate      the pool's AUROC equals one thread's: "
                       f"{one['auroc'] == pool['auroc']}", flush=True)
+    # a trial killed at its deadline left its directory behind; its owner is gone now
+    from medpipe.workers.scratch import sweep
+
+    sweep(Path(tempfile.gettempdir()))
 
 if __name__ == "__main__":
     main()
