@@ -42,15 +42,14 @@ import pyarrow.compute as pc
 
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.deid.keytable import DigestTable
-from medpipe.activities.pseudonymize import streams
 from medpipe.activities.pseudonymize.parallel import token_columns
 from medpipe.activities.pseudonymize.policy import check_columns
+from medpipe.activities.pseudonymize.shards import dataset_batches
 from medpipe.activities.pseudonymize.state import Patients
 from medpipe.activities.pseudonymize.tabular import (
     _as_text,
     identifying,
     lookup_kind,
-    string_columns,
 )
 from medpipe.contracts.errors import IntegrityError, InvalidInput
 from medpipe.contracts.pseudonymize import Placeholder, Policy, TokenMode
@@ -145,6 +144,9 @@ class _Builder:
         self.idcols = [(n, r) for n, r in policy.fields.items() if identifying(r)]
         self.vault_cols = list(dict.fromkeys(
             n for n, mode, _ in token_columns(policy) if mode is TokenMode.VAULT))
+        #: the columns this learn reads (a note or a measurement is never converted)
+        self.columns = {n for n, _ in self.idcols} | set(self.vault_cols) | \
+            ({policy.patient_id} if policy.patient_id else set())
         self.keys: list[Ranked] = []
         self.prefixes: list[Ranked] = []
         self.width = 1
@@ -153,6 +155,12 @@ class _Builder:
         self.key_chunks: list[int] = []
         self.key_ids: list[str] = []
         self.rows = self.chunks = self.batches = 0
+
+    def select(self, names: list[str]) -> list[str]:
+        """The dataset's columns this learn reads, once they are shown to be the policy's
+        (before any row is converted)."""
+        check_columns(self.policy, names, self.source)
+        return [n for n in names if n in self.columns]
 
     def learn_batch(self, k: int, batch: pa.RecordBatch) -> None:
         """Index learn batch ``k`` (every identifier column), as ``tabular.learn`` does."""
@@ -174,8 +182,6 @@ class _Builder:
     def chunk(self, c: int, batch: pa.RecordBatch) -> None:
         """Patients and first-seen vault keys of chunk ``c``, in the order the token pass
         (``parallel.premap``) asks the vault for them."""
-        if c == 0:
-            check_columns(self.policy, batch.schema.names, self.source)
         if c % self.shards != self.shard:
             return
         self.chunks += 1
@@ -209,22 +215,15 @@ class _Builder:
 def learn_part(chunks: Iterable[bytes], fmt: str, policy: Policy, source: str,
                chunk_rows: int, key: bytes, shard: int, shards: int) -> LearnPart:
     """Learn shard ``shard`` of ``shards`` over the dataset's bytes: one reading, cut
-    into learn batches and chunks exactly as the one learn pass cuts them."""
+    into learn batches and chunks exactly as the one learn pass cuts them, converting
+    only the columns the learn reads (``_Builder.columns``).
+
+    Raises:
+        InvalidInput: the dataset's columns are not the policy's, or not CSV or Parquet.
+    """
     builder = _Builder(policy, key, shard, shards, source)
-
-    def learned(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for k, batch in enumerate(batches):
-            builder.learn_batch(k, batch)
-            yield batch
-
-    if fmt == "csv":
-        sized = streams.sized_batches(learned(streams.csv_batches(
-            chunks, source, string_columns(policy), chunk_rows)), chunk_rows)
-    elif fmt == "parquet":
-        sized = learned(streams.parquet_stream_batches(chunks, source, chunk_rows))
-    else:
-        raise InvalidInput(f"{source}: a {fmt} dataset does not fan out (CSV and Parquet do)")
-    for c, batch in enumerate(sized):
+    for c, batch in enumerate(dataset_batches(chunks, fmt, policy, source, chunk_rows,
+                                              builder.select, builder.learn_batch)):
         builder.chunk(c, batch)
     return builder.part()
 

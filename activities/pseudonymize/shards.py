@@ -38,14 +38,31 @@ _INDEX_MAGIC = b"MPKI2"
 
 
 def dataset_batches(chunks: Iterable[bytes], fmt: str, policy: Policy, source: str,
-                    chunk_rows: int) -> Iterator[pa.RecordBatch]:
-    """The dataset's chunks exactly as the one-activity run cuts them."""
+                    chunk_rows: int, select: streams.Select | None = None,
+                    learned: Callable[[int, pa.RecordBatch], None] | None = None
+                    ) -> Iterator[pa.RecordBatch]:
+    """The dataset's chunks exactly as the one-activity run cuts them (with ``select``:
+    of the columns it picks, ``streams.csv_batches``).
+
+    ``learned`` is given each batch the one-activity run's learn pass indexes
+    (``Pseudonymizer.learn``: CSV blocks gathered to ``chunk_rows`` rows, Parquet's
+    chunks themselves), numbered, before it is cut into chunks.
+    """
     if fmt == "csv":
-        return streams.sized_batches(streams.csv_batches(
-            chunks, source, string_columns(policy), chunk_rows), chunk_rows)
+        return streams.sized_batches(_tapped(streams.csv_batches(
+            chunks, source, string_columns(policy), chunk_rows, select), learned), chunk_rows)
     if fmt == "parquet":
-        return streams.parquet_stream_batches(chunks, source, chunk_rows)
+        return _tapped(streams.parquet_stream_batches(chunks, source, chunk_rows, select),
+                       learned)
     raise InvalidInput(f"{source}: a {fmt} dataset does not fan out (CSV and Parquet do)")
+
+
+def _tapped(batches: Iterable[pa.RecordBatch],
+            learned: Callable[[int, pa.RecordBatch], None] | None) -> Iterator[pa.RecordBatch]:
+    for k, batch in enumerate(batches):
+        if learned is not None:
+            learned(k, batch)
+        yield batch
 
 
 def select_chunks(batches: Iterable[pa.RecordBatch], first: int,

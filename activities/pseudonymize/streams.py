@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import codecs
 import io
+import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -26,6 +27,12 @@ from medpipe.activities.chunkio import ChunkReader
 from medpipe.contracts.errors import InvalidInput
 
 CHUNK_ROWS = 131_072
+#: Bytes Arrow's CSV reader parses at a time (each of its record batches is one block).
+CSV_BLOCK = 8 << 20
+
+#: Called with a table's column names before any row is converted; returns the columns
+#: to convert (all of them if none), or raises (a table the caller refuses).
+Select = Callable[[list[str]], list[str]]
 
 
 class Utf8Checked:
@@ -100,19 +107,30 @@ def _csv_error(e: pa.ArrowInvalid, source: str, names: list[str], rows_done: int
 
 
 def csv_batches(chunks: Iterable[bytes], source: str, text_columns: list[str],
-                rows: int = CHUNK_ROWS) -> Iterator[pa.RecordBatch]:
-    """Record batches of about ``rows`` rows from CSV bytes (UTF-8, header row)."""
-    checked = Utf8Checked(chunks, source)
+                rows: int = CHUNK_ROWS, select: Select | None = None
+                ) -> Iterator[pa.RecordBatch]:
+    """Record batches of about ``rows`` rows from CSV bytes (UTF-8, header row).
+
+    With ``select``, only the columns it picks are converted: every byte is still
+    checked as UTF-8 and parsed (so the batches hold the same rows, and a malformed
+    row is refused), but a column nobody reads costs no conversion; a value of an
+    unread column that does not match the column's type is then not seen here.
+    """
+    checked = iter(Utf8Checked(chunks, source))
     names: list[str] = []
     done = 0
     try:
+        include: list[str] = []
+        if select is not None:
+            names, checked = _csv_names(checked)
+            include = select(names)
         reader = pacsv.open_csv(
             io.BufferedReader(ChunkReader(checked), 1 << 20),
-            read_options=pacsv.ReadOptions(block_size=8 << 20),
+            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(text_columns, pa.string()),
-                strings_can_be_null=True))
-        names = reader.schema.names
+                strings_can_be_null=True, include_columns=include))
+        names = names or reader.schema.names
         pending: list[pa.RecordBatch] = []
         count = 0
         for batch in reader:
@@ -128,6 +146,27 @@ def csv_batches(chunks: Iterable[bytes], source: str, text_columns: list[str],
         if str(e).startswith("Empty CSV file"):
             raise InvalidInput(f"{source}: empty CSV file (no header row)") from None
         raise _csv_error(e, source, names, done) from None
+
+
+def _csv_names(chunks: Iterator[bytes]) -> tuple[list[str], Iterator[bytes]]:
+    """The CSV's column names as ``csv_batches``' reader reads them (Arrow reads the
+    header in the first block: only that block is held and parsed twice), and the same
+    bytes, whole.
+
+    Raises:
+        pa.ArrowInvalid: as the reader would, on the first block.
+    """
+    head: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        head.append(chunk)
+        size += len(chunk)
+        if size > CSV_BLOCK:
+            break
+    first = b"".join(head)
+    names = pacsv.open_csv(io.BytesIO(first),
+                           read_options=pacsv.ReadOptions(block_size=CSV_BLOCK)).schema.names
+    return names, itertools.chain([first], chunks)
 
 
 def sized_batches(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
@@ -159,21 +198,24 @@ def _merged(batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
     return pa.Table.from_batches(batches).combine_chunks().to_batches()
 
 
-def parquet_batches(src: Any, source: str, rows: int = CHUNK_ROWS) -> Iterator[pa.RecordBatch]:
-    """Record batches from a Parquet file path/file object."""
+def parquet_batches(src: Any, source: str, rows: int = CHUNK_ROWS,
+                    select: Select | None = None) -> Iterator[pa.RecordBatch]:
+    """Record batches from a Parquet file path/file object (with ``select``: of the
+    columns it picks only, the others not even decoded)."""
     try:
         pf = pq.ParquetFile(src)
-        yield from pf.iter_batches(batch_size=rows)
+        columns = select(pf.schema_arrow.names) if select is not None else None
+        yield from pf.iter_batches(batch_size=rows, columns=columns or None)
     except (pa.ArrowInvalid, OSError) as e:
         raise InvalidInput(f"{source}: not a readable Parquet file "
                            f"({type(e).__name__})") from None
 
 
-def parquet_stream_batches(chunks: Iterable[bytes], source: str,
-                           rows: int = CHUNK_ROWS) -> Iterator[pa.RecordBatch]:
+def parquet_stream_batches(chunks: Iterable[bytes], source: str, rows: int = CHUNK_ROWS,
+                           select: Select | None = None) -> Iterator[pa.RecordBatch]:
     """Parquet from byte chunks (buffered in memory: the footer comes last)."""
     data = b"".join(chunks)
-    yield from parquet_batches(pa.BufferReader(data), source, rows)
+    yield from parquet_batches(pa.BufferReader(data), source, rows, select)
 
 
 def ndjson_lines(chunks: Iterable[bytes], source: str) -> Iterator[tuple[int, Any]]:

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from medpipe.activities.deid.index import KeyIndex
-from medpipe.activities.pseudonymize import default_policy, parallel
+from medpipe.activities.pseudonymize import default_policy, parallel, streams
 from medpipe.activities.pseudonymize.learnparts import (
     LearnPart,
     Ranked,
@@ -36,7 +36,7 @@ from medpipe.activities.pseudonymize.shards import dataset_batches
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tokens import Vault, _parse
 from medpipe.contracts.errors import IntegrityError, InvalidInput
-from medpipe.contracts.pseudonymize import Placeholder
+from medpipe.contracts.pseudonymize import Placeholder, Policy
 from medpipe.workers.sample import make_cohort
 
 KEY = b"learn-parts-test-key".ljust(32, b".")
@@ -97,10 +97,11 @@ def data(table: pa.Table, fmt: str) -> list[bytes]:
     return [blob[i:i + 50_000] for i in range(0, len(blob), 50_000)]
 
 
-def one_pass(chunks: list[bytes], fmt: str) -> tuple[KeyIndex, RunState, Vault]:
+def one_pass(chunks: list[bytes], fmt: str,
+             policy: Policy | None = None) -> tuple[KeyIndex, RunState, Vault]:
     """The one learn activity's index (``Pseudonymizer.learn``) and token pass (premap in
     row order), under ``KEY``, on a fresh vault."""
-    policy = default_policy()
+    policy = policy or default_policy()
     vault = Vault.in_memory()
     run = Pseudonymizer(policy, vault, source="d", chunk_rows=CHUNK, digest_key=KEY)
     run.learn(iter(chunks), fmt)
@@ -117,19 +118,19 @@ def minted(vault: Vault) -> list[str]:
     return pairs.column("id").to_pylist()
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet"])
-def test_parts_give_the_one_pass_index_patients_and_token_order(cohort: pa.Table,
-                                                                fmt: str) -> None:
-    chunks = data(cohort, fmt)
-    index, state, vault = one_pass(chunks, fmt)
+def check_parts_give_the_one_pass(chunks: list[bytes], fmt: str, table: pa.Table,
+                                  policy: Policy, counts: tuple[int, ...]) -> None:
+    """Learn parts of each shard count in ``counts``, merged, give the one pass's index
+    (codes included), patients and vault mint order."""
+    index, state, vault = one_pass(chunks, fmt, policy)
     expected = minted(vault)
-    assert len(expected) == len(set(cohort.column("patient_id").to_pylist()))
-    for shards in (1, 2, 3, 5):
+    assert len(expected) == len(set(table.column("patient_id").to_pylist()))
+    for shards in counts:
         parts = [part_from_bytes(b"".join(part_bytes(learn_part(
-            iter(chunks), fmt, default_policy(), "d", CHUNK, KEY, i, shards))))
+            iter(chunks), fmt, policy, "d", CHUNK, KEY, i, shards))))
             for i in range(shards)]
         rows, count = check_cover(parts)
-        assert rows == cohort.num_rows and count == -(-cohort.num_rows // CHUNK)
+        assert rows == table.num_rows and count == -(-table.num_rows // CHUNK)
         merged = merged_index(KEY, parts)
         assert merged.width == index.width
         for a, b in zip(tables(merged), tables(index), strict=True):
@@ -141,6 +142,71 @@ def test_parts_give_the_one_pass_index_patients_and_token_order(cohort: pa.Table
         for ids in vault_keys(parts, batch=100):  # several asks: the order still holds
             fresh.tokens(ids)
         assert minted(fresh) == expected and fresh.new_tokens == len(expected)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_parts_give_the_one_pass_index_patients_and_token_order(cohort: pa.Table,
+                                                                fmt: str) -> None:
+    check_parts_give_the_one_pass(data(cohort, fmt), fmt, cohort, default_policy(),
+                                  (1, 2, 3, 5))
+
+
+def wide(table: pa.Table) -> tuple[pa.Table, Policy]:
+    """The cohort with 24 more columns the learn does not read (numbers with gaps, text
+    with commas and quotes, a second note, more dates), placed between the policy's, and
+    its policy."""
+    rng = np.random.default_rng(5)
+    n = table.num_rows
+    policy = default_policy()
+    rules = dict(policy.fields)
+    for i in range(24):
+        name = f"extra_{i:02d}"
+        kind = i % 4
+        if kind == 0:
+            col = pa.array(rng.integers(0, 10_000, n), mask=rng.random(n) < 0.1)
+            rule = {"action": "keep"}
+        elif kind == 1:
+            col = pa.array(np.round(rng.normal(50, 9, n), 2))
+            rule = {"action": "keep"}
+        elif kind == 2:
+            col = pa.array([f'w{v}, "q{v % 7}" x' for v in rng.integers(0, 999, n)])
+            rule = {"action": "scrub"} if i == 2 else {"action": "keep"}
+        else:
+            col = table.column("encounter_date")
+            rule = {"action": "date_shift"}
+        table = table.add_column((i * 5) % table.num_columns, name, col)
+        rules[name] = rule
+    return table, Policy.model_validate({**policy.model_dump(mode="json"), "fields": rules})
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_wide_dataset_learned_from_its_identifier_columns_only_gives_the_one_pass(
+        cohort: pa.Table, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The learn shards convert only the columns the learn reads: with many others
+    around them, and the CSV read in small blocks (learn batches of several blocks, cut
+    across chunks), the parts still give the one pass's index, patients and tokens."""
+    monkeypatch.setattr(streams, "CSV_BLOCK", 40_000)
+    table, policy = wide(cohort)
+    chunks = data(table, fmt)
+    if fmt == "csv":
+        assert len(list(streams.csv_batches(iter(chunks), "d", [], 1))) > 20  # blocks
+    check_parts_give_the_one_pass(chunks, fmt, table, policy, (1, 2, 3))
+
+
+def test_a_learn_shard_does_not_convert_a_column_it_does_not_read(
+        cohort: pa.Table, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kept column whose values turn to text after the first block: a learn shard
+    (which never reads it) learns the dataset; the shards that pseudonymize it, reading
+    every column, refuse it (fail closed, one stage later)."""
+    monkeypatch.setattr(streams, "CSV_BLOCK", 40_000)
+    ldl = cohort.column("ldl").to_pylist()
+    late = [str(v) if i < 1000 else "high" for i, v in enumerate(ldl)]
+    table = cohort.set_column(cohort.schema.get_field_index("ldl"), "ldl", pa.array(late))
+    chunks = data(table, "csv")
+    part = learn_part(iter(chunks), "csv", default_policy(), "d", CHUNK, KEY, 0, 1)
+    assert part.rows == table.num_rows
+    with pytest.raises(InvalidInput, match="column 'ldl': a value of another type"):
+        list(dataset_batches(iter(chunks), "csv", default_policy(), "d", CHUNK))
 
 
 def test_merge_refuses_missing_reordered_or_miscut_parts(cohort: pa.Table) -> None:
