@@ -12,12 +12,17 @@ ingests it sealed on a local store, and runs, interleaved, ``--trials`` times ea
 Each trial starts on an empty vault, runs in a child process with a deadline
 (``--trial-seconds``; the child and its children are stopped when it passes), and
 prints wall time, CPU seconds (the trial's process and its children) and peak RSS
-(the largest process's), and the *critical-path CPU*: the one activity's CPU, or the
-key's + the slowest shard's + the merge's (what the wall would be with a free core
-per shard). The machine is shared: compare best-of-N figures
-of the same run, and read the load printed with them.
+(the largest process's; sharded, also the largest shard's and the merge's), and the
+*critical-path CPU*: the one activity's CPU, or the key's + the slowest shard's + the
+merge's (what the wall would be with a free core per shard). The slowest shard's CPU
+is split into indexing its learn batches, listing its chunks' patients and vault keys,
+storing its part, and the rest: reading, decrypting and parsing the dataset.
+The machine is shared: compare best-of-N figures of the same run (``--baseline`` runs
+another tree's code in the same trials, interleaved), and read the load printed with
+them.
 
-Usage: ``.venv/bin/python bench/learnpass.py [--rows 1000000] [--shards 2] [--trials 2]``
+Usage: ``.venv/bin/python bench/learnpass.py [--rows 1000000] [--shards 1,2,4] [--trials 2]
+[--baseline DIR]`` (``DIR``: another tree, e.g. ``git archive main``, run interleaved)
 """
 
 from __future__ import annotations
@@ -105,15 +110,38 @@ def trial_one(root: Path) -> dict[str, Any]:
             "rows": res.rows, "patients": res.patients, "new_tokens": res.new_tokens}
 
 
-def _one_shard(root: str, inp_json: str) -> tuple[float, float, float, str]:
+def _timed_cpu(owner: Any, name: str, spent: dict[str, float]) -> None:
+    """Replace method ``name`` of ``owner`` by one adding its CPU seconds to ``spent``."""
+    fn = getattr(owner, name)
+
+    def wrapper(*a: Any, **k: Any) -> Any:
+        c = time.process_time()
+        try:
+            return fn(*a, **k)
+        finally:
+            spent[name] = spent.get(name, 0.0) + time.process_time() - c
+    setattr(owner, name, wrapper)
+
+
+def _one_shard(root: str, inp_json: str) -> tuple[float, float, float, str, dict[str, float]]:
     """A learn shard in a pool process (a worker of its own): (wall, cpu, peak MiB, its
-    result as JSON)."""
-    from medpipe.activities.pseudonymize.learnfanout import FanoutLearnActivities
+    result as JSON, CPU seconds of its phases: indexing its learn batches, listing its
+    chunks' patients and vault keys, storing the part; the rest is reading, decrypting
+    and parsing the dataset)."""
+    from medpipe.activities.pseudonymize import learnfanout, learnparts
     from medpipe.contracts.fanout import PseudonymizeLearnShardInput
+    spent: dict[str, float] = {}
+    _timed_cpu(learnparts._Builder, "learn_batch", spent)
+    _timed_cpu(learnparts._Builder, "chunk", spent)
+    _timed_cpu(learnfanout, "store_sealed", spent)
     inp = PseudonymizeLearnShardInput.model_validate_json(inp_json)
     t, c = time.perf_counter(), time.process_time()
-    res = FanoutLearnActivities(_context(Path(root))).learn_shard(inp)
-    return time.perf_counter() - t, time.process_time() - c, _peak_mib(), res.model_dump_json()
+    res = learnfanout.FanoutLearnActivities(_context(Path(root))).learn_shard(inp)
+    cpu = time.process_time() - c
+    phases = {"index": spent.get("learn_batch", 0.0), "chunks": spent.get("chunk", 0.0),
+              "store": spent.get("store_sealed", 0.0)}
+    phases["read+parse"] = cpu - sum(phases.values())
+    return time.perf_counter() - t, cpu, _peak_mib(), res.model_dump_json(), phases
 
 
 def trial_sharded(root: Path, shards: int) -> dict[str, Any]:
@@ -143,16 +171,24 @@ def trial_sharded(root: Path, shards: int) -> dict[str, Any]:
     peak = max([_peak_mib(), *(d[2] for d in done)])
     # the pool's processes are the fork server's children: their CPU comes from them
     shard_cpu = [d[1] for d in done]
+    slowest = done[shard_cpu.index(max(shard_cpu))][4]
     return {"wall": t3 - t0, "cpu": time.process_time() + sum(shard_cpu), "peak_mib": peak,
             "critical_cpu": (c1 - c0) + max(shard_cpu) + (c3 - c2),
             "phases": {"key": t1 - t0, "shards": t2 - t1, "merge": t3 - t2,
-                       "merge cpu": c3 - c2, "slowest shard cpu": max(shard_cpu)},
+                       "merge cpu": c3 - c2, "slowest shard cpu": max(shard_cpu),
+                       **{f"  its {k}": v for k, v in slowest.items()}},
+            # this process ran the key and the merge only (the shards ran in the pool)
+            "merge_peak_mib": _peak_mib(), "shard_peak_mib": max(d[2] for d in done),
             "rows": res.rows, "patients": res.patients, "new_tokens": res.new_tokens}
 
 
 def _child(args: argparse.Namespace) -> None:
+    if args.code:  # the medpipe of another tree (--baseline): ahead of this one
+        sys.path.insert(0, args.code)
     root = Path(args.dir)
     out = trial_one(root) if args.trial == "one" else trial_sharded(root, args.shards)
+    import medpipe
+    out["code"] = str(Path(medpipe.__file__).resolve().parents[1])
     print(json.dumps(out), flush=True)
 
 
@@ -179,57 +215,85 @@ def _prepare(root: Path, rows: int) -> None:
 
 def _line(name: str, r: dict[str, Any]) -> str:
     phases = "  ".join(f"{k} {v:5.1f} s" for k, v in r["phases"].items())
+    peaks = f" (shard {r['shard_peak_mib']:.0f}, merge {r['merge_peak_mib']:.0f})" \
+        if "merge_peak_mib" in r else ""
     return (f"{name:14s} wall {r['wall']:6.1f} s  cpu {r['cpu']:6.1f} s  critical-path cpu "
             f"{r['critical_cpu']:6.1f} s  peak RSS "
-            f"{r['peak_mib']:6.0f} MiB  [{phases}]  patients {r['patients']:,} "
+            f"{r['peak_mib']:6.0f} MiB{peaks}  [{phases}]  patients {r['patients']:,} "
             f"new tokens {r['new_tokens']:,}")
+
+
+def _run_trial(root: Path, kind: str, shards: int, code: str, seconds: float,
+               label: str) -> dict[str, Any] | None:
+    """One trial in a child process with a deadline; its figures, or None."""
+    cmd = [sys.executable, __file__, "--trial", kind, "--dir", str(root),
+           "--shards", str(shards)] + (["--code", code] if code else [])
+    proc = _procs.spawn(cmd, stdout=subprocess.PIPE, text=True)
+    try:
+        out, _ = proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        _procs.kill(proc)
+        print(f"{label}: timed out after {seconds:.0f} s")
+        return None
+    if proc.returncode:
+        print(f"{label}: failed (rc {proc.returncode})")
+        return None
+    r: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    if code and Path(r["code"]) != Path(code).resolve():
+        raise SystemExit(f"{label} ran the code of {r['code']}, not of {code}")
+    return r
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--shards", type=int, default=2)
+    ap.add_argument("--shards", default="2", help="learn shard counts, e.g. 1,2,4")
     ap.add_argument("--trials", type=int, default=2)
     ap.add_argument("--trial-seconds", type=float, default=900)
+    ap.add_argument("--no-one", action="store_true", help="skip the one learn activity")
+    ap.add_argument("--baseline", default="", help="another tree's root (e.g. a `git "
+                    "archive` of main): its medpipe runs the same trials, interleaved")
     ap.add_argument("--trial", choices=["one", "sharded"], help=argparse.SUPPRESS)
+    ap.add_argument("--code", default="", help=argparse.SUPPRESS)
     ap.add_argument("--dir", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.trial:
+        args.shards = int(args.shards)
         _child(args)
         return
     _procs.install()
+    counts = [int(n) for n in args.shards.split(",")]
+    kinds = ([] if args.no_one else [("one", 1)]) + [("sharded", n) for n in counts]
+    codes = [("", "")] + ([("before ", args.baseline)] if args.baseline else [])
     root = Path(tempfile.mkdtemp(prefix="medpipe-bench-learnpass-"))
     try:
         _prepare(root, args.rows)
         best: dict[str, dict[str, Any]] = {}
         for i in range(args.trials):
-            for kind in ("one", "sharded"):
-                proc = _procs.spawn([sys.executable, __file__, "--trial", kind, "--dir",
-                                     str(root), "--shards", str(args.shards)],
-                                    stdout=subprocess.PIPE, text=True)
-                try:
-                    out, _ = proc.communicate(timeout=args.trial_seconds)
-                except subprocess.TimeoutExpired:
-                    _procs.kill(proc)
-                    print(f"{kind}: trial {i + 1} timed out after {args.trial_seconds:.0f} s")
-                    continue
-                if proc.returncode:
-                    print(f"{kind}: trial {i + 1} failed (rc {proc.returncode})")
-                    continue
-                r = json.loads(out.strip().splitlines()[-1])
-                name = kind if kind == "one" else f"{args.shards} shards"
-                print(f"trial {i + 1}: {_line(name, r)}  (load {os.getloadavg()[0]:.1f})",
-                      flush=True)
-                if kind not in best or r["wall"] < best[kind]["wall"]:
-                    best[kind] = r
-        if len(best) == 2:
-            print(f"best of {args.trials}: learn wall {best['one']['wall']:.1f} s -> "
-                  f"{best['sharded']['wall']:.1f} s "
-                  f"(x{best['one']['wall'] / best['sharded']['wall']:.2f}); cpu "
-                  f"{best['one']['cpu']:.1f} -> {best['sharded']['cpu']:.1f} s; critical-path "
-                  f"cpu {best['one']['critical_cpu']:.1f} -> {best['sharded']['critical_cpu']:.1f}"
-                  f" s (the wall on {args.shards} idle cores); peak RSS "
-                  f"{best['one']['peak_mib']:.0f} -> {best['sharded']['peak_mib']:.0f} MiB")
+            for kind, n in kinds:
+                for tag, code in codes:
+                    name = tag + (kind if kind == "one" else f"{n} shards")
+                    r = _run_trial(root, kind, n, code, args.trial_seconds,
+                                   f"{name}: trial {i + 1}")
+                    if r is None:
+                        continue
+                    print(f"trial {i + 1}: {_line(name, r)}  (load "
+                          f"{os.getloadavg()[0]:.1f})", flush=True)
+                    if name not in best or r["wall"] < best[name]["wall"]:
+                        best[name] = r
+        for name, r in best.items():
+            print(f"best of {args.trials}: {_line(name, r)}")
+        for tag, _ in codes:
+            one = best.get(f"{tag}one")
+            for n in counts:
+                sharded = best.get(f"{tag}{n} shards")
+                if one and sharded:
+                    print(f"{tag}best of {args.trials}: learn wall {one['wall']:.1f} s -> "
+                          f"{sharded['wall']:.1f} s (x{one['wall'] / sharded['wall']:.2f}) "
+                          f"in {n} shards; cpu {one['cpu']:.1f} -> {sharded['cpu']:.1f} s; "
+                          f"critical-path cpu {one['critical_cpu']:.1f} -> "
+                          f"{sharded['critical_cpu']:.1f} s (the wall on {n} idle cores); "
+                          f"peak RSS {one['peak_mib']:.0f} -> {sharded['peak_mib']:.0f} MiB")
     finally:
         _procs.stop_all()
         shutil.rmtree(root, ignore_errors=True)

@@ -68,8 +68,8 @@ def test_ranked_merge_keeps_the_placeholder_the_one_index_keeps(seed: int) -> No
         for values, kind in batch:
             one.add_all(values, kind)
             part.add_all(values, kind)
-        keys, prefixes = part.tables()
-        per_batch.append((Ranked.of(keys, k), Ranked.of(prefixes, k)))
+        key_table, prefix_table = part.tables()
+        per_batch.append((Ranked.of(key_table, k), Ranked.of(prefix_table, k)))
     name = list(Placeholder).index(Placeholder.NAME)
     for shards in (1, 2, 4):
         shard_parts = [(merge_ranked([b[0] for b in per_batch[i::shards]], name),
@@ -157,8 +157,8 @@ def wide(table: pa.Table) -> tuple[pa.Table, Policy]:
     its policy."""
     rng = np.random.default_rng(5)
     n = table.num_rows
-    policy = default_policy()
-    rules = dict(policy.fields)
+    policy = default_policy().model_dump(mode="json")
+    rules: dict[str, dict[str, str]] = policy["fields"]
     for i in range(24):
         name = f"extra_{i:02d}"
         kind = i % 4
@@ -176,7 +176,7 @@ def wide(table: pa.Table) -> tuple[pa.Table, Policy]:
             rule = {"action": "date_shift"}
         table = table.add_column((i * 5) % table.num_columns, name, col)
         rules[name] = rule
-    return table, Policy.model_validate({**policy.model_dump(mode="json"), "fields": rules})
+    return table, Policy.model_validate({**policy, "fields": rules})
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
