@@ -41,8 +41,12 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+#: The tree whose medpipe a trial runs (this one, or --baseline's), in the environment:
+#: the trial's pool processes run it too (a fork server starts from ``sys.path``'s
+#: defaults: the working directory, ``PYTHONPATH``, the installed package)
+_CODE_ENV = "LEARNPASS_CODE"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, os.environ.get(_CODE_ENV) or str(Path(__file__).resolve().parents[1]))
 import _procs  # noqa: E402
 
 
@@ -141,6 +145,8 @@ def _one_shard(root: str, inp_json: str) -> tuple[float, float, float, str, dict
     phases = {"index": spent.get("learn_batch", 0.0), "chunks": spent.get("chunk", 0.0),
               "store": spent.get("store_sealed", 0.0)}
     phases["read+parse"] = cpu - sum(phases.values())
+    import medpipe  # which tree this pool process ran (--baseline)
+    phases["code:" + str(Path(medpipe.__file__).resolve().parents[1])] = 0.0
     return time.perf_counter() - t, cpu, _peak_mib(), res.model_dump_json(), phases
 
 
@@ -172,6 +178,8 @@ def trial_sharded(root: Path, shards: int) -> dict[str, Any]:
     # the pool's processes are the fork server's children: their CPU comes from them
     shard_cpu = [d[1] for d in done]
     slowest = done[shard_cpu.index(max(shard_cpu))][4]
+    shard_code = {k for d in done for k in d[4] if k.startswith("code:")}
+    slowest = {k: v for k, v in slowest.items() if not k.startswith("code:")}
     return {"wall": t3 - t0, "cpu": time.process_time() + sum(shard_cpu), "peak_mib": peak,
             "critical_cpu": (c1 - c0) + max(shard_cpu) + (c3 - c2),
             "phases": {"key": t1 - t0, "shards": t2 - t1, "merge": t3 - t2,
@@ -179,12 +187,11 @@ def trial_sharded(root: Path, shards: int) -> dict[str, Any]:
                        **{f"  its {k}": v for k, v in slowest.items()}},
             # this process ran the key and the merge only (the shards ran in the pool)
             "merge_peak_mib": _peak_mib(), "shard_peak_mib": max(d[2] for d in done),
+            "shard_code": sorted(c.removeprefix("code:") for c in shard_code),
             "rows": res.rows, "patients": res.patients, "new_tokens": res.new_tokens}
 
 
 def _child(args: argparse.Namespace) -> None:
-    if args.code:  # the medpipe of another tree (--baseline): ahead of this one
-        sys.path.insert(0, args.code)
     root = Path(args.dir)
     out = trial_one(root) if args.trial == "one" else trial_sharded(root, args.shards)
     import medpipe
@@ -227,8 +234,10 @@ def _run_trial(root: Path, kind: str, shards: int, code: str, seconds: float,
                label: str) -> dict[str, Any] | None:
     """One trial in a child process with a deadline; its figures, or None."""
     cmd = [sys.executable, __file__, "--trial", kind, "--dir", str(root),
-           "--shards", str(shards)] + (["--code", code] if code else [])
-    proc = _procs.spawn(cmd, stdout=subprocess.PIPE, text=True)
+           "--shards", str(shards)]
+    tree = str(Path(code or Path(__file__).parents[1]).resolve())
+    proc = _procs.spawn(cmd, stdout=subprocess.PIPE, text=True, cwd=root,
+                        env={**os.environ, _CODE_ENV: tree, "PYTHONPATH": tree})
     try:
         out, _ = proc.communicate(timeout=seconds)
     except subprocess.TimeoutExpired:
@@ -239,8 +248,9 @@ def _run_trial(root: Path, kind: str, shards: int, code: str, seconds: float,
         print(f"{label}: failed (rc {proc.returncode})")
         return None
     r: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    if code and Path(r["code"]) != Path(code).resolve():
-        raise SystemExit(f"{label} ran the code of {r['code']}, not of {code}")
+    for ran in [r["code"], *r.get("shard_code", [])]:
+        if ran != tree:
+            raise SystemExit(f"{label} ran the code of {ran}, not of {tree}")
     return r
 
 
@@ -254,7 +264,6 @@ def main() -> None:
     ap.add_argument("--baseline", default="", help="another tree's root (e.g. a `git "
                     "archive` of main): its medpipe runs the same trials, interleaved")
     ap.add_argument("--trial", choices=["one", "sharded"], help=argparse.SUPPRESS)
-    ap.add_argument("--code", default="", help=argparse.SUPPRESS)
     ap.add_argument("--dir", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.trial:
