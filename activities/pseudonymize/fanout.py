@@ -183,8 +183,7 @@ class FanoutPseudonymizeActivities:
             if chunks == 0:
                 check_columns(policy, batch.schema.names, run.source)
             if policy.patient_id and policy.patient_id in batch.schema.names:
-                state.patients.update([str(v) for v in pc.unique(
-                    batch.column(policy.patient_id)).to_pylist() if v is not None])
+                state.patients.update_column(batch.column(policy.patient_id))
             for n, r in idcols:
                 if n in batch.schema.names:
                     state.defer_identifiers(pc.unique(batch.column(n)).to_pylist(),

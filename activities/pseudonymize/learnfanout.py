@@ -23,8 +23,8 @@ release's critical path. Here it runs as:
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 
-import numpy as np
 from temporalio import activity
 
 from medpipe.activities.boundary import translate_errors
@@ -39,12 +39,11 @@ from medpipe.activities.pseudonymize.fanout import (
     task_queue,
 )
 from medpipe.activities.pseudonymize.learnparts import (
-    check_cover,
+    LearnPart,
     learn_part,
-    merged_index,
+    merge_parts,
     part_bytes,
     part_from_bytes,
-    vault_keys,
 )
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tokens import Vault
@@ -122,21 +121,24 @@ class FanoutLearnActivities:
     def learn_merge(self, inp: PseudonymizeLearnMergeInput) -> PseudonymizeLearnResult:
         """Merge the parts, mint the vault tokens in row order, commit the vault once."""
         setup, key, header = _opened(inp, self.ctx)
-        parts = []
-        for p in inp.parts:
-            heartbeat(f"pseudonymize learn merge: part {p.shard + 1} of {len(inp.parts)}")
-            parts.append(part_from_bytes(b"".join(open_plain(p.part))))
-        rows, chunks = check_cover(parts)
+
+        def parts() -> Iterator[LearnPart]:
+            for p in inp.parts:
+                heartbeat(f"pseudonymize learn merge: part {p.shard + 1} of {len(inp.parts)}")
+                yield part_from_bytes(b"".join(open_plain(p.part)))
+
+        merged = merge_parts(key, parts())
         run = learn_run(setup, inp, key)
-        run.index = merged_index(key, parts)
+        run.index = merged.index
         state = RunState(format=setup.format, index=run.index)
-        state.patients.add_digests(np.concatenate([p.patients for p in parts]))
+        state.patients.add_digests(merged.patients)
         vault = run.tokenizers.get(TokenMode.VAULT)
         if isinstance(vault, Vault):
-            for ids in vault_keys(parts):
+            for ids in merged.vault_batches():
                 vault.tokens(ids)
                 heartbeat("pseudonymize learn merge: tokens")
-        return stored_learned(self.ctx, inp, setup, run, state, header, rows, chunks)
+        return stored_learned(self.ctx, inp, setup, run, state, header, merged.rows,
+                              merged.chunks)
 
 
 __all__ = ["FanoutLearnActivities"]

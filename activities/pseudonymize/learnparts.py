@@ -2,22 +2,28 @@
 
 The one learn activity (``fanout.FanoutPseudonymizeActivities.learn``) reads
 the whole dataset on one worker: at 10M rows that was the release's critical
-path. A **learn shard** reads the dataset too but works on every
-``shards``-th chunk only, and keeps what the merge needs to give exactly the
-one activity's result:
+path. A **learn shard** reads the dataset too, but converts only the columns
+the learn reads (identifiers, vault-token and patient columns: never a note
+or a measurement) and works on every ``shards``-th chunk only, and keeps
+what the merge needs to give exactly the one activity's result:
 
 * **the partial index** as sorted digest tables (``deid.keytable``) under the
   release's one digest key, each entry with the *rank* (learn batch) where it
   was first seen. A key indexed under several placeholders keeps the first
   one unless one of them is ``NAME`` (``KeyIndex``); with the rank, the merge
   decides "first" across shards as the one pass does (``merge_ranked``: one
-  numpy sort of the parts' digests, no Python per key).
+  numpy sort of the parts' digests, no Python per key; range by range of the
+  digests, ``merge_in_ranges``, so its temporaries stay small).
 * **the patients** as keyed digests (``state.Patients``).
 * **the vault keys** of its chunks, first-seen order, each with its chunk
   number. The one pass mints a vault token the first time a value is met, in
   row order; the merge walks the parts' keys ordered by chunk (a stable sort)
   and asks the vault for them in that order, so every token is minted in
-  the same order (``vault_keys``).
+  the same order (``Merged.vault_batches``).
+
+The merge (``merge_parts``) holds the parts only while it merges them: the
+vault's tokens are then minted with the index, the patients and the vault
+keys in memory, not the parts.
 
 Chunks are counted two ways, as the one pass counts them: *learn batches*
 (the CSV reader's batches, which ``Pseudonymizer.learn`` indexes) and
@@ -59,6 +65,8 @@ _MAGIC = b"MPLP1"
 _NAME = tuple(Placeholder).index(Placeholder.NAME)  # KeyIndex's code of NAME
 #: Ranked tables a shard holds before it merges them into one (bounded memory).
 _HELD = 8
+#: Ranges of ``hi`` the learn merge merges the parts' tables in (``merge_in_ranges``).
+MERGE_RANGES = 64
 
 
 @dataclass
@@ -76,6 +84,18 @@ class Ranked:
         hi, lo, code = table.arrays()
         return cls(hi, lo, code, np.full(len(hi), rank, dtype=np.uint32))
 
+    @classmethod
+    def empty(cls, size: int = 0) -> Ranked:
+        return cls(*(np.zeros(size, t) for t in (np.uint64, np.uint64, np.uint8, np.uint32)))
+
+    def __len__(self) -> int:
+        return len(self.hi)
+
+    def slice(self, start: int, stop: int) -> Ranked:
+        """Entries ``start`` .. ``stop - 1`` (views, no copy)."""
+        return Ranked(self.hi[start:stop], self.lo[start:stop], self.code[start:stop],
+                      self.rank[start:stop])
+
     def table(self) -> DigestTable:
         return DigestTable.from_arrays(self.hi, self.lo, self.code)
 
@@ -91,8 +111,7 @@ def merge_ranked(parts: Sequence[Ranked], upgrade: int | None = None) -> Ranked:
     """
     parts = [p for p in parts if len(p.hi)]
     if len(parts) <= 1:
-        return parts[0] if parts else Ranked(*(np.zeros(0, t) for t in (
-            np.uint64, np.uint64, np.uint8, np.uint32)))
+        return parts[0] if parts else Ranked.empty()
     hi, lo, code, rank = (np.concatenate([getattr(p, a) for p in parts])
                           for a in ("hi", "lo", "code", "rank"))
     order = np.argsort(hi, kind="stable")
@@ -112,6 +131,34 @@ def merge_ranked(parts: Sequence[Ranked], upgrade: int | None = None) -> Ranked:
     if upgrade is not None:
         out[np.logical_or.reduceat(code == upgrade, starts)] = upgrade
     return Ranked(hi[starts], lo[starts], out, rank[starts])
+
+
+def merge_in_ranges(parts: Sequence[Ranked], upgrade: int | None = None,
+                    ranges: int = MERGE_RANGES) -> Ranked:
+    """``merge_ranked``, one range of ``hi`` at a time, written into one output.
+
+    Its temporaries (the concatenation, the order, the sorted copies: ~50 bytes an
+    entry, ~1 GB at 10M rows) are then one range's, not the whole union's. The entries
+    of one key share its ``hi``, so they meet in one range: the result is
+    ``merge_ranked``'s. Digests are uniform, so ranges of equal width hold about equal
+    shares.
+    """
+    parts = [p for p in parts if len(p)]
+    if len(parts) <= 1 or ranges <= 1:
+        return merge_ranked(parts, upgrade)
+    edges = np.arange(1, ranges, dtype=np.uint64) * np.uint64((1 << 64) // ranges)
+    cuts = [[0, *np.searchsorted(p.hi, edges).tolist(), len(p)] for p in parts]
+    out = Ranked.empty(sum(len(p) for p in parts))
+    n = 0
+    for r in range(ranges):
+        piece = merge_ranked([p.slice(c[r], c[r + 1]) for p, c in zip(parts, cuts,
+                                                                        strict=True)], upgrade)
+        m = len(piece)
+        out.hi[n:n + m], out.lo[n:n + m] = piece.hi, piece.lo
+        out.code[n:n + m], out.rank[n:n + m] = piece.code, piece.rank
+        n += m
+    # the entries several parts held once each: a few % of the output, not worth a copy
+    return out.slice(0, n)
 
 
 @dataclass
@@ -188,8 +235,7 @@ class _Builder:
         self.rows += batch.num_rows
         pid = self.policy.patient_id
         if pid and pid in batch.schema.names:
-            self.patients.update([str(v) for v in pc.unique(batch.column(pid)).to_pylist()
-                                  if v is not None])
+            self.patients.update_column(batch.column(pid))
         for name in self.vault_cols:
             if name not in batch.schema.names:
                 continue
@@ -311,23 +357,48 @@ def check_cover(parts: Sequence[LearnPart]) -> tuple[int, int]:
 
 
 def merged_index(key: bytes, parts: Sequence[LearnPart]) -> KeyIndex:
-    """The dataset-wide index: the parts' tables merged (``merge_ranked``)."""
-    keys = merge_ranked([p.keys for p in parts], _NAME)
-    prefixes = merge_ranked([p.prefixes for p in parts])
+    """The dataset-wide index: the parts' tables merged (``merge_in_ranges``)."""
+    keys = merge_in_ranges([p.keys for p in parts], _NAME)
+    prefixes = merge_in_ranges([p.prefixes for p in parts])
     return KeyIndex.from_tables(key, max((p.width for p in parts), default=1),
                                 keys.table(), prefixes.table())
 
 
-def vault_keys(parts: Sequence[LearnPart], batch: int = 1 << 20) -> Iterator[list[str]]:
-    """Every part's vault keys in row order (by chunk; a part's own order within one),
-    in lists of at most ``batch``: a vault asked for them in this order mints each new
-    one when the one pass would."""
-    table = pa.concat_tables([p.vault_keys for p in parts])
+@dataclass
+class Merged:
+    """What the learn merge keeps of the parts: the index, the patients, the vault keys
+    in row order, and the dataset's counts (the parts themselves are let go)."""
+
+    index: KeyIndex
+    patients: np.ndarray
+    vault_ids: pa.ChunkedArray
+    rows: int
+    chunks: int
+
+    def vault_batches(self, batch: int = 1 << 18) -> Iterator[list[str]]:
+        """The vault keys in row order (by chunk; a part's own order within one), in lists
+        of at most ``batch``: a vault asked for them in this order mints each new one when
+        the one pass would."""
+        for at in range(0, len(self.vault_ids), batch):
+            yield self.vault_ids.slice(at, batch).to_pylist()
+
+
+def merge_parts(key: bytes, parts: Iterable[LearnPart]) -> Merged:
+    """The parts (every learn shard's, in order) merged; they are held only while this
+    runs, so the vault's tokens are minted without them in memory.
+
+    Raises:
+        InvalidInput, IntegrityError: as ``check_cover``.
+    """
+    held = list(parts)
+    rows, chunks = check_cover(held)
+    table = pa.concat_tables([p.vault_keys for p in held])
     order = pc.sort_indices(table.column("chunk"))  # stable: a part's order kept
-    ids = table.column("id").take(order)
-    for at in range(0, len(ids), batch):
-        yield ids.slice(at, batch).to_pylist()
+    patients = np.concatenate([p.patients for p in held])
+    return Merged(index=merged_index(key, held), patients=patients,
+                  vault_ids=table.column("id").take(order), rows=rows, chunks=chunks)
 
 
-__all__ = ["PART_FORMAT", "LearnPart", "Ranked", "check_cover", "learn_part",
-           "merge_ranked", "merged_index", "part_bytes", "part_from_bytes", "vault_keys"]
+__all__ = ["MERGE_RANGES", "PART_FORMAT", "LearnPart", "Merged", "Ranked", "check_cover",
+           "learn_part", "merge_in_ranges", "merge_parts", "merge_ranked", "merged_index",
+           "part_bytes", "part_from_bytes"]

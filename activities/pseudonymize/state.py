@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.deid.keytable import digests as keyed_digests
@@ -56,6 +58,11 @@ class Patients:
     def update(self, ids: Iterable[str]) -> None:
         """Add patient ids (strings)."""
         self.add_digests(keyed_digests(self._key, ["patient\x00" + i for i in ids])[0])
+
+    def update_column(self, col: pa.Array | pa.ChunkedArray) -> None:
+        """Add the patients of a patient-id column (its distinct values as text, nulls
+        skipped)."""
+        self.update([str(v) for v in pc.unique(col).to_pylist() if v is not None])
 
     def add_digests(self, hi: np.ndarray) -> None:
         """Add patients already digested (a pool child's, under the same key)."""

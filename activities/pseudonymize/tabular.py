@@ -133,9 +133,7 @@ class TabularJob:
         if any(r.action is Action.DATE_SHIFT for r in fields.values()):
             offsets = self._offsets(batch, row0)
         if self.policy.patient_id:
-            pcol = batch.column(self.policy.patient_id)
-            self.state.patients.update(
-                str(v) for v in pc.unique(pcol).to_pylist() if v is not None)
+            self.state.patients.update_column(batch.column(self.policy.patient_id))
         idcols = [(n, r) for n, r in fields.items() if identifying(r)]
         scrubs = any(r.action is Action.SCRUB for r in fields.values())
         add = self.state.add_identifiers if scrubs else self.state.defer_identifiers

@@ -25,11 +25,12 @@ from medpipe.activities.pseudonymize.learnparts import (
     Ranked,
     check_cover,
     learn_part,
+    merge_in_ranges,
+    merge_parts,
     merge_ranked,
     merged_index,
     part_bytes,
     part_from_bytes,
-    vault_keys,
 )
 from medpipe.activities.pseudonymize.run import Pseudonymizer
 from medpipe.activities.pseudonymize.shards import dataset_batches
@@ -139,7 +140,7 @@ def check_parts_give_the_one_pass(chunks: list[bytes], fmt: str, table: pa.Table
         patients.add_digests(np.concatenate([p.patients for p in parts]))
         assert np.array_equal(patients.digests(), state.patients.digests())
         fresh = Vault.in_memory()
-        for ids in vault_keys(parts, batch=100):  # several asks: the order still holds
+        for ids in merge_parts(KEY, parts).vault_batches(100):  # several asks: same order
             fresh.tokens(ids)
         assert minted(fresh) == expected and fresh.new_tokens == len(expected)
 
@@ -259,3 +260,31 @@ def test_ranked_merge_orders_keys_sharing_their_first_64_bits() -> None:
     out = merge_ranked([c, b, a], name)  # part order does not matter: the rank does
     assert out.hi.tolist() == [1, 5, 5, 7, 8] and out.lo.tolist() == [1, 2, 9, 1, 0]
     assert out.code.tolist() == [2, 4, 3, name, 1] and out.rank.tolist() == [0, 1, 0, 0, 1]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_merge_in_ranges_is_the_merge_of_the_whole(seed: int) -> None:
+    """Parts whose digests crowd the range edges, repeat across parts (other codes, other
+    ranks) and share 64 bits: merged range by range, the union of the whole."""
+    rng = np.random.default_rng(seed)
+    edge = 1 << 62  # a range edge for 4 ranges (and for 2, 8, 64)
+    hi = np.concatenate([rng.integers(0, 1 << 63, 300, dtype=np.uint64),
+                         np.uint64(edge) + rng.integers(-3, 3, 60).astype(np.int64).astype(
+                             np.uint64),
+                         np.full(20, np.uint64(edge - 1))])
+    lo = rng.integers(0, 4, len(hi), dtype=np.uint64)
+    name = list(Placeholder).index(Placeholder.NAME)
+    parts = []
+    for rank in range(3):
+        take = rng.random(len(hi)) < 0.6
+        h, low = hi[take], lo[take]
+        first = np.unique(np.stack([h, low]), axis=1, return_index=True)[1]
+        order = np.lexsort((low[first], h[first]))
+        h, low = h[first][order], low[first][order]
+        parts.append(Ranked(h, low, rng.integers(0, 8, len(h)).astype(np.uint8),
+                            np.full(len(h), rank, dtype=np.uint32)))
+    whole = merge_ranked(parts, name)
+    for ranges in (1, 2, 4, 7, 64):
+        out = merge_in_ranges(parts, name, ranges)
+        for a in ("hi", "lo", "code", "rank"):
+            assert np.array_equal(getattr(out, a), getattr(whole, a)), (ranges, a)
