@@ -70,7 +70,9 @@ async def test_release_fans_pseudonymize_out_over_every_compliant_worker(
         sample: dict[str, Path]) -> None:
     fleet = make_fleet(tmp_path)
     data, markers = marked_dataset(sample, tmp_path)
-    patient = FAST.model_copy(update={"schedule_to_start_s": 20.0})  # no failover on a busy host
+    # no failover on a busy host: neither a late start nor a late heartbeat (under load
+    # 11-14 the 1.5 s heartbeat lapsed in validate shards, which then ran twice)
+    patient = FAST.model_copy(update={"schedule_to_start_s": 20.0, "heartbeat_s": 10.0})
     fanned = make_request(fleet, sample, data_uri=data.as_uri(), timeouts=patient,
                           fanout=FanoutSettings(min_bytes=1, chunk_rows=100))
     single = make_request(fleet, sample, data_uri=data.as_uri(), timeouts=patient,
