@@ -19,7 +19,9 @@ and ``fresh-5`` (``bench._deid_recall5.R5``: another author's habits, written fo
 before any rule was changed for it and committed before its first run) and ``fresh-6``
 (``bench._deid_recall6.R6``: yet another author's habits, written for recall6 the same way)
 and ``fresh-7`` (``bench._deid_recall7.R7``: letters, report headers, portal messages and
-foreign formats, written for recall7 the same way).
+foreign formats, written for recall7 the same way) and ``fresh-8`` (``bench._deid_recall8.R8``:
+GEO, DATE and NAME in run-on prose, correspondence and scheduling notes, written for recall8
+the same way).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from bench import (
     _deid_recall5,
     _deid_recall6,
     _deid_recall7,
+    _deid_recall8,
     _deid_sealed,
 )
 from bench._deid_heldout import FILLER_NOTES, HELD_OUT_2, add_people
@@ -118,6 +121,7 @@ def make_identities(n: int, seed: int) -> list[dict[str, str]]:
     _deid_recall5.add_people(out, seed)
     _deid_recall6.add_people(out, seed)
     _deid_recall7.add_people(out, seed)
+    _deid_recall8.add_people(out, seed)
     return out
 
 
@@ -265,6 +269,7 @@ SETS: dict[str, dict[str, list[Form]]] = {"tuned": TUNED, "seen": HELD_OUT,
                                           "fresh-5": _deid_recall5.R5,
                                           "fresh-6": _deid_recall6.R6,
                                           "fresh-7": _deid_recall7.R7,
+                                          "fresh-8": _deid_recall8.R8,
                                           "sealed": _deid_sealed.SEALED}
 #: Filler sentences of each set (the others use ``FILLER``).
 FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
@@ -275,6 +280,7 @@ FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "fresh-5": _deid_recall5.FILLER_R5,
                                        "fresh-6": _deid_recall6.FILLER_R6,
                                        "fresh-7": _deid_recall7.FILLER_R7,
+                                       "fresh-8": _deid_recall8.FILLER_R8,
                                        "sealed": _deid_sealed.SEALED_FILLER}
 
 
