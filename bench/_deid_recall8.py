@@ -84,7 +84,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from bench._deid_recall6 import MONTHS, WEEKDAYS, Form, _ord, _plain
+from bench._deid_recall6 import MONTHS, Form, _ord, _plain
 
 LOCALES = ("en_CA", "es_AR", "es_CL", "fr_CA", "pt_PT", "en_US")
 GAELIC = ("McAllister", "MacLeod", "O'Donoghue", "Ó Briain", "Mac Giolla Phádraig",
