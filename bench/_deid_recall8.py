@@ -77,6 +77,11 @@ class II``, ``North American blastomycosis``, ``Fort Bragg`` is not used; ``fall
 3rd and 4th digits``, ``grade 3/4 toxicity``, ``ICU unit``, ``suite of tests``, ``apt to
 wander``, ``Dear colleague``, ``Best practice advisory``, ``Signed orders``, ``son of a
 farmer`` (no name).
+
+First run (recall8 at f0b7725: main at e607e74 + this set, ``bench/deid.py --rows 60000
+--mode grammar --misses 0``, every set, seed 1, 4,000 notes), recall on ``fresh-8``: DATE
+78.50 % (409/521), GEO 60.08 % (316/526), NAME 66.10 % (509/770); 67.91 % overall;
+precision on this set 96.10 %.
 """
 
 from __future__ import annotations
