@@ -81,7 +81,10 @@ farmer`` (no name).
 First run (recall8 at f0b7725: main at e607e74 + this set, ``bench/deid.py --rows 60000
 --mode grammar --misses 0``, every set, seed 1, 4,000 notes), recall on ``fresh-8``: DATE
 78.50 % (409/521), GEO 60.08 % (316/526), NAME 66.10 % (509/770); 67.91 % overall;
-precision on this set 96.10 %.
+precision on this set 96.10 %. One label was corrected after it: a range's joining word
+(``thru`` in ``3/4 thru 3/9``) identifies no one, so a filler sentence now holds it (the
+first run counted a kept ``thru`` as a miss of the range); the filler keeps its length, so
+the corpus's random draws are unchanged.
 """
 
 from __future__ import annotations
@@ -146,7 +149,7 @@ FILLER_R8 = (
     "He is the son of a farmer and still helps with chores.",
     "Lives with family in a one-story home, three steps to enter, no rails.",
     "Meds reconciled; no changes to lisinopril 10 mg daily.",
-    "Plan: PT/OT eval, SLP swallow screen, advance diet as tolerated.",
+    "Plan: PT/OT eval, SLP swallow screen, advance diet as tolerated thru the weekend.",
 )
 
 

@@ -10,6 +10,13 @@ need look-around, so they are a rule of the table (``rules.MODULES``):
   the 2nd at 9``), unless a noun follows it (``on the 4th dose``, ``the 3rd toe``);
 * a **day/month** (``25/12``, a day over 12 first) after a date cue (``on 25/12``,
   ``dated 14/3``): month/day is ``context``'s; without a cue ``25/12`` stays.
+* a **month-day with a dash** after a date cue, where the clause ends or a function word
+  follows (``ready on 5-28``, ``due by 11-3.``; ``ready on 5-28 pm`` only when the day
+  cannot be an hour): ``on 2-3 L``, ``from 2-3 pm``, ``on 1-2 tabs`` stay.
+
+Cues are words of time (``on``, ``by``, ``until``…) and of scheduling (``rescheduled to the
+3rd``, ``booked for the 12th``): a noun after the ordinal still makes it no date (``to the
+3rd floor``, ``for the 2nd time``).
 
 ``in March`` and ``may`` are no dates here: a month alone names no day.
 """
@@ -44,10 +51,10 @@ _MONTH_WORD = re.compile(grammar.MONTH, re.IGNORECASE)
 _DAY_OK = re.compile(r"(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)?\Z")
 _CUE = (r"(?:on|since|by|until|till|from|before|after|due|dated|starting|beginning|through"
         r"|thru|effective|eff|as\s{1,2}of|date|dos|seen|visit|appt|appointment|returns?"
-        r"|scheduled|surgery|procedure)")
+        r"|scheduled|surgery|procedure|to|for)")
 #: Words an ordinal may be followed by while still a date ("on the 4th at 9").
 _AFTER_ORDINAL = (r"(?=\s{0,2}(?:[.,;:)!?]|$)|\s{1,2}(?:at|and|or|when|for|to|until|in|with"
-                  r"|per|as|if|but|then)\b)")
+                  r"|per|as|if|but|then|because|since|instead|so)\b)")
 ORDINAL = re.compile(r"\b" + _CUE + r"\s{1,2}the\s{1,2}(" + _ORDINAL + r")\b" + _AFTER_ORDINAL,
                      re.IGNORECASE)
 _ORDINAL_GATE = re.compile(r"the\s{1,2}[0-9]", re.IGNORECASE)
@@ -73,7 +80,19 @@ def find(folded: str) -> list[Span]:
         out += _cued_groups(folded, _DIGIT_AFTER_SPACE, _ORDINAL_AT, _ORDINAL_CUE_BEFORE)
     if _DAY_MONTH_GATE.search(folded):
         out += _cued_groups(folded, _DAY_AFTER_SPACE, _DAY_MONTH_AT, _DAY_MONTH_CUE_BEFORE)
+    if _MONTH_DAY_DASH_GATE.search(folded):
+        out += [sp for sp in _cued_groups(folded, _DIGIT_AFTER_SPACE, _MONTH_DAY_DASH_AT,
+                                          _DAY_MONTH_CUE_BEFORE)
+                if _hour_free(folded, sp)]
     return out
+
+
+def _hour_free(folded: str, sp: Span) -> bool:
+    """Whether a cued month-day is no clock range: ``am``/``pm`` after it only when its
+    day cannot be an hour (``ready on 5-28 pm``; ``from 2-3 pm`` stays)."""
+    if _CLOCK_AFTER.match(folded, sp[1]) is None:
+        return True
+    return int(folded[sp[0]:sp[1]].split("-")[1]) > 12
 
 
 #: ``ORDINAL`` and ``DAY_MONTH`` from their number: each opens with a cue alternation that
@@ -90,6 +109,13 @@ _ORDINAL_CUE_BEFORE = re.compile(r"\b" + _CUE + r"\s{1,2}the\s{1,2}\Z", re.IGNOR
 _DAY_MONTH_AT = re.compile(r"(?:1[3-9]|2[0-9]|3[01])/(?:0?[1-9]|1[0-2])\b(?![/\d]|\.\d)",
                            re.IGNORECASE)
 _DAY_MONTH_CUE_BEFORE = re.compile(r"\b" + _CUE + r"\s{0,2}:?\s{1,2}\Z", re.IGNORECASE)
+_MONTH_DAY_DASH_GATE = re.compile(r"[0-9]-[0-9]")
+#: A month-day with a dash (``5-28``), where the clause ends or a function word or
+#: ``am``/``pm`` follows; no year, range or decimal after it.
+_MONTH_DAY_DASH_AT = re.compile(r"(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12][0-9]|3[01])\b"
+                                r"(?![-/]|\.[0-9])(?=" + _AFTER_ORDINAL[3:-1]
+                                + r"|\s{1,2}(?:am|pm)\b)", re.IGNORECASE)
+_CLOCK_AFTER = re.compile(r"\s{1,2}(?:am|pm)\b", re.IGNORECASE)
 #: The longest cue with its whitespace ("appointment", "as  of"; "the" and spaces).
 _CUE_REACH = 24
 
@@ -111,6 +137,7 @@ _MON = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 TRIGGER = (r"(?:" + _MON + r"[\t-\r\x1c-\x1f ]{1,3}[0-9]{1,2}(?:st|nd|rd|th)?,?"
            r"|[0-9](?:st|nd|rd|th)?[\t-\r\x1c-\x1f .-]{1,3}" + _MON
            + r"|\[date\],?)[\t-\r\x1c-\x1f ]{1,3}'?[0-9]{2}"
-           r"|the[\t-\r\x1c-\x1f ]{1,2}[0-9]{1,2}(?:st|nd|rd|th)|(?:1[3-9]|2[0-9]|3[01])/[0-9]")
+           r"|the[\t-\r\x1c-\x1f ]{1,2}[0-9]{1,2}(?:st|nd|rd|th)|(?:1[3-9]|2[0-9]|3[01])/[0-9]"
+           r"|[\t-\r\x1c-\x1f ](?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12][0-9]|3[01])")
 #: The rule, for the rule table.
 RULE = FunctionRule("date-parts", TRIGGER, find)

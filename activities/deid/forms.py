@@ -107,7 +107,8 @@ ID_AFTER_NOUN = re.compile(
     r"((?=[a-z0-9 -]*[0-9][a-z0-9 -]*[0-9][a-z0-9 -]*[0-9])[a-z0-9]+(?:-[a-z0-9]+|\s[0-9]{2,6}\b)"
     r"{0,4})\b")
 
-COUNTY = re.compile(r"\b((?-i:[A-Z][a-z]+)(?:\s(?-i:[A-Z][a-z]+))?\s(?:County|Co\.|Parish|Borough))"
+COUNTY = re.compile(r"\b((?-i:[A-Z][a-z]+(?:-[A-Z][a-z]+)?)(?:\s(?-i:[A-Z][a-z]+)){0,2}"
+                    r"\s(?:County|Co\.|Parish|Borough))"
                     r"|\[ADDRESS\]\s(County|Co\.|Parish|Borough)\b")
 UNIT_AFTER_MARK = re.compile(
     r"\[(?:ADDRESS|ID)\],?\s{1,2}((?:apt|apartment|unit|suite|ste|lot|space|bldg|building|rm"

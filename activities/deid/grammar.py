@@ -78,7 +78,9 @@ DATE = "|".join((
                         for m in (*(f"0?{n}" for n in range(1, 10)), "10", "11", "12"))
     + r")(?:/(?:[0-9]{4}|[0-9]{2}))?\b",
     # numeric, year first or last; dd.mm.yy; compact yyyymmdd
-    r"\b" + WEEKDAY + r"[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:\b|T[0-9]{2}:[0-9]{2})",
+    # (an ISO date's time of day is the same event's timestamp: "2024-03-04 14:22", "...T14:22")
+    r"\b" + WEEKDAY + r"[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:(?:T|\s)[0-9]{2}:[0-9]{2}"
+    r"(?::[0-9]{2})?\b|\b|T[0-9]{2}:[0-9]{2})",
     r"\b" + WEEKDAY + r"[0-9]{1,2}[-/.][0-9]{1,2}[-/.](?:[0-9]{4}|[0-9]{2})\b",
     r"\b" + WEEKDAY + r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])\b",
     # 2-digit years between dashes or slashes: 21-APR-23, Apr/21/23
@@ -114,7 +116,7 @@ DATE = "|".join((
     r"\b" + MONTH_CAP_MAY + r"\s{1,3}(?:the\s{1,3})?" + DAY_WORD + r"\b",
     # a season or a quarter with its year ("summer of 2019", "Q3 2022", "2022-Q3"), and a
     # part of a month ("mid-March", "early Feb."); the year alone is not a date element
-    r"\b" + SEASON + r"(?:\s{1,3}of)?\s{1,3}(?:19|20)[0-9]{2}\b",
+    r"\b" + SEASON + r"(?:\s{1,3}of)?\s{1,3}(?:(?:19|20)[0-9]{2}\b|'[0-9]{2}\b)",
     r"\bq[1-4]\s{0,2}(?:[-/,]|of)?\s{0,2}(?:19|20)[0-9]{2}\b|\b(?:19|20)[0-9]{2}\s{0,2}[-/]?"
     r"\s{0,2}q[1-4]\b",
     r"\b(?:mid|early|late)(?:-|\s{1,2})" + MONTH_CAP_MAY.removesuffix(r"\.?"),
@@ -129,6 +131,8 @@ DATE = "|".join((
     r"\s{1,3})" + _DAY_NUM + r"(?:st|nd|rd|th)\b",
     # an ordinal day of lower-case "may" ("the 19th of may": the ordinal and "of" say date)
     r"\b" + _DAY_NUM + r"(?:st|nd|rd|th)\s{1,3}of\s{1,3}may\b",
+    # and spelled ("the twelfth of may"; "the twelfth of May" is the spelled form above)
+    r"\b" + DAY_WORD + r"\s{1,3}of\s{1,3}may\b",
 ))
 
 #: An extension after a telephone number ("x23" attached too), or the end of the number.

@@ -227,7 +227,8 @@ TRIGGER = (r"(?-i:[A-Z\]])," + _WS + r"{1,2}(?-i:[A-Z\[])[^,\n]{0,60}(?-i:" + _W
            # the forms of ``_more_forms``
            r"|(?-i:[A-Z'-])," + _WS + r"{1,2}(?-i:[A-Z])\b"
            r"|(?-i:[A-Z]{2,3}),?" + _WS + r"{1,2}(?-i:" + _CRED + r")"
-           r"|(?:^|[^A-Za-z.])(?-i:[A-Z])\." + _WS + r"{1,2}(?-i:[A-Z][a-z])"
+           r"|(?:^|[^A-Za-z.])(?-i:[A-Z])\.(?:" + _WS + r"{0,2}(?-i:[A-Z])\.){0,2}" + _WS
+           + r"{1,2}(?-i:[A-Z][a-z])"
            r"|user|login|logon|logged"
            r"|(?-i:[A-Za-z'\]-])" + _WS + r"{1,2}[\"'(](?-i:[A-Z])[a-z]{1,14}[\"')]"
            r"|(?:dr|mr|mrs|ms|miss|mx)\.?" + _WS + r"{1,2}(?:van|von|de|del|della|di|da|du|le"

@@ -43,11 +43,13 @@ from medpipe.activities.deid import (
     dateparts,
     forms,
     idruns,
+    letterforms,
     messageforms,
     namecues,
     nameforms,
     names,
     placeforms,
+    proseplaces,
     registry,
     reportforms,
     worldforms,
@@ -252,7 +254,8 @@ FORMS: tuple[AnyRule, ...] = (
 #: Rule modules of their own (``name``, ``trigger``, ``find(folded)``), after the forms.
 MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, namecues.RULE,
                                  nameforms.RULE, placeforms.RULE, worldforms.RULE,
-                                 messageforms.RULE, reportforms.RULE)
+                                 messageforms.RULE, reportforms.RULE, proseplaces.RULE,
+                                 letterforms.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External(r, r.name, r.trigger) for r in MODULES)
