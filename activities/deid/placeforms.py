@@ -68,7 +68,7 @@ PREP = re.compile(r"[nNtToOiIfF](?<![A-Za-z][nNtToOiIfF])[A-Za-z]{0,6}\s{1,2}(?=
 _PREPS = frozenset({"near", "to", "outside", "in", "from"})
 MOVE_BEFORE = re.compile(r"\b(?i:" + _MOVE + r")(?:\s{1,2}[a-z]{2,10}){0,2}\s{1,2}\Z")
 RUN_AT = re.compile(_RUN)
-LOWER_AT = re.compile(r"([a-z][a-z.'-]+(?:\s[a-z][a-z.'-]+){0,2})")
+LOWER_AT = re.compile(r"([a-z][a-z.'-]+(?:\s[a-z][a-z.'-]+){0,2})(?![A-Za-z0-9])")
 #: A house number (opens with its first digit), the home cue looked for before it
 #: (``HOME_BEFORE``), one to three capitalized words.
 HOME_NUMBER = re.compile(r"[0-9](?<![0-9A-Za-z][0-9])[0-9]{0,5}\s{1,2}" + _CAP
