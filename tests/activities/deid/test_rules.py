@@ -126,7 +126,7 @@ def test_triggers_cover_generated(pieces: list[str], seps: list[str]) -> None:
 
 
 def test_texts_re2_cannot_judge_reach_every_rule() -> None:
-    """``geo`` finds a place after ``from\v`` that its trigger (RE2: ``\s`` without
+    """``geo`` finds a place after ``from\v`` that its trigger (RE2: ``\\s`` without
     ``\v``) does not select: the column path must run every rule on such a text."""
     text = "from \x0b Eau Claire "
     assert rules.find(text, [r for r in rules.table() if r.name == "geo"])
