@@ -202,6 +202,16 @@ def spawn(argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
     return adopt(subprocess.Popen(list(argv), **kwargs))
 
 
+def finish(proc: subprocess.Popen[Any], seconds: float) -> tuple[Any, Any] | None:
+    """``proc``'s (stdout, stderr) when it ends within ``seconds``; None, its group
+    killed, when it does not (a trial's deadline)."""
+    try:
+        return proc.communicate(timeout=seconds)  # type: ignore[no-any-return]
+    except subprocess.TimeoutExpired:
+        kill(proc)
+        return None
+
+
 def kill(proc: subprocess.Popen[Any], sig: int = signal.SIGKILL) -> None:
     """Send ``sig`` to ``proc``'s process group now (a trial's deliberate kill); forget it."""
     _signal_group(proc.pid, sig)

@@ -77,12 +77,11 @@ def run_child(argv: list[str], cwd: Path, seconds: float, log: Path) -> str | No
     """Run a child in its own session to the end or its deadline; its stdout, or None."""
     with open(log, "w") as err:
         proc = _procs.spawn(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=err, text=True)
-        try:
-            out, _ = proc.communicate(timeout=seconds)
-        except subprocess.TimeoutExpired:
-            _procs.kill(proc)
+        ended = _procs.finish(proc, seconds)
+        if ended is None:
             print(f"  {' '.join(argv[1:4])}: no result within {seconds:.0f} s (killed)")
             return None
+        out = ended[0]
         _procs.kill(proc)  # its group, should it have left anything behind
     if proc.returncode != 0:
         print(f"  {' '.join(argv[1:4])}: exit {proc.returncode}; last lines of {log.name}:\n    "

@@ -127,12 +127,11 @@ def trial(model: Path, data: Path, root: Path, deadline: float) -> dict[str, flo
     """Run one trial in a child process; None when it missed its deadline or failed."""
     proc = _procs.spawn([sys.executable, __file__, "--child", str(model), str(data), str(root)],
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        out, err = proc.communicate(timeout=deadline)
-    except subprocess.TimeoutExpired:
-        _procs.kill(proc)
+    ended = _procs.finish(proc, deadline)
+    if ended is None:
         print(f"  trial missed its {deadline:.0f}s deadline", flush=True)
         return None
+    out, err = ended
     if proc.returncode != 0:
         print(f"  trial failed: {err.decode()[-400:]}", flush=True)
         return None

@@ -238,12 +238,11 @@ def _run_trial(root: Path, kind: str, shards: int, code: str, seconds: float,
     tree = str(Path(code or Path(__file__).parents[1]).resolve())
     proc = _procs.spawn(cmd, stdout=subprocess.PIPE, text=True, cwd=root,
                         env={**os.environ, _CODE_ENV: tree, "PYTHONPATH": tree})
-    try:
-        out, _ = proc.communicate(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        _procs.kill(proc)
+    ended = _procs.finish(proc, seconds)
+    if ended is None:
         print(f"{label}: timed out after {seconds:.0f} s")
         return None
+    out = ended[0]
     if proc.returncode:
         print(f"{label}: failed (rc {proc.returncode})")
         return None
