@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import multiprocessing.util
 import os
 import re
 import shutil
@@ -32,6 +33,13 @@ PREFIX = "medpipe-proc-"
 #: (the inner one would go when the outer owner's directory is swept).
 ROOT_ENV = "MEDPIPE_SCRATCH_ROOT"
 _NAME = re.compile(rf"^{re.escape(PREFIX)}(\d+)-(\d+)-")
+
+#: The longest path of a Unix socket (Linux ``sun_path``, with its terminating NUL), and
+#: the room multiprocessing's fork server takes below a directory
+#: (``/pymp-xxxxxxxx/listener-xxxxxxxx``): a scratch directory too deep for it would fail
+#: every process pool with "AF_UNIX path too long".
+SOCKET_PATH_MAX = 107
+SOCKET_ROOM = 34
 
 _installed: Path | None = None
 
@@ -98,6 +106,10 @@ def install() -> Path:
         log.info("removed %d scratch directories of processes that are gone", swept)
     own = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-{start_time(os.getpid())}-",
                                 dir=root))
+    if len(str(own)) + SOCKET_ROOM > SOCKET_PATH_MAX:
+        # the fork server's socket would not fit in ``own``: multiprocessing keeps its
+        # directory in ``root`` (as without this module), where its path still fits
+        multiprocessing.util.get_temp_dir()
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
     os.environ[ROOT_ENV] = str(root)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -58,8 +61,9 @@ async def test_a_killed_workers_leftovers_go_when_the_next_worker_starts(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """SIGKILL leaves the worker's directory behind (with what its stages had open in it);
     the next worker removes it before it makes its own; SIGTERM removes the worker's own."""
-    root = tmp_path / "tmp"
-    root.mkdir()
+    # a short root, as /tmp is: the fork server's socket fits below the scratch directory
+    # (under pytest's deeper tmp_path multiprocessing keeps its own beside it)
+    root = Path(tempfile.mkdtemp(dir="/tmp"))
     monkeypatch.setenv("TMPDIR", str(root))
     monkeypatch.delenv(ROOT_ENV, raising=False)
     fleet_file = write_fleet_file(make_fleet(tmp_path), tmp_path / "fleet.yaml")
@@ -102,3 +106,35 @@ async def test_a_killed_workers_leftovers_go_when_the_next_worker_starts(
             if proc is not None and proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+_POOL_AFTER_INSTALL = """
+import multiprocessing, sys
+from medpipe.workers.scratch import install
+own = install()
+with multiprocessing.get_context("forkserver").Pool(1) as pool:
+    assert pool.map(abs, [-3]) == [3]
+print(own)
+"""
+
+
+@pytest.mark.parametrize("length", [20, 64])
+def test_process_pools_start_under_a_deep_temporary_directory(length: int) -> None:
+    """The fork server's socket lives below the scratch directory only where its path fits
+    (Linux: 107 bytes); under a deeper ``TMPDIR`` (64 characters: the socket fits in it, not
+    in a scratch directory below it) the pool still starts."""
+    base = Path(tempfile.mkdtemp(dir="/tmp"))  # not pytest's tmp_path: its depth varies
+    try:
+        root = base / ("d" * (length - len(str(base)) - 1))
+        root.mkdir()
+        assert len(str(root)) == length
+        env = {k: v for k, v in os.environ.items() if k != ROOT_ENV}
+        env["TMPDIR"] = str(root)
+        done = subprocess.run([sys.executable, "-c", _POOL_AFTER_INSTALL], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-800:]
+        assert Path(done.stdout.strip()).parent == root
+        assert not list(root.iterdir())  # its scratch directory and the pool's went at exit
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
