@@ -150,11 +150,21 @@ def _continued(folded: str, at: int) -> int:
     return end
 
 
+def _no_word_at_all(w: str) -> bool:
+    """No English word even in lower case (``macleod``, ``toledo``; not ``rose``, ``back``)."""
+    low = w.lower()
+    return _not_word(low) and low not in vocabulary()[1] and low not in _PARTICLES
+
+
 def _after_mark(folded: str) -> list[Span]:
+    """Name words after a replaced name; one of them at least no English word at all: a
+    lower-case dictionary name that is also a word (``martin``) counts only beside one
+    (``[NAME] martin toledo``), so ``called [NAME] back``, ``told [NAME] bill was paid``
+    keep their words (the residual check reads the output with this rule too)."""
     out: list[Span] = []
     for m in AFTER_MARK.finditer(folded):
         end = _continued(folded, m.start(1))
-        if end > m.start(1):
+        if end > m.start(1) and any(_no_word_at_all(w) for w in folded[m.start(1):end].split()):
             out.append((m.start(1) + 1, end, Placeholder.NAME))
     return out
 

@@ -17,9 +17,13 @@ the falls``, ``Mount Sinai``, ``O Negative``, ``Signed orders``, ``Dear colleagu
 
 from __future__ import annotations
 
+from collections import Counter
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from medpipe.activities.deid import letterforms
+from medpipe.activities.residual import scan
 from tests.activities.deid.test_general_forms5 import both, gone, kept
 from tests.activities.deid.test_general_forms7 import GIVEN, unknown
 
@@ -246,3 +250,15 @@ def test_name_traps_stay() -> None:
          "advisory fired. He is the son of a farmer. Parkinson's disease is stable. The "
          "patient's daughter called. patient education was provided. her son is staying.\n"
          "-- Follow up in 2 weeks\nThanks,\nThe Cardiology Team")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(("back", "rose", "grant", "bill", "brown", "martin", "will", "hope")),
+       st.sampled_from(("called {} back", "told {} the", "{} from the chair", "asked {} twice")))
+def test_english_words_after_a_replaced_name_stay(word: str, template: str) -> None:
+    """A lower-case dictionary name that is also an English word, alone after a replaced name
+    (``called [NAME] back``), is the sentence's word: the residual check, which reads the
+    output with the same rules, must find nothing there."""
+    text = template.replace("{}", "[NAME] " + word, 1)
+    assert letterforms.find(text) == [], text
+    assert scan(text, None, free_text=True) == Counter(), text
