@@ -42,9 +42,15 @@ PROBE_MODEL = "chaos-probe"
 #: 2-core host and was declared lost, a failover the exercise did not cause).
 TIMEOUTS = PlacementTimeouts(schedule_to_start_s=3.0, heartbeat_s=5.0, start_to_close_s=240.0,
                              wait_initial_s=2.0, wait_max_s=10.0)
-#: A short canary: two steps, a few seconds each, judged on few requests.
+#: A short canary: two steps, a few seconds each, judged on few requests. An exercise judges
+#: availability (failover, failed requests, data lost), not the model: on one host the
+#: injection itself (a killed gateway's restart taking both cores for seconds) makes the
+#: other gateways' canary p99 2-10x their stable's (seen: 336 vs 27 ms, a rollback the
+#: exercise then reported as its failure), and v2 (v1's scores) can meet the shift check's
+#: sampling noise: latency and shift are judged only far out of range.
 CANARY = CanaryPlan(steps=(50, 100), bake_s=4.0, min_requests=5, max_extensions=4,
-                    max_error_rate=0.5, max_error_rate_increase=0.5, guard_s=0.0)
+                    max_error_rate=0.5, max_error_rate_increase=0.5, guard_s=0.0,
+                    max_latency_ratio=50.0, max_psi=100.0)
 
 
 def sample_files(home: Path) -> dict[str, Path]:
