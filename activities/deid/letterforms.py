@@ -36,7 +36,7 @@ import re
 
 from medpipe.activities.deid import names
 from medpipe.activities.deid.namelists import dictionary
-from medpipe.activities.deid.safelist import vocabulary
+from medpipe.activities.deid.safelist import english, vocabulary
 from medpipe.activities.deid.textrule import WS as _WS
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.activities.deid.words import NOT_NAMES
@@ -153,7 +153,7 @@ def _continued(folded: str, at: int) -> int:
 def _no_word_at_all(w: str) -> bool:
     """No English word even in lower case (``macleod``, ``toledo``; not ``rose``, ``back``)."""
     low = w.lower()
-    return _not_word(low) and low not in vocabulary()[1] and low not in _PARTICLES
+    return low not in english() and low not in NOT_NAMES and low not in _PARTICLES
 
 
 def _after_mark(folded: str) -> list[Span]:

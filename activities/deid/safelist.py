@@ -119,6 +119,14 @@ def vocabulary() -> tuple[frozenset[str], frozenset[str]]:
     return _load("safe_words.txt"), _load("safe_lower.txt")
 
 
+@lru_cache(maxsize=1)
+def english() -> frozenset[str]:
+    """English words in any case or in lower case only (``grand``, ``rose``): a word outside
+    it is no English word even written in lower case."""
+    words, lower_only = vocabulary()
+    return words | lower_only
+
+
 @lru_cache(maxsize=65_536)
 def _safe_number(num: str, unit: str | None) -> bool:
     digits = sum(c.isdigit() for c in num)

@@ -46,10 +46,9 @@ selects its texts.
 from __future__ import annotations
 
 import re
-from functools import cache
 
 from medpipe.activities.deid import cityforms, forms, geo, grammar
-from medpipe.activities.deid.safelist import vocabulary
+from medpipe.activities.deid.safelist import english
 from medpipe.activities.deid.textrule import WS as _WS
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.activities.deid.words import NOT_NAMES
@@ -143,12 +142,6 @@ ADDRESS_END = re.compile(r"\[ADDRESS\]|" + forms.LOWER_ADDRESS.pattern)
 _LOWER_WORD = re.compile(r"([a-z][a-z'-]*)(?:\s{1,2}|(?=[.,;:!?]|$))")
 
 
-@cache
-def _english() -> frozenset[str]:
-    """English words in any case or in lower case only (``grand``, ``rose``)."""
-    return vocabulary()[0] | vocabulary()[1]
-
-
 def _lower_town(folded: str, at: int) -> int:
     """The end of a town of one to three lower-case words at ``at`` (else ``at``): none a
     function word, a clause word or a clinical word, one at least no English word (``grand
@@ -158,11 +151,11 @@ def _lower_town(folded: str, at: int) -> int:
     for _ in range(3):
         m = _LOWER_WORD.match(folded, pos)
         if m is None or m.group(1) in _NOT_TOWN or m.group(1) in NOT_NAMES \
-                or m.group(1) in _english() and any(w not in _english() for w in words):
+                or m.group(1) in english() and any(w not in english() for w in words):
             break  # an English word after the town's own word ends it ("kokomo last year")
         words.append(m.group(1))
         end, pos = m.end(1), m.end()
-    if not words or all(w in _english() for w in words):
+    if not words or all(w in english() for w in words):
         return at
     return end
 
