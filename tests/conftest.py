@@ -18,8 +18,18 @@ from tests.support_ci import slowest_first
 
 # Hypothesis's per-example deadline (200 ms) is a timed assertion: on a loaded 2-core
 # host a correct example can take longer (seen: 211 ms). Speed is measured in bench/.
-settings.register_profile("medpipe", deadline=None)
-settings.load_profile("medpipe")
+#
+# The suite's draws are fixed (derandomize): the test command on a clean clone gives the
+# same verdict every time, so a red run names a change, not a dice roll (two fresh-clone
+# runs failed on rare draws the change under test had nothing to do with). Looking for new
+# counterexamples is a separate, deliberate run: MEDPIPE_HYPOTHESIS=explore draws at random
+# (and keeps what fails in .hypothesis/ to replay); what it finds becomes an ``@example``
+# and a fix.
+settings.register_profile("medpipe", deadline=None, derandomize=True, database=None,
+                          print_blob=True)
+settings.register_profile("explore", deadline=None)
+settings.load_profile("explore" if os.environ.get("MEDPIPE_HYPOTHESIS") == "explore"
+                      else "medpipe")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

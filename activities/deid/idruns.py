@@ -141,6 +141,9 @@ _G = r"[0-9]{1,6}"
 MARK = re.compile(r"\[(MRN|ID|PHONE|SSN|DATE|IP)\]")
 _HEAD_ANY = re.compile(r"(?<![A-Za-z0-9/:.,-])(?:" + _G + r"[.-]|[0-9]{3,6} {1,2})+\Z")
 _HEAD_DOT = re.compile(r"(?<![A-Za-z0-9/:.,-])(?:" + _G + r"[.-])+\Z")
+#: After an id cue, short groups before a mark are the run's too ("Member ID 00 [PHONE]",
+#: where the patterns read "001 00 00" as a number dialled with 00).
+_HEAD_CUED = re.compile(r"(?<![A-Za-z0-9/:.,-])(?:" + _G + r"(?:[.-]| {1,2}))+\Z")
 _TAIL_ANY = re.compile(r"(?:(?: {1,2}|[.-])" + _G + r")+(?![A-Za-z0-9/:]|[.,-][0-9])")
 _TAIL_DOT = re.compile(r"(?:[.-]" + _G + r")+(?![A-Za-z0-9/:]|[.,-][0-9])")
 _NOT_TAIL_AFTER = re.compile(
@@ -158,6 +161,8 @@ def _beside_marks(folded: str) -> list[Span]:
         dotted = m.group(1) in ("DATE", "IP", "SSN")
         head = (_HEAD_DOT if dotted else _HEAD_ANY).search(folded, max(0, m.start() - 40),
                                                               m.start())
+        if not dotted:
+            head = _cued_head(folded, m.start()) or head
         tail = (_TAIL_DOT if dotted else _TAIL_ANY).match(folded, m.end())
         if head is None and tail is None:
             continue
@@ -167,6 +172,15 @@ def _beside_marks(folded: str) -> list[Span]:
         out.append((head.start() if head else m.start(), tail.end() if tail else m.end(),
                     Placeholder.ID))
     return out
+
+
+def _cued_head(folded: str, mark: int) -> re.Match[str] | None:
+    """The groups before a mark, short ones too, when an id cue comes before them."""
+    head = _HEAD_CUED.search(folded, max(0, mark - 40), mark)
+    if head is None:
+        return None
+    before = folded[max(0, head.start() - 28):head.start()].lower()
+    return head if _CUE.search(before) and not _NOT_ID_BEFORE.search(before) else None
 
 
 def find(folded: str) -> list[Span]:

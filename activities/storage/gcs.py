@@ -187,7 +187,11 @@ class GcsStore(CloudStore):
         queue: constant memory, one request (ranged reads cost a round trip each), and a
         replaced object fails (the generation is pinned)."""
         pinned = self.bucket.blob(blob.name, generation=blob.generation)
-        pipe: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=4)
+        # One part waits in the queue while the reader holds another, the download fills a
+        # third and copies a fourth into the queue: four parts (32 MiB) at most. A deeper
+        # queue only adds memory (seven parts, 54 MB, broke the contract test's 48 MiB bound
+        # in a fresh-clone CI); the download and the reader still overlap.
+        pipe: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=1)
         stop = threading.Event()
 
         class _Pipe(io.RawIOBase):

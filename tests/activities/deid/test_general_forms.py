@@ -14,7 +14,7 @@ from collections import Counter
 
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from medpipe.activities.deid import dateparts, idruns, phone
@@ -67,6 +67,7 @@ def cued_runs(draw: st.DrawFn) -> tuple[str, str]:
 
 @settings(max_examples=120, deadline=None)
 @given(cued_runs())
+@example(("Member ID 00 001 00 00 on file.", "00 001 00 00"))  # '001 00 00': dialled with 00
 def test_cued_digit_runs_are_ids(case: tuple[str, str]) -> None:
     text, run = case
     for out in both(text):
