@@ -12,23 +12,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from _rss import group_pids
+from _rss import group_cpu_seconds  # one reading of a group's CPU, with reaped children
 
 _TICK = os.sysconf("SC_CLK_TCK")
-
-
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of the processes in group ``pgid``, with the children
-    they have reaped (a stage's pool processes that already ended)."""
-    total = 0
-    for pid in group_pids(pgid):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        # fields[0] is field 3 (state): utime, stime, cutime, cstime are fields 14..17
-        total += sum(int(f) for f in fields[11:15])
-    return total / _TICK
 
 
 def machine_cpu_seconds() -> tuple[float, float]:
