@@ -27,7 +27,10 @@ relatives and household members):
   la [NAME]``: the particles and a given name before them).
 
 Python ``re`` on the folded text, through the rule table (``rules.MODULES``); ``TRIGGER``
-selects its texts.
+selects its texts. After a replaced name it selects only a word that is none of
+``AFTER_NAME_WORDS`` (``[NAME] seen on``, ``[NAME] reports``: no name word starts the run
+there), so the scrubber and the residual check, which read the same table, skip the
+notes that only hold a replaced name and a common word after it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import re
 
 from medpipe.activities.deid import names
 from medpipe.activities.deid.namelists import dictionary
+from medpipe.activities.deid.otherword import none_of
 from medpipe.activities.deid.safelist import english, vocabulary
 from medpipe.activities.deid.textrule import WS as _WS
 from medpipe.activities.deid.textrule import FunctionRule
@@ -275,6 +279,30 @@ def find(folded: str) -> list[Span]:
     return out
 
 
+#: Words that often follow a name and are never name words (``_name_word``: English in
+#: any case, or clinical and function words), so that nothing after a replaced name
+#: starts with them (``[NAME] seen on``, ``[NAME] reports``). The trigger's after-mark
+#: cue leaves them out: every note of the reference release reads ``[NAME] seen``, and
+#: ``find`` ran on each (``tests/activities/deid/test_letterforms_trigger.py`` holds that
+#: none is a name word and that the trigger still selects what the rule finds).
+AFTER_NAME_WORDS = tuple("""
+is was has had have having will would should shall can could may might must did does do doing
+done are were be been being am seen sees saw see reports reported reporting states stated
+stating denies denied presents presented presenting returns returned returning arrived arrives
+arriving came comes coming called calls calling asked asks agrees agreed declines declined
+refuses refused tolerated tolerating tolerates complains complained notes noted says said feels
+felt admits admitted endorses endorsed underwent received requires required needs needed wants
+wanted wishes wished lives lived works worked helps helped drove visited visits understands
+understood verbalizes ambulates continues continued remains remained appears appeared started
+starts stopped takes took taking uses used went goes going left attends attended follows
+followed resting sleeping walked walks got gets gave given told tells spoke speaks phoned
+and or but nor to in on at for from with without by of about re as after before during until
+since into onto over under via per than then when while where who whom whose which that this
+these those the his her hers him he she they them their it its our we you your my me today
+tonight tomorrow yesterday now here there also again still already not no yes ok okay pt
+patient pts md rn np dob mrn mr ms mrs dr
+""".split())
+
 _W = _WS + r"{1,2}"
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
 TRIGGER = "|".join((
@@ -285,7 +313,9 @@ TRIGGER = "|".join((
     r"(?:call|called|calls|known|goes|nicknamed|nickname|prefers)" + _WS + r"{0,2}:?[^\n]{0,12}"
     r"[\"'](?-i:[A-Z])",
     r"(?:[a-z]|\[name\])" + _W + r"[\"'](?:[a-z]|\[name\])",
-    r"\[name\]" + _W + r"[a-z]",
+    # after a replaced name, a word ``_continued`` may take (particles before it): not one
+    # of AFTER_NAME_WORDS, which no name word is
+    r"\[name\]" + _W + r"(?:" + _PARTICLE + _W + r"){0,2}" + none_of(AFTER_NAME_WORDS),
     r"(?-i:[A-Z][a-z]|[A-Z]')[A-Za-z'-]*" + _W + r"\[name\]",
     r"\b(?-i:Mac|Mc|O|Ni|Nic|Ui|Mhic)" + _W + r"(?:(?:an|a|giolla|ghiolla)" + _W
     + r")?(?-i:[a-z]?[A-Z][a-z]{2})",
@@ -293,9 +323,13 @@ TRIGGER = "|".join((
     r"\b(?:dear|hi|hello)" + _W + r"(?:dr|ms|mrs|mr|miss|mx|prof)\.?" + _W + r"[^,\n]{1,60},",
     r"\b(?-i:dr|mr|mrs|ms)\.?" + _W + r"(?-i:[a-z])[a-z'-]+" + _W + r"(?-i:[a-z])",
     r"(?-i:(?:patient|pt))" + _W + r"(?-i:[a-z])[a-z'-]+" + _W + r"(?-i:[a-z])",
+    # a lower-case run after ``patient`` that holds a replaced name (``patient [NAME] kevim
+    # seen``, ``pt [NAME] [NAME] seen``): the after-mark cue no longer selects it for it
+    r"(?-i:(?:patient|pt))" + _W + r"(?:(?-i:[a-z])[a-z'-]+" + _W + r")?\[name\]",
     r"\b(?-i:Sra|Sr|Srta|Dona|Don|Senora|Senor)\.?" + _W + r"(?-i:[A-Z]|\[NAME\])",
-    r"(?-i:[A-Z])[a-z]+" + _W + r"(?:de|del|y|van|von|da|dos|du)" + _W + r"(?:la" + _W
-    + r"|los" + _W + r"|las" + _W + r"|der" + _W + r")?(?-i:[A-Z]|\[NAME\])",
+    # a capitalized word as ``_CAP`` reads it (``Ana's de la [NAME]``), then particles
+    r"(?-i:[A-Z][a-z]|[A-Z]')[A-Za-z'-]*" + _W + r"(?:de|del|y|van|von|da|dos|du)" + _W
+    + r"(?:la" + _W + r"|los" + _W + r"|las" + _W + r"|der" + _W + r")?(?-i:[A-Z]|\[NAME\])",
 ))
 #: The rule, for the rule table.
 RULE = FunctionRule("letter-forms", TRIGGER, find)
