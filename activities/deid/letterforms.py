@@ -320,8 +320,10 @@ TRIGGER = "|".join((
     r"\b(?-i:Mac|Mc|O|Ni|Nic|Ui|Mhic)" + _W + r"(?:(?:an|a|giolla|ghiolla)" + _W
     + r")?(?-i:[a-z]?[A-Z][a-z]{2})",
     r"\b(?:" + names._RELATIONS + r")" + _W + r"(?-i:[a-z])[a-z'-]",
-    r"\b(?:dear|hi|hello)" + _W + r"(?:dr|ms|mrs|mr|miss|mx|prof)\.?" + _W + r"[^,\n]{1,60},",
-    r"\b(?-i:dr|mr|mrs|ms)\.?" + _W + r"(?-i:[a-z])[a-z'-]+" + _W + r"(?-i:[a-z])",
+    # a salutation's words may run over a line break (``Dear Ms Anna\nBhride,``)
+    r"\b(?:dear|hi|hello)" + _W + r"(?:dr|ms|mrs|mr|miss|mx|prof)\.?" + _W + r"[^,]{1,60},",
+    # after ``dr christopher``, ``_continued`` takes words in either case (``Macleod``)
+    r"\b(?-i:dr|mr|mrs|ms)\.?" + _W + r"(?-i:[a-z])[a-z'-]+" + _W + r"[a-z]",
     r"(?-i:(?:patient|pt))" + _W + r"(?-i:[a-z])[a-z'-]+" + _W + r"(?-i:[a-z])",
     # a lower-case run after ``patient`` that holds a replaced name (``patient [NAME] kevim
     # seen``, ``pt [NAME] [NAME] seen``): the after-mark cue no longer selects it for it

@@ -13,14 +13,17 @@ every text.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pyarrow as pa
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from medpipe.activities.deid import letterforms, rules
+from medpipe.activities.deid import detect, letterforms, rules
 from medpipe.activities.deid.namelists import dictionary
 from medpipe.activities.deid.otherword import none_of
+from medpipe.activities.pseudonymize.scrub import scrub_rules
 
 _RULE = next(r for r in rules.MODULE_RULES if r.name == "letter-forms")
 
@@ -111,3 +114,15 @@ def test_trigger_selects_every_text_the_rule_finds_something_in(
     text = cue + "[NAME]" + "".join(seps[i % len(seps)] + w for i, w in enumerate(words)) + tail
     if letterforms.find(text):
         assert selected([text]) == [True], text
+
+
+@pytest.mark.parametrize("text", [
+    "seen by dr christopher Macleod today",  # _continued after a lower-case title: any case
+    "Dear Ms Anna\nBhride,\nthanks for seeing her",  # a salutation over a line break
+])
+def test_column_path_finds_what_the_rule_finds(text: str) -> None:
+    """The trigger missed these (the scrubber and the check left ``Macleod``, ``Bhride``)."""
+    assert letterforms.find(text)
+    assert selected([text]) == [True]
+    spans = detect.find(text, None, patterns=False)
+    assert scrub_rules(pa.array([text]), Counter()).to_pylist() == [detect.replace(text, spans)]
