@@ -7,7 +7,8 @@ name word is (``letterforms.AFTER_NAME_WORDS``, written as RE2 by ``otherword.no
 Each text the rule finds something in must still be selected, as the column path
 (``rules.active``: relaxed, case-insensitive, RE2) reads the trigger: generated texts of a
 cue, a replaced name and the words that may follow it are checked against the rule run on
-every text.
+every text. Two cues the same checks found short of their forms (a capitalized word after
+``dr christopher``, a salutation over a line break) are held to the per-text path too.
 """
 
 from __future__ import annotations
