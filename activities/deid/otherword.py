@@ -52,19 +52,19 @@ def none_of(words: Iterable[str]) -> str:
         for c in low:
             node = node.setdefault(c, {})
         node[_LEAF] = {}
-    return _branch(trie, _LETTERS)
+    return _branch(trie, first=True)
 
 
-def _branch(node: _Trie, may_follow: str) -> str:
-    """The words not listed below ``node``, whose next character is one of ``may_follow``."""
+def _branch(node: _Trie, *, first: bool = False) -> str:
+    """The words not listed below ``node`` (``first``: the word's first character, a letter)."""
     nexts = sorted(c for c in node if c != _LEAF)
     alts = []
-    other = [c for c in may_follow if c not in nexts]
+    other = [c for c in (_LETTERS if first else _INNER) if c not in nexts]
     if other:  # leaves every listed word here: whatever follows, the word is none of them
         alts.append(_class(other))
-    if _LEAF not in node and may_follow is _INNER:  # a prefix of listed words, not one of them
+    if _LEAF not in node and not first:  # a prefix of listed words, not one of them
         alts.append(END)
-    alts += [_class([c]) + _branch(node[c], _INNER) for c in nexts]
+    alts += [_class([c]) + _branch(node[c]) for c in nexts]
     return "(?:" + "|".join(alts) + ")"
 
 
