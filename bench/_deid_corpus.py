@@ -21,7 +21,9 @@ before any rule was changed for it and committed before its first run) and ``fre
 and ``fresh-7`` (``bench._deid_recall7.R7``: letters, report headers, portal messages and
 foreign formats, written for recall7 the same way) and ``fresh-8`` (``bench._deid_recall8.R8``:
 GEO, DATE and NAME in run-on prose, correspondence and scheduling notes, written for recall8
-the same way).
+the same way) and ``fresh-9`` (``bench._deid_recall9.R9``: places, dates and names as speech
+recognition, a locum trained in Europe and an interface engine write them, written for
+recall9 the same way).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from bench import (
     _deid_recall6,
     _deid_recall7,
     _deid_recall8,
+    _deid_recall9,
     _deid_sealed,
 )
 from bench._deid_heldout import FILLER_NOTES, HELD_OUT_2, add_people
@@ -122,6 +125,7 @@ def make_identities(n: int, seed: int) -> list[dict[str, str]]:
     _deid_recall6.add_people(out, seed)
     _deid_recall7.add_people(out, seed)
     _deid_recall8.add_people(out, seed)
+    _deid_recall9.add_people(out, seed)
     return out
 
 
@@ -270,6 +274,7 @@ SETS: dict[str, dict[str, list[Form]]] = {"tuned": TUNED, "seen": HELD_OUT,
                                           "fresh-6": _deid_recall6.R6,
                                           "fresh-7": _deid_recall7.R7,
                                           "fresh-8": _deid_recall8.R8,
+                                          "fresh-9": _deid_recall9.R9,
                                           "sealed": _deid_sealed.SEALED}
 #: Filler sentences of each set (the others use ``FILLER``).
 FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
@@ -281,6 +286,7 @@ FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "fresh-6": _deid_recall6.FILLER_R6,
                                        "fresh-7": _deid_recall7.FILLER_R7,
                                        "fresh-8": _deid_recall8.FILLER_R8,
+                                       "fresh-9": _deid_recall9.FILLER_R9,
                                        "sealed": _deid_sealed.SEALED_FILLER}
 
 
