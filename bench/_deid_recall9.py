@@ -68,6 +68,17 @@ formulary``, ``since 2019``, ``the 3rd trimester``, ``grade 3.4`` is not a date 
 ``Mayo stand``, ``charge nurse`` without a name, ``the family`` without a name, ``Mr.
 Yuk stickers``, ``Newport cigarettes``, ``Lyme disease``, ``Rocky Mountain spotted
 fever``, ``Marshall-Marchetti``, ``Hwy 12 is icy``.
+
+First run (recall9 at a3b1707: main at 6e65cdc + this set, ``bench/deid.py --rows 0 --mode
+grammar --misses 0``, every set, seed 1, 4,000 notes), recall on ``fresh-9``: DATE 77.17 %
+(382/495), GEO 49.68 % (230/463), NAME 65.28 % (472/723); 64.49 % overall; precision on this
+set 83.68 % (642 non-PHI tokens removed; ``Dia de los Muertos`` alone is about half of
+them). One label was corrected after it, as in ``fresh-8``: a range's joining word
+(``through`` in ``March 4th through the 9th``) identifies no one, so a filler sentence now
+holds it (``cannot get through``, same length of the filler tuple: the corpus's random
+draws are unchanged). After it: DATE 81.41 % (403/495), 65.73 % overall; ``sealed`` in
+the same run 97.30 % (GEO 88.69, DATE 97.40, NAME 94.53, PHONE 98.58 %), precision over all
+sets 96.53 %.
 """
 
 from __future__ import annotations
@@ -129,7 +140,7 @@ FILLER_R9 = (
     "Mayo stand set up for the procedure. Mr. Yuk stickers given for the grandchildren.",
     "Smokes Newport cigarettes, 1 ppd. Lyme disease and Rocky Mountain spotted fever ruled out.",
     "History of a Marshall-Marchetti procedure; charge nurse aware of the fall.",
-    "Hwy 12 is icy per the family; the family will call if they cannot make it.",
+    "Hwy 12 is icy per the family; the family will call if they cannot get through.",
     "speech recognition used, errors possible, please call with questions",
     "Vitals stable, afebrile, lungs clear; home O2 2 L at night.",
     "med list reviewed with pt and caregiver, pill organizer filled for the week",
