@@ -18,7 +18,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from medpipe.activities.deid import detect, letterforms, proseplaces, rules_pass
+from medpipe.activities.deid import (
+    dateruns,
+    detect,
+    letterforms,
+    peopleforms,
+    proseplaces,
+    rules_pass,
+    townforms,
+)
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.deid.names import CANDIDATE as _NAME_CANDIDATE
 from medpipe.activities.deid.normalize import folds_to_letters
@@ -27,10 +35,12 @@ from medpipe.activities.residual import DigestSet
 from medpipe.activities.residual_scan import INNER_SPACE, ResidualTally
 
 _MARKS = {ph.value: detect.mark(ph) for _, _, ph in PATTERNS}
-#: The name prefilter, and the texts recall8's rule modules select: their forms need no name
-#: cue the prefilter knows (``Nina-Fenne van Noordeloos``, ``-- Tom``, ``near cedar falls``).
-NAME_CANDIDATE = _NAME_CANDIDATE + "".join(f"|(?i:{r.trigger})"
-                                           for r in (proseplaces.RULE, letterforms.RULE))
+#: The name prefilter, and the texts recall8's and recall9's rule modules select: their forms
+#: need no name cue the prefilter knows (``Nina-Fenne van Noordeloos``, ``-- Tom``, ``near
+#: cedar falls``, ``Hometown: McCook``, ``end of february``).
+NAME_CANDIDATE = _NAME_CANDIDATE + "".join(
+    f"|(?i:{r.trigger})" for r in (proseplaces.RULE, letterforms.RULE, dateruns.RULE,
+                                   townforms.RULE, peopleforms.RULE))
 
 
 def scrub_patterns(col: pa.Array, counts: Counter[str]) -> pa.Array:

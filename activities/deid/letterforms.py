@@ -43,7 +43,7 @@ from medpipe.activities.deid.otherword import none_of
 from medpipe.activities.deid.safelist import english, vocabulary
 from medpipe.activities.deid.textrule import WS as _WS
 from medpipe.activities.deid.textrule import FunctionRule
-from medpipe.activities.deid.words import NOT_NAMES
+from medpipe.activities.deid.words import NOT_GIVEN_BEFORE_PARTICLE, NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
@@ -189,7 +189,8 @@ def _particle_names(folded: str) -> list[Span]:
     for m in PARTICLE_NAME.finditer(folded):
         first, last = m.group(1), m.group(2)
         if not (first.lower() in dictionary()[0] or _not_word(first)) or \
-                last.lower() in NOT_NAMES or first.lower() in NOT_NAMES:
+                last.lower() in NOT_NAMES or first.lower() in NOT_NAMES or \
+                first.lower() in NOT_GIVEN_BEFORE_PARTICLE:  # "Dia de los Muertos"
             continue
         end = m.end()
         for _ in range(2):

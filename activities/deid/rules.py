@@ -41,6 +41,7 @@ from medpipe.activities.deid import (
     context,
     cues,
     dateparts,
+    dateruns,
     forms,
     idruns,
     letterforms,
@@ -48,10 +49,12 @@ from medpipe.activities.deid import (
     namecues,
     nameforms,
     names,
+    peopleforms,
     placeforms,
     proseplaces,
     registry,
     reportforms,
+    townforms,
     worldforms,
 )
 from medpipe.contracts.pseudonymize import Placeholder
@@ -255,7 +258,8 @@ FORMS: tuple[AnyRule, ...] = (
 MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, namecues.RULE,
                                  nameforms.RULE, placeforms.RULE, worldforms.RULE,
                                  messageforms.RULE, reportforms.RULE, proseplaces.RULE,
-                                 letterforms.RULE)
+                                 letterforms.RULE, dateruns.RULE, townforms.RULE,
+                                 peopleforms.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External(r, r.name, r.trigger) for r in MODULES)

@@ -73,3 +73,14 @@ agalactiae viridans lugdunensis acnes
 
 #: Folded lower-case words that are never taken as a name after a cue.
 NOT_NAMES: frozenset[str] = frozenset(_TEXT)
+
+#: Spanish and Portuguese nouns (folded) that open the names of days, places and
+#: institutions before a particle (``Dia de los Muertos``, ``Casa de Salud``, ``Calle de la
+#: Paz``, ``Semana de la Patria``) and no person's: the particle rules take a capitalized
+#: word that is no English word before ``de``/``del``/``y`` for a given name, and these are
+#: no English words.
+NOT_GIVEN_BEFORE_PARTICLE: frozenset[str] = frozenset("""
+dia noche semana fiesta feliz casa calle avenida rua plaza praca ciudad pueblo barrio colonia
+camino carretera paseo iglesia capilla virgen nuestra hospital clinica centro colegio escuela
+universidad museo parque banco hotel restaurante mercado instituto fundacion asociacion
+""".split())
