@@ -11,7 +11,8 @@ next to it, and these are general forms of that rest (found by ``fresh-9``; 45 C
   without seconds after a date (``Jan 3 10:30``) stays, as the other sets label it;
 * the **end of a range** after a replaced date (``[DATE] to the 19th``, ``[DATE] through
   the 9th``, ``[DATE]-12th``): an ordinal day after ``to``/``through``/``thru``/
-  ``until``/``till``/``and``/a dash;
+  ``until``/``till``/``and``/a dash; both ordinals of ``from the 3rd through the 7th``
+  (not ``from the 3rd to the 5th rib``);
 * a **part of a month** (``end of february``, ``first week of March``, ``beginning of
   sept``, ``mid-october``): the month after a phrase that names a part of it, in any case
   (``end of may`` is the month: ``may`` after ``of`` is no verb);
@@ -49,6 +50,15 @@ _ORD = r"[0-3]?[0-9](?:st|nd|rd|th)"
 RANGE_END = re.compile(r"(?:\s{1,2}(?:to|through|thru|until|till|and|or)\s{1,2}|\s?[-\u2013\u2014]"
                        r"\s?)(?:the\s{1,2})?(" + _ORD + r")\b", re.IGNORECASE)
 _DATE_MARK = re.compile(r"\[DATE\]")
+#: Nouns an ordinal counts when it is no day (``from the 3rd to the 5th rib``).
+_COUNTED = (r"(?!\s{1,2}(?:ribs?|digits?|toes?|fingers?|floors?|intercostal|cranial|nerves?|doses?"
+            r"|cycles?|days?|weeks?|months?|visits?|times?|percentile|grade|vertebrae?|lumbar"
+            r"|cervical|thoracic|sacral|metatarsals?|metacarpals?|molars?|trimester|lines?"
+            r"|place|row|round|session|tooth|teeth|space)\b)")
+#: A range of ordinal days after ``from``/``between`` (``from the 3rd through the 7th``).
+ORDINAL_RANGE = re.compile(r"\b(?:from|between)\s{1,2}the\s{1,2}(" + _ORD + r")(?:\s{1,2}(?:to"
+                           r"|through|thru|until|till|and)\s{1,2}|\s?[-\u2013\u2014]\s?)(?:the"
+                           r"\s{1,2})?(" + _ORD + r")\b" + _COUNTED, re.IGNORECASE)
 _MONTH = (r"(?:january|february|march|april|may|june|july|august|september|october|november"
           r"|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)")
 _PART = (r"(?:(?:end|beginning|start|middle|rest|remainder|first\s{1,2}half|second\s{1,2}half"
@@ -82,6 +92,9 @@ def find(folded: str) -> list[Span]:
             m = RANGE_END.match(folded, e)
             if m is not None:
                 out.append((m.start(1), m.end(1), Placeholder.DATE))
+        for m in ORDINAL_RANGE.finditer(folded):
+            out += [(m.start(1), m.end(1), Placeholder.DATE),
+                    (m.start(2), m.end(2), Placeholder.DATE)]
     low = folded.lower()
     if " of" in low or "mid" in low:
         # the part with its month: "end of february" is more specific than the month
@@ -105,7 +118,7 @@ TRIGGER = "|".join((
     _re2(r"(?:\s{1,2}(?:to|through|thru|until|till|and|or)\s{1,2}|\s?[-\x{2013}\x{2014}]\s?)(?:the"
          r"\s{1,2})?" + _ORD + r"\b"),
     _re2(r"\b" + _PART + r"\s{0,2}" + _MONTH + r"\b"),
-    _re2(r"\b(?-i:may)\s{1,2}(?:the\s{1,2})?(?:(?:twenty|thirty)[\s-]{1,2})?" + _SPOKEN),
+    _re2(r"\b(?-i:may)\s{1,2}(?:the\s{1,2})?(?:(?:twenty|thirty)(?:\s|-){1,2})?" + _SPOKEN),
 ))
 #: The rule, for the rule table.
 RULE = FunctionRule("date-runs", TRIGGER, find)

@@ -175,7 +175,7 @@ def find(folded: str) -> list[Span]:
             words = m.group(1).split()
             if not any(w.lower() in NOT_NAMES for w in words) and any(
                     w == "[NAME]" or _name_like(w) or w.lower() in dictionary()[0]
-                    for w in words):
+                    for w in words) and any(w != "[NAME]" for w in words):
                 out.append((m.start(1), m.end(1), Placeholder.NAME))
     if "-" in folded:
         out += [(m.start(1), m.end(1), Placeholder.NAME) for m in DASH_RUN.finditer(folded)

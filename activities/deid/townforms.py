@@ -68,10 +68,10 @@ HL7_TOWN = re.compile(r"(?:\[ADDRESS\]\^{1,3}|\^)([A-Za-z][A-Za-z .'-]{1,40}?)\^
 QUADRANT = re.compile(r"\[ADDRESS\][ \t,]{1,2}((?-i:NE|NW|SE|SW|N\.E\.|N\.W\.|S\.E\.|S\.W\.))"
                       r"(?![A-Za-z])")
 #: After a street address: the rest of its line, then a town's line ending in a state code
-#: (and maybe a ZIP).
+#: (and maybe a ZIP), or in the mark the patterns put over a state and its ZIP.
 TOWN_LINE = re.compile(r"[^\n]{0,40}\n[ \t]*([A-Za-z][A-Za-z.'-]*(?:[ \t][A-Za-z][A-Za-z.'-]*)"
-                       r"{0,2}?),?[ \t]{1,2}(?i:" + _STATE_CODES + r")(?:[ \t]{1,2}[0-9]{5}"
-                       r"(?:-[0-9]{4})?)?[ \t]*$", re.MULTILINE)
+                       r"{0,2}?),?[ \t]{1,2}(?:(?i:" + _STATE_CODES + r")(?:[ \t]{1,2}[0-9]{5}"
+                       r"(?:-[0-9]{4})?)?|\[ADDRESS\])[ \t]*$", re.MULTILINE)
 _ADDRESS_MARK = re.compile(r"\[ADDRESS\]")
 ZIP_WORD = re.compile(r"\b(?:zip|zipcode|zip\s{1,2}code|postal\s{1,2}code|postcode)\s{0,2}"
                       r"(?:is|was|of|:|#|=|-)?\s{0,2}([0-9]{5}(?:-[0-9]{4})?)(?![0-9-])",
@@ -173,7 +173,8 @@ TRIGGER = "|".join((
     r"(?-i:[a-z])[a-z'-]{2}" + _re2(r"\s") + r"(?-i:co|cty|county|parish)",
     r"\^",
     r"(?:\[address\]|[0-9][^\n]{0,60})[\t ,]{1,2}(?-i:NE|NW|SE|SW|N\.E\.|N\.W\.|S\.E\.|S\.W\.)\b",
-    r"(?:\[address\]|[0-9])[^\n]{0,60}\n[^\n]{0,60}[\t ,](?:" + _STATE_CODES + r")\b",
+    r"(?:\[address\]|[0-9])[^\n]{0,60}\n[^\n]{0,60}[\t ,](?:" + _STATE_CODES
+    + r"\b|\[address\])",
     _re2(r"\b(?:zip|zipcode|zip\s{1,2}code|postal\s{1,2}code|postcode)\s{0,2}"
          r"(?:is|was|of|:|#|=|-)?\s{0,2}[0-9]{5}"),
 ))
