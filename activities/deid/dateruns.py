@@ -50,6 +50,10 @@ _ORD = r"[0-3]?[0-9](?:st|nd|rd|th)"
 RANGE_END = re.compile(r"(?:\s{1,2}(?:to|through|thru|until|till|and|or)\s{1,2}|\s?[-\u2013\u2014]"
                        r"\s?)(?:the\s{1,2})?(" + _ORD + r")\b", re.IGNORECASE)
 _DATE_MARK = re.compile(r"\[DATE\]")
+#: Gates: a time with seconds or after ``T`` (or the seconds a mark left); a range's end.
+_TIME_AT = re.compile(r"[0-9\]](?:T|\s{1,2})[0-2]?[0-9]:[0-5][0-9](?::[0-5][0-9]|[^:0-9]|$)"
+                      r"|\]:[0-5][0-9]")
+_RANGE_AT = RANGE_END
 #: Nouns an ordinal counts when it is no day (``from the 3rd to the 5th rib``).
 _COUNTED = (r"(?!\s{1,2}(?:ribs?|digits?|toes?|fingers?|floors?|intercostal|cranial|nerves?|doses?"
             r"|cycles?|days?|weeks?|months?|visits?|times?|percentile|grade|vertebrae?|lumbar"
@@ -78,7 +82,7 @@ def find(folded: str) -> list[Span]:
     """Spans of times and range ends after a replaced date, parts of a month and
     lower-case ``may`` with a spoken ordinal."""
     out: list[Span] = []
-    if "[DATE]" in folded or any(c.isdigit() for c in folded):
+    if _TIME_AT.search(folded) is not None:
         text, back = premarks.marked(folded, "[DATE]")
         for m in TIME_AFTER.finditer(text):
             g = 1 if m.group(1) is not None else 2
@@ -86,6 +90,10 @@ def find(folded: str) -> list[Span]:
             while text[start].isspace():
                 start += 1
             out.append((back(start), back(m.end(g)), Placeholder.DATE))
+    if _RANGE_AT.search(folded) is not None:
+        # a range's start is a date the patterns find (marked first when they have not run)
+        # or an ordinal day after a date cue
+        text, back = premarks.marked(folded, "[DATE]")
         ends = [back(m.end()) for m in _DATE_MARK.finditer(text)]
         ends += [m.end(1) for m in dateparts.ORDINAL.finditer(folded)]
         for e in ends:
@@ -114,7 +122,7 @@ def _re2(pattern: str) -> str:
 #: range's word; a part of a month then a month; ``may`` and a spoken ordinal.
 TRIGGER = "|".join((
     r"\[date\]:[0-5][0-9]",
-    _re2(r"(?:\]|[0-9])(?:T|\s{1,2})[0-2]?[0-9]:[0-5][0-9]"),
+    _re2(r"(?:\]|[0-9])(?:T[0-2]?[0-9]:[0-5][0-9]|\s{1,2}[0-2]?[0-9]:[0-5][0-9]:[0-5][0-9])"),
     _re2(r"(?:\s{1,2}(?:to|through|thru|until|till|and|or)\s{1,2}|\s?[-\x{2013}\x{2014}]\s?)(?:the"
          r"\s{1,2})?" + _ORD + r"\b"),
     _re2(r"\b" + _PART + r"\s{0,2}" + _MONTH + r"\b"),

@@ -73,6 +73,11 @@ TOWN_LINE = re.compile(r"[^\n]{0,40}\n[ \t]*([A-Za-z][A-Za-z.'-]*(?:[ \t][A-Za-z
                        r"{0,2}?),?[ \t]{1,2}(?:(?i:" + _STATE_CODES + r")(?:[ \t]{1,2}[0-9]{5}"
                        r"(?:-[0-9]{4})?)?|\[ADDRESS\])[ \t]*$", re.MULTILINE)
 _ADDRESS_MARK = re.compile(r"\[ADDRESS\]")
+#: Gates of ``_after_addresses``: a quadrant's letters, a line ending in a state code (and
+#: a ZIP) or in a mark.
+_QUADRANT_AT = re.compile(r"\b(?:NE|NW|SE|SW|N\.E\.|N\.W\.|S\.E\.|S\.W\.)(?![A-Za-z])")
+_LINE_STATE = re.compile(r"[ \t,](?i:" + _STATE_CODES + r"|\[ADDRESS\])(?:[ \t]{1,2}[0-9]{5}"
+                         r"(?:-[0-9]{4})?)?[ \t]*$", re.MULTILINE)
 ZIP_WORD = re.compile(r"\b(?:zip|zipcode|zip\s{1,2}code|postal\s{1,2}code|postcode)\s{0,2}"
                       r"(?:is|was|of|:|#|=|-)?\s{0,2}([0-9]{5}(?:-[0-9]{4})?)(?![0-9-])",
                       re.IGNORECASE)
@@ -116,6 +121,9 @@ def _after_addresses(folded: str) -> list[Span]:
     """HL7 towns, and quadrants and town lines after a street address (marked first when the
     patterns have not run: ``premarks``)."""
     out: list[Span] = []
+    if "^" not in folded and _QUADRANT_AT.search(folded) is None and _LINE_STATE.search(
+            folded) is None:
+        return out  # no form here: the patterns' pass (premarks) costs more than the forms
     text, back = premarks.marked(folded, "[ADDRESS]")
     if "^" in text:
         for m in HL7_TOWN.finditer(text):
@@ -172,9 +180,9 @@ TRIGGER = "|".join((
          r"|mount|saint|st\.|glen|san|santa)\s{1,2}[a-z]"),
     r"(?-i:[a-z])[a-z'-]{2}" + _re2(r"\s") + r"(?-i:co|cty|county|parish)",
     r"\^",
-    r"(?:\[address\]|[0-9][^\n]{0,60})[\t ,]{1,2}(?-i:NE|NW|SE|SW|N\.E\.|N\.W\.|S\.E\.|S\.W\.)\b",
+    r"(?:\[address\]|[a-z])[\t ,]{1,2}(?-i:NE|NW|SE|SW|N\.E\.|N\.W\.|S\.E\.|S\.W\.)\b",
     r"(?:\[address\]|[0-9])[^\n]{0,60}\n[^\n]{0,60}[\t ,](?:" + _STATE_CODES
-    + r"\b|\[address\])",
+    + r"|\[address\])(?:[\t ]{1,2}[0-9]{5}(?:-[0-9]{4})?)?[\t ]*(?:\n|$)",
     _re2(r"\b(?:zip|zipcode|zip\s{1,2}code|postal\s{1,2}code|postcode)\s{0,2}"
          r"(?:is|was|of|:|#|=|-)?\s{0,2}[0-9]{5}"),
 ))
