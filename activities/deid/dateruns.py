@@ -53,7 +53,7 @@ _DATE_MARK = re.compile(r"\[DATE\]")
 #: Gates: a time with seconds or after ``T`` (or the seconds a mark left); a range's end.
 _TIME_AT = re.compile(r"[0-9\]](?:T|\s{1,2})[0-2]?[0-9]:[0-5][0-9](?::[0-5][0-9]|[^:0-9]|$)"
                       r"|\]:[0-5][0-9]")
-_RANGE_AT = RANGE_END
+_RANGE_AT = re.compile(r"(?:[0-9\]]|[0-9](?:st|nd|rd|th))" + RANGE_END.pattern, re.IGNORECASE)
 #: Nouns an ordinal counts when it is no day (``from the 3rd to the 5th rib``).
 _COUNTED = (r"(?!\s{1,2}(?:ribs?|digits?|toes?|fingers?|floors?|intercostal|cranial|nerves?|doses?"
             r"|cycles?|days?|weeks?|months?|visits?|times?|percentile|grade|vertebrae?|lumbar"

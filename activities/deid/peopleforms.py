@@ -67,6 +67,8 @@ PAREN_NICK = re.compile(r"(?<![A-Za-z])((?:" + _CAP + r"|\[NAME\])\s{1,2}\((?:" 
 _MORE_CAP = re.compile(r"[ \t]{1,2}(" + _CAP + r")\b")
 _PARTICLES = (r"(?:van|von|zu|zum|zur|ter|ten|den|der|de|da|das|do|dos|du|di|del|della|le|la"
               r"|bin|binti|bint|ibn|abu|al|el|ben|ap)")
+#: A particle before a capital: the gate of ``PARTICLE``, whose matches open at every capital.
+_PARTICLE_AT = re.compile(r"\b(?-i:" + _PARTICLES + r")[ -][A-Z]")
 PARTICLE = re.compile(r"\b(?:((?-i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof))\.?|(" + _CAP + r"))\s{1,2}((?-i:"
                       + _PARTICLES + r")(?:[ -](?-i:" + _PARTICLES + r"))?[ -](?-i:[A-Z][A-Za-z'"
                       r"]+))")
@@ -81,9 +83,9 @@ SPOKE_WITH = re.compile(r"\b(?:spoke|spoken|talked|speaking|talking|met)\s{1,2}(
                         r"((?-i:[a-z][a-z'-]{2,20}))(?=\s{1,2}(?:on|at|by|about|re|who|and"
                         r"|today|this|again|regarding|in)\b|[,.;])", re.IGNORECASE)
 RELATIVE = re.compile(r"\b(?:" + names._RELATIONS
-                      + r")\s{1,2}((?-i:[a-z][a-z'-]{2,20}))\s{1,2}(?:is|was|will|has|had"
+                      + r")\s{1,2}([a-z][a-z'-]{2,20})\s{1,2}(?:is|was|will|has|had"
                       r"|came|comes|called|calls|visited|visits|helps|drove|brought|stays"
-                      r"|lives|says|said|who|does|did|can)\b", re.IGNORECASE)
+                      r"|lives|says|said|who|does|did|can)\b")
 
 
 #: The rest of a hyphenated given name whose first part the known values replaced
@@ -145,7 +147,8 @@ def find(folded: str) -> list[Span]:
     out += [(m.start(1), m.end(1), Placeholder.NAME) for m in ROLE_LOWER.finditer(folded)
             if _name_like(m.group(1))]
     low = folded.lower()
-    if "the " in low:
+    if "the " in low and any(w in low for w in ("family", "household", "kids", "children",
+                                                "home", "residence")):
         out += [(m.start(1), m.end(1), Placeholder.NAME) for m in FAMILY.finditer(folded)
                 if _name_like(m.group(1))]
     if "(" in folded:
@@ -160,7 +163,7 @@ def find(folded: str) -> list[Span]:
                     break
                 end = w.end()
             out.append((m.start(1), end, Placeholder.NAME))
-    for m in PARTICLE.finditer(folded):
+    for m in PARTICLE.finditer(folded) if _PARTICLE_AT.search(folded) else ():
         last = m.group(3).replace("-", " ").split()[-1]
         if last.lower() in NOT_NAMES or last.lower() in vocabulary()[0]:
             continue
@@ -183,11 +186,14 @@ def find(folded: str) -> list[Span]:
     if "[NAME]-" in folded:
         out += [(m.start(1), m.end(1), Placeholder.NAME) for m in MARK_HYPHEN.finditer(folded)
                 if _name_like(m.group(1))]
-    out += [(m.start(1), m.end(1), Placeholder.NAME) for m in SPOKE_WITH.finditer(folded)
-            if _name_like(m.group(1))]
-    out += [(m.start(1), m.end(1), Placeholder.NAME) for m in RELATIVE.finditer(folded)
-            if _name_like(m.group(1)) and (m.group(1).lower() in dictionary()[0]
-                                           or m.group(1).lower() in dictionary()[1])]
+    if any(w in low for w in ("spoke", "talk", "met ", "speaking")):
+        out += [(m.start(1), m.end(1), Placeholder.NAME) for m in SPOKE_WITH.finditer(folded)
+                if _name_like(m.group(1))]
+    # on the lower-case copy (``re`` is slow case-insensitive on alternations); the name
+    # itself in lower case in the text
+    out += [(m.start(1), m.end(1), Placeholder.NAME) for m in RELATIVE.finditer(low)
+            if folded[m.start(1):m.end(1)].islower() and _name_like(m.group(1))
+            and (m.group(1) in dictionary()[0] or m.group(1) in dictionary()[1])]
     return out
 
 

@@ -15,11 +15,13 @@ from bisect import bisect_right
 from collections.abc import Callable
 
 from medpipe.activities.deid import patterns
+from medpipe.contracts.pseudonymize import Placeholder
 
 
 def marked(folded: str, mark: str) -> tuple[str, Callable[[int], int]]:
-    """``folded`` with every pattern identifier replaced by its mark (``[DATE]``), and a map
-    from an offset of that text outside a mark to the same place in ``folded``.
+    """``folded`` with the identifiers of the patterns that write ``mark`` (``[DATE]``)
+    replaced by it, and a map from an offset of that text outside a mark to the same place in
+    ``folded``.
 
     Args:
         folded: a folded text.
@@ -28,7 +30,7 @@ def marked(folded: str, mark: str) -> tuple[str, Callable[[int], int]]:
     """
     if mark in folded:
         return folded, _same
-    spans = sorted(patterns.find(folded))
+    spans = sorted(_find(folded, mark))
     parts: list[str] = []
     ends: list[int] = []  # end of each mark in the marked text
     shifts: list[int] = []  # what to add to an offset after that mark
@@ -56,6 +58,13 @@ def marked(folded: str, mark: str) -> tuple[str, Callable[[int], int]]:
         return offset + (shifts[i - 1] if i else 0)
 
     return "".join(parts), back
+
+
+def _find(folded: str, mark: str) -> list[tuple[int, int, Placeholder]]:
+    """The matches of the patterns that write ``mark`` (the others' are not read after)."""
+    return [(*patterns.identifier_span(m, kept), ph)
+            for (_, rx, ph), kept in zip(patterns.COMPILED, patterns.KEPT, strict=True)
+            if f"[{ph.value}]" == mark for m in rx.finditer(folded)]
 
 
 def _same(offset: int) -> int:

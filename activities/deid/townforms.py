@@ -54,7 +54,7 @@ _BIRTH_CUE = (r"(?:born\s{1,2}(?:and\s{1,2}raised\s{1,2})?in|raised\s{1,2}in|gre
               r"|drove\s{1,2}(?:down|up|over|in)\s{1,2}from|hails\s{1,2}from)")
 BIRTHPLACE = re.compile(r"\b(?i:" + _BIRTH_CUE + r")[ \t]{1,2}(" + _CAPRUN + r")")
 RESIDENT = re.compile(r"\b(?i:lifelong|life-long|longtime|long-time|former|a|an)[ \t]{1,2}("
-                      + _CAPRUN + r")[ \t]{1,2}(?i:resident|native|local)\b")
+                      + _CAPRUN + r")[ \t]{1,2}(?i:resident|native)\b")
 _CUE = (r"(?:from|in|near|outside(?:\s{1,2}of)?|to|around|lives\s{1,2}in|moved\s{1,2}to"
         r"|moved\s{1,2}from|up\s{1,2}in|out\s{1,2}in|over\s{1,2}in|down\s{1,2}in)")
 LOWER_DIRECTED = re.compile(r"\b" + _CUE + r"\s{1,2}((?:north|south|east|west|n\.|s\.|e\.|w\.|new"
@@ -152,7 +152,7 @@ def find(folded: str) -> list[Span]:
     after their word."""
     out: list[Span] = _runs(BIRTHPLACE, folded)
     low = folded.lower()
-    if "resident" in low or "native" in low or "local" in low:
+    if "resident" in low or "native" in low:
         out += _runs(RESIDENT, folded)
     out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in LOWER_DIRECTED.finditer(folded)
             if _not_english(m.group(2)) and m.group(1).lower() not in geo.gazetteer().regions]
@@ -174,11 +174,11 @@ def _re2(pattern: str) -> str:
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
 TRIGGER = "|".join((
     _re2(r"\b" + _BIRTH_CUE + r"[ \t]{1,2}(?-i:[A-Z])"),
-    r"\b(?:lifelong|life-long|longtime|long-time|former|a|an)[ \t]{1,2}(?-i:[A-Z])[^\n]{0,60}"
-    r"(?:resident|native|local)\b",
+    r"\b(?:lifelong|life-long|longtime|long-time|former|a|an)[ \t]{1,2}(?-i:[A-Z])[^\n]{0,40}"
+    r"(?:resident|native)\b",
     _re2(r"\b" + _CUE + r"\s{1,2}(?:north|south|east|west|n\.|s\.|e\.|w\.|new|port|lake|fort"
          r"|mount|saint|st\.|glen|san|santa)\s{1,2}[a-z]"),
-    r"(?-i:[a-z])[a-z'-]{2}" + _re2(r"\s") + r"(?-i:co|cty|county|parish)",
+    r"(?-i:[a-z])[a-z'-]{2}" + _re2(r"\s") + r"(?-i:co|cty|county|parish)(?:[^a-z0-9-]|$)",
     r"\^",
     r"(?:\[address\]|[a-z])[\t ,]{1,2}(?-i:NE|NW|SE|SW|N\.E\.|N\.W\.|S\.E\.|S\.W\.)\b",
     r"(?:\[address\]|[0-9])[^\n]{0,60}\n[^\n]{0,60}[\t ,](?:" + _STATE_CODES
