@@ -97,9 +97,9 @@ def find(folded: str) -> list[Span]:
         ends = [back(m.end()) for m in _DATE_MARK.finditer(text)]
         ends += [m.end(1) for m in dateparts.ORDINAL.finditer(folded)]
         for e in ends:
-            m = RANGE_END.match(folded, e)
-            if m is not None:
-                out.append((m.start(1), m.end(1), Placeholder.DATE))
+            end = RANGE_END.match(folded, e)
+            if end is not None:
+                out.append((end.start(1), end.end(1), Placeholder.DATE))
         for m in ORDINAL_RANGE.finditer(folded):
             out += [(m.start(1), m.end(1), Placeholder.DATE),
                     (m.start(2), m.end(2), Placeholder.DATE)]

@@ -140,9 +140,9 @@ def _after_addresses(folded: str) -> list[Span]:
         ends = [back(m.end()) for m in _ADDRESS_MARK.finditer(text)]
         ends += [m.end() for m in forms.LOWER_ADDRESS.finditer(folded)]
         for e in ends:
-            m = TOWN_LINE.match(folded, e)
-            if m is not None and _place_words(m.group(1).title()):
-                out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
+            line = TOWN_LINE.match(folded, e)
+            if line is not None and _place_words(line.group(1).title()):
+                out.append((line.start(1), line.end(1), Placeholder.ADDRESS))
     return out
 
 
