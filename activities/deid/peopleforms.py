@@ -201,13 +201,13 @@ _W = _WS + r"{1,2}"
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
 TRIGGER = "|".join((
     r"\b(?:" + _HEADER.replace(r"\s", _WS) + r")[\t ]{0,2}:",
-    r"\[name\](?:,|,?[\t ]and)[\t ]{1,2}(?-i:[A-Z])",
+    r"\[name\](?:,|,?[\t ]and)[\t ]{1,2}(?-i:[A-Z]|[^\x00-\x7f])",
     r"(?-i:[A-Z][a-z][A-Za-z'-]*[\t ][A-Z][a-z][A-Za-z'-]*)(?:,[\t ]|,?[\t ]and[\t ])\[name\]",
     r"\b(?-i:" + _ROLE.replace(r"\s", _WS) + r")" + _W + r"(?-i:[a-z])[a-z'-]{2}",
     r"\bthe" + _W + r"(?-i:[A-Z][a-z]|[A-Z]')[A-Za-z'-]*" + _W
     + r"(?:family|household|kids|children|home|residence)\b",
     r"\((?:(?-i:[A-Z][a-z])|\[name\])",
-    r"\b(?-i:" + _PARTICLES + r")[ -](?-i:[A-Z])",
+    r"\b(?-i:" + _PARTICLES + r")[ -](?-i:[A-Z]|[^\x00-\x7f])",
     r"\bthis" + _W + r"is" + _W + r"[^\n]{0,60}(?:dictating|calling|speaking|recording"
     r"|reporting|from" + _W + r"the|with" + _W + r"the|on" + _W + r"call)",
     r"(?:(?m:^)[\t ]*-|--)[\t ]?(?-i:[A-Z][a-z]|[A-Z]')",

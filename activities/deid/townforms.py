@@ -60,13 +60,19 @@ _CUE = (r"(?:from|in|near|outside(?:\s{1,2}of)?|to|around|lives\s{1,2}in|moved\s
 LOWER_DIRECTED = re.compile(r"\b" + _CUE + r"\s{1,2}((?:north|south|east|west|n\.|s\.|e\.|w\.|new"
                             r"|port|lake|fort|mount|saint|st\.|glen|san|santa)\s{1,2}([a-z]"
                             r"[a-z'-]{2,20}))\b", re.IGNORECASE)
-COUNTY_WORD = re.compile(r"\b([a-z][a-z'-]{2,20})\s(?:co\.?|cty\.?|county|parish)(?![a-z0-9-])")
+#: A county's name in lower case before its kind; an abbreviated kind (``co``, ``cty``)
+#: joins the span (group 2): left after a replaced name, older rules read the word after
+#: ``[ADDRESS]`` as a town again and the residual check would flag it.
+COUNTY_WORD = re.compile(r"\b([a-z][a-z'-]{2,20})(?:(\sco\.?|\scty\.?)|\s(?:county|parish))"
+                         r"(?![a-z0-9-])")
 _STATE_CODES = (r"(?:A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]"
                 r"|O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY]|PR|GU|VI)")
 HL7_TOWN = re.compile(r"(?:\[ADDRESS\]\^{1,3}|\^)([A-Za-z][A-Za-z .'-]{1,40}?)\^(?:(?i:"
                       + _STATE_CODES + r")\^|\^|$)")
-QUADRANT = re.compile(r"\[ADDRESS\][ \t,]{1,2}((?-i:NE|NW|SE|SW|N\.E\.|N\.W\.|S\.E\.|S\.W\.))"
-                      r"(?![A-Za-z])")
+#: A quadrant right after a street (no comma: ``, NE`` after a PO box is Nebraska; nor a ZIP
+#: after it: ``NE 68102`` is a state and its ZIP).
+QUADRANT = re.compile(r"\[ADDRESS\][ \t]{1,2}((?-i:NE|NW|SE|SW|N\.E\.|N\.W\.|S\.E\.|S\.W\.))"
+                      r"(?![A-Za-z])(?![ \t,]{0,2}[0-9]{5})")
 #: After a street address: the rest of its line, then a town's line ending in a state code
 #: (and maybe a ZIP), or in the mark the patterns put over a state and its ZIP.
 TOWN_LINE = re.compile(r"[^\n]{0,40}\n[ \t]*([A-Za-z][A-Za-z.'-]*(?:[ \t][A-Za-z][A-Za-z.'-]*)"
@@ -157,8 +163,8 @@ def find(folded: str) -> list[Span]:
     out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in LOWER_DIRECTED.finditer(folded)
             if _not_english(m.group(2)) and m.group(1).lower() not in geo.gazetteer().regions]
     if "co" in low or "cty" in low or "parish" in low:
-        out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in COUNTY_WORD.finditer(folded)
-                if _not_english(m.group(1))]
+        out += [(m.start(1), m.end(2) if m.group(2) else m.end(1), Placeholder.ADDRESS)
+                for m in COUNTY_WORD.finditer(folded) if _not_english(m.group(1))]
     if "^" in folded or "[ADDRESS]" in folded or any(c.isdigit() for c in folded):
         out += _after_addresses(folded)
     if "zip" in low or "postal" in low or "postcode" in low:
@@ -171,16 +177,18 @@ def _re2(pattern: str) -> str:
     return pattern.replace(r"\s", _WS)
 
 
-#: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
+#: A superset of the texts ``find`` finds something in (RE2, case-insensitive); a capital
+#: may be any non-ASCII letter, so the raw text of a note selects what its folded copy does
+#: (``Born in Évora``: the reference engine's prefilter reads the raw text).
 TRIGGER = "|".join((
-    _re2(r"\b" + _BIRTH_CUE + r"[ \t]{1,2}(?-i:[A-Z])"),
-    r"\b(?:lifelong|life-long|longtime|long-time|former|a|an)[ \t]{1,2}(?-i:[A-Z])[^\n]{0,40}"
-    r"(?:resident|native)\b",
+    _re2(r"\b" + _BIRTH_CUE + r"[ \t]{1,2}(?-i:[A-Z]|[^\x00-\x7f])"),
+    r"\b(?:lifelong|life-long|longtime|long-time|former|a|an)[ \t]{1,2}(?-i:[A-Z]|[^\x00-\x7f])"
+    r"[^\n]{0,40}(?:resident|native)\b",
     _re2(r"\b" + _CUE + r"\s{1,2}(?:north|south|east|west|n\.|s\.|e\.|w\.|new|port|lake|fort"
          r"|mount|saint|st\.|glen|san|santa)\s{1,2}[a-z]"),
     r"(?-i:[a-z])[a-z'-]{2}" + _re2(r"\s") + r"(?-i:co|cty|county|parish)(?:[^a-z0-9-]|$)",
     r"\^",
-    r"(?:\[address\]|[a-z])[\t ,]{1,2}(?-i:NE|NW|SE|SW|N\.E\.|N\.W\.|S\.E\.|S\.W\.)\b",
+    r"(?:\[address\]|[a-z0-9.])[\t ]{1,2}(?-i:NE|NW|SE|SW|N\.E\.|N\.W\.|S\.E\.|S\.W\.)\b",
     r"(?:\[address\]|[0-9])[^\n]{0,60}\n[^\n]{0,60}[\t ,](?:" + _STATE_CODES
     + r"|\[address\])(?:[\t ]{1,2}[0-9]{5}(?:-[0-9]{4})?)?[\t ]*(?:\n|$)",
     _re2(r"\b(?:zip|zipcode|zip\s{1,2}code|postal\s{1,2}code|postcode)\s{0,2}"
