@@ -60,10 +60,10 @@ _CUE = (r"(?:from|in|near|outside(?:\s{1,2}of)?|to|around|lives\s{1,2}in|moved\s
 LOWER_DIRECTED = re.compile(r"\b" + _CUE + r"\s{1,2}((?:north|south|east|west|n\.|s\.|e\.|w\.|new"
                             r"|port|lake|fort|mount|saint|st\.|glen|san|santa)\s{1,2}([a-z]"
                             r"[a-z'-]{2,20}))\b", re.IGNORECASE)
-#: A county's name in lower case before its kind; an abbreviated kind (``co``, ``cty``)
-#: joins the span (group 2): left after a replaced name, older rules read the word after
-#: ``[ADDRESS]`` as a town again and the residual check would flag it.
-COUNTY_WORD = re.compile(r"\b([a-z][a-z'-]{2,20})(?:(\sco\.?|\scty\.?)|\s(?:county|parish))"
+#: A county's name in lower case before its kind; ``cty`` joins the span (group 2): no
+#: English word, left after ``[ADDRESS]`` world-forms reads it as a town and the residual
+#: check would flag it (``co``, ``county``, ``parish`` stay, as recall8 decided).
+COUNTY_WORD = re.compile(r"\b([a-z][a-z'-]{2,20})(?:(\scty\.?)|\s(?:co\.?|county|parish))"
                          r"(?![a-z0-9-])")
 _STATE_CODES = (r"(?:A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]"
                 r"|O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY]|PR|GU|VI)")
