@@ -78,40 +78,55 @@ def reference_inputs(rows: int, out: Path) -> dict[str, Path]:
     return paths
 
 
-def direct_run(fleet, sample: dict[str, Path]) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+def direct_run(fleet, sample: dict[str, Path],  # type: ignore[no-untyped-def]
+               timed: dict[str, float] | None = None) -> tuple[float, int]:
     """The same activities the release runs, called directly in one process (no Temporal).
 
-    Returns the seconds they took and how many stages that was.
+    Returns the seconds they took and how many stages that was; ``timed`` gets each
+    activity's seconds (by the names history gives them).
     """
     with light_main():
-        return _direct_run(fleet, sample)
+        return _direct_run(fleet, sample, {} if timed is None else timed)
 
 
-def _direct_run(fleet, sample: dict[str, Path]) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+def _direct_run(fleet, sample: dict[str, Path],  # type: ignore[no-untyped-def]
+                timed: dict[str, float]) -> tuple[float, int]:
     ctx = WorkerContext(profile=fleet.find("aws/us-east-1"))
     rid = f"release-direct-{uuid.uuid4().hex[:8]}"
     t0 = time.perf_counter()
+
+    def step(name: str, t: float) -> float:
+        now = time.perf_counter()
+        timed[name] = timed.get(name, 0.0) + now - t
+        return now
+
     sign = SignActivities(ctx)
     for kind in ("release-started", "stage-completed"):  # the release's ledger entries
         sign.ledger_append(LedgerAppendInput(ledger_uri=fleet.ledger_uri, keys=fleet.keys,
                                              kind=kind, release_id=rid, payload={},
                                              idempotency_key=f"{rid}/{kind}"))
+    t = step("ledger", t0)
     ingest = IngestActivities(ctx).ingest(IngestInput(release_id=rid, keys=fleet.keys, sources=(
         SourceSpec(name="model", uri=sample["model"].as_uri()),
         SourceSpec(name="dataset", uri=sample["dataset"].as_uri()))))
+    t = step("ingest", t)
     pseudo = PseudonymizeActivities(ctx).pseudonymize(PseudonymizeInput(
         release_id=rid, dataset=ingest.artifact("dataset"), keys=fleet.keys,
         vault_uri=fleet.vault_uri))
+    t = step("pseudonymize", t)
     ValidateActivities(ctx).validate(ValidateInput(
         release_id=rid, dataset=pseudo.dataset, identifier_digests=pseudo.identifier_digests))
+    t = step("validate", t)
     evaluation = EvaluateActivities(ctx).evaluate(EvaluateInput(
         release_id=rid, model=ingest.artifact("model"), dataset=pseudo.dataset))
+    t = step("evaluate", t)
     m = evaluation.metrics
     sign.sign(SignInput(
         release_id=rid, model_name="bench", version="direct", model=ingest.artifact("model"),
         keys=fleet.keys, request={}, datasets=(ingest.artifact("dataset"), pseudo.dataset),
         policy_sha256=pseudo.policy_sha256, reports=(pseudo.report_ref,),
         metrics=m.figures(), ledger_uri=fleet.ledger_uri))
+    step("sign", t)
     return time.perf_counter() - t0, 5
 
 
@@ -171,9 +186,13 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
 
         walls, directs, per_stage, works, timed_out = [], [], [], [], 0
         per_activity: dict[str, list[float]] = collections.defaultdict(list)
+        per_direct: dict[str, list[float]] = collections.defaultdict(list)
         cpus: list[CpuWindow] = []
         for i in range(trials if "reference" in parts else 1):
-            direct, stages = direct_run(fleet, sample)
+            timed: dict[str, float] = {}
+            direct, stages = direct_run(fleet, sample, timed)
+            for name, seconds in timed.items():
+                per_direct[name].append(seconds)
             cpu = CpuWindow([p.pid for p in stack.procs]).start()
             try:
                 wall, by_activity = await run_trial(release_timed(client, fleet, sample),
@@ -208,6 +227,10 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
             print("  per activity (median, min of the trials): " + "; ".join(
                 f"{name} {statistics.median(v):.2f} s ({min(v):.2f})"
                 for name, v in sorted(per_activity.items(), key=lambda kv: -max(kv[1]))))
+            # what the ratio is made of: the same activity in a worker (history) and here
+            print("  per activity called directly (median, min): " + "; ".join(
+                f"{name} {statistics.median(v):.2f} s ({min(v):.2f})"
+                for name, v in sorted(per_direct.items(), key=lambda kv: -max(kv[1]))))
         else:
             print(f"single release: no trial ended{late}")
             return
