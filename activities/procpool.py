@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 IN_FLIGHT_PER_PROCESS = 2
 
 #: Modules the fork server imports once, so each child starts with them loaded.
-PRELOAD = ["medpipe.activities.pseudonymize.parallel", "medpipe.activities.residual_pool"]
+PRELOAD = ["medpipe.activities.pseudonymize.parallel", "medpipe.activities.pseudonymize.learnpool",
+           "medpipe.activities.residual_pool"]
 
 
 def watch_parent() -> None:
