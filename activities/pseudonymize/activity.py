@@ -171,10 +171,11 @@ class PseudonymizeActivities:
                                 setup.hmac_key, source=inp.dataset.name, processes=cores,
                                 digest_key=digest_key)
             # first pass: every patient's identifiers, so no note keeps one because of
-            # file order
-            run.learn(heartbeating(open_plain(inp.dataset), "pseudonymize: indexing"), fmt)
-            chunks = run.stream(heartbeating(open_plain(inp.dataset),
-                                             f"pseudonymize ({cores} processes)"), fmt)
+            # file order; a dataset small enough is kept parsed for the second one
+            run.learn(heartbeating(open_plain(inp.dataset), "pseudonymize: indexing"), fmt,
+                      keep=True)
+            again = () if run.holds_input else open_plain(inp.dataset)
+            chunks = run.stream(heartbeating(again, f"pseudonymize ({cores} processes)"), fmt)
             dataset = store_sealed(self.ctx.store, out_key, chunks, name="dataset",
                                    release_id=inp.release_id, keys=inp.keys)
         assert run.report is not None

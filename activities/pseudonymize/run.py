@@ -24,6 +24,7 @@ from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.memory import release_freed
 from medpipe.activities.pseudonymize import parallel, streams
 from medpipe.activities.pseudonymize.fhir import FhirJob, learn_fhir
+from medpipe.activities.pseudonymize.learnpool import learn_on_pool
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tabular import TabularJob, identifying, string_columns
 from medpipe.activities.pseudonymize.tabular import learn as learn_tabular
@@ -37,6 +38,11 @@ FORMATS: tuple[str, ...] = ("csv", "parquet", "ndjson", "bundle")
 _SUFFIX = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".ndjson": "ndjson",
            ".jsonl": "ndjson", ".json": "bundle"}
 READ_BYTES = 1 << 20
+#: Arrow bytes of a CSV's parsed batches the learn pass keeps for the scrub pass (when
+#: asked to): a dataset up to this size is read, decrypted and parsed once instead of
+#: twice (the reference release's 100k rows are ~35 MB); a larger one is read again,
+#: so memory stays bounded.
+KEEP_BYTES = 128 << 20
 
 
 def detect_format(name: str | os.PathLike[str]) -> str:
@@ -125,6 +131,8 @@ class Pseudonymizer:
         self.report: PseudonymizeReport | None = None
         self.learned = False
         self._learned_columns: set[str] = set()
+        self._kept: list[pa.RecordBatch] | None = None  # the learn pass's batches, kept
+        self._keeping = False
 
     def _new_tokens(self) -> int:
         return sum(t.new_tokens for t in self.tokenizers.values() if isinstance(t, Vault))
@@ -137,13 +145,20 @@ class Pseudonymizer:
             raise InvalidInput(f"{self.source}: a {self.policy.format} policy cannot apply to "
                                f"{fmt} data")
 
+    @property
+    def holds_input(self) -> bool:
+        """Whether ``learn`` kept the whole input parsed (``keep``): ``stream`` then
+        reads its batches, not its ``chunks`` (pass none)."""
+        return self._kept is not None
+
     def stream(self, chunks: Iterable[bytes], fmt: str, *,
                commit_vault: bool = True) -> Iterator[bytes]:
         """Pseudonymized output bytes, chunk by chunk.
 
         The vault is committed (when ``commit_vault``) after all input was
         processed and before the last output chunk is yielded; ``report`` is
-        set then too.
+        set then too. When the learn pass kept the input (``holds_input``),
+        ``chunks`` is not read.
         """
         self._check_format(fmt)
         self.state = RunState(format=fmt, index=self.index)
@@ -167,9 +182,10 @@ class Pseudonymizer:
     def _tabular(self, chunks: Iterable[bytes], fmt: str) -> Iterator[bytes]:
         job = TabularJob(self.policy, self._toks(), self.state, self.source)
         if fmt == "csv":
-            batches = streams.sized_batches(streams.csv_batches(
-                chunks, self.source, string_columns(self.policy), self.chunk_rows),
-                self.chunk_rows)
+            kept, self._kept = self._kept, None
+            parsed = _drained(kept) if kept is not None else streams.csv_batches(
+                chunks, self.source, string_columns(self.policy), self.chunk_rows)
+            batches = streams.sized_batches(parsed, self.chunk_rows)
         else:
             batches = streams.parquet_stream_batches(chunks, self.source, self.chunk_rows)
         yield from self._write_tabular(job, batches, fmt)
@@ -230,7 +246,7 @@ class Pseudonymizer:
     def _toks(self) -> dict[TokenMode, Tokenizer]:
         return self.tokenizers
 
-    def learn(self, chunks: Iterable[bytes], fmt: str) -> None:
+    def learn(self, chunks: Iterable[bytes], fmt: str, *, keep: bool = False) -> None:
         """First pass over the input: index every identifier of every record.
 
         Call it with a second reading of the same input before ``stream``:
@@ -238,12 +254,21 @@ class Pseudonymizer:
         their order in the file. Without it the index grows while streaming
         (identifiers seen later are not scrubbed from earlier notes; the
         residual check would catch them).
+
+        ``keep``: a CSV whose parsed batches stay within ``KEEP_BYTES`` is kept
+        for ``stream`` (``holds_input``), which then needs no second reading:
+        the same batches, so the same output bytes.
         """
         self._check_format(fmt)
         state = RunState(format=fmt, index=self.index)
         if fmt == "csv":
-            learn_tabular(self.policy, self._seen(streams.csv_batches(
-                chunks, self.source, string_columns(self.policy), self.chunk_rows)), state)
+            parsed = streams.csv_batches(chunks, self.source, string_columns(self.policy),
+                                         self.chunk_rows)
+            self._learn_tabular(self._seen(self._keeping_all(parsed) if keep else parsed),
+                                state)
+            if not self._keeping:  # not read to its end (nothing to index), or too large
+                self._kept = None
+            self._keeping = False
         elif fmt == "parquet":
             learn_tabular(self.policy, self._seen(streams.parquet_stream_batches(
                 chunks, self.source, self.chunk_rows)), state)
@@ -256,9 +281,39 @@ class Pseudonymizer:
 
     def learn_batches(self, batches: Iterable[pa.RecordBatch]) -> None:
         """``learn`` from decoded record batches (a Parquet file by row groups)."""
-        learn_tabular(self.policy, self._seen(batches),
-                      RunState(format="parquet", index=self.index))
+        self._learn_tabular(self._seen(batches), RunState(format="parquet", index=self.index))
         self._learned()
+
+    def _learn_tabular(self, batches: Iterator[pa.RecordBatch], state: RunState) -> None:
+        """The learn pass of tabular data: in this thread, or with the identifier values
+        indexed on child processes when the run has several and the data is large enough
+        to pay for their start (``learnpool``: the same index either way)."""
+        scrubs = any(r.action is Action.SCRUB for r in self.policy.fields.values())
+        if self.processes > 1 and scrubs and not len(self.index):
+            head = list(itertools.islice(batches, 2))
+            batches = itertools.chain(head, batches)
+            if len(head) > 1 or (head and head[0].num_rows >= parallel.POOL_MIN_TEXT_ROWS):
+                self.index = learn_on_pool(self.policy, batches, self.index.key,
+                                           self.processes)
+                self.state = RunState(format=self.state.format, index=self.index)
+                return
+        learn_tabular(self.policy, batches, state)
+
+    def _keeping_all(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """The batches, kept (``_kept``) while they fit ``KEEP_BYTES``; ``_keeping`` says
+        at the end whether they all were."""
+        kept: list[pa.RecordBatch] | None = []
+        size = 0
+        self._kept, self._keeping = None, False
+        for b in batches:
+            if kept is not None:
+                size += b.nbytes
+                if size <= KEEP_BYTES:
+                    kept.append(b)
+                else:
+                    kept = None
+            yield b
+        self._kept, self._keeping = kept, kept is not None
 
     def _seen(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         """The batches, noting which columns the learn pass read."""
@@ -274,6 +329,8 @@ class Pseudonymizer:
             # the learn pass indexed every identifier column of every row: the scrub pass
             # would only add them again (a FHIR walk may index more than its learn pass)
             self.index.freeze()
+        else:  # an index merged from a pool's tables comes frozen: the scrub pass adds
+            self.index.frozen = False
 
     def identifier_digests(self, key: bytes | None = None) -> DigestSet:
         """Keyed digests of the identifiers this run replaced, for the residual check
@@ -292,6 +349,13 @@ class Pseudonymizer:
     def identifier_digest_parts(self, key: bytes) -> Iterator[bytes]:
         """``identifier_digest_blob`` in pieces (to store it whatever its size)."""
         return self.state.digest_parts(key, self.policy.safe_list_fields())
+
+
+def _drained(batches: list[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The kept batches, each let go as it is handed on (memory follows the scrub pass)."""
+    batches.reverse()
+    while batches:
+        yield batches.pop()
 
 
 def pseudonymize_stream(chunks: Iterable[bytes], policy: Policy, fmt: str, *,
@@ -336,9 +400,10 @@ def pseudonymize_file(src: Path | BinaryIO, dst: Path, policy: Policy, *,
                         raise InvalidInput(f"{run.source}: no rows")
                 else:
                     with open(src, "rb") as f:
-                        run.learn(read_chunks(f), fmt)
+                        run.learn(read_chunks(f), fmt, keep=True)
                     with open(src, "rb") as f:
-                        for chunk in run.stream(read_chunks(f), fmt, commit_vault=False):
+                        for chunk in run.stream(() if run.holds_input else read_chunks(f),
+                                                fmt, commit_vault=False):
                             out.write(chunk)
             else:
                 for chunk in run.stream(read_chunks(src), fmt, commit_vault=False):
