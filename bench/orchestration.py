@@ -142,13 +142,18 @@ async def release_seconds(client: Client, fleet, sample: dict[str, Path]) -> flo
     return (await release_timed(client, fleet, sample))[0]
 
 
-async def release_timed(client: Client, fleet, sample: dict[str, Path]  # type: ignore[no-untyped-def]
+async def release_timed(client: Client, fleet, sample: dict[str, Path],  # type: ignore[no-untyped-def]
+                        ran_on: collections.Counter[str] | None = None
                         ) -> tuple[float, dict[str, float]]:
-    """Seconds for one release, start to result, and each activity's work (from history)."""
+    """Seconds for one release, start to result, and each activity's work (from history);
+    ``ran_on`` counts the workers its stages ran on."""
     t0 = time.perf_counter()
     handle = await start_release(client, request(fleet, sample))
-    await handle.result()
+    status = await handle.result()
     wall = time.perf_counter() - t0
+    if ran_on is not None:
+        ran_on.update(st.ran_on.worker_id.split("@")[0] for st in status.stages
+                      if st.ran_on is not None)
     return wall, await activity_seconds(client, handle.id)
 
 
@@ -187,6 +192,7 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
         walls, directs, per_stage, works, timed_out = [], [], [], [], 0
         per_activity: dict[str, list[float]] = collections.defaultdict(list)
         per_direct: dict[str, list[float]] = collections.defaultdict(list)
+        ran_on: collections.Counter[str] = collections.Counter()
         cpus: list[CpuWindow] = []
         for i in range(trials if "reference" in parts else 1):
             timed: dict[str, float] = {}
@@ -195,7 +201,7 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
                 per_direct[name].append(seconds)
             cpu = CpuWindow([p.pid for p in stack.procs]).start()
             try:
-                wall, by_activity = await run_trial(release_timed(client, fleet, sample),
+                wall, by_activity = await run_trial(release_timed(client, fleet, sample, ran_on),
                                                     deadline, f"release trial {i + 1}")
             except TrialTimedOut as e:
                 timed_out += 1
@@ -227,6 +233,8 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
             print("  per activity (median, min of the trials): " + "; ".join(
                 f"{name} {statistics.median(v):.2f} s ({min(v):.2f})"
                 for name, v in sorted(per_activity.items(), key=lambda kv: -max(kv[1]))))
+            print("  the trials' stages ran on: " + ", ".join(
+                f"{w} x{n}" for w, n in ran_on.most_common()))
             # what the ratio is made of: the same activity in a worker (history) and here
             print("  per activity called directly (median, min): " + "; ".join(
                 f"{name} {statistics.median(v):.2f} s ({min(v):.2f})"
