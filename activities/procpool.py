@@ -90,6 +90,18 @@ def pool_context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
+def start_fork_server() -> None:
+    """Start this process's fork server now, in the background: it imports ``PRELOAD``
+    (the de-identification stack: ~0.8 s of a core on an idle machine, 1.4 s under load,
+    measured by ``bench/stagecost.py``) before it serves its first pool, which would
+    otherwise be a worker's first data stage, waiting for it. Returns at once; a pool
+    started meanwhile waits for the same server."""
+    pool_context()
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+
+
 def even_slices(batch: pa.RecordBatch, rows: int, processes: int) -> list[pa.RecordBatch]:
     """``batch`` in zero-copy slices of at most ``rows`` rows and of equal size (within a
     row): one slice when it fits, else a multiple of ``processes`` slices.

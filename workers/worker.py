@@ -28,6 +28,7 @@ from medpipe.activities.evaluate import EvaluateActivities
 from medpipe.activities.ingest import IngestActivities
 from medpipe.activities.memory import return_freed_memory
 from medpipe.activities.placement_probe import PlacementProbeActivities
+from medpipe.activities.procpool import start_fork_server
 from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
 from medpipe.activities.pseudonymize.fanout import FanoutPseudonymizeActivities
 from medpipe.activities.pseudonymize.learnfanout import FanoutLearnActivities
@@ -142,6 +143,7 @@ async def run_worker(config: StackConfig, profile: WorkerProfile, *,
     ``$MEDPIPE_ACTIVITY_SLOTS``, else 8 per core of ``data_processes``).
     """
     return_freed_memory()  # before any stage allocates (activities.memory)
+    start_fork_server()  # its imports run meanwhile, not in the first data stage
     client = await connect(config)
     cores = CoreBudget(data_processes or default_cores(), Path(config.home) / "cores")
     ctx = WorkerContext(profile=profile, ingest_rate_limit=ingest_rate_limit,
