@@ -7,8 +7,9 @@ nothing in costs Python for nothing. For two corpora, in one process (CPU second
 * ``reference``: the reference release's notes (``bench/orchestration.py``:
   ``workers.sample.make_cohort`` with ``bench._bigdata.vary_notes``, 100k rows), its
   policy (``cohort_policy.yaml``) and the index its learn pass builds;
-* ``bench``: ``bench/deid.py``'s labelled corpus (every template set, seed 1; the first
-  ``--bench`` notes of its quality run) with that bench's policy;
+* ``bench``: ``bench/deid.py``'s labelled corpus (every template set, seed 1, ``--bench``
+  notes: its ``--notes``) with that bench's policy; ``bench-rows``: its throughput corpus
+  (``--bench-rows``: its ``--rows``, the notes drawn after the labelled ones);
 
 it prints
 
@@ -27,7 +28,7 @@ it prints
 
 Starts no process; every trial has a deadline; SIGTERM/SIGINT stop it. Usage:
 ``.venv/bin/python bench/deid_triggers.py [--reference 100000] [--bench 4000]
-[--trials 2] [--rules] [--corpora reference,bench]``
+[--bench-rows 20000] [--trials 2] [--rules] [--corpora reference,bench,bench-rows]``
 """
 
 from __future__ import annotations
@@ -73,13 +74,17 @@ def reference_corpus(rows: int) -> tuple[pa.Table, Policy]:
     return t, default_policy()
 
 
-def bench_corpus(notes: int, seed: int) -> tuple[pa.Table, Policy]:
-    """``bench/deid.py``'s labelled corpus (every set, seed ``seed``), its first ``notes``."""
+def bench_corpus(notes: int, seed: int, rows: int = 0) -> tuple[pa.Table, Policy]:
+    """``bench/deid.py``'s labelled corpus (every set, seed ``seed``, ``--notes notes``), or
+    with ``rows`` its throughput corpus (``--rows rows``: the notes drawn after those)."""
     rng = random.Random(seed)
     people = make_identities(max(100, notes // 8), seed)
     sets = list(SETS)
+    quality = [make_note(rng, people, sets[i % len(sets)], i) for i in range(notes)]
+    if not rows:
+        return bench_table(quality), bench_policy()
     return bench_table([make_note(rng, people, sets[i % len(sets)], i)
-                        for i in range(notes)]), bench_policy()
+                        for i in range(rows)]), bench_policy()
 
 
 def learned_index(t: pa.Table, pol: Policy) -> KeyIndex:
@@ -220,7 +225,8 @@ def _scrub(notes: pa.Array, index: KeyIndex) -> tuple[dict[str, float], tuple[pa
 def main() -> None:
     ap = parser(trial_seconds=900.0)
     ap.add_argument("--reference", type=int, default=100_000, help="reference notes")
-    ap.add_argument("--bench", type=int, default=4000, help="bench/deid.py notes")
+    ap.add_argument("--bench", type=int, default=4000, help="bench/deid.py --notes")
+    ap.add_argument("--bench-rows", type=int, default=20_000, help="bench/deid.py --rows")
     ap.add_argument("--trials", type=int, default=2)
     ap.add_argument("--rules", action="store_true", help="the per-rule selection table")
     ap.add_argument("--corpora", default="reference,bench")
@@ -237,8 +243,10 @@ def main() -> None:
             run_corpus(name, *reference_corpus(args.reference), args)
         elif name == "bench":
             run_corpus(name, *bench_corpus(args.bench, args.seed), args)
+        elif name == "bench-rows":
+            run_corpus(name, *bench_corpus(args.bench, args.seed, args.bench_rows), args)
         else:
-            ap.error(f"unknown corpus {name!r} (reference, bench)")
+            ap.error(f"unknown corpus {name!r} (reference, bench, bench-rows)")
 
 
 if __name__ == "__main__":
