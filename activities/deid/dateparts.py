@@ -132,12 +132,26 @@ def _cued_groups(folded: str, starts: re.Pattern[str], at: re.Pattern[str],
 
 
 
-#: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
+#: A superset of the texts ``find`` finds something in (RE2, case-insensitive). Each part
+#: holds what its form needs around the number, as ``find`` reads it: a two-digit year ends
+#: a word; an ordinal, a day/month and a month-day follow their cue (``_CUE``, then
+#: whitespace); a day/month or a month-day ends a word and is no part of a longer run of
+#: digits, slashes or dashes (``BP 121/80`` holds ``21/8`` but no cue, and its ``21`` follows
+#: a digit: no date, and the text is no longer sent to ``find``).
 _MON = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-TRIGGER = (r"(?:" + _MON + r"[\t-\r\x1c-\x1f ]{1,3}[0-9]{1,2}(?:st|nd|rd|th)?,?"
+_W = r"[\t-\r\x1c-\x1f ]"
+_CUE_RE2 = r"\b" + _CUE.replace(r"\s", _W)
+#: What may follow the number (``\b``, then no ``/``, digit or ``.`` and a digit; for a
+#: month-day no ``-`` either).
+_END = r"(?:$|[^0-9a-z_/.]|\.(?:$|[^0-9]))"
+_END_DASH = r"(?:$|[^0-9a-z_/.-]|\.(?:$|[^0-9]))"
+TRIGGER = (r"(?:" + _MON + _W + r"{1,3}[0-9]{1,2}(?:st|nd|rd|th)?,?"
            r"|[0-9](?:st|nd|rd|th)?[\t-\r\x1c-\x1f .-]{1,3}" + _MON
-           + r"|\[date\],?)[\t-\r\x1c-\x1f ]{1,3}'?[0-9]{2}"
-           r"|the[\t-\r\x1c-\x1f ]{1,2}[0-9]{1,2}(?:st|nd|rd|th)|(?:1[3-9]|2[0-9]|3[01])/[0-9]"
-           r"|[\t-\r\x1c-\x1f ](?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12][0-9]|3[01])")
+           + r"|\[date\],?)" + _W + r"{1,3}'?[0-9]{2}(?:$|[^0-9a-z_])"
+           r"|" + _CUE_RE2 + _W + r"{1,2}the" + _W + r"{1,2}" + _ORDINAL + r"(?:$|[^0-9a-z_])"
+           r"|" + _CUE_RE2 + _W + r"{0,2}:?" + _W + r"{1,2}(?:1[3-9]|2[0-9]|3[01])/(?:0?[1-9]"
+           r"|1[0-2])" + _END
+           + r"|" + _CUE_RE2 + _W + r"{0,2}:?" + _W + r"{1,2}(?:0?[1-9]|1[0-2])-(?:0?[1-9]"
+           r"|[12][0-9]|3[01])" + _END_DASH)
 #: The rule, for the rule table.
 RULE = FunctionRule("date-parts", TRIGGER, find)
