@@ -161,8 +161,7 @@ def selection(stage: str, texts: pa.Array, table: Sequence[Any], *, registry_rul
     rows = []
     for rule in table:
         pattern = "(?i:" + rule.trigger + ")" if registry_rules else rules._compiled(rule.trigger)
-        t_trig, hit = cpu(lambda p=pattern: pc.fill_null(pc.match_substring_regex(judged, p),
-                                                         False).to_numpy(zero_copy_only=False))
+        t_trig, hit = cpu(lambda p=pattern, r=rule: registry.hits(judged, r, p))
         sel = np.flatnonzero(hit | unsafe)
         found = 0
         t0 = time.process_time()

@@ -96,10 +96,40 @@ def triggered(texts: pa.Array) -> np.ndarray:
         return out
     judged = folded(texts)
     for i, rule in enumerate(RULES):
-        hit = pc.match_substring_regex(judged, "(?i:" + rule.trigger + ")")
-        out[:, i] = pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+        out[:, i] = hits(judged, rule, "(?i:" + rule.trigger + ")")
     out[re2_unsafe(judged)] = -1
     return out
+
+
+#: What a span of ``trigger_skip`` becomes: a letter (it joins no run of digits, no word
+#: a trigger reads across it), with what stands before and after it (groups 1 and 2) kept.
+SKIP_REWRITE = r"\1Q\2"
+
+
+def hits(judged: pa.Array, rule: object, pattern: str) -> np.ndarray:
+    """Where ``pattern`` (``rule``'s trigger, compiled as the caller reads it) matches.
+
+    A rule may name spans its ``find`` passes over whole (``trigger_skip``: an RE2
+    pattern, case-insensitive, whose groups 1 and 2 are the characters around the span
+    that tell it is whole; ``phone``: runs of digits of the shapes it skips): on the texts
+    the trigger selects, each such span is replaced (``SKIP_REWRITE``; twice, as two spans
+    may share a character between them) and the trigger matched again, so a text whose
+    every candidate is skipped is not selected. A rule's ``trigger_skip`` must leave a
+    match of its trigger wherever ``find`` can find something
+    (``tests/activities/deid/test_narrow_triggers.py``).
+    """
+    hit = pc.fill_null(pc.match_substring_regex(judged, pattern), False) \
+        .to_numpy(zero_copy_only=False)
+    skip = getattr(rule, "trigger_skip", "")
+    if not skip or not hit.any():
+        return hit
+    at = np.flatnonzero(hit)
+    rest = judged.take(pa.array(at))
+    for _ in range(2):
+        rest = pc.replace_substring_regex(rest, "(?i)" + skip, SKIP_REWRITE)
+    hit[at] = pc.fill_null(pc.match_substring_regex(rest, pattern), False) \
+        .to_numpy(zero_copy_only=False)
+    return hit
 
 
 def folded(texts: pa.Array) -> pa.Array:

@@ -34,7 +34,6 @@ from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from medpipe.activities.deid import (
     cityforms,
@@ -145,6 +144,9 @@ class External:
     rule: TextRule
     name: str
     trigger: str
+    #: Spans the rule's ``find`` passes over whole, left out of the trigger's view
+    #: (``registry.hits``); empty: none.
+    trigger_skip: str = ""
 
     def find(self, t: cues.Text) -> list[Span]:
         """The rule's spans in ``t``."""
@@ -262,7 +264,9 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  peopleforms.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
-MODULE_RULES: tuple[AnyRule, ...] = tuple(External(r, r.name, r.trigger) for r in MODULES)
+MODULE_RULES: tuple[AnyRule, ...] = tuple(External(r, r.name, r.trigger,
+                                                   getattr(r, "trigger_skip", ""))
+                                          for r in MODULES)
 
 #: Every built-in rule, in the order its spans are listed.
 RULES: tuple[AnyRule, ...] = NAMES + CONTEXT + FORMS + MODULE_RULES
@@ -276,7 +280,8 @@ def table() -> tuple[AnyRule, ...]:
     ``RULES`` (objects with ``name``, ``trigger`` and ``find(folded)``).
     """
     extra: Iterable[TextRule] = registry.RULES
-    return RULES + tuple(External(r, r.name, r.trigger) for r in extra)
+    return RULES + tuple(External(r, r.name, r.trigger, getattr(r, "trigger_skip", ""))
+                         for r in extra)
 
 
 def find(folded: str, rules: Sequence[AnyRule] | None = None) -> list[Span]:
@@ -303,9 +308,8 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
     if n == 0:
         return out
     judged = registry.folded(texts)  # each text as the rules read it: one RE2 pass per trigger
-    for i, rule in enumerate(rules):
-        out[i] = pc.fill_null(pc.match_substring_regex(judged, _compiled(rule.trigger)), False) \
-            .to_numpy(zero_copy_only=False)
+    for i, rule in enumerate(rules):  # a rule's trigger_skip left out of its view
+        out[i] = registry.hits(judged, rule, _compiled(rule.trigger))
     # where RE2 cannot judge as ``re`` ("from\vBoston": ``\s`` in a registry trigger; a
     # folded copy still not ASCII), every rule runs, as on the per-text path
     out[:, registry.re2_unsafe(judged)] = True

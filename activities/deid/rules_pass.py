@@ -5,8 +5,8 @@ can cut a form it only half knows: ``020 7946 0958`` becomes ``[PHONE]
 0958`` (a seven-digit local number, then a group left over), ``fe80::1%eth0``
 becomes ``[IP]%eth0``. The registry's rules (``registry``) know these forms
 whole, so the scrubber runs them first, on the texts their triggers select
-(one RE2 pass over the column per rule: no trigger is searched again per
-text), and the patterns then see what is left.
+(one RE2 pass over the column per rule, the runs a rule skips whole left out:
+no trigger is searched again per text), and the patterns then see what is left.
 """
 
 from __future__ import annotations
@@ -20,9 +20,6 @@ import pyarrow.compute as pc
 
 from medpipe.activities.deid import detect, registry
 from medpipe.activities.deid.normalize import fold, to_original
-
-#: The union of the rules' triggers, for Arrow (RE2).
-_TRIGGER = "(?i:" + registry.TRIGGER + ")"
 
 
 def spans(text: str, which: Sequence[int] | None = None) -> list[detect.Span]:
@@ -39,26 +36,25 @@ def spans(text: str, which: Sequence[int] | None = None) -> list[detect.Span]:
 
 
 def selected(col: pa.Array) -> np.ndarray:
-    """The texts some registry rule may find something in (a boolean mask, one RE2 pass).
+    """The texts some registry rule may find something in (a boolean mask).
 
-    The union of the triggers, and every text RE2 cannot judge as ``re`` does
-    (``registry.re2_unsafe``: not ASCII, or a ``\\v`` or separator that ``re``'s
-    ``\\s`` takes and RE2's does not).
+    Each rule's trigger over the column (``registry.triggered``: runs a rule skips whole
+    left out), and every text RE2 cannot judge as ``re`` does (``registry.re2_unsafe``:
+    not ASCII, or a ``\\v`` or separator that ``re``'s ``\\s`` takes and RE2's does not).
     """
-    return pc.fill_null(pc.match_substring_regex(col, _TRIGGER), False) \
-        .to_numpy(zero_copy_only=False) | registry.re2_unsafe(col)
+    return registry.triggered(col).any(axis=1)
 
 
 def scrub_column(col: pa.Array, counts: Counter[str]) -> pa.Array:
     """Replace what the registry's rules find in a column of texts; count placeholders."""
     if len(col) == 0 or col.null_count == len(col):
         return col
-    rows = np.flatnonzero(selected(col))
+    triggered = registry.triggered(col)  # each rule's trigger over the column, not per text
+    rows = np.flatnonzero(triggered.any(axis=1))
     if not len(rows):
         return col
-    taken = col.take(pa.array(rows))
-    which = registry.triggered(taken)  # each rule's trigger over the column, not per text
-    texts = taken.to_pylist()
+    which = triggered[rows]
+    texts = col.take(pa.array(rows)).to_pylist()
     changed: dict[int, str] = {}
     seen: dict[str, tuple[str, Counter[str]]] = {}  # a repeated text is looked at once
     for i, (r, t) in enumerate(zip(rows.tolist(), texts, strict=True)):

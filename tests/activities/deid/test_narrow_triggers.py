@@ -12,12 +12,14 @@ draws them at random.
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pyarrow.compute as pc
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from medpipe.activities.deid import dateparts, registry, rules
+from medpipe.activities.deid import dateparts, phone, registry, rules
 
 
 def _table_rule(name: str) -> rules.AnyRule:
@@ -68,3 +70,47 @@ def test_date_parts_trigger_covers_generated(pieces: list[str], seps: list[str])
     text = "".join(p + seps[i % len(seps)] for i, p in enumerate(pieces))
     covers("date-parts", text, bool(dateparts.find(text)))
 
+
+def test_reference_note_is_not_sent_to_phone() -> None:
+    """A raw reference-release note holds a phone, a date and an SSN the phone rule skips
+    whole, and ``MRN0100000`` (no run: a letter before it): its trigger selects nothing."""
+    note = ("Ann Lee seen on 2023-05-04; call (555) 234-5678 or ann.lee@example.org. HbA1c "
+            "6.1, BP 121/80. SSN on file 123-45-6789, MRN0100000. LDL 120 BMI 27.5")
+    assert not phone.RULE.find(note)
+    col = pa.array([note, note.replace("(555) 234-5678", "020 7946 0958"),
+                    note.replace("123-45-6789", "123-45-6789 12")], pa.string())
+    assert registry.triggered(col)[:, 0].tolist() == [0, 1, 1]
+    assert selected("phone", col.to_pylist()) == [False, True, True]
+
+
+def _skipped(text: str) -> list[tuple[int, int]]:
+    """The spans one pass of ``trigger_skip`` replaces (RE2's ``$``: the text's end)."""
+    pattern = re.compile(phone.TRIGGER_SKIP.replace("$", r"\Z"), re.IGNORECASE)
+    return [(m.end(1), m.start(2)) for m in pattern.finditer(text)]
+
+
+_PHONE_PIECES = (
+    "555", "234", "5678", "(555)", "+1", "1", "2023", "05", "04", "12", "1960", "123", "45",
+    "6789", "020", "7946", "0958", "0", "7", "-", ".", "/", " ", "  ", "    ", ",", ":", "(",
+    ")", "+", "_", "#", "x", "MRN", "ext", "call", "on", "\n", "\t", "[PHONE]")
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PHONE_PIECES), min_size=1, max_size=20))
+@example(["2023-05-04", "    ", "5551234567"])
+@example(["x", " ", "555-234-5678", " ", "y", " ", "2023-05-04", " ", "z"])
+@example(["(555) 234-5678", ", ", "12"])
+@example(["2023-05-04", "(", "5551234567"])
+def test_phone_skip_leaves_every_run_find_reads(pieces: list[str]) -> None:
+    """Every span ``trigger_skip`` replaces is a whole run ``_windows`` skips; so whenever
+    ``find`` would look at a run (``_windows``), the column paths still select the text."""
+    text = "".join(pieces)
+    runs = {m.span(): m.group() for m in phone._RUN.finditer(text)}
+    for s, e in _skipped(text):
+        assert (s, e) in runs, (text, text[s:e])
+        assert phone._NOT_PHONE.fullmatch(runs[s, e]) or phone._KNOWN.fullmatch(runs[s, e])
+    col = pa.array([text], pa.string())
+    if phone._windows(text) and not registry.re2_unsafe(col)[0]:
+        assert registry.triggered(col)[0, 0] == 1, text
+        assert selected("phone", [text]) == [True], text
+    covers("phone", text, bool(phone.RULE.find(text)))
