@@ -198,21 +198,36 @@ def find(folded: str) -> list[Span]:
 
 
 _W = _WS + r"{1,2}"
-#: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
+#: A capitalized word as ``_CAP`` may open it (or a non-ASCII letter).
+_CAP_START = r"(?:(?-i:[A-Z][a-z]|[A-Z]')|[^\x00-\x7f])"
+_CAP_WORD = r"(?:(?-i:[A-Z])|[^\x00-\x7f])[^\t-\r\x1c-\x1f (]*"
+_LOW = r"(?-i:[a-z][a-z'-]+)"
+#: ``_SEP`` for RE2.
+_SEP_RE2 = r"[\t ]{0,2}(?:,|;|,?[\t ]{1,2}and)[\t ]{1,2}|[\t ]{0,2}&[\t ]{1,2}"
+#: A superset of the texts ``find`` finds something in (RE2, case-insensitive). Each part
+#: holds the words its form needs besides the cue: a list's items up to one that is not a
+#: replaced name (a list of replaced names only adds nothing), two capitalized words beside
+#: a replaced name, a whole nickname in parentheses between two names, a lower-case word
+#: in a self-introduction and a word before what ends ``SPOKE_WITH``'s.
 TRIGGER = "|".join((
-    r"\b(?:" + _HEADER.replace(r"\s", _WS) + r")[\t ]{0,2}:",
-    r"\[name\](?:,|,?[\t ]and)[\t ]{1,2}(?-i:[A-Z]|[^\x00-\x7f])",
+    r"\b(?:" + _HEADER.replace(r"\s", _WS) + r")[\t ]{0,2}:[\t ]{0,2}(?:\[name\](?:[\t ]|"
+    + _SEP_RE2 + r"))*" + _CAP_START,
+    r"\[name\](?:,|,?[\t ]and)[\t ]{1,2}" + _CAP_WORD + r"[\t ](?-i:[A-Z]|[^\x00-\x7f])",
     r"(?-i:[A-Z][a-z][A-Za-z'-]*[\t ][A-Z][a-z][A-Za-z'-]*)(?:,[\t ]|,?[\t ]and[\t ])\[name\]",
     r"\b(?-i:" + _ROLE.replace(r"\s", _WS) + r")" + _W + r"(?-i:[a-z])[a-z'-]{2}",
     r"\bthe" + _W + r"(?-i:[A-Z][a-z]|[A-Z]')[A-Za-z'-]*" + _W
     + r"(?:family|household|kids|children|home|residence)\b",
-    r"\((?:(?-i:[A-Z][a-z])|\[name\])",
+    r"(?:^|[^a-z])(?:" + _CAP_WORD + r"|\[name\])" + _W + r"\((?:" + _CAP_WORD
+    + r"|\[name\])\)" + _W + r"(?:(?-i:[A-Z])|[^\x00-\x7f]|\[name\])",
     r"\b(?-i:" + _PARTICLES + r")[ -](?-i:[A-Z]|[^\x00-\x7f])",
-    r"\bthis" + _W + r"is" + _W + r"[^\n]{0,60}(?:dictating|calling|speaking|recording"
-    r"|reporting|from" + _W + r"the|with" + _W + r"the|on" + _W + r"call)",
+    r"\bthis" + _W + r"is" + _W + r"(?:(?:doctor|dr\.?|nurse)" + _W + r")?(?:\[name\]" + _W
+    + r"){0,2}" + _LOW + r"(?:" + _W + r"(?:" + _LOW + r"|\[name\]))*" + _W
+    + r"(?:dictating|calling|speaking|recording|reporting|from" + _W + r"the|with" + _W
+    + r"the|on" + _W + r"call)\b",
     r"(?:(?m:^)[\t ]*-|--)[\t ]?(?-i:[A-Z][a-z]|[A-Z]')",
     r"\b(?:spoke|spoken|talked|speaking|talking|met)" + _W + r"(?:with|to)" + _W
-    + r"(?-i:[a-z])",
+    + r"(?-i:[a-z][a-z'-]{2,20})(?:" + _W + r"(?:on|at|by|about|re|who|and|today|this|again"
+    r"|regarding|in)\b|[,.;])",
     r"\b(?:" + names._RELATIONS + r")" + _W + r"(?-i:[a-z])[a-z'-]{2,20}" + _W + r"(?:is|was|will"
     r"|has|had|came|comes|called|calls|visited|visits|helps|drove|brought|stays|lives|says|said"
     r"|who|does|did|can)\b",

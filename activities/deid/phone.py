@@ -74,17 +74,18 @@ _NATIONAL = re.compile(r"0|[6-9](?:[^0-9]{0,3}[0-9]){9}(?![0-9])")
 _GAP = r"[^0-9A-Za-z\n]"
 #: Whole runs of digits of the shapes ``_windows`` skips, as they stand in notes: a NANP
 #: number the hand grammar takes (``(555) 234-5678``, ``1-555-234-5678``, ``234-5678``), an
-#: SSN, a date (``2023-05-04``, ``05/04/2023``). Each shape is a run ``_RUN`` matches whole
-#: and ``_KNOWN`` or ``_NOT_PHONE`` matches whole (``tests/activities/deid/
-#: test_narrow_triggers.py``); no lookbehind in RE2, so the characters around it say it is
-#: whole: before it (group 1) the text's start, a line break, or a character that neither
-#: starts a run (``+``, ``(``) nor joins a word (a letter, a digit, ``_``) with no digit
-#: within reach (a letter, a line break or the start before it, or four gap characters);
-#: after it (group 2) the text's end or up to three gap characters and a letter, a line
-#: break or the end, or four gap characters. ``trigger_skip``: the column path replaces
-#: each by a letter, which joins no run, keeping groups 1 and 2 (``registry.hits``) before
-#: matching the trigger, so a text whose every run is one of them is not sent to ``find``,
-#: which would skip each run (a raw note of the reference release: a phone, a date, an SSN).
+#: SSN, a date (``2023-05-04``, ``05/04/2023``). Each is a run ``_RUN`` matches whole and
+#: ``_KNOWN`` or ``_NOT_PHONE`` matches whole, or digits too few for a run (``1-1-5678``)
+#: (``tests/activities/deid/test_narrow_triggers.py``). No lookbehind in RE2, so the
+#: characters around it say it is whole: before it (group 1) the text's start, a line
+#: break, or a character that neither starts a run (``+``, ``(``) nor joins a word (a
+#: letter, a digit, ``_``) with no digit within reach (a letter, a line break or the start
+#: before it, or four gap characters); after it (group 2) the text's end or up to three gap
+#: characters and a letter, a line break or the end, or four gap characters.
+#: ``trigger_skip``: the column path replaces each by a letter, which joins no run, keeping
+#: groups 1 and 2 (``registry.hits``) before matching the trigger, so a text whose every run
+#: is one of them is not sent to ``find``, which would skip each run (a raw note of the
+#: reference release: a phone, a date, an SSN).
 _SKIPPED_RUN = "|".join((
     r"(?:\+?1[-. ]?)?\([0-9]{3}\)[-. ]?[0-9]{3}[-. ][0-9]{4}",
     r"(?:\+?1[-. ])?[0-9]{3}[-. /][0-9]{3}[-. ][0-9]{4}",

@@ -179,7 +179,10 @@ def _re2(pattern: str) -> str:
 
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive); a capital
 #: may be any non-ASCII letter, so the raw text of a note selects what its folded copy does
-#: (``Born in Évora``: the reference engine's prefilter reads the raw text).
+#: (``Born in Évora``: the reference engine's prefilter reads the raw text). An HL7 town is
+#: a field between carets before a state code and a caret, a caret or the end (a caret
+#: alone selected every message); a town's line holds the town's words alone before its
+#: state code (the patterns' marks no longer select it).
 TRIGGER = "|".join((
     _re2(r"\b" + _BIRTH_CUE + r"[ \t]{1,2}(?-i:[A-Z]|[^\x00-\x7f])"),
     r"\b(?:lifelong|life-long|longtime|long-time|former|a|an)[ \t]{1,2}(?-i:[A-Z]|[^\x00-\x7f])"
@@ -187,10 +190,11 @@ TRIGGER = "|".join((
     _re2(r"\b" + _CUE + r"\s{1,2}(?:north|south|east|west|n\.|s\.|e\.|w\.|new|port|lake|fort"
          r"|mount|saint|st\.|glen|san|santa)\s{1,2}[a-z]"),
     r"(?-i:[a-z])[a-z'-]{2}" + _re2(r"\s") + r"(?-i:co|cty|county|parish)(?:[^a-z0-9-]|$)",
-    r"\^",
+    r"\^[a-z][a-z .'-]{1,40}\^(?:" + _STATE_CODES + r"\^|\^|$|\n)",
     r"(?:\[address\]|[a-z0-9.])[\t ]{1,2}(?-i:NE|NW|SE|SW|N\.E\.|N\.W\.|S\.E\.|S\.W\.)\b",
-    r"(?:\[address\]|[0-9])[^\n]{0,60}\n[^\n]{0,60}[\t ,](?:" + _STATE_CODES
-    + r"|\[address\])(?:[\t ]{1,2}[0-9]{5}(?:-[0-9]{4})?)?[\t ]*(?:\n|$)",
+    r"(?:\[address\]|[0-9])[^\n]{0,60}\n[\t ]*[a-z][a-z.'-]*(?:[\t ][a-z][a-z.'-]*){0,2},?"
+    r"[\t ]{1,2}(?:" + _STATE_CODES + r"|\[address\])(?:[\t ]{1,2}[0-9]{5}(?:-[0-9]{4})?)?"
+    r"[\t ]*(?:\n|$)",
     _re2(r"\b(?:zip|zipcode|zip\s{1,2}code|postal\s{1,2}code|postcode)\s{0,2}"
          r"(?:is|was|of|:|#|=|-)?\s{0,2}[0-9]{5}"),
 ))

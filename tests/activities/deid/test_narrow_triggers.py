@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from medpipe.activities.deid import dateparts, phone, registry, rules
+from medpipe.activities.deid import dateparts, peopleforms, phone, registry, rules, townforms
 
 
 def _table_rule(name: str) -> rules.AnyRule:
@@ -101,16 +101,80 @@ _PHONE_PIECES = (
 @example(["x", " ", "555-234-5678", " ", "y", " ", "2023-05-04", " ", "z"])
 @example(["(555) 234-5678", ", ", "12"])
 @example(["2023-05-04", "(", "5551234567"])
+@example(["1", "-", "1", "-", "5678"])
 def test_phone_skip_leaves_every_run_find_reads(pieces: list[str]) -> None:
-    """Every span ``trigger_skip`` replaces is a whole run ``_windows`` skips; so whenever
-    ``find`` would look at a run (``_windows``), the column paths still select the text."""
+    """Every span ``trigger_skip`` replaces is a whole run ``_windows`` skips (or digits no
+    run holds); so whenever ``find`` would look at a run (``_windows``), the column paths
+    still select the text."""
     text = "".join(pieces)
     runs = {m.span(): m.group() for m in phone._RUN.finditer(text)}
     for s, e in _skipped(text):
-        assert (s, e) in runs, (text, text[s:e])
-        assert phone._NOT_PHONE.fullmatch(runs[s, e]) or phone._KNOWN.fullmatch(runs[s, e])
+        if (s, e) in runs:  # a whole run _windows skips
+            assert phone._NOT_PHONE.fullmatch(runs[s, e]) or phone._KNOWN.fullmatch(runs[s, e])
+        else:  # or digits no run holds (too few: "1-1-5678")
+            assert not any(rs < e and s < re_ for rs, re_ in runs), (text, text[s:e])
     col = pa.array([text], pa.string())
     if phone._windows(text) and not registry.re2_unsafe(col)[0]:
         assert registry.triggered(col)[0, 0] == 1, text
         assert selected("phone", [text]) == [True], text
     covers("phone", text, bool(phone.RULE.find(text)))
+
+
+_PEOPLE_PIECES = (
+    "Present", "Attendees", "cc", "present at the family meeting", ":", "[NAME]", "Ann",
+    "Kowalczyk", "O'Neil", "Daughter", "and", "&", ",", ";", "(", ")", "(Bob)", "Robert",
+    "Lindqvist", "this is", "doctor", "dr", "Dr", "nurse", "ana", "lindqvist", "dictating",
+    "calling", "from the", "spoke with", "talked to", "met with", "nelson", "daughter", "on",
+    "today", "about", ".", "her son", "is", "was", "zu", "van der", "al-", "-", "--", "Emilia",
+    "cna", "okafor", "the", "family", "Okafors", "é", "\n", "\t", "\v", "  ", " ")
+_TOWN_PIECES = (
+    "Born in", "Hometown:", "raised in", "Dahlonega", "McCook", "a", "Tomah", "native",
+    "resident", "lives near", "moved to", "east", "n.", "thomasview", "pattersonville", "co",
+    "cty", "county", "^", "^^", "MARQUETTE", "Marquette", "MI", "mi", "49855", "[ADDRESS]",
+    "12 Oak St", "123 main st", "baraboo", "wi", "WI", "NW", "SE", "zip is", "zipcode",
+    "postal code:", "49855-1234", ",", ".", "\n", "\t", "\v", "  ", " ")
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PEOPLE_PIECES), min_size=1, max_size=16),
+       st.lists(st.sampled_from((" ", "", "\n", ", ", "\t", "  ", ": ")), min_size=1,
+                max_size=16))
+@example(["Present", ":", "[NAME]", ",", "[NAME]", "and", "Ann", "Kowalczyk"], [" ", ""])
+@example(["[NAME]", ",", "Ann", "Kowalczyk"], ["", " "])
+@example(["Robert", "(Bob)", "Lindqvist"], [" "])
+@example(["[NAME]", "(Bob)", "[NAME]"], [" "])
+@example(["this is", "dr", "[NAME]", "ana", "dictating"], [" "])
+@example(["spoke with", "nelson", "today"], [" "])
+def test_people_forms_trigger_covers_generated(pieces: list[str], seps: list[str]) -> None:
+    text = "".join(p + seps[i % len(seps)] for i, p in enumerate(pieces))
+    covers("people-forms", text, bool(peopleforms.find(text)))
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_TOWN_PIECES), min_size=1, max_size=16),
+       st.lists(st.sampled_from((" ", "", "\n", ", ", "\t", "  ", "^")), min_size=1,
+                max_size=16))
+@example(["12 Oak St", "^", "MARQUETTE", "^", "MI", "^", "49855"], [""])
+@example(["[ADDRESS]", "^^", "Marquette", "^"], [""])
+@example(["123 main st", "\n", "baraboo", "wi", "49855"], ["", "", " "])
+@example(["[ADDRESS]", "\n", "baraboo", ",", "WI"], ["", "", "", " "])
+def test_town_forms_trigger_covers_generated(pieces: list[str], seps: list[str]) -> None:
+    text = "".join(p + seps[i % len(seps)] for i, p in enumerate(pieces))
+    covers("town-forms", text, bool(townforms.find(text)))
+
+
+def test_scrubbed_lists_and_messages_are_not_selected() -> None:
+    """What the scrubber leaves of a list, a self-introduction or a message (replaced
+    names, fields of marks) and a parenthesis after a name select neither rule; the forms
+    themselves do."""
+    scrubbed = ["Present: [NAME], [NAME] and [NAME].", "[NAME], [NAME] and [NAME] agreed",
+                "[NAME] (see below)", "this is [NAME] calling.",
+                "spoke with daughter yesterday"]
+    assert selected("people-forms", scrubbed) == [False] * len(scrubbed)
+    assert selected("people-forms", ["Present: [NAME], Ann Kowalczyk.",
+                                     "Robert (Bob) Lindqvist", "this is ana lindqvist calling",
+                                     "spoke with nelson today"]) == [True] * 4
+    assert selected("town-forms", ["PID|1||[ID]^^^[ADDRESS]^^[ADDRESS]", "[ADDRESS]\n[ADDRESS]",
+                                   "[ADDRESS]\n[ADDRESS] 49855"]) == [False] * 3
+    assert selected("town-forms", ["PID|1||123 Oak St^^MARQUETTE^MI^49855",
+                                   "12 Oak St\nbaraboo wi 53913"]) == [True, True]
