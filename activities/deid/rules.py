@@ -34,6 +34,7 @@ from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from medpipe.activities.deid import (
     cityforms,
@@ -294,7 +295,12 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
            other_all: bool = False) -> np.ndarray:
     """Which rule each text triggers: a (rules x texts) boolean matrix.
 
-    One Arrow (RE2) pass per trigger over the column. A text that is not
+    One Arrow (RE2) pass per trigger over the column; where the column's
+    first texts mostly hold none of the short triggers (``_SHORT``), those
+    first as one alternation, then each only over the texts it selects (a
+    column of templated notes that holds none of them costs one pass, not one
+    per trigger; a column of varied notes, where most texts hold one, is not
+    read once more for it). A text that is not
     ASCII is folded first (``normalize.fold``: the rules read its folded copy)
     and the triggers run over the folded copies, so ``América Téllez`` meets
     the same rules as ``America Tellez``; a null triggers none. ``other_all``
@@ -308,8 +314,20 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
     if n == 0:
         return out
     judged = registry.folded(texts)  # each text as the rules read it: one RE2 pass per trigger
+    short = [i for i, r in enumerate(rules) if _short(r)]
+    union = _union(tuple(rules[i].trigger for i in short)) \
+        if len(short) > 1 and n >= _MIN_ROWS else ""
+    if not union or _selects_most(judged, union):
+        short = []  # one pass per trigger: the alternation would only add its own pass
+    else:  # the texts any short trigger selects: the others hold none of them
+        at = np.flatnonzero(pc.fill_null(pc.match_substring_regex(judged, union), False)
+                            .to_numpy(zero_copy_only=False))
+        some = judged if len(at) == n else judged.take(pa.array(at))
+        for i in short if len(at) else ():
+            out[i, at] = registry.hits(some, rules[i], _compiled(rules[i].trigger))
     for i, rule in enumerate(rules):  # a rule's trigger_skip left out of its view
-        out[i] = registry.hits(judged, rule, _compiled(rule.trigger))
+        if i not in short:
+            out[i] = registry.hits(judged, rule, _compiled(rule.trigger))
     # where RE2 cannot judge as ``re`` ("from\vBoston": ``\s`` in a registry trigger; a
     # folded copy still not ASCII), every rule runs, as on the per-text path
     out[:, registry.re2_unsafe(judged)] = True
@@ -318,6 +336,41 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
 
 def _compiled(trigger: str) -> str:
     return "(?i)" + relaxed(trigger)
+
+
+#: Triggers up to this long (relaxed) are matched first as one alternation: RE2's DFA for
+#: the alternation of the short ones stays small (on ``bench/deid.py``'s notes 26 ms for 27
+#: triggers that cost 60 ms one by one); with the longer ones (cue lists, the street
+#: grammar, word tries) it grows with the text and costs more than their passes.
+_SHORT = 200
+
+
+def _short(rule: AnyRule) -> bool:
+    """Whether the rule's trigger joins the first alternation (a trigger with a
+    ``trigger_skip`` is matched on its own: the skip is applied to its matches)."""
+    return len(relaxed(rule.trigger)) <= _SHORT and not getattr(rule, "trigger_skip", "")
+
+
+#: How many of a column's first texts tell whether the alternation of the short triggers
+#: pays: when it selects at most half of them it runs first (the choice changes the work,
+#: never the result). Compiling the alternation and building its first DFA states costs
+#: ~7-9 ms (``bench/deid.py``'s notes), so columns under ``_MIN_ROWS`` texts skip it.
+_SAMPLE = 64
+_MIN_ROWS = 1024
+
+
+def _selects_most(judged: pa.Array, union: str) -> bool:
+    """Whether ``union`` selects more than half of the column's first ``_SAMPLE`` texts."""
+    head = judged.slice(0, _SAMPLE)
+    hit = pc.sum(pc.fill_null(pc.match_substring_regex(head, union), False)).as_py() or 0
+    return 2 * hit > len(head)
+
+
+@lru_cache(maxsize=8)
+def _union(triggers: tuple[str, ...]) -> str:
+    """One RE2 pattern that matches a text iff one of ``triggers`` does (as ``active``
+    reads each)."""
+    return "(?i)(?:" + "|".join("(?:" + relaxed(t) + ")" for t in triggers) + ")"
 
 
 #: A bounded repetition ``{m,n}``; group 1 is ``m``.

@@ -16,6 +16,7 @@ import re
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -178,3 +179,23 @@ def test_scrubbed_lists_and_messages_are_not_selected() -> None:
                                    "[ADDRESS]\n[ADDRESS] 49855"]) == [False] * 3
     assert selected("town-forms", ["PID|1||123 Oak St^^MARQUETTE^MI^49855",
                                    "12 Oak St\nbaraboo wi 53913"]) == [True, True]
+
+
+def test_short_triggers_first_as_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A column whose first texts hold no short trigger matches their alternation first,
+    then each short trigger on what it selects: the same matrix as one pass per trigger."""
+    plain = "[NAME] seen on [DATE]; call [PHONE] or [EMAIL]. HbA1c 6.{}, BP 121/80. LDL {}"
+    forms = ["Dr Ann Lee seen 3/4 in Boston", "zip 49855", "Apt 4, [ADDRESS]", "pt is 95 F",
+             "daughter Mary (96)", "seen on 25/12.", "[NAME] ([NAME]) [NAME]", "ninety-two",
+             "\x0bfrom Tucson", "Tomé, Leeds"]
+    texts = [plain.format(i % 10, i) for i in range(1200)]
+    for k, f in enumerate(forms):
+        texts[100 + 97 * k] = f
+    col = pa.array(texts, pa.string())
+    assert not rules._selects_most(registry.folded(col), rules._union(tuple(
+        r.trigger for r in rules.table() if rules._short(r))))
+    got = rules.active(col)
+    monkeypatch.setattr(rules, "_MIN_ROWS", 10 ** 9)  # one pass per trigger
+    want = rules.active(col)
+    assert (got == want).all()
+    assert want[:, [100 + 97 * k for k in range(len(forms))]].any(axis=0).all()
