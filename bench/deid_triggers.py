@@ -40,6 +40,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +162,7 @@ def selection(stage: str, texts: pa.Array, table: Sequence[Any], *, registry_rul
     rows = []
     for rule in table:
         pattern = "(?i:" + rule.trigger + ")" if registry_rules else rules._compiled(rule.trigger)
-        t_trig, hit = cpu(lambda p=pattern, r=rule: registry.hits(judged, r, p))
+        t_trig, hit = cpu(partial(registry.hits, judged, rule, pattern))
         sel = np.flatnonzero(hit | unsafe)
         found = 0
         t0 = time.process_time()

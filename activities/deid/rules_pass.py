@@ -42,7 +42,7 @@ def selected(col: pa.Array) -> np.ndarray:
     left out), and every text RE2 cannot judge as ``re`` does (``registry.re2_unsafe``:
     not ASCII, or a ``\\v`` or separator that ``re``'s ``\\s`` takes and RE2's does not).
     """
-    return registry.triggered(col).any(axis=1)
+    return np.asarray(registry.triggered(col).any(axis=1), dtype=bool)
 
 
 def scrub_column(col: pa.Array, counts: Counter[str]) -> pa.Array:
