@@ -45,6 +45,7 @@ from medpipe.activities.deid import (
     forms,
     idruns,
     letterforms,
+    marks,
     messageforms,
     namecues,
     nameforms,
@@ -286,9 +287,11 @@ def table() -> tuple[AnyRule, ...]:
 
 
 def find(folded: str, rules: Sequence[AnyRule] | None = None) -> list[Span]:
-    """The spans of ``rules`` (default: the whole table) in a folded text, rule after rule."""
+    """The spans of ``rules`` (default: the whole table) in a folded text, rule after rule;
+    none made of placeholders alone (``marks.found``: a placeholder is never an identifier)."""
     t = cues.Text(folded)
-    return [sp for rule in (table() if rules is None else rules) for sp in rule.find(t)]
+    return marks.found(folded, [sp for rule in (table() if rules is None else rules)
+                                for sp in rule.find(t)])
 
 
 def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from medpipe.activities.deid import detect, registry
+from medpipe.activities.deid import detect, marks, registry
 from medpipe.activities.deid.normalize import fold, to_original
 
 
@@ -28,7 +28,7 @@ def spans(text: str, which: Sequence[int] | None = None) -> list[detect.Span]:
     ``which``: the text's row of ``registry.triggered``, when the column pass has it.
     """
     folded, offsets = fold(text)
-    found = [sp for sp in registry.find(folded, which) if sp[1] > sp[0]]
+    found = marks.found(folded, [sp for sp in registry.find(folded, which) if sp[1] > sp[0]])
     if not found:
         return []
     return detect.merge([(*to_original(s, e, offsets, len(text)), ph)
