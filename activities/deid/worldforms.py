@@ -139,6 +139,8 @@ LIVE_LOWER = re.compile(r"\b(?:live|lives|living|lived|moved|moving|staying|stay
 #: The end of a street address in lower case (``forms.LOWER_ADDRESS``) or of one an earlier
 #: pass replaced, before a town in lower case (``595 elm ave apt 11 grand marais please``).
 ADDRESS_END = re.compile(r"\[ADDRESS\]|" + forms.LOWER_ADDRESS.pattern)
+#: A county's kind after its name (``pattersonville co``): no town follows the name.
+_COUNTY_KIND = re.compile(r"(?:co|cty|county|parish|twp|township|boro|borough)\b\.?")
 _LOWER_WORD = re.compile(r"([a-z][a-z'-]*)(?:\s{1,2}|(?=[.,;:!?]|$))")
 
 
@@ -180,6 +182,8 @@ def _lower_towns(folded: str, low: str) -> list[Span]:
             out.append((m.end(), end, Placeholder.ADDRESS))
     for m in ADDRESS_END.finditer(folded):
         at = m.end() + 1
+        if _COUNTY_KIND.match(folded, at):  # "[ADDRESS] co dhs": the mark was a county
+            continue
         if folded[m.end():at] == " " and folded[at:at + 1].islower():
             end = _lower_town(folded, at)
             if end > at and _lower_clause(folded, m.start()):

@@ -17,7 +17,9 @@ Three steps per column of texts, each over the whole column where it can:
    again on the folded copy when folding changed more than letters).
 3. Names no column lists and identifiers a cue gives away (the rule table
    ``activities.deid.rules``: each rule's trigger matched over the column with
-   RE2, then per text only the rules it triggers), after the known values are out.
+   RE2, then per text only the rules it triggers), after the known values are out;
+   a text a pass changed is passed again (``scrub_rules``), so the residual check finds
+   nothing in the output that the rules would take.
 
 The spans are replaced in the original text. The result is identical to the
 per-text engine this replaced (``bench/_deid_reference.py``;
@@ -85,8 +87,36 @@ def scrub_column(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) ->
     return scrub_rules(col, counts)
 
 
+#: Rule passes over a text at most (the first, then repeats while a pass changes it).
+RULE_PASSES = 3
+
+
 def scrub_rules(col: pa.Array, counts: Counter[str]) -> pa.Array:
-    """Replace what the context rules find (names, cued forms), per text, where triggered.
+    """Replace what the context rules find (names, cued forms), until they find nothing.
+
+    A pass reads each text as the patterns and known values left it, but the residual
+    check reads the pass's output, where the pass's own placeholders stand: after
+    ``PATIENT: [NAME], [NAME] C.`` became ``PATIENT: [NAME]``, ``after-name`` reads the
+    next word as the name's other part. So the texts a pass changed get another pass (at
+    most ``RULE_PASSES``), and the check finds in the output nothing the rules would
+    take (the scrubber's output is a fixpoint of its rules; ``bench/deid_fixpoint.py``).
+    A text still changing after the last pass is left as it is: the check blocks it.
+    """
+    col, changed = _rule_pass(col, counts)
+    for _ in range(RULE_PASSES - 1):
+        if not changed.any():
+            break
+        rows = np.flatnonzero(changed)
+        sub, again = _rule_pass(col.take(pa.array(rows)), counts)
+        changed = np.zeros(len(col), dtype=bool)
+        changed[rows[again]] = True
+        if again.any():
+            col = pc.replace_with_mask(col, pa.array(changed), sub.filter(pa.array(again)))
+    return col
+
+
+def _rule_pass(col: pa.Array, counts: Counter[str]) -> tuple[pa.Array, np.ndarray]:
+    """One pass of the context rules over a column: (the column, which texts changed).
 
     Each rule's trigger is matched over the whole column (``rules.active``,
     Arrow); only the texts some trigger selects become Python strings, and on
@@ -94,15 +124,15 @@ def scrub_rules(col: pa.Array, counts: Counter[str]) -> pa.Array:
     (templated, copied-forward notes) takes the first one's result and counts:
     the rules read the text alone.
     """
+    changed = np.zeros(len(col), dtype=bool)
     table = rules.table()
     act = rules.active(col, table)
     rows = np.flatnonzero(act.any(axis=0))
     if len(rows) == 0:
-        return col
+        return col, changed
     texts = col.take(pa.array(rows)).to_pylist()
     keys = np.packbits(act[:, rows].T, axis=1)  # the rules of a text, as bytes
     rule_sets: dict[bytes, list[rules.AnyRule]] = {}  # texts trigger few distinct sets
-    changed = False
     seen: dict[str, tuple[str, Counter[str]]] = {}
     for i, t in enumerate(texts):
         done = seen.get(t)
@@ -118,12 +148,12 @@ def scrub_rules(col: pa.Array, counts: Counter[str]) -> pa.Array:
         if done[1]:
             texts[i] = done[0]
             counts.update(done[1])
-            changed = True
-    if changed:
+            changed[rows[i]] = done[0] != t
+    if changed.any():
         mask = np.zeros(len(col), dtype=bool)
         mask[rows] = True
         col = pc.replace_with_mask(col, pa.array(mask), pa.array(texts, type=col.type))
-    return col
+    return col, changed
 
 
 def scrub_known(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) -> pa.Array:
@@ -193,7 +223,16 @@ def scrub_known(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) -> 
 
 
 def scrub_text(text: str, index: KeyIndex | None, counts: Counter[str]) -> str:
-    """Scrub one text (FHIR strings, single values)."""
+    """Scrub one text (FHIR strings, single values), until ``detect.find`` finds nothing.
+
+    ``detect.find`` reads the text as it was; the residual check reads the output, with
+    the placeholders in it: as in ``scrub_rules``, a changed text is read again (at most
+    ``RULE_PASSES`` reads in all).
+    """
     known = index.find if index is not None and len(index) else None
-    spans = detect.find(text, known)
-    return detect.replace(text, spans, counts) if spans else text
+    for _ in range(RULE_PASSES):
+        spans = detect.find(text, known)
+        if not spans:
+            break
+        text = detect.replace(text, spans, counts)
+    return text
