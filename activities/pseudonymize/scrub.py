@@ -87,8 +87,10 @@ def scrub_column(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) ->
     return scrub_rules(col, counts)
 
 
-#: Rule passes over a text at most (the first, then repeats while a pass changes it).
-RULE_PASSES = 3
+#: Rule passes over a text at most (the first, then repeats while a pass changes it). A
+#: text needs one more pass per word a chain of rules takes beside the last placeholder
+#: (``[NAME] Dear Ms``: ``after-name`` takes one word a pass); bench notes need at most 3.
+RULE_PASSES = 32
 
 
 def scrub_rules(col: pa.Array, counts: Counter[str]) -> pa.Array:
