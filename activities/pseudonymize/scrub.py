@@ -93,6 +93,10 @@ def scrub_column(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) ->
 RULE_PASSES = 32
 
 
+#: Characters either side of a placeholder a pass wrote that the next pass's triggers read.
+NEAR = 40
+
+
 def scrub_rules(col: pa.Array, counts: Counter[str]) -> pa.Array:
     """Replace what the context rules find (names, cued forms), until they find nothing.
 
@@ -102,60 +106,100 @@ def scrub_rules(col: pa.Array, counts: Counter[str]) -> pa.Array:
     next word as the name's other part. So the texts a pass changed get another pass (at
     most ``RULE_PASSES``), and the check finds in the output nothing the rules would
     take (the scrubber's output is a fixpoint of its rules; ``bench/deid_fixpoint.py``).
-    A text still changing after the last pass is left as it is: the check blocks it.
+    A later pass runs on a text only the rules whose triggers match within ``NEAR``
+    characters of a placeholder the pass before wrote (what is new to read is there; most
+    texts a pass changed trigger no rule there). A text still changing after the last
+    pass is left as it is: the check blocks it.
     """
-    col, changed = _rule_pass(col, counts)
+    col, changed, wrote = _rule_pass(col, counts)
     for _ in range(RULE_PASSES - 1):
         if not changed.any():
             break
         rows = np.flatnonzero(changed)
-        sub, again = _rule_pass(col.take(pa.array(rows)), counts)
+        sub, again, wrote = _rule_pass(col.take(pa.array(rows)), counts,
+                                       [wrote[r] for r in rows.tolist()])
         changed = np.zeros(len(col), dtype=bool)
         changed[rows[again]] = True
         if again.any():
             col = pc.replace_with_mask(col, pa.array(changed), sub.filter(pa.array(again)))
+        wrote = dict(zip(rows[again].tolist(), [wrote[i] for i in np.flatnonzero(again)
+                                                 .tolist()], strict=True))
     return col
 
 
-def _rule_pass(col: pa.Array, counts: Counter[str]) -> tuple[pa.Array, np.ndarray]:
-    """One pass of the context rules over a column: (the column, which texts changed).
+def _rule_pass(col: pa.Array, counts: Counter[str],
+               near: list[list[tuple[int, int]]] | None = None,
+               ) -> tuple[pa.Array, np.ndarray, dict[int, list[tuple[int, int]]]]:
+    """One pass of the context rules over a column: (the column, which texts changed,
+    where in each changed text the pass wrote its placeholders).
 
     Each rule's trigger is matched over the whole column (``rules.active``,
     Arrow); only the texts some trigger selects become Python strings, and on
     each only the rules it triggers run. A text seen before in the column
     (templated, copied-forward notes) takes the first one's result and counts:
-    the rules read the text alone.
+    the rules read the text alone. ``near``: for each text, the placeholders the
+    pass before wrote; the triggers are then matched on the text around them only.
     """
     changed = np.zeros(len(col), dtype=bool)
+    wrote: dict[int, list[tuple[int, int]]] = {}
     table = rules.table()
-    act = rules.active(col, table)
+    act = rules.active(col if near is None else _around(col, near), table)
     rows = np.flatnonzero(act.any(axis=0))
     if len(rows) == 0:
-        return col, changed
+        return col, changed, wrote
     texts = col.take(pa.array(rows)).to_pylist()
     keys = np.packbits(act[:, rows].T, axis=1)  # the rules of a text, as bytes
     rule_sets: dict[bytes, list[rules.AnyRule]] = {}  # texts trigger few distinct sets
-    seen: dict[str, tuple[str, Counter[str]]] = {}
+    seen: dict[tuple[str, bytes], tuple[str, Counter[str], list[tuple[int, int]]]] = {}
     for i, t in enumerate(texts):
-        done = seen.get(t)
+        key = keys[i].tobytes()
+        done = seen.get((t, key))
         if done is None:
-            key = keys[i].tobytes()
             which = rule_sets.get(key)
             if which is None:
                 which = rule_sets[key] = [table[k] for k in np.flatnonzero(act[:, rows[i]])
                                           .tolist()]
             spans, added = detect.find(t, None, patterns=False, rules=which), Counter[str]()
-            done = (detect.replace(t, spans, added) if spans else t, added)
-            seen[t] = done
+            done = (detect.replace(t, spans, added) if spans else t, added, _written(spans))
+            seen[(t, key)] = done
         if done[1]:
             texts[i] = done[0]
             counts.update(done[1])
-            changed[rows[i]] = done[0] != t
+            if done[0] != t:
+                changed[rows[i]] = True
+                wrote[int(rows[i])] = done[2]
     if changed.any():
         mask = np.zeros(len(col), dtype=bool)
         mask[rows] = True
         col = pc.replace_with_mask(col, pa.array(mask), pa.array(texts, type=col.type))
-    return col, changed
+    return col, changed, wrote
+
+
+def _written(spans: list[detect.Span]) -> list[tuple[int, int]]:
+    """Where ``detect.replace`` writes the placeholders of ``spans`` in its output."""
+    out, shift = [], 0
+    for s, e, ph in spans:
+        n = len(detect.mark(ph))
+        out.append((s + shift, s + shift + n))
+        shift += n - (e - s)
+    return out
+
+
+def _around(col: pa.Array, near: list[list[tuple[int, int]]]) -> pa.Array:
+    """Each text's stretches within ``NEAR`` characters of the given placeholders, joined
+    by line breaks (more triggers may match across a joint: more rules run, none fewer)."""
+    texts = col.to_pylist()
+    out = []
+    for t, at in zip(texts, near, strict=True):
+        cuts: list[list[int]] = []
+        for s, e in at:
+            lo, hi = max(0, s - NEAR), min(len(t), e + NEAR)
+            if cuts and lo <= cuts[-1][1]:
+                cuts[-1][1] = max(cuts[-1][1], hi)
+            else:
+                cuts.append([lo, hi])
+        out.append("\n".join(t[lo:hi] for lo, hi in cuts))
+    return pa.array(out, pa.string())
 
 
 def scrub_known(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) -> pa.Array:

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from medpipe.activities.deid import dateruns, peopleforms, premarks, townforms
 from medpipe.activities.pseudonymize.scrub import scrub_column
 from medpipe.activities.residual import scan
-from tests.activities.deid.test_general_forms5 import gone, kept
+from tests.activities.deid.test_general_forms5 import both, gone, kept
 from tests.activities.deid.test_general_forms7 import GIVEN, unknown
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -136,6 +136,19 @@ def test_county_abbreviated(name: str, kind: str, template: str) -> None:
 def test_hl7_town(n: int, street: str, suffix: str, town: str, prefix: str, state: str) -> None:
     clean(f"PID-11 {n} W {street.upper()} {suffix}^^{prefix}{town.upper()}^{state}^^USA",
           town.upper())
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(("PID-11", "NK1-4", "GT1-5", "PID-11.1")), st.integers(2, 9999), unknown,
+       st.sampled_from(("RD", "AVE", "ST", "LN")), st.sampled_from(("", "W ", "NORTH ")))
+def test_hl7_field_before_a_street_stays(field: str, n: int, street: str, suffix: str,
+                                         direction: str) -> None:
+    """The field's number is no house number (``PID-11 4521 W MAPLE RD``): the street goes,
+    the field's name and number stay, on both paths and in the check's eyes."""
+    text = f"{field} {n} {direction}{street.upper()} {suffix}^^"
+    for out in both(text):
+        assert out.startswith(f"{field} [ADDRESS]"), (text, out)
+    clean(text, street.upper())
 
 
 @settings(max_examples=20, deadline=None)
