@@ -92,7 +92,10 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
             + r"(?:(?P<age_unit3>\s{0,2}(?:y|yo|yrs?))\b|\b)"
             r"|\b(?:his|her|their|the|mid|late|early)[\s-]+(?:90|100)'?s\b", Placeholder.AGE),
     ("zip", r"\b(?-i:" + _STATES + r"),?\s+[0-9]{5}(?:-[0-9]{4})?\b", Placeholder.ADDRESS),
-    ("address", grammar.ADDRESS, Placeholder.ADDRESS),
+    # an HL7 field before the street ("PID-11 4521 W MAPLE RD^^"): its number is no
+    # house number; the field stays as a label
+    ("address", r"(?P<field_label>\b(?-i:[A-Z][A-Z0-9]{2})-[0-9]{1,3}(?:\.[0-9]{1,2})?"
+     r"\s{1,3})?(?:" + grammar.ADDRESS + ")", Placeholder.ADDRESS),
 )
 
 #: Named groups of a pattern hold words kept beside the mark: ``…_label`` before the
