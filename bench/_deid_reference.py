@@ -7,7 +7,8 @@ pattern, then a per-text lookup of every value) from before the speed
 work. ``tests/activities/deid/test_differential.py`` holds the fast engine
 to the same output, span for span and count for count, and
 ``bench/deid_speed.py`` prints both speeds from one run. Not used by the
-product.
+product. Since the fixpoint (issue 12) the rules run on a text until they find
+nothing, as the scrubber's passes do (``scrub.RULE_PASSES``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.deid.names import CANDIDATE as _NAME_CANDIDATE
 from medpipe.activities.deid.normalize import folds_to_letters
 from medpipe.activities.deid.patterns import CANDIDATE, PATTERNS, re2, rewrite
+from medpipe.activities.pseudonymize.scrub import RULE_PASSES
 from medpipe.activities.residual import DigestSet
 from medpipe.activities.residual_scan import INNER_SPACE, ResidualTally
 
@@ -90,8 +92,10 @@ def scrub_column(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) ->
     if pc.any(maybe).as_py():
         texts = col.to_pylist()
         for i in pc.indices_nonzero(maybe).to_pylist():
-            spans = detect.find(texts[i], None, patterns=False)
-            if spans:
+            for _ in range(RULE_PASSES):  # until the rules find nothing (the check's view)
+                spans = detect.find(texts[i], None, patterns=False)
+                if not spans:
+                    break
                 texts[i] = detect.replace(texts[i], spans, counts)
         col = pa.array(texts, type=col.type)
     return col
