@@ -168,9 +168,15 @@ def _after_mark(folded: str) -> list[Span]:
     out: list[Span] = []
     for m in AFTER_MARK.finditer(folded):
         end = _continued(folded, m.start(1))
-        if end > m.start(1) and any(_no_word_at_all(w) for w in folded[m.start(1):end].split()):
+        words = folded[m.start(1):end].split()
+        if end > m.start(1) and any(_no_word_at_all(w) for w in words) \
+                and not any(_CREDENTIAL.fullmatch(w.strip(",.")) for w in words):
             out.append((m.start(1) + 1, end, Placeholder.NAME))
     return out
+
+
+#: A credential after a name (``[NAME] PA-C``): no word of the name.
+_CREDENTIAL = re.compile(r"(?:" + names._CREDENTIALS + r")")
 
 
 def _after_lower_title(folded: str) -> list[Span]:
