@@ -161,6 +161,40 @@ def merge_in_ranges(parts: Sequence[Ranked], upgrade: int | None = None,
     return out.slice(0, n)
 
 
+class RankedTables:
+    """Indexed pieces' digest tables as they come, each ranked by its place in the one
+    pass's order, merged every ``_HELD`` (bounded memory): a learn shard's batches, the
+    learn pool's pieces."""
+
+    def __init__(self) -> None:
+        self.keys: list[Ranked] = []
+        self.prefixes: list[Ranked] = []
+        self.width = 1
+
+    def add(self, index: KeyIndex, rank: int) -> None:
+        """``index``'s tables at ``rank``."""
+        keys, prefixes = index.tables()
+        self.add_ranked(Ranked.of(keys, rank), Ranked.of(prefixes, rank), index.width)
+
+    def add_ranked(self, keys: Ranked, prefixes: Ranked, width: int) -> None:
+        """Tables ranked already (a child process's, sent back)."""
+        self.keys.append(keys)
+        self.prefixes.append(prefixes)
+        self.width = max(self.width, width)
+        if len(self.keys) >= _HELD:
+            self.keys = [merge_ranked(self.keys, _NAME)]
+            self.prefixes = [merge_ranked(self.prefixes)]
+
+    def merged(self) -> tuple[Ranked, Ranked]:
+        """(keys, prefixes), each merged into one table."""
+        return merge_ranked(self.keys, _NAME), merge_ranked(self.prefixes)
+
+    def index(self, key: bytes) -> KeyIndex:
+        """The index these tables make (``merge_in_ranges``, as the learn merge)."""
+        return _index_of(key, self.width, merge_in_ranges(self.keys, _NAME),
+                         merge_in_ranges(self.prefixes))
+
+
 @dataclass
 class LearnPart:
     """What one learn shard found (or, read back, what the merge gets from it)."""
@@ -194,9 +228,7 @@ class _Builder:
         #: the columns this learn reads (a note or a measurement is never converted)
         self.columns = {n for n, _ in self.idcols} | set(self.vault_cols) | \
             ({policy.patient_id} if policy.patient_id else set())
-        self.keys: list[Ranked] = []
-        self.prefixes: list[Ranked] = []
-        self.width = 1
+        self.tables = RankedTables()
         self.patients = Patients(key)
         self.seen: set[str] = set()
         self.key_chunks: list[int] = []
@@ -218,13 +250,7 @@ class _Builder:
         for n, r in self.idcols:
             if n in batch.schema.names:
                 index.add_all(pc.unique(batch.column(n)).to_pylist(), lookup_kind(r))
-        keys, prefixes = index.tables()
-        self.keys.append(Ranked.of(keys, k))
-        self.prefixes.append(Ranked.of(prefixes, k))
-        self.width = max(self.width, index.width)
-        if len(self.keys) >= _HELD:
-            self.keys = [merge_ranked(self.keys, _NAME)]
-            self.prefixes = [merge_ranked(self.prefixes)]
+        self.tables.add(index, k)
 
     def chunk(self, c: int, batch: pa.RecordBatch) -> None:
         """Patients and first-seen vault keys of chunk ``c``, in the order the token pass
@@ -250,9 +276,9 @@ class _Builder:
                     self.key_ids.append(v)
 
     def part(self) -> LearnPart:
-        return LearnPart(shard=self.shard, shards=self.shards,
-                         keys=merge_ranked(self.keys, _NAME),
-                         prefixes=merge_ranked(self.prefixes), width=self.width,
+        keys, prefixes = self.tables.merged()
+        return LearnPart(shard=self.shard, shards=self.shards, keys=keys,
+                         prefixes=prefixes, width=self.tables.width,
                          rows=self.rows, chunks=self.chunks, batches=self.batches,
                          patients=self.patients.digests(),
                          vault_keys=_keys_table(self.key_chunks, self.key_ids))
@@ -358,10 +384,14 @@ def check_cover(parts: Sequence[LearnPart]) -> tuple[int, int]:
 
 def merged_index(key: bytes, parts: Sequence[LearnPart]) -> KeyIndex:
     """The dataset-wide index: the parts' tables merged (``merge_in_ranges``)."""
-    keys = merge_in_ranges([p.keys for p in parts], _NAME)
-    prefixes = merge_in_ranges([p.prefixes for p in parts])
-    return KeyIndex.from_tables(key, max((p.width for p in parts), default=1),
-                                keys.table(), prefixes.table())
+    return _index_of(key, max((p.width for p in parts), default=1),
+                     merge_in_ranges([p.keys for p in parts], _NAME),
+                     merge_in_ranges([p.prefixes for p in parts]))
+
+
+def _index_of(key: bytes, width: int, keys: Ranked, prefixes: Ranked) -> KeyIndex:
+    """A frozen index of merged digest tables."""
+    return KeyIndex.from_tables(key, width, keys.table(), prefixes.table())
 
 
 @dataclass

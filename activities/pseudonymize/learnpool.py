@@ -12,7 +12,7 @@ tables. The result is the index the one pass builds, by construction:
   key indexed under several placeholders keeps the first one unless one of
   them is ``NAME``. Each piece here carries its *rank* (batch, column, piece,
   in that order), and the merge keeps the code of the lowest rank, ``NAME``
-  winning (``learnparts.merge_ranked``, the learn shards' merge). The pieces
+  winning (``learnparts.RankedTables``, as a learn shard merges). The pieces
   of one column hold one placeholder, so cutting a column changes nothing.
 * the width (longest token run) is the pieces' largest.
 
@@ -30,15 +30,12 @@ import pyarrow.compute as pc
 
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, start_child
-from medpipe.activities.pseudonymize.learnparts import Ranked, merge_in_ranges, merge_ranked
+from medpipe.activities.pseudonymize.learnparts import Ranked, RankedTables
 from medpipe.activities.pseudonymize.tabular import identifying, lookup_kind
 from medpipe.contracts.pseudonymize import Placeholder, Policy
 
-_NAME = tuple(Placeholder).index(Placeholder.NAME)  # KeyIndex's code of NAME
 #: Distinct values of a column below which it is one piece (a task costs ~1 ms).
 MIN_PIECE = 2_048
-#: Ranked tables held before they are merged into one (bounded memory, as a learn shard).
-HELD = 8
 
 Indexed = tuple[Ranked, Ranked, int]  # keys, prefixes, width
 
@@ -60,29 +57,6 @@ def pieces(values: pa.Array, processes: int) -> list[pa.Array]:
     return [values.slice(a, b - a) for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
-class _Merger:
-    """The children's tables, merged as they come (at most ``HELD`` held unmerged)."""
-
-    def __init__(self) -> None:
-        self.keys: list[Ranked] = []
-        self.prefixes: list[Ranked] = []
-        self.width = 1
-
-    def add(self, part: Indexed) -> None:
-        keys, prefixes, width = part
-        self.keys.append(keys)
-        self.prefixes.append(prefixes)
-        self.width = max(self.width, width)
-        if len(self.keys) >= HELD:
-            self.keys = [merge_ranked(self.keys, _NAME)]
-            self.prefixes = [merge_ranked(self.prefixes)]
-
-    def index(self, key: bytes) -> KeyIndex:
-        keys = merge_in_ranges(self.keys, _NAME)
-        prefixes = merge_in_ranges(self.prefixes)
-        return KeyIndex.from_tables(key, self.width, keys.table(), prefixes.table())
-
-
 def learn_on_pool(policy: Policy, batches: Iterable[pa.RecordBatch], key: bytes,
                   processes: int) -> KeyIndex:
     """The learn pass over ``batches`` (``tabular.learn``'s), indexed on ``processes``
@@ -91,7 +65,7 @@ def learn_on_pool(policy: Policy, batches: Iterable[pa.RecordBatch], key: bytes,
     The policy must scrub free text (else the one pass indexes nothing).
     """
     idcols = [(n, lookup_kind(r)) for n, r in policy.fields.items() if identifying(r)]
-    merger = _Merger()
+    tables = RankedTables()
     pending: list[Future[Indexed]] = []
     pool = ProcessPoolExecutor(max_workers=processes, mp_context=pool_context(),
                                initializer=start_child)
@@ -99,12 +73,12 @@ def learn_on_pool(policy: Policy, batches: Iterable[pa.RecordBatch], key: bytes,
         for task in _tasks(idcols, batches, processes):
             pending.append(pool.submit(_index_piece, key, *task))
             while len(pending) >= processes * IN_FLIGHT_PER_PROCESS:
-                merger.add(pending.pop(0).result())
+                tables.add_ranked(*pending.pop(0).result())
         while pending:
-            merger.add(pending.pop(0).result())
+            tables.add_ranked(*pending.pop(0).result())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    return merger.index(key)
+    return tables.index(key)
 
 
 def _tasks(idcols: list[tuple[str, Placeholder]], batches: Iterable[pa.RecordBatch],

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 
 from medpipe.activities.deid.index import KeyIndex
-from medpipe.activities.pseudonymize import learnpool
+from medpipe.activities.pseudonymize import learnparts, learnpool
 from medpipe.activities.pseudonymize.learnpool import learn_on_pool, pieces
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tabular import learn
@@ -67,7 +67,7 @@ def tables(index: KeyIndex) -> list[np.ndarray]:
 def test_the_pool_builds_the_one_pass_index(seed: int, processes: int, min_piece: int,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(learnpool, "MIN_PIECE", min_piece)  # columns cut in pieces, or not
-    monkeypatch.setattr(learnpool, "HELD", 3)  # tables merged as they come, more than once
+    monkeypatch.setattr(learnparts, "_HELD", 3)  # tables merged as they come, more than once
     data = batches(seed, count=4, rows=300)
     one = RunState(format="csv", index=KeyIndex(KEY))
     learn(POLICY, data, one)
