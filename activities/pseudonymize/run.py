@@ -132,7 +132,6 @@ class Pseudonymizer:
         self.learned = False
         self._learned_columns: set[str] = set()
         self._kept: list[pa.RecordBatch] | None = None  # the learn pass's batches, kept
-        self._keeping = False
 
     def _new_tokens(self) -> int:
         return sum(t.new_tokens for t in self.tokenizers.values() if isinstance(t, Vault))
@@ -264,11 +263,9 @@ class Pseudonymizer:
         if fmt == "csv":
             parsed = streams.csv_batches(chunks, self.source, string_columns(self.policy),
                                          self.chunk_rows)
+            self._kept = None  # set only when the learn pass reads every batch and they fit
             self._learn_tabular(self._seen(self._keeping_all(parsed) if keep else parsed),
                                 state)
-            if not self._keeping:  # not read to its end (nothing to index), or too large
-                self._kept = None
-            self._keeping = False
         elif fmt == "parquet":
             learn_tabular(self.policy, self._seen(streams.parquet_stream_batches(
                 chunks, self.source, self.chunk_rows)), state)
@@ -300,11 +297,10 @@ class Pseudonymizer:
         learn_tabular(self.policy, batches, state)
 
     def _keeping_all(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        """The batches, kept (``_kept``) while they fit ``KEEP_BYTES``; ``_keeping`` says
-        at the end whether they all were."""
+        """The batches; once all were read, ``_kept`` holds them if they fit ``KEEP_BYTES``
+        (a run that stops early or outgrows it keeps nothing)."""
         kept: list[pa.RecordBatch] | None = []
         size = 0
-        self._kept, self._keeping = None, False
         for b in batches:
             if kept is not None:
                 size += b.nbytes
@@ -313,7 +309,7 @@ class Pseudonymizer:
                 else:
                     kept = None
             yield b
-        self._kept, self._keeping = kept, kept is not None
+        self._kept = kept
 
     def _seen(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         """The batches, noting which columns the learn pass read."""
