@@ -124,3 +124,14 @@ def replace(text: str, spans: list[Span], counts: Counter[str] | None = None) ->
             counts[ph.value] += 1
     parts.append(text[last:])
     return "".join(parts)
+
+
+def written(spans: list[Span]) -> list[tuple[int, int]]:
+    """Where ``replace`` writes the placeholders of ``spans`` in its output (start, end):
+    each span's start moved by what the marks before it added or took away."""
+    out, shift = [], 0
+    for s, e, ph in spans:
+        n = len(mark(ph))
+        out.append((s + shift, s + shift + n))
+        shift += n - (e - s)
+    return out

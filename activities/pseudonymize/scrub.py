@@ -160,7 +160,7 @@ def _rule_pass(col: pa.Array, counts: Counter[str],
                 which = rule_sets[key] = [table[k] for k in np.flatnonzero(act[:, rows[i]])
                                           .tolist()]
             spans, added = detect.find(t, None, patterns=False, rules=which), Counter[str]()
-            done = (detect.replace(t, spans, added) if spans else t, added, _written(spans))
+            done = (detect.replace(t, spans, added) if spans else t, added, detect.written(spans))
             seen[(t, key)] = done
         if done[1]:
             texts[i] = done[0]
@@ -173,16 +173,6 @@ def _rule_pass(col: pa.Array, counts: Counter[str],
         mask[rows] = True
         col = pc.replace_with_mask(col, pa.array(mask), pa.array(texts, type=col.type))
     return col, changed, wrote
-
-
-def _written(spans: list[detect.Span]) -> list[tuple[int, int]]:
-    """Where ``detect.replace`` writes the placeholders of ``spans`` in its output."""
-    out, shift = [], 0
-    for s, e, ph in spans:
-        n = len(detect.mark(ph))
-        out.append((s + shift, s + shift + n))
-        shift += n - (e - s)
-    return out
 
 
 def _around(col: pa.Array, near: list[list[tuple[int, int]]]) -> pa.Array:
