@@ -150,6 +150,11 @@ class External:
     #: (``registry.hits``); empty: none.
     trigger_skip: str = ""
 
+    @classmethod
+    def of(cls, rule: TextRule) -> External:
+        """``rule`` (a module's or the registry's) as a rule of the table."""
+        return cls(rule, rule.name, rule.trigger, getattr(rule, "trigger_skip", ""))
+
     def find(self, t: cues.Text) -> list[Span]:
         """The rule's spans in ``t``."""
         return list(self.rule.find(t.folded))  # type: ignore[attr-defined]
@@ -266,9 +271,7 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  peopleforms.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
-MODULE_RULES: tuple[AnyRule, ...] = tuple(External(r, r.name, r.trigger,
-                                                   getattr(r, "trigger_skip", ""))
-                                          for r in MODULES)
+MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)
 
 #: Every built-in rule, in the order its spans are listed.
 RULES: tuple[AnyRule, ...] = NAMES + CONTEXT + FORMS + MODULE_RULES
@@ -282,8 +285,7 @@ def table() -> tuple[AnyRule, ...]:
     ``RULES`` (objects with ``name``, ``trigger`` and ``find(folded)``).
     """
     extra: Iterable[TextRule] = registry.RULES
-    return RULES + tuple(External(r, r.name, r.trigger, getattr(r, "trigger_skip", ""))
-                         for r in extra)
+    return RULES + tuple(External.of(r) for r in extra)
 
 
 def find(folded: str, rules: Sequence[AnyRule] | None = None) -> list[Span]:
