@@ -59,21 +59,12 @@ from medpipe.contracts.profile import ReferenceProfile
 from medpipe.workers.client import connect
 from medpipe.workers.config import DEMO_MODEL, load_config
 from medpipe.workers.gateway.sketches import Sketch
-from medpipe.workers.sample import FEATURES, write_sample
+from medpipe.workers.sample import FEATURES, feature_rows, write_sample
 from medpipe.workflows.drift_stats import judge
 
 SHIFTED = "ldl"
 SHIFT_SD = 0.5
 GOAL_OVERHEAD_MS = 0.05
-
-
-def cohort_rows(dataset: Path, split: str | None = None) -> np.ndarray:
-    """Feature rows of a sample cohort (of one split, or all)."""
-    import csv
-
-    with open(dataset, newline="") as fh:
-        return np.asarray([[float(r[f]) for f in FEATURES] for r in csv.DictReader(fh)
-                           if split is None or r["split"] == split], dtype=np.float32)
 
 
 def reference(sample: dict[str, Path]) -> ReferenceProfile:
@@ -257,7 +248,7 @@ async def main(args: argparse.Namespace) -> None:
     out = Path(tempfile.mkdtemp(prefix="medpipe-drift-"))
     sample = write_sample(out / "sample", patients=2000, visits=3)
     # live traffic: other patients from the same population (another seed)
-    live = cohort_rows(write_sample(out / "live", patients=2000, visits=3, seed=8)["dataset"])
+    live = feature_rows(write_sample(out / "live", patients=2000, visits=3, seed=8)["dataset"])
     profile = reference(sample)
     window = int(args.interval * args.rate)
     policy = DriftPolicy(interval_s=args.interval, action=DriftAction.RECORD,
@@ -279,7 +270,7 @@ async def main(args: argparse.Namespace) -> None:
         async with PinnableGateways(stack.dir / "gateways", base, DEMO_MODEL,
                                  model_roots=(out / "sample",)) as gws:
             port = int(gws.targets[0].public_url.rsplit(":", 1)[1])
-            row = cohort_rows(sample["dataset"], "test")[0].astype(float).tolist()
+            row = feature_rows(sample["dataset"], "test")[0].astype(float).tolist()
             await load(gws, sample["model"], "off", None)
             await load(gws, sample["model"], "on", profile, slot="canary")  # weight stays 0
             p50_pair_ms(port, 200, row)  # warm up

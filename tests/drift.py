@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,14 +60,6 @@ class Receiver:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
-
-
-def holdout_rows(dataset: Path) -> np.ndarray:
-    """Feature rows of the held-out split (what the reference profile was built on)."""
-    with open(dataset, newline="") as fh:
-        rows = [[float(r[f]) for f in FEATURES] for r in csv.DictReader(fh)
-                if r["split"] == "test"]
-    return np.asarray(rows, dtype=np.float64)
 
 
 def shifted(rows: np.ndarray, feature: str, sds: float) -> np.ndarray:

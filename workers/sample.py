@@ -83,6 +83,16 @@ def make_cohort(patients: int = 2000, visits: int = 3, seed: int = 7) -> Cohort:
     return Cohort(table=table)
 
 
+def feature_rows(dataset: Path, split: str | None = None) -> np.ndarray:
+    """The model's feature columns of a written cohort CSV (one split, or all), as the
+    rows a client would send the gateway."""
+    import csv
+
+    with open(dataset, newline="") as fh:
+        return np.asarray([[float(r[f]) for f in FEATURES] for r in csv.DictReader(fh)
+                           if split is None or r["split"] == split], dtype=np.float32)
+
+
 def train_logistic(x: np.ndarray, y: np.ndarray, steps: int = 400,
                    lr: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Fit a standardised logistic regression by gradient descent.
