@@ -14,13 +14,14 @@ command is wrapped), and one table of exit codes, here only:
   installed (``install medpipe[sign]``);
 - 3 (``EXIT_UNREACHABLE``): infrastructure does not answer — Temporal, an
   object store or a key service (``ProviderUnavailable``,
-  ``InputUnavailable``, ``KeyUnavailable``, ``Transient``, and an RPC that
-  ends ``UNAVAILABLE`` or ``DEADLINE_EXCEEDED``), so a script can retry.
+  ``InputUnavailable``, ``KeyUnavailable``, ``Transient``, an RPC that
+  ends ``UNAVAILABLE`` or ``DEADLINE_EXCEEDED``, and a query the workflow did
+  not answer: ``WorkflowQueryFailedError``), so a script can retry.
 
 ``fail`` is for refusals a command decides itself (bad option combinations).
 
-Temporal's ``RPCError`` is recognised without importing the SDK here: an RPC
-error can only exist once a command has imported ``temporalio.service``, and
+Temporal's ``RPCError`` and ``WorkflowQueryFailedError`` are recognised without
+importing the SDK here: they can only exist once a command has imported it, and
 commands that never talk to Temporal should not pay for its import.
 """
 
@@ -77,9 +78,18 @@ def _is_rpc_error(e: BaseException) -> bool:
     return rpc_error is not None and isinstance(e, rpc_error)
 
 
+def _is_query_failed(e: BaseException) -> bool:
+    """Whether ``e`` is the client's ``WorkflowQueryFailedError`` (a workflow answered a
+    query with an error: the answering worker could not replay it, or the handler
+    raised); recognised, like ``RPCError``, without importing the SDK."""
+    client = sys.modules.get("temporalio.client")
+    failed = getattr(client, "WorkflowQueryFailedError", None)
+    return failed is not None and isinstance(e, failed)
+
+
 def _is_refusal(e: BaseException) -> bool:
     """Whether ``e`` is reported as one line (else it propagates with its traceback)."""
-    return isinstance(e, _CAUGHT) or _is_rpc_error(e)
+    return isinstance(e, _CAUGHT) or _is_rpc_error(e) or _is_query_failed(e)
 
 
 def exit_code(e: BaseException) -> int:
@@ -120,6 +130,9 @@ def report(e: BaseException) -> NoReturn:
         fail(e.message, exit_code(e))
     if _is_rpc_error(e):
         fail(f"Temporal refused the request: {getattr(e, 'message', e)}", exit_code(e))
+    if _is_query_failed(e):
+        fail(f"the workflow did not answer the query: {e}; it may still run (the Temporal "
+             f"UI shows its history)", EXIT_UNREACHABLE)
     if isinstance(e, ModuleNotFoundError):
         _missing_module(e)
     if isinstance(e, _FILE_ERRORS):

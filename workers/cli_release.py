@@ -26,16 +26,19 @@ from medpipe.workers.cli_errors import clear_errors, fail, run_async
 from medpipe.workers.cli_options import output_path_option
 from medpipe.workers.cli_output import make_console, output_option, to_json
 from medpipe.workers.cli_render import (
+    query_warning,
     release_rows,
     release_view,
     releases_table,
     status_footer,
     status_table,
+    with_warning,
 )
 from medpipe.workers.client import connect
 from medpipe.workers.config import StackConfig
 from medpipe.workers.extras import require_extras
 from medpipe.workers.releases import (
+    Followed,
     canary_status,
     first_status,
     follow_release,
@@ -110,15 +113,23 @@ async def watch_release(client: Client, workflow_id: str, interval: float = 0.5)
     from rich.live import Live
 
     status = await first_status(client, client.get_workflow_handle(workflow_id))
+    look = Followed(status=status, running=True)
     with Live(status_table(status), console=console, refresh_per_second=4) as live:
-        async for status, _running in follow_release(client, workflow_id, interval):
+        async for look in follow_release(client, workflow_id, status, interval):
+            status = look.status
             canary = status.canary
             if canary is None and status.current_stage is not None \
                     and status.current_stage.value == "deploy":
                 canary = await canary_status(client, status.release_id)
-            live.update(release_view(status, canary))
+            warning = None if look.query_error is None \
+                else query_warning(look.query_error, look.running)
+            live.update(with_warning(release_view(status, canary), warning))
     if not console.is_terminal:
         console.print()  # a captured Live view does not end its last line
+    if look.query_error is not None:
+        # the workflow closed but its status could not be read: its close status decides
+        console.print(query_warning(look.query_error, look.running))
+        return look.completed
     footer = status_footer(status)
     if footer:
         console.print(footer)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
 
 from medpipe.contracts.canary import CanaryStatus
@@ -124,6 +125,19 @@ def release_view(status: ReleaseStatus, canary: CanaryStatus | None) -> Any:
     if footer:
         parts.append(footer)
     return Group(*parts)
+
+
+def query_warning(error: str, running: bool) -> str:
+    """The line under a release's view when its status query failed (the view is the
+    last status that was read)."""
+    then = "asking again" if running else "the workflow's close status decides the exit code"
+    return (f"[yellow]status query failed:[/yellow] {escape(error)} "
+            f"(showing the last status read; {then})")
+
+
+def with_warning(view: Any, warning: str | None) -> Any:
+    """``view``, with ``warning`` under it when there is one."""
+    return view if warning is None else Group(view, warning)
 
 
 #: The search attributes ``medpipe list`` shows, in column order.

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.client import Client, WorkflowExecution, WorkflowHandle
+from temporalio.client import Client, WorkflowExecution, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
@@ -25,7 +26,7 @@ from medpipe.contracts.summary import Summary
 from medpipe.workers.undecodable import raise_if_undecodable
 
 __all__ = ["start_release", "query_status", "first_status", "canary_status", "follow_release",
-           "list_releases", "release_query", "release_id"]
+           "Followed", "list_releases", "release_query", "release_id"]
 
 
 async def start_release(client: Client, request: ReleaseRequest) -> WorkflowHandle[Any, Any]:
@@ -77,23 +78,69 @@ async def canary_status(client: Client, release: str) -> CanaryStatus | None:
     try:
         return await client.get_workflow_handle(canary_id(release)).query(
             QueryName.STATUS, result_type=CanaryStatus)
-    except RPCError:
+    except (RPCError, WorkflowQueryFailedError):
         return None
 
 
-async def follow_release(client: Client, workflow_id: str,
-                         interval: float = 0.5) -> AsyncIterator[tuple[ReleaseStatus, bool]]:
-    """Yield ``(status, running)`` every ``interval`` seconds until the workflow closes
-    (the last one yielded has ``running`` False)."""
+#: A closed release whose status query still fails after this many tries (one per
+#: ``interval``) is reported from ``describe`` alone.
+FINAL_QUERY_TRIES = 5
+
+
+@dataclass(frozen=True)
+class Followed:
+    """One look at a followed release.
+
+    Attributes:
+        status: the last status the ``status`` query answered (stale when
+            ``query_error`` is set).
+        running: whether the workflow still runs (from ``describe``, not the query).
+        completed: whether it closed as completed (a release completes only when it
+            succeeded); meaningful when ``running`` is False.
+        query_error: why the latest status query failed, None when it answered.
+    """
+
+    status: ReleaseStatus
+    running: bool
+    completed: bool = False
+    query_error: str | None = None
+
+
+async def follow_release(client: Client, workflow_id: str, first: ReleaseStatus,
+                         interval: float = 0.5) -> AsyncIterator[Followed]:
+    """Look at a release every ``interval`` seconds until its workflow closes (the last
+    look has ``running`` False).
+
+    A status query can fail while the release itself is fine: no worker polls the
+    control queue for a moment (a deploy, an outage), or the worker that answers
+    cannot replay the history. Following keeps the last status, says why the query
+    failed, and asks again; whether the workflow runs comes from ``describe``, which
+    needs no worker. Only a closed release whose query keeps failing
+    (``FINAL_QUERY_TRIES``) ends on a stale status, with its error.
+    """
     handle = client.get_workflow_handle(workflow_id)
+    last, final_tries = first, 0
     while True:
         desc = await handle.describe()
-        status = await query_status(handle)
         running = desc.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
-        yield status, running
-        if not running:
-            return
+        completed = desc.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+        try:
+            last = await query_status(handle)
+            error = None
+        except (RPCError, WorkflowQueryFailedError) as e:
+            error = _query_error(e)
+            final_tries += 0 if running else 1
+        if running or error is None or final_tries >= FINAL_QUERY_TRIES:
+            yield Followed(status=last, running=running, completed=completed, query_error=error)
+            if not running:
+                return
         await asyncio.sleep(interval)
+
+
+def _query_error(e: BaseException) -> str:
+    """One line on a failed status query (its message, without the SDK's chain)."""
+    text = str(e) or type(e).__name__
+    return text.splitlines()[0][:300]
 
 
 def release_query(model: str | None = None, stage: str | None = None,
