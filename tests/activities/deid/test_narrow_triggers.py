@@ -121,6 +121,44 @@ def test_phone_skip_leaves_every_run_find_reads(pieces: list[str]) -> None:
     covers("phone", text, bool(phone.RULE.find(text)))
 
 
+def _rewritten_hits(texts: list[str], pattern: str) -> list[bool]:
+    """The trigger after every skipped span is rewritten (``SKIP_REWRITE``, twice), on every
+    text: what ``registry.hits`` selected before it blanked the spans first."""
+    col = pa.array(texts, pa.string())
+    for _ in range(2):
+        col = pc.replace_substring_regex(col, "(?i)" + phone.TRIGGER_SKIP, registry.SKIP_REWRITE)
+    raw = pc.match_substring_regex(pa.array(texts, pa.string()), pattern).to_pylist()
+    return [bool(r and m) for r, m in zip(raw, pc.match_substring_regex(col, pattern)
+                                           .to_pylist(), strict=True)]
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(_PHONE_PIECES), min_size=1, max_size=20),
+                min_size=1, max_size=6))
+@example([["2023-05-04", "    ", "5551234567"]])
+@example([["(555) 234-5678", " ", "x", "5551234567"], ["555-1234", "\n", "555-1234"]])
+@example([["555", " ", "234", "-", "5678", "    ", "(", "555", ")", " ", "234", "-", "5678"]])
+@example([["123", "-", "45", "-", "6789", "(", "5551234567"]])
+def test_blanked_spans_select_what_rewritten_ones_do(texts: list[list[str]]) -> None:
+    """``hits`` blanks the skipped spans (context and all) to a line break first, then
+    rewrites only the texts the trigger still matches: it selects exactly what rewriting
+    every text selects, for the exact trigger and the relaxed one; blanking alone selects
+    a superset."""
+    notes = ["".join(t) for t in texts]
+    col = pa.array(notes, pa.string())
+    for pattern in ("(?i:" + phone.TRIGGER + ")", "(?i)" + rules.relaxed(phone.TRIGGER)):
+        want = _rewritten_hits(notes, pattern)
+        assert registry.hits(col, phone.RULE, pattern).tolist() == want, notes
+        blank = pc.match_substring_regex(registry.blanked(col, phone.TRIGGER_SKIP), pattern)
+        assert all(b or not w for b, w in zip(blank.to_pylist(), want, strict=True)), notes
+
+
+def test_ungrouped_keeps_classes_and_escapes() -> None:
+    """Only capturing groups change: ``(`` in a class or escaped, and ``(?``, stay."""
+    assert registry.ungrouped(r"(a|\()[(x](?:b)(?i:c)") == r"(?:a|\()[(x](?:b)(?i:c)"
+    assert re.compile(registry.ungrouped(phone.TRIGGER_SKIP)).groups == 0
+
+
 _PEOPLE_PIECES = (
     "Present", "Attendees", "cc", "present at the family meeting", ":", "[NAME]", "Ann",
     "Kowalczyk", "O'Neil", "Daughter", "and", "&", ",", ";", "(", ")", "(Bob)", "Robert",

@@ -1,0 +1,161 @@
+"""The notes scrub and the residual check alone, in CPU seconds, on fixed inputs (issue 17).
+
+``prepare`` runs the real pseudonymize pass once (learn, then the stream) on the
+reference release's 100k rows (``orchestration.reference_inputs``) and on
+``bench/deid.py``'s corpus (its generator, every template set, one note a row) and keeps
+what the notes column's scrub was given (``tabular.scrub_column``'s column and the run's
+identifier index, as they were at that call) and the run's identifier digests.
+``time`` then runs only ``scrub.scrub_column`` on those inputs and the residual check
+(``residual_scan.scan_batch``) on its output, in this process, one core, and prints CPU
+seconds and the sha256 of the scrubbed notes: run it with two checkouts' interpreters
+one after the other (A B A B …) to compare engines on the same inputs. ``--profile``
+prints the cProfile table of each (cumulative, top functions).
+
+Usage: ``.venv/bin/python bench/deid_notescost.py prepare DIR [--rows 100000]``, then
+``.venv/bin/python bench/deid_notescost.py time DIR [--profile 30] [--only reference]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import os
+import pickle
+import pstats
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pyarrow as pa  # noqa: E402
+
+from medpipe.activities.pseudonymize import scrub, tabular  # noqa: E402
+
+
+def _capture(run_pass, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """Run ``run_pass()`` (returns the run's digests) with the notes scrub recorded."""
+    calls: list[tuple[pa.Array, bytes]] = []
+    original = tabular.scrub_column
+
+    def recording(col, index, counts):  # type: ignore[no-untyped-def]
+        calls.append((col, pickle.dumps(index)))
+        return original(col, index, counts)
+
+    tabular.scrub_column = recording
+    try:
+        digests = run_pass()
+    finally:
+        tabular.scrub_column = original
+    with open(out, "wb") as f:
+        pickle.dump({"calls": calls, "digests": pickle.dumps(digests)}, f)
+    print(f"{out.name}: {len(calls)} scrub calls, {sum(len(c) for c, _ in calls):,} texts")
+
+
+def prepare(root: Path, rows: int, deid_rows: int) -> None:
+    """Record the scrub's inputs of the reference release and of bench/deid.py's corpus."""
+    import pyarrow.parquet as pq
+    from orchestration import reference_inputs
+
+    from bench._deid_corpus import SETS, make_identities, make_note
+    from bench.deid import policy as deid_policy
+    from bench.deid import table as deid_table
+    from medpipe.activities.pseudonymize import Vault, streams
+    from medpipe.activities.pseudonymize.policy import default_policy
+    from medpipe.activities.pseudonymize.run import Pseudonymizer
+
+    root.mkdir(parents=True, exist_ok=True)
+    sample = reference_inputs(rows, root / "reference")
+    data = sample["dataset"].read_bytes()
+
+    def reference_pass():  # type: ignore[no-untyped-def]
+        pol = default_policy()
+        p = Pseudonymizer(pol, Vault.in_memory(), source="cohort.csv")
+        cols = tabular.string_columns(pol)
+        p.learn_batches(streams.csv_batches([data], "cohort.csv", cols))
+        for _ in p.tabular_batches(streams.csv_batches([data], "cohort.csv", cols), "csv"):
+            pass
+        return p.identifier_digests()
+
+    _capture(reference_pass, root / "reference.pickle")
+    rng = random.Random(1)
+    sets = list(SETS)
+    people = make_identities(max(100, 4000 // 8), 1)
+    notes = [make_note(rng, people, sets[i % len(sets)], i) for i in range(deid_rows)]
+    with tempfile.TemporaryDirectory() as d:
+        src = Path(d) / "in.parquet"
+        pq.write_table(deid_table(notes), src, row_group_size=131_072)
+
+        def deid_pass():  # type: ignore[no-untyped-def]
+            p = Pseudonymizer(deid_policy(), Vault.in_memory(), source=src.name)
+            p.learn_batches(pq.ParquetFile(src).iter_batches(131_072))
+            for _ in p.tabular_batches(pq.ParquetFile(src).iter_batches(131_072), "parquet"):
+                pass
+            return p.identifier_digests()
+
+        _capture(deid_pass, root / "deid.pickle")
+
+
+def _profiled(fn, top: int):  # type: ignore[no-untyped-def]
+    if not top:
+        return fn()
+    prof = cProfile.Profile()
+    out = prof.runcall(fn)
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(top)
+    return out
+
+
+def time_one(path: Path, top: int) -> None:
+    """The scrub, then the residual check, on one recorded corpus: CPU-s and sha256."""
+    from medpipe.activities.residual_scan import ResidualTally, scan_batch
+
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+    with open(path, "rb") as f:
+        rec = pickle.load(f)
+    calls = [(col, pickle.loads(ix)) for col, ix in rec["calls"]]
+    digests = pickle.loads(rec["digests"])
+    counts: Counter[str] = Counter()
+    t0 = time.process_time()
+    outs = _profiled(lambda: [scrub.scrub_column(c, ix, counts) for c, ix in calls], top)
+    scrub_s = time.process_time() - t0
+    sha = hashlib.sha256()
+    for o in outs:
+        for t in o.to_pylist():
+            sha.update(b"\x00" if t is None else t.encode() + b"\x01")
+    tally = ResidualTally()
+    batches = [pa.record_batch([o], names=["notes"]) for o in outs]
+    t0 = time.process_time()
+    _profiled(lambda: [scan_batch(b, digests, tally) for b in batches], top)
+    check_s = time.process_time() - t0
+    n = sum(len(o) for o in outs)
+    print(f"{path.stem}: {n:,} notes; scrub {scrub_s:.3f} CPU-s ({1e6 * scrub_s / n:.1f} µs a "
+          f"note), residual {check_s:.3f} CPU-s ({1e6 * check_s / n:.1f} µs); findings "
+          f"{tally.found}; placeholders {sum(counts.values()):,}; sha256 "
+          f"{sha.hexdigest()[:16]}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["prepare", "time"])
+    ap.add_argument("dir", type=Path)
+    ap.add_argument("--rows", type=int, default=100_000, help="reference release rows")
+    ap.add_argument("--deid-rows", type=int, default=100_000, help="bench/deid.py notes")
+    ap.add_argument("--profile", type=int, default=0, help="print this many profile rows")
+    ap.add_argument("--only", default="reference,deid")
+    args = ap.parse_args()
+    if args.what == "prepare":
+        prepare(args.dir, args.rows, args.deid_rows)
+        return
+    for name in args.only.split(","):
+        time_one(args.dir / f"{name}.pickle", args.profile)
+
+
+if __name__ == "__main__":
+    main()
