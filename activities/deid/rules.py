@@ -300,12 +300,13 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
            other_all: bool = False) -> np.ndarray:
     """Which rule each text triggers: a (rules x texts) boolean matrix.
 
-    One Arrow (RE2) pass per trigger over the column; where the column's
-    first texts mostly hold none of the short triggers (``_SHORT``), those
-    first as one alternation, then each only over the texts it selects (a
-    column of templated notes that holds none of them costs one pass, not one
-    per trigger; a column of varied notes, where most texts hold one, is not
-    read once more for it). A text that is not
+    One Arrow (RE2) pass per trigger over the column, or per group of triggers
+    (``_groups``: the short ones, ``_SHORT``, and the long ones of ``GROUPS``): where the
+    column's first texts mostly hold none of a group's triggers, the group is matched
+    first as one alternation, then each of its triggers only over the texts it selects (a
+    column of templated notes that holds none of them costs one pass, not one per
+    trigger; a column of varied notes, where most texts hold one, is not read once more
+    for it). A text that is not
     ASCII is folded first (``normalize.fold``: the rules read its folded copy)
     and the triggers run over the folded copies, so ``América Téllez`` meets
     the same rules as ``America Tellez``; a null triggers none. ``other_all``
@@ -319,24 +320,60 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
     if n == 0:
         return out
     judged = registry.folded(texts)  # each text as the rules read it: one RE2 pass per trigger
-    short = [i for i, r in enumerate(rules) if _short(r)]
-    union = _union(tuple(rules[i].trigger for i in short)) \
-        if len(short) > 1 and n >= _MIN_ROWS else ""
-    if not union or _selects_most(judged, union):
-        short = []  # one pass per trigger: the alternation would only add its own pass
-    else:  # the texts any short trigger selects: the others hold none of them
+    grouped: set[int] = set()
+    key = tuple((r.name, _short(r)) for r in rules)
+    for k, group in enumerate(_groups(key) if n >= _MIN_ROWS else ()):
+        union = _union(tuple(rules[i].trigger for i in group))
+        short = k == 0 and _short(rules[group[0]])
+        if _selects_most(judged, union, 0.5 if short else LONG_SHARE):
+            continue  # one pass per trigger: the alternation would only add its own pass
+        grouped.update(group)  # the texts any of them selects: the others hold none
         at = np.flatnonzero(pc.fill_null(pc.match_substring_regex(judged, union), False)
                             .to_numpy(zero_copy_only=False))
         some = judged if len(at) == n else judged.take(pa.array(at))
-        for i in short if len(at) else ():
+        for i in group if len(at) else ():
             out[i, at] = registry.hits(some, rules[i], _compiled(rules[i].trigger))
     for i, rule in enumerate(rules):  # a rule's trigger_skip left out of its view
-        if i not in short:
+        if i not in grouped:
             out[i] = registry.hits(judged, rule, _compiled(rule.trigger))
     # where RE2 cannot judge as ``re`` ("from\vBoston": ``\s`` in a registry trigger; a
     # folded copy still not ASCII), every rule runs, as on the per-text path
     out[:, registry.re2_unsafe(judged)] = True
     return out
+
+
+#: Long triggers matched first as one alternation per group, where a column's first texts
+#: mostly hold none of them (``active``). Chosen by measurement, not by size: on the
+#: reference release's notes (100k, after the known values) each long trigger costs a pass
+#: of ~22 ms and each group's alternation one of 21-34 ms; on ``bench/deid.py``'s notes
+#: (10k) each alternation costs about what its triggers cost one by one, where RE2's DFA for
+#: other groupings grows with the text: ``town-forms`` with ``towns`` and ``world-forms``
+#: 1.32 s against 0.07 one by one, with ``cued`` and ``date-parts`` 0.40 against 0.04;
+#: ``letter-forms`` with ``date-runs`` and ``prose-places`` 0.85 against 0.07. So
+#: ``town-forms`` is matched alone, as is a rule in no group (a new one). A rule's
+#: ``trigger_skip`` is applied on the texts its group selects (``registry.hits``).
+GROUPS: tuple[tuple[str, ...], ...] = (
+    ("id-after-noun", "lower-address", "role", "contact-mixed", "name-cues", "message-forms",
+     "geo"),
+    ("cued", "date-parts", "people-forms"),
+    ("name-forms", "place-forms"),
+    ("date-runs", "prose-places"),
+    ("towns", "world-forms"),
+    ("letter-forms", "phone"),
+)
+
+
+@lru_cache(maxsize=8)
+def _groups(rules: tuple[tuple[str, bool], ...]) -> tuple[tuple[int, ...], ...]:
+    """The groups of ``active`` among ``rules`` (name, short: as indices, two or
+    more a group)."""
+    short = tuple(i for i, (_, sh) in enumerate(rules) if sh)
+    out = [short] if len(short) > 1 else []
+    for group in GROUPS:
+        at = tuple(i for i, (nm, sh) in enumerate(rules) if nm in group and not sh)
+        if len(at) > 1:
+            out.append(at)
+    return tuple(out)
 
 
 def _compiled(trigger: str) -> str:
@@ -364,11 +401,19 @@ _SAMPLE = 64
 _MIN_ROWS = 1024
 
 
-def _selects_most(judged: pa.Array, union: str) -> bool:
-    """Whether ``union`` selects more than half of the column's first ``_SAMPLE`` texts."""
+def _selects_most(judged: pa.Array, union: str, share: float = 0.5) -> bool:
+    """Whether ``union`` selects more than ``share`` of the column's first ``_SAMPLE`` texts."""
     head = judged.slice(0, _SAMPLE)
     hit = pc.sum(pc.fill_null(pc.match_substring_regex(head, union), False)).as_py() or 0
-    return 2 * hit > len(head)
+    return hit > share * len(head)
+
+
+#: The share of a column's first texts a group of long triggers may select for its
+#: alternation to run first (the short ones': half). A long group's alternation costs one
+#: to two passes of its triggers, and they then run on what it selects: on the texts
+#: around the placeholders a rule pass wrote (``scrub._around``, bench notes), groups that
+#: selected 12-46 % cost 0.18 s against 0.12 one by one.
+LONG_SHARE = 0.125
 
 
 @lru_cache(maxsize=8)

@@ -12,6 +12,7 @@ draws them at random.
 
 from __future__ import annotations
 
+import random
 import re
 
 import pyarrow as pa
@@ -20,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bench._deid_corpus import SETS, make_identities, make_note
 from medpipe.activities.deid import dateparts, peopleforms, phone, registry, rules, townforms
 
 
@@ -237,3 +239,31 @@ def test_short_triggers_first_as_one_pass(monkeypatch: pytest.MonkeyPatch) -> No
     want = rules.active(col)
     assert (got == want).all()
     assert want[:, [100 + 97 * k for k in range(len(forms))]].any(axis=0).all()
+
+
+def test_long_trigger_groups_first_as_one_pass_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A column of templated notes with bench notes of every set among them: every group of
+    ``rules.GROUPS`` (and the short triggers) is matched first as one alternation, then
+    each trigger on what its group selects; the same matrix as one pass per trigger."""
+    rng = random.Random(3)
+    people = make_identities(60, 3)
+    notes = [make_note(rng, people, s, i).text for i, s in enumerate(sorted(SETS) * 6)]
+    plain = "[NAME] seen on [DATE]; call [PHONE] or [EMAIL]. HbA1c 6.{}, BP 121/80. LDL {}"
+    texts = [plain.format(i % 10, i) for i in range(2400)]
+    at = [7 + 2400 // len(notes) * k for k in range(len(notes))]
+    for k, note in zip(at, notes, strict=True):
+        texts[k] = note
+    col = pa.array(texts, pa.string())
+    table = rules.table()
+    groups = rules._groups(tuple((r.name, rules._short(r)) for r in table))
+    assert {table[i].name for g in groups[1:] for i in g} == \
+        {n for g in rules.GROUPS for n in g}  # every group's rules are in the table
+    for k, g in enumerate(groups):
+        assert not rules._selects_most(registry.folded(col), rules._union(tuple(
+            table[i].trigger for i in g)), 0.5 if k == 0 else rules.LONG_SHARE)
+    got = rules.active(col)
+    monkeypatch.setattr(rules, "_MIN_ROWS", 10 ** 9)  # one pass per trigger
+    want = rules.active(col)
+    assert (got == want).all()
+    for g in groups:  # each group selected some note
+        assert want[list(g)][:, at].any()
