@@ -326,6 +326,8 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
         union = _union(tuple(rules[i].trigger for i in group))
         short = k == 0 and _short(rules[group[0]])
         if _selects_most(judged, union, 0.5 if short else LONG_SHARE):
+            if short:  # varied notes: the long groups would select more still, unsampled
+                break
             continue  # one pass per trigger: the alternation would only add its own pass
         grouped.update(group)  # the texts any of them selects: the others hold none
         at = np.flatnonzero(pc.fill_null(pc.match_substring_regex(judged, union), False)
