@@ -75,6 +75,8 @@ def value_keys(value: str, kind: Placeholder) -> list[tuple[str, ...]]:
 #: Values of one add_all below which the per-value path is as fast (Arrow's calls cost).
 _COLUMNAR_MIN = 64
 _NOT_TOKEN = r"[^a-z0-9]+"
+#: What ``str.strip`` strips from an ASCII string.
+_ASCII_SPACE = " \t\n\v\f\r\x1c\x1d\x1e\x1f"
 
 
 def plain_runs(values: pa.Array) -> tuple[list[str], list[str], int]:
@@ -172,27 +174,44 @@ class KeyIndex:
         if len(prefixes) >= self.BUFFER:
             self._flush()
 
-    def add_all(self, values: Iterable[object], kind: Placeholder) -> None:
+    def add_all(self, values: Iterable[object] | pa.Array | pa.ChunkedArray,
+                kind: Placeholder) -> None:
         """Index many values (None and blanks skipped; all skipped once frozen).
 
         ASCII values other than names take ``plain_runs`` (Arrow compute over them all,
         ~1 µs a value instead of ``add``'s 11–13 µs for an SSN, a phone or an e-mail);
-        names and non-ASCII values take ``add``. The index is the same either way
-        (``tests/activities/deid/test_index_fast.py``).
+        names and non-ASCII values take ``add``. ``values`` may be an Arrow string
+        column (a learn pass's): it is then stripped and made distinct in Arrow too. The
+        index is the same either way (``tests/activities/deid/test_index_fast.py``).
         """
         if self.frozen:
             return
+        if isinstance(values, pa.ChunkedArray | pa.Array) and pa.types.is_string(values.type):
+            arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+            ascii_ = pc.fill_null(pc.string_is_ascii(arr), False)
+            others: list[object] = arr.filter(pc.invert(ascii_)).to_pylist()
+            plain = pc.unique(pc.ascii_trim(arr.filter(ascii_), _ASCII_SPACE))
+            plain = plain.filter(pc.greater(pc.binary_length(plain), 0))
+        else:
+            others, plain = list(values if not isinstance(values, pa.Array | pa.ChunkedArray)
+                                 else values.to_pylist()), None
         distinct = list(dict.fromkeys(
-            s for v in values if v is not None and (s := str(v).strip())))
-        if kind is Placeholder.NAME or len(distinct) < _COLUMNAR_MIN:
-            for s in distinct:
-                self.add(s, kind)
-            return
-        arr = pa.array(distinct, pa.string())
-        ascii_ = pc.string_is_ascii(arr)
-        for s in arr.filter(pc.invert(ascii_)).to_pylist():
+            s for v in others if v is not None and (s := str(v).strip())))
+        if plain is not None and kind is Placeholder.NAME:  # names: value by value
+            distinct = list(dict.fromkeys(distinct + plain.to_pylist()))
+            plain = None
+        if plain is None and kind is not Placeholder.NAME and len(distinct) >= _COLUMNAR_MIN:
+            arr = pa.array(distinct, pa.string())
+            ascii_ = pc.string_is_ascii(arr)
+            plain, distinct = arr.filter(ascii_), arr.filter(pc.invert(ascii_)).to_pylist()
+        for s in distinct:
             self.add(s, kind)
-        keys, prefixes, width = plain_runs(arr.filter(ascii_))
+        if plain is not None and len(plain):
+            self._add_plain(plain, kind)
+
+    def _add_plain(self, values: pa.Array, kind: Placeholder) -> None:
+        """Index distinct, stripped, non-empty ASCII values that are not names."""
+        keys, prefixes, width = plain_runs(values)
         code, pending = _CODE[kind], self._pending
         for k in keys:
             if k not in pending:  # the first placeholder stays (NAME never comes here)

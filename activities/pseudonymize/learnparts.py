@@ -249,7 +249,7 @@ class _Builder:
         index = KeyIndex(self.key)
         for n, r in self.idcols:
             if n in batch.schema.names:
-                index.add_all(pc.unique(batch.column(n)).to_pylist(), lookup_kind(r))
+                index.add_all(pc.unique(batch.column(n)), lookup_kind(r))
         self.tables.add(index, k)
 
     def chunk(self, c: int, batch: pa.RecordBatch) -> None:

@@ -44,7 +44,7 @@ def _index_piece(key: bytes, values: pa.Array, kind: Placeholder, rank: int) -> 
     """A child's task: one piece of one column's distinct values, indexed as the one pass
     indexes them, as ranked digest tables."""
     index = KeyIndex(key)
-    index.add_all(values.to_pylist(), kind)
+    index.add_all(values, kind)
     keys, prefixes = index.tables()
     return Ranked.of(keys, rank), Ranked.of(prefixes, rank), index.width
 

@@ -107,8 +107,9 @@ class RunState:
 
     pending: dict[Placeholder, set[str]] = field(default_factory=dict)
 
-    def add_identifiers(self, values: list[object], kind: Placeholder) -> None:
-        """Remember original identifier values (names also by their parts)."""
+    def add_identifiers(self, values: list[object] | pa.Array, kind: Placeholder) -> None:
+        """Remember original identifier values (names also by their parts); an Arrow column
+        is indexed in Arrow (``KeyIndex.add_all``)."""
         self.index.add_all(values, kind)
 
     def defer_identifiers(self, values: list[object], kind: Placeholder) -> None:

@@ -81,7 +81,7 @@ def learn(policy: Policy, batches: Iterable[pa.RecordBatch], state: RunState) ->
     for batch in batches:
         for n, r in idcols:
             if n in batch.schema.names:
-                state.add_identifiers(pc.unique(batch.column(n)).to_pylist(), lookup_kind(r))
+                state.add_identifiers(pc.unique(batch.column(n)), lookup_kind(r))
 
 
 class TabularJob:
