@@ -25,6 +25,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pyarrow as pa
+import pyarrow.compute as pc
 from temporalio import activity
 
 from medpipe.activities.boundary import translate_errors
@@ -50,6 +51,7 @@ from medpipe.contracts.names import ActivityName
 
 #: Values of a ``split`` column that mark held-out rows.
 HOLDOUT_SPLITS = ("test", "holdout", "validation")
+_HOLDOUT = pa.array(HOLDOUT_SPLITS, pa.string())
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
 
@@ -190,8 +192,11 @@ class EvaluateActivities:
 def _holdout(batch: pa.RecordBatch) -> pa.RecordBatch:
     if "split" not in batch.schema.names:
         return batch
-    split = batch.column("split").to_numpy(zero_copy_only=False)
-    return batch.filter(pa.array(np.isin(split, HOLDOUT_SPLITS)))
+    split = batch.column("split")
+    if pa.types.is_string(split.type):  # in Arrow: ~10x less than NumPy's object compare
+        return batch.filter(pc.is_in(split, value_set=_HOLDOUT))
+    return batch.filter(pa.array(np.isin(split.to_numpy(zero_copy_only=False),
+                                         HOLDOUT_SPLITS)))
 
 
 def score_dataset(models: list[LoadedModel], chunks: Iterable[bytes], fmt: str, label: str,

@@ -9,6 +9,8 @@ the wall time of the run (``other``: time no wrapped code was running).
 
 Used by ``bench/stagecost.py``; wrappers are installed on module attributes
 for the duration of a ``with Phases.patched(...)`` block and removed after.
+On a shared machine the thread's CPU clock (``time.thread_time``) says what
+each phase costs whatever the other processes do to the wall clock.
 """
 
 from __future__ import annotations
@@ -26,16 +28,21 @@ OTHER = "other"
 class Phases:
     """Exclusive seconds per label for the calling thread's nested phases."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        """Args:
+        clock: what a second is: wall (``time.perf_counter``, the default) or the
+            calling thread's CPU (``time.thread_time``).
+        """
         self.seconds: Counter[str] = Counter()
         self._stack: list[str] = []
-        self._t = time.perf_counter()
+        self._clock = clock
+        self._t = clock()
         self._stopped = False
 
     def reset(self) -> None:
         """Forget what was counted and count from now (the stack must be empty)."""
         self.seconds.clear()
-        self._t = time.perf_counter()
+        self._t = self._clock()
         self._stopped = False
 
     def stop(self) -> None:
@@ -44,7 +51,7 @@ class Phases:
         self._stopped = True
 
     def _switch(self) -> None:
-        now = time.perf_counter()
+        now = self._clock()
         if not self._stopped:
             self.seconds[self._stack[-1] if self._stack else OTHER] += now - self._t
         self._t = now

@@ -16,11 +16,19 @@ included) and their chunks' hand-off.
 Validate: the great-expectations import wait, its context and suite, its
 runs (and the pandas conversion before them), the residual check (one block),
 reading + decrypting, the ``unique`` hashes.
+Evaluate: loading the model (ONNX parse + onnxruntime session), read +
+decrypt, CSV parsing, the model's inputs (feeds), the held-out filter,
+scoring (onnxruntime), the task's metrics, the reference profile builder,
+storing the profile; on a pool, the hand-off and the wait for its children.
 
 It also prints a pool's start-up (a forkserver pool of ``cores`` children
 running their initializer), cold and warm.
 
-Usage: ``./run bench stagecost [--rows 100000] [--trials 3] [--cores 1,2]``
+``--clock cpu`` counts the activity thread's CPU seconds instead of wall
+seconds: on a machine other processes load, what each phase costs.
+
+Usage: ``./run bench stagecost [--rows 100000] [--trials 3] [--cores 1,2] [--clock cpu]
+[--stages pseudonymize,validate,evaluate]``
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -43,7 +52,7 @@ from _lightmain import light_main  # noqa: E402
 from _phases import Phases  # noqa: E402
 from _rss import group_cpu_seconds  # noqa: E402
 
-from medpipe.activities import sealed, validate, validate_suite  # noqa: E402
+from medpipe.activities import datasets, evaluate, profile, sealed, validate, validate_suite  # noqa: E402,E501
 from medpipe.activities.context import WorkerContext  # noqa: E402
 from medpipe.activities.cores import CoreBudget  # noqa: E402
 from medpipe.activities.ingest import IngestActivities  # noqa: E402
@@ -52,6 +61,7 @@ from medpipe.activities.pseudonymize import parallel, run, streams, tabular  # n
 from medpipe.activities.pseudonymize import tokens as tokens_mod  # noqa: E402
 from medpipe.activities.residual_pool import ResidualPool  # noqa: E402
 from medpipe.activities.storage.local import LocalStore  # noqa: E402
+from medpipe.contracts.evaluate import EvaluateInput  # noqa: E402
 from medpipe.contracts.ingest import IngestInput, SourceSpec  # noqa: E402
 from medpipe.contracts.placement import Cloud, WorkerProfile  # noqa: E402
 from medpipe.contracts.pseudonymize import PseudonymizeInput  # noqa: E402
@@ -100,6 +110,25 @@ VALIDATE = (
     (validate, "store_report", "call", "store report"),
 )
 
+#: What each evaluate phase wraps.
+EVALUATE = (
+    (evaluate, "load_model", "call", "model load (ONNX parse + session)"),
+    (evaluate, "open_plain", "iter", "read + decrypt"),
+    (datasets.TabularStream, "__init__", "call", "CSV parse"),
+    (datasets.TabularStream, "batches", "iter", "CSV parse"),
+    (evaluate, "feeds", "call", "inputs (feeds)"),
+    (evaluate, "_holdout", "call", "held-out filter"),
+    (evaluate._Run, "score", "call", "scoring (onnxruntime)"),
+    (evaluate._Run, "take", "call", "metrics (scorer) + profile scores"),
+    (evaluate._Run, "metrics", "call", "metrics (scorer) + profile scores"),
+    (profile.ProfileBuilder, "add_inputs", "call", "reference profile"),
+    (profile.ProfileBuilder, "profile", "call", "reference profile"),
+    (evaluate, "profile_bytes", "call", "reference profile"),
+    (evaluate, "store_sealed", "call", "store (profile)"),
+    (evaluate, "InferencePool", "call", "pool: start (parent)"),
+    (evaluate, "_take", "call", "pool: wait for children, merge"),
+)
+
 
 def setup(root: Path, rows: int) -> tuple[WorkerContext, object, dict[str, Path]]:
     """A worker context on local buckets, the fleet's keys and vault, and the reference
@@ -117,20 +146,24 @@ def setup(root: Path, rows: int) -> tuple[WorkerContext, object, dict[str, Path]
     return WorkerContext(profile=profile), (keys, vault.as_uri()), sample
 
 
+STAGES = ("pseudonymize", "validate", "evaluate")
 Figures = tuple[float, float, Phases]  # wall, CPU (this process group), phases
 
 
 def one_trial(ctx: WorkerContext, keys_vault: object, sample: dict[str, Path],
-              cores: int) -> dict[str, Figures]:
-    """Ingest, then pseudonymize and validate with their phases timed, on ``cores``."""
+              cores: int, clock: Callable[[], float] = time.perf_counter
+              ) -> dict[str, Figures]:
+    """Ingest, then pseudonymize, validate and evaluate with their phases timed, on
+    ``cores``."""
     keys, vault_uri = keys_vault  # type: ignore[misc]
     ctx.cores = CoreBudget(cores)
     rid = f"release-cost-{uuid.uuid4().hex[:8]}"
     ingest = IngestActivities(ctx).ingest(IngestInput(release_id=rid, keys=keys, sources=(
-        SourceSpec(name="dataset", uri=sample["dataset"].as_uri()),)))
+        SourceSpec(name="dataset", uri=sample["dataset"].as_uri()),
+        SourceSpec(name="model", uri=sample["model"].as_uri()))))
     out: dict[str, Figures] = {}
     group = os.getpgid(0)  # this process, its fork server and the pools' children
-    phases = Phases()
+    phases = Phases(clock)
     with phases.patched(*PSEUDONYMIZE):
         phases.reset()
         t0, cpu0 = time.perf_counter(), group_cpu_seconds(group)
@@ -140,7 +173,7 @@ def one_trial(ctx: WorkerContext, keys_vault: object, sample: dict[str, Path],
         phases.stop()
         out["pseudonymize"] = (time.perf_counter() - t0, group_cpu_seconds(group) - cpu0,
                                phases)
-    phases = Phases()
+    phases = Phases(clock)
     with phases.patched(*VALIDATE):
         phases.reset()
         t0, cpu0 = time.perf_counter(), group_cpu_seconds(group)
@@ -149,6 +182,15 @@ def one_trial(ctx: WorkerContext, keys_vault: object, sample: dict[str, Path],
             identifier_digests=pseudo.identifier_digests))
         phases.stop()
         out["validate"] = (time.perf_counter() - t0, group_cpu_seconds(group) - cpu0, phases)
+    phases = Phases(clock)
+    with phases.patched(*EVALUATE):
+        phases.reset()
+        t0, cpu0 = time.perf_counter(), group_cpu_seconds(group)
+        evaluate.EvaluateActivities(ctx).evaluate(EvaluateInput(
+            release_id=rid, model=ingest.artifact("model"), dataset=pseudo.dataset,
+            keys=keys))
+        phases.stop()
+        out["evaluate"] = (time.perf_counter() - t0, group_cpu_seconds(group) - cpu0, phases)
     return out
 
 
@@ -177,6 +219,12 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--trials", type=int, default=3)
     ap.add_argument("--cores", default=f"1,{len(os.sched_getaffinity(0))}")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="what the phases count: wall seconds, or the activity thread's CPU "
+                         "seconds (on a loaded machine: what each phase costs)")
+    ap.add_argument("--stages", default=",".join(STAGES),
+                    help="which stages' phases to print (all three run: each reads the "
+                         "previous one's output)")
     ap.add_argument("--memory", choices=("worker", "default"), default="worker",
                     help="worker: Arrow's pool as a worker sets it (jemalloc, decay 0: "
                          "activities.memory); default: Arrow's default pool")
@@ -200,8 +248,10 @@ def main() -> None:
                   f"{cold:.3f} s, then {statistics.median(warm):.3f} s", flush=True)
             one_trial(ctx, keys_vault, sample, max(counts))  # warm-up: imports, GX, caches
             for cores in counts:
-                runs = [one_trial(ctx, keys_vault, sample, cores) for _ in range(args.trials)]
-                for stage in ("pseudonymize", "validate"):
+                clock = time.thread_time if args.clock == "cpu" else time.perf_counter
+                runs = [one_trial(ctx, keys_vault, sample, cores, clock)
+                        for _ in range(args.trials)]
+                for stage in args.stages.split(","):
                     walls = [r[stage][0] for r in runs]
                     mid = sorted(range(len(runs)), key=lambda i: walls[i])[len(runs) // 2]
                     wall, cpu, phases = runs[mid][stage]
@@ -209,7 +259,12 @@ def main() -> None:
                           f"{len(runs)}: {', '.join(f'{w:.2f}' for w in walls)}), "
                           f"{cpu:.2f} CPU-s with its pool; its thread's phases in that trial:",
                           flush=True)
-                    print(phases.report(wall), flush=True)
+                    if args.clock == "cpu":
+                        thread = sum(phases.seconds.values())
+                        print(f"    (CPU seconds of the activity's thread: {thread:.3f})")
+                        print(phases.report(thread), flush=True)
+                    else:
+                        print(phases.report(wall), flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
