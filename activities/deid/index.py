@@ -88,21 +88,58 @@ def plain_runs(values: pa.Array) -> tuple[list[str], list[str], int]:
     its key their join, its prefixes the joins of its first 1, 2, … tokens; keys
     shorter than two characters and numbers shorter than four digits are left
     out, prefixes and all, as ``value_keys`` leaves them out.
+
+    Slices of ``_SLICE`` values at a time, on a scratch pool that keeps its pages
+    (``_scratch_pool``): a worker's own pool purges freed pages at once
+    (``activities.memory``), which made these short-lived arrays cost a third more.
     """
-    low = pc.ascii_trim(pc.replace_substring_regex(pc.ascii_lower(values), _NOT_TOKEN, " "),
-                        " ")
-    toks = pc.split_pattern(low, " ")
-    count = pc.min_element_wise(pc.list_value_length(toks), MAX_TOKENS)
-    joined = [pc.binary_join(pc.list_slice(toks, 0, i), "") for i in range(1, MAX_TOKENS + 1)]
-    key = pc.binary_join(pc.list_slice(toks, 0, MAX_TOKENS), "")
-    size = pc.binary_length(key)
-    kept = pc.and_(pc.greater_equal(size, 2),
-                   pc.invert(pc.and_(pc.ascii_is_decimal(key), pc.less(size, 4))))
+    keys: list[str] = []
     prefixes: list[str] = []
+    width = 0
+    pool = _scratch_pool()
+    for at in range(0, len(values), _SLICE):
+        w = _plain_slice(values.slice(at, _SLICE), keys, prefixes, pool)
+        width = max(width, w)
+    pool.release_unused()
+    return keys, prefixes, width
+
+
+def _plain_slice(values: pa.Array, keys: list[str], prefixes: list[str],
+                 pool: pa.MemoryPool) -> int:
+    """``plain_runs`` of one slice: keys and prefixes appended; returns the width."""
+    mp = {"memory_pool": pool}
+    low = pc.ascii_trim(pc.replace_substring_regex(pc.ascii_lower(values, **mp), _NOT_TOKEN,
+                                                   " ", **mp), " ", **mp)
+    toks = pc.split_pattern(low, " ", **mp)
+    count = pc.min_element_wise(pc.list_value_length(toks, **mp), MAX_TOKENS, **mp)
+    most = int(pc.max(count).as_py() or 0)
+    if most == 0:
+        return 0
+    joined = [pc.binary_join(pc.list_slice(toks, 0, i, **mp), "", **mp)
+              for i in range(1, most + 1)]
+    key = joined[-1]  # the first min(tokens, MAX_TOKENS) tokens joined
+    size = pc.binary_length(key, **mp)
+    kept = pc.and_(pc.greater_equal(size, 2, **mp),
+                   pc.invert(pc.and_(pc.ascii_is_decimal(key, **mp), pc.less(size, 4, **mp),
+                                     **mp), **mp), **mp)
     for i, pre in enumerate(joined, start=1):
-        prefixes += pre.filter(pc.and_(kept, pc.greater_equal(count, i))).to_pylist()
-    width = pc.max(count.filter(kept)).as_py()
-    return key.filter(kept).to_pylist(), prefixes, int(width or 0)
+        prefixes += pc.filter(pre, pc.and_(kept, pc.greater_equal(count, i, **mp), **mp),
+                              **mp).to_pylist()
+    keys += pc.filter(key, kept, **mp).to_pylist()
+    return int(pc.max(pc.filter(count, kept, **mp)).as_py() or 0)
+
+
+#: Values per Arrow slice of ``plain_runs`` (its temporaries: a few MB).
+_SLICE = 1 << 15
+
+
+def _scratch_pool() -> pa.MemoryPool:
+    """A pool that keeps freed pages for reuse (mimalloc when this pyarrow has it), emptied
+    after each ``plain_runs``."""
+    try:
+        return pa.mimalloc_memory_pool()
+    except NotImplementedError:
+        return pa.system_memory_pool()
 
 
 class KeyIndex:

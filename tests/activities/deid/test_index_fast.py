@@ -39,10 +39,12 @@ def _per_value(values: list[object], kinds: list[Placeholder]) -> KeyIndex:
 
 
 def _columnar(values: list[object], kinds: list[Placeholder], arrow: bool) -> KeyIndex:
-    """The index ``add_all`` builds from a list (small draws made to take Arrow too) or
-    from an Arrow string column (as the learn pass passes it)."""
+    """The index ``add_all`` builds from a list or from an Arrow string column (as the
+    learn pass passes it)."""
     index = KeyIndex(KEY)
-    with mock.patch.object(index_mod, "_COLUMNAR_MIN", 0):
+    # small draws take Arrow too, cut in slices of 7 values (plain_runs' slicing)
+    with mock.patch.object(index_mod, "_COLUMNAR_MIN", 0), \
+            mock.patch.object(index_mod, "_SLICE", 7):
         for kind in kinds:
             index.add_all(pa.array([None if v is None else str(v) for v in values],
                                    pa.string()) if arrow else values, kind)
