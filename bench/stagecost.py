@@ -43,6 +43,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -110,23 +111,28 @@ VALIDATE = (
     (validate, "store_report", "call", "store report"),
 )
 
+
+def wraps(owner: object, *, call: dict[str, str] | None = None,
+          each: dict[str, str] | None = None) -> tuple[tuple[object, str, str, str], ...]:
+    """``(owner, attribute, call|iter, label)`` rows for ``Phases.patched``: ``call`` maps
+    functions to their labels, ``each`` functions returning iterables."""
+    return tuple((owner, name, "call", label) for name, label in (call or {}).items()) + \
+        tuple((owner, name, "iter", label) for name, label in (each or {}).items())
+
+
+_PROFILE = "reference profile"
+_METRICS = "metrics (scorer) + profile scores"
 #: What each evaluate phase wraps.
 EVALUATE = (
-    (evaluate, "load_model", "call", "model load (ONNX parse + session)"),
-    (evaluate, "open_plain", "iter", "read + decrypt"),
-    (datasets.TabularStream, "__init__", "call", "CSV parse"),
-    (datasets.TabularStream, "batches", "iter", "CSV parse"),
-    (evaluate, "feeds", "call", "inputs (feeds)"),
-    (evaluate, "_holdout", "call", "held-out filter"),
-    (evaluate._Run, "score", "call", "scoring (onnxruntime)"),
-    (evaluate._Run, "take", "call", "metrics (scorer) + profile scores"),
-    (evaluate._Run, "metrics", "call", "metrics (scorer) + profile scores"),
-    (profile.ProfileBuilder, "add_inputs", "call", "reference profile"),
-    (profile.ProfileBuilder, "profile", "call", "reference profile"),
-    (evaluate, "profile_bytes", "call", "reference profile"),
-    (evaluate, "store_sealed", "call", "store (profile)"),
-    (evaluate, "InferencePool", "call", "pool: start (parent)"),
-    (evaluate, "_take", "call", "pool: wait for children, merge"),
+    *wraps(evaluate, each={"open_plain": "read + decrypt"}, call={
+        "load_model": "model load (ONNX parse + session)", "feeds": "inputs (feeds)",
+        "_holdout": "held-out filter", "profile_bytes": _PROFILE,
+        "store_sealed": "store (profile)", "InferencePool": "pool: start (parent)",
+        "_take": "pool: wait for children, merge"}),
+    *wraps(datasets.TabularStream, call={"__init__": "CSV parse"}, each={"batches": "CSV parse"}),
+    *wraps(evaluate._Run, call={"score": "scoring (onnxruntime)", "take": _METRICS,
+                                "metrics": _METRICS}),
+    *wraps(profile.ProfileBuilder, call={"add_inputs": _PROFILE, "profile": _PROFILE}),
 )
 
 
@@ -161,36 +167,29 @@ def one_trial(ctx: WorkerContext, keys_vault: object, sample: dict[str, Path],
     ingest = IngestActivities(ctx).ingest(IngestInput(release_id=rid, keys=keys, sources=(
         SourceSpec(name="dataset", uri=sample["dataset"].as_uri()),
         SourceSpec(name="model", uri=sample["model"].as_uri()))))
-    out: dict[str, Figures] = {}
     group = os.getpgid(0)  # this process, its fork server and the pools' children
-    phases = Phases(clock)
-    with phases.patched(*PSEUDONYMIZE):
-        phases.reset()
-        t0, cpu0 = time.perf_counter(), group_cpu_seconds(group)
-        pseudo = pseudo_activity.PseudonymizeActivities(ctx).pseudonymize(PseudonymizeInput(
-            release_id=rid, dataset=ingest.artifact("dataset"), keys=keys,
-            vault_uri=vault_uri))
-        phases.stop()
-        out["pseudonymize"] = (time.perf_counter() - t0, group_cpu_seconds(group) - cpu0,
-                               phases)
-    phases = Phases(clock)
-    with phases.patched(*VALIDATE):
-        phases.reset()
-        t0, cpu0 = time.perf_counter(), group_cpu_seconds(group)
-        validate.ValidateActivities(ctx).validate(ValidateInput(
-            release_id=rid, dataset=pseudo.dataset,
-            identifier_digests=pseudo.identifier_digests))
-        phases.stop()
-        out["validate"] = (time.perf_counter() - t0, group_cpu_seconds(group) - cpu0, phases)
-    phases = Phases(clock)
-    with phases.patched(*EVALUATE):
-        phases.reset()
-        t0, cpu0 = time.perf_counter(), group_cpu_seconds(group)
-        evaluate.EvaluateActivities(ctx).evaluate(EvaluateInput(
-            release_id=rid, model=ingest.artifact("model"), dataset=pseudo.dataset,
-            keys=keys))
-        phases.stop()
-        out["evaluate"] = (time.perf_counter() - t0, group_cpu_seconds(group) - cpu0, phases)
+
+    def timed(targets: tuple[tuple[object, str, str, str], ...],
+              run: Callable[[], Any]) -> tuple[Any, Figures]:
+        phases = Phases(clock)
+        with phases.patched(*targets):
+            phases.reset()
+            t0, cpu0 = time.perf_counter(), group_cpu_seconds(group)
+            result = run()
+            phases.stop()
+            return result, (time.perf_counter() - t0, group_cpu_seconds(group) - cpu0, phases)
+
+    out: dict[str, Figures] = {}
+    pseudo, out["pseudonymize"] = timed(PSEUDONYMIZE, lambda: pseudo_activity.
+                                        PseudonymizeActivities(ctx).pseudonymize(
+        PseudonymizeInput(release_id=rid, dataset=ingest.artifact("dataset"), keys=keys,
+                          vault_uri=vault_uri)))
+    _, out["validate"] = timed(VALIDATE, lambda: validate.ValidateActivities(ctx).validate(
+        ValidateInput(release_id=rid, dataset=pseudo.dataset,
+                      identifier_digests=pseudo.identifier_digests)))
+    _, out["evaluate"] = timed(EVALUATE, lambda: evaluate.EvaluateActivities(ctx).evaluate(
+        EvaluateInput(release_id=rid, model=ingest.artifact("model"), dataset=pseudo.dataset,
+                      keys=keys)))
     return out
 
 
