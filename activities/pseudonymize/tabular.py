@@ -137,8 +137,9 @@ class TabularJob:
         idcols = [(n, r) for n, r in fields.items() if identifying(r)]
         scrubs = any(r.action is Action.SCRUB for r in fields.values())
         add = self.state.add_identifiers if scrubs else self.state.defer_identifiers
-        for n, r in idcols:
-            add(pc.unique(batch.column(n)).to_pylist(), lookup_kind(r))
+        if not (scrubs and self.state.index.frozen):  # a complete index takes no adds
+            for n, r in idcols:
+                add(pc.unique(batch.column(n)).to_pylist(), lookup_kind(r))
         names, arrays = [], []
         for name in batch.schema.names:
             rule = fields[name]
