@@ -23,7 +23,9 @@ foreign formats, written for recall7 the same way) and ``fresh-8`` (``bench._dei
 GEO, DATE and NAME in run-on prose, correspondence and scheduling notes, written for recall8
 the same way) and ``fresh-9`` (``bench._deid_recall9.R9``: places, dates and names as speech
 recognition, a locum trained in Europe and an interface engine write them, written for
-recall9 the same way).
+recall9 the same way) and ``fresh-10`` (``bench._deid_recall10.R10``: places, names and
+dates as a ward's handover, a referral letter from abroad, a portal message typed on a phone
+and a social-work note write them, written for recall10 the same way).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from bench import (
     _deid_recall7,
     _deid_recall8,
     _deid_recall9,
+    _deid_recall10,
     _deid_sealed,
 )
 from bench._deid_heldout import FILLER_NOTES, HELD_OUT_2, add_people
@@ -126,6 +129,7 @@ def make_identities(n: int, seed: int) -> list[dict[str, str]]:
     _deid_recall7.add_people(out, seed)
     _deid_recall8.add_people(out, seed)
     _deid_recall9.add_people(out, seed)
+    _deid_recall10.add_people(out, seed)
     return out
 
 
@@ -275,6 +279,7 @@ SETS: dict[str, dict[str, list[Form]]] = {"tuned": TUNED, "seen": HELD_OUT,
                                           "fresh-7": _deid_recall7.R7,
                                           "fresh-8": _deid_recall8.R8,
                                           "fresh-9": _deid_recall9.R9,
+                                          "fresh-10": _deid_recall10.R10,
                                           "sealed": _deid_sealed.SEALED}
 #: Filler sentences of each set (the others use ``FILLER``).
 FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
@@ -287,6 +292,7 @@ FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "fresh-7": _deid_recall7.FILLER_R7,
                                        "fresh-8": _deid_recall8.FILLER_R8,
                                        "fresh-9": _deid_recall9.FILLER_R9,
+                                       "fresh-10": _deid_recall10.FILLER_R10,
                                        "sealed": _deid_sealed.SEALED_FILLER}
 
 
