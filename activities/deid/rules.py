@@ -43,8 +43,11 @@ from medpipe.activities.deid import (
     dateparts,
     dateruns,
     forms,
+    hoodforms,
     idruns,
+    kinforms,
     letterforms,
+    mailforms,
     marks,
     messageforms,
     namecues,
@@ -55,6 +58,9 @@ from medpipe.activities.deid import (
     proseplaces,
     registry,
     reportforms,
+    spokendates,
+    stateforms,
+    streetforms,
     townforms,
     worldforms,
 )
@@ -268,7 +274,9 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  nameforms.RULE, placeforms.RULE, worldforms.RULE,
                                  messageforms.RULE, reportforms.RULE, proseplaces.RULE,
                                  letterforms.RULE, dateruns.RULE, townforms.RULE,
-                                 peopleforms.RULE)
+                                 peopleforms.RULE, mailforms.RULE, streetforms.RULE,
+                                 stateforms.RULE, hoodforms.RULE, kinforms.RULE,
+                                 spokendates.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)

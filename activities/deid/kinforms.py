@@ -1,0 +1,94 @@
+"""Names a handover, a ward's bed table, a ``cc:`` line and a phone message write.
+
+General forms found by ``fresh-10`` (a name is an identifier wherever it stands, 45 CFR
+164.514(b)(2)(i)(A)):
+
+* a **name after an abbreviated relation** (``Dtr Kim``, ``Hsb Raj``, ``Gdtr Ada``,
+  ``Sis Ona``, ``Stepson Ali``): a capitalized word that is no note word; the relation
+  stays (``Daughter at bedside`` has no capital after it);
+* a **bed table's name cell** between ``|`` bars (``| OKAFOR, Chidi |``): a family name
+  in any case, a comma and a given name with a capital (or its mark: the known values'
+  pass took it first), no word of them a note word, and
+  not every word of the safe vocabulary (``| CHF, DM |``, ``| Lasix, Metformin |``
+  stay);
+* a **name listed after a name**: the capitalized words after a name's mark and ``/``,
+  ``&`` or ``;`` (``cc: [NAME] / Ja'far Iwu``), no note word (``[NAME] / Team B``);
+* a **lower-case sign-off** at the start of the line after a thanks line (``ok thank u
+  for calling back\\nemeka``): a given name of the dictionary that is no English word,
+  or a word no list holds (no English, note, safe or chat word).
+
+Python ``re`` on the folded text, through the rule table (``rules.MODULES``); ``TRIGGER``
+selects its texts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from medpipe.activities.deid.hoodforms import CHAT
+from medpipe.activities.deid.namelists import dictionary
+from medpipe.activities.deid.safelist import english, vocabulary
+from medpipe.activities.deid.textrule import FunctionRule
+from medpipe.activities.deid.words import NOT_NAMES
+from medpipe.contracts.pseudonymize import Placeholder
+
+Span = tuple[int, int, Placeholder]
+
+_CAP = r"(?-i:[A-Z][a-z][A-Za-z'-]*|[A-Z]'[A-Z][a-z]+)"
+_UPPER = r"(?-i:[A-Z][A-Za-z'-]+)"
+KIN = (r"dtr|dau|dghtr|hsb|hsbd|hus|husb|sis|bro|gdtr|gdau|gdaughter|gson|gma|gpa|wf|sil|dil"
+       r"|stepson|stepdaughter|stepdtr|niece|nephew|neph|fiance|fiancee")
+ABBR_KIN = re.compile(r"\b(?i:" + KIN + r")\.?[ \t]{1,2}(" + _CAP + r")")
+CELL = re.compile(r"\|[ \t]*(" + _UPPER + r"(?:[ \t]" + _UPPER + r")?,[ \t]{0,2}(?:" + _CAP
+                  + r"|\[NAME\])(?:[ \t]" + _CAP + r")?)[ \t]*(?=\|)")
+LISTED = re.compile(r"\[NAME\][ \t]{0,2}[/&;][ \t]{0,2}(" + _CAP + r"(?:[ \t]" + _CAP
+                    + r"){0,2})")
+SIGN_OFF = re.compile(r"\b(?i:thank|thanks|thx|ty|cheers|regards|bye|love)\b[^\n]{0,60}\n"
+                      r"[ \t]*([a-z][a-z'-]{1,20})(?![A-Za-z0-9])([ \t]*(?:\n|$))?")
+
+
+def _names(run: str) -> bool:
+    """No word of the run a note word, and not every word a safe word."""
+    words = [w.lower() for w in re.split(r"[ \t,]+", run) if w]
+    anycase, lower = vocabulary()
+    return (not any(w in NOT_NAMES for w in words)
+            and not all(w in anycase or w in lower or w in english() for w in words))
+
+
+def _sign_off(word: str, alone: bool) -> bool:
+    """A lower-case word is a name after a thanks line: a given name of the dictionary that
+    is no English word or stands alone on its line (``thanks\nwill``), or a word no list
+    holds."""
+    if word in CHAT or word in NOT_NAMES:
+        return False
+    if word in dictionary()[0] and (alone or word not in english()):
+        return True
+    anycase, lower = vocabulary()
+    return word not in english() and word not in anycase and word not in lower
+
+
+def find(folded: str) -> list[Span]:
+    """Spans of names after abbreviated relations, in bed-table cells, listed after a name,
+    and signing off in lower case."""
+    out: list[Span] = [(m.start(1), m.end(1), Placeholder.NAME)
+                       for m in ABBR_KIN.finditer(folded)
+                       if m.group(1).lower() not in NOT_NAMES]
+    if "|" in folded:
+        out += [(m.start(1), m.end(1), Placeholder.NAME) for m in CELL.finditer(folded)
+                if _names(m.group(1))]
+    if "[NAME]" in folded:
+        out += [(m.start(1), m.end(1), Placeholder.NAME) for m in LISTED.finditer(folded)
+                if _names(m.group(1))]
+    if "\n" in folded:
+        out += [(m.start(1), m.end(1), Placeholder.NAME) for m in SIGN_OFF.finditer(folded)
+                if _sign_off(m.group(1), m.group(2) is not None)]
+    return out
+
+
+#: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
+TRIGGER = (r"\b(?:" + KIN + r")\.?[ \t]{1,2}(?-i:[A-Z])"
+           r"|\|[ \t]*(?-i:[A-Z])[A-Za-z'-]+(?:[ \t][A-Za-z'-]+)?,"
+           r"|\[name\][ \t]{0,2}[/&;][ \t]{0,2}(?-i:[A-Z])"
+           r"|\b(?:thank|thanks|thx|ty|cheers|regards|bye|love)\b[^\n]{0,60}\n[ \t]*(?-i:[a-z])")
+#: The rule, for the rule table.
+RULE = FunctionRule("kin-forms", TRIGGER, find)

@@ -1,0 +1,73 @@
+"""Streets without a house number: a street named after a place cue, and intersections.
+
+The address patterns know a street by its number; a social-work or a handover note names
+the street alone (``the shelter on Quarry Blvd``, ``the free clinic on Hall Circle``,
+``found down at the corner of Larch and Fifth``). A street is a geographic subdivision
+smaller than a state (45 CFR 164.514(b)(2)(i)(B)). General forms found by ``fresh-10``:
+
+* a **named street** after ``on``/``off``/``along``/``near``/``at``: one to three
+  capitalized words and a street's kind (``Street``, ``Ave``, ``Blvd``, ``Circle``,
+  ``Trail``, …); ``Dr`` and ``St`` followed by a capitalized word are a title and a
+  saint (``on call with Dr Abebe`` has no capital before it; ``seen on Ward St Mary``
+  is left); a weekday, a month or a note word first is no street (``on Friday Dr``);
+* an **intersection** after ``corner of`` / ``intersection of``: two runs of capitalized
+  words (or ordinals) joined by ``and``/``&``, each with or without its kind.
+
+Python ``re`` on the folded text, through the rule table (``rules.MODULES``); ``TRIGGER``
+selects its texts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from medpipe.activities.deid.textrule import FunctionRule
+from medpipe.activities.deid.words import NOT_NAMES
+from medpipe.contracts.pseudonymize import Placeholder
+
+Span = tuple[int, int, Placeholder]
+
+KINDS = (r"Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Court|Ct\.?|Terrace"
+         r"|Ter\.?|Place|Pl\.?|Boulevard|Blvd\.?|Parkway|Pkwy\.?|Circle|Cir\.?|Trail|Trl\.?"
+         r"|Highway|Hwy\.?|Pike|Way|Crescent|Close|Grove|Mews|Walk|Row|Square|Sq\.?|Plaza")
+_KIND = r"(?-i:" + KINDS + r"|" + KINDS.upper().replace(r"\.?", r"\.?") + r")"
+_WORD = r"(?-i:[A-Z][a-z][A-Za-z'-]*|[A-Z]{2,}|[0-9]{1,3}(?:st|nd|rd|th))"
+_RUN = _WORD + r"(?:[ \t]" + _WORD + r"){0,2}"
+NAMED = re.compile(r"\b(?i:on|off|along|near|at)[ \t]{1,2}(" + _RUN + r"[ \t]" + _KIND
+                   + r")(?![A-Za-z])")
+CORNER = re.compile(r"\b(?i:corner|intersection)[ \t]{1,2}(?i:of)[ \t]{1,2}(" + _RUN
+                    + r"(?:[ \t]" + _KIND + r")?[ \t]{1,2}(?:and|&)[ \t]{1,2}" + _RUN
+                    + r"(?:[ \t]" + _KIND + r")?)(?![A-Za-z])")
+_TITLE_AFTER = re.compile(r"[ \t]{1,2}[A-Z]")
+_NOT_FIRST = frozenset("monday tuesday wednesday thursday friday saturday sunday january "
+                       "february march april may june july august september october "
+                       "november december the her his my their our this that".split())
+
+
+def _street(run: str) -> bool:
+    """Whether a run before a kind names a street: its first word no weekday, month, article
+    or note word."""
+    first = run.split()[0].lower()
+    return first not in _NOT_FIRST and first not in NOT_NAMES
+
+
+def find(folded: str) -> list[Span]:
+    """Spans of named streets after a place cue, and of intersections."""
+    out: list[Span] = []
+    for m in NAMED.finditer(folded):
+        kind = m.group(1).split()[-1].rstrip(".").lower()
+        if kind in ("dr", "st") and _TITLE_AFTER.match(folded, m.end()) is not None:
+            continue
+        if _street(m.group(1)):
+            out.append((m.start(1), m.end(1), Placeholder.ADDRESS))
+    out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in CORNER.finditer(folded)
+            if _street(m.group(1))]
+    return out
+
+
+#: A superset of the texts ``find`` finds something in (RE2, case-insensitive): a place
+#: cue, a capital and, within three words, a street's kind; or a corner's words.
+TRIGGER = (r"\b(?:on|off|along|near|at)[ \t]{1,2}(?-i:[A-Z0-9])[^\n]{0,60}?[ \t]" + _KIND
+           + r"(?:[^a-z]|$)|\b(?:corner|intersection)[ \t]{1,2}of[ \t]")
+#: The rule, for the rule table.
+RULE = FunctionRule("street-forms", TRIGGER, find)
