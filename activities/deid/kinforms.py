@@ -43,7 +43,7 @@ CELL = re.compile(r"\|[ \t]*(" + _UPPER + r"(?:[ \t]" + _UPPER + r")?,[ \t]{0,2}
                   + r"|\[NAME\])(?:[ \t]" + _CAP + r")?)[ \t]*(?=\|)")
 LISTED = re.compile(r"\[NAME\][ \t]{0,2}[/&;][ \t]{0,2}(" + _CAP + r"(?:[ \t]" + _CAP
                     + r"){0,2})")
-SIGN_OFF = re.compile(r"\b(?i:thank|thanks|thx|ty|cheers|regards|bye|love)\b[^\n]{0,60}\n"
+SIGN_OFF = re.compile(r"\b(?i:thank|thanks|thx|ty|cheers|regards)\b[^\n]{0,60}\n"
                       r"[ \t]*([a-z][a-z'-]{1,20})(?![A-Za-z0-9])([ \t]*(?:\n|$))?")
 
 
@@ -85,10 +85,11 @@ def find(folded: str) -> list[Span]:
     return out
 
 
-#: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
-TRIGGER = (r"\b(?:" + KIN + r")\.?[ \t]{1,2}(?-i:[A-Z])"
-           r"|\|[ \t]*(?-i:[A-Z])[A-Za-z'-]+(?:[ \t][A-Za-z'-]+)?,"
-           r"|\[name\][ \t]{0,2}[/&;][ \t]{0,2}(?-i:[A-Z])"
-           r"|\b(?:thank|thanks|thx|ty|cheers|regards|bye|love)\b[^\n]{0,60}\n[ \t]*(?-i:[a-z])")
+#: A superset of the texts ``find`` finds something in (RE2, case-insensitive), short enough
+#: to join the rule table's first alternation (``rules._SHORT``): a relation's first
+#: letters, a cell's comma, a listed name's mark, a thanks line.
+TRIGGER = (r"\b(?:d(?:tr|au|gh|il)|h(?:sb|us)|s(?:is|il|tep)|bro|g[dsmp]|wf|nie|nep|fia)"
+           r"[a-z.]*\s+(?-i:[A-Z])|\|\s*(?-i:[A-Z])[^|,\n]*,|\[name\]\s*[/&;]"
+           r"|(?:thank|thx|ty|cheers|regards)[^\n]*\n\s*(?-i:[a-z])")
 #: The rule, for the rule table.
 RULE = FunctionRule("kin-forms", TRIGGER, find)

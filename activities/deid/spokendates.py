@@ -54,8 +54,12 @@ def find(folded: str) -> list[Span]:
     return out
 
 
-#: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
-TRIGGER = (r"\b(?:" + MONTHS + r")[ \t]{1,2}(?:the[ \t]{1,2})?(?:" + CARDINAL + r")\b"
-           r"|\b(?:mon|tues?|weds?|thu|thur|thurs|fri|sat|sun)\.?,?[ \t]{1,2}\[date\]")
+#: A superset of the texts ``find`` finds something in (RE2, case-insensitive), short enough
+#: to join the rule table's first alternation (``rules._SHORT``): a month's first letters
+#: before a cardinal's (``thr`` of three, thirteen; ``twe`` of twelve, twenty), or a
+#: weekday's before a date's mark.
+TRIGGER = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[ \t]+(?:the[ \t]+)?"
+           r"(?:one|two|thr|fou|fiv|six|sev|eig|nin|ten|ele|twe|thi|fif)"
+           r"|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?[ \t]+\[date\]")
 #: The rule, for the rule table.
 RULE = FunctionRule("spoken-dates", TRIGGER, find)

@@ -65,9 +65,12 @@ def find(folded: str) -> list[Span]:
     return out
 
 
-#: A superset of the texts ``find`` finds something in (RE2, case-insensitive): a place
-#: cue, a capital and, within three words, a street's kind; or a corner's words.
-TRIGGER = (r"\b(?:on|off|along|near|at)[ \t]{1,2}(?-i:[A-Z0-9])[^\n]{0,60}?[ \t]" + _KIND
-           + r"(?:[^a-z]|$)|\b(?:corner|intersection)[ \t]{1,2}of[ \t]")
+#: A superset of the texts ``find`` finds something in (RE2, case-insensitive), short enough
+#: to join the rule table's first alternation (``rules._SHORT``): a place cue, a capital
+#: or a number, and later on the line a street's kind (a capitalized word of two to four
+#: letters or in capitals, or the first letters of a longer kind); or a corner's words.
+TRIGGER = (r"\b(?:on|off|along|near|at)\s+(?-i:[A-Z0-9])[^\n]*?\s(?-i:(?:[A-Z][a-z]{1,3}|[A-Z]{2,})"
+           r"\.?(?:[^A-Za-z]|$)|(?:Str|Ave|Dri|Cou|Ter|Pla|Bou|Par|Cir|Tra|Hig|Cre|Clo|Gro|Squ))"
+           r"|\b(?:corner|intersection)\s+of")
 #: The rule, for the rule table.
 RULE = FunctionRule("street-forms", TRIGGER, find)
