@@ -4,7 +4,7 @@ General forms found by ``fresh-10`` (a name is an identifier wherever it stands,
 164.514(b)(2)(i)(A)):
 
 * a **name after an abbreviated relation** (``Dtr Kim``, ``Hsb Raj``, ``Gdtr Ada``,
-  ``Sis Ona``, ``Stepson Ali``): a capitalized word that is no note word; the relation
+  ``Sis Ona``, ``Stepdtr Ali``): a capitalized word that is no note word; the relation
   stays (``Daughter at bedside`` has no capital after it);
 * a **bed table's name cell** between ``|`` bars (``| OKAFOR, Chidi |``): a family name
   in any case, a comma and a given name with a capital (or its mark: the known values'
@@ -36,8 +36,10 @@ Span = tuple[int, int, Placeholder]
 
 _CAP = r"(?-i:[A-Z][a-z][A-Za-z'-]*|[A-Z]'[A-Z][a-z]+)"
 _UPPER = r"(?-i:[A-Z][A-Za-z'-]+)"
-KIN = (r"dtr|dau|dghtr|hsb|hsbd|hus|husb|sis|bro|gdtr|gdau|gdaughter|gson|gma|gpa|wf|sil|dil"
-       r"|stepson|stepdaughter|stepdtr|niece|nephew|neph|fiance|fiancee")
+#: Abbreviated relations only: the relation words written out (``niece``, ``stepson``) are
+#: the cue rules' (``names``), which read a capital after them with more care (``lives w
+#: niece Echo Feb 04`` opens a sentence).
+KIN = r"dtr|dau|dghtr|hsb|hsbd|hus|husb|sis|bro|gdtr|gdau|gson|gma|gpa|wf|sil|dil|stepdtr|neph"
 ABBR_KIN = re.compile(r"\b(?i:" + KIN + r")\.?[ \t]{1,2}(" + _CAP + r")")
 CELL = re.compile(r"\|[ \t]*(" + _UPPER + r"(?:[ \t]" + _UPPER + r")?,[ \t]{0,2}(?:" + _CAP
                   + r"|\[NAME\])(?:[ \t]" + _CAP + r")?)[ \t]*(?=\|)")
@@ -88,7 +90,7 @@ def find(folded: str) -> list[Span]:
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive), short enough
 #: to join the rule table's first alternation (``rules._SHORT``): a relation's first
 #: letters, a cell's comma, a listed name's mark, a thanks line.
-TRIGGER = (r"\b(?:d(?:tr|au|gh|il)|h(?:sb|us)|s(?:is|il|tep)|bro|g[dsmp]|wf|nie|nep|fia)"
+TRIGGER = (r"\b(?:d(?:tr|au|gh|il)|h(?:sb|us)|s(?:is|il|tep)|bro|g[dsmp]|wf|nep)"
            r"[a-z.]*\s+(?-i:[A-Z])|\|\s*(?-i:[A-Z])[^|,\n]*,|\[name\]\s*[/&;]"
            r"|(?:thank|thx|ty|cheers|regards)[^\n]*\n\s*(?-i:[a-z])")
 #: The rule, for the rule table.
