@@ -21,7 +21,7 @@ i his her their our your my me him them us who whom which what when where why ho
 there then than also only just very well now today tomorrow yesterday tonight morning
 afternoon evening night noon overnight day days week weeks month months year years
 home hospital clinic office room bed bedside floor unit ward service services team staff
-nurse nurses nursing doctor doctors physician encl enc enclosure enclosures
+nurse nurses nursing doctor doctors physician
 physicians provider providers patient patients pt pts family friend friends present aware
 updated update called calling call calls visit visited visiting visits states stated state
 reports reported report says said agrees agreed agree declined declines notified informed
