@@ -127,8 +127,8 @@ async def watch_release(client: Client, workflow_id: str, interval: float = 0.5)
     if not console.is_terminal:
         console.print()  # a captured Live view does not end its last line
     if look.query_error is not None:
-        # the workflow closed but its status could not be read: its close status decides
-        console.print(query_warning(look.query_error, look.running))
+        # the workflow closed but its status could not be read (the live view's last
+        # render says so): its close status decides
         return look.completed
     footer = status_footer(status)
     if footer:

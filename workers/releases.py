@@ -129,7 +129,8 @@ async def follow_release(client: Client, workflow_id: str, first: ReleaseStatus,
             error = None
         except (RPCError, WorkflowQueryFailedError) as e:
             error = _query_error(e)
-            final_tries += 0 if running else 1
+            if not running:
+                final_tries += 1
         if running or error is None or final_tries >= FINAL_QUERY_TRIES:
             yield Followed(status=last, running=running, completed=completed, query_error=error)
             if not running:

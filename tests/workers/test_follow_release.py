@@ -9,9 +9,12 @@ workflow's close status when the query never answers again."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.worker import Worker
 
 from medpipe.contracts.release import ReleaseState, ReleaseStatus
@@ -22,13 +25,19 @@ from tests.workers.status_workflow import FlakyStatusWorkflow
 FIRST = ReleaseStatus(release_id="r", model="m", version="1", state=ReleaseState.RUNNING)
 
 
+@asynccontextmanager
+async def flaky_release(client: Client) -> AsyncIterator[WorkflowHandle[Any, Any]]:
+    """A running ``FlakyStatusWorkflow`` (its status query failing) and its worker."""
+    queue = f"follow-{uuid.uuid4().hex[:8]}"
+    async with Worker(client, task_queue=queue, workflows=[FlakyStatusWorkflow]):
+        yield await client.start_workflow(FlakyStatusWorkflow.run, "r",
+                                          id=f"follow-{uuid.uuid4().hex}", task_queue=queue)
+
+
 @pytest.mark.asyncio
 async def test_a_failing_status_query_keeps_the_last_status_and_asks_again(
         client: Client) -> None:
-    queue = f"follow-{uuid.uuid4().hex[:8]}"
-    async with Worker(client, task_queue=queue, workflows=[FlakyStatusWorkflow]):
-        handle = await client.start_workflow(FlakyStatusWorkflow.run, "r",
-                                             id=f"follow-{uuid.uuid4().hex}", task_queue=queue)
+    async with flaky_release(client) as handle:
         looks: list[Followed] = []
         async for look in follow_release(client, handle.id, FIRST, interval=0.05):
             looks.append(look)
@@ -50,10 +59,7 @@ async def test_a_failing_status_query_keeps_the_last_status_and_asks_again(
 @pytest.mark.asyncio
 async def test_a_closed_release_whose_query_keeps_failing_ends_on_its_close_status(
         client: Client) -> None:
-    queue = f"follow-{uuid.uuid4().hex[:8]}"
-    async with Worker(client, task_queue=queue, workflows=[FlakyStatusWorkflow]):
-        handle = await client.start_workflow(FlakyStatusWorkflow.run, "r",
-                                             id=f"follow-{uuid.uuid4().hex}", task_queue=queue)
+    async with flaky_release(client) as handle:
         await handle.signal(FlakyStatusWorkflow.finish)
         await handle.result()
         looks = [lk async for lk in follow_release(client, handle.id, FIRST, interval=0.05)]
