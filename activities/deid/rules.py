@@ -333,7 +333,7 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
     for k, group in enumerate(_groups(key) if n >= _MIN_ROWS else ()):
         union = _union(tuple(rules[i].trigger for i in group))
         short = k == 0 and _short(rules[group[0]])
-        if _selects_most(judged, union, 0.5 if short else LONG_SHARE):
+        if _selects_most(judged, union, SHORT_SHARE if short else LONG_SHARE):
             if short:  # varied notes: the long groups would select more still, unsampled
                 break
             continue  # one pass per trigger: the alternation would only add its own pass
@@ -411,15 +411,18 @@ _SAMPLE = 64
 _MIN_ROWS = 1024
 
 
-def _selects_most(judged: pa.Array, union: str, share: float = 0.5) -> bool:
+def _selects_most(judged: pa.Array, union: str, share: float) -> bool:
     """Whether ``union`` selects more than ``share`` of the column's first ``_SAMPLE`` texts."""
     head = judged.slice(0, _SAMPLE)
     hit = pc.sum(pc.fill_null(pc.match_substring_regex(head, union), False)).as_py() or 0
     return hit > share * len(head)
 
 
+#: The share of a column's first texts the short triggers may select for their alternation
+#: to run first.
+SHORT_SHARE = 0.5
 #: The share of a column's first texts a group of long triggers may select for its
-#: alternation to run first (the short ones': half). A long group's alternation costs one
+#: alternation to run first (the short ones': ``SHORT_SHARE``). A long group's alternation costs one
 #: to two passes of its triggers, and they then run on what it selects: on the texts
 #: around the placeholders a rule pass wrote (``scrub._around``, bench notes), groups that
 #: selected 12-46 % cost 0.18 s against 0.12 one by one.

@@ -233,7 +233,7 @@ def test_short_triggers_first_as_one_pass(monkeypatch: pytest.MonkeyPatch) -> No
         texts[100 + 97 * k] = f
     col = pa.array(texts, pa.string())
     assert not rules._selects_most(registry.folded(col), rules._union(tuple(
-        r.trigger for r in rules.table() if rules._short(r))))
+        r.trigger for r in rules.table() if rules._short(r))), rules.SHORT_SHARE)
     got = rules.active(col)
     monkeypatch.setattr(rules, "_MIN_ROWS", 10 ** 9)  # one pass per trigger
     want = rules.active(col)
@@ -260,7 +260,7 @@ def test_long_trigger_groups_first_as_one_pass_each(monkeypatch: pytest.MonkeyPa
         {n for g in rules.GROUPS for n in g}  # every group's rules are in the table
     for k, g in enumerate(groups):
         assert not rules._selects_most(registry.folded(col), rules._union(tuple(
-            table[i].trigger for i in g)), 0.5 if k == 0 else rules.LONG_SHARE)
+            table[i].trigger for i in g)), rules.SHORT_SHARE if k == 0 else rules.LONG_SHARE)
     got = rules.active(col)
     monkeypatch.setattr(rules, "_MIN_ROWS", 10 ** 9)  # one pass per trigger
     want = rules.active(col)
