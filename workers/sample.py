@@ -8,6 +8,7 @@ act on; the identifiers are fabricated.
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -86,8 +87,6 @@ def make_cohort(patients: int = 2000, visits: int = 3, seed: int = 7) -> Cohort:
 def feature_rows(dataset: Path, split: str | None = None) -> np.ndarray:
     """The model's feature columns of a written cohort CSV (one split, or all), as the
     rows a client would send the gateway."""
-    import csv
-
     with open(dataset, newline="") as fh:
         return np.asarray([[float(r[f]) for f in FEATURES] for r in csv.DictReader(fh)
                            if split is None or r["split"] == split], dtype=np.float32)
