@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import re
 
+from medpipe.activities.deid import forms
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
 
-MONTHS = (r"january|february|march|april|may|june|july|august|september|october|november"
-          r"|december")
+MONTHS = "|".join(forms.MONTHS)
 _UNIT = (r"one|two|three|four|five|six|seven|eight|nine")
 CARDINAL = (r"(?:twenty|thirty)(?:[ \t-](?:" + _UNIT + r"))?|ten|eleven|twelve|thirteen"
             r"|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|" + _UNIT)

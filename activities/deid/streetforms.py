@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from medpipe.activities.deid import forms
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
@@ -39,9 +40,8 @@ CORNER = re.compile(r"\b(?i:corner|intersection)[ \t]{1,2}(?i:of)[ \t]{1,2}(" + 
                     + r"(?:[ \t]" + _KIND + r")?[ \t]{1,2}(?:and|&)[ \t]{1,2}" + _RUN
                     + r"(?:[ \t]" + _KIND + r")?)(?![A-Za-z])")
 _TITLE_AFTER = re.compile(r"[ \t]{1,2}[A-Z]")
-_NOT_FIRST = frozenset("monday tuesday wednesday thursday friday saturday sunday january "
-                       "february march april may june july august september october "
-                       "november december the her his my their our this that".split())
+_NOT_FIRST = frozenset("monday tuesday wednesday thursday friday saturday sunday the her his "
+                       "my their our this that".split()) | frozenset(forms.MONTHS)
 
 
 def _street(run: str) -> bool:
