@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from temporalio.client import Client
 from medpipe.workers.client import data_converter
 from medpipe.workers.devserver import TemporalDevServer
 from tests.gateways import GatewayPKI, GatewayProcess, gateways
+from tests.replay_all import ReplayFailure, failure_report, replay_closed, replay_keep_dir
 from tests.support_ci import slowest_first
 
 # Hypothesis's per-example deadline (200 ms) is a timed assertion: on a loaded 2-core
@@ -48,8 +50,22 @@ def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tempor
     root = tmp_path_factory.mktemp("temporal")
     server = TemporalDevServer(root / "temporal.db", root / "temporal.log")
     server.start()
-    yield server
-    server.stop()
+    try:
+        yield server
+        replay_session_histories(server)
+    finally:
+        server.stop()
+
+
+def replay_session_histories(server: TemporalDevServer) -> None:
+    """Fail the session if any workflow it ran does not replay (``tests.replay_all``)."""
+    async def replay() -> tuple[int, list[ReplayFailure]]:
+        client = await Client.connect(server.address, data_converter=data_converter())
+        return await replay_closed(client, replay_keep_dir())
+
+    _, failures = asyncio.run(replay())
+    if failures:
+        pytest.fail(failure_report(failures), pytrace=False)
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -13,7 +14,9 @@ import httpx
 import pytest
 import yaml
 
+from medpipe.workers.config import load_config
 from medpipe.workers.devserver import free_port
+from tests.replay_all import failure_report, replay_stack
 
 
 def medpipe(*args: str, env: dict[str, str] | None = None,
@@ -82,8 +85,8 @@ def _free_gateway_base() -> int:
     raise RuntimeError("no free gateway ports")
 
 
-def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path,
-                                                    sample: dict[str, Path]) -> None:
+def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path, sample: dict[str, Path],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The README's first command in miniature, on its own ports and state dir:
     a first release deploys to the stack's four gateways, a second one is rolled
     back by ``medpipe rollback`` in the middle of its canary while ``medpipe
@@ -172,6 +175,11 @@ def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path,
         assert "rolled-back" in rolled.stdout and "INC-123" in rolled.stdout, rolled.stdout
         logs = medpipe("dev", "logs", env=env)
         assert "temporal" in logs.stdout
+        # Every workflow the stack closed replays on the current code, as a worker taking
+        # it over would replay it (``tests.replay_all``); a failing history is kept.
+        monkeypatch.setenv("MEDPIPE_HOME", str(home))
+        replayed, failures = asyncio.run(replay_stack(load_config(str(config))))
+        assert replayed >= 3 and not failures, failure_report(failures)
     finally:
         if traffic is not None:
             traffic.terminate()
