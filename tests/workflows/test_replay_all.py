@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client, WorkflowHistory
 
+from medpipe.workers import codec
 from tests.replay_all import (
     closed_query,
+    encrypted_input,
     failure_report,
     replay_closed,
     replay_histories,
@@ -76,3 +78,12 @@ async def test_the_session_check_finds_the_servers_closed_releases(
     await wait_until(listed)
     replayed, failures = await replay_closed(client, tmp_path / "kept")
     assert failures == [] and replayed >= 1
+
+
+def test_a_run_sealed_by_a_codec_is_recognised() -> None:
+    """Runs started through a payload codec are left out when no codec is at hand."""
+    history = WorkflowHistory.from_json("release-spread", RECORDED.read_text())
+    assert not encrypted_input(history)
+    started = history.events[0].workflow_execution_started_event_attributes
+    started.input.payloads[0].metadata["encoding"] = codec.ENCODING
+    assert encrypted_input(history)
