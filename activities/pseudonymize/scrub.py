@@ -5,7 +5,8 @@ Three steps per column of texts, each over the whole column where it can:
 1. Patterns (``activities.deid.patterns``: e-mail, URL, IP, SSN, phone,
    date, MRN-like ids, ages over 89, ZIP with state, street addresses), each
    replaced by ``[EMAIL]``, ``[URL]``, ... in Arrow compute (RE2, vectorised,
-   case-insensitive); placeholders counted in one numpy pass
+   case-insensitive; ``activities.deid.rewrites``: each only on the texts it can
+   change); placeholders counted in one numpy pass
    (``columnar.count_marks``). A new pattern in ``patterns.PATTERNS`` is
    picked up as is.
 2. Known values: every identifier value of *every* record of the dataset
@@ -36,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from medpipe.activities.deid import detect, rules, rules_pass
+from medpipe.activities.deid import detect, rewrites, rules, rules_pass
 from medpipe.activities.deid.columnar import (
     Hits,
     count_marks,
@@ -46,7 +47,7 @@ from medpipe.activities.deid.columnar import (
 )
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.deid.normalize import fold, folds_to_letters
-from medpipe.activities.deid.patterns import CANDIDATE, PATTERNS, re2, rewrite
+from medpipe.activities.deid.patterns import CANDIDATE, PATTERNS
 from medpipe.contracts.pseudonymize import Placeholder
 
 _MARKS = {ph.value: detect.mark(ph) for _, _, ph in PATTERNS}
@@ -64,8 +65,7 @@ def scrub_patterns(col: pa.Array, counts: Counter[str]) -> pa.Array:
     if not pc.any(pc.match_substring_regex(col, CANDIDATE)).as_py():
         return col
     before = count_marks(col, _MARKS)
-    for _, pattern, ph in PATTERNS:
-        col = pc.replace_substring_regex(col, re2(pattern), rewrite(pattern, detect.mark(ph)))
+    col = rewrites.rewrite_column(col)  # pattern after pattern, each where it can change a text
     for v, n in count_marks(col, _MARKS).items():
         added = n - before[v]
         if added > 0:
