@@ -12,7 +12,8 @@ one after the other (A B A B …) to compare engines on the same inputs. ``--pro
 prints the cProfile table of each (cumulative, top functions).
 
 Usage: ``.venv/bin/python bench/deid_notescost.py prepare DIR [--rows 100000]``, then
-``.venv/bin/python bench/deid_notescost.py time DIR [--profile 30] [--only reference]``.
+``.venv/bin/python bench/deid_notescost.py time DIR [--profile 30] [--only reference]``;
+``phases DIR [--trials 3]`` prints the CPU of each pass of the scrub and of the check.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pyarrow as pa  # noqa: E402
+import pyarrow.compute as pc  # noqa: E402
 
 from medpipe.activities.pseudonymize import scrub, tabular  # noqa: E402
 
@@ -142,20 +144,76 @@ def time_one(path: Path, top: int) -> None:
           f"{sha.hexdigest()[:16]}")
 
 
+def _cpu(fn):  # type: ignore[no-untyped-def]
+    t0 = time.process_time()
+    out = fn()
+    return time.process_time() - t0, out
+
+
+def _passes(col: pa.Array, ix, digests) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """CPU of each pass of the scrub on ``col``, then of the check on its output."""
+    from medpipe.activities import residual_scan
+    from medpipe.activities.deid import rules, rules_pass
+
+    counts: Counter[str] = Counter()
+    t: dict[str, float] = {}
+    t["registry pass"], col = _cpu(lambda: rules_pass.scrub_column(col, counts))
+    t["patterns"], col = _cpu(lambda: scrub.scrub_patterns(col, counts))
+    t["known values"], col = _cpu(lambda: scrub.scrub_known(col, ix, counts))
+    t["  rule table's triggers"], _ = _cpu(lambda: rules.active(col, rules.table()))
+    t["rule table (with its triggers)"], col = _cpu(lambda: scrub.scrub_rules(col, counts))
+    batch = pa.record_batch([col], names=["notes"])
+    t["residual check"], _ = _cpu(lambda: residual_scan.scan_batch(
+        batch, digests, residual_scan.ResidualTally()))
+    t["  its patterns' alternation"], _ = _cpu(lambda: pc.match_substring_regex(
+        col, residual_scan.ANY_PATTERN))
+    t["  its triggers"], _ = _cpu(lambda: rules.active(col, rules.table()))
+    t["  its known-value lookup"], _ = _cpu(lambda: digests.find_column(col))
+    return t
+
+
+def phases_one(path: Path, trials: int) -> None:
+    """CPU of each pass of the scrub and of the residual check on one recorded corpus,
+    best of ``trials`` (the scrub's passes one after the other, as it runs them; the
+    check's parts again alone on its input: its patterns' alternation, its triggers, its
+    known-value lookup)."""
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+    with open(path, "rb") as f:
+        rec = pickle.load(f)
+    calls = [(col, pickle.loads(ix)) for col, ix in rec["calls"]]
+    digests = pickle.loads(rec["digests"])
+    best: dict[str, float] = {}
+    for _ in range(trials):
+        t: Counter[str] = Counter()
+        for col, ix in calls:
+            t.update(_passes(col, ix, digests))
+        best = {k: min(v, best.get(k, v)) for k, v in t.items()}
+    scrub_s = sum(v for k, v in best.items() if not k.startswith(" ") and k != "residual check")
+    print(f"{path.stem}: best of {trials}, CPU-s")
+    for k, v in best.items():
+        print(f"  {k:<32}{v:7.3f}")
+    print(f"  {'scrub (sum of its passes)':<32}{scrub_s:7.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["prepare", "time"])
+    ap.add_argument("what", choices=["prepare", "time", "phases"])
     ap.add_argument("dir", type=Path)
     ap.add_argument("--rows", type=int, default=100_000, help="reference release rows")
     ap.add_argument("--deid-rows", type=int, default=100_000, help="bench/deid.py notes")
     ap.add_argument("--profile", type=int, default=0, help="print this many profile rows")
     ap.add_argument("--only", default="reference,deid")
+    ap.add_argument("--trials", type=int, default=3, help="phases: best of this many")
     args = ap.parse_args()
     if args.what == "prepare":
         prepare(args.dir, args.rows, args.deid_rows)
         return
     for name in args.only.split(","):
-        time_one(args.dir / f"{name}.pickle", args.profile)
+        if args.what == "phases":
+            phases_one(args.dir / f"{name}.pickle", args.trials)
+        else:
+            time_one(args.dir / f"{name}.pickle", args.profile)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ result here is the same column, with less work, on two grounds:
   patterns together make RE2's DFA grow (1.4 s on 20k bench notes); a pattern alone is
   rewritten over the whole column (its own match first would cost a pass on the notes
   that all hold it).
-* A pattern with kept groups (``patterns.kept_groups``: labels and units) is rewritten
-  with its groups only on the texts where one of its groups' own expressions matches
+* A pattern with kept groups (``patterns.kept_groups``: labels and units) whose groups
+  cost RE2 much (``SPLIT``) is rewritten with its groups only on the texts where one of its branches that hold a group matches
   (``label_selector``); on the others no group can take part in a match, so every
   rewrite ``\\1\\2[MRN]`` writes the mark alone, which the pattern without groups
   (``plain``: the same matches) and the mark alone write without RE2
@@ -50,6 +50,13 @@ SEGMENTS: tuple[tuple[str, ...], ...] = (
 )
 
 
+#: Patterns whose groups are rewritten apart (by label): those whose groups cost RE2 much
+#: per match. ``mrn`` (a long alternation of labels: 0.21 CPU-s with groups, 0.07 without on
+#: the reference notes); ``ssn``'s groups cost little (0.06 against 0.055), so its selector
+#: pass would cost more than it saves.
+SPLIT = ("mrn",)
+
+
 @dataclass(frozen=True)
 class Step:
     """One pattern's rewrite: with its groups where a label may be, plainly elsewhere."""
@@ -59,37 +66,37 @@ class Step:
     plain: str  #: the pattern without capturing groups (the same matches)
     mark: str  #: what the plain rewrite writes
     labels: str | None  #: matched by every text where a group can take part; None: no groups
+    split: bool = False  #: the groups rewritten apart where the sample says it pays (``SPLIT``)
 
 
-#: A pattern's tokens that matter to its groups: an escape, a class, an opening, a closing.
-_TOKEN = re.compile(r"\\.|\[(?:\\.|[^\]])*\]|\(\?P<\w+>|\(\?:|\(\?[a-zA-Z-]*[:)]|\(|\)")
+#: A pattern's tokens that matter to its groups and branches: an escape, a class, an
+#: opening, a closing, a bar.
+_TOKEN = re.compile(r"\\.|\[(?:\\.|[^\]])*\]|\(\?P<\w+>|\(\?:|\(\?[a-zA-Z-]*[:)]|\(|\)|\|")
 
 
-def group_bodies(pattern: str) -> list[str]:
-    """The expression inside each capturing group of ``pattern``, in order of opening.
+def branches(pattern: str) -> list[tuple[str, bool]]:
+    """The top-level alternatives of ``pattern``, each with whether it holds a capturing
+    group.
 
-    Raises ``ValueError`` where flags are set inline (``(?i)``) or a group stands inside a
-    scoped flag group (``(?-i:…)``): its body alone would be read with other flags.
+    Raises ``ValueError`` where flags are set inline (``(?i)``: they would reach past the
+    branch that sets them).
     """
-    stack: list[tuple[str, int]] = []
-    bodies: list[tuple[int, str]] = []
+    depth, start, capture = 0, 0, False
+    out: list[tuple[str, bool]] = []
     for m in _TOKEN.finditer(pattern):
         tok = m.group()
-        if tok == ")":
-            kind, at = stack.pop()
-            if kind == "capture":
-                bodies.append((at, pattern[at:m.start()]))
-            continue
-        if not tok.startswith("("):
-            continue
-        if tok != "(" and tok.endswith(")"):
-            raise ValueError(f"flags set inline: {tok}")
-        kind = ("capture" if tok == "(" or tok.startswith("(?P<")
-                else "group" if tok == "(?:" else "flags")
-        if kind == "capture" and any(k == "flags" for k, _ in stack):
-            raise ValueError("a capturing group inside a scoped flag group")
-        stack.append((kind, m.end()))
-    return [body for _, body in sorted(bodies)]
+        if tok == "|" and depth == 0:
+            out.append((pattern[start:m.start()], capture))
+            start, capture = m.end(), False
+        elif tok == ")":
+            depth -= 1
+        elif tok.startswith("("):
+            if tok != "(" and tok.endswith(")"):
+                raise ValueError(f"flags set inline: {tok}")
+            depth += 1
+            capture |= tok == "(" or tok.startswith("(?P<")
+    out.append((pattern[start:], capture))
+    return out
 
 
 def plain(pattern: str) -> str:
@@ -103,11 +110,12 @@ def label_selector(pattern: str) -> str | None:
     """An RE2 pattern every text holds where a capturing group of ``pattern`` takes part
     in a match, with the same flags (None: ``pattern`` has no group).
 
-    The alternation of the groups' own expressions: where a group spans a part of a match
-    its expression matches there, with the same text around it for ``\\b``.
+    The alternation of the pattern's top-level branches that hold a group (``branches``),
+    without groups: a match is one branch's, and where a group takes part that branch
+    matches there, alone, with the same text around it for ``\\b``.
     """
-    bodies = group_bodies(pattern)
-    return re2("|".join(f"(?:{plain(b)})" for b in bodies)) if bodies else None
+    held = [plain(b) for b, capture in branches(pattern) if capture]
+    return re2("|".join(f"(?:{b})" for b in held)) if held else None
 
 
 @lru_cache(maxsize=1)
@@ -122,15 +130,15 @@ def runs() -> tuple[tuple[tuple[Step, ...], str | None], ...]:
         part = PATTERNS[i:i + len(seg)]
         union = re2("|".join(f"(?:{plain(p)})" for _, p, _ in part)) if len(seg) > 1 \
             else None
-        out.append((tuple(_step(p, detect.mark(ph)) for _, p, ph in part), union))
+        out.append((tuple(_step(p, detect.mark(ph), lb in SPLIT) for lb, p, ph in part), union))
         i += len(seg)
     return tuple(out)
 
 
-def _step(pattern: str, mark: str) -> Step:
+def _step(pattern: str, mark: str, split: bool) -> Step:
     has_groups = any(kept_groups(re.compile(pattern, re.IGNORECASE)))
     return Step(re2(pattern), rewrite(pattern, mark), re2(plain(pattern)), mark,
-                label_selector(pattern) if has_groups else None)
+                label_selector(pattern) if has_groups else None, split and has_groups)
 
 
 def _mask(arr: pa.Array) -> np.ndarray:
@@ -191,7 +199,7 @@ def rewrite_run(col: pa.Array, run: tuple[Step, ...], union: str | None, narrow:
     def each(sub: pa.Array) -> pa.Array:
         for step in run:
             apart = split if split is not None else (
-                step.labels is not None and _few(sub, step.labels, LABEL_SHARE))
+                step.split and step.labels is not None and _few(sub, step.labels, LABEL_SHARE))
             sub = rewrite_one(sub, step, apart)
         return sub
 

@@ -102,14 +102,24 @@ def test_every_pattern_with_groups_has_a_label_selector() -> None:
         assert (rewrites.label_selector(pattern) is not None) == has, label
 
 
-def test_group_bodies() -> None:
-    assert rewrites.group_bodies(r"(?P<a>x[()](?:y))z(w\()") == ["x[()](?:y)", r"w\("]
-    assert rewrites.group_bodies(r"\b(?-i:[A-Z])(?P<u>\s)") == [r"\s"]
-    assert rewrites.label_selector(r"ab(?:c)") is None
+def test_branches_and_the_label_selector() -> None:
+    assert rewrites.branches(r"a(?P<x>b|c)|d[|(]|(?:e|f)(g)") == [
+        ("a(?P<x>b|c)", True), ("d[|(]", False), ("(?:e|f)(g)", True)]
+    assert rewrites.branches(r"\|(?-i:[A-Z])") == [(r"\|(?-i:[A-Z])", False)]
+    assert rewrites.label_selector(r"ab(?:c)|d") is None
+    assert rewrites.label_selector(r"(?P<l>ssn:?\s)[0-9]{9}|[0-9]{3}") == \
+        r"(?i)(?:(?:ssn:?\s)[0-9]{9})"
     with pytest.raises(ValueError):
-        rewrites.group_bodies(r"(?-i:a(?P<x>b))")
-    with pytest.raises(ValueError):
-        rewrites.group_bodies(r"(?i)a(b)")
+        rewrites.branches(r"(?i)a(b)")
+
+
+def test_a_label_word_without_its_number_takes_the_plain_rewrite() -> None:
+    """``SSN on file 123-45-6789``: the label branch needs the number right after it."""
+    steps = dict(zip([lb for lb, _, _ in PATTERNS],
+                     [s for run, _ in rewrites.runs() for s in run], strict=True))
+    col = pa.array(["SSN on file 123-45-6789", "SSN: 123-45-6789", "age 92 yo"])
+    sel = pa.compute.match_substring_regex(col, steps["ssn"].labels).to_pylist()
+    assert sel == [False, True, False]
 
 
 def test_runs_are_neighbours_in_pattern_order() -> None:
