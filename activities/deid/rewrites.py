@@ -18,11 +18,12 @@ result here is the same column, with less work, on two grounds:
   rewritten over the whole column (its own match first would cost a pass on the notes
   that all hold it).
 * A pattern with kept groups (``patterns.kept_groups``: labels and units) whose groups
-  cost RE2 much (``SPLIT``) is rewritten with its groups only on the texts where one of its branches that hold a group matches
-  (``label_selector``); on the others no group can take part in a match, so every
-  rewrite ``\\1\\2[MRN]`` writes the mark alone, which the pattern without groups
-  (``plain``: the same matches) and the mark alone write without RE2
-  computing submatches. ``mrn`` on the reference notes 0.27 -> 0.07 CPU-s.
+  cost RE2 much (``SPLIT``) is rewritten with its groups only on the texts where one of
+  its branches that hold a group matches (``label_selector``); on the others no group
+  can take part in a match, so every rewrite ``\\1\\2[MRN]`` writes the mark alone,
+  which the pattern without groups (``plain``: the same matches) and the mark alone
+  write without RE2 computing submatches. ``mrn`` on the reference notes 0.21-0.27 ->
+  0.07 CPU-s.
 
 ``tests/activities/deid/test_rewrites.py`` holds ``rewrite_column`` equal to the plain
 pattern-after-pattern loop (``rewrite_each``) on generated texts.

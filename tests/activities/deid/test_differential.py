@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 
 from bench import _deid_reference as reference_scrub
 from bench._deid_corpus import make_identities, make_note
-from medpipe.activities.deid.columnar import count_marks, find_column, tokenize
+from medpipe.activities.deid.columnar import Hits, count_marks, find_column, replace, tokenize
 from medpipe.activities.deid.detect import known_spans
 from medpipe.activities.deid.index import KeyIndex, value_keys
 from medpipe.activities.pseudonymize.scrub import scrub_column
@@ -150,15 +151,49 @@ def test_residual_scan_identical(corpus: tuple[list[str], KeyIndex]) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.lists(st.sampled_from(
-    ["[NAME]", "[DATE]", "[", "]", "NAME", "[NAM", "E]", "x", "é", " ", "[[DATE]]"]),
+    ["[NAME]", "[DATE]", "[", "]", "NAME", "[NAM", "E]", "x", "é", " ", "[[DATE]]", "[AGE]",
+     "[ADDRESS]", "[AD", "[A"]),
     max_size=8).map("".join)), max_size=12))
 def test_mark_counts_equal_count_substring(texts: list[str | None]) -> None:
-    marks = {"NAME": "[NAME]", "DATE": "[DATE]", "URL": "[URL]"}
+    marks = {"NAME": "[NAME]", "DATE": "[DATE]", "URL": "[URL]", "AGE": "[AGE]",
+             "ADDRESS": "[ADDRESS]"}
     col = pa.array(texts, pa.string())
     want = {k: (pc.sum(pc.count_substring(col, m)).as_py() or 0) for k, m in marks.items()}
     assert count_marks(col, marks) == want
     assert count_marks(col.slice(1), marks) == {
         k: (pc.sum(pc.count_substring(col.slice(1), m)).as_py() or 0) for k, m in marks.items()}
+
+
+@st.composite
+def _texts_and_hits(draw: st.DrawFn) -> tuple[list[str], Hits]:
+    """ASCII texts and non-overlapping spans in them, sorted by text then start."""
+    texts = draw(st.lists(st.text(alphabet="ab [].\n", max_size=12), min_size=1, max_size=8))
+    rows, starts, ends, codes = [], [], [], []
+    for r, t in enumerate(texts):
+        cuts = sorted(set(draw(st.lists(st.integers(0, len(t)), max_size=6))))
+        for s, e in zip(cuts[0::2], cuts[1::2], strict=False):  # non-empty, apart
+            rows.append(r)
+            starts.append(s)
+            ends.append(e)
+            codes.append(draw(st.integers(0, 1)))
+    z = np.array
+    return texts, Hits(z(rows, np.int64), z(starts, np.int64), z(ends, np.int64),
+                       z(codes, np.int64), [Placeholder.NAME, Placeholder.DATE])
+
+
+@settings(max_examples=150, deadline=None)
+@given(_texts_and_hits(), st.booleans())
+def test_replace_splices_each_hit(case: tuple[list[str], Hits], sliced: bool) -> None:
+    """``replace`` (Arrow: the bytes cut into stretches, the hits' replaced, joined again)
+    equals splicing each text in Python, on a sliced column too (an offset into its bytes)."""
+    texts, hits = case
+    marks = ["[NAME]", "[DATE]"]
+    want = list(texts)
+    for r, s, e, c in reversed(list(zip(hits.row.tolist(), hits.start.tolist(),
+                                        hits.end.tolist(), hits.code.tolist(), strict=True))):
+        want[r] = want[r][:s] + marks[c] + want[r][e:]
+    col = pa.array(["zz", *texts]).slice(1) if sliced else pa.array(texts)
+    assert replace(col, hits, marks).to_pylist() == want
 
 
 def test_mark_split_across_two_texts_is_not_counted() -> None:
