@@ -25,7 +25,10 @@ the same way) and ``fresh-9`` (``bench._deid_recall9.R9``: places, dates and nam
 recognition, a locum trained in Europe and an interface engine write them, written for
 recall9 the same way) and ``fresh-10`` (``bench._deid_recall10.R10``: places, names and
 dates as a ward's handover, a referral letter from abroad, a portal message typed on a phone
-and a social-work note write them, written for recall10 the same way).
+and a social-work note write them, written for recall10 the same way) and ``fresh-11``
+(``bench._deid_recall11.R11``: places first, as an EMS run sheet, a triage note, a
+home-health intake and a dictated discharge summary write them, written for recall11 the
+same way).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from bench import (
     _deid_recall8,
     _deid_recall9,
     _deid_recall10,
+    _deid_recall11,
     _deid_sealed,
 )
 from bench._deid_heldout import FILLER_NOTES, HELD_OUT_2, add_people
@@ -130,6 +134,7 @@ def make_identities(n: int, seed: int) -> list[dict[str, str]]:
     _deid_recall8.add_people(out, seed)
     _deid_recall9.add_people(out, seed)
     _deid_recall10.add_people(out, seed)
+    _deid_recall11.add_people(out, seed)
     return out
 
 
@@ -280,6 +285,7 @@ SETS: dict[str, dict[str, list[Form]]] = {"tuned": TUNED, "seen": HELD_OUT,
                                           "fresh-8": _deid_recall8.R8,
                                           "fresh-9": _deid_recall9.R9,
                                           "fresh-10": _deid_recall10.R10,
+                                          "fresh-11": _deid_recall11.R11,
                                           "sealed": _deid_sealed.SEALED}
 #: Filler sentences of each set (the others use ``FILLER``).
 FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
@@ -293,6 +299,7 @@ FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "fresh-8": _deid_recall8.FILLER_R8,
                                        "fresh-9": _deid_recall9.FILLER_R9,
                                        "fresh-10": _deid_recall10.FILLER_R10,
+                                       "fresh-11": _deid_recall11.FILLER_R11,
                                        "sealed": _deid_sealed.SEALED_FILLER}
 
 
