@@ -38,11 +38,13 @@ import pyarrow.compute as pc
 
 from medpipe.activities.deid import (
     cityforms,
+    civicforms,
     context,
     cues,
     dateparts,
     dateruns,
     forms,
+    homestreets,
     hoodforms,
     idruns,
     kinforms,
@@ -50,11 +52,13 @@ from medpipe.activities.deid import (
     mailforms,
     marks,
     messageforms,
+    motionforms,
     namecues,
     nameforms,
     names,
     peopleforms,
     placeforms,
+    postforms,
     proseplaces,
     registry,
     reportforms,
@@ -62,6 +66,7 @@ from medpipe.activities.deid import (
     stateforms,
     streetforms,
     townforms,
+    townshapes,
     worldforms,
 )
 from medpipe.contracts.pseudonymize import Placeholder
@@ -276,7 +281,8 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  letterforms.RULE, dateruns.RULE, townforms.RULE,
                                  peopleforms.RULE, mailforms.RULE, streetforms.RULE,
                                  stateforms.RULE, hoodforms.RULE, kinforms.RULE,
-                                 spokendates.RULE)
+                                 spokendates.RULE, townshapes.RULE, civicforms.RULE,
+                                 postforms.RULE, motionforms.RULE, homestreets.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)
