@@ -8,7 +8,8 @@ the notes of ``fresh-9`` wrote names in (45 CFR 164.514(b)(2)(i)(A): names of th
 individual, relatives, household members and, as in every set here, staff):
 
 * **names in a list** after a header that lists people (``Present:``, ``Attendees:``,
-  ``cc:``, ``Present at the family meeting:``): every item of one to three capitalized
+  ``cc:``, ``Present at the family meeting:``; an EMS run sheet's ``crew:``, ``On scene:``,
+  recall11): every item of one to three capitalized
   words (or a replaced name) up to the end of the sentence; an item next to a replaced
   name in a list (``[NAME], Ann Kowalczyk and [NAME]``);
 * **staff by role in lower case** (``charge nurse tamsin``, ``cna okafor``): a word that
@@ -49,7 +50,8 @@ Span = tuple[int, int, Placeholder]
 _CAP = r"(?-i:[A-Z][a-z][A-Za-z'-]*|[A-Z]'[A-Z][a-z]+)"
 _ITEM = r"(?:" + _CAP + r"|\[NAME\])(?:[ \t](?:" + _CAP + r"|\[NAME\])){0,2}"
 _HEADER = (r"(?:present|attendees|attending|in\s{1,2}attendance|participants|participating"
-           r"|cc|copies\s{1,2}to|visitors|care\s{1,2}team|present\s{1,2}at\s{1,2}[a-z ]{3,40})")
+           r"|cc|copies\s{1,2}to|visitors|care\s{1,2}team|present\s{1,2}at\s{1,2}[a-z ]{3,40}"
+           r"|crew|crew\s{1,2}members|responders|on\s{1,2}scene)")
 LIST_HEAD = re.compile(r"\b(?i:" + _HEADER + r")[ \t]{0,2}:[ \t]{0,2}")
 _SEP = re.compile(r"[ \t]{0,2}(?:,|;|,?[ \t]{1,2}and)[ \t]{1,2}|[ \t]{0,2}&[ \t]{1,2}")
 _ITEM_RE = re.compile(_ITEM)
