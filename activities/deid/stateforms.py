@@ -40,8 +40,8 @@ STATES = ("Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaw
           "|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin"
           "|Wyoming|District of Columbia")
 _STATE = r"(?:" + STATES + r"|" + STATES.upper() + r")(?![A-Za-z])"
-_CODES = (r"(?:A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]"
-          r"|O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY])(?![A-Za-z])")
+CODES = (r"(?:A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]"
+         r"|O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY])(?![A-Za-z])")
 _WORD = r"(?:[A-Z][a-z][A-Za-z'-]*|[A-Z]{2,}[A-Z'-]*)"
 _RUN = _WORD + r"(?:[ \t]" + _WORD + r"){0,2}?"
 #: A unit's number the patterns left after a street's mark (``[ADDRESS] 9``).
@@ -50,7 +50,7 @@ BEFORE_STATE = re.compile(r"(?:\[ADDRESS\]" + _LEFT + r",?|\b(?i:in|from|to|near
                           r"[ \t]{1,2}(" + _RUN + r"),?[ \t]{1,2}" + _STATE)
 _ANY = r"[A-Za-z][A-Za-z'-]+"
 AFTER_MARK = re.compile(r"\[ADDRESS\]" + _LEFT + r",[ \t]{0,2}(" + _ANY + r"(?:[ \t]"
-                        + _ANY + r"){0,2}),[ \t]{0,2}(?:" + _CODES + r"|" + _STATE + r")")
+                        + _ANY + r"){0,2}),[ \t]{0,2}(?:" + CODES + r"|" + _STATE + r")")
 
 
 def _town(run: str) -> bool:

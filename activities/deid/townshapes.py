@@ -13,6 +13,10 @@ harbour (``-ton``, ``-ville``, ``-burgh``, ``-borough``, ``-chester``, ``-field`
 toponyms, and those Faker's city providers build towns with). General form found by
 ``fresh-11``:
 
+* a **town-shaped word before a state** (``Robertfort, KS``, ``Abigailland Kansas``) or
+  before ``resident``/``native`` (``Sotoburgh resident``), with no cue; a town's prefix and
+  any capitalized word there too (``Port Paul, KS``, ``New Austin resident``); the same
+  checks (``West Virginia, WV`` and ``North Carolina resident`` stay);
 * a **town-shaped word after a bare preposition** (``in``, ``from``, ``to``, ``near``,
   ``outside``, ``around``, ``toward(s)``, ``past``, ``through``, ``via``, a direction and
   ``of``): one word that ends in a toponymic suffix, with a stem of two letters or more
@@ -33,6 +37,7 @@ import re
 from medpipe.activities.deid import geo
 from medpipe.activities.deid.hoodforms import _other
 from medpipe.activities.deid.safelist import EPONYMS
+from medpipe.activities.deid.stateforms import CODES, STATES
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -52,6 +57,13 @@ SHAPED = re.compile(r"\b(?i:" + _PREP + r")[ \t]{1,2}((?:(?:" + _PREFIX + r"|" +
                     r"(?:" + SUFFIXES.upper() + r")|[a-z]{3,}(?:" + SUFFIXES + r")))"
                     r"(?![A-Za-z0-9_'-])")
 
+#: A town-shaped word (``Robertfort``), or a town's prefix and a capitalized word (``Port
+#: Paul``), before a state (``, KS``, ``Kansas``) or ``resident``/``native``: no cue needed.
+BEFORE_STATE = re.compile(r"(?<![A-Za-z0-9'-])((?:" + _PREFIX + r"[ \t])?[A-Z](?:" + _SHAPE
+                          + r")|" + _PREFIX + r"[ \t][A-Z][a-z][A-Za-z'-]*)(?:,?[ \t]{1,2}(?:"
+                          + CODES + r"|" + STATES + r")(?![A-Za-z])|[ \t](?i:resident|native)"
+                          r"\b)")
+
 
 def _town(run: str) -> bool:
     """Whether a town-shaped run is a town: its last word no English, note, safe or chat
@@ -64,14 +76,20 @@ def _town(run: str) -> bool:
 
 
 def find(folded: str) -> list[Span]:
-    """Spans of town-shaped words after a bare preposition."""
-    return [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in SHAPED.finditer(folded)
+    """Spans of town-shaped words after a bare preposition, and of a town-shaped word or a
+    prefix and a word before a state or ``resident``."""
+    out = [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in SHAPED.finditer(folded)
+           if _town(m.group(1))]
+    out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in BEFORE_STATE.finditer(folded)
             if _town(m.group(1))]
+    return out
 
 
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive): a bare
-#: preposition, then a word ending in a toponymic suffix.
+#: preposition, then a word ending in a toponymic suffix; a capital's word before a comma
+#: and a state's code or name, or before ``resident``/``native``.
 TRIGGER = (r"\b(?:in|from|to|near|outside|around|towards?|past|through|via|of)[ \t]+"
-           r"(?:[a-z]+[ \t])?[a-z]{3,}(?:" + SUFFIXES + r")\b")
+           r"(?:[a-z]+[ \t])?[a-z]{3,}(?:" + SUFFIXES + r")\b|(?-i:[A-Z])[a-z'-]+,?[ \t]+(?:(?-i:"
+           + CODES.replace("(?![A-Za-z])", "") + r"|" + STATES + r")|resident|native)")
 #: The rule, for the rule table.
 RULE = FunctionRule("town-shapes", TRIGGER, find)
