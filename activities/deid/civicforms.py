@@ -22,6 +22,10 @@ village, a town before ``area`` were not found. General forms found by ``fresh-1
   knows, or a town's prefix and the next word (``East Amber``); a state or a country
   stays (``Texas State Park``, ``the Ohio area``), as do runs of English words
   (``Central High School``, ``Volunteer Fire Company``);
+* a **county in lower case** after ``the`` or a preposition (``the sanders county health
+  dept``, ``in marion county``): one or two words that are a place the gazetteer knows, a
+  family name of the dictionary or no English word; no adjective (``the next county``,
+  ``the same county``, ``the north county``) or note word;
 * a **town after a municipal word and of** (``the Village of X``, ``Town of X``,
   ``Township of X``, ``Borough of X``, ``Hamlet of X``): one to three capitalized words,
   the first no note word.
@@ -37,6 +41,7 @@ import re
 
 from medpipe.activities.deid import geo
 from medpipe.activities.deid.hoodforms import _other
+from medpipe.activities.deid.namelists import dictionary
 from medpipe.activities.deid.safelist import EPONYMS
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.activities.deid.words import NOT_NAMES
@@ -58,6 +63,14 @@ AREA = re.compile(r"\b(?i:the)[ \t]{1,2}" + _RUN + r"[ \t](?i:area|region)\b"
                   r"|(?<![A-Za-z0-9'-])" + _RUN + r"-(?i:based)\b")
 OF_TOWN = re.compile(r"\b(?i:village|town|township|borough|hamlet)[ \t](?i:of)[ \t]{1,2}("
                      + _WORD + r"(?:[ \t]" + _WORD + r"){0,2})")
+#: A county, parish or borough in lower case after ``the``/a preposition (``the sanders
+#: county health dept``): one or two words.
+LOWER_COUNTY = re.compile(r"\b(?i:the|in|of|from|to|for|by)[ \t]{1,2}((?-i:[a-z][a-z'-]+)"
+                          r"(?:[ \t](?-i:[a-z][a-z'-]+))?)[ \t](?-i:county|parish|borough)\b")
+#: Adjectives that stand before ``county`` without naming one (``the next county``).
+_COUNTY_ADJ = frozenset("same next home rural local neighboring neighbouring surrounding whole "
+                        "entire other adjacent nearby small large big north south east west "
+                        "upper lower northern southern eastern western central own".split())
 #: Words that open a town's name whatever the word lists say of the next one.
 PREFIX = frozenset("north south east west new lake port fort mount glen upper lower great "
                    "little".split())
@@ -91,6 +104,16 @@ def _town_run(run: str) -> tuple[int, bool]:
     return 0, False
 
 
+def _county(run: str) -> bool:
+    """A lower-case county's name: a place the gazetteer knows, or a family name of the
+    dictionary, or no English word; no adjective of ``_COUNTY_ADJ``, note or safe word."""
+    words = run.split()
+    if any(w in _COUNTY_ADJ or w in NOT_NAMES for w in words):
+        return False
+    family = dictionary()[1]
+    return run in geo.gazetteer().places or all(w in family or _other(w) for w in words)
+
+
 def _spans(pattern: re.Pattern[str], folded: str) -> list[Span]:
     out: list[Span] = []
     for m in pattern.finditer(folded):
@@ -108,6 +131,8 @@ def find(folded: str) -> list[Span]:
     out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in OF_TOWN.finditer(folded)
             if m.group(1).split()[0].lower() not in NOT_NAMES
             and m.group(1).lower() not in geo.gazetteer().regions]
+    out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in LOWER_COUNTY.finditer(folded)
+            if _county(m.group(1))]
     return out
 
 
@@ -118,6 +143,7 @@ TRIGGER = (r"(?-i:[A-Z])[A-Za-z'-]*[ \t](?-i:EMS|Fire|Rescue|Ambulance|PD|Police
            r"|High|Junior|Elementary|Primary|Public|School|State|Senior|Community|Fairgrounds"
            r"|Rec|Housing|Walmart|YMCA|Township|Twp|Village|Borough|Hamlet)|(?-i:[A-Z])[A-Za-z'-]*"
            r"[ \t](?:area|region)\b|-based\b"
-           r"|\b(?:village|town|township|borough|hamlet)[ \t]of[ \t]")
+           r"|\b(?:village|town|township|borough|hamlet)[ \t]of[ \t]"
+           r"|(?-i:[a-z])[ \t](?-i:county|parish|borough)\b")
 #: The rule, for the rule table.
 RULE = FunctionRule("civic-forms", TRIGGER, find)
