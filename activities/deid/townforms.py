@@ -189,7 +189,8 @@ TRIGGER = "|".join((
     r"[^\n]{0,40}(?:resident|native)\b",
     _re2(r"\b" + _CUE + r"\s{1,2}(?:north|south|east|west|n\.|s\.|e\.|w\.|new|port|lake|fort"
          r"|mount|saint|st\.|glen|san|santa)\s{1,2}[a-z]"),
-    r"(?-i:[a-z])[a-z'-]{2}" + _re2(r"\s") + r"(?-i:co|cty|county|parish)(?:[^a-z0-9-]|$)",
+    r"(?-i:[a-z])[a-z'-]{2}" + _re2(r"\s") + r"(?-i:co|cty|county|parish)"
+    r"(?:(?-i:[^a-z0-9-])|$)",
     r"\^[a-z][a-z .'-]{1,40}\^(?:" + _STATE_CODES + r"\^|\^|$|\n)",
     r"(?:\[address\]|[a-z0-9.])[\t ]{1,2}(?-i:NE|NW|SE|SW|N\.E\.|N\.W\.|S\.E\.|S\.W\.)\b",
     r"(?:\[address\]|[0-9])[^\n]{0,60}\n[\t ]*[a-z][a-z.'-]*(?:[\t ][a-z][a-z.'-]*){0,2},?"

@@ -199,6 +199,7 @@ def test_people_forms_trigger_covers_generated(pieces: list[str], seps: list[str
 @example(["[ADDRESS]", "^^", "Marquette", "^"], [""])
 @example(["123 main st", "\n", "baraboo", "wi", "49855"], ["", "", " "])
 @example(["[ADDRESS]", "\n", "baraboo", ",", "WI"], ["", "", "", " "])
+@example(["thomasview", "co", "Born in"], [" ", ""])
 def test_town_forms_trigger_covers_generated(pieces: list[str], seps: list[str]) -> None:
     text = "".join(p + seps[i % len(seps)] for i, p in enumerate(pieces))
     covers("town-forms", text, bool(townforms.find(text)))
