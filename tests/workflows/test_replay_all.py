@@ -80,7 +80,7 @@ async def test_the_session_check_finds_the_servers_closed_releases(
     assert failures == [] and replayed >= 1
 
 
-def test_a_run_sealed_by_a_codec_is_recognised() -> None:
+async def test_a_run_sealed_by_a_codec_is_recognised() -> None:
     """Runs started through a payload codec are left out when no codec is at hand."""
     history = WorkflowHistory.from_json("release-spread", RECORDED.read_text())
     assert not encrypted_input(history)
