@@ -107,6 +107,18 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
 _LABEL, _UNIT = "_label", "_unit"
 
 
+#: A pattern's tokens that matter to its groups and branches: an escape, a class, an
+#: opening (named, non-capturing, with flags, or plain), a closing, a bar.
+GROUP_TOKEN = re.compile(r"\\.|\[(?:\\.|[^\]])*\]|\(\?P<\w+>|\(\?:|\(\?[a-zA-Z-]*[:)]|\(|\)|\|")
+
+
+def ungrouped(pattern: str) -> str:
+    """``pattern`` with every capturing group, named or not, made non-capturing (the same
+    matches; RE2 computes no submatches for it)."""
+    return GROUP_TOKEN.sub(lambda m: "(?:" if m.group() == "(" or m.group().startswith("(?P<")
+                           else m.group(), pattern)
+
+
 def kept_groups(rx: re.Pattern[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(the numbers of the label groups, of the unit groups) of a compiled pattern."""
     names = sorted(rx.groupindex.items(), key=lambda kv: kv[1])

@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from medpipe.activities.deid import geo, ip, phone
+from medpipe.activities.deid import geo, ip, patterns, phone
 from medpipe.activities.deid.index import Span
 from medpipe.activities.deid.normalize import fold
 
@@ -154,18 +154,10 @@ def blanked(texts: pa.Array, skip: str) -> pa.Array:
     rewritten (``SKIP_REWRITE``, twice) either: ``hits`` rewrites only the others, and its
     result is the same (``tests/activities/deid/test_narrow_triggers.py``).
     """
-    return pc.replace_substring_regex(texts, "(?i)" + ungrouped(skip), "\n")
+    return pc.replace_substring_regex(texts, "(?i)" + patterns.ungrouped(skip), "\n")
 
 
 #: An opening parenthesis that captures (not escaped, not ``(?``).
-_CAPTURE = re.compile(r"\\.|\[(?:\\.|[^\]])*\]|\((?!\?)")
-
-
-def ungrouped(pattern: str) -> str:
-    """``pattern`` with every capturing group made non-capturing (same matches)."""
-    return _CAPTURE.sub(lambda m: "(?:" if m.group() == "(" else m.group(), pattern)
-
-
 def folded(texts: pa.Array) -> pa.Array:
     """``texts`` with each non-ASCII text replaced by its folded copy (``normalize.fold``).
 

@@ -40,7 +40,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from medpipe.activities.deid import detect
-from medpipe.activities.deid.patterns import PATTERNS, kept_groups, re2, rewrite
+from medpipe.activities.deid.patterns import (
+    GROUP_TOKEN,
+    PATTERNS,
+    kept_groups,
+    re2,
+    rewrite,
+    ungrouped,
+)
 
 #: Consecutive patterns matched first as one alternation (by label; every other pattern
 #: stands alone). Only neighbours: a run's alternation must be read on the column as the
@@ -70,11 +77,6 @@ class Step:
     split: bool = False  #: the groups rewritten apart where the sample says it pays (``SPLIT``)
 
 
-#: A pattern's tokens that matter to its groups and branches: an escape, a class, an
-#: opening, a closing, a bar.
-_TOKEN = re.compile(r"\\.|\[(?:\\.|[^\]])*\]|\(\?P<\w+>|\(\?:|\(\?[a-zA-Z-]*[:)]|\(|\)|\|")
-
-
 def branches(pattern: str) -> list[tuple[str, bool]]:
     """The top-level alternatives of ``pattern``, each with whether it holds a capturing
     group.
@@ -84,7 +86,7 @@ def branches(pattern: str) -> list[tuple[str, bool]]:
     """
     depth, start, capture = 0, 0, False
     out: list[tuple[str, bool]] = []
-    for m in _TOKEN.finditer(pattern):
+    for m in GROUP_TOKEN.finditer(pattern):
         tok = m.group()
         if tok == "|" and depth == 0:
             out.append((pattern[start:m.start()], capture))
@@ -100,13 +102,6 @@ def branches(pattern: str) -> list[tuple[str, bool]]:
     return out
 
 
-def plain(pattern: str) -> str:
-    """``pattern`` with every capturing group, named or not, made non-capturing (the same
-    matches; ``registry.ungrouped`` leaves named groups)."""
-    return _TOKEN.sub(lambda m: "(?:" if m.group() == "(" or m.group().startswith("(?P<")
-                      else m.group(), pattern)
-
-
 def label_selector(pattern: str) -> str | None:
     """An RE2 pattern every text holds where a capturing group of ``pattern`` takes part
     in a match, with the same flags (None: ``pattern`` has no group).
@@ -115,7 +110,7 @@ def label_selector(pattern: str) -> str | None:
     without groups: a match is one branch's, and where a group takes part that branch
     matches there, alone, with the same text around it for ``\\b``.
     """
-    held = [plain(b) for b, capture in branches(pattern) if capture]
+    held = [ungrouped(b) for b, capture in branches(pattern) if capture]
     return re2("|".join(f"(?:{b})" for b in held)) if held else None
 
 
@@ -129,7 +124,7 @@ def runs() -> tuple[tuple[tuple[Step, ...], str | None], ...]:
     while i < len(PATTERNS):
         seg = next((s for s in SEGMENTS if tuple(labels[i:i + len(s)]) == s), (labels[i],))
         part = PATTERNS[i:i + len(seg)]
-        union = re2("|".join(f"(?:{plain(p)})" for _, p, _ in part)) if len(seg) > 1 \
+        union = re2("|".join(f"(?:{ungrouped(p)})" for _, p, _ in part)) if len(seg) > 1 \
             else None
         out.append((tuple(_step(p, detect.mark(ph), lb in SPLIT) for lb, p, ph in part), union))
         i += len(seg)
@@ -138,7 +133,7 @@ def runs() -> tuple[tuple[tuple[Step, ...], str | None], ...]:
 
 def _step(pattern: str, mark: str, split: bool) -> Step:
     has_groups = any(kept_groups(re.compile(pattern, re.IGNORECASE)))
-    return Step(re2(pattern), rewrite(pattern, mark), re2(plain(pattern)), mark,
+    return Step(re2(pattern), rewrite(pattern, mark), re2(ungrouped(pattern)), mark,
                 label_selector(pattern) if has_groups else None, split and has_groups)
 
 
