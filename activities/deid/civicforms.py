@@ -44,6 +44,7 @@ from medpipe.activities.deid.hoodforms import _other
 from medpipe.activities.deid.namelists import dictionary
 from medpipe.activities.deid.safelist import EPONYMS
 from medpipe.activities.deid.textrule import FunctionRule
+from medpipe.activities.deid.townshapes import TOWN_PREFIXES
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -72,8 +73,7 @@ _COUNTY_ADJ = frozenset("same next home rural local neighboring neighbouring sur
                         "entire other adjacent nearby small large big north south east west "
                         "upper lower northern southern eastern western central own".split())
 #: Words that open a town's name whatever the word lists say of the next one.
-PREFIX = frozenset("north south east west new lake port fort mount glen upper lower great "
-                   "little".split())
+PREFIX = frozenset(p.lower() for p in TOWN_PREFIXES)
 
 
 def _place_word(word: str) -> bool:

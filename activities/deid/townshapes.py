@@ -50,7 +50,10 @@ SUFFIXES = ("ton|town|ville|burg|burgh|berg|borough|boro|bury|chester|caster|ces
             "|ridge|worth|wick|stead|minster|polis|heim|dorf|bourg")
 _PREP = (r"(?:in|from|to|near|outside|around|towards?|past|through|via"
          r"|(?:north|south|east|west|northeast|northwest|southeast|southwest)[ \t]{1,2}of)")
-_PREFIX = r"(?:North|South|East|West|New|Lake|Port|Fort|Mount|Glen|Upper|Lower|Great|Little)"
+#: The words a town's name may start with before another word (``New Austin``).
+TOWN_PREFIXES = ("North", "South", "East", "West", "New", "Lake", "Port", "Fort", "Mount", "Glen",
+                 "Upper", "Lower", "Great", "Little")
+_PREFIX = "(?:" + "|".join(TOWN_PREFIXES) + ")"
 _SHAPE = r"[a-z]{2,}(?:" + SUFFIXES + r")"
 SHAPED = re.compile(r"\b(?i:" + _PREP + r")[ \t]{1,2}((?:(?:" + _PREFIX + r"|" + _PREFIX.upper()
                     + r"|" + _PREFIX.lower() + r")[ \t])?(?-i:[A-Z](?:" + _SHAPE + r")|[A-Z]{3,}"
