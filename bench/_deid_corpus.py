@@ -328,3 +328,32 @@ def make_note(rng: random.Random, people: list[dict[str, str]], template_set: st
         note.spans.append(Span(value, cat))
     note.text = ("\n" if template_set in FILLERS and rng.random() < 0.5 else " ").join(parts)
     return note
+
+
+def deal_notes(people: list[dict[str, str]], sets: list[str], per_set: int, seed: int,
+               stream: str = "labelled", cover: bool = True) -> list[Note]:
+    """``per_set`` notes of each template set, each set drawn from its own random stream.
+
+    A set's notes (their owners, forms and values) depend only on ``seed``,
+    ``stream`` and the set's name: adding, removing or reordering sets leaves
+    every other set's notes, and so its figures, as they were. (One shared
+    stream re-dealt every set whenever a set was added, so a round's gain on a
+    set it did not touch was partly a new draw.) Notes are interleaved set by
+    set. With ``cover``, every identity is a record of the dataset: an
+    identity no note fell to gets one row with an empty note, so "another
+    patient" named in a note is always a patient of the same dataset, as
+    ``make_note`` promises (a throughput corpus, which scores nothing, leaves
+    them out).
+    """
+    dealt: list[list[Note]] = []
+    for name in sets:
+        rng = random.Random(f"{stream}:{seed}:{name}")
+        dealt.append([make_note(rng, people, name, rng.randrange(len(people)))
+                      for _ in range(per_set)])
+    notes = [batch[k] for k in range(per_set) for batch in dealt]
+    if not cover:
+        return notes
+    owners = {id(n.identity) for n in notes}
+    notes.extend(Note(text="", identity=p, template_set=sets[0])
+                 for p in people if id(p) not in owners)
+    return notes

@@ -36,7 +36,7 @@ token it removes as a false positive; precision is also printed per set.
 
 Every trial has a deadline; the bench starts no process and ends by itself
 (SIGTERM/SIGINT stop it cleanly). Usage:
-``.venv/bin/python bench/deid.py [--notes 4000] [--rows 200000] [--seed 1]
+``.venv/bin/python bench/deid.py [--per-set 300] [--rows 200000] [--seed 1]
 [--mode both|grammar|safe-list] [--sets tuned,seen,...]``
 """
 
@@ -59,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
-from bench._deid_corpus import FILLER, FILLERS, SETS, Note, make_identities, make_note  # noqa: E402
+from bench._deid_corpus import FILLER, FILLERS, SETS, Note, deal_notes, make_identities  # noqa: E402
 from bench._trials import TrialTimeout, deadline, stop_on_signals  # noqa: E402,F401
 from medpipe.contracts.pseudonymize import FieldRule, Policy, TextMode  # noqa: E402
 
@@ -335,7 +335,11 @@ def print_side_by_side(sets: list[str], results: dict[str, Quality],
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--notes", type=int, default=4000, help="labelled notes for quality")
+    ap.add_argument("--per-set", type=int, default=300,
+                    help="labelled notes of each template set, for quality (each set its own "
+                    "random stream: a set's notes do not depend on which other sets run)")
+    ap.add_argument("--identities", type=int, default=500,
+                    help="identities (records) the notes belong to and name")
     ap.add_argument("--rows", type=int, default=200_000, help="rows for throughput")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--trial-seconds", type=float, default=300.0)
@@ -357,9 +361,8 @@ def main() -> None:
     modes = list(TextMode) if args.mode == "both" else [TextMode(args.mode)]
 
     stop_on_signals()
-    rng = random.Random(args.seed)
-    people = make_identities(max(100, args.notes // 8), args.seed)
-    notes = [make_note(rng, people, sets[i % len(sets)], i) for i in range(args.notes)]
+    people = make_identities(max(100, args.identities), args.seed)
+    notes = deal_notes(people, sets, args.per_set, args.seed)
     print(f"labelled corpus: {len(notes):,} notes, {len(people):,} identities, "
           f"{sum(len(n.spans) for n in notes):,} planted PHI spans")
     results: dict[str, Quality] = {}
@@ -379,7 +382,8 @@ def main() -> None:
     if args.rows:
         # every row its own note: the scrubber looks at a repeated text once, so copies of
         # a smaller set would measure the cache, not the scrubber
-        big = table([make_note(rng, people, sets[i % len(sets)], i) for i in range(args.rows)])
+        big = table(deal_notes(people, sets, -(-args.rows // len(sets)), args.seed, "rows",
+                               cover=False)[:args.rows])
         for mode in modes:
             with tempfile.TemporaryDirectory() as d, deadline(args.trial_seconds):
                 _, seconds = pseudonymize(big, Path(d) / "speed.parquet", mode)
