@@ -31,9 +31,16 @@ if TYPE_CHECKING:
 #: Chunks in flight per child process (one being processed, one queued).
 IN_FLIGHT_PER_PROCESS = 2
 
-#: Modules the fork server imports once, so each child starts with them loaded.
-PRELOAD = ["medpipe.activities.pseudonymize.parallel", "medpipe.activities.pseudonymize.learnpool",
-           "medpipe.activities.residual_pool"]
+#: Modules the fork server imports once, so each child starts with them loaded. Not only
+#: the pools' own modules: ``pandas`` because pyarrow imports it the first time a child
+#: builds an Arrow array or scalar from Python objects (``pa.array``, ``pc.fill_null(x,
+#: False)``: every pool's first task), ~0.25 s of each child of every pool otherwise; the
+#: evaluate pool's module for onnxruntime, which a child imported while unpickling its
+#: initializer, with the parent blocked on the pipe meanwhile (~65 ms a child, one after
+#: the other: the "other" of evaluate in ``bench/stagecost.py``).
+PRELOAD = ["pandas", "medpipe.activities.pseudonymize.parallel",
+           "medpipe.activities.pseudonymize.learnpool", "medpipe.activities.residual_pool",
+           "medpipe.activities.evaluate_pool"]
 
 
 def watch_parent() -> None:
