@@ -25,7 +25,9 @@ It also prints a pool's start-up (a forkserver pool of ``cores`` children
 running their initializer), cold and warm.
 
 ``--clock cpu`` counts the activity thread's CPU seconds instead of wall
-seconds: on a machine other processes load, what each phase costs.
+seconds: on a machine other processes load, what each phase costs. The garbage
+collector's full collections in the activity's thread are a phase of their own
+(they land in whichever phase allocates when the threshold is reached).
 
 Usage: ``./run bench stagecost [--rows 100000] [--trials 3] [--cores 1,2] [--clock cpu]
 [--stages pseudonymize,validate,evaluate]``
@@ -56,6 +58,7 @@ from _rss import group_cpu_seconds  # noqa: E402
 from medpipe.activities import datasets, evaluate, profile, sealed, validate, validate_suite  # noqa: E402,E501
 from medpipe.activities.context import WorkerContext  # noqa: E402
 from medpipe.activities.cores import CoreBudget  # noqa: E402
+from medpipe.activities.evaluate_pool import InferencePool  # noqa: E402
 from medpipe.activities.ingest import IngestActivities  # noqa: E402
 from medpipe.activities.pseudonymize import activity as pseudo_activity  # noqa: E402
 from medpipe.activities.pseudonymize import parallel, run, streams, tabular  # noqa: E402
@@ -128,7 +131,11 @@ EVALUATE = (
         "load_model": "model load (ONNX parse + session)", "feeds": "inputs (feeds)",
         "_holdout": "held-out filter", "profile_bytes": _PROFILE,
         "store_sealed": "store (profile)", "InferencePool": "pool: start (parent)",
-        "_take": "pool: wait for children, merge"}),
+        "_take": "pool: wait for children, merge", "choose_providers": "execution providers",
+        "bind_inputs": "bindings + scorer", "scorer_for": "bindings + scorer",
+        "EvaluateResult": "result (contract)"}),
+    *wraps(InferencePool, call={"close": "pool: shutdown (children exit)",
+                                "submit": "pool: submit (parent)"}),
     *wraps(datasets.TabularStream, call={"__init__": "CSV parse"}, each={"batches": "CSV parse"}),
     *wraps(evaluate._Run, call={"score": "scoring (onnxruntime)", "take": _METRICS,
                                 "metrics": _METRICS}),
@@ -172,7 +179,7 @@ def one_trial(ctx: WorkerContext, keys_vault: object, sample: dict[str, Path],
     def timed(targets: tuple[tuple[object, str, str, str], ...],
               run: Callable[[], Any]) -> tuple[Any, Figures]:
         phases = Phases(clock)
-        with phases.patched(*targets):
+        with phases.patched(*targets), phases.full_collections():
             phases.reset()
             t0, cpu0 = time.perf_counter(), group_cpu_seconds(group)
             result = run()
