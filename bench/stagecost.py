@@ -102,6 +102,7 @@ VALIDATE = (
     (validate, "open_plain", "iter", "read + decrypt"),
     (validate, "csv_batches", "iter", "CSV parse"),
     (validate_suite.SuiteRunner, "__post_init__", "call", "GX context + suite"),
+    (validate_suite.SuiteEngine, "__init__", "call", "GX context + suite"),
     (validate_suite.SuiteRunner, "flush", "call", "GX: columns to pandas"),
     (validate_suite.SuiteRunner, "run_chunk", "call", "GX run"),
     (validate_suite.SuiteRunner, "add", "call", "GX: gather columns"),

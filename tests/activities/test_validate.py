@@ -130,3 +130,42 @@ def test_an_identifier_both_a_pattern_and_a_rule_know_is_counted_once() -> None:
     (check,) = report.residual_failures
     assert check.unexpected_count == 2
     assert check.rule.endswith("found: SSN 2")
+
+
+def test_a_kept_suite_engine_gives_each_run_its_own_counts() -> None:
+    """A worker keeps one GX context per suite and schema (``validate_suite.ENGINES``):
+    the second validation of a schema builds none, and its report is the one a fresh
+    engine gives (no count carried over from the first run)."""
+    from medpipe.activities import validate_suite
+
+    engines = validate_suite.EngineCache()
+    bad = clean_rows()
+    bad[4]["age"] = 130
+    runs = []
+    for rows in (bad, clean_rows(), bad):
+        runner = validate_suite.SuiteRunner(spec=SUITE, text_columns=["patient", "sex", "notes"],
+                                            engines=engines)
+        for b in table(rows):
+            runner.add(b)
+        runner.flush()
+        runs.append(runner.results())
+    assert engines.built == 1
+    assert runs[0] == runs[2] != runs[1]
+    fresh = validate_suite.SuiteRunner(spec=SUITE, text_columns=["patient", "sex", "notes"],
+                                       engines=validate_suite.EngineCache())
+    for b in table(bad):
+        fresh.add(b)
+    fresh.flush()
+    assert fresh.results() == runs[0]
+    assert [c.unexpected_count for c in runs[0] if c.rule == "between 0 and 90"] == [1]
+
+
+def test_two_runs_at_once_never_share_a_suite_engine() -> None:
+    from medpipe.activities import validate_suite
+
+    engines = validate_suite.EngineCache()
+    with engines.borrow(SUITE, ["notes"]) as a, engines.borrow(SUITE, ["notes"]) as b:
+        assert a is not b
+    with engines.borrow(SUITE, ["notes"]) as c:
+        assert c in (a, b)
+    assert engines.built == 2
