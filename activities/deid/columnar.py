@@ -248,8 +248,11 @@ def _word_use(texts: pa.Array, toks: pa.Array, found: np.ndarray, best_len: np.n
     one = np.flatnonzero((best_len[found] == 1) & ~after & ~before)
     if len(one) == 0:
         return out
-    maybe = pc.is_in(toks.take(pa.array(found[one])), value_set=_candidates()) \
+    k = found[one]
+    maybe = pc.is_in(toks.take(pa.array(k)), value_set=_candidates()) \
         .to_numpy(zero_copy_only=False)
+    maybe |= _next_to(toks, parent, k, 1, _next_words())
+    maybe |= _next_to(toks, parent, k, -1, _previous_words())
     one = one[maybe]
     capitals: dict[int, bool] = {}
     for i in one.tolist():
@@ -262,9 +265,33 @@ def _word_use(texts: pa.Array, toks: pa.Array, found: np.ndarray, best_len: np.n
     return out
 
 
+def _next_to(toks: pa.Array, parent: np.ndarray, at: np.ndarray, step: int,
+             words: pa.Array) -> np.ndarray:
+    """Whether the token ``step`` away from each token ``at`` (same text) is one of
+    ``words``: a term's head after a value, "st" before it (``knownuse``'s rules 4, 5)."""
+    near = at + step
+    ok = (near >= 0) & (near < len(toks))
+    ok[ok] = parent[near[ok]] == parent[at[ok]]
+    if not ok.any():
+        return ok
+    ok[ok] = pc.is_in(toks.take(pa.array(near[ok])), value_set=words) \
+        .to_numpy(zero_copy_only=False)
+    return ok
+
+
 @lru_cache(maxsize=1)
 def _candidates() -> pa.Array:
     return pa.array(sorted(knownuse.candidates()), pa.string())
+
+
+@lru_cache(maxsize=1)
+def _next_words() -> pa.Array:
+    return pa.array(sorted(knownuse.NEXT_WORDS), pa.string())
+
+
+@lru_cache(maxsize=1)
+def _previous_words() -> pa.Array:
+    return pa.array(sorted(knownuse.PREVIOUS_WORDS), pa.string())
 
 
 def _select(found: np.ndarray, parent: np.ndarray, best_len: np.ndarray) -> np.ndarray:

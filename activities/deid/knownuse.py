@@ -20,6 +20,28 @@ not the value, when one of these holds:
    ("may agrees.", "grace resting" and "Caller: rose" are the lower-case ways
    a name is written; after a ";" a clause goes on: "stable; may titrate").
 
+Three more hold for **any** one-token value, a name of no list: the token is
+read with the words around it, and the phrase they make is not a person's:
+
+4. **term**: the token right before a term's head noun, without a possessive
+   ("Hamilton scale", "Trendelenburg position": ``TERM_HEADS``); a possessive is
+   the person's ("Hamilton's disease progressed"), kept for the eponyms of rule 1;
+5. **saint**: the token right after "St." or "Saint" and before "'s" ("St. John's
+   wort", "St. Mary's"): a saint's possessive names a herb, a hospital or a day;
+   a family name such as St. John is a run of two tokens, always a hit;
+6. **region**: the token is a word of a state's or a country's name of two words or
+   more written out with the words around it ("West Virginia", "New Mexico", "El
+   Salvador": ``geo.gazetteer``'s regions), after a place cue too ("from West
+   Virginia"): Safe Harbor leaves states and countries; a city or county is not one
+   ("Virginia City", "Virginia Beach" stay hits), nor a one-word state ("from
+   Virginia" may be a person).
+
+A patient whose own name is such a phrase is a run of two tokens ("Hamilton
+Scale", "West Virginia" as a name), always a hit; "Virginia West" written
+"West Virginia" is two runs side by side, never a word (see below). Rules 4-6
+yield to a name cue ("Dr Hamilton scale", "Mr. West Virginia"): there the token is a
+name. docs/deid.md (precision12) argues each.
+
 and in no case for a month name next to a number ("next appt may 27": a date
 the date rules may not know), next to another known value (a name longer than its indexed
 runs: "van der Brink" after "Faye-Tara") or right after a name or place cue
@@ -36,15 +58,27 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from medpipe.activities.deid.geo import gazetteer
 from medpipe.activities.deid.names import CUES
 from medpipe.activities.deid.safelist import EPONYMS, vocabulary
 
 #: Head nouns after which an eponym is the eponym (a strict subset of ``safelist``'s:
 #: no bare numbers, "Turner 94" may be a patient and an age).
-_HEAD = re.compile(
-    r"(?:'s)?[ \t-]{1,2}(?:disease|diseases|syndrome|sign|signs|score|scores|scale|criteria"
-    r"|catheter|cath|level|stage|staging|grade|classification|maneuver|manoeuvre|reflex"
-    r"|fracture|palsy|drain|cyst|tube|test|procedure|triad)\b", re.IGNORECASE)
+TERM_HEADS = ("disease", "diseases", "syndrome", "sign", "signs", "score", "scores", "scale",
+              "criteria", "catheter", "cath", "level", "stage", "staging", "grade",
+              "classification", "maneuver", "manoeuvre", "reflex", "fracture", "palsy", "drain",
+              "cyst", "tube", "test", "procedure", "triad", "position")
+_HEADS = "(?:" + "|".join(TERM_HEADS) + r")\b"
+_HEAD = re.compile(r"(?:'s)?[ \t-]{1,2}" + _HEADS, re.IGNORECASE)
+#: Rule 4 (any token): the head right after it, no possessive.
+_TERM = re.compile(r"[ \t-]{1,2}" + _HEADS, re.IGNORECASE)
+#: Rule 5: "St." or "Saint" right before the token ...
+_SAINT_BEFORE = re.compile(r"(?<![A-Za-z])(?:st\.?|saint)[ \t]{1,2}$", re.IGNORECASE)
+#: ... and a possessive right after it.
+_POSSESSIVE = re.compile(r"'s(?![A-Za-z])", re.IGNORECASE)
+#: Rule 6: up to four words either side of the token (a region's name has at most five).
+_LEFT_WORDS = re.compile(r"(?:[A-Za-z]+[ \t]{1,2}){0,4}$")
+_RIGHT_WORDS = re.compile(r"(?:[ \t]{1,2}[A-Za-z]+){0,4}")
 #: Compass words, which name a ward after a number ("4 West").
 COMPASS = frozenset(("north", "south", "east", "west"))
 _NUMBER_BEFORE = re.compile(r"(?<![0-9A-Za-z])[0-9]{1,3}[ \t-]{1,2}$")
@@ -67,10 +101,29 @@ _BEFORE = 40
 
 
 @lru_cache(maxsize=1)
+def regions() -> frozenset[str]:
+    """States' and countries' names of two words or more (lower case, one space)."""
+    return frozenset(k for k in gazetteer().regions if " " in k)
+
+
+@lru_cache(maxsize=1)
+def region_words() -> frozenset[str]:
+    """The words of ``regions`` (rule 6 reads the words around a token only for these)."""
+    return frozenset(w for k in regions() for w in k.split())
+
+
+@lru_cache(maxsize=1)
 def candidates() -> frozenset[str]:
-    """Lower-case tokens that may be word use (any other token is always a hit)."""
+    """Lower-case tokens that may be word use by themselves (rules 1-3 and 6); any other
+    token only with a word of ``NEXT_WORDS`` after it or of ``PREVIOUS_WORDS`` before it."""
     anycase, lower_only = vocabulary()
-    return anycase | lower_only | EPONYMS | COMPASS
+    return anycase | lower_only | EPONYMS | COMPASS | region_words()
+
+
+#: Tokens after a value that may make it a term (rule 4; the tokenizer splits "'s" off).
+NEXT_WORDS = frozenset(TERM_HEADS)
+#: Tokens before a value that may make it a saint's (rule 5).
+PREVIOUS_WORDS = frozenset(("st", "saint"))
 
 
 #: The last word of every cue: ``_cued`` reads the words before a token only after one.
@@ -80,8 +133,14 @@ _WORD_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz/'-"
 
 
 def _cued(before: str) -> bool:
-    """Whether a name or place cue ends ``before`` (the text right before a token); a
-    header ("Pt", "Caller") only with its colon, as ``names`` reads it.
+    """Whether a name or place cue ends ``before`` (``_cue``)."""
+    return _cue(before) is not None
+
+
+def _cue(before: str) -> str | None:
+    """The kind of the name or place cue ending ``before`` (the text right before a
+    token: ``"place"`` or one of ``names.CUES``'), if any; a header ("Pt", "Caller") only
+    with its colon, as ``names`` reads it.
 
     The word ending ``before`` (up to three of ``[ \t.:,]`` after it) is found
     with two ``str.rstrip`` first: every cue ends with one of ``_CUE_LAST``,
@@ -92,19 +151,42 @@ def _cued(before: str) -> bool:
     body = before[:-1] if before.endswith("\n") else before  # "$" matches before a last "\n"
     tail = body.rstrip(" \t.:,")
     if len(body) - len(tail) > 3:  # the words must end within three of those
-        return False
+        return None
     if tail[len(tail.rstrip(_WORD_CHARS)):].lower() not in _CUE_LAST:
-        return False
+        return None
     m = _WORDS_BEFORE.search(before)
     if m is None:
-        return False
+        return None
     words = m.group(1).lower().split()
     colon = ":" in m.group(2)
     for i in range(len(words)):
         kind = _CUES.get(" ".join(words[i:]))
         if kind is not None and (colon or kind != "header"):
-            return True
+            return kind
+    return None
+
+
+def _in_region(text: str, start: int, end: int, low: str) -> bool:
+    """Rule 6: whether the token ``text[start:end]`` (``low``) and words either side of it
+    spell a state's or a country's name of two words or more."""
+    left = _LEFT_WORDS.search(text, max(0, start - _BEFORE), start)
+    right = _RIGHT_WORDS.match(text, end)
+    before = left.group().lower().split() if left else []
+    after = right.group().lower().split() if right else []
+    names = regions()
+    for i in range(len(before) + 1):
+        head = before[len(before) - i:] + [low]
+        for j in range(len(after) + 1):
+            if i + j and " ".join(head + after[:j]) in names:
+                return True
     return False
+
+
+def _phrase_use(text: str, start: int, end: int, low: str, before: str) -> bool:
+    """Rules 4 and 5 (any token, no cue before it): a term's or a saint's word."""
+    if _HEAD.match(text, end) if low in EPONYMS else _TERM.match(text, end):
+        return True
+    return _SAINT_BEFORE.search(before) is not None and _POSSESSIVE.match(text, end) is not None
 
 
 def _opens_sentence(before: str) -> bool:
@@ -136,16 +218,23 @@ def word_use(text: str, start: int, end: int, capitals: bool | None = None) -> b
     """
     word = text[start:end]
     low = word.lower()
-    if low not in candidates() or not word.isalpha():
+    if not word.isalpha():
         return False
     before = text[max(0, start - _BEFORE):start]
-    if _cued(before):
+    cue = _cue(before)
+    if cue in (None, "place") and low in region_words() and _in_region(text, start, end, low):
+        return True
+    if cue not in (None, "place"):
+        return False
+    if _phrase_use(text, start, end, low, before):
+        return True
+    if cue is not None:
+        return False
+    if low not in candidates():
         return False
     if low in MONTHS and (_NUMBER_AFTER.match(text, end) is not None
                           or _NUMBER_BEFORE.search(before) is not None):
         return False  # a date ("next appt may 27"): the date rules may not know the form
-    if low in EPONYMS and _HEAD.match(text, end) is not None:
-        return True
     if low in COMPASS and _NUMBER_BEFORE.search(before) is not None:
         return True
     if not word.islower() or _opens_sentence(before):
