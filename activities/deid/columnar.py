@@ -234,7 +234,8 @@ def _word_use(texts: pa.Array, toks: pa.Array, found: np.ndarray, best_len: np.n
     """Which runs kept are one token used as a word there (``knownuse.word_use``).
 
     A run joined to the run before or after it (the next token, as a run would
-    grow: a name longer than its indexed runs, "van den Bosch") is never one.
+    grow: a name longer than its indexed runs, "van den Bosch"; in one sentence) is
+    never one.
     Only the other one-token runs whose token may be a word
     (``knownuse.candidates``, one Arrow ``is_in``) are read in Python, on their
     text as written (case kept).
@@ -243,9 +244,16 @@ def _word_use(texts: pa.Array, toks: pa.Array, found: np.ndarray, best_len: np.n
     stop = found + best_len[found]
     after = np.zeros(len(found), dtype=bool)  # the next run starts at the next token
     after[:-1] = (stop[:-1] == found[1:]) & joins[found[1:] - 1]
+    for i in np.flatnonzero(after).tolist():  # not across a sentence's end
+        k = int(found[i + 1])
+        text = texts[int(parent[k])].as_py()
+        after[i] = not knownuse.sentence_between(text[int(end[k - 1]):int(start[k])])
     before = np.zeros(len(found), dtype=bool)
     before[1:] = after[:-1]
-    one = np.flatnonzero((best_len[found] == 1) & ~after & ~before)
+    single = best_len[found] == 1
+    _region_use(texts, toks, found, np.flatnonzero(single & (after | before)), parent, start,
+                end, out)
+    one = np.flatnonzero(single & ~after & ~before)
     if len(one) == 0:
         return out
     k = found[one]
@@ -265,6 +273,19 @@ def _word_use(texts: pa.Array, toks: pa.Array, found: np.ndarray, best_len: np.n
     return out
 
 
+def _region_use(texts: pa.Array, toks: pa.Array, found: np.ndarray, joined: np.ndarray,
+                parent: np.ndarray, start: np.ndarray, end: np.ndarray, out: np.ndarray) -> None:
+    """Sets ``out`` for the one-token runs ``joined`` (next to another run) that are a
+    region's word there (``knownuse.region_use``)."""
+    if len(joined) == 0:
+        return
+    joined = joined[pc.is_in(toks.take(pa.array(found[joined])), value_set=_region_words())
+                    .to_numpy(zero_copy_only=False)]
+    for i in joined.tolist():
+        k = int(found[i])
+        out[i] = knownuse.region_use(texts[int(parent[k])].as_py(), int(start[k]), int(end[k]))
+
+
 def _next_to(toks: pa.Array, parent: np.ndarray, at: np.ndarray, step: int,
              words: pa.Array) -> np.ndarray:
     """Whether the token ``step`` away from each token ``at`` (same text) is one of
@@ -282,6 +303,11 @@ def _next_to(toks: pa.Array, parent: np.ndarray, at: np.ndarray, step: int,
 @lru_cache(maxsize=1)
 def _candidates() -> pa.Array:
     return pa.array(sorted(knownuse.candidates()), pa.string())
+
+
+@lru_cache(maxsize=1)
+def _region_words() -> pa.Array:
+    return pa.array(sorted(knownuse.region_words()), pa.string())
 
 
 @lru_cache(maxsize=1)

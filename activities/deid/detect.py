@@ -66,22 +66,27 @@ def known_spans(folded: str, known: KnownFinder) -> list[Span]:
     capitals: bool | None = None
     out = []
     for i, (s, e, ph) in enumerate(spans):
-        if folded[s:e].isalpha() and not (  # one token (two are kept apart by a separator)
-                (i and _joined(folded, spans[i - 1][1], s))
-                or (i + 1 < len(spans) and _joined(folded, e, spans[i + 1][0]))):
-            if capitals is None:
-                capitals = knownuse.has_capitals(folded)
-            if knownuse.word_use(folded, s, e, capitals):
-                continue
+        if folded[s:e].isalpha():  # one token (two are kept apart by a separator)
+            if ((i and _joined(folded, spans[i - 1][1], s))
+                    or (i + 1 < len(spans) and _joined(folded, e, spans[i + 1][0]))):
+                if knownuse.region_use(folded, s, e):
+                    continue
+            else:
+                if capitals is None:
+                    capitals = knownuse.has_capitals(folded)
+                if knownuse.word_use(folded, s, e, capitals):
+                    continue
         out.append((s, e, ph))
     return out
 
 
 def _joined(folded: str, end: int, start: int) -> bool:
     """Whether a span ending at ``end`` and one starting at ``start`` are next tokens, as
-    a run of ``index.find_runs`` grows (a name longer than its indexed runs)."""
+    a run of ``index.find_runs`` grows (a name longer than its indexed runs), in one
+    sentence (``knownuse.sentence_between``)."""
     gap = folded[end:start]
-    return len(gap) <= MAX_SEP and "\n" not in gap and not any(c.isalnum() for c in gap)
+    return len(gap) <= MAX_SEP and "\n" not in gap and not any(c.isalnum() for c in gap) \
+        and not knownuse.sentence_between(gap)
 
 
 def find(text: str, known: KnownFinder | None = None, *, patterns: bool = True,

@@ -37,14 +37,20 @@ read with the words around it, and the phrase they make is not a person's:
    Virginia" may be a person).
 
 A patient whose own name is such a phrase is a run of two tokens ("Hamilton
-Scale", "West Virginia" as a name), always a hit; "Virginia West" written
-"West Virginia" is two runs side by side, never a word (see below). Rules 4-6
+Scale", "West Virginia" as a name), always a hit. A patient Virginia West
+written family name first without a comma ("West Virginia") reads as the state:
+with the comma ("West, Virginia") no region is read (rule 6 reads words apart by
+spaces only). Rules 4-6
 yield to a name cue ("Dr Hamilton scale", "Mr. West Virginia"): there the token is a
 name. docs/deid.md (precision12) argues each.
 
+Rule 6 also holds for a token next to another value (``region_use``): patients named
+West and Virginia leave "West Virginia".
+
 and in no case for a month name next to a number ("next appt may 27": a date
-the date rules may not know), next to another known value (a name longer than its indexed
-runs: "van der Brink" after "Faye-Tara") or right after a name or place cue
+the date rules may not know), next to another known value in the same sentence (a name
+longer than its indexed runs: "van der Brink" after "Faye-Tara"; ``sentence_between``)
+or right after a name or place cue
 ("Dr", "daughter", "spoke with", "per", "moved to": ``names.CUES``, a header
 such as "Caller" with its colon, and the place cues): there a word is a name.
 Runs of two tokens or more ("May Foley", "may foley") are always hits. The
@@ -189,6 +195,13 @@ def _phrase_use(text: str, start: int, end: int, low: str, before: str) -> bool:
     return _SAINT_BEFORE.search(before) is not None and _POSSESSIVE.match(text, end) is not None
 
 
+def sentence_between(gap: str) -> bool:
+    """Whether the characters between two known values end a sentence ("Virginia.
+    Parkinson's disease"): the values are then two mentions, each read alone, not one name
+    longer than its indexed runs (``detect.known_spans``, ``columnar._word_use``)."""
+    return any(c in ".!?" for c in gap)
+
+
 def _opens_sentence(before: str) -> bool:
     """Whether a token after ``before`` opens the text, a sentence or a line."""
     rest = before.rstrip(" \t")
@@ -204,6 +217,18 @@ def has_capitals(text: str) -> bool:
     would count a word the scrubber rightly left.
     """
     return _CAPITAL.search(text) is not None
+
+
+def region_use(text: str, start: int, end: int) -> bool:
+    """Rule 6 alone, for a one-token value next to another value (which ``word_use`` never
+    reads: a name longer than its indexed runs): "West Virginia" when patients are named
+    West and Virginia, "El Salvador. Virginia Hamilton" (runs join across ". ")."""
+    word = text[start:end]
+    low = word.lower()
+    if low not in region_words() or not word.isalpha():
+        return False
+    return _cue(text[max(0, start - _BEFORE):start]) in (None, "place") \
+        and _in_region(text, start, end, low)
 
 
 def word_use(text: str, start: int, end: int, capitals: bool | None = None) -> bool:
