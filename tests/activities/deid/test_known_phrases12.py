@@ -18,7 +18,8 @@ import re
 from collections import Counter
 
 import pyarrow as pa
-from hypothesis import HealthCheck, example, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from medpipe.activities.deid import knownuse
@@ -72,6 +73,8 @@ def test_trap_stays_and_the_name_goes(person: tuple[str, str], form: object, tra
     sentence = form(g, f)  # type: ignore[operator]
     parts = [trap, *filler, sentence] if first else [sentence, *filler, trap]
     text = " ".join(parts)
+    # a patient's two names across a sentence's end are one run (see the xfail test below)
+    assume(not re.search(rf"(?i)\b{g}[.!?] {{1,2}}{f}\b|\b{f}[.!?] {{1,2}}{g}\b", text))
     index = _index()
     column = scrub_column(pa.array([text], pa.string()), index, Counter()).to_pylist()[0]
     one = scrub_text(text, index, Counter())
@@ -130,3 +133,16 @@ def test_each_rule_and_where_it_yields() -> None:
     assert "west virginia" in knownuse.regions() and "virginia" not in knownuse.regions()
     assert knownuse.region_use("from West Virginia", 5, 9)  # next to another value too
     assert not knownuse.region_use("Virginia West was seen", 9, 13)
+
+
+@pytest.mark.xfail(strict=True, reason="index.find_runs and columnar.tokenize grow a run across "
+                   "a sentence's end: 'Virginia. Hamilton' is the run of Virginia Hamilton")
+def test_run_across_a_sentence_end() -> None:
+    """Found by the explore run of ``test_trap_stays_and_the_name_goes``: the given name
+    ends a sentence and the next opens with the family name of a term ("Hamilton score");
+    the two are one known run (two tokens: always a hit), so the term loses its name.
+    Telling a sentence's end from an abbreviation ("St. John", "Dr. Hamilton") in the run
+    growth of both paths is left for the next round (docs/deid.md, precision12)."""
+    text = "Spoke with daughter Virginia. Hamilton score 18 today."
+    out = scrub_column(pa.array([text], pa.string()), _index(), Counter()).to_pylist()[0]
+    assert "Hamilton score 18 today." in out
