@@ -18,7 +18,7 @@ village, a town before ``area`` were not found. General forms found by ``fresh-1
   municipal word (``Township``, ``Twp``, ``Village``, ``Borough``, ``Hamlet``), or
   between ``the`` and ``area`` / ``region``, or before ``-based``: the run of one to three
   capitalized words right before it whose words are no English, note or safe word
-  (``hoodforms._other``) nor an eponym (``Parkinson PD``), or a place the gazetteer
+  (``words.other_word``) nor an eponym (``Parkinson PD``), or a place the gazetteer
   knows, or a town's prefix and the next word (``East Amber``); a state or a country
   stays (``Texas State Park``, ``the Ohio area``), as do runs of English words
   (``Central High School``, ``Volunteer Fire Company``);
@@ -40,12 +40,11 @@ from __future__ import annotations
 import re
 
 from medpipe.activities.deid import geo
-from medpipe.activities.deid.hoodforms import _other
 from medpipe.activities.deid.namelists import dictionary
 from medpipe.activities.deid.safelist import EPONYMS
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.activities.deid.townshapes import TOWN_PREFIXES
-from medpipe.activities.deid.words import NOT_NAMES
+from medpipe.activities.deid.words import NOT_NAMES, other_word
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
@@ -83,7 +82,7 @@ def _place_word(word: str) -> bool:
     if low in EPONYMS:
         return False
     gaz = geo.gazetteer()
-    return _other(word) or (low in gaz.places and low not in gaz.words and low not in NOT_NAMES)
+    return other_word(word) or (low in gaz.places and low not in gaz.words and low not in NOT_NAMES)
 
 
 def _town_run(run: str) -> tuple[int, bool]:
@@ -111,7 +110,7 @@ def _county(run: str) -> bool:
     if any(w in _COUNTY_ADJ or w in NOT_NAMES for w in words):
         return False
     family = dictionary()[1]
-    return run in geo.gazetteer().places or all(w in family or _other(w) for w in words)
+    return run in geo.gazetteer().places or all(w in family or other_word(w) for w in words)
 
 
 def _spans(pattern: re.Pattern[str], folded: str) -> list[Span]:

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import re
 
-from medpipe.activities.deid.safelist import english, vocabulary
 from medpipe.activities.deid.textrule import FunctionRule
-from medpipe.activities.deid.words import NOT_NAMES
+from medpipe.activities.deid.words import CHAT, other_word
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
@@ -41,29 +40,19 @@ LOWER_TOWN = re.compile(r"\b(?i:" + _STRONG + r")[ \t]{1,2}([a-z][a-z'-]+)"
 #: Words that open a town's name whatever the word lists say of them (``lake heather``).
 PREFIX = frozenset("lake port north south east west new fort mount saint san santa glen "
                    "el la le".split())
-#: Words typed in messages that no word list holds.
-CHAT = frozenset("pls plz thx ty til till tmrw tmw idk btw asap lol ur u im ive dont cant "
-                 "wont its thats".split())
-
-
-def _other(word: str) -> bool:
-    """No English word, note word, safe word or chat word: a name."""
-    w = word.lower().strip("'-")
-    return bool(w) and w not in english() and w not in NOT_NAMES and w not in CHAT \
-        and w not in vocabulary()[0] and w not in vocabulary()[1]
 
 
 def find(folded: str) -> list[Span]:
     """Spans of neighbourhoods by their word and of lower-case towns after a strong cue."""
     out: list[Span] = [(m.start(1), m.end(1), Placeholder.ADDRESS)
                        for m in NEIGHBOURHOOD.finditer(folded)
-                       if any(_other(w) for w in re.split(r"[ \t-]", m.group(1)))]
+                       if any(other_word(w) for w in re.split(r"[ \t-]", m.group(1)))]
     for m in LOWER_TOWN.finditer(folded):
         first, second = m.group(1), m.group(2)
         if first in PREFIX and second is not None and second not in CHAT:
             out.append((m.start(1), m.end(2), Placeholder.ADDRESS))
-        elif _other(first):
-            end = m.end(2) if second is not None and _other(second) else m.end(1)
+        elif other_word(first):
+            end = m.end(2) if second is not None and other_word(second) else m.end(1)
             out.append((m.start(1), end, Placeholder.ADDRESS))
     return out
 

@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import re
 
-from medpipe.activities.deid.hoodforms import CHAT
 from medpipe.activities.deid.namelists import dictionary
 from medpipe.activities.deid.safelist import english, vocabulary
 from medpipe.activities.deid.textrule import FunctionRule
-from medpipe.activities.deid.words import NOT_NAMES
+from medpipe.activities.deid.words import CHAT, NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]

@@ -15,7 +15,7 @@ after ``from`` alone was never found. General form found by ``fresh-11`` (45 CFR
   ``route``, ``en route``, ``on the way``, in their forms, with ``in``/``up``/``down``/
   ``over``/``back``/``home``/``here`` between) and ``from``/``to``/``toward``: one to
   three capitalized words, or one word in lower case, each no English, note, safe or chat
-  word (``hoodforms._other``) and no eponym, the run no state or country (``en route to
+  word (``words.other_word``) and no eponym, the run no state or country (``en route to
   New Mexico``, ``moved from Canada`` stay).
 
 Python ``re`` on the folded text, through the rule table (``rules.MODULES``); ``TRIGGER``
@@ -27,9 +27,9 @@ from __future__ import annotations
 import re
 
 from medpipe.activities.deid import geo
-from medpipe.activities.deid.hoodforms import _other
 from medpipe.activities.deid.safelist import EPONYMS
 from medpipe.activities.deid.textrule import FunctionRule
+from medpipe.activities.deid.words import other_word
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
@@ -51,7 +51,7 @@ def _place(run: str) -> bool:
     country."""
     regions = geo.gazetteer().regions
     return run.lower() not in regions and all(
-        _other(w) and w.lower() not in EPONYMS and w.lower() not in regions
+        other_word(w) and w.lower() not in EPONYMS and w.lower() not in regions
         for w in run.split())
 
 

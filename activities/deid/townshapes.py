@@ -20,7 +20,7 @@ toponyms, and those Faker's city providers build towns with). General form found
 * a **town-shaped word after a bare preposition** (``in``, ``from``, ``to``, ``near``,
   ``outside``, ``around``, ``toward(s)``, ``past``, ``through``, ``via``, a direction and
   ``of``): one word that ends in a toponymic suffix, with a stem of two letters or more
-  before it, and is no English, note, safe or chat word (``hoodforms._other``), no state or
+  before it, and is no English, note, safe or chat word (``words.other_word``), no state or
   country (``Washington``, ``England``) and no eponym (``safelist.EPONYMS``:
   ``Trendelenburg``), with a town's prefix before it (``Port Anthonybury``, ``New
   Alexanderfort``); in title case, in capitals, or in lower case (dictation: ``brought in
@@ -35,10 +35,10 @@ from __future__ import annotations
 import re
 
 from medpipe.activities.deid import geo
-from medpipe.activities.deid.hoodforms import _other
 from medpipe.activities.deid.safelist import EPONYMS
 from medpipe.activities.deid.stateforms import CODES, STATES
 from medpipe.activities.deid.textrule import FunctionRule
+from medpipe.activities.deid.words import other_word
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
@@ -74,7 +74,7 @@ def _town(run: str) -> bool:
     word = run.split()[-1]
     low = word.lower()
     regions = geo.gazetteer().regions
-    return _other(word) and low not in EPONYMS and low not in regions \
+    return other_word(word) and low not in EPONYMS and low not in regions \
         and run.lower() not in regions
 
 

@@ -9,9 +9,15 @@ ft") and a few organisms written ``E. Coli`` style; it is
 deliberately about words written capitalized, not acronyms (a word in
 capitals counts as a name only when the dictionary knows it), and not names
 (``Will``, ``Hope``, ``Grace`` are left to the dictionary and the cues).
+
+It also says, for the rules that take a lower-case or unknown word for a place or a name
+(``hoodforms``, ``civicforms``, ``motionforms``, ``townshapes``), which word is on none of
+the word lists: ``other_word``, written once so that a list added to it reaches them all.
 """
 
 from __future__ import annotations
+
+from medpipe.activities.deid.safelist import english, vocabulary
 
 _TEXT = """
 a an and or but if of in on at to for with by from as into onto over under via per about
@@ -84,3 +90,24 @@ dia noche semana fiesta feliz casa calle avenida rua plaza praca ciudad pueblo b
 camino carretera paseo iglesia capilla virgen nuestra hospital clinica centro colegio escuela
 universidad museo parque banco hotel restaurante mercado instituto fundacion asociacion
 """.split())
+
+#: Words typed in messages that no word list holds (``pls``, ``til``): no name, no place.
+CHAT: frozenset[str] = frozenset("pls plz thx ty til till tmrw tmw idk btw asap lol ur u im "
+                                 "ive dont cant wont its thats".split())
+
+
+def other_word(word: str) -> bool:
+    """Whether a word is on no word list: no English word, note word (``NOT_NAMES``), safe
+    word (the shipped vocabulary) or chat word (``CHAT``), so a name's or a place's.
+
+    The rules that read an unknown word as a town or a neighbourhood (``hoodforms``,
+    ``civicforms``, ``motionforms``, ``townshapes``) share this one test: a list added here
+    keeps its words out of all of them at once.
+
+    Args:
+        word: a word as written; compared in lower case, apostrophes and hyphens at its
+            ends stripped (``Fishtown's`` is read as ``fishtown's``, ``-ville`` as ``ville``).
+    """
+    w = word.lower().strip("'-")
+    return bool(w) and w not in english() and w not in NOT_NAMES and w not in CHAT \
+        and w not in vocabulary()[0] and w not in vocabulary()[1]
