@@ -36,9 +36,7 @@ Span = tuple[int, int, Placeholder]
 #: or joined by ``Ste.`` (``St. Augustine``, ``Sault Ste. Marie``).
 _TOWN = (r"((?-i:(?:(?:St|Ste|Ft|Mt)\. )?[A-Z][a-z]+(?:(?: Ste?\. |[ -]|-(?:the|on|upon|in"
          r"|under|by|de|la|le|les|sur|en)-)[A-Z][a-z]+){0,2}))\b")
-_STATES = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE "
-           "NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP "
-           "MH FM PW")
+_STATES = grammar.codes(grammar.STATE_CODES, grammar.TERRITORY_CODES)
 _UNIT_WORDS = frozenset("apt apartment unit suite ste room rm floor fl bldg building lot space "
                         "box po".split())
 #: A town after a comma (opens with the comma so that ``re`` skips to the commas); what
@@ -53,12 +51,12 @@ _UNIT_END = re.compile(r"(?:" + grammar.UNIT + r")$", re.IGNORECASE)
 #: ``... Ln\nLake Deanna, IN``); opens with the whitespace after the street (no full stop
 #: between: "[ADDRESS].\nMember ID 4471" is no town), no number after the state.
 STATE_AFTER_TOWN = re.compile(
-    r"(?<=[A-Za-z0-9\]])\s{1,2}" + _TOWN + r",?\s{1,2}(?-i:(?:" + _STATES.replace(" ", "|")
+    r"(?<=[A-Za-z0-9\]])\s{1,2}" + _TOWN + r",?\s{1,2}(?-i:(?:" + _STATES
     + r"))\b(?![A-Za-z'-]|\s{0,2}[:#0-9])")
 #: A town before its state, after a place cue.
 BEFORE_STATE = re.compile(
     r"\b(?:in|from|to|near|outside|at|of)\s{1,2}" + _TOWN + r",\s{1,2}(?-i:(?:"
-    + _STATES.replace(" ", "|") + r"))\b(?![A-Za-z'-])", re.IGNORECASE)
+    + _STATES + r"))\b(?![A-Za-z'-])", re.IGNORECASE)
 
 
 #: Where a person lives, after a verb of residence (``lives alone in Fishtown``, ``resides

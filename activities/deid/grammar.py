@@ -181,6 +181,27 @@ STREET_SUFFIX = (
     r"|river|rds|roads|shls?|shoals?|shr|shrs|skwy|skyway|spgs?|springs|sqs|squares|stra"
     r"|stravenue|strm|sts|streets|trwy|throughway|trce|trak|trfy|trafficway|trlr"
     r"|upas|underpass|vlys|valleys|viaduct|vw|vws|vlgs|villages|vl|ways)")
+#: The USPS codes of the fifty states and the District of Columbia (Publication 28,
+#: appendix B): the one list every rule that reads a state's code builds its pattern from.
+STATE_CODES = ("AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID",
+               "IL", "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO",
+               "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA",
+               "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY")
+#: The USPS codes of the territories and freely associated states, Puerto Rico, Guam and
+#: the Virgin Islands first: ``townforms`` reads those three only, as it always has.
+TERRITORY_CODES = ("PR", "GU", "VI", "AS", "MP", "FM", "MH", "PW")
+#: The USPS codes of the armed forces' post offices (Americas, Europe, Pacific).
+MILITARY_CODES = ("AA", "AE", "AP")
+
+
+def codes(*groups: tuple[str, ...]) -> str:
+    """The alternation of the codes of ``groups`` (``AL|AK|…``), for a pattern to wrap.
+
+    Every code has two letters, so the order of the alternatives never changes a match.
+    """
+    return "|".join(c for group in groups for c in group)
+
+
 #: A unit designator and its number (``Apt 4B``, ``Suite #200``, ``Fl. 2``).
 UNIT = (r"(?:apt|apartment|unit|suite|ste|room|rm|floor|fl|bldg|building|lot|space|#)\.?"
         r"\s{0,2}#?\s{0,2}[0-9]{1,5}[a-z]?\b|(?:apt|apartment|unit|suite|ste)\.?\s{0,2}"

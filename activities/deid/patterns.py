@@ -26,8 +26,7 @@ from medpipe.contracts.pseudonymize import Placeholder
 _AGE = r"(?:9[0-9]|1[01][0-9])"
 _TLD = (r"(?:com|org|net|edu|gov|mil|int|io|info|biz|health|care|clinic|hospital|us|uk|de|fr"
         r"|ca|au|nl|ch|se|no|it|es|eu|co|me|app|ly)")
-_STATES = (r"A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]"
-           r"|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY]|PR|GU|VI|AS|MP|FM|MH|PW|A[AEP]")
+_STATES = grammar.codes(grammar.STATE_CODES, grammar.TERRITORY_CODES, grammar.MILITARY_CODES)
 
 #: A label of a record number ("MRN", "Med Rec #", "Unit No", "pt id"), then the number.
 _ID_LABEL = (r"(?:mrn|mr#|mr no|medical record|med rec|chart|acct|account|member|subscriber"

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from medpipe.activities.deid import geo
+from medpipe.activities.deid import geo, grammar
 from medpipe.activities.deid.hoodforms import PREFIX
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.activities.deid.words import NOT_NAMES
@@ -40,8 +40,8 @@ STATES = ("Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaw
           "|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin"
           "|Wyoming|District of Columbia")
 _STATE = r"(?:" + STATES + r"|" + STATES.upper() + r")(?![A-Za-z])"
-CODES = (r"(?:A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]"
-         r"|O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY])(?![A-Za-z])")
+#: A state's code (the fifty and DC, ``grammar.STATE_CODES``) as a word of its own.
+CODES = r"(?:" + grammar.codes(grammar.STATE_CODES) + r")(?![A-Za-z])"
 _WORD = r"(?:[A-Z][a-z][A-Za-z'-]*|[A-Z]{2,}[A-Z'-]*)"
 _RUN = _WORD + r"(?:[ \t]" + _WORD + r"){0,2}?"
 #: A unit's number the patterns left after a street's mark (``[ADDRESS] 9``).

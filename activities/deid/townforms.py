@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 
-from medpipe.activities.deid import forms, geo, premarks
+from medpipe.activities.deid import forms, geo, grammar, premarks
 from medpipe.activities.deid.safelist import english
 from medpipe.activities.deid.textrule import WS as _WS
 from medpipe.activities.deid.textrule import FunctionRule
@@ -65,8 +65,7 @@ LOWER_DIRECTED = re.compile(r"\b" + _CUE + r"\s{1,2}((?:north|south|east|west|n\
 #: check would flag it (``co``, ``county``, ``parish`` stay, as recall8 decided).
 COUNTY_WORD = re.compile(r"\b([a-z][a-z'-]{2,20})(?:(\scty\.?)|\s(?:co\.?|county|parish))"
                          r"(?![a-z0-9-])")
-_STATE_CODES = (r"(?:A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]"
-                r"|O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY]|PR|GU|VI)")
+_STATE_CODES = r"(?:" + grammar.codes(grammar.STATE_CODES, grammar.TERRITORY_CODES[:3]) + r")"
 HL7_TOWN = re.compile(r"(?:\[ADDRESS\]\^{1,3}|\^)([A-Za-z][A-Za-z .'-]{1,40}?)\^(?:(?i:"
                       + _STATE_CODES + r")\^|\^|$)")
 #: A quadrant right after a street (no comma: ``, NE`` after a PO box is Nebraska; nor a ZIP
