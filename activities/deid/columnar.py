@@ -256,11 +256,11 @@ def _word_use(texts: pa.Array, toks: pa.Array, found: np.ndarray, best_len: np.n
     one = np.flatnonzero(single & ~after & ~before)
     if len(one) == 0:
         return out
-    k = found[one]
-    maybe = pc.is_in(toks.take(pa.array(k)), value_set=_candidates()) \
+    at = found[one]
+    maybe = pc.is_in(toks.take(pa.array(at)), value_set=_candidates()) \
         .to_numpy(zero_copy_only=False)
-    maybe |= _next_to(toks, parent, k, 1, _next_words())
-    maybe |= _next_to(toks, parent, k, -1, _previous_words())
+    maybe |= _next_to(toks, parent, at, 1, _next_words())
+    maybe |= _next_to(toks, parent, at, -1, _previous_words())
     one = one[maybe]
     capitals: dict[int, bool] = {}
     for i in one.tolist():
