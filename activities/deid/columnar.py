@@ -257,10 +257,10 @@ def _word_use(texts: pa.Array, toks: pa.Array, found: np.ndarray, best_len: np.n
     if len(one) == 0:
         return out
     at = found[one]
-    maybe = pc.is_in(toks.take(pa.array(at)), value_set=_candidates()) \
+    maybe = pc.is_in(toks.take(pa.array(at)), value_set=_value_set(knownuse.candidates())) \
         .to_numpy(zero_copy_only=False)
-    maybe |= _next_to(toks, parent, at, 1, _next_words())
-    maybe |= _next_to(toks, parent, at, -1, _previous_words())
+    maybe |= _next_to(toks, parent, at, 1, _value_set(knownuse.NEXT_WORDS))
+    maybe |= _next_to(toks, parent, at, -1, _value_set(knownuse.PREVIOUS_WORDS))
     one = one[maybe]
     capitals: dict[int, bool] = {}
     for i in one.tolist():
@@ -279,7 +279,8 @@ def _region_use(texts: pa.Array, toks: pa.Array, found: np.ndarray, joined: np.n
     region's word there (``knownuse.region_use``)."""
     if len(joined) == 0:
         return
-    joined = joined[pc.is_in(toks.take(pa.array(found[joined])), value_set=_region_words())
+    regions = _value_set(knownuse.region_words())
+    joined = joined[pc.is_in(toks.take(pa.array(found[joined])), value_set=regions)
                     .to_numpy(zero_copy_only=False)]
     for i in joined.tolist():
         k = int(found[i])
@@ -300,24 +301,11 @@ def _next_to(toks: pa.Array, parent: np.ndarray, at: np.ndarray, step: int,
     return ok
 
 
-@lru_cache(maxsize=1)
-def _candidates() -> pa.Array:
-    return pa.array(sorted(knownuse.candidates()), pa.string())
-
-
-@lru_cache(maxsize=1)
-def _region_words() -> pa.Array:
-    return pa.array(sorted(knownuse.region_words()), pa.string())
-
-
-@lru_cache(maxsize=1)
-def _next_words() -> pa.Array:
-    return pa.array(sorted(knownuse.NEXT_WORDS), pa.string())
-
-
-@lru_cache(maxsize=1)
-def _previous_words() -> pa.Array:
-    return pa.array(sorted(knownuse.PREVIOUS_WORDS), pa.string())
+@lru_cache(maxsize=8)
+def _value_set(words: frozenset[str]) -> pa.Array:
+    """``words`` as the Arrow array ``pc.is_in`` takes, built once per word set
+    (``knownuse``'s sets are built once, and a frozenset keeps its hash)."""
+    return pa.array(sorted(words), pa.string())
 
 
 def _select(found: np.ndarray, parent: np.ndarray, best_len: np.ndarray) -> np.ndarray:
