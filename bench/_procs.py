@@ -195,10 +195,20 @@ def adopt(proc: subprocess.Popen[Any]) -> subprocess.Popen[Any]:
     return proc
 
 
-def spawn(argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
-    """``subprocess.Popen`` in a new session, tracked so that it is stopped with the bench."""
+def spawn(argv: Sequence[str], *, own_session: bool = True, **kwargs: Any
+          ) -> subprocess.Popen[Any]:
+    """``subprocess.Popen`` in a new session, tracked so that it is stopped with the bench.
+
+    ``own_session=False``: in a new process group of the bench's session instead (stopped
+    the same way). The kernel shares the CPU between sessions (``sched_autogroup``), so a
+    process of the bench's session is scheduled as the bench's own work is: what a bench
+    that compares the two wants.
+    """
     install()
-    kwargs["start_new_session"] = True
+    if own_session:
+        kwargs["start_new_session"] = True
+    else:
+        kwargs["process_group"] = 0
     return adopt(subprocess.Popen(list(argv), **kwargs))
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import yaml
@@ -79,18 +80,24 @@ class BenchStack:
                      registry_uri=buckets["registry"], vault_uri=buckets["vault"],
                      ledger_uri=buckets["ledger"], keys=keys)
 
-    def worker(self, fleet: Fleet, profile: str, *extra: str) -> subprocess.Popen[bytes]:
-        """Start a real ``medpipe worker`` process for ``profile``."""
+    def worker(self, fleet: Fleet, profile: str, *extra: str,
+               command: Sequence[str] = (sys.executable, "-m", "medpipe"),
+               env: Mapping[str, str] | None = None,
+               own_session: bool = True) -> subprocess.Popen[bytes]:
+        """Start a real ``medpipe worker`` process for ``profile`` (``command`` is the
+        ``medpipe`` command: ``bench/_stagetrace.py`` has a measured one; ``env`` adds to
+        the environment; ``own_session``: see ``_procs.spawn``)."""
         cfg = self.dir / f"{fleet.queue_prefix}.yaml"
         if not cfg.exists():
             cfg.write_text(yaml.safe_dump({"fleet": fleet.model_dump(mode="json"),
                                            "payload_codec": False}))
         env = {**os.environ, "MEDPIPE_CONFIG": str(cfg),
-               "MEDPIPE_TEMPORAL_ADDRESS": self.server.address, "PYTHONPATH": str(ROOT)}
+               "MEDPIPE_TEMPORAL_ADDRESS": self.server.address, "PYTHONPATH": str(ROOT),
+               **(env or {})}
         log = open(self.dir / f"worker-{len(self.procs)}.log", "ab")
-        proc = _procs.spawn([sys.executable, "-m", "medpipe", "worker", "--profile",
-                             profile, *extra], stdout=log, stderr=subprocess.STDOUT,
-                            env=env, cwd=ROOT)
+        proc = _procs.spawn([*command, "worker", "--profile", profile, *extra], stdout=log,
+                            stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+                            own_session=own_session)
         log.close()
         self.procs.append(proc)
         return proc

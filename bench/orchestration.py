@@ -36,7 +36,9 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -46,7 +48,9 @@ from _history import activity_seconds
 from _lightmain import light_main
 from _orch_big import BigRun, big_release
 from _procs import TrialTimedOut, run_trial
+from _rss import group_cpu_seconds
 from _stack import BenchStack, connect, wait_for_pollers
+from _stagetrace import TRACE_ENV, WORKER_ARGV, count_processes, measured, read_trace
 from temporalio.client import Client
 
 from medpipe.activities.context import WorkerContext
@@ -79,18 +83,21 @@ def reference_inputs(rows: int, out: Path) -> dict[str, Path]:
 
 
 def direct_run(fleet, sample: dict[str, Path],  # type: ignore[no-untyped-def]
-               timed: dict[str, float] | None = None) -> tuple[float, int]:
+               timed: dict[str, float] | None = None,
+               trace: list[dict[str, Any]] | None = None) -> tuple[float, int]:
     """The same activities the release runs, called directly in one process (no Temporal).
 
     Returns the seconds they took and how many stages that was; ``timed`` gets each
-    activity's seconds (by the names history gives them).
+    activity's seconds (by the names history gives them), ``trace`` the data stages'
+    costs as a traced worker records them (``bench/_stagetrace.py``).
     """
     with light_main():
-        return _direct_run(fleet, sample, {} if timed is None else timed)
+        return _direct_run(fleet, sample, {} if timed is None else timed, trace)
 
 
 def _direct_run(fleet, sample: dict[str, Path],  # type: ignore[no-untyped-def]
-                timed: dict[str, float]) -> tuple[float, int]:
+                timed: dict[str, float], trace: list[dict[str, Any]] | None
+                ) -> tuple[float, int]:
     ctx = WorkerContext(profile=fleet.find("aws/us-east-1"))
     rid = f"release-direct-{uuid.uuid4().hex[:8]}"
     t0 = time.perf_counter()
@@ -99,6 +106,9 @@ def _direct_run(fleet, sample: dict[str, Path],  # type: ignore[no-untyped-def]
         now = time.perf_counter()
         timed[name] = timed.get(name, 0.0) + now - t
         return now
+
+    def stage(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return fn if trace is None else measured(name, fn, trace.append)
 
     sign = SignActivities(ctx)
     for kind in ("release-started", "stage-completed"):  # the release's ledger entries
@@ -110,14 +120,14 @@ def _direct_run(fleet, sample: dict[str, Path],  # type: ignore[no-untyped-def]
         SourceSpec(name="model", uri=sample["model"].as_uri()),
         SourceSpec(name="dataset", uri=sample["dataset"].as_uri()))))
     t = step("ingest", t)
-    pseudo = PseudonymizeActivities(ctx).pseudonymize(PseudonymizeInput(
+    pseudo = stage("pseudonymize", PseudonymizeActivities(ctx).pseudonymize)(PseudonymizeInput(
         release_id=rid, dataset=ingest.artifact("dataset"), keys=fleet.keys,
         vault_uri=fleet.vault_uri))
     t = step("pseudonymize", t)
-    ValidateActivities(ctx).validate(ValidateInput(
+    stage("validate", ValidateActivities(ctx).validate)(ValidateInput(
         release_id=rid, dataset=pseudo.dataset, identifier_digests=pseudo.identifier_digests))
     t = step("validate", t)
-    evaluation = EvaluateActivities(ctx).evaluate(EvaluateInput(
+    evaluation = stage("evaluate", EvaluateActivities(ctx).evaluate)(EvaluateInput(
         release_id=rid, model=ingest.artifact("model"), dataset=pseudo.dataset))
     t = step("evaluate", t)
     m = evaluation.metrics
@@ -137,11 +147,6 @@ def request(fleet, sample: dict[str, Path]) -> ReleaseRequest:  # type: ignore[n
                           timeouts=PlacementTimeouts(schedule_to_start_s=10, heartbeat_s=10))
 
 
-async def release_seconds(client: Client, fleet, sample: dict[str, Path]) -> float:  # type: ignore[no-untyped-def]
-    """Seconds for one release, start to result."""
-    return (await release_timed(client, fleet, sample))[0]
-
-
 async def release_timed(client: Client, fleet, sample: dict[str, Path],  # type: ignore[no-untyped-def]
                         ran_on: collections.Counter[str] | None = None
                         ) -> tuple[float, dict[str, float]]:
@@ -158,13 +163,15 @@ async def release_timed(client: Client, fleet, sample: dict[str, Path],  # type:
 
 
 async def main(rows: int, trials: int, concurrent: int, deadline: float,
-               parts: set[str], big: BigRun, profiles: tuple[str, ...]) -> None:
+               parts: set[str], big: BigRun, profiles: tuple[str, ...],
+               trace: bool = False, worker_session: str = "bench") -> None:
     # the bench's workers share one core budget of their own (lock files under this home)
     home = tempfile.mkdtemp(prefix="medpipe-bench-home-")
     os.environ["MEDPIPE_HOME"] = home
     try:
         if parts & {"reference", "concurrent"}:
-            await reference_and_concurrent(rows, trials, concurrent, deadline, parts, profiles)
+            await reference_and_concurrent(rows, trials, concurrent, deadline, parts, profiles,
+                                           trace, worker_session)
         if "big" in parts:
             await big_release(big)
     finally:
@@ -172,31 +179,53 @@ async def main(rows: int, trials: int, concurrent: int, deadline: float,
 
 
 async def reference_and_concurrent(rows: int, trials: int, concurrent: int, deadline: float,
-                                   parts: set[str], profiles: tuple[str, ...]) -> None:
+                                   parts: set[str], profiles: tuple[str, ...],
+                                   trace: bool = False, worker_session: str = "bench"
+                                   ) -> None:
     cores = default_cores()
     with BenchStack() as stack:
         sample = reference_inputs(rows, stack.dir / "reference")
+        where = "their own sessions" if worker_session == "own" else "this bench's session"
         print(f"reference release: {rows:,} rows ({sample['dataset'].stat().st_size / 1e6:.1f} MB "
               f"CSV), model {sample['model'].stat().st_size / 1e6:.1f} MB; {deadline:.0f} s "
-              "deadline per trial", flush=True)
+              f"deadline per trial; workers in {where}; load average "
+              f"{os.getloadavg()[0]:.1f}", flush=True)
         fleet = stack.fleet()
+        trace_file = stack.dir / "stagetrace.jsonl"  # what traced workers record
+        own = worker_session == "own"
         for profile in profiles:
-            stack.worker(fleet, profile)
+            if trace:
+                stack.worker(fleet, profile, command=WORKER_ARGV,
+                             env={TRACE_ENV: str(trace_file)}, own_session=own)
+            else:
+                stack.worker(fleet, profile, own_session=own)
         client = await connect(stack.server.address)
         await wait_for_pollers(client, [fleet.control_queue, *(
             f"{fleet.queue_prefix}.{p.replace('/', '.')}.cpu" for p in set(profiles))])
-        # warm-up (imports, onnxruntime session caches)
-        await run_trial(release_seconds(client, fleet, sample), deadline, "warm-up release")
+        # warm-up (imports, onnxruntime session caches): the first release of fresh workers
+        first, first_work = await run_trial(release_timed(client, fleet, sample), deadline,
+                                            "warm-up release")
+        print(f"first release of fresh workers (warm-up, not counted): wall {first:.2f} s; "
+              + "; ".join(f"{name.rpartition('.')[2]} {s:.2f} s" for name, s in
+                          sorted(first_work.items(), key=lambda kv: -kv[1])), flush=True)
         direct_run(fleet, sample)
 
         walls, directs, per_stage, works, timed_out = [], [], [], [], 0
+        direct_cpus: list[float] = []
+        traced: dict[str, list[dict[str, Any]]] = {"worker": [], "direct": []}
         per_activity: dict[str, list[float]] = collections.defaultdict(list)
         per_direct: dict[str, list[float]] = collections.defaultdict(list)
         ran_on: collections.Counter[str] = collections.Counter()
         cpus: list[CpuWindow] = []
         for i in range(trials if "reference" in parts else 1):
             timed: dict[str, float] = {}
-            direct, stages = direct_run(fleet, sample, timed)
+            if trace:
+                count_processes()
+            cpu0 = group_cpu_seconds(os.getpgid(0))  # this process and its pools
+            direct, stages = direct_run(fleet, sample, timed,
+                                        traced["direct"] if trace else None)
+            direct_cpu = group_cpu_seconds(os.getpgid(0)) - cpu0
+            seen = len(read_trace(trace_file))
             for name, seconds in timed.items():
                 per_direct[name].append(seconds)
             cpu = CpuWindow([p.pid for p in stack.procs]).start()
@@ -208,6 +237,8 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
                 print(f"  TIMED OUT {e}", flush=True)
                 continue
             cpus.append(cpu.stop())
+            direct_cpus.append(direct_cpu)
+            traced["worker"] += read_trace(trace_file)[seen:]
             walls.append(wall)
             works.append(sum(by_activity.values()))
             for name, seconds in by_activity.items():
@@ -238,6 +269,14 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
                                        for c, w in zip(cpus, walls, strict=True))
             print(f"  workers' CPU per release (their pools included): {ours:.2f} CPU-s "
                   f"(median); the rest of the machine kept {others:.2f} of {cores} cores busy")
+            # the same comparison in CPU seconds: what the workers spent on a release (its
+            # orchestration included) against what the direct run spent, pools included;
+            # unlike wall time, it does not depend on how the kernel shares the CPU between
+            # the workers' sessions and this bench's
+            by_cpu = [c.ours / d for c, d in zip(cpus, direct_cpus, strict=True)]
+            print(f"  CPU ratio: workers' CPU-s per release / direct run's CPU-s "
+                  f"{statistics.median(direct_cpus):.2f} = {statistics.median(by_cpu):.3f} "
+                  f"(median; trials {', '.join(f'{r:.3f}' for r in by_cpu)})")
             print("  per activity (median, min of the trials): " + "; ".join(
                 f"{name} {statistics.median(v):.2f} s ({min(v):.2f})"
                 for name, v in sorted(per_activity.items(), key=lambda kv: -max(kv[1]))))
@@ -247,6 +286,8 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
             print("  per activity called directly (median, min): " + "; ".join(
                 f"{name} {statistics.median(v):.2f} s ({min(v):.2f})"
                 for name, v in sorted(per_direct.items(), key=lambda kv: -max(kv[1]))))
+            if trace:
+                print_traces(traced)
         else:
             print(f"single release: no trial ended{late}")
             return
@@ -295,6 +336,32 @@ async def reference_and_concurrent(rows: int, trials: int, concurrent: int, dead
         await print_stage_slowdown(client, ids, single)
 
 
+def print_traces(traced: dict[str, list[dict[str, Any]]]) -> None:
+    """Each data stage's costs in a worker and called directly (medians of the trials;
+    ``bench/_stagetrace.py``)."""
+    print("  data stages measured where they ran (--trace; medians of the trials):")
+    for name in ("pseudonymize", "validate", "evaluate"):
+        for side in ("worker", "direct"):
+            rows = [r for r in traced[side] if r["name"] == name]
+            if not rows:
+                continue
+
+            def mid(key: str, rows: list[dict[str, Any]] = rows) -> float:
+                return statistics.median(r[key] for r in rows)
+
+            print(f"    {name:12s} {side:6s} wall {mid('wall'):.3f} s; its thread "
+                  f"{mid('thread_user'):.3f} user + {mid('thread_sys'):.3f} sys CPU-s, "
+                  f"{mid('thread_minflt') / 1000:.0f}k minor faults; process "
+                  f"{mid('process_cpu'):.3f}, group {mid('group_cpu'):.3f} CPU-s; full GCs "
+                  f"{mid('gc_full'):.0f} ({mid('gc_full_s'):.3f} s); "
+                  f"{mid('processes'):.0f} processes")
+    freed = [r for r in traced["worker"] if r["name"] == "release_freed"]
+    if freed:
+        print(f"    the worker's release_freed after each data stage: median "
+              f"{statistics.median(r['wall'] for r in freed) * 1000:.1f} ms "
+              f"({statistics.median(r['thread_cpu'] for r in freed) * 1000:.1f} ms CPU)")
+
+
 async def activity_seconds_of_last(client: Client, fleet, sample: dict[str, Path]  # type: ignore[no-untyped-def]
                                    ) -> dict[str, float]:
     """Per-activity work of one release run alone (the reference for the burst)."""
@@ -341,6 +408,15 @@ if __name__ == "__main__":
     ap.add_argument("--memory-trace", action="store_true",
                     help="big release: each activity's worker RSS at start/end/peak and its "
                          "pool children's peak")
+    ap.add_argument("--trace", action="store_true",
+                    help="measure the data stages the same way in the workers and in the "
+                         "direct run: thread/process/group CPU-s, page faults, full GCs "
+                         "(bench/_stagetrace.py)")
+    ap.add_argument("--worker-session", choices=("bench", "own"), default="bench",
+                    help="reference and concurrent runs: the workers in this bench's session "
+                         "(the kernel schedules them as it does the direct run) or each in "
+                         "its own, as in a deployment (the wall ratio then also says how "
+                         "the kernel shares the CPU between sessions: sched_autogroup)")
     args = ap.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
     unknown = parts - {"reference", "concurrent", "big"}
@@ -351,4 +427,5 @@ if __name__ == "__main__":
                      BigRun(rows=args.big_rows, workers=counts, deadline=args.big_deadline,
                             fanout_min_bytes=args.fanout_min_bytes,
                             memory_trace=args.memory_trace, cohort_dir=args.cohort_dir),
-                     tuple(p.strip() for p in args.profiles.split(",") if p.strip())))
+                     tuple(p.strip() for p in args.profiles.split(",") if p.strip()),
+                     args.trace, args.worker_session))
