@@ -220,6 +220,8 @@ def _preload_gx(done: threading.Event) -> None:
 
         gc.collect()  # the import's own garbage, once, on this helper thread
         gc.freeze()
+        log.info("great-expectations imported; %d objects frozen out of the collector",
+                 gc.get_freeze_count())
     finally:
         done.set()
 
@@ -231,25 +233,39 @@ _GX_STARTED = threading.Lock()
 _GX_THREAD: list[threading.Thread] = []
 
 
+def start_gx_import() -> None:
+    """Start importing great-expectations on a helper thread, once per process (later
+    calls do nothing); ``ValidateActivities.wait_for_gx`` waits for it.
+
+    A worker calls it as it starts polling (``workers.worker.run_worker``): the import
+    then runs while the worker waits for work instead of inside its first validate,
+    which took 9-14 s of a loaded machine's wall time for that (``bench/orchestration.py``,
+    first release of fresh workers) against 2-3 s for the next ones.
+    """
+    with _GX_STARTED:
+        if not _GX_THREAD:
+            thread = threading.Thread(target=_preload_gx, args=(_GX_READY,), daemon=True,
+                                      name="medpipe-gx-import")
+            thread.start()
+            _GX_THREAD.append(thread)
+
+
 class ValidateActivities:
     """The validate stage bound to one worker context.
 
-    great-expectations takes seconds to import: the first activity of the process
-    imports it on a helper thread and every validate activity heartbeats while it
-    waits (a silent import would look like a dead worker and trigger a failover).
+    great-expectations takes seconds to import: a worker starts importing it on a
+    helper thread as it starts (``start_gx_import``; otherwise the first activity of the
+    process does), and every validate activity heartbeats while it waits (a silent
+    import would look like a dead worker and trigger a failover).
     """
 
     def __init__(self, ctx: WorkerContext) -> None:
         self.ctx = ctx
 
     def wait_for_gx(self) -> None:
-        """Return once great-expectations is imported, heartbeating meanwhile."""
-        with _GX_STARTED:
-            if not _GX_THREAD:
-                thread = threading.Thread(target=_preload_gx, args=(_GX_READY,),
-                                          daemon=True, name="medpipe-gx-import")
-                thread.start()
-                _GX_THREAD.append(thread)
+        """Return once great-expectations is imported (starting the import if the worker
+        has not yet), heartbeating meanwhile."""
+        start_gx_import()
         while not _GX_READY.wait(0.5):
             if activity.in_activity():
                 activity.heartbeat("loading great-expectations")

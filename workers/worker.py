@@ -35,7 +35,7 @@ from medpipe.activities.pseudonymize.learnfanout import FanoutLearnActivities
 from medpipe.activities.registry import RegistryActivities
 from medpipe.activities.signing.sign import SignActivities
 from medpipe.activities.stage_cores import holding_a_core
-from medpipe.activities.validate import ValidateActivities
+from medpipe.activities.validate import ValidateActivities, start_gx_import
 from medpipe.activities.validate_fanout import FanoutValidateActivities
 from medpipe.contracts.names import ActivityName
 from medpipe.contracts.placement import Fleet, WorkerProfile
@@ -165,6 +165,7 @@ async def run_worker(config: StackConfig, profile: WorkerProfile, *,
                     "data handled by this worker is stored in clear")
     log.info("worker %s polling %s", ctx.worker_id,
              ", ".join(w.task_queue for w in workers))
+    start_gx_import()  # in the background: not in the first validate (activities.validate)
     tasks = [asyncio.create_task(w.run()) for w in workers]
     stopped = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
