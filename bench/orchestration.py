@@ -57,6 +57,7 @@ from medpipe.activities.context import WorkerContext
 from medpipe.activities.cores import default_cores
 from medpipe.activities.evaluate import EvaluateActivities
 from medpipe.activities.ingest import IngestActivities
+from medpipe.activities.memory import return_freed_memory
 from medpipe.activities.pseudonymize.activity import PseudonymizeActivities
 from medpipe.activities.signing.sign import SignActivities
 from medpipe.activities.validate import ValidateActivities
@@ -165,6 +166,10 @@ async def release_timed(client: Client, fleet, sample: dict[str, Path],  # type:
 async def main(rows: int, trials: int, concurrent: int, deadline: float,
                parts: set[str], big: BigRun, profiles: tuple[str, ...],
                trace: bool = False, worker_session: str = "bench") -> None:
+    # the direct run's memory as a worker's (activities.memory: Arrow's jemalloc pool purging
+    # at once), as bench/stagecost.py does: the comparison is then of where the stages run,
+    # not of two allocators (Arrow's default mimalloc pool keeps freed pages for reuse)
+    return_freed_memory()
     # the bench's workers share one core budget of their own (lock files under this home)
     home = tempfile.mkdtemp(prefix="medpipe-bench-home-")
     os.environ["MEDPIPE_HOME"] = home
