@@ -27,7 +27,8 @@ import hashlib
 import io
 import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -204,9 +205,25 @@ def _schema_checks(spec: DataSuiteSpec, schema: pa.Schema) -> list[CheckResult]:
     return checks
 
 
-def _preload_gx(done: threading.Event) -> None:
-    """Import great-expectations, then take what the process holds out of the cyclic
-    collector's full scans (``gc.freeze``).
+def _when_idle(idle: Callable[[], bool]) -> None:
+    """Return once ``idle()`` has held for ``GX_IDLE_S`` (polled every 0.1 s), or as soon as
+    a validate needs the import (``_GX_NEEDED``)."""
+    since: float | None = None
+    while not _GX_NEEDED.is_set():
+        now = time.monotonic()
+        if not idle():
+            since = None
+        elif since is None:
+            since = now
+        elif now - since >= GX_IDLE_S:
+            return
+        _GX_NEEDED.wait(0.1)
+
+
+def _preload_gx(done: threading.Event, idle: Callable[[], bool] | None = None) -> None:
+    """Import great-expectations (first waiting for ``idle``, when given: ``_when_idle``),
+    then take what the process holds out of the cyclic collector's full scans
+    (``gc.freeze``).
 
     The import leaves ~400k objects for the life of the process, and every full
     collection walked them all: 0.25-0.3 s of the GIL each, landing in whichever stage
@@ -216,6 +233,8 @@ def _preload_gx(done: threading.Event) -> None:
     alive at this moment and dropped later stays until the process ends.
     """
     try:
+        if idle is not None:
+            _when_idle(idle)
         import great_expectations  # noqa: F401  (its import alone takes seconds)
 
         gc.collect()  # the import's own garbage, once, on this helper thread
@@ -231,21 +250,29 @@ def _preload_gx(done: threading.Event) -> None:
 _GX_READY = threading.Event()
 _GX_STARTED = threading.Lock()
 _GX_THREAD: list[threading.Thread] = []
+#: Set by a validate waiting for the import: the import starts now, idle or not.
+_GX_NEEDED = threading.Event()
+#: Seconds a worker runs no data stage before it imports great-expectations unasked.
+GX_IDLE_S = 1.0
 
 
-def start_gx_import() -> None:
+def start_gx_import(idle: Callable[[], bool] | None = None) -> None:
     """Start importing great-expectations on a helper thread, once per process (later
     calls do nothing); ``ValidateActivities.wait_for_gx`` waits for it.
 
-    A worker calls it as it starts polling (``workers.worker.run_worker``): the import
-    then runs while the worker waits for work instead of inside its first validate,
-    which took 9-14 s of a loaded machine's wall time for that (``bench/orchestration.py``,
-    first release of fresh workers) against 2-3 s for the next ones.
+    A worker calls it as it starts polling (``workers.worker.run_worker``), with ``idle``
+    saying whether it runs no data stage: the import then runs while the worker waits
+    for work, instead of inside its first validate, which took 6-14 s of a loaded
+    machine's wall time for it (``bench/orchestration.py``, first release of fresh
+    workers) against 2-3 s for the next ones. It waits until the worker has been idle for
+    ``GX_IDLE_S``, or until a validate needs it: a stage handed to a fresh worker at once
+    would otherwise share the worker's GIL with the import (a first pseudonymize took 10-12
+    s instead of 6-7).
     """
     with _GX_STARTED:
         if not _GX_THREAD:
-            thread = threading.Thread(target=_preload_gx, args=(_GX_READY,), daemon=True,
-                                      name="medpipe-gx-import")
+            thread = threading.Thread(target=_preload_gx, args=(_GX_READY, idle),
+                                      daemon=True, name="medpipe-gx-import")
             thread.start()
             _GX_THREAD.append(thread)
 
@@ -264,7 +291,8 @@ class ValidateActivities:
 
     def wait_for_gx(self) -> None:
         """Return once great-expectations is imported (starting the import if the worker
-        has not yet), heartbeating meanwhile."""
+        has not yet, or it waits for the worker to be idle), heartbeating meanwhile."""
+        _GX_NEEDED.set()
         start_gx_import()
         while not _GX_READY.wait(0.5):
             if activity.in_activity():

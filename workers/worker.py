@@ -165,7 +165,8 @@ async def run_worker(config: StackConfig, profile: WorkerProfile, *,
                     "data handled by this worker is stored in clear")
     log.info("worker %s polling %s", ctx.worker_id,
              ", ".join(w.task_queue for w in workers))
-    start_gx_import()  # in the background: not in the first validate (activities.validate)
+    # in the background once no data stage runs, not in the first validate (activities.validate)
+    start_gx_import(idle=lambda: not cores.in_use and not cores.waiting)
     tasks = [asyncio.create_task(w.run()) for w in workers]
     stopped = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pyarrow as pa
 import pytest
 
+from medpipe.activities import validate
 from medpipe.activities.residual import DigestSet
 from medpipe.activities.validate import csv_batches, validate_batches
 from medpipe.contracts.pseudonymize import Placeholder
@@ -169,3 +171,32 @@ def test_two_runs_at_once_never_share_a_suite_engine() -> None:
     with engines.borrow(SUITE, ["notes"]) as c:
         assert c in (a, b)
     assert engines.built == 2
+
+
+def test_a_workers_own_import_of_great_expectations_waits_for_it_to_be_idle() -> None:
+    """``start_gx_import(idle=...)`` (a worker's start) imports only once the worker has
+    run no data stage for ``GX_IDLE_S``, or as soon as a validate needs it: a stage handed
+    to a fresh worker at once must not share its GIL with the import."""
+    busy, done = threading.Event(), threading.Event()
+    needed = validate._GX_NEEDED.is_set()  # an earlier validate of this process set it
+    validate._GX_NEEDED.clear()
+
+    def wait() -> None:
+        validate._when_idle(lambda: not busy.is_set())
+        done.set()
+
+    try:
+        busy.set()
+        threading.Thread(target=wait, daemon=True).start()
+        assert not done.wait(validate.GX_IDLE_S + 0.5)  # a stage runs: no import yet
+        busy.clear()
+        assert done.wait(validate.GX_IDLE_S + 5)  # idle long enough: import
+        busy.set()
+        done.clear()
+        threading.Thread(target=wait, daemon=True).start()
+        assert not done.wait(0.3)
+        validate._GX_NEEDED.set()  # what wait_for_gx does: busy or not, import now
+        assert done.wait(1.0)
+    finally:
+        if not needed:
+            validate._GX_NEEDED.clear()
