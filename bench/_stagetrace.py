@@ -92,7 +92,8 @@ def measured(
 ) -> Callable[..., Any]:
     """``fn``, each call's costs handed to ``sink`` as a record (``name``, ``wall``,
     ``thread_user``, ``thread_sys``, ``thread_minflt``, ``process_cpu``, ``group_cpu``,
-    ``gc_full``, ``gc_full_s``)."""
+    ``gc_full``, ``gc_full_s``, ``processes``: the pool's size, ``thread``: the native id
+    of the thread that ran it)."""
 
     @functools.wraps(fn, updated=())  # not its __dict__: its activity definition
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -120,6 +121,7 @@ def measured(
                     "gc_full": collections.count,
                     "gc_full_s": collections.seconds,
                     "processes": max(_taken.__dict__.get("n") or [0]),
+                    "thread": threading.get_native_id(),
                 }
             )
 

@@ -360,6 +360,9 @@ def print_traces(traced: dict[str, list[dict[str, Any]]]) -> None:
                   f"{mid('process_cpu'):.3f}, group {mid('group_cpu'):.3f} CPU-s; full GCs "
                   f"{mid('gc_full'):.0f} ({mid('gc_full_s'):.3f} s); "
                   f"{mid('processes'):.0f} processes")
+    stages = [r for r in traced["worker"] if r["name"] != "release_freed"]
+    print(f"    the worker's {len(stages)} data stages ran on "
+          f"{len({r['thread'] for r in stages})} executor threads")
     freed = [r for r in traced["worker"] if r["name"] == "release_freed"]
     if freed:
         print(f"    the worker's release_freed after each data stage: median "
