@@ -252,8 +252,12 @@ _GX_STARTED = threading.Lock()
 _GX_THREAD: list[threading.Thread] = []
 #: Set by a validate waiting for the import: the import starts now, idle or not.
 _GX_NEEDED = threading.Event()
-#: Seconds a worker runs no data stage before it imports great-expectations unasked.
-GX_IDLE_S = 1.0
+#: Seconds a worker runs no data stage before it imports great-expectations unasked: long
+#: enough that a worker handed work as it starts (a release waiting for it, the local
+#: stack's first release) imports in its first validate as before, instead of during
+#: its first stages (measured with 1 s: a fresh worker's first release took 29-39 s
+#: instead of 10-25 s, its pseudonymize sharing the GIL with the import).
+GX_IDLE_S = 30.0
 
 
 def start_gx_import(idle: Callable[[], bool] | None = None) -> None:
@@ -267,7 +271,7 @@ def start_gx_import(idle: Callable[[], bool] | None = None) -> None:
     workers) against 2-3 s for the next ones. It waits until the worker has been idle for
     ``GX_IDLE_S``, or until a validate needs it: a stage handed to a fresh worker at once
     would otherwise share the worker's GIL with the import (a first pseudonymize took 10-12
-    s instead of 6-7).
+    s instead of 6-7), and the worker processes of one machine their cores.
     """
     with _GX_STARTED:
         if not _GX_THREAD:

@@ -173,10 +173,12 @@ def test_two_runs_at_once_never_share_a_suite_engine() -> None:
     assert engines.built == 2
 
 
-def test_a_workers_own_import_of_great_expectations_waits_for_it_to_be_idle() -> None:
+def test_a_workers_own_import_of_great_expectations_waits_for_it_to_be_idle(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """``start_gx_import(idle=...)`` (a worker's start) imports only once the worker has
     run no data stage for ``GX_IDLE_S``, or as soon as a validate needs it: a stage handed
     to a fresh worker at once must not share its GIL with the import."""
+    monkeypatch.setattr(validate, "GX_IDLE_S", 0.5)
     busy, done = threading.Event(), threading.Event()
     needed = validate._GX_NEEDED.is_set()  # an earlier validate of this process set it
     validate._GX_NEEDED.clear()
@@ -188,9 +190,10 @@ def test_a_workers_own_import_of_great_expectations_waits_for_it_to_be_idle() ->
     try:
         busy.set()
         threading.Thread(target=wait, daemon=True).start()
-        assert not done.wait(validate.GX_IDLE_S + 0.5)  # a stage runs: no import yet
+        assert not done.wait(1.0)  # a stage runs: no import yet
         busy.clear()
-        assert done.wait(validate.GX_IDLE_S + 5)  # idle long enough: import
+        assert not done.wait(0.3)  # idle, but not for GX_IDLE_S yet
+        assert done.wait(5.0)  # idle long enough: import
         busy.set()
         done.clear()
         threading.Thread(target=wait, daemon=True).start()

@@ -5,7 +5,7 @@ of the collector): done inside the first validate of a fresh worker, it made tha
 release's validate 9-14 s instead of 2-3 s on a loaded machine
 (``bench/orchestration.py``, first release of fresh workers). A real ``medpipe
 worker`` process, started against the session's Temporal server and given no work
-at all, must log that the import is done.
+at all, must log that the import is done (once idle for ``GX_IDLE_S``, 30 s).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ async def test_a_worker_imports_great_expectations_before_any_validate(
         await wait_until(polling, timeout=60)
         assert proc.poll() is None, text()[-2000:]
         # no release runs: only the worker's start can have started the import
-        await wait_until(imported, timeout=120, interval=0.25)
+        await wait_until(imported, timeout=180, interval=0.25)
         assert proc.poll() is None, text()[-2000:]
         line = next(x for x in text().splitlines() if IMPORTED in x)
         frozen = int(line.split(IMPORTED)[1].split()[0])
