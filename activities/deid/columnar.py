@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from medpipe.activities.deid import knownuse
-from medpipe.activities.deid.index import MAX_SEP, KeyIndex, Span
+from medpipe.activities.deid.index import ABBREVIATION, LINE_SPACE, MAX_SEP, KeyIndex, Span
 from medpipe.activities.deid.normalize import fold_char
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -87,8 +87,50 @@ def tokenize(texts: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndar
             lines = np.zeros(len(data) + 1, dtype=np.int32)  # line breaks before each byte
             np.cumsum(data == 10, out=lines[1:])
             joins[:-1] &= lines[gap_from] == lines[gap_to]
+        _stop_at_sentence_ends(data, toks, starts, joins)
     row0 = rel[parent]
     return toks, parent, starts - row0, ends - row0, joins
+
+_IS_STOP = np.zeros(256, dtype=bool)  # a stop that may end a sentence (index.sentence_end)
+_IS_STOP[list(b".!?")] = True
+_IS_LINE_SPACE = np.zeros(256, dtype=bool)
+_IS_LINE_SPACE[list(LINE_SPACE.encode())] = True
+_IS_DIGIT = np.zeros(256, dtype=bool)
+_IS_DIGIT[list(b"0123456789")] = True
+_ABBREVIATION = f"^(?:{ABBREVIATION.pattern})$"
+
+
+def _stop_at_sentence_ends(data: np.ndarray, toks: pa.Array, starts: np.ndarray,
+                           joins: np.ndarray) -> None:
+    """Clears ``joins`` where the gap after a token ends a sentence (``index.sentence_end``,
+    the rule ``find_runs`` reads text by text), for every gap of the column at once.
+
+    Each stop byte is charged to the token before it: a joined gap is at most ``MAX_SEP``
+    bytes, so a dot's next byte, if it is in the gap, is before the next token's start.
+    """
+    at = np.flatnonzero(_IS_STOP[data])
+    if len(at) == 0:
+        return
+    k = np.searchsorted(starts, at, side="right") - 1  # the token before each stop
+    ok = (k >= 0) & (k + 1 < len(starts))
+    at, k = at[ok], k[ok]
+    ok = joins[k]
+    at, k = at[ok], k[ok]
+    if len(k) == 0:
+        return
+    end = data[at] != ord(".")  # "!" or "?"
+    dot = np.flatnonzero(~end)
+    nxt = at[dot] + 1  # before the next token's start: never past the data's end
+    spaced = (nxt < starts[k[dot] + 1]) & _IS_LINE_SPACE[data[nxt]]
+    spaced &= ~_IS_DIGIT[data[starts[k[dot] + 1]]]
+    dot = dot[spaced]
+    if len(dot):
+        word = toks.take(pa.array(k[dot]))
+        abbreviated = pc.match_substring_regex(word, _ABBREVIATION).to_numpy(
+            zero_copy_only=False)
+        end[dot[~abbreviated]] = True
+    joins[k[end]] = False
+
 
 #: Looks distinct joined token runs up: (is a key prefix, placeholder or None) for each.
 RunLookup = Callable[[list[str]], tuple[list[bool], list[Placeholder | None]]]
@@ -243,11 +285,7 @@ def _word_use(texts: pa.Array, toks: pa.Array, found: np.ndarray, best_len: np.n
     out = np.zeros(len(found), dtype=bool)
     stop = found + best_len[found]
     after = np.zeros(len(found), dtype=bool)  # the next run starts at the next token
-    after[:-1] = (stop[:-1] == found[1:]) & joins[found[1:] - 1]
-    for i in np.flatnonzero(after).tolist():  # not across a sentence's end
-        k = int(found[i + 1])
-        text = texts[int(parent[k])].as_py()
-        after[i] = not knownuse.sentence_between(text[int(end[k - 1]):int(start[k])])
+    after[:-1] = (stop[:-1] == found[1:]) & joins[found[1:] - 1]  # never a sentence's end
     before = np.zeros(len(found), dtype=bool)
     before[1:] = after[:-1]
     single = best_len[found] == 1

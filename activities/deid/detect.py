@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from medpipe.activities.deid import knownuse
 from medpipe.activities.deid import rules as rule_table
-from medpipe.activities.deid.index import MAX_SEP, Span
+from medpipe.activities.deid.index import MAX_SEP, Span, sentence_end, tokens
 from medpipe.activities.deid.normalize import fold, lower, to_original
 from medpipe.activities.deid.patterns import find as pattern_spans
 from medpipe.contracts.pseudonymize import Placeholder
@@ -67,8 +67,8 @@ def known_spans(folded: str, known: KnownFinder) -> list[Span]:
     out = []
     for i, (s, e, ph) in enumerate(spans):
         if folded[s:e].isalpha():  # one token (two are kept apart by a separator)
-            if ((i and _joined(folded, spans[i - 1][1], s))
-                    or (i + 1 < len(spans) and _joined(folded, e, spans[i + 1][0]))):
+            if ((i and _joined(folded, spans[i - 1], spans[i]))
+                    or (i + 1 < len(spans) and _joined(folded, spans[i], spans[i + 1]))):
                 if knownuse.region_use(folded, s, e):
                     continue
             else:
@@ -80,13 +80,16 @@ def known_spans(folded: str, known: KnownFinder) -> list[Span]:
     return out
 
 
-def _joined(folded: str, end: int, start: int) -> bool:
-    """Whether a span ending at ``end`` and one starting at ``start`` are next tokens, as
-    a run of ``index.find_runs`` grows (a name longer than its indexed runs), in one
-    sentence (``knownuse.sentence_between``)."""
-    gap = folded[end:start]
-    return len(gap) <= MAX_SEP and "\n" not in gap and not any(c.isalnum() for c in gap) \
-        and not knownuse.sentence_between(gap)
+def _joined(folded: str, left: Span, right: Span) -> bool:
+    """Whether the spans ``left`` and ``right`` hold next tokens as a run of
+    ``index.find_runs`` grows (a name longer than its indexed runs): a short gap on one
+    line that ends no sentence (``index.sentence_end``: "Virginia. Parkinson's disease" is
+    two mentions, each read alone; "St. John" is one)."""
+    gap = folded[left[1]:right[0]]
+    if len(gap) > MAX_SEP or "\n" in gap or any(c.isalnum() for c in gap):
+        return False
+    word, following = lower(folded[left[0]:left[1]]), lower(folded[right[0]:right[1]])
+    return not sentence_end(tokens(word)[-1], lower(gap), tokens(following)[0])
 
 
 def find(text: str, known: KnownFinder | None = None, *, patterns: bool = True,

@@ -36,6 +36,15 @@ MAX_TOKENS = 6
 #: Longest separator between tokens of one identifier (``", "``, ``" - "``).
 MAX_SEP = 3
 _ASCII_TOKEN = re.compile(r"[a-z0-9]+")  # TOKEN on lower-case ASCII, several times faster
+#: A lower-case word a dot after it abbreviates rather than ends a sentence: one letter (an
+#: initial, "J. Hamilton") or letters with no vowel ("Dr.", "St.", "Mt.", "Mrs.", "Blvd.").
+#: English words hold a vowel; abbreviations made by contraction drop them.
+ABBREVIATION = re.compile(r"[a-z]|[b-df-hj-np-tv-z]+")
+#: A stop that may end a sentence, and what must follow a dot for it to end one.
+_STOPS = frozenset(".!?")
+#: Spacing on a line (a line break ends every run anyway).
+LINE_SPACE = " \t\r\f\v"
+_SPACE_AFTER_DOT = re.compile(rf"\.[{LINE_SPACE}]")
 _PARTS = re.compile(r"[\s\-/,]+")
 
 Span = tuple[int, int, Placeholder]
@@ -354,6 +363,24 @@ class _Prefixes:
         return bool(found[0])
 
 
+def sentence_end(word: str, gap: str, following: str) -> bool:
+    """Whether ``gap``, the characters between the tokens ``word`` and ``following`` (lower
+    case), ends a sentence: a run of known tokens grows over a gap that does not.
+
+    "!" and "?" end one; a dot does when a space follows it ("john.smith" is one address),
+    the word before is no abbreviation (``ABBREVIATION``) and the next token is a word, not
+    a number ("Apt. 4", "No. 5", "Mar. 3": a number after a dot goes on what the dot cut).
+    So "daughter Virginia. Hamilton score" is two mentions, each read alone, while "St.
+    John", "Dr. Hamilton", "J. Hamilton" and "Mt. Sinai" grow as one run. A word with a
+    vowel abbreviated before a word ("Prof. Hamilton", "Ave. Apt") reads as a sentence's
+    end: the run stops there and each side is looked up alone.
+    """
+    if "!" in gap or "?" in gap:
+        return True
+    return (_SPACE_AFTER_DOT.search(gap) is not None and not following[:1].isdigit()
+            and ABBREVIATION.fullmatch(word) is None)
+
+
 def tokens(low: str) -> list[str]:
     """The tokens of a folded, lower-case text, as ``find_runs`` splits it."""
     return (_ASCII_TOKEN if low.isascii() else TOKEN).findall(low)
@@ -389,7 +416,9 @@ def find_runs(low: str, prefixes: Container[Any], width: int,
         j = k + 1
         while j < n and j - k < width:
             end, nxt = spans[j - 1][1], spans[j][0]
-            if nxt - end > MAX_SEP or "\n" in low[end:nxt]:
+            gap = low[end:nxt]
+            if nxt - end > MAX_SEP or "\n" in gap or (
+                    not _STOPS.isdisjoint(gap) and sentence_end(toks[j - 1], gap, toks[j])):
                 break
             acc += toks[j]
             j += 1

@@ -49,7 +49,8 @@ West and Virginia leave "West Virginia".
 
 and in no case for a month name next to a number ("next appt may 27": a date
 the date rules may not know), next to another known value in the same sentence (a name
-longer than its indexed runs: "van der Brink" after "Faye-Tara"; ``sentence_between``)
+longer than its indexed runs: "van der Brink" after "Faye-Tara"; not across a sentence's end,
+``index.sentence_end``)
 or right after a name or place cue
 ("Dr", "daughter", "spoke with", "per", "moved to": ``names.CUES``, a header
 such as "Caller" with its colon, and the place cues): there a word is a name.
@@ -193,13 +194,6 @@ def _phrase_use(text: str, start: int, end: int, low: str, before: str) -> bool:
     if _HEAD.match(text, end) if low in EPONYMS else _TERM.match(text, end):
         return True
     return _SAINT_BEFORE.search(before) is not None and _POSSESSIVE.match(text, end) is not None
-
-
-def sentence_between(gap: str) -> bool:
-    """Whether the characters between two known values end a sentence ("Virginia.
-    Parkinson's disease"): the values are then two mentions, each read alone, not one name
-    longer than its indexed runs (``detect.known_spans``, ``columnar._word_use``)."""
-    return any(c in ".!?" for c in gap)
 
 
 def _opens_sentence(before: str) -> bool:
