@@ -122,11 +122,11 @@ _FULL_SUFFIX = (r"(?:street|avenue|road|drive|lane|court|place|terrace|circle|pa
 _UNIT = (r"(?:apt|apartment|unit|suite|ste|lot|space|bldg|trlr|#)\.?\s{0,2}#?\s{0,2}"
          r"[0-9]{1,5}[a-z]?\b")
 #: Words that are no street name ("20 units per dr", "2 tabs by mouth").
-_NOT_STREET = (r"(?!(?:mg|mcg|units?|tabs?|caps?|min|mins|minutes|hours?|hrs?|days?|weeks?"
+NOT_STREET = (r"(?!(?:mg|mcg|units?|tabs?|caps?|min|mins|minutes|hours?|hrs?|days?|weeks?"
                r"|times|per|by|to|of|for|at|and|with|from|the|in|on|x|or|as)\b)")
 LOWER_ADDRESS = re.compile(
     r"[0-9](?<![A-Za-z0-9][0-9])[0-9]{1,5}\s{1,2}(?:[nsew]\.?\s{1,2})?"
-    r"(?:" + _NOT_STREET + r"[a-z][a-z'-]{1,20}\s{1,2}){1,3}"
+    r"(?:" + NOT_STREET + r"[a-z][a-z'-]{1,20}\s{1,2}){1,3}"
     r"(?:" + _ABBR_SUFFIX + r"(?![a-z])(?:\s{0,2},?\s{0,2}" + _UNIT + r")?|" + _FULL_SUFFIX
     + r"\s{0,2},?\s{0,2}" + _UNIT + r")")
 

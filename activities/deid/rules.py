@@ -67,6 +67,7 @@ from medpipe.activities.deid import (
     streetforms,
     townforms,
     townshapes,
+    unitstreets,
     worldforms,
 )
 from medpipe.contracts.pseudonymize import Placeholder
@@ -282,7 +283,8 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  peopleforms.RULE, mailforms.RULE, streetforms.RULE,
                                  stateforms.RULE, hoodforms.RULE, kinforms.RULE,
                                  spokendates.RULE, townshapes.RULE, civicforms.RULE,
-                                 postforms.RULE, motionforms.RULE, homestreets.RULE)
+                                 postforms.RULE, motionforms.RULE, homestreets.RULE,
+                                 unitstreets.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)

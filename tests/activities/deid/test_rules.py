@@ -124,6 +124,7 @@ _PIECES = (
     "of SSN", "ending in", "1234", "xxx-xx-", "DL", "plate", "7VUX335", "no.", "WJ 941 467",
     "5992", "s", "maple hollow", "ct", "street", "EC:", "SKROBEK, FERINAZ", "signed:",
     "Novak, Jana", "JK", "notified", "Regional Medical Center", "Eau Claire", "x/", "9",
+    "Unit", "642", "no.", "pick-up", "drop-off from", "sent to", "see pt at", "Wall", "Ste",
     ",", ".", ":", "(", ")", "'", "-", "/", "#", "\n", "\t", "\v", "\x1c", "  ", " ")
 
 
