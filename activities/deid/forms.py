@@ -250,7 +250,7 @@ def is_score(folded: str, start: int, value: str) -> bool:
     return _SCORE_WORDS.search(window, cut + 1) is not None
 
 
-def _near_month(word: str) -> bool:
+def near_month(word: str) -> bool:
     """Whether ``word`` is a month name misspelled: one or two edits, same first letter."""
     w = word.lower()
     if w in _MONTHS_SET:
@@ -329,7 +329,7 @@ def find_employer(t: cues.Text) -> list[Span]:
 
 def month_like(_: str, m: re.Match[str]) -> bool:
     """A misspelled month with an ordinal day or a year."""
-    return bool(m.group(2) or m.group(3)) and _near_month(m.group(1))
+    return bool(m.group(2) or m.group(3)) and near_month(m.group(1))
 
 
 #: Code systems whose codes follow an id noun without being ids ("claim. NDC 0093-7146-56").

@@ -52,6 +52,7 @@ from medpipe.activities.deid import (
     mailforms,
     marks,
     messageforms,
+    monthtypos,
     motionforms,
     namecues,
     nameforms,
@@ -284,7 +285,7 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  stateforms.RULE, hoodforms.RULE, kinforms.RULE,
                                  spokendates.RULE, townshapes.RULE, civicforms.RULE,
                                  postforms.RULE, motionforms.RULE, homestreets.RULE,
-                                 unitstreets.RULE)
+                                 unitstreets.RULE, monthtypos.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)

@@ -8,6 +8,10 @@ Forms (``unitstreets``): a street of any kind before its unit, a unit number alo
 ambulances (``Unit 4 West``, ``Unit 7``), blood and insulin units (``unit 2 of 2``, ``100
 unit per mL``, ``2 units PRBC``), counts after the same cues (``sent to 2 labs``, ``Pick-up:
 2 bags of saline``, ``Sent to 3 West``), a dispense count (``tab #30``).
+
+Forms (``monthtypos``): a misspelled month with the day first, with its year, or alone with
+a bare day. Traps: a given name or an English word before a number (``Marc 3``, ``Judy
+4``), ordinals before words (``2nd dose``), months spelled right in no date.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from medpipe.activities.deid import unitstreets
+from medpipe.activities.deid import monthtypos, unitstreets
 from medpipe.contracts.pseudonymize import Placeholder
 from tests.activities.deid.test_general_forms5 import kept
 from tests.activities.deid.test_general_forms7 import GIVEN, unknown
@@ -125,3 +129,75 @@ def test_each_form_alone() -> None:
     got = [text[s:e] for s, e, ph in unitstreets.find(text) if ph is Placeholder.ADDRESS]
     assert sorted(got) == sorted(["12 Oak Falls", "642", "3 Elm Wall Apt 2"])
     assert unitstreets.find("Sent to 2 more labs. Unit 4 West. 10 mg tab #30.") == []
+
+
+# ------------------------------------------------------------------------------ month typos
+
+
+def _typo(month: str, k: int) -> str:
+    """``month`` with one edit at ``k``: a letter doubled, dropped or swapped with the next
+    (the first letter kept, as ``forms.near_month`` asks)."""
+    k = 1 + k % (len(month) - 2)
+    return (
+        month[:k] + month[k] + month[k:],
+        month[:k] + month[k + 1 :],
+        month[:k] + month[k + 1] + month[k] + month[k + 2 :],
+    )[k % 3]
+
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(MONTHS),
+    st.integers(0, 20),
+    st.integers(1, 28),
+    st.integers(1931, 2025),
+    st.integers(0, 2),
+    st.sampled_from(
+        (
+            "{d} {m} {y}",
+            "the {o} of {m}",
+            "{o} {m}",
+            "{d}-{m}-{yy}",
+            "{m} {y}",
+            "{m} {d}",
+            "{o} {m}, {y}",
+        )
+    ),
+    st.sampled_from(
+        (
+            "Chaplain visit {}, 20 minutes.",
+            "Date of event: {} approx 2215.",
+            "Screen date {} - inclusion criteria met.",
+            "DOB: {}",
+        )
+    ),
+)
+def test_misspelled_month_in_every_shape(
+    month: str, k: int, d: int, y: int, how: int, shape: str, template: str
+) -> None:
+    typo = _case(_typo(month, k), how)
+    o = f"{d}{'th' if 10 < d < 14 else {1: 'st', 2: 'nd', 3: 'rd'}.get(d % 10, 'th')}"
+    date = shape.format(d=d, m=typo, y=y, yy=f"{y % 100:02d}", o=o)
+    if shape == "{m} {d}" and not monthtypos.find(date):
+        return  # a typo that is an English word or a given name needs more than a bare day
+    clean(template.format(date), typo)
+
+
+def test_month_typo_traps_stay() -> None:
+    kept(
+        "Marc 3 visits. Judy 4 calls. 2nd dose given. Took 3 days in 2019. "
+        "Given 5 mg daily. the 5th of many. Seen 2 Marches ago. Apgar 8 and 9."
+    )

@@ -125,6 +125,7 @@ _PIECES = (
     "5992", "s", "maple hollow", "ct", "street", "EC:", "SKROBEK, FERINAZ", "signed:",
     "Novak, Jana", "JK", "notified", "Regional Medical Center", "Eau Claire", "x/", "9",
     "Unit", "642", "no.", "pick-up", "drop-off from", "sent to", "see pt at", "Wall", "Ste",
+    "Auugust", "AUGSUT", "Noovember", "the 6th of", "Maarch", "-64", "1977",
     ",", ".", ":", "(", ")", "'", "-", "/", "#", "\n", "\t", "\v", "\x1c", "  ", " ")
 
 
