@@ -18,9 +18,11 @@ every part of a street address:
   after the number (``unit 100 of 200``, ``unit 250 mL``) is no home;
 * a **street after a word that sends or fetches** something there (``sent to``, ``mailed
   to``, ``pick-up:``, ``drop-off at``, ``see pt at``): a house number and two to four
-  words, up to a comma, a bracket, a stop or the line's end (``Transport pick-up: 4905
-  mary station (ring bell twice)``, ``Letter sent to 82157 Horton Camp, Clementsville``:
-  the town after the comma is ``cityforms``' once the street is ``[ADDRESS]``).
+  words, up to a comma, a bracket, a stop or the line's end, one of them a name of the
+  dictionary, a name replaced already or no English word (``Transport pick-up: 4905 mary
+  station (ring bell twice)``, ``Letter sent to 82157 Horton Camp, Clementsville``: the town
+  after the comma is ``cityforms``' once the street is ``[ADDRESS]``; ``sent to 3 outside
+  hospitals`` stays).
 
 Python ``re`` on the folded text, through the rule table (``rules.MODULES``); ``TRIGGER``
 selects its texts.
@@ -31,6 +33,8 @@ from __future__ import annotations
 import re
 
 from medpipe.activities.deid.forms import NOT_STREET
+from medpipe.activities.deid.namelists import dictionary
+from medpipe.activities.deid.safelist import english
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
@@ -88,14 +92,27 @@ def _words_ok(words: str) -> bool:
     return not any(w.lower() in NOT_NAMES for w in words.split() if w != "[NAME]")
 
 
+def _named(words: str) -> bool:
+    """Some word of the street is a name (of the dictionary, or replaced already) or no
+    English word: a count after a cue is all English words ("sent to 3 outside hospitals",
+    "mailed to 2 other addresses"), a street's name mostly holds a person's or a place's."""
+    given, family = dictionary()
+    low = words.lower().split()  # "[name]" is no English word
+    return any(w not in english() or w in given or w in family for w in low)
+
+
 def find(folded: str) -> list[Span]:
     """Spans of streets before their unit, units alone after ``Unit`` and streets after a
     word that sends or fetches something there."""
     out = [
         (m.start(1), m.end(1), Placeholder.ADDRESS)
-        for pattern in (STREET_BEFORE_UNIT, CUED_STREET)
-        for m in pattern.finditer(folded)
+        for m in STREET_BEFORE_UNIT.finditer(folded)
         if _words_ok(m.group(2))
+    ]
+    out += [
+        (m.start(1), m.end(1), Placeholder.ADDRESS)
+        for m in CUED_STREET.finditer(folded)
+        if _words_ok(m.group(2)) and _named(m.group(2))
     ]
     out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in UNIT_ALONE.finditer(folded)]
     return out

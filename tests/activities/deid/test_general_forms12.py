@@ -7,7 +7,8 @@ Forms (``unitstreets``): a street of any kind before its unit, a unit number alo
 ``Unit``, a street after a word that sends or fetches something there. Traps: wards and
 ambulances (``Unit 4 West``, ``Unit 7``), blood and insulin units (``unit 2 of 2``, ``100
 unit per mL``, ``2 units PRBC``), counts after the same cues (``sent to 2 labs``, ``Pick-up:
-2 bags of saline``, ``Sent to 3 West``), a dispense count (``tab #30``).
+2 bags of saline``, ``Sent to 3 West``, ``Sent to 3 outside hospitals``), a dispense count
+(``tab #30``).
 
 Forms (``monthtypos``): a misspelled month with the day first, with its year, or alone with
 a bare day. Traps: a given name or an English word before a number (``Marc 3``, ``Judy
@@ -118,7 +119,8 @@ def test_unit_and_count_traps_stay() -> None:
         "Transfused unit 2 of 2. Insulin 100 unit per mL. 2 units PRBC given. "
         "Unit 250 mL bolus. Increase to 2 tabs daily. Sent to 2 labs. "
         "Pick-up: 2 bags of saline. Sent to 3 West today. Lisinopril 10 mg tab #30. "
-        "Drop-off at 1400 hours. Seen 3 times, twice in clinic."
+        "Drop-off at 1400 hours. Seen 3 times, twice in clinic. Sent to 3 outside "
+        "hospitals. Records mailed to 2 other addresses."
     )
 
 
