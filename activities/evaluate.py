@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import deque
 from collections.abc import Iterable
-from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import onnx
@@ -31,7 +30,7 @@ from temporalio import activity
 from medpipe.activities.boundary import translate_errors
 from medpipe.activities.context import WorkerContext
 from medpipe.activities.datasets import TabularStream, tabular_format
-from medpipe.activities.evaluate_pool import InferencePool
+from medpipe.activities.evaluate_pool import InferencePool, Scored
 from medpipe.activities.model_inputs import InputBinding, bind_inputs, feeds, text_columns
 from medpipe.activities.model_io import ModelSignature, choose_output, read_signature
 from medpipe.activities.profile import ProfileBuilder, profile_bytes
@@ -214,7 +213,7 @@ def score_dataset(models: list[LoadedModel], chunks: Iterable[bytes], fmt: str, 
     pooled = processes > 1 and all(m.provider == CPU and m.data for m in models)
     pool: InferencePool | None = None  # started at the second held-out batch
     held: list[tuple[pa.RecordBatch, pa.Array]] = []
-    pending: list[tuple[pa.Array, Future[list[tuple[Any, float]]]]] = []
+    due: deque[pa.Array] = deque()  # the labels of the chunks on the pool, in order
     try:
         with TabularStream(chunks, fmt, text) as data:
             if label not in data.schema.names:
@@ -240,18 +239,17 @@ def score_dataset(models: list[LoadedModel], chunks: Iterable[bytes], fmt: str, 
                         pool = pool or InferencePool(
                             [(m.data, m.output.output, m.name) for m in models], processes)
                         for b, lab in held:
-                            pending.append((lab, pool.submit([feeds(r.bindings, b)
-                                                              for r in runs])))
-                            while len(pending) >= pool.window:
-                                _take(runs, *pending.pop(0))
+                            due.append(lab)
+                            for scored in pool.submit([feeds(r.bindings, b) for r in runs]):
+                                _take(runs, due.popleft(), scored)
                         held = []
                 rows += batch.num_rows
                 heartbeat(f"evaluate: {rows} rows")
             for b, lab in held:  # one held-out batch: no pool (its start costs more)
                 for run in runs:
                     run.score(b, lab)
-            while pending:
-                _take(runs, *pending.pop(0))
+            for scored in pool.drain() if pool is not None else ():
+                _take(runs, due.popleft(), scored)
     finally:
         if pool is not None:
             pool.close()
@@ -261,7 +259,6 @@ def score_dataset(models: list[LoadedModel], chunks: Iterable[bytes], fmt: str, 
     return runs
 
 
-def _take(runs: list[_Run], labels: pa.Array,
-          fut: Future[list[tuple[Any, float]]]) -> None:
-    for run, (out, seconds) in zip(runs, fut.result(), strict=True):
+def _take(runs: list[_Run], labels: pa.Array, scored: Scored) -> None:
+    for run, (out, seconds) in zip(runs, scored, strict=True):
         run.take(labels, out, seconds)

@@ -18,13 +18,14 @@ pool); ``bench/datastages.py`` prints this pool against onnxruntime's threads.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 
+from medpipe.activities.poolwindow import PoolWindow
 from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, start_child
 from medpipe.contracts.errors import DatasetMismatch
 
@@ -45,7 +46,7 @@ def _init_child(models: Sequence[tuple[bytes, str, str]]) -> None:
                  for data, output, name in models]
 
 
-def _infer(feeds: Sequence[Feeds]) -> list[tuple[Any, float]]:
+def _infer(feeds: Sequence[Feeds]) -> Scored:
     """Each model's chosen output on its feeds (as onnxruntime returns it: an array,
     or a list of maps for a ZipMap), and the seconds its ``run`` took."""
     out = []
@@ -60,6 +61,10 @@ def _infer(feeds: Sequence[Feeds]) -> list[tuple[Any, float]]:
     return out
 
 
+#: What a child returns for a chunk: each model's output and the seconds its ``run`` took.
+Scored = list[tuple[Any, float]]
+
+
 class InferencePool:
     """Scores chunks with every model on ``processes`` child processes, in order.
 
@@ -69,14 +74,20 @@ class InferencePool:
     """
 
     def __init__(self, models: Sequence[tuple[bytes, str, str]], processes: int) -> None:
-        self.window = max(1, processes) * IN_FLIGHT_PER_PROCESS
         self._pool = ProcessPoolExecutor(max_workers=max(1, processes),
                                          mp_context=pool_context(), initializer=_init_child,
                                          initargs=(list(models),))
+        self._window: PoolWindow[Scored] = PoolWindow(
+            self._pool, max(1, processes) * IN_FLIGHT_PER_PROCESS)
 
-    def submit(self, feeds: Sequence[Feeds]) -> Future[list[tuple[Any, float]]]:
-        """Queue one chunk (one feed dict per model)."""
-        return self._pool.submit(_infer, list(feeds))
+    def submit(self, feeds: Sequence[Feeds]) -> list[Scored]:
+        """Queue one chunk (one feed dict per model); the outputs now due (of the oldest
+        chunks, waiting for them while the window is full), in order."""
+        return self._window.submit(_infer, list(feeds))
+
+    def drain(self) -> Iterator[Scored]:
+        """The outputs of the chunks still in flight, in order."""
+        return self._window.drain()
 
     def close(self) -> None:
         """Stop the pool (pending chunks cancelled)."""

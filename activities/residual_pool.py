@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from types import TracebackType
 
 import pyarrow as pa
 
 from medpipe.activities.memory import release_freed
+from medpipe.activities.poolwindow import PoolWindow
 from medpipe.activities.procpool import (
     IN_FLIGHT_PER_PROCESS,
     even_slices,
@@ -101,8 +102,8 @@ class ResidualPool:
         self.processes = max(1, processes)
         self.chunk_rows = max(1, chunk_rows)
         self.tally = ResidualTally()
-        self._pending: list[Future[ResidualTally]] = []
         self._pool: ProcessPoolExecutor | None = None
+        self._window: PoolWindow[ResidualTally] | None = None
         self._held: pa.RecordBatch | None = None
         self._files = contextlib.ExitStack()  # the children's shared digests, while the pool runs
         self.pooled = 0  # chunks checked in child processes
@@ -120,6 +121,7 @@ class ResidualPool:
                 continue
             if self._pool is None:
                 self._pool = self._start_pool()
+                self._window = PoolWindow(self._pool, self.processes * IN_FLIGHT_PER_PROCESS)
             if self._held is not None:
                 self._submit(self._held)
                 self._held = None
@@ -136,11 +138,11 @@ class ResidualPool:
                                    initializer=_init_child, initargs=(key, path, shape))
 
     def _submit(self, chunk: pa.RecordBatch) -> None:
-        assert self._pool is not None
-        self._pending.append(self._pool.submit(_scan_chunk, text_columns(chunk)))
+        assert self._window is not None
+        due = self._window.submit(_scan_chunk, text_columns(chunk))
         self.pooled += 1
-        while len(self._pending) >= self.processes * IN_FLIGHT_PER_PROCESS:
-            merge(self.tally, self._pending.pop(0).result())
+        for part in due:
+            merge(self.tally, part)
             release_freed()
 
     def result(self) -> ResidualTally:
@@ -148,8 +150,9 @@ class ResidualPool:
         if self._held is not None:
             scan_batch(self._held, self.digests, self.tally)
             self._held = None
-        while self._pending:
-            merge(self.tally, self._pending.pop(0).result())
+        if self._window is not None:
+            for part in self._window.drain():
+                merge(self.tally, part)
         return self.tally
 
     def close(self) -> None:
@@ -158,7 +161,7 @@ class ResidualPool:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._files.close()
-        self._pending = []
+        self._window = None
         self._held = None
 
     def __enter__(self) -> ResidualPool:

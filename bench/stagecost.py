@@ -60,6 +60,7 @@ from medpipe.activities.context import WorkerContext  # noqa: E402
 from medpipe.activities.cores import CoreBudget  # noqa: E402
 from medpipe.activities.evaluate_pool import InferencePool  # noqa: E402
 from medpipe.activities.ingest import IngestActivities  # noqa: E402
+from medpipe.activities.poolwindow import PoolWindow  # noqa: E402
 from medpipe.activities.pseudonymize import activity as pseudo_activity  # noqa: E402
 from medpipe.activities.pseudonymize import parallel, run, streams, tabular  # noqa: E402
 from medpipe.activities.pseudonymize import tokens as tokens_mod  # noqa: E402
@@ -82,7 +83,10 @@ PSEUDONYMIZE = (
     (streams, "sized_batches", "iter", "CSV parse"),
     (parallel, "premap", "call", "tokens for the pool (vault, parent)"),
     (parallel, "process_batches", "iter", "pool: slice, copy, submit (parent)"),
-    (parallel, "_take", "call", "pool: wait for children (start incl.), join"),
+    # the wait for a pool's results, in order (the learn pass's pool's too: the stages share
+    # PoolWindow), and the scrub pass's join of each batch's pieces
+    (PoolWindow, "_take", "call", "pool: wait for children (start incl.), join"),
+    (parallel, "_joined", "call", "pool: wait for children (start incl.), join"),
     (tabular, "scrub_column", "call", "notes scrub (deid rules, one block)"),
     (tabular.TabularJob, "process", "call", "other columns (tokens, dates, ZIPs, counts)"),
     (run, "write_tabular", "iter", "write CSV"),
@@ -125,6 +129,7 @@ def wraps(owner: object, *, call: dict[str, str] | None = None,
 
 
 _PROFILE = "reference profile"
+_WAIT = "pool: wait for children, merge"
 _METRICS = "metrics (scorer) + profile scores"
 #: What each evaluate phase wraps.
 EVALUATE = (
@@ -132,11 +137,12 @@ EVALUATE = (
         "load_model": "model load (ONNX parse + session)", "feeds": "inputs (feeds)",
         "_holdout": "held-out filter", "profile_bytes": _PROFILE,
         "store_sealed": "store (profile)", "InferencePool": "pool: start (parent)",
-        "_take": "pool: wait for children, merge", "choose_providers": "execution providers",
+        "_take": _WAIT, "choose_providers": "execution providers",
         "bind_inputs": "bindings + scorer", "scorer_for": "bindings + scorer",
         "EvaluateResult": "result (contract)"}),
     *wraps(InferencePool, call={"close": "pool: shutdown (children exit)",
                                 "submit": "pool: submit (parent)"}),
+    *wraps(PoolWindow, call={"_take": _WAIT}),
     *wraps(datasets.TabularStream, call={"__init__": "CSV parse"}, each={"batches": "CSV parse"}),
     *wraps(evaluate._Run, call={"score": "scoring (onnxruntime)", "take": _METRICS,
                                 "metrics": _METRICS}),

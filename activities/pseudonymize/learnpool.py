@@ -25,12 +25,13 @@ shards of a fanned-out run (``activities.pseudonymize.learnparts``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from medpipe.activities.deid.index import KeyIndex
+from medpipe.activities.poolwindow import ordered_map
 from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, start_child
 from medpipe.activities.pseudonymize.learnparts import Ranked, RankedTables
 from medpipe.activities.pseudonymize.tabular import identifying, lookup_kind
@@ -68,16 +69,13 @@ def learn_on_pool(policy: Policy, batches: Iterable[pa.RecordBatch], key: bytes,
     """
     idcols = [(n, lookup_kind(r)) for n, r in policy.fields.items() if identifying(r)]
     tables = RankedTables()
-    pending: list[Future[Indexed]] = []
     pool = ProcessPoolExecutor(max_workers=processes, mp_context=pool_context(),
                                initializer=start_child)
     try:
-        for task in _tasks(idcols, batches, processes):
-            pending.append(pool.submit(_index_piece, key, *task))
-            while len(pending) >= processes * IN_FLIGHT_PER_PROCESS:
-                tables.add_ranked(*pending.pop(0).result())
-        while pending:
-            tables.add_ranked(*pending.pop(0).result())
+        calls = ((key, *task) for task in _tasks(idcols, batches, processes))
+        for indexed in ordered_map(pool, _index_piece, calls,
+                                   processes * IN_FLIGHT_PER_PROCESS):
+            tables.add_ranked(*indexed)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return tables.index(key)

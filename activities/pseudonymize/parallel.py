@@ -31,9 +31,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
@@ -41,6 +42,7 @@ import pyarrow.compute as pc
 
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.memory import release_freed
+from medpipe.activities.poolwindow import PoolWindow
 from medpipe.activities.procpool import (
     IN_FLIGHT_PER_PROCESS,
     even_slices,
@@ -139,9 +141,13 @@ def shared_index(index: KeyIndex) -> Iterator[str]:
         yield path
 
 
-def _process_chunk(batch: pa.RecordBatch, row0: int,
-                   tokens: dict[TokenMode, tuple[dict[str, str], dict[str, int]]]
-                   ) -> tuple[pa.RecordBatch, ChunkCounts]:
+#: A chunk's tokens and patient offsets, per token mode (``premap``).
+Tokens = dict[TokenMode, tuple[dict[str, str], dict[str, int]]]
+#: A chunk scrubbed: its output and what it adds to the report.
+Scrubbed = tuple[pa.RecordBatch, ChunkCounts]
+
+
+def _process_chunk(batch: pa.RecordBatch, row0: int, tokens: Tokens) -> Scrubbed:
     policy = _CHILD["policy"]
     index = _CHILD["index"]
     assert isinstance(policy, Policy) and isinstance(index, KeyIndex)
@@ -234,34 +240,36 @@ def _pooled(batches: Iterable[pa.RecordBatch], *, policy: Policy,
                                initializer=_init_child,
                                initargs=(policy, path, state.index.key, state.format,
                                          source, offset))
-    pending: list[list[Future[tuple[pa.RecordBatch, ChunkCounts]]]] = []
+    # batches in flight, a piece per process each
+    window: PoolWindow[Scrubbed] = PoolWindow(pool, IN_FLIGHT_PER_PROCESS)
     try:
         row0 = first_row
         for batch in batches:
             tokens = premap(policy, tokenizers, batch, source)
-            pieces = []
-            for piece in even_slices(batch, -(-batch.num_rows // processes), processes):
-                # a compact copy: a pickled slice would carry the whole batch's buffers
-                pieces.append(pool.submit(_process_chunk, pa.concat_batches([piece]), row0,
-                                          tokens))
-                row0 += piece.num_rows
+            due = window.submit_group(_process_chunk, _pieces(batch, row0, tokens, processes))
+            row0 += batch.num_rows
             del batch
-            pending.append(pieces)
-            if len(pending) >= IN_FLIGHT_PER_PROCESS:  # batches, a piece per process each
-                yield _take(pending.pop(0), state)
-        while pending:
-            yield _take(pending.pop(0), state)
+            while due:  # popped, not looped over: the pieces go before the joined batch is written
+                yield _joined(state, due.pop(0))
+        yield from map(partial(_joined, state), window.drain_groups())  # likewise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _take(pieces: list[Future[tuple[pa.RecordBatch, ChunkCounts]]],
-          state: RunState) -> pa.RecordBatch:
+def _pieces(batch: pa.RecordBatch, row0: int, tokens: Tokens,
+            processes: int) -> Iterator[tuple[pa.RecordBatch, int, Tokens]]:
+    """The tasks of one batch (starting at data row ``row0``): a piece per process."""
+    for piece in even_slices(batch, -(-batch.num_rows // processes), processes):
+        # a compact copy: a pickled slice would carry the whole batch's buffers
+        yield pa.concat_batches([piece]), row0, tokens
+        row0 += piece.num_rows
+
+
+def _joined(state: RunState, pieces: list[Scrubbed]) -> pa.RecordBatch:
     """One batch's output, its pieces joined again (the batches a sequential run writes:
     a Parquet row group per batch), their counts merged in order."""
     outs = []
-    for fut in pieces:
-        out, counts = fut.result()
+    for out, counts in pieces:
         counts.merge_into(state)
         outs.append(out)
     joined = outs[0] if len(outs) == 1 else pa.concat_batches(outs)
