@@ -54,7 +54,15 @@ from __future__ import annotations
 
 import re
 
-from medpipe.activities.deid import cityforms, cues, dateparts, idruns, nameforms, placeforms
+from medpipe.activities.deid import (
+    cityforms,
+    cues,
+    dateparts,
+    grammar,
+    idruns,
+    nameforms,
+    placeforms,
+)
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -117,8 +125,10 @@ UNIT_AFTER_MARK = re.compile(
 _ABBR_SUFFIX = (r"(?:st|rd|dr|ave|av|blvd|ln|ct|pkwy|hwy|cir|ter|terr|trl|pl|sq|plz|cres|ln"
                 r"|xing|cv|rdg|hts|tpke|expy|fwy|bnd|crk|cyn|holw|lndg|mnr|vw|xrd|gtwy|frst|knl"
                 r"|mdws?|pnes?|shr|tunl|trce|blf|brk|gln|grv|hvn|lk|rnch|skwy|spgs?)\.?")
-_FULL_SUFFIX = (r"(?:street|avenue|road|drive|lane|court|place|terrace|circle|parkway|highway"
-                r"|way|square|trail|plaza|crescent|loop|pike|boulevard|cove|ridge|heights)")
+#: The common kinds written out (``grammar.STREET_KINDS``) and a few more: a unit after
+#: the street is asked for (``_UNIT``), which says "a street" as a number before it would.
+_FULL_SUFFIX = ("(?:" + "|".join(full for full, *_ in grammar.STREET_KINDS)
+                + "|square|plaza|crescent|cove|ridge|heights)")
 _UNIT = (r"(?:apt|apartment|unit|suite|ste|lot|space|bldg|trlr|#)\.?\s{0,2}#?\s{0,2}"
          r"[0-9]{1,5}[a-z]?\b")
 #: Words that are no street name ("20 units per dr", "2 tabs by mouth").

@@ -181,6 +181,18 @@ STREET_SUFFIX = (
     r"|river|rds|roads|shls?|shoals?|shr|shrs|skwy|skyway|spgs?|springs|sqs|squares|stra"
     r"|stravenue|strm|sts|streets|trwy|throughway|trce|trak|trfy|trafficway|trlr"
     r"|upas|underpass|vlys|valleys|viaduct|vw|vws|vlgs|villages|vl|ways)")
+#: The street kinds people write most, each written out and with the USPS abbreviation
+#: people use for it (Publication 28, appendix C1), if any. The rules that read a street
+#: the grammar above does not take (no house number before it: ``streetforms``; its kind
+#: in full and in lower case: ``homestreets``, ``forms.LOWER_ADDRESS``) build their kinds
+#: from it, each adding the few its form allows: ``STREET_SUFFIX`` is too wide for them,
+#: since there the house number is what says "a street" (``on Memorial Park``, ``2 court
+#: dates``, ``10 way valve``).
+STREET_KINDS: tuple[tuple[str, ...], ...] = (
+    ("street", "st"), ("avenue", "ave"), ("road", "rd"), ("drive", "dr"), ("lane", "ln"),
+    ("court", "ct"), ("terrace", "ter"), ("place", "pl"), ("boulevard", "blvd"),
+    ("parkway", "pkwy"), ("circle", "cir"), ("trail", "trl"), ("highway", "hwy"), ("pike",),
+    ("way",), ("loop",))
 #: The USPS codes of the fifty states and the District of Columbia (Publication 28,
 #: appendix B): the one list every rule that reads a state's code builds its pattern from.
 STATE_CODES = ("AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID",
@@ -206,6 +218,10 @@ def codes(*groups: tuple[str, ...]) -> str:
 UNIT = (r"(?:apt|apartment|unit|suite|ste|room|rm|floor|fl|bldg|building|lot|space|#)\.?"
         r"\s{0,2}#?\s{0,2}[0-9]{1,5}[a-z]?\b|(?:apt|apartment|unit|suite|ste)\.?\s{0,2}"
         r"#?\s{0,2}[a-z]\b")
+#: A post-office box's words, in every spelling people write (``P.O. Box``, ``PO BX``,
+#: ``POB``, ``Post Office Drawer``), before its number: the address grammar's, and
+#: ``mailforms``' (on one line there: ``\s`` read as ``[ \t]``).
+PO_BOX = r"(?:p\.?\s?o\.?\s{0,3}(?:box|bx|drawer)|pob|post\s{1,3}office\s{1,3}(?:box|drawer))"
 #: One capitalized word of a street name (``Oak``, ``5th``, ``MLK``, ``O'Neil``).
 #: A single letter takes no dot: "on 2 L. Dr Anderson" is a dose and a title, not a street.
 _STREET_WORD = r"(?-i:[A-Z0-9](?:[A-Za-z0-9'-]{1,24}\.?)?)"
@@ -213,7 +229,7 @@ ADDRESS = "|".join((
     r"\b[0-9]{1,6}[a-z]?(?:-[0-9]{1,4})?\s{1,3}(?:(?-i:[NSEW]|NE|NW|SE|SW)\.?\s{1,3}"
     r"|(?:north|south|east|west)\s{1,3})?(?:" + _STREET_WORD + r"\s{1,3}){1,3}"
     + STREET_SUFFIX + r"\b\.?(?:\s{0,2},?\s{0,2}(?:" + UNIT + r"))?",
-    r"\b(?:p\.?\s?o\.?|post\s{1,3}office)\s{0,3}box\s{0,3}#?\s{0,2}[0-9]{1,7}\b",
+    r"\b" + PO_BOX + r"\s{0,3}#?\s{0,2}[0-9]{1,7}\b",
     # rural route / highway contract box: "RR 3 Box 120", "HC 62 Box 14", "Rural Route 2, Box 9"
     r"\b(?:rr|r\.r\.|rural\s{1,3}route|hc|hcr)\s{0,2}#?\s{0,2}[0-9]{1,4}\s{0,2},?\s{0,2}box"
     r"\s{0,3}#?\s{0,2}[0-9]{1,6}\b",

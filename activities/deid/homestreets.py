@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+from medpipe.activities.deid import grammar
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
@@ -31,8 +32,9 @@ Span = tuple[int, int, Placeholder]
 
 _HOME = (r"(?:(?:lives|living|resides|residing|stays|staying|moved|moving)[ \t]{1,2}(?:at|to|on)"
          r"|(?:home|house|address)[ \t]{1,2}is(?:[ \t]{1,2}(?:at|on))?|address[ \t]{0,2}:)")
-_KINDS = (r"(?:street|road|avenue|lane|drive|court|place|boulevard|way|circle|terrace|trail"
-          r"|parkway|highway|pike|loop)")
+#: The common kinds written out (``grammar.STREET_KINDS``): not the British ones
+#: ``streetforms`` adds, which in lower case are words of a note ("moving to 6 minute walk").
+_KINDS = "(?:" + "|".join(full for full, *_ in grammar.STREET_KINDS) + ")"
 HOME_STREET = re.compile(r"\b(?i:" + _HOME + r")[ \t]{1,2}([0-9]{1,5}[ \t]{1,2}((?-i:[a-z][a-z'-]+)"
                          r"(?:[ \t](?-i:[a-z][a-z'-]+)){0,2})[ \t](?-i:" + _KINDS + r"))\b")
 

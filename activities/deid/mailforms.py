@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from medpipe.activities.deid import grammar
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -27,8 +28,8 @@ Span = tuple[int, int, Placeholder]
 
 _NUMBER = r"[ \t]{0,2}#?[ \t]{0,2}[0-9]{1,6}(?![0-9A-Za-z])"
 _BOX = r",?[ \t]{1,2}box" + _NUMBER
-PO_BOX = re.compile(r"\b(?:p\.?[ \t]?o\.?[ \t]{0,2}(?:box|bx|drawer)|pob|post[ \t]{1,2}office"
-                    r"[ \t]{1,2}(?:box|drawer))" + _NUMBER, re.IGNORECASE)
+#: A box's words (``grammar.PO_BOX``) on one line, and its number.
+PO_BOX = re.compile(r"\b" + grammar.PO_BOX.replace(r"\s", r"[ \t]") + _NUMBER, re.IGNORECASE)
 #: A rural route by its own name, with a box when one follows; any other route with its box.
 ROUTE = re.compile(r"\b(?:(?:rural[ \t]{1,2}route|r\.[ \t]?r\.|rr[ \t]{0,2}(?=#))" + _NUMBER
                    + r"(?:" + _BOX + r")?|(?:rr|hc|hcr|rt\.?|rte\.?|route|star[ \t]route)"

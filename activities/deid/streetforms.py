@@ -21,16 +21,22 @@ from __future__ import annotations
 
 import re
 
-from medpipe.activities.deid import forms
+from medpipe.activities.deid import forms, grammar
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
 
-KINDS = (r"Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Court|Ct\.?|Terrace"
-         r"|Ter\.?|Place|Pl\.?|Boulevard|Blvd\.?|Parkway|Pkwy\.?|Circle|Cir\.?|Trail|Trl\.?"
-         r"|Highway|Hwy\.?|Pike|Way|Crescent|Close|Grove|Mews|Walk|Row|Square|Sq\.?|Plaza")
+#: Kinds a street after a place cue has besides the common ones (``grammar.STREET_KINDS``):
+#: British and Commonwealth streets' (a ``Walk``, a ``Row`` or a ``Close`` after ``on`` and a
+#: capitalized name is a street, where after a number the address grammar must leave it:
+#: "6 Minute Walk", ``grammar.STREET_SUFFIX``), and squares and plazas.
+_MORE_KINDS = (("crescent",), ("close",), ("grove",), ("mews",), ("walk",), ("row",),
+               ("square", "sq"), ("plaza",))
+#: The kinds, capitalized (as the names before them), abbreviations with or without a dot.
+KINDS = "|".join(alt for full, *short in grammar.STREET_KINDS + _MORE_KINDS
+                 for alt in (full.capitalize(), *(a.capitalize() + r"\.?" for a in short)))
 _KIND = r"(?-i:" + KINDS + r"|" + KINDS.upper().replace(r"\.?", r"\.?") + r")"
 _WORD = r"(?-i:[A-Z][a-z][A-Za-z'-]*|[A-Z]{2,}|[0-9]{1,3}(?:st|nd|rd|th))"
 _RUN = _WORD + r"(?:[ \t]" + _WORD + r"){0,2}"
