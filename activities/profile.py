@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from medpipe.activities.model_inputs import InputBinding
+from medpipe.activities.scores import first_scores
 from medpipe.contracts.profile import (
     OTHER,
     PROFILE_PREDICTION_BINS,
@@ -50,17 +51,6 @@ def prediction_bins(scores: np.ndarray, bins: int = PROFILE_PREDICTION_BINS) -> 
     s = s[np.isfinite(s)]
     index = np.clip((s * bins).astype(np.int64), 0, bins - 1)
     return np.bincount(index, minlength=bins)
-
-
-def scores_of(output: np.ndarray) -> np.ndarray | None:
-    """Per-row score of a model output: column 1 of two columns, else column 0."""
-    a = np.asarray(output)
-    if a.dtype.kind not in "fiub" or a.size == 0:
-        return None
-    if a.ndim >= 2:
-        a = a.reshape(a.shape[0], -1)
-        a = a[:, 1] if a.shape[1] == 2 else a[:, 0]
-    return a.ravel().astype(np.float64, copy=False)
 
 
 def numeric_edges(values: np.ndarray, bins: int = NUMERIC_BINS) -> tuple[float, ...]:
@@ -118,7 +108,7 @@ class ProfileBuilder:
 
     def add_scores(self, output: np.ndarray | None) -> None:
         """Count the candidate's scores on one batch of held-out rows."""
-        scores = scores_of(output) if output is not None and self._score else None
+        scores = first_scores(output) if output is not None and self._score else None
         if scores is not None:
             self._predictions += prediction_bins(scores)
             self.scored += scores.size

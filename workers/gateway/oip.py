@@ -303,18 +303,3 @@ def _header_object(model_name: str, version: str, request_id: str | None,
 def error_body(message: str) -> bytes:
     """OIP error body ``{"error": "..."}``."""
     return json.dumps({"error": message}).encode()
-
-
-def first_scores(array: np.ndarray) -> np.ndarray | None:
-    """Per-row score from the first output, for the prediction distribution.
-
-    Column 1 of a two-column output (binary class probabilities), else column 0;
-    ``None`` for non-numeric outputs.
-    """
-    a = np.asarray(array)
-    if a.dtype.kind not in "fiub" or a.size == 0:
-        return None
-    if a.ndim >= 2:
-        a = a.reshape(a.shape[0], -1)
-        a = a[:, 1] if a.shape[1] == 2 else a[:, 0]
-    return a.ravel().astype(np.float64, copy=False)

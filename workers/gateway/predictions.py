@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from medpipe.activities.scores import first_scores
 from medpipe.contracts.prediction import MAX_CLASS_LABEL, OTHER_CLASS, PredictionProfile
-from medpipe.workers.gateway.oip import first_scores
 
 
 @dataclass(slots=True)

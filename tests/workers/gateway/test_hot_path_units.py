@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from medpipe.activities.scores import first_scores
 from medpipe.workers.gateway.metrics import SlotStats
-from medpipe.workers.gateway.oip import first_scores
 from medpipe.workers.gateway.predictions import Predictions
 from medpipe.workers.gateway.tensors import all_finite
 from tests.workers.gateway.conftest import FEATURES, Models, unsigned_loader
