@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from medpipe.activities.keys.base import WrappedKey, check_key_name, register
+from medpipe.activities.keys.base import WrappedKey, check_key_name, check_origin, register
 from medpipe.contracts.errors import AlreadyExists, InvalidInput, KeyProviderError, KeyUnavailable
 
 try:
@@ -236,11 +236,6 @@ class AwsKmsProvider:
         return out["Plaintext"], WrappedKey(provider=self.scheme, key_id=out["KeyId"],
                                             wrapped=out["CiphertextBlob"])
 
-    def _check_origin(self, wrapped: WrappedKey) -> None:
-        if wrapped.provider != self.scheme:
-            raise KeyProviderError(f"wrapped key comes from provider '{wrapped.provider}', "
-                                   f"not '{self.scheme}'")
-
     def _resolve_allowed(self) -> frozenset[str]:
         arns: set[str] = set()
         for name in self.allow:
@@ -281,7 +276,7 @@ class AwsKmsProvider:
                                "header names another key is forged or from another fleet)")
 
     def unwrap(self, wrapped: WrappedKey, context: Mapping[str, str]) -> bytes:
-        self._check_origin(wrapped)
+        check_origin(wrapped, self.scheme)
         self._check_allowed(wrapped.key_id)
         meta = self._usable(wrapped.key_id, "ENCRYPT_DECRYPT")
         out = self._call("Decrypt", wrapped.key_id, self._client.decrypt,
@@ -292,7 +287,7 @@ class AwsKmsProvider:
 
     def rewrap(self, wrapped: WrappedKey, context: Mapping[str, str],
                new_key_id: str | None = None) -> WrappedKey:
-        self._check_origin(wrapped)
+        check_origin(wrapped, self.scheme)
         self._check_allowed(wrapped.key_id)
         source = self._usable(wrapped.key_id, "ENCRYPT_DECRYPT")
         if new_key_id is None:

@@ -24,7 +24,7 @@ from typing import Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict
 
 from medpipe.activities.schemes import SchemeRegistry
-from medpipe.contracts.errors import InvalidInput
+from medpipe.contracts.errors import InvalidInput, KeyProviderError
 
 
 class WrappedKey(BaseModel):
@@ -169,6 +169,33 @@ def split_version(key_id: str) -> tuple[str, int | None]:
     if not (version.startswith("v") and version[1:].isdigit() and int(version[1:]) > 0):
         raise InvalidInput(f"invalid key version in {key_id!r}: expected name#vN (N >= 1)")
     return name, int(version[1:])
+
+
+def check_origin(wrapped: WrappedKey, scheme: str) -> None:
+    """Refuse a key another provider (not ``scheme``) wrapped: its key id names nothing here.
+
+    Raises:
+        KeyProviderError: the key comes from another provider.
+    """
+    if wrapped.provider != scheme:
+        raise KeyProviderError(f"wrapped key comes from provider '{wrapped.provider}', "
+                               f"not '{scheme}'")
+
+
+def wrapping_key(wrapped: WrappedKey, scheme: str) -> tuple[str, int]:
+    """The name and version of the key that wrapped ``wrapped``, one of this provider's
+    (``scheme``): a wrapped key names the exact version it was wrapped with, so that it
+    still unwraps after the key has rotated.
+
+    Raises:
+        KeyProviderError: another provider's key, or no version named.
+        InvalidInput: a malformed key id.
+    """
+    check_origin(wrapped, scheme)
+    name, version = split_version(wrapped.key_id)
+    if version is None:
+        raise KeyProviderError(f"wrapped key names no key version ('{wrapped.key_id}')")
+    return name, version
 
 
 def canonical_context(context: Mapping[str, str]) -> bytes:

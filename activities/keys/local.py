@@ -54,6 +54,7 @@ from medpipe.activities.keys.base import (
     check_key_name,
     register,
     split_version,
+    wrapping_key,
 )
 from medpipe.contracts.errors import AlreadyExists, InvalidInput, KeyProviderError
 
@@ -196,12 +197,7 @@ class LocalKeyProvider:
         return data_key, self._wrap(key_id, data_key, context)
 
     def unwrap(self, wrapped: WrappedKey, context: Mapping[str, str]) -> bytes:
-        if wrapped.provider != self.scheme:
-            raise KeyProviderError(f"wrapped key comes from provider '{wrapped.provider}', "
-                                   f"not '{self.scheme}'")
-        name, version = split_version(wrapped.key_id)
-        if version is None:
-            raise KeyProviderError(f"wrapped key names no key version ('{wrapped.key_id}')")
+        wrapping_key(wrapped, self.scheme)  # this provider's, and a version named
         versioned, aead = self._kek(wrapped.key_id)
         aad = _AAD_PREFIX + versioned.encode() + b"\x00" + canonical_context(context)
         blob = wrapped.wrapped

@@ -55,6 +55,7 @@ from medpipe.activities.keys.base import (
     check_key_name,
     register,
     split_version,
+    wrapping_key,
 )
 from medpipe.activities.keys.pkcs11_session import loaded_module
 from medpipe.contracts.errors import AlreadyExists, InvalidInput, KeyProviderError, KeyUnavailable
@@ -238,12 +239,7 @@ class Pkcs11Provider:
         return WrappedKey(provider=self.scheme, key_id=versioned, wrapped=bytes(wrapped))
 
     def _unwrap(self, session: Any, wrapped: WrappedKey, context: Mapping[str, str]) -> bytes:
-        if wrapped.provider != self.scheme:
-            raise KeyProviderError(f"wrapped key comes from provider '{wrapped.provider}', "
-                                   f"not '{self.scheme}'")
-        name, version = split_version(wrapped.key_id)
-        if version is None:
-            raise KeyProviderError(f"wrapped key names no key version ('{wrapped.key_id}')")
+        name, _ = wrapping_key(wrapped, self.scheme)
         if self.allow and name not in self.allow:
             raise KeyProviderError(
                 f"key '{name}' in token '{self.token_label}' is not one the fleet configuration "

@@ -115,6 +115,21 @@ def test_wrapped_key_from_another_provider_refused(provider: KeyProvider) -> Non
         provider.unwrap(foreign, CTX)
 
 
+@pytest.mark.parametrize("backend", ["local", "pkcs11"])  # a KMS key id is an ARN: one version
+def test_wrapped_key_naming_no_version_refused(backend: str, tmp_path: Path,
+                                               request: pytest.FixtureRequest) -> None:
+    """A wrapped key names the exact version that wrapped it; a bare name (the current
+    version after a rotation) is refused rather than tried."""
+    provider = open_provider(f"local://{tmp_path}/keyring.json" if backend == "local"
+                             else request.getfixturevalue("hsm_uri"))
+    name = fresh()
+    provider.create_key(name)
+    _, wrapped = provider.new_data_key(name, CTX)
+    bare = wrapped.model_copy(update={"key_id": name})
+    with pytest.raises(KeyProviderError, match="names no key version"):
+        provider.unwrap(bare, CTX)
+
+
 def test_create_twice_refused(provider: KeyProvider) -> None:
     name = fresh()
     provider.create_key(name)
