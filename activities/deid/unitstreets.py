@@ -47,18 +47,17 @@ _NUMBER = r"(?<![A-Za-z0-9.,/:-])[0-9]{1,6}[A-Za-z]?"
 _WORD = r"(?:" + NOT_STREET + r"[A-Za-z][A-Za-z'-]{1,24}|\[NAME\])"
 _DIRECTION = r"(?:(?i:[nsew]|north|south|east|west)\.?[ \t]{1,2})?"
 _DESIGNATOR = r"(?i:apt|apartment|suite|ste|unit)\.?[ \t]{0,2}#?[ \t]{0,2}[0-9]{1,5}[A-Za-z]?\b"
+
+
+def _street(more_words: str) -> str:
+    """A house number, a direction and the street's name: its first word and then
+    ``more_words`` (a regex count such as ``{0,2}``) more; the name is the inner group."""
+    return (_NUMBER + r"[ \t]{1,2}" + _DIRECTION
+            + r"(" + _WORD + r"(?:[ \t]{1,2}" + _WORD + r")" + more_words + r")")
+
+
 STREET_BEFORE_UNIT = re.compile(
-    r"("
-    + _NUMBER
-    + r"[ \t]{1,2}"
-    + _DIRECTION
-    + r"("
-    + _WORD
-    + r"(?:[ \t]{1,2}"
-    + _WORD
-    + r"){0,2})[ \t]{1,2},?[ \t]{0,2}"
-    + _DESIGNATOR
-    + r")",
+    r"(" + _street("{0,2}") + r"[ \t]{1,2},?[ \t]{0,2}" + _DESIGNATOR + r")",
     re.IGNORECASE,
 )
 UNIT_ALONE = re.compile(
@@ -72,17 +71,7 @@ _SENDS = (
     r"|(?:see|seen|visit|visited)[ \t]{1,2}(?:pt|patient|him|her|them)[ \t]{1,2}at)"
 )
 CUED_STREET = re.compile(
-    r"\b"
-    + _SENDS
-    + r"[ \t]{1,2}("
-    + _NUMBER
-    + r"[ \t]{1,2}"
-    + _DIRECTION
-    + r"("
-    + _WORD
-    + r"(?:[ \t]{1,2}"
-    + _WORD
-    + r"){1,3}))(?=[ \t]{0,2}(?:[,.;:()|\n]|#|$))",
+    r"\b" + _SENDS + r"[ \t]{1,2}(" + _street("{1,3}") + r")(?=[ \t]{0,2}(?:[,.;:()|\n]|#|$))",
     re.IGNORECASE,
 )
 
