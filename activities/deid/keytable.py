@@ -18,7 +18,7 @@ kept for the residual digests (sorted by ``(hi, lo)``, i.e. bytewise, as
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -34,11 +34,26 @@ def digests(key: bytes, values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     if not values:
         z = np.zeros(0, dtype=np.uint64)
         return z, z
-    k = key[:64]
-    blob = b"".join([hashlib.blake2b(v.encode(), key=k, digest_size=DIGEST_BYTES).digest()
-                     for v in values])
-    both = np.frombuffer(blob, dtype=_BE).reshape(-1, 2).astype(np.uint64)
+    both = np.frombuffer(keyed_blob(key[:64], values), dtype=_BE).reshape(-1, 2) \
+        .astype(np.uint64)
     return both[:, 0].copy(), both[:, 1].copy()
+
+
+def keyed_blob(key: bytes, values: Iterable[str], size: int = DIGEST_BYTES,
+               person: bytes = b"") -> bytes:
+    """The keyed BLAKE2b digests (``size`` bytes) of ``values``, concatenated.
+
+    Each value's state is a copy of one keyed state: the key is hashed once, not once per
+    value (``hashlib.blake2b(v, key=k)`` compresses the key block every call, ~18 % of a
+    short value's digest); the digests are the same bytes.
+    """
+    copy = hashlib.blake2b(key=key, digest_size=size, person=person).copy
+    out = []
+    for v in values:
+        h = copy()
+        h.update(v.encode())
+        out.append(h.digest())
+    return b"".join(out)
 
 
 def digest_hi(key: bytes, value: str) -> int:

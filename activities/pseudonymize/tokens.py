@@ -37,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 
 from medpipe.activities.atomicfile import write_atomically
+from medpipe.activities.deid.keytable import keyed_blob
 from medpipe.activities.pseudonymize.tokenmap import TokenMap
 from medpipe.contracts.errors import InvalidInput, KeyProviderError, NotFound
 from medpipe.contracts.pseudonymize import TokenMode
@@ -93,14 +94,10 @@ class Tokenizer:
         A keyed PRF of the patient's token: the same patient always moves by
         the same amount (intervals are kept), patients move differently.
         """
-        key = self._shift_key()
-        out = np.empty(len(tokens), dtype=np.int64)
-        span = 2 * max_days
-        for i, t in enumerate(tokens):
-            d = hashlib.blake2b(t.encode(), key=key, digest_size=8, person=b"datesh").digest()
-            v = int.from_bytes(d, "big") % span - max_days
-            out[i] = v + 1 if v >= 0 else v
-        return out
+        prf = np.frombuffer(keyed_blob(self._shift_key(), tokens, 8, b"datesh"),
+                            dtype=">u8").astype(np.uint64)
+        v = (prf % np.uint64(2 * max_days)).astype(np.int64) - max_days
+        return np.where(v >= 0, v + 1, v)
 
     def _shift_key(self) -> bytes:
         raise NotImplementedError

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 
 from medpipe.activities.deid.index import KeyIndex, value_keys
-from medpipe.activities.deid.keytable import DigestTable, ValueSet, digests
+from medpipe.activities.deid.keytable import DigestTable, ValueSet, digests, keyed_blob
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.residual import DigestSet, keyed_digest
 from medpipe.contracts.pseudonymize import Placeholder
 
 KEY = b"k" * 32
+
+
+@pytest.mark.parametrize(("size", "person"), [(16, b""), (8, b"datesh"), (32, b"x")])
+def test_keyed_blob_is_each_values_keyed_digest(size: int, person: bytes) -> None:
+    values = ["", "a", "Anne-Marie O'Brien", "Téllez", "x" * 300] + [f"MRN{i}" for i in range(50)]
+    want = b"".join(hashlib.blake2b(v.encode(), key=KEY, digest_size=size, person=person)
+                    .digest() for v in values)
+    assert keyed_blob(KEY, values, size, person) == want
+    assert keyed_blob(KEY, [], size, person) == b""
+    if size == 16 and not person:
+        assert keyed_blob(KEY, values) == b"".join(keyed_digest(KEY, v) for v in values)
 
 
 def test_residual_digests_equal_a_digest_set_built_from_the_strings() -> None:
