@@ -183,25 +183,29 @@ def premap(policy: Policy, tokenizers: dict[TokenMode, Tokenizer], batch: pa.Rec
     tokenizers, in the sequential job's order (the vault mints here, in the parent).
 
     A column that cannot be read as identifiers is skipped: the child then refuses
-    it with the sequential job's message, at the same point.
+    it with the sequential job's message, at the same point. A column listed twice (the
+    patient id keys the date shifts and is a token column too) is looked up once: the
+    second lookup would find the tokens the first one minted, and mint nothing.
     """
     out: dict[TokenMode, tuple[dict[str, str], dict[str, int]]] = {
         m: ({}, {}) for m in tokenizers}
+    done: dict[tuple[str, TokenMode], list[str]] = {}  # (column, mode) -> its tokens
     for name, mode, shifts in token_columns(policy):
         if name not in batch.schema.names:
             continue
-        try:
-            col = _as_text(batch.column(name), f"{source}, column {name!r}")
-        except InvalidInput:
-            continue
-        values = pc.dictionary_encode(col).dictionary.to_pylist()
         tokenizer = tokenizers[mode]
-        toks = tokenizer.tokens(values)
-        mapped, offsets = out[mode]
-        mapped.update(zip(values, toks, strict=True))
+        toks = done.get((name, mode))
+        if toks is None:
+            try:
+                col = _as_text(batch.column(name), f"{source}, column {name!r}")
+            except InvalidInput:
+                continue
+            values = pc.dictionary_encode(col).dictionary.to_pylist()
+            toks = done[(name, mode)] = tokenizer.tokens(values)
+            out[mode][0].update(zip(values, toks, strict=True))
         if shifts:
             days = tokenizer.offset_days(toks, policy.date_shift_days)
-            offsets.update(zip(toks, days.tolist(), strict=True))
+            out[mode][1].update(zip(toks, days.tolist(), strict=True))
     return out
 
 

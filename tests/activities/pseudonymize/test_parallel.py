@@ -214,3 +214,31 @@ def test_one_chunk_of_text_is_scrubbed_on_the_pool_with_the_same_bytes(
         outputs.append(((tmp_path / f"one{processes}{source.suffix}").read_bytes(), report))
     assert pooled == [3]  # the sequential run had no pool, the other one did
     assert outputs[1] == outputs[0]
+
+
+class CountingVault(Vault):
+    """A vault that counts the identifiers it is asked for."""
+
+    asked = 0
+
+    def tokens(self, values):  # type: ignore[no-untyped-def]
+        self.asked += len(values)
+        return super().tokens(values)
+
+
+def test_premap_looks_the_patient_column_up_once(table: pa.Table) -> None:
+    """The patient id keys the date shifts and is a token column too (the default policy):
+    the parent looks its values up once, and the children get the tokens and offsets the
+    vault gives those values."""
+    from medpipe.activities.pseudonymize import parallel
+
+    policy = default_policy()
+    vault = CountingVault.in_memory()
+    batch = table.combine_chunks().to_batches()[0]
+    ids = list(dict.fromkeys(batch.column("patient_id").to_pylist()))
+    (tokens, offsets), = parallel.premap(policy, {policy.token_mode: vault}, batch,
+                                        "cohort").values()
+    assert vault.asked == len(ids) and vault.new_tokens == len(ids)
+    assert tokens == dict(zip(ids, vault.tokens(ids), strict=True))
+    want = vault.offset_days(list(tokens.values()), policy.date_shift_days).tolist()
+    assert offsets == dict(zip(tokens.values(), want, strict=True))
