@@ -84,6 +84,10 @@ def learn(policy: Policy, batches: Iterable[pa.RecordBatch], state: RunState) ->
                 state.add_identifiers(pc.unique(batch.column(n)), lookup_kind(r))
 
 
+#: A batch's id columns already looked up: (column, token mode) -> (encoded, tokens).
+_Seen = dict[tuple[str, TokenMode], tuple[pa.DictionaryArray, list[str]]]
+
+
 class TabularJob:
     """Applies a tabular policy to successive batches of one dataset."""
 
@@ -95,17 +99,23 @@ class TabularJob:
         self.source = source
         self._checked = False
 
-    def _tokenizer(self, rule: FieldRule) -> Tokenizer:
-        return self.tokenizers[rule.mode or self.policy.token_mode]
+    def _looked_up(self, name: str, col: pa.Array, mode: TokenMode, where: str,
+                   seen: _Seen) -> tuple[pa.DictionaryArray, list[str]]:
+        """(the column dictionary-encoded, its distinct values' tokens), once per column and
+        token mode in a batch: the patient id keys the date shifts and is a token column
+        too, and a second lookup would only find the tokens the first one minted."""
+        if (name, mode) not in seen:
+            enc = pc.dictionary_encode(_as_text(col, where))
+            seen[(name, mode)] = enc, self.tokenizers[mode].tokens(enc.dictionary.to_pylist())
+        return seen[(name, mode)]
 
-    def _tokens(self, col: pa.Array, rule: FieldRule, where: str) -> tuple[pa.Array, pa.Array]:
-        """(tokens per row, distinct original values) of an id column."""
-        enc = pc.dictionary_encode(_as_text(col, where))
-        uniques = enc.dictionary
-        toks = pa.array(self._tokenizer(rule).tokens(uniques.to_pylist()), pa.string())
-        return pc.take(toks, enc.indices), uniques
+    def _tokens(self, name: str, col: pa.Array, rule: FieldRule, where: str,
+                seen: _Seen) -> pa.Array:
+        """The tokens per row of an id column."""
+        enc, toks = self._looked_up(name, col, rule.mode or self.policy.token_mode, where, seen)
+        return pc.take(pa.array(toks, pa.string()), enc.indices)
 
-    def _offsets(self, batch: pa.RecordBatch, row0: int) -> np.ndarray:
+    def _offsets(self, batch: pa.RecordBatch, row0: int, seen: _Seen) -> np.ndarray:
         """Per-row date-shift offsets, keyed by the patient's token."""
         name = self.policy.patient_id
         assert name is not None
@@ -116,11 +126,10 @@ class TabularJob:
             raise InvalidInput(f"{where}, row {row0 + bad + 1}: no patient id, so its dates "
                                "cannot be shifted")
         rule = self.policy.fields[name]
-        tokenizer = self._tokenizer(rule) if rule.action is Action.TOKEN else \
-            self.tokenizers[self.policy.token_mode]
-        enc = pc.dictionary_encode(col)
-        toks = tokenizer.tokens(enc.dictionary.to_pylist())
-        per_patient = tokenizer.offset_days(toks, self.policy.date_shift_days)
+        mode = (rule.mode or self.policy.token_mode) if rule.action is Action.TOKEN else \
+            self.policy.token_mode
+        enc, toks = self._looked_up(name, col, mode, where, seen)
+        per_patient = self.tokenizers[mode].offset_days(toks, self.policy.date_shift_days)
         return per_patient[enc.indices.to_numpy(zero_copy_only=False)]
 
     def process(self, batch: pa.RecordBatch, row0: int) -> pa.RecordBatch:
@@ -130,8 +139,9 @@ class TabularJob:
             self._checked = True
         fields = self.policy.fields
         offsets = None
+        seen: _Seen = {}
         if any(r.action is Action.DATE_SHIFT for r in fields.values()):
-            offsets = self._offsets(batch, row0)
+            offsets = self._offsets(batch, row0, seen)
         if self.policy.patient_id:
             self.state.patients.update_column(batch.column(self.policy.patient_id))
         idcols = [(n, r) for n, r in fields.items() if identifying(r)]
@@ -152,7 +162,7 @@ class TabularJob:
             if rule.action is Action.KEEP:
                 out, changed = col, 0
             elif rule.action is Action.TOKEN:
-                out, _ = self._tokens(col, rule, where)
+                out = self._tokens(name, col, rule, where, seen)
                 changed = nonnull
             elif rule.action is Action.DATE_SHIFT:
                 assert offsets is not None

@@ -242,3 +242,20 @@ def test_premap_looks_the_patient_column_up_once(table: pa.Table) -> None:
     assert tokens == dict(zip(ids, vault.tokens(ids), strict=True))
     want = vault.offset_days(list(tokens.values()), policy.date_shift_days).tolist()
     assert offsets == dict(zip(tokens.values(), want, strict=True))
+
+
+def test_the_sequential_job_looks_the_patient_column_up_once(table: pa.Table) -> None:
+    """As ``premap``: the date shifts' lookup of the patient ids gives the token column its
+    tokens too, the same ones a lookup of its own would give."""
+    from medpipe.activities.deid.index import KeyIndex
+    from medpipe.activities.pseudonymize.state import RunState
+    from medpipe.activities.pseudonymize.tabular import TabularJob
+
+    policy = default_policy()
+    vault = CountingVault.in_memory()
+    batch = table.combine_chunks().to_batches()[0]
+    ids = batch.column("patient_id").to_pylist()
+    state = RunState(format="csv", index=KeyIndex(DIGEST_KEY))
+    out = TabularJob(policy, {policy.token_mode: vault}, state, "cohort").process(batch, 0)
+    assert vault.asked == len(set(ids)) and vault.new_tokens == len(set(ids))
+    assert out.column("patient_id").to_pylist() == vault.tokens(ids)
