@@ -171,10 +171,10 @@ Figures = tuple[float, float, Phases]  # wall, CPU (this process group), phases
 
 
 def one_trial(ctx: WorkerContext, keys_vault: object, sample: dict[str, Path],
-              cores: int, clock: Callable[[], float] = time.perf_counter
-              ) -> dict[str, Figures]:
-    """Ingest, then pseudonymize, validate and evaluate with their phases timed, on
-    ``cores``."""
+              cores: int, clock: Callable[[], float] = time.perf_counter,
+              stages: tuple[str, ...] = STAGES) -> dict[str, Figures]:
+    """Ingest, then pseudonymize and (when in ``stages``) validate and evaluate with their
+    phases timed, on ``cores`` (pseudonymize always runs: the others read its output)."""
     keys, vault_uri = keys_vault  # type: ignore[misc]
     ctx.cores = CoreBudget(cores)
     rid = f"release-cost-{uuid.uuid4().hex[:8]}"
@@ -198,12 +198,14 @@ def one_trial(ctx: WorkerContext, keys_vault: object, sample: dict[str, Path],
                                         PseudonymizeActivities(ctx).pseudonymize(
         PseudonymizeInput(release_id=rid, dataset=ingest.artifact("dataset"), keys=keys,
                           vault_uri=vault_uri)))
-    _, out["validate"] = timed(VALIDATE, lambda: validate.ValidateActivities(ctx).validate(
-        ValidateInput(release_id=rid, dataset=pseudo.dataset,
-                      identifier_digests=pseudo.identifier_digests)))
-    _, out["evaluate"] = timed(EVALUATE, lambda: evaluate.EvaluateActivities(ctx).evaluate(
-        EvaluateInput(release_id=rid, model=ingest.artifact("model"), dataset=pseudo.dataset,
-                      keys=keys)))
+    if "validate" in stages:
+        _, out["validate"] = timed(VALIDATE, lambda: validate.ValidateActivities(ctx).validate(
+            ValidateInput(release_id=rid, dataset=pseudo.dataset,
+                          identifier_digests=pseudo.identifier_digests)))
+    if "evaluate" in stages:
+        _, out["evaluate"] = timed(EVALUATE, lambda: evaluate.EvaluateActivities(ctx).evaluate(
+            EvaluateInput(release_id=rid, model=ingest.artifact("model"),
+                          dataset=pseudo.dataset, keys=keys)))
     return out
 
 
@@ -236,8 +238,8 @@ def main() -> None:
                     help="what the phases count: wall seconds, or the activity thread's CPU "
                          "seconds (on a loaded machine: what each phase costs)")
     ap.add_argument("--stages", default=",".join(STAGES),
-                    help="which stages' phases to print (all three run: each reads the "
-                         "previous one's output)")
+                    help="which stages to run and print (pseudonymize always runs: the "
+                         "others read its output)")
     ap.add_argument("--memory", choices=("worker", "default"), default="worker",
                     help="worker: Arrow's pool as a worker sets it (jemalloc, decay 0: "
                          "activities.memory); default: Arrow's default pool")
@@ -259,12 +261,14 @@ def main() -> None:
             warm = [pool_start(max(counts)) for _ in range(3)]
             print(f"pool start ({max(counts)} forkserver children, initializer run): first "
                   f"{cold:.3f} s, then {statistics.median(warm):.3f} s", flush=True)
-            one_trial(ctx, keys_vault, sample, max(counts))  # warm-up: imports, GX, caches
+            stages = tuple(args.stages.split(","))
+            one_trial(ctx, keys_vault, sample, max(counts),  # warm-up: imports, GX, caches
+                      stages=stages)
             for cores in counts:
                 clock = time.thread_time if args.clock == "cpu" else time.perf_counter
-                runs = [one_trial(ctx, keys_vault, sample, cores, clock)
+                runs = [one_trial(ctx, keys_vault, sample, cores, clock, stages)
                         for _ in range(args.trials)]
-                for stage in args.stages.split(","):
+                for stage in stages:
                     walls = [r[stage][0] for r in runs]
                     mid = sorted(range(len(runs)), key=lambda i: walls[i])[len(runs) // 2]
                     wall, cpu, phases = runs[mid][stage]
