@@ -28,7 +28,11 @@ dates as a ward's handover, a referral letter from abroad, a portal message type
 and a social-work note write them, written for recall10 the same way) and ``fresh-11``
 (``bench._deid_recall11.R11``: places first, as an EMS run sheet, a triage note, a
 home-health intake and a dictated discharge summary write them, written for recall11 the
-same way).
+same way) and ``sealed-2`` (``bench._deid_sealed2.SEALED2``: a fourth blind set, written
+after ``sealed`` was read, of anaesthesia records, genetic counselling, poison-control
+calls, sleep-lab reports, advance directives, release-of-information logs, contact
+tracing and transplant coordination; committed before its first run, its misses never
+printed).
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from bench import (
     _deid_recall10,
     _deid_recall11,
     _deid_sealed,
+    _deid_sealed2,
 )
 from bench._deid_heldout import FILLER_NOTES, HELD_OUT_2, add_people
 
@@ -135,6 +140,7 @@ def make_identities(n: int, seed: int) -> list[dict[str, str]]:
     _deid_recall9.add_people(out, seed)
     _deid_recall10.add_people(out, seed)
     _deid_recall11.add_people(out, seed)
+    _deid_sealed2.add_people(out, seed)
     return out
 
 
@@ -286,7 +292,8 @@ SETS: dict[str, dict[str, list[Form]]] = {"tuned": TUNED, "seen": HELD_OUT,
                                           "fresh-9": _deid_recall9.R9,
                                           "fresh-10": _deid_recall10.R10,
                                           "fresh-11": _deid_recall11.R11,
-                                          "sealed": _deid_sealed.SEALED}
+                                          "sealed": _deid_sealed.SEALED,
+                                          "sealed-2": _deid_sealed2.SEALED2}
 #: Filler sentences of each set (the others use ``FILLER``).
 FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "fresh": _deid_fresh.FILLER_FRESH,
@@ -300,7 +307,8 @@ FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "fresh-9": _deid_recall9.FILLER_R9,
                                        "fresh-10": _deid_recall10.FILLER_R10,
                                        "fresh-11": _deid_recall11.FILLER_R11,
-                                       "sealed": _deid_sealed.SEALED_FILLER}
+                                       "sealed": _deid_sealed.SEALED_FILLER,
+                                       "sealed-2": _deid_sealed2.FILLER_SEALED2}
 
 
 def make_note(rng: random.Random, people: list[dict[str, str]], template_set: str,

@@ -192,8 +192,10 @@ def _removed(note: Note, out: str) -> list[tuple[bool, str, str]]:
 #: The sets whose misses are never printed (``blind-test`` was sealed until its first figure,
 #: 92.85 %, was recorded; read since). ``sealed``'s misses were read once, seeds 1-6, in
 #: deid12 (issue 12, at the lead's request, docs/deid.md): still not printed here, but its
-#: figure is no longer a held-out one; a new sealed set is needed for that.
-SEALED = frozenset({"sealed"})
+#: figure is no longer a held-out one; a new sealed set is needed for that. ``sealed-2``
+#: (``bench/_deid_sealed2.py``) is that set: written blind, committed before its first run;
+#: its misses are never printed, so its figure stays held out while nobody reads them.
+SEALED = frozenset({"sealed", "sealed-2"})
 
 
 def score(notes: list[Note], outputs: list[str],

@@ -1,0 +1,107 @@
+"""The ``sealed-2`` template set plants what it labels, and its misses are never printed.
+
+A generator self-check only: it never runs the scrubber, so it reveals nothing about how
+the set scores.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from bench import deid
+from bench._deid_corpus import FILLERS, SETS, make_identities, make_note
+from bench._deid_sealed2 import FILLER_SEALED2, SEALED2
+
+CATEGORIES = {"NAME", "DATE", "AGE", "GEO", "PHONE", "EMAIL", "URL", "IP", "SSN", "MRN"}
+
+
+def test_sealed2_is_registered_and_never_printed() -> None:
+    assert SETS["sealed-2"] is SEALED2
+    assert FILLERS["sealed-2"] is FILLER_SEALED2
+    assert "sealed-2" in deid.SEALED
+    assert set(SEALED2) == CATEGORIES
+
+
+def test_enough_forms_per_category() -> None:
+    for cat in ("NAME", "DATE", "GEO"):
+        assert len(SEALED2[cat]) >= 6, cat
+    for cat in CATEGORIES:
+        assert len(SEALED2[cat]) >= 2, cat
+
+
+def test_every_span_is_in_its_note_in_order() -> None:
+    rng = random.Random(5)
+    people = make_identities(120, 5)
+    seen: set[str] = set()
+    for i in range(1500):
+        note = make_note(rng, people, "sealed-2", i)
+        assert note.template_set == "sealed-2"
+        at = 0
+        for span in note.spans:
+            assert span.category in CATEGORIES
+            assert span.text.strip() == span.text and span.text, span
+            found = note.text.find(span.text, at)
+            assert found >= 0, (span, note.text)
+            assert note.text[found : found + len(span.text)] == span.text
+            at = found + len(span.text)
+            seen.add(span.category)
+    assert seen == CATEGORIES
+
+
+@pytest.mark.parametrize("cat", sorted(CATEGORIES))
+def test_every_form_plants_its_value(cat: str) -> None:
+    rng = random.Random(9)
+    people = make_identities(40, 9)
+    for form in SEALED2[cat]:
+        for p in people:
+            value, sentence = form(rng, p)
+            assert value and value in sentence, (cat, value, sentence)
+            assert value.strip() == value, (cat, value)
+            assert "{}" not in sentence and "{" not in value, (cat, sentence)
+
+
+def test_no_filler_sentence_holds_a_planted_value() -> None:
+    """A value found as a word in the filler would be located there, not where it was planted.
+
+    Names are left out: a given name that is also a word (``frank``, ``will``) is one of the
+    filler's traps on purpose.
+    """
+    rng = random.Random(11)
+    people = make_identities(60, 11)
+    for cat in sorted(CATEGORIES - {"NAME"}):
+        for form in SEALED2[cat]:
+            for p in people:
+                value, _ = form(rng, p)
+                word = re.compile(rf"(?<!\w){re.escape(value)}(?!\w)")
+                assert not [f for f in FILLER_SEALED2 if word.search(f)], (cat, value)
+
+
+def test_ages_are_over_89() -> None:
+    rng = random.Random(13)
+    people = make_identities(20, 13)
+    for form in SEALED2["AGE"]:
+        for p in people:
+            value, _ = form(rng, p)
+            digits = "".join(c for c in value if c.isdigit())
+            assert int(digits) > 89 if digits else value.startswith(("ninety", "one hundred"))
+
+
+def test_people_are_added_under_their_own_prefix() -> None:
+    people = make_identities(16, 3)
+    again = make_identities(16, 3)
+    assert people == again  # seeded: the same people every time
+    added = {k for k in people[0] if k.startswith("s2_")}
+    assert {"s2_rel_g", "s2_doc_f", "s2_agent_f", "s2_wit_f", "s2_county"} <= added
+    assert len({p["s2_doc_f"] for p in people}) > 8  # many clinicians, not one
+
+
+def test_the_scorer_fails_a_leaked_sealed2_span_without_printing_it() -> None:
+    rng = random.Random(3)
+    people = make_identities(100, 3)
+    note = make_note(rng, people, "sealed-2", 0)
+    recall, _, misses = deid.score([note], [note.text])
+    assert sum(c for c, _ in recall.values()) < sum(n for _, n in recall.values())
+    assert misses == []
