@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from bench import deid
 from bench._deid_corpus import FILLERS, SETS, make_identities, make_note
 from bench._deid_sealed import SEALED, SEALED_FILLER
@@ -22,13 +24,15 @@ def test_sealed_is_registered_and_never_printed() -> None:
     assert set(SEALED) == CATEGORIES
 
 
-def test_every_span_is_in_its_note_in_order() -> None:
+@pytest.mark.parametrize("template_set", ["sealed", "sealed-2"])
+def test_every_span_is_in_its_note_in_order(template_set: str) -> None:
+    """Both sealed sets: every planted span is in its note, in order, every category."""
     rng = random.Random(5)
     people = make_identities(120, 5)
     seen: set[str] = set()
     for i in range(1500):
-        note = make_note(rng, people, "sealed", i)
-        assert note.template_set == "sealed"
+        note = make_note(rng, people, template_set, i)
+        assert note.template_set == template_set
         at = 0
         for span in note.spans:
             assert span.category in CATEGORIES
