@@ -162,6 +162,27 @@ def test_a_kept_suite_engine_gives_each_run_its_own_counts() -> None:
     assert [c.unexpected_count for c in runs[0] if c.rule == "between 0 and 90"] == [1]
 
 
+def test_a_kept_suite_engine_keeps_no_result_of_its_runs() -> None:
+    """A kept engine lives as long as the worker: its GX context must not hold a result per
+    run (``ValidationDefinition.run`` stored each one in the context's results store)."""
+    from medpipe.activities import validate_suite
+
+    engines = validate_suite.EngineCache()
+    bad = clean_rows()
+    bad[7]["sex"] = "X"
+    for _ in range(3):
+        runner = validate_suite.SuiteRunner(spec=SUITE, text_columns=["patient", "sex", "notes"],
+                                            engines=engines)
+        for b in table(bad):
+            runner.add(b)
+        runner.flush()
+        assert [c.unexpected_count for c in runner.results()
+                if c.rule == "in 3 allowed values"] == [1]
+    with engines.borrow(SUITE, ["patient", "sex", "notes"]) as engine:
+        assert engine.context.validation_results_store.list_keys() == []
+    assert engines.built == 1
+
+
 def test_two_runs_at_once_never_share_a_suite_engine() -> None:
     from medpipe.activities import validate_suite
 
