@@ -119,8 +119,8 @@ class _Run:
     seconds: float = 0.0
     profile: ProfileBuilder | None = None
 
-    def score(self, batch: pa.RecordBatch, labels: pa.Array) -> None:
-        x = feeds(self.bindings, batch)
+    def score(self, x: dict[str, np.ndarray], labels: pa.Array) -> None:
+        """Score one batch's feeds (this model's inputs, held-out rows) here."""
         t0 = time.perf_counter()
         try:
             out = self.model.session.run([self.model.output.output], x)[0]
@@ -188,14 +188,28 @@ class EvaluateActivities:
             ran_on=self.ctx.ran_on(accelerator=accel, task_queue=queue))
 
 
-def _holdout(batch: pa.RecordBatch) -> pa.RecordBatch:
+def _holdout(batch: pa.RecordBatch) -> np.ndarray | None:
+    """The batch's held-out rows as a boolean mask (None: no ``split`` column, every row)."""
     if "split" not in batch.schema.names:
-        return batch
+        return None
     split = batch.column("split")
     if pa.types.is_string(split.type):  # in Arrow: ~10x less than NumPy's object compare
-        return batch.filter(pc.is_in(split, value_set=_HOLDOUT))
-    return batch.filter(pa.array(np.isin(split.to_numpy(zero_copy_only=False),
-                                         HOLDOUT_SPLITS)))
+        mask = pc.is_in(split, value_set=_HOLDOUT)
+        return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+    return np.isin(split.to_numpy(zero_copy_only=False), HOLDOUT_SPLITS)
+
+
+def _held_feeds(runs: list[_Run], batch: pa.RecordBatch, x: dict[str, np.ndarray],
+                keep: np.ndarray | None) -> list[dict[str, np.ndarray]]:
+    """Each run's feeds on the held-out rows: the first run's taken from ``x`` (its feeds
+    on every row, converted once for the profile), the others' converted from those rows."""
+    if keep is None:
+        return [x] + [feeds(r.bindings, batch) for r in runs[1:]]
+    held = [{name: v[keep] for name, v in x.items()}]
+    if len(runs) > 1:
+        rows = batch.filter(pa.array(keep))
+        held += [feeds(r.bindings, rows) for r in runs[1:]]
+    return held
 
 
 def score_dataset(models: list[LoadedModel], chunks: Iterable[bytes], fmt: str, label: str,
@@ -212,7 +226,7 @@ def score_dataset(models: list[LoadedModel], chunks: Iterable[bytes], fmt: str, 
     text = set().union(*(text_columns(m.signature, spec) for m in models))
     pooled = processes > 1 and all(m.provider == CPU and m.data for m in models)
     pool: InferencePool | None = None  # started at the second held-out batch
-    held: list[tuple[pa.RecordBatch, pa.Array]] = []
+    held: list[tuple[list[dict[str, np.ndarray]], pa.Array]] = []  # feeds, labels
     due: deque[pa.Array] = deque()  # the labels of the chunks on the pool, in order
     try:
         with TabularStream(chunks, fmt, text) as data:
@@ -225,29 +239,33 @@ def score_dataset(models: list[LoadedModel], chunks: Iterable[bytes], fmt: str, 
                                                        scores=spec.task is Task.BINARY)
             rows = 0
             for batch in data.batches():
-                profile.add_inputs(feeds(runs[0].bindings, batch))  # every row; scores: held out
-                batch = _holdout(batch)
-                if not batch.num_rows:
+                x = feeds(runs[0].bindings, batch)  # every row, converted once
+                profile.add_inputs(x)  # every row; scores: held out
+                keep = _holdout(batch)
+                count = batch.num_rows if keep is None else int(np.count_nonzero(keep))
+                if not count:
                     continue
                 labels = batch.column(label)
+                labels = labels if keep is None else labels.filter(pa.array(keep))
+                xs = _held_feeds(runs, batch, x, keep)
                 if not pooled:
-                    for run in runs:
-                        run.score(batch, labels)
+                    for run, x_run in zip(runs, xs, strict=True):
+                        run.score(x_run, labels)
                 else:
-                    held.append((batch, labels))
+                    held.append((xs, labels))
                     if pool is not None or len(held) > 1:
                         pool = pool or InferencePool(
                             [(m.data, m.output.output, m.name) for m in models], processes)
-                        for b, lab in held:
+                        for xs_held, lab in held:
                             due.append(lab)
-                            for scored in pool.submit([feeds(r.bindings, b) for r in runs]):
+                            for scored in pool.submit(xs_held):
                                 _take(runs, due.popleft(), scored)
                         held = []
-                rows += batch.num_rows
+                rows += count
                 heartbeat(f"evaluate: {rows} rows")
-            for b, lab in held:  # one held-out batch: no pool (its start costs more)
-                for run in runs:
-                    run.score(b, lab)
+            for xs_held, lab in held:  # one held-out batch: no pool (its start costs more)
+                for run, x_run in zip(runs, xs_held, strict=True):
+                    run.score(x_run, lab)
             for scored in pool.drain() if pool is not None else ():
                 _take(runs, due.popleft(), scored)
     finally:

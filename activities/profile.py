@@ -99,7 +99,7 @@ class ProfileBuilder:
             arr = feeds[f.tensor]
             col = arr[:, f.column] if arr.ndim == 2 else arr
             if f.text:
-                f.categories.update(str(v) for v in col)
+                f.categories.update(map(str, col))  # no Python frame a row
             elif f.kept < MAX_ROWS:
                 take = np.asarray(col[:MAX_ROWS - f.kept], dtype=np.float64)
                 f.values.append(take)

@@ -181,3 +181,30 @@ def test_metrics_are_exact_against_numpy(table: pa.Table) -> None:
     y = test.column("size_mm").to_numpy()
     assert m.mae == pytest.approx(float(np.mean(np.abs(pred - y))), rel=1e-6)
     assert m.rmse == pytest.approx(float(np.sqrt(np.mean((pred - y) ** 2))), rel=1e-6)
+
+
+def test_each_batch_is_converted_to_model_inputs_once(table: pa.Table,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The candidate's inputs are converted once per batch: the reference profile reads every
+    row's, scoring takes the held-out rows' from them (it converted them a second time); a
+    baseline's inputs, bound on its own, are converted for the held-out rows only."""
+    from medpipe.activities import evaluate
+
+    converted: list[int] = []
+    real = evaluate.feeds
+
+    def counting(bindings: Any, batch: pa.RecordBatch) -> dict[str, np.ndarray]:
+        converted.append(batch.num_rows)
+        return real(bindings, batch)
+
+    monkeypatch.setattr(evaluate, "feeds", counting)
+    model = byom.skl_logistic(table, zipmap=False)
+    alone = run(model, table, "diagnosis", BINARY, fmt="parquet")
+    assert converted == [128] * 7 + [4]  # the row groups, each once
+    converted.clear()
+    both = run(model, table, "diagnosis", BINARY, fmt="parquet", baseline=model)
+    held = alone[0][1].rows
+    assert converted[::2] == [128] * 7 + [4] and sum(converted[1::2]) == held
+    figures = [m.model_copy(update={"latency_ms_per_1k_rows": 0.0})
+               for _, m in (*alone, *both)]
+    assert figures[0] == figures[1] == figures[2] and held > 100
