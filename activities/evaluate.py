@@ -30,7 +30,7 @@ from temporalio import activity
 from medpipe.activities.boundary import translate_errors
 from medpipe.activities.context import WorkerContext
 from medpipe.activities.datasets import TabularStream, tabular_format
-from medpipe.activities.evaluate_pool import InferencePool, Scored
+from medpipe.activities.evaluate_pool import InferencePool, Scored, run_rows
 from medpipe.activities.model_inputs import InputBinding, bind_inputs, feeds, text_columns
 from medpipe.activities.model_io import ModelSignature, choose_output, read_signature
 from medpipe.activities.profile import ProfileBuilder, profile_bytes
@@ -123,7 +123,7 @@ class _Run:
         """Score one batch's feeds (this model's inputs, held-out rows) here."""
         t0 = time.perf_counter()
         try:
-            out = self.model.session.run([self.model.output.output], x)[0]
+            out = run_rows(self.model.session, self.model.output.output, x)
         except Exception as e:
             raise DatasetMismatch(f"{self.model.name} refused the dataset's rows: "
                                   f"{type(e).__name__}: {str(e)[:200]}") from e

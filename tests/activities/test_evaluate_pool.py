@@ -129,3 +129,31 @@ def test_the_activity_scores_on_its_core_budget(table: pa.Table, tmp_path: Path)
     assert two.metrics.model_copy(update={"latency_ms_per_1k_rows": 0.0}) == \
         one.metrics.model_copy(update={"latency_ms_per_1k_rows": 0.0})
     assert two.profile == one.profile and one.metrics.rows > 500
+
+
+def test_scoring_in_slices_of_a_few_rows_changes_no_figure(table: pa.Table,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``evaluate_pool.run_rows`` runs a batch through the model in slices and joins the
+    outputs (arrays, or a ZipMap's lists of maps): the figures and the profile are those of
+    whole batches (the test's batches, 256 rows, are under ``SCORE_ROWS``: one run each)."""
+    from medpipe.activities import evaluate_pool
+
+    cases = [
+        ([byom.skl_logistic(table, zipmap=True)], "diagnosis", "csv", EvaluationSpec(
+            task=Task.BINARY, features=tuple(byom.LABS), positive_class="malignant")),
+        ([byom.lightgbm_binary(table), byom.lightgbm_binary(table, trees=5)], "malignant",
+         "parquet", EvaluationSpec(features=tuple(byom.LABS))),
+        ([byom.two_input_network(table)], "size_mm", "csv", EvaluationSpec(
+            task=Task.REGRESSION, inputs={"vitals": ("age",), "labs": tuple(byom.LABS)})),
+    ]
+    runs: list[int] = []
+    real = evaluate_pool.ort.InferenceSession.run
+    for models, label, fmt, spec in cases:
+        whole = score(models, table, label, spec, fmt, 1)
+        monkeypatch.setattr(evaluate_pool, "SCORE_ROWS", 7)
+        monkeypatch.setattr(evaluate_pool.ort.InferenceSession, "run",
+                            lambda self, *a, **k: runs.append(1) or real(self, *a, **k))
+        sliced = score(models, table, label, spec, fmt, 1)
+        monkeypatch.undo()
+        assert sliced == whole
+    assert len(runs) > 3000 // 7  # the slices were run
