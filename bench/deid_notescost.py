@@ -13,7 +13,10 @@ prints the cProfile table of each (cumulative, top functions).
 
 Usage: ``.venv/bin/python bench/deid_notescost.py prepare DIR [--rows 100000]``, then
 ``.venv/bin/python bench/deid_notescost.py time DIR [--profile 30] [--only reference]``;
-``phases DIR [--trials 3]`` prints the CPU of each pass of the scrub and of the check.
+``phases DIR [--trials 3]`` prints the CPU of each pass of the scrub and of the check;
+``passes DIR [--top 15]`` the CPU of each Arrow string pass (RE2 match or rewrite, substring,
+ASCII test) the scrub and the check run, by what it matches (a rule's trigger, a group's
+alternation, a pattern's rewrite), with the rows it read and the rows it selected.
 """
 
 from __future__ import annotations
@@ -196,21 +199,137 @@ def phases_one(path: Path, trials: int) -> None:
     print(f"  {'scrub (sum of its passes)':<32}{scrub_s:7.3f}")
 
 
+#: The Arrow string passes ``passes`` times (each a pass over the texts it is given).
+_PASSES = ("match_substring_regex", "replace_substring_regex", "match_substring",
+           "replace_substring", "count_substring_regex", "string_is_ascii", "utf8_trim_whitespace")
+
+
+def _pass_names() -> dict[str, str]:
+    """What each pattern the scrub and the check pass to Arrow is, by its text."""
+    from medpipe.activities import residual_scan
+    from medpipe.activities.deid import patterns, registry, rewrites, rules
+
+    names: dict[str, str] = {patterns.CANDIDATE: "patterns: candidate",
+                             registry._RE2_DIFFERS: "re2_unsafe: separators",
+                             residual_scan.ANY_PATTERN: "residual: any pattern",
+                             residual_scan.INNER_SPACE: "residual: inner space"}
+    table = rules.table()
+    for r in table:
+        names[rules._compiled(r.trigger)] = f"trigger {r.name}"
+        names["(?i:" + r.trigger + ")"] = f"registry trigger {r.name}"
+        skip = getattr(r, "trigger_skip", "")
+        if skip:
+            names["(?i)" + patterns.ungrouped(skip)] = f"skip blank {r.name}"
+            names["(?i)" + skip] = f"skip rewrite {r.name}"
+    key = tuple((r.name, rules._short(r)) for r in table)
+    for k, group in enumerate(rules._groups(key)):
+        label = "short triggers" if k == 0 else "+".join(table[i].name for i in group)
+        names[rules._union(tuple(table[i].trigger for i in group))] = f"union {label}"
+    for run, union in rewrites.runs():
+        labels = [lb for lb, p, _ in patterns.PATTERNS
+                  if any(st.pattern == patterns.re2(p) for st in run)]
+        if union is not None:
+            names[union] = "rewrite union " + "+".join(labels)
+        for lb, st in zip(labels, run, strict=True):
+            names.setdefault(st.pattern, f"rewrite {lb}")
+            names.setdefault(st.plain, f"rewrite plain {lb}")
+            if st.labels is not None:
+                names.setdefault(st.labels, f"rewrite labels {lb}")
+    for lb, p, _ in patterns.PATTERNS:  # the check's per-pattern counts: the rewrites' patterns
+        names.setdefault(patterns.re2(p), f"pattern {lb}")
+    return names
+
+
+def passes_one(path: Path, top: int, trials: int) -> None:
+    """Each Arrow string pass of the scrub, then of the check, on one recorded corpus: CPU-s
+    (best of ``trials``, each pass apart), calls, rows read, rows selected (a match: true; a
+    rewrite: changed), top ``top`` by CPU."""
+    from medpipe.activities.residual_scan import ResidualTally, scan_batch
+
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+    with open(path, "rb") as f:
+        rec = pickle.load(f)
+    calls = [(col, pickle.loads(ix)) for col, ix in rec["calls"]]
+    digests = pickle.loads(rec["digests"])
+    names = _pass_names()
+    best: dict[tuple[str, str], list[float]] = {}  # (stage, pass): CPU, calls, read, selected
+    totals: dict[str, float] = {}
+    stats: dict[tuple[str, str], list[float]] = {}
+    stage = ["scrub"]
+    originals = {f: getattr(pc, f) for f in _PASSES}
+
+    def timed(fn_name: str):  # type: ignore[no-untyped-def]
+        fn = originals[fn_name]
+
+        def run(texts, pattern=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+            t0 = time.process_time()
+            out = fn(texts, pattern, *args, **kwargs) if pattern is not None else fn(texts)
+            cpu = time.process_time() - t0
+            label = names.get(pattern, f"{sys._getframe(1).f_code.co_name}: {pattern!r:.40}") \
+                if isinstance(pattern, str) else fn_name
+            if fn_name.startswith("replace"):
+                sel = int(pc.sum(pc.not_equal(out, texts)).as_py() or 0)
+            elif out.type == pa.bool_():
+                sel = int(pc.sum(out).as_py() or 0)
+            else:
+                sel = 0
+            s = stats.setdefault((stage[0], f"{fn_name.split('_')[0]} {label}"), [0, 0, 0, 0])
+            s[0] += cpu
+            s[1] += 1
+            s[2] += len(texts)
+            s[3] += sel
+            return out
+        return run
+
+    for f in _PASSES:
+        setattr(pc, f, timed(f))
+    try:
+        for _ in range(trials):
+            stats.clear()
+            stage[0] = "scrub"
+            t0 = time.process_time()
+            outs = [scrub.scrub_column(c, ix, Counter()) for c, ix in calls]
+            totals["scrub"] = min(time.process_time() - t0, totals.get("scrub", 1e9))
+            stage[0] = "check"
+            t0 = time.process_time()
+            for o in outs:
+                scan_batch(pa.record_batch([o], names=["notes"]), digests, ResidualTally())
+            totals["check"] = min(time.process_time() - t0, totals.get("check", 1e9))
+            for k, v in stats.items():
+                best[k] = [min(v[0], best[k][0]), *v[1:]] if k in best else v
+    finally:
+        for f, fn in originals.items():
+            setattr(pc, f, fn)
+    for st, total in totals.items():
+        rows = sorted(((v, k[1]) for k, v in best.items() if k[0] == st), reverse=True)
+        in_passes = sum(v[0] for v, _ in rows)
+        print(f"{path.stem} {st}: {total:.3f} CPU-s in all (best of {trials}), {in_passes:.3f} "
+              f"in {len(rows)} "
+              f"kinds of Arrow string pass ({sum(v[1] for v, _ in rows)} calls)")
+        print(f"  {'CPU-s':>6} {'calls':>5} {'rows read':>10} {'selected':>9}  pass")
+        for (cpu, n, read, sel), label in rows[:top]:
+            print(f"  {cpu:6.3f} {n:5d} {read:10,d} {sel:9,d}  {label}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["prepare", "time", "phases"])
+    ap.add_argument("what", choices=["prepare", "time", "phases", "passes"])
     ap.add_argument("dir", type=Path)
     ap.add_argument("--rows", type=int, default=100_000, help="reference release rows")
     ap.add_argument("--deid-rows", type=int, default=100_000, help="bench/deid.py notes")
     ap.add_argument("--profile", type=int, default=0, help="print this many profile rows")
     ap.add_argument("--only", default="reference,deid")
     ap.add_argument("--trials", type=int, default=3, help="phases: best of this many")
+    ap.add_argument("--top", type=int, default=15, help="passes: print this many")
     args = ap.parse_args()
     if args.what == "prepare":
         prepare(args.dir, args.rows, args.deid_rows)
         return
     for name in args.only.split(","):
-        if args.what == "phases":
+        if args.what == "passes":
+            passes_one(args.dir / f"{name}.pickle", args.top, args.trials)
+        elif args.what == "phases":
             phases_one(args.dir / f"{name}.pickle", args.trials)
         else:
             time_one(args.dir / f"{name}.pickle", args.profile)
