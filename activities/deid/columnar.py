@@ -83,9 +83,10 @@ def tokenize(texts: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndar
     if len(starts) > 1:
         gap_from, gap_to = ends[:-1], starts[1:]
         joins[:-1] = (parent[1:] == parent[:-1]) & (gap_to - gap_from <= MAX_SEP)
-        if pc.any(pc.match_substring(arr, "\n")).as_py():  # no line break between
+        breaks = data == 10  # the bytes already here: no Arrow pass over the texts for it
+        if breaks.any():  # no line break between
             lines = np.zeros(len(data) + 1, dtype=np.int32)  # line breaks before each byte
-            np.cumsum(data == 10, out=lines[1:])
+            np.cumsum(breaks, out=lines[1:])
             joins[:-1] &= lines[gap_from] == lines[gap_to]
         _stop_at_sentence_ends(data, toks, starts, joins)
     row0 = rel[parent]
