@@ -69,12 +69,13 @@ from medpipe.contracts.pseudonymize import Placeholder
 Span = tuple[int, int, Placeholder]
 
 _I = re.IGNORECASE
-_SSN_WORD = (r"(?:ssn|ss\s?#|ss|s\.s\.n\.?|social(?:\s{1,2}security)?(?:\s{1,2}(?:number|no\.?"
+#: How an SSN is named (``SSN``, ``ss#``, ``social security no.``, ``soc sec``).
+SSN_WORD = (r"(?:ssn|ss\s?#|ss|s\.s\.n\.?|social(?:\s{1,2}security)?(?:\s{1,2}(?:number|no\.?"
              r"|#))?|soc\.?\s{0,2}sec\.?)")
 SSN_LAST4 = re.compile(
     r"\blast\s{1,2}(?:4|four)(?:\s{1,2}digits)?(?:\s{1,2}of)?(?:\s{1,2}(?:the|pt'?s|his|her))?"
-    r"\s{0,2}" + _SSN_WORD + r"[\s:#-]{0,4}([0-9]{4})\b"
-    r"|\b" + _SSN_WORD + r"\s{0,2}#?\s{0,2}(?:ending|ends|last\s{1,2}(?:4|four))"
+    r"\s{0,2}" + SSN_WORD + r"[\s:#-]{0,4}([0-9]{4})\b"
+    r"|\b" + SSN_WORD + r"\s{0,2}#?\s{0,2}(?:ending|ends|last\s{1,2}(?:4|four))"
     r"(?:\s{1,2}(?:in|with|of))?[\s:#-]{0,4}([0-9]{4})\b"
     r"|(?<![a-z0-9])(?:x{3}|\*{3})[-. ]?(?:x{2}|\*{2})[-. ]?([0-9]{4})\b", _I)
 

@@ -64,6 +64,7 @@ from medpipe.activities.deid import (
     registry,
     reportforms,
     spokendates,
+    ssnforms,
     stateforms,
     streetforms,
     townforms,
@@ -285,7 +286,8 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  stateforms.RULE, hoodforms.RULE, kinforms.RULE,
                                  spokendates.RULE, townshapes.RULE, civicforms.RULE,
                                  postforms.RULE, motionforms.RULE, homestreets.RULE,
-                                 unitstreets.RULE, monthtypos.RULE)
+                                 unitstreets.RULE, monthtypos.RULE,
+                                 ssnforms.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)
