@@ -42,7 +42,7 @@ _QUANTITY_BEFORE = re.compile(
     r"(?:pain|grade|gr|strength|power|score|scale|scored|rated|rate|gcs|apgar|reflexes|reflex"
     r"|dtrs?|motor|murmur|bp|b/p|pressure|ratio|vision|acuity|take|takes|taking|give|given"
     r"|dose|sig|cut|split|about|approx|approximately|only|half|level|stage|class|tanner|nyha"
-    r"|ecog|asa|mallampati|qty|quantity|pulses?|sensation|edema|effort|\+)"
+    r"|ecog|asa|mallampati|qty|quantity|pulses?|sensation|edema|effort|tof|train-of-four|\+)"
     r"\s{0,2}[:=]?\s{0,2}$", re.IGNORECASE)
 _QUANTITY_AFTER = re.compile(
     r"^\s{0,2}(?:of\b|tabs?\b|tablets?\b|caps?\b|capsules?\b|pills?\b|doses?\b|strength\b"

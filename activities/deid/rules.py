@@ -40,6 +40,7 @@ from medpipe.activities.deid import (
     cityforms,
     civicforms,
     context,
+    cueddates,
     cues,
     dateparts,
     dateruns,
@@ -287,7 +288,7 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  spokendates.RULE, townshapes.RULE, civicforms.RULE,
                                  postforms.RULE, motionforms.RULE, homestreets.RULE,
                                  unitstreets.RULE, monthtypos.RULE,
-                                 ssnforms.RULE)
+                                 ssnforms.RULE, cueddates.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)
