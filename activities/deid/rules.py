@@ -48,6 +48,7 @@ from medpipe.activities.deid import (
     homestreets,
     hoodforms,
     idruns,
+    initialforms,
     kinforms,
     letterforms,
     mailforms,
@@ -288,7 +289,7 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  spokendates.RULE, townshapes.RULE, civicforms.RULE,
                                  postforms.RULE, motionforms.RULE, homestreets.RULE,
                                  unitstreets.RULE, monthtypos.RULE,
-                                 ssnforms.RULE, cueddates.RULE)
+                                 ssnforms.RULE, cueddates.RULE, initialforms.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)
