@@ -4,8 +4,13 @@ General forms found by ``fresh-10`` (a name is an identifier wherever it stands,
 164.514(b)(2)(i)(A)):
 
 * a **name after an abbreviated relation** (``Dtr Kim``, ``Hsb Raj``, ``Gdtr Ada``,
-  ``Sis Ona``, ``Stepdtr Ali``): a capitalized word that is no note word; the relation
-  stays (``Daughter at bedside`` has no capital after it);
+  ``Sis Ona``, ``Stepdtr Ali``; since deid12c a nursery's ``MOB``/``FOB``, mother and
+  father of baby, and the grandparents ``MGM``, ``PGF``…, after a colon or a bracket
+  too): a capitalized word that is no note word, a word in capitals the name dictionary
+  knows (``MOB PAULETTE``; ``MOB AWARE``, ``FOB NICU`` stay), or a lower-case given name
+  of the dictionary that is no English word (``mob paulette``; ``sis ok`` stays), and a
+  second such word after it; the relation stays (``Daughter at bedside`` has no name
+  after it);
 * a **bed table's name cell** between ``|`` bars (``| OKAFOR, Chidi |``): a family name
   in any case, a comma and a given name with a capital (or its mark: the known values'
   pass took it first), no word of them a note word, and
@@ -38,14 +43,45 @@ _UPPER = r"(?-i:[A-Z][A-Za-z'-]+)"
 #: Abbreviated relations only: the relation words written out (``niece``, ``stepson``) are
 #: the cue rules' (``names``), which read a capital after them with more care (``lives w
 #: niece Echo Feb 04`` opens a sentence).
-KIN = r"dtr|dau|dghtr|hsb|hsbd|hus|husb|sis|bro|gdtr|gdau|gson|gma|gpa|wf|sil|dil|stepdtr|neph"
-ABBR_KIN = re.compile(r"\b(?i:" + KIN + r")\.?[ \t]{1,2}(" + _CAP + r")")
+KIN = (r"dtr|dau|dghtr|hsb|hsbd|hus|husb|sis|bro|gdtr|gdau|gson|gma|gpa|wf|sil|dil|stepdtr|neph"
+       r"|mob|fob|mgm|mgf|pgm|pgf|ggm|ggf")
+_ANY = r"([A-Za-z][A-Za-z'-]*[A-Za-z])"
+ABBR_KIN = re.compile(r"\b(?i:" + KIN + r")\.?(?:[ \t]{1,2}|[ \t]{0,2}[:(][ \t]{0,2})" + _ANY
+                      + r"(?:[ \t]" + _ANY + r")?(?![A-Za-z0-9'-])")
+_CAP_WORD = re.compile(_CAP)
 CELL = re.compile(r"\|[ \t]*(" + _UPPER + r"(?:[ \t]" + _UPPER + r")?,[ \t]{0,2}(?:" + _CAP
                   + r"|\[NAME\])(?:[ \t]" + _CAP + r")?)[ \t]*(?=\|)")
 LISTED = re.compile(r"\[NAME\][ \t]{0,2}[/&;][ \t]{0,2}(" + _CAP + r"(?:[ \t]" + _CAP
                     + r"){0,2})")
 SIGN_OFF = re.compile(r"\b(?i:thank|thanks|thx|ty|cheers|regards)\b[^\n]{0,60}\n"
                       r"[ \t]*([a-z][a-z'-]{1,20})(?![A-Za-z0-9])([ \t]*(?:\n|$))?")
+
+
+def _kin_name(word: str) -> bool:
+    """A word after an abbreviated relation is a name: capitalized and no note word, in
+    capitals and known to the name dictionary, or in lower case a given name of the
+    dictionary that is no English word."""
+    w = word.lower()
+    if w in NOT_NAMES:
+        return False
+    if _CAP_WORD.fullmatch(word):
+        return True
+    given, family = dictionary()
+    if word.isupper():
+        return w in given or w in family
+    return word.islower() and w in given and w not in english()
+
+
+def _kin_spans(folded: str) -> list[Span]:
+    """The name after each abbreviated relation: its first word, and the second when it is
+    a name too (``MOB PAULETTE ROSS``)."""
+    out: list[Span] = []
+    for m in ABBR_KIN.finditer(folded):
+        if not _kin_name(m.group(1)):
+            continue
+        two = m.group(2) is not None and _kin_name(m.group(2))
+        out.append((m.start(1), m.end(2 if two else 1), Placeholder.NAME))
+    return out
 
 
 def _names(run: str) -> bool:
@@ -71,9 +107,7 @@ def _sign_off(word: str, alone: bool) -> bool:
 def find(folded: str) -> list[Span]:
     """Spans of names after abbreviated relations, in bed-table cells, listed after a name,
     and signing off in lower case."""
-    out: list[Span] = [(m.start(1), m.end(1), Placeholder.NAME)
-                       for m in ABBR_KIN.finditer(folded)
-                       if m.group(1).lower() not in NOT_NAMES]
+    out = _kin_spans(folded)
     if "|" in folded:
         out += [(m.start(1), m.end(1), Placeholder.NAME) for m in CELL.finditer(folded)
                 if _names(m.group(1))]
@@ -89,8 +123,8 @@ def find(folded: str) -> list[Span]:
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive), short enough
 #: to join the rule table's first alternation (``rules._SHORT``): a relation's first
 #: letters, a cell's comma, a listed name's mark, a thanks line.
-TRIGGER = (r"\b(?:d(?:tr|au|gh|il)|h(?:sb|us)|s(?:is|il|tep)|bro|g[dsmp]|wf|nep)"
-           r"[a-z.]*\s+(?-i:[A-Z])|\|\s*(?-i:[A-Z])[^|,\n]*,|\[name\]\s*[/&;]"
+TRIGGER = (r"\b(?:d(?:tr|au|gh|il)|h(?:sb|us)|s(?:is|il|tep)|bro|g[dsmp]|wf|nep|[mf]ob|[mpg]g)"
+           r"[a-z.]*[\s:(]+[a-z]|\|\s*(?-i:[A-Z])[^|,\n]*,|\[name\]\s*[/&;]"
            r"|(?:thank|thx|ty|cheers|regards)[^\n]*\n\s*(?-i:[a-z])")
 #: The rule, for the rule table.
 RULE = FunctionRule("kin-forms", TRIGGER, find)
