@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 from medpipe.activities.deid import (
     cityforms,
     civicforms,
+    compassplaces,
     context,
     cueddates,
     cues,
@@ -289,7 +290,8 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  spokendates.RULE, townshapes.RULE, civicforms.RULE,
                                  postforms.RULE, motionforms.RULE, homestreets.RULE,
                                  unitstreets.RULE, monthtypos.RULE,
-                                 ssnforms.RULE, cueddates.RULE, initialforms.RULE)
+                                 ssnforms.RULE, cueddates.RULE, initialforms.RULE,
+                                 compassplaces.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)
