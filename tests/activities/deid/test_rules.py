@@ -126,6 +126,10 @@ _PIECES = (
     "Novak, Jana", "JK", "notified", "Regional Medical Center", "Eau Claire", "x/", "9",
     "Unit", "642", "no.", "pick-up", "drop-off from", "sent to", "see pt at", "Wall", "Ste",
     "Auugust", "AUGSUT", "Noovember", "the 6th of", "Maarch", "-64", "1977",
+    "SSN", "ss#", "social security no.", "verified", "checked:", "123456789", "123 45 6789",
+    "***-**-", "6789", "(SSN)", "as last four of", "drawn", "ADMIT DATE:", "dob", "since",
+    "8/57", "10/51", "3/52", "12th", "may", "12", "MOB", "fob", "PAULETTE", "paulette",
+    "initials", "J.S.", "JS", "East", "WEST", "4",
     ",", ".", ":", "(", ")", "'", "-", "/", "#", "\n", "\t", "\v", "\x1c", "  ", " ")
 
 
