@@ -62,6 +62,8 @@ MAY_ORDINAL = re.compile(
     r"(?:st|nd|rd|th)(?:[ \t]{1,2}of)?[ \t]{1,2}may)" + _DATE_ENDS,
     re.IGNORECASE,
 )
+#: A day before ``may`` (opens with a digit, which ``re`` skips to).
+_MAY_GATE = re.compile(r"[0-9](?:st|nd|rd|th)?[ \t]{1,2}(?:of[ \t]{1,2})?may", re.IGNORECASE)
 MAY_DAY = re.compile(
     r"(?<![A-Za-z])" + _CUE + r"[ \t]{1,2}((?:0?[1-9]|[12][0-9]|3[01])"
     r"[ \t]{1,2}may)" + _DATE_ENDS,
@@ -82,7 +84,7 @@ def find(folded: str) -> list[Span]:
         if folded[e - 2 : e] == "52" and cue.group(1).lower() in _DURATION:
             continue
         out.append((s, e, Placeholder.DATE))
-    if "may" in folded.lower():
+    if _MAY_GATE.search(folded) is not None:  # the two patterns below open with look-behinds
         out += [(m.start(1), m.end(1), Placeholder.DATE) for m in MAY_ORDINAL.finditer(folded)]
         out += [(m.start(1), m.end(1), Placeholder.DATE) for m in MAY_DAY.finditer(folded)]
     return out

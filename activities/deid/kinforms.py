@@ -22,8 +22,9 @@ General forms found by ``fresh-10`` (a name is an identifier wherever it stands,
   for calling back\\nemeka``): a given name of the dictionary that is no English word,
   or a word no list holds (no English, note, safe or chat word).
 
-Python ``re`` on the folded text, through the rule table (``rules.MODULES``); ``TRIGGER``
-selects its texts.
+Python ``re`` on the folded text, through the rule table (``rules.MODULES``: ``RULE``, and
+``ABBR_RULE`` for the abbreviated relations); ``TRIGGER`` and ``ABBR_TRIGGER``
+select their texts.
 """
 
 from __future__ import annotations
@@ -105,9 +106,9 @@ def _sign_off(word: str, alone: bool) -> bool:
 
 
 def find(folded: str) -> list[Span]:
-    """Spans of names after abbreviated relations, in bed-table cells, listed after a name,
-    and signing off in lower case."""
-    out = _kin_spans(folded)
+    """Spans of names in bed-table cells, listed after a name, and signing off in lower
+    case."""
+    out: list[Span] = []
     if "|" in folded:
         out += [(m.start(1), m.end(1), Placeholder.NAME) for m in CELL.finditer(folded)
                 if _names(m.group(1))]
@@ -121,10 +122,16 @@ def find(folded: str) -> list[Span]:
 
 
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive), short enough
-#: to join the rule table's first alternation (``rules._SHORT``): a relation's first
-#: letters, a cell's comma, a listed name's mark, a thanks line.
-TRIGGER = (r"\b(?:d(?:tr|au|gh|il)|h(?:sb|us)|s(?:is|il|tep)|bro|g[dsmp]|wf|nep|[mf]ob|[mpg]g)"
-           r"[a-z.]*[\s:(]+[a-z]|\|\s*(?-i:[A-Z])[^|,\n]*,|\[name\]\s*[/&;]"
+#: to join the rule table's first alternation (``rules._SHORT``): a cell's comma, a listed
+#: name's mark, a thanks line.
+TRIGGER = (r"\|\s*(?-i:[A-Z])[^|,\n]*,|\[name\]\s*[/&;]"
            r"|(?:thank|thx|ty|cheers|regards)[^\n]*\n\s*(?-i:[a-z])")
 #: The rule, for the rule table.
 RULE = FunctionRule("kin-forms", TRIGGER, find)
+#: The names after abbreviated relations: a rule of their own since deid12c, whose trigger
+#: reads each relation whole (a name in lower case is read too, so the first letters and any
+#: letter after them would select most notes: ``bronchitis``, ``steps``, ``nephrology``).
+ABBR_TRIGGER = (r"\b(?:d(?:tr|au|ghtr|il)|h(?:sbd?|usb?)|s(?:is|il|tepdtr)|bro"
+                r"|g(?:dtr|dau|son|ma|pa|g[mf])|wf|neph|[mf]ob|[mp]g[mf])\.?\W+[a-z]")
+#: The rule of the abbreviated relations, for the rule table.
+ABBR_RULE = FunctionRule("kin-abbrevs", ABBR_TRIGGER, _kin_spans)

@@ -291,7 +291,7 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  postforms.RULE, motionforms.RULE, homestreets.RULE,
                                  unitstreets.RULE, monthtypos.RULE,
                                  ssnforms.RULE, cueddates.RULE, initialforms.RULE,
-                                 compassplaces.RULE)
+                                 compassplaces.RULE, kinforms.ABBR_RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)

@@ -58,19 +58,43 @@ CUE_AFTER = re.compile(
     r"(ssn|s\.s\.n\.?|social[ \t]{1,2}security|soc\.?[ \t]{0,2}sec)(?![a-z])",
     re.IGNORECASE,
 )
+#: Where a cue may open (``CUE_FIRST``) and the cue after a number (``CUE_AFTER``'s last
+#: group), and how far before that cue the number may start.
+_LEAD = re.compile(r"s(?:s|\.s|oc)", re.IGNORECASE)
+_AFTER = re.compile(
+    r"(?:ssn|s\.s\.n\.?|social[ \t]{1,2}security|soc\.?[ \t]{0,2}sec)(?![a-z])", re.IGNORECASE
+)
+_AFTER_REACH = 90
 #: Cues too loose for four digits alone (``ss`` is also a sliding scale).
 _LOOSE = re.compile(r"(?:ss|social)\Z", re.IGNORECASE)
 
 
 def find(folded: str) -> list[Span]:
-    """Spans of SSNs (the number only) with their cue before or after them."""
+    """Spans of SSNs (the number only) with their cue before or after them.
+
+    Both patterns open with a look-behind, which ``re`` would try at every position of the
+    text: each is matched only where its cue stands (``_LEAD``, ``_AFTER``: patterns that
+    open with a letter, which ``re`` skips to).
+    """
     out: list[Span] = []
-    for m in CUE_FIRST.finditer(folded):
-        number = m.group(2)
-        if len(number) == 4 and _LOOSE.match(m.group(1).strip()):
+    end = 0
+    for lead in _LEAD.finditer(folded):
+        if lead.start() < end:
+            continue
+        m = CUE_FIRST.match(folded, lead.start())
+        if m is None:
+            continue
+        end = m.end()
+        if len(m.group(2)) == 4 and _LOOSE.match(m.group(1).strip()):
             continue
         out.append(_digits(folded, m.start(2), m.end(2)))
-    out += [_digits(folded, m.start(1), m.end(1)) for m in CUE_AFTER.finditer(folded)]
+    for cue in _AFTER.finditer(folded):
+        pos = max(0, cue.start() - _AFTER_REACH)
+        while (m := CUE_AFTER.search(folded, pos, cue.end())) is not None:
+            if m.end() == cue.end():  # the number before this cue (not an earlier one's)
+                out.append(_digits(folded, m.start(1), m.end(1)))
+                break
+            pos = m.start() + 1
     return out
 
 

@@ -256,7 +256,7 @@ def test_kin_traps_stay() -> None:
         "MOB AWARE of plan. FOB at bedside. sis ok with plan. Mob with PT twice. "
         "MOB UPDATED. Bro in law present. mob mobilized well."
     )
-    assert kinforms.find("MOB PAULETTE ROSS visited") == [(4, 17, Placeholder.NAME)]
+    assert kinforms.ABBR_RULE.find("MOB PAULETTE ROSS visited") == [(4, 17, Placeholder.NAME)]
 
 
 @settings(max_examples=40, deadline=None)
