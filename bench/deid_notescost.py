@@ -116,17 +116,22 @@ def _profiled(fn, top: int):  # type: ignore[no-untyped-def]
     return out
 
 
+def _recorded(path: Path):  # type: ignore[no-untyped-def]
+    """One recorded corpus (``prepare``'s capture): its scrub calls (column, known-value
+    index) and the residual check's digests; Arrow on one thread, as each timing reads it."""
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+    with open(path, "rb") as f:
+        rec = pickle.load(f)
+    return [(col, pickle.loads(ix)) for col, ix in rec["calls"]], pickle.loads(rec["digests"])
+
+
 def time_one(path: Path, top: int) -> None:
     """The scrub, then the residual check, on one recorded corpus: CPU-s and sha256."""
     from medpipe.activities.residual_scan import ResidualTally, scan_batch
 
-    pa.set_cpu_count(1)
-    pa.set_io_thread_count(1)
+    calls, digests = _recorded(path)
     pa.array([{"x": 1}]).to_pandas()  # pyarrow imports pandas on first use: not the scrub's
-    with open(path, "rb") as f:
-        rec = pickle.load(f)
-    calls = [(col, pickle.loads(ix)) for col, ix in rec["calls"]]
-    digests = pickle.loads(rec["digests"])
     counts: Counter[str] = Counter()
     t0 = time.process_time()
     outs = _profiled(lambda: [scrub.scrub_column(c, ix, counts) for c, ix in calls], top)
@@ -180,12 +185,7 @@ def phases_one(path: Path, trials: int) -> None:
     best of ``trials`` (the scrub's passes one after the other, as it runs them; the
     check's parts again alone on its input: its patterns' alternation, its triggers, its
     known-value lookup)."""
-    pa.set_cpu_count(1)
-    pa.set_io_thread_count(1)
-    with open(path, "rb") as f:
-        rec = pickle.load(f)
-    calls = [(col, pickle.loads(ix)) for col, ix in rec["calls"]]
-    digests = pickle.loads(rec["digests"])
+    calls, digests = _recorded(path)
     best: dict[str, float] = {}
     for _ in range(trials):
         t: Counter[str] = Counter()
@@ -246,12 +246,7 @@ def passes_one(path: Path, top: int, trials: int) -> None:
     rewrite: changed), top ``top`` by CPU."""
     from medpipe.activities.residual_scan import ResidualTally, scan_batch
 
-    pa.set_cpu_count(1)
-    pa.set_io_thread_count(1)
-    with open(path, "rb") as f:
-        rec = pickle.load(f)
-    calls = [(col, pickle.loads(ix)) for col, ix in rec["calls"]]
-    digests = pickle.loads(rec["digests"])
+    calls, digests = _recorded(path)
     names = _pass_names()
     best: dict[tuple[str, str], list[float]] = {}  # (stage, pass): CPU, calls, read, selected
     totals: dict[str, float] = {}

@@ -47,6 +47,9 @@ _NUMBER = (
     r"(?![0-9]|[.,/:][0-9]|[ \t]{0,2}(?:%|mg|mcg|ml|units?|hrs?|hours?|min|days?|x\b)"
     r"|[A-Za-z])"
 )
+#: The cues an SSN may be followed by (stricter than ``SSN_WORD``: no ``ss``, no ``social``
+#: alone), in ``CUE_AFTER`` and where ``find`` looks for it (``_AFTER``).
+_CUE_AFTER = r"ssn|s\.s\.n\.?|social[ \t]{1,2}security|soc\.?[ \t]{0,2}sec"
 CUE_FIRST = re.compile(
     r"(?<![A-Za-z])(" + SSN_WORD + r")(?:" + _SEP + _BETWEEN + r"){0,3}" + _SEP + _NUMBER,
     re.IGNORECASE,
@@ -55,15 +58,13 @@ CUE_AFTER = re.compile(
     _NUMBER + r"[ \t]{0,2}[(,-]?[ \t]{0,2}(?:(?:is|was|as)[ \t]{1,2})?"
     r"(?:(?:the|his|her|pt'?s|patient'?s)[ \t]{1,2}){0,2}(?:last[ \t]{0,2}(?:4|four)"
     r"(?:[ \t]{1,2}digits)?(?:[ \t]{1,2}of)?[ \t]{1,2}(?:the[ \t]{1,2})?)?"
-    r"(ssn|s\.s\.n\.?|social[ \t]{1,2}security|soc\.?[ \t]{0,2}sec)(?![a-z])",
+    r"(" + _CUE_AFTER + r")(?![a-z])",
     re.IGNORECASE,
 )
 #: Where a cue may open (``CUE_FIRST``) and the cue after a number (``CUE_AFTER``'s last
 #: group), and how far before that cue the number may start.
 _LEAD = re.compile(r"s(?:s|\.s|oc)", re.IGNORECASE)
-_AFTER = re.compile(
-    r"(?:ssn|s\.s\.n\.?|social[ \t]{1,2}security|soc\.?[ \t]{0,2}sec)(?![a-z])", re.IGNORECASE
-)
+_AFTER = re.compile(r"(?:" + _CUE_AFTER + r")(?![a-z])", re.IGNORECASE)
 _AFTER_REACH = 90
 #: Cues too loose for four digits alone (``ss`` is also a sliding scale).
 _LOOSE = re.compile(r"(?:ss|social)\Z", re.IGNORECASE)
