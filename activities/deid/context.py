@@ -44,7 +44,7 @@ _QUANTITY_BEFORE = re.compile(
     r"|dose|sig|cut|split|about|approx|approximately|only|half|level|stage|class|tanner|nyha"
     r"|ecog|asa|mallampati|qty|quantity|pulses?|sensation|edema|effort|tof|train-of-four|\+)"
     r"\s{0,2}[:=]?\s{0,2}$", re.IGNORECASE)
-_QUANTITY_AFTER = re.compile(
+QUANTITY_AFTER = re.compile(
     r"^\s{0,2}(?:of\b|tabs?\b|tablets?\b|caps?\b|capsules?\b|pills?\b|doses?\b|strength\b"
     r"|cups?\b|tsp\b|tbsp\b|teaspoons?\b|tablespoons?\b|inch|\"|cm\b|mm\b|ml\b|mg\b"
     r"|units?\b|murmur|systolic|diastolic|holosystolic|pain\b|scale\b|score\b|power\b"
@@ -100,7 +100,7 @@ def _dates(folded: str) -> list[Span]:
             continue
         before = folded[max(0, s - 24):s]
         after = folded[m.end():m.end() + 24]
-        if _QUANTITY_BEFORE.search(before) or _QUANTITY_AFTER.search(after):
+        if _QUANTITY_BEFORE.search(before) or QUANTITY_AFTER.search(after):
             continue
         if m.group() == "2/2" and _SECONDARY_TO.match(after):  # "fall 2/2 syncope"
             continue

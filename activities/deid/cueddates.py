@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import re
 
-from medpipe.activities.deid.context import _QUANTITY_AFTER
-from medpipe.activities.deid.dateparts import _CUE, _NOT_YEAR_AFTER
+from medpipe.activities.deid.context import QUANTITY_AFTER
+from medpipe.activities.deid.dateparts import CUE, NOT_YEAR_AFTER
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -41,7 +41,7 @@ _DATE_CUE = (
 #: A month and a two-digit year (opens with a digit, so ``re`` skips to its candidates).
 MONTH_YEAR = re.compile(
     r"[0-9](?<![0-9/.][0-9])(?:(?<=1)[0-2]|(?<=0)[1-9])?/[0-9]{2}"
-    r"(?![0-9/]|[.,][0-9])" + _NOT_YEAR_AFTER
+    r"(?![0-9/]|[.,][0-9])" + NOT_YEAR_AFTER
 )
 #: The cue right before a month and year (``dob: 3/47``, ``seen in 4/02``).
 _CUE_BEFORE = re.compile(
@@ -65,7 +65,7 @@ MAY_ORDINAL = re.compile(
 #: A day before ``may`` (opens with a digit, which ``re`` skips to).
 _MAY_GATE = re.compile(r"[0-9](?:st|nd|rd|th)?[ \t]{1,2}(?:of[ \t]{1,2})?may", re.IGNORECASE)
 MAY_DAY = re.compile(
-    r"(?<![A-Za-z])" + _CUE + r"[ \t]{1,2}((?:0?[1-9]|[12][0-9]|3[01])"
+    r"(?<![A-Za-z])" + CUE + r"[ \t]{1,2}((?:0?[1-9]|[12][0-9]|3[01])"
     r"[ \t]{1,2}may)" + _DATE_ENDS,
     re.IGNORECASE,
 )
@@ -79,7 +79,7 @@ def find(folded: str) -> list[Span]:
         if folded[s] == "0" and folded[s + 1] == "/":  # "0/57": no month
             continue
         cue = _CUE_BEFORE.search(folded, max(0, s - 24), s)
-        if cue is None or _QUANTITY_AFTER.match(folded[e : e + 24]) is not None:
+        if cue is None or QUANTITY_AFTER.match(folded[e : e + 24]) is not None:
             continue
         if folded[e - 2 : e] == "52" and cue.group(1).lower() in _DURATION:
             continue

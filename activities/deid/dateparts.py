@@ -34,14 +34,13 @@ Span = tuple[int, int, Placeholder]
 _DAY = r"(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)?"
 _ORDINAL = r"(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)"
 #: A unit or a count after a number: it is no year.
-_NOT_YEAR_AFTER = (r"(?!\s{0,2}(?:%|mg|mcg|g\b|kg|ml|cc|units?|iu|tabs?|tablets?|caps?|pills?"
-                   r"|doses?|times|x\b|hrs?|hours?|min|minutes|days?|wks?|weeks?|months?"
-                   r"|yrs?|years?|y/?o|am|pm|/|:|[.,][0-9]))")
-#: A day and a month, then a two-digit year.
+NOT_YEAR_AFTER = (r"(?!\s{0,2}(?:%|mg|mcg|g\b|kg|ml|cc|units?|iu|tabs?|tablets?|caps?|pills?"
+                  r"|doses?|times|x\b|hrs?|hours?|min|minutes|days?|wks?|weeks?|months?"
+                  r"|yrs?|years?|y/?o|am|pm|/|:|[.,][0-9]))")
 #: A day and a month, then a two-digit year; in the scrubber the pattern pass has put
 #: ``[DATE]`` over the day and the month already. Each opens with a character class (or a
 #: literal) so that ``re`` skips to its candidates; day and month are checked after.
-_YY = r"\s{1,3}'?([0-9]{2})\b" + _NOT_YEAR_AFTER
+_YY = r"\s{1,3}'?([0-9]{2})\b" + NOT_YEAR_AFTER
 YEAR2_DAY_FIRST = re.compile(r"[0-9](?<![A-Za-z0-9][0-9])[0-9]?(?:st|nd|rd|th)?[\s.-]{1,3}"
                              + grammar.MONTH + _YY, re.IGNORECASE)
 YEAR2_MONTH_FIRST = re.compile(r"[JFMASONDjfmasond](?<![A-Za-z][JFMASONDjfmasond])[a-z]{2,8}"
@@ -49,18 +48,19 @@ YEAR2_MONTH_FIRST = re.compile(r"[JFMASONDjfmasond](?<![A-Za-z][JFMASONDjfmasond
 YEAR2_MARK = re.compile(r"\[DATE\],?" + _YY)
 _MONTH_WORD = re.compile(grammar.MONTH, re.IGNORECASE)
 _DAY_OK = re.compile(r"(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)?\Z")
-_CUE = (r"(?:on|since|by|until|till|from|before|after|due|dated|starting|beginning|through"
-        r"|thru|effective|eff|as\s{1,2}of|date|dos|seen|visit|appt|appointment|returns?"
-        r"|scheduled|surgery|procedure|to|for)")
+#: A word before a partial date (a day and a month, an ordinal): "on", "since", "seen".
+CUE = (r"(?:on|since|by|until|till|from|before|after|due|dated|starting|beginning|through"
+       r"|thru|effective|eff|as\s{1,2}of|date|dos|seen|visit|appt|appointment|returns?"
+       r"|scheduled|surgery|procedure|to|for)")
 #: Words an ordinal may be followed by while still a date ("on the 4th at 9").
 _AFTER_ORDINAL = (r"(?=\s{0,2}(?:[.,;:)!?]|$)|\s{1,2}(?:at|and|or|when|for|to|until|in|with"
                   r"|per|as|if|but|then|because|since|instead|so)\b)")
-ORDINAL = re.compile(r"\b" + _CUE + r"\s{1,2}the\s{1,2}(" + _ORDINAL + r")\b" + _AFTER_ORDINAL,
+ORDINAL = re.compile(r"\b" + CUE + r"\s{1,2}the\s{1,2}(" + _ORDINAL + r")\b" + _AFTER_ORDINAL,
                      re.IGNORECASE)
 _ORDINAL_GATE = re.compile(r"the\s{1,2}[0-9]", re.IGNORECASE)
 _DAY_MONTH_GATE = re.compile(r"(?:1[3-9]|2[0-9]|3[01])/[0-9]")
 DAY_MONTH = re.compile(
-    r"\b" + _CUE + r"\s{0,2}:?\s{1,2}((?:1[3-9]|2[0-9]|3[01])/(?:0?[1-9]|1[0-2]))\b(?![/\d]|\.\d)",
+    r"\b" + CUE + r"\s{0,2}:?\s{1,2}((?:1[3-9]|2[0-9]|3[01])/(?:0?[1-9]|1[0-2]))\b(?![/\d]|\.\d)",
     re.IGNORECASE)
 
 
@@ -105,10 +105,10 @@ def _hour_free(folded: str, sp: Span) -> bool:
 _DIGIT_AFTER_SPACE = re.compile(r"[0-9](?<=\s[0-9])")
 _DAY_AFTER_SPACE = re.compile(r"[123](?<=\s[123])")
 _ORDINAL_AT = re.compile(_ORDINAL + r"\b" + _AFTER_ORDINAL, re.IGNORECASE)
-_ORDINAL_CUE_BEFORE = re.compile(r"\b" + _CUE + r"\s{1,2}the\s{1,2}\Z", re.IGNORECASE)
+_ORDINAL_CUE_BEFORE = re.compile(r"\b" + CUE + r"\s{1,2}the\s{1,2}\Z", re.IGNORECASE)
 _DAY_MONTH_AT = re.compile(r"(?:1[3-9]|2[0-9]|3[01])/(?:0?[1-9]|1[0-2])\b(?![/\d]|\.\d)",
                            re.IGNORECASE)
-_DAY_MONTH_CUE_BEFORE = re.compile(r"\b" + _CUE + r"\s{0,2}:?\s{1,2}\Z", re.IGNORECASE)
+_DAY_MONTH_CUE_BEFORE = re.compile(r"\b" + CUE + r"\s{0,2}:?\s{1,2}\Z", re.IGNORECASE)
 _MONTH_DAY_DASH_GATE = re.compile(r"[0-9]-[0-9]")
 #: A month-day with a dash (``5-28``), where the clause ends or a function word or
 #: ``am``/``pm`` follows; no year, range or decimal after it.
@@ -134,13 +134,13 @@ def _cued_groups(folded: str, starts: re.Pattern[str], at: re.Pattern[str],
 
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive). Each part
 #: holds what its form needs around the number, as ``find`` reads it: a two-digit year ends
-#: a word; an ordinal, a day/month and a month-day follow their cue (``_CUE``, then
+#: a word; an ordinal, a day/month and a month-day follow their cue (``CUE``, then
 #: whitespace); a day/month or a month-day ends a word and is no part of a longer run of
 #: digits, slashes or dashes (``BP 121/80`` holds ``21/8`` but no cue, and its ``21`` follows
 #: a digit: no date, and the text is no longer sent to ``find``).
 _MON = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _W = r"[\t-\r\x1c-\x1f ]"
-_CUE_RE2 = r"\b" + _CUE.replace(r"\s", _W)
+_CUE_RE2 = r"\b" + CUE.replace(r"\s", _W)
 #: What may follow the number (``\b``, then no ``/``, digit or ``.`` and a digit; for a
 #: month-day no ``-`` either).
 _END = r"(?:$|[^0-9a-z_/.]|\.(?:$|[^0-9]))"
