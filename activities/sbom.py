@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 
+from medpipe.activities.serial_imports import import_serially
 from medpipe.activities.storage.base import ObjectStore
 from medpipe.contracts.errors import InvalidInput
 
@@ -101,10 +102,16 @@ def validate_sbom(document: bytes) -> None:
     Raises:
         InvalidInput: naming the first schema violation.
     """
+    from cyclonedx.exception import MissingOptionalDependencyException
     from cyclonedx.schema import SchemaVersion
-    from cyclonedx.validation.json import JsonStrictValidator
 
-    error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(document.decode())
+    validation = import_serially("cyclonedx.validation.json")  # imports jsonschema
+    try:
+        error = validation.JsonStrictValidator(SchemaVersion.V1_6).validate_str(
+            document.decode())
+    except MissingOptionalDependencyException as e:
+        raise InvalidInput(f"SBOM not checked: the CycloneDX validator cannot load its "
+                           f"schema library ({e})") from e
     if error is not None:
         first = str(error).splitlines()[0]
         raise InvalidInput(f"SBOM is not valid CycloneDX 1.6: {first}")

@@ -48,6 +48,7 @@ from medpipe.activities.residual import DigestSet
 from medpipe.activities.residual_pool import POOL_CHUNK_ROWS, ResidualPool
 from medpipe.activities.residual_scan import scan_dataset
 from medpipe.activities.sealed import open_plain, store_sealed
+from medpipe.activities.serial_imports import import_serially
 from medpipe.activities.validate_parts import (
     UniquePart,
     ValidatePart,
@@ -235,6 +236,8 @@ def _preload_gx(done: threading.Event, idle: Callable[[], bool] | None = None) -
     try:
         if idle is not None:
             _when_idle(idle)
+        # jsonschema first, whole, under the lock a deploy thread's SBOM check takes too
+        import_serially("jsonschema.validators")
         import great_expectations  # noqa: F401  (its import alone takes seconds)
 
         gc.collect()  # the import's own garbage, once, on this helper thread

@@ -33,13 +33,13 @@ from medpipe.activities.deid import forms, rules
 from medpipe.activities.deid.context import (
     _PLACE_CUE_SET,
     _PLACE_LAST_WORDS,
-    _QUANTITY_AFTER,
     _QUANTITY_BEFORE,
     _SECONDARY_TO,
     _TEMPERATURE_BEFORE,
     _WEEKDAY_BEFORE,
     AGE_SEX,
     MONTH_DAY,
+    QUANTITY_AFTER,
     UNIT,
     ZIP,
     places,
@@ -65,7 +65,7 @@ def _dates(folded: str) -> list[Span]:
             continue
         before = folded[max(0, s - 24):s]
         after = folded[m.end():m.end() + 24]
-        if _QUANTITY_BEFORE.search(before) or _QUANTITY_AFTER.search(after):
+        if _QUANTITY_BEFORE.search(before) or QUANTITY_AFTER.search(after):
             continue
         if m.group() == "2/2" and _SECONDARY_TO.match(after):  # "fall 2/2 syncope"
             continue

@@ -36,9 +36,12 @@ NAME = "tumour"
 FEATURES = tuple(byom.LABS)
 #: 50 % lets both slots serve the same traffic; 100 % has no stable to compare with.
 #: A 4 s bake gives each slot ~90 predictions per gateway: a sampling allowance well below
-#: the shifted canaries' PSI and well above the matching ones'.
+#: the shifted canaries' PSI and well above the matching ones'. These tests judge the
+#: prediction shift: the latency gate (``test_analysis``) is kept out of the way,
+#: since on a loaded CI host the p99 of ~100 requests of two identical slots differed by
+#: more than its 5 ms default (9.6 vs 4.2 ms rolled the matching model back).
 PLAN = CanaryPlan(steps=(50, 100), bake_s=4.0, min_requests=20, max_extensions=3,
-                  min_shift_samples=30, guard_s=0)
+                  min_shift_samples=30, guard_s=0, min_latency_delta_ms=1000.0)
 
 
 @dataclass(frozen=True)
