@@ -32,7 +32,11 @@ same way) and ``sealed-2`` (``bench._deid_sealed2.SEALED2``: a fourth blind set,
 after ``sealed`` was read, of anaesthesia records, genetic counselling, poison-control
 calls, sleep-lab reports, advance directives, release-of-information logs, contact
 tracing and transplant coordination; committed before its first run, its misses never
-printed).
+printed) and ``sealed-3`` (``bench._deid_sealed3.SEALED3``: a fifth blind set, written after
+``sealed-2``'s misses were read, of bed-management huddles, blood-bank records, immunisation
+and travel clinics, audiology, correctional health, mortuary and medical-examiner
+referrals, device remote monitoring and patient-transport bookings; committed before its
+first run, its misses never printed).
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from bench import (
     _deid_recall11,
     _deid_sealed,
     _deid_sealed2,
+    _deid_sealed3,
 )
 from bench._deid_heldout import FILLER_NOTES, HELD_OUT_2, add_people
 
@@ -141,6 +146,7 @@ def make_identities(n: int, seed: int) -> list[dict[str, str]]:
     _deid_recall10.add_people(out, seed)
     _deid_recall11.add_people(out, seed)
     _deid_sealed2.add_people(out, seed)
+    _deid_sealed3.add_people(out, seed)
     return out
 
 
@@ -293,7 +299,8 @@ SETS: dict[str, dict[str, list[Form]]] = {"tuned": TUNED, "seen": HELD_OUT,
                                           "fresh-10": _deid_recall10.R10,
                                           "fresh-11": _deid_recall11.R11,
                                           "sealed": _deid_sealed.SEALED,
-                                          "sealed-2": _deid_sealed2.SEALED2}
+                                          "sealed-2": _deid_sealed2.SEALED2,
+                                          "sealed-3": _deid_sealed3.SEALED3}
 #: Filler sentences of each set (the others use ``FILLER``).
 FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "fresh": _deid_fresh.FILLER_FRESH,
@@ -308,7 +315,8 @@ FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "fresh-10": _deid_recall10.FILLER_R10,
                                        "fresh-11": _deid_recall11.FILLER_R11,
                                        "sealed": _deid_sealed.SEALED_FILLER,
-                                       "sealed-2": _deid_sealed2.FILLER_SEALED2}
+                                       "sealed-2": _deid_sealed2.FILLER_SEALED2,
+                                       "sealed-3": _deid_sealed3.FILLER_SEALED3}
 
 
 def make_note(rng: random.Random, people: list[dict[str, str]], template_set: str,

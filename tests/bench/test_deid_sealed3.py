@@ -1,0 +1,132 @@
+"""The ``sealed-3`` template set plants what it labels, and its misses are never printed.
+
+A generator self-check only: it never runs the scrubber, so it reveals nothing about how
+the set scores.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from bench import deid
+from bench._deid_corpus import FILLERS, SETS, make_identities, make_note
+from bench._deid_sealed3 import FILLER_SEALED3, SEALED3
+
+CATEGORIES = {"NAME", "DATE", "AGE", "GEO", "PHONE", "EMAIL", "URL", "IP", "SSN", "MRN"}
+
+
+def test_sealed3_is_registered_and_never_printed() -> None:
+    assert SETS["sealed-3"] is SEALED3
+    assert FILLERS["sealed-3"] is FILLER_SEALED3
+    assert "sealed-3" in deid.SEALED
+    assert set(SEALED3) == CATEGORIES
+
+
+def test_enough_forms_per_category() -> None:
+    for cat in ("NAME", "DATE", "GEO"):
+        assert len(SEALED3[cat]) >= 6, cat
+    for cat in CATEGORIES:
+        assert len(SEALED3[cat]) >= 2, cat
+
+
+def test_every_span_is_in_its_note_in_order() -> None:
+    rng = random.Random(5)
+    people = make_identities(120, 5)
+    seen: set[str] = set()
+    for i in range(1500):
+        note = make_note(rng, people, "sealed-3", i)
+        assert note.template_set == "sealed-3"
+        at = 0
+        for span in note.spans:
+            assert span.category in CATEGORIES
+            assert span.text.strip() == span.text and span.text, span
+            found = note.text.find(span.text, at)
+            assert found >= 0, (span, note.text)
+            at = found + len(span.text)
+            seen.add(span.category)
+    assert seen == CATEGORIES
+
+
+@pytest.mark.parametrize("cat", sorted(CATEGORIES))
+def test_every_form_plants_its_value(cat: str) -> None:
+    rng = random.Random(9)
+    people = make_identities(40, 9)
+    for form in SEALED3[cat]:
+        for p in people:
+            value, sentence = form(rng, p)
+            assert value and value in sentence, (cat, value, sentence)
+            assert value.strip() == value, (cat, value)
+            assert "{" not in sentence and "}" not in sentence, (cat, sentence)
+
+
+def test_a_value_is_found_where_it_is_planted() -> None:
+    """The corpus finds a span as the first occurrence after the previous one: the value
+    must not occur earlier in its own sentence."""
+    rng = random.Random(17)
+    people = make_identities(60, 17)
+    for cat, forms in SEALED3.items():
+        for form in forms:
+            for p in people:
+                for _ in range(3):
+                    value, sentence = form(rng, p)
+                    assert sentence.find(value) == sentence.rfind(value), \
+                        (cat, value, sentence)
+
+
+def test_no_filler_sentence_holds_a_planted_value() -> None:
+    """A value found in the filler would be located there, not where it was planted.
+
+    Names are left out of the word check: a given name that is also a word (``ivy``,
+    ``penny``) is one of the filler's traps on purpose.
+    """
+    rng = random.Random(11)
+    people = make_identities(60, 11)
+    for cat in sorted(CATEGORIES - {"NAME"}):
+        for form in SEALED3[cat]:
+            for p in people:
+                value, _ = form(rng, p)
+                assert not [f for f in FILLER_SEALED3 if value in f], (cat, value)
+
+
+def test_numeric_dates_without_a_year_have_a_day_over_12() -> None:
+    """``14/3`` or ``3/14`` is a date; ``4/10`` and ``3/6`` in the filler are scores."""
+    rng = random.Random(19)
+    people = make_identities(20, 19)
+    for form in SEALED3["DATE"]:
+        for p in people:
+            value, _ = form(rng, p)
+            short = re.fullmatch(r"(?:[A-Z][a-z]+ )?(\d{1,2})/(\d{1,2})", value)
+            if short:
+                assert max(int(short[1]), int(short[2])) > 12, value
+
+
+def test_ages_are_over_89() -> None:
+    rng = random.Random(13)
+    people = make_identities(20, 13)
+    for form in SEALED3["AGE"]:
+        for p in people:
+            value, _ = form(rng, p)
+            digits = "".join(c for c in value if c.isdigit())
+            assert int(digits) > 89 if digits else value.startswith(("ninety", "one hundred"))
+
+
+def test_people_are_added_under_their_own_prefix() -> None:
+    people = make_identities(16, 3)
+    again = make_identities(16, 3)
+    assert people == again  # seeded: the same people every time
+    added = {k for k in people[0] if k.startswith("s3_")}
+    assert {"s3_rel_g", "s3_doc_f", "s3_staff_f", "s3_typo", "s3_county", "s3_serial"} <= added
+    assert len({p["s3_doc_f"] for p in people}) > 8  # many clinicians, not one
+    assert all(p["s3_typo"] != p["family"] for p in people)
+
+
+def test_the_scorer_fails_a_leaked_sealed3_span_without_printing_it() -> None:
+    rng = random.Random(3)
+    people = make_identities(100, 3)
+    note = make_note(rng, people, "sealed-3", 0)
+    recall, _, misses = deid.score([note], [note.text])
+    assert sum(c for c, _ in recall.values()) < sum(n for _, n in recall.values())
+    assert misses == []
