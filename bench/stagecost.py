@@ -272,10 +272,11 @@ def main() -> None:
                     walls = [r[stage][0] for r in runs]
                     mid = sorted(range(len(runs)), key=lambda i: walls[i])[len(runs) // 2]
                     wall, cpu, phases = runs[mid][stage]
+                    cpus = ", ".join(f"{r[stage][1]:.2f}" for r in runs)
                     print(f"{stage} on {cores} core(s): wall {wall:.3f} s (median of "
                           f"{len(runs)}: {', '.join(f'{w:.2f}' for w in walls)}), "
-                          f"{cpu:.2f} CPU-s with its pool; its thread's phases in that trial:",
-                          flush=True)
+                          f"{cpu:.2f} CPU-s with its pool (every trial: {cpus}); its "
+                          f"thread's phases in that trial:", flush=True)
                     if args.clock == "cpu":
                         thread = sum(phases.seconds.values())
                         print(f"    (CPU seconds of the activity's thread: {thread:.3f})")
