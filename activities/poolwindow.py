@@ -43,6 +43,10 @@ class PoolWindow(Generic[T]):
         self._pool = pool
         self._pending: deque[list[Future[T]]] = deque()
 
+    def __len__(self) -> int:
+        """Tasks (or groups) in flight."""
+        return len(self._pending)
+
     def submit(self, fn: Callable[..., T], *args: Any) -> list[T]:
         """Queue ``fn(*args)``; the results now due (the oldest, while the window is
         full), in submission order."""

@@ -18,7 +18,9 @@ bytes a sequential run writes:
 * **Each batch is cut into one piece per process** (``procpool.even_slices``),
   so a dataset of one chunk (100k rows) keeps every core busy too, and the
   pieces' outputs are joined again: the parent writes the batches a
-  sequential run writes (a Parquet row group per batch).
+  sequential run writes (a Parquet row group per batch). The last batch's last
+  piece is scrubbed by the parent itself while the children scrub the rest
+  (``_last_batch``): it would only wait, and it is warm.
 * **Results** come back in input order, at most ``IN_FLIGHT_PER_PROCESS``
   batches in flight (bounded memory), and the parent writes them and merges
   each piece's counts into the run's report in that order.
@@ -30,7 +32,7 @@ chunk, so both paths share one implementation of the policy.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -151,9 +153,17 @@ def _process_chunk(batch: pa.RecordBatch, row0: int, tokens: Tokens) -> Scrubbed
     policy = _CHILD["policy"]
     index = _CHILD["index"]
     assert isinstance(policy, Policy) and isinstance(index, KeyIndex)
-    state = _CountingState(str(_CHILD["fmt"]), index)
+    return scrub_piece(policy, index, str(_CHILD["fmt"]), str(_CHILD["source"]),
+                       batch, row0, tokens)
+
+
+def scrub_piece(policy: Policy, index: KeyIndex, fmt: str, source: str,
+                batch: pa.RecordBatch, row0: int, tokens: Tokens) -> Scrubbed:
+    """One piece scrubbed with its premapped tokens: what a child does with a task, and
+    the parent with the last piece of the run (``_pooled``)."""
+    state = _CountingState(fmt, index)
     toks: dict[TokenMode, Tokenizer] = {m: Premapped(m, t, o) for m, (t, o) in tokens.items()}
-    out = TabularJob(policy, toks, state, str(_CHILD["source"])).process(batch, row0)
+    out = TabularJob(policy, toks, state, source).process(batch, row0)
     del batch, toks
     release_freed()  # this chunk's working memory, before the next one comes
     return out, ChunkCounts(records=state.records, counts=state.order,
@@ -248,16 +258,55 @@ def _pooled(batches: Iterable[pa.RecordBatch], *, policy: Policy,
     window: PoolWindow[Scrubbed] = PoolWindow(pool, IN_FLIGHT_PER_PROCESS)
     try:
         row0 = first_row
+        held: list[tuple[pa.RecordBatch, int, Tokens]] = []  # the last batch read so far
         for batch in batches:
-            tokens = premap(policy, tokenizers, batch, source)
-            due = window.submit_group(_process_chunk, _pieces(batch, row0, tokens, processes))
+            tokens = premap(policy, tokenizers, batch, source)  # in row order, as before
+            if held:  # not the last batch after all: every piece to the children
+                b, r, t = held.pop()
+                due = window.submit_group(_process_chunk, _pieces(b, r, t, processes))
+                del b
+                while due:  # popped, not looped over: the pieces go before the joined batch is written
+                    yield _joined(state, due.pop(0))
+            held.append((batch, row0, tokens))
             row0 += batch.num_rows
             del batch
-            while due:  # popped, not looped over: the pieces go before the joined batch is written
-                yield _joined(state, due.pop(0))
-        yield from map(partial(_joined, state), window.drain_groups())  # likewise
+        if held:  # the last batch, then every batch still in flight, in order
+            yield from _last_batch(window, state, *held.pop(), processes=processes,
+                                   scrub=partial(scrub_piece, policy, state.index,
+                                                 state.format, source))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _last_batch(window: PoolWindow[Scrubbed], state: RunState, batch: pa.RecordBatch,
+                row0: int, tokens: Tokens, *, processes: int,
+                scrub: Callable[[pa.RecordBatch, int, Tokens], Scrubbed]
+                ) -> Iterator[pa.RecordBatch]:
+    """The run's last batch: its pieces to the children but the last, which ``scrub``
+    does in this thread meanwhile (it would only wait for them, and it is warm: a
+    child's first piece costs more than its next ones), so the reference release's one
+    batch starts one child instead of two (forkserver pools spawn on demand). Then every
+    batch still in flight, in input order; a refusal of this thread's piece is raised
+    after the earlier pieces' outputs and refusals, as a sequential run would."""
+    *theirs, mine = _pieces(batch, row0, tokens, processes)
+    del batch
+    due = window.submit_group(_process_chunk, theirs)
+    while due:
+        yield _joined(state, due.pop(0))
+    try:
+        here: Scrubbed | None = scrub(*mine)
+        refused: InvalidInput | None = None
+    except InvalidInput as e:
+        here, refused = None, e
+    del mine
+    ahead, groups = len(window), window.drain_groups()  # this batch's group is the last
+    for _ in range(ahead - 1):
+        yield _joined(state, next(groups))
+    theirs_done = next(groups)  # raises an earlier piece's refusal first
+    if refused is not None:
+        raise refused
+    assert here is not None
+    yield _joined(state, [*theirs_done, here])
 
 
 def _pieces(batch: pa.RecordBatch, row0: int, tokens: Tokens,

@@ -114,8 +114,14 @@ def test_hmac_tokens_parallel_equals_sequential(source: Path, tmp_path: Path) ->
     assert par == seq and par_report == seq_report
 
 
+@pytest.mark.parametrize("bad_rows", [(CHUNK * 5 + 7,), (-1,), (CHUNK * 5 + 7, -1)],
+                         ids=["a-child-piece", "the-parent-piece", "both"])
 def test_parallel_refuses_the_first_bad_chunk_like_sequential(
-        table: pa.Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        table: pa.Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        bad_rows: tuple[int, ...]) -> None:
+    """A chunk the policy refuses (no patient id: its dates cannot shift) fails the run
+    with the sequential run's message, whether a child or the parent (the last piece,
+    ``parallel._last_batch``) scrubs it; the first bad chunk in row order is the one named."""
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     made: list[str] = []
@@ -127,7 +133,8 @@ def test_parallel_refuses_the_first_bad_chunk_like_sequential(
 
     monkeypatch.setattr(tempfile, "mkdtemp", recorded)  # where the pool's index file goes
     ids = table.column("patient_id").to_pylist()
-    ids[CHUNK * 5 + 7] = None  # no patient id in the sixth chunk: its dates cannot shift
+    for row in bad_rows:
+        ids[row] = None
     bad = table.set_column(table.schema.get_field_index("patient_id"), "patient_id",
                            pa.array(ids, pa.string()))
     src = tmp_path / "bad.csv"
@@ -140,7 +147,7 @@ def test_parallel_refuses_the_first_bad_chunk_like_sequential(
         messages.append(str(err.value))
         assert not dst.exists() and not list(tmp_path.glob(".out*"))
     assert messages[0] == messages[1]
-    assert f"row {CHUNK * 5 + 8}" in messages[0]
+    assert f"row {bad_rows[0] % len(ids) + 1}" in messages[0]
     assert made and not list(scratch.iterdir())  # the children's index file went with the pool
 
 
