@@ -115,3 +115,16 @@ def test_a_failure_cancels_the_tasks_behind_it(tmp_path: Path) -> None:
     # failure comes back: at most those ran
     assert len(ran) <= 3, ran
     assert ran == marks[: len(ran)]
+
+
+def test_the_window_counts_what_is_in_flight(pool: ProcessPoolExecutor) -> None:
+    """``len`` is the groups (or tasks) submitted and not yet taken: what
+    ``pseudonymize.parallel._last_batch`` reads to tell the last batch's group apart."""
+    window: PoolWindow[tuple[int, float]] = PoolWindow(pool, 3)
+    assert len(window) == 0
+    window.submit_group(_after, [(0.0, 1), (0.0, 2)])
+    window.submit(_after, 0.0, 3)
+    assert len(window) == 2
+    groups = window.drain_groups()
+    assert [v for v, _ in next(groups)] == [1, 2] and len(window) == 1
+    assert [v for v, _ in next(groups)] == [3] and len(window) == 0
