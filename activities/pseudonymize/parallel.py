@@ -265,7 +265,7 @@ def _pooled(batches: Iterable[pa.RecordBatch], *, policy: Policy,
                 b, r, t = held.pop()
                 due = window.submit_group(_process_chunk, _pieces(b, r, t, processes))
                 del b
-                while due:  # popped, not looped over: the pieces go before the joined batch is written
+                while due:  # popped, not looped over: pieces go before the joined batch is written
                     yield _joined(state, due.pop(0))
             held.append((batch, row0, tokens))
             row0 += batch.num_rows

@@ -9,39 +9,14 @@ from __future__ import annotations
 import random
 import re
 
-import pytest
-
-from bench import deid
-from bench._deid_corpus import FILLERS, SETS, make_identities, make_note
+from bench._deid_corpus import FILLERS, SETS, make_identities
 from bench._deid_sealed2 import FILLER_SEALED2, SEALED2
 
 CATEGORIES = {"NAME", "DATE", "AGE", "GEO", "PHONE", "EMAIL", "URL", "IP", "SSN", "MRN"}
 
 
-def test_sealed2_is_registered_and_never_printed() -> None:
-    assert SETS["sealed-2"] is SEALED2
-    assert FILLERS["sealed-2"] is FILLER_SEALED2
-    assert "sealed-2" in deid.SEALED
-    assert set(SEALED2) == CATEGORIES
-
-
-def test_enough_forms_per_category() -> None:
-    for cat in ("NAME", "DATE", "GEO"):
-        assert len(SEALED2[cat]) >= 6, cat
-    for cat in CATEGORIES:
-        assert len(SEALED2[cat]) >= 2, cat
-
-
-@pytest.mark.parametrize("cat", sorted(CATEGORIES))
-def test_every_form_plants_its_value(cat: str) -> None:
-    rng = random.Random(9)
-    people = make_identities(40, 9)
-    for form in SEALED2[cat]:
-        for p in people:
-            value, sentence = form(rng, p)
-            assert value and value in sentence, (cat, value, sentence)
-            assert value.strip() == value, (cat, value)
-            assert "{}" not in sentence and "{" not in value, (cat, sentence)
+def test_sealed2_is_this_module() -> None:
+    assert SETS["sealed-2"] is SEALED2 and FILLERS["sealed-2"] is FILLER_SEALED2
 
 
 def test_no_filler_sentence_holds_a_planted_value() -> None:
@@ -77,12 +52,3 @@ def test_people_are_added_under_their_own_prefix() -> None:
     added = {k for k in people[0] if k.startswith("s2_")}
     assert {"s2_rel_g", "s2_doc_f", "s2_agent_f", "s2_wit_f", "s2_county"} <= added
     assert len({p["s2_doc_f"] for p in people}) > 8  # many clinicians, not one
-
-
-def test_the_scorer_fails_a_leaked_sealed2_span_without_printing_it() -> None:
-    rng = random.Random(3)
-    people = make_identities(100, 3)
-    note = make_note(rng, people, "sealed-2", 0)
-    recall, _, misses = deid.score([note], [note.text])
-    assert sum(c for c, _ in recall.values()) < sum(n for _, n in recall.values())
-    assert misses == []

@@ -9,57 +9,14 @@ from __future__ import annotations
 import random
 import re
 
-import pytest
-
-from bench import deid
-from bench._deid_corpus import FILLERS, SETS, make_identities, make_note
+from bench._deid_corpus import FILLERS, SETS, make_identities
 from bench._deid_sealed3 import FILLER_SEALED3, SEALED3
 
 CATEGORIES = {"NAME", "DATE", "AGE", "GEO", "PHONE", "EMAIL", "URL", "IP", "SSN", "MRN"}
 
 
-def test_sealed3_is_registered_and_never_printed() -> None:
-    assert SETS["sealed-3"] is SEALED3
-    assert FILLERS["sealed-3"] is FILLER_SEALED3
-    assert "sealed-3" in deid.SEALED
-    assert set(SEALED3) == CATEGORIES
-
-
-def test_enough_forms_per_category() -> None:
-    for cat in ("NAME", "DATE", "GEO"):
-        assert len(SEALED3[cat]) >= 6, cat
-    for cat in CATEGORIES:
-        assert len(SEALED3[cat]) >= 2, cat
-
-
-def test_every_span_is_in_its_note_in_order() -> None:
-    rng = random.Random(5)
-    people = make_identities(120, 5)
-    seen: set[str] = set()
-    for i in range(1500):
-        note = make_note(rng, people, "sealed-3", i)
-        assert note.template_set == "sealed-3"
-        at = 0
-        for span in note.spans:
-            assert span.category in CATEGORIES
-            assert span.text.strip() == span.text and span.text, span
-            found = note.text.find(span.text, at)
-            assert found >= 0, (span, note.text)
-            at = found + len(span.text)
-            seen.add(span.category)
-    assert seen == CATEGORIES
-
-
-@pytest.mark.parametrize("cat", sorted(CATEGORIES))
-def test_every_form_plants_its_value(cat: str) -> None:
-    rng = random.Random(9)
-    people = make_identities(40, 9)
-    for form in SEALED3[cat]:
-        for p in people:
-            value, sentence = form(rng, p)
-            assert value and value in sentence, (cat, value, sentence)
-            assert value.strip() == value, (cat, value)
-            assert "{" not in sentence and "}" not in sentence, (cat, sentence)
+def test_sealed3_is_this_module() -> None:
+    assert SETS["sealed-3"] is SEALED3 and FILLERS["sealed-3"] is FILLER_SEALED3
 
 
 def test_a_value_is_found_where_it_is_planted() -> None:
@@ -121,12 +78,3 @@ def test_people_are_added_under_their_own_prefix() -> None:
     assert {"s3_rel_g", "s3_doc_f", "s3_staff_f", "s3_typo", "s3_county", "s3_serial"} <= added
     assert len({p["s3_doc_f"] for p in people}) > 8  # many clinicians, not one
     assert all(p["s3_typo"] != p["family"] for p in people)
-
-
-def test_the_scorer_fails_a_leaked_sealed3_span_without_printing_it() -> None:
-    rng = random.Random(3)
-    people = make_identities(100, 3)
-    note = make_note(rng, people, "sealed-3", 0)
-    recall, _, misses = deid.score([note], [note.text])
-    assert sum(c for c, _ in recall.values()) < sum(n for _, n in recall.values())
-    assert misses == []
