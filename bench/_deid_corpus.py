@@ -32,8 +32,9 @@ same way) and ``sealed-2`` (``bench._deid_sealed2.SEALED2``: a fourth blind set,
 after ``sealed`` was read, of anaesthesia records, genetic counselling, poison-control
 calls, sleep-lab reports, advance directives, release-of-information logs, contact
 tracing and transplant coordination; committed before its first run, its misses never
-printed) and ``sealed-3`` (``bench._deid_sealed3.SEALED3``: a fifth blind set, written after
-``sealed-2``'s misses were read, of bed-management huddles, blood-bank records, immunisation
+printed until it was read in deid12d, after its two recorded runs) and ``sealed-3``
+(``bench._deid_sealed3.SEALED3``: a fifth blind set, written after ``sealed-2``'s misses
+were read, of bed-management huddles, blood-bank records, immunisation
 and travel clinics, audiology, correctional health, mortuary and medical-examiner
 referrals, device remote monitoring and patient-transport bookings; committed before its
 first run, its misses never printed).

@@ -24,22 +24,28 @@ def test_sealed_is_registered_and_never_printed() -> None:
     assert set(SEALED) == CATEGORIES
 
 
-#: Every sealed set: the checks below hold for each; a set's own file checks what is its own.
-SEALED_SETS = ["sealed", "sealed-2", "sealed-3"]
+#: Every blind set (written without reading the rules): the generator checks below hold for
+#: each; a set's own file checks what is its own.
+BLIND_SETS = ["sealed", "sealed-2", "sealed-3"]
+#: The blind sets whose misses are still never printed (``sealed-2`` was read in deid12d).
+SEALED_SETS = ["sealed", "sealed-3"]
 
 
-@pytest.mark.parametrize("template_set", SEALED_SETS)
+def test_the_sealed_sets_are_the_unread_ones() -> None:
+    assert deid.SEALED == frozenset(SEALED_SETS)
+
+
+@pytest.mark.parametrize("template_set", BLIND_SETS)
 def test_registered_with_every_category_and_enough_forms(template_set: str) -> None:
-    """Registered as sealed (its misses never printed); six forms or more for the
-    categories written most ways, two or more for every other."""
-    assert template_set in deid.SEALED and template_set in FILLERS
+    """Six forms or more for the categories written most ways, two or more for every other."""
+    assert template_set in FILLERS
     forms = SETS[template_set]
     assert set(forms) == CATEGORIES
     for cat in CATEGORIES:
         assert len(forms[cat]) >= (6 if cat in ("NAME", "DATE", "GEO") else 2), cat
 
 
-@pytest.mark.parametrize("template_set", SEALED_SETS)
+@pytest.mark.parametrize("template_set", BLIND_SETS)
 def test_every_span_is_in_its_note_in_order(template_set: str) -> None:
     """Every planted span is in its note, in order, and every category is planted."""
     rng = random.Random(5)
@@ -60,7 +66,7 @@ def test_every_span_is_in_its_note_in_order(template_set: str) -> None:
     assert seen == CATEGORIES
 
 
-@pytest.mark.parametrize("template_set", SEALED_SETS)
+@pytest.mark.parametrize("template_set", BLIND_SETS)
 def test_every_form_plants_its_value(template_set: str) -> None:
     """Each form's value is in its sentence (the span test checks it is planted stripped)."""
     rng = random.Random(9)

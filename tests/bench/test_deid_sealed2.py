@@ -1,4 +1,5 @@
-"""The ``sealed-2`` template set plants what it labels, and its misses are never printed.
+"""The ``sealed-2`` template set plants what it labels; its misses print since it was read
+(round deid12d, after its two recorded runs: held out no longer).
 
 A generator self-check only: it never runs the scrubber, so it reveals nothing about how
 the set scores.
@@ -9,7 +10,8 @@ from __future__ import annotations
 import random
 import re
 
-from bench._deid_corpus import FILLERS, SETS, make_identities
+from bench import deid
+from bench._deid_corpus import FILLERS, SETS, make_identities, make_note
 from bench._deid_sealed2 import FILLER_SEALED2, SEALED2
 
 CATEGORIES = {"NAME", "DATE", "AGE", "GEO", "PHONE", "EMAIL", "URL", "IP", "SSN", "MRN"}
@@ -17,6 +19,7 @@ CATEGORIES = {"NAME", "DATE", "AGE", "GEO", "PHONE", "EMAIL", "URL", "IP", "SSN"
 
 def test_sealed2_is_this_module() -> None:
     assert SETS["sealed-2"] is SEALED2 and FILLERS["sealed-2"] is FILLER_SEALED2
+    assert "sealed-2" not in deid.SEALED  # read in deid12d: its misses print
 
 
 def test_no_filler_sentence_holds_a_planted_value() -> None:
@@ -52,3 +55,13 @@ def test_people_are_added_under_their_own_prefix() -> None:
     added = {k for k in people[0] if k.startswith("s2_")}
     assert {"s2_rel_g", "s2_doc_f", "s2_agent_f", "s2_wit_f", "s2_county"} <= added
     assert len({p["s2_doc_f"] for p in people}) > 8  # many clinicians, not one
+
+
+def test_the_scorer_fails_a_leaked_sealed2_span_and_prints_it() -> None:
+    rng = random.Random(3)
+    people = make_identities(100, 3)
+    note = make_note(rng, people, "sealed-2", 0)
+    recall, _, misses = deid.score([note], [note.text])
+    leaked = sum(n for _, n in recall.values()) - sum(c for c, _ in recall.values())
+    assert leaked > 0
+    assert len(misses) == leaked and {m[0] for m in misses} == {"sealed-2"}  # read since deid12d
