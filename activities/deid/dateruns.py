@@ -17,7 +17,12 @@ next to it, and these are general forms of that rest (found by ``fresh-9``; 45 C
   sept``, ``mid-october``): the month after a phrase that names a part of it, in any case
   (``end of may`` is the month: ``may`` after ``of`` is no verb);
 * **lower-case ``may`` with a spoken ordinal** after a date preposition (``on may fourth``,
-  ``by may the twenty second``): ``may`` before a number stays a verb (``may 2 tabs``).
+  ``by may the twenty second``): ``may`` before a number stays a verb (``may 2 tabs``);
+* **an ordinal day, ``day of`` and the month** (``this 14th day of March, 2024``, ``the
+  twenty-first day of June``: deeds, directives, affidavits; read in ``sealed-2``, deid12d):
+  the grammar takes ``March, 2024`` and left the day; a day past the 31st, a day of
+  something else (``the 5th day of admission``, ``3rd day of fever``) and lower-case
+  ``may`` before a verb (``the 2nd day of may be``) stay.
 
 Python ``re`` on the folded text, through the rule table (``rules.MODULES``); ``TRIGGER``
 selects its texts.
@@ -73,6 +78,14 @@ MONTH_PART = re.compile(r"\b" + _PART + r"\s{0,2}(" + _MONTH + r")\b\.?(?!\s{0,2
 _SPOKEN = (r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh"
            r"|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth"
            r"|nineteenth|twentieth|thirtieth)")
+#: An ordinal day, then ``day of`` and its month (``this 14th day of March, 2024``, ``the
+#: fourteenth day of march``): the legal and formal way of writing a date (deeds, directives,
+#: affidavits); a lower-case ``may`` ends its clause or a year follows (``the 2nd day of may
+#: be`` stays); or a date the patterns already replaced (``[DATE]``: the column path's text).
+DAY_OF_MONTH = re.compile(
+    r"\b(" + _ORD + r"|(?:(?:twenty|thirty)[\s-]{1,2})?" + _SPOKEN + r")\s{1,2}day\s{1,2}of"
+    r"\s{1,2}(?:the\s{1,2}month\s{1,2}of\s{1,2})?(?:(?-i:may)(?=\s{0,2}(?:[,.;:)]|$|[0-9]))"
+    r"|(?!(?-i:may)\b)" + _MONTH + r"\b\.?|\[DATE\])", re.IGNORECASE)
 MAY_SPOKEN = re.compile(r"\b(?:on|by|since|from|until|till|before|after|of|next|last|this)\s{1,2}"
                         r"(may\s{1,2}(?:the\s{1,2})?(?:(?:twenty|thirty)[\s-]{1,2})?" + _SPOKEN
                         + r")\b")
@@ -109,7 +122,16 @@ def find(folded: str) -> list[Span]:
         out += [(m.start(), m.end(1), Placeholder.DATE) for m in MONTH_PART.finditer(folded)]
     if "may " in folded:
         out += [(m.start(1), m.end(1), Placeholder.DATE) for m in MAY_SPOKEN.finditer(folded)]
+    if " day of" in low or " day\tof" in low:
+        out += [(m.start(), m.end(), Placeholder.DATE) for m in DAY_OF_MONTH.finditer(folded)
+                if _day(m.group(1))]
     return out
+
+
+def _day(ordinal: str) -> bool:
+    """Whether a digit ordinal is a day of a month (``1st``-``31st``; a spoken one is)."""
+    digits = ordinal[:-2]
+    return not digits.isdigit() or 1 <= int(digits) <= 31
 
 
 def _re2(pattern: str) -> str:
@@ -127,6 +149,8 @@ TRIGGER = "|".join((
          r"\s{1,2})?" + _ORD + r"\b"),
     _re2(r"\b" + _PART + r"\s{0,2}" + _MONTH + r"\b"),
     _re2(r"\b(?-i:may)\s{1,2}(?:the\s{1,2})?(?:(?:twenty|thirty)(?:\s|-){1,2})?" + _SPOKEN),
+    _re2(r"(?:[0-9](?:st|nd|rd|th)|" + _SPOKEN + r")\s{1,2}day\s{1,2}of\s{1,2}(?:the\s{1,2}month"
+         r"\s{1,2}of\s{1,2})?(?:" + _MONTH + r"\b|\[date\])"),
 ))
 #: The rule, for the rule table.
 RULE = FunctionRule("date-runs", TRIGGER, find)
