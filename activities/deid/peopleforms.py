@@ -27,7 +27,9 @@ individual, relatives, household members and, as in every set here, staff):
   dictionary or a word that is no English word after a dash at a line's start;
 * a **lower-case given or family name** after ``spoke with``/``talked to``/``met with``,
   or after a relation and before a verb (``her son nelson is``): a name
-  of the dictionary that is an English word only in lower case (``nelson``, ``nova``).
+  of the dictionary that is an English word only in lower case (``nelson``, ``nova``);
+  after a relation and before a comma (``caller is her daughter olwen, states``, deid12d),
+  also a word no list holds (no English, safe-vocabulary or note word, with a vowel).
 
 Python ``re`` on the folded text, through the rule table (``rules.MODULES``); ``TRIGGER``
 selects its texts.
@@ -42,7 +44,7 @@ from medpipe.activities.deid.namelists import dictionary
 from medpipe.activities.deid.safelist import english, vocabulary
 from medpipe.activities.deid.textrule import WS as _WS
 from medpipe.activities.deid.textrule import FunctionRule
-from medpipe.activities.deid.words import NOT_GIVEN_BEFORE_PARTICLE, NOT_NAMES
+from medpipe.activities.deid.words import CHAT, NOT_GIVEN_BEFORE_PARTICLE, NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
@@ -88,6 +90,9 @@ RELATIVE = re.compile(r"\b(?:" + names._RELATIONS
                       + r")\s{1,2}([a-z][a-z'-]{2,20})\s{1,2}(?:is|was|will|has|had"
                       r"|came|comes|called|calls|visited|visits|helps|drove|brought|stays"
                       r"|lives|says|said|who|does|did|can)\b")
+#: A relation, then a lower-case word and a comma (``caller is her daughter olwen, states``,
+#: ``pt's wife darja, at bedside``): a name typed during a call, set off as an apposition.
+RELATIVE_COMMA = re.compile(r"\b(?:" + names._RELATIONS + r")\s{1,2}([a-z][a-z'-]{2,20}),[ \t]")
 
 
 #: The rest of a hyphenated given name whose first part the known values replaced
@@ -196,7 +201,17 @@ def find(folded: str) -> list[Span]:
     out += [(m.start(1), m.end(1), Placeholder.NAME) for m in RELATIVE.finditer(low)
             if folded[m.start(1):m.end(1)].islower() and _name_like(m.group(1))
             and (m.group(1) in dictionary()[0] or m.group(1) in dictionary()[1])]
+    if "," in folded:
+        out += [(m.start(1), m.end(1), Placeholder.NAME) for m in RELATIVE_COMMA.finditer(low)
+                if folded[m.start(1):m.end(1)].islower() and _relative_name(m.group(1))]
     return out
+
+
+def _relative_name(word: str) -> bool:
+    """Whether a lower-case word set off by a comma after a relation is a name: no English
+    or note word, or a dictionary name that is an English word only in lower case
+    (``_name_like``: ``poa``, ``hcp`` are note words), no chat word (``thx``), with a vowel."""
+    return _name_like(word) and word not in CHAT and any(c in "aeiouy" for c in word)
 
 
 _W = _WS + r"{1,2}"
@@ -233,6 +248,7 @@ TRIGGER = "|".join((
     r"\b(?:" + names._RELATIONS + r")" + _W + r"(?-i:[a-z])[a-z'-]{2,20}" + _W + r"(?:is|was|will"
     r"|has|had|came|comes|called|calls|visited|visits|helps|drove|brought|stays|lives|says|said"
     r"|who|does|did|can)\b",
+    r"\b(?:" + names._RELATIONS + r")" + _W + r"(?-i:[a-z])[a-z'-]{2,20},[\t ]",
     r"\[name\]-[a-z]",
 ))
 #: The rule, for the rule table.

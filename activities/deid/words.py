@@ -75,6 +75,7 @@ coli aureus difficile diff pneumoniae epidermidis faecalis faecium pylori influe
 aeruginosa mirabilis marcescens albicans glabrata jirovecii vulgaris oxytoca baumannii
 maltophilia fragilis perfringens trachomatis gonorrhoeae pallidum burgdorferi pyogenes
 agalactiae viridans lugdunensis acnes
+poa hcp hcpoa mpoa dpoa nok sdm
 """.split()
 
 #: Folded lower-case words that are never taken as a name after a cue.
