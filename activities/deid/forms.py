@@ -148,7 +148,9 @@ ROLES = frozenset(
     "hygienist medic paramedic emt emt-b emt-p pharmacist pharmd technician tech therapist "
     "counselor counsellor worker sw aide cna lpn midwife doula chaplain volunteer interpreter "
     "dentist assistant driver partner scribe coach teacher caseworker manager preceptor "
-    "student fob chaperone sitter translator landlord landlady roommate".split())
+    "student fob chaperone sitter translator landlord landlady roommate "
+    # the operating room's staff, as a time-out or a sign-in names them (deid12d)
+    "circulator perfusionist anesthetist anaesthetist crna".split())
 DR_LOWER = re.compile(r"\bdr\.?\s{1,2}([a-z][a-z'-]{1,24})\b(?!\s{0,2}[/'])", _I)
 NICKNAME = re.compile(
     r"\b(?:goes\s{1,2}by|prefers\s{1,2}to\s{1,2}be\s{1,2}called|known\s{1,2}as|a\.k\.a\.?|aka"
