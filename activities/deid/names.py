@@ -63,8 +63,13 @@ _PHRASES = ("dear|accompanied by|spoke with|spoke to|talked to|talked with|discu
             "|yours truly|best wishes|called by|message from|message for|call from|call to"
             "|returned call to|left message for|consented by|witnessed by|translated by"
             "|this is|my name is|i am|i'm")
+#: A master's degree is a credential only before a licence (``J. Okafor, MS, CGC``: ``MS``
+#: alone after a word is as often multiple sclerosis); genetic counsellors' ``CGC``/``LCGC``
+#: (deid12d).
 _CREDENTIALS = (r"MD|M\.D\.|DO|D\.O\.|RN|NP|PA-C|PhD|DDS|DMD|LPN|CNA|MSW|LCSW|PharmD|FNP"
-                r"|APRN|CRNA|RD|DPT|CNM|FACP|FACS|MBBS|FRCP|BSN|MSN|DNP")
+                r"|APRN|CRNA|RD|DPT|CNM|FACP|FACS|MBBS|FRCP|BSN|MSN|DNP|L?CGC"
+                r"|(?:MS|MA|MSc|MEd|MPH),?[ \t]{1,2}(?:L?CGC|RD|LD|CCC-SLP|LCSW|LMHC|LPC|CNS|RN"
+                r"|NP|BCBA)")
 #: Cue → kind: a title, a relation, a header (needs a colon) or a phrase.
 CUES: dict[str, str] = {
     **dict.fromkeys(_PHRASES.split("|"), "phrase"),
