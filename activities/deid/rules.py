@@ -66,6 +66,7 @@ from medpipe.activities.deid import (
     proseplaces,
     registry,
     reportforms,
+    signforms,
     spokendates,
     ssnforms,
     stateforms,
@@ -291,7 +292,8 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  postforms.RULE, motionforms.RULE, homestreets.RULE,
                                  unitstreets.RULE, monthtypos.RULE,
                                  ssnforms.RULE, cueddates.RULE, initialforms.RULE,
-                                 compassplaces.RULE, kinforms.ABBR_RULE)
+                                 compassplaces.RULE, kinforms.ABBR_RULE, signforms.RULE,
+                                 streetforms.PERSON_RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)

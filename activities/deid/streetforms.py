@@ -10,6 +10,11 @@ smaller than a state (45 CFR 164.514(b)(2)(i)(B)). General forms found by ``fres
   ``Trail``, …); ``Dr`` and ``St`` followed by a capitalized word are a title and a
   saint (``on call with Dr Abebe`` has no capital before it; ``seen on Ward St Mary``
   is left); a weekday, a month or a note word first is no street (``on Friday Dr``);
+* a **street named after a person** after the same cues, of any kind of USPS Publication
+  28 (``on Clarence Station``, ``near Alvarado Meadow``: read in ``sealed-2``, deid12d):
+  one or two given or family names of the dictionary that are no English word, then the
+  kind (``PERSON_KINDS``; ``on Memorial Park``, ``at Union Station``, ``on Waters view``
+  stay): a rule of its own, ``PERSON_RULE``;
 * an **intersection** after ``corner of`` / ``intersection of``: two runs of capitalized
   words (or ordinals) joined by ``and``/``&``, each with or without its kind.
 
@@ -22,6 +27,8 @@ from __future__ import annotations
 import re
 
 from medpipe.activities.deid import forms, grammar
+from medpipe.activities.deid.namelists import dictionary
+from medpipe.activities.deid.safelist import vocabulary
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
@@ -45,6 +52,32 @@ NAMED = re.compile(r"\b(?i:on|off|along|near|at)[ \t]{1,2}(" + _RUN + r"[ \t]" +
 CORNER = re.compile(r"\b(?i:corner|intersection)[ \t]{1,2}(?i:of)[ \t]{1,2}(" + _RUN
                     + r"(?:[ \t]" + _KIND + r")?[ \t]{1,2}(?:and|&)[ \t]{1,2}" + _RUN
                     + r"(?:[ \t]" + _KIND + r")?)(?![A-Za-z])")
+#: The street kinds of USPS Publication 28, appendix C1 (primary names, written out) that
+#: ``KINDS`` leaves out, for a street named after a person (``NAMED_AFTER``): ``on
+#: Clarence Station``, ``near Alvarado Meadow``. Left out as what follows a person's name
+#: in a note more often than a street's: ``View(s)`` (``on Waters view``: a radiograph),
+#: ``Light`` (``Wood light``), ``Center``, ``Club``, ``Field``, ``Key``, ``Rest``, ``Run``,
+#: ``Well``, ``Union``, ``Course``, ``Lock``, ``Neck``, ``Track``, ``Land``, ``Bottom``.
+PERSON_KINDS = (
+    "alley annex arcade bayou beach bend bluff bluffs boulevard branch bridge brook brooks "
+    "burg burgs bypass camp canyon cape causeway circles cliff cliffs common commons corner "
+    "corners courts cove coves creek crest crossing crossroad curve dale dam divide drives "
+    "estate estates expressway extension falls ferry flat flats ford fords forest forge forges "
+    "fork forks fort freeway garden gardens gateway glen glens green greens groves harbor "
+    "harbors haven heights hill hills hollow inlet island islands isle junction junctions "
+    "knoll knolls lake lakes landing loaf lodge mall manor manors meadow meadows mill mills "
+    "mission motorway mount mountain mountains orchard oval overpass park parks parkways pass "
+    "passage path pine pines plain plains point points port ports prairie radial ramp ranch "
+    "rapid rapids ridge ridges river roads route shoal shoals shore shores skyway spring "
+    "springs spur spurs squares station stravenue stream streets summit throughway trace "
+    "trafficway tunnel turnpike underpass valley valleys viaduct village villages ville vista "
+    "ways").split()
+_PERSON_KIND = r"(?-i:" + "|".join(k.capitalize() for k in PERSON_KINDS) + r")"
+_PERSON_WORD = r"(?-i:[A-Z][a-z][a-z'-]*)"
+#: A place cue, one or two capitalized words and a kind of ``PERSON_KINDS``; the words must
+#: be names of the dictionary that are no English word (``_person``).
+NAMED_AFTER = re.compile(r"\b(?i:on|off|along|near|at)[ \t]{1,2}(" + _PERSON_WORD + r"(?:[ \t]"
+                         + _PERSON_WORD + r")?)[ \t](" + _PERSON_KIND + r")(?![A-Za-z])")
 _TITLE_AFTER = re.compile(r"[ \t]{1,2}[A-Z]")
 _NOT_FIRST = frozenset("monday tuesday wednesday thursday friday saturday sunday the her his "
                        "my their our this that".split()) | frozenset(forms.MONTHS)
@@ -71,6 +104,16 @@ def find(folded: str) -> list[Span]:
     return out
 
 
+def _person(word: str) -> bool:
+    """Whether a word before a street's kind names the person a street is named after: a
+    given or family name of the dictionary, no note word and an English word at most in lower
+    case (``miller``; ``on Memorial Park``,
+    ``at Union Station``, ``near Lake Mall`` stay)."""
+    key = word.lower()
+    given, family = dictionary()
+    return (key in given or key in family) and key not in vocabulary()[0] and key not in NOT_NAMES
+
+
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive), short enough
 #: to join the rule table's first alternation (``rules._SHORT``): a place cue, a capital
 #: or a number, and later on the line a street's kind (a capitalized word of two to four
@@ -80,3 +123,17 @@ TRIGGER = (r"\b(?:on|off|along|near|at)\s+(?-i:[A-Z0-9])[^\n]*?\s(?-i:(?:[A-Z][a
            r"|\b(?:corner|intersection)\s+of")
 #: The rule, for the rule table.
 RULE = FunctionRule("street-forms", TRIGGER, find)
+
+
+def find_named_after(folded: str) -> list[Span]:
+    """Spans of streets named after a person, after a place cue (``NAMED_AFTER``)."""
+    return [(m.start(1), m.end(2), Placeholder.ADDRESS) for m in NAMED_AFTER.finditer(folded)
+            if all(_person(w) for w in m.group(1).split())]
+
+
+#: ``find_named_after``'s trigger (RE2, case-insensitive): a place cue and two or three
+#: capitalized words.
+PERSON_TRIGGER = (r"\b(?:on|off|along|near|at)\s+(?-i:[A-Z][a-z])[a-z'-]*\s(?:(?-i:[A-Z][a-z])"
+                  r"[a-z'-]*\s)?(?-i:[A-Z][a-z]{2})")
+#: The street named after a person, a rule of its own (its trigger selects other texts).
+PERSON_RULE = FunctionRule("person-streets", PERSON_TRIGGER, find_named_after)
