@@ -130,6 +130,10 @@ _PIECES = (
     "***-**-", "6789", "(SSN)", "as last four of", "drawn", "ADMIT DATE:", "dob", "since",
     "8/57", "10/51", "3/52", "12th", "may", "12", "MOB", "fob", "PAULETTE", "paulette",
     "initials", "J.S.", "JS", "East", "WEST", "4",
+    "14th", "twenty-first", "day of", "March", "may,", "[DATE]", "wife", "olwen,", "vidar",
+    "circulator", "CRNA", "OKAFOR", "K.Zemkrin", "MS", "CGC", "MA, CCC-SLP", "Witness", "#2",
+    "(printed)", "Agent 1:", "Eivind", "Zemkrin", "on", "near", "Clarence", "Station", "Lopez",
+    "Meadow",
     ",", ".", ":", "(", ")", "'", "-", "/", "#", "\n", "\t", "\v", "\x1c", "  ", " ")
 
 
