@@ -122,9 +122,12 @@ def find(folded: str) -> list[Span]:
         out += [(m.start(), m.end(1), Placeholder.DATE) for m in MONTH_PART.finditer(folded)]
     if "may " in folded:
         out += [(m.start(1), m.end(1), Placeholder.DATE) for m in MAY_SPOKEN.finditer(folded)]
-    if " day of" in low or " day\tof" in low:
-        out += [(m.start(), m.end(), Placeholder.DATE) for m in DAY_OF_MONTH.finditer(folded)
-                if _day(m.group(1))]
+    at = low.find("day")
+    while at >= 0:  # DAY_OF_MONTH opens with its ordinal: searched only around a "day"
+        m = DAY_OF_MONTH.search(folded, max(0, at - 24), at + 40)
+        if m is not None and m.start() <= at < m.end() and _day(m.group(1)):
+            out.append((m.start(), m.end(), Placeholder.DATE))
+        at = low.find("day", at + 3)
     return out
 
 
