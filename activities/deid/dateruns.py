@@ -124,9 +124,9 @@ def find(folded: str) -> list[Span]:
         out += [(m.start(1), m.end(1), Placeholder.DATE) for m in MAY_SPOKEN.finditer(folded)]
     at = low.find("day")
     while at >= 0:  # DAY_OF_MONTH opens with its ordinal: searched only around a "day"
-        m = DAY_OF_MONTH.search(folded, max(0, at - 24), at + 40)
-        if m is not None and m.start() <= at < m.end() and _day(m.group(1)):
-            out.append((m.start(), m.end(), Placeholder.DATE))
+        day = DAY_OF_MONTH.search(folded, max(0, at - 24), at + 40)
+        if day is not None and day.start() <= at < day.end() and _day(day.group(1)):
+            out.append((day.start(), day.end(), Placeholder.DATE))
         at = low.find("day", at + 3)
     return out
 
