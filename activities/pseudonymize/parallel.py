@@ -290,6 +290,8 @@ def _last_batch(window: PoolWindow[Scrubbed], state: RunState, batch: pa.RecordB
     after the earlier pieces' outputs and refusals, as a sequential run would."""
     *theirs, mine = _pieces(batch, row0, tokens, processes)
     del batch
+    # this batch's group must stay in flight after submission (never handed back as due)
+    assert window.limit > 1, "the last batch's pieces need a window of two groups or more"
     due = window.submit_group(_process_chunk, theirs)
     while due:
         yield _joined(state, due.pop(0))
