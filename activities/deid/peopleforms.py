@@ -207,9 +207,10 @@ def find(folded: str) -> list[Span]:
 
 def _relative_name(word: str) -> bool:
     """Whether a lower-case word set off by a comma after a relation is a name: no English
-    or note word, or a dictionary name that is an English word only in lower case
-    (``_name_like``: ``poa``, ``hcp`` are note words), no chat word (``thx``), with a vowel."""
-    return _name_like(word) and word not in CHAT and any(c in "aeiouy" for c in word)
+    word in any case (``called back, SSN ...``: ``back`` is a family name too, and English),
+    no note word (``_name_like``: ``poa``, ``hcp``), no chat word (``thx``), with a vowel."""
+    return word.lower() not in english() and _name_like(word) and word not in CHAT \
+        and any(c in "aeiouy" for c in word)
 
 
 _W = _WS + r"{1,2}"

@@ -107,7 +107,8 @@ def test_relation_comma_traps_stay() -> None:
     kept(
         "Called her daughter poa, aware. Her daughter hcp, aware of plan. His wife aware, "
         "will call. Her son too, who lives nearby. Her mother ok, plans to visit. Her sister "
-        "yesterday, and again today. Husband thx, ok."
+        "yesterday, and again today. Husband thx, ok. Called back, SSN confirmed. Her "
+        "father home, doing well."
     )
     assert peopleforms.find("caller is her son vidar, asks") == [(18, 23, Placeholder.NAME)]
 
