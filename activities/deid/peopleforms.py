@@ -208,8 +208,9 @@ def find(folded: str) -> list[Span]:
 def _relative_name(word: str) -> bool:
     """Whether a lower-case word set off by a comma after a relation is a name: no English
     word in any case (``called back, SSN ...``: ``back`` is a family name too, and English),
-    no note word (``_name_like``: ``poa``, ``hcp``), no chat word (``thx``), with a vowel."""
-    return word.lower() not in english() and _name_like(word) and word not in CHAT \
+    no note word (``NOT_NAMES``: ``poa``, ``hcp``), no chat word (``thx``), with a vowel.
+    ``word`` comes from the lower-case copy."""
+    return word not in english() and word not in NOT_NAMES and word not in CHAT \
         and any(c in "aeiouy" for c in word)
 
 
