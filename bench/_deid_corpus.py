@@ -37,7 +37,12 @@ printed until it was read in deid12d, after its two recorded runs) and ``sealed-
 were read, of bed-management huddles, blood-bank records, immunisation
 and travel clinics, audiology, correctional health, mortuary and medical-examiner
 referrals, device remote monitoring and patient-transport bookings; committed before its
-first run, its misses never printed).
+first run; its misses are read in deid12e, so it is held out no longer) and ``sealed-4``
+(``bench._deid_sealed4.SEALED4``: a sixth blind set, written while ``sealed-3``'s misses
+were read, of on-call pager logs, e-mail threads pasted into the chart, adult-safeguarding
+referrals, fertility clinics, memory clinics, dietetics, teledermatology, student health
+and complaints logs, by Canadian, Australian, Nigerian and UK writers; committed before
+its first run, its misses never printed).
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ from bench import (
     _deid_sealed,
     _deid_sealed2,
     _deid_sealed3,
+    _deid_sealed4,
 )
 from bench._deid_heldout import FILLER_NOTES, HELD_OUT_2, add_people
 
@@ -148,6 +154,7 @@ def make_identities(n: int, seed: int) -> list[dict[str, str]]:
     _deid_recall11.add_people(out, seed)
     _deid_sealed2.add_people(out, seed)
     _deid_sealed3.add_people(out, seed)
+    _deid_sealed4.add_people(out, seed)
     return out
 
 
@@ -301,7 +308,8 @@ SETS: dict[str, dict[str, list[Form]]] = {"tuned": TUNED, "seen": HELD_OUT,
                                           "fresh-11": _deid_recall11.R11,
                                           "sealed": _deid_sealed.SEALED,
                                           "sealed-2": _deid_sealed2.SEALED2,
-                                          "sealed-3": _deid_sealed3.SEALED3}
+                                          "sealed-3": _deid_sealed3.SEALED3,
+                                          "sealed-4": _deid_sealed4.SEALED4}
 #: Filler sentences of each set (the others use ``FILLER``).
 FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "fresh": _deid_fresh.FILLER_FRESH,
@@ -317,7 +325,8 @@ FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "fresh-11": _deid_recall11.FILLER_R11,
                                        "sealed": _deid_sealed.SEALED_FILLER,
                                        "sealed-2": _deid_sealed2.FILLER_SEALED2,
-                                       "sealed-3": _deid_sealed3.FILLER_SEALED3}
+                                       "sealed-3": _deid_sealed3.FILLER_SEALED3,
+                                       "sealed-4": _deid_sealed4.FILLER_SEALED4}
 
 
 def make_note(rng: random.Random, people: list[dict[str, str]], template_set: str,
