@@ -6,10 +6,11 @@ any rule of the scrubber (``medpipe/activities/deid/``, ``activities/pseudonymiz
 ``activities/residual*``), ``docs/deid.md``, the README's de-identification sections, or
 the forms and fillers of any other set (only their module docstrings, to pick other note
 styles and writers' habits, and their ``add_people``, for the interface, were read; of
-``bench/deid.py`` only its ``SEALED`` registry and its scorer's ``score``/``tokens``, of
-the tests only ``tests/bench/test_deid_sealed.py`` and ``test_deid_sealed2.py``'s test
-names and first two tests). It was never run through the scrubber or ``bench/deid.py``
-before it was committed; ``bench/deid.py`` never prints its misses (``SEALED``).
+``bench/deid.py`` only its module docstring, ``SEALED`` and the scorer's ``score``,
+``tokens`` and miss printers, ``LABEL_WORDS`` used unread by a token check; of the tests
+only ``tests/bench/test_deid_sealed.py`` and ``test_deid_sealed2.py``'s test names and
+first two tests). It was never run through the scrubber or ``bench/deid.py`` before it
+was committed; ``bench/deid.py`` never prints its misses (``SEALED``).
 
 Note styles named by no other set's docstring:
 
