@@ -7,6 +7,7 @@ import hashlib
 import numpy as np
 import pytest
 
+from medpipe.activities.deid import keytable
 from medpipe.activities.deid.index import KeyIndex, value_keys
 from medpipe.activities.deid.keytable import DigestTable, ValueSet, digests, keyed_blob
 from medpipe.activities.pseudonymize.state import RunState
@@ -87,6 +88,27 @@ def test_contains_compares_all_128_bits_even_when_the_first_64_repeat() -> None:
     q_lo = np.array([2, 3, 7, 3, 1, 1, 3], dtype=np.uint64)
     assert table.contains(q_hi, q_lo).tolist() == [True, False, True, True, False, False,
                                                    False]
+
+
+@pytest.mark.parametrize("case", ["random", "two sorted runs", "shared hi", "one", "none"])
+def test_a_run_is_ordered_as_lexsort_orders_it(case: str) -> None:
+    rng = np.random.default_rng(7)
+    hi = rng.integers(0, 2**63, 5_000, dtype=np.uint64)
+    lo = rng.integers(0, 2**63, 5_000, dtype=np.uint64)
+    if case == "two sorted runs":  # what a merge of two runs sorts
+        hi[:3_000].sort()
+        hi[3_000:].sort()
+    elif case == "shared hi":  # 64-bit halves repeated (lo then decides), lo too
+        hi = hi % np.uint64(40)
+        lo[::2] = lo[1::2]
+    elif case == "one":
+        hi, lo = hi[:1], lo[:1]
+    elif case == "none":
+        hi, lo = hi[:0], lo[:0]
+    want = np.lexsort((lo, hi))
+    assert keytable._order(hi, lo).tolist() == want.tolist()
+    run = keytable._sorted_run(hi, lo, np.arange(len(hi)))
+    assert run.code.tolist() == want.tolist()
 
 
 def test_a_digest_blob_out_of_order_or_repeated_gives_the_sorted_distinct_table() -> None:
