@@ -259,3 +259,27 @@ def test_the_column_triggers_are_the_per_text_ones(parts: list[str]) -> None:
             continue
         assert got == want, (c.rule.name, text)
     assert registry.find(fold(text)[0], row) == registry.find(fold(text)[0])
+
+
+_FILLER = "Seen on 2024-01-02; call (611) 528-4784. HbA1c 8.3, BP 103/80."  # no ip, no geo
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(st.lists(st.sampled_from(_TRIGGER_PIECES), min_size=1, max_size=12)
+                      .map("".join), min_size=1, max_size=40),
+       head=st.sampled_from(["filler", "cued places"]))
+@example(texts=["resident of Leeds", "at 10.0.0.5 and fe80::1", "Tucson, AZ", "a"],
+         head="filler")
+def test_a_long_column_triggers_as_its_texts_alone(texts: list[str], head: str) -> None:
+    """A column of 1,024 texts or more whose first texts hold few of the unskipped rules'
+    triggers (``ip``, ``geo``) is matched with their alternation first, then each on what
+    it selects (``_unskipped_rows``); one whose first texts hold many, one by one. Either
+    way each text's row is the one it gets alone (a one-text column: one pass per rule)."""
+    first = _FILLER if head == "filler" else "Moved to Tucson, AZ from Leeds."
+    col = [first] * 1_100 + texts
+    assert (registry._unskipped_rows(registry.folded(pa.array(col))) is None) == \
+        (head != "filler")
+    got = registry.triggered(pa.array(col))
+    alone = [registry.triggered(pa.array([t]))[0].tolist() for t in [first, *texts]]
+    assert got[0].tolist() == alone[0]
+    assert [r.tolist() for r in got[1_100:]] == alone[1:]
