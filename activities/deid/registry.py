@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from medpipe.activities.deid import geo, ip, patterns, phone
+from medpipe.activities.deid import geo, headsample, ip, patterns, phone
 from medpipe.activities.deid.index import Span
 from medpipe.activities.deid.normalize import fold
 
@@ -113,6 +113,11 @@ _UNSKIPPED_TRIGGERS = tuple(r.trigger for r in RULES if not getattr(r, "trigger_
 _UNSKIPPED = "(?i:" + "|".join(f"(?:{t})" for t in _UNSKIPPED_TRIGGERS) + ")"
 
 
+#: The share of a column's first texts the alternation of ``_UNSKIPPED`` may select for it to
+#: run first (``rules.LONG_SHARE``'s for a group of long triggers: it costs about a pass of one).
+UNSKIPPED_SHARE = 0.125
+
+
 def _unskipped_rows(judged: pa.Array) -> np.ndarray | None:
     """The texts the alternation of the triggers without a skip selects (each of those
     triggers is then matched on them alone), or None: each over the whole column.
@@ -120,12 +125,11 @@ def _unskipped_rows(judged: pa.Array) -> np.ndarray | None:
     Why: on templated notes that hold none (the reference release's) one pass instead of
     one per trigger (``ip`` and ``geo``: 0.027 CPU-s against 0.054 on 100k notes). Where a
     column's first texts say they hold many (bench notes: ``geo`` 50 %), the alternation
-    would only add its pass, so it is skipped, as ``rules.active`` skips a long group's.
+    would only add its pass, so it is skipped (``headsample``), as ``rules.active`` skips a
+    long group's.
     """
-    from medpipe.activities.deid import rules  # rules reads this registry's RULES
-
-    if len(judged) < rules._MIN_ROWS or rules._selects_most(judged, _UNSKIPPED,
-                                                             rules.LONG_SHARE):
+    if len(judged) < headsample.MIN_ROWS or headsample.selects_most(judged, _UNSKIPPED,
+                                                                    UNSKIPPED_SHARE):
         return None
     return np.flatnonzero(pc.fill_null(pc.match_substring_regex(judged, _UNSKIPPED), False)
                           .to_numpy(zero_copy_only=False))

@@ -46,6 +46,7 @@ from medpipe.activities.deid import (
     dateparts,
     dateruns,
     forms,
+    headsample,
     homestreets,
     hoodforms,
     idruns,
@@ -431,28 +432,15 @@ def _short(rule: AnyRule) -> bool:
 
 #: How many of a column's first texts tell whether the alternation of the short triggers
 #: pays: when it selects at most half of them it runs first (the choice changes the work,
-#: never the result). Compiling the alternation and building its first DFA states costs
-#: ~7-9 ms (``bench/deid.py``'s notes), so columns under ``_MIN_ROWS`` texts skip it.
-_SAMPLE = 64
-_MIN_ROWS = 1024
-
-
-def _selects_most(judged: pa.Array, union: str, share: float) -> bool:
-    """Whether ``union`` selects more than ``share`` of the column's first ``_SAMPLE`` texts."""
-    return _sample_hits(judged, union) > share * min(len(judged), _SAMPLE)
-
-
-def _sample_hits(judged: pa.Array, union: str) -> int:
-    """How many of the column's first ``_SAMPLE`` texts ``union`` selects.
-
-    Each sample compiles its alternation once more (Arrow compiles a pattern per call: 1-9 ms
-    a long group, ~16 ms for all of them), so ``active`` samples the long groups only where
-    the short triggers' sample selected some text: where it selected none (templated notes:
-    the reference release's), the long groups' alternations run first unsampled, as their
-    samples would have chosen there (the choice changes the work, never the result).
-    """
-    head = judged.slice(0, _SAMPLE)
-    return int(pc.sum(pc.fill_null(pc.match_substring_regex(head, union), False)).as_py() or 0)
+#: never the result); columns under ``_MIN_ROWS`` texts skip it (``headsample``).
+#: Each sample compiles its alternation once more (1-9 ms a long group, ~16 ms for all of
+#: them), so ``active`` samples the long groups only where the short triggers' sample
+#: selected some text: where it selected none (templated notes: the reference release's),
+#: the long groups' alternations run first unsampled, as their samples would have chosen.
+_SAMPLE = headsample.SAMPLE
+_MIN_ROWS = headsample.MIN_ROWS
+_selects_most = headsample.selects_most
+_sample_hits = headsample.sample_hits
 
 
 #: The share of a column's first texts the short triggers may select for their alternation
