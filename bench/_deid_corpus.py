@@ -37,7 +37,8 @@ printed until it was read in deid12d, after its two recorded runs) and ``sealed-
 were read, of bed-management huddles, blood-bank records, immunisation
 and travel clinics, audiology, correctional health, mortuary and medical-examiner
 referrals, device remote monitoring and patient-transport bookings; committed before its
-first run; its misses are read in deid12e, so it is held out no longer) and ``sealed-4``
+first run; its misses never printed until it was read in deid12e, after its two recorded
+runs) and ``sealed-4``
 (``bench._deid_sealed4.SEALED4``: a sixth blind set, written while ``sealed-3``'s misses
 were read, of on-call pager logs, e-mail threads pasted into the chart, adult-safeguarding
 referrals, fertility clinics, memory clinics, dietetics, teledermatology, student health

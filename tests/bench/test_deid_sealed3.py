@@ -1,4 +1,5 @@
-"""The ``sealed-3`` template set plants what it labels, and its misses are never printed.
+"""The ``sealed-3`` template set plants what it labels; its misses print since it was read
+(round deid12e, after its two recorded runs: held out no longer).
 
 A generator self-check only: it never runs the scrubber, so it reveals nothing about how
 the set scores.
@@ -9,7 +10,8 @@ from __future__ import annotations
 import random
 import re
 
-from bench._deid_corpus import FILLERS, SETS, make_identities
+from bench import deid
+from bench._deid_corpus import FILLERS, SETS, make_identities, make_note
 from bench._deid_sealed3 import FILLER_SEALED3, SEALED3
 
 CATEGORIES = {"NAME", "DATE", "AGE", "GEO", "PHONE", "EMAIL", "URL", "IP", "SSN", "MRN"}
@@ -17,6 +19,7 @@ CATEGORIES = {"NAME", "DATE", "AGE", "GEO", "PHONE", "EMAIL", "URL", "IP", "SSN"
 
 def test_sealed3_is_this_module() -> None:
     assert SETS["sealed-3"] is SEALED3 and FILLERS["sealed-3"] is FILLER_SEALED3
+    assert "sealed-3" not in deid.SEALED  # read in deid12e: its misses print
 
 
 def test_a_value_is_found_where_it_is_planted() -> None:
@@ -78,3 +81,13 @@ def test_people_are_added_under_their_own_prefix() -> None:
     assert {"s3_rel_g", "s3_doc_f", "s3_staff_f", "s3_typo", "s3_county", "s3_serial"} <= added
     assert len({p["s3_doc_f"] for p in people}) > 8  # many clinicians, not one
     assert all(p["s3_typo"] != p["family"] for p in people)
+
+
+def test_the_scorer_fails_a_leaked_sealed3_span_and_prints_it() -> None:
+    rng = random.Random(3)
+    people = make_identities(100, 3)
+    note = make_note(rng, people, "sealed-3", 0)
+    recall, _, misses = deid.score([note], [note.text])
+    leaked = sum(n for _, n in recall.values()) - sum(c for c, _ in recall.values())
+    assert leaked > 0
+    assert len(misses) == leaked and {m[0] for m in misses} == {"sealed-3"}  # read since deid12e
