@@ -92,8 +92,9 @@ DATE = "|".join((
     r"\b" + WEEKDAY + r"(?:the\s{1,3})?" + DAY + r"(?:[-/.]|\s{1,3})(?:of\s{1,3})?"
     r"(?:" + MONTH + SEP + YEAR + r"\b|" + MONTH_CAP_MAY + r")",
     r"\b[0-9]{4}[-/. ]" + MONTH + r"[-/. ][0-9]{1,2}\b",
-    # day, month and year run together: 5Mar2020, 05MAR20, 03MAR (pharmacy and lab stamps)
-    r"\b(?:0?[1-9]|[12][0-9]|3[01])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    # day, month and year run together: 5Mar2020, 05MAR20, 03MAR (pharmacy and lab stamps);
+    # September as notes abbreviate it too ("due 22sept", deid12e)
+    r"\b(?:0?[1-9]|[12][0-9]|3[01])(?:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)"
     r"(?:[12][0-9]{3}|[0-9]{2})?\b",
     r"\b" + MONTH + SEP + YEAR + r"\b",
     # the month, then "the" and an ordinal day: "March the 3rd"

@@ -45,6 +45,7 @@ from medpipe.activities.deid import (
     cues,
     dateparts,
     dateruns,
+    dayforms,
     forms,
     headsample,
     homestreets,
@@ -239,7 +240,7 @@ FORMS: tuple[AnyRule, ...] = (
          Placeholder.DATE, gate=lambda t: forms._DAY_YEAR_GATE.search(t.folded) is not None,
          keep=forms.month_like),
     Form("id-after-noun", r"(?:^|[^a-z0-9])" + forms._ID_NOUNS + r"\b\.?(?:" + _WS
-         + r"{0,2}(?:no|num|number|#|id)\b\.?)?[\t-\r\x1c-\x1f #:.-]{0,4}"
+         + r"{0,2}" + forms.ID_QUALIFIERS + r"\b\.?)?[\t-\r\x1c-\x1f #:.-]{0,4}"
          r"[a-z0-9 -]*[0-9][a-z0-9 -]*[0-9][a-z0-9 -]*[0-9]",
          forms.ID_AFTER_NOUN, Placeholder.ID, group=1, keep=forms.word_starts, lower=True),
     Form("age-paren", r"\(" + _AGE + r"\)", forms.AGE_PAREN, Placeholder.AGE, group=1,
@@ -294,7 +295,7 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  unitstreets.RULE, monthtypos.RULE,
                                  ssnforms.RULE, cueddates.RULE, initialforms.RULE,
                                  compassplaces.RULE, kinforms.ABBR_RULE, signforms.RULE,
-                                 streetforms.PERSON_RULE)
+                                 streetforms.PERSON_RULE, dayforms.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)
