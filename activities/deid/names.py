@@ -37,7 +37,7 @@ import re
 from medpipe.activities.deid import context, cues, registry
 from medpipe.activities.deid.namelists import dictionary
 from medpipe.activities.deid.normalize import fold, lower
-from medpipe.activities.deid.words import NOT_NAMES
+from medpipe.activities.deid.words import NOT_NAMES, other_word
 from medpipe.contracts.pseudonymize import Placeholder
 
 Span = tuple[int, int, Placeholder]
@@ -46,6 +46,14 @@ _CAP = r"[A-Z][A-Za-z'-]+"
 _TITLES = ("dr|mr|mrs|ms|mx|miss|prof|professor|doctor|nurse|rn|np|pa-c|rev|sr|fr"
            "|signed by|electronically signed by|attending|resident|pcp|physician|provider"
            "|seen by|referred by|dictated by|cc|per")
+#: The titles that name the person after them wherever they stand in a run of capitals.
+_HONORIFICS = frozenset(("dr", "mr", "mrs", "ms", "mx", "prof", "professor", "doctor"))
+_HONORIFIC_INSIDE = re.compile(r"\s(?:dr|mr|mrs|ms|mx|prof|professor|doctor)\b", re.IGNORECASE)
+#: A clinician's act and ``by`` ("Device interrogated by Lin/Koc", deid12e): what follows is
+#: as often a service or a test ("reviewed by Interventional Radiology", "checked by
+#: Pharmacy"), so its words must be dictionary names or on no word list (``other_word``).
+_AGENTS = ("reviewed by|checked by|verified by|examined by|assessed by|evaluated by"
+           "|performed by|interrogated by|completed by")
 _RELATIONS = ("son|daughter|wife|husband|mother|father|mom|dad|brother|sister|sibling"
               "|partner|spouse|friend|neighbor|neighbour|caregiver|aunt|uncle|cousin|grandson"
               "|granddaughter|grandmother|grandfather|niece|nephew|fiance|fiancee|named|called"
@@ -59,7 +67,8 @@ _HEADERS = ("patient|pt|patient name|name|re|caller|contact|emergency contact|po
             "|scribe|transcribed by|ordering provider|ordering physician|reading physician")
 #: Phrases followed by a name ("spoke with Ivan", "Yours sincerely, Anna Kowalski").
 _PHRASES = ("dear|accompanied by|spoke with|spoke to|talked to|talked with|discussed with"
-            "|report given to|report to|handoff to|hand off to|care of|c/o|sincerely|regards"
+            "|report given to|report to|handoff to|hand off to|handed over to|handover to"
+            "|care of|c/o|sincerely|regards"
             "|yours truly|best wishes|called by|message from|message for|call from|call to"
             "|returned call to|left message for|consented by|witnessed by|translated by"
             "|this is|my name is|i am|i'm")
@@ -75,6 +84,7 @@ CUES: dict[str, str] = {
     **dict.fromkeys(_PHRASES.split("|"), "phrase"),
     **dict.fromkeys(_HEADERS.split("|"), "header"),
     **dict.fromkeys(_RELATIONS.split("|"), "relation"),
+    **dict.fromkeys(_AGENTS.split("|"), "agent"),
     **dict.fromkeys(_TITLES.split("|"), "title")}
 #: The last word of every cue (a cheap test before the cue lookup).
 _LAST_WORDS = frozenset(c.split()[-1] for c in CUES)
@@ -94,8 +104,8 @@ _THEN_TITLE = r"(?:(?i:dr|mr|mrs|ms|prof|doctor)\b\.?\s+)?"
 #: A superset of the texts any rule here can match, for RE2 (Arrow) prefiltering.
 CANDIDATE = (r"\b[A-Z][A-Za-z'-]*\s+(?:[A-Z]\.\s+)?[A-Z][A-Za-z'-]*[a-z]"
              r"|\b[A-Z]{2,}[A-Za-z'-]*\s+(?:[A-Z]\.\s+)?[A-Z]{2,}"
-             r"|\b(?i:" + _TITLES + "|" + _RELATIONS + "|" + _HEADERS + "|" + _PHRASES
-             + r")\b[\s.:,(]{0,5}" + _THEN_TITLE + "[A-Z]"
+             r"|\b(?i:" + _TITLES + "|" + _AGENTS + "|" + _RELATIONS + "|" + _HEADERS + "|"
+             + _PHRASES + r")\b[\s.:,(]{0,5}" + _THEN_TITLE + "[A-Z]"
              r"|[A-Z][A-Za-z'-]+\s{0,2}(?:\(\s{0,2}|,\s{0,2}(?:(?i:her|his|their|the|pt's"
              r"|patient's|pt)\s{1,2})?)(?i:" + _RELATIONS + r")\b"
              r"|[A-Za-z'-],?\s{1,2}(?:" + _CREDENTIALS + r")\b"
@@ -131,6 +141,11 @@ def _cued(folded: str, run: cues.Run, given: frozenset[str],
         while i < len(words) and (k := words[i][2].rstrip(".").lower()) in CUES:
             kind = CUES[k]
             i += 1
+    else:  # an honorific inside the run: "Under Dr A. BRIEDIS", "Ask Mrs Okafor" (deid12e)
+        j = next((j for j in range(1, len(words) - 1)
+                  if words[j][2].rstrip(".").lower() in _HONORIFICS), None)
+        if j is not None:
+            kind, i = "title", j + 1
     if kind is None or kind == "header":
         if run.prev.rstrip(".") not in _LAST_WORDS:
             return None
@@ -142,12 +157,22 @@ def _cued(folded: str, run: cues.Run, given: frozenset[str],
             return None
         i = 0
     end = None
+    initial = False
     for _, e, w in words[i:]:
         if w in cues.PARTICLES:
             continue
-        if not _is_name_word(w, given, family, kind == "header"):
+        if len(w) == 2 and w[1] == "." and w[0].isupper():  # an initial ("Dr A. Lee": the
+            initial = True  # article "a" is a note word)
+            end = e
+            continue
+        # a word in capitals after an initial is a name when no list holds it ("Dr A.
+        # BRIEDIS", not "per Dr K. NAD"; deid12e)
+        capitals = kind == "header" or initial and other_word(w)
+        if not _is_name_word(w, given, family, capitals) or kind == "agent" and not (
+                other_word(w) or _word_key(w) in given or _word_key(w) in family):
             break
         end = e
+        initial = False
     return (words[i][0], end) if end is not None else None
 
 
@@ -193,14 +218,16 @@ def find_cued(t: cues.Text) -> list[Span]:
         text = m.group()
         first = text.partition(" ")[0].rstrip(".").lower()
         opens = first in cue_words
-        if not opens and header_end < 0 and "." not in text:
+        if not opens and header_end < 0 and "." not in text \
+                and _HONORIFIC_INSIDE.search(text) is None:
             nxt = folded[e:e + 3]
             if "(" not in nxt and "," not in nxt and not nxt[1:2].isupper() \
                     and word_before(folded, s)[0] not in last_words:
                 continue
         run = cues.run_at(folded, m)
         span = _cued(folded, run, given, family) \
-            if opens or run.prev in last_words else None  # prev holds no "."
+            if opens or run.prev in last_words or _HONORIFIC_INSIDE.search(text) \
+            else None  # prev holds no "."
         if header_end >= 0:
             if span is None and _COMMA.fullmatch(folded, header_end, s) \
                     and len(run.words) <= 2 and not run.words[0][2].endswith(".") \
