@@ -18,6 +18,11 @@ a note or English word (``Witness 2 (printed): Not present``, ``Witness #1: Same
 above`` are kept). A bare ``Agent:`` is no header here (``Agent: Haldol``: an agent is a drug too);
 ``Witness:`` alone is the cue rules' (``names``).
 
+A **sign-off**: a given name and a family name in capitals standing alone, from the start of
+a line or a sentence to the end of the line or a ``|`` (``Zuwena MADHUBUTI | Bed Manager``,
+``...dose.\nGoma OTIENO``; deid12e): the family name in capitals is how notes write a
+signer, and neither word may be on a word list (``Tazocin STAT``, ``Bed MANAGER`` stay).
+
 Python ``re`` on the folded text, through the rule table (``rules.MODULES``); ``TRIGGER``
 selects its texts.
 """
@@ -57,9 +62,23 @@ def _name_word(word: str) -> bool:
     return key in given or key in family or other_word(key)
 
 
+#: A given name and a family name in capitals alone: from a line's or a sentence's start to
+#: the line's end or a ``|``.
+SIGNOFF = re.compile(r"(?m:^|(?<=[.!?|] ))([A-Z][a-z'-]+ ([A-Z][A-Z'-]*[A-Z]))(?=[ \t]{0,2}"
+                     r"(?m:$|\|))")
+
+
+def _signoff(folded: str) -> list[Span]:
+    """Spans of a sign-off's name: a family name of three letters or more, each word a
+    dictionary name or on no list (``_name_word``)."""
+    return [(m.start(1), m.end(1), Placeholder.NAME) for m in SIGNOFF.finditer(folded)
+            if len(m.group(2)) >= 3 and all(_name_word(w) for w in m.group(1).split())]
+
+
 def find(folded: str) -> list[Span]:
-    """Spans of the names after a signer's numbered or annotated header."""
-    out: list[Span] = []
+    """Spans of the names after a signer's numbered or annotated header, and of a
+    sign-off."""
+    out: list[Span] = _signoff(folded)
     for head in HEADER.finditer(folded):
         at, end = head.end(), -1
         for _ in range(3):
@@ -82,6 +101,7 @@ def find(folded: str) -> list[Span]:
 
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive), short enough
 #: to join the rule table's first alternation (``rules._SHORT``).
-TRIGGER = (r"\b" + _SIGNER + r"[ \t]{0,2}(?:#|no|[0-9(])[^:\n]{0,20}:[ \t]{0,2}(?-i:[A-Z])")
+TRIGGER = (r"\b" + _SIGNER + r"[ \t]{0,2}(?:#|no|[0-9(])[^:\n]{0,20}:[ \t]{0,2}(?-i:[A-Z])"
+           r"|(?:^|[\n.!?|][ \t]?)(?-i:[A-Z][a-z'-]+ [A-Z][A-Z'-]*[A-Z])[ \t]{0,2}(?:$|[\n|])")
 #: The rule, for the rule table.
 RULE = FunctionRule("sign-forms", TRIGGER, find)
