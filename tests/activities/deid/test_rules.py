@@ -134,6 +134,10 @@ _PIECES = (
     "circulator", "CRNA", "OKAFOR", "K.Zemkrin", "MS", "CGC", "MA, CCC-SLP", "Witness", "#2",
     "(printed)", "Agent 1:", "Eivind", "Zemkrin", "on", "near", "Clarence", "Station", "Lopez",
     "Meadow",
+    "Thurs", "Weds", "14/11", "26th", "w/c", "13/3", "14/06", "at", "02:10", "0210", "of the",
+    "22nd", "22sept", "SN", "PJN130265H", "Device", "aid s/n", "Under Dr", "A.", "BRIEDIS",
+    "Reviewed by", "interrogated by", "Handed over to", "Lin/Koc", "Goma", "OTIENO", "|", "nr",
+    "Ludlow", "Colemanville",
     ",", ".", ":", "(", ")", "'", "-", "/", "#", "\n", "\t", "\v", "\x1c", "  ", " ")
 
 
