@@ -141,11 +141,8 @@ def _cued(folded: str, run: cues.Run, given: frozenset[str],
         while i < len(words) and (k := words[i][2].rstrip(".").lower()) in CUES:
             kind = CUES[k]
             i += 1
-    else:  # an honorific inside the run: "Under Dr A. BRIEDIS", "Ask Mrs Okafor" (deid12e)
-        j = next((j for j in range(1, len(words) - 1)
-                  if words[j][2].rstrip(".").lower() in _HONORIFICS), None)
-        if j is not None:
-            kind, i = "title", j + 1
+    elif (j := inner_title(words)) is not None:
+        kind, i = "title", j
     if kind is None or kind == "header":
         if run.prev.rstrip(".") not in _LAST_WORDS:
             return None
@@ -156,24 +153,44 @@ def _cued(folded: str, run: cues.Run, given: frozenset[str],
                 or ("\n" in punct and kind != "phrase"):  # a cue ends at the end of its line
             return None
         i = 0
+    end = name_end(words[i:], kind, given, family)
+    return (words[i][0], end) if end is not None else None
+
+
+def inner_title(words: list[tuple[int, int, str]]) -> int | None:
+    """The index of the word after an honorific inside a run ("Under Dr A. BRIEDIS", "Ask
+    Mrs Okafor"; deid12e), if any."""
+    j = next((j for j in range(1, len(words) - 1)
+              if words[j][2].rstrip(".").lower() in _HONORIFICS), None)
+    return None if j is None else j + 1
+
+
+def name_end(words: list[tuple[int, int, str]], kind: str, given: frozenset[str],
+             family: frozenset[str]) -> int | None:
+    """Where the name after a cue of ``kind`` ends: its words up to the first that is no
+    name word (particles pass), or None.
+
+    An initial is a name word (``Dr A. Lee``: the article ``a`` is a note word); after an
+    initial, a word in capitals on no list is one (``Dr A. BRIEDIS``, not ``per Dr K. NAD``);
+    after a clinician's act (``agent``), only dictionary names and words on no list are
+    (deid12e).
+    """
     end = None
     initial = False
-    for _, e, w in words[i:]:
+    for _, e, w in words:
         if w in cues.PARTICLES:
             continue
-        if len(w) == 2 and w[1] == "." and w[0].isupper():  # an initial ("Dr A. Lee": the
-            initial = True  # article "a" is a note word)
+        if len(w) == 2 and w[1] == "." and w[0].isupper():
+            initial = True
             end = e
             continue
-        # a word in capitals after an initial is a name when no list holds it ("Dr A.
-        # BRIEDIS", not "per Dr K. NAD"; deid12e)
         capitals = kind == "header" or initial and other_word(w)
         if not _is_name_word(w, given, family, capitals) or kind == "agent" and not (
                 other_word(w) or _word_key(w) in given or _word_key(w) in family):
             break
         end = e
         initial = False
-    return (words[i][0], end) if end is not None else None
+    return end
 
 
 def _before_marker(run: cues.Run, given: frozenset[str],

@@ -44,6 +44,8 @@ from medpipe.activities.deid.names import (
     CUES,
     _word_key,
     dictionary,
+    inner_title,
+    name_end,
 )
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
@@ -78,6 +80,8 @@ def _cued(folded: str, run: cues.Run, given: frozenset[str],
         while i < len(words) and (k := words[i][2].rstrip(".").lower()) in CUES:
             kind = CUES[k]
             i += 1
+    elif (j := inner_title(words)) is not None:  # the product's rule (deid12e)
+        kind, i = "title", j
     if kind is None or kind == "header":
         if run.prev.rstrip(".") not in _LAST_WORDS:
             return None
@@ -88,13 +92,7 @@ def _cued(folded: str, run: cues.Run, given: frozenset[str],
                 or ("\n" in punct and kind != "phrase"):  # a cue ends at the end of its line
             return None
         i = 0
-    end = None
-    for _, e, w in words[i:]:
-        if w in cues.PARTICLES:
-            continue
-        if not _is_name_word(w, given, family, kind == "header"):
-            break
-        end = e
+    end = name_end(words[i:], kind, given, family)  # the product's rule (deid12e)
     return (words[i][0], end) if end is not None else None
 
 
@@ -130,7 +128,8 @@ def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
         sp = text.find(" ")
         first = (text if sp < 0 else text[:sp]).rstrip(".").lower()
         span = _cued(folded, run, given, family) \
-            if first in CUES or run.prev.rstrip(".") in _LAST_WORDS else None
+            if first in CUES or run.prev.rstrip(".") in _LAST_WORDS \
+            or inner_title(run.words) is not None else None
         if header_end >= 0:
             if span is None and _COMMA.fullmatch(folded, header_end, run.start) \
                     and len(run.words) <= 2 and not run.words[0][2].endswith(".") \
