@@ -82,8 +82,11 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
             r"|\b[a-z]{2,5}-?[0-9]{5,}\b|\b[0-9]{7,}\b"
             # seven digits or more are an id with a one-letter prefix too (E84021523)
             r"|\b[a-z]-?[0-9]{7,}\b", Placeholder.MRN),
+    # a unit after the number, "y" glued to it too ("Mrs X, 94y, ..."); or a sex and a slash
+    # before it ("F/94", as handovers write sex and age): a pulse or a pressure has neither
     ("age", r"\b" + _AGE + r"(?P<age_unit>[\s-]{0,3}(?:years?|yrs?)(?:[\s-]{0,3}old)?\b"
-            r"|[\s-]{0,3}(?:yo\b|y/o|y\.o\.?))"
+            r"|[\s-]{0,3}(?:yo\b|y/o|y\.o\.?)|y\b)"
+            r"|(?P<age_label2>\b[mf]\s?/\s?)" + _AGE + r"\b"
             r"|\b(?:ninety|one hundred(?: and)?)(?:[\s-](?:one|two|three|four|five|six|seven"
             r"|eight|nine|ten))?(?P<age_unit2>[\s-]{1,3}(?:years?|yrs?)(?:[\s-]{0,3}old)?\b)"
             r"|\b(?:nonagenarian|centenarian|supercentenarian)\b"
