@@ -7,6 +7,7 @@ about how the sealed set scores.
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -88,3 +89,53 @@ def test_the_scorer_fails_a_leaked_span_without_printing_it(template_set: str) -
     recall, _, misses = deid.score([note], [note.text])
     assert sum(c for c, _ in recall.values()) < sum(n for _, n in recall.values())
     assert misses == []
+
+
+#: The blind sets read since their recorded runs: their misses print.
+READ_SETS = [s for s in BLIND_SETS if s not in SEALED_SETS]
+
+
+@pytest.mark.parametrize("template_set", READ_SETS)
+def test_the_scorer_fails_a_leaked_span_of_a_read_set_and_prints_it(template_set: str) -> None:
+    rng = random.Random(3)
+    people = make_identities(100, 3)
+    note = make_note(rng, people, template_set, 0)
+    recall, _, misses = deid.score([note], [note.text])
+    leaked = sum(n for _, n in recall.values()) - sum(c for c, _ in recall.values())
+    assert leaked > 0
+    assert len(misses) == leaked and {m[0] for m in misses} == {template_set}
+
+
+#: ``sealed`` predates this check and fails it (a house number ``500`` its GEO plants is also
+#: in a dose of its filler); it is left as recorded, since a new filler would change its
+#: figures.
+@pytest.mark.parametrize("template_set", [s for s in BLIND_SETS if s != "sealed"])
+def test_no_filler_sentence_holds_a_planted_value(template_set: str) -> None:
+    """A value found as a word in the filler would be located there, not where it was planted.
+
+    Names are left out: a given name that is also a word (``frank``, ``ivy``) is one of a
+    filler's traps on purpose.
+    """
+    rng = random.Random(11)
+    people = make_identities(60, 11)
+    filler = FILLERS[template_set]
+    for cat in sorted(CATEGORIES - {"NAME"}):
+        for form in SETS[template_set][cat]:
+            for p in people:
+                value, _ = form(rng, p)
+                word = re.compile(rf"(?<!\w){re.escape(value)}(?!\w)")
+                assert not [f for f in filler if word.search(f)], (cat, value)
+
+
+@pytest.mark.parametrize("template_set", BLIND_SETS)
+def test_ages_are_over_89(template_set: str) -> None:
+    """Safe Harbor removes ages over 89 only: a younger age planted as PHI would be scored as
+    a miss the scrubber is right to leave."""
+    rng = random.Random(13)
+    people = make_identities(20, 13)
+    for form in SETS[template_set]["AGE"]:
+        for p in people:
+            value, _ = form(rng, p)
+            digits = re.search(r"\d+", value)
+            assert int(digits.group()) > 89 if digits else value.lower().startswith(
+                ("ninety", "one hundred")), value

@@ -11,10 +11,8 @@ import random
 import re
 
 from bench import deid
-from bench._deid_corpus import FILLERS, SETS, make_identities, make_note
+from bench._deid_corpus import FILLERS, SETS, make_identities
 from bench._deid_sealed3 import FILLER_SEALED3, SEALED3
-
-CATEGORIES = {"NAME", "DATE", "AGE", "GEO", "PHONE", "EMAIL", "URL", "IP", "SSN", "MRN"}
 
 
 def test_sealed3_is_this_module() -> None:
@@ -36,21 +34,6 @@ def test_a_value_is_found_where_it_is_planted() -> None:
                         (cat, value, sentence)
 
 
-def test_no_filler_sentence_holds_a_planted_value() -> None:
-    """A value found in the filler would be located there, not where it was planted.
-
-    Names are left out of the word check: a given name that is also a word (``ivy``,
-    ``penny``) is one of the filler's traps on purpose.
-    """
-    rng = random.Random(11)
-    people = make_identities(60, 11)
-    for cat in sorted(CATEGORIES - {"NAME"}):
-        for form in SEALED3[cat]:
-            for p in people:
-                value, _ = form(rng, p)
-                assert not [f for f in FILLER_SEALED3 if value in f], (cat, value)
-
-
 def test_numeric_dates_without_a_year_have_a_day_over_12() -> None:
     """``14/3`` or ``3/14`` is a date; ``4/10`` and ``3/6`` in the filler are scores."""
     rng = random.Random(19)
@@ -63,16 +46,6 @@ def test_numeric_dates_without_a_year_have_a_day_over_12() -> None:
                 assert max(int(short[1]), int(short[2])) > 12, value
 
 
-def test_ages_are_over_89() -> None:
-    rng = random.Random(13)
-    people = make_identities(20, 13)
-    for form in SEALED3["AGE"]:
-        for p in people:
-            value, _ = form(rng, p)
-            digits = "".join(c for c in value if c.isdigit())
-            assert int(digits) > 89 if digits else value.startswith(("ninety", "one hundred"))
-
-
 def test_people_are_added_under_their_own_prefix() -> None:
     people = make_identities(16, 3)
     again = make_identities(16, 3)
@@ -81,13 +54,3 @@ def test_people_are_added_under_their_own_prefix() -> None:
     assert {"s3_rel_g", "s3_doc_f", "s3_staff_f", "s3_typo", "s3_county", "s3_serial"} <= added
     assert len({p["s3_doc_f"] for p in people}) > 8  # many clinicians, not one
     assert all(p["s3_typo"] != p["family"] for p in people)
-
-
-def test_the_scorer_fails_a_leaked_sealed3_span_and_prints_it() -> None:
-    rng = random.Random(3)
-    people = make_identities(100, 3)
-    note = make_note(rng, people, "sealed-3", 0)
-    recall, _, misses = deid.score([note], [note.text])
-    leaked = sum(n for _, n in recall.values()) - sum(c for c, _ in recall.values())
-    assert leaked > 0
-    assert len(misses) == leaked and {m[0] for m in misses} == {"sealed-3"}  # read since deid12e
