@@ -62,27 +62,37 @@ def test_sample_writes_a_cohort_and_models(tmp_path: Path) -> None:
     assert (tmp_path / "model.onnx").stat().st_size > 0
 
 
-def _free_gateway_base() -> int:
-    """A base port whose gateway ports (base+1..4, base+101..104) and the front's
-    (base, base+100) are all free."""
+def _free_base(offsets: tuple[int, ...]) -> int:
+    """A port ``base`` below the kernel's ephemeral range whose ``base + offset`` are all free.
+
+    Why below it: a free port inside that range can become any outgoing connection's local
+    port between this check and the stack's own (a CI run found two gateway ports held so,
+    with no listener behind them, while the other test process made its connections).
+    """
+    import random
     import socket
 
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    rng = random.SystemRandom()
     for _ in range(50):
-        base = free_port() // 10 * 10 % 50000 + 10000
-        ports = [base + i for i in (0, 1, 2, 3, 4, 100, 101, 102, 103, 104)]
+        base = rng.randrange(10000, low - max(offsets) - 1, 10)
+        socks = []
         try:
-            socks = []
-            for p in ports:
+            for offset in offsets:
                 s = socket.socket()
-                s.bind(("127.0.0.1", p))
                 socks.append(s)
+                s.bind(("127.0.0.1", base + offset))
         except OSError:
             continue
         finally:
             for s in socks:
                 s.close()
         return base
-    raise RuntimeError("no free gateway ports")
+    raise RuntimeError(f"no free ports at offsets {offsets} below {low}")
+
+
+#: The gateways' ports (base+1..4, base+101..104) and the front's (base, base+100).
+GATEWAY_OFFSETS = (0, 1, 2, 3, 4, 100, 101, 102, 103, 104)
 
 
 def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path, sample: dict[str, Path],
@@ -91,13 +101,15 @@ def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path, sample: dict[
     a first release deploys to the stack's four gateways, a second one is rolled
     back by ``medpipe rollback`` in the middle of its canary while ``medpipe
     traffic`` feeds it."""
-    port = free_port()
+    # one base for all, so that no two of the stack's ports can meet: the frontend, the Web
+    # UI (+1000), the codec server (+2000), the gateways and the front (+3000 and up)
+    port = _free_base((0, 1000, 2000) + tuple(3000 + o for o in GATEWAY_OFFSETS))
     home = tmp_path / "home"
     config = tmp_path / "medpipe.yaml"
-    gateway_base = _free_gateway_base()
+    gateway_base = port + 3000
     config.write_text(yaml.safe_dump({"temporal_address": f"127.0.0.1:{port}",
                                       "ui_url": f"http://127.0.0.1:{port + 1000}",
-                                      "codec_port": free_port(),
+                                      "codec_port": port + 2000,
                                       "gateway_base_port": gateway_base}))
     env = {"MEDPIPE_HOME": str(home), "MEDPIPE_CONFIG": str(config)}
     traffic = None
