@@ -95,6 +95,11 @@ def _free_base(offsets: tuple[int, ...]) -> int:
 GATEWAY_OFFSETS = (0, 1, 2, 3, 4, 100, 101, 102, 103, 104)
 
 
+def _free_gateway_base() -> int:
+    """A base port whose gateway ports and the front's are all free (``GATEWAY_OFFSETS``)."""
+    return _free_base(GATEWAY_OFFSETS)
+
+
 def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path, sample: dict[str, Path],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The README's first command in miniature, on its own ports and state dir:
