@@ -350,12 +350,12 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
     grouped: set[int] = set()
     key = tuple((r.name, _short(r)) for r in rules)
     quiet = False  # the short triggers' sample selected none of the first texts
-    for k, group in enumerate(_groups(key) if n >= _MIN_ROWS else ()):
+    for k, group in enumerate(_groups(key) if n >= headsample.MIN_ROWS else ()):
         union = _union(tuple(rules[i].trigger for i in group))
         short = k == 0 and _short(rules[group[0]])
         if not quiet:  # templated notes: the long groups run first, unsampled
-            hit = _sample_hits(judged, union)
-            if hit > (SHORT_SHARE if short else LONG_SHARE) * min(n, _SAMPLE):
+            hit = headsample.sample_hits(judged, union)
+            if hit > (SHORT_SHARE if short else LONG_SHARE) * min(n, headsample.SAMPLE):
                 if short:  # varied notes: the long groups would select more still, unsampled
                     break
                 continue  # one pass per trigger: the alternation would only add its own pass
@@ -431,17 +431,13 @@ def _short(rule: AnyRule) -> bool:
     return len(relaxed(rule.trigger)) <= _SHORT and not getattr(rule, "trigger_skip", "")
 
 
-#: How many of a column's first texts tell whether the alternation of the short triggers
-#: pays: when it selects at most half of them it runs first (the choice changes the work,
-#: never the result); columns under ``_MIN_ROWS`` texts skip it (``headsample``).
-#: Each sample compiles its alternation once more (1-9 ms a long group, ~16 ms for all of
-#: them), so ``active`` samples the long groups only where the short triggers' sample
-#: selected some text: where it selected none (templated notes: the reference release's),
-#: the long groups' alternations run first unsampled, as their samples would have chosen.
-_SAMPLE = headsample.SAMPLE
-_MIN_ROWS = headsample.MIN_ROWS
-_selects_most = headsample.selects_most
-_sample_hits = headsample.sample_hits
+# How many of a column's first texts tell whether the alternation of the short triggers
+# pays: when it selects at most half of them it runs first (the choice changes the work,
+# never the result); columns under ``headsample.MIN_ROWS`` texts skip it. Each sample
+# compiles its alternation once more (1-9 ms a long group, ~16 ms for all of them), so
+# ``active`` samples the long groups only where the short triggers' sample selected some
+# text: where it selected none (templated notes: the reference release's), the long
+# groups' alternations run first unsampled, as their samples would have chosen.
 
 
 #: The share of a column's first texts the short triggers may select for their alternation

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from bench._deid_corpus import SETS, make_identities, make_note
 from medpipe.activities.deid import (
     dateparts,
+    headsample,
     patterns,
     peopleforms,
     phone,
@@ -241,10 +242,10 @@ def test_short_triggers_first_as_one_pass(monkeypatch: pytest.MonkeyPatch) -> No
     for k, f in enumerate(forms):
         texts[100 + 97 * k] = f
     col = pa.array(texts, pa.string())
-    assert not rules._selects_most(registry.folded(col), rules._union(tuple(
+    assert not headsample.selects_most(registry.folded(col), rules._union(tuple(
         r.trigger for r in rules.table() if rules._short(r))), rules.SHORT_SHARE)
     got = rules.active(col)
-    monkeypatch.setattr(rules, "_MIN_ROWS", 10 ** 9)  # one pass per trigger
+    monkeypatch.setattr(headsample, "MIN_ROWS", 10 ** 9)  # one pass per trigger
     want = rules.active(col)
     assert (got == want).all()
     assert want[:, [100 + 97 * k for k in range(len(forms))]].any(axis=0).all()
@@ -268,10 +269,10 @@ def test_long_trigger_groups_first_as_one_pass_each(monkeypatch: pytest.MonkeyPa
     assert {table[i].name for g in groups[1:] for i in g} == \
         {n for g in rules.GROUPS for n in g}  # every group's rules are in the table
     for k, g in enumerate(groups):
-        assert not rules._selects_most(registry.folded(col), rules._union(tuple(
+        assert not headsample.selects_most(registry.folded(col), rules._union(tuple(
             table[i].trigger for i in g)), rules.SHORT_SHARE if k == 0 else rules.LONG_SHARE)
     got = rules.active(col)
-    monkeypatch.setattr(rules, "_MIN_ROWS", 10 ** 9)  # one pass per trigger
+    monkeypatch.setattr(headsample, "MIN_ROWS", 10 ** 9)  # one pass per trigger
     want = rules.active(col)
     assert (got == want).all()
     for g in groups:  # each group selected some note
