@@ -12,7 +12,6 @@ emulated stack itself (a release lands its sealed inputs on the emulators): one
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -23,30 +22,15 @@ import pytest
 import yaml
 
 from medpipe.workers.devserver import free_port
-from tests.workers.test_cli import _free_gateway_base, medpipe
+from tests.workers.test_cli import _free_base, _free_gateway_base, medpipe
 
 pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]
 
 
 def _free_block(size: int) -> int:
-    """A first port with the ``size - 1`` ports after it free too (emulators and S3 proxy)."""
-    for _ in range(50):
-        first = free_port()
-        if first + size > 65535:
-            continue
-        socks = []
-        try:
-            for p in range(first, first + size):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", p))
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-        return first
-    raise RuntimeError(f"no block of {size} free ports")
+    """A first port with the ``size - 1`` ports after it free too (emulators and S3 proxy),
+    below the ephemeral range as the stack's other ports (``_free_base``)."""
+    return _free_base(tuple(range(size)))
 
 
 @pytest.fixture(scope="module")
