@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,12 +29,7 @@ from medpipe.activities.tls import client_context  # noqa: E402
 from medpipe.contracts.deploy import GatewayStatus  # noqa: E402
 from medpipe.contracts.placement import Fleet, GatewayTarget  # noqa: E402
 from medpipe.workers.pki import GatewayPKI  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from medpipe.workers.ports import free_port as _free_port  # noqa: E402
 
 
 class LocalGateways:

@@ -23,7 +23,6 @@ import asyncio
 import hashlib
 import http.client
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,16 +42,11 @@ from medpipe.contracts.placement import Cloud, Fleet, GatewayTarget, WorkerProfi
 from medpipe.workers.front import FrontProxy, server_states  # noqa: E402
 from medpipe.workers.frontconfig import GATEWAY_HEADER, JURISDICTION_HEADER  # noqa: E402
 from medpipe.workers.pki import TestPKI, make_test_pki  # noqa: E402
+from medpipe.workers.ports import free_port as _free_port  # noqa: E402
 
 START_DEADLINE_S = 60.0
 READ_DEADLINE_S = 15.0
 RESTART_AFTER_S = 1.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pct(samples: list[float]) -> tuple[float, float]:

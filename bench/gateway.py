@@ -45,15 +45,10 @@ import _procs  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench._oip_load import MODEL, body, rows  # noqa: E402
+from medpipe.workers.ports import free_port as _free_port  # noqa: E402
 
 LOAD = str(Path(__file__).with_name("_oip_load.py"))
 START_DEADLINE_S = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pct(samples: list[float]) -> tuple[float, float]:

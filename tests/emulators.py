@@ -29,6 +29,7 @@ from typing import Any
 
 from medpipe.workers import emulators as cmdlines
 from medpipe.workers.emulators import AZURITE_ACCOUNT, AZURITE_KEY
+from medpipe.workers.ports import free_port
 
 __all__ = ["AZURITE_ACCOUNT", "AZURITE_KEY", "Azurite", "EmulatorProcess", "GcsEmulator",
            "MotoS3", "free_port"]
@@ -41,13 +42,6 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
         import signal
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class EmulatorProcess:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,15 +20,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from medpipe.contracts.placement import Cloud, Fleet, GatewayTarget, WorkerProfile
 from medpipe.workers.pki import TestPKI
+from medpipe.workers.ports import free_port
 
 MODEL = "risk-model"
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

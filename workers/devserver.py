@@ -15,22 +15,13 @@ from pathlib import Path
 
 from medpipe.contracts.names import SEARCH_ATTRIBUTE_TYPES
 from medpipe.workers.dev import temporal_binary
+from medpipe.workers.ports import free_block
 
 
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (and its +1000 UI neighbour)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port + 1000 < 65535:
-            with socket.socket() as s2:
-                try:
-                    s2.bind(("127.0.0.1", port + 1000))
-                    return int(port)
-                except OSError:
-                    continue
-    raise RuntimeError("no free port pair found")
+    """A TCP port free on 127.0.0.1 now, outside the ephemeral range, and its +1000 UI
+    neighbour (``ports.free_block``)."""
+    return free_block((0, 1000))
 
 
 class TemporalDevServer:

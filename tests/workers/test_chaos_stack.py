@@ -22,15 +22,16 @@ import pytest
 import yaml
 
 from medpipe.workers.devserver import free_port
-from tests.workers.test_cli import _free_base, _free_gateway_base, medpipe
+from medpipe.workers.ports import free_block
+from tests.workers.test_cli import _free_gateway_base, medpipe
 
 pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]
 
 
 def _free_block(size: int) -> int:
     """A first port with the ``size - 1`` ports after it free too (emulators and S3 proxy),
-    below the ephemeral range as the stack's other ports (``_free_base``)."""
-    return _free_base(tuple(range(size)))
+    below the ephemeral range as the stack's other ports (``ports.free_block``)."""
+    return free_block(tuple(range(size)))
 
 
 @pytest.fixture(scope="module")

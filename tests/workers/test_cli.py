@@ -16,6 +16,7 @@ import yaml
 
 from medpipe.workers.config import load_config
 from medpipe.workers.devserver import free_port
+from medpipe.workers.ports import free_block
 from tests.replay_all import failure_report, replay_stack
 
 
@@ -62,42 +63,13 @@ def test_sample_writes_a_cohort_and_models(tmp_path: Path) -> None:
     assert (tmp_path / "model.onnx").stat().st_size > 0
 
 
-def _free_base(offsets: tuple[int, ...]) -> int:
-    """A port ``base`` below the kernel's ephemeral range whose ``base + offset`` are all free.
-
-    Why below it: a free port inside that range can become any outgoing connection's local
-    port between this check and the stack's own (a CI run found two gateway ports held so,
-    with no listener behind them, while the other test process made its connections).
-    """
-    import random
-    import socket
-
-    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    rng = random.SystemRandom()
-    for _ in range(50):
-        base = rng.randrange(10000, low - max(offsets) - 1, 10)
-        socks = []
-        try:
-            for offset in offsets:
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", base + offset))
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-        return base
-    raise RuntimeError(f"no free ports at offsets {offsets} below {low}")
-
-
 #: The gateways' ports (base+1..4, base+101..104) and the front's (base, base+100).
 GATEWAY_OFFSETS = (0, 1, 2, 3, 4, 100, 101, 102, 103, 104)
 
 
 def _free_gateway_base() -> int:
     """A base port whose gateway ports and the front's are all free (``GATEWAY_OFFSETS``)."""
-    return _free_base(GATEWAY_OFFSETS)
+    return free_block(GATEWAY_OFFSETS)
 
 
 def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path, sample: dict[str, Path],
@@ -108,7 +80,7 @@ def test_dev_stack_up_release_canary_rollback_down(tmp_path: Path, sample: dict[
     traffic`` feeds it."""
     # one base for all, so that no two of the stack's ports can meet: the frontend, the Web
     # UI (+1000), the codec server (+2000), the gateways and the front (+3000 and up)
-    port = _free_base((0, 1000, 2000) + tuple(3000 + o for o in GATEWAY_OFFSETS))
+    port = free_block((0, 1000, 2000) + tuple(3000 + o for o in GATEWAY_OFFSETS))
     home = tmp_path / "home"
     config = tmp_path / "medpipe.yaml"
     gateway_base = port + 3000

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -29,26 +28,12 @@ from medpipe.workers.emulators import (
     emulator_children,
     ensure_emulated_buckets,
 )
+from medpipe.workers.ports import free_block
 
 
 def _free_base_port() -> int:
     """A base port with the two ports after it free too (a block for the three emulators)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = int(s.getsockname()[1])
-        if base + 2 > 65535:
-            continue
-        ok = True
-        for port in (base, base + 1, base + 2):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    ok = False
-        if ok:
-            return base
-    raise RuntimeError("no block of three free ports")
+    return free_block((0, 1, 2))
 
 
 class Stack:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import httpx
 
 from medpipe.activities.signing.dsse import key_fingerprint
 from medpipe.workers.pki import TestPKI
+from medpipe.workers.ports import free_port
 from medpipe.workers.scratch import PREFIX, ROOT_ENV
 from tests.workers.gateway.conftest import MODEL_NAME, Models, infer_body, signed_copy
 
@@ -24,15 +24,9 @@ ROOT = Path(__file__).resolve().parents[3]
 ENV = os.environ | {"PYTHONPATH": str(ROOT)}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _command(pki: TestPKI, port: int, *extra: str) -> list[str]:
     return [sys.executable, "-m", "medpipe.workers.gateway", "--port", str(port),
-            "--admin-port", str(_free_port()), "--tls-cert", str(pki.server_cert),
+            "--admin-port", str(free_port()), "--tls-cert", str(pki.server_cert),
             "--tls-key", str(pki.server_key), "--client-ca", str(pki.ca_cert),
             "--model-name", MODEL_NAME, *extra]
 
@@ -67,7 +61,7 @@ def test_signed_start_and_sighup_revocation(tmp_path: Path, pki: TestPKI, models
     model, bundle = signed_copy(models.stable.path, tmp_path / "root" / "v1", keys, "ours")
     revoked = tmp_path / "revoked.txt"
     revoked.write_text("")
-    port = _free_port()
+    port = free_port()
     cmd = _command(pki, port, "--trusted-key", str(keys["ours"]), "--revocation-list",
                    str(revoked), "--model-root", str(tmp_path / "root"), "--model", str(model),
                    "--model-sha256", hashlib.sha256(model.read_bytes()).hexdigest(),
@@ -93,7 +87,7 @@ def test_signed_start_and_sighup_revocation(tmp_path: Path, pki: TestPKI, models
 
 
 def test_allow_unsigned_is_loud(tmp_path: Path, pki: TestPKI, models: Models) -> None:
-    port = _free_port()
+    port = free_port()
     cmd = _command(pki, port, "--allow-unsigned", "--log-level", "warning",
                    "--model-root", str(models.stable.path.parent),
                    "--model", str(models.stable.path), "--model-sha256", models.stable.sha256)
@@ -120,7 +114,7 @@ def test_a_killed_gateways_model_cache_goes_when_the_next_one_starts(
     env = {k: v for k, v in ENV.items() if k != ROOT_ENV} | {"TMPDIR": str(root)}
 
     def start() -> tuple[subprocess.Popen[bytes], Path]:
-        port = _free_port()
+        port = free_port()
         proc = subprocess.Popen(
             _command(pki, port, "--allow-unsigned", "--model-root",
                      str(models.stable.path.parent), "--model", str(models.stable.path),
@@ -148,12 +142,12 @@ def test_bad_command_lines_are_refused_without_traceback(tmp_path: Path, pki: Te
     not_a_key = tmp_path / "key.pem"
     not_a_key.write_text("garbage")
     cases = {
-        "no --trusted-key": _command(pki, _free_port()),
-        "cannot be used": _command(pki, _free_port(), "--trusted-key", str(not_a_key)),
-        "--max-body-bytes must be positive": _command(pki, _free_port(), "--allow-unsigned",
+        "no --trusted-key": _command(pki, free_port()),
+        "cannot be used": _command(pki, free_port(), "--trusted-key", str(not_a_key)),
+        "--max-body-bytes must be positive": _command(pki, free_port(), "--allow-unsigned",
                                                       "--max-body-bytes", "0"),
         "outside the gateway's model roots": _command(
-            pki, _free_port(), "--allow-unsigned", "--model-root", str(tmp_path),
+            pki, free_port(), "--allow-unsigned", "--model-root", str(tmp_path),
             "--model", str(models.stable.path), "--model-sha256", models.stable.sha256),
     }
     for expected, cmd in cases.items():

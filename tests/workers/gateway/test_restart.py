@@ -18,8 +18,9 @@ import httpx
 from medpipe.activities.signing.dsse import key_fingerprint
 from medpipe.activities.tls import client_context
 from medpipe.workers.pki import TestPKI
+from medpipe.workers.ports import free_port
 from tests.workers.gateway.conftest import MODEL_NAME, Models, infer_body, signed_copy
-from tests.workers.gateway.test_main import ENV, ROOT, _free_port
+from tests.workers.gateway.test_main import ENV, ROOT
 
 ROW = [[0.3, 0.1, -0.2, 0.9]]
 
@@ -28,7 +29,7 @@ class Proc:
     """One gateway process, restartable with the same command line."""
 
     def __init__(self, pki: TestPKI, tmp: Path, keys: dict[str, Path]) -> None:
-        self.port, self.admin_port = _free_port(), _free_port()
+        self.port, self.admin_port = free_port(), free_port()
         self.revoked = tmp / "revoked.txt"
         self.revoked.write_text("")
         self.state = tmp / "state" / "gw.json"
