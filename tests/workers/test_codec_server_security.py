@@ -6,7 +6,6 @@ import base64
 import hmac
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ from medpipe.workers.cli_codec import codec_server
 from medpipe.workers.codec import EncryptionCodec
 from medpipe.workers.codec_server import CodecServer, payloads_json
 from medpipe.workers.oidc import OIDCSettings
+from medpipe.workers.ports import free_port as _free_port
 
 MARKER = "PATIENT-MRN-7731-SMITH"
 UI = "http://127.0.0.1:8233"
@@ -165,12 +165,6 @@ async def test_every_decode_is_audited_without_the_payload(server: CodecServer,
 
 
 # ----------------------------------------------------------------- body limits
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _memory_kib(pid: int, field: str) -> int:

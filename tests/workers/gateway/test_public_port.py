@@ -23,6 +23,7 @@ from medpipe.workers.gateway.limits import Limits
 from medpipe.workers.gateway.server import AdminTLS, GatewayServer
 from medpipe.workers.gateway.slots import Gateway
 from medpipe.workers.pki import TestPKI
+from medpipe.workers.ports import free_port as _free_port
 from tests.workers.gateway import rawhttp
 from tests.workers.gateway.conftest import MODEL_NAME, Models, infer_body, unsigned_loader
 
@@ -169,12 +170,6 @@ def test_an_unexpected_failure_is_500_without_detail(tmp_path: Path, pki: TestPK
 
 
 # -- memory under abuse, on a real process ---------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _kib(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
