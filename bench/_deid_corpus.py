@@ -43,7 +43,12 @@ runs) and ``sealed-4``
 were read, of on-call pager logs, e-mail threads pasted into the chart, adult-safeguarding
 referrals, fertility clinics, memory clinics, dietetics, teledermatology, student health
 and complaints logs, by Canadian, Australian, Nigerian and UK writers; committed before
-its first run, its misses never printed).
+its first run, its misses never printed) and ``sealed-5`` (``bench._deid_sealed5.SEALED5``: a
+seventh blind set, written while ``sealed-4``'s misses were read, of endoscopy checklists,
+opioid-treatment dosing logs, rapid-response calls, PICC-team notes, lactation and
+street-medicine notes, valuables logs, OCR'd scanned referrals and Spanish-English notes of a
+border hospital, by Irish, South African, Indian, Filipino and New Zealand writers; committed
+before its first run, its misses never printed).
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ from bench import (
     _deid_sealed2,
     _deid_sealed3,
     _deid_sealed4,
+    _deid_sealed5,
 )
 from bench._deid_heldout import FILLER_NOTES, HELD_OUT_2, add_people
 
@@ -156,6 +162,7 @@ def make_identities(n: int, seed: int) -> list[dict[str, str]]:
     _deid_sealed2.add_people(out, seed)
     _deid_sealed3.add_people(out, seed)
     _deid_sealed4.add_people(out, seed)
+    _deid_sealed5.add_people(out, seed)
     return out
 
 
@@ -310,7 +317,8 @@ SETS: dict[str, dict[str, list[Form]]] = {"tuned": TUNED, "seen": HELD_OUT,
                                           "sealed": _deid_sealed.SEALED,
                                           "sealed-2": _deid_sealed2.SEALED2,
                                           "sealed-3": _deid_sealed3.SEALED3,
-                                          "sealed-4": _deid_sealed4.SEALED4}
+                                          "sealed-4": _deid_sealed4.SEALED4,
+                                          "sealed-5": _deid_sealed5.SEALED5}
 #: Filler sentences of each set (the others use ``FILLER``).
 FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "fresh": _deid_fresh.FILLER_FRESH,
@@ -327,7 +335,8 @@ FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "sealed": _deid_sealed.SEALED_FILLER,
                                        "sealed-2": _deid_sealed2.FILLER_SEALED2,
                                        "sealed-3": _deid_sealed3.FILLER_SEALED3,
-                                       "sealed-4": _deid_sealed4.FILLER_SEALED4}
+                                       "sealed-4": _deid_sealed4.FILLER_SEALED4,
+                                       "sealed-5": _deid_sealed5.FILLER_SEALED5}
 
 
 def make_note(rng: random.Random, people: list[dict[str, str]], template_set: str,
