@@ -36,6 +36,14 @@ from _rss import group_cpu_seconds
 
 #: Where a traced worker appends its records (one JSON object a line).
 TRACE_ENV = "MEDPIPE_BENCH_STAGE_TRACE"
+#: When set (a directory), a traced worker also measures every activity as a whole
+#: (records named ``activity:<name>``: a data stage's wait for a core and its
+#: ``release_freed`` included) and keeps ``threads-<pid>.json`` there up to date: its
+#: threads' native ids -> Python names (``/proc`` only shows the process's name for
+#: Python threads). ``bench/workercpu.py`` reads both.
+ACCOUNT_ENV = "MEDPIPE_BENCH_ACCOUNT_DIR"
+#: Seconds between two writes of a traced worker's thread names.
+THREAD_NAMES_S = 0.5
 BENCH = str(Path(__file__).resolve().parent)
 #: The command line of a traced worker, before ``worker --profile ...``.
 WORKER_ARGV = [
@@ -122,6 +130,7 @@ def measured(
                     "gc_full_s": collections.seconds,
                     "processes": max(_taken.__dict__.get("n") or [0]),
                     "thread": threading.get_native_id(),
+                    "pid": os.getpid(),
                 }
             )
 
@@ -146,12 +155,79 @@ def read_trace(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def thread_names_path(directory: Path, pid: int) -> Path:
+    """Where a traced worker of ``pid`` keeps its thread names (``ACCOUNT_ENV``)."""
+    return directory / f"threads-{pid}.json"
+
+
+def _keep_thread_names(directory: Path) -> None:
+    """Write this process's ``{native id: Python thread name}`` every ``THREAD_NAMES_S``
+    (renamed into place, so a reader never sees half a file)."""
+    path = thread_names_path(directory, os.getpid())
+
+    def loop() -> None:
+        while True:
+            names = {str(t.native_id): t.name for t in threading.enumerate()}
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(names))
+            os.replace(tmp, path)
+            time.sleep(THREAD_NAMES_S)
+
+    threading.Thread(target=loop, name="bench-thread-names", daemon=True).start()
+
+
+def _record_ended_threads(sink: Callable[[dict[str, Any]], None]) -> None:
+    """Every Python thread of this process, as it ends, records its name and CPU-s
+    (``thread-ended``): ``/proc`` forgets an ended thread, and pools' helper threads
+    (pickling chunks to children, unpickling results) and heartbeat threads end with
+    their stage."""
+    bootstrap = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
+
+    def recorded(self: threading.Thread) -> None:
+        try:
+            bootstrap(self)
+        finally:
+            sink({"name": "thread-ended", "thread_name": self.name,
+                  "cpu": time.thread_time(), "thread": threading.get_native_id(),
+                  "pid": os.getpid()})
+
+    threading.Thread._bootstrap_inner = recorded  # type: ignore[attr-defined]
+
+
+def _measured_whole(sink: Callable[[dict[str, Any]], None]
+                    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Wraps a sync activity so that each call is measured as a whole (``activity:<name>``);
+    async ones (none run a stage) are left as they are."""
+    import inspect
+
+    from temporalio import activity
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.iscoroutinefunction(fn):
+            return fn
+        name = activity._Definition.must_from_callable(fn).name
+        return activity.defn(name=name)(measured(f"activity:{name}", fn, sink))
+
+    return wrap
+
+
 def traced_worker() -> None:
-    """``medpipe worker ...`` (``sys.argv[1:]``) with its data stages measured."""
+    """``medpipe worker ...`` (``sys.argv[1:]``) with its data stages measured (and, with
+    ``ACCOUNT_ENV``, every activity as a whole and its threads' names)."""
     from medpipe.activities import stage_cores
     from medpipe.workers import cli, worker
 
     sink = append_to(os.environ[TRACE_ENV])
+    account = os.environ.get(ACCOUNT_ENV)
+    if account:
+        _keep_thread_names(Path(account))
+        _record_ended_threads(sink)
+        whole = _measured_whole(sink)
+        for build in ("activities_for", "control_activities"):
+            def measured_all(ctx: Any, _build: Any = getattr(worker, build)) -> Any:
+                return [whole(fn) for fn in _build(ctx)]
+
+            setattr(worker, build, measured_all)
     count_processes()
     hold, release = worker.holding_a_core, stage_cores.release_freed
 
