@@ -24,9 +24,17 @@ machine running several worker processes (the local stack runs one per
 profile) the cores go one per busy process first; a process alone on a
 machine still gets them all. Only a hungry process raises its flag, so a
 process never leaves a core to one that would leave it back: the hungry one
-takes it at its next poll (``HUNGRY_POLL_S``), and ``FAIR_GRACE_S`` only
-bounds how long a core waits for a hungry process that does not come (one
-whose waiting thread is stuck in a heartbeat). Activity
+takes it as soon as it is freed, and ``FAIR_GRACE_S`` only bounds how long a
+core waits for a hungry process that does not come (one whose waiting thread
+is stuck in a heartbeat).
+
+Waiting costs no CPU: a process that frees a core says so on every sharing
+process's wake-up FIFO (``wake-<pid>-<n>.fifo``), and each process's first
+waiter sleeps on its own FIFO until then. It used to poll the lock files every
+10 ms instead: in a burst of ten releases, where nine stages wait at any time,
+that was ~0.45 CPU-s a release taken from the running stages' GILs
+(``bench/workercpu.py``). A core the kernel frees (its holder killed) is seen
+by a look every ``UNANNOUNCED_POLL_S``. Activity
 slots stay generous (``default_activity_slots``) so that a busy worker still
 starts tasks promptly and placement never takes it for a dead one; a started
 stage waits for its core, heartbeating, instead of thrashing the others.
@@ -35,8 +43,11 @@ stage waits for its core, heartbeating, instead of thrashing the others.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import itertools
 import os
+import select
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -55,16 +66,23 @@ SLOTS_PER_CORE = 8
 
 #: Seconds a process that holds a core leaves a free one to a hungry process (stages
 #: waiting, no core held) before taking it anyway: a safety net only, since the hungry
-#: process polls every ``HUNGRY_POLL_S`` and takes it first (none must stay idle).
+#: process is woken when the core is freed and takes it first (none must stay idle).
 FAIR_GRACE_S = 0.1
 
-#: Seconds between a hungry process's looks at the other processes' cores (a freed core
-#: is seen through its lock file, not notified): the handover takes about half of it.
-HUNGRY_POLL_S = 0.01
+#: Seconds between a waiting stage's looks at the cores when nothing wakes it: a core
+#: freed by a process is announced on the wake-up FIFOs (seen at once); only one the
+#: kernel frees, its holder killed, waits for this look.
+UNANNOUNCED_POLL_S = 0.25
 
 #: Name prefix of the per-process "stages waiting, no core held" flag files in a
 #: budget's ``lock_dir``.
 WAIT_PREFIX = "wait-"
+
+#: Name prefix of the wake-up FIFOs (one per budget of a process) in a ``lock_dir``.
+WAKE_PREFIX = "wake-"
+
+#: Budgets of this process so far: a FIFO name each (tests make several per process).
+_budgets = itertools.count()
 
 
 def _positive(name: str, raw: str, hint: str) -> int:
@@ -103,8 +121,9 @@ def default_activity_slots(cores: int | None = None) -> int:
 
 
 def _forget_if_dead(path: Path) -> None:
-    """Remove the waiting flag of a process that no longer exists (a killed worker's)."""
-    pid = path.stem.removeprefix(WAIT_PREFIX)
+    """Remove the waiting flag or wake-up FIFO of a process that no longer exists (a
+    killed worker's)."""
+    pid = path.stem.removeprefix(WAIT_PREFIX).removeprefix(WAKE_PREFIX).partition("-")[0]
     if not pid.isdigit():
         return
     try:
@@ -140,10 +159,17 @@ class CoreBudget:
         self._dir = lock_dir
         self._wait_fd: int | None = None  # flocked while this process is hungry
         self._hungry = False
+        self._wake: Path | None = None  # this budget's wake-up FIFO, read by ``_sleep``
+        self._wake_fd: int | None = None
         if lock_dir is not None:
             lock_dir.mkdir(parents=True, exist_ok=True)
             self._files = {i: os.open(lock_dir / f"core-{i}.lock", os.O_RDWR | os.O_CREAT,
                                       0o600) for i in range(self.total)}
+            self._wake = lock_dir / f"{WAKE_PREFIX}{os.getpid()}-{next(_budgets)}.fifo"
+            self._wake.unlink(missing_ok=True)  # a dead process's, whose pid this one has
+            os.mkfifo(self._wake, 0o600)
+            # read and write: never at end of file while no other process has it open
+            self._wake_fd = os.open(self._wake, os.O_RDWR | os.O_NONBLOCK)
 
     @property
     def in_use(self) -> int:
@@ -229,20 +255,67 @@ class CoreBudget:
                 self._untake(i)
             self._announce_hungry()
             self._freed.notify_all()
+            if slots:
+                self._wake_all()
+
+    def _wake_all(self) -> None:
+        """Wake the first waiter of every budget sharing ``lock_dir``, this one's included:
+        a byte on each wake-up FIFO (one already pending is enough: a full FIFO is left
+        as it is)."""
+        if self._dir is None:
+            return
+        for path in self._dir.glob(f"{WAKE_PREFIX}*.fifo"):
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as e:
+                if e.errno == errno.ENXIO:  # nobody reads it: a closed or dead budget's
+                    _forget_if_dead(path)
+                continue
+            try:
+                os.write(fd, b"\0")
+            except BlockingIOError:
+                pass
+            finally:
+                os.close(fd)
+
+    def _sleep(self, seconds: float) -> None:
+        """The first waiter's sleep (``_lock`` held on entry and on return): until a core
+        is freed in any process sharing ``lock_dir`` (its wake-up FIFO) or in this one
+        (notified), at most ``seconds``."""
+        if self._wake_fd is None:
+            self._freed.wait(seconds)
+            return
+        self._lock.release()
+        try:
+            select.select([self._wake_fd], [], [], max(0.0, seconds))
+        finally:
+            self._lock.acquire()
+
+    def _drain_wakes(self) -> None:
+        """Forget the wake-ups so far (before looking at the cores: one freed after the
+        look wakes the next ``_sleep``)."""
+        if self._wake_fd is None:
+            return
+        try:
+            while os.read(self._wake_fd, 4096):
+                pass
+        except BlockingIOError:
+            pass
 
     def _held_here(self) -> list[int]:
         return list(getattr(self._thread, "slots", ()))
 
     @contextlib.contextmanager
     def hold(self, tick: Callable[[], None] | None = None, *, tick_s: float = 1.0,
-             poll_s: float = HUNGRY_POLL_S) -> Iterator[None]:
+             poll_s: float = UNANNOUNCED_POLL_S) -> Iterator[None]:
         """One core for the calling thread's stage for the block, waiting until one is free.
 
-        Waiters of this process are served first come, first served (a core this
-        process frees wakes them at once); a core another process frees is seen
-        within ``poll_s``. ``tick`` is called about every
-        ``tick_s`` while waiting (a heartbeat; it may raise to give up). A ``take`` in
-        this thread inside the block counts this core. Nested: the outer core serves.
+        Waiters of this process are served first come, first served; a core freed by
+        this process or another one sharing ``lock_dir`` wakes the first at once, and
+        one the kernel frees (its holder killed) is seen within ``poll_s``. ``tick`` is
+        called about every ``tick_s`` while waiting (a heartbeat; it may raise to give
+        up). A ``take`` in this thread inside the block counts this core. Nested: the
+        outer core serves.
         """
         if self._held_here():
             yield
@@ -257,6 +330,7 @@ class CoreBudget:
                 while True:
                     slot = None
                     if self._waiting[0] is me:
+                        self._drain_wakes()
                         if self._defer() and self._any_free():
                             deferred_at = deferred_at or time.monotonic()
                         else:
@@ -265,9 +339,14 @@ class CoreBudget:
                             slot = next((i for i in range(self.total) if self._try(i)), None)
                     if slot is not None:
                         break
-                    # the head looks often; the others are notified when it moves on
-                    self._freed.wait(poll_s if self._waiting[0] is me else
-                                     min(tick_s, max(poll_s, 0.25)))
+                    if self._waiting[0] is me:  # woken by a freed core; the others are
+                        # notified when it moves on
+                        self._sleep(min(
+                            poll_s if deferred_at is None else
+                            FAIR_GRACE_S - (time.monotonic() - deferred_at),
+                            tick_s - (time.monotonic() - last) if tick is not None else poll_s))
+                    else:
+                        self._freed.wait(min(tick_s, max(poll_s, 0.25)))
                     if tick is not None and time.monotonic() - last >= tick_s:
                         last = time.monotonic()
                         self._lock.release()  # a heartbeat may block on the SDK
@@ -319,6 +398,10 @@ class CoreBudget:
         for fd in self._files.values():
             os.close(fd)
         self._files = {}
+        if self._wake_fd is not None and self._wake is not None:
+            self._wake.unlink(missing_ok=True)
+            os.close(self._wake_fd)
+            self._wake_fd = None
         if self._wait_fd is not None and self._dir is not None:
             (self._dir / f"{WAIT_PREFIX}{os.getpid()}.lock").unlink(missing_ok=True)
             os.close(self._wait_fd)

@@ -226,6 +226,81 @@ def test_a_stage_waits_for_a_core_another_worker_process_holds(tmp_path: Path) -
         budget.close()
 
 
+def test_a_core_another_process_frees_wakes_the_waiting_stage(tmp_path: Path) -> None:
+    """The waiter looks at the lock files only once a minute here: the other process's
+    release must wake it (its wake-up FIFO), not its next look."""
+    with other_process(tmp_path, 1, "take()") as holder:
+        assert said(holder) == "waiting" and said(holder) == "got"
+        budget = CoreBudget(1, tmp_path)
+        got = threading.Event()
+
+        def wait() -> None:
+            with budget.hold(poll_s=60.0):
+                got.set()
+
+        thread = threading.Thread(target=wait)
+        thread.start()
+        try:
+            _until(lambda: budget.waiting == 1)
+            assert not got.wait(0.3)
+            release(holder)
+            assert got.wait(10)
+            thread.join(10)
+        finally:
+            budget.close()
+        assert len(list(tmp_path.glob("wake-*.fifo"))) == 1  # the holder's, while it lives
+
+
+def test_a_waiting_stage_looks_at_the_cores_when_woken_not_every_few_ms(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nine stages of a burst wait at once: the first of a process sleeps until a core is
+    freed (or ``poll_s`` for one the kernel frees) instead of polling the lock files."""
+    budget = CoreBudget(1, tmp_path)
+    looks = 0
+    drain = budget._drain_wakes
+
+    def counted() -> None:
+        nonlocal looks
+        looks += 1
+        drain()
+
+    monkeypatch.setattr(budget, "_drain_wakes", counted)
+    got = threading.Event()
+
+    def wait() -> None:
+        with budget.hold(poll_s=0.25):
+            got.set()
+
+    try:
+        with budget.hold():
+            thread = threading.Thread(target=wait)
+            thread.start()
+            _until(lambda: budget.waiting == 1)
+            time.sleep(1.0)
+            assert not got.is_set() and looks <= 1.0 / 0.25 + 2  # not 100 (a 10 ms poll)
+        assert got.wait(10)  # this process's release woke it
+        thread.join(10)
+    finally:
+        budget.close()
+    assert not list(tmp_path.glob("wake-*.fifo"))  # closed: its FIFO is gone
+
+
+def test_a_dead_process_s_wake_up_fifo_is_forgotten(tmp_path: Path) -> None:
+    """A killed worker's FIFO (nobody reads it) is removed by the next release."""
+    with other_process(tmp_path, 1, "take()") as holder:
+        assert said(holder) == "waiting" and said(holder) == "got"
+        assert len(list(tmp_path.glob("wake-*.fifo"))) == 1
+        holder.kill()
+        holder.wait()
+    budget = CoreBudget(1, tmp_path)
+    try:
+        with budget.hold():
+            pass  # its release wakes every FIFO: the dead one's is found unread
+        assert [p.name for p in tmp_path.glob("wake-*.fifo")] == [budget._wake.name]  # type: ignore[union-attr]
+    finally:
+        budget.close()
+
+
 def test_a_freed_core_goes_to_the_process_whose_stages_wait_with_none(tmp_path: Path) -> None:
     """Fair share: this process holds both cores and frees one while its own next stage
     and another process's stage both wait: the other process (which holds none) gets it,
