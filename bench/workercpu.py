@@ -103,7 +103,7 @@ def thread_kind(name: str) -> str:
     if name.startswith("ThreadPoolExecutor-"):
         return "activity threads"
     if name == "python":  # no Python name: started by a native library
-        return "native threads (no Python name: Arrow's, onnxruntime's pools)"
+        return "native threads (no Python name: started by native libraries)"
     return "other thread: " + re.sub(r"[-_]?\d+", "", name)
 
 
@@ -180,6 +180,7 @@ def print_table(title: str, profiles: list[str], columns: dict[str, list[list[Ac
                 releases: dict[str, int]) -> None:
     """Median CPU-s per release of each line, per worker, for each scenario."""
     print(f"\n{title}")
+    columns = {scen: runs for scen, runs in columns.items() if runs}
     names = sorted({n for runs in columns.values() for run in runs for acc in run
                     for n in acc.lines})
     names.sort(key=lambda n: (not n.startswith("(a)"), n))
