@@ -103,7 +103,7 @@ def thread_kind(name: str) -> str:
     if name.startswith("ThreadPoolExecutor-"):
         return "activity threads"
     if name == "python":  # no Python name: started by a native library
-        return "native threads (no Python name: started by native libraries)"
+        return "native threads (no Python name: Arrow's read-ahead and CPU pool, OpenBLAS...)"
     return "other thread: " + re.sub(r"[-_]?\d+", "", name)
 
 
