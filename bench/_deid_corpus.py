@@ -43,7 +43,8 @@ runs) and ``sealed-4``
 were read, of on-call pager logs, e-mail threads pasted into the chart, adult-safeguarding
 referrals, fertility clinics, memory clinics, dietetics, teledermatology, student health
 and complaints logs, by Canadian, Australian, Nigerian and UK writers; committed before
-its first run, its misses never printed) and ``sealed-5`` (``bench._deid_sealed5.SEALED5``: a
+its first run; its misses never printed until it was read in deid12f, after its two
+recorded runs) and ``sealed-5`` (``bench._deid_sealed5.SEALED5``: a
 seventh blind set, written while ``sealed-4``'s misses were read, of endoscopy checklists,
 opioid-treatment dosing logs, rapid-response calls, PICC-team notes, lactation and
 street-medicine notes, valuables logs, OCR'd scanned referrals and Spanish-English notes of a
