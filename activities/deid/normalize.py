@@ -17,9 +17,11 @@ from functools import lru_cache
 
 _APOSTROPHES = "\u2019\u2018\u02bc\u02bb\u0060\u00b4\u2032\uff07\u201b"
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
-#: Latin letters that Unicode does not decompose (``ł`` is no ``l`` + accent): their base.
+#: Latin letters that Unicode does not decompose (``ł`` is no ``l`` + accent): their base
+#: (Azerbaijani's schwa ``ə`` as ``e``, as its names are romanised: deid12f).
 _BARE = {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ı": "i", "ħ": "h",
          "Ħ": "H", "ŧ": "t", "Ŧ": "T", "ð": "d", "Ð": "D", "ŀ": "l", "Ŀ": "L", "ƚ": "l",
+         "ə": "e", "Ə": "E", "ǝ": "e", "Ǝ": "E",
          "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "Th"}
 _MAP = str.maketrans({**dict.fromkeys(_APOSTROPHES, "'"), **dict.fromkeys(_DASHES, "-"),
                       "\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u00ad": "", **_BARE})
