@@ -39,7 +39,7 @@ from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
 #: Words after which a capitalized place name is a place ("moved to", "lives in").
-CUES = ("in|from|to|near|nr|outside|around|visiting|via|toward|towards|relocated to|native of"
+CUES = ("in|from|to|near|nr|o/s|outside|around|visiting|via|toward|towards|relocated to|native of"
         "|resident of|outskirts of|suburb of|city of|town of|area of|born in|lives in|moved to")
 _PARTICLES = r"(?:de|da|do|del|della|la|le|les|los|las|upon|on|am|im|an|der|sur|en|el)"
 _WORD = r"[A-Z][A-Za-z'.-]*"

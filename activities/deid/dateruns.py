@@ -72,7 +72,7 @@ _MONTH = (r"(?:january|february|march|april|may|june|july|august|september|octob
           r"|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)")
 _PART = (r"(?:(?:end|beginning|start|middle|rest|remainder|first\s{1,2}half|second\s{1,2}half"
          r"|last\s{1,2}half)\s{1,2}of|(?:first|second|third|fourth|last|final|1st|2nd|3rd|4th)"
-         r"\s{1,2}(?:week|weekend|days|half)\s{1,2}of|mid-|mid\s)")
+         r"\s{1,2}(?:week|wk|weekend|days|half)\s{1,2}of|mid-|mid\s)")
 MONTH_PART = re.compile(r"\b" + _PART + r"\s{0,2}(" + _MONTH + r")\b\.?(?!\s{0,2}[0-9])",
                         re.IGNORECASE)
 _SPOKEN = (r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh"

@@ -34,8 +34,9 @@ from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
 #: Words after which a capitalized place name is a place ("moved to", "lives in").
-#: ``nr`` is ``near`` as addresses abbreviate it ("lives nr Ludlow"; deid12e).
-CUES = ("in|from|to|near|nr|outside|around|visiting|via|toward|towards|relocated to"
+#: ``nr`` is ``near`` as addresses abbreviate it ("lives nr Ludlow"; deid12e); ``o/s`` is
+#: ``outside`` as notes abbreviate it ("lives alone o/s Ottumwa"; deid12f).
+CUES = ("in|from|to|near|nr|o/s|outside|around|visiting|via|toward|towards|relocated to"
         "|native of|resident of|outskirts of|suburb of|city of|town of|area of|born in|lives in"
         "|moved to")
 _PARTICLES = r"(?:de|da|do|del|della|la|le|les|los|las|upon|on|am|im|an|der|sur|en|el)"

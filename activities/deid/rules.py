@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from medpipe.activities.deid import (
+    ageforms,
     cityforms,
     civicforms,
     compassplaces,
@@ -45,6 +46,7 @@ from medpipe.activities.deid import (
     cues,
     dateparts,
     dateruns,
+    dateshapes,
     dayforms,
     forms,
     headsample,
@@ -64,15 +66,19 @@ from medpipe.activities.deid import (
     names,
     peopleforms,
     placeforms,
+    placeshapes,
     postforms,
     proseplaces,
+    refshapes,
     registry,
+    relnames,
     reportforms,
     signforms,
     spokendates,
     ssnforms,
     stateforms,
     streetforms,
+    titlenames,
     townforms,
     townshapes,
     unitstreets,
@@ -295,7 +301,9 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  unitstreets.RULE, monthtypos.RULE,
                                  ssnforms.RULE, cueddates.RULE, initialforms.RULE,
                                  compassplaces.RULE, kinforms.ABBR_RULE, signforms.RULE,
-                                 streetforms.PERSON_RULE, dayforms.RULE)
+                                 streetforms.PERSON_RULE, dayforms.RULE,
+                                 ageforms.RULE, dateshapes.RULE, placeshapes.RULE,
+                                 refshapes.RULE, titlenames.RULE, relnames.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)

@@ -18,8 +18,8 @@ toponyms, and those Faker's city providers build towns with). General form found
   any capitalized word there too (``Port Paul, KS``, ``New Austin resident``); the same
   checks (``West Virginia, WV`` and ``North Carolina resident`` stay);
 * a **town-shaped word after a bare preposition** (``in``, ``from``, ``to``, ``near``, ``nr``,
-  ``outside``, ``around``, ``toward(s)``, ``past``, ``through``, ``via``, a direction and
-  ``of``): one word that ends in a toponymic suffix, with a stem of two letters or more
+  ``o/s``, ``outside``, ``around``, ``toward(s)``, ``past``, ``through``, ``via``, a direction
+  and ``of``): one word that ends in a toponymic suffix, with a stem of two letters or more
   before it, and is no English, note, safe or chat word (``words.other_word``), no state or
   country (``Washington``, ``England``) and no eponym (``safelist.EPONYMS``:
   ``Trendelenburg``), with a town's prefix before it (``Port Anthonybury``, ``New
@@ -48,7 +48,7 @@ Span = tuple[int, int, Placeholder]
 SUFFIXES = ("ton|town|ville|burg|burgh|berg|borough|boro|bury|chester|caster|cester|field"
             "|ford|fort|furt|haven|mouth|port|shire|stad|side|view|land|dale|wood|ham|mont"
             "|ridge|worth|wick|stead|minster|polis|heim|dorf|bourg")
-_PREP = (r"(?:in|from|to|near|nr|outside|around|towards?|past|through|via"
+_PREP = (r"(?:in|from|to|near|nr|o/s|outside|around|towards?|past|through|via"
          r"|(?:north|south|east|west|northeast|northwest|southeast|southwest)[ \t]{1,2}of)")
 #: The words a town's name may start with before another word (``New Austin``).
 TOWN_PREFIXES = ("North", "South", "East", "West", "New", "Lake", "Port", "Fort", "Mount", "Glen",
@@ -91,7 +91,7 @@ def find(folded: str) -> list[Span]:
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive): a bare
 #: preposition, then a word ending in a toponymic suffix; a capital's word before a comma
 #: and a state's code or name, or before ``resident``/``native``.
-TRIGGER = (r"\b(?:in|from|to|near|nr|outside|around|towards?|past|through|via|of)[ \t]+"
+TRIGGER = (r"\b(?:in|from|to|near|nr|o/s|outside|around|towards?|past|through|via|of)[ \t]+"
            r"(?:[a-z]+[ \t])?[a-z]{3,}(?:" + SUFFIXES + r")\b|(?-i:[A-Z])[a-z'-]+,?[ \t]+(?:(?-i:"
            + CODES.replace("(?![A-Za-z])", "") + r"|" + STATES + r")|resident|native)")
 #: The rule, for the rule table.
