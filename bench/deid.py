@@ -18,7 +18,8 @@ read once in deid12, so it is held out no longer) and ``sealed-2``
 its misses print, it is held out no longer) and ``sealed-3`` (``bench/_deid_sealed3.py``:
 a fifth blind set, read in deid12e after its two recorded runs; held out no longer) and
 ``sealed-4`` (``bench/_deid_sealed4.py``: a sixth blind set, read in deid12f after its two
-recorded runs; held out no longer).
+recorded runs; held out no longer) and ``sealed-5`` (``bench/_deid_sealed5.py``: a seventh
+blind set, written as ``sealed-4`` was read; never printed).
 Runs the real pipeline (``Pseudonymizer``: first pass, policy, scrubber) and
 prints:
 
@@ -29,7 +30,7 @@ prints:
   over non-PHI words are the false positives), overall and per category of
   the placeholder put over them (input and output tokens aligned);
 * a sample of misses per set and category (``--misses``), for every set but
-  those in ``SEALED`` (``sealed``);
+  those in ``SEALED`` (``sealed``, ``sealed-5``);
 * throughput with notes on one core (rows/s, goal >= 50,000).
 
 ``--mode`` picks the notes' text mode (``grammar``: the default scrubber;
