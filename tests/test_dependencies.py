@@ -69,10 +69,22 @@ def test_shipped_code_imports_only_declared_distributions() -> None:
     assert not problems, "\n".join(problems)
 
 
+#: Probes that measure a package the project does not depend on, run from a separate venv
+#: (their docs say how), and the one import each may make of it: (file, module).
+PROBE_ONLY = frozenset({
+    # spaCy and a model: measured over the rules, not adopted (docs/deid.md); the probe
+    # exits with the install command when spaCy is absent
+    ("bench/deid_ner_probe.py", "spacy"),
+})
+
+
 def test_tests_and_benchmarks_import_only_declared_distributions() -> None:
     spec = declared()
     allowed = spec.product() | spec.extras["test"]
-    problems = undeclared(python_files(ROOT / "tests", ROOT / "bench"), allowed, TOOLING_ROOTS)
+    problems = [p for p in undeclared(python_files(ROOT / "tests", ROOT / "bench"), allowed,
+                                      TOOLING_ROOTS)
+                if not any(p.startswith(f"{path}:") and f" imports {module}," in p
+                           for path, module in PROBE_ONLY)]
     assert not problems, "\n".join(problems)
 
 
