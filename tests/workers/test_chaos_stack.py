@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]
 
 def _free_block(size: int) -> int:
     """A first port with the ``size - 1`` ports after it free too (emulators and S3 proxy),
-    below the ephemeral range as the stack's other ports (``ports.free_block``)."""
+    outside the ephemeral range like the stack's other ports (``ports.free_block``)."""
     return free_block(tuple(range(size)))
 
 
