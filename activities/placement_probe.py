@@ -102,6 +102,8 @@ async def probe_load(client: Client, inp: ProbeLoadInput, me: str) -> ProbeLoadR
     ``inp.started_at`` (a release asking), the listing waits until it lists ``me``.
     """
     live = tuple([await _live(client, q) for q in inp.queues])
+    if inp.liveness_only:
+        return ProbeLoadResult(live=live, load=tuple(0 for _ in inp.queues))
     listed = (await _running_with(client, inp.control_queue, me) if inp.started_at
               else await _running(client, inp.control_queue))
     mine: tuple[datetime, str] | None = (inp.started_at, me) if inp.started_at else None

@@ -23,6 +23,8 @@ class ProbeLoadInput(BaseModel):
         control_queue: the fleet's workflow queue (other fleets' releases do not count).
         started_at: when the asking release started (``workflow_start_time``):
             orders it among the others when visibility does not list it yet.
+        liveness_only: only which queues a worker polls (a fanned-out stage planning
+            its shards); no visibility listing, ``load`` all zero.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -31,6 +33,7 @@ class ProbeLoadInput(BaseModel):
     clouds: tuple[str, ...]
     control_queue: str
     started_at: datetime | None = None
+    liveness_only: bool = False
 
     @model_validator(mode="after")
     def _same_length(self) -> ProbeLoadInput:

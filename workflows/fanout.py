@@ -3,9 +3,10 @@
 Above ``request.fanout.min_bytes`` the stage runs as: one **learn** activity
 (dataset-wide identifier index and every vault token, stored sealed), one
 **shard** activity per range of chunks — started together, the i-th on the
-i-th compliant worker's queue (``StageRunner.run(rotate=i)``), each failing
-over on its own to the next compliant worker, so a lost worker reruns only
-its shard — and one **merge** activity writing the stage's usual result.
+i-th compliant queue a worker polls (``workflows.shard_plan``: a compliant
+queue nobody polls gets no shard to wait on), each failing over on its own
+to the next compliant worker, so a lost worker reruns only its shard — and
+one **merge** activity writing the stage's usual result.
 Residency is placement's: every shard is identifiable data, so its
 candidates are the pseudonymize stage's, never wider.
 
@@ -56,9 +57,9 @@ from medpipe.contracts.names import ActivityName
 from medpipe.contracts.pseudonymize import PseudonymizeResult
 from medpipe.contracts.release import ReleaseRequest, Stage
 from medpipe.contracts.validate import ValidateResult
-from medpipe.workflows.placement import candidates
 from medpipe.workflows.policies import STAGE_SPECS
 from medpipe.workflows.progress import ReleaseProgress
+from medpipe.workflows.shard_plan import ShardPlan, plan_shards
 from medpipe.workflows.stage_runner import InputsUnavailable, StageCall, StageRunner
 
 T = TypeVar("T")
@@ -87,14 +88,8 @@ def validate_fans_out(request: ReleaseRequest, progress: ReleaseProgress) -> boo
             and progress.pseudonymized.report.records > 0)
 
 
-def shard_count(request: ReleaseRequest, chunks: int,
-                stage: Stage = Stage.PSEUDONYMIZE) -> int:
-    """Shards for ``chunks`` chunks: ``shards_per_worker`` per compliant queue of
-    ``stage``, at most one per chunk and ``max_shards``."""
-    spec = STAGE_SPECS[stage]
-    queues = len(candidates(spec, request.fleet, request.residency))
-    s = request.fanout
-    return max(1, min(chunks, s.max_shards, max(1, queues) * s.shards_per_worker))
+def _noted(detail: str, plan: ShardPlan) -> str:
+    return f"{detail} ({plan.note})" if plan.note else detail
 
 
 async def pseudonymize(runner: StageRunner, request: ReleaseRequest,
@@ -112,9 +107,10 @@ async def pseudonymize(runner: StageRunner, request: ReleaseRequest,
     learn_input = PseudonymizeLearnInput(
         release_id=request.release_id, dataset=dataset, policy_uri=request.policy_uri,
         keys=fleet.keys, vault_uri=fleet.vault_uri, chunk_rows=settings.chunk_rows)
+    plan = await plan_shards(request, Stage.PSEUDONYMIZE)
     try:
         if workflow.patched(LEARN_SHARDS_PATCH):
-            learned = await _learned_in_shards(runner, request, learn_input, cloud)
+            learned = await _learned_in_shards(runner, request, learn_input, cloud, plan)
             if learned is None:
                 return None
         else:
@@ -122,7 +118,8 @@ async def pseudonymize(runner: StageRunner, request: ReleaseRequest,
                 StageCall(spec, ActivityName.PSEUDONYMIZE_LEARN, learn_input,
                           PseudonymizeLearnResult),
                 prefer_cloud=cloud, detail=f"{FANOUT_DETAIL}learn pass")
-        ranges = shard_ranges(learned.chunks, shard_count(request, learned.chunks))
+        ranges = shard_ranges(learned.chunks,
+                              plan.shards(learned.chunks, settings.max_shards))
 
         async def shard(i: int, first: int, count: int) -> PseudonymizeShardResult:
             call = StageCall(spec, ActivityName.PSEUDONYMIZE_SHARD, PseudonymizeShardInput(
@@ -131,7 +128,7 @@ async def pseudonymize(runner: StageRunner, request: ReleaseRequest,
                 first_chunk=first, chunks=count, chunk_rows=learned.chunk_rows,
                 vault_version=learned.vault_version), PseudonymizeShardResult)
             return await runner.run(
-                call, rotate=i,
+                call, rotate=plan.rotation(i),
                 detail=f"{FANOUT_DETAIL}shard {i + 1}/{len(ranges)} "
                 f"(chunks {first}-{first + count - 1})")
 
@@ -144,7 +141,7 @@ async def pseudonymize(runner: StageRunner, request: ReleaseRequest,
             PseudonymizeMergeInput(release_id=request.release_id, dataset=dataset,
                                    keys=fleet.keys, learned=learned, shards=shards),
             PseudonymizeResult), prefer_cloud=cloud,
-            detail=f"{FANOUT_DETAIL}merge of {len(shards)} shards")
+            detail=_noted(f"{FANOUT_DETAIL}merge of {len(shards)} shards", plan))
     except InputsUnavailable:
         workflow.logger.warning("pseudonymize fan-out: input store down; running the stage "
                                 "as one activity (it re-ingests)")
@@ -152,10 +149,10 @@ async def pseudonymize(runner: StageRunner, request: ReleaseRequest,
 
 
 async def _learned_in_shards(runner: StageRunner, request: ReleaseRequest,
-                             inp: PseudonymizeLearnInput,
-                             cloud: str | None) -> PseudonymizeLearnResult | None:
-    """The learn pass as learn key, one learn shard per compliant queue, learn merge; None
-    when an input store stopped answering.
+                             inp: PseudonymizeLearnInput, cloud: str | None,
+                             plan: ShardPlan) -> PseudonymizeLearnResult | None:
+    """The learn pass as learn key, one learn shard per queue of ``plan``, learn merge;
+    None when an input store stopped answering.
 
     Raises:
         InputsUnavailable: the key or the merge found an input store down.
@@ -165,14 +162,15 @@ async def _learned_in_shards(runner: StageRunner, request: ReleaseRequest,
     key = await runner.run(
         StageCall(spec, ActivityName.PSEUDONYMIZE_LEARN_KEY, inp, PseudonymizeLearnKeyResult),
         prefer_cloud=cloud, detail=f"{FANOUT_DETAIL}learn key")
-    shards = shard_count(request, request.fanout.max_shards)
+    max_shards = request.fanout.max_shards
+    shards = plan.shards(max_shards, max_shards)
 
     async def part(i: int) -> PseudonymizeLearnShardResult:
         call = StageCall(spec, ActivityName.PSEUDONYMIZE_LEARN_SHARD,
                          PseudonymizeLearnShardInput(**inp.model_dump(), digest_key=key.key,
                                                      shard=i, shards=shards),
                          PseudonymizeLearnShardResult)
-        return await runner.run(call, rotate=i,
+        return await runner.run(call, rotate=plan.rotation(i),
                                 detail=f"{FANOUT_DETAIL}learn shard {i + 1}/{shards}")
 
     parts = await _gathered([part(i) for i in range(shards)])
@@ -214,7 +212,8 @@ async def validate(runner: StageRunner, request: ReleaseRequest,
     rows = progress.pseudonymized.report.records
     chunk_rows = request.fanout.chunk_rows
     chunks = -(-rows // chunk_rows)
-    ranges = row_ranges(rows, chunk_rows, shard_count(request, chunks, Stage.VALIDATE))
+    plan = await plan_shards(request, Stage.VALIDATE)
+    ranges = row_ranges(rows, chunk_rows, plan.shards(chunks, request.fanout.max_shards))
     digests = progress.pseudonymized.identifier_digests
 
     async def shard(i: int, first: int, count: int) -> ValidateShardResult:
@@ -222,7 +221,8 @@ async def validate(runner: StageRunner, request: ReleaseRequest,
             release_id=request.release_id, dataset=dataset, identifier_digests=digests,
             keys=request.fleet.keys, shard=i, first_row=first, rows=count),
             ValidateShardResult)
-        return await runner.run(call, rotate=i, detail=f"{FANOUT_DETAIL}shard {i + 1}/"
+        return await runner.run(call, rotate=plan.rotation(i),
+                                detail=f"{FANOUT_DETAIL}shard {i + 1}/"
                                 f"{len(ranges)} (rows {first}-{first + count - 1})")
 
     try:
@@ -234,7 +234,7 @@ async def validate(runner: StageRunner, request: ReleaseRequest,
             ValidateMergeInput(release_id=request.release_id, dataset=dataset, rows=rows,
                                shards=tuple(shards)), ValidateResult),
             prefer_cloud=progress.inputs.cloud,
-            detail=f"{FANOUT_DETAIL}merge of {len(shards)} shards")
+            detail=_noted(f"{FANOUT_DETAIL}merge of {len(shards)} shards", plan))
     except InputsUnavailable:
         workflow.logger.warning("validate fan-out: input store down; running the stage as "
                                 "one activity (it re-ingests)")
@@ -242,4 +242,4 @@ async def validate(runner: StageRunner, request: ReleaseRequest,
 
 
 __all__ = ["FANOUT_PATCH", "LEARN_SHARDS_PATCH", "VALIDATE_FANOUT_PATCH", "fans_out",
-           "pseudonymize", "shard_count", "validate", "validate_fans_out"]
+           "pseudonymize", "validate", "validate_fans_out"]

@@ -143,6 +143,42 @@ async def test_release_fans_pseudonymize_out_over_every_compliant_worker(
         assert not scan.found(f.read_bytes()), f
 
 
+async def test_a_compliant_queue_no_worker_polls_gets_no_shard(
+        client: Client, temporal_server: TemporalDevServer, tmp_path: Path,
+        sample: dict[str, Path]) -> None:
+    """Two of the three US workers run (no GPU host): every fanned-out stage cuts two
+    shards, each starting on a polled queue, instead of one waiting out its
+    schedule-to-start on the GPU host's queue and failing over."""
+    fleet = make_fleet(tmp_path)
+    live = US[:2]
+    patient = FAST.model_copy(update={"schedule_to_start_s": 20.0, "heartbeat_s": 10.0})
+    release = make_request(fleet, sample, timeouts=patient,
+                           fanout=FanoutSettings(min_bytes=1, chunk_rows=100))
+    async with running_workers(client, fleet, live):
+        handle = await start(client, release)
+        status = await handle.result()
+    events = await history_events(handle)
+    polled = {fleet.find(p).queues(fleet.queue_prefix)[0] for p in live}
+    for activity in (ActivityName.PSEUDONYMIZE_LEARN_SHARD, ActivityName.PSEUDONYMIZE_SHARD,
+                     ActivityName.VALIDATE_SHARD):
+        runs = activity_runs(events, activity)
+        assert len(runs) == 2 and {r.queue for r in runs} == polled, (activity, runs)
+        assert all(r.events == ["started", "completed"] for r in runs), (activity, runs)
+    # (evaluate, which prefers the absent GPU host, fails over to a CPU queue as designed)
+    assert [f for f in status.failovers
+            if f.stage in (Stage.PSEUDONYMIZE, Stage.VALIDATE)] == []
+    assert all(s.outcome is StageOutcome.SUCCEEDED for s in status.stages)
+    merges = [s.detail for s in status.stages if s.detail.startswith("fan-out: merge")]
+    assert merges == ["fan-out: merge of 2 shards (2 of 3 compliant queues polled)"] * 2
+    # the probe's answers are in history (a replay plans alike), one per fanned-out stage,
+    # each named for on-call staff
+    probes = sorted(e.user_metadata.summary.data.decode() for e in events
+                    if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+                    and b"fan-out: which" in e.user_metadata.summary.data)
+    assert probes == ['"fan-out: which compliant pseudonymize workers poll"',
+                      '"fan-out: which compliant validate workers poll"'], probes
+
+
 async def _kill_aws_mid_shard(client: Client, temporal_server: TemporalDevServer,
                               tmp_path: Path, sample: dict[str, Path], shard: str,
                               copies: int = 60,
