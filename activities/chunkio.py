@@ -25,7 +25,7 @@ def file_sha256(path: Path) -> str:
 class ChunkReader(io.RawIOBase):
     """``readinto`` over ``chunks``, without copying a chunk more than once."""
 
-    def __init__(self, chunks: Iterable[bytes]) -> None:
+    def __init__(self, chunks: Iterable[bytes | memoryview]) -> None:
         self._chunks = iter(chunks)
         self._buf = memoryview(b"")
 

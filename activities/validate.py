@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import io
 import logging
 import threading
 import time
@@ -33,12 +32,11 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 from temporalio import activity
 
 from medpipe.activities.boundary import translate_errors
-from medpipe.activities.chunkio import ChunkReader
 from medpipe.activities.context import WorkerContext
+from medpipe.activities.csvblocks import CsvBlocks
 from medpipe.activities.datasets import TabularStream, tabular_format
 from medpipe.activities.deid.keytable import ValueSet
 from medpipe.activities.digestkey import open_digest_key
@@ -72,13 +70,14 @@ from medpipe.contracts.validate import (
 log = logging.getLogger("medpipe.validate")
 
 CHUNK_ROWS = 250_000
+#: Bytes of the CSV's first block, whose rows set the column types (``csvblocks``).
+FIRST_BLOCK = 16 << 20
 
 
 def csv_batches(chunks: Iterator[bytes], rows: int = CHUNK_ROWS) -> Iterator[pa.RecordBatch]:
     """Stream a CSV as record batches of about ``rows`` rows."""
     try:
-        reader = pacsv.open_csv(io.BufferedReader(ChunkReader(chunks), 1 << 20),
-                                read_options=pacsv.ReadOptions(block_size=16 << 20))
+        reader = CsvBlocks(chunks, FIRST_BLOCK)
         pending: list[pa.RecordBatch] = []
         count = 0
         for batch in reader:

@@ -23,11 +23,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from medpipe.activities.chunkio import ChunkReader
+from medpipe.activities.csvblocks import CsvBlocks
 from medpipe.contracts.errors import InvalidInput
 
 CHUNK_ROWS = 131_072
-#: Bytes Arrow's CSV reader parses at a time (each of its record batches is one block).
+#: Bytes of the CSV's first block, whose rows set the types of the columns not read as
+#: text (``csvblocks``: the rest is parsed in smaller blocks, with those types).
 CSV_BLOCK = 8 << 20
 
 #: Called with a table's column names before any row is converted; returns the columns
@@ -124,12 +125,9 @@ def csv_batches(chunks: Iterable[bytes], source: str, text_columns: list[str],
         if select is not None:
             names, checked = _csv_names(checked)
             include = select(names)
-        reader = pacsv.open_csv(
-            io.BufferedReader(ChunkReader(checked), 1 << 20),
-            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(text_columns, pa.string()),
-                strings_can_be_null=True, include_columns=include))
+        reader = CsvBlocks(checked, CSV_BLOCK,
+                           column_types=dict.fromkeys(text_columns, pa.string()),
+                           strings_can_be_null=True, include_columns=include)
         names = names or reader.schema.names
         pending: list[pa.RecordBatch] = []
         count = 0
