@@ -238,7 +238,8 @@ def score_dataset(models: list[LoadedModel], chunks: Iterable[bytes], fmt: str, 
             profile = runs[0].profile = ProfileBuilder(runs[0].bindings,
                                                        scores=spec.task is Task.BINARY)
             rows = 0
-            for batch in data.batches():
+            read = {label, "split", *(c for r in runs for b in r.bindings for c in b.columns)}
+            for batch in data.batches(columns=sorted(read)):  # no other column converted
                 x = feeds(runs[0].bindings, batch)  # every row, converted once
                 profile.add_inputs(x)  # every row; scores: held out
                 keep = _holdout(batch)
