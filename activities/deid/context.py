@@ -13,7 +13,13 @@ Decisions (precision against recall):
   quantity or a score: before it ``pain``, ``grade``, ``strength``, ``take``,
   ``BP``, ``reflexes``...; after it ``tablet``, ``of``, ``mg``, ``murmur``,
   ``strength``, ``pain``...; ``2/2`` followed by a lower-case word is
-  "secondary to". Unknown contexts count as dates (recall first);
+  "secondary to". Unknown contexts count as dates (recall first). deid12g: the words
+  before a range (``Power 4-5/5``, ``GCS 13-15/15``) are the value's; scales scored over a
+  maximum (``AMTS 7/10``, ``ESM 2/6``, ``PHQ-9 14/27``) are quantity words, and so is the
+  eye after a visual acuity (``6/6 both eyes``, ``6/12 LE``);
+  a UK count of days or months (``/7``, ``/12``) is no date in a range (``1-2/7``) or
+  after ``x``, ``for``, ``over``, ``hx of`` or before ``ago`` (not ``booked for 5/7``);
+  one count after a noun (``Fever 5/7``) stays a date;
 * ``92F`` / ``104 M`` (sex after an age over 89) is an age unless a
   temperature word (``T``, ``temp``, ``Tmax``, ``fever to``) comes before it;
 * a unit designator and its number alone (``Apt 4B``) is part of an
@@ -42,14 +48,37 @@ _QUANTITY_BEFORE = re.compile(
     r"(?:pain|grade|gr|strength|power|score|scale|scored|rated|rate|gcs|apgar|reflexes|reflex"
     r"|dtrs?|motor|murmur|bp|b/p|pressure|ratio|vision|acuity|take|takes|taking|give|given"
     r"|dose|sig|cut|split|about|approx|approximately|only|half|level|stage|class|tanner|nyha"
-    r"|ecog|asa|mallampati|qty|quantity|pulses?|sensation|edema|effort|tof|train-of-four|\+)"
+    r"|ecog|asa|mallampati|qty|quantity|pulses?|sensation|edema|effort|tof|train-of-four|\+"
+    # scales and examinations scored over a maximum (deid12g): "AMTS 7/10", "ESM 2/6",
+    # "FAST 4/4", "ROSIER 2/7", "Snellen 6/9", "PHQ-9 14/27", "CURB-65 2/5"; not a word
+    # that is as often a place or a service before a date ("VA 6/12", "Oxford 3/5")
+    r"|\b(?:mrc|amts|mmse|moca|rosier|fast|tone|ashworth|esm|psm|sedation|nausea|vas|nrs"
+    r"|nihss|ipss|frailty|cfs|snellen|pinhole|phq-?[0-9]{1,2}|gad-?[0-9]|(?:curb|crb)-?65|news-?2"
+    r"|pews|q?sofa|hads|epds))"
     r"\s{0,2}[:=]?\s{0,2}$", re.IGNORECASE)
+#: A virus whose two types are tested together ("HIV 1/2 Ag/Ab"; deid12g).
+_VIRUS_TYPES = re.compile(r"\b(?:hiv|htlv|hsv)[\s-]{0,2}$", re.IGNORECASE)
+#: The lower bound of a range before a value (``8-`` of ``8-10/10``, ``1-`` of ``1-2/7``): the
+#: words before the range are the value's (deid12g).
+_RANGE_BEFORE = re.compile(r"(?<![0-9./])([0-9]{1,2})\s{0,2}-\s{0,2}$")
+#: What says a day count (``/7``) or a month count (``/12``) in UK notes (deid12g): ``x 2/7``,
+#: ``for 5/7``, ``over 6/12``, ``hx of 10/7``; after it ``ago``.
+_DURATION_BEFORE = re.compile(r"\b(?:x|for|over|past|within|(?:hx|history)\s{1,2}of)"
+                              r"\s{0,2}$", re.IGNORECASE)
+#: ``for`` after a booking is a date's (``booked for 5/7``, ``appt for 3/12``).
+_BOOKED_FOR = re.compile(r"\b(?:booked|booking|appt|appointment|scheduled|planned|listed|due"
+                         r"|set|arranged|admitted|seen|review|reviewed|date|dated|clinic|tci)"
+                         r"\s{1,3}for\s{0,2}$", re.IGNORECASE)
+DURATION_AFTER = re.compile(r"\s{0,2}ago\b", re.IGNORECASE)
 QUANTITY_AFTER = re.compile(
     r"^\s{0,2}(?:of\b|tabs?\b|tablets?\b|caps?\b|capsules?\b|pills?\b|doses?\b|strength\b"
     r"|cups?\b|tsp\b|tbsp\b|teaspoons?\b|tablespoons?\b|inch|\"|cm\b|mm\b|ml\b|mg\b"
     r"|units?\b|murmur|systolic|diastolic|holosystolic|pain\b|scale\b|score\b|power\b"
     r"|reflex|motor\b|sensation|bilat|b/l|pulses?\b|dtrs?\b|x\b|times\b|ratio|full\b"
-    r"|portion|mmhg|\+)", re.IGNORECASE)
+    r"|portion|mmhg|\+"
+    # the eye a visual acuity was measured in (deid12g: "VA 6/6 both eyes", "6/12 LE")
+    r"|both\s{1,2}eyes|unaided|aided|(?-i:[RL]E)\b(?!\s{0,2}:)|o[dsu]\b|(?:right|left)\s{1,2}eye"
+    r"|with\s{1,2}(?:glasses|pinhole|correction))", re.IGNORECASE)
 
 #: "2/2 mechanical fall": the clinical shorthand for "secondary to" (a word follows).
 _SECONDARY_TO = re.compile(r"\s{1,2}[a-z]{2}")
@@ -90,6 +119,21 @@ def _starts_word(folded: str, i: int) -> bool:
     return i == 0 or not (folded[i - 1].isalnum() or folded[i - 1] in "./")
 
 
+def _duration(value: str, rng: re.Match[str] | None, before: str, after: str) -> bool:
+    """Whether ``value`` (a month/day) counts days (``/7``) or months (``/12``) as UK notes
+    write them: a range (``1-2/7``, ``2-3/12``: a range of days in July or December reads
+    the same, and ``dateshapes`` leaves those for the same reason), or one count after
+    ``x``, ``for``, ``over``… or before ``ago``. One count after a noun (``Fever 5/7``) is
+    as often the day it began: it stays a date."""
+    high, _, den = value.partition("/")
+    if den.lstrip("0") not in ("7", "12"):
+        return False
+    if rng is not None:
+        return int(rng.group(1)) < int(high)
+    return bool(_DURATION_BEFORE.search(before) and not _BOOKED_FOR.search(before)
+                or DURATION_AFTER.match(after))
+
+
 def _dates(folded: str) -> list[Span]:
     out: list[Span] = []
     if "/" not in folded:
@@ -98,11 +142,17 @@ def _dates(folded: str) -> list[Span]:
         s = m.start()
         if not _starts_word(folded, s):
             continue
-        before = folded[max(0, s - 24):s]
+        rng = _RANGE_BEFORE.search(folded, max(0, s - 6), s)
+        lead = rng.start() if rng else s
+        before = folded[max(0, lead - 24):lead]
         after = folded[m.end():m.end() + 24]
         if _QUANTITY_BEFORE.search(before) or QUANTITY_AFTER.search(after):
             continue
+        if _duration(m.group(), rng, before, after):
+            continue
         if m.group() == "2/2" and _SECONDARY_TO.match(after):  # "fall 2/2 syncope"
+            continue
+        if m.group() == "1/2" and _VIRUS_TYPES.search(before):  # "HIV 1/2 Ag/Ab"
             continue
         if forms.is_score(folded, s, m.group()):  # "pain 6/10, improved to 3/10"
             continue

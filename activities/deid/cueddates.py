@@ -9,7 +9,8 @@ Two partial dates the date grammar leaves, because each shape is more often no d
   120/80``), a count (``TOF 4/4``, ``4/5 strength``) and a score (``Epworth 14/24``), and
   those are written after their own names, never after a date's cue. The month is 1-12 and
   the year two digits; a unit, a count's or a score's word after it (``on 10/40 mg``,
-  ``since 2/10 pain``, ``on 3/12 of``) makes it no date. ``context`` reads ``3/4`` as a
+  ``since 2/10 pain``, ``on 3/12 of``) makes it no date, and so does ``ago`` after it
+  (``started 11/12 ago``: eleven months; deid12g). ``context`` reads ``3/4`` as a
   month and a day; a year over 31 was no day and went unread;
 * ``may`` **after an ordinal day** (``12th may``, ``the 3rd of May``), or after a bare day
   and a date's cue (``on 12 may``), where the clause ends or a function word or a year
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from medpipe.activities.deid.context import QUANTITY_AFTER
+from medpipe.activities.deid.context import DURATION_AFTER, QUANTITY_AFTER
 from medpipe.activities.deid.dateparts import CUE, NOT_YEAR_AFTER
 from medpipe.activities.deid.textrule import FunctionRule
 from medpipe.contracts.pseudonymize import Placeholder
@@ -80,6 +81,8 @@ def find(folded: str) -> list[Span]:
             continue
         cue = _CUE_BEFORE.search(folded, max(0, s - 24), s)
         if cue is None or QUANTITY_AFTER.match(folded[e : e + 24]) is not None:
+            continue
+        if DURATION_AFTER.match(folded, e) is not None:  # "started 11/12 ago": 11 months
             continue
         if folded[e - 2 : e] == "52" and cue.group(1).lower() in _DURATION:
             continue

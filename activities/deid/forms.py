@@ -252,20 +252,43 @@ _SCORE_NOUN_BEFORE = re.compile(
     r"\s{0,2}[:=]?\s{0,2}$", _I)
 
 
+#: A word of an examination scored over a maximum other than 10 (``MRC 4/5 power …, 5/5
+#: elsewhere``; deid12g).
+_EXAM_WORDS = re.compile(r"\b(?:power|strength|mrc|tone|reflexes|murmur|grade|oxford)\b", _I)
+#: A word of visual acuity before a Snellen fraction (``Visual acuity 6/9 right, 6/12 left``;
+#: deid12g; not ``VA``, as often Veterans Affairs before a date).
+_VISION_WORDS = re.compile(r"\b(?:acuity|snellen|pinhole)\b", _I)
+#: A date's word right before a value (``Power 4/5, reviewed on 3/5``): a date after all.
+_DATE_WORD_BEFORE = re.compile(r"\b(?:on|since|from|until|till|dated|seen|by|before|after"
+                               r"|due|review|reviewed)\s{0,2}:?\s{0,2}$", _I)
+#: Snellen's denominators that can be read as a day (``6/5`` to ``6/24``).
+_SNELLEN = frozenset({"6/5", "6/6", "6/9", "6/12", "6/18", "6/24"})
+
+
 def is_score(folded: str, start: int, value: str) -> bool:
     """Whether ``value`` (a month/day at ``start``) is a score, not a date.
 
     After a plural score noun (``Apgars 8/9``) it is; ``n/10`` is one when a
     score word or another ``n/10`` comes before it in the same clause (no
-    ``.`` or ``;`` between); a date otherwise.
+    ``.`` or ``;`` between); so is ``n/d`` after another ``n/d`` over the same
+    maximum and an examination's word in the clause (``MRC 4/5 power …, 5/5
+    elsewhere``), and a Snellen fraction after a word of vision in the clause
+    (``acuity 6/9 right, 6/12 left``; deid12g); a date otherwise.
     """
     window = folded[max(0, start - 48):start]
     if _SCORE_NOUN_BEFORE.search(window):  # "Apgars 8/9", "Snellen 20/40", "scores 4/5"
         return True
-    if not value.endswith("/10"):
-        return False
     cut = max(window.rfind("."), window.rfind(";"))
-    return _SCORE_WORDS.search(window, cut + 1) is not None
+    if value.endswith("/10"):
+        return _SCORE_WORDS.search(window, cut + 1) is not None
+    clause = window[cut + 1:]
+    if _DATE_WORD_BEFORE.search(clause):
+        return False
+    if value in _SNELLEN and _VISION_WORDS.search(clause):
+        return True
+    den = value.partition("/")[2]
+    return (_EXAM_WORDS.search(clause) is not None
+            and re.search(r"(?<![0-9/])[0-9]{1,2}/" + den + r"\b", clause) is not None)
 
 
 def near_month(word: str) -> bool:

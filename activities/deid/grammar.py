@@ -81,7 +81,10 @@ DATE = "|".join((
     # (an ISO date's time of day is the same event's timestamp: "2024-03-04 14:22", "...T14:22")
     r"\b" + WEEKDAY + r"[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:(?:T|\s)[0-9]{2}:[0-9]{2}"
     r"(?::[0-9]{2})?\b|\b|T[0-9]{2}:[0-9]{2})",
-    r"\b" + WEEKDAY + r"[0-9]{1,2}[-/.][0-9]{1,2}[-/.](?:[0-9]{4}|[0-9]{2})\b",
+    # (a dash then a slash before two digits is a range over a maximum or a UK duration, no
+    # date: "Pain 8-10/10", "GCS 13-15/15", "Sx 13-18/12", "every 4-6/52"; deid12g)
+    r"\b" + WEEKDAY + r"[0-9]{1,2}(?:[-/.][0-9]{1,2}[-/.][0-9]{4}|(?:[/.][0-9]{1,2}[-/.]"
+    r"|-[0-9]{1,2}[-.])[0-9]{2})\b",
     r"\b" + WEEKDAY + r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])\b",
     # 2-digit years between dashes or slashes: 21-APR-23, Apr/21/23
     r"\b" + DAY + r"[-/]" + MONTH + r"[-/][0-9]{2}\b",
