@@ -43,6 +43,7 @@ from medpipe.activities.deid.otherword import none_of
 from medpipe.activities.deid.safelist import english, vocabulary
 from medpipe.activities.deid.textrule import WS as _WS
 from medpipe.activities.deid.textrule import FunctionRule
+from medpipe.activities.deid.titlenames import TITLE_WORDS
 from medpipe.activities.deid.words import NOT_GIVEN_BEFORE_PARTICLE, NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -260,8 +261,8 @@ def find(folded: str) -> list[Span]:
     if "[NAME]" in folded:
         out += _after_mark(folded)
         out += [(m.start(1), m.end(1), Placeholder.NAME) for m in BEFORE_MARK.finditer(folded)
-                if m.group(1).lower() not in NOT_NAMES and (
-                    _not_word(m.group(1)) or m.group(1).lower() in dictionary()[0])]
+                if m.group(1).lower() not in NOT_NAMES and m.group(1).lower() not in TITLE_WORDS
+                and (_not_word(m.group(1)) or m.group(1).lower() in dictionary()[0])]
     if "dear" in low or "hi" in low or "hello" in low:
         out += [(m.start(1), m.end(1), Placeholder.NAME) for m in SALUTATION.finditer(folded)
                 if _words_ok(m.group(1).replace("[NAME]", " "))]

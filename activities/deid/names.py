@@ -37,6 +37,7 @@ import re
 from medpipe.activities.deid import context, cues, registry
 from medpipe.activities.deid.namelists import dictionary
 from medpipe.activities.deid.normalize import fold, lower
+from medpipe.activities.deid.titlenames import TITLE_WORDS
 from medpipe.activities.deid.words import NOT_NAMES, other_word
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -273,16 +274,21 @@ def find_beside(t: cues.Text) -> list[Span]:
     out: list[Span] = []
     for m in BESIDE.finditer(t.folded) if "[NAME]" in t.folded else ():
         g = 1 if m.group(1) else 2
+        if g == 2 and m.group(2).lower() in TITLE_WORDS:
+            continue  # "Pastor [NAME]": the title stays
         if _word_key(m.group(g)) in given or _word_key(m.group(g)) in family:
             out.append((m.start(g), m.end(g), Placeholder.NAME))
     return out
 
 
 def find_pair(t: cues.Text) -> list[Span]:
-    """A dictionary given name then a dictionary family name ("Mary Smith"), anywhere."""
+    """A dictionary given name then a dictionary family name ("Mary Smith"), anywhere; a
+    community's or a faith's title is no given name ("Imam John": ``titlenames`` takes
+    the name after it, the title stays)."""
     given, family = dictionary()
     return [(m.start(), m.end(), Placeholder.NAME) for m in PAIR.finditer(t.folded)
-            if _word_key(m.group(1)) in given and _word_key(m.group(2)) in family]
+            if _word_key(m.group(1)) in given and _word_key(m.group(2)) in family
+            and m.group(1).lower() not in TITLE_WORDS]
 
 
 def build(locales: tuple[str, ...] = (

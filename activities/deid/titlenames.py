@@ -11,7 +11,8 @@ The title (``Chief``, ``Elder``, ``Alhaji``, ``Alhaja``, ``Hajia``, ``Mallam``, 
 capitals, each a dictionary name or a word on no list (``words.other_word``): the run stops
 at the first English or note word, so ``Chief Complaint``, ``Chief Executive``, ``Elder
 Abuse Team``, ``Elder Care``, ``Pastor visited``, ``Rabbi available``, ``Chief Nurse``
-stay. The title stays.
+stay. The title stays, and no other rule takes it for a name before the name it opens
+(``TITLE_WORDS``; deid12g).
 
 Python ``re`` on the folded text, through the rule table (``rules.MODULES``); ``TRIGGER``
 selects its texts.
@@ -30,6 +31,10 @@ Span = tuple[int, int, Placeholder]
 
 _TITLES = ("Chief|Elder|Alhaji|Alhaja|Hajia|Mallam|Pastor|Imam|Sheikh|Rabbi|Reverend|Deacon"
            "|Deaconess|Bishop|Evangelist|Apostle")
+#: The titles in lower case: a title is no name word where it stands before a name
+#: (``names.find_beside``, ``names.find_pair``: ``Pastor [NAME]``, ``Imam John``), though
+#: Faker's lists hold ``Pastor``, ``Imam``, ``Bishop`` as names (deid12g).
+TITLE_WORDS = frozenset(_TITLES.lower().split("|"))
 #: A title, then up to three capitalised words (the words are judged one by one).
 TITLE_RUN = re.compile(r"(?<![A-Za-z])(?:" + _TITLES + r")\.?[ \t]{1,2}"
                        r"((?:[A-Z][A-Za-z'-]+)(?:[ \t]{1,2}[A-Z][A-Za-z'-]+){0,2})")
