@@ -162,6 +162,19 @@ _RELATION_STEMS = ("wife", "husband", "son", "daughter", "brother", "sister", "n
                    "uncle")
 
 
+def _film_view(m: re.Match[str]) -> bool:
+    """``PA`` after three capitals that are a word of the safe vocabulary (any case: no
+    name's) and no dictionary name: a film and its view (``CXR PA``, ``AXR PA``:
+    posteroanterior), not initials and a physician assistant (deid12g). Only ``PA`` after a
+    space (``JAM, PA`` is a signature), and three initials that spell a word before another
+    credential are still initials."""
+    low = m.group(1).lower()
+    given, family = dictionary()
+    return (m.string[m.end(1):m.end()].strip() == "PA" and "," not in m.string[m.end(1):m.end()]
+            and len(low) == 3 and low in vocabulary()[0]
+            and low not in given and low not in family)
+
+
 def _family_ok(word: str) -> bool:
     return word.lower() not in NOT_NAMES and word.lower() not in _STOP
 
@@ -184,7 +197,8 @@ def _more_forms(folded: str, low: str) -> list[Span]:
     groups = [rx for rx, gate in ((INITIALS_CRED, "initials_cred"), (NICKNAME, "nickname"))
               if _GATES[gate].search(folded)]
     for rx in groups:
-        out += [(m.start(1), m.end(1), Placeholder.NAME) for m in rx.finditer(folded)]
+        out += [(m.start(1), m.end(1), Placeholder.NAME) for m in rx.finditer(folded)
+                if rx is not INITIALS_CRED or not _film_view(m)]
     if "user" in low or "log" in low:
         safe = vocabulary()[0]
         for m in USER_NAME.finditer(folded):
