@@ -47,6 +47,7 @@ from medpipe.activities.deid.names import (
     inner_title,
     name_end,
 )
+from medpipe.activities.deid.titlenames import TITLE_WORDS
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -151,9 +152,12 @@ def find_names(folded: str) -> list[tuple[int, int, Placeholder]]:
             out.append((*span, Placeholder.NAME))
     for m in BESIDE.finditer(folded):
         g = 1 if m.group(1) else 2
+        if g == 2 and m.group(2).lower() in TITLE_WORDS:
+            continue  # deid12g: a community's or a faith's title stays ("Pastor [NAME]")
         if _word_key(m.group(g)) in given or _word_key(m.group(g)) in family:
             out.append((m.start(g), m.end(g), Placeholder.NAME))
     for m in PAIR.finditer(folded):
-        if _word_key(m.group(1)) in given and _word_key(m.group(2)) in family:
+        if _word_key(m.group(1)) in given and _word_key(m.group(2)) in family \
+                and m.group(1).lower() not in TITLE_WORDS:  # deid12g: "Imam John"
             out.append((m.start(), m.end(), Placeholder.NAME))
     return out + context.find_context(folded, all_runs)
