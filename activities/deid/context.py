@@ -18,7 +18,7 @@ Decisions (precision against recall):
   maximum (``AMTS 7/10``, ``ESM 2/6``, ``PHQ-9 14/27``) are quantity words, and so is the
   eye after a visual acuity (``6/6 both eyes``, ``6/12 LE``);
   a UK count of days or months (``/7``, ``/12``) is no date in a range (``1-2/7``) or
-  after ``x``, ``for``, ``over``, ``hx of`` or before ``ago`` (not ``booked for 5/7``);
+  after ``x``, ``over``, ``hx of`` or before ``ago`` (not after ``for``: a US date);
   one count after a noun (``Fever 5/7``) stays a date;
 * ``92F`` / ``104 M`` (sex after an age over 89) is an age unless a
   temperature word (``T``, ``temp``, ``Tmax``, ``fever to``) comes before it;
@@ -62,14 +62,23 @@ _VIRUS_TYPES = re.compile(r"\b(?:hiv|htlv|hsv)[\s-]{0,2}$", re.IGNORECASE)
 #: words before the range are the value's (deid12g).
 _RANGE_BEFORE = re.compile(r"(?<![0-9./])([0-9]{1,2})\s{0,2}-\s{0,2}$")
 #: What says a day count (``/7``) or a month count (``/12``) in UK notes (deid12g): ``x 2/7``,
-#: ``for 5/7``, ``over 6/12``, ``hx of 10/7``; after it ``ago``.
-_DURATION_BEFORE = re.compile(r"\b(?:x|for|over|past|within|(?:hx|history)\s{1,2}of)"
+#: ``over 6/12``, ``hx of 10/7``; after it ``ago``. Not ``for``: ``for 3/12`` is three months
+#: to a UK writer and 12 March to a US one (``booked for 3/12``), so it stays a date (fail
+#: closed; lead, at integration).
+_DURATION_BEFORE = re.compile(r"\b(?:x|over|past|within|(?:hx|history)\s{1,2}of)"
                               r"\s{0,2}$", re.IGNORECASE)
-#: ``for`` after a booking is a date's (``booked for 5/7``, ``appt for 3/12``).
-_BOOKED_FOR = re.compile(r"\b(?:booked|booking|appt|appointment|scheduled|planned|listed|due"
-                         r"|set|arranged|admitted|seen|review|reviewed|date|dated|clinic|tci)"
-                         r"\s{1,3}for\s{0,2}$", re.IGNORECASE)
 DURATION_AFTER = re.compile(r"\s{0,2}ago\b", re.IGNORECASE)
+#: A day-month/yy date written with a dash then a slash (``DOB 03-04/85``) — or a range over
+#: a maximum (``Pain 8-10/10``) or of UK days or months (``Sx 13-18/12``): the grammar leaves
+#: this shape to ``_dash_slash_dates``, where the words around it decide (deid12g).
+DASH_SLASH = re.compile(r"(?<![0-9./-])([0-9]{1,2})-([0-9]{1,2})/([0-9]{2})\b(?![/\d]|\.\d)")
+#: A date's word right before the value: what follows is a date whatever its shape
+#: (``DOB 03-04/85``, ``seen 1-2/12``).
+_DATE_CUE_BEFORE = re.compile(
+    r"\b(?:dob|d\.?o\.?b\.?|born|birth|birthdate|on|since|from|until|till|dated|date|seen"
+    r"|admitted|admission|discharged|discharge|by|before|after|due|review|reviewed|last|next"
+    r"|appt|appointment|booked|scheduled|visit|op|surgery|died|deceased|expired)"
+    r"\s{0,2}[:#=-]?\s{0,2}$", re.IGNORECASE)
 QUANTITY_AFTER = re.compile(
     r"^\s{0,2}(?:of\b|tabs?\b|tablets?\b|caps?\b|capsules?\b|pills?\b|doses?\b|strength\b"
     r"|cups?\b|tsp\b|tbsp\b|teaspoons?\b|tablespoons?\b|inch|\"|cm\b|mm\b|ml\b|mg\b"
@@ -100,6 +109,7 @@ _PLACE_LAST_WORDS = frozenset(c.split()[-1] for c in _PLACE_CUE_SET)
 
 #: A superset of the texts a rule here matches, for RE2 (Arrow) prefiltering.
 CANDIDATE = (r"\b(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b"
+             r"|\b[0-9]{1,2}-[0-9]{1,2}/[0-9]{2}\b"
              r"|\b(?:9[0-9]|1[01][0-9])\s?(?:[MF]|yo[MF]|y/o[MF])\b"
              r"|(?i:zip|postal|apt|apartment|suite|ste)"
              r"|\b(?:" + _PLACE_CUES + r")\s{1,3}[A-Z][a-z]{2}"
@@ -123,21 +133,40 @@ def _duration(value: str, rng: re.Match[str] | None, before: str, after: str) ->
     """Whether ``value`` (a month/day) counts days (``/7``) or months (``/12``) as UK notes
     write them: a range (``1-2/7``, ``2-3/12``: a range of days in July or December reads
     the same, and ``dateshapes`` leaves those for the same reason), or one count after
-    ``x``, ``for``, ``over``… or before ``ago``. One count after a noun (``Fever 5/7``) is
+    ``x``, ``over``… or before ``ago`` (not ``for``: a US writer's date). One count after
+    a noun (``Fever 5/7``) is
     as often the day it began: it stays a date."""
     high, _, den = value.partition("/")
     if den.lstrip("0") not in ("7", "12"):
         return False
     if rng is not None:
         return int(rng.group(1)) < int(high)
-    return bool(_DURATION_BEFORE.search(before) and not _BOOKED_FOR.search(before)
-                or DURATION_AFTER.match(after))
+    return bool(_DURATION_BEFORE.search(before) or DURATION_AFTER.match(after))
+
+
+def _dash_slash_dates(folded: str) -> list[Span]:
+    """``d-m/yy`` dates. A range reads as one only when it rises (``8-10``), no date's word
+    comes before it, and a score or quantity word is before or after it, or it counts UK
+    days, weeks or months (``/7``, ``/52``, ``/12``); anything else keeps the date reading
+    (fail closed)."""
+    out: list[Span] = []
+    for m in DASH_SLASH.finditer(folded):
+        low, high, den = (int(g) for g in m.groups())
+        before = folded[max(0, m.start() - 24):m.start()]
+        after = folded[m.end():m.end() + 24]
+        rising = low < high and not _DATE_CUE_BEFORE.search(before)
+        if rising and (_QUANTITY_BEFORE.search(before) or QUANTITY_AFTER.search(after)
+                       or den in (7, 12, 52)):
+            continue
+        out.append((m.start(), m.end(), Placeholder.DATE))
+    return out
 
 
 def _dates(folded: str) -> list[Span]:
     out: list[Span] = []
     if "/" not in folded:
         return out
+    out.extend(_dash_slash_dates(folded))
     for m in MONTH_DAY.finditer(folded):
         s = m.start()
         if not _starts_word(folded, s):

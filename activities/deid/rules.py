@@ -198,7 +198,8 @@ _RELATIONS = names._RELATIONS
 _ROLES = "|".join(sorted(forms.ROLES | {"patient", "pt"}, key=lambda w: (-len(w), w)))
 _PLACE_WORDS = "|".join(sorted(context._PLACE_LAST_WORDS))
 _AGE = r"(?:9[0-9]|1[01][0-9])"
-_MD = r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b"
+_MD = (r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b"
+       r"|[0-9]-[0-9]{1,2}/[0-9]{2}\b")  # and context.DASH_SLASH's d-m/yy (deid12g)
 
 #: The rules of ``names``: a cue word (the last word of a cue) before a capital, a capital
 #: word before a relation or a credential, an initial before a capital.

@@ -42,6 +42,7 @@ from medpipe.activities.deid.context import (
     QUANTITY_AFTER,
     UNIT,
     ZIP,
+    _dash_slash_dates,
     places,
 )
 from medpipe.contracts.pseudonymize import Placeholder
@@ -59,6 +60,7 @@ def _dates(folded: str) -> list[Span]:
     out: list[Span] = []
     if "/" not in folded:
         return out
+    out.extend(_dash_slash_dates(folded))  # a rule (deid12g's d-m/yy), not engine
     for m in MONTH_DAY.finditer(folded):
         s = m.start()
         if not _starts_word(folded, s):
