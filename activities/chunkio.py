@@ -8,9 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+
+def head_bytes(chunks: Iterable[bytes], size: int) -> tuple[bytes, Iterator[bytes]]:
+    """The first chunks of ``chunks`` joined, up to more than ``size`` bytes (or all of
+    them), and the rest (a reader's first block, held once, then the stream as it comes)."""
+    it = iter(chunks)
+    head: list[bytes] = []
+    held = 0
+    for chunk in it:
+        head.append(chunk)
+        held += len(chunk)
+        if held > size:
+            break
+    return b"".join(head), it
 
 
 def file_sha256(path: Path) -> str:

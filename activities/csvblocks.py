@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from medpipe.activities.chunkio import ChunkReader
+from medpipe.activities.chunkio import ChunkReader, head_bytes
 
 #: Bytes Arrow parses at a time after the first block.
 PARSE_BLOCK = 1 << 20
@@ -64,16 +64,7 @@ class CsvBlocks:
                  include_columns: Sequence[str] = ()) -> None:
         self._nulls = strings_can_be_null
         self._include = list(include_columns)
-        it = iter(chunks)
-        head: list[bytes] = []
-        size = 0
-        for chunk in it:
-            head.append(chunk)
-            size += len(chunk)
-            if size > first_block:
-                break
-        first = b"".join(head)
-        del head
+        first, it = head_bytes(chunks, first_block)
         cut = _line_end(first, first_block) if len(first) > first_block else 0
         header = _header_end(first) if cut else 0
         if not header:

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from medpipe.activities.chunkio import ChunkReader
+from medpipe.activities.chunkio import ChunkReader, head_bytes
 from medpipe.activities.spool import SealedSpool
 from medpipe.contracts.errors import InvalidInput
 
@@ -35,20 +35,6 @@ def tabular_format(name: str) -> str:
         return "csv"
     raise InvalidInput(f"{name.rpartition('/')[2]}: a tabular dataset must be CSV or Parquet "
                        "(.csv, .parquet)")
-
-
-def _head(chunks: Iterable[bytes], size: int) -> tuple[bytes, Iterator[bytes]]:
-    """The first chunks of ``chunks`` joined, up to more than ``size`` bytes (or all of
-    them), and the rest."""
-    it = iter(chunks)
-    head: list[bytes] = []
-    held = 0
-    for chunk in it:
-        head.append(chunk)
-        held += len(chunk)
-        if held > size:
-            break
-    return b"".join(head), it
 
 
 class TabularStream:
@@ -77,7 +63,7 @@ class TabularStream:
             self._rows = rows
         elif fmt == "csv":
             self._types = dict.fromkeys(text_columns, pa.string())
-            self._head, self._rest = _head(chunks, CSV_BLOCK)
+            self._head, self._rest = head_bytes(chunks, CSV_BLOCK)
             try:  # the types a reader infers from its first block: the same rows
                 self.schema = self._csv_reader(ChunkReader([self._head]), ()).schema
             except pa.ArrowInvalid as e:

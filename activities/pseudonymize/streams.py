@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from medpipe.activities.chunkio import head_bytes
 from medpipe.activities.csvblocks import CsvBlocks
 from medpipe.contracts.errors import InvalidInput
 
@@ -154,17 +155,10 @@ def _csv_names(chunks: Iterator[bytes]) -> tuple[list[str], Iterator[bytes]]:
     Raises:
         pa.ArrowInvalid: as the reader would, on the first block.
     """
-    head: list[bytes] = []
-    size = 0
-    for chunk in chunks:
-        head.append(chunk)
-        size += len(chunk)
-        if size > CSV_BLOCK:
-            break
-    first = b"".join(head)
+    first, rest = head_bytes(chunks, CSV_BLOCK)
     names = pacsv.open_csv(io.BytesIO(first),
                            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK)).schema.names
-    return names, itertools.chain([first], chunks)
+    return names, itertools.chain([first], rest)
 
 
 def sized_batches(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:

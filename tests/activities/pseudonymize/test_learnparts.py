@@ -18,6 +18,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
+from medpipe.activities import csvblocks
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.pseudonymize import default_policy, parallel, streams
 from medpipe.activities.pseudonymize.learnparts import (
@@ -187,6 +188,7 @@ def test_a_wide_dataset_learned_from_its_identifier_columns_only_gives_the_one_p
     around them, and the CSV read in small blocks (learn batches of several blocks, cut
     across chunks), the parts still give the one pass's index, patients and tokens."""
     monkeypatch.setattr(streams, "CSV_BLOCK", 40_000)
+    monkeypatch.setattr(csvblocks, "PARSE_BLOCK", 40_000)  # the blocks after the first
     table, policy = wide(cohort)
     chunks = data(table, fmt)
     if fmt == "csv":
