@@ -23,13 +23,10 @@ from dataclasses import dataclass
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
-from medpipe.contracts.names import ActivityName
 from medpipe.contracts.release import ReleaseRequest, Stage
-from medpipe.contracts.spread import ProbeLoadInput, ProbeLoadResult
-from medpipe.contracts.summary import Summary
 from medpipe.workflows.placement import candidates
 from medpipe.workflows.policies import STAGE_SPECS
-from medpipe.workflows.spread import PROBE_RETRY, PROBE_TIMEOUT
+from medpipe.workflows.spread import probe_candidates
 
 #: ``workflow.patched`` id: fan-outs planned over the compliant queues a worker polls.
 LIVE_QUEUES_PATCH = "fanout-live-queues-v1"
@@ -85,14 +82,9 @@ async def plan_shards(request: ReleaseRequest, stage: Stage) -> ShardPlan:
     if len(cands) < 2 or not workflow.patched(LIVE_QUEUES_PATCH):
         return every_queue(len(cands), per_queue)
     try:
-        probe: ProbeLoadResult = await workflow.execute_local_activity(
-            ActivityName.PLACEMENT_PROBE,
-            ProbeLoadInput(queues=tuple(c.queue for c in cands),
-                           clouds=tuple(c.profile.cloud.value for c in cands),
-                           control_queue=request.fleet.control_queue, liveness_only=True),
-            result_type=ProbeLoadResult, start_to_close_timeout=PROBE_TIMEOUT,
-            retry_policy=PROBE_RETRY,
-            summary=Summary(f"fan-out: which compliant {stage.value} workers poll"))
+        probe = await probe_candidates(
+            request, cands, f"fan-out: which compliant {stage.value} workers poll",
+            liveness_only=True)
     except ActivityError:
         workflow.logger.warning("fan-out probe failed: shards over every compliant queue")
         return every_queue(len(cands), per_queue,

@@ -16,13 +16,14 @@ stop, and failover is unchanged either way.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from medpipe.contracts.names import ActivityName
+from medpipe.contracts.placement import Candidate
 from medpipe.contracts.release import ReleaseRequest, Stage
 from medpipe.contracts.spread import ProbeLoadInput, ProbeLoadResult
 from medpipe.contracts.summary import Summary
@@ -38,6 +39,26 @@ PROBE_TIMEOUT = timedelta(seconds=15)
 PROBE_RETRY = RetryPolicy(maximum_attempts=2, initial_interval=timedelta(milliseconds=200))
 
 
+async def probe_candidates(request: ReleaseRequest, cands: list[Candidate], summary: str, *,
+                           started_at: datetime | None = None,
+                           liveness_only: bool = False) -> ProbeLoadResult:
+    """The placement probe over ``cands`` (a local activity of the control worker; its
+    answer is recorded in history, so a replay decides alike).
+
+    Raises:
+        ActivityError: the probe failed (the caller goes on without it).
+    """
+    probe: ProbeLoadResult = await workflow.execute_local_activity(
+        ActivityName.PLACEMENT_PROBE,
+        ProbeLoadInput(queues=tuple(c.queue for c in cands),
+                       clouds=tuple(c.profile.cloud.value for c in cands),
+                       control_queue=request.fleet.control_queue, started_at=started_at,
+                       liveness_only=liveness_only),
+        result_type=ProbeLoadResult, start_to_close_timeout=PROBE_TIMEOUT,
+        retry_policy=PROBE_RETRY, summary=Summary(summary))
+    return probe
+
+
 async def home_rotation(request: ReleaseRequest) -> tuple[int, str]:
     """How far to rotate ingest's candidates so the release lands on its home, and why.
 
@@ -49,14 +70,8 @@ async def home_rotation(request: ReleaseRequest) -> tuple[int, str]:
     if len(cands) < 2 or not workflow.patched(SPREAD_PATCH):
         return 0, ""
     try:
-        probe: ProbeLoadResult = await workflow.execute_local_activity(
-            ActivityName.PLACEMENT_PROBE,
-            ProbeLoadInput(queues=tuple(c.queue for c in cands),
-                           clouds=tuple(c.profile.cloud.value for c in cands),
-                           control_queue=request.fleet.control_queue,
-                           started_at=workflow.info().workflow_start_time),
-            result_type=ProbeLoadResult, start_to_close_timeout=PROBE_TIMEOUT,
-            retry_policy=PROBE_RETRY, summary=Summary("placement: load of compliant workers"))
+        probe = await probe_candidates(request, cands, "placement: load of compliant workers",
+                                       started_at=workflow.info().workflow_start_time)
     except ActivityError:
         workflow.logger.warning("placement probe failed: fleet order for this release")
         return 0, "placement: load unknown (probe failed), fleet order"
