@@ -31,6 +31,19 @@ from medpipe.activities.chunkio import ChunkReader, head_bytes
 PARSE_BLOCK = 1 << 20
 
 
+def open_csv_stream(raw: ChunkReader, block: int, column_types: dict[str, pa.DataType],
+                    include_columns: Sequence[str] = (), *,
+                    strings_can_be_null: bool = False) -> pacsv.CSVStreamingReader:
+    """Arrow's streaming CSV reader over ``raw`` in blocks of ``block`` bytes (the stages'
+    one way to open a CSV: a 1 MiB buffer over the chunks, the given types and columns)."""
+    return pacsv.open_csv(io.BufferedReader(raw, 1 << 20),
+                          read_options=pacsv.ReadOptions(block_size=block),
+                          convert_options=pacsv.ConvertOptions(
+                              column_types=column_types,
+                              strings_can_be_null=strings_can_be_null,
+                              include_columns=list(include_columns)))
+
+
 def _line_end(data: bytes, end: int) -> int:
     """The offset after the last line break (``\\n`` or ``\\r``) in ``data[:end]`` (0: none),
     where Arrow's reader cuts a block of ``end`` bytes."""
@@ -80,12 +93,8 @@ class CsvBlocks:
 
     def _open(self, raw: ChunkReader, block: int,
               column_types: dict[str, pa.DataType] | None) -> pacsv.CSVStreamingReader:
-        return pacsv.open_csv(io.BufferedReader(raw, 1 << 20),
-                              read_options=pacsv.ReadOptions(block_size=block),
-                              convert_options=pacsv.ConvertOptions(
-                                  column_types=column_types or {},
-                                  strings_can_be_null=self._nulls,
-                                  include_columns=self._include))
+        return open_csv_stream(raw, block, column_types or {}, self._include,
+                               strings_can_be_null=self._nulls)
 
     @property
     def schema(self) -> pa.Schema:

@@ -9,7 +9,6 @@ memory stays flat in the number of rows either way.
 
 from __future__ import annotations
 
-import io
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -18,6 +17,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from medpipe.activities.chunkio import ChunkReader, head_bytes
+from medpipe.activities.csvblocks import open_csv_stream
 from medpipe.activities.spool import SealedSpool
 from medpipe.contracts.errors import InvalidInput
 
@@ -73,10 +73,7 @@ class TabularStream:
 
     def _csv_reader(self, raw: ChunkReader,
                     columns: Sequence[str]) -> pacsv.CSVStreamingReader:
-        return pacsv.open_csv(io.BufferedReader(raw, 1 << 20),
-                              read_options=pacsv.ReadOptions(block_size=CSV_BLOCK),
-                              convert_options=pacsv.ConvertOptions(
-                                  column_types=self._types, include_columns=list(columns)))
+        return open_csv_stream(raw, CSV_BLOCK, self._types, columns)
 
     def batches(self, skip_rows: int = 0,
                 columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
