@@ -134,8 +134,7 @@ def _duration(value: str, rng: re.Match[str] | None, before: str, after: str) ->
     write them: a range (``1-2/7``, ``2-3/12``: a range of days in July or December reads
     the same, and ``dateshapes`` leaves those for the same reason), or one count after
     ``x``, ``over``… or before ``ago`` (not ``for``: a US writer's date). One count after
-    a noun (``Fever 5/7``) is
-    as often the day it began: it stays a date."""
+    a noun (``Fever 5/7``) is as often the day it began: it stays a date."""
     high, _, den = value.partition("/")
     if den.lstrip("0") not in ("7", "12"):
         return False

@@ -81,8 +81,9 @@ DATE = "|".join((
     # (an ISO date's time of day is the same event's timestamp: "2024-03-04 14:22", "...T14:22")
     r"\b" + WEEKDAY + r"[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:(?:T|\s)[0-9]{2}:[0-9]{2}"
     r"(?::[0-9]{2})?\b|\b|T[0-9]{2}:[0-9]{2})",
-    # (a dash then a slash before two digits is a range over a maximum or a UK duration, no
-    # date: "Pain 8-10/10", "GCS 13-15/15", "Sx 13-18/12", "every 4-6/52"; deid12g)
+    # (not a dash then a slash before two digits: ``context._dash_slash_dates`` reads
+    # that shape with the words around it, a date unless a score, quantity or UK count
+    # explains it: "DOB 03-04/85" a date, "Pain 8-10/10", "Sx 13-18/12" kept; deid12g)
     r"\b" + WEEKDAY + r"[0-9]{1,2}(?:[-/.][0-9]{1,2}[-/.][0-9]{4}|(?:[/.][0-9]{1,2}[-/.]"
     r"|-[0-9]{1,2}[-.])[0-9]{2})\b",
     r"\b" + WEEKDAY + r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])\b",
