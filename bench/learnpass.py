@@ -16,7 +16,10 @@ prints wall time, CPU seconds (the trial's process and its children) and peak RS
 *critical-path CPU*: the one activity's CPU, or the key's + the slowest shard's + the
 merge's (what the wall would be with a free core per shard). The slowest shard's CPU
 is split into indexing its learn batches, listing its chunks' patients and vault keys,
-storing its part, and the rest: reading, decrypting and parsing the dataset.
+storing its part, and the rest: reading, decrypting and parsing the dataset; a shard
+that indexes on its cores (``learnpool.PooledBatchIndex``) adds its pool's CPU
+(``index pool``; its own ``index`` is then handing the batches over), and its
+critical-path share is then more than its wall on idle cores.
 The machine is shared: compare best-of-N figures of the same run (``--baseline`` runs
 another tree's code in the same trials, interleaved), and read the load printed with
 them.
@@ -127,6 +130,34 @@ def _timed_cpu(owner: Any, name: str, spent: dict[str, float]) -> None:
     setattr(owner, name, wrapper)
 
 
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used so far, from ``/proc``."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _counted_pool_cpu(spent: dict[str, float]) -> None:
+    """Add the CPU of a learn shard's index pool (``learnpool.PooledBatchIndex``) to
+    ``spent["pool"]``: its processes are the fork server's children, not the shard's,
+    so ``process_time`` and ``RUSAGE_CHILDREN`` miss them; read before the pool stops.
+    A tree without that pool (``--baseline``) is left as it is."""
+    from medpipe.activities.pseudonymize import learnpool
+    cls = getattr(learnpool, "PooledBatchIndex", None)
+    if cls is None:
+        return
+    close = cls.close
+
+    def wrapper(self: Any) -> None:
+        if self.pool is not None:
+            spent["pool"] = spent.get("pool", 0.0) + sum(
+                _proc_cpu(pid) for pid in list(self.pool._processes))
+        close(self)
+    cls.close = wrapper
+
+
 def _one_shard(root: str, inp_json: str) -> tuple[float, float, float, str, dict[str, float]]:
     """A learn shard in a pool process (a worker of its own): (wall, cpu, peak MiB, its
     result as JSON, CPU seconds of its phases: indexing its learn batches, listing its
@@ -138,13 +169,16 @@ def _one_shard(root: str, inp_json: str) -> tuple[float, float, float, str, dict
     _timed_cpu(learnparts._Builder, "learn_batch", spent)
     _timed_cpu(learnparts._Builder, "chunk", spent)
     _timed_cpu(learnfanout, "store_sealed", spent)
+    _counted_pool_cpu(spent)
     inp = PseudonymizeLearnShardInput.model_validate_json(inp_json)
     t, c = time.perf_counter(), time.process_time()
     res = learnfanout.FanoutLearnActivities(_context(Path(root))).learn_shard(inp)
-    cpu = time.process_time() - c
+    own = time.process_time() - c
     phases = {"index": spent.get("learn_batch", 0.0), "chunks": spent.get("chunk", 0.0),
               "store": spent.get("store_sealed", 0.0)}
-    phases["read+parse"] = cpu - sum(phases.values())
+    phases["read+parse"] = own - sum(phases.values())
+    phases["index pool"] = spent.get("pool", 0.0)
+    cpu = own + phases["index pool"]
     import medpipe  # which tree this pool process ran (--baseline)
     phases["code:" + str(Path(medpipe.__file__).resolve().parents[1])] = 0.0
     return time.perf_counter() - t, cpu, _peak_mib(), res.model_dump_json(), phases

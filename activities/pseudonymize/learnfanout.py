@@ -9,7 +9,8 @@ release's critical path. Here it runs as:
   every learn shard digests under the same key (and unwraps it with one
   logged provider call, as a pseudonymize shard does);
 * **learn shard** (one per compliant worker, at once): reads the dataset and
-  learns every ``shards``-th chunk: its partial index, its patients and its
+  learns every ``shards``-th chunk: its partial index (on the worker's free
+  cores, ``learnpool.batch_index``), its patients and its
   chunks' first-seen vault keys (``learnparts``), stored sealed under a name
   fixed by the key and the shard, so a shard run again after a failover
   writes the same object;
@@ -45,6 +46,7 @@ from medpipe.activities.pseudonymize.learnparts import (
     part_bytes,
     part_from_bytes,
 )
+from medpipe.activities.pseudonymize.learnpool import batch_index
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tokens import Vault
 from medpipe.activities.sealed import open_plain, store_sealed
@@ -104,9 +106,10 @@ class FanoutLearnActivities:
         """Learn every ``shards``-th chunk of the dataset into a sealed part."""
         setup, key, _ = _opened(inp, self.ctx)
         label = f"pseudonymize learn shard {inp.shard + 1}/{inp.shards}"
-        part = learn_part(heartbeating(open_plain(inp.dataset), label), setup.format,
-                          setup.policy, inp.dataset.name, inp.chunk_rows, key, inp.shard,
-                          inp.shards)
+        with self.ctx.cores.take() as cores, batch_index(key, cores) as index:
+            part = learn_part(heartbeating(open_plain(inp.dataset), label), setup.format,
+                              setup.policy, inp.dataset.name, inp.chunk_rows, key,
+                              inp.shard, inp.shards, index)
         ref = store_sealed(self.ctx.store, f"{fanout_dir(inp.release_id)}/learn-"
                            f"{_tag(inp.digest_key)}-{inp.shard:04d}-of-{inp.shards:04d}.bin",
                            part_bytes(part), name=f"pseudonymize-learn-part-{inp.shard}",

@@ -171,11 +171,6 @@ class RankedTables:
         self.prefixes: list[Ranked] = []
         self.width = 1
 
-    def add(self, index: KeyIndex, rank: int) -> None:
-        """``index``'s tables at ``rank``."""
-        keys, prefixes = index.tables()
-        self.add_ranked(Ranked.of(keys, rank), Ranked.of(prefixes, rank), index.width)
-
     def add_ranked(self, keys: Ranked, prefixes: Ranked, width: int) -> None:
         """Tables ranked already (a child process's, sent back)."""
         self.keys.append(keys)
@@ -193,6 +188,40 @@ class RankedTables:
         """The index these tables make (``merge_in_ranges``, as the learn merge)."""
         return _index_of(key, self.width, merge_in_ranges(self.keys, _NAME),
                          merge_in_ranges(self.prefixes))
+
+
+Columns = Sequence[tuple[pa.Array, Placeholder]]  # a learn batch's identifier values
+
+
+def index_columns(key: bytes, columns: Columns, rank: int) -> tuple[Ranked, Ranked, int]:
+    """One learn batch's identifier columns (distinct values, in the policy's order)
+    indexed as ``tabular.learn`` indexes a batch: one ``KeyIndex``, its tables ranked
+    ``rank``, and its width."""
+    index = KeyIndex(key)
+    for values, kind in columns:
+        index.add_all(values, kind)
+    keys, prefixes = index.tables()
+    return Ranked.of(keys, rank), Ranked.of(prefixes, rank), index.width
+
+
+class BatchIndex:
+    """Where a learn shard indexes its learn batches: here, one at a time, as they come.
+
+    ``learnpool.PooledBatchIndex`` indexes them on child processes instead; either
+    way the tables come out ranked by learn batch, so the part is the same.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self.tables = RankedTables()
+
+    def add(self, columns: Columns, rank: int) -> None:
+        """Index learn batch ``rank``'s identifier columns."""
+        self.tables.add_ranked(*index_columns(self.key, columns, rank))
+
+    def finish(self) -> RankedTables:
+        """Every batch added so far, indexed."""
+        return self.tables
 
 
 @dataclass
@@ -219,8 +248,8 @@ class _Builder:
     """A learn shard at work: indexes its learn batches, lists its chunks' vault keys."""
 
     def __init__(self, policy: Policy, key: bytes, shard: int, shards: int,
-                 source: str) -> None:
-        self.policy, self.key, self.source = policy, key, source
+                 source: str, index: BatchIndex) -> None:
+        self.policy, self.key, self.source, self.index = policy, key, source, index
         self.shard, self.shards = shard, shards
         self.idcols = [(n, r) for n, r in policy.fields.items() if identifying(r)]
         self.vault_cols = list(dict.fromkeys(
@@ -228,7 +257,6 @@ class _Builder:
         #: the columns this learn reads (a note or a measurement is never converted)
         self.columns = {n for n, _ in self.idcols} | set(self.vault_cols) | \
             ({policy.patient_id} if policy.patient_id else set())
-        self.tables = RankedTables()
         self.patients = Patients(key)
         self.seen: set[str] = set()
         self.key_chunks: list[int] = []
@@ -246,11 +274,8 @@ class _Builder:
         if k % self.shards != self.shard:
             return
         self.batches += 1
-        index = KeyIndex(self.key)
-        for n, r in self.idcols:
-            if n in batch.schema.names:
-                index.add_all(pc.unique(batch.column(n)), lookup_kind(r))
-        self.tables.add(index, k)
+        self.index.add([(pc.unique(batch.column(n)), lookup_kind(r))
+                        for n, r in self.idcols if n in batch.schema.names], k)
 
     def chunk(self, c: int, batch: pa.RecordBatch) -> None:
         """Patients and first-seen vault keys of chunk ``c``, in the order the token pass
@@ -276,24 +301,28 @@ class _Builder:
                     self.key_ids.append(v)
 
     def part(self) -> LearnPart:
-        keys, prefixes = self.tables.merged()
+        tables = self.index.finish()
+        keys, prefixes = tables.merged()
         return LearnPart(shard=self.shard, shards=self.shards, keys=keys,
-                         prefixes=prefixes, width=self.tables.width,
+                         prefixes=prefixes, width=tables.width,
                          rows=self.rows, chunks=self.chunks, batches=self.batches,
                          patients=self.patients.digests(),
                          vault_keys=_keys_table(self.key_chunks, self.key_ids))
 
 
 def learn_part(chunks: Iterable[bytes], fmt: str, policy: Policy, source: str,
-               chunk_rows: int, key: bytes, shard: int, shards: int) -> LearnPart:
+               chunk_rows: int, key: bytes, shard: int, shards: int,
+               index: BatchIndex | None = None) -> LearnPart:
     """Learn shard ``shard`` of ``shards`` over the dataset's bytes: one reading, cut
     into learn batches and chunks exactly as the one learn pass cuts them, converting
-    only the columns the learn reads (``_Builder.columns``).
+    only the columns the learn reads (``_Builder.columns``). ``index`` indexes the
+    learn batches (default: in this thread; ``learnpool.batch_index``: on the shard's
+    cores).
 
     Raises:
         InvalidInput: the dataset's columns are not the policy's, or not CSV or Parquet.
     """
-    builder = _Builder(policy, key, shard, shards, source)
+    builder = _Builder(policy, key, shard, shards, source, index or BatchIndex(key))
     for c, batch in enumerate(dataset_batches(chunks, fmt, policy, source, chunk_rows,
                                               builder.select, builder.learn_batch)):
         builder.chunk(c, batch)
@@ -429,6 +458,7 @@ def merge_parts(key: bytes, parts: Iterable[LearnPart]) -> Merged:
                   vault_ids=table.column("id").take(order), rows=rows, chunks=chunks)
 
 
-__all__ = ["MERGE_RANGES", "PART_FORMAT", "LearnPart", "Merged", "Ranked", "check_cover",
+__all__ = ["MERGE_RANGES", "PART_FORMAT", "BatchIndex", "Columns", "LearnPart", "Merged",
+           "Ranked", "check_cover", "index_columns",
            "learn_part", "merge_in_ranges", "merge_parts", "merge_ranked", "merged_index",
            "part_bytes", "part_from_bytes"]

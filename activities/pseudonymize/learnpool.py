@@ -20,12 +20,21 @@ tables. The result is the index the one pass builds, by construction:
 
 Only digests come back from the children (never a value), as in the learn
 shards of a fanned-out run (``activities.pseudonymize.learnparts``).
+
+A learn shard of a fanned-out run indexes on its cores too
+(``PooledBatchIndex``): one task per learn batch, whole, ranked by the batch as
+the shard ranks it in its thread, so its part is the same bytes. Its thread
+keeps the rest (reading, parsing, the patients and the vault keys): at 10M rows
+on one worker the learn shard was the release's one stage on one core (~59 s
+of ~334 s).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,7 +42,13 @@ import pyarrow.compute as pc
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.poolwindow import ordered_map
 from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, start_child
-from medpipe.activities.pseudonymize.learnparts import Ranked, RankedTables
+from medpipe.activities.pseudonymize.learnparts import (
+    BatchIndex,
+    Columns,
+    Ranked,
+    RankedTables,
+    index_columns,
+)
 from medpipe.activities.pseudonymize.tabular import identifying, lookup_kind
 from medpipe.contracts.pseudonymize import Placeholder, Policy
 
@@ -96,4 +111,63 @@ def _tasks(idcols: list[tuple[str, Placeholder]], batches: Iterable[pa.RecordBat
                 rank += 1
 
 
-__all__ = ["learn_on_pool", "pieces"]
+class PooledBatchIndex(BatchIndex):
+    """A learn shard's batches indexed on ``processes`` child processes, a window of
+    them in flight; their tables are added in batch order, as the thread adds them.
+
+    The pool starts with the second batch: a shard of one learn batch (a small
+    dataset, a test) indexes it here and starts no process.
+    """
+
+    def __init__(self, key: bytes, processes: int) -> None:
+        super().__init__(key)
+        self.processes = processes
+        self.pool: ProcessPoolExecutor | None = None
+        self.first: tuple[Columns, int] | None = None
+        self.pending: deque[Future[Indexed]] = deque()
+
+    def add(self, columns: Columns, rank: int) -> None:
+        pool = self.pool
+        if pool is None:
+            if self.first is None:
+                self.first = (columns, rank)
+                return
+            pool = self.pool = ProcessPoolExecutor(max_workers=self.processes,
+                                                   mp_context=pool_context(),
+                                                   initializer=start_child)
+            first, self.first = self.first, None
+            self.pending.append(pool.submit(index_columns, self.key, *first))
+        self.pending.append(pool.submit(index_columns, self.key, columns, rank))
+        while len(self.pending) > self.processes * IN_FLIGHT_PER_PROCESS:
+            self.tables.add_ranked(*self.pending.popleft().result())
+
+    def finish(self) -> RankedTables:
+        if self.first is not None:
+            super().add(*self.first)
+            self.first = None
+        while self.pending:
+            self.tables.add_ranked(*self.pending.popleft().result())
+        return self.tables
+
+    def close(self) -> None:
+        """Stop the pool (its queued tasks cancelled: a shard that failed ends here)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+@contextlib.contextmanager
+def batch_index(key: bytes, processes: int) -> Iterator[BatchIndex]:
+    """Where a learn shard with ``processes`` cores indexes its batches: here with one,
+    on a pool with more (stopped when the shard ends, also when it fails)."""
+    if processes <= 1:
+        yield BatchIndex(key)
+        return
+    index = PooledBatchIndex(key, processes)
+    try:
+        yield index
+    finally:
+        index.close()
+
+
+__all__ = ["PooledBatchIndex", "batch_index", "learn_on_pool", "pieces"]

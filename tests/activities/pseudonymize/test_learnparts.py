@@ -33,6 +33,7 @@ from medpipe.activities.pseudonymize.learnparts import (
     part_bytes,
     part_from_bytes,
 )
+from medpipe.activities.pseudonymize.learnpool import PooledBatchIndex, batch_index
 from medpipe.activities.pseudonymize.run import Pseudonymizer
 from medpipe.activities.pseudonymize.shards import dataset_batches
 from medpipe.activities.pseudonymize.state import RunState
@@ -151,6 +152,58 @@ def test_parts_give_the_one_pass_index_patients_and_token_order(cohort: pa.Table
                                                                 fmt: str) -> None:
     check_parts_give_the_one_pass(data(cohort, fmt), fmt, cohort, default_policy(),
                                   (1, 2, 3, 5))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_learn_shard_indexing_on_child_processes_stores_the_same_part(
+        cohort: pa.Table, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A learn shard with two cores indexes its learn batches on a pool
+    (``learnpool.batch_index``): its stored part is byte for byte the one it stores
+    indexing in its thread, for one shard and for each of two."""
+    monkeypatch.setattr(streams, "CSV_BLOCK", 40_000)  # several learn batches
+    monkeypatch.setattr(csvblocks, "PARSE_BLOCK", 40_000)
+    chunks = data(cohort, fmt)
+    for shards in (1, 2):
+        for i in range(shards):
+            here = b"".join(part_bytes(learn_part(iter(chunks), fmt, default_policy(), "d",
+                                                  CHUNK, KEY, i, shards)))
+            with batch_index(KEY, 2) as index:
+                assert isinstance(index, PooledBatchIndex)
+                pooled = b"".join(part_bytes(learn_part(
+                    iter(chunks), fmt, default_policy(), "d", CHUNK, KEY, i, shards,
+                    index)))
+                assert index.pool is not None  # it did index on the pool
+            assert pooled == here
+            assert index.pool is None  # stopped with the shard
+
+
+def test_a_learn_shard_of_one_batch_starts_no_pool(cohort: pa.Table) -> None:
+    """A shard with a single learn batch indexes it in its thread: no process started
+    for a small dataset, and the same part."""
+    chunks = data(cohort.slice(0, CHUNK), "csv")
+    here = b"".join(part_bytes(learn_part(iter(chunks), "csv", default_policy(), "d",
+                                          CHUNK, KEY, 0, 1)))
+    with batch_index(KEY, 2) as index:
+        assert isinstance(index, PooledBatchIndex)
+        part = learn_part(iter(chunks), "csv", default_policy(), "d", CHUNK, KEY, 0, 1,
+                          index)
+        assert index.pool is None and part.batches == 1
+    assert b"".join(part_bytes(part)) == here
+
+
+def test_a_failed_learn_shard_stops_its_pool(cohort: pa.Table,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shard that fails mid-read (its dataset ends in bytes that are no CSV row)
+    raises, and its pool is stopped on the way out."""
+    monkeypatch.setattr(streams, "CSV_BLOCK", 40_000)
+    monkeypatch.setattr(csvblocks, "PARSE_BLOCK", 40_000)
+    chunks = [*data(cohort, "csv"), b'\n"unclosed,quote\n']
+    with pytest.raises(InvalidInput), batch_index(KEY, 2) as index:
+        try:
+            learn_part(iter(chunks), "csv", default_policy(), "d", CHUNK, KEY, 0, 1, index)
+        finally:
+            started = index.pool is not None
+    assert started and index.pool is None
 
 
 def wide(table: pa.Table) -> tuple[pa.Table, Policy]:
