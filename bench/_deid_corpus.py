@@ -49,7 +49,12 @@ seventh blind set, written while ``sealed-4``'s misses were read, of endoscopy c
 opioid-treatment dosing logs, rapid-response calls, PICC-team notes, lactation and
 street-medicine notes, valuables logs, OCR'd scanned referrals and Spanish-English notes of a
 border hospital, by Irish, South African, Indian, Filipino and New Zealand writers; committed
-before its first run, its misses never printed).
+before its first run, its misses never printed) and ``sealed-6``
+(``bench._deid_sealed6.SEALED6``: an eighth blind set, written while ``sealed-5``'s misses were
+read, of military and veterans' health records, fit-to-fly assessments, hyperbaric dive logs,
+radiation-oncology records, sports-concussion notes, prosthetics clinics and adverse-drug-event
+reports, with HTML and RTF remnants pasted in, by Korean, Malay, Somali, Haitian, Vietnamese
+and Dutch writers and families; committed before its first run, its misses never printed).
 """
 
 from __future__ import annotations
@@ -76,6 +81,7 @@ from bench import (
     _deid_sealed3,
     _deid_sealed4,
     _deid_sealed5,
+    _deid_sealed6,
 )
 from bench._deid_heldout import FILLER_NOTES, HELD_OUT_2, add_people
 
@@ -164,6 +170,7 @@ def make_identities(n: int, seed: int) -> list[dict[str, str]]:
     _deid_sealed3.add_people(out, seed)
     _deid_sealed4.add_people(out, seed)
     _deid_sealed5.add_people(out, seed)
+    _deid_sealed6.add_people(out, seed)
     return out
 
 
@@ -319,7 +326,8 @@ SETS: dict[str, dict[str, list[Form]]] = {"tuned": TUNED, "seen": HELD_OUT,
                                           "sealed-2": _deid_sealed2.SEALED2,
                                           "sealed-3": _deid_sealed3.SEALED3,
                                           "sealed-4": _deid_sealed4.SEALED4,
-                                          "sealed-5": _deid_sealed5.SEALED5}
+                                          "sealed-5": _deid_sealed5.SEALED5,
+                                          "sealed-6": _deid_sealed6.SEALED6}
 #: Filler sentences of each set (the others use ``FILLER``).
 FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "fresh": _deid_fresh.FILLER_FRESH,
@@ -337,7 +345,8 @@ FILLERS: dict[str, tuple[str, ...]] = {"held-out": FILLER_NOTES,
                                        "sealed-2": _deid_sealed2.FILLER_SEALED2,
                                        "sealed-3": _deid_sealed3.FILLER_SEALED3,
                                        "sealed-4": _deid_sealed4.FILLER_SEALED4,
-                                       "sealed-5": _deid_sealed5.FILLER_SEALED5}
+                                       "sealed-5": _deid_sealed5.FILLER_SEALED5,
+                                       "sealed-6": _deid_sealed6.FILLER_SEALED6}
 
 
 def make_note(rng: random.Random, people: list[dict[str, str]], template_set: str,
