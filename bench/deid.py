@@ -296,10 +296,9 @@ def print_quality(mode: str, notes: list[Note], sets: list[str], recall: dict[tu
     print(f"== text mode {mode}: recall per Safe Harbor category and template set (tuned: "
           "written against; seen: the first held-out set; held-out: written before the rules, "
           "read while tuning; fresh: written after the rules, then tuned on; "
-          "blind-dev/blind-test: written blind, both read since; sealed: written blind, its "
-          "misses read once, seeds 1-6, in deid12; sealed-2 / sealed-3: written blind, read in "
-          "deid12d / deid12e), "
-          "precision per placeholder category")
+          "blind-dev/blind-test: written blind, both read since; sealed-N: written blind, "
+          "each read in a later round once its recorded runs were made; still held out, misses "
+          f"never printed: {', '.join(sorted(SEALED))}), precision per placeholder category")
     print(f"{'category':<9}" + "".join(f"{s:>19}" for s in sets) + f"{'precision':>22}")
     cats = sorted({c for _, c in recall} | {c for c in removed if c != "?"})
     for cat in cats:
