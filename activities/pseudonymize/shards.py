@@ -104,7 +104,7 @@ class FrozenVault(Vault):
                              "learn pass committed (the vault was changed or rolled back)")
 
     def tokens(self, values: Sequence[str]) -> list[str]:
-        pos = self._map.token_positions(values)
+        pos, _ = self._map.token_positions(values)
         if (pos < 0).any():
             self.token(values[int((pos < 0).argmax())])
         return self._map.tokens_at(pos)

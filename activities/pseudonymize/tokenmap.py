@@ -26,6 +26,8 @@ _SLICE = 65_536
 #: Arrow chunks kept before they are concatenated (lookups take across chunks).
 _MAX_CHUNKS = 32
 
+Digested = tuple[np.ndarray, np.ndarray]  # (hi, lo) keyed digests, one pair per identifier
+
 
 class _Column:
     """Append-only strings in Arrow chunks, taken by position."""
@@ -56,9 +58,10 @@ class _Lookup:
         self._table = DigestTable()
         self._extra: dict[str, int] = {}  # a string whose 64-bit digest another one has
 
-    def add(self, values: list[str], first: int) -> None:
-        """Index distinct new ``values`` at positions ``first``, ``first + 1``, ..."""
-        hi, lo = digests(self._key, values)
+    def add(self, values: list[str], first: int, digested: Digested | None = None) -> None:
+        """Index distinct new ``values`` at positions ``first``, ``first + 1``, ...
+        (``digested``: their digests, when ``find`` made them already)."""
+        hi, lo = digested if digested is not None else digests(self._key, values)
         pos = np.arange(first, first + len(values), dtype=np.int64)
         taken, _ = self._table.lookup(hi)
         _, first_of = np.unique(hi, return_index=True)
@@ -69,15 +72,15 @@ class _Lookup:
             self._extra[values[i]] = first + i
         self._table.add(hi[own], lo[own], pos[own])
 
-    def find(self, values: Sequence[str]) -> np.ndarray:
-        """Position of each value, or -1."""
-        hi, _ = digests(self._key, list(values))
+    def find(self, values: Sequence[str]) -> tuple[np.ndarray, Digested]:
+        """Position of each value, or -1; and the values' digests (``add`` takes them)."""
+        hi, lo = digests(self._key, list(values))
         found, pos = self._table.lookup(hi)
         hits = np.flatnonzero(found)
         for i, s in zip(hits.tolist(), self._column.take(pos[hits]), strict=True):
             if s != values[i]:  # pragma: no cover - a 64-bit collision
                 pos[i] = self._extra.get(values[i], -1)
-        return pos
+        return pos, (hi, lo)
 
 
 class TokenMap:
@@ -95,17 +98,23 @@ class TokenMap:
     def __len__(self) -> int:
         return self._n
 
-    def append(self, ids: pa.Array, tokens: pa.Array) -> None:
-        """Add pairs (identifiers new to the map, tokens never issued)."""
-        for lo in range(0, len(ids), _SLICE):
-            i, t = ids.slice(lo, _SLICE), tokens.slice(lo, _SLICE)
-            self._by_id.add(i.to_pylist(), self._n)
+    def append(self, ids: pa.Array, tokens: pa.Array, digested: Digested | None = None
+               ) -> None:
+        """Add pairs (identifiers new to the map, tokens never issued); ``digested``: the
+        identifiers' digests as ``token_positions`` returned them (else made here)."""
+        for at in range(0, len(ids), _SLICE):
+            i, t = ids.slice(at, _SLICE), tokens.slice(at, _SLICE)
+            part = None if digested is None else \
+                (digested[0][at:at + _SLICE], digested[1][at:at + _SLICE])
+            self._by_id.add(i.to_pylist(), self._n, part)
             self.ids.append(i)
             self.tokens.append(t)
             self._n += len(i)
 
-    def token_positions(self, ids: Sequence[str]) -> np.ndarray:
-        """Position of each identifier, or -1."""
+    def token_positions(self, ids: Sequence[str]) -> tuple[np.ndarray, Digested]:
+        """Position of each identifier, or -1; and the identifiers' lookup digests, so
+        that the new ones are appended without digesting them again (a vault's mint:
+        half its keyed digests)."""
         return self._by_id.find(ids)
 
     def tokens_at(self, pos: np.ndarray) -> list[str]:

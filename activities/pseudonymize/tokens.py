@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from medpipe.activities.atomicfile import write_atomically
 from medpipe.activities.deid.keytable import keyed_blob
-from medpipe.activities.pseudonymize.tokenmap import TokenMap
+from medpipe.activities.pseudonymize.tokenmap import Digested, TokenMap
 from medpipe.contracts.errors import InvalidInput, KeyProviderError, NotFound
 from medpipe.contracts.pseudonymize import TokenMode
 
@@ -172,22 +172,28 @@ class Vault(Tokenizer):
 
     def tokens(self, values: Sequence[str]) -> list[str]:
         values = list(values)
-        pos = self._map.token_positions(values)
+        pos, (hi, lo) = self._map.token_positions(values)
         missing = np.flatnonzero(pos < 0)
         if len(missing):
-            new = list(dict.fromkeys(values[i] for i in missing.tolist()))
+            first_at: dict[str, int] = {}  # each new identifier's first place in values
+            for i in missing.tolist():
+                first_at.setdefault(values[i], i)
+            new = list(first_at)
+            idx = np.fromiter(first_at.values(), dtype=np.int64, count=len(first_at))
             first = len(self._map)
-            self._mint(new)
+            self._mint(new, (hi[idx], lo[idx]))
             at = {v: first + j for j, v in enumerate(new)}
             pos[missing] = [at[values[i]] for i in missing.tolist()]
         return self._map.tokens_at(pos)
 
-    def _mint(self, values: list[str]) -> None:
-        """Random tokens for identifiers new to the vault, in order."""
+    def _mint(self, values: list[str], digested: Digested) -> None:
+        """Random tokens for identifiers new to the vault, in order (``digested``: their
+        lookup digests, made by the lookup that found them new)."""
         toks = _random_tokens(len(values))
         while len(set(toks)) < len(toks) or self._map.issued_any(toks):  # pragma: no cover
             toks = _random_tokens(len(values))
-        self._map.append(pa.array(values, pa.string()), pa.array(toks, pa.string()))
+        self._map.append(pa.array(values, pa.string()), pa.array(toks, pa.string()),
+                         digested)
         self.new_tokens += len(values)
         self._dirty = True
 

@@ -29,6 +29,27 @@ def test_minted_tokens_have_the_vault_form_and_are_distinct() -> None:
     assert vault.tokens(["MRN0000007"]) == [toks[7]]  # looked up, not minted again
 
 
+def test_a_mixed_ask_mints_each_new_identifier_once_and_finds_it_after() -> None:
+    """An ask holding known identifiers, new ones and repeats of both (across the
+    lookup's slices): one token per identifier, the same for its repeats; the new ones
+    are found afterwards by their digests (which the mint reuses from the lookup), also
+    after the vault is written and read back."""
+    vault = Vault.in_memory()
+    known = vault.tokens([f"K{i}" for i in range(1_000)])
+    ask = [f"N{i % 70_000}" if i % 3 else f"K{i % 1_000}" for i in range(150_000)]
+    toks = vault.tokens(ask)
+    assert vault.new_tokens == 1_000 + len({a for a in ask if a.startswith("N")})
+    by_id: dict[str, str] = {}
+    for a, t in zip(ask, toks, strict=True):
+        assert by_id.setdefault(a, t) == t
+    assert all(by_id[f"K{i}"] == known[i] for i in range(1_000) if f"K{i}" in by_id)
+    again = Vault(vault.to_bytes, lambda _b: None)
+    for v in (vault, again):
+        probe = sorted(by_id)[::97]
+        assert v.tokens(probe) == [by_id[p] for p in probe]
+    assert again.new_tokens == 0
+
+
 def reference_offset(key: bytes, token: str, max_days: int) -> int:
     """The date-shift PRF as first written: one keyed BLAKE2b per token, in Python ints."""
     d = hashlib.blake2b(token.encode(), key=key, digest_size=8, person=b"datesh").digest()
