@@ -49,12 +49,13 @@ seventh blind set, written while ``sealed-4``'s misses were read, of endoscopy c
 opioid-treatment dosing logs, rapid-response calls, PICC-team notes, lactation and
 street-medicine notes, valuables logs, OCR'd scanned referrals and Spanish-English notes of a
 border hospital, by Irish, South African, Indian, Filipino and New Zealand writers; committed
-before its first run, its misses never printed) and ``sealed-6``
-(``bench._deid_sealed6.SEALED6``: an eighth blind set, written while ``sealed-5``'s misses were
-read, of military and veterans' health records, fit-to-fly assessments, hyperbaric dive logs,
-radiation-oncology records, sports-concussion notes, prosthetics clinics and adverse-drug-event
-reports, with HTML and RTF remnants pasted in, by Korean, Malay, Somali, Haitian, Vietnamese
-and Dutch writers and families; committed before its first run, its misses never printed).
+before its first run; read in deid12h after its recorded runs; held out no longer) and
+``sealed-6`` (``bench._deid_sealed6.SEALED6``: an eighth blind set, written while
+``sealed-5``'s misses were read, of military and veterans' health records, fit-to-fly
+assessments, hyperbaric dive logs, radiation-oncology records, sports-concussion notes,
+prosthetics clinics and adverse-drug-event reports, with HTML and RTF remnants pasted in, by
+Korean, Malay, Somali, Haitian, Vietnamese and Dutch writers and families; committed before its
+first run, its misses never printed).
 """
 
 from __future__ import annotations
