@@ -37,6 +37,33 @@ _ID_LABEL = (r"(?:mrn|mr#|mr no|medical record|med rec|chart|acct|account|member
              r"(?:[\s.]{0,3}(?:number|num|no|id|#))?")
 _ID_AFTER_LABEL = r"[a-z0-9-]{0,20}[0-9]{3,}[a-z0-9-]{0,20}"
 
+#: A digit as OCR reads it off a poor scan: ``O``/``o`` for ``0``, ``l``/``I`` for ``1``
+#: (case kept: ``L``, ``i`` are no such misreading).
+_OCR_DIGIT = r"(?:[0-9]|(?-i:[OolI]))"
+
+
+def scanned(shape: str) -> str:
+    """A value of ``shape`` as a scan or a hurried hand writes it (deid12h): each ``9`` of the
+    shape a digit or its OCR misreading (``_OCR_DIGIT``), and at most one stray space
+    between two of its characters (``477-33-77 93``, ``(5 08) 073-7997``, ``08/ 12/2025``).
+    The shape is kept whole otherwise: an OCR'd letter never stands alone (``O2 sats``,
+    ``l/min``, ``1O mg`` have no identifier's shape), and the space is one, inside."""
+    units = [(_OCR_DIGIT if c == "9" else re.escape(c), c == " ") for c in shape]
+    alts = ["".join(u for u, _ in units)]
+    for i in range(1, len(units)):
+        if not units[i - 1][1] and not units[i][1]:
+            alts.append("".join(u for u, _ in units[:i]) + " " + "".join(u for u, _ in units[i:]))
+    return "(?:" + "|".join(alts) + ")"
+
+
+#: A US telephone number, an SSN and a date of birth as read off a scan (``scanned``):
+#: each pattern keeps its own placeholder; the plain forms stay the other patterns'.
+_SCANNED_SSN = r"\b" + scanned("999-99-9999") + r"\b"
+_SCANNED_PHONE = ("(?:" + scanned("(999) 999-9999") + r"|\b" + scanned("999-999-9999")
+                  + r"|\b" + scanned("999.999.9999") + r")\b")
+_SCANNED_DATE = r"\b(?:" + "|".join(scanned(s) for s in ("99/99/9999", "9/99/9999",
+                                                          "99/9/9999", "9/9/9999")) + r")\b"
+
 #: (label, pattern, placeholder), in the order they are applied.
 PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
     ("email", r"[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}", Placeholder.EMAIL),
@@ -56,6 +83,11 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
            r"|\b(?:[0-9a-f]{1,4}:){1,7}:"
            r"|::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4}\b"
            r"|\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b(?::[0-9]{1,5}\b)?", Placeholder.IP),
+    # read off a scan (OCR'd digits, one stray space): before the plain forms, which would
+    # take a part of it and leave the rest ("SS no. [ID]-l324", "(34O) [PHONE]")
+    ("scan_ssn", _SCANNED_SSN, Placeholder.SSN),
+    ("scan_phone", _SCANNED_PHONE, Placeholder.PHONE),
+    ("scan_date", _SCANNED_DATE, Placeholder.DATE),
     ("phone", grammar.PHONE, Placeholder.PHONE),
     # groups after a 3-2-4 with its own separator are the same run ("000 00 0000 00"): taken
     # whole, as the id-runs rule would (it only joins dots and dashes to an [SSN] mark)
@@ -93,7 +125,9 @@ PATTERNS: tuple[tuple[str, str, Placeholder], ...] = (
             r"|(?P<age_label>\b(?:aged?|age\s{0,2}:)\s{0,3})" + _AGE
             + r"(?:(?P<age_unit3>\s{0,2}(?:y|yo|yrs?))\b|\b)"
             r"|\b(?:his|her|their|the|mid|late|early)[\s-]+(?:90|100)'?s\b", Placeholder.AGE),
-    ("zip", r"\b(?-i:" + _STATES + r"),?\s+[0-9]{5}(?:-[0-9]{4})?\b", Placeholder.ADDRESS),
+    # a ZIP read off a scan too ("AR l833O", "CA 9362 3": ``scanned``)
+    ("zip", r"\b(?-i:" + _STATES + r"),?\s+(?:[0-9]{5}(?:-[0-9]{4})?|" + scanned("99999")
+            + r")\b", Placeholder.ADDRESS),
     # an HL7 field before the street ("PID-11 4521 W MAPLE RD^^"): its number is no
     # house number; the field stays as a label
     ("address", r"(?P<field_label>\b(?-i:[A-Z][A-Z0-9]{2})-[0-9]{1,3}(?:\.[0-9]{1,2})?"

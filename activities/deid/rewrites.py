@@ -54,6 +54,7 @@ from medpipe.activities.deid.patterns import (
 #: patterns before it left it.
 SEGMENTS: tuple[tuple[str, ...], ...] = (
     ("email_spelled", "url", "ip"),
+    ("scan_ssn", "scan_phone", "scan_date"),
     ("age", "zip", "address"),
 )
 
