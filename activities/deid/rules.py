@@ -55,6 +55,7 @@ from medpipe.activities.deid import (
     idruns,
     initialforms,
     kinforms,
+    letterdays,
     letterforms,
     mailforms,
     marks,
@@ -74,6 +75,7 @@ from medpipe.activities.deid import (
     relnames,
     reportforms,
     signforms,
+    spanishforms,
     spokendates,
     ssnforms,
     stateforms,
@@ -304,7 +306,8 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  compassplaces.RULE, kinforms.ABBR_RULE, signforms.RULE,
                                  streetforms.PERSON_RULE, dayforms.RULE,
                                  ageforms.RULE, dateshapes.RULE, placeshapes.RULE,
-                                 refshapes.RULE, titlenames.RULE, relnames.RULE)
+                                 refshapes.RULE, titlenames.RULE, relnames.RULE,
+                                 spanishforms.RULE, letterdays.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)
