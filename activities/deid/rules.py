@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from medpipe.activities.deid import (
+    abroadplaces,
     ageforms,
     cityforms,
     civicforms,
@@ -65,6 +66,7 @@ from medpipe.activities.deid import (
     namecues,
     nameforms,
     names,
+    nationalids,
     peopleforms,
     placeforms,
     placeshapes,
@@ -307,7 +309,8 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  streetforms.PERSON_RULE, dayforms.RULE,
                                  ageforms.RULE, dateshapes.RULE, placeshapes.RULE,
                                  refshapes.RULE, titlenames.RULE, relnames.RULE,
-                                 spanishforms.RULE, letterdays.RULE)
+                                 spanishforms.RULE, letterdays.RULE,
+                                 nationalids.RULE, abroadplaces.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)
