@@ -15,7 +15,7 @@ Writers from elsewhere give the geographic units smaller than a state (45 CFR
   ``RD 2 Mondays``: a dietitian's) after the number;
 * an **Indian locality, city and PIN**: capitalised words (a numbered block or sector among
   them), a comma, a city, a dash and six digits (``Jayanagar 4th Block, Bengaluru -
-  560011``); or ``PIN``/``Pin code`` and six digits;
+  560011``); or ``PIN``/``Pin code`` and six digits (the label stays);
 * a **Spanish place cue** and the place after it: ``vive en``, ``vivía en``, ``reside en``,
   ``radica en``, ``domicilio en``, ``originario de``, and ``colonia``/``col.``/``fracc.``/
   ``barrio``, then capitalised words (``de``, ``del``, ``la``, ``las``, ``los`` between
@@ -56,8 +56,8 @@ _LOCAL_WORD = r"(?:" + _CAP + r"|[0-9]{1,2}(?:st|nd|rd|th)?)"
 INDIAN_PIN = re.compile(
     r"(?<![A-Za-z0-9])" + _CAP + r"(?:[ \t]" + _LOCAL_WORD + r"){0,3},[ \t]{1,2}" + _CAP
     + r"(?:[ \t]" + _CAP + r")?[ \t]{0,2}-[ \t]{0,2}[1-9][0-9]{5}(?![0-9])"
-    r"|(?<![A-Za-z])(?:pin|pin[ \t]?code|pincode)[ \t]{0,2}[:#-]?[ \t]{0,2}[1-9][0-9]{2}"
-    r"[ \t]?[0-9]{3}(?![0-9])", re.IGNORECASE)
+    r"|(?<![A-Za-z])(?:pin|pin[ \t]?code|pincode)[ \t]{0,2}[:#-]?[ \t]{0,2}([1-9][0-9]{2}"
+    r"[ \t]?[0-9]{3})(?![0-9])", re.IGNORECASE)
 _PARTICLE = r"(?:de|del|la|las|los|el)"
 _PLACE = _CAP + r"(?:[ \t](?:" + _PARTICLE + r"[ \t])?" + _CAP + r"){0,3}"
 SPANISH_PLACE = re.compile(
@@ -74,8 +74,10 @@ def find(folded: str) -> list[Span]:
         g = 1 if m.group(1) else 2
         out.append((m.start(g), m.end(g), Placeholder.ADDRESS))
     out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in COUNTY.finditer(folded)]
-    out += [(m.start(), m.end(), Placeholder.ADDRESS)
-            for pattern in (RURAL_DELIVERY, INDIAN_PIN) for m in pattern.finditer(folded)]
+    out += [(m.start(), m.end(), Placeholder.ADDRESS) for m in RURAL_DELIVERY.finditer(folded)]
+    for m in INDIAN_PIN.finditer(folded):  # the PIN's label stays
+        g = 1 if m.group(1) else 0
+        out.append((m.start(g), m.end(g), Placeholder.ADDRESS))
     out += [(m.start(1), m.end(1), Placeholder.ADDRESS) for m in SPANISH_PLACE.finditer(folded)]
     return out
 

@@ -54,7 +54,11 @@ _QUANTITY_BEFORE = re.compile(
     # that is as often a place or a service before a date ("VA 6/12", "Oxford 3/5")
     r"|\b(?:mrc|amts|mmse|moca|rosier|fast|tone|ashworth|esm|psm|sedation|nausea|vas|nrs"
     r"|nihss|ipss|frailty|cfs|snellen|pinhole|phq-?[0-9]{1,2}|gad-?[0-9]|(?:curb|crb)-?65|news-?2"
-    r"|pews|q?sofa|hads|epds))"
+    r"|pews|q?sofa|hads|epds"
+    # bedside scores over a maximum (deid12h): breastfeeding ("LATCH 8/10"), pressure areas,
+    # withdrawal, pain in those who cannot say it, breathlessness, function
+    r"|latch|braden|waterlow|norton|ciwa(?:-ar)?|cows|sows|flacc|painad|abbey|borg|barthel"
+    r"|mews))"
     r"\s{0,2}[:=]?\s{0,2}$", re.IGNORECASE)
 #: A virus whose two types are tested together ("HIV 1/2 Ag/Ab"; deid12g).
 _VIRUS_TYPES = re.compile(r"\b(?:hiv|htlv|hsv)[\s-]{0,2}$", re.IGNORECASE)

@@ -19,6 +19,8 @@ not the value, when one of these holds:
    and it does not open the text, a sentence or a line, nor follow a colon
    ("may agrees.", "grace resting" and "Caller: rose" are the lower-case ways
    a name is written; after a ";" a clause goes on: "stable; may titrate").
+   Spanish function words (``FUNCTION_WORDS``: "la vecina le ayuda") are read as the
+   vocabulary is in a text written in Spanish (``spanish``: three more of them; deid12h).
 
 Three more hold for **any** one-token value, a name of no list: the token is
 read with the words around it, and the phrase they make is not a person's:
@@ -35,6 +37,9 @@ read with the words around it, and the phrase they make is not a person's:
    Virginia"): Safe Harbor leaves states and countries; a city or county is not one
    ("Virginia City", "Virginia Beach" stay hits), nor a one-word state ("from
    Virginia" may be a person).
+
+7. **issuer**: two or three capitals right before ``ID`` ("SA ID no.", "NZ ID"): the
+   code of the country or state that issued the number (deid12h).
 
 A patient whose own name is such a phrase is a run of two tokens ("Hamilton
 Scale", "West Virginia" as a name), always a hit. A patient Virginia West
@@ -119,16 +124,40 @@ def region_words() -> frozenset[str]:
     return frozenset(w for k in regions() for w in k.split())
 
 
+#: Rule 3 for a border hospital's Spanish (deid12h): articles, pronouns, prepositions and
+#: conjunctions of Spanish (and their Portuguese and French kin a Romance name holds), read
+#: as rule 3 reads the safe vocabulary. Patients named Le, La, De, Sa (Vietnamese, Korean,
+#: Portuguese names folded) turned every "la vecina le ayuda" into names; written in lower
+#: case, mid-sentence, in a text with capitals, they are the words.
+FUNCTION_WORDS = frozenset("la las le les lo los el del al de en y con su sus se que por para "
+                           "una uno unos unas mi mis tu tus nos da das dos du des".split())
+_FUNCTION_WORD = re.compile(r"(?<![A-Za-z'-])(?:" + "|".join(sorted(FUNCTION_WORDS))
+                            + r")(?![A-Za-z'-])")
+
+
+def spanish(text: str, start: int) -> bool:
+    """Whether ``text`` is written (partly) in Spanish: three of ``FUNCTION_WORDS`` in lower
+    case at least, besides the one at ``start`` (an English note with a patient Luca Le
+    written "luca le" has none)."""
+    return sum(m.start() != start for m in _FUNCTION_WORD.finditer(text)) >= 3
+
+
+#: Rule 7 (deid12h): two or three capitals right before ``ID`` are the code of the country
+#: or state that issued it (``SA ID no.``, ``NZ ID``, ``TX ID``), not a person.
+_ISSUED = re.compile(r"[ \t]{1,2}(?-i:ID)(?![A-Za-z])")
+
+
 @lru_cache(maxsize=1)
 def candidates() -> frozenset[str]:
     """Lower-case tokens that may be word use by themselves (rules 1-3 and 6); any other
     token only with a word of ``NEXT_WORDS`` after it or of ``PREVIOUS_WORDS`` before it."""
     anycase, lower_only = vocabulary()
-    return anycase | lower_only | EPONYMS | COMPASS | region_words()
+    return anycase | lower_only | EPONYMS | COMPASS | region_words() | FUNCTION_WORDS
 
 
-#: Tokens after a value that may make it a term (rule 4; the tokenizer splits "'s" off).
-NEXT_WORDS = frozenset(TERM_HEADS)
+#: Tokens after a value that may make it a term (rule 4; the tokenizer splits "'s" off), or
+#: an issuer's code (rule 7: ``id``).
+NEXT_WORDS = frozenset(TERM_HEADS) | {"id"}
 #: Tokens before a value that may make it a saint's (rule 5).
 PREVIOUS_WORDS = frozenset(("st", "saint"))
 
@@ -249,6 +278,8 @@ def word_use(text: str, start: int, end: int, capitals: bool | None = None) -> b
         return True
     if cue is not None:
         return False
+    if 2 <= len(word) <= 3 and word.isupper() and _ISSUED.match(text, end):
+        return True
     if low not in candidates():
         return False
     if low in MONTHS and (_NUMBER_AFTER.match(text, end) is not None
@@ -260,5 +291,6 @@ def word_use(text: str, start: int, end: int, capitals: bool | None = None) -> b
         return False
     anycase, lower_only = vocabulary()
     if low not in anycase and low not in lower_only:
-        return False
+        if low not in FUNCTION_WORDS or not spanish(text, start):
+            return False
     return has_capitals(text) if capitals is None else capitals

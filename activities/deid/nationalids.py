@@ -33,7 +33,7 @@ Span = tuple[int, int, Placeholder]
 #: Names of national and programme numbers (folded, lower case; matched in any case).
 LABELS = ("curp", "rfc", "nss", "imss", "pps", "ppsn", "nhi", "aadhaar", "aadhar", "uidai",
           "abha", "uhid", "sa id", "rsa id", "philhealth", "umid", "nino", "ni number", "ihi",
-          "ohip", "hcn", "cedula", "dni", "bsn", "ahv", "svnr", "personnummer", "nric", "mykad",
+          "ohip", "hcn", "cedula", "bsn", "ahv", "svnr", "personnummer", "nric", "mykad",
           "hkid", "client #", "client no", "client id", "client number")
 _LABEL = "|".join(sorted((re.escape(w).replace(r"\ ", r"[ \t.]{1,2}") for w in LABELS),
                          key=lambda w: (-len(w), w)))
@@ -77,7 +77,7 @@ def find(folded: str) -> list[Span]:
 #: first letters (a CURP and a scanned record both need a digit; the labels are short), or
 #: a CURP's letters and digits.
 TRIGGER = (r"(?:curp|rfc|nss|imss|pps|nhi|aadha|uidai|abha|uhid|id|philhealth|umid|nino"
-           r"|ni" + WS + r"{1,2}number|ihi|ohip|hcn|cedula|dni|bsn|ahv|svnr|personnummer|nric"
+           r"|ni" + WS + r"{1,2}number|ihi|ohip|hcn|cedula|bsn|ahv|svnr|personnummer|nric"
            r"|mykad|hkid|client|mrn|mr|med|chart|acct|account|member|subscriber|policy|licen"
            r"|lic|dea|npi|serial|vin|cert|unit|hosp|encounter|claim|group|csn|mbi|hicn"
            r"|beneficiary|pt|patient)[^0-9]{0,24}[0-9]"

@@ -39,20 +39,28 @@ _ID_AFTER_LABEL = r"[a-z0-9-]{0,20}[0-9]{3,}[a-z0-9-]{0,20}"
 
 #: A digit as OCR reads it off a poor scan: ``O``/``o`` for ``0``, ``l``/``I`` for ``1``
 #: (case kept: ``L``, ``i`` are no such misreading).
-_OCR_DIGIT = r"(?:[0-9]|(?-i:[OolI]))"
+_OCR_LETTER = r"(?-i:[OolI])"
+_OCR_DIGIT = r"(?:[0-9]|" + _OCR_LETTER + ")"
 
 
 def scanned(shape: str) -> str:
     """A value of ``shape`` as a scan or a hurried hand writes it (deid12h): each ``9`` of the
-    shape a digit or its OCR misreading (``_OCR_DIGIT``), and at most one stray space
-    between two of its characters (``477-33-77 93``, ``(5 08) 073-7997``, ``08/ 12/2025``).
-    The shape is kept whole otherwise: an OCR'd letter never stands alone (``O2 sats``,
+    shape a digit or its OCR misreading (``O``/``o`` for ``0``, ``l``/``I`` for ``1``), with
+    one misreading at least, or digits with one stray space between two of the shape's
+    characters (``858-52-l324``, ``477-33-77 93``, ``(5 08) 073-7997``, ``08/ 12/2025``).
+    The value written right is left to the plain patterns (which read its extension, its
+    ``+1``...). The shape is kept whole: an OCR'd letter never stands alone (``O2 sats``,
     ``l/min``, ``1O mg`` have no identifier's shape), and the space is one, inside."""
-    units = [(_OCR_DIGIT if c == "9" else re.escape(c), c == " ") for c in shape]
-    alts = ["".join(u for u, _ in units)]
+    units = [(c == "9", re.escape(c)) for c in shape]
+    alts = []
+    for k, (digit, _) in enumerate(units):  # the first misread digit is the k-th character
+        if digit:
+            alts.append("".join(("[0-9]" if i < k else _OCR_LETTER if i == k else _OCR_DIGIT)
+                                if d else u for i, (d, u) in enumerate(units)))
+    plain = ["[0-9]" if d else u for d, u in units]
     for i in range(1, len(units)):
-        if not units[i - 1][1] and not units[i][1]:
-            alts.append("".join(u for u, _ in units[:i]) + " " + "".join(u for u, _ in units[i:]))
+        if shape[i - 1] != " " and shape[i] != " ":
+            alts.append("".join(plain[:i]) + " " + "".join(plain[i:]))
     return "(?:" + "|".join(alts) + ")"
 
 
@@ -60,7 +68,7 @@ def scanned(shape: str) -> str:
 #: each pattern keeps its own placeholder; the plain forms stay the other patterns'.
 _SCANNED_SSN = r"\b" + scanned("999-99-9999") + r"\b"
 _SCANNED_PHONE = ("(?:" + scanned("(999) 999-9999") + r"|\b" + scanned("999-999-9999")
-                  + r"|\b" + scanned("999.999.9999") + r")\b")
+                  + r"|\b" + scanned("999.999.9999") + ")" + grammar.EXTENSION)
 _SCANNED_DATE = r"\b(?:" + "|".join(scanned(s) for s in ("99/99/9999", "9/99/9999",
                                                           "99/9/9999", "9/9/9999")) + r")\b"
 
