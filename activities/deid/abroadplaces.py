@@ -46,7 +46,7 @@ EIRCODE = re.compile(
     r"(?<![A-Za-z0-9])eircode[ \t]{0,2}[:#-]?[ \t]{0,2}((?-i:(?:[AC-FHKNPRTV-Y][0-9]{2}|D6W))"
     r"[ \t]?" + _EIR_UNIQUE + r")(?![A-Za-z0-9])", re.IGNORECASE)
 #: A weekday or a month after ``RD 2`` is a dietitian's visit, not a town.
-_NOT_TIME = (r"(?!(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov"
+_NOT_TIME = (r"(?!(?i:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov"
              r"|dec|week|day|month|hour|visit|review)[a-z]*\b)")
 COUNTY = re.compile(r"(?<![A-Za-z])(?-i:Co\.?|CO\.|County)[ \t]{1,2}((?-i:"
                     + "|".join(IRISH_COUNTIES) + r"))(?![A-Za-z])")

@@ -66,6 +66,8 @@ def known_spans(folded: str, known: KnownFinder) -> list[Span]:
     capitals: bool | None = None
     out = []
     for i, (s, e, ph) in enumerate(spans):
+        if knownuse.function_use(folded, s, e):  # Spanish function words alone (deid12h)
+            continue
         if folded[s:e].isalpha():  # one token (two are kept apart by a separator)
             if ((i and _joined(folded, spans[i - 1], spans[i]))
                     or (i + 1 < len(spans) and _joined(folded, spans[i], spans[i + 1]))):

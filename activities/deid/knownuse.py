@@ -142,6 +142,16 @@ def spanish(text: str, start: int) -> bool:
     return sum(m.start() != start for m in _FUNCTION_WORD.finditer(text)) >= 3
 
 
+def function_use(text: str, start: int, end: int) -> bool:
+    """Rule 3 for a known value of Spanish function words alone, one token or a run of them
+    (patients named De and La make "de la hija" a run of two, always a hit otherwise):
+    every token of ``text[start:end]`` is one of ``FUNCTION_WORDS`` in lower case, the text
+    is written in Spanish (``spanish``) and uses capitals (deid12h)."""
+    words = text[start:end].split()
+    return bool(words) and all(w in FUNCTION_WORDS for w in words) \
+        and spanish(text, start) and has_capitals(text)
+
+
 #: Rule 7 (deid12h): two or three capitals right before ``ID`` are the code of the country
 #: or state that issued it (``SA ID no.``, ``NZ ID``, ``TX ID``), not a person.
 _ISSUED = re.compile(r"[ \t]{1,2}(?-i:ID)(?![A-Za-z])")
@@ -287,10 +297,14 @@ def word_use(text: str, start: int, end: int, capitals: bool | None = None) -> b
         return False  # a date ("next appt may 27"): the date rules may not know the form
     if low in COMPASS and _NUMBER_BEFORE.search(before) is not None:
         return True
-    if not word.islower() or _opens_sentence(before):
+    if not word.islower():
         return False
     anycase, lower_only = vocabulary()
     if low not in anycase and low not in lower_only:
+        # a Spanish function word in lower case, after an abbreviation's full stop too
+        # ("Cel. de la hija": a sentence opens with a capital)
         if low not in FUNCTION_WORDS or not spanish(text, start):
             return False
+    elif _opens_sentence(before):
+        return False
     return has_capitals(text) if capitals is None else capitals

@@ -8,7 +8,7 @@ holds them. Each is a unique identifying number (45 CFR 164.514(b)(2)(i)(R)); ``
 
 * a **labelled value** (``LABELS``: the national and programme numbers' names, then ``no``,
   ``number``, ``#`` or a colon when written): one token of 5 to 20 letters and digits with
-  three digits or more (OCR's ``O``/``l`` for ``0``/``1`` count as digits), or groups of
+  two digits or more (OCR's ``O``/``l`` for ``0``/``1`` count as digits), or groups of
   digits with single spaces (``2345 6789 0123``). The label stays;
 * a **CURP** without its label: four letters, a birth date's six digits, ``H``/``M``/``X``,
   five letters, a letter or digit and a check digit (18 characters in capitals: no word
@@ -53,18 +53,13 @@ SCANNED_RECORD = re.compile(
     r"(?![A-Za-z0-9])", re.IGNORECASE)
 
 
-def _digits(value: str) -> int:
-    """Digits of a value, OCR's ``O``/``o``/``l``/``I`` counted as the digits they stand for."""
-    return sum(c.isdigit() or c in "OolI" for c in value)
-
-
 def find(folded: str) -> list[Span]:
     """Spans of a labelled national or programme number, a CURP, and a scanned record
     number."""
     out: list[Span] = []
     for m in LABELLED.finditer(folded):
         value = m.group(1)
-        if sum(c.isdigit() for c in value) >= 3 and _digits(value) >= len(value) // 2:
+        if sum(c.isdigit() for c in value) >= 2:
             out.append((m.start(1), m.end(1), Placeholder.MRN))
     out += [(m.start(), m.end(), Placeholder.MRN) for m in CURP.finditer(folded)]
     for m in SCANNED_RECORD.finditer(folded):
