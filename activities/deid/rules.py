@@ -87,6 +87,7 @@ from medpipe.activities.deid import (
     townshapes,
     unitstreets,
     worldforms,
+    worldnames,
 )
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -310,7 +311,8 @@ MODULES: tuple[TextRule, ...] = (idruns.RULE, dateparts.RULE, cityforms.RULE, na
                                  ageforms.RULE, dateshapes.RULE, placeshapes.RULE,
                                  refshapes.RULE, titlenames.RULE, relnames.RULE,
                                  spanishforms.RULE, letterdays.RULE,
-                                 nationalids.RULE, abroadplaces.RULE)
+                                 nationalids.RULE, abroadplaces.RULE,
+                                 worldnames.RULE)
 
 #: The rules of ``MODULES``, as rules of the table.
 MODULE_RULES: tuple[AnyRule, ...] = tuple(External.of(r) for r in MODULES)

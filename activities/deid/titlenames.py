@@ -34,7 +34,13 @@ _TITLES = ("Chief|Elder|Alhaji|Alhaja|Hajia|Mallam|Pastor|Imam|Sheikh|Rabbi|Reve
 #: The titles in lower case: a title is no name word where it stands before a name
 #: (``names.find_beside``, ``names.find_pair``: ``Pastor [NAME]``, ``Imam John``), though
 #: Faker's lists hold ``Pastor``, ``Imam``, ``Bishop`` as names (deid12g).
-TITLE_WORDS = frozenset(_TITLES.lower().split("|"))
+#: Filipino kin titles before a relative's (nick)name (``Kuya Jun-Jun``, ``Manang Inday``) and
+#: an Indian attender's role word (``Attender Venkata Lakshmi``): they open a name and are no
+#: part of it (``worldnames`` takes the name; deid12h). ``Tita``, ``Tito``, ``Lola``, ``Lolo``
+#: are given names too (``Lola Smith``): they stay name words beside a name.
+KIN_TITLES = frozenset(("kuya", "manang", "manong", "ninang", "ninong", "ate"))
+ROLES_BEFORE = frozenset(("attender", "attendant", "bystander"))
+TITLE_WORDS = frozenset(_TITLES.lower().split("|")) | KIN_TITLES | ROLES_BEFORE
 #: A title, then up to three capitalised words (the words are judged one by one).
 TITLE_RUN = re.compile(r"(?<![A-Za-z])(?:" + _TITLES + r")\.?[ \t]{1,2}"
                        r"((?:[A-Z][A-Za-z'-]+)(?:[ \t]{1,2}[A-Z][A-Za-z'-]+){0,2})")

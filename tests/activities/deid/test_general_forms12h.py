@@ -314,3 +314,45 @@ def test_a_bedside_score_over_a_maximum_is_no_date(scale: str, n: int, top: int)
 
 def test_a_date_after_a_score_word_still_goes_when_it_has_a_year() -> None:
     clean("LATCH review booked 8/10/2024.", "8/10/2024")
+
+
+# --------------------------------------------------------------------------------------- names
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("MET call 0214h: reg FENG Jie attended, ICU outreach informed.", "FENG"),
+    ("Seen on the ward round by ZOU Xiulan (med reg), plan as below.", "Xiulan"),
+    ("Valuables bagged; witnessed DLAMINI / security.", "DLAMINI"),
+    ("Property list countersigned OKONKWO-ADE, night shift", "OKONKWO"),
+    ("Kuya Dodong at bedside overnight, translating.", "Dodong"),
+    ("Tita Jun-Jun called the ward.", "Jun-Jun"),
+    ("Ate Tonette brought the papers.", "Tonette"),
+    ("Se habló con su familiar, Refugio, por teléfono.", "Refugio"),
+    ("Yesenia (familiar) la trae a la cita cada semana.", "Yesenia"),
+    ("la hija Guadalupe Ochoa trae la lista.", "Ochoa"),
+    ("Attender Padmavathi Rao signed the consent.", "Padmavathi"),
+    ("Reviewed by IBCLC Thandeka this am, latch improving.", "Thandeka"),
+    ("Escort home: Wiremu (grandchild), waiting in the car park.", "Wiremu"),
+    ("Escort home: Rodel (NOK), waiting.", "Rodel"),
+])
+def test_a_name_after_another_writers_cue_goes(text: str, value: str) -> None:
+    clean(text, value)
+
+
+@pytest.mark.parametrize("text", [
+    "Referred by GP Surgery, seen by ICU Outreach.",
+    "reg ICU Outreach informed; by CT Head.",
+    "Reviewed by IBCLC this am.",
+    "witnessed CPR / bystander, ROSC at 8 min.",
+    "Ate Lunch well, then Ate breakfast.",
+    "Partner (NOK) aware; Son (eldest) visiting.",
+    "Seen by RN Team, then by NP Clinic.",
+    "Kuya was present.",
+    "Attender present, signed.",
+])
+def test_other_writers_cues_without_a_name_stay(text: str) -> None:
+    kept(text)
+
+
+def test_a_kin_title_stays_before_the_name() -> None:
+    for out in both("Kuya Bongbong and Manang Inday at bedside."):
+        assert out.startswith("Kuya [NAME]") and "Manang [NAME]" in out, out
