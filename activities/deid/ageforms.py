@@ -15,7 +15,11 @@ age over 89 and every element of it):
   ``M93`` osteochondropathy), so an age from 90 to 99 is read only where a comma or a word
   of a sentence follows and no code's word (``ICD``, ``Dx``, ``code``, ``diagnosis``) or
   code after a comma is near; from 100 no code has three digits, so any clause opening
-  does. Sex letters are upper case; the sex stays.
+  does. Sex letters are upper case; the sex stays;
+* an **age after a person's ``is``** (``She is 94 and lives alone``, ``Lola is 99 and still
+  walks``, deid12h): a pronoun, a kin word or a given name, ``is``/``was``/``turned``, the
+  age with no unit, and the clause going on or ending; a measure's ``is`` stays (``HR is 99
+  and regular``, ``Ferritin is 95``, ``temp is 99.1``).
 
 Python ``re`` on the folded text, through the rule table (``rules.MODULES``); ``TRIGGER``
 selects its texts.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import re
 
+from medpipe.activities.deid.namelists import dictionary
 from medpipe.activities.deid.textrule import WS, FunctionRule
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -62,9 +67,39 @@ def _sex_age(folded: str, m: re.Match[str]) -> bool:
     return not _CODE_NEAR.search(before) and not _CODE_AFTER.match(folded, m.end(1))
 
 
+#: A person, ``is``/``was``/``turned`` and an age over 89 with no unit, where the clause
+#: goes on or ends (``She is 94 and lives alone``, ``Lola is 99 and still walks``, ``Nan
+#: turned 101.``; deid12h): a pronoun, a kin word or a given name as the subject (``_person``). A
+#: measure as the subject (``HR is 99 and regular``, ``Sats were 94``) is no person; a
+#: decimal, a percent or a unit after the number is a measure too.
+_PERSON = (r"(?:she|he|pt|patient|mum|mom|mother|dad|father|nan|nana|gran|granny|grandma|grandpa"
+           r"|grandmother|grandfather|lola|lolo|abuela|abuelo|(?-i:[A-Z][a-z]{2,}))")
+_KIN_SUBJECT = re.compile(r"she|he|pt|patient|mum|mom|mother|dad|father|nan|nana|gran|granny"
+                          r"|grandma|grandpa|grandmother|grandfather|lola|lolo|abuela|abuelo")
+_MEASURES = frozenset(("hr", "pulse", "sats", "spo2", "temp", "bp", "rr", "glucose", "weight",
+                       "score", "sodium", "level", "count", "rate", "it", "this", "that", "he's",
+                       "which", "result", "total"))
+IS_AGE = re.compile(r"(?<![A-Za-z])(" + _PERSON + r")[ \t]{1,2}(?:is|was|turned|turns|just"
+                    r"[ \t]turned|is[ \t]now|now)[ \t]{1,2}(" + _AGE + r")(?![0-9%]|\.[0-9])"
+                    r"(?=[ \t]{0,2}(?:[.,;!)]|$|(?:and|but|with|today|now|this|last|next|on|in"
+                    r"|yesterday|tomorrow)\b))", re.IGNORECASE)
+
+
+def _person(subject: str) -> bool:
+    """Whether the subject before ``is`` is a person: a pronoun or a kin word, or a
+    capitalised word that is a given name of the dictionary (``Lola``, ``Mary``; not
+    ``Ferritin``, ``Platelets``, ``Sats``)."""
+    low = subject.lower()
+    if low in _MEASURES:
+        return False
+    if _KIN_SUBJECT.fullmatch(low):
+        return True
+    return low.replace("'", "").replace("-", "") in dictionary()[0]
+
+
 def find(folded: str) -> list[Span]:
-    """Spans of the months after an age over 89, an ordinal birthday of 90 or more and an
-    age glued to a sex where a clause opens."""
+    """Spans of the months after an age over 89, an ordinal birthday of 90 or more, an
+    age glued to a sex where a clause opens and an age after a person's ``is``."""
     out: list[Span] = [(m.start(), m.end(1), Placeholder.AGE)
                        for m in YEARS_MONTHS.finditer(folded)]
     for m in BIRTHDAY.finditer(folded):
@@ -72,6 +107,8 @@ def find(folded: str) -> list[Span]:
         out.append((m.start(g), m.end(g), Placeholder.AGE))
     out += [(m.start(1), m.end(1), Placeholder.AGE) for m in SEX_AGE.finditer(folded)
             if _sex_age(folded, m)]
+    out += [(m.start(2), m.end(2), Placeholder.AGE) for m in IS_AGE.finditer(folded)
+            if _person(m.group(1))]
     return out
 
 
@@ -80,6 +117,7 @@ _A = r"(?:9[0-9]|1[01][0-9])"
 #: a month's unit after an age or its mark; an ordinal of 90 or more; a sex glued to one.
 TRIGGER = (r"(?:\]|" + _A + r")" + WS + r"{0,2}y[a-z]*[ \t,]{0,3}[0-9]{1,2}" + WS + r"{0,2}m"
            r"|" + _A + r"(?:st|nd|rd|th)"
-           r"|(?:^|[^a-z0-9])[mf]" + _A + r"(?:[^0-9.a-z]|$)")
+           r"|(?:^|[^a-z0-9])[mf]" + _A + r"(?:[^0-9.a-z]|$)"
+           r"|(?:is|was|turned|turns|now)" + WS + r"{1,2}" + _A)
 #: The rule, for the rule table.
 RULE = FunctionRule("age-forms", TRIGGER, find)

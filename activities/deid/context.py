@@ -77,9 +77,12 @@ DURATION_AFTER = re.compile(r"\s{0,2}ago\b", re.IGNORECASE)
 #: this shape to ``_dash_slash_dates``, where the words around it decide (deid12g).
 DASH_SLASH = re.compile(r"(?<![0-9./-])([0-9]{1,2})-([0-9]{1,2})/([0-9]{2})\b(?![/\d]|\.\d)")
 #: A date's word right before the value: what follows is a date whatever its shape
-#: (``DOB 03-04/85``, ``seen 1-2/12``).
-_DATE_CUE_BEFORE = re.compile(
-    r"\b(?:dob|d\.?o\.?b\.?|born|birth|birthdate|on|since|from|until|till|dated|date|seen"
+#: (``DOB 03-04/85``, ``seen 1-2/12``). ``for`` too (deid12h): a range after it is as often
+#: the days something is booked for (``take-homes approved for 24-26/12``) as a UK count
+#: (``abx for 5-7/7``); one count after ``for`` is a date already (``f/u for 3/12``,
+#: deid12g's integration), and a range fails closed the same way.
+DATE_CUE_BEFORE = re.compile(
+    r"\b(?:dob|d\.?o\.?b\.?|born|birth|birthdate|on|since|from|until|till|dated|date|seen|for"
     r"|admitted|admission|discharged|discharge|by|before|after|due|review|reviewed|last|next"
     r"|appt|appointment|booked|scheduled|visit|op|surgery|died|deceased|expired)"
     r"\s{0,2}[:#=-]?\s{0,2}$", re.IGNORECASE)
@@ -157,7 +160,7 @@ def _dash_slash_dates(folded: str) -> list[Span]:
         low, high, den = (int(g) for g in m.groups())
         before = folded[max(0, m.start() - 24):m.start()]
         after = folded[m.end():m.end() + 24]
-        rising = low < high and not _DATE_CUE_BEFORE.search(before)
+        rising = low < high and not DATE_CUE_BEFORE.search(before)
         if rising and (_QUANTITY_BEFORE.search(before) or QUANTITY_AFTER.search(after)
                        or den in (7, 12, 52)):
             continue

@@ -12,10 +12,11 @@
   it opens its line (a list's number). The separator touches both (``day 3. X-Ray`` is a
   sentence's end and a capital);
 * a **range of days in one month** (``Away 17-22/8``, ``Stims 18–26/1``): two days, the
-  second over 12 and after the first, then ``/`` and a month. A month of 7 or 12 is left:
-  ``/7``, ``/12`` and ``/52`` count days, months and weeks in UK notes (``13-18/12`` is
-  13 to 18 months), and a second part of 12 or less is a score's range (``8-10/10``,
-  ``2-3/4 tabs``); ``GCS 13-15/15`` has no month; a unit after it (``mg``) is a dose.
+  second over 12 and after the first, then ``/`` and a month. A month of 7 or 12 is left
+  unless a date's word comes before (``context.DATE_CUE_BEFORE``: ``approved for 26-28/7``,
+  deid12h): ``/7``, ``/12`` and ``/52`` count days, months and weeks in UK notes
+  (``13-18/12`` is 13 to 18 months), and a second part of 12 or less is a score's range
+  (``8-10/10``, ``2-3/4 tabs``); ``GCS 13-15/15`` has no month; a unit after it (``mg``) is a dose.
 
 Python ``re`` on the folded text, through the rule table (``rules.MODULES``); ``TRIGGER``
 selects its texts.
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from medpipe.activities.deid.context import QUANTITY_AFTER
+from medpipe.activities.deid.context import DATE_CUE_BEFORE, QUANTITY_AFTER
 from medpipe.activities.deid.grammar import ROMAN_MONTH
 from medpipe.activities.deid.textrule import WS, FunctionRule
 from medpipe.contracts.pseudonymize import Placeholder
@@ -73,7 +74,9 @@ def find(folded: str) -> list[Span]:
             out.append((m.start(), m.end(), Placeholder.DATE))
     for m in DAY_RANGE.finditer(folded):
         first, last, month = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        if 1 <= first < last <= 31 and last > 12 and 1 <= month <= 11 and month != 7 \
+        counted = month in (7, 12) and not DATE_CUE_BEFORE.search(
+            folded[max(0, m.start() - 24):m.start()])
+        if 1 <= first < last <= 31 and last > 12 and 1 <= month <= 12 and not counted \
                 and not QUANTITY_AFTER.match(folded[m.end():m.end() + 24]):
             out.append((m.start(), m.end(), Placeholder.DATE))
     return out

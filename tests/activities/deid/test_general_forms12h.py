@@ -356,3 +356,34 @@ def test_other_writers_cues_without_a_name_stay(text: str) -> None:
 def test_a_kin_title_stays_before_the_name() -> None:
     for out in both("Kuya Bongbong and Manang Inday at bedside."):
         assert out.startswith("Kuya [NAME]") and "Manang [NAME]" in out, out
+
+
+# ------------------------------------------------------------------------------ ages and ranges
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(90, 112), st.sampled_from(("She is {} and lives alone.", "Nan turned {}.",
+                                              "Lola is {} and still walks.",
+                                              "Mary is {} today, frail.")))
+def test_an_age_after_a_persons_is(age: int, template: str) -> None:
+    clean(template.format(age), str(age))
+
+
+@pytest.mark.parametrize("text", ["HR is 99 and regular.", "Ferritin is 95 and rising.",
+                                  "Temp is 99.1 today.", "She is 85 and lives alone.",
+                                  "Sats were 94, the score is 95.", "BP is 100 and stable."])
+def test_a_measures_is_stays(text: str) -> None:
+    kept(text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Take-homes approved for 24-26/12 (long wknd).", "24-26/12"),
+    ("Take-homes approved for 26-28/7 (long wknd).", "26-28/7"),
+    ("Leave booked for 14-16/12.", "14-16/12"),
+])
+def test_a_range_of_days_after_for_is_a_date(text: str, value: str) -> None:
+    clean(text, value)
+
+
+@pytest.mark.parametrize("text", ["Sx 13-18/12 ago.", "Cycle 3-4/7 apart.", "Dev age 18-24/12."])
+def test_a_uk_count_without_a_dates_word_stays(text: str) -> None:
+    kept(text)
