@@ -20,7 +20,7 @@ not the value, when one of these holds:
    ("may agrees.", "grace resting" and "Caller: rose" are the lower-case ways
    a name is written; after a ";" a clause goes on: "stable; may titrate").
    Spanish function words (``FUNCTION_WORDS``: "la vecina le ayuda") are read as the
-   vocabulary is in a text written in Spanish (``spanish``: three more of them; deid12h).
+   vocabulary is in a text written in Spanish (``spanish``: two more of them; deid12h).
 
 Three more hold for **any** one-token value, a name of no list: the token is
 read with the words around it, and the phrase they make is not a person's:
@@ -131,25 +131,36 @@ def region_words() -> frozenset[str]:
 #: case, mid-sentence, in a text with capitals, they are the words.
 FUNCTION_WORDS = frozenset("la las le les lo los el del al de en y con su sus se que por para "
                            "una uno unos unas mi mis tu tus nos da das dos du des".split())
+_LOWER_NEXT = re.compile(r"[ \t]{1,2}[a-z]")
 _FUNCTION_WORD = re.compile(r"(?<![A-Za-z'-])(?:" + "|".join(sorted(FUNCTION_WORDS))
                             + r")(?![A-Za-z'-])")
 
 
 def spanish(text: str, start: int) -> bool:
-    """Whether ``text`` is written (partly) in Spanish: three of ``FUNCTION_WORDS`` in lower
-    case at least, besides the one at ``start`` (an English note with a patient Luca Le
-    written "luca le" has none)."""
-    return sum(m.start() != start for m in _FUNCTION_WORD.finditer(text)) >= 3
+    """Whether ``text`` is written (partly) in Spanish: two of ``FUNCTION_WORDS`` in lower
+    case at least, besides the one at ``start`` (one Spanish sentence in an English note has
+    them: "vive sola, la vecina le ayuda"; an English note with a patient Luca Le written
+    "luca le" has none)."""
+    return sum(m.start() != start for m in _FUNCTION_WORD.finditer(text)) >= 2
 
 
 def function_use(text: str, start: int, end: int) -> bool:
     """Rule 3 for a known value of Spanish function words alone, one token or a run of them
     (patients named De and La make "de la hija" a run of two, always a hit otherwise):
-    every token of ``text[start:end]`` is one of ``FUNCTION_WORDS`` in lower case, the text
-    is written in Spanish (``spanish``) and uses capitals (deid12h)."""
+    every token of ``text[start:end]`` is one of ``FUNCTION_WORDS`` in lower case (the first
+    capitalised where it opens a sentence and a lower-case word follows: "Le operaron"), the
+    text is written in Spanish (``spanish``) and uses capitals (deid12h)."""
     words = text[start:end].split()
-    return bool(words) and all(w in FUNCTION_WORDS for w in words) \
-        and spanish(text, start) and has_capitals(text)
+    if not words:
+        return False
+    if words[0][:1].isupper() and words[0].lower() in FUNCTION_WORDS and words[0][1:].islower():
+        # a sentence's first word ("Le operaron la cadera"): a lower-case word must follow
+        if not _opens_sentence(text[max(0, start - _BEFORE):start]) \
+                or not _LOWER_NEXT.match(text, end):
+            return False
+        words = [words[0].lower(), *words[1:]]
+    return all(w in FUNCTION_WORDS for w in words) and spanish(text, start) \
+        and has_capitals(text)
 
 
 #: Rule 7 (deid12h): two or three capitals right before ``ID`` are the code of the country
