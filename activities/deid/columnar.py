@@ -285,19 +285,21 @@ def _word_use(texts: pa.Array, toks: pa.Array, found: np.ndarray, best_len: np.n
     """
     out = np.zeros(len(found), dtype=bool)
     stop = found + best_len[found]
-    # Spanish function words alone, one token or a run of them (deid12h): few runs open
-    # with one, read in Python
-    lead = pc.is_in(toks.take(pa.array(found)), value_set=_value_set(knownuse.FUNCTION_WORDS)) \
-        .to_numpy(zero_copy_only=False) if len(found) else np.zeros(0, dtype=bool)
-    for i in np.flatnonzero(lead).tolist():
-        k = int(found[i])
-        text = texts[int(parent[k])].as_py()
-        out[i] = knownuse.function_use(text, int(start[k]), int(end[int(stop[i]) - 1]))
     after = np.zeros(len(found), dtype=bool)  # the next run starts at the next token
     after[:-1] = (stop[:-1] == found[1:]) & joins[found[1:] - 1]  # never a sentence's end
     before = np.zeros(len(found), dtype=bool)
     before[1:] = after[:-1]
     single = best_len[found] == 1
+    # Spanish function words alone, one token or a run of them, joined to no run but such
+    # words (deid12h): few runs open with one, read in Python
+    lead = pc.is_in(toks.take(pa.array(found)), value_set=_value_set(knownuse.FUNCTION_WORDS)) \
+        .to_numpy(zero_copy_only=False) if len(found) else np.zeros(0, dtype=bool)
+    name_after = after & ~np.append(lead[1:], False)
+    name_before = before & ~np.insert(lead[:-1], 0, False) if len(found) else before
+    for i in np.flatnonzero(lead & ~name_after & ~name_before).tolist():
+        k = int(found[i])
+        text = texts[int(parent[k])].as_py()
+        out[i] = knownuse.function_use(text, int(start[k]), int(end[int(stop[i]) - 1]))
     _region_use(texts, toks, found, np.flatnonzero(single & (after | before)), parent, start,
                 end, out)
     one = np.flatnonzero(single & ~after & ~before & ~out)

@@ -65,12 +65,18 @@ def known_spans(folded: str, known: KnownFinder) -> list[Span]:
         return spans
     capitals: bool | None = None
     out = []
+    words = [all(w in knownuse.FUNCTION_WORDS for w in folded[s:e].lower().split())
+             for s, e, _ in spans]
     for i, (s, e, ph) in enumerate(spans):
-        if knownuse.function_use(folded, s, e):  # Spanish function words alone (deid12h)
+        before = bool(i and _joined(folded, spans[i - 1], spans[i]))
+        after = i + 1 < len(spans) and _joined(folded, spans[i], spans[i + 1])
+        joined = before or after
+        # Spanish function words alone, or joined to such words only (deid12h)
+        if words[i] and not (before and not words[i - 1]) \
+                and not (after and not words[i + 1]) and knownuse.function_use(folded, s, e):
             continue
         if folded[s:e].isalpha():  # one token (two are kept apart by a separator)
-            if ((i and _joined(folded, spans[i - 1], spans[i]))
-                    or (i + 1 < len(spans) and _joined(folded, spans[i], spans[i + 1]))):
+            if joined:
                 if knownuse.region_use(folded, s, e):
                     continue
             else:

@@ -149,10 +149,12 @@ def function_use(text: str, start: int, end: int) -> bool:
     (patients named De and La make "de la hija" a run of two, always a hit otherwise):
     every token of ``text[start:end]`` is one of ``FUNCTION_WORDS`` in lower case (the first
     capitalised where it opens a sentence and a lower-case word follows: "Le operaron"), the
-    text is written in Spanish (``spanish``) and uses capitals (deid12h)."""
+    text is written in Spanish (``spanish``) and uses capitals, and no name cue comes before
+    (deid12h). A run joined to another known run is a name's particle ("Joao da Silva"):
+    the callers do not ask."""
     words = text[start:end].split()
-    if not words:
-        return False
+    if not words or _cue(text[max(0, start - _BEFORE):start]) is not None:
+        return False  # after a name cue a word is a name ("Mr. da Silva")
     if words[0][:1].isupper() and words[0].lower() in FUNCTION_WORDS and words[0][1:].islower():
         # a sentence's first word ("Le operaron la cadera"): a lower-case word must follow
         if not _opens_sentence(text[max(0, start - _BEFORE):start]) \

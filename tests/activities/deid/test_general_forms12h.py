@@ -296,6 +296,15 @@ def test_a_short_known_name_outside_spanish_still_goes(text: str) -> None:
     assert not knownuse.spanish(text, 0)
 
 
+@pytest.mark.parametrize("text", [
+    "Mr. da Silva states he sleeps in a recliner; de la casa a la clinica.",
+    "Vino con su hijo, joao da silva, de la ciudad; la cita es en la tarde.",
+])
+def test_a_particle_of_a_known_name_still_goes(text: str) -> None:
+    out = _scrub_known(text, "Joao Da", "Maria Silva", "Ana De")
+    assert "da" not in out.replace("de la", "").split(), (text, out)
+
+
 def test_an_issuers_code_is_no_known_name() -> None:
     out = _scrub_known("SA ID no. 8001015009087 (green book copy on file).", "Sa Kim")
     assert out.startswith("SA ID no."), out
