@@ -9,7 +9,9 @@ list (``Rodel``, ``Thandeka``, ``Xiulan``) or are English words too (``Ming``, `
   FENG Jie attended``, ``seen by ZOU Xiulan (med reg)``), after a clinician's cue (``reg``,
   ``registrar``, ``by``, ``consultant``, ``SHO``, ``fellow``...). The capitals are a family
   name of the dictionary or a word on no list and the given name one of the dictionary or
-  on no list too, so ``by GP Surgery``, ``reg ICU Outreach`` stay;
+  on no list too, or the two are a name in Pinyin (``PINYIN_NAME``: a syllable, then one or
+  two: ``TANG Gang``, ``HAN Ming`` though ``gang``, ``ming`` are English words), so ``by GP
+  Surgery``, ``reg ICU Outreach`` stay;
 * **a family name in capitals after a log's act** (``witnessed DLAMINI / security``,
   ``countersigned RAO``): a family name of the dictionary, or a word of four letters or
   more on no list (``CPR`` is on none);
@@ -74,6 +76,16 @@ BEFORE_BRACKET = re.compile(_NAME2 + r"[ \t]{0,2}\((?:su[ \t]|her[ \t]|his[ \t])
 _NOT_SECOND = frozenset(("por", "en", "de", "la", "el", "con", "y", "que", "para"))
 
 
+#: A syllable of Hanyu Pinyin without tones: an initial and a final, or a final that stands
+#: alone (``an``, ``er``; ``i``, ``u`` never do: ``yi``, ``wu``).
+_FINAL = (r"(?:iang|iong|uang|ueng|iao|ian|ing|uai|uan|ang|eng|ong|ai|ei|ao|ou|an|en|er|ia|ie"
+          r"|iu|in|ua|uo|ui|un|ve|a|o|e|i|u|v)")
+_SYLLABLE = (r"(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])" + _FINAL
+             + r"|(?:ang|eng|ai|ei|ao|ou|an|en|er|a|o|e))")
+#: A Chinese family name of one syllable and a given name of one or two, as romanised.
+PINYIN_NAME = re.compile(_SYLLABLE + r"[ \t]" + _SYLLABLE + r"{1,2}")
+
+
 def _key(word: str) -> str:
     return word.lower().replace("'", "").replace("-", "")
 
@@ -106,7 +118,8 @@ def find(folded: str) -> list[Span]:
         s, f = _key(surname), _key(first)
         if s in NOT_NAMES or f in NOT_NAMES or _CREDENTIAL_WORD.fullmatch(surname):
             continue
-        if (s in family or other_word(surname)) and (f in given or other_word(first)):
+        if (s in family or other_word(surname)) and (f in given or other_word(first)) \
+                or PINYIN_NAME.fullmatch(m.group(1).lower()):
             out.append((m.start(1), m.end(1), Placeholder.NAME))
     for m in ACT_CAPITALS.finditer(folded):
         k = _key(m.group(1))

@@ -328,6 +328,8 @@ def test_a_date_after_a_score_word_still_goes_when_it_has_a_year() -> None:
 
 @pytest.mark.parametrize(("text", "value"), [
     ("MET call 0214h: reg FENG Jie attended, ICU outreach informed.", "FENG"),
+    ("MET call 0214h: reg TANG Gang attended.", "TANG"),
+    ("Seen on the ward round by HAN Ming (med reg), plan as below.", "Ming"),
     ("Seen on the ward round by ZOU Xiulan (med reg), plan as below.", "Xiulan"),
     ("Valuables bagged; witnessed DLAMINI / security.", "DLAMINI"),
     ("Property list countersigned OKONKWO-ADE, night shift", "OKONKWO"),
@@ -348,6 +350,7 @@ def test_a_name_after_another_writers_cue_goes(text: str, value: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "Referred by GP Surgery, seen by ICU Outreach.",
+    "Seen by HE Team; reviewed by ME Now; by MA Ward.",
     "reg ICU Outreach informed; by CT Head.",
     "Reviewed by IBCLC this am.",
     "witnessed CPR / bystander, ROSC at 8 min.",
