@@ -83,9 +83,9 @@ def find(folded: str) -> list[Span]:
 
 
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive).
-TRIGGER = (r"eircode|co\.?" + WS + r"{1,2}[a-z]|county"
+TRIGGER = (r"eircode|\bco\.?" + WS + r"{1,2}[a-z]|\bcounty"
            r"|rd" + WS + r"?[0-9]{1,2}" + WS + r"{1,2}[a-z]"
-           r"|-" + WS + r"{0,2}[1-9][0-9]{5}|pin"
+           r"|-" + WS + r"{0,2}[1-9][0-9]{5}|\bpin"
            r"|(?:vive|vivia|viven|vivio|reside|residen|radica|domicilio|originari[oa])"
            + WS + r"{1,2}(?:en|de)|colonia|col\.|fracc|barrio")
 #: The rule, for the rule table.

@@ -68,14 +68,13 @@ def find(folded: str) -> list[Span]:
     return out
 
 
-#: A superset of the texts ``find`` finds something in (RE2, case-insensitive): a label's
-#: first letters (a CURP and a scanned record both need a digit; the labels are short), or
-#: a CURP's letters and digits.
-TRIGGER = (r"(?:curp|rfc|nss|imss|pps|nhi|aadha|uidai|abha|uhid|id|philhealth|umid|nino"
-           r"|ni" + WS + r"{1,2}number|ihi|ohip|hcn|cedula|bsn|ahv|svnr|personnummer|nric"
-           r"|mykad|hkid|client|mrn|mr|med|chart|acct|account|member|subscriber|policy|licen"
-           r"|lic|dea|npi|serial|vin|cert|unit|hosp|encounter|claim|group|csn|mbi|hicn"
-           r"|beneficiary|pt|patient)[^0-9]{0,24}[0-9]"
+#: A superset of the texts ``find`` finds something in (RE2, case-insensitive): a national
+#: number's label and a digit after it; a record's label, then digits with an OCR letter
+#: among them; a CURP's letters and digits.
+TRIGGER = (r"\b(?:curp|rfc|nss|imss|pps|ppsn|nhi|aadhaa?r|uidai|abha|uhid|(?:sa|rsa)" + WS
+           + r"{1,2}id|philhealth|umid|nino|ni" + WS + r"{1,2}number|ihi|ohip|hcn|cedula|bsn|ahv"
+           r"|svnr|personnummer|nric|mykad|hkid|client)\b[^0-9]{0,24}[0-9]"
+           r"|[0-9][0-9oli]{0,18}(?-i:[OolI])[0-9oli]{0,18}[0-9]"
            r"|[a-z]{4}[0-9]{6}[hmx][a-z]{5}")
 #: The rule, for the rule table.
 RULE = FunctionRule("national-ids", TRIGGER, find)

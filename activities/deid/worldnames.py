@@ -138,13 +138,15 @@ def find(folded: str) -> list[Span]:
     return out
 
 
-#: A superset of the texts ``find`` finds something in (RE2, case-insensitive): a cue of
-#: each form, or a bracket after a word (``BEFORE_BRACKET``: the relation inside).
-TRIGGER = (r"(?:" + _CLINICIAN + r")\.?" + WS + r"{1,2}[a-z]{2,10}" + WS + r"[a-z]"
-           r"|witnessed|countersigned|co-signed|cosigned|signed off by|checked with"
-           r"|(?:tita|tito|lola|lolo|kuya|manang|manong|ninang|ninong|ate)" + WS + r"{1,2}[a-z]"
-           r"|(?:" + _SPANISH_REL + r"|attender|attendant|bystander)"
-           r"|(?:by|per|with|from)" + WS + r"{1,2}(?:" + _CREDENTIAL + r")" + WS
-           + r"|\((?:su" + WS + r"|her" + WS + r"|his" + WS + r")?(?:" + _BRACKET_REL + r")\)")
+#: A superset of the texts ``find`` finds something in (RE2, case-insensitive; the capitals
+#: each form needs are read with ``(?-i:...)``, so "by the way" selects nothing).
+_UP = r"(?-i:[A-Z])"
+TRIGGER = (r"\b(?:" + _CLINICIAN + r")\.?" + WS + r"{1,2}(?-i:[A-Z]{2})[A-Za-z]{0,8}" + WS + _UP
+           + r"|\b(?:" + _ACTS + r")" + WS + r"{1,2}(?-i:[A-Z]{3})"
+           r"|\b(?-i:Tita|Tito|Lola|Lolo|Kuya|Manang|Manong|Ninang|Ninong|Ate)" + WS + r"{1,2}"
+           + _UP + r"|\b(?:" + _SPANISH_REL + r"|attender|attendant|bystander)[,:]?" + WS
+           + r"{1,2}" + _UP + r"|\b(?:by|per|with|from)" + WS + r"{1,2}(?-i:" + _CREDENTIAL
+           + r")" + WS + r"{1,2}" + _UP + r"|\((?:su" + WS + r"|her" + WS + r"|his" + WS
+           + r")?(?:" + _BRACKET_REL + r")\)")
 #: The rule, for the rule table.
 RULE = FunctionRule("world-names", TRIGGER, find)
