@@ -398,3 +398,16 @@ def test_a_range_of_days_after_for_is_a_date(text: str, value: str) -> None:
 @pytest.mark.parametrize("text", ["Sx 13-18/12 ago.", "Cycle 3-4/7 apart.", "Dev age 18-24/12."])
 def test_a_uk_count_without_a_dates_word_stays(text: str) -> None:
     kept(text)
+
+
+def test_the_column_residual_check_finds_a_value_read_off_a_scan() -> None:
+    """``residual_scan`` matches the scan patterns apart, behind ``SCAN_GATE``: a scanned
+    value left in a column is still found, and the traps are not."""
+    from medpipe.activities.residual_scan import scan_texts
+
+    texts = ["SS no. 858-52-l324 (read off scan).", "Call back on (5 08) 073-7997 re: prep",
+             "D.O.B. lO/16/l946 faint", "Referral 08/ 12/2025 via fax",
+             "SS no. OOO-12-OOO4 again", "O2 sats 94 on 2 l/min, 1O mg, x 2 3",
+             "SS no. [SSN] here"]
+    hit, _ = scan_texts(pa.array(texts), None)
+    assert hit.tolist() == [True, True, True, True, True, False, False]
