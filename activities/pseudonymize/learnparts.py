@@ -191,9 +191,10 @@ class RankedTables:
 
 
 Columns = Sequence[tuple[pa.Array, Placeholder]]  # a learn batch's identifier values
+Indexed = tuple[Ranked, Ranked, int]  # keys, prefixes, width
 
 
-def index_columns(key: bytes, columns: Columns, rank: int) -> tuple[Ranked, Ranked, int]:
+def index_columns(key: bytes, columns: Columns, rank: int) -> Indexed:
     """One learn batch's identifier columns (distinct values, in the policy's order)
     indexed as ``tabular.learn`` indexes a batch: one ``KeyIndex``, its tables ranked
     ``rank``, and its width."""
@@ -458,7 +459,8 @@ def merge_parts(key: bytes, parts: Iterable[LearnPart]) -> Merged:
                   vault_ids=table.column("id").take(order), rows=rows, chunks=chunks)
 
 
-__all__ = ["MERGE_RANGES", "PART_FORMAT", "BatchIndex", "Columns", "LearnPart", "Merged",
+__all__ = ["MERGE_RANGES", "PART_FORMAT", "BatchIndex", "Columns", "Indexed", "LearnPart",
+           "Merged",
            "Ranked", "check_cover", "index_columns",
            "learn_part", "merge_in_ranges", "merge_parts", "merge_ranked", "merged_index",
            "part_bytes", "part_from_bytes"]

@@ -45,7 +45,7 @@ from medpipe.activities.procpool import IN_FLIGHT_PER_PROCESS, pool_context, sta
 from medpipe.activities.pseudonymize.learnparts import (
     BatchIndex,
     Columns,
-    Ranked,
+    Indexed,
     RankedTables,
     index_columns,
 )
@@ -54,18 +54,6 @@ from medpipe.contracts.pseudonymize import Placeholder, Policy
 
 #: Distinct values of a column below which it is one piece (a task costs ~1 ms).
 MIN_PIECE = 2_048
-
-Indexed = tuple[Ranked, Ranked, int]  # keys, prefixes, width
-
-
-def _index_piece(key: bytes, values: pa.Array, kind: Placeholder, rank: int) -> Indexed:
-    """A child's task: one piece of one column's distinct values, indexed as the one pass
-    indexes them, as ranked digest tables."""
-    index = KeyIndex(key)
-    index.add_all(values, kind)
-    keys, prefixes = index.tables()
-    return Ranked.of(keys, rank), Ranked.of(prefixes, rank), index.width
-
 
 def pieces(values: pa.Array, processes: int) -> list[pa.Array]:
     """``values`` in ``processes`` equal pieces (one when it is small)."""
@@ -87,8 +75,11 @@ def learn_on_pool(policy: Policy, batches: Iterable[pa.RecordBatch], key: bytes,
     pool = ProcessPoolExecutor(max_workers=processes, mp_context=pool_context(),
                                initializer=start_child)
     try:
-        calls = ((key, *task) for task in _tasks(idcols, batches, processes))
-        for indexed in ordered_map(pool, _index_piece, calls,
+        # a child's task: one piece of one column, indexed as a learn batch of that
+        # column alone (``learnparts.index_columns``)
+        calls = ((key, [(values, kind)], rank)
+                 for values, kind, rank in _tasks(idcols, batches, processes))
+        for indexed in ordered_map(pool, index_columns, calls,
                                    processes * IN_FLIGHT_PER_PROCESS):
             tables.add_ranked(*indexed)
     finally:
