@@ -67,9 +67,8 @@ def find(folded: str) -> list[Span]:
 
 #: A superset of the texts ``find`` finds something in (RE2, case-insensitive): a month's
 #: name, a day and an abbreviation only Spanish uses, or a number before ``ano``.
-TRIGGER = ("(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre"
-           "|octubre|noviembre|diciembre)"
-           r"|[0-9][./-](?:ene|abr|ago|dic)"
+TRIGGER = (_MES
+           + r"|[0-9][./-](?:ene|abr|ago|dic)"
            r"|[0-9]" + WS + "{0,2}ano")
 #: The rule, for the rule table.
 RULE = FunctionRule("spanish-forms", TRIGGER, find)
