@@ -7,7 +7,9 @@ added here, and nothing else changes.
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from pathlib import Path
 
 from temporalio.client import Client
@@ -92,25 +94,46 @@ def temporal_client_used() -> bool:
     return _CLIENT_USED.is_set()
 
 
+# A frontend that has just started accepts connections before its health check
+# passes; connecting then fails with this. It is the server warming up (seconds),
+# not an outage, so connecting waits for it, within a bound.
+_WARMING_UP = "not healthy yet"
+WARM_UP_WAIT_S = 30.0
+
+
 async def _connect(config: StackConfig, converter: DataConverter) -> Client:
     _CLIENT_USED.set()
-    try:
-        return await Client.connect(
-            config.temporal_address, namespace=config.namespace,
-            data_converter=converter, tls=tls_config(config.tls))
-    except RPCError as e:
+    deadline = time.monotonic() + WARM_UP_WAIT_S
+    while True:
+        try:
+            return await _connect_once(config, converter)
+        except RuntimeError as e:
+            if _WARMING_UP not in str(e) or time.monotonic() >= deadline:
+                raise _connect_error(config, e) from e
+        except RPCError as e:
+            raise _connect_error(config, e) from e
+        await asyncio.sleep(0.5)
+
+
+async def _connect_once(config: StackConfig, converter: DataConverter) -> Client:
+    return await Client.connect(
+        config.temporal_address, namespace=config.namespace,
+        data_converter=converter, tls=tls_config(config.tls))
+
+
+def _connect_error(config: StackConfig, e: Exception) -> Exception:
+    """The medpipe error a failed connect becomes (what failed, and what to do)."""
+    if isinstance(e, RPCError):
         if e.status == RPCStatusCode.UNAUTHENTICATED:
-            raise _unauthenticated(config) from e
-        raise ProviderUnavailable(
-            f"Temporal at {config.temporal_address} refused the connection: {e.message}") from e
-    except RuntimeError as e:
-        text = str(e)
-        if "Unauthenticated" in text:
-            raise _unauthenticated(config) from e
-        if any(s in text.lower() for s in ("certificate", "handshake", "tls", "invalidcontent")):
-            raise TLSError(f"TLS with Temporal at {config.temporal_address} failed: "
-                           f"{text[:300]}") from e
-        why = "connection refused" if "refused" in text.lower() else text[:200]
-        raise ProviderUnavailable(
-            f"cannot reach Temporal at {config.temporal_address} ({why}); start the local "
-            "stack with `medpipe dev up` or set MEDPIPE_TEMPORAL_ADDRESS") from e
+            return _unauthenticated(config)
+        return ProviderUnavailable(
+            f"Temporal at {config.temporal_address} refused the connection: {e.message}")
+    text = str(e)
+    if "Unauthenticated" in text:
+        return _unauthenticated(config)
+    if any(s in text.lower() for s in ("certificate", "handshake", "tls", "invalidcontent")):
+        return TLSError(f"TLS with Temporal at {config.temporal_address} failed: {text[:300]}")
+    why = "connection refused" if "refused" in text.lower() else text[:200]
+    return ProviderUnavailable(
+        f"cannot reach Temporal at {config.temporal_address} ({why}); start the local "
+        "stack with `medpipe dev up` or set MEDPIPE_TEMPORAL_ADDRESS")

@@ -39,7 +39,12 @@ class TemporalDevServer:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> None:
-        """Start and wait until the frontend accepts connections."""
+        """Start and wait until the frontend reports itself healthy.
+
+        An open port is not enough: the frontend accepts connections before its
+        health check passes, and a client connecting then fails with "Frontend is
+        not healthy yet" (a CI flake of ``test_durability``).
+        """
         cmd = [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1",
                "--port", str(self.port), "--ui-port", str(self.port + 1000), "--headless",
                "--db-filename", str(self.db_file), "--log-level", "error"]
@@ -54,12 +59,28 @@ class TemporalDevServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"temporal exited with {self.proc.returncode}; "
                                    f"see {self.log_file}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("temporal dev server did not start")
+            if self._port_open() and self._serving():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"temporal dev server did not become healthy in {timeout:.0f}s; "
+                           f"see {self.log_file}")
+
+    def _port_open(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def _serving(self) -> bool:
+        """Whether ``temporal operator cluster health`` answers SERVING."""
+        try:
+            done = subprocess.run([temporal_binary(), "operator", "cluster", "health",
+                                   "--address", self.address],
+                                  capture_output=True, text=True, timeout=10)
+        except subprocess.TimeoutExpired:
+            return False
+        return done.returncode == 0 and "SERVING" in done.stdout
 
     def kill(self) -> None:
         """SIGKILL the server (no graceful shutdown)."""
