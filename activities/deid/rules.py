@@ -406,6 +406,14 @@ def active(texts: pa.Array, rules: Sequence[AnyRule] | None = None, *,
 #: suffixes, civic nouns): 0.025 CPU-s as one alternation on the reference notes (100k) against
 #: 0.064 one by one; 0.016 against 0.029 on the bench's notes (10k), where it selects 25 % of
 #: the first texts and is not run first (``bench/deid_notescost.py passes``, issue 17).
+#: The last two groups are deid12g-h's long triggers, each a pass of ~20 ms over the reference
+#: notes in the scrub and again in the residual check, where none of them selects a note:
+#: as one alternation 15 ms for the six (30k bench notes: 0.38 of their passes one by one)
+#: and 28 ms for the pair; ``relation-names`` joined to the six made RE2's DFA grow on the
+#: bench's notes (1.77 of the passes one by one), so it goes with ``day-forms`` (0.58). The
+#: reference release's scrub went 1.56-1.67 -> 1.40-1.47 CPU-s and its check 0.72-0.83 ->
+#: 0.59-0.76, the scrubbed notes byte-identical; the bench's 100k notes unchanged (scrub
+#: 97-102 s, check 48 s both ways).
 GROUPS: tuple[tuple[str, ...], ...] = (
     ("id-after-noun", "lower-address", "role", "contact-mixed", "name-cues", "message-forms",
      "geo"),
@@ -415,6 +423,8 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("towns", "world-forms"),
     ("letter-forms", "phone"),
     ("state-forms", "town-shapes", "civic-forms"),
+    ("abroad-places", "place-shapes", "age-forms", "national-ids", "world-names", "sign-forms"),
+    ("relation-names", "day-forms"),
 )
 
 
