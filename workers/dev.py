@@ -41,6 +41,21 @@ def temporal_binary() -> str:
     return found
 
 
+def temporal_serving(address: str) -> bool:
+    """Whether the local (plain-text) Temporal frontend at ``address`` reports itself
+    healthy (``temporal operator cluster health`` answers SERVING).
+
+    Why not its port: the frontend accepts connections before its health check passes,
+    and a client connecting then fails with "Frontend is not healthy yet".
+    """
+    cmd = [temporal_binary(), "operator", "cluster", "health", "--address", address]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        return False
+    return done.returncode == 0 and "SERVING" in done.stdout
+
+
 def temporal_command(config: StackConfig, db_file: Path,
                      extra: list[str] | None = None) -> list[str]:
     """Command line of the Temporal dev server (UI decoding through our codec server)."""
@@ -352,7 +367,8 @@ def up(config: StackConfig, home: Path, wait_s: float = 90.0) -> dict:
                                f"{log_tail(child['log'])}); `medpipe dev down` stops the rest")
         if state and all(pid_alive(c["pid"]) for c in state["children"].values()) \
                 and len(state["children"]) == len(stack_children(config, home)) \
-                and port_open(config.temporal_address):
+                and port_open(config.temporal_address) \
+                and temporal_serving(config.temporal_address):
             return state
         time.sleep(0.25)
     raise TimeoutError(f"the local stack did not come up in {wait_s:.0f}s; see {home}/logs "

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from medpipe.contracts.names import SEARCH_ATTRIBUTE_TYPES
-from medpipe.workers.dev import temporal_binary
+from medpipe.workers.dev import temporal_binary, temporal_serving
 from medpipe.workers.ports import free_block
 
 
@@ -73,14 +73,8 @@ class TemporalDevServer:
             return False
 
     def _serving(self) -> bool:
-        """Whether ``temporal operator cluster health`` answers SERVING."""
-        try:
-            done = subprocess.run([temporal_binary(), "operator", "cluster", "health",
-                                   "--address", self.address],
-                                  capture_output=True, text=True, timeout=10)
-        except subprocess.TimeoutExpired:
-            return False
-        return done.returncode == 0 and "SERVING" in done.stdout
+        """Whether the frontend reports itself healthy (``dev.temporal_serving``)."""
+        return temporal_serving(self.address)
 
     def kill(self) -> None:
         """SIGKILL the server (no graceful shutdown)."""
