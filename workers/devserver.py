@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 from medpipe.contracts.names import SEARCH_ATTRIBUTE_TYPES
 from medpipe.workers.dev import temporal_binary, temporal_serving
+from medpipe.workers.devports import port_open
 from medpipe.workers.ports import free_block
 
 
@@ -59,18 +59,11 @@ class TemporalDevServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"temporal exited with {self.proc.returncode}; "
                                    f"see {self.log_file}")
-            if self._port_open() and self._serving():
+            if port_open(self.address) and self._serving():
                 return
             time.sleep(0.1)
         raise RuntimeError(f"temporal dev server did not become healthy in {timeout:.0f}s; "
                            f"see {self.log_file}")
-
-    def _port_open(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
 
     def _serving(self) -> bool:
         """Whether the frontend reports itself healthy (``dev.temporal_serving``)."""
