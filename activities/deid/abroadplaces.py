@@ -60,10 +60,11 @@ INDIAN_PIN = re.compile(
     r"[ \t]?[0-9]{3})(?![0-9])", re.IGNORECASE)
 _PARTICLE = r"(?:de|del|la|las|los|el)"
 _PLACE = _CAP + r"(?:[ \t](?:" + _PARTICLE + r"[ \t])?" + _CAP + r"){0,3}"
+#: The Spanish verbs and nouns of where one lives, before ``en``/``de``.
+_LIVES = r"(?:vive|vivia|viven|vivio|reside|residen|radica|domicilio|originari[oa])"
 SPANISH_PLACE = re.compile(
-    r"(?<![A-Za-z])(?:(?:vive|vivia|viven|vivio|reside|residen|radica|domicilio|originari[oa])"
-    r"[ \t]{1,2}(?:en|de)|colonia|col\.|fracc\.|fraccionamiento|barrio)[ \t]{1,2}(" + _PLACE
-    + r")", re.IGNORECASE)
+    r"(?<![A-Za-z])(?:" + _LIVES + r"[ \t]{1,2}(?:en|de)|colonia|col\.|fracc\.|fraccionamiento"
+    r"|barrio)[ \t]{1,2}(" + _PLACE + r")", re.IGNORECASE)
 
 
 def find(folded: str) -> list[Span]:
@@ -86,7 +87,6 @@ def find(folded: str) -> list[Span]:
 TRIGGER = (r"eircode|\bco\.?" + WS + r"{1,2}[a-z]|\bcounty"
            r"|rd" + WS + r"?[0-9]{1,2}" + WS + r"{1,2}[a-z]"
            r"|-" + WS + r"{0,2}[1-9][0-9]{5}|\bpin"
-           r"|(?:vive|vivia|viven|vivio|reside|residen|radica|domicilio|originari[oa])"
-           + WS + r"{1,2}(?:en|de)|colonia|col\.|fracc|barrio")
+           r"|" + _LIVES + WS + r"{1,2}(?:en|de)|colonia|col\.|fracc|barrio")
 #: The rule, for the rule table.
 RULE = FunctionRule("abroad-places", TRIGGER, find)

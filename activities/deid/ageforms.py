@@ -72,10 +72,10 @@ def _sex_age(folded: str, m: re.Match[str]) -> bool:
 #: turned 101.``; deid12h): a pronoun, a kin word or a given name as the subject (``_person``). A
 #: measure as the subject (``HR is 99 and regular``, ``Sats were 94``) is no person; a
 #: decimal, a percent or a unit after the number is a measure too.
-_PERSON = (r"(?:she|he|pt|patient|mum|mom|mother|dad|father|nan|nana|gran|granny|grandma|grandpa"
-           r"|grandmother|grandfather|lola|lolo|abuela|abuelo|(?-i:[A-Z][a-z]{2,}))")
-_KIN_SUBJECT = re.compile(r"she|he|pt|patient|mum|mom|mother|dad|father|nan|nana|gran|granny"
-                          r"|grandma|grandpa|grandmother|grandfather|lola|lolo|abuela|abuelo")
+_KIN = (r"she|he|pt|patient|mum|mom|mother|dad|father|nan|nana|gran|granny|grandma|grandpa"
+        r"|grandmother|grandfather|lola|lolo|abuela|abuelo")
+_PERSON = r"(?:" + _KIN + r"|(?-i:[A-Z][a-z]{2,}))"
+_KIN_SUBJECT = re.compile(_KIN)
 _MEASURES = frozenset(("hr", "pulse", "sats", "spo2", "temp", "bp", "rr", "glucose", "weight",
                        "score", "sodium", "level", "count", "rate", "it", "this", "that", "he's",
                        "which", "result", "total"))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-from medpipe.activities.deid.patterns import _ID_LABEL
+from medpipe.activities.deid.patterns import _ID_LABEL, _OCR_DIGIT
 from medpipe.activities.deid.textrule import WS, FunctionRule
 from medpipe.contracts.pseudonymize import Placeholder
 
@@ -37,8 +37,6 @@ LABELS = ("curp", "rfc", "nss", "imss", "pps", "ppsn", "nhi", "aadhaar", "aadhar
           "hkid", "client #", "client no", "client id", "client number")
 _LABEL = "|".join(sorted((re.escape(w).replace(r"\ ", r"[ \t.]{1,2}") for w in LABELS),
                          key=lambda w: (-len(w), w)))
-#: A digit or its OCR misreading (``patterns._OCR_DIGIT``, for Python).
-_D = r"(?:[0-9]|(?-i:[OolI]))"
 #: A label, then ``no``/``number``/``#``/``:`` when written, then the value.
 LABELLED = re.compile(
     r"(?<![A-Za-z0-9])(?:" + _LABEL + r")\.?(?:[ \t]{1,2}(?:no|number|num|#)\.?)?"
@@ -49,7 +47,7 @@ LABELLED = re.compile(
 CURP = re.compile(r"(?<![A-Za-z0-9])[A-Z]{4}[0-9]{6}[HMX][A-Z]{5}[A-Z0-9][0-9](?![A-Za-z0-9])")
 #: A record's label, then a number with OCR's letters among its digits.
 SCANNED_RECORD = re.compile(
-    r"(?<![A-Za-z0-9])(?:" + _ID_LABEL + r")[ \t.#:-]{1,4}([0-9]" + _D + r"{1,18}[0-9])"
+    r"(?<![A-Za-z0-9])(?:" + _ID_LABEL + r")[ \t.#:-]{1,4}([0-9]" + _OCR_DIGIT + r"{1,18}[0-9])"
     r"(?![A-Za-z0-9])", re.IGNORECASE)
 
 

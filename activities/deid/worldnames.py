@@ -53,15 +53,17 @@ SURNAME_FIRST = re.compile(r"(?<![A-Za-z])(?i:" + _CLINICIAN + r")\.?[ \t]{1,2}"
 _ACTS = r"witnessed|countersigned|co-signed|cosigned|signed off by|checked with"
 ACT_CAPITALS = re.compile(r"(?<![A-Za-z])(?i:" + _ACTS + r")[ \t]{1,2}([A-Z]{3,}(?:-[A-Z]{2,})?)"
                           r"(?![A-Za-z])")
-KIN_TITLE = re.compile(r"(?<![A-Za-z])(Tita|Tito|Lola|Lolo|Kuya|Manang|Manong|Ninang|Ninong"
-                       r"|Ate)[ \t]{1,2}(" + _CAPWORD + r")(?![A-Za-z])")
+_KIN_TITLES = r"Tita|Tito|Lola|Lolo|Kuya|Manang|Manong|Ninang|Ninong|Ate"
+KIN_TITLE = re.compile(r"(?<![A-Za-z])(" + _KIN_TITLES + r")[ \t]{1,2}(" + _CAPWORD
+                       + r")(?![A-Za-z])")
 _SPANISH_REL = (r"familiar|hija|hijo|esposa|esposo|hermana|hermano|madre|padre|nieta|nieto"
                 r"|sobrina|sobrino|vecina|vecino|tia|tio|prima|primo|cunada|cunado|nuera"
                 r"|yerno|suegra|suegro|comadre|compadre|novia|novio")
 _NAME2 = r"(" + _CAPWORD + r"(?:[ \t]" + _CAPWORD + r")?)"
 SPANISH_BEFORE = re.compile(r"(?<![A-Za-z])(?i:" + _SPANISH_REL + r")(?:,|:)?[ \t]{1,2}"
                             + _NAME2 + r"(?![A-Za-z])")
-ATTENDER = re.compile(r"(?<![A-Za-z])(?i:attender|attendant|bystander)[:,]?[ \t]{1,2}" + _NAME2
+_ROLES = r"attender|attendant|bystander"
+ATTENDER = re.compile(r"(?<![A-Za-z])(?i:" + _ROLES + r")[:,]?[ \t]{1,2}" + _NAME2
                       + r"(?![A-Za-z])")
 _CREDENTIAL = r"IBCLC|RN|RM|RD|NP|CNM|LPN|LVN|MSW|SLP|HCA|CNA|EN|MW|SW"
 CREDENTIAL_FIRST = re.compile(r"(?<![A-Za-z])(?i:by|per|with|from)[ \t]{1,2}(?:" + _CREDENTIAL
@@ -143,8 +145,8 @@ def find(folded: str) -> list[Span]:
 _UP = r"(?-i:[A-Z])"
 TRIGGER = (r"\b(?:" + _CLINICIAN + r")\.?" + WS + r"{1,2}(?-i:[A-Z]{2})[A-Za-z]{0,8}" + WS + _UP
            + r"|\b(?:" + _ACTS + r")" + WS + r"{1,2}(?-i:[A-Z]{3})"
-           r"|\b(?-i:Tita|Tito|Lola|Lolo|Kuya|Manang|Manong|Ninang|Ninong|Ate)" + WS + r"{1,2}"
-           + _UP + r"|\b(?:" + _SPANISH_REL + r"|attender|attendant|bystander)[,:]?" + WS
+           r"|\b(?-i:" + _KIN_TITLES + r")" + WS + r"{1,2}"
+           + _UP + r"|\b(?:" + _SPANISH_REL + r"|" + _ROLES + r")[,:]?" + WS
            + r"{1,2}" + _UP + r"|\b(?:by|per|with|from)" + WS + r"{1,2}(?-i:" + _CREDENTIAL
            + r")" + WS + r"{1,2}" + _UP + r"|\((?:su" + WS + r"|her" + WS + r"|his" + WS
            + r")?(?:" + _BRACKET_REL + r")\)")
