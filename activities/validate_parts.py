@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from medpipe.activities.deid.keytable import sorted_distinct
 from medpipe.activities.residual_scan import ResidualTally
 from medpipe.contracts.errors import IntegrityError, InvalidInput
 from medpipe.contracts.validate import CheckKind, CheckResult, ValidationReport
@@ -81,8 +82,9 @@ class ValidatePart(BaseModel):
 
 def pack_hashes(values: Iterable[int] | np.ndarray) -> str:
     """Distinct 64-bit hashes, sorted, as base64 (how a shard's part carries them)."""
-    arr = np.unique(values if isinstance(values, np.ndarray)
-                    else np.fromiter(values, dtype=np.uint64)).astype(np.uint64)
+    arr = sorted_distinct(np.asarray(values if isinstance(values, np.ndarray)
+                                     else np.fromiter(values, dtype=np.uint64),
+                                     dtype=np.uint64))
     return base64.b64encode(arr.tobytes()).decode("ascii")
 
 
@@ -126,7 +128,7 @@ def _unique(parts: Sequence[ValidatePart], rows: int) -> list[CheckResult]:
                 raise IntegrityError(f"a shard's part has no value hashes for unique column "
                                      f"{name!r}")
             each = [_unpack(c.hashes or "") for c in cols]
-            dupes += sum(len(h) for h in each) - len(np.unique(np.concatenate(each)))
+            dupes += sum(len(h) for h in each) - len(sorted_distinct(np.concatenate(each)))
         out.append(CheckResult(kind=CheckKind.DATA, column=name, rule="unique",
                                success=dupes == 0, element_count=rows, unexpected_count=dupes))
     return out

@@ -56,6 +56,25 @@ def keyed_blob(key: bytes, values: Iterable[str], size: int = DIGEST_BYTES,
     return b"".join(out)
 
 
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values of a 1-D integer array, sorted: ``np.unique(values)``, by sort.
+
+    Why not ``np.unique``: numpy 2.4 finds the distinct values of an integer array by
+    hashing, which on this machine is 6x slower than a sort at 65k distinct 64-bit values
+    and 16x at 10M (10.6 s against 0.65), and no faster on sorted input. A stable sort
+    (timsort) is also near free on concatenated sorted runs, the usual input here.
+    """
+    if values.dtype.kind not in "iu":
+        raise TypeError(f"sorted_distinct takes integers, not {values.dtype}")
+    ordered = np.sort(values, kind="stable")
+    if len(ordered) < 2:
+        return ordered
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
 def digest_hi(key: bytes, value: str) -> int:
     """The 64-bit lookup half of one value's digest."""
     d = hashlib.blake2b(value.encode(), key=key[:64], digest_size=DIGEST_BYTES).digest()
@@ -92,6 +111,29 @@ class _Run:
         return out
 
 
+#: A query of at least this many digests is searched in ascending order (``_query_order``).
+_SORT_QUERIES = 4096
+
+
+def _query_order(hi: np.ndarray) -> np.ndarray | None:
+    """The order that sorts a large query, or None for a small one.
+
+    Why: ``np.searchsorted`` starts each search where the previous one ended when the keys
+    ascend, so a sorted query walks a run forward instead of missing the cache at every
+    step: 262k digests looked up in a run of 3.3M take 0.03 s sorted (the sort included)
+    against 0.09 s in their own order (the learn merge's vault mint at 10M rows searched
+    for 4 s in all).
+    """
+    return np.argsort(hi, kind="stable") if len(hi) >= _SORT_QUERIES else None
+
+
+def _unsorted(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Answers to a query sorted by ``order``, put back in the query's own order."""
+    out = np.empty_like(values)
+    out[order] = values
+    return out
+
+
 def _sorted_run(hi: np.ndarray, lo: np.ndarray, code: np.ndarray) -> _Run:
     order = _order(hi, lo)
     return _Run(hi[order], lo[order], code[order])
@@ -123,6 +165,13 @@ class DigestTable:
 
     def lookup(self, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(found, code or -1) of each 64-bit ``hi``."""
+        order = _query_order(hi)
+        if order is not None:
+            found, code = self._lookup(hi[order])
+            return _unsorted(found, order), _unsorted(code, order)
+        return self._lookup(hi)
+
+    def _lookup(self, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         found = np.zeros(len(hi), dtype=bool)
         code = np.full(len(hi), -1, dtype=np.int64)
         for run in self._runs:
@@ -135,6 +184,12 @@ class DigestTable:
     def contains(self, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
         """Whether each digest ``(hi, lo)`` is in the table, comparing all 128 bits
         (``lookup`` compares the first 64)."""
+        order = _query_order(hi)
+        if order is not None:
+            return _unsorted(self._contains(hi[order], lo[order]), order)
+        return self._contains(hi, lo)
+
+    def _contains(self, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
         found = np.zeros(len(hi), dtype=bool)
         for run in self._runs:
             found |= run.contains(hi, lo)
@@ -146,6 +201,9 @@ class DigestTable:
         except that it becomes ``upgrade`` when its new code is ``upgrade``."""
         if len(hi) == 0:
             return
+        order = _query_order(hi)
+        if order is not None:  # searched in ascending order; the new run is sorted anyway
+            hi, lo, code = hi[order], lo[order], np.asarray(code)[order]
         fresh = np.ones(len(hi), dtype=bool)
         for run in self._runs:
             pos = run.find(hi)
@@ -251,7 +309,7 @@ class ValueSet:
     def add(self, values: np.ndarray) -> int:
         """Add ``values``; how many of them were already there (in the set or earlier
         in ``values``): a duplicate count."""
-        uniq = np.unique(np.asarray(values, dtype=np.uint64))
+        uniq = sorted_distinct(np.asarray(values, dtype=np.uint64))
         fresh = np.ones(len(uniq), dtype=bool)
         for run in self._runs:
             pos = np.searchsorted(run, uniq)
@@ -273,4 +331,5 @@ class ValueSet:
         return self._runs[0] if self._runs else np.zeros(0, dtype=np.uint64)
 
 
-__all__ = ["DIGEST_BYTES", "DigestTable", "ValueSet", "digest_hi", "digests"]
+__all__ = ["DIGEST_BYTES", "DigestTable", "ValueSet", "digest_hi", "digests",
+           "sorted_distinct"]

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.deid.keytable import digests as keyed_digests
+from medpipe.activities.deid.keytable import sorted_distinct
 from medpipe.activities.residual import DigestSet
 from medpipe.contracts.pseudonymize import (
     Action,
@@ -79,7 +80,7 @@ class Patients:
 
     def _compact(self) -> None:
         if self._new:
-            self._seen = np.unique(np.concatenate([self._seen, *self._new]))
+            self._seen = sorted_distinct(np.concatenate([self._seen, *self._new]))
             self._new, self._pending = [], 0
 
 

@@ -134,3 +134,60 @@ def test_value_set_counts_duplicates_within_and_across_batches() -> None:
     assert seen.values().tolist() == sorted({1, 2, 3, 4, 5} | {v for k in range(10)
                                                                for v in range(100 * k,
                                                                               100 * k + 50)})
+
+
+@pytest.mark.parametrize("case", ["random", "sorted runs", "repeats", "negative", "one",
+                                  "none"])
+def test_sorted_distinct_is_np_unique(case: str) -> None:
+    rng = np.random.default_rng(3)
+    values: np.ndarray = rng.integers(0, 2**63, 20_000, dtype=np.uint64)
+    if case == "sorted runs":  # a held set and a new batch concatenated
+        values = np.concatenate([np.sort(values[:15_000]), values[:5_000]])
+    elif case == "repeats":
+        values = values % np.uint64(97)
+    elif case == "negative":
+        values = rng.integers(-500, 500, 3_000, dtype=np.int64)
+    elif case == "one":
+        values = values[:1]
+    elif case == "none":
+        values = values[:0]
+    got = keytable.sorted_distinct(values)
+    assert got.dtype == values.dtype
+    assert got.tolist() == np.unique(values).tolist()
+
+
+def test_sorted_distinct_refuses_floats() -> None:
+    with pytest.raises(TypeError, match="integers"):
+        keytable.sorted_distinct(np.array([1.0, float("nan")]))
+
+
+@pytest.mark.parametrize("upgrade", [None, 3])
+def test_a_large_query_gets_the_answers_of_small_ones(upgrade: int | None,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Queries of ``_SORT_QUERIES`` digests or more are searched sorted: the answers, the
+    codes kept and upgraded, and the table's contents are those of the query in its own
+    order (every query small)."""
+    rng = np.random.default_rng(11)
+    values = [f"v{i}" for i in range(30_000)]
+    batches = [(values[at:at + 9_000], rng.integers(0, 4, 9_000)) for at in (0, 6_000, 15_000,
+                                                                             21_000)]
+    probe_hi, probe_lo = digests(KEY, values[::-3] + ["absent", "also absent"])
+    probe_lo = probe_lo.copy()
+    probe_lo[::5] += np.uint64(1)  # the same first 64 bits, another digest
+
+    def build() -> tuple[DigestTable, tuple[np.ndarray, np.ndarray], np.ndarray]:
+        table = DigestTable()
+        for vals, code in batches:
+            hi, lo = digests(KEY, vals)
+            table.add(hi, lo, code.astype(np.int64), upgrade)
+        return table, table.lookup(probe_hi), table.contains(probe_hi, probe_lo)
+
+    assert keytable._SORT_QUERIES <= 9_000  # these batches and probes take the sorted path
+    sorted_table, sorted_found, sorted_contains = build()
+    monkeypatch.setattr(keytable, "_SORT_QUERIES", 10**9)
+    plain_table, plain_found, plain_contains = build()
+    assert sorted_table.arrays()[0].tolist() == plain_table.arrays()[0].tolist()
+    assert sorted_table.arrays()[2].tolist() == plain_table.arrays()[2].tolist()
+    assert [a.tolist() for a in sorted_found] == [a.tolist() for a in plain_found]
+    assert sorted_contains.tolist() == plain_contains.tolist()
+    assert not plain_found[0][-1] and plain_found[0][:-2].all()
