@@ -24,6 +24,7 @@ from medpipe.activities.pseudonymize import default_policy, parallel, streams
 from medpipe.activities.pseudonymize.learnparts import (
     LearnPart,
     Ranked,
+    RankedTables,
     check_cover,
     learn_part,
     merge_in_ranges,
@@ -343,3 +344,35 @@ def test_a_merge_in_ranges_is_the_merge_of_the_whole(seed: int) -> None:
         out = merge_in_ranges(parts, name, ranges)
         for a in ("hi", "lo", "code", "rank"):
             assert np.array_equal(getattr(out, a), getattr(whole, a)), (ranges, a)
+
+
+def test_ranked_tables_merged_as_they_grow_give_the_merge_of_all() -> None:
+    """Tables added one by one (sizes from 1 to thousands; digests repeated across them
+    under other codes and ranks; NAME among the codes) are held merged as they grow: few
+    at a time, and their union is ``merge_ranked`` of them all."""
+    rng = np.random.default_rng(5)
+    name = list(Placeholder).index(Placeholder.NAME)
+    pool = np.unique(rng.integers(0, 1 << 63, 6_000, dtype=np.uint64))
+
+    def ranked(rank: int) -> tuple[Ranked, Ranked]:
+        out = []
+        for size in (int(rng.integers(1, 40)) if rank % 3 else int(rng.integers(100, 2_000)),
+                     int(rng.integers(1, 400))):
+            hi = np.sort(rng.choice(pool, size, replace=False))
+            out.append(Ranked(hi, hi ^ np.uint64(7), rng.integers(0, 9, size).astype(np.uint8),
+                              np.full(size, rank, dtype=np.uint32)))
+        return out[0], out[1]
+
+    added = [ranked(rank) for rank in range(120)]
+    tables = RankedTables()
+    held = 0
+    for keys, prefixes in added:
+        tables.add_ranked(keys, prefixes, 1)
+        held = max(held, len(tables.keys), len(tables.prefixes))
+    keys, prefixes = tables.merged()
+    for got, want in ((keys, merge_ranked([k for k, _ in added], name)),
+                      (prefixes, merge_ranked([p for _, p in added]))):
+        for a in ("hi", "lo", "code", "rank"):
+            assert np.array_equal(getattr(got, a), getattr(want, a)), a
+    assert 1 < held <= 14  # merged along the way (~log2 of the entries), not all at the end
+    assert (keys.code == name).any() and len(set(keys.rank.tolist())) > 20

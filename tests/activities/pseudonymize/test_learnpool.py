@@ -62,12 +62,15 @@ def tables(index: KeyIndex) -> list[np.ndarray]:
     return [*keys.arrays(), *prefixes.arrays()[:2]]
 
 
-@pytest.mark.parametrize(("seed", "processes", "min_piece"),
-                         [(0, 2, 16), (1, 3, 7), (2, 2, 1_000_000), (3, 4, 1)])
+@pytest.mark.parametrize(("seed", "processes", "min_piece", "ratio"),
+                         [(0, 2, 16, 0.0), (1, 3, 7, 0.5), (2, 2, 1_000_000, 1e9),
+                          (3, 4, 1, 0.5)])
 def test_the_pool_builds_the_one_pass_index(seed: int, processes: int, min_piece: int,
+                                            ratio: float,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(learnpool, "MIN_PIECE", min_piece)  # columns cut in pieces, or not
-    monkeypatch.setattr(learnparts, "_HELD", 3)  # tables merged as they come, more than once
+    # tables merged as each comes (0), as they grow (0.5), or only at the end
+    monkeypatch.setattr(learnparts, "_MERGE_RATIO", ratio)
     data = batches(seed, count=4, rows=300)
     one = RunState(format="csv", index=KeyIndex(KEY))
     learn(POLICY, data, one)
