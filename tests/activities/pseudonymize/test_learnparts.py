@@ -20,7 +20,7 @@ import pytest
 
 from medpipe.activities import csvblocks
 from medpipe.activities.deid.index import KeyIndex
-from medpipe.activities.pseudonymize import default_policy, parallel, streams
+from medpipe.activities.pseudonymize import default_policy, learnpool, parallel, streams
 from medpipe.activities.pseudonymize.learnparts import (
     LearnPart,
     Ranked,
@@ -155,14 +155,19 @@ def test_parts_give_the_one_pass_index_patients_and_token_order(cohort: pa.Table
                                   (1, 2, 3, 5))
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize(("fmt", "behind"), [("csv", False), ("parquet", False),
+                                             ("csv", True)])
 def test_a_learn_shard_indexing_on_child_processes_stores_the_same_part(
-        cohort: pa.Table, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        cohort: pa.Table, fmt: str, behind: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """A learn shard with two cores indexes its learn batches on a pool
     (``learnpool.batch_index``): its stored part is byte for byte the one it stores
-    indexing in its thread, for one shard and for each of two."""
+    indexing in its thread, for one shard and for each of two; also when the pool is
+    behind and the thread indexes batches itself (``behind``: a window of none, so the
+    first batch goes to the pool and every later one is indexed in the thread)."""
     monkeypatch.setattr(streams, "CSV_BLOCK", 40_000)  # several learn batches
     monkeypatch.setattr(csvblocks, "PARSE_BLOCK", 40_000)
+    if behind:
+        monkeypatch.setattr(learnpool, "IN_FLIGHT_PER_PROCESS", 0)
     chunks = data(cohort, fmt)
     for shards in (1, 2):
         for i in range(shards):
@@ -174,6 +179,8 @@ def test_a_learn_shard_indexing_on_child_processes_stores_the_same_part(
                     iter(chunks), fmt, default_policy(), "d", CHUNK, KEY, i, shards,
                     index)))
                 assert index.pool is not None  # it did index on the pool
+                if behind:
+                    assert index.by_thread > 0
             assert pooled == here
             assert index.pool is None  # stopped with the shard
 
