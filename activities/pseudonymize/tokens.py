@@ -131,7 +131,7 @@ class Vault(Tokenizer):
     """Random tokens and their map, persisted through injected callables.
 
     The map is compact (``tokenmap.TokenMap``: Arrow strings and sorted
-    digests, ~80 bytes a patient rather than ~330 in dicts), and is saved in
+    lookup keys, ~80 bytes a patient rather than ~330 in dicts), and is saved in
     the ``medpipe-vault/2`` layout (the secret and an Arrow IPC stream of the
     pairs); a ``medpipe-vault/1`` (JSON) vault still loads.
 
@@ -147,14 +147,13 @@ class Vault(Tokenizer):
         blob = load()
         if blob is None:
             self._secret = secrets.token_bytes(32)
-            self._map = TokenMap(self._secret)
+            self._map = TokenMap()
             self._dirty = True
         else:
             self._secret, pairs = _parse(blob)
             del blob
-            self._map = TokenMap(self._secret)
-            self._map.append(pairs.column("id").combine_chunks(),
-                             pairs.column("token").combine_chunks())
+            self._map = TokenMap.loaded(pairs.column("id").combine_chunks(),
+                                        pairs.column("token").combine_chunks())
             self._dirty = False
         self.new_tokens = 0
 
@@ -188,7 +187,7 @@ class Vault(Tokenizer):
 
     def _mint(self, values: list[str], digested: Digested) -> None:
         """Random tokens for identifiers new to the vault, in order (``digested``: their
-        lookup digests, made by the lookup that found them new)."""
+        lookup keys, made by the lookup that found them new)."""
         toks = _random_tokens(len(values))
         while len(set(toks)) < len(toks) or self._map.issued_any(toks):  # pragma: no cover
             toks = _random_tokens(len(values))

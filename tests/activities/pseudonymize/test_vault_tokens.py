@@ -5,12 +5,15 @@ bulk are each token's PRF."""
 from __future__ import annotations
 
 import hashlib
+import pickle
 import re
 import secrets
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
+from medpipe.activities.pseudonymize import tokenmap
 from medpipe.activities.pseudonymize.tokens import VAULT_PREFIX, Vault, _b32, _b32_each
 
 
@@ -66,3 +69,39 @@ def test_offsets_in_bulk_are_the_prf_of_each_token(max_days: int) -> None:
     assert days.tolist() == [reference_offset(vault._shift_key(), t, max_days) for t in toks]
     assert (days != 0).all() and days.min() >= -max_days and days.max() <= max_days
     assert len(vault.offset_days([], max_days)) == 0
+
+
+def test_lookup_key_collisions_never_give_one_identifier_anothers_token(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vault finds identifiers by 64-bit lookup keys and checks every hit against the
+    stored string. With keys forced to collide (five keys for 3,000 identifiers, in one
+    ask and across asks), each identifier still gets one token of its own, found again
+    in later asks and after the vault is written and read back."""
+    monkeypatch.setattr(tokenmap, "_lookup_keys", lambda values: (
+        np.array([sum(v.encode()) % 5 for v in values], dtype=np.uint64),
+        np.zeros(len(values), dtype=np.uint64)))
+    ids = [f"P{i}" for i in range(3_000)]
+    vault = Vault.in_memory()
+    first = vault.tokens(ids[:1_000] + ids[:3])
+    second = vault.tokens(ids[500:] + ids[:10])
+    assert first[1_000:] == first[:3] and second[-10:] == first[:10]
+    assert second[:500] == first[500:1_000]  # found again, not minted again
+    by_id = dict(zip(ids[:1_000] + ids[500:], first[:1_000] + second[:2_500], strict=True))
+    assert len(by_id) == 3_000 and len(set(by_id.values())) == 3_000
+    assert vault.new_tokens == 3_000
+    again = Vault(vault.to_bytes, lambda _b: None)
+    probe = ids[::7]
+    assert again.tokens(probe) == vault.tokens(probe) == [by_id[p] for p in probe]
+    assert again.new_tokens == 0
+
+
+def test_a_token_map_is_not_pickled() -> None:
+    """Its lookup keys are this process's string hashes: another process must rebuild
+    them from the vault's bytes, so the map itself refuses to travel."""
+    held = tokenmap.TokenMap()
+    held.append(pa.array(["P1"]), pa.array(["pt_aaaaaaaaaaaaaaaa"]))
+    with pytest.raises(TypeError, match="string hashes"):
+        pickle.dumps(held)
+    vault = Vault.in_memory()
+    minted = vault.tokens(["P1"])
+    assert Vault(vault.to_bytes, lambda _b: None).tokens(["P1"]) == minted
