@@ -18,7 +18,8 @@ kept for the residual digests (sorted by ``(hi, lo)``, i.e. bytewise, as
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from typing import TypeVar
 
 import numpy as np
 
@@ -26,6 +27,18 @@ DIGEST_BYTES = 16
 #: A run is merged into the one before it once it is at least this fraction of its size.
 _MERGE_RATIO = 0.5
 _BE = np.dtype(">u8")
+
+_Sized = TypeVar("_Sized", bound=Sized)
+
+
+def settle(runs: list[_Sized], merge: Callable[[_Sized, _Sized], _Sized]) -> None:
+    """Merge the newest of ``runs`` into the one before it while it holds at least
+    ``_MERGE_RATIO`` of that one's entries, and so on down (a log-structured merge): the
+    runs held stay few (~log2 of the entries) and each entry is merged ~log2 times.
+    ``merge(older, newer)`` must not depend on how the entries were grouped."""
+    while len(runs) > 1 and len(runs[-1]) >= _MERGE_RATIO * len(runs[-2]):
+        newer, older = runs.pop(), runs.pop()
+        runs.append(merge(older, newer))
 
 
 def digests(key: bytes, values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -215,14 +228,9 @@ class DigestTable:
                     run.code[pos[up]] = upgrade
         if fresh.any():
             self._runs.append(_sorted_run(hi[fresh], lo[fresh], code[fresh]))
-            self._settle()
-
-    def _settle(self) -> None:
-        runs = self._runs
-        while len(runs) > 1 and len(runs[-1]) >= _MERGE_RATIO * len(runs[-2]):
-            b, a = runs.pop(), runs.pop()
-            runs.append(_sorted_run(np.concatenate([a.hi, b.hi]), np.concatenate([a.lo, b.lo]),
-                                    np.concatenate([a.code, b.code])))
+            settle(self._runs, lambda a, b: _sorted_run(
+                np.concatenate([a.hi, b.hi]), np.concatenate([a.lo, b.lo]),
+                np.concatenate([a.code, b.code])))
 
     def compact(self) -> None:
         """Merge every run into one (one search per lookup; what is stored or shared)."""
@@ -318,10 +326,7 @@ class ValueSet:
             fresh &= ~ok
         if fresh.any():
             self._runs.append(uniq[fresh])
-            runs = self._runs
-            while len(runs) > 1 and len(runs[-1]) >= _MERGE_RATIO * len(runs[-2]):
-                b, a = runs.pop(), runs.pop()
-                runs.append(np.sort(np.concatenate([a, b])))
+            settle(self._runs, lambda a, b: np.sort(np.concatenate([a, b])))
         return len(values) - int(fresh.sum())
 
     def values(self) -> np.ndarray:
@@ -331,5 +336,5 @@ class ValueSet:
         return self._runs[0] if self._runs else np.zeros(0, dtype=np.uint64)
 
 
-__all__ = ["DIGEST_BYTES", "DigestTable", "ValueSet", "digest_hi", "digests",
+__all__ = ["DIGEST_BYTES", "DigestTable", "ValueSet", "digest_hi", "digests", "settle",
            "sorted_distinct"]

@@ -47,7 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from medpipe.activities.deid.index import KeyIndex
-from medpipe.activities.deid.keytable import DigestTable
+from medpipe.activities.deid.keytable import DigestTable, settle
 from medpipe.activities.pseudonymize.parallel import token_columns
 from medpipe.activities.pseudonymize.policy import check_columns
 from medpipe.activities.pseudonymize.shards import dataset_batches
@@ -63,9 +63,6 @@ from medpipe.contracts.pseudonymize import Placeholder, Policy, TokenMode
 PART_FORMAT = "medpipe-learn-part/1"
 _MAGIC = b"MPLP1"
 _NAME = tuple(Placeholder).index(Placeholder.NAME)  # KeyIndex's code of NAME
-#: A table is merged into the one before it once it holds at least this fraction of its
-#: entries (``RankedTables``: a log-structured merge).
-_MERGE_RATIO = 0.5
 #: Ranges of ``hi`` the learn merge merges the parts' tables in (``merge_in_ranges``).
 MERGE_RANGES = 64
 
@@ -162,22 +159,15 @@ def merge_in_ranges(parts: Sequence[Ranked], upgrade: int | None = None,
     return out.slice(0, n)
 
 
-def _settle(tables: list[Ranked], upgrade: int | None) -> None:
-    """Merge the newest table into the one before it while it is about as large (at
-    least ``_MERGE_RATIO`` of it), and so on down: the tables held stay few (~log2 of the
-    entries) and each entry is merged ~log2 times. Merging every few tables into all
-    held so far merged the whole, growing table again each time: at 10M rows a learn
-    shard spent ~10 s of its thread there. ``merge_ranked`` keeps the lowest rank's
-    code (``upgrade`` winning) whatever the grouping, so the result is the same."""
-    while len(tables) > 1 and len(tables[-1]) >= _MERGE_RATIO * len(tables[-2]):
-        newer, older = tables.pop(), tables.pop()
-        tables.append(merge_ranked([older, newer], upgrade))
-
-
 class RankedTables:
     """Indexed pieces' digest tables as they come, each ranked by its place in the one
-    pass's order, merged as they grow (``_settle``): a learn shard's batches, the learn
-    pool's pieces."""
+    pass's order, merged as they grow (``keytable.settle``, as a ``DigestTable``'s runs):
+    a learn shard's batches, the learn pool's pieces.
+
+    Why as they grow: merging every few tables into all held so far merged the whole,
+    growing table again each time (at 10M rows ~10 s of a learn shard's thread).
+    ``merge_ranked`` keeps the lowest rank's code (``NAME`` winning) whatever the
+    grouping, so the result is the same."""
 
     def __init__(self) -> None:
         self.keys: list[Ranked] = []
@@ -186,11 +176,12 @@ class RankedTables:
 
     def add_ranked(self, keys: Ranked, prefixes: Ranked, width: int) -> None:
         """Tables ranked already (a child process's, sent back)."""
-        for tables, table, upgrade in ((self.keys, keys, _NAME),
-                                       (self.prefixes, prefixes, None)):
-            if len(table):
-                tables.append(table)
-                _settle(tables, upgrade)
+        if len(keys):
+            self.keys.append(keys)
+            settle(self.keys, lambda older, newer: merge_ranked([older, newer], _NAME))
+        if len(prefixes):
+            self.prefixes.append(prefixes)
+            settle(self.prefixes, lambda older, newer: merge_ranked([older, newer]))
         self.width = max(self.width, width)
 
     def merged(self) -> tuple[Ranked, Ranked]:

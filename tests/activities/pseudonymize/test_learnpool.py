@@ -15,8 +15,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from medpipe.activities.deid import keytable
 from medpipe.activities.deid.index import KeyIndex
-from medpipe.activities.pseudonymize import learnparts, learnpool
+from medpipe.activities.pseudonymize import learnpool
 from medpipe.activities.pseudonymize.learnpool import learn_on_pool, pieces
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tabular import learn
@@ -70,7 +71,7 @@ def test_the_pool_builds_the_one_pass_index(seed: int, processes: int, min_piece
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(learnpool, "MIN_PIECE", min_piece)  # columns cut in pieces, or not
     # tables merged as each comes (0), as they grow (0.5), or only at the end
-    monkeypatch.setattr(learnparts, "_MERGE_RATIO", ratio)
+    monkeypatch.setattr(keytable, "_MERGE_RATIO", ratio)
     data = batches(seed, count=4, rows=300)
     one = RunState(format="csv", index=KeyIndex(KEY))
     learn(POLICY, data, one)
