@@ -25,6 +25,7 @@ place without cue or state (``Tucson was hot``), one in lower case.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -69,8 +70,6 @@ _NOT_PLACES = frozenset(
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday "
     "friday saturday sunday".split()) | NOT_NAMES
-TRIGGER = (r"\b(?:" + CUES.replace(" ", r"\s") + r")\s{1,3}(?-i:[A-Z])"
-           r"|(?-i:[A-Za-z]),\s{0,2}(?-i:[A-Z][A-Za-z])")
 
 
 @dataclass(frozen=True)
@@ -183,6 +182,56 @@ def _cue_ends(folded: str) -> set[int]:
     if folded.isascii():
         return {m.end() for m in _CUE_END_LOW.finditer(folded.lower())}
     return {m.end() for m in _CUE_END.finditer(folded)}
+
+
+def region_trigger(regions: Iterable[str]) -> str:
+    """An RE2 pattern (read case-insensitively) that a comma and a state or country of
+    ``regions`` (gazetteer keys) match as ``find`` reads them after a run.
+
+    ``find`` takes a run without a cue only with ``REGION_AFTER`` behind it: a comma, up to
+    two spaces, then a phrase of capitalized words whose first one to three words
+    (``_region_codes``: lower-cased, trailing full stops dropped) are a key. So the first
+    word is, in the text, one of (each starting with a capital):
+
+    * a key of up to three letters written in capitals, whole (``AZ``, ``FR``: a word of
+      three characters or fewer in title case is no code), a full stop or another
+      non-letter after it; or in any case with the full stops that make it four
+      characters or more (``Az..``, ``Usa.``: ``_region_codes`` drops them);
+    * a longer one-word key, in any case, whole (``Arizona``, ``ARIZONA.``);
+    * the first word of a key of several words, then a space (``New York``).
+
+    Before it the run's last character (``RUN``'s words end in a letter, ``'``, ``.`` or
+    ``-``). A superset, as a trigger must be: a word of a key may be followed by more than
+    ``_region_codes`` takes. Without it the trigger was any letter, comma and capital
+    (``Stable, HbA1c``: most notes), and ``find`` ran on each for nothing (issue 17).
+    """
+    codes, words, firsts = set(), set(), set()
+    for key in regions:
+        head, _, rest = key.partition(" ")
+        if rest:
+            firsts.add(head)
+        elif len(key) <= 3:
+            codes.add(key.upper())
+        else:
+            words.add(key)
+
+    def capital(word: str) -> str:  # the first letter a capital, the rest in any case
+        return "(?-i:" + re.escape(word[0].upper()) + ")" + re.escape(word[1:])
+
+    def alternation(items: Iterable[str]) -> str:
+        return "|".join(sorted(items, key=lambda w: (-len(w), w)))
+
+    whole = r"(?:[^A-Za-z]|$)"
+    dotted = "|".join(capital(c.lower()) + r"\." * (4 - len(c)) for c in sorted(codes))
+    return (r"(?-i:[A-Za-z'.-]),\s{0,2}(?:(?-i:" + alternation(map(re.escape, codes)) + ")"
+            + whole + "|" + dotted + "|(?:" + alternation(map(capital, words)) + ")" + whole
+            + "|(?:" + alternation(map(capital, firsts)) + ") )")
+
+
+#: A cue, whitespace and a capital (``in Tucson``, ``In Tucson``; ``_CUE_END``'s ``\s{1,3}\n?``
+#: is four at most), or a comma and a state or country (``region_trigger``).
+TRIGGER = (r"\b(?:" + CUES.replace(" ", r"\s") + r")\s{1,4}(?-i:[A-Z])"
+           "|" + region_trigger(gazetteer().regions))
 
 
 @dataclass(frozen=True)

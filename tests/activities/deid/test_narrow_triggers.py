@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from bench._deid_corpus import SETS, make_identities, make_note
 from medpipe.activities.deid import (
     dateparts,
+    geo,
     headsample,
     patterns,
     peopleforms,
@@ -237,7 +238,7 @@ def test_short_triggers_first_as_one_pass(monkeypatch: pytest.MonkeyPatch) -> No
     plain = "[NAME] seen on [DATE]; call [PHONE] or [EMAIL]. HbA1c 6.{}, BP 121/80. LDL {}"
     forms = ["Dr Ann Lee seen 3/4 in Boston", "zip 49855", "Apt 4, [ADDRESS]", "pt is 95 F",
              "daughter Mary (96)", "seen on 25/12.", "[NAME] ([NAME]) [NAME]", "ninety-two",
-             "\x0bfrom Tucson", "Tomé, Leeds"]
+             "\x0bfrom Tucson", "Tomé, Leeds, England"]
     texts = [plain.format(i % 10, i) for i in range(1200)]
     for k, f in enumerate(forms):
         texts[100 + 97 * k] = f
@@ -277,3 +278,49 @@ def test_long_trigger_groups_first_as_one_pass_each(monkeypatch: pytest.MonkeyPa
     assert (got == want).all()
     for g in groups:  # each group selected some note
         assert want[list(g)][:, at].any()
+
+
+_GEO_PIECES = (
+    "Tucson", "Fort Wayne", "Leeds", "Lyon", "Reading", "Mobile", "St. Louis", "Kern",
+    "TUCSON", "AZ", "Az", "Az.", "Az..", "AZ.", "az", "USA", "Usa", "Usa.", "U.S.", "UK", "IN",
+    "In", "Arizona", "ARIZONA", "arizona", "Ariz.", "Arizona's", "New York", "NEW YORK",
+    "New york", "England", "France", "Indiana", "Cabo Verde", "County", "Co.", "in", "from",
+    "moved to", "native of", "NEAR", "o/s", "born in", "Stable", "HbA1c", "the", "Dr",
+    "[NAME]", "[ADDRESS]", "85701", "x")
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_GEO_PIECES), min_size=1, max_size=10),
+       st.lists(st.sampled_from((" ", "", ",", ", ", ",  ", ",\n", "\n", "   \n", "    ",
+                                 ".", "., ", "\t", "'", "\v")), min_size=1, max_size=10))
+@example(["Tucson", "AZ"], [", "])
+@example(["Tucson", "Az.."], [", "])
+@example(["Tucson", "Usa."], [","])
+@example(["Lyon", "France"], ["., "])
+@example(["Fort Wayne", "Indiana"], [",  "])
+@example(["x", "New York"], [", "])
+@example(["in", "Tucson"], ["   \n"])
+def test_geo_trigger_covers_generated(pieces: list[str], seps: list[str]) -> None:
+    """Runs of places, cues and states or countries (codes in capitals, in title case
+    with the full stops ``_region_codes`` drops, names in any case, names of several
+    words) with every kind of comma and whitespace between: wherever the rule finds a
+    place, its trigger selects the text, as RE2 reads it over a column and as ``re``
+    reads it per text (a ``\\v`` or a non-ASCII text)."""
+    text = "".join(p + seps[i % len(seps)] for i, p in enumerate(pieces))
+    found = bool(geo.RULE.find(text))
+    covers("geo", text, found)
+    if found:
+        assert re.search(geo.TRIGGER, text, re.IGNORECASE), text
+
+
+def test_a_comma_before_a_capital_is_no_geo_trigger() -> None:
+    """A comma before a capital that starts no state or country selects nothing (it was
+    the trigger's second branch: every note with ``Stable, HbA1c`` went to the rule);
+    one before a state or country still does, as do a cue and a capital."""
+    plain = ["[NAME] seen [DATE]. Stable, HbA1c 6.7 trending down, LDL 191; follow up in "
+             "three months.", "Alert, Oriented x3, Smith, Az", "Dear Dr Lee, Thank you"]
+    assert selected("geo", plain) == [False] * len(plain)
+    places = ["Tucson, AZ 85701", "Lyon, France", "Lyon., France", "Tucson, Usa.",
+              "lives with son, New York", "moved to Leeds", "in   \nTucson"]
+    assert selected("geo", places) == [True] * len(places)
+    assert all(re.search(geo.TRIGGER, t, re.IGNORECASE) for t in places)
