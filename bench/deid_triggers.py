@@ -2,7 +2,7 @@
 
 A trigger (``rules``, ``registry``: an RE2 pattern matched over the whole column) sends a
 text to its rule's Python ``find``; a trigger that selects many texts its rule finds
-nothing in costs Python for nothing. For two corpora, in one process (CPU seconds):
+nothing in costs Python for nothing. For these corpora, in one process (CPU seconds):
 
 * ``reference``: the reference release's notes (``bench/orchestration.py``:
   ``workers.sample.make_cohort`` with ``bench._bigdata.vary_notes``, 100k rows), its
@@ -10,6 +10,10 @@ nothing in costs Python for nothing. For two corpora, in one process (CPU second
 * ``bench``: ``bench/deid.py``'s labelled corpus (every template set, seed 1, ``--bench``
   notes: its ``--notes``) with that bench's policy; ``bench-rows``: its throughput corpus
   (``--bench-rows``: its ``--rows``, the notes drawn after the labelled ones);
+* ``prose``: clinical prose without PHI, notes of three of the labelled corpus's filler
+  sentences each (``--prose`` notes, every set's fillers, seeded), in the records of that
+  bench's identities (so the index is a release's): what the rules cost on the text
+  between the identifiers, where every selection is for nothing;
 
 it prints
 
@@ -28,7 +32,8 @@ it prints
 
 Starts no process; every trial has a deadline; SIGTERM/SIGINT stop it. Usage:
 ``.venv/bin/python bench/deid_triggers.py [--reference 100000] [--bench 4000]
-[--bench-rows 20000] [--trials 2] [--rules] [--corpora reference,bench,bench-rows]``
+[--bench-rows 20000] [--prose 20000] [--trials 2] [--rules]
+[--corpora reference,bench,bench-rows,prose]``
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
 
 from bench._bigdata import vary_notes  # noqa: E402
-from bench._deid_corpus import SETS, make_identities, make_note  # noqa: E402
+from bench._deid_corpus import FILLER, FILLERS, SETS, Note, make_identities, make_note  # noqa: E402,E501
 from bench._trials import deadline, parser, stop_on_signals  # noqa: E402
 from bench.deid import policy as bench_policy  # noqa: E402
 from bench.deid import table as bench_table  # noqa: E402
@@ -86,6 +91,18 @@ def bench_corpus(notes: int, seed: int, rows: int = 0) -> tuple[pa.Table, Policy
         return bench_table(quality), bench_policy()
     return bench_table([make_note(rng, people, sets[i % len(sets)], i)
                         for i in range(rows)]), bench_policy()
+
+
+def prose_corpus(notes: int, seed: int) -> tuple[pa.Table, Policy]:
+    """``notes`` notes of three filler sentences each (every set's fillers: clinical prose
+    the labelled corpus writes between its identifiers, no PHI), each in the record of one
+    of that bench's identities."""
+    rng = random.Random(seed)
+    people = make_identities(max(100, notes // 8), seed)
+    sentences = sorted({s for f in (FILLER, *FILLERS.values()) for s in f})
+    return bench_table([Note(" ".join(rng.choice(sentences) for _ in range(3)),
+                             people[i % len(people)], "prose") for i in range(notes)]), \
+        bench_policy()
 
 
 def learned_index(t: pa.Table, pol: Policy) -> KeyIndex:
@@ -227,6 +244,7 @@ def main() -> None:
     ap.add_argument("--reference", type=int, default=100_000, help="reference notes")
     ap.add_argument("--bench", type=int, default=4000, help="bench/deid.py --notes")
     ap.add_argument("--bench-rows", type=int, default=20_000, help="bench/deid.py --rows")
+    ap.add_argument("--prose", type=int, default=20_000, help="notes of filler prose")
     ap.add_argument("--trials", type=int, default=2)
     ap.add_argument("--rules", action="store_true", help="the per-rule selection table")
     ap.add_argument("--corpora", default="reference,bench")
@@ -245,8 +263,10 @@ def main() -> None:
             run_corpus(name, *bench_corpus(args.bench, args.seed), args)
         elif name == "bench-rows":
             run_corpus(name, *bench_corpus(args.bench, args.seed, args.bench_rows), args)
+        elif name == "prose":
+            run_corpus(name, *prose_corpus(args.prose, args.seed), args)
         else:
-            ap.error(f"unknown corpus {name!r} (reference, bench, bench-rows)")
+            ap.error(f"unknown corpus {name!r} (reference, bench, bench-rows, prose)")
 
 
 if __name__ == "__main__":
