@@ -21,9 +21,10 @@ take them). Python ``re`` on the folded text, through the rule table (``rules.MO
 
 from __future__ import annotations
 
+import itertools
 import re
 
-from medpipe.activities.deid.forms import near_month
+from medpipe.activities.deid.forms import MONTHS, near_month
 from medpipe.activities.deid.namelists import dictionary
 from medpipe.activities.deid.safelist import english
 from medpipe.activities.deid.textrule import FunctionRule
@@ -82,11 +83,31 @@ def find(folded: str) -> list[Span]:
     return out
 
 
-#: A superset of the texts ``find`` finds something in (RE2, case-insensitive), short enough
-#: to join the rule table's first alternation (``rules._SHORT``).
+def near_words() -> str:
+    """An RE2 pattern (read case-insensitively) that every word ``near_month`` takes opens
+    with: the month's first letter, then all but three of its other letters in order.
+
+    Why that holds: two edits (``forms._edits``: insert, delete, substitute, swap two
+    neighbours) leave at least all but two of a month's letters in the word, in order; at
+    most one of them is the word's first letter, which is the month's. So the rest of the
+    word holds all but three of the month's other letters in order. A word of the text
+    takes the trigger only when it holds such a run (``Marhc``, ``Agust``, ``Setpember``),
+    not any word of four letters or more before a number (``dose 5``, ``sats 94``, ``about
+    3``: most clinical prose, where ``find`` found nothing: issue 17).
+    """
+    alternatives = {m[0] + "".join("[a-z]*" + c for c in kept)
+                    for m in MONTHS if len(m) >= 4
+                    for kept in itertools.combinations(m[1:], len(m) - 3)}
+    return "(?:" + "|".join(sorted(alternatives)) + ")"
+
+
+_NEAR = near_words()
+#: A superset of the texts ``find`` finds something in (RE2, case-insensitive): a day, then a
+#: word that opens as a misspelled month does (``DAY_FIRST``), or such a word at a word's
+#: start (``MONTH_FIRST``'s look-behind) before a year or a day.
 TRIGGER = (
-    r"[0-9](?:st|nd|rd|th)?(?:[ \t]+of)?[ \t-]+[jfmasond][a-z]{3}"
-    r"|[jfmasond][a-z]{3,10}\.?,?[ \t]+[0-9]"
+    r"[0-9](?:st|nd|rd|th)?(?:[ \t]+of)?[ \t-]+" + _NEAR
+    + r"|(?:^|(?-i:[^A-Za-z]))" + _NEAR + r"[a-z]*\.?,?[ \t]+[0-9]"
 )
 #: The rule, for the rule table.
 RULE = FunctionRule("month-typos", TRIGGER, find)

@@ -26,6 +26,7 @@ from medpipe.activities.deid import (
     dateparts,
     geo,
     headsample,
+    monthtypos,
     patterns,
     peopleforms,
     phone,
@@ -324,3 +325,56 @@ def test_a_comma_before_a_capital_is_no_geo_trigger() -> None:
               "lives with son, New York", "moved to Leeds", "in   \nTucson"]
     assert selected("geo", places) == [True] * len(places)
     assert all(re.search(geo.TRIGGER, t, re.IGNORECASE) for t in places)
+
+
+def _misspelled(rng: random.Random, month: str, edits: int) -> str:
+    """``month`` with ``edits`` random edits (insert, delete, substitute, swap neighbours)
+    that keep its first letter, in a random case."""
+    word = month
+    for _ in range(edits):
+        i = rng.randrange(1, len(word) + 1)
+        c = rng.choice("abcdefghijklmnopqrstuvwxyz")
+        op = rng.choice("isdt")
+        if op == "i":
+            word = word[:i] + c + word[i:]
+        elif op == "s" and i < len(word):
+            word = word[:i] + c + word[i + 1:]
+        elif op == "d" and i < len(word) and len(word) > 3:
+            word = word[:i] + word[i + 1:]
+        elif op == "t" and i < len(word) - 1:
+            word = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    return rng.choice((word, word.upper(), word.title(), word.lower()))
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.randoms(use_true_random=False), st.sampled_from(
+    ("january", "february", "march", "april", "june", "july", "august", "september",
+     "october", "november", "december")), st.integers(1, 2),
+       st.sampled_from(("{m} {d}", "{m}. {d}", "{m} {y}", "{m}, {y}", "{d} {m} {y}",
+                        "{o} {m}", "the {o} of {m}", "{d}-{m}-{yy}", "{d}\t{m}, {y}")),
+       st.sampled_from(("", " ", "seen ", "x", "3", "(", "\u0131", "on\n", "-")))
+@example(random.Random(0), "march", 1, "{m} {d}", "seen ")
+def test_month_typos_trigger_covers_generated(rng: random.Random, month: str, edits: int,
+                                              shape: str, before: str) -> None:
+    """A month with one or two edits (case and first letter kept as the rule reads them),
+    in every shape of a date the rule takes, after any character: wherever the rule finds
+    a date, its trigger selects the text (RE2 over a column, and ``re`` per text)."""
+    d = rng.randint(1, 31)
+    y = rng.randint(1900, 2099)
+    text = before + shape.format(m=_misspelled(rng, month, edits), d=d, y=y,
+                                 yy=f"{y % 100:02d}", o=f"{d}th") + " reviewed"
+    found = bool(monthtypos.find(text))
+    covers("month-typos", text, found)
+    if found:
+        assert re.search(monthtypos.TRIGGER, text, re.IGNORECASE), text
+
+
+def test_words_before_numbers_are_no_month_typos_trigger() -> None:
+    """A word before a number that opens as no misspelled month does (doses, saturations,
+    durations: clinical prose) selects nothing; misspelled months in dates still do."""
+    prose = ["dose 5 mg daily", "sats 94 % on room air", "about 3 weeks ago",
+             "warfarin 5 mg", "seen 2 days ago, follow up in 3 months"]
+    assert selected("month-typos", prose) == [False] * len(prose)
+    dates = ["seen Marhc 5", "on 3rd Auggust", "the 6th of Maarch", "Noovember 1977",
+             "AUGSUT 28", "25-Jaunary-64"]
+    assert selected("month-typos", dates) == [True] * len(dates)
