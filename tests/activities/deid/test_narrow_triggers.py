@@ -26,6 +26,7 @@ from medpipe.activities.deid import (
     dateparts,
     geo,
     headsample,
+    idruns,
     monthtypos,
     patterns,
     peopleforms,
@@ -378,3 +379,48 @@ def test_words_before_numbers_are_no_month_typos_trigger() -> None:
     dates = ["seen Marhc 5", "on 3rd Auggust", "the 6th of Maarch", "Noovember 1977",
              "AUGSUT 28", "25-Jaunary-64"]
     assert selected("month-typos", dates) == [True] * len(dates)
+
+
+_RUN_PIECES = (
+    " ", "  ", ".", "-", "/", ":", ",", "\n", "\t", "x", "a", "member id", "Member ID #",
+    "MRN", "chart", "claim no.", "policy", "ndc", "cpt", "weight", "temp", "from", "mg", "%",
+    "years", "[MRN]", "[ID]", "[PHONE]", "[DATE]", "[IP]", "[SSN]", "\u0131")
+
+
+_RUN_CUES = ("", "member id ", "Member ID #", "MRN ", "chart: ", "claim no. ", "policy ",
+             "ndc ", "weight ", "x", "a ", "(")
+
+
+@settings(max_examples=4000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_RUN_PIECES), max_size=5), st.sampled_from(_RUN_CUES),
+       st.lists(st.integers(1, 7), min_size=1, max_size=5),
+       st.sampled_from((" ", "  ", "   ", ".", "-", "/", ",")), st.randoms(use_true_random=False),
+       st.lists(st.sampled_from(_RUN_PIECES), max_size=5))
+@example([], "Member ID ", [4, 1], ".", random.Random(0), [])
+@example([], "MRN ", [1, 1, 3], " ", random.Random(0), [])
+@example([], "MRN ", [3, 2], "  ", random.Random(0), [])
+@example(["claim no.", " ", "[PHONE]"], "", [2], " ", random.Random(0), [])
+def test_id_runs_trigger_covers_generated(before: list[str], cue: str, groups: list[int],
+                                          sep: str, rng: random.Random,
+                                          after: list[str]) -> None:
+    """Runs of digit groups of every length with one separator (and with others around
+    them), beside cues, units and marks: wherever the rule finds an id, its trigger selects
+    the text (RE2 over a column, and ``re`` per text)."""
+    run = sep.join("".join(rng.choice("0123456789") for _ in range(n)) for n in groups)
+    text = "".join(before) + cue + run + "".join(after)
+    found = bool(idruns.find(text))
+    covers("id-runs", text, found)
+    if found:
+        assert re.search(idruns.TRIGGER, text, re.IGNORECASE), text
+
+
+def test_a_decimal_is_no_id_runs_trigger() -> None:
+    """A number with a decimal (3+1 digits: ``weight 101.3``, ``temp 100.4``) or groups of
+    fewer than 5 digits select nothing; runs the rule keeps still do."""
+    plain = ["[NAME] seen [DATE]. LDL 125, weight 101.3; follow up", "temp 100.4 F",
+             "12 34 5", "1 2 3 4", "BP 120/80", "v2.3.1"]
+    assert selected("id-runs", plain) == [False] * len(plain)
+    runs = ["Member ID 123.45", "Pt gave 123 45 6789", "Seen 2023 03 14", "MRN 0012 3345 6",
+            "acct 1-2345", "Claim no. [PHONE] 57", "id 12-345"]
+    assert selected("id-runs", runs) == [True] * len(runs)
+    assert all(idruns.find(t) for t in runs)
