@@ -196,21 +196,27 @@ def find(folded: str) -> list[Span]:
 
 
 
-#: A separator between two groups of a run (``RUN``'s, each read on its own: a superset).
-_S = r"(?: {1,2}|[.-])"
-#: A superset of the texts ``find`` finds something in (RE2). A run is kept only with 5
-#: digits or more and a group of 3 or more (``classify``: the 3-2-4 of an SSN and a date
-#: are three groups, a cued id 5 digits, an uncued one 8): two groups of 5 digits or more,
-#: one of 3 or more (3+2, 4+1, 2+3, 1+4: every such pair holds one of these), or three
-#: groups, one of 3 or more (any longer run holds three such: its long group and those
-#: beside it); or a mark with a group beside it (``_beside_marks``). A decimal of one
-#: number (``weight 101.3``, ``temp 100.4``: 3+1 digits) is no run ``find`` keeps: it
-#: selected 5 % of ``bench/datastages.py``'s scrubbed notes, in which the rule finds nothing.
-TRIGGER = (r"[0-9]{3}" + _S + r"[0-9]{2}|[0-9]{4}" + _S + r"[0-9]|[0-9]{2}" + _S
-           + r"[0-9]{3}|[0-9]" + _S + r"[0-9]{4}"
-           r"|[0-9]{3}" + _S + r"[0-9]" + _S + r"[0-9]|[0-9]" + _S + r"[0-9]{3}" + _S
-           + r"[0-9]|[0-9]" + _S + r"[0-9]" + _S + r"[0-9]{3}"
-           r"|\[(?:mrn|id|phone)\](?: {1,2}|[.-])[0-9]|\[(?:date|ip|ssn)\][.-][0-9]"
-           r"|[0-9](?:[.-]| {1,2})\[(?:mrn|id|phone)\]|[0-9][.-]\[(?:date|ip|ssn)\]")
+#: A digit, and the separators of ``RUN`` (one or more of them: a superset, and short).
+_D, _S = r"\d", r"[ .-]+"
+#: A run ``classify`` can keep: 5 digits or more and a group of 3 or more (the 3-2-4 of an
+#: SSN and a date are three groups, a cued id has 5 digits, an uncued one 8). So two groups
+#: of 5 digits or more, one of 3 or more (3+2, 4+1, 1+4, 2+3: every such pair holds one of
+#: these), or three groups, one of 3 or more (3-1-1, 1-3-1, 1-1-3: any longer run holds
+#: one, its long group and those beside it); each written after its first digit.
+_KEPT_RUN = (_D + "(?:" + "|".join((
+    _D + "{2}" + _S + _D + "{2}", _D + "{3}" + _S + _D, _S + _D + "{4}", _D + _S + _D + "{3}",
+    _D + "{2}" + _S + _D + _S + _D, _S + _D + "{3}" + _S + _D, _S + _D + _S + _D + "{3}"))
+             + ")")
+#: A mark with a group beside it (``_beside_marks``), told by the mark's last or first
+#: letters (a superset): ``[MRN]``, ``[ID]``, ``[PHONE]`` with a space, a dot or a dash
+#: between; ``[DATE]``, ``[IP]``, ``[SSN]`` with a dot or a dash.
+_BESIDE_MARK = (r"(?:id|rn|ne)\]" + _S + _D + r"|(?:te|ip|sn)\][.-]" + _D + "|" + _D + _S
+                + r"\[[imp]|" + _D + r"[.-]\[[dis]")
+#: A superset of the texts ``find`` finds something in (RE2, case-insensitive). A decimal
+#: (``weight 101.3``, ``temp 100.4``: 3+1 digits) is no run ``find`` keeps; it was selected
+#: (any group of 3 digits beside another), 5 % of ``bench/datastages.py``'s scrubbed notes,
+#: in which the rule finds nothing. Short enough (``rules._SHORT``) to join the alternation
+#: of the short triggers.
+TRIGGER = _KEPT_RUN + "|" + _BESIDE_MARK
 #: The rule, for the rule table.
 RULE = FunctionRule("id-runs", TRIGGER, find)

@@ -400,6 +400,8 @@ _RUN_CUES = ("", "member id ", "Member ID #", "MRN ", "chart: ", "claim no. ", "
 @example([], "MRN ", [1, 1, 3], " ", random.Random(0), [])
 @example([], "MRN ", [3, 2], "  ", random.Random(0), [])
 @example(["claim no.", " ", "[PHONE]"], "", [2], " ", random.Random(0), [])
+@example(["[SSN]", "."], "", [2], " ", random.Random(0), [])
+@example([], "", [3], " ", random.Random(0), [" ", "[PHONE]"])
 def test_id_runs_trigger_covers_generated(before: list[str], cue: str, groups: list[int],
                                           sep: str, rng: random.Random,
                                           after: list[str]) -> None:
@@ -424,3 +426,5 @@ def test_a_decimal_is_no_id_runs_trigger() -> None:
             "acct 1-2345", "Claim no. [PHONE] 57", "id 12-345"]
     assert selected("id-runs", runs) == [True] * len(runs)
     assert all(idruns.find(t) for t in runs)
+    # short: its pass is shared with the other short triggers' (``rules.active``)
+    assert rules._short(_table_rule("id-runs"))
