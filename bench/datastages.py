@@ -6,7 +6,7 @@ stage's own code path in a child process pinned to 1 or 2 cores, each trial
 with a deadline:
 
 * pseudonymize (with notes): learn pass + scrub pass, ``processes`` = cores
-  (1: sequential, no pool; 2: the scrub pass on a process pool);
+  (1: sequential, no pool; 2: the scrub pass on a process pool), in the activity's chunks;
 * validate: great-expectations suite + residual-identifier check (patterns,
   names, and the original identifiers' digests the pseudonymize trial handed
   over) of the pseudonymized output, ``processes`` = cores (2: the residual
@@ -58,9 +58,14 @@ import evaluate as eval_bench  # noqa: E402
 import pseudonymize as pseudo_bench  # noqa: E402
 from _lightmain import light_main  # noqa: E402
 
+from medpipe.contracts.fanout import DEFAULT_CHUNK_ROWS  # noqa: E402
+
 GOAL_ONE_CORE = 100_000
 GOAL_SCALING = 1.8
-CHUNK_ROWS = 65_536
+#: Rows per chunk of the pseudonymize trial: the activity's (``contracts.fanout``), so the
+#: trial pays the per-chunk costs a release pays (each chunk's scrub compiles its patterns:
+#: ~45 ms; this bench used 65,536 until stop 42, twice the calls a release makes).
+CHUNK_ROWS = DEFAULT_CHUNK_ROWS
 DIGEST_KEY = b"bench-digest-key" * 2
 
 
@@ -302,7 +307,8 @@ def main() -> None:
     _procs.install()  # every trial's process group is stopped on SIGTERM/SIGINT and at exit
     cores = len(os.sched_getaffinity(0))
     print(f"data stages, {args.rows:,} rows, {cores} cores visible (load average "
-          f"{os.getloadavg()[0]:.1f}: other processes share them)", flush=True)
+          f"{os.getloadavg()[0]:.1f}: other processes share them); pseudonymize in chunks of "
+          f"{CHUNK_ROWS:,} rows (the activity's)", flush=True)
     with tempfile.TemporaryDirectory(prefix="medpipe-bench-datastages-") as tmp:
         root = Path(tmp)
         src, out = root / "cohort.parquet", root / "pseudonymized.parquet"
