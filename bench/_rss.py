@@ -44,6 +44,11 @@ def stat_fields(pid: int | str) -> list[str] | None:
         return None
 
 
+def cpu_seconds(fields: list[str]) -> float:
+    """User + system CPU seconds in a process's ``stat_fields`` (its own, not its children's)."""
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pids_where(field: int, value: int) -> list[int]:
     """Processes whose ``/proc/PID/stat`` field ``field`` (``PARENT``, ``GROUP``) is ``value``."""
     pids = []

@@ -57,6 +57,7 @@ import _procs  # noqa: E402
 import evaluate as eval_bench  # noqa: E402
 import pseudonymize as pseudo_bench  # noqa: E402
 from _lightmain import light_main  # noqa: E402
+from _rss import cpu_seconds, descendants, stat_fields  # noqa: E402
 
 from medpipe.contracts.fanout import DEFAULT_CHUNK_ROWS  # noqa: E402
 
@@ -79,15 +80,8 @@ def _pin(cores: int) -> None:
 
 def _tree_cpu() -> float:
     """CPU seconds (user + system) of this process and every process below it now."""
-    from _rss import descendants, stat_fields
-
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in (os.getpid(), *descendants(os.getpid())):
-        fields = stat_fields(pid)
-        if fields is not None:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    return sum(cpu_seconds(fields) for pid in (os.getpid(), *descendants(os.getpid()))
+               if (fields := stat_fields(pid)) is not None)
 
 
 def _start_clock() -> tuple[dict[str, float], float]:
@@ -195,7 +189,6 @@ def child(argv: list[str]) -> None:
 def _tree_sample(root: int, stop: threading.Event, peak: dict[int, int],
                  cpu: dict[int, float]) -> None:
     """Sample VmHWM (KiB) and CPU seconds of ``root`` and its descendants until ``stop``."""
-    tick = os.sysconf("SC_CLK_TCK")
     while not stop.wait(0.2):
         parents: dict[int, int] = {}
         stats: dict[int, list[str]] = {}
@@ -213,7 +206,7 @@ def _tree_sample(root: int, stop: threading.Event, peak: dict[int, int],
             tree |= new
             grew = bool(new)
         for pid in tree & stats.keys():
-            cpu[pid] = (int(stats[pid][11]) + int(stats[pid][12])) / tick  # utime + stime
+            cpu[pid] = cpu_seconds(stats[pid])
             try:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmHWM:"):
