@@ -200,15 +200,15 @@ def scan_texts(col: pa.Array, digests: DigestSet | None,
     free_rows = np.flatnonzero(free)
     free_texts = col.take(pa.array(free_rows))
     flagged = np.zeros(len(free_rows), dtype=bool)
-    gated = np.zeros(0, dtype=np.int64)
     if len(free_rows):  # Arrow compiles a pattern at each call, over no text too (this
         # alternation: ~5 ms; a column of tokens, codes or dates has no free text)
         flagged = _mask(pc.match_substring_regex(free_texts, ANY_PATTERN)).copy()
         gated = np.flatnonzero(~flagged & _mask(pc.match_substring_regex(free_texts,
                                                                          SCAN_GATE)))
-    if len(gated):
-        scanned = _mask(pc.match_substring_regex(free_texts.take(pa.array(gated)), SCAN_PATTERN))
-        flagged[gated[scanned]] = True
+        if len(gated):
+            scanned = _mask(pc.match_substring_regex(free_texts.take(pa.array(gated)),
+                                                     SCAN_PATTERN))
+            flagged[gated[scanned]] = True
     if flagged.any():
         rows, sub = free_rows[flagged], free_texts.filter(pa.array(flagged))
         for _, pattern, ph in PATTERNS:
