@@ -6,7 +6,9 @@ Pools of chunks (pseudonymize's scrub pass, validate's residual check,
 evaluate's inference) all follow one pattern: ``forkserver`` children (a Temporal
 worker runs threads, so never ``fork`` it), at most ``IN_FLIGHT_PER_PROCESS``
 chunks per child in flight, results merged in input order, and children that
-end when their parent dies.
+end when their parent dies. Record batches (the scrub pass's pieces and outputs, the
+residual check's chunks) travel in anonymous memory files the children map
+(``activities.memfile``), not pickled through the pool's pipes.
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ child *processes* instead, following ``activities.pseudonymize.parallel`` (``act
   (``shared_digests``), so N children hold one copy in the page cache, not a
   pickled copy each; the digest key is sent to each child when the pool starts.
   The file goes with the pool.
-* Only a chunk's text columns travel (the check reads nothing else), copied
-  compactly: a pickled slice would carry its parent's whole buffers.
+* Only a chunk's text columns travel (the check reads nothing else), written once
+  into an anonymous memory file the child maps (``activities.memfile``), not pickled
+  through the pool's pipe.
 * A batch is cut into equal chunks, as many as the children or a multiple
   (``procpool.even_slices``), so that they finish together.
 * At most ``processes * IN_FLIGHT_PER_PROCESS`` chunks are in flight (bounded
@@ -35,12 +36,13 @@ the reader's.
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from types import TracebackType
 
 import pyarrow as pa
 
+from medpipe.activities.memfile import BatchFile, Handle, read_batch
 from medpipe.activities.memory import release_freed
 from medpipe.activities.poolwindow import PoolWindow
 from medpipe.activities.procpool import (
@@ -69,8 +71,9 @@ def _init_child(key: bytes | None, path: str | None,
     _CHILD["digests"] = digests
 
 
-def _scan_chunk(batch: pa.RecordBatch) -> ResidualTally:
+def _scan_chunk(chunk: Handle) -> ResidualTally:
     tally = ResidualTally()
+    batch = read_batch(chunk)
     scan_batch(batch, _CHILD["digests"], tally)
     del batch
     release_freed()  # this chunk's working memory, before the next one comes
@@ -85,11 +88,12 @@ def merge(into: ResidualTally, part: ResidualTally) -> None:
         into.kinds.setdefault(where, Counter()).update(kinds)
 
 
-def text_columns(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """The columns ``scan_batch`` reads (strings), copied compactly for a pipe."""
+def text_columns(batch: pa.RecordBatch) -> BatchFile:
+    """The columns ``scan_batch`` reads (strings), in a memory file for a child (a copy of
+    their rows only: the batch they come from can go)."""
     keep = [i for i, f in enumerate(batch.schema)
             if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
-    return pa.concat_batches([batch.select(keep)])
+    return BatchFile.of(batch.select(keep))
 
 
 class ResidualPool:
@@ -111,7 +115,8 @@ class ResidualPool:
         self.tally = ResidualTally()
         self._pool: ProcessPoolExecutor | None = None
         self._window: PoolWindow[ResidualTally] | None = None
-        self._held: pa.RecordBatch | None = None
+        self._held: BatchFile | None = None
+        self._sent: deque[BatchFile] = deque()  # the chunks in flight, oldest first
         self._files = contextlib.ExitStack()  # the children's shared digests, while the pool runs
         self.pooled = 0  # chunks checked in child processes (all but the last)
 
@@ -143,25 +148,32 @@ class ResidualPool:
         return ProcessPoolExecutor(max_workers=self.processes, mp_context=pool_context(),
                                    initializer=_init_child, initargs=(key, path, shape))
 
-    def _submit(self, chunk: pa.RecordBatch) -> None:
+    def _submit(self, chunk: BatchFile) -> None:
         """Send one chunk (its ``text_columns`` already) to a child; merge what is due."""
         assert self._window is not None
-        due = self._window.submit(_scan_chunk, chunk)
+        self._sent.append(chunk)
+        due = self._window.submit(_scan_chunk, chunk.handle)
         self.pooled += 1
         for part in due:
-            merge(self.tally, part)
-            release_freed()
+            self._merge(part)
+
+    def _merge(self, part: ResidualTally) -> None:
+        """Merge the oldest chunk's counts; its file is no longer needed."""
+        self._sent.popleft().close()
+        merge(self.tally, part)
+        release_freed()
 
     def result(self) -> ResidualTally:
         """Every batch's counts, merged in input order: the last chunk is checked here,
         while the children finish the chunks before it, and merged after theirs."""
         last = self.tally if self._window is None else ResidualTally()
         if self._held is not None:
-            scan_batch(self._held, self.digests, last)
+            with self._held:
+                scan_batch(self._held.read(), self.digests, last)
             self._held = None
         if self._window is not None:
             for part in self._window.drain():
-                merge(self.tally, part)
+                self._merge(part)
             merge(self.tally, last)
         return self.tally
 
@@ -172,7 +184,11 @@ class ResidualPool:
             self._pool = None
         self._files.close()
         self._window = None
-        self._held = None
+        while self._sent:
+            self._sent.popleft().close()
+        if self._held is not None:
+            self._held.close()
+            self._held = None
 
     def __enter__(self) -> ResidualPool:
         return self

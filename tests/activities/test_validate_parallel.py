@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from medpipe.activities import validate, validate_suite
+from medpipe.activities import memfile, validate, validate_suite
 from medpipe.activities.datasets import TabularStream
 from medpipe.activities.pseudonymize import Vault, default_policy
 from medpipe.activities.pseudonymize.run import Pseudonymizer, pseudonymize_file
@@ -34,6 +34,7 @@ from medpipe.contracts.validate import (
     ValidationReport,
 )
 from medpipe.workers.sample import make_cohort
+from tests.memfiles import batch_files
 
 KEY = b"d" * 32
 CHUNK = 128  # rows per pool chunk: the output spans many chunks, several in flight
@@ -133,6 +134,26 @@ def test_the_pool_runs_chunks_in_children_and_merges_in_order(
     assert list(parallel.values.items()) == list(sequential.values.items())
     assert parallel.hits == sequential.hits and parallel.kinds == sequential.kinds
     assert parallel.found >= len(PLANTED)
+    assert not batch_files()  # the chunks' memory files closed as their counts came
+
+
+def test_chunks_pickled_where_there_are_no_memory_files_give_the_same_counts(
+        pseudonymized: tuple[pa.Table, DigestSet, pa.Table],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off Linux (no memfd or /proc) each chunk travels pickled in its handle."""
+    table, digests, _ = pseudonymized
+    batches = table.to_batches(max_chunksize=700)
+    sequential = ResidualTally()
+    for b in batches:
+        scan_batch(b, digests, sequential)
+    monkeypatch.setattr(memfile, "available", lambda: False)
+    with ResidualPool(digests, 2, chunk_rows=CHUNK) as pool:
+        for b in batches:
+            pool.add(b)
+        assert pool._sent and all(f.handle.inline is not None for f in pool._sent)
+        parallel = pool.result()
+    assert list(parallel.values.items()) == list(sequential.values.items())
+    assert parallel.hits == sequential.hits and parallel.kinds == sequential.kinds
 
 
 def test_one_chunk_needs_no_pool(pseudonymized: tuple[pa.Table, DigestSet, pa.Table]) -> None:
@@ -190,3 +211,4 @@ def test_a_bad_chunk_mid_stream_fails_the_same_way(
                                       chunk_rows=CHUNK)
         messages.append(str(err.value))
     assert messages[0] == messages[1] == "dataset is not readable parquet: truncated"
+    assert not batch_files()  # the chunks in flight when it failed: their files closed too

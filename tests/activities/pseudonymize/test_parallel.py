@@ -17,11 +17,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
+from medpipe.activities import memfile
 from medpipe.activities.pseudonymize import Vault, default_policy, parse_policy
 from medpipe.activities.pseudonymize.run import Pseudonymizer, pseudonymize_file
 from medpipe.contracts.errors import InvalidInput
 from medpipe.contracts.pseudonymize import Policy, PseudonymizeReport
 from medpipe.workers.sample import make_cohort
+from tests.memfiles import batch_files
 
 CHUNK = 250  # rows per chunk: the cohort spans many chunks, so many run at once
 HMAC_KEY = b"k" * 32
@@ -112,6 +114,28 @@ def test_hmac_tokens_parallel_equals_sequential(source: Path, tmp_path: Path) ->
     par, par_report, _ = run(source, tmp_path / f"par{source.suffix}", hmac_policy(), 3)
     assert b"ph_" in seq and b"pt_" not in seq
     assert par == seq and par_report == seq_report
+    assert not batch_files()  # every piece's memory files closed with the run
+
+
+def test_pieces_pickled_where_there_are_no_memory_files_give_the_same_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table: pa.Table) -> None:
+    """Off Linux (no memfd or /proc) the pieces travel pickled, as the handles' batches."""
+    src = tmp_path / "cohort.parquet"
+    pq.write_table(table, src, row_group_size=400)
+    seq, seq_report, _ = run(src, tmp_path / "seq.parquet", hmac_policy(), 1)
+    sent: list[memfile.Handle] = []
+    handle = memfile.BatchFile.handle
+
+    def recorded(self: memfile.BatchFile) -> memfile.Handle:
+        sent.append(h := handle.fget(self))  # type: ignore[attr-defined]
+        return h
+
+    monkeypatch.setattr(memfile, "available", lambda: False)
+    monkeypatch.setattr(memfile.BatchFile, "handle", property(recorded))
+    par, par_report, _ = run(src, tmp_path / "par.parquet", hmac_policy(), 2)
+    assert par == seq and par_report == seq_report
+    assert sent and all(h.fd < 0 for h in sent)
+    assert any(h.inline is not None and h.inline.num_rows for h in sent)
 
 
 @pytest.mark.parametrize("bad_rows", [(CHUNK * 5 + 7,), (-1,), (CHUNK * 5 + 7, -1)],
@@ -149,6 +173,7 @@ def test_parallel_refuses_the_first_bad_chunk_like_sequential(
     assert messages[0] == messages[1]
     assert f"row {bad_rows[0] % len(ids) + 1}" in messages[0]
     assert made and not list(scratch.iterdir())  # the children's index file went with the pool
+    assert not batch_files()  # the pieces in flight when it failed: their files closed too
 
 
 _KILLED_PARENT = """
