@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
+import _checkout  # noqa: F401  (this checkout's medpipe, not an installed one)
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv

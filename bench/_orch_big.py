@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import _checkout  # noqa: F401  (this checkout's medpipe, not an installed one)
 from _bigdata import write_big_sample
 from _history import activity_seconds
 from _memtrace import RssTimeline, activity_runs, memory_table

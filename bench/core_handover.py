@@ -32,6 +32,7 @@ import threading
 import time
 from pathlib import Path
 
+import _checkout  # noqa: F401  (this checkout's medpipe, not an installed one)
 import _procs
 
 from medpipe.activities.cores import CoreBudget
