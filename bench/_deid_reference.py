@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import _checkout  # noqa: F401  (this checkout's medpipe, not an installed one)
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc

@@ -34,8 +34,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import _checkout  # noqa: F401  (this checkout's medpipe, not an installed one)
-
 from medpipe.activities.deid.index import Span
 from medpipe.activities.deid.words import NOT_NAMES
 from medpipe.contracts.pseudonymize import Placeholder
