@@ -17,19 +17,15 @@ import sys
 import time
 from pathlib import Path
 
+import _procs
 import httpx
+from _checkout import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import _procs  # noqa: E402
-
-from medpipe.activities.tls import client_context  # noqa: E402
-from medpipe.contracts.deploy import GatewayStatus  # noqa: E402
-from medpipe.contracts.placement import Fleet, GatewayTarget  # noqa: E402
-from medpipe.workers.pki import GatewayPKI  # noqa: E402
-from medpipe.workers.ports import free_port as _free_port  # noqa: E402
+from medpipe.activities.tls import client_context
+from medpipe.contracts.deploy import GatewayStatus
+from medpipe.contracts.placement import Fleet, GatewayTarget
+from medpipe.workers.pki import GatewayPKI
+from medpipe.workers.ports import free_port as _free_port
 
 
 class LocalGateways:

@@ -17,14 +17,10 @@ import asyncio
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
+import _checkout  # noqa: F401  (this checkout's medpipe, not an installed one)
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 MODEL = "risk"
 FEATURES = 5

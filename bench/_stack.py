@@ -11,17 +11,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import _procs
 import yaml
+from _checkout import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import _procs  # noqa: E402
-
-from medpipe.activities.storage.local import LocalStore  # noqa: E402
-from medpipe.contracts.placement import Cloud, Fleet, WorkerProfile  # noqa: E402
-from medpipe.workers.devserver import TemporalDevServer  # noqa: E402
-from medpipe.workers.keysetup import ensure_keys, local_keys  # noqa: E402
+from medpipe.activities.storage.local import LocalStore
+from medpipe.contracts.placement import Cloud, Fleet, WorkerProfile
+from medpipe.workers.devserver import TemporalDevServer
+from medpipe.workers.keysetup import ensure_keys, local_keys
 
 
 class BenchStack:

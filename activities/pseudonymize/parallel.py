@@ -158,7 +158,7 @@ Scrubbed = tuple[pa.RecordBatch, ChunkCounts]
 
 #: What a child returns for a piece: ``memfile.write_batch``'s reply (its output is in the
 #: parent's memory file) and the piece's counts.
-Returned = tuple[pa.RecordBatch | None, "ChunkCounts"]
+Returned = tuple[pa.RecordBatch | None, ChunkCounts]
 
 
 def _process_chunk(inbox: Handle, outbox: Handle, row0: int, tokens: Tokens) -> Returned:
