@@ -16,6 +16,8 @@ rules and for non-ASCII text that does not fold one letter for one.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -32,13 +34,16 @@ from medpipe.activities.deid.index import Span
 from medpipe.activities.deid.normalize import folds_to_letters
 from medpipe.activities.deid.patterns import PATTERNS, re2
 from medpipe.activities.pseudonymize import streams
-from medpipe.activities.pseudonymize.fhir_types import string_type
+from medpipe.activities.pseudonymize.fhir_types import complex_type, string_type
 from medpipe.activities.residual import DigestSet, scan
 from medpipe.contracts.errors import IdentifiersFound
 from medpipe.contracts.validate import CheckKind, CheckResult
 
 _TAG = re.compile(r"<[^>]*>")
 RULE = "no identifier left (patterns, names, original values)"
+#: The finding of an attachment whose content cannot be read as text: the scrubber drops
+#: such content, so what is left of it was not scrubbed (fail closed).
+UNREADABLE = "unreadable attachment"
 
 
 @dataclass
@@ -290,57 +295,92 @@ def scan_texts(col: pa.Array, digests: DigestSet | None,
     return hit, +kinds
 
 
-#: Non-free FHIR strings gathered before one column-wise check (bounds their memory).
+#: FHIR strings gathered before their column-wise checks (bounds their memory).
 FHIR_GATHER = 65_536
 
 
 class _Gathered:
-    """Non-free FHIR strings (ids, codes, dates, references) per location, checked together.
+    """FHIR strings per location, checked together, column by column.
 
-    Their check is the known-value lookup alone (``scan(..., free_text=False)``),
-    so it runs column-wise (``scan_texts`` with no free text) once enough are
-    gathered; a location is entered in the tally when first seen, so the
-    report lists locations in the order the per-string walk did.
+    Free strings (FHIR ``string``, narrative text) of every location are checked as free
+    text in one column (``scan_texts`` with ``free`` set: patterns, known values, context
+    rules), and the few it finds something in are counted by type as
+    ``scan(..., free_text=True)`` counts one string; the others (ids, codes, dates,
+    references) by the known-value lookup alone (``free_text=False``), a column per
+    location. A repeated text is checked once and counted as often as it occurs. A
+    location is entered in the tally when first seen, so the report lists locations in
+    the order the per-string walk did.
     """
 
     def __init__(self, digests: DigestSet | None, tally: ResidualTally) -> None:
         self.digests, self.tally = digests, tally
-        self.texts: dict[str, list[str]] = {}
+        self.texts: dict[tuple[str, bool], list[str]] = {}
         self.size = 0
 
-    def add(self, where: str, text: str) -> None:
+    def add(self, where: str, text: str, free: bool) -> None:
         self.tally.values[where] += 0  # first seen here
-        self.texts.setdefault(where, []).append(text)
+        self.texts.setdefault((where, free), []).append(text)
         self.size += 1
         if self.size >= FHIR_GATHER:
             self.flush()
 
     def flush(self) -> None:
-        for where, texts in self.texts.items():
+        free_where: list[str] = []  # every location's free strings: one column, one scan
+        free_texts: list[str] = []
+        for (where, free), texts in self.texts.items():
             self.tally.values[where] += len(texts)
-            if self.digests is None:
-                continue  # no known value to look up: nothing else is searched in them
-            col = pa.array(texts, pa.string())
-            hit, kinds = scan_texts(col, self.digests, free=np.zeros(len(col), dtype=bool))
-            if hit.any():
-                self.tally.hits[where] += int(hit.sum())
-                self.tally.kinds.setdefault(where, Counter()).update(kinds)
+            if free:
+                free_where += [where] * len(texts)
+                free_texts += texts
+            elif self.digests is not None:  # else no known value to look up: nothing to do
+                col, weight, _ = _distinct(pa.array(texts, pa.string()))
+                hit, kinds = scan_texts(col, self.digests, weight,
+                                        free=np.zeros(len(col), dtype=bool))
+                hits = int(hit.sum()) if weight is None else int(hit @ weight)
+                if hits:
+                    self.tally.hits[where] += hits
+                    self.tally.kinds.setdefault(where, Counter()).update(kinds)
+        if free_texts:
+            self._free(free_where, free_texts)
         self.texts, self.size = {}, 0
+
+    def _free(self, where: list[str], texts: list[str]) -> None:
+        """Free strings of every location as one column (the scan's fixed cost, a few ms
+        of compiled patterns, once); the few it finds something in are read again one by
+        one, counted by type as ``scan(..., free_text=True)`` counts a string."""
+        col, weight, of_row = _distinct(pa.array(texts, pa.string()))
+        hit, _ = scan_texts(col, self.digests, weight, free=np.ones(len(col), dtype=bool))
+        if not hit.any():
+            return
+        found: dict[int, Counter[str]] = {}
+        for r in np.flatnonzero(hit).tolist():
+            found[r] = scan(col[r].as_py(), self.digests, free_text=True)
+        rows = np.arange(len(texts)) if of_row is None else of_row
+        for at, r in zip(where, rows.tolist(), strict=True):
+            kinds = found.get(r)
+            if kinds:
+                self.tally.hits[at] += 1
+                self.tally.kinds.setdefault(at, Counter()).update(kinds)
 
 
 def scan_fhir(doc: Any, digests: DigestSet | None, tally: ResidualTally,
               where: str = "", key: str = "", gathered: _Gathered | None = None) -> None:
     """Check every string of a FHIR resource or Bundle (free strings fully).
 
-    Free strings (FHIR ``string``, narrative) are checked one by one
-    (``residual.scan``); the others, given ``gathered``, are checked column-wise
-    when it is flushed (the caller flushes it), else one by one as well.
+    Given ``gathered``, every string is checked column-wise when it is flushed (the
+    caller flushes it; free strings as free text), else one by one (``residual.scan``).
+    An Attachment's ``data`` is read as the scrubber reads it: text content decoded and
+    checked as free text; content that is not text is a finding (``UNREADABLE``).
     """
     if isinstance(doc, list):
         for d in doc:
             scan_fhir(d, digests, tally, where, key, gathered)
     elif isinstance(doc, dict):
         rtype = doc.get("resourceType")
+        if isinstance(doc.get("data"), str) and complex_type(key, doc) == "Attachment":
+            doc = dict(doc)
+            _scan_attachment(str(doc.pop("data")), str(doc.get("contentType", "")),
+                             where or key, digests, tally, gathered)
         for k, v in doc.items():
             if rtype == "Bundle" and k == "entry":
                 scan_fhir(v, digests, tally, "Bundle", k, gathered)
@@ -348,14 +388,30 @@ def scan_fhir(doc: Any, digests: DigestSet | None, tally: ResidualTally,
             at = f"{rtype}.{k}" if isinstance(rtype, str) and rtype != "Bundle" else where
             scan_fhir(v, digests, tally, at or k, k, gathered)
     elif isinstance(doc, str):
-        if key == "div":  # narrative XHTML: its text, not its markup
-            tally.add(where or key, _TAG.sub(" ", doc), digests, True)
-        elif string_type(key, doc) == "string":
-            tally.add(where or key, doc, digests, True)
-        elif gathered is not None:
-            gathered.add(where or key, doc)
+        free = key == "div" or string_type(key, doc) == "string"
+        text = _TAG.sub(" ", doc) if key == "div" else doc  # narrative XHTML: its text
+        if gathered is not None:
+            gathered.add(where or key, text, free)
         else:
-            tally.add(where or key, doc, digests, False)
+            tally.add(where or key, text, digests, free)
+
+
+def _scan_attachment(data: str, content_type: str, where: str, digests: DigestSet | None,
+                     tally: ResidualTally, gathered: _Gathered | None) -> None:
+    text: str | None = None
+    if content_type.startswith("text/"):
+        try:
+            text = base64.b64decode(data, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            text = None
+    if text is None:
+        tally.values[where] += 1
+        tally.hits[where] += 1
+        tally.kinds.setdefault(where, Counter())[UNREADABLE] += 1
+    elif gathered is not None:
+        gathered.add(where, text, True)
+    else:
+        tally.add(where, text, digests, True)
 
 
 def scan_dataset(chunks: Iterable[bytes], fmt: str, digests: DigestSet | None,

@@ -2,7 +2,7 @@
 follows a date or an address.
 
 The column path runs the patterns over the column before the rule table, so a rule there
-reads ``[DATE]:40Z`` or ``[ADDRESS] NW``; ``detect.find`` (one text: FHIR strings, the
+reads ``[DATE]:40Z`` or ``[ADDRESS] NW``; ``detect.find`` (one text: single values, the
 residual check's second look) runs the patterns and the rules on the same unmarked text.
 A rule that reads the words after an identifier marks the text itself first, so both
 paths find the same spans; a text that holds marks already (the column path) is read as

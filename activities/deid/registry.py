@@ -22,7 +22,7 @@ rules run; the scrubber and the residual check both go through it.
 
 Rules see the text after the vectorised pattern pass in the scrubber
 (``[PHONE]``, ``[IP]``, ``[DATE]`` already in place) and the raw folded
-text elsewhere (FHIR strings, the residual check's cells): each must find
+text elsewhere (single texts, the residual check's cells): each must find
 the same identifiers in both, and nothing in its own output.
 """
 

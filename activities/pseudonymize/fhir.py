@@ -19,17 +19,22 @@ offset per patient (the Patient itself, or its ``subject``/``patient``/
 name, telecom, identifier and address of every resource is indexed first
 (a Bundle in memory, NDJSON by a first pass: ``learn_fhir``) and looked up
 in every free text.
+
+Resources are walked in batches (``documents``: a Bundle, or up to ``BATCH_DOCS`` lines of
+NDJSON): the walk leaves tokens, date offsets and free texts for later (``fhir_later``),
+and the batch then scrubs its texts as one column, the way CSV notes are scrubbed, and asks
+each tokenizer once, instead of once a value.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from medpipe.activities.pseudonymize import fhir_values as fv
+from medpipe.activities.pseudonymize.fhir_later import Changed, Later, Pending, plain
 from medpipe.activities.pseudonymize.policy import fhir_rule
-from medpipe.activities.pseudonymize.scrub import scrub_text
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tokens import Tokenizer
 from medpipe.contracts.errors import InvalidInput
@@ -42,6 +47,13 @@ _BASE = "https://medpipe.invalid/fhir/"
 
 Json = Any
 
+#: NDJSON lines walked before their batch is resolved: enough that the scrub's fixed cost
+#: per call (~50 ms) and the tokenizers' per call are small beside the batch's work, few
+#: enough that a batch's resources and outputs stay a few MB.
+BATCH_DOCS = 2048
+#: ... or NDJSON bytes, whichever comes first (a line may be a large Bundle).
+BATCH_BYTES = 8 << 20
+
 
 def learn_fhir(policy: Policy, docs: Iterable[Json], state: RunState) -> None:
     """First pass: index the identifying values of every resource (Bundles included)."""
@@ -51,23 +63,43 @@ def learn_fhir(policy: Policy, docs: Iterable[Json], state: RunState) -> None:
 
 
 class FhirJob:
-    """Applies a FHIR policy to resources of one dataset."""
+    """Applies a FHIR policy to resources of one dataset.
+
+    ``learned``: ``learn_fhir`` indexed this very input first, so the walk does not index
+    each document again (without it, documents are indexed as they come).
+    """
 
     def __init__(self, policy: Policy, tokenizers: dict[TokenMode, Tokenizer],
-                 state: RunState, source: str) -> None:
+                 state: RunState, source: str, *, learned: bool = False) -> None:
         self.policy = policy
+        self.learned = learned
         self.tokenizers = tokenizers
         self.state = state
         self.source = source
         self._alias: dict[str, str] = {}
+        self._pending = Pending(fv.DROPPED)
 
     # -- entry points -------------------------------------------------------------------
 
+    def documents(self, docs: Sequence[tuple[Json, str]]) -> list[Json]:
+        """Resources or Bundles (each with where it comes from, for messages), as one
+        batch: walked in order, then their tokens, offsets and texts resolved together."""
+        self._pending = Pending(fv.DROPPED)
+        walked = [self._walk(doc, where) for doc, where in docs]
+        self._pending.resolve(self.tokenizers, self.state.index, self.state.placeholders,
+                              self.state.count)
+        self._pending = Pending(fv.DROPPED)
+        return [plain(out) for out in walked]
+
     def document(self, doc: Json, where: str) -> Json:
-        """A resource or a Bundle of resources."""
+        """A resource or a Bundle of resources (a batch of one)."""
+        return self.documents([(doc, where)])[0]
+
+    def _walk(self, doc: Json, where: str) -> Json:
         if not isinstance(doc, dict) or not isinstance(doc.get("resourceType"), str):
             raise InvalidInput(f"{where}: not a FHIR resource (a JSON object with resourceType)")
-        fv.index_values(doc, self.state)  # NDJSON without a first pass: index while streaming
+        if not self.learned:  # NDJSON without a first pass: index while streaming
+            fv.index_values(doc, self.state)
         if doc["resourceType"] == "Bundle":
             return self.bundle(doc, where)
         return self.resource(doc, where)
@@ -127,7 +159,7 @@ class FhirJob:
             if rule is not None:
                 name = path if path in self.policy.fields else f"*.{key}"
                 new, changed = self._apply(rule, rtype, key, value, patient, at)
-                self.state.count(name, rule.action, 1, int(changed))
+                self._pending.count(name, rule.action, changed)
                 if rule.action is not Action.DROP and new is not None:
                     out[key] = new
             elif self.policy.types:
@@ -170,48 +202,57 @@ class FhirJob:
         mode = (rule.mode if rule is not None else None) or self.policy.token_mode
         return self.tokenizers[mode]
 
-    def token(self, value: str, rule: FieldRule | None = None) -> str:
-        """The token of one value."""
-        return self.tokenizer(rule).tokens([value])[0]
+    def _mode(self, rule: FieldRule | None) -> TokenMode:
+        return (rule.mode if rule is not None else None) or self.policy.token_mode
 
-    def resource_id(self, rtype: str, rid: str, rule: FieldRule | None = None) -> str:
+    def token(self, value: str, rule: FieldRule | None = None) -> Later:
+        """The token of one value (once the batch is resolved)."""
+        return self._pending.token(self._mode(rule), value)
+
+    def resource_id(self, rtype: str, rid: str, rule: FieldRule | None = None) -> Later:
         """The token standing for a resource id (FHIR ids allow no ``_``)."""
-        return self.token(f"{rtype}/{rid}", rule).replace("_", "-")
+        return Later(_id_token, self.token(f"{rtype}/{rid}", rule))
 
-    def _reference(self, ref: str, rule: FieldRule | None = None, absolute: bool = False) -> str:
+    def _reference(self, ref: str, rule: FieldRule | None = None,
+                   absolute: bool = False) -> str | Later:
         if ref.startswith("#") or re.fullmatch(r"[A-Z][A-Za-z]+", ref):
             return ref  # contained resource; a type alone (transaction request url)
         m = _CONDITIONAL.match(ref)
         if m:
-            system = f"{m.group(2)}|" if m.group(2) is not None else ""
-            return f"{m.group(1)}?identifier={system}{self.token(m.group(3), rule)}"
+            head = f"{m.group(1)}?identifier={m.group(2)}|" if m.group(2) is not None \
+                else f"{m.group(1)}?identifier="
+            return Later(_prefixed, head, self.token(m.group(3), rule))
         m = _REF.match(ref)
         if m:
-            rel = f"{m.group(1)}/{self.resource_id(m.group(1), m.group(2), rule)}"
-            return _BASE + rel if absolute or "://" in ref else rel
-        return "urn:medpipe:" + self.token(ref, rule)
+            base = _BASE if absolute or "://" in ref else ""
+            return Later(_prefixed, f"{base}{m.group(1)}/",
+                         self.resource_id(m.group(1), m.group(2), rule))
+        return Later(_prefixed, "urn:medpipe:", self.token(ref, rule))
 
-    def reference(self, ref: str, rule: FieldRule | None = None) -> str:
+    def reference(self, ref: str, rule: FieldRule | None = None) -> str | Later:
         """A reference, tokenized consistently with ids and fullUrls."""
         return self._reference(ref, rule)
 
-    def offset(self, patient: str | None, where: str) -> int:
-        """The date offset (days) of a patient."""
+    def offset(self, patient: str | None, where: str) -> Later:
+        """The date offset (days) of a patient (once the batch is resolved)."""
         if patient is None:
             raise InvalidInput(f"{where}: dates to shift but no patient (subject/patient "
                                "reference), so no shift applies")
-        tok = self.tokenizer()
-        token = tok.tokens([patient])[0]
-        return int(tok.offset_days([token], self.policy.date_shift_days)[0])
+        return self._pending.offset(self._mode(None), self.policy.date_shift_days, patient)
 
-    def scrub(self, text: str) -> str:
-        """Scrub one free text with every known identifier of the dataset."""
-        return scrub_text(text, self.state.index, self.state.placeholders)
+    def scrub(self, text: str) -> Later:
+        """One free text scrubbed with every known identifier of the dataset (once the
+        batch is resolved)."""
+        return self._pending.scrub(text)
+
+    def count(self, name: str, action: Action, before: Json, after: Json) -> None:
+        """One element's figures: changed unless ``after`` (resolved) equals ``before``."""
+        self._pending.count(name, action, (before, after))
 
     # -- path rules ---------------------------------------------------------------------
 
     def _apply(self, rule: FieldRule, rtype: str, key: str, value: Json, patient: str | None,
-               where: str) -> tuple[Json, bool]:
+               where: str) -> tuple[Json, Changed]:
         a = rule.action
         if a is Action.KEEP:
             return value, False
@@ -225,12 +266,20 @@ class FhirJob:
             return fv.tokenize(self, value, rule, where), True
         if a is Action.DATE_SHIFT:
             days = self.offset(patient, where)
-            return fv.map_dates(value, lambda s: fv.shift_date(s, days, where)), True
+            return fv.map_dates(value, lambda s: fv.shifted(s, days, where)), True
         if a is Action.GENERALIZE:
             assert rule.kind is not None
             return fv.generalize(value, rule.kind, where), True
         after = fv.scrub_value(self, key, value)
-        return after, after != value
+        return after, (value, after)
+
+
+def _id_token(token: str) -> str:
+    return token.replace("_", "-")
+
+
+def _prefixed(head: str, token: str) -> str:
+    return head + token
 
 
 def _typed_id(res: dict[str, Json]) -> str | None:

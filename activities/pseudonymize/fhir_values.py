@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, Protocol
 
+from medpipe.activities.pseudonymize.fhir_later import Later
 from medpipe.activities.pseudonymize.fhir_types import DATE, complex_type, string_type
 from medpipe.activities.pseudonymize.generalize import AGE_CAP, restricted_zip3
 from medpipe.activities.pseudonymize.state import RunState
@@ -48,13 +49,15 @@ class FhirJob(Protocol):
     def resource(self, res: dict[str, Json], where: str,
                  full_url: str | None = None) -> Json: ...
 
-    def token(self, value: str, rule: FieldRule | None = None) -> str: ...
+    def token(self, value: str, rule: FieldRule | None = None) -> Later: ...
 
-    def reference(self, ref: str, rule: FieldRule | None = None) -> str: ...
+    def reference(self, ref: str, rule: FieldRule | None = None) -> str | Later: ...
 
-    def offset(self, patient: str | None, where: str) -> int: ...
+    def offset(self, patient: str | None, where: str) -> Later: ...
 
-    def scrub(self, text: str) -> str: ...
+    def scrub(self, text: str) -> Later: ...
+
+    def count(self, name: str, action: Action, before: Json, after: Json) -> None: ...
 
 
 # -- the dataset-wide index ---------------------------------------------------------------
@@ -103,9 +106,9 @@ class TypedWalk:
         self.job = job
         self.patient = patient
         self.where = where
-        self._days: int | None = None
+        self._days: Later | None = None
 
-    def days(self) -> int:
+    def days(self) -> Later:
         if self._days is None:
             self._days = self.job.offset(self.patient, self.where)
         return self._days
@@ -153,7 +156,7 @@ class TypedWalk:
         elif a is Action.TOKEN:
             out = tokenize(self.job, v, rule, self.where)
         elif a is Action.DATE_SHIFT:
-            out = map_dates(v, lambda s: shift_date(s, self.days(), self.where))
+            out = map_dates(v, lambda s: shifted(s, self.days(), self.where))
         elif a is Action.GENERALIZE:
             assert rule.kind is not None
             out = generalize(v, rule.kind, self.where)
@@ -167,7 +170,7 @@ class TypedWalk:
             out = scrub_attachment(self.job, v)
         else:
             out = scrub_value(self.job, key, v)
-        self.job.state.count(f"@{t}", a, 1, int(out is DROPPED or out != v))
+        self.job.count(f"@{t}", a, v, out)
         return out
 
 
@@ -178,14 +181,19 @@ def scrub_value(job: FhirJob, key: str, value: Json) -> Json:
     narrative XHTML is scrubbed in its text nodes only (the markup stays valid)."""
     if isinstance(value, str):
         if key == "div":
-            return "".join(p if p.startswith("<") else job.scrub(p)
-                           for p in _TAG.split(value))
+            parts = [p if p.startswith("<") or not p else job.scrub(p)
+                     for p in _TAG.split(value)]
+            return Later.then(_joined, *parts)
         return job.scrub(value) if string_type(key, value) is not None else value
     if isinstance(value, list):
         return [scrub_value(job, key, v) for v in value]
     if isinstance(value, dict):
         return {k: scrub_value(job, k, v) for k, v in value.items()}
     return value
+
+
+def _joined(*parts: str) -> str:
+    return "".join(parts)
 
 
 def scrub_attachment(job: FhirJob, att: dict[str, Json]) -> Json:
@@ -199,8 +207,12 @@ def scrub_attachment(job: FhirJob, att: dict[str, Json]) -> Json:
             text = base64.b64decode(data, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             return out  # not decodable text: dropped rather than kept unscrubbed
-        out["data"] = base64.b64encode(job.scrub(text).encode()).decode()
+        out["data"] = Later(_base64, job.scrub(text))
     return out
+
+
+def _base64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
 
 
 def tokenize(job: FhirJob, value: Json, rule: FieldRule, where: str, top: bool = True) -> Json:
@@ -231,7 +243,7 @@ def _looks_identifier(d: dict[str, Json]) -> bool:
                       "assigner"}
 
 
-def map_strings(value: Json, fn: Callable[[str], str]) -> Json:
+def map_strings(value: Json, fn: Callable[[str], Json]) -> Json:
     """Apply ``fn`` to every string in a JSON value."""
     if isinstance(value, str):
         return fn(value)
@@ -242,9 +254,14 @@ def map_strings(value: Json, fn: Callable[[str], str]) -> Json:
     return value
 
 
-def map_dates(value: Json, fn: Callable[[str], str]) -> Json:
+def map_dates(value: Json, fn: Callable[[str], Json]) -> Json:
     """Apply ``fn`` to every date/dateTime/instant string in a JSON value."""
     return map_strings(value, lambda s: fn(s) if DATE.match(s) else s)
+
+
+def shifted(s: str, days: Later | int, where: str) -> Later | str:
+    """``s`` moved by ``days`` (a date offset the batch resolves)."""
+    return Later.then(shift_date, s, days, where)
 
 
 def shift_date(s: str, days: int, where: str) -> str:

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.memory import release_freed
 from medpipe.activities.pseudonymize import parallel, streams
-from medpipe.activities.pseudonymize.fhir import FhirJob, learn_fhir
+from medpipe.activities.pseudonymize.fhir import BATCH_BYTES, BATCH_DOCS, FhirJob, learn_fhir
 from medpipe.activities.pseudonymize.learnpool import learn_on_pool
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tabular import TabularJob, identifying, string_columns
@@ -225,22 +225,21 @@ class Pseudonymizer:
             yield out
 
     def _fhir(self, chunks: Iterable[bytes], fmt: str) -> Iterator[bytes]:
-        job = FhirJob(self.policy, self._toks(), self.state, self.source)
+        job = FhirJob(self.policy, self._toks(), self.state, self.source, learned=self.learned)
         if fmt == "bundle":
             doc = streams.json_document(chunks, self.source)
             yield streams.dump_json(job.document(doc, self.source)) + b"\n"
             return
-        buf: list[bytes] = []
+        docs: list[tuple[object, str]] = []
         size = 0
-        for line, doc in streams.ndjson_lines(chunks, self.source):
-            out = streams.dump_json(job.document(doc, f"{self.source}, line {line}")) + b"\n"
-            buf.append(out)
-            size += len(out)
-            if size >= READ_BYTES:
-                yield b"".join(buf)
-                buf, size = [], 0
-        if buf:
-            yield b"".join(buf)
+        for line, n, doc in streams.ndjson_records(chunks, self.source):
+            docs.append((doc, f"{self.source}, line {line}"))
+            size += n
+            if len(docs) >= BATCH_DOCS or size >= BATCH_BYTES:
+                yield _ndjson(job.documents(docs))
+                docs, size = [], 0
+        if docs:
+            yield _ndjson(job.documents(docs))
 
     def _toks(self) -> dict[TokenMode, Tokenizer]:
         return self.tokenizers
@@ -352,6 +351,11 @@ def _drained(batches: list[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     batches.reverse()
     while batches:
         yield batches.pop()
+
+
+def _ndjson(docs: list[object]) -> bytes:
+    """Resources as NDJSON lines."""
+    return b"".join(streams.dump_json(d) + b"\n" for d in docs)
 
 
 def pseudonymize_stream(chunks: Iterable[bytes], policy: Policy, fmt: str, *,

@@ -259,7 +259,8 @@ def scrub_known(col: pa.Array, index: KeyIndex | None, counts: Counter[str]) -> 
 
 
 def scrub_text(text: str, index: KeyIndex | None, counts: Counter[str]) -> str:
-    """Scrub one text (FHIR strings, single values), until ``detect.find`` finds nothing.
+    """Scrub one text until ``detect.find`` finds nothing (single values; the path the
+    tests hold the column path to: FHIR strings are scrubbed as a column per batch).
 
     ``detect.find`` reads the text as it was; the residual check reads the output, with
     the placeholders in it: as in ``scrub_rules``, a changed text is read again (at most

@@ -212,6 +212,12 @@ def parquet_stream_batches(chunks: Iterable[bytes], source: str, rows: int = CHU
 
 def ndjson_lines(chunks: Iterable[bytes], source: str) -> Iterator[tuple[int, Any]]:
     """(line number, parsed JSON) for each non-blank line."""
+    for line_no, _, doc in ndjson_records(chunks, source):
+        yield line_no, doc
+
+
+def ndjson_records(chunks: Iterable[bytes], source: str) -> Iterator[tuple[int, int, Any]]:
+    """(line number, the line's size in bytes, parsed JSON) for each non-blank line."""
     tail = b""
     line_no = 0
     for chunk in chunks:
@@ -221,9 +227,9 @@ def ndjson_lines(chunks: Iterable[bytes], source: str) -> Iterator[tuple[int, An
         for raw in lines:
             line_no += 1
             if raw.strip():
-                yield line_no, _json_line(raw, source, line_no)
+                yield line_no, len(raw), _json_line(raw, source, line_no)
     if tail.strip():
-        yield line_no + 1, _json_line(tail, source, line_no + 1)
+        yield line_no + 1, len(tail), _json_line(tail, source, line_no + 1)
 
 
 def _json_line(raw: bytes, source: str, line: int) -> Any:
