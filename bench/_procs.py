@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -220,6 +221,21 @@ def finish(proc: subprocess.Popen[Any], seconds: float) -> tuple[Any, Any] | Non
     except subprocess.TimeoutExpired:
         kill(proc)
         return None
+
+
+def json_trial(argv: Sequence[str], seconds: float, **kwargs: Any) -> dict[str, Any] | None:
+    """Run a trial process that prints its figures as a JSON line last: those figures;
+    None (said why) when it missed its deadline of ``seconds`` or failed."""
+    proc = spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+    ended = finish(proc, seconds)
+    if ended is None:
+        print(f"  trial missed its {seconds:.0f} s deadline", flush=True)
+        return None
+    out, err = ended
+    if proc.returncode != 0:
+        print(f"  trial failed: {err.decode()[-600:]}", flush=True)
+        return None
+    return json.loads(out.decode().strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def kill(proc: subprocess.Popen[Any], sig: int = signal.SIGKILL) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -125,17 +124,8 @@ def _rss(field: str) -> float:
 
 def trial(model: Path, data: Path, root: Path, deadline: float) -> dict[str, float] | None:
     """Run one trial in a child process; None when it missed its deadline or failed."""
-    proc = _procs.spawn([sys.executable, __file__, "--child", str(model), str(data), str(root)],
-                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    ended = _procs.finish(proc, deadline)
-    if ended is None:
-        print(f"  trial missed its {deadline:.0f}s deadline", flush=True)
-        return None
-    out, err = ended
-    if proc.returncode != 0:
-        print(f"  trial failed: {err.decode()[-400:]}", flush=True)
-        return None
-    return json.loads(out.decode().strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return _procs.json_trial([sys.executable, __file__, "--child", str(model), str(data),
+                              str(root)], deadline)
 
 
 def main() -> None:

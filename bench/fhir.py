@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -96,20 +95,10 @@ def _vm(field: str) -> float:
 
 
 def trial(src: Path, out: Path, batch_docs: int, tree: Path,
-          deadline: float) -> dict[str, float] | None:
+          deadline: float) -> dict[str, Any] | None:
     """Run one trial in a child process; None when it missed its deadline or failed."""
-    proc = _procs.spawn([sys.executable, __file__, TRIAL, str(src), str(out), str(batch_docs),
-                         str(tree)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                        cwd=str(tree))
-    ended = _procs.finish(proc, deadline)
-    if ended is None:
-        print(f"  trial missed its {deadline:.0f} s deadline", flush=True)
-        return None
-    stdout, stderr = ended
-    if proc.returncode != 0:
-        print(f"  trial failed: {stderr.decode()[-600:]}", flush=True)
-        return None
-    return json.loads(stdout.decode().strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return _procs.json_trial([sys.executable, __file__, TRIAL, str(src), str(out),
+                              str(batch_docs), str(tree)], deadline, cwd=str(tree))
 
 
 def show(label: str, size_mb: float, runs: list[dict[str, Any]]) -> None:
