@@ -2,16 +2,20 @@
 transaction Bundle, with the stage's two passes (learn, then walk) and the bundled policy; then the
 validate stage's residual check of the output.
 
-The export is the tests' Synthea-shaped generator (``tests/activities/pseudonymize/
-synthea_like.py``: US Core profiles, references by ``urn:uuid``, base64 notes in
-DocumentReference and DiagnosticReport, Faker identities), 13 resources a patient. Each
+The export comes from the tests' Synthea-shaped generator (``--generator synthea-like``,
+the default: ``tests/activities/pseudonymize/synthea_like.py``, US Core profiles,
+references by ``urn:uuid``, base64 notes in DocumentReference and DiagnosticReport, Faker
+identities, 13 resources a patient) or from a third party's (``--generator carebundle``:
+US Core 6.1, a Bulk Data export with ids and relative references, the Patients last,
+~75 resources a patient, few free texts). Each
 trial runs ``pseudonymize_file`` in a child process pinned to one core, under a deadline,
 and prints wall and CPU seconds and the peak RSS. ``--batch-docs 1`` walks one document at
 a time (each resolved alone); ``--tree PATH`` measures another checkout's medpipe on the
 same files (an A/B: the bundle and export are generated once, by this checkout).
 
 Usage: ``.venv/bin/python bench/fhir.py [--patients N] [--bundle-patients N]
-[--trials N] [--deadline S] [--batch-docs N] [--tree PATH]``
+[--trials N] [--deadline S] [--batch-docs N] [--tree PATH]
+[--generator synthea-like|carebundle]``
 """
 
 from __future__ import annotations
@@ -32,8 +36,11 @@ from _checkout import ROOT
 TRIAL = "--child"
 
 
-def generate(ndjson: Path, bundle: Path, patients: int, bundle_patients: int) -> int:
+def generate(ndjson: Path, bundle: Path, patients: int, bundle_patients: int,
+             generator: str) -> int:
     """Write the export (NDJSON) and one transaction Bundle; the export's resource count."""
+    if generator == "carebundle":
+        return _carebundle(ndjson, bundle, patients, bundle_patients)
     from faker import Faker
 
     from tests.activities.pseudonymize.synthea_like import person, transaction
@@ -55,6 +62,20 @@ def generate(ndjson: Path, bundle: Path, patients: int, bundle_patients: int) ->
     bundle.write_text(json.dumps({"resourceType": "Bundle", "type": "transaction",
                                   "entry": entries}))
     return count
+
+
+def _carebundle(ndjson: Path, bundle: Path, patients: int, bundle_patients: int) -> int:
+    import carebundle
+
+    streams = carebundle.to_ndjson(carebundle.generate_cohort(count=patients, seed=2026))
+    lines = "".join(streams[t].rstrip("\n") + "\n"
+                    for t in sorted(streams, key=lambda t: t == "Patient"))
+    ndjson.write_text(lines)
+    entries = [e for b in carebundle.generate_cohort(count=bundle_patients, seed=2027)
+               for e in json.loads(carebundle.to_json(b))["entry"]]
+    bundle.write_text(json.dumps({"resourceType": "Bundle", "type": "transaction",
+                                  "entry": entries}))
+    return lines.count("\n")
 
 
 def child(src: str, out: str, batch_docs: int, tree: str) -> None:
@@ -128,6 +149,8 @@ def main() -> None:
     ap.add_argument("--batch-docs", type=int, default=0,
                     help="NDJSON lines a batch (default: the code's own)")
     ap.add_argument("--tree", type=Path, default=ROOT, help="the checkout to measure")
+    ap.add_argument("--generator", choices=("synthea-like", "carebundle"),
+                    default="synthea-like")
     args = ap.parse_args()
     _procs.install()  # every trial's process is stopped on SIGTERM/SIGINT and at exit
     tree = args.tree.resolve()
@@ -135,8 +158,10 @@ def main() -> None:
         root = Path(tmp)
         ndjson, bundle = root / "export.ndjson", root / "bundle.json"
         t0 = time.perf_counter()
-        resources = generate(ndjson, bundle, args.patients, args.bundle_patients)
-        print(f"FHIR pseudonymize on one core, bundled policy, vault tokens; {tree}"
+        resources = generate(ndjson, bundle, args.patients, args.bundle_patients,
+                             args.generator)
+        print(f"FHIR pseudonymize on one core, bundled policy, vault tokens, "
+              f"{args.generator} data; {tree}"
               f"{'' if not args.batch_docs else f', batches of {args.batch_docs} lines'}\n"
               f"  generated in {time.perf_counter() - t0:.0f} s: NDJSON export of "
               f"{args.patients:,} patients ({resources:,} resources, "
