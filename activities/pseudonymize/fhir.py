@@ -197,12 +197,8 @@ class FhirJob:
 
     # -- tokens -------------------------------------------------------------------------
 
-    def tokenizer(self, rule: FieldRule | None = None) -> Tokenizer:
-        """The tokenizer of a rule (default: the policy's mode)."""
-        mode = (rule.mode if rule is not None else None) or self.policy.token_mode
-        return self.tokenizers[mode]
-
     def _mode(self, rule: FieldRule | None) -> TokenMode:
+        """The token mode of a rule (default: the policy's)."""
         return (rule.mode if rule is not None else None) or self.policy.token_mode
 
     def token(self, value: str, rule: FieldRule | None = None) -> Later:
