@@ -16,8 +16,6 @@ rules and for non-ASCII text that does not fold one letter for one.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -34,7 +32,7 @@ from medpipe.activities.deid.index import Span
 from medpipe.activities.deid.normalize import folds_to_letters
 from medpipe.activities.deid.patterns import PATTERNS, re2
 from medpipe.activities.pseudonymize import streams
-from medpipe.activities.pseudonymize.fhir_types import complex_type, string_type
+from medpipe.activities.pseudonymize.fhir_types import attachment_text, complex_type, string_type
 from medpipe.activities.residual import DigestSet, scan
 from medpipe.contracts.errors import IdentifiersFound
 from medpipe.contracts.validate import CheckKind, CheckResult
@@ -378,9 +376,8 @@ def scan_fhir(doc: Any, digests: DigestSet | None, tally: ResidualTally,
     elif isinstance(doc, dict):
         rtype = doc.get("resourceType")
         if isinstance(doc.get("data"), str) and complex_type(key, doc) == "Attachment":
-            doc = dict(doc)
-            _scan_attachment(str(doc.pop("data")), str(doc.get("contentType", "")),
-                             where or key, digests, tally, gathered)
+            _scan_attachment(attachment_text(doc), where or key, digests, tally, gathered)
+            doc = {k: v for k, v in doc.items() if k != "data"}
         for k, v in doc.items():
             if rtype == "Bundle" and k == "entry":
                 scan_fhir(v, digests, tally, "Bundle", k, gathered)
@@ -396,14 +393,10 @@ def scan_fhir(doc: Any, digests: DigestSet | None, tally: ResidualTally,
             tally.add(where or key, text, digests, free)
 
 
-def _scan_attachment(data: str, content_type: str, where: str, digests: DigestSet | None,
+def _scan_attachment(text: str | None, where: str, digests: DigestSet | None,
                      tally: ResidualTally, gathered: _Gathered | None) -> None:
-    text: str | None = None
-    if content_type.startswith("text/"):
-        try:
-            text = base64.b64decode(data, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            text = None
+    """An Attachment's data: its text checked as free text; none (``attachment_text``:
+    not text, or not decodable) a finding."""
     if text is None:
         tally.values[where] += 1
         tally.hits[where] += 1

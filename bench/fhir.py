@@ -32,6 +32,7 @@ from typing import Any
 
 import _procs
 from _checkout import ROOT
+from _rss import status_kib
 
 TRIAL = "--child"
 
@@ -100,19 +101,12 @@ def child(src: str, out: str, batch_docs: int, tree: str) -> None:
     cpu, wall = time.process_time(), time.perf_counter()
     report = pseudonymize_file(Path(src), Path(out), policy, run=run)
     figures = {"seconds": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
-               "records": report.records, "peak_mb": _vm("VmHWM")}
+               "records": report.records, "peak_mb": status_kib(os.getpid(), "VmHWM") / 1024}
     digests = run.state.digests(run.index.key)  # the validate stage's residual check
     wall = time.perf_counter()
     found = scan_dataset([Path(out).read_bytes()], detect_format(src), digests).found
     figures |= {"check_seconds": time.perf_counter() - wall, "found": found}
     print(json.dumps(figures), flush=True)
-
-
-def _vm(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def trial(src: Path, out: Path, batch_docs: int, tree: Path,

@@ -14,12 +14,14 @@ conservative: a shape that could be a name or an identifier is treated as one.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import Any
 
 from medpipe.contracts.pseudonymize import FHIR_TYPES as TYPES
 
-__all__ = ["CODE_KEYS", "DATE", "TYPES", "complex_type", "string_type"]
+__all__ = ["CODE_KEYS", "DATE", "TYPES", "attachment_text", "complex_type", "string_type"]
 
 #: The type names a policy's ``types`` may give rules for.
 
@@ -80,3 +82,16 @@ def string_type(key: str, value: str) -> str | None:
     if DATE.match(value):
         return "date"
     return "string"
+
+
+def attachment_text(att: dict[str, Any]) -> str | None:
+    """An Attachment's content as text: its ``data`` decoded when its ``contentType`` is
+    ``text/*`` and the data is base64 of UTF-8; None otherwise (no data, another type, or
+    data that does not decode). The scrubber and the residual check read it alike."""
+    data = att.get("data")
+    if not isinstance(data, str) or not str(att.get("contentType", "")).startswith("text/"):
+        return None
+    try:
+        return base64.b64decode(data, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None

@@ -11,14 +11,18 @@ values of a resource the same way, for the dataset-wide index.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, Protocol
 
 from medpipe.activities.pseudonymize.fhir_later import Later
-from medpipe.activities.pseudonymize.fhir_types import DATE, complex_type, string_type
+from medpipe.activities.pseudonymize.fhir_types import (
+    DATE,
+    attachment_text,
+    complex_type,
+    string_type,
+)
 from medpipe.activities.pseudonymize.generalize import AGE_CAP, restricted_zip3
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.contracts.errors import InvalidInput
@@ -201,12 +205,8 @@ def scrub_attachment(job: FhirJob, att: dict[str, Json]) -> Json:
     out = {k: v for k, v in att.items() if k in ("contentType", "language")}
     if isinstance(att.get("title"), str):
         out["title"] = job.scrub(att["title"])
-    data, ctype = att.get("data"), str(att.get("contentType", ""))
-    if isinstance(data, str) and ctype.startswith("text/"):
-        try:
-            text = base64.b64decode(data, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return out  # not decodable text: dropped rather than kept unscrubbed
+    text = attachment_text(att)  # content that is not text, or does not decode: dropped
+    if text is not None:
         out["data"] = Later(_base64, job.scrub(text))
     return out
 
