@@ -15,7 +15,9 @@ References (``Patient/123``, ``urn:uuid:…``, absolute URLs, conditional
 ``Type?identifier=sys|value``) and ``fullUrl``s are tokenized the same way
 everywhere, so they still resolve inside the output. Dates move by one
 offset per patient (the Patient itself, or its ``subject``/``patient``/
-``beneficiary``), resolving ``urn:uuid`` fullUrls inside a Bundle. Every
+``beneficiary``), resolving ``urn:uuid`` fullUrls inside a Bundle. In NDJSON, whose
+resources have no fullUrl, a ``urn:uuid:<id>`` reference names the resource with that id
+(``fhir_uuids``, from the first pass) and becomes ``Type/<token>``. Every
 name, telecom, identifier and address of every resource is indexed first
 (a Bundle in memory, NDJSON by a first pass: ``learn_fhir``) and looked up
 in every free text.
@@ -34,6 +36,8 @@ from typing import Any
 
 from medpipe.activities.pseudonymize import fhir_values as fv
 from medpipe.activities.pseudonymize.fhir_later import Changed, Later, Pending, plain
+from medpipe.activities.pseudonymize.fhir_uuids import PREFIX as UUID_PREFIX
+from medpipe.activities.pseudonymize.fhir_uuids import UuidTypes
 from medpipe.activities.pseudonymize.policy import fhir_rule
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tokens import Tokenizer
@@ -55,11 +59,15 @@ BATCH_DOCS = 2048
 BATCH_BYTES = 8 << 20
 
 
-def learn_fhir(policy: Policy, docs: Iterable[Json], state: RunState) -> None:
-    """First pass: index the identifying values of every resource (Bundles included)."""
+def learn_fhir(policy: Policy, docs: Iterable[Json], state: RunState,
+               uuids: UuidTypes | None = None) -> None:
+    """First pass: index the identifying values of every resource (Bundles included);
+    record in ``uuids`` the type of every top-level resource whose id is a UUID (NDJSON)."""
     for doc in docs:
         if isinstance(doc, dict):
             fv.index_values(doc, state)
+            if uuids is not None and isinstance(doc.get("resourceType"), str):
+                uuids.add(doc["resourceType"], doc.get("id"))
 
 
 class FhirJob:
@@ -67,12 +75,16 @@ class FhirJob:
 
     ``learned``: ``learn_fhir`` indexed this very input first, so the walk does not index
     each document again (without it, documents are indexed as they come).
+    ``uuids``: the types ``learn_fhir`` recorded, which resolve ``urn:uuid:<id>``
+    references outside a Bundle's fullUrls (none: such references stay opaque URNs).
     """
 
     def __init__(self, policy: Policy, tokenizers: dict[TokenMode, Tokenizer],
-                 state: RunState, source: str, *, learned: bool = False) -> None:
+                 state: RunState, source: str, *, learned: bool = False,
+                 uuids: UuidTypes | None = None) -> None:
         self.policy = policy
         self.learned = learned
+        self.uuids = uuids if uuids is not None else UuidTypes()
         self.tokenizers = tokenizers
         self.state = state
         self.source = source
@@ -188,6 +200,8 @@ class FhirJob:
             if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
                 r: str = ref["reference"]
                 r = self._alias.get(r) or r
+                if self.uuids.reference_type(r) == "Patient":
+                    return f"Patient/{r[len(UUID_PREFIX):]}"
                 m = _REF.match(r)
                 if m and m.group(1) == "Patient":
                     return f"Patient/{m.group(2)}"
@@ -218,6 +232,10 @@ class FhirJob:
             head = f"{m.group(1)}?identifier={m.group(2)}|" if m.group(2) is not None \
                 else f"{m.group(1)}?identifier="
             return Later(_prefixed, head, self.token(m.group(3), rule))
+        named = None if ref in self._alias else self.uuids.reference_type(ref)
+        if named is not None:  # NDJSON: the resource whose id is this UUID
+            return Later(_prefixed, f"{named}/",
+                         self.resource_id(named, ref[len(UUID_PREFIX):], rule))
         m = _REF.match(ref)
         if m:
             base = _BASE if absolute or "://" in ref else ""

@@ -24,6 +24,7 @@ from medpipe.activities.deid.index import KeyIndex
 from medpipe.activities.memory import release_freed
 from medpipe.activities.pseudonymize import parallel, streams
 from medpipe.activities.pseudonymize.fhir import BATCH_BYTES, BATCH_DOCS, FhirJob, learn_fhir
+from medpipe.activities.pseudonymize.fhir_uuids import UuidTypes
 from medpipe.activities.pseudonymize.learnpool import learn_on_pool
 from medpipe.activities.pseudonymize.state import RunState
 from medpipe.activities.pseudonymize.tabular import TabularJob, identifying, string_columns
@@ -132,6 +133,7 @@ class Pseudonymizer:
         self.learned = False
         self._learned_columns: set[str] = set()
         self._kept: list[pa.RecordBatch] | None = None  # the learn pass's batches, kept
+        self.uuids = UuidTypes()  # NDJSON: the types of resources with UUID ids (learn)
 
     def _new_tokens(self) -> int:
         return sum(t.new_tokens for t in self.tokenizers.values() if isinstance(t, Vault))
@@ -225,7 +227,8 @@ class Pseudonymizer:
             yield out
 
     def _fhir(self, chunks: Iterable[bytes], fmt: str) -> Iterator[bytes]:
-        job = FhirJob(self.policy, self._toks(), self.state, self.source, learned=self.learned)
+        job = FhirJob(self.policy, self._toks(), self.state, self.source, learned=self.learned,
+                      uuids=self.uuids)
         if fmt == "bundle":
             doc = streams.json_document(chunks, self.source)
             yield streams.dump_json(job.document(doc, self.source)) + b"\n"
@@ -271,8 +274,9 @@ class Pseudonymizer:
         elif fmt == "bundle":
             learn_fhir(self.policy, [streams.json_document(chunks, self.source)], state)
         else:
+            self.uuids = UuidTypes()
             learn_fhir(self.policy, (doc for _, doc in streams.ndjson_lines(chunks, self.source)),
-                       state)
+                       state, self.uuids)
         self._learned()
 
     def learn_batches(self, batches: Iterable[pa.RecordBatch]) -> None:

@@ -93,12 +93,13 @@ def test_tokens_and_dates_are_the_tokenizers_own(tmp_path: Path) -> None:
         subject = before.get("subject", {}).get("reference")
         if not isinstance(subject, str):
             continue
-        token = tok.tokens([subject])[0]  # the generator's NDJSON keeps urn:uuid references
-        want = (f"Patient/{token.replace('_', '-')}" if subject.startswith("Patient/")
-                else f"urn:medpipe:{token}")
-        assert after["subject"]["reference"] == want
+        # the generator's NDJSON keeps urn:uuid references; each names its Patient's id
+        assert subject.startswith("urn:uuid:")
+        patient = f"Patient/{subject.removeprefix('urn:uuid:')}"
+        token = tok.tokens([patient])[0]
+        assert after["subject"]["reference"] == f"Patient/{token.replace('_', '-')}"
         if isinstance(before.get("onsetDateTime"), str):  # a date moved by its patient's offset
-            days = int(tok.offset_days(tok.tokens([subject]), max_days)[0])
+            days = int(tok.offset_days(tok.tokens([patient]), max_days)[0])
             moved = date.fromisoformat(before["onsetDateTime"]).toordinal() + days
             assert date.fromisoformat(after["onsetDateTime"]).toordinal() == moved
             shifted += 1
