@@ -12,8 +12,9 @@ Rules come from the policy in two forms:
   rules must name every element (fail closed).
 
 References (``Patient/123``, ``urn:uuid:…``, absolute URLs, conditional
-``Type?identifier=sys|value``) and ``fullUrl``s are tokenized the same way
-everywhere, so they still resolve inside the output. Dates move by one
+``Type?identifier=sys|value``, a contained resource's ``#id``) and ``fullUrl``s
+are tokenized the same way as the ids they name, so they still resolve inside
+the output. Dates move by one
 offset per patient (the Patient itself, or its ``subject``/``patient``/
 ``beneficiary``), resolving ``urn:uuid`` fullUrls inside a Bundle. In NDJSON, whose
 resources have no fullUrl, a ``urn:uuid:<id>`` reference names the resource with that id
@@ -152,9 +153,10 @@ class FhirJob:
         out["entry"] = out_entries
         return out
 
-    def resource(self, res: dict[str, Json], where: str, full_url: str | None = None
-                 ) -> dict[str, Json]:
-        """One resource (not a Bundle)."""
+    def resource(self, res: dict[str, Json], where: str, full_url: str | None = None, *,
+                 contained: bool = False) -> dict[str, Json]:
+        """One resource (not a Bundle); ``contained``: one inside another, whose id only
+        its container's ``#id`` references name."""
         rtype = res["resourceType"]
         if not re.fullmatch(r"[A-Z][A-Za-z]+", rtype):
             raise InvalidInput(f"{where}: resourceType is not a FHIR type name")
@@ -170,7 +172,7 @@ class FhirJob:
             at = f"{where}, {path}"
             if rule is not None:
                 name = path if path in self.policy.fields else f"*.{key}"
-                new, changed = self._apply(rule, rtype, key, value, patient, at)
+                new, changed = self._apply(rule, rtype, key, value, patient, at, contained)
                 self._pending.count(name, rule.action, changed)
                 if rule.action is not Action.DROP and new is not None:
                     out[key] = new
@@ -223,10 +225,17 @@ class FhirJob:
         """The token standing for a resource id (FHIR ids allow no ``_``)."""
         return Later(_id_token, self.token(f"{rtype}/{rid}", rule))
 
+    def local_id(self, rid: str, rule: FieldRule | None = None) -> Later:
+        """The token standing for a contained resource's id, as its ``#id`` references
+        name it (``#`` then the same token)."""
+        return Later(_id_token, self.token(f"#{rid}", rule))
+
     def _reference(self, ref: str, rule: FieldRule | None = None,
                    absolute: bool = False) -> str | Later:
-        if ref.startswith("#") or re.fullmatch(r"[A-Z][A-Za-z]+", ref):
-            return ref  # contained resource; a type alone (transaction request url)
+        if ref.startswith("#") and len(ref) > 1:  # a contained resource, by its local id
+            return Later(_prefixed, "#", self.local_id(ref[1:], rule))
+        if ref == "#" or re.fullmatch(r"[A-Z][A-Za-z]+", ref):
+            return ref  # the container itself; a type alone (transaction request url)
         m = _CONDITIONAL.match(ref)
         if m:
             head = f"{m.group(1)}?identifier={m.group(2)}|" if m.group(2) is not None \
@@ -266,7 +275,7 @@ class FhirJob:
     # -- path rules ---------------------------------------------------------------------
 
     def _apply(self, rule: FieldRule, rtype: str, key: str, value: Json, patient: str | None,
-               where: str) -> tuple[Json, Changed]:
+               where: str, contained: bool = False) -> tuple[Json, Changed]:
         a = rule.action
         if a is Action.KEEP:
             return value, False
@@ -276,6 +285,8 @@ class FhirJob:
             if key == "id":
                 if not isinstance(value, str):
                     raise InvalidInput(f"{where}: id is not a string")
+                if contained:
+                    return self.local_id(value, rule), True
                 return self.resource_id(rtype, value, rule), True
             return fv.tokenize(self, value, rule, where), True
         if a is Action.DATE_SHIFT:

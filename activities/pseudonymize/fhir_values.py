@@ -50,8 +50,8 @@ class FhirJob(Protocol):
     policy: Policy
     state: RunState
 
-    def resource(self, res: dict[str, Json], where: str,
-                 full_url: str | None = None) -> Json: ...
+    def resource(self, res: dict[str, Json], where: str, full_url: str | None = None, *,
+                 contained: bool = False) -> Json: ...
 
     def token(self, value: str, rule: FieldRule | None = None) -> Later: ...
 
@@ -124,7 +124,7 @@ class TypedWalk:
             return out if out else DROPPED
         if isinstance(v, dict):
             if isinstance(v.get("resourceType"), str):  # a contained resource
-                return self.job.resource(v, self.where)
+                return self.job.resource(v, self.where, contained=True)
             t = complex_type(key, v)
             if t is not None:
                 return self.typed(t, key, v)

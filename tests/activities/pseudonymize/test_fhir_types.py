@@ -154,3 +154,33 @@ def test_ndjson_out_of_order_two_passes(tmp_path: Path) -> None:
     assert sum(tally.values.values()) > 100
     # and the check can fail: the input is full of them
     assert scan_dataset([src.read_bytes()], "ndjson", digests).found > 10
+
+
+def test_contained_resources_keep_their_local_references(tmp_path: Path) -> None:
+    """A contained resource's id is tokenized as its container's ``#id`` references are,
+    so they still name it; ``#`` (the container itself) stays."""
+
+    def observation(oid: str) -> dict[str, Any]:
+        return {"resourceType": "Observation", "id": oid, "status": "final",
+                "code": {"text": "weight"}, "effectiveDateTime": "2024-01-01",
+                "contained": [{"resourceType": "Patient", "id": "MRN12345",
+                               "name": [{"family": "Quigley", "given": ["Zelda"]}]},
+                              {"resourceType": "Practitioner", "id": "pr",
+                               "name": [{"family": "Jones"}]}],
+                "subject": {"reference": "#MRN12345"},
+                "performer": [{"reference": "#pr"}],
+                "derivedFrom": [{"reference": "#"}]}
+
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"fullUrl": f"http://ex.org/fhir/Observation/{o}",
+                         "resource": observation(o)} for o in ("o1", "o2")]}
+    out = run_bundle(tmp_path, bundle)
+    Bundle.model_validate(out)
+    assert "MRN12345" not in json.dumps(out) and "Quigley" not in json.dumps(out)
+    for e in out["entry"]:
+        obs = e["resource"]
+        local = {c["id"] for c in obs["contained"]}
+        assert len(local) == 2 and not local & {"MRN12345", "pr"}
+        refs = [obs["subject"]["reference"], obs["performer"][0]["reference"]]
+        assert {r.removeprefix("#") for r in refs} == local and all(r[0] == "#" for r in refs)
+        assert obs["derivedFrom"] == [{"reference": "#"}]
