@@ -32,9 +32,16 @@ from medpipe.activities.deid.index import Span
 from medpipe.activities.deid.normalize import folds_to_letters
 from medpipe.activities.deid.patterns import PATTERNS, re2
 from medpipe.activities.pseudonymize import streams
-from medpipe.activities.pseudonymize.fhir_types import attachment_text, complex_type, string_type
+from medpipe.activities.pseudonymize.fhir_types import (
+    age_over,
+    attachment_text,
+    complex_type,
+    string_type,
+)
+from medpipe.activities.pseudonymize.generalize import AGE_CAP
 from medpipe.activities.residual import DigestSet, scan
 from medpipe.contracts.errors import IdentifiersFound
+from medpipe.contracts.pseudonymize import Placeholder
 from medpipe.contracts.validate import CheckKind, CheckResult
 
 _TAG = re.compile(r"<[^>]*>")
@@ -42,6 +49,9 @@ RULE = "no identifier left (patterns, names, original values)"
 #: The finding of an attachment whose content cannot be read as text: the scrubber drops
 #: such content, so what is left of it was not scrubbed (fail closed).
 UNREADABLE = "unreadable attachment"
+#: The finding of a FHIR Age (``onsetAge``, a Quantity in years, ...) over 89 that is not
+#: the one category "90 or older".
+AGE_OVER = Placeholder.AGE.value
 
 
 @dataclass
@@ -368,16 +378,26 @@ def scan_fhir(doc: Any, digests: DigestSet | None, tally: ResidualTally,
     Given ``gathered``, every string is checked column-wise when it is flushed (the
     caller flushes it; free strings as free text), else one by one (``residual.scan``).
     An Attachment's ``data`` is read as the scrubber reads it: text content decoded and
-    checked as free text; content that is not text is a finding (``UNREADABLE``).
+    checked as free text; content that is not text is a finding (``UNREADABLE``); a
+    ``Binary`` resource's ``data`` is read the same way. An Age
+    over 89 years is a finding (``AGE_OVER``) unless it is the category ">= 90 years".
     """
     if isinstance(doc, list):
         for d in doc:
             scan_fhir(d, digests, tally, where, key, gathered)
     elif isinstance(doc, dict):
         rtype = doc.get("resourceType")
-        if isinstance(doc.get("data"), str) and complex_type(key, doc) == "Attachment":
-            _scan_attachment(attachment_text(doc), where or key, digests, tally, gathered)
+        if isinstance(doc.get("data"), str) and (rtype == "Binary" or
+                                                  complex_type(key, doc) == "Attachment"):
+            at = "Binary.data" if rtype == "Binary" else where or key
+            _scan_attachment(attachment_text(doc), at, digests, tally, gathered)
             doc = {k: v for k, v in doc.items() if k != "data"}
+        elif isinstance(doc.get("value"), int | float) and complex_type(key, doc) == "Age":
+            at = where or key
+            tally.values[at] += 1
+            if age_over(AGE_CAP, key, doc):
+                tally.hits[at] += 1
+                tally.kinds.setdefault(at, Counter())[AGE_OVER] += 1
         for k, v in doc.items():
             if rtype == "Bundle" and k == "entry":
                 scan_fhir(v, digests, tally, "Bundle", k, gathered)

@@ -86,7 +86,7 @@ class TextMode(StrEnum):
 
 #: FHIR data types a policy gives rules for (``Policy.types``).
 FHIR_TYPES = ("HumanName", "Address", "ContactPoint", "Identifier", "Reference", "date",
-              "Attachment", "Narrative", "Annotation", "string")
+              "Attachment", "Narrative", "Annotation", "Age", "string")
 
 
 class FieldRule(BaseModel):

@@ -177,7 +177,13 @@ class FhirJob:
                 if rule.action is not Action.DROP and new is not None:
                     out[key] = new
             elif self.policy.types:
+                if rtype == "Binary" and key == "data":
+                    # a Binary holds an Attachment's content at its top: the Attachment
+                    # rule applies (text scrubbed and re-encoded; other content dropped)
+                    value = {"contentType": res.get("contentType"), "data": value}
                 new = fv.TypedWalk(self, patient, at).value(key, value)
+                if rtype == "Binary" and key == "data" and new is not fv.DROPPED:
+                    new = new.get("data", fv.DROPPED)
                 if new is not fv.DROPPED:
                     out[key] = new
             else:

@@ -5,7 +5,8 @@ Rather than ship the ~150 resource definitions, an element is typed by the
 members the R4 data types require or allow (``HumanName`` has ``family``/
 ``given``, ``Address`` has ``line``/``city``/``postalCode``, a
 ``ContactPoint`` has a ``system`` among phone|fax|email|pager|url|sms|other,
-a ``Reference`` has ``reference``, ...) and primitives by the key and the
+a ``Reference`` has ``reference``, an ``Age`` is a Quantity under an ``…Age``
+choice element or one whose unit is a time unit, ...) and primitives by the key and the
 lexical form (``date``/``dateTime``/``instant`` by the R4 regular
 expression; codes, URIs and ids by their element names). What is neither a
 known complex type nor a code is a free string. This is deliberately
@@ -21,7 +22,8 @@ from typing import Any
 
 from medpipe.contracts.pseudonymize import FHIR_TYPES as TYPES
 
-__all__ = ["CODE_KEYS", "DATE", "TYPES", "attachment_text", "complex_type", "string_type"]
+__all__ = ["CODE_KEYS", "DATE", "TYPES", "age_over", "age_years", "attachment_text", "complex_type",
+           "string_type", "top_coded_age"]
 
 #: The type names a policy's ``types`` may give rules for.
 
@@ -34,6 +36,18 @@ _ATTACHMENT_KEYS = {"id", "extension", "contentType", "language", "data", "url",
                     "hash", "title", "creation"}
 _ANNOTATION_KEYS = {"id", "extension", "authorReference", "authorString", "time", "text"}
 _REFERENCE_KEYS = {"id", "extension", "reference", "type", "identifier", "display"}
+_QUANTITY_KEYS = {"id", "extension", "value", "comparator", "unit", "system", "code"}
+UCUM = "http://unitsofmeasure.org"
+#: Years per time unit, by UCUM code and by the unit texts written beside it. A Quantity
+#: in one of them is read as an Age: no duration but an age reaches 90 years.
+AGE_UNITS = {
+    **dict.fromkeys(("a", "a_j", "yr", "yrs", "y", "year", "years"), 1.0),
+    **dict.fromkeys(("mo", "mo_j", "month", "months"), 1 / 12),
+    **dict.fromkeys(("wk", "week", "weeks"), 7 / 365.25),
+    **dict.fromkeys(("d", "day", "days"), 1 / 365.25),
+    **dict.fromkeys(("h", "hr", "hour", "hours"), 1 / 8766),
+    **dict.fromkeys(("min", "minute", "minutes"), 1 / 525960),
+}
 #: Elements whose strings are codes, URIs, ids or other non-narrative primitives.
 CODE_KEYS = frozenset({
     "resourceType", "id", "system", "code", "version", "url", "status", "use", "language",
@@ -72,7 +86,41 @@ def complex_type(key: str, value: dict[str, Any]) -> str | None:
     if isinstance(value.get("text"), str) and keys <= _ANNOTATION_KEYS and (
             keys & {"authorString", "authorReference", "time"} or key == "note"):
         return "Annotation"
+    if "value" in keys and age_years(key, value) is not None:
+        return "Age"
     return None
+
+
+def age_years(key: str, value: dict[str, Any]) -> float | None:
+    """The years a Quantity stands for when it is an age: under an ``…Age`` choice element
+    (``onsetAge``, ``valueAge``, ``ageAge``; a unit it does not name counts as years), or
+    in a time unit (UCUM code or unit text). None: not an Age."""
+    v = value.get("value")
+    if not isinstance(v, int | float) or isinstance(v, bool) or not value.keys() <= \
+            _QUANTITY_KEYS or value.get("system", UCUM) != UCUM:
+        return None
+    for unit in (value.get("code"), value.get("unit")):
+        if isinstance(unit, str) and unit.strip().lower() in AGE_UNITS:
+            return float(v) * AGE_UNITS[unit.strip().lower()]
+    return float(v) if key.endswith("Age") else None
+
+
+def age_over(cap: int, key: str, value: dict[str, Any]) -> bool:
+    """An Age that says more than "over ``cap`` years": over it and not the one category
+    ``top_coded_age`` writes (a Quantity in no time unit under a path rule is years)."""
+    years = age_years(key, value)
+    if years is None or years <= cap:
+        return False
+    category = top_coded_age(cap)
+    return not (value.get("value") == category["value"] and
+                value.get("comparator") == category["comparator"] and
+                value.get("code", value.get("unit")) in ("a", "years"))
+
+
+def top_coded_age(cap: int) -> dict[str, Any]:
+    """The one category every age over ``cap`` years becomes (HIPAA Safe Harbor: "90 or
+    older")."""
+    return {"value": cap + 1, "comparator": ">=", "unit": "years", "system": UCUM, "code": "a"}
 
 
 def string_type(key: str, value: str) -> str | None:

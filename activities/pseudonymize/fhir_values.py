@@ -19,9 +19,11 @@ from typing import Any, Protocol
 from medpipe.activities.pseudonymize.fhir_later import Later
 from medpipe.activities.pseudonymize.fhir_types import (
     DATE,
+    age_years,
     attachment_text,
     complex_type,
     string_type,
+    top_coded_age,
 )
 from medpipe.activities.pseudonymize.generalize import AGE_CAP, restricted_zip3
 from medpipe.activities.pseudonymize.state import RunState
@@ -308,5 +310,11 @@ def generalize(value: Json, kind: GeneralizeKind, where: str) -> Json:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return min(value, AGE_CAP + 1)
     if isinstance(value, dict) and isinstance(value.get("value"), int | float):
-        return {**value, "value": min(value["value"], AGE_CAP + 1)}
-    raise InvalidInput(f"{where}: age applies to numbers")
+        years = age_years(where.rpartition(".")[2], value)
+        if years is None:  # a Quantity in no time unit, under a path rule: years
+            years = float(value["value"])
+        if years <= AGE_CAP:
+            return value
+        kept = {k: v for k, v in value.items() if k in ("id", "extension")}
+        return kept | top_coded_age(AGE_CAP)
+    raise InvalidInput(f"{where}: age applies to numbers and Age quantities")

@@ -184,3 +184,31 @@ def test_contained_resources_keep_their_local_references(tmp_path: Path) -> None
         refs = [obs["subject"]["reference"], obs["performer"][0]["reference"]]
         assert {r.removeprefix("#") for r in refs} == local and all(r[0] == "#" for r in refs)
         assert obs["derivedFrom"] == [{"reference": "#"}]
+
+
+def test_binary_content_is_read_as_an_attachment_is(tmp_path: Path) -> None:
+    """A Binary (a note's document in a bulk export) holds an Attachment's content at its
+    top: text is decoded, scrubbed and re-encoded, other content dropped; the residual
+    check reads it decoded too, so an untouched note fails it."""
+    note = ("Zelda Quigley (MRN 12345678) seen 03/04/2024, phone 617-555-0199, lives at "
+            "12 Main Street, Boston.")
+    docs = [{"resourceType": "Patient", "id": "p1",
+             "name": [{"family": "Quigley", "given": ["Zelda"]}]},
+            {"resourceType": "Binary", "id": "b1", "contentType": "text/plain",
+             "securityContext": {"reference": "Patient/p1"},
+             "data": base64.b64encode(note.encode()).decode()},
+            {"resourceType": "Binary", "id": "b2", "contentType": "application/pdf",
+             "data": base64.b64encode(b"%PDF-1.4 Zelda Quigley").decode()}]
+    src, dst = tmp_path / "in.ndjson", tmp_path / "out.ndjson"
+    src.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    report = pseudonymize_file(src, dst, default_fhir_policy(), vault=Vault.in_memory())
+    _, text, pdf = out = [json.loads(line) for line in dst.read_text().splitlines()]
+    for d in out:
+        get_fhir_model_class(d["resourceType"]).model_validate(d)
+    scrubbed = base64.b64decode(text["data"]).decode()
+    assert scrubbed.startswith("[NAME] (MRN [MRN]) seen [DATE], phone [PHONE]")
+    assert "data" not in pdf and pdf["contentType"] == "application/pdf"
+    assert {f.field: f for f in report.fields}["@Attachment"].changed == 2
+    found = scan_dataset([src.read_bytes()], "ndjson", None)
+    assert found.hits["Binary.data"] == 2  # the note's patterns, and the PDF unread
+    assert scan_dataset([dst.read_bytes()], "ndjson", None).found == 0
