@@ -43,6 +43,11 @@ def scrubbed(text: str) -> tuple[str, str]:
     ("resp to 5992 s maple hollow ct #515 for fall", "maple", "[ADDRESS]"),
     ("MVC, pt's vehicle plate 7VUX335.", "7VUX335", "[ID]"),
     ("Parent's DL X070-4999-6228 for controlled pickup.", "4999", "[ID]"),
+    # a second noun before the id (the first took it for the id, and the id stayed)
+    ("MVC, pt's license plate 7VUX335.", "7VUX335", "[ID]"),
+    ("mother's license DL X070-4999-6228 copied", "4999", "[ID]"),
+    ("Lic DL X070-4999-6228", "4999", "[ID]"),
+    ("registration plate 7VUX335 noted by EMS", "7VUX335", "[ID]"),
     ("PCR # 2024-0071439", "2024", "[ID]"),
     ('Pt goes by "Junior", likes dinosaurs.', "Junior", "[NAME]"),
     ("Works nights at Honkanen Landscaping, shift changes.", "Landscaping", "[NAME]"),
