@@ -31,7 +31,9 @@ each tokenizer once, instead of once a value.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -256,7 +258,7 @@ class FhirJob:
             base = _BASE if absolute or "://" in ref else ""
             return Later(_prefixed, f"{base}{m.group(1)}/",
                          self.resource_id(m.group(1), m.group(2), rule))
-        return Later(_prefixed, "urn:medpipe:", self.token(ref, rule))
+        return Later(_uuid_urn, self.token(ref, rule))
 
     def reference(self, ref: str, rule: FieldRule | None = None) -> str | Later:
         """A reference, tokenized consistently with ids and fullUrls."""
@@ -311,6 +313,15 @@ def _id_token(token: str) -> str:
 
 def _prefixed(head: str, token: str) -> str:
     return head + token
+
+
+def _uuid_urn(token: str) -> str:
+    """A reference or fullUrl that names no ``Type/id`` (``urn:uuid:``, ``urn:oid:``, another
+    URL) as a ``urn:uuid:`` made from its token: servers take ``urn:uuid:`` fullUrls as a
+    transaction's placeholders and validators accept them, where a URN of our own was
+    neither. The same token gives the same UUID, so references still name their entry."""
+    return "urn:uuid:" + str(uuid.UUID(bytes=hashlib.sha256(token.encode()).digest()[:16],
+                                       version=4))
 
 
 def _typed_id(res: dict[str, Json]) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,10 @@ def test_synthea_transaction_validates_and_holds_no_identifier(tmp_path: Path,
         get_fhir_model_class(e["resource"]["resourceType"]).model_validate(e["resource"])
     assert_clean(out, secrets + [p["city"]])
     assert_references_resolve(out)
+    # fullUrls stay urn:uuid placeholders (what servers resolve in a transaction), new ones
+    for before, after in zip(bundle["entry"], out["entry"], strict=True):
+        assert after["fullUrl"].startswith("urn:uuid:") and after["fullUrl"] != before["fullUrl"]
+        assert uuid.UUID(after["fullUrl"].removeprefix("urn:uuid:")).version == 4
     types = [e["resource"]["resourceType"] for e in out["entry"]]
     assert types == [e["resource"]["resourceType"] for e in bundle["entry"]]
     by = {e["resource"]["resourceType"]: e["resource"] for e in out["entry"]}

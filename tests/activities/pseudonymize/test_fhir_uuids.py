@@ -119,5 +119,6 @@ def test_a_uuid_no_resource_or_several_resources_have_stays_opaque(tmp_path: Pat
     obs = out[0]
     assert obs["subject"]["reference"] == f"Patient/{out[1]['id']}"
     ambiguous, unknown = (f["reference"] for f in obs["focus"])
-    assert ambiguous.startswith("urn:medpipe:") and unknown.startswith("urn:medpipe:")
+    assert ambiguous.startswith("urn:uuid:") and unknown.startswith("urn:uuid:")
     assert U2 not in ambiguous and "0fff" not in unknown  # tokenized all the same
+    assert ambiguous != unknown
