@@ -51,6 +51,7 @@ _REF = re.compile(r"^(?:.*/)?([A-Z][A-Za-z]+)/([A-Za-z0-9.\-_]{1,64})(/_history/
 _CONDITIONAL = re.compile(r"^([A-Z][A-Za-z]+)\?identifier=(?:([^|&]*)\|)?([^&]+)$")
 _PATIENT_LINKS = ("subject", "patient", "beneficiary")
 _BASE = "https://medpipe.invalid/fhir/"
+_DROP = FieldRule(action=Action.DROP)
 
 Json = Any
 
@@ -170,10 +171,9 @@ class FhirJob:
             if key == "resourceType":
                 continue
             path = f"{rtype}.{key}"
-            rule = fhir_rule(self.policy, rtype, key)
+            rule, name = self._rule(rtype, key)
             at = f"{where}, {path}"
             if rule is not None:
-                name = path if path in self.policy.fields else f"*.{key}"
                 new, changed = self._apply(rule, rtype, key, value, patient, at, contained)
                 self._pending.count(name, rule.action, changed)
                 if rule.action is not Action.DROP and new is not None:
@@ -195,6 +195,18 @@ class FhirJob:
         if rtype == "Patient" and patient:
             self.state.patients.add(patient)
         return out
+
+    def _rule(self, rtype: str, key: str) -> tuple[FieldRule | None, str]:
+        """An element's path rule and the name its figures go under. A primitive's
+        extensions (``_birthDate``) go with it: dropped when a path rule changes the value
+        (a birth time would give back the date the rule generalizes or drops)."""
+        rule = fhir_rule(self.policy, rtype, key)
+        path = f"{rtype}.{key}"
+        if rule is None and key.startswith("_") and len(key) > 1:
+            base = fhir_rule(self.policy, rtype, key[1:])
+            if base is not None and base.action is not Action.KEEP:
+                return _DROP, path
+        return rule, path if path in self.policy.fields else f"*.{key}"
 
     # -- patients -----------------------------------------------------------------------
 

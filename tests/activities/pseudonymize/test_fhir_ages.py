@@ -110,3 +110,31 @@ def test_a_fhir_policy_without_an_age_rule_is_refused() -> None:
 ])
 def test_what_is_an_age(key: str, value: dict[str, Any], years: float | None) -> None:
     assert age_years(key, value) == (pytest.approx(years) if years else years)
+
+
+def test_a_birth_time_goes_with_the_birth_date(tmp_path: Path) -> None:
+    """``_birthDate`` (the primitive's extensions: US Core's birth time) is dropped when a
+    path rule changes the birth date: it would give back the date, and past 89 the age."""
+    def patient(pid: str, born: str) -> dict[str, Any]:
+        return {"resourceType": "Patient", "id": pid, "birthDate": born,
+                "_birthDate": {"extension": [{
+                    "url": "http://hl7.org/fhir/StructureDefinition/patient-birthTime",
+                    "valueDateTime": f"{born}T10:11:00Z"}]}}
+
+    src, dst = tmp_path / "in.ndjson", tmp_path / "out.ndjson"
+    src.write_text("".join(json.dumps(patient(*p)) + "\n"
+                           for p in (("p1", "1931-01-02"), ("p2", "1990-06-07"))))
+    report = pseudonymize_file(src, dst, default_fhir_policy(), vault=Vault.in_memory())
+    old, young = (json.loads(line) for line in dst.read_text().splitlines())
+    assert "birthDate" not in old and "_birthDate" not in old
+    assert young["birthDate"] == "1990" and "_birthDate" not in young
+    figures = {f.field: f for f in report.fields}["Patient._birthDate"]
+    assert (figures.values, figures.changed) == (2, 2)
+    # a policy that keeps the birth date keeps its extensions (walked by the type rules)
+    policy = default_fhir_policy()
+    keeping = policy.model_copy(update={"fields": {**policy.fields,
+                                                   "Patient.birthDate": FieldRule(
+                                                       action=Action.KEEP)}})
+    pseudonymize_file(src, dst, keeping, vault=Vault.in_memory())
+    kept = json.loads(dst.read_text().splitlines()[1])
+    assert kept["birthDate"] == "1990-06-07" and "_birthDate" in kept
