@@ -218,7 +218,9 @@ def _base64(text: str) -> str:
 
 
 def tokenize(job: FhirJob, value: Json, rule: FieldRule, where: str, top: bool = True) -> Json:
-    """Tokenize ids, Identifier values and References; drop ``display`` texts."""
+    """Tokenize ids, Identifier values and References; drop ``display`` texts, except in a
+    Reference that has nothing else to name its target (``payor: [{display: "Aetna"}]``):
+    that display is scrubbed as free text, so the element is not left empty."""
     if isinstance(value, list):
         return [tokenize(job, v, rule, where, top) for v in value]
     if isinstance(value, str):
@@ -237,6 +239,9 @@ def tokenize(job: FhirJob, value: Json, rule: FieldRule, where: str, top: bool =
             out[k] = job.token(v, rule)
         else:
             out[k] = tokenize(job, v, rule, where, top=False)
+    display = value.get("display")
+    if isinstance(display, str) and not out.keys() & {"reference", "identifier"}:
+        out["display"] = job.scrub(display)
     return out
 
 

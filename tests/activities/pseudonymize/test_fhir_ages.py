@@ -138,3 +138,23 @@ def test_a_birth_time_goes_with_the_birth_date(tmp_path: Path) -> None:
     pseudonymize_file(src, dst, keeping, vault=Vault.in_memory())
     kept = json.loads(dst.read_text().splitlines()[1])
     assert kept["birthDate"] == "1990-06-07" and "_birthDate" in kept
+
+
+def test_everyone_s_birth_date_is_a_year_and_none_past_89(tmp_path: Path) -> None:
+    """Safe Harbor counts relatives and household members too: a RelatedPerson's or a
+    family member's birth date goes as a patient's does."""
+    docs = [{"resourceType": "Patient", "id": "p1"},
+            {"resourceType": "RelatedPerson", "id": "r1", "patient": {"reference": "Patient/p1"},
+             "birthDate": "1929-05-05"},
+            {"resourceType": "RelatedPerson", "id": "r2", "patient": {"reference": "Patient/p1"},
+             "birthDate": "1980-05-05"},
+            {"resourceType": "Practitioner", "id": "d1", "birthDate": "1975-02-03"},
+            {"resourceType": "FamilyMemberHistory", "id": "f1", "status": "completed",
+             "patient": {"reference": "Patient/p1"}, "relationship": {"text": "father"},
+             "bornDate": "1925-01-01"}]
+    src, dst = tmp_path / "in.ndjson", tmp_path / "out.ndjson"
+    src.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    pseudonymize_file(src, dst, default_fhir_policy(), vault=Vault.in_memory())
+    _, old, young, doctor, father = (json.loads(x) for x in dst.read_text().splitlines())
+    assert "birthDate" not in old and young["birthDate"] == "1980"
+    assert doctor["birthDate"] == "1975" and "bornDate" not in father

@@ -217,3 +217,21 @@ def test_binary_content_is_read_as_an_attachment_is(tmp_path: Path) -> None:
     found = scan_dataset([src.read_bytes()], "ndjson", None)
     assert found.hits["Binary.data"] == 2  # the note's patterns, and the PDF unread
     assert scan_dataset([dst.read_bytes()], "ndjson", None).found == 0
+
+
+def test_a_reference_named_only_by_its_display_keeps_it_scrubbed(tmp_path: Path) -> None:
+    """A display is dropped beside a reference or an identifier; alone it is all the
+    Reference has (an empty one is no FHIR), so it is kept, scrubbed as free text."""
+    docs = [{"resourceType": "Patient", "id": "p1",
+             "name": [{"family": "Quigley", "given": ["Zelda"]}]},
+            {"resourceType": "Coverage", "id": "c1", "status": "active",
+             "beneficiary": {"reference": "Patient/p1", "display": "Zelda Quigley"},
+             "payor": [{"display": "Aetna"}, {"display": "Zelda Quigley"}]}]
+    src, dst = tmp_path / "in.ndjson", tmp_path / "out.ndjson"
+    src.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    pseudonymize_file(src, dst, default_fhir_policy(), vault=Vault.in_memory())
+    coverage = json.loads(dst.read_text().splitlines()[1])
+    get_fhir_model_class("Coverage").model_validate(coverage)
+    assert "display" not in coverage["beneficiary"]
+    assert coverage["payor"] == [{"display": "Aetna"}, {"display": "[NAME]"}]
+    assert scan_dataset([dst.read_bytes()], "ndjson", None).found == 0
