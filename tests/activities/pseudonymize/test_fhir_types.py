@@ -235,3 +235,17 @@ def test_a_reference_named_only_by_its_display_keeps_it_scrubbed(tmp_path: Path)
     assert "display" not in coverage["beneficiary"]
     assert coverage["payor"] == [{"display": "Aetna"}, {"display": "[NAME]"}]
     assert scan_dataset([dst.read_bytes()], "ndjson", None).found == 0
+
+
+def test_a_locations_coordinates_are_dropped(tmp_path: Path) -> None:
+    """A home-health visit's Location is the patient's home: its position goes, its
+    address is generalized as any Address is."""
+    docs = [{"resourceType": "Location", "id": "l1", "name": "Home of patient",
+             "position": {"latitude": 42.361145, "longitude": -71.057083},
+             "address": {"line": ["12 Main St"], "city": "Boston", "postalCode": "02118"}}]
+    src, dst = tmp_path / "in.ndjson", tmp_path / "out.ndjson"
+    src.write_text(json.dumps(docs[0]) + "\n")
+    pseudonymize_file(src, dst, default_fhir_policy(), vault=Vault.in_memory())
+    location = json.loads(dst.read_text())
+    get_fhir_model_class("Location").model_validate(location)
+    assert "position" not in location and location["address"] == {"postalCode": "021"}
