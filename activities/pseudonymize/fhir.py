@@ -31,9 +31,7 @@ each tokenizer once, instead of once a value.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -332,8 +330,7 @@ def _uuid_urn(token: str) -> str:
     URL) as a ``urn:uuid:`` made from its token: servers take ``urn:uuid:`` fullUrls as a
     transaction's placeholders and validators accept them, where a URN of our own was
     neither. The same token gives the same UUID, so references still name their entry."""
-    return "urn:uuid:" + str(uuid.UUID(bytes=hashlib.sha256(token.encode()).digest()[:16],
-                                       version=4))
+    return f"urn:uuid:{fv.token_uuid(token)}"
 
 
 def _typed_id(res: dict[str, Json]) -> str | None:

@@ -57,7 +57,8 @@ CODE_KEYS = frozenset({
     "source", "versionId", "lastUpdated", "instantiatesCanonical", "instantiatesUri",
     "severity", "criticality", "category", "clinicalStatus", "verificationStatus",
     "udiCarrier", "uri", "div", "encoding", "ifNoneExist", "etag", "outcome", "location",
-    "relation", "search", "request", "response", "sequence", "base", "timezone", "reference"})
+    "relation", "search", "request", "response", "sequence", "base", "timezone", "reference",
+    "uid"})
 
 
 def complex_type(key: str, value: dict[str, Any]) -> str | None:

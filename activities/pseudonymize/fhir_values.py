@@ -11,7 +11,9 @@ values of a resource the same way, for the dataset-wide index.
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
+import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -98,6 +100,8 @@ def index_values(doc: Json, state: RunState, key: str = "") -> None:
     url = doc.get("url")
     if isinstance(url, str) and url.endswith(_NAME_EXTENSIONS):
         state.add_identifiers([doc.get("valueString")], Placeholder.NAME)
+    if isinstance(doc.get("uid"), str):  # a DICOM UID: the residual check finds one left
+        state.add_identifiers([doc["uid"]], Placeholder.ID)
     for k, v in doc.items():
         if isinstance(v, dict | list):
             index_values(v, state, k)
@@ -140,9 +144,24 @@ class TypedWalk:
                     kept[k] = n
             return kept if kept else DROPPED
         if isinstance(v, str):
+            if key == "uid":
+                return self.uid(v)
             st = string_type(key, v)
             return v if st is None else self.typed(st, key, v)
         return v
+
+    def uid(self, v: str) -> Json:
+        """An ImagingStudy series' or instance's DICOM UID (FHIR ``id``): an identifier of
+        the images, under the Identifier rule. A token comes out as a UID of its own
+        (``2.25.<integer of a UUID>``), valid as an ``id`` and as a DICOM UID, the same for
+        the same UID everywhere; a rule other than token or keep drops it."""
+        rule = self.rule("Identifier")
+        if rule.action is Action.KEEP:
+            return v
+        out: Json = Later(_dicom_uid, self.job.token(v, rule)) \
+            if rule.action is Action.TOKEN else DROPPED
+        self.job.count("@Identifier", rule.action, v, out)
+        return out
 
     def rule(self, t: str) -> FieldRule:
         rule = self.job.policy.types.get(t)
@@ -243,6 +262,15 @@ def tokenize(job: FhirJob, value: Json, rule: FieldRule, where: str, top: bool =
     if isinstance(display, str) and not out.keys() & {"reference", "identifier"}:
         out["display"] = job.scrub(display)
     return out
+
+
+def token_uuid(token: str) -> uuid.UUID:
+    """A UUID made from a token (version-4 shaped): the same token, the same UUID."""
+    return uuid.UUID(bytes=hashlib.sha256(token.encode()).digest()[:16], version=4)
+
+
+def _dicom_uid(token: str) -> str:
+    return f"2.25.{token_uuid(token).int}"
 
 
 def _looks_identifier(d: dict[str, Json]) -> bool:

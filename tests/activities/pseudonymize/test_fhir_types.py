@@ -19,6 +19,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
 from medpipe.activities.pseudonymize import Vault, default_fhir_policy, pseudonymize_file
+from medpipe.activities.pseudonymize.run import Pseudonymizer
 from medpipe.activities.residual import DigestSet
 from medpipe.activities.residual_scan import scan_dataset
 
@@ -249,3 +250,36 @@ def test_a_locations_coordinates_are_dropped(tmp_path: Path) -> None:
     location = json.loads(dst.read_text())
     get_fhir_model_class("Location").model_validate(location)
     assert "position" not in location and location["address"] == {"postalCode": "021"}
+
+
+def test_imaging_uids_become_uids_of_their_own(tmp_path: Path) -> None:
+    """ImagingStudy series and instance UIDs (FHIR ``id``, DICOM UIDs; Synthea writes them)
+    were scrubbed as text into ``[ID].[MRN].[MRN]``, which no ``id`` allows; they are
+    identifiers: tokens written as ``2.25.<n>`` UIDs, the same UID the same token."""
+    study = {"resourceType": "ImagingStudy", "id": "i1", "status": "available",
+             "subject": {"reference": "Patient/p1"},
+             "series": [{"uid": "1.2.840.99999999.1.59754136.1601236738020", "number": 1,
+                         "modality": {"system": "http://dicom.nema.org/resources/ontology/DCM",
+                                      "code": "DX"},
+                         "instance": [{"uid": "1.2.840.99999999.1.1.36367036.1601236738020",
+                                       "sopClass": {"system": "urn:ietf:rfc:3986",
+                                                    "code": "1.2.840.10008.5.1.4.1.1.1.1"}}]}]}
+    again = dict(study, id="i2")  # the same series, seen twice
+    src, dst = tmp_path / "in.ndjson", tmp_path / "out.ndjson"
+    src.write_text("".join(json.dumps(d) + "\n" for d in
+                           ({"resourceType": "Patient", "id": "p1"}, study, again)))
+    pseudonymize_file(src, dst, default_fhir_policy(), vault=Vault.in_memory())
+    _, first, second = (json.loads(x) for x in dst.read_text().splitlines())
+    for d in (first, second):
+        get_fhir_model_class("ImagingStudy").model_validate(d)
+    series, instance = first["series"][0], first["series"][0]["instance"][0]
+    assert re.fullmatch(r"2\.25\.[0-9]{1,39}", series["uid"]) and series["uid"] != instance["uid"]
+    assert re.fullmatch(r"2\.25\.[0-9]{1,39}", instance["uid"])
+    assert second["series"][0]["uid"] == series["uid"]  # linkage kept
+    assert instance["sopClass"]["code"] == "1.2.840.10008.5.1.4.1.1.1.1"  # a code stays
+    # the check finds an untouched UID by its digest (the run indexed it)
+    run = Pseudonymizer(default_fhir_policy(), Vault.in_memory(), source="in.ndjson")
+    pseudonymize_file(src, dst, default_fhir_policy(), run=run)
+    digests = run.state.digests(run.index.key)
+    assert scan_dataset([src.read_bytes()], "ndjson", digests).hits["ImagingStudy.series"] == 4
+    assert scan_dataset([dst.read_bytes()], "ndjson", digests).found == 0
