@@ -151,7 +151,29 @@ class FhirJob:
                 new["response"] = {k: v for k, v in e["response"].items() if k == "status"}
             out_entries.append(new)
         out = {k: v for k, v in doc.items() if k in ("resourceType", "type", "total")}
+        out.update(self._bundle_stamp(doc, entries, where))
         out["entry"] = out_entries
+        return out
+
+    def _bundle_stamp(self, doc: dict[str, Json], entries: list[Json], where: str
+                      ) -> dict[str, Json]:
+        """A Bundle's ``identifier`` and ``timestamp``, which a document Bundle must have
+        (bdl-9, bdl-10): the identifier under the Identifier rule, the timestamp under the
+        date rule with the offset of the first entry's patient (a document's Composition
+        subject). Without entries the timestamp is dropped: no patient's offset applies."""
+        out: dict[str, Json] = {}
+        walk = fv.TypedWalk(self, None, f"{where}, Bundle.identifier")
+        if isinstance(doc.get("identifier"), dict):
+            ident = walk.value("identifier", doc["identifier"])
+            if ident is not fv.DROPPED:
+                out["identifier"] = ident
+        if isinstance(doc.get("timestamp"), str) and entries:
+            first = entries[0]
+            patient = self._patient_key(first["resource"], first.get("fullUrl"), where)
+            stamp = fv.TypedWalk(self, patient, f"{where}, Bundle.timestamp").value(
+                "timestamp", doc["timestamp"])
+            if stamp is not fv.DROPPED:
+                out["timestamp"] = stamp
         return out
 
     def resource(self, res: dict[str, Json], where: str, full_url: str | None = None, *,
@@ -268,7 +290,7 @@ class FhirJob:
             base = _BASE if absolute or "://" in ref else ""
             return Later(_prefixed, f"{base}{m.group(1)}/",
                          self.resource_id(m.group(1), m.group(2), rule))
-        return Later(_uuid_urn, self.token(ref, rule))
+        return Later(fv.uuid_urn, self.token(ref, rule))
 
     def reference(self, ref: str, rule: FieldRule | None = None) -> str | Later:
         """A reference, tokenized consistently with ids and fullUrls."""
@@ -323,14 +345,6 @@ def _id_token(token: str) -> str:
 
 def _prefixed(head: str, token: str) -> str:
     return head + token
-
-
-def _uuid_urn(token: str) -> str:
-    """A reference or fullUrl that names no ``Type/id`` (``urn:uuid:``, ``urn:oid:``, another
-    URL) as a ``urn:uuid:`` made from its token: servers take ``urn:uuid:`` fullUrls as a
-    transaction's placeholders and validators accept them, where a URN of our own was
-    neither. The same token gives the same UUID, so references still name their entry."""
-    return f"urn:uuid:{fv.token_uuid(token)}"
 
 
 def _typed_id(res: dict[str, Json]) -> str | None:

@@ -255,7 +255,9 @@ def tokenize(job: FhirJob, value: Json, rule: FieldRule, where: str, top: bool =
         if k == "reference" and isinstance(v, str):
             out[k] = job.reference(v, rule)
         elif k == "value" and isinstance(v, str) and _looks_identifier(value):
-            out[k] = job.token(v, rule)
+            # a value whose system says it is a URI stays one (a urn:uuid of its token)
+            out[k] = Later(uuid_urn, job.token(v, rule)) \
+                if value.get("system") == "urn:ietf:rfc:3986" else job.token(v, rule)
         else:
             out[k] = tokenize(job, v, rule, where, top=False)
     display = value.get("display")
@@ -267,6 +269,15 @@ def tokenize(job: FhirJob, value: Json, rule: FieldRule, where: str, top: bool =
 def token_uuid(token: str) -> uuid.UUID:
     """A UUID made from a token (version-4 shaped): the same token, the same UUID."""
     return uuid.UUID(bytes=hashlib.sha256(token.encode()).digest()[:16], version=4)
+
+
+def uuid_urn(token: str) -> str:
+    """``urn:uuid:`` and the UUID made from a token: what a reference or fullUrl that names
+    no ``Type/id`` (``urn:uuid:``, ``urn:oid:``, another URL), or an identifier whose system
+    says URI, becomes. Servers take ``urn:uuid:`` fullUrls as a transaction's placeholders
+    and validators accept them, where a URN of our own was neither; the same token gives
+    the same UUID, so references still name their entry."""
+    return f"urn:uuid:{token_uuid(token)}"
 
 
 def _dicom_uid(token: str) -> str:

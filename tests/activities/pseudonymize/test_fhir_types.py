@@ -283,3 +283,30 @@ def test_imaging_uids_become_uids_of_their_own(tmp_path: Path) -> None:
     digests = run.state.digests(run.index.key)
     assert scan_dataset([src.read_bytes()], "ndjson", digests).hits["ImagingStudy.series"] == 4
     assert scan_dataset([dst.read_bytes()], "ndjson", digests).found == 0
+
+
+def test_a_document_bundle_keeps_its_identifier_and_timestamp(tmp_path: Path) -> None:
+    """A document Bundle must have both (bdl-9, bdl-10): the identifier is tokenized (a URI
+    system keeps a URI value), the timestamp moves by its Composition subject's offset."""
+    pat, comp = "urn:uuid:11111111-1111-4111-8111-111111111111", \
+        "urn:uuid:44444444-4444-4444-8444-444444444444"
+    bundle = {"resourceType": "Bundle", "type": "document",
+              "identifier": {"system": "urn:ietf:rfc:3986",
+                             "value": "urn:uuid:33333333-3333-4333-8333-333333333333"},
+              "timestamp": "2024-03-04T10:00:00Z",
+              "entry": [{"fullUrl": comp, "resource": {
+                  "resourceType": "Composition", "status": "final",
+                  "type": {"text": "Discharge summary"}, "subject": {"reference": pat},
+                  "date": "2024-03-04T10:00:00Z", "title": "Discharge summary",
+                  "author": [{"display": "Dr. Ada Jones"}]}},
+                  {"fullUrl": pat, "resource": {"resourceType": "Patient",
+                                                "name": [{"family": "Quigley"}]}}]}
+    out = run_bundle(tmp_path, bundle)
+    Bundle.model_validate(out)
+    assert out["identifier"]["system"] == "urn:ietf:rfc:3986"
+    value = out["identifier"]["value"]
+    assert value.startswith("urn:uuid:") and "3333" not in value
+    assert uuid.UUID(value.removeprefix("urn:uuid:"))
+    composition = out["entry"][0]["resource"]
+    assert out["timestamp"] == composition["date"] != bundle["timestamp"]
+    assert_references_resolve(out)
