@@ -261,7 +261,8 @@ def tokenize(job: FhirJob, value: Json, rule: FieldRule, where: str, top: bool =
         else:
             out[k] = tokenize(job, v, rule, where, top=False)
     display = value.get("display")
-    if isinstance(display, str) and not out.keys() & {"reference", "identifier"}:
+    if isinstance(display, str) and not out.keys() & {"reference", "identifier"} and \
+            complex_type("", value) == "Reference":
         out["display"] = job.scrub(display)
     return out
 

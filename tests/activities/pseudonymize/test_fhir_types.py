@@ -227,7 +227,10 @@ def test_a_reference_named_only_by_its_display_keeps_it_scrubbed(tmp_path: Path)
              "name": [{"family": "Quigley", "given": ["Zelda"]}]},
             {"resourceType": "Coverage", "id": "c1", "status": "active",
              "beneficiary": {"reference": "Patient/p1", "display": "Zelda Quigley"},
-             "payor": [{"display": "Aetna"}, {"display": "Zelda Quigley"}]}]
+             "payor": [{"display": "Aetna"}, {"display": "Zelda Quigley"}],
+             "identifier": [{"type": {"coding": [{"system": "http://example.org/id-type",
+                                                  "code": "MB", "display": "Member"}]},
+                             "system": "urn:x", "value": "W123"}]}]
     src, dst = tmp_path / "in.ndjson", tmp_path / "out.ndjson"
     src.write_text("".join(json.dumps(d) + "\n" for d in docs))
     pseudonymize_file(src, dst, default_fhir_policy(), vault=Vault.in_memory())
@@ -235,6 +238,9 @@ def test_a_reference_named_only_by_its_display_keeps_it_scrubbed(tmp_path: Path)
     get_fhir_model_class("Coverage").model_validate(coverage)
     assert "display" not in coverage["beneficiary"]
     assert coverage["payor"] == [{"display": "Aetna"}, {"display": "[NAME]"}]
+    # a Coding's display inside a tokenized element is no Reference's: still dropped
+    assert coverage["identifier"][0]["type"] == {
+        "coding": [{"system": "http://example.org/id-type", "code": "MB"}]}
     assert scan_dataset([dst.read_bytes()], "ndjson", None).found == 0
 
 
