@@ -162,9 +162,9 @@ class FhirJob:
         date rule with the offset of the first entry's patient (a document's Composition
         subject). Without entries the timestamp is dropped: no patient's offset applies."""
         out: dict[str, Json] = {}
-        walk = fv.TypedWalk(self, None, f"{where}, Bundle.identifier")
         if isinstance(doc.get("identifier"), dict):
-            ident = walk.value("identifier", doc["identifier"])
+            ident = fv.TypedWalk(self, None, f"{where}, Bundle.identifier").value(
+                "identifier", doc["identifier"])
             if ident is not fv.DROPPED:
                 out["identifier"] = ident
         if isinstance(doc.get("timestamp"), str) and entries:
@@ -199,12 +199,13 @@ class FhirJob:
                 if rule.action is not Action.DROP and new is not None:
                     out[key] = new
             elif self.policy.types:
-                if rtype == "Binary" and key == "data":
-                    # a Binary holds an Attachment's content at its top: the Attachment
-                    # rule applies (text scrubbed and re-encoded; other content dropped)
+                # a Binary holds an Attachment's content at its top: the Attachment rule
+                # applies (text scrubbed and re-encoded; other content dropped)
+                binary = rtype == "Binary" and key == "data"
+                if binary:
                     value = {"contentType": res.get("contentType"), "data": value}
                 new = fv.TypedWalk(self, patient, at).value(key, value)
-                if rtype == "Binary" and key == "data" and new is not fv.DROPPED:
+                if binary and new is not fv.DROPPED:
                     new = new.get("data", fv.DROPPED)
                 if new is not fv.DROPPED:
                     out[key] = new
